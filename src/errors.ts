@@ -1,0 +1,36 @@
+// Errors a user can meet, in the few categories callers test for. Each maps to a Docker API
+// status code (see `httpStatus`) and the CLIs print `message` as one line.
+
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'system';
+
+export class BerthError extends Error {
+  readonly kind: ErrorKind;
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = 'BerthError';
+  }
+}
+
+export const notFound = (msg: string) => new BerthError('not-found', msg);
+export const conflict = (msg: string) => new BerthError('conflict', msg);
+export const invalid = (msg: string) => new BerthError('invalid', msg);
+export const unsupported = (msg: string) => new BerthError('unsupported', msg);
+export const systemError = (msg: string, cause?: unknown) => new BerthError('system', msg, { cause });
+
+export function httpStatus(err: unknown): number {
+  if (!(err instanceof BerthError)) return 500;
+  switch (err.kind) {
+    case 'not-found': return 404;
+    case 'conflict': return 409;
+    case 'invalid': return 400;
+    case 'unsupported': return 400;
+    default: return 500;
+  }
+}
+
+/** `message` of any thrown value, with Node's errno errors shortened the way Go prints them. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
