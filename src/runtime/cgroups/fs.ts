@@ -1,0 +1,181 @@
+// The cgroup file system seam: read/write one control file with errors that name the file and
+// the value, mkdir -p that remembers what it made, rmdir with brief retries, and a sync sleep.
+// No policy lives here; the drivers decide what to write.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
+import { posix } from 'node:path';
+import { BerthError, invalid, systemError, unsupported } from '../../errors.js';
+
+/** One control-file write a conversion asks for. */
+export interface CgroupWrite {
+  /** Hierarchy key: a v1 controller name, or '' for the unified hierarchy. */
+  controller: string;
+  file: string;
+  value: string;
+  /** The OCI field this write comes from, for error messages (`memory.limit`). */
+  field: string;
+  /** Tried in order when `file` does not exist (e.g. blkio.weight → blkio.bfq.weight). */
+  alternatives?: { file: string; value: string }[];
+  /** Skip silently when no file exists; only for files newer kernels add beside a required one. */
+  optional?: boolean;
+}
+
+const code = (err: unknown) => (err as NodeJS.ErrnoException)?.code;
+
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function readControl(dir: string, file: string): string {
+  const path = posix.join(dir, file);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (code(err) === 'ENOENT') throw unsupported(`read ${path}: the file does not exist (controller missing or kernel too old)`);
+    throw systemError(`read ${path}: ${(err as Error).message}`, err);
+  }
+}
+
+/** Like readControl, but undefined when the file does not exist. */
+export function readOptional(dir: string, file: string): string | undefined {
+  try {
+    return readFileSync(posix.join(dir, file), 'utf8');
+  } catch (err) {
+    if (code(err) === 'ENOENT' || code(err) === 'ENODEV' || code(err) === 'EOPNOTSUPP') return undefined;
+    throw systemError(`read ${posix.join(dir, file)}: ${(err as Error).message}`, err);
+  }
+}
+
+export function writeControl(dir: string, file: string, value: string, field?: string): void {
+  const path = posix.join(dir, file);
+  try {
+    // cgroupfs files cannot be created; 'r+' opens without O_CREAT so a missing file is ENOENT.
+    writeFileSync(path, value, { flag: 'r+' });
+  } catch (err) {
+    const what = field ? ` (${field})` : '';
+    const c = code(err);
+    if (c === 'ENOENT') throw unsupported(`write ${JSON.stringify(value)} to ${path}${what}: the file does not exist (controller missing or kernel too old)`);
+    if (c === 'EINVAL' || c === 'ERANGE' || c === 'EBUSY' || c === 'EOVERFLOW') {
+      throw invalid(`write ${JSON.stringify(value)} to ${path}${what}: ${c === 'EINVAL' ? 'invalid argument' : (err as Error).message}`);
+    }
+    if (c === 'EOPNOTSUPP' || c === 'ENOTSUP') throw unsupported(`write ${JSON.stringify(value)} to ${path}${what}: not supported by this kernel`);
+    throw systemError(`write ${JSON.stringify(value)} to ${path}${what}: ${(err as Error).message}`, err);
+  }
+}
+
+/** Carries out conversions' writes in order; `dirOf` maps a hierarchy key to the cgroup's directory. */
+export function applyWrites(writes: CgroupWrite[], dirOf: (controller: string) => string | undefined, where: string): void {
+  for (const w of writes) {
+    const dir = dirOf(w.controller);
+    if (dir === undefined) {
+      throw unsupported(`cannot set ${w.field}: the ${w.controller} cgroup controller is not available on this machine (${where})`);
+    }
+    const candidates = [{ file: w.file, value: w.value }, ...(w.alternatives ?? [])];
+    const found = candidates.find((c) => existsSync(posix.join(dir, c.file)));
+    if (!found) {
+      if (w.optional) continue;
+      const names = candidates.map((c) => c.file).join(' or ');
+      throw unsupported(`cannot set ${w.field}: ${dir} has no ${names} (the kernel lacks it or the controller is not enabled)`);
+    }
+    writeControl(dir, found.file, found.value, w.field);
+  }
+}
+
+/** mkdir -p; returns the directories it made, outermost first. */
+export function mkdirTracked(dir: string): string[] {
+  const missing: string[] = [];
+  let d = dir;
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const up = posix.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  const made: string[] = [];
+  try {
+    for (const m of missing) {
+      try {
+        mkdirSync(m);
+        made.push(m);
+      } catch (err) {
+        if (code(err) !== 'EEXIST') throw err;
+      }
+    }
+  } catch (err) {
+    removeDirs(made.reverse(), true);
+    throw systemError(`mkdir ${dir}: ${(err as Error).message}`, err);
+  }
+  return made;
+}
+
+/**
+ * rmdir each directory in order (give deepest first). EBUSY (processes still leaving) is retried
+ * for up to about two seconds; a missing directory is fine. With `bestEffort`, ENOTEMPTY/EBUSY on
+ * a directory is skipped (a shared parent such as /berth that still holds other containers).
+ * Returns the errors it met (empty when all went).
+ */
+export function removeDirs(dirs: string[], bestEffort = false): Error[] {
+  const errors: Error[] = [];
+  for (const d of dirs) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmdirSync(d);
+        break;
+      } catch (err) {
+        const c = code(err);
+        if (c === 'ENOENT') break;
+        if (bestEffort && (c === 'ENOTEMPTY' || c === 'EBUSY' || c === 'EEXIST')) break;
+        if (c === 'EBUSY' && attempt < 40) {
+          sleepSync(Math.min(10 * (attempt + 1), 100));
+          continue;
+        }
+        errors.push(systemError(`rmdir ${d}: ${(err as Error).message}`, err));
+        break;
+      }
+    }
+  }
+  return errors;
+}
+
+/** Throws the first of `errors` with the rest appended, or nothing. */
+export function throwAll(errors: Error[], context: string): void {
+  if (errors.length === 0) return;
+  if (errors.length === 1 && errors[0] instanceof BerthError) throw errors[0];
+  throw systemError(`${context}: ${errors.map((e) => e.message).join('; ')}`, errors[0]);
+}
+
+/** Every pid in cgroup.procs of dir and all its descendants. */
+export function pidsRecursive(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string) => {
+    const procs = readOptional(d, 'cgroup.procs');
+    if (procs === undefined) return;
+    for (const l of procs.split('\n')) if (l.trim()) out.push(Number(l));
+    let names: Dirent[];
+    try {
+      names = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const n of names) if (n.isDirectory()) walk(posix.join(d, n.name));
+  };
+  walk(dir);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+
+/** rmdir dir and every cgroup below it, deepest first (a container may have made sub-cgroups). */
+export function removeTree(dir: string): Error[] {
+  const order: string[] = [];
+  const walk = (d: string) => {
+    let names: Dirent[];
+    try {
+      names = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const n of names) if (n.isDirectory()) walk(posix.join(d, n.name));
+    order.push(d);
+  };
+  walk(dir);
+  return removeDirs(order);
+}

@@ -1,0 +1,114 @@
+// The one interface the runtime uses for a container's cgroups, whatever the machine's layout
+// (v1, v2 or hybrid), and the two ways to get one: open for a fresh container, reopen from the
+// paths a previous command saved. Picks the driver; holds no policy of its own.
+import { readFileSync } from 'node:fs';
+import type { LinuxResources } from '../../oci/runtime-spec.js';
+import { invalid } from '../../errors.js';
+import { type CgroupLayout, type DetectedLayout, parseLayout, readOwnCgroups } from './detect.js';
+import { hierarchyDir, parseCgroupsPath } from './paths.js';
+import type { CgroupStats } from './stats.js';
+import { V1Cgroups } from './v1.js';
+import { V2Cgroups } from './v2.js';
+import { HybridCgroups } from './hybrid.js';
+
+export type { CgroupLayout, DetectedLayout } from './detect.js';
+export type { CgroupStats } from './stats.js';
+
+export interface CgroupOptions {
+  /**
+   * Called on v2 to attach a device-filter eBPF program (bytes of struct bpf_insn[]) to a cgroup
+   * directory; berth's native helper provides it. Without it, device rules on v2 are an
+   * `unsupported` error.
+   */
+  attachDeviceProgram?: (cgroupDir: string, program: Buffer) => void;
+  /** Where the hierarchies are mounted; default /sys/fs/cgroup. A cgroup2 mount point here selects v2. */
+  mountRoot?: string;
+}
+
+export interface CgroupManager {
+  readonly layout: CgroupLayout;
+  /**
+   * Hierarchy key (a v1 controller, `name=systemd`, or '' for the unified hierarchy) → absolute
+   * directory. Stored in the runtime's state so later commands reopen the same cgroups.
+   */
+  readonly paths: Record<string, string>;
+  /** mkdir -p and apply. A bad value is an error naming the file and the value, and leaves nothing behind. A cgroup that already holds processes is a `conflict`. */
+  create(resources?: LinuxResources): void;
+  /** Moves pid into the container's cgroup in every hierarchy. */
+  addProcess(pid: number): void;
+  /** `runc update` semantics: only the given fields change. */
+  update(resources: LinuxResources): void;
+  /** Every pid in the cgroup and its descendants, ascending. */
+  pids(): number[];
+  freeze(): void;
+  thaw(): void;
+  frozen(): boolean;
+  /** SIGKILL to every process in the cgroup (cgroup.kill where the kernel has it). */
+  kill(): void;
+  /** runc's `events --stats` data (its JSON field names). */
+  stats(): CgroupStats;
+  /** How many times the OOM killer killed a process in this cgroup. */
+  oomKillCount(): number;
+  /**
+   * rmdir the container's cgroups and any sub-cgroups inside them, deepest first, retrying briefly
+   * on EBUSY. Parents are removed only when this manager's create() made them and they are empty.
+   * A manager from openCgroups removes only what its create() made; one from reopenCgroups removes
+   * the directories in `paths` (the container's own).
+   */
+  destroy(): void;
+}
+
+/** The layout of this machine (or of the given mountinfo text, for tests), and its mounts. */
+export function detectLayout(mountinfo?: string, mountRoot = '/sys/fs/cgroup'): DetectedLayout {
+  return parseLayout(mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8'), mountRoot);
+}
+
+/** Pure part of openCgroups: the directories for cgroupsPath in each hierarchy of `det`. */
+export function containerPaths(det: DetectedLayout, cgroupsPath: string, id: string, own: Record<string, string>): Record<string, string> {
+  const cp = parseCgroupsPath(cgroupsPath, id);
+  const paths: Record<string, string> = {};
+  if (det.layout !== 'v2') for (const [k, m] of Object.entries(det.v1)) paths[k] = hierarchyDir(m, cp, own[k]);
+  if (det.unified && det.layout !== 'v1') paths[''] = hierarchyDir(det.unified, cp, own['']);
+  return paths;
+}
+
+/** The cgroups for a fresh container; nothing is made until create(). */
+export function openCgroups(cgroupsPath: string, id: string, opts: CgroupOptions = {}): CgroupManager {
+  const det = detectLayout(undefined, opts.mountRoot);
+  const relative = parseCgroupsPath(cgroupsPath, id).relative;
+  const paths = containerPaths(det, cgroupsPath, id, relative ? readOwnCgroups() : {});
+  return build(det.layout, paths, opts, det.unified?.mountPoint, true);
+}
+
+/** The cgroups of an existing container, from the layout and paths saved in its state. */
+export function reopenCgroups(layout: CgroupLayout, paths: Record<string, string>, opts: CgroupOptions = {}): CgroupManager {
+  for (const [k, v] of Object.entries(paths)) {
+    if (typeof v !== 'string' || !v.startsWith('/')) throw invalid(`saved cgroup path for ${JSON.stringify(k)} is not absolute: ${JSON.stringify(v)}`);
+  }
+  let unifiedMount: string | undefined;
+  if (layout !== 'v1' && paths[''] !== undefined) {
+    try {
+      unifiedMount = detectLayout(undefined, opts.mountRoot).unified?.mountPoint;
+    } catch {
+      unifiedMount = undefined;
+    }
+  }
+  return build(layout, paths, opts, unifiedMount, false);
+}
+
+function build(layout: CgroupLayout, paths: Record<string, string>, opts: CgroupOptions, unifiedMount: string | undefined, fresh: boolean): CgroupManager {
+  switch (layout) {
+    case 'v1':
+      return new V1Cgroups(paths, fresh);
+    case 'v2':
+      if (paths[''] === undefined) throw invalid('cgroup v2 paths lack the unified hierarchy (key "")');
+      return new V2Cgroups(paths[''], unifiedMount, opts, fresh);
+    case 'hybrid': {
+      const { '': unified, ...v1 } = paths;
+      if (unified === undefined) throw invalid('hybrid cgroup paths lack the unified hierarchy (key "")');
+      return new HybridCgroups(new V1Cgroups(v1, fresh), new V2Cgroups(unified, unifiedMount, opts, fresh));
+    }
+    default:
+      throw invalid(`unknown cgroup layout ${JSON.stringify(layout)}`);
+  }
+}

@@ -1,0 +1,182 @@
+// The cgroup v1 driver: one directory per mounted hierarchy (each controller, and name=systemd,
+// which a container joins too). Applies linux.resources through convert-v1.ts and devices-v1.ts;
+// the hybrid driver reuses it for the v1 half of the machine.
+import { readdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { LinuxResources } from '../../oci/runtime-spec.js';
+import { conflict, invalid, systemError, unsupported } from '../../errors.js';
+import type { CgroupManager } from './manager.js';
+import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl } from './fs.js';
+import { v1Writes } from './convert-v1.js';
+import { v1DeviceWrites } from './devices-v1.js';
+import { type CgroupStats, hugePageSizeNames, parseNumber, parseOomKill, v1HugetlbStats, v1Stats } from './stats.js';
+
+export function hugePageSizes(): string[] {
+  try {
+    return hugePageSizeNames(readdirSync('/sys/kernel/mm/hugepages'));
+  } catch {
+    return [];
+  }
+}
+
+export class V1Cgroups implements CgroupManager {
+  readonly layout = 'v1' as const;
+  readonly paths: Record<string, string>;
+  /** Directories create() made, outermost first. */
+  private made: string[] = [];
+  private created = false;
+
+  constructor(paths: Record<string, string>, private readonly fresh: boolean) {
+    this.paths = { ...paths };
+  }
+
+  /** Each distinct directory once (co-mounted controllers share one). */
+  private dirs(): string[] {
+    return [...new Set(Object.values(this.paths))];
+  }
+
+  has(controller: string): boolean {
+    return this.paths[controller] !== undefined;
+  }
+
+  create(resources: LinuxResources = {}): void {
+    for (const d of this.dirs()) {
+      const procs = readOptional(d, 'cgroup.procs');
+      if (procs !== undefined && procs.trim()) throw conflict(`cgroup ${d} already holds processes; pick another cgroupsPath`);
+    }
+    try {
+      for (const d of this.dirs()) this.made.push(...mkdirTracked(d));
+      this.created = true;
+      if (this.paths.cpuset) this.inheritCpuset(this.paths.cpuset);
+      this.apply(resources, false);
+    } catch (err) {
+      const cleanup = this.removeMade();
+      if (cleanup.length) throw systemError(`${(err as Error).message}; and cleaning up: ${cleanup.map((e) => e.message).join('; ')}`, err);
+      throw err;
+    }
+  }
+
+  /** A new cpuset cgroup starts with no cpus and mems, and then refuses tasks: copy them down from the parent. */
+  private inheritCpuset(leaf: string): void {
+    const chain: string[] = [];
+    for (let d = leaf; ; d = posix.dirname(d)) {
+      if (readOptional(d, 'cpuset.cpus') === undefined || d === '/') break;
+      chain.unshift(d);
+    }
+    for (let i = 1; i < chain.length; i++) {
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        const parent = readControl(chain[i - 1], f).trim();
+        if (parent && readControl(chain[i], f).trim() === '') writeControl(chain[i], f, parent, f);
+      }
+    }
+  }
+
+  apply(r: LinuxResources, isUpdate: boolean): void {
+    const m = r.memory;
+    let memoryLimit: number | undefined;
+    if (m?.limit && m.swap && this.paths.memory) memoryLimit = parseNumber(readOptional(this.paths.memory, 'memory.limit_in_bytes'));
+    if (isUpdate && m?.checkBeforeUpdate && m.limit && m.limit > 0 && this.paths.memory) {
+      const usage = parseNumber(readOptional(this.paths.memory, 'memory.usage_in_bytes')) ?? 0;
+      if (usage > m.limit) throw invalid(`memory.limit ${m.limit} is below the current usage ${usage} (checkBeforeUpdate)`);
+    }
+    const writes = [...v1Writes(r, { memoryLimit }), ...(r.devices?.length ? v1DeviceWrites(r.devices) : [])];
+    applyWrites(writes, (c) => this.paths[c], 'cgroup v1: no hierarchy mounts it');
+  }
+
+  addProcess(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 0) throw invalid(`bad pid ${pid}`);
+    for (const d of this.dirs()) writeControl(d, 'cgroup.procs', String(pid));
+  }
+
+  update(resources: LinuxResources): void {
+    this.apply(resources, true);
+  }
+
+  /** The hierarchy to count processes in: pids, else any. */
+  private anyDir(): string {
+    const d = this.paths.pids ?? this.paths.freezer ?? this.paths.memory ?? this.paths['name=systemd'] ?? this.dirs()[0];
+    if (d === undefined) throw unsupported('no cgroup v1 hierarchy is mounted');
+    return d;
+  }
+
+  pids(): number[] {
+    return pidsRecursive(this.anyDir());
+  }
+
+  private freezerDir(): string {
+    const d = this.paths.freezer;
+    if (d === undefined) throw unsupported('pause/resume needs the freezer cgroup controller, which is not mounted');
+    return d;
+  }
+
+  freeze(): void {
+    const d = this.freezerDir();
+    // FREEZING can linger while a task is in an uninterruptible sleep; keep asking, then give up.
+    for (let i = 0; i < 500; i++) {
+      if (i % 10 === 0) writeControl(d, 'freezer.state', 'FROZEN');
+      if (readControl(d, 'freezer.state').trim() === 'FROZEN') return;
+      sleepSync(10);
+    }
+    writeControl(d, 'freezer.state', 'THAWED');
+    throw systemError(`freeze ${d}: processes did not stop within 5 s`);
+  }
+
+  thaw(): void {
+    const d = this.freezerDir();
+    writeControl(d, 'freezer.state', 'THAWED');
+    for (let i = 0; i < 500 && readControl(d, 'freezer.state').trim() !== 'THAWED'; i++) sleepSync(10);
+  }
+
+  frozen(): boolean {
+    const d = this.paths.freezer;
+    return d !== undefined && readControl(d, 'freezer.state').trim() === 'FROZEN';
+  }
+
+  kill(): void {
+    const canFreeze = this.paths.freezer !== undefined;
+    if (canFreeze) this.freeze();
+    try {
+      for (const pid of this.pids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        }
+      }
+    } finally {
+      if (canFreeze) this.thaw();
+    }
+  }
+
+  stats(): CgroupStats {
+    const s = v1Stats((c, f) => (this.paths[c] === undefined ? undefined : readOptional(this.paths[c], f)));
+    if (this.paths.hugetlb) s.hugetlb = v1HugetlbStats(hugePageSizes(), (f) => readOptional(this.paths.hugetlb, f));
+    return s;
+  }
+
+  oomKillCount(): number {
+    if (!this.paths.memory) throw unsupported('the memory cgroup controller is not mounted');
+    return parseOomKill(readOptional(this.paths.memory, 'memory.oom_control'));
+  }
+
+  private removeMade(): Error[] {
+    const leaves = new Set(this.dirs());
+    const errs: Error[] = [];
+    for (const d of [...this.made].reverse()) {
+      if (leaves.has(d)) errs.push(...removeTree(d));
+      else errs.push(...removeDirs([d], true));
+    }
+    this.made = [];
+    return errs;
+  }
+
+  destroy(): void {
+    if (this.fresh) {
+      if (this.created) throwAll(this.removeMade(), 'remove cgroups');
+      return;
+    }
+    const errs: Error[] = [];
+    for (const d of this.dirs()) errs.push(...removeTree(d));
+    throwAll(errs, 'remove cgroups');
+  }
+}
