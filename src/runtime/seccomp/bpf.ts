@@ -86,21 +86,24 @@ export class Assembler {
   /** Lays out the program; throws if it exceeds BPF_MAXINSNS or a label is unbound or behind its jump. */
   assemble(): Insn[] {
     for (;;) {
+      // Lay out with the trampolines decided so far, then add those now needed; repeat.
+      const at: number[] = [];
       let pos = 0;
       for (const it of this.items) {
+        at.push(pos);
         if (it.kind === 'bind') it.label.pos = pos;
         pos += size(it);
       }
       let grown = false;
-      pos = 0;
-      for (const it of this.items) {
-        if (it.kind === 'cond') {
-          const next = pos + size(it);
-          if (!it.longT && this.offset(pos, it.jt, next) > 255) { it.longT = true; grown = true; }
-          if (!it.longF && this.offset(pos, it.jf, next) > 255) { it.longF = true; grown = true; }
-        }
-        pos += size(it);
-      }
+      this.items.forEach((it, i) => {
+        if (it.kind !== 'cond') return;
+        const next = at[i]! + size(it);
+        const t = !it.longT && this.offset(at[i]!, it.jt, next) > 255;
+        const f = !it.longF && this.offset(at[i]!, it.jf, next) > 255;
+        if (t) it.longT = true;
+        if (f) it.longF = true;
+        grown ||= t || f;
+      });
       if (!grown) break;
     }
     const out: Insn[] = [];
