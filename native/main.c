@@ -1,0 +1,187 @@
+/* berth-nsexec entry: read the plan, join namespaces, clone the container process into new
+ * ones, write its id maps, tell the TypeScript side its pid, then either leave (create,
+ * detached exec) or stay its parent until it exits (run, exec). */
+#include "berth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+struct options {
+  const char *mode;
+  int foreground;
+  unsigned long clone_flags;
+  int terminal;
+  const char *console_path;
+  const char *fifo_path;
+  int preserve_fds;
+};
+
+static void parse_options(struct plan *plan, struct options *o) {
+  memset(o, 0, sizeof *o);
+  o->mode = "create";
+  for (struct record *r = plan->head; r; r = r->next) {
+    switch (r->type) {
+    case OP_MODE:
+      o->mode = r->fields[0];
+      o->foreground = r->nfields > 1 && !strcmp(r->fields[1], "1");
+      break;
+    case OP_NS_CLONE: o->clone_flags = parse_ull(r->fields[0], 10); break;
+    case OP_TERMINAL: o->terminal = 1; break;
+    case OP_CONSOLE_SOCKET: o->console_path = r->fields[0]; break;
+    case OP_EXEC_FIFO: o->fifo_path = r->fields[0]; break;
+    case OP_PRESERVE_FDS: o->preserve_fds = (int)parse_ull(r->fields[0], 10); break;
+    }
+  }
+}
+
+static void join_namespaces(struct plan *plan) {
+  /* The user namespace first: the others may belong to it. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (struct record *r = plan->head; r; r = r->next) {
+      if (r->type != OP_NS_JOIN) continue;
+      int flag = (int)parse_ull(r->fields[0], 10);
+      if ((pass == 0) != (flag == CLONE_NEWUSER)) continue;
+      int fd = open(r->fields[1], O_RDONLY | O_CLOEXEC);
+      if (fd < 0) die_errno("open namespace %s", r->fields[1]);
+      if (setns(fd, flag) < 0) die_errno("join namespace %s", r->fields[1]);
+      close(fd);
+    }
+  }
+}
+
+static void set_time_offsets(struct plan *plan, unsigned long *flags) {
+  if (!(*flags & CLONE_NEWTIME)) return;
+  /* A new time namespace applies to children; its offsets must be written before any. */
+  if (unshare(CLONE_NEWTIME) < 0) die_errno("unshare time namespace");
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type != OP_TIME_OFFSET) continue;
+    char line[128];
+    int n = snprintf(line, sizeof line, "%s %s %s\n", r->fields[0], r->fields[1], r->fields[2]);
+    if (write_file("/proc/self/timens_offsets", line, (size_t)n) < 0) die_errno("write time offsets");
+  }
+  *flags &= ~(unsigned long)CLONE_NEWTIME;
+}
+
+static int connect_console(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) die("console socket path too long: %s", path);
+  strcpy(addr.sun_path, path);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die_errno("connect to console socket %s", path);
+  return fd;
+}
+
+static void write_maps(struct plan *plan, pid_t pid) {
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type != OP_UIDMAP && r->type != OP_GIDMAP) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, r->type == OP_UIDMAP ? "uid_map" : "gid_map");
+    if (write_file(path, r->fields[0], strlen(r->fields[0])) < 0) die_errno("write %s", path);
+  }
+}
+
+static void child_main(struct plan *plan, struct options *o, int sync_fd, int console_fd) {
+  struct record *cont = recv_msg(sync_fd);
+  if (!cont || cont->type != MSG_CONTINUE) _exit(1);
+  const char *state = cont->nfields > 0 ? cont->fields[0] : "{}";
+  int is_exec = !strcmp(o->mode, "exec");
+
+  if (o->clone_flags & CLONE_NEWCGROUP && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");
+  if (o->clone_flags & CLONE_NEWUSER) {
+    if (setresgid(0, 0, 0) < 0) die_errno("setgid 0 in the user namespace");
+    if (setresuid(0, 0, 0) < 0) die_errno("setuid 0 in the user namespace");
+  }
+  int fifo = -1;
+  if (o->fifo_path && (fifo = open(o->fifo_path, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo %s", o->fifo_path);
+  if (!is_exec && (o->clone_flags & CLONE_NEWNS)) setup_rootfs(plan, (o->clone_flags & CLONE_NEWUSER) != 0, state);
+  apply_early_process(plan);
+  if (o->terminal) setup_terminal(plan, console_fd);
+  free(lookup_exec(plan)); /* fail at create, not at start, when there is nothing to run */
+
+  if (send_msg(sync_fd, MSG_READY, NULL, 0) < 0) die_errno("report ready");
+  if (fifo >= 0) {
+    /* Block until `start` opens the fifo for reading. */
+    close(sync_fd);
+    set_error_fd(-1);
+    char p[64];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fifo);
+    int w = open(p, O_WRONLY | O_CLOEXEC);
+    if (w < 0) die_errno("open exec fifo");
+    if (write(w, "0", 1) != 1) die_errno("write exec fifo");
+    close(w);
+    close(fifo);
+  }
+  run_hooks(plan, 2, state);
+  finish_process(plan, o->preserve_fds);
+}
+
+int main(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  const char *env = getenv("_BERTH_SYNC_FD");
+  int sync_fd = env ? atoi(env) : 3;
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) {
+    fprintf(stderr, "berth-nsexec: run by berth-runtime, not by hand\n");
+    return 2;
+  }
+  set_error_fd(sync_fd);
+
+  struct plan plan = {0};
+  read_plan(sync_fd, &plan);
+  struct options o;
+  parse_options(&plan, &o);
+
+  /* Node.js has no mkfifo; `start` opens this fifo to let the container exec. */
+  if (o.fifo_path && mkfifo(o.fifo_path, 0622) < 0) die_errno("mkfifo %s", o.fifo_path);
+  join_namespaces(&plan);
+  unsigned long flags = o.clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
+  set_time_offsets(&plan, &flags);
+
+  int console_fd = -1, relay[2] = {-1, -1};
+  if (o.terminal) {
+    if (o.console_path) console_fd = connect_console(o.console_path);
+    else if (o.foreground) {
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0) die_errno("socketpair");
+      console_fd = relay[1];
+    } else die("a terminal needs --console-socket when detached");
+  }
+
+  /* Signals that arrive before the child can take them are kept for it. */
+  struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+  pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) die_errno("clone");
+  if (pid == 0) {
+    if (relay[0] >= 0) close(relay[0]);
+    child_main(&plan, &o, sync_fd, console_fd);
+    _exit(1);
+  }
+  if (console_fd >= 0) close(console_fd);
+  if (flags & CLONE_NEWUSER) write_maps(&plan, pid);
+  char pidbuf[32];
+  snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+  const char *f[1] = {pidbuf};
+  if (send_msg(sync_fd, MSG_PID, f, 1) < 0) die_errno("report pid");
+  close(sync_fd);
+  if (!o.foreground) return 0;
+  if (relay[0] >= 0) {
+    int master = recv_fd(relay[0]);
+    close(relay[0]);
+    if (master >= 0) return relay_terminal(master, pid);
+  }
+  return wait_and_forward(pid);
+}

@@ -1,0 +1,312 @@
+/* The container's root file system: mounts resolved inside the root (a symlink in the image
+ * cannot send a mount to the host), devices, symlinks, pivot_root, masked and read-only
+ * paths, hostname and sysctls. Runs in the child, in its new mount namespace. */
+#include "berth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+enum { CREATE_NONE = 0, CREATE_DIR = 1, CREATE_FILE = 2 };
+
+static int openat2_in_root(int rootfd, const char *rel, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  for (;;) {
+    long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+    if (fd < 0 && errno == EAGAIN) continue; /* a rename raced the lookup */
+    return (int)fd;
+  }
+}
+
+/* An O_PATH fd for `path` resolved with the container's root as "/", creating what is
+ * missing as directories (and the last component as a file when asked). */
+int open_in_root(int rootfd, const char *path, int create_kind, mode_t mode) {
+  while (*path == '/') path++;
+  if (!*path) return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+  int fd = openat2_in_root(rootfd, path, O_PATH);
+  if (fd >= 0 || errno != ENOENT || create_kind == CREATE_NONE) return fd;
+
+  char *copy = strdup(path);
+  if (!copy) die("out of memory");
+  int dirfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+  char *save = NULL;
+  char *comp = strtok_r(copy, "/", &save);
+  while (comp) {
+    char *next = strtok_r(NULL, "/", &save);
+    int child = openat2_in_root(dirfd, comp, O_PATH);
+    if (child < 0 && errno == ENOENT) {
+      if (!next && create_kind == CREATE_FILE) {
+        int f = openat(dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode ? mode : 0644);
+        if (f >= 0) close(f);
+        else if (errno != EEXIST) goto fail;
+      } else if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST) {
+        goto fail;
+      }
+      child = openat2_in_root(dirfd, comp, O_PATH);
+    }
+    if (child < 0) goto fail;
+    close(dirfd);
+    dirfd = child;
+    comp = next;
+  }
+  free(copy);
+  return dirfd;
+fail: {
+  int saved = errno;
+  close(dirfd);
+  free(copy);
+  errno = saved;
+  return -1;
+}
+}
+
+static void fd_path(int fd, char *buf, size_t len) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+
+/* Flags a bind remount must keep: in a user namespace the kernel locks them. */
+static unsigned long locked_flags(const char *path) {
+  struct statvfs st;
+  if (statvfs(path, &st) < 0) return 0;
+  unsigned long f = 0;
+  if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  if (st.f_flag & ST_RDONLY) f |= MS_RDONLY;
+  return f;
+}
+
+static const unsigned long PROPAGATION = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+
+static void apply_propagation(int rootfd, const char *dest, unsigned long prop) {
+  if (!prop) return;
+  int fd = open_in_root(rootfd, dest, CREATE_NONE, 0);
+  if (fd < 0) die_errno("open %s", dest);
+  char p[64];
+  fd_path(fd, p, sizeof p);
+  unsigned long rec = prop & MS_REC;
+  unsigned long kinds[] = {MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if ((prop & kinds[i]) && mount(NULL, p, NULL, kinds[i] | rec, NULL) < 0)
+      die_errno("set propagation of %s", dest);
+  close(fd);
+}
+
+static void do_mount(int rootfd, struct record *r, int userns) {
+  if (r->nfields < 7) die("bad mount record");
+  const char *src = r->fields[0], *dest = r->fields[1], *type = r->fields[2];
+  unsigned long flags = parse_ull(r->fields[3], 10), prop = parse_ull(r->fields[4], 10);
+  const char *data = r->fields[5];
+  int kind = (int)parse_ull(r->fields[6], 10);
+  char p[64];
+
+  if (kind == MK_BIND) {
+    struct stat st;
+    if (stat(src, &st) < 0) die_errno("mount %s to %s: stat %s", src, dest, src);
+    int fd = open_in_root(rootfd, dest, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, 0644);
+    if (fd < 0) die_errno("mount %s to %s: create mount point", src, dest);
+    fd_path(fd, p, sizeof p);
+    if (mount(src, p, NULL, MS_BIND | (flags & MS_REC), NULL) < 0) die_errno("mount %s to %s", src, dest);
+    close(fd);
+    unsigned long extra = flags & ~(MS_BIND | MS_REC | PROPAGATION);
+    if (extra) {
+      /* The fd above names the directory under the new mount: reopen to reach the mount. */
+      fd = open_in_root(rootfd, dest, CREATE_NONE, 0);
+      if (fd < 0) die_errno("mount %s to %s: reopen", src, dest);
+      fd_path(fd, p, sizeof p);
+      unsigned long keep = userns ? (locked_flags(p) & ~MS_RDONLY) : 0;
+      if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | extra | keep, NULL) < 0)
+        die_errno("remount %s with its options", dest);
+      close(fd);
+    }
+  } else {
+    int fd = open_in_root(rootfd, dest, CREATE_DIR, 0);
+    if (fd < 0) die_errno("mount %s to %s: create mount point", type, dest);
+    fd_path(fd, p, sizeof p);
+    if (mount(src, p, type, flags & ~PROPAGATION, *data ? data : NULL) < 0)
+      die_errno("mount %s to %s", *type ? type : src, dest);
+    close(fd);
+  }
+  apply_propagation(rootfd, dest, prop & (PROPAGATION | MS_REC));
+}
+
+static void do_device(int rootfd, struct record *r, int userns) {
+  if (r->nfields < 7) die("bad device record");
+  const char *path = r->fields[0];
+  char type = r->fields[1][0];
+  unsigned int maj = (unsigned int)parse_ull(r->fields[2], 10), min = (unsigned int)parse_ull(r->fields[3], 10);
+  mode_t mode = (mode_t)parse_ull(r->fields[4], 10);
+  uid_t uid = (uid_t)parse_ull(r->fields[5], 10);
+  gid_t gid = (gid_t)parse_ull(r->fields[6], 10);
+  char p[64];
+
+  if (userns) {
+    /* No mknod in a user namespace: bind the host's node instead, as runc does. */
+    int fd = open_in_root(rootfd, path, CREATE_FILE, 0600);
+    if (fd < 0) die_errno("create device %s", path);
+    fd_path(fd, p, sizeof p);
+    if (mount(path, p, NULL, MS_BIND, NULL) < 0) die_errno("bind device %s", path);
+    close(fd);
+    return;
+  }
+  char *copy = strdup(path), *slash = strrchr(copy, '/');
+  const char *name = slash ? slash + 1 : copy;
+  if (slash) *slash = '\0';
+  int dirfd = open_in_root(rootfd, slash ? copy : "/", CREATE_DIR, 0);
+  if (dirfd < 0) die_errno("create device %s", path);
+  mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  /* mknodat needs a real directory fd, not O_PATH. */
+  fd_path(dirfd, p, sizeof p);
+  int realdir = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (realdir < 0) die_errno("open parent of %s", path);
+  unlinkat(realdir, name, 0);
+  if (mknodat(realdir, name, fmt | (mode & 07777), makedev(maj, min)) < 0) die_errno("mknod %s", path);
+  if (fchownat(realdir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) die_errno("chown %s", path);
+  /* mknod applies the umask; the spec's fileMode is exact. */
+  if (fchmodat(realdir, name, mode & 07777, 0) < 0) die_errno("chmod %s", path);
+  close(realdir);
+  close(dirfd);
+  free(copy);
+}
+
+static void do_symlink(int rootfd, struct record *r) {
+  const char *target = r->fields[0], *link = r->fields[1];
+  char *copy = strdup(link), *slash = strrchr(copy, '/');
+  const char *name = slash ? slash + 1 : copy;
+  if (slash) *slash = '\0';
+  int dirfd = open_in_root(rootfd, slash && *copy ? copy : "/", CREATE_DIR, 0);
+  if (dirfd < 0) die_errno("symlink %s", link);
+  if (symlinkat(target, dirfd, name) < 0 && errno != EEXIST) die_errno("symlink %s -> %s", link, target);
+  close(dirfd);
+  free(copy);
+}
+
+static void pivot(const char *rootfs) {
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0 || newroot < 0) die_errno("open root for pivot_root");
+  if (fchdir(newroot) < 0) die_errno("chdir to rootfs");
+  /* pivot_root(".", ".") stacks the old root over the new one; unmounting "." then drops it,
+   * with no directory inside the container ever naming the host. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die_errno("pivot_root %s", rootfs);
+  if (fchdir(oldroot) < 0) die_errno("chdir to old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno("make old root rslave");
+  if (umount2(".", MNT_DETACH) < 0) die_errno("unmount old root");
+  if (chdir("/") < 0) die_errno("chdir /");
+  close(oldroot);
+  close(newroot);
+}
+
+static void no_pivot(const char *rootfs) {
+  if (chdir(rootfs) < 0) die_errno("chdir to rootfs");
+  if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0) die_errno("move rootfs to /");
+  if (chroot(".") < 0) die_errno("chroot");
+  if (chdir("/") < 0) die_errno("chdir /");
+}
+
+static void mask_path(int rootfd, const char *path) {
+  int fd = open_in_root(rootfd, path, CREATE_NONE, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    die_errno("mask %s", path);
+  }
+  struct stat st;
+  char p[64];
+  fd_path(fd, p, sizeof p);
+  if (fstat(fd, &st) < 0) die_errno("stat %s", path);
+  int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k")
+                              : mount("/dev/null", p, NULL, MS_BIND, NULL);
+  if (r < 0) die_errno("mask %s", path);
+  close(fd);
+}
+
+static void readonly_path(int rootfd, const char *path) {
+  int fd = open_in_root(rootfd, path, CREATE_NONE, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    die_errno("make %s read-only", path);
+  }
+  char p[64];
+  fd_path(fd, p, sizeof p);
+  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind %s read-only", path);
+  close(fd);
+  fd = open_in_root(rootfd, path, CREATE_NONE, 0);
+  fd_path(fd, p, sizeof p);
+  unsigned long keep = locked_flags(p) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, NULL) < 0)
+    die_errno("remount %s read-only", path);
+  close(fd);
+}
+
+static void write_sysctl(const char *key, const char *value) {
+  char path[512];
+  int n = snprintf(path, sizeof path, "/proc/sys/");
+  for (const char *k = key; *k && n < (int)sizeof path - 1; k++) path[n++] = *k == '.' ? '/' : *k;
+  path[n] = '\0';
+  if (write_file(path, value, strlen(value)) < 0) die_errno("write sysctl %s", key);
+}
+
+void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
+  const char *rootfs = NULL;
+  unsigned long rootprop = MS_SLAVE | MS_REC, userprop = 0;
+  int pivot_wanted = 1, root_ro = 0;
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type == OP_ROOTFS) rootfs = r->fields[0];
+    else if (r->type == OP_NO_PIVOT) pivot_wanted = 0;
+    else if (r->type == OP_ROOT_READONLY) root_ro = 1;
+    else if (r->type == OP_ROOTFS_PROPAGATION) userprop = parse_ull(r->fields[0], 10);
+  }
+  if (!rootfs) die("plan has no rootfs");
+
+  /* Nothing we mount may propagate back to the host; a propagation the config asks for is
+   * set on the container's own root after pivot_root. */
+  if (mount(NULL, "/", NULL, rootprop, NULL) < 0) die_errno("make / rslave");
+  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", rootfs);
+  int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die_errno("open rootfs %s", rootfs);
+
+  for (struct record *r = plan->head; r; r = r->next) {
+    switch (r->type) {
+    case OP_MOUNT: do_mount(rootfd, r, userns); break;
+    case OP_DEVICE: do_device(rootfd, r, userns); break;
+    case OP_SYMLINK: do_symlink(rootfd, r); break;
+    }
+  }
+  close(rootfd);
+
+  run_hooks(plan, 1, state_json);
+
+  if (pivot_wanted) pivot(rootfs);
+  else no_pivot(rootfs);
+  if (userprop && mount(NULL, "/", NULL, userprop, NULL) < 0) die_errno("set rootfs propagation");
+
+  rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type == OP_MASK) mask_path(rootfd, r->fields[0]);
+    else if (r->type == OP_READONLY) readonly_path(rootfd, r->fields[0]);
+  }
+  close(rootfd);
+  if (root_ro && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (locked_flags("/") & ~MS_RDONLY), NULL) < 0)
+    die_errno("remount / read-only");
+
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type == OP_HOSTNAME && sethostname(r->fields[0], strlen(r->fields[0])) < 0)
+      die_errno("sethostname %s", r->fields[0]);
+    if (r->type == OP_DOMAINNAME && setdomainname(r->fields[0], strlen(r->fields[0])) < 0)
+      die_errno("setdomainname %s", r->fields[0]);
+    if (r->type == OP_SYSCTL) write_sysctl(r->fields[0], r->fields[1]);
+  }
+}

@@ -1,0 +1,215 @@
+// `create` and `run`: read the bundle, make the cgroups, start the helper with the plan, place
+// the process in its cgroups, run the runtime's hooks, and record the container. A failure at
+// any step takes apart what was made, with the same code `delete` uses.
+import { readFileSync, statSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import { BerthError, errorMessage, invalid, notFound } from '../errors.js';
+import type { LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../oci/runtime-spec.js';
+import { openCgroups, type CgroupManager } from './cgroups/manager.js';
+import { attachDeviceProgram } from './container.js';
+import { runHooks } from './hooks.js';
+import { MS, parseMountOptions } from './mount-options.js';
+import { launch } from './native/helper.js';
+import { Op, rec, type Record_ } from './native/protocol.js';
+import { buildPlan, rootfsPath } from './plan.js';
+import { compileSeccomp } from './seccomp/compile.js';
+import { ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
+import { sleepSync } from './sys.js';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+}
+
+export function loadSpec(bundle: string): Spec {
+  const path = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`${path}: no such file or directory`);
+    throw e;
+  }
+  let spec: Spec;
+  try {
+    spec = JSON.parse(text) as Spec;
+  } catch (e) {
+    throw invalid(`${path}: ${errorMessage(e)}`);
+  }
+  if (typeof spec !== 'object' || !spec || typeof spec.ociVersion !== 'string') throw invalid(`${path}: ociVersion is missing`);
+  if (!/^1\./.test(spec.ociVersion)) throw invalid(`${path}: unsupported ociVersion ${spec.ociVersion}`);
+  return spec;
+}
+
+/** The records that put the container's own cgroups at a `cgroup` mount's destination. */
+export function cgroupMountRecords(cgroups: CgroupManager, m: Mount, newCgroupNs: boolean): Record_[] {
+  const o = parseMountOptions(m.options);
+  const flags = (o.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~MS.BIND & ~MS.REC;
+  if (cgroups.layout === 'v2') {
+    return newCgroupNs
+      ? [rec(Op.Mount, 'cgroup', m.destination, 'cgroup2', flags, o.propagation, '', 0)]
+      : [rec(Op.Mount, cgroups.paths[''], m.destination, '', flags | MS.BIND | MS.REC, o.propagation, '', 1)];
+  }
+  // v1 and hybrid: a tmpfs holding one bind of the container's cgroup per hierarchy.
+  const base = flags & ~MS.RDONLY;
+  const out = [rec(Op.Mount, 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755', 0)];
+  for (const [key, dir] of Object.entries(cgroups.paths)) {
+    const name = key === '' ? 'unified' : key.replace(/^name=/, '');
+    out.push(rec(Op.Mount, dir, posix.join(m.destination, name), '', flags | MS.BIND, 0, '', 1));
+  }
+  if (flags & MS.RDONLY) out.push(rec(Op.Mount, '', m.destination, '', base | MS.REMOUNT | MS.RDONLY, 0, '', 0));
+  return out;
+}
+
+export interface Created {
+  rec: ContainerRecord;
+  helper: import('node:child_process').ChildProcess;
+  exit: Promise<number>;
+  done: Promise<void>;
+}
+
+// What every container may use whatever its config says, as runc allows: mknod of any node,
+// the default devices, ptys and tun. Rules come after the config's, so they win.
+const ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
+  { allow: true, type: 'c', major: null, minor: null, access: 'm' },
+  { allow: true, type: 'b', major: null, minor: null, access: 'm' },
+  ...([[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [10, 200]] as const).map(([major, minor]) =>
+    ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
+];
+
+/** The cgroup resources of a spec, with the device rules a container always needs. */
+export function cgroupResources(spec: Spec): LinuxResources {
+  const r = spec.linux?.resources ?? {};
+  const own: LinuxDeviceCgroup[] = (spec.linux?.devices ?? []).filter((d) => d.type !== 'p').map((d) => ({
+    allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm',
+  }));
+  return { ...r, devices: [...(r.devices ?? []), ...ALLOWED_DEVICES, ...own] };
+}
+
+type Mode = 'create' | 'run-foreground' | 'run-detached';
+
+async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created> {
+  const dirs = new StateDir(opts.root);
+  const bundle = resolve(opts.bundle);
+  const spec = loadSpec(bundle);
+  const rootfs = rootfsPath(bundle, spec);
+  try {
+    if (!statSync(rootfs).isDirectory()) throw invalid(`rootfs ${rootfs} is not a directory`);
+  } catch (e) {
+    if (e instanceof BerthError) throw e;
+    throw notFound(`rootfs ${rootfs}: no such file or directory`);
+  }
+  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', opts.id, { attachDeviceProgram });
+  const newCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+  dirs.claim(opts.id);
+  const record: ContainerRecord = {
+    id: opts.id, pid: 0, pidStartTime: '', bundle, rootfs, created: new Date().toISOString(), config: spec,
+    cgroup: { layout: cgroups.layout, paths: cgroups.paths },
+  };
+  let pid = 0;
+  try {
+    const plan = buildPlan({
+      mode: mode === 'create' ? 'create' : 'run',
+      foreground: mode === 'run-foreground',
+      spec, rootfs, seccomp,
+      consoleSocket: opts.consoleSocket,
+      execFifo: mode === 'create' ? dirs.fifo(opts.id) : undefined,
+      preserveFds: opts.preserveFds,
+      noPivot: opts.noPivot,
+      cgroupMount: (m) => cgroupMountRecords(cgroups, m, newCgroupNs),
+    });
+    cgroups.create(cgroupResources(spec));
+    const launched = await launch({
+      plan,
+      preserveFds: opts.preserveFds,
+      onPid: async (p) => {
+        pid = p;
+        cgroups.addProcess(p);
+        record.pid = p;
+        record.pidStartTime = pidStartTime(p) ?? '';
+        dirs.save(record);
+        const state = ociState(record, 'creating');
+        await runHooks('prestart', spec.hooks?.prestart, state);
+        await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+        return JSON.stringify(state);
+      },
+    });
+    dirs.save(record);
+    if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
+    return { rec: record, helper: launched.helper, exit: launched.exit, done: launched.done };
+  } catch (e) {
+    teardown(dirs, record, cgroups, pid);
+    throw e;
+  }
+}
+
+/** Takes apart what create made: the process (SIGKILL), the cgroups, the state folder. */
+export function teardown(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number): void {
+  const errors: string[] = [];
+  try {
+    cgroups.kill();
+  } catch (e) {
+    errors.push(errorMessage(e));
+  }
+  if (pid > 0) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  for (let i = 0; i < 200 && (pid > 0 && pidStartTime(pid) !== undefined || safePids(cgroups) > 0); i++) sleepSync(5);
+  try {
+    cgroups.destroy();
+  } catch (e) {
+    errors.push(errorMessage(e));
+  }
+  dirs.remove(record.id);
+  if (errors.length) process.stderr.write(`cleanup of ${record.id}: ${errors.join('; ')}\n`);
+}
+
+function safePids(cgroups: CgroupManager): number {
+  try { return cgroups.pids().length; } catch { return 0; }
+}
+
+export async function create(opts: CreateOptions): Promise<void> {
+  await launchContainer(opts, 'create');
+}
+
+/** `run`: create and start; without `detach`, wait for the process and delete the container. */
+export async function run(opts: CreateOptions & { detach?: boolean }): Promise<number> {
+  if (opts.detach) {
+    const c = await launchContainer(opts, 'run-detached');
+    await c.done;
+    await runPoststart(c.rec);
+    return 0;
+  }
+  // A terminal's SIGINT and SIGQUIT reach the helper too (same process group), and it passes
+  // them on; signals sent to this process alone are passed to the helper.
+  let helper: Created['helper'] | undefined;
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) =>
+    [s, () => { if (s !== 'SIGINT' && s !== 'SIGQUIT') helper?.kill(s); }] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  const c = await launchContainer(opts, 'run-foreground');
+  helper = c.helper;
+  try {
+    await c.done.catch(() => {});
+    await runPoststart(c.rec);
+    return await c.exit;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+    const { deleteContainer } = await import('./delete.js');
+    await deleteContainer(opts.root, opts.id, { force: true });
+  }
+}
+
+export async function runPoststart(record: ContainerRecord): Promise<void> {
+  try {
+    await runHooks('poststart', record.config.hooks?.poststart, ociState(record, 'running'));
+  } catch (e) {
+    process.stderr.write(`warning: ${errorMessage(e)}\n`);
+  }
+}

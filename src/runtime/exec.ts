@@ -1,0 +1,47 @@
+// `exec`: a new process in a running container — its namespaces joined through /proc/PID/ns,
+// its cgroups joined, the container's seccomp filter applied.
+import { resolve } from 'node:path';
+import { conflict } from '../errors.js';
+import type { Namespace, Process } from '../oci/runtime-spec.js';
+import { openContainer } from './container.js';
+import { compileSeccomp } from './seccomp/compile.js';
+import { launch } from './native/helper.js';
+import { PROC_NS_NAMES } from './namespaces.js';
+import { buildPlan } from './plan.js';
+import { ociState, writeFileAtomic } from './state.js';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+/** Returns the process's exit code, or 0 once it started when detached. */
+export async function exec(opts: ExecOptions): Promise<number> {
+  const c = openContainer(opts.root, opts.id);
+  if (c.status === 'paused') throw conflict('cannot exec in a paused container');
+  if (c.status !== 'running' && c.status !== 'created') throw conflict(`cannot exec in a stopped container`);
+  const spec = c.rec.config;
+  const join: Namespace[] = (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: `/proc/${c.rec.pid}/ns/${PROC_NS_NAMES[n.type]}` }));
+  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  const plan = buildPlan({
+    mode: 'exec', foreground: !opts.detach, spec: { ...spec, process: opts.process }, rootfs: c.rec.rootfs,
+    join, seccomp, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds,
+  });
+  const launched = await launch({
+    plan,
+    preserveFds: opts.preserveFds,
+    onPid: (pid) => {
+      c.cgroups.addProcess(pid);
+      return JSON.stringify(ociState(c.rec, c.status));
+    },
+  });
+  await launched.done;
+  if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
+  if (opts.detach) return 0;
+  return await launched.exit;
+}

@@ -1,0 +1,24 @@
+// `kill`: a signal to the container's init, or with --all to every process in its cgroup.
+import { conflict } from '../errors.js';
+import { openContainer } from './container.js';
+import { parseSignal } from './signals.js';
+
+export function kill(root: string, id: string, signal = 'SIGTERM', all = false): void {
+  const c = openContainer(root, id);
+  const sig = parseSignal(signal);
+  if (c.status === 'stopped') throw conflict('container not running');
+  if (!all) {
+    process.kill(c.rec.pid, sig);
+    return;
+  }
+  // A frozen cgroup keeps new forks from escaping the loop below.
+  const wasFrozen = c.status === 'paused';
+  if (!wasFrozen) c.cgroups.freeze();
+  try {
+    for (const pid of c.cgroups.pids()) {
+      try { process.kill(pid, sig); } catch { /* exited meanwhile */ }
+    }
+  } finally {
+    if (!wasFrozen) c.cgroups.thaw();
+  }
+}

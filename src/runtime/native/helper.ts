@@ -1,0 +1,79 @@
+// Starts native/berth-nsexec with a plan and follows its reports: the container process's
+// pid (the caller then places it in cgroups and runs runtime hooks before it may go on),
+// readiness, and the one-line error of a failed setup.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { systemError } from '../../errors.js';
+import { Decoder, encode, Op, rec, type Record_ } from './protocol.js';
+
+export const helperPath = (): string =>
+  process.env.BERTH_NSEXEC ?? fileURLToPath(new URL('../../../../native/build/berth-nsexec', import.meta.url));
+
+export interface LaunchOptions {
+  plan: Record_[];
+  /** The container's fds 0-2 (and 3.. with preserveFds): the caller's by default. */
+  stdio?: StdioOptions;
+  preserveFds?: number;
+  /** Called with the container's pid before it continues; returns the state JSON for hooks. */
+  onPid: (pid: number) => Promise<string> | string;
+}
+
+export interface Launched {
+  pid: number;
+  helper: ChildProcess;
+  /** Resolves with the helper's exit code (the container's, in foreground modes). */
+  exit: Promise<number>;
+  /** Resolves once the sync socket closes: the process has exec'd (or, in create mode, waits on the fifo). */
+  done: Promise<void>;
+}
+
+class SetupError extends Error {}
+
+export function launch(opts: LaunchOptions): Promise<Launched> {
+  const n = opts.preserveFds ?? 0;
+  const inherit = (Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit']) as Exclude<StdioOptions, string>;
+  const stdio: StdioOptions = [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe'];
+  const helper = spawn(helperPath(), [], { stdio, env: { _BERTH_SYNC_FD: String(3 + n), PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const sock = helper.stdio[3 + n] as Socket;
+  const exit = new Promise<number>((resolve) => helper.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0))));
+  const decoder = new Decoder();
+  let pid = 0;
+  let ready = false;
+  let error: string | undefined;
+  let resolveDone!: () => void, rejectDone!: (e: Error) => void;
+  const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  done.catch(() => {});
+
+  return new Promise<Launched>((resolve, reject) => {
+    const fail = (msg: string) => {
+      const e = new SetupError(msg);
+      if (!ready) reject(systemError(msg, e));
+      rejectDone(systemError(msg));
+    };
+    helper.on('error', (e) => fail(`start ${helperPath()}: ${e.message}`));
+    sock.on('data', (chunk: Buffer) => {
+      for (const m of decoder.push(chunk)) {
+        if (m.type === Op.MsgPid) {
+          pid = Number(m.fields[0]);
+          Promise.resolve()
+            .then(() => opts.onPid(pid))
+            .then((state) => { sock.write(encode([rec(Op.MsgContinue, state)])); })
+            .catch((e: Error) => { error = e.message; sock.destroy(); reject(e); });
+        } else if (m.type === Op.MsgReady) {
+          ready = true;
+          resolve({ pid, helper, exit, done });
+        } else if (m.type === Op.MsgError) {
+          error = m.fields[0];
+        }
+      }
+    });
+    sock.on('close', () => {
+      if (error !== undefined) fail(error);
+      else if (!ready) fail('container process exited before it was set up');
+      else resolveDone();
+    });
+    sock.on('error', () => {});
+    sock.write(encode(opts.plan));
+  });
+}

@@ -1,0 +1,130 @@
+// The runtime's state directory: one folder per container under --root holding state.json
+// (written atomically) and, until `start`, the exec fifo. Status is derived from the kernel
+// (is the pid alive, with the same start time? is the cgroup frozen?), never trusted from disk.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { conflict, invalid, notFound } from '../errors.js';
+import { OCI_VERSION, type Spec, type State, type Status } from '../oci/runtime-spec.js';
+import type { CgroupLayout } from './cgroups/manager.js';
+
+export const DEFAULT_ROOT = '/run/berth/runtime';
+
+/** What berth-runtime keeps about a container between commands. */
+export interface ContainerRecord {
+  id: string;
+  /** The container's init, as the host sees it; 0 while creating. */
+  pid: number;
+  /** Field 22 of /proc/PID/stat at create: tells a reused pid from ours. */
+  pidStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  config: Spec;
+  cgroup: { layout: CgroupLayout; paths: Record<string, string> };
+  /** Set by `run` without --detach: the container is deleted when it exits. */
+  owner?: string;
+}
+
+const ID = /^[\w+\-.]+$/;
+
+export function checkId(id: string): void {
+  if (!id || !ID.test(id) || id === '.' || id === '..') throw invalid(`invalid container id format: ${JSON.stringify(id)}`);
+}
+
+export function writeFileAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function pidStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export class StateDir {
+  constructor(readonly root: string = DEFAULT_ROOT) {}
+
+  dir(id: string): string {
+    checkId(id);
+    return join(this.root, id);
+  }
+
+  fifo(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Claims the id: fails if a container by that name exists. */
+  claim(id: string): string {
+    const dir = this.dir(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`container with id exists: ${id}`);
+      throw e;
+    }
+    return dir;
+  }
+
+  save(rec: ContainerRecord): void {
+    writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec));
+  }
+
+  load(id: string): ContainerRecord {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`container does not exist: ${id}`);
+      throw e;
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root).filter((n) => ID.test(n) && statSync(join(this.root, n)).isDirectory()).sort();
+    } catch {
+      return [];
+    }
+  }
+}
+
+export function alive(rec: ContainerRecord): boolean {
+  return rec.pid > 0 && pidStartTime(rec.pid) === rec.pidStartTime;
+}
+
+export function deriveStatus(rec: ContainerRecord, fifoExists: boolean, frozen: () => boolean): Status {
+  if (!alive(rec)) return 'stopped';
+  if (fifoExists) return 'created';
+  return frozen() ? 'paused' : 'running';
+}
+
+export function ociState(rec: ContainerRecord, status: Status): State {
+  return {
+    ociVersion: OCI_VERSION,
+    id: rec.id,
+    status,
+    ...(status !== 'stopped' && rec.pid ? { pid: rec.pid } : {}),
+    bundle: rec.bundle,
+    ...(rec.config.annotations ? { annotations: rec.config.annotations } : {}),
+  };
+}
