@@ -1,0 +1,232 @@
+// A client of one registry over the OCI distribution API (Docker registry v2): requests with
+// auth (bearer tokens from the WWW-Authenticate challenge, basic from the Docker config file),
+// plain HTTP for localhost and listed insecure registries, timeouts, and registry errors turned
+// into berth's categories. It knows nothing of the stores: pull.ts and push.ts use it.
+
+import { BerthError, invalid, notFound, systemError, unsupported } from '../../errors.js';
+import type { Digest } from '../../oci/image.js';
+import { DEFAULT_DOMAIN } from '../reference.js';
+import { basicHeader, credentialsFor, parseChallenges, type Credentials } from './auth.js';
+
+export interface RegistryOptions {
+  /** Registries (`host:port`) reached over plain HTTP; localhost and 127.0.0.1 always are. */
+  insecure?: string[];
+  /** Docker config file with credentials (default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`). */
+  dockerConfig?: string;
+  /** Credentials to use instead of the config file's. */
+  credentials?: Credentials;
+  /** Base URL of a registry host when it differs from `https://<host>` (e.g. for `docker.io`). */
+  endpoints?: Record<string, string>;
+  /** Mirrors tried before the registry itself for pulls, per registry host. */
+  mirrors?: Record<string, string[]>;
+  /** Milliseconds to wait for a response's headers (default 30 s). */
+  timeoutMs?: number;
+  /** Milliseconds a body may go without data before the transfer is abandoned (default 60 s). */
+  idleTimeoutMs?: number;
+}
+
+export type Scope = 'pull' | 'pull,push';
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: Uint8Array | AsyncIterable<Uint8Array>;
+  scope?: Scope;
+  /** Extra repositories the token must cover for pull (cross-repository mount). */
+  extraPull?: string[];
+  /** Status codes that are not errors (others throw). Default: 2xx. */
+  ok?: number[];
+  /** What the request is for, for error messages (`manifest for x:y`). */
+  what?: string;
+  /** Absolute URL instead of `/v2/<repo><path>` (upload locations). */
+  url?: string;
+  noTimeout?: boolean;
+}
+
+const isLocal = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+
+export class RegistryClient {
+  readonly host: string;
+  readonly opts: RegistryOptions;
+  private readonly tokens = new Map<string, string>();
+  private basic: string | undefined;
+  private creds: Promise<Credentials | undefined> | undefined;
+  /** Base URL in use (a mirror or the registry). */
+  base: string;
+
+  constructor(host: string, opts: RegistryOptions = {}, base?: string) {
+    this.host = host;
+    this.opts = opts;
+    this.base = base ?? RegistryClient.endpoint(host, opts);
+  }
+
+  static endpoint(host: string, opts: RegistryOptions): string {
+    const e = opts.endpoints?.[host];
+    if (e) return e.replace(/\/+$/, '');
+    if (host === DEFAULT_DOMAIN) {
+      throw unsupported(`no endpoint configured for ${DEFAULT_DOMAIN}: set endpoints["${DEFAULT_DOMAIN}"] or a mirror`);
+    }
+    const scheme = isLocal(host) || opts.insecure?.includes(host) ? 'http' : 'https';
+    return `${scheme}://${host}`;
+  }
+
+  /** Clients to try in order for pulls: mirrors first, then the registry. */
+  static forPull(host: string, opts: RegistryOptions): RegistryClient[] {
+    const out = (opts.mirrors?.[host] ?? []).map((m) => new RegistryClient(host, opts, m.replace(/\/+$/, '')));
+    try { out.push(new RegistryClient(host, opts)); } catch (e) { if (!out.length) throw e; }
+    return out;
+  }
+
+  private credentials(): Promise<Credentials | undefined> {
+    this.creds ??= this.opts.credentials ? Promise.resolve(this.opts.credentials) : credentialsFor(this.host, this.opts.dockerConfig);
+    return this.creds;
+  }
+
+  private scopeKey(repo: string, scope: Scope, extra: string[] = []): string {
+    return [`repository:${repo}:${scope}`, ...extra.map((r) => `repository:${r}:pull`)].join(' ');
+  }
+
+  /** Makes a request to the registry, authenticating when challenged. */
+  async request(method: string, repo: string, path: string, o: RequestOptions = {}): Promise<Response> {
+    const url = o.url ?? `${this.base}/v2/${repo}${path}`;
+    const scope = this.scopeKey(repo, o.scope ?? 'pull', o.extraPull);
+    const replayable = !(o.body && !(o.body instanceof Uint8Array));
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { ...o.headers };
+      const token = this.tokens.get(scope);
+      if (token) headers.authorization = `Bearer ${token}`;
+      else if (this.basic) headers.authorization = this.basic;
+      const res = await this.fetch(url, method, headers, o.body, o.what ?? `${method} ${url}`, o.noTimeout);
+      if (res.status === 401 && attempt === 0 && replayable) {
+        const ch = parseChallenges(res.headers.get('www-authenticate'));
+        await res.body?.cancel().catch(() => {});
+        if (await this.authenticate(ch, scope)) continue;
+      }
+      if (o.ok ? o.ok.includes(res.status) : res.status >= 200 && res.status < 300) return res;
+      throw await this.error(res, o.what ?? `${method} ${url}`);
+    }
+  }
+
+  private async authenticate(challenges: ReturnType<typeof parseChallenges>, scope: string): Promise<boolean> {
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    const creds = await this.credentials();
+    if (bearer) {
+      const realm = bearer.params.realm;
+      if (!realm) throw invalid(`registry ${this.host}: bearer challenge without realm`);
+      const u = new URL(realm);
+      if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
+      for (const s of scope.split(' ')) u.searchParams.append('scope', s);
+      const headers: Record<string, string> = {};
+      if (creds) headers.authorization = basicHeader(creds);
+      const res = await this.fetch(u.toString(), 'GET', headers, undefined, `token from ${u.origin}`);
+      if (res.status === 401 || res.status === 403) {
+        await res.body?.cancel().catch(() => {});
+        throw invalid(`registry ${this.host}: token server refused ${creds ? `credentials of ${creds.username}` : 'anonymous access'} for ${scope}; run docker login ${this.host}`);
+      }
+      if (!res.ok) throw await this.error(res, `token from ${u.origin}`);
+      const body = await res.json() as { token?: string; access_token?: string };
+      const token = body.token ?? body.access_token;
+      if (!token) throw invalid(`registry ${this.host}: token server answered without a token`);
+      this.tokens.set(scope, token);
+      return true;
+    }
+    if (challenges.some((c) => c.scheme === 'basic') && creds) {
+      this.basic = basicHeader(creds);
+      return true;
+    }
+    return false;
+  }
+
+  private async fetch(url: string, method: string, headers: Record<string, string>,
+    body: RequestOptions['body'], what: string, noTimeout = false): Promise<Response> {
+    const ac = new AbortController();
+    const ms = this.opts.timeoutMs ?? 30_000;
+    const timer = noTimeout ? undefined : setTimeout(() => ac.abort(), ms);
+    try {
+      const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: ac.signal, redirect: 'follow' };
+      if (body) {
+        init.body = (body instanceof Uint8Array ? body : asReadableStream(body)) as unknown as BodyInit;
+        if (!(body instanceof Uint8Array)) init.duplex = 'half';
+      }
+      return await fetch(url, init);
+    } catch (e) {
+      if (ac.signal.aborted) throw systemError(`${what}: registry ${this.host} did not answer within ${ms} ms`, e);
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw systemError(`${what}: cannot reach registry ${this.host}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, e);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /** Turns a failed response into a BerthError with the registry's own message. */
+  async error(res: Response, what: string): Promise<BerthError> {
+    let detail = '';
+    try {
+      const text = await res.text();
+      try {
+        const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+        detail = (j.errors ?? []).map((e) => `${e.code ?? ''}: ${e.message ?? ''}`).join('; ');
+      } catch { detail = text.slice(0, 200).trim(); }
+    } catch { /* no body */ }
+    const tail = detail ? ` (${detail})` : '';
+    switch (res.status) {
+      case 401: return invalid(`${what}: unauthorized: authentication required by ${this.host}${tail}; run docker login ${this.host}`);
+      case 403: return invalid(`${what}: denied by ${this.host}${tail}`);
+      case 404: return notFound(`${what}: not found on ${this.host}${tail}`);
+      case 400: case 405: case 416: return invalid(`${what}: registry ${this.host} answered ${res.status}${tail}`);
+      default: return systemError(`${what}: registry ${this.host} answered ${res.status} ${res.statusText}${tail}`);
+    }
+  }
+
+  /**
+   * A blob's bytes from `offset` on, with an idle timeout. Uses `Range` when offset > 0; when
+   * the registry ignores it (200), skips the bytes already held.
+   */
+  async *blob(repo: string, digest: Digest, offset = 0): AsyncGenerator<Uint8Array> {
+    const headers: Record<string, string> = {};
+    if (offset > 0) headers.range = `bytes=${offset}-`;
+    const res = await this.request('GET', repo, `/blobs/${digest}`, { headers, what: `blob ${digest} of ${repo}`, ok: [200, 206] });
+    let skip = offset > 0 && res.status === 200 ? offset : 0;
+    yield* idle(res, this.opts.idleTimeoutMs ?? 60_000, `blob ${digest} of ${this.host}/${repo}`, skip ? (c) => {
+      if (skip >= c.length) { skip -= c.length; return undefined; }
+      const r = c.subarray(skip); skip = 0; return r;
+    } : undefined);
+  }
+}
+
+async function* idle(res: Response, ms: number, what: string, map?: (c: Uint8Array) => Uint8Array | undefined): AsyncGenerator<Uint8Array> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(systemError(`${what}: no data for ${ms} ms, transfer abandoned`)), ms);
+      });
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await Promise.race([reader.read(), timeout]);
+      } catch (e) {
+        if (e instanceof BerthError) throw e;
+        throw systemError(`${what}: transfer broken: ${(e as Error).message}`, e);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (r.done) return;
+      const v = map ? map(r.value) : r.value;
+      if (v && v.length) yield v;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function asReadableStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = src[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const n = await it.next();
+      if (n.done) controller.close(); else controller.enqueue(n.value);
+    },
+    async cancel() { await it.return?.(); },
+  });
+}

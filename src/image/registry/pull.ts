@@ -1,0 +1,162 @@
+// Pull: reference → manifest (through an index or manifest list, choosing the platform) →
+// config and layers into the content store, in parallel, skipping blobs already present and
+// resuming partial ones with Range, then the name recorded in the image store. Every blob is
+// verified before it becomes visible; the name is written last, so a failed pull names nothing.
+
+import { invalid, BerthError } from '../../errors.js';
+import {
+  MediaType, digestOf, layerCompression, parseDigest, parseManifestOrIndex,
+  type Descriptor, type ImageConfig, type Manifest, type Platform,
+} from '../../oci/image.js';
+import { hostPlatform, parsePlatform, selectManifest } from '../platform.js';
+import { formatReference, parseReference, repositoryName, type Reference } from '../reference.js';
+import type { Image, ImageStore } from '../store.js';
+import { RegistryClient, type RegistryOptions } from './client.js';
+
+export const MANIFEST_ACCEPT = [
+  MediaType.ImageIndex, MediaType.DockerManifestList, MediaType.ImageManifest, MediaType.DockerManifest,
+].join(', ');
+
+const MAX_MANIFEST = 4 << 20;
+
+export type PullStatus = 'Resolving' | 'Waiting' | 'Downloading' | 'Already exists' | 'Download complete' | 'Pull complete';
+
+export interface PullProgress {
+  /** 12 hex digits of the blob's digest, or the reference for whole-image events. */
+  id: string;
+  status: PullStatus;
+  current?: number;
+  total?: number;
+}
+
+export interface PullOptions extends RegistryOptions {
+  /** `linux/arm64/v8` or a Platform; default the host's. */
+  platform?: string | Platform;
+  /** Blobs downloaded at once (default 4). */
+  concurrency?: number;
+  onProgress?: (p: PullProgress) => void;
+}
+
+export interface PullResult {
+  reference: Reference;
+  /** The manifest chosen. */
+  manifest: Descriptor;
+  /** The digest the registry knows the reference by (index or manifest). */
+  repoDigest: string;
+  image: Image;
+  /** Bytes fetched over the network for blobs (resumed parts not counted). */
+  fetched: number;
+}
+
+/** Fetches a manifest or index by tag or digest, verifying its digest. */
+export async function fetchManifest(client: RegistryClient, repo: string, tagOrDigest: string) {
+  const res = await client.request('GET', repo, `/manifests/${tagOrDigest}`, {
+    headers: { accept: MANIFEST_ACCEPT }, what: `manifest for ${client.host}/${repo}:${tagOrDigest}`,
+  });
+  const len = Number(res.headers.get('content-length') ?? 0);
+  if (len > MAX_MANIFEST) throw invalid(`manifest for ${repo}:${tagOrDigest} is ${len} bytes, over the ${MAX_MANIFEST} berth accepts`);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (bytes.length > MAX_MANIFEST) throw invalid(`manifest for ${repo}:${tagOrDigest} is over ${MAX_MANIFEST} bytes`);
+  const header = res.headers.get('docker-content-digest');
+  let digest = digestOf(bytes);
+  if (tagOrDigest.includes(':')) {
+    const { algorithm } = parseDigest(tagOrDigest);
+    digest = digestOf(bytes, algorithm);
+    if (digest !== tagOrDigest) throw invalid(`digest mismatch for manifest ${repo}@${tagOrDigest}: the registry sent content with digest ${digest}`);
+  } else if (header && header.startsWith('sha256:') && header !== digest) {
+    throw invalid(`digest mismatch for manifest ${repo}:${tagOrDigest}: registry says ${header}, content is ${digest}`);
+  }
+  const parsed = parseManifestOrIndex(bytes, res.headers.get('content-type') ?? undefined);
+  const desc: Descriptor = { mediaType: parsed.mediaType, digest, size: bytes.length };
+  return { bytes, desc, parsed };
+}
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length && failed === undefined) {
+      const t = items[next++];
+      try { await fn(t); } catch (e) { failed ??= e; }
+    }
+  });
+  await Promise.all(workers);
+  if (failed !== undefined) throw failed;
+}
+
+/** Pulls `reference` into `store` and names it there. */
+export async function pull(store: ImageStore, reference: string, opts: PullOptions = {}): Promise<PullResult> {
+  const ref = parseReference(reference);
+  const repo = ref.path;
+  const progress = opts.onProgress ?? (() => {});
+  const want = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : opts.platform ?? hostPlatform();
+  progress({ id: formatReference(ref), status: 'Resolving' });
+
+  // Mirrors first; the first that answers the manifest serves the blobs too.
+  let lastErr: unknown;
+  let client: RegistryClient | undefined;
+  let top: Awaited<ReturnType<typeof fetchManifest>> | undefined;
+  for (const c of RegistryClient.forPull(ref.domain, opts)) {
+    try { top = await fetchManifest(c, repo, ref.digest ?? ref.tag!); client = c; break; } catch (e) {
+      lastErr = e;
+      if (e instanceof BerthError && e.kind === 'invalid' && /digest mismatch/.test(e.message)) throw e;
+    }
+  }
+  if (!client || !top) throw lastErr;
+
+  let manifestBytes = top.bytes;
+  let manifestDesc = top.desc;
+  let indexDesc: Descriptor | undefined;
+  let manifest: Manifest;
+  if (top.parsed.kind === 'index') {
+    indexDesc = top.desc;
+    const chosen = selectManifest(top.parsed.index.manifests, want);
+    const m = await fetchManifest(client, repo, chosen.digest);
+    if (m.parsed.kind !== 'manifest') throw invalid(`index entry ${chosen.digest} of ${reference} is not an image manifest`);
+    manifestBytes = m.bytes;
+    manifestDesc = { mediaType: m.desc.mediaType, digest: m.desc.digest, size: m.desc.size };
+    manifest = m.parsed.manifest;
+  } else {
+    manifest = top.parsed.manifest;
+  }
+  for (const l of manifest.layers) layerCompression(l.mediaType); // unknown layer types fail before any download
+  if (manifest.config.mediaType !== MediaType.ImageConfig && manifest.config.mediaType !== MediaType.DockerConfig) {
+    throw invalid(`${reference}: config media type "${manifest.config.mediaType}" is not an image config (an artifact, not an image?)`);
+  }
+
+  const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
+  const unpin = store.pin([...blobs.map((b) => b.digest), manifestDesc.digest, ...(indexDesc ? [indexDesc.digest] : [])]);
+  let fetched = 0;
+  try {
+    const c = client;
+    await pool(blobs, opts.concurrency ?? 4, async (d) => {
+      const id = d.digest.slice(7, 19);
+      if (await store.content.has(d.digest)) { progress({ id, status: 'Already exists', total: d.size }); return; }
+      let current = await store.content.partialSize(d.digest);
+      progress({ id, status: 'Downloading', current, total: d.size });
+      const r = await store.content.ingest({ digest: d.digest, size: d.size }, (offset) => (async function* () {
+        for await (const chunk of c.blob(repo, d.digest, offset)) {
+          current += chunk.length;
+          progress({ id, status: 'Downloading', current, total: d.size });
+          yield chunk;
+        }
+      })());
+      fetched += r.fetched;
+      progress({ id, status: 'Download complete', current: d.size, total: d.size });
+    });
+    const config = await store.content.readJSON<ImageConfig>(manifest.config.digest);
+    if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw invalid(`${reference}: image config has no rootfs.diff_ids`);
+    if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+      throw invalid(`${reference}: config lists ${config.rootfs.diff_ids.length} diff_ids for ${manifest.layers.length} layers`);
+    }
+    await store.content.put(manifestBytes, manifestDesc);
+    if (indexDesc) await store.content.put(top.bytes, indexDesc);
+    const repoDigest = `${repositoryName(ref)}@${(indexDesc ?? manifestDesc).digest}`;
+    await store.setReference(ref, manifestDesc, { index: indexDesc, repoDigest });
+    progress({ id: formatReference(ref), status: 'Pull complete' });
+    const image = await store.resolve(formatReference(ref));
+    return { reference: ref, manifest: manifestDesc, repoDigest, image, fetched };
+  } finally {
+    unpin();
+  }
+}

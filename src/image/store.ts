@@ -1,0 +1,354 @@
+// The image store: names (tags and digests) → image manifests, over the content store.
+// Metadata lives in one JSON file written atomically; every update runs under one in-process
+// lock. Blobs are reference-counted by the images that use them: removing an image deletes
+// exactly the blobs no remaining image uses and no pull in progress holds (`pin`).
+// It never touches the network (registry/ does) nor unpacks layers (snapshot.ts does).
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { conflict, invalid, notFound } from '../errors.js';
+import {
+  MediaType, digestOf, isIndexMediaType, parseManifestOrIndex,
+  type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
+} from '../oci/image.js';
+import { ContentStore } from './content.js';
+import { errno, writeFileAtomic } from './fsutil.js';
+import { formatReference, parseReference, repositoryName, type Reference } from './reference.js';
+
+/** One image (one platform manifest) as the store records it. */
+export interface ImageRecord {
+  /** The manifest; its digest identifies the record. Immutable. */
+  target: Descriptor;
+  /** The index or manifest list it was chosen from, when pulled through one. Immutable. */
+  index?: Descriptor;
+  /** `name@digest` forms the registry knows it by. Grows with pulls and pushes. */
+  repoDigests: string[];
+  /** When berth first stored it. */
+  created: string;
+}
+
+interface Meta {
+  version: 1;
+  /** Canonical reference (`docker.io/library/busybox:latest` or `name@sha256:…`) → manifest digest. */
+  refs: Record<string, Digest>;
+  images: Record<Digest, ImageRecord>;
+}
+
+/** What `images` lists (Docker's shape, in berth's words). */
+export interface ImageSummary {
+  /** The image ID: the config digest. */
+  id: Digest;
+  manifestDigest: Digest;
+  repoTags: string[];
+  repoDigests: string[];
+  /** Bytes of the config and layers (compressed, as stored). */
+  size: number;
+  created?: string;
+}
+
+/** A resolved image: the record, its manifest and its config. */
+export interface Image {
+  record: ImageRecord;
+  manifest: Manifest;
+  config: ImageConfig;
+  /** Image ID (config digest). */
+  id: Digest;
+  repoTags: string[];
+}
+
+export class ImageStore {
+  readonly root: string;
+  readonly content: ContentStore;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly pins = new Map<Digest, number>();
+
+  constructor(root: string) {
+    this.root = root;
+    this.content = new ContentStore(join(root, 'content'));
+  }
+
+  private get metaPath() { return join(this.root, 'images.json'); }
+
+  private async load(): Promise<Meta> {
+    try {
+      const m = JSON.parse(await readFile(this.metaPath, 'utf8')) as Meta;
+      if (m.version !== 1) throw invalid(`${this.metaPath}: unknown version ${m.version}`);
+      return m;
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return { version: 1, refs: {}, images: {} };
+      if (e instanceof SyntaxError) throw invalid(`${this.metaPath}: not valid JSON (${e.message})`);
+      throw e;
+    }
+  }
+
+  /** Runs `fn` with the metadata under the store's lock; saves it when `fn` returns true. */
+  private locked<T>(fn: (m: Meta) => Promise<[T, boolean]>): Promise<T> {
+    const run = this.chain.then(async () => {
+      await this.content.init();
+      const m = await this.load();
+      const [r, dirty] = await fn(m);
+      if (dirty) await writeFileAtomic(this.metaPath, JSON.stringify(m, null, 1));
+      return r;
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Keeps blobs from being deleted while a pull or build that will reference them runs. */
+  pin(digests: Digest[]): () => void {
+    for (const d of digests) this.pins.set(d, (this.pins.get(d) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const d of digests) {
+        const n = (this.pins.get(d) ?? 1) - 1;
+        if (n <= 0) this.pins.delete(d); else this.pins.set(d, n);
+      }
+    };
+  }
+
+  /** The blobs an image uses: manifest, config, layers, and the index it came from. */
+  async blobsOf(rec: ImageRecord): Promise<Digest[]> {
+    const manifest = await this.readManifest(rec.target.digest);
+    const out = [rec.target.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+    if (rec.index) out.push(rec.index.digest);
+    return out;
+  }
+
+  async readManifest(digest: Digest): Promise<Manifest> {
+    const parsed = parseManifestOrIndex(await this.content.read(digest));
+    if (parsed.kind !== 'manifest') throw invalid(`blob ${digest} is an index, not a manifest`);
+    return parsed.manifest;
+  }
+
+  async readIndex(digest: Digest): Promise<Index> {
+    const parsed = parseManifestOrIndex(await this.content.read(digest));
+    if (parsed.kind !== 'index') throw invalid(`blob ${digest} is a manifest, not an index`);
+    return parsed.index;
+  }
+
+  /**
+   * Records that `ref` names the image whose manifest is `target` (already in the content
+   * store with its config and layers). Replaces what the name named before; the old image's
+   * unused blobs go when no name is left for it.
+   */
+  async setReference(ref: Reference | string, target: Descriptor, extra: { index?: Descriptor; repoDigest?: string } = {}): Promise<void> {
+    const r = typeof ref === 'string' ? parseReference(ref) : ref;
+    if (!(await this.content.has(target.digest))) throw notFound(`manifest ${target.digest} is not in the content store`);
+    const m0 = await this.readManifest(target.digest);
+    for (const d of [m0.config, ...m0.layers]) {
+      if (!(await this.content.has(d.digest))) throw notFound(`blob ${d.digest} of manifest ${target.digest} is not in the content store`);
+    }
+    const released = await this.locked(async (m) => {
+      const key = formatReference(r);
+      const old = m.refs[key];
+      m.refs[key] = target.digest;
+      const rec = m.images[target.digest] ??= {
+        target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
+        repoDigests: [], created: new Date().toISOString(),
+      };
+      if (extra.index && !rec.index) rec.index = extra.index;
+      if (extra.repoDigest && !rec.repoDigests.includes(extra.repoDigest)) rec.repoDigests.push(extra.repoDigest);
+      let freed: Digest[] = [];
+      if (old && old !== target.digest && !Object.values(m.refs).includes(old)) {
+        freed = await this.dropImage(m, old);
+      }
+      return [freed, true];
+    });
+    await this.deleteBlobs(released);
+  }
+
+  /** Removes an image record from `m`; returns its blobs that no remaining image uses. */
+  private async dropImage(m: Meta, manifestDigest: Digest): Promise<Digest[]> {
+    const rec = m.images[manifestDigest];
+    if (!rec) return [];
+    delete m.images[manifestDigest];
+    const mine = await this.blobsOf(rec).catch(() => [manifestDigest]);
+    const used = new Set<Digest>();
+    for (const other of Object.values(m.images)) for (const d of await this.blobsOf(other).catch(() => [])) used.add(d);
+    return mine.filter((d) => !used.has(d));
+  }
+
+  private async deleteBlobs(digests: Digest[]): Promise<Digest[]> {
+    const deleted: Digest[] = [];
+    for (const d of new Set(digests)) {
+      if (this.pins.has(d)) continue;
+      try { await this.content.delete(d); deleted.push(d); } catch (e) {
+        if (!(e instanceof Error && 'kind' in e && e.kind === 'not-found')) throw e;
+      }
+    }
+    return deleted;
+  }
+
+  /**
+   * Finds an image by reference (`busybox`, `host/a:b`, `a@sha256:…`), by ID (config digest,
+   * with or without `sha256:`, or a unique prefix of 12 or more hex digits) or manifest digest.
+   */
+  async resolve(nameOrId: string): Promise<Image> {
+    const m = await this.locked(async (mm) => [mm, false]);
+    const digest = await this.lookup(m, nameOrId);
+    const rec = m.images[digest];
+    const manifest = await this.readManifest(digest);
+    const config = await this.content.readJSON<ImageConfig>(manifest.config.digest);
+    const repoTags = Object.entries(m.refs).filter(([k, v]) => v === digest && !k.includes('@')).map(([k]) => k);
+    return { record: rec, manifest, config, id: manifest.config.digest, repoTags };
+  }
+
+  private async lookup(m: Meta, nameOrId: string): Promise<Digest> {
+    const hex = nameOrId.replace(/^sha256:/, '');
+    if (/^[a-f0-9]{12,64}$/.test(hex)) {
+      const hits = new Set<Digest>();
+      for (const d of Object.keys(m.images)) {
+        if (d.slice(7).startsWith(hex)) hits.add(d);
+        const cfg = (await this.readManifest(d).catch(() => undefined))?.config.digest;
+        if (cfg?.slice(7).startsWith(hex)) hits.add(d);
+      }
+      if (hits.size === 1) return [...hits][0];
+      if (hits.size > 1) throw conflict(`ambiguous image ID prefix "${nameOrId}": matches ${hits.size} images, give more digits`);
+    }
+    const ref = parseReference(nameOrId);
+    const key = formatReference(ref);
+    let d = m.refs[key];
+    if (!d && ref.digest) {
+      // name@digest: the manifest digest or a repo digest (index) of an image with that name
+      const name = repositoryName(ref);
+      for (const [dig, rec] of Object.entries(m.images)) {
+        if (dig === ref.digest || rec.index?.digest === ref.digest || rec.repoDigests.includes(`${name}@${ref.digest}`)) {
+          if (Object.keys(m.refs).some((k) => k.startsWith(`${name}:`) || k.startsWith(`${name}@`)) || rec.repoDigests.some((x) => x.startsWith(`${name}@`))) { d = dig; break; }
+        }
+      }
+    }
+    if (!d || !m.images[d]) throw notFound(`No such image: ${nameOrId}`);
+    return d;
+  }
+
+  /** Records that a registry knows the image as `name@digest` (after a push). */
+  async addRepoDigest(manifestDigest: Digest, repoDigest: string): Promise<void> {
+    await this.locked(async (m) => {
+      const rec = m.images[manifestDigest];
+      if (!rec || rec.repoDigests.includes(repoDigest)) return [undefined, false];
+      rec.repoDigests.push(repoDigest);
+      return [undefined, true];
+    });
+  }
+
+  /** Gives image `source` the additional name `target` (Docker's `tag`). */
+  async tag(source: string, target: string): Promise<void> {
+    const img = await this.resolve(source);
+    const r = parseReference(target);
+    if (r.digest) throw invalid(`cannot tag with a digest reference "${target}": give name:tag`);
+    await this.setReference(r, img.record.target);
+  }
+
+  /** Every image, one entry per manifest, with its names. */
+  async list(): Promise<ImageSummary[]> {
+    const m = await this.locked(async (mm) => [mm, false]);
+    const out: ImageSummary[] = [];
+    for (const [digest, rec] of Object.entries(m.images)) {
+      const manifest = await this.readManifest(digest);
+      let created: string | undefined;
+      try { created = (await this.content.readJSON<ImageConfig>(manifest.config.digest)).created; } catch { /* listed without */ }
+      out.push({
+        id: manifest.config.digest,
+        manifestDigest: digest,
+        repoTags: Object.entries(m.refs).filter(([k, v]) => v === digest && !k.includes('@')).map(([k]) => k).sort(),
+        repoDigests: rec.repoDigests,
+        size: manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0),
+        created,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Removes a name (`rmi name`): the image goes when no name is left for it, and with it the
+   * blobs no other image uses. By ID, all its names go, which needs `force` when it has more
+   * than one (as Docker). Returns the names untagged and the blobs deleted.
+   */
+  async remove(nameOrId: string, opts: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: Digest[] }> {
+    const [untagged, freed] = await this.locked(async (m): Promise<[[string[], Digest[]], boolean]> => {
+      const digest = await this.lookup(m, nameOrId);
+      const names = Object.keys(m.refs).filter((k) => m.refs[k] === digest);
+      let drop: string[];
+      let byName = false;
+      try {
+        const key = formatReference(parseReference(nameOrId));
+        byName = m.refs[key] === digest;
+        drop = byName ? [key] : names;
+      } catch {
+        drop = names;
+      }
+      if (!byName && names.filter((n) => !n.includes('@')).length > 1 && !opts.force) {
+        throw conflict(`unable to delete ${nameOrId} (must be forced) - image is referenced in multiple repositories`);
+      }
+      for (const n of drop) delete m.refs[n];
+      const left = Object.values(m.refs).includes(digest);
+      // A digest-only reference left for an image whose last tag went goes too (Docker's behaviour).
+      if (left && Object.keys(m.refs).filter((k) => m.refs[k] === digest).every((k) => k.includes('@')) && byName) {
+        for (const k of Object.keys(m.refs)) if (m.refs[k] === digest) { delete m.refs[k]; drop.push(k); }
+      }
+      const freedBlobs = Object.values(m.refs).includes(digest) ? [] : await this.dropImage(m, digest);
+      return [[drop, freedBlobs], true];
+    });
+    const deleted = await this.deleteBlobs(freed);
+    return { untagged, deleted };
+  }
+
+  /** Deletes every blob no image uses and no pull holds (`image prune` of unreferenced content). */
+  async prune(): Promise<{ deleted: Digest[]; reclaimed: number }> {
+    return this.locked(async (m) => {
+      const used = new Set<Digest>();
+      for (const rec of Object.values(m.images)) for (const d of await this.blobsOf(rec)) used.add(d);
+      const victims = (await this.content.list()).filter((b) => !used.has(b.digest) && !this.pins.has(b.digest));
+      const deleted = await this.deleteBlobs(victims.map((b) => b.digest));
+      const reclaimed = victims.filter((b) => deleted.includes(b.digest)).reduce((a, b) => a + b.size, 0);
+      return [{ deleted, reclaimed }, false];
+    });
+  }
+
+  /** `system df` figures for images: count, bytes stored, bytes no image uses. */
+  async df(): Promise<{ images: number; blobs: number; size: number; reclaimable: number }> {
+    return this.locked(async (m) => {
+      const used = new Set<Digest>();
+      for (const rec of Object.values(m.images)) for (const d of await this.blobsOf(rec)) used.add(d);
+      const blobs = await this.content.list();
+      const size = blobs.reduce((a, b) => a + b.size, 0);
+      const reclaimable = blobs.filter((b) => !used.has(b.digest)).reduce((a, b) => a + b.size, 0);
+      return [{ images: Object.keys(m.images).length, blobs: blobs.length, size, reclaimable }, false];
+    });
+  }
+
+  /**
+   * Writes a config and manifest for layers already in the content store and names the image
+   * (`import`, `commit` and tests use this). Layers are descriptors of the stored blobs.
+   */
+  async createImage(ref: string | undefined, config: ImageConfig, layers: Descriptor[],
+    opts: { mediaType?: typeof MediaType.ImageManifest | typeof MediaType.DockerManifest } = {}): Promise<Descriptor> {
+    if (config.rootfs.diff_ids.length !== layers.length) {
+      throw invalid(`config has ${config.rootfs.diff_ids.length} diff_ids for ${layers.length} layers`);
+    }
+    const docker = opts.mediaType === MediaType.DockerManifest;
+    const cfgBytes = Buffer.from(JSON.stringify(config));
+    const cfg = await this.content.put(cfgBytes);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: docker ? MediaType.DockerManifest : MediaType.ImageManifest,
+      config: { mediaType: docker ? MediaType.DockerConfig : MediaType.ImageConfig, digest: cfg.digest, size: cfg.size },
+      layers,
+    };
+    const mBytes = Buffer.from(JSON.stringify(manifest));
+    const desc: Descriptor = { mediaType: manifest.mediaType!, digest: digestOf(mBytes), size: mBytes.length };
+    const unpin = this.pin([desc.digest, cfg.digest]);
+    try {
+      await this.content.put(mBytes, desc);
+      if (ref) await this.setReference(ref, desc);
+    } finally {
+      unpin();
+    }
+    return desc;
+  }
+
+  /** True when `d` is an index media type (helper for callers choosing a path). */
+  static isIndex(d: Descriptor): boolean { return isIndexMediaType(d.mediaType); }
+}
