@@ -402,6 +402,41 @@ test('a profile of 400 names (Docker-sized) compiles and decides each one', () =
   assert.ok(run(program, { nr: middle, arch: X86_64 }).steps < 20);
 });
 
+test('neighbouring syscalls with one action merge into intervals', () => {
+  const names = [...SYSCALLS_X86_64.keys()];
+  const { program } = compileSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] }, 'SCMP_ARCH_X86_64');
+  assert.ok(program.length / 8 < 32, `${program.length / 8} instructions for an allow-all list`);
+});
+
+test('random profiles agree with a direct model of first-match-wins', () => {
+  let seed = 12345;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  const actions: Array<[LinuxSyscall['action'], number | undefined]> = [
+    ['SCMP_ACT_ALLOW', undefined], ['SCMP_ACT_ERRNO', 5], ['SCMP_ACT_ERRNO', undefined], ['SCMP_ACT_TRAP', undefined], ['SCMP_ACT_LOG', undefined],
+  ];
+  const value = (act: LinuxSyscall['action'], e?: number) =>
+    ({ SCMP_ACT_ALLOW: ALLOW, SCMP_ACT_ERRNO: ERRNO(e ?? 1), SCMP_ACT_TRAP: TRAP, SCMP_ACT_LOG: LOG } as Record<string, number>)[act]!;
+  const byNr = new Map([...SYSCALLS_X86_64].map(([n, nr]) => [nr, n]));
+  const names = [...SYSCALLS_X86_64.keys()];
+  for (let round = 0; round < 40; round++) {
+    const [defaultAction, defaultErrnoRet] = actions[rand(actions.length)]!;
+    const syscalls: LinuxSyscall[] = Array.from({ length: 1 + rand(12) }, () => {
+      const [action, errnoRet] = actions[rand(actions.length)]!;
+      const start = rand(names.length);
+      return { names: names.slice(start, start + 1 + rand(40)).filter(() => rand(4) !== 0).concat('not_a_syscall'), action, errnoRet };
+    });
+    const spec: LinuxSeccomp = { defaultAction, defaultErrnoRet, syscalls };
+    const { program } = compileSeccomp(spec, 'SCMP_ARCH_X86_64');
+    for (let nr = 0; nr < 600; nr++) {
+      const name = byNr.get(nr);
+      const rule = name === undefined ? undefined : syscalls.find((s) => s.names.includes(name));
+      const want = rule ? value(rule.action, rule.errnoRet) : value(defaultAction, defaultErrnoRet);
+      assert.equal(run(program, { nr, arch: X86_64 }).ret, want, `round ${round} nr ${nr}`);
+    }
+    assert.equal(run(program, { nr: 0x3fffffff, arch: X86_64 }).ret, value(defaultAction, defaultErrnoRet));
+  }
+});
+
 test('a profile big enough to need long jumps still decides correctly', () => {
   // Every x86_64 syscall with an argument condition: thousands of instructions, so the
   // top of the binary search jumps farther than 255.

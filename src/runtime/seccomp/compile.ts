@@ -6,7 +6,7 @@ import { invalid, unsupported } from '../../errors.js';
 import type { LinuxSeccomp } from '../../oci/runtime-spec.js';
 import { actionValue, SECCOMP_RET_KILL_THREAD } from './actions.js';
 import { nativeArchName, seccompArch, X32_SYSCALL_BIT, type SeccompArch } from './arch.js';
-import { Assembler, encode, type Label } from './bpf.js';
+import { Assembler, encode } from './bpf.js';
 import { emitCondition, parseCondition, type Condition } from './conditions.js';
 
 export { auditArch } from './arch.js';
@@ -34,7 +34,6 @@ interface Rule { ret: number; conds: Condition[] }
 const BAD_ARCH = SECCOMP_RET_KILL_THREAD;
 const NR = 0; // offsetof(struct seccomp_data, nr)
 const ARCH = 4; // offsetof(struct seccomp_data, arch)
-const LEAF = 6; // syscalls tested one by one at the bottom of the binary search
 
 /**
  * Compiles an OCI seccomp profile.
@@ -172,42 +171,46 @@ function emitArchGroup(a: Assembler, list: SeccompArch[], parsed: ParsedSyscall[
   emitDispatch(a, x32, rulesFor(x32, parsed, defaultRet), defaultRet);
 }
 
-/** A binary search over syscall numbers (accumulator = nr), each path ending in a return. */
+/** What one run of consecutive syscall numbers gets: a plain return, or rules to test. */
+type Outcome = { ret: number } | { rules: Rule[] };
+
+/**
+ * A binary search over syscall numbers (accumulator = nr). The u32 number space is cut into
+ * intervals of one outcome each — neighbouring numbers with the same plain action merge, so
+ * an allow list of hundreds of syscalls is a few dozen intervals — and every path ends in a
+ * return.
+ */
 function emitDispatch(a: Assembler, arch: SeccompArch, byNr: Map<number, Rule[]>, defaultRet: number): void {
-  const nrs = [...byNr.keys()].sort((x, y) => x - y);
+  const starts: number[] = [];
+  const outcomes: Outcome[] = [];
+  const push = (start: number, o: Outcome): void => {
+    if (starts[starts.length - 1] === start) { starts.pop(); outcomes.pop(); } // the interval before was empty
+    const last = outcomes[outcomes.length - 1];
+    if (last && 'ret' in last && 'ret' in o && last.ret === o.ret) return; // extends the interval before
+    starts.push(start);
+    outcomes.push(o);
+  };
+  push(0, { ret: defaultRet });
+  for (const nr of [...byNr.keys()].sort((x, y) => x - y)) {
+    const rules = byNr.get(nr)!;
+    push(nr, rules.length === 1 && rules[0]!.conds.length === 0 ? { ret: rules[0]!.ret } : { rules });
+    push(nr + 1, { ret: defaultRet });
+  }
   const tree = (from: number, to: number): void => {
-    if (to - from <= LEAF) {
-      leaf(nrs.slice(from, to));
+    if (to - from === 1) {
+      const o = outcomes[from]!;
+      if ('ret' in o) a.ret(o.ret);
+      else emitRules(a, arch, o.rules, defaultRet);
       return;
     }
     const mid = (from + to) >>> 1;
     const upper = a.label();
-    a.jge(nrs[mid]!, upper, null);
+    a.jge(starts[mid]!, upper, null);
     tree(from, mid);
     a.bind(upper);
     tree(mid, to);
   };
-  const leaf = (group: number[]): void => {
-    // Syscalls decided without looking at arguments share one return per action.
-    const rets = new Map<number, Label>();
-    const blocks: Array<{ label: Label; rules: Rule[] }> = [];
-    const targets = group.map((nr) => {
-      const rules = byNr.get(nr)!;
-      if (rules.length === 1 && rules[0]!.conds.length === 0) {
-        const ret = rules[0]!.ret;
-        if (!rets.has(ret)) rets.set(ret, a.label());
-        return rets.get(ret)!;
-      }
-      const label = a.label();
-      blocks.push({ label, rules });
-      return label;
-    });
-    group.forEach((nr, i) => a.jeq(nr, targets[i]!, null));
-    a.ret(defaultRet);
-    for (const [ret, label] of rets) { a.bind(label); a.ret(ret); }
-    for (const b of blocks) { a.bind(b.label); emitRules(a, arch, b.rules, defaultRet); }
-  };
-  tree(0, nrs.length);
+  tree(0, outcomes.length);
 }
 
 /** Rules of one syscall, tried in order; falls to the default action when none matches. */
