@@ -52,7 +52,7 @@ export class HybridCgroups implements CgroupManager {
   }
 
   pids(): number[] {
-    return this.v1.has('pids') ? this.v1.pids() : this.v2.pids();
+    return [...new Set([...this.v1.pids(), ...this.v2.pids()])].sort((a, b) => a - b);
   }
 
   freeze(): void {
@@ -69,9 +69,13 @@ export class HybridCgroups implements CgroupManager {
     return this.v1.has('freezer') ? this.v1.frozen() : this.v2.frozen();
   }
 
-  /** Every process is in the unified hierarchy too, so its cgroup.kill reaches them all. */
+  /**
+   * cgroup.kill in the unified hierarchy reaches every process that joined the container the
+   * normal way; any that joined only some v1 hierarchies are then killed through v1.
+   */
   kill(): void {
     this.v2.kill();
+    if (this.v1.pids().length) this.v1.kill();
   }
 
   stats(): CgroupStats {

@@ -92,15 +92,11 @@ export class V1Cgroups implements CgroupManager {
     this.apply(resources, true);
   }
 
-  /** The hierarchy to count processes in: pids, else any. */
-  private anyDir(): string {
-    const d = this.paths.pids ?? this.paths.freezer ?? this.paths.memory ?? this.paths['name=systemd'] ?? this.dirs()[0];
-    if (d === undefined) throw unsupported('no cgroup v1 hierarchy is mounted');
-    return d;
-  }
-
+  /** The union over every hierarchy: a process that joined only some (by hand) still counts. */
   pids(): number[] {
-    return pidsRecursive(this.anyDir());
+    const all = new Set<number>();
+    for (const d of this.dirs()) for (const p of pidsRecursive(d)) all.add(p);
+    return [...all].sort((a, b) => a - b);
   }
 
   private freezerDir(): string {
