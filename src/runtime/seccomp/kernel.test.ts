@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LinuxSeccomp, LinuxSyscall } from '../../oci/runtime-spec.js';
@@ -45,7 +45,9 @@ int main(int argc, char **argv) {
 
 const table = { x64: SYSCALLS_X86_64, arm64: SYSCALLS_AARCH64 }[process.arch as 'x64' | 'arm64'];
 const hasCc = spawnSync('cc', ['--version']).status === 0;
+const hasSeccomp = (() => { try { return /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8')); } catch { return false; } })();
 const skip = process.platform !== 'linux' ? 'not Linux'
+  : !hasSeccomp ? 'kernel without seccomp'
   : !table ? `no syscall table for ${process.arch}`
   : !hasCc ? 'no C compiler (cc)'
   : !existsSync('/bin/mkdir') || !existsSync('/bin/true') ? 'no /bin/mkdir or /bin/true'
