@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { BerthError } from '../../errors.js';
+import { driverCases } from './driver-cases.test.js';
 import { type CgroupManager, detectLayout, openCgroups, reopenCgroups } from './manager.js';
 
 const det = (() => {
@@ -226,3 +227,5 @@ test('hybrid: reopen from saved paths, kill, destroy', { skip }, async () => {
   // The parent of /name is the root: never removed.
   assert.ok(existsSync(`${UNIFIED}/cgroup.procs`));
 });
+
+driverCases('hybrid', skip, (path) => openCgroups(path, 'x'));
