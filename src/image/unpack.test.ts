@@ -23,7 +23,7 @@ const good: TarEntry[] = [
   { header: { name: 'bin/', type: 'directory', mode: 0o755, mtime } },
   { header: { name: 'bin/sh', mode: 0o4755, uid: 0, gid: 0, mtime }, body: '#!fake\n' },
   { header: { name: 'bin/sgid', mode: 0o2711, uid: 1000, gid: 1001, mtime }, body: 'x' },
-  { header: { name: 'bin/ping', mode: 0o755, mtime, pax: { 'SCHILY.xattr.security.capability': CAP.toString('latin1'), 'SCHILY.xattr.user.note': 'héllo' } }, body: 'ping' },
+  { header: { name: 'bin/ping', mode: 0o755, mtime, pax: { 'SCHILY.xattr.security.capability': CAP.toString('latin1'), 'SCHILY.xattr.user.note': Buffer.from('héllo').toString('latin1') } }, body: 'ping' },
   { header: { name: 'bin/ash', type: 'link', linkname: 'bin/sh', mtime } },
   { header: { name: 'bin/link', type: 'symlink', linkname: '/bin/sh', mtime } },
   { header: { name: 'tmp/', type: 'directory', mode: 0o1777, mtime } },

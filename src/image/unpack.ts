@@ -6,7 +6,6 @@
 // success, so a refused or broken layer leaves nothing behind. It never reads the tar twice.
 
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +13,7 @@ import { PassThrough, Readable, Transform, type TransformCallback } from 'node:s
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import './tar.js'; // binary-safe pax xattr values
 import { Decompress } from 'fzstd';
 import { BerthError, conflict, invalid, unsupported } from '../errors.js';
 import type { Digest, LayerCompression } from '../oci/image.js';
@@ -109,38 +109,6 @@ export function decompress(source: AsyncIterable<Uint8Array> | Readable, compres
     out.destroy(msg);
   });
   return out;
-}
-
-patchPaxDecoding();
-
-/**
- * tar-stream decodes pax values as UTF-8, which garbles binary xattr values such as
- * `security.capability`. This replaces its decoder with one that keeps `SCHILY.xattr.*`
- * values as latin1 (one char per byte), so `Buffer.from(v, 'latin1')` gives the bytes back.
- */
-function patchPaxDecoding(): void {
-  const require = createRequire(import.meta.url);
-  const headersPath = join(dirname(require.resolve('tar-stream')), 'headers.js');
-  const headers = require(headersPath) as { decodePax: (buf: Buffer) => Record<string, string>; __berth?: boolean };
-  if (headers.__berth) return;
-  headers.decodePax = (buf: Buffer) => {
-    const result: Record<string, string> = {};
-    while (buf.length) {
-      let i = 0;
-      while (i < buf.length && buf[i] !== 32) i++;
-      const len = parseInt(buf.subarray(0, i).toString('latin1'), 10);
-      if (!len || len > buf.length) return result;
-      const rec = buf.subarray(i + 1, len - 1);
-      const eq = rec.indexOf(0x3d);
-      if (eq === -1) return result;
-      const key = rec.subarray(0, eq).toString('utf8');
-      const raw = rec.subarray(eq + 1);
-      result[key] = key.startsWith('SCHILY.xattr.') ? raw.toString('latin1') : raw.toString('utf8');
-      buf = buf.subarray(len);
-    }
-    return result;
-  };
-  headers.__berth = true;
 }
 
 type Header = Omit<tar.Header, 'pax'> & { pax?: Record<string, string> | null };
