@@ -1,6 +1,7 @@
 // Device rules → cgroup v1 devices.allow / devices.deny writes. Like runc's emulator, the rules
 // are first played onto a model of the kernel's list (a default plus exceptions), then the result
-// is written as a reset ("a" to allow or deny) followed by the exceptions. Pure.
+// is written as a reset ("a" to allow or deny) followed by the exceptions. Pure. (Unlike runc, an
+// update of a running container's devices is not a minimal diff: access narrows for an instant.)
 import type { LinuxDeviceCgroup } from '../../oci/runtime-spec.js';
 import type { CgroupWrite } from './fs.js';
 import { type DeviceRule, accessString, matchesEverything, normalizeDeviceRules } from './devices.js';

@@ -18,7 +18,8 @@ export interface CgroupOptions {
   /**
    * Called on v2 to attach a device-filter eBPF program (bytes of struct bpf_insn[]) to a cgroup
    * directory; berth's native helper provides it. Without it, device rules on v2 are an
-   * `unsupported` error.
+   * `unsupported` error. update() with devices calls it again: the attacher must replace the
+   * program berth attached before (BPF_F_REPLACE or detach-then-attach), not add a second one.
    */
   attachDeviceProgram?: (cgroupDir: string, program: Buffer) => void;
   /** Where the hierarchies are mounted; default /sys/fs/cgroup. A cgroup2 mount point here selects v2. */
