@@ -1,10 +1,9 @@
-// Device rules → cgroup v1 devices.allow / devices.deny writes. Like runc's emulator, the rules
-// are first played onto a model of the kernel's list (a default plus exceptions), then the result
-// is written as a reset ("a" to allow or deny) followed by the exceptions. Pure. (Unlike runc, an
-// update of a running container's devices is not a minimal diff: access narrows for an instant.)
+// Device rules → cgroup v1 devices.allow / devices.deny writes. As runc's emulator does, the rules
+// are played onto a model of the kernel's list (a default plus exceptions); a fresh cgroup gets a
+// reset plus the exceptions, an update only the difference from devices.list. Pure.
 import type { LinuxDeviceCgroup } from '../../oci/runtime-spec.js';
 import type { CgroupWrite } from './fs.js';
-import { type DeviceRule, accessString, matchesEverything, normalizeDeviceRules } from './devices.js';
+import { type DeviceRule, accessBits, accessString, matchesEverything, normalizeDeviceRules } from './devices.js';
 
 export interface V1DeviceState {
   defaultAllow: boolean;
@@ -39,8 +38,50 @@ export function emulateV1(rules: DeviceRule[]): V1DeviceState {
 
 const num = (n: number) => (n === -1 ? '*' : String(n));
 
-export function v1DeviceWrites(rules: LinuxDeviceCgroup[]): CgroupWrite[] {
+/**
+ * devices.list → the kernel's state. With a default of allow the kernel lists only "a *:* rwm"
+ * and hides its deny exceptions, so `exact` is false then.
+ */
+export function parseDevicesList(text: string): V1DeviceState & { exact: boolean } {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.includes('a *:* rwm')) return { defaultAllow: true, exceptions: [], exact: false };
+  const exceptions: V1DeviceState['exceptions'] = [];
+  for (const l of lines) {
+    const m = /^([cb]) (\*|\d+):(\*|\d+) ([rwm]+)$/.exec(l);
+    if (!m) return { defaultAllow: false, exceptions: [], exact: false };
+    exceptions.push({
+      type: m[1] as 'c' | 'b',
+      major: m[2] === '*' ? -1 : Number(m[2]),
+      minor: m[3] === '*' ? -1 : Number(m[3]),
+      access: accessBits(m[4], 'devices.list'),
+    });
+  }
+  return { defaultAllow: false, exceptions, exact: true };
+}
+
+/**
+ * The writes that bring a cgroup to `rules`. Given the current devices.list of a deny-by-default
+ * cgroup, only the difference is written (added access first, then removed), so a running
+ * container never loses a device it keeps; otherwise a reset and the full list.
+ */
+export function v1DeviceWrites(rules: LinuxDeviceCgroup[], currentList?: string): CgroupWrite[] {
   const st = emulateV1(normalizeDeviceRules(rules));
+  const cur = currentList === undefined ? undefined : parseDevicesList(currentList);
+  if (cur?.exact && !st.defaultAllow) {
+    const key = (e: { type: string; major: number; minor: number }) => `${e.type} ${num(e.major)}:${num(e.minor)}`;
+    const have = new Map(cur.exceptions.map((e) => [key(e), e.access]));
+    const want = new Map(st.exceptions.map((e) => [key(e), e.access]));
+    const out: CgroupWrite[] = [];
+    for (const [k, acc] of want) {
+      const add = acc & ~(have.get(k) ?? 0);
+      if (add) out.push({ controller: 'devices', file: 'devices.allow', value: `${k} ${accessString(add)}`, field: 'devices' });
+    }
+    for (const [k, acc] of have) {
+      const drop = acc & ~(want.get(k) ?? 0);
+      if (drop) out.push({ controller: 'devices', file: 'devices.deny', value: `${k} ${accessString(drop)}`, field: 'devices' });
+    }
+    return out;
+  }
   const out: CgroupWrite[] = [
     { controller: 'devices', file: st.defaultAllow ? 'devices.allow' : 'devices.deny', value: 'a', field: 'devices' },
   ];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { BerthError } from '../../errors.js';
 import type { LinuxDeviceCgroup } from '../../oci/runtime-spec.js';
 import type { CgroupWrite } from './fs.js';
-import { emulateV1, v1DeviceWrites } from './devices-v1.js';
+import { emulateV1, parseDevicesList, v1DeviceWrites } from './devices-v1.js';
 import { normalizeDeviceRules } from './devices.js';
 import { compileDeviceFilter } from './devices-ebpf.js';
 
@@ -47,6 +47,22 @@ test('v1 devices: deny all then the allow list, as the kernel list ends up', () 
     ['devices.deny=a', 'devices.allow=c 7:* r', 'devices.allow=b 7:* r']);
   assert.throws(() => v1DeviceWrites([{ allow: true, type: 'x' }]), kind('invalid'));
   assert.throws(() => v1DeviceWrites([{ allow: true, access: 'rwx' }]), kind('invalid'));
+});
+
+test('v1 devices update: only the difference from devices.list, no reset', () => {
+  const cur = 'c 1:3 rwm\nc 1:5 rwm\nc 136:* rwm\nb *:* m\n';
+  assert.deepEqual(parseDevicesList(cur).exceptions.length, 4);
+  assert.equal(parseDevicesList('a *:* rwm\n').exact, false);
+  const ws = v1DeviceWrites([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
+    { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
+    { allow: true, type: 'b', major: null, minor: null, access: 'm' },
+  ], cur);
+  assert.deepEqual(fv(ws), ['devices.allow=c 10:200 rwm', 'devices.deny=c 1:5 wm', 'devices.deny=c 136:* rwm']);
+  // From allow-all (exceptions unknown) it falls back to a reset.
+  assert.equal(fv(v1DeviceWrites([{ allow: false, access: 'rwm' }], 'a *:* rwm\n'))[0], 'devices.deny=a');
 });
 
 const U32 = 0xffffffffn;

@@ -167,6 +167,8 @@ test('hybrid: update changes only the given field; bad values are named', { skip
   cg.update({ cpu: { cpus: '0-1' } });
   assert.equal(read(`${cg.paths.cpuset}/cpuset.cpus`), '0-1');
   assert.equal(read(`${cg.paths.cpu}/cpu.shares`), '512');
+  cg.update({ devices: [...DEVICES, { allow: true, type: 'c', major: 10, minor: 200, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }] });
+  assert.deepEqual(new Set(read(`${cg.paths.devices}/devices.list`).split('\n')), new Set(['b *:* m', 'c 1:3 rwm', 'c 1:5 rm', 'c 136:* rwm', 'c 10:200 rw']));
   cg.update({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] });
   assert.equal(read(`${cg.paths['']}/hugetlb.2MB.max`), String(2 * M));
   assert.throws(() => cg.update({ cpu: { cpus: '99' } }), kind('invalid', /cpuset\.cpus.*"99"|"99".*cpuset\.cpus/));

@@ -79,7 +79,8 @@ export class V1Cgroups implements CgroupManager {
       const usage = parseNumber(readOptional(this.paths.memory, 'memory.usage_in_bytes')) ?? 0;
       if (usage > m.limit) throw invalid(`memory.limit ${m.limit} is below the current usage ${usage} (checkBeforeUpdate)`);
     }
-    const writes = [...v1Writes(r, { memoryLimit }), ...(r.devices?.length ? v1DeviceWrites(r.devices) : [])];
+    const current = isUpdate && r.devices?.length && this.paths.devices ? readOptional(this.paths.devices, 'devices.list') : undefined;
+    const writes = [...v1Writes(r, { memoryLimit }), ...(r.devices?.length ? v1DeviceWrites(r.devices, current) : [])];
     applyWrites(writes, (c) => this.paths[c], 'cgroup v1: no hierarchy mounts it');
   }
 
