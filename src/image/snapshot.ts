@@ -1,0 +1,364 @@
+// Snapshots on overlayfs: each layer unpacked once under `<root>/layers/<chainID>/fs` and shared
+// by every image that has it; a container's root is one overlay mount of an image's layers under
+// a writable upper dir (`<root>/containers/<key>/{upper,work,merged}`). `diff` lists what the
+// upper dir changed (A/C/D, as `docker diff`); `commit` turns it into a new layer (deletions as
+// OCI whiteouts) and a new image. It knows images only through the ImageStore, and nothing of
+// containers beyond a key.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { conflict, invalid, notFound, systemError } from '../errors.js';
+import { MediaType, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
+import { errno, writeFileAtomic } from './fsutil.js';
+import { mountOverlay, mountsUnder, unmount } from './mount.js';
+import type { ImageStore } from './store.js';
+import './tar.js'; // binary-safe pax xattr values
+import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, unpackLayer } from './unpack.js';
+
+/** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
+export function chainIDs(diffIDs: Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIDs) {
+    out.push(out.length === 0 ? d : `sha256:${createHash('sha256').update(`${out[out.length - 1]} ${d}`).digest('hex')}`);
+  }
+  return out;
+}
+
+export interface Change {
+  kind: 'A' | 'C' | 'D';
+  /** Absolute inside the container: `/etc/hosts`. */
+  path: string;
+}
+
+export interface SnapshotInfo {
+  key: string;
+  /** The image's manifest digest. */
+  image: Digest;
+  chainIDs: Digest[];
+  /** Where the container's root is mounted. */
+  rootfs: string;
+  upper: string;
+}
+
+export interface CommitOptions {
+  /** Name for the new image (optional: an untagged image otherwise). */
+  reference?: string;
+  author?: string;
+  /** History line (`created_by`), default "berth commit". */
+  comment?: string;
+  /** Replaces fields of the image config's `config` (Cmd, Env, …). */
+  config?: ImageConfig['config'];
+}
+
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export class Snapshotter {
+  readonly root: string;
+  private readonly unpacking = new Map<Digest, Promise<void>>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  layerDir(chainID: Digest): string { return join(this.root, 'layers', chainID.replace(/^sha256:/, '')); }
+  private containerDir(key: string): string {
+    if (!KEY_RE.test(key)) throw invalid(`invalid snapshot key "${key}"`);
+    return join(this.root, 'containers', key);
+  }
+
+  /** Unpacks the image's layers that are not unpacked yet; returns their chainIDs, bottom first. */
+  async unpackImage(store: ImageStore, nameOrId: string): Promise<{ image: Digest; chainIDs: Digest[] }> {
+    const img = await store.resolve(nameOrId);
+    const diffIDs = img.config.rootfs.diff_ids;
+    if (diffIDs.length !== img.manifest.layers.length) {
+      throw invalid(`image ${nameOrId}: ${diffIDs.length} diff_ids for ${img.manifest.layers.length} layers`);
+    }
+    const chain = chainIDs(diffIDs);
+    for (let i = 0; i < chain.length; i++) {
+      const layer = img.manifest.layers[i];
+      const c = chain[i];
+      let p = this.unpacking.get(c);
+      if (!p) {
+        p = this.unpackOne(store, layer, diffIDs[i], c).finally(() => this.unpacking.delete(c));
+        this.unpacking.set(c, p);
+      }
+      await p;
+    }
+    return { image: img.record.target.digest, chainIDs: chain };
+  }
+
+  private async unpackOne(store: ImageStore, layer: Descriptor, diffID: Digest, chainID: Digest): Promise<void> {
+    const dir = this.layerDir(chainID);
+    try { await stat(join(dir, 'layer.json')); return; } catch (e) { if (errno(e) !== 'ENOENT') throw e; }
+    layerCompression(layer.mediaType);
+    await rm(join(dir, 'fs'), { recursive: true, force: true }); // a half-made one from a crash
+    await mkdir(dir, { recursive: true });
+    const r = await unpackLayer(await store.content.readStream(layer.digest), join(dir, 'fs'), { diffID });
+    await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
+  }
+
+  /**
+   * Makes a container's root for image `nameOrId` under `key`: unpacks missing layers, then
+   * mounts them read-only under a fresh writable upper dir. `conflict` when the key is in use.
+   */
+  async prepare(key: string, store: ImageStore, nameOrId: string): Promise<SnapshotInfo> {
+    const dir = this.containerDir(key);
+    try { await lstat(dir); throw conflict(`snapshot ${key} already exists`); } catch (e) { if (errno(e) !== 'ENOENT') throw e; }
+    const { image, chainIDs: chain } = await this.unpackImage(store, nameOrId);
+    const tmp = `${dir}.tmp`;
+    await rm(tmp, { recursive: true, force: true });
+    for (const d of ['upper', 'work', 'merged']) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
+    const info: SnapshotInfo = { key, image, chainIDs: chain, rootfs: join(dir, 'merged'), upper: join(dir, 'upper') };
+    await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
+    await rename(tmp, dir);
+    try {
+      await this.mount(key);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return info;
+  }
+
+  async info(key: string): Promise<SnapshotInfo> {
+    try {
+      return JSON.parse(await readFile(join(this.containerDir(key), 'snapshot.json'), 'utf8')) as SnapshotInfo;
+    } catch (e) {
+      if (errno(e) === 'ENOENT') throw notFound(`no such snapshot: ${key}`);
+      throw e;
+    }
+  }
+
+  /** Mounts the snapshot's overlay (again, e.g. after a reboot); no-op when mounted. */
+  async mount(key: string): Promise<void> {
+    const info = await this.info(key);
+    if ((await mountsUnder(info.rootfs)).includes(info.rootfs)) return;
+    const rel = `containers/${key}`;
+    let lowers = info.chainIDs.map((c) => `layers/${c.replace(/^sha256:/, '')}/fs`).reverse();
+    if (lowers.length === 0) {
+      await mkdir(join(this.root, 'layers', 'empty'), { recursive: true });
+      lowers = ['layers/empty'];
+    }
+    await mountOverlay(info.rootfs, lowers, `${rel}/upper`, `${rel}/work`, this.root);
+  }
+
+  async unmount(key: string): Promise<void> {
+    const info = await this.info(key);
+    for (const m of await mountsUnder(info.rootfs)) await unmount(m);
+  }
+
+  /** Unmounts and deletes the container's snapshot (its upper dir with it). */
+  async remove(key: string): Promise<void> {
+    const dir = this.containerDir(key);
+    for (const m of await mountsUnder(dir)) await unmount(m);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Snapshot keys in use. */
+  async list(): Promise<string[]> {
+    try { return (await readdir(join(this.root, 'containers'))).filter((n) => !n.endsWith('.tmp')); } catch { return []; }
+  }
+
+  /**
+   * Removes unpacked layers no image in `store` and no snapshot uses; returns their chainIDs.
+   */
+  async pruneLayers(store: ImageStore): Promise<Digest[]> {
+    const keep = new Set<string>();
+    for (const img of await store.list()) {
+      const { config } = await store.resolve(img.manifestDigest.slice(7));
+      for (const c of chainIDs(config.rootfs.diff_ids)) keep.add(c.slice(7));
+    }
+    for (const key of await this.list()) for (const c of (await this.info(key)).chainIDs) keep.add(c.slice(7));
+    const removed: Digest[] = [];
+    let names: string[] = [];
+    try { names = await readdir(join(this.root, 'layers')); } catch { /* none */ }
+    for (const n of names) {
+      if (keep.has(n) || n === 'empty') continue;
+      await rm(join(this.root, 'layers', n), { recursive: true, force: true });
+      removed.push(`sha256:${n}`);
+    }
+    return removed;
+  }
+
+  private lowerDirs(info: SnapshotInfo): string[] {
+    return info.chainIDs.map((c) => join(this.layerDir(c), 'fs')).reverse();
+  }
+
+  /** What a path is in the lower layers: absent, present, or a directory. */
+  private async inLower(lowers: string[], rel: string): Promise<'absent' | 'file' | 'dir'> {
+    for (const l of lowers) {
+      try {
+        const st = await lstat(join(l, rel));
+        if (st.isCharacterDevice() && st.rdev === 0) return 'absent';
+        return st.isDirectory() ? 'dir' : 'file';
+      } catch (e) {
+        if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw e;
+      }
+    }
+    return 'absent';
+  }
+
+  /** The changes of the container's upper dir against its image: A added, C changed, D deleted. */
+  async diff(key: string): Promise<Change[]> {
+    const info = await this.info(key);
+    const lowers = this.lowerDirs(info);
+    const out: Change[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const names = (await readdir(join(info.upper, rel))).sort();
+      for (const name of names) {
+        const r = rel ? `${rel}/${name}` : name;
+        const st = await lstat(join(info.upper, r));
+        const lower = await this.inLower(lowers, r);
+        if (st.isCharacterDevice() && st.rdev === 0) {
+          if (lower !== 'absent') out.push({ kind: 'D', path: `/${r}` });
+          continue;
+        }
+        out.push({ kind: lower === 'absent' ? 'A' : 'C', path: `/${r}` });
+        if (st.isDirectory()) await walk(r);
+      }
+    };
+    await walk('');
+    return out;
+  }
+
+  /**
+   * Commits the container's upper dir as a new gzip layer on top of its image and records a
+   * new image (named `reference` when given). Deletions become `.wh.` whiteouts and opaque
+   * directories `.wh..wh..opq`; hard links inside the upper dir stay links.
+   */
+  async commit(key: string, store: ImageStore, opts: CommitOptions = {}): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
+    const info = await this.info(key);
+    const base = await store.resolve(info.image.slice(7));
+    const xattrs = await allXattrs(info.upper);
+    const pack = tar.pack();
+    const hash = createHash('sha256');
+    const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+    const gzip = createGzip();
+    const flowing = pipeline(pack as unknown as NodeJS.ReadableStream, tap, gzip);
+    flowing.catch(() => {});
+    const writing = store.content.write(gzip);
+    writing.catch(() => {});
+    const unpin: (() => void)[] = [];
+    try {
+      await writeUpperTar(pack, info.upper, xattrs);
+      pack.finalize();
+      await flowing;
+      const blob = await writing;
+      unpin.push(store.pin([blob.digest]));
+      const diffID = `sha256:${hash.digest('hex')}`;
+      const layer: Descriptor = { mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size };
+      const now = new Date().toISOString();
+      const config: ImageConfig = {
+        ...base.config,
+        created: now,
+        ...(opts.author ? { author: opts.author } : {}),
+        config: { ...base.config.config, ...opts.config },
+        rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, diffID] },
+        history: [...(base.config.history ?? []), { created: now, created_by: opts.comment ?? 'berth commit', ...(opts.author ? { author: opts.author } : {}) }],
+      };
+      const layers = [...base.manifest.layers.map(toOciLayer), layer];
+      const manifest = await store.createImage(opts.reference, config, layers);
+      return { manifest, layer, diffID };
+    } catch (e) {
+      pack.destroy();
+      throw e;
+    } finally {
+      for (const u of unpin) u();
+    }
+  }
+}
+
+function toOciLayer(d: Descriptor): Descriptor {
+  const map: Record<string, string> = {
+    [MediaType.DockerLayerGzip]: MediaType.LayerGzip,
+    [MediaType.DockerLayer]: MediaType.Layer,
+    [MediaType.DockerLayerForeignGzip]: MediaType.LayerNonDistributableGzip,
+  };
+  return { mediaType: map[d.mediaType] ?? d.mediaType, digest: d.digest, size: d.size };
+}
+
+/** xattrs of every file under `dir` (one getfattr run; TODO(native): replace with llistxattr). */
+async function allXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let o = '';
+    let err = '';
+    child.stdout.on('data', (d) => { o += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', (e) => reject(systemError(`getfattr: ${e.message} (install Debian package attr)`, e)));
+    child.on('close', (code) => (code === 0 || o ? resolve(o) : reject(systemError(`getfattr ${dir}: ${err.trim()}`))));
+  });
+  const res = new Map<string, Map<string, Buffer>>();
+  let cur: Map<string, Buffer> | undefined;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const path = line.slice(8).replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+      cur = new Map();
+      res.set(Buffer.from(path, 'latin1').toString('utf8'), cur);
+      continue;
+    }
+    const i = line.indexOf('=');
+    if (!cur || i < 0) continue;
+    const v = line.slice(i + 1);
+    cur.set(line.slice(0, i), v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v.replace(/^"|"$/g, '')));
+  }
+  return res;
+}
+
+async function writeUpperTar(pack: tar.Pack, upper: string, xattrs: Map<string, Map<string, Buffer>>): Promise<void> {
+  const links = new Map<string, string>();
+  const add = (header: tar.Header | (Partial<tar.Header> & { name: string }), body?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (body) pack.entry(header, body, cb); else pack.entry(header, cb);
+    });
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(upper, rel))).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const p = join(upper, r);
+      const st = await lstat(p);
+      const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
+      const x = xattrs.get(p);
+      const pax: Record<string, string> = {};
+      let opaque = false;
+      for (const [k, v] of x ?? []) {
+        if (k === OPAQUE_XATTR) { opaque = v.toString() === 'y'; continue; }
+        if (k.startsWith('trusted.overlay.')) continue;
+        pax[`SCHILY.xattr.${k}`] = v.toString('latin1');
+      }
+      const withPax = Object.keys(pax).length ? { pax } : {};
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        await add({ name: (rel ? `${rel}/` : '') + WHITEOUT_PREFIX + name, mode: 0o644, mtime: st.mtime, size: 0 }, Buffer.alloc(0));
+      } else if (st.isDirectory()) {
+        await add({ name: `${r}/`, type: 'directory', ...base, ...withPax });
+        if (opaque) await add({ name: `${r}/${WHITEOUT_OPAQUE}`, mode: 0o644, mtime: st.mtime, size: 0 }, Buffer.alloc(0));
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        await add({ name: r, type: 'symlink', linkname: await readlink(p), ...base, ...withPax });
+      } else if (st.isFile()) {
+        const id = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? links.get(id) : undefined;
+        if (first) {
+          await add({ name: r, type: 'link', linkname: first, ...base });
+          continue;
+        }
+        if (st.nlink > 1) links.set(id, r);
+        const sink = pack.entry({ name: r, type: 'file', size: st.size, ...base, ...withPax });
+        await pipeline(createReadStream(p), sink as unknown as NodeJS.WritableStream);
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        await add({ name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), ...base, ...withPax });
+      } else if (st.isFIFO()) {
+        await add({ name: r, type: 'fifo', ...base, ...withPax });
+      }
+      // sockets are not carried in layers (as Docker)
+    }
+  };
+  await walk('');
+}
