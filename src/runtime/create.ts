@@ -1,8 +1,8 @@
 // `create` and `run`: read the bundle, make the cgroups, start the helper with the plan, place
 // the process in its cgroups, run the runtime's hooks, and record the container. A failure at
 // any step takes apart what was made, with the same code `delete` uses.
-import { readFileSync, statSync } from 'node:fs';
-import { join, posix, resolve } from 'node:path';
+import { readFileSync, rmdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { BerthError, errorMessage, invalid, notFound } from '../errors.js';
 import type { LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../oci/runtime-spec.js';
 import { openCgroups, type CgroupManager } from './cgroups/manager.js';
@@ -166,6 +166,11 @@ export function teardown(dirs: StateDir, record: ContainerRecord, cgroups: Cgrou
     cgroups.destroy();
   } catch (e) {
     errors.push(errorMessage(e));
+  }
+  // berth's default parent (/berth/<id>) goes with its last container; a busy one stays.
+  for (const dir of Object.values(cgroups.paths)) {
+    const parent = dirname(dir);
+    if (basename(parent) === 'berth') try { rmdirSync(parent); } catch { /* in use or gone */ }
   }
   dirs.remove(record.id);
   if (errors.length) process.stderr.write(`cleanup of ${record.id}: ${errors.join('; ')}\n`);

@@ -1,0 +1,43 @@
+// Runs last: the suite must leave no mounts, cgroups, processes or state of berth behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+function findDirs(root: string, pred: (name: string) => boolean, depth: number, out: string[] = []): string[] {
+  if (depth < 0) return out;
+  let entries;
+  try { entries = readdirSync(root, { withFileTypes: true }); } catch { return out; }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const p = join(root, e.name);
+    if (pred(e.name)) out.push(p);
+    findDirs(p, pred, depth - 1, out);
+  }
+  return out;
+}
+
+test('no berth mounts are left', () => {
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /berth/.test(l));
+  assert.deepEqual(lines, []);
+});
+
+test('no berth cgroups are left', () => {
+  assert.deepEqual(findDirs('/sys/fs/cgroup', (n) => n.includes('berth'), 4), []);
+});
+
+test('no test bundles or temp dirs are left', () => {
+  const left = readdirSync('/tmp').filter((n) => n.startsWith('berth-test-'));
+  assert.deepEqual(left, []);
+});
+
+test('no processes run from a test bundle', () => {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  assert.deepEqual(out.split('\n').filter((l) => l.includes('berth-test-')), []);
+});
+
+test('no network namespaces or veths were left', () => {
+  if (!existsSync('/run/netns')) return;
+  assert.deepEqual(readdirSync('/run/netns').filter((n) => n.includes('berth')), []);
+});
