@@ -5,22 +5,20 @@
 // OCI whiteouts) and a new image. It knows images only through the ImageStore, and nothing of
 // containers beyond a key.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { conflict, invalid, notFound, systemError } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import { MediaType, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
 import { errno, writeFileAtomic } from './fsutil.js';
 import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import type { ImageStore } from './store.js';
-import './tar.js'; // binary-safe pax xattr values
-import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, unpackLayer } from './unpack.js';
+import { packDirectory } from './pack-dir.js';
+import { unpackLayer } from './unpack.js';
 
 /** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
 export function chainIDs(diffIDs: Digest[]): Digest[] {
@@ -236,7 +234,6 @@ export class Snapshotter {
   async commit(key: string, store: ImageStore, opts: CommitOptions = {}): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
     const info = await this.info(key);
     const base = await store.resolve(info.image.slice(7));
-    const xattrs = await allXattrs(info.upper);
     const pack = tar.pack();
     const hash = createHash('sha256');
     const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
@@ -247,7 +244,7 @@ export class Snapshotter {
     writing.catch(() => {});
     const unpin: (() => void)[] = [];
     try {
-      await writeUpperTar(pack, info.upper, xattrs);
+      await packDirectory(pack, info.upper, { overlay: true });
       pack.finalize();
       await flowing;
       const blob = await writing;
@@ -284,81 +281,3 @@ function toOciLayer(d: Descriptor): Descriptor {
   return { mediaType: map[d.mediaType] ?? d.mediaType, digest: d.digest, size: d.size };
 }
 
-/** xattrs of every file under `dir` (one getfattr run; TODO(native): replace with llistxattr). */
-async function allXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '';
-    let err = '';
-    child.stdout.on('data', (d) => { o += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => reject(systemError(`getfattr: ${e.message} (install Debian package attr)`, e)));
-    child.on('close', (code) => (code === 0 || o ? resolve(o) : reject(systemError(`getfattr ${dir}: ${err.trim()}`))));
-  });
-  const res = new Map<string, Map<string, Buffer>>();
-  let cur: Map<string, Buffer> | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('# file: ')) {
-      const path = line.slice(8).replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-      cur = new Map();
-      res.set(Buffer.from(path, 'latin1').toString('utf8'), cur);
-      continue;
-    }
-    const i = line.indexOf('=');
-    if (!cur || i < 0) continue;
-    const v = line.slice(i + 1);
-    cur.set(line.slice(0, i), v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v.replace(/^"|"$/g, '')));
-  }
-  return res;
-}
-
-async function writeUpperTar(pack: tar.Pack, upper: string, xattrs: Map<string, Map<string, Buffer>>): Promise<void> {
-  const links = new Map<string, string>();
-  const add = (header: tar.Header | (Partial<tar.Header> & { name: string }), body?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body) pack.entry(header, body, cb); else pack.entry(header, cb);
-    });
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(upper, rel))).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const p = join(upper, r);
-      const st = await lstat(p);
-      const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
-      const x = xattrs.get(p);
-      const pax: Record<string, string> = {};
-      let opaque = false;
-      for (const [k, v] of x ?? []) {
-        if (k === OPAQUE_XATTR) { opaque = v.toString() === 'y'; continue; }
-        if (k.startsWith('trusted.overlay.')) continue;
-        pax[`SCHILY.xattr.${k}`] = v.toString('latin1');
-      }
-      const withPax = Object.keys(pax).length ? { pax } : {};
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        await add({ name: (rel ? `${rel}/` : '') + WHITEOUT_PREFIX + name, mode: 0o644, mtime: st.mtime, size: 0 }, Buffer.alloc(0));
-      } else if (st.isDirectory()) {
-        await add({ name: `${r}/`, type: 'directory', ...base, ...withPax });
-        if (opaque) await add({ name: `${r}/${WHITEOUT_OPAQUE}`, mode: 0o644, mtime: st.mtime, size: 0 }, Buffer.alloc(0));
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        await add({ name: r, type: 'symlink', linkname: await readlink(p), ...base, ...withPax });
-      } else if (st.isFile()) {
-        const id = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? links.get(id) : undefined;
-        if (first) {
-          await add({ name: r, type: 'link', linkname: first, ...base });
-          continue;
-        }
-        if (st.nlink > 1) links.set(id, r);
-        const sink = pack.entry({ name: r, type: 'file', size: st.size, ...base, ...withPax });
-        await pipeline(createReadStream(p), sink as unknown as NodeJS.WritableStream);
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await add({ name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), ...base, ...withPax });
-      } else if (st.isFIFO()) {
-        await add({ name: r, type: 'fifo', ...base, ...withPax });
-      }
-      // sockets are not carried in layers (as Docker)
-    }
-  };
-  await walk('');
-}
