@@ -307,6 +307,16 @@ export class ImageStore {
     });
   }
 
+  /** Deletes those of `digests` that no image uses and no pull holds (clean-up after a failed load). */
+  async deleteUnused(digests: Digest[]): Promise<Digest[]> {
+    const victims = await this.locked(async (m) => {
+      const used = new Set<Digest>();
+      for (const rec of Object.values(m.images)) for (const d of await this.blobsOf(rec)) used.add(d);
+      return [digests.filter((d) => !used.has(d)), false];
+    });
+    return this.deleteBlobs(victims);
+  }
+
   /** `system df` figures for images: count, bytes stored, bytes no image uses. */
   async df(): Promise<{ images: number; blobs: number; size: number; reclaimable: number }> {
     return this.locked(async (m) => {

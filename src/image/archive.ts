@@ -1,0 +1,264 @@
+// save and load: images ⇄ one tar in the layout `docker save` writes since Docker 25 — an OCI
+// image layout (oci-layout, index.json, blobs/) with Docker's manifest.json beside it, which both
+// OCI tools and `docker load` read — or an OCI image layout as a directory. `load` also reads
+// the classic docker-archive (`<id>/layer.tar`, `<hex>.json`, manifest.json) that older
+// `docker save` and skopeo write. Every blob is verified on the way in; a failed load removes
+// the blobs it added and names nothing.
+
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { invalid, unsupported } from '../errors.js';
+import {
+  ANNOTATION_REF_NAME, MediaType, digestOf, parseManifestOrIndex,
+  type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
+} from '../oci/image.js';
+import { hostPlatform, selectManifest } from './platform.js';
+import { familiarString, formatReference, parseReference } from './reference.js';
+import type { Image, ImageStore } from './store.js';
+import './tar.js';
+import { detectCompression } from './unpack.js';
+
+export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
+
+interface Saved { image: Image; names: string[] }
+
+async function collect(store: ImageStore, names: string[]): Promise<Saved[]> {
+  const byManifest = new Map<Digest, Saved>();
+  for (const n of names) {
+    const image = await store.resolve(n);
+    const d = image.record.target.digest;
+    const s = byManifest.get(d) ?? { image, names: [] };
+    // By name: that name; by ID: every tag the image has (as docker save does).
+    let asName: string | undefined;
+    try { const r = parseReference(n); if (!r.digest && image.repoTags.includes(formatReference(r))) asName = formatReference(r); } catch { /* an ID */ }
+    for (const t of asName ? [asName] : image.repoTags) if (!s.names.includes(t)) s.names.push(t);
+    byManifest.set(d, s);
+  }
+  return [...byManifest.values()];
+}
+
+interface Sink {
+  file(path: string, data: Buffer): Promise<void>;
+  blob(store: ImageStore, d: Descriptor): Promise<void>;
+}
+
+async function writeLayout(store: ImageStore, saved: Saved[], sink: Sink, dockerManifest: boolean): Promise<void> {
+  await sink.file('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+  const done = new Set<Digest>();
+  const index: Index = { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
+  const dm: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+  const blobPath = (d: Digest) => `blobs/${d.replace(':', '/')}`;
+  for (const { image, names } of saved) {
+    const { manifest, record } = image;
+    for (const d of [...manifest.layers, manifest.config, record.target]) {
+      if (done.has(d.digest)) continue;
+      done.add(d.digest);
+      await sink.blob(store, d);
+    }
+    const desc: Descriptor = { mediaType: record.target.mediaType, digest: record.target.digest, size: record.target.size };
+    if (names.length === 0) index.manifests.push(desc);
+    for (const n of names) {
+      const r = parseReference(n);
+      index.manifests.push({ ...desc, annotations: { [ANNOTATION_IMAGE_NAME]: formatReference(r), [ANNOTATION_REF_NAME]: r.tag ?? '' } });
+    }
+    dm.push({ Config: blobPath(manifest.config.digest), RepoTags: names.map((n) => familiarString(parseReference(n))), Layers: manifest.layers.map((l) => blobPath(l.digest)) });
+  }
+  await sink.file('index.json', Buffer.from(JSON.stringify(index)));
+  if (dockerManifest) await sink.file('manifest.json', Buffer.from(JSON.stringify(dm)));
+}
+
+/** `save`: a tar stream of the named images (OCI layout + Docker's manifest.json). */
+export async function saveImages(store: ImageStore, names: string[]): Promise<Readable> {
+  const saved = await collect(store, names);
+  const pack = tar.pack();
+  const out = new PassThrough();
+  const mtime = new Date(0);
+  const entry = (h: tar.Header | (Partial<tar.Header> & { name: string }), body?: Buffer) => new Promise<void>((resolve, reject) => {
+    const cb = (e?: Error | null) => (e ? reject(e) : resolve());
+    if (body) pack.entry(h, body, cb); else pack.entry(h, cb);
+  });
+  const dirs = new Set<string>();
+  const sink: Sink = {
+    file: (path, data) => entry({ name: path, size: data.length, mode: 0o644, mtime }, data),
+    async blob(s, d) {
+      const dir = `blobs/${d.digest.split(':')[0]}/`;
+      if (!dirs.has(dir)) {
+        if (!dirs.has('blobs/')) { dirs.add('blobs/'); await entry({ name: 'blobs/', type: 'directory', mode: 0o755, mtime }); }
+        dirs.add(dir);
+        await entry({ name: dir, type: 'directory', mode: 0o755, mtime });
+      }
+      const w = pack.entry({ name: `${dir}${d.digest.split(':')[1]}`, size: d.size, mode: 0o644, mtime });
+      const { pipeline } = await import('node:stream/promises');
+      await pipeline(await s.content.readStream(d.digest), w as unknown as NodeJS.WritableStream);
+    },
+  };
+  (async () => {
+    for await (const c of pack) if (!out.write(c)) await new Promise((r) => out.once('drain', r));
+    out.end();
+  })().catch((e) => out.destroy(e));
+  writeLayout(store, saved, sink, true).then(() => pack.finalize(), (e) => { pack.destroy(e); out.destroy(e); });
+  return out;
+}
+
+/** Writes the named images as an OCI image layout directory at `dir` (created if missing). */
+export async function saveOciLayout(store: ImageStore, names: string[], dir: string): Promise<void> {
+  const saved = await collect(store, names);
+  await mkdir(dir, { recursive: true });
+  const sink: Sink = {
+    async file(path, data) { await writeFile(join(dir, path), data); },
+    async blob(s, d) {
+      const [alg, hex] = d.digest.split(':');
+      await mkdir(join(dir, 'blobs', alg), { recursive: true });
+      await copyFile(s.content.path(d.digest), join(dir, 'blobs', alg, hex));
+    },
+  };
+  await writeLayout(store, saved, sink, false);
+}
+
+export interface LoadResult {
+  /** Canonical names loaded. */
+  names: string[];
+  /** Manifest digests of the images loaded. */
+  manifests: Digest[];
+}
+
+const MAX_JSON = 8 << 20;
+
+/**
+ * `load`: images from a tar stream (OCI layout, Docker 25+ `docker save`, or the classic
+ * docker-archive). Images without a name are refused (`invalid`) as berth keeps images by name.
+ */
+export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8Array> | Readable): Promise<LoadResult> {
+  const files = new Map<string, { digest: Digest; size: number; head: Buffer; json?: Buffer }>();
+  const added = new Set<Digest>();
+  const unpins: (() => void)[] = [];
+  try {
+    const extract = tar.extract();
+    const { pipeline } = await import('node:stream/promises');
+    const { Readable: R } = await import('node:stream');
+    const feeding = pipeline(R.from(source as AsyncIterable<Uint8Array>), extract as unknown as NodeJS.WritableStream);
+    feeding.catch(() => {});
+    for await (const e of extract) {
+      const h = e.header;
+      const name = h.name.replace(/^\.\//, '');
+      if (h.type !== 'file' && h.type !== 'contiguous-file') { for await (const _ of e) { /* skip */ } continue; }
+      let head = Buffer.alloc(0);
+      const isBlob = /^blobs\//.test(name);
+      const json: Buffer[] | undefined = (isBlob ? h.size <= (1 << 20) : h.size <= MAX_JSON) ? [] : undefined;
+      const tee = (async function* () {
+        for await (const c of e as AsyncIterable<Buffer>) {
+          if (head.length < 8) head = Buffer.concat([head, c.subarray(0, 8)]);
+          json?.push(c);
+          yield c;
+        }
+      })();
+      const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(name);
+      let info: { digest: Digest; size: number };
+      if (m) {
+        const digest = `${m[1]}:${m[2]}`;
+        if (!(await store.content.has(digest))) added.add(digest);
+        unpins.push(store.pin([digest]));
+        info = await store.content.ingest({ digest, size: h.size }, (offset) => skip(tee, offset));
+        for await (const _ of tee) { /* drain when present */ }
+      } else {
+        info = await store.content.write(tee);
+        unpins.push(store.pin([info.digest]));
+        added.add(info.digest);
+      }
+      files.set(name, { ...info, head, json: json ? Buffer.concat(json) : undefined });
+    }
+    await feeding;
+    const jsonOf = (path: string): unknown => {
+      const f = files.get(path);
+      if (!f?.json) throw invalid(`archive: ${path} missing or too large`);
+      try { return JSON.parse(f.json.toString('utf8')); } catch { throw invalid(`archive: ${path} is not valid JSON`); }
+    };
+    const result: LoadResult = { names: [], manifests: [] };
+    if (files.has('index.json')) {
+      const index = jsonOf('index.json') as Index;
+      if (!Array.isArray(index.manifests)) throw invalid('archive: index.json has no manifests');
+      for (const d of index.manifests) {
+        const full = d.annotations?.[ANNOTATION_IMAGE_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME];
+        let target = d;
+        let via: Descriptor | undefined;
+        const bytes = await store.content.read(d.digest);
+        const parsed = parseManifestOrIndex(bytes, d.mediaType);
+        if (parsed.kind === 'index') {
+          via = d;
+          const chosen = selectManifest(parsed.index.manifests, hostPlatform());
+          target = { mediaType: chosen.mediaType, digest: chosen.digest, size: chosen.size };
+        }
+        if (!full) throw invalid(`archive: manifest ${d.digest} has no name (annotation ${ANNOTATION_IMAGE_NAME}); berth keeps images by name`);
+        let ref;
+        try { ref = parseReference(full); } catch {
+          throw invalid(`archive: manifest ${d.digest} is named "${full}", not a full image reference`);
+        }
+        await store.setReference(ref, { mediaType: target.mediaType, digest: target.digest, size: target.size }, { index: via });
+        result.names.push(formatReference(ref));
+        result.manifests.push(target.digest);
+      }
+    } else if (files.has('manifest.json')) {
+      const dm = jsonOf('manifest.json') as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+      if (!Array.isArray(dm)) throw invalid('archive: manifest.json is not a list');
+      for (const e of dm) {
+        const cfgFile = files.get(e.Config);
+        if (!cfgFile) throw invalid(`archive: config ${e.Config} named in manifest.json is missing`);
+        const config = jsonOf(e.Config) as ImageConfig;
+        if (!config.rootfs?.diff_ids || config.rootfs.diff_ids.length !== e.Layers.length) {
+          throw invalid(`archive: config ${e.Config} lists ${config.rootfs?.diff_ids?.length ?? 0} diff_ids for ${e.Layers.length} layers`);
+        }
+        const layers: Descriptor[] = e.Layers.map((p, i) => {
+          const f = files.get(p);
+          if (!f) throw invalid(`archive: layer ${p} named in manifest.json is missing`);
+          const c = detectCompression(f.head);
+          if (c === 'none' && f.digest !== config.rootfs.diff_ids[i]) {
+            throw invalid(`archive: layer ${p} has digest ${f.digest}, the config says ${config.rootfs.diff_ids[i]}`);
+          }
+          const mediaType = c === 'gzip' ? MediaType.DockerLayerGzip : c === 'zstd' ? MediaType.LayerZstd : MediaType.DockerLayer;
+          if (c === 'zstd') throw unsupported(`archive: zstd layer ${p} in a docker-archive (a Docker schema 2 manifest cannot carry it)`);
+          return { mediaType, digest: f.digest, size: f.size };
+        });
+        const manifest: Manifest = {
+          schemaVersion: 2, mediaType: MediaType.DockerManifest,
+          config: { mediaType: MediaType.DockerConfig, digest: cfgFile.digest, size: cfgFile.size }, layers,
+        };
+        const mb = Buffer.from(JSON.stringify(manifest, null, 3));
+        const desc: Descriptor = { mediaType: MediaType.DockerManifest, digest: digestOf(mb), size: mb.length };
+        if (!(await store.content.has(desc.digest))) added.add(desc.digest);
+        unpins.push(store.pin([desc.digest]));
+        await store.content.put(mb, desc);
+        const tags = e.RepoTags ?? [];
+        if (tags.length === 0) throw invalid(`archive: image ${cfgFile.digest} has no RepoTags; berth keeps images by name`);
+        for (const t of tags) {
+          const ref = parseReference(t);
+          await store.setReference(ref, desc);
+          result.names.push(formatReference(ref));
+        }
+        result.manifests.push(desc.digest);
+      }
+    } else {
+      throw invalid('archive: neither index.json nor manifest.json found: not a docker save or OCI layout tar');
+    }
+    for (const u of unpins.splice(0)) u();
+    await store.deleteUnused([...added]);
+    return result;
+  } catch (e) {
+    for (const u of unpins.splice(0)) u();
+    await store.deleteUnused([...added]).catch(() => {});
+    throw e;
+  }
+}
+
+async function* skip(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  for await (const c of src) {
+    if (n >= c.length) { n -= c.length; continue; }
+    yield n ? c.subarray(n) : c;
+    n = 0;
+  }
+}
+
+/** Reads a file as a stream (convenience for callers loading from a path). */
+export const fileSource = (path: string) => createReadStream(path);

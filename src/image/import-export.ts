@@ -1,0 +1,56 @@
+// import: a root file system tar (plain, gzip or zstd) → a one-layer image; export: a root file
+// system directory (e.g. a mounted snapshot) → a plain tar stream. Neither mounts anything.
+
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { MediaType, type Descriptor, type ImageConfig, type Platform } from '../oci/image.js';
+import { packDirectory } from './pack-dir.js';
+import { hostPlatform, parsePlatform } from './platform.js';
+import type { ImageStore } from './store.js';
+import { decompress } from './unpack.js';
+
+export interface ImportOptions {
+  platform?: string | Platform;
+  /** The image config's `config` (Cmd, Env, …). */
+  config?: ImageConfig['config'];
+  /** History line, default "berth import". */
+  comment?: string;
+}
+
+/** Imports a root file system tar as a one-layer image (named `reference` when given). */
+export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint8Array> | Readable,
+  reference?: string, opts: ImportOptions = {}): Promise<Descriptor> {
+  const hash = createHash('sha256');
+  const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+  const gzip = createGzip();
+  const flowing = pipeline(decompress(source, 'auto'), tap, gzip);
+  flowing.catch(() => {});
+  const blob = await store.content.write(gzip);
+  await flowing;
+  const unpin = store.pin([blob.digest]);
+  try {
+    const p = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : opts.platform ?? hostPlatform();
+    const now = new Date().toISOString();
+    const config: ImageConfig = {
+      created: now, architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}),
+      config: opts.config ?? {},
+      rootfs: { type: 'layers', diff_ids: [`sha256:${hash.digest('hex')}`] },
+      history: [{ created: now, created_by: opts.comment ?? 'berth import' }],
+    };
+    return await store.createImage(reference, config, [{ mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size }]);
+  } finally {
+    unpin();
+  }
+}
+
+/** A tar stream of everything under `dir` (`export` of a container's mounted root). */
+export function exportRootfs(dir: string): Readable {
+  const pack = tar.pack();
+  const out = new PassThrough();
+  pipeline(pack as unknown as NodeJS.ReadableStream, out).catch((e) => out.destroy(e));
+  packDirectory(pack, dir).then(() => pack.finalize(), (e) => { pack.destroy(e); out.destroy(e); });
+  return out;
+}
