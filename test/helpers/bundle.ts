@@ -1,6 +1,6 @@
 // Test bundles: a busybox root file system (from Debian's busybox-static) with a config.json
 // made from berth-runtime's default spec, in a temp dir the test removes with `cleanup()`.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,10 +55,31 @@ export function makeBundle(args: string[], edit?: (s: Spec) => void): Bundle {
 
 export interface Result { status: number | null; stdout: string; stderr: string }
 
-/** berth-runtime with --root set to the bundle's state dir. */
+/** berth-runtime with --root set to the bundle's state dir. Its stdout and stderr go to files,
+ * not pipes: a created or detached container inherits them (as with runc), and a pipe would
+ * keep spawnSync waiting until the container exits. */
 export function runtime(b: Bundle | { root: string }, args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
-  const r = spawnSync(RUNTIME, ['--root', b.root, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 30000, input: opts.input, cwd: opts.cwd });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  const io = mkdtempSync(join(tmpdir(), 'berth-test-io-'));
+  const out = openSync(join(io, 'out'), 'w+'), err = openSync(join(io, 'err'), 'w+');
+  try {
+    const r = spawnSync(RUNTIME, ['--root', b.root, ...args], {
+      timeout: opts.timeout ?? 30000, input: opts.input, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+    });
+    return { status: r.status, stdout: readFileSync(join(io, 'out'), 'utf8'), stderr: readFileSync(join(io, 'err'), 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(io, { recursive: true, force: true });
+  }
+}
+
+/** Polls `cond` every 20 ms for up to `ms`; true once it holds. */
+export function waitFor(cond: () => boolean, ms = 5000): boolean {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (cond()) return true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return cond();
 }
 
 export const uniqueId = (prefix: string) => `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
