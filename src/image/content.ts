@@ -8,7 +8,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalid, notFound, BerthError } from '../errors.js';
+import { invalid, notFound, systemError, BerthError } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/image.js';
 import { errno, fsyncDir, isTempName } from './fsutil.js';
 
@@ -167,8 +167,13 @@ export class ContentStore {
         await fh.close();
       }
     } catch (e) {
-      // Bad bytes are thrown away; an interrupted fetch keeps its part for the next try.
+      // Bad bytes are thrown away; an interrupted fetch keeps its part for the next try; a full
+      // disk gets its space back.
       if (e instanceof BerthError && e.kind === 'invalid') await rm(partial, { force: true });
+      if (errno(e) === 'ENOSPC' || errno(e) === 'EDQUOT') {
+        await rm(partial, { force: true });
+        throw systemError(`writing blob ${digest} to ${this.root}: no space left on device`, e);
+      }
       throw e;
     }
     await this.finish(partial, hash, digest, written, size);
@@ -219,6 +224,7 @@ export class ContentStore {
       return { digest, size: written };
     } catch (e) {
       await rm(tmp, { force: true });
+      if (errno(e) === 'ENOSPC' || errno(e) === 'EDQUOT') throw systemError(`writing a blob to ${this.root}: no space left on device`, e);
       throw e;
     }
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { conflict, invalid, notFound } from '../errors.js';
 import {
   MediaType, digestOf, isIndexMediaType, parseManifestOrIndex,
-  type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
+  type Descriptor, type Digest, type HistoryEntry, type ImageConfig, type Index, type Manifest,
 } from '../oci/image.js';
 import { ContentStore } from './content.js';
 import { errno, writeFileAtomic } from './fsutil.js';
@@ -231,6 +231,21 @@ export class ImageStore {
       rec.repoDigests.push(repoDigest);
       return [undefined, true];
     });
+  }
+
+  /**
+   * `history`: the config's history, newest first, each with the size of the layer it made
+   * (0 for `empty_layer` steps), as `docker history` shows.
+   */
+  async history(nameOrId: string): Promise<{ created?: string; createdBy?: string; comment?: string; size: number; layer?: Digest }[]> {
+    const img = await this.resolve(nameOrId);
+    const layers = [...img.manifest.layers];
+    const hist: HistoryEntry[] = img.config.history ?? layers.map(() => ({}));
+    const out = hist.map((h) => {
+      const layer = h.empty_layer ? undefined : layers.shift();
+      return { created: h.created, createdBy: h.created_by, comment: h.comment, size: layer?.size ?? 0, layer: layer?.digest };
+    });
+    return out.reverse();
   }
 
   /** Gives image `source` the additional name `target` (Docker's `tag`). */
