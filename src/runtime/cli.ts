@@ -293,6 +293,7 @@ export async function main(argv: string[]): Promise<number> {
     if (lf !== 'text' && lf !== 'json') throw invalid(`invalid log-format: ${lf}`);
     g.logFormat = lf;
     g.debug = values.debug === true;
+    if (g.debug) (await import('./debug.js')).enableDebug();
     if (values.version) {
       process.stdout.write(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
       return 0;

@@ -15,6 +15,7 @@ import { buildPlan, rootfsPath } from './plan.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import { ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
 import { sleepSync } from './sys.js';
+import { debug } from './debug.js';
 
 export interface CreateOptions {
   root: string;
@@ -68,6 +69,8 @@ export function cgroupMountRecords(cgroups: CgroupManager, m: Mount, newCgroupNs
 
 export interface Created {
   rec: ContainerRecord;
+  dirs: StateDir;
+  cgroups: CgroupManager;
   helper: import('node:child_process').ChildProcess;
   exit: Promise<number>;
   done: Promise<void>;
@@ -105,9 +108,11 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     if (e instanceof BerthError) throw e;
     throw notFound(`rootfs ${rootfs}: no such file or directory`);
   }
+  debug('spec loaded');
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', opts.id, { attachDeviceProgram });
   const newCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+  debug('cgroups opened');
   dirs.claim(opts.id);
   const record: ContainerRecord = {
     id: opts.id, pid: 0, pidStartTime: '', bundle, rootfs, created: new Date().toISOString(), config: spec,
@@ -125,13 +130,17 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       noPivot: opts.noPivot,
       cgroupMount: (m) => cgroupMountRecords(cgroups, m, newCgroupNs),
     });
+    debug('plan built');
     cgroups.create(cgroupResources(spec));
+    debug('cgroups created');
     const launched = await launch({
       plan,
       preserveFds: opts.preserveFds,
       onPid: async (p) => {
         pid = p;
+        debug(`pid ${p}`);
         cgroups.addProcess(p);
+        debug('cgroups joined');
         record.pid = p;
         record.pidStartTime = pidStartTime(p) ?? '';
         dirs.save(record);
@@ -141,27 +150,28 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
         return JSON.stringify(state);
       },
     });
+    debug('ready');
     dirs.save(record);
     if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
-    return { rec: record, helper: launched.helper, exit: launched.exit, done: launched.done };
+    return { rec: record, dirs, cgroups, helper: launched.helper, exit: launched.exit, done: launched.done };
   } catch (e) {
     teardown(dirs, record, cgroups, pid);
     throw e;
   }
 }
 
-/** Takes apart what create made: the process (SIGKILL), the cgroups, the state folder. */
+/** Takes apart what create made: the processes (SIGKILL), the cgroups, the state folder. */
 export function teardown(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number): void {
   const errors: string[] = [];
-  try {
-    cgroups.kill();
-  } catch (e) {
-    errors.push(errorMessage(e));
-  }
   if (pid > 0) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
-  for (let i = 0; i < 200 && (pid > 0 && pidStartTime(pid) !== undefined || safePids(cgroups) > 0); i++) sleepSync(5);
+  try {
+    if (cgroupPids(cgroups) > 0) cgroups.kill();
+  } catch (e) {
+    errors.push(errorMessage(e));
+  }
+  for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroupPids(cgroups) > 0); i++) sleepSync(5);
   try {
     cgroups.destroy();
   } catch (e) {
@@ -176,8 +186,18 @@ export function teardown(dirs: StateDir, record: ContainerRecord, cgroups: Cgrou
   if (errors.length) process.stderr.write(`cleanup of ${record.id}: ${errors.join('; ')}\n`);
 }
 
-function safePids(cgroups: CgroupManager): number {
+function cgroupPids(cgroups: CgroupManager): number {
   try { return cgroups.pids().length; } catch { return 0; }
+}
+
+/** `delete`'s work: teardown (killing `pid` first if it runs), then the poststop hooks. */
+export async function removeContainer(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number): Promise<void> {
+  teardown(dirs, record, cgroups, pid);
+  try {
+    await runHooks('poststop', record.config.hooks?.poststop, ociState(record, 'stopped'));
+  } catch (e) {
+    process.stderr.write(`warning: ${errorMessage(e)}\n`);
+  }
 }
 
 export async function create(opts: CreateOptions): Promise<void> {
@@ -203,11 +223,13 @@ export async function run(opts: CreateOptions & { detach?: boolean }): Promise<n
   try {
     await c.done.catch(() => {});
     await runPoststart(c.rec);
-    return await c.exit;
+    const code = await c.exit;
+    debug('exited');
+    return code;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
-    const { deleteContainer } = await import('./delete.js');
-    await deleteContainer(opts.root, opts.id, { force: true });
+    await removeContainer(c.dirs, c.rec, c.cgroups, 0);
+    debug('deleted');
   }
 }
 

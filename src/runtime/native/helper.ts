@@ -2,13 +2,25 @@
 // pid (the caller then places it in cgroups and runs runtime hooks before it may go on),
 // readiness, and the one-line error of a failed setup.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { systemError } from '../../errors.js';
 import { Decoder, encode, Op, rec, type Record_ } from './protocol.js';
 
-export const helperPath = (): string =>
-  process.env.BERTH_NSEXEC ?? fileURLToPath(new URL('../../../../native/build/berth-nsexec', import.meta.url));
+/** native/build/berth-nsexec of this package, found upwards from this module (or its bundle). */
+export function helperPath(): string {
+  if (process.env.BERTH_NSEXEC) return process.env.BERTH_NSEXEC;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'native/build/berth-nsexec');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return candidate;
+    dir = up;
+  }
+}
 
 export interface LaunchOptions {
   plan: Record_[];
