@@ -94,6 +94,9 @@ void finish_process(struct plan *plan, int preserve_fds);
 char *lookup_exec(struct plan *plan);
 void apply_early_process(struct plan *plan);
 
+/* bpf.c */
+int bpf_devices_main(const char *dir);
+
 /* terminal.c */
 int setup_terminal(struct plan *plan, int console_fd);
 int send_fd(int sock, int fd);

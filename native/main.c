@@ -131,8 +131,7 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
 }
 
 int main(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
+  if (argc == 3 && !strcmp(argv[1], "bpf-devices")) return bpf_devices_main(argv[2]);
   const char *env = getenv("_BERTH_SYNC_FD");
   int sync_fd = env ? atoi(env) : 3;
   if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) {
