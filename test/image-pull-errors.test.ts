@@ -4,7 +4,9 @@
 
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, readdir, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { unpackLayer } from '../src/image/unpack.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -56,12 +58,13 @@ function registryHandler(fx: Fx, hook?: (req: Parameters<Handler>[0], res: Param
     }
     const blob = m && m[1] === 'blobs' ? fx.blobs.get(m[2]) : undefined;
     if (blob) {
-      const range = /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''));
+      const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
       if (range) {
         const start = Number(range[1]);
+        const end = range[2] ? Math.min(Number(range[2]), blob.length - 1) : blob.length - 1;
         res.statusCode = 206;
-        res.setHeader('content-range', `bytes ${start}-${blob.length - 1}/${blob.length}`);
-        res.end(blob.subarray(start));
+        res.setHeader('content-range', `bytes ${start}-${end}/${blob.length}`);
+        res.end(blob.subarray(start, end + 1));
       } else {
         res.end(blob);
       }
@@ -263,5 +266,76 @@ describe('pull errors and resume (fake registry)', () => {
     const before = origin.requests.length;
     await pull(store2, `${origin.host}/fake/img:1`, { mirrors: { [origin.host]: [mirror.url] } });
     assert.equal(origin.requests.length, before, 'a working mirror serves everything');
+  });
+
+  test('a large blob is fetched as parallel byte ranges; a registry without ranges falls back', async () => {
+    const fx = await fixture();
+    const s = await serve(registryHandler(fx));
+    const store = await newStore();
+    const r = await pull(store, `${s.host}/fake/img:1`, { rangeThreshold: 100_000, rangeParts: 4 });
+    assert.equal(r.manifest.digest, digestOf(fx.mbytes));
+    const ranges = s.requests.filter((q) => q.url.endsWith(fx.layer.desc.digest)).map((q) => q.headers.range);
+    assert.equal(ranges[0], 'bytes=0-0');
+    assert.equal(ranges.length, 5, JSON.stringify(ranges));
+    assert.ok(ranges.slice(1).every((x) => /^bytes=\d+-\d+$/.test(String(x))));
+    assert.deepEqual(await readdir(join(store.content.root, 'ingest')), []);
+
+    const plain = await serve(registryHandler(fx, (req) => { delete req.headers.range; return false; }));
+    const store2 = await newStore();
+    const r2 = await pull(store2, `${plain.host}/fake/img:1`, { rangeThreshold: 100_000 });
+    assert.equal(r2.manifest.digest, digestOf(fx.mbytes));
+    assert.equal(plain.requests.filter((q) => q.url.endsWith(fx.layer.desc.digest)).length, 2, 'probe, then one whole GET');
+  });
+
+  test('a wrong byte range is a digest mismatch and leaves no temp file', async () => {
+    const fx = await fixture();
+    const s = await serve(registryHandler(fx, (req, res) => {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
+      if (m && m[1] !== '0' && req.url?.endsWith(fx.layer.desc.digest)) {
+        const [a, b] = [Number(m[1]), Number(m[2])];
+        res.statusCode = 206;
+        res.setHeader('content-range', `bytes ${a}-${b}/${fx.layer.blob.length}`);
+        res.end(Buffer.alloc(b - a + 1, 0x42));
+        return true;
+      }
+      return false;
+    }));
+    const store = await newStore();
+    await assert.rejects(pull(store, `${s.host}/fake/img:1`, { rangeThreshold: 100_000 }), { kind: 'invalid', message: /digest mismatch/ });
+    assert.deepEqual(await readdir(join(store.content.root, 'ingest')), []);
+    assert.deepEqual(await store.list(), []);
+  });
+
+  test('a disk that fills during a pull is a clear error and the space is given back', async () => {
+    const fx = await fixture();
+    const s = await serve(registryHandler(fx));
+    const dir = await mkdtemp(join(tmpdir(), 'berth-full-'));
+    temps.push(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'berth-test-full', dir]);
+    try {
+      const store = new ImageStore(join(dir, 'images'));
+      await assert.rejects(pull(store, `${s.host}/fake/img:1`), { kind: 'system', message: /no space left on device/ });
+      assert.deepEqual(await store.list(), []);
+      assert.deepEqual(await readdir(join(store.content.root, 'ingest')), []);
+      assert.ok(!(await store.content.has(fx.layer.desc.digest)));
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+
+  test('a zstd layer pulls and unpacks', async () => {
+    const tarball = await filesTar({ 'zstd/hello': 'zstd works\n' });
+    const blob = execFileSync('zstd', ['-q', '-c'], { input: tarball });
+    const desc = { mediaType: MediaType.LayerZstd, digest: digestOf(blob), size: blob.length };
+    const config = Buffer.from(JSON.stringify(configFor([{ desc, diffID: digestOf(tarball), blob }])));
+    const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.ImageManifest, config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length }, layers: [desc] };
+    const fx = { layer: { desc, blob, diffID: digestOf(tarball) }, config, manifest, mbytes: Buffer.from(JSON.stringify(manifest)), blobs: new Map([[desc.digest, blob], [digestOf(config), config]]) };
+    const s = await serve(registryHandler(fx));
+    const store = await newStore();
+    await pull(store, `${s.host}/fake/img:1`);
+    const dest = join(store.root, 'unpacked');
+    const r = await unpackLayer(await store.content.readStream(desc.digest), dest, { compression: 'zstd', diffID: digestOf(tarball) });
+    assert.equal(r.entries, 1);
+    assert.equal(await readFile(join(dest, 'zstd/hello'), 'utf8'), 'zstd works\n');
   });
 });

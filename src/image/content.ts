@@ -199,6 +199,66 @@ export class ContentStore {
   }
 
   /**
+   * Stores a blob of known digest and size fetched as `parts` byte ranges in parallel (for
+   * large layers from registries that honour Range): each range is written at its place in a
+   * temp file, then the whole is hashed and verified before it becomes visible. No resume: a
+   * failure removes the temp file. Shares the in-flight map with `ingest`.
+   */
+  ingestRanges(expected: Required<Expected>, fetchRange: (start: number, end: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
+    parts: number, onBytes?: (n: number) => void): Promise<IngestResult> {
+    const { digest } = expected;
+    parseDigest(digest);
+    const running = this.inflight.get(digest);
+    if (running) return running.then((r) => ({ ...r, fetched: 0, resumed: 0 }));
+    const p = this.doIngestRanges(expected, fetchRange, parts, onBytes).finally(() => this.inflight.delete(digest));
+    this.inflight.set(digest, p);
+    return p;
+  }
+
+  private async doIngestRanges(expected: Required<Expected>, fetchRange: (start: number, end: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
+    parts: number, onBytes?: (n: number) => void): Promise<IngestResult> {
+    await this.init();
+    const { digest, size } = expected;
+    const present = await this.info(digest);
+    if (present) return { ...present, fetched: 0, resumed: 0 };
+    const tmp = join(this.root, 'ingest', `tmp-${randomBytes(8).toString('hex')}`);
+    try {
+      const fh = await open(tmp, 'wx', 0o644);
+      try {
+        await fh.truncate(size);
+        const n = Math.max(1, Math.min(parts, Math.ceil(size / (64 << 10)))); // parts of 64 KiB at least
+        const step = Math.ceil(size / n);
+        await Promise.all(Array.from({ length: n }, async (_, i) => {
+          const start = i * step;
+          const end = Math.min(size, start + step) - 1;
+          if (start > end) return;
+          let pos = start;
+          for await (const chunk of await fetchRange(start, end)) {
+            if (pos + chunk.length > end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} got more bytes`);
+            let off = 0;
+            while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off, pos + off)).bytesWritten;
+            pos += chunk.length;
+            onBytes?.(chunk.length);
+          }
+          if (pos !== end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} ended after ${pos - start} bytes`);
+        }));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const { algorithm } = parseDigest(digest);
+      const hash = createHash(algorithm);
+      for await (const c of createReadStream(tmp, { highWaterMark: 1 << 20 })) hash.update(c as Buffer);
+      await this.finish(tmp, hash, digest, size, size);
+      return { digest, size, fetched: size, resumed: 0 };
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if (errno(e) === 'ENOSPC' || errno(e) === 'EDQUOT') throw systemError(`writing blob ${digest} to ${this.root}: no space left on device`, e);
+      throw e;
+    }
+  }
+
+  /**
    * Stores a blob of unknown digest (e.g. a layer being committed): hashes while writing and
    * names it by its sha256 at the end.
    */

@@ -193,6 +193,24 @@ export class RegistryClient {
   }
 }
 
+/** Bytes `start`..`end` (inclusive) of a blob; the registry must answer 206 with that range. */
+export async function* blobRange(client: RegistryClient, repo: string, digest: Digest, start: number, end: number): AsyncGenerator<Uint8Array> {
+  const res = await client.request('GET', repo, `/blobs/${digest}`, { headers: { range: `bytes=${start}-${end}` }, what: `blob ${digest} of ${repo}`, ok: [206] });
+  const cr = res.headers.get('content-range');
+  if (cr && !cr.startsWith(`bytes ${start}-${end}/`)) {
+    await res.body?.cancel().catch(() => {});
+    throw invalid(`blob ${digest}: asked bytes ${start}-${end}, registry ${client.host} sent ${cr}`);
+  }
+  yield* idle(res, client.opts.idleTimeoutMs ?? 60_000, `blob ${digest} of ${client.host}/${repo}`);
+}
+
+/** True when the registry serves byte ranges of this blob (a 1-byte probe answered 206). */
+export async function supportsRanges(client: RegistryClient, repo: string, digest: Digest): Promise<boolean> {
+  const res = await client.request('GET', repo, `/blobs/${digest}`, { headers: { range: 'bytes=0-0' }, what: `blob ${digest} of ${repo}`, ok: [200, 206] });
+  await res.body?.cancel().catch(() => {});
+  return res.status === 206;
+}
+
 async function* idle(res: Response, ms: number, what: string, map?: (c: Uint8Array) => Uint8Array | undefined): AsyncGenerator<Uint8Array> {
   if (!res.body) return;
   const reader = res.body.getReader();

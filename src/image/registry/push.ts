@@ -91,10 +91,10 @@ export async function push(store: ImageStore, source: string, target?: string, o
       await res.body?.cancel().catch(() => {});
     } else {
       url.searchParams.set('digest', d.digest);
-      const body = await store.content.read(d.digest);
+      // Streamed from the store, never whole in memory; the token was fetched by the POST.
       const res = await client.request('PUT', repo, '', {
-        url: url.toString(), scope: 'pull,push', body, ok: [201], what: `upload of ${d.digest}`,
-        headers: { 'content-type': 'application/octet-stream' },
+        url: url.toString(), scope: 'pull,push', body: await store.content.readStream(d.digest), ok: [201], what: `upload of ${d.digest}`,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, noTimeout: true,
       });
       await res.body?.cancel().catch(() => {});
     }
