@@ -11,11 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -50,16 +55,23 @@ static void parse_options(struct plan *plan, struct options *o) {
 }
 
 static void join_namespaces(struct plan *plan) {
+  /* Open them all before joining any: once in the container's mount namespace, /proc is its
+   * own and the other /proc/PID/ns paths no longer resolve (runc's nsexec does the same). */
+  struct record *recs[16];
+  int fds[16], flags[16], n = 0;
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type != OP_NS_JOIN) continue;
+    if (n == 16) die("too many namespaces to join");
+    flags[n] = (int)parse_ull(r->fields[0], 10);
+    if ((fds[n] = open(r->fields[1], O_RDONLY | O_CLOEXEC)) < 0) die_errno("open namespace %s", r->fields[1]);
+    recs[n++] = r;
+  }
   /* The user namespace first: the others may belong to it. */
   for (int pass = 0; pass < 2; pass++) {
-    for (struct record *r = plan->head; r; r = r->next) {
-      if (r->type != OP_NS_JOIN) continue;
-      int flag = (int)parse_ull(r->fields[0], 10);
-      if ((pass == 0) != (flag == CLONE_NEWUSER)) continue;
-      int fd = open(r->fields[1], O_RDONLY | O_CLOEXEC);
-      if (fd < 0) die_errno("open namespace %s", r->fields[1]);
-      if (setns(fd, flag) < 0) die_errno("join namespace %s", r->fields[1]);
-      close(fd);
+    for (int i = 0; i < n; i++) {
+      if ((pass == 0) != (flags[i] == CLONE_NEWUSER)) continue;
+      if (setns(fds[i], flags[i]) < 0) die_errno("join namespace %s", recs[i]->fields[1]);
+      close(fds[i]);
     }
   }
 }
@@ -130,6 +142,32 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
   finish_process(plan, o->preserve_fds);
 }
 
+/* CVE-2019-5736: a process in the container could open /proc/PID/exe of this helper while it
+ * sits in the container's namespaces, and write to the host binary once it has exec'd. So the
+ * helper runs from a sealed in-memory copy of itself: writes to it fail, and the file on the
+ * host is never the one mapped. */
+static void run_from_sealed_copy(char **argv) {
+  if (getenv("_BERTH_SEALED")) {
+    unsetenv("_BERTH_SEALED");
+    return;
+  }
+  int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  int mem = memfd_create("berth-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (exe < 0 || mem < 0) die_errno("copy berth-nsexec to memory");
+  struct stat st;
+  if (fstat(exe, &st) < 0) die_errno("stat /proc/self/exe");
+  for (off_t off = 0; off < st.st_size;) {
+    ssize_t n = sendfile(mem, exe, NULL, (size_t)(st.st_size - off));
+    if (n <= 0) die_errno("copy berth-nsexec to memory");
+    off += n;
+  }
+  if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) die_errno("seal berth-nsexec copy");
+  close(exe);
+  setenv("_BERTH_SEALED", "1", 1);
+  fexecve(mem, argv, environ);
+  die_errno("exec sealed berth-nsexec");
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "bpf-devices")) return bpf_devices_main(argv[2]);
   const char *env = getenv("_BERTH_SYNC_FD");
@@ -139,6 +177,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   set_error_fd(sync_fd);
+  run_from_sealed_copy(argv);
+  /* Nothing in the container may ptrace or open /proc/PID/ of this process before it execs
+   * (execve makes the user's program dumpable again). */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("set non-dumpable");
 
   struct plan plan = {0};
   read_plan(sync_fd, &plan);
@@ -147,10 +189,7 @@ int main(int argc, char **argv) {
 
   /* Node.js has no mkfifo; `start` opens this fifo to let the container exec. */
   if (o.fifo_path && mkfifo(o.fifo_path, 0622) < 0) die_errno("mkfifo %s", o.fifo_path);
-  join_namespaces(&plan);
-  unsigned long flags = o.clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
-  set_time_offsets(&plan, &flags);
-
+  /* The console socket is a host path: connect before joining a mount namespace. */
   int console_fd = -1, relay[2] = {-1, -1};
   if (o.terminal) {
     if (o.console_path) console_fd = connect_console(o.console_path);
@@ -159,6 +198,9 @@ int main(int argc, char **argv) {
       console_fd = relay[1];
     } else die("a terminal needs --console-socket when detached");
   }
+  join_namespaces(&plan);
+  unsigned long flags = o.clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
+  set_time_offsets(&plan, &flags);
 
   /* Signals that arrive before the child can take them are kept for it. */
   struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};

@@ -293,6 +293,14 @@ void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
   else no_pivot(rootfs);
   if (userprop && mount(NULL, "/", NULL, userprop, NULL) < 0) die_errno("set rootfs propagation");
 
+  /* Sysctls before the read-only and masked paths (as runc): /proc/sys is usually read-only. */
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type == OP_HOSTNAME && sethostname(r->fields[0], strlen(r->fields[0])) < 0)
+      die_errno("sethostname %s", r->fields[0]);
+    if (r->type == OP_DOMAINNAME && setdomainname(r->fields[0], strlen(r->fields[0])) < 0)
+      die_errno("setdomainname %s", r->fields[0]);
+    if (r->type == OP_SYSCTL) write_sysctl(r->fields[0], r->fields[1]);
+  }
   rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (struct record *r = plan->head; r; r = r->next) {
     if (r->type == OP_MASK) mask_path(rootfd, r->fields[0]);
@@ -301,12 +309,4 @@ void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
   close(rootfd);
   if (root_ro && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (locked_flags("/") & ~MS_RDONLY), NULL) < 0)
     die_errno("remount / read-only");
-
-  for (struct record *r = plan->head; r; r = r->next) {
-    if (r->type == OP_HOSTNAME && sethostname(r->fields[0], strlen(r->fields[0])) < 0)
-      die_errno("sethostname %s", r->fields[0]);
-    if (r->type == OP_DOMAINNAME && setdomainname(r->fields[0], strlen(r->fields[0])) < 0)
-      die_errno("setdomainname %s", r->fields[0]);
-    if (r->type == OP_SYSCTL) write_sysctl(r->fields[0], r->fields[1]);
-  }
 }
