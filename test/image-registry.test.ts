@@ -4,7 +4,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { Snapshotter } from '../src/image/snapshot.js';
+import { mountsUnder, unmount } from '../src/image/mount.js';
+import { packTar } from '../src/image/tar.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +26,12 @@ async function tempDir(prefix: string) {
   return d;
 }
 async function newStore() { return new ImageStore(await tempDir('images')); }
+async function removeTemps() {
+  for (const d of temps.splice(0)) {
+    for (const m of await mountsUnder(d)) await unmount(m).catch(() => execFileSync('umount', ['-l', m]));
+    await rm(d, { recursive: true, force: true });
+  }
+}
 const skopeo = (...args: string[]) => execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('registry pull and push (docker-registry)', () => {
@@ -30,7 +39,7 @@ describe('registry pull and push (docker-registry)', () => {
   before(async () => { reg = await startRegistry(); });
   after(async () => {
     await reg?.stop();
-    for (const d of temps.splice(0)) await rm(d, { recursive: true, force: true });
+    await removeTemps();
   });
 
   test('berth pushes a busybox image, pulls it back, skopeo inspects it', async () => {
@@ -121,6 +130,47 @@ describe('registry pull and push (docker-registry)', () => {
     assert.deepEqual(p2.blobs.map((b) => b.how).sort(), ['mounted', 'mounted']);
     const info = JSON.parse(skopeo('inspect', '--tls-verify=false', `docker://${reg.host}/other/copy:1`));
     assert.equal(info.Digest, p1.digest);
+  });
+
+  test('skopeo pulls what berth pushed; a layered image with deletions and hard links mounts after push and pull', async () => {
+    const src = await newStore();
+    const mt = new Date('2024-01-01T00:00:00Z');
+    const base = await packTar([
+      { header: { name: 'etc/', type: 'directory', mode: 0o755, mtime: mt } },
+      { header: { name: 'etc/old', mtime: mt }, body: 'old\n' },
+      { header: { name: 'd/', type: 'directory', mode: 0o755, mtime: mt } },
+      { header: { name: 'd/x', mtime: mt }, body: 'x\n' },
+    ]);
+    const top = await packTar([
+      { header: { name: 'etc/.wh.old', mtime: mt } },
+      { header: { name: 'd/', type: 'directory', mode: 0o755, mtime: mt } },
+      { header: { name: 'd/.wh..wh..opq', mtime: mt } },
+      { header: { name: 'd/y', mtime: mt }, body: 'y\n' },
+      { header: { name: 'h1', mtime: mt }, body: 'same inode\n' },
+      { header: { name: 'h2', type: 'link', linkname: 'h1', mtime: mt } },
+    ]);
+    await storeImage(src, `${reg.host}/test/layered:1`, [await busyboxTar(), base, top]);
+    const pushed = await push(src, `${reg.host}/test/layered:1`);
+    // skopeo pulls it into an OCI layout, which umoci then unpacks
+    const out = await tempDir('skopeo-pull');
+    skopeo('copy', '--src-tls-verify=false', `docker://${reg.host}/test/layered:1`, `oci:${join(out, 'layout')}:l`);
+    execFileSync('umoci', ['unpack', '--image', `${join(out, 'layout')}:l`, join(out, 'bundle')]);
+    assert.equal(await readFile(join(out, 'bundle/rootfs/d/y'), 'utf8'), 'y\n');
+    // berth pulls and mounts it
+    const root = await tempDir('layered');
+    const dst = new ImageStore(join(root, 'images'));
+    const snaps = new Snapshotter(join(root, 'snapshots'));
+    const r = await pull(dst, `${reg.host}/test/layered:1`);
+    assert.equal(r.manifest.digest, pushed.digest);
+    const sn = await snaps.prepare('layered', dst, `${reg.host}/test/layered:1`);
+    try {
+      await assert.rejects(stat(join(sn.rootfs, 'etc/old')), { code: 'ENOENT' });
+      assert.deepEqual(await readdir(join(sn.rootfs, 'd')), ['y']);
+      assert.equal((await stat(join(sn.rootfs, 'h1'))).ino, (await stat(join(sn.rootfs, 'h2'))).ino);
+      assert.equal(execFileSync('chroot', [sn.rootfs, '/bin/cat', '/h2'], { encoding: 'utf8' }), 'same inode\n');
+    } finally {
+      await snaps.remove('layered');
+    }
   });
 
   test('missing tag and missing repository are not-found; nothing is named', async () => {
