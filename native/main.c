@@ -172,12 +172,13 @@ int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "bpf-devices")) return bpf_devices_main(argv[2]);
   const char *env = getenv("_BERTH_SYNC_FD");
   int sync_fd = env ? atoi(env) : 3;
-  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) {
+  if (fcntl(sync_fd, F_GETFD) < 0) {
     fprintf(stderr, "berth-nsexec: run by berth-runtime, not by hand\n");
     return 2;
   }
   set_error_fd(sync_fd);
   run_from_sealed_copy(argv);
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) die_errno("set close-on-exec on the sync socket");
   /* Nothing in the container may ptrace or open /proc/PID/ of this process before it execs
    * (execve makes the user's program dumpable again). */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("set non-dumpable");
