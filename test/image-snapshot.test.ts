@@ -5,7 +5,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFile, lstat, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../src/image/store.js';
@@ -117,5 +117,20 @@ describe('snapshots on overlayfs', () => {
     await store.remove('berth.test/committed:1');
     const pruned = await snaps.pruneLayers(store);
     assert.deepEqual(pruned, [chainIDs(img.config.rootfs.diff_ids).at(-1)]);
+  });
+
+  test('what a crash left half made is removed when the snapshotter starts', async () => {
+    const { root, store, snaps } = await setup();
+    const layers = join(root, 'snapshots', 'layers');
+    await mkdir(join(layers, 'deadbeef', 'fs'), { recursive: true });
+    await mkdir(join(root, 'snapshots', 'containers', 'x.tmp', 'upper'), { recursive: true });
+    const s = await snaps.prepare('after-crash', store, 'berth.test/layered:1');
+    try {
+      assert.ok(!(await readdir(layers)).includes('deadbeef'));
+      assert.deepEqual(await snaps.list(), ['after-crash']);
+      assert.equal(await readFile(join(s.rootfs, 'etc/hello'), 'utf8'), 'hello v2\n');
+    } finally {
+      await snaps.remove('after-crash');
+    }
   });
 });

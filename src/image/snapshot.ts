@@ -65,6 +65,30 @@ export class Snapshotter {
     this.root = root;
   }
 
+  private ready: Promise<void> | undefined;
+
+  /**
+   * Creates the directories and removes what a crash left half made: unpack temp dirs, layers
+   * without their `layer.json`, snapshot dirs still named `.tmp`. Idempotent; run once.
+   */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(join(this.root, 'layers'), { recursive: true });
+      await mkdir(join(this.root, 'containers'), { recursive: true });
+      for (const n of await readdir(join(this.root, 'layers'))) {
+        const d = join(this.root, 'layers', n);
+        if (n === 'empty') continue;
+        const names = await readdir(d).catch(() => [] as string[]);
+        if (!names.includes('layer.json')) { await rm(d, { recursive: true, force: true }); continue; }
+        for (const x of names) if (x.startsWith('fs.unpack-')) await rm(join(d, x), { recursive: true, force: true });
+      }
+      for (const n of await readdir(join(this.root, 'containers'))) {
+        if (n.endsWith('.tmp')) await rm(join(this.root, 'containers', n), { recursive: true, force: true });
+      }
+    })();
+    return this.ready;
+  }
+
   layerDir(chainID: Digest): string { return join(this.root, 'layers', chainID.replace(/^sha256:/, '')); }
   private containerDir(key: string): string {
     if (!KEY_RE.test(key)) throw invalid(`invalid snapshot key "${key}"`);
@@ -73,6 +97,7 @@ export class Snapshotter {
 
   /** Unpacks the image's layers that are not unpacked yet; returns their chainIDs, bottom first. */
   async unpackImage(store: ImageStore, nameOrId: string): Promise<{ image: Digest; chainIDs: Digest[] }> {
+    await this.init();
     const img = await store.resolve(nameOrId);
     const diffIDs = img.config.rootfs.diff_ids;
     if (diffIDs.length !== img.manifest.layers.length) {
