@@ -283,6 +283,13 @@ void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
     case OP_MOUNT: do_mount(rootfd, r, userns); break;
     case OP_DEVICE: do_device(rootfd, r, userns); break;
     case OP_SYMLINK: do_symlink(rootfd, r); break;
+    case OP_CWD: {
+      /* A missing working directory is made, as runc does, while / may still be written. */
+      int fd = open_in_root(rootfd, r->fields[0], CREATE_DIR, 0);
+      if (fd < 0) die_errno("mkdir cwd %s", r->fields[0]);
+      close(fd);
+      break;
+    }
     }
   }
   close(rootfd);

@@ -221,7 +221,8 @@ export async function run(opts: CreateOptions & { detach?: boolean }): Promise<n
   const c = await launchContainer(opts, 'run-foreground');
   helper = c.helper;
   try {
-    await c.done.catch(() => {});
+    // A failure after setup (chdir, setuid, exec) comes over the sync socket: say it.
+    await c.done.catch((e: Error) => { process.stderr.write(`${errorMessage(e)}\n`); });
     await runPoststart(c.rec);
     const code = await c.exit;
     debug('exited');
