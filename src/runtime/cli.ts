@@ -112,7 +112,17 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
   async delete(g, args) {
     const { values, positionals } = parseUntilPositional(args, { force: { type: 'boolean', short: 'f' } });
     const { deleteContainer } = await import('./delete.js');
-    await deleteContainer(g.root, needId(positionals, 'delete'), { force: values.force === true });
+    const id = needId(positionals, 'delete');
+    try {
+      await deleteContainer(g.root, id, { force: values.force === true });
+    } catch (e) {
+      // As runc: `delete --force` of a container that does not exist (or whose create died
+      // before its state was saved) removes what is left of its folder and succeeds. Engines
+      // call it after a failed create and on cleanup.
+      if (!(values.force === true && e instanceof BerthError && e.kind === 'not-found')) throw e;
+      const { StateDir } = await import('./state.js');
+      new StateDir(g.root).remove(id);
+    }
     return 0;
   },
 
