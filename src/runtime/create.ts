@@ -12,7 +12,6 @@ import { MS, parseMountOptions } from './mount-options.js';
 import { launch } from './native/helper.js';
 import { Op, rec, type Record_ } from './native/protocol.js';
 import { buildPlan, rootfsPath } from './plan.js';
-import { compileSeccomp } from './seccomp/compile.js';
 import { ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
 import { sleepSync } from './sys.js';
 import { debug } from './debug.js';
@@ -109,7 +108,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     throw notFound(`rootfs ${rootfs}: no such file or directory`);
   }
   debug('spec loaded');
-  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccomp(spec.linux.seccomp) : undefined;
   const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', opts.id, { attachDeviceProgram });
   const newCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
   debug('cgroups opened');
@@ -166,12 +165,17 @@ export function teardown(dirs: StateDir, record: ContainerRecord, cgroups: Cgrou
   if (pid > 0) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
-  try {
-    if (cgroupPids(cgroups) > 0) cgroups.kill();
-  } catch (e) {
-    errors.push(errorMessage(e));
+  // When the container's init has exited and it had its own pid namespace, the kernel has
+  // killed everything else in it: no need to look.
+  const ownPidNs = (record.config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
+  if (pid > 0 || !ownPidNs) {
+    try {
+      if (cgroupPids(cgroups) > 0) cgroups.kill();
+    } catch (e) {
+      errors.push(errorMessage(e));
+    }
+    for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroupPids(cgroups) > 0); i++) sleepSync(5);
   }
-  for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroupPids(cgroups) > 0); i++) sleepSync(5);
   try {
     cgroups.destroy();
   } catch (e) {

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { conflict } from '../errors.js';
 import type { Namespace, Process } from '../oci/runtime-spec.js';
 import { openContainer } from './container.js';
-import { compileSeccomp } from './seccomp/compile.js';
 import { launch } from './native/helper.js';
 import { PROC_NS_NAMES } from './namespaces.js';
 import { buildPlan } from './plan.js';
@@ -27,7 +26,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   if (c.status !== 'running' && c.status !== 'created') throw conflict(`cannot exec in a stopped container`);
   const spec = c.rec.config;
   const join: Namespace[] = (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: `/proc/${c.rec.pid}/ns/${PROC_NS_NAMES[n.type]}` }));
-  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccomp(spec.linux.seccomp) : undefined;
   const plan = buildPlan({
     mode: 'exec', foreground: !opts.detach, spec: { ...spec, process: opts.process }, rootfs: c.rec.rootfs,
     join, seccomp, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds,
