@@ -12,6 +12,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 interface Global {
   root: string;
+  criu?: string;
   log?: string;
   logFormat: 'text' | 'json';
   debug: boolean;
@@ -255,15 +256,40 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
     return 0;
   },
 
-  async checkpoint() {
-    throw unsupported('checkpoint is not supported by berth-runtime yet (criu integration is missing)');
+  async checkpoint(g, args) {
+    const { values, positionals } = parseUntilPositional(args, { ...CRIU_OPTIONS, 'leave-running': { type: 'boolean' } });
+    (await import('./checkpoint.js')).checkpoint(g.root, needId(positionals, 'checkpoint'), { ...criuOptions(g, values), leaveRunning: values['leave-running'] === true });
+    return 0;
   },
 
-  async restore() {
-    throw unsupported('restore is not supported by berth-runtime yet (criu integration is missing)');
+  async restore(g, args) {
+    const { values, positionals } = parseUntilPositional(args, {
+      ...CRIU_OPTIONS, bundle: { type: 'string', short: 'b' }, detach: { type: 'boolean', short: 'd' }, 'pid-file': { type: 'string' },
+      'console-socket': { type: 'string' }, 'no-subreaper': { type: 'boolean' }, 'no-pivot': { type: 'boolean' },
+    });
+    if (str(values['console-socket'])) throw unsupported('restore --console-socket is not supported by berth-runtime');
+    (await import('./checkpoint.js')).restore(g.root, needId(positionals, 'restore'), str(values.bundle) ?? '.', {
+      ...criuOptions(g, values), detach: values.detach === true, pidFile: str(values['pid-file']),
+    });
+    return 0;
   },
 };
 COMMANDS.ls = COMMANDS.list;
+
+const CRIU_OPTIONS: Options = {
+  'image-path': { type: 'string' }, 'work-path': { type: 'string' }, 'tcp-established': { type: 'boolean' },
+  'ext-unix-sk': { type: 'boolean' }, 'shell-job': { type: 'boolean' }, 'file-locks': { type: 'boolean' },
+  'manage-cgroups-mode': { type: 'string' }, 'empty-ns': { type: 'string', multiple: true }, 'auto-dedup': { type: 'boolean' },
+};
+
+function criuOptions(g: Global, values: Record<string, unknown>) {
+  if (values['empty-ns'] || values['auto-dedup']) throw unsupported('--empty-ns and --auto-dedup are not supported by berth-runtime');
+  return {
+    criu: g.criu, imagePath: str(values['image-path']) ?? 'checkpoint', workPath: str(values['work-path']),
+    tcpEstablished: values['tcp-established'] === true, extUnixSk: values['ext-unix-sk'] === true,
+    shellJob: values['shell-job'] === true, fileLocks: values['file-locks'] === true,
+  };
+}
 
 function createOptions(g: Global, args: string[], extra: Options = {}) {
   const { values, positionals } = parseUntilPositional(args, {
@@ -299,6 +325,7 @@ export async function main(argv: string[]): Promise<number> {
     const { values, positionals, rest } = parseUntilPositional(argv, GLOBAL);
     g.root = str(values.root) ?? DEFAULT_ROOT;
     g.log = str(values.log);
+    g.criu = str(values.criu);
     const lf = str(values['log-format']) ?? 'text';
     if (lf !== 'text' && lf !== 'json') throw invalid(`invalid log-format: ${lf}`);
     g.logFormat = lf;
