@@ -232,14 +232,24 @@ export class ContentStore {
           const start = i * step;
           const end = Math.min(size, start + step) - 1;
           if (start > end) return;
-          let pos = start;
+          let pos = start; // bytes received
+          let at = start; // bytes written
+          let parts: Uint8Array[] = [];
+          const flush = async () => {
+            const data = Buffer.concat(parts);
+            parts = [];
+            let off = 0;
+            while (off < data.length) off += (await fh.write(data, off, data.length - off, at + off)).bytesWritten;
+            at += data.length;
+          };
           for await (const chunk of await fetchRange(start, end)) {
             if (pos + chunk.length > end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} got more bytes`);
-            let off = 0;
-            while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off, pos + off)).bytesWritten;
+            parts.push(chunk);
             pos += chunk.length;
             onBytes?.(chunk.length);
+            if (pos - at >= 1 << 20) await flush();
           }
+          await flush();
           if (pos !== end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} ended after ${pos - start} bytes`);
         }));
         await fh.sync();
@@ -314,19 +324,40 @@ export class ContentStore {
   }
 }
 
+/**
+ * Hashes and writes `source` to `fh`. Chunks are gathered into writes of about 1 MiB, and the
+ * next chunk is read while the last write is in flight, so the disk and the network overlap.
+ */
 async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8Array>,
   written: number, size: number | undefined, what: string): Promise<number> {
+  const BATCH = 1 << 20;
+  let pending: Promise<void> = Promise.resolve();
+  let parts: Uint8Array[] = [];
+  let partsLen = 0;
+  const writeAll = async (data: Buffer) => {
+    let off = 0;
+    while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+  };
+  const flush = async () => {
+    await pending;
+    const data = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
+    parts = [];
+    partsLen = 0;
+    pending = writeAll(data);
+    pending.catch(() => {}); // awaited at the next flush or the end
+  };
   for await (const chunk of source) {
     if (size !== undefined && written + chunk.length > size) {
+      await pending.catch(() => {});
       throw invalid(`size mismatch for ${what}: more than the ${size} bytes the descriptor says`);
     }
     hash.update(chunk);
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
-    }
+    parts.push(chunk);
+    partsLen += chunk.length;
     written += chunk.length;
+    if (partsLen >= BATCH) await flush();
   }
+  if (partsLen) await flush();
+  await pending;
   return written;
 }
