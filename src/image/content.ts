@@ -346,16 +346,22 @@ async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8A
     pending = writeAll(data);
     pending.catch(() => {}); // awaited at the next flush or the end
   };
-  for await (const chunk of source) {
-    if (size !== undefined && written + chunk.length > size) {
-      await pending.catch(() => {});
-      throw invalid(`size mismatch for ${what}: more than the ${size} bytes the descriptor says`);
+  try {
+    for await (const chunk of source) {
+      if (size !== undefined && written + chunk.length > size) {
+        throw invalid(`size mismatch for ${what}: more than the ${size} bytes the descriptor says`);
+      }
+      hash.update(chunk);
+      parts.push(chunk);
+      partsLen += chunk.length;
+      written += chunk.length;
+      if (partsLen >= BATCH) await flush();
     }
-    hash.update(chunk);
-    parts.push(chunk);
-    partsLen += chunk.length;
-    written += chunk.length;
-    if (partsLen >= BATCH) await flush();
+  } catch (e) {
+    // An interrupted source: keep every byte received so that a resume asks only for the rest.
+    if (!(e instanceof BerthError && e.kind === 'invalid') && partsLen) await flush().catch(() => {});
+    await pending.catch(() => {});
+    throw e;
   }
   if (partsLen) await flush();
   await pending;
