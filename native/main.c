@@ -134,11 +134,15 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
     snprintf(p, sizeof p, "/proc/self/fd/%d", fifo);
     int w = open(p, O_WRONLY | O_CLOEXEC);
     if (w < 0) die_errno("open exec fifo");
+    /* startContainer hooks before the byte `start` waits for: its poststart hooks come after
+     * them, and a failing one makes `start` fail (the fifo closes with nothing written). */
+    run_hooks(plan, 2, state);
     if (write(w, "0", 1) != 1) die_errno("write exec fifo");
     close(w);
     close(fifo);
+  } else {
+    run_hooks(plan, 2, state);
   }
-  run_hooks(plan, 2, state);
   finish_process(plan, o->preserve_fds);
 }
 

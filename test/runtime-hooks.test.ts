@@ -138,3 +138,16 @@ test('a failing startContainer hook stops run with one line before the process r
   assert.equal(r.stderr, 'startContainer hook #0 (/bin/sh) failed: exit status 4\n');
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
 });
+
+test('a failing startContainer hook makes start fail, before poststart', (t) => {
+  const { b, out } = bundleWith(t, ['sh', '-c', 'echo ran'], (s, out) => {
+    s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }], poststart: [recorder('/bin/sh', out, 'poststart')] };
+  });
+  const id = uniqueId('hookstart2');
+  ok(runtime(b, ['create', '--bundle', b.dir, id]));
+  const r = runtime(b, ['start', id]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'cannot start a container whose process has exited\n');
+  assert.ok(!existsSync(join(out, 'order')), 'no poststart hook ran');
+  ok(runtime(b, ['delete', id]));
+});
