@@ -56,8 +56,8 @@ enum op {
   MSG_CONTINUE = 200,   /* state JSON for the hooks run inside the container */
 };
 
-/* Kinds of OP_MOUNT. */
-enum mount_kind { MK_NORMAL = 0, MK_BIND = 1 };
+/* Kinds of OP_MOUNT; a late mount waits for the container's cgroup namespace. */
+enum mount_kind { MK_NORMAL = 0, MK_BIND = 1, MK_LATE = 2 };
 
 #define MAX_FIELDS 64
 
@@ -85,7 +85,8 @@ int write_file(const char *path, const char *data, size_t len);
 size_t hex_decode(const char *hex, unsigned char **out);
 
 /* rootfs.c */
-void setup_rootfs(struct plan *plan, int userns, const char *state_json);
+void mount_rootfs(struct plan *plan, int userns, int late);
+void finish_rootfs(struct plan *plan, int userns, const char *state_json);
 int open_in_root(int rootfd, const char *path, int create_kind, mode_t mode);
 
 /* process.c */

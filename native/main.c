@@ -107,20 +107,26 @@ static void write_maps(struct plan *plan, pid_t pid) {
   }
 }
 
-static void child_main(struct plan *plan, struct options *o, int sync_fd, int console_fd) {
-  struct record *cont = recv_msg(sync_fd);
-  if (!cont || cont->type != MSG_CONTINUE) _exit(1);
-  const char *state = cont->nfields > 0 ? cont->fields[0] : "{}";
+static void child_main(struct plan *plan, struct options *o, int sync_fd, int console_fd, int maps_fd) {
   int is_exec = !strcmp(o->mode, "exec");
-
-  if (o->clone_flags & CLONE_NEWCGROUP && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");
-  if (o->clone_flags & CLONE_NEWUSER) {
+  int userns = (o->clone_flags & CLONE_NEWUSER) != 0;
+  if (userns) {
+    char c;
+    if (read(maps_fd, &c, 1) != 1) _exit(1); /* the parent died before writing the id maps */
+    close(maps_fd);
     if (setresgid(0, 0, 0) < 0) die_errno("setgid 0 in the user namespace");
     if (setresuid(0, 0, 0) < 0) die_errno("setuid 0 in the user namespace");
   }
   int fifo = -1;
   if (o->fifo_path && (fifo = open(o->fifo_path, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo %s", o->fifo_path);
-  if (!is_exec && (o->clone_flags & CLONE_NEWNS)) setup_rootfs(plan, (o->clone_flags & CLONE_NEWUSER) != 0, state);
+  /* The mounts go on while the runtime joins us to our cgroups and runs its hooks. */
+  if (!is_exec && (o->clone_flags & CLONE_NEWNS)) mount_rootfs(plan, userns, 0);
+
+  struct record *cont = recv_msg(sync_fd);
+  if (!cont || cont->type != MSG_CONTINUE) _exit(1);
+  const char *state = cont->nfields > 0 ? cont->fields[0] : "{}";
+  if (o->clone_flags & CLONE_NEWCGROUP && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");
+  if (!is_exec && (o->clone_flags & CLONE_NEWNS)) finish_rootfs(plan, userns, state);
   apply_early_process(plan);
   if (o->terminal) setup_terminal(plan, console_fd);
   free(lookup_exec(plan)); /* fail at create, not at start, when there is nothing to run */
@@ -208,16 +214,24 @@ int main(int argc, char **argv) {
   set_time_offsets(&plan, &flags);
 
   /* Signals that arrive before the child can take them are kept for it. */
+  int maps[2] = {-1, -1};
+  if ((flags & CLONE_NEWUSER) && pipe2(maps, O_CLOEXEC) < 0) die_errno("pipe");
   struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
   pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) die_errno("clone");
   if (pid == 0) {
     if (relay[0] >= 0) close(relay[0]);
-    child_main(&plan, &o, sync_fd, console_fd);
+    if (maps[1] >= 0) close(maps[1]);
+    child_main(&plan, &o, sync_fd, console_fd, maps[0]);
     _exit(1);
   }
   if (console_fd >= 0) close(console_fd);
-  if (flags & CLONE_NEWUSER) write_maps(&plan, pid);
+  if (flags & CLONE_NEWUSER) {
+    close(maps[0]);
+    write_maps(&plan, pid);
+    if (write(maps[1], "1", 1) != 1) die_errno("signal id maps written");
+    close(maps[1]);
+  }
   char pidbuf[32];
   snprintf(pidbuf, sizeof pidbuf, "%d", pid);
   const char *f[1] = {pidbuf};

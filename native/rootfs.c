@@ -259,28 +259,32 @@ static void write_sysctl(const char *key, const char *value) {
   if (write_file(path, value, strlen(value)) < 0) die_errno("write sysctl %s", key);
 }
 
-void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
-  const char *rootfs = NULL;
-  unsigned long rootprop = MS_SLAVE | MS_REC, userprop = 0;
-  int pivot_wanted = 1, root_ro = 0;
-  for (struct record *r = plan->head; r; r = r->next) {
-    if (r->type == OP_ROOTFS) rootfs = r->fields[0];
-    else if (r->type == OP_NO_PIVOT) pivot_wanted = 0;
-    else if (r->type == OP_ROOT_READONLY) root_ro = 1;
-    else if (r->type == OP_ROOTFS_PROPAGATION) userprop = parse_ull(r->fields[0], 10);
-  }
-  if (!rootfs) die("plan has no rootfs");
+static const char *plan_rootfs(struct plan *plan) {
+  for (struct record *r = plan->head; r; r = r->next)
+    if (r->type == OP_ROOTFS) return r->fields[0];
+  die("plan has no rootfs");
+}
 
-  /* Nothing we mount may propagate back to the host; a propagation the config asks for is
-   * set on the container's own root after pivot_root. */
-  if (mount(NULL, "/", NULL, rootprop, NULL) < 0) die_errno("make / rslave");
-  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", rootfs);
+/* The mounts, devices and symlinks; with `late`, only the mounts that must wait for the
+ * container's cgroup namespace (a fresh cgroup2 mount). */
+void mount_rootfs(struct plan *plan, int userns, int late) {
+  const char *rootfs = plan_rootfs(plan);
+  if (!late) {
+    /* Nothing we mount may propagate back to the host; a propagation the config asks for is
+     * set on the container's own root after pivot_root. */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno("make / rslave");
+    if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", rootfs);
+  }
   int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die_errno("open rootfs %s", rootfs);
 
   for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type == OP_MOUNT) {
+      if ((r->nfields > 6 && parse_ull(r->fields[6], 10) == MK_LATE) == (late != 0)) do_mount(rootfd, r, userns);
+      continue;
+    }
+    if (late) continue;
     switch (r->type) {
-    case OP_MOUNT: do_mount(rootfd, r, userns); break;
     case OP_DEVICE: do_device(rootfd, r, userns); break;
     case OP_SYMLINK: do_symlink(rootfd, r); break;
     case OP_CWD: {
@@ -293,7 +297,19 @@ void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
     }
   }
   close(rootfd);
+}
 
+/* After the runtime's hooks: the container's hooks, pivot_root, then what needs the new root. */
+void finish_rootfs(struct plan *plan, int userns, const char *state_json) {
+  const char *rootfs = plan_rootfs(plan);
+  unsigned long userprop = 0;
+  int pivot_wanted = 1, root_ro = 0;
+  for (struct record *r = plan->head; r; r = r->next) {
+    if (r->type == OP_NO_PIVOT) pivot_wanted = 0;
+    else if (r->type == OP_ROOT_READONLY) root_ro = 1;
+    else if (r->type == OP_ROOTFS_PROPAGATION) userprop = parse_ull(r->fields[0], 10);
+  }
+  mount_rootfs(plan, userns, 1);
   run_hooks(plan, 1, state_json);
 
   if (pivot_wanted) pivot(rootfs);
@@ -308,7 +324,7 @@ void setup_rootfs(struct plan *plan, int userns, const char *state_json) {
       die_errno("setdomainname %s", r->fields[0]);
     if (r->type == OP_SYSCTL) write_sysctl(r->fields[0], r->fields[1]);
   }
-  rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (struct record *r = plan->head; r; r = r->next) {
     if (r->type == OP_MASK) mask_path(rootfd, r->fields[0]);
     else if (r->type == OP_READONLY) readonly_path(rootfd, r->fields[0]);

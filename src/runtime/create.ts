@@ -52,7 +52,8 @@ export function cgroupMountRecords(cgroups: CgroupManager, m: Mount, newCgroupNs
   const flags = (o.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~MS.BIND & ~MS.REC;
   if (cgroups.layout === 'v2') {
     return newCgroupNs
-      ? [rec(Op.Mount, 'cgroup', m.destination, 'cgroup2', flags, o.propagation, '', 0)]
+      // Late: mounted once the process is in its own cgroup namespace, which is then its root.
+      ? [rec(Op.Mount, 'cgroup', m.destination, 'cgroup2', flags, o.propagation, '', 2)]
       : [rec(Op.Mount, cgroups.paths[''], m.destination, '', flags | MS.BIND | MS.REC, o.propagation, '', 1)];
   }
   // v1 and hybrid: a tmpfs holding one bind of the container's cgroup per hierarchy.
