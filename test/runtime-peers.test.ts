@@ -1,0 +1,293 @@
+// Other engines drive berth-runtime through runc's command line: podman (through conmon) and
+// dockerd (through its managed containerd and containerd-shim-runc-v2). Each engine runs with
+// roots of its own in a temp dir, on an image imported from the busybox root file system, with
+// no network. Each test stops the processes it started (by pid), unmounts what they mounted
+// under its temp dir and removes the cgroups and run folders they made.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRootfs, RUNTIME, uniqueId } from './helpers/bundle.js';
+
+const BERTH = realpathSync(RUNTIME);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function missing(...cmds: string[]): string | false {
+  for (const c of cmds) if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) return `${c} is not installed (apt-get install podman docker.io)`;
+  return false;
+}
+
+interface Out { status: number | null; stdout: string; stderr: string }
+const out = (r: SpawnSyncReturns<string>): Out => ({ status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
+const show = (r: Out) => `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+/** A busybox image as a tar of its root file system. */
+function rootfsTar(tmp: string): string {
+  const dir = join(tmp, 'rootfs');
+  makeRootfs(dir);
+  const tar = join(tmp, 'rootfs.tar');
+  assert.equal(spawnSync('tar', ['-C', dir, '-cf', tar, '.']).status, 0);
+  rmSync(dir, { recursive: true, force: true });
+  return tar;
+}
+
+// --- what the engines leave on the host, and its removal -------------------------------------
+
+/** Every cgroup hierarchy's root: /sys/fs/cgroup itself on a pure v2 machine, else its subdirs. */
+function hierarchies(): string[] {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return ['/sys/fs/cgroup'];
+  return readdirSync('/sys/fs/cgroup', { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join('/sys/fs/cgroup', e.name, 'cgroup.procs')))
+    .map((e) => join('/sys/fs/cgroup', e.name));
+}
+
+/** The cgroup parents an engine makes (docker, libpod_parent) that exist now. */
+function cgroupParents(names: string[]): Set<string> {
+  const s = new Set<string>();
+  for (const h of hierarchies()) for (const n of names) if (existsSync(join(h, n))) s.add(join(h, n));
+  return s;
+}
+
+function rmdirTree(dir: string): void {
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
+  try { rmdirSync(dir); } catch { /* busy: the leak check will name it */ }
+}
+
+/** Removes the engine's cgroup parents that were not there before the test. */
+async function removeNewCgroups(before: Set<string>, names: string[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const left = [...cgroupParents(names)].filter((p) => !before.has(p));
+    if (!left.length) return;
+    for (const p of left) rmdirTree(p);
+    await sleep(100);
+  }
+}
+
+/** Mount points under `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+    .map((l) => unescape(l.split(' ')[4]))
+    .filter((p) => p === dir || p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
+
+function unmountUnder(dir: string): void {
+  for (const p of mountsUnder(dir)) if (spawnSync('umount', [p]).status !== 0) spawnSync('umount', ['-l', p]);
+}
+
+/** Pids of processes whose command line names `dir` (the engine's own roots are in it). */
+function pidsNaming(dir: string): number[] {
+  const pids: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(dir)) pids.push(Number(n));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** Waits for `pids` to exit; after `ms`, kills what is left. Only pids this test's engines started. */
+async function endProcesses(pids: number[], ms: number): Promise<void> {
+  for (let t = 0; t < ms && pids.some(alive); t += 100) await sleep(100);
+  for (const p of pids.filter(alive)) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  for (let t = 0; t < 5000 && pids.some(alive); t += 50) await sleep(50);
+}
+
+/** Host folders the engine makes outside its roots (hard-coded in it): removed if new and empty. */
+function newDirs(paths: string[]): string[] {
+  return paths.filter((p) => !existsSync(p));
+}
+function removeIfEmpty(paths: string[]): void {
+  for (const p of paths) try { rmdirSync(p); } catch { /* not ours to empty, or in use */ }
+}
+
+/** berth-runtime's containers under `root` (its default root when undefined). */
+function berthIds(root?: string): string[] {
+  const r = spawnSync(BERTH, [...(root ? ['--root', root] : []), 'list', '-q'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+// --- podman --------------------------------------------------------------------------------
+
+test('podman runs, execs into, stops and removes containers with berth-runtime through conmon', { skip: missing('podman', 'conmon'), timeout: 120000 }, async (t: TestContext) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-test-podman-'));
+  const cgBefore = cgroupParents(['libpod_parent']);
+  // containers/image keeps root's blob-info cache here whatever --root says (skopeo shares it):
+  // removed if this test made it.
+  const made = newDirs(['/var/lib/containers', '/var/lib/containers/cache']).reverse();
+  const cache = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
+  const cacheNew = !existsSync(cache);
+  t.after(async () => {
+    const p = podman(['ps', '-aq'], 30000);
+    for (const id of p.stdout.split('\n').filter(Boolean)) podman(['rm', '-f', '-t', '0', id], 30000);
+    // conmon and the `podman container cleanup` it starts when a container exits.
+    await endProcesses(pidsNaming(tmp), 15000);
+    unmountUnder(tmp);
+    await removeNewCgroups(cgBefore, ['libpod_parent']);
+    rmSync(tmp, { recursive: true, force: true });
+    if (cacheNew) rmSync(cache, { force: true });
+    removeIfEmpty(made);
+  });
+
+  // Podman's settings, all in the temp dir. nofile and nproc: podman's defaults (1048576)
+  // are above this machine's hard limits, and nothing here may raise a hard limit. The cni
+  // backend makes nothing on the host for --network none (netavark makes /etc/containers/networks
+  // and /run/containers/networks). berth-runtime writes its errors as JSON to --log, as runc.
+  const conf = join(tmp, 'containers.conf');
+  writeFileSync(conf, `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[network]
+network_backend = "cni"
+network_config_dir = "${tmp}/cni"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "${tmp}/events.log"
+tmp_dir = "${tmp}/run"
+volume_path = "${tmp}/volumes"
+image_copy_tmp_dir = "${tmp}/tmp"
+runtime_supports_json = ["berth-runtime.js", "runc", "crun"]
+`);
+  mkdirSync(join(tmp, 'tmp'));
+  const env = { ...process.env, CONTAINERS_CONF: conf, TMPDIR: join(tmp, 'tmp') };
+  function podman(args: string[], timeout = 60000): Out {
+    return out(spawnSync('podman', [
+      '--root', join(tmp, 'root'), '--runroot', join(tmp, 'runroot'), '--storage-driver', 'vfs', '--runtime', BERTH, ...args,
+    ], { env, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
+  const imp = podman(['import', rootfsTar(tmp), 'localhost/berth-peer:latest']);
+  assert.equal(imp.status, 0, show(imp));
+
+  // podman run --rm: conmon calls create (--bundle --pid-file, --log --log-format=json), start, delete --force.
+  let r = podman(['run', '--rm', '--network', 'none', 'localhost/berth-peer', 'sh', '-c', 'echo hi from pid $$']);
+  assert.equal(r.status, 0, show(r));
+  assert.equal(r.stdout, 'hi from pid 1\n');
+
+  // run -d, exec (exec --process --detach --pid-file), exec with a terminal (--console-socket), stop, rm.
+  const name = uniqueId('berth-peer');
+  r = podman(['run', '-d', '--network', 'none', '--name', name, 'localhost/berth-peer', 'sleep', '300']);
+  assert.equal(r.status, 0, show(r));
+  const id = r.stdout.trim();
+  assert.ok(berthIds().includes(id), 'the container is in berth-runtime\'s default root');
+  r = podman(['exec', name, 'sh', '-c', 'echo exec in $(cat /proc/1/cmdline | tr "\\0" " "); exit 3']);
+  assert.equal(r.status, 3, show(r));
+  assert.equal(r.stdout, 'exec in sleep 300\n');
+  r = podman(['exec', '-t', name, 'tty']);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\n$/);
+  r = podman(['inspect', '-f', '{{.State.Status}}', name]);
+  assert.equal(r.stdout.trim(), 'running');
+  r = podman(['stop', '-t', '1', name]);
+  assert.equal(r.status, 0, show(r));
+  r = podman(['rm', name]);
+  assert.equal(r.status, 0, show(r));
+  assert.ok(!berthIds().includes(id), 'podman rm deleted the container from berth-runtime');
+
+  // A setup failure reaches the user as berth-runtime's one line, with runc's exit code.
+  r = podman(['run', '--rm', '--network', 'none', 'localhost/berth-peer', '/bin/nope']);
+  assert.equal(r.status, 127, show(r));
+  assert.match(r.stderr, /exec \/bin\/nope: no such file or directory/);
+});
+
+// --- dockerd -------------------------------------------------------------------------------
+
+test('dockerd runs, execs into, stops and removes containers with --runtime berth', { skip: missing('dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2'), timeout: 150000 }, async (t: TestContext) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-test-dockerd-'));
+  const cgBefore = cgroupParents(['docker']);
+  // Paths dockerd 20.10 and containerd 1.6 make whatever their roots: the shim's socket folder
+  // and the plugin socket folder.
+  const made = newDirs(['/run/containerd', '/run/containerd/s', '/run/docker', '/run/docker/plugins']).reverse();
+  const sock = join(tmp, 'docker.sock');
+  const execRoot = join(tmp, 'exec');
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(tmp, 'cli') };
+  const docker = (args: string[], timeout = 60000): Out =>
+    out(spawnSync('docker', args, { env, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] }));
+
+  // deprecated-key-path: else dockerd 20.10 writes /etc/docker/key.json.
+  writeFileSync(join(tmp, 'daemon.json'), JSON.stringify({ 'deprecated-key-path': join(tmp, 'key.json') }));
+  const log = openSync(join(tmp, 'dockerd.log'), 'a');
+  const dockerd = spawn('dockerd', [
+    '--data-root', join(tmp, 'data'), '--exec-root', execRoot, '-H', `unix://${sock}`, '--pidfile', join(tmp, 'dockerd.pid'),
+    '--config-file', join(tmp, 'daemon.json'), '--bridge=none', '--iptables=false', '--ip6tables=false',
+    '--storage-driver', 'vfs', '--add-runtime', `berth=${BERTH}`,
+  ], { env, stdio: ['ignore', log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((res) => dockerd.on('exit', () => res()));
+
+  t.after(async () => {
+    if (alive(dockerd.pid!)) {
+      const ps = docker(['ps', '-aq'], 20000);
+      for (const id of ps.stdout.split('\n').filter(Boolean)) docker(['rm', '-f', id], 20000);
+      dockerd.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20000).unref())]);
+    }
+    // dockerd's managed containerd and any shim left: every one names our exec root.
+    await endProcesses(pidsNaming(tmp), 5000);
+    unmountUnder(tmp);
+    await removeNewCgroups(cgBefore, ['docker']);
+    rmSync(tmp, { recursive: true, force: true });
+    removeIfEmpty(made);
+  });
+
+  for (let i = 0; ; i++) {
+    if (docker(['version', '--format', '{{.Server.Version}}'], 5000).status === 0) break;
+    assert.ok(i < 300 && dockerd.exitCode === null, `dockerd did not start:\n${readFileSync(join(tmp, 'dockerd.log'), 'utf8').slice(-3000)}`);
+    await sleep(100);
+  }
+
+  const imp = docker(['import', rootfsTar(tmp), 'berth-peer:latest']);
+  assert.equal(imp.status, 0, show(imp));
+  // containerd-shim-runc-v2 keeps runc's state in <exec-root>/runtime-runc/moby and passes it as --root.
+  const stateRoot = join(execRoot, 'runtime-runc', 'moby');
+
+  // The shim calls --root … --log … --log-format json create --bundle … --pid-file …, start, delete.
+  let r = docker(['run', '--runtime', 'berth', '--rm', '--network', 'none', 'berth-peer', 'sh', '-c', 'echo hi from pid $$']);
+  assert.equal(r.status, 0, show(r));
+  assert.equal(r.stdout, 'hi from pid 1\n');
+
+  // docker run -t: the pty master reaches the shim through --console-socket.
+  r = docker(['run', '--runtime', 'berth', '--rm', '-t', '--network', 'none', 'berth-peer', 'tty']);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\n$/);
+
+  const name = uniqueId('berth-peer');
+  r = docker(['run', '-d', '--runtime', 'berth', '--network', 'none', '--name', name, 'berth-peer', 'sleep', '300']);
+  assert.equal(r.status, 0, show(r));
+  const id = r.stdout.trim();
+  assert.deepEqual(berthIds(stateRoot), [id]);
+  r = docker(['exec', name, 'sh', '-c', 'echo exec in $(cat /proc/1/cmdline | tr "\\0" " "); exit 3']);
+  assert.equal(r.status, 3, show(r));
+  assert.equal(r.stdout, 'exec in sleep 300\n');
+  r = docker(['exec', '-t', name, 'tty']);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\n$/);
+  // docker top (ps), pause/unpause (pause/resume), update (update --resources -).
+  r = docker(['top', name]);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /sleep 300/);
+  assert.equal(docker(['pause', name]).status, 0);
+  assert.equal(docker(['inspect', '-f', '{{.State.Status}}', name]).stdout.trim(), 'paused');
+  assert.equal(docker(['unpause', name]).status, 0);
+  r = docker(['update', '--memory', '64m', '--memory-swap', '128m', name]);
+  assert.equal(r.status, 0, show(r));
+  r = docker(['stop', '-t', '1', name]);
+  assert.equal(r.status, 0, show(r));
+  r = docker(['rm', name]);
+  assert.equal(r.status, 0, show(r));
+  assert.deepEqual(berthIds(stateRoot), []);
+
+  // A setup failure reaches the user as berth-runtime's one line, through the shim's log.json.
+  r = docker(['run', '--runtime', 'berth', '--rm', '--network', 'none', 'berth-peer', '/bin/nope']);
+  assert.notEqual(r.status, 0, show(r));
+  assert.match(r.stderr, /exec \/bin\/nope: no such file or directory/);
+  assert.deepEqual(berthIds(stateRoot), []);
+});
