@@ -5,7 +5,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, readdir, readFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { unpackLayer } from '../src/image/unpack.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +28,8 @@ async function newStore() {
   return new ImageStore(d);
 }
 
-async function fixture() {
-  const layer = gzLayer(await filesTar({ 'big': randomBytes(300_000).toString('base64') }));
+async function fixture(bytes = 300_000) {
+  const layer = gzLayer(await filesTar({ 'big': randomBytes(bytes).toString('base64') }));
   const config = Buffer.from(JSON.stringify(configFor([layer])));
   const manifest: Manifest = {
     schemaVersion: 2, mediaType: MediaType.ImageManifest,
@@ -337,5 +337,50 @@ describe('pull errors and resume (fake registry)', () => {
     const r = await unpackLayer(await store.content.readStream(desc.digest), dest, { compression: 'zstd', diffID: digestOf(tarball) });
     assert.equal(r.entries, 1);
     assert.equal(await readFile(join(dest, 'zstd/hello'), 'utf8'), 'zstd works\n');
+  });
+
+  test('a pull process killed mid-layer is finished by the next pull, fetching only what was missing', async () => {
+    const fx = await fixture(4 << 20);
+    let slow = true;
+    const s = await serve(registryHandler(fx, async (req, res) => {
+      if (slow && req.url === `/v2/fake/img/blobs/${fx.layer.desc.digest}`) {
+        // 128 KiB every 20 ms: the killer has time to strike mid-layer
+        res.setHeader('content-length', fx.layer.blob.length);
+        for (let off = 0; off < fx.layer.blob.length && !res.destroyed; off += 131072) {
+          res.write(fx.layer.blob.subarray(off, off + 131072));
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        res.end();
+        return true;
+      }
+      return false;
+    }));
+    const store = await newStore();
+    const pullModule = new URL('../src/image/registry/pull.js', import.meta.url).href;
+    const storeModule = new URL('../src/image/store.js', import.meta.url).href;
+    const script = `import { pull } from ${JSON.stringify(pullModule)};
+import { ImageStore } from ${JSON.stringify(storeModule)};
+await pull(new ImageStore(${JSON.stringify(store.root)}), ${JSON.stringify(`${s.host}/fake/img:1`)});`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 20_000;
+      // the store writes in batches of 1 MiB: wait for the first one on disk
+      while ((await store.content.partialSize(fx.layer.desc.digest)) < 1 << 20 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        process.kill(child.pid!, 'SIGKILL');
+        await exited;
+      }
+    }
+    const have = await store.content.partialSize(fx.layer.desc.digest);
+    assert.ok(have > 0 && have < fx.layer.blob.length, `partial ${have} of ${fx.layer.blob.length}`);
+    slow = false;
+    const r = await pull(store, `${s.host}/fake/img:1`);
+    assert.equal(r.manifest.digest, digestOf(fx.mbytes));
+    assert.equal(s.requests.filter((q) => q.url.endsWith(fx.layer.desc.digest)).at(-1)?.headers.range, `bytes=${have}-`);
+    assert.equal(r.fetched, fx.layer.blob.length - have);
   });
 });
