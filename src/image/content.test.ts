@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ContentStore } from './content.js';
 import { digestOf } from '../oci/image.js';
 import { writeFileAtomic } from './fsutil.js';
+import { spawnSync } from 'node:child_process';
 
 async function withStore(fn: (s: ContentStore, root: string) => Promise<void>) {
   const root = await mkdtemp(join(tmpdir(), 'berth-content-'));
@@ -90,4 +91,27 @@ test('writeFileAtomic replaces whole and leaves no temp file', () => withStore(a
   await writeFileAtomic(p, '{"a":2}');
   assert.equal(await readFile(p, 'utf8'), '{"a":2}');
   assert.deepEqual(await readdir(join(root, 'meta')), ['x.json']);
+}));
+
+test('two stores on one root (two processes) never write one blob together', () => withStore(async (a, root) => {
+  const b = new ContentStore(root);
+  const data = Buffer.alloc(300_000, 3);
+  const d = digestOf(data);
+  let fetches = 0;
+  const src = () => { fetches++; return chunks(data, 65536); };
+  const [ra, rb] = await Promise.all([a.ingest({ digest: d, size: data.length }, src), b.ingest({ digest: d, size: data.length }, src)]);
+  assert.equal(fetches, 1);
+  assert.equal(ra.fetched + rb.fetched, data.length);
+  assert.deepEqual((await readdir(join(root, 'ingest'))), []);
+}));
+
+test('a lock left by a dead process is taken over', () => withStore(async (s, root) => {
+  const data = Buffer.from('after a crash');
+  const d = digestOf(data);
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  await mkdir(join(root, 'ingest'), { recursive: true });
+  await writeFile(join(root, 'ingest', `sha256-${d.slice(7)}.lock`), String(dead));
+  await s.put(data, d);
+  assert.ok(await s.has(d));
+  assert.deepEqual((await readdir(join(root, 'ingest'))), []);
 }));

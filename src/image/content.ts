@@ -123,9 +123,37 @@ export class ContentStore {
     parseDigest(digest);
     const running = this.inflight.get(digest);
     if (running) return running.then((r) => ({ ...r, fetched: 0, resumed: 0 }));
-    const p = this.doIngest(expected, source).finally(() => this.inflight.delete(digest));
+    const p = this.withLock(digest, () => this.doIngest(expected, source)).finally(() => this.inflight.delete(digest));
     this.inflight.set(digest, p);
     return p;
+  }
+
+  /**
+   * Runs `fn` holding `ingest/<alg>-<hex>.lock` (created O_EXCL, holding the owner's PID), so
+   * that two processes sharing a store never write one partial blob together. A lock whose
+   * process is gone is taken over.
+   */
+  private async withLock<T>(digest: Digest, fn: () => Promise<T>): Promise<T> {
+    await this.init();
+    const lock = `${this.ingestPath(digest).replace(/\.partial$/, '')}.lock`;
+    for (let waited = 0; ; waited++) {
+      try {
+        const fh = await open(lock, 'wx', 0o644);
+        try { await fh.writeFile(String(process.pid)); } finally { await fh.close(); }
+        break;
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e;
+        const pid = Number(await readFile(lock, 'utf8').catch(() => ''));
+        if (pid > 0 && !alive(pid)) { await rm(lock, { force: true }); continue; }
+        if (!pid && waited > 20) { await rm(lock, { force: true }); continue; } // empty: its writer died between open and write
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   private async doIngest(expected: Expected, source: BlobSource): Promise<IngestResult> {
@@ -210,7 +238,7 @@ export class ContentStore {
     parseDigest(digest);
     const running = this.inflight.get(digest);
     if (running) return running.then((r) => ({ ...r, fetched: 0, resumed: 0 }));
-    const p = this.doIngestRanges(expected, fetchRange, parts, onBytes).finally(() => this.inflight.delete(digest));
+    const p = this.withLock(digest, () => this.doIngestRanges(expected, fetchRange, parts, onBytes)).finally(() => this.inflight.delete(digest));
     this.inflight.set(digest, p);
     return p;
   }
@@ -366,4 +394,8 @@ async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8A
   if (partsLen) await flush();
   await pending;
   return written;
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return errno(e) === 'EPERM'; }
 }
