@@ -132,6 +132,10 @@ test('refuses a hard link through a symlink', () => refused([
   { header: { name: 'h', type: 'link', linkname: 's/passwd', mtime } },
 ], /"h".*symlink "s"/));
 
+test('refuses overlayfs xattrs set directly by the layer', () => refused([
+  { header: { name: 'd/', type: 'directory', mode: 0o755, mtime, pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc' } } },
+], /"d\/".*trusted\.overlay\.redirect/));
+
 test('refuses a hard link to a file not in the layer', () => refused([
   { header: { name: 'h', type: 'link', linkname: 'nothere', mtime } },
 ], /not in the layer/));

@@ -259,10 +259,15 @@ class Unpacker {
     await lchown(p, h.uid ?? 0, h.gid ?? 0);
     if (!isLink) await chmod(p, (h.mode ?? 0o644) & 0o7777);
     for (const [k, v] of Object.entries(h.pax ?? {})) {
-      if (k.startsWith('SCHILY.xattr.')) await setXattr(p, k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
-      else if (k.startsWith('LIBARCHIVE.xattr.')) {
-        await setXattr(p, decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(v, 'base64'));
-      }
+      let name: string;
+      let value: Buffer;
+      if (k.startsWith('SCHILY.xattr.')) { name = k.slice('SCHILY.xattr.'.length); value = Buffer.from(v, 'latin1'); }
+      else if (k.startsWith('LIBARCHIVE.xattr.')) { name = decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)); value = Buffer.from(v, 'base64'); }
+      else continue;
+      // overlayfs reads its own trusted.overlay.* xattrs in lower layers (redirects, metacopy,
+      // opaque): a layer may only say those things with OCI whiteouts, never directly.
+      if (name.startsWith('trusted.overlay.')) throw invalid(`layer entry "${h.name}": xattr ${name} refused (overlayfs metadata comes from whiteouts only)`);
+      await setXattr(p, name, value);
     }
     const mtime = h.pax?.mtime ? Number(h.pax.mtime) : (h.mtime ? h.mtime.getTime() / 1000 : 0);
     const atime = h.pax?.atime ? Number(h.pax.atime) : mtime;

@@ -18,6 +18,7 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 const MAX_MANIFEST = 4 << 20;
+const MAX_CONFIG = 32 << 20;
 
 export type PullStatus = 'Resolving' | 'Waiting' | 'Downloading' | 'Already exists' | 'Download complete' | 'Pull complete';
 
@@ -128,6 +129,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
     throw invalid(`${reference}: config media type "${manifest.config.mediaType}" is not an image config (an artifact, not an image?)`);
   }
 
+  if (manifest.config.size > MAX_CONFIG) throw invalid(`${reference}: image config of ${manifest.config.size} bytes is over the ${MAX_CONFIG} berth accepts`);
   const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
   const unpin = store.pin([...blobs.map((b) => b.digest), manifestDesc.digest, ...(indexDesc ? [indexDesc.digest] : [])]);
   let fetched = 0;
