@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, readdir, readFile } from 'node:fs/promises';
 import { execFileSync, spawn } from 'node:child_process';
 import { unpackLayer } from '../src/image/unpack.js';
+import { Snapshotter } from '../src/image/snapshot.js';
+import { packTar } from '../src/image/tar.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -382,5 +384,27 @@ await pull(new ImageStore(${JSON.stringify(store.root)}), ${JSON.stringify(`${s.
     assert.equal(r.manifest.digest, digestOf(fx.mbytes));
     assert.equal(s.requests.filter((q) => q.url.endsWith(fx.layer.desc.digest)).at(-1)?.headers.range, `bytes=${have}-`);
     assert.equal(r.fetched, fx.layer.blob.length - have);
+  });
+
+  test('pull unpacks layers as they arrive; a malicious layer fails the pull and names nothing', async () => {
+    const good = await fixture();
+    const s = await serve(registryHandler(good));
+    const root = await mkdtemp(join(tmpdir(), 'berth-pullunpack-'));
+    temps.push(root);
+    const store = new ImageStore(join(root, 'images'));
+    const snaps = new Snapshotter(join(root, 'snapshots'));
+    const r = await pull(store, `${s.host}/fake/img:1`, { unpack: snaps });
+    assert.equal((await readdir(join(root, 'snapshots', 'layers'))).length, 1);
+    assert.deepEqual(await snaps.unpackImage(store, `${s.host}/fake/img:1`), { image: r.manifest.digest, chainIDs: r.image.config.rootfs.diff_ids });
+
+    const evilTar = await packTar([{ header: { name: '../../escaped', mtime: new Date(0) }, body: 'x' }]);
+    const layer = gzLayer(evilTar);
+    const config = Buffer.from(JSON.stringify(configFor([layer])));
+    const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.ImageManifest, config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length }, layers: [layer.desc] };
+    const evil = { layer, config, manifest, mbytes: Buffer.from(JSON.stringify(manifest)), blobs: new Map([[layer.desc.digest, layer.blob], [digestOf(config), config]]) };
+    const s2 = await serve(registryHandler(evil));
+    await assert.rejects(pull(store, `${s2.host}/fake/img:1`, { unpack: snaps }), { kind: 'invalid', message: /"\.\.\/\.\.\/escaped"/ });
+    await assert.rejects(store.resolve(`${s2.host}/fake/img:1`), { kind: 'not-found' });
+    assert.equal((await readdir(join(root, 'snapshots', 'layers'))).length, 1, 'no layer dir for the refused layer');
   });
 });

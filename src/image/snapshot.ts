@@ -104,17 +104,22 @@ export class Snapshotter {
       throw invalid(`image ${nameOrId}: ${diffIDs.length} diff_ids for ${img.manifest.layers.length} layers`);
     }
     const chain = chainIDs(diffIDs);
-    for (let i = 0; i < chain.length; i++) {
-      const layer = img.manifest.layers[i];
-      const c = chain[i];
-      let p = this.unpacking.get(c);
-      if (!p) {
-        p = this.unpackOne(store, layer, diffIDs[i], c).finally(() => this.unpacking.delete(c));
-        this.unpacking.set(c, p);
-      }
-      await p;
-    }
+    for (let i = 0; i < chain.length; i++) await this.ensureLayer(store, img.manifest.layers[i], diffIDs[i], chain[i]);
     return { image: img.record.target.digest, chainIDs: chain };
+  }
+
+  /**
+   * Unpacks one layer blob (already in the content store) as `chainID`, unless it is there;
+   * concurrent calls for one chainID share the work. Its parent layers need not be unpacked.
+   */
+  async ensureLayer(store: ImageStore, layer: Descriptor, diffID: Digest, chainID: Digest): Promise<void> {
+    await this.init();
+    let p = this.unpacking.get(chainID);
+    if (!p) {
+      p = this.unpackOne(store, layer, diffID, chainID).finally(() => this.unpacking.delete(chainID));
+      this.unpacking.set(chainID, p);
+    }
+    await p;
   }
 
   private async unpackOne(store: ImageStore, layer: Descriptor, diffID: Digest, chainID: Digest): Promise<void> {
@@ -123,8 +128,13 @@ export class Snapshotter {
     layerCompression(layer.mediaType);
     await rm(join(dir, 'fs'), { recursive: true, force: true }); // a half-made one from a crash
     await mkdir(dir, { recursive: true });
-    const r = await unpackLayer(await store.content.readStream(layer.digest), join(dir, 'fs'), { diffID });
-    await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
+    try {
+      const r = await unpackLayer(await store.content.readStream(layer.digest), join(dir, 'fs'), { diffID });
+      await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 import { hostPlatform, parsePlatform, selectManifest } from '../platform.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../reference.js';
 import type { Image, ImageStore } from '../store.js';
+import { chainIDs, type Snapshotter } from '../snapshot.js';
 import { RegistryClient, blobRange, supportsRanges, type RegistryOptions } from './client.js';
 
 export const MANIFEST_ACCEPT = [
@@ -40,6 +41,11 @@ export interface PullOptions extends RegistryOptions {
   rangeThreshold?: number;
   /** Parallel ranges per large blob (default 4). */
   rangeParts?: number;
+  /**
+   * Unpack the layers with this snapshotter while the later ones still download (in order,
+   * each once verified); the image is named only when every layer unpacked.
+   */
+  unpack?: Snapshotter;
 }
 
 export interface PullResult {
@@ -133,9 +139,33 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
   const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
   const unpin = store.pin([...blobs.map((b) => b.digest), manifestDesc.digest, ...(indexDesc ? [indexDesc.digest] : [])]);
   let fetched = 0;
+  // One promise per blob, settled when it is in the store (for the unpacker to wait on).
+  const ready = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }>();
+  for (const b of blobs) {
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    promise.catch(() => {});
+    ready.set(b.digest, { promise, resolve, reject });
+  }
+  const unpacking = opts.unpack ? (async (snap: Snapshotter) => {
+    await ready.get(manifest.config.digest)!.promise;
+    const cfg = await store.content.readJSON<ImageConfig>(manifest.config.digest);
+    const diffIDs = cfg.rootfs?.diff_ids ?? [];
+    if (diffIDs.length !== manifest.layers.length) return; // reported below
+    const chain = chainIDs(diffIDs);
+    for (let i = 0; i < manifest.layers.length; i++) {
+      await ready.get(manifest.layers[i].digest)!.promise;
+      await snap.ensureLayer(store, manifest.layers[i], diffIDs[i], chain[i]);
+    }
+  })(opts.unpack) : Promise.resolve();
+  unpacking.catch(() => {});
   try {
     const c = client;
     await pool(blobs, opts.concurrency ?? 4, async (d) => {
+      try { await fetchOne(d); ready.get(d.digest)!.resolve(); } catch (e) { ready.get(d.digest)!.reject(e); throw e; }
+    }).catch((e) => { for (const r of ready.values()) r.reject(e); throw e; });
+    async function fetchOne(d: Descriptor) {
       const id = d.digest.slice(7, 19);
       if (await store.content.has(d.digest)) { progress({ id, status: 'Already exists', total: d.size }); return; }
       let current = await store.content.partialSize(d.digest);
@@ -158,7 +188,8 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       })());
       fetched += r.fetched;
       progress({ id, status: 'Download complete', current: d.size, total: d.size });
-    });
+    }
+    await unpacking;
     const config = await store.content.readJSON<ImageConfig>(manifest.config.digest);
     if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw invalid(`${reference}: image config has no rootfs.diff_ids`);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
