@@ -136,24 +136,43 @@ export class RegistryClient {
     return false;
   }
 
+  /**
+   * One HTTP request. The response's headers must come within `timeoutMs`; for a streamed body
+   * that clock starts once the body is sent, and while sending, a registry that takes no data
+   * for `idleTimeoutMs` is given up on.
+   */
   private async fetch(url: string, method: string, headers: Record<string, string>,
     body: RequestOptions['body'], what: string, noTimeout = false): Promise<Response> {
     const ac = new AbortController();
     const ms = this.opts.timeoutMs ?? 30_000;
-    const timer = noTimeout ? undefined : setTimeout(() => ac.abort(), ms);
+    const idleMs = this.opts.idleTimeoutMs ?? 60_000;
+    let why = `did not answer within ${ms} ms`;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (t: number, reason: string) => {
+      if (noTimeout) return;
+      clearTimeout(timer);
+      why = reason;
+      timer = setTimeout(() => ac.abort(), t);
+    };
+    const streamed = body !== undefined && !(body instanceof Uint8Array);
+    if (streamed) arm(idleMs, `took no data for ${idleMs} ms`);
+    else arm(ms, `did not answer within ${ms} ms`);
     try {
       const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: ac.signal, redirect: 'follow' };
       if (body) {
-        init.body = (body instanceof Uint8Array ? body : asReadableStream(body)) as unknown as BodyInit;
-        if (!(body instanceof Uint8Array)) init.duplex = 'half';
+        init.body = (body instanceof Uint8Array ? body : asReadableStream(body, {
+          onPull: () => arm(idleMs, `took no data for ${idleMs} ms`),
+          onEnd: () => arm(ms, `did not answer within ${ms} ms of the upload's end`),
+        })) as unknown as BodyInit;
+        if (streamed) init.duplex = 'half';
       }
       return await fetch(url, init);
     } catch (e) {
-      if (ac.signal.aborted) throw systemError(`${what}: registry ${this.host} did not answer within ${ms} ms`, e);
+      if (ac.signal.aborted) throw systemError(`${what}: registry ${this.host} ${why}`, e);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw systemError(`${what}: cannot reach registry ${this.host}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, e);
     } finally {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
     }
   }
 
@@ -238,12 +257,13 @@ async function* idle(res: Response, ms: number, what: string, map?: (c: Uint8Arr
   }
 }
 
-function asReadableStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+function asReadableStream(src: AsyncIterable<Uint8Array>, hooks: { onPull?: () => void; onEnd?: () => void } = {}): ReadableStream<Uint8Array> {
   const it = src[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      hooks.onPull?.();
       const n = await it.next();
-      if (n.done) controller.close(); else controller.enqueue(n.value);
+      if (n.done) { hooks.onEnd?.(); controller.close(); } else controller.enqueue(n.value);
     },
     async cancel() { await it.return?.(); },
   });

@@ -94,7 +94,7 @@ export async function push(store: ImageStore, source: string, target?: string, o
       // Streamed from the store, never whole in memory; the token was fetched by the POST.
       const res = await client.request('PUT', repo, '', {
         url: url.toString(), scope: 'pull,push', body: await store.content.readStream(d.digest), ok: [201], what: `upload of ${d.digest}`,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, noTimeout: true,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
       });
       await res.body?.cancel().catch(() => {});
     }
