@@ -76,6 +76,7 @@ struct plan {
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void die_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void set_error_fd(int fd);
+void set_drain_fd(int fd);
 int send_msg(int fd, uint16_t type, const char *const *fields, int n);
 struct record *recv_msg(int fd);
 int read_plan(int fd, struct plan *plan);

@@ -120,9 +120,11 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
   int fifo = -1;
   if (o->fifo_path && (fifo = open(o->fifo_path, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo %s", o->fifo_path);
   /* The mounts go on while the runtime joins us to our cgroups and runs its hooks. */
+  set_drain_fd(sync_fd);
   if (!is_exec && (o->clone_flags & CLONE_NEWNS)) mount_rootfs(plan, userns, 0);
 
   struct record *cont = recv_msg(sync_fd);
+  set_drain_fd(-1);
   if (!cont || cont->type != MSG_CONTINUE) _exit(1);
   const char *state = cont->nfields > 0 ? cont->fields[0] : "{}";
   if (o->clone_flags & CLONE_NEWCGROUP && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");

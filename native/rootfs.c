@@ -31,8 +31,10 @@ static int openat2_in_root(int rootfd, const char *rel, int flags) {
 }
 
 /* An O_PATH fd for `path` resolved with the container's root as "/", creating what is
- * missing as directories (and the last component as a file when asked). */
-int open_in_root(int rootfd, const char *path, int create_kind, mode_t mode) {
+ * missing as directories (and the last component as a file when asked). Each step is
+ * resolved from the root, so a symlink met on the way (even one pointing at the host's
+ * paths) stays inside it; a dangling one has its target made there, as runc's MkdirAll does. */
+static int open_in_root_at(int rootfd, const char *path, int create_kind, mode_t mode, int depth) {
   while (*path == '/') path++;
   if (!*path) return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
   int fd = openat2_in_root(rootfd, path, O_PATH);
@@ -45,21 +47,44 @@ int open_in_root(int rootfd, const char *path, int create_kind, mode_t mode) {
   char *comp = strtok_r(copy, "/", &save);
   while (comp) {
     char *next = strtok_r(NULL, "/", &save);
-    int child = openat2_in_root(dirfd, comp, O_PATH);
+    char *upto = strndup(path, (size_t)(comp - copy) + strlen(comp));
+    if (!upto) die("out of memory");
+    int child = openat2_in_root(rootfd, upto, O_PATH);
     if (child < 0 && errno == ENOENT) {
       if (!next && create_kind == CREATE_FILE) {
         int f = openat(dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode ? mode : 0644);
         if (f >= 0) close(f);
-        else if (errno != EEXIST) goto fail;
+        else if (errno != EEXIST) goto fail_upto;
       } else if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST) {
-        goto fail;
+        goto fail_upto;
       }
-      child = openat2_in_root(dirfd, comp, O_PATH);
+      child = openat2_in_root(rootfd, upto, O_PATH);
+      char target[4096];
+      ssize_t n;
+      if (child < 0 && errno == ENOENT && depth < 40 && (n = readlinkat(dirfd, comp, target, sizeof target - 1)) > 0) {
+        target[n] = '\0';
+        char *joined = NULL;
+        int base = target[0] == '/' ? 0 : (int)(comp - copy);
+        if (asprintf(&joined, "%.*s/%s/%s", base, path, target, next ? path + (next - copy) : "") < 0) die("out of memory");
+        child = open_in_root_at(rootfd, joined, create_kind, mode, depth + 1);
+        int saved = errno;
+        free(joined);
+        free(upto);
+        close(dirfd);
+        free(copy);
+        errno = saved;
+        return child;
+      }
     }
+    free(upto);
     if (child < 0) goto fail;
     close(dirfd);
     dirfd = child;
     comp = next;
+    continue;
+  fail_upto:
+    free(upto);
+    goto fail;
   }
   free(copy);
   return dirfd;
@@ -70,6 +95,10 @@ fail: {
   errno = saved;
   return -1;
 }
+}
+
+int open_in_root(int rootfd, const char *path, int create_kind, mode_t mode) {
+  return open_in_root_at(rootfd, path, create_kind, mode, 0);
 }
 
 static void fd_path(int fd, char *buf, size_t len) { snprintf(buf, len, "/proc/self/fd/%d", fd); }

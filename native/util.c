@@ -14,6 +14,20 @@ static int error_fd = -1;
 
 void set_error_fd(int fd) { error_fd = fd; }
 
+/* Set while the runtime may still write to us (before its MSG_CONTINUE): after an error we
+ * wait for that record (or EOF), so that its write cannot fail on a closed socket and make
+ * it drop our error unread. */
+static int drain_fd = -1;
+
+void set_drain_fd(int fd) { drain_fd = fd; }
+
+static void __attribute__((noreturn)) exit_after_error(void) {
+  int fd = drain_fd;
+  drain_fd = -1;
+  if (fd >= 0) free(recv_msg(fd));
+  _exit(1);
+}
+
 static void report(const char *msg) {
   if (error_fd >= 0) {
     const char *f[1] = {msg};
@@ -29,7 +43,7 @@ void die(const char *fmt, ...) {
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   report(buf);
-  _exit(1);
+  exit_after_error();
 }
 
 /* Go-style error text ("no such file or directory"): engines parse runc's messages, and
@@ -46,7 +60,7 @@ void die_errno(const char *fmt, ...) {
   size_t len = strlen(buf);
   snprintf(buf + len, sizeof buf - len, ": %s", msg);
   report(buf);
-  _exit(1);
+  exit_after_error();
 }
 
 static int write_all(int fd, const void *buf, size_t len) {

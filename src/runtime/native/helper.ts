@@ -53,6 +53,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
   let pid = 0;
   let ready = false;
   let error: string | undefined;
+  let pidError: Error | undefined;
   let resolveDone!: () => void, rejectDone!: (e: Error) => void;
   const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
   done.catch(() => {});
@@ -71,7 +72,9 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
           Promise.resolve()
             .then(() => opts.onPid(pid))
             .then((state) => { sock.write(encode([rec(Op.MsgContinue, state)])); })
-            .catch((e: Error) => { error = e.message; sock.destroy(); reject(e); });
+            // The process may have failed on its own meanwhile (a mount, while we joined it to
+            // cgroups): its message, if one comes, is the cause; ours is the consequence.
+            .catch((e: Error) => { pidError = e; sock.end(); });
         } else if (m.type === Op.MsgReady) {
           ready = true;
           resolve({ pid, helper, exit, done });
@@ -82,7 +85,10 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     });
     sock.on('close', () => {
       if (error !== undefined) fail(error);
-      else if (!ready) fail('container process exited before it was set up');
+      else if (pidError) {
+        reject(pidError);
+        rejectDone(pidError);
+      } else if (!ready) fail('container process exited before it was set up');
       else resolveDone();
     });
     sock.on('error', () => {});
