@@ -323,3 +323,47 @@ test('personality LINUX32 makes uname report i686', (t) => {
   assert.equal(out, 'i686\n');
   assert.equal(ok(runSh(t, 'uname -m')), 'x86_64\n');
 });
+
+test('rootfsPropagation sets the propagation of the container\'s /', (t) => {
+  const shared = mountinfo(ok(runSh(t, 'cat /proc/self/mountinfo', (s) => { s.linux!.rootfsPropagation = 'shared'; }))).get('/')!;
+  assert.ok(shared.optional.some((o) => o.startsWith('shared:')), `/: ${shared.optional}`);
+  const priv = mountinfo(ok(runSh(t, 'cat /proc/self/mountinfo', (s) => { s.linux!.rootfsPropagation = 'rprivate'; }))).get('/')!;
+  assert.deepEqual(priv.optional, []);
+});
+
+test('a cgroup namespace shows the container\'s cgroup as its root', (t) => {
+  const out = ok(runSh(t, 'cat /proc/self/cgroup'));
+  const lines = out.trim().split('\n');
+  assert.ok(lines.length > 0);
+  // Every hierarchy's path is "/" from inside: the host's /berth/<id> is hidden.
+  for (const l of lines) assert.match(l, /^\d+:[^:]*:\/$/, l);
+  const host = ok(runSh(t, 'cat /proc/self/cgroup', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup'); }));
+  assert.match(host, /:\/berth\/iso-/);
+});
+
+test('a time namespace applies its offsets', (t) => {
+  const out = ok(runSh(t, 'cut -d. -f1 /proc/uptime', (s) => {
+    s.linux!.namespaces!.push({ type: 'time' });
+    s.linux!.timeOffsets = { monotonic: { secs: 86400 * 365 }, boottime: { secs: 86400 * 365 } };
+  }));
+  const hostUptime = Number(execFileSync('cut', ['-d.', '-f1', '/proc/uptime'], { encoding: 'utf8' }));
+  assert.ok(Number(out) >= hostUptime + 86400 * 365 - 5, `uptime ${out.trim()} vs host ${hostUptime}`);
+});
+
+test('an ipc namespace hides the host\'s shared memory; mqueue is mounted', (t) => {
+  // A segment on the host, that the container must not see.
+  const made = /(\d+)/.exec(execFileSync('ipcmk', ['-M', '4096'], { encoding: 'utf8' }))![1];
+  t.after(() => { spawnSync('ipcrm', ['-m', made]); });
+  assert.ok(execFileSync('cat', ['/proc/sysvipc/shm'], { encoding: 'utf8' }).split('\n').length > 2);
+  const out = ok(runSh(t, 'wc -l < /proc/sysvipc/shm; grep " /dev/mqueue " /proc/self/mountinfo | cut -d" " -f9'));
+  assert.equal(out.replace(/ +/g, ''), '1\nmqueue\n');
+});
+
+test('--no-pivot runs the container with a moved root and chroot', (t) => {
+  const b = makeBundle(['sh', '-c', 'ls /bin/busybox; cat /proc/self/mountinfo | wc -l']);
+  t.after(() => b.cleanup());
+  const r = runtime(b, ['run', '--no-pivot', '--bundle', b.dir, uniqueId('nopivot')]);
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^\/bin\/busybox\n\d+\n$/);
+});
