@@ -103,6 +103,20 @@ describe('registry pull and push (docker-registry)', () => {
     // by digest of the index
     const byDigest = await pull(store, `${reg.host}/test/multi@${top.digest}`, { platform: 'linux/arm64' });
     assert.equal(byDigest.manifest.digest, manifests[1].digest);
+
+    // every platform: kept together, pushed back as the same index, removed together
+    const all = await newStore();
+    const r = await pull(all, `${reg.host}/test/multi:1`, { allPlatforms: true, platform: 'linux/arm64' });
+    assert.equal(r.manifest.digest, manifests[1].digest);
+    assert.deepEqual(r.image.record.platforms?.map((p) => p.digest).sort(), manifests.map((m) => m.digest).sort());
+    const pushed = await push(all, `${reg.host}/test/multi:1`, `${reg.host}/copy/multi:all`);
+    assert.equal(pushed.digest, top.digest);
+    const raw = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/copy/multi:all`));
+    assert.equal(raw.manifests.length, 3);
+    const copy = await tempDir('skopeo-all');
+    skopeo('copy', '--all', '--src-tls-verify=false', `docker://${reg.host}/copy/multi:all`, `oci:${copy}:x`);
+    await all.remove(`${reg.host}/test/multi:1`);
+    assert.deepEqual(await all.content.list(), []);
   });
 
   test('berth pulls a Docker schema 2 image that skopeo pushed', async () => {

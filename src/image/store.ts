@@ -21,6 +21,12 @@ export interface ImageRecord {
   target: Descriptor;
   /** The index or manifest list it was chosen from, when pulled through one. Immutable. */
   index?: Descriptor;
+  /**
+   * Every platform manifest of `index` that was pulled (`allPlatforms`), `target` among them,
+   * each with its `platform`; their blobs are kept and pushed with the index. Absent when only
+   * `target` was pulled.
+   */
+  platforms?: Descriptor[];
   /** `name@digest` forms the registry knows it by. Grows with pulls and pushes. */
   repoDigests: string[];
   /** When berth first stored it. */
@@ -110,10 +116,13 @@ export class ImageStore {
 
   /** The blobs an image uses: manifest, config, layers, and the index it came from. */
   async blobsOf(rec: ImageRecord): Promise<Digest[]> {
-    const manifest = await this.readManifest(rec.target.digest);
-    const out = [rec.target.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+    const out: Digest[] = [];
+    for (const d of [rec.target, ...(rec.platforms ?? [])]) {
+      const manifest = await this.readManifest(d.digest);
+      out.push(d.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest));
+    }
     if (rec.index) out.push(rec.index.digest);
-    return out;
+    return [...new Set(out)];
   }
 
   async readManifest(digest: Digest): Promise<Manifest> {
@@ -133,12 +142,15 @@ export class ImageStore {
    * store with its config and layers). Replaces what the name named before; the old image's
    * unused blobs go when no name is left for it.
    */
-  async setReference(ref: Reference | string, target: Descriptor, extra: { index?: Descriptor; repoDigest?: string } = {}): Promise<void> {
+  async setReference(ref: Reference | string, target: Descriptor,
+    extra: { index?: Descriptor; repoDigest?: string; platforms?: Descriptor[] } = {}): Promise<void> {
     const r = typeof ref === 'string' ? parseReference(ref) : ref;
-    if (!(await this.content.has(target.digest))) throw notFound(`manifest ${target.digest} is not in the content store`);
-    const m0 = await this.readManifest(target.digest);
-    for (const d of [m0.config, ...m0.layers]) {
-      if (!(await this.content.has(d.digest))) throw notFound(`blob ${d.digest} of manifest ${target.digest} is not in the content store`);
+    for (const t of [target, ...(extra.platforms ?? [])]) {
+      if (!(await this.content.has(t.digest))) throw notFound(`manifest ${t.digest} is not in the content store`);
+      const m0 = await this.readManifest(t.digest);
+      for (const d of [m0.config, ...m0.layers]) {
+        if (!(await this.content.has(d.digest))) throw notFound(`blob ${d.digest} of manifest ${t.digest} is not in the content store`);
+      }
     }
     const released = await this.locked(async (m) => {
       const key = formatReference(r);
@@ -149,6 +161,7 @@ export class ImageStore {
         repoDigests: [], created: new Date().toISOString(),
       };
       if (extra.index && !rec.index) rec.index = extra.index;
+      if (extra.platforms && extra.index && rec.index?.digest === extra.index.digest) rec.platforms = extra.platforms;
       if (extra.repoDigest && !rec.repoDigests.includes(extra.repoDigest)) rec.repoDigests.push(extra.repoDigest);
       let freed: Digest[] = [];
       if (old && old !== target.digest && !Object.values(m.refs).includes(old)) {

@@ -5,7 +5,7 @@
 
 import { invalid, BerthError } from '../../errors.js';
 import {
-  MediaType, digestOf, layerCompression, parseDigest, parseManifestOrIndex,
+  MediaType, digestOf, isManifestMediaType, layerCompression, parseDigest, parseManifestOrIndex,
   type Descriptor, type ImageConfig, type Manifest, type Platform,
 } from '../../oci/image.js';
 import { hostPlatform, parsePlatform, selectManifest } from '../platform.js';
@@ -46,6 +46,11 @@ export interface PullOptions extends RegistryOptions {
    * each once verified); the image is named only when every layer unpacked.
    */
   unpack?: Snapshotter;
+  /**
+   * Through an index, keep every image platform of it (not attestations), as `docker pull
+   * --all-platforms`; the image runs as `platform` (default the host's, else the first).
+   */
+  allPlatforms?: boolean;
 }
 
 export interface PullResult {
@@ -95,6 +100,10 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   if (failed !== undefined) throw failed;
 }
 
+function normalizeForRecord(parsed: ReturnType<typeof parseManifestOrIndex>, digest: string): Platform | undefined {
+  return parsed.kind === 'index' ? parsed.index.manifests.find((d) => d.digest === digest)?.platform : undefined;
+}
+
 /** Pulls `reference` into `store` and names it there. */
 export async function pull(store: ImageStore, reference: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseReference(reference);
@@ -119,17 +128,32 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
   let manifestDesc = top.desc;
   let indexDesc: Descriptor | undefined;
   let manifest: Manifest;
+  const others: { desc: Descriptor; bytes: Buffer; manifest: Manifest }[] = [];
   if (top.parsed.kind === 'index') {
     indexDesc = top.desc;
-    const chosen = selectManifest(top.parsed.index.manifests, want);
+    const images = top.parsed.index.manifests.filter((d) => d.platform && d.platform.os !== 'unknown' && isManifestMediaType(d.mediaType));
+    let chosen: Descriptor;
+    try { chosen = selectManifest(top.parsed.index.manifests, want); } catch (e) {
+      if (!opts.allPlatforms || images.length === 0) throw e;
+      chosen = images[0];
+    }
     const m = await fetchManifest(client, repo, chosen.digest);
     if (m.parsed.kind !== 'manifest') throw invalid(`index entry ${chosen.digest} of ${reference} is not an image manifest`);
     manifestBytes = m.bytes;
     manifestDesc = { mediaType: m.desc.mediaType, digest: m.desc.digest, size: m.desc.size };
     manifest = m.parsed.manifest;
+    if (opts.allPlatforms) {
+      for (const d of images) {
+        if (d.digest === chosen.digest) continue;
+        const o = await fetchManifest(client, repo, d.digest);
+        if (o.parsed.kind !== 'manifest') throw invalid(`index entry ${d.digest} of ${reference} is not an image manifest`);
+        others.push({ desc: { mediaType: o.desc.mediaType, digest: o.desc.digest, size: o.desc.size, platform: d.platform }, bytes: o.bytes, manifest: o.parsed.manifest });
+      }
+    }
   } else {
     manifest = top.parsed.manifest;
   }
+  for (const o of others) for (const l of o.manifest.layers) layerCompression(l.mediaType);
   for (const l of manifest.layers) layerCompression(l.mediaType); // unknown layer types fail before any download
   if (manifest.config.mediaType !== MediaType.ImageConfig && manifest.config.mediaType !== MediaType.DockerConfig) {
     throw invalid(`${reference}: config media type "${manifest.config.mediaType}" is not an image config (an artifact, not an image?)`);
@@ -137,7 +161,10 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
 
   if (manifest.config.size > MAX_CONFIG) throw invalid(`${reference}: image config of ${manifest.config.size} bytes is over the ${MAX_CONFIG} berth accepts`);
   const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
-  const unpin = store.pin([...blobs.map((b) => b.digest), manifestDesc.digest, ...(indexDesc ? [indexDesc.digest] : [])]);
+  for (const o of others) {
+    for (const b of [o.manifest.config, ...o.manifest.layers]) if (!blobs.some((x) => x.digest === b.digest)) blobs.push(b);
+  }
+  const unpin = store.pin([...blobs.map((b) => b.digest), manifestDesc.digest, ...others.map((o) => o.desc.digest), ...(indexDesc ? [indexDesc.digest] : [])]);
   let fetched = 0;
   // One promise per blob, settled when it is in the store (for the unpacker to wait on).
   const ready = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }>();
@@ -196,9 +223,13 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       throw invalid(`${reference}: config lists ${config.rootfs.diff_ids.length} diff_ids for ${manifest.layers.length} layers`);
     }
     await store.content.put(manifestBytes, manifestDesc);
+    for (const o of others) await store.content.put(o.bytes, { digest: o.desc.digest, size: o.desc.size });
     if (indexDesc) await store.content.put(top.bytes, indexDesc);
     const repoDigest = `${repositoryName(ref)}@${(indexDesc ?? manifestDesc).digest}`;
-    await store.setReference(ref, manifestDesc, { index: indexDesc, repoDigest });
+    const platforms = opts.allPlatforms && indexDesc
+      ? [{ ...manifestDesc, platform: normalizeForRecord(top.parsed, manifestDesc.digest) }, ...others.map((o) => o.desc)]
+      : undefined;
+    await store.setReference(ref, manifestDesc, { index: indexDesc, repoDigest, platforms });
     progress({ id: formatReference(ref), status: 'Pull complete' });
     const image = await store.resolve(formatReference(ref));
     return { reference: ref, manifest: manifestDesc, repoDigest, image, fetched };

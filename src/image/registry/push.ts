@@ -1,11 +1,12 @@
 // Push: an image of the store → a registry. Blobs the registry lacks are uploaded (HEAD check
 // first; cross-repository mount from a repository of the same registry the image came from;
 // else a monolithic upload, or chunked PATCHes when `chunkSize` is set), then the manifest.
-// Only the image's own platform manifest is pushed, never the index it was pulled through.
+// An image pulled with all its platforms is pushed whole, as its index; otherwise only its own
+// platform manifest is pushed.
 
 import { open } from 'node:fs/promises';
 import { invalid } from '../../errors.js';
-import type { Descriptor } from '../../oci/image.js';
+import { digestOf, type Descriptor, type Index } from '../../oci/image.js';
 import { parseReference, repositoryName } from '../reference.js';
 import type { ImageStore } from '../store.js';
 import { RegistryClient, type RegistryOptions } from './client.js';
@@ -38,12 +39,22 @@ export async function push(store: ImageStore, source: string, target?: string, o
     const r = parseReference(rd);
     if (r.domain === ref.domain && r.path !== repo) mountCandidates.add(r.path);
   }
-  const blobs: Descriptor[] = [...img.manifest.layers, img.manifest.config];
   const done: PushResult['blobs'] = [];
-  const queue = [...blobs];
-  const workers = Array.from({ length: Math.min(opts.concurrency ?? 3, queue.length) }, async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) done.push({ digest: d.digest, how: await pushBlob(d) });
-  });
+  const pushBlobs = async (blobs: Descriptor[]) => {
+    const queue = blobs.filter((b) => !done.some((x) => x.digest === b.digest));
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 3, queue.length) }, async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) done.push({ digest: d.digest, how: await pushBlob(d) });
+    }));
+  };
+  const putManifest = async (tagOrDigest: string, bytes: Buffer, mediaType: string, digest: string) => {
+    const res = await client.request('PUT', repo, `/manifests/${tagOrDigest}`, {
+      scope: 'pull,push', body: bytes, ok: [201], what: `manifest ${repositoryName(ref)}:${tagOrDigest}`,
+      headers: { 'content-type': mediaType },
+    });
+    await res.body?.cancel().catch(() => {});
+    const got = res.headers.get('docker-content-digest');
+    if (got && got !== digest) throw invalid(`registry ${ref.domain} stored the manifest as ${got}, expected ${digest}`);
+  };
 
   async function pushBlob(d: Descriptor): Promise<'exists' | 'mounted' | 'uploaded'> {
     const id = d.digest.slice(7, 19);
@@ -102,18 +113,31 @@ export async function push(store: ImageStore, source: string, target?: string, o
     return 'uploaded';
   }
 
-  await Promise.all(workers);
-  const bytes = await store.content.read(img.record.target.digest);
   const tagOrDigest = ref.digest ?? ref.tag!;
-  const res = await client.request('PUT', repo, `/manifests/${tagOrDigest}`, {
-    scope: 'pull,push', body: bytes, ok: [201], what: `manifest ${repositoryName(ref)}:${tagOrDigest}`,
-    headers: { 'content-type': img.record.target.mediaType },
-  });
-  await res.body?.cancel().catch(() => {});
-  const got = res.headers.get('docker-content-digest');
-  if (got && got !== img.record.target.digest) {
-    throw invalid(`registry ${ref.domain} stored the manifest as ${got}, expected ${img.record.target.digest}`);
+  const { record } = img;
+  if (record.index && record.platforms?.length) {
+    // Every platform pulled: push each image by digest, then the index under the name.
+    for (const p of record.platforms) {
+      const m = await store.readManifest(p.digest);
+      await pushBlobs([...m.layers, m.config]);
+      await putManifest(p.digest, await store.content.read(p.digest), p.mediaType, p.digest);
+    }
+    const stored = await store.readIndex(record.index.digest);
+    const have = new Set(record.platforms.map((p) => p.digest));
+    let bytes = await store.content.read(record.index.digest);
+    let digest = record.index.digest;
+    if (!stored.manifests.every((d) => have.has(d.digest))) {
+      // Entries not pulled (attestations, other artifacts): push an index of what berth has.
+      const index: Index = { schemaVersion: 2, mediaType: record.index.mediaType, manifests: record.platforms };
+      bytes = Buffer.from(JSON.stringify(index));
+      digest = digestOf(bytes);
+    }
+    await putManifest(tagOrDigest, bytes, record.index.mediaType, digest);
+    await store.addRepoDigest(record.target.digest, `${repositoryName(ref)}@${digest}`);
+    return { digest, size: bytes.length, blobs: done };
   }
-  await store.addRepoDigest(img.record.target.digest, `${repositoryName(ref)}@${img.record.target.digest}`);
-  return { digest: img.record.target.digest, size: img.record.target.size, blobs: done };
+  await pushBlobs([...img.manifest.layers, img.manifest.config]);
+  await putManifest(tagOrDigest, await store.content.read(record.target.digest), record.target.mediaType, record.target.digest);
+  await store.addRepoDigest(record.target.digest, `${repositoryName(ref)}@${record.target.digest}`);
+  return { digest: record.target.digest, size: record.target.size, blobs: done };
 }
