@@ -204,3 +204,26 @@ test('commands on a missing container and bad arguments say so in one line', (t)
   assert.equal(dup.stderr, `container with id exists: ${twice}\n`);
   ok(runtime(b, ['delete', twice]));
 });
+
+test('fields berth cannot honour are refused at create, never ignored', (t) => {
+  const cases: [string, (s: Spec) => void, RegExp][] = [
+    ['ioPriority', (s) => { s.process!.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 }; }, /ioPriority/],
+    ['intelRdt', (s) => { s.linux!.intelRdt = { closID: 'x' }; }, /intelRdt/],
+    ['apparmor', (s) => { s.process!.apparmorProfile = 'docker-default'; }, /apparmor/],
+    ['idmapped mount', (s) => { s.mounts!.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }); }, /idmapped/],
+    ['personality flags', (s) => { s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] }; }, /personality flags/],
+    ['hostname without uts', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname/],
+    ['user namespace without maps', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /uidMappings/],
+  ];
+  for (const [name, edit, msg] of cases) {
+    const b = bundle(t, ['true'], edit);
+    const r = runtime(b, ['create', '--bundle', b.dir, uniqueId('unsupported')]);
+    assert.equal(r.status, 1, name);
+    assert.match(r.stderr, msg, name);
+    assert.equal(r.stderr.split('\n').length, 2, `${name}: one line: ${r.stderr}`);
+    assert.equal(runtime(b, ['list', '-q']).stdout, '', name);
+  }
+  const systemd = spawnSync(RUNTIME, ['--systemd-cgroup', 'list'], { encoding: 'utf8' });
+  assert.equal(systemd.status, 1);
+  assert.match(systemd.stderr, /systemd cgroup driver is not supported/);
+});

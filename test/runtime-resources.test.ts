@@ -158,3 +158,23 @@ test('events --stats reports usage of a running container as one JSON line', (t)
   assert.equal(gone.status, 1);
   assert.match(gone.stderr, /container does not exist/);
 });
+
+test('device rules: a node they do not allow cannot be opened; an allow rule opens it', (t) => {
+  // /dev/kmsg (c 1:11) is not among the devices every container gets.
+  const script = 'mknod /tmp/kmsg c 1 11 && (: > /tmp/kmsg) 2>&1; echo rc=$?';
+  const grant = (s: Spec) => {
+    s.root!.readonly = false;
+    for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_MKNOD');
+  };
+  const denied = makeBundle(['sh', '-c', script], grant);
+  t.after(() => denied.cleanup());
+  const r = runtime(denied, ['run', '--bundle', denied.dir, uniqueId('dev-deny')]);
+  assert.equal(r.stdout, "sh: can't create /tmp/kmsg: Operation not permitted\nrc=1\n", r.stderr);
+  const allowed = makeBundle(['sh', '-c', script], (s) => {
+    grant(s);
+    s.linux!.resources!.devices!.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'w' });
+  });
+  t.after(() => allowed.cleanup());
+  const r2 = runtime(allowed, ['run', '--bundle', allowed.dir, uniqueId('dev-allow')]);
+  assert.equal(r2.stdout, 'rc=0\n', r2.stderr);
+});
