@@ -367,3 +367,22 @@ test('--no-pivot runs the container with a moved root and chroot', (t) => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^\/bin\/busybox\n\d+\n$/);
 });
+
+test('bind copies one mount; rbind copies the mounts below it too', (t) => {
+  const b0 = makeBundle(['true']);
+  const outer = join(b0.dir, 'outer');
+  mkdirSync(join(outer, 'inner'), { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'berth-test-inner', join(outer, 'inner')]);
+  execFileSync('touch', [join(outer, 'inner', 'in-tmpfs')]);
+  t.after(() => {
+    spawnSync('umount', ['-l', join(outer, 'inner')]);
+    b0.cleanup();
+  });
+  const out = ok(runSh(t, 'ls /b/inner; echo -; ls /rb/inner', (s) => {
+    s.mounts!.push(
+      { destination: '/b', type: 'bind', source: outer, options: ['bind'] },
+      { destination: '/rb', type: 'bind', source: outer, options: ['rbind'] },
+    );
+  }));
+  assert.equal(out, '-\nin-tmpfs\n');
+});

@@ -133,3 +133,13 @@ test('create with a terminal and no console socket is refused', (t) => {
   assert.equal(r.stderr, 'a terminal needs --console-socket when detached\n');
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
 });
+
+test('exec --tty without a console socket relays the pty in the foreground', (t) => {
+  const b = makeBundle(['sleep', '60']);
+  t.after(() => b.cleanup());
+  const id = uniqueId('tty-exec-relay');
+  assert.equal(runtime(b, ['run', '-d', '--bundle', b.dir, id]).status, 0);
+  const r = runtime(b, ['exec', '-t', id, 'sh', '-c', 'tty; exit 6']);
+  assert.equal(r.status, 6, r.stderr);
+  assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n$/);
+});
