@@ -157,3 +157,25 @@ test('list and state print runc\'s JSON', (t) => {
   assert.deepEqual(ok(runtime(b, ['list', '-q'])).split('\n').filter(Boolean).sort(), [id, id2].sort());
   ok(runtime(b, ['delete', id2]));
 });
+
+test('SIGKILL ends a paused container (kill and kill --all)', (t) => {
+  for (const all of [false, true]) {
+    const { b, id, pid } = running(t, ['sh', '-c', 'sleep 60 & while :; do sleep 0.05; done']);
+    ok(runtime(b, ['pause', id]));
+    assert.equal(stateOf(b, id).status, 'paused');
+    ok(runtime(b, all ? ['kill', '--all', id, 'KILL'] : ['kill', id, 'KILL']));
+    assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'), `stopped after kill${all ? ' --all' : ''}`);
+    assert.ok(!alive(pid));
+    ok(runtime(b, ['delete', id]));
+  }
+});
+
+test('a signal other than SIGKILL waits in a paused container until resume', (t) => {
+  const { b, id } = running(t, ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done']);
+  ok(runtime(b, ['pause', id]));
+  ok(runtime(b, ['kill', id, 'TERM']));
+  assert.equal(stateOf(b, id).status, 'paused');
+  ok(runtime(b, ['resume', id]));
+  assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'));
+  ok(runtime(b, ['delete', id]));
+});

@@ -1,4 +1,5 @@
 // `kill`: a signal to the container's init, or with --all to every process in its cgroup.
+import { constants } from 'node:os';
 import { conflict } from '../errors.js';
 import { openContainer } from './container.js';
 import { parseSignal } from './signals.js';
@@ -7,8 +8,12 @@ export function kill(root: string, id: string, signal = 'SIGTERM', all = false):
   const c = openContainer(root, id);
   const sig = parseSignal(signal);
   if (c.status === 'stopped') throw conflict('container not running');
+  // On cgroup v1 a frozen task does not die of SIGKILL until thawed: a paused container that
+  // is killed is thawed after the signal (as runc does), or it would stay paused for ever.
+  const thawKilled = c.status === 'paused' && sig === constants.signals.SIGKILL;
   if (!all) {
     process.kill(c.rec.pid, sig);
+    if (thawKilled) c.cgroups.thaw();
     return;
   }
   // A frozen cgroup keeps new forks from escaping the loop below.
@@ -19,6 +24,6 @@ export function kill(root: string, id: string, signal = 'SIGTERM', all = false):
       try { process.kill(pid, sig); } catch { /* exited meanwhile */ }
     }
   } finally {
-    if (!wasFrozen) c.cgroups.thaw();
+    if (!wasFrozen || thawKilled) c.cgroups.thaw();
   }
 }
