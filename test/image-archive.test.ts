@@ -138,3 +138,36 @@ describe('import and export', () => {
     }
   });
 });
+
+describe('save and load of multi-platform images', () => {
+  test('every platform of an index survives save and load; tag-only layouts load under a given repository', async () => {
+    const dir = await tempDir('multi');
+    const layout = join(dir, 'layout');
+    const { top, manifests } = await writeOciLayout(layout, [
+      { platform: { os: 'linux', architecture: 'amd64' }, tars: [await filesTar({ p: 'amd64\n' })] },
+      { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, tars: [await filesTar({ p: 'arm64\n' })] },
+    ], 'v1');
+    const tarFile = join(dir, 'layout.tar');
+    execFileSync('tar', ['-C', layout, '-cf', tarFile, '.']);
+    const store = await newStore();
+    await assert.rejects(loadImages(store, createReadStream(tarFile)), { kind: 'invalid', message: /only by the tag "v1"/ });
+    assert.deepEqual(await store.content.list(), []);
+    const r = await loadImages(store, createReadStream(tarFile), { repository: 'berth.test/multi' });
+    assert.deepEqual(r.names, ['berth.test/multi:v1']);
+    const img = await store.resolve('berth.test/multi:v1');
+    assert.equal(img.record.index?.digest, top.digest);
+    assert.deepEqual(img.record.platforms?.map((p) => p.digest).sort(), manifests.map((m) => m.digest).sort());
+
+    const out = join(dir, 'saved');
+    await saveOciLayout(store, ['berth.test/multi:v1'], out);
+    const raw = JSON.parse(run('skopeo', 'inspect', '--raw', `oci:${out}:v1`));
+    assert.equal(raw.manifests.length, 2);
+    const copy = join(dir, 'copy');
+    run('skopeo', 'copy', '--all', `oci:${out}:v1`, `oci:${copy}:v1`);
+    const file = join(dir, 'saved.tar');
+    await pipeline(await saveImages(store, ['berth.test/multi:v1']), createWriteStream(file));
+    const again = await newStore();
+    await loadImages(again, createReadStream(file));
+    assert.equal((await again.resolve('berth.test/multi:v1')).record.platforms?.length, 2);
+  });
+});

@@ -58,7 +58,28 @@ async function writeLayout(store: ImageStore, saved: Saved[], sink: Sink, docker
       done.add(d.digest);
       await sink.blob(store, d);
     }
-    const desc: Descriptor = { mediaType: record.target.mediaType, digest: record.target.digest, size: record.target.size };
+    let desc: Descriptor = { mediaType: record.target.mediaType, digest: record.target.digest, size: record.target.size };
+    if (record.index && record.platforms?.length) {
+      // An image kept with all its platforms is saved whole, named through its index.
+      for (const p of record.platforms) {
+        const m = await store.readManifest(p.digest);
+        for (const d of [...m.layers, m.config, p]) {
+          if (done.has(d.digest)) continue;
+          done.add(d.digest);
+          await sink.blob(store, d);
+        }
+      }
+      const stored = await store.readIndex(record.index.digest);
+      const have = new Set(record.platforms.map((p) => p.digest));
+      if (stored.manifests.every((d) => have.has(d.digest))) {
+        desc = { mediaType: record.index.mediaType, digest: record.index.digest, size: record.index.size };
+        if (!done.has(desc.digest)) { done.add(desc.digest); await sink.blob(store, desc); }
+      } else {
+        const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: record.index.mediaType, manifests: record.platforms }));
+        desc = { mediaType: record.index.mediaType, digest: digestOf(bytes), size: bytes.length };
+        if (!done.has(desc.digest)) { done.add(desc.digest); await sink.file(blobPath(desc.digest), bytes); }
+      }
+    }
     if (names.length === 0) index.manifests.push(desc);
     for (const n of names) {
       const r = parseReference(n);
@@ -131,7 +152,12 @@ const MAX_JSON = 8 << 20;
  * `load`: images from a tar stream (OCI layout, Docker 25+ `docker save`, or the classic
  * docker-archive). Images without a name are refused (`invalid`) as berth keeps images by name.
  */
-export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8Array> | Readable): Promise<LoadResult> {
+export interface LoadOptions {
+  /** Repository for OCI layout entries whose `org.opencontainers.image.ref.name` is a tag only (as skopeo and umoci write). */
+  repository?: string;
+}
+
+export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8Array> | Readable, opts: LoadOptions = {}): Promise<LoadResult> {
   const files = new Map<string, { digest: Digest; size: number; head: Buffer; json?: Buffer }>();
   const added = new Set<Digest>();
   const unpins: (() => void)[] = [];
@@ -181,22 +207,46 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
       const index = jsonOf('index.json') as Index;
       if (!Array.isArray(index.manifests)) throw invalid('archive: index.json has no manifests');
       for (const d of index.manifests) {
-        const full = d.annotations?.[ANNOTATION_IMAGE_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME];
+        const tagOnly = d.annotations?.[ANNOTATION_REF_NAME];
+        let full = d.annotations?.[ANNOTATION_IMAGE_NAME];
+        if (!full && tagOnly) {
+          // ref.name is often a tag alone; it is a full name only when it has a repository part.
+          if (/[/:@]/.test(tagOnly)) full = tagOnly;
+          else if (opts.repository) full = `${opts.repository}:${tagOnly}`;
+          else throw invalid(`archive: manifest ${d.digest} is named only by the tag "${tagOnly}"; give a repository to load it under`);
+        }
         let target = d;
         let via: Descriptor | undefined;
         const bytes = await store.content.read(d.digest);
         const parsed = parseManifestOrIndex(bytes, d.mediaType);
+        let platforms: Descriptor[] | undefined;
         if (parsed.kind === 'index') {
-          via = d;
-          const chosen = selectManifest(parsed.index.manifests, hostPlatform());
+          via = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+          const images = parsed.index.manifests.filter((x) => x.platform && x.platform.os !== 'unknown');
+          let chosen: Descriptor;
+          try { chosen = selectManifest(parsed.index.manifests, hostPlatform()); } catch (e) {
+            if (!images.length) throw e;
+            chosen = images[0];
+          }
           target = { mediaType: chosen.mediaType, digest: chosen.digest, size: chosen.size };
+          // Every platform the archive carries whole is kept with the image.
+          platforms = [];
+          for (const x of images) {
+            try {
+              const m = await store.readManifest(x.digest);
+              let whole = true;
+              for (const b of [m.config, ...m.layers]) if (!(await store.content.has(b.digest))) whole = false;
+              if (whole) platforms.push({ mediaType: x.mediaType, digest: x.digest, size: x.size, platform: x.platform });
+            } catch { /* not in the archive */ }
+          }
+          if (platforms.length < 2) platforms = undefined;
         }
         if (!full) throw invalid(`archive: manifest ${d.digest} has no name (annotation ${ANNOTATION_IMAGE_NAME}); berth keeps images by name`);
         let ref;
         try { ref = parseReference(full); } catch {
           throw invalid(`archive: manifest ${d.digest} is named "${full}", not a full image reference`);
         }
-        await store.setReference(ref, { mediaType: target.mediaType, digest: target.digest, size: target.size }, { index: via });
+        await store.setReference(ref, { mediaType: target.mediaType, digest: target.digest, size: target.size }, { index: via, platforms });
         result.names.push(formatReference(ref));
         result.manifests.push(target.digest);
       }
