@@ -92,6 +92,10 @@ describe('snapshots on overlayfs', () => {
     assert.ok(has('C', '/opq'));
     assert.ok(has('A', '/opq/fresh'));
 
+    const df = await snaps.df();
+    assert.equal(df.layers, 3);
+    assert.equal(df.containers, 1);
+    assert.ok(df.containersSize >= 'added\n'.length + 'fresh\n'.length);
     const c = await snaps.commit('c1', store, { reference: 'berth.test/committed:1', comment: 'test change' });
     const img = await store.resolve('berth.test/committed:1');
     assert.equal(img.manifest.layers.length, 4);

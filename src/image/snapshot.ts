@@ -220,6 +220,33 @@ export class Snapshotter {
     return removed;
   }
 
+  /**
+   * `system df` figures for snapshots: unpacked layers (bytes of their uncompressed tars) and
+   * containers' writable layers (bytes of the files in their upper dirs).
+   */
+  async df(): Promise<{ layers: number; layersSize: number; containers: number; containersSize: number }> {
+    let layers = 0;
+    let layersSize = 0;
+    for (const n of await readdir(join(this.root, 'layers')).catch(() => [] as string[])) {
+      try {
+        const j = JSON.parse(await readFile(join(this.root, 'layers', n, 'layer.json'), 'utf8')) as { size: number };
+        layers++;
+        layersSize += j.size;
+      } catch { /* half made or `empty` */ }
+    }
+    let containersSize = 0;
+    const keys = await this.list();
+    const du = async (p: string): Promise<void> => {
+      for (const e of await readdir(p, { withFileTypes: true })) {
+        const q = join(p, e.name);
+        if (e.isDirectory()) await du(q);
+        else if (e.isFile()) containersSize += (await lstat(q)).size;
+      }
+    };
+    for (const k of keys) await du((await this.info(k)).upper);
+    return { layers, layersSize, containers: keys.length, containersSize };
+  }
+
   private lowerDirs(info: SnapshotInfo): string[] {
     return info.chainIDs.map((c) => join(this.layerDir(c), 'fs')).reverse();
   }
