@@ -202,6 +202,12 @@ void apply_early_process(struct plan *plan) {
       die_errno("set oom_score_adj to %s", r->fields[0]);
     if (r->type == OP_PERSONALITY && personality((unsigned long)parse_ull(r->fields[0], 10)) < 0)
       die_errno("set personality");
+    /* Here, not after the exec fifo: a limit the kernel refuses fails `create`, as in runc. */
+    if (r->type == OP_RLIMIT) {
+      struct rlimit rl = {.rlim_cur = parse_ull(r->fields[1], 10), .rlim_max = parse_ull(r->fields[2], 10)};
+      if (setrlimit((int)parse_ull(r->fields[0], 10), &rl) < 0)
+        die_errno("setrlimit %s (soft %s, hard %s)", r->fields[0], r->fields[1], r->fields[2]);
+    }
   }
 }
 
@@ -212,11 +218,6 @@ void finish_process(struct plan *plan, int preserve_fds) {
   char *path = lookup_exec(plan);
   char **argv = collect(plan, OP_ARG), **envp = collect(plan, OP_ENV);
 
-  for (struct record *r = plan->head; r; r = r->next) {
-    if (r->type != OP_RLIMIT) continue;
-    struct rlimit rl = {.rlim_cur = parse_ull(r->fields[1], 10), .rlim_max = parse_ull(r->fields[2], 10)};
-    if (setrlimit((int)parse_ull(r->fields[0], 10), &rl) < 0) die_errno("setrlimit %s", r->fields[0]);
-  }
   if (umask_r) umask((mode_t)parse_ull(umask_r->fields[0], 8));
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it. */
   if (seccomp && !nnp) load_seccomp(seccomp);
