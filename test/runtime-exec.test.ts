@@ -2,10 +2,11 @@
 // -d with --pid-file), ps, pause/resume, kill --all, delete --force, list and state.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../src/oci/runtime-spec.js';
-import { makeBundle, runtime, uniqueId, waitFor, type Bundle, type Result } from './helpers/bundle.js';
+import { makeBundle, RUNTIME, runtime, uniqueId, waitFor, type Bundle, type Result } from './helpers/bundle.js';
 
 function ok(r: Result): string {
   assert.equal(r.stderr, '', `stderr: ${r.stderr}`);
@@ -178,4 +179,20 @@ test('a signal other than SIGKILL waits in a paused container until resume', (t)
   ok(runtime(b, ['resume', id]));
   assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'));
   ok(runtime(b, ['delete', id]));
+});
+
+test('run passes a signal it receives to the process and returns its exit code', async (t) => {
+  const b = makeBundle(['sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.05; done']);
+  t.after(() => b.cleanup());
+  const child = spawn(RUNTIME, ['--root', b.root, 'run', '--bundle', b.dir, uniqueId('sig')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* exited */ } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+  for (let i = 0; i < 250 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(out, 'ready\n');
+  child.kill('SIGTERM');
+  assert.equal(await code, 9);
+  assert.equal(out, 'ready\ngot-term\n');
+  assert.equal(runtime(b, ['list', '-q']).stdout, '');
 });
