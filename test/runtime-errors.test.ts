@@ -227,3 +227,16 @@ test('fields berth cannot honour are refused at create, never ignored', (t) => {
   assert.equal(systemd.status, 1);
   assert.match(systemd.stderr, /systemd cgroup driver is not supported/);
 });
+
+test('an exec that fails after setup (exec format error) is one line for run and run -d, and leaves nothing', (t) => {
+  const b = bundle(t, ['/bin/notelf']);
+  writeFileSync(join(b.dir, 'rootfs/bin/notelf'), 'not a program\n', { mode: 0o755 });
+  for (const args of [['run'], ['run', '-d']]) {
+    const id = uniqueId('noexec');
+    const r = runtime(b, [...args, '--bundle', b.dir, id]);
+    assert.equal(r.status, 1, args.join(' '));
+    assert.equal(r.stderr, 'exec /bin/notelf: exec format error\n', args.join(' '));
+    assert.equal(runtime(b, ['list', '-q']).stdout, '', args.join(' '));
+    assert.ok(!existsSync(`/sys/fs/cgroup/memory/berth/${id}`));
+  }
+});

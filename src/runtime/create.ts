@@ -213,7 +213,11 @@ export async function create(opts: CreateOptions): Promise<void> {
 export async function run(opts: CreateOptions & { detach?: boolean }): Promise<number> {
   if (opts.detach) {
     const c = await launchContainer(opts, 'run-detached');
-    await c.done;
+    // A failure after setup (exec format error, setuid): nothing of the container stays.
+    await c.done.catch(async (e: Error) => {
+      await removeContainer(c.dirs, c.rec, c.cgroups, c.rec.pid);
+      throw e;
+    });
     await runPoststart(c.rec);
     return 0;
   }
