@@ -393,7 +393,11 @@ await pull(new ImageStore(${JSON.stringify(store.root)}), ${JSON.stringify(`${s.
     temps.push(root);
     const store = new ImageStore(join(root, 'images'));
     const snaps = new Snapshotter(join(root, 'snapshots'));
+    let streamed = 0;
+    const orig = snaps.unpackStreaming.bind(snaps);
+    snaps.unpackStreaming = (...a) => { streamed++; return orig(...a); };
     const r = await pull(store, `${s.host}/fake/img:1`, { unpack: snaps });
+    assert.equal(streamed, 1, 'the layer was unpacked from its download stream');
     assert.equal((await readdir(join(root, 'snapshots', 'layers'))).length, 1);
     assert.deepEqual(await snaps.unpackImage(store, `${s.host}/fake/img:1`), { image: r.manifest.digest, chainIDs: r.image.config.rootfs.diff_ids });
 

@@ -137,6 +137,40 @@ export class Snapshotter {
     }
   }
 
+  /** True when the layer `chainID` is unpacked. */
+  async hasLayer(chainID: Digest): Promise<boolean> {
+    try { await stat(join(this.layerDir(chainID), 'layer.json')); return true; } catch { return false; }
+  }
+
+  /**
+   * Unpacks a layer from its bytes as they download (`source`: the compressed blob), so that
+   * decompression keeps pace with the network. The unpacked tree is checked against `diffID`;
+   * the layer is recorded only once `blobVerified` resolves too (the blob's own digest), and
+   * removed when either fails. Registers as the in-flight unpack of `chainID`.
+   */
+  unpackStreaming(layer: Descriptor, diffID: Digest, chainID: Digest, source: AsyncIterable<Uint8Array>, blobVerified: Promise<void>): Promise<void> {
+    const run = (async () => {
+      await this.init();
+      layerCompression(layer.mediaType);
+      const dir = this.layerDir(chainID);
+      await rm(join(dir, 'fs'), { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      try {
+        const r = await unpackLayer(source, join(dir, 'fs'), { diffID });
+        await blobVerified;
+        await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
+      } catch (e) {
+        await rm(dir, { recursive: true, force: true });
+        throw e;
+      }
+    })().finally(() => this.unpacking.delete(chainID));
+    this.unpacking.set(chainID, run);
+    return run;
+  }
+
+  /** True when `chainID` is being unpacked now (by this snapshotter). */
+  isUnpacking(chainID: Digest): boolean { return this.unpacking.has(chainID); }
+
   /**
    * Makes a container's root for image `nameOrId` under `key`: unpacks missing layers, then
    * mounts them read-only under a fresh writable upper dir. `conflict` when the key is in use.

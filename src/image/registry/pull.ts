@@ -3,6 +3,8 @@
 // resuming partial ones with Range, then the name recorded in the image store. Every blob is
 // verified before it becomes visible; the name is written last, so a failed pull names nothing.
 
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { invalid, BerthError } from '../../errors.js';
 import {
   MediaType, digestOf, isManifestMediaType, layerCompression, parseDigest, parseManifestOrIndex,
@@ -206,15 +208,62 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
         progress({ id, status: 'Download complete', current: d.size, total: d.size });
         return;
       }
-      const r = await store.content.ingest({ digest: d.digest, size: d.size }, (offset) => (async function* () {
-        for await (const chunk of c.blob(repo, d.digest, offset)) {
-          current += chunk.length;
-          progress({ id, status: 'Downloading', current, total: d.size });
-          yield chunk;
-        }
-      })());
+      // With `unpack`, a layer downloaded from its first byte is unpacked from the same bytes as
+      // they arrive (a resumed one is unpacked afterwards from the store).
+      const stream = current === 0 && opts.unpack ? await streamUnpack(opts.unpack, d) : undefined;
+      let r;
+      try {
+        r = await store.content.ingest({ digest: d.digest, size: d.size }, (offset) => (async function* () {
+          for await (const chunk of c.blob(repo, d.digest, offset)) {
+            current += chunk.length;
+            progress({ id, status: 'Downloading', current, total: d.size });
+            if (stream && offset === 0) await stream.feed(chunk);
+            yield chunk;
+          }
+          stream?.end();
+        })());
+      } catch (e) {
+        stream?.fail(e);
+        throw e;
+      }
+      stream?.verified();
+      if (stream) await stream.done;
       fetched += r.fetched;
       progress({ id, status: 'Download complete', current: d.size, total: d.size });
+    }
+
+    /** Tees a layer's download into the snapshotter, or undefined when it is not wanted. */
+    async function streamUnpack(snap: Snapshotter, d: Descriptor) {
+      const i = manifest.layers.findIndex((l) => l.digest === d.digest);
+      if (i < 0) return undefined;
+      await ready.get(manifest.config.digest)!.promise;
+      const cfg = await store.content.readJSON<ImageConfig>(manifest.config.digest);
+      const diffIDs = cfg.rootfs?.diff_ids ?? [];
+      if (diffIDs.length !== manifest.layers.length) return undefined;
+      const chain = chainIDs(diffIDs)[i];
+      if (snap.isUnpacking(chain) || await snap.hasLayer(chain)) return undefined;
+      const pt = new PassThrough({ highWaterMark: 4 << 20 });
+      let verify!: () => void;
+      let reject!: (e: unknown) => void;
+      const verified = new Promise<void>((res, rej) => { verify = res; reject = rej; });
+      verified.catch(() => {});
+      const done = snap.unpackStreaming(manifest.layers[i], diffIDs[i], chain, pt, verified);
+      done.catch(() => {});
+      let failed: unknown;
+      done.catch((e) => { failed = e; pt.resume(); });
+      return {
+        done,
+        async feed(chunk: Uint8Array) {
+          if (failed) throw failed;
+          if (!pt.write(chunk)) {
+            await Promise.race([once(pt, 'drain'), done.then(() => {}, () => {})]);
+            if (failed) throw failed;
+          }
+        },
+        end() { pt.end(); },
+        fail(e: unknown) { pt.destroy(e instanceof Error ? e : new Error(String(e))); reject(e); },
+        verified() { verify(); },
+      };
     }
     await unpacking;
     const config = await store.content.readJSON<ImageConfig>(manifest.config.digest);
