@@ -386,3 +386,16 @@ test('bind copies one mount; rbind copies the mounts below it too', (t) => {
   }));
   assert.equal(out, '-\nin-tmpfs\n');
 });
+
+test('without user.umask the process gets 0022, not the umask of the runtime\'s caller', (t) => {
+  const b = makeBundle(['sh', '-c', 'umask']);
+  t.after(() => b.cleanup());
+  const old = process.umask(0o077);
+  let r: Result;
+  try {
+    r = runtime(b, ['run', '--bundle', b.dir, uniqueId('umask')]);
+  } finally {
+    process.umask(old);
+  }
+  assert.equal(ok(r), '0022\n');
+});

@@ -96,7 +96,8 @@ function processRecords(input: PlanInput): Record_[] {
   if (p.capabilities) out.push(rec(Op.Caps, ...capSets(p.capabilities)));
   const u = p.user ?? { uid: 0, gid: 0 };
   out.push(rec(Op.User, u.uid, u.gid, (u.additionalGids ?? []).join(',')));
-  if (u.umask !== undefined) out.push(rec(Op.Umask, u.umask.toString(8)));
+  // Unset, the umask is runc's 0022, not whatever the caller of the runtime had.
+  out.push(rec(Op.Umask, (u.umask ?? 0o022).toString(8)));
   if (p.noNewPrivileges) out.push(rec(Op.NoNewPrivs));
   if (input.seccomp) out.push(rec(Op.Seccomp, input.seccomp.flags, input.seccomp.program.toString('hex')));
   out.push(rec(Op.Cwd, p.cwd));
