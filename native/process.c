@@ -219,6 +219,8 @@ void finish_process(struct plan *plan, int preserve_fds) {
   char **argv = collect(plan, OP_ARG), **envp = collect(plan, OP_ENV);
 
   if (umask_r) umask((mode_t)parse_ull(umask_r->fields[0], 8));
+  /* Before the filter: a profile need only allow what the program itself calls. */
+  if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_errno("close_range");
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it. */
   if (seccomp && !nnp) load_seccomp(seccomp);
   if (caps) {
@@ -233,7 +235,6 @@ void finish_process(struct plan *plan, int preserve_fds) {
   if (cwd && chdir(cwd->fields[0]) < 0) die_errno("chdir to cwd (\"%s\") set in config.json failed", cwd->fields[0]);
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("set no_new_privs");
   if (seccomp && nnp) load_seccomp(seccomp);
-  if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_errno("close_range");
   execve(path, argv, envp);
   die_errno("exec %s", path);
 }

@@ -82,3 +82,22 @@ test('an unknown action or syscall name fails create with one line', (t) => {
   assert.equal(bad.stderr.split('\n').length, 2, bad.stderr);
   assert.match(bad.stderr, /SCMP_ACT_NOPE/);
 });
+
+test('an allow list with a default errno action: the program runs with only what it calls', (t) => {
+  // What busybox `true` and `mkdir` call; nothing the runtime itself needs before exec.
+  const allow = ['execve', 'brk', 'arch_prctl', 'exit_group', 'exit', 'set_tid_address', 'getuid', 'geteuid', 'getpid',
+    'rt_sigaction', 'rt_sigprocmask', 'write', 'read', 'uname', 'readlinkat', 'mmap', 'munmap', 'mprotect', 'prlimit64', 'umask'];
+  const profile = (s: Spec) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: allow, action: 'SCMP_ACT_ALLOW' }] };
+  };
+  const b = makeBundle(['/bin/true'], profile);
+  t.after(() => b.cleanup());
+  const r = runtime(b, ['run', '--bundle', b.dir, uniqueId('allow')]);
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  const m = makeBundle(['/bin/mkdir', '/x'], (s) => { s.root!.readonly = false; profile(s); });
+  t.after(() => m.cleanup());
+  const r2 = runtime(m, ['run', '--bundle', m.dir, uniqueId('allow')]);
+  assert.equal(r2.status, 1);
+  assert.equal(r2.stderr, "mkdir: can't create directory '/x': Operation not permitted\n");
+});
