@@ -178,3 +178,15 @@ test('device rules: a node they do not allow cannot be opened; an allow rule ope
   const r2 = runtime(allowed, ['run', '--bundle', allowed.dir, uniqueId('dev-allow')]);
   assert.equal(r2.stdout, 'rc=0\n', r2.stderr);
 });
+
+test('the cgroup mount shows the container\'s own cgroups, read-only', (t) => {
+  const b = makeBundle(['sh', '-c', 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/pids/pids.max; (echo 1 > /sys/fs/cgroup/pids/pids.max) 2>&1'], (s) => {
+    s.linux!.resources = { ...s.linux!.resources, pids: { limit: 77 } };
+  });
+  t.after(() => b.cleanup());
+  const out = ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('cgmount')]));
+  const lines = out.trim().split('\n');
+  for (const c of ['cpu', 'memory', 'pids']) assert.ok(lines.includes(c), `${c} in ${lines}`);
+  assert.ok(lines.includes('77'), 'the limit of this container, not the host\'s');
+  assert.equal(lines.at(-1), "sh: can't create /sys/fs/cgroup/pids/pids.max: Read-only file system");
+});
