@@ -96,6 +96,9 @@ void finish_process(struct plan *plan, int preserve_fds);
 char *lookup_exec(struct plan *plan);
 void apply_early_process(struct plan *plan);
 
+/* monitor.c */
+int monitor_main(int argc, char **argv, int (*nsexec)(char **));
+
 /* bpf.c */
 int bpf_devices_main(const char *dir);
 

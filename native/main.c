@@ -180,8 +180,7 @@ static void run_from_sealed_copy(char **argv) {
   die_errno("exec sealed berth-nsexec");
 }
 
-int main(int argc, char **argv) {
-  if (argc == 3 && !strcmp(argv[1], "bpf-devices")) return bpf_devices_main(argv[2]);
+static int nsexec_main(char **argv) {
   const char *env = getenv("_BERTH_SYNC_FD");
   int sync_fd = env ? atoi(env) : 3;
   if (fcntl(sync_fd, F_GETFD) < 0) {
@@ -191,6 +190,13 @@ int main(int argc, char **argv) {
   set_error_fd(sync_fd);
   run_from_sealed_copy(argv);
   if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) die_errno("set close-on-exec on the sync socket");
+  /* Under a monitor: where to tell it the container's pid (see monitor.c). */
+  int pid_fd = -1;
+  if ((env = getenv("_BERTH_PID_FD"))) {
+    pid_fd = atoi(env);
+    unsetenv("_BERTH_PID_FD");
+    if (fcntl(pid_fd, F_SETFD, FD_CLOEXEC) < 0) die_errno("pid fd");
+  }
   /* Nothing in the container may ptrace or open /proc/PID/ of this process before it execs
    * (execve makes the user's program dumpable again). */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("set non-dumpable");
@@ -236,6 +242,7 @@ int main(int argc, char **argv) {
   }
   char pidbuf[32];
   snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+  if (pid_fd >= 0 && (write(pid_fd, pidbuf, strlen(pidbuf)) < 0 || close(pid_fd) < 0)) die_errno("tell the monitor the pid");
   const char *f[1] = {pidbuf};
   if (send_msg(sync_fd, MSG_PID, f, 1) < 0) die_errno("report pid");
   close(sync_fd);
@@ -246,4 +253,10 @@ int main(int argc, char **argv) {
     if (master >= 0) return relay_terminal(master, pid);
   }
   return wait_and_forward(pid);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "bpf-devices")) return bpf_devices_main(argv[2]);
+  if (argc >= 2 && !strcmp(argv[1], "monitor")) return monitor_main(argc, argv, nsexec_main);
+  return nsexec_main(argv);
 }

@@ -9,7 +9,7 @@ import { openCgroups, type CgroupManager } from './cgroups/manager.js';
 import { attachDeviceProgram } from './container.js';
 import { runHooks } from './hooks.js';
 import { MS, parseMountOptions } from './mount-options.js';
-import { launch } from './native/helper.js';
+import { launch, type MonitorOptions } from './native/helper.js';
 import { Op, rec, type Record_ } from './native/protocol.js';
 import { buildPlan, rootfsPath } from './plan.js';
 import { ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
@@ -24,6 +24,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot?: boolean;
   preserveFds?: number;
+  /** Run under a per-container monitor that owns the stdio, the log and the exit status (berthd). */
+  monitor?: MonitorOptions;
 }
 
 export function loadSpec(bundle: string): Spec {
@@ -124,7 +126,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       mode: mode === 'create' ? 'create' : 'run',
       foreground: mode === 'run-foreground',
       spec, rootfs, seccomp,
-      consoleSocket: opts.consoleSocket,
+      consoleSocket: opts.monitor?.consoleSocket ?? opts.consoleSocket,
       execFifo: mode === 'create' ? dirs.fifo(opts.id) : undefined,
       preserveFds: opts.preserveFds,
       noPivot: opts.noPivot,
@@ -136,6 +138,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     const launched = await launch({
       plan,
       preserveFds: opts.preserveFds,
+      monitor: opts.monitor,
       onPid: async (p) => {
         pid = p;
         debug(`pid ${p}`);

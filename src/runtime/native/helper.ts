@@ -29,6 +29,29 @@ export interface LaunchOptions {
   preserveFds?: number;
   /** Called with the container's pid before it continues; returns the state JSON for hooks. */
   onPid: (pid: number) => Promise<string> | string;
+  /** Run under a per-container monitor (native/monitor.c) that outlives the caller. */
+  monitor?: MonitorOptions;
+}
+
+export interface MonitorOptions {
+  /** json-file log of stdout and stderr. */
+  log: string;
+  logMaxSize?: number;
+  logMaxFile?: number;
+  /** Written with the exit status when the container's process ends. */
+  exitFile: string;
+  /** Unix socket serving the output (Docker's multiplexed frames) and taking input. */
+  attach: string;
+  /** Keep a pipe to the container's stdin for attach clients. */
+  stdin?: boolean;
+  /** With a terminal: the socket the monitor receives the pty master on. */
+  consoleSocket?: string;
+}
+
+function monitorArgs(m: MonitorOptions): string[] {
+  return ['monitor', '--log', m.log, '--exit-file', m.exitFile, '--attach', m.attach,
+    ...(m.logMaxSize ? ['--log-max-size', String(m.logMaxSize)] : []), ...(m.logMaxFile ? ['--log-max-file', String(m.logMaxFile)] : []),
+    ...(m.stdin ? ['--stdin'] : []), ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : [])];
 }
 
 export interface Launched {
@@ -45,8 +68,12 @@ class SetupError extends Error {}
 export function launch(opts: LaunchOptions): Promise<Launched> {
   const n = opts.preserveFds ?? 0;
   const inherit = (Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit']) as Exclude<StdioOptions, string>;
-  const stdio: StdioOptions = [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe'];
-  const helper = spawn(helperPath(), [], { stdio, env: { _BERTH_SYNC_FD: String(3 + n), PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const stdio: StdioOptions = opts.monitor
+    ? ['ignore', 'ignore', 'ignore', ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe']
+    : [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe'];
+  const helper = spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], {
+    stdio, detached: !!opts.monitor, env: { _BERTH_SYNC_FD: String(3 + n), PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   const sock = helper.stdio[3 + n] as Socket;
   const exit = new Promise<number>((resolve) => helper.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0))));
   const decoder = new Decoder();
@@ -84,6 +111,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       }
     });
     sock.on('close', () => {
+      if (opts.monitor) helper.unref(); // the monitor outlives the setup: it must not keep us running
       if (error !== undefined) fail(error);
       else if (pidError) {
         reject(pidError);

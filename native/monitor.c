@@ -1,0 +1,320 @@
+/* `berth-nsexec monitor`: the per-container monitor. It is the parent of the container's
+ * process (a subreaper that outlives the nsexec step), owns its stdio, writes every line to a
+ * json-file log with timestamps (rotated by size), serves the output to attach clients in
+ * Docker's multiplexed frames and passes their input on, and records the exit status to a
+ * file. It never blocks on a reader: a client that cannot keep up is dropped, and the log is
+ * always drained, so a container writing to stdout never stalls while berthd is down. */
+#include "berth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 32
+
+struct log {
+  const char *path;
+  int fd;
+  long long size, max_size;
+  int max_file;
+};
+
+struct monitor {
+  struct log log;
+  const char *exit_file, *attach_path, *console_path;
+  int out, err, in;       /* pipes to the container; in is -1 without --stdin */
+  int master;             /* the pty master with --terminal, once received */
+  int listen_fd, console_listen;
+  int clients[MAX_CLIENTS];
+  int nclients;
+  pid_t nsexec, container;
+  int nsexec_done, exited;
+};
+
+static void log_open(struct log *l) {
+  l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (l->fd < 0) die_errno("open log %s", l->path);
+  struct stat st;
+  l->size = fstat(l->fd, &st) == 0 ? st.st_size : 0;
+}
+
+static void log_rotate(struct log *l) {
+  close(l->fd);
+  char from[4096], to[4096];
+  for (int i = l->max_file - 1; i >= 1; i--) {
+    snprintf(from, sizeof from, i == 1 ? "%s" : "%s.%d", l->path, i - 1);
+    snprintf(to, sizeof to, "%s.%d", l->path, i);
+    rename(from, to);
+  }
+  if (l->max_file <= 1) (void)!truncate(l->path, 0);
+  log_open(l);
+}
+
+static size_t json_escape(const char *in, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)in[i];
+    if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; }
+    else if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+    else if (c == '\r') { out[o++] = '\\'; out[o++] = 'r'; }
+    else if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; }
+    else if (c < 0x20) o += (size_t)sprintf(out + o, "\\u%04x", c);
+    else out[o++] = (char)c;
+  }
+  return o;
+}
+
+static void timestamp(char *buf, size_t len) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* One json-file entry per line, as Docker's json-file driver writes them. */
+static void log_write(struct log *l, const char *stream, const char *data, size_t n) {
+  char ts[64];
+  timestamp(ts, sizeof ts);
+  while (n > 0) {
+    const char *nl = memchr(data, '\n', n);
+    size_t len = nl ? (size_t)(nl - data) + 1 : n;
+    char *buf = malloc(len * 6 + 128);
+    if (!buf) return;
+    size_t o = (size_t)sprintf(buf, "{\"log\":\"");
+    o += json_escape(data, len, buf + o);
+    o += (size_t)sprintf(buf + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
+    if (l->max_size > 0 && l->size > 0 && l->size + (long long)o > l->max_size) log_rotate(l);
+    if (write(l->fd, buf, o) == (ssize_t)o) l->size += (long long)o;
+    free(buf);
+    data += len;
+    n -= len;
+  }
+}
+
+static void drop_client(struct monitor *m, int i) {
+  close(m->clients[i]);
+  m->clients[i] = m->clients[--m->nclients];
+}
+
+/* Docker's stream framing: [stream, 0, 0, 0, big-endian u32 size] then the bytes. */
+static void broadcast(struct monitor *m, int stream, const char *data, size_t n) {
+  unsigned char head[8] = {(unsigned char)stream, 0, 0, 0,
+                           (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+  for (int i = 0; i < m->nclients;) {
+    struct iovec iov[2] = {{head, 8}, {(void *)data, n}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w = sendmsg(m->clients[i], &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w != (ssize_t)(n + 8)) drop_client(m, i); /* slow or gone: never let it stall the container */
+    else i++;
+  }
+}
+
+static int pump(struct monitor *m, int fd, int stream) {
+  char buf[32768];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+  if (n <= 0) return 0;
+  log_write(&m->log, stream == 2 ? "stderr" : "stdout", buf, (size_t)n);
+  broadcast(m, stream, buf, (size_t)n);
+  return 1;
+}
+
+static void write_exit(struct monitor *m, int status) {
+  char tmp[4096], ts[64], body[256];
+  timestamp(ts, sizeof ts);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  int n = snprintf(body, sizeof body, "{\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n", m->container, code, sig, ts);
+  snprintf(tmp, sizeof tmp, "%s.tmp", m->exit_file);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (write(fd, body, (size_t)n) == n) fsync(fd);
+  close(fd);
+  rename(tmp, m->exit_file);
+}
+
+static int listen_unix(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) die("socket path too long: %s", path);
+  strcpy(addr.sun_path, path);
+  unlink(path);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 16) < 0) die_errno("listen on %s", path);
+  chmod(path, 0600);
+  return fd;
+}
+
+static void reap(struct monitor *m) {
+  int status;
+  pid_t p;
+  while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (p == m->nsexec) m->nsexec_done = 1;
+    if (p == m->container && !m->exited) {
+      m->exited = 1;
+      write_exit(m, status);
+    }
+  }
+}
+
+static void serve(struct monitor *m, int pid_fd, int sfd) {
+  int out_open = 1, err_open = m->err >= 0;
+  struct timespec deadline = {0};
+  for (;;) {
+    if (m->exited) {
+      if (!out_open && !err_open) break;
+      /* The container's init has gone; give what it left in the pipes a moment to drain. */
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (!deadline.tv_sec) deadline = (struct timespec){now.tv_sec + 5, now.tv_nsec};
+      else if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec > deadline.tv_nsec)) break;
+    }
+    struct pollfd p[6 + MAX_CLIENTS];
+    int n = 0;
+    p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = pid_fd, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = out_open ? (m->master >= 0 ? m->master : m->out) : -1, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = err_open ? m->err : -1, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = m->console_listen, .events = POLLIN};
+    for (int i = 0; i < m->nclients; i++) p[n++] = (struct pollfd){.fd = m->clients[i], .events = POLLIN};
+    int r = poll(p, (nfds_t)n, m->exited ? 100 : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die_errno("poll");
+    if (p[1].revents) {
+      char buf[32] = {0};
+      ssize_t k = read(pid_fd, buf, sizeof buf - 1);
+      if (k > 0) m->container = atoi(buf);
+      if (k <= 0) pid_fd = -1;
+    }
+    if (p[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {}
+    }
+    if (p[2].revents) out_open = pump(m, p[2].fd, 1);
+    if (p[3].revents) err_open = pump(m, m->err, 2);
+    if (p[4].revents & POLLIN) {
+      int c = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0 && m->nclients < MAX_CLIENTS) m->clients[m->nclients++] = c;
+      else if (c >= 0) close(c);
+    }
+    if (p[5].revents & POLLIN) {
+      int c = accept4(m->console_listen, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0) {
+        m->master = recv_fd(c);
+        close(c);
+        close(m->console_listen);
+        m->console_listen = -1;
+        unlink(m->console_path);
+        if (m->out >= 0) close(m->out);
+        m->out = -1;
+      }
+    }
+    for (int i = 6; i < n; i++) {
+      if (!p[i].revents) continue;
+      int ci = 0;
+      while (ci < m->nclients && m->clients[ci] != p[i].fd) ci++;
+      if (ci == m->nclients) continue;
+      char buf[32768];
+      ssize_t k = read(p[i].fd, buf, sizeof buf);
+      int target = m->master >= 0 ? m->master : m->in;
+      if (k <= 0) drop_client(m, ci);
+      else if (target >= 0 && write(target, buf, (size_t)k) < 0) {} /* the container closed its stdin */
+    }
+    reap(m);
+    /* Setup failed: the nsexec step ended without a container to wait for. */
+    if (m->nsexec_done && !m->container && pid_fd < 0) break;
+  }
+}
+
+static const char *arg(int argc, char **argv, const char *name) {
+  for (int i = 2; i + 1 < argc; i++)
+    if (!strcmp(argv[i], name)) return argv[i + 1];
+  return NULL;
+}
+
+static int flag(int argc, char **argv, const char *name) {
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], name)) return 1;
+  return 0;
+}
+
+int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
+  struct monitor m = {.in = -1, .master = -1, .console_listen = -1, .out = -1, .err = -1};
+  m.log.path = arg(argc, argv, "--log");
+  m.exit_file = arg(argc, argv, "--exit-file");
+  m.attach_path = arg(argc, argv, "--attach");
+  m.console_path = arg(argc, argv, "--console-socket");
+  const char *max_size = arg(argc, argv, "--log-max-size"), *max_file = arg(argc, argv, "--log-max-file");
+  m.log.max_size = max_size ? parse_ll(max_size) : 0;
+  m.log.max_file = max_file ? (int)parse_ll(max_file) : 1;
+  if (!m.log.path || !m.exit_file || !m.attach_path) die("monitor needs --log, --exit-file and --attach");
+
+  /* Outlive berthd: a session of our own, and the container's process as our child. */
+  setsid();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die_errno("become a subreaper");
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  log_open(&m.log);
+  m.listen_fd = listen_unix(m.attach_path);
+  if (m.console_path) m.console_listen = listen_unix(m.console_path);
+  int out[2], err[2], in[2] = {-1, -1}, pid_pipe[2];
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(pid_pipe, O_CLOEXEC) < 0) die_errno("pipe");
+  if (flag(argc, argv, "--stdin") && pipe2(in, O_CLOEXEC) < 0) die_errno("pipe");
+
+  pid_t child = fork();
+  if (child < 0) die_errno("fork");
+  if (child == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(in[0] >= 0 ? in[0] : devnull, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    int pfd = fcntl(pid_pipe[1], F_DUPFD, 10); /* without CLOEXEC: it must survive the sealed re-exec */
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", pfd);
+    setenv("_BERTH_PID_FD", buf, 1);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    char *nargv[] = {argv[0], NULL};
+    _exit(nsexec(nargv));
+  }
+  m.nsexec = child;
+  close(out[1]);
+  close(err[1]);
+  close(pid_pipe[1]);
+  if (in[0] >= 0) close(in[0]);
+  m.out = out[0];
+  m.err = err[0];
+  m.in = in[1];
+  /* The caller keeps the sync socket; ours would hold it open after the nsexec step ends. */
+  const char *env = getenv("_BERTH_SYNC_FD");
+  close(env ? atoi(env) : 3);
+  set_error_fd(-1);
+  int dn = open("/dev/null", O_RDWR);
+  dup2(dn, 0);
+  dup2(dn, 1);
+  dup2(dn, 2);
+
+  serve(&m, pid_pipe[0], sfd);
+  unlink(m.attach_path);
+  if (m.console_path) unlink(m.console_path);
+  return 0;
+}

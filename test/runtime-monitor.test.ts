@@ -1,0 +1,112 @@
+// The per-container monitor (native/monitor.c), driven through the runtime library as berthd
+// will: it owns the container's stdio, writes a json-file log, serves attach clients in
+// Docker's multiplexed frames, passes their input on, and records the exit status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { makeBundle, uniqueId } from './helpers/bundle.js';
+import { create } from '../src/runtime/create.js';
+import { start } from '../src/runtime/start.js';
+import { deleteContainer } from '../src/runtime/delete.js';
+import { openContainer } from '../src/runtime/container.js';
+
+async function waitFor(cond: () => boolean, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Splits Docker's stdcopy frames into [stream, text] pairs. */
+function frames(buf: Buffer): [number, string][] {
+  const out: [number, string][] = [];
+  for (let i = 0; i + 8 <= buf.length;) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push([buf[i], buf.subarray(i + 8, i + 8 + size).toString()]);
+    i += 8 + size;
+  }
+  return out;
+}
+
+test('a monitored container logs, serves attach, takes input and records its exit', async (t) => {
+  const b = makeBundle(['sh', '-c', 'read x; echo out; echo err >&2; echo "got $x"; exit 3']);
+  t.after(() => b.cleanup());
+  const id = uniqueId('mon');
+  const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock'), stdin: true };
+  await create({ root: b.root, id, bundle: b.dir, monitor });
+  await start(b.root, id);
+  const sock = connect(monitor.attach);
+  const chunks: Buffer[] = [];
+  sock.on('data', (d) => chunks.push(d));
+  const closed = new Promise((r) => sock.on('close', r));
+  await new Promise((r) => sock.on('connect', r));
+  sock.write('hello\n');
+  await waitFor(() => existsSync(monitor.exitFile));
+  await closed;
+
+  const exit = JSON.parse(readFileSync(monitor.exitFile, 'utf8'));
+  assert.equal(exit.exitCode, 3);
+  assert.equal(exit.signal, 0);
+  assert.match(exit.finishedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+
+  const got = frames(Buffer.concat(chunks));
+  assert.deepEqual(got.filter(([s]) => s === 1).map(([, x]) => x).join(''), 'out\ngot hello\n');
+  assert.deepEqual(got.filter(([s]) => s === 2).map(([, x]) => x).join(''), 'err\n');
+
+  const log = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // Lines keep their order within a stream; stdout and stderr are separate pipes.
+  assert.deepEqual(log.filter((e) => e.stream === 'stdout').map((e) => e.log), ['out\n', 'got hello\n']);
+  assert.deepEqual(log.filter((e) => e.stream === 'stderr').map((e) => e.log), ['err\n']);
+  for (const e of log) assert.match(e.time, /Z$/);
+
+  assert.equal(openContainer(b.root, id).status, 'stopped');
+  await deleteContainer(b.root, id);
+  await waitFor(() => !existsSync(monitor.attach));
+});
+
+test('the log rotates at its size limit and keeps max-file files', async (t) => {
+  const b = makeBundle(['sh', '-c', 'i=0; while [ $i -lt 200 ]; do echo "line $i of the container output"; i=$((i+1)); done']);
+  t.after(() => b.cleanup());
+  const id = uniqueId('rot');
+  const log = join(b.dir, 'log.json');
+  const monitor = { log, exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock'), logMaxSize: 2000, logMaxFile: 3 };
+  await create({ root: b.root, id, bundle: b.dir, monitor });
+  await start(b.root, id);
+  await waitFor(() => existsSync(monitor.exitFile));
+  await waitFor(() => !existsSync(monitor.attach));
+  assert.ok(existsSync(`${log}.1`) && existsSync(`${log}.2`));
+  assert.ok(!existsSync(`${log}.3`));
+  for (const f of [log, `${log}.1`, `${log}.2`]) assert.ok(readFileSync(f).length <= 2000, f);
+  const last = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log);
+  assert.equal(last.at(-1), 'line 199 of the container output\n');
+  await deleteContainer(b.root, id);
+});
+
+test('the container outlives its caller, and its output never waits for a reader', async (t) => {
+  const b = makeBundle(['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 5']);
+  t.after(() => b.cleanup());
+  const id = uniqueId('orphan');
+  const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock') };
+  // A caller that creates and starts the container, then is killed like a crashed berthd.
+  const script = join(b.dir, 'caller.mjs');
+  writeFileSync(script, `
+    import { create } from ${JSON.stringify(new URL('../src/runtime/create.js', import.meta.url).href)};
+    import { start } from ${JSON.stringify(new URL('../src/runtime/start.js', import.meta.url).href)};
+    await create(${JSON.stringify({ root: b.root, id, bundle: b.dir, monitor })});
+    await start(${JSON.stringify(b.root)}, ${JSON.stringify(id)});
+    process.kill(process.pid, 'SIGKILL');
+  `);
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  assert.equal(r.signal, 'SIGKILL', r.stderr);
+  await waitFor(() => existsSync(monitor.exitFile));
+  assert.equal(JSON.parse(readFileSync(monitor.exitFile, 'utf8')).exitCode, 5);
+  await waitFor(() => !existsSync(monitor.attach));
+  const lines = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log);
+  assert.equal(lines.length, 3000);
+  assert.equal(lines[2999], 'line 2999\n');
+  await deleteContainer(b.root, id);
+});
