@@ -180,7 +180,7 @@ test('device rules: a node they do not allow cannot be opened; an allow rule ope
 });
 
 test('the cgroup mount shows the container\'s own cgroups, read-only', (t) => {
-  const b = makeBundle(['sh', '-c', 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/pids/pids.max; (echo 1 > /sys/fs/cgroup/pids/pids.max) 2>&1'], (s) => {
+  const b = makeBundle(['sh', '-c', 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/pids/pids.max; (echo 1 > /sys/fs/cgroup/pids/pids.max) 2>&1; true'], (s) => {
     s.linux!.resources = { ...s.linux!.resources, pids: { limit: 77 } };
   });
   t.after(() => b.cleanup());
