@@ -1,7 +1,7 @@
 // The runtime's state directory: one folder per container under --root holding state.json
 // (written atomically) and, until `start`, the exec fifo. Status is derived from the kernel
 // (is the pid alive, with the same start time? is the cgroup frozen?), never trusted from disk.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, invalid, notFound } from '../errors.js';
 import { OCI_VERSION, type Spec, type State, type Status } from '../oci/runtime-spec.js';
@@ -31,15 +31,13 @@ export function checkId(id: string): void {
   if (!id || !ID.test(id) || id === '.' || id === '..') throw invalid(`invalid container id format: ${JSON.stringify(id)}`);
 }
 
+/**
+ * Write-then-rename, so a reader never sees half a file. Not fsync'ed: the runtime's state
+ * describes processes, which a crash of the machine ends too, and it lives under /run.
+ */
 export function writeFileAtomic(path: string, data: string | Buffer): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(tmp, data, { mode: 0o600 });
   renameSync(tmp, path);
 }
 
