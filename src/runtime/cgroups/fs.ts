@@ -80,8 +80,20 @@ export function applyWrites(writes: CgroupWrite[], dirOf: (controller: string) =
   }
 }
 
-/** mkdir -p; returns the directories it made, outermost first. */
-export function mkdirTracked(dir: string): string[] {
+/**
+ * mkdir -p; returns the directories it made, outermost first. A parent removed under us
+ * (berth removes its empty /berth parent with the last container) is made again.
+ */
+export function mkdirTracked(dir: string, attempts = 3): string[] {
+  try {
+    return mkdirOnce(dir);
+  } catch (err) {
+    if (attempts <= 1 || code((err as Error).cause) !== 'ENOENT') throw err;
+    return mkdirTracked(dir, attempts - 1);
+  }
+}
+
+function mkdirOnce(dir: string): string[] {
   const missing: string[] = [];
   let d = dir;
   while (!existsSync(d)) {
