@@ -1,0 +1,335 @@
+/* The one in-process binding (DESIGN.md, "Native code"): system calls that are safe from a
+ * multithreaded process and that Node.js lacks, each a thin synchronous wrapper. Errors are
+ * thrown as Node-style errors (code 'ENOENT', errno -2, syscall, path). No policy lives here:
+ * callers in src/native/binding.ts choose every path, flag and value. */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* errno → the name and message libuv (so Node) uses for it. */
+#define ERRNOS(X)                                                                             \
+  X(EPERM, "operation not permitted") X(ENOENT, "no such file or directory")                  \
+  X(ESRCH, "no such process") X(EINTR, "interrupted system call") X(EIO, "i/o error")         \
+  X(ENXIO, "no such device or address") X(E2BIG, "argument list too long")                    \
+  X(EBADF, "bad file descriptor") X(EAGAIN, "resource temporarily unavailable")              \
+  X(ENOMEM, "not enough memory") X(EACCES, "permission denied") X(EFAULT, "bad address")      \
+  X(ENOTBLK, "block device required") X(EBUSY, "resource busy or locked")                     \
+  X(EEXIST, "file already exists") X(EXDEV, "cross-device link not permitted")               \
+  X(ENODEV, "no such device") X(ENOTDIR, "not a directory")                                   \
+  X(EISDIR, "illegal operation on a directory") X(EINVAL, "invalid argument")                \
+  X(ENFILE, "file table overflow") X(EMFILE, "too many open files")                           \
+  X(ETXTBSY, "text file is busy") X(EFBIG, "file too large")                                  \
+  X(ENOSPC, "no space left on device") X(EROFS, "read-only file system")                     \
+  X(EMLINK, "too many links") X(ERANGE, "result too large")                                   \
+  X(ENAMETOOLONG, "name too long") X(ENOSYS, "function not implemented")                      \
+  X(ENOTEMPTY, "directory not empty") X(ELOOP, "too many symbolic links encountered")         \
+  X(ENODATA, "no data available") X(EOVERFLOW, "value too large for defined data type")      \
+  X(ENOTSUP, "operation not supported") X(EDQUOT, "disk quota exceeded")                      \
+  X(ESTALE, "stale file handle")
+
+static void errno_name(int e, const char **name, const char **msg) {
+  switch (e) {
+#define CASE(n, m) case n: *name = #n; *msg = m; return;
+    ERRNOS(CASE)
+#undef CASE
+  }
+  *name = "UNKNOWN";
+  *msg = "unknown error";
+}
+
+/* Throws `<syscall> <what>: <message>` with code, errno (negative, as Node's), syscall, path. */
+static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path, const char *what) {
+  const char *name, *msg;
+  errno_name(e, &name, &msg);
+  size_t n = strlen(syscall) + strlen(what) + strlen(msg) + 32;
+  char *text = malloc(n);
+  if (!text) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  if (strcmp(name, "UNKNOWN") == 0) snprintf(text, n, "%s %s: %s %d", syscall, what, msg, e);
+  else snprintf(text, n, "%s %s: %s", syscall, what, msg);
+  napi_value jmsg, jcode, err, v;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &jmsg);
+  free(text);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &jcode);
+  napi_create_error(env, jcode, jmsg, &err);
+  napi_create_int32(env, -e, &v);
+  napi_set_named_property(env, err, "errno", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, err, "syscall", v);
+  if (path) {
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, err, "path", v);
+  }
+  napi_throw(env, err);
+  return NULL;
+}
+
+static napi_value type_error(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+/* A string argument as a malloc'ed C string; NULL (with a TypeError thrown) when it is not a
+ * string or holds a NUL byte. With `nullable`, null or undefined give *out = NULL and true. */
+static int arg_string(napi_env env, napi_value v, const char *what, int nullable, char **out) {
+  napi_valuetype t;
+  *out = NULL;
+  napi_typeof(env, v, &t);
+  if (nullable && (t == napi_null || t == napi_undefined)) return 1;
+  char m[96];
+  if (t != napi_string) {
+    snprintf(m, sizeof m, "%s must be a string", what);
+    type_error(env, m);
+    return 0;
+  }
+  size_t len;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  char *s = malloc(len + 1);
+  if (!s) { napi_throw_error(env, "ENOMEM", "out of memory"); return 0; }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  if (strlen(s) != len) {
+    free(s);
+    snprintf(m, sizeof m, "%s must not contain a NUL byte", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", m);
+    return 0;
+  }
+  *out = s;
+  return 1;
+}
+
+/* A non-negative integer argument (undefined → 0). */
+static int arg_uint(napi_env env, napi_value v, const char *what, uint64_t max, uint64_t *out) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  *out = 0;
+  if (t == napi_undefined) return 1;
+  double d;
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > (double)max || d != (double)(uint64_t)d) {
+    char m[96];
+    snprintf(m, sizeof m, "%s must be an integer from 0 to %llu", what, (unsigned long long)max);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", m);
+    return 0;
+  }
+  *out = (uint64_t)d;
+  return 1;
+}
+
+#define ARGS(n)                                                                              \
+  size_t argc = n;                                                                            \
+  napi_value argv[n];                                                                         \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);                                       \
+  for (size_t i = argc; i < n; i++) napi_get_undefined(env, &argv[i]);
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* "<path> <name>" for messages; NULL when out of memory. */
+static char *join2(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *s = malloc(n);
+  if (s) snprintf(s, n, "%s %s", a, b);
+  return s;
+}
+
+static napi_value throw_xattr(napi_env env, int e, const char *syscall, const char *path, const char *name) {
+  char *what = join2(path, name);
+  throw_errno(env, e, syscall, path, what ? what : path);
+  free(what);
+  return NULL;
+}
+
+/* lsetxattr(path, name, value: Uint8Array, flags = 0) */
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  char *path = NULL, *name = NULL;
+  uint64_t flags;
+  napi_value ret = NULL;
+  bool is_ta = false;
+  if (!arg_string(env, argv[0], "path", 0, &path) || !arg_string(env, argv[1], "name", 0, &name)) goto out;
+  napi_is_typedarray(env, argv[2], &is_ta);
+  if (!is_ta) { type_error(env, "value must be a Uint8Array or Buffer"); goto out; }
+  napi_typedarray_type tt;
+  size_t len;
+  void *data;
+  napi_get_typedarray_info(env, argv[2], &tt, &len, &data, NULL, NULL);
+  if (tt != napi_uint8_array) { type_error(env, "value must be a Uint8Array or Buffer"); goto out; }
+  if (!arg_uint(env, argv[3], "flags", 0xffffffffu, &flags)) goto out;
+  if (lsetxattr(path, name, len ? data : "", len, (int)flags) < 0) throw_xattr(env, errno, "lsetxattr", path, name);
+  else ret = undefined(env);
+out:
+  free(path);
+  free(name);
+  return ret;
+}
+
+/* lgetxattr(path, name): Buffer */
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *path = NULL, *name = NULL, *buf = NULL;
+  napi_value ret = NULL;
+  if (!arg_string(env, argv[0], "path", 0, &path) || !arg_string(env, argv[1], "name", 0, &name)) goto out;
+  for (;;) {
+    ssize_t size = lgetxattr(path, name, NULL, 0);
+    if (size < 0) { throw_xattr(env, errno, "lgetxattr", path, name); goto out; }
+    buf = malloc(size ? size : 1);
+    if (!buf) { throw_xattr(env, ENOMEM, "lgetxattr", path, name); goto out; }
+    ssize_t n = lgetxattr(path, name, buf, size);
+    if (n >= 0) {
+      napi_create_buffer_copy(env, n, buf, NULL, &ret);
+      goto out;
+    }
+    if (errno != ERANGE) { throw_xattr(env, errno, "lgetxattr", path, name); goto out; }
+    free(buf); /* grew between the two calls: ask again */
+    buf = NULL;
+  }
+out:
+  free(path);
+  free(name);
+  free(buf);
+  return ret;
+}
+
+/* llistxattr(path): string[] */
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char *path = NULL, *buf = NULL;
+  napi_value ret = NULL;
+  char small[1024];
+  if (!arg_string(env, argv[0], "path", 0, &path)) goto out;
+  ssize_t n = llistxattr(path, small, sizeof small);
+  char *list = small;
+  while (n < 0 && errno == ERANGE) {
+    ssize_t size = llistxattr(path, NULL, 0);
+    if (size < 0) break;
+    free(buf);
+    buf = malloc(size ? size : 1);
+    if (!buf) { errno = ENOMEM; break; }
+    n = llistxattr(path, buf, size);
+    list = buf;
+  }
+  if (n < 0) { throw_errno(env, errno, "llistxattr", path, path); goto out; }
+  napi_create_array(env, &ret);
+  uint32_t i = 0;
+  for (ssize_t off = 0; off < n; i++) {
+    size_t len = strnlen(list + off, n - off);
+    napi_value s;
+    napi_create_string_utf8(env, list + off, len, &s);
+    napi_set_element(env, ret, i, s);
+    off += len + 1;
+  }
+out:
+  free(path);
+  free(buf);
+  return ret;
+}
+
+/* mknod(path, mode (type and permission bits), major = 0, minor = 0); the umask applies. */
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  char *path = NULL;
+  uint64_t mode, major, minor;
+  napi_value ret = NULL;
+  if (!arg_string(env, argv[0], "path", 0, &path) || !arg_uint(env, argv[1], "mode", 0xffffffffu, &mode) ||
+      !arg_uint(env, argv[2], "major", 0xffffffffu, &major) || !arg_uint(env, argv[3], "minor", 0xffffffffu, &minor))
+    goto out;
+  if (mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor)) < 0) throw_errno(env, errno, "mknod", path, path);
+  else ret = undefined(env);
+out:
+  free(path);
+  return ret;
+}
+
+/* A mount whose relative paths (in `data` too) resolve against `dir`: done on a short-lived
+ * thread with its own working directory (unshare(CLONE_FS)), so the process's stays put. */
+struct mount_call {
+  const char *dir, *source, *target, *fstype, *data;
+  unsigned long flags;
+  int err;
+  const char *failed; /* "chdir" or "mount" */
+};
+
+static void *mount_in_dir(void *p) {
+  struct mount_call *c = p;
+  if (unshare(CLONE_FS) < 0) { c->err = errno; c->failed = "unshare"; return NULL; }
+  if (chdir(c->dir) < 0) { c->err = errno; c->failed = "chdir"; return NULL; }
+  if (mount(c->source, c->target, c->fstype, c->flags, c->data) < 0) { c->err = errno; c->failed = "mount"; }
+  return NULL;
+}
+
+/* mount(source | null, target, fstype | null, flags, data | null, cwd?) */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL, *dir = NULL, *what = NULL;
+  uint64_t flags;
+  napi_value ret = NULL;
+  if (!arg_string(env, argv[0], "source", 1, &source) || !arg_string(env, argv[1], "target", 0, &target) ||
+      !arg_string(env, argv[2], "fstype", 1, &fstype) || !arg_uint(env, argv[3], "flags", 0xffffffffu, &flags) ||
+      !arg_string(env, argv[4], "data", 1, &data) || !arg_string(env, argv[5], "cwd", 1, &dir))
+    goto out;
+  struct mount_call c = { dir, source, target, fstype, data, (unsigned long)flags, 0, NULL };
+  if (dir) {
+    pthread_t t;
+    int e = pthread_create(&t, NULL, mount_in_dir, &c);
+    if (e) { c.err = e; c.failed = "pthread_create"; }
+    else pthread_join(t, NULL);
+  } else if (mount(source, target, fstype, c.flags, data) < 0) {
+    c.err = errno;
+    c.failed = "mount";
+  }
+  if (!c.err) { ret = undefined(env); goto out; }
+  if (strcmp(c.failed, "mount") != 0) { throw_errno(env, c.err, c.failed, dir, dir); goto out; }
+  const char *src = source ? source : "none";
+  size_t n = strlen(src) + strlen(target) + 5;
+  what = malloc(n);
+  if (what) snprintf(what, n, "%s on %s", src, target);
+  throw_errno(env, c.err, "mount", target, what ? what : target);
+out:
+  free(source);
+  free(target);
+  free(fstype);
+  free(data);
+  free(dir);
+  free(what);
+  return ret;
+}
+
+/* umount2(target, flags = 0) */
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *target = NULL;
+  uint64_t flags;
+  napi_value ret = NULL;
+  if (!arg_string(env, argv[0], "target", 0, &target) || !arg_uint(env, argv[1], "flags", 0xffffffffu, &flags)) goto out;
+  if (umount2(target, (int)flags) < 0) throw_errno(env, errno, "umount2", target, target);
+  else ret = undefined(env);
+out:
+  free(target);
+  return ret;
+}
+
+NAPI_MODULE_INIT() {
+  static const struct { const char *name; napi_callback fn; } fns[] = {
+    { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr },
+    { "mknod", js_mknod }, { "mount", js_mount }, { "umount2", js_umount2 },
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,151 @@
+// The native binding against the real kernel (needs root): xattrs in the user and trusted
+// namespaces, device nodes and FIFOs, tmpfs and overlay mounts (relative lowerdirs through
+// `cwd`), and the Node-style errors. Every mount and temp dir is removed.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as native from './binding.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs.splice(0)) {
+    const info = await readFile('/proc/self/mountinfo', 'utf8');
+    const mounts = info.split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === d || m.startsWith(`${d}/`)));
+    for (const m of mounts.sort((a, b) => b.length - a.length)) native.umount2(m, native.MNT_DETACH);
+    await rm(d, { recursive: true, force: true });
+  }
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'berth-binding-'));
+  dirs.push(d);
+  return d;
+}
+
+function throwsErrno(fn: () => unknown, code: string, syscall: string, message: RegExp) {
+  assert.throws(fn, (e: NodeJS.ErrnoException) => {
+    assert.equal(e.code, code);
+    assert.equal(e.syscall, syscall);
+    assert.equal(typeof e.errno, 'number');
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('xattrs: set, list, get, on a symlink itself, binary and empty values', async () => {
+  const d = await tempDir();
+  const f = join(d, 'f');
+  await writeFile(f, 'x');
+  const bin = Buffer.from([0, 1, 2, 255, 0]);
+  native.lsetxattr(f, 'trusted.overlay.opaque', 'y');
+  native.lsetxattr(f, 'user.bin', bin);
+  native.lsetxattr(f, 'user.empty', Buffer.alloc(0));
+  native.lsetxattr(f, 'user.view', new Uint8Array(bin.buffer, bin.byteOffset + 1, 2));
+  const big = Buffer.alloc(3000, 7);
+  native.lsetxattr(f, 'trusted.big', big);
+  assert.deepEqual(native.llistxattr(f).sort(), ['trusted.big', 'trusted.overlay.opaque', 'user.bin', 'user.empty', 'user.view']);
+  assert.deepEqual(native.lgetxattr(f, 'trusted.overlay.opaque'), Buffer.from('y'));
+  assert.deepEqual(native.lgetxattr(f, 'user.bin'), bin);
+  assert.deepEqual(native.lgetxattr(f, 'user.empty'), Buffer.alloc(0));
+  assert.deepEqual(native.lgetxattr(f, 'user.view'), Buffer.from([1, 2]));
+  assert.deepEqual(native.lgetxattr(f, 'trusted.big'), big);
+
+  // many long names: the list outgrows the binding's first buffer (1 KiB)
+  const g = join(d, 'g');
+  await writeFile(g, '');
+  const names = Array.from({ length: 30 }, (_, i) => `trusted.${'n'.repeat(30)}${i}`);
+  for (const n of names) native.lsetxattr(g, n, 'v');
+  assert.deepEqual(native.llistxattr(g).sort(), names.sort());
+
+  throwsErrno(() => native.lsetxattr(f, 'user.bin', 'z', native.XATTR_CREATE), 'EEXIST', 'lsetxattr', new RegExp(`^lsetxattr ${f} user\\.bin: file already exists$`));
+  throwsErrno(() => native.lsetxattr(f, 'user.none', 'z', native.XATTR_REPLACE), 'ENODATA', 'lsetxattr', /: no data available$/);
+  throwsErrno(() => native.lgetxattr(f, 'user.none'), 'ENODATA', 'lgetxattr', new RegExp(`^lgetxattr ${f} user\\.none: no data available$`));
+  throwsErrno(() => native.lsetxattr(f, 'bogus.ns', 'z'), 'ENOTSUP', 'lsetxattr', /operation not supported$/);
+
+  // the symlink's own xattrs (trusted.* may be set on a symlink; user.* may not), never its target's
+  const l = join(d, 'l');
+  await symlink(f, l);
+  native.lsetxattr(l, 'trusted.link', 'L');
+  assert.deepEqual(native.llistxattr(l), ['trusted.link']);
+  assert.ok(!native.llistxattr(f).includes('trusted.link'));
+  throwsErrno(() => native.lsetxattr(l, 'user.x', 'z'), 'EPERM', 'lsetxattr', /operation not permitted$/);
+
+  const missing = join(d, 'missing');
+  throwsErrno(() => native.llistxattr(missing), 'ENOENT', 'llistxattr', new RegExp(`^llistxattr ${missing}: no such file or directory$`));
+  assert.throws(() => native.llistxattr(missing), (e: NodeJS.ErrnoException) => e.path === missing && e.errno === -2);
+});
+
+test('mknod: whiteout 0/0 char device, devices with numbers, FIFO', async () => {
+  const d = await tempDir();
+  native.mknod(join(d, 'wh'), native.S_IFCHR | 0o000, 0, 0);
+  let st = await lstat(join(d, 'wh'));
+  assert.ok(st.isCharacterDevice());
+  assert.equal(st.rdev, 0);
+  native.mknod(join(d, 'null'), native.S_IFCHR | 0o644, 1, 3);
+  st = await lstat(join(d, 'null'));
+  assert.ok(st.isCharacterDevice());
+  assert.equal(st.rdev, (1 << 8) | 3);
+  native.mknod(join(d, 'big'), native.S_IFBLK | 0o600, 259, 70000);
+  st = await lstat(join(d, 'big'));
+  assert.ok(st.isBlockDevice());
+  // glibc's makedev: minor's low 8 bits, major's 12, then the minor's high bits
+  assert.equal(st.rdev, (70000 & 0xff) | (259 << 8) | ((70000 & ~0xff) << 12));
+  native.mknod(join(d, 'fifo'), native.S_IFIFO | 0o600);
+  st = await lstat(join(d, 'fifo'));
+  assert.ok(st.isFIFO());
+  assert.equal(st.mode & 0o777, 0o600);
+
+  throwsErrno(() => native.mknod(join(d, 'fifo'), native.S_IFIFO | 0o600), 'EEXIST', 'mknod', /: file already exists$/);
+  throwsErrno(() => native.mknod(join(d, 'no/such'), native.S_IFIFO), 'ENOENT', 'mknod', new RegExp(`^mknod ${d}/no/such: no such file or directory$`));
+  throwsErrno(() => native.mknod(join(d, 'bad'), 0o070755), 'EINVAL', 'mknod', /invalid argument$/);
+});
+
+test('arguments are checked before any system call', () => {
+  assert.throws(() => native.mknod('/tmp/a\0b', native.S_IFIFO), { code: 'ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => native.umount2('/x', 1.5), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => native.mknod('/x', -1), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => native.llistxattr(42 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => native.lsetxattr('/x', 'user.a', [1] as unknown as Uint8Array), { code: 'ERR_INVALID_ARG_TYPE' });
+});
+
+test('mount and umount2: tmpfs, overlay with relative lowerdirs, errors', async () => {
+  const d = await tempDir();
+  const t = join(d, 'tmpfs');
+  await mkdir(t);
+  native.mount('berth-test', t, 'tmpfs', 0, 'size=1m,mode=0700');
+  try {
+    assert.equal((await lstat(t)).mode & 0o777, 0o700);
+    throwsErrno(() => native.mount('berth-test', join(d, 'none'), 'tmpfs'), 'ENOENT', 'mount', new RegExp(`^mount berth-test on ${d}/none: no such file or directory$`));
+    throwsErrno(() => native.mount('x', t, 'no-such-fs'), 'ENODEV', 'mount', /: no such device$/);
+    const mi = await readFile('/proc/self/mountinfo', 'utf8');
+    assert.ok(mi.includes(` ${t} `) && mi.includes('tmpfs berth-test'));
+
+    // overlay, lowerdirs relative to `cwd` (which this process never enters)
+    for (const n of ['l1', 'l2', 'up', 'work', 'merged']) await mkdir(join(t, n));
+    await writeFile(join(t, 'l1/a'), 'top');
+    await writeFile(join(t, 'l2/a'), 'bottom');
+    await writeFile(join(t, 'l2/b'), 'b');
+    const cwd = process.cwd();
+    native.mount('overlay', join(t, 'merged'), 'overlay', 0, 'lowerdir=l1:l2,upperdir=up,workdir=work', t);
+    assert.equal(process.cwd(), cwd);
+    assert.equal(await readFile(join(t, 'merged/a'), 'utf8'), 'top');
+    assert.equal(await readFile(join(t, 'merged/b'), 'utf8'), 'b');
+    await writeFile(join(t, 'merged/c'), 'new');
+    assert.equal(await readFile(join(t, 'up/c'), 'utf8'), 'new');
+    throwsErrno(() => native.umount2(t), 'EBUSY', 'umount2', new RegExp(`^umount2 ${t}: resource busy or locked$`));
+    native.umount2(join(t, 'merged'), native.UMOUNT_NOFOLLOW);
+    throwsErrno(() => native.mount('overlay', join(t, 'merged'), 'overlay', 0, 'lowerdir=nope', t), 'ENOENT', 'mount', /^mount overlay on /);
+    throwsErrno(() => native.mount('overlay', 'merged', 'overlay', 0, 'lowerdir=l1', join(d, 'gone')), 'ENOENT', 'chdir', new RegExp(`^chdir ${d}/gone: no such file or directory$`));
+    // UMOUNT_NOFOLLOW refuses a symlink to a mount point
+    await symlink(t, join(d, 'link'));
+    throwsErrno(() => native.umount2(join(d, 'link'), native.UMOUNT_NOFOLLOW), 'EINVAL', 'umount2', /invalid argument$/);
+  } finally {
+    try { native.umount2(t); } catch { /* still busy after a failure: after() detaches it */ }
+  }
+  throwsErrno(() => native.umount2(t), 'EINVAL', 'umount2', /: invalid argument$/);
+  throwsErrno(() => native.umount2(join(d, 'none')), 'ENOENT', 'umount2', /: no such file or directory$/);
+  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${t} `));
+});

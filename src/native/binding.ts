@@ -1,0 +1,96 @@
+// The one in-process native binding (native/binding/binding.c, built at `npm install`): system
+// calls that are safe from a multithreaded process and that Node.js lacks. Loaded on first use,
+// so a command that calls none of them never loads it. Thin and synchronous: no policy here;
+// errors are Node-style (`code` 'ENOENT', `errno`, `syscall`, `path`, message
+// `lsetxattr /x user.a: operation not supported`).
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemError } from '../errors.js';
+
+interface Binding {
+  lsetxattr(path: string, name: string, value: Uint8Array, flags: number): void;
+  lgetxattr(path: string, name: string): Buffer;
+  llistxattr(path: string): string[];
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd: string | null): void;
+  umount2(target: string, flags: number): void;
+}
+
+const BUILT = 'native/binding/build/Release/berth.node';
+
+/** The addon of this package, found upwards from this module (or its bundle); BERTH_BINDING overrides. */
+export function bindingPath(): string {
+  if (process.env.BERTH_BINDING) return process.env.BERTH_BINDING;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, BUILT);
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return candidate;
+    dir = up;
+  }
+}
+
+let loaded: Binding | undefined;
+
+function binding(): Binding {
+  if (loaded) return loaded;
+  const path = bindingPath();
+  try {
+    loaded = createRequire(import.meta.url)(path) as Binding;
+  } catch (e) {
+    throw systemError(`native binding ${path}: ${(e as Error).message} (build it with \`npm rebuild\` or \`npm ci\` in the berth package)`, e);
+  }
+  return loaded;
+}
+
+/** lsetxattr(2) flags. */
+export const XATTR_CREATE = 0x1;
+export const XATTR_REPLACE = 0x2;
+
+/** mknod(2) file types, or'ed into `mode`. */
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+/** umount2(2) flags. */
+export const MNT_FORCE = 0x1;
+export const MNT_DETACH = 0x2;
+export const UMOUNT_NOFOLLOW = 0x8;
+
+/** Sets xattr `name` of `path`, not following a symlink. */
+export function lsetxattr(path: string, name: string, value: Uint8Array | string, flags = 0): void {
+  binding().lsetxattr(path, name, typeof value === 'string' ? Buffer.from(value) : value, flags);
+}
+
+/** The value of xattr `name` of `path`, not following a symlink (ENODATA when it has none). */
+export function lgetxattr(path: string, name: string): Buffer {
+  return binding().lgetxattr(path, name);
+}
+
+/** Names of the xattrs of `path` the caller may see, not following a symlink. */
+export function llistxattr(path: string): string[] {
+  return binding().llistxattr(path);
+}
+
+/** Makes a node: `mode` is a type (S_IFCHR, S_IFBLK, S_IFIFO) or'ed with permission bits; the umask applies. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  binding().mknod(path, mode, major, minor);
+}
+
+/**
+ * mount(2). With `cwd`, relative paths (also in `data`, such as overlayfs' lowerdir list, which
+ * the kernel limits to one page) resolve against `cwd`, without changing this process's
+ * working directory.
+ */
+export function mount(source: string | null, target: string, fstype: string | null, flags = 0, data: string | null = null, cwd: string | null = null): void {
+  binding().mount(source, target, fstype, flags, data, cwd);
+}
+
+/** umount2(2). */
+export function umount2(target: string, flags = 0): void {
+  binding().umount2(target, flags);
+}
