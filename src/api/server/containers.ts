@@ -1,0 +1,198 @@
+// Container routes: create, start, wait, attach (hijacked), logs, list, inspect, stop, kill,
+// remove. Shapes and status codes as moby's api/swagger.yaml gives them.
+
+import type { Writable } from 'node:stream';
+import { invalid } from '../../errors.js';
+import { ZERO_TIME, type ContainerRecord, type Engine, type WaitCondition } from '../../engine/index.js';
+import { FrameReader, frame } from '../stdcopy.js';
+import { beginStream, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
+import type { Context, Router } from './router.js';
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
+
+function ago(iso: string): string {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${Math.floor(s)} second${Math.floor(s) === 1 ? '' : 's'}`;
+  if (s < 3600) return `${Math.floor(s / 60)} minute${Math.floor(s / 60) === 1 ? '' : 's'}`;
+  if (s < 86400) return `${Math.floor(s / 3600)} hour${Math.floor(s / 3600) === 1 ? '' : 's'}`;
+  return `${Math.floor(s / 86400)} days`;
+}
+
+/** `docker ps`'s STATUS column. */
+function statusText(c: ContainerRecord): string {
+  const st = c.State;
+  switch (st.Status) {
+    case 'running': return `Up ${ago(st.StartedAt)}`;
+    case 'paused': return `Up ${ago(st.StartedAt)} (Paused)`;
+    case 'exited': return st.FinishedAt === ZERO_TIME ? 'Created' : `Exited (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
+    case 'removing': return 'Removal In Progress';
+    default: return st.Status.charAt(0).toUpperCase() + st.Status.slice(1);
+  }
+}
+
+function summary(c: ContainerRecord) {
+  return {
+    Id: c.Id, Names: [c.Name], Image: c.ImageName, ImageID: c.Image,
+    Command: [c.Path, ...c.Args].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),
+    Ports: [], Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: {} }, Mounts: [],
+  };
+}
+
+function inspect(engine: Engine, c: ContainerRecord) {
+  const st = c.State;
+  return {
+    Id: c.Id, Created: c.Created, Path: c.Path, Args: c.Args,
+    State: {
+      Status: st.Status, Running: st.Status === 'running' || st.Status === 'paused', Paused: st.Status === 'paused',
+      Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
+      ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+    },
+    Image: c.Image, ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: engine.containers.logPath(c.Id),
+    Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
+    AppArmorProfile: '', ExecIDs: null,
+    HostConfig: {
+      AutoRemove: false, Memory: 0, NanoCpus: 0, PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false, ...c.HostConfig,
+    },
+    GraphDriver: { Name: 'overlayfs', Data: null },
+    Mounts: [],
+    Config: {
+      Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+      OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: c.ImageName, Volumes: null, WorkingDir: '',
+      Entrypoint: null, OnBuild: null, Labels: {}, ...c.Config,
+    },
+    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, SandboxKey: '', Networks: {} },
+  };
+}
+
+/** Copies the monitor's frames to `out`: raw with a terminal, else frames of the streams asked for. */
+function relayFrames(tty: boolean, want: { stdout: boolean; stderr: boolean }, out: Writable) {
+  return new FrameReader((stream, data) => {
+    if (tty) out.write(data);
+    else if ((stream === 1 && want.stdout) || (stream === 2 && want.stderr)) out.write(frame(stream as 1 | 2, data));
+  });
+}
+
+export function containerRoutes(router: Router, engine: Engine): void {
+  const cs = engine.containers;
+
+  router.on('POST', '/containers/create', async (ctx) => {
+    const body = await readJSON<Record<string, any>>(ctx);
+    if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
+    const { HostConfig, NetworkingConfig: _n, ...config } = body;
+    const hc = HostConfig ?? {};
+    const rec = await cs.create(config, {
+      AutoRemove: !!hc.AutoRemove, Memory: hc.Memory || 0, NanoCpus: hc.NanoCpus || 0, PidsLimit: hc.PidsLimit ?? null,
+      ...(hc.LogConfig?.Type ? { LogConfig: hc.LogConfig } : {}),
+    }, ctx.query.get('name') || undefined);
+    sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
+  });
+
+  router.on('POST', '/containers/:id/start', async (ctx) => {
+    const r = await cs.start(ctx.params.id);
+    sendEmpty(ctx, r === 'already' ? 304 : 204);
+  });
+
+  router.on('POST', '/containers/:id/wait', async (ctx) => {
+    const condition = (ctx.query.get('condition') || 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw invalid(`invalid condition: "${condition}"`);
+    cs.get(ctx.params.id); // 404 before the headers go
+    const res = ctx.res!;
+    // The status is always 200: the headers go now, so the client knows the wait has begun.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const code = await cs.wait(ctx.params.id, condition);
+    res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
+  });
+
+  router.on('POST', '/containers/:id/attach', async (ctx) => {
+    const q = ctx.query;
+    const c = cs.get(ctx.params.id);
+    const tty = !!c.Config.Tty;
+    const want = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+    const out = beginStream(ctx, tty ? RAW : MUX);
+    const client = ctx.socket ?? ctx.req;
+    let closed = false;
+    client.on('close', () => { closed = true; });
+    if (boolParam(q, 'logs')) {
+      for await (const e of cs.logs(c.Id)) {
+        if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
+        out.write(tty ? e.log : frame(e.stream === 'stdout' ? 1 : 2, e.log));
+      }
+    }
+    const stream = boolParam(q, 'stream') ? await cs.attach(c.Id) : undefined;
+    if (!stream || closed) {
+      stream?.socket.destroy();
+      out.end();
+      return;
+    }
+    const reader = relayFrames(tty, want, out);
+    stream.socket.on('data', (d: Buffer) => reader.push(d));
+    stream.socket.on('close', () => out.end());
+    stream.socket.on('error', () => out.end());
+    client.on('close', () => stream.socket.destroy());
+    if (boolParam(q, 'stdin')) {
+      if (ctx.head?.length) stream.socket.write(ctx.head);
+      // The client's end of input is not passed on: the monitor would drop this client.
+      client.on('data', (d: Buffer) => stream.socket.write(d));
+    }
+  });
+
+  router.on('GET', '/containers/:id/logs', async (ctx) => {
+    const q = ctx.query;
+    const c = cs.get(ctx.params.id);
+    const want = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+    if (!want.stdout && !want.stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    const tail = q.get('tail');
+    const abort = new AbortController();
+    ctx.req.on('close', () => abort.abort());
+    ctx.res!.on('close', () => abort.abort());
+    const tty = !!c.Config.Tty;
+    const out = beginStream(ctx, tty ? RAW : MUX);
+    const ts = boolParam(q, 'timestamps');
+    const num = (s: string | null) => (s && s !== '0' ? Number(s) : undefined);
+    for await (const e of cs.logs(c.Id, {
+      follow: boolParam(q, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined,
+      since: num(q.get('since')), until: num(q.get('until')), signal: abort.signal,
+    })) {
+      if (abort.signal.aborted) break;
+      if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
+      const line = ts ? `${e.time} ${e.log}` : e.log;
+      out.write(tty ? line : frame(e.stream === 'stdout' ? 1 : 2, line));
+    }
+    out.end();
+  });
+
+  router.on('GET', '/containers/json', (ctx) => {
+    const all = boolParam(ctx.query, 'all');
+    const limit = Number(ctx.query.get('limit') || 0);
+    let list = cs.list().filter((c) => all || c.State.Status === 'running' || c.State.Status === 'paused');
+    if (limit > 0) list = list.slice(0, limit);
+    sendJSON(ctx, 200, list.map(summary));
+  });
+
+  router.on('GET', '/containers/:id/json', (ctx) => {
+    sendJSON(ctx, 200, inspect(engine, cs.get(ctx.params.id)));
+  });
+
+  router.on('POST', '/containers/:id/stop', async (ctx) => {
+    const t = ctx.query.get('t') ?? ctx.query.get('timeout');
+    const r = await cs.stop(ctx.params.id, { timeout: t === null || t === '' ? undefined : Number(t), signal: ctx.query.get('signal') || undefined });
+    sendEmpty(ctx, r === 'not-running' ? 304 : 204);
+  });
+
+  router.on('POST', '/containers/:id/kill', (ctx) => {
+    cs.kill(ctx.params.id, ctx.query.get('signal') || 'SIGKILL');
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('DELETE', '/containers/:id', async (ctx) => {
+    await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force') });
+    sendEmpty(ctx, 204);
+  });
+}
+
+export type { Context };

@@ -1,0 +1,79 @@
+// Response helpers shared by the routes: JSON bodies, request bodies, Docker's error shape
+// (`{"message": …}` with the status of the error's kind), and streams that work the same on a
+// plain response and on a hijacked (upgraded) connection.
+
+import type { Writable } from 'node:stream';
+import { errorMessage, httpStatus, invalid } from '../../errors.js';
+import { API_VERSION, BERTH_VERSION } from '../version.js';
+import type { Context } from './router.js';
+
+export const COMMON_HEADERS: Record<string, string> = {
+  'Api-Version': API_VERSION,
+  'Docker-Experimental': 'false',
+  'Ostype': 'linux',
+  'Server': `Berth/${BERTH_VERSION} (linux)`,
+};
+
+export function sendJSON(ctx: Context, status: number, body: unknown): void {
+  const text = body === undefined ? '' : JSON.stringify(body) + '\n';
+  if (ctx.res) {
+    ctx.res.writeHead(status, { ...COMMON_HEADERS, ...(text ? { 'Content-Type': 'application/json' } : {}), 'Content-Length': Buffer.byteLength(text) });
+    ctx.res.end(ctx.req.method === 'HEAD' ? undefined : text);
+  } else if (ctx.socket) {
+    ctx.socket.end(`HTTP/1.1 ${status} ${status < 300 ? 'OK' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
+}
+
+export function sendEmpty(ctx: Context, status: number): void {
+  if (ctx.res) {
+    ctx.res.writeHead(status, COMMON_HEADERS);
+    ctx.res.end();
+  } else sendJSON(ctx, status, undefined);
+}
+
+export function sendError(ctx: Context, err: unknown): void {
+  const status = httpStatus(err);
+  if (ctx.res?.headersSent) {
+    ctx.res.destroy();
+    return;
+  }
+  sendJSON(ctx, status, { message: errorMessage(err) });
+}
+
+export async function readBody(ctx: Context): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of ctx.req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function readJSON<T>(ctx: Context): Promise<T> {
+  const body = await readBody(ctx);
+  if (!body.length) return {} as T;
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch (e) {
+    throw invalid(`invalid JSON body: ${errorMessage(e)}`);
+  }
+}
+
+/** `1`, `true`, `True` … as Docker's boolean query values. */
+export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return dflt;
+  return !['0', 'false', 'False', 'no'].includes(v);
+}
+
+/**
+ * Begins a streamed answer: `101 UPGRADED` on a hijacked connection (Docker's attach), else a
+ * 200 response of `contentType`. Returns where to write.
+ */
+export function beginStream(ctx: Context, contentType: string): Writable {
+  if (ctx.socket) {
+    ctx.socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+      Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
+    return ctx.socket;
+  }
+  ctx.res!.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': contentType });
+  ctx.res!.flushHeaders();
+  return ctx.res!;
+}

@@ -1,0 +1,75 @@
+// berthd's HTTP server: the Engine API routes over one Engine, on unix sockets (mode 0660) or
+// TCP. Plain requests and upgraded (hijacked) ones go through the same router; errors become
+// Docker's `{"message": …}` with the status of their kind.
+
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { errorMessage, httpStatus, systemError } from '../../errors.js';
+import type { Engine } from '../../engine/index.js';
+import { containerRoutes } from './containers.js';
+import { sendError } from './http.js';
+import { imageRoutes } from './images.js';
+import { Router, type Context } from './router.js';
+import { systemRoutes } from './system.js';
+
+export interface ApiServerOptions {
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Server {
+  const router = new Router();
+  systemRoutes(router, engine, randomUUID());
+  imageRoutes(router, engine);
+  containerRoutes(router, engine);
+  const log = opts.log ?? (() => {});
+
+  const dispatch = async (ctx: Omit<Context, 'path' | 'params' | 'query'>) => {
+    const full = ctx as Context;
+    try {
+      const m = router.match(ctx.req.method ?? 'GET', ctx.req.url ?? '/');
+      Object.assign(full, { path: m.path, params: m.params, query: m.query, version: m.version });
+      log('debug', `${ctx.req.method} ${ctx.req.url}`);
+      await m.handler(full);
+    } catch (e) {
+      const status = httpStatus(e);
+      log(status >= 500 ? 'error' : 'debug', `${ctx.req.method} ${ctx.req.url}: ${status} ${errorMessage(e)}`);
+      sendError(full, e);
+    }
+  };
+
+  const server = createServer({ keepAlive: true }, (req, res) => { void dispatch({ req, res }); });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    void dispatch({ req, socket, head });
+  });
+  return server;
+}
+
+/** Listens on `unix:///path`, `tcp://host:port` or `fd://` is not supported. */
+export async function listen(server: Server, host: string): Promise<() => void> {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    if (existsSync(path)) {
+      // A socket left by a daemon that died is removed; one that answers belongs to a live daemon.
+      const alive = await new Promise<boolean>((resolve) => {
+        const s = connect(path);
+        s.once('connect', () => { s.destroy(); resolve(true); });
+        s.once('error', () => resolve(false));
+      });
+      if (alive) throw systemError(`${path}: another daemon is listening on this socket`);
+      rmSync(path, { force: true });
+    }
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, () => resolve()); });
+    chmodSync(path, 0o660);
+    return () => rmSync(path, { force: true });
+  }
+  const m = /^tcp:\/\/([^:]+|\[[^\]]+\]):(\d+)$/.exec(host);
+  if (!m) throw systemError(`unsupported host ${host}: give unix:///path or tcp://host:port`);
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => resolve()); });
+  return () => {};
+}

@@ -1,0 +1,64 @@
+// System routes: `/_ping`, `/version`, `/info`.
+
+import { cpus, hostname, release, totalmem } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
+import type { Engine } from '../../engine/index.js';
+import { API_VERSION, BERTH_VERSION, MIN_API_VERSION } from '../version.js';
+import { COMMON_HEADERS, sendJSON } from './http.js';
+import type { Router } from './router.js';
+
+const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
+const UNAME_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
+function osName(): string {
+  try {
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
+  } catch {
+    return 'Linux';
+  }
+}
+
+export function systemRoutes(router: Router, engine: Engine, daemonId: string): void {
+  const ping = (ctx: Parameters<Parameters<Router['on']>[2]>[0]) => {
+    ctx.res!.writeHead(200, {
+      ...COMMON_HEADERS, 'Builder-Version': '1', 'Cache-Control': 'no-cache, no-store, must-revalidate', 'Pragma': 'no-cache',
+      'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '2',
+    });
+    ctx.res!.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
+  };
+  router.on('GET', '/_ping', ping).on('HEAD', '/_ping', ping);
+
+  router.on('GET', '/version', (ctx) => {
+    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Arch: ARCH[process.arch] ?? process.arch, Os: 'linux',
+      KernelVersion: release(), GitCommit: '', GoVersion: `node ${process.version}`, BuildTime: '', Experimental: 'false' };
+    sendJSON(ctx, 200, {
+      Platform: { Name: 'berth' },
+      Components: [{ Name: 'Engine', Version: BERTH_VERSION, Details: details }],
+      Version: BERTH_VERSION, ...details, Experimental: false,
+    });
+  });
+
+  router.on('GET', '/info', async (ctx) => {
+    const containers = engine.containers.list();
+    const count = (s: string) => containers.filter((c) => c.State.Status === s).length;
+    const images = await engine.images.list();
+    const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const mirrors = engine.options.registryMirrors ?? [];
+    sendJSON(ctx, 200, {
+      ID: daemonId, Containers: containers.length, ContainersRunning: count('running'), ContainersPaused: count('paused'),
+      ContainersStopped: containers.length - count('running') - count('paused'), Images: images.length,
+      Driver: 'overlayfs', DriverStatus: [['Backing Filesystem', 'overlayfs']], Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
+      MemoryLimit: true, SwapLimit: cgroupV2, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
+      IPv4Forwarding: false, Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(),
+      LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: cgroupV2 ? '2' : '1', NEventsListener: 0,
+      KernelVersion: release(), OperatingSystem: osName(), OSVersion: '', OSType: 'linux', Architecture: UNAME_ARCH[process.arch] ?? process.arch,
+      IndexServerAddress: '', RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: mirrors },
+      NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: engine.options.dataRoot,
+      HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: BERTH_VERSION,
+      Runtimes: { berth: { path: 'berth-runtime' } }, DefaultRuntime: 'berth',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
+      SecurityOptions: ['name=cgroupns'], Warnings: [],
+    });
+  });
+}

@@ -1,0 +1,65 @@
+// `berth`: global flags, then one command per module in commands/. Commands only parse their
+// arguments and call the API; a failure of berth's own is one line and exit status 125.
+
+import { ApiClient } from '../api/client.js';
+import { errorMessage } from '../errors.js';
+import { images } from './commands/images.js';
+import { info } from './commands/info.js';
+import { logs } from './commands/logs.js';
+import { ps } from './commands/ps.js';
+import { pull } from './commands/pull.js';
+import { rm } from './commands/rm.js';
+import { run } from './commands/run.js';
+import { stop } from './commands/stop.js';
+import { version } from './commands/version.js';
+import { daemonHost } from './host.js';
+
+type Command = (client: ApiClient, argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = { run, ps, logs, rm, stop, pull, images, version, info };
+
+const USAGE = `Usage:  berth [OPTIONS] COMMAND
+
+A container engine. berth talks to berthd over the Docker Engine API.
+
+Options:
+  -H, --host string   Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)
+
+Commands:
+  run       Create and run a new container from an image
+  ps        List containers
+  logs      Fetch the logs of a container
+  stop      Stop one or more running containers
+  rm        Remove one or more containers
+  pull      Download an image from a registry
+  images    List images
+  version   Show the berth version information
+  info      Display system-wide information
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let host: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-H' || a === '--host') host = argv[++i];
+    else if (a.startsWith('--host=')) host = a.slice(7);
+    else if (a.startsWith('-H') && a.length > 2) host = a.slice(2);
+    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
+    else break;
+  }
+  const name = argv[i];
+  if (!name) { process.stdout.write(USAGE); return 0; }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
+    return 125;
+  }
+  try {
+    const client = new ApiClient({ host: daemonHost(host) });
+    return await cmd(client, argv.slice(i + 1));
+  } catch (e) {
+    process.stderr.write(`berth: ${errorMessage(e)}\n`);
+    return 125;
+  }
+}

@@ -1,0 +1,397 @@
+// Containers: create (a snapshot of the image + a bundle), start under the per-container
+// monitor, wait, stop, kill, remove, attach and logs. Every state change is saved before it
+// is reported. A container's exit is learnt from the monitor's exit file (inotify on its
+// folder), so berthd holds no process of the container's and may restart without harm.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { BerthError, conflict, errorMessage, invalid, notFound } from '../errors.js';
+import type { ImageStore, Snapshotter } from '../image/index.js';
+import { create as runtimeCreate } from '../runtime/create.js';
+import { start as runtimeStart } from '../runtime/start.js';
+import { kill as runtimeKill } from '../runtime/kill.js';
+import { deleteContainer } from '../runtime/delete.js';
+import { openContainer } from '../runtime/container.js';
+import { ContainerStore } from './container-store.js';
+import { readLog, type LogEntry, type LogOptions } from './logs.js';
+import { checkName, generateName } from './names.js';
+import { buildSpec, command } from './spec.js';
+import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './types.js';
+
+export interface ContainersOptions {
+  dataRoot: string;
+  execRoot: string;
+  images: ImageStore;
+  snapshots: Snapshotter;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface AttachStream {
+  socket: Socket;
+  tty: boolean;
+}
+
+interface Live {
+  rec: ContainerRecord;
+  watcher?: FSWatcher;
+  exited: (() => void)[];
+  removed: (() => void)[];
+  /** Attach clients waiting for start: each connects once the monitor listens. */
+  attachers: ((socketPath: string) => Promise<void>)[];
+  busy?: Promise<void>;
+}
+
+export class Containers {
+  private readonly store: ContainerStore;
+  private readonly runtimeRoot: string;
+  private readonly attachDir: string;
+  private readonly byId = new Map<string, Live>();
+  private loaded = false;
+
+  constructor(private readonly opts: ContainersOptions) {
+    this.store = new ContainerStore(opts.dataRoot);
+    this.runtimeRoot = join(opts.execRoot, 'runtime');
+    this.attachDir = join(opts.execRoot, 'attach');
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string) { this.opts.log?.(level, msg); }
+
+  /** Loads the records once (on first use): containers that ran while berthd was down are checked. */
+  private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    for (const rec of this.store.loadAll()) {
+      const live: Live = { rec, exited: [], removed: [], attachers: [] };
+      this.byId.set(rec.Id, live);
+      if (rec.State.Status === 'running') this.watchExit(live);
+    }
+  }
+
+  list(): ContainerRecord[] {
+    this.load();
+    return [...this.byId.values()].map((l) => l.rec).sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  /** By full ID, name (with or without `/`) or unique ID prefix, as Docker finds containers. */
+  private find(ref: string): Live {
+    this.load();
+    const byId = this.byId.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    for (const l of this.byId.values()) if (l.rec.Name === name) return l;
+    const hits = [...this.byId.values()].filter((l) => /^[a-f0-9]+$/.test(ref) && l.rec.Id.startsWith(ref));
+    if (hits.length === 1) return hits[0];
+    if (hits.length > 1) throw invalid(`multiple IDs found with provided prefix: ${ref}`);
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  get(ref: string): ContainerRecord { return this.find(ref).rec; }
+
+  logPath(id: string): string { return this.store.logPath(id); }
+  private attachPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.sock`); }
+  private consolePath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.pty`); }
+
+  private save(live: Live): void { this.store.save(live.rec); }
+
+  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Promise<ContainerRecord> {
+    this.load();
+    if (!config.Image) throw invalid('config.Image is required');
+    const fullName = name ? checkName(name) : generateName((n) => [...this.byId.values()].some((l) => l.rec.Name === n));
+    for (const l of this.byId.values()) {
+      if (l.rec.Name === fullName) {
+        throw conflict(`Conflict. The container name "${fullName}" is already in use by container "${l.rec.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    }
+    const image = await this.opts.images.resolve(config.Image);
+    const imgCfg = image.config.config ?? {};
+    const args = command(config, imgCfg);
+    const id = randomBytes(32).toString('hex');
+    const rec: ContainerRecord = {
+      Id: id, Name: fullName, Created: new Date().toISOString(), Path: args[0], Args: args.slice(1),
+      Image: image.id, ImageName: config.Image,
+      Config: {
+        ...config,
+        Hostname: config.Hostname || id.slice(0, 12),
+        Env: [...new Map([...(imgCfg.Env ?? []), ...(config.Env ?? [])].map((e) => [e.split('=', 1)[0], e])).values()],
+        Cmd: config.Cmd?.length ? config.Cmd : config.Entrypoint ? null : imgCfg.Cmd ?? null,
+        Entrypoint: config.Entrypoint ?? imgCfg.Entrypoint ?? null,
+        WorkingDir: config.WorkingDir || imgCfg.WorkingDir || '',
+        User: config.User || imgCfg.User || '',
+        Labels: { ...(imgCfg.Labels ?? {}), ...(config.Labels ?? {}) },
+        StopSignal: config.StopSignal || imgCfg.StopSignal,
+      },
+      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig },
+      State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+      RestartCount: 0,
+    };
+    const live: Live = { rec, exited: [], removed: [], attachers: [] };
+    this.byId.set(id, live);
+    try {
+      const snap = await this.opts.snapshots.prepare(id, this.opts.images, image.record.target.digest);
+      const spec = buildSpec({ id, rootfs: snap.rootfs, config, hostConfig: rec.HostConfig, image: imgCfg });
+      mkdirSync(this.store.dir(id), { recursive: true, mode: 0o710 });
+      writeFileSync(join(this.store.dir(id), 'config.json'), JSON.stringify(spec));
+      this.save(live);
+    } catch (e) {
+      this.byId.delete(id);
+      await this.opts.snapshots.remove(id).catch(() => {});
+      this.store.remove(id);
+      throw e;
+    }
+    this.log('info', `created container ${id.slice(0, 12)} ${rec.Name}`);
+    return rec;
+  }
+
+  /** Runs `fn` after any operation in progress on the container (start, stop, remove) ends. */
+  private serial<T>(live: Live, fn: () => Promise<T>): Promise<T> {
+    const run = (live.busy ?? Promise.resolve()).then(fn);
+    live.busy = run.then(() => {}, () => {});
+    return run;
+  }
+
+  async start(ref: string): Promise<'started' | 'already'> {
+    const live = this.find(ref);
+    return this.serial(live, async () => {
+      const rec = live.rec;
+      if (rec.State.Status === 'running' || rec.State.Status === 'paused') return 'already';
+      if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
+      const id = rec.Id;
+      await this.opts.snapshots.mount(id);
+      mkdirSync(this.attachDir, { recursive: true, mode: 0o700 });
+      rmSync(this.store.exitPath(id), { force: true });
+      this.removeStaleRuntime(id);
+      const attach = this.attachPath(id);
+      try {
+        await runtimeCreate({
+          root: this.runtimeRoot, id, bundle: this.store.dir(id),
+          monitor: {
+            log: this.store.logPath(id), exitFile: this.store.exitPath(id), attach,
+            stdin: !!rec.Config.OpenStdin,
+            consoleSocket: rec.Config.Tty ? this.consolePath(id) : undefined,
+            ...logLimits(rec.HostConfig),
+          },
+        });
+        this.watchExit(live);
+        // Clients that attached before start connect now, while the process waits on its fifo,
+        // so they see its first byte.
+        const waiting = live.attachers.splice(0);
+        await Promise.all(waiting.map((w) => w(attach).catch(() => {})));
+        await runtimeStart(this.runtimeRoot, id);
+      } catch (e) {
+        live.watcher?.close();
+        live.watcher = undefined;
+        await deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
+        rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exitCodeFor(e), Error: errorMessage(e), FinishedAt: new Date().toISOString() };
+        this.save(live);
+        this.exitedNow(live);
+        throw e;
+      }
+      let pid = 0;
+      try { pid = openContainer(this.runtimeRoot, id).rec.pid; } catch { /* exited at once */ }
+      rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+      this.save(live);
+      this.log('info', `started container ${id.slice(0, 12)}`);
+      // The process may have ended before the watch saw the file.
+      if (existsSync(this.store.exitPath(id))) void this.onExit(live);
+      return 'started';
+    });
+  }
+
+  /** A runtime container left by a crash between runtime create and our record: delete it. */
+  private removeStaleRuntime(id: string): void {
+    try {
+      openContainer(this.runtimeRoot, id);
+    } catch {
+      return;
+    }
+    void deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
+  }
+
+  private watchExit(live: Live): void {
+    if (live.watcher) return;
+    const id = live.rec.Id;
+    try {
+      live.watcher = watch(this.store.dir(id), (_ev, file) => {
+        if (file === 'exit.json' && existsSync(this.store.exitPath(id))) void this.onExit(live);
+      });
+    } catch (e) {
+      this.log('warn', `watch ${id}: ${errorMessage(e)}`);
+    }
+    if (existsSync(this.store.exitPath(id))) void this.onExit(live);
+  }
+
+  /** The monitor recorded the exit: record it, take the runtime container apart, wake waiters. */
+  private async onExit(live: Live): Promise<void> {
+    const rec = live.rec;
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') return;
+    let exit: { exitCode: number; finishedAt: string };
+    try {
+      exit = JSON.parse(readFileSync(this.store.exitPath(rec.Id), 'utf8'));
+    } catch {
+      return; // not complete yet: the rename will come
+    }
+    live.watcher?.close();
+    live.watcher = undefined;
+    rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt };
+    try {
+      await deleteContainer(this.runtimeRoot, rec.Id, { force: true });
+    } catch (e) {
+      if (!(e instanceof BerthError && e.kind === 'not-found')) this.log('warn', `delete ${rec.Id}: ${errorMessage(e)}`);
+    }
+    await this.opts.snapshots.unmount(rec.Id).catch((e) => this.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
+    this.save(live);
+    this.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}`);
+    this.exitedNow(live);
+    if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
+  }
+
+  private exitedNow(live: Live): void {
+    for (const w of live.exited.splice(0)) w();
+  }
+
+  /** Docker's wait: resolves with the exit code once the condition holds. */
+  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<number> {
+    const live = this.find(ref);
+    const running = () => ['running', 'paused', 'restarting'].includes(live.rec.State.Status);
+    if (condition === 'removed') {
+      await new Promise<void>((r) => live.removed.push(r));
+    } else if (condition === 'next-exit' || running()) {
+      await new Promise<void>((r) => live.exited.push(r));
+    }
+    return live.rec.State.ExitCode;
+  }
+
+  isRunning(ref: string): boolean {
+    const s = this.find(ref).rec.State.Status;
+    return s === 'running' || s === 'paused';
+  }
+
+  kill(ref: string, signal = 'SIGKILL'): void {
+    const live = this.find(ref);
+    if (!this.isRunning(live.rec.Id)) throw conflict(`Container ${live.rec.Id} is not running`);
+    runtimeKill(this.runtimeRoot, live.rec.Id, signal, false);
+  }
+
+  /** Stop: the stop signal, then SIGKILL after `timeout` seconds. 'not-running' as Docker's 304. */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
+    const live = this.find(ref);
+    if (!this.isRunning(live.rec.Id)) return 'not-running';
+    const exited = new Promise<void>((r) => live.exited.push(r));
+    const timeout = opts.timeout ?? live.rec.Config.StopTimeout ?? 10;
+    const signal = opts.signal || live.rec.Config.StopSignal || 'SIGTERM';
+    try { runtimeKill(this.runtimeRoot, live.rec.Id, signal, false); } catch { /* exited meanwhile */ }
+    const timedOut = timeout >= 0 && await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]);
+    if (timedOut) {
+      this.log('info', `container ${live.rec.Id.slice(0, 12)} did not stop in ${timeout}s: killing it`);
+      try { runtimeKill(this.runtimeRoot, live.rec.Id, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+    }
+    await exited;
+    return 'stopped';
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const live = this.find(ref);
+    const rec = live.rec;
+    if (this.isRunning(rec.Id)) {
+      if (!opts.force) {
+        throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
+      }
+      const exited = new Promise<void>((r) => live.exited.push(r));
+      try { runtimeKill(this.runtimeRoot, rec.Id, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+      await exited;
+    }
+    await this.serial(live, async () => {
+      if (!this.byId.has(rec.Id)) return;
+      if (rec.State.Status === 'removing') return;
+      const before: ContainerStatus = rec.State.Status;
+      rec.State.Status = 'removing';
+      try {
+        await deleteContainer(this.runtimeRoot, rec.Id, { force: true }).catch((e) => {
+          if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+        });
+        await this.opts.snapshots.remove(rec.Id);
+      } catch (e) {
+        rec.State.Status = before;
+        throw e;
+      }
+      this.store.remove(rec.Id);
+      this.byId.delete(rec.Id);
+      this.log('info', `removed container ${rec.Id.slice(0, 12)}`);
+      for (const w of live.removed.splice(0)) w();
+      for (const w of live.exited.splice(0)) w();
+    });
+  }
+
+  /**
+   * A connection to the container's monitor, which sends its output in Docker's frames and
+   * takes input. A created container's clients connect when it starts; a stopped one has none.
+   */
+  async attach(ref: string): Promise<AttachStream | undefined> {
+    const live = this.find(ref);
+    const tty = !!live.rec.Config.Tty;
+    const status = live.rec.State.Status;
+    if (status === 'created' || status === 'exited') {
+      // Docker attaches to a stopped container too and waits for its next start.
+      return new Promise<AttachStream>((resolve, reject) => {
+        live.attachers.push(async (path) => {
+          try { resolve({ socket: await connectUnix(path), tty }); } catch (e) { reject(e); throw e; }
+        });
+      });
+    }
+    if (status !== 'running' && status !== 'paused') return undefined;
+    try {
+      return { socket: await connectUnix(this.attachPath(live.rec.Id)), tty };
+    } catch {
+      return undefined; // the monitor has just gone
+    }
+  }
+
+  logs(ref: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
+    const live = this.find(ref);
+    const id = live.rec.Id;
+    return readLog(this.store.logPath(id), {
+      ...opts,
+      live: () => this.byId.has(id) && (this.isRunning(id) || existsSync(this.attachPath(id))),
+    });
+  }
+
+  /** Stops watching (berthd shutting down); containers keep running under their monitors. */
+  close(): void {
+    for (const l of this.byId.values()) l.watcher?.close();
+  }
+}
+
+function logLimits(hc: HostConfig): { logMaxSize?: number; logMaxFile?: number } {
+  const c = hc.LogConfig?.Config ?? {};
+  const size = c['max-size'] ? parseSize(c['max-size']) : undefined;
+  return { logMaxSize: size, logMaxFile: c['max-file'] ? Number(c['max-file']) : undefined };
+}
+
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) throw invalid(`invalid size: '${s}'`);
+  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  return Math.round(Number(m[1]) * mult[m[2].toLowerCase()]);
+}
+
+/** Docker's exit codes for a start that failed: 127 command not found, 126 not executable. */
+function exitCodeFor(e: unknown): number {
+  const msg = errorMessage(e);
+  if (/no such file or directory|not found/i.test(msg)) return 127;
+  if (/permission denied|exec format/i.test(msg)) return 126;
+  return 128;
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function connectUnix(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => { s.off('error', reject); resolve(s); });
+    s.once('error', reject);
+  });
+}

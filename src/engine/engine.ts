@@ -1,0 +1,45 @@
+// The engine: one object owning the image store, the snapshotter and the containers under a
+// daemon's roots. berthd's API server is its only caller; it knows nothing of HTTP.
+
+import { join } from 'node:path';
+import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
+import { Containers } from './containers.js';
+import { Images } from './images.js';
+
+export interface EngineOptions {
+  /** Persistent state: images, snapshots, containers (`--data-root`, default /var/lib/berth). */
+  dataRoot: string;
+  /** Runtime state: runtime records, attach sockets (`--exec-root`, default /run/berth). */
+  execRoot: string;
+  /** Registries reached over plain HTTP (`--insecure-registry`). */
+  insecureRegistries?: string[];
+  /** Mirrors of docker.io (`--registry-mirror`). */
+  registryMirrors?: string[];
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export class Engine {
+  readonly options: EngineOptions;
+  readonly images: Images;
+  readonly containers: Containers;
+  readonly snapshots: Snapshotter;
+
+  constructor(opts: EngineOptions) {
+    this.options = opts;
+    const store = new ImageStore(join(opts.dataRoot, 'image'));
+    this.snapshots = new Snapshotter(join(opts.dataRoot, 'snapshots'));
+    const registry: RegistryOptions = {
+      insecure: opts.insecureRegistries ?? [],
+      mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
+    };
+    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, log: opts.log });
+    this.images = new Images({
+      store, snapshots: this.snapshots, registry,
+      inUse: () => new Map(this.containers.list().map((c) => [c.Image, c.Id])),
+    });
+  }
+
+  close(): void {
+    this.containers.close();
+  }
+}

@@ -1,0 +1,85 @@
+// The OCI runtime config of a container: the image's config, the user's create options and
+// Docker's defaults (its capability set, masked and read-only /proc paths, a private /dev, a
+// network namespace of its own). Pure but for reading the user tables from the root.
+
+import type { ImageConfigConfig } from '../oci/image.js';
+import { OCI_VERSION, type Spec } from '../oci/runtime-spec.js';
+import { invalid } from '../errors.js';
+import type { ContainerConfig, HostConfig } from './types.js';
+import { resolveUser } from './users.js';
+
+/** Docker's default capability set (moby's oci/caps/defaults.go). */
+export const DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
+  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+
+export const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Entrypoint and Cmd as Docker combines them: the user's replace the image's; an Entrypoint given resets the image's Cmd. */
+export function command(cfg: ContainerConfig, image: ImageConfigConfig): string[] {
+  const entrypoint = cfg.Entrypoint ?? image.Entrypoint ?? [];
+  const cmd = cfg.Cmd?.length ? cfg.Cmd : cfg.Entrypoint ? [] : image.Cmd ?? [];
+  const args = [...entrypoint, ...cmd];
+  if (!args.length) throw invalid('No command specified');
+  return args;
+}
+
+/** Image Env, then the user's: a later `KEY=` replaces an earlier one. */
+export function mergeEnv(...lists: (string[] | null | undefined)[]): string[] {
+  const out = new Map<string, string>();
+  for (const list of lists) for (const e of list ?? []) out.set(e.split('=', 1)[0], e);
+  return [...out.values()];
+}
+
+export interface SpecInput {
+  id: string;
+  rootfs: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  image: ImageConfigConfig;
+  /** The monitor's console socket when Tty is set. */
+}
+
+export function buildSpec(input: SpecInput): Spec {
+  const { config: cfg, hostConfig: hc, image } = input;
+  const hostname = cfg.Hostname || input.id.slice(0, 12);
+  const env = mergeEnv(image.Env ?? [DEFAULT_PATH], [`HOSTNAME=${hostname}`], cfg.Tty ? ['TERM=xterm'] : [], cfg.Env);
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+  const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: false, access: 'rwm' }] };
+  if (hc.Memory) resources.memory = { limit: hc.Memory };
+  if (hc.NanoCpus) resources.cpu = { period: 100000, quota: Math.round((hc.NanoCpus * 100000) / 1e9) };
+  if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit };
+  const caps = [...DEFAULT_CAPS];
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: !!cfg.Tty,
+      user: resolveUser(input.rootfs, cfg.User || image.User),
+      args: command(cfg, image),
+      env,
+      cwd: cfg.WorkingDir || image.WorkingDir || '/',
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+    },
+    root: { path: input.rootfs, readonly: false },
+    hostname,
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    ],
+    linux: {
+      resources,
+      // A network namespace of its own with only loopback: networks come with issue 6.
+      namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }],
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
+  };
+}

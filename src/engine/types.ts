@@ -1,0 +1,69 @@
+// The engine's domain types. Their field names are Docker's (the Engine API's `Config`,
+// `HostConfig`, `State`), since that is the model users and clients already know; the engine
+// itself knows nothing of HTTP.
+
+/** What a container runs (Docker's `Config`). Immutable after create. */
+export interface ContainerConfig {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  Image?: string;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+/** Host-side settings (Docker's `HostConfig`): the subset berth honours so far. */
+export interface HostConfig {
+  AutoRemove?: boolean;
+  Memory?: number;
+  NanoCpus?: number;
+  PidsLimit?: number | null;
+  NetworkMode?: string;
+  LogConfig?: { Type?: string; Config?: Record<string, string> };
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** A container's run state (Docker's `State`). Mutable; persisted on every change. */
+export interface ContainerState {
+  Status: ContainerStatus;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  OOMKilled: boolean;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** A container as berthd records it in `<data-root>/containers/<id>/container.json`. */
+export interface ContainerRecord {
+  /** 64 hex digits. Immutable. */
+  Id: string;
+  /** With Docker's leading slash (`/name`). Mutable (rename). */
+  Name: string;
+  Created: string;
+  /** Path and Args: what the process execs (entrypoint and command combined). Immutable. */
+  Path: string;
+  Args: string[];
+  /** The image ID (config digest) and the name the user gave. Immutable. */
+  Image: string;
+  ImageName: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  State: ContainerState;
+  RestartCount: number;
+}
+
+/** Docker's zero time, which its API reports for "never". */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
