@@ -237,6 +237,20 @@ out:
   return ret;
 }
 
+/* lremovexattr(path, name) */
+static napi_value js_lremovexattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *path = NULL, *name = NULL;
+  napi_value ret = NULL;
+  if (!arg_string(env, argv[0], "path", 0, &path) || !arg_string(env, argv[1], "name", 0, &name)) goto out;
+  if (lremovexattr(path, name) < 0) throw_xattr(env, errno, "lremovexattr", path, name);
+  else ret = undefined(env);
+out:
+  free(path);
+  free(name);
+  return ret;
+}
+
 /* mknod(path, mode (type and permission bits), major = 0, minor = 0); the umask applies. */
 static napi_value js_mknod(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -324,7 +338,8 @@ out:
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr },
-    { "mknod", js_mknod }, { "mount", js_mount }, { "umount2", js_umount2 },
+    { "lremovexattr", js_lremovexattr }, { "mknod", js_mknod }, { "mount", js_mount },
+    { "umount2", js_umount2 },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -1,43 +1,14 @@
 // A directory → tar entries: the walker that `commit` (an overlayfs upper dir, with
 // whiteouts) and `export` (a whole root file system) share. Reads only; never follows a symlink.
 
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { systemError } from '../errors.js';
 import './tar.js'; // binary-safe pax xattr values
 import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './unpack.js';
-
-/** xattrs of every file under `dir` (one getfattr run; TODO(native): replace with llistxattr). */
-async function allXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '';
-    let err = '';
-    child.stdout.on('data', (d) => { o += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => reject(systemError(`getfattr: ${e.message} (install Debian package attr)`, e)));
-    child.on('close', (code) => (code === 0 || o ? resolve(o) : reject(systemError(`getfattr ${dir}: ${err.trim()}`))));
-  });
-  const res = new Map<string, Map<string, Buffer>>();
-  let cur: Map<string, Buffer> | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('# file: ')) {
-      const path = line.slice(8).replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-      cur = new Map();
-      res.set(Buffer.from(path, 'latin1').toString('utf8'), cur);
-      continue;
-    }
-    const i = line.indexOf('=');
-    if (!cur || i < 0) continue;
-    const v = line.slice(i + 1);
-    cur.set(line.slice(0, i), v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v.replace(/^"|"$/g, '')));
-  }
-  return res;
-}
+import { getXattrs } from './xattr.js';
 
 export interface PackDirOptions {
   /** Read `dir` as an overlayfs upper dir: 0/0 char devices become `.wh.` whiteouts, opaque dirs get `.wh..wh..opq`. */
@@ -51,7 +22,6 @@ export interface PackDirOptions {
  * Does not finalize `pack`.
  */
 export async function packDirectory(pack: tar.Pack, upper: string, opts: PackDirOptions = {}): Promise<void> {
-  const xattrs = await allXattrs(upper);
   const links = new Map<string, string>();
   const add = (header: tar.Header | (Partial<tar.Header> & { name: string }), body?: Buffer) =>
     new Promise<void>((resolve, reject) => {
@@ -64,10 +34,10 @@ export async function packDirectory(pack: tar.Pack, upper: string, opts: PackDir
       const p = join(upper, r);
       const st = await lstat(p);
       const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
-      const x = xattrs.get(p);
+      const x = await getXattrs(p);
       const pax: Record<string, string> = {};
       let opaque = false;
-      for (const [k, v] of x ?? []) {
+      for (const [k, v] of x) {
         if (k === OPAQUE_XATTR) { opaque = v.toString() === 'y'; continue; }
         if (k.startsWith('trusted.overlay.')) continue;
         pax[`SCHILY.xattr.${k}`] = v.toString('latin1');

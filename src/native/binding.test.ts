@@ -35,7 +35,7 @@ function throwsErrno(fn: () => unknown, code: string, syscall: string, message: 
   });
 }
 
-test('xattrs: set, list, get, on a symlink itself, binary and empty values', async () => {
+test('xattrs: set, list, get, remove, on a symlink itself, binary and empty values', async () => {
   const d = await tempDir();
   const f = join(d, 'f');
   await writeFile(f, 'x');
@@ -52,6 +52,9 @@ test('xattrs: set, list, get, on a symlink itself, binary and empty values', asy
   assert.deepEqual(native.lgetxattr(f, 'user.empty'), Buffer.alloc(0));
   assert.deepEqual(native.lgetxattr(f, 'user.view'), Buffer.from([1, 2]));
   assert.deepEqual(native.lgetxattr(f, 'trusted.big'), big);
+  native.lremovexattr(f, 'trusted.big');
+  assert.ok(!native.llistxattr(f).includes('trusted.big'));
+  throwsErrno(() => native.lremovexattr(f, 'trusted.big'), 'ENODATA', 'lremovexattr', new RegExp(`^lremovexattr ${f} trusted\\.big: no data available$`));
 
   // many long names: the list outgrows the binding's first buffer (1 KiB)
   const g = join(d, 'g');

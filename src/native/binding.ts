@@ -14,6 +14,7 @@ interface Binding {
   lsetxattr(path: string, name: string, value: Uint8Array, flags: number): void;
   lgetxattr(path: string, name: string): Buffer;
   llistxattr(path: string): string[];
+  lremovexattr(path: string, name: string): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd: string | null): void;
   umount2(target: string, flags: number): void;
@@ -74,6 +75,11 @@ export function lgetxattr(path: string, name: string): Buffer {
 /** Names of the xattrs of `path` the caller may see, not following a symlink. */
 export function llistxattr(path: string): string[] {
   return binding().llistxattr(path);
+}
+
+/** Removes xattr `name` of `path`, not following a symlink (ENODATA when it has none). */
+export function lremovexattr(path: string, name: string): void {
+  binding().lremovexattr(path, name);
 }
 
 /** Makes a node: `mode` is a type (S_IFCHR, S_IFBLK, S_IFIFO) or'ed with permission bits; the umask applies. */
