@@ -73,15 +73,20 @@ int setup_terminal(struct plan *plan, int console_fd) {
   }
   char name[64];
   if (ptsname_r(master, name, sizeof name) != 0) die_errno("ptsname");
-  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int cons = open_in_root(rootfd, "/dev/console", 2, 0600);
+  /* /dev/console is the init's terminal: an exec'd process must not mount over it in the
+   * container's mount namespace (runc sets it up for init only). */
+  int is_exec = 0;
+  for (struct record *r = plan->head; r; r = r->next)
+    if (r->type == OP_MODE) is_exec = !strcmp(r->fields[0], "exec");
+  int rootfd = is_exec ? -1 : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int cons = is_exec ? -1 : open_in_root(rootfd, "/dev/console", 2, 0600);
   if (cons >= 0) {
     char p[64];
     snprintf(p, sizeof p, "/proc/self/fd/%d", cons);
     if (mount(name, p, NULL, MS_BIND, NULL) < 0) die_errno("bind %s to /dev/console", name);
     close(cons);
   }
-  close(rootfd);
+  if (rootfd >= 0) close(rootfd);
   if (send_fd(console_fd, master) < 0) die_errno("send pty master over the console socket");
   close(master);
   close(console_fd);
@@ -169,6 +174,9 @@ int relay_terminal(int master, pid_t child) {
     if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
   }
   int in_open = 1, out_open = 1, code = -1;
+  /* A child that exited before SIGCHLD was blocked above sent no signal the fd will see. */
+  int early;
+  if (waitpid(child, &early, WNOHANG) == child) code = exit_code(early);
   while (code < 0 || out_open) {
     struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}, {.fd = in_open ? 0 : -1, .events = POLLIN}};
     int n = poll(p, 3, code >= 0 ? 100 : -1);

@@ -139,7 +139,14 @@ test('exec --tty without a console socket relays the pty in the foreground', (t)
   t.after(() => b.cleanup());
   const id = uniqueId('tty-exec-relay');
   assert.equal(runtime(b, ['run', '-d', '--bundle', b.dir, id]).status, 0);
-  const r = runtime(b, ['exec', '-t', id, 'sh', '-c', 'tty; exit 6']);
-  assert.equal(r.status, 6, r.stderr);
-  assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n$/);
+  // Again and again: each exec gets its pty, exits on its own, and leaves /dev/console alone
+  // (an exec that mounted its pty there made the next one fail; a child that exited before
+  // the relay watched for it hung the relay).
+  for (let i = 0; i < 5; i++) {
+    const r = runtime(b, ['exec', '-t', id, 'sh', '-c', 'tty; exit 6'], { timeout: 5000 });
+    assert.equal(r.status, 6, `exec #${i}: ${r.stderr}`);
+    assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n$/);
+  }
+  const mounts = runtime(b, ['exec', id, 'grep', '-c', ' /dev/console ', '/proc/self/mountinfo']);
+  assert.equal(mounts.stdout, '0\n');
 });
