@@ -204,13 +204,17 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == sizeof si) {}
     }
+    /* Clients first, every one queued: one that connected before the output was written
+     * (berthd attaches before start) must see it, even when both wake the same poll. */
+    if (p[4].revents & POLLIN) {
+      int c;
+      while ((c = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+        if (m->nclients < MAX_CLIENTS) m->clients[m->nclients++] = c;
+        else close(c);
+      }
+    }
     if (p[2].revents) out_open = pump(m, p[2].fd, 1);
     if (p[3].revents) err_open = pump(m, m->err, 2);
-    if (p[4].revents & POLLIN) {
-      int c = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0 && m->nclients < MAX_CLIENTS) m->clients[m->nclients++] = c;
-      else if (c >= 0) close(c);
-    }
     if (p[5].revents & POLLIN) {
       int c = accept4(m->console_listen, NULL, NULL, SOCK_CLOEXEC);
       if (c >= 0) {
