@@ -1,0 +1,119 @@
+// A private berthd for one engine test file: temp roots under /tmp/berth-test-engine-*, a
+// socket of its own, and a local docker-registry holding a busybox image (pushed with the
+// image library) as the daemon's --registry-mirror, so `busybox` pulls without the internet.
+// `stop()` removes every container through the API, stops berthd by its PID and the registry,
+// and removes the temp dirs.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRootfs } from './helpers/bundle.js';
+import { storeImage } from './helpers/images.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { ImageStore, push } from '../src/image/index.js';
+
+export const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
+export const BERTHD = new URL('../../bin/berthd.js', import.meta.url).pathname;
+export const DOCKER = '/usr/local/bin/docker';
+
+export interface EngineFixture {
+  dir: string;
+  socket: string;
+  host: string;
+  registry: TestRegistry;
+  /** `host:port/test/busybox:latest` in the registry, for pulls by full name. */
+  directImage: string;
+  daemonLog(): string;
+  /** Raw API call over the socket. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
+  stop(): Promise<void>;
+}
+
+/** Pushes a busybox image (with every applet) as library/busybox:latest and test/busybox:latest. */
+async function seedRegistry(registry: TestRegistry, dir: string): Promise<void> {
+  const rootfs = join(dir, 'seed-rootfs');
+  makeRootfs(rootfs);
+  const tar = execFileSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+  const store = new ImageStore(join(dir, 'seed-store'));
+  await storeImage(store, 'seed/busybox:latest', [tar]);
+  await push(store, 'seed/busybox:latest', `${registry.host}/library/busybox:latest`);
+  await push(store, 'seed/busybox:latest', `${registry.host}/test/busybox:latest`);
+  rmSync(rootfs, { recursive: true, force: true });
+  rmSync(join(dir, 'seed-store'), { recursive: true, force: true });
+}
+
+function call(socket: string, method: string, path: string, body?: unknown): ReturnType<EngineFixture['api']> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request({ socketPath: socket, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export async function startEngine(): Promise<EngineFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-engine-'));
+  const socket = join(dir, 'berth.sock');
+  let registry: TestRegistry | undefined;
+  let child: ChildProcess | undefined;
+  try {
+    registry = await startRegistry();
+    await seedRegistry(registry, dir);
+    const logFd = openSync(join(dir, 'berthd.log'), 'w');
+    child = spawn(process.execPath, [BERTHD, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
+      '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${readFileSync(join(dir, 'berthd.log'), 'utf8')}`);
+      try {
+        if ((await call(socket, 'GET', '/_ping')).status === 200) break;
+      } catch { /* not yet */ }
+      if (Date.now() > deadline) throw new Error('berthd did not answer within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (e) {
+    if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const c = child, reg = registry;
+  const exited = new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())));
+  return {
+    dir, socket, host: `unix://${socket}`, registry: reg, directImage: `${reg.host}/test/busybox:latest`,
+    daemonLog: () => readFileSync(join(dir, 'berthd.log'), 'utf8'),
+    api: (m, p, b) => call(socket, m, p, b),
+    async stop() {
+      try {
+        const list = JSON.parse((await call(socket, 'GET', '/containers/json?all=1')).body) as { Id: string }[];
+        for (const ct of list) await call(socket, 'DELETE', `/containers/${ct.Id}?force=1`);
+      } finally {
+        if (c.exitCode === null) process.kill(c.pid!, 'SIGTERM');
+        const t = setTimeout(() => { if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL'); }, 5000);
+        await exited;
+        clearTimeout(t);
+        await reg.stop();
+        // Anything still mounted under the roots (a failed test) goes before the files.
+        const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(dir));
+        for (const m of mounts.reverse()) try { execFileSync('umount', ['-l', m]); } catch { /* gone */ }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Polls until `cond` holds (async), up to `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
