@@ -43,7 +43,7 @@ function binding(): Binding {
   try {
     loaded = createRequire(import.meta.url)(path) as Binding;
   } catch (e) {
-    throw systemError(`native binding ${path}: ${(e as Error).message} (build it with \`npm rebuild\` or \`npm ci\` in the berth package)`, e);
+    throw systemError(`native binding ${path}: ${String((e as Error).message).split('\n')[0]} (build it with \`npm rebuild\` or \`npm ci\` in the berth package)`, e);
   }
   return loaded;
 }
