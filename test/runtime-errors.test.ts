@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec } from '../src/oci/runtime-spec.js';
@@ -270,4 +270,25 @@ test('start twice, and start of a stopped container, are refused', (t) => {
   assert.equal(stopped.status, 1);
   assert.equal(stopped.stderr, 'cannot start a container that has stopped\n');
   ok(runtime(b, ['delete', id]));
+});
+
+test('spec --rootless writes a user-namespace config that run accepts', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-spec-'));
+  t.after(() => {
+    spawnSync(RUNTIME, ['--root', join(dir, 'state'), 'delete', '--force', 'rootless-run']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  chmodSync(dir, 0o755);
+  makeRootfs(join(dir, 'rootfs'));
+  const root = { root: join(dir, 'state') };
+  ok(runtime(root, ['spec', '--rootless', '--bundle', dir]));
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+  assert.ok(spec.linux!.namespaces!.some((n) => n.type === 'user'));
+  spec.process!.terminal = false;
+  spec.process!.args = ['sh', '-c', 'cat /proc/self/uid_map; test -c /dev/pts/ptmx && echo pts'];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  const r = runtime(root, ['run', '--bundle', dir, 'rootless-run']);
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.replace(/ +/g, ' ').trim(), '0 0 1\npts');
 });

@@ -45,9 +45,10 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
     linux.uidMappings = [{ containerID: 0, hostID: opts.uid ?? process.getuid?.() ?? 0, size: 1 }];
     linux.gidMappings = [{ containerID: 0, hostID: opts.gid ?? process.getgid?.() ?? 0, size: 1 }];
     delete linux.resources;
+    // As runc's rootless spec: no gid= option (gid 5 is not mapped, so devpts refuses it).
     spec.mounts = spec.mounts!.map((m) => (m.destination === '/sys'
       ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : m)).filter((m) => m.type !== 'cgroup');
+      : { ...m, options: m.options?.filter((o) => !o.startsWith('gid=')) })).filter((m) => m.type !== 'cgroup');
   }
   return spec;
 }
