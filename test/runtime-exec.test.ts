@@ -86,6 +86,10 @@ test('exec -d --pid-file leaves a process in the container\'s cgroup; ps lists i
   const table = ok(runtime(b, ['ps', id]));
   assert.match(table.split('\n')[0], /PID/);
   assert.equal(table.trim().split('\n').length, 3, table);
+  // ps options after the id go to ps(1).
+  const custom = ok(runtime(b, ['ps', id, '-o', 'pid,args']));
+  assert.deepEqual(custom.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).sort(),
+    ['PID COMMAND', `${pid} sleep 60`, `${execPid} sleep 61`].sort());
 });
 
 test('pause freezes the container and resume thaws it', (t) => {
