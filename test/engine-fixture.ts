@@ -47,7 +47,7 @@ async function seedRegistry(registry: TestRegistry, dir: string): Promise<void> 
 function call(socket: string, method: string, path: string, body?: unknown): ReturnType<EngineFixture['api']> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath: socket, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+    const req = request({ socketPath: socket, agent: false, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
@@ -94,6 +94,9 @@ export async function startEngine(): Promise<EngineFixture> {
       try {
         const list = JSON.parse((await call(socket, 'GET', '/containers/json?all=1')).body) as { Id: string }[];
         for (const ct of list) await call(socket, 'DELETE', `/containers/${ct.Id}?force=1`);
+      } catch (e) {
+        process.stderr.write(`berthd (exit ${c.exitCode}, signal ${c.signalCode}) log:\n${readFileSync(join(dir, 'berthd.log'), 'utf8').slice(-20000)}\n`);
+        throw e;
       } finally {
         if (c.exitCode === null) process.kill(c.pid!, 'SIGTERM');
         const t = setTimeout(() => { if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL'); }, 5000);

@@ -10,6 +10,15 @@ import type { Context, Router } from './router.js';
 const familiar = (name: string) => { try { return familiarString(parseReference(name)); } catch { return name; } };
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
+/**
+ * The digests of repositories the image still has a tag in (all of them for an untagged one):
+ * Docker drops `repo@digest` with the repository's last tag.
+ */
+function repoDigests(tags: string[], digests: string[]): string[] {
+  const repos = new Set(tags.map((t) => familiar(t).replace(/:[^:/]+$/, '')));
+  return digests.map(familiar).filter((d) => !repos.size || repos.has(d.split('@')[0]));
+}
+
 /** Docker's progress line for a pull event (`docker pull` draws these). */
 function progressMessage(p: PullProgress): Record<string, unknown> | undefined {
   switch (p.status) {
@@ -66,15 +75,25 @@ export function imageRoutes(router: Router, engine: Engine): void {
       if (tag && !ref.digest) ref = parseReference(/^sha256:/.test(tag) ? `${image}@${tag}` : `${image}:${tag}`);
       else if (!ref.tag && !ref.digest) ref = parseReference(`${image}:latest`);
       const label = familiarString(ref);
-      const started = new Set<string>();
+      const layers = new Set<string>();
+      let begun = false;
+      const begin = () => {
+        if (begun) return;
+        begun = true;
+        const repo = ref.domain === 'docker.io' ? ref.path : familiarString({ ...ref, tag: undefined, digest: undefined });
+        out.write({ status: `Pulling from ${repo}`, id: ref.tag ?? ref.digest });
+      };
       const r = await engine.images.pull(label, (p) => {
-        if (p.status === 'Resolving') return;
-        if (!started.size) out.write({ status: `Pulling from ${familiarString({ ...ref, tag: undefined, digest: undefined })}`, id: ref.tag ?? ref.digest });
-        started.add(p.id);
+        // Layers only (12 hex digits); the library's whole-image events have no Docker line.
+        if (!/^[0-9a-f]{12}$/.test(p.id)) return;
+        begin();
+        layers.add(p.id);
         const m = progressMessage(p);
         if (m) out.write(m);
       });
-      if (!started.size) out.write({ status: `Pulling from ${familiarString({ ...ref, tag: undefined, digest: undefined })}`, id: ref.tag ?? ref.digest });
+      begin();
+      // Layers are unpacked as they download: each is complete with the pull.
+      for (const id of layers) out.write({ status: 'Pull complete', progressDetail: {}, id });
       out.write({ status: `Digest: ${r.repoDigest.split('@').pop()}` });
       out.write({ status: `Status: ${r.hadIt ? 'Image is up to date' : 'Downloaded newer image'} for ${label}` });
       out.end();
@@ -87,7 +106,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const list = await engine.images.list();
     const containers = engine.containers.list();
     sendJSON(ctx, 200, list.map((i) => ({
-      Id: i.id, ParentId: '', RepoTags: i.repoTags.map(familiar), RepoDigests: i.repoDigests.map(familiar),
+      Id: i.id, ParentId: '', RepoTags: i.repoTags.map(familiar), RepoDigests: repoDigests(i.repoTags, i.repoDigests),
       Created: unix(i.created), Size: i.size, SharedSize: -1, Labels: {},
       Containers: boolParam(ctx.query, 'shared-size') ? containers.filter((c) => c.Image === i.id).length : -1,
     })));
@@ -98,7 +117,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const c = img.config;
     const size = img.manifest.layers.reduce((a, l) => a + l.size, 0);
     sendJSON(ctx, 200, {
-      Id: img.id, RepoTags: img.repoTags.map(familiar), RepoDigests: img.record.repoDigests.map(familiar), Parent: '',
+      Id: img.id, RepoTags: img.repoTags.map(familiar), RepoDigests: repoDigests(img.repoTags, img.record.repoDigests), Parent: '',
       Comment: c.history?.at(-1)?.comment ?? '', Created: c.created ?? '', DockerVersion: '', Author: c.author ?? '',
       Config: { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false,
         StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...c.config },
