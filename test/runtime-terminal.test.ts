@@ -67,7 +67,7 @@ function receiver(input?: string): { socket: string; output: Promise<{ code: num
   p.stdout.on('data', (d: Buffer) => { text += d.toString(); });
   p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const output = new Promise<{ code: number | null; text: string; err: string }>((resolve) => p.on('close', (code) => resolve({ code, text, err })));
-  assert.ok(waitFor(() => existsSync(socket), 3000), 'recvtty listens');
+  assert.ok(waitFor(() => existsSync(socket), 10000), 'recvtty listens');
   return { socket, output };
 }
 
