@@ -103,7 +103,7 @@ test('a hook that runs past its timeout is killed and fails create', (t) => {
   const id = uniqueId('hooktime');
   const t0 = Date.now();
   const r = runtime(b, ['create', '--bundle', b.dir, id]);
-  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 10000, `took ${Date.now() - t0} ms`);
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'createRuntime hook #0 (/bin/sleep) timed out after 1s\n');
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
