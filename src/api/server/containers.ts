@@ -114,7 +114,9 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const tty = !!c.Config.Tty;
     const want = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
     const out = beginStream(ctx, tty ? RAW : MUX);
-    const client = ctx.socket ?? ctx.req;
+    // A plain request's end is its response's close (the request emits 'close' once read).
+    const client = ctx.socket ?? ctx.res!;
+    const input = ctx.socket ?? ctx.req;
     let closed = false;
     client.on('close', () => { closed = true; });
     if (boolParam(q, 'logs')) {
@@ -137,7 +139,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     if (boolParam(q, 'stdin')) {
       if (ctx.head?.length) stream.socket.write(ctx.head);
       // The client's end of input is not passed on: the monitor would drop this client.
-      client.on('data', (d: Buffer) => stream.socket.write(d));
+      input.on('data', (d: Buffer) => stream.socket.write(d));
     }
   });
 
@@ -148,7 +150,6 @@ export function containerRoutes(router: Router, engine: Engine): void {
     if (!want.stdout && !want.stderr) throw invalid('Bad parameters: you must choose at least one stream');
     const tail = q.get('tail');
     const abort = new AbortController();
-    ctx.req.on('close', () => abort.abort());
     ctx.res!.on('close', () => abort.abort());
     const tty = !!c.Config.Tty;
     const out = beginStream(ctx, tty ? RAW : MUX);
