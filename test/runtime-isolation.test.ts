@@ -399,3 +399,30 @@ test('without user.umask the process gets 0022, not the umask of the runtime\'s 
   }
   assert.equal(ok(r), '0022\n');
 });
+
+test('a slave bind receives mounts the host makes later; a private one does not', (t) => {
+  const b = makeBundle(['sleep', '60']);
+  const shared = join(b.dir, 'shared');
+  mkdirSync(shared);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'berth-test-shared', shared]);
+  execFileSync('mount', ['--make-shared', shared]);
+  mkdirSync(join(shared, 'sub'));
+  t.after(() => {
+    spawnSync('umount', ['-l', join(shared, 'sub')]);
+    spawnSync('umount', ['-l', shared]);
+    b.cleanup();
+  });
+  b.spec.mounts!.push(
+    { destination: '/slave', type: 'bind', source: shared, options: ['rbind', 'rslave'] },
+    { destination: '/priv', type: 'bind', source: shared, options: ['rbind', 'rprivate'] },
+  );
+  b.write();
+  const id = uniqueId('prop');
+  ok(runtime(b, ['run', '-d', '--bundle', b.dir, id]));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'berth-test-sub', join(shared, 'sub')]);
+  execFileSync('touch', [join(shared, 'sub', 'later')]);
+  assert.equal(ok(runtime(b, ['exec', id, 'sh', '-c', 'ls /slave/sub; echo -; ls /priv/sub'])), 'later\n-\n');
+  // Nothing the container mounts goes back to the host.
+  ok(runtime(b, ['exec', id, 'true']));
+  assert.equal(spawnSync('grep', ['-c', `${b.dir}/rootfs`, '/proc/self/mountinfo'], { encoding: 'utf8' }).stdout.trim(), '0');
+});
