@@ -148,8 +148,10 @@ export class RegistryClient {
     const idleMs = this.opts.idleTimeoutMs ?? 60_000;
     let why = `did not answer within ${ms} ms`;
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const arm = (t: number, reason: string) => {
-      if (noTimeout) return;
+      // A streamed body may report its end after the answer came: no clock is left running then.
+      if (noTimeout || settled) return;
       clearTimeout(timer);
       why = reason;
       timer = setTimeout(() => ac.abort(), t);
@@ -172,6 +174,7 @@ export class RegistryClient {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw systemError(`${what}: cannot reach registry ${this.host}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, e);
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }
