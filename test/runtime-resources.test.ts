@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../src/oci/runtime-spec.js';
 import { makeBundle, RUNTIME, runtime, uniqueId, waitFor, type Bundle, type Result } from './helpers/bundle.js';
@@ -189,4 +189,27 @@ test('the cgroup mount shows the container\'s own cgroups, read-only', (t) => {
   for (const c of ['cpu', 'memory', 'pids']) assert.ok(lines.includes(c), `${c} in ${lines}`);
   assert.ok(lines.includes('77'), 'the limit of this container, not the host\'s');
   assert.equal(lines.at(-1), "sh: can't create /sys/fs/cgroup/pids/pids.max: Read-only file system");
+});
+
+test('hugepage limits and unified keys reach the hierarchy that holds hugetlb', (t) => {
+  // On this machine's hybrid layout hugetlb lives on the cgroup2 mount at /sys/fs/cgroup/unified;
+  // on cgroup v1 or v2 alone it has a folder of its own or is the root.
+  const dir = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/hugetlb', '/sys/fs/cgroup'].find((d) => {
+    try { return readFileSync(join(d, 'cgroup.controllers'), 'utf8').includes('hugetlb'); } catch { return d.endsWith('hugetlb') && existsSync(d); }
+  });
+  if (!dir || !existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB')) return t.skip('no hugetlb controller or 2MB pages');
+  const inside = `/sys/fs/cgroup/${dir === '/sys/fs/cgroup' ? '' : dir.split('/').pop()}`;
+  const v1 = dir.endsWith('hugetlb');
+  const file = (size: string) => `${inside}/hugetlb.${size}.${v1 ? 'limit_in_bytes' : 'max'}`;
+  const b = makeBundle(['cat', file('2MB')], (s) => {
+    s.linux!.resources = { ...s.linux!.resources, hugepageLimits: [{ pageSize: '2MB', limit: 4 * MiB }] };
+  });
+  t.after(() => b.cleanup());
+  assert.equal(ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('huge')])), `${4 * MiB}\n`);
+  if (v1) return;
+  const u = makeBundle(['cat', file('1GB')], (s) => {
+    s.linux!.resources = { ...s.linux!.resources, unified: { 'hugetlb.1GB.max': String(1024 * MiB) } };
+  });
+  t.after(() => u.cleanup());
+  assert.equal(ok(runtime(u, ['run', '--bundle', u.dir, uniqueId('unified')])), `${1024 * MiB}\n`);
 });
