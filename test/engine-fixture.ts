@@ -26,6 +26,8 @@ export interface EngineFixture {
   /** `host:port/test/busybox:latest` in the registry, for pulls by full name. */
   directImage: string;
   daemonLog(): string;
+  /** Stops berthd with `signal` (SIGKILL: a crash) and starts a new one on the same roots. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
   /** Raw API call over the socket. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   stop(): Promise<void>;
@@ -57,6 +59,27 @@ function call(socket: string, method: string, path: string, body?: unknown): Ret
   });
 }
 
+async function spawnDaemon(dir: string, socket: string, registry: TestRegistry): Promise<ChildProcess> {
+  const logFd = openSync(join(dir, 'berthd.log'), 'a');
+  const child = spawn(process.execPath, [BERTHD, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
+    '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${readFileSync(join(dir, 'berthd.log'), 'utf8')}`);
+    try {
+      if ((await call(socket, 'GET', '/_ping')).status === 200) return child;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      process.kill(child.pid!, 'SIGKILL');
+      throw new Error('berthd did not answer within 10 s');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const exitOf = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+
 export async function startEngine(): Promise<EngineFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-engine-'));
   const socket = join(dir, 'berth.sock');
@@ -65,30 +88,24 @@ export async function startEngine(): Promise<EngineFixture> {
   try {
     registry = await startRegistry();
     await seedRegistry(registry, dir);
-    const logFd = openSync(join(dir, 'berthd.log'), 'w');
-    child = spawn(process.execPath, [BERTHD, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
-      '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
-    closeSync(logFd);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${readFileSync(join(dir, 'berthd.log'), 'utf8')}`);
-      try {
-        if ((await call(socket, 'GET', '/_ping')).status === 200) break;
-      } catch { /* not yet */ }
-      if (Date.now() > deadline) throw new Error('berthd did not answer within 10 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    child = await spawnDaemon(dir, socket, registry);
   } catch (e) {
     if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     await registry?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  const c = child, reg = registry;
-  const exited = new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())));
+  let c = child;
+  const reg = registry;
   return {
     dir, socket, host: `unix://${socket}`, registry: reg, directImage: `${reg.host}/test/busybox:latest`,
     daemonLog: () => readFileSync(join(dir, 'berthd.log'), 'utf8'),
+    async restart(signal: NodeJS.Signals = 'SIGTERM') {
+      const gone = exitOf(c);
+      process.kill(c.pid!, signal);
+      await gone;
+      c = await spawnDaemon(dir, socket, reg);
+    },
     api: (m, p, b) => call(socket, m, p, b),
     async stop() {
       try {
@@ -98,6 +115,7 @@ export async function startEngine(): Promise<EngineFixture> {
         process.stderr.write(`berthd (exit ${c.exitCode}, signal ${c.signalCode}) log:\n${readFileSync(join(dir, 'berthd.log'), 'utf8').slice(-20000)}\n`);
         throw e;
       } finally {
+        const exited = exitOf(c);
         if (c.exitCode === null) process.kill(c.pid!, 'SIGTERM');
         const t = setTimeout(() => { if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL'); }, 5000);
         await exited;
