@@ -54,8 +54,11 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
     process.stdout.write(`${id}\n`);
     return 0;
   }
-  const socket = await client.hijack(`/containers/${id}/attach`, { stream: true, stdout: true, stderr: true, stdin: stdin || undefined });
-  const waitRes = await client.stream('POST', `/containers/${id}/wait`, { query: { condition: f.rm ? 'removed' : 'next-exit' } });
+  // Attach and wait are both in place before start (no output or exit is missed); they go together.
+  const [socket, waitRes] = await Promise.all([
+    client.hijack(`/containers/${id}/attach`, { stream: true, stdout: true, stderr: true, stdin: stdin || undefined }),
+    client.stream('POST', `/containers/${id}/wait`, { query: { condition: f.rm ? 'removed' : 'next-exit' } }),
+  ]);
   const waited = (async () => {
     const chunks: Buffer[] = [];
     for await (const c of waitRes) chunks.push(c as Buffer);
