@@ -150,3 +150,12 @@ test('exec --tty without a console socket relays the pty in the foreground', (t)
   const mounts = runtime(b, ['exec', id, 'grep', '-c', ' /dev/console ', '/proc/self/mountinfo']);
   assert.equal(mounts.stdout, '0\n');
 });
+
+test('a console socket without a terminal is refused, as runc does', (t) => {
+  const b = makeBundle(['true']);
+  t.after(() => b.cleanup());
+  const r = runtime(b, ['create', '--bundle', b.dir, '--console-socket', join(dir, 'unused.sock'), uniqueId('tty-none')]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'cannot use a console socket when process.terminal is false (no terminal is allocated)\n');
+  assert.equal(runtime(b, ['list', '-q']).stdout, '');
+});

@@ -87,6 +87,7 @@ function processRecords(input: PlanInput): Record_[] {
   if (p.execCPUAffinity) throw unsupported('process.execCPUAffinity is not supported by berth-runtime yet');
   const out: Record_[] = [];
   if (p.terminal) out.push(rec(Op.Terminal, p.consoleSize?.height ?? 0, p.consoleSize?.width ?? 0));
+  else if (input.consoleSocket) throw invalid('cannot use a console socket when process.terminal is false (no terminal is allocated)');
   for (const r of p.rlimits ?? []) {
     const n = RLIMITS[r.type];
     if (n === undefined) throw invalid(`unknown rlimit ${JSON.stringify(r.type)}`);
