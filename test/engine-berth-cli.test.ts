@@ -54,6 +54,16 @@ test('run --rm relays stdout and stderr and exits with the container\'s code', (
   assert.equal(berth('ps', '-a', '-q').stdout, '', 'run --rm leaves no container');
 });
 
+test('the container has its own network namespace with lo up, its hostname, Docker\'s capabilities', () => {
+  const r = berth('run', '--rm', 'busybox', 'sh', '-c', 'cat /sys/class/net/lo/operstate; ls /sys/class/net; hostname; grep CapEff /proc/self/status');
+  assert.equal(r.status, 0, r.stderr);
+  const [lo, ifaces, hostname, caps] = r.stdout.trim().split('\n');
+  assert.equal(lo, 'unknown'); // lo's operstate when up
+  assert.equal(ifaces, 'lo');
+  assert.match(hostname, /^[0-9a-f]{12}$/);
+  assert.match(caps, /CapEff:\s+00000000a80425fb/);
+});
+
 test('run -e -w -u --entrypoint set the process', () => {
   const r = berth('run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', '--entrypoint', 'sh', 'busybox', '-c', 'echo $FOO $(pwd) $(id -u)');
   assert.equal(r.status, 0, r.stderr);

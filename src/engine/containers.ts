@@ -16,6 +16,7 @@ import { deleteContainer } from '../runtime/delete.js';
 import { openContainer } from '../runtime/container.js';
 import { ContainerStore } from './container-store.js';
 import { readLog, type LogEntry, type LogOptions } from './logs.js';
+import { loopbackUp } from './loopback.js';
 import { checkName, generateName } from './names.js';
 import { buildSpec, command } from './spec.js';
 import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './types.js';
@@ -176,10 +177,11 @@ export class Containers {
           },
         });
         this.watchExit(live);
+        const pid = openContainer(this.runtimeRoot, id).rec.pid;
         // Clients that attached before start connect now, while the process waits on its fifo,
         // so they see its first byte.
         const waiting = live.attachers.splice(0);
-        await Promise.all(waiting.map((w) => w(attach).catch(() => {})));
+        await Promise.all([loopbackUp(pid), ...waiting.map((w) => w(attach).catch(() => {}))]);
         await runtimeStart(this.runtimeRoot, id);
       } catch (e) {
         live.watcher?.close();
