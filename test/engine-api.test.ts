@@ -69,6 +69,10 @@ test('wait conditions', async () => {
   assert.deepEqual(JSON.parse((await next).body), { StatusCode: 9, Error: null });
   assert.deepEqual(JSON.parse((await eng.api('POST', `/containers/${Id}/wait`)).body).StatusCode, 9, 'not-running answers at once');
   assert.equal((await eng.api('POST', `/containers/${Id}/wait?condition=bogus`)).status, 400);
+  // An exited container starts again (its root remounted) and its new exit is waited for.
+  const again = eng.api('POST', `/containers/${Id}/wait?condition=next-exit`);
+  assert.equal((await eng.api('POST', `/containers/${Id}/start`)).status, 204);
+  assert.equal(JSON.parse((await again).body).StatusCode, 9);
   const removed = eng.api('POST', `/containers/${Id}/wait?condition=removed`);
   assert.equal((await eng.api('DELETE', `/containers/${Id}`)).status, 204);
   assert.equal(JSON.parse((await removed).body).StatusCode, 9);

@@ -86,7 +86,8 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const hc = HostConfig ?? {};
     const rec = await cs.create(config, {
       AutoRemove: !!hc.AutoRemove, Memory: hc.Memory || 0, NanoCpus: hc.NanoCpus || 0, PidsLimit: hc.PidsLimit ?? null,
-      ...(hc.LogConfig?.Type ? { LogConfig: hc.LogConfig } : {}),
+      // `--log-opt` arrives with an empty Type (the daemon's default driver).
+      ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),
     }, ctx.query.get('name') || undefined);
     sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
   });
