@@ -115,3 +115,15 @@ test('docker run of a missing image reports it', { skip: !existsSync(DOCKER) && 
   assert.equal(r.status, 125);
   assert.match(r.stderr, /Unable to find image 'no-such-image-here:latest' locally/);
 });
+
+test('docker run --log-opt max-size/max-file rotates the json-file log', { skip: !existsSync(DOCKER) && 'no docker CLI' }, async () => {
+  const id = docker('run', '-d', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c',
+    'i=0; while [ $i -lt 300 ]; do echo "line $i of the output"; i=$((i+1)); done').stdout.trim();
+  await until(() => docker('inspect', '--format', '{{.State.Status}}', id).stdout.trim() === 'exited');
+  assert.equal(docker('inspect', '--format', '{{index .HostConfig.LogConfig.Config "max-size"}}', id).stdout.trim(), '2k');
+  const lines = docker('logs', id).stdout.trim().split('\n');
+  assert.equal(lines.at(-1), 'line 299 of the output');
+  assert.ok(lines.length < 300 && lines.length > 20, `${lines.length} lines kept`);
+  for (let i = 1; i < lines.length; i++) assert.equal(Number(lines[i].split(' ')[1]), Number(lines[i - 1].split(' ')[1]) + 1, 'in order, none missing');
+  assert.equal(docker('rm', id).status, 0);
+});
