@@ -24,7 +24,7 @@ function bundle(t: TestContext, args: string[], edit?: (s: Spec) => void): Bundl
 }
 
 /** create fails with exactly `message` (a string is the whole line; a RegExp must match one line) and leaves nothing. */
-function refused(t: TestContext, b: Bundle, message: string | RegExp): void {
+function refused(b: Bundle, message: string | RegExp): void {
   const id = uniqueId('bad');
   const r = runtime(b, ['create', '--bundle', b.dir, id]);
   assert.equal(r.status, 1, `stdout: ${r.stdout}`);
@@ -35,37 +35,36 @@ function refused(t: TestContext, b: Bundle, message: string | RegExp): void {
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
   assert.ok(!existsSync(join(b.root, id)), 'no state is left');
   for (const c of ['memory', 'pids', 'cpu', 'freezer', 'devices', 'unified']) assert.ok(!existsSync(`/sys/fs/cgroup/${c}/berth/${id}`), `no ${c} cgroup is left`);
-  void t;
 }
 
 test('malformed config.json', (t) => {
   const b = bundle(t, ['true']);
   writeFileSync(join(b.dir, 'config.json'), '{"ociVersion": "1.2.0", "process": ');
-  refused(t, b, new RegExp(`^${join(b.dir, 'config.json')}: .*JSON.*\\n$`));
+  refused(b, new RegExp(`^${join(b.dir, 'config.json')}: .*JSON.*\\n$`));
 });
 
 test('a config without process', (t) => {
-  refused(t, bundle(t, ['true'], (s) => { delete s.process; }), 'config has no process');
+  refused(bundle(t, ['true'], (s) => { delete s.process; }), 'config has no process');
 });
 
 test('a relative mount destination', (t) => {
-  refused(t, bundle(t, ['true'], (s) => { s.mounts!.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }); }),
+  refused(bundle(t, ['true'], (s) => { s.mounts!.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }); }),
     'mount destination "data" is not absolute');
 });
 
 test('an unknown capability', (t) => {
-  refused(t, bundle(t, ['true'], (s) => { s.process!.capabilities!.bounding!.push('CAP_NOPE'); }), 'unknown capability "CAP_NOPE"');
+  refused(bundle(t, ['true'], (s) => { s.process!.capabilities!.bounding!.push('CAP_NOPE'); }), 'unknown capability "CAP_NOPE"');
 });
 
 test('an unknown namespace type', (t) => {
-  refused(t, bundle(t, ['true'], (s) => { s.linux!.namespaces!.push({ type: 'bogus' as 'pid' }); }), 'unknown namespace type "bogus"');
+  refused(bundle(t, ['true'], (s) => { s.linux!.namespaces!.push({ type: 'bogus' as 'pid' }); }), 'unknown namespace type "bogus"');
 });
 
 test('a missing rootfs, a bad mount source, a namespace path that does not exist', (t) => {
-  refused(t, bundle(t, ['true'], (s) => { s.root!.path = 'nope'; }), /^rootfs .*\/nope: no such file or directory\n$/);
-  refused(t, bundle(t, ['true'], (s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent-berth', options: ['rbind'] }); }),
+  refused(bundle(t, ['true'], (s) => { s.root!.path = 'nope'; }), /^rootfs .*\/nope: no such file or directory\n$/);
+  refused(bundle(t, ['true'], (s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent-berth', options: ['rbind'] }); }),
     'mount /nonexistent-berth to /x: stat /nonexistent-berth: no such file or directory');
-  refused(t, bundle(t, ['true'], (s) => {
+  refused(bundle(t, ['true'], (s) => {
     s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/berth-none' } : n));
   }), 'open namespace /run/netns/berth-none: no such file or directory');
 });
