@@ -38,7 +38,9 @@ struct monitor {
   int master;             /* the pty master with --terminal, once received */
   int listen_fd, console_listen;
   int clients[MAX_CLIENTS];
+  unsigned char client_eof[MAX_CLIENTS]; /* the client's input has ended; it still reads */
   int nclients;
+  int stdin_once;         /* --stdin-once: the container's stdin closes when a client's input ends */
   pid_t nsexec, container;
   int nsexec_done, exited;
 };
@@ -107,7 +109,9 @@ static void log_write(struct log *l, const char *stream, const char *data, size_
 
 static void drop_client(struct monitor *m, int i) {
   close(m->clients[i]);
-  m->clients[i] = m->clients[--m->nclients];
+  m->nclients--;
+  m->clients[i] = m->clients[m->nclients];
+  m->client_eof[i] = m->client_eof[m->nclients];
 }
 
 /* Docker's stream framing: [stream, 0, 0, 0, big-endian u32 size] then the bytes. */
@@ -190,7 +194,7 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
     p[n++] = (struct pollfd){.fd = err_open ? m->err : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = m->console_listen, .events = POLLIN};
-    for (int i = 0; i < m->nclients; i++) p[n++] = (struct pollfd){.fd = m->clients[i], .events = POLLIN};
+    for (int i = 0; i < m->nclients; i++) p[n++] = (struct pollfd){.fd = m->clients[i], .events = m->client_eof[i] ? 0 : POLLIN};
     int r = poll(p, (nfds_t)n, m->exited ? 100 : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) die_errno("poll");
@@ -209,8 +213,10 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
     if (p[4].revents & POLLIN) {
       int c;
       while ((c = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-        if (m->nclients < MAX_CLIENTS) m->clients[m->nclients++] = c;
-        else close(c);
+        if (m->nclients < MAX_CLIENTS) {
+          m->client_eof[m->nclients] = 0;
+          m->clients[m->nclients++] = c;
+        } else close(c);
       }
     }
     if (p[2].revents) out_open = pump(m, p[2].fd, 1);
@@ -235,7 +241,16 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
       char buf[32768];
       ssize_t k = read(p[i].fd, buf, sizeof buf);
       int target = m->master >= 0 ? m->master : m->in;
-      if (k <= 0) drop_client(m, ci);
+      if (k < 0 || (k == 0 && m->client_eof[ci])) drop_client(m, ci);
+      else if (k == 0) {
+        /* A half-close: the client's input ended, and it still reads the output. With
+         * --stdin-once the container's stdin ends with it (Docker's StdinOnce). */
+        m->client_eof[ci] = 1;
+        if (m->stdin_once && m->in >= 0) {
+          close(m->in);
+          m->in = -1;
+        }
+      }
       else if (target >= 0 && write(target, buf, (size_t)k) < 0) {} /* the container closed its stdin */
     }
     reap(m);
@@ -262,6 +277,7 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   m.exit_file = arg(argc, argv, "--exit-file");
   m.attach_path = arg(argc, argv, "--attach");
   m.console_path = arg(argc, argv, "--console-socket");
+  m.stdin_once = flag(argc, argv, "--stdin-once");
   const char *max_size = arg(argc, argv, "--log-max-size"), *max_file = arg(argc, argv, "--log-max-file");
   m.log.max_size = max_size ? parse_ll(max_size) : 0;
   m.log.max_file = max_file ? (int)parse_ll(max_file) : 1;

@@ -44,6 +44,8 @@ export interface MonitorOptions {
   attach: string;
   /** Keep a pipe to the container's stdin for attach clients. */
   stdin?: boolean;
+  /** Close the container's stdin when an attach client's input ends (Docker's StdinOnce). */
+  stdinOnce?: boolean;
   /** With a terminal: the socket the monitor receives the pty master on. */
   consoleSocket?: string;
 }
@@ -51,7 +53,7 @@ export interface MonitorOptions {
 function monitorArgs(m: MonitorOptions): string[] {
   return ['monitor', '--log', m.log, '--exit-file', m.exitFile, '--attach', m.attach,
     ...(m.logMaxSize ? ['--log-max-size', String(m.logMaxSize)] : []), ...(m.logMaxFile ? ['--log-max-file', String(m.logMaxFile)] : []),
-    ...(m.stdin ? ['--stdin'] : []), ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : [])];
+    ...(m.stdin ? ['--stdin'] : []), ...(m.stdin && m.stdinOnce ? ['--stdin-once'] : []), ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : [])];
 }
 
 export interface Launched {
