@@ -64,6 +64,14 @@ test('the container has its own network namespace with lo up, its hostname, Dock
   assert.match(caps, /CapEff:\s+00000000a80425fb/);
 });
 
+test('run -i passes stdin, and its end, to the container', () => {
+  const r = spawnSync(BERTH, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], {
+    encoding: 'utf8', timeout: 30_000, input: 'one\ntwo\n', env: { ...process.env, BERTH_HOST: eng.host },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'one\ntwo\ndone\n');
+});
+
 test('run -e -w -u --entrypoint set the process', () => {
   const r = berth('run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', '--entrypoint', 'sh', 'busybox', '-c', 'echo $FOO $(pwd) $(id -u)');
   assert.equal(r.status, 0, r.stderr);

@@ -59,6 +59,14 @@ test('docker run --rm: output, stderr and exit code', { skip: !existsSync(DOCKER
   assert.equal(docker('ps', '-aq').stdout, '');
 });
 
+test('docker run -i passes stdin, and its end, to the container', { skip: !existsSync(DOCKER) && 'no docker CLI' }, () => {
+  const r = spawnSync(DOCKER, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], {
+    encoding: 'utf8', timeout: 30_000, input: 'one\ntwo\n', env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'one\ntwo\ndone\n');
+});
+
 test('docker run -d, logs, ps, inspect, stop, kill, rm', { skip: !existsSync(DOCKER) && 'no docker CLI' }, async () => {
   const d = docker('run', '-d', '--name', 'web', '--label', 'app=berth', 'busybox', 'sh', '-c', 'echo started; sleep 100');
   assert.equal(d.status, 0, d.stderr);

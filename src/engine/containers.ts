@@ -171,7 +171,7 @@ export class Containers {
           root: this.runtimeRoot, id, bundle: this.store.dir(id),
           monitor: {
             log: this.store.logPath(id), exitFile: this.store.exitPath(id), attach,
-            stdin: !!rec.Config.OpenStdin,
+            stdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce,
             consoleSocket: rec.Config.Tty ? this.consolePath(id) : undefined,
             ...logLimits(rec.HostConfig),
           },

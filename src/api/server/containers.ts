@@ -139,8 +139,9 @@ export function containerRoutes(router: Router, engine: Engine): void {
     client.on('close', () => stream.socket.destroy());
     if (boolParam(q, 'stdin')) {
       if (ctx.head?.length) stream.socket.write(ctx.head);
-      // The client's end of input is not passed on: the monitor would drop this client.
       input.on('data', (d: Buffer) => stream.socket.write(d));
+      // A hijacked client's half-close ends its input only: the monitor keeps sending output.
+      if (ctx.socket) ctx.socket.on('end', () => stream.socket.end());
     }
   });
 
