@@ -195,7 +195,7 @@ test('commands on a missing container and bad arguments say so in one line', (t)
   assert.equal(noId.stderr, '"start" requires a container id\n');
   const badId = runtime(b, ['create', '--bundle', b.dir, '../x']);
   assert.equal(badId.status, 1);
-  assert.match(badId.stderr, /^(invalid container id format: "\.\.\/x"|container id "\.\.\/x" cannot name a cgroup)\n$/);
+  assert.equal(badId.stderr, 'invalid container id format: "../x"\n');
   const twice = uniqueId('twice');
   ok(runtime(b, ['create', '--bundle', b.dir, twice]));
   const dup = runtime(b, ['create', '--bundle', b.dir, twice]);

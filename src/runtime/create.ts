@@ -12,7 +12,7 @@ import { MS, parseMountOptions } from './mount-options.js';
 import { launch, type MonitorOptions } from './native/helper.js';
 import { Op, rec, type Record_ } from './native/protocol.js';
 import { buildPlan, rootfsPath } from './plan.js';
-import { ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
+import { checkId, ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
 import { sleepSync } from './sys.js';
 import { debug } from './debug.js';
 
@@ -101,6 +101,7 @@ type Mode = 'create' | 'run-foreground' | 'run-detached';
 
 async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created> {
   const dirs = new StateDir(opts.root);
+  checkId(opts.id); // before the id names a cgroup: runc's message for a bad id
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const rootfs = rootfsPath(bundle, spec);
