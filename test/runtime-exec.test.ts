@@ -200,3 +200,18 @@ test('run passes a signal it receives to the process and returns its exit code',
   assert.equal(out, 'ready\ngot-term\n');
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
 });
+
+test('without a PID namespace, ps lists what outlives the init and delete ends it', (t) => {
+  const b = makeBundle(['sh', '-c', 'sleep 61 & echo $!'], (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+  });
+  t.after(() => b.cleanup());
+  const id = uniqueId('nopidns');
+  ok(runtime(b, ['run', '-d', '--bundle', b.dir, id]));
+  assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'));
+  let pids: number[] = [];
+  assert.ok(waitFor(() => (pids = JSON.parse(ok(runtime(b, ['ps', '--format', 'json', id])))).length === 1), `pids ${pids}`);
+  assert.match(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8'), /^sleep\x0061\x00$/);
+  ok(runtime(b, ['delete', id]));
+  assert.ok(waitFor(() => !alive(pids[0])), 'delete killed the left-over process');
+});

@@ -5,7 +5,10 @@ import { openContainer } from './container.js';
 
 export function ps(root: string, id: string, format: 'table' | 'json', psArgs: string[]): string {
   const c = openContainer(root, id);
-  const pids = c.status === 'stopped' ? [] : c.cgroups.pids();
+  // From the cgroup whatever the init's state (as runc): without a PID namespace, processes
+  // can outlive the init.
+  let pids: number[] = [];
+  try { pids = c.cgroups.pids(); } catch { /* the cgroup is gone */ }
   if (format === 'json') return JSON.stringify(pids) + '\n';
   const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (r.status !== 0) throw systemError(`ps: ${r.stderr.trim() || 'failed'}`);
