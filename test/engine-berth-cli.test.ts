@@ -72,6 +72,17 @@ test('run -i passes stdin, and its end, to the container', () => {
   assert.equal(r.stdout, 'one\ntwo\ndone\n');
 });
 
+test('run --memory --cpus --pids-limit reach the container\'s cgroups', () => {
+  // v1 (hybrid) hosts show each controller in its own folder, v2 one folder.
+  const script = 'for f in memory/memory.limit_in_bytes memory.max pids/pids.max pids.max cpu/cpu.cfs_quota_us cpu.max; do [ -e /sys/fs/cgroup/$f ] && cat /sys/fs/cgroup/$f; done; true';
+  const r = berth('run', '--rm', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '7', 'busybox', 'sh', '-c', script);
+  assert.equal(r.status, 0, r.stderr);
+  const v = r.stdout.trim().split('\n');
+  assert.ok(v.includes(String(64 << 20)), r.stdout);
+  assert.ok(v.includes('7'), r.stdout);
+  assert.ok(v.includes('50000') || v.includes('50000 100000'), r.stdout);
+});
+
 test('run -e -w -u --entrypoint set the process', () => {
   const r = berth('run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', '--entrypoint', 'sh', 'busybox', '-c', 'echo $FOO $(pwd) $(id -u)');
   assert.equal(r.status, 0, r.stderr);
