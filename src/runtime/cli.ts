@@ -43,6 +43,21 @@ function parseUntilPositional(args: string[], options: Options, afterFirst = 0) 
   }
 }
 
+/** A JSON file given on the command line ('-' is stdin), with errors that name it. */
+function readJson<T>(file: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw invalid(`read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(e)}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw invalid(`parse ${file}: ${errorMessage(e)}`);
+  }
+}
+
 function needId(positionals: string[], usage: string): string {
   if (positionals.length < 1) throw invalid(`"${usage}" requires a container id`);
   return positionals[0];
@@ -141,7 +156,7 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
     const base = openContainer(g.root, id).rec.config.process;
     let proc: Process;
     if (str(values.process)) {
-      proc = JSON.parse(readFileSync(str(values.process)!, 'utf8')) as Process;
+      proc = readJson<Process>(str(values.process)!);
     } else {
       if (!rest.length) throw invalid('exec args cannot be empty');
       proc = { ...(base ?? { cwd: '/', user: { uid: 0, gid: 0 } }), args: rest, terminal: values.tty === true };
@@ -217,7 +232,7 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
     let r: LinuxResources;
     if (str(values.resources)) {
       const file = str(values.resources)!;
-      r = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as LinuxResources;
+      r = readJson<LinuxResources>(file);
     } else {
       if (values['l3-cache-schema'] || values['mem-bw-schema']) throw unsupported('intelRdt is not supported by berth-runtime');
       r = {};
