@@ -58,7 +58,7 @@ function which(cmd: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-function aptSource(): string {
+function aptSource(): string | undefined {
   // The first Debian URI of apt's own configuration: the only mirror this machine may reach.
   for (const f of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
     try {
@@ -67,7 +67,7 @@ function aptSource(): string {
       if (m) return m[1];
     } catch { /* next */ }
   }
-  return 'http://deb.debian.org/debian';
+  return undefined;
 }
 
 /** A root file system in `.bench/pull/rootfs`, from debootstrap; undefined when it cannot be made. */
@@ -76,6 +76,7 @@ function rootfs(): { dir: string; source: string } | undefined {
   if (existsSync(join(dir, '.complete'))) return { dir, source: readFileSync(join(dir, '.complete'), 'utf8').trim() };
   if (!which('debootstrap')) { console.log('debootstrap is not installed (apt-get install debootstrap); using host directories'); return undefined; }
   const mirror = aptSource();
+  if (!mirror) { console.log('apt has no Debian source configured; using host directories'); return undefined; }
   const tmp = join(CACHE, 'rootfs.tmp');
   rmSync(tmp, { recursive: true, force: true });
   console.log(`debootstrap --variant=minbase --include=perl,python3 ${SUITE} from ${mirror} (once; cached in ${dir}) ...`);
