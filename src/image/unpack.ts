@@ -6,7 +6,8 @@
 // success, so a refused or broken layer leaves nothing behind. It never reads the tar twice.
 
 import { createHash } from 'node:crypto';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { chmodSync, closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
@@ -130,11 +131,13 @@ class Unpacker {
   private readonly dirs = new Set<string>(['']);
   private readonly dirMeta: { rel: string; h: Header }[] = [];
   private readonly opaque = new Set<string>();
+  /** Every non-directory path this layer has written. */
+  private readonly made = new Set<string>();
 
   constructor(private readonly root: string) {}
 
   /** Makes sure every parent of `rel` is a real directory inside the root; creates missing ones. */
-  private async parents(rel: string, entry: string): Promise<void> {
+  private parents(rel: string, entry: string): void {
     const parts = rel.split('/');
     let prefix = '';
     for (let i = 0; i < parts.length - 1; i++) {
@@ -142,33 +145,39 @@ class Unpacker {
       if (this.dirs.has(prefix)) continue;
       const p = join(this.root, prefix);
       try {
-        const st = await lstat(p);
+        const st = lstatSync(p);
         if (st.isSymbolicLink()) throw invalid(`layer entry "${entry}": path goes through symlink "${prefix}", refused`);
         if (!st.isDirectory()) throw invalid(`layer entry "${entry}": parent "${prefix}" is not a directory`);
       } catch (e) {
         if (errno(e) !== 'ENOENT') throw e;
-        await mkdir(p, { mode: 0o755 });
+        mkdirSync(p, { mode: 0o755 });
       }
       this.dirs.add(prefix);
     }
   }
 
-  /** Removes whatever is at `rel` (unless it is a directory and `keepDir`). */
-  private async clear(rel: string, keepDir: boolean): Promise<boolean> {
+  /**
+   * Removes whatever is at `rel` (unless it is a directory and `keepDir`). The layer starts
+   * empty, so a path this layer has not made yet is known to be free without asking the disk.
+   */
+  private clear(rel: string, keepDir: boolean): boolean {
+    if (!this.made.has(rel) && !this.dirs.has(rel)) return false;
     const p = join(this.root, rel);
     try {
-      const st = await lstat(p);
+      const st = lstatSync(p);
       if (st.isDirectory()) {
         if (keepDir) return true;
-        await rm(p, { recursive: true, force: true });
+        rmSync(p, { recursive: true, force: true });
       } else {
-        await unlink(p);
+        unlinkSync(p);
       }
     } catch (e) {
       if (errno(e) !== 'ENOENT') throw e;
     }
+    this.made.delete(rel);
     this.dirs.delete(rel);
     for (const d of this.dirs) if (d.startsWith(`${rel}/`)) this.dirs.delete(d);
+    for (const d of this.made) if (d.startsWith(`${rel}/`)) this.made.delete(d);
     return false;
   }
 
@@ -181,7 +190,7 @@ class Unpacker {
       if (h.type === 'directory') this.dirMeta.push({ rel, h });
       return drain(body);
     }
-    await this.parents(rel, name);
+    this.parents(rel, name);
     const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
     if (base === WHITEOUT_OPAQUE) {
       this.opaque.add(dir);
@@ -190,61 +199,68 @@ class Unpacker {
     if (base.startsWith(WHITEOUT_PREFIX)) {
       const target = (dir ? `${dir}/` : '') + base.slice(WHITEOUT_PREFIX.length);
       if (target === dir || base === WHITEOUT_PREFIX) throw invalid(`layer entry "${name}": empty whiteout name`);
-      await this.clear(target, false);
+      this.clear(target, false);
       const p = join(this.root, target);
       await mknod(p, 'c', 0o000, 0, 0);
-      await lchown(p, h.uid ?? 0, h.gid ?? 0);
+      lchownSync(p, h.uid ?? 0, h.gid ?? 0);
+      this.made.add(target);
       return drain(body);
     }
     const p = join(this.root, rel);
     const mode = (h.mode ?? 0o644) & 0o7777;
     switch (h.type) {
       case 'directory': {
-        const existed = await this.clear(rel, true);
-        if (!existed) await mkdir(p, { mode: 0o700 });
+        const existed = this.clear(rel, true);
+        if (!existed) mkdirSync(p, { mode: 0o700 });
         this.dirs.add(rel);
         this.dirMeta.push({ rel, h });
         await drain(body);
         return; // ownership, mode and times at the end, once children are in
       }
       case 'file': case 'contiguous-file': case undefined: {
-        await this.clear(rel, false);
-        const fh = await open(p, 'wx', 0o600);
+        this.clear(rel, false);
+        // Synchronous writes: a layer is thousands of small files, and a thread-pool round trip
+        // per call costs more than the write itself.
+        const fd = openSync(p, 'wx', 0o600);
+        this.made.add(rel);
         try {
           for await (const chunk of body) {
             let off = 0;
-            while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+            while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
           }
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         break;
       }
       case 'symlink':
-        await this.clear(rel, false);
-        await symlink(h.linkname ?? '', p);
+        this.clear(rel, false);
+        symlinkSync(h.linkname ?? '', p);
+        this.made.add(rel);
         await drain(body);
         break;
       case 'link': {
         const target = cleanEntryPath(h.linkname ?? '', `hard link "${name}" → target`);
         if (target === '') throw invalid(`layer entry "${name}": hard link to the layer root refused`);
-        await this.parents(target, name);
+        this.parents(target, name);
         let st;
-        try { st = await lstat(join(this.root, target)); } catch (e) {
+        try { st = lstatSync(join(this.root, target)); } catch (e) {
           if (errno(e) === 'ENOENT') throw invalid(`layer entry "${name}": hard link target "${h.linkname}" is not in the layer`);
           throw e;
         }
         if (st.isDirectory()) throw invalid(`layer entry "${name}": hard link to a directory refused`);
         if (target === rel) return drain(body);
-        await this.clear(rel, false);
-        await link(join(this.root, target), p);
+        this.clear(rel, false);
+        linkSync(join(this.root, target), p);
+        this.made.add(rel);
         await drain(body);
         return; // a hard link shares the target's inode: its metadata is the target's
       }
       case 'character-device': case 'block-device': case 'fifo': {
-        await this.clear(rel, false);
+        this.clear(rel, false);
         const t = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
         await mknod(p, t, mode, h.devmajor ?? 0, h.devminor ?? 0);
+        this.made.add(rel);
         await drain(body);
         break;
       }
@@ -256,8 +272,8 @@ class Unpacker {
 
   /** Ownership, then mode (chown clears setuid/setgid), xattrs, then times. */
   private async meta(p: string, h: Header, isLink: boolean): Promise<void> {
-    await lchown(p, h.uid ?? 0, h.gid ?? 0);
-    if (!isLink) await chmod(p, (h.mode ?? 0o644) & 0o7777);
+    lchownSync(p, h.uid ?? 0, h.gid ?? 0);
+    if (!isLink) chmodSync(p, (h.mode ?? 0o644) & 0o7777);
     for (const [k, v] of Object.entries(h.pax ?? {})) {
       let name: string;
       let value: Buffer;
@@ -271,13 +287,13 @@ class Unpacker {
     }
     const mtime = h.pax?.mtime ? Number(h.pax.mtime) : (h.mtime ? h.mtime.getTime() / 1000 : 0);
     const atime = h.pax?.atime ? Number(h.pax.atime) : mtime;
-    await lutimes(p, atime, mtime);
+    lutimesSync(p, atime, mtime);
   }
 
   async finish(): Promise<void> {
     for (const dir of this.opaque) {
       const p = join(this.root, dir);
-      if (!this.dirs.has(dir)) { await this.parents(`${dir}/x`, `${dir}/${WHITEOUT_OPAQUE}`); }
+      if (!this.dirs.has(dir)) this.parents(`${dir}/x`, `${dir}/${WHITEOUT_OPAQUE}`);
       await setXattr(p, OPAQUE_XATTR, 'y');
     }
     // Directories last, deepest first, so that writing children does not change their times.
@@ -286,7 +302,7 @@ class Unpacker {
       if (seen.has(rel)) continue;
       seen.add(rel);
       try {
-        const st = await lstat(join(this.root, rel));
+        const st = lstatSync(join(this.root, rel));
         if (!st.isDirectory()) continue;
       } catch { continue; }
       await this.meta(join(this.root, rel), h, false);
