@@ -6,9 +6,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, createReadStream, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ImageStore } from '../src/image/store.js';
+import { loadImages } from '../src/image/archive.js';
 import { makeRootfs, RUNTIME, uniqueId } from './helpers/bundle.js';
 
 const BERTH = realpathSync(RUNTIME);
@@ -246,6 +248,18 @@ test('dockerd runs, execs into, stops and removes containers with --runtime bert
 
   const imp = docker(['import', rootfsTar(tmp), 'berth-peer:latest']);
   assert.equal(imp.status, 0, show(imp));
+
+  // What `docker save` writes, berth loads (issue 4): same image, same layer.
+  const saved = join(tmp, 'saved.tar');
+  const save = docker(['save', '-o', saved, 'berth-peer:latest']);
+  assert.equal(save.status, 0, show(save));
+  const store = new ImageStore(join(tmp, 'berth-images'));
+  const loaded = await loadImages(store, createReadStream(saved));
+  assert.deepEqual(loaded.names, ['docker.io/library/berth-peer:latest']);
+  const img = await store.resolve('berth-peer');
+  assert.equal(img.manifest.layers.length, 1);
+  const dockerId = docker(['inspect', '-f', '{{.Id}}', 'berth-peer:latest']).stdout.trim();
+  assert.equal(img.manifest.config.digest, dockerId);
   // containerd-shim-runc-v2 keeps runc's state in <exec-root>/runtime-runc/moby and passes it as --root.
   const stateRoot = join(execRoot, 'runtime-runc', 'moby');
 
