@@ -18,7 +18,7 @@ import { errno, writeFileAtomic } from './fsutil.js';
 import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayerThreaded } from './unpack-thread.js';
 
 /** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
 export function chainIDs(diffIDs: Digest[]): Digest[] {
@@ -129,7 +129,7 @@ export class Snapshotter {
     await rm(join(dir, 'fs'), { recursive: true, force: true }); // a half-made one from a crash
     await mkdir(dir, { recursive: true });
     try {
-      const r = await unpackLayer(await store.content.readStream(layer.digest), join(dir, 'fs'), { diffID });
+      const r = await unpackLayerThreaded(await store.content.readStream(layer.digest), join(dir, 'fs'), { diffID });
       await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
@@ -156,7 +156,7 @@ export class Snapshotter {
       await rm(join(dir, 'fs'), { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       try {
-        const r = await unpackLayer(source, join(dir, 'fs'), { diffID });
+        const r = await unpackLayerThreaded(source, join(dir, 'fs'), { diffID });
         await blobVerified;
         await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
       } catch (e) {
