@@ -140,6 +140,15 @@ test('rm of a running container needs -f', () => {
   assert.equal(berth('rm', '-f', id).status, 0);
 });
 
+test('a missing command exits 127, one that is not executable 126, and --rm still removes', () => {
+  const r = berth('run', '--rm', 'busybox', 'nosuchcmd');
+  assert.equal(r.status, 127);
+  assert.match(r.stderr, /executable file not found/);
+  const x = berth('run', '--rm', 'busybox', '/etc/passwd');
+  assert.equal(x.status, 126, x.stderr);
+  assert.equal(berth('ps', '-a', '-q').stdout, '');
+});
+
 test('berth\'s own failures exit 125', () => {
   const r = berth('run', '--rm', 'no-such-image-here');
   assert.equal(r.status, 125);

@@ -118,6 +118,13 @@ test('docker logs -f follows and ends with the container', { skip: !existsSync(D
   assert.equal(docker('rm', id).status, 0);
 });
 
+test('docker run of a missing command exits 127, --rm still removes', { skip: !existsSync(DOCKER) && 'no docker CLI' }, () => {
+  const r = docker('run', '--rm', 'busybox', 'nosuchcmd');
+  assert.equal(r.status, 127, r.stderr);
+  assert.match(r.stderr, /executable file not found/);
+  assert.equal(docker('ps', '-aq').stdout, '');
+});
+
 test('docker run of a missing image reports it', { skip: !existsSync(DOCKER) && 'no docker CLI' }, () => {
   const r = docker('run', '--rm', 'no-such-image-here');
   assert.equal(r.status, 125);

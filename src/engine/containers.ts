@@ -164,8 +164,9 @@ export class Containers {
       await this.opts.snapshots.mount(id);
       mkdirSync(this.attachDir, { recursive: true, mode: 0o700 });
       rmSync(this.store.exitPath(id), { force: true });
-      this.removeStaleRuntime(id);
+      await this.removeStaleRuntime(id);
       const attach = this.attachPath(id);
+      let pid = 0;
       try {
         await runtimeCreate({
           root: this.runtimeRoot, id, bundle: this.store.dir(id),
@@ -177,7 +178,7 @@ export class Containers {
           },
         });
         this.watchExit(live);
-        const pid = openContainer(this.runtimeRoot, id).rec.pid;
+        pid = openContainer(this.runtimeRoot, id).rec.pid;
         // Clients that attached before start connect now, while the process waits on its fifo,
         // so they see its first byte.
         const waiting = live.attachers.splice(0);
@@ -187,13 +188,13 @@ export class Containers {
         live.watcher?.close();
         live.watcher = undefined;
         await deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
-        rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exitCodeFor(e), Error: errorMessage(e), FinishedAt: new Date().toISOString() };
+        const err = startError(e);
+        rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: err.exitCode, Error: err.message, FinishedAt: new Date().toISOString() };
         this.save(live);
         this.exitedNow(live);
-        throw e;
+        if (rec.HostConfig.AutoRemove) queueMicrotask(() => { void this.remove(id, { force: true }).catch(() => {}); });
+        throw err;
       }
-      let pid = 0;
-      try { pid = openContainer(this.runtimeRoot, id).rec.pid; } catch { /* exited at once */ }
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
       this.save(live);
       this.log('info', `started container ${id.slice(0, 12)}`);
@@ -204,13 +205,13 @@ export class Containers {
   }
 
   /** A runtime container left by a crash between runtime create and our record: delete it. */
-  private removeStaleRuntime(id: string): void {
+  private async removeStaleRuntime(id: string): Promise<void> {
     try {
       openContainer(this.runtimeRoot, id);
     } catch {
       return;
     }
-    void deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
+    await deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
   }
 
   private watchExit(live: Live): void {
@@ -380,12 +381,17 @@ export function parseSize(s: string): number {
   return Math.round(Number(m[1]) * mult[m[2].toLowerCase()]);
 }
 
-/** Docker's exit codes for a start that failed: 127 command not found, 126 not executable. */
-function exitCodeFor(e: unknown): number {
+/**
+ * A start that failed, as Docker reports it: a command that is missing (exit code 127) or not
+ * executable (126) is the caller's mistake (400); anything else is the engine's (500, 128).
+ */
+function startError(e: unknown): BerthError & { exitCode: number } {
   const msg = errorMessage(e);
-  if (/no such file or directory|not found/i.test(msg)) return 127;
-  if (/permission denied|exec format/i.test(msg)) return 126;
-  return 128;
+  const code = /executable file not found|no such file or directory/i.test(msg) ? 127
+    : /permission denied|exec format error/i.test(msg) ? 126 : 128;
+  const err = (code === 128 && e instanceof BerthError ? e : new BerthError(code === 128 ? 'system' : 'invalid', msg, { cause: e })) as BerthError & { exitCode: number };
+  err.exitCode = code;
+  return err;
 }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -40,7 +40,6 @@ export interface SpecInput {
   config: ContainerConfig;
   hostConfig: HostConfig;
   image: ImageConfigConfig;
-  /** The monitor's console socket when Tty is set. */
 }
 
 export function buildSpec(input: SpecInput): Spec {

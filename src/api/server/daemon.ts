@@ -15,6 +15,7 @@ interface Flags {
   insecure: string[];
   mirrors: string[];
   logLevel: string;
+  help?: boolean;
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -48,8 +49,7 @@ function parseFlags(argv: string[]): Flags {
       case '--insecure-registry': f.insecure.push(value()); break;
       case '--registry-mirror': f.mirrors.push(value()); break;
       case '-l': case '--log-level': f.logLevel = value(); break;
-      case '-h': case '--help': process.stdout.write(USAGE); process.exit(0);
-      // falls through (unreachable)
+      case '-h': case '--help': f.help = true; break;
       default: throw new Error(`unknown flag: ${a}`);
     }
   }
@@ -65,6 +65,14 @@ export async function main(argv: string[]): Promise<number> {
     flags = parseFlags(argv);
   } catch (e) {
     process.stderr.write(`berthd: ${errorMessage(e)}\n${USAGE}`);
+    return 125;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!LEVELS.includes(flags.logLevel)) {
+    process.stderr.write(`berthd: unknown log level "${flags.logLevel}": give one of ${LEVELS.join(', ')}\n`);
     return 125;
   }
   const min = Math.max(0, LEVELS.indexOf(flags.logLevel));

@@ -49,7 +49,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   return server;
 }
 
-/** Listens on `unix:///path`, `tcp://host:port` or `fd://` is not supported. */
+/** Listens on `unix:///path` (mode 0660; a stale socket file is replaced) or `tcp://host:port`; returns the cleanup. */
 export async function listen(server: Server, host: string): Promise<() => void> {
   if (host.startsWith('unix://')) {
     const path = host.slice('unix://'.length);

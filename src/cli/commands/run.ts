@@ -70,7 +70,14 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
     await client.json('POST', `/containers/${id}/start`);
   } catch (e) {
     socket.destroy();
-    throw e;
+    waited.catch(() => {});
+    waitRes.destroy();
+    // As docker: a command that is missing exits 127, one that cannot run 126.
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = /executable file not found|no such file or directory/i.test(msg) ? 127 : /permission denied|exec format error/i.test(msg) ? 126 : 0;
+    if (!code) throw e;
+    process.stderr.write(`berth: ${msg}\n`);
+    return code;
   }
   await output;
   const { StatusCode } = await waited;
