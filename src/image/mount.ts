@@ -13,9 +13,18 @@ export async function mountOverlay(target: string, lower: string[], upper: strin
   native.mount('overlay', target, 'overlay', 0, opts.join(','), cwd);
 }
 
-/** Unmounts the mount at `target` (never following a symlink there). */
+/**
+ * Unmounts the mount at `target` (never following a symlink there). Idempotent: a target that
+ * is no longer a mount point (EINVAL) or gone (ENOENT) — another caller unmounted it between
+ * our look at mountinfo and this call — is done.
+ */
 export async function unmount(target: string): Promise<void> {
-  native.umount2(target, native.UMOUNT_NOFOLLOW);
+  try {
+    native.umount2(target, native.UMOUNT_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOENT') throw e;
+  }
 }
 
 /** Mount points at or under `dir`, deepest first (from /proc/self/mountinfo). */
