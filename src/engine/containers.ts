@@ -182,7 +182,7 @@ export class Containers {
         // Clients that attached before start connect now, while the process waits on its fifo,
         // so they see its first byte.
         const waiting = live.attachers.splice(0);
-        await Promise.all([loopbackUp(pid), ...waiting.map((w) => w(attach).catch(() => {}))]);
+        await Promise.all([loopbackUp(rec.Id, pid), ...waiting.map((w) => w(attach).catch(() => {}))]);
         await runtimeStart(this.runtimeRoot, id);
       } catch (e) {
         live.watcher?.close();
