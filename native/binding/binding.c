@@ -7,6 +7,9 @@
 #include <node_api.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -335,11 +338,38 @@ out:
   return ret;
 }
 
+/* openInRoot(root, path, flags): an fd for `path` resolved with `root` as "/" (openat2 with
+ * RESOLVE_IN_ROOT), so no symlink or ".." in a container's file system reaches the host. */
+static napi_value js_open_in_root(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  char *root = NULL, *path = NULL;
+  uint64_t flags;
+  napi_value ret = NULL;
+  if (!arg_string(env, argv[0], "root", 0, &root) || !arg_string(env, argv[1], "path", 0, &path) ||
+      !arg_uint(env, argv[2], "flags", 0xffffffffu, &flags)) goto out;
+  int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) { throw_errno(env, errno, "open", root, root); goto out; }
+  struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  const char *rel = path;
+  while (*rel == '/') rel++;
+  long fd;
+  do fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
+  int e = errno;
+  close(rootfd);
+  if (fd < 0) throw_errno(env, e, "openat2", path, path);
+  else napi_create_int32(env, (int32_t)fd, &ret);
+out:
+  free(root);
+  free(path);
+  return ret;
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr },
     { "lremovexattr", js_lremovexattr }, { "mknod", js_mknod }, { "mount", js_mount },
-    { "umount2", js_umount2 },
+    { "umount2", js_umount2 }, { "openInRoot", js_open_in_root },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -1,18 +1,25 @@
 // `User` (`name`, `uid`, `name:group`, `uid:gid`) → numeric ids, from the container's own
 // /etc/passwd and /etc/group, as Docker resolves it. Supplementary groups come from /etc/group.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, readFileSync } from 'node:fs';
+import { openInRoot } from '../native/binding.js';
 import { invalid } from '../errors.js';
 import type { User } from '../oci/runtime-spec.js';
 
+/** A table of the container's, resolved inside its root: a symlink in the image never reads a host file. */
 function readTable(rootfs: string, file: string): string[][] {
-  // TODO(engine): read through the container root safely (openat2 RESOLVE_IN_ROOT) once the
-  // native binding has it; an absolute symlink here is read on the host (only ids are taken).
+  let fd: number;
   try {
-    return readFileSync(join(rootfs, file), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+    fd = openInRoot(rootfs, file);
   } catch {
     return [];
+  }
+  try {
+    return readFileSync(fd, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  } catch {
+    return [];
+  } finally {
+    closeSync(fd);
   }
 }
 

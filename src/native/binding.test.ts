@@ -5,6 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as native from './binding.js';
@@ -151,4 +152,18 @@ test('mount and umount2: tmpfs, overlay with relative lowerdirs, errors', async 
   throwsErrno(() => native.umount2(t), 'EINVAL', 'umount2', /: invalid argument$/);
   throwsErrno(() => native.umount2(join(d, 'none')), 'ENOENT', 'umount2', /: no such file or directory$/);
   assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${t} `));
+});
+
+test('openInRoot resolves symlinks and ".." inside the root, never on the host', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'berth-test-oir-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'etc'));
+  writeFileSync(join(root, 'etc/hostname'), 'inside\n');
+  symlinkSync('/etc/hostname', join(root, 'etc/passwd')); // absolute: the root's own /etc/hostname
+  symlinkSync('../../../../etc/hostname', join(root, 'etc/up')); // ".." stops at the root
+  for (const p of ['etc/passwd', '/etc/up']) {
+    const fd = native.openInRoot(root, p);
+    try { assert.equal(readFileSync(fd, 'utf8'), 'inside\n'); } finally { closeSync(fd); }
+  }
+  assert.throws(() => native.openInRoot(root, 'etc/shadow'), { code: 'ENOENT' });
 });

@@ -18,6 +18,7 @@ interface Binding {
   mknod(path: string, mode: number, major: number, minor: number): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd: string | null): void;
   umount2(target: string, flags: number): void;
+  openInRoot(root: string, path: string, flags: number): number;
 }
 
 const BUILT = 'native/binding/build/Release/berth.node';
@@ -94,6 +95,14 @@ export function mknod(path: string, mode: number, major = 0, minor = 0): void {
  */
 export function mount(source: string | null, target: string, fstype: string | null, flags = 0, data: string | null = null, cwd: string | null = null): void {
   binding().mount(source, target, fstype, flags, data, cwd);
+}
+
+/**
+ * An fd for `path` resolved inside `root` as if `root` were "/" (openat2 RESOLVE_IN_ROOT): a
+ * symlink or ".." in a container's file system never leads out of it. The caller closes it.
+ */
+export function openInRoot(root: string, path: string, flags = 0): number {
+  return binding().openInRoot(root, path, flags);
 }
 
 /** umount2(2). */
