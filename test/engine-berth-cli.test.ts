@@ -154,7 +154,7 @@ test('berth\'s own failures exit 125', () => {
   assert.equal(r.status, 125);
   assert.match(r.stderr, /^berth: /m);
   assert.equal(spawnSync(BERTH, ['nonsense'], { encoding: 'utf8' }).status, 125);
-  const dead = spawnSync(BERTH, ['-H', 'unix:///nonexistent/berth.sock', 'ps'], { encoding: 'utf8' });
+  const dead = spawnSync(BERTH, ['-H', 'unix:///nonexistent/berth.sock', 'ps'], { encoding: 'utf8', env: { ...process.env, BERTH_NO_AUTOSTART: '1' } });
   assert.equal(dead.status, 125);
   assert.match(dead.stderr, /Cannot connect to the berth daemon/);
 });

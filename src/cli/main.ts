@@ -13,6 +13,7 @@ import { run } from './commands/run.js';
 import { stop } from './commands/stop.js';
 import { version } from './commands/version.js';
 import { daemonHost } from './host.js';
+import { ensureDaemon } from './autostart.js';
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
@@ -56,7 +57,9 @@ export async function main(argv: string[]): Promise<number> {
     return 125;
   }
   try {
-    const client = new ApiClient({ host: daemonHost(host) });
+    const target = daemonHost(host);
+    await ensureDaemon(target);
+    const client = new ApiClient({ host: target });
     return await cmd(client, argv.slice(i + 1));
   } catch (e) {
     process.stderr.write(`berth: ${errorMessage(e)}\n`);

@@ -1,0 +1,58 @@
+// When no berthd answers on the unix socket berth was pointed at, berth starts one (detached,
+// its log in <exec-root>/berthd.log) and waits for the socket, so a fresh install needs no
+// other step. BERTH_NO_AUTOSTART=1 turns this off; BERTH_DATA_ROOT and BERTH_EXEC_ROOT choose
+// the new daemon's roots (berthd's defaults otherwise).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemError } from '../errors.js';
+
+const START_TIMEOUT_MS = 15000;
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** bin/berthd.js of this package, found upwards from this module (or its bundle). */
+function berthdPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'bin/berthd.js');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) throw systemError('cannot find bin/berthd.js to start berthd');
+    dir = up;
+  }
+}
+
+export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!host.startsWith('unix://') || env.BERTH_NO_AUTOSTART) return;
+  const socket = host.slice('unix://'.length);
+  if (await answers(socket)) return;
+  const execRoot = env.BERTH_EXEC_ROOT ?? '/run/berth';
+  mkdirSync(execRoot, { recursive: true, mode: 0o711 });
+  const logPath = join(execRoot, 'berthd.log');
+  const log = openSync(logPath, 'a');
+  const args = [berthdPath(), '-H', host,
+    ...(env.BERTH_DATA_ROOT ? ['--data-root', env.BERTH_DATA_ROOT] : []),
+    ...(env.BERTH_EXEC_ROOT ? ['--exec-root', env.BERTH_EXEC_ROOT] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  let exited: number | null = null;
+  child.once('exit', (code) => { exited = code ?? 1; });
+  child.unref();
+  process.stderr.write(`berth: started berthd (pid ${child.pid}, log ${logPath})\n`);
+  for (const end = Date.now() + START_TIMEOUT_MS; Date.now() < end;) {
+    if (await answers(socket)) return;
+    if (exited !== null) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const tail = (() => { try { return readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | '); } catch { return ''; } })();
+  throw systemError(`berthd did not start on ${host}${tail ? `: ${tail}` : ''} (log: ${logPath})`);
+}

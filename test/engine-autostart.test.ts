@@ -1,0 +1,45 @@
+// `berth` starts berthd when none answers on its socket, and waits for it (issue 5: a fresh
+// install needs no other step); BERTH_NO_AUTOSTART=1 turns that off.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
+
+test('berth starts berthd on first use and reuses it after', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-test-autostart-'));
+  const sock = join(tmp, 'b.sock');
+  const env = { ...process.env, BERTH_DATA_ROOT: join(tmp, 'data'), BERTH_EXEC_ROOT: join(tmp, 'run'), DOCKER_HOST: '', BERTH_HOST: '' };
+  let pid = 0;
+  t.after(async () => {
+    if (pid) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 100; i++) {
+        try { process.kill(pid, 0); } catch { break; }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const off = spawnSync(BERTH, ['-H', `unix://${sock}`, 'ps'], { encoding: 'utf8', env: { ...env, BERTH_NO_AUTOSTART: '1' } });
+  assert.equal(off.status, 125);
+  assert.match(off.stderr, /Cannot connect to the berth daemon/);
+  assert.ok(!existsSync(join(tmp, 'run')));
+
+  const first = spawnSync(BERTH, ['-H', `unix://${sock}`, 'version'], { encoding: 'utf8', env, timeout: 30000 });
+  const m = /started berthd \(pid (\d+), log ([^)]+)\)/.exec(first.stderr);
+  assert.ok(m, first.stderr);
+  pid = Number(m[1]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /Server/);
+  assert.equal(m[2], join(tmp, 'run', 'berthd.log'));
+  assert.ok(readFileSync(m[2], 'utf8').length > 0);
+
+  const second = spawnSync(BERTH, ['-H', `unix://${sock}`, 'ps'], { encoding: 'utf8', env, timeout: 30000 });
+  assert.equal(second.status, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /started berthd/);
+});
