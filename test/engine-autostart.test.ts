@@ -12,7 +12,8 @@ const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
 test('berth starts berthd on first use and reuses it after', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'berth-test-autostart-'));
   const sock = join(tmp, 'b.sock');
-  const env = { ...process.env, BERTH_DATA_ROOT: join(tmp, 'data'), BERTH_EXEC_ROOT: join(tmp, 'run'), DOCKER_HOST: '', BERTH_HOST: '' };
+  const ca = '/etc/ssl/certs/ca-certificates.crt';
+  const env = { ...process.env, ...(existsSync(ca) ? { NODE_EXTRA_CA_CERTS: ca } : {}), BERTH_DATA_ROOT: join(tmp, 'data'), BERTH_EXEC_ROOT: join(tmp, 'run'), DOCKER_HOST: '', BERTH_HOST: '' };
   let pid = 0;
   t.after(async () => {
     if (pid) {
@@ -38,6 +39,10 @@ test('berth starts berthd on first use and reuses it after', async (t) => {
   assert.match(first.stdout, /Server/);
   assert.equal(m[2], join(tmp, 'run', 'berthd.log'));
   assert.ok(readFileSync(m[2], 'utf8').length > 0);
+  // berth's shebang drops the CA bundle for itself; the berthd it starts gets it back.
+  const daemonEnv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  if (existsSync(ca)) assert.ok(daemonEnv.includes(`NODE_EXTRA_CA_CERTS=${ca}`));
+  assert.ok(!daemonEnv.some((e) => e.startsWith('BERTH_SAVED_CA=')));
 
   const second = spawnSync(BERTH, ['-H', `unix://${sock}`, 'ps'], { encoding: 'utf8', env, timeout: 30000 });
   assert.equal(second.status, 0, second.stderr);

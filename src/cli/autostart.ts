@@ -42,7 +42,10 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   const args = [berthdPath(), '-H', host,
     ...(env.BERTH_DATA_ROOT ? ['--data-root', env.BERTH_DATA_ROOT] : []),
     ...(env.BERTH_EXEC_ROOT ? ['--exec-root', env.BERTH_EXEC_ROOT] : [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  // berthd makes TLS calls (registries): it gets back the CA bundle berth's shebang set aside.
+  const { BERTH_SAVED_CA, ...daemonEnv } = env;
+  if (BERTH_SAVED_CA) daemonEnv.NODE_EXTRA_CA_CERTS = BERTH_SAVED_CA;
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: daemonEnv });
   closeSync(log);
   let exited: number | null = null;
   child.once('exit', (code) => { exited = code ?? 1; });
