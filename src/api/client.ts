@@ -73,16 +73,20 @@ export class ApiClient {
   }
 
   /** A hijacked connection (attach): after `101 UPGRADED`, the raw socket both ways. */
-  hijack(path: string, query?: Record<string, any>): Promise<Socket> {
+  hijack(path: string, query?: Record<string, any>, body?: unknown): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const req = request({ ...this.base, method: 'POST', path: this.path(path, query), headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = request({
+        ...this.base, method: 'POST', path: this.path(path, query),
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}) },
+      });
       req.on('upgrade', (_res, socket, head) => {
         if (head.length) socket.unshift(head);
         resolve(socket);
       });
       req.on('response', (res) => { this.check(res).then(() => reject(new Error('the daemon did not upgrade the connection')), reject); });
       req.on('error', (e) => reject(this.connectError(e)));
-      req.end();
+      req.end(data);
     });
   }
 }

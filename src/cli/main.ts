@@ -3,6 +3,7 @@
 
 import { ApiClient } from '../api/client.js';
 import { errorMessage } from '../errors.js';
+import { exec } from './commands/exec.js';
 import { images } from './commands/images.js';
 import { info } from './commands/info.js';
 import { logs } from './commands/logs.js';
@@ -17,7 +18,7 @@ import { ensureDaemon } from './autostart.js';
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { run, ps, logs, rm, stop, pull, images, version, info };
+const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info };
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -28,6 +29,7 @@ Options:
 
 Commands:
   run       Create and run a new container from an image
+  exec      Execute a command in a running container
   ps        List containers
   logs      Fetch the logs of a container
   stop      Stop one or more running containers

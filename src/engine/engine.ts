@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
 import { Containers } from './containers.js';
+import { Execs } from './exec.js';
 import { Images } from './images.js';
 
 export interface EngineOptions {
@@ -22,6 +23,7 @@ export class Engine {
   readonly options: EngineOptions;
   readonly images: Images;
   readonly containers: Containers;
+  readonly execs: Execs;
   readonly snapshots: Snapshotter;
 
   constructor(opts: EngineOptions) {
@@ -33,6 +35,7 @@ export class Engine {
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, log: opts.log });
+    this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
     this.images = new Images({
       store, snapshots: this.snapshots, registry,
       inUse: () => new Map(this.containers.list().map((c) => [c.Image, c.Id])),

@@ -1,6 +1,7 @@
 // The engine's public surface, for the API server.
 export { Engine, type EngineOptions } from './engine.js';
 export { Containers, parseSize, type AttachStream, type WaitCondition } from './containers.js';
+export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './exec.js';
 export { Images } from './images.js';
 export type { LogEntry } from './logs.js';
 export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig } from './types.js';

@@ -1,10 +1,11 @@
 // `exec`: a new process in a running container — its namespaces joined through /proc/PID/ns,
 // its cgroups joined, the container's seccomp filter applied.
+import type { StdioOptions } from 'node:child_process';
 import { resolve } from 'node:path';
 import { conflict } from '../errors.js';
 import type { Namespace, Process } from '../oci/runtime-spec.js';
 import { openContainer } from './container.js';
-import { launch } from './native/helper.js';
+import { launch, type Launched } from './native/helper.js';
 import { PROC_NS_NAMES } from './namespaces.js';
 import { buildPlan } from './plan.js';
 import { ociState, writeFileAtomic } from './state.js';
@@ -17,6 +18,10 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   preserveFds?: number;
+  /** The process's fds 0-2 (see launch()): the caller's by default; 'pipe' for a daemon's streams. */
+  stdio?: StdioOptions;
+  /** Called once the process has started, with the helper (its stdio pipes) and the pid. */
+  onLaunched?: (launched: Launched) => void;
 }
 
 /** Returns the process's exit code, or 0 once it started when detached. */
@@ -34,11 +39,13 @@ export async function exec(opts: ExecOptions): Promise<number> {
   const launched = await launch({
     plan,
     preserveFds: opts.preserveFds,
+    stdio: opts.stdio,
     onPid: (pid) => {
       c.cgroups.addProcess(pid);
       return JSON.stringify(ociState(c.rec, c.status));
     },
   });
+  opts.onLaunched?.(launched);
   await launched.done;
   if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
   if (opts.detach) return 0;

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, httpStatus, systemError } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
 import { containerRoutes } from './containers.js';
+import { execRoutes } from './exec.js';
 import { sendError } from './http.js';
 import { imageRoutes } from './images.js';
 import { Router, type Context } from './router.js';
@@ -25,6 +26,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   systemRoutes(router, engine, randomUUID());
   imageRoutes(router, engine);
   containerRoutes(router, engine);
+  execRoutes(router, engine);
   const log = opts.log ?? (() => {});
 
   const dispatch = async (ctx: Omit<Context, 'path' | 'params' | 'query'>) => {

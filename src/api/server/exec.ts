@@ -1,0 +1,126 @@
+// Exec routes: create, start (hijacked like attach: 8-byte frames without a terminal, raw with
+// one; stdin passed on when the instance attaches it), inspect and resize. Shapes and status
+// codes as moby's api/swagger.yaml gives them.
+
+import type { Duplex } from 'node:stream';
+import { errorMessage, invalid } from '../../errors.js';
+import type { Engine, ExecConfig, ExecInstance } from '../../engine/index.js';
+import { frame } from '../stdcopy.js';
+import { beginStream, readJSON, sendEmpty, sendJSON } from './http.js';
+import type { Context, Router } from './router.js';
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
+
+/**
+ * The JSON body of a hijacked request: node hands an upgraded request over with its body unread,
+ * partly in `head`, the rest on the socket. Returns the body and what followed it (stdin).
+ */
+async function readUpgradedBody(ctx: Context): Promise<{ body: Record<string, any>; rest: Buffer }> {
+  const socket = ctx.socket as Duplex;
+  const len = Number(ctx.req.headers['content-length'] ?? 0);
+  let buf = ctx.head ?? Buffer.alloc(0);
+  if (len > 0 && buf.length < len) {
+    buf = await new Promise<Buffer>((resolve, reject) => {
+      const chunks = [buf];
+      let have = buf.length;
+      const onData = (d: Buffer) => {
+        chunks.push(d);
+        have += d.length;
+        if (have >= len) { done(); resolve(Buffer.concat(chunks)); }
+      };
+      const onEnd = () => { done(); reject(invalid('the request body ended early')); };
+      const done = () => { socket.off('data', onData); socket.off('end', onEnd); socket.pause(); };
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+    });
+  }
+  const text = buf.subarray(0, len).toString('utf8');
+  let body: Record<string, any> = {};
+  try {
+    if (text.trim()) body = JSON.parse(text);
+  } catch (e) {
+    throw invalid(`invalid JSON body: ${errorMessage(e)}`);
+  }
+  return { body, rest: buf.subarray(len) };
+}
+
+function inspect(e: ExecInstance) {
+  const [entrypoint, ...args] = e.Config.Cmd ?? [];
+  return {
+    CanRemove: false, ContainerID: e.ContainerID, DetachKeys: '', ExitCode: e.ExitCode, ID: e.ID,
+    OpenStderr: !!e.Config.AttachStderr, OpenStdin: !!e.Config.AttachStdin, OpenStdout: !!e.Config.AttachStdout,
+    ProcessConfig: { arguments: args, entrypoint: entrypoint ?? '', privileged: !!e.Config.Privileged, tty: !!e.Config.Tty, user: e.Config.User ?? '' },
+    Running: e.Running, Pid: e.Pid,
+  };
+}
+
+export function execRoutes(router: Router, engine: Engine): void {
+  const execs = engine.execs;
+
+  router.on('POST', '/containers/:id/exec', async (ctx) => {
+    const b = await readJSON<Record<string, any>>(ctx);
+    const config: ExecConfig = {
+      AttachStdin: !!b.AttachStdin, AttachStdout: !!b.AttachStdout, AttachStderr: !!b.AttachStderr, Tty: !!b.Tty,
+      Env: Array.isArray(b.Env) ? b.Env.map(String) : null, Cmd: Array.isArray(b.Cmd) ? b.Cmd.map(String) : null,
+      WorkingDir: typeof b.WorkingDir === 'string' ? b.WorkingDir : '', User: typeof b.User === 'string' ? b.User : '',
+      Privileged: !!b.Privileged, DetachKeys: typeof b.DetachKeys === 'string' ? b.DetachKeys : '',
+    };
+    if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+    sendJSON(ctx, 201, { Id: execs.create(ctx.params.id, config).ID });
+  });
+
+  router.on('POST', '/exec/:id/start', async (ctx) => {
+    const { body, rest } = ctx.socket ? await readUpgradedBody(ctx) : { body: await readJSON<Record<string, any>>(ctx), rest: Buffer.alloc(0) };
+    const inst = execs.get(ctx.params.id);
+    const detach = !!body.Detach;
+    const tty = !!inst.Config.Tty;
+    if (detach) {
+      const s = await execs.start(inst.ID, { detach: true });
+      s.exit.catch(() => {});
+      sendEmpty(ctx, 200);
+      return;
+    }
+    // Errors before the process runs that are the caller's (404, 409) go out as a status.
+    if (inst.started) await execs.start(inst.ID); // throws the 409
+    const out = beginStream(ctx, tty ? RAW : MUX);
+    const client = ctx.socket ?? ctx.res!;
+    const write = (stream: 1 | 2, d: Buffer) => { if (!client.destroyed) out.write(tty ? d : frame(stream, d)); };
+    let s;
+    try {
+      s = await execs.start(inst.ID);
+    } catch (e) {
+      // As dockerd: the start's error goes to the stream; the exit code (126/127) to inspect.
+      write(1, Buffer.from(`${errorMessage(e)}\r\n`));
+      out.end();
+      return;
+    }
+    const ended = Promise.all([s.stdout, s.stderr].map((r) => (r ? new Promise<void>((res) => { r.on('end', res); r.on('close', res); r.on('error', () => res()); }) : Promise.resolve())));
+    s.stdout?.on('data', (d: Buffer) => write(1, d));
+    s.stderr?.on('data', (d: Buffer) => write(2, d));
+    if (s.stdin) {
+      const stdin = s.stdin;
+      const input = ctx.socket ?? ctx.req;
+      if (rest.length) stdin.write(rest);
+      input.on('data', (d: Buffer) => stdin.write(d));
+      input.on('end', () => stdin.end());
+      input.resume();
+    } else (ctx.socket ?? ctx.req).resume();
+    client.on('close', () => { s.stdin?.destroy(); });
+    await s.exit.catch(() => {});
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    out.end();
+  });
+
+  router.on('GET', '/exec/:id/json', (ctx) => {
+    sendJSON(ctx, 200, inspect(execs.get(ctx.params.id)));
+  });
+
+  router.on('POST', '/exec/:id/resize', (ctx) => {
+    execs.get(ctx.params.id);
+    const h = Number(ctx.query.get('h') ?? 0), w = Number(ctx.query.get('w') ?? 0);
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw invalid('invalid resize dimensions');
+    // Without a pty there is nothing to resize (see ExecConfig.Tty).
+    sendEmpty(ctx, 200);
+  });
+}

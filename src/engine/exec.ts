@@ -1,0 +1,151 @@
+// Exec instances: a command run in a running container, as Docker's `exec create` / `exec
+// start` / `exec inspect` know them. Instances live in memory only (Docker keeps them no longer
+// than the daemon either). The process runs through the runtime library's exec, a child of
+// berthd, its stdio on pipes the caller relays; it never outlives berthd's knowledge of it.
+// With a terminal the pty lives in the runtime's exec helper, which relays it to those pipes.
+
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { conflict, errorMessage, invalid, notFound } from '../errors.js';
+import type { Process } from '../oci/runtime-spec.js';
+import { openContainer } from '../runtime/container.js';
+import { exec as runtimeExec } from '../runtime/exec.js';
+import type { Containers } from './containers.js';
+import { resolveUser } from './users.js';
+
+/** The body of `POST /containers/{id}/exec` (moby's ExecConfig); all optional but Cmd. */
+export interface ExecConfig {
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  /**
+   * A terminal: the process gets a pty, which the runtime's foreground exec relays to our pipes
+   * (output raw, unframed). TODO(engine): resize is accepted but not applied to that pty.
+   */
+  Tty?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  /** Accepted and ignored: the process gets the container's capabilities. */
+  Privileged?: boolean;
+  /** Accepted and ignored. */
+  DetachKeys?: string;
+}
+
+/** One exec instance. Immutable but for Running, ExitCode and Pid. */
+export interface ExecInstance {
+  ID: string;
+  ContainerID: string;
+  Config: ExecConfig;
+  Running: boolean;
+  /** null until the process has ended (or failed to start). */
+  ExitCode: number | null;
+  Pid: number;
+  started: boolean;
+}
+
+/** The running process's streams, for the API to relay; `exit` resolves with its exit code. */
+export interface ExecStreams {
+  stdin?: Writable;
+  stdout?: Readable;
+  stderr?: Readable;
+  exit: Promise<number>;
+}
+
+export class Execs {
+  private readonly byId = new Map<string, ExecInstance>();
+
+  constructor(private readonly containers: Containers, private readonly runtimeRoot: string) {}
+
+  create(containerRef: string, config: ExecConfig): ExecInstance {
+    const c = this.containers.get(containerRef);
+    if (c.State.Status === 'paused') throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
+    if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
+    if (!config.Cmd?.length) throw invalid('No exec command specified');
+    const inst: ExecInstance = { ID: randomBytes(32).toString('hex'), ContainerID: c.Id, Config: config, Running: false, ExitCode: null, Pid: 0, started: false };
+    this.byId.set(inst.ID, inst);
+    // Docker forgets instances a while after they end; so does berth, and with their container.
+    return inst;
+  }
+
+  get(id: string): ExecInstance {
+    const inst = this.byId.get(id);
+    if (!inst) throw notFound(`No such exec instance: ${id}`);
+    return inst;
+  }
+
+  /** The container's exec instances (for `ExecIDs`). */
+  forContainer(containerId: string): string[] {
+    return [...this.byId.values()].filter((e) => e.ContainerID === containerId).map((e) => e.ID);
+  }
+
+  /**
+   * Starts the process. Errors before it runs are thrown (404/409, or the start's own error with
+   * ExitCode set to 127 for a missing command and 126 otherwise, as Docker reports them).
+   */
+  async start(id: string, opts: { detach?: boolean } = {}): Promise<ExecStreams> {
+    const inst = this.get(id);
+    if (inst.started) throw conflict(inst.Running ? `Exec command ${id} is already running` : `Exec command ${id} has already run`);
+    const c = this.containers.get(inst.ContainerID);
+    if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
+    inst.started = true;
+    inst.Running = true;
+    const cfg = inst.Config;
+    const attach = !opts.detach;
+    let launchedResolve!: (s: ExecStreams) => void;
+    const launched = new Promise<ExecStreams>((r) => { launchedResolve = r; });
+    let exit!: Promise<number>;
+    try {
+      const rc = openContainer(this.runtimeRoot, c.Id).rec;
+      const base = rc.config.process;
+      const process: Process = {
+        ...base,
+        // With a terminal, the runtime's foreground exec holds the pty and relays it to our pipes.
+        terminal: !!cfg.Tty,
+        args: cfg.Cmd!,
+        env: mergeEnv(base?.env ?? [], [...(cfg.Tty ? ['TERM=xterm'] : []), ...(cfg.Env ?? [])]),
+        cwd: cfg.WorkingDir || base?.cwd || '/',
+        user: cfg.User ? resolveUser(rc.rootfs, cfg.User) : base?.user ?? { uid: 0, gid: 0 },
+      } as Process;
+      exit = runtimeExec({
+        root: this.runtimeRoot, id: c.Id, process,
+        stdio: [attach && cfg.AttachStdin ? 'pipe' : 'ignore', attach && cfg.AttachStdout ? 'pipe' : 'ignore', attach && cfg.AttachStderr ? 'pipe' : 'ignore'],
+        onLaunched: (l) => {
+          inst.Pid = l.pid;
+          const [stdin, stdout, stderr] = l.helper.stdio as unknown as [Writable | null, Readable | null, Readable | null];
+          stdin?.on('error', () => {}); // the process closed its stdin
+          launchedResolve({ stdin: stdin ?? undefined, stdout: stdout ?? undefined, stderr: stderr ?? undefined, exit });
+        },
+      });
+      // launch() resolves before exec() returns: start failures reject `exit` first.
+      const streams = await Promise.race([launched, exit.then((): never => { throw new Error('exec ended before it started'); })]);
+      streams.exit = exit.then((code) => {
+        inst.ExitCode = code;
+        inst.Running = false;
+        return code;
+      }, (e) => {
+        inst.ExitCode = 126;
+        inst.Running = false;
+        throw e;
+      });
+      return streams;
+    } catch (e) {
+      inst.Running = false;
+      inst.ExitCode = /executable file not found|no such file or directory/i.test(errorMessage(e)) ? 127 : 126;
+      throw e;
+    }
+  }
+
+  /** Drops the instances of a removed container. */
+  forget(containerId: string): void {
+    for (const [id, e] of this.byId) if (e.ContainerID === containerId) this.byId.delete(id);
+  }
+}
+
+/** A later `KEY=…` replaces an earlier one. */
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const m = new Map<string, string>();
+  for (const e of [...base, ...extra]) m.set(e.split('=', 1)[0], e);
+  return [...m.values()];
+}

@@ -1,0 +1,138 @@
+// Exec through the Docker Engine API with three clients against a private berthd: the berth
+// CLI, the real docker CLI and dockerode — output, stdin, exit codes (the command's own, and
+// 126/127 when it cannot run), -e, -u, -w, detached exec, a terminal, exec inspect, and exec
+// into a stopped container refused with 409.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { BERTH, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+
+let eng: EngineFixture;
+let dockerode: Docker;
+let box: string;
+const noDocker = !existsSync(DOCKER) && 'no docker CLI';
+
+function berth(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BERTH, '-H', eng.host, ...args], { encoding: 'utf8', timeout: 60_000, input });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function docker(args: string[], input?: string) {
+  const config = join(eng.dir, 'docker-config');
+  mkdirSync(config, { recursive: true });
+  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(async () => {
+  eng = await startEngine();
+  dockerode = new Docker({ socketPath: eng.socket });
+  const r = berth(['run', '-d', '--name', 'box', 'busybox', 'sleep', '1000']);
+  assert.equal(r.status, 0, r.stderr);
+  box = r.stdout.trim();
+});
+after(async () => { await eng?.stop(); });
+
+test('berth exec: output, stderr, exit code, -e -u -w, stdin with -i', () => {
+  const r = berth(['exec', 'box', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout, 'out\n');
+  assert.equal(r.stderr, 'err\n');
+  const e = berth(['exec', '-e', 'X=1', '-u', '1000:1000', '-w', '/tmp', 'box', 'sh', '-c', 'echo $X $(id -u):$(id -g) $(pwd)']);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(e.stdout, '1 1000:1000 /tmp\n');
+  const i = berth(['exec', '-i', 'box', 'sh', '-c', 'tr a-z A-Z; echo done'], 'hello\nworld\n');
+  assert.equal(i.status, 0, i.stderr);
+  assert.equal(i.stdout, 'HELLO\nWORLD\ndone\n');
+  const missing = berth(['exec', 'box', 'no-such-command']);
+  assert.equal(missing.status, 127);
+  const notExec = berth(['exec', 'box', '/etc/passwd']);
+  assert.equal(notExec.status, 126);
+});
+
+test('berth exec -d runs in the background', async () => {
+  const d = berth(['exec', '-d', 'box', 'sh', '-c', 'echo bg > /tmp/bg']);
+  assert.equal(d.status, 0, d.stderr);
+  await until(() => berth(['exec', 'box', 'cat', '/tmp/bg']).stdout === 'bg\n');
+});
+
+test('docker exec: output, exit code, -i with piped stdin, -e -u -w', { skip: noDocker }, () => {
+  const r = docker(['exec', 'box', 'sh', '-c', 'echo out; echo err >&2; exit 5']);
+  assert.equal(r.status, 5, r.stderr);
+  assert.equal(r.stdout, 'out\n');
+  assert.equal(r.stderr, 'err\n');
+  const i = docker(['exec', '-i', 'box', 'cat'], 'piped\ninput\n');
+  assert.equal(i.status, 0, i.stderr);
+  assert.equal(i.stdout, 'piped\ninput\n');
+  const e = docker(['exec', '-e', 'Y=two', '-u', 'nobody', '-w', '/etc', 'box', 'sh', '-c', 'echo $Y $(id -un) $(pwd)']);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(e.stdout, 'two nobody /etc\n');
+  const missing = docker(['exec', 'box', 'no-such-command']);
+  assert.equal(missing.status, 127);
+  const nope = docker(['exec', 'no-such-container', 'true']);
+  assert.notEqual(nope.status, 0);
+  assert.match(nope.stderr, /No such container: no-such-container/);
+});
+
+test('docker exec into a stopped container fails with 409', { skip: noDocker }, () => {
+  const c = docker(['run', '-d', '--name', 'short', 'busybox', 'true']);
+  assert.equal(c.status, 0, c.stderr);
+  const id = c.stdout.trim();
+  const w = docker(['wait', 'short']);
+  assert.equal(w.stdout.trim(), '0', w.stderr);
+  const r = docker(['exec', 'short', 'true']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, new RegExp(`container ${id} is not running`));
+  return eng.api('POST', `/containers/${id}/exec`, { Cmd: ['true'] }).then((res) => {
+    assert.equal(res.status, 409);
+    assert.equal(JSON.parse(res.body).message, `container ${id} is not running`);
+  });
+});
+
+test('dockerode: exec, hijacked start with stdin, demux, inspect', async () => {
+  const container = dockerode.getContainer(box);
+  const ex = await container.exec({ Cmd: ['sh', '-c', 'read line; echo got $line; echo warn >&2; exit 4'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const before = await ex.inspect();
+  assert.equal(before.Running, false);
+  assert.equal(before.ExitCode, null);
+  assert.equal(before.ContainerID, box);
+  const stream = await ex.start({ hijack: true, stdin: true });
+  const out = new PassThrough(), err = new PassThrough();
+  const o: Buffer[] = [], e: Buffer[] = [];
+  out.on('data', (d) => o.push(d));
+  err.on('data', (d) => e.push(d));
+  dockerode.modem.demuxStream(stream, out, err);
+  stream.write('hello\n');
+  await new Promise<void>((r) => { stream.on('end', () => r()); stream.on('close', () => r()); });
+  assert.equal(Buffer.concat(o).toString(), 'got hello\n');
+  assert.equal(Buffer.concat(e).toString(), 'warn\n');
+  const info = await ex.inspect();
+  assert.equal(info.Running, false);
+  assert.equal(info.ExitCode, 4);
+  assert.deepEqual(info.ProcessConfig.entrypoint, 'sh');
+  await assert.rejects(ex.start({}), (x: any) => x.statusCode === 409);
+  await assert.rejects(dockerode.getExec('nope').inspect(), (x: any) => x.statusCode === 404);
+});
+
+test('exec with a terminal: a pty, TERM=xterm, raw output (docker CLI, berth CLI, dockerode)', async () => {
+  if (!noDocker) {
+    const d = docker(['exec', '-t', 'box', 'sh', '-c', 'tty; echo $TERM; exit 2']);
+    assert.equal(d.status, 2, d.stderr);
+    assert.match(d.stdout, /^\/dev\/pts\/\d+\r\nxterm\r\n$/);
+  }
+  const b = berth(['exec', '-t', 'box', 'tty']);
+  assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stdout, /^\/dev\/pts\/\d+\r\n$/);
+  const ex = await dockerode.getContainer(box).exec({ Cmd: ['sh', '-c', 'echo out; echo err >&2'], Tty: true, AttachStdout: true, AttachStderr: true });
+  const stream = await ex.start({ hijack: true, Tty: true });
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await new Promise<void>((r) => { stream.on('end', () => r()); stream.on('close', () => r()); });
+  assert.equal(Buffer.concat(chunks).toString(), 'out\r\nerr\r\n');
+  assert.equal((await ex.inspect()).ExitCode, 0);
+  assert.equal((await eng.api('POST', `/exec/${ex.id}/resize?h=40&w=100`)).status, 200);
+});
