@@ -7,10 +7,9 @@ import { OCI_VERSION, type Spec } from '../oci/runtime-spec.js';
 import { invalid } from '../errors.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 import { resolveUser } from './users.js';
+import { applySecurity, DEFAULT_CAPS } from './security.js';
 
-/** Docker's default capability set (moby's oci/caps/defaults.go). */
-export const DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+export { DEFAULT_CAPS } from './security.js';
 
 export const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
   '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
@@ -52,7 +51,7 @@ export function buildSpec(input: SpecInput): Spec {
   if (hc.NanoCpus) resources.cpu = { period: 100000, quota: Math.round((hc.NanoCpus * 100000) / 1e9) };
   if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit };
   const caps = [...DEFAULT_CAPS];
-  return {
+  return applySecurity({
     ociVersion: OCI_VERSION,
     process: {
       terminal: !!cfg.Tty,
@@ -80,5 +79,5 @@ export function buildSpec(input: SpecInput): Spec {
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
-  };
+  }, hc);
 }

@@ -31,6 +31,13 @@ export interface HostConfig {
   PidsLimit?: number | null;
   NetworkMode?: string;
   LogConfig?: { Type?: string; Config?: Record<string, string> };
+  /** Security settings (engine/security.ts): all caps, no seccomp, no masked paths when Privileged. */
+  Privileged?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  SecurityOpt?: string[] | null;
+  ReadonlyRootfs?: boolean;
+  Init?: boolean | null;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

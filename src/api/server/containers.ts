@@ -7,6 +7,7 @@ import { ZERO_TIME, type ContainerRecord, type Engine, type WaitCondition } from
 import { FrameReader, frame } from '../stdcopy.js';
 import { beginStream, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
+import { securityHostConfig } from '../../engine/security.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -85,6 +86,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const { HostConfig, NetworkingConfig: _n, ...config } = body;
     const hc = HostConfig ?? {};
     const rec = await cs.create(config, {
+      ...securityHostConfig(hc),
       AutoRemove: !!hc.AutoRemove, Memory: hc.Memory || 0, NanoCpus: hc.NanoCpus || 0, PidsLimit: hc.PidsLimit ?? null,
       // `--log-opt` arrives with an empty Type (the daemon's default driver).
       ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),

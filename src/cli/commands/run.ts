@@ -6,12 +6,14 @@ import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { copyStream } from '../output.js';
 import { pullImage } from './pull.js';
+import { SECURITY_FLAGS, securityFields } from './run-security.js';
 
 const FLAGS = {
   detach: { short: 'd', type: 'bool' }, rm: { type: 'bool' }, name: { type: 'string' }, env: { short: 'e', type: 'list' },
   workdir: { short: 'w', type: 'string' }, user: { short: 'u', type: 'string' }, entrypoint: { type: 'string' },
   interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' }, label: { short: 'l', type: 'list' },
   memory: { short: 'm', type: 'string' }, cpus: { type: 'string' }, 'pids-limit': { type: 'string' },
+  ...SECURITY_FLAGS,
 } as const;
 
 function bytes(s: string): number {
@@ -37,6 +39,7 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
       Memory: f.memory ? bytes(f.memory as string) : 0,
       NanoCpus: f.cpus ? Math.round(Number(f.cpus) * 1e9) : 0,
       PidsLimit: f['pids-limit'] ? Number(f['pids-limit']) : undefined,
+      ...securityFields(f),
     },
   };
   const create = () => client.json<{ Id: string }>('POST', '/containers/create', { query: { name: f.name as string | undefined }, body });

@@ -1,0 +1,131 @@
+// Docker's security defaults and the flags that change them, end to end, with the berth CLI
+// and the real docker CLI: the default capability set, seccomp filter and masked /proc paths;
+// --privileged, --cap-add/--cap-drop, --security-opt seccomp=unconfined|<file> and
+// no-new-privileges, --read-only, --init; and a clear 400 for LSM options.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BERTH, DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
+
+let eng: EngineFixture;
+before(async () => { eng = await startEngine(); });
+after(async () => { await eng?.stop(); });
+
+type Cli = (...args: string[]) => { status: number | null; stdout: string; stderr: string };
+
+const berth: Cli = (...args) => {
+  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const docker: Cli = (...args) => {
+  const config = join(eng.dir, 'docker-config');
+  mkdirSync(config, { recursive: true });
+  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** Fields of /proc/self/status inside a container run with `flags`. */
+function status(cli: Cli, ...flags: string[]): Record<string, string> {
+  const r = cli('run', '--rm', ...flags, 'busybox', 'cat', '/proc/self/status');
+  assert.equal(r.status, 0, r.stderr);
+  return Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+}
+
+// --privileged gives every capability berthd holds (here: the test's own bounding set).
+const ALL_CAPS = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
+
+for (const [name, cli, skip] of [['berth', berth, false], ['docker', docker, !existsSync(DOCKER) && 'no docker CLI']] as const) {
+  describe(`${name} CLI`, { skip }, () => {
+    test('default: Docker\'s capability set, its seccomp filter, masked /proc paths', () => {
+      const s = status(cli);
+      assert.equal(s.CapEff, '00000000a80425fb');
+      assert.equal(s.CapBnd, '00000000a80425fb');
+      assert.equal(s.Seccomp, '2');
+      assert.equal(s.NoNewPrivs, '0');
+      // unshare is refused by the filter (EPERM), /proc/keys is /dev/null, /proc/sys read-only.
+      const r = cli('run', '--rm', 'busybox', 'sh', '-c',
+        'unshare -u true 2>&1; echo "unshare=$?"; [ -c /proc/keys ] && echo keys-masked; echo 1 > /proc/sys/kernel/ostype 2>/dev/null || echo sys-ro');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Operation not permitted/);
+      assert.match(r.stdout, /unshare=1/);
+      assert.match(r.stdout, /keys-masked/);
+      assert.match(r.stdout, /sys-ro/);
+    });
+
+    test('--privileged: every capability, no filter, nothing masked', () => {
+      const s = status(cli, '--privileged');
+      assert.equal(s.CapEff, ALL_CAPS);
+      assert.equal(s.Seccomp, '0');
+      const r = cli('run', '--rm', '--privileged', 'busybox', 'sh', '-c',
+        '[ -c /proc/keys ] || echo keys-open; mkdir -p /m && mount -t tmpfs t /m && echo mounted');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'keys-open\nmounted\n');
+    });
+
+    test('--cap-drop ALL --cap-add NET_RAW: that capability only', () => {
+      assert.equal(status(cli, '--cap-drop', 'ALL', '--cap-add', 'NET_RAW').CapEff, '0000000000002000');
+      const s = status(cli, '--cap-drop', 'chown', '--cap-add', 'CAP_SYS_ADMIN');
+      assert.equal(s.CapEff, (0xa80425fbn & ~1n | 1n << 21n).toString(16).padStart(16, '0'));
+      // With CAP_SYS_ADMIN the default filter lets mount through.
+      const r = cli('run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'sh', '-c', 'mkdir -p /m && mount -t tmpfs t /m && echo mounted');
+      assert.equal(r.stdout, 'mounted\n', r.stderr);
+    });
+
+    test('--security-opt seccomp=unconfined, seccomp=<file>, no-new-privileges', () => {
+      assert.equal(status(cli, '--security-opt', 'seccomp=unconfined').Seccomp, '0');
+      assert.equal(status(cli, '--security-opt', 'no-new-privileges').NoNewPrivs, '1');
+      assert.equal(status(cli, '--security-opt', 'no-new-privileges:true').NoNewPrivs, '1');
+      const file = join(eng.dir, `profile-${name}.json`);
+      writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }, null, 2));
+      const r = cli('run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'sh', '-c', 'grep Seccomp: /proc/self/status; mkdir /x');
+      assert.equal(r.status, 1);
+      assert.match(r.stdout, /Seccomp:\s+2/);
+      assert.match(r.stderr, /Permission denied/);
+    });
+
+    test('--read-only: the root refuses writes, /dev/shm takes them', () => {
+      const r = cli('run', '--rm', '--read-only', 'busybox', 'sh', '-c', 'touch /x 2>&1; echo "root=$?"; touch /dev/shm/x && echo shm-ok');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Read-only file system/);
+      assert.match(r.stdout, /root=1\nshm-ok\n/);
+    });
+
+    test('--init: docker-init is PID 1, the exit code passes through', { skip: !['/usr/libexec/docker/docker-init', '/usr/local/bin/docker-init', '/usr/bin/docker-init', '/usr/bin/tini-static', '/usr/bin/tini'].some(existsSync) && 'no docker-init' }, () => {
+      const r = cli('run', '--rm', '--init', 'busybox', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; exit 3');
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stdout, /^\/sbin\/docker-init -- sh -c/);
+    });
+
+    test('AppArmor and SELinux options are refused clearly, unconfined/disable pass; unknown caps too', () => {
+      const a = cli('run', '--rm', '--security-opt', 'apparmor=docker-default', 'busybox', 'true');
+      assert.equal(a.status, 125);
+      assert.match(a.stderr, /AppArmor is not supported/);
+      const l = cli('run', '--rm', '--security-opt', 'label=type:svirt_lxc_net_t', 'busybox', 'true');
+      assert.equal(l.status, 125);
+      assert.match(l.stderr, /SELinux labels are not supported/);
+      const ok = cli('run', '--rm', '--security-opt', 'apparmor=unconfined', '--security-opt', 'label=disable', 'busybox', 'true');
+      assert.equal(ok.status, 0, ok.stderr);
+      const c = cli('run', '--rm', '--cap-add', 'NOPE', 'busybox', 'true');
+      assert.equal(c.status, 125);
+      assert.match(c.stderr, /unknown capability: "CAP_NOPE"/);
+    });
+  });
+}
+
+test('API: the security fields come back in inspect; a bad SecurityOpt is a 400 with Docker\'s message', async () => {
+  const c = await eng.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'],
+    HostConfig: { Privileged: false, CapAdd: ['NET_ADMIN'], CapDrop: ['MKNOD'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true } });
+  assert.equal(c.status, 201, c.body);
+  const { Id } = JSON.parse(c.body) as { Id: string };
+  const hc = JSON.parse((await eng.api('GET', `/containers/${Id}/json`)).body).HostConfig;
+  assert.deepEqual([hc.CapAdd, hc.CapDrop, hc.SecurityOpt, hc.ReadonlyRootfs, hc.Privileged], [['NET_ADMIN'], ['MKNOD'], ['no-new-privileges'], true, false]);
+  assert.equal((await eng.api('DELETE', `/containers/${Id}`)).status, 204);
+  const bad = await eng.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { SecurityOpt: ['foo=bar'] } });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(JSON.parse(bad.body), { message: 'invalid --security-opt 2: "foo=bar"' });
+  const json = await eng.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { SecurityOpt: ['seccomp={not json'] } });
+  assert.equal(json.status, 400);
+  assert.match(JSON.parse(json.body).message, /^Decoding seccomp profile failed/);
+});
