@@ -136,3 +136,15 @@ test('exec with a terminal: a pty, TERM=xterm, raw output (docker CLI, berth CLI
   assert.equal((await ex.inspect()).ExitCode, 0);
   assert.equal((await eng.api('POST', `/exec/${ex.id}/resize?h=40&w=100`)).status, 200);
 });
+
+test('exec -it under a pty (docker CLI, berth CLI): input, output, exit code', { skip: !existsSync('/usr/bin/script') && 'no script(1)' }, () => {
+  const clients = [...(noDocker ? [] : [[DOCKER]]), [process.execPath, BERTH, '-H', eng.host]];
+  for (const client of clients) {
+    const cmd = [...client, 'exec', '-it', 'box', 'sh', '-c', "tty; read x; echo got $x; exit 3"].map((a) => `'${a}'`).join(' ');
+    const config = join(eng.dir, 'docker-config');
+    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: 'hello\n', timeout: 30_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+    assert.equal(r.status, 3, `${client[0]}: ${r.stdout} ${r.stderr}`);
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r/);
+    assert.match(r.stdout, /got hello\r/);
+  }
+});

@@ -63,9 +63,9 @@ export class Execs {
     if (c.State.Status === 'paused') throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
     if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
     if (!config.Cmd?.length) throw invalid('No exec command specified');
+    this.prune();
     const inst: ExecInstance = { ID: randomBytes(32).toString('hex'), ContainerID: c.Id, Config: config, Running: false, ExitCode: null, Pid: 0, started: false };
     this.byId.set(inst.ID, inst);
-    // Docker forgets instances a while after they end; so does berth, and with their container.
     return inst;
   }
 
@@ -137,9 +137,14 @@ export class Execs {
     }
   }
 
-  /** Drops the instances of a removed container. */
-  forget(containerId: string): void {
-    for (const [id, e] of this.byId) if (e.ContainerID === containerId) this.byId.delete(id);
+  /** As Docker, ended instances go once their container has stopped (or gone). */
+  private prune(): void {
+    for (const [id, e] of this.byId) {
+      if (e.Running) continue;
+      let running = false;
+      try { running = this.containers.isRunning(e.ContainerID); } catch { /* removed */ }
+      if (!running) this.byId.delete(id);
+    }
   }
 }
 

@@ -30,11 +30,18 @@ export async function exec(client: ApiClient, argv: string[]): Promise<number> {
   }
   const socket = await client.hijack(`/exec/${id}/start`, undefined, { Detach: false, Tty: tty });
   const output = copyStream(socket, tty);
+  // With a terminal on both ends, ours is raw: the container's pty does the echo and line editing.
+  const raw = tty && stdin && process.stdin.isTTY;
+  if (raw) process.stdin.setRawMode(true);
   if (stdin) process.stdin.pipe(socket);
-  await output;
-  if (stdin) {
-    process.stdin.unpipe(socket);
-    process.stdin.pause();
+  try {
+    await output;
+  } finally {
+    if (raw) process.stdin.setRawMode(false);
+    if (stdin) {
+      process.stdin.unpipe(socket);
+      process.stdin.pause();
+    }
   }
   const info = await client.json<{ ExitCode: number | null; Running: boolean }>('GET', `/exec/${id}/json`);
   return info.ExitCode ?? 0;
