@@ -73,6 +73,9 @@ test('docker exec: output, exit code, -i with piped stdin, -e -u -w', { skip: no
   assert.equal(e.stdout, 'two nobody /etc\n');
   const missing = docker(['exec', 'box', 'no-such-command']);
   assert.equal(missing.status, 127);
+  const capEff = (...flags: string[]) => docker(['exec', ...flags, 'box', 'grep', 'CapEff', '/proc/self/status']).stdout.trim();
+  assert.equal(capEff(), 'CapEff:\t00000000a80425fb'); // Docker's default set, the container's
+  assert.notEqual(capEff('--privileged'), capEff());
   const nope = docker(['exec', 'no-such-container', 'true']);
   assert.notEqual(nope.status, 0);
   assert.match(nope.stderr, /No such container: no-such-container/);

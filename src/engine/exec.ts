@@ -11,6 +11,7 @@ import type { Process } from '../oci/runtime-spec.js';
 import { openContainer } from '../runtime/container.js';
 import { exec as runtimeExec } from '../runtime/exec.js';
 import type { Containers } from './containers.js';
+import { allCaps } from './security.js';
 import { resolveUser } from './users.js';
 
 /** The body of `POST /containers/{id}/exec` (moby's ExecConfig); all optional but Cmd. */
@@ -27,7 +28,7 @@ export interface ExecConfig {
   Cmd?: string[] | null;
   WorkingDir?: string;
   User?: string;
-  /** Accepted and ignored: the process gets the container's capabilities. */
+  /** Every capability berthd holds, as Docker's `exec --privileged` (the container's seccomp filter stays). */
   Privileged?: boolean;
   /** Accepted and ignored. */
   DetachKeys?: string;
@@ -108,6 +109,10 @@ export class Execs {
         cwd: cfg.WorkingDir || base?.cwd || '/',
         user: cfg.User ? resolveUser(rc.rootfs, cfg.User) : base?.user ?? { uid: 0, gid: 0 },
       } as Process;
+      if (cfg.Privileged) {
+        const all = allCaps();
+        process.capabilities = { bounding: all, effective: all, permitted: all };
+      }
       exit = runtimeExec({
         root: this.runtimeRoot, id: c.Id, process,
         stdio: [attach && cfg.AttachStdin ? 'pipe' : 'ignore', attach && cfg.AttachStdout ? 'pipe' : 'ignore', attach && cfg.AttachStderr ? 'pipe' : 'ignore'],
