@@ -62,6 +62,13 @@ for (const [name, cli, skip] of [['berth', berth, false], ['docker', docker, !ex
         '[ -c /proc/keys ] || echo keys-open; mkdir -p /m && mount -t tmpfs t /m && echo mounted');
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, 'keys-open\nmounted\n');
+      // The host's devices, with the devices cgroup open to them.
+      const host = ['/dev/loop-control', '/dev/kmsg', '/dev/fuse'].find(existsSync);
+      if (host) {
+        const d = cli('run', '--rm', '--privileged', 'busybox', 'sh', '-c', `[ -c ${host} ] && echo has-device; [ -e /dev/ptmx ] && echo ptmx`);
+        assert.equal(d.stdout, 'has-device\nptmx\n', d.stderr);
+        assert.equal(cli('run', '--rm', 'busybox', 'ls', host).status, 1, 'not without --privileged');
+      }
     });
 
     test('--cap-drop ALL --cap-add NET_RAW: that capability only', () => {

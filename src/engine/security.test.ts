@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileSeccomp } from '../runtime/seccomp/compile.js';
 import { seccompArch } from '../runtime/seccomp/arch.js';
 import { DEFAULT_PROFILE, defaultSeccomp, resolveProfile } from './seccomp-default.js';
-import { allCaps, applySecurity, DEFAULT_CAPS, normalizeCap, parseSecurityOpt, resolveCaps } from './security.js';
+import { allCaps, applySecurity, DEFAULT_CAPS, hostDevices, normalizeCap, parseSecurityOpt, resolveCaps } from './security.js';
 import type { Spec } from '../oci/runtime-spec.js';
 
 const names = (p: ReturnType<typeof defaultSeccomp>) => new Set(p.syscalls!.flatMap((s) => s.names));
@@ -131,4 +131,11 @@ test('applySecurity: defaults, privileged, unconfined, no-new-privileges, read-o
   assert.equal(applySecurity(baseSpec(), { SecurityOpt: ['no-new-privileges'] }, 'x64').process!.noNewPrivileges, true);
   assert.equal(applySecurity(baseSpec(), { ReadonlyRootfs: true }, 'x64').root!.readonly, true);
   assert.ok(names(applySecurity(baseSpec(), { CapAdd: ['SYS_ADMIN'] }, 'x64').linux!.seccomp!).has('mount'));
+});
+
+test('hostDevices: the host\'s nodes with their numbers, never console or ptmx', () => {
+  const devs = hostDevices();
+  const nul = devs.find((d) => d.path === '/dev/null');
+  if (nul) assert.deepEqual([nul.type, nul.major, nul.minor], ['c', 1, 3]);
+  assert.ok(!devs.some((d) => d.path === '/dev/ptmx' || d.path === '/dev/console' || d.path.startsWith('/dev/pts/')));
 });

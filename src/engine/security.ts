@@ -5,9 +5,10 @@
 // the OCI spec that spec.ts built and never touches the kernel; a setting berth cannot honour
 // is an `invalid` error.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { invalid } from '../errors.js';
-import type { Spec } from '../oci/runtime-spec.js';
+import type { LinuxDevice, Spec } from '../oci/runtime-spec.js';
 import { CAPABILITIES, kernelLastCap } from '../runtime/capabilities.js';
 import { defaultSeccomp, resolveProfile, type DockerSeccompProfile } from './seccomp-default.js';
 import type { HostConfig } from './types.js';
@@ -113,6 +114,33 @@ function parseBool(s: string): boolean | undefined {
   return undefined;
 }
 
+/** /dev folders that are not devices of the host's own (each container gets its own). */
+const SKIP_DEV = new Set(['/dev/pts', '/dev/shm', '/dev/fd', '/dev/mqueue', '/dev/.lxc', '/dev/.lxd-mounts', '/dev/.udev']);
+
+/**
+ * The host's device nodes under /dev, as --privileged gives them (runc's HostDevices): not
+ * /dev/console, and not /dev/ptmx, which must stay the container's own devpts' ptmx.
+ */
+export function hostDevices(dir = '/dev'): LinuxDevice[] {
+  const out: LinuxDevice[] = [];
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return out; }
+  for (const name of names.sort()) {
+    const path = posix.join(dir, name);
+    if (SKIP_DEV.has(path) || path === '/dev/console' || path === '/dev/ptmx') continue;
+    let st;
+    try { st = lstatSync(path); } catch { continue; }
+    if (st.isDirectory()) { out.push(...hostDevices(path)); continue; }
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) continue;
+    // glibc's major() and minor() of the 64-bit dev_t.
+    const dev = BigInt(st.rdev);
+    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+    out.push({ path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+  }
+  return out;
+}
+
 /** Where dockerd finds the init it binds at /sbin/docker-init (`--init`). */
 const INIT_PATHS = ['/usr/libexec/docker/docker-init', '/usr/local/bin/docker-init', '/usr/bin/docker-init', '/usr/bin/tini-static', '/usr/bin/tini'];
 export const INIT_DEST = '/sbin/docker-init';
@@ -144,6 +172,7 @@ export function applySecurity(spec: Spec, hc: HostConfig, arch: string = process
     // /sys and the cgroup tree writable; every device allowed in the devices cgroup.
     for (const m of spec.mounts ?? []) if (m.destination === '/sys' || m.type === 'cgroup') m.options = (m.options ?? []).filter((o) => o !== 'ro');
     if (linux.resources) linux.resources.devices = [{ allow: true, access: 'rwm' }];
+    linux.devices = [...(linux.devices ?? []), ...hostDevices().filter((d) => !linux.devices?.some((x) => x.path === d.path))];
   } else if (sec.seccomp !== 'unconfined') {
     const profile = sec.seccomp === 'default' ? defaultSeccomp(caps, arch) : resolveProfile(sec.seccomp, caps, { arch });
     if (profile) linux.seccomp = profile;
