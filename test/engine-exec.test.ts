@@ -119,6 +119,7 @@ test('dockerode: exec, hijacked start with stdin, demux, inspect', async () => {
   assert.deepEqual(info.ProcessConfig.entrypoint, 'sh');
   await assert.rejects(ex.start({}), (x: any) => x.statusCode === 409);
   await assert.rejects(dockerode.getExec('nope').inspect(), (x: any) => x.statusCode === 404);
+  assert.ok((await container.inspect()).ExecIDs?.includes(ex.id));
 });
 
 test('exec with a terminal: a pty, TERM=xterm, raw output (docker CLI, berth CLI, dockerode)', async () => {

@@ -76,9 +76,11 @@ export class Execs {
     return inst;
   }
 
-  /** The container's exec instances (for `ExecIDs`). */
-  forContainer(containerId: string): string[] {
-    return [...this.byId.values()].filter((e) => e.ContainerID === containerId).map((e) => e.ID);
+  /** The running container's exec instances, null when none (Docker's `ExecIDs`); none once it has stopped. */
+  forContainer(containerId: string): string[] | null {
+    if (!this.containers.isRunning(containerId)) return null;
+    const ids = [...this.byId.values()].filter((e) => e.ContainerID === containerId).map((e) => e.ID);
+    return ids.length ? ids : null;
   }
 
   /**

@@ -53,7 +53,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
     },
     Image: c.Image, ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: engine.containers.logPath(c.Id),
     Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
-    AppArmorProfile: '', ExecIDs: null,
+    AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
       AutoRemove: false, Memory: 0, NanoCpus: 0, PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false, ...c.HostConfig,
