@@ -1,5 +1,5 @@
-// Docker's security defaults and the flags that change them, end to end, with the berth CLI
-// and the real docker CLI: the default capability set, seccomp filter and masked /proc paths;
+// Docker's security defaults and the flags that change them, end to end, with the berth CLI,
+// the real docker CLI and dockerode: the default capability set, seccomp filter and masked /proc paths;
 // --privileged, --cap-add/--cap-drop, --security-opt seccomp=unconfined|<file> and
 // no-new-privileges, --read-only, --init; and a clear 400 for LSM options.
 import { after, before, describe, test } from 'node:test';
@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
 import { BERTH, DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
@@ -135,4 +137,21 @@ test('API: the security fields come back in inspect; a bad SecurityOpt is a 400 
   const json = await eng.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { SecurityOpt: ['seccomp={not json'] } });
   assert.equal(json.status, 400);
   assert.match(JSON.parse(json.body).message, /^Decoding seccomp profile failed/);
+});
+
+test('dockerode: CapDrop/CapAdd, SecurityOpt and ReadonlyRootfs in HostConfig', async () => {
+  const docker = new Docker({ socketPath: eng.socket });
+  const pull = await docker.pull('busybox');
+  await new Promise((resolve, reject) => docker.modem.followProgress(pull, (err: Error | null) => (err ? reject(err) : resolve(null))));
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c) => chunks.push(c));
+  const [res, container] = await docker.run('busybox', ['sh', '-c', 'grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status; touch /x 2>&1'], out, {
+    HostConfig: { CapDrop: ['ALL'], CapAdd: ['CAP_KILL'], SecurityOpt: ['no-new-privileges:true'], ReadonlyRootfs: true },
+  });
+  await container.remove();
+  assert.equal(res.StatusCode, 1);
+  const text = Buffer.concat(chunks).toString();
+  assert.match(text, /CapEff:\s+0000000000000020\r?\nNoNewPrivs:\s+1\r?\nSeccomp:\s+2\r?\n/);
+  assert.match(text, /Read-only file system/);
 });
