@@ -21,10 +21,14 @@ function berth(args: string[], input?: string) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function docker(args: string[], input?: string) {
+/** Debian's docker.io 20.10 client (API 1.41), where the machine has it. */
+const DOCKER_20 = '/usr/bin/docker';
+const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
+
+function docker(args: string[], input?: string, bin = DOCKER) {
   const config = join(eng.dir, 'docker-config');
   mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -151,4 +155,16 @@ test('exec -it under a pty (docker CLI, berth CLI): input, output, exit code', {
     assert.match(r.stdout, /\/dev\/pts\/\d+\r/);
     assert.match(r.stdout, /got hello\r/);
   }
+});
+
+test('docker 20.10 exec: output, exit code, -i with piped stdin, -t, a missing command', { skip: noDocker20 }, () => {
+  const r = docker(['exec', '-e', 'Z=3', 'box', 'sh', '-c', 'echo out $Z; echo err >&2; exit 6'], undefined, DOCKER_20);
+  assert.equal(r.status, 6, r.stderr);
+  assert.equal(r.stdout, 'out 3\n');
+  assert.equal(r.stderr, 'err\n');
+  const i = docker(['exec', '-i', 'box', 'cat'], 'piped\n', DOCKER_20);
+  assert.equal(i.stdout, 'piped\n');
+  const t = docker(['exec', '-t', 'box', 'tty'], undefined, DOCKER_20);
+  assert.match(t.stdout, /^\/dev\/pts\/\d+\r\n$/);
+  assert.equal(docker(['exec', 'box', 'no-such-command'], undefined, DOCKER_20).status, 127);
 });
