@@ -46,9 +46,10 @@ for (const [name, cli, skip] of [['berth', berth, false], ['docker', docker, !ex
       assert.equal(s.CapBnd, '00000000a80425fb');
       assert.equal(s.Seccomp, '2');
       assert.equal(s.NoNewPrivs, '0');
-      // unshare is refused by the filter (EPERM), /proc/keys is /dev/null, /proc/sys read-only.
+      // A user namespace needs no capability: only the filter refuses it (EPERM). /proc/keys is
+      // /dev/null, /proc/sys read-only.
       const r = cli('run', '--rm', 'busybox', 'sh', '-c',
-        'unshare -u true 2>&1; echo "unshare=$?"; [ -c /proc/keys ] && echo keys-masked; echo 1 > /proc/sys/kernel/ostype 2>/dev/null || echo sys-ro');
+        'unshare -U true 2>&1; echo "unshare=$?"; [ -c /proc/keys ] && echo keys-masked; echo 1 > /proc/sys/kernel/ostype 2>/dev/null || echo sys-ro');
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /Operation not permitted/);
       assert.match(r.stdout, /unshare=1/);
@@ -84,6 +85,8 @@ for (const [name, cli, skip] of [['berth', berth, false], ['docker', docker, !ex
 
     test('--security-opt seccomp=unconfined, seccomp=<file>, no-new-privileges', () => {
       assert.equal(status(cli, '--security-opt', 'seccomp=unconfined').Seccomp, '0');
+      const u = cli('run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'unshare', '-U', 'true');
+      assert.equal(u.status, 0, u.stderr);
       assert.equal(status(cli, '--security-opt', 'no-new-privileges').NoNewPrivs, '1');
       assert.equal(status(cli, '--security-opt', 'no-new-privileges:true').NoNewPrivs, '1');
       const file = join(eng.dir, `profile-${name}.json`);
