@@ -13,12 +13,13 @@ import { rm } from './commands/rm.js';
 import { run } from './commands/run.js';
 import { stop } from './commands/stop.js';
 import { version } from './commands/version.js';
+import { volume } from './commands/volume.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info };
+const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -36,6 +37,7 @@ Commands:
   rm        Remove one or more containers
   pull      Download an image from a registry
   images    List images
+  volume    Manage volumes
   version   Show the berth version information
   info      Display system-wide information
 `;

@@ -19,6 +19,9 @@ import { readLog, type LogEntry, type LogOptions } from './logs.js';
 import { loopbackUp } from './loopback.js';
 import { checkName, generateName } from './names.js';
 import { buildSpec, command } from './spec.js';
+import { initPaths, writeInitFiles, type InitPaths } from './init-files.js';
+import { copyUp, ociMounts, planMounts, releaseVolumes } from './mounts.js';
+import { Volumes } from './volumes.js';
 import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './types.js';
 
 export interface ContainersOptions {
@@ -52,9 +55,16 @@ export class Containers {
   private readonly attachDir: string;
   private readonly byId = new Map<string, Live>();
   private loaded = false;
+  /** Named and anonymous volumes; a volume is in use while a container's mounts name it. */
+  readonly volumes: Volumes;
 
   constructor(private readonly opts: ContainersOptions) {
     this.store = new ContainerStore(opts.dataRoot);
+    this.volumes = new Volumes(opts.dataRoot, () => {
+      const users = new Map<string, string[]>();
+      for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
+      return users;
+    });
     this.runtimeRoot = join(opts.execRoot, 'runtime');
     this.attachDir = join(opts.execRoot, 'attach');
   }
@@ -93,6 +103,8 @@ export class Containers {
   get(ref: string): ContainerRecord { return this.find(ref).rec; }
 
   logPath(id: string): string { return this.store.logPath(id); }
+  /** Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts). */
+  initPaths(id: string): InitPaths { return initPaths(this.store.dir(id)); }
   private attachPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.sock`); }
   private consolePath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.pty`); }
 
@@ -135,10 +147,16 @@ export class Containers {
       const snap = await this.opts.snapshots.prepare(id, this.opts.images, image.record.target.digest);
       const spec = buildSpec({ id, rootfs: snap.rootfs, config, hostConfig: rec.HostConfig, image: imgCfg });
       mkdirSync(this.store.dir(id), { recursive: true, mode: 0o710 });
+      rec.MountPoints = planMounts(rec.HostConfig, { ...imgCfg.Volumes, ...config.Volumes }, this.volumes, (ref) => this.get(ref).MountPoints ?? []);
+      const hc = rec.HostConfig;
+      spec.mounts = [...(spec.mounts ?? []), ...writeInitFiles(this.store.dir(id), {
+        hostname: rec.Config.Hostname!, domainname: config.Domainname, extraHosts: hc.ExtraHosts, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+      }, rec.MountPoints.map((m) => m.Destination)), ...ociMounts(rec.MountPoints)];
       writeFileSync(join(this.store.dir(id), 'config.json'), JSON.stringify(spec));
       this.save(live);
     } catch (e) {
       this.byId.delete(id);
+      releaseVolumes(rec.MountPoints ?? [], this.volumes, (m) => this.log('warn', m));
       await this.opts.snapshots.remove(id).catch(() => {});
       this.store.remove(id);
       throw e;
@@ -162,6 +180,7 @@ export class Containers {
       if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
       const id = rec.Id;
       await this.opts.snapshots.mount(id);
+      copyUp(rec.MountPoints ?? [], (await this.opts.snapshots.info(id)).rootfs, this.volumes);
       mkdirSync(this.attachDir, { recursive: true, mode: 0o700 });
       rmSync(this.store.exitPath(id), { force: true });
       await this.removeStaleRuntime(id);
@@ -192,7 +211,7 @@ export class Containers {
         rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: err.exitCode, Error: err.message, FinishedAt: new Date().toISOString() };
         this.save(live);
         this.exitedNow(live);
-        if (rec.HostConfig.AutoRemove) queueMicrotask(() => { void this.remove(id, { force: true }).catch(() => {}); });
+        if (rec.HostConfig.AutoRemove) queueMicrotask(() => { void this.remove(id, { force: true, volumes: true }).catch(() => {}); });
         throw err;
       }
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
@@ -249,7 +268,7 @@ export class Containers {
     this.save(live);
     this.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}`);
     this.exitedNow(live);
-    if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
+    if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
   }
 
   private exitedNow(live: Live): void {
@@ -296,7 +315,8 @@ export class Containers {
     return 'stopped';
   }
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const live = this.find(ref);
     const rec = live.rec;
     if (this.isRunning(rec.Id)) {
@@ -323,6 +343,7 @@ export class Containers {
       }
       this.store.remove(rec.Id);
       this.byId.delete(rec.Id);
+      if (opts.volumes) releaseVolumes(rec.MountPoints ?? [], this.volumes, (m) => this.log('warn', m));
       this.log('info', `removed container ${rec.Id.slice(0, 12)}`);
       for (const w of live.removed.splice(0)) w();
       for (const w of live.exited.splice(0)) w();

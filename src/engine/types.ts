@@ -2,6 +2,8 @@
 // `HostConfig`, `State`), since that is the model users and clients already know; the engine
 // itself knows nothing of HTTP.
 
+import type { ApiMount, MountPoint } from './mounts.js';
+
 /** What a container runs (Docker's `Config`). Immutable after create. */
 export interface ContainerConfig {
   Hostname?: string;
@@ -21,6 +23,8 @@ export interface ContainerConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number;
+  /** Anonymous volumes asked for (`-v /dst`), beside the image's. */
+  Volumes?: Record<string, object> | null;
 }
 
 /** Host-side settings (Docker's `HostConfig`): the subset berth honours so far. */
@@ -38,6 +42,15 @@ export interface HostConfig {
   SecurityOpt?: string[] | null;
   ReadonlyRootfs?: boolean;
   Init?: boolean | null;
+  /** Mounts (engine/mounts.ts) and the init files' settings (engine/init-files.ts). */
+  Binds?: string[] | null;
+  Mounts?: ApiMount[] | null;
+  Tmpfs?: Record<string, string> | null;
+  VolumesFrom?: string[] | null;
+  ExtraHosts?: string[] | null;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -70,6 +83,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
+  /** The mounts planned at create (engine/mounts.ts). Immutable. */
+  MountPoints?: MountPoint[];
 }
 
 /** Docker's zero time, which its API reports for "never". */

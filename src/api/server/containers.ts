@@ -8,6 +8,8 @@ import { FrameReader, frame } from '../stdcopy.js';
 import { beginStream, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { securityHostConfig } from '../../engine/security.js';
+import { inspectMount } from '../../engine/mounts.js';
+import { mountHostConfig } from './volumes.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -38,7 +40,7 @@ function summary(c: ContainerRecord) {
     Id: c.Id, Names: [c.Name], Image: c.ImageName, ImageID: c.Image,
     Command: [c.Path, ...c.Args].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),
     Ports: [], Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
-    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: {} }, Mounts: [],
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: {} }, Mounts: (c.MountPoints ?? []).map(inspectMount),
   };
 }
 
@@ -51,7 +53,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
       ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
     },
-    Image: c.Image, ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: engine.containers.logPath(c.Id),
+    Image: c.Image, ...engine.containers.initPaths(c.Id), LogPath: engine.containers.logPath(c.Id),
     Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
@@ -59,7 +61,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false, ...c.HostConfig,
     },
     GraphDriver: { Name: 'overlayfs', Data: null },
-    Mounts: [],
+    Mounts: (c.MountPoints ?? []).map(inspectMount),
     Config: {
       Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
       OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: c.ImageName, Volumes: null, WorkingDir: '',
@@ -86,6 +88,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const { HostConfig, NetworkingConfig: _n, ...config } = body;
     const hc = HostConfig ?? {};
     const rec = await cs.create(config, {
+      ...mountHostConfig(hc),
       ...securityHostConfig(hc),
       AutoRemove: !!hc.AutoRemove, Memory: hc.Memory || 0, NanoCpus: hc.NanoCpus || 0, PidsLimit: hc.PidsLimit ?? null,
       // `--log-opt` arrives with an empty Type (the daemon's default driver).
@@ -195,7 +198,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('DELETE', '/containers/:id', async (ctx) => {
-    await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force') });
+    await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     sendEmpty(ctx, 204);
   });
 }

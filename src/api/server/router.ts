@@ -40,7 +40,8 @@ export class Router {
     if (m) {
       version = m[1];
       path = m[2];
-    } else if (/^\/v[^/]*\//.test(path)) {
+    } else if (/^\/v[^/]*\//.test(path) && !this.routes.some((r) => r.parts[0] === path.split('/')[1])) {
+      // (`/volumes/…` is a route, not a version)
       throw invalid(`invalid API version in ${path}`);
     }
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);

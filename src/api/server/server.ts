@@ -16,6 +16,7 @@ import { sendError } from './http.js';
 import { imageRoutes } from './images.js';
 import { Router, type Context } from './router.js';
 import { systemRoutes } from './system.js';
+import { volumeRoutes } from './volumes.js';
 
 export interface ApiServerOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -26,6 +27,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   systemRoutes(router, engine, randomUUID());
   imageRoutes(router, engine);
   containerRoutes(router, engine);
+  volumeRoutes(router, engine);
   execRoutes(router, engine);
   const log = opts.log ?? (() => {});
 

@@ -6,6 +6,7 @@ import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { copyStream } from '../output.js';
 import { pullImage } from './pull.js';
+import { MOUNT_FLAGS, mountFields } from './run-mounts.js';
 import { SECURITY_FLAGS, securityFields } from './run-security.js';
 
 const FLAGS = {
@@ -13,6 +14,7 @@ const FLAGS = {
   workdir: { short: 'w', type: 'string' }, user: { short: 'u', type: 'string' }, entrypoint: { type: 'string' },
   interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' }, label: { short: 'l', type: 'list' },
   memory: { short: 'm', type: 'string' }, cpus: { type: 'string' }, 'pids-limit': { type: 'string' },
+  ...MOUNT_FLAGS,
   ...SECURITY_FLAGS,
 } as const;
 
@@ -32,13 +34,14 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
   const body = {
     Image: image, Cmd: cmd.length ? cmd : undefined,
     Entrypoint: f.entrypoint === undefined ? undefined : f.entrypoint === '' ? [''] : [f.entrypoint as string],
-    Env: env, WorkingDir: f.workdir as string | undefined, User: f.user as string | undefined, Labels: labels,
+    Hostname: f.hostname as string | undefined, Env: env, WorkingDir: f.workdir as string | undefined, User: f.user as string | undefined, Labels: labels,
     Tty: tty, OpenStdin: stdin, StdinOnce: stdin, AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
     HostConfig: {
       AutoRemove: !!f.rm,
       Memory: f.memory ? bytes(f.memory as string) : 0,
       NanoCpus: f.cpus ? Math.round(Number(f.cpus) * 1e9) : 0,
       PidsLimit: f['pids-limit'] ? Number(f['pids-limit']) : undefined,
+      ...mountFields(f),
       ...securityFields(f),
     },
   };

@@ -1,0 +1,63 @@
+// Volume routes: create, list (filters), inspect, remove (force), prune; and the container
+// create options that mount things (Binds, Mounts, Tmpfs, VolumesFrom) or fill the init files
+// (ExtraHosts, Dns…). Shapes and status codes as moby's api/swagger.yaml gives them.
+
+import { invalid } from '../../errors.js';
+import type { Engine, HostConfig } from '../../engine/index.js';
+import { boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
+import type { Router } from './router.js';
+
+/** `filters`: JSON of `{"key": ["v", …]}` or the older `{"key": {"v": true}}`. */
+export function parseFilters(q: URLSearchParams): Record<string, string[]> {
+  const raw = q.get('filters');
+  if (!raw) return {};
+  let f: Record<string, string[] | Record<string, boolean>>;
+  try { f = JSON.parse(raw); } catch { throw invalid(`invalid filter: ${raw}`); }
+  return Object.fromEntries(Object.entries(f ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : Object.keys(v ?? {}).filter((x) => (v as Record<string, boolean>)[x])]));
+}
+
+const list = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : null);
+
+/** The mount and init-file fields of a create request's HostConfig, checked for shape. */
+export function mountHostConfig(hc: Record<string, any>): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  if (hc.Binds?.length) out.Binds = list(hc.Binds);
+  if (hc.Mounts?.length) {
+    if (!Array.isArray(hc.Mounts)) throw invalid('HostConfig.Mounts must be a list');
+    out.Mounts = hc.Mounts;
+  }
+  if (hc.Tmpfs && Object.keys(hc.Tmpfs).length) out.Tmpfs = Object.fromEntries(Object.entries(hc.Tmpfs).map(([k, v]) => [k, String(v ?? '')]));
+  if (hc.VolumesFrom?.length) out.VolumesFrom = list(hc.VolumesFrom);
+  if (hc.ExtraHosts?.length) out.ExtraHosts = list(hc.ExtraHosts);
+  if (hc.Dns?.length) out.Dns = list(hc.Dns);
+  if (hc.DnsSearch?.length) out.DnsSearch = list(hc.DnsSearch);
+  if (hc.DnsOptions?.length) out.DnsOptions = list(hc.DnsOptions);
+  return out;
+}
+
+export function volumeRoutes(router: Router, engine: Engine): void {
+  const vs = () => engine.containers.volumes;
+
+  router.on('POST', '/volumes/create', async (ctx) => {
+    const body = await readJSON<Record<string, any>>(ctx);
+    if (body.ClusterVolumeSpec) throw invalid('cluster volumes are not supported');
+    sendJSON(ctx, 201, vs().create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels }));
+  });
+
+  router.on('GET', '/volumes', (ctx) => {
+    sendJSON(ctx, 200, { Volumes: vs().list(parseFilters(ctx.query)), Warnings: [] });
+  });
+
+  router.on('GET', '/volumes/:name', (ctx) => {
+    sendJSON(ctx, 200, vs().get(ctx.params.name));
+  });
+
+  router.on('DELETE', '/volumes/:name', (ctx) => {
+    vs().remove(ctx.params.name, { force: boolParam(ctx.query, 'force') });
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/volumes/prune', (ctx) => {
+    sendJSON(ctx, 200, vs().prune(parseFilters(ctx.query)));
+  });
+}

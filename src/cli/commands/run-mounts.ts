@@ -1,0 +1,55 @@
+// `berth run`'s (and create's) mount and init-file flags: -v, --mount, --tmpfs, --volumes-from,
+// -h/--hostname, --dns, --dns-search, --dns-option, --add-host, as the API's HostConfig fields.
+// Parsing only: the engine checks them.
+
+import { BerthError } from '../../errors.js';
+import type { FlagSpec } from '../args.js';
+
+export const MOUNT_FLAGS = {
+  volume: { short: 'v', type: 'list' }, mount: { type: 'list' }, tmpfs: { type: 'list' }, 'volumes-from': { type: 'list' },
+  hostname: { short: 'h', type: 'string' }, dns: { type: 'list' }, 'dns-search': { type: 'list' }, 'dns-option': { type: 'list' },
+  'add-host': { type: 'list' },
+} as const satisfies Record<string, FlagSpec>;
+
+function size(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(s);
+  if (!m) throw new BerthError('invalid', `invalid size: '${s}'`);
+  return Math.round(Number(m[1]) * ({ '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()]);
+}
+
+const truthy = (v: string | undefined) => v === undefined || v === '' || v === 'true' || v === '1';
+
+/** `--mount type=…,source=…,target=…[,readonly][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…]`. */
+export function parseMount(spec: string): Record<string, unknown> {
+  const m: Record<string, any> = { Type: 'volume' };
+  for (const field of spec.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    const val = eq < 0 ? undefined : field.slice(eq + 1);
+    switch (key) {
+      case 'type': m.Type = val; break;
+      case 'source': case 'src': m.Source = val; break;
+      case 'target': case 'destination': case 'dst': m.Target = val; break;
+      case 'readonly': case 'ro': m.ReadOnly = truthy(val); break;
+      case 'volume-nocopy': (m.VolumeOptions ??= {}).NoCopy = truthy(val); break;
+      case 'volume-label': { const [k, ...v] = (val ?? '').split('='); ((m.VolumeOptions ??= {}).Labels ??= {})[k] = v.join('='); break; }
+      case 'volume-driver': ((m.VolumeOptions ??= {}).DriverConfig ??= {}).Name = val; break;
+      case 'tmpfs-size': (m.TmpfsOptions ??= {}).SizeBytes = size(val ?? ''); break;
+      case 'tmpfs-mode': (m.TmpfsOptions ??= {}).Mode = parseInt(val ?? '', 8); break;
+      case 'bind-propagation': (m.BindOptions ??= {}).Propagation = val; break;
+      default: throw new BerthError('invalid', `invalid argument "${spec}" for "--mount" flag: unexpected key '${key}' in '${field}'`);
+    }
+  }
+  if (!m.Target) throw new BerthError('invalid', `invalid argument "${spec}" for "--mount" flag: target is required`);
+  return m;
+}
+
+/** The HostConfig fields of the flags (undefined where not given). */
+export function mountFields(f: Record<string, unknown>): Record<string, unknown> {
+  const l = (k: string) => f[k] as string[] | undefined;
+  return {
+    Binds: l('volume'), Mounts: l('mount')?.map(parseMount), VolumesFrom: l('volumes-from'),
+    Tmpfs: l('tmpfs') && Object.fromEntries(l('tmpfs')!.map((t) => { const i = t.indexOf(':'); return i < 0 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)]; })),
+    Dns: l('dns'), DnsSearch: l('dns-search'), DnsOptions: l('dns-option'), ExtraHosts: l('add-host'),
+  };
+}

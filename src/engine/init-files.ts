@@ -1,0 +1,81 @@
+// The container's own files, Docker's "init layer": `hostname`, `hosts` and `resolv.conf`,
+// written per container in its state folder and bind-mounted at /etc/hostname, /etc/hosts and
+// /etc/resolv.conf. They are never written into the container's root (its upper dir), so no
+// commit takes them. It never writes a nameserver the user or the host did not give: where the
+// host's resolv.conf names only loopback servers (unreachable from the container's own network
+// namespace), the file says so in a comment and names none (Docker would fall back to public
+// servers here).
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Mount as OciMount } from '../oci/runtime-spec.js';
+
+export interface InitFileOptions {
+  hostname: string;
+  domainname?: string;
+  /** `--add-host` entries, `name:ip` (Docker's ExtraHosts). */
+  extraHosts?: string[] | null;
+  dns?: string[] | null;
+  dnsSearch?: string[] | null;
+  dnsOptions?: string[] | null;
+}
+
+export interface InitPaths { HostnamePath: string; HostsPath: string; ResolvConfPath: string }
+
+export function initPaths(dir: string): InitPaths {
+  return { HostnamePath: join(dir, 'hostname'), HostsPath: join(dir, 'hosts'), ResolvConfPath: join(dir, 'resolv.conf') };
+}
+
+const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || ip === '0:0:0:0:0:0:0:1';
+
+/** The host's resolv.conf, or systemd-resolved's upstream one when the host names only its stub. */
+function hostResolvConf(): string {
+  const read = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
+  const main = read('/etc/resolv.conf');
+  const servers = nameservers(main);
+  if (servers.length && servers.every(isLoopback)) {
+    const upstream = read('/run/systemd/resolve/resolv.conf');
+    if (nameservers(upstream).some((s) => !isLoopback(s))) return upstream;
+  }
+  return main;
+}
+
+function nameservers(text: string): string[] {
+  return text.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s);
+}
+
+/** resolv.conf's text: the user's --dns/--dns-search/--dns-option, else the host's lines without loopback servers. */
+export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions'>): string {
+  const lines = host.split('\n');
+  const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
+  const servers = o.dns?.length ? o.dns : nameservers(host).filter((s) => !isLoopback(s));
+  const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
+  const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
+  const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];
+  if (!servers.length) {
+    out.unshift('# berth: the host names no nameserver reachable from the container (loopback only, or none);',
+      '# give one with --dns. No public server is written here.');
+  }
+  return out.join('\n') + '\n';
+}
+
+export function hostsFile(o: InitFileOptions): string {
+  const name = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
+  const extra = (o.extraHosts ?? []).map((h) => {
+    const i = h.indexOf(':');
+    return i > 0 ? `${h.slice(i + 1).replace(/^\[|\]$/g, '')}\t${h.slice(0, i)}` : '';
+  }).filter(Boolean);
+  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, `127.0.1.1\t${name}`].join('\n') + '\n';
+}
+
+/** Writes the three files in `dir` and returns their bind mounts, skipping destinations the user mounts. */
+export function writeInitFiles(dir: string, o: InitFileOptions, userDestinations: string[] = []): OciMount[] {
+  const p = initPaths(dir);
+  writeFileSync(p.HostnamePath, `${o.hostname}\n`, { mode: 0o644 });
+  writeFileSync(p.HostsPath, hostsFile(o), { mode: 0o644 });
+  writeFileSync(p.ResolvConfPath, resolvConf(hostResolvConf(), o), { mode: 0o644 });
+  return ([['/etc/resolv.conf', p.ResolvConfPath], ['/etc/hostname', p.HostnamePath], ['/etc/hosts', p.HostsPath]] as const)
+    .filter(([d]) => !userDestinations.includes(d))
+    .map(([destination, source]) => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] }));
+}

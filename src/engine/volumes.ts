@@ -1,0 +1,178 @@
+// Named and anonymous volumes of the "local" driver: one folder per volume under
+// `<data-root>/volumes/<name>/` holding `_data` (what containers see) and `volume.json` (its
+// metadata, written atomically). It keeps no container state: who uses a volume is asked of
+// the caller (`users`), so a volume in use is never removed. It never follows a path outside
+// its root.
+
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { conflict, invalid, notFound } from '../errors.js';
+import { writeAtomic } from './container-store.js';
+
+/** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+
+/** A volume as the Engine API shows it (moby's `Volume`). */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Scope: 'local';
+  Options: Record<string, string> | null;
+}
+
+interface VolumeRecord extends Volume {
+  /** The image's content was copied in (or the volume was used once): never copy again. */
+  Populated?: boolean;
+}
+
+export interface CreateVolumeOptions {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export class Volumes {
+  readonly root: string;
+
+  /** `users()`: volume name → IDs of the containers whose mounts name it. */
+  constructor(dataRoot: string, private readonly users: () => Map<string, string[]>) {
+    this.root = join(dataRoot, 'volumes');
+  }
+
+  private dir(name: string): string { return join(this.root, name); }
+  private metaPath(name: string): string { return join(this.root, name, 'volume.json'); }
+
+  private read(name: string): VolumeRecord {
+    if (!NAME.test(name)) throw notFound(`get ${name}: no such volume`);
+    try {
+      return JSON.parse(readFileSync(this.metaPath(name), 'utf8')) as VolumeRecord;
+    } catch {
+      throw notFound(`get ${name}: no such volume`);
+    }
+  }
+
+  private write(rec: VolumeRecord): void { writeAtomic(this.metaPath(rec.Name), JSON.stringify(rec)); }
+
+  /** Creates the volume, or returns the one of that name (as Docker does). */
+  create(opts: CreateVolumeOptions = {}): Volume {
+    const driver = opts.Driver || 'local';
+    if (driver !== 'local') throw invalid(`volume driver "${driver}" is not supported: berth has the "local" driver only`);
+    if (opts.DriverOpts && Object.keys(opts.DriverOpts).length) {
+      throw invalid(`berth's local volume driver takes no options (got ${Object.keys(opts.DriverOpts).join(', ')})`);
+    }
+    const name = opts.Name || randomBytes(32).toString('hex');
+    if (!NAME.test(name)) throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    if (existsSync(this.metaPath(name))) return view(this.read(name));
+    mkdirSync(join(this.dir(name), '_data'), { recursive: true, mode: 0o755 });
+    const rec: VolumeRecord = {
+      Name: name, Driver: 'local', Mountpoint: join(this.dir(name), '_data'), CreatedAt: new Date().toISOString(),
+      Labels: { ...(opts.Labels ?? {}) }, Scope: 'local', Options: null,
+    };
+    this.write(rec);
+    return view(rec);
+  }
+
+  get(name: string): Volume { return view(this.read(name)); }
+
+  list(filters: Record<string, string[]> = {}): Volume[] {
+    let names: string[];
+    try { names = readdirSync(this.root); } catch { return []; }
+    const users = this.users();
+    const out: Volume[] = [];
+    for (const n of names) {
+      let v: VolumeRecord;
+      try { v = this.read(n); } catch { continue; }
+      if (matches(v, filters, users)) out.push(view(v));
+    }
+    return out.sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  /** Refused (409) while a container uses it; `force` makes a missing volume no error. */
+  remove(name: string, opts: { force?: boolean } = {}): void {
+    let rec: VolumeRecord;
+    try { rec = this.read(name); } catch (e) { if (opts.force) return; throw e; }
+    const using = this.users().get(rec.Name);
+    if (using?.length) throw conflict(`remove ${rec.Name}: volume is in use - [${using.join(', ')}]`);
+    rmSync(this.dir(rec.Name), { recursive: true, force: true });
+  }
+
+  /** Unused volumes: anonymous ones only, unless the filter `all=true` (Docker 23+). */
+  prune(filters: Record<string, string[]> = {}): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+    const all = (filters.all ?? []).some((v) => v === 'true' || v === '1');
+    const { all: _a, ...rest } = filters;
+    const users = this.users();
+    const deleted: string[] = [];
+    let space = 0;
+    for (const v of this.list(rest)) {
+      if (users.get(v.Name)?.length) continue;
+      if (!all && !(ANONYMOUS_LABEL in v.Labels)) continue;
+      space += du(v.Mountpoint);
+      rmSync(this.dir(v.Name), { recursive: true, force: true });
+      deleted.push(v.Name);
+    }
+    return { VolumesDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  /**
+   * Docker's copy-up: a volume never used before and still empty takes the image's content at
+   * `from` (a path in the container's mounted root whose every component was checked to be no
+   * symlink). Done once per volume.
+   */
+  populate(name: string, from: string | undefined): void {
+    const rec = this.read(name);
+    if (rec.Populated) return;
+    if (from && readdirSync(rec.Mountpoint).length === 0) {
+      execFileSync('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+    rec.Populated = true;
+    this.write(rec);
+  }
+}
+
+function view(rec: VolumeRecord): Volume {
+  const { Populated: _p, ...v } = rec;
+  return v;
+}
+
+function matches(v: Volume, filters: Record<string, string[]>, users: Map<string, string[]>): boolean {
+  for (const [key, values] of Object.entries(filters)) {
+    if (!values.length) continue;
+    switch (key) {
+      case 'name': if (!values.some((n) => v.Name.includes(n))) return false; break;
+      case 'driver': if (!values.includes(v.Driver)) return false; break;
+      case 'dangling': {
+        const inUse = !!users.get(v.Name)?.length;
+        if (values.some((d) => d === 'true' || d === '1') === inUse) return false;
+        break;
+      }
+      case 'label': if (!values.every((l) => labelMatch(v.Labels, l))) return false; break;
+      case 'label!': if (values.some((l) => labelMatch(v.Labels, l))) return false; break;
+      default: throw invalid(`invalid filter '${key}'`);
+    }
+  }
+  return true;
+}
+
+function labelMatch(labels: Record<string, string>, f: string): boolean {
+  const eq = f.indexOf('=');
+  return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
+}
+
+function du(path: string): number {
+  let n = 0;
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    n += st.isDirectory() ? 0 : st.size;
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+  };
+  try { walk(path); } catch { /* raced */ }
+  return n;
+}
