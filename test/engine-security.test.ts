@@ -1,7 +1,8 @@
 // Docker's security defaults and the flags that change them, end to end, with the berth CLI,
-// the real docker CLI and dockerode: the default capability set, seccomp filter and masked /proc paths;
-// --privileged, --cap-add/--cap-drop, --security-opt seccomp=unconfined|<file> and
-// no-new-privileges, --read-only, --init; and a clear 400 for LSM options.
+// the real docker CLI (28.x, and Debian's 20.10 where the machine has it) and dockerode: the
+// default capability set, seccomp filter and masked /proc paths; --privileged, --cap-add and
+// --cap-drop, --security-opt seccomp=unconfined|<file> and no-new-privileges, --read-only,
+// --init; and a clear 400 for LSM options.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,12 +22,15 @@ const berth: Cli = (...args) => {
   const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const docker: Cli = (...args) => {
+const dockerCli = (bin: string): Cli => (...args) => {
   const config = join(eng.dir, 'docker-config');
   mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
+/** Debian's docker.io 20.10 client (API 1.41), where the machine has it. */
+const DOCKER_20 = '/usr/bin/docker';
+const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
 
 /** Fields of /proc/self/status inside a container run with `flags`. */
 function status(cli: Cli, ...flags: string[]): Record<string, string> {
@@ -38,7 +42,8 @@ function status(cli: Cli, ...flags: string[]): Record<string, string> {
 // --privileged gives every capability berthd holds (here: the test's own bounding set).
 const ALL_CAPS = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
 
-for (const [name, cli, skip] of [['berth', berth, false], ['docker', docker, !existsSync(DOCKER) && 'no docker CLI']] as const) {
+for (const [name, cli, skip] of [['berth', berth, false], ['docker', dockerCli(DOCKER), !existsSync(DOCKER) && 'no docker CLI'],
+  ['docker 20.10', dockerCli(DOCKER_20), noDocker20]] as const) {
   describe(`${name} CLI`, { skip }, () => {
     test('default: Docker\'s capability set, its seccomp filter, masked /proc paths', () => {
       const s = status(cli);
@@ -89,7 +94,7 @@ for (const [name, cli, skip] of [['berth', berth, false], ['docker', docker, !ex
       assert.equal(u.status, 0, u.stderr);
       assert.equal(status(cli, '--security-opt', 'no-new-privileges').NoNewPrivs, '1');
       assert.equal(status(cli, '--security-opt', 'no-new-privileges:true').NoNewPrivs, '1');
-      const file = join(eng.dir, `profile-${name}.json`);
+      const file = join(eng.dir, `profile-${name.replace(/\W/g, '-')}.json`);
       writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }, null, 2));
       const r = cli('run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'sh', '-c', 'grep Seccomp: /proc/self/status; mkdir /x');
       assert.equal(r.status, 1);
