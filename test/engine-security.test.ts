@@ -2,7 +2,7 @@
 // the real docker CLI (28.x, and Debian's 20.10 where the machine has it) and dockerode: the
 // default capability set, seccomp filter and masked /proc paths; --privileged, --cap-add and
 // --cap-drop, --security-opt seccomp=unconfined|<file> and no-new-privileges, --read-only,
-// --init; and a clear 400 for LSM options.
+// with --tmpfs, --init; and a clear 400 for LSM options.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -102,11 +102,12 @@ for (const [name, cli, skip] of [['berth', berth, false], ['docker', dockerCli(D
       assert.match(r.stderr, /Permission denied/);
     });
 
-    test('--read-only: the root refuses writes, /dev/shm takes them', () => {
-      const r = cli('run', '--rm', '--read-only', 'busybox', 'sh', '-c', 'touch /x 2>&1; echo "root=$?"; touch /dev/shm/x && echo shm-ok');
+    test('--read-only: the root refuses writes, a --tmpfs and /dev/shm take them', () => {
+      const r = cli('run', '--rm', '--read-only', '--tmpfs', '/tmp', 'busybox', 'sh', '-c',
+        'touch /x 2>&1; echo "root=$?"; touch /tmp/x && echo tmp-ok; touch /dev/shm/x && echo shm-ok');
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /Read-only file system/);
-      assert.match(r.stdout, /root=1\nshm-ok\n/);
+      assert.match(r.stdout, /root=1\ntmp-ok\nshm-ok\n/);
     });
 
     test('--init: docker-init is PID 1, the exit code passes through', { skip: !['/usr/libexec/docker/docker-init', '/usr/local/bin/docker-init', '/usr/bin/docker-init', '/usr/bin/tini-static', '/usr/bin/tini'].some(existsSync) && 'no docker-init' }, () => {
