@@ -140,6 +140,10 @@ test('API: the security fields come back in inspect; a bad SecurityOpt is a 400 
   const hc = JSON.parse((await eng.api('GET', `/containers/${Id}/json`)).body).HostConfig;
   assert.deepEqual([hc.CapAdd, hc.CapDrop, hc.SecurityOpt, hc.ReadonlyRootfs, hc.Privileged], [['NET_ADMIN'], ['MKNOD'], ['no-new-privileges'], true, false]);
   assert.equal((await eng.api('DELETE', `/containers/${Id}`)).status, 204);
+  const plain = JSON.parse((await eng.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] })).body) as { Id: string };
+  const phc = JSON.parse((await eng.api('GET', `/containers/${plain.Id}/json`)).body).HostConfig;
+  assert.deepEqual([phc.CapAdd, phc.CapDrop, phc.SecurityOpt, phc.Init, phc.Privileged, phc.ReadonlyRootfs], [null, null, null, null, false, false]);
+  assert.equal((await eng.api('DELETE', `/containers/${plain.Id}`)).status, 204);
   const bad = await eng.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { SecurityOpt: ['foo=bar'] } });
   assert.equal(bad.status, 400);
   assert.deepEqual(JSON.parse(bad.body), { message: 'invalid --security-opt 2: "foo=bar"' });

@@ -58,7 +58,8 @@ function inspect(engine: Engine, c: ContainerRecord) {
     AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
       AutoRemove: false, Memory: 0, NanoCpus: 0, PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false, ...c.HostConfig,
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false,
+      CapAdd: null, CapDrop: null, SecurityOpt: null, Init: null, ...c.HostConfig,
     },
     GraphDriver: { Name: 'overlayfs', Data: null },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
