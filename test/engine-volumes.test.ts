@@ -13,6 +13,7 @@ import { makeRootfs } from './helpers/bundle.js';
 import { configFor, gzLayer } from './helpers/images.js';
 import { packTar } from '../src/image/tar.js';
 import { ImageStore, push } from '../src/image/index.js';
+import Docker from 'dockerode';
 
 const noDocker = !existsSync(DOCKER) && 'no docker CLI';
 let eng: EngineFixture;
@@ -231,4 +232,41 @@ test('inspect: Mounts and the three init file paths, bind-mounted and not in the
     const upper = execFileSync('find', [snaps, '-path', `*${id}*/upper/etc/*`, '-size', '+0'], { encoding: 'utf8' });
     assert.equal(upper, '');
   }).finally(() => { docker('rm', '-f', 'ins'); docker('volume', 'rm', 'named'); });
+});
+
+/** Debian's docker.io 20.10 client (API 1.41), where the machine has it. */
+const DOCKER_20 = '/usr/bin/docker';
+const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
+
+test('docker 20.10: -v named volume, volume ls/rm, and prune taking named volumes as API 1.41 did', { skip: noDocker20 }, () => {
+  const d20 = (...args: string[]) => {
+    const r = spawnSync(DOCKER_20, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') } });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  ok(d20('run', '--rm', '-v', 'old:/v', 'busybox', 'sh', '-c', 'echo 20 > /v/f'));
+  assert.equal(ok(d20('run', '--rm', '-v', 'old:/v', '--hostname', 'h20', 'busybox', 'sh', '-c', 'cat /v/f; cat /etc/hostname')), '20\nh20\n');
+  assert.equal(ok(d20('volume', 'ls', '-q')), 'old\n');
+  assert.match(ok(d20('volume', 'prune', '-f')), /Deleted Volumes:\nold\n/);
+  assert.equal(ok(d20('volume', 'ls', '-q')), '');
+});
+
+test('dockerode: createVolume, listVolumes, Binds and Mounts in a container, volume remove 409 then 204', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const d: any = new Docker({ socketPath: eng.socket });
+  const v = await d.createVolume({ Name: 'dv2', Labels: { via: 'dockerode' } });
+  assert.equal(v.name, 'dv2'); // dockerode answers with its Volume handle
+  const vols = await d.listVolumes({ filters: JSON.stringify({ label: ['via=dockerode'] }) });
+  assert.deepEqual(vols.Volumes.map((x: { Name: string }) => x.Name), ['dv2']);
+  const c = await d.createContainer({
+    Image: 'busybox', Cmd: ['sh', '-c', 'echo hi > /a/f; cat /a/f; grep " /t " /proc/mounts'],
+    HostConfig: { Binds: ['dv2:/a'], Mounts: [{ Type: 'tmpfs', Target: '/t' }] },
+  });
+  await c.start();
+  await c.wait();
+  const info = await c.inspect();
+  assert.deepEqual(info.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`).sort(), ['tmpfs:/t', 'volume:/a']);
+  await assert.rejects(d.getVolume('dv2').remove(), (e: { statusCode?: number }) => e.statusCode === 409);
+  await c.remove();
+  await d.getVolume('dv2').remove();
+  await assert.rejects(d.getVolume('dv2').inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
 });

@@ -16,6 +16,11 @@ export function parseFilters(q: URLSearchParams): Record<string, string[]> {
   return Object.fromEntries(Object.entries(f ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : Object.keys(v ?? {}).filter((x) => (v as Record<string, boolean>)[x])]));
 }
 
+function older(v: string, than: string): boolean {
+  const [a, b] = v.split('.').map(Number), [c, d] = than.split('.').map(Number);
+  return a < c || (a === c && b < d);
+}
+
 const list = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : null);
 
 /** The mount and init-file fields of a create request's HostConfig, checked for shape. */
@@ -58,6 +63,9 @@ export function volumeRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/volumes/prune', (ctx) => {
-    sendJSON(ctx, 200, vs().prune(parseFilters(ctx.query)));
+    const filters = parseFilters(ctx.query);
+    // Before API 1.42 prune took named volumes too (moby implies all=true for older clients).
+    if (ctx.version && older(ctx.version, '1.42') && !filters.all) filters.all = ['true'];
+    sendJSON(ctx, 200, vs().prune(filters));
   });
 }
