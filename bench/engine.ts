@@ -23,6 +23,10 @@ import { push } from '../src/image/registry/push.js';
 import { makeRootfs } from '../test/helpers/bundle.js';
 import { storeImage } from '../test/helpers/images.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { percentile, sh as run, stopChildren, unmountAll, which } from './common.js';
+
+/** Commands the engines are given: two minutes at most. */
+const sh = (cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) => run(cmd, args, { timeout: 120_000, ...opts });
 
 const N = Math.max(1, Number(process.env.BENCH_N ?? 15) || 15);
 const WARMUP = 1;
@@ -33,15 +37,6 @@ const DOCKER = '/usr/local/bin/docker';
 const CGROUP = '/sys/fs/cgroup';
 /** Parent cgroup names the engines make (dockerd cgroupfs, podman cgroupfs, berth). */
 const CGROUP_PARENTS = ['docker', 'libpod_parent', 'berth'];
-
-function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  return spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000, ...opts });
-}
-
-function which(cmd: string): string | undefined {
-  const r = sh('sh', ['-c', `command -v ${cmd}`]);
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
 
 function must(what: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
   const r = sh(cmd, args, { env: env ?? process.env });
@@ -56,25 +51,6 @@ function timed(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${what}: exit ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' | ')}`);
   return ms;
-}
-
-function mountsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = line.split(' ')[4];
-    if (!mp) continue;
-    const p = mp.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (p === dir || p.startsWith(dir + '/')) out.push(p);
-  }
-  return out.sort((a, b) => b.length - a.length);
-}
-
-function unmountAll(dir: string): void {
-  for (let round = 0; round < 5; round++) {
-    const ms = mountsUnder(dir);
-    if (ms.length === 0) return;
-    for (const m of ms) sh('umount', [m]).status === 0 || sh('umount', ['-l', m]);
-  }
 }
 
 /** Every cgroup folder (all hierarchies) at or below the engines' parent names, as paths. */
@@ -124,11 +100,6 @@ interface Peer {
   execSkip?: string;
 }
 
-function percentile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) console.log('note: not root; the engines need root');
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -144,15 +115,7 @@ async function main(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     for (const c of cleanups.reverse()) { try { c(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
-    // In reverse order of start: dockerd before containerd.
-    for (const { name, child } of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      process.kill(child.pid!, 'SIGTERM');
-      const t = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); console.log(`${name} killed`); } catch { /* gone */ } }, 15_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await stopChildren(children);
     await registry?.stop();
     unmountAll(dir);
     const n = removeNewCgroups(cgBefore);

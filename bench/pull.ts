@@ -24,6 +24,7 @@ import { pull } from '../src/image/registry/pull.js';
 import { push } from '../src/image/registry/push.js';
 import { MediaType, digestOf, type Descriptor, type ImageConfig } from '../src/oci/image.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { sh, stopChildren, unmountAll, which } from './common.js';
 
 const N = Math.max(1, Number(process.env.BENCH_N ?? 5) || 5);
 const WARMUP = 1;
@@ -48,15 +49,6 @@ async function worker(root: string, ref: string, unpack: boolean): Promise<void>
 // ---------------------------------------------------------------- the image, built once
 
 interface Built { layers: number; compressed: number; uncompressed: number; source: string }
-
-function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  return spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
-}
-
-function which(cmd: string): string | undefined {
-  const r = sh('sh', ['-c', `command -v ${cmd}`]);
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
 
 function aptSource(): string | undefined {
   // The first Debian URI of apt's own configuration: the only mirror this machine may reach.
@@ -215,26 +207,6 @@ function timed(what: string, cmd: string, args: string[], env?: NodeJS.ProcessEn
   return { ms, out: r.stdout };
 }
 
-/** Mount points at or under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = line.split(' ')[4];
-    if (!mp) continue;
-    const p = mp.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (p === dir || p.startsWith(dir + '/')) out.push(p);
-  }
-  return out.sort((a, b) => b.length - a.length);
-}
-
-function unmountAll(dir: string): void {
-  for (let round = 0; round < 5; round++) {
-    const ms = mountsUnder(dir);
-    if (ms.length === 0) return;
-    for (const m of ms) sh('umount', [m]).status === 0 || sh('umount', ['-l', m]);
-  }
-}
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) console.log('note: not root; podman, docker and berth unpack need root');
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -249,15 +221,7 @@ async function main(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     for (const c of cleanups.reverse()) { try { c(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
-    // dockerd before containerd: in reverse order of start.
-    for (const { name, child } of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      process.kill(child.pid!, 'SIGTERM');
-      const t = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); console.log(`${name} killed`); } catch { /* gone */ } }, 15_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await stopChildren(children);
     await registry?.stop();
     unmountAll(dir);
     rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../src/runtime/spec-template.js';
 import { makeRootfs } from '../test/helpers/bundle.js';
+import { percentile } from './common.js';
 
 interface Peer { name: string; bin: string; root: string; skip?: string }
 type Op = 'run' | 'create' | 'start' | 'delete';
@@ -52,11 +53,6 @@ function waitStopped(p: Peer, id: string): void {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
   }
   throw new Error(`${p.name}: ${id} did not stop`);
-}
-
-function percentile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
 function main(): void {
