@@ -13,8 +13,10 @@ import { create as runtimeCreate } from '../runtime/create.js';
 import { start as runtimeStart } from '../runtime/start.js';
 import { kill as runtimeKill } from '../runtime/kill.js';
 import { deleteContainer } from '../runtime/delete.js';
+import { parseSignal } from '../runtime/signals.js';
 import { openContainer } from '../runtime/container.js';
 import { ContainerStore } from './container-store.js';
+import type { Events } from './events.js';
 import { readLog, type LogEntry, type LogOptions } from './logs.js';
 import { loopbackUp } from './loopback.js';
 import { checkName, generateName } from './names.js';
@@ -29,6 +31,7 @@ export interface ContainersOptions {
   execRoot: string;
   images: ImageStore;
   snapshots: Snapshotter;
+  events: Events;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -102,6 +105,15 @@ export class Containers {
 
   get(ref: string): ContainerRecord { return this.find(ref).rec; }
 
+  /** Emits a container event with Docker's attributes: the labels, `image`, `name`, then `extra`. */
+  event(ref: string, action: string, extra: Record<string, string> = {}): void {
+    this.emitFor(this.find(ref).rec, action, extra);
+  }
+
+  private emitFor(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.opts.events.emit('container', action, rec.Id, { ...rec.Config.Labels, image: rec.ImageName, name: rec.Name.slice(1), ...extra });
+  }
+
   logPath(id: string): string { return this.store.logPath(id); }
   /** Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts). */
   initPaths(id: string): InitPaths { return initPaths(this.store.dir(id)); }
@@ -162,6 +174,7 @@ export class Containers {
       throw e;
     }
     this.log('info', `created container ${id.slice(0, 12)} ${rec.Name}`);
+    this.event(id, 'create');
     return rec;
   }
 
@@ -217,6 +230,7 @@ export class Containers {
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
       this.save(live);
       this.log('info', `started container ${id.slice(0, 12)}`);
+      this.event(id, 'start');
       // The process may have ended before the watch saw the file.
       if (existsSync(this.store.exitPath(id))) void this.onExit(live);
       return 'started';
@@ -267,6 +281,7 @@ export class Containers {
     await this.opts.snapshots.unmount(rec.Id).catch((e) => this.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
     this.save(live);
     this.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}`);
+    this.event(rec.Id, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
     this.exitedNow(live);
     if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
   }
@@ -295,7 +310,14 @@ export class Containers {
   kill(ref: string, signal = 'SIGKILL'): void {
     const live = this.find(ref);
     if (!this.isRunning(live.rec.Id)) throw conflict(`Container ${live.rec.Id} is not running`);
-    runtimeKill(this.runtimeRoot, live.rec.Id, signal, false);
+    this.signal(live, signal, false);
+  }
+
+  /** Sends `signal` to the container's init (`all`: every process) and emits Docker's `kill` event. */
+  private signal(live: Live, signal: string, all: boolean): void {
+    const n = parseSignal(signal);
+    runtimeKill(this.runtimeRoot, live.rec.Id, String(n), all);
+    this.event(live.rec.Id, 'kill', { signal: String(n) });
   }
 
   /** Stop: the stop signal, then SIGKILL after `timeout` seconds. 'not-running' as Docker's 304. */
@@ -305,13 +327,15 @@ export class Containers {
     const exited = new Promise<void>((r) => live.exited.push(r));
     const timeout = opts.timeout ?? live.rec.Config.StopTimeout ?? 10;
     const signal = opts.signal || live.rec.Config.StopSignal || 'SIGTERM';
-    try { runtimeKill(this.runtimeRoot, live.rec.Id, signal, false); } catch { /* exited meanwhile */ }
+    parseSignal(signal); // a bad one is the caller's 400, before anything is sent
+    try { this.signal(live, signal, false); } catch { /* exited meanwhile */ }
     const timedOut = timeout >= 0 && await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]);
     if (timedOut) {
       this.log('info', `container ${live.rec.Id.slice(0, 12)} did not stop in ${timeout}s: killing it`);
-      try { runtimeKill(this.runtimeRoot, live.rec.Id, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+      try { this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
     }
     await exited;
+    this.event(live.rec.Id, 'stop');
     return 'stopped';
   }
 
@@ -324,7 +348,7 @@ export class Containers {
         throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
       }
       const exited = new Promise<void>((r) => live.exited.push(r));
-      try { runtimeKill(this.runtimeRoot, rec.Id, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+      try { this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
       await exited;
     }
     await this.serial(live, async () => {
@@ -345,6 +369,7 @@ export class Containers {
       this.byId.delete(rec.Id);
       if (opts.volumes) releaseVolumes(rec.MountPoints ?? [], this.volumes, (m) => this.log('warn', m));
       this.log('info', `removed container ${rec.Id.slice(0, 12)}`);
+      this.emitFor(rec, 'destroy');
       for (const w of live.removed.splice(0)) w();
       for (const w of live.exited.splice(0)) w();
     });
@@ -358,6 +383,7 @@ export class Containers {
     const live = this.find(ref);
     const tty = !!live.rec.Config.Tty;
     const status = live.rec.State.Status;
+    this.emitFor(live.rec, 'attach');
     if (status === 'created' || status === 'exited') {
       // Docker attaches to a stopped container too and waits for its next start.
       return new Promise<AttachStream>((resolve, reject) => {

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
 import { Containers } from './containers.js';
+import { Events } from './events.js';
 import { Execs } from './exec.js';
 import { Images } from './images.js';
 
@@ -25,6 +26,8 @@ export class Engine {
   readonly containers: Containers;
   readonly execs: Execs;
   readonly snapshots: Snapshotter;
+  /** What happened, for `/events`: every part of the engine emits through it. */
+  readonly events = new Events();
 
   constructor(opts: EngineOptions) {
     this.options = opts;
@@ -34,7 +37,7 @@ export class Engine {
       insecure: opts.insecureRegistries ?? [],
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
-    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, log: opts.log });
+    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
     this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
     this.images = new Images({
       store, snapshots: this.snapshots, registry,

@@ -59,6 +59,13 @@ export class Execs {
 
   constructor(private readonly containers: Containers, private readonly runtimeRoot: string) {}
 
+  /** Docker's exec events: `exec_create: <cmd>` and `exec_start: <cmd>`, then `exec_die`. */
+  private event(inst: ExecInstance, action: string, extra: Record<string, string> = {}): void {
+    try {
+      this.containers.event(inst.ContainerID, action === 'exec_die' ? action : `${action}: ${inst.Config.Cmd!.join(' ')}`, { execID: inst.ID, ...extra });
+    } catch { /* the container is gone */ }
+  }
+
   create(containerRef: string, config: ExecConfig): ExecInstance {
     const c = this.containers.get(containerRef);
     if (c.State.Status === 'paused') throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
@@ -67,6 +74,7 @@ export class Execs {
     this.prune();
     const inst: ExecInstance = { ID: randomBytes(32).toString('hex'), ContainerID: c.Id, Config: config, Running: false, ExitCode: null, Pid: 0, started: false };
     this.byId.set(inst.ID, inst);
+    this.event(inst, 'exec_create');
     return inst;
   }
 
@@ -115,6 +123,7 @@ export class Execs {
         const all = allCaps();
         process.capabilities = { bounding: all, effective: all, permitted: all };
       }
+      this.event(inst, 'exec_start');
       exit = runtimeExec({
         root: this.runtimeRoot, id: c.Id, process,
         stdio: [attach && cfg.AttachStdin ? 'pipe' : 'ignore', attach && cfg.AttachStdout ? 'pipe' : 'ignore', attach && cfg.AttachStderr ? 'pipe' : 'ignore'],
@@ -130,10 +139,12 @@ export class Execs {
       streams.exit = exit.then((code) => {
         inst.ExitCode = code;
         inst.Running = false;
+        this.event(inst, 'exec_die', { exitCode: String(code) });
         return code;
       }, (e) => {
         inst.ExitCode = 126;
         inst.Running = false;
+        this.event(inst, 'exec_die', { exitCode: '126' });
         throw e;
       });
       return streams;

@@ -5,3 +5,4 @@ export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './e
 export { Images } from './images.js';
 export type { LogEntry } from './logs.js';
 export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig } from './types.js';
+export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';

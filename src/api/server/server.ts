@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, httpStatus, systemError } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
 import { containerRoutes } from './containers.js';
+import { eventRoutes } from './events.js';
 import { execRoutes } from './exec.js';
 import { sendError } from './http.js';
 import { imageRoutes } from './images.js';
@@ -29,6 +30,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   containerRoutes(router, engine);
   volumeRoutes(router, engine);
   execRoutes(router, engine);
+  eventRoutes(router, engine);
   const log = opts.log ?? (() => {});
 
   const dispatch = async (ctx: Omit<Context, 'path' | 'params' | 'query'>) => {
