@@ -6,16 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, conflict, errorMessage, invalid, notFound } from '../errors.js';
 import type { ImageStore, Snapshotter } from '../image/index.js';
 import { create as runtimeCreate } from '../runtime/create.js';
 import { start as runtimeStart } from '../runtime/start.js';
 import { kill as runtimeKill } from '../runtime/kill.js';
+import { pause as runtimePause, resume as runtimeResume } from '../runtime/pause.js';
+import { update as runtimeUpdate } from '../runtime/update.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { parseSignal } from '../runtime/signals.js';
 import { openContainer } from '../runtime/container.js';
-import { ContainerStore } from './container-store.js';
+import { ContainerStore, writeAtomic } from './container-store.js';
+import type { Spec } from '../oci/runtime-spec.js';
 import type { Events } from './events.js';
 import { readLog, type LogEntry, type LogOptions } from './logs.js';
 import { loopbackUp } from './loopback.js';
@@ -24,7 +28,9 @@ import { buildSpec, command } from './spec.js';
 import { initPaths, writeInitFiles, type InitPaths } from './init-files.js';
 import { copyUp, ociMounts, planMounts, releaseVolumes } from './mounts.js';
 import { Volumes } from './volumes.js';
-import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './types.js';
+import { checkResources, ociResources, updateResources, type ResourceConfig } from './resources.js';
+import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
+import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
 
 export interface ContainersOptions {
   dataRoot: string;
@@ -50,6 +56,9 @@ interface Live {
   /** Attach clients waiting for start: each connects once the monitor listens. */
   attachers: ((socketPath: string) => Promise<void>)[];
   busy?: Promise<void>;
+  /** The restart policy's state since the user's last start, and the pending restart. */
+  restart: RestartManager;
+  restartTimer?: NodeJS.Timeout;
 }
 
 export class Containers {
@@ -74,14 +83,45 @@ export class Containers {
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string) { this.opts.log?.(level, msg); }
 
-  /** Loads the records once (on first use): containers that ran while berthd was down are checked. */
-  private load(): void {
+  /**
+   * Loads the records once (berthd's start, or first use) and adopts the containers: those
+   * still under their monitors are watched again, those that ended while berthd was down are
+   * recorded, and the restart policies apply to them, to containers that were waiting to
+   * restart, and to stopped `always` (and not manually stopped `unless-stopped`) ones, as dockerd's.
+   */
+  adopt(): void {
     if (this.loaded) return;
     this.loaded = true;
     for (const rec of this.store.loadAll()) {
-      const live: Live = { rec, exited: [], removed: [], attachers: [] };
+      const live: Live = { rec, exited: [], removed: [], attachers: [], restart: new RestartManager(rec.RestartCount) };
       this.byId.set(rec.Id, live);
-      if (rec.State.Status === 'running') this.watchExit(live);
+    }
+    for (const live of this.byId.values()) {
+      const rec = live.rec;
+      if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
+        if (!this.monitorAlive(rec.Id)) {
+          // The monitor is gone without a word (the machine restarted): the container died with it.
+          writeFileSync(this.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
+        }
+        this.watchExit(live);
+      } else if (rec.State.Status === 'restarting') {
+        this.scheduleRestart(live, 0);
+      } else if (rec.State.Status === 'exited' && rec.State.FinishedAt !== ZERO_TIME && !rec.HostConfig.AutoRemove
+        && new RestartManager().next(rec.HostConfig.RestartPolicy, rec.State.ExitCode, !!rec.HasBeenManuallyStopped, 0) !== undefined) {
+        void this.start(rec.Id).catch((e) => this.log('warn', `restart ${rec.Id.slice(0, 12)} at adoption: ${errorMessage(e)}`));
+      }
+    }
+  }
+
+  private load(): void { this.adopt(); }
+
+  /** Whether the container's process (or its exit file) is still there to learn its end from. */
+  private monitorAlive(id: string): boolean {
+    if (existsSync(this.store.exitPath(id))) return true;
+    try {
+      return openContainer(this.runtimeRoot, id).status !== 'stopped' || existsSync(this.store.exitPath(id));
+    } catch {
+      return existsSync(this.store.exitPath(id));
     }
   }
 
@@ -131,6 +171,8 @@ export class Containers {
         throw conflict(`Conflict. The container name "${fullName}" is already in use by container "${l.rec.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
+    const policy = checkRestartPolicy(hostConfig.RestartPolicy, !!hostConfig.AutoRemove);
+    const limits = checkResources(hostConfig);
     const image = await this.opts.images.resolve(config.Image);
     const imgCfg = image.config.config ?? {};
     const args = command(config, imgCfg);
@@ -149,11 +191,11 @@ export class Containers {
         Labels: { ...(imgCfg.Labels ?? {}), ...(config.Labels ?? {}) },
         StopSignal: config.StopSignal || imgCfg.StopSignal,
       },
-      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig },
+      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy },
       State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
       RestartCount: 0,
     };
-    const live: Live = { rec, exited: [], removed: [], attachers: [] };
+    const live: Live = { rec, exited: [], removed: [], attachers: [], restart: new RestartManager() };
     this.byId.set(id, live);
     try {
       const snap = await this.opts.snapshots.prepare(id, this.opts.images, image.record.target.digest);
@@ -185,11 +227,20 @@ export class Containers {
     return run;
   }
 
-  async start(ref: string): Promise<'started' | 'already'> {
+  /**
+   * Starts the container. A user's start (not `auto`, the restart policy's) begins the policy
+   * afresh: RestartCount 0, a stop or kill before it forgotten.
+   */
+  async start(ref: string, opts: { auto?: boolean } = {}): Promise<'started' | 'already'> {
     const live = this.find(ref);
     return this.serial(live, async () => {
       const rec = live.rec;
-      if (rec.State.Status === 'running' || rec.State.Status === 'paused') return 'already';
+      if (opts.auto ? rec.State.Status !== 'restarting' : ['running', 'paused', 'restarting'].includes(rec.State.Status)) return 'already';
+      if (!opts.auto) {
+        rec.RestartCount = 0;
+        rec.HasBeenManuallyStopped = false;
+        live.restart = new RestartManager();
+      }
       if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
       const id = rec.Id;
       await this.opts.snapshots.mount(id);
@@ -272,18 +323,61 @@ export class Containers {
     }
     live.watcher?.close();
     live.watcher = undefined;
-    rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt };
+    rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: this.oomKilled(rec.Id) };
     try {
       await deleteContainer(this.runtimeRoot, rec.Id, { force: true });
     } catch (e) {
       if (!(e instanceof BerthError && e.kind === 'not-found')) this.log('warn', `delete ${rec.Id}: ${errorMessage(e)}`);
     }
     await this.opts.snapshots.unmount(rec.Id).catch((e) => this.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
+    const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
+    const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
+    if (delay !== undefined) {
+      rec.RestartCount++;
+      rec.State.Status = 'restarting';
+    }
     this.save(live);
-    this.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}`);
+    this.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
+    if (rec.State.OOMKilled) this.emitFor(rec, 'oom');
     this.event(rec.Id, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
     this.exitedNow(live);
-    if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
+    if (delay !== undefined) this.scheduleRestart(live, delay);
+    else if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
+  }
+
+  /** Whether the kernel's OOM killer killed a process of the container (read before delete removes its cgroup). */
+  private oomKilled(id: string): boolean {
+    try {
+      return openContainer(this.runtimeRoot, id).cgroups.oomKillCount() > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private scheduleRestart(live: Live, delay: number): void {
+    clearTimeout(live.restartTimer);
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = undefined;
+      // A failed restart leaves it exited, as dockerd.
+      void this.start(live.rec.Id, { auto: true }).catch((e) => this.log('warn', `restart ${live.rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
+    }, delay);
+  }
+
+  /** Ends a pending restart: the container stays exited with its last exit code. */
+  private cancelRestart(live: Live): void {
+    clearTimeout(live.restartTimer);
+    live.restartTimer = undefined;
+    if (live.rec.State.Status !== 'restarting') return;
+    live.rec.State.Status = 'exited';
+    this.save(live);
+    this.exitedNow(live);
+  }
+
+  /** A user's stop or kill: `unless-stopped` leaves it down; with `exitNext` its coming exit restarts nothing. */
+  private stoppedByUser(live: Live, exitNext: boolean): void {
+    live.rec.HasBeenManuallyStopped = true;
+    if (exitNext) live.restart.canceled = true;
+    this.save(live);
   }
 
   private exitedNow(live: Live): void {
@@ -307,27 +401,56 @@ export class Containers {
     return s === 'running' || s === 'paused';
   }
 
+  /**
+   * Docker's kill: the signal, and the restart policy told as dockerd tells it (SIGKILL or the
+   * stop signal, or any signal when the container has no stop signal of its own, means "let it
+   * go"); a pending restart is cancelled.
+   */
   kill(ref: string, signal = 'SIGKILL'): void {
     const live = this.find(ref);
+    const n = parseSignal(signal);
+    if (live.rec.State.Status === 'restarting') {
+      this.stoppedByUser(live, true);
+      this.cancelRestart(live);
+      return;
+    }
     if (!this.isRunning(live.rec.Id)) throw conflict(`Container ${live.rec.Id} is not running`);
+    const stopSignal = live.rec.Config.StopSignal;
+    this.stoppedByUser(live, !stopSignal || n === constants.signals.SIGKILL || n === parseSignal(stopSignal));
     this.signal(live, signal, false);
   }
 
-  /** Sends `signal` to the container's init (`all`: every process) and emits Docker's `kill` event. */
+  /**
+   * Sends `signal` to the container's init (`all`: every process) and emits Docker's `kill`
+   * event. A paused container is thawed after a signal meant to end it, as dockerd does.
+   */
   private signal(live: Live, signal: string, all: boolean): void {
     const n = parseSignal(signal);
     runtimeKill(this.runtimeRoot, live.rec.Id, String(n), all);
-    this.event(live.rec.Id, 'kill', { signal: String(n) });
+    this.emitFor(live.rec, 'kill', { signal: String(n) });
+    if (live.rec.State.Status === 'paused' && live.restart.canceled) {
+      try { runtimeResume(this.runtimeRoot, live.rec.Id); } catch { /* thawed by the runtime (SIGKILL) */ }
+      live.rec.State.Status = 'running';
+      this.save(live);
+      this.emitFor(live.rec, 'unpause');
+    }
   }
 
   /** Stop: the stop signal, then SIGKILL after `timeout` seconds. 'not-running' as Docker's 304. */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
     const live = this.find(ref);
+    if (live.rec.State.Status === 'restarting') {
+      this.stoppedByUser(live, true);
+      this.cancelRestart(live);
+      this.emitFor(live.rec, 'stop');
+      return 'stopped';
+    }
     if (!this.isRunning(live.rec.Id)) return 'not-running';
     const exited = new Promise<void>((r) => live.exited.push(r));
     const timeout = opts.timeout ?? live.rec.Config.StopTimeout ?? 10;
     const signal = opts.signal || live.rec.Config.StopSignal || 'SIGTERM';
     parseSignal(signal); // a bad one is the caller's 400, before anything is sent
+    this.stoppedByUser(live, true);
     try { this.signal(live, signal, false); } catch { /* exited meanwhile */ }
     const timedOut = timeout >= 0 && await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]);
     if (timedOut) {
@@ -339,14 +462,102 @@ export class Containers {
     return 'stopped';
   }
 
+  /** Freezes every process of the container (its cgroup's freezer). */
+  async pause(ref: string): Promise<void> {
+    const live = this.find(ref);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      if (rec.State.Status === 'restarting') throw conflict(`Container ${rec.Id} is restarting, wait until the container is running`);
+      if (rec.State.Status === 'paused') throw conflict(`Container ${rec.Id} is already paused`);
+      if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
+      runtimePause(this.runtimeRoot, rec.Id);
+      rec.State.Status = 'paused';
+      this.save(live);
+      this.emitFor(rec, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const live = this.find(ref);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      if (rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not paused`);
+      runtimeResume(this.runtimeRoot, rec.Id);
+      rec.State.Status = 'running';
+      this.save(live);
+      this.emitFor(rec, 'unpause');
+    });
+  }
+
+  /** Docker's restart: stop (as `stop`, with its timeout and signal) if running, then a user's start. */
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const live = this.find(ref);
+    await this.stop(live.rec.Id, opts);
+    await this.start(live.rec.Id);
+    this.emitFor(live.rec, 'restart');
+  }
+
+  rename(ref: string, newName: string): void {
+    const live = this.find(ref);
+    if (!newName) throw invalid('Neither old nor new names may be empty');
+    const name = checkName(newName);
+    const oldName = live.rec.Name;
+    if (name === oldName) throw invalid('Renaming a container with the same name as its current name');
+    for (const l of this.byId.values()) {
+      if (l.rec.Name === name) {
+        throw conflict(`Conflict. The container name "${name}" is already in use by container "${l.rec.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    }
+    live.rec.Name = name;
+    this.save(live);
+    this.emitFor(live.rec, 'rename', { oldName });
+  }
+
+  /**
+   * Docker's update: new resource limits and restart policy, recorded in HostConfig and in the
+   * bundle (for the next start), and applied now through the runtime if the container runs.
+   */
+  async update(ref: string, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
+    const live = this.find(ref);
+    await this.serial(live, async () => {
+      const rec = live.rec;
+      if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`Container ${rec.Id} is marked for removal and cannot be "update"`);
+      const limits = updateResources(rec.HostConfig, upd);
+      let policy = rec.HostConfig.RestartPolicy;
+      if (upd.RestartPolicy?.Name) {
+        if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy)) throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        policy = checkRestartPolicy(upd.RestartPolicy, false);
+      }
+      const resources = ociResources(limits);
+      if (this.isRunning(rec.Id)) {
+        try {
+          runtimeUpdate(this.runtimeRoot, rec.Id, resources);
+        } catch (e) {
+          throw new BerthError(e instanceof BerthError ? e.kind : 'system', `Cannot update container ${rec.Id}: ${errorMessage(e)}`, { cause: e });
+        }
+      }
+      const specPath = join(this.store.dir(rec.Id), 'config.json');
+      const spec = JSON.parse(readFileSync(specPath, 'utf8')) as Spec;
+      spec.linux = { ...spec.linux, resources: { devices: spec.linux?.resources?.devices, ...resources } };
+      writeAtomic(specPath, JSON.stringify(spec));
+      rec.HostConfig = { ...rec.HostConfig, ...limits, RestartPolicy: policy };
+      this.save(live);
+      this.emitFor(rec, 'update');
+    });
+  }
+
   /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). */
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const live = this.find(ref);
     const rec = live.rec;
-    if (this.isRunning(rec.Id)) {
+    if (this.isRunning(rec.Id) || rec.State.Status === 'restarting') {
       if (!opts.force) {
         throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
       }
+      this.stoppedByUser(live, true);
+    }
+    if (rec.State.Status === 'restarting') this.cancelRestart(live);
+    if (this.isRunning(rec.Id)) {
       const exited = new Promise<void>((r) => live.exited.push(r));
       try { this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
       await exited;
@@ -411,7 +622,10 @@ export class Containers {
 
   /** Stops watching (berthd shutting down); containers keep running under their monitors. */
   close(): void {
-    for (const l of this.byId.values()) l.watcher?.close();
+    for (const l of this.byId.values()) {
+      l.watcher?.close();
+      clearTimeout(l.restartTimer);
+    }
   }
 }
 

@@ -4,5 +4,6 @@ export { Containers, parseSize, type AttachStream, type WaitCondition } from './
 export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './exec.js';
 export { Images } from './images.js';
 export type { LogEntry } from './logs.js';
-export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig } from './types.js';
+export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
+export { RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';

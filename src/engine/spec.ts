@@ -8,6 +8,7 @@ import { invalid } from '../errors.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 import { resolveUser } from './users.js';
 import { applySecurity, DEFAULT_CAPS } from './security.js';
+import { ociResources } from './resources.js';
 
 export { DEFAULT_CAPS } from './security.js';
 
@@ -47,9 +48,7 @@ export function buildSpec(input: SpecInput): Spec {
   const env = mergeEnv(image.Env ?? [DEFAULT_PATH], [`HOSTNAME=${hostname}`], cfg.Tty ? ['TERM=xterm'] : [], cfg.Env);
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: false, access: 'rwm' }] };
-  if (hc.Memory) resources.memory = { limit: hc.Memory };
-  if (hc.NanoCpus) resources.cpu = { period: 100000, quota: Math.round((hc.NanoCpus * 100000) / 1e9) };
-  if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit };
+  Object.assign(resources, ociResources(hc));
   const caps = [...DEFAULT_CAPS];
   return applySecurity({
     ociVersion: OCI_VERSION,

@@ -30,9 +30,17 @@ export interface ContainerConfig {
 /** Host-side settings (Docker's `HostConfig`): the subset berth honours so far. */
 export interface HostConfig {
   AutoRemove?: boolean;
+  /** Resource limits (engine/resources.ts); `docker update` changes them. */
   Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
   NanoCpus?: number;
+  CpuShares?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
   PidsLimit?: number | null;
+  /** engine/restart.ts; `docker update` changes it. */
+  RestartPolicy?: RestartPolicy;
   NetworkMode?: string;
   LogConfig?: { Type?: string; Config?: Record<string, string> };
   /** Security settings (engine/security.ts): all caps, no seccomp, no masked paths when Privileged. */
@@ -83,8 +91,18 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
+  /** A user's stop or kill: `unless-stopped` then leaves it down, even across a berthd restart. */
+  HasBeenManuallyStopped?: boolean;
   /** The mounts planned at create (engine/mounts.ts). Immutable. */
   MountPoints?: MountPoint[];
+}
+
+/** When berthd restarts a container that exits (Docker's `RestartPolicy`). */
+export interface RestartPolicy {
+  /** '' is 'no'. */
+  Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  /** on-failure only: give up after this many restarts (0: never give up). */
+  MaximumRetryCount?: number;
 }
 
 /** Docker's zero time, which its API reports for "never". */

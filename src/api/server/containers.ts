@@ -3,7 +3,7 @@
 
 import type { Writable } from 'node:stream';
 import { invalid } from '../../errors.js';
-import { ZERO_TIME, type ContainerRecord, type Engine, type WaitCondition } from '../../engine/index.js';
+import { RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { beginStream, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
@@ -23,12 +23,30 @@ function ago(iso: string): string {
   return `${Math.floor(s / 86400)} days`;
 }
 
+/** The resource limits and restart policy of a create or update body, checked for type. */
+function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { RestartPolicy?: RestartPolicy } {
+  const out: ResourceConfig & { RestartPolicy?: RestartPolicy } = {};
+  for (const k of RESOURCE_FIELDS) {
+    const v = hc[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${k} of type int64`);
+    out[k] = v;
+  }
+  const rp = hc.RestartPolicy;
+  if (rp !== undefined && rp !== null) {
+    if (typeof rp !== 'object' || (rp.Name !== undefined && typeof rp.Name !== 'string')) throw invalid('json: cannot unmarshal RestartPolicy: want {"Name": string, "MaximumRetryCount": int}');
+    out.RestartPolicy = { Name: rp.Name ?? '', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
+  }
+  return out;
+}
+
 /** `docker ps`'s STATUS column. */
 function statusText(c: ContainerRecord): string {
   const st = c.State;
   switch (st.Status) {
     case 'running': return `Up ${ago(st.StartedAt)}`;
     case 'paused': return `Up ${ago(st.StartedAt)} (Paused)`;
+    case 'restarting': return `Restarting (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
     case 'exited': return st.FinishedAt === ZERO_TIME ? 'Created' : `Exited (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
     case 'removing': return 'Removal In Progress';
     default: return st.Status.charAt(0).toUpperCase() + st.Status.slice(1);
@@ -49,7 +67,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
   return {
     Id: c.Id, Created: c.Created, Path: c.Path, Args: c.Args,
     State: {
-      Status: st.Status, Running: st.Status === 'running' || st.Status === 'paused', Paused: st.Status === 'paused',
+      Status: st.Status, Running: ['running', 'paused', 'restarting'].includes(st.Status), Paused: st.Status === 'paused',
       Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
       ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
     },
@@ -57,7 +75,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
     Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
-      AutoRemove: false, Memory: 0, NanoCpus: 0, PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
+      AutoRemove: false, Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false,
       CapAdd: null, CapDrop: null, SecurityOpt: null, Init: null, ...c.HostConfig,
     },
@@ -91,7 +109,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const rec = await cs.create(config, {
       ...mountHostConfig(hc),
       ...securityHostConfig(hc),
-      AutoRemove: !!hc.AutoRemove, Memory: hc.Memory || 0, NanoCpus: hc.NanoCpus || 0, PidsLimit: hc.PidsLimit ?? null,
+      AutoRemove: !!hc.AutoRemove, Memory: 0, NanoCpus: 0, PidsLimit: null, ...lifecycleHostConfig(hc),
       // `--log-opt` arrives with an empty Type (the daemon's default driver).
       ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),
     }, ctx.query.get('name') || undefined);
@@ -178,7 +196,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/containers/json', (ctx) => {
     const all = boolParam(ctx.query, 'all');
     const limit = Number(ctx.query.get('limit') || 0);
-    let list = cs.list().filter((c) => all || c.State.Status === 'running' || c.State.Status === 'paused');
+    let list = cs.list().filter((c) => all || ['running', 'paused', 'restarting'].includes(c.State.Status));
     if (limit > 0) list = list.slice(0, limit);
     sendJSON(ctx, 200, list.map(summary));
   });
@@ -196,6 +214,33 @@ export function containerRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/containers/:id/kill', (ctx) => {
     cs.kill(ctx.params.id, ctx.query.get('signal') || 'SIGKILL');
     sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/containers/:id/pause', async (ctx) => {
+    await cs.pause(ctx.params.id);
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/containers/:id/unpause', async (ctx) => {
+    await cs.unpause(ctx.params.id);
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/containers/:id/restart', async (ctx) => {
+    const t = ctx.query.get('t') ?? ctx.query.get('timeout');
+    await cs.restart(ctx.params.id, { timeout: t === null || t === '' ? undefined : Number(t), signal: ctx.query.get('signal') || undefined });
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/containers/:id/rename', (ctx) => {
+    cs.rename(ctx.params.id, ctx.query.get('name') ?? '');
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/containers/:id/update', async (ctx) => {
+    const body = await readJSON<Record<string, any>>(ctx);
+    await cs.update(ctx.params.id, lifecycleHostConfig(body));
+    sendJSON(ctx, 200, { Warnings: [] });
   });
 
   router.on('DELETE', '/containers/:id', async (ctx) => {

@@ -84,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
   const engine = new Engine({
     dataRoot: flags.dataRoot, execRoot: flags.execRoot, insecureRegistries: flags.insecure, registryMirrors: flags.mirrors, log,
   });
+  // Containers that ran on are watched again; restart policies apply to those that ended.
+  engine.containers.adopt();
   // One server per address: a node server listens on one.
   const servers = flags.hosts.map(() => createApiServer(engine, { log }));
   const closers: (() => void)[] = [];
