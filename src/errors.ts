@@ -1,7 +1,7 @@
 // Errors a user can meet, in the few categories callers test for. Each maps to a Docker API
 // status code (see `httpStatus`) and the CLIs print `message` as one line.
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'system';
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'system';
 
 export class BerthError extends Error {
   readonly kind: ErrorKind;
@@ -16,6 +16,8 @@ export const notFound = (msg: string) => new BerthError('not-found', msg);
 export const conflict = (msg: string) => new BerthError('conflict', msg);
 export const invalid = (msg: string) => new BerthError('invalid', msg);
 export const unsupported = (msg: string) => new BerthError('unsupported', msg);
+/** Refused by a setting (a read-only rootfs or volume): 403. */
+export const forbidden = (msg: string) => new BerthError('forbidden', msg);
 export const systemError = (msg: string, cause?: unknown) => new BerthError('system', msg, { cause });
 
 export function httpStatus(err: unknown): number {
@@ -25,6 +27,7 @@ export function httpStatus(err: unknown): number {
     case 'conflict': return 409;
     case 'invalid': return 400;
     case 'unsupported': return 400;
+    case 'forbidden': return 403;
     default: return 500;
   }
 }

@@ -72,6 +72,17 @@ export class ApiClient {
     return this.check(await this.send(method, this.path(path, opts.query), opts.body));
   }
 
+  /** A request whose body is a stream (a tar for PUT /archive); the checked answer is returned. */
+  upload(method: string, path: string, body: NodeJS.ReadableStream, opts: { query?: Record<string, any>; contentType?: string } = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = request({ ...this.base, method, path: this.path(path, opts.query), headers: { 'Content-Type': opts.contentType ?? 'application/x-tar' } },
+        (res) => { this.check(res).then(resolve, reject); });
+      req.on('error', (e) => reject(this.connectError(e)));
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
+    });
+  }
+
   /** A hijacked connection (attach): after `101 UPGRADED`, the raw socket both ways. */
   hijack(path: string, query?: Record<string, any>, body?: unknown): Promise<Socket> {
     return new Promise((resolve, reject) => {

@@ -3,7 +3,11 @@
 
 import { ApiClient } from '../api/client.js';
 import { errorMessage } from '../errors.js';
+import { commit } from './commands/commit.js';
+import { cp } from './commands/cp.js';
+import { diff } from './commands/diff.js';
 import { exec } from './commands/exec.js';
+import { exportContainer } from './commands/export.js';
 import { images } from './commands/images.js';
 import { info } from './commands/info.js';
 import { logs } from './commands/logs.js';
@@ -11,7 +15,9 @@ import { ps } from './commands/ps.js';
 import { pull } from './commands/pull.js';
 import { rm } from './commands/rm.js';
 import { run } from './commands/run.js';
+import { stats } from './commands/stats.js';
 import { stop } from './commands/stop.js';
+import { top } from './commands/top.js';
 import { version } from './commands/version.js';
 import { volume } from './commands/volume.js';
 import { daemonHost } from './host.js';
@@ -20,6 +26,7 @@ import { ensureDaemon } from './autostart.js';
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
+Object.assign(COMMANDS, { top, stats, cp, diff, commit, export: exportContainer });
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -35,6 +42,12 @@ Commands:
   logs      Fetch the logs of a container
   stop      Stop one or more running containers
   rm        Remove one or more containers
+  top       Display the running processes of a container
+  stats     Display a live stream of container(s) resource usage statistics
+  cp        Copy files/folders between a container and the local filesystem
+  diff      Inspect changes to files or directories on a container's filesystem
+  commit    Create a new image from a container's changes
+  export    Export a container's filesystem as a tar archive
   pull      Download an image from a registry
   images    List images
   volume    Manage volumes

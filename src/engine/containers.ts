@@ -157,6 +157,8 @@ export class Containers {
   logPath(id: string): string { return this.store.logPath(id); }
   /** Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts). */
   initPaths(id: string): InitPaths { return initPaths(this.store.dir(id)); }
+  /** The container's OCI bundle directory (its config.json: the mounts the runtime made). */
+  bundleDir(id: string): string { return this.store.dir(id); }
   private attachPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.sock`); }
   private consolePath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.pty`); }
 

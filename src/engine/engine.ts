@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
+import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers.js';
 import { Events } from './events.js';
 import { Execs } from './exec.js';
@@ -25,6 +26,8 @@ export class Engine {
   readonly images: Images;
   readonly containers: Containers;
   readonly execs: Execs;
+  /** top, stats, cp, diff, commit, export. */
+  readonly files: ContainerFiles;
   readonly snapshots: Snapshotter;
   /** What happened, for `/events`: every part of the engine emits through it. */
   readonly events = new Events();
@@ -39,6 +42,7 @@ export class Engine {
     };
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
     this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
+    this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'));
     this.images = new Images({
       store, snapshots: this.snapshots, registry,
       inUse: () => new Map(this.containers.list().map((c) => [c.Image, c.Id])),

@@ -7,3 +7,6 @@ export type { LogEntry } from './logs.js';
 export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
 export { RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';
+export { ContainerFiles, type CommitRequest } from './container-files.js';
+export type { PathStat } from './archive.js';
+export type { DockerStats } from './stats.js';

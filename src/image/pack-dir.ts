@@ -13,6 +13,8 @@ import { getXattrs } from './xattr.js';
 export interface PackDirOptions {
   /** Read `dir` as an overlayfs upper dir: 0/0 char devices become `.wh.` whiteouts, opaque dirs get `.wh..wh..opq`. */
   overlay?: boolean;
+  /** Paths (relative to `dir`, `etc/hosts`) to leave out, with everything under them. */
+  skip?: (rel: string) => boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function packDirectory(pack: tar.Pack, upper: string, opts: PackDir
   const walk = async (rel: string): Promise<void> => {
     for (const name of (await readdir(join(upper, rel))).sort()) {
       const r = rel ? `${rel}/${name}` : name;
+      if (opts.skip?.(r)) continue;
       const p = join(upper, r);
       const st = await lstat(p);
       const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };

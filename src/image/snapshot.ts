@@ -49,8 +49,12 @@ export interface CommitOptions {
   /** Name for the new image (optional: an untagged image otherwise). */
   reference?: string;
   author?: string;
-  /** History line (`created_by`), default "berth commit". */
+  /** History line (`created_by`), default "berth commit"; with `createdBy`, the history's `comment`. */
   comment?: string;
+  /** The history's `created_by` (Docker: the container's command). */
+  createdBy?: string;
+  /** Paths of the upper dir (absolute in the container, `/etc/hosts`) left out of the layer. */
+  exclude?: (path: string) => boolean;
   /** Replaces fields of the image config's `config` (Cmd, Env, …). */
   config?: ImageConfig['config'];
 }
@@ -340,7 +344,7 @@ export class Snapshotter {
     writing.catch(() => {});
     const unpin: (() => void)[] = [];
     try {
-      await packDirectory(pack, info.upper, { overlay: true });
+      await packDirectory(pack, info.upper, { overlay: true, skip: opts.exclude && ((rel) => opts.exclude!(`/${rel}`)) });
       pack.finalize();
       await flowing;
       const blob = await writing;
@@ -354,7 +358,10 @@ export class Snapshotter {
         ...(opts.author ? { author: opts.author } : {}),
         config: { ...base.config.config, ...opts.config },
         rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, diffID] },
-        history: [...(base.config.history ?? []), { created: now, created_by: opts.comment ?? 'berth commit', ...(opts.author ? { author: opts.author } : {}) }],
+        history: [...(base.config.history ?? []), {
+          created: now, created_by: opts.createdBy ?? opts.comment ?? 'berth commit',
+          ...(opts.createdBy !== undefined && opts.comment ? { comment: opts.comment } : {}), ...(opts.author ? { author: opts.author } : {}),
+        }],
       };
       const layers = [...base.manifest.layers.map(toOciLayer), layer];
       const manifest = await store.createImage(opts.reference, config, layers);

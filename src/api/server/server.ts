@@ -12,6 +12,7 @@ import { errorMessage, httpStatus, systemError } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
 import { containerRoutes } from './containers.js';
 import { eventRoutes } from './events.js';
+import { containerFileRoutes } from './container-files.js';
 import { execRoutes } from './exec.js';
 import { sendError } from './http.js';
 import { imageRoutes } from './images.js';
@@ -28,6 +29,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   systemRoutes(router, engine, randomUUID());
   imageRoutes(router, engine);
   containerRoutes(router, engine);
+  containerFileRoutes(router, engine);
   volumeRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine);

@@ -1,0 +1,172 @@
+// `berth cp [-a] [-L] [-q] CONTAINER:SRC_PATH DEST_PATH|-` and `berth cp SRC_PATH|- CONTAINER:DEST_PATH`:
+// the archive endpoints (HEAD stat, GET tar, PUT tar) with docker cp's rules for names — into an
+// existing directory a copy keeps its name, otherwise it takes the destination's; `dir/.`
+// copies a directory's contents. The tars are made and read here, on the client's side.
+
+import { createReadStream, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync,
+  symlinkSync, utimesSync, chmodSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type * as tar from 'tar-stream';
+import type { ApiClient } from '../../api/client.js';
+import { BerthError, invalid } from '../../errors.js';
+import { parseArgs } from '../args.js';
+
+/** tar-stream, loaded by the one command that needs it (and left out of the CLI bundle: it is CommonJS). */
+const tarStream = async () => (await import('tar-stream')) as typeof tar;
+
+interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+const GO_DIR = 2 ** 31;
+const GO_SYMLINK = 2 ** 27;
+const isDirMode = (m: number) => m >= GO_DIR;
+const isLinkMode = (m: number) => Math.floor(m / GO_SYMLINK) % 2 === 1;
+
+/** docker's splitCpArg: `name:path` names a container unless the argument is a local path. */
+function split(arg: string): { container?: string; path: string } {
+  if (arg.startsWith('/')) return { path: arg };
+  const i = arg.indexOf(':');
+  if (i < 0 || arg.startsWith('.')) return { path: arg };
+  return { container: arg.slice(0, i), path: arg.slice(i + 1) };
+}
+
+/** The stat of a container path, or undefined when it does not exist (the container is known to). */
+async function statIn(client: ApiClient, container: string, path: string): Promise<PathStat | undefined> {
+  try {
+    const res = await client.stream('HEAD', `/containers/${encodeURIComponent(container)}/archive`, { query: { path } });
+    res.resume();
+    return JSON.parse(Buffer.from(String(res.headers['x-docker-container-path-stat'] ?? ''), 'base64').toString());
+  } catch (e) {
+    if (e instanceof BerthError && e.kind === 'not-found') return undefined;
+    throw e;
+  }
+}
+
+export async function cp(client: ApiClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, { archive: { short: 'a', type: 'bool' }, 'follow-link': { short: 'L', type: 'bool' }, quiet: { short: 'q', type: 'bool' } });
+  if (args.length !== 2) throw invalid('"berth cp" requires exactly 2 arguments: berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH');
+  const src = split(args[0]);
+  const dst = split(args[1]);
+  if (src.container && dst.container) throw invalid('copying between containers is not supported');
+  if (!src.container && !dst.container) throw invalid('must specify at least one container source');
+  if (!(src.container ? src.path : dst.path)) throw invalid('filesystem path cannot be empty');
+  await client.json('GET', `/containers/${encodeURIComponent((src.container ?? dst.container)!)}/json`); // "No such container"
+  if (src.container) await fromContainer(client, src.container, src.path, dst.path, !!flags['follow-link'], !!flags.archive);
+  else await toContainer(client, src.path, dst.container!, dst.path, !!flags['follow-link'], !!flags.archive);
+  return 0;
+}
+
+async function fromContainer(client: ApiClient, container: string, path: string, dest: string, follow: boolean, keepIds: boolean): Promise<void> {
+  if (follow) {
+    const st = await statIn(client, container, path);
+    if (st && isLinkMode(st.mode)) path = st.linkTarget;
+  }
+  const res = await client.stream('GET', `/containers/${encodeURIComponent(container)}/archive`, { query: { path } });
+  if (dest === '-') {
+    await pipeline(res, process.stdout);
+    return;
+  }
+  const stat = JSON.parse(Buffer.from(String(res.headers['x-docker-container-path-stat']), 'base64').toString()) as PathStat;
+  const top = stat.name === '/' ? '.' : stat.name;
+  let existing: Stats | undefined;
+  try { existing = statSync(dest); } catch { /* absent */ }
+  let root: string;
+  if (existing?.isDirectory()) root = top === '.' ? dest : join(dest, top);
+  else if (existing && isDirMode(stat.mode)) throw invalid(`cannot copy a directory to a file: ${dest}`);
+  else {
+    if (!existing && dest.endsWith('/')) throw invalid(`destination directory ${dest} does not exist`);
+    try { if (!statSync(dirname(resolve(dest))).isDirectory()) throw new Error(); } catch { throw invalid(`destination directory ${dirname(dest)} does not exist`); }
+    root = dest;
+  }
+  await extractHost(res, top, root, keepIds);
+}
+
+/** Extracts the daemon's tar, whose entries start with `top`, as `root`. */
+async function extractHost(source: NodeJS.ReadableStream, top: string, root: string, keepIds: boolean): Promise<void> {
+  const extract = (await tarStream()).extract();
+  const feeding = pipeline(source, extract);
+  feeding.catch(() => {});
+  const dirs: { p: string; h: tar.Header }[] = [];
+  for await (const e of extract) {
+    const h = e.header;
+    const name = h.name.replace(/\/+$/, '');
+    const rel = name === top ? '' : name.startsWith(`${top}/`) ? name.slice(top.length + 1) : undefined;
+    if (rel === undefined || rel.split('/').includes('..')) throw invalid(`unexpected archive entry "${h.name}"`);
+    const p = rel ? join(root, rel) : root;
+    const chunks: Buffer[] = [];
+    for await (const c of e) chunks.push(c as Buffer);
+    if (h.type === 'directory') {
+      mkdirSync(p, { recursive: true });
+      dirs.push({ p, h });
+      continue;
+    }
+    rmSync(p, { force: true, recursive: false });
+    if (h.type === 'symlink') symlinkSync(h.linkname ?? '', p);
+    else if (h.type === 'link') {
+      const lname = (h.linkname ?? '').replace(/\/+$/, '');
+      linkSync(lname === top ? root : join(root, lname.slice(top.length + 1)), p);
+      continue;
+    } else if (h.type === 'file' || h.type === undefined) writeFileSync(p, Buffer.concat(chunks));
+    else continue; // devices and FIFOs are not made on the host
+    meta(p, h, keepIds);
+  }
+  await feeding;
+  for (const d of dirs.reverse()) meta(d.p, d.h, keepIds);
+}
+
+function meta(p: string, h: tar.Header, keepIds: boolean): void {
+  const link = h.type === 'symlink';
+  if (keepIds) lchownSync(p, h.uid ?? 0, h.gid ?? 0);
+  if (!link) {
+    chmodSync(p, (h.mode ?? 0o644) & 0o7777);
+    if (h.mtime) utimesSync(p, h.mtime, h.mtime);
+  }
+}
+
+async function toContainer(client: ApiClient, src: string, container: string, dest: string, follow: boolean, copyUIDGID: boolean): Promise<void> {
+  const put = (path: string, body: NodeJS.ReadableStream) => client.upload('PUT', `/containers/${encodeURIComponent(container)}/archive`, body,
+    { query: { path, noOverwriteDirNonDir: true, copyUIDGID: copyUIDGID || undefined } }).then((r) => { r.resume(); });
+  if (src === '-') {
+    await put(dest, process.stdin);
+    return;
+  }
+  const st = follow ? statSync(src) : lstatSync(src);
+  const contents = src.endsWith('/.') || src === '.';
+  const target = await statIn(client, container, dest);
+  let dir: string;
+  let name: string;
+  if (target && isDirMode(target.mode)) {
+    dir = dest;
+    name = contents ? '.' : basename(resolve(src));
+  } else if (target) {
+    if (st.isDirectory()) throw invalid(`cannot copy a directory to a file: ${dest}`);
+    dir = dirname(dest);
+    name = basename(dest);
+  } else {
+    if (dest.endsWith('/') && !st.isDirectory()) throw invalid(`no such directory: ${dest}`);
+    dir = dirname(dest.replace(/\/+$/, '')) || '/';
+    name = basename(dest.replace(/\/+$/, ''));
+  }
+  const pack = (await tarStream()).pack();
+  const packing = packHost(pack, src, name, st).then(() => pack.finalize(), (e) => pack.destroy(e));
+  await Promise.all([put(dir, pack as unknown as NodeJS.ReadableStream), packing]);
+}
+
+/** Host files under `name` in the tar (the top entry `st`, already stat'ed, with -L followed). */
+async function packHost(pack: tar.Pack, path: string, name: string, st: Stats): Promise<void> {
+  const add = (h: Partial<tar.Header> & { name: string }, body?: Buffer) =>
+    new Promise<void>((res, rej) => { pack.entry(h as tar.Header, body ?? null as unknown as Buffer, (e) => (e ? rej(e) : res())); });
+  const walk = async (p: string, n: string, s: Stats): Promise<void> => {
+    const base = { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, mtime: s.mtime };
+    if (s.isDirectory()) {
+      if (n !== '.') await add({ name: `${n}/`, type: 'directory', ...base });
+      for (const c of readdirSync(p).sort()) await walk(join(p, c), n === '.' ? c : `${n}/${c}`, lstatSync(join(p, c)));
+    } else if (s.isSymbolicLink()) {
+      await add({ name: n, type: 'symlink', linkname: readlinkSync(p), ...base });
+    } else if (s.isFile()) {
+      const sink = pack.entry({ name: n, type: 'file', size: s.size, ...base });
+      await pipeline(createReadStream(p), sink as unknown as NodeJS.WritableStream);
+    }
+  };
+  await walk(path, name, st);
+}

@@ -1,0 +1,180 @@
+// A container's files and processes from outside: top, stats, cp (stat, archive, extract),
+// diff, commit and export. Works on running and stopped containers alike: a stopped one's
+// snapshot is mounted for as long as an operation needs it and unmounted after, unless the
+// container started meanwhile. Knows nothing of HTTP.
+
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { conflict } from '../errors.js';
+import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
+import type { Mount as OciMount, Spec } from '../oci/runtime-spec.js';
+import { openContainer } from '../runtime/container.js';
+import { pause, resume } from '../runtime/pause.js';
+import { archivePath, extractToDir, statPath, type ExtractOptions, type PathStat } from './archive.js';
+import { dockerChange, userChanges } from './changes.js';
+import { applyChanges, imageConfigOf } from './commit.js';
+import { ContainerRoot, type RootMount } from './container-root.js';
+import type { Containers } from './containers.js';
+import { dockerStats, emptyStats, type DockerStats } from './stats.js';
+import { top, type TopResult } from './top.js';
+import type { ContainerConfig, ContainerRecord } from './types.js';
+import { resolveUser } from './users.js';
+
+export interface CommitRequest {
+  /** `repo` and `tag`: the new image's name (none: an untagged image). */
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  /** Freeze the container while its layer is read (Docker's default). */
+  pause?: boolean;
+  /** Dockerfile instructions applied to the new image's config. */
+  changes?: string[];
+  /** Config fields the caller sets over the container's. */
+  config?: ContainerConfig;
+}
+
+export class ContainerFiles {
+  /** Operations in progress per container that mounted a stopped container's snapshot. */
+  private readonly mountedFor = new Map<string, number>();
+
+  constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
+    private readonly store: ImageStore, private readonly runtimeRoot: string) {}
+
+  private running(rec: ContainerRecord): boolean {
+    return rec.State.Status === 'running' || rec.State.Status === 'paused';
+  }
+
+  private mustRun(rec: ContainerRecord): void {
+    if (!this.running(rec)) throw conflict(`Container ${rec.Id} is not running`);
+  }
+
+  /** The runtime's mounts for the container, from its bundle's config.json. */
+  private ociMounts(id: string): OciMount[] {
+    const spec = JSON.parse(readFileSync(`${this.containers.bundleDir(id)}/config.json`, 'utf8')) as Spec;
+    return spec.mounts ?? [];
+  }
+
+  /**
+   * Runs `fn` with the container's root mounted (a stopped container's snapshot is mounted for
+   * the time of `fn`, then unmounted unless the container runs by then or another call still needs it).
+   */
+  private async withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string, upper: string) => Promise<T> | T): Promise<T> {
+    const id = rec.Id;
+    this.mountedFor.set(id, (this.mountedFor.get(id) ?? 0) + 1);
+    try {
+      await this.snapshots.mount(id);
+      const info = await this.snapshots.info(id);
+      return await fn(info.rootfs, info.upper);
+    } finally {
+      const n = (this.mountedFor.get(id) ?? 1) - 1;
+      if (n) this.mountedFor.set(id, n); else this.mountedFor.delete(id);
+      const now = this.containers.list().find((c) => c.Id === id);
+      if (!n && now && !this.running(now)) await this.snapshots.unmount(id).catch(() => {});
+    }
+  }
+
+  /** The container's root with its bind mounts (volumes, binds, init files) over it. */
+  private root(rec: ContainerRecord, rootfs: string): ContainerRoot {
+    const binds: RootMount[] = this.ociMounts(rec.Id)
+      .filter((m) => m.source && (m.type === 'bind' || m.options?.includes('bind') || m.options?.includes('rbind')))
+      .map((m) => ({ destination: m.destination, source: m.source!, readOnly: !!m.options?.includes('ro') }));
+    return new ContainerRoot(rootfs, binds);
+  }
+
+  async top(ref: string, psArgs?: string): Promise<TopResult> {
+    const rec = this.containers.get(ref);
+    this.mustRun(rec);
+    return top(openContainer(this.runtimeRoot, rec.Id).cgroups.pids(), psArgs || undefined);
+  }
+
+  /** One stats sample (`pre`: the one before it), or Docker's empty stats for a container that is not running. */
+  stats(ref: string, pre?: DockerStats): DockerStats {
+    const rec = this.containers.get(ref);
+    if (!this.running(rec)) return emptyStats(rec.Name, rec.Id);
+    try {
+      const c = openContainer(this.runtimeRoot, rec.Id);
+      return dockerStats(rec.Name, rec.Id, c.cgroups.stats(), c.cgroups.layout, pre);
+    } catch {
+      return emptyStats(rec.Name, rec.Id); // it stopped meanwhile
+    }
+  }
+
+  async statPath(ref: string, path: string): Promise<PathStat> {
+    const rec = this.containers.get(ref);
+    return this.withRootfs(rec, (rootfs) => statPath(this.root(rec, rootfs), path, ref).stat);
+  }
+
+  /** What `make` returns holds a stream read from the root: the snapshot stays mounted until the stream closes. */
+  private streamFromRootfs<T extends { stream: Readable }>(rec: ContainerRecord, make: (rootfs: string) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      void this.withRootfs(rec, (rootfs) => new Promise<void>((release) => {
+        try {
+          const r = make(rootfs);
+          r.stream.once('close', release);
+          resolve(r);
+        } catch (e) {
+          reject(e);
+          release();
+        }
+      })).catch(reject);
+    });
+  }
+
+  /** A tar of `path` in the container, with its stat. */
+  archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
+    const rec = this.containers.get(ref);
+    return this.streamFromRootfs(rec, (rootfs) => archivePath(this.root(rec, rootfs), path, ref));
+  }
+
+  async extract(ref: string, path: string, source: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+    const rec = this.containers.get(ref);
+    await this.withRootfs(rec, async (rootfs) => {
+      const o: ExtractOptions = { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs };
+      if (opts.copyUIDGID && rec.Config.User) o.chown = resolveUser(rootfs, rec.Config.User);
+      await extractToDir(this.root(rec, rootfs), path, ref, source, o);
+    });
+  }
+
+  private async userChanges(rec: ContainerRecord, upper: string) {
+    return userChanges(await this.snapshots.diff(rec.Id), this.ociMounts(rec.Id).map((m) => m.destination), upper);
+  }
+
+  async changes(ref: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]> {
+    const rec = this.containers.get(ref);
+    return this.withRootfs(rec, async (_rootfs, upper) => (await this.userChanges(rec, upper)).changes.map(dockerChange));
+  }
+
+  /** A new image from the container's writable layer; returns its ID (the config digest). */
+  async commit(ref: string, req: CommitRequest = {}): Promise<string> {
+    const rec = this.containers.get(ref);
+    const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
+    const freeze = req.pause !== false && rec.State.Status === 'running';
+    if (freeze) pause(this.runtimeRoot, rec.Id);
+    try {
+      return await this.withRootfs(rec, async (_rootfs, upper) => {
+        const { engineMade } = await this.userChanges(rec, upper);
+        const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
+        const r = await this.snapshots.commit(rec.Id, this.store, {
+          reference, author: req.author, comment: req.comment, config,
+          createdBy: (rec.Config.Cmd ?? []).join(' '), exclude: (p) => engineMade.has(p),
+        });
+        return (await this.store.readManifest(r.manifest.digest)).config.digest;
+      });
+    } finally {
+      if (freeze) { try { resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
+    }
+  }
+
+  /** A tar of the container's root file system (without its volumes' content, as Docker). */
+  async export(ref: string): Promise<Readable> {
+    const rec = this.containers.get(ref);
+    return (await this.streamFromRootfs(rec, (rootfs) => ({ stream: exportRootfs(rootfs) }))).stream;
+  }
+}
+
+/** The fields of a caller's config that it set (non-empty), for merging over the container's. */
+function definedFields(c: ContainerConfig): ContainerConfig {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && v !== null && v !== '' &&
+    !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0))) as ContainerConfig;
+}
