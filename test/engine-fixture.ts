@@ -26,8 +26,8 @@ export interface EngineFixture {
   /** `host:port/test/busybox:latest` in the registry, for pulls by full name. */
   directImage: string;
   daemonLog(): string;
-  /** Stops berthd with `signal` (SIGKILL: a crash) and starts a new one on the same roots. */
-  restart(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops berthd with `signal` (SIGKILL: a crash) and starts a new one on the same roots, after `whileDown`. */
+  restart(signal?: NodeJS.Signals, whileDown?: () => Promise<void>): Promise<void>;
   /** Raw API call over the socket. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   stop(): Promise<void>;
@@ -100,10 +100,11 @@ export async function startEngine(): Promise<EngineFixture> {
   return {
     dir, socket, host: `unix://${socket}`, registry: reg, directImage: `${reg.host}/test/busybox:latest`,
     daemonLog: () => readFileSync(join(dir, 'berthd.log'), 'utf8'),
-    async restart(signal: NodeJS.Signals = 'SIGTERM') {
+    async restart(signal: NodeJS.Signals = 'SIGTERM', whileDown?: () => Promise<void>) {
       const gone = exitOf(c);
       process.kill(c.pid!, signal);
       await gone;
+      await whileDown?.();
       c = await spawnDaemon(dir, socket, reg);
     },
     api: (m, p, b) => call(socket, m, p, b),
