@@ -85,7 +85,9 @@ export class ContainerFiles {
   async top(ref: string, psArgs?: string): Promise<TopResult> {
     const rec = this.containers.get(ref);
     this.mustRun(rec);
-    return top(openContainer(this.runtimeRoot, rec.Id).cgroups.pids(), psArgs || undefined);
+    const r = await top(openContainer(this.runtimeRoot, rec.Id).cgroups.pids(), psArgs || undefined);
+    this.containers.event(rec.Id, 'top');
+    return r;
   }
 
   /** One stats sample (`pre`: the one before it), or Docker's empty stats for a container that is not running. */
@@ -122,9 +124,11 @@ export class ContainerFiles {
   }
 
   /** A tar of `path` in the container, with its stat. */
-  archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
+  async archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
     const rec = this.containers.get(ref);
-    return this.streamFromRootfs(rec, (rootfs) => archivePath(this.root(rec, rootfs), path, ref));
+    const r = await this.streamFromRootfs(rec, (rootfs) => archivePath(this.root(rec, rootfs), path, ref));
+    this.containers.event(rec.Id, 'archive-path');
+    return r;
   }
 
   async extract(ref: string, path: string, source: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
@@ -134,6 +138,7 @@ export class ContainerFiles {
       if (opts.copyUIDGID && rec.Config.User) o.chown = resolveUser(rootfs, rec.Config.User);
       await extractToDir(this.root(rec, rootfs), path, ref, source, o);
     });
+    this.containers.event(rec.Id, 'extract-to-dir');
   }
 
   private async userChanges(rec: ContainerRecord, upper: string) {
@@ -159,7 +164,9 @@ export class ContainerFiles {
           reference, author: req.author, comment: req.comment, config,
           createdBy: (rec.Config.Cmd ?? []).join(' '), exclude: (p) => engineMade.has(p),
         });
-        return (await this.store.readManifest(r.manifest.digest)).config.digest;
+        const id = (await this.store.readManifest(r.manifest.digest)).config.digest;
+        this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
+        return id;
       });
     } finally {
       if (freeze) { try { resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
@@ -169,7 +176,9 @@ export class ContainerFiles {
   /** A tar of the container's root file system (without its volumes' content, as Docker). */
   async export(ref: string): Promise<Readable> {
     const rec = this.containers.get(ref);
-    return (await this.streamFromRootfs(rec, (rootfs) => ({ stream: exportRootfs(rootfs) }))).stream;
+    const { stream } = await this.streamFromRootfs(rec, (rootfs) => ({ stream: exportRootfs(rootfs) }));
+    this.containers.event(rec.Id, 'export');
+    return stream;
   }
 }
 
