@@ -13,8 +13,8 @@
 // Needs root, debootstrap (first run only, through apt's configured Debian mirror; without it
 // the layers are cut from the host's own /usr), docker-registry; peers where installed:
 // skopeo, podman, dockerd + containerd + docker CLI.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -24,7 +24,7 @@ import { pull } from '../src/image/registry/pull.js';
 import { push } from '../src/image/registry/push.js';
 import { MediaType, digestOf, type Descriptor, type ImageConfig } from '../src/oci/image.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
-import { sh, stopChildren, unmountAll, which } from './common.js';
+import { podmanSetup, sh, startDockerd, stopChildren, unmountAll, which } from './common.js';
 
 const N = Math.max(1, Number(process.env.BENCH_N ?? 5) || 5);
 const WARMUP = 1;
@@ -275,30 +275,22 @@ async function main(): Promise<void> {
 
     // podman: its own storage (overlay), runroot, containers.conf; rmi between runs.
     {
-      const root = join(dir, 'podman');
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      const args = (...a: string[]) => ['--root', join(root, 'storage'), '--runroot', join(root, 'run'), '--storage-driver', 'overlay', ...a];
+      let pm: ReturnType<typeof podmanSetup> | undefined;
+      let pmErr: string | undefined;
+      try { if (want('podman')) pm = podmanSetup(join(dir, 'podman'), registry.host); } catch (e) { pmErr = (e as Error).message; }
+      const env = pm?.env ?? process.env;
+      const args = (...a: string[]) => (pm ? pm.argv(...a).slice(1) : a);
       const p: Peer = {
         name: 'podman', times: [], unpacks: true,
         includes: 'download, verify, decompress + apply each layer into containers/storage (overlay driver)',
         pull() { return timed('podman pull', 'podman', args('pull', '-q', '--tls-verify=false', ref), env).ms; },
         reset() { timed('podman rmi', 'podman', args('rmi', '-f', ref), env); },
       };
-      if (!which('podman')) p.skip = 'podman is not installed (apt-get install podman)';
-      else if (!want('podman')) p.skip = 'not in BENCH_PEERS';
+      if (!want('podman')) p.skip = 'not in BENCH_PEERS';
+      else if (pmErr) p.skip = pmErr;
       else {
-        mkdirSync(root, { recursive: true });
-        writeFileSync(join(root, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=1024:1024"]\n\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
-          + `events_logfile_path = "${join(root, 'events.log')}"\ntmp_dir = "${join(root, 'tmp')}"\n`);
-        writeFileSync(join(root, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${join(root, 'storage')}"\nrunroot = "${join(root, 'run')}"\n`);
-        writeFileSync(join(root, 'registries.conf'), `unqualified-search-registries = []\n[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`);
-        env.CONTAINERS_CONF = join(root, 'containers.conf');
-        env.CONTAINERS_STORAGE_CONF = join(root, 'storage.conf');
-        env.CONTAINERS_REGISTRIES_CONF = join(root, 'registries.conf');
-        env.TMPDIR = join(root, 'tmp');
-        mkdirSync(env.TMPDIR, { recursive: true });
         // On exit: every image gone, then whatever the overlay driver mounted under its root.
-        cleanups.push(() => { sh('podman', args('rmi', '-a', '-f'), { env }); unmountAll(root); });
+        cleanups.push(() => { sh('podman', args('rmi', '-a', '-f'), { env }); unmountAll(join(dir, 'podman')); });
         const r = sh('podman', args('info', '--format', '{{.Store.GraphDriverName}}'), { env });
         if (r.status !== 0) p.skip = `podman refuses this machine: ${r.stderr.trim().split('\n').pop()}`;
         else p.includes += ` [driver: ${r.stdout.trim()}]`;
@@ -308,53 +300,21 @@ async function main(): Promise<void> {
 
     // docker: a dockerd of our own (and the containerd it needs), overlay2; rmi between runs.
     {
-      const root = join(dir, 'docker');
-      const sock = join(root, 'docker.sock');
-      const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: join(root, 'cli'), DOCKER_HOST: `unix://${sock}` };
+      const env: NodeJS.ProcessEnv = { ...process.env };
       const p: Peer = {
         name: 'docker', times: [], unpacks: true,
         includes: 'download, verify, decompress + apply each layer into overlay2 (dockerd 20.10 graph driver)',
         pull() { return timed('docker pull', 'docker', ['pull', '-q', ref], env).ms; },
         reset() { timed('docker rmi', 'docker', ['rmi', '-f', ref], env); sh('docker', ['image', 'prune', '-f'], { env }); },
       };
-      const missing = ['docker', 'dockerd', 'containerd'].filter((c) => !which(c));
-      if (missing.length) p.skip = `${missing.join(', ')} not installed (apt-get install docker.io)`;
+      if (!which('docker')) p.skip = 'docker is not installed (apt-get install docker.io)';
       else if (!want('docker')) p.skip = 'not in BENCH_PEERS';
       else {
         try {
-          mkdirSync(join(root, 'cli'), { recursive: true });
-          const cd = join(root, 'containerd');
-          mkdirSync(cd, { recursive: true });
-          const cdSock = join(cd, 'containerd.sock');
-          writeFileSync(join(cd, 'config.toml'), `version = 2\nroot = "${join(cd, 'root')}"\nstate = "${join(cd, 'state')}"\n`
-            + 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
-            + `[grpc]\n  address = "${cdSock}"\n[ttrpc]\n  address = "${cdSock}.ttrpc"\n[debug]\n  address = ""\n[metrics]\n  address = ""\n`);
-          const log = (n: string) => { const fd = openSync(join(root, n), 'w'); return fd; };
-          const cfd = log('containerd.log');
-          const containerd = spawn('containerd', ['--config', join(cd, 'config.toml')], { stdio: ['ignore', cfd, cfd] });
-          closeSync(cfd);
-          children.push({ name: 'containerd', child: containerd });
-          for (let t = 0; !existsSync(cdSock); t++) {
-            if (containerd.exitCode !== null || t > 300) throw new Error(`containerd did not start; log ${join(root, 'containerd.log')}`);
-            await new Promise((r) => setTimeout(r, 50));
-          }
-          writeFileSync(join(root, 'daemon.json'), '{}\n');
-          const dfd = log('dockerd.log');
-          const dockerd = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${sock}`,
-            '--pidfile', join(root, 'dockerd.pid'), '--containerd', cdSock, '--bridge=none', '--iptables=false', '--ip6tables=false',
-            '--storage-driver', 'overlay2', '--insecure-registry', registry.host, '--config-file', join(root, 'daemon.json')],
-          { stdio: ['ignore', dfd, dfd] });
-          closeSync(dfd);
-          children.push({ name: 'dockerd', child: dockerd });
-          for (let t = 0; ; t++) {
-            if (dockerd.exitCode !== null) throw new Error(`dockerd exited ${dockerd.exitCode}: ${readFileSync(join(root, 'dockerd.log'), 'utf8').trim().split('\n').pop()}`);
-            if (existsSync(sock) && sh('docker', ['version', '--format', '{{.Server.Version}}'], { env }).status === 0) break;
-            if (t > 150) throw new Error('dockerd did not answer within 30 s');
-            await new Promise((r) => setTimeout(r, 200));
-          }
+          Object.assign(env, (await startDockerd(join(dir, 'docker'), registry.host, children)).env);
           cleanups.push(() => { sh('docker', ['rmi', '-f', ref], { env }); });
           p.includes += ` [driver: ${sh('docker', ['info', '--format', '{{.Driver}}'], { env }).stdout.trim()}]`;
-        } catch (e) { p.skip = `docker refuses this machine: ${(e as Error).message}`; }
+        } catch (e) { p.skip = `docker: ${(e as Error).message}`; }
       }
       peers.push(p);
     }
