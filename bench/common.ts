@@ -112,7 +112,8 @@ export async function startBerthd(root: string, registryHost: string, children: 
   const sock = join(root, 'berth.sock');
   const host = `unix://${sock}`;
   const fd = logFd(root, 'berthd.log');
-  const child = spawn(process.execPath, [BERTHD, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'),
+  // As a user starts it: the bin's shebang carries berthd's Node flags.
+  const child = spawn(BERTHD, ['--data-root', join(root, 'data'), '--exec-root', join(root, 'run'),
     '-H', host, '--insecure-registry', registryHost], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   children.push({ name: 'berthd', child });

@@ -153,7 +153,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
         includes: process.env.BENCH_CLIENT === 'cli' ? 'docker CLI → berthd → a monitor per container' : 'API create+start → berthd → a monitor per container',
         ...apiEngine(join(root, 'berth.sock'), ref, runId, env),
         daemonPids: () => (b ? [{ name: 'berthd', pid: b.pid }] : []),
-        perContainerPids: () => pidsWhere((c) => c.includes('berth-nsexec monitor') && c.includes(root)),
+        perContainerPids: () => pidsWhere((c) => c.includes(' monitor --log ') && c.includes(root)),
       });
     }
     if (want('docker')) {

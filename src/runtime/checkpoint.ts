@@ -73,7 +73,7 @@ export function checkpoint(root: string, id: string, o: CriuOptions): void {
 }
 
 /** Restores detached: the restored process is CRIU's child, not ours, so its exit code cannot be passed on. */
-export function restore(root: string, id: string, bundle: string, o: CriuOptions & { pidFile?: string; detach?: boolean }): void {
+export async function restore(root: string, id: string, bundle: string, o: CriuOptions & { pidFile?: string; detach?: boolean }): Promise<void> {
   if (!o.detach) throw unsupported('restore without --detach is not supported by berth-runtime: the restored process is not its child');
   const dirs = new StateDir(root);
   const spec = loadSpec(resolve(bundle));
@@ -97,7 +97,7 @@ export function restore(root: string, id: string, bundle: string, o: CriuOptions
     criu(o.criu ?? 'criu', 'restore', [...args, ...criuFlags(o)], work);
     record.pid = Number(readFileSync(pidFile, 'utf8').trim());
     record.pidStartTime = pidStartTime(record.pid) ?? '';
-    cgroups.addProcess(record.pid);
+    await cgroups.addProcess(record.pid);
     dirs.save(record);
     if (o.pidFile) writeFileAtomic(resolve(o.pidFile), String(record.pid));
   } catch (e) {

@@ -283,7 +283,7 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
       'console-socket': { type: 'string' }, 'no-subreaper': { type: 'boolean' }, 'no-pivot': { type: 'boolean' },
     });
     if (str(values['console-socket'])) throw unsupported('restore --console-socket is not supported by berth-runtime');
-    (await import('./checkpoint.js')).restore(g.root, needId(positionals, 'restore'), str(values.bundle) ?? '.', {
+    await (await import('./checkpoint.js')).restore(g.root, needId(positionals, 'restore'), str(values.bundle) ?? '.', {
       ...criuOptions(g, values), detach: values.detach === true, pidFile: str(values['pid-file']),
     });
     return 0;

@@ -143,7 +143,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       onPid: async (p) => {
         pid = p;
         debug(`pid ${p}`);
-        cgroups.addProcess(p);
+        await cgroups.addProcess(p);
         debug('cgroups joined');
         record.pid = p;
         record.pidStartTime = pidStartTime(p) ?? '';

@@ -40,8 +40,8 @@ export async function exec(opts: ExecOptions): Promise<number> {
     plan,
     preserveFds: opts.preserveFds,
     stdio: opts.stdio,
-    onPid: (pid) => {
-      c.cgroups.addProcess(pid);
+    onPid: async (pid) => {
+      await c.cgroups.addProcess(pid);
       return JSON.stringify(ociState(c.rec, c.status));
     },
   });

@@ -1,17 +1,18 @@
 // `start`: open the exec fifo, which lets the container's process exec; then poststart hooks.
 import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { conflict, systemError } from '../errors.js';
 import { openContainer } from './container.js';
 import { runPoststart } from './create.js';
 import { alive } from './state.js';
-import { sleepSync } from './sys.js';
 
 export async function start(root: string, id: string): Promise<void> {
   const c = openContainer(root, id);
   if (c.status === 'stopped') throw conflict('cannot start a container that has stopped');
   if (c.status !== 'created') throw conflict('cannot start an already running container');
   const fifo = c.dirs.fifo(id);
-  // Non-blocking: an init that died after create must not hang us on open or read.
+  // Non-blocking: an init that died after create must not hang us on open or read; and the
+  // waits between reads are timers, so berthd goes on serving while the init comes to it.
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
@@ -22,7 +23,7 @@ export async function start(root: string, id: string): Promise<void> {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       }
       if (!alive(c.rec)) throw systemError('cannot start a container whose process has exited');
-      sleepSync(i < 100 ? 1 : 10);
+      await delay(i < 100 ? 1 : 10);
     }
   } finally {
     closeSync(fd);

@@ -35,7 +35,7 @@ export function driverCases(label: string, skip: string | false, open: (cgroupsP
     const c = spawn('sleep', ['30'], { stdio: 'ignore' });
     children.push(c);
     await once(c, 'spawn');
-    cg.addProcess(c.pid!);
+    await cg.addProcess(c.pid!);
     for (const [k, d] of Object.entries(cg.paths)) {
       assert.ok(readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').includes(String(c.pid)), `pid in ${k || 'unified'}: ${d}`);
     }

@@ -2,6 +2,7 @@
 // the value, mkdir -p that remembers what it made, rmdir with brief retries, and a sync sleep.
 // No policy lives here; the drivers decide what to write.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { BerthError, invalid, systemError, unsupported } from '../../errors.js';
 
@@ -51,15 +52,29 @@ export function writeControl(dir: string, file: string, value: string, field?: s
     // cgroupfs files cannot be created; 'r+' opens without O_CREAT so a missing file is ENOENT.
     writeFileSync(path, value, { flag: 'r+' });
   } catch (err) {
-    const what = field ? ` (${field})` : '';
-    const c = code(err);
-    if (c === 'ENOENT') throw unsupported(`write ${JSON.stringify(value)} to ${path}${what}: the file does not exist (controller missing or kernel too old)`);
-    if (c === 'EINVAL' || c === 'ERANGE' || c === 'EBUSY' || c === 'EOVERFLOW') {
-      throw invalid(`write ${JSON.stringify(value)} to ${path}${what}: ${c === 'EINVAL' ? 'invalid argument' : (err as Error).message}`);
-    }
-    if (c === 'EOPNOTSUPP' || c === 'ENOTSUP') throw unsupported(`write ${JSON.stringify(value)} to ${path}${what}: not supported by this kernel`);
-    throw systemError(`write ${JSON.stringify(value)} to ${path}${what}: ${(err as Error).message}`, err);
+    throw writeError(path, value, err, field);
   }
+}
+
+/** writeControl off the main thread, for writes the kernel may make slow (cgroup.procs). */
+export async function writeControlAsync(dir: string, file: string, value: string, field?: string): Promise<void> {
+  const path = posix.join(dir, file);
+  try {
+    await writeFile(path, value, { flag: 'r+' });
+  } catch (err) {
+    throw writeError(path, value, err, field);
+  }
+}
+
+function writeError(path: string, value: string, err: unknown, field?: string): Error {
+  const what = field ? ` (${field})` : '';
+  const c = code(err);
+  if (c === 'ENOENT') return unsupported(`write ${JSON.stringify(value)} to ${path}${what}: the file does not exist (controller missing or kernel too old)`);
+  if (c === 'EINVAL' || c === 'ERANGE' || c === 'EBUSY' || c === 'EOVERFLOW') {
+    return invalid(`write ${JSON.stringify(value)} to ${path}${what}: ${c === 'EINVAL' ? 'invalid argument' : (err as Error).message}`);
+  }
+  if (c === 'EOPNOTSUPP' || c === 'ENOTSUP') return unsupported(`write ${JSON.stringify(value)} to ${path}${what}: not supported by this kernel`);
+  return systemError(`write ${JSON.stringify(value)} to ${path}${what}: ${(err as Error).message}`, err);
 }
 
 /** Carries out conversions' writes in order; `dirOf` maps a hierarchy key to the cgroup's directory. */

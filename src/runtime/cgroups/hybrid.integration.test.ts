@@ -120,7 +120,7 @@ test('hybrid: create applies limits to each hierarchy', { skip }, () => {
 test('hybrid: a process joins every hierarchy, incl. unified and name=systemd', { skip }, async () => {
   const c = sleeper();
   await once(c, 'spawn');
-  cg.addProcess(c.pid!);
+  await cg.addProcess(c.pid!);
   const lines = read(`/proc/${c.pid}/cgroup`).split('\n');
   for (const key of ['', 'name=systemd', 'memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer', 'blkio', 'cpuacct']) {
     assert.ok(lines.some((l) => l.split(':')[1].split(',').includes(key) && l.endsWith(`:/${name}`)) || (key === '' && lines.includes(`0::/${name}`)), `${key || 'unified'} in ${lines.join(' | ')}`);

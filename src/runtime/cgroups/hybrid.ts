@@ -40,9 +40,9 @@ export class HybridCgroups implements CgroupManager {
     }
   }
 
-  addProcess(pid: number): void {
-    this.v1.addProcess(pid);
-    this.v2.addProcess(pid);
+  async addProcess(pid: number): Promise<void> {
+    await this.v1.addProcess(pid);
+    await this.v2.addProcess(pid);
   }
 
   update(resources: LinuxResources): void {

@@ -35,8 +35,11 @@ export interface CgroupManager {
   readonly paths: Record<string, string>;
   /** mkdir -p and apply. A bad value is an error naming the file and the value, and leaves nothing behind. A cgroup that already holds processes is a `conflict`. */
   create(resources?: LinuxResources): void;
-  /** Moves pid into the container's cgroup in every hierarchy. */
-  addProcess(pid: number): void;
+  /**
+   * Moves pid into the container's cgroup in every hierarchy. Asynchronous: on v1 the first
+   * write to cgroup.procs waits for an RCU grace period (~10 ms), which must not stall berthd.
+   */
+  addProcess(pid: number): Promise<void>;
   /** `runc update` semantics: only the given fields change. */
   update(resources: LinuxResources): void;
   /** Every pid in the cgroup and its descendants, ascending. */
@@ -59,9 +62,19 @@ export interface CgroupManager {
   destroy(): void;
 }
 
+/**
+ * The machine's layouts, once read: where the cgroup hierarchies are mounted does not change
+ * under a running berthd, and /proc/self/mountinfo grows with every container's root file
+ * system (reading and parsing it cost ~2 ms a call with 200 containers, several calls a start).
+ */
+const detected = new Map<string, DetectedLayout>();
+
 /** The layout of this machine (or of the given mountinfo text, for tests), and its mounts. */
 export function detectLayout(mountinfo?: string, mountRoot = '/sys/fs/cgroup'): DetectedLayout {
-  return parseLayout(mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8'), mountRoot);
+  if (mountinfo !== undefined) return parseLayout(mountinfo, mountRoot);
+  let det = detected.get(mountRoot);
+  if (!det) detected.set(mountRoot, det = parseLayout(readFileSync('/proc/self/mountinfo', 'utf8'), mountRoot));
+  return det;
 }
 
 /** Pure part of openCgroups: the directories for cgroupsPath in each hierarchy of `det`. */

@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import { conflict, invalid, systemError, unsupported } from '../../errors.js';
 import type { CgroupManager } from './manager.js';
-import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl } from './fs.js';
+import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl, writeControlAsync } from './fs.js';
 import { v1Writes } from './convert-v1.js';
 import { v1DeviceWrites } from './devices-v1.js';
 import { type CgroupStats, hugePageSizeNames, parseNumber, parseOomKill, v1HugetlbStats, v1Stats } from './stats.js';
@@ -84,9 +84,9 @@ export class V1Cgroups implements CgroupManager {
     applyWrites(writes, (c) => this.paths[c], 'cgroup v1: no hierarchy mounts it');
   }
 
-  addProcess(pid: number): void {
+  async addProcess(pid: number): Promise<void> {
     if (!Number.isInteger(pid) || pid <= 0) throw invalid(`bad pid ${pid}`);
-    for (const d of this.dirs()) writeControl(d, 'cgroup.procs', String(pid));
+    for (const d of this.dirs()) await writeControlAsync(d, 'cgroup.procs', String(pid));
   }
 
   update(resources: LinuxResources): void {

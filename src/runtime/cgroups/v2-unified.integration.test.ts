@@ -103,7 +103,7 @@ test('v2: join, pids, freeze, thaw, stats, kill', { skip }, async () => {
   const c = spawn('sleep', ['30'], { stdio: 'ignore' });
   children.push(c);
   await once(c, 'spawn');
-  cg.addProcess(c.pid!);
+  await cg.addProcess(c.pid!);
   assert.ok(read(`/proc/${c.pid}/cgroup`).split('\n').includes(`0::/${name}/a/leaf`));
   assert.deepEqual(cg.pids(), [c.pid]);
   cg.freeze();

@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import { conflict, invalid, systemError, unsupported } from '../../errors.js';
 import type { CgroupManager, CgroupOptions } from './manager.js';
-import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl } from './fs.js';
+import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl, writeControlAsync } from './fs.js';
 import { parseMax, v2Writes } from './convert-v2.js';
 import { compileDeviceFilter } from './devices-ebpf.js';
 import { type CgroupStats, parseKeyValues, parseNumber, parseOomKill, v2Stats } from './stats.js';
@@ -102,9 +102,9 @@ export class V2Cgroups implements CgroupManager {
     }
   }
 
-  addProcess(pid: number): void {
+  async addProcess(pid: number): Promise<void> {
     if (!Number.isInteger(pid) || pid <= 0) throw invalid(`bad pid ${pid}`);
-    writeControl(this.dir, 'cgroup.procs', String(pid));
+    await writeControlAsync(this.dir, 'cgroup.procs', String(pid));
   }
 
   update(resources: LinuxResources): void {

@@ -67,6 +67,15 @@ export interface Launched {
 
 class SetupError extends Error {}
 
+/**
+ * The helper's exit code, from a closure of its own: the launch's closures hold the plan and the
+ * caller's onPid (the spec, the record), and a monitor's ChildProcess lives as long as the
+ * container, so nothing long-lived may keep them (~50 kB a container in berthd).
+ */
+function exitOf(helper: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve) => helper.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0))));
+}
+
 export function launch(opts: LaunchOptions): Promise<Launched> {
   const n = opts.preserveFds ?? 0;
   const inherit = (Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit']) as Exclude<StdioOptions, string>;
@@ -77,7 +86,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     stdio, detached: !!opts.monitor, env: { _BERTH_SYNC_FD: String(3 + n), PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
   const sock = helper.stdio[3 + n] as Socket;
-  const exit = new Promise<number>((resolve) => helper.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0))));
+  const exit = exitOf(helper);
   const decoder = new Decoder();
   let pid = 0;
   let ready = false;
@@ -93,7 +102,8 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       if (!ready) reject(systemError(msg, e));
       rejectDone(systemError(msg));
     };
-    helper.on('error', (e) => fail(`start ${helperPath()}: ${e.message}`));
+    const onError = (e: Error) => fail(`start ${helperPath()}: ${e.message}`);
+    helper.on('error', onError);
     sock.on('data', (chunk: Buffer) => {
       for (const m of decoder.push(chunk)) {
         if (m.type === Op.MsgPid) {
@@ -112,7 +122,10 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         }
       }
     });
-    sock.on('close', () => {
+    sock.once('close', () => {
+      // The setup is over: its listeners (and what they hold) go.
+      sock.removeAllListeners();
+      helper.off('error', onError);
       if (opts.monitor) helper.unref(); // the monitor outlives the setup: it must not keep us running
       if (error !== undefined) fail(error);
       else if (pidError) {
