@@ -1,7 +1,7 @@
 // Errors a user can meet, in the few categories callers test for. Each maps to a Docker API
 // status code (see `httpStatus`) and the CLIs print `message` as one line.
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'system';
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'unauthorized' | 'system';
 
 export class BerthError extends Error {
   readonly kind: ErrorKind;
@@ -18,6 +18,8 @@ export const invalid = (msg: string) => new BerthError('invalid', msg);
 export const unsupported = (msg: string) => new BerthError('unsupported', msg);
 /** Refused by a setting (a read-only rootfs or volume): 403. */
 export const forbidden = (msg: string) => new BerthError('forbidden', msg);
+/** Credentials refused (a registry login): 401, as Docker's errdefs.Unauthorized. */
+export const unauthorized = (msg: string) => new BerthError('unauthorized', msg);
 export const systemError = (msg: string, cause?: unknown) => new BerthError('system', msg, { cause });
 
 export function httpStatus(err: unknown): number {
@@ -28,6 +30,7 @@ export function httpStatus(err: unknown): number {
     case 'invalid': return 400;
     case 'unsupported': return 400;
     case 'forbidden': return 403;
+    case 'unauthorized': return 401;
     default: return 500;
   }
 }

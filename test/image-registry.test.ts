@@ -255,11 +255,17 @@ describe('image store names and reference counts', () => {
     assert.deepEqual(await store.list(), []);
   });
 
-  test('re-tagging a name to another image frees the old one; prune removes unreferenced blobs', async () => {
+  test('re-tagging a name to another image leaves the old one dangling until deleted; prune removes unreferenced blobs', async () => {
     const store = await newStore();
-    await storeImage(store, 'berth.test/x:1', [await filesTar({ one: '1' })]);
+    const old = await storeImage(store, 'berth.test/x:1', [await filesTar({ one: '1' })]);
     await storeImage(store, 'berth.test/x:1', [await filesTar({ two: '2' })]);
-    assert.equal((await store.list()).length, 1);
+    const listed = await store.list();
+    assert.equal(listed.length, 2);
+    assert.deepEqual(listed.find((i) => i.manifestDigest === old.digest)?.repoTags, []);
+    assert.equal((await store.content.list()).length, 6);
+    const gone = await store.delete(old.digest);
+    assert.deepEqual(gone.untagged, []);
+    assert.equal(gone.deleted.length, 3);
     assert.equal((await store.content.list()).length, 3);
     await store.content.put(Buffer.from('stray'));
     const p = await store.prune();

@@ -4,6 +4,7 @@
 
 import { request, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../errors.js';
 
 export interface ApiClientOptions {
@@ -11,7 +12,7 @@ export interface ApiClientOptions {
   host: string;
 }
 
-const KIND: Record<number, ErrorKind> = { 400: 'invalid', 404: 'not-found', 409: 'conflict' };
+const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 404: 'not-found', 409: 'conflict' };
 
 export class ApiClient {
   private readonly base: RequestOptions;
@@ -28,20 +29,28 @@ export class ApiClient {
 
   private path(path: string, query?: Record<string, string | number | boolean | undefined>): string {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const x of v) q.append(k, String(x));
+      else if (v !== undefined) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+    }
     const s = q.toString();
     return s ? `${path}?${s}` : path;
   }
 
+  /** A body that is a stream (a tar for load or import) is sent as it is, chunked; anything else as JSON. */
   private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const raw = body instanceof Readable ? body : undefined;
+      const data = body === undefined || raw ? undefined : Buffer.from(JSON.stringify(body));
       const req = request({
         ...this.base, method, path,
         headers: { ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}), ...headers },
       }, resolve);
       req.on('error', (e) => reject(this.connectError(e)));
-      req.end(data);
+      if (raw) {
+        raw.on('error', (e) => req.destroy(e));
+        raw.pipe(req);
+      } else req.end(data);
     });
   }
 
@@ -61,15 +70,15 @@ export class ApiClient {
   }
 
   /** A request whose JSON answer (or nothing, for 204/304) is returned. */
-  async json<T = any>(method: string, path: string, opts: { query?: Record<string, any>; body?: unknown } = {}): Promise<T> {
-    const res = await this.check(await this.send(method, this.path(path, opts.query), opts.body));
+  async json<T = any>(method: string, path: string, opts: { query?: Record<string, any>; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+    const res = await this.check(await this.send(method, this.path(path, opts.query), opts.body, opts.headers));
     const text = (await readAll(res)).toString();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** A request whose answer is read as a stream (logs, pull progress). */
-  async stream(method: string, path: string, opts: { query?: Record<string, any>; body?: unknown } = {}): Promise<IncomingMessage> {
-    return this.check(await this.send(method, this.path(path, opts.query), opts.body));
+  async stream(method: string, path: string, opts: { query?: Record<string, any>; body?: unknown; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
+    return this.check(await this.send(method, this.path(path, opts.query), opts.body, opts.headers));
   }
 
   /** A request whose body is a stream (a tar for PUT /archive); the checked answer is returned. */

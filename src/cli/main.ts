@@ -8,15 +8,25 @@ import { cp } from './commands/cp.js';
 import { diff } from './commands/diff.js';
 import { exec } from './commands/exec.js';
 import { exportContainer } from './commands/export.js';
+import { history } from './commands/history.js';
+import { image } from './commands/image.js';
 import { images } from './commands/images.js';
+import { importImage } from './commands/import.js';
 import { info } from './commands/info.js';
+import { load } from './commands/load.js';
+import { login, logout } from './commands/login.js';
 import { logs } from './commands/logs.js';
 import { ps } from './commands/ps.js';
 import { pull } from './commands/pull.js';
+import { push } from './commands/push.js';
 import { rm } from './commands/rm.js';
+import { rmi } from './commands/rmi.js';
 import { run } from './commands/run.js';
+import { save } from './commands/save.js';
 import { stats } from './commands/stats.js';
 import { stop } from './commands/stop.js';
+import { system } from './commands/system.js';
+import { tag } from './commands/tag.js';
 import { top } from './commands/top.js';
 import { version } from './commands/version.js';
 import { volume } from './commands/volume.js';
@@ -27,6 +37,7 @@ type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
 Object.assign(COMMANDS, { top, stats, cp, diff, commit, export: exportContainer });
+Object.assign(COMMANDS, { push, tag, rmi, history, save, load, import: importImage, login, logout, image, system });
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -49,10 +60,21 @@ Commands:
   commit    Create a new image from a container's changes
   export    Export a container's filesystem as a tar archive
   pull      Download an image from a registry
+  push      Upload an image to a registry
+  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   images    List images
+  rmi       Remove one or more images
+  history   Show the history of an image
+  save      Save one or more images to a tar archive
+  load      Load an image from a tar archive or STDIN
+  import    Import the contents from a tarball to create a filesystem image
+  image     Manage images
+  login     Log in to a registry
+  logout    Log out from a registry
   volume    Manage volumes
   version   Show the berth version information
   info      Display system-wide information
+  system    Manage berth (df, prune, info)
 `;
 
 export async function main(argv: string[]): Promise<number> {

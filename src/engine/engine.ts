@@ -45,7 +45,13 @@ export class Engine {
     this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'));
     this.images = new Images({
       store, snapshots: this.snapshots, registry,
-      inUse: () => new Map(this.containers.list().map((c) => [c.Image, c.Id])),
+      users: () => {
+        const m = new Map<string, { id: string; running: boolean }[]>();
+        for (const c of this.containers.list()) {
+          m.set(c.Image, [...(m.get(c.Image) ?? []), { id: c.Id, running: ['running', 'paused', 'restarting'].includes(c.State.Status) }]);
+        }
+        return m;
+      },
     });
   }
 

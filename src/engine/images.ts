@@ -1,21 +1,53 @@
-// Images as the engine serves them: pull (through the daemon's mirrors and insecure
-// registries, unpacking as layers land), list, inspect, remove (refused while a container uses
-// the image, unless forced) and import. The image library does the work.
+// Images as the engine serves them: pull and push (through the daemon's mirrors and insecure
+// registries, with the caller's credentials), login, list, inspect, tag, remove (Docker's
+// rules for names, containers and force), history, save, load, import, prune and the figures
+// of `system df`. The image library does the work; this module holds Docker's policy.
 
 import type { Readable } from 'node:stream';
-import { conflict } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import {
-  familiarString, importRootfs, parseReference, pull, type Image, type ImageStore, type ImageSummary,
-  type PullProgress, type PullResult, type RegistryOptions, type Snapshotter,
+  RegistryClient, familiarString, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
+  type Credentials, type Image, type ImageStore, type ImageSummary, type PullProgress, type PullResult,
+  type PushOptions, type PushResult, type RegistryOptions, type Snapshotter,
 } from '../image/index.js';
-import type { ImageConfigConfig } from '../oci/image.js';
+import { applyChanges } from './commit.js';
+
+/** A container made from an image, as the remove and prune rules need it. */
+export interface ImageUser { id: string; running: boolean }
 
 export interface ImagesOptions {
   store: ImageStore;
   snapshots: Snapshotter;
   registry: RegistryOptions;
-  /** The IDs of images containers use now, for rmi's check. */
-  inUse: () => Map<string, string>;
+  /** Image ID → the containers made from it. */
+  users: () => Map<string, ImageUser[]>;
+}
+
+/** One line of `rmi`'s and `image prune`'s answer (Docker's ImageDeleteResponseItem). */
+export type ImageDeleteItem = { Untagged: string } | { Deleted: string };
+
+/** Filters of `image prune` (Docker's `dangling`, `until`, `label`, `label!`). */
+export interface PruneFilters { dangling?: boolean; until?: number; label?: string[]; notLabel?: string[] }
+
+export type PushProgress = Parameters<NonNullable<PushOptions['onProgress']>>[0];
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+const familiar = (name: string) => familiarString(parseReference(name));
+
+/** True when a label filter (`key` or `key=value`) matches. */
+export function labelMatch(labels: Record<string, string> | undefined, f: string): boolean {
+  const eq = f.indexOf('=');
+  return eq < 0 ? f in (labels ?? {}) : labels?.[f.slice(0, eq)] === f.slice(eq + 1);
+}
+
+/** moby's isSingleReference: one tag at most, and any digest references in that tag's repository. */
+function isSingleReference(refs: string[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const tags = refs.filter((r) => !r.includes('@'));
+  if (tags.length > 1) return false;
+  const repos = new Set(refs.filter((r) => r.includes('@')).map((r) => repositoryName(parseReference(r))));
+  const single = repositoryName(parseReference(tags[0] ?? refs[0]));
+  return repos.size === 1 && repos.has(single);
 }
 
 export class Images {
@@ -23,34 +55,184 @@ export class Images {
 
   get store(): ImageStore { return this.opts.store; }
 
+  private registry(credentials?: Credentials): RegistryOptions {
+    return credentials ? { ...this.opts.registry, credentials } : this.opts.registry;
+  }
+
   /** `hadIt`: the name already pointed at the same image before the pull (Docker's "up to date"). */
-  async pull(reference: string, onProgress?: (p: PullProgress) => void): Promise<PullResult & { hadIt: boolean }> {
+  async pull(reference: string, o: { credentials?: Credentials; onProgress?: (p: PullProgress) => void; platform?: string } = {}): Promise<PullResult & { hadIt: boolean }> {
     const before = await this.opts.store.resolve(reference).then((i) => i.record.target.digest, () => undefined);
-    const r = await pull(this.opts.store, reference, { ...this.opts.registry, unpack: this.opts.snapshots, onProgress });
+    const r = await pull(this.opts.store, reference, {
+      ...this.registry(o.credentials), unpack: this.opts.snapshots, onProgress: o.onProgress, platform: o.platform || undefined,
+    });
     return { ...r, hadIt: before === r.manifest.digest };
+  }
+
+  /**
+   * The names `push` of `name` (and `tag`) sends, checked to exist before anything is sent: the
+   * one named, or without a tag every tag of that repository (as the API's empty `tag`).
+   */
+  async pushTargets(name: string, tag?: string): Promise<string[]> {
+    const ref = parseReference(name);
+    const explicit = tag || (/:[^/]+$/.test(name.split('@')[0]) ? ref.tag : undefined);
+    if (explicit || ref.digest) {
+      const one = ref.digest ? name : `${repositoryName(ref)}:${explicit}`;
+      await this.opts.store.resolve(one).catch(() => { throw notFound(`An image does not exist locally with the tag: ${familiar(one)}`); });
+      return [one];
+    }
+    const repo = repositoryName(ref);
+    const all = (await this.opts.store.list()).flatMap((i) => i.repoTags).filter((t) => repositoryName(parseReference(t)) === repo).sort();
+    if (!all.length) throw notFound(`An image does not exist locally with the tag: ${familiar(repo)}`);
+    return all;
+  }
+
+  push(target: string, o: { credentials?: Credentials; onProgress?: (p: PushProgress) => void } = {}): Promise<PushResult> {
+    return push(this.opts.store, target, target, { ...this.registry(o.credentials), onProgress: o.onProgress });
+  }
+
+  /** `docker login`: the credentials checked against `server` (a host, or a URL of it). */
+  login(server: string, credentials: Credentials): Promise<{ identityToken?: string }> {
+    let host = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+    if (!host) throw invalid('login: give the registry server address');
+    if (host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
+    const opts = this.registry(credentials);
+    const mirror = host === 'docker.io' && !opts.endpoints?.[host] ? opts.mirrors?.[host]?.[0] : undefined;
+    return new RegistryClient(host, opts, mirror?.replace(/\/+$/, '')).login();
   }
 
   list(): Promise<ImageSummary[]> { return this.opts.store.list(); }
 
   inspect(name: string): Promise<Image> { return this.opts.store.resolve(name); }
 
-  async remove(name: string, opts: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
-    const img = await this.opts.store.resolve(name);
-    const user = this.opts.inUse().get(img.id);
-    // Removing one of several names never frees the image, so only the last name is guarded.
-    if (user && !opts.force && img.repoTags.length <= 1) {
-      throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${user.slice(0, 12)} is using its referenced image ${img.id.slice(7, 19)}`);
-    }
-    const r = await this.opts.store.remove(name, opts);
-    // Docker names the image, not its blobs, as deleted once its last name went.
-    const gone = await this.opts.store.resolve(img.id).then(() => false, () => true);
-    return { untagged: r.untagged.map((n) => familiarString(parseReference(n))), deleted: gone ? [img.id] : [] };
+  /** `docker tag SOURCE REPO[:TAG]`. */
+  async tag(source: string, repo: string, tag?: string): Promise<void> {
+    if (!repo) throw invalid('repository name is required');
+    const target = tag ? `${repo}:${tag}` : repo;
+    const r = parseReference(target);
+    if (r.digest) throw invalid(`refusing to create a tag with a digest reference: ${target}`);
+    await this.opts.store.tag(source, target);
   }
 
-  /** `import`: a root file system tar as a one-layer image named `reference` (when given). */
-  async import(source: Readable, reference?: string, config?: ImageConfigConfig): Promise<string> {
-    const desc = await importRootfs(this.opts.store, source, reference, { config, comment: 'imported by berth' });
-    const cfg = (await this.opts.store.readManifest(desc.digest)).config.digest;
-    return cfg;
+  /**
+   * `docker rmi` as moby's ImageDelete: by name, untags (refused while a container uses the
+   * image's only name, unless forced) and deletes the image once no name is left; by ID,
+   * removes every name first. A running container's image is never deleted; a stopped one's
+   * only when forced.
+   */
+  async remove(name: string, o: { force?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    const store = this.opts.store;
+    const img = await store.resolve(name);
+    const users = this.opts.users().get(img.id) ?? [];
+    let refs = await store.references(img.id);
+    let byName: string | undefined;
+    try { byName = refs.find((r) => r === formatReference(parseReference(name))); } catch { /* an ID */ }
+    /** moby's checkImageDeleteConflict: `soft` adds the conflicts force overrides. */
+    const conflictOf = (soft: boolean, names: string[]): string | undefined => {
+      const why = (c: string, forcible: boolean) => `conflict: unable to delete ${short(img.id)} (${forcible ? 'must be forced' : 'cannot be forced'}) - ${c}`;
+      const running = users.find((u) => u.running);
+      if (running) return why(`image is being used by running container ${short(running.id)}`, false);
+      if (soft && names.length) return why('image is referenced in multiple repositories', true);
+      const stopped = users.find((u) => !u.running);
+      if (soft && stopped) return why(`image is being used by stopped container ${short(stopped.id)}`, true);
+      return undefined;
+    };
+    const items: ImageDeleteItem[] = [];
+    if (byName) {
+      if (!o.force && isSingleReference(refs) && users.length) {
+        throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(users[0].id)} is using its referenced image ${short(img.id)}`);
+      }
+      for (const n of await store.untag(byName)) items.push({ Untagged: familiar(n) });
+      refs = await store.references(img.id);
+      if (refs.length) return items;
+      // The last name went as asked; an image a container still uses stays, dangling.
+      if (conflictOf(!o.force, refs)) return items;
+    } else {
+      // By ID: names in one repository go with the image; names in several need force.
+      const c = conflictOf(!o.force, isSingleReference(refs) ? [] : refs);
+      if (c) throw conflict(c);
+    }
+    const r = await store.delete(img.record.target.digest);
+    for (const n of r.untagged) items.push({ Untagged: familiar(n) });
+    items.push({ Deleted: img.id });
+    for (const layer of await this.opts.snapshots.pruneLayers(store)) items.push({ Deleted: layer });
+    return items;
+  }
+
+  /** `docker history`: newest first; the top entry carries the image's ID and tags. */
+  history(name: string) { return this.opts.store.history(name); }
+
+  /** `docker save`: the named images as one tar (fails before any byte when a name is unknown). */
+  save(names: string[]): Promise<Readable> {
+    if (!names.length) throw invalid('give at least one image name to save');
+    return saveImages(this.opts.store, names);
+  }
+
+  /** `docker load`: the names the archive's images got. */
+  async load(source: Readable): Promise<string[]> {
+    const r = await loadImages(this.opts.store, source);
+    return r.names.map(familiar);
+  }
+
+  /**
+   * `docker import`: a root file system tar as a one-layer image, named `reference` when given
+   * (else dangling), its config changed by Dockerfile instructions. Returns the image ID.
+   */
+  async import(source: Readable, o: { reference?: string; changes?: string[]; message?: string; platform?: string } = {}): Promise<string> {
+    if (o.reference) parseReference(o.reference);
+    const config = applyChanges({}, o.changes ?? []);
+    const desc = await importRootfs(this.opts.store, source, o.reference, {
+      config, comment: '', message: o.message, platform: o.platform || undefined,
+    });
+    return (await this.opts.store.readManifest(desc.digest)).config.digest;
+  }
+
+  /**
+   * `docker image prune`: images no container uses — only dangling ones (no tag) unless
+   * `dangling` is false — created before `until` and matching the label filters.
+   */
+  async prune(f: PruneFilters = {}): Promise<{ ImagesDeleted: ImageDeleteItem[]; SpaceReclaimed: number }> {
+    const store = this.opts.store;
+    const users = this.opts.users();
+    const sizes = new Map((await store.content.list()).map((b) => [b.digest, b.size]));
+    const layersBefore = await this.opts.snapshots.df();
+    const deleted: ImageDeleteItem[] = [];
+    let space = 0;
+    for (const i of await store.list()) {
+      if (users.get(i.id)?.length) continue;
+      if (f.dangling !== false && i.repoTags.length) continue;
+      if (f.until !== undefined && i.created && Date.parse(i.created) / 1000 >= f.until) continue;
+      if (f.label?.some((l) => !labelMatch(i.labels, l))) continue;
+      if (f.notLabel?.some((l) => labelMatch(i.labels, l))) continue;
+      const r = await store.delete(i.manifestDigest);
+      for (const n of r.untagged) deleted.push({ Untagged: familiar(n) });
+      deleted.push({ Deleted: i.id });
+      space += r.deleted.reduce((a, d) => a + (sizes.get(d) ?? 0), 0);
+    }
+    if (deleted.length) {
+      for (const layer of await this.opts.snapshots.pruneLayers(store)) deleted.push({ Deleted: layer });
+      space += Math.max(0, layersBefore.layersSize - (await this.opts.snapshots.df()).layersSize);
+    }
+    return { ImagesDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  /** `system df` figures: bytes of blobs and unpacked layers, and each image's unique and shared bytes. */
+  async usage(): Promise<{ layersSize: number; images: (ImageSummary & { sharedSize: number })[] }> {
+    const store = this.opts.store;
+    const list = await store.list();
+    const blobsOf = new Map<string, { digest: string; size: number }[]>();
+    const count = new Map<string, number>();
+    for (const i of list) {
+      const m = await store.readManifest(i.manifestDigest);
+      const blobs = [m.config, ...m.layers].map((d) => ({ digest: d.digest, size: d.size }));
+      blobsOf.set(i.manifestDigest, blobs);
+      for (const b of blobs) count.set(b.digest, (count.get(b.digest) ?? 0) + 1);
+    }
+    const [df, snaps] = await Promise.all([store.df(), this.opts.snapshots.df()]);
+    return {
+      layersSize: df.size + snaps.layersSize,
+      images: list.map((i) => ({
+        ...i, sharedSize: blobsOf.get(i.manifestDigest)!.filter((b) => count.get(b.digest)! > 1).reduce((a, b) => a + b.size, 0),
+      })),
+    };
   }
 }

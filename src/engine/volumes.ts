@@ -166,7 +166,8 @@ function labelMatch(labels: Record<string, string>, f: string): boolean {
   return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
 }
 
-function du(path: string): number {
+/** Bytes of the files under `path` (a volume's usage for `system df` and prune). */
+export function du(path: string): number {
   let n = 0;
   const walk = (p: string) => {
     const st = lstatSync(p);

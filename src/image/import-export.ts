@@ -16,8 +16,10 @@ export interface ImportOptions {
   platform?: string | Platform;
   /** The image config's `config` (Cmd, Env, …). */
   config?: ImageConfig['config'];
-  /** History line, default "berth import". */
+  /** History line (`created_by`), default "berth import". */
   comment?: string;
+  /** The history entry's `comment` (`docker import --message`). */
+  message?: string;
 }
 
 /** Imports a root file system tar as a one-layer image (named `reference` when given). */
@@ -38,7 +40,7 @@ export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint
       created: now, architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}),
       config: opts.config ?? {},
       rootfs: { type: 'layers', diff_ids: [`sha256:${hash.digest('hex')}`] },
-      history: [{ created: now, created_by: opts.comment ?? 'berth import' }],
+      history: [{ created: now, created_by: opts.comment ?? 'berth import', ...(opts.message ? { comment: opts.message } : {}) }],
     };
     return await store.createImage(reference, config, [{ mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size }]);
   } finally {

@@ -251,7 +251,7 @@ export class Snapshotter {
     let names: string[] = [];
     try { names = await readdir(join(this.root, 'layers')); } catch { /* none */ }
     for (const n of names) {
-      if (keep.has(n) || n === 'empty') continue;
+      if (keep.has(n) || n === 'empty' || this.unpacking.has(`sha256:${n}`)) continue;
       await rm(join(this.root, 'layers', n), { recursive: true, force: true });
       removed.push(`sha256:${n}`);
     }
@@ -274,15 +274,22 @@ export class Snapshotter {
     }
     let containersSize = 0;
     const keys = await this.list();
+    for (const k of keys) containersSize += await this.usage(k);
+    return { layers, layersSize, containers: keys.length, containersSize };
+  }
+
+  /** Bytes of the files a container's snapshot wrote (its upper dir), as `docker ps -s` SizeRw. */
+  async usage(key: string): Promise<number> {
+    let n = 0;
     const du = async (p: string): Promise<void> => {
       for (const e of await readdir(p, { withFileTypes: true })) {
         const q = join(p, e.name);
         if (e.isDirectory()) await du(q);
-        else if (e.isFile()) containersSize += (await lstat(q)).size;
+        else if (e.isFile()) n += (await lstat(q)).size;
       }
     };
-    for (const k of keys) await du((await this.info(k)).upper);
-    return { layers, layersSize, containers: keys.length, containersSize };
+    await du((await this.info(key)).upper).catch((e) => { if (errno(e) !== 'ENOENT') throw e; });
+    return n;
   }
 
   private lowerDirs(info: SnapshotInfo): string[] {

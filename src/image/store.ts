@@ -50,6 +50,8 @@ export interface ImageSummary {
   /** Bytes of the config and layers (compressed, as stored). */
   size: number;
   created?: string;
+  /** The config's `config.Labels`. */
+  labels?: Record<string, string>;
 }
 
 /** A resolved image: the record, its manifest and its config. */
@@ -139,10 +141,11 @@ export class ImageStore {
 
   /**
    * Records that `ref` names the image whose manifest is `target` (already in the content
-   * store with its config and layers). Replaces what the name named before; the old image's
-   * unused blobs go when no name is left for it.
+   * store with its config and layers); without `ref`, records the image unnamed (a dangling
+   * image, as `commit` or `import` without a name make). What the name named before keeps its
+   * other names, or stays as a dangling image until removed or pruned (as Docker).
    */
-  async setReference(ref: Reference | string, target: Descriptor,
+  async setReference(ref: Reference | string | undefined, target: Descriptor,
     extra: { index?: Descriptor; repoDigest?: string; platforms?: Descriptor[] } = {}): Promise<void> {
     const r = typeof ref === 'string' ? parseReference(ref) : ref;
     for (const t of [target, ...(extra.platforms ?? [])]) {
@@ -152,10 +155,8 @@ export class ImageStore {
         if (!(await this.content.has(d.digest))) throw notFound(`blob ${d.digest} of manifest ${t.digest} is not in the content store`);
       }
     }
-    const released = await this.locked(async (m) => {
-      const key = formatReference(r);
-      const old = m.refs[key];
-      m.refs[key] = target.digest;
+    await this.locked(async (m) => {
+      if (r) m.refs[formatReference(r)] = target.digest;
       const rec = m.images[target.digest] ??= {
         target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
         repoDigests: [], created: new Date().toISOString(),
@@ -163,13 +164,8 @@ export class ImageStore {
       if (extra.index && !rec.index) rec.index = extra.index;
       if (extra.platforms && extra.index && rec.index?.digest === extra.index.digest) rec.platforms = extra.platforms;
       if (extra.repoDigest && !rec.repoDigests.includes(extra.repoDigest)) rec.repoDigests.push(extra.repoDigest);
-      let freed: Digest[] = [];
-      if (old && old !== target.digest && !Object.values(m.refs).includes(old)) {
-        freed = await this.dropImage(m, old);
-      }
-      return [freed, true];
+      return [undefined, true];
     });
-    await this.deleteBlobs(released);
   }
 
   /** Removes an image record from `m`; returns its blobs that no remaining image uses. */
@@ -276,14 +272,19 @@ export class ImageStore {
     for (const [digest, rec] of Object.entries(m.images)) {
       const manifest = await this.readManifest(digest);
       let created: string | undefined;
-      try { created = (await this.content.readJSON<ImageConfig>(manifest.config.digest)).created; } catch { /* listed without */ }
+      let labels: Record<string, string> | undefined;
+      try {
+        const cfg = await this.content.readJSON<ImageConfig>(manifest.config.digest);
+        created = cfg.created;
+        labels = cfg.config?.Labels ?? undefined;
+      } catch { /* listed without */ }
       out.push({
         id: manifest.config.digest,
         manifestDigest: digest,
         repoTags: Object.entries(m.refs).filter(([k, v]) => v === digest && !k.includes('@')).map(([k]) => k).sort(),
         repoDigests: rec.repoDigests,
         size: manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0),
-        created,
+        created, labels,
       });
     }
     return out;
@@ -297,30 +298,59 @@ export class ImageStore {
   async remove(nameOrId: string, opts: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: Digest[] }> {
     const [untagged, freed] = await this.locked(async (m): Promise<[[string[], Digest[]], boolean]> => {
       const digest = await this.lookup(m, nameOrId);
-      const names = Object.keys(m.refs).filter((k) => m.refs[k] === digest);
-      let drop: string[];
-      let byName = false;
-      try {
-        const key = formatReference(parseReference(nameOrId));
-        byName = m.refs[key] === digest;
-        drop = byName ? [key] : names;
-      } catch {
-        drop = names;
-      }
-      if (!byName && names.filter((n) => !n.includes('@')).length > 1 && !opts.force) {
+      const key = this.nameKey(m, nameOrId, digest);
+      if (!key && refsOf(m, digest).filter((n) => !n.includes('@')).length > 1 && !opts.force) {
         throw conflict(`unable to delete ${nameOrId} (must be forced) - image is referenced in multiple repositories`);
       }
-      for (const n of drop) delete m.refs[n];
-      const left = Object.values(m.refs).includes(digest);
-      // A digest-only reference left for an image whose last tag went goes too (Docker's behaviour).
-      if (left && Object.keys(m.refs).filter((k) => m.refs[k] === digest).every((k) => k.includes('@')) && byName) {
-        for (const k of Object.keys(m.refs)) if (m.refs[k] === digest) { delete m.refs[k]; drop.push(k); }
-      }
-      const freedBlobs = Object.values(m.refs).includes(digest) ? [] : await this.dropImage(m, digest);
-      return [[drop, freedBlobs], true];
+      const drop = key ? untagIn(m, key) : [];
+      if (key && refsOf(m, digest).length) return [[drop, []], true];
+      for (const n of refsOf(m, digest)) { delete m.refs[n]; drop.push(n); }
+      return [[drop, await this.dropImage(m, digest)], true];
     });
     const deleted = await this.deleteBlobs(freed);
     return { untagged, deleted };
+  }
+
+  /** The canonical name `nameOrId` is, when it is a name of the image `digest` (not an ID). */
+  private nameKey(m: Meta, nameOrId: string, digest: Digest): string | undefined {
+    try {
+      const key = formatReference(parseReference(nameOrId));
+      return m.refs[key] === digest ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every name (`repo:tag` and `repo@digest`) the image has, canonical. */
+  async references(nameOrId: string): Promise<string[]> {
+    return this.locked(async (m) => [refsOf(m, await this.lookup(m, nameOrId)), false]);
+  }
+
+  /**
+   * Removes one name of an image (a tag or a `repo@digest` reference). When the image has no
+   * tag left in that repository, its digest references there go too (as Docker). The image
+   * stays, dangling when no name is left. Returns the names removed.
+   */
+  async untag(name: string): Promise<string[]> {
+    return this.locked(async (m) => {
+      const key = formatReference(parseReference(name));
+      if (!m.refs[key]) throw notFound(`No such image: ${name}`);
+      return [untagIn(m, key), true];
+    });
+  }
+
+  /**
+   * Deletes an image (by name or ID) with all its names; its blobs that no other image uses
+   * and no pull holds go too. Returns the names removed and the blobs deleted.
+   */
+  async delete(nameOrId: string): Promise<{ untagged: string[]; deleted: Digest[] }> {
+    const [untagged, freed] = await this.locked(async (m): Promise<[[string[], Digest[]], boolean]> => {
+      const digest = await this.lookup(m, nameOrId);
+      const names = refsOf(m, digest);
+      for (const n of names) delete m.refs[n];
+      return [[names, await this.dropImage(m, digest)], true];
+    });
+    return { untagged, deleted: await this.deleteBlobs(freed) };
   }
 
   /** Deletes every blob no image uses and no pull holds (`image prune` of unreferenced content). */
@@ -380,7 +410,7 @@ export class ImageStore {
     const unpin = this.pin([desc.digest, cfg.digest]);
     try {
       await this.content.put(mBytes, desc);
-      if (ref) await this.setReference(ref, desc);
+      await this.setReference(ref, desc);
     } finally {
       unpin();
     }
@@ -389,4 +419,19 @@ export class ImageStore {
 
   /** True when `d` is an index media type (helper for callers choosing a path). */
   static isIndex(d: Descriptor): boolean { return isIndexMediaType(d.mediaType); }
+}
+
+function refsOf(m: Meta, digest: Digest): string[] {
+  return Object.keys(m.refs).filter((k) => m.refs[k] === digest);
+}
+
+/** Removes `key` from `m`, and the image's digest references of that repository once it has no tag there. */
+function untagIn(m: Meta, key: string): string[] {
+  const digest = m.refs[key];
+  delete m.refs[key];
+  const repo = repositoryName(parseReference(key));
+  const inRepo = refsOf(m, digest).filter((k) => repositoryName(parseReference(k)) === repo);
+  if (inRepo.some((k) => !k.includes('@'))) return [key];
+  for (const k of inRepo) delete m.refs[k];
+  return [key, ...inRepo];
 }

@@ -53,7 +53,7 @@ function statusText(c: ContainerRecord): string {
   }
 }
 
-function summary(c: ContainerRecord) {
+export function summary(c: ContainerRecord) {
   return {
     Id: c.Id, Names: [c.Name], Image: c.ImageName, ImageID: c.Image,
     Command: [c.Path, ...c.Args].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),

@@ -1,11 +1,16 @@
-// Image routes: pull and import (`POST /images/create`, Docker's JSON progress stream), list,
-// inspect, remove.
+// Image routes: pull and import (`POST /images/create`), push, tag, list (filters), inspect,
+// history, remove, save (`/images/get`, `/images/{name}/get`), load, with Docker's JSON
+// progress streams: once a stream has begun the status stays 200 and a failure is its last
+// message (`{"errorDetail": …, "error": …}`), as dockerd does.
 
 import { familiarString, parseReference, type PullProgress } from '../../image/index.js';
 import { errorMessage, invalid } from '../../errors.js';
-import type { Engine } from '../../engine/index.js';
+import type { Engine, PushProgress } from '../../engine/index.js';
+import { labelMatch } from '../../engine/index.js';
+import { registryAuth } from './auth.js';
 import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
+import { parseFilters } from './volumes.js';
 
 const familiar = (name: string) => { try { return familiarString(parseReference(name)); } catch { return name; } };
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
@@ -19,27 +24,41 @@ function repoDigests(tags: string[], digests: string[]): string[] {
   return digests.map(familiar).filter((d) => !repos.size || repos.has(d.split('@')[0]));
 }
 
+/** Docker's progress bar text: `[====>     ] 1.2MB/3.4MB`. */
+function progressBar(current: number, total: number): string {
+  const width = 50, done = total ? Math.min(width, Math.floor((width * current) / total)) : 0;
+  return `[${'='.repeat(Math.max(0, done - 1))}${done ? '>' : ''}${' '.repeat(width - done)}] ${current}/${total}`;
+}
+
 /** Docker's progress line for a pull event (`docker pull` draws these). */
-function progressMessage(p: PullProgress): Record<string, unknown> | undefined {
+function pullMessage(p: PullProgress): Record<string, unknown> | undefined {
   switch (p.status) {
     case 'Resolving': return undefined;
     case 'Waiting': return { status: 'Pulling fs layer', progressDetail: {}, id: p.id };
     case 'Downloading': {
       const detail = { current: p.current ?? 0, total: p.total ?? 0 };
-      const width = 50, done = p.total ? Math.min(width, Math.floor((width * (p.current ?? 0)) / p.total)) : 0;
-      const bar = `[${'='.repeat(Math.max(0, done - 1))}${done ? '>' : ''}${' '.repeat(width - done)}]`;
-      return { status: 'Downloading', progressDetail: detail, progress: `${bar} ${p.current ?? 0}/${p.total ?? 0}`, id: p.id };
+      return { status: 'Downloading', progressDetail: detail, progress: progressBar(detail.current, detail.total), id: p.id };
     }
     default: return { status: p.status, progressDetail: {}, id: p.id };
   }
 }
 
+/** Docker's progress line for a push event. */
+function pushMessage(p: PushProgress): Record<string, unknown> {
+  if (p.status === 'Pushing') {
+    const detail = { current: p.current ?? 0, total: p.total ?? 0 };
+    return { status: 'Pushing', progressDetail: detail, progress: progressBar(detail.current, detail.total), id: p.id };
+  }
+  return { status: p.status === 'Mounted' ? 'Mounted from another repository' : p.status, progressDetail: {}, id: p.id };
+}
+
 /** Writes one JSON message per line; the headers go with the first, so an early failure keeps its status code. */
-function jsonStream(ctx: Context) {
+export function jsonStream(ctx: Context) {
   const res = ctx.res!;
+  const head = () => { if (!res.headersSent) res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' }); };
   return {
     write(msg: unknown) {
-      if (!res.headersSent) res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+      head();
       res.write(JSON.stringify(msg) + '\r\n');
     },
     fail(err: unknown) {
@@ -48,10 +67,16 @@ function jsonStream(ctx: Context) {
       res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
     },
     end() {
-      if (!res.headersSent) res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+      head();
       res.end();
     },
   };
+}
+
+/** Docker's `path.Match` globs as `reference` filters use them (`*` stops at `/`). */
+function glob(pattern: string): RegExp {
+  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${re}$`);
 }
 
 export function imageRoutes(router: Router, engine: Engine): void {
@@ -60,16 +85,19 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const out = jsonStream(ctx);
     try {
       if (q.get('fromSrc')) {
-        if (q.get('fromSrc') !== '-') throw invalid('import from a URL is not supported: send the tar as the body (fromSrc=-)');
+        if (q.get('fromSrc') !== '-') throw invalid('import from a URL is not supported by berthd: fetch the file and send it as the body (fromSrc=-)');
         const repo = q.get('repo') || '';
         const tag = q.get('tag') || '';
-        const name = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
-        const id = await engine.images.import(ctx.req, name);
+        const id = await engine.images.import(ctx.req, {
+          reference: repo ? (tag ? `${repo}:${tag}` : repo) : undefined,
+          changes: q.getAll('changes').filter(Boolean), message: q.get('message') || undefined, platform: q.get('platform') || undefined,
+        });
         out.write({ status: id });
         return out.end();
       }
       const image = q.get('fromImage');
       if (!image) throw invalid('fromImage or fromSrc is required');
+      const credentials = registryAuth(ctx);
       let ref = parseReference(image);
       const tag = q.get('tag');
       if (tag && !ref.digest) ref = parseReference(/^sha256:/.test(tag) ? `${image}@${tag}` : `${image}:${tag}`);
@@ -83,13 +111,16 @@ export function imageRoutes(router: Router, engine: Engine): void {
         const repo = ref.domain === 'docker.io' ? ref.path : familiarString({ ...ref, tag: undefined, digest: undefined });
         out.write({ status: `Pulling from ${repo}`, id: ref.tag ?? ref.digest });
       };
-      const r = await engine.images.pull(label, (p) => {
-        // Layers only (12 hex digits); the library's whole-image events have no Docker line.
-        if (!/^[0-9a-f]{12}$/.test(p.id)) return;
-        begin();
-        layers.add(p.id);
-        const m = progressMessage(p);
-        if (m) out.write(m);
+      const r = await engine.images.pull(label, {
+        credentials, platform: q.get('platform') || undefined,
+        onProgress: (p) => {
+          // Layers only (12 hex digits); the library's whole-image events have no Docker line.
+          if (!/^[0-9a-f]{12}$/.test(p.id)) return;
+          begin();
+          layers.add(p.id);
+          const m = pullMessage(p);
+          if (m) out.write(m);
+        },
       });
       begin();
       // Layers are unpacked as they download: each is complete with the pull.
@@ -102,13 +133,66 @@ export function imageRoutes(router: Router, engine: Engine): void {
     }
   });
 
+  router.on('POST', '/images/:name*/push', async (ctx) => {
+    const credentials = registryAuth(ctx);
+    const targets = await engine.images.pushTargets(ctx.params.name, ctx.query.get('tag') || undefined);
+    const out = jsonStream(ctx);
+    try {
+      const ref = parseReference(targets[0]);
+      out.write({ status: `The push refers to repository [${familiarString({ ...ref, tag: undefined, digest: undefined })}]` });
+      for (const target of targets) {
+        const img = await engine.images.inspect(target);
+        // Docker shows layers only, not the config blob.
+        const layers = new Set(img.manifest.layers.map((l) => l.digest.slice(7, 19)));
+        const r = await engine.images.push(target, { credentials, onProgress: (p) => { if (layers.has(p.id)) out.write(pushMessage(p)); } });
+        const tag = parseReference(target).tag ?? '';
+        out.write({ status: `${tag || target.split('@')[1]}: digest: ${r.digest} size: ${r.size}` });
+        out.write({ progressDetail: {}, aux: { Tag: tag, Digest: r.digest, Size: r.size } });
+      }
+      out.end();
+    } catch (e) {
+      out.fail(e);
+    }
+  });
+
+  router.on('POST', '/images/:name*/tag', async (ctx) => {
+    await engine.images.tag(ctx.params.name, ctx.query.get('repo') ?? '', ctx.query.get('tag') || undefined);
+    ctx.res!.writeHead(201, COMMON_HEADERS);
+    ctx.res!.end();
+  });
+
   router.on('GET', '/images/json', async (ctx) => {
+    const filters = parseFilters(ctx.query);
     const list = await engine.images.list();
+    const createdOf = async (name: string) => unix((await engine.images.inspect(name)).config.created);
+    const before = filters.before?.length ? await createdOf(filters.before[0]) : undefined;
+    const since = filters.since?.length ? await createdOf(filters.since[0]) : undefined;
+    for (const k of Object.keys(filters)) {
+      if (!['reference', 'dangling', 'label', 'before', 'since', 'until'].includes(k)) throw invalid(`invalid filter '${k}'`);
+    }
+    const dangling = filters.dangling?.length ? boolParam(new URLSearchParams({ d: filters.dangling[0] }), 'd') : undefined;
+    const until = filters.until?.length ? untilTime(filters.until[0]) : undefined;
+    const patterns = (filters.reference ?? []).map(glob);
+    const shared = boolParam(ctx.query, 'shared-size') ? new Map((await engine.images.usage()).images.map((i) => [i.manifestDigest, i.sharedSize])) : undefined;
     const containers = engine.containers.list();
-    sendJSON(ctx, 200, list.map((i) => ({
+    const rows = list.filter((i) => {
+      const created = unix(i.created);
+      if (dangling !== undefined && (i.repoTags.length === 0) !== dangling) return false;
+      if (before !== undefined && created >= before) return false;
+      if (since !== undefined && created <= since) return false;
+      if (until !== undefined && created >= until) return false;
+      if (filters.label?.some((l) => !labelMatch(i.labels, l))) return false;
+      if (patterns.length) {
+        const names = i.repoTags.map(familiar).flatMap((t) => [t, t.replace(/:[^:/]+$/, '')]);
+        if (!patterns.some((p) => names.some((n) => p.test(n)))) return false;
+      }
+      return true;
+    });
+    rows.sort((a, b) => unix(b.created) - unix(a.created));
+    sendJSON(ctx, 200, rows.map((i) => ({
       Id: i.id, ParentId: '', RepoTags: i.repoTags.map(familiar), RepoDigests: repoDigests(i.repoTags, i.repoDigests),
-      Created: unix(i.created), Size: i.size, SharedSize: -1, Labels: {},
-      Containers: boolParam(ctx.query, 'shared-size') ? containers.filter((c) => c.Image === i.id).length : -1,
+      Created: unix(i.created), Size: i.size, SharedSize: shared?.get(i.manifestDigest) ?? -1, Labels: i.labels ?? {},
+      Containers: shared ? containers.filter((c) => c.Image === i.id).length : -1,
     })));
   });
 
@@ -129,8 +213,50 @@ export function imageRoutes(router: Router, engine: Engine): void {
     });
   });
 
-  router.on('DELETE', '/images/:name*', async (ctx) => {
-    const r = await engine.images.remove(ctx.params.name, { force: boolParam(ctx.query, 'force') });
-    sendJSON(ctx, 200, [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))]);
+  router.on('GET', '/images/:name*/history', async (ctx) => {
+    const img = await engine.images.inspect(ctx.params.name);
+    const hist = await engine.images.history(img.id);
+    sendJSON(ctx, 200, hist.map((h, i) => ({
+      Id: i === 0 ? img.id : '<missing>', Created: unix(h.created), CreatedBy: h.createdBy ?? '',
+      Tags: i === 0 ? img.repoTags.map(familiar) : null, Size: h.size, Comment: h.comment ?? '',
+    })));
   });
+
+  router.on('DELETE', '/images/:name*', async (ctx) => {
+    sendJSON(ctx, 200, await engine.images.remove(ctx.params.name, { force: boolParam(ctx.query, 'force') }));
+  });
+
+  const save = async (ctx: Context, names: string[]) => {
+    const tar = await engine.images.save(names);
+    ctx.res!.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/x-tar' });
+    tar.on('error', () => ctx.res!.destroy());
+    tar.pipe(ctx.res!);
+  };
+  router.on('GET', '/images/get', (ctx) => save(ctx, ctx.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean)));
+  router.on('GET', '/images/:name*/get', (ctx) => save(ctx, [ctx.params.name]));
+
+  router.on('POST', '/images/load', async (ctx) => {
+    const out = jsonStream(ctx);
+    try {
+      for (const name of await engine.images.load(ctx.req)) out.write({ stream: `Loaded image: ${name}\n` });
+      out.end();
+    } catch (e) {
+      // The body may be left unread: the connection cannot carry another request.
+      if (!ctx.res!.headersSent) ctx.res!.setHeader('Connection', 'close');
+      out.fail(e);
+    }
+  });
+}
+
+/** Docker's `until`: unix seconds, an RFC 3339 time, or a duration before now (`10m`, `24h`). */
+export function untilTime(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
+  if (d) {
+    const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+    return Date.now() / 1000 - Number(d[1]) * unit[d[2]];
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalid(`invalid until filter "${v}": give a unix time, an RFC 3339 time or a duration like 24h`);
+  return t / 1000;
 }

@@ -13,11 +13,13 @@ import type { Engine } from '../../engine/index.js';
 import { containerRoutes } from './containers.js';
 import { eventRoutes } from './events.js';
 import { containerFileRoutes } from './container-files.js';
+import { authRoutes } from './auth.js';
 import { execRoutes } from './exec.js';
 import { sendError } from './http.js';
 import { imageRoutes } from './images.js';
 import { Router, type Context } from './router.js';
 import { systemRoutes } from './system.js';
+import { usageRoutes } from './usage.js';
 import { volumeRoutes } from './volumes.js';
 
 export interface ApiServerOptions {
@@ -27,7 +29,9 @@ export interface ApiServerOptions {
 export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Server {
   const router = new Router();
   systemRoutes(router, engine, randomUUID());
+  usageRoutes(router, engine);
   imageRoutes(router, engine);
+  authRoutes(router, engine);
   containerRoutes(router, engine);
   containerFileRoutes(router, engine);
   volumeRoutes(router, engine);

@@ -1,34 +1,27 @@
-// `berth pull IMAGE`: POST /images/create, printing the progress stream a line per step.
+// `berth pull [-q] [--platform P] IMAGE`: POST /images/create with the registry's credentials
+// (berth login) as X-Registry-Auth, showing Docker's progress.
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
+import { registryAuthHeader } from '../credentials.js';
+import { showProgress } from '../json-messages.js';
 
 /** Pulls `image`, writing progress to `out`; throws the stream's error. */
-export async function pullImage(client: ApiClient, image: string, out: NodeJS.WritableStream): Promise<void> {
+export async function pullImage(client: ApiClient, image: string, out: NodeJS.WritableStream, opts: { quiet?: boolean; platform?: string } = {}): Promise<void> {
   const at = image.lastIndexOf('@');
   const colon = image.lastIndexOf(':');
   const [fromImage, tag] = at > 0 ? [image.slice(0, at), image.slice(at + 1)]
     : colon > image.lastIndexOf('/') ? [image.slice(0, colon), image.slice(colon + 1)] : [image, 'latest'];
-  const res = await client.stream('POST', '/images/create', { query: { fromImage, tag } });
-  let rest = '';
-  for await (const chunk of res) {
-    const lines = (rest + chunk.toString()).split(/\r?\n/);
-    rest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      const m = JSON.parse(line);
-      if (m.error) throw new BerthError('system', m.error);
-      if (m.status === 'Downloading') continue;
-      out.write(m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`);
-    }
-  }
+  const res = await client.stream('POST', '/images/create', { query: { fromImage, tag, platform: opts.platform }, headers: await registryAuthHeader(image) });
+  await showProgress(res, out, opts.quiet);
 }
 
 export async function pull(client: ApiClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, { quiet: { short: 'q', type: 'bool' } });
+  const { flags, args } = parseArgs(argv, { quiet: { short: 'q', type: 'bool' }, platform: { type: 'string' }, 'all-tags': { short: 'a', type: 'bool' } });
   if (args.length !== 1) throw new BerthError('invalid', '"berth pull" requires exactly 1 argument: berth pull IMAGE[:TAG|@DIGEST]');
-  await pullImage(client, args[0], process.stdout);
+  if (flags['all-tags']) throw new BerthError('unsupported', 'berth pull --all-tags is not supported: pull each tag by name');
+  await pullImage(client, args[0], process.stdout, { quiet: !!flags.quiet, platform: flags.platform as string | undefined });
   const ref = args[0].includes(':') || args[0].includes('@') ? args[0] : `${args[0]}:latest`;
   process.stdout.write(`${ref}\n`);
   return 0;

@@ -20,7 +20,7 @@ Commands:
 const keyValues = (list: string[] | undefined) => Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
 
 /** `--filter k=v` flags as the API's filters JSON. */
-function filters(list: string[] | undefined): string | undefined {
+export function filters(list: string[] | undefined): string | undefined {
   if (!list?.length) return undefined;
   const out: Record<string, string[]> = {};
   for (const f of list) {

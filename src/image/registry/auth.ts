@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { invalid } from '../../errors.js';
 import { DEFAULT_DOMAIN } from '../reference.js';
 
-export interface Credentials { username: string; password: string }
+export interface Credentials {
+  username: string;
+  password: string;
+  /** An OAuth refresh token from an earlier login (Docker's `identitytoken`), used instead of the password. */
+  identityToken?: string;
+}
 
 export interface Challenge {
   scheme: string; // lower-case: 'bearer' or 'basic'

@@ -3,10 +3,10 @@
 // plain HTTP for localhost and listed insecure registries, timeouts, and registry errors turned
 // into berth's categories. It knows nothing of the stores: pull.ts and push.ts use it.
 
-import { BerthError, invalid, notFound, systemError, unsupported } from '../../errors.js';
+import { BerthError, invalid, notFound, systemError, unauthorized, unsupported } from '../../errors.js';
 import type { Digest } from '../../oci/image.js';
 import { DEFAULT_DOMAIN } from '../reference.js';
-import { basicHeader, credentialsFor, parseChallenges, type Credentials } from './auth.js';
+import { basicHeader, credentialsFor, parseChallenges, type Challenge, type Credentials } from './auth.js';
 
 export interface RegistryOptions {
   /** Registries (`host:port`) reached over plain HTTP; localhost and 127.0.0.1 always are. */
@@ -50,6 +50,7 @@ export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private basic: string | undefined;
   private creds: Promise<Credentials | undefined> | undefined;
+  private refreshToken: string | undefined;
   /** Base URL in use (a mirror or the registry). */
   base: string;
 
@@ -110,23 +111,7 @@ export class RegistryClient {
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const creds = await this.credentials();
     if (bearer) {
-      const realm = bearer.params.realm;
-      if (!realm) throw invalid(`registry ${this.host}: bearer challenge without realm`);
-      const u = new URL(realm);
-      if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
-      for (const s of scope.split(' ')) u.searchParams.append('scope', s);
-      const headers: Record<string, string> = {};
-      if (creds) headers.authorization = basicHeader(creds);
-      const res = await this.fetch(u.toString(), 'GET', headers, undefined, `token from ${u.origin}`);
-      if (res.status === 401 || res.status === 403) {
-        await res.body?.cancel().catch(() => {});
-        throw invalid(`registry ${this.host}: token server refused ${creds ? `credentials of ${creds.username}` : 'anonymous access'} for ${scope}; run docker login ${this.host}`);
-      }
-      if (!res.ok) throw await this.error(res, `token from ${u.origin}`);
-      const body = await res.json() as { token?: string; access_token?: string };
-      const token = body.token ?? body.access_token;
-      if (!token) throw invalid(`registry ${this.host}: token server answered without a token`);
-      this.tokens.set(scope, token);
+      this.tokens.set(scope, await this.token(bearer, scope, creds));
       return true;
     }
     if (challenges.some((c) => c.scheme === 'basic') && creds) {
@@ -134,6 +119,70 @@ export class RegistryClient {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A bearer token from the challenge's realm for `scope` (none for a login): a GET with basic
+   * credentials, or with an identity token the OAuth2 refresh-token POST Docker makes.
+   */
+  private async token(bearer: Challenge, scope: string, creds: Credentials | undefined, login = false): Promise<string> {
+    const realm = bearer.params.realm;
+    if (!realm) throw invalid(`registry ${this.host}: bearer challenge without realm`);
+    const u = new URL(realm);
+    const scopes = scope.split(' ').filter(Boolean);
+    let res: Response;
+    if (creds?.identityToken) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'berth' });
+      if (bearer.params.service) form.set('service', bearer.params.service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      res = await this.fetch(u.toString(), 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()), `token from ${u.origin}`);
+    } else {
+      if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
+      for (const s of scopes) u.searchParams.append('scope', s);
+      if (login) { u.searchParams.set('offline_token', 'true'); u.searchParams.set('client_id', 'berth'); }
+      const headers: Record<string, string> = {};
+      if (creds) headers.authorization = basicHeader(creds);
+      res = await this.fetch(u.toString(), 'GET', headers, undefined, `token from ${u.origin}`);
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel().catch(() => {});
+      const who = creds ? `credentials of ${creds.username || 'the identity token'}` : 'anonymous access';
+      if (login) throw unauthorized(`login to ${this.host}: the token server refused ${who}: ${res.status} ${res.statusText}`);
+      throw invalid(`registry ${this.host}: token server refused ${who} for ${scope}; run docker login ${this.host}`);
+    }
+    if (!res.ok) throw await this.error(res, `token from ${u.origin}`);
+    const body = await res.json() as { token?: string; access_token?: string; refresh_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw invalid(`registry ${this.host}: token server answered without a token`);
+    if (login) this.refreshToken = body.refresh_token;
+    return token;
+  }
+
+  /**
+   * `docker login`: checks the credentials against the registry's `/v2/` (through its token
+   * server when it names one). Returns the identity (refresh) token the token server gave, if
+   * any. Refused credentials are an `unauthorized` error with Docker's words.
+   */
+  async login(): Promise<{ identityToken?: string }> {
+    const url = `${this.base}/v2/`;
+    const what = `login to ${this.host}`;
+    const probe = async (headers: Record<string, string>) => {
+      const res = await this.fetch(url, 'GET', headers, undefined, what);
+      await res.body?.cancel().catch(() => {});
+      return res;
+    };
+    let res = await probe({});
+    if (res.status === 401) {
+      const challenges = parseChallenges(res.headers.get('www-authenticate'));
+      const creds = await this.credentials();
+      const bearer = challenges.find((c) => c.scheme === 'bearer');
+      if (bearer) res = await probe({ authorization: `Bearer ${await this.token(bearer, '', creds, true)}` });
+      else if (creds) res = await probe({ authorization: basicHeader(creds) });
+    }
+    if (res.status === 200) return { identityToken: this.refreshToken };
+    const message = `login attempt to ${url} failed with status: ${res.status} ${res.statusText}`;
+    if (res.status === 401) throw unauthorized(message);
+    throw systemError(message);
   }
 
   /**

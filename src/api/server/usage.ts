@@ -1,0 +1,48 @@
+// Disk use and its clean-up: `GET /system/df`, `POST /images/prune`, `POST /containers/prune`,
+// in Docker's shapes (moby's SystemDataUsageResponse, ImagePruneResponse, ContainerPruneResponse).
+
+import { invalid } from '../../errors.js';
+import { diskUsage, pruneContainers, type Engine } from '../../engine/index.js';
+import { familiarString, parseReference } from '../../image/index.js';
+import { summary } from './containers.js';
+import { sendJSON } from './http.js';
+import { untilTime } from './images.js';
+import type { Router } from './router.js';
+import { parseFilters } from './volumes.js';
+
+/** The filters prune takes: `until`, `label`, `label!` (and `dangling` for images). */
+function pruneFilters(q: URLSearchParams, allowed: string[]) {
+  const f = parseFilters(q);
+  for (const k of Object.keys(f)) if (!allowed.includes(k)) throw invalid(`invalid filter '${k}'`);
+  return { until: f.until?.length ? untilTime(f.until[0]) : undefined, label: f.label, notLabel: f['label!'], raw: f };
+}
+
+export function usageRoutes(router: Router, engine: Engine): void {
+  router.on('GET', '/system/df', async (ctx) => {
+    const types = ctx.query.getAll('type');
+    const want = (t: string) => !types.length || types.includes(t);
+    const du = await diskUsage(engine);
+    const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+    sendJSON(ctx, 200, {
+      LayersSize: du.layersSize,
+      Images: want('image') ? du.images.map((i) => ({
+        Id: i.id, ParentId: '', RepoTags: i.repoTags.map((t) => familiarString(parseReference(t))), RepoDigests: i.repoDigests.map((t) => familiarString(parseReference(t))),
+        Created: unix(i.created), Size: i.size, SharedSize: i.sharedSize, Labels: i.labels ?? {}, Containers: i.containers,
+      })) : null,
+      Containers: want('container') ? du.containers.map((c) => ({ ...summary(c), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs })) : null,
+      Volumes: want('volume') ? du.volumes.map(({ size, refCount, ...v }) => ({ ...v, UsageData: { Size: size, RefCount: refCount } })) : null,
+      BuildCache: want('build-cache') ? [] : null,
+    });
+  });
+
+  router.on('POST', '/images/prune', async (ctx) => {
+    const f = pruneFilters(ctx.query, ['dangling', 'until', 'label', 'label!']);
+    const dangling = f.raw.dangling?.length ? !['false', '0'].includes(f.raw.dangling[0]) : true;
+    sendJSON(ctx, 200, await engine.images.prune({ dangling, until: f.until, label: f.label, notLabel: f.notLabel }));
+  });
+
+  router.on('POST', '/containers/prune', async (ctx) => {
+    const f = pruneFilters(ctx.query, ['until', 'label', 'label!']);
+    sendJSON(ctx, 200, await pruneContainers(engine, f));
+  });
+}

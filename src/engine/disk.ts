@@ -1,0 +1,51 @@
+// What `docker system df` and `docker container prune` need of the whole engine: the bytes each
+// part holds (images, containers' writable layers, volumes) and the removal of stopped
+// containers. Images' own figures and prune live in images.ts.
+
+import type { Engine } from './engine.js';
+import type { ContainerRecord } from './types.js';
+import type { ImageSummary } from '../image/index.js';
+import { labelMatch } from './images.js';
+import { du, type Volume } from './volumes.js';
+
+export interface DiskUsage {
+  /** Bytes of image blobs and unpacked layers. */
+  layersSize: number;
+  images: (ImageSummary & { sharedSize: number; containers: number })[];
+  containers: (ContainerRecord & { sizeRw: number; sizeRootFs: number })[];
+  volumes: (Volume & { size: number; refCount: number })[];
+}
+
+export async function diskUsage(engine: Engine): Promise<DiskUsage> {
+  const containers = engine.containers.list();
+  const { layersSize, images } = await engine.images.usage();
+  const imageSize = new Map(images.map((i) => [i.id, i.size]));
+  const refs = new Map<string, number>();
+  for (const c of containers) for (const m of c.MountPoints ?? []) if (m.Name) refs.set(m.Name, (refs.get(m.Name) ?? 0) + 1);
+  return {
+    layersSize,
+    images: images.map((i) => ({ ...i, containers: containers.filter((c) => c.Image === i.id).length })),
+    containers: await Promise.all(containers.map(async (c) => {
+      const sizeRw = await engine.snapshots.usage(c.Id).catch(() => 0);
+      return { ...c, sizeRw, sizeRootFs: sizeRw + (imageSize.get(c.Image) ?? 0) };
+    })),
+    volumes: engine.containers.volumes.list().map((v) => ({ ...v, size: du(v.Mountpoint), refCount: refs.get(v.Name) ?? 0 })),
+  };
+}
+
+/** `docker container prune`: stopped containers created before `until` (seconds) matching the label filters. */
+export async function pruneContainers(engine: Engine, f: { until?: number; label?: string[]; notLabel?: string[] } = {}): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+  const deleted: string[] = [];
+  let space = 0;
+  for (const c of engine.containers.list()) {
+    if (['running', 'paused', 'restarting', 'removing'].includes(c.State.Status)) continue;
+    if (f.until !== undefined && Date.parse(c.Created) / 1000 >= f.until) continue;
+    const labels = c.Config.Labels ?? {};
+    if (f.label?.some((l) => !labelMatch(labels, l)) || f.notLabel?.some((l) => labelMatch(labels, l))) continue;
+    const size = await engine.snapshots.usage(c.Id).catch(() => 0);
+    await engine.containers.remove(c.Id);
+    deleted.push(c.Id);
+    space += size;
+  }
+  return { ContainersDeleted: deleted, SpaceReclaimed: space };
+}

@@ -1,0 +1,357 @@
+// Images through berthd with the real docker CLI (28.x), the berth CLI and dockerode: login
+// (success and failure) against a registry with htpasswd auth, push and pull with those
+// credentials, save/load round trips, import with --change and --message, tag/rmi (Docker's
+// Untagged/Deleted lines, 409 while a container uses the image), history, inspect, list
+// filters, image/container/system prune and system df.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { makeRootfs } from './helpers/bundle.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { BERTH, DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
+
+const USER = 'berth';
+const PASSWORD = 's3cret-pw';
+const noDocker = !existsSync(DOCKER) && 'no docker CLI';
+
+let eng: EngineFixture;
+let reg: TestRegistry;
+let rootfsTar: string;
+before(async () => {
+  eng = await startEngine();
+  reg = await startRegistry({ auth: { username: USER, password: PASSWORD } });
+  const rootfs = join(eng.dir, 'import-rootfs');
+  makeRootfs(rootfs);
+  rootfsTar = join(eng.dir, 'rootfs.tar');
+  execFileSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', rootfsTar, '.']);
+});
+after(async () => {
+  await reg?.stop();
+  await eng?.stop();
+});
+
+type Result = { status: number | null; stdout: string; stderr: string };
+
+function docker(args: string[], o: { config?: string; input?: string } = {}): Result {
+  const config = o.config ?? join(eng.dir, 'docker-config');
+  mkdirSync(config, { recursive: true });
+  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function berth(args: string[], o: { config?: string; input?: string } = {}): Result {
+  const config = o.config ?? join(eng.dir, 'berth-config');
+  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '', BERTH_CONFIG: config, DOCKER_CONFIG: join(eng.dir, 'no-docker-config') } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A shell pipeline with berthd as both CLIs' daemon. */
+function sh(script: string): Result {
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config'), BERTH_CONFIG: join(eng.dir, 'berth-config') } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The manifest of `repo:tag` as the auth registry serves it, fetched with basic auth. */
+async function registryManifest(repo: string, tag: string): Promise<number> {
+  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`, accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+const json = <T = any>(r: { status: number; body: string }): T => JSON.parse(r.body) as T;
+
+test('docker CLI: login refused then accepted, push needs the credentials, pull back with them', { skip: noDocker }, async () => {
+  assert.equal(docker(['pull', 'busybox']).status, 0);
+  const target = `${reg.host}/team/bb:1`;
+  assert.equal(docker(['tag', 'busybox', target]).status, 0);
+
+  const anon = docker(['push', target]);
+  assert.notEqual(anon.status, 0, 'push without login must fail');
+  assert.match(anon.stderr + anon.stdout, /unauthorized|authentication required/i);
+
+  const bad = docker(['login', '-u', USER, '--password-stdin', reg.host], { input: 'wrong\n' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, new RegExp(`login attempt to http://${reg.host}/v2/ failed with status: 401 Unauthorized`));
+
+  const ok = docker(['login', '-u', USER, '--password-stdin', reg.host], { input: `${PASSWORD}\n` });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /Login Succeeded/);
+  const cfg = JSON.parse(readFileSync(join(eng.dir, 'docker-config', 'config.json'), 'utf8'));
+  assert.equal(Buffer.from(cfg.auths[reg.host].auth, 'base64').toString(), `${USER}:${PASSWORD}`);
+
+  const p = docker(['push', target]);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, new RegExp(`The push refers to repository \\[${reg.host}/team/bb\\]`));
+  assert.match(p.stdout, /[0-9a-f]{12}: Pushed/);
+  assert.match(p.stdout, /1: digest: sha256:[0-9a-f]{64} size: \d+/);
+  assert.equal(await registryManifest('team/bb', '1'), 200);
+
+  // Again: every layer is there already.
+  const again = docker(['push', target]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /Layer already exists/);
+
+  const rmi = docker(['rmi', target]);
+  assert.equal(rmi.status, 0, rmi.stderr);
+  assert.match(rmi.stdout, new RegExp(`Untagged: ${target}`));
+  const back = docker(['pull', target]);
+  assert.equal(back.status, 0, back.stderr);
+  assert.match(back.stdout, /Digest: sha256:[0-9a-f]{64}/);
+  const insp = docker(['image', 'inspect', '--format', '{{json .RepoTags}} {{len .RepoDigests}}', target]);
+  assert.match(insp.stdout, new RegExp(`"${target}"`));
+
+  const out = docker(['logout', reg.host]);
+  assert.equal(out.status, 0, out.stderr);
+  assert.equal(docker(['rmi', target]).status, 0);
+  const denied = docker(['pull', target]);
+  assert.notEqual(denied.status, 0);
+});
+
+test('berth CLI: login stores docker-format auths in BERTH_CONFIG; push and pull send them; logout', async () => {
+  assert.equal(berth(['pull', 'busybox']).status, 0);
+  const config = join(eng.dir, 'berth-config');
+  const bad = berth(['login', '-u', USER, '-p', 'nope', reg.host]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /401 Unauthorized/);
+  assert.equal(existsSync(join(config, 'config.json')), false, 'a refused login stores nothing');
+
+  const ok = berth(['login', '-u', USER, '--password-stdin', reg.host], { input: `${PASSWORD}\n` });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout, 'Login Succeeded\n');
+  const file = join(config, 'config.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const cfg = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(Buffer.from(cfg.auths[reg.host].auth, 'base64').toString(), `${USER}:${PASSWORD}`);
+
+  const target = `${reg.host}/berth/bb:2`;
+  assert.equal(berth(['tag', 'busybox', target]).status, 0);
+  const p = berth(['push', target]);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /2: digest: sha256:[0-9a-f]{64} size: \d+/);
+  assert.equal(await registryManifest('berth/bb', '2'), 200);
+  assert.match(berth(['rmi', target]).stdout, new RegExp(`Untagged: ${target}`));
+  const back = berth(['pull', target]);
+  assert.equal(back.status, 0, back.stderr);
+
+  const out = berth(['logout', reg.host]);
+  assert.equal(out.stdout, `Removing login credentials for ${reg.host}\n`);
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).auths, {});
+  const denied = berth(['push', target]);
+  assert.notEqual(denied.status, 0);
+  assert.match(denied.stderr, /unauthorized|authentication required/i);
+  assert.equal(berth(['rmi', target]).status, 0);
+});
+
+test('save and load: docker -o/-i, docker save | berth load, berth save | docker load', { skip: noDocker }, () => {
+  assert.equal(docker(['pull', 'busybox']).status, 0);
+  assert.equal(docker(['tag', 'busybox', 'saved:one']).status, 0);
+  const id = docker(['image', 'inspect', '-f', '{{.Id}}', 'busybox']).stdout.trim();
+  const file = join(eng.dir, 'saved.tar');
+  const s = docker(['save', '-o', file, 'saved:one', 'busybox']);
+  assert.equal(s.status, 0, s.stderr);
+  const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' });
+  assert.match(listing, /^manifest\.json$/m);
+  assert.match(listing, /^index\.json$/m);
+  assert.equal(docker(['rmi', 'saved:one']).status, 0);
+  const l = docker(['load', '-i', file]);
+  assert.equal(l.status, 0, l.stderr);
+  assert.match(l.stdout, /Loaded image: saved:one/);
+  assert.match(l.stdout, /Loaded image: busybox:latest/);
+  assert.equal(docker(['image', 'inspect', '-f', '{{.Id}}', 'saved:one']).stdout.trim(), id);
+
+  assert.equal(docker(['rmi', 'saved:one']).status, 0);
+  const piped = sh(`${DOCKER} tag busybox saved:one && ${DOCKER} save saved:one | ${BERTH} load`);
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.match(piped.stdout, /Loaded image: saved:one/);
+
+  assert.equal(docker(['rmi', 'saved:one']).status, 0);
+  assert.equal(berth(['tag', 'busybox', 'saved:two']).status, 0);
+  const back = sh(`${BERTH} save saved:two | ${DOCKER} load && ${BERTH} rmi saved:two`);
+  assert.equal(back.status, 0, back.stderr);
+  assert.match(back.stdout, /Loaded image: saved:two/);
+  assert.match(back.stdout, /Untagged: saved:two/);
+
+  const refused = docker(['save', 'no-such:image']);
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /No such image: no-such:image/);
+  const junk = sh(`echo not a tar | ${BERTH} load`);
+  assert.notEqual(junk.status, 0);
+});
+
+test('import with --change and --message; history; the container runs; unnamed imports are dangling and prune takes them', { skip: noDocker }, () => {
+  const i = docker(['import', '-c', 'CMD ["/bin/echo", "imported"]', '-c', 'ENV GREETING=hi', '-c', 'LABEL berth.test=import', '-m', 'from the test', rootfsTar, 'imp:1']);
+  assert.equal(i.status, 0, i.stderr);
+  assert.match(i.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  const run = docker(['run', '--rm', 'imp:1']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, 'imported\n');
+  const env = docker(['run', '--rm', 'imp:1', 'sh', '-c', 'echo $GREETING']);
+  assert.equal(env.stdout, 'hi\n');
+  const h = docker(['history', '--no-trunc', '--format', '{{.ID}}|{{.Comment}}', 'imp:1']);
+  assert.equal(h.status, 0, h.stderr);
+  assert.equal(h.stdout.trim(), `${i.stdout.trim()}|from the test`);
+  const labelled = docker(['images', '-q', '--filter', 'label=berth.test=import']);
+  assert.equal(labelled.stdout.trim(), i.stdout.trim().slice(7, 19));
+
+  const bi = sh(`${BERTH} import -m piped - < ${rootfsTar}`);
+  assert.equal(bi.status, 0, bi.stderr);
+  const dangling = bi.stdout.trim();
+  assert.match(dangling, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), dangling.slice(7, 19));
+  const bh = berth(['history', dangling.slice(7, 19)]);
+  assert.match(bh.stdout.split('\n')[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+  assert.match(bh.stdout.split('\n')[1], /piped$/);
+
+  const pr = docker(['image', 'prune', '-f']);
+  assert.equal(pr.status, 0, pr.stderr);
+  assert.match(pr.stdout, new RegExp(`deleted: ${dangling}`));
+  assert.match(pr.stdout, /Total reclaimed space: [\d.]+[kM]?B/);
+  assert.equal(docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), '');
+  assert.equal(docker(['rmi', 'imp:1']).status, 0);
+
+  const url = docker(['import', 'http://127.0.0.1:1/rootfs.tar', 'nope:1']);
+  assert.notEqual(url.status, 0);
+});
+
+test('tag and rmi: Untagged/Deleted, 409 while a container uses the only name, running and stopped users as Docker', { skip: noDocker }, async () => {
+  assert.equal(docker(['import', '-c', 'CMD ["sleep", "60"]', rootfsTar, 'only:1']).status, 0);
+  const id = docker(['image', 'inspect', '-f', '{{.Id}}', 'only:1']).stdout.trim();
+  const short = id.slice(7, 19);
+  assert.equal(docker(['tag', 'only:1', 'only:2']).status, 0);
+  assert.equal(docker(['rmi', 'only:2']).stdout, 'Untagged: only:2\n');
+
+  // A running container: the only name needs force, and the image itself never goes.
+  const c = docker(['run', '-d', 'only:1']);
+  assert.equal(c.status, 0, c.stderr);
+  const cid = c.stdout.trim();
+  try {
+    const refused = docker(['rmi', 'only:1']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, new RegExp(`conflict: unable to remove repository reference "only:1" \\(must force\\) - container ${cid.slice(0, 12)} is using its referenced image ${short}`));
+    assert.equal((await eng.api('DELETE', '/images/only:1')).status, 409);
+    const forced = docker(['rmi', '-f', 'only:1']);
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.equal(forced.stdout, 'Untagged: only:1\n');
+    assert.equal(docker(['images', '-q', '-f', 'dangling=true']).stdout.trim(), short);
+    const byId = docker(['rmi', '-f', short]);
+    assert.notEqual(byId.status, 0);
+    assert.match(byId.stderr, new RegExp(`unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${cid.slice(0, 12)}`));
+  } finally {
+    docker(['rm', '-f', cid]);
+  }
+  const gone = docker(['rmi', short]);
+  assert.equal(gone.status, 0, gone.stderr);
+  assert.match(gone.stdout, new RegExp(`^Deleted: ${id}$`, 'm'));
+  assert.equal((await eng.api('GET', `/images/${id}/json`)).status, 404);
+
+  // A stopped container: by ID it must be forced; forced, the image goes (the container stays).
+  assert.equal(docker(['import', rootfsTar, 'only:3']).status, 0);
+  const id3 = docker(['image', 'inspect', '-f', '{{.Id}}', 'only:3']).stdout.trim();
+  const c3 = docker(['create', 'only:3', 'true']).stdout.trim();
+  try {
+    const stopped = docker(['rmi', id3.slice(7, 19)]);
+    assert.match(stopped.stderr, new RegExp(`unable to delete ${id3.slice(7, 19)} \\(must be forced\\) - image is being used by stopped container ${c3.slice(0, 12)}`));
+    const forced = docker(['rmi', '-f', 'only:3']);
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.match(forced.stdout, new RegExp(`^Untagged: only:3\nDeleted: ${id3}\n`));
+  } finally {
+    docker(['rm', '-f', c3]);
+  }
+});
+
+test('inspect, history and list filters through the API', async () => {
+  assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
+  const img = json((await eng.api('GET', '/images/busybox/json')));
+  assert.deepEqual(img.RepoTags, ['busybox:latest']);
+  assert.match(img.RepoDigests[0], /^busybox@sha256:[0-9a-f]{64}$/);
+  assert.equal(img.Os, 'linux');
+  assert.ok(img.Architecture);
+  assert.ok(img.Size > 0);
+  assert.equal(img.RootFS.Type, 'layers');
+  assert.ok(img.RootFS.Layers.length >= 1);
+  assert.deepEqual(img.Config.Cmd, ['/bin/sh']);
+  const hist = json<any[]>((await eng.api('GET', '/images/busybox/history')));
+  assert.equal(hist[0].Id, img.Id);
+  assert.deepEqual(hist[0].Tags, ['busybox:latest']);
+  assert.equal(typeof hist[0].Created, 'number');
+
+  assert.equal((await eng.api('POST', '/images/busybox/tag?repo=filters/a&tag=x')).status, 201);
+  assert.equal((await eng.api('POST', '/images/no-such/tag?repo=a&tag=b')).status, 404);
+  assert.equal((await eng.api('POST', '/images/busybox/tag?repo=Bad_Name&tag=x')).status, 400);
+  const q = (f: object) => eng.api('GET', `/images/json?filters=${encodeURIComponent(JSON.stringify(f))}`);
+  const byRef = json<any[]>(await q({ reference: ['filters/*'] }));
+  assert.deepEqual(byRef.map((i) => i.RepoTags).flat().filter((t: string) => t.startsWith('filters/')), ['filters/a:x']);
+  assert.equal(json<any[]>(await q({ reference: ['nothing*'] })).length, 0);
+  assert.ok(json<any[]>(await q({ dangling: ['false'] })).some((i) => i.Id === img.Id));
+  assert.equal((await q({ bogus: ['1'] })).status, 400);
+  assert.equal((await eng.api('DELETE', '/images/filters/a:x')).status, 200);
+});
+
+test('container prune, system df and system prune -a (docker and berth)', { skip: noDocker }, async () => {
+  assert.equal(docker(['pull', 'busybox']).status, 0);
+  const w = docker(['run', '--name', 'writer', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1024', 'count=100']);
+  assert.equal(w.status, 0, w.stderr);
+  const df = json((await eng.api('GET', '/system/df')));
+  const writer = df.Containers.find((c: any) => c.Names.includes('/writer'));
+  assert.ok(writer.SizeRw >= 102400, `SizeRw ${writer.SizeRw}`);
+  assert.ok(df.LayersSize > 0);
+  assert.deepEqual(df.BuildCache, []);
+  assert.ok(df.Images.some((i: any) => i.RepoTags.includes('busybox:latest') && i.Containers === 1));
+  assert.ok(Array.isArray(df.Volumes));
+  const ddf = docker(['system', 'df']);
+  assert.equal(ddf.status, 0, ddf.stderr);
+  assert.match(ddf.stdout, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE/);
+  assert.match(ddf.stdout, /^Containers\s+1\s+0\s+102\.4kB/m);
+  const bdf = berth(['system', 'df']);
+  assert.equal(bdf.status, 0, bdf.stderr);
+  assert.match(bdf.stdout, /^Containers\s+1\s+0\s+102kB/m);
+
+  const cp = docker(['container', 'prune', '-f']);
+  assert.equal(cp.status, 0, cp.stderr);
+  assert.match(cp.stdout, new RegExp(`Deleted Containers:\\n${writer.Id}`));
+  assert.match(cp.stdout, /Total reclaimed space: 102\.4kB/);
+
+  assert.equal(berth(['tag', 'busybox', 'unused:1']).status, 0);
+  const sp = berth(['system', 'prune', '-a', '-f']);
+  assert.equal(sp.status, 0, sp.stderr);
+  assert.match(sp.stdout, /untagged: unused:1/);
+  assert.match(sp.stdout, /deleted: sha256:[0-9a-f]{64}/);
+  assert.equal(docker(['images', '-q']).stdout.trim(), '');
+});
+
+test('dockerode: checkAuth, push with authconfig, history, listImages filters, pruneImages, df', async () => {
+  const d = new Docker({ socketPath: eng.socket });
+  const follow = (s: NodeJS.ReadableStream) => new Promise<any[]>((resolve, reject) => d.modem.followProgress(s, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))));
+  const auth = { username: USER, password: PASSWORD, serveraddress: reg.host };
+  const ok = await d.checkAuth(auth);
+  assert.equal(ok.Status, 'Login Succeeded');
+  await assert.rejects(d.checkAuth({ ...auth, password: 'wrong' }), (e: any) => e.statusCode === 401);
+
+  await follow(await d.pull('busybox'));
+  const target = `${reg.host}/node/bb`;
+  await d.getImage('busybox').tag({ repo: target, tag: '3' });
+  const msgs = await follow(await d.getImage(`${target}:3`).push({ authconfig: auth }));
+  const aux = msgs.find((m) => m.aux)?.aux;
+  assert.equal(aux.Tag, '3');
+  assert.match(aux.Digest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(await registryManifest('node/bb', '3'), 200);
+  // A failed push ends the 200 stream with an error message, as Docker's.
+  const failed = await follow(await d.getImage(`${target}:3`).push({ authconfig: { ...auth, password: 'wrong' } }));
+  assert.match(failed.at(-1).error, /unauthorized|authentication required/i);
+  assert.equal(failed.at(-1).errorDetail.message, failed.at(-1).error);
+
+  const hist = await d.getImage('busybox').history();
+  assert.ok(hist.length >= 1);
+  const listed = await d.listImages({ filters: JSON.stringify({ reference: [`${target}:3`] }) });
+  assert.equal(listed.length, 1);
+  const pruned = await d.pruneImages({ filters: JSON.stringify({ dangling: ['false'] }) });
+  assert.ok(pruned.ImagesDeleted!.some((x: any) => x.Untagged === `${target}:3`));
+  assert.deepEqual(await d.listImages(), []);
+  const df = await d.df();
+  assert.deepEqual(df.Images, []);
+});
