@@ -152,6 +152,24 @@ test('cp on a stopped container and into a volume; HEAD stat header', { skip: no
   ok(docker('volume', 'rm', 'cpvol'));
 });
 
+test('cp into a read-only root file system or volume is refused (403)', { skip: noDocker }, async () => {
+  ok(docker('create', '--name', 'ro1', '--read-only', '-v', 'rovol:/data:ro', '-v', 'rwvol:/rw', 'busybox', 'true'));
+  const body = await packTar([{ header: { name: 'f', mode: 0o644 }, body: 'x' }]);
+  const root = await putArchive('ro1', '/tmp', body);
+  assert.equal(root.status, 403);
+  assert.equal(JSON.parse(root.body).message, 'container rootfs is marked read-only');
+  const vol = await putArchive('ro1', '/data', body);
+  assert.equal(vol.status, 403);
+  assert.equal(JSON.parse(vol.body).message, 'mounted volume is marked read-only');
+  assert.equal((await putArchive('ro1', '/rw', body)).status, 200, 'a writable volume of a read-only container takes it');
+  writeFileSync(join(host, 'rof'), 'x\n');
+  const cli = docker('cp', join(host, 'rof'), 'ro1:/tmp/');
+  assert.notEqual(cli.status, 0);
+  assert.match(cli.stderr, /container rootfs is marked read-only/);
+  ok(docker('rm', '-v', 'ro1'));
+  ok(docker('volume', 'rm', 'rovol', 'rwvol'));
+});
+
 test('berth cp both ways', () => {
   ok(berth('run', '-d', '--name', 'bcp', 'busybox', 'sleep', '1000'));
   writeFileSync(join(host, 'bin.txt'), 'berth in\n');

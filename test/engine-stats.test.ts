@@ -131,6 +131,8 @@ test('events for top, cp, commit and export', { skip: noDocker }, async () => {
   ok(docker('cp', 'idle:/etc/passwd', join(eng.dir, 'passwd')));
   ok(docker('cp', join(eng.dir, 'passwd'), 'idle:/tmp/'));
   ok(docker('commit', 'idle', 'evcommit:1'));
+  assert.equal(JSON.parse(ok(docker('inspect', 'idle')))[0].State.Status, 'running', 'thawed after a paused commit');
+  assert.match(ok(docker('exec', 'idle', 'echo', 'alive')), /alive/);
   ok(docker('export', '-o', join(eng.dir, 'idle.tar'), 'idle'));
   const until = Math.ceil(Date.now() / 1000) + 1;
   const out = ok(docker('events', '--since', String(since), '--until', String(until), '--filter', 'container=idle', '--format', '{{.Action}}'));

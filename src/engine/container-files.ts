@@ -1,7 +1,7 @@
 // A container's files and processes from outside: top, stats, cp (stat, archive, extract),
 // diff, commit and export. Works on running and stopped containers alike: a stopped one's
-// snapshot is mounted for as long as an operation needs it and unmounted after, unless the
-// container started meanwhile. Knows nothing of HTTP.
+// snapshot is mounted for as long as an operation needs it (a stream: until it closes) and
+// unmounted after; the container cannot start meanwhile. Knows nothing of HTTP.
 
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -35,9 +35,6 @@ export interface CommitRequest {
 }
 
 export class ContainerFiles {
-  /** Operations in progress per container that mounted a stopped container's snapshot. */
-  private readonly mountedFor = new Map<string, number>();
-
   constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
     private readonly store: ImageStore, private readonly runtimeRoot: string) {}
 
@@ -56,22 +53,19 @@ export class ContainerFiles {
   }
 
   /**
-   * Runs `fn` with the container's root mounted (a stopped container's snapshot is mounted for
-   * the time of `fn`, then unmounted unless the container runs by then or another call still needs it).
+   * Runs `fn` with the container's root mounted, holding the container still (as dockerd
+   * locks it): a stopped container's snapshot is mounted for the time of `fn`, then unmounted.
    */
-  private async withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string, upper: string) => Promise<T> | T): Promise<T> {
-    const id = rec.Id;
-    this.mountedFor.set(id, (this.mountedFor.get(id) ?? 0) + 1);
-    try {
-      await this.snapshots.mount(id);
-      const info = await this.snapshots.info(id);
-      return await fn(info.rootfs, info.upper);
-    } finally {
-      const n = (this.mountedFor.get(id) ?? 1) - 1;
-      if (n) this.mountedFor.set(id, n); else this.mountedFor.delete(id);
-      const now = this.containers.list().find((c) => c.Id === id);
-      if (!n && now && !this.running(now)) await this.snapshots.unmount(id).catch(() => {});
-    }
+  private withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string, upper: string) => Promise<T> | T): Promise<T> {
+    return this.containers.exclusive(rec.Id, async (now) => {
+      await this.snapshots.mount(now.Id);
+      try {
+        const info = await this.snapshots.info(now.Id);
+        return await fn(info.rootfs, info.upper);
+      } finally {
+        if (!this.running(now)) await this.snapshots.unmount(now.Id).catch(() => {});
+      }
+    });
   }
 
   /** The container's root with its bind mounts (volumes, binds, init files) over it. */
@@ -154,10 +148,10 @@ export class ContainerFiles {
   async commit(ref: string, req: CommitRequest = {}): Promise<string> {
     const rec = this.containers.get(ref);
     const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
-    const freeze = req.pause !== false && rec.State.Status === 'running';
-    if (freeze) pause(this.runtimeRoot, rec.Id);
-    try {
-      return await this.withRootfs(rec, async (_rootfs, upper) => {
+    return this.withRootfs(rec, async (_rootfs, upper) => {
+      const freeze = req.pause !== false && rec.State.Status === 'running';
+      if (freeze) pause(this.runtimeRoot, rec.Id);
+      try {
         const { engineMade } = await this.userChanges(rec, upper);
         const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
         const r = await this.snapshots.commit(rec.Id, this.store, {
@@ -167,10 +161,10 @@ export class ContainerFiles {
         const id = (await this.store.readManifest(r.manifest.digest)).config.digest;
         this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
         return id;
-      });
-    } finally {
-      if (freeze) { try { resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
-    }
+      } finally {
+        if (freeze) { try { resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
+      }
+    });
   }
 
   /** A tar of the container's root file system (without its volumes' content, as Docker). */

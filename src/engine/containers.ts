@@ -222,6 +222,12 @@ export class Containers {
     return rec;
   }
 
+  /** Runs `fn` with the container's state held still: no start, update or removal begins until it ends. */
+  exclusive<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const live = this.find(ref);
+    return this.serial(live, () => fn(live.rec));
+  }
+
   /** Runs `fn` after any operation in progress on the container (start, stop, remove) ends. */
   private serial<T>(live: Live, fn: () => Promise<T>): Promise<T> {
     const run = (live.busy ?? Promise.resolve()).then(fn);
