@@ -74,10 +74,27 @@ test('docker cp in and out of a running container, files and directories', { ski
   ok(docker('exec', 'cp1', 'mkdir', '/tmp/d3'));
   ok(docker('cp', `${join(host, 'd')}/.`, 'cp1:/tmp/d3'));
   assert.equal(ok(docker('exec', 'cp1', 'ls', '/tmp/d3')), 'a\nl\nsub\n');
-  // stdout as a tar
+  // stdout as a tar, stdin as a tar
   const tarOut = docker('cp', 'cp1:/srv/d/a', '-');
   assert.equal(tarOut.status, 0);
   assert.match(tarOut.stdout, /^a\0/);
+  const tarIn = spawnSync('tar', ['-C', host, '-cf', '-', 'in.txt']).stdout;
+  ok(run(DOCKER, ['cp', '-', 'cp1:/srv'], dockerEnv(), tarIn));
+  assert.equal(ok(docker('exec', 'cp1', 'cat', '/srv/in.txt')), 'from host\n');
+});
+
+test('dockerode putArchive and getArchive; -a keeps the container user\'s ids', { skip: noDocker }, async () => {
+  ok(docker('run', '-d', '--name', 'cp5', '-u', '1234:5678', 'busybox', 'sleep', '1000'));
+  const c = new Docker({ socketPath: eng.socket }).getContainer('cp5');
+  await c.putArchive(await packTar([{ header: { name: 'dode.txt', mode: 0o600, uid: 42, gid: 43 }, body: 'dockerode\n' }]), { path: '/tmp' });
+  assert.equal(ok(docker('exec', 'cp5', 'stat', '-c', '%u:%g %a', '/tmp/dode.txt')), '42:43 600\n', 'the tar\'s ids and mode');
+  const tarred = await c.getArchive({ path: '/tmp/dode.txt' });
+  const chunks: Buffer[] = [];
+  for await (const ch of tarred) chunks.push(ch as Buffer);
+  assert.match(Buffer.concat(chunks).toString(), /dockerode\n/);
+  writeFileSync(join(host, 'owned.txt'), 'owned\n');
+  ok(docker('cp', '-a', join(host, 'owned.txt'), 'cp5:/tmp/'));
+  assert.equal(ok(docker('exec', 'cp5', 'stat', '-c', '%u:%g', '/tmp/owned.txt')), '1234:5678\n');
 });
 
 test('a symlink pointing out of the container stays inside it, both ways', { skip: noDocker }, async () => {

@@ -109,6 +109,9 @@ test('stats: one-shot and --no-stream figures, the stream once a second with pre
     assert.match(table[0], /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
     assert.match(table[1], /^[0-9a-f]{12}\s+busy\s+[\d.]+%\s+\S+ \/ \S+\s+[\d.]+%\s+0B \/ 0B\s+\S+ \/ \S+\s+1$/);
     assert.match(ok(berth('stats', '--no-stream', '--format', '{{.Name}}: {{.PIDs}}', 'idle')), /^idle: 1\n$/);
+    // without --no-stream the table is drawn again each second until interrupted
+    const live = spawnSync(BERTH, ['stats', '--format', '{{.Name}}', 'idle'], { encoding: 'utf8', timeout: 2600, env: { ...process.env, BERTH_HOST: eng.host } });
+    assert.ok((live.stdout.match(/idle/g) ?? []).length >= 2, JSON.stringify(live.stdout));
   } finally {
     ok(docker('rm', '-f', 'busy'));
   }
