@@ -355,3 +355,47 @@ test('dockerode: checkAuth, push with authconfig, history, listImages filters, p
   const df = await d.df();
   assert.deepEqual(df.Images, []);
 });
+
+test('image events: pull, tag, push, save, load, import, untag, delete and prune, as Docker names them', async () => {
+  const since = (Date.now() / 1000 - 1).toFixed(3);
+  const d = new Docker({ socketPath: eng.socket });
+  const follow = (s: NodeJS.ReadableStream) => new Promise<any[]>((resolve, reject) => d.modem.followProgress(s, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))));
+  await follow(await d.pull('busybox'));
+  const id = (await d.getImage('busybox').inspect()).Id;
+  await d.getImage('busybox').tag({ repo: `${reg.host}/events/bb`, tag: '1' });
+  await follow(await d.getImage(`${reg.host}/events/bb:1`).push({ authconfig: { username: USER, password: PASSWORD, serveraddress: reg.host } }));
+  const tar = await d.getImage(`${reg.host}/events/bb:1`).get();
+  const chunks: Buffer[] = [];
+  for await (const c of tar) chunks.push(c as Buffer);
+  await d.getImage(`${reg.host}/events/bb:1`).remove();
+  await follow(await d.loadImage(Buffer.from(Buffer.concat(chunks)) as any) as any);
+  const imported = await follow(await d.importImage(rootfsTar as any) as any);
+  const importedId = imported.at(-1).status;
+  await d.pruneImages();
+  await d.getImage('busybox').remove({ force: true });
+
+  const r = await eng.api('GET', `/events?since=${since}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'] }))}`);
+  const events = r.body.trim().split('\n').map((l) => JSON.parse(l));
+  const seen = events.map((e) => `${e.Action} ${e.Actor.ID} ${e.Actor.Attributes.name ?? e.Actor.Attributes.reclaimed}`);
+  const expect = [
+    'pull busybox:latest busybox',
+    `tag ${id} ${reg.host}/events/bb:1`,
+    `push ${reg.host}/events/bb:1 ${reg.host}/events/bb`,
+    `save ${id} ${id}`,
+    `untag ${id} ${id}`,
+    `load ${id} ${id}`,
+    `import ${importedId} ${importedId}`,
+    `delete ${importedId} ${importedId}`,
+  ];
+  let at = 0;
+  for (const e of expect) {
+    const i = seen.indexOf(e, at);
+    assert.ok(i >= 0, `event "${e}" missing or out of order in:\n${seen.join('\n')}`);
+    at = i + 1;
+  }
+  assert.ok(seen.some((s) => /^prune {2}\d+$/.test(s)), seen.join('\n'));
+  // busybox still had the loaded name: removing it only untags.
+  assert.equal(seen.at(-1), `untag ${id} ${id}`);
+  await d.getImage(`${reg.host}/events/bb:1`).remove();
+  assert.ok(events.every((e) => e.Type === 'image' && e.scope === 'local' && typeof e.timeNano === 'number'));
+});

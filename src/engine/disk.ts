@@ -47,5 +47,6 @@ export async function pruneContainers(engine: Engine, f: { until?: number; label
     deleted.push(c.Id);
     space += size;
   }
+  engine.events.emit('container', 'prune', '', { reclaimed: String(space) });
   return { ContainersDeleted: deleted, SpaceReclaimed: space };
 }

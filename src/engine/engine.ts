@@ -44,7 +44,7 @@ export class Engine {
     this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
     this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'));
     this.images = new Images({
-      store, snapshots: this.snapshots, registry,
+      store, snapshots: this.snapshots, registry, events: this.events,
       users: () => {
         const m = new Map<string, { id: string; running: boolean }[]>();
         for (const c of this.containers.list()) {

@@ -6,11 +6,12 @@
 import type { Readable } from 'node:stream';
 import { conflict, invalid, notFound } from '../errors.js';
 import {
-  RegistryClient, familiarString, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
+  RegistryClient, familiarName, familiarString, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
   type Credentials, type Image, type ImageStore, type ImageSummary, type PullProgress, type PullResult,
   type PushOptions, type PushResult, type RegistryOptions, type Snapshotter,
 } from '../image/index.js';
 import { applyChanges } from './commit.js';
+import type { Events } from './events.js';
 
 /** A container made from an image, as the remove and prune rules need it. */
 export interface ImageUser { id: string; running: boolean }
@@ -21,6 +22,8 @@ export interface ImagesOptions {
   registry: RegistryOptions;
   /** Image ID → the containers made from it. */
   users: () => Map<string, ImageUser[]>;
+  /** Where the image events (pull, push, tag, untag, delete, save, load, import, prune) go. */
+  events?: Events;
 }
 
 /** One line of `rmi`'s and `image prune`'s answer (Docker's ImageDeleteResponseItem). */
@@ -55,6 +58,11 @@ export class Images {
 
   get store(): ImageStore { return this.opts.store; }
 
+  /** An image event as moby's LogImageEvent: the image's labels and `name` as attributes. */
+  private event(action: string, id: string, name: string, labels?: Record<string, string>): void {
+    this.opts.events?.emit('image', action, id, { ...labels, name });
+  }
+
   private registry(credentials?: Credentials): RegistryOptions {
     return credentials ? { ...this.opts.registry, credentials } : this.opts.registry;
   }
@@ -65,6 +73,7 @@ export class Images {
     const r = await pull(this.opts.store, reference, {
       ...this.registry(o.credentials), unpack: this.opts.snapshots, onProgress: o.onProgress, platform: o.platform || undefined,
     });
+    this.event('pull', familiarString(r.reference), familiarName(r.reference), r.image.config.config?.Labels);
     return { ...r, hadIt: before === r.manifest.digest };
   }
 
@@ -86,8 +95,11 @@ export class Images {
     return all;
   }
 
-  push(target: string, o: { credentials?: Credentials; onProgress?: (p: PushProgress) => void } = {}): Promise<PushResult> {
-    return push(this.opts.store, target, target, { ...this.registry(o.credentials), onProgress: o.onProgress });
+  async push(target: string, o: { credentials?: Credentials; onProgress?: (p: PushProgress) => void } = {}): Promise<PushResult> {
+    const r = await push(this.opts.store, target, target, { ...this.registry(o.credentials), onProgress: o.onProgress });
+    const ref = parseReference(target);
+    this.event('push', familiarString(ref), familiarName(ref));
+    return r;
   }
 
   /** `docker login`: the credentials checked against `server` (a host, or a URL of it). */
@@ -111,6 +123,8 @@ export class Images {
     const r = parseReference(target);
     if (r.digest) throw invalid(`refusing to create a tag with a digest reference: ${target}`);
     await this.opts.store.tag(source, target);
+    const img = await this.opts.store.resolve(target);
+    this.event('tag', img.id, familiarString(r), img.config.config?.Labels);
   }
 
   /**
@@ -123,6 +137,7 @@ export class Images {
     const store = this.opts.store;
     const img = await store.resolve(name);
     const users = this.opts.users().get(img.id) ?? [];
+    const labels = img.config.config?.Labels;
     let refs = await store.references(img.id);
     let byName: string | undefined;
     try { byName = refs.find((r) => r === formatReference(parseReference(name))); } catch { /* an ID */ }
@@ -142,6 +157,7 @@ export class Images {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(users[0].id)} is using its referenced image ${short(img.id)}`);
       }
       for (const n of await store.untag(byName)) items.push({ Untagged: familiar(n) });
+      this.event('untag', img.id, img.id, labels);
       refs = await store.references(img.id);
       if (refs.length) return items;
       // The last name went as asked; an image a container still uses stays, dangling.
@@ -151,10 +167,20 @@ export class Images {
       const c = conflictOf(!o.force, isSingleReference(refs) ? [] : refs);
       if (c) throw conflict(c);
     }
-    const r = await store.delete(img.record.target.digest);
-    for (const n of r.untagged) items.push({ Untagged: familiar(n) });
-    items.push({ Deleted: img.id });
+    items.push(...await this.deleteImage(img));
     for (const layer of await this.opts.snapshots.pruneLayers(store)) items.push({ Deleted: layer });
+    return items;
+  }
+
+  /** Deletes an image with its names, reporting each as Docker does (untag events, then delete). */
+  private async deleteImage(img: { id: string; manifestDigest: string; labels?: Record<string, string> } | Image): Promise<ImageDeleteItem[]> {
+    const manifest = 'record' in img ? img.record.target.digest : img.manifestDigest;
+    const labels = 'record' in img ? img.config.config?.Labels : img.labels;
+    const r = await this.opts.store.delete(manifest);
+    const items: ImageDeleteItem[] = r.untagged.map((n) => ({ Untagged: familiar(n) }));
+    for (const _ of r.untagged) this.event('untag', img.id, img.id, labels);
+    items.push({ Deleted: img.id });
+    this.event('delete', img.id, img.id, labels);
     return items;
   }
 
@@ -162,14 +188,20 @@ export class Images {
   history(name: string) { return this.opts.store.history(name); }
 
   /** `docker save`: the named images as one tar (fails before any byte when a name is unknown). */
-  save(names: string[]): Promise<Readable> {
+  async save(names: string[]): Promise<Readable> {
     if (!names.length) throw invalid('give at least one image name to save');
-    return saveImages(this.opts.store, names);
+    const tar = await saveImages(this.opts.store, names);
+    for (const id of new Set(await Promise.all(names.map(async (n) => (await this.opts.store.resolve(n)).id)))) this.event('save', id, id);
+    return tar;
   }
 
   /** `docker load`: the names the archive's images got. */
   async load(source: Readable): Promise<string[]> {
     const r = await loadImages(this.opts.store, source);
+    for (const m of new Set(r.manifests)) {
+      const id = (await this.opts.store.readManifest(m)).config.digest;
+      this.event('load', id, id);
+    }
     return r.names.map(familiar);
   }
 
@@ -183,7 +215,9 @@ export class Images {
     const desc = await importRootfs(this.opts.store, source, o.reference, {
       config, comment: '', message: o.message, platform: o.platform || undefined,
     });
-    return (await this.opts.store.readManifest(desc.digest)).config.digest;
+    const id = (await this.opts.store.readManifest(desc.digest)).config.digest;
+    this.event('import', id, id, config.Labels);
+    return id;
   }
 
   /**
@@ -193,7 +227,6 @@ export class Images {
   async prune(f: PruneFilters = {}): Promise<{ ImagesDeleted: ImageDeleteItem[]; SpaceReclaimed: number }> {
     const store = this.opts.store;
     const users = this.opts.users();
-    const sizes = new Map((await store.content.list()).map((b) => [b.digest, b.size]));
     const layersBefore = await this.opts.snapshots.df();
     const deleted: ImageDeleteItem[] = [];
     let space = 0;
@@ -203,15 +236,16 @@ export class Images {
       if (f.until !== undefined && i.created && Date.parse(i.created) / 1000 >= f.until) continue;
       if (f.label?.some((l) => !labelMatch(i.labels, l))) continue;
       if (f.notLabel?.some((l) => labelMatch(i.labels, l))) continue;
-      const r = await store.delete(i.manifestDigest);
-      for (const n of r.untagged) deleted.push({ Untagged: familiar(n) });
-      deleted.push({ Deleted: i.id });
-      space += r.deleted.reduce((a, d) => a + (sizes.get(d) ?? 0), 0);
+      const blobs = await store.content.list();
+      deleted.push(...await this.deleteImage(i));
+      const left = new Set((await store.content.list()).map((b) => b.digest));
+      space += blobs.filter((b) => !left.has(b.digest)).reduce((a, b) => a + b.size, 0);
     }
     if (deleted.length) {
       for (const layer of await this.opts.snapshots.pruneLayers(store)) deleted.push({ Deleted: layer });
       space += Math.max(0, layersBefore.layersSize - (await this.opts.snapshots.df()).layersSize);
     }
+    this.opts.events?.emit('image', 'prune', '', { reclaimed: String(space) });
     return { ImagesDeleted: deleted, SpaceReclaimed: space };
   }
 
