@@ -20,6 +20,7 @@ export function imageConfigOf(c: ContainerConfig & { ExposedPorts?: Record<strin
   if (c.WorkingDir) out.WorkingDir = c.WorkingDir;
   if (c.Labels && Object.keys(c.Labels).length) out.Labels = c.Labels;
   if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (c.Healthcheck?.Test?.length) out.Healthcheck = c.Healthcheck;
   return out;
 }
 

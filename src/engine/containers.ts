@@ -30,6 +30,7 @@ import { copyUp, ociMounts, planMounts, releaseVolumes } from './mounts.js';
 import { Volumes } from './volumes.js';
 import { checkResources, ociResources, updateResources, type ResourceConfig } from './resources.js';
 import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
+import { checkHealthcheck, HealthMonitor, mergeHealthcheck, probeCommand, recordResult } from './health.js';
 import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
 
 export interface ContainersOptions {
@@ -59,6 +60,7 @@ interface Live {
   /** The restart policy's state since the user's last start, and the pending restart. */
   restart: RestartManager;
   restartTimer?: NodeJS.Timeout;
+  health?: HealthMonitor;
 }
 
 export class Containers {
@@ -69,6 +71,8 @@ export class Containers {
   private loaded = false;
   /** Named and anonymous volumes; a volume is in use while a container's mounts name it. */
   readonly volumes: Volumes;
+  /** Runs a health probe in a container (the engine's exec; set by the engine). */
+  prober?: (id: string, cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string }>;
 
   constructor(private readonly opts: ContainersOptions) {
     this.store = new ContainerStore(opts.dataRoot);
@@ -104,6 +108,8 @@ export class Containers {
           writeFileSync(this.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
         }
         this.watchExit(live);
+        // (The exit may have been recorded just now.)
+        if (this.isRunning(rec.Id)) this.startHealth(live, false);
       } else if (rec.State.Status === 'restarting') {
         this.scheduleRestart(live, 0);
       } else if (rec.State.Status === 'exited' && rec.State.FinishedAt !== ZERO_TIME && !rec.HostConfig.AutoRemove
@@ -175,6 +181,7 @@ export class Containers {
     }
     const policy = checkRestartPolicy(hostConfig.RestartPolicy, !!hostConfig.AutoRemove);
     const limits = checkResources(hostConfig);
+    checkHealthcheck(config.Healthcheck);
     const image = await this.opts.images.resolve(config.Image);
     const imgCfg = image.config.config ?? {};
     const args = command(config, imgCfg);
@@ -192,6 +199,7 @@ export class Containers {
         User: config.User || imgCfg.User || '',
         Labels: { ...(imgCfg.Labels ?? {}), ...(config.Labels ?? {}) },
         StopSignal: config.StopSignal || imgCfg.StopSignal,
+        Healthcheck: mergeHealthcheck(config.Healthcheck, imgCfg.Healthcheck) ?? null,
       },
       HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy },
       State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
@@ -290,6 +298,7 @@ export class Containers {
       this.save(live);
       this.log('info', `started container ${id.slice(0, 12)}`);
       this.event(id, 'start');
+      this.startHealth(live, true);
       // The process may have ended before the watch saw the file.
       if (existsSync(this.store.exitPath(id))) void this.onExit(live);
       return 'started';
@@ -331,6 +340,8 @@ export class Containers {
     }
     live.watcher?.close();
     live.watcher = undefined;
+    live.health?.stop();
+    live.health = undefined;
     rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: this.oomKilled(rec.Id) };
     try {
       await deleteContainer(this.runtimeRoot, rec.Id, { force: true });
@@ -360,6 +371,32 @@ export class Containers {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Runs the container's health check, if it has one: from 'starting' at a start, from the
+   * recorded state when adopted. Results are saved; a change of status is an event.
+   */
+  private startHealth(live: Live, fresh: boolean): void {
+    const rec = live.rec;
+    const h = rec.Config.Healthcheck ?? undefined;
+    live.health?.stop();
+    live.health = undefined;
+    if (!probeCommand(h) || !this.prober) return;
+    if (fresh || !rec.State.Health) {
+      rec.State.Health = { Status: 'starting', FailingStreak: 0, Log: rec.State.Health?.Log ?? [] };
+      this.save(live);
+    }
+    const prober = this.prober;
+    live.health = new HealthMonitor(h!, rec.State.StartedAt, () => rec.State.Health!.Status,
+      // A paused container is not probed (its probe could not run).
+      async (cmd, timeoutMs) => (rec.State.Status === 'running' ? prober(rec.Id, cmd, timeoutMs) : undefined),
+      (r) => {
+        if (!rec.State.Health || !this.byId.has(rec.Id)) return;
+        const changed = recordResult(rec.State.Health, r, h!, rec.State.StartedAt);
+        this.save(live);
+        if (changed) this.emitFor(rec, `health_status: ${changed}`);
+      });
   }
 
   private scheduleRestart(live: Live, delay: number): void {
@@ -584,6 +621,7 @@ export class Containers {
         rec.State.Status = before;
         throw e;
       }
+      live.health?.stop();
       this.store.remove(rec.Id);
       this.byId.delete(rec.Id);
       if (opts.volumes) releaseVolumes(rec.MountPoints ?? [], this.volumes, (m) => this.log('warn', m));
@@ -633,6 +671,7 @@ export class Containers {
     for (const l of this.byId.values()) {
       l.watcher?.close();
       clearTimeout(l.restartTimer);
+      l.health?.stop();
     }
   }
 }

@@ -6,6 +6,7 @@ import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js
 import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers.js';
 import { Events } from './events.js';
+import { execProbe } from './health.js';
 import { Execs } from './exec.js';
 import { Images } from './images.js';
 
@@ -42,6 +43,7 @@ export class Engine {
     };
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
     this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
+    this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
     this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'));
     this.images = new Images({
       store, snapshots: this.snapshots, registry, events: this.events,

@@ -155,6 +155,11 @@ export class Execs {
     }
   }
 
+  /** Drops an instance now (the engine's own, a health probe's, once it has run). */
+  forget(id: string): void {
+    this.byId.delete(id);
+  }
+
   /** As Docker, ended instances go once their container has stopped (or gone). */
   private prune(): void {
     for (const [id, e] of this.byId) {

@@ -3,6 +3,7 @@
 // itself knows nothing of HTTP.
 
 import type { ApiMount, MountPoint } from './mounts.js';
+import type { HealthConfig, HealthState } from './health.js';
 
 /** What a container runs (Docker's `Config`). Immutable after create. */
 export interface ContainerConfig {
@@ -23,6 +24,8 @@ export interface ContainerConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number;
+  /** engine/health.ts: the create body's, merged with the image's at create. */
+  Healthcheck?: HealthConfig | null;
   /** Anonymous volumes asked for (`-v /dst`), beside the image's. */
   Volumes?: Record<string, object> | null;
 }
@@ -72,6 +75,8 @@ export interface ContainerState {
   OOMKilled: boolean;
   StartedAt: string;
   FinishedAt: string;
+  /** Present when the container has a health check (engine/health.ts). */
+  Health?: HealthState;
 }
 
 /** A container as berthd records it in `<data-root>/containers/<id>/container.json`. */

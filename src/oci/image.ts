@@ -97,6 +97,8 @@ export interface ImageConfigConfig {
   Labels?: Record<string, string>;
   StopSignal?: string;
   ArgsEscaped?: boolean;
+  /** Docker's extension (HEALTHCHECK; durations in ns), not in the OCI spec. */
+  Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
 }
 
 /** The image configuration (`application/vnd.oci.image.config.v1+json`). */

@@ -44,7 +44,7 @@ function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { Restar
 function statusText(c: ContainerRecord): string {
   const st = c.State;
   switch (st.Status) {
-    case 'running': return `Up ${ago(st.StartedAt)}`;
+    case 'running': return `Up ${ago(st.StartedAt)}${st.Health ? ` (${st.Health.Status === 'starting' ? 'health: starting' : st.Health.Status})` : ''}`;
     case 'paused': return `Up ${ago(st.StartedAt)} (Paused)`;
     case 'restarting': return `Restarting (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
     case 'exited': return st.FinishedAt === ZERO_TIME ? 'Created' : `Exited (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
@@ -70,6 +70,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       Status: st.Status, Running: ['running', 'paused', 'restarting'].includes(st.Status), Paused: st.Status === 'paused',
       Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
       ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+      ...(st.Health ? { Health: st.Health } : {}),
     },
     Image: c.Image, ...engine.containers.initPaths(c.Id), LogPath: engine.containers.logPath(c.Id),
     Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',

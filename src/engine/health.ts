@@ -1,0 +1,176 @@
+// Health checks as dockerd runs them: the probe (`Config.Healthcheck.Test`, merged with the
+// image's) runs inside the container through the engine's exec every Interval (StartInterval
+// while starting within StartPeriod), a probe past its Timeout is a failure (exit -1), Retries
+// failures in a row make the container unhealthy, one success healthy. The last 5 results are
+// kept in `State.Health`. The monitor holds only timers; the container's state is its caller's.
+
+import { errorMessage, invalid } from '../errors.js';
+import type { Execs } from './exec.js';
+
+/** Docker's `HealthConfig` (durations in nanoseconds; 0 means inherited or the default). */
+export interface HealthConfig {
+  /** [] inherit, ["NONE"] off, ["CMD", cmd, args…], ["CMD-SHELL", command]. */
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+export interface HealthLogEntry { Start: string; End: string; ExitCode: number; Output: string }
+
+/** Docker's `State.Health`. Mutable; saved with the container's state. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last MAX_LOG results, oldest first. */
+  Log: HealthLogEntry[];
+}
+
+const MS = 1_000_000;
+const DEFAULTS = { Interval: 30_000, Timeout: 30_000, StartPeriod: 0, StartInterval: 5_000, Retries: 3 };
+const MAX_LOG = 5;
+/** Docker keeps this much of a probe's output. */
+const MAX_OUTPUT = 4096;
+
+/** The user's health check over the image's, field by field, as dockerd merges them. */
+export function mergeHealthcheck(user?: HealthConfig | null, image?: HealthConfig | null): HealthConfig | undefined {
+  if (!user) return image ?? undefined;
+  if (!image) return user;
+  return {
+    Test: user.Test?.length ? user.Test : image.Test,
+    Interval: user.Interval || image.Interval, Timeout: user.Timeout || image.Timeout,
+    StartPeriod: user.StartPeriod || image.StartPeriod, StartInterval: user.StartInterval || image.StartInterval,
+    Retries: user.Retries || image.Retries,
+  };
+}
+
+/** dockerd's checks of a create body's Healthcheck. */
+export function checkHealthcheck(h: HealthConfig | null | undefined): void {
+  if (!h) return;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const) {
+    const v = h[k] ?? 0;
+    if (v !== 0 && v < MS) throw invalid(`${k} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((h.Retries ?? 0) < 0) throw invalid('Retries in Healthcheck cannot be negative');
+  const kind = h.Test?.[0];
+  if (kind && !['NONE', 'CMD', 'CMD-SHELL'].includes(kind)) throw invalid(`unknown type of healthcheck: ${kind}`);
+}
+
+/** The command a probe runs, or undefined when the container has no health check. */
+export function probeCommand(h: HealthConfig | undefined): string[] | undefined {
+  const t = h?.Test;
+  if (!t?.length || t[0] === 'NONE') return undefined;
+  if (t[0] === 'CMD-SHELL') return ['/bin/sh', '-c', t.slice(1).join(' ')];
+  return t[0] === 'CMD' && t.length > 1 ? t.slice(1) : undefined;
+}
+
+const ms = (ns: number | undefined, dflt: number) => (ns ? ns / MS : dflt);
+
+/** Go's Duration text for whole milliseconds or seconds (`500ms`, `1s`, `1.5s`). */
+function goDuration(msec: number): string {
+  return msec < 1000 ? `${msec}ms` : `${msec / 1000}s`;
+}
+
+/**
+ * Records a probe's result as dockerd does: a success is healthy; a failure counts towards
+ * Retries unless the container is still starting within its StartPeriod. Returns the new
+ * status when it changed.
+ */
+export function recordResult(state: HealthState, r: HealthLogEntry, h: HealthConfig, startedAt: string): HealthState['Status'] | undefined {
+  const before = state.Status;
+  state.Log = [...state.Log, r].slice(-MAX_LOG);
+  if (r.ExitCode === 0) {
+    state.FailingStreak = 0;
+    state.Status = 'healthy';
+  } else if (!(state.Status === 'starting' && Date.parse(r.Start) - Date.parse(startedAt) < ms(h.StartPeriod, DEFAULTS.StartPeriod))) {
+    state.FailingStreak++;
+    if (state.FailingStreak >= (h.Retries || DEFAULTS.Retries)) state.Status = 'unhealthy';
+  }
+  return state.Status === before ? undefined : state.Status;
+}
+
+export type Prober = (cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string } | undefined>;
+
+/**
+ * One running container's probes. `probe` undefined means "skip this one" (a paused
+ * container); `onResult` records it. stop() ends the loop; a probe under way is ignored.
+ */
+export class HealthMonitor {
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly h: HealthConfig,
+    private readonly startedAt: string,
+    private readonly status: () => HealthState['Status'],
+    private readonly probe: Prober,
+    private readonly onResult: (r: HealthLogEntry) => void,
+  ) {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private interval(): number {
+    const starting = Date.now() - Date.parse(this.startedAt) < ms(this.h.StartPeriod, DEFAULTS.StartPeriod) && this.status() === 'starting';
+    return starting ? ms(this.h.StartInterval, DEFAULTS.StartInterval) : ms(this.h.Interval, DEFAULTS.Interval);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => { void this.run(); }, this.interval());
+  }
+
+  private async run(): Promise<void> {
+    const cmd = probeCommand(this.h)!;
+    const start = new Date().toISOString();
+    let r: { ExitCode: number; Output: string } | undefined;
+    try {
+      r = await this.probe(cmd, ms(this.h.Timeout, DEFAULTS.Timeout));
+    } catch (e) {
+      r = { ExitCode: -1, Output: errorMessage(e) };
+    }
+    if (this.stopped) return;
+    if (r) this.onResult({ Start: start, End: new Date().toISOString(), ...r });
+    this.schedule();
+  }
+}
+
+/**
+ * Runs a probe through the engine's exec, as dockerd's: stdout and stderr together (the first
+ * 4 KiB), the exit code; past `timeoutMs` the process is killed and the result is -1.
+ */
+export async function execProbe(execs: Execs, containerId: string, cmd: string[], timeoutMs: number): Promise<{ ExitCode: number; Output: string }> {
+  const inst = execs.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  try {
+    let out = '';
+    const keep = (d: Buffer) => { if (out.length < MAX_OUTPUT) out = (out + d.toString('utf8')).slice(0, MAX_OUTPUT); };
+    let s;
+    try {
+      s = await execs.start(inst.ID);
+    } catch (e) {
+      return { ExitCode: inst.ExitCode ?? -1, Output: errorMessage(e) };
+    }
+    s.stdout?.on('data', keep);
+    s.stderr?.on('data', keep);
+    const ended = Promise.all([s.stdout, s.stderr].map((r) => (r ? new Promise<void>((res) => { r.on('close', res); r.on('error', () => res()); }) : undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeoutMs); });
+    const code = await Promise.race([s.exit.catch(() => -1), timedOut]);
+    clearTimeout(timer);
+    if (code === 'timeout') {
+      try { process.kill(inst.Pid, 'SIGKILL'); } catch { /* ended meanwhile */ }
+      s.exit.catch(() => {});
+      return { ExitCode: -1, Output: `Health check exceeded timeout (${goDuration(timeoutMs)})` };
+    }
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
+    return { ExitCode: code, Output: out };
+  } finally {
+    execs.forget(inst.ID);
+  }
+}
