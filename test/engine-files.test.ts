@@ -187,6 +187,20 @@ test('cp into a read-only root file system or volume is refused (403)', { skip: 
   ok(docker('volume', 'rm', 'rovol', 'rwvol'));
 });
 
+test('a mounted file is written in place; a mount point is never replaced or emptied', { skip: noDocker }, async () => {
+  ok(docker('run', '-d', '--name', 'cp6', '-v', 'keepvol:/data', 'busybox', 'sh', '-c', 'echo precious > /data/p; sleep 1000'));
+  const hosts = await putArchive('cp6', '/etc', await packTar([{ header: { name: 'hosts', mode: 0o644 }, body: '10.9.8.7 copied-in\n' }]));
+  assert.equal(hosts.status, 200, hosts.body);
+  assert.equal(ok(docker('exec', 'cp6', 'cat', '/etc/hosts')), '10.9.8.7 copied-in\n');
+  // a file named like the volume's mount point, without noOverwriteDirNonDir: refused, nothing lost
+  const over = await putArchive('cp6', '/', await packTar([{ header: { name: 'data', mode: 0o644 }, body: 'x' }]));
+  assert.equal(over.status, 400, over.body);
+  assert.match(JSON.parse(over.body).message, /mount point/);
+  assert.equal(ok(docker('exec', 'cp6', 'cat', '/data/p')), 'precious\n');
+  ok(docker('rm', '-f', '-v', 'cp6'));
+  ok(docker('volume', 'rm', 'keepvol'));
+});
+
 test('berth cp both ways', () => {
   ok(berth('run', '-d', '--name', 'bcp', 'busybox', 'sleep', '1000'));
   writeFileSync(join(host, 'bin.txt'), 'berth in\n');

@@ -181,13 +181,17 @@ export async function extractToDir(root: ContainerRoot, path: string, container:
         await drain(e);
         continue;
       }
-      if (existing) {
+      const isFile = h.type === 'file' || h.type === 'contiguous-file' || h.type === undefined;
+      // A file mounted from elsewhere (the init files, a bound file) is written in place: its mount stays.
+      const inPlace = isFile && existing?.isFile() && root.holdsMount(target);
+      if (existing && !inPlace) {
         if (existing.isDirectory() && opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite directory "${target}" with non-directory "${rel}"`);
         root.removeAll(target);
       }
       switch (h.type) {
         case 'file': case 'contiguous-file': case undefined: {
-          const fd = root.at(target, (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+          const fd = inPlace ? root.open(target, constants.O_WRONLY | constants.O_TRUNC)
+            : root.at(target, (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
           try {
             for await (const chunk of e as AsyncIterable<Buffer>) {
               let off = 0;

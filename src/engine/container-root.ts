@@ -85,10 +85,23 @@ export class ContainerRoot {
     }
   }
 
-  /** Removes `path` and, for a directory, everything under it, never following a symlink. */
+  /** True when a mount is at `path` or under it. */
+  holdsMount(path: string): boolean {
+    return this.mounts.some((m) => m.destination === path || m.destination.startsWith(path === '/' ? '/' : `${path}/`));
+  }
+
+  /**
+   * Removes `path` and, for a directory, everything under it, never following a symlink. A
+   * path that is or holds a mount point is refused: a volume's content is never removed this way.
+   */
   removeAll(path: string): void {
+    if (this.holdsMount(path)) throw invalid(`cannot remove ${path}: it is or holds a mount point`);
+    this.removeTree(path);
+  }
+
+  private removeTree(path: string): void {
     if (this.lstat(path).isDirectory()) {
-      for (const name of this.readdir(path)) this.removeAll(posix.join(path, name));
+      for (const name of this.readdir(path)) this.removeTree(posix.join(path, name));
       this.at(path, (p) => rmdirSync(p));
     } else {
       this.at(path, (p) => unlinkSync(p));
