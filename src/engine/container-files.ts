@@ -4,6 +4,7 @@
 // unmounted after; the container cannot start meanwhile. Knows nothing of HTTP.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict } from '../errors.js';
 import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
@@ -48,7 +49,7 @@ export class ContainerFiles {
 
   /** The runtime's mounts for the container, from its bundle's config.json. */
   private ociMounts(id: string): OciMount[] {
-    const spec = JSON.parse(readFileSync(`${this.containers.bundleDir(id)}/config.json`, 'utf8')) as Spec;
+    const spec = JSON.parse(readFileSync(join(this.containers.bundleDir(id), 'config.json'), 'utf8')) as Spec;
     return spec.mounts ?? [];
   }
 

@@ -5,16 +5,13 @@
 import { pipeline } from 'node:stream/promises';
 import { ZERO_TIME, type DockerStats, type Engine } from '../../engine/index.js';
 import { COMMON_HEADERS, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
-import type { Context, Router } from './router.js';
+import type { Router } from './router.js';
 
 const TAR = 'application/x-tar';
 
 const statHeader = (stat: unknown) => Buffer.from(JSON.stringify(stat)).toString('base64');
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The connection went away (the client stopped reading a stream). */
-const gone = (ctx: Context) => !!ctx.res && (ctx.res.destroyed || ctx.res.writableEnded);
 
 export function containerFileRoutes(router: Router, engine: Engine): void {
   const files = engine.files;
@@ -35,11 +32,13 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
       return;
     }
     const res = ctx.res!;
+    let gone = false;
+    res.once('close', () => { gone = true; }); // the client stopped reading
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
     for (;;) {
       res.write(JSON.stringify(s) + '\n');
       await delay(1000);
-      if (gone(ctx)) return;
+      if (gone) return;
       try {
         s = files.stats(id, base(s));
       } catch {
