@@ -5,12 +5,13 @@
 // filters, image/container/system prune and system df.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { makeRootfs } from './helpers/bundle.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { startFake, startRegistry, type TestRegistry } from './helpers/registry.js';
 import { BERTH, DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
 
 const USER = 'berth';
@@ -133,6 +134,8 @@ test('berth CLI: login stores docker-format auths in BERTH_CONFIG; push and pull
   const p = berth(['push', target]);
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /2: digest: sha256:[0-9a-f]{64} size: \d+/);
+  // The layers came from team/bb of the same registry (the docker test pushed them there).
+  if (!noDocker) assert.match(p.stdout, /Mounted from team\/bb/);
   assert.equal(await registryManifest('berth/bb', '2'), 200);
   assert.match(berth(['rmi', target]).stdout, new RegExp(`Untagged: ${target}`));
   const back = berth(['pull', target]);
@@ -398,4 +401,94 @@ test('image events: pull, tag, push, save, load, import, untag, delete and prune
   assert.equal(seen.at(-1), `untag ${id} ${id}`);
   await d.getImage(`${reg.host}/events/bb:1`).remove();
   assert.ok(events.every((e) => e.Type === 'image' && e.scope === 'local' && typeof e.timeNano === 'number'));
+});
+
+test('login through a token server: an identity token comes back, and logs in alone (POST /auth and berth login)', async () => {
+  let realm = '';
+  const fake = await startFake((req, res, body) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/v2/') {
+      if (req.headers.authorization === 'Bearer access-1') { res.writeHead(200); res.end('{}'); return; }
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="fake"` });
+      res.end();
+      return;
+    }
+    if (url.pathname === '/token' && req.method === 'GET') {
+      const ok = req.headers.authorization === `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+      if (!ok) { res.writeHead(401); res.end(); return; }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ token: 'access-1', ...(url.searchParams.get('offline_token') === 'true' ? { refresh_token: 'refresh-1' } : {}) }));
+      return;
+    }
+    if (url.pathname === '/token' && req.method === 'POST') {
+      const form = new URLSearchParams(body.toString());
+      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-1' || form.get('service') !== 'fake') { res.writeHead(401); res.end(); return; }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'access-1' }));
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  realm = `${fake.url}/token`;
+  try {
+    const ok = await eng.api('POST', '/auth', { username: USER, password: PASSWORD, serveraddress: fake.host });
+    assert.equal(ok.status, 200, ok.body);
+    assert.deepEqual(json(ok), { Status: 'Login Succeeded', IdentityToken: 'refresh-1' });
+    const byToken = await eng.api('POST', '/auth', { identitytoken: 'refresh-1', serveraddress: fake.host });
+    assert.equal(byToken.status, 200, byToken.body);
+    const bad = await eng.api('POST', '/auth', { identitytoken: 'stale', serveraddress: fake.host });
+    assert.equal(bad.status, 401);
+    assert.match(json(bad).message, /token server refused/);
+    const wrong = await eng.api('POST', '/auth', { username: USER, password: 'nope', serveraddress: fake.host });
+    assert.equal(wrong.status, 401);
+
+    const config = join(eng.dir, 'berth-config-token');
+    // Not spawnSync: the fake token server answers from this process.
+    const child = spawn(BERTH, ['login', '-u', USER, '--password-stdin', fake.host], { env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '', BERTH_CONFIG: config } });
+    child.stdin.end(PASSWORD);
+    let stderr = '';
+    child.stderr.on('data', (c) => { stderr += c; });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, stderr);
+    const entry = JSON.parse(readFileSync(join(config, 'config.json'), 'utf8')).auths[fake.host];
+    assert.equal(entry.identitytoken, 'refresh-1');
+    assert.ok(!Buffer.from(entry.auth, 'base64').toString().includes(PASSWORD), 'the password is not kept once a token stands for it');
+  } finally {
+    await fake.stop();
+  }
+});
+
+test('Debian\'s docker 20.10 client (API 1.41): login, push, pull, images, history, save | load, system df, image prune', { skip: !existsSync('/usr/bin/docker') && 'no docker 20.10' }, () => {
+  const config = join(eng.dir, 'docker20-config');
+  mkdirSync(config, { recursive: true });
+  const d20 = (args: string[], input?: string) => {
+    const r = spawnSync('/usr/bin/docker', args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  assert.equal(d20(['pull', 'busybox']).status, 0);
+  const login = d20(['login', '-u', USER, '--password-stdin', reg.host], PASSWORD);
+  assert.equal(login.status, 0, login.stderr);
+  assert.match(login.stdout, /Login Succeeded/);
+  const target = `${reg.host}/old/bb:20`;
+  assert.equal(d20(['tag', 'busybox', target]).status, 0);
+  const push = d20(['push', target]);
+  assert.equal(push.status, 0, push.stderr);
+  assert.match(push.stdout, /20: digest: sha256:[0-9a-f]{64} size: \d+/);
+  assert.equal(d20(['rmi', target]).status, 0);
+  const pull = d20(['pull', target]);
+  assert.equal(pull.status, 0, pull.stderr);
+  const images = d20(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  assert.match(images.stdout, new RegExp(`^${target}$`, 'm'));
+  const hist = d20(['history', '-q', target]);
+  assert.match(hist.stdout, /^[0-9a-f]{12}$/m);
+  const rt = spawnSync('sh', ['-c', `/usr/bin/docker save ${target} | /usr/bin/docker load`], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  assert.equal(rt.status, 0, rt.stderr);
+  assert.match(rt.stdout, new RegExp(`Loaded image: ${target}`));
+  const df = d20(['system', 'df']);
+  assert.equal(df.status, 0, df.stderr);
+  assert.match(df.stdout, /^Images\s+\d+/m);
+  assert.equal(d20(['rmi', target, 'busybox']).status, 0);
+  assert.equal(d20(['image', 'prune', '-af']).status, 0);
+  assert.equal(d20(['images', '-q']).stdout.trim(), '');
 });

@@ -49,7 +49,7 @@ function pushMessage(p: PushProgress): Record<string, unknown> {
     const detail = { current: p.current ?? 0, total: p.total ?? 0 };
     return { status: 'Pushing', progressDetail: detail, progress: progressBar(detail.current, detail.total), id: p.id };
   }
-  return { status: p.status === 'Mounted' ? 'Mounted from another repository' : p.status, progressDetail: {}, id: p.id };
+  return { status: p.status === 'Mounted' ? `Mounted from ${p.from ?? 'another repository'}` : p.status, progressDetail: {}, id: p.id };
 }
 
 /** Writes one JSON message per line; the headers go with the first, so an early failure keeps its status code. */

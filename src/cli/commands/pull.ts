@@ -3,6 +3,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
+import { formatReference, parseReference } from '../../image/reference.js';
 import { parseArgs } from '../args.js';
 import { registryAuthHeader } from '../credentials.js';
 import { showProgress } from '../json-messages.js';
@@ -22,7 +23,7 @@ export async function pull(client: ApiClient, argv: string[]): Promise<number> {
   if (args.length !== 1) throw new BerthError('invalid', '"berth pull" requires exactly 1 argument: berth pull IMAGE[:TAG|@DIGEST]');
   if (flags['all-tags']) throw new BerthError('unsupported', 'berth pull --all-tags is not supported: pull each tag by name');
   await pullImage(client, args[0], process.stdout, { quiet: !!flags.quiet, platform: flags.platform as string | undefined });
-  const ref = args[0].includes(':') || args[0].includes('@') ? args[0] : `${args[0]}:latest`;
-  process.stdout.write(`${ref}\n`);
+  // As docker: the canonical name last (`docker.io/library/busybox:latest`).
+  process.stdout.write(`${formatReference(parseReference(args[0]))}\n`);
   return 0;
 }

@@ -17,7 +17,7 @@ export interface PushOptions extends RegistryOptions {
   /** Repositories on the target registry to try mounting blobs from (added to those the image came from). */
   mountFrom?: string[];
   concurrency?: number;
-  onProgress?: (p: { id: string; status: 'Preparing' | 'Layer already exists' | 'Mounted' | 'Pushing' | 'Pushed'; current?: number; total?: number }) => void;
+  onProgress?: (p: { id: string; status: 'Preparing' | 'Layer already exists' | 'Mounted' | 'Pushing' | 'Pushed'; current?: number; total?: number; /** `Mounted`: the repository it came from. */ from?: string }) => void;
 }
 
 export interface PushResult {
@@ -67,7 +67,7 @@ export async function push(store: ImageStore, source: string, target?: string, o
         scope: 'pull,push', extraPull: [from], ok: [201, 202], what: `mount of ${d.digest} from ${from}`,
       });
       await res.body?.cancel().catch(() => {});
-      if (res.status === 201) { progress({ id, status: 'Mounted' }); return 'mounted'; }
+      if (res.status === 201) { progress({ id, status: 'Mounted', from }); return 'mounted'; }
       location = res.headers.get('location') ?? undefined;
       break;
     }
