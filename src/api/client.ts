@@ -1,33 +1,44 @@
 // The Engine API client the `berth` CLI uses: JSON requests, streamed responses (logs, pull
-// progress) and hijacked connections (attach), over a unix socket or TCP. Errors come back as
-// BerthErrors of the kind the status code names, with the daemon's message.
+// progress) and hijacked connections (attach, exec), over a unix socket or TCP, through the
+// small HTTP/1.1 client of http1.ts. Errors come back as BerthErrors of the kind the status
+// code names, with the daemon's message.
 
-import { request, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../errors.js';
+import { request, type Request, type Response, type Result, type Target } from './http1.js';
+
+export type { Response } from './http1.js';
 
 export interface ApiClientOptions {
   /** `unix:///path` or `tcp://host:port`. */
   host: string;
+  /**
+   * Called once, when the first connection finds no daemon (no socket file, or refused), before
+   * trying again: the CLI starts berthd there. Unset: the error is the caller's.
+   */
+  onNoDaemon?: () => Promise<void>;
 }
 
 const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 404: 'not-found', 409: 'conflict' };
 
+type Query = Record<string, string | number | boolean | string[] | undefined>;
+type Body = unknown;
+
 export class ApiClient {
-  private readonly base: RequestOptions;
+  private readonly target: Target;
+  private noDaemon?: Promise<void>;
 
   constructor(readonly opts: ApiClientOptions) {
     const h = opts.host;
-    if (h.startsWith('unix://')) this.base = { socketPath: h.slice(7) };
+    if (h.startsWith('unix://')) this.target = { path: h.slice(7) };
     else {
       const m = /^(?:tcp|http):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(h);
       if (!m) throw new BerthError('invalid', `unsupported host ${h}: give unix:///path or tcp://host:port`);
-      this.base = { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+      this.target = { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
     }
   }
 
-  private path(path: string, query?: Record<string, string | number | boolean | undefined>): string {
+  private path(path: string, query?: Query): string {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) {
       if (Array.isArray(v)) for (const x of v) q.append(k, String(x));
@@ -37,77 +48,80 @@ export class ApiClient {
     return s ? `${path}?${s}` : path;
   }
 
-  /** A body that is a stream (a tar for load or import) is sent as it is, chunked; anything else as JSON. */
-  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const raw = body instanceof Readable ? body : undefined;
-      const data = body === undefined || raw ? undefined : Buffer.from(JSON.stringify(body));
-      const req = request({
-        ...this.base, method, path,
-        headers: { ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}), ...headers },
-      }, resolve);
-      req.on('error', (e) => reject(this.connectError(e)));
-      if (raw) {
-        raw.on('error', (e) => req.destroy(e));
-        raw.pipe(req);
-      } else req.end(data);
-    });
+  private async send(req: Request): Promise<Result> {
+    try {
+      return await request(this.target, req);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const absent = code === 'ENOENT' || code === 'ECONNREFUSED';
+      if (absent && this.opts.onNoDaemon) {
+        this.noDaemon ??= this.opts.onNoDaemon();
+        await this.noDaemon;
+        try { return await request(this.target, req); } catch (e2) { throw this.connectError(e2 as Error); }
+      }
+      throw this.connectError(e as Error);
+    }
   }
 
-  private connectError(e: NodeJS.ErrnoException): Error {
-    if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
+  private connectError(e: Error): Error {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') {
       return new BerthError('system', `Cannot connect to the berth daemon at ${this.opts.host}. Is berthd running?`);
     }
     return e;
   }
 
-  private async check(res: IncomingMessage): Promise<IncomingMessage> {
-    if (res.statusCode! < 400) return res;
+  private static jsonBody(body: Body, headers: Record<string, string> = {}): Pick<Request, 'body' | 'headers'> {
+    if (body === undefined) return { headers };
+    if (Buffer.isBuffer(body) || (typeof body === 'object' && body !== null && typeof (body as NodeJS.ReadableStream).pipe === 'function')) {
+      return { body: body as Buffer | NodeJS.ReadableStream, headers: { 'Content-Type': 'application/x-tar', ...headers } };
+    }
+    return { body: Buffer.from(JSON.stringify(body)), headers: { 'Content-Type': 'application/json', ...headers } };
+  }
+
+  private async check(res: Response): Promise<Response> {
+    if (res.statusCode < 400) return res;
     const text = await readAll(res);
     let message = text.toString().trim();
     try { message = JSON.parse(message).message ?? message; } catch { /* plain text */ }
-    throw new BerthError(KIND[res.statusCode!] ?? 'system', message);
+    throw new BerthError(KIND[res.statusCode] ?? 'system', message);
+  }
+
+  private async plain(method: string, path: string, opts: { query?: Query; body?: Body; headers?: Record<string, string> }): Promise<Response> {
+    const r = await this.send({ method, path: this.path(path, opts.query), ...ApiClient.jsonBody(opts.body, opts.headers) });
+    if (r.upgraded) {
+      r.socket.destroy();
+      throw new BerthError('system', 'the daemon upgraded a connection it was not asked to');
+    }
+    return this.check(r.res);
   }
 
   /** A request whose JSON answer (or nothing, for 204/304) is returned. */
-  async json<T = any>(method: string, path: string, opts: { query?: Record<string, any>; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
-    const res = await this.check(await this.send(method, this.path(path, opts.query), opts.body, opts.headers));
-    const text = (await readAll(res)).toString();
+  async json<T = any>(method: string, path: string, opts: { query?: Query; body?: Body; headers?: Record<string, string> } = {}): Promise<T> {
+    const text = (await readAll(await this.plain(method, path, opts))).toString();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  /** A request whose answer is read as a stream (logs, pull progress). */
-  async stream(method: string, path: string, opts: { query?: Record<string, any>; body?: unknown; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
-    return this.check(await this.send(method, this.path(path, opts.query), opts.body, opts.headers));
+  /**
+   * A request whose answer is read as a stream (logs, pull progress, archives). A Buffer or
+   * stream body is sent as is (`application/x-tar` unless `headers` say otherwise).
+   */
+  stream(method: string, path: string, opts: { query?: Query; body?: Body; headers?: Record<string, string> } = {}): Promise<Response> {
+    return this.plain(method, path, opts);
   }
 
   /** A request whose body is a stream (a tar for PUT /archive); the checked answer is returned. */
-  upload(method: string, path: string, body: NodeJS.ReadableStream, opts: { query?: Record<string, any>; contentType?: string } = {}): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const req = request({ ...this.base, method, path: this.path(path, opts.query), headers: { 'Content-Type': opts.contentType ?? 'application/x-tar' } },
-        (res) => { this.check(res).then(resolve, reject); });
-      req.on('error', (e) => reject(this.connectError(e)));
-      body.on('error', (e) => req.destroy(e));
-      body.pipe(req);
-    });
+  upload(method: string, path: string, body: NodeJS.ReadableStream, opts: { query?: Query; contentType?: string } = {}): Promise<Response> {
+    return this.plain(method, path, { query: opts.query, body, headers: { 'Content-Type': opts.contentType ?? 'application/x-tar' } });
   }
 
-  /** A hijacked connection (attach): after `101 UPGRADED`, the raw socket both ways. */
-  hijack(path: string, query?: Record<string, any>, body?: unknown): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = request({
-        ...this.base, method: 'POST', path: this.path(path, query),
-        headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}) },
-      });
-      req.on('upgrade', (_res, socket, head) => {
-        if (head.length) socket.unshift(head);
-        resolve(socket);
-      });
-      req.on('response', (res) => { this.check(res).then(() => reject(new Error('the daemon did not upgrade the connection')), reject); });
-      req.on('error', (e) => reject(this.connectError(e)));
-      req.end(data);
-    });
+  /** A hijacked connection (attach, exec start): after `101 UPGRADED`, the raw socket both ways. */
+  async hijack(path: string, query?: Query, body?: Body): Promise<Socket> {
+    const r = await this.send({ method: 'POST', path: this.path(path, query), ...ApiClient.jsonBody(body, { Connection: 'Upgrade', Upgrade: 'tcp' }) });
+    if (r.upgraded) return r.socket;
+    await this.check(r.res);
+    r.res.destroy();
+    throw new BerthError('system', 'the daemon did not upgrade the connection');
   }
 }
 

@@ -1,8 +1,9 @@
 // When no berthd answers on the unix socket berth was pointed at, berth starts one (detached,
 // its log in <exec-root>/berthd.log) and waits for the socket, so a fresh install needs no
 // other step. BERTH_NO_AUTOSTART=1 turns this off; BERTH_DATA_ROOT and BERTH_EXEC_ROOT choose
-// the new daemon's roots (berthd's defaults otherwise).
-import { spawn } from 'node:child_process';
+// the new daemon's roots (berthd's defaults otherwise). It runs only when a connection has
+// found no daemon (the API client's onNoDaemon), so a running daemon costs no probe, and
+// node:child_process loads only then.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,7 @@ function berthdPath(): string {
 
 export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!host.startsWith('unix://') || env.BERTH_NO_AUTOSTART) return;
+  const { spawn } = await import('node:child_process');
   const socket = host.slice('unix://'.length);
   if (await answers(socket)) return;
   const execRoot = env.BERTH_EXEC_ROOT ?? '/run/berth';

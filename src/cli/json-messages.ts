@@ -2,7 +2,7 @@
 // progress through the image library's display (lines redrawn in place on a terminal, one line
 // per change of status otherwise), other messages as lines; an `error` message ends it.
 
-import type { IncomingMessage } from 'node:http';
+import type { Response } from '../api/client.js';
 import { BerthError } from '../errors.js';
 import { progressDisplay } from '../image/progress.js';
 
@@ -17,7 +17,7 @@ export interface JsonMessage {
 }
 
 /** Calls `onMessage` for each message of the stream; throws the stream's error message. */
-export async function readMessages(res: IncomingMessage, onMessage: (m: JsonMessage) => void): Promise<void> {
+export async function readMessages(res: Response, onMessage: (m: JsonMessage) => void): Promise<void> {
   let rest = '';
   const line = (l: string) => {
     if (!l.trim()) return;
@@ -34,7 +34,7 @@ export async function readMessages(res: IncomingMessage, onMessage: (m: JsonMess
 }
 
 /** Shows a pull or push stream on `out`; returns its `aux` messages (push's digest). */
-export async function showProgress(res: IncomingMessage, out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, quiet = false): Promise<Record<string, unknown>[]> {
+export async function showProgress(res: Response, out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, quiet = false): Promise<Record<string, unknown>[]> {
   const aux: Record<string, unknown>[] = [];
   const display = progressDisplay(out);
   try {

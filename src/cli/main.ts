@@ -78,6 +78,8 @@ Commands:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // Output piped into a reader that stops early (`| head`): end quietly, as docker does.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
   let host: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -97,8 +99,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const target = daemonHost(host);
-    await ensureDaemon(target);
-    const client = new ApiClient({ host: target });
+    const client = new ApiClient({ host: target, onNoDaemon: () => ensureDaemon(target) });
     return await cmd(client, argv.slice(i + 1));
   } catch (e) {
     process.stderr.write(`berth: ${errorMessage(e)}\n`);
