@@ -294,7 +294,7 @@ export class Containers {
         if (rec.HostConfig.AutoRemove) queueMicrotask(() => { void this.remove(id, { force: true, volumes: true }).catch(() => {}); });
         throw err;
       }
-      rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+      rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
       this.save(live);
       this.log('info', `started container ${id.slice(0, 12)}`);
       this.event(id, 'start');
