@@ -236,6 +236,9 @@ test('commit with changes, then run the committed image', { skip: noDocker }, as
   const img = JSON.parse(ok(docker('image', 'inspect', 'committed:1')))[0];
   assert.equal(img.Id, id);
   assert.equal(img.Author, 'tester');
+  assert.equal(img.Comment, 'a message');
+  const hist = ok(docker('history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'committed:1')).split('\n')[0];
+  assert.equal(hist, 'sh -c echo committed > /hello|a message');
   assert.deepEqual(img.Config.Cmd, ['cat', '/hello']);
   assert.equal(img.Config.Labels['a.b'], 'c');
   assert.ok('8080/tcp' in img.Config.ExposedPorts);
