@@ -106,7 +106,7 @@ int bpf_devices_main(const char *dir);
 int setup_terminal(struct plan *plan, int console_fd);
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
-int relay_terminal(int master, pid_t child);
+int relay_terminal(int master, pid_t child, int resize_fd);
 int wait_and_forward(pid_t child);
 
 #endif

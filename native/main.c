@@ -197,6 +197,13 @@ static int nsexec_main(char **argv) {
     unsetenv("_BERTH_PID_FD");
     if (fcntl(pid_fd, F_SETFD, FD_CLOEXEC) < 0) die_errno("pid fd");
   }
+  /* A foreground terminal's window sizes, from a caller without a terminal (terminal.c). */
+  int resize_fd = -1;
+  if ((env = getenv("_BERTH_RESIZE_FD"))) {
+    resize_fd = atoi(env);
+    unsetenv("_BERTH_RESIZE_FD");
+    if (fcntl(resize_fd, F_SETFD, FD_CLOEXEC) < 0) die_errno("resize fd");
+  }
   /* Nothing in the container may ptrace or open /proc/PID/ of this process before it execs
    * (execve makes the user's program dumpable again). */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("set non-dumpable");
@@ -250,7 +257,7 @@ static int nsexec_main(char **argv) {
   if (relay[0] >= 0) {
     int master = recv_fd(relay[0]);
     close(relay[0]);
-    if (master >= 0) return relay_terminal(master, pid);
+    if (master >= 0) return relay_terminal(master, pid, resize_fd);
   }
   return wait_and_forward(pid);
 }

@@ -3,7 +3,12 @@
  * json-file log with timestamps (rotated by size), serves the output to attach clients in
  * Docker's multiplexed frames and passes their input on, and records the exit status to a
  * file. It never blocks on a reader: a client that cannot keep up is dropped, and the log is
- * always drained, so a container writing to stdout never stalls while berthd is down. */
+ * always drained, so a container writing to stdout never stalls while berthd is down.
+ * With a terminal, a control socket of its own (--control) takes window sizes for the pty
+ * master it holds: records of two native-endian u16, rows then columns (as
+ * src/runtime/native/winsize.ts writes them). A socket apart from the attach socket, because attach input is the container's
+ * raw stdin, where no byte can be set aside for a message; and a path, not an inherited fd,
+ * because the monitor outlives the berthd that started it. */
 #include "berth.h"
 
 #include <errno.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -23,6 +29,7 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 32
+#define MAX_CONTROLS 4
 
 struct log {
   const char *path;
@@ -33,10 +40,13 @@ struct log {
 
 struct monitor {
   struct log log;
-  const char *exit_file, *attach_path, *console_path;
+  const char *exit_file, *attach_path, *console_path, *control_path;
   int out, err, in;       /* pipes to the container; in is -1 without --stdin */
   int master;             /* the pty master with --terminal, once received */
-  int listen_fd, console_listen;
+  int listen_fd, console_listen, control_listen;
+  int controls[MAX_CONTROLS];
+  int ncontrols;
+  struct winsize winsize; /* the last size asked for, kept until the master arrives */
   int clients[MAX_CLIENTS];
   unsigned char client_eof[MAX_CLIENTS]; /* the client's input has ended; it still reads */
   int nclients;
@@ -174,6 +184,26 @@ static void reap(struct monitor *m) {
   }
 }
 
+static void apply_winsize(struct monitor *m) {
+  if (m->master >= 0 && (m->winsize.ws_row || m->winsize.ws_col)) ioctl(m->master, TIOCSWINSZ, &m->winsize);
+}
+
+/* A control connection is readable: every whole record is a size; the last one wins. At end
+ * of input the connection closes, which tells the client its sizes are applied. */
+static void control_read(struct monitor *m, int i) {
+  unsigned short rec[32];
+  ssize_t n = read(m->controls[i], rec, sizeof rec);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n >= 4) {
+    size_t last = (size_t)n / 4 - 1;
+    m->winsize = (struct winsize){.ws_row = rec[last * 2], .ws_col = rec[last * 2 + 1]};
+    apply_winsize(m);
+    return;
+  }
+  close(m->controls[i]);
+  m->controls[i] = m->controls[--m->ncontrols];
+}
+
 static void serve(struct monitor *m, int pid_fd, int sfd) {
   int out_open = 1, err_open = m->err >= 0;
   struct timespec deadline = {0};
@@ -186,7 +216,7 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
       if (!deadline.tv_sec) deadline = (struct timespec){now.tv_sec + 5, now.tv_nsec};
       else if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec > deadline.tv_nsec)) break;
     }
-    struct pollfd p[6 + MAX_CLIENTS];
+    struct pollfd p[7 + MAX_CONTROLS + MAX_CLIENTS];
     int n = 0;
     p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = pid_fd, .events = POLLIN};
@@ -194,6 +224,10 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
     p[n++] = (struct pollfd){.fd = err_open ? m->err : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = m->console_listen, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = m->control_listen, .events = POLLIN};
+    int first_control = n;
+    for (int i = 0; i < m->ncontrols; i++) p[n++] = (struct pollfd){.fd = m->controls[i], .events = POLLIN};
+    int first_client = n;
     for (int i = 0; i < m->nclients; i++) p[n++] = (struct pollfd){.fd = m->clients[i], .events = m->client_eof[i] ? 0 : POLLIN};
     int r = poll(p, (nfds_t)n, m->exited ? 100 : -1);
     if (r < 0 && errno == EINTR) continue;
@@ -231,9 +265,23 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
         unlink(m->console_path);
         if (m->out >= 0) close(m->out);
         m->out = -1;
+        apply_winsize(m);
       }
     }
-    for (int i = 6; i < n; i++) {
+    if (p[6].revents & POLLIN) {
+      int c;
+      while ((c = accept4(m->control_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+        if (m->ncontrols < MAX_CONTROLS) m->controls[m->ncontrols++] = c;
+        else close(c);
+      }
+    }
+    /* Backwards: control_read may move the last connection into the slot it frees. */
+    for (int i = first_client - 1; i >= first_control; i--) {
+      if (!p[i].revents) continue;
+      for (int ci = 0; ci < m->ncontrols; ci++)
+        if (m->controls[ci] == p[i].fd) { control_read(m, ci); break; }
+    }
+    for (int i = first_client; i < n; i++) {
       if (!p[i].revents) continue;
       int ci = 0;
       while (ci < m->nclients && m->clients[ci] != p[i].fd) ci++;
@@ -272,11 +320,12 @@ static int flag(int argc, char **argv, const char *name) {
 }
 
 int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
-  struct monitor m = {.in = -1, .master = -1, .console_listen = -1, .out = -1, .err = -1};
+  struct monitor m = {.in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .out = -1, .err = -1};
   m.log.path = arg(argc, argv, "--log");
   m.exit_file = arg(argc, argv, "--exit-file");
   m.attach_path = arg(argc, argv, "--attach");
   m.console_path = arg(argc, argv, "--console-socket");
+  m.control_path = arg(argc, argv, "--control");
   m.stdin_once = flag(argc, argv, "--stdin-once");
   const char *max_size = arg(argc, argv, "--log-max-size"), *max_file = arg(argc, argv, "--log-max-file");
   m.log.max_size = max_size ? parse_ll(max_size) : 0;
@@ -297,6 +346,7 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   log_open(&m.log);
   m.listen_fd = listen_unix(m.attach_path);
   if (m.console_path) m.console_listen = listen_unix(m.console_path);
+  if (m.control_path) m.control_listen = listen_unix(m.control_path);
   int out[2], err[2], in[2] = {-1, -1}, pid_pipe[2];
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(pid_pipe, O_CLOEXEC) < 0) die_errno("pipe");
   if (flag(argc, argv, "--stdin") && pipe2(in, O_CLOEXEC) < 0) die_errno("pipe");
@@ -336,5 +386,6 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   serve(&m, pid_pipe[0], sfd);
   unlink(m.attach_path);
   if (m.console_path) unlink(m.console_path);
+  if (m.control_path) unlink(m.control_path);
   return 0;
 }

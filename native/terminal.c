@@ -162,7 +162,23 @@ static void copy(int from, int to, int *open_flag) {
   }
 }
 
-int relay_terminal(int master, pid_t child) {
+/* Window sizes from the caller (berthd has no terminal of its own to take SIGWINCH from): the
+ * monitor's records, two native-endian u16, rows then columns; the last whole one wins. */
+static void read_winsize(int *fd, int master) {
+  unsigned short rec[32];
+  ssize_t n = read(*fd, rec, sizeof rec);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n < 4) {
+    close(*fd);
+    *fd = -1;
+    return;
+  }
+  size_t last = (size_t)n / 4 - 1;
+  struct winsize ws = {.ws_row = rec[last * 2], .ws_col = rec[last * 2 + 1]};
+  ioctl(master, TIOCSWINSZ, &ws);
+}
+
+int relay_terminal(int master, pid_t child, int resize_fd) {
   int sfd = signal_fd();
   struct termios saved;
   int raw = isatty(0) && tcgetattr(0, &saved) == 0;
@@ -178,8 +194,9 @@ int relay_terminal(int master, pid_t child) {
   int early;
   if (waitpid(child, &early, WNOHANG) == child) code = exit_code(early);
   while (code < 0 || out_open) {
-    struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}, {.fd = in_open ? 0 : -1, .events = POLLIN}};
-    int n = poll(p, 3, code >= 0 ? 100 : -1);
+    struct pollfd p[4] = {{.fd = sfd, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}, {.fd = in_open ? 0 : -1, .events = POLLIN},
+                          {.fd = resize_fd, .events = POLLIN}};
+    int n = poll(p, 4, code >= 0 ? 100 : -1);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) break; /* exited, and the pty has gone quiet */
     if (p[0].revents & POLLIN) {
@@ -188,6 +205,7 @@ int relay_terminal(int master, pid_t child) {
     }
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) copy(master, 1, &out_open);
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) copy(0, master, &in_open);
+    if (p[3].revents) read_winsize(&resize_fd, master);
   }
   if (raw) tcsetattr(0, TCSANOW, &saved);
   if (code < 0) {

@@ -18,6 +18,7 @@ import { update as runtimeUpdate } from '../runtime/update.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { parseSignal } from '../runtime/signals.js';
 import { openContainer } from '../runtime/container.js';
+import { resizeMonitor } from '../runtime/native/winsize.js';
 import { ContainerStore, writeAtomic } from './container-store.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type { Events } from './events.js';
@@ -167,6 +168,8 @@ export class Containers {
   bundleDir(id: string): string { return this.store.dir(id); }
   private attachPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.sock`); }
   private consolePath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.pty`); }
+  /** The monitor's control socket: window sizes for the pty it holds. */
+  private controlPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.ctl`); }
 
   private save(live: Live): void { this.store.save(live.rec); }
 
@@ -273,6 +276,7 @@ export class Containers {
             log: this.store.logPath(id), exitFile: this.store.exitPath(id), attach,
             stdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce,
             consoleSocket: rec.Config.Tty ? this.consolePath(id) : undefined,
+            control: rec.Config.Tty ? this.controlPath(id) : undefined,
             ...logLimits(rec.HostConfig),
           },
         });
@@ -451,6 +455,13 @@ export class Containers {
    * stop signal, or any signal when the container has no stop signal of its own, means "let it
    * go"); a pending restart is cancelled.
    */
+  /** Docker's resize: the terminal's window size; 409 unless running, nothing to do without a terminal. */
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const rec = this.find(ref).rec;
+    if (!this.isRunning(rec.Id)) throw conflict(`Container ${rec.Id} is not running`);
+    if (rec.Config.Tty) await resizeMonitor(this.controlPath(rec.Id), rows, cols);
+  }
+
   kill(ref: string, signal = 'SIGKILL'): void {
     const live = this.find(ref);
     const n = parseSignal(signal);

@@ -21,9 +21,11 @@ export interface ExecConfig {
   AttachStderr?: boolean;
   /**
    * A terminal: the process gets a pty, which the runtime's foreground exec relays to our pipes
-   * (output raw, unframed). TODO(engine): resize is accepted but not applied to that pty.
+   * (output raw, unframed); resize sets that pty's window size.
    */
   Tty?: boolean;
+  /** [height, width] of the terminal at start (API 1.42+). */
+  ConsoleSize?: [number, number] | null;
   Env?: string[] | null;
   Cmd?: string[] | null;
   WorkingDir?: string;
@@ -56,6 +58,8 @@ export interface ExecStreams {
 
 export class Execs {
   private readonly byId = new Map<string, ExecInstance>();
+  /** The window-size setters of running Tty instances (the runtime's relay holds the pty). */
+  private readonly resizers = new Map<string, (rows: number, cols: number) => void>();
 
   constructor(private readonly containers: Containers, private readonly runtimeRoot: string) {}
 
@@ -114,6 +118,7 @@ export class Execs {
         ...base,
         // With a terminal, the runtime's foreground exec holds the pty and relays it to our pipes.
         terminal: !!cfg.Tty,
+        ...(cfg.Tty && cfg.ConsoleSize?.[0] && cfg.ConsoleSize[1] ? { consoleSize: { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] } } : {}),
         args: cfg.Cmd!,
         env: mergeEnv(base?.env ?? [], [...(cfg.Tty ? ['TERM=xterm'] : []), ...(cfg.Env ?? [])]),
         cwd: cfg.WorkingDir || base?.cwd || '/',
@@ -127,8 +132,10 @@ export class Execs {
       exit = runtimeExec({
         root: this.runtimeRoot, id: c.Id, process,
         stdio: [attach && cfg.AttachStdin ? 'pipe' : 'ignore', attach && cfg.AttachStdout ? 'pipe' : 'ignore', attach && cfg.AttachStderr ? 'pipe' : 'ignore'],
+        resizable: !!cfg.Tty,
         onLaunched: (l) => {
           inst.Pid = l.pid;
+          if (l.resize) this.resizers.set(inst.ID, l.resize);
           const [stdin, stdout, stderr] = l.helper.stdio as unknown as [Writable | null, Readable | null, Readable | null];
           stdin?.on('error', () => {}); // the process closed its stdin
           launchedResolve({ stdin: stdin ?? undefined, stdout: stdout ?? undefined, stderr: stderr ?? undefined, exit });
@@ -136,6 +143,7 @@ export class Execs {
       });
       // launch() resolves before exec() returns: start failures reject `exit` first.
       const streams = await Promise.race([launched, exit.then((): never => { throw new Error('exec ended before it started'); })]);
+      exit.finally(() => this.resizers.delete(inst.ID)).catch(() => {});
       streams.exit = exit.then((code) => {
         inst.ExitCode = code;
         inst.Running = false;
@@ -158,6 +166,15 @@ export class Execs {
   /** Drops an instance now (the engine's own, a health probe's, once it has run). */
   forget(id: string): void {
     this.byId.delete(id);
+  }
+
+  /**
+   * Docker's exec resize: the window size of a running Tty instance's pty. An instance that has
+   * ended (clients resize right after start, racing a short command) or has no pty: nothing to do.
+   */
+  resize(id: string, rows: number, cols: number): void {
+    this.get(id);
+    this.resizers.get(id)?.(rows, cols);
   }
 
   /** As Docker, ended instances go once their container has stopped (or gone). */

@@ -54,6 +54,7 @@ export function buildSpec(input: SpecInput): Spec {
     ociVersion: OCI_VERSION,
     process: {
       terminal: !!cfg.Tty,
+      ...(cfg.Tty && hc.ConsoleSize?.[0] && hc.ConsoleSize[1] ? { consoleSize: { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } } : {}),
       user: resolveUser(input.rootfs, cfg.User || image.User),
       args: command(cfg, image),
       env,

@@ -45,6 +45,8 @@ export interface HostConfig {
   /** engine/restart.ts; `docker update` changes it. */
   RestartPolicy?: RestartPolicy;
   NetworkMode?: string;
+  /** [height, width] of the terminal at start, with Tty (API 1.42+); resize changes it later. */
+  ConsoleSize?: [number, number] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> };
   /** Security settings (engine/security.ts): all caps, no seccomp, no masked paths when Privileged. */
   Privileged?: boolean;

@@ -20,6 +20,8 @@ export interface ExecOptions {
   preserveFds?: number;
   /** The process's fds 0-2 (see launch()): the caller's by default; 'pipe' for a daemon's streams. */
   stdio?: StdioOptions;
+  /** A terminal relayed in the foreground takes window sizes from the caller (Launched.resize). */
+  resizable?: boolean;
   /** Called once the process has started, with the helper (its stdio pipes) and the pid. */
   onLaunched?: (launched: Launched) => void;
 }
@@ -40,6 +42,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     plan,
     preserveFds: opts.preserveFds,
     stdio: opts.stdio,
+    resizable: opts.resizable && opts.process.terminal && !opts.detach,
     onPid: async (pid) => {
       await c.cgroups.addProcess(pid);
       return JSON.stringify(ociState(c.rec, c.status));

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { invalid } from '../../errors.js';
 import { RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
-import { beginStream, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
+import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { securityHostConfig } from '../../engine/security.js';
 import { inspectMount } from '../../engine/mounts.js';
@@ -24,6 +24,15 @@ function ago(iso: string): string {
 }
 
 /** The resource limits and restart policy of a create or update body, checked for type. */
+/** HostConfig.ConsoleSize, [height, width] (Go's [2]uint): the terminal's size at start. */
+function consoleSize(v: unknown): { ConsoleSize?: [number, number] } {
+  if (v === undefined || v === null) return {};
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffff)) {
+    throw invalid(`json: cannot unmarshal ${JSON.stringify(v)} into Go struct field HostConfig.ConsoleSize of type [2]uint`);
+  }
+  return { ConsoleSize: [v[0], v[1]] };
+}
+
 function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { RestartPolicy?: RestartPolicy } {
   const out: ResourceConfig & { RestartPolicy?: RestartPolicy } = {};
   for (const k of RESOURCE_FIELDS) {
@@ -111,6 +120,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
       ...mountHostConfig(hc),
       ...securityHostConfig(hc),
       AutoRemove: !!hc.AutoRemove, Memory: 0, NanoCpus: 0, PidsLimit: null, ...lifecycleHostConfig(hc),
+      ...consoleSize(hc.ConsoleSize),
       // `--log-opt` arrives with an empty Type (the daemon's default driver).
       ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),
     }, ctx.query.get('name') || undefined);
@@ -210,6 +220,12 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const t = ctx.query.get('t') ?? ctx.query.get('timeout');
     const r = await cs.stop(ctx.params.id, { timeout: t === null || t === '' ? undefined : Number(t), signal: ctx.query.get('signal') || undefined });
     sendEmpty(ctx, r === 'not-running' ? 304 : 204);
+  });
+
+  router.on('POST', '/containers/:id/resize', async (ctx) => {
+    const [h, w] = resizeDimensions(ctx.query);
+    await cs.resize(ctx.params.id, h, w);
+    sendEmpty(ctx, 200);
   });
 
   router.on('POST', '/containers/:id/kill', (ctx) => {

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { errorMessage, invalid } from '../../errors.js';
 import type { Engine, ExecConfig, ExecInstance } from '../../engine/index.js';
 import { frame } from '../stdcopy.js';
-import { beginStream, readJSON, sendEmpty, sendJSON } from './http.js';
+import { beginStream, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -65,6 +65,8 @@ export function execRoutes(router: Router, engine: Engine): void {
       Env: Array.isArray(b.Env) ? b.Env.map(String) : null, Cmd: Array.isArray(b.Cmd) ? b.Cmd.map(String) : null,
       WorkingDir: typeof b.WorkingDir === 'string' ? b.WorkingDir : '', User: typeof b.User === 'string' ? b.User : '',
       Privileged: !!b.Privileged, DetachKeys: typeof b.DetachKeys === 'string' ? b.DetachKeys : '',
+      ConsoleSize: Array.isArray(b.ConsoleSize) && b.ConsoleSize.length === 2 && b.ConsoleSize.every((x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffff)
+        ? [b.ConsoleSize[0], b.ConsoleSize[1]] : null,
     };
     if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
     sendJSON(ctx, 201, { Id: execs.create(ctx.params.id, config).ID });
@@ -117,10 +119,8 @@ export function execRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/exec/:id/resize', (ctx) => {
-    execs.get(ctx.params.id);
-    const h = Number(ctx.query.get('h') ?? 0), w = Number(ctx.query.get('w') ?? 0);
-    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw invalid('invalid resize dimensions');
-    // Without a pty there is nothing to resize (see ExecConfig.Tty).
+    const [h, w] = resizeDimensions(ctx.query);
+    execs.resize(ctx.params.id, h, w);
     sendEmpty(ctx, 200);
   });
 }

@@ -63,6 +63,15 @@ export function boolParam(q: URLSearchParams, name: string, dflt = false): boole
   return !['0', 'false', 'False', 'no'].includes(v);
 }
 
+/** `h` and `w` of a resize (containers and exec): whole numbers up to 65535, both required, as moby parses them. */
+export function resizeDimensions(q: URLSearchParams): [number, number] {
+  const [h, w] = ['h', 'w'].map((k) => q.get(k) ?? '');
+  if (!/^\d{1,5}$/.test(h) || !/^\d{1,5}$/.test(w) || Number(h) > 0xffff || Number(w) > 0xffff) {
+    throw invalid(`invalid resize dimensions h=${JSON.stringify(h)} w=${JSON.stringify(w)}: both must be whole numbers from 0 to 65535`);
+  }
+  return [Number(h), Number(w)];
+}
+
 /**
  * Begins a streamed answer: `101 UPGRADED` on a hijacked connection (Docker's attach), else a
  * 200 response of `contentType`. Returns where to write.

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { systemError } from '../../errors.js';
 import { Decoder, encode, Op, rec, type Record_ } from './protocol.js';
+import { winsizeRecord } from './winsize.js';
 
 /** native/build/berth-nsexec of this package, found upwards from this module (or its bundle). */
 export function helperPath(): string {
@@ -31,6 +32,8 @@ export interface LaunchOptions {
   onPid: (pid: number) => Promise<string> | string;
   /** Run under a per-container monitor (native/monitor.c) that outlives the caller. */
   monitor?: MonitorOptions;
+  /** A foreground terminal relay takes window sizes from the caller: Launched.resize. */
+  resizable?: boolean;
 }
 
 export interface MonitorOptions {
@@ -48,12 +51,15 @@ export interface MonitorOptions {
   stdinOnce?: boolean;
   /** With a terminal: the socket the monitor receives the pty master on. */
   consoleSocket?: string;
+  /** With a terminal: the socket the monitor takes window sizes on (winsize.ts). */
+  control?: string;
 }
 
 function monitorArgs(m: MonitorOptions): string[] {
   return ['monitor', '--log', m.log, '--exit-file', m.exitFile, '--attach', m.attach,
     ...(m.logMaxSize ? ['--log-max-size', String(m.logMaxSize)] : []), ...(m.logMaxFile ? ['--log-max-file', String(m.logMaxFile)] : []),
-    ...(m.stdin ? ['--stdin'] : []), ...(m.stdin && m.stdinOnce ? ['--stdin-once'] : []), ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : [])];
+    ...(m.stdin ? ['--stdin'] : []), ...(m.stdin && m.stdinOnce ? ['--stdin-once'] : []), ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : []),
+    ...(m.consoleSocket && m.control ? ['--control', m.control] : [])];
 }
 
 export interface Launched {
@@ -63,9 +69,16 @@ export interface Launched {
   exit: Promise<number>;
   /** Resolves once the sync socket closes: the process has exec'd (or, in create mode, waits on the fifo). */
   done: Promise<void>;
+  /** With `resizable`: sets the relayed terminal's window size. */
+  resize?: (rows: number, cols: number) => void;
 }
 
 class SetupError extends Error {}
+
+function resizer(sock: Socket): (rows: number, cols: number) => void {
+  sock.on('error', () => {}); // the relay has ended
+  return (rows, cols) => { if (sock.writable) sock.write(winsizeRecord(rows, cols)); };
+}
 
 /**
  * The helper's exit code, from a closure of its own: the launch's closures hold the plan and the
@@ -79,13 +92,16 @@ function exitOf(helper: ChildProcess): Promise<number> {
 export function launch(opts: LaunchOptions): Promise<Launched> {
   const n = opts.preserveFds ?? 0;
   const inherit = (Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit']) as Exclude<StdioOptions, string>;
+  const resizable = !opts.monitor && !!opts.resizable;
   const stdio: StdioOptions = opts.monitor
     ? ['ignore', 'ignore', 'ignore', ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe']
-    : [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe'];
+    : [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe', ...(resizable ? ['pipe' as const] : [])];
   const helper = spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], {
-    stdio, detached: !!opts.monitor, env: { _BERTH_SYNC_FD: String(3 + n), PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdio, detached: !!opts.monitor,
+    env: { _BERTH_SYNC_FD: String(3 + n), ...(resizable ? { _BERTH_RESIZE_FD: String(4 + n) } : {}), PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
   const sock = helper.stdio[3 + n] as Socket;
+  const resize = resizable ? resizer(helper.stdio[4 + n] as Socket) : undefined;
   const exit = exitOf(helper);
   const decoder = new Decoder();
   let pid = 0;
@@ -116,7 +132,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
             .catch((e: Error) => { pidError = e; sock.end(); });
         } else if (m.type === Op.MsgReady) {
           ready = true;
-          resolve({ pid, helper, exit, done });
+          resolve({ pid, helper, exit, done, resize });
         } else if (m.type === Op.MsgError) {
           error = m.fields[0];
         }
