@@ -36,18 +36,26 @@ export async function readMessages(res: Response, onMessage: (m: JsonMessage) =>
 /** Shows a pull or push stream on `out`; returns its `aux` messages (push's digest). */
 export async function showProgress(res: Response, out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, quiet = false): Promise<Record<string, unknown>[]> {
   const aux: Record<string, unknown>[] = [];
-  const display = progressDisplay(out);
+  // A terminal display redraws its layer lines from the bottom up, so a line of another kind
+  // closes the block: later layers (the next tag of a push) start a new one below it.
+  let display: ReturnType<typeof progressDisplay> | undefined;
+  const line = (s: string) => {
+    display?.done();
+    display = undefined;
+    out.write(s);
+  };
   try {
     await readMessages(res, (m) => {
       if (m.aux) { aux.push(m.aux); return; }
       if (quiet) return;
       if (m.id && m.status && /^[0-9a-f]{12}$/.test(m.id)) {
+        display ??= progressDisplay(out);
         display.onProgress({ id: m.id, status: m.status, current: m.progressDetail?.current, total: m.progressDetail?.total });
-      } else if (m.status) out.write(m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`);
-      else if (m.stream) out.write(m.stream);
+      } else if (m.status) line(m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`);
+      else if (m.stream) line(m.stream);
     });
   } finally {
-    display.done();
+    display?.done();
   }
   return aux;
 }

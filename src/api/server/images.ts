@@ -114,8 +114,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
       const r = await engine.images.pull(label, {
         credentials, platform: q.get('platform') || undefined,
         onProgress: (p) => {
-          // Layers only (12 hex digits); the library's whole-image events have no Docker line.
-          if (!/^[0-9a-f]{12}$/.test(p.id)) return;
+          // Layers only: the library's whole-image and config events have no Docker line.
+          if (p.config || !/^[0-9a-f]{12}$/.test(p.id)) return;
           begin();
           layers.add(p.id);
           const m = pullMessage(p);

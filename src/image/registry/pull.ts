@@ -29,6 +29,8 @@ export interface PullProgress {
   /** 12 hex digits of the blob's digest, or the reference for whole-image events. */
   id: string;
   status: PullStatus;
+  /** The blob is an image config, not a layer (Docker shows layers only). */
+  config?: true;
   current?: number;
   total?: number;
 }
@@ -191,21 +193,23 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
   unpacking.catch(() => {});
   try {
     const c = client;
+    const configs = new Set([manifest.config.digest, ...others.map((o) => o.manifest.config.digest)]);
     await pool(blobs, opts.concurrency ?? 4, async (d) => {
       try { await fetchOne(d); ready.get(d.digest)!.resolve(); } catch (e) { ready.get(d.digest)!.reject(e); throw e; }
     }).catch((e) => { for (const r of ready.values()) r.reject(e); throw e; });
     async function fetchOne(d: Descriptor) {
       const id = d.digest.slice(7, 19);
-      if (await store.content.has(d.digest)) { progress({ id, status: 'Already exists', total: d.size }); return; }
+      const report = (p: PullProgress) => progress(configs.has(d.digest) ? { ...p, config: true } : p);
+      if (await store.content.has(d.digest)) { report({ id, status: 'Already exists', total: d.size }); return; }
       let current = await store.content.partialSize(d.digest);
-      progress({ id, status: 'Downloading', current, total: d.size });
+      report({ id, status: 'Downloading', current, total: d.size });
       // Parallel ranges beat one stream over long or throttled links; on loopback they only cost.
       const threshold = opts.rangeThreshold ?? (/^(localhost|127\.|\[::1\])/.test(ref.domain) ? 0 : 32 << 20);
       if (threshold > 0 && d.size >= threshold && current === 0 && await supportsRanges(c, repo, d.digest)) {
         const r = await store.content.ingestRanges({ digest: d.digest, size: d.size }, (start, end) => blobRange(c, repo, d.digest, start, end),
-          opts.rangeParts ?? 4, (n) => { current += n; progress({ id, status: 'Downloading', current, total: d.size }); });
+          opts.rangeParts ?? 4, (n) => { current += n; report({ id, status: 'Downloading', current, total: d.size }); });
         fetched += r.fetched;
-        progress({ id, status: 'Download complete', current: d.size, total: d.size });
+        report({ id, status: 'Download complete', current: d.size, total: d.size });
         return;
       }
       // With `unpack`, a layer downloaded from its first byte is unpacked from the same bytes as
@@ -216,7 +220,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
         r = await store.content.ingest({ digest: d.digest, size: d.size }, (offset) => (async function* () {
           for await (const chunk of c.blob(repo, d.digest, offset)) {
             current += chunk.length;
-            progress({ id, status: 'Downloading', current, total: d.size });
+            report({ id, status: 'Downloading', current, total: d.size });
             if (stream && offset === 0) await stream.feed(chunk);
             yield chunk;
           }
@@ -229,7 +233,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       stream?.verified();
       if (stream) await stream.done;
       fetched += r.fetched;
-      progress({ id, status: 'Download complete', current: d.size, total: d.size });
+      report({ id, status: 'Download complete', current: d.size, total: d.size });
     }
 
     /** Tees a layer's download into the snapshotter, or undefined when it is not wanted. */
