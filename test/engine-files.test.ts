@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -211,6 +211,11 @@ test('berth cp both ways', () => {
   assert.ok(readdirSync(join(host, 'etc-copy')).includes('passwd'));
   // the container's hosts file (its init file, a bind mount) is what cp sees
   assert.match(readFileSync(join(host, 'etc-copy/hosts'), 'utf8'), /localhost/);
+  // a directory with a link in it: the link is made as a link, nothing is written through it
+  ok(berth('exec', 'bcp', 'sh', '-c', 'mkdir /s && ln -s /etc /s/l && echo a > /s/f'));
+  ok(berth('cp', 'bcp:/s', join(host, 's')));
+  assert.equal(readlinkSync(join(host, 's/l')), '/etc');
+  assert.equal(readFileSync(join(host, 's/f'), 'utf8'), 'a\n');
   const missing = berth('cp', 'bcp:/nope', join(host, 'nope'));
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /Could not find the file \/nope in container bcp/);

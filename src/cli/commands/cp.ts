@@ -3,8 +3,8 @@
 // existing directory a copy keeps its name, otherwise it takes the destination's; `dir/.`
 // copies a directory's contents. The tars are made and read here, on the client's side.
 
-import { createReadStream, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync,
-  symlinkSync, utimesSync, chmodSync, writeFileSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync,
+  symlinkSync, utimesSync, chmodSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type * as tar from 'tar-stream';
@@ -92,26 +92,44 @@ async function extractHost(source: NodeJS.ReadableStream, top: string, root: str
     const name = h.name.replace(/\/+$/, '');
     const rel = name === top ? '' : name.startsWith(`${top}/`) ? name.slice(top.length + 1) : undefined;
     if (rel === undefined || rel.split('/').includes('..')) throw invalid(`unexpected archive entry "${h.name}"`);
+    noLinkedParent(root, rel, h.name);
     const p = rel ? join(root, rel) : root;
-    const chunks: Buffer[] = [];
-    for await (const c of e) chunks.push(c as Buffer);
     if (h.type === 'directory') {
       mkdirSync(p, { recursive: true });
       dirs.push({ p, h });
+      await drain(e);
       continue;
     }
-    rmSync(p, { force: true, recursive: false });
-    if (h.type === 'symlink') symlinkSync(h.linkname ?? '', p);
-    else if (h.type === 'link') {
-      const lname = (h.linkname ?? '').replace(/\/+$/, '');
-      linkSync(lname === top ? root : join(root, lname.slice(top.length + 1)), p);
-      continue;
-    } else if (h.type === 'file' || h.type === undefined) writeFileSync(p, Buffer.concat(chunks));
-    else continue; // devices and FIFOs are not made on the host
+    rmSync(p, { force: true });
+    if (h.type === 'file' || h.type === undefined) {
+      await pipeline(e, createWriteStream(p));
+    } else {
+      await drain(e);
+      if (h.type === 'symlink') symlinkSync(h.linkname ?? '', p);
+      else if (h.type === 'link') {
+        const lname = (h.linkname ?? '').replace(/\/+$/, '');
+        linkSync(lname === top ? root : join(root, lname.slice(top.length + 1)), p);
+        continue;
+      } else continue; // devices and FIFOs are not made on the host
+    }
     meta(p, h, keepIds);
   }
   await feeding;
   for (const d of dirs.reverse()) meta(d.p, d.h, keepIds);
+}
+
+/** Refuses an entry whose parent inside `root` is a symlink (an archive must not write through one). */
+function noLinkedParent(root: string, rel: string, entry: string): void {
+  const parts = rel.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    let st: Stats;
+    try { st = lstatSync(join(root, ...parts.slice(0, i))); } catch { return; }
+    if (st.isSymbolicLink()) throw invalid(`archive entry "${entry}" goes through a symbolic link: refused`);
+  }
+}
+
+async function drain(body: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of body) { /* skip */ }
 }
 
 function meta(p: string, h: tar.Header, keepIds: boolean): void {
