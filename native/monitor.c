@@ -97,24 +97,52 @@ static void timestamp(char *buf, size_t len) {
   snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
 }
 
-/* One json-file entry per line, as Docker's json-file driver writes them. */
-static void log_write(struct log *l, const char *stream, const char *data, size_t n) {
+/* A line is one json-file entry, however the reads cut it; a line longer than this is cut into
+ * entries of this size (the last without its newline), as Docker's 16 kB buffer does. */
+#define LINE_MAX_BYTES 16384
+
+/* The part of a line read so far, per stream. In .bss: pages a quiet container never touches
+ * cost nothing. */
+struct partial {
+  size_t len;
+  char buf[LINE_MAX_BYTES];
+};
+
+static void log_entry(struct log *l, const char *stream, const char *data, size_t n) {
+  static char out[LINE_MAX_BYTES * 6 + 160];
   char ts[64];
   timestamp(ts, sizeof ts);
+  size_t o = (size_t)sprintf(out, "{\"log\":\"");
+  o += json_escape(data, n, out + o);
+  o += (size_t)sprintf(out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
+  if (l->max_size > 0 && l->size > 0 && l->size + (long long)o > l->max_size) log_rotate(l);
+  if (write(l->fd, out, o) == (ssize_t)o) l->size += (long long)o;
+}
+
+static void log_write(struct log *l, struct partial *p, const char *stream, const char *data, size_t n) {
   while (n > 0) {
     const char *nl = memchr(data, '\n', n);
     size_t len = nl ? (size_t)(nl - data) + 1 : n;
-    char *buf = malloc(len * 6 + 128);
-    if (!buf) return;
-    size_t o = (size_t)sprintf(buf, "{\"log\":\"");
-    o += json_escape(data, len, buf + o);
-    o += (size_t)sprintf(buf + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
-    if (l->max_size > 0 && l->size > 0 && l->size + (long long)o > l->max_size) log_rotate(l);
-    if (write(l->fd, buf, o) == (ssize_t)o) l->size += (long long)o;
-    free(buf);
+    if (!p->len && nl && len <= LINE_MAX_BYTES) { /* a whole line: no copy */
+      log_entry(l, stream, data, len);
+    } else {
+      if (len > LINE_MAX_BYTES - p->len) len = LINE_MAX_BYTES - p->len;
+      memcpy(p->buf + p->len, data, len);
+      p->len += len;
+      if (p->len == LINE_MAX_BYTES || p->buf[p->len - 1] == '\n') {
+        log_entry(l, stream, p->buf, p->len);
+        p->len = 0;
+      }
+    }
     data += len;
     n -= len;
   }
+}
+
+/* The stream ended (or the container did) in the middle of a line: what there is, as an entry. */
+static void log_flush(struct log *l, struct partial *p, const char *stream) {
+  if (p->len) log_entry(l, stream, p->buf, p->len);
+  p->len = 0;
 }
 
 static void drop_client(struct monitor *m, int i) {
@@ -137,12 +165,19 @@ static void broadcast(struct monitor *m, int stream, const char *data, size_t n)
   }
 }
 
+static struct partial partial_out, partial_err;
+
 static int pump(struct monitor *m, int fd, int stream) {
   char buf[32768];
+  struct partial *p = stream == 2 ? &partial_err : &partial_out;
+  const char *name = stream == 2 ? "stderr" : "stdout";
   ssize_t n = read(fd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
-  if (n <= 0) return 0;
-  log_write(&m->log, stream == 2 ? "stderr" : "stdout", buf, (size_t)n);
+  if (n <= 0) {
+    log_flush(&m->log, p, name);
+    return 0;
+  }
+  log_write(&m->log, p, name, buf, (size_t)n);
   broadcast(m, stream, buf, (size_t)n);
   return 1;
 }
@@ -384,6 +419,8 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   dup2(dn, 2);
 
   serve(&m, pid_pipe[0], sfd);
+  log_flush(&m.log, &partial_out, "stdout");
+  log_flush(&m.log, &partial_err, "stderr");
   unlink(m.attach_path);
   if (m.console_path) unlink(m.console_path);
   if (m.control_path) unlink(m.control_path);
