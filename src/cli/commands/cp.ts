@@ -12,7 +12,7 @@ import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
 import { parseArgs } from '../args.js';
 
-/** tar-stream, loaded by the one command that needs it (and left out of the CLI bundle: it is CommonJS). */
+/** tar-stream, loaded only by the command that needs it (kept out of the CLI bundle, so other commands start without it). */
 const tarStream = async () => (await import('tar-stream')) as typeof tar;
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
