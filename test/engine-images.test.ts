@@ -295,6 +295,30 @@ test('inspect, history and list filters through the API', async () => {
   assert.equal((await eng.api('DELETE', '/images/filters/a:x')).status, 200);
 });
 
+test('API: push without a tag sends every tag of the repository; /images/{name}/get; refusals before any stream', async () => {
+  assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
+  const repo = `${eng.registry.host}/all/bb`;
+  for (const t of ['a', 'b']) assert.equal((await eng.api('POST', `/images/busybox/tag?repo=${repo}&tag=${t}`)).status, 201);
+  const p = await eng.api('POST', `/images/${repo}/push`);
+  assert.equal(p.status, 200);
+  const aux = p.body.trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.aux).map((m) => m.aux.Tag);
+  assert.deepEqual(aux, ['a', 'b']);
+  assert.equal((await eng.api('POST', `/images/${eng.registry.host}/none/x/push?tag=1`)).status, 404);
+
+  const file = join(eng.dir, 'one.tar');
+  const g = spawnSync('curl', ['-sf', '--unix-socket', eng.socket, '-o', file, '-w', '%{content_type}', `http://x/v1.50/images/${repo}:a/get`], { encoding: 'utf8' });
+  assert.equal(g.status, 0, g.stderr);
+  assert.equal(g.stdout, 'application/x-tar');
+  assert.match(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }), /^oci-layout$/m);
+  const missing = await eng.api('GET', '/images/get?names=no-such:1');
+  assert.equal(missing.status, 404);
+  assert.match(json(missing).message, /No such image: no-such:1/);
+  const url = await eng.api('POST', '/images/create?fromSrc=http%3A%2F%2F127.0.0.1%3A1%2Fx.tar&repo=u');
+  assert.equal(url.status, 400);
+  assert.match(json(url).message, /import from a URL is not supported/);
+  for (const t of ['a', 'b']) assert.equal((await eng.api('DELETE', `/images/${repo}:${t}`)).status, 200);
+});
+
 test('container prune, system df and system prune -a (docker and berth)', { skip: noDocker }, async () => {
   assert.equal(docker(['pull', 'busybox']).status, 0);
   const w = docker(['run', '--name', 'writer', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1024', 'count=100']);

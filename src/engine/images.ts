@@ -102,14 +102,15 @@ export class Images {
     return r;
   }
 
-  /** `docker login`: the credentials checked against `server` (a host, or a URL of it). */
+  /**
+   * `docker login`: the credentials checked against `server` (a host, or a URL of it; empty or
+   * Docker Hub's names mean docker.io, which needs an endpoint configured: berth names no
+   * public host in code). Mirrors are never sent credentials.
+   */
   login(server: string, credentials: Credentials): Promise<{ identityToken?: string }> {
     let host = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
-    if (!host) throw invalid('login: give the registry server address');
-    if (host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
-    const opts = this.registry(credentials);
-    const mirror = host === 'docker.io' && !opts.endpoints?.[host] ? opts.mirrors?.[host]?.[0] : undefined;
-    return new RegistryClient(host, opts, mirror?.replace(/\/+$/, '')).login();
+    if (!host || host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
+    return new RegistryClient(host, this.registry(credentials)).login();
   }
 
   list(): Promise<ImageSummary[]> { return this.opts.store.list(); }
@@ -227,7 +228,7 @@ export class Images {
   async prune(f: PruneFilters = {}): Promise<{ ImagesDeleted: ImageDeleteItem[]; SpaceReclaimed: number }> {
     const store = this.opts.store;
     const users = this.opts.users();
-    const layersBefore = await this.opts.snapshots.df();
+    const [blobsBefore, layersBefore] = [await store.content.list(), await this.opts.snapshots.df()];
     const deleted: ImageDeleteItem[] = [];
     let space = 0;
     for (const i of await store.list()) {
@@ -236,12 +237,12 @@ export class Images {
       if (f.until !== undefined && i.created && Date.parse(i.created) / 1000 >= f.until) continue;
       if (f.label?.some((l) => !labelMatch(i.labels, l))) continue;
       if (f.notLabel?.some((l) => labelMatch(i.labels, l))) continue;
-      const blobs = await store.content.list();
       deleted.push(...await this.deleteImage(i));
-      const left = new Set((await store.content.list()).map((b) => b.digest));
-      space += blobs.filter((b) => !left.has(b.digest)).reduce((a, b) => a + b.size, 0);
     }
     if (deleted.length) {
+      // Reclaimed: the blobs gone and the unpacked layers no image uses any more.
+      const left = new Set((await store.content.list()).map((b) => b.digest));
+      space += blobsBefore.filter((b) => !left.has(b.digest)).reduce((a, b) => a + b.size, 0);
       for (const layer of await this.opts.snapshots.pruneLayers(store)) deleted.push({ Deleted: layer });
       space += Math.max(0, layersBefore.layersSize - (await this.opts.snapshots.df()).layersSize);
     }
