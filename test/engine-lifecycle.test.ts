@@ -114,6 +114,7 @@ test('docker rename: the new name finds it, the old does not; a name in use is a
 
 test('docker update: memory, swap, cpus, shares, pids and restart policy, live in the cgroup and in inspect', { skip: noDocker }, () => {
   ok(['run', '-d', '--name', 'u1', '--memory', '32m', 'busybox', 'sleep', '1000']);
+  assert.equal(fmt('u1', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}'), 'no 0');
   assert.equal(fmt('u1', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}'), `${32 << 20} ${64 << 20}`);
   const pid = Number(fmt('u1', '{{.State.Pid}}'));
   assert.equal(cgroupFile(pid, 'memory', 'memory.limit_in_bytes'), String(32 << 20));
@@ -129,6 +130,10 @@ test('docker update: memory, swap, cpus, shares, pids and restart policy, live i
   assert.match(docker(['update', '--memory', '200m', 'u1']).stderr, /Memory limit should be smaller than already set memoryswap limit/);
   assert.match(docker(['update', '--cpu-quota', '20000', 'u1']).stderr, /CPU Quota cannot be updated as NanoCPUs has already been set/);
   assert.match(docker(['update', '--restart', 'sometimes', 'u1']).stderr, /invalid restart policy|unknown policy/);
+  assert.match(docker(['update', '--blkio-weight', '300', 'u1']).stderr, /BlkioWeight is not supported by berthd yet/);
+  ok(['update', '--cpuset-cpus', '0', 'u1']);
+  assert.equal(cgroupFile(pid, 'cpuset', 'cpuset.cpus'), '0');
+  assert.equal(fmt('u1', '{{.HostConfig.CpusetCpus}}'), '0');
   // Limits survive a stop: the next start has them.
   ok(['stop', '-t', '0', 'u1']);
   ok(['update', '--pids-limit', '40', 'u1']);

@@ -202,7 +202,8 @@ export class Containers {
         User: config.User || imgCfg.User || '',
         Labels: { ...(imgCfg.Labels ?? {}), ...(config.Labels ?? {}) },
         StopSignal: config.StopSignal || imgCfg.StopSignal,
-        Healthcheck: mergeHealthcheck(config.Healthcheck, imgCfg.Healthcheck) ?? null,
+        // (Absent, not null, when there is none: Docker's inspect omits it.)
+        Healthcheck: mergeHealthcheck(config.Healthcheck, imgCfg.Healthcheck),
       },
       HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy },
       State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },

@@ -73,6 +73,7 @@ export class Execs {
   create(containerRef: string, config: ExecConfig): ExecInstance {
     const c = this.containers.get(containerRef);
     if (c.State.Status === 'paused') throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
+    if (c.State.Status === 'restarting') throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
     if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
     if (!config.Cmd?.length) throw invalid('No exec command specified');
     this.prune();

@@ -6,7 +6,7 @@ export { diskUsage, pruneContainers, type DiskUsage } from './disk.js';
 export { Images, labelMatch, type ImageDeleteItem, type ImageUser, type PruneFilters, type PushProgress } from './images.js';
 export type { LogEntry } from './logs.js';
 export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
-export { RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
+export { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';
 export { ContainerFiles, type CommitRequest } from './container-files.js';
 export type { PathStat } from './archive.js';

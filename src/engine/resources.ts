@@ -7,9 +7,14 @@ import { conflict, invalid } from '../errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
 import type { HostConfig } from './types.js';
 
-export type ResourceConfig = Pick<HostConfig, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'NanoCpus' | 'CpuShares' | 'CpuQuota' | 'CpuPeriod' | 'PidsLimit'>;
+export type ResourceConfig = Pick<HostConfig, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'NanoCpus' | 'CpuShares' | 'CpuQuota' | 'CpuPeriod' | 'PidsLimit' | 'CpusetCpus' | 'CpusetMems'>;
 
+/** The numeric fields (CpusetCpus and CpusetMems are strings). */
 export const RESOURCE_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit'] as const;
+
+/** Docker's other resource fields, which berthd does not apply yet: refused when set rather than ignored. */
+export const UNSUPPORTED_RESOURCE_FIELDS = ['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps',
+  'BlkioDeviceWriteIOps', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'KernelMemory', 'KernelMemoryTCP', 'MemorySwappiness'];
 
 /** dockerd's smallest memory limit. */
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -52,7 +57,7 @@ export function updateResources(cur: ResourceConfig, upd: ResourceConfig, cpus =
     throw conflicting('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
   }
   const out: ResourceConfig = { ...cur };
-  for (const k of RESOURCE_FIELDS) {
+  for (const k of [...RESOURCE_FIELDS, 'CpusetCpus', 'CpusetMems'] as const) {
     const v = upd[k];
     if (k === 'PidsLimit' ? v !== undefined && v !== null : v) (out as Record<string, unknown>)[k] = v;
   }
@@ -76,6 +81,8 @@ export function ociResources(r: ResourceConfig): LinuxResources {
   if (r.CpuPeriod) cpu.period = r.CpuPeriod;
   if (r.CpuQuota) cpu.quota = r.CpuQuota;
   if (r.CpuShares) cpu.shares = r.CpuShares;
+  if (r.CpusetCpus) cpu.cpus = r.CpusetCpus;
+  if (r.CpusetMems) cpu.mems = r.CpusetMems;
   if (Object.keys(cpu).length) out.cpu = cpu;
   // 0 and -1 are both "unlimited" to Docker; the runtime writes max for -1.
   if (r.PidsLimit !== undefined && r.PidsLimit !== null && r.PidsLimit !== 0) out.pids = { limit: r.PidsLimit > 0 ? r.PidsLimit : -1 };

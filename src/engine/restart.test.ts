@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { RestartManager, checkRestartPolicy } from './restart.js';
 
 test('policies are checked as dockerd checks them', () => {
-  assert.deepEqual(checkRestartPolicy(undefined, false), { Name: '', MaximumRetryCount: 0 });
+  assert.deepEqual(checkRestartPolicy(undefined, false), { Name: 'no', MaximumRetryCount: 0 });
+  assert.deepEqual(checkRestartPolicy({ Name: '' }, false), { Name: 'no', MaximumRetryCount: 0 });
   assert.deepEqual(checkRestartPolicy({ Name: 'on-failure', MaximumRetryCount: 3 }, false), { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.throws(() => checkRestartPolicy({ Name: 'sometimes' as 'always' }, false), /unknown policy 'sometimes'/);
   assert.throws(() => checkRestartPolicy({ Name: 'always', MaximumRetryCount: 2 }, false), /can only be used with 'on-failure'/);

@@ -14,7 +14,8 @@ const NAMES = ['', 'no', 'always', 'on-failure', 'unless-stopped'];
 
 /** Docker's checks of a policy given at create or update. */
 export function checkRestartPolicy(p: RestartPolicy | undefined, autoRemove: boolean): RestartPolicy {
-  const policy: RestartPolicy = { Name: p?.Name ?? '', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
+  // No policy is recorded as 'no', as dockerd does.
+  const policy: RestartPolicy = { Name: p?.Name || 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
   if (!NAMES.includes(policy.Name)) {
     throw invalid(`invalid restart policy: unknown policy '${policy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   }

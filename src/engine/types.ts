@@ -41,6 +41,8 @@ export interface HostConfig {
   CpuShares?: number;
   CpuQuota?: number;
   CpuPeriod?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
   PidsLimit?: number | null;
   /** engine/restart.ts; `docker update` changes it. */
   RestartPolicy?: RestartPolicy;

@@ -2,8 +2,8 @@
 // remove. Shapes and status codes as moby's api/swagger.yaml gives them.
 
 import type { Writable } from 'node:stream';
-import { invalid } from '../../errors.js';
-import { RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
+import { invalid, unsupported } from '../../errors.js';
+import { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
@@ -23,7 +23,6 @@ function ago(iso: string): string {
   return `${Math.floor(s / 86400)} days`;
 }
 
-/** The resource limits and restart policy of a create or update body, checked for type. */
 /** HostConfig.ConsoleSize, [height, width] (Go's [2]uint): the terminal's size at start. */
 function consoleSize(v: unknown): { ConsoleSize?: [number, number] } {
   if (v === undefined || v === null) return {};
@@ -33,6 +32,7 @@ function consoleSize(v: unknown): { ConsoleSize?: [number, number] } {
   return { ConsoleSize: [v[0], v[1]] };
 }
 
+/** The resource limits and restart policy of a create or update body, checked for type; limits berthd cannot apply are refused. */
 function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { RestartPolicy?: RestartPolicy } {
   const out: ResourceConfig & { RestartPolicy?: RestartPolicy } = {};
   for (const k of RESOURCE_FIELDS) {
@@ -40,6 +40,19 @@ function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { Restar
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${k} of type int64`);
     out[k] = v;
+  }
+  for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
+    const v = hc[k];
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'string' || !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw invalid(`Invalid value ${v} for ${k === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}`);
+    out[k] = v;
+  }
+  for (const k of UNSUPPORTED_RESOURCE_FIELDS) {
+    const v = hc[k];
+    // MemorySwappiness -1 is the CLI's "unset".
+    if (v !== undefined && v !== null && v !== 0 && v !== '' && !(Array.isArray(v) && !v.length) && !(k === 'MemorySwappiness' && v === -1)) {
+      throw unsupported(`HostConfig.${k} is not supported by berthd yet`);
+    }
   }
   const rp = hc.RestartPolicy;
   if (rp !== undefined && rp !== null) {
@@ -85,7 +98,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
     Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
-      AutoRemove: false, Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
+      AutoRemove: false, Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', CpusetMems: '', PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false,
       CapAdd: null, CapDrop: null, SecurityOpt: null, Init: null, ...c.HostConfig,
     },
