@@ -39,6 +39,8 @@ export class Engine {
     this.snapshots = new Snapshotter(join(opts.dataRoot, 'snapshots'));
     const registry: RegistryOptions = {
       insecure: opts.insecureRegistries ?? [],
+      // As dockerd: credentials come with each request (X-Registry-Auth), never from a file of the daemon's user.
+      dockerConfig: null,
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });

@@ -11,8 +11,11 @@ import { basicHeader, credentialsFor, parseChallenges, type Challenge, type Cred
 export interface RegistryOptions {
   /** Registries (`host:port`) reached over plain HTTP; localhost and 127.0.0.1 always are. */
   insecure?: string[];
-  /** Docker config file with credentials (default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`). */
-  dockerConfig?: string;
+  /**
+   * Docker config file with credentials (default `$DOCKER_CONFIG/config.json` or
+   * `~/.docker/config.json`); null reads none (berthd: its clients send credentials).
+   */
+  dockerConfig?: string | null;
   /** Credentials to use instead of the config file's. */
   credentials?: Credentials;
   /** Base URL of a registry host when it differs from `https://<host>` (e.g. for `docker.io`). */
@@ -78,7 +81,9 @@ export class RegistryClient {
   }
 
   private credentials(): Promise<Credentials | undefined> {
-    this.creds ??= this.opts.credentials ? Promise.resolve(this.opts.credentials) : credentialsFor(this.host, this.opts.dockerConfig);
+    this.creds ??= this.opts.credentials || this.opts.dockerConfig === null
+      ? Promise.resolve(this.opts.credentials)
+      : credentialsFor(this.host, this.opts.dockerConfig);
     return this.creds;
   }
 
