@@ -19,7 +19,14 @@ export interface ApiClientOptions {
   onNoDaemon?: () => Promise<void>;
 }
 
-const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 404: 'not-found', 409: 'conflict' };
+const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict' };
+
+/** An error answer of the daemon (status 400 or more), with its message: docker prints these as "Error response from daemon: …". */
+export class DaemonError extends BerthError {
+  constructor(kind: ErrorKind, message: string, readonly statusCode: number) {
+    super(kind, message);
+  }
+}
 
 type Query = Record<string, string | number | boolean | string[] | undefined>;
 type Body = unknown;
@@ -84,7 +91,7 @@ export class ApiClient {
     const text = await readAll(res);
     let message = text.toString().trim();
     try { message = JSON.parse(message).message ?? message; } catch { /* plain text */ }
-    throw new BerthError(KIND[res.statusCode] ?? 'system', message);
+    throw new DaemonError(KIND[res.statusCode] ?? 'system', message, res.statusCode);
   }
 
   private async plain(method: string, path: string, opts: { query?: Query; body?: Body; headers?: Record<string, string> }): Promise<Response> {

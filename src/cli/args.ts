@@ -10,6 +10,20 @@ export interface FlagSpec {
   type: 'bool' | 'string' | 'list';
 }
 
+/** `--help` among a command's flags (or `-h` where no flag takes that letter): the caller prints the usage. */
+export class HelpRequest extends Error {
+  constructor(readonly spec: Record<string, FlagSpec>) {
+    super('help requested');
+  }
+}
+
+/** The Options: lines of a usage text, from a flag spec. */
+export function flagLines(spec: Record<string, FlagSpec>): string {
+  const rows = Object.entries(spec).sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) =>
+    `  ${s.short ? `-${s.short}, ` : '    '}--${name}${s.type === 'bool' ? '' : s.type === 'list' ? ' list' : ' string'}`);
+  return rows.join('\n');
+}
+
 export interface Parsed {
   flags: Record<string, boolean | string | string[] | undefined>;
   args: string[];
@@ -27,6 +41,7 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>, opts: 
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') { args.push(...argv.slice(i + 1)); break; }
+    if (a === '--help' || (a === '-h' && !byShort.has('h'))) throw new HelpRequest(spec);
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);

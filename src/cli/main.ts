@@ -1,7 +1,7 @@
 // `berth`: global flags, then one command per module in commands/. Commands only parse their
 // arguments and call the API; a failure of berth's own is one line and exit status 125.
 
-import { ApiClient } from '../api/client.js';
+import { ApiClient, DaemonError } from '../api/client.js';
 import { errorMessage } from '../errors.js';
 import { commit } from './commands/commit.js';
 import { cp } from './commands/cp.js';
@@ -30,6 +30,7 @@ import { tag } from './commands/tag.js';
 import { top } from './commands/top.js';
 import { version } from './commands/version.js';
 import { volume } from './commands/volume.js';
+import { flagLines, HelpRequest, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
 
@@ -102,7 +103,27 @@ export async function main(argv: string[]): Promise<number> {
     const client = new ApiClient({ host: target, onNoDaemon: () => ensureDaemon(target) });
     return await cmd(client, argv.slice(i + 1));
   } catch (e) {
-    process.stderr.write(`berth: ${errorMessage(e)}\n`);
+    if (e instanceof HelpRequest) {
+      process.stdout.write(commandUsage(name, e.spec));
+      return 0;
+    }
+    // As docker: the daemon's refusals exit 1, but for the commands that run a container (125,
+    // like berth's own failures: bad flags, no daemon).
+    if (e instanceof DaemonError && !CREATES.has(name)) {
+      process.stderr.write(`Error response from daemon: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`berth: ${e instanceof DaemonError ? 'Error response from daemon: ' : ''}${errorMessage(e)}\n`);
     return 125;
   }
+}
+
+/** Commands whose failures before the container runs exit 125, as `docker run` and `docker create`. */
+const CREATES = new Set(['run', 'create']);
+
+/** `berth CMD --help`: the command's line from the usage above, and its flags. */
+function commandUsage(name: string, spec: Record<string, FlagSpec>): string {
+  const about = new RegExp(`^  ${name}\\s+(.*)$`, 'm').exec(USAGE)?.[1] ?? '';
+  const flags = flagLines(spec);
+  return `Usage:  berth ${name} [OPTIONS]${name === 'run' || name === 'create' ? ' IMAGE [COMMAND] [ARG...]' : ''}\n\n${about}\n${flags ? `\nOptions:\n${flags}\n` : ''}`;
 }

@@ -8,20 +8,46 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
+/** Decimal units with 3 significant digits, as docker's units.HumanSizeWithPrecision(n, 3). */
 export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return `${i ? n.toPrecision(3).replace(/\.0+$/, '') : n}${units[i]}`;
+  return `${Number(n.toPrecision(3))}${units[i]}`;
 }
 
+/** docker's units.HumanDuration. */
+export function humanDuration(seconds: number): string {
+  const s = Math.floor(seconds);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(seconds / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.floor(seconds / 3600 + 0.5);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(seconds / 3600 / 24 / 365)} years`;
+}
+
+/** "5 minutes ago", from a Unix time in seconds. */
 export function humanAgo(unixSeconds: number): string {
-  const s = Math.max(0, Date.now() / 1000 - unixSeconds);
-  if (s < 1) return 'Less than a second ago';
-  if (s < 60) return `${Math.floor(s)} seconds ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} minutes ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} hours ago`;
-  return `${Math.floor(s / 86400)} days ago`;
+  return `${humanDuration(Math.max(0, Date.now() / 1000 - unixSeconds))} ago`;
+}
+
+/** Go's time.String() of a Unix time, in UTC: `2006-01-02 15:04:05 +0000 UTC`. */
+export function goTime(unixSeconds: number): string {
+  return `${new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
+}
+
+/** docker's Ellipsis: at most `max` characters, the last one `…` when cut. */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /** Copies a container stream to stdout/stderr: split by frames, or as is with a terminal. */

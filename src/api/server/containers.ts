@@ -10,6 +10,7 @@ import type { Context, Router } from './router.js';
 import { securityHostConfig } from '../../engine/security.js';
 import { inspectMount } from '../../engine/mounts.js';
 import { mountHostConfig } from './volumes.js';
+import { filterContainers, parseFilters } from '../../engine/filters.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -217,12 +218,25 @@ export function containerRoutes(router: Router, engine: Engine): void {
     out.end();
   });
 
-  router.on('GET', '/containers/json', (ctx) => {
-    const all = boolParam(ctx.query, 'all');
-    const limit = Number(ctx.query.get('limit') || 0);
-    let list = cs.list().filter((c) => all || ['running', 'paused', 'restarting'].includes(c.State.Status));
-    if (limit > 0) list = list.slice(0, limit);
-    sendJSON(ctx, 200, list.map(summary));
+  router.on('GET', '/containers/json', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'));
+    // An ancestor that names no image matches nothing (moby logs it and goes on).
+    const ancestors = filters.ancestor && new Set((await Promise.all(filters.ancestor.map((a) => engine.images.inspect(a).then((i) => i.id, () => '')))).filter(Boolean));
+    const views = cs.list().map((c) => {
+      const row = summary(c);
+      const networks = Object.keys(row.NetworkSettings.Networks).length ? row.NetworkSettings.Networks as Record<string, { NetworkID?: string }> : { [row.HostConfig.NetworkMode]: {} };
+      return {
+        row, Id: c.Id, Name: c.Name, State: c.State.Status, Running: ['running', 'paused', 'restarting'].includes(c.State.Status),
+        ExitCode: c.State.ExitCode, Started: c.State.StartedAt !== ZERO_TIME, Health: c.State.Health?.Status ?? 'none', ImageID: c.Image,
+        Labels: c.Config.Labels ?? null, Mounts: row.Mounts, Ports: row.Ports as { PrivatePort: number; PublicPort?: number; Type: string }[],
+        Networks: Object.fromEntries(Object.entries(networks).map(([k, v]) => [k, v?.NetworkID ?? ''])),
+      };
+    });
+    const list = filterContainers(views, filters, {
+      all: boolParam(ctx.query, 'all'), limit: Number(ctx.query.get('limit') || 0), findContainer: (ref) => cs.get(ref).Id, ancestors,
+    });
+    // size: berth does not measure the writable layer in a listing yet; SizeRw says 0.
+    sendJSON(ctx, 200, list.map((v) => (boolParam(ctx.query, 'size') ? { ...v.row, SizeRw: 0 } : v.row)));
   });
 
   router.on('GET', '/containers/:id/json', (ctx) => {

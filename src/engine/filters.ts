@@ -1,0 +1,162 @@
+// Docker's `filters` for listings: the JSON a client sends (`{"key": ["v", …]}`, or the older
+// `{"key": {"v": true}}`), its validation, and which containers a `GET /containers/json` with
+// `all`, `limit` and `filters` returns, as moby's daemon/list.go decides it. Pure: the caller
+// hands in the containers (newest first) and resolves names and images.
+
+import { invalid } from '../errors.js';
+
+export type Filters = Record<string, string[]>;
+
+/** The value of a `filters` query parameter (absent or empty: no filters). */
+export function parseFilters(raw: string | null | undefined): Filters {
+  if (!raw) return {};
+  let f: unknown;
+  try { f = JSON.parse(raw); } catch { throw invalid(`invalid filter: ${raw}`); }
+  if (f === null) return {};
+  if (typeof f !== 'object' || Array.isArray(f)) throw invalid(`invalid filter: ${raw}`);
+  const out: Filters = {};
+  for (const [k, v] of Object.entries(f as Record<string, unknown>)) {
+    if (Array.isArray(v)) out[k] = v.map(String);
+    else if (v && typeof v === 'object') out[k] = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
+    else throw invalid(`invalid filter: ${raw}`);
+  }
+  return out;
+}
+
+/** Refuses a key that is not accepted, as Docker: `invalid filter 'key'`. */
+export function validateFilters(f: Filters, accepted: readonly string[]): void {
+  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw invalid(`invalid filter '${k}'`);
+}
+
+/**
+ * Docker's `Match`: true when the key is absent, when a value equals `source`, or when one is a
+ * regular expression found in it (an invalid one matches nothing).
+ */
+export function matches(f: Filters, key: string, source: string): boolean {
+  const values = f[key];
+  if (!values?.length) return true;
+  return values.some((v) => {
+    if (v === source) return true;
+    try { return new RegExp(v).test(source); } catch { return false; }
+  });
+}
+
+/** Docker's `MatchKVList` (label): every value, `key` or `key=value`, holds in `labels`. */
+export function matchesLabels(f: Filters, key: string, labels: Record<string, string> | null | undefined): boolean {
+  const values = f[key];
+  if (!values?.length) return true;
+  return values.every((v) => {
+    const eq = v.indexOf('=');
+    const k = eq < 0 ? v : v.slice(0, eq);
+    if (!labels || !(k in labels)) return false;
+    return eq < 0 || labels[k] === v.slice(eq + 1);
+  });
+}
+
+export const CONTAINER_FILTERS = [
+  'ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume',
+] as const;
+
+const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
+
+/** What the container filters look at, in the Engine API's own names. */
+export interface ContainerView {
+  Id: string;
+  /** With the leading slash. */
+  Name: string;
+  /** `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`. */
+  State: string;
+  Running: boolean;
+  ExitCode: number;
+  /** Whether it ever started (the exited filter skips containers that never ran). */
+  Started: boolean;
+  /** `starting`, `healthy`, `unhealthy`, or `none` without a health check. */
+  Health: string;
+  ImageID: string;
+  Labels: Record<string, string> | null;
+  Mounts: { Name?: string; Source: string; Destination: string }[];
+  /** Network names → their IDs. */
+  Networks: Record<string, string>;
+  /** `PrivatePort/Type` and, where published, `PublicPort/Type`. */
+  Ports: { PrivatePort: number; PublicPort?: number; Type: string }[];
+}
+
+export interface ListContext {
+  all: boolean;
+  /** At most this many (0: no limit); a limit lists stopped containers too, as `ps -n`. */
+  limit: number;
+  /** The full ID of a container named by `before`/`since` (throws when there is none). */
+  findContainer(ref: string): string;
+  /** The image IDs an `ancestor` value names (none when it names no image). */
+  ancestors?: Set<string>;
+}
+
+function ports(f: Filters, key: 'publish' | 'expose'): Set<string> {
+  const out = new Set<string>();
+  for (const v of f[key] ?? []) {
+    if (v.includes(':')) throw invalid(`filter for '${key}' should not contain ':': ${v}`);
+    const [range, proto = 'tcp'] = v.split('/');
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    if (!m) throw invalid(`error while looking up for ${key} ${v}: invalid port '${range}'`);
+    const start = Number(m[1]), end = Number(m[2] ?? m[1]);
+    if (end < start || end > 65535) throw invalid(`error while looking up for ${key} ${v}: invalid range ${range}`);
+    for (let p = start; p <= end; p++) out.add(`${p}/${proto.toLowerCase()}`);
+  }
+  return out;
+}
+
+/**
+ * The containers `list` (newest first) that a listing returns. Throws an invalid error for a
+ * bad filter, a not-found one for a `before`/`since` that names no container.
+ */
+export function filterContainers<T extends ContainerView>(list: T[], f: Filters, ctx: ListContext): T[] {
+  validateFilters(f, CONTAINER_FILTERS);
+  let all = ctx.all;
+  const exited = (f.exited ?? []).map((v) => {
+    if (!/^-?\d+$/.test(v)) throw invalid(`invalid filter 'exited=${v}'`);
+    return Number(v);
+  });
+  for (const s of f.status ?? []) {
+    if (!STATES.includes(s)) throw invalid(`invalid filter 'status=${s}'`);
+    all = true;
+  }
+  let isTask: boolean | undefined;
+  if (f['is-task']?.length) {
+    const v = f['is-task'];
+    if (v.includes('true')) isTask = true;
+    else if (v.includes('false')) isTask = false;
+    else throw invalid(`invalid filter 'is-task=${v.join(',')}'`);
+  }
+  for (const h of f.health ?? []) if (!HEALTH.includes(h)) throw invalid(`Unrecognised filter value for health: ${h}`);
+  let before = f.before?.length ? ctx.findContainer(f.before[f.before.length - 1]) : undefined;
+  const since = f.since?.length ? ctx.findContainer(f.since[f.since.length - 1]) : undefined;
+  const publish = ports(f, 'publish'), expose = ports(f, 'expose');
+
+  const out: T[] = [];
+  for (const c of list) {
+    // Newest first: `before` skips up to and including its container, `since` stops there.
+    if (before) {
+      if (c.Id === before) before = undefined;
+      continue;
+    }
+    if (since && c.Id === since) break;
+    if (!c.Running && !all && ctx.limit <= 0) continue;
+    if (!matches(f, 'name', c.Name) && !matches(f, 'name', c.Name.replace(/^\//, ''))) continue;
+    if (!matches(f, 'id', c.Id)) continue;
+    // berth has no swarm: no container is a task.
+    if (isTask === true) continue;
+    if (!matchesLabels(f, 'label', c.Labels)) continue;
+    if (f.isolation?.length && !f.isolation.includes('default')) continue;
+    if (ctx.limit > 0 && out.length === ctx.limit) break;
+    if (exited.length && !exited.some((code) => code === c.ExitCode && !c.Running && c.Started)) continue;
+    if (!matches(f, 'status', c.State)) continue;
+    if (f.health?.length && !f.health.includes(c.Health)) continue;
+    if (f.volume?.length && !f.volume.some((v) => c.Mounts.some((m) => m.Destination === v || (m.Name || m.Source) === v))) continue;
+    if (f.ancestor?.length && !ctx.ancestors?.has(c.ImageID)) continue;
+    if (f.network?.length && !f.network.some((v) => v in c.Networks || Object.values(c.Networks).some((id) => id && id.startsWith(v)))) continue;
+    if ((publish.size || expose.size) && !c.Ports.some((p) => (p.PublicPort !== undefined && publish.has(`${p.PublicPort}/${p.Type}`)) || expose.has(`${p.PrivatePort}/${p.Type}`))) continue;
+    out.push(c);
+  }
+  return out;
+}
