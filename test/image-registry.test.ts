@@ -273,4 +273,22 @@ describe('image store names and reference counts', () => {
     assert.equal((await store.content.list()).length, 3);
     assert.ok((await readdir(store.root)).includes('images.json'));
   });
+
+  test('untag keeps the image (dangling once nameless); a repository\'s digest names go with its last tag; delete frees blobs', async () => {
+    const store = await newStore();
+    const d = await storeImage(store, 'berth.test/u:1', [await filesTar({ u: 'u' })]);
+    await store.setReference(`berth.test/u@${d.digest}`, d);
+    await store.setReference(`berth.test/other@${d.digest}`, d);
+    await store.tag('berth.test/u:1', 'berth.test/u:2');
+    assert.deepEqual(await store.untag('berth.test/u:2'), ['berth.test/u:2']);
+    assert.deepEqual(await store.untag('berth.test/u:1'), ['berth.test/u:1', `berth.test/u@${d.digest}`]);
+    assert.deepEqual(await store.references(d.digest), [`berth.test/other@${d.digest}`]);
+    await assert.rejects(store.untag('berth.test/u:1'), { kind: 'not-found' });
+    assert.deepEqual(await store.untag(`berth.test/other@${d.digest}`), [`berth.test/other@${d.digest}`]);
+    const [dangling] = await store.list();
+    assert.deepEqual(dangling.repoTags, []);
+    const r = await store.delete(d.digest);
+    assert.equal(r.deleted.length, 3);
+    assert.deepEqual(await store.list(), []);
+  });
 });
