@@ -343,6 +343,13 @@ test('container prune, system df and system prune -a (docker and berth)', { skip
   assert.match(cp.stdout, new RegExp(`Deleted Containers:\\n${writer.Id}`));
   assert.match(cp.stdout, /Total reclaimed space: 102\.4kB/);
 
+  // docker's system prune also asks for network and build-cache prunes (berthd has neither).
+  assert.equal(docker(['import', rootfsTar]).status, 0);
+  const dsp = docker(['system', 'prune', '-f']);
+  assert.equal(dsp.status, 0, dsp.stderr);
+  assert.match(dsp.stdout, /Deleted Images:\ndeleted: sha256:[0-9a-f]{64}/);
+  assert.equal(docker(['images', '-q', '-f', 'dangling=true']).stdout, '');
+
   assert.equal(berth(['tag', 'busybox', 'unused:1']).status, 0);
   const sp = berth(['system', 'prune', '-a', '-f']);
   assert.equal(sp.status, 0, sp.stderr);

@@ -1,5 +1,6 @@
-// Disk use and its clean-up: `GET /system/df`, `POST /images/prune`, `POST /containers/prune`,
-// in Docker's shapes (moby's SystemDataUsageResponse, ImagePruneResponse, ContainerPruneResponse).
+// Disk use and its clean-up: `GET /system/df`, `POST /images/prune`, `POST /containers/prune`
+// (and the network and build-cache prunes `docker system prune` sends), in Docker's shapes
+// (moby's SystemDataUsageResponse, ImagePruneResponse, ContainerPruneResponse).
 
 import { invalid } from '../../errors.js';
 import { diskUsage, pruneContainers, type Engine } from '../../engine/index.js';
@@ -40,6 +41,14 @@ export function usageRoutes(router: Router, engine: Engine): void {
     const dangling = f.raw.dangling?.length ? !['false', '0'].includes(f.raw.dangling[0]) : true;
     sendJSON(ctx, 200, await engine.images.prune({ dangling, until: f.until, label: f.label, notLabel: f.notLabel }));
   });
+
+  // `docker system prune` asks these too. berthd has no networks of its own (containers run
+  // with none) and no build cache yet: there is nothing to prune, and so it answers.
+  router.on('POST', '/networks/prune', (ctx) => {
+    pruneFilters(ctx.query, ['until', 'label', 'label!']);
+    sendJSON(ctx, 200, { NetworksDeleted: [] });
+  });
+  router.on('POST', '/build/prune', (ctx) => sendJSON(ctx, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
 
   router.on('POST', '/containers/prune', async (ctx) => {
     const f = pruneFilters(ctx.query, ['until', 'label', 'label!']);
