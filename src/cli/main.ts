@@ -30,6 +30,11 @@ import { tag } from './commands/tag.js';
 import { top } from './commands/top.js';
 import { version } from './commands/version.js';
 import { volume } from './commands/volume.js';
+import { events } from './commands/events.js';
+import { pause, unpause } from './commands/pause.js';
+import { rename } from './commands/rename.js';
+import { restart } from './commands/restart.js';
+import { update } from './commands/update.js';
 import { flagLines, HelpRequest, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
@@ -39,6 +44,7 @@ type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
 Object.assign(COMMANDS, { top, stats, cp, diff, commit, export: exportContainer });
 Object.assign(COMMANDS, { push, tag, rmi, history, save, load, import: importImage, login, logout, image, system });
+Object.assign(COMMANDS, { pause, unpause, restart, rename, update, events });
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -54,6 +60,12 @@ Commands:
   logs      Fetch the logs of a container
   stop      Stop one or more running containers
   rm        Remove one or more containers
+  restart   Restart one or more containers
+  pause     Pause all processes within one or more containers
+  unpause   Unpause all processes within one or more containers
+  rename    Rename a container
+  update    Update configuration of one or more containers
+  events    Get real time events from the server
   top       Display the running processes of a container
   stats     Display a live stream of container(s) resource usage statistics
   cp        Copy files/folders between a container and the local filesystem

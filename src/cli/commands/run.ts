@@ -8,6 +8,8 @@ import { copyStream } from '../output.js';
 import { pullImage } from './pull.js';
 import { MOUNT_FLAGS, mountFields } from './run-mounts.js';
 import { SECURITY_FLAGS, securityFields } from './run-security.js';
+import { CONFIG_FLAGS, lifecycleConfig, RESOURCE_FLAGS, resourceFields } from './run-lifecycle.js';
+import { bytes } from '../units.js';
 
 const FLAGS = {
   detach: { short: 'd', type: 'bool' }, rm: { type: 'bool' }, name: { type: 'string' }, env: { short: 'e', type: 'list' },
@@ -16,13 +18,9 @@ const FLAGS = {
   memory: { short: 'm', type: 'string' }, cpus: { type: 'string' }, 'pids-limit': { type: 'string' },
   ...MOUNT_FLAGS,
   ...SECURITY_FLAGS,
+  ...RESOURCE_FLAGS,
+  ...CONFIG_FLAGS,
 } as const;
-
-function bytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(s);
-  if (!m) throw new BerthError('invalid', `invalid size: '${s}'`);
-  return Math.round(Number(m[1]) * ({ '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()]);
-}
 
 export async function run(client: ApiClient, argv: string[]): Promise<number> {
   const { flags: f, args } = parseArgs(argv, FLAGS, { stopAtOperand: true });
@@ -36,6 +34,7 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
     Entrypoint: f.entrypoint === undefined ? undefined : f.entrypoint === '' ? [''] : [f.entrypoint as string],
     Hostname: f.hostname as string | undefined, Env: env, WorkingDir: f.workdir as string | undefined, User: f.user as string | undefined, Labels: labels,
     Tty: tty, OpenStdin: stdin, StdinOnce: stdin, AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
+    ...lifecycleConfig(f),
     HostConfig: {
       AutoRemove: !!f.rm,
       Memory: f.memory ? bytes(f.memory as string) : 0,
@@ -43,6 +42,7 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
       PidsLimit: f['pids-limit'] ? Number(f['pids-limit']) : undefined,
       ...mountFields(f),
       ...securityFields(f),
+      ...resourceFields(f),
     },
   };
   const create = () => client.json<{ Id: string }>('POST', '/containers/create', { query: { name: f.name as string | undefined }, body });
