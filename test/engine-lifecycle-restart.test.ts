@@ -126,4 +126,15 @@ test('across a berthd crash: an exit while it was down restarts per policy; stop
   assert.equal(fmt('x3', '{{.State.Status}}'), 'exited');
   assert.equal(fmt('x4', '{{.State.Status}} {{.State.Pid}}'), `running ${x4pid}`);
   ok('rm', '-f', 'x1', 'x2', 'x3', 'x4');
+
+  // A container waiting to restart when berthd stops is restarted by the next one: five quick
+  // failures make the wait before the sixth run 1.6 s, time enough to restart berthd.
+  ok('run', '-d', '--name', 'x5', '--restart', 'always', 'busybox', 'sh', '-c',
+    'n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; if [ $n -ge 6 ]; then exec sleep 1000; fi; exit 1');
+  await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'restarting 5', 10_000);
+  const before = Date.now();
+  await eng.restart('SIGTERM');
+  await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'running 5', 5000);
+  assert.ok(Date.now() - before < 1600, 'restarted by the new berthd, not at the old delay');
+  ok('rm', '-f', 'x5');
 });
