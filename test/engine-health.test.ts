@@ -64,11 +64,13 @@ test('starting, then unhealthy after the retries, then healthy: inspect, ps and 
   const execs = ok(['events', '--since', t0, '--until', stamp(), '--filter', 'container=h1', '--filter', 'event=exec_create', '--format', '{{.Action}}']);
   assert.match(execs.split('\n')[0], /^exec_create: \/bin\/sh -c echo probing; test -e \/tmp\/ok$/);
 
-  // Checks stop when the container exits: the log stays as it was.
+  // Checks stop with the container: the log stays as it was and, as dockerd has it, the
+  // status reads unhealthy.
   ok(['stop', '-t', '0', 'h1']);
   const after1 = health('h1').Log.at(-1).End;
   await sleep(600);
   assert.equal(health('h1').Log.at(-1).End, after1);
+  assert.equal(health('h1').Status, 'unhealthy');
   assert.match(psStatus('h1'), /^Exited/);
   ok(['rm', 'h1']);
 });

@@ -345,8 +345,7 @@ export class Containers {
     }
     live.watcher?.close();
     live.watcher = undefined;
-    live.health?.stop();
-    live.health = undefined;
+    this.stopHealth(live);
     rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: this.oomKilled(rec.Id) };
     try {
       await deleteContainer(this.runtimeRoot, rec.Id, { force: true });
@@ -382,6 +381,14 @@ export class Containers {
    * Runs the container's health check, if it has one: from 'starting' at a start, from the
    * recorded state when adopted. Results are saved; a change of status is an event.
    */
+  /** Ends the probes; as dockerd, a container whose checks have stopped reads as unhealthy. */
+  private stopHealth(live: Live): void {
+    if (!live.health) return;
+    live.health.stop();
+    live.health = undefined;
+    if (live.rec.State.Health) live.rec.State.Health.Status = 'unhealthy';
+  }
+
   private startHealth(live: Live, fresh: boolean): void {
     const rec = live.rec;
     const h = rec.Config.Healthcheck ?? undefined;
@@ -508,6 +515,7 @@ export class Containers {
     const signal = opts.signal || live.rec.Config.StopSignal || 'SIGTERM';
     parseSignal(signal); // a bad one is the caller's 400, before anything is sent
     this.stoppedByUser(live, true);
+    this.stopHealth(live);
     try { this.signal(live, signal, false); } catch { /* exited meanwhile */ }
     const timedOut = timeout >= 0 && await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]);
     if (timedOut) {
