@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
@@ -137,4 +137,19 @@ test('across a berthd crash: an exit while it was down restarts per policy; stop
   await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'running 5', 5000);
   assert.ok(Date.now() - before < 1600, 'restarted by the new berthd, not at the old delay');
   ok('rm', '-f', 'x5');
+});
+
+test('a container whose monitor vanished while berthd was down (a reboot) exits 255, and its policy applies', { skip }, async () => {
+  ok('run', '-d', '--name', 'm1', '--restart', 'always', 'busybox', 'sleep', '1000');
+  ok('run', '-d', '--name', 'm2', 'busybox', 'sleep', '1000');
+  const pids = ['m1', 'm2'].map((n) => Number(fmt(n, '{{.State.Pid}}')));
+  const monitors = pids.map((p) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
+  await eng.restart('SIGKILL', async () => {
+    for (const p of [...monitors, ...pids]) try { process.kill(p, 'SIGKILL'); } catch { /* gone with its monitor */ }
+    await until(() => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 5000);
+  });
+  await until(() => fmt('m2', '{{.State.Status}} {{.State.ExitCode}}') === 'exited 255', 5000);
+  await until(() => fmt('m1', '{{.State.Status}} {{.RestartCount}}') === 'running 1', 5000);
+  assert.notEqual(Number(fmt('m1', '{{.State.Pid}}')), pids[0]);
+  ok('rm', '-f', 'm1', 'm2');
 });

@@ -104,11 +104,16 @@ export class Containers {
     for (const live of this.byId.values()) {
       const rec = live.rec;
       if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
-        if (!this.monitorAlive(rec.Id)) {
-          // The monitor is gone without a word (the machine restarted): the container died with it.
-          writeFileSync(this.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
-        }
         this.watchExit(live);
+        if (!this.monitorAlive(rec.Id)) {
+          // No process and no exit file: the monitor may be writing it this instant; if it has
+          // not within a second, it is gone without a word (the machine restarted) and the
+          // container died with it.
+          setTimeout(() => {
+            if (this.byId.get(rec.Id) !== live || live.rec.State.Status === 'exited' || existsSync(this.store.exitPath(rec.Id))) return;
+            writeAtomic(this.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
+          }, 1000).unref();
+        }
         // (The exit may have been recorded just now.)
         if (this.isRunning(rec.Id)) this.startHealth(live, false);
       } else if (rec.State.Status === 'restarting') {
