@@ -42,3 +42,16 @@ test('no network namespaces or veths were left', () => {
   if (!existsSync('/run/netns')) return;
   assert.deepEqual(readdirSync('/run/netns').filter((n) => n.includes('berth')), []);
 });
+
+test('no berth bridges, veths on them, or netns pins are left', () => {
+  const ifs = readdirSync('/sys/class/net');
+  const master = (dev: string) => { try { return readFileSync(`/sys/class/net/${dev}/master/uevent`, 'utf8').match(/INTERFACE=(\S+)/)?.[1] ?? ''; } catch { return ''; } };
+  assert.deepEqual(ifs.filter((n) => n.startsWith('berth') || master(n).startsWith('berth')), []);
+});
+
+test('no iptables rules of berth networks are left', () => {
+  // berth's CNI configs name their rules after the network and a 64-hex container ID; the
+  // CNI-HOSTPORT-* and CNI-FORWARD chains are shared with every CNI user and stay.
+  const lines = ['nat', 'filter'].flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'));
+  assert.deepEqual(lines.filter((l) => /id: \\?"[0-9a-f]{64}\\?"/.test(l)), []);
+});

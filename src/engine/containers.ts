@@ -23,12 +23,12 @@ import { ContainerStore, writeAtomic } from './container-store.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type { Events } from './events.js';
 import { readLog, type LogEntry, type LogOptions } from './logs.js';
-import { loopbackUp } from './loopback.js';
 import { checkName, generateName } from './names.js';
 import { buildSpec, command } from './spec.js';
 import { initPaths, writeInitFiles, type InitPaths } from './init-files.js';
 import { copyUp, ociMounts, planMounts, releaseVolumes } from './mounts.js';
 import { Volumes } from './volumes.js';
+import { Networks, type EndpointRequest } from './networks.js';
 import { checkResources, ociResources, updateResources, type ResourceConfig } from './resources.js';
 import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
 import { checkHealthcheck, HealthMonitor, mergeHealthcheck, probeCommand, recordResult } from './health.js';
@@ -72,6 +72,8 @@ export class Containers {
   private loaded = false;
   /** Named and anonymous volumes; a volume is in use while a container's mounts name it. */
   readonly volumes: Volumes;
+  /** Networks and the containers' endpoints on them. */
+  readonly networks: Networks;
   /** Runs a health probe in a container (the engine's exec; set by the engine). */
   prober?: (id: string, cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string }>;
 
@@ -82,6 +84,7 @@ export class Containers {
       for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
       return users;
     });
+    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: () => this.list(), log: opts.log });
     this.runtimeRoot = join(opts.execRoot, 'runtime');
     this.attachDir = join(opts.execRoot, 'attach');
   }
@@ -178,7 +181,7 @@ export class Containers {
 
   private save(live: Live): void { this.store.save(live.rec); }
 
-  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Promise<ContainerRecord> {
+  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>): Promise<ContainerRecord> {
     this.load();
     if (!config.Image) throw invalid('config.Image is required');
     const fullName = name ? checkName(name) : generateName((n) => [...this.byId.values()].some((l) => l.rec.Name === n));
@@ -210,15 +213,18 @@ export class Containers {
         // (Absent, not null, when there is none: Docker's inspect omits it.)
         Healthcheck: mergeHealthcheck(config.Healthcheck, imgCfg.Healthcheck),
       },
-      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy },
+      HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy },
       State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
       RestartCount: 0,
     };
+    rec.Config.ExposedPorts = { ...imgCfg.ExposedPorts, ...config.ExposedPorts };
+    rec.HostConfig.NetworkMode = this.networks.plan(rec, endpoints, (ref) => this.get(ref));
     const live: Live = { rec, exited: [], removed: [], attachers: [], restart: new RestartManager() };
     this.byId.set(id, live);
     try {
       const snap = await this.opts.snapshots.prepare(id, this.opts.images, image.record.target.digest);
       const spec = buildSpec({ id, rootfs: snap.rootfs, config, hostConfig: rec.HostConfig, image: imgCfg });
+      this.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
       mkdirSync(this.store.dir(id), { recursive: true, mode: 0o710 });
       rec.MountPoints = planMounts(rec.HostConfig, { ...imgCfg.Volumes, ...config.Volumes }, this.volumes, (ref) => this.get(ref).MountPoints ?? []);
       const hc = rec.HostConfig;
@@ -291,12 +297,13 @@ export class Containers {
         // Clients that attached before start connect now, while the process waits on its fifo,
         // so they see its first byte.
         const waiting = live.attachers.splice(0);
-        await Promise.all([loopbackUp(rec.Id, pid), ...waiting.map((w) => w(attach).catch(() => {}))]);
+        await Promise.all([this.networks.attach(rec, pid), ...waiting.map((w) => w(attach).catch(() => {}))]);
         await runtimeStart(this.runtimeRoot, id);
       } catch (e) {
         live.watcher?.close();
         live.watcher = undefined;
         await deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
+        await this.networks.detach(rec).catch(() => {});
         const err = startError(e);
         rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: err.exitCode, Error: err.message, FinishedAt: new Date().toISOString() };
         this.save(live);
@@ -357,6 +364,7 @@ export class Containers {
     } catch (e) {
       if (!(e instanceof BerthError && e.kind === 'not-found')) this.log('warn', `delete ${rec.Id}: ${errorMessage(e)}`);
     }
+    await this.networks.detach(rec).catch((e) => this.log('warn', `network of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
     await this.opts.snapshots.unmount(rec.Id).catch((e) => this.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
     const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
     const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
@@ -641,6 +649,7 @@ export class Containers {
         await deleteContainer(this.runtimeRoot, rec.Id, { force: true }).catch((e) => {
           if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
         });
+        await this.networks.detach(rec).catch((e) => this.log('warn', `network of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
         await this.opts.snapshots.remove(rec.Id);
       } catch (e) {
         rec.State.Status = before;
@@ -655,6 +664,17 @@ export class Containers {
       for (const w of live.removed.splice(0)) w();
       for (const w of live.exited.splice(0)) w();
     });
+  }
+
+  /** Docker's network connect and disconnect, made live on a running container. */
+  async connect(ref: string, network: string, req: EndpointRequest): Promise<void> {
+    const live = this.find(ref);
+    await this.serial(live, async () => { await this.networks.connect(live.rec, network, req, this.isRunning(live.rec.Id)); this.save(live); });
+  }
+
+  async disconnect(ref: string, network: string): Promise<void> {
+    const live = this.find(ref);
+    await this.serial(live, async () => { await this.networks.disconnect(live.rec, network); this.save(live); });
   }
 
   /**

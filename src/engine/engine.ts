@@ -61,5 +61,6 @@ export class Engine {
 
   close(): void {
     this.containers.close();
+    this.containers.networks.close();
   }
 }

@@ -4,6 +4,7 @@
 
 import type { ApiMount, MountPoint } from './mounts.js';
 import type { HealthConfig, HealthState } from './health.js';
+import type { PortMap } from '../network/ports.js';
 
 /** What a container runs (Docker's `Config`). Immutable after create. */
 export interface ContainerConfig {
@@ -28,6 +29,8 @@ export interface ContainerConfig {
   Healthcheck?: HealthConfig | null;
   /** Anonymous volumes asked for (`-v /dst`), beside the image's. */
   Volumes?: Record<string, object> | null;
+  /** `<port>/<proto>` keys: the user's and the image's EXPOSE (what -P publishes). */
+  ExposedPorts?: Record<string, object> | null;
 }
 
 /** Host-side settings (Docker's `HostConfig`): the subset berth honours so far. */
@@ -46,7 +49,11 @@ export interface HostConfig {
   PidsLimit?: number | null;
   /** engine/restart.ts; `docker update` changes it. */
   RestartPolicy?: RestartPolicy;
+  /** 'bridge' (the default network), 'none', 'host', 'container:<id>' or a network's name (engine/networks.ts). */
   NetworkMode?: string;
+  /** Published ports (network/ports.ts) and -P. */
+  PortBindings?: PortMap | null;
+  PublishAllPorts?: boolean;
   /** [height, width] of the terminal at start, with Tty (API 1.42+); resize changes it later. */
   ConsoleSize?: [number, number] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> };
@@ -104,6 +111,35 @@ export interface ContainerRecord {
   HasBeenManuallyStopped?: boolean;
   /** The mounts planned at create (engine/mounts.ts). Immutable. */
   MountPoints?: MountPoint[];
+  /** The networks it joins and, while it runs, its addresses and ports (engine/networks.ts). */
+  NetworkSettings?: NetworkSettings;
+}
+
+/** A container's place on one network (Docker's `EndpointSettings`). Addresses are '' while it is stopped. */
+export interface EndpointSettings {
+  IPAMConfig: { IPv4Address?: string } | null;
+  Links: string[] | null;
+  Aliases: string[] | null;
+  MacAddress: string;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DNSNames: string[] | null;
+  DriverOpts: Record<string, string> | null;
+}
+
+export interface NetworkSettings {
+  /** By network name. */
+  Networks: Record<string, EndpointSettings>;
+  /** The published ports of the running container. */
+  Ports: PortMap;
+  /** The pinned network namespace while it runs. */
+  SandboxKey: string;
 }
 
 /** When berthd restarts a container that exits (Docker's `RestartPolicy`). */

@@ -11,6 +11,7 @@ import { securityHostConfig } from '../../engine/security.js';
 import { inspectMount } from '../../engine/mounts.js';
 import { mountHostConfig } from './volumes.js';
 import { filterContainers, parseFilters } from '../../engine/filters.js';
+import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -80,8 +81,8 @@ export function summary(c: ContainerRecord) {
   return {
     Id: c.Id, Names: [c.Name], Image: c.ImageName, ImageID: c.Image,
     Command: [c.Path, ...c.Args].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: [], Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
-    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: {} }, Mounts: (c.MountPoints ?? []).map(inspectMount),
+    Ports: summaryPorts(c), Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: c.NetworkSettings?.Networks ?? {} }, Mounts: (c.MountPoints ?? []).map(inspectMount),
   };
 }
 
@@ -110,7 +111,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: c.ImageName, Volumes: null, WorkingDir: '',
       Entrypoint: null, OnBuild: null, Labels: {}, ...c.Config,
     },
-    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, SandboxKey: '', Networks: {} },
+    NetworkSettings: networkSettings(c),
   };
 }
 
@@ -128,16 +129,17 @@ export function containerRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/containers/create', async (ctx) => {
     const body = await readJSON<Record<string, any>>(ctx);
     if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
-    const { HostConfig, NetworkingConfig: _n, ...config } = body;
+    const { HostConfig, NetworkingConfig: _n, MacAddress: _m, ...config } = body;
     const hc = HostConfig ?? {};
     const rec = await cs.create(config, {
       ...mountHostConfig(hc),
       ...securityHostConfig(hc),
       AutoRemove: !!hc.AutoRemove, Memory: 0, NanoCpus: 0, PidsLimit: null, ...lifecycleHostConfig(hc),
       ...consoleSize(hc.ConsoleSize),
+      ...networkHostConfig(hc),
       // `--log-opt` arrives with an empty Type (the daemon's default driver).
       ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),
-    }, ctx.query.get('name') || undefined);
+    }, ctx.query.get('name') || undefined, endpointsConfig(body));
     sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
   });
 

@@ -21,6 +21,7 @@ import { Router, type Context } from './router.js';
 import { systemRoutes } from './system.js';
 import { usageRoutes } from './usage.js';
 import { volumeRoutes } from './volumes.js';
+import { networkRoutes } from './networks.js';
 
 export interface ApiServerOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -35,6 +36,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   containerRoutes(router, engine);
   containerFileRoutes(router, engine);
   volumeRoutes(router, engine);
+  networkRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine);
   const log = opts.log ?? (() => {});

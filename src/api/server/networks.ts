@@ -1,0 +1,112 @@
+// Network routes: list (filters), inspect, create, remove, connect, disconnect, prune; and the
+// container create options and inspect/list fields that are about networks (NetworkMode,
+// PortBindings, PublishAllPorts, NetworkingConfig; NetworkSettings, Ports). Shapes and status
+// codes as moby's api/swagger.yaml gives them.
+
+import { invalid } from '../../errors.js';
+import type { ContainerRecord, Engine, HostConfig } from '../../engine/index.js';
+import type { EndpointRequest } from '../../engine/networks.js';
+import type { PortMap } from '../../network/ports.js';
+import { readJSON, sendEmpty, sendJSON } from './http.js';
+import type { Router } from './router.js';
+import { parseFilters } from './volumes.js';
+
+/** The network fields of a create request's HostConfig, checked for shape. */
+export function networkHostConfig(hc: Record<string, any>): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  if (hc.NetworkMode !== undefined && typeof hc.NetworkMode !== 'string') throw invalid('HostConfig.NetworkMode must be a string');
+  if (hc.NetworkMode) out.NetworkMode = hc.NetworkMode;
+  if (hc.PortBindings && Object.keys(hc.PortBindings).length) {
+    if (typeof hc.PortBindings !== 'object' || Array.isArray(hc.PortBindings)) throw invalid('HostConfig.PortBindings must be an object');
+    out.PortBindings = hc.PortBindings as PortMap;
+  }
+  if (hc.PublishAllPorts) out.PublishAllPorts = true;
+  return out;
+}
+
+/** NetworkingConfig.EndpointsConfig (the key `default` is the default network), with the older Config.MacAddress. */
+export function endpointsConfig(body: Record<string, any>): Record<string, EndpointRequest> {
+  const out: Record<string, EndpointRequest> = {};
+  for (const [k, v] of Object.entries<any>(body.NetworkingConfig?.EndpointsConfig ?? {})) {
+    out[k === 'default' ? 'bridge' : k] = { IPAMConfig: v?.IPAMConfig ?? null, Aliases: v?.Aliases ?? null, MacAddress: v?.MacAddress || undefined };
+  }
+  if (body.MacAddress) {
+    const mode = body.HostConfig?.NetworkMode;
+    const key = !mode || mode === 'default' ? 'bridge' : mode;
+    out[key] = { ...out[key], MacAddress: out[key]?.MacAddress || body.MacAddress };
+  }
+  return out;
+}
+
+/** Inspect's NetworkSettings: the default network's address on top, as dockerd still gives it. */
+export function networkSettings(c: ContainerRecord) {
+  const s = c.NetworkSettings;
+  const b = s?.Networks.bridge;
+  return {
+    Bridge: '', SandboxID: s?.SandboxKey ? c.Id : '', SandboxKey: s?.SandboxKey ?? '', Ports: s?.Ports ?? {}, HairpinMode: false,
+    LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: b?.EndpointID ?? '', Gateway: b?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    IPAddress: b?.IPAddress ?? '', IPPrefixLen: b?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: b?.MacAddress ?? '',
+    Networks: s?.Networks ?? {},
+  };
+}
+
+/** The list's Ports: one entry a published binding, one an exposed port without any. */
+export function summaryPorts(c: ContainerRecord) {
+  const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  const ports = c.NetworkSettings?.Ports ?? {};
+  const running = !!c.NetworkSettings?.SandboxKey;
+  for (const key of new Set([...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys(ports)])) {
+    const [p, Type = 'tcp'] = key.split('/');
+    const list = running ? ports[key] ?? [] : [];
+    if (!list.length) out.push({ PrivatePort: Number(p), Type });
+    for (const b of list) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(p), PublicPort: Number(b.HostPort), Type });
+  }
+  return out;
+}
+
+export function networkRoutes(router: Router, engine: Engine): void {
+  const ns = () => engine.containers.networks;
+
+  router.on('GET', '/networks', (ctx) => {
+    const f = parseFilters(ctx.query);
+    const dangling = f.dangling?.[0];
+    let list = ns().list(f).map((n) => ns().inspect(n.Id));
+    if (dangling !== undefined) list = list.filter((n) => (Object.keys(n.Containers).length === 0 && !['bridge', 'host', 'none'].includes(n.Name)) === (dangling === 'true' || dangling === '1'));
+    sendJSON(ctx, 200, list);
+  });
+
+  router.on('GET', '/networks/:id', (ctx) => {
+    sendJSON(ctx, 200, ns().inspect(ctx.params.id));
+  });
+
+  router.on('POST', '/networks/create', async (ctx) => {
+    const body = await readJSON<Record<string, any>>(ctx);
+    if (typeof body.Name !== 'string') throw invalid('network name is required');
+    sendJSON(ctx, 201, ns().create(body as Parameters<ReturnType<typeof ns>['create']>[0]));
+  });
+
+  router.on('DELETE', '/networks/:id', async (ctx) => {
+    await ns().remove(ctx.params.id);
+    sendEmpty(ctx, 204);
+  });
+
+  router.on('POST', '/networks/:id/connect', async (ctx) => {
+    const body = await readJSON<Record<string, any>>(ctx);
+    if (!body.Container) throw invalid('no container given to connect');
+    const ep = body.EndpointConfig ?? {};
+    await engine.containers.connect(body.Container, ctx.params.id, { IPAMConfig: ep.IPAMConfig ?? null, Aliases: ep.Aliases ?? null, MacAddress: ep.MacAddress || undefined });
+    sendEmpty(ctx, 200);
+  });
+
+  router.on('POST', '/networks/:id/disconnect', async (ctx) => {
+    const body = await readJSON<Record<string, any>>(ctx);
+    if (!body.Container) throw invalid('no container given to disconnect');
+    await engine.containers.disconnect(body.Container, ctx.params.id);
+    sendEmpty(ctx, 200);
+  });
+
+  router.on('POST', '/networks/prune', async (ctx) => {
+    sendJSON(ctx, 200, { NetworksDeleted: await ns().prune(parseFilters(ctx.query)) });
+  });
+}

@@ -1,0 +1,30 @@
+// Pins a container's network namespace by bind-mounting /proc/<pid>/ns/net on a file under
+// berth's exec-root, so the namespace (and the CNI DEL that needs it) outlives the process,
+// and `--network container:<id>` has a stable path to join. Unpinning lets the kernel free it.
+
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MNT_DETACH, mount, umount2 } from '../native/binding.js';
+
+const MS_BIND = 0x1000;
+
+export function netnsPath(dir: string, containerId: string): string {
+  return join(dir, containerId);
+}
+
+/** Binds the namespace of `pid` on `<dir>/<containerId>` and returns that path. */
+export function pinNetns(dir: string, containerId: string, pid: number): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = netnsPath(dir, containerId);
+  unpinNetns(dir, containerId);
+  closeSync(openSync(path, 'w', 0o600));
+  mount(`/proc/${pid}/ns/net`, path, null, MS_BIND, null);
+  return path;
+}
+
+/** Removes the pin; nothing to do when there is none. */
+export function unpinNetns(dir: string, containerId: string): void {
+  const path = netnsPath(dir, containerId);
+  try { umount2(path, MNT_DETACH); } catch { /* not mounted */ }
+  rmSync(path, { force: true });
+}

@@ -1,0 +1,113 @@
+// The default bridge network through the docker CLI 28: every container gets an address, a
+// default route and reaches the gateway and another container; --network none/host/container:;
+// published ports answer on the host's 127.0.0.1 (kernel NAT by the portmap plugin); a host
+// port is taken once; removing a container leaves no veth, lease or rule. No traffic leaves the host.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+
+let eng: EngineFixture;
+before(async () => { eng = await startEngine(); });
+after(async () => { await eng?.stop(); });
+
+function docker(...args: string[]) {
+  const config = join(eng.dir, 'docker-config');
+  mkdirSync(config, { recursive: true });
+  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(...args: string[]): string {
+  const r = docker(...args);
+  assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Host interfaces (veths and bridges) and iptables lines that name the engine's bridge network. */
+function leftovers(networkId: string, bridge: string): string[] {
+  const ifs = readdirSync('/sys/class/net').filter((n) => n === bridge || readlinkMaster(n) === bridge);
+  const rules = ['nat', 'filter'].flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'))
+    .filter((l) => l.includes(`name: "bridge" id:`) && l.includes(networkId));
+  return [...ifs.filter((n) => n !== bridge), ...rules];
+}
+function readlinkMaster(dev: string): string | undefined {
+  try { return readFileSync(`/sys/class/net/${dev}/master/uevent`, 'utf8').match(/INTERFACE=(\S+)/)?.[1]; } catch { return undefined; }
+}
+
+const skip = !existsSync(DOCKER) && 'no docker CLI';
+
+test('default bridge: an address, a route, the gateway and another container reachable', { skip }, async () => {
+  const net = JSON.parse(ok('network', 'inspect', 'bridge'))[0];
+  const { Subnet, Gateway } = net.IPAM.Config[0];
+  assert.match(Subnet, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  // The subnet is none of the host's other routes (docker0's included, when a dockerd runs).
+  const routes = execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(Subnet) && !l.includes(net.Options['com.docker.network.bridge.name']));
+  assert.deepEqual(routes, []);
+  const server = ok('run', '-d', '--name', 'srv', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+  const ip = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', server);
+  assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal(ok('inspect', '-f', '{{.NetworkSettings.Networks.bridge.Gateway}} {{.NetworkSettings.Gateway}} {{.HostConfig.NetworkMode}}', server), `${Gateway} ${Gateway} bridge`);
+  const out = ok('run', '--rm', 'busybox', 'sh', '-c', `ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; ping -c1 -W2 ${Gateway} >/dev/null && echo gw-ok; wget -qO- http://${ip}/hostname`);
+  assert.match(out, /inet \d+\.\d+\.\d+\.\d+\/\d+/);
+  assert.match(out, new RegExp(`default via ${Gateway.replace(/\./g, '\\.')} dev eth0`));
+  assert.match(out, /gw-ok/);
+  assert.match(out, new RegExp(server.slice(0, 12)));
+  ok('rm', '-f', server);
+  assert.deepEqual(leftovers(net.Id, net.Options['com.docker.network.bridge.name']), []);
+  // No lease is left in host-local's folder.
+  const leases = join(eng.dir, 'run', 'ipam', 'bridge');
+  assert.deepEqual(existsSync(leases) ? readdirSync(leases).filter((f) => /^\d/.test(f)) : [], []);
+});
+
+test('--network none, host and container:<id>', { skip }, () => {
+  assert.equal(ok('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), 'lo');
+  const hostIfs = readdirSync('/sys/class/net').sort().join(' ');
+  assert.equal(ok('run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), hostIfs);
+  const a = ok('run', '-d', 'busybox', 'sleep', '60');
+  const ipA = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', a);
+  const shared = ok('run', '--rm', '--network', `container:${a.slice(0, 12)}`, 'busybox', 'sh', '-c', "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'");
+  assert.equal(shared, `inet ${ipA}`);
+  assert.equal(ok('inspect', '-f', '{{.HostConfig.NetworkMode}}', a), 'bridge');
+  ok('rm', '-f', a);
+});
+
+test('published ports: -p host:container, -p container, -P, ranges, 127.0.0.1, one owner per port', { skip }, async () => {
+  const a = ok('run', '-d', '-p', '127.0.0.1:18080:80', '-p', '80', '-p', '18090-18091:81-82', '--expose', '83', '-P', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+  const ports = ok('port', a).split('\n').sort();
+  assert.ok(ports.includes('80/tcp -> 127.0.0.1:18080'), ports.join('\n'));
+  assert.ok(ports.includes('81/tcp -> 0.0.0.0:18090'), ports.join('\n'));
+  assert.ok(ports.includes('82/tcp -> 0.0.0.0:18091'), ports.join('\n'));
+  const random = ports.filter((p) => /^80\/tcp -> 0\.0\.0\.0:\d+$/.test(p));
+  assert.equal(random.length, 1, ports.join('\n'));
+  assert.ok(ports.some((p) => /^83\/tcp -> 0\.0\.0\.0:\d+$/.test(p)), ports.join('\n'));
+  await until(async () => (await httpGet(18080).catch(() => '')).includes(a.slice(0, 12)));
+  assert.match(await httpGet(Number(random[0].split(':').pop())), new RegExp(a.slice(0, 12)));
+  assert.match(ok('ps', '--format', '{{.Ports}}', '-f', `id=${a}`), /127\.0\.0\.1:18080->80\/tcp/);
+  const b = docker('run', '-d', '-p', '127.0.0.1:18080:80', 'busybox', 'sleep', '60');
+  assert.notEqual(b.status, 0);
+  assert.match(b.stderr, /Bind for 127\.0\.0\.1:18080 failed: port is already allocated/);
+  const net = JSON.parse(ok('network', 'inspect', 'bridge'))[0];
+  ok('rm', '-f', a);
+  docker('rm', '-f', b.stdout.trim());
+  for (const id of ok('ps', '-aq').split('\n').filter(Boolean)) ok('rm', '-f', id);
+  const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+  assert.doesNotMatch(nat, /18080/);
+  assert.deepEqual(leftovers(net.Id, net.Options['com.docker.network.bridge.name']), []);
+});
