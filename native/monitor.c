@@ -367,6 +367,13 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   m.log.max_file = max_file ? (int)parse_ll(max_file) : 1;
   if (!m.log.path || !m.exit_file || !m.attach_path) die("monitor needs --log, --exit-file and --attach");
 
+  /* --reparent: the caller does not wait for us (it spawned us without forking itself, see
+   * src/runtime/native/helper.ts): we go on in a child, init's to reap, not the caller's. */
+  if (flag(argc, argv, "--reparent")) {
+    pid_t p = fork();
+    if (p < 0) die_errno("fork");
+    if (p > 0) _exit(0);
+  }
   /* Outlive berthd: a session of our own, and the container's process as our child. */
   setsid();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die_errno("become a subreaper");

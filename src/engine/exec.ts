@@ -137,7 +137,7 @@ export class Execs {
         onLaunched: (l) => {
           inst.Pid = l.pid;
           if (l.resize) this.resizers.set(inst.ID, l.resize);
-          const [stdin, stdout, stderr] = l.helper.stdio as unknown as [Writable | null, Readable | null, Readable | null];
+          const [stdin, stdout, stderr] = l.helper!.stdio as unknown as [Writable | null, Readable | null, Readable | null];
           stdin?.on('error', () => {}); // the process closed its stdin
           launchedResolve({ stdin: stdin ?? undefined, stdout: stdout ?? undefined, stderr: stderr ?? undefined, exit });
         },

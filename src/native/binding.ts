@@ -19,6 +19,9 @@ interface Binding {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd: string | null): void;
   umount2(target: string, flags: number): void;
   openInRoot(root: string, path: string, flags: number): number;
+  /** Missing from bindings built before it: callers fall back to child_process. */
+  spawnDetached?(path: string, argv: string[], env: string[]): Promise<[number, number]>;
+  reap?(pid: number): boolean;
 }
 
 const BUILT = 'native/binding/build/Release/berth.node';
@@ -109,3 +112,22 @@ export function openInRoot(root: string, path: string, flags = 0): number {
 export function umount2(target: string, flags = 0): void {
   binding().umount2(target, flags);
 }
+
+/**
+ * posix_spawn of `path` (argv[0] included in `argv`) in a session of its own, stdio on
+ * /dev/null, fd 3 one end of a new unix socketpair: its pid and the other end. Done on libuv's
+ * thread pool, with no fork of the caller (see binding.c). undefined where the binding was
+ * built without it. The caller reaps the pid (reap()).
+ */
+export async function spawnDetached(path: string, argv: string[], env: Record<string, string>): Promise<{ pid: number; fd: number } | undefined> {
+  const b = binding();
+  if (!b.spawnDetached) return undefined;
+  const [pid, fd] = await b.spawnDetached(path, argv, Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  return { pid, fd };
+}
+
+/** waitpid(pid, WNOHANG): true once the child has ended and is reaped (or is not ours). */
+export function reap(pid: number): boolean {
+  return binding().reap!(pid);
+}
+

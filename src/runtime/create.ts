@@ -73,7 +73,7 @@ export interface Created {
   rec: ContainerRecord;
   dirs: StateDir;
   cgroups: CgroupManager;
-  helper: import('node:child_process').ChildProcess;
+  helper?: import('node:child_process').ChildProcess;
   exit: Promise<number>;
   done: Promise<void>;
 }

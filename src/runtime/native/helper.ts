@@ -5,10 +5,11 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { systemError } from '../../errors.js';
 import { Decoder, encode, Op, rec, type Record_ } from './protocol.js';
 import { winsizeRecord } from './winsize.js';
+import { reap, spawnDetached } from '../../native/binding.js';
 
 /** native/build/berth-nsexec of this package, found upwards from this module (or its bundle). */
 export function helperPath(): string {
@@ -64,8 +65,12 @@ function monitorArgs(m: MonitorOptions): string[] {
 
 export interface Launched {
   pid: number;
-  helper: ChildProcess;
-  /** Resolves with the helper's exit code (the container's, in foreground modes). */
+  /** The helper as Node started it; none for a monitor started by spawnDetached. */
+  helper?: ChildProcess;
+  /**
+   * Resolves with the helper's exit code (the container's, in foreground modes); for a monitor,
+   * once it has detached from us (it goes on as a child of init: spawnMonitor).
+   */
   exit: Promise<number>;
   /** Resolves once the sync socket closes: the process has exec'd (or, in create mode, waits on the fifo). */
   done: Promise<void>;
@@ -89,20 +94,38 @@ function exitOf(helper: ChildProcess): Promise<number> {
   return new Promise<number>((resolve) => helper.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0))));
 }
 
-export function launch(opts: LaunchOptions): Promise<Launched> {
+/**
+ * A monitor started off the caller's thread (the binding's posix_spawn on libuv's pool: Node's
+ * spawn forks berthd and blocks its only thread until the child has exec'd, ~5-8 ms a start on
+ * a loaded machine). It
+ * forks at once and its first process exits (--reparent), so the monitor is nobody's child to
+ * reap but init's; that first process is reaped here within milliseconds. undefined where the
+ * binding lacks spawnDetached (built before it).
+ */
+async function spawnMonitor(args: string[], env: Record<string, string>): Promise<{ sock: Socket; exit: Promise<number> } | undefined> {
+  const path = helperPath();
+  const s = await spawnDetached(path, [path, ...args, '--reparent'], env).catch((e: Error) => { throw systemError(`start ${path}: ${e.message}`, e); });
+  if (!s) return undefined;
+  const exit = new Promise<number>((resolve) => {
+    const poll = () => { if (reap(s.pid)) resolve(0); else setTimeout(poll, 2).unref(); };
+    poll();
+  });
+  return { sock: new Socket({ fd: s.fd, readable: true, writable: true }), exit };
+}
+
+export async function launch(opts: LaunchOptions): Promise<Launched> {
   const n = opts.preserveFds ?? 0;
   const inherit = (Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit']) as Exclude<StdioOptions, string>;
   const resizable = !opts.monitor && !!opts.resizable;
   const stdio: StdioOptions = opts.monitor
     ? ['ignore', 'ignore', 'ignore', ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe']
     : [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe', ...(resizable ? ['pipe' as const] : [])];
-  const helper = spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], {
-    stdio, detached: !!opts.monitor,
-    env: { _BERTH_SYNC_FD: String(3 + n), ...(resizable ? { _BERTH_RESIZE_FD: String(4 + n) } : {}), PATH: process.env.PATH ?? '/usr/bin:/bin' },
-  });
-  const sock = helper.stdio[3 + n] as Socket;
-  const resize = resizable ? resizer(helper.stdio[4 + n] as Socket) : undefined;
-  const exit = exitOf(helper);
+  const env = { _BERTH_SYNC_FD: String(3 + n), ...(resizable ? { _BERTH_RESIZE_FD: String(4 + n) } : {}), PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  const fast = opts.monitor && !n ? await spawnMonitor(monitorArgs(opts.monitor), env) : undefined;
+  const helper = fast ? undefined : spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], { stdio, detached: !!opts.monitor, env });
+  const sock = fast?.sock ?? helper!.stdio[3 + n] as Socket;
+  const resize = resizable ? resizer(helper!.stdio[4 + n] as Socket) : undefined;
+  const exit = fast?.exit ?? exitOf(helper!);
   const decoder = new Decoder();
   let pid = 0;
   let ready = false;
@@ -119,7 +142,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       rejectDone(systemError(msg));
     };
     const onError = (e: Error) => fail(`start ${helperPath()}: ${e.message}`);
-    helper.on('error', onError);
+    helper?.on('error', onError);
     sock.on('data', (chunk: Buffer) => {
       for (const m of decoder.push(chunk)) {
         if (m.type === Op.MsgPid) {
@@ -141,8 +164,8 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     sock.once('close', () => {
       // The setup is over: its listeners (and what they hold) go.
       sock.removeAllListeners();
-      helper.off('error', onError);
-      if (opts.monitor) helper.unref(); // the monitor outlives the setup: it must not keep us running
+      helper?.off('error', onError);
+      if (opts.monitor) helper?.unref(); // the monitor outlives the setup: it must not keep us running
       if (error !== undefined) fail(error);
       else if (pidError) {
         reject(pidError);
