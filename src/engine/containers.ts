@@ -128,26 +128,24 @@ export class Containers {
     }
   }
 
-  private load(): void { this.adopt(); }
-
   /** Whether the container's process (or its exit file) is still there to learn its end from. */
   private monitorAlive(id: string): boolean {
     if (existsSync(this.store.exitPath(id))) return true;
     try {
-      return openContainer(this.runtimeRoot, id).status !== 'stopped' || existsSync(this.store.exitPath(id));
+      return openContainer(this.runtimeRoot, id).status !== 'stopped';
     } catch {
-      return existsSync(this.store.exitPath(id));
+      return false; // no runtime state left (an exec-root on tmpfs after a reboot)
     }
   }
 
   list(): ContainerRecord[] {
-    this.load();
+    this.adopt();
     return [...this.byId.values()].map((l) => l.rec).sort((a, b) => b.Created.localeCompare(a.Created));
   }
 
   /** By full ID, name (with or without `/`) or unique ID prefix, as Docker finds containers. */
   private find(ref: string): Live {
-    this.load();
+    this.adopt();
     const byId = this.byId.get(ref);
     if (byId) return byId;
     const name = ref.startsWith('/') ? ref : `/${ref}`;
@@ -182,7 +180,7 @@ export class Containers {
   private save(live: Live): void { this.store.save(live.rec); }
 
   async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>): Promise<ContainerRecord> {
-    this.load();
+    this.adopt();
     if (!config.Image) throw invalid('config.Image is required');
     const fullName = name ? checkName(name) : generateName((n) => [...this.byId.values()].some((l) => l.rec.Name === n));
     for (const l of this.byId.values()) {
