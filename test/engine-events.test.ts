@@ -45,7 +45,8 @@ before(async () => {
   assert.equal(docker(['wait', 'ev1']).stdout.trim(), '137');
   assert.equal(docker(['rm', 'ev1']).status, 0);
   // And one that is not filtered in below.
-  assert.equal(docker(['run', '--rm', '--name', 'ev2', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
+  const ev2 = docker(['run', '--rm', '--name', 'ev2', 'busybox', 'sh', '-c', 'exit 3']);
+  assert.equal(ev2.status, 3, ev2.stderr);
   await new Promise((r) => setTimeout(r, 10));
   t1 = stamp();
 });
