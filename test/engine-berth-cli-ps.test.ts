@@ -103,7 +103,7 @@ test('-q, --no-trunc and the default table match docker\'s', () => {
 test('--format: placeholders, .Label "k", json, and errors', () => {
   const f = '{{.Names}}|{{.Label "tier"}}|{{.Labels}}|{{.Mounts}}|{{.Networks}}|{{.State}}|{{lower .Image}}|{{json .Names}}';
   const b = berth('ps', '-a', '-f', 'label=tier', '--format', f);
-  assert.equal(b.stdout, 'web|web|owner=ann,tier=web|||running|busybox|"web"\ndb|db|tier=db|dbdata||exited|busybox|"db"\n');
+  assert.equal(b.stdout, 'web|web|owner=ann,tier=web||bridge|running|busybox|"web"\ndb|db|tier=db|dbdata|bridge|exited|busybox|"db"\n');
   if (hasDocker) assert.equal(cli(DOCKER, ['ps', '-a', '-f', 'label=tier', '--format', f]).stdout, b.stdout);
   const j = JSON.parse(berth('ps', '--format', 'json', '-f', 'name=web').stdout);
   assert.equal(j.Names, 'web');

@@ -55,7 +55,7 @@ test('run --rm relays stdout and stderr and exits with the container\'s code', (
 });
 
 test('the container has its own network namespace with lo up, its hostname, Docker\'s capabilities', () => {
-  const r = berth('run', '--rm', 'busybox', 'sh', '-c', 'cat /sys/class/net/lo/operstate; ls /sys/class/net; hostname; grep CapEff /proc/self/status');
+  const r = berth('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'cat /sys/class/net/lo/operstate; ls /sys/class/net; hostname; grep CapEff /proc/self/status');
   assert.equal(r.status, 0, r.stderr);
   const [lo, ifaces, hostname, caps] = r.stdout.trim().split('\n');
   assert.equal(lo, 'unknown'); // lo's operstate when up

@@ -87,5 +87,5 @@ test('berth events: the default line, filters, --format \'{{json .}}\', a relati
   assert.equal(JSON.parse(json).Actor.Attributes.exitCode, '0');
   // A duration is before now: the last minute holds these events too.
   assert.match(ok('events', '--since', '1m', '--until', stamp(), '-f', 'event=destroy'), /container destroy .*name=b6/);
-  assert.match(berth('events', '--format', '{{.Action}}', '--until', t1).stderr, /unsupported format/);
+  assert.equal(ok('events', '--format', '{{.Action}} {{.Actor.Attributes.name}}', '--since', t0, '--until', t1, '-f', 'event=start'), 'start b6');
 });

@@ -3,9 +3,12 @@
 
 import { ApiClient, DaemonError } from '../api/client.js';
 import { errorMessage } from '../errors.js';
+import { attach } from './commands/attach.js';
 import { commit } from './commands/commit.js';
 import { cp } from './commands/cp.js';
+import { create } from './commands/create.js';
 import { diff } from './commands/diff.js';
+import { events } from './commands/events.js';
 import { exec } from './commands/exec.js';
 import { exportContainer } from './commands/export.js';
 import { history } from './commands/history.js';
@@ -13,38 +16,42 @@ import { image } from './commands/image.js';
 import { images } from './commands/images.js';
 import { importImage } from './commands/import.js';
 import { info } from './commands/info.js';
+import { inspect } from './commands/inspect.js';
+import { kill } from './commands/kill.js';
 import { load } from './commands/load.js';
 import { login, logout } from './commands/login.js';
 import { logs } from './commands/logs.js';
+import { pause, unpause } from './commands/pause.js';
+import { port } from './commands/port.js';
 import { ps } from './commands/ps.js';
 import { pull } from './commands/pull.js';
 import { push } from './commands/push.js';
+import { rename } from './commands/rename.js';
+import { restart } from './commands/restart.js';
 import { rm } from './commands/rm.js';
 import { rmi } from './commands/rmi.js';
 import { run } from './commands/run.js';
 import { save } from './commands/save.js';
+import { start } from './commands/start.js';
 import { stats } from './commands/stats.js';
 import { stop } from './commands/stop.js';
 import { system } from './commands/system.js';
 import { tag } from './commands/tag.js';
 import { top } from './commands/top.js';
+import { update } from './commands/update.js';
 import { version } from './commands/version.js';
 import { volume } from './commands/volume.js';
-import { events } from './commands/events.js';
-import { pause, unpause } from './commands/pause.js';
-import { rename } from './commands/rename.js';
-import { restart } from './commands/restart.js';
-import { update } from './commands/update.js';
+import { wait } from './commands/wait.js';
 import { flagLines, HelpRequest, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
+export const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
+Object.assign(COMMANDS, { create, start, restart, kill, attach, wait, inspect, port, rename, pause, unpause, update, events });
 Object.assign(COMMANDS, { top, stats, cp, diff, commit, export: exportContainer });
 Object.assign(COMMANDS, { push, tag, rmi, history, save, load, import: importImage, login, logout, image, system });
-Object.assign(COMMANDS, { pause, unpause, restart, rename, update, events });
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -55,16 +62,23 @@ Options:
 
 Commands:
   run       Create and run a new container from an image
+  create    Create a new container
+  start     Start one or more stopped containers
   exec      Execute a command in a running container
   ps        List containers
   logs      Fetch the logs of a container
+  attach    Attach local standard input, output, and error streams to a running container
+  wait      Block until one or more containers stop, then print their exit codes
   stop      Stop one or more running containers
-  rm        Remove one or more containers
   restart   Restart one or more containers
+  kill      Kill one or more running containers
   pause     Pause all processes within one or more containers
   unpause   Unpause all processes within one or more containers
   rename    Rename a container
   update    Update configuration of one or more containers
+  port      List port mappings or a specific mapping for the container
+  rm        Remove one or more containers
+  inspect   Return low-level information on containers, images or volumes
   events    Get real time events from the server
   top       Display the running processes of a container
   stats     Display a live stream of container(s) resource usage statistics

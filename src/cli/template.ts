@@ -186,6 +186,9 @@ const FUNCS: Record<string, (...a: Value[]) => Value> = {
 
 interface Scope { dot: Value; root: Value; vars: Record<string, Value> }
 
+/** missingkey=error for the template being run (JS is single-threaded: set around one render). */
+let strictMaps = false;
+
 function field(base: Value, path: string[], args: Value[], label: string): Value {
   let v = base;
   for (const [n, name] of path.entries()) {
@@ -193,8 +196,12 @@ function field(base: Value, path: string[], args: Value[], label: string): Value
     if (typeof v !== 'object') fail(`executing at <${label}>: can't evaluate field ${name} in type ${typeof v}`);
     const obj = v as Record<string, Value>;
     if (!(name in obj)) {
-      // Go: a missing map key is no value; a missing struct field an error. JSON objects are maps.
-      if (Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null) return undefined;
+      // Go: a missing map key is no value (an error with missingkey=error, as docker's inspect);
+      // a missing struct field an error. JSON objects are maps.
+      if (Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null) {
+        if (strictMaps) fail(`executing at <${label}>: map has no entry for key "${name}"`);
+        return undefined;
+      }
       fail(`executing at <${label}>: can't evaluate field ${name}`);
     }
     v = obj[name];
@@ -258,13 +265,14 @@ function run(nodes: Node[], s: Scope, out: string[]): void {
 export interface Template { render(dot: Value): string }
 
 /** Compiles `src` (docker's escapes `\t` and `\n` in the flag's text become tab and newline). */
-export function compile(src: string): Template {
+export function compile(src: string, opts: { missingKeyError?: boolean } = {}): Template {
   let nodes: Node[];
   try { nodes = parse(src.replace(/\\t/g, '\t').replace(/\\n/g, '\n')); } catch (e) { throw invalid(`template parsing error: ${(e as Error).message}`); }
   return {
     render(dot: Value): string {
       const out: string[] = [];
-      try { run(nodes, { dot, root: dot, vars: { $: dot } }, out); } catch (e) { throw invalid(`failed to execute template: ${(e as Error).message}`); }
+      strictMaps = !!opts.missingKeyError;
+      try { run(nodes, { dot, root: dot, vars: { $: dot } }, out); } catch (e) { throw invalid(`failed to execute template: ${(e as Error).message}`); } finally { strictMaps = false; }
       return out.join('');
     },
   };

@@ -1,46 +1,61 @@
-// `berth events [--since T] [--until T] [-f k=v]... [--format '{{json .}}']`: GET /events,
-// one line per event as the docker CLI prints it (`<time> <type> <action> <id> (k=v, …)`).
+// `berth events [--since T] [--until T] [-f KEY=VALUE]... [--format F]`: GET /events, one
+// line per event as docker prints them (time, type, action, actor, its attributes), until
+// --until or an interrupt. Times: Unix seconds, a date, or a duration before now (`10m`).
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import { parseArgs } from '../args.js';
+import { compile } from '../template.js';
 import { apiTimestamp } from '../units.js';
+import { filters } from './volume.js';
 
-interface Message { Type: string; Action: string; Actor: { ID: string; Attributes?: Record<string, string> }; time: number; timeNano: number }
+interface EventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  time: number;
+  /** Kept as the digits sent: nanoseconds since 1970 are past a double's exact integers. */
+  timeNano: string | number;
+}
 
-/** The docker CLI's default line; the nanoseconds come from the raw JSON (a double cannot hold them). */
-function line(m: Message, nanoText: string): string {
-  const secs = BigInt(nanoText) / 1_000_000_000n, frac = (BigInt(nanoText) % 1_000_000_000n).toString().padStart(9, '0');
-  const time = `${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}.${frac}Z`;
-  const attrs = Object.entries(m.Actor.Attributes ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
-  return `${time} ${m.Type} ${m.Action} ${m.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
+/** docker's line: `2006-01-02T15:04:05.000000000Z type action id (k=v, …)`. */
+export function eventLine(e: EventMessage): string {
+  const nano = e.timeNano !== undefined ? BigInt(e.timeNano) : BigInt(e.time) * 1_000_000_000n;
+  const iso = new Date(Number(nano / 1_000_000n)).toISOString().slice(0, 19);
+  const attrs = Object.keys(e.Actor?.Attributes ?? {}).sort().map((k) => `${k}=${e.Actor.Attributes![k]}`);
+  return `${iso}.${String(nano % 1_000_000_000n).padStart(9, '0')}Z ${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
+}
+
+/** The event as a template sees it: with Go's field names too (.TimeNano, .ID…). */
+function goNames(m: EventMessage): Record<string, unknown> {
+  const e = m as EventMessage & Record<string, unknown>;
+  return { ...e, Status: e.status, ID: e.id, From: e.from, Scope: e.scope, Time: e.time, TimeNano: e.timeNano };
 }
 
 export async function events(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags: f, args } = parseArgs(argv, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
-  if (args.length) throw new BerthError('invalid', '"berth events" accepts no arguments');
-  const format = f.format as string | undefined;
-  if (format !== undefined && !['{{json .}}', 'json'].includes(format)) throw new BerthError('invalid', `unsupported format "${format}": berth events takes --format '{{json .}}'`);
-  const filters: Record<string, string[]> = {};
-  for (const kv of (f.filter as string[] | undefined) ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new BerthError('invalid', `bad format of filter (expected name=value): ${kv}`);
-    (filters[kv.slice(0, i)] ??= []).push(kv.slice(i + 1));
-  }
+  const { flags, args } = parseArgs(argv, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
+  if (args.length) throw invalid('"berth events" accepts no arguments');
+  const now = Date.now();
+  // JSON as the daemon sent it (its timeNano is past a double's exact integers).
+  const asJSON = flags.format === 'json' || flags.format === '{{json .}}';
+  const template = flags.format && !asJSON ? compile(flags.format as string) : undefined;
   const res = await client.stream('GET', '/events', {
     query: {
-      since: f.since === undefined ? undefined : apiTimestamp(f.since as string),
-      until: f.until === undefined ? undefined : apiTimestamp(f.until as string),
-      filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+      since: flags.since ? apiTimestamp(flags.since as string, now) : undefined, until: flags.until ? apiTimestamp(flags.until as string, now) : undefined,
+      filters: filters(flags.filter as string[] | undefined),
     },
   });
-  let buf = '';
+  let rest = '';
   for await (const chunk of res) {
-    buf += (chunk as Buffer).toString('utf8');
-    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
-      const text = buf.slice(0, i);
-      if (!text.trim()) continue;
-      process.stdout.write(format ? `${text}\n` : line(JSON.parse(text) as Message, /"timeNano":(\d+)/.exec(text)?.[1] ?? '0'));
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) {
+      if (!l.trim()) continue;
+      if (asJSON) { process.stdout.write(`${l}\n`); continue; }
+      const e = JSON.parse(l) as EventMessage;
+      const nano = /"timeNano":(\d+)/.exec(l)?.[1];
+      if (nano) e.timeNano = nano;
+      process.stdout.write(template ? `${template.render(goNames(e))}\n` : eventLine(e));
     }
   }
   return 0;

@@ -1,21 +1,12 @@
 // `berth rm [-f] [-v] CONTAINER...`: DELETE /containers/{id} for each; names each one removed.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError, errorMessage } from '../../errors.js';
+import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
+import { eachContainer } from './each-container.js';
 
 export async function rm(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(argv, { force: { short: 'f', type: 'bool' }, volumes: { short: 'v', type: 'bool' } });
   if (!args.length) throw new BerthError('invalid', '"berth rm" requires at least 1 argument: berth rm [OPTIONS] CONTAINER [CONTAINER...]');
-  let failed = false;
-  for (const c of args) {
-    try {
-      await client.json('DELETE', `/containers/${encodeURIComponent(c)}`, { query: { force: flags.force ? true : undefined, v: flags.volumes ? true : undefined } });
-      process.stdout.write(`${c}\n`);
-    } catch (e) {
-      process.stderr.write(`Error response from daemon: ${errorMessage(e)}\n`);
-      failed = true;
-    }
-  }
-  return failed ? 1 : 0;
+  return eachContainer(args, (c) => client.json('DELETE', `/containers/${encodeURIComponent(c)}`, { query: { force: flags.force ? true : undefined, v: flags.volumes ? true : undefined } }));
 }

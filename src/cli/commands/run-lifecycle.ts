@@ -30,6 +30,7 @@ const int = (f: Flags, name: string): number | undefined => {
 /** `no`, `always`, `unless-stopped`, `on-failure[:N]` → the API's RestartPolicy. */
 export function restartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
   const [name, max] = s.split(':', 2);
+  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw new BerthError('invalid', `invalid restart policy format: ${s}`);
   if (max !== undefined && !/^\d+$/.test(max)) throw new BerthError('invalid', `invalid restart policy format: maximum retry count must be an integer`);
   return { Name: name, MaximumRetryCount: max === undefined ? 0 : Number(max) };
 }

@@ -1,0 +1,79 @@
+// The attached half of `berth run`, `berth start -a` and `berth attach`: attach and wait are in
+// place before the start (no output or exit is missed), output goes to stdout/stderr, stdin to
+// the container, signals to the container (--sig-proxy), a terminal's size with it, and the
+// container's exit code comes back. A start that fails on its command exits 127 or 126.
+
+import type { ApiClient } from '../../api/client.js';
+import { copyStream } from '../output.js';
+
+export interface AttachOptions {
+  tty: boolean;
+  /** Send our stdin to the container. */
+  stdin: boolean;
+  /** Relay the signals berth gets to the container (docker's default without a terminal). */
+  sigProxy: boolean;
+  /** Wait for the removal (AutoRemove) rather than the exit. */
+  autoRemove: boolean;
+  /** POST start once attached (run, start -a); attach alone does not. */
+  start: boolean;
+}
+
+/** The signals docker's CLI forwards that node lets a process catch. */
+const PROXIED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+
+/** 127 for a missing command, 126 for one that cannot run, as docker; 0 for any other failure. */
+export function commandExitCode(message: string): number {
+  return /executable file not found|no such file or directory/i.test(message) ? 127 : /permission denied|exec format error/i.test(message) ? 126 : 0;
+}
+
+export async function attachAndWait(client: ApiClient, id: string, o: AttachOptions): Promise<number> {
+  const path = `/containers/${encodeURIComponent(id)}`;
+  const [socket, waitRes] = await Promise.all([
+    client.hijack(`${path}/attach`, { stream: true, stdout: true, stderr: true, stdin: o.stdin || undefined }),
+    client.stream('POST', `${path}/wait`, { query: { condition: o.autoRemove ? 'removed' : 'next-exit' } }),
+  ]);
+  const waited = (async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of waitRes) chunks.push(c as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString()) as { StatusCode: number; Error?: { Message?: string } | null };
+  })();
+  waited.catch(() => {});
+  const output = copyStream(socket, o.tty);
+  // With a terminal on both ends, ours is raw: the container's pty does the echo and line editing.
+  const raw = o.tty && o.stdin && process.stdin.isTTY;
+  if (raw) process.stdin.setRawMode(true);
+  if (o.stdin) process.stdin.pipe(socket);
+  const relay = (sig: NodeJS.Signals) => { client.json('POST', `${path}/kill`, { query: { signal: sig } }).catch(() => {}); };
+  if (o.sigProxy && !o.tty) for (const s of PROXIED) process.on(s, relay);
+  const resize = () => {
+    if (process.stdout.isTTY) client.json('POST', `${path}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }).catch(() => {});
+  };
+  if (o.tty) process.on('SIGWINCH', resize);
+  try {
+    if (o.start) {
+      try {
+        await client.json('POST', `${path}/start`);
+      } catch (e) {
+        socket.destroy();
+        waitRes.destroy();
+        const code = commandExitCode(e instanceof Error ? e.message : String(e));
+        if (!code) throw e;
+        process.stderr.write(`berth: ${(e as Error).message}\n`);
+        return code;
+      }
+    }
+    if (o.tty) resize();
+    await output;
+    const r = await waited;
+    if (r.Error?.Message) process.stderr.write(`berth: ${r.Error.Message}\n`);
+    return r.StatusCode;
+  } finally {
+    for (const s of PROXIED) process.off(s, relay);
+    process.off('SIGWINCH', resize);
+    if (raw) process.stdin.setRawMode(false);
+    if (o.stdin) {
+      process.stdin.unpipe(socket);
+      process.stdin.pause();
+    }
+  }
+}
