@@ -117,6 +117,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
   const want = (n: string) => !only || only.includes(n);
   const cgBefore = cgroupDirs(CGROUP_PARENTS);
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-density-'));
   const runId = `bench-density-${process.pid}`;
   let registry: TestRegistry | undefined;
@@ -211,7 +212,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
     const cas = process.env.NODE_EXTRA_CA_CERTS;
     console.log('');
     console.log(`${title}: ${N} idle containers (busybox sleep 86400, --network none) per engine, ${PARALLEL} started at a time; engines in turn`);
-    console.log(`machine: ${sh('nproc', []).stdout.trim()} CPUs, load average before ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}, kernel ${sh('uname', ['-r']).stdout.trim()}, node ${process.version}`);
+    console.log(`machine: ${sh('nproc', []).stdout.trim()} CPUs, load average ${loadBefore} before the run and ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, kernel ${sh('uname', ['-r']).stdout.trim()}, node ${process.version}`);
     console.log(`NODE_EXTRA_CA_CERTS: ${cas ? 'set; berthd was started with it' : 'not set'}`);
     console.log('');
     console.log(`${'engine'.padEnd(8)}${'all running s'.padStart(14)}${'per s'.padStart(8)}${'idle MB'.padStart(9)}${'daemons MB'.padStart(12)}${'per-ctr MB'.padStart(12)}${'per-ctr kB'.padStart(12)}${'engine MB'.padStart(11)}   (PSS)`);
