@@ -345,13 +345,25 @@ export class Containers {
 
   /** The monitor recorded the exit: record it, take the runtime container apart, wake waiters. */
   private async onExit(live: Live): Promise<void> {
+    // After whatever else is under way on the container; a remove that follows (`wait` then
+    // `rm`) waits for the exit to be recorded and taken apart.
+    // (Called unawaited from watchers: it logs rather than rejects.)
+    try {
+      if (await this.serial(live, () => this.recordExit(live))) await this.remove(live.rec.Id, { force: true, volumes: true });
+    } catch (e) {
+      this.log('error', `exit of ${live.rec.Id.slice(0, 12)}: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Records the exit, takes the runtime container apart, applies the restart policy; true when AutoRemove is due. */
+  private async recordExit(live: Live): Promise<boolean> {
     const rec = live.rec;
-    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') return;
+    if (!this.byId.has(rec.Id) || (rec.State.Status !== 'running' && rec.State.Status !== 'paused')) return false;
     let exit: { exitCode: number; finishedAt: string };
     try {
       exit = JSON.parse(readFileSync(this.store.exitPath(rec.Id), 'utf8'));
     } catch {
-      return; // not complete yet: the rename will come
+      return false; // not complete yet: the rename will come
     }
     live.watcher?.close();
     live.watcher = undefined;
@@ -373,10 +385,10 @@ export class Containers {
     this.save(live);
     this.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
     if (rec.State.OOMKilled) this.emitFor(rec, 'oom');
-    this.event(rec.Id, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
+    this.emitFor(rec, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
     this.exitedNow(live);
     if (delay !== undefined) this.scheduleRestart(live, delay);
-    else if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch((e) => this.log('warn', `auto-remove ${rec.Id}: ${errorMessage(e)}`));
+    return delay === undefined && !!rec.HostConfig.AutoRemove;
   }
 
   /** Whether the kernel's OOM killer killed a process of the container (read before delete removes its cgroup). */
@@ -388,10 +400,6 @@ export class Containers {
     }
   }
 
-  /**
-   * Runs the container's health check, if it has one: from 'starting' at a start, from the
-   * recorded state when adopted. Results are saved; a change of status is an event.
-   */
   /** Ends the probes; as dockerd, a container whose checks have stopped reads as unhealthy. */
   private stopHealth(live: Live): void {
     if (!live.health) return;
@@ -400,6 +408,10 @@ export class Containers {
     if (live.rec.State.Health) live.rec.State.Health.Status = 'unhealthy';
   }
 
+  /**
+   * Runs the container's health check, if it has one: from 'starting' at a start, from the
+   * recorded state when adopted. Results are saved; a change of status is an event.
+   */
   private startHealth(live: Live, fresh: boolean): void {
     const rec = live.rec;
     const h = rec.Config.Healthcheck ?? undefined;
@@ -417,7 +429,7 @@ export class Containers {
       (r) => {
         if (!rec.State.Health || !this.byId.has(rec.Id)) return;
         const changed = recordResult(rec.State.Health, r, h!, rec.State.StartedAt);
-        this.save(live);
+        try { this.save(live); } catch (e) { this.log('warn', `health of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`); }
         if (changed) this.emitFor(rec, `health_status: ${changed}`);
       });
   }
@@ -534,7 +546,7 @@ export class Containers {
       try { this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
     }
     await exited;
-    this.event(live.rec.Id, 'stop');
+    this.emitFor(live.rec, 'stop');
     return 'stopped';
   }
 
