@@ -86,6 +86,26 @@ test('the log rotates at its size limit and keeps max-file files', async (t) => 
   await deleteContainer(b.root, id);
 });
 
+test('a line is one log entry however reads cut it; a line over 16 kB is cut into 16 kB entries; an unended one is kept', async (t) => {
+  // 3000 lines of 100 bytes (the monitor reads 32 kB at a time), then 40000 bytes of one line and
+  // 10 more with no newline at all.
+  const b = makeBundle(['sh', '-c', `awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "%099d\\n", i; for (i = 0; i < 40000; i++) printf "y"; printf "\\n"; printf "0123456789" }'`]);
+  t.after(() => b.cleanup());
+  const id = uniqueId('lines');
+  const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock') };
+  await create({ root: b.root, id, bundle: b.dir, monitor });
+  await start(b.root, id);
+  await waitFor(() => existsSync(monitor.exitFile));
+  await waitFor(() => !existsSync(monitor.attach));
+  const logs = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log as string);
+  assert.equal(logs.length, 3000 + 3 + 1);
+  for (let i = 1; i <= 3000; i++) if (logs[i - 1] !== `${String(i).padStart(99, '0')}\n`) assert.fail(`entry ${i}: ${logs[i - 1]}`);
+  assert.deepEqual(logs.slice(3000).map((l) => l.length), [16384, 16384, 40001 - 2 * 16384, 10]);
+  assert.equal(logs[3002].at(-1), '\n');
+  assert.equal(logs[3003], '0123456789');
+  await deleteContainer(b.root, id);
+});
+
 test('the container outlives its caller, and its output never waits for a reader', async (t) => {
   const b = makeBundle(['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 5']);
   t.after(() => b.cleanup());

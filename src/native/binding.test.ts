@@ -167,3 +167,26 @@ test('openInRoot resolves symlinks and ".." inside the root, never on the host',
   }
   assert.throws(() => native.openInRoot(root, 'etc/shadow'), { code: 'ENOENT' });
 });
+
+test('spawnDetached: a process in a session of its own, stdio on /dev/null, fd 3 a socket to us; reap', async () => {
+  // The child answers on fd 3 with its session id, and what its fd 0 and 1 are.
+  const script = 'printf "%s %s %s" "$(cut -d" " -f6 /proc/$$/stat)" "$(readlink /proc/$$/fd/0)" "$(readlink /proc/$$/fd/1)" >&3';
+  const s = await native.spawnDetached('/bin/sh', ['sh', '-c', script], { PATH: '/usr/bin:/bin' });
+  assert.ok(s && s.pid > 0 && s.fd > 2);
+  const { Socket } = await import('node:net');
+  const sock = new Socket({ fd: s.fd, readable: true, writable: true });
+  let out = '';
+  sock.on('data', (b: Buffer) => { out += b.toString(); });
+  await new Promise((r) => sock.on('close', r));
+  const [sid, fd0, fd1] = out.split(' ');
+  assert.equal(Number(sid), s.pid); // its own session: it leads it
+  assert.equal(fd0, '/dev/null');
+  assert.equal(fd1, '/dev/null');
+  for (let i = 0; !native.reap(s.pid); i++) {
+    assert.ok(i < 500, 'not reaped');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.throws(() => process.kill(s.pid, 0), /ESRCH/);
+  await assert.rejects(native.spawnDetached('/no/such/binary', ['x'], {}), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'posix_spawn');
+});
+
