@@ -3,7 +3,7 @@
 // Docker's `{"message": …}` with the status of their kind.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -63,8 +63,11 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   return server;
 }
 
-/** Listens on `unix:///path` (mode 0660; a stale socket file is replaced) or `tcp://host:port`; returns the cleanup. */
-export async function listen(server: Server, host: string): Promise<() => void> {
+/**
+ * Listens on `unix:///path` (mode 0660, owned by root and `gid`; a stale socket file is
+ * replaced) or `tcp://host:port` (plain HTTP); returns the cleanup.
+ */
+export async function listen(server: Server, host: string, opts: { gid?: number } = {}): Promise<() => void> {
   if (host.startsWith('unix://')) {
     const path = host.slice('unix://'.length);
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
@@ -80,6 +83,7 @@ export async function listen(server: Server, host: string): Promise<() => void> 
     }
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, () => resolve()); });
     chmodSync(path, 0o660);
+    chownSync(path, process.getuid!(), opts.gid ?? process.getgid!());
     return () => rmSync(path, { force: true });
   }
   const m = /^tcp:\/\/([^:]+|\[[^\]]+\]):(\d+)$/.exec(host);
