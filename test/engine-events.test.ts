@@ -101,6 +101,21 @@ test('Debian\'s docker 20.10 reads the same events', { skip: noDocker20 }, () =>
   assert.equal(lines.at(-1), `destroy ${id}`);
 });
 
+test('volume events: create, mount, unmount, destroy and prune; filters by volume name', { skip: noDocker }, () => {
+  const v0 = stamp();
+  assert.equal(docker(['volume', 'create', 'evvol']).status, 0);
+  assert.equal(docker(['run', '--rm', '-v', 'evvol:/data', 'busybox', 'true']).status, 0);
+  assert.equal(docker(['volume', 'rm', 'evvol']).status, 0);
+  assert.equal(docker(['volume', 'prune', '-f']).status, 0);
+  const v1 = stamp();
+  const evs = docker(['events', '--since', v0, '--until', v1, '--filter', 'volume=evvol',
+    '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "destination"}} {{index .Actor.Attributes "read/write"}}']);
+  assert.deepEqual(evs.stdout.trim().split('\n').map((l) => l.trimEnd()),
+    ['volume create evvol', 'volume mount evvol /data true', 'volume unmount evvol', 'volume destroy evvol']);
+  const prune = docker(['events', '--since', v0, '--until', v1, '--filter', 'type=volume', '--filter', 'event=prune', '--format', '{{.Actor.Attributes.reclaimed}}']);
+  assert.match(prune.stdout.trim(), /^\d+$/);
+});
+
 test('dockerode getEvents: replay with filters, then a live stream that sees new events', async () => {
   const since = Number(t0), until2 = Number(t1);
   const replay = await dockerode.getEvents({ since, until: until2, filters: { container: ['ev2'] } }) as unknown as NodeJS.ReadableStream;

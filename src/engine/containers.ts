@@ -83,7 +83,7 @@ export class Containers {
       const users = new Map<string, string[]>();
       for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
       return users;
-    });
+    }, (action, name, attributes) => opts.events.emit('volume', action, name, attributes));
     this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: () => this.list(), log: opts.log });
     this.runtimeRoot = join(opts.execRoot, 'runtime');
     this.attachDir = join(opts.execRoot, 'attach');
@@ -312,6 +312,7 @@ export class Containers {
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
       this.save(live);
       this.log('info', `started container ${id.slice(0, 12)}`);
+      this.volumeEvents(rec, 'mount');
       this.event(id, 'start');
       this.startHealth(live, true);
       // The process may have ended before the watch saw the file.
@@ -368,6 +369,7 @@ export class Containers {
     live.watcher?.close();
     live.watcher = undefined;
     this.stopHealth(live);
+    this.volumeEvents(rec, 'unmount');
     rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: this.oomKilled(rec.Id) };
     try {
       await deleteContainer(this.runtimeRoot, rec.Id, { force: true });
@@ -397,6 +399,16 @@ export class Containers {
       return openContainer(this.runtimeRoot, id).cgroups.oomKillCount() > 0;
     } catch {
       return false;
+    }
+  }
+
+  /** Docker's volume mount/unmount events, one per volume the container mounts. */
+  private volumeEvents(rec: ContainerRecord, action: 'mount' | 'unmount'): void {
+    for (const m of rec.MountPoints ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      this.opts.events.emit('volume', action, m.Name, action === 'mount'
+        ? { container: rec.Id, destination: m.Destination, driver: m.Driver || 'local', propagation: m.Propagation, 'read/write': String(m.RW) }
+        : { container: rec.Id, driver: m.Driver || 'local' });
     }
   }
 

@@ -42,8 +42,9 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 export class Volumes {
   readonly root: string;
 
-  /** `users()`: volume name → IDs of the containers whose mounts name it. */
-  constructor(dataRoot: string, private readonly users: () => Map<string, string[]>) {
+  /** `users()`: volume name → IDs of the containers whose mounts name it; `emit`: Docker's volume events. */
+  constructor(dataRoot: string, private readonly users: () => Map<string, string[]>,
+    private readonly emit: (action: string, name: string, attributes: Record<string, string>) => void = () => {}) {
     this.root = join(dataRoot, 'volumes');
   }
 
@@ -77,6 +78,7 @@ export class Volumes {
       Labels: { ...(opts.Labels ?? {}) }, Scope: 'local', Options: null,
     };
     this.write(rec);
+    this.emit('create', name, { driver: 'local' });
     return view(rec);
   }
 
@@ -102,6 +104,7 @@ export class Volumes {
     const using = this.users().get(rec.Name);
     if (using?.length) throw conflict(`remove ${rec.Name}: volume is in use - [${using.join(', ')}]`);
     rmSync(this.dir(rec.Name), { recursive: true, force: true });
+    this.emit('destroy', rec.Name, { driver: rec.Driver });
   }
 
   /** Unused volumes: anonymous ones only, unless the filter `all=true` (Docker 23+). */
@@ -116,8 +119,10 @@ export class Volumes {
       if (!all && !(ANONYMOUS_LABEL in v.Labels)) continue;
       space += du(v.Mountpoint);
       rmSync(this.dir(v.Name), { recursive: true, force: true });
+      this.emit('destroy', v.Name, { driver: v.Driver });
       deleted.push(v.Name);
     }
+    this.emit('prune', '', { reclaimed: String(space) });
     return { VolumesDeleted: deleted, SpaceReclaimed: space };
   }
 
