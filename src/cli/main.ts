@@ -3,55 +3,65 @@
 
 import { ApiClient, DaemonError } from '../api/client.js';
 import { errorMessage } from '../errors.js';
-import { attach } from './commands/attach.js';
-import { commit } from './commands/commit.js';
-import { cp } from './commands/cp.js';
-import { create } from './commands/create.js';
-import { diff } from './commands/diff.js';
-import { events } from './commands/events.js';
-import { exec } from './commands/exec.js';
-import { exportContainer } from './commands/export.js';
-import { history } from './commands/history.js';
-import { image } from './commands/image.js';
-import { images } from './commands/images.js';
-import { importImage } from './commands/import.js';
-import { info } from './commands/info.js';
-import { inspect } from './commands/inspect.js';
-import { kill } from './commands/kill.js';
-import { load } from './commands/load.js';
-import { login, logout } from './commands/login.js';
-import { logs } from './commands/logs.js';
-import { pause, unpause } from './commands/pause.js';
-import { port } from './commands/port.js';
-import { ps } from './commands/ps.js';
-import { pull } from './commands/pull.js';
-import { push } from './commands/push.js';
-import { rename } from './commands/rename.js';
-import { restart } from './commands/restart.js';
-import { rm } from './commands/rm.js';
-import { rmi } from './commands/rmi.js';
-import { run } from './commands/run.js';
-import { save } from './commands/save.js';
-import { start } from './commands/start.js';
-import { stats } from './commands/stats.js';
-import { stop } from './commands/stop.js';
-import { system } from './commands/system.js';
-import { tag } from './commands/tag.js';
-import { top } from './commands/top.js';
-import { update } from './commands/update.js';
-import { version } from './commands/version.js';
-import { volume } from './commands/volume.js';
-import { wait } from './commands/wait.js';
 import { flagLines, HelpRequest, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
-export const COMMANDS: Record<string, Command> = { run, exec, ps, logs, rm, stop, pull, images, version, info, volume };
-Object.assign(COMMANDS, { create, start, restart, kill, attach, wait, inspect, port, rename, pause, unpause, update, events });
-Object.assign(COMMANDS, { top, stats, cp, diff, commit, export: exportContainer });
-Object.assign(COMMANDS, { push, tag, rmi, history, save, load, import: importImage, login, logout, image, system });
+// Each command's module loads when it runs (esbuild keeps them in the one bundle but runs a
+// module's top level, and requires the node built-ins it needs, only then): start-up pays for
+// the command it runs, not for all of them.
+
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: () => import('./commands/run.js').then((m) => m.run),
+  exec: () => import('./commands/exec.js').then((m) => m.exec),
+  ps: () => import('./commands/ps.js').then((m) => m.ps),
+  logs: () => import('./commands/logs.js').then((m) => m.logs),
+  rm: () => import('./commands/rm.js').then((m) => m.rm),
+  stop: () => import('./commands/stop.js').then((m) => m.stop),
+  pull: () => import('./commands/pull.js').then((m) => m.pull),
+  images: () => import('./commands/images.js').then((m) => m.images),
+  version: () => import('./commands/version.js').then((m) => m.version),
+  info: () => import('./commands/info.js').then((m) => m.info),
+  volume: () => import('./commands/volume.js').then((m) => m.volume),
+};
+Object.assign(COMMANDS, {
+  create: () => import('./commands/create.js').then((m) => m.create),
+  start: () => import('./commands/start.js').then((m) => m.start),
+  restart: () => import('./commands/restart.js').then((m) => m.restart),
+  kill: () => import('./commands/kill.js').then((m) => m.kill),
+  attach: () => import('./commands/attach.js').then((m) => m.attach),
+  wait: () => import('./commands/wait.js').then((m) => m.wait),
+  inspect: () => import('./commands/inspect.js').then((m) => m.inspect),
+  port: () => import('./commands/port.js').then((m) => m.port),
+  rename: () => import('./commands/rename.js').then((m) => m.rename),
+  pause: () => import('./commands/pause.js').then((m) => m.pause),
+  unpause: () => import('./commands/pause.js').then((m) => m.unpause),
+  update: () => import('./commands/update.js').then((m) => m.update),
+  events: () => import('./commands/events.js').then((m) => m.events),
+});
+Object.assign(COMMANDS, {
+  top: () => import('./commands/top.js').then((m) => m.top),
+  stats: () => import('./commands/stats.js').then((m) => m.stats),
+  cp: () => import('./commands/cp.js').then((m) => m.cp),
+  diff: () => import('./commands/diff.js').then((m) => m.diff),
+  commit: () => import('./commands/commit.js').then((m) => m.commit),
+  export: () => import('./commands/export.js').then((m) => m.exportContainer),
+});
+Object.assign(COMMANDS, {
+  push: () => import('./commands/push.js').then((m) => m.push),
+  tag: () => import('./commands/tag.js').then((m) => m.tag),
+  rmi: () => import('./commands/rmi.js').then((m) => m.rmi),
+  history: () => import('./commands/history.js').then((m) => m.history),
+  save: () => import('./commands/save.js').then((m) => m.save),
+  load: () => import('./commands/load.js').then((m) => m.load),
+  import: () => import('./commands/import.js').then((m) => m.importImage),
+  login: () => import('./commands/login.js').then((m) => m.login),
+  logout: () => import('./commands/login.js').then((m) => m.logout),
+  image: () => import('./commands/image.js').then((m) => m.image),
+  system: () => import('./commands/system.js').then((m) => m.system),
+});
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -127,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const target = daemonHost(host);
     const client = new ApiClient({ host: target, onNoDaemon: () => ensureDaemon(target) });
-    return await cmd(client, argv.slice(i + 1));
+    return await (await cmd())(client, argv.slice(i + 1));
   } catch (e) {
     if (e instanceof HelpRequest) {
       process.stdout.write(commandUsage(name, e.spec));
