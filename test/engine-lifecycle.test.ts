@@ -144,6 +144,7 @@ test('docker update: memory, swap, cpus, shares, pids and restart policy, live i
 });
 
 test('dockerode: pause, unpause, rename, update, restart', async () => {
+  const t0 = stamp();
   const c = await dockerode.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'], name: 'd1' });
   await c.start();
   await c.pause();
@@ -159,6 +160,12 @@ test('dockerode: pause, unpause, rename, update, restart', async () => {
   await c.restart({ t: 0 });
   assert.equal((await c.inspect()).State.Status, 'running');
   await c.remove({ force: true });
+  const evs = await dockerode.getEvents({ since: Number(t0), until: Number(stamp()), filters: { container: [c.id] } }) as unknown as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of evs) text += chunk.toString();
+  assert.deepEqual(text.trim().split('\n').map((l) => JSON.parse(l).Action),
+    // restart -t 0: the stop signal, SIGKILL at once, as dockerd.
+    ['create', 'start', 'pause', 'unpause', 'rename', 'update', 'kill', 'kill', 'die', 'stop', 'start', 'restart', 'kill', 'die', 'destroy']);
 });
 
 test('Debian\'s docker 20.10: pause, unpause, rename, update, restart', { skip: noDocker20 }, () => {
