@@ -117,11 +117,18 @@ test('the image\'s HEALTHCHECK (kept by commit) is merged under the user\'s; --n
   ok(['rmi', 'healthy-box:1']);
 });
 
-test('dockerode: a CMD health check; bad ones are 400s', async () => {
+test('dockerode: CMD health checks turning healthy and unhealthy; bad ones are 400s', async () => {
   const c = await dockerode.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD', 'true'], Interval: 100e6, Retries: 1 } });
   await c.start();
   await until(async () => (await c.inspect()).State.Health?.Status === 'healthy', 5000);
   await c.remove({ force: true });
+  const u = await dockerode.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD', 'false'], Interval: 100e6, Retries: 2 } });
+  await u.start();
+  await until(async () => (await u.inspect()).State.Health?.Status === 'unhealthy', 5000);
+  const h = (await u.inspect()).State.Health!;
+  assert.equal(h.FailingStreak >= 2, true);
+  assert.equal(h.Log?.[0].ExitCode, 1);
+  await u.remove({ force: true });
   await assert.rejects(dockerode.createContainer({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'], Interval: 10 } }),
     (e: any) => e.statusCode === 400 && /Interval in Healthcheck cannot be less than 1ms/.test(e.message));
 });

@@ -35,6 +35,10 @@ test('berth run --restart on-failure:1 and the health flags', async () => {
   assert.deepEqual((await inspect('b2')).Config.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 100_000_000, Retries: 2 });
   await until(async () => (await inspect('b2')).State.Health?.Status === 'healthy', 5000);
   assert.match(ok('ps'), /\(healthy\)/);
+  ok('run', '-d', '--name', 'b7', '--health-cmd', 'exit 1', '--health-interval', '100ms', '--health-retries', '2', 'busybox', 'sleep', '1000');
+  await until(async () => (await inspect('b7')).State.Health?.Status === 'unhealthy', 5000);
+  assert.match(ok('ps'), /\(unhealthy\)/);
+  ok('rm', '-f', 'b7');
   const bad = berth('run', '-d', '--health-interval', 'soon', 'busybox', 'true');
   assert.equal(bad.status, 125);
   assert.match(bad.stderr, /invalid duration "soon"/);
