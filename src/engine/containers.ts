@@ -1,7 +1,9 @@
 // Containers: create (a snapshot of the image + a bundle), start under the per-container
-// monitor, wait, stop, kill, remove, attach and logs. Every state change is saved before it
-// is reported. A container's exit is learnt from the monitor's exit file (inotify on its
-// folder), so berthd holds no process of the container's and may restart without harm.
+// monitor, wait, stop, kill, pause, restart, rename, update, remove, attach and logs. Every
+// state change is saved before it is reported, and is an event. A container's exit is learnt
+// from the monitor's exit file (inotify on its folder), so berthd holds no process of the
+// container's and may restart without harm: a new berthd adopts what runs and records what
+// ended. Restart policies (engine/restart.ts) and health checks (engine/health.ts) run here.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
