@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   version: () => import('./commands/version.js').then((m) => m.version),
   info: () => import('./commands/info.js').then((m) => m.info),
   volume: () => import('./commands/volume.js').then((m) => m.volume),
+  network: () => import('./commands/network.js').then((m) => m.network),
 };
 Object.assign(COMMANDS, {
   create: () => import('./commands/create.js').then((m) => m.create),
@@ -109,6 +110,7 @@ Commands:
   login     Log in to a registry
   logout    Log out from a registry
   volume    Manage volumes
+  network   Manage networks
   version   Show the berth version information
   info      Display system-wide information
   system    Manage berth (df, prune, info)

@@ -86,7 +86,7 @@ export class Containers {
       for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
       return users;
     }, (action, name, attributes) => opts.events.emit('volume', action, name, attributes));
-    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: () => this.list(), log: opts.log });
+    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: () => this.list(), initDir: (id) => this.store.dir(id), log: opts.log });
     this.runtimeRoot = join(opts.execRoot, 'runtime');
     this.attachDir = join(opts.execRoot, 'attach');
   }
@@ -230,6 +230,7 @@ export class Containers {
       const hc = rec.HostConfig;
       spec.mounts = [...(spec.mounts ?? []), ...writeInitFiles(this.store.dir(id), {
         hostname: rec.Config.Hostname!, domainname: config.Domainname, extraHosts: hc.ExtraHosts, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+        embeddedDns: this.networks.embeddedDns(rec),
       }, rec.MountPoints.map((m) => m.Destination)), ...ociMounts(rec.MountPoints)];
       writeFileSync(join(this.store.dir(id), 'config.json'), JSON.stringify(spec));
       this.save(live);

@@ -18,6 +18,10 @@ export interface InitFileOptions {
   dns?: string[] | null;
   dnsSearch?: string[] | null;
   dnsOptions?: string[] | null;
+  /** The embedded DNS server's address (a user-defined network's gateway): the one nameserver. */
+  embeddedDns?: string;
+  /** The container's address on its first network: the hostname's line in /etc/hosts. */
+  ip?: string;
 }
 
 export interface InitPaths { HostnamePath: string; HostsPath: string; ResolvConfPath: string }
@@ -29,7 +33,7 @@ export function initPaths(dir: string): InitPaths {
 const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || ip === '0:0:0:0:0:0:0:1';
 
 /** The host's resolv.conf, or systemd-resolved's upstream one when the host names only its stub. */
-function hostResolvConf(): string {
+export function hostResolvConf(): string {
   const read = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
   const main = read('/etc/resolv.conf');
   const servers = nameservers(main);
@@ -40,15 +44,16 @@ function hostResolvConf(): string {
   return main;
 }
 
-function nameservers(text: string): string[] {
+export function nameservers(text: string): string[] {
   return text.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s);
 }
 
 /** resolv.conf's text: the user's --dns/--dns-search/--dns-option, else the host's lines without loopback servers. */
-export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions'>): string {
+export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns'>): string {
   const lines = host.split('\n');
   const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
-  const servers = o.dns?.length ? o.dns : nameservers(host).filter((s) => !isLoopback(s));
+  // With an embedded server, --dns names where it forwards (engine/networks.ts), as dockerd's.
+  const servers = o.embeddedDns ? [o.embeddedDns] : o.dns?.length ? o.dns : nameservers(host).filter((s) => !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
   const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];
@@ -66,7 +71,7 @@ export function hostsFile(o: InitFileOptions): string {
     return i > 0 ? `${h.slice(i + 1).replace(/^\[|\]$/g, '')}\t${h.slice(0, i)}` : '';
   }).filter(Boolean);
   return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, `127.0.1.1\t${name}`].join('\n') + '\n';
+    'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, `${o.ip || '127.0.1.1'}\t${name}`].join('\n') + '\n';
 }
 
 /** Writes the three files in `dir` and returns their bind mounts, skipping destinations the user mounts. */

@@ -6,8 +6,7 @@
 // its own: the container's record carries its NetworkSettings, saved by the caller.
 
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, errorMessage, forbidden, invalid, notFound } from '../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../network/cni.js';
@@ -18,6 +17,8 @@ import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parse
 import type { Spec } from '../oci/runtime-spec.js';
 import { writeAtomic } from './container-store.js';
 import { loopbackUp } from '../network/loopback.js';
+import { DnsServer } from '../network/dns.js';
+import { hostResolvConf, hostsFile, initPaths, nameservers } from './init-files.js';
 import { labelMatch } from './images.js';
 import type { ContainerRecord, EndpointSettings } from './types.js';
 
@@ -70,6 +71,9 @@ export function ownNetns(mode: string | undefined): boolean {
   return mode !== 'host' && !mode?.startsWith('container:');
 }
 
+/** User-defined bridge networks have the embedded DNS server; the default `bridge` has not, as dockerd's. */
+const hasDns = (n: NetworkRecord) => n.Driver === 'bridge' && n.Name !== 'bridge';
+
 const blankEndpoint = (networkId: string, req: EndpointRequest = {}): EndpointSettings => ({
   IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null, Links: null, Aliases: req.Aliases?.length ? [...req.Aliases] : null,
   MacAddress: req.MacAddress ?? '', NetworkID: networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
@@ -82,9 +86,16 @@ export class Networks {
   private readonly netnsDir: string;
   private readonly ipamDir: string;
   private readonly byId = new Map<string, NetworkRecord>();
+  /** The embedded DNS server of each user-defined network whose bridge is up, by network ID. */
+  private readonly dns = new Map<string, DnsServer>();
 
   /** `containers()`: every container's record, to find a network's endpoints and the ports taken. */
-  constructor(private readonly opts: { dataRoot: string; execRoot: string; containers: () => ContainerRecord[]; log?: (level: 'info' | 'warn', msg: string) => void }) {
+  constructor(private readonly opts: {
+    dataRoot: string; execRoot: string; containers: () => ContainerRecord[];
+    /** The container's folder of init files (its /etc/hosts gets its address at start). */
+    initDir: (id: string) => string;
+    log?: (level: 'info' | 'warn', msg: string) => void;
+  }) {
     this.root = join(opts.dataRoot, 'networks');
     this.stateRoot = join(opts.execRoot, 'networks');
     this.netnsDir = join(opts.execRoot, 'netns');
@@ -98,6 +109,69 @@ export class Networks {
       } catch { /* a torn write of a create that never answered */ }
     }
     for (const name of PREDEFINED) if (!this.byName(name)) this.predefine(name);
+    // After a berthd restart, the networks whose bridges serve endpoints answer names again;
+    // a bridge left with none (a berthd killed before its close) goes.
+    for (const n of this.byId.values()) {
+      const dev = n.Options[BRIDGE_NAME_OPT];
+      if (!dev || !existsSync(`/sys/class/net/${dev}`)) continue;
+      if (!this.hasEndpoints(n)) deleteBridge(dev);
+      else if (hasDns(n)) void this.ensureDns(n);
+    }
+  }
+
+  /** Whether a CNI attachment on `n` is recorded under the exec-root (a container's endpoint, running or not yet torn down). */
+  private hasEndpoints(n: NetworkRecord): boolean {
+    let ids: string[] = [];
+    try { ids = readdirSync(this.stateRoot); } catch { /* none yet */ }
+    return ids.some((id) => existsSync(join(this.stateRoot, id, `${n.Id}.json`)));
+  }
+
+  /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
+  embeddedDns(rec: ContainerRecord): string | undefined {
+    const first = Object.values(rec.NetworkSettings?.Networks ?? {})[0];
+    const n = first && this.byId.get(first.NetworkID);
+    return n && hasDns(n) && ownNetns(rec.HostConfig.NetworkMode) ? n.IPAM.Config[0].Gateway : undefined;
+  }
+
+  /** Starts the network's DNS server on its gateway address (there once the bridge is). */
+  private async ensureDns(n: NetworkRecord): Promise<void> {
+    if (this.dns.has(n.Id)) return;
+    const server = new DnsServer({
+      address: n.IPAM.Config[0].Gateway,
+      resolve: (name, from) => this.resolve(n, name, from),
+      upstream: (from) => {
+        const c = this.opts.containers().find((x) => x.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
+        return c?.HostConfig.Dns?.length ? c.HostConfig.Dns : nameservers(hostResolvConf());
+      },
+      log: (m) => this.opts.log?.('warn', m),
+    });
+    this.dns.set(n.Id, server);
+    try {
+      await server.listen();
+    } catch (e) {
+      this.dns.delete(n.Id);
+      server.close();
+      this.opts.log?.('warn', `embedded DNS of network ${n.Name} on ${n.IPAM.Config[0].Gateway}:53: ${errorMessage(e)}`);
+    }
+  }
+
+  /**
+   * The addresses of `name` (a container's name, short ID or alias) on the user-defined
+   * networks of the asking container (the one at `from` on `n`), as dockerd's resolver: a
+   * container reaches names on each network it is connected to.
+   */
+  private resolve(n: NetworkRecord, name: string, from: string): string[] | undefined {
+    const want = name.replace(/\.$/, '').toLowerCase();
+    const all = this.opts.containers();
+    const asker = all.find((c) => c.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
+    const nets = Object.entries(asker?.NetworkSettings?.Networks ?? { [n.Name]: undefined })
+      .map(([name]) => this.byName(name)).filter((x): x is NetworkRecord => !!x && hasDns(x));
+    for (const net of nets) {
+      const ips = all.map((c) => c.NetworkSettings?.Networks[net.Name])
+        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === want)).map((ep) => ep!.IPAddress);
+      if (ips.length) return ips;
+    }
+    return undefined;
   }
 
   private byName(name: string): NetworkRecord | undefined {
@@ -221,20 +295,23 @@ export class Networks {
     if (this.endpointsOn(n).length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
     const members = this.opts.containers().filter((c) => c.NetworkSettings?.Networks[n.Name]);
     if (members.length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${members.map((c) => c.Name.slice(1)).join(', ')})`);
-    await deleteBridge(n.Options[BRIDGE_NAME_OPT]);
+    this.dns.get(n.Id)?.close();
+    this.dns.delete(n.Id);
+    deleteBridge(n.Options[BRIDGE_NAME_OPT]);
     rmSync(join(this.ipamDir, n.Name), { recursive: true, force: true });
     rmSync(join(this.root, `${n.Id}.json`), { force: true });
     this.byId.delete(n.Id);
   }
 
   /** Removes the user-defined networks no container is on; returns their names. */
-  async prune(filters: Record<string, string[]> = {}): Promise<string[]> {
+  /** `until`: Unix seconds. */
+  async prune(f: { until?: number; label?: string[]; notLabel?: string[] } = {}): Promise<string[]> {
     const out: string[] = [];
     for (const n of this.list()) {
       if (PREDEFINED.includes(n.Name)) continue;
-      if (filters.label?.length && !filters.label.every((l) => labelMatch(n.Labels, l))) continue;
-      if (filters['label!']?.some((l) => labelMatch(n.Labels, l))) continue;
-      if (filters.until?.length && Date.parse(n.Created) >= untilTime(filters.until[0])) continue;
+      if (f.label?.length && !f.label.every((l) => labelMatch(n.Labels, l))) continue;
+      if (f.notLabel?.some((l) => labelMatch(n.Labels, l))) continue;
+      if (f.until !== undefined && Date.parse(n.Created) / 1000 >= f.until) continue;
       if (this.opts.containers().some((c) => c.NetworkSettings?.Networks[n.Name])) continue;
       await this.remove(n.Id);
       out.push(n.Name);
@@ -326,6 +403,12 @@ export class Networks {
         if (ports.length || i === 1) settings.Ports = portMap(ports, exposed);
       }
       await lo;
+      const first = Object.values(settings.Networks)[0];
+      if (first?.IPAddress) {
+        writeFileSync(initPaths(this.opts.initDir(rec.Id)).HostsPath, hostsFile({
+          hostname: rec.Config.Hostname ?? '', domainname: rec.Config.Domainname, extraHosts: rec.HostConfig.ExtraHosts, ip: first.IPAddress,
+        }));
+      }
     } catch (e) {
       await lo.catch(() => {});
       await this.detach(rec).catch(() => {});
@@ -353,8 +436,9 @@ export class Networks {
     Object.assign(ep, {
       NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: ip?.gateway ?? '', IPAddress: ip?.address.split('/')[0] ?? '',
       IPPrefixLen: Number(ip?.address.split('/')[1] ?? 0), MacAddress: iface?.mac ?? ep.MacAddress,
-      DNSNames: n.Name === 'bridge' ? null : [rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])],
+      DNSNames: hasDns(n) ? [rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])] : null,
     });
+    if (hasDns(n)) await this.ensureDns(n);
   }
 
   /** Undoes every endpoint of the container (DEL with what ADD returned) and unpins its namespace. Safe to repeat. */
@@ -414,14 +498,11 @@ export class Networks {
 
   /** berthd's end: bridges no endpoint uses go, so a stopped berthd leaves no device behind. */
   close(): void {
+    for (const d of this.dns.values()) d.close();
+    this.dns.clear();
     for (const n of this.byId.values()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
-      if (!dev || this.endpointsOn(n).length || !existsSync(`/sys/class/net/${dev}`)) continue;
-      try { execFileSync('ip', ['link', 'del', dev], { stdio: 'ignore' }); } catch { /* gone */ }
+      if (dev && !this.hasEndpoints(n) && existsSync(`/sys/class/net/${dev}`)) deleteBridge(dev);
     }
   }
-}
-
-function untilTime(v: string): number {
-  return /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : /^\d+[smh]$/.test(v) ? Date.now() - Number(v.slice(0, -1)) * { s: 1e3, m: 6e4, h: 36e5 }[v.slice(-1) as 's']! : Date.parse(v);
 }

@@ -5,7 +5,7 @@
 // the plugin sets it), and `firewall` (FORWARD accepts for the container, and with ingressPolicy
 // same-bridge, no traffic in from other bridges: isolation between networks).
 
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { NetConfList, PluginConf } from './cni.js';
 import { formatIp, parseCidr } from './subnet.js';
@@ -44,8 +44,24 @@ export function bridgeConfList(net: BridgeNetwork, ipamDir: string, opts: { port
   return { cniVersion: '1.0.0', name: net.name, plugins };
 }
 
-/** Deletes the host bridge (CNI's DEL leaves it); nothing to do when it is gone. */
-export function deleteBridge(dev: string): Promise<void> {
-  if (!existsSync(`/sys/class/net/${dev}`)) return Promise.resolve();
-  return new Promise((resolve) => execFile('ip', ['link', 'del', dev], () => resolve()));
+/**
+ * Deletes the host bridge, which CNI's DEL leaves, and the firewall plugin's isolation rules
+ * naming it (its DEL leaves those too, as other containers may share the bridge).
+ */
+export function deleteBridge(dev: string): void {
+  if (existsSync(`/sys/class/net/${dev}`)) {
+    try { execFileSync('ip', ['link', 'del', dev], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
+  }
+  let rules: string[];
+  try { rules = execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).split('\n'); } catch { return; }
+  for (const rule of rules) {
+    const args = splitRule(rule);
+    if (args[0] !== '-A' || !args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === dev)) continue;
+    try { execFileSync('iptables', ['-t', 'filter', '-D', ...args.slice(1)], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
+  }
+}
+
+/** An iptables-save line as arguments (double quotes group, as the shell would). */
+export function splitRule(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]));
 }

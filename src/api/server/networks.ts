@@ -10,6 +10,7 @@ import type { PortMap } from '../../network/ports.js';
 import { readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Router } from './router.js';
 import { parseFilters } from './volumes.js';
+import { pruneFilters } from './usage.js';
 
 /** The network fields of a create request's HostConfig, checked for shape. */
 export function networkHostConfig(hc: Record<string, any>): Partial<HostConfig> {
@@ -107,6 +108,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/networks/prune', async (ctx) => {
-    sendJSON(ctx, 200, { NetworksDeleted: await ns().prune(parseFilters(ctx.query)) });
+    const f = pruneFilters(ctx.query, ['until', 'label', 'label!']);
+    sendJSON(ctx, 200, { NetworksDeleted: await ns().prune({ until: f.until, label: f.label, notLabel: f.notLabel }) });
   });
 }

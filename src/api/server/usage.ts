@@ -12,7 +12,7 @@ import type { Router } from './router.js';
 import { parseFilters } from './volumes.js';
 
 /** The filters prune takes: `until`, `label`, `label!` (and `dangling` for images). */
-function pruneFilters(q: URLSearchParams, allowed: string[]) {
+export function pruneFilters(q: URLSearchParams, allowed: string[]) {
   const f = parseFilters(q);
   for (const k of Object.keys(f)) if (!allowed.includes(k)) throw invalid(`invalid filter '${k}'`);
   return { until: f.until?.length ? untilTime(f.until[0]) : undefined, label: f.label, notLabel: f['label!'], raw: f };
@@ -42,12 +42,8 @@ export function usageRoutes(router: Router, engine: Engine): void {
     sendJSON(ctx, 200, await engine.images.prune({ dangling, until: f.until, label: f.label, notLabel: f.notLabel }));
   });
 
-  // `docker system prune` asks these too. berthd has no networks of its own (containers run
-  // with none) and no build cache yet: there is nothing to prune, and so it answers.
-  router.on('POST', '/networks/prune', (ctx) => {
-    pruneFilters(ctx.query, ['until', 'label', 'label!']);
-    sendJSON(ctx, 200, { NetworksDeleted: [] });
-  });
+  // `docker system prune` asks this too (networks/prune is in networks.ts). berthd has no
+  // build cache yet: there is nothing to prune, and so it answers.
   router.on('POST', '/build/prune', (ctx) => sendJSON(ctx, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
 
   router.on('POST', '/containers/prune', async (ctx) => {
