@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { conflict, errorMessage, forbidden, invalid, notFound } from '../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../network/bridge.js';
+import { ensureNetworkRules } from '../network/iptables.js';
 import { pinNetns, unpinNetns } from '../network/netns.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../network/ports.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../network/subnet.js';
@@ -86,6 +87,8 @@ export class Networks {
   private readonly netnsDir: string;
   private readonly ipamDir: string;
   private readonly byId = new Map<string, NetworkRecord>();
+  /** Networks whose rules (network/iptables.ts) this berthd has checked. */
+  private readonly ruled = new Set<string>();
   /** The embedded DNS server of each user-defined network whose bridge is up, by network ID. */
   private readonly dns = new Map<string, DnsServer>();
 
@@ -297,6 +300,7 @@ export class Networks {
     if (members.length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${members.map((c) => c.Name.slice(1)).join(', ')})`);
     this.dns.get(n.Id)?.close();
     this.dns.delete(n.Id);
+    this.ruled.delete(n.Id);
     deleteBridge(n.Options[BRIDGE_NAME_OPT]);
     rmSync(join(this.ipamDir, n.Name), { recursive: true, force: true });
     rmSync(join(this.root, `${n.Id}.json`), { force: true });
@@ -417,6 +421,10 @@ export class Networks {
   }
 
   private async addEndpoint(rec: ContainerRecord, n: NetworkRecord, ep: EndpointSettings, ifName: string, ports: PortMapping[]): Promise<void> {
+    if (!this.ruled.has(n.Id)) {
+      ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal });
+      this.ruled.add(n.Id);
+    }
     const list = bridgeConfList({
       name: n.Name, bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, gateway: n.IPAM.Config[0].Gateway,
       ipRange: n.IPAM.Config[0].IPRange, internal: n.Internal,
@@ -502,7 +510,7 @@ export class Networks {
     this.dns.clear();
     for (const n of this.byId.values()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
-      if (dev && !this.hasEndpoints(n) && existsSync(`/sys/class/net/${dev}`)) deleteBridge(dev);
+      if (dev && !this.hasEndpoints(n) && (this.ruled.has(n.Id) || existsSync(`/sys/class/net/${dev}`))) deleteBridge(dev);
     }
   }
 }

@@ -1,13 +1,13 @@
 // A bridge network as a CNI configuration list: `bridge` (the host bridge, the veth pair, the
-// gateway address, outbound NAT unless internal) with `host-local` IPAM keeping its leases
-// under berth's exec-root, `portmap` when the container publishes ports (kernel DNAT, with
-// SNAT for connections from the host's 127.0.0.1, which needs route_localnet on the bridge:
-// the plugin sets it), and `firewall` (FORWARD accepts for the container, and with ingressPolicy
-// same-bridge, no traffic in from other bridges: isolation between networks).
+// gateway address) with `host-local` IPAM keeping its leases under berth's exec-root, and
+// `portmap` when the container publishes ports (kernel DNAT, with SNAT for connections from
+// the host's 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it). NAT out,
+// forwarding and isolation are the network's rules (iptables.ts), set once, not per container.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { NetConfList, PluginConf } from './cni.js';
+import { removeRules } from './iptables.js';
 import { formatIp, parseCidr } from './subnet.js';
 
 export interface BridgeNetwork {
@@ -34,34 +34,19 @@ export function bridgeConfList(net: BridgeNetwork, ipamDir: string, opts: { port
     range.rangeEnd = formatIp(Math.min(end(r), end(sub) - 1));
   }
   const plugins: PluginConf[] = [{
-    type: 'bridge', bridge: net.bridge, isGateway: true, ipMasq: !net.internal, hairpinMode: true,
+    type: 'bridge', bridge: net.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
     ...(net.mtu ? { mtu: net.mtu } : {}),
     capabilities: { mac: true, ips: true },
     ipam: { type: 'host-local', ranges: [[range]], routes: net.internal ? [] : [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
   }];
   if (opts.ports) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
-  plugins.push({ type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' });
   return { cniVersion: '1.0.0', name: net.name, plugins };
 }
 
-/**
- * Deletes the host bridge, which CNI's DEL leaves, and the firewall plugin's isolation rules
- * naming it (its DEL leaves those too, as other containers may share the bridge).
- */
+/** Deletes the host bridge, which CNI's DEL leaves, and the rules naming it. */
 export function deleteBridge(dev: string): void {
   if (existsSync(`/sys/class/net/${dev}`)) {
     try { execFileSync('ip', ['link', 'del', dev], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
   }
-  let rules: string[];
-  try { rules = execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).split('\n'); } catch { return; }
-  for (const rule of rules) {
-    const args = splitRule(rule);
-    if (args[0] !== '-A' || !args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === dev)) continue;
-    try { execFileSync('iptables', ['-t', 'filter', '-D', ...args.slice(1)], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
-  }
-}
-
-/** An iptables-save line as arguments (double quotes group, as the shell would). */
-export function splitRule(line: string): string[] {
-  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]));
+  removeRules(dev);
 }
