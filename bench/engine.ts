@@ -112,8 +112,8 @@ async function main(): Promise<void> {
       const env = { ...process.env };
       const p: Peer = {
         name: 'berth', env, runTimes: [], execTimes: [],
-        includes: 'bin/berth.js (Node start) → berthd: create, start, attach, wait, remove',
-        run: [BERTH, '-H', bHost, 'run', '--rm', ref, 'true'],
+        includes: 'bin/berth.js (Node start) → berthd: create, start, attach, wait, remove, --network none',
+        run: [BERTH, '-H', bHost, 'run', '--rm', '--network', 'none', ref, 'true'],
         startSleeper: () => { must('berth run -d', BERTH, ['-H', bHost, 'run', '-d', '--name', `${runId}-b`, ref, 'sleep', '3600'], env); return [BERTH, '-H', bHost, 'rm', '-f', `${runId}-b`]; },
       };
       p.exec = [BERTH, '-H', bHost, 'exec', `${runId}-b`, 'true'];

@@ -204,3 +204,10 @@ test('--help lists every command; each command prints its usage', () => {
   }
   assert.match(berth('run', '--help').stdout, /--restart string/);
 });
+
+test('version and info take --format as docker does', () => {
+  assert.deepEqual(both('version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Client.APIVersion}}'), { status: 0, stdout: '0.1.0 1.50 1.50\n', stderr: '' });
+  assert.deepEqual(both('info', '--format', '{{.ServerVersion}} {{.OSType}}'), { status: 0, stdout: '0.1.0 linux\n', stderr: '' });
+  assert.equal(JSON.parse(berth('version', '--format', 'json').stdout).Server.Version, '0.1.0');
+  assert.equal(JSON.parse(berth('info', '--format', '{{json .}}').stdout).ServerVersion, '0.1.0');
+});

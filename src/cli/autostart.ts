@@ -4,6 +4,7 @@
 // the new daemon's roots (berthd's defaults otherwise). It runs only when a connection has
 // found no daemon (the API client's onNoDaemon), so a running daemon costs no probe, and
 // node:child_process loads only then.
+import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -34,7 +35,8 @@ function berthdPath(): string {
 
 export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!host.startsWith('unix://') || env.BERTH_NO_AUTOSTART) return;
-  const { spawn } = await import('node:child_process');
+  // By require, not import(): see bin/berth.cjs (the bundle runs as a vm script).
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const socket = host.slice('unix://'.length);
   if (await answers(socket)) return;
   const execRoot = env.BERTH_EXEC_ROOT ?? '/run/berth';

@@ -5,6 +5,7 @@
 
 import { createReadStream, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync,
   symlinkSync, utimesSync, chmodSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type * as tar from 'tar-stream';
@@ -12,8 +13,12 @@ import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
 import { parseArgs } from '../args.js';
 
-/** tar-stream, loaded only by the command that needs it (kept out of the CLI bundle, so other commands start without it). */
-const tarStream = async () => (await import('tar-stream')) as typeof tar;
+/**
+ * tar-stream, loaded only by the command that needs it (kept out of the CLI bundle, so other
+ * commands start without it), by require: bin/berth.cjs runs the bundle as a vm script, where a
+ * dynamic import() has no loader.
+ */
+const tarStream = async () => createRequire(import.meta.url)('tar-stream') as typeof tar;
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 

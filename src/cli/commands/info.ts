@@ -1,9 +1,16 @@
-// `berth info`: GET /info, the main lines of it.
+// `berth info [-f FORMAT]`: GET /info, the main lines of it, or a template over it.
 
 import type { ApiClient } from '../../api/client.js';
+import { parseArgs } from '../args.js';
+import { compile } from '../template.js';
 
-export async function info(client: ApiClient): Promise<number> {
+export async function info(client: ApiClient, argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, { format: { short: 'f', type: 'string' } });
   const i = await client.json('GET', '/info');
+  if (flags.format !== undefined) {
+    process.stdout.write(`${compile(flags.format === 'json' ? '{{json .}}' : (flags.format as string)).render(i)}\n`);
+    return 0;
+  }
   const lines = [
     'Server:',
     ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,

@@ -88,7 +88,7 @@ export async function system(client: ApiClient, argv: string[]): Promise<number>
   switch (sub) {
     case 'df': return df(client, rest);
     case 'prune': return prune(client, rest);
-    case 'info': return info(client);
+    case 'info': return info(client, rest);
     case undefined: case '--help': case '-h':
       process.stdout.write(USAGE);
       return 0;
