@@ -70,10 +70,13 @@ test('default bridge: an address, a route, the gateway and another container rea
   assert.match(out, /gw-ok/);
   assert.match(out, new RegExp(server.slice(0, 12)));
   ok('rm', '-f', server);
+  // The teardown (CNI DEL) runs on after the removal answers.
+  const leases = join(eng.dir, 'run', 'ipam', 'bridge');
+  const leased = () => (existsSync(leases) ? readdirSync(leases).filter((f) => /^\d/.test(f)) : []);
+  await until(() => leftovers(net.Id, net.Options['com.docker.network.bridge.name']).length === 0 && leased().length === 0).catch(() => {});
   assert.deepEqual(leftovers(net.Id, net.Options['com.docker.network.bridge.name']), []);
   // No lease is left in host-local's folder.
-  const leases = join(eng.dir, 'run', 'ipam', 'bridge');
-  assert.deepEqual(existsSync(leases) ? readdirSync(leases).filter((f) => /^\d/.test(f)) : [], []);
+  assert.deepEqual(leased(), []);
 });
 
 test('--network none, host and container:<id>', { skip }, () => {
@@ -107,7 +110,8 @@ test('published ports: -p host:container, -p container, -P, ranges, 127.0.0.1, o
   ok('rm', '-f', a);
   docker('rm', '-f', b.stdout.trim());
   for (const id of ok('ps', '-aq').split('\n').filter(Boolean)) ok('rm', '-f', id);
-  const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
-  assert.doesNotMatch(nat, /18080/);
+  const nat = () => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+  await until(() => !/18080/.test(nat()) && leftovers(net.Id, net.Options['com.docker.network.bridge.name']).length === 0).catch(() => {});
+  assert.doesNotMatch(nat(), /18080/);
   assert.deepEqual(leftovers(net.Id, net.Options['com.docker.network.bridge.name']), []);
 });

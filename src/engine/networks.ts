@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, errorMessage, forbidden, invalid, notFound } from '../errors.js';
-import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../network/cni.js';
+import { addNetworkList, delNetworkList, delNetworkListSync, type Attachment, type CniResult, type NetConfList } from '../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../network/bridge.js';
 import { ensureNetworkRules } from '../network/iptables.js';
 import { pinNetns, unpinNetns } from '../network/netns.js';
@@ -87,6 +87,8 @@ export class Networks {
   private readonly netnsDir: string;
   private readonly ipamDir: string;
   private readonly byId = new Map<string, NetworkRecord>();
+  /** Teardowns (CNI DELs) still running, by container ID: a start waits for its container's. */
+  private readonly tearing = new Map<string, Promise<void>>();
   /** Networks whose rules (network/iptables.ts) this berthd has checked. */
   private readonly ruled = new Set<string>();
   /** The embedded DNS server of each user-defined network whose bridge is up, by network ID. */
@@ -293,6 +295,7 @@ export class Networks {
   }
 
   async remove(ref: string): Promise<void> {
+    await Promise.all(this.tearing.values());
     const n = this.get(ref);
     if (PREDEFINED.includes(n.Name)) throw forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
     if (this.endpointsOn(n).length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
@@ -393,6 +396,8 @@ export class Networks {
    */
   async attach(rec: ContainerRecord, pid: number): Promise<void> {
     if (!ownNetns(rec.HostConfig.NetworkMode)) return;
+    // A DEL still running for the last run would release this run's lease and rules (same ID).
+    await this.tearing.get(rec.Id);
     const ns = pinNetns(this.netnsDir, rec.Id, pid);
     const lo = loopbackUp(rec.Id, ns);
     const settings = rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' };
@@ -449,29 +454,34 @@ export class Networks {
     if (hasDns(n)) await this.ensureDns(n);
   }
 
-  /** Undoes every endpoint of the container (DEL with what ADD returned) and unpins its namespace. Safe to repeat. */
-  async detach(rec: ContainerRecord): Promise<void> {
-    const dir = this.stateDir(rec.Id);
-    let files: string[] = [];
-    try { files = readdirSync(dir); } catch { /* none */ }
-    let first: unknown;
-    for (const f of files) {
-      try {
-        await this.delEndpoint(join(dir, f));
-      } catch (e) {
-        first ??= e;
-        this.opts.log?.('warn', `network teardown of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`);
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-    unpinNetns(this.netnsDir, rec.Id);
+  /**
+   * Takes the container off its networks: its NetworkSettings lose their addresses now, and
+   * the DELs (with what each ADD returned), then the namespace's unpinning, run on after this
+   * returns — `run --rm` does not wait for them; a start of the same container, the network's
+   * removal and berthd's close do. Safe to repeat.
+   */
+  detach(rec: ContainerRecord): Promise<void> {
     const s = rec.NetworkSettings;
     if (s) {
       s.SandboxKey = '';
       s.Ports = {};
       for (const ep of Object.values(s.Networks)) Object.assign(ep, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, DNSNames: null, MacAddress: ep.IPAMConfig ? ep.MacAddress : '' });
     }
-    if (first) throw first;
+    const id = rec.Id;
+    const previous = this.tearing.get(id) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const dir = this.stateDir(id);
+      let files: string[] = [];
+      try { files = readdirSync(dir); } catch { /* none */ }
+      for (const f of files) {
+        await this.delEndpoint(join(dir, f)).catch((e) => this.opts.log?.('warn', `network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
+      }
+      rmSync(dir, { recursive: true, force: true });
+      unpinNetns(this.netnsDir, id);
+    });
+    this.tearing.set(id, run);
+    void run.finally(() => { if (this.tearing.get(id) === run) this.tearing.delete(id); });
+    return Promise.resolve();
   }
 
   private async delEndpoint(file: string): Promise<void> {
@@ -508,6 +518,20 @@ export class Networks {
   close(): void {
     for (const d of this.dns.values()) d.close();
     this.dns.clear();
+    // Teardowns still running are done again, blocking: process.exit follows.
+    for (const id of this.tearing.keys()) {
+      const dir = this.stateDir(id);
+      let files: string[] = [];
+      try { files = readdirSync(dir); } catch { /* done */ }
+      for (const f of files) {
+        try {
+          const a = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached;
+          delNetworkListSync(a.list, a.at, a.result);
+        } catch { /* torn file: nothing to undo */ }
+      }
+      rmSync(dir, { recursive: true, force: true });
+      unpinNetns(this.netnsDir, id);
+    }
     for (const n of this.byId.values()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
       if (dev && !this.hasEndpoints(n) && (this.ruled.has(n.Id) || existsSync(`/sys/class/net/${dev}`))) deleteBridge(dev);

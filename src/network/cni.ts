@@ -4,7 +4,7 @@
 // on CNI_PATH, given its config on stdin and the CNI_* variables in its environment. It knows
 // nothing of containers or networks beyond that contract.
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { notFound, systemError } from '../errors.js';
@@ -71,14 +71,19 @@ export function pluginStdin(list: NetConfList, plugin: PluginConf, at: Attachmen
 }
 
 /** Runs one plugin; a failure is the plugin's error object (`msg`, `details`) as a BerthError. */
-export function execPlugin(command: Command, conf: Record<string, unknown>, at: Attachment): Promise<CniResult | undefined> {
-  const type = String(conf.type);
-  const bin = findPlugin(type);
+function pluginEnv(command: Command, at: Attachment): Record<string, string> {
   const env: Record<string, string> = {
     CNI_COMMAND: command, CNI_CONTAINERID: at.containerId, CNI_NETNS: at.netns, CNI_IFNAME: at.ifName, CNI_PATH: cniPath().join(':'),
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
   };
   if (at.args && Object.keys(at.args).length) env.CNI_ARGS = ['IgnoreUnknown=1', ...Object.entries(at.args).map(([k, v]) => `${k}=${v}`)].join(';');
+  return env;
+}
+
+export function execPlugin(command: Command, conf: Record<string, unknown>, at: Attachment): Promise<CniResult | undefined> {
+  const type = String(conf.type);
+  const bin = findPlugin(type);
+  const env = pluginEnv(command, at);
   return new Promise((resolve, reject) => {
     const child = execFile(bin, [], { env, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
       if (!err) {
@@ -120,6 +125,17 @@ export async function delNetworkList(list: NetConfList, at: Attachment, cached?:
     try { await execPlugin('DEL', pluginStdin(list, p, at, cached), at); } catch (e) { first ??= e; }
   }
   if (first) throw first;
+}
+
+/**
+ * DEL, blocking: for berthd's last moments (process.exit follows), where an asynchronous DEL
+ * would be cut short. A plugin's failure is ignored: DEL is idempotent, and one left half-done
+ * is done again at the next start.
+ */
+export function delNetworkListSync(list: NetConfList, at: Attachment, cached?: CniResult): void {
+  for (const p of [...list.plugins].reverse()) {
+    try { execFileSync(findPlugin(p.type), [], { env: pluginEnv('DEL', at), input: JSON.stringify(pluginStdin(list, p, at, cached)), stdio: ['pipe', 'ignore', 'ignore'] }); } catch { /* see above */ }
+  }
 }
 
 /** CHECK in order with the cached result: throws what the first plugin finds wrong. */
