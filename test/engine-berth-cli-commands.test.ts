@@ -211,3 +211,15 @@ test('version and info take --format as docker does', () => {
   assert.equal(JSON.parse(berth('version', '--format', 'json').stdout).Server.Version, '0.1.0');
   assert.equal(JSON.parse(berth('info', '--format', '{{json .}}').stdout).ServerVersion, '0.1.0');
 });
+
+test('tables are aligned as docker\'s tabwriter: images, history, volume ls, top', () => {
+  assert.equal(berth('volume', 'create', 'tabled').status, 0);
+  assert.equal(berth('run', '-d', '--name', 'topped', 'busybox', 'sleep', '60').status, 0);
+  for (const args of [['images'], ['history', 'busybox'], ['volume', 'ls'], ['top', 'topped']]) {
+    const b = both(...args);
+    assert.equal(b.status, 0, b.stderr);
+  }
+  assert.match(berth('images').stdout, /^REPOSITORY   TAG       IMAGE ID       CREATED\s+SIZE\n/);
+  berth('rm', '-f', 'topped');
+  berth('volume', 'rm', 'tabled');
+});

@@ -2,10 +2,11 @@
 // and a container's multiplexed stream split back onto stdout and stderr.
 
 import { FrameReader } from '../api/stdcopy.js';
+import { alignColumns } from './template.js';
 
-export function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
+/** Rows as docker's tabwriter aligns them (padding 3, minimum width 10 unless given: top's is 20). */
+export function table(rows: string[][], minWidth = 10): string {
+  return alignColumns(rows.map((r) => r.join('\t')), minWidth);
 }
 
 /** Decimal units with 3 significant digits, as docker's units.HumanSizeWithPrecision(n, 3). */

@@ -279,13 +279,13 @@ export function compile(src: string, opts: { missingKeyError?: boolean } = {}): 
 }
 
 /**
- * Lines of cells separated by tabs, aligned as docker's tabwriter (minimum width 10, padding 3,
- * the last cell of a line as it is).
+ * Lines of cells separated by tabs, aligned as docker's tabwriter (minimum width 10 unless
+ * given, padding 3, the last cell of a line as it is).
  */
-export function alignColumns(lines: string[]): string {
+export function alignColumns(lines: string[], minWidth = 10): string {
   const rows = lines.map((l) => l.split('\t'));
   const widths: number[] = [];
-  for (const r of rows) r.slice(0, -1).forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 10, [...c].length + 3); });
+  for (const r of rows) r.slice(0, -1).forEach((c, i) => { widths[i] = Math.max(widths[i] ?? minWidth, [...c].length + 3); });
   return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c + ' '.repeat(widths[i] - [...c].length) : c)).join('')).join('\n') + (rows.length ? '\n' : '');
 }
 

@@ -8,7 +8,7 @@ import { attachAndWait } from './run-attach.js';
 
 export async function start(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(argv, {
-    attach: { short: 'a', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, 'sig-proxy': { type: 'bool' }, 'detach-keys': { type: 'string' },
+    attach: { short: 'a', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, 'sig-proxy': { type: 'bool' },
   });
   if (!args.length) throw new BerthError('invalid', '"berth start" requires at least 1 argument: berth start [OPTIONS] CONTAINER [CONTAINER...]');
   if (flags.attach || flags.interactive) {

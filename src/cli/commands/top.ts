@@ -11,6 +11,6 @@ export async function top(client: ApiClient, argv: string[]): Promise<number> {
   if (!args.length) throw invalid('"berth top" requires at least 1 argument: berth top CONTAINER [ps OPTIONS]');
   const r = await client.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${encodeURIComponent(args[0])}/top`,
     { query: { ps_args: args.slice(1).join(' ') || undefined } });
-  process.stdout.write(table([r.Titles, ...r.Processes]));
+  process.stdout.write(table([r.Titles, ...r.Processes], 20));
   return 0;
 }
