@@ -223,3 +223,19 @@ test('tables are aligned as docker\'s tabwriter: images, history, volume ls, top
   berth('rm', '-f', 'topped');
   berth('volume', 'rm', 'tabled');
 });
+
+test('attach: the running container\'s output and exit code (berth and docker), stdin when created with -i, errors for a stopped one', async () => {
+  for (const bin of hasDocker ? [BERTH, DOCKER] : [BERTH]) {
+    assert.equal(berth('run', '-d', '--name', 'att', 'busybox', 'sh', '-c', 'sleep 1; echo late; echo err >&2; exit 4').status, 0);
+    const a = cli(bin, ['attach', 'att']);
+    assert.deepEqual(a, { status: 4, stdout: 'late\n', stderr: 'err\n' }, bin);
+    berth('rm', 'att');
+  }
+  assert.equal(berth('run', '-d', '-i', '--name', 'atti', 'busybox', 'sh', '-c', 'read line; echo got $line; exit 6').status, 0);
+  await until(() => berth('inspect', '-f', '{{.State.Running}}', 'atti').stdout === 'true\n');
+  assert.deepEqual(cli(BERTH, ['attach', 'atti'], 'hello\n'), { status: 6, stdout: 'got hello\n', stderr: '' });
+  const stopped = berth('attach', 'atti');
+  assert.equal(stopped.status, 125);
+  assert.match(stopped.stderr, /You cannot attach to a stopped container, start it first/);
+  berth('rm', 'atti');
+});
