@@ -103,6 +103,7 @@ test('isolation between networks, --internal has no route out, connect and disco
 
 test('berth network create/ls/inspect/connect/disconnect/rm', { skip }, () => {
   const berth = (...args: string[]) => { const r = run('berth', args); assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`); return r.stdout.trim(); };
+  const since = String(Math.floor(Date.now() / 1000) - 1);
   const id = berth('network', 'create', '--label', 'x=y', 'berth-tcli');
   assert.match(id, /^[0-9a-f]{64}$/);
   assert.match(berth('network', 'ls'), /berth-tcli\s+bridge\s+local/);
@@ -117,6 +118,9 @@ test('berth network create/ls/inspect/connect/disconnect/rm', { skip }, () => {
   const gone = run('berth', ['network', 'inspect', 'berth-tcli']);
   assert.equal(gone.status, 1);
   assert.match(gone.stderr, /network berth-tcli not found/);
+  const events = ok('events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=network', '--filter', 'network=berth-tcli',
+    '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}');
+  assert.deepEqual(events.split('\n'), ['create berth-tcli bridge <no value>', `connect berth-tcli bridge ${c}`, `disconnect berth-tcli bridge ${c}`, 'destroy berth-tcli bridge <no value>']);
 });
 
 test('a berthd restart keeps addresses, names and published ports; ports answer while it is down', { skip }, async () => {

@@ -99,6 +99,8 @@ export class Networks {
     dataRoot: string; execRoot: string; containers: () => ContainerRecord[];
     /** The container's folder of init files (its /etc/hosts gets its address at start). */
     initDir: (id: string) => string;
+    /** Docker's network events: create, destroy, connect, disconnect. */
+    emit?: (action: string, id: string, attributes: Record<string, string>) => void;
     log?: (level: 'info' | 'warn', msg: string) => void;
   }) {
     this.root = join(opts.dataRoot, 'networks');
@@ -209,6 +211,10 @@ export class Networks {
     this.save(n);
   }
 
+  private emit(action: string, n: NetworkRecord, container?: string): void {
+    this.opts.emit?.(action, n.Id, { name: n.Name, type: n.Driver, ...(container ? { container } : {}) });
+  }
+
   /** Subnets a new network must not overlap: the host's routes and berth's networks. */
   private taken(): Cidr[] {
     return [...hostRoutes(), ...[...this.byId.values()].flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet)))];
@@ -286,6 +292,7 @@ export class Networks {
       Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge }, Labels: { ...(req.Labels ?? {}) },
     });
     this.save(n);
+    this.emit('create', n);
     this.opts.log?.('info', `created network ${name} ${n.IPAM.Config[0].Subnet} on ${bridge}`);
     return { Id: n.Id, Warning: '' };
   }
@@ -308,6 +315,7 @@ export class Networks {
     rmSync(join(this.ipamDir, n.Name), { recursive: true, force: true });
     rmSync(join(this.root, `${n.Id}.json`), { force: true });
     this.byId.delete(n.Id);
+    this.emit('destroy', n);
   }
 
   /** Removes the user-defined networks no container is on; returns their names. */
@@ -452,6 +460,7 @@ export class Networks {
       DNSNames: hasDns(n) ? [rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])] : null,
     });
     if (hasDns(n)) await this.ensureDns(n);
+    this.emit('connect', n, rec.Id);
   }
 
   /**
@@ -465,7 +474,11 @@ export class Networks {
     if (s) {
       s.SandboxKey = '';
       s.Ports = {};
-      for (const ep of Object.values(s.Networks)) Object.assign(ep, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, DNSNames: null, MacAddress: ep.IPAMConfig ? ep.MacAddress : '' });
+      for (const ep of Object.values(s.Networks)) {
+        const n = ep.EndpointID ? this.byId.get(ep.NetworkID) : undefined;
+        if (n) this.emit('disconnect', n, rec.Id);
+        Object.assign(ep, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, DNSNames: null, MacAddress: ep.IPAMConfig ? ep.MacAddress : '' });
+      }
     }
     const id = rec.Id;
     const previous = this.tearing.get(id) ?? Promise.resolve();
@@ -510,7 +523,10 @@ export class Networks {
     if (!settings?.Networks[n.Name]) throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
     if (n.Driver !== 'bridge') throw forbidden('container cannot be disconnected from host network or connected to host network');
     const file = join(this.stateDir(rec.Id), `${n.Id}.json`);
-    if (existsSync(file)) await this.delEndpoint(file);
+    if (existsSync(file)) {
+      await this.delEndpoint(file);
+      this.emit('disconnect', n, rec.Id);
+    }
     delete settings.Networks[n.Name];
   }
 
