@@ -239,3 +239,13 @@ test('attach: the running container\'s output and exit code (berth and docker), 
   assert.match(stopped.stderr, /You cannot attach to a stopped container, start it first/);
   berth('rm', 'atti');
 });
+
+test('images and image inspect take --format as docker does (table, fields, json)', () => {
+  for (const f of ['{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}', 'table {{.Repository}}\t{{.Tag}}\t{{.CreatedAt}}', 'json']) {
+    const b = both('images', '--format', f);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stdout, /busybox/);
+  }
+  assert.equal(JSON.parse(berth('images', '--format', 'json').stdout).Digest, '<none>');
+  assert.deepEqual(both('image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', 'busybox'), { status: 0, stdout: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}\n`, stderr: '' });
+});

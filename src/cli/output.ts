@@ -9,12 +9,12 @@ export function table(rows: string[][], minWidth = 10): string {
   return alignColumns(rows.map((r) => r.join('\t')), minWidth);
 }
 
-/** Decimal units with 3 significant digits, as docker's units.HumanSizeWithPrecision(n, 3). */
-export function humanSize(n: number): string {
+/** Decimal units, as docker's units.HumanSizeWithPrecision(n, digits) (HumanSize: 4 digits). */
+export function humanSize(n: number, digits = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return `${Number(n.toPrecision(3))}${units[i]}`;
+  return `${Number(n.toPrecision(digits))}${units[i]}`;
 }
 
 /** docker's units.HumanDuration. */

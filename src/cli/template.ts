@@ -161,7 +161,13 @@ export function show(v: Value): string {
 const cmp = (a: Value, b: Value) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 
 const FUNCS: Record<string, (...a: Value[]) => Value> = {
-  json: (v) => JSON.stringify(v === undefined ? null : v),
+  // A CLI context (ps's rows, images' rows) marshals itself as Go's json.Marshal does, HTML
+  // characters escaped; plain values as docker's encoder writes them, unescaped.
+  json: (v) => {
+    const s = JSON.stringify(v === undefined ? null : v);
+    const context = !!v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function';
+    return context ? s.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026') : s;
+  },
   join: (list, sep) => (Array.isArray(list) ? list.map(show).join(String(sep)) : show(list)),
   split: (s, sep) => String(s).split(String(sep)),
   lower: (s) => show(s).toLowerCase(),

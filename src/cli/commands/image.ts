@@ -4,6 +4,7 @@
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
+import { compile } from '../template.js';
 import { humanSize } from '../output.js';
 import { history } from './history.js';
 import { images } from './images.js';
@@ -60,13 +61,13 @@ export function printImagesDeleted(items: { Untagged?: string; Deleted?: string 
 async function inspect(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(argv, { format: { short: 'f', type: 'string' }, platform: { type: 'string' } });
   if (!args.length) throw new BerthError('invalid', '"berth image inspect" requires at least 1 argument');
-  if (flags.format) throw new BerthError('unsupported', 'berth image inspect --format is not supported');
+  const template = flags.format ? compile(flags.format as string, { missingKeyError: true }) : undefined;
   const out: unknown[] = [];
   let failed = false;
   for (const n of args) {
     try { out.push(await client.json('GET', `/images/${n}/json`)); } catch (e) { process.stderr.write(`Error response from daemon: ${errorMessage(e)}\n`); failed = true; }
   }
-  process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+  process.stdout.write(template ? out.map((o) => `${template.render(o)}\n`).join('') : JSON.stringify(out, null, 4) + '\n');
   return failed ? 1 : 0;
 }
 
