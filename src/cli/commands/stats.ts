@@ -5,7 +5,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { parseArgs } from '../args.js';
-import { table } from '../output.js';
+import { formatRows } from '../template.js';
 
 interface Stats {
   name: string;
@@ -65,16 +65,10 @@ export function row(s: Stats, container: string, noTrunc: boolean): Row {
   };
 }
 
-/** The subset of docker's Go templates stats formats use: `table`, `{{.Field}}`, `{{json .}}`. */
+/** The rows through --format (the shared Go-template subset); `{{json .}}` as docker marshals a row. */
 export function render(format: string, rows: Row[]): string {
-  const isTable = format.startsWith('table');
-  const tpl = isTable ? format.replace(/^table\s*/, '') : format;
-  const fill = (r: Record<string, string>) => tpl.replace(/\{\{\s*json\s+\.\s*\}\}/g, () => JSON.stringify(r))
-    .replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => r[k] ?? '').replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const lines = rows.map((r) => fill(r as unknown as Record<string, string>));
-  if (!isTable) return lines.map((l) => `${l}\n`).join('');
-  const header = fill(HEADERS);
-  return table([header, ...lines].map((l) => l.split('\t')));
+  const sorted = (r: Row) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return formatRows(format, rows.map((r) => ({ ...r, toJSON: () => sorted(r) })), { defaultTable: DEFAULT_FORMAT.slice(6), headers: HEADERS });
 }
 
 export async function stats(client: ApiClient, argv: string[]): Promise<number> {
