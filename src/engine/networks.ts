@@ -116,6 +116,7 @@ export class Networks {
       } catch { /* a torn write of a create that never answered */ }
     }
     for (const name of PREDEFINED) if (!this.byName(name)) this.predefine(name);
+    this.finishTeardowns();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
     // a bridge left with none (a berthd killed before its close) goes.
     for (const n of this.byId.values()) {
@@ -123,6 +124,21 @@ export class Networks {
       if (!dev || !existsSync(`/sys/class/net/${dev}`)) continue;
       if (!this.hasEndpoints(n)) deleteBridge(dev);
       else if (hasDns(n)) void this.ensureDns(n);
+    }
+  }
+
+  /**
+   * Endpoints left by a berthd that ended before their DELs did (killed mid-teardown): those of
+   * containers gone or no longer running are torn down now. A running one's stay, and its exit
+   * (seen at adoption) tears them down as usual.
+   */
+  private finishTeardowns(): void {
+    let ids: string[] = [];
+    try { ids = readdirSync(this.stateRoot); } catch { return; }
+    for (const id of ids) {
+      let status = '';
+      try { status = (JSON.parse(readFileSync(join(this.opts.dataRoot, 'containers', id, 'container.json'), 'utf8')) as ContainerRecord).State.Status; } catch { /* gone */ }
+      if (status !== 'running' && status !== 'paused') void this.detach({ Id: id } as ContainerRecord);
     }
   }
 
