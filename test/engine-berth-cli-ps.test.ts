@@ -91,6 +91,8 @@ test('-q, --no-trunc and the default table match docker\'s', () => {
   const lines = table.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^CONTAINER ID   IMAGE     COMMAND\s+STATE     NAMES$/);
   assert.match(lines[1], new RegExp(`^${ids.task.slice(0, 12)}   busybox   "sleep 300"\\s+running   task$`));
+  // moby quotes an argument with a space in it.
+  assert.match(table.stdout, /"sh -c 'exit 3'"\s+exited    db$/m);
   if (hasDocker) {
     assert.equal(cli(DOCKER, ['ps', '-a', '--format', 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.State}}\t{{.Names}}']).stdout, table.stdout);
     // The default table: the same header and columns (times can differ by a second).

@@ -80,7 +80,8 @@ function statusText(c: ContainerRecord): string {
 export function summary(c: ContainerRecord) {
   return {
     Id: c.Id, Names: [c.Name], Image: c.ImageName, ImageID: c.Image,
-    Command: [c.Path, ...c.Args].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),
+    // As moby: an argument with a space in it is shown in single quotes.
+    Command: [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),
     Ports: summaryPorts(c), Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: c.NetworkSettings?.Networks ?? {} }, Mounts: (c.MountPoints ?? []).map(inspectMount),
   };
