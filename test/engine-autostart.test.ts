@@ -2,8 +2,8 @@
 // install needs no other step); BERTH_NO_AUTOSTART=1 turns that off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,4 +47,33 @@ test('berth starts berthd on first use and reuses it after', async (t) => {
   const second = spawnSync(BERTH, ['-H', `unix://${sock}`, 'ps'], { encoding: 'utf8', env, timeout: 30000 });
   assert.equal(second.status, 0, second.stderr);
   assert.doesNotMatch(second.stderr, /started berthd/);
+});
+
+test('a first command that streams its input (import from stdin) starts berthd and sends all of it', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-test-autostart-'));
+  const sock = join(tmp, 'b.sock');
+  const env = { ...process.env, BERTH_DATA_ROOT: join(tmp, 'data'), BERTH_EXEC_ROOT: join(tmp, 'run'), DOCKER_HOST: '', BERTH_HOST: '' };
+  let pid = 0;
+  t.after(async () => {
+    if (pid) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 100; i++) {
+        try { process.kill(pid, 0); } catch { break; }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  mkdirSync(join(tmp, 'root', 'etc'), { recursive: true });
+  writeFileSync(join(tmp, 'root', 'etc', 'motd'), 'hello\n');
+  const tar = execFileSync('tar', ['-C', join(tmp, 'root'), '-cf', '-', '.']);
+  const r = spawnSync(BERTH, ['-H', `unix://${sock}`, 'import', '-', 'streamed:1'], { input: tar, encoding: 'utf8', env, timeout: 30000 });
+  const m = /started berthd \(pid (\d+)/.exec(r.stderr);
+  if (m) pid = Number(m[1]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^sha256:[0-9a-f]{64}$/m);
+  assert.ok(m, r.stderr);
+  const h = spawnSync(BERTH, ['-H', `unix://${sock}`, 'image', 'inspect', '--format', '{{.Size}}', 'streamed:1'], { encoding: 'utf8', env });
+  assert.equal(h.status, 0, h.stderr);
+  assert.ok(Number(h.stdout) > 0);
 });

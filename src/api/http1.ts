@@ -52,18 +52,9 @@ export function request(target: Target, req: Request): Promise<Result> {
     socket.write(head + '\r\n');
     if (Buffer.isBuffer(body)) { if (body.length) socket.write(body); }
     else if (body) {
-      body.on('data', (c: Buffer | string) => {
-        const b = typeof c === 'string' ? Buffer.from(c) : c;
-        if (!b.length) return;
-        socket.write(`${b.length.toString(16)}\r\n`);
-        socket.write(b);
-        if (!socket.write('\r\n')) {
-          body.pause();
-          socket.once('drain', () => body.resume());
-        }
-      });
-      body.once('end', () => socket.write('0\r\n\r\n'));
-      body.once('error', (e) => socket.destroy(e));
+      // A streamed body (a tar on stdin) is read only once connected: a request that finds no
+      // daemon is sent again after autostart, and its body must still be unread then.
+      socket.once('connect', () => pipeChunked(body, socket));
     }
 
     let buf: Buffer = Buffer.alloc(0);
@@ -193,4 +184,20 @@ function readBody(socket: Socket, res: Response, framing: Record<string, string>
   socket.on('close', () => { if (!finished) res.destroy(new Error('the daemon closed the connection in the middle of an answer')); });
   socket.on('data', parse);
   if (first.length) parse(first);
+}
+
+/** Sends `body` as HTTP/1.1 chunks, pausing it while the socket's buffer is full. */
+function pipeChunked(body: NodeJS.ReadableStream, socket: Socket): void {
+  body.on('data', (c: Buffer | string) => {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    if (!b.length) return;
+    socket.write(`${b.length.toString(16)}\r\n`);
+    socket.write(b);
+    if (!socket.write('\r\n')) {
+      body.pause();
+      socket.once('drain', () => body.resume());
+    }
+  });
+  body.once('end', () => socket.write('0\r\n\r\n'));
+  body.once('error', (e) => socket.destroy(e as Error));
 }
