@@ -113,7 +113,8 @@ export async function startBerthd(root: string, registryHost: string, children: 
   const host = `unix://${sock}`;
   const fd = logFd(root, 'berthd.log');
   // As a user starts it: the bin's shebang carries berthd's Node flags.
-  const child = spawn(BERTHD, ['--data-root', join(root, 'data'), '--exec-root', join(root, 'run'),
+  writeFileSync(join(root, 'daemon.json'), '{}\n'); // not the host's /etc/berth/daemon.json
+  const child = spawn(BERTHD, ['--config-file', join(root, 'daemon.json'), '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'),
     '-H', host, '--insecure-registry', registryHost], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   children.push({ name: 'berthd', child });

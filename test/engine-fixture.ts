@@ -5,7 +5,7 @@
 // and removes the temp dirs.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +61,9 @@ function call(socket: string, method: string, path: string, body?: unknown): Ret
 
 async function spawnDaemon(dir: string, socket: string, registry: TestRegistry): Promise<ChildProcess> {
   const logFd = openSync(join(dir, 'berthd.log'), 'a');
-  const child = spawn(process.execPath, [BERTHD, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
+  // A config file of its own, so a host's /etc/berth/daemon.json cannot change the test's daemon.
+  writeFileSync(join(dir, 'daemon.json'), '{}\n');
+  const child = spawn(process.execPath, [BERTHD, '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
     '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const deadline = Date.now() + 10_000;
