@@ -5,7 +5,6 @@
 // hold every line in order.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -16,10 +15,7 @@ let dockerode: Docker;
 const N = 20;
 
 function docker(...args: string[]) {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args);
 }
 
 before(async () => {

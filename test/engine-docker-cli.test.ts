@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
@@ -13,10 +13,7 @@ before(async () => { eng = await startEngine(); });
 after(async () => { await eng?.stop(); });
 
 function docker(...args: string[]) {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args);
 }
 
 test('docker version and info', { skip: !existsSync(DOCKER) && 'no docker CLI' }, () => {

@@ -5,11 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { BERTH, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { BERTH, noDocker20, DOCKER_20, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 let dockerode: Docker;
@@ -22,14 +22,9 @@ function berth(args: string[], input?: string) {
 }
 
 /** Debian's docker.io 20.10 client (API 1.41), where the machine has it. */
-const DOCKER_20 = '/usr/bin/docker';
-const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
 
 function docker(args: string[], input?: string, bin = DOCKER) {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args, { input, bin });
 }
 
 before(async () => {

@@ -4,8 +4,8 @@
 // `stop()` removes every container through the API, stops berthd by its PID and the registry,
 // and removes the temp dirs.
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,12 @@ import { ImageStore, push } from '../src/image/index.js';
 export const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
 export const BERTHD = new URL('../../bin/berthd.js', import.meta.url).pathname;
 export const DOCKER = '/usr/local/bin/docker';
+/** Debian's docker.io CLI, the older client the issue asks for beside 28.x. */
+export const DOCKER_20 = '/usr/bin/docker';
+/** Why the docker 20.10 CLI's tests are skipped, or false where it is there. */
+export const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
+
+export interface CliResult { status: number | null; stdout: string; stderr: string }
 
 export interface EngineFixture {
   dir: string;
@@ -28,6 +34,8 @@ export interface EngineFixture {
   daemonLog(): string;
   /** Stops berthd with `signal` (SIGKILL: a crash) and starts a new one on the same roots, after `whileDown`. */
   restart(signal?: NodeJS.Signals, whileDown?: () => Promise<void>): Promise<void>;
+  /** Runs a docker CLI (28.x unless `bin`) against this berthd, with a config dir of the test's own unless `config`. */
+  docker(args: string[], opts?: { bin?: string; input?: string; config?: string }): CliResult;
   /** Raw API call over the socket. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   stop(): Promise<void>;
@@ -108,6 +116,12 @@ export async function startEngine(): Promise<EngineFixture> {
       await gone;
       await whileDown?.();
       c = await spawnDaemon(dir, socket, reg);
+    },
+    docker(args, o = {}) {
+      const config = o.config ?? join(dir, 'docker-config');
+      mkdirSync(config, { recursive: true });
+      const r = spawnSync(o.bin ?? DOCKER, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config } });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     api: (m, p, b) => call(socket, m, p, b),
     async stop() {

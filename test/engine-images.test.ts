@@ -37,10 +37,7 @@ after(async () => {
 type Result = { status: number | null; stdout: string; stderr: string };
 
 function docker(args: string[], o: { config?: string; input?: string } = {}): Result {
-  const config = o.config ?? join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args, o);
 }
 
 function berth(args: string[], o: { config?: string; input?: string } = {}): Result {

@@ -3,23 +3,16 @@
 // exits 128+n, and neither flag is set for an ordinary exit. docker 28, 20.10 and dockerode.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
-import { DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
+import { DOCKER, noDocker20, DOCKER_20, startEngine, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 let dockerode: Docker;
 const skip = !existsSync(DOCKER) && 'no docker CLI';
-const DOCKER_20 = '/usr/bin/docker';
-const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
 
 function docker(args: string[], bin = DOCKER) {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args, { bin });
 }
 const stamp = () => (Date.now() / 1000).toFixed(9);
 

@@ -5,8 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
@@ -15,10 +14,7 @@ let dockerode: Docker;
 const skip = !existsSync(DOCKER) && 'no docker CLI';
 
 function docker(...args: string[]) {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args);
 }
 const ok = (...args: string[]) => {
   const r = docker(...args);

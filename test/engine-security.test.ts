@@ -6,11 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { BERTH, DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
+import { BERTH, noDocker20, DOCKER_20, DOCKER, startEngine, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 before(async () => { eng = await startEngine(); });
@@ -22,15 +22,7 @@ const berth: Cli = (...args) => {
   const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const dockerCli = (bin: string): Cli => (...args) => {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
-/** Debian's docker.io 20.10 client (API 1.41), where the machine has it. */
-const DOCKER_20 = '/usr/bin/docker';
-const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
+const dockerCli = (bin: string): Cli => (...args) => eng.docker(args, { bin });
 
 /** Fields of /proc/self/status inside a container run with `flags`. */
 function status(cli: Cli, ...flags: string[]): Record<string, string> {

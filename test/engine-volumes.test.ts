@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BERTH, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { BERTH, noDocker20, DOCKER_20, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 import { makeRootfs } from './helpers/bundle.js';
 import { configFor, gzLayer } from './helpers/images.js';
 import { packTar } from '../src/image/tar.js';
@@ -50,10 +50,7 @@ before(async () => {
 after(async () => { await eng?.stop(); });
 
 function docker(...args: string[]) {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const r = spawnSync(DOCKER, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return eng.docker(args);
 }
 
 function berth(...args: string[]) {
@@ -234,15 +231,8 @@ test('inspect: Mounts and the three init file paths, bind-mounted and not in the
   }).finally(() => { docker('rm', '-f', 'ins'); docker('volume', 'rm', 'named'); });
 });
 
-/** Debian's docker.io 20.10 client (API 1.41), where the machine has it. */
-const DOCKER_20 = '/usr/bin/docker';
-const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
-
 test('docker 20.10: -v named volume, volume ls/rm, and prune taking named volumes as API 1.41 did', { skip: noDocker20 }, () => {
-  const d20 = (...args: string[]) => {
-    const r = spawnSync(DOCKER_20, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') } });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const d20 = (...args: string[]) => eng.docker(args, { bin: DOCKER_20 });
   ok(d20('run', '--rm', '-v', 'old:/v', 'busybox', 'sh', '-c', 'echo 20 > /v/f'));
   assert.equal(ok(d20('run', '--rm', '-v', 'old:/v', '--hostname', 'h20', 'busybox', 'sh', '-c', 'cat /v/f; cat /etc/hostname')), '20\nh20\n');
   assert.equal(ok(d20('volume', 'ls', '-q')), 'old\n');
