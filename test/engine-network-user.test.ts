@@ -5,11 +5,14 @@
 // Traffic goes only to containers the test made and to the host's loopback.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { BERTH, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { answer, parseQuery } from '../src/network/dns.js';
 
 let eng: EngineFixture;
 before(async () => { eng = await startEngine(); });
@@ -32,9 +35,10 @@ function ok(...args: string[]): string {
   return r.stdout.trim();
 }
 
-function httpGet(port: number): Promise<string> {
+const httpGet = (port: number) => httpGetAt('127.0.0.1', port);
+function httpGetAt(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
+    const req = request({ host, port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (c) => { body += c; });
       res.on('end', () => resolve(body));
@@ -74,6 +78,29 @@ test('names through the embedded DNS, aliases, --ip, --mac-address, hosts and re
   const bad = docker('run', '--rm', '--network', 'berth-ta', '--ip', '10.9.9.9', 'busybox', 'true');
   assert.match(bad.stderr, /no configured subnet or ip-range contain the IP address 10\.9\.9\.9/);
   ok('rm', '-f', srv);
+});
+
+test('other names are relayed to the container\'s --dns (a fake upstream on the host\'s loopback)', { skip }, async () => {
+  // Nothing leaves the host: the upstream is this test's server on 127.0.0.77:53.
+  const upstream = createSocket('udp4');
+  upstream.on('message', (msg, from) => {
+    const q = parseQuery(msg);
+    if (q) upstream.send(q.name === 'elsewhere.test' && q.type === 1 ? answer(msg, q, ['10.77.0.7']) : answer(msg, q, [], 3), from.port, from.address);
+  });
+  await new Promise<void>((r) => upstream.bind(53, '127.0.0.77', r));
+  try {
+    // Not spawnSync: this process must answer the relayed query meanwhile.
+    const out = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(DOCKER, ['run', '--rm', '--network', 'berth-ta', '--dns', '127.0.0.77', 'busybox', 'nslookup', '-type=a', 'elsewhere.test'],
+        { env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') }, timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ status: err ? 1 : 0, stdout, stderr }));
+    });
+    assert.equal(out.status, 0, out.stderr + out.stdout);
+    assert.match(out.stdout, /Address: 10\.77\.0\.7/);
+    assert.match(out.stdout, /Server:\s+10\.213\.7\.254/);
+  } finally {
+    upstream.close();
+  }
 });
 
 test('isolation between networks, --internal has no route out, connect and disconnect live', { skip }, () => {
@@ -133,6 +160,9 @@ test('a berthd restart keeps addresses, names and published ports; ports answer 
   });
   assert.equal(ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}}', srv), ip);
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
+  // Published on 127.0.0.1 only: the host's other addresses do not answer it.
+  const hostIp = Object.entries(networkInterfaces()).filter(([n]) => !n.startsWith('berth') && n !== 'lo').flatMap(([, a]) => a ?? []).find((a) => a.family === 'IPv4')?.address;
+  if (hostIp) assert.equal(await httpGetAt(hostIp, 18181).then(() => 'answered', () => 'refused'), 'refused');
   await eng.restart('SIGTERM');
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   assert.match(await httpGet(18181), new RegExp(srv.slice(0, 12)));

@@ -8,6 +8,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
@@ -102,6 +103,9 @@ test('published ports: -p host:container, -p container, -P, ranges, 127.0.0.1, o
   assert.ok(ports.some((p) => /^83\/tcp -> 0\.0\.0\.0:\d+$/.test(p)), ports.join('\n'));
   await until(async () => (await httpGet(18080).catch(() => '')).includes(a.slice(0, 12)));
   assert.match(await httpGet(Number(random[0].split(':').pop())), new RegExp(a.slice(0, 12)));
+  // A port published on 0.0.0.0 answers on the host's own addresses too (traffic that stays on this host).
+  const hostIp = Object.entries(networkInterfaces()).filter(([n]) => !n.startsWith('berth') && n !== 'lo').flatMap(([, x]) => x ?? []).find((x) => x.family === 'IPv4')?.address;
+  if (hostIp) assert.match(await httpGet(Number(random[0].split(':').pop()), hostIp), new RegExp(a.slice(0, 12)));
   assert.match(ok('ps', '--format', '{{.Ports}}', '-f', `id=${a}`), /127\.0\.0\.1:18080->80\/tcp/);
   const b = docker('run', '-d', '-p', '127.0.0.1:18080:80', 'busybox', 'sleep', '60');
   assert.notEqual(b.status, 0);

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { answer, parseQuery } from './dns.js';
+
+/** A query for `name` of `type` with ID 0x1234 and RD set. */
+function query(name: string, type: number): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, type, 0, 1])]);
+}
+
+test('a query parses; the answer carries its ID, question and A records', () => {
+  const q = query('Web.example', 1);
+  const p = parseQuery(q)!;
+  assert.deepEqual({ id: p.id, name: p.name, type: p.type, cls: p.cls, end: p.end }, { id: 0x1234, name: 'web.example', type: 1, cls: 1, end: q.length });
+  const a = answer(q, p, ['10.0.0.2', '10.0.0.3']);
+  assert.equal(a.readUInt16BE(0), 0x1234);
+  assert.equal(a.readUInt16BE(2) & 0x8000, 0x8000); // a response
+  assert.equal(a.readUInt16BE(2) & 0x000f, 0); // NOERROR
+  assert.equal(a.readUInt16BE(6), 2);
+  assert.deepEqual([...a.subarray(a.length - 4)], [10, 0, 0, 3]);
+  assert.equal(answer(q, p, [], 3).readUInt16BE(2) & 0x000f, 3);
+});
+
+test('responses and truncated packets are not queries', () => {
+  const q = query('a', 1);
+  q[2] |= 0x80;
+  assert.equal(parseQuery(q), undefined);
+  assert.equal(parseQuery(query('abc', 1).subarray(0, 14)), undefined);
+});
