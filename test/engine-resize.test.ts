@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { BERTH, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 let dockerode: Docker;
@@ -79,21 +79,25 @@ test('exec resize: stty size inside follows POST /exec/{id}/resize', async () =>
   }
 });
 
-test('docker run -it and exec -it under a pty: the container sees the client terminal\'s size', { skip: noDocker || noScript }, async () => {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  const env = { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config };
-  const underPty = (cmd: string) => spawnSync('/usr/bin/script', ['-qec', `stty rows 31 cols 93; ${cmd}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env });
-  const run = underPty(`${DOCKER} run -it --rm --name sized busybox stty size`);
-  assert.equal(run.status, 0, run.stderr + run.stdout);
-  assert.equal(lastSize(run.stdout), '31 93', run.stdout);
-  const box = await dockerode.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'] });
-  try {
-    await box.start();
-    const ex = underPty(`${DOCKER} exec -it ${box.id} stty size`);
-    assert.equal(ex.status, 0, ex.stderr + ex.stdout);
-    assert.equal(lastSize(ex.stdout), '31 93', ex.stdout);
-  } finally {
-    await box.remove({ force: true });
-  }
-});
+for (const [name, bin, skip] of [['docker', DOCKER, noDocker || noScript], ['berth', BERTH, noScript]] as const) {
+  test(`${name} run -it and exec -it under a pty: the container sees the client terminal's size`, { skip }, async () => {
+    const config = join(eng.dir, 'docker-config');
+    mkdirSync(config, { recursive: true });
+    const env = { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: config };
+    const underPty = (cmd: string) => spawnSync('/usr/bin/script', ['-qec', `stty rows 31 cols 93; ${cmd}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env });
+    const run = underPty(`${bin} run -it --rm --name sized-${name} busybox stty size`);
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.equal(lastSize(run.stdout), '31 93', run.stdout);
+    // Our terminal is raw for output too: the container's "\r\n" arrives as it was sent.
+    assert.doesNotMatch(run.stdout, /\r\r\n/);
+    const box = await dockerode.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'] });
+    try {
+      await box.start();
+      const ex = underPty(`${bin} exec -it ${box.id} stty size`);
+      assert.equal(ex.status, 0, ex.stderr + ex.stdout);
+      assert.equal(lastSize(ex.stdout), '31 93', ex.stdout);
+    } finally {
+      await box.remove({ force: true });
+    }
+  });
+}

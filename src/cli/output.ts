@@ -1,6 +1,7 @@
 // Output helpers of the CLI: aligned tables as docker prints them, human sizes and durations,
 // and a container's multiplexed stream split back onto stdout and stderr.
 
+import { createRequire } from 'node:module';
 import { FrameReader } from '../api/stdcopy.js';
 import { alignColumns } from './template.js';
 
@@ -60,4 +61,25 @@ export function copyStream(source: NodeJS.ReadableStream, tty: boolean): Promise
     source.on('close', () => resolve());
     source.on('error', () => resolve());
   });
+}
+
+/** Our terminal's [rows, columns] when stdout is one (the API's ConsoleSize), else undefined. */
+export function terminalSize(): [number, number] | undefined {
+  return process.stdout.isTTY && process.stdout.rows && process.stdout.columns ? [process.stdout.rows, process.stdout.columns] : undefined;
+}
+
+/**
+ * Puts our terminal in raw mode for a container's terminal, as docker's CLI does; returns the
+ * restore. Node's raw mode keeps output's ONLCR, which would turn the container's "\r\n" into
+ * "\r\r\n" and every bare "\n" of a full-screen program into a carriage return too, so output
+ * processing goes off as well (stty, on the same terminal; setRawMode(false) restores it).
+ */
+export function rawTerminal(): () => void {
+  process.stdin.setRawMode(true);
+  if (process.stdout.isTTY) {
+    // By require: the bundle runs as a vm script, without an import() loader (bin/berth.cjs).
+    const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
+  return () => process.stdin.setRawMode(false);
 }

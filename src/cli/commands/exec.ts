@@ -4,7 +4,7 @@
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
-import { copyStream } from '../output.js';
+import { copyStream, rawTerminal, terminalSize } from '../output.js';
 
 const FLAGS = {
   detach: { short: 'd', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' },
@@ -22,6 +22,7 @@ export async function exec(client: ApiClient, argv: string[]): Promise<number> {
     body: {
       Cmd: cmd, Env: env, User: f.user as string | undefined, WorkingDir: f.workdir as string | undefined, Tty: tty,
       Privileged: !!f.privileged, AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
+      ConsoleSize: tty && !detach ? terminalSize() : undefined,
     },
   });
   if (detach) {
@@ -32,12 +33,18 @@ export async function exec(client: ApiClient, argv: string[]): Promise<number> {
   const output = copyStream(socket, tty);
   // With a terminal on both ends, ours is raw: the container's pty does the echo and line editing.
   const raw = tty && stdin && process.stdin.isTTY;
-  if (raw) process.stdin.setRawMode(true);
+  const restore = raw ? rawTerminal() : undefined;
   if (stdin) process.stdin.pipe(socket);
+  const resize = () => {
+    const size = terminalSize();
+    if (size) client.json('POST', `/exec/${id}/resize`, { query: { h: size[0], w: size[1] } }).catch(() => {});
+  };
+  if (tty) process.on('SIGWINCH', resize);
   try {
     await output;
   } finally {
-    if (raw) process.stdin.setRawMode(false);
+    process.off('SIGWINCH', resize);
+    restore?.();
     if (stdin) {
       process.stdin.unpipe(socket);
       process.stdin.pause();

@@ -4,7 +4,7 @@
 // container's exit code comes back. A start that fails on its command exits 127 or 126.
 
 import type { ApiClient } from '../../api/client.js';
-import { copyStream } from '../output.js';
+import { copyStream, rawTerminal } from '../output.js';
 
 export interface AttachOptions {
   tty: boolean;
@@ -41,7 +41,7 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
   const output = copyStream(socket, o.tty);
   // With a terminal on both ends, ours is raw: the container's pty does the echo and line editing.
   const raw = o.tty && o.stdin && process.stdin.isTTY;
-  if (raw) process.stdin.setRawMode(true);
+  const restore = raw ? rawTerminal() : undefined;
   if (o.stdin) process.stdin.pipe(socket);
   const relay = (sig: NodeJS.Signals) => { client.json('POST', `${path}/kill`, { query: { signal: sig } }).catch(() => {}); };
   if (o.sigProxy && !o.tty) for (const s of PROXIED) process.on(s, relay);
@@ -70,7 +70,7 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
   } finally {
     for (const s of PROXIED) process.off(s, relay);
     process.off('SIGWINCH', resize);
-    if (raw) process.stdin.setRawMode(false);
+    restore?.();
     if (o.stdin) {
       process.stdin.unpipe(socket);
       process.stdin.pause();

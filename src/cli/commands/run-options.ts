@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
 import { parseArgs, type FlagSpec } from '../args.js';
+import { terminalSize } from '../output.js';
 import { bytes } from '../units.js';
 import { pullImage } from './pull.js';
 import { CONFIG_FLAGS, lifecycleConfig, RESOURCE_FLAGS, resourceFields } from './run-lifecycle.js';
@@ -88,6 +89,8 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
     Labels: labels(f), Tty: tty, OpenStdin: stdin, StdinOnce: stdin && !detach, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach,
     ...lifecycleConfig(f), ExposedPorts: p.ExposedPorts,
     HostConfig: {
+      // The terminal's size from the first byte on, as docker sends it (a resize follows the start).
+      ConsoleSize: tty && !detach ? terminalSize() : undefined,
       AutoRemove: !!f.rm,
       Memory: f.memory ? bytes(f.memory as string) : 0,
       NanoCpus: f.cpus ? Math.round(Number(f.cpus) * 1e9) : 0,
