@@ -43,6 +43,8 @@ test('berth starts berthd on first use and reuses it after', async (t) => {
   const daemonEnv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   if (existsSync(ca)) assert.ok(daemonEnv.includes(`NODE_EXTRA_CA_CERTS=${ca}`));
   assert.ok(!daemonEnv.some((e) => e.startsWith('BERTH_SAVED_CA=')));
+  // Started through its bin, so with the Node flags of its shebang.
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /--max-semi-space-size=2\0/);
 
   const second = spawnSync(BERTH, ['-H', `unix://${sock}`, 'ps'], { encoding: 'utf8', env, timeout: 30000 });
   assert.equal(second.status, 0, second.stderr);

@@ -43,13 +43,14 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   mkdirSync(execRoot, { recursive: true, mode: 0o711 });
   const logPath = join(execRoot, 'berthd.log');
   const log = openSync(logPath, 'a');
-  const args = [berthdPath(), '-H', host,
+  const args = ['-H', host,
     ...(env.BERTH_DATA_ROOT ? ['--data-root', env.BERTH_DATA_ROOT] : []),
     ...(env.BERTH_EXEC_ROOT ? ['--exec-root', env.BERTH_EXEC_ROOT] : [])];
   // berthd makes TLS calls (registries): it gets back the CA bundle berth's shebang set aside.
   const { BERTH_SAVED_CA, ...daemonEnv } = env;
   if (BERTH_SAVED_CA) daemonEnv.NODE_EXTRA_CA_CERTS = BERTH_SAVED_CA;
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: daemonEnv });
+  // The bin itself, not node with it: its shebang carries berthd's Node flags.
+  const child = spawn(berthdPath(), args, { detached: true, stdio: ['ignore', log, log], env: daemonEnv });
   closeSync(log);
   let exited: number | null = null;
   child.once('exit', (code) => { exited = code ?? 1; });
