@@ -120,6 +120,13 @@ test('isolation between networks, --internal has no route out, connect and disco
   ok('network', 'disconnect', 'berth-ta', 'roamer');
   assert.equal(ok('exec', c, 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), 'eth0 lo');
   assert.equal(ok('inspect', '-f', '{{len .NetworkSettings.Networks}}', c), '1');
+  // A disconnect leaves a gap the next connect fills (no two interfaces of one name).
+  ok('network', 'connect', 'berth-tint', 'roamer');
+  ok('network', 'connect', 'berth-ta', 'roamer');
+  ok('network', 'disconnect', 'berth-tint', 'roamer');
+  ok('network', 'connect', 'berth-tint', 'roamer');
+  assert.equal(ok('exec', c, 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), 'eth0 eth1 eth2 lo');
+  assert.equal(ok('exec', c, 'timeout', '5', 'wget', '-qO-', 'http://srv2/hostname'), srv.slice(0, 12));
   ok('rm', '-f', c, srv);
   assert.equal(ok('network', 'ls', '-q', '--filter', 'label=berth.test=a').length, 12);
   const pruned = ok('network', 'prune', '-f', '--filter', 'label!=berth.test=a');

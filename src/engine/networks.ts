@@ -528,8 +528,19 @@ export class Networks {
     if (settings.Networks[n.Name]) throw forbidden(`endpoint with name ${rec.Name.slice(1)} already exists in network ${n.Name}`);
     this.checkEndpoint(n, req);
     const ep = blankEndpoint(n.Id, req);
-    if (running) await this.addEndpoint(rec, n, ep, `eth${Object.keys(settings.Networks).length}`, []);
+    if (running) await this.addEndpoint(rec, n, ep, this.freeIfName(rec.Id), []);
     settings.Networks[n.Name] = ep;
+  }
+
+  /** The first `eth<N>` none of the container's endpoints has (a disconnect leaves gaps). */
+  private freeIfName(containerId: string): string {
+    const dir = this.stateDir(containerId);
+    let files: string[] = [];
+    try { files = readdirSync(dir); } catch { /* none */ }
+    const used = new Set(files.map((f) => { try { return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName; } catch { return ''; } }));
+    let i = 0;
+    while (used.has(`eth${i}`)) i++;
+    return `eth${i}`;
   }
 
   /** Docker's disconnect: the endpoint undone if the container runs, and forgotten. */
