@@ -17,7 +17,7 @@ import { answer, parseQuery } from '../src/network/dns.js';
 let eng: EngineFixture;
 before(async () => { eng = await startEngine(); });
 after(async () => {
-  for (const n of ['berth-ta', 'berth-tb', 'berth-tint', 'berth-tcli']) docker('network', 'rm', n);
+  for (const n of ['berth-ta', 'berth-tb', 'berth-tint', 'berth-tcli', 'berth-tcli2']) docker('network', 'rm', n);
   await eng?.stop();
 });
 
@@ -155,6 +155,19 @@ test('berth network create/ls/inspect/connect/disconnect/rm', { skip }, () => {
   const events = ok('events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=network', '--filter', 'network=berth-tcli',
     '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}');
   assert.deepEqual(events.split('\n'), ['create berth-tcli bridge <no value>', `connect berth-tcli bridge ${c}`, `disconnect berth-tcli bridge ${c}`, 'destroy berth-tcli bridge <no value>']);
+});
+
+test('berth run --ip, --network-alias and --mac-address on a user network', { skip }, () => {
+  const berth = (...args: string[]) => { const r = run('berth', args); assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`); return r.stdout.trim(); };
+  berth('network', 'create', '--subnet', '10.213.9.0/24', 'berth-tcli2');
+  const srv = berth('run', '-d', '--network', 'berth-tcli2', '--ip', '10.213.9.9', '--network-alias', 'svc', '--mac-address', '02:42:0a:d5:09:09', 'busybox', 'sleep', '60');
+  try {
+    assert.equal(ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-tcli2").IPAddress}} {{(index .NetworkSettings.Networks "berth-tcli2").MacAddress}}', srv), '10.213.9.9 02:42:0a:d5:09:09');
+    assert.match(berth('run', '--rm', '--network', 'berth-tcli2', 'busybox', 'nslookup', 'svc'), /Address: 10\.213\.9\.9/);
+  } finally {
+    ok('rm', '-f', srv);
+    berth('network', 'rm', 'berth-tcli2');
+  }
 });
 
 test('a berthd restart keeps addresses, names and published ports; ports answer while it is down', { skip }, async () => {

@@ -20,7 +20,7 @@ export const CREATE_FLAGS = {
   interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' }, label: { short: 'l', type: 'list' }, 'label-file': { type: 'list' },
   memory: { short: 'm', type: 'string' }, cpus: { type: 'string' }, 'pids-limit': { type: 'string' }, rm: { type: 'bool' },
   'log-driver': { type: 'string' }, 'log-opt': { type: 'list' }, publish: { short: 'p', type: 'list' }, 'publish-all': { short: 'P', type: 'bool' },
-  expose: { type: 'list' }, network: { type: 'string' },
+  expose: { type: 'list' }, network: { type: 'string' }, ip: { type: 'string' }, 'network-alias': { type: 'list' }, 'mac-address': { type: 'string' },
   ...MOUNT_FLAGS,
   ...SECURITY_FLAGS,
   ...RESOURCE_FLAGS,
@@ -105,7 +105,16 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
       ...mountFields(f),
       ...securityFields(f),
     },
+    NetworkingConfig: endpoint(f),
   };
+}
+
+/** `--ip`, `--network-alias` and `--mac-address`: the endpoint on the network of `--network`, as docker's CLI sends them. */
+function endpoint(f: Flags): Record<string, unknown> | undefined {
+  const ip = f.ip as string | undefined, aliases = f['network-alias'] as string[] | undefined, mac = f['mac-address'] as string | undefined;
+  if (!ip && !aliases?.length && !mac) return undefined;
+  const net = (f.network as string | undefined) || 'default';
+  return { EndpointsConfig: { [net]: { IPAMConfig: ip ? { IPv4Address: ip } : undefined, Aliases: aliases, MacAddress: mac } } };
 }
 
 /** Parses run/create's arguments: the flags, the image, the command. */
