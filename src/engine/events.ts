@@ -61,9 +61,13 @@ export class Events {
     return { past, unsubscribe: () => { this.subscribers.delete(sub); } };
   }
 
-  /** Wall-clock nanoseconds, strictly increasing so that replay keeps the order. */
+  /**
+   * Wall-clock nanoseconds, strictly increasing so that replay keeps the order. Whole
+   * milliseconds of the wall clock (plus the ordering nanoseconds), never a sub-millisecond part
+   * from another clock: an event must not be stamped after a client's `until` read just after it.
+   */
   private now(): bigint {
-    let nano = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    let nano = BigInt(Date.now()) * 1_000_000n;
     if (nano <= this.lastNano) nano = this.lastNano + 1n;
     this.lastNano = nano;
     return nano;
