@@ -69,8 +69,6 @@ function call(socket: string, method: string, path: string, body?: unknown): Ret
 
 async function spawnDaemon(dir: string, socket: string, registry: TestRegistry): Promise<ChildProcess> {
   const logFd = openSync(join(dir, 'berthd.log'), 'a');
-  // A config file of its own, so a host's /etc/berth/daemon.json cannot change the test's daemon.
-  writeFileSync(join(dir, 'daemon.json'), '{}\n');
   const child = spawn(process.execPath, [BERTHD, '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
     '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
@@ -90,9 +88,12 @@ async function spawnDaemon(dir: string, socket: string, registry: TestRegistry):
 
 const exitOf = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
-export async function startEngine(): Promise<EngineFixture> {
+/** `daemonConfig`: the daemon.json keys of the test's berthd (`<dir>/daemon.json`, kept across restarts). */
+export async function startEngine(opts: { daemonConfig?: Record<string, unknown> } = {}): Promise<EngineFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-engine-'));
   const socket = join(dir, 'berth.sock');
+  // A config file of its own, so a host's /etc/berth/daemon.json cannot change the test's daemon.
+  writeFileSync(join(dir, 'daemon.json'), `${JSON.stringify(opts.daemonConfig ?? {})}\n`);
   let registry: TestRegistry | undefined;
   let child: ChildProcess | undefined;
   try {

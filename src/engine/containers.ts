@@ -42,6 +42,8 @@ export interface ContainersOptions {
   images: ImageStore;
   snapshots: Snapshotter;
   events: Events;
+  /** The default bridge network's gateway and prefix (`--bip`). */
+  bip?: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -86,7 +88,7 @@ export class Containers {
       for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
       return users;
     }, (action, name, attributes) => opts.events.emit('volume', action, name, attributes));
-    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: () => this.list(), initDir: (id) => this.store.dir(id),
+    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, containers: () => this.list(), initDir: (id) => this.store.dir(id),
       emit: (action, id, attributes) => opts.events.emit('network', action, id, attributes), log: opts.log });
     this.runtimeRoot = join(opts.execRoot, 'runtime');
     this.attachDir = join(opts.execRoot, 'attach');

@@ -19,6 +19,8 @@ export interface EngineOptions {
   insecureRegistries?: string[];
   /** Mirrors of docker.io (`--registry-mirror`). */
   registryMirrors?: string[];
+  /** The default `bridge` network's gateway and prefix (`--bip`); unset: a subnet free on the host. */
+  bip?: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -43,7 +45,7 @@ export class Engine {
       dockerConfig: null,
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
-    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
+    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
     this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
     this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'));

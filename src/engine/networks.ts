@@ -97,6 +97,8 @@ export class Networks {
   /** `containers()`: every container's record, to find a network's endpoints and the ports taken. */
   constructor(private readonly opts: {
     dataRoot: string; execRoot: string; containers: () => ContainerRecord[];
+    /** `--bip`: the default bridge's gateway address and prefix, e.g. 10.99.0.1/24. */
+    bip?: string;
     /** The container's folder of init files (its /etc/hosts gets its address at start). */
     initDir: (id: string) => string;
     /** Docker's network events: create, destroy, connect, disconnect. */
@@ -116,6 +118,7 @@ export class Networks {
       } catch { /* a torn write of a create that never answered */ }
     }
     for (const name of PREDEFINED) if (!this.byName(name)) this.predefine(name);
+    if (opts.bip) this.applyBip(opts.bip);
     this.finishTeardowns();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
     // a bridge left with none (a berthd killed before its close) goes.
@@ -213,6 +216,33 @@ export class Networks {
       EnableIPv4: true, EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: config }, Internal: false, Attachable: false,
       Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Options: {}, Labels: {}, ...o,
     };
+  }
+
+  /**
+   * `--bip` given: the default bridge takes that subnet and gateway. A bridge with endpoints keeps
+   * its subnet until they are gone (their addresses are in use); its device is made anew on the
+   * next start, with the new gateway address.
+   */
+  private applyBip(bip: string): void {
+    const [gateway] = bip.split('/');
+    const subnet = parseCidr(bip);
+    if (subnet.bits > 30) throw invalid(`--bip ${bip}: the subnet is too small`);
+    if (subnet.addr === parseIp(gateway)) throw invalid(`--bip ${bip}: give the gateway's address in the subnet (e.g. ${firstHost(subnet)}/${subnet.bits}), not the subnet's`);
+    const n = this.byName('bridge')!;
+    const want = { Subnet: formatCidr(subnet), Gateway: gateway };
+    const have = n.IPAM.Config[0];
+    if (have?.Subnet === want.Subnet && have.Gateway === want.Gateway) return;
+    if (this.hasEndpoints(n)) {
+      this.opts.log?.('warn', `--bip ${bip}: the bridge network keeps ${have?.Subnet} while containers are on it`);
+      return;
+    }
+    const clash = [...this.byId.values()].find((o) => o !== n && o.IPAM.Config.some((c) => overlaps(parseCidr(c.Subnet), subnet)));
+    if (clash) throw conflict(`--bip ${bip} overlaps network ${clash.Name} (${clash.IPAM.Config[0].Subnet})`);
+    // The old bridge and its rules (NAT for the old subnet) go; the next start makes them anew.
+    const dev = n.Options[BRIDGE_NAME_OPT];
+    if (dev) deleteBridge(dev);
+    n.IPAM.Config = [want];
+    this.save(n);
   }
 
   /** `bridge` gets a subnet free on this host, and its device `berth0` under the default roots. */

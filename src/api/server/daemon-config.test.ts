@@ -20,6 +20,8 @@ test('defaults, flags, and a missing default file', () => {
   assert.equal(f.dataRoot, '/d');
   assert.deepEqual(f.registryMirrors, ['http://m']);
   assert.equal(f.group, 'wheel');
+  assert.equal(f.bip, undefined);
+  assert.equal(loadConfig(['--bip', '10.99.0.1/24']).bip, '10.99.0.1/24');
   assert.throws(() => loadConfig(['--bogus']), ConfigError);
   assert.throws(() => loadConfig(['-l', 'loud']), /unknown log level "loud"/);
 });

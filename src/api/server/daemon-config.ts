@@ -17,6 +17,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   registryMirrors: string[];
   logLevel: Level;
+  /** The default `bridge` network's gateway address and prefix (`--bip`, e.g. 10.99.0.1/24); undefined: a free subnet. */
+  bip?: string;
   /** The unix sockets' group (name or number); undefined: `docker` if it exists, else root. */
   group?: string;
   /** The daemon.json keys berth does not apply, to warn about. */
@@ -29,6 +31,7 @@ export const USAGE = `Usage: berthd [OPTIONS]
 A container engine serving the Docker Engine API.
 
 Options:
+      --bip string                 The default bridge network's gateway address and prefix (e.g. 10.99.0.1/24)
       --config-file string         Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
       --data-root string           Root of persistent state (default "/var/lib/berth")
   -D, --debug                      Enable debug mode (log level debug)
@@ -50,6 +53,7 @@ const SETTINGS = {
   'log-level': { flags: ['-l', '--log-level'], list: false },
   debug: { flags: ['-D', '--debug'], list: false },
   group: { flags: ['-G', '--group'], list: false },
+  bip: { flags: ['--bip'], list: false },
 } as const;
 type Key = keyof typeof SETTINGS;
 
@@ -121,7 +125,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
   return {
     dataRoot: get('data-root', '/var/lib/berth'), execRoot: get('exec-root', '/run/berth'), hosts: hosts.length ? hosts : [DEFAULT_HOST],
     insecureRegistries: get('insecure-registries', []), registryMirrors: get('registry-mirrors', []),
-    logLevel: get('debug', false) ? 'debug' : (level as Level), group: get<string | undefined>('group', undefined), ignoredKeys: file.ignored, help,
+    logLevel: get('debug', false) ? 'debug' : (level as Level), group: get<string | undefined>('group', undefined), bip: get<string | undefined>('bip', undefined), ignoredKeys: file.ignored, help,
   };
 }
 

@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(flags.dataRoot, { recursive: true, mode: 0o710 });
   mkdirSync(flags.execRoot, { recursive: true, mode: 0o700 });
   const engine = new Engine({
-    dataRoot: flags.dataRoot, execRoot: flags.execRoot, insecureRegistries: flags.insecureRegistries, registryMirrors: flags.registryMirrors, log,
+    dataRoot: flags.dataRoot, execRoot: flags.execRoot, insecureRegistries: flags.insecureRegistries, registryMirrors: flags.registryMirrors, bip: flags.bip, log,
   });
   // Containers that ran on are watched again; restart policies apply to those that ended.
   engine.containers.adopt();
