@@ -129,8 +129,12 @@ export async function startBerthd(root: string, registryHost: string, children: 
 
 export interface Dockerd { sock: string; env: NodeJS.ProcessEnv; containerdSock: string; dockerdPid: number; containerdPid: number }
 
-/** dockerd (overlay2, no bridge, no iptables) on a containerd of its own (no CRI), all under `root`. */
-export async function startDockerd(root: string, registryHost: string, children: Children): Promise<Dockerd> {
+/**
+ * dockerd (overlay2, no bridge, no iptables) on a containerd of its own (no CRI), all under `root`;
+ * with `bridge` (a bridge device the caller made, its address set), dockerd's default network
+ * is that bridge, with iptables on.
+ */
+export async function startDockerd(root: string, registryHost: string, children: Children, bridge?: string): Promise<Dockerd> {
   const missing = ['dockerd', 'containerd'].filter((c) => !which(c));
   if (!existsSync(DOCKER_CLI)) missing.unshift(DOCKER_CLI);
   if (missing.length) throw new Error(`${missing.join(', ')} not installed (apt-get install docker.io)`);
@@ -154,7 +158,7 @@ export async function startDockerd(root: string, registryHost: string, children:
   writeFileSync(join(root, 'daemon.json'), '{}\n');
   const dfd = logFd(root, 'dockerd.log');
   const dockerd = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${sock}`,
-    '--pidfile', join(root, 'dockerd.pid'), '--containerd', cdSock, '--bridge=none', '--iptables=false', '--ip6tables=false',
+    '--pidfile', join(root, 'dockerd.pid'), '--containerd', cdSock, ...(bridge ? [`--bridge=${bridge}`, '--iptables=true'] : ['--bridge=none', '--iptables=false']), '--ip6tables=false',
     '--storage-driver', 'overlay2', '--insecure-registry', registryHost, '--config-file', join(root, 'daemon.json')],
   { stdio: ['ignore', dfd, dfd] });
   closeSync(dfd);
