@@ -90,6 +90,9 @@ test('stats: one-shot and --no-stream figures, the stream once a second with pre
   assert.equal(one.memory_stats.limit, 64 * 1024 * 1024);
   assert.equal(one.pids_stats.current, 1);
   assert.equal(typeof one.memory_stats.stats, 'object');
+  // On the default bridge: its eth0's counters (from the container's own network namespace).
+  assert.deepEqual(Object.keys(one.networks), ['eth0']);
+  assert.equal(typeof one.networks.eth0.rx_bytes, 'number');
   const [a, b] = await streamLines('/containers/idle/stats', 2);
   assert.equal(b.preread, a.read);
   assert.equal(b.precpu_stats.cpu_usage.total_usage, a.cpu_stats.cpu_usage.total_usage);

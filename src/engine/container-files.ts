@@ -16,7 +16,7 @@ import { dockerChange, userChanges } from './changes.js';
 import { applyChanges, imageConfigOf } from './commit.js';
 import { ContainerRoot, type RootMount } from './container-root.js';
 import type { Containers } from './containers.js';
-import { dockerStats, emptyStats, type DockerStats } from './stats.js';
+import { dockerStats, emptyStats, netDev, type DockerStats } from './stats.js';
 import { top, type TopResult } from './top.js';
 import type { ContainerConfig, ContainerRecord } from './types.js';
 import { resolveUser } from './users.js';
@@ -91,7 +91,13 @@ export class ContainerFiles {
     if (!this.running(rec)) return emptyStats(rec.Name, rec.Id);
     try {
       const c = openContainer(this.runtimeRoot, rec.Id);
-      return dockerStats(rec.Name, rec.Id, c.cgroups.stats(), c.cgroups.layout, pre);
+      const stats = dockerStats(rec.Name, rec.Id, c.cgroups.stats(), c.cgroups.layout, pre);
+      // The host's interfaces are not the container's: with --network host dockerd reports none.
+      if (rec.HostConfig.NetworkMode !== 'host') {
+        const networks = netDev(readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8'));
+        if (Object.keys(networks).length) stats.networks = networks;
+      }
+      return stats;
     } catch {
       return emptyStats(rec.Name, rec.Id); // it stopped meanwhile
     }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyStats as emptyCgroup } from '../runtime/cgroups/stats.js';
-import { dockerStats, emptyStats, systemCpuUsage } from './stats.js';
+import { dockerStats, emptyStats, netDev, systemCpuUsage } from './stats.js';
 
 const host = { systemCpu: 5e12, onlineCpus: 4, memory: 8 * 2 ** 30 };
 
@@ -51,4 +51,13 @@ test('a container that is not running: zeros and no read time', () => {
 
 test('system_cpu_usage: the cpu line of /proc/stat in nanoseconds (USER_HZ 100)', () => {
   assert.equal(systemCpuUsage('cpu  100 0 50 1000 10 0 0 0 0 0\ncpu0 50 0 25 500 5 0 0 0 0 0\n'), 1160 * 1e7);
+});
+
+test('netDev: the counters of /proc/PID/net/dev by interface, lo left out', () => {
+  const text = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     140       2    0    0    0     0          0         0      140       2    0    0    0     0       0          0
+  eth0:    1186      13    1    2    0     0          0         0      546       7    3    4    0     0       0          0
+`;
+  assert.deepEqual(netDev(text), { eth0: { rx_bytes: 1186, rx_packets: 13, rx_errors: 1, rx_dropped: 2, tx_bytes: 546, tx_packets: 7, tx_errors: 3, tx_dropped: 4 } });
 });

@@ -32,6 +32,25 @@ export interface DockerStats {
   cpu_stats: CpuStats;
   precpu_stats: CpuStats;
   memory_stats: { usage?: number; max_usage?: number; stats?: Record<string, number>; failcnt?: number; limit?: number };
+  /** By interface, the container's own ones (not lo); absent without any, as dockerd. */
+  networks?: Record<string, NetworkStats>;
+}
+
+export interface NetworkStats {
+  rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number;
+  tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number;
+}
+
+/** /proc/PID/net/dev (the counters of the process's network namespace), less `lo`. */
+export function netDev(text: string): Record<string, NetworkStats> {
+  const out: Record<string, NetworkStats> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    out[m[1]] = { rx_bytes: f[0], rx_packets: f[1], rx_errors: f[2], rx_dropped: f[3], tx_bytes: f[8], tx_packets: f[9], tx_errors: f[10], tx_dropped: f[11] };
+  }
+  return out;
 }
 
 const emptyCpu = (): CpuStats => ({

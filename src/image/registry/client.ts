@@ -67,7 +67,8 @@ export class RegistryClient {
     const e = opts.endpoints?.[host];
     if (e) return e.replace(/\/+$/, '');
     if (host === DEFAULT_DOMAIN) {
-      throw unsupported(`no endpoint configured for ${DEFAULT_DOMAIN}: set endpoints["${DEFAULT_DOMAIN}"] or a mirror`);
+      // berth names no public registry: a short name needs a mirror (or an endpoint) to go to.
+      throw unsupported(`no registry is configured for short names like this one (${DEFAULT_DOMAIN}): give berthd a --registry-mirror (registry-mirrors in daemon.json), or name the image in full, host[:port]/repo:tag`);
     }
     const scheme = isLocal(host) || opts.insecure?.includes(host) ? 'http' : 'https';
     return `${scheme}://${host}`;
