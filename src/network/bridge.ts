@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { NetConfList, PluginConf } from './cni.js';
-import { removeRules } from './iptables.js';
+import { removeIdleChains, removeRules } from './iptables.js';
 import { formatIp, parseCidr } from './subnet.js';
 
 export interface BridgeNetwork {
@@ -49,4 +49,5 @@ export function deleteBridge(dev: string): void {
     try { execFileSync('ip', ['link', 'del', dev], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
   }
   removeRules(dev);
+  removeIdleChains();
 }

@@ -68,6 +68,31 @@ export function removeRules(bridge: string): void {
   }
 }
 
+/**
+ * With no rule of any berth bridge left on the host (this berthd's or another's), berth's chains
+ * and FORWARD's jumps to them go too; and portmap's shared chains once they map no port at all
+ * (the plugin makes them at its first mapping and never takes them away).
+ */
+export function removeIdleChains(): void {
+  const save = (table: string) => { try { return execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' }).split('\n'); } catch { return []; } };
+  const filter = save('filter');
+  if (filter.some((l) => l.startsWith(':BERTH-')) && !filter.some((l) => l.startsWith('-A BERTH-'))) {
+    for (const c of [ISOLATION_1, FORWARD]) while (iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
+    for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) iptables('-t', 'filter', '-X', c);
+  }
+  const nat = save('nat');
+  if (nat.some((l) => l.startsWith(':CNI-HOSTPORT-DNAT')) && !nat.some((l) => l.startsWith('-A CNI-HOSTPORT-DNAT '))) {
+    for (const line of nat) {
+      const args = splitRule(line);
+      if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1])) iptables('-t', 'nat', '-D', ...args.slice(1));
+    }
+    for (const c of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']) {
+      iptables('-t', 'nat', '-F', c);
+      iptables('-t', 'nat', '-X', c);
+    }
+  }
+}
+
 /** An iptables-save line as arguments (double quotes group, as the shell would). */
 export function splitRule(line: string): string[] {
   return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]));
