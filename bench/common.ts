@@ -3,7 +3,8 @@
 // with config of its own) and taking down what it started (daemons by PID, mounts under its
 // temp dir, cgroup folders), and the memory of processes (PSS from smaps_rollup).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ImageStore } from '../src/image/store.js';
@@ -221,6 +222,51 @@ export function removeNewCgroups(parents: string[], before: Set<string>): number
     try { rmdirSync(d); n++; } catch { /* busy or gone: left */ }
   }
   return n;
+}
+
+// ---------------------------------------------------------------- a run's teardown
+
+/** The cgroup parents of the engines the benches run: dockerd's, podman's and berthd's. */
+const CGROUP_PARENTS = ['docker', 'libpod_parent', 'berth'];
+
+/**
+ * What one bench run made, taken down once, at its end or on SIGINT: the `whileUp` steps (the
+ * latest first, daemons still running), then the daemons (`children`) and the registry by PID,
+ * the mounts under the run's temp dir, the `afterDown` steps, the empty cgroup folders that
+ * appeared during the run, and the temp dir.
+ */
+export class BenchRun {
+  readonly dir: string;
+  readonly children: Children = [];
+  registry?: { stop(): Promise<void> };
+  private readonly up: (() => unknown)[] = [];
+  private readonly down: (() => unknown)[] = [];
+  private readonly cgroupsBefore = cgroupDirs(CGROUP_PARENTS);
+  private done = false;
+
+  constructor(name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `berth-bench-${name}-`));
+    process.once('SIGINT', () => { void this.cleanup().then(() => process.exit(130)); });
+  }
+
+  whileUp(step: () => unknown): void { this.up.push(step); }
+  afterDown(step: () => unknown): void { this.down.push(step); }
+
+  async cleanup(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    const run = async (steps: (() => unknown)[]) => {
+      for (const step of steps.reverse()) { try { await step(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
+    };
+    await run(this.up);
+    await stopChildren(this.children);
+    await this.registry?.stop();
+    unmountAll(this.dir);
+    await run(this.down);
+    const n = removeNewCgroups(CGROUP_PARENTS, this.cgroupsBefore);
+    if (n) console.log(`cleanup: removed ${n} empty cgroup folder(s) made during the run`);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------- memory of processes

@@ -14,17 +14,15 @@
 //   npm run bench:memory                      (the same with BENCH_N default 100)
 //   BENCH_PEERS=berth,docker,podman           (only these)
 //   BENCH_CLIENT=cli                          (berthd and dockerd through the docker CLI, `docker run -d`, instead of the API)
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { startRegistry } from '../test/helpers/registry.js';
 import {
-  cgroupDirs, DOCKER_CLI, memoryOf, pidsWhere, podmanSetup, pushBusybox, removeNewCgroups, sh, startBerthd, startDockerd, stopChildren, unmountAll,
+  BenchRun, DOCKER_CLI, memoryOf, pidsWhere, podmanSetup, pushBusybox, sh, startBerthd, startDockerd, unmountAll,
 } from './common.js';
 
-const CGROUP_PARENTS = ['docker', 'libpod_parent', 'berth'];
 const PARALLEL = 4;
 
 /** One API call over a unix socket: status and parsed JSON body (if any). */
@@ -116,28 +114,18 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
   if (process.getuid?.() !== 0) console.log('note: not root; the engines need root');
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
   const want = (n: string) => !only || only.includes(n);
-  const cgBefore = cgroupDirs(CGROUP_PARENTS);
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-density-'));
+  const bench = new BenchRun('density');
+  const dir = bench.dir;
+  const children = bench.children;
   const runId = `bench-density-${process.pid}`;
-  let registry: TestRegistry | undefined;
-  const children: { name: string; child: ChildProcess }[] = [];
   const engines: Engine[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
+  // Containers go through their engines while these still run.
+  bench.whileUp(async () => {
     for (const e of engines) if (!e.skip) await e.removeAll().catch((err) => console.log(`cleanup ${e.name}: ${(err as Error).message}`));
-    await stopChildren(children);
-    await registry?.stop();
-    unmountAll(dir);
-    const n = removeNewCgroups(CGROUP_PARENTS, cgBefore);
-    if (n) console.log(`cleanup: removed ${n} empty cgroup folder(s) made during the run`);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
+  });
   try {
-    registry = await startRegistry();
+    const registry = bench.registry = await startRegistry();
     const ref = await pushBusybox(dir, registry.host);
 
     if (want('berth')) {
@@ -231,7 +219,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
     }
     console.log('idle MB: the daemons before any container; daemons MB: with the containers; per-ctr: monitors / shims / conmons (sum, and each); engine MB = daemons + per-ctr');
   } finally {
-    await cleanup();
+    await bench.cleanup();
   }
 }
 

@@ -13,13 +13,12 @@
 //   npm run build && npm run bench:engine     (as root; BENCH_N=30 for more; default 15)
 //   BENCH_PEERS=berth,docker-berthd           (only these: berth, docker-berthd, docker-dockerd, podman)
 //   BENCH_EXEC=0                              (skip the exec timings)
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { startRegistry } from '../test/helpers/registry.js';
 import {
-  cgroupDirs, DOCKER_CLI as DOCKER, percentile, podmanSetup, pushBusybox, removeNewCgroups, sh as run, startBerthd, startDockerd, stopChildren, unmountAll,
+  BenchRun, DOCKER_CLI as DOCKER, percentile, podmanSetup, pushBusybox, sh as run, startBerthd, startDockerd, unmountAll,
 } from './common.js';
 
 /** Commands the engines are given: two minutes at most. */
@@ -30,7 +29,6 @@ const WARMUP = 1;
 const DO_EXEC = process.env.BENCH_EXEC !== '0';
 const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
 /** Parent cgroup names the engines make (dockerd cgroupfs, podman cgroupfs, berth). */
-const CGROUP_PARENTS = ['docker', 'libpod_parent', 'berth'];
 
 function must(what: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
   const r = sh(cmd, args, { env: env ?? process.env });
@@ -67,28 +65,13 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) console.log('note: not root; the engines need root');
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
   const want = (n: string) => !only || only.includes(n);
-  const cgBefore = cgroupDirs(CGROUP_PARENTS);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-engine-'));
+  const bench = new BenchRun('engine');
+  const dir = bench.dir;
+  const children = bench.children;
   const runId = `bench-engine-${process.pid}`;
-  let registry: TestRegistry | undefined;
-  const children: { name: string; child: ChildProcess }[] = [];
-  const cleanups: (() => void)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const c of cleanups.reverse()) { try { c(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
-    await stopChildren(children);
-    await registry?.stop();
-    unmountAll(dir);
-    const n = removeNewCgroups(CGROUP_PARENTS, cgBefore);
-    if (n) console.log(`cleanup: removed ${n} empty cgroup folder(s) made during the run`);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
   try {
     // ------------------------------------------------------------ the image, in a private registry
-    registry = await startRegistry();
+    const registry = bench.registry = await startRegistry();
     const ref = await pushBusybox(dir, registry.host);
     const peers: Peer[] = [];
 
@@ -100,7 +83,7 @@ async function main(): Promise<void> {
       try {
         bHost = (await startBerthd(bRoot, registry.host, children)).host;
         must('berth pull', BERTH, ['-H', bHost, 'pull', ref]);
-        cleanups.push(() => {
+        bench.whileUp(() => {
           // Any container left (a failed iteration) goes through the API before berthd stops.
           const ids = sh(BERTH, ['-H', bHost, 'ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean);
           if (ids.length) sh(BERTH, ['-H', bHost, 'rm', '-f', ...ids]);
@@ -153,7 +136,7 @@ async function main(): Promise<void> {
         try {
           Object.assign(env, (await startDockerd(root, registry.host, children)).env);
           must('docker pull', DOCKER, ['pull', '-q', ref], env);
-          cleanups.push(() => {
+          bench.whileUp(() => {
             const ids = sh(DOCKER, ['ps', '-a', '-q'], { env }).stdout.trim().split('\n').filter(Boolean);
             if (ids.length) sh(DOCKER, ['rm', '-f', ...ids], { env });
           });
@@ -181,7 +164,7 @@ async function main(): Promise<void> {
       else if (pmErr) p.skip = pmErr;
       else {
         const root = join(dir, 'podman');
-        cleanups.push(() => { const a = pa('rm', '-a', '-f', '-t', '0'); sh(a[0], a.slice(1), { env }); const b = pa('rmi', '-a', '-f'); sh(b[0], b.slice(1), { env }); unmountAll(root); });
+        bench.whileUp(() => { const a = pa('rm', '-a', '-f', '-t', '0'); sh(a[0], a.slice(1), { env }); const b = pa('rmi', '-a', '-f'); sh(b[0], b.slice(1), { env }); unmountAll(root); });
         try {
           const a = pa('pull', '-q', '--tls-verify=false', ref);
           must('podman pull', a[0], a.slice(1), env);
@@ -210,7 +193,7 @@ async function main(): Promise<void> {
       for (const p of active()) {
         try {
           const rm = p.startSleeper!();
-          cleanups.push(() => { sh(rm[0], rm.slice(1), { env: p.env }); });
+          bench.whileUp(() => { sh(rm[0], rm.slice(1), { env: p.env }); });
           ready.push(p);
         } catch (e) { p.execSkip = (e as Error).message; }
       }
@@ -255,7 +238,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log('/dockerd: the peer\'s median over docker CLI → dockerd\'s median (below 1: faster than docker)');
   } finally {
-    await cleanup();
+    await bench.cleanup();
   }
 }
 

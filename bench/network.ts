@@ -16,16 +16,15 @@
 //
 //   npm run build && npm run bench:network    (as root; BENCH_N=20 for more; default 10)
 //   BENCH_REQUESTS=2000 BENCH_CONCURRENCY=8   (the load of one throughput run)
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCidr, firstHost, hostRoutes, parseIp, pickSubnet, type Cidr } from '../src/network/subnet.js';
 import { splitRule } from '../src/network/iptables.js';
-import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { startRegistry } from '../test/helpers/registry.js';
 import {
-  cgroupDirs, DOCKER_CLI as DOCKER, percentile, podmanSetup, pushBusybox, removeNewCgroups, sh as run, startBerthd, startDockerd, stopChildren, unmountAll, which,
+  BenchRun, DOCKER_CLI as DOCKER, percentile, podmanSetup, pushBusybox, sh as run, startBerthd, startDockerd, unmountAll, which,
 } from './common.js';
 
 const sh = (cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) => run(cmd, args, { timeout: 120_000, ...opts });
@@ -36,7 +35,6 @@ const REQUESTS = Math.max(1, Number(process.env.BENCH_REQUESTS ?? 2000) || 2000)
 const CONCURRENCY = Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 8) || 8);
 const LOAD_RUNS = 3;
 const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
-const CGROUP_PARENTS = ['docker', 'libpod_parent', 'berth'];
 /** Rules and chains of these names that appear during the run are the daemons' (ours to remove). */
 const DAEMON_CHAINS = /^(DOCKER|NETAVARK)/;
 /** The httpd's document: 4 KiB. */
@@ -143,39 +141,27 @@ interface Server { engine: string; peer: Peer; port: number; ip?: string; viaPor
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) console.log('note: not root; the engines need root');
   if (!which('ab')) throw new Error('ab is not installed (apt-get install apache2-utils)');
-  const cgBefore = cgroupDirs(CGROUP_PARENTS);
   const rulesBefore = iptablesLines();
   const forwardPolicy = /^-P FORWARD (\w+)/m.exec(sh('iptables', ['-w', '-S', 'FORWARD']).stdout)?.[1];
   const podman0Before = existsSync('/sys/class/net/podman0');
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-network-'));
+  const bench = new BenchRun('network');
+  const dir = bench.dir;
+  const children = bench.children;
   const runId = `bench-net-${process.pid}`;
   const dockerBridge = `bnb${process.pid % 1_000_000}`;
   const dockerNet = freeSubnet();
   const podmanNet = freeSubnet([dockerNet]);
   const bridges = [dockerBridge, ...(podman0Before ? [] : ['podman0'])];
   const subnets = [formatCidr(dockerNet), formatCidr(podmanNet)];
-  let registry: TestRegistry | undefined;
-  const children: { name: string; child: ChildProcess }[] = [];
-  const cleanups: (() => void)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const c of cleanups.reverse()) { try { c(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
-    await stopChildren(children);
-    await registry?.stop();
-    unmountAll(dir);
+  // Once the daemons are down: their bridges, the rules they leave, FORWARD's policy as it was.
+  bench.afterDown(() => {
     for (const b of bridges) if (existsSync(`/sys/class/net/${b}`)) { sh('ip', ['link', 'del', b]); if (!b.startsWith('bnb')) console.log(`cleanup: removed bridge ${b} left by its engine`); }
     const r = removeNewRules(rulesBefore, bridges, subnets);
     if (r) console.log(`cleanup: removed ${r} iptables rule(s)/chain(s) the daemons left`);
     if (forwardPolicy) sh('iptables', ['-w', '-P', 'FORWARD', forwardPolicy]);
-    const n = removeNewCgroups(CGROUP_PARENTS, cgBefore);
-    if (n) console.log(`cleanup: removed ${n} empty cgroup folder(s) made during the run`);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
+  });
   try {
-    registry = await startRegistry();
+    const registry = bench.registry = await startRegistry();
     const ref = await pushBusybox(dir, registry.host);
     const peers: Peer[] = [];
     const rmAll = (p: Peer, ps: string[], rm: string[]) => () => {
@@ -201,7 +187,7 @@ async function main(): Promise<void> {
       bridges.push(dev);
       subnets.push(subnet);
       berth.includes += ` [bridge ${dev} ${subnet}]`;
-      cleanups.push(rmAll(berth, ['ps', '-a', '-q'], ['rm', '-f']));
+      bench.whileUp(rmAll(berth, ['ps', '-a', '-q'], ['rm', '-f']));
     } catch (e) { berthdErr = (e as Error).message; }
     if (berthdErr) berth.skip = dockerBerthd.skip = `berthd: ${berthdErr}`;
     if (!existsSync(DOCKER)) dockerBerthd.skip = `${DOCKER} is not there`;
@@ -217,7 +203,7 @@ async function main(): Promise<void> {
         must('bridge up', ['ip', 'link', 'set', dockerBridge, 'up'], process.env);
         Object.assign(p.env, (await startDockerd(root, registry.host, children, dockerBridge)).env);
         must('docker pull', p.cli('pull', '-q', ref), p.env);
-        cleanups.push(rmAll(p, ['ps', '-a', '-q'], ['rm', '-f']));
+        bench.whileUp(rmAll(p, ['ps', '-a', '-q'], ['rm', '-f']));
         p.includes += ` [dockerd ${sh(DOCKER, ['version', '--format', '{{.Server.Version}}'], { env: p.env }).stdout.trim()}, bridge ${dockerBridge} ${formatCidr(dockerNet)}, userland-proxy on (its default)]`;
       } catch (e) { p.skip = `docker: ${(e as Error).message}`; }
       peers.push(p);
@@ -233,7 +219,7 @@ async function main(): Promise<void> {
         appendFileSync(pm.env.CONTAINERS_CONF!, `\n[network]\nnetwork_config_dir = "${join(root, 'networks')}"\ndefault_subnet = "${formatCidr(podmanNet)}"\n`);
         p.env = pm.env;
         p.cli = pm.argv;
-        cleanups.push(() => {
+        bench.whileUp(() => {
           for (const a of [pm!.argv('rm', '-a', '-f', '-t', '0'), pm!.argv('rmi', '-a', '-f')]) sh(a[0], a.slice(1), { env: p.env });
           unmountAll(root);
         });
@@ -315,7 +301,7 @@ async function main(): Promise<void> {
       console.log(`${s.engine.padEnd(10)}${fmt(med(s.viaPort), 16)}${fmt(med(s.direct), 14)}${(med(s.viaPort) / med(s.direct)).toFixed(2).padStart(9)}${(bs ? (med(s.viaPort) / med(bs.viaPort)).toFixed(2) : '').padStart(14)}   (${s.ip})`);
     }
   } finally {
-    await cleanup();
+    await bench.cleanup();
   }
 }
 

@@ -13,9 +13,8 @@
 // Needs root, debootstrap (first run only, through apt's configured Debian mirror; without it
 // the layers are cut from the host's own /usr), docker-registry; peers where installed:
 // skopeo, podman, dockerd + containerd + docker CLI.
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ImageStore } from '../src/image/store.js';
@@ -23,8 +22,8 @@ import { Snapshotter } from '../src/image/snapshot.js';
 import { pull } from '../src/image/registry/pull.js';
 import { push } from '../src/image/registry/push.js';
 import { MediaType, digestOf, type Descriptor, type ImageConfig } from '../src/oci/image.js';
-import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
-import { podmanSetup, sh, startDockerd, stopChildren, unmountAll, which } from './common.js';
+import { startRegistry } from '../test/helpers/registry.js';
+import { BenchRun, podmanSetup, sh, startDockerd, unmountAll, which } from './common.js';
 
 const N = Math.max(1, Number(process.env.BENCH_N ?? 5) || 5);
 const WARMUP = 1;
@@ -212,23 +211,11 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
   const want = (n: string) => !only || only.includes(n);
   const built = await buildImage();
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-pull-'));
-  let registry: TestRegistry | undefined;
-  const children: { name: string; child: ChildProcess }[] = [];
-  const cleanups: (() => void)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const c of cleanups.reverse()) { try { c(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
-    await stopChildren(children);
-    await registry?.stop();
-    unmountAll(dir);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
+  const bench = new BenchRun('pull');
+  const dir = bench.dir;
+  const children = bench.children;
   try {
-    registry = await startRegistry();
+    const registry = bench.registry = await startRegistry();
     const ref = `${registry.host}/${IMAGE_NAME}`;
     const src = new ImageStore(join(CACHE, 'store'));
     const pushed = await push(src, IMAGE_NAME, ref);
@@ -290,7 +277,7 @@ async function main(): Promise<void> {
       else if (pmErr) p.skip = pmErr;
       else {
         // On exit: every image gone, then whatever the overlay driver mounted under its root.
-        cleanups.push(() => { sh('podman', args('rmi', '-a', '-f'), { env }); unmountAll(join(dir, 'podman')); });
+        bench.whileUp(() => { sh('podman', args('rmi', '-a', '-f'), { env }); unmountAll(join(dir, 'podman')); });
         const r = sh('podman', args('info', '--format', '{{.Store.GraphDriverName}}'), { env });
         if (r.status !== 0) p.skip = `podman refuses this machine: ${r.stderr.trim().split('\n').pop()}`;
         else p.includes += ` [driver: ${r.stdout.trim()}]`;
@@ -312,7 +299,7 @@ async function main(): Promise<void> {
       else {
         try {
           Object.assign(env, (await startDockerd(join(dir, 'docker'), registry.host, children)).env);
-          cleanups.push(() => { sh('docker', ['rmi', '-f', ref], { env }); });
+          bench.whileUp(() => { sh('docker', ['rmi', '-f', ref], { env }); });
           p.includes += ` [driver: ${sh('docker', ['info', '--format', '{{.Driver}}'], { env }).stdout.trim()}]`;
         } catch (e) { p.skip = `docker: ${(e as Error).message}`; }
       }
@@ -366,7 +353,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log('berth/peer: berth\'s median over the peer\'s (below 1: berth faster); download-only peers (skopeo) against berth, unpacking peers (podman, docker) against berth+unpack');
   } finally {
-    await cleanup();
+    await bench.cleanup();
   }
 }
 
