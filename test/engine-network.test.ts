@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
@@ -81,6 +81,10 @@ test('--network none, host and container:<id>', { skip }, () => {
   assert.equal(ok('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), 'lo');
   const hostIfs = readdirSync('/sys/class/net').sort().join(' ');
   assert.equal(ok('run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), hostIfs);
+  // On the host's network: the host's name and its /etc/hosts, as dockerd gives them.
+  assert.equal(ok('run', '--rm', '--network', 'host', 'busybox', 'hostname'), hostname());
+  assert.equal(ok('run', '--rm', '--network', 'host', '--add-host', 'extra.test:192.0.2.9', 'busybox', 'cat', '/etc/hosts'),
+    `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n192.0.2.9\textra.test`);
   const a = ok('run', '-d', 'busybox', 'sleep', '60');
   const ipA = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', a);
   const shared = ok('run', '--rm', '--network', `container:${a.slice(0, 12)}`, 'busybox', 'sh', '-c', "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'");

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { constants } from 'node:os';
+import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, conflict, errorMessage, invalid, notFound } from '../errors.js';
 import type { ImageStore, Snapshotter } from '../image/index.js';
@@ -205,7 +205,8 @@ export class Containers {
       Image: image.id, ImageName: config.Image,
       Config: {
         ...config,
-        Hostname: config.Hostname || id.slice(0, 12),
+        // On the host's network, the host's name, as dockerd gives it.
+        Hostname: config.Hostname || (hostConfig.NetworkMode === 'host' ? osHostname() : id.slice(0, 12)),
         Env: [...new Map([...(imgCfg.Env ?? []), ...(config.Env ?? [])].map((e) => [e.split('=', 1)[0], e])).values()],
         Cmd: config.Cmd?.length ? config.Cmd : config.Entrypoint ? null : imgCfg.Cmd ?? null,
         Entrypoint: config.Entrypoint ?? imgCfg.Entrypoint ?? null,
@@ -226,14 +227,14 @@ export class Containers {
     this.byId.set(id, live);
     try {
       const snap = await this.opts.snapshots.prepare(id, this.opts.images, image.record.target.digest);
-      const spec = buildSpec({ id, rootfs: snap.rootfs, config, hostConfig: rec.HostConfig, image: imgCfg });
+      const spec = buildSpec({ id, rootfs: snap.rootfs, config: { ...config, Hostname: rec.Config.Hostname }, hostConfig: rec.HostConfig, image: imgCfg });
       this.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
       mkdirSync(this.store.dir(id), { recursive: true, mode: 0o710 });
       rec.MountPoints = planMounts(rec.HostConfig, { ...imgCfg.Volumes, ...config.Volumes }, this.volumes, (ref) => this.get(ref).MountPoints ?? []);
       const hc = rec.HostConfig;
       spec.mounts = [...(spec.mounts ?? []), ...writeInitFiles(this.store.dir(id), {
         hostname: rec.Config.Hostname!, domainname: config.Domainname, extraHosts: hc.ExtraHosts, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-        embeddedDns: this.networks.embeddedDns(rec),
+        embeddedDns: this.networks.embeddedDns(rec), hostNetwork: rec.HostConfig.NetworkMode === 'host',
       }, rec.MountPoints.map((m) => m.Destination)), ...ociMounts(rec.MountPoints)];
       writeFileSync(join(this.store.dir(id), 'config.json'), JSON.stringify(spec));
       this.save(live);

@@ -25,3 +25,9 @@ test('hosts: localhost, the extra hosts and the container\'s own name', () => {
   assert.match(out, /^2001:db8::1\tv6$/m);
   assert.match(out, /^127\.0\.1\.1\tbox\.example\.test box$/m);
 });
+
+test('--network host: the host\'s /etc/hosts with the extra hosts, and its loopback nameservers kept (reachable there)', () => {
+  const hosts = hostsFile({ hostname: 'h', extraHosts: ['db:192.0.2.7'], hostNetwork: true }, '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n\n');
+  assert.equal(hosts, '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n192.0.2.7\tdb\n');
+  assert.equal(resolvConf('nameserver 127.0.0.1\nnameserver 10.0.0.2\n', { hostNetwork: true }), 'nameserver 127.0.0.1\nnameserver 10.0.0.2\n');
+});

@@ -22,6 +22,11 @@ export interface InitFileOptions {
   embeddedDns?: string;
   /** The container's address on its first network: the hostname's line in /etc/hosts. */
   ip?: string;
+  /**
+   * On the host's network (`--network host`): the host's /etc/hosts (with --add-host lines), and
+   * its resolv.conf's servers as they are, loopback ones too, which are reachable there.
+   */
+  hostNetwork?: boolean;
 }
 
 export interface InitPaths { HostnamePath: string; HostsPath: string; ResolvConfPath: string }
@@ -33,12 +38,13 @@ export function initPaths(dir: string): InitPaths {
 const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || ip === '0:0:0:0:0:0:0:1';
 
 /** The host's resolv.conf, or systemd-resolved's upstream one when the host names only its stub. */
+const readHostFile = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
+
 export function hostResolvConf(): string {
-  const read = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
-  const main = read('/etc/resolv.conf');
+  const main = readHostFile('/etc/resolv.conf');
   const servers = nameservers(main);
   if (servers.length && servers.every(isLoopback)) {
-    const upstream = read('/run/systemd/resolve/resolv.conf');
+    const upstream = readHostFile('/run/systemd/resolve/resolv.conf');
     if (nameservers(upstream).some((s) => !isLoopback(s))) return upstream;
   }
   return main;
@@ -49,11 +55,11 @@ export function nameservers(text: string): string[] {
 }
 
 /** resolv.conf's text: the user's --dns/--dns-search/--dns-option, else the host's lines without loopback servers. */
-export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns'>): string {
+export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'hostNetwork'>): string {
   const lines = host.split('\n');
   const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
   // With an embedded server, --dns names where it forwards (engine/networks.ts), as dockerd's.
-  const servers = o.embeddedDns ? [o.embeddedDns] : o.dns?.length ? o.dns : nameservers(host).filter((s) => !isLoopback(s));
+  const servers = o.embeddedDns ? [o.embeddedDns] : o.dns?.length ? o.dns : nameservers(host).filter((s) => o.hostNetwork || !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
   const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];
@@ -64,12 +70,13 @@ export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSe
   return out.join('\n') + '\n';
 }
 
-export function hostsFile(o: InitFileOptions): string {
+export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
   const name = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
   const extra = (o.extraHosts ?? []).map((h) => {
     const i = h.indexOf(':');
     return i > 0 ? `${h.slice(i + 1).replace(/^\[|\]$/g, '')}\t${h.slice(0, i)}` : '';
   }).filter(Boolean);
+  if (hostHosts !== undefined) return [...hostHosts.replace(/\n*$/, '').split('\n'), ...extra].join('\n') + '\n';
   return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, `${o.ip || '127.0.1.1'}\t${name}`].join('\n') + '\n';
 }
@@ -78,7 +85,7 @@ export function hostsFile(o: InitFileOptions): string {
 export function writeInitFiles(dir: string, o: InitFileOptions, userDestinations: string[] = []): OciMount[] {
   const p = initPaths(dir);
   writeFileSync(p.HostnamePath, `${o.hostname}\n`, { mode: 0o644 });
-  writeFileSync(p.HostsPath, hostsFile(o), { mode: 0o644 });
+  writeFileSync(p.HostsPath, hostsFile(o, o.hostNetwork ? readHostFile('/etc/hosts') : undefined), { mode: 0o644 });
   writeFileSync(p.ResolvConfPath, resolvConf(hostResolvConf(), o), { mode: 0o644 });
   return ([['/etc/resolv.conf', p.ResolvConfPath], ['/etc/hostname', p.HostnamePath], ['/etc/hosts', p.HostsPath]] as const)
     .filter(([d]) => !userDestinations.includes(d))
