@@ -5,7 +5,7 @@
 // container a 409.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -98,6 +98,32 @@ for (const [name, bin, skip] of [['docker', DOCKER, noDocker || noScript], ['ber
       assert.equal(lastSize(ex.stdout), '31 93', ex.stdout);
     } finally {
       await box.remove({ force: true });
+    }
+  });
+}
+
+for (const [name, bin, skip] of [['docker', DOCKER, noDocker || noScript], ['berth', BERTH, noScript]] as const) {
+  test(`${name} run -it: ctrl-p ctrl-q detaches and leaves the container running; --detach-keys chooses others`, { skip }, async () => {
+    const env = { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') };
+    // Keys typed on a terminal a second after start: script(1) passes its stdin to the pty.
+    const typed = (cmd: string, keys: string) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const t = setTimeout(() => child.stdin.write(keys), 1500);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (code) => { clearTimeout(t); clearTimeout(kill); resolve({ code, out }); });
+    });
+    for (const [flags, keys] of [[[], '\x10\x11'], [['--detach-keys', 'ctrl-x,a'], 'z\x18a']] as const) {
+      const ct = `det-${name}-${flags.length}`;
+      const r = await typed(`${bin} run -it ${flags.join(' ')} --name ${ct} busybox sh`, keys);
+      try {
+        assert.equal(r.code, 0, r.out);
+        assert.equal(eng.docker(['inspect', '-f', '{{.State.Running}}', ct]).stdout.trim(), 'true', r.out);
+      } finally {
+        eng.docker(['rm', '-f', ct]);
+      }
     }
   });
 }

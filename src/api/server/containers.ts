@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { invalid, unsupported } from '../../errors.js';
 import { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
+import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { securityHostConfig } from '../../engine/security.js';
@@ -165,6 +166,8 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const q = ctx.query;
     const c = cs.get(ctx.params.id);
     const tty = !!c.Config.Tty;
+    // With a terminal, the detach keys end this attach and leave the container running (dockerd's copyEscapable).
+    const detach = tty ? new DetachMatcher(parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS)) : undefined;
     const want = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
     const out = beginStream(ctx, tty ? RAW : MUX);
     // A plain request's end is its response's close (the request emits 'close' once read).
@@ -190,8 +193,17 @@ export function containerRoutes(router: Router, engine: Engine): void {
     stream.socket.on('error', () => out.end());
     client.on('close', () => stream.socket.destroy());
     if (boolParam(q, 'stdin')) {
-      if (ctx.head?.length) stream.socket.write(ctx.head);
-      input.on('data', (d: Buffer) => stream.socket.write(d));
+      const forward = (d: Buffer) => {
+        const r = detach ? detach.push(d) : { forward: d, detached: false };
+        if (r.forward.length) stream.socket.write(r.forward);
+        if (r.detached) {
+          input.removeListener('data', forward);
+          stream.socket.destroy();
+          out.end();
+        }
+      };
+      if (ctx.head?.length) forward(ctx.head);
+      input.on('data', forward);
       // A hijacked client's half-close ends its input only: the monitor keeps sending output.
       if (ctx.socket) ctx.socket.on('end', () => stream.socket.end());
     }

@@ -7,7 +7,7 @@ import { parseArgs } from '../args.js';
 import { attachAndWait } from './run-attach.js';
 
 export async function attach(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { 'no-stdin': { type: 'bool' }, 'sig-proxy': { type: 'bool' } });
+  const { flags, args } = parseArgs(argv, { 'no-stdin': { type: 'bool' }, 'sig-proxy': { type: 'bool' }, 'detach-keys': { type: 'string' } });
   if (args.length !== 1) throw new BerthError('invalid', '"berth attach" requires exactly 1 argument: berth attach [OPTIONS] CONTAINER');
   const c = await client.json<{ Id: string; State: { Running: boolean; Paused: boolean; Restarting: boolean }; Config: { Tty: boolean; OpenStdin: boolean }; HostConfig: { AutoRemove?: boolean } }>(
     'GET', `/containers/${encodeURIComponent(args[0])}/json`);
@@ -16,5 +16,6 @@ export async function attach(client: ApiClient, argv: string[]): Promise<number>
   if (c.State.Restarting) throw new BerthError('invalid', 'You cannot attach to a restarting container, wait until it is running');
   return attachAndWait(client, c.Id, {
     tty: c.Config.Tty, stdin: c.Config.OpenStdin && !flags['no-stdin'], sigProxy: flags['sig-proxy'] !== false, autoRemove: !!c.HostConfig.AutoRemove, start: false,
+    detachKeys: flags['detach-keys'] as string | undefined,
   });
 }

@@ -4,6 +4,7 @@
 // container's exit code comes back. A start that fails on its command exits 127 or 126.
 
 import type { ApiClient } from '../../api/client.js';
+import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../../api/detach-keys.js';
 import { copyStream, rawTerminal } from '../output.js';
 
 export interface AttachOptions {
@@ -16,6 +17,8 @@ export interface AttachOptions {
   autoRemove: boolean;
   /** POST start once attached (run, start -a); attach alone does not. */
   start: boolean;
+  /** `--detach-keys` (default ctrl-p,ctrl-q): with a terminal, they detach us and leave the container running. */
+  detachKeys?: string;
 }
 
 /** The signals docker's CLI forwards that node lets a process catch. */
@@ -29,7 +32,7 @@ export function commandExitCode(message: string): number {
 export async function attachAndWait(client: ApiClient, id: string, o: AttachOptions): Promise<number> {
   const path = `/containers/${encodeURIComponent(id)}`;
   const [socket, waitRes] = await Promise.all([
-    client.hijack(`${path}/attach`, { stream: true, stdout: true, stderr: true, stdin: o.stdin || undefined }),
+    client.hijack(`${path}/attach`, { stream: true, stdout: true, stderr: true, stdin: o.stdin || undefined, detachKeys: o.detachKeys }),
     client.stream('POST', `${path}/wait`, { query: { condition: o.autoRemove ? 'removed' : 'next-exit' } }),
   ]);
   const waited = (async () => {
@@ -42,7 +45,23 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
   // With a terminal on both ends, ours is raw: the container's pty does the echo and line editing.
   const raw = o.tty && o.stdin && process.stdin.isTTY;
   const restore = raw ? rawTerminal() : undefined;
-  if (o.stdin) process.stdin.pipe(socket);
+  // As docker's CLI: the keys are caught here, so we know we detached (and wait for no exit).
+  const matcher = o.stdin && o.tty ? new DetachMatcher(parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS)) : undefined;
+  let detached = false;
+  const typed = (d: Buffer) => {
+    const r = matcher!.push(d);
+    if (r.forward.length) socket.write(r.forward);
+    if (r.detached) {
+      detached = true;
+      process.stdin.off('data', typed);
+      socket.destroy();
+    }
+  };
+  if (matcher) {
+    process.stdin.on('data', typed);
+    process.stdin.once('end', () => socket.end());
+  }
+  else if (o.stdin) process.stdin.pipe(socket);
   const relay = (sig: NodeJS.Signals) => { client.json('POST', `${path}/kill`, { query: { signal: sig } }).catch(() => {}); };
   if (o.sigProxy && !o.tty) for (const s of PROXIED) process.on(s, relay);
   const resize = () => {
@@ -64,6 +83,10 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
     }
     if (o.tty) resize();
     await output;
+    if (detached) {
+      waitRes.destroy();
+      return 0;
+    }
     const r = await waited;
     if (r.Error?.Message) process.stderr.write(`berth: ${r.Error.Message}\n`);
     return r.StatusCode;
@@ -72,6 +95,7 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
     process.off('SIGWINCH', resize);
     restore?.();
     if (o.stdin) {
+      process.stdin.off('data', typed);
       process.stdin.unpipe(socket);
       process.stdin.pause();
     }

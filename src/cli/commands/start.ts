@@ -8,7 +8,7 @@ import { attachAndWait } from './run-attach.js';
 
 export async function start(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(argv, {
-    attach: { short: 'a', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, 'sig-proxy': { type: 'bool' },
+    attach: { short: 'a', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, 'sig-proxy': { type: 'bool' }, 'detach-keys': { type: 'string' },
   });
   if (!args.length) throw new BerthError('invalid', '"berth start" requires at least 1 argument: berth start [OPTIONS] CONTAINER [CONTAINER...]');
   if (flags.attach || flags.interactive) {
@@ -16,6 +16,7 @@ export async function start(client: ApiClient, argv: string[]): Promise<number> 
     const c = await client.json<{ Id: string; Config: { Tty: boolean; OpenStdin: boolean }; HostConfig: { AutoRemove?: boolean } }>('GET', `/containers/${encodeURIComponent(args[0])}/json`);
     return attachAndWait(client, c.Id, {
       tty: c.Config.Tty, stdin: !!flags.interactive && c.Config.OpenStdin, sigProxy: flags['sig-proxy'] !== false, autoRemove: !!c.HostConfig.AutoRemove, start: true,
+      detachKeys: flags['detach-keys'] as string | undefined,
     });
   }
   const failed: string[] = [];
