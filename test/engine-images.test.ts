@@ -323,6 +323,12 @@ test('container prune, system df and system prune -a (docker and berth)', { skip
   const df = json((await eng.api('GET', '/system/df')));
   const writer = df.Containers.find((c: any) => c.Names.includes('/writer'));
   assert.ok(writer.SizeRw >= 102400, `SizeRw ${writer.SizeRw}`);
+  // The same figures for one container (inspect --size) and in a listing (ps -s).
+  const [rw, rootfs] = docker(['inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'writer']).stdout.trim().split(' ').map(Number);
+  assert.equal(rw, writer.SizeRw);
+  assert.equal(rootfs, writer.SizeRootFs);
+  assert.ok(rootfs > rw);
+  assert.match(docker(['ps', '-a', '-s', '--filter', 'name=writer', '--format', '{{.Size}}']).stdout, /^10\d\.?\d*kB \(virtual /);
   assert.ok(df.LayersSize > 0);
   assert.deepEqual(df.BuildCache, []);
   assert.ok(df.Images.some((i: any) => i.RepoTags.includes('busybox:latest') && i.Containers === 1));

@@ -16,19 +16,31 @@ export interface DiskUsage {
   volumes: (Volume & { size: number; refCount: number })[];
 }
 
+export interface ContainerSize { SizeRw: number; SizeRootFs: number }
+
+/**
+ * Bytes of each container's writable layer and of its whole root (with its image's), as
+ * `size=1` on a list or an inspect gives them (`docker ps -s`, `inspect --size`). Costly: every
+ * file of the upper dirs is visited, as dockerd does.
+ */
+export async function containerSizes(engine: Engine, containers: ContainerRecord[], images?: ImageSummary[]): Promise<Map<string, ContainerSize>> {
+  const imageSize = new Map((images ?? (await engine.images.usage()).images).map((i) => [i.id, i.size]));
+  return new Map(await Promise.all(containers.map(async (c): Promise<[string, ContainerSize]> => {
+    const rw = await engine.snapshots.usage(c.Id).catch(() => 0);
+    return [c.Id, { SizeRw: rw, SizeRootFs: rw + (imageSize.get(c.Image) ?? 0) }];
+  })));
+}
+
 export async function diskUsage(engine: Engine): Promise<DiskUsage> {
   const containers = engine.containers.list();
   const { layersSize, images } = await engine.images.usage();
-  const imageSize = new Map(images.map((i) => [i.id, i.size]));
+  const sizes = await containerSizes(engine, containers, images);
   const refs = new Map<string, number>();
   for (const c of containers) for (const m of c.MountPoints ?? []) if (m.Name) refs.set(m.Name, (refs.get(m.Name) ?? 0) + 1);
   return {
     layersSize,
     images: images.map((i) => ({ ...i, containers: containers.filter((c) => c.Image === i.id).length })),
-    containers: await Promise.all(containers.map(async (c) => {
-      const sizeRw = await engine.snapshots.usage(c.Id).catch(() => 0);
-      return { ...c, sizeRw, sizeRootFs: sizeRw + (imageSize.get(c.Image) ?? 0) };
-    })),
+    containers: containers.map((c) => ({ ...c, sizeRw: sizes.get(c.Id)!.SizeRw, sizeRootFs: sizes.get(c.Id)!.SizeRootFs })),
     volumes: engine.containers.volumes.list().map((v) => ({ ...v, size: du(v.Mountpoint), refCount: refs.get(v.Name) ?? 0 })),
   };
 }

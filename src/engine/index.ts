@@ -2,7 +2,7 @@
 export { Engine, type EngineOptions } from './engine.js';
 export { Containers, parseSize, type AttachStream, type WaitCondition } from './containers.js';
 export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './exec.js';
-export { diskUsage, pruneContainers, type DiskUsage } from './disk.js';
+export { containerSizes, diskUsage, pruneContainers, type DiskUsage } from './disk.js';
 export { Images, labelMatch, type ImageDeleteItem, type ImageUser, type PruneFilters, type PushProgress } from './images.js';
 export type { LogEntry } from './logs.js';
 export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';

@@ -3,7 +3,7 @@
 
 import type { Writable } from 'node:stream';
 import { invalid, unsupported } from '../../errors.js';
-import { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
+import { containerSizes, RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
@@ -250,12 +250,14 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const list = filterContainers(views, filters, {
       all: boolParam(ctx.query, 'all'), limit: Number(ctx.query.get('limit') || 0), findContainer: (ref) => cs.get(ref).Id, ancestors,
     });
-    // size: berth does not measure the writable layer in a listing yet; SizeRw says 0.
-    sendJSON(ctx, 200, list.map((v) => (boolParam(ctx.query, 'size') ? { ...v.row, SizeRw: 0 } : v.row)));
+    const sizes = boolParam(ctx.query, 'size') ? await containerSizes(engine, list.map((v) => cs.get(v.row.Id))) : undefined;
+    sendJSON(ctx, 200, list.map((v) => (sizes ? { ...v.row, ...sizes.get(v.row.Id) } : v.row)));
   });
 
-  router.on('GET', '/containers/:id/json', (ctx) => {
-    sendJSON(ctx, 200, inspect(engine, cs.get(ctx.params.id)));
+  router.on('GET', '/containers/:id/json', async (ctx) => {
+    const c = cs.get(ctx.params.id);
+    const size = boolParam(ctx.query, 'size') ? (await containerSizes(engine, [c])).get(c.Id) : undefined;
+    sendJSON(ctx, 200, { ...inspect(engine, c), ...size });
   });
 
   router.on('POST', '/containers/:id/stop', async (ctx) => {
