@@ -5,9 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 const COMPOSE = '/usr/bin/docker-compose';
 const skip = !existsSync(COMPOSE) && 'no docker-compose';
@@ -20,19 +19,6 @@ function compose(dir: string, ...args: string[]) {
   const r = spawnSync(COMPOSE, args, { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, DOCKER_HOST: eng.host } });
   assert.equal(r.status, 0, `docker-compose ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 test('docker-compose up: service names resolve, a published port answers, down -v removes network and volume', { skip }, async () => {
@@ -58,7 +44,7 @@ volumes:
     const web = eng.docker(['inspect', '-f', '{{.Config.Hostname}}', 'proj_web_1']).stdout.trim();
     assert.match(web, /^[0-9a-f]{12}$/);
     await until(() => compose(dir, 'logs', '--no-color', 'client').includes(web), 20_000);
-    assert.equal((await get(port)).trim(), web);
+    assert.equal((await httpGet(port)).trim(), web);
     assert.match(eng.docker(['network', 'ls', '--format', '{{.Name}}']).stdout, /^proj_default$/m);
     assert.match(eng.docker(['volume', 'ls', '--format', '{{.Name}}']).stdout, /^proj_data$/m);
   } finally {

@@ -4,6 +4,7 @@
 // `stop()` removes every container through the API, stops berthd by its PID and the registry,
 // and removes the temp dirs.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -23,6 +24,8 @@ export const DOCKER_20 = '/usr/bin/docker';
 export const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
 
 export interface CliResult { status: number | null; stdout: string; stderr: string }
+/** `bin`: another docker CLI; `env`: more variables (DOCKER_API_VERSION…); `config`: its DOCKER_CONFIG. */
+export interface DockerOptions { bin?: string; input?: string; config?: string; env?: NodeJS.ProcessEnv }
 
 export interface EngineFixture {
   dir: string;
@@ -35,7 +38,9 @@ export interface EngineFixture {
   /** Stops berthd with `signal` (SIGKILL: a crash) and starts a new one on the same roots, after `whileDown`. */
   restart(signal?: NodeJS.Signals, whileDown?: () => Promise<void>): Promise<void>;
   /** Runs a docker CLI (28.x unless `bin`) against this berthd, with a config dir of the test's own unless `config`. */
-  docker(args: string[], opts?: { bin?: string; input?: string; config?: string }): CliResult;
+  docker(args: string[], opts?: DockerOptions): CliResult;
+  /** The same, asserting it succeeded: its stdout, trimmed. */
+  dockerOk(args: string[], opts?: DockerOptions): string;
   /** Raw API call over the socket. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   stop(): Promise<void>;
@@ -108,6 +113,12 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
   }
   let c = child;
   const reg = registry;
+  const docker: EngineFixture['docker'] = (args, o = {}) => {
+    const config = o.config ?? join(dir, 'docker-config');
+    mkdirSync(config, { recursive: true });
+    const r = spawnSync(o.bin ?? DOCKER, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, ...o.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config } });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
   return {
     dir, socket, host: `unix://${socket}`, registry: reg, directImage: `${reg.host}/test/busybox:latest`,
     daemonLog: () => readFileSync(join(dir, 'berthd.log'), 'utf8'),
@@ -118,11 +129,11 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
       await whileDown?.();
       c = await spawnDaemon(dir, socket, reg);
     },
-    docker(args, o = {}) {
-      const config = o.config ?? join(dir, 'docker-config');
-      mkdirSync(config, { recursive: true });
-      const r = spawnSync(o.bin ?? DOCKER, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config } });
-      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    docker,
+    dockerOk(args, o) {
+      const r = docker(args, o);
+      assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
     },
     api: (m, p, b) => call(socket, m, p, b),
     async stop() {
@@ -146,6 +157,20 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
       }
     },
   };
+}
+
+/** GET http://host:port/hostname (busybox httpd serving a container's /etc): the body, or a rejection within 5 s. */
+export function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Polls until `cond` holds (async), up to `ms`. */

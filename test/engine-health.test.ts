@@ -12,14 +12,7 @@ let eng: EngineFixture;
 let dockerode: Docker;
 const skip = !existsSync(DOCKER) && 'no docker CLI';
 
-function docker(args: string[], bin = DOCKER) {
-  return eng.docker(args, { bin });
-}
-const ok = (args: string[], bin = DOCKER) => {
-  const r = docker(args, bin);
-  assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-};
+const ok = (args: string[], bin = DOCKER) => eng.dockerOk(args, { bin });
 const health = (name: string) => JSON.parse(ok(['inspect', '--format', '{{json .State.Health}}', name]));
 const psStatus = (name: string, bin = DOCKER) => ok(['ps', '-a', '--format', '{{.Names}}\t{{.Status}}'], bin).split('\n').find((l) => l.startsWith(`${name}\t`))?.split('\t')[1] ?? '';
 const stamp = () => (Date.now() / 1000).toFixed(9);

@@ -16,11 +16,7 @@ const skip = !existsSync(DOCKER) && 'no docker CLI';
 function docker(...args: string[]) {
   return eng.docker(args);
 }
-const ok = (...args: string[]) => {
-  const r = docker(...args);
-  assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-};
+const ok = (...args: string[]) => eng.dockerOk(args);
 const fmt = (name: string, f: string) => ok('inspect', '--format', f, name);
 const stamp = () => (Date.now() / 1000).toFixed(9);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -13,11 +13,7 @@ const noDocker = !existsSync(DOCKER) && 'no docker CLI';
 function docker(args: string[], bin = DOCKER) {
   return eng.docker(args, { bin });
 }
-const ok = (args: string[], bin = DOCKER) => {
-  const r = docker(args, bin);
-  assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-};
+const ok = (args: string[], bin = DOCKER) => eng.dockerOk(args, { bin });
 const fmt = (name: string, f: string) => ok(['inspect', '--format', f, name]);
 const stamp = () => (Date.now() / 1000).toFixed(9);
 

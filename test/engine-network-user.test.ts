@@ -7,11 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import { BERTH, DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { BERTH, DOCKER, httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 import { answer, parseQuery } from '../src/network/dns.js';
 
 let eng: EngineFixture;
@@ -29,25 +28,7 @@ function run(bin: string, args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const docker = (...args: string[]) => run('docker', args);
-function ok(...args: string[]): string {
-  const r = docker(...args);
-  assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-const httpGet = (port: number) => httpGetAt('127.0.0.1', port);
-function httpGetAt(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const ok = (...args: string[]) => eng.dockerOk(args);
 
 const skip = !existsSync(DOCKER) && 'no docker CLI';
 
@@ -184,7 +165,7 @@ test('a berthd restart keeps addresses, names and published ports; ports answer 
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   // Published on 127.0.0.1 only: the host's other addresses do not answer it.
   const hostIp = Object.entries(networkInterfaces()).filter(([n]) => !n.startsWith('berth') && n !== 'lo').flatMap(([, a]) => a ?? []).find((a) => a.family === 'IPv4')?.address;
-  if (hostIp) assert.equal(await httpGetAt(hostIp, 18181).then(() => 'answered', () => 'refused'), 'refused');
+  if (hostIp) assert.equal(await httpGet(18181, hostIp).then(() => 'answered', () => 'refused'), 'refused');
   await eng.restart('SIGTERM');
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   assert.match(await httpGet(18181), new RegExp(srv.slice(0, 12)));

@@ -6,10 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
-import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { DOCKER, httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 before(async () => { eng = await startEngine(); });
@@ -19,24 +18,7 @@ function docker(...args: string[]) {
   return eng.docker(args);
 }
 
-function ok(...args: string[]): string {
-  const r = docker(...args);
-  assert.equal(r.status, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const ok = (...args: string[]) => eng.dockerOk(args);
 
 /** Host interfaces (veths and bridges) and iptables lines that name the engine's bridge network. */
 function leftovers(networkId: string, bridge: string): string[] {

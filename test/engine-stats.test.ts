@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -28,13 +28,8 @@ function run(bin: string, args: string[], env: Record<string, string>) {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const dockerEnv = () => {
-  const config = join(eng.dir, 'docker-config');
-  mkdirSync(config, { recursive: true });
-  return { DOCKER_HOST: eng.host, DOCKER_CONFIG: config };
-};
-const docker = (...args: string[]) => run(DOCKER, args, dockerEnv());
-const oldDocker = (...args: string[]) => run(OLD_DOCKER, args, { ...dockerEnv(), DOCKER_API_VERSION: '1.41' });
+const docker = (...args: string[]) => eng.docker(args);
+const oldDocker = (...args: string[]) => eng.docker(args, { bin: OLD_DOCKER, env: { DOCKER_API_VERSION: '1.41' } });
 const berth = (...args: string[]) => run(BERTH, args, { BERTH_HOST: eng.host, DOCKER_HOST: '' });
 const ok = (r: { status: number | null; stdout: string; stderr: string }) => { assert.equal(r.status, 0, r.stderr + r.stdout); return r.stdout; };
 
