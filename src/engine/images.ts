@@ -104,8 +104,8 @@ export class Images {
 
   /**
    * `docker login`: the credentials checked against `server` (a host, or a URL of it; empty or
-   * Docker Hub's names mean docker.io, which needs an endpoint configured: berth names no
-   * public host in code). Mirrors are never sent credentials.
+   * Docker Hub's names mean docker.io, checked at its registry endpoint as dockerd does).
+   * Mirrors are never sent credentials.
    */
   login(server: string, credentials: Credentials): Promise<{ identityToken?: string }> {
     let host = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');

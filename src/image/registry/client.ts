@@ -3,7 +3,7 @@
 // plain HTTP for localhost and listed insecure registries, timeouts, and registry errors turned
 // into berth's categories. It knows nothing of the stores: pull.ts and push.ts use it.
 
-import { BerthError, invalid, notFound, systemError, unauthorized, unsupported } from '../../errors.js';
+import { BerthError, invalid, notFound, systemError, unauthorized } from '../../errors.js';
 import type { Digest } from '../../oci/image.js';
 import { DEFAULT_DOMAIN } from '../reference.js';
 import { basicHeader, credentialsFor, parseChallenges, type Challenge, type Credentials } from './auth.js';
@@ -18,9 +18,9 @@ export interface RegistryOptions {
   dockerConfig?: string | null;
   /** Credentials to use instead of the config file's. */
   credentials?: Credentials;
-  /** Base URL of a registry host when it differs from `https://<host>` (e.g. for `docker.io`). */
+  /** Base URL of a registry host when it differs from its default (tests point `docker.io` at a local registry). */
   endpoints?: Record<string, string>;
-  /** Mirrors tried before the registry itself for pulls, per registry host. */
+  /** Mirrors tried before the registry itself for pulls, per registry host (dockerd: `docker.io`'s only). */
   mirrors?: Record<string, string[]>;
   /** Milliseconds to wait for a response's headers (default 30 s). */
   timeoutMs?: number;
@@ -45,6 +45,9 @@ export interface RequestOptions {
   noTimeout?: boolean;
 }
 
+/** Docker Hub's registry endpoint, where dockerd pulls and pushes `docker.io` names (moby's DefaultV2Registry). */
+export const DOCKER_HUB_ENDPOINT = 'https://registry-1.docker.io';
+
 const isLocal = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
 
 export class RegistryClient {
@@ -66,18 +69,16 @@ export class RegistryClient {
   static endpoint(host: string, opts: RegistryOptions): string {
     const e = opts.endpoints?.[host];
     if (e) return e.replace(/\/+$/, '');
-    if (host === DEFAULT_DOMAIN) {
-      // berth names no public registry: a short name needs a mirror (or an endpoint) to go to.
-      throw unsupported(`no registry is configured for short names like this one (${DEFAULT_DOMAIN}): give berthd a --registry-mirror (registry-mirrors in daemon.json), or name the image in full, host[:port]/repo:tag`);
-    }
+    // `docker.io` is a name, not a host that serves the API: Docker Hub answers on registry-1.
+    if (host === DEFAULT_DOMAIN) return DOCKER_HUB_ENDPOINT;
     const scheme = isLocal(host) || opts.insecure?.includes(host) ? 'http' : 'https';
     return `${scheme}://${host}`;
   }
 
-  /** Clients to try in order for pulls: mirrors first, then the registry. */
+  /** Clients to try in order for pulls: mirrors first, then the registry, as dockerd's lookupV2Endpoints. */
   static forPull(host: string, opts: RegistryOptions): RegistryClient[] {
     const out = (opts.mirrors?.[host] ?? []).map((m) => new RegistryClient(host, opts, m.replace(/\/+$/, '')));
-    try { out.push(new RegistryClient(host, opts)); } catch (e) { if (!out.length) throw e; }
+    out.push(new RegistryClient(host, opts));
     return out;
   }
 
