@@ -1,7 +1,7 @@
 // Errors a user can meet, in the few categories callers test for. Each maps to a Docker API
 // status code (see `httpStatus`) and the CLIs print `message` as one line.
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'unauthorized' | 'system';
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'unauthorized' | 'too-large' | 'system';
 
 export class BerthError extends Error {
   readonly kind: ErrorKind;
@@ -20,6 +20,8 @@ export const unsupported = (msg: string) => new BerthError('unsupported', msg);
 export const forbidden = (msg: string) => new BerthError('forbidden', msg);
 /** Credentials refused (a registry login): 401, as Docker's errdefs.Unauthorized. */
 export const unauthorized = (msg: string) => new BerthError('unauthorized', msg);
+/** A request past a documented size limit: 413. */
+export const tooLarge = (msg: string) => new BerthError('too-large', msg);
 export const systemError = (msg: string, cause?: unknown) => new BerthError('system', msg, { cause });
 
 export function httpStatus(err: unknown): number {
@@ -31,6 +33,7 @@ export function httpStatus(err: unknown): number {
     case 'unsupported': return 400;
     case 'forbidden': return 403;
     case 'unauthorized': return 401;
+    case 'too-large': return 413;
     default: return 500;
   }
 }

@@ -19,7 +19,7 @@ export interface ApiClientOptions {
   onNoDaemon?: () => Promise<void>;
 }
 
-const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict' };
+const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 413: 'too-large' };
 
 /** An error answer of the daemon (status 400 or more), with its message: docker prints these as "Error response from daemon: …". */
 export class DaemonError extends BerthError {

@@ -6,6 +6,7 @@ import { invalid } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
 import type { Credentials } from '../../image/index.js';
 import { readJSON, sendJSON } from './http.js';
+import { AuthConfig as AuthConfigBody } from './body-types.js';
 import type { Context, Router } from './router.js';
 
 /** Docker's AuthConfig, as clients send it. */
@@ -52,7 +53,7 @@ export function registryAuth(ctx: Context): Credentials | undefined {
 
 export function authRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/auth', async (ctx) => {
-    const a = await readJSON<AuthConfig>(ctx);
+    const a = await readJSON(ctx, AuthConfigBody) as AuthConfig;
     const creds = credentialsOf(a);
     if (!creds) throw invalid('login: give a username and password, or an identity token');
     const r = await engine.images.login(a.serveraddress ?? '', creds);

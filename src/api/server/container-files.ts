@@ -5,6 +5,7 @@
 import { pipeline } from 'node:stream/promises';
 import { ZERO_TIME, type DockerStats, type Engine } from '../../engine/index.js';
 import { COMMON_HEADERS, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
+import { CommitConfig } from './body-types.js';
 import type { Router } from './router.js';
 
 const TAR = 'application/x-tar';
@@ -75,7 +76,7 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/commit', async (ctx) => {
     const q = ctx.query;
-    const config = (await readJSON<Record<string, unknown> | null>(ctx)) ?? {}; // old clients send null
+    const config = await readJSON(ctx, CommitConfig, { allowNull: true }); // old clients send null
     const id = await files.commit(q.get('container') ?? '', {
       repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, comment: q.get('comment') || undefined,
       author: q.get('author') || undefined, pause: boolParam(q, 'pause', true), changes: q.getAll('changes'),

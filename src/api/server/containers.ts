@@ -11,6 +11,7 @@ import type { Context, Router } from './router.js';
 import { securityHostConfig } from '../../engine/security.js';
 import { inspectMount } from '../../engine/mounts.js';
 import { mountHostConfig } from './volumes.js';
+import { ContainerCreate, ContainerUpdate } from './body-types.js';
 import { filterContainers, parseFilters } from '../../engine/filters.js';
 import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
@@ -35,15 +36,10 @@ function consoleSize(v: unknown): { ConsoleSize?: [number, number] } {
   return { ConsoleSize: [v[0], v[1]] };
 }
 
-/** The resource limits and restart policy of a create or update body, checked for type; limits berthd cannot apply are refused. */
+/** The resource limits and restart policy of a create or update body (decoded, so typed); limits berthd cannot apply are refused. */
 function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { RestartPolicy?: RestartPolicy } {
   const out: ResourceConfig & { RestartPolicy?: RestartPolicy } = {};
-  for (const k of RESOURCE_FIELDS) {
-    const v = hc[k];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${k} of type int64`);
-    out[k] = v;
-  }
+  for (const k of RESOURCE_FIELDS) if (hc[k] !== undefined) out[k] = hc[k];
   for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
     const v = hc[k];
     if (v === undefined || v === null || v === '') continue;
@@ -58,10 +54,7 @@ function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { Restar
     }
   }
   const rp = hc.RestartPolicy;
-  if (rp !== undefined && rp !== null) {
-    if (typeof rp !== 'object' || (rp.Name !== undefined && typeof rp.Name !== 'string')) throw invalid('json: cannot unmarshal RestartPolicy: want {"Name": string, "MaximumRetryCount": int}');
-    out.RestartPolicy = { Name: rp.Name ?? '', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
-  }
+  if (rp !== undefined) out.RestartPolicy = { Name: rp.Name ?? '', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
   return out;
 }
 
@@ -129,7 +122,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   const cs = engine.containers;
 
   router.on('POST', '/containers/create', async (ctx) => {
-    const body = await readJSON<Record<string, any>>(ctx);
+    const body = await readJSON(ctx, ContainerCreate);
     if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
     const { HostConfig, NetworkingConfig: _n, MacAddress: _m, ...config } = body;
     const hc = HostConfig ?? {};
@@ -299,7 +292,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/containers/:id/update', async (ctx) => {
-    const body = await readJSON<Record<string, any>>(ctx);
+    const body = await readJSON(ctx, ContainerUpdate);
     await cs.update(ctx.params.id, lifecycleHostConfig(body));
     sendJSON(ctx, 200, { Warnings: [] });
   });

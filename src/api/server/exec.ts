@@ -3,11 +3,13 @@
 // codes as moby's api/swagger.yaml gives them.
 
 import type { Duplex } from 'node:stream';
-import { errorMessage, invalid } from '../../errors.js';
+import { errorMessage, invalid, tooLarge } from '../../errors.js';
 import type { Engine, ExecConfig, ExecInstance } from '../../engine/index.js';
 import { frame } from '../stdcopy.js';
 import { beginStream, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
+import { ExecCreate, ExecStart } from './body-types.js';
+import { MAX_JSON_BODY, parseBody } from './body-read.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -19,6 +21,7 @@ const MUX = 'application/vnd.docker.multiplexed-stream';
 async function readUpgradedBody(ctx: Context): Promise<{ body: Record<string, any>; rest: Buffer }> {
   const socket = ctx.socket as Duplex;
   const len = Number(ctx.req.headers['content-length'] ?? 0);
+  if (len > MAX_JSON_BODY) throw tooLarge(`request body is larger than berthd's limit of ${MAX_JSON_BODY} bytes for a JSON body`);
   let buf = ctx.head ?? Buffer.alloc(0);
   if (len > 0 && buf.length < len) {
     buf = await new Promise<Buffer>((resolve, reject) => {
@@ -35,14 +38,7 @@ async function readUpgradedBody(ctx: Context): Promise<{ body: Record<string, an
       socket.on('end', onEnd);
     });
   }
-  const text = buf.subarray(0, len).toString('utf8');
-  let body: Record<string, any> = {};
-  try {
-    if (text.trim()) body = JSON.parse(text);
-  } catch (e) {
-    throw invalid(`invalid JSON body: ${errorMessage(e)}`);
-  }
-  return { body, rest: buf.subarray(len) };
+  return { body: parseBody(ExecStart, buf.subarray(0, len)), rest: buf.subarray(len) };
 }
 
 function inspect(e: ExecInstance) {
@@ -59,12 +55,11 @@ export function execRoutes(router: Router, engine: Engine): void {
   const execs = engine.execs;
 
   router.on('POST', '/containers/:id/exec', async (ctx) => {
-    const b = await readJSON<Record<string, any>>(ctx);
+    const b = await readJSON(ctx, ExecCreate);
     const config: ExecConfig = {
       AttachStdin: !!b.AttachStdin, AttachStdout: !!b.AttachStdout, AttachStderr: !!b.AttachStderr, Tty: !!b.Tty,
-      Env: Array.isArray(b.Env) ? b.Env.map(String) : null, Cmd: Array.isArray(b.Cmd) ? b.Cmd.map(String) : null,
-      WorkingDir: typeof b.WorkingDir === 'string' ? b.WorkingDir : '', User: typeof b.User === 'string' ? b.User : '',
-      Privileged: !!b.Privileged, DetachKeys: typeof b.DetachKeys === 'string' ? b.DetachKeys : '',
+      Env: b.Env ?? null, Cmd: b.Cmd ?? null, WorkingDir: b.WorkingDir ?? '', User: b.User ?? '',
+      Privileged: !!b.Privileged, DetachKeys: b.DetachKeys ?? '',
       ConsoleSize: Array.isArray(b.ConsoleSize) && b.ConsoleSize.length === 2 && b.ConsoleSize.every((x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffff)
         ? [b.ConsoleSize[0], b.ConsoleSize[1]] : null,
     };
@@ -73,7 +68,7 @@ export function execRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/exec/:id/start', async (ctx) => {
-    const { body, rest } = ctx.socket ? await readUpgradedBody(ctx) : { body: await readJSON<Record<string, any>>(ctx), rest: Buffer.alloc(0) };
+    const { body, rest } = ctx.socket ? await readUpgradedBody(ctx) : { body: await readJSON(ctx, ExecStart), rest: Buffer.alloc(0) };
     const inst = execs.get(ctx.params.id);
     const detach = !!body.Detach;
     const tty = !!inst.Config.Tty;

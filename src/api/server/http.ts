@@ -4,6 +4,8 @@
 
 import type { Writable } from 'node:stream';
 import { errorMessage, httpStatus, invalid } from '../../errors.js';
+import type { GoType } from './body-decode.js';
+import { parseBody, readBounded, type BodyOptions } from './body-read.js';
 import { API_VERSION, BERTH_VERSION } from '../version.js';
 import type { Context } from './router.js';
 
@@ -37,23 +39,17 @@ export function sendError(ctx: Context, err: unknown): void {
     ctx.res.destroy();
     return;
   }
+  // A body refused part-read: the rest is not read, so the connection cannot be reused.
+  if (status === 413) ctx.res?.setHeader('Connection', 'close');
   sendJSON(ctx, status, { message: errorMessage(err) });
 }
 
-export async function readBody(ctx: Context): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of ctx.req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-export async function readJSON<T>(ctx: Context): Promise<T> {
-  const body = await readBody(ctx);
-  if (!body.length) return {} as T;
-  try {
-    return JSON.parse(body.toString('utf8')) as T;
-  } catch (e) {
-    throw invalid(`invalid JSON body: ${errorMessage(e)}`);
-  }
+/**
+ * The request's JSON body decoded as the Go type dockerd declares for it (body-types.ts): bounded
+ * in size and depth, every field of its declared type, unknown fields dropped; else a 400 or 413.
+ */
+export async function readJSON(ctx: Context, type: Extract<GoType, { kind: 'struct' }>, opts?: BodyOptions): Promise<Record<string, any>> {
+  return parseBody(type, await readBounded(ctx.req, ctx.req.headers['content-length']), opts);
 }
 
 /** `1`, `true`, `True` … as Docker's boolean query values. */

@@ -8,6 +8,7 @@ import type { ContainerRecord, Engine, HostConfig } from '../../engine/index.js'
 import type { EndpointRequest } from '../../engine/networks.js';
 import type { PortMap } from '../../network/ports.js';
 import { readJSON, sendEmpty, sendJSON } from './http.js';
+import { NetworkConnect, NetworkCreate, NetworkDisconnect } from './body-types.js';
 import type { Router } from './router.js';
 import { parseFilters } from './volumes.js';
 import { pruneFilters } from './usage.js';
@@ -82,7 +83,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/networks/create', async (ctx) => {
-    const body = await readJSON<Record<string, any>>(ctx);
+    const body = await readJSON(ctx, NetworkCreate);
     if (typeof body.Name !== 'string') throw invalid('network name is required');
     sendJSON(ctx, 201, ns().create(body as Parameters<ReturnType<typeof ns>['create']>[0]));
   });
@@ -93,7 +94,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/networks/:id/connect', async (ctx) => {
-    const body = await readJSON<Record<string, any>>(ctx);
+    const body = await readJSON(ctx, NetworkConnect);
     if (!body.Container) throw invalid('no container given to connect');
     const ep = body.EndpointConfig ?? {};
     await engine.containers.connect(body.Container, ctx.params.id, { IPAMConfig: ep.IPAMConfig ?? null, Aliases: ep.Aliases ?? null, MacAddress: ep.MacAddress || undefined });
@@ -101,7 +102,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/networks/:id/disconnect', async (ctx) => {
-    const body = await readJSON<Record<string, any>>(ctx);
+    const body = await readJSON(ctx, NetworkDisconnect);
     if (!body.Container) throw invalid('no container given to disconnect');
     await engine.containers.disconnect(body.Container, ctx.params.id);
     sendEmpty(ctx, 200);

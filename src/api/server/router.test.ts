@@ -24,3 +24,7 @@ test('HEAD finds GET routes; unknown routes and bad prefixes are errors', () => 
   assert.throws(() => r.match('GET', '/vfoo/images/json'), /invalid API version/);
   assert.throws(() => r.match('POST', '/images/json'), /page not found/);
 });
+
+test('a malformed percent escape in the path is a 400, not a URIError', () => {
+  assert.throws(() => r.match('POST', '/containers/%ff/start'), (e: Error & { kind?: string }) => e.kind === 'invalid' && /invalid escape/.test(e.message));
+});

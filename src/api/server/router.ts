@@ -33,7 +33,12 @@ export class Router {
 
   /** Finds the handler; throws not-found (or invalid for a bad version prefix). */
   match(method: string, url: string): { handler: Handler; params: Record<string, string>; path: string; query: URLSearchParams; version?: string } {
-    const u = new URL(url, 'http://berth');
+    let u: URL;
+    try {
+      u = new URL(url, 'http://berth');
+    } catch {
+      throw invalid(`invalid request path ${JSON.stringify(url)}`);
+    }
     let path = u.pathname;
     let version: string | undefined;
     const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(path);
@@ -44,13 +49,22 @@ export class Router {
       // (`/volumes/…` is a route, not a version)
       throw invalid(`invalid API version in ${path}`);
     }
-    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segs = path.split('/').filter(Boolean).map(decodeSegment);
     for (const r of this.routes) {
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params = matchParts(r.parts, segs);
       if (params) return { handler: r.handler, params, path, query: u.searchParams, version };
     }
     throw notFound(`page not found`);
+  }
+}
+
+/** A path segment percent-decoded; a malformed escape (`%ff`) is the client's error, a 400. */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw invalid(`invalid escape in the request path segment "${seg}": not percent-encoded UTF-8`);
   }
 }
 

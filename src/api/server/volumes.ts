@@ -6,6 +6,7 @@ import { invalid } from '../../errors.js';
 import type { Engine, HostConfig } from '../../engine/index.js';
 import { boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Router } from './router.js';
+import { VolumeCreate } from './body-types.js';
 
 /** `filters`: JSON of `{"key": ["v", …]}` or the older `{"key": {"v": true}}`. */
 export function parseFilters(q: URLSearchParams): Record<string, string[]> {
@@ -44,7 +45,7 @@ export function volumeRoutes(router: Router, engine: Engine): void {
   const vs = () => engine.containers.volumes;
 
   router.on('POST', '/volumes/create', async (ctx) => {
-    const body = await readJSON<Record<string, any>>(ctx);
+    const body = await readJSON(ctx, VolumeCreate);
     if (body.ClusterVolumeSpec) throw invalid('cluster volumes are not supported');
     sendJSON(ctx, 201, vs().create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels }));
   });
