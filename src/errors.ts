@@ -43,3 +43,15 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * `err`, with the errors met while cleaning up after it kept beside it: the message names both
+ * (`create: …; and cleaning up: …`), the kind stays `err`'s, and `cause` is an AggregateError of
+ * all of them, the first being `err`. Without cleanup errors, `err` itself.
+ */
+export function withCleanup(err: unknown, cleanup: Error[]): unknown {
+  if (cleanup.length === 0) return err;
+  const kind = err instanceof BerthError ? err.kind : 'system';
+  const all = new AggregateError([err, ...cleanup], 'an error and the errors of its cleanup');
+  return new BerthError(kind, `${errorMessage(err)}; and cleaning up: ${cleanup.map(errorMessage).join('; ')}`, { cause: all });
+}

@@ -25,22 +25,22 @@ test('a v2 device filter denies what its rules do not allow, and an update repla
   const dir = join(unified!, `berth-test-dev-${process.pid}`);
   mkdirSync(dir);
   t.after(() => { if (existsSync(dir)) rmdirSync(dir); });
-  attachDeviceProgram(dir, compileDeviceFilter([
+  await attachDeviceProgram(dir, compileDeviceFilter([
     { allow: false, access: 'rwm' },
     { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
   ]));
   assert.equal(await probe(dir), 'zero-ok\nnull-denied');
-  attachDeviceProgram(dir, compileDeviceFilter([{ allow: true, access: 'rwm' }]));
+  await attachDeviceProgram(dir, compileDeviceFilter([{ allow: true, access: 'rwm' }]));
   assert.equal(await probe(dir), 'zero-ok\nnull-ok');
   assert.equal(readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '');
 });
 
-test('a malformed program is refused with the verifier\'s reason', { skip: !unified && 'no cgroup2 hierarchy' }, (t) => {
+test('a malformed program is refused with the verifier\'s reason', { skip: !unified && 'no cgroup2 hierarchy' }, async (t) => {
   const dir = join(unified!, `berth-test-dev-bad-${process.pid}`);
   mkdirSync(dir);
   t.after(() => rmdirSync(dir));
   // One instruction, not an exit: the verifier rejects a program that can fall off its end.
   const bad = Buffer.alloc(8);
   bad[0] = 0xb7; // r0 = 0
-  assert.throws(() => attachDeviceProgram(dir, bad), /load device filter/);
+  await assert.rejects(() => attachDeviceProgram(dir, bad), /load device filter/);
 });

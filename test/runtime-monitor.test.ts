@@ -8,10 +8,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeBundle, uniqueId } from './helpers/bundle.js';
-import { create } from '../src/runtime/create.js';
-import { start } from '../src/runtime/start.js';
-import { deleteContainer } from '../src/runtime/delete.js';
-import { openContainer } from '../src/runtime/container.js';
+import { LocalRuntime, type RuntimeLogger } from '../src/runtime/runtime.js';
+
+/** The library's warnings fail the test: none is expected here. */
+const failOnLog: RuntimeLogger = (level, msg) => { if (level === 'warn' || level === 'error') assert.fail(`runtime ${level}: ${msg}`); };
+const runtime = (root: string) => new LocalRuntime(root, failOnLog);
 
 async function waitFor(cond: () => boolean, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
@@ -37,8 +38,8 @@ test('a monitored container logs, serves attach, takes input and records its exi
   t.after(() => b.cleanup());
   const id = uniqueId('mon');
   const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock'), stdin: true };
-  await create({ root: b.root, id, bundle: b.dir, monitor });
-  await start(b.root, id);
+  await runtime(b.root).create({ id, bundle: b.dir, monitor });
+  await runtime(b.root).start(id);
   const sock = connect(monitor.attach);
   const chunks: Buffer[] = [];
   sock.on('data', (d) => chunks.push(d));
@@ -63,8 +64,8 @@ test('a monitored container logs, serves attach, takes input and records its exi
   assert.deepEqual(log.filter((e) => e.stream === 'stderr').map((e) => e.log), ['err\n']);
   for (const e of log) assert.match(e.time, /Z$/);
 
-  assert.equal(openContainer(b.root, id).status, 'stopped');
-  await deleteContainer(b.root, id);
+  assert.equal((await runtime(b.root).state(id)).status, 'stopped');
+  await runtime(b.root).delete(id);
   await waitFor(() => !existsSync(monitor.attach));
 });
 
@@ -74,8 +75,8 @@ test('the log rotates at its size limit and keeps max-file files', async (t) => 
   const id = uniqueId('rot');
   const log = join(b.dir, 'log.json');
   const monitor = { log, exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock'), logMaxSize: 2000, logMaxFile: 3 };
-  await create({ root: b.root, id, bundle: b.dir, monitor });
-  await start(b.root, id);
+  await runtime(b.root).create({ id, bundle: b.dir, monitor });
+  await runtime(b.root).start(id);
   await waitFor(() => existsSync(monitor.exitFile));
   await waitFor(() => !existsSync(monitor.attach));
   assert.ok(existsSync(`${log}.1`) && existsSync(`${log}.2`));
@@ -83,7 +84,7 @@ test('the log rotates at its size limit and keeps max-file files', async (t) => 
   for (const f of [log, `${log}.1`, `${log}.2`]) assert.ok(readFileSync(f).length <= 2000, f);
   const last = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log);
   assert.equal(last.at(-1), 'line 199 of the container output\n');
-  await deleteContainer(b.root, id);
+  await runtime(b.root).delete(id);
 });
 
 test('a line is one log entry however reads cut it; a line over 16 kB is cut into 16 kB entries; an unended one is kept', async (t) => {
@@ -93,8 +94,8 @@ test('a line is one log entry however reads cut it; a line over 16 kB is cut int
   t.after(() => b.cleanup());
   const id = uniqueId('lines');
   const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock') };
-  await create({ root: b.root, id, bundle: b.dir, monitor });
-  await start(b.root, id);
+  await runtime(b.root).create({ id, bundle: b.dir, monitor });
+  await runtime(b.root).start(id);
   await waitFor(() => existsSync(monitor.exitFile));
   await waitFor(() => !existsSync(monitor.attach));
   const logs = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log as string);
@@ -103,7 +104,7 @@ test('a line is one log entry however reads cut it; a line over 16 kB is cut int
   assert.deepEqual(logs.slice(3000).map((l) => l.length), [16384, 16384, 40001 - 2 * 16384, 10]);
   assert.equal(logs[3002].at(-1), '\n');
   assert.equal(logs[3003], '0123456789');
-  await deleteContainer(b.root, id);
+  await runtime(b.root).delete(id);
 });
 
 test('the container outlives its caller, and its output never waits for a reader', async (t) => {
@@ -114,10 +115,10 @@ test('the container outlives its caller, and its output never waits for a reader
   // A caller that creates and starts the container, then is killed like a crashed berthd.
   const script = join(b.dir, 'caller.mjs');
   writeFileSync(script, `
-    import { create } from ${JSON.stringify(new URL('../src/runtime/create.js', import.meta.url).href)};
-    import { start } from ${JSON.stringify(new URL('../src/runtime/start.js', import.meta.url).href)};
-    await create(${JSON.stringify({ root: b.root, id, bundle: b.dir, monitor })});
-    await start(${JSON.stringify(b.root)}, ${JSON.stringify(id)});
+    import { LocalRuntime } from ${JSON.stringify(new URL('../src/runtime/runtime.js', import.meta.url).href)};
+    const rt = new LocalRuntime(${JSON.stringify(b.root)}, (level, msg) => process.stderr.write(level + ': ' + msg + '\\n'));
+    await rt.create(${JSON.stringify({ id, bundle: b.dir, monitor })});
+    await rt.start(${JSON.stringify(id)});
     process.kill(process.pid, 'SIGKILL');
   `);
   const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
@@ -128,5 +129,5 @@ test('the container outlives its caller, and its output never waits for a reader
   const lines = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log);
   assert.equal(lines.length, 3000);
   assert.equal(lines[2999], 'line 2999\n');
-  await deleteContainer(b.root, id);
+  await runtime(b.root).delete(id);
 });

@@ -157,7 +157,7 @@ export class ContainerFiles {
     const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
     return this.withRootfs(rec, async (_rootfs, upper) => {
       const freeze = req.pause !== false && rec.State.Status === 'running';
-      if (freeze) pause(this.runtimeRoot, rec.Id);
+      if (freeze) await pause(this.runtimeRoot, rec.Id);
       try {
         const { engineMade } = await this.userChanges(rec, upper);
         const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
@@ -169,7 +169,7 @@ export class ContainerFiles {
         this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
         return id;
       } finally {
-        if (freeze) { try { resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
+        if (freeze) { try { await resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
       }
     });
   }

@@ -95,6 +95,8 @@ export class Containers {
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string) { this.opts.log?.(level, msg); }
+  /** What the runtime library says that is not an error of its call (a failed hook). */
+  private readonly runtimeLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => this.log(level, `runtime: ${msg}`);
 
   /**
    * Loads the records once (berthd's start, or first use) and adopts the containers: those
@@ -288,7 +290,7 @@ export class Containers {
       let pid = 0;
       try {
         await runtimeCreate({
-          root: this.runtimeRoot, id, bundle: this.store.dir(id),
+          root: this.runtimeRoot, id, bundle: this.store.dir(id), log: this.runtimeLog,
           monitor: {
             log: this.store.logPath(id), exitFile: this.store.exitPath(id), attach,
             stdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce,
@@ -303,11 +305,11 @@ export class Containers {
         // so they see its first byte.
         const waiting = live.attachers.splice(0);
         await Promise.all([this.networks.attach(rec, pid), ...waiting.map((w) => w(attach).catch(() => {}))]);
-        await runtimeStart(this.runtimeRoot, id);
+        await runtimeStart(this.runtimeRoot, id, this.runtimeLog);
       } catch (e) {
         live.watcher?.close();
         live.watcher = undefined;
-        await deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
+        await deleteContainer(this.runtimeRoot, id, { force: true }, this.runtimeLog).catch(() => {});
         await this.networks.detach(rec).catch(() => {});
         const err = startError(e);
         rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: err.exitCode, Error: err.message, FinishedAt: new Date().toISOString() };
@@ -335,7 +337,7 @@ export class Containers {
     } catch {
       return;
     }
-    await deleteContainer(this.runtimeRoot, id, { force: true }).catch(() => {});
+    await deleteContainer(this.runtimeRoot, id, { force: true }, this.runtimeLog).catch(() => {});
   }
 
   private watchExit(live: Live): void {
@@ -379,7 +381,7 @@ export class Containers {
     this.volumeEvents(rec, 'unmount');
     rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: this.oomKilled(rec.Id) };
     try {
-      await deleteContainer(this.runtimeRoot, rec.Id, { force: true });
+      await deleteContainer(this.runtimeRoot, rec.Id, { force: true }, this.runtimeLog);
     } catch (e) {
       if (!(e instanceof BerthError && e.kind === 'not-found')) this.log('warn', `delete ${rec.Id}: ${errorMessage(e)}`);
     }
@@ -512,7 +514,7 @@ export class Containers {
     if (rec.Config.Tty) await resizeMonitor(this.controlPath(rec.Id), rows, cols);
   }
 
-  kill(ref: string, signal = 'SIGKILL'): void {
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const live = this.find(ref);
     const n = parseSignal(signal);
     if (live.rec.State.Status === 'restarting') {
@@ -523,19 +525,19 @@ export class Containers {
     if (!this.isRunning(live.rec.Id)) throw conflict(`Container ${live.rec.Id} is not running`);
     const stopSignal = live.rec.Config.StopSignal;
     this.stoppedByUser(live, !stopSignal || n === constants.signals.SIGKILL || n === parseSignal(stopSignal));
-    this.signal(live, signal, false);
+    await this.signal(live, signal, false);
   }
 
   /**
    * Sends `signal` to the container's init (`all`: every process) and emits Docker's `kill`
    * event. A paused container is thawed after a signal meant to end it, as dockerd does.
    */
-  private signal(live: Live, signal: string, all: boolean): void {
+  private async signal(live: Live, signal: string, all: boolean): Promise<void> {
     const n = parseSignal(signal);
-    runtimeKill(this.runtimeRoot, live.rec.Id, String(n), all);
+    await runtimeKill(this.runtimeRoot, live.rec.Id, String(n), all);
     this.emitFor(live.rec, 'kill', { signal: String(n) });
     if (live.rec.State.Status === 'paused' && live.restart.canceled) {
-      try { runtimeResume(this.runtimeRoot, live.rec.Id); } catch { /* thawed by the runtime (SIGKILL) */ }
+      try { await runtimeResume(this.runtimeRoot, live.rec.Id); } catch { /* thawed by the runtime (SIGKILL) */ }
       live.rec.State.Status = 'running';
       this.save(live);
       this.emitFor(live.rec, 'unpause');
@@ -558,11 +560,11 @@ export class Containers {
     parseSignal(signal); // a bad one is the caller's 400, before anything is sent
     this.stoppedByUser(live, true);
     this.stopHealth(live);
-    try { this.signal(live, signal, false); } catch { /* exited meanwhile */ }
+    try { await this.signal(live, signal, false); } catch { /* exited meanwhile */ }
     const timedOut = timeout >= 0 && await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]);
     if (timedOut) {
       this.log('info', `container ${live.rec.Id.slice(0, 12)} did not stop in ${timeout}s: killing it`);
-      try { this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+      try { await this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
     }
     await exited;
     this.emitFor(live.rec, 'stop');
@@ -577,7 +579,7 @@ export class Containers {
       if (rec.State.Status === 'restarting') throw conflict(`Container ${rec.Id} is restarting, wait until the container is running`);
       if (rec.State.Status === 'paused') throw conflict(`Container ${rec.Id} is already paused`);
       if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
-      runtimePause(this.runtimeRoot, rec.Id);
+      await runtimePause(this.runtimeRoot, rec.Id);
       rec.State.Status = 'paused';
       this.save(live);
       this.emitFor(rec, 'pause');
@@ -589,7 +591,7 @@ export class Containers {
     await this.serial(live, async () => {
       const rec = live.rec;
       if (rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not paused`);
-      runtimeResume(this.runtimeRoot, rec.Id);
+      await runtimeResume(this.runtimeRoot, rec.Id);
       rec.State.Status = 'running';
       this.save(live);
       this.emitFor(rec, 'unpause');
@@ -638,7 +640,7 @@ export class Containers {
       const resources = ociResources(limits);
       if (this.isRunning(rec.Id)) {
         try {
-          runtimeUpdate(this.runtimeRoot, rec.Id, resources);
+          await runtimeUpdate(this.runtimeRoot, rec.Id, resources);
         } catch (e) {
           throw new BerthError(e instanceof BerthError ? e.kind : 'system', `Cannot update container ${rec.Id}: ${errorMessage(e)}`, { cause: e });
         }
@@ -666,7 +668,7 @@ export class Containers {
     if (rec.State.Status === 'restarting') this.cancelRestart(live);
     if (this.isRunning(rec.Id)) {
       const exited = new Promise<void>((r) => live.exited.push(r));
-      try { this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+      try { await this.signal(live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
       await exited;
     }
     await this.serial(live, async () => {
@@ -675,7 +677,7 @@ export class Containers {
       const before: ContainerStatus = rec.State.Status;
       rec.State.Status = 'removing';
       try {
-        await deleteContainer(this.runtimeRoot, rec.Id, { force: true }).catch((e) => {
+        await deleteContainer(this.runtimeRoot, rec.Id, { force: true }, this.runtimeLog).catch((e) => {
           if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
         });
         await this.networks.detach(rec).catch((e) => this.log('warn', `network of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));

@@ -2,10 +2,10 @@
 // process tree is dumped to an image directory and later restored into a fresh container of
 // the same bundle. Bind mounts are CRIU "external" mounts, mapped back to their sources on
 // restore. CRIU's own reason reaches the caller as one line when it refuses.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { conflict, notFound, systemError, unsupported } from '../errors.js';
+import { conflict, errorMessage, notFound, systemError, unsupported, withCleanup } from '../errors.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { openCgroups } from './cgroups/manager.js';
 import { attachDeviceProgram, openContainer } from './container.js';
@@ -43,21 +43,28 @@ function criuFlags(o: CriuOptions): string[] {
   ];
 }
 
-/** Runs criu; on failure, the last error CRIU logged becomes the message. */
-function criu(bin: string, verb: string, args: string[], logDir: string): void {
+/** Runs criu (a child, waited for without blocking); on failure, the errors CRIU logged become the message. */
+async function criu(bin: string, verb: string, args: string[], logDir: string): Promise<void> {
   const log = join(logDir, `${verb}.log`);
-  const r = spawnSync(bin, [verb, ...args, '-v4', '-o', log], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) throw notFound(`criu ${verb}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${bin} not found (install Debian's criu)` : r.error.message}`);
+  const r = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(bin, [verb, ...args, '-v4', '-o', log], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    child.on('error', (e: NodeJS.ErrnoException) => reject(notFound(`criu ${verb}: ${e.code === 'ENOENT' ? `${bin} not found (install Debian's criu)` : e.message}`)));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
   if (r.status === 0) return;
   let reason = r.stderr.trim().split('\n').pop() ?? '';
   try {
     const errors = readFileSync(log, 'utf8').split('\n').filter((l) => /Error \(/.test(l));
     if (errors.length) reason = errors.map((l) => l.replace(/^\(\d+\.\d+\)\s*/, '')).join('; ');
-  } catch { /* no log: keep stderr */ }
+  } catch (e) {
+    reason ||= `(no log: ${errorMessage(e)})`; // keep stderr's last line
+  }
   throw systemError(`criu ${verb} failed: ${reason || `exit status ${r.status}`} (log: ${log})`);
 }
 
-export function checkpoint(root: string, id: string, o: CriuOptions): void {
+export async function checkpoint(root: string, id: string, o: CriuOptions): Promise<void> {
   const c = openContainer(root, id);
   if (c.status !== 'running' && c.status !== 'paused') throw conflict(`cannot checkpoint a container that is ${c.status}`);
   const images = resolve(o.imagePath);
@@ -68,8 +75,10 @@ export function checkpoint(root: string, id: string, o: CriuOptions): void {
   if (c.rec.cgroup.paths.freezer) args.push('--freeze-cgroup', c.rec.cgroup.paths.freezer);
   for (const m of externalMounts(c.rec.config)) args.push('--external', `mnt[${m.dest}]:${m.dest}`);
   if (o.leaveRunning) args.push('--leave-running');
-  criu(o.criu ?? 'criu', 'dump', [...args, ...criuFlags(o)], work);
-  if (!o.leaveRunning) teardown(c.dirs, c.rec, c.cgroups, 0);
+  await criu(o.criu ?? 'criu', 'dump', [...args, ...criuFlags(o)], work);
+  if (o.leaveRunning) return;
+  const errors = await teardown(c.dirs, c.rec, c.cgroups, 0);
+  if (errors.length) throw withCleanup(systemError(`checkpoint ${id}: dumped, but the container was not all taken apart`), errors);
 }
 
 /** Restores detached: the restored process is CRIU's child, not ours, so its exit code cannot be passed on. */
@@ -87,21 +96,20 @@ export async function restore(root: string, id: string, bundle: string, o: CriuO
     created: new Date().toISOString(), config: spec, cgroup: { layout: cgroups.layout, paths: cgroups.paths },
   };
   try {
-    cgroups.create(cgroupResources(spec));
+    await cgroups.create(cgroupResources(spec));
     const pidFile = join(work, 'restore.pid');
     const args = ['--images-dir', images, '--work-dir', work, '--root', record.rootfs, '--manage-cgroups',
       '--restore-detached', '--pidfile', pidFile];
     const unified = cgroups.paths[''] ?? Object.values(cgroups.paths)[0];
     if (unified) args.push('--cgroup-root', unified.replace(/^\/sys\/fs\/cgroup\/[^/]+/, ''));
     for (const m of externalMounts(spec)) args.push('--external', `mnt[${m.dest}]:${m.source}`);
-    criu(o.criu ?? 'criu', 'restore', [...args, ...criuFlags(o)], work);
+    await criu(o.criu ?? 'criu', 'restore', [...args, ...criuFlags(o)], work);
     record.pid = Number(readFileSync(pidFile, 'utf8').trim());
     record.pidStartTime = pidStartTime(record.pid) ?? '';
     await cgroups.addProcess(record.pid);
     dirs.save(record);
     if (o.pidFile) writeFileAtomic(resolve(o.pidFile), String(record.pid));
   } catch (e) {
-    teardown(dirs, record, cgroups, record.pid);
-    throw e;
+    throw withCleanup(e, await teardown(dirs, record, cgroups, record.pid));
   }
 }

@@ -1,10 +1,14 @@
 // berth-runtime's command line: runc's global flags, commands and exit codes, so engines that
-// drive runc (podman, dockerd, containerd) drive this too. It parses and calls the library;
-// each command's module is imported only when that command runs, to keep start-up small.
+// drive runc (podman, dockerd, containerd) drive this too. It parses and calls the library (the
+// `Runtime` of runtime.ts for the verbs it has; create's `run`, list, ps, spec, features and CRIU
+// beside it) and prints what the library's logger is told, as runc does. Each command's module is
+// imported only when that command runs, to keep start-up small.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BerthError, errorMessage, invalid, unsupported } from '../errors.js';
 import type { LinuxResources, Process } from '../oci/runtime-spec.js';
+import type { RuntimeLogger } from './log.js';
+import type { Runtime } from './runtime.js';
 import { DEFAULT_ROOT } from './state.js';
 
 const VERSION = '0.1.0';
@@ -80,6 +84,23 @@ function bytes(v: unknown, name: string): number | undefined {
   return Number(m[1]) * BYTES[m[2].toLowerCase()];
 }
 
+/** The library's logger for this command: warnings and errors on stderr (and in --log), the rest with --debug. */
+function logger(g: Global): RuntimeLogger {
+  return (level, msg) => {
+    if (level === 'warn' || level === 'error') {
+      process.stderr.write(level === 'warn' ? `warning: ${msg}\n` : `${msg}\n`);
+      logLine(g, level === 'warn' ? 'warning' : 'error', msg);
+    } else if (g.debug) {
+      process.stderr.write(`${level} ${msg}\n`);
+    }
+  };
+}
+
+async function runtime(g: Global): Promise<Runtime> {
+  const { LocalRuntime } = await import('./runtime.js');
+  return new LocalRuntime(g.root, logger(g));
+}
+
 const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> = {
   async spec(_g, args) {
     const { values } = parseUntilPositional(args, { bundle: { type: 'string', short: 'b' }, rootless: { type: 'boolean' } });
@@ -92,22 +113,20 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
   },
 
   async create(g, args) {
-    const o = createOptions(g, args);
-    const { create } = await import('./create.js');
-    await create(o);
+    const { root: _root, detach: _detach, ...o } = createOptions(g, args);
+    await (await runtime(g)).create(o);
     return 0;
   },
 
   async run(g, args) {
     const o = createOptions(g, args, { detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' }, 'no-subreaper': { type: 'boolean' } });
     const { run } = await import('./create.js');
-    return run(o);
+    return run({ ...o, log: logger(g) });
   },
 
   async start(g, args) {
     const { positionals } = parseUntilPositional(args, {});
-    const { start } = await import('./start.js');
-    await start(g.root, needId(positionals, 'start'));
+    await (await runtime(g)).start(needId(positionals, 'start'));
     return 0;
   },
 
@@ -120,25 +139,13 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
 
   async kill(g, args) {
     const { values, positionals, rest } = parseUntilPositional(args, { all: { type: 'boolean', short: 'a' } });
-    const { kill } = await import('./kill.js');
-    kill(g.root, needId(positionals, 'kill'), rest[0] ?? 'SIGTERM', values.all === true);
+    await (await runtime(g)).kill(needId(positionals, 'kill'), rest[0] ?? 'SIGTERM', { all: values.all === true });
     return 0;
   },
 
   async delete(g, args) {
     const { values, positionals } = parseUntilPositional(args, { force: { type: 'boolean', short: 'f' } });
-    const { deleteContainer } = await import('./delete.js');
-    const id = needId(positionals, 'delete');
-    try {
-      await deleteContainer(g.root, id, { force: values.force === true });
-    } catch (e) {
-      // As runc: `delete --force` of a container that does not exist (or whose create died
-      // before its state was saved) removes what is left of its folder and succeeds. Engines
-      // call it after a failed create and on cleanup.
-      if (!(values.force === true && e instanceof BerthError && e.kind === 'not-found')) throw e;
-      const { StateDir } = await import('./state.js');
-      new StateDir(g.root).remove(id);
-    }
+    await (await runtime(g)).delete(needId(positionals, 'delete'), { force: values.force === true });
     return 0;
   },
 
@@ -152,8 +159,8 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
       'ignore-paused': { type: 'boolean' },
     });
     const id = needId(positionals, 'exec');
-    const { openContainer } = await import('./container.js');
-    const base = openContainer(g.root, id).rec.config.process;
+    const rt = await runtime(g);
+    const base = (await rt.state(id)).config.process;
     let proc: Process;
     if (str(values.process)) {
       proc = readJson<Process>(str(values.process)!);
@@ -178,9 +185,8 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
       if (str(values['process-label']) || str(values.apparmor)) throw unsupported('apparmor and selinux are not enabled on this system');
     }
     if (values.cgroup) throw unsupported('exec --cgroup is not supported by berth-runtime');
-    const { exec } = await import('./exec.js');
-    return exec({
-      root: g.root, id, process: proc, detach: values.detach === true, pidFile: str(values['pid-file']),
+    return rt.exec({
+      id, process: proc, detach: values.detach === true, pidFile: str(values['pid-file']),
       consoleSocket: str(values['console-socket']), preserveFds: int(values['preserve-fds'], 'preserve-fds'),
     });
   },
@@ -190,19 +196,19 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
     const format = str(values.format) ?? 'table';
     if (format !== 'table' && format !== 'json') throw invalid(`invalid format option: ${format}`);
     const { ps } = await import('./ps.js');
-    process.stdout.write(ps(g.root, needId(positionals, 'ps'), format, rest));
+    process.stdout.write(await ps(g.root, needId(positionals, 'ps'), format, rest));
     return 0;
   },
 
   async pause(g, args) {
     const { positionals } = parseUntilPositional(args, {});
-    (await import('./pause.js')).pause(g.root, needId(positionals, 'pause'));
+    await (await runtime(g)).pause(needId(positionals, 'pause'));
     return 0;
   },
 
   async resume(g, args) {
     const { positionals } = parseUntilPositional(args, {});
-    (await import('./pause.js')).resume(g.root, needId(positionals, 'resume'));
+    await (await runtime(g)).resume(needId(positionals, 'resume'));
     return 0;
   },
 
@@ -252,28 +258,27 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
       if (values['pids-limit'] !== undefined) r.pids = { limit: int(values['pids-limit'], 'pids-limit')! };
       if (values['blkio-weight'] !== undefined) r.blockIO = { weight: int(values['blkio-weight'], 'blkio-weight') };
     }
-    (await import('./update.js')).update(g.root, id, r);
+    await (await runtime(g)).update(id, r);
     return 0;
   },
 
   async events(g, args) {
     const { values, positionals } = parseUntilPositional(args, { stats: { type: 'boolean' }, interval: { type: 'string' } });
     const id = needId(positionals, 'events');
-    const ev = await import('./events.js');
     if (values.stats) {
-      process.stdout.write(ev.statsOnce(g.root, id));
+      process.stdout.write(JSON.stringify((await import('./events.js')).statsEvent(g.root, id)) + '\n');
       return 0;
     }
     const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(str(values.interval) ?? '5s');
     if (!m) throw invalid(`invalid value for --interval: ${String(values.interval)}`);
     const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60000 }[m[2] ?? 's'] ?? 1000);
-    await ev.stream(g.root, id, ms, (l) => process.stdout.write(l));
+    for await (const e of (await runtime(g)).events(id, { intervalMs: ms })) process.stdout.write(JSON.stringify(e) + '\n');
     return 0;
   },
 
   async checkpoint(g, args) {
     const { values, positionals } = parseUntilPositional(args, { ...CRIU_OPTIONS, 'leave-running': { type: 'boolean' } });
-    (await import('./checkpoint.js')).checkpoint(g.root, needId(positionals, 'checkpoint'), { ...criuOptions(g, values), leaveRunning: values['leave-running'] === true });
+    await (await import('./checkpoint.js')).checkpoint(g.root, needId(positionals, 'checkpoint'), { ...criuOptions(g, values), leaveRunning: values['leave-running'] === true });
     return 0;
   },
 
@@ -318,13 +323,18 @@ function createOptions(g: Global, args: string[], extra: Options = {}) {
   };
 }
 
-function logError(g: Global, msg: string): void {
+/** A line in --log, in runc's text or json format. */
+function logLine(g: Global, level: 'warning' | 'error', msg: string): void {
   if (!g.log) return;
   const time = new Date().toISOString();
   const line = g.logFormat === 'json'
-    ? JSON.stringify({ level: 'error', msg, time }) + '\n'
-    : `time="${time}" level=error msg=${JSON.stringify(msg)}\n`;
-  try { appendFileSync(g.log, line); } catch { /* the log is best effort; stderr has the error */ }
+    ? JSON.stringify({ level, msg, time }) + '\n'
+    : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  try {
+    appendFileSync(g.log, line);
+  } catch (e) {
+    process.stderr.write(`write ${g.log}: ${errorMessage(e)}\n`); // stderr has the message itself too
+  }
 }
 
 const USAGE = `berth-runtime: an OCI runtime with runc's command line
@@ -360,7 +370,7 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd(g, rest);
   } catch (e) {
     const msg = errorMessage(e);
-    logError(g, msg);
+    logLine(g, 'error', msg);
     process.stderr.write(`${msg}\n`);
     if (g.debug && !(e instanceof BerthError) && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     return 1;

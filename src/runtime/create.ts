@@ -1,9 +1,12 @@
 // `create` and `run`: read the bundle, make the cgroups, start the helper with the plan, place
 // the process in its cgroups, run the runtime's hooks, and record the container. A failure at
-// any step takes apart what was made, with the same code `delete` uses.
-import { readFileSync, rmdirSync, statSync } from 'node:fs';
+// any step takes apart what was made, with the same code `delete` uses, and a failure of that
+// cleanup is returned beside the error that caused it. Every wait is a timer: berthd calls this.
+import { readFileSync, statSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
-import { BerthError, errorMessage, invalid, notFound } from '../errors.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BerthError, errorMessage, invalid, notFound, systemError, withCleanup } from '../errors.js';
 import type { LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../oci/runtime-spec.js';
 import { openCgroups, type CgroupManager } from './cgroups/manager.js';
 import { attachDeviceProgram } from './container.js';
@@ -13,8 +16,8 @@ import { launch, type MonitorOptions } from './native/helper.js';
 import { Op, rec, type Record_ } from './native/protocol.js';
 import { buildPlan, rootfsPath } from './plan.js';
 import { checkId, ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
-import { sleepSync } from './sys.js';
 import { debug } from './debug.js';
+import type { RuntimeLogger } from './log.js';
 
 export interface CreateOptions {
   root: string;
@@ -26,6 +29,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** Run under a per-container monitor that owns the stdio, the log and the exit status (berthd). */
   monitor?: MonitorOptions;
+  /** Where warnings go (a failed poststart hook, a setup failure `run` reports and goes on from). */
+  log: RuntimeLogger;
 }
 
 export function loadSpec(bundle: string): Spec {
@@ -134,7 +139,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       cgroupMount: (m) => cgroupMountRecords(cgroups, m, newCgroupNs),
     });
     debug('plan built');
-    cgroups.create(cgroupResources(spec));
+    await cgroups.create(cgroupResources(spec));
     debug('cgroups created');
     const launched = await launch({
       plan,
@@ -159,58 +164,76 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
     return { rec: record, dirs, cgroups, helper: launched.helper, exit: launched.exit, done: launched.done };
   } catch (e) {
-    teardown(dirs, record, cgroups, pid);
-    throw e;
+    throw withCleanup(e, await teardown(dirs, record, cgroups, pid));
   }
 }
 
-/** Takes apart what create made: the processes (SIGKILL), the cgroups, the state folder. */
-export function teardown(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number): void {
-  const errors: string[] = [];
+/**
+ * Takes apart what create made: the processes (SIGKILL), the cgroups, the state folder. Waits
+ * up to 2 s, on timers, for the processes to go. Returns what failed (empty when all went).
+ */
+export async function teardown(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number): Promise<Error[]> {
+  const errors: Error[] = [];
   if (pid > 0) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') errors.push(systemError(`kill ${pid}: ${errorMessage(e)}`, e));
+    }
   }
   // When the container's init has exited and it had its own pid namespace, the kernel has
   // killed everything else in it: no need to look.
   const ownPidNs = (record.config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
   if (pid > 0 || !ownPidNs) {
     try {
-      if (cgroupPids(cgroups) > 0) cgroups.kill();
+      if (cgroups.pids().length > 0) await cgroups.kill();
+      for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroups.pids().length > 0); i++) await delay(i < 20 ? 1 : 5);
     } catch (e) {
-      errors.push(errorMessage(e));
+      errors.push(e as Error);
     }
-    for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroupPids(cgroups) > 0); i++) sleepSync(5);
   }
   try {
-    cgroups.destroy();
+    await cgroups.destroy();
   } catch (e) {
-    errors.push(errorMessage(e));
+    errors.push(e as Error);
   }
   // berth's default parent (/berth/<id>) goes with its last container; a busy one stays.
-  for (const dir of Object.values(cgroups.paths)) {
-    const parent = dirname(dir);
-    if (basename(parent) === 'berth') try { rmdirSync(parent); } catch { /* in use or gone */ }
+  for (const dir of new Set(Object.values(cgroups.paths).map(dirname))) {
+    if (basename(dir) !== 'berth') continue;
+    try {
+      await rmdir(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'ENOENT') errors.push(systemError(`rmdir ${dir}: ${errorMessage(e)}`, e));
+    }
   }
-  dirs.remove(record.id);
-  if (errors.length) process.stderr.write(`cleanup of ${record.id}: ${errors.join('; ')}\n`);
+  try {
+    dirs.remove(record.id);
+  } catch (e) {
+    errors.push(e as Error);
+  }
+  return errors;
 }
 
-function cgroupPids(cgroups: CgroupManager): number {
-  try { return cgroups.pids().length; } catch { return 0; }
-}
-
-/** `delete`'s work: teardown (killing `pid` first if it runs), then the poststop hooks. */
-export async function removeContainer(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number): Promise<void> {
-  teardown(dirs, record, cgroups, pid);
+/**
+ * `delete`'s work: teardown (killing `pid` first if it runs), then the poststop hooks, whose
+ * failures are warnings (the spec: the runtime logs them and goes on). Throws what teardown
+ * could not take apart.
+ */
+export async function removeContainer(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number, log: RuntimeLogger): Promise<void> {
+  const errors = await teardown(dirs, record, cgroups, pid);
   try {
     await runHooks('poststop', record.config.hooks?.poststop, ociState(record, 'stopped'));
   } catch (e) {
-    process.stderr.write(`warning: ${errorMessage(e)}\n`);
+    log('warn', errorMessage(e));
   }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw systemError(`delete ${record.id}: ${errors.map(errorMessage).join('; ')}`, new AggregateError(errors));
 }
 
-export async function create(opts: CreateOptions): Promise<void> {
-  await launchContainer(opts, 'create');
+/** Returns the container's pid (its init, waiting on the exec fifo for `start`). */
+export async function create(opts: CreateOptions): Promise<number> {
+  return (await launchContainer(opts, 'create')).rec.pid;
 }
 
 /** `run`: create and start; without `detach`, wait for the process and delete the container. */
@@ -219,10 +242,9 @@ export async function run(opts: CreateOptions & { detach?: boolean }): Promise<n
     const c = await launchContainer(opts, 'run-detached');
     // A failure after setup (exec format error, setuid): nothing of the container stays.
     await c.done.catch(async (e: Error) => {
-      await removeContainer(c.dirs, c.rec, c.cgroups, c.rec.pid);
-      throw e;
+      throw withCleanup(e, await teardown(c.dirs, c.rec, c.cgroups, c.rec.pid));
     });
-    await runPoststart(c.rec);
+    await runPoststart(c.rec, opts.log);
     return 0;
   }
   // A terminal's SIGINT and SIGQUIT reach the helper too (same process group), and it passes
@@ -235,22 +257,23 @@ export async function run(opts: CreateOptions & { detach?: boolean }): Promise<n
   helper = c.helper;
   try {
     // A failure after setup (chdir, setuid, exec) comes over the sync socket: say it.
-    await c.done.catch((e: Error) => { process.stderr.write(`${errorMessage(e)}\n`); });
-    await runPoststart(c.rec);
+    await c.done.catch((e: Error) => { opts.log('error', errorMessage(e)); });
+    await runPoststart(c.rec, opts.log);
     const code = await c.exit;
     debug('exited');
     return code;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
-    await removeContainer(c.dirs, c.rec, c.cgroups, 0);
+    await removeContainer(c.dirs, c.rec, c.cgroups, 0, opts.log);
     debug('deleted');
   }
 }
 
-export async function runPoststart(record: ContainerRecord): Promise<void> {
+/** The poststart hooks; a failure is a warning, as the spec has it (the container runs). */
+export async function runPoststart(record: ContainerRecord, log: RuntimeLogger): Promise<void> {
   try {
     await runHooks('poststart', record.config.hooks?.poststart, ociState(record, 'running'));
   } catch (e) {
-    process.stderr.write(`warning: ${errorMessage(e)}\n`);
+    log('warn', errorMessage(e));
   }
 }

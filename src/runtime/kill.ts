@@ -4,26 +4,30 @@ import { conflict } from '../errors.js';
 import { openContainer } from './container.js';
 import { parseSignal } from './signals.js';
 
-export function kill(root: string, id: string, signal = 'SIGTERM', all = false): void {
+export async function kill(root: string, id: string, signal: string | number = 'SIGTERM', all = false): Promise<void> {
   const c = openContainer(root, id);
-  const sig = parseSignal(signal);
+  const sig = parseSignal(String(signal));
   if (c.status === 'stopped') throw conflict('container not running');
   // On cgroup v1 a frozen task does not die of SIGKILL until thawed: a paused container that
   // is killed is thawed after the signal (as runc does), or it would stay paused for ever.
   const thawKilled = c.status === 'paused' && sig === constants.signals.SIGKILL;
   if (!all) {
     process.kill(c.rec.pid, sig);
-    if (thawKilled) c.cgroups.thaw();
+    if (thawKilled) await c.cgroups.thaw();
     return;
   }
   // A frozen cgroup keeps new forks from escaping the loop below.
   const wasFrozen = c.status === 'paused';
-  if (!wasFrozen) c.cgroups.freeze();
+  if (!wasFrozen) await c.cgroups.freeze();
   try {
     for (const pid of c.cgroups.pids()) {
-      try { process.kill(pid, sig); } catch { /* exited meanwhile */ }
+      try {
+        process.kill(pid, sig);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // ESRCH: exited meanwhile
+      }
     }
   } finally {
-    if (!wasFrozen || thawKilled) c.cgroups.thaw();
+    if (!wasFrozen || thawKilled) await c.cgroups.thaw();
   }
 }

@@ -2,14 +2,14 @@
 import { conflict } from '../errors.js';
 import { openContainer } from './container.js';
 
-export function pause(root: string, id: string): void {
+export async function pause(root: string, id: string): Promise<void> {
   const c = openContainer(root, id);
   if (c.status !== 'running' && c.status !== 'created') throw conflict(`container not running or created: ${c.status}`);
-  c.cgroups.freeze();
+  await c.cgroups.freeze();
 }
 
-export function resume(root: string, id: string): void {
+export async function resume(root: string, id: string): Promise<void> {
   const c = openContainer(root, id);
   if (c.status !== 'paused') throw conflict('container not paused');
-  c.cgroups.thaw();
+  await c.cgroups.thaw();
 }

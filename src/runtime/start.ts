@@ -4,9 +4,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { conflict, systemError } from '../errors.js';
 import { openContainer } from './container.js';
 import { runPoststart } from './create.js';
+import type { RuntimeLogger } from './log.js';
 import { alive } from './state.js';
 
-export async function start(root: string, id: string): Promise<void> {
+export async function start(root: string, id: string, log: RuntimeLogger): Promise<void> {
   const c = openContainer(root, id);
   if (c.status === 'stopped') throw conflict('cannot start a container that has stopped');
   if (c.status !== 'created') throw conflict('cannot start an already running container');
@@ -29,5 +30,5 @@ export async function start(root: string, id: string): Promise<void> {
     closeSync(fd);
   }
   rmSync(fifo, { force: true });
-  await runPoststart(c.rec);
+  await runPoststart(c.rec, log);
 }

@@ -3,10 +3,10 @@ import { conflict } from '../errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
 import { openContainer } from './container.js';
 
-export function update(root: string, id: string, resources: LinuxResources): void {
+export async function update(root: string, id: string, resources: LinuxResources): Promise<void> {
   const c = openContainer(root, id);
   if (c.status === 'stopped') throw conflict(`cannot update a stopped container`);
-  c.cgroups.update(resources);
+  await c.cgroups.update(resources);
   const linux = (c.rec.config.linux ??= {});
   const merged = (linux.resources ??= {});
   for (const [k, v] of Object.entries(resources) as [keyof LinuxResources, unknown][]) {

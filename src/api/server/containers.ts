@@ -265,8 +265,8 @@ export function containerRoutes(router: Router, engine: Engine): void {
     sendEmpty(ctx, 200);
   });
 
-  router.on('POST', '/containers/:id/kill', (ctx) => {
-    cs.kill(ctx.params.id, ctx.query.get('signal') || 'SIGKILL');
+  router.on('POST', '/containers/:id/kill', async (ctx) => {
+    await cs.kill(ctx.params.id, ctx.query.get('signal') || 'SIGKILL');
     sendEmpty(ctx, 204);
   });
 

@@ -19,7 +19,7 @@ export function driverCases(label: string, skip: string | false, open: (cgroupsP
     await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => once(c, 'exit')));
     for (const m of managers) {
       try {
-        m.destroy();
+        await m.destroy();
       } catch {
         // the next line reports what is left
       }
@@ -30,7 +30,7 @@ export function driverCases(label: string, skip: string | false, open: (cgroupsP
   test(`${label}: lifecycle through the shared driver cases`, { skip }, async () => {
     const cg = open(name);
     managers.push(cg);
-    cg.create();
+    await cg.create();
     for (const d of Object.values(cg.paths)) assert.ok(existsSync(d), d);
     const c = spawn('sleep', ['30'], { stdio: 'ignore' });
     children.push(c);
@@ -42,20 +42,20 @@ export function driverCases(label: string, skip: string | false, open: (cgroupsP
     assert.deepEqual(cg.pids(), [c.pid]);
 
     // A second container cannot take a cgroup that holds processes.
-    assert.throws(() => open(name).create(), (e) => e instanceof BerthError && e.kind === 'conflict');
+    await assert.rejects(() => open(name).create(), (e) => e instanceof BerthError && e.kind === 'conflict');
 
-    cg.freeze();
+    await cg.freeze();
     assert.equal(cg.frozen(), true);
-    cg.thaw();
+    await cg.thaw();
     assert.equal(cg.frozen(), false);
     assert.ok((cg.stats().pids.current ?? 1) >= 1);
 
     const exited = once(c, 'exit');
-    cg.kill();
+    await cg.kill();
     assert.equal((await exited)[1], 'SIGKILL');
     for (let i = 0; i < 100 && cg.pids().length; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(cg.pids(), []);
-    cg.destroy();
+    await cg.destroy();
     for (const d of Object.values(cg.paths)) assert.equal(existsSync(d), false, d);
   });
 }

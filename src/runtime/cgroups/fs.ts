@@ -1,10 +1,12 @@
 // The cgroup file system seam: read/write one control file with errors that name the file and
-// the value, mkdir -p that remembers what it made, rmdir with brief retries, and a sync sleep.
-// No policy lives here; the drivers decide what to write.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+// the value, mkdir -p that remembers what it made, rmdir with brief retries on timers (never a
+// sleep of the caller's thread: berthd calls this). No policy lives here; the drivers decide
+// what to write.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
+import { readdir, rmdir, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { posix } from 'node:path';
-import { BerthError, invalid, systemError, unsupported } from '../../errors.js';
+import { BerthError, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
 
 /** One control-file write a conversion asks for. */
 export interface CgroupWrite {
@@ -21,10 +23,6 @@ export interface CgroupWrite {
 }
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException)?.code;
-
-export function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 export function readControl(dir: string, file: string): string {
   const path = posix.join(dir, file);
@@ -99,16 +97,16 @@ export function applyWrites(writes: CgroupWrite[], dirOf: (controller: string) =
  * mkdir -p; returns the directories it made, outermost first. A parent removed under us
  * (berth removes its empty /berth parent with the last container) is made again.
  */
-export function mkdirTracked(dir: string, attempts = 3): string[] {
+export async function mkdirTracked(dir: string, attempts = 3): Promise<string[]> {
   try {
-    return mkdirOnce(dir);
+    return await mkdirOnce(dir);
   } catch (err) {
     if (attempts <= 1 || code((err as Error).cause) !== 'ENOENT') throw err;
     return mkdirTracked(dir, attempts - 1);
   }
 }
 
-function mkdirOnce(dir: string): string[] {
+async function mkdirOnce(dir: string): Promise<string[]> {
   const missing: string[] = [];
   let d = dir;
   while (!existsSync(d)) {
@@ -128,8 +126,8 @@ function mkdirOnce(dir: string): string[] {
       }
     }
   } catch (err) {
-    removeDirs(made.reverse(), true);
-    throw systemError(`mkdir ${dir}: ${(err as Error).message}`, err);
+    const cleanup = await removeDirs(made.reverse(), true);
+    throw withCleanup(systemError(`mkdir ${dir}: ${(err as Error).message}`, err), cleanup);
   }
   return made;
 }
@@ -140,19 +138,19 @@ function mkdirOnce(dir: string): string[] {
  * a directory is skipped (a shared parent such as /berth that still holds other containers).
  * Returns the errors it met (empty when all went).
  */
-export function removeDirs(dirs: string[], bestEffort = false): Error[] {
+export async function removeDirs(dirs: string[], bestEffort = false): Promise<Error[]> {
   const errors: Error[] = [];
   for (const d of dirs) {
     for (let attempt = 0; ; attempt++) {
       try {
-        rmdirSync(d);
+        await rmdir(d);
         break;
       } catch (err) {
         const c = code(err);
         if (c === 'ENOENT') break;
         if (bestEffort && (c === 'ENOTEMPTY' || c === 'EBUSY' || c === 'EEXIST')) break;
         if (c === 'EBUSY' && attempt < 40) {
-          sleepSync(Math.min(10 * (attempt + 1), 100));
+          await delay(Math.min(10 * (attempt + 1), 100));
           continue;
         }
         errors.push(systemError(`rmdir ${d}: ${(err as Error).message}`, err));
@@ -191,18 +189,23 @@ export function pidsRecursive(dir: string): number[] {
 
 
 /** rmdir dir and every cgroup below it, deepest first (a container may have made sub-cgroups). */
-export function removeTree(dir: string): Error[] {
+export async function removeTree(dir: string): Promise<Error[]> {
   const order: string[] = [];
-  const walk = (d: string) => {
+  const walk = async (d: string) => {
     let names: Dirent[];
     try {
-      names = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
+      names = await readdir(d, { withFileTypes: true });
+    } catch (err) {
+      if (code(err) === 'ENOENT') return; // gone already
+      throw systemError(`read ${d}: ${(err as Error).message}`, err);
     }
-    for (const n of names) if (n.isDirectory()) walk(posix.join(d, n.name));
+    for (const n of names) if (n.isDirectory()) await walk(posix.join(d, n.name));
     order.push(d);
   };
-  walk(dir);
+  try {
+    await walk(dir);
+  } catch (err) {
+    return [err as Error];
+  }
   return removeDirs(order);
 }

@@ -47,7 +47,7 @@ after(async () => {
   await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => once(c, 'exit')));
   for (const m of managers) {
     try {
-      m.destroy();
+      await m.destroy();
     } catch {
       // fall through to the sweep below
     }
@@ -95,14 +95,14 @@ const DEVICES = [
 
 let cg: CgroupManager;
 
-test('hybrid: create applies limits to each hierarchy', { skip }, () => {
+test('hybrid: create applies limits to each hierarchy', { skip }, async () => {
   cg = openCgroups(`/${name}`, 'x');
   managers.push(cg);
   assert.equal(cg.layout, 'hybrid');
   assert.equal(cg.paths[''], `${UNIFIED}/${name}`);
   assert.equal(cg.paths['name=systemd'], `/sys/fs/cgroup/systemd/${name}`);
   assert.equal(cg.paths.memory, `/sys/fs/cgroup/memory/${name}`);
-  cg.create({
+  await cg.create({
     memory: { limit: 64 * M, reservation: 32 * M, swap: 128 * M, swappiness: 10 },
     cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
     pids: { limit: 50 },
@@ -142,12 +142,12 @@ test('hybrid: a process joins every hierarchy, incl. unified and name=systemd', 
   assert.deepEqual(cg.pids(), [c.pid]);
 });
 
-test('hybrid: freeze and thaw', { skip }, () => {
+test('hybrid: freeze and thaw', { skip }, async () => {
   const pid = cg.pids()[0];
-  cg.freeze();
+  await cg.freeze();
   assert.equal(read(`${cg.paths.freezer}/freezer.state`), 'FROZEN');
   assert.equal(cg.frozen(), true);
-  cg.thaw();
+  await cg.thaw();
   assert.equal(read(`${cg.paths.freezer}/freezer.state`), 'THAWED');
   assert.equal(cg.frozen(), false);
   assert.match(read(`/proc/${pid}/status`), /State:\s+S/);
@@ -171,51 +171,51 @@ test('hybrid: stats', { skip }, async () => {
   assert.equal(cg.oomKillCount(), 0);
 });
 
-test('hybrid: update changes only the given field; bad values are named', { skip }, () => {
-  cg.update({ pids: { limit: 20 } });
+test('hybrid: update changes only the given field; bad values are named', { skip }, async () => {
+  await cg.update({ pids: { limit: 20 } });
   assert.equal(read(`${cg.paths.pids}/pids.max`), '20');
   assert.equal(read(`${cg.paths.memory}/memory.limit_in_bytes`), String(64 * M));
   assert.equal(read(`${cg.paths.cpu}/cpu.shares`), '512');
   assert.equal(read(`${cg.paths.cpu}/cpu.cfs_quota_us`), '50000');
-  cg.update({ cpu: { cpus: '0-1' } });
+  await cg.update({ cpu: { cpus: '0-1' } });
   assert.equal(read(`${cg.paths.cpuset}/cpuset.cpus`), '0-1');
   assert.equal(read(`${cg.paths.cpu}/cpu.shares`), '512');
-  cg.update({ devices: [...DEVICES, { allow: true, type: 'c', major: 10, minor: 200, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }] });
+  await cg.update({ devices: [...DEVICES, { allow: true, type: 'c', major: 10, minor: 200, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }] });
   assert.deepEqual(new Set(read(`${cg.paths.devices}/devices.list`).split('\n')), new Set(['b *:* m', 'c 1:3 rwm', 'c 1:5 rm', 'c 136:* rwm', 'c 10:200 rw']));
-  cg.update({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] });
+  await cg.update({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] });
   assert.equal(read(`${cg.paths['']}/hugetlb.2MB.max`), String(2 * M));
-  assert.throws(() => cg.update({ cpu: { cpus: '99' } }), kind('invalid', /cpuset\.cpus.*"99"|"99".*cpuset\.cpus/));
-  assert.throws(() => cg.update({ unified: { 'memory.max': '1' } }), kind('unsupported', /memory\.max/));
-  assert.throws(() => cg.update({ network: { classID: 1 } }), kind('unsupported', /net_cls/));
+  await assert.rejects(() => cg.update({ cpu: { cpus: '99' } }), kind('invalid', /cpuset\.cpus.*"99"|"99".*cpuset\.cpus/));
+  await assert.rejects(() => cg.update({ unified: { 'memory.max': '1' } }), kind('unsupported', /memory\.max/));
+  await assert.rejects(() => cg.update({ network: { classID: 1 } }), kind('unsupported', /net_cls/));
 });
 
-test('hybrid: a pids limit of 1 stops a fork', { skip }, () => {
+test('hybrid: a pids limit of 1 stops a fork', { skip }, async () => {
   const procs = `${cg.paths.pids}/cgroup.procs`;
   const script = `echo $$ > ${procs}; exec sh -c "true & wait"`;
   const ok = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
-  cg.update({ pids: { limit: 1 } });
+  await cg.update({ pids: { limit: 1 } });
   assert.equal(read(`${cg.paths.pids}/pids.max`), '1');
   const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /fork/i);
-  cg.update({ pids: { limit: 50 } });
+  await cg.update({ pids: { limit: 50 } });
 });
 
-test('hybrid: a bad value at create leaves nothing behind', { skip }, () => {
+test('hybrid: a bad value at create leaves nothing behind', { skip }, async () => {
   const bad = openCgroups(`/${name}-bad`, 'x');
   managers.push(bad);
-  assert.throws(() => bad.create({ pids: { limit: 5 }, cpu: { cpus: '99' } }), kind('invalid', /99/));
+  await assert.rejects(() => bad.create({ pids: { limit: 5 }, cpu: { cpus: '99' } }), kind('invalid', /99/));
   for (const d of Object.values(bad.paths)) assert.equal(existsSync(d), false, d);
   const bad2 = openCgroups(`/${name}-bad`, 'x');
-  assert.throws(() => bad2.create({ hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }), kind('unsupported', /hugetlb\.3MB\.max/));
+  await assert.rejects(() => bad2.create({ hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }), kind('unsupported', /hugetlb\.3MB\.max/));
   for (const d of Object.values(bad2.paths)) assert.equal(existsSync(d), false, d);
 });
 
 test('hybrid: a memory limit OOM-kills a hog', { skip }, async () => {
   const oom = openCgroups(`/${name}-oom`, 'x');
   managers.push(oom);
-  oom.create({ memory: { limit: 16 * M, swap: 16 * M } });
+  await oom.create({ memory: { limit: 16 * M, swap: 16 * M } });
   const hog = spawn('sh', ['-c', `echo $$ > ${oom.paths.memory}/cgroup.procs; exec tail /dev/zero`], { stdio: 'ignore' });
   children.push(hog);
   const [code, signal] = await once(hog, 'exit');
@@ -223,7 +223,7 @@ test('hybrid: a memory limit OOM-kills a hog', { skip }, async () => {
   assert.equal(signal, 'SIGKILL');
   assert.ok(oom.oomKillCount() >= 1);
   assert.equal(oom.stats().memory.usage.max, 16 * M);
-  oom.destroy();
+  await oom.destroy();
   for (const d of Object.values(oom.paths)) assert.equal(existsSync(d), false, d);
 });
 
@@ -232,12 +232,12 @@ test('hybrid: reopen from saved paths, kill, destroy', { skip }, async () => {
   const c = children[0];
   assert.ok(again.pids().includes(c.pid!));
   const exited = once(c, 'exit');
-  again.kill();
+  await again.kill();
   const [, signal] = await exited;
   assert.equal(signal, 'SIGKILL');
   for (let i = 0; i < 100 && again.pids().length; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(again.pids(), []);
-  cg.destroy();
+  await cg.destroy();
   for (const d of Object.values(cg.paths)) assert.equal(existsSync(d), false, d);
   // The parent of /name is the root: never removed.
   assert.ok(existsSync(`${UNIFIED}/cgroup.procs`));

@@ -7,7 +7,7 @@ import { type ResourceGroup, isEmptyResources, splitResources } from './convert-
 import type { CgroupStats } from './stats.js';
 import type { V1Cgroups } from './v1.js';
 import type { V2Cgroups } from './v2.js';
-import { systemError } from '../../errors.js';
+import { systemError, withCleanup } from '../../errors.js';
 
 /** v1 group → the v2 controller that does the same job (devices are eBPF, not a controller). */
 const V2_NAME: Partial<Record<ResourceGroup, string>> = { blkio: 'io' };
@@ -25,18 +25,13 @@ export class HybridCgroups implements CgroupManager {
     return splitResources(r, (g) => this.v1.has(g));
   }
 
-  create(resources: LinuxResources = {}): void {
+  async create(resources: LinuxResources = {}): Promise<void> {
     const [a, b] = this.split(resources);
-    this.v1.create(a);
+    await this.v1.create(a);
     try {
-      this.v2.create(b);
+      await this.v2.create(b);
     } catch (err) {
-      try {
-        this.v1.destroy();
-      } catch (cleanup) {
-        throw systemError(`${(err as Error).message}; and cleaning up: ${(cleanup as Error).message}`, err);
-      }
-      throw err;
+      throw withCleanup(err, await this.v1.destroy().then(() => [], (cleanup: Error) => [cleanup]));
     }
   }
 
@@ -45,24 +40,24 @@ export class HybridCgroups implements CgroupManager {
     await this.v2.addProcess(pid);
   }
 
-  update(resources: LinuxResources): void {
+  async update(resources: LinuxResources): Promise<void> {
     const [a, b] = this.split(resources);
-    if (!isEmptyResources(a)) this.v1.update(a);
-    if (!isEmptyResources(b)) this.v2.update(b);
+    if (!isEmptyResources(a)) await this.v1.update(a);
+    if (!isEmptyResources(b)) await this.v2.update(b);
   }
 
   pids(): number[] {
     return [...new Set([...this.v1.pids(), ...this.v2.pids()])].sort((a, b) => a - b);
   }
 
-  freeze(): void {
-    if (this.v1.has('freezer')) this.v1.freeze();
-    else this.v2.freeze();
+  async freeze(): Promise<void> {
+    if (this.v1.has('freezer')) await this.v1.freeze();
+    else await this.v2.freeze();
   }
 
-  thaw(): void {
-    if (this.v1.has('freezer')) this.v1.thaw();
-    else this.v2.thaw();
+  async thaw(): Promise<void> {
+    if (this.v1.has('freezer')) await this.v1.thaw();
+    else await this.v2.thaw();
   }
 
   frozen(): boolean {
@@ -73,9 +68,9 @@ export class HybridCgroups implements CgroupManager {
    * cgroup.kill in the unified hierarchy reaches every process that joined the container the
    * normal way; any that joined only some v1 hierarchies are then killed through v1.
    */
-  kill(): void {
-    this.v2.kill();
-    if (this.v1.pids().length) this.v1.kill();
+  async kill(): Promise<void> {
+    await this.v2.kill();
+    if (this.v1.pids().length) await this.v1.kill();
   }
 
   stats(): CgroupStats {
@@ -97,11 +92,11 @@ export class HybridCgroups implements CgroupManager {
     return this.v1.has('memory') ? this.v1.oomKillCount() : this.v2.oomKillCount();
   }
 
-  destroy(): void {
+  async destroy(): Promise<void> {
     const errs: Error[] = [];
     for (const m of [this.v2, this.v1]) {
       try {
-        m.destroy();
+        await m.destroy();
       } catch (err) {
         errs.push(err as Error);
       }

@@ -21,7 +21,7 @@ export interface CgroupOptions {
    * `unsupported` error. update() with devices calls it again: the attacher must replace the
    * program berth attached before (BPF_F_REPLACE or detach-then-attach), not add a second one.
    */
-  attachDeviceProgram?: (cgroupDir: string, program: Buffer) => void;
+  attachDeviceProgram?: (cgroupDir: string, program: Buffer) => Promise<void>;
   /** Where the hierarchies are mounted; default /sys/fs/cgroup. A cgroup2 mount point here selects v2. */
   mountRoot?: string;
 }
@@ -34,21 +34,22 @@ export interface CgroupManager {
    */
   readonly paths: Record<string, string>;
   /** mkdir -p and apply. A bad value is an error naming the file and the value, and leaves nothing behind. A cgroup that already holds processes is a `conflict`. */
-  create(resources?: LinuxResources): void;
+  create(resources?: LinuxResources): Promise<void>;
   /**
    * Moves pid into the container's cgroup in every hierarchy. Asynchronous: on v1 the first
    * write to cgroup.procs waits for an RCU grace period (~10 ms), which must not stall berthd.
    */
   addProcess(pid: number): Promise<void>;
   /** `runc update` semantics: only the given fields change. */
-  update(resources: LinuxResources): void;
+  update(resources: LinuxResources): Promise<void>;
   /** Every pid in the cgroup and its descendants, ascending. */
   pids(): number[];
-  freeze(): void;
-  thaw(): void;
+  /** Waits (on timers, never blocking the thread) up to 5 s for every task to stop. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
   frozen(): boolean;
   /** SIGKILL to every process in the cgroup (cgroup.kill where the kernel has it). */
-  kill(): void;
+  kill(): Promise<void>;
   /** runc's `events --stats` data (its JSON field names). */
   stats(): CgroupStats;
   /** How many times the OOM killer killed a process in this cgroup. */
@@ -59,7 +60,7 @@ export interface CgroupManager {
    * A manager from openCgroups removes only what its create() made; one from reopenCgroups removes
    * the directories in `paths` (the container's own).
    */
-  destroy(): void;
+  destroy(): Promise<void>;
 }
 
 /**

@@ -3,10 +3,11 @@
 // the hybrid driver reuses it for the v1 half of the machine.
 import { readdirSync } from 'node:fs';
 import { posix } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
-import { conflict, invalid, systemError, unsupported } from '../../errors.js';
+import { conflict, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
 import type { CgroupManager } from './manager.js';
-import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl, writeControlAsync } from './fs.js';
+import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, throwAll, writeControl, writeControlAsync } from './fs.js';
 import { v1Writes } from './convert-v1.js';
 import { v1DeviceWrites } from './devices-v1.js';
 import { type CgroupStats, hugePageSizeNames, parseNumber, parseOomKill, v1HugetlbStats, v1Stats } from './stats.js';
@@ -39,20 +40,18 @@ export class V1Cgroups implements CgroupManager {
     return this.paths[controller] !== undefined;
   }
 
-  create(resources: LinuxResources = {}): void {
+  async create(resources: LinuxResources = {}): Promise<void> {
     for (const d of this.dirs()) {
       const procs = readOptional(d, 'cgroup.procs');
       if (procs !== undefined && procs.trim()) throw conflict(`cgroup ${d} already holds processes; pick another cgroupsPath`);
     }
     try {
-      for (const d of this.dirs()) this.made.push(...mkdirTracked(d));
+      for (const d of this.dirs()) this.made.push(...await mkdirTracked(d));
       this.created = true;
       if (this.paths.cpuset) this.inheritCpuset(this.paths.cpuset);
       this.apply(resources, false);
     } catch (err) {
-      const cleanup = this.removeMade();
-      if (cleanup.length) throw systemError(`${(err as Error).message}; and cleaning up: ${cleanup.map((e) => e.message).join('; ')}`, err);
-      throw err;
+      throw withCleanup(err, await this.removeMade());
     }
   }
 
@@ -89,7 +88,7 @@ export class V1Cgroups implements CgroupManager {
     for (const d of this.dirs()) await writeControlAsync(d, 'cgroup.procs', String(pid));
   }
 
-  update(resources: LinuxResources): void {
+  async update(resources: LinuxResources): Promise<void> {
     this.apply(resources, true);
   }
 
@@ -106,22 +105,22 @@ export class V1Cgroups implements CgroupManager {
     return d;
   }
 
-  freeze(): void {
+  async freeze(): Promise<void> {
     const d = this.freezerDir();
     // FREEZING can linger while a task is in an uninterruptible sleep; keep asking, then give up.
     for (let i = 0; i < 500; i++) {
       if (i % 10 === 0) writeControl(d, 'freezer.state', 'FROZEN');
       if (readControl(d, 'freezer.state').trim() === 'FROZEN') return;
-      sleepSync(10);
+      await delay(i < 10 ? 1 : 10);
     }
     writeControl(d, 'freezer.state', 'THAWED');
     throw systemError(`freeze ${d}: processes did not stop within 5 s`);
   }
 
-  thaw(): void {
+  async thaw(): Promise<void> {
     const d = this.freezerDir();
     writeControl(d, 'freezer.state', 'THAWED');
-    for (let i = 0; i < 500 && readControl(d, 'freezer.state').trim() !== 'THAWED'; i++) sleepSync(10);
+    for (let i = 0; i < 500 && readControl(d, 'freezer.state').trim() !== 'THAWED'; i++) await delay(i < 10 ? 1 : 10);
   }
 
   frozen(): boolean {
@@ -129,9 +128,9 @@ export class V1Cgroups implements CgroupManager {
     return d !== undefined && readControl(d, 'freezer.state').trim() === 'FROZEN';
   }
 
-  kill(): void {
+  async kill(): Promise<void> {
     const canFreeze = this.paths.freezer !== undefined;
-    if (canFreeze) this.freeze();
+    if (canFreeze) await this.freeze();
     try {
       for (const pid of this.pids()) {
         try {
@@ -141,7 +140,7 @@ export class V1Cgroups implements CgroupManager {
         }
       }
     } finally {
-      if (canFreeze) this.thaw();
+      if (canFreeze) await this.thaw();
     }
   }
 
@@ -156,24 +155,24 @@ export class V1Cgroups implements CgroupManager {
     return parseOomKill(readOptional(this.paths.memory, 'memory.oom_control'));
   }
 
-  private removeMade(): Error[] {
+  private async removeMade(): Promise<Error[]> {
     const leaves = new Set(this.dirs());
     const errs: Error[] = [];
     for (const d of [...this.made].reverse()) {
-      if (leaves.has(d)) errs.push(...removeTree(d));
-      else errs.push(...removeDirs([d], true));
+      if (leaves.has(d)) errs.push(...await removeTree(d));
+      else errs.push(...await removeDirs([d], true));
     }
     this.made = [];
     return errs;
   }
 
-  destroy(): void {
+  async destroy(): Promise<void> {
     if (this.fresh) {
-      if (this.created) throwAll(this.removeMade(), 'remove cgroups');
+      if (this.created) throwAll(await this.removeMade(), 'remove cgroups');
       return;
     }
     const errs: Error[] = [];
-    for (const d of this.dirs()) errs.push(...removeTree(d));
+    for (const d of this.dirs()) errs.push(...await removeTree(d));
     throwAll(errs, 'remove cgroups');
   }
 }

@@ -35,7 +35,7 @@ after(async () => {
   await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => once(c, 'exit')));
   for (const m of managers) {
     try {
-      m.destroy();
+      await m.destroy();
     } catch {
       // swept below
     }
@@ -64,13 +64,13 @@ after(async () => {
 let cg: CgroupManager;
 const attached: { dir: string; program: Buffer }[] = [];
 
-test('v2: nested create enables controllers down the path and applies hugetlb and unified keys', { skip }, () => {
-  cg = openCgroups(`/${name}/a/leaf`, 'x', { mountRoot: UNIFIED, attachDeviceProgram: (dir, program) => attached.push({ dir, program }) });
+test('v2: nested create enables controllers down the path and applies hugetlb and unified keys', { skip }, async () => {
+  cg = openCgroups(`/${name}/a/leaf`, 'x', { mountRoot: UNIFIED, attachDeviceProgram: async (dir, program) => { attached.push({ dir, program }); } });
   managers.push(cg);
   assert.equal(cg.layout, 'v2');
   assert.deepEqual(cg.paths, { '': `${UNIFIED}/${name}/a/leaf` });
   const huge = controllers.includes('hugetlb');
-  cg.create({
+  await cg.create({
     ...(huge ? { hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }] } : {}),
     unified: { 'cgroup.max.descendants': '5' },
     devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
@@ -88,14 +88,14 @@ test('v2: nested create enables controllers down the path and applies hugetlb an
   assert.equal(attached[0].program.length % 8, 0);
 });
 
-test('v2: unsupported keys and missing controllers are named; nothing left behind', { skip }, () => {
-  assert.throws(() => cg.update({ unified: { 'nosuch.file': '1' } }), kind('unsupported', /nosuch\.file/));
-  if (!controllers.includes('pids')) assert.throws(() => cg.update({ pids: { limit: 5 } }), kind('unsupported', /pids/));
+test('v2: unsupported keys and missing controllers are named; nothing left behind', { skip }, async () => {
+  await assert.rejects(() => cg.update({ unified: { 'nosuch.file': '1' } }), kind('unsupported', /nosuch\.file/));
+  if (!controllers.includes('pids')) await assert.rejects(() => cg.update({ pids: { limit: 5 } }), kind('unsupported', /pids/));
   const bad = openCgroups(`/${name}-bad`, 'x', { mountRoot: UNIFIED });
   managers.push(bad);
-  assert.throws(() => bad.create({ devices: [{ allow: true, access: 'rwm' }] }), kind('unsupported', /eBPF/));
+  await assert.rejects(() => bad.create({ devices: [{ allow: true, access: 'rwm' }] }), kind('unsupported', /eBPF/));
   assert.equal(existsSync(bad.paths['']), false);
-  assert.throws(() => bad.create({ unified: { 'cgroup.max.descendants': 'lots' } }), kind('invalid', /cgroup\.max\.descendants.*lots|lots.*cgroup\.max\.descendants/));
+  await assert.rejects(() => bad.create({ unified: { 'cgroup.max.descendants': 'lots' } }), kind('invalid', /cgroup\.max\.descendants.*lots|lots.*cgroup\.max\.descendants/));
   assert.equal(existsSync(bad.paths['']), false);
 });
 
@@ -106,21 +106,21 @@ test('v2: join, pids, freeze, thaw, stats, kill', { skip }, async () => {
   await cg.addProcess(c.pid!);
   assert.ok(read(`/proc/${c.pid}/cgroup`).split('\n').includes(`0::/${name}/a/leaf`));
   assert.deepEqual(cg.pids(), [c.pid]);
-  cg.freeze();
+  await cg.freeze();
   assert.equal(cg.frozen(), true);
   assert.match(read(`${cg.paths['']}/cgroup.events`), /frozen 1/);
-  cg.thaw();
+  await cg.thaw();
   assert.equal(cg.frozen(), false);
   const s = cg.stats();
   if (controllers.includes('hugetlb')) assert.equal(s.hugetlb['2MB']?.max, 4 * M);
   const exited = once(c, 'exit');
-  reopenCgroups('v2', cg.paths, { mountRoot: UNIFIED }).kill();
+  await reopenCgroups('v2', cg.paths, { mountRoot: UNIFIED }).kill();
   const [, signal] = await exited;
   assert.equal(signal, 'SIGKILL');
 });
 
-test('v2: destroy removes the leaf and the parents it made', { skip }, () => {
-  cg.destroy();
+test('v2: destroy removes the leaf and the parents it made', { skip }, async () => {
+  await cg.destroy();
   assert.equal(existsSync(`${UNIFIED}/${name}/a/leaf`), false);
   assert.equal(existsSync(`${UNIFIED}/${name}/a`), false);
   assert.equal(existsSync(`${UNIFIED}/${name}`), false);

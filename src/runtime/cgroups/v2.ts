@@ -3,10 +3,11 @@
 // hands device rules to the caller's eBPF attacher as a program from devices-ebpf.ts.
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
-import { conflict, invalid, systemError, unsupported } from '../../errors.js';
+import { conflict, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
 import type { CgroupManager, CgroupOptions } from './manager.js';
-import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, sleepSync, throwAll, writeControl, writeControlAsync } from './fs.js';
+import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, throwAll, writeControl, writeControlAsync } from './fs.js';
 import { parseMax, v2Writes } from './convert-v2.js';
 import { compileDeviceFilter } from './devices-ebpf.js';
 import { type CgroupStats, parseKeyValues, parseNumber, parseOomKill, v2Stats } from './stats.js';
@@ -33,18 +34,16 @@ export class V2Cgroups implements CgroupManager {
     return (readOptional(this.dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter(Boolean);
   }
 
-  create(resources: LinuxResources = {}): void {
+  async create(resources: LinuxResources = {}): Promise<void> {
     const procs = readOptional(this.dir, 'cgroup.procs');
     if (procs !== undefined && procs.trim()) throw conflict(`cgroup ${this.dir} already holds processes; pick another cgroupsPath`);
     try {
-      this.made = mkdirTracked(this.dir);
+      this.made = await mkdirTracked(this.dir);
       this.created = true;
       this.enableControllers();
-      this.apply(resources, false);
+      await this.apply(resources, false);
     } catch (err) {
-      const cleanup = this.removeMade();
-      if (cleanup.length) throw systemError(`${(err as Error).message}; and cleaning up: ${cleanup.map((e) => e.message).join('; ')}`, err);
-      throw err;
+      throw withCleanup(err, await this.removeMade());
     }
   }
 
@@ -78,7 +77,7 @@ export class V2Cgroups implements CgroupManager {
     }
   }
 
-  apply(r: LinuxResources, isUpdate: boolean): void {
+  async apply(r: LinuxResources, isUpdate: boolean): Promise<void> {
     const m = r.memory;
     const cur: { memoryMax?: number; cpuQuota?: number } = {};
     if (m?.swap && !m.limit) {
@@ -98,7 +97,7 @@ export class V2Cgroups implements CgroupManager {
     applyWrites(writes, (c) => (c === '' || enabled.has(c) ? this.dir : undefined), `not enabled in ${this.dir}/cgroup.controllers`);
     if (r.devices?.length) {
       if (!this.opts.attachDeviceProgram) throw unsupported('device rules on cgroup v2 need an eBPF attacher (the native helper); none was given');
-      this.opts.attachDeviceProgram(this.dir, compileDeviceFilter(r.devices));
+      await this.opts.attachDeviceProgram(this.dir, compileDeviceFilter(r.devices));
     }
   }
 
@@ -107,34 +106,34 @@ export class V2Cgroups implements CgroupManager {
     await writeControlAsync(this.dir, 'cgroup.procs', String(pid));
   }
 
-  update(resources: LinuxResources): void {
-    this.apply(resources, true);
+  async update(resources: LinuxResources): Promise<void> {
+    await this.apply(resources, true);
   }
 
   pids(): number[] {
     return pidsRecursive(this.dir);
   }
 
-  private waitFrozen(want: boolean): boolean {
+  private async waitFrozen(want: boolean): Promise<boolean> {
     for (let i = 0; i < 500; i++) {
       const ev = parseKeyValues(readOptional(this.dir, 'cgroup.events'));
       if ((ev.frozen === 1) === want) return true;
-      sleepSync(10);
+      await delay(i < 10 ? 1 : 10);
     }
     return false;
   }
 
-  freeze(): void {
+  async freeze(): Promise<void> {
     writeControl(this.dir, 'cgroup.freeze', '1');
-    if (!this.waitFrozen(true)) {
+    if (!await this.waitFrozen(true)) {
       writeControl(this.dir, 'cgroup.freeze', '0');
       throw systemError(`freeze ${this.dir}: processes did not stop within 5 s`);
     }
   }
 
-  thaw(): void {
+  async thaw(): Promise<void> {
     writeControl(this.dir, 'cgroup.freeze', '0');
-    this.waitFrozen(false);
+    await this.waitFrozen(false);
   }
 
   frozen(): boolean {
@@ -143,14 +142,14 @@ export class V2Cgroups implements CgroupManager {
     return readControl(this.dir, 'cgroup.freeze').trim() === '1';
   }
 
-  kill(): void {
+  async kill(): Promise<void> {
     // cgroup.kill is write-only: test for it, do not read it.
     if (existsSync(posix.join(this.dir, 'cgroup.kill'))) {
       writeControl(this.dir, 'cgroup.kill', '1');
       return;
     }
     // Kernels before 5.14: freeze, signal each, thaw.
-    this.freeze();
+    await this.freeze();
     try {
       for (const pid of this.pids()) {
         try {
@@ -160,7 +159,7 @@ export class V2Cgroups implements CgroupManager {
         }
       }
     } finally {
-      this.thaw();
+      await this.thaw();
     }
   }
 
@@ -174,22 +173,22 @@ export class V2Cgroups implements CgroupManager {
     return parseOomKill(ev);
   }
 
-  private removeMade(): Error[] {
+  private async removeMade(): Promise<Error[]> {
     const errs: Error[] = [];
     for (const d of [...this.made].reverse()) {
-      if (d === this.dir) errs.push(...removeTree(d));
-      else errs.push(...removeDirs([d], true));
+      if (d === this.dir) errs.push(...await removeTree(d));
+      else errs.push(...await removeDirs([d], true));
     }
     this.made = [];
     return errs;
   }
 
-  destroy(): void {
+  async destroy(): Promise<void> {
     if (this.fresh) {
-      if (this.created) throwAll(this.removeMade(), 'remove cgroups');
+      if (this.created) throwAll(await this.removeMade(), 'remove cgroups');
       return;
     }
-    throwAll(removeTree(this.dir), 'remove cgroups');
+    throwAll(await removeTree(this.dir), 'remove cgroups');
   }
 }
 
