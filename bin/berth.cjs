@@ -1,7 +1,8 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS BERTH_SAVED_CA=${NODE_EXTRA_CA_CERTS} node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS BERTH_SAVED_CA=${NODE_EXTRA_CA_CERTS} node --
 // berth makes no TLS call (it speaks to berthd on a local socket): the -u above spares it the CA
 // bundle load at every start; the value is kept aside for a berthd that berth starts, which
-// does. It runs one bundled CommonJS module (npm run build): node starts a CommonJS entry
+// does. The `--` ends node's own options: node 20 otherwise takes an `--env-file` anywhere in
+// the command line as its own (`berth run --env-file F` is berth's). It runs one bundled CommonJS module (npm run build): node starts a CommonJS entry
 // without its ES module loader. bin/berth.js links here (node follows the link).
 //
 // The bundle is compiled with a V8 code cache kept beside it (berth.cjs.cache, written by the

@@ -62,6 +62,7 @@ Object.assign(COMMANDS, {
   logout: () => import('./commands/login.js').then((m) => m.logout),
   image: () => import('./commands/image.js').then((m) => m.image),
   system: () => import('./commands/system.js').then((m) => m.system),
+  container: () => import('./commands/container.js').then((m) => m.container),
 });
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
@@ -72,48 +73,49 @@ Options:
   -H, --host string   Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)
 
 Commands:
-  run       Create and run a new container from an image
-  create    Create a new container
-  start     Start one or more stopped containers
-  exec      Execute a command in a running container
-  ps        List containers
-  logs      Fetch the logs of a container
-  attach    Attach local standard input, output, and error streams to a running container
-  wait      Block until one or more containers stop, then print their exit codes
-  stop      Stop one or more running containers
-  restart   Restart one or more containers
-  kill      Kill one or more running containers
-  pause     Pause all processes within one or more containers
-  unpause   Unpause all processes within one or more containers
-  rename    Rename a container
-  update    Update configuration of one or more containers
-  port      List port mappings or a specific mapping for the container
-  rm        Remove one or more containers
-  inspect   Return low-level information on containers, images or volumes
-  events    Get real time events from the server
-  top       Display the running processes of a container
-  stats     Display a live stream of container(s) resource usage statistics
-  cp        Copy files/folders between a container and the local filesystem
-  diff      Inspect changes to files or directories on a container's filesystem
-  commit    Create a new image from a container's changes
-  export    Export a container's filesystem as a tar archive
-  pull      Download an image from a registry
-  push      Upload an image to a registry
-  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-  images    List images
-  rmi       Remove one or more images
-  history   Show the history of an image
-  save      Save one or more images to a tar archive
-  load      Load an image from a tar archive or STDIN
-  import    Import the contents from a tarball to create a filesystem image
-  image     Manage images
-  login     Log in to a registry
-  logout    Log out from a registry
-  volume    Manage volumes
-  network   Manage networks
-  version   Show the berth version information
-  info      Display system-wide information
-  system    Manage berth (df, prune, info)
+  run         Create and run a new container from an image
+  create      Create a new container
+  start       Start one or more stopped containers
+  exec        Execute a command in a running container
+  ps          List containers
+  logs        Fetch the logs of a container
+  attach      Attach local standard input, output, and error streams to a running container
+  wait        Block until one or more containers stop, then print their exit codes
+  stop        Stop one or more running containers
+  restart     Restart one or more containers
+  kill        Kill one or more running containers
+  pause       Pause all processes within one or more containers
+  unpause     Unpause all processes within one or more containers
+  rename      Rename a container
+  update      Update configuration of one or more containers
+  port        List port mappings or a specific mapping for the container
+  rm          Remove one or more containers
+  inspect     Return low-level information on containers, images or volumes
+  events      Get real time events from the server
+  top         Display the running processes of a container
+  stats       Display a live stream of container(s) resource usage statistics
+  cp          Copy files/folders between a container and the local filesystem
+  diff        Inspect changes to files or directories on a container's filesystem
+  commit      Create a new image from a container's changes
+  export      Export a container's filesystem as a tar archive
+  pull        Download an image from a registry
+  push        Upload an image to a registry
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  images      List images
+  rmi         Remove one or more images
+  history     Show the history of an image
+  save        Save one or more images to a tar archive
+  load        Load an image from a tar archive or STDIN
+  import      Import the contents from a tarball to create a filesystem image
+  container   Manage containers
+  image       Manage images
+  login       Log in to a registry
+  logout      Log out from a registry
+  volume      Manage volumes
+  network     Manage networks
+  version     Show the berth version information
+  info        Display system-wide information
+  system      Manage berth (df, prune, info)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -147,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // As docker: the daemon's refusals exit 1, but for the commands that run a container (125,
     // like berth's own failures: bad flags, no daemon).
-    if (e instanceof DaemonError && !CREATES.has(name)) {
+    if (e instanceof DaemonError && !CREATES.has(name === 'container' ? argv[i + 1] : name)) {
       process.stderr.write(`Error response from daemon: ${e.message}\n`);
       return 1;
     }

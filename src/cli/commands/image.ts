@@ -5,17 +5,16 @@ import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { compile } from '../template.js';
-import { humanSize } from '../output.js';
 import { history } from './history.js';
 import { images } from './images.js';
 import { importImage } from './import.js';
 import { load } from './load.js';
+import { imagePrune } from './prune.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { rmi } from './rmi.js';
 import { save } from './save.js';
 import { tag } from './tag.js';
-import { filters } from './volume.js';
 
 const USAGE = `Usage:  berth image COMMAND
 
@@ -38,25 +37,8 @@ Commands:
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, Command> = {
-  history, import: importImage, inspect, load, ls: images, list: images, prune, pull, push, rm: rmi, remove: rmi, save, tag,
+  history, import: importImage, inspect, load, ls: images, list: images, prune: imagePrune, pull, push, rm: rmi, remove: rmi, save, tag,
 };
-
-/** Asks `question` on the terminal; true for y/yes. Without a terminal the answer is no. */
-export async function confirm(question: string): Promise<boolean> {
-  process.stdout.write(`${question} [y/N] `);
-  if (!process.stdin.isTTY) { process.stdout.write('\n'); return false; }
-  const line = await new Promise<string>((resolve) => {
-    process.stdin.setEncoding('utf8');
-    process.stdin.once('data', (d) => { process.stdin.pause(); resolve(String(d)); });
-  });
-  return /^y(es)?$/i.test(line.trim());
-}
-
-/** Prints `image prune`'s answer as docker does. */
-export function printImagesDeleted(items: { Untagged?: string; Deleted?: string }[] | null): void {
-  if (!items?.length) return;
-  process.stdout.write(`Deleted Images:\n${items.map((i) => (i.Untagged ? `untagged: ${i.Untagged}\n` : `deleted: ${i.Deleted}\n`)).join('')}\n`);
-}
 
 async function inspect(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(argv, { format: { short: 'f', type: 'string' }, platform: { type: 'string' } });
@@ -69,18 +51,6 @@ async function inspect(client: ApiClient, argv: string[]): Promise<number> {
   }
   process.stdout.write(template ? out.map((o) => `${template.render(o)}\n`).join('') : JSON.stringify(out, null, 4) + '\n');
   return failed ? 1 : 0;
-}
-
-async function prune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
-  const warning = flags.all ? 'WARNING! This will remove all images without at least one container associated to them.'
-    : 'WARNING! This will remove all dangling images.';
-  if (!flags.force && !(await confirm(`${warning}\nAre you sure you want to continue?`))) return 0;
-  const f = [...((flags.filter as string[] | undefined) ?? []), ...(flags.all ? ['dangling=false'] : [])];
-  const r = await client.json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: filters(f) } });
-  printImagesDeleted(r.ImagesDeleted);
-  process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
-  return 0;
 }
 
 export async function image(client: ApiClient, argv: string[]): Promise<number> {

@@ -5,6 +5,7 @@ import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { table } from '../output.js';
+import { networkPrune } from './prune.js';
 import { filters } from './volume.js';
 
 const USAGE = `Usage:  berth network COMMAND
@@ -97,14 +98,7 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
       await client.json('POST', `/networks/${encodeURIComponent(args[0])}/disconnect`, { body: { Container: args[1], Force: !!flags.force } });
       return 0;
     }
-    case 'prune': {
-      // berth prunes without asking (-f is accepted for docker's habit).
-      const { flags } = parseArgs(rest, { force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
-      const r = await client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', { query: { filters: filters(flags.filter as string[]) } });
-      const gone = r.NetworksDeleted ?? [];
-      if (gone.length) process.stdout.write(`Deleted Networks:\n${gone.map((n) => `${n}\n`).join('')}`);
-      return 0;
-    }
+    case 'prune': return networkPrune(client, rest);
     case undefined: case '--help': case '-h':
       process.stdout.write(USAGE);
       return 0;

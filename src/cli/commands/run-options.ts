@@ -3,10 +3,10 @@
 // create itself, pulling a missing image first as docker does. Parsing only: the engine checks
 // the values.
 
-import { readFileSync } from 'node:fs';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
 import { parseArgs, type FlagSpec } from '../args.js';
+import { readKeyValueFile } from '../kv-file.js';
 import { terminalSize } from '../output.js';
 import { bytes } from '../units.js';
 import { pullImage } from './pull.js';
@@ -29,23 +29,15 @@ export const CREATE_FLAGS = {
 
 type Flags = Record<string, boolean | string | string[] | undefined>;
 
-/** Lines of an --env-file or --label-file: blank lines and `#` comments skipped. */
-function fileLines(path: string, flag: string): string[] {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) { throw invalid(`open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message} (--${flag})`); }
-  return text.split(/\r?\n/).map((l) => l.trimStart()).filter((l) => l && !l.startsWith('#'));
-}
-
 /** `VAR=value` as given; a bare `VAR` takes the value it has here, as docker does. */
 function envList(f: Flags): string[] | undefined {
-  const fromFiles = ((f['env-file'] as string[] | undefined) ?? []).flatMap((p) => fileLines(p, 'env-file'));
-  const all = [...fromFiles, ...((f.env as string[] | undefined) ?? [])];
-  if (!all.length) return undefined;
-  return all.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : [e]));
+  const fromFiles = ((f['env-file'] as string[] | undefined) ?? []).flatMap((p) => readKeyValueFile(p, (k) => process.env[k]));
+  const all = [...fromFiles, ...((f.env as string[] | undefined) ?? []).map((e) => (e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`))];
+  return all.length ? all : undefined;
 }
 
 function labels(f: Flags): Record<string, string> {
-  const list = [...((f['label-file'] as string[] | undefined) ?? []).flatMap((p) => fileLines(p, 'label-file')), ...((f.label as string[] | undefined) ?? [])];
+  const list = [...((f['label-file'] as string[] | undefined) ?? []).flatMap((p) => readKeyValueFile(p, () => undefined)), ...((f.label as string[] | undefined) ?? [])];
   return sortedKeys(Object.fromEntries(list.map((l) => { const i = l.indexOf('='); return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]; })));
 }
 

@@ -1,14 +1,12 @@
-// `berth system df|prune|info`: disk use (GET /system/df) as docker's summary table, and
-// prune of stopped containers, dangling (or, with -a, unused) images and, with --volumes,
-// unused anonymous volumes.
+// `berth system df|prune|info`: disk use (GET /system/df) as docker's summary table; prune is
+// prune.ts's, info is info.ts's.
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { humanSize, table } from '../output.js';
-import { confirm, printImagesDeleted } from './image.js';
 import { info } from './info.js';
-import { filters } from './volume.js';
+import { systemPrune } from './prune.js';
 
 const USAGE = `Usage:  berth system COMMAND
 
@@ -59,35 +57,11 @@ async function df(client: ApiClient, argv: string[]): Promise<number> {
   return 0;
 }
 
-async function prune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, volumes: { type: 'bool' }, filter: { type: 'list' } });
-  const what = ['all stopped containers', ...(flags.volumes ? ['all anonymous volumes not used by at least one container'] : []),
-    flags.all ? 'all images without at least one container associated to them' : 'all dangling images'];
-  if (!flags.force && !(await confirm(`WARNING! This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}\nAre you sure you want to continue?`))) return 0;
-  const given = (flags.filter as string[] | undefined) ?? [];
-  let space = 0;
-  const c = await client.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: filters(given) } });
-  space += c.SpaceReclaimed;
-  if (c.ContainersDeleted?.length) process.stdout.write(`Deleted Containers:\n${c.ContainersDeleted.map((id) => `${id}\n`).join('')}\n`);
-  if (flags.volumes) {
-    const v = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters: filters(given.filter((f) => f.startsWith('label'))) } });
-    space += v.SpaceReclaimed;
-    if (v.VolumesDeleted?.length) process.stdout.write(`Deleted Volumes:\n${v.VolumesDeleted.map((n) => `${n}\n`).join('')}\n`);
-  }
-  const i = await client.json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>('POST', '/images/prune', {
-    query: { filters: filters([...given, ...(flags.all ? ['dangling=false'] : [])]) },
-  });
-  space += i.SpaceReclaimed;
-  printImagesDeleted(i.ImagesDeleted);
-  process.stdout.write(`Total reclaimed space: ${humanSize(space)}\n`);
-  return 0;
-}
-
 export async function system(client: ApiClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'df': return df(client, rest);
-    case 'prune': return prune(client, rest);
+    case 'prune': return systemPrune(client, rest);
     case 'info': return info(client, rest);
     case undefined: case '--help': case '-h':
       process.stdout.write(USAGE);

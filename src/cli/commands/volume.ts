@@ -3,7 +3,8 @@
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
-import { humanSize, table } from '../output.js';
+import { table } from '../output.js';
+import { volumePrune } from './prune.js';
 
 const USAGE = `Usage:  berth volume COMMAND
 
@@ -75,15 +76,7 @@ export async function volume(client: ApiClient, argv: string[]): Promise<number>
       }
       return failed ? 1 : 0;
     }
-    case 'prune': {
-      // berth prunes without asking (-f is accepted for docker's habit).
-      const { flags } = parseArgs(rest, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
-      const f = [...((flags.filter as string[] | undefined) ?? []), ...(flags.all ? ['all=true'] : [])];
-      const r = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters: filters(f) } });
-      const gone = r.VolumesDeleted ?? [];
-      process.stdout.write(`${gone.length ? `Deleted Volumes:\n${gone.map((n) => `${n}\n`).join('')}\n` : ''}Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
-      return 0;
-    }
+    case 'prune': return volumePrune(client, rest);
     case undefined: case '--help': case '-h':
       process.stdout.write(USAGE);
       return 0;
