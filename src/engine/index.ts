@@ -1,10 +1,10 @@
 // The engine's public surface, for the API server.
 export { Engine, type EngineOptions } from './engine.js';
-export { Containers, parseSize, type AttachStream, type WaitCondition } from './containers.js';
+export { Containers, parseSize, type AttachStream, type WaitCondition } from './containers/lifecycle.js';
 export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './exec.js';
 export { containerSizes, diskUsage, pruneContainers, type DiskUsage } from './disk.js';
 export { Images, labelMatch, type ImageDeleteItem, type ImageUser, type PruneFilters, type PushProgress } from './images.js';
-export type { LogEntry } from './logs.js';
+export type { LogEntry } from './containers/logs.js';
 export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
 export { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';

@@ -3,7 +3,7 @@
 // itself knows nothing of HTTP.
 
 import type { ApiMount, MountPoint } from './mounts.js';
-import type { HealthConfig, HealthState } from './health.js';
+import type { HealthConfig, HealthState } from './containers/health.js';
 import type { PortMap } from '../network/ports.js';
 
 /** What a container runs (Docker's `Config`). Immutable after create. */

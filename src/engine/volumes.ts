@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, invalid, notFound } from '../errors.js';
-import { writeAtomic } from './container-store.js';
+import { writeAtomic } from './containers/store.js';
 
 /** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';

@@ -5,7 +5,7 @@
 
 import { invalid } from '../../errors.js';
 import type { ContainerRecord, Engine, HostConfig } from '../../engine/index.js';
-import type { EndpointRequest } from '../../engine/networks.js';
+import type { EndpointRequest } from '../../engine/networks/endpoints.js';
 import type { PortMap } from '../../network/ports.js';
 import { readJSON, sendEmpty, sendJSON } from './http.js';
 import { NetworkConnect, NetworkCreate, NetworkDisconnect } from './body-types.js';

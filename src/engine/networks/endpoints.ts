@@ -8,20 +8,20 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { conflict, errorMessage, forbidden, invalid, notFound } from '../errors.js';
-import { addNetworkList, delNetworkList, delNetworkListSync, type Attachment, type CniResult, type NetConfList } from '../network/cni.js';
-import { bridgeConfList, deleteBridge } from '../network/bridge.js';
-import { ensureNetworkRules } from '../network/iptables.js';
-import { pinNetns, unpinNetns } from '../network/netns.js';
-import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../network/ports.js';
-import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../network/subnet.js';
-import type { Spec } from '../oci/runtime-spec.js';
-import { writeAtomic } from './container-store.js';
-import { loopbackUp } from '../network/loopback.js';
-import { DnsServer } from '../network/dns.js';
-import { hostResolvConf, hostsFile, initPaths, nameservers } from './init-files.js';
-import { labelMatch } from './images.js';
-import type { ContainerRecord, EndpointSettings } from './types.js';
+import { conflict, errorMessage, forbidden, invalid, notFound } from '../../errors.js';
+import { addNetworkList, delNetworkList, delNetworkListSync, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
+import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
+import { ensureNetworkRules } from '../../network/iptables.js';
+import { pinNetns, unpinNetns } from '../../network/netns.js';
+import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
+import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
+import type { Spec } from '../../oci/runtime-spec.js';
+import { writeAtomic } from '../containers/store.js';
+import { loopbackUp } from '../../network/loopback.js';
+import { DnsServer } from '../../network/dns.js';
+import { hostResolvConf, hostsFile, initPaths, nameservers } from '../init-files.js';
+import { labelMatch } from '../images.js';
+import type { ContainerRecord, EndpointSettings } from '../types.js';
 
 /** A network as the Engine API shows it (moby's `Network`), less `Containers`. */
 export interface NetworkRecord {

@@ -4,8 +4,8 @@
 // failures in a row make the container unhealthy, one success healthy. The last 5 results are
 // kept in `State.Health`. The monitor holds only timers; the container's state is its caller's.
 
-import { errorMessage, invalid } from '../errors.js';
-import type { Execs } from './exec.js';
+import { errorMessage, invalid } from '../../errors.js';
+import type { Execs } from '../exec.js';
 
 /** Docker's `HealthConfig` (durations in nanoseconds; 0 means inherited or the default). */
 export interface HealthConfig {

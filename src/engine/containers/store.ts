@@ -4,7 +4,7 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerRecord } from './types.js';
+import type { ContainerRecord } from '../types.js';
 
 export class ContainerStore {
   readonly root: string;

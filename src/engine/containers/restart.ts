@@ -2,8 +2,8 @@
 // `always`, `unless-stopped`; a delay starting at 100 ms that doubles on each restart up to a
 // minute, back to 100 ms once a run lasted 10 s. Pure: the engine keeps the timers.
 
-import { invalid } from '../errors.js';
-import type { RestartPolicy } from './types.js';
+import { invalid } from '../../errors.js';
+import type { RestartPolicy } from '../types.js';
 
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 60_000;
