@@ -15,7 +15,7 @@ import { archivePath, extractToDir, statPath, type ExtractOptions, type PathStat
 import { dockerChange, userChanges } from './changes.js';
 import { applyChanges, imageConfigOf } from './commit.js';
 import { ContainerRoot, type RootMount } from './container-root.js';
-import type { Containers } from './containers/lifecycle.js';
+import type { Containers } from './containers/index.js';
 import { dockerStats, emptyStats, netDev, type DockerStats } from './stats.js';
 import { top, type TopResult } from './top.js';
 import type { ContainerConfig, ContainerRecord } from './types.js';

@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
 import { ContainerFiles } from './container-files.js';
-import { Containers } from './containers/lifecycle.js';
+import { Containers } from './containers/index.js';
 import { Events } from './events.js';
-import { execProbe } from './containers/health.js';
+import { execProbe } from './probe.js';
 import { Execs } from './exec.js';
 import { Images } from './images.js';
 

@@ -10,7 +10,7 @@ import { conflict, errorMessage, invalid, notFound } from '../errors.js';
 import type { Process } from '../oci/runtime-spec.js';
 import { openContainer } from '../runtime/container.js';
 import { exec as runtimeExec } from '../runtime/exec.js';
-import type { Containers } from './containers/lifecycle.js';
+import type { Containers } from './containers/index.js';
 import { allCaps } from './security.js';
 import { resolveUser } from './users.js';
 

@@ -1,6 +1,6 @@
 // The engine's public surface, for the API server.
 export { Engine, type EngineOptions } from './engine.js';
-export { Containers, parseSize, type AttachStream, type WaitCondition } from './containers/lifecycle.js';
+export { Containers, parseSize, type AttachStream, type WaitCondition } from './containers/index.js';
 export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './exec.js';
 export { containerSizes, diskUsage, pruneContainers, type DiskUsage } from './disk.js';
 export { Images, labelMatch, type ImageDeleteItem, type ImageUser, type PruneFilters, type PushProgress } from './images.js';
@@ -11,3 +11,4 @@ export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters
 export { ContainerFiles, type CommitRequest } from './container-files.js';
 export type { PathStat } from './archive.js';
 export type { DockerStats } from './stats.js';
+export { filterContainers, parseFilters, type Filters } from './filters.js';

@@ -58,7 +58,7 @@ export function nameservers(text: string): string[] {
 export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'hostNetwork'>): string {
   const lines = host.split('\n');
   const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
-  // With an embedded server, --dns names where it forwards (engine/networks.ts), as dockerd's.
+  // With an embedded server, --dns names where it forwards (engine/networks/dns.ts), as dockerd's.
   const servers = o.embeddedDns ? [o.embeddedDns] : o.dns?.length ? o.dns : nameservers(host).filter((s) => o.hostNetwork || !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');

@@ -8,25 +8,8 @@ import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { invalid } from '../errors.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
+import type { ApiMount, MountPoint } from './types.js';
 import { ANONYMOUS_LABEL, type Volumes } from './volumes.js';
-
-/** One mount as inspect shows it (moby's `MountPoint`), plus what berth needs to set it up. */
-export interface MountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-  /** tmpfs: its mount data (`size=…,mode=…`). */
-  TmpfsData?: string;
-  /** volume: do not copy the image's content in. */
-  NoCopy?: boolean;
-  /** volume: made for this container (image VOLUME, `-v /dst`); `rm -v` removes it. */
-  Anonymous?: boolean;
-}
 
 /** The subset of HostConfig that mounts read. */
 export interface MountOptions {
@@ -34,16 +17,6 @@ export interface MountOptions {
   Mounts?: ApiMount[] | null;
   Tmpfs?: Record<string, string> | null;
   VolumesFrom?: string[] | null;
-}
-
-export interface ApiMount {
-  Type?: string;
-  Source?: string;
-  Target?: string;
-  ReadOnly?: boolean;
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-  BindOptions?: { Propagation?: string };
 }
 
 function dest(d: string | undefined, what: string): string {

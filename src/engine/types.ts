@@ -1,9 +1,8 @@
 // The engine's domain types. Their field names are Docker's (the Engine API's `Config`,
 // `HostConfig`, `State`), since that is the model users and clients already know; the engine
-// itself knows nothing of HTTP.
+// itself knows nothing of HTTP. This is the engine's ground floor: it imports nothing of the
+// engine back, so every room may use it.
 
-import type { ApiMount, MountPoint } from './mounts.js';
-import type { HealthConfig, HealthState } from './containers/health.js';
 import type { PortMap } from '../network/ports.js';
 
 /** What a container runs (Docker's `Config`). Immutable after create. */
@@ -25,7 +24,7 @@ export interface ContainerConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number;
-  /** engine/health.ts: the create body's, merged with the image's at create. */
+  /** engine/containers/health.ts: the create body's, merged with the image's at create. */
   Healthcheck?: HealthConfig | null;
   /** Anonymous volumes asked for (`-v /dst`), beside the image's. */
   Volumes?: Record<string, object> | null;
@@ -47,9 +46,9 @@ export interface HostConfig {
   CpusetCpus?: string;
   CpusetMems?: string;
   PidsLimit?: number | null;
-  /** engine/restart.ts; `docker update` changes it. */
+  /** engine/containers/restart.ts; `docker update` changes it. */
   RestartPolicy?: RestartPolicy;
-  /** 'bridge' (the default network), 'none', 'host', 'container:<id>' or a network's name (engine/networks.ts). */
+  /** 'bridge' (the default network), 'none', 'host', 'container:<id>' or a network's name (engine/networks/). */
   NetworkMode?: string;
   /** Published ports (network/ports.ts) and -P. */
   PortBindings?: PortMap | null;
@@ -86,7 +85,7 @@ export interface ContainerState {
   OOMKilled: boolean;
   StartedAt: string;
   FinishedAt: string;
-  /** Present when the container has a health check (engine/health.ts). */
+  /** Present when the container has a health check (engine/containers/health.ts). */
   Health?: HealthState;
 }
 
@@ -111,7 +110,7 @@ export interface ContainerRecord {
   HasBeenManuallyStopped?: boolean;
   /** The mounts planned at create (engine/mounts.ts). Immutable. */
   MountPoints?: MountPoint[];
-  /** The networks it joins and, while it runs, its addresses and ports (engine/networks.ts). */
+  /** The networks it joins and, while it runs, its addresses and ports (engine/networks/). */
   NetworkSettings?: NetworkSettings;
 }
 
@@ -152,3 +151,89 @@ export interface RestartPolicy {
 
 /** Docker's zero time, which its API reports for "never". */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** One mount as inspect shows it (moby's `MountPoint`), plus what berth needs to set it up. */
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** tmpfs: its mount data (`size=…,mode=…`). */
+  TmpfsData?: string;
+  /** volume: do not copy the image's content in. */
+  NoCopy?: boolean;
+  /** volume: made for this container (image VOLUME, `-v /dst`); `rm -v` removes it. */
+  Anonymous?: boolean;
+}
+
+export interface ApiMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  BindOptions?: { Propagation?: string };
+}
+
+/** Docker's `HealthConfig` (durations in nanoseconds; 0 means inherited or the default). */
+export interface HealthConfig {
+  /** [] inherit, ["NONE"] off, ["CMD", cmd, args…], ["CMD-SHELL", command]. */
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+export interface HealthLogEntry { Start: string; End: string; ExitCode: number; Output: string }
+
+/** Docker's `State.Health`. Mutable; saved with the container's state. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last MAX_LOG results, oldest first. */
+  Log: HealthLogEntry[];
+}
+
+/** A network as the Engine API shows it (moby's `Network`), less `Containers`. */
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: 'bridge' | 'host' | 'null';
+  EnableIPv4: boolean;
+  EnableIPv6: boolean;
+  IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: { Subnet: string; Gateway: string; IPRange?: string }[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+}
+
+export interface NetworkCreateRequest {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null; Options?: Record<string, string> | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+/** The endpoint options a create or connect asks for (Docker's EndpointSettings, the user's part). */
+export interface EndpointRequest {
+  IPAMConfig?: { IPv4Address?: string } | null;
+  Aliases?: string[] | null;
+  MacAddress?: string;
+}

@@ -12,7 +12,8 @@ import { securityHostConfig } from '../../engine/security.js';
 import { inspectMount } from '../../engine/mounts.js';
 import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
-import { filterContainers, parseFilters } from '../../engine/filters.js';
+import { parseFilters } from './filters.js';
+import { filterContainers } from '../../engine/index.js';
 import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -227,7 +228,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('GET', '/containers/json', async (ctx) => {
-    const filters = parseFilters(ctx.query.get('filters'));
+    const filters = parseFilters(ctx.query);
     // An ancestor that names no image matches nothing (moby logs it and goes on).
     const ancestors = filters.ancestor && new Set((await Promise.all(filters.ancestor.map((a) => engine.images.inspect(a).then((i) => i.id, () => '')))).filter(Boolean));
     const views = cs.list().map((c) => {

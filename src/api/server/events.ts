@@ -6,7 +6,7 @@ import { invalid } from '../../errors.js';
 import { checkEventFilters, eventJSON, parseEventTime, type Engine, type EventMessage } from '../../engine/index.js';
 import { COMMON_HEADERS } from './http.js';
 import type { Router } from './router.js';
-import { parseFilters } from './volumes.js';
+import { parseFilters } from './filters.js';
 
 export function eventRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/events', (ctx) => {

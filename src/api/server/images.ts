@@ -10,7 +10,7 @@ import { labelMatch } from '../../engine/index.js';
 import { registryAuth } from './auth.js';
 import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
-import { parseFilters } from './volumes.js';
+import { parseFilters, untilTime } from './filters.js';
 
 const familiar = (name: string) => { try { return familiarString(parseReference(name)); } catch { return name; } };
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
@@ -246,17 +246,4 @@ export function imageRoutes(router: Router, engine: Engine): void {
       out.fail(e);
     }
   });
-}
-
-/** Docker's `until`: unix seconds, an RFC 3339 time, or a duration before now (`10m`, `24h`). */
-export function untilTime(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
-  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (d) {
-    const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-    return Date.now() / 1000 - Number(d[1]) * unit[d[2]];
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalid(`invalid until filter "${v}": give a unix time, an RFC 3339 time or a duration like 24h`);
-  return t / 1000;
 }

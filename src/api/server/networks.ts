@@ -5,13 +5,12 @@
 
 import { invalid } from '../../errors.js';
 import type { ContainerRecord, Engine, HostConfig } from '../../engine/index.js';
-import type { EndpointRequest } from '../../engine/networks/endpoints.js';
+import type { EndpointRequest } from '../../engine/types.js';
 import type { PortMap } from '../../network/ports.js';
 import { readJSON, sendEmpty, sendJSON } from './http.js';
 import { NetworkConnect, NetworkCreate, NetworkDisconnect } from './body-types.js';
 import type { Router } from './router.js';
-import { parseFilters } from './volumes.js';
-import { pruneFilters } from './usage.js';
+import { parseFilters, pruneFilters } from './filters.js';
 
 /** The network fields of a create request's HostConfig, checked for shape. */
 export function networkHostConfig(hc: Record<string, any>): Partial<HostConfig> {

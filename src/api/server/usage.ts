@@ -2,22 +2,14 @@
 // (and the network and build-cache prunes `docker system prune` sends), in Docker's shapes
 // (moby's SystemDataUsageResponse, ImagePruneResponse, ContainerPruneResponse).
 
-import { invalid } from '../../errors.js';
 import { diskUsage, pruneContainers, type Engine } from '../../engine/index.js';
 import { familiarString, parseReference } from '../../image/index.js';
 import { summary } from './containers.js';
 import { sendJSON } from './http.js';
-import { untilTime } from './images.js';
 import type { Router } from './router.js';
-import { parseFilters } from './volumes.js';
+import { pruneFilters } from './filters.js';
 
 /** The filters prune takes: `until`, `label`, `label!` (and `dangling` for images). */
-export function pruneFilters(q: URLSearchParams, allowed: string[]) {
-  const f = parseFilters(q);
-  for (const k of Object.keys(f)) if (!allowed.includes(k)) throw invalid(`invalid filter '${k}'`);
-  return { until: f.until?.length ? untilTime(f.until[0]) : undefined, label: f.label, notLabel: f['label!'], raw: f };
-}
-
 export function usageRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/system/df', async (ctx) => {
     const types = ctx.query.getAll('type');

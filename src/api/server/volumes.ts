@@ -7,15 +7,7 @@ import type { Engine, HostConfig } from '../../engine/index.js';
 import { boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Router } from './router.js';
 import { VolumeCreate } from './body-types.js';
-
-/** `filters`: JSON of `{"key": ["v", …]}` or the older `{"key": {"v": true}}`. */
-export function parseFilters(q: URLSearchParams): Record<string, string[]> {
-  const raw = q.get('filters');
-  if (!raw) return {};
-  let f: Record<string, string[] | Record<string, boolean>>;
-  try { f = JSON.parse(raw); } catch { throw invalid(`invalid filter: ${raw}`); }
-  return Object.fromEntries(Object.entries(f ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : Object.keys(v ?? {}).filter((x) => (v as Record<string, boolean>)[x])]));
-}
+import { parseFilters } from './filters.js';
 
 function older(v: string, than: string): boolean {
   const [a, b] = v.split('.').map(Number), [c, d] = than.split('.').map(Number);

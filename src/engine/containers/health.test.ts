@@ -1,7 +1,8 @@
 // Unit tests: health check merging, checks, probe commands and dockerd's result rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkHealthcheck, mergeHealthcheck, probeCommand, recordResult, type HealthState } from './health.js';
+import type { HealthState } from '../types.js';
+import { checkHealthcheck, mergeHealthcheck, probeCommand, recordResult } from './health.js';
 
 const MS = 1_000_000;
 

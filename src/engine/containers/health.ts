@@ -5,34 +5,13 @@
 // kept in `State.Health`. The monitor holds only timers; the container's state is its caller's.
 
 import { errorMessage, invalid } from '../../errors.js';
-import type { Execs } from '../exec.js';
-
-/** Docker's `HealthConfig` (durations in nanoseconds; 0 means inherited or the default). */
-export interface HealthConfig {
-  /** [] inherit, ["NONE"] off, ["CMD", cmd, args…], ["CMD-SHELL", command]. */
-  Test?: string[] | null;
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
-
-export interface HealthLogEntry { Start: string; End: string; ExitCode: number; Output: string }
-
-/** Docker's `State.Health`. Mutable; saved with the container's state. */
-export interface HealthState {
-  Status: 'starting' | 'healthy' | 'unhealthy';
-  FailingStreak: number;
-  /** The last MAX_LOG results, oldest first. */
-  Log: HealthLogEntry[];
-}
+import type { HealthConfig, HealthLogEntry, HealthState } from '../types.js';
 
 const MS = 1_000_000;
 const DEFAULTS = { Interval: 30_000, Timeout: 30_000, StartPeriod: 0, StartInterval: 5_000, Retries: 3 };
 const MAX_LOG = 5;
 /** Docker keeps this much of a probe's output. */
-const MAX_OUTPUT = 4096;
+export const MAX_OUTPUT = 4096;
 
 /** The user's health check over the image's, field by field, as dockerd merges them. */
 export function mergeHealthcheck(user?: HealthConfig | null, image?: HealthConfig | null): HealthConfig | undefined {
@@ -69,7 +48,7 @@ export function probeCommand(h: HealthConfig | undefined): string[] | undefined 
 const ms = (ns: number | undefined, dflt: number) => (ns ? ns / MS : dflt);
 
 /** Go's Duration text for whole milliseconds or seconds (`500ms`, `1s`, `1.5s`). */
-function goDuration(msec: number): string {
+export function goDuration(msec: number): string {
   return msec < 1000 ? `${msec}ms` : `${msec / 1000}s`;
 }
 
@@ -138,39 +117,5 @@ export class HealthMonitor {
     if (this.stopped) return;
     if (r) this.onResult({ Start: start, End: new Date().toISOString(), ...r });
     this.schedule();
-  }
-}
-
-/**
- * Runs a probe through the engine's exec, as dockerd's: stdout and stderr together (the first
- * 4 KiB), the exit code; past `timeoutMs` the process is killed and the result is -1.
- */
-export async function execProbe(execs: Execs, containerId: string, cmd: string[], timeoutMs: number): Promise<{ ExitCode: number; Output: string }> {
-  const inst = execs.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  try {
-    let out = '';
-    const keep = (d: Buffer) => { if (out.length < MAX_OUTPUT) out = (out + d.toString('utf8')).slice(0, MAX_OUTPUT); };
-    let s;
-    try {
-      s = await execs.start(inst.ID);
-    } catch (e) {
-      return { ExitCode: inst.ExitCode ?? -1, Output: errorMessage(e) };
-    }
-    s.stdout?.on('data', keep);
-    s.stderr?.on('data', keep);
-    const ended = Promise.all([s.stdout, s.stderr].map((r) => (r ? new Promise<void>((res) => { r.on('close', res); r.on('error', () => res()); }) : undefined)));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeoutMs); });
-    const code = await Promise.race([s.exit.catch(() => -1), timedOut]);
-    clearTimeout(timer);
-    if (code === 'timeout') {
-      try { process.kill(inst.Pid, 'SIGKILL'); } catch { /* ended meanwhile */ }
-      s.exit.catch(() => {});
-      return { ExitCode: -1, Output: `Health check exceeded timeout (${goDuration(timeoutMs)})` };
-    }
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
-    return { ExitCode: code, Output: out };
-  } finally {
-    execs.forget(inst.ID);
   }
 }

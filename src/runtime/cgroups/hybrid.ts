@@ -2,7 +2,7 @@
 // <root>/unified) holding the controllers v1 does not mount. A container joins both; each part of
 // linux.resources goes to the hierarchy that has its controller, v1 first.
 import type { LinuxResources } from '../../oci/runtime-spec.js';
-import type { CgroupManager } from './manager.js';
+import type { CgroupManager } from './interface.js';
 import { type ResourceGroup, isEmptyResources, splitResources } from './convert-common.js';
 import type { CgroupStats } from './stats.js';
 import type { V1Cgroups } from './v1.js';

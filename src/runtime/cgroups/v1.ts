@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import { conflict, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
-import type { CgroupManager } from './manager.js';
+import type { CgroupManager } from './interface.js';
 import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, throwAll, writeControl, writeControlAsync } from './fs.js';
 import { v1Writes } from './convert-v1.js';
 import { v1DeviceWrites } from './devices-v1.js';

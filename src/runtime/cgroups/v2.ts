@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import { conflict, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
-import type { CgroupManager, CgroupOptions } from './manager.js';
+import type { CgroupManager, CgroupOptions } from './interface.js';
 import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, throwAll, writeControl, writeControlAsync } from './fs.js';
 import { parseMax, v2Writes } from './convert-v2.js';
 import { compileDeviceFilter } from './devices-ebpf.js';

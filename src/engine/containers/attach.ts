@@ -1,0 +1,62 @@
+// Attach, logs and resize: connections to a container's monitor (its attach socket sends the
+// output in Docker's frames and takes input; its control socket takes window sizes) and the
+// reading of its log file (logs.ts). Nothing here changes a container's state.
+
+import { existsSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { conflict } from '../../errors.js';
+import { resizeMonitor } from '../../runtime/native/winsize.js';
+import { readLog, type LogEntry, type LogOptions } from './logs.js';
+import type { ContainerTable, Live } from './table.js';
+
+export interface AttachStream {
+  socket: Socket;
+  tty: boolean;
+}
+
+/**
+ * A connection to the container's monitor. A created container's clients connect when it
+ * starts (lifecycle's start calls `live.attachers`); a stopped one has none.
+ */
+export async function attach(t: ContainerTable, live: Live): Promise<AttachStream | undefined> {
+  const tty = !!live.rec.Config.Tty;
+  const status = live.rec.State.Status;
+  t.emitFor(live.rec, 'attach');
+  if (status === 'created' || status === 'exited') {
+    // Docker attaches to a stopped container too and waits for its next start.
+    return new Promise<AttachStream>((resolve, reject) => {
+      live.attachers.push(async (path) => {
+        try { resolve({ socket: await connectUnix(path), tty }); } catch (e) { reject(e); throw e; }
+      });
+    });
+  }
+  if (status !== 'running' && status !== 'paused') return undefined;
+  try {
+    return { socket: await connectUnix(t.attachPath(live.rec.Id)), tty };
+  } catch {
+    return undefined; // the monitor has just gone
+  }
+}
+
+/** Docker's resize: the terminal's window size; 409 unless running, nothing to do without a terminal. */
+export async function resize(t: ContainerTable, live: Live, rows: number, cols: number): Promise<void> {
+  const rec = live.rec;
+  if (!t.isRunning(live)) throw conflict(`Container ${rec.Id} is not running`);
+  if (rec.Config.Tty) await resizeMonitor(t.controlPath(rec.Id), rows, cols);
+}
+
+export function logs(t: ContainerTable, live: Live, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
+  const id = live.rec.Id;
+  return readLog(t.store.logPath(id), {
+    ...opts,
+    live: () => t.byId.has(id) && (t.isRunning(live) || existsSync(t.attachPath(id))),
+  });
+}
+
+function connectUnix(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => { s.off('error', reject); resolve(s); });
+    s.once('error', reject);
+  });
+}

@@ -1,0 +1,127 @@
+// Exits and adoption. A container's exit is learnt from the monitor's exit file (inotify on its
+// folder), so berthd holds no process of the container's and may restart without harm: a new
+// berthd adopts what runs and records what ended. An exit is recorded, the runtime side taken
+// apart, and the restart policy applied; never blocks on the container.
+
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { errorMessage } from '../../errors.js';
+import { openContainer } from '../../runtime/container.js';
+import { ZERO_TIME } from '../types.js';
+import { RestartManager } from './restart.js';
+import { writeAtomic } from './store.js';
+import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
+import type { ContainerTable, Live } from './table.js';
+import { releaseRuntime } from './teardown.js';
+
+/**
+ * Loads the records (berthd's start, or first use) and adopts the containers: those still
+ * under their monitors are watched again, those that ended while berthd was down are
+ * recorded, and the restart policies apply to them, to containers that were waiting to
+ * restart, and to stopped `always` (and not manually stopped `unless-stopped`) ones, as dockerd's.
+ */
+export function adopt(t: ContainerTable): void {
+  for (const rec of t.store.loadAll()) t.byId.set(rec.Id, t.live(rec, new RestartManager(rec.RestartCount)));
+  for (const live of t.byId.values()) {
+    const rec = live.rec;
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
+      watchExit(t, live);
+      if (!monitorAlive(t, rec.Id)) {
+        // No process and no exit file: the monitor may be writing it this instant; if it has
+        // not within a second, it is gone without a word (the machine restarted) and the
+        // container died with it.
+        setTimeout(() => {
+          if (t.byId.get(rec.Id) !== live || live.rec.State.Status === 'exited' || existsSync(t.store.exitPath(rec.Id))) return;
+          writeAtomic(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
+        }, 1000).unref();
+      }
+      // (The exit may have been recorded just now.)
+      if (t.isRunning(live)) startHealth(t, live, false);
+    } else if (rec.State.Status === 'restarting') {
+      scheduleRestart(t, live, 0);
+    } else if (rec.State.Status === 'exited' && rec.State.FinishedAt !== ZERO_TIME && !rec.HostConfig.AutoRemove
+      && new RestartManager().next(rec.HostConfig.RestartPolicy, rec.State.ExitCode, !!rec.HasBeenManuallyStopped, 0) !== undefined) {
+      void t.lifecycle.start(rec.Id).catch((e) => t.log('warn', `restart ${rec.Id.slice(0, 12)} at adoption: ${errorMessage(e)}`));
+    }
+  }
+}
+
+/** Whether the container's process (or its exit file) is still there to learn its end from. */
+function monitorAlive(t: ContainerTable, id: string): boolean {
+  if (existsSync(t.store.exitPath(id))) return true;
+  try {
+    return openContainer(t.runtimeRoot, id).status !== 'stopped';
+  } catch {
+    return false; // no runtime state left (an exec-root on tmpfs after a reboot)
+  }
+}
+
+/** Watches the container's folder for the monitor's exit file. */
+export function watchExit(t: ContainerTable, live: Live): void {
+  if (live.watcher) return;
+  const id = live.rec.Id;
+  try {
+    live.watcher = watch(t.store.dir(id), (_ev, file) => {
+      if (file === 'exit.json' && existsSync(t.store.exitPath(id))) void onExit(t, live);
+    });
+  } catch (e) {
+    t.log('warn', `watch ${id}: ${errorMessage(e)}`);
+  }
+  if (existsSync(t.store.exitPath(id))) void onExit(t, live);
+}
+
+export function unwatchExit(live: Live): void {
+  live.watcher?.close();
+  live.watcher = undefined;
+}
+
+/** The monitor recorded the exit: record it, take the runtime container apart, wake waiters. */
+export async function onExit(t: ContainerTable, live: Live): Promise<void> {
+  // After whatever else is under way on the container; a remove that follows (`wait` then
+  // `rm`) waits for the exit to be recorded and taken apart.
+  // (Called unawaited from watchers: it logs rather than rejects.)
+  try {
+    if (await t.serial(live, () => recordExit(t, live))) await t.lifecycle.remove(live.rec.Id, { force: true, volumes: true });
+  } catch (e) {
+    t.log('error', `exit of ${live.rec.Id.slice(0, 12)}: ${errorMessage(e)}`);
+  }
+}
+
+/** Records the exit, takes the runtime container apart, applies the restart policy; true when AutoRemove is due. */
+async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
+  const rec = live.rec;
+  if (!t.byId.has(rec.Id) || (rec.State.Status !== 'running' && rec.State.Status !== 'paused')) return false;
+  let exit: { exitCode: number; finishedAt: string };
+  try {
+    exit = JSON.parse(readFileSync(t.store.exitPath(rec.Id), 'utf8'));
+  } catch {
+    return false; // not complete yet: the rename will come
+  }
+  unwatchExit(live);
+  stopHealth(live);
+  t.volumeEvents(rec, 'unmount');
+  rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oomKilled(t, rec.Id) };
+  await releaseRuntime(t, rec);
+  await t.opts.snapshots.unmount(rec.Id).catch((e) => t.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
+  const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
+  const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
+  if (delay !== undefined) {
+    rec.RestartCount++;
+    rec.State.Status = 'restarting';
+  }
+  t.save(live);
+  t.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
+  if (rec.State.OOMKilled) t.emitFor(rec, 'oom');
+  t.emitFor(rec, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
+  t.exitedNow(live);
+  if (delay !== undefined) scheduleRestart(t, live, delay);
+  return delay === undefined && !!rec.HostConfig.AutoRemove;
+}
+
+/** Whether the kernel's OOM killer killed a process of the container (read before delete removes its cgroup). */
+function oomKilled(t: ContainerTable, id: string): boolean {
+  try {
+    return openContainer(t.runtimeRoot, id).cgroups.oomKillCount() > 0;
+  } catch {
+    return false;
+  }
+}

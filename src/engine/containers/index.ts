@@ -1,0 +1,162 @@
+// Containers: the engine's face for them. Each verb finds the container (adopting the records
+// at first use) and hands it to the room that owns the concern: lifecycle.ts (create, start,
+// stop, kill, pause, update, rename, remove), teardown.ts (the one way a container is taken
+// apart), exits.ts (exits and adoption), supervise.ts (restart policy and health), attach.ts
+// (attach, logs, resize). The table (table.ts) holds the records; store.ts keeps them on disk.
+
+import { Networks } from '../networks/index.js';
+import type { ContainerRecord, EndpointRequest, RestartPolicy } from '../types.js';
+import { Volumes } from '../volumes.js';
+import type { ResourceConfig } from '../resources.js';
+import { initPaths, type InitPaths } from '../init-files.js';
+import { attach, logs, resize, type AttachStream } from './attach.js';
+import { adopt } from './exits.js';
+import * as lifecycle from './lifecycle.js';
+import type { LogEntry, LogOptions } from './logs.js';
+import { ContainerTable, type ContainersOptions, type Live, type Prober } from './table.js';
+import type { ContainerConfig, HostConfig } from '../types.js';
+
+export { parseSize } from './lifecycle.js';
+export type { AttachStream } from './attach.js';
+export type { ContainersOptions } from './table.js';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export class Containers {
+  private readonly t: ContainerTable;
+  private loaded = false;
+  /** Named and anonymous volumes; a volume is in use while a container's mounts name it. */
+  readonly volumes: Volumes;
+  /** Networks and the containers' endpoints on them. */
+  readonly networks: Networks;
+
+  constructor(opts: ContainersOptions) {
+    this.volumes = new Volumes(opts.dataRoot, () => {
+      const users = new Map<string, string[]>();
+      for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
+      return users;
+    }, (action, name, attributes) => opts.events.emit('volume', action, name, attributes));
+    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, containers: () => this.list(), initDir: (id) => this.t.store.dir(id),
+      emit: (action, id, attributes) => opts.events.emit('network', action, id, attributes), log: opts.log });
+    this.t = new ContainerTable(opts, this.volumes, this.networks);
+    this.t.lifecycle = { start: (ref, o) => this.start(ref, o), remove: (ref, o) => this.remove(ref, o) };
+  }
+
+  /** Runs a health probe in a container (the engine's exec; set by the engine). */
+  get prober(): Prober | undefined { return this.t.prober; }
+  set prober(p: Prober | undefined) { this.t.prober = p; }
+
+  /** Loads the records once (berthd's start, or first use) and adopts the containers (exits.ts). */
+  adopt(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    adopt(this.t);
+  }
+
+  private find(ref: string): Live {
+    this.adopt();
+    return this.t.find(ref);
+  }
+
+  list(): ContainerRecord[] {
+    this.adopt();
+    return this.t.list();
+  }
+
+  get(ref: string): ContainerRecord { return this.find(ref).rec; }
+
+  /** Emits a container event with Docker's attributes: the labels, `image`, `name`, then `extra`. */
+  event(ref: string, action: string, extra: Record<string, string> = {}): void {
+    this.t.emitFor(this.find(ref).rec, action, extra);
+  }
+
+  logPath(id: string): string { return this.t.store.logPath(id); }
+  /** Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts). */
+  initPaths(id: string): InitPaths { return initPaths(this.t.store.dir(id)); }
+  /** The container's OCI bundle directory (its config.json: the mounts the runtime made). */
+  bundleDir(id: string): string { return this.t.store.dir(id); }
+
+  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>): Promise<ContainerRecord> {
+    this.adopt();
+    return lifecycle.create(this.t, config, hostConfig, name, endpoints);
+  }
+
+  /** Runs `fn` with the container's state held still: no start, update or removal begins until it ends. */
+  exclusive<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const live = this.find(ref);
+    return this.t.serial(live, () => fn(live.rec));
+  }
+
+  async start(ref: string, opts: { auto?: boolean } = {}): Promise<'started' | 'already'> {
+    return lifecycle.start(this.t, this.find(ref), opts);
+  }
+
+  /** Docker's wait: resolves with the exit code once the condition holds. */
+  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<number> {
+    const live = this.find(ref);
+    const running = () => ['running', 'paused', 'restarting'].includes(live.rec.State.Status);
+    if (condition === 'removed') {
+      await new Promise<void>((r) => live.removed.push(r));
+    } else if (condition === 'next-exit' || running()) {
+      await new Promise<void>((r) => live.exited.push(r));
+    }
+    return live.rec.State.ExitCode;
+  }
+
+  isRunning(ref: string): boolean { return this.t.isRunning(this.find(ref)); }
+
+  async resize(ref: string, rows: number, cols: number): Promise<void> { return resize(this.t, this.find(ref), rows, cols); }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> { return lifecycle.kill(this.t, this.find(ref), signal); }
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
+    return lifecycle.stop(this.t, this.find(ref), opts);
+  }
+
+  async pause(ref: string): Promise<void> { return lifecycle.pause(this.t, this.find(ref)); }
+
+  async unpause(ref: string): Promise<void> { return lifecycle.unpause(this.t, this.find(ref)); }
+
+  /** Docker's restart: stop (as `stop`, with its timeout and signal) if running, then a user's start. */
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const live = this.find(ref);
+    await this.stop(live.rec.Id, opts);
+    await this.start(live.rec.Id);
+    this.t.emitFor(live.rec, 'restart');
+  }
+
+  rename(ref: string, newName: string): void { lifecycle.rename(this.t, this.find(ref), newName); }
+
+  async update(ref: string, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
+    return lifecycle.update(this.t, this.find(ref), upd);
+  }
+
+  /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    return lifecycle.remove(this.t, this.find(ref), opts);
+  }
+
+  /** Docker's network connect and disconnect, made live on a running container. */
+  async connect(ref: string, network: string, req: EndpointRequest): Promise<void> {
+    const live = this.find(ref);
+    await this.t.serial(live, async () => { await this.networks.connect(live.rec, network, req, this.t.isRunning(live)); this.t.save(live); });
+  }
+
+  async disconnect(ref: string, network: string): Promise<void> {
+    const live = this.find(ref);
+    await this.t.serial(live, async () => { await this.networks.disconnect(live.rec, network); this.t.save(live); });
+  }
+
+  async attach(ref: string): Promise<AttachStream | undefined> { return attach(this.t, this.find(ref)); }
+
+  logs(ref: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> { return logs(this.t, this.find(ref), opts); }
+
+  /** Stops watching (berthd shutting down); containers keep running under their monitors. */
+  close(): void {
+    for (const l of this.t.byId.values()) {
+      l.watcher?.close();
+      clearTimeout(l.restartTimer);
+      l.health?.stop();
+    }
+  }
+}

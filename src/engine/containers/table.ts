@@ -1,0 +1,135 @@
+// The containers' table: each container's record with what berthd holds of it while it lives
+// (its exit watch, waiters, restart and health timers), the paths under the roots, and the
+// few acts every room shares (find, save, emit, run one at a time). The rooms beside it —
+// lifecycle, teardown, exits, supervise, attach — are functions over this table; they reach
+// each other's verbs only through `lifecycle`, which the Containers class sets, so no room
+// imports back the one that imports it.
+
+import type { FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { invalid, notFound } from '../../errors.js';
+import type { ImageStore, Snapshotter } from '../../image/index.js';
+import type { Events } from '../events.js';
+import type { Networks } from '../networks/index.js';
+import type { ContainerRecord } from '../types.js';
+import type { Volumes } from '../volumes.js';
+import type { HealthMonitor } from './health.js';
+import type { RestartManager } from './restart.js';
+import { ContainerStore } from './store.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ContainersOptions {
+  dataRoot: string;
+  execRoot: string;
+  images: ImageStore;
+  snapshots: Snapshotter;
+  events: Events;
+  /** The default bridge network's gateway and prefix (`--bip`). */
+  bip?: string;
+  log?: (level: LogLevel, msg: string) => void;
+}
+
+/** A container while berthd knows it: its record and what waits on it. */
+export interface Live {
+  rec: ContainerRecord;
+  watcher?: FSWatcher;
+  exited: (() => void)[];
+  removed: (() => void)[];
+  /** Attach clients waiting for start: each connects once the monitor listens. */
+  attachers: ((socketPath: string) => Promise<void>)[];
+  busy?: Promise<void>;
+  /** The restart policy's state since the user's last start, and the pending restart. */
+  restart: RestartManager;
+  restartTimer?: NodeJS.Timeout;
+  health?: HealthMonitor;
+}
+
+/** The verbs that rooms below the Containers class call back (a restart starts, an AutoRemove removes). */
+export interface Lifecycle {
+  start(ref: string, opts?: { auto?: boolean }): Promise<'started' | 'already'>;
+  remove(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
+}
+
+/** Runs a health probe in a container (the engine's exec). */
+export type Prober = (id: string, cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string }>;
+
+export class ContainerTable {
+  readonly store: ContainerStore;
+  readonly runtimeRoot: string;
+  readonly attachDir: string;
+  readonly byId = new Map<string, Live>();
+  /** Set by the Containers class before any use. */
+  lifecycle!: Lifecycle;
+  prober?: Prober;
+
+  constructor(readonly opts: ContainersOptions, readonly volumes: Volumes, readonly networks: Networks) {
+    this.store = new ContainerStore(opts.dataRoot);
+    this.runtimeRoot = join(opts.execRoot, 'runtime');
+    this.attachDir = join(opts.execRoot, 'attach');
+  }
+
+  log(level: LogLevel, msg: string): void { this.opts.log?.(level, msg); }
+  /** What the runtime library says that is not an error of its call (a failed hook). */
+  readonly runtimeLog = (level: LogLevel, msg: string): void => this.log(level, `runtime: ${msg}`);
+
+  /** A new container's entry, with a restart policy's state carried over (adoption) or fresh. */
+  live(rec: ContainerRecord, restart: RestartManager): Live {
+    return { rec, exited: [], removed: [], attachers: [], restart };
+  }
+
+  list(): ContainerRecord[] {
+    return [...this.byId.values()].map((l) => l.rec).sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  /** By full ID, name (with or without `/`) or unique ID prefix, as Docker finds containers. */
+  find(ref: string): Live {
+    const byId = this.byId.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    for (const l of this.byId.values()) if (l.rec.Name === name) return l;
+    const hits = [...this.byId.values()].filter((l) => /^[a-f0-9]+$/.test(ref) && l.rec.Id.startsWith(ref));
+    if (hits.length === 1) return hits[0];
+    if (hits.length > 1) throw invalid(`multiple IDs found with provided prefix: ${ref}`);
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  attachPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.sock`); }
+  consolePath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.pty`); }
+  /** The monitor's control socket: window sizes for the pty it holds. */
+  controlPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.ctl`); }
+
+  save(live: Live): void { this.store.save(live.rec); }
+
+  isRunning(live: Live): boolean {
+    const s = live.rec.State.Status;
+    return s === 'running' || s === 'paused';
+  }
+
+  /** Emits a container event with Docker's attributes: the labels, `image`, `name`, then `extra`. */
+  emitFor(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.opts.events.emit('container', action, rec.Id, { ...rec.Config.Labels, image: rec.ImageName, name: rec.Name.slice(1), ...extra });
+  }
+
+  /** Docker's volume mount/unmount events, one per volume the container mounts. */
+  volumeEvents(rec: ContainerRecord, action: 'mount' | 'unmount'): void {
+    for (const m of rec.MountPoints ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      this.opts.events.emit('volume', action, m.Name, action === 'mount'
+        ? { container: rec.Id, destination: m.Destination, driver: m.Driver || 'local', propagation: m.Propagation, 'read/write': String(m.RW) }
+        : { container: rec.Id, driver: m.Driver || 'local' });
+    }
+  }
+
+  /** Runs `fn` after any operation in progress on the container (start, stop, remove) ends. */
+  serial<T>(live: Live, fn: () => Promise<T>): Promise<T> {
+    const run = (live.busy ?? Promise.resolve()).then(fn);
+    live.busy = run.then(() => {}, () => {});
+    return run;
+  }
+
+  /** Wakes those waiting for the container's exit. */
+  exitedNow(live: Live): void {
+    for (const w of live.exited.splice(0)) w();
+  }
+}

@@ -1,0 +1,77 @@
+// The embedded DNS of user-defined networks, as dockerd's: one server (network/dns.ts) on each
+// such network's gateway address once its bridge is up, answering the names, short IDs and
+// aliases of the containers on the asking container's networks, and forwarding the rest to
+// the asker's `--dns` or the host's nameservers.
+
+import { errorMessage } from '../../errors.js';
+import { DnsServer } from '../../network/dns.js';
+import { hostResolvConf, nameservers } from '../init-files.js';
+import type { ContainerRecord, NetworkRecord } from '../types.js';
+import { hasDns, ownNetns, type NetworkStore } from './store.js';
+
+export class EmbeddedDns {
+  /** The server of each user-defined network whose bridge is up, by network ID. */
+  private readonly servers = new Map<string, DnsServer>();
+
+  constructor(private readonly store: NetworkStore, private readonly containers: () => ContainerRecord[],
+    private readonly log: (msg: string) => void) {}
+
+  /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
+  addressFor(rec: ContainerRecord): string | undefined {
+    const first = Object.values(rec.NetworkSettings?.Networks ?? {})[0];
+    const n = first && this.store.byIdOf(first.NetworkID);
+    return n && hasDns(n) && ownNetns(rec.HostConfig.NetworkMode) ? n.IPAM.Config[0].Gateway : undefined;
+  }
+
+  /** Starts the network's DNS server on its gateway address (there once the bridge is). */
+  async ensure(n: NetworkRecord): Promise<void> {
+    if (this.servers.has(n.Id)) return;
+    const server = new DnsServer({
+      address: n.IPAM.Config[0].Gateway,
+      resolve: (name, from) => this.resolve(n, name, from),
+      upstream: (from) => {
+        const c = this.containers().find((x) => x.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
+        return c?.HostConfig.Dns?.length ? c.HostConfig.Dns : nameservers(hostResolvConf());
+      },
+      log: this.log,
+    });
+    this.servers.set(n.Id, server);
+    try {
+      await server.listen();
+    } catch (e) {
+      this.servers.delete(n.Id);
+      server.close();
+      this.log(`embedded DNS of network ${n.Name} on ${n.IPAM.Config[0].Gateway}:53: ${errorMessage(e)}`);
+    }
+  }
+
+  /**
+   * The addresses of `name` (a container's name, short ID or alias) on the user-defined
+   * networks of the asking container (the one at `from` on `n`), as dockerd's resolver: a
+   * container reaches names on each network it is connected to.
+   */
+  private resolve(n: NetworkRecord, name: string, from: string): string[] | undefined {
+    const want = name.replace(/\.$/, '').toLowerCase();
+    const all = this.containers();
+    const asker = all.find((c) => c.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
+    const nets = Object.entries(asker?.NetworkSettings?.Networks ?? { [n.Name]: undefined })
+      .map(([name]) => this.store.byName(name)).filter((x): x is NetworkRecord => !!x && hasDns(x));
+    for (const net of nets) {
+      const ips = all.map((c) => c.NetworkSettings?.Networks[net.Name])
+        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === want)).map((ep) => ep!.IPAddress);
+      if (ips.length) return ips;
+    }
+    return undefined;
+  }
+
+  /** The network's server stops (its removal). */
+  stop(n: NetworkRecord): void {
+    this.servers.get(n.Id)?.close();
+    this.servers.delete(n.Id);
+  }
+
+  close(): void {
+    for (const d of this.servers.values()) d.close();
+    this.servers.clear();
+  }
+}

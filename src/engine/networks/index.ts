@@ -1,0 +1,172 @@
+// Networks: the engine's face for Docker's network objects and containers' places on them.
+// The records and their subnets are store.ts's, the CNI endpoints endpoints.ts's, the embedded
+// DNS dns.ts's; this joins them for each verb (a removal asks all three) and brings them back
+// after a berthd restart.
+
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { forbidden, invalid } from '../../errors.js';
+import { deleteBridge } from '../../network/bridge.js';
+import type { Spec } from '../../oci/runtime-spec.js';
+import { labelMatch } from '../images.js';
+import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
+import { EmbeddedDns } from './dns.js';
+import { Endpoints } from './endpoints.js';
+import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, NetworkStore, ownNetns, PREDEFINED } from './store.js';
+
+export interface NetworksOptions {
+  dataRoot: string;
+  execRoot: string;
+  /** Every container's record, to find a network's endpoints and the ports taken. */
+  containers: () => ContainerRecord[];
+  /** `--bip`: the default bridge's gateway address and prefix, e.g. 10.99.0.1/24. */
+  bip?: string;
+  /** The container's folder of init files (its /etc/hosts gets its address at start). */
+  initDir: (id: string) => string;
+  /** Docker's network events: create, destroy, connect, disconnect. */
+  emit?: (action: string, id: string, attributes: Record<string, string>) => void;
+  log?: (level: 'info' | 'warn', msg: string) => void;
+}
+
+export class Networks {
+  private readonly store: NetworkStore;
+  private readonly dns: EmbeddedDns;
+  private readonly endpoints: Endpoints;
+
+  constructor(private readonly opts: NetworksOptions) {
+    const warn = (m: string) => opts.log?.('warn', m);
+    this.store = new NetworkStore(opts.dataRoot);
+    this.dns = new EmbeddedDns(this.store, opts.containers, warn);
+    this.endpoints = new Endpoints(this.store, this.dns, {
+      dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: opts.containers, initDir: opts.initDir,
+      emit: (action, n, container) => this.emit(action, n, container), log: warn,
+    });
+    if (opts.bip) this.store.applyBip(opts.bip, (n) => this.endpoints.hasEndpoints(n), warn);
+    this.endpoints.finishTeardowns();
+    // After a berthd restart, the networks whose bridges serve endpoints answer names again;
+    // a bridge left with none (a berthd killed before its close) goes.
+    for (const n of this.store.all()) {
+      const dev = n.Options[BRIDGE_NAME_OPT];
+      if (!dev || !existsSync(`/sys/class/net/${dev}`)) continue;
+      if (!this.endpoints.hasEndpoints(n)) deleteBridge(dev);
+      else if (hasDns(n)) void this.dns.ensure(n);
+    }
+  }
+
+  private emit(action: string, n: NetworkRecord, container?: string): void {
+    this.opts.emit?.(action, n.Id, { name: n.Name, type: n.Driver, ...(container ? { container } : {}) });
+  }
+
+  /** By full ID, name, or unique ID prefix, as dockerd finds networks. */
+  get(ref: string): NetworkRecord { return this.store.get(ref); }
+
+  /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
+  embeddedDns(rec: ContainerRecord): string | undefined { return this.dns.addressFor(rec); }
+
+  /** The network as the API shows it, with its running endpoints (`Containers`). */
+  inspect(ref: string): NetworkRecord & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> } {
+    const n = this.get(ref);
+    const containers: ReturnType<Networks['inspect']>['Containers'] = {};
+    for (const c of this.opts.containers()) {
+      const ep = c.NetworkSettings?.Networks[n.Name];
+      if (ep?.EndpointID) containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: '' };
+    }
+    return { ...n, Containers: containers };
+  }
+
+  /** Docker's filters: driver, id, label, name, scope, type (builtin/custom). */
+  list(filters: Record<string, string[]> = {}): NetworkRecord[] { return this.store.list(filters); }
+
+  create(req: NetworkCreateRequest): { Id: string; Warning: string } {
+    const n = this.store.create(req);
+    this.emit('create', n);
+    this.opts.log?.('info', `created network ${n.Name} ${n.IPAM.Config[0].Subnet} on ${n.Options[BRIDGE_NAME_OPT]}`);
+    return { Id: n.Id, Warning: '' };
+  }
+
+  async remove(ref: string): Promise<void> {
+    await this.endpoints.settled();
+    const n = this.get(ref);
+    if (PREDEFINED.includes(n.Name)) throw forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
+    const containers = this.opts.containers();
+    if (containers.some((c) => c.NetworkSettings?.Networks[n.Name]?.EndpointID)) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+    const members = containers.filter((c) => c.NetworkSettings?.Networks[n.Name]);
+    if (members.length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${members.map((c) => c.Name.slice(1)).join(', ')})`);
+    this.dns.stop(n);
+    this.endpoints.forget(n);
+    deleteBridge(n.Options[BRIDGE_NAME_OPT]);
+    rmSync(join(this.endpoints.ipamDir, n.Name), { recursive: true, force: true });
+    this.store.delete(n);
+    this.emit('destroy', n);
+  }
+
+  /** Removes the user-defined networks no container is on; returns their names. `until`: Unix seconds. */
+  async prune(f: { until?: number; label?: string[]; notLabel?: string[] } = {}): Promise<string[]> {
+    const out: string[] = [];
+    for (const n of this.list()) {
+      if (PREDEFINED.includes(n.Name)) continue;
+      if (f.label?.length && !f.label.every((l) => labelMatch(n.Labels, l))) continue;
+      if (f.notLabel?.some((l) => labelMatch(n.Labels, l))) continue;
+      if (f.until !== undefined && Date.parse(n.Created) / 1000 >= f.until) continue;
+      if (this.opts.containers().some((c) => c.NetworkSettings?.Networks[n.Name])) continue;
+      await this.remove(n.Id);
+      out.push(n.Name);
+    }
+    return out;
+  }
+
+  /**
+   * The NetworkSettings of a new container: its NetworkMode's network (the default `bridge`
+   * for '' and 'default') and any others NetworkingConfig names, checked to exist. Returns the
+   * NetworkMode to record.
+   */
+  plan(rec: ContainerRecord, endpoints: Record<string, EndpointRequest> = {}, container: (ref: string) => ContainerRecord): string {
+    let mode = rec.HostConfig.NetworkMode || 'default';
+    if (mode === 'default') mode = 'bridge';
+    if (mode.startsWith('container:')) {
+      const other = container(mode.slice('container:'.length));
+      if (!ownNetns(other.HostConfig.NetworkMode)) throw invalid(`cannot join the network of container ${other.Name.slice(1)}: it has none of its own (${other.HostConfig.NetworkMode})`);
+      mode = `container:${other.Id}`;
+    }
+    const settings = { Networks: {} as Record<string, EndpointSettings>, Ports: {}, SandboxKey: '' };
+    rec.NetworkSettings = settings;
+    if (mode.startsWith('container:') || mode === 'host' || mode === 'none') {
+      if (Object.keys(endpoints).some((k) => k !== mode)) throw invalid(`conflicting options: ${mode} network mode and a network to connect to`);
+      if (mode !== 'none' && mode !== 'host') return mode;
+      settings.Networks[mode] = blankEndpoint(this.get(mode).Id);
+      return mode;
+    }
+    const names = [mode, ...Object.keys(endpoints).filter((k) => k !== mode)];
+    for (const name of names) {
+      const n = this.get(name);
+      const req = endpoints[name] ?? endpoints[n.Id] ?? {};
+      if (n.Driver !== 'bridge') throw invalid(`container cannot be connected to network ${n.Name} and another one`);
+      checkEndpoint(n, req);
+      settings.Networks[n.Name] = blankEndpoint(n.Id, req);
+    }
+    return this.get(mode).Name;
+  }
+
+  /** The spec's network namespace for the mode: none for host, the other's pin for container:<id>, else a new one. */
+  applyNamespace(spec: Spec, mode: string | undefined): void { this.endpoints.applyNamespace(spec, mode); }
+
+  /** A started container's network (endpoints.ts). */
+  attach(rec: ContainerRecord, pid: number): Promise<void> { return this.endpoints.attach(rec, pid); }
+
+  /** Takes the container off its networks; the DELs run on after this returns (endpoints.ts). */
+  detach(rec: ContainerRecord): Promise<void> { return this.endpoints.detach(rec); }
+
+  /** Docker's connect: recorded, and made now if the container runs. */
+  async connect(rec: ContainerRecord, ref: string, req: EndpointRequest, running: boolean): Promise<void> {
+    return this.endpoints.connect(rec, this.get(ref), req, running);
+  }
+
+  /** Docker's disconnect: the endpoint undone if the container runs, and forgotten. */
+  async disconnect(rec: ContainerRecord, ref: string): Promise<void> { return this.endpoints.disconnect(rec, this.get(ref)); }
+
+  /** berthd's end: bridges no endpoint uses go, so a stopped berthd leaves no device behind. */
+  close(): void {
+    this.dns.close();
+    this.endpoints.close();
+  }
+}

@@ -1,0 +1,202 @@
+// The networks' store and IPAM: records of Docker's network objects under
+// `<data-root>/networks/<id>.json` (the predefined `bridge`, `host` and `none`, and user-defined
+// bridge networks), found as dockerd finds them, and the subnets they take: a free one picked
+// for a new network or the default bridge, a user's checked against the host's routes and the
+// other networks, the endpoint addresses a container asks for checked against them. Knows
+// nothing of containers or of CNI.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { conflict, forbidden, invalid, notFound } from '../../errors.js';
+import { deleteBridge } from '../../network/bridge.js';
+import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
+import { writeAtomic } from '../containers/store.js';
+import { labelMatch } from '../images.js';
+import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
+
+export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
+export const PREDEFINED = ['bridge', 'host', 'none'];
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** The modes that make no endpoint of berth's: no network of its own, or another container's. */
+export function ownNetns(mode: string | undefined): boolean {
+  return mode !== 'host' && !mode?.startsWith('container:');
+}
+
+/** User-defined bridge networks have the embedded DNS server; the default `bridge` has not, as dockerd's. */
+export const hasDns = (n: NetworkRecord) => n.Driver === 'bridge' && n.Name !== 'bridge';
+
+/** A container's endpoint on a network before it runs: what it asked for, no addresses yet. */
+export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): EndpointSettings => ({
+  IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null, Links: null, Aliases: req.Aliases?.length ? [...req.Aliases] : null,
+  MacAddress: req.MacAddress ?? '', NetworkID: networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+  IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null, DriverOpts: null,
+});
+
+/** An endpoint's options checked against its network: a fixed address in its subnet, aliases, a MAC. */
+export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
+  const ip = req.IPAMConfig?.IPv4Address;
+  if (ip) {
+    if (n.Name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
+    if (!contains(parseCidr(n.IPAM.Config[0].Subnet), parseIp(ip))) throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
+  }
+  if (req.Aliases?.length && n.Name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
+  if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress)) throw invalid(`invalid MAC address: ${req.MacAddress}`);
+}
+
+export class NetworkStore {
+  private readonly root: string;
+  private readonly byId = new Map<string, NetworkRecord>();
+
+  /** `dataRoot`: the default bridge's device is `berth0` under the default roots only. */
+  constructor(private readonly dataRoot: string) {
+    this.root = join(dataRoot, 'networks');
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    for (const f of readdirSync(this.root)) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        const n = JSON.parse(readFileSync(join(this.root, f), 'utf8')) as NetworkRecord;
+        this.byId.set(n.Id, n);
+      } catch { /* a torn write of a create that never answered */ }
+    }
+    for (const name of PREDEFINED) if (!this.byName(name)) this.predefine(name);
+  }
+
+  all(): NetworkRecord[] { return [...this.byId.values()]; }
+
+  byIdOf(id: string): NetworkRecord | undefined { return this.byId.get(id); }
+
+  byName(name: string): NetworkRecord | undefined {
+    for (const n of this.byId.values()) if (n.Name === name) return n;
+    return undefined;
+  }
+
+  /** By full ID, name, or unique ID prefix, as dockerd finds networks. */
+  get(ref: string): NetworkRecord {
+    const n = this.byId.get(ref) ?? this.byName(ref);
+    if (n) return n;
+    const hits = [...this.byId.values()].filter((x) => ref && x.Id.startsWith(ref));
+    if (hits.length === 1) return hits[0];
+    if (hits.length > 1) throw notFound(`network ${ref} is ambiguous (${hits.length} matches found based on ID prefix)`);
+    throw notFound(`network ${ref} not found`);
+  }
+
+  /** Docker's filters: driver, id, label, name, scope, type (builtin/custom). */
+  list(filters: Record<string, string[]> = {}): NetworkRecord[] {
+    return [...this.byId.values()].filter((n) => {
+      if (filters.driver?.length && !filters.driver.includes(n.Driver)) return false;
+      if (filters.id?.length && !filters.id.some((i) => n.Id.startsWith(i))) return false;
+      if (filters.name?.length && !filters.name.some((x) => n.Name.includes(x))) return false;
+      if (filters.label?.length && !filters.label.every((l) => labelMatch(n.Labels, l))) return false;
+      if (filters.scope?.length && !filters.scope.includes('local')) return false;
+      if (filters.type?.length && !filters.type.includes(PREDEFINED.includes(n.Name) ? 'builtin' : 'custom')) return false;
+      return true;
+    }).sort((a, b) => a.Created.localeCompare(b.Created));
+  }
+
+  private save(n: NetworkRecord): void {
+    writeAtomic(join(this.root, `${n.Id}.json`), JSON.stringify(n));
+    this.byId.set(n.Id, n);
+  }
+
+  /** The record goes from the disk and the store. */
+  delete(n: NetworkRecord): void {
+    rmSync(join(this.root, `${n.Id}.json`), { force: true });
+    this.byId.delete(n.Id);
+  }
+
+  private record(name: string, driver: NetworkRecord['Driver'], config: NetworkRecord['IPAM']['Config'], o: Partial<NetworkRecord> = {}): NetworkRecord {
+    return {
+      Name: name, Id: randomBytes(32).toString('hex'), Created: new Date().toISOString(), Scope: 'local', Driver: driver,
+      EnableIPv4: true, EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: config }, Internal: false, Attachable: false,
+      Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Options: {}, Labels: {}, ...o,
+    };
+  }
+
+  /**
+   * `--bip` given: the default bridge takes that subnet and gateway. A bridge with endpoints
+   * (`inUse`) keeps its subnet until they are gone (their addresses are in use); its device is
+   * made anew on the next start, with the new gateway address.
+   */
+  applyBip(bip: string, inUse: (n: NetworkRecord) => boolean, log: (msg: string) => void): void {
+    const [gateway] = bip.split('/');
+    const subnet = parseCidr(bip);
+    if (subnet.bits > 30) throw invalid(`--bip ${bip}: the subnet is too small`);
+    if (subnet.addr === parseIp(gateway)) throw invalid(`--bip ${bip}: give the gateway's address in the subnet (e.g. ${firstHost(subnet)}/${subnet.bits}), not the subnet's`);
+    const n = this.byName('bridge')!;
+    const want = { Subnet: formatCidr(subnet), Gateway: gateway };
+    const have = n.IPAM.Config[0];
+    if (have?.Subnet === want.Subnet && have.Gateway === want.Gateway) return;
+    if (inUse(n)) {
+      log(`--bip ${bip}: the bridge network keeps ${have?.Subnet} while containers are on it`);
+      return;
+    }
+    const clash = [...this.byId.values()].find((o) => o !== n && o.IPAM.Config.some((c) => overlaps(parseCidr(c.Subnet), subnet)));
+    if (clash) throw conflict(`--bip ${bip} overlaps network ${clash.Name} (${clash.IPAM.Config[0].Subnet})`);
+    // The old bridge and its rules (NAT for the old subnet) go; the next start makes them anew.
+    const dev = n.Options[BRIDGE_NAME_OPT];
+    if (dev) deleteBridge(dev);
+    n.IPAM.Config = [want];
+    this.save(n);
+  }
+
+  /** `bridge` gets a subnet free on this host, and its device `berth0` under the default roots. */
+  private predefine(name: string): void {
+    if (name !== 'bridge') return this.save(this.record(name, name === 'host' ? 'host' : 'null', []));
+    const subnet = pickSubnet(this.taken());
+    const n = this.record('bridge', 'bridge', [{ Subnet: formatCidr(subnet), Gateway: firstHost(subnet) }]);
+    n.Options = {
+      [BRIDGE_NAME_OPT]: this.dataRoot === '/var/lib/berth' ? 'berth0' : `berth${n.Id.slice(0, 10)}`,
+      'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true',
+    };
+    this.save(n);
+  }
+
+  /** Subnets a new network must not overlap: the host's routes and berth's networks. */
+  private taken(): Cidr[] {
+    return [...hostRoutes(), ...[...this.byId.values()].flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet)))];
+  }
+
+  /** A user-defined bridge network, checked as dockerd checks it, with its subnet and bridge device name. */
+  create(req: NetworkCreateRequest): NetworkRecord {
+    const name = req.Name ?? '';
+    if (!name) throw invalid('network name is required');
+    if (!NAME.test(name)) throw invalid(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    if (PREDEFINED.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network `);
+    if (this.byName(name)) throw conflict(`network with name ${name} already exists`);
+    const driver = req.Driver || 'bridge';
+    if (driver !== 'bridge') throw invalid(`plugin "${driver}" not found: berth has the bridge driver only`);
+    if (req.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
+    if ((req.IPAM?.Driver ?? 'default') !== 'default') throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
+    const wanted = req.IPAM?.Config ?? [];
+    if (wanted.length > 1) throw invalid('berth networks take one IPv4 subnet');
+    const w = wanted[0] ?? {};
+    let subnet: Cidr;
+    if (w.Subnet) {
+      subnet = parseCidr(w.Subnet);
+      if (subnet.bits > 30) throw invalid(`subnet ${w.Subnet} is too small`);
+      const other = [...this.byId.values()].find((n) => n.IPAM.Config.some((c) => overlaps(parseCidr(c.Subnet), subnet)));
+      if (other) throw forbidden(`Pool overlaps with other one on this address space`);
+    } else {
+      if (w.Gateway || w.IPRange) throw invalid('a gateway or an ip-range needs a subnet');
+      subnet = pickSubnet(this.taken());
+    }
+    const gateway = w.Gateway || firstHost(subnet);
+    if (!contains(subnet, parseIp(gateway))) throw invalid(`no matching subnet for gateway ${gateway}`);
+    if (w.IPRange) {
+      const r = parseCidr(w.IPRange);
+      if (r.bits < subnet.bits || !contains(subnet, r.addr)) throw invalid(`no matching subnet for range ${w.IPRange}`);
+    }
+    const id = randomBytes(32).toString('hex');
+    const bridge = req.Options?.[BRIDGE_NAME_OPT] || `berth${id.slice(0, 10)}`;
+    if (bridge.length > 15) throw invalid(`bridge name ${bridge} is longer than 15 characters`);
+    if (existsSync(`/sys/class/net/${bridge}`)) throw conflict(`bridge ${bridge} already exists on this host`);
+    const n = this.record(name, 'bridge', [{ Subnet: formatCidr(subnet), Gateway: gateway, ...(w.IPRange ? { IPRange: w.IPRange } : {}) }], {
+      Id: id, Internal: !!req.Internal, Attachable: !!req.Attachable,
+      Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge }, Labels: { ...(req.Labels ?? {}) },
+    });
+    this.save(n);
+    return n;
+  }
+}
