@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Docker from 'dockerode';
 import { DOCKER, BERTH, startEngine, type EngineFixture } from './engine-fixture.js';
 import { packTar } from '../src/image/tar.js';
@@ -140,6 +141,62 @@ test('a tar with ../ is refused and writes nothing; a missing directory is Docke
   assert.match(cli.stderr, /Could not find the file \/no\/such\/dir in container cp3/);
   const notDir = await putArchive('cp3', '/bin/sh', await packTar([{ header: { name: 'f', mode: 0o644 }, body: 'x' }]));
   assert.equal(notDir.status, 400);
+});
+
+test('PUT /archive checks the whole archive before it writes: a late bad entry leaves nothing; devices land where named', { skip: noDocker }, async () => {
+  ok(docker('run', '-d', '--name', 'cp7', 'busybox', 'sleep', '1000'));
+  const ls = (dir: string) => ok(docker('exec', 'cp7', 'ls', '-A', dir));
+  ok(docker('exec', 'cp7', 'mkdir', '/target'));
+  // a good first entry, then a hard link through a symlink the archive made: 400, and not even the first entry is written
+  const throughLink = await packTar([
+    { header: { name: 'first', mode: 0o644 }, body: 'written?' },
+    { header: { name: 's', type: 'symlink', linkname: '/etc' } },
+    { header: { name: 'h', type: 'link', linkname: 's/passwd' } },
+  ]);
+  const r1 = await putArchive('cp7', '/target', throughLink);
+  assert.equal(r1.status, 400, r1.body);
+  assert.match(JSON.parse(r1.body).message, /archive entry "h": path goes through symlink "s"/);
+  assert.equal(ls('/target'), '');
+  // a device entry after good ones, then a "../" entry: still nothing written
+  const late = await packTar([
+    { header: { name: 'a', mode: 0o644 }, body: 'a' },
+    { header: { name: 'null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 } },
+    { header: { name: 'd/../../escape', mode: 0o644 }, body: 'x' },
+  ]);
+  const r2 = await putArchive('cp7', '/target', late);
+  assert.equal(r2.status, 400, r2.body);
+  assert.equal(ls('/target'), '');
+  // a device node and a FIFO alone: made in the directory named, with their modes
+  const devs = await packTar([
+    { header: { name: 'dev/', type: 'directory', mode: 0o755 } },
+    { header: { name: 'dev/null2', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o640 } },
+    { header: { name: 'dev/fifo', type: 'fifo', mode: 0o600 } },
+  ]);
+  const r3 = await putArchive('cp7', '/target', devs);
+  assert.equal(r3.status, 200, r3.body);
+  assert.match(ok(docker('exec', 'cp7', 'ls', '-ln', '/target/dev/null2')), /^crw-r-----\s+1 0\s+0\s+1,\s+3 /);
+  assert.match(ok(docker('exec', 'cp7', 'ls', '-ln', '/target/dev/fifo')), /^prw-------/);
+  assert.equal(ls('/target'), 'dev\n');
+  ok(docker('rm', '-f', 'cp7'));
+});
+
+test('PUT /archive takes gzip, bzip2 and xz bodies, as dockerd does', { skip: noDocker }, async () => {
+  ok(docker('run', '-d', '--name', 'cp8', 'busybox', 'sleep', '1000'));
+  const tar = await packTar([{ header: { name: 'packed', mode: 0o644 }, body: 'compressed\n' }]);
+  for (const [what, body] of [
+    ['gzip', gzipSync(tar)],
+    ['bzip2', spawnSync('bzip2', ['-c'], { input: tar }).stdout],
+    ['xz', spawnSync('xz', ['-c'], { input: tar }).stdout],
+  ] as const) {
+    const r = await putArchive('cp8', '/tmp', body);
+    assert.equal(r.status, 200, `${what}: ${r.body}`);
+    assert.equal(ok(docker('exec', 'cp8', 'cat', '/tmp/packed')), 'compressed\n', what);
+    ok(docker('exec', 'cp8', 'rm', '/tmp/packed'));
+  }
+  const broken = gzipSync(tar).subarray(0, 30);
+  const r = await putArchive('cp8', '/tmp', broken);
+  assert.equal(r.status, 400, r.body);
+  ok(docker('rm', '-f', 'cp8'));
 });
 
 test('cp on a stopped container and into a volume; HEAD stat header', { skip: noDocker }, async () => {

@@ -9,7 +9,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
 import { ImageStore } from '../src/image/store.js';
 import { loadImages, saveImages, saveOciLayout } from '../src/image/archive.js';
 import { exportRootfs, importRootfs } from '../src/image/import-export.js';
@@ -28,13 +27,9 @@ async function tempDir(p: string) { const d = await mkdtemp(join(tmpdir(), `bert
 async function newStore() { return new ImageStore(await tempDir('images')); }
 const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** The entry names, as GNU tar reads them (a reader other than berth's). */
 async function tarNames(file: string): Promise<string[]> {
-  const names: string[] = [];
-  const ex = tar.extract();
-  const feeding = pipeline(createReadStream(file), ex as unknown as NodeJS.WritableStream);
-  for await (const e of ex) { names.push(e.header.name); for await (const _ of e) { /* skip */ } }
-  await feeding;
-  return names;
+  return run('tar', '-tf', file).split('\n').filter(Boolean);
 }
 
 describe('save and load', () => {
@@ -110,6 +105,37 @@ describe('save and load', () => {
     await assert.rejects(loadImages(dst, createReadStream(join(dir, 'junk.tar'))), { kind: 'invalid', message: /neither index.json nor manifest.json/ });
     assert.deepEqual(await dst.content.list(), []);
   });
+});
+
+describe('escaping layers are refused at load and import, before anything is named', () => {
+  const escapes: [string, () => Promise<Buffer>, RegExp][] = [
+    ['a "../" name', () => filesTar({ ok: 'fine' }, [{ header: { name: '../../escaped', mode: 0o644 }, body: 'x' }]), /"\.\." in path/],
+    ['an absolute symlink used as a parent', () => filesTar({}, [
+      { header: { name: 'etc', type: 'symlink', linkname: '/etc' } },
+      { header: { name: 'etc/berth-escaped', mode: 0o644 }, body: 'x' },
+    ]), /through symlink "etc"/],
+    ['a hard link out of the layer', () => filesTar({}, [{ header: { name: 'h', type: 'link', linkname: '../../etc/shadow' } }]), /hard link "h"/],
+    ['a whiteout of ".."', () => filesTar({}, [{ header: { name: 'd/', type: 'directory' } }, { header: { name: 'd/.wh...' }, body: '' }]), /whiteout of "\.\."/],
+  ];
+  for (const [what, layer, re] of escapes) {
+    test(`load refuses ${what}; the store keeps nothing`, async () => {
+      const src = await newStore();
+      await storeImage(src, 'berth.test/escape:1', [await filesTar({ 'a': 'first layer\n' }), await layer()]);
+      const file = join(await tempDir('escape'), 'escape.tar');
+      await pipeline(await saveImages(src, ['berth.test/escape:1']), createWriteStream(file));
+      const dst = await newStore();
+      await assert.rejects(loadImages(dst, createReadStream(file)), (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message) && /^archive: layer sha256:/.test(e.message));
+      assert.deepEqual(await dst.list(), []);
+      assert.deepEqual(await dst.content.list(), []);
+    });
+    test(`import refuses ${what}; the store keeps nothing`, async () => {
+      const store = await newStore();
+      const tar = await layer();
+      await assert.rejects(importRootfs(store, (async function* () { yield tar; })(), 'berth.test/imp-escape:1'), (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message));
+      assert.deepEqual(await store.list(), []);
+      assert.deepEqual(await store.content.list(), []);
+    });
+  }
 });
 
 describe('import and export', () => {

@@ -81,3 +81,28 @@ describe('layers written by GNU tar', () => {
     });
   }
 });
+
+describe('layers written by umoci', () => {
+  test('umoci repack of a tree unpacks to the same tree', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-interop-umoci-'));
+    temps.push(dir);
+    const layout = join(dir, 'layout');
+    const bundle = join(dir, 'bundle');
+    const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    umoci('init', '--layout', layout);
+    umoci('new', '--image', `${layout}:t`);
+    umoci('unpack', '--image', `${layout}:t`, bundle);
+    const rootfs = join(bundle, 'rootfs');
+    await makeTree(rootfs);
+    umoci('repack', '--image', `${layout}:t`, bundle);
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+    const blob = (d: string) => join(layout, 'blobs', ...d.split(':'));
+    const manifest = JSON.parse(await readFile(blob(index.manifests[0].digest), 'utf8'));
+    const layer = manifest.layers.at(-1);
+    const dest = join(dir, 'out');
+    const r = await unpackLayer(createReadStream(blob(layer.digest)), dest);
+    const config = JSON.parse(await readFile(blob(manifest.config.digest), 'utf8'));
+    assert.equal(r.diffID, config.rootfs.diff_ids.at(-1), 'the diff ID umoci recorded');
+    await compare(rootfs, dest);
+  });
+});

@@ -2,17 +2,19 @@
 // (GET /archive) and a tar extracted into a directory of it (PUT /archive). Paths resolve as
 // moby resolves them (the directory part follows symlinks inside the container, the last
 // component is taken as it is unless the path ends in `/` or `/.`), through ContainerRoot, so
-// nothing here ever reads or writes outside the container's own files and mounts.
+// nothing here ever reads or writes outside the container's own files and mounts. A tar to
+// extract (plain, gzip, bzip2 or xz, as dockerd takes) is first read whole into an unlinked
+// spool file while every entry is checked (names, hard links, symlinks the archive makes,
+// entry types): a refused archive has written nothing into the container.
 
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lutimesSync,
   chmodSync, chownSync, mkdirSync, openSync, readSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
-import '../image/tar.js'; // binary-safe pax values
-import { cleanEntryPath } from '../image/unpack.js';
-import { mknod } from '../image/xattr.js';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { decompress, LayerCheck, mknodSync, type Plan } from '../image/index.js';
+import { readTar, TarWriter, type TarHeader, type TarHeaderInput } from '../tar/index.js';
 import { BerthError, forbidden, invalid, notFound } from '../errors.js';
 import { O_PATH, type ContainerRoot } from './container-root.js';
 
@@ -84,16 +86,14 @@ export function statPath(root: ContainerRoot, path: string, container: string): 
 export function archivePath(root: ContainerRoot, path: string, container: string): { stat: PathStat; stream: Readable } {
   const { stat, canonical } = statPath(root, path, container);
   const base = stat.name === '/' ? '.' : stat.name;
-  const pack = tar.pack();
-  const out = new PassThrough();
-  pipeline(pack as unknown as NodeJS.ReadableStream, out).catch((e) => out.destroy(e));
-  packPath(root, canonical, base, pack).then(() => pack.finalize(), (e) => { pack.destroy(e); out.destroy(e); });
-  return { stat, stream: out };
+  const pack = new TarWriter();
+  packPath(root, canonical, base, pack).then(() => pack.end()).catch((e: Error) => pack.destroy(e));
+  return { stat, stream: pack.stream };
 }
 
-async function packPath(root: ContainerRoot, canonical: string, name: string, pack: tar.Pack): Promise<void> {
+async function packPath(root: ContainerRoot, canonical: string, name: string, pack: TarWriter): Promise<void> {
   const links = new Map<string, string>();
-  const add = (header: Partial<tar.Header> & { name: string }) => new Promise<void>((resolve, reject) => pack.entry(header as tar.Header, (e) => (e ? reject(e) : resolve())));
+  const add = (header: TarHeaderInput, body?: AsyncIterable<Uint8Array>) => pack.add(header, body);
   const walk = async (path: string, entry: string): Promise<void> => {
     const st = root.lstat(path);
     const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
@@ -110,8 +110,7 @@ async function packPath(root: ContainerRoot, canonical: string, name: string, pa
       const fd = root.open(path, constants.O_RDONLY);
       try {
         const size = fstatSync(fd).size;
-        const sink = pack.entry({ name: entry, type: 'file', size, ...base });
-        await pipeline(Readable.from(readExactly(fd, size)), sink as unknown as NodeJS.WritableStream);
+        await add({ name: entry, type: 'file', size, ...base }, Readable.from(readExactly(fd, size)));
       } finally {
         closeSync(fd);
       }
@@ -144,10 +143,39 @@ export interface ExtractOptions {
   chown?: { uid: number; gid: number };
   /** The container's root file system is read-only (a write outside a writable mount is refused). */
   readonlyRootfs?: boolean;
+  /** Where the checked archive is spooled (an unlinked file: nothing stays there). */
+  spoolDir: string;
 }
 
-/** PUT /containers/{id}/archive: extracts a tar (plain) into the directory `path`. */
-export async function extractToDir(root: ContainerRoot, path: string, container: string, source: Readable, opts: ExtractOptions = {}): Promise<void> {
+/**
+ * Reads the whole archive (decompressed) into an unlinked file in `dir`, checking every entry
+ * on the way: the rules of a layer without whiteouts (no `..` or absolute names, nothing
+ * through a symlink the archive makes, hard links only to a non-directory the archive made
+ * before, known entry types). Returns the file, open; the caller closes it.
+ */
+async function spoolChecked(source: Readable, dir: string): Promise<FileHandle> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = posix.join(dir, `cp-${randomBytes(6).toString('hex')}.tar`);
+  const fh = await open(path, 'w+', 0o600);
+  try {
+    await unlink(path);
+    const check = new LayerCheck({ whiteouts: false, scope: 'archive' });
+    async function* spooled(): AsyncGenerator<Buffer> {
+      for await (const c of decompress(source) as AsyncIterable<Buffer>) {
+        for (let off = 0; off < c.length;) off += (await fh.write(c, off, c.length - off)).bytesWritten;
+        yield c;
+      }
+    }
+    for await (const e of readTar(spooled())) check.entry(e.header);
+    return fh;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** PUT /containers/{id}/archive: extracts a tar (plain, gzip, bzip2 or xz) into the directory `path`, once all of it passed the checks. */
+export async function extractToDir(root: ContainerRoot, path: string, container: string, source: Readable, opts: ExtractOptions): Promise<void> {
   const { abs } = parsePath(path);
   const dest = withNotFound(path, container, () => root.resolve(abs, true));
   if (!root.lstat(dest).isDirectory()) throw invalid('extraction point is not a directory');
@@ -155,86 +183,94 @@ export async function extractToDir(root: ContainerRoot, path: string, container:
   if (mount?.readOnly) throw forbidden('mounted volume is marked read-only');
   if (!mount && opts.readonlyRootfs) throw forbidden('container rootfs is marked read-only');
 
+  const spool = await spoolChecked(source, opts.spoolDir);
   const dirTimes: { path: string; mtime: Date }[] = [];
-  const extract = tar.extract();
-  const feeding = pipeline(source, extract);
-  feeding.catch(() => {});
   try {
-    for await (const e of extract) {
+    // The same rules again, for each entry's plan (its clean path, a hard link's target).
+    const check = new LayerCheck({ whiteouts: false, scope: 'archive' });
+    for await (const e of readTar(spool.createReadStream({ start: 0, autoClose: false }))) {
       const h = e.header;
-      const rel = cleanEntryPath(h.name);
-      if (rel === '') { await drain(e); continue; }
-      const parent = ensureParents(root, dest, posix.dirname(rel));
-      const target = posix.join(parent, posix.basename(rel));
-      const ids = opts.chown ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 };
-      const mode = (h.mode ?? 0o644) & 0o7777;
-      const mtime = h.mtime ?? new Date();
-      const existing = lstatOrUndefined(root, target);
-      if (h.type === 'directory') {
-        if (existing && !existing.isDirectory()) {
-          if (opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite non-directory "${target}" with directory "${rel}"`);
-          root.removeAll(target);
-        }
-        if (!existing?.isDirectory()) root.at(target, (p) => mkdirSync(p, 0o700));
-        setMeta(root, target, ids, mode);
-        dirTimes.push({ path: target, mtime });
-        await drain(e);
-        continue;
-      }
-      const isFile = h.type === 'file' || h.type === 'contiguous-file' || h.type === undefined;
-      // A file mounted from elsewhere (the init files, a bound file) is written in place: its mount stays.
-      const inPlace = isFile && existing?.isFile() && root.holdsMount(target);
-      if (existing && !inPlace) {
-        if (existing.isDirectory() && opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite directory "${target}" with non-directory "${rel}"`);
-        root.removeAll(target);
-      }
-      switch (h.type) {
-        case 'file': case 'contiguous-file': case undefined: {
-          const fd = inPlace ? root.open(target, constants.O_WRONLY | constants.O_TRUNC)
-            : root.at(target, (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
-          try {
-            for await (const chunk of e as AsyncIterable<Buffer>) {
-              let off = 0;
-              while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-            }
-            fchownSync(fd, ids.uid, ids.gid);
-            fchmodSync(fd, mode);
-            futimesSync(fd, mtime, mtime);
-          } finally {
-            closeSync(fd);
-          }
-          continue;
-        }
-        case 'symlink':
-          root.at(target, (p) => { symlinkSync(h.linkname ?? '', p); lchownSync(p, ids.uid, ids.gid); lutimesSync(p, mtime, mtime); });
-          break;
-        case 'link': {
-          const lrel = cleanEntryPath(h.linkname ?? '', `hard link "${h.name}" → target`);
-          const from = posix.join(root.resolve(posix.join(dest, posix.dirname(lrel)), true), posix.basename(lrel));
-          root.at(from, (src) => root.at(target, (dst) => linkSync(src, dst)));
-          break;
-        }
-        case 'character-device': case 'block-device': case 'fifo': {
-          const t = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
-          await root.at(target, (p) => mknod(p, t, 0o600, h.devmajor ?? 0, h.devminor ?? 0));
-          setMeta(root, target, ids, mode, mtime);
-          break;
-        }
-        default:
-          throw invalid(`archive entry "${h.name}": unsupported tar entry type "${h.type}"`);
-      }
-      await drain(e);
+      const plan = check.entry(h);
+      if (plan.step.op === 'root' || plan.step.op === 'skip') continue;
+      const rel = 'path' in plan.step ? plan.step.path : '';
+      await extractEntry(root, dest, rel, h, plan, e.body, opts, dirTimes);
     }
-    await feeding;
-  } catch (err) {
-    extract.destroy();
-    await feeding.catch(() => {});
-    if (err instanceof BerthError) throw err;
-    if (/Unexpected end|Invalid tar header|invalid header/i.test((err as Error).message)) throw invalid(`the archive is not a valid tar: ${(err as Error).message}`);
-    throw err;
+  } finally {
+    await spool.close();
   }
   // Directory times last, deepest first, so that their children do not change them again.
   for (const d of dirTimes.reverse()) setMeta(root, d.path, undefined, undefined, d.mtime);
+}
+
+/** Writes one checked entry at `rel` under `dest`, inside the container. */
+async function extractEntry(root: ContainerRoot, dest: string, rel: string, h: TarHeader, plan: Plan,
+  body: AsyncIterable<Buffer>, opts: ExtractOptions, dirTimes: { path: string; mtime: Date }[]): Promise<void> {
+  const parent = ensureParents(root, dest, posix.dirname(rel));
+  const target = posix.join(parent, posix.basename(rel));
+  const ids = opts.chown ?? { uid: h.uid, gid: h.gid };
+  const mode = h.mode;
+  const mtime = new Date(h.mtime * 1000);
+  const existing = lstatOrUndefined(root, target);
+  if (h.type === 'directory') {
+    if (existing && !existing.isDirectory()) {
+      if (opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite non-directory "${target}" with directory "${rel}"`);
+      root.removeAll(target);
+    }
+    if (!existing?.isDirectory()) root.at(target, (p) => mkdirSync(p, 0o700));
+    setMeta(root, target, ids, mode);
+    dirTimes.push({ path: target, mtime });
+    return;
+  }
+  const isFile = h.type === 'file' || h.type === 'contiguous-file';
+  // A file mounted from elsewhere (the init files, a bound file) is written in place: its mount stays.
+  const inPlace = isFile && existing?.isFile() && root.holdsMount(target);
+  if (existing && !inPlace) {
+    if (existing.isDirectory() && opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite directory "${target}" with non-directory "${rel}"`);
+    root.removeAll(target);
+  }
+  switch (h.type) {
+    case 'file': case 'contiguous-file': {
+      const fd = inPlace ? root.open(target, constants.O_WRONLY | constants.O_TRUNC)
+        : root.at(target, (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+      try {
+        for await (const chunk of body) {
+          let off = 0;
+          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+        }
+        fchownSync(fd, ids.uid, ids.gid);
+        fchmodSync(fd, mode);
+        futimesSync(fd, mtime, mtime);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    case 'symlink':
+      root.at(target, (p) => { symlinkSync(h.linkname, p); lchownSync(p, ids.uid, ids.gid); lutimesSync(p, mtime, mtime); });
+      return;
+    case 'link': {
+      const lrel = plan.step.op === 'link' ? plan.step.target : '';
+      const from = posix.join(root.resolve(posix.join(dest, posix.dirname(lrel)), true), posix.basename(lrel));
+      try {
+        root.at(from, (src) => root.at(target, (dst) => linkSync(src, dst)));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EXDEV') throw invalid(`archive entry "${h.name}": cannot hard link to "${h.linkname}" across mounts`);
+        if (code === 'ENOENT') throw invalid(`archive entry "${h.name}": hard link target "${h.linkname}" is gone`);
+        throw err;
+      }
+      return;
+    }
+    case 'character-device': case 'block-device': case 'fifo': {
+      const t = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
+      // mknodSync runs whole while `at`'s directory fd is open: the node lands in that directory.
+      root.at(target, (p) => mknodSync(p, t, 0o600, h.devmajor, h.devminor));
+      setMeta(root, target, ids, mode, mtime);
+      return;
+    }
+    default:
+      throw invalid(`archive entry "${h.name}": unsupported tar entry type "${h.type}"`);
+  }
 }
 
 /** Makes sure `rel` (a directory path under `dest`) exists, creating what is missing; returns its canonical path. */
@@ -275,8 +311,4 @@ function setMeta(root: ContainerRoot, path: string, ids?: { uid: number; gid: nu
   } finally {
     closeSync(fd);
   }
-}
-
-async function drain(body: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of body) { /* skip */ }
 }

@@ -37,7 +37,9 @@ export interface CommitRequest {
 
 export class ContainerFiles {
   constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
-    private readonly store: ImageStore, private readonly runtimeRoot: string) {}
+    private readonly store: ImageStore, private readonly runtimeRoot: string,
+    /** Where PUT /archive spools a checked archive (unlinked files). */
+    private readonly spoolDir: string) {}
 
   private running(rec: ContainerRecord): boolean {
     return rec.State.Status === 'running' || rec.State.Status === 'paused';
@@ -135,7 +137,7 @@ export class ContainerFiles {
   async extract(ref: string, path: string, source: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
     const rec = this.containers.get(ref);
     await this.withRootfs(rec, async (rootfs) => {
-      const o: ExtractOptions = { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs };
+      const o: ExtractOptions = { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs, spoolDir: this.spoolDir };
       if (opts.copyUIDGID && rec.Config.User) o.chown = resolveUser(rootfs, rec.Config.User);
       await extractToDir(this.root(rec, rootfs), path, ref, source, o);
     });

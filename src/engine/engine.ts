@@ -48,7 +48,7 @@ export class Engine {
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
     this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
-    this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'));
+    this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'), join(opts.dataRoot, 'tmp'));
     this.images = new Images({
       store, snapshots: this.snapshots, registry, events: this.events,
       users: () => {

@@ -8,18 +8,18 @@
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import * as tar from 'tar-stream';
-import { invalid, unsupported } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { BerthError, invalid, unsupported } from '../errors.js';
 import {
-  ANNOTATION_REF_NAME, MediaType, digestOf, parseManifestOrIndex,
+  ANNOTATION_REF_NAME, MediaType, digestOf, layerCompression, parseManifestOrIndex,
   type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
 } from '../oci/image.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { familiarString, formatReference, parseReference } from './reference.js';
 import type { Image, ImageStore } from './store.js';
-import './tar.js';
-import { detectCompression } from './unpack.js';
+import { readTar, TarWriter, type TarHeaderInput } from '../tar/index.js';
+import { detectCompression } from './decompress.js';
+import { checkLayer } from './layer-check.js';
 
 export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 
@@ -94,13 +94,9 @@ async function writeLayout(store: ImageStore, saved: Saved[], sink: Sink, docker
 /** `save`: a tar stream of the named images (OCI layout + Docker's manifest.json). */
 export async function saveImages(store: ImageStore, names: string[]): Promise<Readable> {
   const saved = await collect(store, names);
-  const pack = tar.pack();
-  const out = new PassThrough();
-  const mtime = new Date(0);
-  const entry = (h: tar.Header | (Partial<tar.Header> & { name: string }), body?: Buffer) => new Promise<void>((resolve, reject) => {
-    const cb = (e?: Error | null) => (e ? reject(e) : resolve());
-    if (body) pack.entry(h, body, cb); else pack.entry(h, cb);
-  });
+  const pack = new TarWriter();
+  const mtime = 0;
+  const entry = (h: TarHeaderInput, body?: Buffer | Readable) => pack.add(h, body);
   const dirs = new Set<string>();
   const sink: Sink = {
     file: (path, data) => entry({ name: path, size: data.length, mode: 0o644, mtime }, data),
@@ -111,17 +107,11 @@ export async function saveImages(store: ImageStore, names: string[]): Promise<Re
         dirs.add(dir);
         await entry({ name: dir, type: 'directory', mode: 0o755, mtime });
       }
-      const w = pack.entry({ name: `${dir}${d.digest.split(':')[1]}`, size: d.size, mode: 0o644, mtime });
-      const { pipeline } = await import('node:stream/promises');
-      await pipeline(await s.content.readStream(d.digest), w as unknown as NodeJS.WritableStream);
+      await entry({ name: `${dir}${d.digest.split(':')[1]}`, size: d.size, mode: 0o644, mtime }, await s.content.readStream(d.digest));
     },
   };
-  (async () => {
-    for await (const c of pack) if (!out.write(c)) await new Promise((r) => out.once('drain', r));
-    out.end();
-  })().catch((e) => out.destroy(e));
-  writeLayout(store, saved, sink, true).then(() => pack.finalize(), (e) => { pack.destroy(e); out.destroy(e); });
-  return out;
+  writeLayout(store, saved, sink, true).then(() => pack.end()).catch((e: Error) => pack.destroy(e));
+  return pack.stream;
 }
 
 /** Writes the named images as an OCI image layout directory at `dir` (created if missing). */
@@ -162,20 +152,15 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
   const added = new Set<Digest>();
   const unpins: (() => void)[] = [];
   try {
-    const extract = tar.extract();
-    const { pipeline } = await import('node:stream/promises');
-    const { Readable: R } = await import('node:stream');
-    const feeding = pipeline(R.from(source as AsyncIterable<Uint8Array>), extract as unknown as NodeJS.WritableStream);
-    feeding.catch(() => {});
-    for await (const e of extract) {
+    for await (const e of readTar(source)) {
       const h = e.header;
       const name = h.name.replace(/^\.\//, '');
-      if (h.type !== 'file' && h.type !== 'contiguous-file') { for await (const _ of e) { /* skip */ } continue; }
+      if (h.type !== 'file' && h.type !== 'contiguous-file') continue;
       let head = Buffer.alloc(0);
       const isBlob = /^blobs\//.test(name);
       const json: Buffer[] | undefined = (isBlob ? h.size <= (1 << 20) : h.size <= MAX_JSON) ? [] : undefined;
       const tee = (async function* () {
-        for await (const c of e as AsyncIterable<Buffer>) {
+        for await (const c of e.body) {
           if (head.length < 8) head = Buffer.concat([head, c.subarray(0, 8)]);
           json?.push(c);
           yield c;
@@ -196,13 +181,15 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
       }
       files.set(name, { ...info, head, json: json ? Buffer.concat(json) : undefined });
     }
-    await feeding;
     const jsonOf = (path: string): unknown => {
       const f = files.get(path);
       if (!f?.json) throw invalid(`archive: ${path} missing or too large`);
       try { return JSON.parse(f.json.toString('utf8')); } catch { throw invalid(`archive: ${path} is not valid JSON`); }
     };
     const result: LoadResult = { names: [], manifests: [] };
+    // Names are set only once every layer they reach has passed the layer rules.
+    const naming: { ref: ReturnType<typeof parseReference>; desc: Descriptor; opts?: Parameters<ImageStore['setReference']>[2] }[] = [];
+    const checks: Digest[] = [];
     if (files.has('index.json')) {
       const index = jsonOf('index.json') as Index;
       if (!Array.isArray(index.manifests)) throw invalid('archive: index.json has no manifests');
@@ -246,7 +233,8 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
         try { ref = parseReference(full); } catch {
           throw invalid(`archive: manifest ${d.digest} is named "${full}", not a full image reference`);
         }
-        await store.setReference(ref, { mediaType: target.mediaType, digest: target.digest, size: target.size }, { index: via, platforms });
+        naming.push({ ref, desc: { mediaType: target.mediaType, digest: target.digest, size: target.size }, opts: { index: via, platforms } });
+        checks.push(target.digest, ...(platforms ?? []).map((p) => p.digest));
         result.names.push(formatReference(ref));
         result.manifests.push(target.digest);
       }
@@ -284,14 +272,17 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
         if (tags.length === 0) throw invalid(`archive: image ${cfgFile.digest} has no RepoTags; berth keeps images by name`);
         for (const t of tags) {
           const ref = parseReference(t);
-          await store.setReference(ref, desc);
+          naming.push({ ref, desc });
           result.names.push(formatReference(ref));
         }
+        checks.push(desc.digest);
         result.manifests.push(desc.digest);
       }
     } else {
       throw invalid('archive: neither index.json nor manifest.json found: not a docker save or OCI layout tar');
     }
+    await checkLayers(store, checks);
+    for (const n of naming) await store.setReference(n.ref, n.desc, n.opts);
     for (const u of unpins.splice(0)) u();
     await store.deleteUnused([...added]);
     return result;
@@ -299,6 +290,28 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
     for (const u of unpins.splice(0)) u();
     await store.deleteUnused([...added]).catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Runs the layer rules (layer-check.ts) over every layer of the manifests, each layer once, so
+ * a layer that would escape its directory is refused at load rather than at the first `run`.
+ */
+async function checkLayers(store: ImageStore, manifests: Digest[]): Promise<void> {
+  const seen = new Set<Digest>();
+  for (const m of new Set(manifests)) {
+    const manifest = await store.readManifest(m);
+    for (const layer of manifest.layers) {
+      if (seen.has(layer.digest)) continue;
+      seen.add(layer.digest);
+      if (!(await store.content.has(layer.digest))) continue; // not carried: nothing to unpack
+      try {
+        await checkLayer(await store.content.readStream(layer.digest), layerCompression(layer.mediaType));
+      } catch (e) {
+        if (e instanceof BerthError) throw new BerthError(e.kind, `archive: layer ${layer.digest}: ${e.message}`);
+        throw e;
+      }
+    }
   }
 }
 

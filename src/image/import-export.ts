@@ -2,15 +2,16 @@
 // system directory (e.g. a mounted snapshot) → a plain tar stream. Neither mounts anything.
 
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import { TarWriter } from '../tar/index.js';
 import { MediaType, type Descriptor, type ImageConfig, type Platform } from '../oci/image.js';
 import { packDirectory } from './pack-dir.js';
 import { hostPlatform, parsePlatform } from './platform.js';
 import type { ImageStore } from './store.js';
-import { decompress } from './unpack.js';
+import { decompress } from './decompress.js';
+import { checkLayer } from './layer-check.js';
 
 export interface ImportOptions {
   platform?: string | Platform;
@@ -34,6 +35,14 @@ export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint
   await flowing;
   const unpin = store.pin([blob.digest]);
   try {
+    // The layer rules run before the image is made: an escaping root file system is refused now, not at run.
+    await checkLayer(await store.content.readStream(blob.digest), 'gzip');
+  } catch (e) {
+    unpin();
+    await store.deleteUnused([blob.digest]);
+    throw e;
+  }
+  try {
     const p = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : opts.platform ?? hostPlatform();
     const now = new Date().toISOString();
     const config: ImageConfig = {
@@ -50,9 +59,7 @@ export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint
 
 /** A tar stream of everything under `dir` (`export` of a container's mounted root). */
 export function exportRootfs(dir: string): Readable {
-  const pack = tar.pack();
-  const out = new PassThrough();
-  pipeline(pack as unknown as NodeJS.ReadableStream, out).catch((e) => out.destroy(e));
-  packDirectory(pack, dir).then(() => pack.finalize(), (e) => { pack.destroy(e); out.destroy(e); });
-  return out;
+  const pack = new TarWriter();
+  packDirectory(pack, dir).then(() => pack.end()).catch((e: Error) => pack.destroy(e));
+  return pack.stream;
 }

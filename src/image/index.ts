@@ -10,6 +10,8 @@ export { RegistryClient, type RegistryOptions } from './registry/client.js';
 export { credentialsFor, type Credentials } from './registry/auth.js';
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest, normalizePlatform } from './platform.js';
 export { unpackLayer, decompress, detectCompression, type UnpackOptions, type UnpackResult } from './unpack.js';
+export { LayerCheck, checkLayer, type LayerCheckOptions, type Plan } from './layer-check.js';
+export { mknodSync } from './xattr.js';
 export { Snapshotter, chainIDs, type Change, type CommitOptions, type SnapshotInfo } from './snapshot.js';
 export { saveImages, saveOciLayout, loadImages, type LoadResult } from './archive.js';
 export { importRootfs, exportRootfs, type ImportOptions } from './import-export.js';

@@ -4,10 +4,9 @@
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
-import './tar.js'; // binary-safe pax xattr values
-import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './unpack.js';
+import type { TarHeaderInput, TarWriter } from '../tar/index.js';
+import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './layer-check.js';
+import { OPAQUE_XATTR } from './unpack.js';
 import { getXattrs } from './xattr.js';
 
 export interface PackDirOptions {
@@ -21,15 +20,11 @@ export interface PackDirOptions {
  * Writes every entry under `dir` (not `dir` itself) into `pack`, sorted, directories before
  * their children: files, directories, symlinks, hard links (within `dir`), devices, FIFOs, with
  * ownership, modes, mtimes and xattrs (`trusted.overlay.*` left out). Sockets are skipped.
- * Does not finalize `pack`.
+ * Does not end `pack`.
  */
-export async function packDirectory(pack: tar.Pack, upper: string, opts: PackDirOptions = {}): Promise<void> {
+export async function packDirectory(pack: TarWriter, upper: string, opts: PackDirOptions = {}): Promise<void> {
   const links = new Map<string, string>();
-  const add = (header: tar.Header | (Partial<tar.Header> & { name: string }), body?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body) pack.entry(header, body, cb); else pack.entry(header, cb);
-    });
+  const add = (header: TarHeaderInput, body?: Buffer | AsyncIterable<Uint8Array>) => pack.add(header, body);
   const walk = async (rel: string): Promise<void> => {
     for (const name of (await readdir(join(upper, rel))).sort()) {
       const r = rel ? `${rel}/${name}` : name;
@@ -38,14 +33,14 @@ export async function packDirectory(pack: tar.Pack, upper: string, opts: PackDir
       const st = await lstat(p);
       const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
       const x = await getXattrs(p);
-      const pax: Record<string, string> = {};
+      const xattrs = new Map<string, Buffer>();
       let opaque = false;
       for (const [k, v] of x) {
         if (k === OPAQUE_XATTR) { opaque = v.toString() === 'y'; continue; }
         if (k.startsWith('trusted.overlay.')) continue;
-        pax[`SCHILY.xattr.${k}`] = v.toString('latin1');
+        xattrs.set(k, v);
       }
-      const withPax = Object.keys(pax).length ? { pax } : {};
+      const withPax = xattrs.size ? { xattrs } : {};
       if (opts.overlay && st.isCharacterDevice() && st.rdev === 0) {
         await add({ name: (rel ? `${rel}/` : '') + WHITEOUT_PREFIX + name, mode: 0o644, mtime: st.mtime, size: 0 }, Buffer.alloc(0));
       } else if (st.isDirectory()) {
@@ -62,8 +57,7 @@ export async function packDirectory(pack: tar.Pack, upper: string, opts: PackDir
           continue;
         }
         if (st.nlink > 1) links.set(id, r);
-        const sink = pack.entry({ name: r, type: 'file', size: st.size, ...base, ...withPax });
-        await pipeline(createReadStream(p), sink as unknown as NodeJS.WritableStream);
+        await add({ name: r, type: 'file', size: st.size, ...base, ...withPax }, createReadStream(p));
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         await add({ name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), ...base, ...withPax });
       } else if (st.isFIFO()) {

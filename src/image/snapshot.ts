@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import { TarWriter } from '../tar/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { MediaType, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
 import { errno, writeFileAtomic } from './fsutil.js';
@@ -341,18 +341,18 @@ export class Snapshotter {
   async commit(key: string, store: ImageStore, opts: CommitOptions = {}): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
     const info = await this.info(key);
     const base = await store.resolve(info.image.slice(7));
-    const pack = tar.pack();
+    const pack = new TarWriter();
     const hash = createHash('sha256');
     const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
     const gzip = createGzip();
-    const flowing = pipeline(pack as unknown as NodeJS.ReadableStream, tap, gzip);
+    const flowing = pipeline(pack.stream, tap, gzip);
     flowing.catch(() => {});
     const writing = store.content.write(gzip);
     writing.catch(() => {});
     const unpin: (() => void)[] = [];
     try {
       await packDirectory(pack, info.upper, { overlay: true, skip: opts.exclude && ((rel) => opts.exclude!(`/${rel}`)) });
-      pack.finalize();
+      await pack.end();
       await flowing;
       const blob = await writing;
       unpin.push(store.pin([blob.digest]));
@@ -374,7 +374,7 @@ export class Snapshotter {
       const manifest = await store.createImage(opts.reference, config, layers);
       return { manifest, layer, diffID };
     } catch (e) {
-      pack.destroy();
+      pack.destroy(e as Error);
       throw e;
     } finally {
       for (const u of unpin) u();

@@ -23,7 +23,7 @@ const good: TarEntry[] = [
   { header: { name: 'bin/', type: 'directory', mode: 0o755, mtime } },
   { header: { name: 'bin/sh', mode: 0o4755, uid: 0, gid: 0, mtime }, body: '#!fake\n' },
   { header: { name: 'bin/sgid', mode: 0o2711, uid: 1000, gid: 1001, mtime }, body: 'x' },
-  { header: { name: 'bin/ping', mode: 0o755, mtime, pax: { 'SCHILY.xattr.security.capability': CAP.toString('latin1'), 'SCHILY.xattr.user.note': Buffer.from('héllo').toString('latin1') } }, body: 'ping' },
+  { header: { name: 'bin/ping', mode: 0o755, mtime, xattrs: { 'security.capability': CAP, 'user.note': Buffer.from('héllo') } }, body: 'ping' },
   { header: { name: 'bin/ash', type: 'link', linkname: 'bin/sh', mtime } },
   { header: { name: 'bin/link', type: 'symlink', linkname: '/bin/sh', mtime } },
   { header: { name: 'tmp/', type: 'directory', mode: 0o1777, mtime } },
@@ -133,7 +133,7 @@ test('refuses a hard link through a symlink', () => refused([
 ], /"h".*symlink "s"/));
 
 test('refuses overlayfs xattrs set directly by the layer', () => refused([
-  { header: { name: 'd/', type: 'directory', mode: 0o755, mtime, pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc' } } },
+  { header: { name: 'd/', type: 'directory', mode: 0o755, mtime, xattrs: { 'trusted.overlay.redirect': Buffer.from('/etc') } } },
 ], /"d\/".*trusted\.overlay\.redirect/));
 
 test('refuses a hard link to a file not in the layer', () => refused([
@@ -179,3 +179,26 @@ test('cleanEntryPath', () => {
   assert.equal(cleanEntryPath('./'), '');
   assert.throws(() => cleanEntryPath('a/../b'), { kind: 'invalid' });
 });
+
+test('refuses a whiteout of "..", "." or nothing: a whiteout stays in its own directory', async () => {
+  for (const name of ['d/.wh...', '.wh...', 'd/.wh..', '.wh.']) {
+    await refused([{ header: { name: 'd/', type: 'directory', mtime } }, { header: { name, mtime }, body: '' }], /whiteout of/, async (dir) => {
+      await mkdir(join(dir, 'store'));
+    });
+  }
+});
+
+test('a whiteout and a device node land in their own directory; AUFS metadata names are skipped', () => withDir(async (dir) => {
+  const raw = await packTar([
+    { header: { name: 'd/', type: 'directory', mode: 0o755, mtime } },
+    { header: { name: 'd/.wh.gone', mtime }, body: '' },
+    { header: { name: 'd/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666, mtime } },
+    { header: { name: '.wh..wh.plnk/', type: 'directory', mode: 0o700, mtime } },
+  ]);
+  await unpackLayer(once(raw), join(dir, 'layer'));
+  assert.deepEqual((await readdir(join(dir, 'layer'))).sort(), ['d']);
+  assert.deepEqual((await readdir(join(dir, 'layer/d'))).sort(), ['gone', 'null']);
+  assert.equal((await lstat(join(dir, 'layer/d/gone'))).rdev, 0);
+  assert.ok((await lstat(join(dir, 'layer/d/gone'))).isCharacterDevice());
+  assert.deepEqual((await readdir(dir)).sort(), ['layer'], 'nothing beside the layer');
+}));

@@ -1,28 +1,27 @@
 // Layer unpack: one layer tar (plain, gzip or zstd) streamed into a new directory in the form
 // overlayfs reads as a lower layer: OCI whiteouts become 0/0 character devices, opaque markers
-// become `trusted.overlay.opaque=y`. It keeps every entry inside the target: `..`, absolute
-// names, writes through a symlink and hard links out of the layer are refused as `invalid`
-// errors naming the entry. It unpacks into a temp directory renamed into place only on
-// success, so a refused or broken layer leaves nothing behind. It never reads the tar twice.
+// become `trusted.overlay.opaque=y`. Every entry is first checked against the layer's rules
+// (layer-check.ts: `..`, absolute names, writes through a symlink, hard links out of the layer,
+// whiteouts of `.` or `..` are refused as `invalid` errors naming the entry), then written where
+// its plan says. It unpacks into a temp directory renamed into place only on success, so a
+// refused or broken layer leaves nothing behind. It never reads the tar twice.
 
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
-import './tar.js'; // binary-safe pax xattr values
-import { Decompress } from 'fzstd';
-import { BerthError, conflict, invalid, unsupported } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { conflict, invalid } from '../errors.js';
 import type { Digest, LayerCompression } from '../oci/image.js';
+import { readTar, type TarHeader } from '../tar/index.js';
+import { decompress } from './decompress.js';
 import { errno } from './fsutil.js';
+import { LayerCheck, type Plan } from './layer-check.js';
 import { mknod, setXattr } from './xattr.js';
 
-export const WHITEOUT_PREFIX = '.wh.';
-export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+export { cleanEntryPath, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './layer-check.js';
+export { createZstdDecompress, decompress, detectCompression } from './decompress.js';
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 export interface UnpackOptions {
@@ -65,164 +64,34 @@ export async function unpackLayer(source: AsyncIterable<Uint8Array> | Readable, 
   }
 }
 
-/** Sniffs the compression from the magic number. */
-export function detectCompression(head: Uint8Array): LayerCompression {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  return 'none';
-}
-
-/** A Transform that decompresses zstd with fzstd (pure JavaScript). */
-export function createZstdDecompress(): Transform {
-  let d: Decompress;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try { d.push(chunk); cb(); } catch (e) { cb(invalid(`zstd: ${(e as Error).message}`)); }
-    },
-    flush(cb: TransformCallback) {
-      try { d.push(new Uint8Array(0), true); cb(); } catch (e) { cb(invalid(`zstd: ${(e as Error).message}`)); }
-    },
-  });
-  d = new Decompress((data) => { t.push(Buffer.from(data.buffer, data.byteOffset, data.length)); });
-  return t;
-}
-
-/** Decompresses a layer stream; `auto` sniffs the first bytes. */
-export function decompress(source: AsyncIterable<Uint8Array> | Readable, compression: LayerCompression | 'auto' = 'auto'): Readable {
-  const out = new PassThrough();
-  (async () => {
-    const it = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    let first = await it.next();
-    while (!first.done && first.value.length === 0) first = await it.next();
-    const head = first.done ? new Uint8Array(0) : first.value;
-    const c = compression === 'auto' ? detectCompression(head) : compression;
-    async function* all() {
-      if (!first.done) yield first.value;
-      for (;;) { const n = await it.next(); if (n.done) return; yield n.value; }
-    }
-    const src = Readable.from(all());
-    if (c === 'gzip') await pipeline(src, createGunzip(), out);
-    else if (c === 'zstd') await pipeline(src, createZstdDecompress(), out);
-    else if (c === 'none') await pipeline(src, out);
-    else throw unsupported(`unsupported layer compression "${c}"`);
-  })().catch((e) => {
-    const msg = (e as NodeJS.ErrnoException).code?.startsWith('Z_') ? invalid(`layer is not valid gzip: ${(e as Error).message}`) : e;
-    out.destroy(msg);
-  });
-  return out;
-}
-
-type Header = Omit<tar.Header, 'pax'> & { pax?: Record<string, string> | null };
-
-/** Cleans an entry name to a relative path inside the layer, or refuses it. */
-export function cleanEntryPath(name: string, what = 'entry'): string {
-  if (name.includes('\0')) throw invalid(`layer ${what} "${name}": NUL in path`);
-  if (name.startsWith('/')) throw invalid(`layer ${what} "${name}": absolute path refused`);
-  const parts: string[] = [];
-  for (const p of name.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') throw invalid(`layer ${what} "${name}": ".." in path refused`);
-    parts.push(p);
-  }
-  return parts.join('/');
-}
-
 class Unpacker {
-  private readonly dirs = new Set<string>(['']);
-  private readonly dirMeta: { rel: string; h: Header }[] = [];
-  private readonly opaque = new Set<string>();
-  /** Every non-directory path this layer has written. */
-  private readonly made = new Set<string>();
+  private readonly check = new LayerCheck();
+  private readonly dirMeta: { rel: string; h: TarHeader }[] = [];
 
   constructor(private readonly root: string) {}
 
-  /** Makes sure every parent of `rel` is a real directory inside the root; creates missing ones. */
-  private parents(rel: string, entry: string): void {
-    const parts = rel.split('/');
-    let prefix = '';
-    for (let i = 0; i < parts.length - 1; i++) {
-      prefix = prefix ? `${prefix}/${parts[i]}` : parts[i];
-      if (this.dirs.has(prefix)) continue;
-      const p = join(this.root, prefix);
-      try {
-        const st = lstatSync(p);
-        if (st.isSymbolicLink()) throw invalid(`layer entry "${entry}": path goes through symlink "${prefix}", refused`);
-        if (!st.isDirectory()) throw invalid(`layer entry "${entry}": parent "${prefix}" is not a directory`);
-      } catch (e) {
-        if (errno(e) !== 'ENOENT') throw e;
-        mkdirSync(p, { mode: 0o755 });
-      }
-      this.dirs.add(prefix);
-    }
-  }
-
-  /**
-   * Removes whatever is at `rel` (unless it is a directory and `keepDir`). The layer starts
-   * empty, so a path this layer has not made yet is known to be free without asking the disk.
-   */
-  private clear(rel: string, keepDir: boolean): boolean {
-    if (!this.made.has(rel) && !this.dirs.has(rel)) return false;
-    const p = join(this.root, rel);
-    try {
-      const st = lstatSync(p);
-      if (st.isDirectory()) {
-        if (keepDir) return true;
-        rmSync(p, { recursive: true, force: true });
-      } else {
-        unlinkSync(p);
-      }
-    } catch (e) {
-      if (errno(e) !== 'ENOENT') throw e;
-    }
-    this.made.delete(rel);
-    this.dirs.delete(rel);
-    for (const d of this.dirs) if (d.startsWith(`${rel}/`)) this.dirs.delete(d);
-    for (const d of this.made) if (d.startsWith(`${rel}/`)) this.made.delete(d);
-    return false;
-  }
-
-  async entry(h: Header, body: AsyncIterable<Uint8Array>): Promise<void> {
-    const name = h.name;
-    const rel = cleanEntryPath(name);
-    const base = rel.split('/').pop() ?? '';
-    if (rel === '') {
-      // The layer's root itself: only its metadata applies.
-      if (h.type === 'directory') this.dirMeta.push({ rel, h });
-      return drain(body);
-    }
-    this.parents(rel, name);
-    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    if (base === WHITEOUT_OPAQUE) {
-      this.opaque.add(dir);
-      return drain(body);
-    }
-    if (base.startsWith(WHITEOUT_PREFIX)) {
-      const target = (dir ? `${dir}/` : '') + base.slice(WHITEOUT_PREFIX.length);
-      if (target === dir || base === WHITEOUT_PREFIX) throw invalid(`layer entry "${name}": empty whiteout name`);
-      this.clear(target, false);
-      const p = join(this.root, target);
-      await mknod(p, 'c', 0o000, 0, 0);
-      lchownSync(p, h.uid ?? 0, h.gid ?? 0);
-      this.made.add(target);
-      return drain(body);
-    }
-    const p = join(this.root, rel);
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    switch (h.type) {
-      case 'directory': {
-        const existed = this.clear(rel, true);
-        if (!existed) mkdirSync(p, { mode: 0o700 });
-        this.dirs.add(rel);
-        this.dirMeta.push({ rel, h });
-        await drain(body);
-        return; // ownership, mode and times at the end, once children are in
-      }
-      case 'file': case 'contiguous-file': case undefined: {
-        this.clear(rel, false);
+  /** Writes one entry where the layer's rules say, after they have accepted it. */
+  async entry(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    const plan = this.check.entry(h);
+    const { step } = plan;
+    for (const d of plan.parents) mkdirSync(join(this.root, d), { mode: 0o755 });
+    if (step.op === 'root') this.dirMeta.push({ rel: '', h });
+    if (step.op === 'root' || step.op === 'skip' || step.op === 'opaque') return drain(body);
+    const p = join(this.root, step.path);
+    this.clear(plan, p);
+    switch (step.op) {
+      case 'whiteout':
+        await mknod(p, 'c', 0o000, 0, 0);
+        lchownSync(p, h.uid, h.gid);
+        return drain(body);
+      case 'directory':
+        if (plan.existing !== 'dir') mkdirSync(p, { mode: 0o700 });
+        this.dirMeta.push({ rel: step.path, h });
+        return drain(body); // ownership, mode and times at the end, once children are in
+      case 'file': {
         // Synchronous writes: a layer is thousands of small files, and a thread-pool round trip
         // per call costs more than the write itself.
         const fd = openSync(p, 'wx', 0o600);
-        this.made.add(rel);
         try {
           for await (const chunk of body) {
             let off = 0;
@@ -234,77 +103,46 @@ class Unpacker {
         break;
       }
       case 'symlink':
-        this.clear(rel, false);
-        symlinkSync(h.linkname ?? '', p);
-        this.made.add(rel);
-        await drain(body);
+        symlinkSync(h.linkname, p);
         break;
-      case 'link': {
-        const target = cleanEntryPath(h.linkname ?? '', `hard link "${name}" → target`);
-        if (target === '') throw invalid(`layer entry "${name}": hard link to the layer root refused`);
-        this.parents(target, name);
-        let st;
-        try { st = lstatSync(join(this.root, target)); } catch (e) {
-          if (errno(e) === 'ENOENT') throw invalid(`layer entry "${name}": hard link target "${h.linkname}" is not in the layer`);
-          throw e;
-        }
-        if (st.isDirectory()) throw invalid(`layer entry "${name}": hard link to a directory refused`);
-        if (target === rel) return drain(body);
-        this.clear(rel, false);
-        linkSync(join(this.root, target), p);
-        this.made.add(rel);
-        await drain(body);
-        return; // a hard link shares the target's inode: its metadata is the target's
-      }
-      case 'character-device': case 'block-device': case 'fifo': {
-        this.clear(rel, false);
+      case 'link':
+        linkSync(join(this.root, step.target), p);
+        return drain(body); // a hard link shares the target's inode: its metadata is the target's
+      case 'device': {
         const t = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
-        await mknod(p, t, mode, h.devmajor ?? 0, h.devminor ?? 0);
-        this.made.add(rel);
-        await drain(body);
+        await mknod(p, t, h.mode, h.devmajor, h.devminor);
         break;
       }
-      default:
-        throw unsupported(`layer entry "${name}": unsupported tar entry type "${h.type}"`);
     }
-    await this.meta(p, h, h.type === 'symlink');
+    await drain(body);
+    await this.meta(p, h, step.op === 'symlink');
+  }
+
+  /** Removes what the plan says is at the path (a directory stays for a directory entry). */
+  private clear(plan: Plan, p: string): void {
+    if (!plan.existing || (plan.existing === 'dir' && plan.step.op === 'directory')) return;
+    if (plan.existing === 'dir') rmSync(p, { recursive: true, force: true });
+    else unlinkSync(p);
   }
 
   /** Ownership, then mode (chown clears setuid/setgid), xattrs, then times. */
-  private async meta(p: string, h: Header, isLink: boolean): Promise<void> {
-    lchownSync(p, h.uid ?? 0, h.gid ?? 0);
-    if (!isLink) chmodSync(p, (h.mode ?? 0o644) & 0o7777);
-    for (const [k, v] of Object.entries(h.pax ?? {})) {
-      let name: string;
-      let value: Buffer;
-      if (k.startsWith('SCHILY.xattr.')) { name = k.slice('SCHILY.xattr.'.length); value = Buffer.from(v, 'latin1'); }
-      else if (k.startsWith('LIBARCHIVE.xattr.')) { name = decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)); value = Buffer.from(v, 'base64'); }
-      else continue;
-      // overlayfs reads its own trusted.overlay.* xattrs in lower layers (redirects, metacopy,
-      // opaque): a layer may only say those things with OCI whiteouts, never directly.
-      if (name.startsWith('trusted.overlay.')) throw invalid(`layer entry "${h.name}": xattr ${name} refused (overlayfs metadata comes from whiteouts only)`);
-      await setXattr(p, name, value);
-    }
-    const mtime = h.pax?.mtime ? Number(h.pax.mtime) : (h.mtime ? h.mtime.getTime() / 1000 : 0);
-    const atime = h.pax?.atime ? Number(h.pax.atime) : mtime;
-    lutimesSync(p, atime, mtime);
+  private async meta(p: string, h: TarHeader, isLink: boolean): Promise<void> {
+    lchownSync(p, h.uid, h.gid);
+    if (!isLink) chmodSync(p, h.mode);
+    for (const [name, value] of h.xattrs) await setXattr(p, name, value);
+    lutimesSync(p, h.atime ?? h.mtime, h.mtime);
   }
 
   async finish(): Promise<void> {
-    for (const dir of this.opaque) {
-      const p = join(this.root, dir);
-      if (!this.dirs.has(dir)) this.parents(`${dir}/x`, `${dir}/${WHITEOUT_OPAQUE}`);
-      await setXattr(p, OPAQUE_XATTR, 'y');
+    for (const dir of this.check.opaque) {
+      if (this.check.isDir(dir)) await setXattr(join(this.root, dir), OPAQUE_XATTR, 'y');
     }
     // Directories last, deepest first, so that writing children does not change their times.
     const seen = new Set<string>();
     for (const { rel, h } of this.dirMeta.reverse()) {
       if (seen.has(rel)) continue;
       seen.add(rel);
-      try {
-        const st = lstatSync(join(this.root, rel));
-        if (!st.isDirectory()) continue;
-      } catch { continue; }
+      if (!this.check.isDir(rel)) continue;
       await this.meta(join(this.root, rel), h, false);
     }
   }
@@ -319,29 +157,14 @@ export async function unpackInto(source: AsyncIterable<Uint8Array> | Readable, r
   opts: UnpackOptions = {}): Promise<UnpackResult> {
   const hash = createHash('sha256');
   let size = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _enc, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); },
-  });
-  const extract = tar.extract();
-  const feeding = pipeline(decompress(source, opts.compression), hasher, extract);
-  feeding.catch(() => {}); // awaited below; this keeps an early failure from counting as unhandled
+  async function* hashed() {
+    for await (const c of decompress(source, opts.compression) as AsyncIterable<Buffer>) { hash.update(c); size += c.length; yield c; }
+  }
   const u = new Unpacker(root);
   let entries = 0;
-  try {
-    for await (const e of extract) {
-      entries++;
-      await u.entry(e.header as Header, e as AsyncIterable<Uint8Array>);
-    }
-    await feeding;
-  } catch (e) {
-    extract.destroy();
-    await feeding.catch(() => {});
-    if (e instanceof BerthError) throw e;
-    const msg = (e as Error).message;
-    if (/Unexpected end|Invalid tar header|invalid header|unexpected end/i.test(msg)) {
-      throw invalid(`layer is not a valid tar: ${msg}`);
-    }
-    throw e;
+  for await (const e of readTar(hashed())) {
+    entries++;
+    await u.entry(e.header, e.body);
   }
   await u.finish();
   const diffID = `sha256:${hash.digest('hex')}`;

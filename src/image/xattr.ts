@@ -2,7 +2,7 @@
 // native binding (src/native/binding.ts). Every function here never follows a symlink at the
 // last component.
 
-import { chmod } from 'node:fs/promises';
+import { chmodSync } from 'node:fs';
 import * as native from '../native/binding.js';
 
 /** Sets xattr `name` to `value` on `path` (not following a symlink). */
@@ -30,10 +30,18 @@ export async function getXattrs(path: string): Promise<Map<string, Buffer>> {
   return m;
 }
 
-/** Makes a device node or FIFO with exactly `mode` (as `mknod -m`: the umask does not apply). */
-export async function mknod(path: string, type: 'c' | 'b' | 'p', mode: number, major = 0, minor = 0): Promise<void> {
+/**
+ * Makes a device node or FIFO with exactly `mode` (as `mknod -m`: the umask does not apply).
+ * Synchronous from start to end, so a `/proc/self/fd/N/name` path stays valid throughout.
+ */
+export function mknodSync(path: string, type: 'c' | 'b' | 'p', mode: number, major = 0, minor = 0): void {
   const ifmt = type === 'c' ? native.S_IFCHR : type === 'b' ? native.S_IFBLK : native.S_IFIFO;
   native.mknod(path, ifmt | (mode & 0o7777), type === 'p' ? 0 : major, type === 'p' ? 0 : minor);
   // mknod(2) drops the bits the umask masks, and the setuid/setgid/sticky bits on some file systems
-  if (mode & 0o7777) await chmod(path, mode & 0o7777);
+  if (mode & 0o7777) chmodSync(path, mode & 0o7777);
+}
+
+/** `mknodSync` for async callers. */
+export async function mknod(path: string, type: 'c' | 'b' | 'p', mode: number, major = 0, minor = 0): Promise<void> {
+  mknodSync(path, type, mode, major, minor);
 }

@@ -5,20 +5,12 @@
 
 import { createReadStream, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync,
   symlinkSync, utimesSync, chmodSync, type Stats } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type * as tar from 'tar-stream';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
+import { readTar, TarWriter, type TarHeader, type TarHeaderInput } from '../../tar/index.js';
 import { parseArgs } from '../args.js';
-
-/**
- * tar-stream, loaded only by the command that needs it (kept out of the CLI bundle, so other
- * commands start without it), by require: bin/berth.cjs runs the bundle as a vm script, where a
- * dynamic import() has no loader.
- */
-const tarStream = async () => createRequire(import.meta.url)('tar-stream') as typeof tar;
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 
@@ -88,11 +80,8 @@ async function fromContainer(client: ApiClient, container: string, path: string,
 
 /** Extracts the daemon's tar, whose entries start with `top`, as `root`. */
 async function extractHost(source: NodeJS.ReadableStream, top: string, root: string, keepIds: boolean): Promise<void> {
-  const extract = (await tarStream()).extract();
-  const feeding = pipeline(source, extract);
-  feeding.catch(() => {});
-  const dirs: { p: string; h: tar.Header }[] = [];
-  for await (const e of extract) {
+  const dirs: { p: string; h: TarHeader }[] = [];
+  for await (const e of readTar(source as AsyncIterable<Buffer>)) {
     const h = e.header;
     const name = h.name.replace(/\/+$/, '');
     const rel = name === top ? '' : name.startsWith(`${top}/`) ? name.slice(top.length + 1) : undefined;
@@ -102,24 +91,21 @@ async function extractHost(source: NodeJS.ReadableStream, top: string, root: str
     if (h.type === 'directory') {
       mkdirSync(p, { recursive: true });
       dirs.push({ p, h });
-      await drain(e);
       continue;
     }
     rmSync(p, { force: true });
-    if (h.type === 'file' || h.type === undefined) {
-      await pipeline(e, createWriteStream(p));
+    if (h.type === 'file' || h.type === 'contiguous-file') {
+      await pipeline(e.body, createWriteStream(p));
     } else {
-      await drain(e);
-      if (h.type === 'symlink') symlinkSync(h.linkname ?? '', p);
+      if (h.type === 'symlink') symlinkSync(h.linkname, p);
       else if (h.type === 'link') {
-        const lname = (h.linkname ?? '').replace(/\/+$/, '');
+        const lname = h.linkname.replace(/\/+$/, '');
         linkSync(lname === top ? root : join(root, lname.slice(top.length + 1)), p);
         continue;
       } else continue; // devices and FIFOs are not made on the host
     }
     meta(p, h, keepIds);
   }
-  await feeding;
   for (const d of dirs.reverse()) meta(d.p, d.h, keepIds);
 }
 
@@ -133,15 +119,11 @@ function noLinkedParent(root: string, rel: string, entry: string): void {
   }
 }
 
-async function drain(body: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of body) { /* skip */ }
-}
-
-function meta(p: string, h: tar.Header, keepIds: boolean): void {
+function meta(p: string, h: TarHeader, keepIds: boolean): void {
   const link = h.type === 'symlink';
-  if (keepIds) lchownSync(p, h.uid ?? 0, h.gid ?? 0);
+  if (keepIds) lchownSync(p, h.uid, h.gid);
   if (!link) {
-    chmodSync(p, (h.mode ?? 0o644) & 0o7777);
+    chmodSync(p, h.mode);
     if (h.mtime) utimesSync(p, h.mtime, h.mtime);
   }
 }
@@ -170,15 +152,14 @@ async function toContainer(client: ApiClient, src: string, container: string, de
     dir = dirname(dest.replace(/\/+$/, '')) || '/';
     name = basename(dest.replace(/\/+$/, ''));
   }
-  const pack = (await tarStream()).pack();
-  const packing = packHost(pack, src, name, st).then(() => pack.finalize(), (e) => pack.destroy(e));
-  await Promise.all([put(dir, pack as unknown as NodeJS.ReadableStream), packing]);
+  const pack = new TarWriter();
+  const packing = packHost(pack, src, name, st).then(() => pack.end(), (e: Error) => { pack.destroy(e); throw e; });
+  await Promise.all([put(dir, pack.stream), packing]);
 }
 
 /** Host files under `name` in the tar (the top entry `st`, already stat'ed, with -L followed). */
-async function packHost(pack: tar.Pack, path: string, name: string, st: Stats): Promise<void> {
-  const add = (h: Partial<tar.Header> & { name: string }, body?: Buffer) =>
-    new Promise<void>((res, rej) => { pack.entry(h as tar.Header, body ?? null as unknown as Buffer, (e) => (e ? rej(e) : res())); });
+async function packHost(pack: TarWriter, path: string, name: string, st: Stats): Promise<void> {
+  const add = (h: TarHeaderInput, body?: AsyncIterable<Uint8Array>) => pack.add(h, body);
   const walk = async (p: string, n: string, s: Stats): Promise<void> => {
     const base = { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, mtime: s.mtime };
     if (s.isDirectory()) {
@@ -187,8 +168,7 @@ async function packHost(pack: tar.Pack, path: string, name: string, st: Stats): 
     } else if (s.isSymbolicLink()) {
       await add({ name: n, type: 'symlink', linkname: readlinkSync(p), ...base });
     } else if (s.isFile()) {
-      const sink = pack.entry({ name: n, type: 'file', size: s.size, ...base });
-      await pipeline(createReadStream(p), sink as unknown as NodeJS.WritableStream);
+      await add({ name: n, type: 'file', size: s.size, ...base }, createReadStream(p));
     }
   };
   await walk(path, name, st);
