@@ -1,6 +1,6 @@
 // The berth CLI against a private berthd: version and info, pull (through the daemon's
 // mirror and by full name), images, run --rm with output and exit codes, a detached run with
-// logs, ps, stop and rm, the fields of inspect, and exit status 125 for berth's own failures.
+// logs, ps, stop and rm, the fields of inspect, and docker 28's exit statuses for failures.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -149,12 +149,12 @@ test('a missing command exits 127, one that is not executable 126, and --rm stil
   assert.equal(berth('ps', '-a', '-q').stdout, '');
 });
 
-test('berth\'s own failures exit 125', () => {
+test('run\'s own failures exit 125; an unknown command and no daemon exit 1, as docker 28', () => {
   const r = berth('run', '--rm', 'no-such-image-here');
   assert.equal(r.status, 125);
   assert.match(r.stderr, /^berth: /m);
-  assert.equal(spawnSync(BERTH, ['nonsense'], { encoding: 'utf8' }).status, 125);
+  assert.equal(spawnSync(BERTH, ['nonsense'], { encoding: 'utf8' }).status, 1);
   const dead = spawnSync(BERTH, ['-H', 'unix:///nonexistent/berth.sock', 'ps'], { encoding: 'utf8', env: { ...process.env, BERTH_NO_AUTOSTART: '1' } });
-  assert.equal(dead.status, 125);
+  assert.equal(dead.status, 1);
   assert.match(dead.stderr, /Cannot connect to the berth daemon/);
 });

@@ -1,9 +1,12 @@
 // `berth`: global flags, then one command per module in commands/. Commands only parse their
-// arguments and call the API; a failure of berth's own is one line and exit status 125.
+// arguments and call the API. Exit codes and messages as docker 28's: a bad flag 125 (with the
+// usage), a wrong count of arguments or an unknown command 1, any other failure 1, except for
+// run and create, whose failures before the container runs are 125.
 
 import { ApiClient, DaemonError } from '../api/client.js';
+import { BERTH_VERSION } from '../api/version.js';
 import { errorMessage } from '../errors.js';
-import { flagLines, HelpRequest, type FlagSpec } from './args.js';
+import { ArgCountError, commandHelp, FlagError, flagLines, HelpRequest, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
 
@@ -71,6 +74,8 @@ A container engine. berth talks to berthd over the Docker Engine API.
 
 Options:
   -H, --host string   Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)
+  -h, --help          Print usage
+  -v, --version       Print version information and quit
 
 Commands:
   run         Create and run a new container from an image
@@ -116,6 +121,8 @@ Commands:
   version     Show the berth version information
   info        Display system-wide information
   system      Manage berth (df, prune, info)
+
+Run 'berth COMMAND --help' for more information on a command.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -125,45 +132,95 @@ export async function main(argv: string[]): Promise<number> {
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '-H' || a === '--host') host = argv[++i];
-    else if (a.startsWith('--host=')) host = a.slice(7);
-    else if (a.startsWith('-H') && a.length > 2) host = a.slice(2);
-    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
+    if (a === '-H' || a === '--host') {
+      if (i + 1 >= argv.length) return globalFlagError(`flag needs an argument: ${a === '-H' ? "'H' in -H" : '--host'}`);
+      host = argv[++i];
+    } else if (a.startsWith('--host=')) host = a.slice(7);
+    else if (a.startsWith('-H') && a.length > 2) host = a.slice(2).replace(/^=/, '');
+    else if (a === '-h' || a === '--help') return help(argv.slice(i + 1));
+    else if (a === '-v' || a === '--version') { process.stdout.write(`berth version ${BERTH_VERSION}\n`); return 0; }
+    else if (a === '--') { i++; break; }
+    else if (a.startsWith('--')) return globalFlagError(`unknown flag: ${a.split('=')[0]}`);
+    else if (a.startsWith('-') && a.length > 1) return globalFlagError(`unknown shorthand flag: '${a[1]}' in ${a}`);
     else break;
   }
   const name = argv[i];
   if (!name) { process.stdout.write(USAGE); return 0; }
+  if (name === 'help') return help(argv.slice(i + 1));
   const cmd = COMMANDS[name];
   if (!cmd) {
-    process.stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
-    return 125;
+    process.stderr.write(`berth: unknown command: berth ${name}\n\nRun 'berth --help' for more information\n`);
+    return 1;
   }
+  const creates = CREATES.has(name === 'container' ? argv[i + 1] : name);
   try {
     const target = daemonHost(host);
     const client = new ApiClient({ host: target, onNoDaemon: () => ensureDaemon(target) });
     return await (await cmd())(client, argv.slice(i + 1));
   } catch (e) {
-    if (e instanceof HelpRequest) {
-      process.stdout.write(commandUsage(name, e.spec));
-      return 0;
-    }
-    // As docker: the daemon's refusals exit 1, but for the commands that run a container (125,
-    // like berth's own failures: bad flags, no daemon).
-    if (e instanceof DaemonError && !CREATES.has(name === 'container' ? argv[i + 1] : name)) {
-      process.stderr.write(`Error response from daemon: ${e.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`berth: ${e instanceof DaemonError ? 'Error response from daemon: ' : ''}${errorMessage(e)}\n`);
-    return 125;
+    return failure(e, name, creates);
   }
 }
 
 /** Commands whose failures before the container runs exit 125, as `docker run` and `docker create`. */
 const CREATES = new Set(['run', 'create']);
 
-/** `berth CMD --help`: the command's line from the usage above, and its flags. */
+function globalFlagError(message: string): number {
+  process.stderr.write(`${message}\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information\n`);
+  return 125;
+}
+
+/** `berth help [COMMAND [SUB]]` and `berth --help COMMAND`: that command's --help. */
+async function help(topic: string[]): Promise<number> {
+  if (!topic.length) { process.stdout.write(USAGE); return 0; }
+  const cmd = COMMANDS[topic[0]];
+  if (!cmd) {
+    process.stderr.write(`unknown help topic: ${topic.join(' ')}\n`);
+    return 1;
+  }
+  // No daemon is asked: --help is answered before a command calls the API.
+  const client = new ApiClient({ host: daemonHost(undefined) });
+  try {
+    return await (await cmd())(client, [...topic.slice(1), '--help']);
+  } catch (e) {
+    return failure(e, topic[0], false);
+  }
+}
+
+/** Reports what a command threw, as docker's CLI reports it, and gives the exit code. */
+function failure(e: unknown, name: string, creates: boolean): number {
+  if (e instanceof HelpRequest) {
+    process.stdout.write(e.command ? commandHelp(e.command) : commandUsage(name, e.spec));
+    return 0;
+  }
+  const path = e instanceof FlagError || e instanceof ArgCountError ? e.command?.path ?? name : name;
+  const use = e instanceof FlagError || e instanceof ArgCountError ? (e.command ? `${e.command.path}${e.command.use ? ` ${e.command.use}` : ''}` : usageLine(name)) : '';
+  if (e instanceof FlagError) {
+    process.stderr.write(`${e.message}\n\nUsage:  berth ${use}\n\nRun 'berth ${path} --help' for more information\n`);
+    return 125;
+  }
+  if (e instanceof ArgCountError) {
+    process.stderr.write(`berth: ${e.message}\n\nUsage:  berth ${use}\n\n${e.see} 'berth ${path} --help' for more information\n`);
+    return 1;
+  }
+  const message = `${e instanceof DaemonError ? 'Error response from daemon: ' : ''}${errorMessage(e)}`;
+  if (creates) {
+    process.stderr.write(`berth: ${message}\n\nRun 'berth ${name} --help' for more information\n`);
+    return 125;
+  }
+  process.stderr.write(`${message}\n`);
+  return 1;
+}
+
+/** The usage line of a command that does not describe itself yet. */
+function usageLine(name: string): string {
+  return `${name} [OPTIONS]${name === 'run' || name === 'create' ? ' IMAGE [COMMAND] [ARG...]' : ''}`;
+}
+
+/** `berth CMD --help` for a command without a CommandSpec: its line from the usage above, and its flags. */
 function commandUsage(name: string, spec: Record<string, FlagSpec>): string {
   const about = new RegExp(`^  ${name}\\s+(.*)$`, 'm').exec(USAGE)?.[1] ?? '';
   const flags = flagLines(spec);
-  return `Usage:  berth ${name} [OPTIONS]${name === 'run' || name === 'create' ? ' IMAGE [COMMAND] [ARG...]' : ''}\n\n${about}\n${flags ? `\nOptions:\n${flags}\n` : ''}`;
+  return `Usage:  berth ${usageLine(name)}\n\n${about}\n${flags ? `\nOptions:\n${flags}\n` : ''}`;
 }
+

@@ -6,6 +6,6 @@ import { createBody, createContainer, parseCreate } from './run-options.js';
 
 export async function create(client: ApiClient, argv: string[]): Promise<number> {
   const { flags: f, image, cmd } = parseCreate('create', argv);
-  process.stdout.write(`${await createContainer(client, f.name as string | undefined, image, createBody(f, image, cmd, false))}\n`);
+  process.stdout.write(`${await createContainer(client, f, image, createBody(f, image, cmd, false))}\n`);
   return 0;
 }

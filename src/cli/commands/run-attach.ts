@@ -11,6 +11,9 @@ export interface AttachOptions {
   tty: boolean;
   /** Send our stdin to the container. */
   stdin: boolean;
+  /** The output streams to take (`run -a`); both unless false. */
+  stdout?: boolean;
+  stderr?: boolean;
   /** Relay the signals berth gets to the container (docker's default without a terminal). */
   sigProxy: boolean;
   /** Wait for the removal (AutoRemove) rather than the exit. */
@@ -32,7 +35,7 @@ export function commandExitCode(message: string): number {
 export async function attachAndWait(client: ApiClient, id: string, o: AttachOptions): Promise<number> {
   const path = `/containers/${encodeURIComponent(id)}`;
   const [socket, waitRes] = await Promise.all([
-    client.hijack(`${path}/attach`, { stream: true, stdout: true, stderr: true, stdin: o.stdin || undefined, detachKeys: o.detachKeys }),
+    client.hijack(`${path}/attach`, { stream: true, stdout: o.stdout !== false, stderr: o.stderr !== false, stdin: o.stdin || undefined, detachKeys: o.detachKeys }),
     client.stream('POST', `${path}/wait`, { query: { condition: o.autoRemove ? 'removed' : 'next-exit' } }),
   ]);
   const waited = (async () => {

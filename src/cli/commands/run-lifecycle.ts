@@ -1,24 +1,12 @@
 // `berth run`/`create` flags for a container's life: --restart, the health check flags and the
 // resource limits beyond --memory/--cpus/--pids-limit → the Config and HostConfig fields the
-// API takes. `berth update` shares the limits and --restart.
+// API takes. `berth update` shares the limits and --restart. The flags are run-flags.ts's.
 
 import { BerthError } from '../../errors.js';
-import type { FlagSpec } from '../args.js';
-import { bytes, durationNs } from '../units.js';
+import { ramBytes, uint } from '../flag-values.js';
+import { durationNs } from '../units.js';
 
 type Flags = Record<string, boolean | string | string[] | undefined>;
-
-export const RESOURCE_FLAGS = {
-  'memory-swap': { type: 'string' }, 'memory-reservation': { type: 'string' }, 'cpu-shares': { short: 'c', type: 'string' },
-  'cpu-quota': { type: 'string' }, 'cpu-period': { type: 'string' }, 'cpuset-cpus': { type: 'string' }, 'cpuset-mems': { type: 'string' },
-  restart: { type: 'string' },
-} as const satisfies Record<string, FlagSpec>;
-
-export const CONFIG_FLAGS = {
-  'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
-  'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' },
-  'no-healthcheck': { type: 'bool' }, 'stop-signal': { type: 'string' }, 'stop-timeout': { type: 'string' },
-} as const satisfies Record<string, FlagSpec>;
 
 const int = (f: Flags, name: string): number | undefined => {
   const v = f[name] as string | undefined;
@@ -39,11 +27,12 @@ export function restartPolicy(s: string): { Name: string; MaximumRetryCount: num
 export function resourceFields(f: Flags): Record<string, unknown> {
   const size = (name: string) => {
     const v = f[name] as string | undefined;
-    return v === undefined ? undefined : v === '-1' ? -1 : bytes(v);
+    return v === undefined ? undefined : v === '-1' ? -1 : ramBytes(v);
   };
   return {
     MemorySwap: size('memory-swap'), MemoryReservation: size('memory-reservation'), CpuShares: int(f, 'cpu-shares'),
-    CpuQuota: int(f, 'cpu-quota'), CpuPeriod: int(f, 'cpu-period'),
+    CpuQuota: int(f, 'cpu-quota'), CpuPeriod: int(f, 'cpu-period'), CpuRealtimePeriod: int(f, 'cpu-rt-period'), CpuRealtimeRuntime: int(f, 'cpu-rt-runtime'),
+    BlkioWeight: f['blkio-weight'] === undefined ? undefined : uint(f['blkio-weight'] as string, 16),
     CpusetCpus: f['cpuset-cpus'] as string | undefined, CpusetMems: f['cpuset-mems'] as string | undefined,
     RestartPolicy: f.restart === undefined ? undefined : restartPolicy(f.restart as string),
   };

@@ -1,15 +1,9 @@
-// `berth run`'s (and create's) mount and init-file flags: -v, --mount, --tmpfs, --volumes-from,
+// `berth run`'s (and create's) mount and init-file flags: --mount, --tmpfs, --volumes-from,
 // -h/--hostname, --dns, --dns-search, --dns-option, --add-host, as the API's HostConfig fields.
 // Parsing only: the engine checks them.
 
 import { BerthError } from '../../errors.js';
-import type { FlagSpec } from '../args.js';
 
-export const MOUNT_FLAGS = {
-  volume: { short: 'v', type: 'list' }, mount: { type: 'list' }, tmpfs: { type: 'list' }, 'volumes-from': { type: 'list' },
-  hostname: { short: 'h', type: 'string' }, dns: { type: 'list' }, 'dns-search': { type: 'list' }, 'dns-option': { type: 'list' },
-  'add-host': { type: 'list' },
-} as const satisfies Record<string, FlagSpec>;
 
 function size(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(s);
@@ -48,7 +42,7 @@ export function parseMount(spec: string): Record<string, unknown> {
 export function mountFields(f: Record<string, unknown>): Record<string, unknown> {
   const l = (k: string) => f[k] as string[] | undefined;
   return {
-    Binds: l('volume'), Mounts: l('mount')?.map(parseMount), VolumesFrom: l('volumes-from'),
+    Mounts: l('mount')?.map(parseMount), VolumesFrom: l('volumes-from'),
     Tmpfs: l('tmpfs') && Object.fromEntries(l('tmpfs')!.map((t) => { const i = t.indexOf(':'); return i < 0 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)]; })),
     Dns: l('dns'), DnsSearch: l('dns-search'), DnsOptions: l('dns-option'), ExtraHosts: l('add-host'),
   };

@@ -4,12 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { BerthError } from '../../errors.js';
-import type { FlagSpec } from '../args.js';
 
-export const SECURITY_FLAGS = {
-  privileged: { type: 'bool' }, 'cap-add': { type: 'list' }, 'cap-drop': { type: 'list' },
-  'security-opt': { type: 'list' }, 'read-only': { type: 'bool' }, init: { type: 'bool' },
-} as const satisfies Record<string, FlagSpec>;
 
 export function securityFields(f: Record<string, boolean | string | string[] | undefined>): Record<string, unknown> {
   const opts = ((f['security-opt'] as string[] | undefined) ?? []).map((o) => {

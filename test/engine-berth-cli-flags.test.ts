@@ -1,0 +1,79 @@
+// run's flag values through the berth CLI beside the docker 28 CLI, both against one berthd:
+// bad values refused with docker's words and exit code (nothing created), port ranges
+// published port by port, --expose ranges with -P, and -v binds from ./relative and /absolute
+// paths (a plain name is a volume).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BERTH, DOCKER, httpGet, startEngine, type EngineFixture } from './engine-fixture.js';
+
+let eng: EngineFixture;
+let tmp: string;
+const hasDocker = existsSync(DOCKER);
+
+function cli(bin: string, args: string[], cwd?: string) {
+  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, cwd, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const berth = (...args: string[]) => cli(BERTH, args);
+const inspect = (name: string) => JSON.parse(berth('inspect', name).stdout)[0];
+
+before(async () => {
+  eng = await startEngine();
+  tmp = mkdtempSync(join(tmpdir(), 'berth-test-flags-'));
+  assert.equal(berth('pull', 'busybox').status, 0);
+});
+after(async () => {
+  await eng?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('bad values of --cpus, --pids-limit, --add-host, -m, -p, --expose: docker\'s message and 125, no container', () => {
+  for (const args of [['--cpus', 'abc'], ['--pids-limit', 'abc'], ['--add-host', 'bad'], ['--add-host', 'a:nope'], ['-m', '10x'], ['-p', 'x'], ['--expose', 'y']]) {
+    const b = berth('run', ...args, 'busybox', 'true');
+    assert.equal(b.status, 125, args.join(' '));
+    assert.equal(b.stdout, '');
+    if (hasDocker) {
+      const d = cli(DOCKER, ['run', ...args, 'busybox', 'true']);
+      assert.equal(b.status, d.status, args.join(' '));
+      assert.equal(b.stderr, d.stderr.replace(/docker/g, 'berth'), args.join(' '));
+    } else assert.match(b.stderr, /^invalid argument|^berth: invalid/);
+  }
+  assert.equal(berth('ps', '-aq').stdout, '');
+});
+
+test('-p 8098-8099:80-81 publishes each port of the range; --expose 7000-7001 -P each of those', async () => {
+  const r = berth('run', '-d', '--name', 'ranges', '-p', '127.0.0.1:18098-18099:80-81', 'busybox', 'sh', '-c', 'httpd -p 80 -h /etc; httpd -f -p 81 -h /etc');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(inspect('ranges').HostConfig.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18098' }], '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '18099' }] });
+  const port = berth('port', 'ranges');
+  assert.equal(port.stdout, '80/tcp -> 127.0.0.1:18098\n81/tcp -> 127.0.0.1:18099\n');
+  if (hasDocker) assert.equal(cli(DOCKER, ['port', 'ranges']).stdout, port.stdout);
+  assert.equal((await httpGet(18099)).trim(), inspect('ranges').Config.Hostname);
+  assert.equal(berth('rm', '-f', 'ranges').status, 0);
+
+  const e = berth('run', '-d', '--name', 'exposed', '--expose', '7000-7001', '-P', 'busybox', 'sleep', '60');
+  assert.equal(e.status, 0, e.stderr);
+  const ports = inspect('exposed').NetworkSettings.Ports;
+  assert.deepEqual(Object.keys(ports).sort(), ['7000/tcp', '7001/tcp']);
+  for (const p of Object.values(ports) as { HostPort: string }[][]) assert.match(p[0].HostPort, /^\d+$/);
+  assert.equal(berth('rm', '-f', 'exposed').status, 0);
+});
+
+test('-v ./rel:/x and -v /abs:/x are binds (relative to the working directory), a name is a volume; docker 28 the same', () => {
+  mkdirSync(join(tmp, 'rel'));
+  writeFileSync(join(tmp, 'rel', 'file'), 'from the host\n');
+  for (const bin of [BERTH, ...(hasDocker ? [DOCKER] : [])]) {
+    const rel = cli(bin, ['run', '--rm', '-v', './rel:/x', 'busybox', 'cat', '/x/file'], tmp);
+    assert.deepEqual(rel, { status: 0, stdout: 'from the host\n', stderr: '' }, bin);
+    const abs = cli(bin, ['run', '--rm', '-v', `${join(tmp, 'rel')}:/x:ro`, 'busybox', 'cat', '/x/file'], tmp);
+    assert.deepEqual(abs, { status: 0, stdout: 'from the host\n', stderr: '' }, bin);
+  }
+  const named = berth('run', '--rm', '-v', 'rel:/x', 'busybox', 'sh', '-c', 'echo in-volume > /x/f');
+  assert.equal(named.status, 0, named.stderr);
+  assert.match(berth('volume', 'ls', '-q').stdout, /^rel$/m);
+  assert.equal(berth('volume', 'rm', 'rel').status, 0);
+});
