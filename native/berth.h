@@ -85,9 +85,10 @@ long long parse_ll(const char *s);
 int write_file(const char *path, const char *data, size_t len);
 size_t hex_decode(const char *hex, unsigned char **out);
 
-/* rootfs.c */
-void mount_rootfs(struct plan *plan, int userns, int late);
-void finish_rootfs(struct plan *plan, int userns, const char *state_json);
+/* rootfs.c; the container's mount namespace is its own (new or joined), or the caller's. */
+enum { MNTNS_SHARED = 0, MNTNS_OWN = 1 };
+void mount_rootfs(struct plan *plan, int userns, int late, int mntns);
+void finish_rootfs(struct plan *plan, int userns, const char *state_json, int mntns);
 int open_in_root(int rootfd, const char *path, int create_kind, mode_t mode);
 
 /* process.c */

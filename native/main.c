@@ -107,9 +107,19 @@ static void write_maps(struct plan *plan, pid_t pid) {
   }
 }
 
-static void child_main(struct plan *plan, struct options *o, int sync_fd, int console_fd, int maps_fd) {
+/* The container's mount namespace: a new one, one joined by path, or none (it shares ours, and
+ * its mounts are made in it, as runc makes them). */
+static int mount_ns_mode(struct plan *plan, unsigned long clone_flags) {
+  if (clone_flags & CLONE_NEWNS) return MNTNS_OWN;
+  for (struct record *r = plan->head; r; r = r->next)
+    if (r->type == OP_NS_JOIN && parse_ull(r->fields[0], 10) == CLONE_NEWNS) return MNTNS_OWN;
+  return MNTNS_SHARED;
+}
+
+static void child_main(struct plan *plan, struct options *o, int sync_fd, int console_fd, int maps_fd, int fifo) {
   int is_exec = !strcmp(o->mode, "exec");
   int userns = (o->clone_flags & CLONE_NEWUSER) != 0;
+  int mntns = mount_ns_mode(plan, o->clone_flags);
   if (userns) {
     char c;
     if (read(maps_fd, &c, 1) != 1) _exit(1); /* the parent died before writing the id maps */
@@ -117,18 +127,16 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
     if (setresgid(0, 0, 0) < 0) die_errno("setgid 0 in the user namespace");
     if (setresuid(0, 0, 0) < 0) die_errno("setuid 0 in the user namespace");
   }
-  int fifo = -1;
-  if (o->fifo_path && (fifo = open(o->fifo_path, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo %s", o->fifo_path);
   /* The mounts go on while the runtime joins us to our cgroups and runs its hooks. */
   set_drain_fd(sync_fd);
-  if (!is_exec && (o->clone_flags & CLONE_NEWNS)) mount_rootfs(plan, userns, 0);
+  if (!is_exec) mount_rootfs(plan, userns, 0, mntns);
 
   struct record *cont = recv_msg(sync_fd);
   set_drain_fd(-1);
   if (!cont || cont->type != MSG_CONTINUE) _exit(1);
   const char *state = cont->nfields > 0 ? cont->fields[0] : "{}";
   if (o->clone_flags & CLONE_NEWCGROUP && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");
-  if (!is_exec && (o->clone_flags & CLONE_NEWNS)) finish_rootfs(plan, userns, state);
+  if (!is_exec) finish_rootfs(plan, userns, state, mntns);
   apply_early_process(plan);
   if (o->terminal) setup_terminal(plan, console_fd);
   free(lookup_exec(plan)); /* fail at create, not at start, when there is nothing to run */
@@ -213,8 +221,13 @@ static int nsexec_main(char **argv) {
   struct options o;
   parse_options(&plan, &o);
 
-  /* Node.js has no mkfifo; `start` opens this fifo to let the container exec. */
-  if (o.fifo_path && mkfifo(o.fifo_path, 0622) < 0) die_errno("mkfifo %s", o.fifo_path);
+  /* Node.js has no mkfifo; `start` opens this fifo to let the container exec. Opened here, as
+   * its path may not resolve in a mount namespace joined below. */
+  int fifo = -1;
+  if (o.fifo_path) {
+    if (mkfifo(o.fifo_path, 0622) < 0) die_errno("mkfifo %s", o.fifo_path);
+    if ((fifo = open(o.fifo_path, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo %s", o.fifo_path);
+  }
   /* The console socket is a host path: connect before joining a mount namespace. */
   int console_fd = -1, relay[2] = {-1, -1};
   if (o.terminal) {
@@ -237,10 +250,11 @@ static int nsexec_main(char **argv) {
   if (pid == 0) {
     if (relay[0] >= 0) close(relay[0]);
     if (maps[1] >= 0) close(maps[1]);
-    child_main(&plan, &o, sync_fd, console_fd, maps[0]);
+    child_main(&plan, &o, sync_fd, console_fd, maps[0], fifo);
     _exit(1);
   }
   if (console_fd >= 0) close(console_fd);
+  if (fifo >= 0) close(fifo);
   if (flags & CLONE_NEWUSER) {
     close(maps[0]);
     write_maps(&plan, pid);

@@ -246,6 +246,12 @@ static void no_pivot(const char *rootfs) {
   if (chdir("/") < 0) die_errno("chdir /");
 }
 
+static void chroot_rootfs(const char *rootfs) {
+  if (chdir(rootfs) < 0) die_errno("chdir to rootfs");
+  if (chroot(".") < 0) die_errno("chroot");
+  if (chdir("/") < 0) die_errno("chdir /");
+}
+
 static void mask_path(int rootfd, const char *path) {
   int fd = open_in_root(rootfd, path, CREATE_NONE, 0);
   if (fd < 0) {
@@ -294,14 +300,71 @@ static const char *plan_rootfs(struct plan *plan) {
   die("plan has no rootfs");
 }
 
+static unsigned long plan_rootfs_propagation(struct plan *plan) {
+  for (struct record *r = plan->head; r; r = r->next)
+    if (r->type == OP_ROOTFS_PROPAGATION) return parse_ull(r->fields[0], 10);
+  return 0;
+}
+
+/* Undoes the octal escapes of a /proc/self/mountinfo path in place. */
+static void unescape_mountinfo(char *s) {
+  char *out = s;
+  for (; *s; s++) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+      *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+      s += 3;
+    } else {
+      *out++ = *s;
+    }
+  }
+  *out = '\0';
+}
+
+/* The mount that holds `path` (the longest mount point above it) is made private if it is
+ * shared, as runc does: pivot_root refuses a new root whose parent mount is shared, and the
+ * bind of the root onto itself would propagate to the host's peers. */
+static void make_parent_mount_private(const char *path) {
+  char *real = realpath(path, NULL);
+  if (!real) die_errno("resolve rootfs %s", path);
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) die_errno("open /proc/self/mountinfo");
+  char line[8192], best[4096] = "";
+  int best_shared = 0;
+  while (fgets(line, sizeof line, f)) {
+    /* id parent major:minor root mountpoint options [optional fields...] - fstype ... */
+    char *save = NULL, *field = strtok_r(line, " ", &save);
+    char *mp = NULL;
+    int shared = 0;
+    for (int i = 0; field && strcmp(field, "-"); i++, field = strtok_r(NULL, " ", &save)) {
+      if (i == 4) mp = field;
+      else if (i >= 6 && !strncmp(field, "shared:", 7)) shared = 1;
+    }
+    if (!mp) continue;
+    unescape_mountinfo(mp);
+    size_t n = strlen(mp);
+    int above = !strcmp(mp, "/") || (!strncmp(real, mp, n) && (real[n] == '/' || real[n] == '\0'));
+    if (above && n >= strlen(best) && n < sizeof best) {
+      strcpy(best, mp);
+      best_shared = shared;
+    }
+  }
+  fclose(f);
+  free(real);
+  if (best_shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0) die_errno("make %s private", best);
+}
+
 /* The mounts, devices and symlinks; with `late`, only the mounts that must wait for the
- * container's cgroup namespace (a fresh cgroup2 mount). */
-void mount_rootfs(struct plan *plan, int userns, int late) {
+ * container's cgroup namespace (a fresh cgroup2 mount). With no mount namespace of its own
+ * the container's mounts are made in the caller's, under the root, and nothing else changes. */
+void mount_rootfs(struct plan *plan, int userns, int late, int mntns) {
   const char *rootfs = plan_rootfs(plan);
-  if (!late) {
-    /* Nothing we mount may propagate back to the host; a propagation the config asks for is
-     * set on the container's own root after pivot_root. */
-    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno("make / rslave");
+  if (!late && mntns == MNTNS_OWN) {
+    /* As runc: the whole tree takes the config's root propagation (rslave unless it says
+     * otherwise), so that an rshared volume stays in its host peer group; the root's own
+     * mount is made private, so that what we mount under it stays in the container. */
+    unsigned long prop = plan_rootfs_propagation(plan);
+    if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0) die_errno("set propagation of /");
+    make_parent_mount_private(rootfs);
     if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", rootfs);
   }
   int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -329,7 +392,7 @@ void mount_rootfs(struct plan *plan, int userns, int late) {
 }
 
 /* After the runtime's hooks: the container's hooks, pivot_root, then what needs the new root. */
-void finish_rootfs(struct plan *plan, int userns, const char *state_json) {
+void finish_rootfs(struct plan *plan, int userns, const char *state_json, int mntns) {
   const char *rootfs = plan_rootfs(plan);
   unsigned long userprop = 0;
   int pivot_wanted = 1, root_ro = 0;
@@ -338,10 +401,13 @@ void finish_rootfs(struct plan *plan, int userns, const char *state_json) {
     else if (r->type == OP_ROOT_READONLY) root_ro = 1;
     else if (r->type == OP_ROOTFS_PROPAGATION) userprop = parse_ull(r->fields[0], 10);
   }
-  mount_rootfs(plan, userns, 1);
+  mount_rootfs(plan, userns, 1, mntns);
   run_hooks(plan, 1, state_json);
 
-  if (pivot_wanted) pivot(rootfs);
+  /* Sharing the caller's mount namespace, the container may only chroot (runc's choice);
+   * the runtime refuses the settings that would change mounts outside its root. */
+  if (mntns == MNTNS_SHARED) chroot_rootfs(rootfs);
+  else if (pivot_wanted) pivot(rootfs);
   else no_pivot(rootfs);
   if (userprop && mount(NULL, "/", NULL, userprop, NULL) < 0) die_errno("set rootfs propagation");
 

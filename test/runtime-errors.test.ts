@@ -52,8 +52,8 @@ test('a relative mount destination', (t) => {
     'mount destination "data" is not absolute');
 });
 
-test('an unknown capability', (t) => {
-  refused(bundle(t, ['true'], (s) => { s.process!.capabilities!.bounding!.push('CAP_NOPE'); }), 'unknown capability "CAP_NOPE"');
+test('an unknown rlimit, in runc\'s words (an unknown capability is a warning: runtime-fidelity)', (t) => {
+  refused(bundle(t, ['true'], (s) => { s.process!.rlimits!.push({ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }); }), 'wrong rlimit value: RLIMIT_NOPE');
 });
 
 test('an unknown namespace type', (t) => {

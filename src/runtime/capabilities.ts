@@ -1,7 +1,7 @@
 // Capability names (the spec's CAP_* strings) to bit numbers and to the hex masks the native
-// helper applies. A name Linux does not define is an error; one this kernel lacks is dropped.
+// helper applies. A name Linux does not define, or one this kernel lacks, is left out and
+// named, so the caller can warn as runc does.
 import { readFileSync } from 'node:fs';
-import { invalid } from '../errors.js';
 import type { Capabilities } from '../oci/runtime-spec.js';
 
 export const CAPABILITIES = [
@@ -24,17 +24,20 @@ export function kernelLastCap(): number {
   return lastCap;
 }
 
-export function capMask(names: string[] | undefined, last = kernelLastCap()): bigint {
+/** The mask of `names`; those unknown or above `last` go to `ignored`. */
+export function capMask(names: string[] | undefined, last = kernelLastCap(), ignored: string[] = []): bigint {
   let mask = 0n;
   for (const name of names ?? []) {
     const bit = CAPABILITIES.indexOf(name.toUpperCase() as (typeof CAPABILITIES)[number]);
-    if (bit < 0) throw invalid(`unknown capability ${JSON.stringify(name)}`);
-    if (bit <= last) mask |= 1n << BigInt(bit);
+    if (bit >= 0 && bit <= last) mask |= 1n << BigInt(bit);
+    else if (!ignored.includes(name)) ignored.push(name);
   }
   return mask;
 }
 
-/** The five masks in the order native/process.c reads them. */
-export function capSets(caps: Capabilities, last = kernelLastCap()): string[] {
-  return [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient].map((s) => capMask(s, last).toString(16));
+/** The five masks in the order native/process.c reads them, and the names left out (sorted, as runc lists them). */
+export function capSets(caps: Capabilities, last = kernelLastCap()): { masks: string[]; ignored: string[] } {
+  const ignored: string[] = [];
+  const masks = [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient].map((s) => capMask(s, last, ignored).toString(16));
+  return { masks, ignored: ignored.sort() };
 }

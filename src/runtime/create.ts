@@ -3,11 +3,11 @@
 // any step takes apart what was made, with the same code `delete` uses, and a failure of that
 // cleanup is returned beside the error that caused it. Every wait is a timer: berthd calls this.
 import { readFileSync, statSync } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
+import { chmod, chown, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BerthError, errorMessage, invalid, notFound, systemError, withCleanup } from '../errors.js';
-import type { LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../oci/runtime-spec.js';
+import type { IDMapping, LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../oci/runtime-spec.js';
 import { openCgroups, type CgroupManager } from './cgroups/manager.js';
 import { attachDeviceProgram } from './container.js';
 import { runHooks } from './hooks.js';
@@ -15,6 +15,7 @@ import { MS, parseMountOptions } from './mount-options.js';
 import { launch, type MonitorOptions } from './native/helper.js';
 import { Op, rec, type Record_ } from './native/protocol.js';
 import { buildPlan, rootfsPath } from './plan.js';
+import { mountIdsUnder, unmountAddedUnder } from './shared-mounts.js';
 import { checkId, ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
 import { debug } from './debug.js';
 import type { RuntimeLogger } from './log.js';
@@ -121,10 +122,13 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
   const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', opts.id, { attachDeviceProgram });
   const newCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
   debug('cgroups opened');
+  const sharesMountNs = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
+  const mountsBefore = sharesMountNs ? await mountIdsUnder(rootfs) : undefined;
   dirs.claim(opts.id);
   const record: ContainerRecord = {
     id: opts.id, pid: 0, pidStartTime: '', bundle, rootfs, created: new Date().toISOString(), config: spec,
     cgroup: { layout: cgroups.layout, paths: cgroups.paths },
+    ...(mountsBefore ? { mountsBefore } : {}),
   };
   let pid = 0;
   try {
@@ -137,6 +141,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       preserveFds: opts.preserveFds,
       noPivot: opts.noPivot,
       cgroupMount: (m) => cgroupMountRecords(cgroups, m, newCgroupNs),
+      warn: (m) => opts.log('warn', m),
     });
     debug('plan built');
     await cgroups.create(cgroupResources(spec));
@@ -152,6 +157,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
         debug('cgroups joined');
         record.pid = p;
         record.pidStartTime = pidStartTime(p) ?? '';
+        if (mode === 'create') await openFifoToContainerRoot(dirs.fifo(opts.id), spec);
         dirs.save(record);
         const state = ociState(record, 'creating');
         await runHooks('prestart', spec.hooks?.prestart, state);
@@ -166,6 +172,21 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
   } catch (e) {
     throw withCleanup(e, await teardown(dirs, record, cgroups, pid));
   }
+}
+
+/**
+ * The exec fifo is made by the helper under its umask (0600, root's): the container's process
+ * opens it for writing once it is the container's user, which in a user namespace is not the
+ * host's root. As runc: mode 0622, owned by the host ids of the container's root.
+ */
+async function openFifoToContainerRoot(fifo: string, spec: Spec): Promise<void> {
+  await chmod(fifo, 0o622);
+  const host = (maps: IDMapping[] | undefined) => {
+    const m = maps?.find((m) => m.containerID <= 0 && 0 < m.containerID + m.size);
+    return m && m.hostID - m.containerID;
+  };
+  const uid = host(spec.linux?.uidMappings), gid = host(spec.linux?.gidMappings);
+  if (uid !== undefined || gid !== undefined) await chown(fifo, uid ?? 0, gid ?? 0);
 }
 
 /**
@@ -192,6 +213,7 @@ export async function teardown(dirs: StateDir, record: ContainerRecord, cgroups:
       errors.push(e as Error);
     }
   }
+  if (record.mountsBefore) errors.push(...await unmountAddedUnder(record.rootfs, record.mountsBefore));
   try {
     await cgroups.destroy();
   } catch (e) {

@@ -9,6 +9,7 @@ import { launch, type Launched } from './native/helper.js';
 import { PROC_NS_NAMES } from './namespaces.js';
 import { buildPlan } from './plan.js';
 import { ociState, writeFileAtomic } from './state.js';
+import type { RuntimeLogger } from './log.js';
 
 export interface ExecOptions {
   root: string;
@@ -24,6 +25,8 @@ export interface ExecOptions {
   resizable?: boolean;
   /** Called once the process has started, with the helper (its stdio pipes) and the pid. */
   onLaunched?: (launched: Launched) => void;
+  /** Where warnings go (a capability the kernel lacks, left out as runc leaves it). */
+  log?: RuntimeLogger;
 }
 
 /** Returns the process's exit code, or 0 once it started when detached. */
@@ -37,6 +40,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   const plan = buildPlan({
     mode: 'exec', foreground: !opts.detach, spec: { ...spec, process: opts.process }, rootfs: c.rec.rootfs,
     join, seccomp, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds,
+    warn: (m) => opts.log?.('warn', m),
   });
   const launched = await launch({
     plan,

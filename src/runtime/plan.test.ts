@@ -97,14 +97,44 @@ test('exec mode joins the given namespaces and plans no root file system', () =>
   assert.deepEqual(of(p, Op.Mount), []);
 });
 
+/** A spec that shares the caller's mount namespace, with what that allows. */
+function noMountNs(s: Spec): void {
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+  delete s.linux!.maskedPaths;
+  delete s.linux!.readonlyPaths;
+  s.root!.readonly = false;
+}
+
+test('with no mount namespace the container is planned in the caller\'s, and --no-pivot is refused', () => {
+  const p = plan(noMountNs);
+  assert.equal(Number(of(p, Op.NsClone)[0][0]) & 0x00020000, 0);
+  assert.ok(of(p, Op.Mount).length > 0);
+  assert.throws(() => plan(noMountNs, { noPivot: true }), /--no-pivot needs a mount namespace/);
+});
+
+test('a uts namespace joined by path takes the hostname', () => {
+  const p = plan((s) => { s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: '/proc/9/ns/uts' } : n)); });
+  assert.deepEqual(of(p, Op.Hostname), [['berth']]);
+});
+
+test('an unknown capability is left out with a warning, as runc', () => {
+  const warnings: string[] = [];
+  const p = plan((s) => { s.process!.capabilities = { bounding: ['CAP_NOPE', 'CAP_KILL', 'CAP_ZAP'], effective: ['CAP_NOPE'] }; }, { warn: (m) => warnings.push(m) });
+  assert.deepEqual(of(p, Op.Caps), [[(32).toString(16), '0', '0', '0', '0']]);
+  assert.deepEqual(warnings, ['ignoring unknown or unavailable capabilities: [CAP_NOPE CAP_ZAP]']);
+});
+
 const rejects: [string, (s: Spec) => void, RegExp][] = [
-  ['an unknown capability', (s) => { s.process!.capabilities!.bounding = ['CAP_NOPE']; }, /unknown capability "CAP_NOPE"/],
-  ['an unknown rlimit', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, /unknown rlimit/],
+  ['an unknown rlimit, in runc\'s words', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, /^wrong rlimit value: RLIMIT_NOPE$/],
+  ['an rlimit that is not an integer', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1.5, hard: 2 }]; }, /must be integers/],
   ['a relative mount destination', (s) => { s.mounts = [{ destination: 'tmp', type: 'tmpfs' }]; }, /is not absolute/],
   ['an idmapped mount option', (s) => { s.mounts = [{ destination: '/x', source: '/y', options: ['rbind', 'idmap'] }]; }, /not supported/],
   ['a sysctl outside any namespace', (s) => { s.linux!.sysctl = { 'vm.swappiness': '1' }; }, /not in a separate kernel namespace/],
   ['a net sysctl without a network namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'); s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, /without a network namespace/],
-  ['a hostname without a uts namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /uts namespace/],
+  ['a hostname without a uts namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /^unable to set hostname without a private UTS namespace$/],
+  ['masked paths without a mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /^unable to restrict sys entries without a private MNT namespace$/],
+  ['a read-only root without a mount namespace', (s) => { noMountNs(s); s.root!.readonly = true; }, /read-only root needs a mount namespace/],
+  ['rootfsPropagation without a mount namespace', (s) => { noMountNs(s); s.linux!.rootfsPropagation = 'rshared'; }, /rootfsPropagation needs a mount namespace/],
   ['a namespace given twice', (s) => { s.linux!.namespaces!.push({ type: 'pid' }); }, /given twice/],
   ['an apparmor profile', (s) => { s.process!.apparmorProfile = 'x'; }, /apparmor/],
   ['empty args', (s) => { s.process!.args = []; }, /must not be empty/],

@@ -25,6 +25,8 @@ export interface PlanInput {
   /** Records for a `cgroup` mount: they depend on the machine's cgroup layout. */
   cgroupMount?: (m: Mount) => Record_[];
   seccomp?: { program: Buffer; flags: number };
+  /** Told what the runtime accepts but ignores, as runc warns (an unknown capability). */
+  warn?: (message: string) => void;
 }
 
 const DEFAULT_DEVICES: [string, number, number][] = [
@@ -90,11 +92,17 @@ function processRecords(input: PlanInput): Record_[] {
   else if (input.consoleSocket) throw invalid('cannot use a console socket when process.terminal is false (no terminal is allocated)');
   for (const r of p.rlimits ?? []) {
     const n = RLIMITS[r.type];
-    if (n === undefined) throw invalid(`unknown rlimit ${JSON.stringify(r.type)}`);
+    if (n === undefined) throw invalid(`wrong rlimit value: ${r.type}`); // runc's words
+    if (!Number.isInteger(r.soft) || !Number.isInteger(r.hard)) throw invalid(`${r.type}: soft and hard must be integers`);
     out.push(rec(Op.Rlimit, n, BigInt.asUintN(64, BigInt(r.soft)), BigInt.asUintN(64, BigInt(r.hard))));
   }
   if (p.oomScoreAdj !== undefined) out.push(rec(Op.OomScoreAdj, p.oomScoreAdj));
-  if (p.capabilities) out.push(rec(Op.Caps, ...capSets(p.capabilities)));
+  if (p.capabilities) {
+    const { masks, ignored } = capSets(p.capabilities);
+    // runc goes on without them, and says so.
+    if (ignored.length) input.warn?.(`ignoring unknown or unavailable capabilities: [${ignored.join(' ')}]`);
+    out.push(rec(Op.Caps, ...masks));
+  }
   const u = p.user ?? { uid: 0, gid: 0 };
   out.push(rec(Op.User, u.uid, u.gid, (u.additionalGids ?? []).join(',')));
   // Unset, the umask is runc's 0022, not whatever the caller of the runtime had.
@@ -133,8 +141,17 @@ function containerRecords(input: PlanInput): Record_[] {
     if (!created.has('time')) throw invalid('timeOffsets need a new time namespace');
     for (const [clock, o] of Object.entries(linux.timeOffsets)) out.push(rec(Op.TimeOffset, clock, o.secs ?? 0, o.nanosecs ?? 0));
   }
-  if ((spec.hostname || spec.domainname) && !created.has('uts')) throw invalid('hostname and domainname need a new uts namespace');
-  if (!created.has('mount')) throw invalid('berth-runtime needs a new mount namespace for the container');
+  // A uts namespace joined by path takes the names too (as runc sets them).
+  if (spec.hostname && !seen.has('uts')) throw invalid('unable to set hostname without a private UTS namespace');
+  if (spec.domainname && !seen.has('uts')) throw invalid('unable to set domainname without a private UTS namespace');
+  if (!seen.has('mount')) {
+    // The container shares the caller's mount namespace: its mounts are made there, under its
+    // root, which it chroots into (as runc). What would change mounts outside the root is refused.
+    if (linux.maskedPaths?.length || linux.readonlyPaths?.length) throw invalid('unable to restrict sys entries without a private MNT namespace');
+    if (spec.root?.readonly) throw invalid('a read-only root needs a mount namespace of its own');
+    if (linux.rootfsPropagation) throw invalid('rootfsPropagation needs a mount namespace of its own');
+    if (input.noPivot) throw invalid('--no-pivot needs a mount namespace of its own');
+  }
 
   out.push(rec(Op.Rootfs, input.rootfs));
   if (input.noPivot) out.push(rec(Op.NoPivot));

@@ -107,7 +107,7 @@ export class LocalRuntime implements Runtime {
   }
 
   exec(req: ExecRequest): Promise<number> {
-    return exec({ ...req, root: this.root });
+    return exec({ log: this.log, ...req, root: this.root });
   }
 
   async state(id: string): Promise<ContainerState> {

@@ -23,6 +23,11 @@ export interface ContainerRecord {
   cgroup: { layout: CgroupLayout; paths: Record<string, string> };
   /** Set by `run` without --detach: the container is deleted when it exits. */
   owner?: string;
+  /**
+   * With no mount namespace of its own (its mounts are made in the caller's): the ids of the
+   * mounts under the root before create, which delete leaves.
+   */
+  mountsBefore?: number[];
 }
 
 const ID = /^[\w+\-.]+$/;
