@@ -2,4 +2,3 @@
 // (the `/v1.XX/` prefix) with the shapes of MAX, and names MAX in `Api-Version`.
 export const API_VERSION = '1.50';
 export const MIN_API_VERSION = '1.24';
-export const BERTH_VERSION = '0.1.0';

@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { invalid } from '../errors.js';
-import { writeFileAtomic } from '../image/fsutil.js';
-import { credentialsFor, type Credentials } from '../image/registry/auth.js';
-import { parseReference } from '../image/reference.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import { credentialsFor, type Credentials } from '../common/credentials.js';
+import { parseReference } from '../common/reference.js';
 
 /** The key docker's CLI uses for Docker Hub in `auths`. */
 export const DOCKER_HUB = 'https://index.docker.io/v1/';

@@ -4,7 +4,7 @@
 
 import type { Response } from '../api/client.js';
 import { BerthError } from '../errors.js';
-import { progressDisplay } from '../image/progress.js';
+import { progressDisplay } from './progress.js';
 
 export interface JsonMessage {
   id?: string;

@@ -4,7 +4,7 @@
 // run and create, whose failures before the container runs are 125.
 
 import { ApiClient, DaemonError } from '../api/client.js';
-import { BERTH_VERSION } from '../api/version.js';
+import { BERTH_VERSION } from '../common/version.js';
 import { errorMessage } from '../errors.js';
 import { ArgCountError, commandHelp, FlagError, flagLines, HelpRequest, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';

@@ -2,16 +2,11 @@
 // times `--since`/`--until` take (Unix seconds, RFC 3339, or a duration before now), turned
 // into what the API expects. Pure.
 
+import { parseSize } from '../common/size.js';
 import { BerthError } from '../errors.js';
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** `64m`, `1.5g`, `1024` → bytes. */
-export function bytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(s.trim());
-  if (!m) throw new BerthError('invalid', `invalid size: '${s}'`);
-  return Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
-}
+/** `64m`, `1.5g`, `1024` → bytes (common/size.ts). */
+export const bytes = parseSize;
 
 const NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 

@@ -5,7 +5,7 @@
 import type { Engine } from './engine.js';
 import type { ContainerRecord } from './types.js';
 import type { ImageSummary } from '../image/index.js';
-import { labelMatch } from './images.js';
+import { labelMatch } from '../common/filters.js';
 import { du, type Volume } from './volumes.js';
 
 export interface DiskUsage {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BerthError } from '../errors.js';
-import { filterContainers, matches, matchesLabels, parseFilters, type ContainerView } from './filters.js';
+import { matches, matchesLabels, parseFilters } from '../common/filters.js';
+import { filterContainers, type ContainerView } from './filters.js';
 
 const view = (id: string, over: Partial<ContainerView> = {}): ContainerView => ({
   Id: id.padEnd(64, '0'), Name: `/${id}`, State: 'running', Running: true, ExitCode: 0, Started: true, Health: 'none',

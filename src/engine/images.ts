@@ -4,10 +4,12 @@
 // of `system df`. The image library does the work; this module holds Docker's policy.
 
 import type { Readable } from 'node:stream';
+import type { Credentials } from '../common/credentials.js';
+import { labelMatch } from '../common/filters.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import {
   RegistryClient, familiarName, familiarString, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
-  type Credentials, type Image, type ImageStore, type ImageSummary, type PullProgress, type PullResult,
+  type Image, type ImageStore, type ImageSummary, type PullProgress, type PullResult,
   type PushOptions, type PushResult, type RegistryOptions, type Snapshotter,
 } from '../image/index.js';
 import { applyChanges } from './commit.js';
@@ -36,12 +38,6 @@ export type PushProgress = Parameters<NonNullable<PushOptions['onProgress']>>[0]
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 const familiar = (name: string) => familiarString(parseReference(name));
-
-/** True when a label filter (`key` or `key=value`) matches. */
-export function labelMatch(labels: Record<string, string> | undefined, f: string): boolean {
-  const eq = f.indexOf('=');
-  return eq < 0 ? f in (labels ?? {}) : labels?.[f.slice(0, eq)] === f.slice(eq + 1);
-}
 
 /** moby's isSingleReference: one tag at most, and any digest references in that tag's repository. */
 function isSingleReference(refs: string[]): boolean {

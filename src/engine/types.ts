@@ -5,6 +5,8 @@
 
 import type { PortMap } from '../network/ports.js';
 
+export type { PortMap };
+
 /** What a container runs (Docker's `Config`). Immutable after create. */
 export interface ContainerConfig {
   Hostname?: string;

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../common/atomic.js';
+import { labelMatch } from '../common/filters.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { writeAtomic } from './containers/store.js';
 
 /** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -60,7 +61,7 @@ export class Volumes {
     }
   }
 
-  private write(rec: VolumeRecord): void { writeAtomic(this.metaPath(rec.Name), JSON.stringify(rec)); }
+  private write(rec: VolumeRecord): void { writeFileAtomicSync(this.metaPath(rec.Name), JSON.stringify(rec)); }
 
   /** Creates the volume, or returns the one of that name (as Docker does). */
   create(opts: CreateVolumeOptions = {}): Volume {
@@ -164,11 +165,6 @@ function matches(v: Volume, filters: Record<string, string[]>, users: Map<string
     }
   }
   return true;
-}
-
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const eq = f.indexOf('=');
-  return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
 }
 
 /** Bytes of the files under `path` (a volume's usage for `system df` and prune). */

@@ -15,7 +15,7 @@ import {
   type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
 } from '../oci/image.js';
 import { hostPlatform, selectManifest } from './platform.js';
-import { familiarString, formatReference, parseReference } from './reference.js';
+import { familiarString, formatReference, parseReference } from '../common/reference.js';
 import type { Image, ImageStore } from './store.js';
 import { readTar, TarWriter, type TarHeaderInput } from '../tar/index.js';
 import { detectCompression } from './decompress.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContentStore } from './content.js';
 import { digestOf } from '../oci/image.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { spawnSync } from 'node:child_process';
 
 async function withStore(fn: (s: ContentStore, root: string) => Promise<void>) {

@@ -10,7 +10,8 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } fro
 import { join } from 'node:path';
 import { invalid, notFound, systemError, BerthError } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/image.js';
-import { errno, fsyncDir, isTempName } from './fsutil.js';
+import { fsyncDir, isTempName } from '../common/atomic.js';
+import { errno } from './fsutil.js';
 
 /** What the store knows of a blob. */
 export interface BlobInfo { digest: Digest; size: number }

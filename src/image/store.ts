@@ -12,8 +12,9 @@ import {
   type Descriptor, type Digest, type HistoryEntry, type ImageConfig, type Index, type Manifest,
 } from '../oci/image.js';
 import { ContentStore } from './content.js';
-import { errno, writeFileAtomic } from './fsutil.js';
-import { formatReference, parseReference, repositoryName, type Reference } from './reference.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import { errno } from './fsutil.js';
+import { formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
 
 /** One image (one platform manifest) as the store records it. */
 export interface ImageRecord {

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../common/atomic.js';
 import { conflict, errorMessage, notFound, systemError, unsupported, withCleanup } from '../errors.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { openCgroups } from './cgroups/manager.js';
@@ -12,7 +13,7 @@ import { attachDeviceProgram, openContainer } from './container.js';
 import { cgroupResources, loadSpec, teardown } from './create.js';
 import { parseMountOptions } from './mount-options.js';
 import { rootfsPath } from './plan.js';
-import { pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
+import { pidStartTime, StateDir, type ContainerRecord } from './state.js';
 
 export interface CriuOptions {
   criu?: string;
@@ -108,7 +109,7 @@ export async function restore(root: string, id: string, bundle: string, o: CriuO
     record.pidStartTime = pidStartTime(record.pid) ?? '';
     await cgroups.addProcess(record.pid);
     dirs.save(record);
-    if (o.pidFile) writeFileAtomic(resolve(o.pidFile), String(record.pid));
+    if (o.pidFile) writeFileAtomicSync(resolve(o.pidFile), String(record.pid), { durable: false });
   } catch (e) {
     throw withCleanup(e, await teardown(dirs, record, cgroups, record.pid));
   }

@@ -5,13 +5,14 @@
 // imported only when that command runs, to keep start-up small.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseSize } from '../common/size.js';
+import { BERTH_VERSION } from '../common/version.js';
 import { BerthError, errorMessage, invalid, unsupported } from '../errors.js';
-import type { LinuxResources, Process } from '../oci/runtime-spec.js';
+import { OCI_VERSION, type LinuxResources, type Process } from '../oci/runtime-spec.js';
 import type { RuntimeLogger } from './log.js';
 import type { Runtime } from './runtime.js';
 import { DEFAULT_ROOT } from './state.js';
 
-const VERSION = '0.1.0';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 interface Global {
@@ -75,13 +76,14 @@ const int = (v: unknown, name: string): number | undefined => {
   return n;
 };
 
-const BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
 function bytes(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (v === '-1') return -1;
-  const m = /^(\d+)\s*([a-z]*)$/i.exec(String(v));
-  if (!m || BYTES[m[2].toLowerCase()] === undefined) throw invalid(`invalid value for --${name}: ${String(v)}`);
-  return Number(m[1]) * BYTES[m[2].toLowerCase()];
+  try {
+    return parseSize(String(v));
+  } catch {
+    throw invalid(`invalid value for --${name}: ${String(v)}`);
+  }
 }
 
 /** The library's logger for this command: warnings and errors on stderr (and in --log), the rest with --debug. */
@@ -357,7 +359,7 @@ export async function main(argv: string[]): Promise<number> {
     g.debug = values.debug === true;
     if (g.debug) (await import('./debug.js')).enableDebug();
     if (values.version) {
-      process.stdout.write(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
+      process.stdout.write(`berth-runtime version ${BERTH_VERSION}\nspec: ${OCI_VERSION}\n`);
       return 0;
     }
     if (values.help || !positionals.length) {

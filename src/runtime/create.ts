@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { chmod, chown, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../common/atomic.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BerthError, errorMessage, invalid, notFound, systemError, withCleanup } from '../errors.js';
 import type { IDMapping, LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../oci/runtime-spec.js';
@@ -16,7 +17,7 @@ import { launch, type MonitorOptions } from './native/helper.js';
 import { Op, rec, type Record_ } from './native/protocol.js';
 import { buildPlan, rootfsPath } from './plan.js';
 import { mountIdsUnder, unmountAddedUnder } from './shared-mounts.js';
-import { checkId, ociState, pidStartTime, StateDir, writeFileAtomic, type ContainerRecord } from './state.js';
+import { checkId, ociState, pidStartTime, StateDir, type ContainerRecord } from './state.js';
 import { debug } from './debug.js';
 import type { RuntimeLogger } from './log.js';
 
@@ -167,7 +168,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     });
     debug('ready');
     dirs.save(record);
-    if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
+    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(launched.pid), { durable: false });
     return { rec: record, dirs, cgroups, helper: launched.helper, exit: launched.exit, done: launched.done };
   } catch (e) {
     throw withCleanup(e, await teardown(dirs, record, cgroups, pid));

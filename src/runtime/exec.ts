@@ -2,13 +2,14 @@
 // its cgroups joined, the container's seccomp filter applied.
 import type { StdioOptions } from 'node:child_process';
 import { resolve } from 'node:path';
+import { writeFileAtomicSync } from '../common/atomic.js';
 import { conflict } from '../errors.js';
 import type { Namespace, Process } from '../oci/runtime-spec.js';
 import { openContainer } from './container.js';
 import { launch, type Launched } from './native/helper.js';
 import { PROC_NS_NAMES } from './namespaces.js';
 import { buildPlan } from './plan.js';
-import { ociState, writeFileAtomic } from './state.js';
+import { ociState } from './state.js';
 import type { RuntimeLogger } from './log.js';
 
 export interface ExecOptions {
@@ -54,7 +55,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   });
   opts.onLaunched?.(launched);
   await launched.done;
-  if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
+  if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(launched.pid), { durable: false });
   if (opts.detach) return 0;
   return await launched.exit;
 }

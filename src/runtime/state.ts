@@ -1,8 +1,9 @@
 // The runtime's state directory: one folder per container under --root holding state.json
 // (written atomically) and, until `start`, the exec fifo. Status is derived from the kernel
 // (is the pid alive, with the same start time? is the cgroup frozen?), never trusted from disk.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../common/atomic.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { OCI_VERSION, type Spec, type State, type Status } from '../oci/runtime-spec.js';
 import type { CgroupLayout } from './cgroups/manager.js';
@@ -36,15 +37,6 @@ export function checkId(id: string): void {
   if (!id || !ID.test(id) || id === '.' || id === '..') throw invalid(`invalid container id format: ${JSON.stringify(id)}`);
 }
 
-/**
- * Write-then-rename, so a reader never sees half a file. Not fsync'ed: the runtime's state
- * describes processes, which a crash of the machine ends too, and it lives under /run.
- */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  renameSync(tmp, path);
-}
 
 export function pidStartTime(pid: number): string | undefined {
   try {
@@ -84,7 +76,8 @@ export class StateDir {
   }
 
   save(rec: ContainerRecord): void {
-    writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec));
+    // Not fsync'ed: the state describes processes, which a crash of the machine ends too, and it lives under /run.
+    writeFileAtomicSync(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), { durable: false });
   }
 
   load(id: string): ContainerRecord {

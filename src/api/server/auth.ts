@@ -4,7 +4,7 @@
 
 import { invalid } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
-import type { Credentials } from '../../image/index.js';
+import type { Credentials } from '../../common/credentials.js';
 import { readJSON, sendJSON } from './http.js';
 import { AuthConfig as AuthConfigBody } from './body-types.js';
 import type { Context, Router } from './router.js';

@@ -8,12 +8,10 @@ import { FrameReader, frame } from '../stdcopy.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
-import { securityHostConfig } from '../../engine/security.js';
-import { inspectMount } from '../../engine/mounts.js';
 import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
 import { parseFilters } from './filters.js';
-import { filterContainers } from '../../engine/index.js';
+import { filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
 import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';

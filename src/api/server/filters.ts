@@ -3,7 +3,7 @@
 // `until` times. Every route that takes filters reads them here.
 
 import { invalid } from '../../errors.js';
-import { parseFilters as parseRaw, type Filters } from '../../engine/index.js';
+import { parseFilters as parseRaw, type Filters } from '../../common/filters.js';
 
 /** The request's `filters` parameter; a malformed one is the caller's 400. */
 export function parseFilters(q: URLSearchParams): Filters {

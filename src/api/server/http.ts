@@ -6,7 +6,8 @@ import type { Writable } from 'node:stream';
 import { errorMessage, httpStatus, invalid } from '../../errors.js';
 import type { GoType } from './body-decode.js';
 import { parseBody, readBounded, type BodyOptions } from './body-read.js';
-import { API_VERSION, BERTH_VERSION } from '../version.js';
+import { BERTH_VERSION } from '../../common/version.js';
+import { API_VERSION } from '../version.js';
 import type { Context } from './router.js';
 
 export const COMMON_HEADERS: Record<string, string> = {

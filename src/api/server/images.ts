@@ -3,10 +3,10 @@
 // progress streams: once a stream has begun the status stays 200 and a failure is its last
 // message (`{"errorDetail": …, "error": …}`), as dockerd does.
 
-import { familiarString, parseReference, type PullProgress } from '../../image/index.js';
+import { familiarString, parseReference } from '../../common/reference.js';
 import { errorMessage, invalid } from '../../errors.js';
-import type { Engine, PushProgress } from '../../engine/index.js';
-import { labelMatch } from '../../engine/index.js';
+import type { Engine, PullProgress, PushProgress } from '../../engine/index.js';
+import { labelMatch } from '../../common/filters.js';
 import { registryAuth } from './auth.js';
 import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';

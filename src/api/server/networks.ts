@@ -4,9 +4,7 @@
 // codes as moby's api/swagger.yaml gives them.
 
 import { invalid } from '../../errors.js';
-import type { ContainerRecord, Engine, HostConfig } from '../../engine/index.js';
-import type { EndpointRequest } from '../../engine/types.js';
-import type { PortMap } from '../../network/ports.js';
+import type { ContainerRecord, EndpointRequest, Engine, HostConfig, PortMap } from '../../engine/index.js';
 import { readJSON, sendEmpty, sendJSON } from './http.js';
 import { NetworkConnect, NetworkCreate, NetworkDisconnect } from './body-types.js';
 import type { Router } from './router.js';

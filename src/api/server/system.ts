@@ -3,7 +3,8 @@
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
 import type { Engine } from '../../engine/index.js';
-import { API_VERSION, BERTH_VERSION, MIN_API_VERSION } from '../version.js';
+import { BERTH_VERSION } from '../../common/version.js';
+import { API_VERSION, MIN_API_VERSION } from '../version.js';
 import { COMMON_HEADERS, sendJSON } from './http.js';
 import type { Router } from './router.js';
 

@@ -3,7 +3,7 @@
 // (moby's SystemDataUsageResponse, ImagePruneResponse, ContainerPruneResponse).
 
 import { diskUsage, pruneContainers, type Engine } from '../../engine/index.js';
-import { familiarString, parseReference } from '../../image/index.js';
+import { familiarString, parseReference } from '../../common/reference.js';
 import { summary } from './containers.js';
 import { sendJSON } from './http.js';
 import type { Router } from './router.js';

@@ -7,7 +7,7 @@ import { invalid } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { compile } from '../template.js';
 import { apiTimestamp } from '../units.js';
-import { filters } from './volume.js';
+import { filters } from '../filters.js';
 
 interface EventMessage {
   Type: string;

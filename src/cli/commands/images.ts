@@ -7,7 +7,7 @@ import { BerthError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { goTime, humanAgo, humanSize } from '../output.js';
 import { formatRows } from '../template.js';
-import { filters } from './volume.js';
+import { filters } from '../filters.js';
 
 interface Summary { Id: string; RepoTags: string[] | null; RepoDigests: string[] | null; Created: number; Size: number; Containers?: number }
 

@@ -6,7 +6,7 @@ import { BerthError, errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { table } from '../output.js';
 import { networkPrune } from './prune.js';
-import { filters } from './volume.js';
+import { filters } from '../filters.js';
 
 const USAGE = `Usage:  berth network COMMAND
 

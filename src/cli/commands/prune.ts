@@ -7,7 +7,7 @@ import { invalid } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { humanSize } from '../output.js';
 import { confirm } from '../prompt.js';
-import { filters } from './volume.js';
+import { filters } from '../filters.js';
 
 type Flags = Record<string, boolean | string | string[] | undefined>;
 /** What one prune freed and the lines it prints ('' for nothing deleted). */

@@ -8,7 +8,7 @@ import { invalid } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { ellipsis, goTime, humanAgo, humanSize } from '../output.js';
 import { formatRows } from '../template.js';
-import { filters } from './volume.js';
+import { filters } from '../filters.js';
 
 /** GET /containers/json's items, the fields ps shows. */
 export interface ContainerSummary {

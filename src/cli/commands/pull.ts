@@ -3,7 +3,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { formatReference, parseReference } from '../../image/reference.js';
+import { formatReference, parseReference } from '../../common/reference.js';
 import { parseArgs } from '../args.js';
 import { registryAuthHeader } from '../credentials.js';
 import { showProgress } from '../json-messages.js';

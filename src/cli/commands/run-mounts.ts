@@ -2,14 +2,9 @@
 // -h/--hostname, --dns, --dns-search, --dns-option, --add-host, as the API's HostConfig fields.
 // Parsing only: the engine checks them.
 
+import { parseSize } from '../../common/size.js';
 import { BerthError } from '../../errors.js';
 
-
-function size(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(s);
-  if (!m) throw new BerthError('invalid', `invalid size: '${s}'`);
-  return Math.round(Number(m[1]) * ({ '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()]);
-}
 
 const truthy = (v: string | undefined) => v === undefined || v === '' || v === 'true' || v === '1';
 
@@ -28,7 +23,7 @@ export function parseMount(spec: string): Record<string, unknown> {
       case 'volume-nocopy': (m.VolumeOptions ??= {}).NoCopy = truthy(val); break;
       case 'volume-label': { const [k, ...v] = (val ?? '').split('='); ((m.VolumeOptions ??= {}).Labels ??= {})[k] = v.join('='); break; }
       case 'volume-driver': ((m.VolumeOptions ??= {}).DriverConfig ??= {}).Name = val; break;
-      case 'tmpfs-size': (m.TmpfsOptions ??= {}).SizeBytes = size(val ?? ''); break;
+      case 'tmpfs-size': (m.TmpfsOptions ??= {}).SizeBytes = parseSize(val ?? ''); break;
       case 'tmpfs-mode': (m.TmpfsOptions ??= {}).Mode = parseInt(val ?? '', 8); break;
       case 'bind-propagation': (m.BindOptions ??= {}).Propagation = val; break;
       default: throw new BerthError('invalid', `invalid argument "${spec}" for "--mount" flag: unexpected key '${key}' in '${field}'`);

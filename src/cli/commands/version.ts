@@ -2,7 +2,8 @@
 // --format, a template over docker's {Client, Server} shape.
 
 import type { ApiClient } from '../../api/client.js';
-import { API_VERSION, BERTH_VERSION } from '../../api/version.js';
+import { API_VERSION } from '../../api/version.js';
+import { BERTH_VERSION } from '../../common/version.js';
 import { errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { compile } from '../template.js';

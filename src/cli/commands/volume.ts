@@ -3,6 +3,7 @@
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage } from '../../errors.js';
 import { parseArgs } from '../args.js';
+import { filters } from '../filters.js';
 import { table } from '../output.js';
 import { volumePrune } from './prune.js';
 
@@ -19,18 +20,6 @@ Commands:
 `;
 
 const keyValues = (list: string[] | undefined) => Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
-
-/** `--filter k=v` flags as the API's filters JSON. */
-export function filters(list: string[] | undefined): string | undefined {
-  if (!list?.length) return undefined;
-  const out: Record<string, string[]> = {};
-  for (const f of list) {
-    const i = f.indexOf('=');
-    if (i < 1) throw new BerthError('invalid', `bad format of filter (expected name=value): ${f}`);
-    (out[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-  }
-  return JSON.stringify(out);
-}
 
 export async function volume(client: ApiClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

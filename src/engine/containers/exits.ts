@@ -4,11 +4,11 @@
 // apart, and the restart policy applied; never blocks on the container.
 
 import { existsSync, readFileSync, watch } from 'node:fs';
+import { writeFileAtomicSync } from '../../common/atomic.js';
 import { errorMessage } from '../../errors.js';
 import { openContainer } from '../../runtime/container.js';
 import { ZERO_TIME } from '../types.js';
 import { RestartManager } from './restart.js';
-import { writeAtomic } from './store.js';
 import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
 import { releaseRuntime } from './teardown.js';
@@ -31,7 +31,7 @@ export function adopt(t: ContainerTable): void {
         // container died with it.
         setTimeout(() => {
           if (t.byId.get(rec.Id) !== live || live.rec.State.Status === 'exited' || existsSync(t.store.exitPath(rec.Id))) return;
-          writeAtomic(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
+          writeFileAtomicSync(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
         }, 1000).unref();
       }
       // (The exit may have been recorded just now.)

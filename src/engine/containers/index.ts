@@ -16,7 +16,6 @@ import type { LogEntry, LogOptions } from './logs.js';
 import { ContainerTable, type ContainersOptions, type Live, type Prober } from './table.js';
 import type { ContainerConfig, HostConfig } from '../types.js';
 
-export { parseSize } from './lifecycle.js';
 export type { AttachStream } from './attach.js';
 export type { ContainersOptions } from './table.js';
 

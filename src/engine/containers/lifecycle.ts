@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../common/atomic.js';
+import { parseSize } from '../../common/size.js';
 import { BerthError, conflict, errorMessage, invalid } from '../../errors.js';
 import { create as runtimeCreate } from '../../runtime/create.js';
 import { start as runtimeStart } from '../../runtime/start.js';
@@ -25,7 +27,6 @@ import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerSt
 import { onExit, unwatchExit, watchExit } from './exits.js';
 import { checkHealthcheck, mergeHealthcheck } from './health.js';
 import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
-import { writeAtomic } from './store.js';
 import { cancelRestart, startHealth, stopHealth, stoppedByUser } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
 import { deleteRuntime, forget, releaseRuntime, takeApart } from './teardown.js';
@@ -296,7 +297,7 @@ export async function update(t: ContainerTable, live: Live, upd: ResourceConfig 
     const specPath = join(t.store.dir(rec.Id), 'config.json');
     const spec = JSON.parse(readFileSync(specPath, 'utf8')) as Spec;
     spec.linux = { ...spec.linux, resources: { devices: spec.linux?.resources?.devices, ...resources } };
-    writeAtomic(specPath, JSON.stringify(spec));
+    writeFileAtomicSync(specPath, JSON.stringify(spec));
     rec.HostConfig = { ...rec.HostConfig, ...limits, RestartPolicy: policy };
     t.save(live);
     t.emitFor(rec, 'update');
@@ -336,13 +337,6 @@ function logLimits(hc: HostConfig): { logMaxSize?: number; logMaxFile?: number }
   const c = hc.LogConfig?.Config ?? {};
   const size = c['max-size'] ? parseSize(c['max-size']) : undefined;
   return { logMaxSize: size, logMaxFile: c['max-file'] ? Number(c['max-file']) : undefined };
-}
-
-export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
-  if (!m) throw invalid(`invalid size: '${s}'`);
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * mult[m[2].toLowerCase()]);
 }
 
 /**

@@ -2,8 +2,9 @@
 // holding `container.json` (written atomically: temp file, fsync, rename), the bundle's
 // `config.json`, the json-file log and the monitor's exit file. It keeps no policy.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../common/atomic.js';
 import type { ContainerRecord } from '../types.js';
 
 export class ContainerStore {
@@ -35,22 +36,10 @@ export class ContainerStore {
   save(rec: ContainerRecord): void {
     const dir = this.dir(rec.Id);
     mkdirSync(dir, { recursive: true, mode: 0o710 });
-    writeAtomic(join(dir, 'container.json'), JSON.stringify(rec));
+    writeFileAtomicSync(join(dir, 'container.json'), JSON.stringify(rec));
   }
 
   remove(id: string): void {
     rmSync(this.dir(id), { recursive: true, force: true });
   }
-}
-
-export function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }

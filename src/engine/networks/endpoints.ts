@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../common/atomic.js';
 import { errorMessage, forbidden } from '../../errors.js';
 import { addNetworkList, delNetworkList, delNetworkListSync, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
@@ -15,7 +16,6 @@ import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { loopbackUp } from '../../network/loopback.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { writeAtomic } from '../containers/store.js';
 import { hostsFile, initPaths } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
@@ -159,7 +159,7 @@ export class Endpoints {
     const result = await addNetworkList(list, at);
     const dir = this.stateDir(rec.Id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeAtomic(join(dir, `${n.Id}.json`), JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached));
+    writeFileAtomicSync(join(dir, `${n.Id}.json`), JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached));
     const ip = result.ips?.[0];
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
     Object.assign(ep, {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { forbidden, invalid } from '../../errors.js';
 import { deleteBridge } from '../../network/bridge.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { labelMatch } from '../images.js';
+import { labelMatch } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 import { EmbeddedDns } from './dns.js';
 import { Endpoints } from './endpoints.js';

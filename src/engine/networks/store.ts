@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../common/atomic.js';
 import { conflict, forbidden, invalid, notFound } from '../../errors.js';
 import { deleteBridge } from '../../network/bridge.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
-import { writeAtomic } from '../containers/store.js';
-import { labelMatch } from '../images.js';
+import { labelMatch } from '../../common/filters.js';
 import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
@@ -96,7 +96,7 @@ export class NetworkStore {
   }
 
   private save(n: NetworkRecord): void {
-    writeAtomic(join(this.root, `${n.Id}.json`), JSON.stringify(n));
+    writeFileAtomicSync(join(this.root, `${n.Id}.json`), JSON.stringify(n));
     this.byId.set(n.Id, n);
   }
 

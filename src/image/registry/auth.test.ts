@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialsFor, parseChallenges } from './auth.js';
+import { credentialsFor } from '../../common/credentials.js';
+import { parseChallenges } from './auth.js';
 
 test('parses WWW-Authenticate challenges', () => {
   assert.deepEqual(parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), [

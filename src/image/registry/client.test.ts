@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseReference } from '../reference.js';
+import { parseReference } from '../../common/reference.js';
 import { DOCKER_HUB_ENDPOINT, RegistryClient } from './client.js';
 
 test('a short name is Docker Hub: docker.io/library/NAME:latest, served by registry-1.docker.io', () => {

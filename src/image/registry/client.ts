@@ -5,8 +5,9 @@
 
 import { BerthError, invalid, notFound, systemError, unauthorized } from '../../errors.js';
 import type { Digest } from '../../oci/image.js';
-import { DEFAULT_DOMAIN } from '../reference.js';
-import { basicHeader, credentialsFor, parseChallenges, type Challenge, type Credentials } from './auth.js';
+import { DEFAULT_DOMAIN } from '../../common/reference.js';
+import { credentialsFor, type Credentials } from '../../common/credentials.js';
+import { basicHeader, parseChallenges, type Challenge } from './auth.js';
 
 export interface RegistryOptions {
   /** Registries (`host:port`) reached over plain HTTP; localhost and 127.0.0.1 always are. */

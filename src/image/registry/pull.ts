@@ -11,7 +11,7 @@ import {
   type Descriptor, type ImageConfig, type Manifest, type Platform,
 } from '../../oci/image.js';
 import { hostPlatform, parsePlatform, selectManifest } from '../platform.js';
-import { formatReference, parseReference, repositoryName, type Reference } from '../reference.js';
+import { formatReference, parseReference, repositoryName, type Reference } from '../../common/reference.js';
 import type { Image, ImageStore } from '../store.js';
 import { chainIDs, type Snapshotter } from '../snapshot.js';
 import { RegistryClient, blobRange, supportsRanges, type RegistryOptions } from './client.js';

@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import { invalid } from '../../errors.js';
 import { digestOf, type Descriptor, type Index } from '../../oci/image.js';
-import { parseReference, repositoryName } from '../reference.js';
+import { parseReference, repositoryName } from '../../common/reference.js';
 import type { ImageStore } from '../store.js';
 import { RegistryClient, type RegistryOptions } from './client.js';
 
