@@ -241,7 +241,6 @@ test('docker 20.10: -v named volume, volume ls/rm, and prune taking named volume
 });
 
 test('dockerode: createVolume, listVolumes, Binds and Mounts in a container, volume remove 409 then 204', async () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const d: any = new Docker({ socketPath: eng.socket });
   const v = await d.createVolume({ Name: 'dv2', Labels: { via: 'dockerode' } });
   assert.equal(v.name, 'dv2'); // dockerode answers with its Volume handle

@@ -74,7 +74,10 @@ describe('layers written by GNU tar', () => {
       await unpackLayer(createReadStream(file), dest);
       if (format === 'gnu') {
         // GNU format carries no xattrs: compare without them
-        for (const p of ['bin/ping']) execFileSync('setfattr', ['-x', 'security.capability', join(src, p)]), execFileSync('setfattr', ['-x', 'user.note', join(src, p)]);
+        for (const p of ['bin/ping']) {
+          execFileSync('setfattr', ['-x', 'security.capability', join(src, p)]);
+          execFileSync('setfattr', ['-x', 'user.note', join(src, p)]);
+        }
       }
       await compare(src, dest);
       assert.equal((await lstat(join(dest, 'bin/su'))).ino, (await lstat(join(dest, 'bin/su-link'))).ino);

@@ -70,7 +70,7 @@ function mountRecords(m: Mount, input: PlanInput): Record_[] {
     return input.cgroupMount({ ...m, destination: dest });
   }
   const bind = o.bind || m.type === 'bind';
-  let source = m.source ?? '';
+  const source = m.source ?? '';
   if (bind && !isAbsolute(source)) throw invalid(`bind mount source ${JSON.stringify(source)} of ${dest} is not absolute`);
   const flags = bind ? o.flags | MS.BIND : o.flags;
   return [rec(Op.Mount, source, dest, bind ? '' : (m.type ?? ''), flags, o.propagation, o.data, bind ? 1 : 0)];

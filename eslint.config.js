@@ -1,0 +1,59 @@
+// ESLint for berth: typescript-eslint's recommended rules, import cycles forbidden, and the
+// arrows of DESIGN.md ("Layers and the direction of dependencies") as import restrictions per
+// folder, so an upward or sideways import fails `npm run lint` and CI.
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/** Imports of these top-level folders of src/ (at any depth of `../`) are refused, with why. */
+const deny = (folders, why) => folders.map((f) => ({ regex: `^(\\.\\./)+${f}(/|\\.js$)`, message: why }));
+
+/** One folder's restrictions: `patterns` for no-restricted-imports. */
+const layer = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+
+const clientSide = 'a client of the Docker API imports no engine, image, runtime or network code (DESIGN.md)';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'native/**', '.bench/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // The code base's own conventions, where typescript-eslint's defaults differ.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // A variable assigned once after closures that read it are made (a stream and its decoder).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true }],
+      // Decoded JSON bodies (api/server/body-decode.ts) and the tests' JSON are `any` at the
+      // boundary for now; typing them is left for a later change.
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  // The launchers start node on a CommonJS bundle (bin/berth.cjs says why).
+  { files: ['bin/**'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  // The ground floor imports no layer: only errors, the OCI types, and itself.
+  layer(['src/common/**', 'src/oci/**', 'src/errors.ts'], deny(['engine', 'image', 'runtime', 'network', 'native', 'tar', 'api', 'cli'], 'the ground floor (common/, oci/, errors.ts) imports no layer (DESIGN.md)')),
+  layer(['src/tar/**'], deny(['engine', 'image', 'runtime', 'network', 'native', 'api', 'cli'], 'the tar reader and writer are a leaf (DESIGN.md)')),
+  layer(['src/runtime/**'], deny(['engine', 'image', 'network', 'api', 'cli'], '`runtime` knows nothing of images, networks or containers (DESIGN.md)')),
+  layer(['src/image/**'], deny(['engine', 'runtime', 'network', 'api', 'cli'], '`image` knows nothing of containers or the runtime (DESIGN.md)')),
+  layer(['src/network/**'], deny(['engine', 'image', 'runtime', 'api', 'cli'], '`network` knows nothing of containers, images or the runtime (DESIGN.md)')),
+  layer(['src/native/**'], deny(['engine', 'image', 'runtime', 'network', 'api', 'cli'], 'the native binding is a leaf (DESIGN.md)')),
+  layer(['src/engine/**'], [
+    ...deny(['api', 'cli'], '`engine` knows nothing of HTTP or the command line (DESIGN.md)'),
+    { regex: '^(\\.\\./)+image/(?!index\\.js$)', message: 'the engine uses the image library through image/index.ts only' },
+  ]),
+  layer(['src/api/server/**'], [
+    ...deny(['image', 'runtime', 'network', 'native', 'cli'], 'the API server uses the engine only (DESIGN.md)'),
+    { regex: '^(\\.\\./)+engine/(?!index\\.js$)', message: 'the API server imports only the engine\'s public module, engine/index.ts (DESIGN.md)' },
+  ]),
+  layer(['src/api/*.ts'], [...deny(['engine', 'image', 'runtime', 'network', 'native', 'cli'], clientSide), { regex: '^\\./server/', message: clientSide }]),
+  layer(['src/cli/**'], [...deny(['engine', 'image', 'runtime', 'network', 'native'], clientSide), { regex: '^(\\.\\./)+api/server/', message: clientSide }]),
+);
