@@ -363,8 +363,10 @@ void mount_rootfs(struct plan *plan, int userns, int late, int mntns) {
      * otherwise), so that an rshared volume stays in its host peer group; the root's own
      * mount is made private, so that what we mount under it stays in the container. */
     unsigned long prop = plan_rootfs_propagation(plan);
-    if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0) die_errno("set propagation of /");
-    make_parent_mount_private(rootfs);
+    if (!prop) prop = MS_SLAVE | MS_REC;
+    if (mount(NULL, "/", NULL, prop, NULL) < 0) die_errno("set propagation of /");
+    /* After a recursive slave, private or unbindable no mount is shared: nothing to look up. */
+    if (!(prop & MS_REC) || (prop & MS_SHARED)) make_parent_mount_private(rootfs);
     if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", rootfs);
   }
   int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
