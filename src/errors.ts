@@ -1,7 +1,8 @@
 // Errors a user can meet, in the few categories callers test for. Each maps to a Docker API
 // status code (see `httpStatus`) and the CLIs print `message` as one line.
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'unauthorized' | 'too-large' | 'system';
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'unauthorized' | 'too-large'
+  | 'not-implemented' | 'unavailable' | 'system';
 
 export class BerthError extends Error {
   readonly kind: ErrorKind;
@@ -22,6 +23,10 @@ export const forbidden = (msg: string) => new BerthError('forbidden', msg);
 export const unauthorized = (msg: string) => new BerthError('unauthorized', msg);
 /** A request past a documented size limit: 413. */
 export const tooLarge = (msg: string) => new BerthError('too-large', msg);
+/** A feature the object's configuration lacks (a log driver that keeps nothing): 501, as errdefs.NotImplemented. */
+export const notImplemented = (msg: string) => new BerthError('not-implemented', msg);
+/** A feature that is off on this node (swarm): 503, as errdefs.Unavailable. */
+export const unavailable = (msg: string) => new BerthError('unavailable', msg);
 export const systemError = (msg: string, cause?: unknown) => new BerthError('system', msg, { cause });
 
 export function httpStatus(err: unknown): number {
@@ -34,6 +39,8 @@ export function httpStatus(err: unknown): number {
     case 'forbidden': return 403;
     case 'unauthorized': return 401;
     case 'too-large': return 413;
+    case 'not-implemented': return 501;
+    case 'unavailable': return 503;
     default: return 500;
   }
 }

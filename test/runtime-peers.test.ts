@@ -6,20 +6,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, createReadStream, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, createReadStream, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../src/image/store.js';
 import { loadImages } from '../src/image/archive.js';
 import { makeRootfs, RUNTIME, uniqueId } from './helpers/bundle.js';
+import { alive, cgroupParents, endProcesses, missing, newDirs, pidsNaming, removeIfEmpty, removeNewCgroups, unmountUnder } from './helpers/dockerd.js';
 
 const BERTH = realpathSync(RUNTIME);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function missing(...cmds: string[]): string | false {
-  for (const c of cmds) if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) return `${c} is not installed (apt-get install podman docker.io)`;
-  return false;
-}
 
 interface Out { status: number | null; stdout: string; stderr: string }
 const out = (r: SpawnSyncReturns<string>): Out => ({ status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
@@ -33,82 +29,6 @@ function rootfsTar(tmp: string): string {
   assert.equal(spawnSync('tar', ['-C', dir, '-cf', tar, '.']).status, 0);
   rmSync(dir, { recursive: true, force: true });
   return tar;
-}
-
-// --- what the engines leave on the host, and its removal -------------------------------------
-
-/** Every cgroup hierarchy's root: /sys/fs/cgroup itself on a pure v2 machine, else its subdirs. */
-function hierarchies(): string[] {
-  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return ['/sys/fs/cgroup'];
-  return readdirSync('/sys/fs/cgroup', { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join('/sys/fs/cgroup', e.name, 'cgroup.procs')))
-    .map((e) => join('/sys/fs/cgroup', e.name));
-}
-
-/** The cgroup parents an engine makes (docker, libpod_parent) that exist now. */
-function cgroupParents(names: string[]): Set<string> {
-  const s = new Set<string>();
-  for (const h of hierarchies()) for (const n of names) if (existsSync(join(h, n))) s.add(join(h, n));
-  return s;
-}
-
-function rmdirTree(dir: string): void {
-  let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
-  for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  try { rmdirSync(dir); } catch { /* busy: the leak check will name it */ }
-}
-
-/** Removes the engine's cgroup parents that were not there before the test. */
-async function removeNewCgroups(before: Set<string>, names: string[]): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const left = [...cgroupParents(names)].filter((p) => !before.has(p));
-    if (!left.length) return;
-    for (const p of left) rmdirTree(p);
-    await sleep(100);
-  }
-}
-
-/** Mount points under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
-    .map((l) => unescape(l.split(' ')[4]))
-    .filter((p) => p === dir || p.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
-}
-
-function unmountUnder(dir: string): void {
-  for (const p of mountsUnder(dir)) if (spawnSync('umount', [p]).status !== 0) spawnSync('umount', ['-l', p]);
-}
-
-/** Pids of processes whose command line names `dir` (the engine's own roots are in it). */
-function pidsNaming(dir: string): number[] {
-  const pids: number[] = [];
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(dir)) pids.push(Number(n));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-/** Waits for `pids` to exit; after `ms`, kills what is left. Only pids this test's engines started. */
-async function endProcesses(pids: number[], ms: number): Promise<void> {
-  for (let t = 0; t < ms && pids.some(alive); t += 100) await sleep(100);
-  for (const p of pids.filter(alive)) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-  for (let t = 0; t < 5000 && pids.some(alive); t += 50) await sleep(50);
-}
-
-/** Host folders the engine makes outside its roots (hard-coded in it): removed if new and empty. */
-function newDirs(paths: string[]): string[] {
-  return paths.filter((p) => !existsSync(p));
-}
-function removeIfEmpty(paths: string[]): void {
-  for (const p of paths) try { rmdirSync(p); } catch { /* not ours to empty, or in use */ }
 }
 
 /** berth-runtime's containers under `root` (its default root when undefined). */

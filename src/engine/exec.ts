@@ -12,7 +12,7 @@ import { openContainer } from '../runtime/container.js';
 import { exec as runtimeExec } from '../runtime/exec.js';
 import type { Containers } from './containers/index.js';
 import { allCaps } from './security.js';
-import { resolveUser } from './users.js';
+import { homeOf, resolveUser, rootFiles } from './users.js';
 
 /** The body of `POST /containers/{id}/exec` (moby's ExecConfig); all optional but Cmd. */
 export interface ExecConfig {
@@ -115,15 +115,21 @@ export class Execs {
     try {
       const rc = openContainer(this.runtimeRoot, c.Id).rec;
       const base = rc.config.process;
+      // The user's tables as the container sees them (its mounts included), through its init's root.
+      const files = rootFiles(c.State.Pid ? `/proc/${c.State.Pid}/root` : rc.rootfs);
+      const user = cfg.User ? resolveUser(files, cfg.User) : base?.user ?? { uid: 0, gid: 0 };
+      // HOME is the exec user's, as runc sets it, unless the container's or the exec's env names one.
+      const ownHome = [...(c.Config.Env ?? []), ...(cfg.Env ?? [])].some((e) => e.startsWith('HOME='));
+      const baseEnv = (base?.env ?? []).filter((e) => ownHome || !e.startsWith('HOME='));
       const process: Process = {
         ...base,
         // With a terminal, the runtime's foreground exec holds the pty and relays it to our pipes.
         terminal: !!cfg.Tty,
         ...(cfg.Tty && cfg.ConsoleSize?.[0] && cfg.ConsoleSize[1] ? { consoleSize: { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] } } : {}),
         args: cfg.Cmd!,
-        env: mergeEnv(base?.env ?? [], [...(cfg.Tty ? ['TERM=xterm'] : []), ...(cfg.Env ?? [])]),
+        env: mergeEnv([...baseEnv, ...(ownHome ? [] : [`HOME=${homeOf(files, user.uid)}`])], [...(cfg.Tty ? ['TERM=xterm'] : []), ...(cfg.Env ?? [])]),
         cwd: cfg.WorkingDir || base?.cwd || '/',
-        user: cfg.User ? resolveUser(rc.rootfs, cfg.User) : base?.user ?? { uid: 0, gid: 0 },
+        user,
       } as Process;
       if (cfg.Privileged) {
         const all = allCaps();

@@ -10,6 +10,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
 
+/** `--add-host NAME:host-gateway` entries with the address dockerd gives that word (its host-gateway-ip). */
+export function resolveHostGateway(hosts: string[] | null | undefined, gateway: string): string[] | undefined {
+  return hosts?.map((h) => (h.endsWith(':host-gateway') ? `${h.slice(0, -'host-gateway'.length)}${gateway}` : h));
+}
+
 export interface InitFileOptions {
   hostname: string;
   domainname?: string;

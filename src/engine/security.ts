@@ -5,7 +5,7 @@
 // the OCI spec that spec.ts built and never touches the kernel; a setting berth cannot honour
 // is an `invalid` error.
 
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { invalid } from '../errors.js';
 import type { LinuxDevice, Spec } from '../oci/runtime-spec.js';
@@ -131,14 +131,20 @@ export function hostDevices(dir = '/dev'): LinuxDevice[] {
     let st;
     try { st = lstatSync(path); } catch { continue; }
     if (st.isDirectory()) { out.push(...hostDevices(path)); continue; }
-    if (!st.isCharacterDevice() && !st.isBlockDevice()) continue;
-    // glibc's major() and minor() of the 64-bit dev_t.
-    const dev = BigInt(st.rdev);
-    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
-    out.push({ path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    const d = deviceNode(path, st);
+    if (d) out.push(d);
   }
   return out;
+}
+
+/** The OCI device for a host node's stat, or undefined when it is no character or block device. */
+export function deviceNode(path: string, st: Stats): LinuxDevice | undefined {
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
+  // glibc's major() and minor() of the 64-bit dev_t.
+  const dev = BigInt(st.rdev);
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  return { path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
 /** Where dockerd finds the init it binds at /sbin/docker-init (`--init`). */

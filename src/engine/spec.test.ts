@@ -30,7 +30,7 @@ test('the spec has Docker\'s defaults and the resources asked for', () => {
       hostConfig: { Memory: 1 << 26, NanoCpus: 5e8, PidsLimit: 10 },
     });
     assert.deepEqual(spec.process!.user, { uid: 1000, gid: 1000, additionalGids: [2000] });
-    assert.deepEqual(spec.process!.env, ['PATH=/bin', `HOSTNAME=${'a'.repeat(12)}`, 'TERM=xterm', 'X=1']);
+    assert.deepEqual(spec.process!.env, ['PATH=/bin', `HOSTNAME=${'a'.repeat(12)}`, 'TERM=xterm', 'X=1', 'HOME=/']);
     assert.equal(spec.process!.cwd, '/w');
     assert.equal(spec.process!.terminal, true);
     assert.deepEqual(spec.process!.capabilities!.bounding, DEFAULT_CAPS);

@@ -1,14 +1,17 @@
 // The OCI runtime config of a container: the image's config, the user's create options and
 // Docker's defaults (its capability set, masked and read-only /proc paths, a private /dev, a
-// network namespace of its own). Pure but for reading the user tables from the root.
+// network namespace of its own), then the HostConfig's process, namespace and device settings.
+// Pure but for reading the user tables from the root and the host's device nodes.
 
 import type { ImageConfigConfig } from '../oci/image.js';
 import { OCI_VERSION, type Spec } from '../oci/runtime-spec.js';
 import { invalid } from '../errors.js';
 import type { ContainerConfig, HostConfig } from './types.js';
-import { resolveUser } from './users.js';
+import { homeOf, resolveUser, rootFiles, type RootFiles } from './users.js';
 import { applySecurity, DEFAULT_CAPS } from './security.js';
 import { ociResources } from './resources.js';
+import { applyLinuxOptions } from './linux-options.js';
+import { applyDevices } from './devices.js';
 
 export { DEFAULT_CAPS } from './security.js';
 
@@ -40,22 +43,30 @@ export interface SpecInput {
   config: ContainerConfig;
   hostConfig: HostConfig;
   image: ImageConfigConfig;
+  /** The root's files with the container's mounts over it (a bind-mounted /etc/passwd); default: the root alone. */
+  files?: RootFiles;
+  /** Where a shareable IPC mode's /dev/shm is on the host (linux-options.ts' mountShm). */
+  shmDir?: string;
 }
 
 export function buildSpec(input: SpecInput): Spec {
   const { config: cfg, hostConfig: hc, image } = input;
   const hostname = cfg.Hostname || input.id.slice(0, 12);
+  const files = input.files ?? rootFiles(input.rootfs);
+  const user = resolveUser(files, cfg.User || image.User);
   const env = mergeEnv(image.Env ?? [DEFAULT_PATH], [`HOSTNAME=${hostname}`], cfg.Tty ? ['TERM=xterm'] : [], cfg.Env);
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+  // runc sets HOME from the user's passwd entry, `/` without one, unless the env has it.
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(files, user.uid)}`);
   const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: false, access: 'rwm' }] };
   Object.assign(resources, ociResources(hc));
   const caps = [...DEFAULT_CAPS];
-  return applySecurity({
+  const spec = applySecurity({
     ociVersion: OCI_VERSION,
     process: {
       terminal: !!cfg.Tty,
       ...(cfg.Tty && hc.ConsoleSize?.[0] && hc.ConsoleSize[1] ? { consoleSize: { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } } : {}),
-      user: resolveUser(input.rootfs, cfg.User || image.User),
+      user,
       args: command(cfg, image),
       env,
       cwd: cfg.WorkingDir || image.WorkingDir || '/',
@@ -80,4 +91,5 @@ export function buildSpec(input: SpecInput): Spec {
       readonlyPaths: [...READONLY_PATHS],
     },
   }, hc);
+  return applyDevices(applyLinuxOptions(spec, hc, files, input.shmDir), hc);
 }

@@ -74,7 +74,25 @@ export interface HostConfig {
   Dns?: string[] | null;
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
+  /** Process and namespace settings (engine/linux-options.ts). */
+  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
+  Sysctls?: Record<string, string> | null;
+  OomScoreAdj?: number;
+  ShmSize?: number;
+  GroupAdd?: string[] | null;
+  /** '' (its own), 'host' or 'container:<id>'. */
+  PidMode?: string;
+  /** '' or 'private' (its own), 'shareable', 'none', 'host' or 'container:<id>'. */
+  IpcMode?: string;
+  /** '' (its own) or 'host'. */
+  UTSMode?: string;
+  /** Host devices made in the container, and device cgroup rules (engine/devices.ts). */
+  Devices?: DeviceMapping[] | null;
+  DeviceCgroupRules?: string[] | null;
 }
+
+/** One `--device` (Docker's `DeviceMapping`). */
+export interface DeviceMapping { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 

@@ -1,31 +1,75 @@
-// `User` (`name`, `uid`, `name:group`, `uid:gid`) → numeric ids, from the container's own
-// /etc/passwd and /etc/group, as Docker resolves it. Supplementary groups come from /etc/group.
+// `User` (`name`, `uid`, `name:group`, `uid:gid`) → numeric ids and home, from the container's
+// own /etc/passwd and /etc/group, as Docker (runc) resolves it: read inside the container's root
+// with its mounts applied, so a bind-mounted /etc/passwd is the one used. Supplementary groups
+// come from /etc/group.
 
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { openInRoot } from '../native/binding.js';
 import { invalid } from '../errors.js';
 import type { User } from '../oci/runtime-spec.js';
 
-/** A table of the container's, resolved inside its root: a symlink in the image never reads a host file. */
-function readTable(rootfs: string, file: string): string[][] {
+/** Reads a file of the container by its path inside it; undefined when there is none. */
+export interface RootFiles { read(path: string): string | undefined }
+
+/** A mount's place in the container and, for a bind or volume, its folder or file on the host. */
+export interface RootMount { destination: string; source?: string; type?: string }
+
+function readIn(root: string, rel: string): string | undefined {
   let fd: number;
   try {
-    fd = openInRoot(rootfs, file);
+    fd = rel ? openInRoot(root, rel) : openSync(root, 'r');
   } catch {
-    return [];
+    return undefined;
   }
   try {
-    return readFileSync(fd, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+    return readFileSync(fd, 'utf8');
   } catch {
-    return [];
+    return undefined;
   } finally {
     closeSync(fd);
   }
 }
 
-export function resolveUser(rootfs: string, spec: string | undefined): User {
+/**
+ * The files of a container's root with `mounts` over it: a path under a bind mount is read
+ * from the mount's source, the rest from the root; each resolved inside its own root, so a
+ * symlink in the image never reads a host file. (A running container: its `/proc/PID/root`.)
+ */
+export function rootFiles(rootfs: string, mounts: RootMount[] = []): RootFiles {
+  return {
+    read(path: string) {
+      const p = posix.normalize('/' + path);
+      const m = mounts.filter((x) => x.source && (x.type === undefined || x.type === 'bind') && (p === x.destination || p.startsWith(x.destination.replace(/\/$/, '') + '/')))
+        .sort((a, b) => b.destination.length - a.destination.length)[0];
+      if (m) return readIn(m.source!, posix.relative(m.destination, p));
+      return readIn(rootfs, p.slice(1));
+    },
+  };
+}
+
+const asFiles = (f: string | RootFiles): RootFiles => (typeof f === 'string' ? rootFiles(f) : f);
+
+function readTable(files: RootFiles, file: string): string[][] {
+  return (files.read(file) ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+}
+
+/** A group's id by name from the container's /etc/group (GroupAdd), with runc's words when there is none. */
+export function lookupGroup(files: RootFiles, name: string): number {
+  const row = readTable(files, '/etc/group').find((r) => r[0] === name);
+  if (!row) throw invalid(`Unable to find group ${name}: no matching entries in group file`);
+  return Number(row[2]);
+}
+
+/** The user's home from /etc/passwd (what runc sets HOME to), `/` when it has no entry. */
+export function homeOf(files: string | RootFiles, uid: number): string {
+  return readTable(asFiles(files), '/etc/passwd').find((r) => Number(r[2]) === uid)?.[5] || '/';
+}
+
+export function resolveUser(root: string | RootFiles, spec: string | undefined): User {
+  const files = asFiles(root);
   const [userPart, groupPart] = (spec || '0').split(':', 2);
-  const passwd = readTable(rootfs, 'etc/passwd');
+  const passwd = readTable(files, '/etc/passwd');
   let uid: number, gid: number, name: string | undefined;
   if (/^\d+$/.test(userPart)) {
     uid = Number(userPart);
@@ -39,7 +83,7 @@ export function resolveUser(rootfs: string, spec: string | undefined): User {
     gid = Number(row[3]);
     name = userPart;
   }
-  const groups = readTable(rootfs, 'etc/group');
+  const groups = readTable(files, '/etc/group');
   if (groupPart !== undefined) {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
     else {

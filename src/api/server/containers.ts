@@ -3,7 +3,7 @@
 
 import type { Writable } from 'node:stream';
 import { invalid, unsupported } from '../../errors.js';
-import { containerSizes, RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
+import { containerSizes, devicesHostConfig, linuxHostConfig, RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
@@ -90,13 +90,15 @@ function inspect(engine: Engine, c: ContainerRecord) {
       ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
       ...(st.Health ? { Health: st.Health } : {}),
     },
-    Image: c.Image, ...engine.containers.initPaths(c.Id), LogPath: engine.containers.logPath(c.Id),
+    Image: c.Image, ...engine.containers.initPaths(c.Id), LogPath: (c.HostConfig.LogConfig?.Type ?? 'json-file') === 'json-file' ? engine.containers.logPath(c.Id) : '',
     Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
       AutoRemove: false, Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', CpusetMems: '', PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false,
-      CapAdd: null, CapDrop: null, SecurityOpt: null, Init: null, ...c.HostConfig,
+      CapAdd: null, CapDrop: null, SecurityOpt: null, Init: null,
+      Ulimits: null, OomScoreAdj: 0, ShmSize: 67108864, GroupAdd: null, PidMode: '', IpcMode: 'private', UTSMode: '', Devices: [], DeviceCgroupRules: null,
+      ...c.HostConfig,
     },
     GraphDriver: { Name: 'overlayfs', Data: null },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
@@ -131,9 +133,11 @@ export function containerRoutes(router: Router, engine: Engine): void {
       AutoRemove: !!hc.AutoRemove, Memory: 0, NanoCpus: 0, PidsLimit: null, ...lifecycleHostConfig(hc),
       ...consoleSize(hc.ConsoleSize),
       ...networkHostConfig(hc),
+      ...linuxHostConfig(hc),
+      ...devicesHostConfig(hc),
       // `--log-opt` arrives with an empty Type (the daemon's default driver).
       ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),
-    }, ctx.query.get('name') || undefined, endpointsConfig(body));
+    }, ctx.query.get('name') || undefined, endpointsConfig(body), ctx.query.get('platform') || undefined);
     sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
   });
 
@@ -210,13 +214,15 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const abort = new AbortController();
     ctx.res!.on('close', () => abort.abort());
     const tty = !!c.Config.Tty;
-    const out = beginStream(ctx, tty ? RAW : MUX);
     const ts = boolParam(q, 'timestamps');
     const num = (s: string | null) => (s && s !== '0' ? Number(s) : undefined);
-    for await (const e of cs.logs(c.Id, {
+    // Before the headers: a log driver that keeps nothing is a 501, not a broken stream.
+    const entries = cs.logs(c.Id, {
       follow: boolParam(q, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined,
       since: num(q.get('since')), until: num(q.get('until')), signal: abort.signal,
-    })) {
+    });
+    const out = beginStream(ctx, tty ? RAW : MUX);
+    for await (const e of entries) {
       if (abort.signal.aborted) break;
       if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
       const line = ts ? `${e.time} ${e.log}` : e.log;

@@ -22,6 +22,7 @@ import { systemRoutes } from './system.js';
 import { usageRoutes } from './usage.js';
 import { volumeRoutes } from './volumes.js';
 import { networkRoutes } from './networks.js';
+import { absentRoutes } from './absent.js';
 
 export interface ApiServerOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -39,6 +40,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   networkRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine);
+  absentRoutes(router);
   const log = opts.log ?? (() => {});
 
   const dispatch = async (ctx: Omit<Context, 'path' | 'params' | 'query'>) => {

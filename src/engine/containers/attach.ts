@@ -4,7 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { conflict } from '../../errors.js';
+import { conflict, notImplemented } from '../../errors.js';
+import { NO_READING, readsLogs } from '../log-config.js';
 import { resizeMonitor } from '../../runtime/native/winsize.js';
 import { readLog, type LogEntry, type LogOptions } from './logs.js';
 import type { ContainerTable, Live } from './table.js';
@@ -47,6 +48,7 @@ export async function resize(t: ContainerTable, live: Live, rows: number, cols: 
 
 export function logs(t: ContainerTable, live: Live, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
   const id = live.rec.Id;
+  if (!readsLogs(live.rec.HostConfig)) throw notImplemented(NO_READING);
   return readLog(t.store.logPath(id), {
     ...opts,
     live: () => t.byId.has(id) && (t.isRunning(live) || existsSync(t.attachPath(id))),

@@ -75,9 +75,9 @@ export class Containers {
   /** The container's OCI bundle directory (its config.json: the mounts the runtime made). */
   bundleDir(id: string): string { return this.t.store.dir(id); }
 
-  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>): Promise<ContainerRecord> {
+  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>, platform?: string): Promise<ContainerRecord> {
     this.adopt();
-    return lifecycle.create(this.t, config, hostConfig, name, endpoints);
+    return lifecycle.create(this.t, config, hostConfig, name, endpoints, platform);
   }
 
   /** Runs `fn` with the container's state held still: no start, update or removal begins until it ends. */

@@ -9,7 +9,8 @@ import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
-import { BerthError, conflict, errorMessage, invalid } from '../../errors.js';
+import { BerthError, conflict, errorMessage, invalid, notFound } from '../../errors.js';
+import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
 import { create as runtimeCreate } from '../../runtime/create.js';
 import { start as runtimeStart } from '../../runtime/start.js';
 import { kill as runtimeKill } from '../../runtime/kill.js';
@@ -20,7 +21,10 @@ import { openContainer } from '../../runtime/container.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
 import { buildSpec, command } from '../spec.js';
-import { writeInitFiles } from '../init-files.js';
+import { resolveHostGateway, writeInitFiles } from '../init-files.js';
+import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJoined } from '../linux-options.js';
+import { checkLogConfig, logLimitsOf, readsLogs } from '../log-config.js';
+import { rootFiles } from '../users.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
 import { checkResources, ociResources, updateResources, type ResourceConfig } from '../resources.js';
 import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type EndpointRequest, type HostConfig, type RestartPolicy } from '../types.js';
@@ -35,14 +39,22 @@ function nameConflict(name: string, id: string): BerthError {
   return conflict(`Conflict. The container name "${name}" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`);
 }
 
-export async function create(t: ContainerTable, config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>): Promise<ContainerRecord> {
+/** `platform` (`os/arch[/variant]`): the image must be of it, as dockerd checks a create's `platform`. */
+export async function create(t: ContainerTable, config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>, platform?: string): Promise<ContainerRecord> {
   if (!config.Image) throw invalid('config.Image is required');
   const fullName = name ? checkName(name) : generateName((n) => [...t.byId.values()].some((l) => l.rec.Name === n));
   for (const l of t.byId.values()) if (l.rec.Name === fullName) throw nameConflict(fullName, l.rec.Id);
   const policy = checkRestartPolicy(hostConfig.RestartPolicy, !!hostConfig.AutoRemove);
   const limits = checkResources(hostConfig);
   checkHealthcheck(config.Healthcheck);
+  checkLinuxOptions(hostConfig, !!config.Hostname, hostConfig.NetworkMode);
+  resolveJoined(hostConfig, (ref) => t.find(ref).rec);
+  if (config.StopSignal) {
+    try { parseSignal(config.StopSignal); } catch { throw invalid(`Invalid signal: ${config.StopSignal}`); }
+  }
+  checkLogConfig(hostConfig.LogConfig);
   const image = await t.opts.images.resolve(config.Image);
+  if (platform) checkPlatform(config.Image, image.config, platform);
   const imgCfg = image.config.config ?? {};
   const args = command(config, imgCfg);
   const id = randomBytes(32).toString('hex');
@@ -73,13 +85,15 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
   t.byId.set(id, live);
   try {
     const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest);
-    const spec = buildSpec({ id, rootfs: snap.rootfs, config: { ...config, Hostname: rec.Config.Hostname }, hostConfig: rec.HostConfig, image: imgCfg });
+    rec.MountPoints = planMounts(rec.HostConfig, { ...imgCfg.Volumes, ...config.Volumes }, t.volumes, (ref) => t.find(ref).rec.MountPoints ?? []);
+    // The user is looked up with the mounts over the root, as runc does inside the container.
+    const files = rootFiles(snap.rootfs, rec.MountPoints.map((m) => ({ destination: m.Destination, source: m.Source, type: m.Type === 'tmpfs' ? 'tmpfs' : 'bind' })));
+    const spec = buildSpec({ id, rootfs: snap.rootfs, config: { ...config, Hostname: rec.Config.Hostname }, hostConfig: rec.HostConfig, image: imgCfg, files, shmDir: shmDir(t, id) });
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
     mkdirSync(t.store.dir(id), { recursive: true, mode: 0o710 });
-    rec.MountPoints = planMounts(rec.HostConfig, { ...imgCfg.Volumes, ...config.Volumes }, t.volumes, (ref) => t.find(ref).rec.MountPoints ?? []);
     const hc = rec.HostConfig;
     spec.mounts = [...(spec.mounts ?? []), ...writeInitFiles(t.store.dir(id), {
-      hostname: rec.Config.Hostname!, domainname: config.Domainname, extraHosts: hc.ExtraHosts, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+      hostname: rec.Config.Hostname!, domainname: config.Domainname, extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()), dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
       embeddedDns: t.networks.embeddedDns(rec), hostNetwork: rec.HostConfig.NetworkMode === 'host',
     }, rec.MountPoints.map((m) => m.Destination)), ...ociMounts(rec.MountPoints)];
     writeFileSync(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
@@ -118,13 +132,15 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     mkdirSync(t.attachDir, { recursive: true, mode: 0o700 });
     rmSync(t.store.exitPath(id), { force: true });
     await removeStaleRuntime(t, id);
+    joinShared(t, rec);
     const attach = t.attachPath(id);
     let pid = 0;
     try {
       await runtimeCreate({
         root: t.runtimeRoot, id, bundle: t.store.dir(id), log: t.runtimeLog,
         monitor: {
-          log: t.store.logPath(id), exitFile: t.store.exitPath(id), attach,
+          // The `none` driver keeps nothing.
+          log: readsLogs(rec.HostConfig) ? t.store.logPath(id) : '/dev/null', exitFile: t.store.exitPath(id), attach,
           stdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce,
           consoleSocket: rec.Config.Tty ? t.consolePath(id) : undefined,
           control: rec.Config.Tty ? t.controlPath(id) : undefined,
@@ -164,6 +180,34 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (existsSync(t.store.exitPath(id))) void onExit(t, live);
     return 'started';
   });
+}
+
+/** A shareable IPC mode's /dev/shm on the host. */
+export const shmDir = (t: ContainerTable, id: string) => join(t.store.dir(id), 'shm');
+
+/**
+ * A container that shares another's PID or IPC namespace (`container:<id>`) joins that
+ * container's current process: its spec gets the paths now, as dockerd resolves them at start.
+ */
+function joinShared(t: ContainerTable, rec: ContainerRecord): void {
+  const hc = rec.HostConfig;
+  if (hc.IpcMode === 'shareable') mountShm(shmDir(t, rec.Id), hc.ShmSize || undefined);
+  if (!joinedContainer(hc.PidMode) && !joinedContainer(hc.IpcMode)) return;
+  const path = join(t.store.dir(rec.Id), 'config.json');
+  const spec = JSON.parse(readFileSync(path, 'utf8')) as Spec;
+  joinNamespaces(spec, hc, (ref) => {
+    const o = t.find(ref).rec;
+    return { Id: o.Id, running: o.State.Status === 'running' || o.State.Status === 'paused', pid: o.State.Pid, ipcMode: o.HostConfig.IpcMode, shmDir: shmDir(t, o.Id) };
+  });
+  writeFileSync(path, JSON.stringify(spec));
+}
+
+/** dockerd's 404 when the image found is of another platform than the create asked for (the docker CLI then pulls that platform). */
+function checkPlatform(ref: string, img: { os?: string; architecture?: string; variant?: string }, want: string): void {
+  const w = parsePlatform(want);
+  const have = img.os && img.architecture ? normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant }) : undefined;
+  if (have && have.os === w.os && have.architecture === w.architecture && (!w.variant || have.variant === w.variant)) return;
+  throw notFound(`image with reference ${ref} was found but does not match the specified platform: wanted ${want}, actual: ${have ? formatPlatform(have) : 'nil'}`);
 }
 
 /** A runtime container left by a crash between runtime create and our record: delete it. */
@@ -334,9 +378,8 @@ export async function remove(t: ContainerTable, live: Live, opts: { force?: bool
 }
 
 function logLimits(hc: HostConfig): { logMaxSize?: number; logMaxFile?: number } {
-  const c = hc.LogConfig?.Config ?? {};
-  const size = c['max-size'] ? parseSize(c['max-size']) : undefined;
-  return { logMaxSize: size, logMaxFile: c['max-file'] ? Number(c['max-file']) : undefined };
+  const c = logLimitsOf(hc.LogConfig);
+  return { logMaxSize: c.maxSize ? parseSize(c.maxSize) : undefined, logMaxFile: c.maxFile ? Number(c.maxFile) : undefined };
 }
 
 /**

@@ -3,8 +3,10 @@
 // and for a create that failed halfway, its snapshot, record and (anonymous) volumes too.
 // Whoever meets a half-made container calls these, never code of its own.
 
+import { join } from 'node:path';
 import { BerthError, errorMessage } from '../../errors.js';
 import { deleteContainer } from '../../runtime/delete.js';
+import { unmountShm } from '../linux-options.js';
 import { releaseVolumes } from '../mounts.js';
 import type { ContainerRecord } from '../types.js';
 import type { ContainerTable, Live } from './table.js';
@@ -44,6 +46,7 @@ export async function takeApart(t: ContainerTable, live: Live, opts: { volumes: 
   await deleteRuntime(t, rec.Id, true);
   await detachNetworks(t, rec);
   await t.opts.snapshots.remove(rec.Id);
+  unmountShm(join(t.store.dir(rec.Id), 'shm'));
   forget(t, live, opts);
 }
 

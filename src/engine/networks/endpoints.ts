@@ -16,7 +16,7 @@ import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { loopbackUp } from '../../network/loopback.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { hostsFile, initPaths } from '../init-files.js';
+import { hostsFile, initPaths, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
 import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, ownNetns, type NetworkStore } from './store.js';
@@ -130,7 +130,7 @@ export class Endpoints {
       const first = Object.values(settings.Networks)[0];
       if (first?.IPAddress) {
         writeFileSync(initPaths(this.opts.initDir(rec.Id)).HostsPath, hostsFile({
-          hostname: rec.Config.Hostname ?? '', domainname: rec.Config.Domainname, extraHosts: rec.HostConfig.ExtraHosts, ip: first.IPAddress,
+          hostname: rec.Config.Hostname ?? '', domainname: rec.Config.Domainname, extraHosts: resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()), ip: first.IPAddress,
         }));
       }
     } catch (e) {

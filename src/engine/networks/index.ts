@@ -60,6 +60,9 @@ export class Networks {
   /** By full ID, name, or unique ID prefix, as dockerd finds networks. */
   get(ref: string): NetworkRecord { return this.store.get(ref); }
 
+  /** `host-gateway` in an --add-host: the default bridge's gateway, as dockerd's host-gateway-ip defaults to. */
+  hostGatewayIp(): string { return this.store.hostGatewayIp(); }
+
   /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
   embeddedDns(rec: ContainerRecord): string | undefined { return this.dns.addressFor(rec); }
 

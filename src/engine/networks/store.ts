@@ -67,6 +67,11 @@ export class NetworkStore {
 
   byIdOf(id: string): NetworkRecord | undefined { return this.byId.get(id); }
 
+  /** `host-gateway` in an --add-host: the default bridge's gateway, as dockerd's host-gateway-ip defaults to. */
+  hostGatewayIp(): string {
+    return this.byName('bridge')!.IPAM.Config[0].Gateway;
+  }
+
   byName(name: string): NetworkRecord | undefined {
     for (const n of this.byId.values()) if (n.Name === name) return n;
     return undefined;

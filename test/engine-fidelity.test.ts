@@ -1,0 +1,203 @@
+// Side by side: the docker 28 CLI against Debian's dockerd 20.10 and against berthd (and the
+// berth CLI where it has the flag) run the same container with the same flag, and the effect is
+// read inside it (ulimit -n, the namespace links, the device node, id -G, oom_score_adj, the size
+// of /dev/shm, HOME, /etc/hosts); all must agree. Each refusal must leave no container behind.
+// dockerd runs with no bridge of its own, so cases that need one are berthd's alone.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { BERTH, startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
+import { missing, startDockerd, type Dockerd } from './helpers/dockerd.js';
+import { makeRootfs } from './helpers/bundle.js';
+
+const skip = missing('dockerd', 'containerd', 'containerd-shim-runc-v2');
+let eng: EngineFixture;
+let d: Dockerd;
+// The same busybox root on both: a short name through berthd's mirror, an import on dockerd.
+const IMAGE = 'busybox';
+
+before(async () => {
+  if (skip) return;
+  eng = await startEngine();
+  try {
+    d = await startDockerd();
+    makeRootfs(join(d.dir, 'rootfs'));
+    assert.equal(spawnSync('tar', ['-C', join(d.dir, 'rootfs'), '-cf', join(d.dir, 'rootfs.tar'), '.']).status, 0);
+    const imp = d.docker(['import', join(d.dir, 'rootfs.tar'), IMAGE]);
+    assert.equal(imp.status, 0, imp.stderr);
+  } catch (e) {
+    await eng.stop();
+    throw e;
+  }
+});
+
+after(async () => {
+  if (skip) return;
+  await d?.stop();
+  await eng.stop();
+});
+
+const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+function berth(args: string[]): CliResult {
+  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `sh -c script` with `flags` on each engine; all must succeed with the same output, which is returned. */
+function same(flags: string[], script: string, opts: { berthCli?: boolean } = {}): string {
+  const args = ['run', '--rm', '--network', 'none', ...flags, IMAGE, 'sh', '-c', script];
+  const want = d.docker(args);
+  assert.equal(want.status, 0, show('docker → dockerd', want));
+  const got = eng.docker(args);
+  assert.equal(got.status, 0, show('docker → berthd', got));
+  assert.equal(got.stdout, want.stdout, `docker → berthd and docker → dockerd differ for ${flags.join(' ')}`);
+  if (opts.berthCli) {
+    const b = berth(args);
+    assert.equal(b.status, 0, show('berth', b));
+    assert.equal(b.stdout, want.stdout, `berth and docker → dockerd differ for ${flags.join(' ')}`);
+  }
+  return want.stdout;
+}
+
+const containers = (run: (a: string[]) => CliResult) => run(['ps', '-aq']).stdout.split('\n').filter(Boolean).length;
+
+/** Both refuse `args` with the same words and leave no container behind. */
+function bothRefuse(args: string[], words: RegExp): void {
+  const before = [containers(d.docker), containers(eng.docker)];
+  const want = d.docker(args);
+  const got = eng.docker(args);
+  assert.notEqual(want.status, 0, show('docker → dockerd', want));
+  assert.equal(got.status, want.status, show('docker → berthd', got));
+  assert.match(want.stderr, words);
+  assert.match(got.stderr, words);
+  assert.equal(containers(eng.docker), before[1], 'berthd left a container behind');
+}
+
+test('--ulimit, --sysctl, --oom-score-adj, --shm-size and --group-add take effect as under dockerd', { skip }, () => {
+  assert.equal(same(['--ulimit', 'nofile=1024:2048'], 'ulimit -n; ulimit -Hn'), '1024\n2048\n');
+  assert.equal(same(['--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=4096'], 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax'), '1\n4096\n');
+  assert.equal(same(['--oom-score-adj', '500'], 'cat /proc/self/oom_score_adj'), '500\n');
+  assert.equal(same(['--shm-size', '1m'], "df -k /dev/shm | tail -n 1 | awk '{print $2}'"), '1024\n');
+  assert.equal(same([], "df -k /dev/shm | tail -n 1 | awk '{print $2}'"), '65536\n');
+  assert.equal(same(['--group-add', '10', '--group-add', 'nogroup'], 'id -G'), '0 10 65534\n');
+  bothRefuse(['run', '--rm', '--network', 'none', '--group-add', 'nosuchgroup', IMAGE, 'true'], /Unable to find group nosuchgroup: no matching entries in group file/);
+  bothRefuse(['run', '--rm', '--network', 'none', '--oom-score-adj', '2000', IMAGE, 'true'], /Invalid value 2000, range for oom score adj is \[-1000, 1000\]/);
+});
+
+test('--pid, --ipc and --uts host share the host\'s namespaces; container: joins a running donor\'s', { skip }, () => {
+  const host = ['pid', 'ipc', 'uts'].map((n) => readlinkSync(`/proc/self/ns/${n}`)).join('\n') + `\n${hostname()}\n`;
+  assert.equal(same(['--pid', 'host', '--ipc', 'host', '--uts', 'host'], 'for n in pid ipc uts; do readlink /proc/self/ns/$n; done; hostname'), host);
+  assert.notEqual(same([], 'readlink /proc/self/ns/pid'), `${readlinkSync('/proc/self/ns/pid')}\n`);
+  // The donor's processes and its /dev/shm are seen from the joiner.
+  const donors = [d.docker, eng.docker].map((run) => {
+    const r = run(['run', '-d', '--network', 'none', '--ipc', 'shareable', IMAGE, 'sh', '-c', 'touch /dev/shm/from-donor; exec sleep 300']);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  });
+  const outs = [d.docker, eng.docker].map((run, i) => {
+    const r = run(['run', '--rm', '--network', 'none', '--pid', `container:${donors[i]}`, '--ipc', `container:${donors[i]}`, IMAGE,
+      'sh', '-c', 'ps -o comm | grep -qx sleep && echo sees-sleep; ls /dev/shm']);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  });
+  assert.equal(outs[1], outs[0]);
+  assert.equal(outs[0], 'sees-sleep\nfrom-donor\n');
+  for (const [i, run] of [d.docker, eng.docker].entries()) assert.equal(run(['rm', '-f', donors[i]]).status, 0);
+  bothRefuse(['run', '--rm', '--network', 'none', '--uts', 'host', '-h', 'foo', IMAGE, 'true'], /conflicting options: hostname and the UTS mode/);
+  bothRefuse(['run', '--rm', '--network', 'none', '--pid', 'container:nosuch', IMAGE, 'true'], /No such container: nosuch/);
+});
+
+test('--device makes the node with its cgroup permission; --device-cgroup-rule allows more', { skip }, () => {
+  assert.equal(same(['--device', '/dev/null:/dev/xnull'], "stat -c '%F %t:%T %a' /dev/xnull; echo hi > /dev/xnull && echo written"),
+    'character special file 1:3 666\nwritten\n');
+  // /dev/loop-control is none of Docker's default devices: opening a node of it needs the rule.
+  const open = 'mknod /tmp/l c 10 237 && (exec 3</tmp/l) 2>/dev/null && echo opened || echo refused';
+  assert.equal(same(['--device-cgroup-rule', 'c 10:237 r'], open), 'opened\n');
+  assert.equal(same([], open), 'refused\n');
+  bothRefuse(['run', '--rm', '--network', 'none', '--device', '/dev/nosuch', IMAGE, 'true'],
+    /error gathering device information while adding custom device "\/dev\/nosuch": no such file or directory/);
+});
+
+test('HOME comes from the user\'s passwd entry, or /; a bind-mounted /etc/passwd is the one read', { skip }, () => {
+  assert.equal(same([], 'echo $HOME', { berthCli: true }), '/root\n');
+  assert.equal(same(['-u', 'nobody'], 'echo $HOME', { berthCli: true }), '/\n');
+  assert.equal(same(['-u', '1234'], 'echo $HOME', { berthCli: true }), '/\n');
+  const etc = join(eng.dir, 'fidelity-etc');
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:4000:4000::/home/app:/bin/sh\n');
+  try {
+    // dockerd 20.10 reads the image's passwd (`unable to find user app`); runc, and so berthd, the one mounted.
+    const args = ['run', '--rm', '--network', 'none', '-v', `${etc}/passwd:/etc/passwd:ro`, '-u', 'app', IMAGE, 'sh', '-c', 'id -u; echo $HOME'];
+    assert.equal(eng.dockerOk(args), '4000\n/home/app');
+    const b = berth(args);
+    assert.equal(b.status, 0, show('berth', b));
+    assert.equal(b.stdout, '4000\n/home/app\n');
+  } finally {
+    rmSync(etc, { recursive: true, force: true });
+  }
+});
+
+test('log drivers: none keeps nothing and logs say so, local reads back, others are refused', { skip }, () => {
+  const logs = [d.docker, eng.docker].map((run) => {
+    const none = run(['run', '--network', 'none', '--log-driver', 'none', IMAGE, 'echo', 'x']);
+    assert.equal(none.status, 0, none.stderr);
+    const id = run(['ps', '-lq']).stdout.trim();
+    const l = run(['logs', id]);
+    run(['rm', id]);
+    const local = run(['run', '--network', 'none', '--log-driver', 'local', IMAGE, 'echo', 'y']);
+    assert.equal(local.status, 0, local.stderr);
+    const lid = run(['ps', '-lq']).stdout.trim();
+    const ll = run(['logs', lid]);
+    run(['rm', lid]);
+    return [l.status, l.stderr, ll.status, ll.stdout];
+  });
+  assert.deepEqual(logs[1], logs[0]);
+  assert.deepEqual(logs[0], [1, 'Error response from daemon: configured logging driver does not support reading\n', 0, 'y\n']);
+  bothRefuse(['run', '--rm', '--network', 'none', '--log-driver', 'bogus', IMAGE, 'true'], /error looking up logging plugin bogus: plugin "bogus" not found/);
+  // dockerd fails to reach a syslog socket; berthd has no driver that ships logs elsewhere.
+  const syslog = eng.docker(['run', '--rm', '--network', 'none', '--log-driver', 'syslog', IMAGE, 'true']);
+  assert.equal(syslog.status, 125);
+  assert.match(syslog.stderr, /logging driver "syslog" is not supported by berthd/);
+});
+
+test('--stop-signal NOPE is refused at create; --platform of another architecture is not the local image', { skip }, () => {
+  bothRefuse(['run', '--rm', '--network', 'none', '--stop-signal', 'NOPE', IMAGE, 'true'], /Invalid signal: NOPE/);
+  // dockerd 28's 404 sends the CLI to pull that platform, which neither registry has.
+  const before = containers(eng.docker);
+  const r = eng.docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', IMAGE, 'true']);
+  assert.equal(r.status, 125, r.stderr);
+  assert.match(r.stderr, /Unable to find image 'busybox:latest' locally/);
+  assert.equal(containers(eng.docker), before);
+  const api = eng.api('POST', '/containers/create?platform=linux/arm64', { Image: IMAGE, Cmd: ['true'] });
+  return api.then((res) => {
+    assert.equal(res.status, 404);
+    assert.equal(JSON.parse(res.body).message, 'image with reference busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64');
+  });
+});
+
+test('--add-host NAME:host-gateway names the default bridge\'s gateway (berthd; this dockerd has no bridge)', { skip }, () => {
+  const gw = eng.dockerOk(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bridge']);
+  assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/);
+  const out = eng.dockerOk(['run', '--rm', '--add-host', 'gw:host-gateway', IMAGE, 'grep', 'gw$', '/etc/hosts']);
+  assert.equal(out, `${gw}\tgw`);
+});
+
+test('swarm and plugin endpoints answer as dockerd\'s on a node in no swarm', { skip }, async () => {
+  const sock = join(d.dir, 'docker.sock');
+  for (const [method, path] of [['GET', '/swarm'], ['GET', '/services'], ['GET', '/nodes'], ['GET', '/tasks'], ['GET', '/secrets'],
+    ['GET', '/configs'], ['GET', '/services/x'], ['POST', '/secrets/create'], ['GET', '/plugins'], ['GET', '/plugins/foo/json']]) {
+    const want = spawnSync('curl', ['-s', '-w', ' %{http_code}', '--unix-socket', sock, '-X', method,
+      ...(method === 'POST' ? ['-H', 'Content-Type: application/json', '-d', '{}'] : []), `http://x${path}`], { encoding: 'utf8' }).stdout;
+    const got = await eng.api(method, path, method === 'POST' ? {} : undefined);
+    assert.equal(`${got.body.trim()} ${got.status}`, want.replace(/\n/g, ''), `${method} ${path}`);
+  }
+  // docker swarm's own commands read the 503 as dockerd's.
+  const ls = [d.docker, eng.docker].map((run) => run(['service', 'ls']));
+  assert.equal(ls[1].stderr, ls[0].stderr);
+  assert.equal(ls[1].status, ls[0].status);
+});
