@@ -9,15 +9,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Plan records, TypeScript -> C. Keep in step with src/runtime/native/protocol.ts. Each record
+/* Plan records, TypeScript -> C. Mirrored by `Op` in src/runtime/native/protocol.ts, which its
+ * unit test compares with this enum (OP_UID_MAP is Op.UidMap, MSG_PID Op.MsgPid). Each record
  * on the wire: u32 length (little-endian, of what follows), u16 type, then NUL-terminated
  * string fields. */
 enum op {
   OP_MODE = 1,          /* "create" | "run" | "exec" */
   OP_NS_CLONE,          /* clone flags (decimal) */
   OP_NS_JOIN,           /* clone flag, path */
-  OP_UIDMAP,            /* map text */
-  OP_GIDMAP,            /* map text */
+  OP_UID_MAP,           /* map text */
+  OP_GID_MAP,           /* map text */
   OP_CONSOLE_SOCKET,    /* path */
   OP_TERMINAL,          /* rows, cols */
   OP_EXEC_FIFO,         /* path */
@@ -59,13 +60,11 @@ enum op {
 /* Kinds of OP_MOUNT; a late mount waits for the container's cgroup namespace. */
 enum mount_kind { MK_NORMAL = 0, MK_BIND = 1, MK_LATE = 2 };
 
-#define MAX_FIELDS 64
-
 struct record {
   uint16_t type;
   int nfields;
-  char *fields[MAX_FIELDS];
   struct record *next;
+  char *fields[]; /* nfields of them, then the strings they point into */
 };
 
 struct plan {
@@ -80,6 +79,7 @@ void set_drain_fd(int fd);
 int send_msg(int fd, uint16_t type, const char *const *fields, int n);
 struct record *recv_msg(int fd);
 int read_plan(int fd, struct plan *plan);
+void reset_signals(void);
 unsigned long long parse_ull(const char *s, int base);
 long long parse_ll(const char *s);
 int write_file(const char *path, const char *data, size_t len);
@@ -106,7 +106,7 @@ int bpf_devices_main(const char *dir);
 /* terminal.c */
 int setup_terminal(struct plan *plan, int console_fd);
 int send_fd(int sock, int fd);
-int recv_fd(int sock);
+int recv_fd(int sock, int timeout_ms);
 int relay_terminal(int master, pid_t child, int resize_fd);
 int wait_and_forward(pid_t child);
 

@@ -84,6 +84,7 @@ static void set_time_offsets(struct plan *plan, unsigned long *flags) {
     if (r->type != OP_TIME_OFFSET) continue;
     char line[128];
     int n = snprintf(line, sizeof line, "%s %s %s\n", r->fields[0], r->fields[1], r->fields[2]);
+    if (n < 0 || n >= (int)sizeof line) die("time offset for %s too long", r->fields[0]);
     if (write_file("/proc/self/timens_offsets", line, (size_t)n) < 0) die_errno("write time offsets");
   }
   *flags &= ~(unsigned long)CLONE_NEWTIME;
@@ -100,9 +101,9 @@ static int connect_console(const char *path) {
 
 static void write_maps(struct plan *plan, pid_t pid) {
   for (struct record *r = plan->head; r; r = r->next) {
-    if (r->type != OP_UIDMAP && r->type != OP_GIDMAP) continue;
+    if (r->type != OP_UID_MAP && r->type != OP_GID_MAP) continue;
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/%s", pid, r->type == OP_UIDMAP ? "uid_map" : "gid_map");
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, r->type == OP_UID_MAP ? "uid_map" : "gid_map");
     if (write_file(path, r->fields[0], strlen(r->fields[0])) < 0) die_errno("write %s", path);
   }
 }
@@ -269,7 +270,9 @@ static int nsexec_main(char **argv) {
   close(sync_fd);
   if (!o.foreground) return 0;
   if (relay[0] >= 0) {
-    int master = recv_fd(relay[0]);
+    /* No time limit, but bounded: the child holds the only other end (close-on-exec), so this
+     * ends when it sends the master, fails or execs; its setup waits on the caller's hooks. */
+    int master = recv_fd(relay[0], -1);
     close(relay[0]);
     if (master >= 0) return relay_terminal(master, pid, resize_fd);
   }

@@ -3,7 +3,9 @@
  * json-file log with timestamps (rotated by size), serves the output to attach clients in
  * Docker's multiplexed frames and passes their input on, and records the exit status to a
  * file. It never blocks on a reader: a client that cannot keep up is dropped, and the log is
- * always drained, so a container writing to stdout never stalls while berthd is down.
+ * always drained, so a container writing to stdout never stalls while berthd is down. Nor does
+ * it block on the container: its stdin is written without blocking from a bounded buffer, and
+ * while that is full the attach clients' input waits in their sockets (backpressure).
  * With a terminal, a control socket of its own (--control) takes window sizes for the pty
  * master it holds: records of two native-endian u16, rows then columns (as
  * src/runtime/native/winsize.ts writes them). A socket apart from the attach socket, because attach input is the container's
@@ -30,6 +32,8 @@
 
 #define MAX_CLIENTS 32
 #define MAX_CONTROLS 4
+/* Input taken from attach clients that the container has not read yet: the most held here. */
+#define STDIN_BUF 65536
 
 struct log {
   const char *path;
@@ -44,6 +48,7 @@ struct monitor {
   int out, err, in;       /* pipes to the container; in is -1 without --stdin */
   int master;             /* the pty master with --terminal, once received */
   int listen_fd, console_listen, control_listen;
+  int console_conn;       /* the container's connection to console_listen, until the master arrives */
   int controls[MAX_CONTROLS];
   int ncontrols;
   struct winsize winsize; /* the last size asked for, kept until the master arrives */
@@ -51,6 +56,8 @@ struct monitor {
   unsigned char client_eof[MAX_CLIENTS]; /* the client's input has ended; it still reads */
   int nclients;
   int stdin_once;         /* --stdin-once: the container's stdin closes when a client's input ends */
+  int in_closing;         /* close stdin once what is buffered for it is written */
+  size_t in_off, in_len;  /* the part of in_buf not written yet */
   pid_t nsexec, container;
   int nsexec_done, exited;
 };
@@ -166,6 +173,70 @@ static void broadcast(struct monitor *m, int stream, const char *data, size_t n)
 }
 
 static struct partial partial_out, partial_err;
+static char in_buf[STDIN_BUF];
+
+/* Where attach input goes: the pty master with a terminal, else the stdin pipe; -1 for none. */
+static int stdin_target(struct monitor *m) { return m->master >= 0 ? m->master : m->in; }
+
+static void close_stdin(struct monitor *m) {
+  if (m->in >= 0) close(m->in);
+  m->in = -1;
+  m->in_closing = 0;
+}
+
+/* Free space at the end of in_buf, moving what is pending to the front first. */
+static size_t stdin_room(struct monitor *m) {
+  if (m->in_off) {
+    memmove(in_buf, in_buf + m->in_off, m->in_len);
+    m->in_off = 0;
+  }
+  return STDIN_BUF - m->in_len;
+}
+
+/* Writes what the container takes now of the buffered input; never waits for it. */
+static void stdin_flush(struct monitor *m) {
+  int fd = stdin_target(m);
+  while (m->in_len && fd >= 0) {
+    ssize_t w = write(fd, in_buf + m->in_off, m->in_len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return;
+    if (w < 0) {
+      /* The container closed its stdin (EPIPE), or its terminal went: nothing more reaches it. */
+      m->in_len = 0;
+      if (fd == m->in) close_stdin(m);
+      break;
+    }
+    m->in_off += (size_t)w;
+    m->in_len -= (size_t)w;
+  }
+  if (!m->in_len) m->in_off = 0;
+  if (!m->in_len && m->in_closing) close_stdin(m);
+}
+
+/* A client's input is readable: into the buffer, or dropped where nothing takes it. A client is
+ * read only while the buffer has room (serve leaves it out of poll when it is full). */
+static void client_input(struct monitor *m, int ci) {
+  static char scratch[32768];
+  int keep = stdin_target(m) >= 0 && !m->in_closing && !m->client_eof[ci];
+  size_t room = keep ? stdin_room(m) : sizeof scratch;
+  if (!room) return;
+  ssize_t k = read(m->clients[ci], keep ? in_buf + m->in_len : scratch, room);
+  if (k < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (k < 0 || (k == 0 && m->client_eof[ci])) drop_client(m, ci);
+  else if (k == 0) {
+    /* A half-close: the client's input ended, and it still reads the output. With
+     * --stdin-once the container's stdin ends with it (Docker's StdinOnce), after what is
+     * buffered for it. */
+    m->client_eof[ci] = 1;
+    if (m->stdin_once && m->in >= 0) {
+      m->in_closing = 1;
+      stdin_flush(m);
+    }
+  } else if (keep) {
+    m->in_len += (size_t)k;
+    stdin_flush(m);
+  }
+}
 
 static int pump(struct monitor *m, int fd, int stream) {
   char buf[32768];
@@ -188,6 +259,7 @@ static void write_exit(struct monitor *m, int status) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   int n = snprintf(body, sizeof body, "{\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n", m->container, code, sig, ts);
+  if (n < 0 || n >= (int)sizeof body) return;
   snprintf(tmp, sizeof tmp, "%s.tmp", m->exit_file);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -251,19 +323,24 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
       if (!deadline.tv_sec) deadline = (struct timespec){now.tv_sec + 5, now.tv_nsec};
       else if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec > deadline.tv_nsec)) break;
     }
-    struct pollfd p[7 + MAX_CONTROLS + MAX_CLIENTS];
+    struct pollfd p[8 + MAX_CONTROLS + MAX_CLIENTS];
     int n = 0;
     p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = pid_fd, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = out_open ? (m->master >= 0 ? m->master : m->out) : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = err_open ? m->err : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
-    p[n++] = (struct pollfd){.fd = m->console_listen, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = m->console_conn >= 0 ? m->console_conn : m->console_listen, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = m->control_listen, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = m->in_len ? stdin_target(m) : -1, .events = POLLOUT};
     int first_control = n;
     for (int i = 0; i < m->ncontrols; i++) p[n++] = (struct pollfd){.fd = m->controls[i], .events = POLLIN};
     int first_client = n;
-    for (int i = 0; i < m->nclients; i++) p[n++] = (struct pollfd){.fd = m->clients[i], .events = m->client_eof[i] ? 0 : POLLIN};
+    /* Backpressure: while the container's input is full, its clients' input stays in their
+     * sockets (a client whose input has ended is still watched for its hang-up). */
+    int full = stdin_target(m) >= 0 && !m->in_closing && m->in_len == STDIN_BUF;
+    for (int i = 0; i < m->nclients; i++)
+      p[n++] = (struct pollfd){.fd = full && !m->client_eof[i] ? -1 : m->clients[i], .events = m->client_eof[i] ? 0 : POLLIN};
     int r = poll(p, (nfds_t)n, m->exited ? 100 : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) die_errno("poll");
@@ -288,21 +365,38 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
         } else close(c);
       }
     }
-    if (p[2].revents) out_open = pump(m, p[2].fd, 1);
+    if (p[2].revents && !pump(m, p[2].fd, 1)) {
+      /* With a terminal, the pipe ends when the container takes its pty as stdout, which may
+       * come before its master reaches us: the output goes on there. */
+      if (p[2].fd == m->out && (m->console_listen >= 0 || m->console_conn >= 0)) {
+        close(m->out);
+        m->out = -1;
+      } else out_open = 0;
+    }
     if (p[3].revents) err_open = pump(m, m->err, 2);
-    if (p[5].revents & POLLIN) {
-      int c = accept4(m->console_listen, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0) {
-        m->master = recv_fd(c);
-        close(c);
+    if (p[5].revents && p[5].fd == m->console_listen) {
+      /* One connection, the container's: its message is awaited in the poll, not here. */
+      if ((m->console_conn = accept4(m->console_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
         close(m->console_listen);
         m->console_listen = -1;
         unlink(m->console_path);
+      }
+    } else if (p[5].revents) {
+      int master = recv_fd(m->console_conn, 0);
+      if (master >= 0 || errno != EAGAIN) {
+        close(m->console_conn);
+        m->console_conn = -1;
+      }
+      if (master >= 0) {
+        /* Read and written in this poll loop, which never waits on it. */
+        if (fcntl(master, F_SETFL, O_RDWR | O_NONBLOCK) < 0) die_errno("set the pty master non-blocking");
+        m->master = master;
         if (m->out >= 0) close(m->out);
         m->out = -1;
         apply_winsize(m);
       }
     }
+    if (p[7].revents) stdin_flush(m);
     if (p[6].revents & POLLIN) {
       int c;
       while ((c = accept4(m->control_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
@@ -320,21 +414,7 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
       if (!p[i].revents) continue;
       int ci = 0;
       while (ci < m->nclients && m->clients[ci] != p[i].fd) ci++;
-      if (ci == m->nclients) continue;
-      char buf[32768];
-      ssize_t k = read(p[i].fd, buf, sizeof buf);
-      int target = m->master >= 0 ? m->master : m->in;
-      if (k < 0 || (k == 0 && m->client_eof[ci])) drop_client(m, ci);
-      else if (k == 0) {
-        /* A half-close: the client's input ended, and it still reads the output. With
-         * --stdin-once the container's stdin ends with it (Docker's StdinOnce). */
-        m->client_eof[ci] = 1;
-        if (m->stdin_once && m->in >= 0) {
-          close(m->in);
-          m->in = -1;
-        }
-      }
-      else if (target >= 0 && write(target, buf, (size_t)k) < 0) {} /* the container closed its stdin */
+      if (ci < m->nclients) client_input(m, ci);
     }
     reap(m);
     /* Setup failed: the nsexec step ended without a container to wait for. */
@@ -355,7 +435,7 @@ static int flag(int argc, char **argv, const char *name) {
 }
 
 int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
-  struct monitor m = {.in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .out = -1, .err = -1};
+  struct monitor m = {.in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .console_conn = -1, .out = -1, .err = -1};
   m.log.path = arg(argc, argv, "--log");
   m.exit_file = arg(argc, argv, "--exit-file");
   m.attach_path = arg(argc, argv, "--attach");
@@ -416,6 +496,7 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   m.out = out[0];
   m.err = err[0];
   m.in = in[1];
+  if (m.in >= 0 && fcntl(m.in, F_SETFL, O_WRONLY | O_NONBLOCK) < 0) die_errno("set stdin non-blocking");
   /* The caller keeps the sync socket; ours would hold it open after the nsexec step ends. */
   const char *env = getenv("_BERTH_SYNC_FD");
   close(env ? atoi(env) : 3);

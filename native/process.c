@@ -69,7 +69,8 @@ void run_hooks(struct plan *plan, int kind, const char *state_json) {
     if (r->type != OP_HOOK || (int)parse_ull(r->fields[0], 10) != kind) continue;
     const char *path = r->fields[1];
     int timeout = (int)parse_ull(r->fields[2], 10);
-    char *argv[MAX_FIELDS + 1], *envp[MAX_FIELDS + 1];
+    char **argv = calloc((size_t)r->nfields + 1, sizeof *argv), **envp = calloc((size_t)r->nfields + 1, sizeof *envp);
+    if (!argv || !envp) die("out of memory");
     int na = 0, ne = 0;
     for (int i = 3; i < r->nfields; i++) {
       if (!strncmp(r->fields[i], "a:", 2)) argv[na++] = r->fields[i] + 2;
@@ -83,6 +84,7 @@ void run_hooks(struct plan *plan, int kind, const char *state_json) {
     pid_t pid = fork();
     if (pid < 0) die_errno("fork hook");
     if (pid == 0) {
+      reset_signals();
       dup2(in[0], 0);
       execve(path, argv, envp);
       fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
@@ -93,6 +95,8 @@ void run_hooks(struct plan *plan, int kind, const char *state_json) {
     ssize_t ignored = write(in[1], state_json, strlen(state_json));
     (void)ignored;
     close(in[1]);
+    free(argv);
+    free(envp);
     int status;
     if (wait_timeout(pid, timeout, &status) < 0)
       die("%s hook #%d (%s) timed out after %ds", names[kind], index, path, timeout);
@@ -128,7 +132,8 @@ char *lookup_exec(struct plan *plan) {
   char *copy = strdup(path), *save = NULL;
   for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
     char full[4096];
-    snprintf(full, sizeof full, "%s/%s", *dir ? dir : ".", name);
+    int n = snprintf(full, sizeof full, "%s/%s", *dir ? dir : ".", name);
+    if (n >= (int)sizeof full) continue; /* too long to be a path: as stat's ENAMETOOLONG to Go */
     if (executable(full) == 0) {
       free(copy);
       return strdup(full);
@@ -221,6 +226,7 @@ void finish_process(struct plan *plan, int preserve_fds) {
   if (umask_r) umask((mode_t)parse_ull(umask_r->fields[0], 8));
   /* Before the filter: a profile need only allow what the program itself calls. */
   if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_errno("close_range");
+  reset_signals();
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it. */
   if (seccomp && !nnp) load_seccomp(seccomp);
   if (caps) {

@@ -289,7 +289,10 @@ static void readonly_path(int rootfd, const char *path) {
 static void write_sysctl(const char *key, const char *value) {
   char path[512];
   int n = snprintf(path, sizeof path, "/proc/sys/");
-  for (const char *k = key; *k && n < (int)sizeof path - 1; k++) path[n++] = *k == '.' ? '/' : *k;
+  for (const char *k = key; *k; k++) {
+    if (n >= (int)sizeof path - 1) die("sysctl %s: name too long", key); /* cut, it would name another */
+    path[n++] = *k == '.' ? '/' : *k;
+  }
   path[n] = '\0';
   if (write_file(path, value, strlen(value)) < 0) die_errno("write sysctl %s", key);
 }

@@ -35,7 +35,10 @@ int send_fd(int sock, int fd) {
   return sendmsg(sock, &msg, 0) < 0 ? -1 : 0;
 }
 
-int recv_fd(int sock) {
+/* One fd sent with SCM_RIGHTS, waiting at most timeout_ms (-1: until the sender sends or
+ * closes). -1 with errno set otherwise: ETIMEDOUT, EAGAIN (non-blocking, none yet), or EPROTO
+ * where the peer closed or sent no fd. */
+int recv_fd(int sock, int timeout_ms) {
   char dummy;
   struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
   union {
@@ -43,12 +46,24 @@ int recv_fd(int sock) {
     char buf[CMSG_SPACE(sizeof(int))];
   } u;
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct pollfd p = {.fd = sock, .events = POLLIN};
+  int r;
+  do r = poll(&p, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return -1;
+  if (r == 0) {
+    errno = timeout_ms ? ETIMEDOUT : EAGAIN;
+    return -1;
+  }
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
-  if (n <= 0) return -1;
+  if (n < 0) return -1;
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    errno = EPROTO;
+    return -1;
+  }
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return fd;

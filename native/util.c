@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int error_fd = -1;
@@ -111,26 +113,43 @@ int send_msg(int fd, uint16_t type, const char *const *fields, int n) {
   return r;
 }
 
-/* One record, or NULL at EOF. The record and its strings are one allocation. */
+/* One record, or NULL at EOF. The record, its field pointers and its strings are one
+ * allocation. Every field must end in its NUL: a record cut inside a field is an error, never
+ * a shorter field. */
 struct record *recv_msg(int fd) {
   uint32_t len;
   int r = read_all(fd, &len, 4);
   if (r == 1) return NULL;
   if (r < 0) die_errno("read plan");
   if (len < 2 || len > (64u << 20)) die("bad plan record length %u", len);
-  struct record *rec = calloc(1, sizeof *rec + len + 1);
-  if (!rec) die("out of memory");
-  char *data = (char *)(rec + 1);
+  char *data = malloc(len);
+  if (!data) die("out of memory");
   if (read_all(fd, data, len) != 0) die("truncated plan record");
-  data[len] = '\0';
-  memcpy(&rec->type, data, 2);
-  char *p = data + 2, *end = data + len;
-  while (p < end && rec->nfields < MAX_FIELDS) {
-    rec->fields[rec->nfields++] = p;
-    p += strlen(p) + 1;
-  }
+  uint16_t type;
+  memcpy(&type, data, 2);
+  if (len > 2 && data[len - 1] != '\0') die("plan record of type %u: its last field has no NUL", type);
+  size_t nfields = 0;
+  for (uint32_t i = 2; i < len; i++) nfields += data[i] == '\0';
+  struct record *rec = calloc(1, sizeof *rec + nfields * sizeof(char *) + len);
+  if (!rec) die("out of memory");
+  char *body = (char *)(rec->fields + nfields);
+  memcpy(body, data, len);
+  free(data);
+  rec->type = type;
+  for (char *p = body + 2, *end = body + len; p < end; p += strlen(p) + 1) rec->fields[rec->nfields++] = p;
   return rec;
 }
+
+/* The fewest fields each plan record carries (berth.h); a record with fewer is refused here,
+ * so no reader indexes past what arrived. Optional fields are checked where they are read. */
+static const int min_fields[OP_END] = {
+    [OP_MODE] = 1, [OP_NS_CLONE] = 1, [OP_NS_JOIN] = 2, [OP_UID_MAP] = 1, [OP_GID_MAP] = 1,
+    [OP_CONSOLE_SOCKET] = 1, [OP_TERMINAL] = 2, [OP_EXEC_FIFO] = 1, [OP_ROOTFS] = 1, [OP_MOUNT] = 7,
+    [OP_DEVICE] = 7, [OP_SYMLINK] = 2, [OP_ROOTFS_PROPAGATION] = 1, [OP_MASK] = 1, [OP_READONLY] = 1,
+    [OP_HOSTNAME] = 1, [OP_DOMAINNAME] = 1, [OP_SYSCTL] = 2, [OP_RLIMIT] = 3, [OP_OOM_SCORE_ADJ] = 1,
+    [OP_PERSONALITY] = 1, [OP_CAPS] = 5, [OP_USER] = 2, [OP_UMASK] = 1, [OP_SECCOMP] = 2, [OP_CWD] = 1,
+    [OP_ENV] = 1, [OP_ARG] = 1, [OP_HOOK] = 3, [OP_PRESERVE_FDS] = 1, [OP_TIME_OFFSET] = 3,
+};
 
 int read_plan(int fd, struct plan *plan) {
   for (;;) {
@@ -140,10 +159,28 @@ int read_plan(int fd, struct plan *plan) {
       free(rec);
       return 0;
     }
+    if (rec->type < OP_MODE || rec->type > OP_END) die("unknown plan record type %u", rec->type);
+    if (rec->nfields < min_fields[rec->type])
+      die("plan record of type %u has %d fields, needs %d", rec->type, rec->nfields, min_fields[rec->type]);
     if (plan->tail) plan->tail->next = rec;
     else plan->head = rec;
     plan->tail = rec;
   }
+}
+
+/* Every signal at its default disposition and none blocked, whatever this process inherited
+ * (berthd's Node.js ignores SIGPIPE, the monitor SIGHUP and SIGPIPE, posix_spawn leaves glibc's
+ * internal signals 32 and 33 ignored): a container's process starts as under runc. Raw system
+ * calls, because glibc refuses to touch its internal signals. Handlers need no reset: execve
+ * resets them; only ignored dispositions and the mask survive it. */
+void reset_signals(void) {
+  struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = {SIG_DFL, 0, NULL, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask) < 0) die_errno("reset signal %d", sig);
+  }
+  uint64_t none = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none) < 0) die_errno("clear the signal mask");
 }
 
 unsigned long long parse_ull(const char *s, int base) {

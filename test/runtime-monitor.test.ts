@@ -131,3 +131,29 @@ test('the container outlives its caller, and its output never waits for a reader
   assert.equal(lines[2999], 'line 2999\n');
   await runtime(b.root).delete(id);
 });
+
+test('10 MB sent to a container that never reads its stdin: its output keeps reaching the log, and the sender is held back', async (t) => {
+  const b = makeBundle(['sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.05; done']);
+  t.after(() => b.cleanup());
+  const id = uniqueId('stdin');
+  const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock'), stdin: true };
+  await runtime(b.root).create({ id, bundle: b.dir, monitor });
+  await runtime(b.root).start(id);
+  const sock = connect(monitor.attach);
+  sock.on('data', () => {});
+  try {
+    await new Promise((r) => sock.on('connect', r));
+    const lines = () => readFileSync(monitor.log, 'utf8').split('\n').filter(Boolean).length;
+    sock.write(Buffer.alloc(10 << 20, 'x'));
+    await new Promise((r) => setTimeout(r, 1000));
+    const atSend = lines();
+    await waitFor(() => lines() >= atSend + 10, 5000);
+    // The monitor holds a bounded buffer (64 kB), the pipe and the socket a few hundred kB more:
+    // the rest waits in the sender, the monitor does not take it all in.
+    assert.ok(sock.writableLength > 8 << 20, `only ${sock.writableLength} bytes left unsent`);
+    assert.ok(!existsSync(monitor.exitFile));
+  } finally {
+    sock.destroy();
+    await runtime(b.root).delete(id, { force: true });
+  }
+});

@@ -191,7 +191,11 @@ export function containerRoutes(router: Router, engine: Engine): void {
     if (boolParam(q, 'stdin')) {
       const forward = (d: Buffer) => {
         const r = detach ? detach.push(d) : { forward: d, detached: false };
-        if (r.forward.length) stream.socket.write(r.forward);
+        // Backpressure: the monitor takes input only as fast as the container reads it.
+        if (r.forward.length && !stream.socket.write(r.forward)) {
+          input.pause();
+          stream.socket.once('drain', () => input.resume());
+        }
         if (r.detached) {
           input.removeListener('data', forward);
           stream.socket.destroy();

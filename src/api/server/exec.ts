@@ -99,7 +99,13 @@ export function execRoutes(router: Router, engine: Engine): void {
       const stdin = s.stdin;
       const input = ctx.socket ?? ctx.req;
       if (rest.length) stdin.write(rest);
-      input.on('data', (d: Buffer) => stdin.write(d));
+      // Backpressure: taken only as fast as the process reads it, never buffered here unbounded.
+      input.on('data', (d: Buffer) => {
+        if (!stdin.write(d)) {
+          input.pause();
+          stdin.once('drain', () => input.resume());
+        }
+      });
       input.on('end', () => stdin.end());
       input.resume();
     } else (ctx.socket ?? ctx.req).resume();

@@ -1,6 +1,6 @@
 // The wire format between berth-runtime and native/berth-nsexec: records of a u32 length
-// (little-endian), a u16 type and NUL-terminated string fields. Keep `Op` in step with the
-// enum in native/berth.h.
+// (little-endian), a u16 type and NUL-terminated string fields. `Op` mirrors the enum in
+// native/berth.h; protocol.test.ts fails on any difference in a name or a number.
 
 export enum Op {
   Mode = 1,
