@@ -37,6 +37,19 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  // No swallowed errors: a failure is logged with context, handled, or met where the promise is
+  // awaited (common/promises.ts says so by name); an empty handler drops it unseen.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-empty': 'error',
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.property.name=/^(catch|then)$/] > :matches(ArrowFunctionExpression, FunctionExpression)[body.type='BlockStatement'][body.body.length=0]", message: 'an empty handler drops the error: log it with context, handle it, or use awaitedLater/settled (common/promises.ts)' },
+        { selector: "CallExpression[callee.property.name='catch'] > ArrowFunctionExpression[body.type='Identifier'][body.name='undefined']", message: 'a handler that returns undefined drops the error: handle the expected case only, and rethrow the rest' },
+      ],
+    },
+  },
   // The launchers start node on a CommonJS bundle (bin/berth.cjs says why).
   { files: ['bin/**'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // The ground floor imports no layer: only errors, the OCI types, and itself.

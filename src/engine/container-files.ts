@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { conflict } from '../errors.js';
+import { conflict, errorMessage } from '../errors.js';
 import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
 import type { Mount as OciMount, Spec } from '../oci/runtime-spec.js';
 import { openContainer } from '../runtime/container.js';
@@ -39,7 +39,8 @@ export class ContainerFiles {
   constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
     private readonly store: ImageStore, private readonly runtimeRoot: string,
     /** Where PUT /archive spools a checked archive (unlinked files). */
-    private readonly spoolDir: string) {}
+    private readonly spoolDir: string,
+    private readonly log?: (level: 'warn', msg: string) => void) {}
 
   private running(rec: ContainerRecord): boolean {
     return rec.State.Status === 'running' || rec.State.Status === 'paused';
@@ -66,7 +67,9 @@ export class ContainerFiles {
         const info = await this.snapshots.info(now.Id);
         return await fn(info.rootfs, info.upper);
       } finally {
-        if (!this.running(now)) await this.snapshots.unmount(now.Id).catch(() => {});
+        if (!this.running(now)) {
+          await this.snapshots.unmount(now.Id).catch((e) => this.log?.('warn', `unmount the root of ${now.Id.slice(0, 12)}: ${errorMessage(e)}`));
+        }
       }
     });
   }

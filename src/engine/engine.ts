@@ -46,9 +46,9 @@ export class Engine {
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
-    this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'));
+    this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'), opts.log);
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
-    this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'), join(opts.dataRoot, 'tmp'));
+    this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'), join(opts.dataRoot, 'tmp'), opts.log);
     this.images = new Images({
       store, snapshots: this.snapshots, registry, events: this.events,
       users: () => {

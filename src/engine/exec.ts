@@ -13,6 +13,7 @@ import { exec as runtimeExec } from '../runtime/exec.js';
 import type { Containers } from './containers/index.js';
 import { allCaps } from './security.js';
 import { homeOf, resolveUser, rootFiles } from './users.js';
+import { settled } from '../common/promises.js';
 
 /** The body of `POST /containers/{id}/exec` (moby's ExecConfig); all optional but Cmd. */
 export interface ExecConfig {
@@ -61,7 +62,9 @@ export class Execs {
   /** The window-size setters of running Tty instances (the runtime's relay holds the pty). */
   private readonly resizers = new Map<string, (rows: number, cols: number) => void>();
 
-  constructor(private readonly containers: Containers, private readonly runtimeRoot: string) {}
+  /** `log`: where an exec's failure is told (its caller may be gone: a detached exec). */
+  constructor(private readonly containers: Containers, private readonly runtimeRoot: string,
+    private readonly log?: (level: 'warn', msg: string) => void) {}
 
   /** Docker's exec events: `exec_create: <cmd>` and `exec_start: <cmd>`, then `exec_die`. */
   private event(inst: ExecInstance, action: string, extra: Record<string, string> = {}): void {
@@ -150,7 +153,7 @@ export class Execs {
       });
       // launch() resolves before exec() returns: start failures reject `exit` first.
       const streams = await Promise.race([launched, exit.then((): never => { throw new Error('exec ended before it started'); })]);
-      exit.finally(() => this.resizers.delete(inst.ID)).catch(() => {});
+      void settled(exit).then(() => this.resizers.delete(inst.ID));
       streams.exit = exit.then((code) => {
         inst.ExitCode = code;
         inst.Running = false;
@@ -160,6 +163,7 @@ export class Execs {
         inst.ExitCode = 126;
         inst.Running = false;
         this.event(inst, 'exec_die', { exitCode: '126' });
+        this.log?.('warn', `exec ${inst.ID.slice(0, 12)} in container ${inst.ContainerID.slice(0, 12)}: ${errorMessage(e)}`);
         throw e;
       });
       return streams;

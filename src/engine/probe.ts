@@ -5,6 +5,7 @@
 import { errorMessage } from '../errors.js';
 import { goDuration, MAX_OUTPUT } from './containers/health.js';
 import type { Execs } from './exec.js';
+import { settled } from '../common/promises.js';
 
 /**
  * Runs a probe through the engine's exec, as dockerd's: stdout and stderr together (the first
@@ -30,7 +31,7 @@ export async function execProbe(execs: Execs, containerId: string, cmd: string[]
     clearTimeout(timer);
     if (code === 'timeout') {
       try { process.kill(inst.Pid, 'SIGKILL'); } catch { /* ended meanwhile */ }
-      s.exit.catch(() => {});
+      void settled(s.exit); // killed: the probe's result is the timeout, whatever its exit
       return { ExitCode: -1, Output: `Health check exceeded timeout (${goDuration(timeoutMs)})` };
     }
     await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);

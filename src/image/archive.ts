@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, invalid, unsupported } from '../errors.js';
+import { BerthError, invalid, unsupported, withCleanup } from '../errors.js';
 import {
   ANNOTATION_REF_NAME, MediaType, digestOf, layerCompression, parseManifestOrIndex,
   type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
@@ -288,8 +288,8 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
     return result;
   } catch (e) {
     for (const u of unpins.splice(0)) u();
-    await store.deleteUnused([...added]).catch(() => {});
-    throw e;
+    const undo = await store.deleteUnused([...added]).then(() => [], (d: Error) => [d]);
+    throw withCleanup(e, undo);
   }
 }
 

@@ -8,10 +8,11 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalid, notFound, systemError, BerthError } from '../errors.js';
+import { invalid, notFound, systemError, BerthError, withCleanup } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/image.js';
 import { fsyncDir, isTempName } from '../common/atomic.js';
 import { errno } from './fsutil.js';
+import { awaitedLater } from '../common/promises.js';
 
 /** What the store knows of a blob. */
 export interface BlobInfo { digest: Digest; size: number }
@@ -373,7 +374,7 @@ async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8A
     parts = [];
     partsLen = 0;
     pending = writeAll(data);
-    pending.catch(() => {}); // awaited at the next flush or the end
+    awaitedLater(pending); // at the next flush or the end
   };
   try {
     for await (const chunk of source) {
@@ -388,9 +389,10 @@ async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8A
     }
   } catch (e) {
     // An interrupted source: keep every byte received so that a resume asks only for the rest.
-    if (!(e instanceof BerthError && e.kind === 'invalid') && partsLen) await flush().catch(() => {});
-    await pending.catch(() => {});
-    throw e;
+    const kept: Error[] = [];
+    if (!(e instanceof BerthError && e.kind === 'invalid') && partsLen) await flush().catch((f: Error) => { kept.push(f); });
+    await pending.catch((p: Error) => { if (!kept.includes(p)) kept.push(p); });
+    throw withCleanup(e, kept);
   }
   if (partsLen) await flush();
   await pending;

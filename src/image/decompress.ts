@@ -8,6 +8,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
+import { awaitedLater } from '../common/promises.js';
 import { invalid, unsupported } from '../errors.js';
 import type { LayerCompression } from '../oci/image.js';
 
@@ -47,12 +48,12 @@ async function* external(program: 'bzip2' | 'xz', src: Readable): AsyncGenerator
     child.once('error', (e) => reject(new Error(`${program}: ${e.message} (is ${program} installed?)`)));
     child.once('close', resolve);
   });
-  exited.catch(() => { /* awaited below */ });
+  awaitedLater(exited);
   const feeding = pipeline(src, child.stdin).catch((e: NodeJS.ErrnoException) => {
     // The program stops reading when it finds the input damaged; its exit status says why.
     if (e.code !== 'EPIPE') throw e;
   });
-  feeding.catch(() => { /* awaited below */ });
+  awaitedLater(feeding);
   try {
     for await (const c of child.stdout) yield c as Buffer;
     await feeding;
@@ -66,7 +67,7 @@ async function* external(program: 'bzip2' | 'xz', src: Readable): AsyncGenerator
 /** The chunks of `transform` fed from `src`; zlib's errors become `invalid`. */
 async function* through(src: Readable, transform: Transform): AsyncGenerator<Buffer> {
   const feeding = pipeline(src, transform);
-  feeding.catch(() => { /* the same error ends the loop below */ });
+  awaitedLater(feeding); // (the same error ends the loop below)
   try {
     for await (const c of transform) yield c as Buffer;
     await feeding;

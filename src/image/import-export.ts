@@ -12,6 +12,7 @@ import { hostPlatform, parsePlatform } from './platform.js';
 import type { ImageStore } from './store.js';
 import { decompress } from './decompress.js';
 import { checkLayer } from './layer-check.js';
+import { awaitedLater } from '../common/promises.js';
 
 export interface ImportOptions {
   platform?: string | Platform;
@@ -30,7 +31,7 @@ export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint
   const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
   const gzip = createGzip();
   const flowing = pipeline(decompress(source, 'auto'), tap, gzip);
-  flowing.catch(() => {});
+  awaitedLater(flowing);
   const blob = await store.content.write(gzip);
   await flowing;
   const unpin = store.pin([blob.digest]);

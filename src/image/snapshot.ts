@@ -20,6 +20,7 @@ import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
 import { unpackLayerThreaded } from './unpack-thread.js';
+import { awaitedLater } from '../common/promises.js';
 
 /** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
 export function chainIDs(diffIDs: Digest[]): Digest[] {
@@ -347,9 +348,9 @@ export class Snapshotter {
     const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
     const gzip = createGzip();
     const flowing = pipeline(pack.stream, tap, gzip);
-    flowing.catch(() => {});
+    awaitedLater(flowing);
     const writing = store.content.write(gzip);
-    writing.catch(() => {});
+    awaitedLater(writing);
     const unpin: (() => void)[] = [];
     try {
       await packDirectory(pack, info.upper, { overlay: true, skip: opts.exclude && ((rel) => opts.exclude!(`/${rel}`)) });

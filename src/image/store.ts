@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalid, notFound } from '../errors.js';
+import { BerthError, conflict, invalid, notFound } from '../errors.js';
 import {
   MediaType, digestOf, isIndexMediaType, parseManifestOrIndex,
   type Descriptor, type Digest, type HistoryEntry, type ImageConfig, type Index, type Manifest,
@@ -15,6 +15,7 @@ import { ContentStore } from './content.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { errno } from './fsutil.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
+import { settled } from '../common/promises.js';
 
 /** One image (one platform manifest) as the store records it. */
 export interface ImageRecord {
@@ -99,7 +100,7 @@ export class ImageStore {
       if (dirty) await writeFileAtomic(this.metaPath, JSON.stringify(m, null, 1));
       return r;
     });
-    this.chain = run.catch(() => {});
+    this.chain = settled(run);
     return run;
   }
 
@@ -211,7 +212,8 @@ export class ImageStore {
       const hits = new Set<Digest>();
       for (const d of Object.keys(m.images)) {
         if (d.slice(7).startsWith(hex)) hits.add(d);
-        const cfg = (await this.readManifest(d).catch(() => undefined))?.config.digest;
+        // An index (no one config) or an image whose manifest a cut-short pull left out is found by its own digest only.
+        const cfg = (await this.readManifest(d).catch((e) => { if (e instanceof BerthError && (e.kind === 'not-found' || e.kind === 'invalid')) return undefined; throw e; }))?.config.digest;
         if (cfg?.slice(7).startsWith(hex)) hits.add(d);
       }
       if (hits.size === 1) return [...hits][0];

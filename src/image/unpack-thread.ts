@@ -6,6 +6,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { PassThrough, type Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../errors.js';
 import { unpackLayer, type UnpackOptions, type UnpackResult } from './unpack.js';
+import { awaitedLater, settled as ended } from '../common/promises.js';
 
 /** Bytes handed to the worker and not yet taken by it: past this, the caller waits. */
 const IN_FLIGHT = 8 << 20;
@@ -35,7 +36,7 @@ export async function unpackLayerThreaded(source: AsyncIterable<Uint8Array> | Re
     worker.on('error', (e) => { settled = true; reject(e); });
     worker.on('exit', (code) => { if (!settled) reject(new Error(`layer unpack thread exited with code ${code}`)); });
   });
-  done.catch(() => {});
+  awaitedLater(done);
   const send = (m: ToWorker, transfer?: ArrayBuffer[]) => worker.postMessage(m, transfer);
   try {
     try {
@@ -50,7 +51,7 @@ export async function unpackLayerThreaded(source: AsyncIterable<Uint8Array> | Re
       send({ end: true });
     } catch (e) {
       send({ abort: (e as Error).message });
-      await done.catch(() => {});
+      await ended(done); // the thread's end after the abort: its error is the abort's echo
       throw e;
     }
     return await done;

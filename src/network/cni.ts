@@ -7,7 +7,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { notFound, systemError } from '../errors.js';
+import { notFound, systemError, withCleanup } from '../errors.js';
 
 /** One plugin's configuration (`type` names the executable); other fields are the plugin's own. */
 export interface PluginConf {
@@ -110,8 +110,8 @@ export async function addNetworkList(list: NetConfList, at: Attachment): Promise
       prev = (await execPlugin('ADD', pluginStdin(list, p, at, prev), at)) ?? prev;
     } catch (e) {
       // A failed ADD is undone as the spec asks (DEL of the whole list), then reported.
-      await delNetworkList(list, at, prev).catch(() => {});
-      throw e;
+      const undo = await delNetworkList(list, at, prev).then(() => [], (d: Error) => [d]);
+      throw withCleanup(e, undo);
     }
   }
   if (!prev) throw systemError(`CNI network ${list.name}: no plugin returned a result`);

@@ -3,6 +3,7 @@
 // codes as moby's api/swagger.yaml gives them.
 
 import type { Duplex } from 'node:stream';
+import { settled } from '../../common/promises.js';
 import { errorMessage, invalid, tooLarge } from '../../errors.js';
 import type { Engine, ExecConfig, ExecInstance } from '../../engine/index.js';
 import { frame } from '../stdcopy.js';
@@ -74,7 +75,7 @@ export function execRoutes(router: Router, engine: Engine): void {
     const tty = !!inst.Config.Tty;
     if (detach) {
       const s = await execs.start(inst.ID, { detach: true });
-      s.exit.catch(() => {});
+      void settled(s.exit); // a failure is the engine's to log and record (ExitCode, exec_die)
       sendEmpty(ctx, 200);
       return;
     }
@@ -110,7 +111,7 @@ export function execRoutes(router: Router, engine: Engine): void {
       input.resume();
     } else (ctx.socket ?? ctx.req).resume();
     client.on('close', () => { s.stdin?.destroy(); });
-    await s.exit.catch(() => {});
+    await settled(s.exit); // (as above)
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
     out.end();
   });

@@ -3,6 +3,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
+import { bestEffort } from '../best-effort.js';
 import { parseArgs } from '../args.js';
 import { copyStream, rawTerminal, terminalSize } from '../output.js';
 
@@ -37,7 +38,7 @@ export async function exec(client: ApiClient, argv: string[]): Promise<number> {
   if (stdin) process.stdin.pipe(socket);
   const resize = () => {
     const size = terminalSize();
-    if (size) client.json('POST', `/exec/${id}/resize`, { query: { h: size[0], w: size[1] } }).catch(() => {});
+    if (size) bestEffort(client.json('POST', `/exec/${id}/resize`, { query: { h: size[0], w: size[1] } }));
   };
   if (tty) process.on('SIGWINCH', resize);
   try {

@@ -6,6 +6,8 @@
 import type { ApiClient } from '../../api/client.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../../api/detach-keys.js';
 import { copyStream, rawTerminal } from '../output.js';
+import { awaitedLater } from '../../common/promises.js';
+import { bestEffort } from '../best-effort.js';
 
 export interface AttachOptions {
   tty: boolean;
@@ -43,7 +45,7 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
     for await (const c of waitRes) chunks.push(c as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString()) as { StatusCode: number; Error?: { Message?: string } | null };
   })();
-  waited.catch(() => {});
+  awaitedLater(waited);
   const output = copyStream(socket, o.tty);
   // With a terminal on both ends, ours is raw: the container's pty does the echo and line editing.
   const raw = o.tty && o.stdin && process.stdin.isTTY;
@@ -65,10 +67,10 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
     process.stdin.once('end', () => socket.end());
   }
   else if (o.stdin) process.stdin.pipe(socket);
-  const relay = (sig: NodeJS.Signals) => { client.json('POST', `${path}/kill`, { query: { signal: sig } }).catch(() => {}); };
+  const relay = (sig: NodeJS.Signals) => { bestEffort(client.json('POST', `${path}/kill`, { query: { signal: sig } })); };
   if (o.sigProxy && !o.tty) for (const s of PROXIED) process.on(s, relay);
   const resize = () => {
-    if (process.stdout.isTTY) client.json('POST', `${path}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }).catch(() => {});
+    if (process.stdout.isTTY) bestEffort(client.json('POST', `${path}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }));
   };
   if (o.tty) process.on('SIGWINCH', resize);
   try {

@@ -38,7 +38,10 @@ export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenera
   let entries: LogEntry[] = [];
   for (const f of files) entries.push(...parseLines(await readFile(f, 'utf8').catch(() => '')));
   // The current file is read through a handle so that following continues from where it ended.
-  const fh = await open(path, 'r').catch(() => undefined);
+  const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined; // no output yet
+    throw e;
+  });
   let offset = 0, rest = '';
   const readMore = async (): Promise<LogEntry[]> => {
     if (!fh) return [];

@@ -7,6 +7,7 @@
 
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { settled } from '../../common/promises.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ImageStore, Snapshotter } from '../../image/index.js';
 import type { Events } from '../events.js';
@@ -124,7 +125,7 @@ export class ContainerTable {
   /** Runs `fn` after any operation in progress on the container (start, stop, remove) ends. */
   serial<T>(live: Live, fn: () => Promise<T>): Promise<T> {
     const run = (live.busy ?? Promise.resolve()).then(fn);
-    live.busy = run.then(() => {}, () => {});
+    live.busy = settled(run);
     return run;
   }
 

@@ -107,7 +107,7 @@ export class RegistryClient {
       const res = await this.fetch(url, method, headers, o.body, o.what ?? `${method} ${url}`, o.noTimeout);
       if (res.status === 401 && attempt === 0 && replayable) {
         const ch = parseChallenges(res.headers.get('www-authenticate'));
-        await res.body?.cancel().catch(() => {});
+        await discard(res.body);
         if (await this.authenticate(ch, scope)) continue;
       }
       if (o.ok ? o.ok.includes(res.status) : res.status >= 200 && res.status < 300) return res;
@@ -153,7 +153,7 @@ export class RegistryClient {
       res = await this.fetch(u.toString(), 'GET', headers, undefined, `token from ${u.origin}`);
     }
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel().catch(() => {});
+      await discard(res.body);
       const who = creds ? `credentials of ${creds.username || 'the identity token'}` : 'anonymous access';
       if (login) throw unauthorized(`login to ${this.host}: the token server refused ${who}: ${res.status} ${res.statusText}`);
       throw invalid(`registry ${this.host}: token server refused ${who} for ${scope}; run docker login ${this.host}`);
@@ -176,7 +176,7 @@ export class RegistryClient {
     const what = `login to ${this.host}`;
     const probe = async (headers: Record<string, string>) => {
       const res = await this.fetch(url, 'GET', headers, undefined, what);
-      await res.body?.cancel().catch(() => {});
+      await discard(res.body);
       return res;
     };
     let res = await probe({});
@@ -277,7 +277,7 @@ export async function* blobRange(client: RegistryClient, repo: string, digest: D
   const res = await client.request('GET', repo, `/blobs/${digest}`, { headers: { range: `bytes=${start}-${end}` }, what: `blob ${digest} of ${repo}`, ok: [206] });
   const cr = res.headers.get('content-range');
   if (cr && !cr.startsWith(`bytes ${start}-${end}/`)) {
-    await res.body?.cancel().catch(() => {});
+    await discard(res.body);
     throw invalid(`blob ${digest}: asked bytes ${start}-${end}, registry ${client.host} sent ${cr}`);
   }
   yield* idle(res, client.opts.idleTimeoutMs ?? 60_000, `blob ${digest} of ${client.host}/${repo}`);
@@ -286,7 +286,7 @@ export async function* blobRange(client: RegistryClient, repo: string, digest: D
 /** True when the registry serves byte ranges of this blob (a 1-byte probe answered 206). */
 export async function supportsRanges(client: RegistryClient, repo: string, digest: Digest): Promise<boolean> {
   const res = await client.request('GET', repo, `/blobs/${digest}`, { headers: { range: 'bytes=0-0' }, what: `blob ${digest} of ${repo}`, ok: [200, 206] });
-  await res.body?.cancel().catch(() => {});
+  await discard(res.body);
   return res.status === 206;
 }
 
@@ -313,7 +313,7 @@ async function* idle(res: Response, ms: number, what: string, map?: (c: Uint8Arr
       if (v && v.length) yield v;
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    await discard(reader);
   }
 }
 
@@ -327,4 +327,13 @@ function asReadableStream(src: AsyncIterable<Uint8Array>, hooks: { onPull?: () =
     },
     async cancel() { await it.return?.(); },
   });
+}
+
+/**
+ * Drops a response body (or its reader) that berth does not read, so that undici may reuse the
+ * connection. Cancelling fails only when the connection is already broken; undici reports that
+ * on the next request that would have used it, so there is nothing to do with it here.
+ */
+export async function discard(stream: { cancel(): Promise<void> } | null | undefined): Promise<void> {
+  try { await stream?.cancel(); } catch { /* a broken connection: see above */ }
 }

@@ -5,6 +5,7 @@
 
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { awaitedLater, settled } from '../../common/promises.js';
 import { invalid, BerthError } from '../../errors.js';
 import {
   MediaType, digestOf, isManifestMediaType, layerCompression, parseDigest, parseManifestOrIndex,
@@ -176,7 +177,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-    promise.catch(() => {});
+    awaitedLater(promise); // by the unpacker; a fetch's error fails the pull itself too
     ready.set(b.digest, { promise, resolve, reject });
   }
   const unpacking = opts.unpack ? (async (snap: Snapshotter) => {
@@ -190,7 +191,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       await snap.ensureLayer(store, manifest.layers[i], diffIDs[i], chain[i]);
     }
   })(opts.unpack) : Promise.resolve();
-  unpacking.catch(() => {});
+  awaitedLater(unpacking);
   try {
     const c = client;
     const configs = new Set([manifest.config.digest, ...others.map((o) => o.manifest.config.digest)]);
@@ -250,9 +251,8 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       let verify!: () => void;
       let reject!: (e: unknown) => void;
       const verified = new Promise<void>((res, rej) => { verify = res; reject = rej; });
-      verified.catch(() => {});
+      awaitedLater(verified); // by unpackStreaming
       const done = snap.unpackStreaming(manifest.layers[i], diffIDs[i], chain, pt, verified);
-      done.catch(() => {});
       let failed: unknown;
       done.catch((e) => { failed = e; pt.resume(); });
       return {
@@ -260,7 +260,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
         async feed(chunk: Uint8Array) {
           if (failed) throw failed;
           if (!pt.write(chunk)) {
-            await Promise.race([once(pt, 'drain'), done.then(() => {}, () => {})]);
+            await Promise.race([once(pt, 'drain'), settled(done)]);
             if (failed) throw failed;
           }
         },

@@ -9,7 +9,7 @@ import { invalid } from '../../errors.js';
 import { digestOf, type Descriptor, type Index } from '../../oci/image.js';
 import { parseReference, repositoryName } from '../../common/reference.js';
 import type { ImageStore } from '../store.js';
-import { RegistryClient, type RegistryOptions } from './client.js';
+import { discard, RegistryClient, type RegistryOptions } from './client.js';
 
 export interface PushOptions extends RegistryOptions {
   /** Upload in PATCH chunks of this many bytes (blobs larger than it); default monolithic. */
@@ -51,7 +51,7 @@ export async function push(store: ImageStore, source: string, target?: string, o
       scope: 'pull,push', body: bytes, ok: [201], what: `manifest ${repositoryName(ref)}:${tagOrDigest}`,
       headers: { 'content-type': mediaType },
     });
-    await res.body?.cancel().catch(() => {});
+    await discard(res.body);
     const got = res.headers.get('docker-content-digest');
     if (got && got !== digest) throw invalid(`registry ${ref.domain} stored the manifest as ${got}, expected ${digest}`);
   };
@@ -66,14 +66,14 @@ export async function push(store: ImageStore, source: string, target?: string, o
       const res = await client.request('POST', repo, `/blobs/uploads/?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`, {
         scope: 'pull,push', extraPull: [from], ok: [201, 202], what: `mount of ${d.digest} from ${from}`,
       });
-      await res.body?.cancel().catch(() => {});
+      await discard(res.body);
       if (res.status === 201) { progress({ id, status: 'Mounted', from }); return 'mounted'; }
       location = res.headers.get('location') ?? undefined;
       break;
     }
     if (!location) {
       const res = await client.request('POST', repo, '/blobs/uploads/', { scope: 'pull,push', ok: [202], what: `upload of ${d.digest}` });
-      await res.body?.cancel().catch(() => {});
+      await discard(res.body);
       location = res.headers.get('location') ?? undefined;
     }
     if (!location) throw invalid(`registry ${ref.domain} started an upload without a Location`);
@@ -90,7 +90,7 @@ export async function push(store: ImageStore, source: string, target?: string, o
             url: url.toString(), scope: 'pull,push', body: buf, ok: [202], what: `chunk ${off}-${off + n - 1} of ${d.digest}`,
             headers: { 'content-type': 'application/octet-stream', 'content-range': `${off}-${off + n - 1}`, 'content-length': String(n) },
           });
-          await res.body?.cancel().catch(() => {});
+          await discard(res.body);
           url = new URL(res.headers.get('location') ?? url.toString(), client.base);
           progress({ id, status: 'Pushing', current: off + n, total: d.size });
         }
@@ -99,7 +99,7 @@ export async function push(store: ImageStore, source: string, target?: string, o
       }
       url.searchParams.set('digest', d.digest);
       const res = await client.request('PUT', repo, '', { url: url.toString(), scope: 'pull,push', ok: [201], what: `upload of ${d.digest}`, headers: { 'content-length': '0' } });
-      await res.body?.cancel().catch(() => {});
+      await discard(res.body);
     } else {
       url.searchParams.set('digest', d.digest);
       // Streamed from the store, never whole in memory; the token was fetched by the POST.
@@ -107,7 +107,7 @@ export async function push(store: ImageStore, source: string, target?: string, o
         url: url.toString(), scope: 'pull,push', body: await store.content.readStream(d.digest), ok: [201], what: `upload of ${d.digest}`,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
       });
-      await res.body?.cancel().catch(() => {});
+      await discard(res.body);
     }
     progress({ id, status: 'Pushed', current: d.size, total: d.size });
     return 'uploaded';

@@ -10,6 +10,7 @@ import { systemError } from '../../errors.js';
 import { Decoder, encode, Op, rec, type Record_ } from './protocol.js';
 import { winsizeRecord } from './winsize.js';
 import { reap, spawnDetached } from '../../native/binding.js';
+import { awaitedLater } from '../../common/promises.js';
 
 /** native/build/berth-nsexec of this package, found upwards from this module (or its bundle). */
 export function helperPath(): string {
@@ -133,7 +134,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   let pidError: Error | undefined;
   let resolveDone!: () => void, rejectDone!: (e: Error) => void;
   const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
-  done.catch(() => {});
+  awaitedLater(done);
 
   return new Promise<Launched>((resolve, reject) => {
     const fail = (msg: string) => {
