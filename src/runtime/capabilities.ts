@@ -2,6 +2,7 @@
 // helper applies. A name Linux does not define, or one this kernel lacks, is left out and
 // named, so the caller can warn as runc does.
 import { readFileSync } from 'node:fs';
+import { invalid } from '../errors.js';
 import type { Capabilities } from '../oci/runtime-spec.js';
 
 export const CAPABILITIES = [
@@ -35,9 +36,17 @@ export function capMask(names: string[] | undefined, last = kernelLastCap(), ign
   return mask;
 }
 
+const SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+
 /** The five masks in the order native/process.c reads them, and the names left out (sorted, as runc lists them). */
 export function capSets(caps: Capabilities, last = kernelLastCap()): { masks: string[]; ignored: string[] } {
+  if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) throw invalid('process.capabilities must be an object');
+  for (const set of SETS) {
+    const names: unknown = caps[set];
+    if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string')))
+      throw invalid(`process.capabilities.${set} must be an array of strings`);
+  }
   const ignored: string[] = [];
-  const masks = [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient].map((s) => capMask(s, last, ignored).toString(16));
+  const masks = SETS.map((s) => capMask(caps[s], last, ignored).toString(16));
   return { masks, ignored: ignored.sort() };
 }

@@ -126,6 +126,9 @@ test('an unknown capability is left out with a warning, as runc', () => {
 
 const rejects: [string, (s: Spec) => void, RegExp][] = [
   ['an unknown rlimit, in runc\'s words', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, /^wrong rlimit value: RLIMIT_NOPE$/],
+  ['rlimits that are not an array', (s) => { (s.process as { rlimits: unknown }).rlimits = { a: 1 }; }, /^process.rlimits must be an array$/],
+  ['an rlimit without a type', (s) => { (s.process as { rlimits: unknown }).rlimits = [null]; }, /^process.rlimits: null needs a type that is a string$/],
+  ['a capability set that is not an array of strings', (s) => { (s.process!.capabilities as { bounding: unknown }).bounding = 'CAP_KILL'; }, /^process.capabilities.bounding must be an array of strings$/],
   ['an rlimit that is not an integer', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1.5, hard: 2 }]; }, /must be integers/],
   ['a relative mount destination', (s) => { s.mounts = [{ destination: 'tmp', type: 'tmpfs' }]; }, /is not absolute/],
   ['an idmapped mount option', (s) => { s.mounts = [{ destination: '/x', source: '/y', options: ['rbind', 'idmap'] }]; }, /not supported/],

@@ -90,7 +90,10 @@ function processRecords(input: PlanInput): Record_[] {
   const out: Record_[] = [];
   if (p.terminal) out.push(rec(Op.Terminal, p.consoleSize?.height ?? 0, p.consoleSize?.width ?? 0));
   else if (input.consoleSocket) throw invalid('cannot use a console socket when process.terminal is false (no terminal is allocated)');
-  for (const r of p.rlimits ?? []) {
+  const rlimits: unknown = p.rlimits ?? [];
+  if (!Array.isArray(rlimits)) throw invalid('process.rlimits must be an array');
+  for (const r of rlimits as NonNullable<typeof p.rlimits>) {
+    if (typeof r !== 'object' || r === null || typeof r.type !== 'string') throw invalid(`process.rlimits: ${JSON.stringify(r)} needs a type that is a string`);
     const n = RLIMITS[r.type];
     if (n === undefined) throw invalid(`wrong rlimit value: ${r.type}`); // runc's words
     if (!Number.isInteger(r.soft) || !Number.isInteger(r.hard)) throw invalid(`${r.type}: soft and hard must be integers`);
