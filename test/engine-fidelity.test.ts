@@ -201,3 +201,15 @@ test('swarm and plugin endpoints answer as dockerd\'s on a node in no swarm', { 
   assert.equal(ls[1].stderr, ls[0].stderr);
   assert.equal(ls[1].status, ls[0].status);
 });
+
+test('--cgroupns host shares the host\'s cgroup namespace; a field berthd does not apply is refused at create', { skip }, () => {
+  assert.equal(same(['--cgroupns', 'host'], 'readlink /proc/self/ns/cgroup'), `${readlinkSync('/proc/self/ns/cgroup')}\n`);
+  const before = containers(eng.docker);
+  for (const [flags, words] of [[['--cgroup-parent', '/elsewhere'], /HostConfig\.CgroupParent is not supported by berthd/],
+    [['--runtime', 'kata'], /HostConfig\.Runtime is not supported by berthd/]] as const) {
+    const r = eng.docker(['run', '--rm', '--network', 'none', ...flags, IMAGE, 'true']);
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, words);
+  }
+  assert.equal(containers(eng.docker), before, 'a refusal left a container');
+});

@@ -21,7 +21,8 @@ const MS_NOSUID = 0x2, MS_NODEV = 0x4, MS_NOEXEC = 0x8;
 /** dockerd's /dev/shm size when ShmSize is 0 (64 MiB). */
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
-export type LinuxOptions = Pick<HostConfig, 'Ulimits' | 'Sysctls' | 'OomScoreAdj' | 'ShmSize' | 'GroupAdd' | 'PidMode' | 'IpcMode' | 'UTSMode'>;
+export type LinuxOptions = Pick<HostConfig, 'Ulimits' | 'Sysctls' | 'OomScoreAdj' | 'ShmSize' | 'GroupAdd' | 'PidMode' | 'IpcMode' | 'UTSMode'
+  | 'CgroupnsMode' | 'Annotations' | 'MaskedPaths' | 'ReadonlyPaths' | 'Privileged'>;
 
 // Sysctls that belong to a namespace, and which one (the docker CLI's and runc's list).
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall',
@@ -45,6 +46,11 @@ export function linuxHostConfig(hc: Record<string, any>): LinuxOptions {
   for (const k of ['PidMode', 'IpcMode', 'UTSMode'] as const) if (hc[k]) out[k] = hc[k];
   if (hc.GroupAdd?.length) out.GroupAdd = [...hc.GroupAdd];
   if (hc.Sysctls && Object.keys(hc.Sysctls).length) out.Sysctls = { ...hc.Sysctls };
+  if (hc.CgroupnsMode) out.CgroupnsMode = hc.CgroupnsMode;
+  if (hc.Annotations && Object.keys(hc.Annotations).length) out.Annotations = { ...hc.Annotations };
+  // null or absent: Docker's lists; a list given (even empty) replaces them.
+  if (Array.isArray(hc.MaskedPaths)) out.MaskedPaths = [...hc.MaskedPaths];
+  if (Array.isArray(hc.ReadonlyPaths)) out.ReadonlyPaths = [...hc.ReadonlyPaths];
   if (hc.Ulimits?.length) out.Ulimits = hc.Ulimits.map((x: Partial<Ulimit>) => ({ Name: x.Name ?? '', Soft: x.Soft ?? 0, Hard: x.Hard ?? 0 }));
   return out;
 }
@@ -90,6 +96,7 @@ export function checkLinuxOptions(o: LinuxOptions, hostname: boolean, network: s
   if (pid !== '' && pid !== 'host' && !(joinedContainer(pid))) throw invalid(`invalid PID mode: ${pid}`);
   const ipc = o.IpcMode ?? '';
   if (!['', 'none', 'private', 'shareable', 'host'].includes(ipc) && !joinedContainer(ipc)) throw invalid(`Invalid IPC mode: ${ipc}`);
+  if (o.CgroupnsMode && o.CgroupnsMode !== 'private' && o.CgroupnsMode !== 'host') throw invalid(`invalid cgroup namespace mode: ${o.CgroupnsMode}`);
   const uts = o.UTSMode ?? '';
   if (uts !== '' && uts !== 'host') throw invalid(`invalid UTS mode: ${uts}`);
   if (uts === 'host' && hostname) throw invalid('conflicting options: hostname and the UTS mode');
@@ -131,6 +138,10 @@ export function applyLinuxOptions(spec: Spec, o: LinuxOptions, files: RootFiles,
   const shm = (spec.mounts ?? []).findIndex((m) => m.destination === '/dev/shm');
   const drop = (type: string) => { linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== type); };
   if (o.PidMode === 'host') drop('pid');
+  if (o.CgroupnsMode === 'host') drop('cgroup');
+  if (o.Annotations) spec.annotations = { ...spec.annotations, ...o.Annotations };
+  if (!o.Privileged && o.MaskedPaths) linux.maskedPaths = [...o.MaskedPaths];
+  if (!o.Privileged && o.ReadonlyPaths) linux.readonlyPaths = [...o.ReadonlyPaths];
   if (o.UTSMode === 'host') { drop('uts'); delete spec.hostname; }
   if (o.IpcMode === 'host') {
     drop('ipc');

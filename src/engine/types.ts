@@ -86,6 +86,13 @@ export interface HostConfig {
   IpcMode?: string;
   /** '' (its own) or 'host'. */
   UTSMode?: string;
+  /** 'private' (the default) or 'host'. */
+  CgroupnsMode?: string;
+  /** The OCI spec's annotations. */
+  Annotations?: Record<string, string> | null;
+  /** Replace Docker's masked and read-only paths when given. */
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   /** Host devices made in the container, and device cgroup rules (engine/devices.ts). */
   Devices?: DeviceMapping[] | null;
   DeviceCgroupRules?: string[] | null;

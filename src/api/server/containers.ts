@@ -10,6 +10,7 @@ import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON
 import type { Context, Router } from './router.js';
 import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
+import { refuseUnsupported } from './create-fields.js';
 import { parseFilters } from './filters.js';
 import { filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
 import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
@@ -125,6 +126,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/containers/create', async (ctx) => {
     const body = await readJSON(ctx, ContainerCreate);
     if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
+    refuseUnsupported(body);
     const { HostConfig, NetworkingConfig: _n, MacAddress: _m, ...config } = body;
     const hc = HostConfig ?? {};
     const rec = await cs.create(config, {

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { GoType } from './body-decode.js';
+import { ContainerCreate } from './body-types.js';
+import { CREATE_FIELDS, fieldsTable, refuseUnsupported } from './create-fields.js';
+
+type Struct = Extract<GoType, { kind: 'struct' }>;
+const fieldsOf = (t: GoType | undefined): Record<string, GoType> => (t?.kind === 'struct' ? t.fields : {});
+
+/** Every field a create body can carry, as body-types.ts (moby's swagger) declares them. */
+function schemaFields(): string[] {
+  const out: string[] = [];
+  const body = (ContainerCreate as Struct).fields;
+  for (const k of Object.keys(body)) if (k !== 'HostConfig' && k !== 'NetworkingConfig') out.push(`Config.${k}`);
+  for (const k of Object.keys(fieldsOf(body.HostConfig))) out.push(`HostConfig.${k}`);
+  const nc = fieldsOf(body.NetworkingConfig);
+  for (const k of Object.keys(nc)) out.push(`NetworkingConfig.${k}`);
+  const ep = nc.EndpointsConfig?.kind === 'map' ? fieldsOf(nc.EndpointsConfig.of) : {};
+  for (const k of Object.keys(ep)) out.push(`EndpointSettings.${k}`);
+  for (const k of Object.keys(fieldsOf(ep.IPAMConfig))) out.push(`EndpointSettings.IPAMConfig.${k}`);
+  return out;
+}
+
+test('every field the API accepts at create is applied, refused, kept as dockerd keeps it, or an output field', () => {
+  const schema = schemaFields();
+  assert.ok(schema.length > 100, `only ${schema.length} fields read from body-types.ts`);
+  const missing = schema.filter((f) => !CREATE_FIELDS[f]);
+  assert.deepEqual(missing, [], 'fields of the API with no rule in create-fields.ts');
+  const stale = Object.keys(CREATE_FIELDS).filter((f) => !schema.includes(f));
+  assert.deepEqual(stale, [], 'rules for fields the API does not have');
+});
+
+test('a refused field set is a 400 that names it; its zero value and its default pass', () => {
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { CgroupParent: '/x' } }), { kind: 'unsupported', message: /^HostConfig\.CgroupParent is not supported by berthd: / });
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Links: ['a:b'] } }), /HostConfig\.Links is not supported/);
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Runtime: 'kata' } }), /HostConfig\.Runtime is not supported/);
+  assert.throws(() => refuseUnsupported({ Image: 'x', NetworkDisabled: true }), { message: /^NetworkDisabled is not supported/ });
+  assert.throws(() => refuseUnsupported({ Image: 'x', NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv6Address: '::2' } } } } }), /EndpointSettings\.IPAMConfig\.IPv6Address/);
+  refuseUnsupported({
+    Image: 'x', NetworkDisabled: false,
+    HostConfig: { CgroupParent: '', Links: [], Runtime: 'runc', Isolation: 'default', VolumeDriver: 'local', UsernsMode: 'host', MemorySwappiness: -1, BlkioWeightDevice: [], StorageOpt: {} },
+    NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv4Address: '10.0.0.2' }, IPAddress: '10.0.0.9', NetworkID: 'x' } } },
+  });
+});
+
+test('docs/api-fields.md holds the table as create-fields.ts has it', () => {
+  const doc = readFileSync(new URL('../../../../docs/api-fields.md', import.meta.url), 'utf8');
+  assert.ok(doc.includes(fieldsTable()), 'docs/api-fields.md differs from create-fields.ts: node -e "import(\'./dist/src/api/server/create-fields.js\').then((m) => console.log(m.fieldsTable()))"');
+});

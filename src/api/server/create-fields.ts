@@ -1,0 +1,183 @@
+// What berthd does with every field of a container create body (moby's swagger for API 1.50:
+// Config, HostConfig, NetworkingConfig and its endpoint settings): applied, refused when set,
+// kept as given with no effect on Linux (as dockerd keeps it), or an output field a create
+// ignores. `refuseUnsupported` refuses from this same table, so a field marked refused is
+// refused; a unit test holds the table to body-types.ts (no field of the API left out) and
+// docs/api-fields.md is this table printed.
+
+import { unsupported } from '../../errors.js';
+
+export type FieldStatus = 'applied' | 'refused' | 'kept' | 'output';
+
+export interface FieldRule {
+  status: FieldStatus;
+  /** Where it is applied, why it is refused, or what dockerd does with it. */
+  note: string;
+  /** refused: values that are the default, so pass (besides Go's zero values). */
+  allow?: readonly unknown[];
+}
+
+const applied = (note: string): FieldRule => ({ status: 'applied', note });
+const refused = (note: string, allow?: readonly unknown[]): FieldRule => ({ status: 'refused', note, allow });
+const kept = (note: string): FieldRule => ({ status: 'kept', note });
+const output = (note = 'an inspect field; a create ignores it, as dockerd does'): FieldRule => ({ status: 'output', note });
+
+const resource = applied('cgroup limits (engine/resources.ts); `docker update` changes them');
+const blkio = refused('berth applies no block I/O limits yet (400)');
+const windows = refused('Windows-only in dockerd; berth refuses it rather than ignore it');
+
+/** Every field, by its path in the create body: `Config` fields are top-level in the body. */
+export const CREATE_FIELDS: Record<string, FieldRule> = {
+  'Config.Hostname': applied('the UTS hostname and /etc/hostname'),
+  'Config.Domainname': applied('the UTS domain name'),
+  'Config.User': applied('looked up in the container\'s /etc/passwd and /etc/group, with its mounts over the root'),
+  'Config.AttachStdin': applied('the attach streams'),
+  'Config.AttachStdout': applied('the attach streams'),
+  'Config.AttachStderr': applied('the attach streams'),
+  'Config.ExposedPorts': applied('what -P publishes'),
+  'Config.Tty': applied('a terminal for the process'),
+  'Config.OpenStdin': applied('stdin kept open by the monitor'),
+  'Config.StdinOnce': applied('stdin closed after the first attach ends'),
+  'Config.Env': applied('the process environment, after the image\'s'),
+  'Config.Cmd': applied('the command, as Docker combines it with Entrypoint'),
+  'Config.Healthcheck': applied('health checks (engine/containers/health.ts)'),
+  'Config.ArgsEscaped': kept('Windows-only; kept as given, as dockerd on Linux does'),
+  'Config.Image': applied('the image the container is made from'),
+  'Config.Volumes': applied('anonymous volumes'),
+  'Config.WorkingDir': applied('the process working directory'),
+  'Config.Entrypoint': applied('the entrypoint'),
+  'Config.NetworkDisabled': refused('use NetworkMode none; berth refuses true'),
+  'Config.MacAddress': applied('the default network endpoint\'s MAC address (deprecated field)'),
+  'Config.OnBuild': kept('image metadata; kept for commit, as dockerd does'),
+  'Config.Labels': applied('container labels, after the image\'s'),
+  'Config.StopSignal': applied('the stop signal, checked at create'),
+  'Config.StopTimeout': applied('the stop timeout'),
+  'Config.Shell': kept('image metadata; kept for commit, as dockerd does'),
+
+  'HostConfig.CpuShares': resource,
+  'HostConfig.Memory': resource,
+  'HostConfig.NanoCpus': resource,
+  'HostConfig.CgroupParent': refused('berth places every container under its own cgroup parent'),
+  'HostConfig.BlkioWeight': blkio,
+  'HostConfig.BlkioWeightDevice': blkio,
+  'HostConfig.BlkioDeviceReadBps': blkio,
+  'HostConfig.BlkioDeviceWriteBps': blkio,
+  'HostConfig.BlkioDeviceReadIOps': blkio,
+  'HostConfig.BlkioDeviceWriteIOps': blkio,
+  'HostConfig.CpuPeriod': resource,
+  'HostConfig.CpuQuota': resource,
+  'HostConfig.CpuRealtimePeriod': refused('realtime CPU is not applied (400)'),
+  'HostConfig.CpuRealtimeRuntime': refused('realtime CPU is not applied (400)'),
+  'HostConfig.CpusetCpus': resource,
+  'HostConfig.CpusetMems': resource,
+  'HostConfig.Devices': applied('device nodes and their cgroup permissions (engine/devices.ts)'),
+  'HostConfig.DeviceCgroupRules': applied('device cgroup rules (engine/devices.ts)'),
+  'HostConfig.DeviceRequests': refused('berth has no device drivers (GPUs)'),
+  'HostConfig.KernelMemory': refused('kernel memory limits are gone from the kernel (400)'),
+  'HostConfig.KernelMemoryTCP': refused('kernel memory limits are gone from the kernel (400)'),
+  'HostConfig.MemoryReservation': resource,
+  'HostConfig.MemorySwap': resource,
+  'HostConfig.MemorySwappiness': refused('not applied (400); -1 is unset'),
+  'HostConfig.OomKillDisable': refused('berth does not disable the OOM killer; refuses true'),
+  'HostConfig.PidsLimit': resource,
+  'HostConfig.Ulimits': applied('process rlimits (engine/linux-options.ts)'),
+  'HostConfig.CpuCount': windows,
+  'HostConfig.CpuPercent': windows,
+  'HostConfig.IOMaximumIOps': windows,
+  'HostConfig.IOMaximumBandwidth': windows,
+  'HostConfig.Binds': applied('bind mounts and volumes (engine/mounts.ts)'),
+  'HostConfig.ContainerIDFile': kept('the CLI writes it; dockerd keeps it as given'),
+  'HostConfig.LogConfig': applied('json-file, local and none; other drivers refused (engine/log-config.ts)'),
+  'HostConfig.NetworkMode': applied('bridge, none, host, container:<id> or a network (engine/networks)'),
+  'HostConfig.PortBindings': applied('published ports (kernel NAT)'),
+  'HostConfig.RestartPolicy': applied('restarts (engine/containers/restart.ts)'),
+  'HostConfig.AutoRemove': applied('removed when it exits'),
+  'HostConfig.VolumeDriver': refused('berth has the local volume driver only', ['local']),
+  'HostConfig.VolumesFrom': applied('another container\'s mounts'),
+  'HostConfig.ConsoleSize': applied('the terminal\'s size at start'),
+  'HostConfig.Annotations': applied('the OCI spec\'s annotations'),
+  'HostConfig.CapAdd': applied('capabilities (engine/security.ts)'),
+  'HostConfig.CapDrop': applied('capabilities (engine/security.ts)'),
+  'HostConfig.CgroupnsMode': applied('private (the default) or host'),
+  'HostConfig.Dns': applied('/etc/resolv.conf'),
+  'HostConfig.DnsOptions': applied('/etc/resolv.conf'),
+  'HostConfig.DnsSearch': applied('/etc/resolv.conf'),
+  'HostConfig.ExtraHosts': applied('/etc/hosts; host-gateway is the default bridge\'s gateway'),
+  'HostConfig.GroupAdd': applied('supplementary groups, numbers or names from the container\'s /etc/group'),
+  'HostConfig.IpcMode': applied('private, shareable, none, host or container:<id> (engine/linux-options.ts)'),
+  'HostConfig.Cgroup': refused('joining another container\'s cgroup is not supported'),
+  'HostConfig.Links': refused('legacy links are not supported; use a user-defined network'),
+  'HostConfig.OomScoreAdj': applied('the process oom_score_adj'),
+  'HostConfig.PidMode': applied('private, host or container:<id>'),
+  'HostConfig.Privileged': applied('every capability and device, no seccomp or masked paths'),
+  'HostConfig.PublishAllPorts': applied('-P'),
+  'HostConfig.ReadonlyRootfs': applied('a read-only root'),
+  'HostConfig.SecurityOpt': applied('seccomp, no-new-privileges; AppArmor and SELinux labels refused'),
+  'HostConfig.StorageOpt': refused('overlayfs in berth takes no per-container storage options'),
+  'HostConfig.Tmpfs': applied('tmpfs mounts'),
+  'HostConfig.UTSMode': applied('private or host'),
+  'HostConfig.UsernsMode': refused('berth runs no user namespaces for containers yet; only host (the default) passes', ['host']),
+  'HostConfig.ShmSize': applied('the size of /dev/shm'),
+  'HostConfig.Sysctls': applied('namespaced sysctls, checked at create'),
+  'HostConfig.Runtime': refused('berthd runs berth-runtime, in process; naming another runtime is refused', ['runc', 'berth']),
+  'HostConfig.Isolation': refused('Windows isolation; only default passes on Linux', ['default']),
+  'HostConfig.Mounts': applied('bind, volume and tmpfs mounts (engine/mounts.ts)'),
+  'HostConfig.MaskedPaths': applied('the masked paths, instead of Docker\'s'),
+  'HostConfig.ReadonlyPaths': applied('the read-only paths, instead of Docker\'s'),
+  'HostConfig.Init': applied('docker-init (tini) as PID 1'),
+
+  'NetworkingConfig.EndpointsConfig': applied('the networks joined at create, by name'),
+  'EndpointSettings.IPAMConfig': applied('the addresses asked for'),
+  'EndpointSettings.IPAMConfig.IPv4Address': applied('the container\'s IPv4 address on the network'),
+  'EndpointSettings.IPAMConfig.IPv6Address': refused('berth\'s networks have no IPv6 yet'),
+  'EndpointSettings.IPAMConfig.LinkLocalIPs': refused('berth\'s networks have no IPv6 yet'),
+  'EndpointSettings.Links': refused('legacy links are not supported; use a user-defined network'),
+  'EndpointSettings.Aliases': applied('names in the network\'s DNS'),
+  'EndpointSettings.DriverOpts': refused('the bridge driver takes no endpoint options'),
+  'EndpointSettings.GwPriority': refused('one gateway per container: the first network\'s'),
+  'EndpointSettings.MacAddress': applied('the endpoint\'s MAC address'),
+  'EndpointSettings.NetworkID': output(),
+  'EndpointSettings.EndpointID': output(),
+  'EndpointSettings.Gateway': output(),
+  'EndpointSettings.IPAddress': output(),
+  'EndpointSettings.IPPrefixLen': output(),
+  'EndpointSettings.IPv6Gateway': output(),
+  'EndpointSettings.GlobalIPv6Address': output(),
+  'EndpointSettings.GlobalIPv6PrefixLen': output(),
+  'EndpointSettings.DNSNames': output(),
+};
+
+/** Go's zero value, which means "not set" to dockerd. */
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.values(v as object).every(isZero);
+  return false;
+}
+
+function check(path: string, v: unknown): void {
+  const rule = CREATE_FIELDS[path];
+  if (rule?.status !== 'refused' || isZero(v) || rule.allow?.includes(v)) return;
+  // MemorySwappiness -1 is the CLI's "unset".
+  if (path === 'HostConfig.MemorySwappiness' && v === -1) return;
+  const field = path.replace(/^Config\./, '');
+  throw unsupported(`${field} is not supported by berthd: ${rule.note}`);
+}
+
+/** Refuses a create body (decoded) that sets a field berthd does not apply, naming the field and why. */
+export function refuseUnsupported(body: Record<string, any>): void {
+  for (const [k, v] of Object.entries(body)) if (k !== 'HostConfig' && k !== 'NetworkingConfig') check(`Config.${k}`, v);
+  for (const [k, v] of Object.entries(body.HostConfig ?? {})) check(`HostConfig.${k}`, v);
+  for (const ep of Object.values<Record<string, any>>(body.NetworkingConfig?.EndpointsConfig ?? {})) {
+    for (const [k, v] of Object.entries(ep ?? {})) {
+      check(`EndpointSettings.${k}`, v);
+      if (k === 'IPAMConfig') for (const [ik, iv] of Object.entries(v ?? {})) check(`EndpointSettings.IPAMConfig.${ik}`, iv);
+    }
+  }
+}
+
+/** docs/api-fields.md's table, from CREATE_FIELDS. */
+export function fieldsTable(): string {
+  const rows = Object.entries(CREATE_FIELDS).map(([k, r]) => `| \`${k}\` | ${r.status} | ${r.note.replace(/\|/g, '\\|')} |`);
+  return ['| field | berthd | how |', '| --- | --- | --- |', ...rows].join('\n');
+}
