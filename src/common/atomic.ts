@@ -1,7 +1,10 @@
 // Atomic writes, berth's one way to replace a file: a temp file beside it, written, fsync'ed
 // where the file must outlive a crash of the machine, then renamed over it, so a reader sees
 // the old content or the new, never a part. Temp files have one recognisable name shape, so a
-// store that finds one after a crash knows it for a leftover.
+// store that finds one after a crash knows it for a leftover. `DurableWriter` orders and batches
+// the durable writes of one path for a daemon that saves a record on every change: while one is
+// in flight, only the latest of the versions that follow is written next, and every caller of a
+// superseded version is answered when the version that replaced it is on disk.
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,5 +61,58 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+interface Pending {
+  data: string;
+  mode: number;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+/** Per-path ordered, coalescing durable writes (see the header). */
+export class DurableWriter {
+  /** Paths with a write in flight → the version to write after it, if any came. */
+  private readonly next = new Map<string, Pending | undefined>();
+  /** Paths with a write in flight → the chain that ends when nothing is left to write there. */
+  private readonly running = new Map<string, Promise<void>>();
+
+  /** Resolves once `data` (or a later version of the same path) is durable. */
+  write(path: string, data: string, mode = 0o600): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.running.has(path)) {
+        const next = this.next.get(path) ?? { data, mode, waiters: [] };
+        next.data = data;
+        next.mode = mode;
+        next.waiters.push({ resolve, reject });
+        this.next.set(path, next);
+        return;
+      }
+      this.run(path, { data, mode, waiters: [{ resolve, reject }] });
+    });
+  }
+
+  /** Resolves once nothing is being written to `path` (before removing it, so no write brings it back). */
+  async settled(path: string): Promise<void> {
+    while (this.running.has(path)) await this.running.get(path);
+  }
+
+  /** Resolves once every write asked for so far has ended (berthd's shutdown). */
+  async flush(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private run(path: string, p: Pending): void {
+    this.next.set(path, undefined);
+    const chain = writeFileAtomic(path, p.data, p.mode).then(
+      () => { for (const w of p.waiters) w.resolve(); },
+      (e: unknown) => { for (const w of p.waiters) w.reject(e); },
+    ).finally(() => {
+      const next = this.next.get(path);
+      this.next.delete(path);
+      this.running.delete(path);
+      if (next) this.run(path, next);
+    });
+    this.running.set(path, chain);
   }
 }

@@ -6,11 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { conflict, errorMessage } from '../errors.js';
+import { BerthError, conflict, errorMessage } from '../errors.js';
 import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
 import type { Mount as OciMount, Spec } from '../oci/runtime-spec.js';
-import { openContainer } from '../runtime/container.js';
-import { pause, resume } from '../runtime/pause.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { archivePath, extractToDir, statPath, type ExtractOptions, type PathStat } from './archive.js';
 import { dockerChange, userChanges } from './changes.js';
 import { applyChanges, imageConfigOf } from './commit.js';
@@ -37,7 +36,7 @@ export interface CommitRequest {
 
 export class ContainerFiles {
   constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
-    private readonly store: ImageStore, private readonly runtimeRoot: string,
+    private readonly store: ImageStore, private readonly runtime: Runtime,
     /** Where PUT /archive spools a checked archive (unlinked files). */
     private readonly spoolDir: string,
     private readonly log?: (level: 'warn', msg: string) => void) {}
@@ -85,18 +84,18 @@ export class ContainerFiles {
   async top(ref: string, psArgs?: string): Promise<TopResult> {
     const rec = this.containers.get(ref);
     this.mustRun(rec);
-    const r = await top(openContainer(this.runtimeRoot, rec.Id).cgroups.pids(), psArgs || undefined);
+    const r = await top(await this.runtime.ps(rec.Id), psArgs || undefined);
     this.containers.event(rec.Id, 'top');
     return r;
   }
 
   /** One stats sample (`pre`: the one before it), or Docker's empty stats for a container that is not running. */
-  stats(ref: string, pre?: DockerStats): DockerStats {
+  async stats(ref: string, pre?: DockerStats): Promise<DockerStats> {
     const rec = this.containers.get(ref);
     if (!this.running(rec)) return emptyStats(rec.Name, rec.Id);
     try {
-      const c = openContainer(this.runtimeRoot, rec.Id);
-      const stats = dockerStats(rec.Name, rec.Id, c.cgroups.stats(), c.cgroups.layout, pre);
+      const c = await this.runtime.stats(rec.Id);
+      const stats = dockerStats(rec.Name, rec.Id, c.cgroup, c.layout, pre);
       // The host's interfaces are not the container's: with --network host dockerd reports none.
       if (rec.HostConfig.NetworkMode !== 'host') {
         const networks = netDev(readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8'));
@@ -162,7 +161,7 @@ export class ContainerFiles {
     const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
     return this.withRootfs(rec, async (_rootfs, upper) => {
       const freeze = req.pause !== false && rec.State.Status === 'running';
-      if (freeze) await pause(this.runtimeRoot, rec.Id);
+      if (freeze) await this.runtime.pause(rec.Id);
       try {
         const { engineMade } = await this.userChanges(rec, upper);
         const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
@@ -174,7 +173,12 @@ export class ContainerFiles {
         this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
         return id;
       } finally {
-        if (freeze) { try { await resume(this.runtimeRoot, rec.Id); } catch { /* it exited meanwhile */ } }
+        if (freeze) {
+          await this.runtime.resume(rec.Id).catch((e) => {
+            // A container that exited meanwhile has nothing to thaw.
+            if (!(e instanceof BerthError && (e.kind === 'conflict' || e.kind === 'not-found'))) this.log?.('warn', `resume ${rec.Id.slice(0, 12)} after commit: ${errorMessage(e)}`);
+          });
+        }
       }
     });
   }

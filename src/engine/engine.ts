@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
+import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
 import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers/index.js';
 import { Events } from './events.js';
@@ -22,6 +23,8 @@ export interface EngineOptions {
   /** The default `bridge` network's gateway and prefix (`--bip`); unset: a subnet free on the host. */
   bip?: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+  /** The OCI runtime; by default this machine's (runtime/runtime.ts), its state under `<execRoot>/runtime`. */
+  runtime?: Runtime;
 }
 
 export class Engine {
@@ -45,10 +48,12 @@ export class Engine {
       dockerConfig: null,
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
-    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log });
-    this.execs = new Execs(this.containers, join(opts.execRoot, 'runtime'), opts.log);
+    // What the runtime says that is not an error of its call (a failed hook) goes to berthd's log.
+    const runtime = opts.runtime ?? new LocalRuntime(join(opts.execRoot, 'runtime'), (level, msg) => opts.log?.(level, `runtime: ${msg}`));
+    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log, runtime });
+    this.execs = new Execs(this.containers, runtime, opts.log);
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
-    this.files = new ContainerFiles(this.containers, this.snapshots, store, join(opts.execRoot, 'runtime'), join(opts.dataRoot, 'tmp'), opts.log);
+    this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, join(opts.dataRoot, 'tmp'), opts.log);
     this.images = new Images({
       store, snapshots: this.snapshots, registry, events: this.events,
       users: () => {
@@ -61,8 +66,9 @@ export class Engine {
     });
   }
 
-  close(): void {
-    this.containers.close();
-    this.containers.networks.close();
+  /** Stops watching and serving names; resolves once the records are on disk and unused bridges are gone. */
+  async close(): Promise<void> {
+    await this.containers.close();
+    await this.containers.networks.close();
   }
 }

@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { conflict, errorMessage, invalid, notFound } from '../errors.js';
 import type { Process } from '../oci/runtime-spec.js';
-import { openContainer } from '../runtime/container.js';
-import { exec as runtimeExec } from '../runtime/exec.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { Containers } from './containers/index.js';
 import { allCaps } from './security.js';
 import { homeOf, resolveUser, rootFiles } from './users.js';
@@ -63,7 +62,7 @@ export class Execs {
   private readonly resizers = new Map<string, (rows: number, cols: number) => void>();
 
   /** `log`: where an exec's failure is told (its caller may be gone: a detached exec). */
-  constructor(private readonly containers: Containers, private readonly runtimeRoot: string,
+  constructor(private readonly containers: Containers, private readonly runtime: Runtime,
     private readonly log?: (level: 'warn', msg: string) => void) {}
 
   /** Docker's exec events: `exec_create: <cmd>` and `exec_start: <cmd>`, then `exec_die`. */
@@ -116,7 +115,7 @@ export class Execs {
     const launched = new Promise<ExecStreams>((r) => { launchedResolve = r; });
     let exit!: Promise<number>;
     try {
-      const rc = openContainer(this.runtimeRoot, c.Id).rec;
+      const rc = await this.runtime.state(c.Id);
       const base = rc.config.process;
       // The user's tables as the container sees them (its mounts included), through its init's root.
       const files = rootFiles(c.State.Pid ? `/proc/${c.State.Pid}/root` : rc.rootfs);
@@ -139,8 +138,8 @@ export class Execs {
         process.capabilities = { bounding: all, effective: all, permitted: all };
       }
       this.event(inst, 'exec_start');
-      exit = runtimeExec({
-        root: this.runtimeRoot, id: c.Id, process,
+      exit = this.runtime.exec({
+        id: c.Id, process,
         stdio: [attach && cfg.AttachStdin ? 'pipe' : 'ignore', attach && cfg.AttachStdout ? 'pipe' : 'ignore', attach && cfg.AttachStderr ? 'pipe' : 'ignore'],
         resizable: !!cfg.Tty,
         onLaunched: (l) => {

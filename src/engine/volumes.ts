@@ -5,12 +5,13 @@
 // its root.
 
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../common/atomic.js';
 import { labelMatch } from '../common/filters.js';
-import { conflict, invalid, notFound } from '../errors.js';
+import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
 
 /** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -130,13 +131,17 @@ export class Volumes {
   /**
    * Docker's copy-up: a volume never used before and still empty takes the image's content at
    * `from` (a path in the container's mounted root whose every component was checked to be no
-   * symlink). Done once per volume.
+   * symlink). Done once per volume; the copy is a child berthd waits for without blocking.
    */
-  populate(name: string, from: string | undefined): void {
+  async populate(name: string, from: string | undefined): Promise<void> {
     const rec = this.read(name);
     if (rec.Populated) return;
     if (from && readdirSync(rec.Mountpoint).length === 0) {
-      execFileSync('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      try {
+        await promisify(execFile)('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`]);
+      } catch (e) {
+        throw systemError(`copy ${from} into volume ${name}: ${(e as { stderr?: string }).stderr?.trim() || errorMessage(e)}`, e);
+      }
     }
     rec.Populated = true;
     this.write(rec);

@@ -4,8 +4,10 @@
 // the host's 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it). NAT out,
 // forwarding and isolation are the network's rules (iptables.ts), set once, not per container.
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { errorMessage, systemError } from '../errors.js';
 import type { NetConfList, PluginConf } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
 import { formatIp, parseCidr } from './subnet.js';
@@ -44,10 +46,15 @@ export function bridgeConfList(net: BridgeNetwork, ipamDir: string, opts: { port
 }
 
 /** Deletes the host bridge, which CNI's DEL leaves, and the rules naming it. */
-export function deleteBridge(dev: string): void {
+export async function deleteBridge(dev: string): Promise<void> {
   if (existsSync(`/sys/class/net/${dev}`)) {
-    try { execFileSync('ip', ['link', 'del', dev], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
+    try {
+      await promisify(execFile)('ip', ['link', 'del', dev]);
+    } catch (e) {
+      if (existsSync(`/sys/class/net/${dev}`)) throw systemError(`ip link del ${dev}: ${errorMessage(e)}`, e);
+      // gone meanwhile
+    }
   }
-  removeRules(dev);
-  removeIdleChains();
+  await removeRules(dev);
+  await removeIdleChains();
 }

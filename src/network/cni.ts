@@ -4,7 +4,7 @@
 // on CNI_PATH, given its config on stdin and the CNI_* variables in its environment. It knows
 // nothing of containers or networks beyond that contract.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { notFound, systemError, withCleanup } from '../errors.js';
@@ -125,17 +125,6 @@ export async function delNetworkList(list: NetConfList, at: Attachment, cached?:
     try { await execPlugin('DEL', pluginStdin(list, p, at, cached), at); } catch (e) { first ??= e; }
   }
   if (first) throw first;
-}
-
-/**
- * DEL, blocking: for berthd's last moments (process.exit follows), where an asynchronous DEL
- * would be cut short. A plugin's failure is ignored: DEL is idempotent, and one left half-done
- * is done again at the next start.
- */
-export function delNetworkListSync(list: NetConfList, at: Attachment, cached?: CniResult): void {
-  for (const p of [...list.plugins].reverse()) {
-    try { execFileSync(findPlugin(p.type), [], { env: pluginEnv('DEL', at), input: JSON.stringify(pluginStdin(list, p, at, cached)), stdio: ['pipe', 'ignore', 'ignore'] }); } catch { /* see above */ }
-  }
 }
 
 /** CHECK in order with the cached result: throws what the first plugin finds wrong. */

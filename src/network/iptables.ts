@@ -3,67 +3,82 @@
 // ~150 ms of every `run`): outbound NAT for the subnet unless internal, forwarding accepted to
 // and from the bridge (hosts whose FORWARD policy is DROP, as dockerd sets it), and dockerd's
 // two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
-// bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes.
+// bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs as a
+// child waited for asynchronously: berthd's thread goes on serving while it holds the xtables lock.
 
-import { execFileSync } from 'node:child_process';
-import { systemError } from '../errors.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { errorMessage, systemError } from '../errors.js';
+
+const run = promisify(execFile);
 
 const ISOLATION_1 = 'BERTH-ISOLATION-STAGE-1';
 const ISOLATION_2 = 'BERTH-ISOLATION-STAGE-2';
 const FORWARD = 'BERTH-FORWARD';
 
-function iptables(...args: string[]): boolean {
+/**
+ * Whether iptables succeeded. A non-zero exit is an answer (`-C`: no such rule; `-N`: the chain
+ * exists; `-D`: nothing to delete); iptables missing or not starting is an error.
+ */
+async function iptables(...args: string[]): Promise<boolean> {
   try {
-    execFileSync('iptables', ['-w', ...args], { stdio: 'ignore' });
+    await run('iptables', ['-w', ...args]);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (typeof (e as { code?: unknown }).code === 'number') return false;
+    throw systemError(`iptables ${args.join(' ')}: ${errorMessage(e)} (is iptables installed?)`, e);
   }
 }
 
 /** `iptables -C` or else `-A`/`-I`: the rule exists once, whoever (another berthd) added it. */
-function ensure(table: string, chain: string, rule: string[], insert = false): void {
-  if (iptables('-t', table, '-C', chain, ...rule)) return;
-  if (!iptables('-t', table, insert ? '-I' : '-A', chain, ...rule)) throw systemError(`iptables -t ${table} ${insert ? '-I' : '-A'} ${chain} ${rule.join(' ')} failed (is iptables installed?)`);
+async function ensure(table: string, chain: string, rule: string[], insert = false): Promise<void> {
+  if (await iptables('-t', table, '-C', chain, ...rule)) return;
+  if (!await iptables('-t', table, insert ? '-I' : '-A', chain, ...rule)) throw systemError(`iptables -t ${table} ${insert ? '-I' : '-A'} ${chain} ${rule.join(' ')} failed`);
 }
 
-function ensureChains(): void {
-  for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) iptables('-t', 'filter', '-N', c);
+async function ensureChains(): Promise<void> {
+  for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) await iptables('-t', 'filter', '-N', c);
   // Isolation comes before the accepts, as in dockerd's FORWARD.
-  ensure('filter', 'FORWARD', ['-j', FORWARD], true);
-  ensure('filter', 'FORWARD', ['-j', ISOLATION_1], true);
+  await ensure('filter', 'FORWARD', ['-j', FORWARD], true);
+  await ensure('filter', 'FORWARD', ['-j', ISOLATION_1], true);
+}
+
+async function save(table: string): Promise<string[]> {
+  try {
+    return (await run('iptables-save', ['-t', table], { maxBuffer: 64 << 20 })).stdout.split('\n');
+  } catch (e) {
+    throw systemError(`iptables-save -t ${table}: ${errorMessage(e)}`, e);
+  }
 }
 
 export interface NetworkRuleOptions { bridge: string; subnet: string; internal: boolean }
 
 /** Sets the network's rules (idempotent). */
-export function ensureNetworkRules(o: NetworkRuleOptions): void {
+export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
   const br = o.bridge;
-  ensureChains();
-  ensure('filter', ISOLATION_1, ['-i', br, '!', '-o', br, '-j', ISOLATION_2]);
-  ensure('filter', ISOLATION_2, ['-o', br, '-j', 'DROP']);
-  ensure('filter', FORWARD, ['-i', br, '-o', br, '-j', 'ACCEPT']);
+  await ensureChains();
+  await ensure('filter', ISOLATION_1, ['-i', br, '!', '-o', br, '-j', ISOLATION_2]);
+  await ensure('filter', ISOLATION_2, ['-o', br, '-j', 'DROP']);
+  await ensure('filter', FORWARD, ['-i', br, '-o', br, '-j', 'ACCEPT']);
   if (o.internal) {
     // No way out and none in: only traffic within the bridge.
-    ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'DROP']);
-    ensure('filter', FORWARD, ['-o', br, '!', '-i', br, '-j', 'DROP']);
+    await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'DROP']);
+    await ensure('filter', FORWARD, ['-o', br, '!', '-i', br, '-j', 'DROP']);
     return;
   }
-  ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'ACCEPT']);
+  await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'ACCEPT']);
   // In: replies, and connections to published ports (DNAT'd by portmap).
-  ensure('filter', FORWARD, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
-  ensure('nat', 'POSTROUTING', ['-s', o.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
+  await ensure('filter', FORWARD, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
+  await ensure('nat', 'POSTROUTING', ['-s', o.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
 }
 
 /** Removes every rule naming the bridge in the filter and nat tables (ours, and any a CNI plugin left). */
-export function removeRules(bridge: string): void {
+export async function removeRules(bridge: string): Promise<void> {
   for (const table of ['filter', 'nat']) {
-    let lines: string[];
-    try { lines = execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' }).split('\n'); } catch { return; }
-    for (const line of lines) {
+    for (const line of await save(table)) {
       const args = splitRule(line);
       if (args[0] !== '-A' || !args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === bridge)) continue;
-      iptables('-t', table, '-D', ...args.slice(1));
+      await iptables('-t', table, '-D', ...args.slice(1));
     }
   }
 }
@@ -73,22 +88,21 @@ export function removeRules(bridge: string): void {
  * and FORWARD's jumps to them go too; and portmap's shared chains once they map no port at all
  * (the plugin makes them at its first mapping and never takes them away).
  */
-export function removeIdleChains(): void {
-  const save = (table: string) => { try { return execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' }).split('\n'); } catch { return []; } };
-  const filter = save('filter');
+export async function removeIdleChains(): Promise<void> {
+  const filter = await save('filter');
   if (filter.some((l) => l.startsWith(':BERTH-')) && !filter.some((l) => l.startsWith('-A BERTH-'))) {
-    for (const c of [ISOLATION_1, FORWARD]) while (iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
-    for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) iptables('-t', 'filter', '-X', c);
+    for (const c of [ISOLATION_1, FORWARD]) while (await iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
+    for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) await iptables('-t', 'filter', '-X', c);
   }
-  const nat = save('nat');
+  const nat = await save('nat');
   if (nat.some((l) => l.startsWith(':CNI-HOSTPORT-DNAT')) && !nat.some((l) => l.startsWith('-A CNI-HOSTPORT-DNAT '))) {
     for (const line of nat) {
       const args = splitRule(line);
-      if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1])) iptables('-t', 'nat', '-D', ...args.slice(1));
+      if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1])) await iptables('-t', 'nat', '-D', ...args.slice(1));
     }
     for (const c of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']) {
-      iptables('-t', 'nat', '-F', c);
-      iptables('-t', 'nat', '-X', c);
+      await iptables('-t', 'nat', '-F', c);
+      await iptables('-t', 'nat', '-X', c);
     }
   }
 }

@@ -25,10 +25,10 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
     const id = ctx.params.id;
     // A sample of a container that is not running has no read time, and is nobody's base.
     const base = (s: DockerStats) => (s.read === ZERO_TIME ? undefined : s);
-    let s = files.stats(id);
+    let s = await files.stats(id);
     if (!boolParam(ctx.query, 'stream', true)) {
       // As dockerd: without one-shot the answer waits for a second sample, so CPU % has a base.
-      if (!boolParam(ctx.query, 'one-shot') && base(s)) { await delay(1000); s = files.stats(id, base(s)); }
+      if (!boolParam(ctx.query, 'one-shot') && base(s)) { await delay(1000); s = await files.stats(id, base(s)); }
       sendJSON(ctx, 200, s);
       return;
     }
@@ -41,7 +41,7 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
       await delay(1000);
       if (gone) return;
       try {
-        s = files.stats(id, base(s));
+        s = await files.stats(id, base(s));
       } catch {
         res.end(); // the container was removed
         return;

@@ -297,8 +297,8 @@ export function containerRoutes(router: Router, engine: Engine): void {
     sendEmpty(ctx, 204);
   });
 
-  router.on('POST', '/containers/:id/rename', (ctx) => {
-    cs.rename(ctx.params.id, ctx.query.get('name') ?? '');
+  router.on('POST', '/containers/:id/rename', async (ctx) => {
+    await cs.rename(ctx.params.id, ctx.query.get('name') ?? '');
     sendEmpty(ctx, 204);
   });
 

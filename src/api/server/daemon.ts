@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve());
   });
   log('info', 'shutting down; containers keep running');
-  engine.close();
+  await engine.close();
   for (const c of closers) c();
   for (const s of servers) {
     s.closeAllConnections();

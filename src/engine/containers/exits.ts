@@ -4,9 +4,8 @@
 // apart, and the restart policy applied; never blocks on the container.
 
 import { existsSync, readFileSync, watch } from 'node:fs';
-import { writeFileAtomicSync } from '../../common/atomic.js';
-import { errorMessage } from '../../errors.js';
-import { openContainer } from '../../runtime/container.js';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { BerthError, errorMessage } from '../../errors.js';
 import { ZERO_TIME } from '../types.js';
 import { RestartManager } from './restart.js';
 import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
@@ -25,15 +24,17 @@ export function adopt(t: ContainerTable): void {
     const rec = live.rec;
     if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
       watchExit(t, live);
-      if (!monitorAlive(t, rec.Id)) {
+      void monitorAlive(t, rec.Id).then((alive) => {
+        if (alive) return;
         // No process and no exit file: the monitor may be writing it this instant; if it has
         // not within a second, it is gone without a word (the machine restarted) and the
         // container died with it.
         setTimeout(() => {
           if (t.byId.get(rec.Id) !== live || live.rec.State.Status === 'exited' || existsSync(t.store.exitPath(rec.Id))) return;
-          writeFileAtomicSync(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }));
+          writeFileAtomic(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }))
+            .catch((e) => t.log('error', `record the lost exit of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
         }, 1000).unref();
-      }
+      }, (e) => t.log('error', `adopt ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
       // (The exit may have been recorded just now.)
       if (t.isRunning(live)) startHealth(t, live, false);
     } else if (rec.State.Status === 'restarting') {
@@ -46,12 +47,13 @@ export function adopt(t: ContainerTable): void {
 }
 
 /** Whether the container's process (or its exit file) is still there to learn its end from. */
-function monitorAlive(t: ContainerTable, id: string): boolean {
+async function monitorAlive(t: ContainerTable, id: string): Promise<boolean> {
   if (existsSync(t.store.exitPath(id))) return true;
   try {
-    return openContainer(t.runtimeRoot, id).status !== 'stopped';
-  } catch {
-    return false; // no runtime state left (an exec-root on tmpfs after a reboot)
+    return (await t.runtime.state(id)).status !== 'stopped';
+  } catch (e) {
+    if (e instanceof BerthError && e.kind === 'not-found') return false; // no runtime state left (an exec-root on tmpfs after a reboot)
+    throw e;
   }
 }
 
@@ -99,7 +101,8 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   unwatchExit(live);
   stopHealth(live);
   t.volumeEvents(rec, 'unmount');
-  rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oomKilled(t, rec.Id) };
+  const oom = await oomKilled(t, rec.Id);
+  rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };
   await releaseRuntime(t, rec);
   await t.opts.snapshots.unmount(rec.Id).catch((e) => t.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
   const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
@@ -108,7 +111,7 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
     rec.RestartCount++;
     rec.State.Status = 'restarting';
   }
-  t.save(live);
+  await t.save(live);
   t.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
   if (rec.State.OOMKilled) t.emitFor(rec, 'oom');
   t.emitFor(rec, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
@@ -118,10 +121,11 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
 }
 
 /** Whether the kernel's OOM killer killed a process of the container (read before delete removes its cgroup). */
-function oomKilled(t: ContainerTable, id: string): boolean {
+async function oomKilled(t: ContainerTable, id: string): Promise<boolean> {
   try {
-    return openContainer(t.runtimeRoot, id).cgroups.oomKillCount() > 0;
-  } catch {
+    return ((await t.runtime.stats(id)).oomKills ?? 0) > 0;
+  } catch (e) {
+    if (!(e instanceof BerthError && e.kind === 'not-found')) t.log('warn', `OOM count of ${id.slice(0, 12)}: ${errorMessage(e)}`);
     return false;
   }
 }

@@ -124,7 +124,7 @@ export class Containers {
     this.t.emitFor(live.rec, 'restart');
   }
 
-  rename(ref: string, newName: string): void { lifecycle.rename(this.t, this.find(ref), newName); }
+  rename(ref: string, newName: string): Promise<void> { return lifecycle.rename(this.t, this.find(ref), newName); }
 
   async update(ref: string, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
     return lifecycle.update(this.t, this.find(ref), upd);
@@ -138,12 +138,12 @@ export class Containers {
   /** Docker's network connect and disconnect, made live on a running container. */
   async connect(ref: string, network: string, req: EndpointRequest): Promise<void> {
     const live = this.find(ref);
-    await this.t.serial(live, async () => { await this.networks.connect(live.rec, network, req, this.t.isRunning(live)); this.t.save(live); });
+    await this.t.serial(live, async () => { await this.networks.connect(live.rec, network, req, this.t.isRunning(live)); await this.t.save(live); });
   }
 
   async disconnect(ref: string, network: string): Promise<void> {
     const live = this.find(ref);
-    await this.t.serial(live, async () => { await this.networks.disconnect(live.rec, network); this.t.save(live); });
+    await this.t.serial(live, async () => { await this.networks.disconnect(live.rec, network); await this.t.save(live); });
   }
 
   async attach(ref: string): Promise<AttachStream | undefined> { return attach(this.t, this.find(ref)); }
@@ -151,11 +151,12 @@ export class Containers {
   logs(ref: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> { return logs(this.t, this.find(ref), opts); }
 
   /** Stops watching (berthd shutting down); containers keep running under their monitors. */
-  close(): void {
+  async close(): Promise<void> {
     for (const l of this.t.byId.values()) {
       l.watcher?.close();
       clearTimeout(l.restartTimer);
       l.health?.stop();
     }
+    await this.t.store.flush();
   }
 }

@@ -7,17 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../../common/atomic.js';
+import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
-import { BerthError, conflict, errorMessage, invalid, notFound } from '../../errors.js';
+import { BerthError, conflict, errorMessage, invalid, notFound, withCleanup } from '../../errors.js';
 import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
-import { create as runtimeCreate } from '../../runtime/create.js';
-import { start as runtimeStart } from '../../runtime/start.js';
-import { kill as runtimeKill } from '../../runtime/kill.js';
-import { pause as runtimePause, resume as runtimeResume } from '../../runtime/pause.js';
-import { update as runtimeUpdate } from '../../runtime/update.js';
 import { parseSignal } from '../../runtime/signals.js';
-import { openContainer } from '../../runtime/container.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
 import { buildSpec, command } from '../spec.js';
@@ -97,15 +91,18 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
       embeddedDns: t.networks.embeddedDns(rec), hostNetwork: rec.HostConfig.NetworkMode === 'host',
     }, rec.MountPoints.map((m) => m.Destination)), ...ociMounts(rec.MountPoints)];
     writeFileSync(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
-    t.save(live);
+    await t.save(live);
   } catch (e) {
-    // The half-made container goes by rm's path; if that fails, its record goes regardless.
+    // The half-made container goes by rm's path; if that fails, its record goes regardless,
+    // and the caller learns of both failures.
     const opts = { volumes: true, announce: false };
-    await takeApart(t, live, opts).catch((c) => {
-      t.log('warn', `taking apart ${id.slice(0, 12)} after its create failed: ${errorMessage(c)}`);
-      forget(t, live, opts);
+    const cleanup: Error[] = [];
+    await takeApart(t, live, opts).catch(async (c: Error) => {
+      cleanup.push(c);
+      await forget(t, live, opts).catch((f: Error) => { cleanup.push(f); });
     });
-    throw e;
+    if (cleanup.length) t.log('warn', `taking apart ${id.slice(0, 12)} after its create failed: ${cleanup.map(errorMessage).join('; ')}`);
+    throw withCleanup(e, cleanup);
   }
   t.log('info', `created container ${id.slice(0, 12)} ${rec.Name}`);
   t.emitFor(rec, 'create');
@@ -128,7 +125,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
     await t.opts.snapshots.mount(id);
-    copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
+    await copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
     mkdirSync(t.attachDir, { recursive: true, mode: 0o700 });
     rmSync(t.store.exitPath(id), { force: true });
     await removeStaleRuntime(t, id);
@@ -136,8 +133,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     const attach = t.attachPath(id);
     let pid = 0;
     try {
-      await runtimeCreate({
-        root: t.runtimeRoot, id, bundle: t.store.dir(id), log: t.runtimeLog,
+      ({ pid } = await t.runtime.create({
+        id, bundle: t.store.dir(id),
         monitor: {
           // The `none` driver keeps nothing.
           log: readsLogs(rec.HostConfig) ? t.store.logPath(id) : '/dev/null', exitFile: t.store.exitPath(id), attach,
@@ -146,22 +143,21 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
           control: rec.Config.Tty ? t.controlPath(id) : undefined,
           ...logLimits(rec.HostConfig),
         },
-      });
+      }));
       watchExit(t, live);
-      pid = openContainer(t.runtimeRoot, id).rec.pid;
       // Clients that attached before start connect now, while the process waits on its fifo,
       // so they see its first byte.
       const waiting = live.attachers.splice(0);
       await Promise.all([t.networks.attach(rec, pid), ...waiting.map((w) => w(attach).catch((e) => {
         t.log('warn', `attach client of ${id.slice(0, 12)} at start: ${errorMessage(e)}`);
       }))]);
-      await runtimeStart(t.runtimeRoot, id, t.runtimeLog);
+      await t.runtime.start(id);
     } catch (e) {
       unwatchExit(live);
       await releaseRuntime(t, rec);
       const err = startError(e);
       rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: err.exitCode, Error: err.message, FinishedAt: new Date().toISOString() };
-      t.save(live);
+      t.saveLater(live); // the start's error is what the caller learns
       t.exitedNow(live);
       if (rec.HostConfig.AutoRemove) {
         queueMicrotask(() => {
@@ -171,7 +167,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       throw err;
     }
     rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
-    t.save(live);
+    await t.save(live);
     t.log('info', `started container ${id.slice(0, 12)}`);
     t.volumeEvents(rec, 'mount');
     t.emitFor(rec, 'start');
@@ -213,9 +209,10 @@ function checkPlatform(ref: string, img: { os?: string; architecture?: string; v
 /** A runtime container left by a crash between runtime create and our record: delete it. */
 async function removeStaleRuntime(t: ContainerTable, id: string): Promise<void> {
   try {
-    openContainer(t.runtimeRoot, id);
-  } catch {
-    return;
+    await t.runtime.state(id);
+  } catch (e) {
+    if (e instanceof BerthError && e.kind === 'not-found') return;
+    throw e;
   }
   await deleteRuntime(t, id, false);
 }
@@ -244,12 +241,17 @@ export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL'): P
  */
 async function sendSignal(t: ContainerTable, live: Live, signal: string, all: boolean): Promise<void> {
   const n = parseSignal(signal);
-  await runtimeKill(t.runtimeRoot, live.rec.Id, String(n), all);
+  await t.runtime.kill(live.rec.Id, n, { all });
   t.emitFor(live.rec, 'kill', { signal: String(n) });
   if (live.rec.State.Status === 'paused' && live.restart.canceled) {
-    try { await runtimeResume(t.runtimeRoot, live.rec.Id); } catch { /* thawed by the runtime (SIGKILL) */ }
+    try {
+      await t.runtime.resume(live.rec.Id);
+    } catch (e) {
+      // SIGKILL thaws in the runtime (conflict: not paused); the process may be gone already.
+      if (!(e instanceof BerthError && (e.kind === 'conflict' || e.kind === 'not-found'))) throw e;
+    }
     live.rec.State.Status = 'running';
-    t.save(live);
+    await t.save(live);
     t.emitFor(live.rec, 'unpause');
   }
 }
@@ -287,9 +289,9 @@ export async function pause(t: ContainerTable, live: Live): Promise<void> {
     if (rec.State.Status === 'restarting') throw conflict(`Container ${rec.Id} is restarting, wait until the container is running`);
     if (rec.State.Status === 'paused') throw conflict(`Container ${rec.Id} is already paused`);
     if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
-    await runtimePause(t.runtimeRoot, rec.Id);
+    await t.runtime.pause(rec.Id);
     rec.State.Status = 'paused';
-    t.save(live);
+    await t.save(live);
     t.emitFor(rec, 'pause');
   });
 }
@@ -298,21 +300,21 @@ export async function unpause(t: ContainerTable, live: Live): Promise<void> {
   await t.serial(live, async () => {
     const rec = live.rec;
     if (rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not paused`);
-    await runtimeResume(t.runtimeRoot, rec.Id);
+    await t.runtime.resume(rec.Id);
     rec.State.Status = 'running';
-    t.save(live);
+    await t.save(live);
     t.emitFor(rec, 'unpause');
   });
 }
 
-export function rename(t: ContainerTable, live: Live, newName: string): void {
+export async function rename(t: ContainerTable, live: Live, newName: string): Promise<void> {
   if (!newName) throw invalid('Neither old nor new names may be empty');
   const name = checkName(newName);
   const oldName = live.rec.Name;
   if (name === oldName) throw invalid('Renaming a container with the same name as its current name');
   for (const l of t.byId.values()) if (l.rec.Name === name) throw nameConflict(name, l.rec.Id);
   live.rec.Name = name;
-  t.save(live);
+  await t.save(live);
   t.emitFor(live.rec, 'rename', { oldName });
 }
 
@@ -333,7 +335,7 @@ export async function update(t: ContainerTable, live: Live, upd: ResourceConfig 
     const resources = ociResources(limits);
     if (t.isRunning(live)) {
       try {
-        await runtimeUpdate(t.runtimeRoot, rec.Id, resources);
+        await t.runtime.update(rec.Id, resources);
       } catch (e) {
         throw new BerthError(e instanceof BerthError ? e.kind : 'system', `Cannot update container ${rec.Id}: ${errorMessage(e)}`, { cause: e });
       }
@@ -341,9 +343,9 @@ export async function update(t: ContainerTable, live: Live, upd: ResourceConfig 
     const specPath = join(t.store.dir(rec.Id), 'config.json');
     const spec = JSON.parse(readFileSync(specPath, 'utf8')) as Spec;
     spec.linux = { ...spec.linux, resources: { devices: spec.linux?.resources?.devices, ...resources } };
-    writeFileAtomicSync(specPath, JSON.stringify(spec));
+    await writeFileAtomic(specPath, JSON.stringify(spec));
     rec.HostConfig = { ...rec.HostConfig, ...limits, RestartPolicy: policy };
-    t.save(live);
+    await t.save(live);
     t.emitFor(rec, 'update');
   });
 }

@@ -21,7 +21,7 @@ export function cancelRestart(t: ContainerTable, live: Live): void {
   live.restartTimer = undefined;
   if (live.rec.State.Status !== 'restarting') return;
   live.rec.State.Status = 'exited';
-  t.save(live);
+  t.saveLater(live);
   t.exitedNow(live);
 }
 
@@ -29,7 +29,7 @@ export function cancelRestart(t: ContainerTable, live: Live): void {
 export function stoppedByUser(t: ContainerTable, live: Live, exitNext: boolean): void {
   live.rec.HasBeenManuallyStopped = true;
   if (exitNext) live.restart.canceled = true;
-  t.save(live);
+  t.saveLater(live);
 }
 
 /** Ends the probes; as dockerd, a container whose checks have stopped reads as unhealthy. */
@@ -52,7 +52,7 @@ export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void
   if (!probeCommand(h) || !t.prober) return;
   if (fresh || !rec.State.Health) {
     rec.State.Health = { Status: 'starting', FailingStreak: 0, Log: rec.State.Health?.Log ?? [] };
-    t.save(live);
+    t.saveLater(live);
   }
   const prober = t.prober;
   live.health = new HealthMonitor(h!, rec.State.StartedAt, () => rec.State.Health!.Status,
@@ -61,7 +61,7 @@ export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void
     (r) => {
       if (!rec.State.Health || !t.byId.has(rec.Id)) return;
       const changed = recordResult(rec.State.Health, r, h!, rec.State.StartedAt);
-      try { t.save(live); } catch (e) { t.log('warn', `health of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`); }
+      t.saveLater(live);
       if (changed) t.emitFor(rec, `health_status: ${changed}`);
     });
 }

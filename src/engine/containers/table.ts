@@ -8,8 +8,9 @@
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { settled } from '../../common/promises.js';
-import { invalid, notFound } from '../../errors.js';
+import { errorMessage, invalid, notFound } from '../../errors.js';
 import type { ImageStore, Snapshotter } from '../../image/index.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import type { Events } from '../events.js';
 import type { Networks } from '../networks/index.js';
 import type { ContainerRecord } from '../types.js';
@@ -26,6 +27,8 @@ export interface ContainersOptions {
   images: ImageStore;
   snapshots: Snapshotter;
   events: Events;
+  /** The OCI runtime the containers run under (the engine's LocalRuntime; a FakeRuntime in unit tests). */
+  runtime: Runtime;
   /** The default bridge network's gateway and prefix (`--bip`). */
   bip?: string;
   log?: (level: LogLevel, msg: string) => void;
@@ -57,7 +60,7 @@ export type Prober = (id: string, cmd: string[], timeoutMs: number) => Promise<{
 
 export class ContainerTable {
   readonly store: ContainerStore;
-  readonly runtimeRoot: string;
+  readonly runtime: Runtime;
   readonly attachDir: string;
   readonly byId = new Map<string, Live>();
   /** Set by the Containers class before any use. */
@@ -66,13 +69,11 @@ export class ContainerTable {
 
   constructor(readonly opts: ContainersOptions, readonly volumes: Volumes, readonly networks: Networks) {
     this.store = new ContainerStore(opts.dataRoot);
-    this.runtimeRoot = join(opts.execRoot, 'runtime');
+    this.runtime = opts.runtime;
     this.attachDir = join(opts.execRoot, 'attach');
   }
 
   log(level: LogLevel, msg: string): void { this.opts.log?.(level, msg); }
-  /** What the runtime library says that is not an error of its call (a failed hook). */
-  readonly runtimeLog = (level: LogLevel, msg: string): void => this.log(level, `runtime: ${msg}`);
 
   /** A new container's entry, with a restart policy's state carried over (adoption) or fresh. */
   live(rec: ContainerRecord, restart: RestartManager): Live {
@@ -100,7 +101,13 @@ export class ContainerTable {
   /** The monitor's control socket: window sizes for the pty it holds. */
   controlPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.ctl`); }
 
-  save(live: Live): void { this.store.save(live.rec); }
+  /** Saves the record (durable off the thread); resolves once it is on disk, rejects when it cannot be written. */
+  save(live: Live): Promise<void> { return this.store.save(live.rec); }
+
+  /** Saves the record where nothing waits for the write (a timer, a health result); a failure is logged. */
+  saveLater(live: Live): void {
+    this.store.save(live.rec).catch((e) => this.log('error', `save ${live.rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
+  }
 
   isRunning(live: Live): boolean {
     const s = live.rec.State.Status;

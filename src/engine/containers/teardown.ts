@@ -5,7 +5,6 @@
 
 import { join } from 'node:path';
 import { BerthError, errorMessage } from '../../errors.js';
-import { deleteContainer } from '../../runtime/delete.js';
 import { unmountShm } from '../linux-options.js';
 import { releaseVolumes } from '../mounts.js';
 import type { ContainerRecord } from '../types.js';
@@ -17,7 +16,7 @@ import type { ContainerTable, Live } from './table.js';
  */
 export async function deleteRuntime(t: ContainerTable, id: string, strict: boolean): Promise<void> {
   try {
-    await deleteContainer(t.runtimeRoot, id, { force: true }, t.runtimeLog);
+    await t.runtime.delete(id, { force: true });
   } catch (e) {
     if (e instanceof BerthError && e.kind === 'not-found') return;
     if (strict) throw e;
@@ -47,14 +46,14 @@ export async function takeApart(t: ContainerTable, live: Live, opts: { volumes: 
   await detachNetworks(t, rec);
   await t.opts.snapshots.remove(rec.Id);
   unmountShm(join(t.store.dir(rec.Id), 'shm'));
-  forget(t, live, opts);
+  await forget(t, live, opts);
 }
 
 /** The record goes from the table and the disk, with its volumes if asked; waiters wake. */
-export function forget(t: ContainerTable, live: Live, opts: { volumes: boolean; announce: boolean }): void {
+export async function forget(t: ContainerTable, live: Live, opts: { volumes: boolean; announce: boolean }): Promise<void> {
   const rec = live.rec;
   live.health?.stop();
-  t.store.remove(rec.Id);
+  await t.store.remove(rec.Id);
   t.byId.delete(rec.Id);
   if (opts.volumes) releaseVolumes(rec.MountPoints ?? [], t.volumes, (m) => t.log('warn', m));
   if (opts.announce) {

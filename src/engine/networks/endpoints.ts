@@ -7,15 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../../common/atomic.js';
 import { errorMessage, forbidden } from '../../errors.js';
-import { addNetworkList, delNetworkList, delNetworkListSync, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
+import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { loopbackUp } from '../../network/loopback.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
+import { writeFileAtomic } from '../../common/atomic.js';
 import { hostsFile, initPaths, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
@@ -44,6 +44,8 @@ export class Endpoints {
   private readonly tearing = new Map<string, Promise<void>>();
   /** Networks whose rules (network/iptables.ts) this berthd has checked. */
   private readonly ruled = new Set<string>();
+  /** Bridge work (rules set, bridges deleted), one at a time: a deletion and a start's rules never interleave. */
+  private bridgeWork: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: NetworkStore, private readonly dns: EmbeddedDns, private readonly opts: EndpointsOptions) {
     this.stateRoot = join(opts.execRoot, 'networks');
@@ -71,6 +73,18 @@ export class Endpoints {
     let ids: string[] = [];
     try { ids = readdirSync(this.stateRoot); } catch { /* none yet */ }
     return ids.some((id) => existsSync(join(this.stateRoot, id, `${n.Id}.json`)));
+  }
+
+  /** Runs `fn` after the bridge work queued before it; its failure is the caller's (the queue goes on). */
+  bridgeOp(fn: () => Promise<void>): Promise<void> {
+    const run = this.bridgeWork.then(fn);
+    this.bridgeWork = run.then(() => undefined, () => undefined); // the queue only orders; `run` carries the error
+    return run;
+  }
+
+  /** Deletes a bridge and its rules in the background (berthd's start), logging a failure. */
+  deleteBridgeLater(dev: string): void {
+    this.bridgeOp(() => deleteBridge(dev)).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
   }
 
   /** Waits for the teardowns under way (a network's removal). */
@@ -143,7 +157,7 @@ export class Endpoints {
 
   private async addEndpoint(rec: ContainerRecord, n: NetworkRecord, ep: EndpointSettings, ifName: string, ports: PortMapping[]): Promise<void> {
     if (!this.ruled.has(n.Id)) {
-      ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal });
+      await this.bridgeOp(() => ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal }));
       this.ruled.add(n.Id);
     }
     const list = bridgeConfList({
@@ -159,7 +173,7 @@ export class Endpoints {
     const result = await addNetworkList(list, at);
     const dir = this.stateDir(rec.Id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileAtomicSync(join(dir, `${n.Id}.json`), JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached));
+    await writeFileAtomic(join(dir, `${n.Id}.json`), JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600);
     const ip = result.ips?.[0];
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
     Object.assign(ep, {
@@ -247,24 +261,14 @@ export class Endpoints {
     delete settings.Networks[n.Name];
   }
 
-  /** berthd's end: teardowns still running are done again, blocking (process.exit follows); bridges no endpoint uses go. */
-  close(): void {
-    for (const id of this.tearing.keys()) {
-      const dir = this.stateDir(id);
-      let files: string[] = [];
-      try { files = readdirSync(dir); } catch { /* done */ }
-      for (const f of files) {
-        try {
-          const a = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached;
-          delNetworkListSync(a.list, a.at, a.result);
-        } catch { /* torn file: nothing to undo */ }
-      }
-      rmSync(dir, { recursive: true, force: true });
-      unpinNetns(this.netnsDir, id);
-    }
+  /** berthd's end: the teardowns still running end (berthd waits for this before it exits); bridges no endpoint uses go. */
+  async close(): Promise<void> {
+    await this.settled();
     for (const n of this.store.all()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
-      if (dev && !this.hasEndpoints(n) && (this.ruled.has(n.Id) || existsSync(`/sys/class/net/${dev}`))) deleteBridge(dev);
+      if (dev && !this.hasEndpoints(n) && (this.ruled.has(n.Id) || existsSync(`/sys/class/net/${dev}`))) {
+        await this.bridgeOp(() => deleteBridge(dev)).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
+      }
     }
   }
 }

@@ -41,14 +41,14 @@ export class Networks {
       dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: opts.containers, initDir: opts.initDir,
       emit: (action, n, container) => this.emit(action, n, container), log: warn,
     });
-    if (opts.bip) this.store.applyBip(opts.bip, (n) => this.endpoints.hasEndpoints(n), warn);
+    if (opts.bip) this.store.applyBip(opts.bip, (n) => this.endpoints.hasEndpoints(n), warn, (dev) => this.endpoints.deleteBridgeLater(dev));
     this.endpoints.finishTeardowns();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
     // a bridge left with none (a berthd killed before its close) goes.
     for (const n of this.store.all()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
       if (!dev || !existsSync(`/sys/class/net/${dev}`)) continue;
-      if (!this.endpoints.hasEndpoints(n)) deleteBridge(dev);
+      if (!this.endpoints.hasEndpoints(n)) this.endpoints.deleteBridgeLater(dev);
       else if (hasDns(n)) void this.dns.ensure(n);
     }
   }
@@ -97,7 +97,7 @@ export class Networks {
     if (members.length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${members.map((c) => c.Name.slice(1)).join(', ')})`);
     this.dns.stop(n);
     this.endpoints.forget(n);
-    deleteBridge(n.Options[BRIDGE_NAME_OPT]);
+    await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
     rmSync(join(this.endpoints.ipamDir, n.Name), { recursive: true, force: true });
     this.store.delete(n);
     this.emit('destroy', n);
@@ -168,8 +168,8 @@ export class Networks {
   async disconnect(rec: ContainerRecord, ref: string): Promise<void> { return this.endpoints.disconnect(rec, this.get(ref)); }
 
   /** berthd's end: bridges no endpoint uses go, so a stopped berthd leaves no device behind. */
-  close(): void {
+  async close(): Promise<void> {
     this.dns.close();
-    this.endpoints.close();
+    await this.endpoints.close();
   }
 }

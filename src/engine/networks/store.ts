@@ -10,7 +10,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../common/atomic.js';
 import { conflict, forbidden, invalid, notFound } from '../../errors.js';
-import { deleteBridge } from '../../network/bridge.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
 import { labelMatch } from '../../common/filters.js';
 import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
@@ -124,7 +123,7 @@ export class NetworkStore {
    * (`inUse`) keeps its subnet until they are gone (their addresses are in use); its device is
    * made anew on the next start, with the new gateway address.
    */
-  applyBip(bip: string, inUse: (n: NetworkRecord) => boolean, log: (msg: string) => void): void {
+  applyBip(bip: string, inUse: (n: NetworkRecord) => boolean, log: (msg: string) => void, deleteBridge: (dev: string) => void): void {
     const [gateway] = bip.split('/');
     const subnet = parseCidr(bip);
     if (subnet.bits > 30) throw invalid(`--bip ${bip}: the subnet is too small`);

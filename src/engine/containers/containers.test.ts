@@ -1,0 +1,242 @@
+// The containers' state machine against the recording fake runtime (runtime/fake.ts), without
+// root: create, start, stop (and its SIGKILL after the timeout), restart policy, health, adoption
+// by a new Containers on the same roots, remove, and a failed create or start taken apart by the
+// same path as `rm`. Images and snapshots are small fakes; networks are the real module with
+// `--network host`, which asks nothing of the kernel.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BerthError } from '../../errors.js';
+import type { ImageStore, Snapshotter } from '../../image/index.js';
+import { FakeRuntime } from '../../runtime/fake.js';
+import { Events } from '../events.js';
+import { Execs } from '../exec.js';
+import { execProbe } from '../probe.js';
+import type { ContainerRecord } from '../types.js';
+import { Containers } from './index.js';
+
+const MS = 1_000_000; // Docker's durations are nanoseconds
+
+interface Harness {
+  runtime: FakeRuntime;
+  events: Events;
+  snapshots: { removed: string[]; failPrepare?: Error };
+  open(): Containers;
+  logs: string[];
+}
+
+/** Roots in a temp dir, a fake runtime, fake images and snapshots; `open()` makes a Containers over them (as a berthd would). */
+function harness(t: TestContext): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-engine-unit-'));
+  const opened: Containers[] = [];
+  t.after(async () => {
+    for (const c of opened) await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const runtime = new FakeRuntime();
+  const events = new Events();
+  const logs: string[] = [];
+  const snap = { removed: [] as string[], failPrepare: undefined as Error | undefined };
+  const rootfs = (id: string) => join(dir, 'snapshots', id, 'rootfs');
+  const images = {
+    resolve: async (ref: string) => ({ id: `sha256:${'1'.repeat(64)}`, config: { config: { Cmd: ['sleep', '600'] } }, record: { target: { digest: `sha256:${'2'.repeat(64)}` } }, ref }),
+  } as unknown as ImageStore;
+  const snapshots = {
+    prepare: async (id: string) => {
+      if (snap.failPrepare) throw snap.failPrepare;
+      mkdirSync(rootfs(id), { recursive: true });
+      return { rootfs: rootfs(id) };
+    },
+    info: async (id: string) => ({ rootfs: rootfs(id) }),
+    mount: async () => undefined,
+    unmount: async () => undefined,
+    remove: async (id: string) => { snap.removed.push(id); rmSync(join(dir, 'snapshots', id), { recursive: true, force: true }); },
+  } as unknown as Snapshotter;
+  return {
+    runtime, events, snapshots: snap, logs,
+    open() {
+      const c = new Containers({
+        dataRoot: join(dir, 'data'), execRoot: join(dir, 'run'), images, snapshots, events, runtime,
+        log: (level, msg) => { logs.push(`${level}: ${msg}`); },
+      });
+      c.prober = (id, cmd, timeoutMs) => execProbe(new Execs(c, runtime), id, cmd, timeoutMs);
+      opened.push(c);
+      return c;
+    },
+  };
+}
+
+const hostConfig = { NetworkMode: 'host' };
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+/** The container events recorded so far for `id` (exec events left out), in order. */
+function actions(h: Harness, id: string): string[] {
+  const sub = h.events.subscribe({ since: 0n }, () => undefined);
+  sub.unsubscribe();
+  return sub.past.filter((e) => e.Type === 'container' && e.Actor.ID === id && !e.Action.startsWith('exec_')).map((e) => e.Action);
+}
+const kind = (k: string) => (e: unknown) => e instanceof BerthError && e.kind === k;
+
+test('create, start, stop: the runtime is driven in order and every state change is saved and an event', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const rec = await c.create({ Image: 'busybox' }, { ...hostConfig });
+  assert.equal(rec.State.Status, 'created');
+  assert.deepEqual(h.runtime.log(), [], 'create asks nothing of the runtime');
+  assert.equal(await c.start(rec.Id), 'started');
+  assert.equal(c.get(rec.Id).State.Status, 'running');
+  assert.equal(c.get(rec.Id).State.Pid, h.runtime.containers.get(rec.Id)!.pid);
+  assert.deepEqual(h.runtime.log(), [`state ${rec.Id}`, `create ${rec.Id}`, `start ${rec.Id}`]);
+  assert.equal(await c.start(rec.Id), 'already');
+
+  assert.equal(await c.stop(rec.Id, { timeout: 5 }), 'stopped');
+  const s = c.get(rec.Id).State;
+  assert.equal(s.Status, 'exited');
+  assert.equal(s.ExitCode, 143);
+  assert.ok(h.runtime.calls.some((x) => x.verb === 'kill' && (x.args as { signal: number }).signal === 15));
+  assert.ok(!h.runtime.containers.has(rec.Id), 'the runtime container is deleted once it exited');
+  assert.deepEqual(actions(h, rec.Id), ['create', 'start', 'kill', 'die', 'stop']);
+  assert.equal(await c.stop(rec.Id), 'not-running');
+
+  // What was saved is what a new berthd reads.
+  await c.close();
+  assert.equal(h.open().get(rec.Id).State.ExitCode, 143);
+});
+
+test('stop: a process that ignores the stop signal is killed after the timeout', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });
+  await c.start(Id);
+  h.runtime.ignored.add(15);
+  const t0 = Date.now();
+  await c.stop(Id, { timeout: 1 });
+  assert.ok(Date.now() - t0 >= 900, 'waited for the timeout');
+  assert.equal(c.get(Id).State.ExitCode, 137);
+  const kills = h.runtime.calls.filter((x) => x.verb === 'kill').map((x) => x.args);
+  assert.deepEqual(kills, [{ signal: 15, all: false }, { signal: 9, all: true }]);
+});
+
+test('restart policy: on-failure restarts a failed exit up to its count, not a clean one', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1 } });
+  await c.start(Id);
+  await h.runtime.exit(Id, 3);
+  await until(() => c.get(Id).State.Status === 'running' && c.get(Id).RestartCount === 1, 'the restart');
+  assert.equal(h.runtime.calls.filter((x) => x.verb === 'create').length, 2);
+  await h.runtime.exit(Id, 3);
+  await until(() => c.get(Id).State.Status === 'exited', 'the second exit');
+  await delay(300); // no third start comes
+  assert.equal(c.get(Id).State.Status, 'exited');
+  assert.equal(c.get(Id).RestartCount, 1);
+  assert.equal(h.runtime.calls.filter((x) => x.verb === 'create').length, 2);
+});
+
+test('health: probes run through the runtime\'s exec; failures past the retries make it unhealthy, a success healthy', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  let code = 1;
+  h.runtime.execHandler = () => ({ exitCode: code, stdout: `probe ${code}\n` });
+  const { Id } = await c.create({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'check'], Interval: 20 * MS, Timeout: 1000 * MS, Retries: 2 } }, { ...hostConfig });
+  await c.start(Id);
+  assert.equal(c.get(Id).State.Health?.Status, 'starting');
+  await until(() => c.get(Id).State.Health?.Status === 'unhealthy', 'unhealthy');
+  assert.ok(h.runtime.calls.some((x) => x.verb === 'exec' && (x.args as string[])[0] === 'check'));
+  code = 0;
+  await until(() => c.get(Id).State.Health?.Status === 'healthy', 'healthy');
+  assert.equal(c.get(Id).State.Health?.Log.at(-1)?.Output, 'probe 0\n');
+  assert.ok(actions(h, Id).includes('health_status: unhealthy') && actions(h, Id).includes('health_status: healthy'));
+  await c.stop(Id, { timeout: 1 });
+});
+
+test('adoption: a new Containers watches what runs and records what ended while it was away', async (t) => {
+  const h = harness(t);
+  const first = h.open();
+  const a = await first.create({ Image: 'busybox' }, { ...hostConfig });
+  const b = await first.create({ Image: 'busybox' }, { ...hostConfig });
+  await first.start(a.Id);
+  await first.start(b.Id);
+  await first.close(); // berthd goes; the containers stay under their monitors
+  await h.runtime.exit(b.Id, 7); // b ends while no berthd watches
+
+  const second = h.open();
+  await until(() => second.get(b.Id).State.Status === 'exited', 'b recorded as exited');
+  assert.equal(second.get(b.Id).State.ExitCode, 7);
+  assert.equal(second.get(a.Id).State.Status, 'running');
+  await h.runtime.exit(a.Id, 0);
+  await until(() => second.get(a.Id).State.Status === 'exited', 'a\'s exit seen by the new watcher');
+  assert.ok(!h.runtime.containers.has(a.Id) && !h.runtime.containers.has(b.Id));
+});
+
+test('remove: refused while running, forced with SIGKILL; runtime container, snapshot and record go', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });
+  await c.start(Id);
+  await assert.rejects(c.remove(Id), kind('conflict'));
+  await c.remove(Id, { force: true });
+  assert.throws(() => c.get(Id), kind('not-found'));
+  assert.ok(h.runtime.calls.some((x) => x.verb === 'kill' && (x.args as { signal: number; all: boolean }).signal === 9));
+  assert.ok(h.runtime.calls.some((x) => x.verb === 'delete' && x.id === Id));
+  assert.deepEqual(h.snapshots.removed, [Id]);
+  assert.equal(actions(h, Id).at(-1), 'destroy');
+  await c.close();
+  assert.deepEqual(h.open().list(), [], 'no record left on disk');
+});
+
+test('a failed create is taken apart by rm\'s path: the runtime asked to delete, the snapshot removed, no record', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  // A bind mount whose source does not exist fails after the snapshot was prepared.
+  await assert.rejects(c.create({ Image: 'busybox' }, { ...hostConfig, Mounts: [{ Type: 'bind', Source: '/no/such/dir/berth-test', Target: '/data' }] }), /does not exist/);
+  assert.deepEqual(c.list(), []);
+  assert.equal(h.snapshots.removed.length, 1, 'the snapshot went');
+  const id = h.snapshots.removed[0];
+  assert.deepEqual(h.runtime.log(), [`delete ${id}`], 'the same runtime delete as rm');
+  assert.deepEqual(actions(h, id), [], 'nothing announced for a container that never was');
+  await c.close();
+  assert.deepEqual(h.open().list(), []);
+});
+
+test('a failed start: the runtime side is taken apart, the container is exited with the error and can start again', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });
+  h.runtime.failNext('start', new BerthError('system', 'exec: "nope": executable file not found in $PATH'));
+  await assert.rejects(c.start(Id), (e: unknown) => (e as { exitCode?: number }).exitCode === 127);
+  const s = c.get(Id).State;
+  assert.equal(s.Status, 'exited');
+  assert.equal(s.ExitCode, 127);
+  assert.match(s.Error, /executable file not found/);
+  assert.ok(!h.runtime.containers.has(Id), 'the half-started runtime container was deleted');
+  assert.equal(await c.start(Id), 'started');
+  assert.equal(c.get(Id).State.Status, 'running');
+  await c.remove(Id, { force: true });
+  assert.ok(!existsSync(join(c.bundleDir(Id))));
+});
+
+test('pause and unpause go to the runtime; a paused container is not probed or exec\'d into', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });
+  await c.start(Id);
+  await c.pause(Id);
+  assert.equal(c.get(Id).State.Status, 'paused');
+  assert.equal(h.runtime.containers.get(Id)!.status, 'paused');
+  await assert.rejects(c.pause(Id), kind('conflict'));
+  await c.unpause(Id);
+  assert.equal((c.get(Id) as ContainerRecord).State.Status, 'running');
+  assert.deepEqual(actions(h, Id).slice(-2), ['pause', 'unpause']);
+  await c.remove(Id, { force: true });
+});
