@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,9 @@ test('log drivers: none keeps nothing and logs say so, local reads back, others 
 
 test('--stop-signal NOPE is refused at create; --platform of another architecture is not the local image', { skip }, () => {
   bothRefuse(['run', '--rm', '--network', 'none', '--stop-signal', 'NOPE', IMAGE, 'true'], /Invalid signal: NOPE/);
+  // A missing network is no missing image: the CLI must not go off to pull.
+  bothRefuse(['run', '--rm', '--network', 'nosuchnet', IMAGE, 'true'], /network nosuchnet not found/);
+  assert.doesNotMatch(eng.docker(['run', '--rm', '--network', 'nosuchnet', IMAGE, 'true']).stderr, /Unable to find image/);
   // dockerd 28's 404 sends the CLI to pull that platform, which neither registry has.
   const before = containers(eng.docker);
   const r = eng.docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', IMAGE, 'true']);
@@ -212,4 +216,40 @@ test('--cgroupns host shares the host\'s cgroup namespace; a field berthd does n
     assert.match(r.stderr, words);
   }
   assert.equal(containers(eng.docker), before, 'a refusal left a container');
+});
+
+/** One API request over a unix socket: status and the raw body. */
+function raw(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request({ socketPath, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+test('exec start: the start\'s Tty says raw or framed, streamed or not; Detach answers at once', { skip }, async () => {
+  const answers = [];
+  for (const [sock, run] of [[join(d.dir, 'docker.sock'), d.docker], [eng.socket, eng.docker]] as const) {
+    const id = run(['run', '-d', '--network', 'none', IMAGE, 'sleep', '300']).stdout.trim();
+    const exec = async (tty: boolean, start: Record<string, unknown>) => {
+      const c = await raw(sock, 'POST', `/containers/${id}/exec`, { AttachStdout: true, AttachStderr: true, Tty: tty, Cmd: ['echo', 'hi'] });
+      const eid = JSON.parse(c.body.toString()).Id as string;
+      const r = await raw(sock, 'POST', `/exec/${eid}/start`, start);
+      return [r.status, r.body.toString('hex')];
+    };
+    answers.push([
+      await exec(true, { Detach: false, Tty: true }),
+      await exec(true, { Detach: false, Tty: false }),
+      await exec(false, { Detach: false, Tty: false }),
+      await exec(false, { Detach: true }),
+    ]);
+    run(['rm', '-f', id]);
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(answers[0][0], [200, Buffer.from('hi\r\n').toString('hex')]);
 });

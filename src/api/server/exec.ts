@@ -72,7 +72,8 @@ export function execRoutes(router: Router, engine: Engine): void {
     const { body, rest } = ctx.socket ? await readUpgradedBody(ctx) : { body: await readJSON(ctx, ExecStart), rest: Buffer.alloc(0) };
     const inst = execs.get(ctx.params.id);
     const detach = !!body.Detach;
-    const tty = !!inst.Config.Tty;
+    // As dockerd: the start's own Tty, not the exec's, says whether the stream is raw or framed.
+    const tty = !!body.Tty;
     if (detach) {
       const s = await execs.start(inst.ID, { detach: true });
       void settled(s.exit); // a failure is the engine's to log and record (ExitCode, exec_die)

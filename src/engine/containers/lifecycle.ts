@@ -74,7 +74,12 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
     RestartCount: 0,
   };
   rec.Config.ExposedPorts = { ...imgCfg.ExposedPorts, ...config.ExposedPorts };
-  rec.HostConfig.NetworkMode = t.networks.plan(rec, endpoints, (ref) => t.find(ref).rec);
+  try {
+    rec.HostConfig.NetworkMode = t.networks.plan(rec, endpoints, (ref) => t.find(ref).rec);
+  } catch (e) {
+    // dockerd's words, as a 400: a 404 from create sends the docker CLI off to pull the image.
+    throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
+  }
   const live = t.live(rec, new RestartManager());
   t.byId.set(id, live);
   try {
