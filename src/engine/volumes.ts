@@ -5,11 +5,10 @@
 // its root.
 
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../common/atomic.js';
+import { runChild } from '../common/child.js';
 import { labelMatch } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
 
@@ -137,11 +136,10 @@ export class Volumes {
     const rec = this.read(name);
     if (rec.Populated) return;
     if (from && readdirSync(rec.Mountpoint).length === 0) {
-      try {
-        await promisify(execFile)('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`]);
-      } catch (e) {
-        throw systemError(`copy ${from} into volume ${name}: ${(e as { stderr?: string }).stderr?.trim() || errorMessage(e)}`, e);
-      }
+      const r = await runChild('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`]).catch((e: Error) => {
+        throw systemError(`copy ${from} into volume ${name}: ${errorMessage(e)}`, e);
+      });
+      if (r.code !== 0) throw systemError(`copy ${from} into volume ${name}: ${r.stderr.trim() || `exit status ${r.code}`}`);
     }
     rec.Populated = true;
     this.write(rec);

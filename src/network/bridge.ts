@@ -4,10 +4,9 @@
 // the host's 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it). NAT out,
 // forwarding and isolation are the network's rules (iptables.ts), set once, not per container.
 
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { errorMessage, systemError } from '../errors.js';
+import { runChild } from '../common/child.js';
+import { systemError } from '../errors.js';
 import type { NetConfList, PluginConf } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
 import { formatIp, parseCidr } from './subnet.js';
@@ -48,12 +47,9 @@ export function bridgeConfList(net: BridgeNetwork, ipamDir: string, opts: { port
 /** Deletes the host bridge, which CNI's DEL leaves, and the rules naming it. */
 export async function deleteBridge(dev: string): Promise<void> {
   if (existsSync(`/sys/class/net/${dev}`)) {
-    try {
-      await promisify(execFile)('ip', ['link', 'del', dev]);
-    } catch (e) {
-      if (existsSync(`/sys/class/net/${dev}`)) throw systemError(`ip link del ${dev}: ${errorMessage(e)}`, e);
-      // gone meanwhile
-    }
+    const r = await runChild('ip', ['link', 'del', dev]);
+    // A failure with the device gone is a race with another deletion: done either way.
+    if (r.code !== 0 && existsSync(`/sys/class/net/${dev}`)) throw systemError(`ip link del ${dev}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   }
   await removeRules(dev);
   await removeIdleChains();

@@ -4,9 +4,9 @@
 // on CNI_PATH, given its config on stdin and the CNI_* variables in its environment. It knows
 // nothing of containers or networks beyond that contract.
 
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { runChild } from '../common/child.js';
 import { notFound, systemError, withCleanup } from '../errors.js';
 
 /** One plugin's configuration (`type` names the executable); other fields are the plugin's own. */
@@ -84,22 +84,22 @@ export function execPlugin(command: Command, conf: Record<string, unknown>, at: 
   const type = String(conf.type);
   const bin = findPlugin(type);
   const env = pluginEnv(command, at);
-  return new Promise((resolve, reject) => {
-    const child = execFile(bin, [], { env, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      if (!err) {
-        try { resolve(stdout.trim() ? JSON.parse(stdout) as CniResult : undefined); } catch { reject(systemError(`CNI plugin ${type} ${command}: output is not JSON: ${stdout.slice(0, 200)}`)); }
-        return;
-      }
-      let msg = (stderr.trim() || err.message).split('\n')[0];
+  // Off the event loop (common/child.ts): a start runs two or three plugins.
+  return runChild(bin, [], { env, input: JSON.stringify(conf), maxBuffer: 4 << 20 }).then(({ code, signal, stdout, stderr }) => {
+    if (code === 0) {
       try {
-        const e = JSON.parse(stdout) as { msg?: string; details?: string };
-        if (e.msg) msg = e.details ? `${e.msg}: ${e.details}` : e.msg;
-      } catch { /* not JSON */ }
-      reject(systemError(`CNI plugin ${type} ${command} for network ${String(conf.name)}: ${msg}`));
-    });
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(JSON.stringify(conf));
-  });
+        return stdout.trim() ? JSON.parse(stdout) as CniResult : undefined;
+      } catch {
+        throw systemError(`CNI plugin ${type} ${command}: output is not JSON: ${stdout.slice(0, 200)}`);
+      }
+    }
+    let msg = (stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${code}`)).split('\n')[0];
+    try {
+      const e = JSON.parse(stdout) as { msg?: string; details?: string };
+      if (e.msg) msg = e.details ? `${e.msg}: ${e.details}` : e.msg;
+    } catch { /* not JSON: stderr's first line says it */ }
+    throw systemError(`CNI plugin ${type} ${command} for network ${String(conf.name)}: ${msg}`);
+  }, (e: Error) => { throw systemError(`CNI plugin ${type} ${command}: ${e.message}`, e); });
 }
 
 /** ADD: each plugin's result becomes the next one's prevResult; the last is the list's result. */

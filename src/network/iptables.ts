@@ -3,14 +3,11 @@
 // ~150 ms of every `run`): outbound NAT for the subnet unless internal, forwarding accepted to
 // and from the bridge (hosts whose FORWARD policy is DROP, as dockerd sets it), and dockerd's
 // two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
-// bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs as a
-// child waited for asynchronously: berthd's thread goes on serving while it holds the xtables lock.
+// bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs off the
+// event loop (common/child.ts): berthd goes on serving while it forks and holds the xtables lock.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { runChild } from '../common/child.js';
 import { errorMessage, systemError } from '../errors.js';
-
-const run = promisify(execFile);
 
 const ISOLATION_1 = 'BERTH-ISOLATION-STAGE-1';
 const ISOLATION_2 = 'BERTH-ISOLATION-STAGE-2';
@@ -21,13 +18,13 @@ const FORWARD = 'BERTH-FORWARD';
  * exists; `-D`: nothing to delete); iptables missing or not starting is an error.
  */
 async function iptables(...args: string[]): Promise<boolean> {
+  let r;
   try {
-    await run('iptables', ['-w', ...args]);
-    return true;
+    r = await runChild('iptables', ['-w', ...args]);
   } catch (e) {
-    if (typeof (e as { code?: unknown }).code === 'number') return false;
     throw systemError(`iptables ${args.join(' ')}: ${errorMessage(e)} (is iptables installed?)`, e);
   }
+  return r.code === 0;
 }
 
 /** `iptables -C` or else `-A`/`-I`: the rule exists once, whoever (another berthd) added it. */
@@ -44,11 +41,14 @@ async function ensureChains(): Promise<void> {
 }
 
 async function save(table: string): Promise<string[]> {
+  let r;
   try {
-    return (await run('iptables-save', ['-t', table], { maxBuffer: 64 << 20 })).stdout.split('\n');
+    r = await runChild('iptables-save', ['-t', table], { maxBuffer: 64 << 20 });
   } catch (e) {
     throw systemError(`iptables-save -t ${table}: ${errorMessage(e)}`, e);
   }
+  if (r.code !== 0) throw systemError(`iptables-save -t ${table}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  return r.stdout.split('\n');
 }
 
 export interface NetworkRuleOptions { bridge: string; subnet: string; internal: boolean }

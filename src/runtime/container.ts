@@ -1,7 +1,7 @@
 // A container as later commands see it: its saved record, its cgroups reopened, and its
 // status derived from the kernel. Every verb after `create` starts here.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { runChild } from '../common/child.js';
 import { systemError } from '../errors.js';
 import { reopenCgroups, type CgroupManager } from './cgroups/manager.js';
 import { deriveStatus, ociState, StateDir, type ContainerRecord } from './state.js';
@@ -17,19 +17,11 @@ export interface Container {
 }
 
 /** Attaches a v2 device filter through the native helper (Node has no bpf(2)), off the event loop. */
-export function attachDeviceProgram(dir: string, program: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(helperPath(), ['bpf-devices', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-    const stderr: Buffer[] = [];
-    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-    child.stdin!.on('error', () => { /* the helper failed before reading: its exit says why */ });
-    child.stdin!.end(program);
-    child.on('error', (e) => reject(systemError(`attach device filter to ${dir}: ${e.message}`, e)));
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve();
-      reject(systemError(Buffer.concat(stderr).toString().trim() || `attach device filter to ${dir} failed: ${signal ?? `exit status ${code}`}`));
-    });
+export async function attachDeviceProgram(dir: string, program: Buffer): Promise<void> {
+  const r = await runChild(helperPath(), ['bpf-devices', dir], { input: program }).catch((e: Error) => {
+    throw systemError(`attach device filter to ${dir}: ${e.message}`, e);
   });
+  if (r.code !== 0) throw systemError(r.stderr.trim() || `attach device filter to ${dir} failed: ${r.signal ?? `exit status ${r.code}`}`);
 }
 
 export function openContainer(root: string, id: string): Container {
