@@ -58,3 +58,16 @@ test('table: a header from the field names, columns aligned as docker\'s tabwrit
   assert.equal(formatRows(undefined, rows, { defaultTable: '{{.Names}}', headers: { Names: 'NAMES' } }), 'NAMES\nweb\ndb\n');
   assert.equal(alignColumns(['a\tb', 'ccc\td']), 'a         b\nccc       d\n');
 });
+
+test('a CLI row (a context that marshals itself) has fields, not keys: an unknown one is an error', () => {
+  const row = { Name: 'x', toJSON: () => ({ Name: 'x' }) };
+  assert.equal(r('{{.Name}}', row), 'x');
+  assert.throws(() => r('{{.Bad}}', row), /can't evaluate field Bad/);
+});
+
+test('a template naming an unknown field fails even with no rows, as docker\'s formatter', () => {
+  const opts = { defaultTable: '{{.Name}}', headers: { Name: 'NAME' } };
+  assert.equal(formatRows('{{.Name}}', [], opts), '');
+  assert.throws(() => formatRows('{{.Bad}}', [], opts), /can't evaluate field Bad/);
+  assert.throws(() => formatRows('table {{.Bad}}', [], opts), /can't evaluate field Bad/);
+});

@@ -204,7 +204,9 @@ function field(base: Value, path: string[], args: Value[], label: string): Value
     if (!(name in obj)) {
       // Go: a missing map key is no value (an error with missingkey=error, as docker's inspect);
       // a missing struct field an error. JSON objects are maps.
-      if (Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null) {
+      // A CLI row (it marshals itself: toJSON) is one of docker's context structs, not a map.
+      const plain = Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null;
+      if (plain && typeof obj.toJSON !== 'function') {
         if (strictMaps) fail(`executing at <${label}>: map has no entry for key "${name}"`);
         return undefined;
       }
@@ -304,8 +306,12 @@ export function formatRows(format: string | undefined, rows: Value[], opts: { de
   let f = format ?? 'table';
   if (f === 'json') f = '{{json .}}';
   if (f === 'table') f = `table ${opts.defaultTable}`;
+  // As docker's formatter: a template naming a field no row has fails even with no rows (a
+  // row of every known field, all empty, is rendered and dropped).
+  const probe = () => { const r = Object.fromEntries(Object.keys(opts.headers).map((k) => [k, ''])); return { ...r, toJSON: () => r }; };
   if (f.startsWith('table ')) {
     const t = compile(f.slice(6));
+    if (!rows.length) t.render(probe());
     const header = new Proxy({}, {
       get: (_o, k) => (typeof k === 'string' ? (opts.headers[k] ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()) : undefined),
       has: () => true,
@@ -315,5 +321,6 @@ export function formatRows(format: string | undefined, rows: Value[], opts: { de
     return alignColumns([headerRow, ...rows.map((r) => t.render(r))]);
   }
   const t = compile(f);
+  if (!rows.length) t.render(probe());
   return rows.map((r) => `${t.render(r)}\n`).join('');
 }

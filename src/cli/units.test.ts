@@ -22,7 +22,12 @@ test('Go durations', () => {
 test('--since/--until times', () => {
   const now = Date.parse('2024-01-01T00:10:00Z');
   assert.equal(apiTimestamp('1700000000.5', now), '1700000000.5');
-  assert.equal(apiTimestamp('10m', now), (Date.parse('2024-01-01T00:00:00Z') / 1000).toFixed(9));
+  assert.equal(apiTimestamp('10m', now), String(Date.parse('2024-01-01T00:00:00Z') / 1000));
+  assert.equal(apiTimestamp('10s', now), String(Date.parse('2024-01-01T00:09:50Z') / 1000));
+  assert.equal(apiTimestamp('1h30m', now), String(Date.parse('2023-12-31T22:40:00Z') / 1000));
   assert.equal(apiTimestamp('2024-01-01T00:00:00Z', now), '1704067200.000000000');
-  assert.throws(() => apiTimestamp('yesterday', now), /failed to parse time/);
+  assert.equal(apiTimestamp('2024-01-01T00:00:00.5+01:00', now), '1704063600.500000000');
+  assert.equal(apiTimestamp('1700000000', now), '1700000000');
+  assert.throws(() => apiTimestamp('yesterday', now), /failed to parse value as time or duration: "yesterday"/);
+  assert.throws(() => apiTimestamp('2024-13-01', now), /parsing time/);
 });

@@ -18,11 +18,20 @@ export function durationNs(s: string): number {
   return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * NS[p[2]], 0));
 }
 
-/** `--since`/`--until` as the API's `seconds.nanoseconds`: Unix seconds as given, a duration before `now`, or a date. */
+/**
+ * `--since`/`--until` as the API's timestamp, as docker's client converts them: a Go duration is
+ * that long before `now` (whole seconds), a date (RFC 3339, with or without time, zone or
+ * fraction) is `seconds.nanoseconds`, Unix seconds pass as given.
+ */
 export function apiTimestamp(s: string, now = Date.now()): string {
+  if (s !== '0' && /^([+-]?(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(s)) return String(Math.floor((now - durationNs(s) / 1e6) / 1000));
   if (/^\d+(\.\d{1,9})?$/.test(s)) return s;
-  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return ((now - durationNs(s) / 1e6) / 1000).toFixed(9);
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new BerthError('invalid', `failed to parse time "${s}": give Unix seconds, an RFC 3339 date or a duration (10m)`);
-  return (t / 1000).toFixed(9);
+  if (s.includes('-')) {
+    const m = /^(\d{4}-\d\d-\d\d)(?:T(\d\d:\d\d(?::\d\d)?)(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)?$/.exec(s);
+    const t = m ? Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${m[4] ?? ''}`) : NaN;
+    if (!m || Number.isNaN(t)) throw new BerthError('invalid', `parsing time "${s}": cannot parse "${s}" as a date`);
+    const nanos = (m[3] ?? '.').slice(1).padEnd(9, '0');
+    return `${Math.floor(t / 1000)}.${nanos}`;
+  }
+  throw new BerthError('invalid', `failed to parse value as time or duration: "${s}"`);
 }

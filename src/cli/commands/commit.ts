@@ -2,14 +2,20 @@
 // POST /commit; prints the new image's ID.
 
 import type { ApiClient } from '../../api/client.js';
-import { invalid } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+
+const COMMIT: CommandSpec = {
+  path: 'commit', use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', about: "Create a new image from a container's changes", aliases: ['berth container commit', 'berth commit'], args: { min: 1, max: 2 },
+  flags: {
+    author: { short: 'a', type: 'string', desc: 'Author (e.g. "Jane Doe <jane@example.org>")' },
+    change: { short: 'c', type: 'list', desc: 'Apply a Dockerfile instruction to the new image' },
+    message: { short: 'm', type: 'string', desc: 'Commit message' },
+    pause: { short: 'p', type: 'bool', desc: 'Pause the container while committing', dflt: 'true' },
+  },
+};
 
 export async function commit(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, {
-    author: { short: 'a', type: 'string' }, change: { short: 'c', type: 'list' }, message: { short: 'm', type: 'string' }, pause: { short: 'p', type: 'bool' },
-  });
-  if (args.length < 1 || args.length > 2) throw invalid('"berth commit" requires at least 1 and at most 2 arguments: berth commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]');
+  const { flags, args } = parseCommand(COMMIT, argv);
   let repo: string | undefined;
   let tag: string | undefined;
   if (args[1]) {

@@ -3,6 +3,7 @@
 // `container prune` and `container inspect` (containers only).
 
 import type { ApiClient } from '../../api/client.js';
+import { unknownSubcommand } from './volume.js';
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
@@ -48,7 +49,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
   diff: () => import('./diff.js').then((m) => m.diff),
   exec: () => import('./exec.js').then((m) => m.exec),
   export: () => import('./export.js').then((m) => m.exportContainer),
-  inspect: () => import('./inspect.js').then((m) => (client: ApiClient, argv: string[]) => m.inspect(client, ['--type', 'container', ...argv])),
+  inspect: () => import('./inspect.js').then((m) => (client: ApiClient, argv: string[]) => m.inspect(client, argv, 'container')),
   kill: () => import('./kill.js').then((m) => m.kill),
   logs: () => import('./logs.js').then((m) => m.logs),
   ls: () => import('./ps.js').then((m) => m.ps),
@@ -77,9 +78,6 @@ export async function container(client: ApiClient, argv: string[]): Promise<numb
     return 0;
   }
   const cmd = SUBCOMMANDS[sub];
-  if (!cmd) {
-    process.stderr.write(`berth: unknown command: berth container ${sub}\n\nUsage:  berth container\n\nRun 'berth container --help' for more information\n`);
-    return 1;
-  }
+  if (!cmd) return unknownSubcommand('container', sub);
   return (await cmd())(client, rest);
 }

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
 import { readTar, TarWriter, type TarHeader, type TarHeaderInput } from '../../tar/index.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 
@@ -39,9 +39,17 @@ async function statIn(client: ApiClient, container: string, path: string): Promi
   }
 }
 
+const CP: CommandSpec = {
+  path: 'cp', use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', about: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin and unpack it into a directory in\nthe container; use '-' as the destination to write a tar archive of the container's files\nto stdout.", aliases: ['berth container cp', 'berth cp'], args: { min: 2, max: 2 },
+  flags: {
+    archive: { short: 'a', type: 'bool', desc: 'Archive mode (keep the uid/gid of the files)' },
+    'follow-link': { short: 'L', type: 'bool', desc: 'Always follow a symbolic link in SRC_PATH' },
+    quiet: { short: 'q', type: 'bool', desc: 'Suppress the progress output (it is off without a terminal)' },
+  },
+};
+
 export async function cp(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { archive: { short: 'a', type: 'bool' }, 'follow-link': { short: 'L', type: 'bool' }, quiet: { short: 'q', type: 'bool' } });
-  if (args.length !== 2) throw invalid('"berth cp" requires exactly 2 arguments: berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH');
+  const { flags, args } = parseCommand(CP, argv);
   const src = split(args[0]);
   const dst = split(args[1]);
   if (src.container && dst.container) throw invalid('copying between containers is not supported');

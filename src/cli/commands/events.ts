@@ -3,8 +3,7 @@
 // --until or an interrupt. Times: Unix seconds, a date, or a duration before now (`10m`).
 
 import type { ApiClient } from '../../api/client.js';
-import { invalid } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { compile } from '../template.js';
 import { apiTimestamp } from '../units.js';
 import { filters } from '../filters.js';
@@ -32,9 +31,18 @@ function goNames(m: EventMessage): Record<string, unknown> {
   return { ...e, Status: e.status, ID: e.id, From: e.from, Scope: e.scope, Time: e.time, TimeNano: e.timeNano };
 }
 
+const EVENTS: CommandSpec = {
+  path: 'events', use: '[OPTIONS]', about: 'Get real time events from the server', aliases: ['berth system events', 'berth events'], args: { max: 0 },
+  flags: {
+    filter: { short: 'f', type: 'list', arg: 'filter', desc: 'Filter the output (e.g. "type=container")' },
+    format: { type: 'string', desc: "Format the output: 'json' or a Go template" },
+    since: { type: 'string', desc: 'Show the events since this time (Unix seconds, a date, or a duration before now)' },
+    until: { type: 'string', desc: 'Stream the events until this time' },
+  },
+};
+
 export async function events(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
-  if (args.length) throw invalid('"berth events" accepts no arguments');
+  const { flags } = parseCommand(EVENTS, argv);
   const now = Date.now();
   // JSON as the daemon sent it (its timeNano is past a double's exact integers).
   const asJSON = flags.format === 'json' || flags.format === '{{json .}}';

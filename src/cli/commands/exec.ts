@@ -2,23 +2,34 @@
 // -d), relay its output and stdin, and exit with its exit code, as `docker exec` drives the API.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError } from '../../errors.js';
 import { bestEffort } from '../best-effort.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+import { envVar } from '../flag-values.js';
+import { readKeyValueFile } from '../kv-file.js';
 import { copyStream, rawTerminal, terminalSize } from '../output.js';
 
-const FLAGS = {
-  detach: { short: 'd', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' },
-  env: { short: 'e', type: 'list' }, user: { short: 'u', type: 'string' }, workdir: { short: 'w', type: 'string' },
-  privileged: { type: 'bool' },
-} as const;
+const EXEC: CommandSpec = {
+  path: 'exec', use: '[OPTIONS] CONTAINER COMMAND [ARG...]', about: 'Execute a command in a running container', aliases: ['berth container exec', 'berth exec'], args: { min: 2 }, stopAtOperand: true,
+  flags: {
+    detach: { short: 'd', type: 'bool', desc: 'Detached mode: run the command in the background' },
+    'detach-keys': { type: 'string', desc: 'Override the key sequence for detaching from the container' },
+    env: { short: 'e', type: 'list', desc: 'Set environment variables', check: (s) => { envVar(s); } },
+    'env-file': { type: 'list', desc: 'Read environment variables from a file' },
+    interactive: { short: 'i', type: 'bool', desc: 'Keep STDIN open even when not attached' },
+    privileged: { type: 'bool', desc: 'Give extended privileges to the command' },
+    tty: { short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY' },
+    user: { short: 'u', type: 'string', desc: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+    workdir: { short: 'w', type: 'string', desc: 'Working directory inside the container' },
+  },
+};
 
 export async function exec(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags: f, args } = parseArgs(argv, FLAGS, { stopAtOperand: true });
-  if (args.length < 2) throw new BerthError('invalid', '"berth exec" requires at least 2 arguments: berth exec [OPTIONS] CONTAINER COMMAND [ARG...]');
+  const { flags: f, args } = parseCommand(EXEC, argv);
   const [container, ...cmd] = args;
   const detach = !!f.detach, tty = !!f.tty, stdin = !!f.interactive && !detach;
-  const env = (f.env as string[] | undefined)?.map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e));
+  const fromFiles = ((f['env-file'] as string[] | undefined) ?? []).flatMap((p) => readKeyValueFile(p, (k) => process.env[k]));
+  const given = ((f.env as string[] | undefined) ?? []).map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e));
+  const env = fromFiles.length || given.length ? [...fromFiles, ...given] : undefined;
   const { Id: id } = await client.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(container)}/exec`, {
     body: {
       Cmd: cmd, Env: env, User: f.user as string | undefined, WorkingDir: f.workdir as string | undefined, Tty: tty,

@@ -2,14 +2,24 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { humanAgo, humanSize, table } from '../output.js';
 
 interface HistoryItem { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }
 
+const HISTORY: CommandSpec = {
+  path: 'history', use: '[OPTIONS] IMAGE', about: 'Show the history of an image', aliases: ['berth image history', 'berth history'], args: { min: 1, max: 1 },
+  flags: {
+    format: { type: 'string', desc: 'Format the output with a Go template (not supported by berth)' },
+    human: { short: 'H', type: 'bool', desc: 'Print sizes and dates in human-readable form', dflt: 'true' },
+    'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
+    platform: { type: 'string', desc: 'Show the history of this platform (not supported by berth)' },
+    quiet: { short: 'q', type: 'bool', desc: 'Only show image IDs' },
+  },
+};
+
 export async function history(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { human: { short: 'H', type: 'bool' }, 'no-trunc': { type: 'bool' }, quiet: { short: 'q', type: 'bool' }, format: { type: 'string' } });
-  if (args.length !== 1) throw new BerthError('invalid', '"berth history" requires exactly 1 argument: berth history [OPTIONS] IMAGE');
+  const { flags, args } = parseCommand(HISTORY, argv);
   if (flags.format) throw new BerthError('unsupported', 'berth history --format is not supported');
   const items = await client.json<HistoryItem[]>('GET', `/images/${args[0]}/history`);
   const full = !!flags['no-trunc'];

@@ -2,12 +2,12 @@
 // the same job (`image ls` is `images`, `image rm` is `rmi`), plus `image inspect` and `image prune`.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError, errorMessage } from '../../errors.js';
-import { parseArgs } from '../args.js';
-import { compile } from '../template.js';
+import { unsupported } from '../../errors.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { history } from './history.js';
 import { images } from './images.js';
 import { importImage } from './import.js';
+import { FORMAT_FLAG, inspectEach } from './inspect.js';
 import { load } from './load.js';
 import { imagePrune } from './prune.js';
 import { pull } from './pull.js';
@@ -15,6 +15,7 @@ import { push } from './push.js';
 import { rmi } from './rmi.js';
 import { save } from './save.js';
 import { tag } from './tag.js';
+import { unknownSubcommand } from './volume.js';
 
 const USAGE = `Usage:  berth image COMMAND
 
@@ -32,6 +33,8 @@ Commands:
   rm          Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+
+Run 'berth image COMMAND --help' for more information on a command.
 `;
 
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
@@ -40,17 +43,16 @@ const SUBCOMMANDS: Record<string, Command> = {
   history, import: importImage, inspect, load, ls: images, list: images, prune: imagePrune, pull, push, rm: rmi, remove: rmi, save, tag,
 };
 
+const INSPECT: CommandSpec = {
+  path: 'image inspect', use: '[OPTIONS] IMAGE [IMAGE...]', about: 'Display detailed information on one or more images', args: { min: 1 },
+  flags: { format: FORMAT_FLAG, platform: { type: 'string', desc: 'Inspect the variant of this platform (os[/arch[/variant]])' } },
+};
+
 async function inspect(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { format: { short: 'f', type: 'string' }, platform: { type: 'string' } });
-  if (!args.length) throw new BerthError('invalid', '"berth image inspect" requires at least 1 argument');
-  const template = flags.format ? compile(flags.format as string, { missingKeyError: true }) : undefined;
-  const out: unknown[] = [];
-  let failed = false;
-  for (const n of args) {
-    try { out.push(await client.json('GET', `/images/${n}/json`)); } catch (e) { process.stderr.write(`Error response from daemon: ${errorMessage(e)}\n`); failed = true; }
-  }
-  process.stdout.write(template ? out.map((o) => `${template.render(o)}\n`).join('') : JSON.stringify(out, null, 4) + '\n');
-  return failed ? 1 : 0;
+  const { flags, args } = parseCommand(INSPECT, argv);
+  const platform = flags.platform as string | undefined;
+  if (platform) throw unsupported('berth image inspect --platform is not supported: berth keeps one platform of an image');
+  return inspectEach(args, flags.format as string | undefined, (n) => client.json('GET', `/images/${n.split('/').map(encodeURIComponent).join('/')}/json`), (n) => `Error: No such image: ${n}`);
 }
 
 export async function image(client: ApiClient, argv: string[]): Promise<number> {
@@ -61,8 +63,7 @@ export async function image(client: ApiClient, argv: string[]): Promise<number> 
   }
   const cmd = SUBCOMMANDS[sub];
   if (!cmd) {
-    process.stderr.write(`berth: 'image ${sub}' is not a berth command.\nSee 'berth image --help'\n`);
-    return 125;
+    return unknownSubcommand('image', sub);
   }
   return cmd(client, rest);
 }

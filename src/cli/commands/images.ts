@@ -4,7 +4,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { goTime, humanAgo, humanSize } from '../output.js';
 import { formatRows } from '../template.js';
 import { filters } from '../filters.js';
@@ -15,12 +15,22 @@ const IMAGE_HEADERS: Record<string, string> = {
   Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Containers: 'CONTAINERS',
 };
 
+const IMAGES: CommandSpec = {
+  path: 'images', use: '[OPTIONS] [REPOSITORY[:TAG]]', about: 'List images', aliases: ['berth image ls', 'berth image list', 'berth images'], args: { max: 1 },
+  flags: {
+    all: { short: 'a', type: 'bool', desc: 'Show all images (intermediate ones are hidden without it)' },
+    digests: { type: 'bool', desc: 'Show digests' },
+    filter: { short: 'f', type: 'list', arg: 'filter', desc: 'Filter the output by the conditions given' },
+    format: { type: 'string', desc: "Format the output: 'table', 'table TEMPLATE', 'json' or a Go template" },
+    'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
+    quiet: { short: 'q', type: 'bool', desc: 'Only show image IDs' },
+    tree: { type: 'bool', desc: 'List multi-platform images as a tree (not supported by berth)' },
+  },
+};
+
 export async function images(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, {
-    quiet: { short: 'q', type: 'bool' }, all: { short: 'a', type: 'bool' }, digests: { type: 'bool' },
-    'no-trunc': { type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' },
-  });
-  if (args.length > 1) throw new BerthError('invalid', '"berth images" requires at most 1 argument: berth images [OPTIONS] [REPOSITORY[:TAG]]');
+  const { flags, args } = parseCommand(IMAGES, argv);
+  if (flags.tree) throw new BerthError('unsupported', 'berth images --tree is not supported: berth keeps one platform of an image');
   const f = [...((flags.filter as string[] | undefined) ?? []), ...args.map((a) => `reference=${a}`)];
   const list = await client.json<Summary[]>('GET', '/images/json', { query: { all: flags.all ? true : undefined, filters: filters(f) } });
   const id = (s: string) => (flags['no-trunc'] ? s : s.replace(/^sha256:/, '').slice(0, 12));

@@ -4,12 +4,20 @@
 import { createReadStream } from 'node:fs';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { showProgress } from '../json-messages.js';
 
+const IMPORT: CommandSpec = {
+  path: 'import', use: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', about: 'Import the contents from a tarball to create a filesystem image', aliases: ['berth image import', 'berth import'], args: { min: 1, max: 2 },
+  flags: {
+    change: { short: 'c', type: 'list', desc: 'Apply a Dockerfile instruction to the new image' },
+    message: { short: 'm', type: 'string', desc: 'Commit message of the imported image' },
+    platform: { type: 'string', desc: 'Set the platform of the image' },
+  },
+};
+
 export async function importImage(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { change: { short: 'c', type: 'list' }, message: { short: 'm', type: 'string' }, platform: { type: 'string' } });
-  if (args.length < 1 || args.length > 2) throw new BerthError('invalid', '"berth import" requires 1 or 2 arguments: berth import [OPTIONS] file|- [REPOSITORY[:TAG]]');
+  const { flags, args } = parseCommand(IMPORT, argv);
   const [src, repo] = args;
   if (/^[a-z]+:\/\//i.test(src)) throw new BerthError('unsupported', `berth import does not fetch URLs: download ${src} and import the file`);
   const body = src === '-' ? process.stdin : createReadStream(src);

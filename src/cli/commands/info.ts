@@ -1,11 +1,16 @@
 // `berth info [-f FORMAT]`: GET /info, the main lines of it, or a template over it.
 
 import type { ApiClient } from '../../api/client.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { compile } from '../template.js';
 
+const INFO: CommandSpec = {
+  path: 'info', use: '[OPTIONS]', about: 'Display system-wide information', aliases: ['berth system info', 'berth info'], args: { max: 0 },
+  flags: { format: { short: 'f', type: 'string', desc: "Format the output: 'json' or a Go template" } },
+};
+
 export async function info(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { format: { short: 'f', type: 'string' } });
+  const { flags } = parseCommand(INFO, argv);
   const i = await client.json('GET', '/info');
   if (flags.format !== undefined) {
     process.stdout.write(`${compile(flags.format === 'json' ? '{{json .}}' : (flags.format as string)).render(i)}\n`);

@@ -3,12 +3,20 @@
 import { createReadStream } from 'node:fs';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { showProgress } from '../json-messages.js';
 
+const LOAD: CommandSpec = {
+  path: 'load', use: '[OPTIONS]', about: 'Load an image from a tar archive or STDIN', aliases: ['berth image load', 'berth load'], args: { max: 0 },
+  flags: {
+    input: { short: 'i', type: 'string', desc: 'Read from a tar archive file instead of STDIN' },
+    platform: { type: 'list', arg: 'string', desc: 'Load only this platform variant (os[/arch[/variant]])' },
+    quiet: { short: 'q', type: 'bool', desc: 'Suppress the load output' },
+  },
+};
+
 export async function load(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { input: { short: 'i', type: 'string' }, quiet: { short: 'q', type: 'bool' }, platform: { type: 'list' } });
-  if (args.length) throw new BerthError('invalid', '"berth load" accepts no arguments: give the file with -i or on stdin');
+  const { flags } = parseCommand(LOAD, argv);
   const file = flags.input as string | undefined;
   if (!file && process.stdin.isTTY) throw new BerthError('invalid', 'requested load from stdin, but stdin is empty');
   const body = file ? createReadStream(file) : process.stdin;

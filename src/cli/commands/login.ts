@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand } from '../args.js';
 import { DOCKER_HUB, serverKey, storeCredentials } from '../credentials.js';
 
 async function readStdin(): Promise<string> {
@@ -28,8 +28,14 @@ async function prompt(question: string, secret: boolean): Promise<string> {
 }
 
 export async function login(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { username: { short: 'u', type: 'string' }, password: { short: 'p', type: 'string' }, 'password-stdin': { type: 'bool' } });
-  if (args.length > 1) throw new BerthError('invalid', '"berth login" requires at most 1 argument: berth login [OPTIONS] [SERVER]');
+  const { flags, args } = parseCommand({
+    path: 'login', use: '[OPTIONS] [SERVER]', about: 'Log in to a registry (Docker Hub when no server is given)', args: { max: 1 },
+    flags: {
+      password: { short: 'p', type: 'string', desc: 'Password or personal access token' },
+      'password-stdin': { type: 'bool', desc: 'Read the password or token from stdin' },
+      username: { short: 'u', type: 'string', desc: 'Username' },
+    },
+  }, argv);
   let password = flags.password as string | undefined;
   if (password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (flags['password-stdin']) {
@@ -51,8 +57,7 @@ export async function login(client: ApiClient, argv: string[]): Promise<number> 
 }
 
 export async function logout(_client: ApiClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, {});
-  if (args.length > 1) throw new BerthError('invalid', '"berth logout" requires at most 1 argument: berth logout [SERVER]');
+  const { args } = parseCommand({ path: 'logout', use: '[SERVER]', about: 'Log out from a registry (Docker Hub when no server is given)', args: { max: 1 }, flags: {} }, argv);
   const key = serverKey(args[0]);
   const had = await storeCredentials(key, undefined);
   process.stdout.write(had ? `Removing login credentials for ${key}\n` : `Not logged in to ${key}\n`);

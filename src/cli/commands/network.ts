@@ -1,12 +1,17 @@
 // `berth network create|ls|inspect|rm|connect|disconnect|prune`: the /networks routes, printed
-// as docker prints them.
+// as docker prints them (ls through --format with docker's network fields), each sub-command
+// describing itself for --help and its usage errors.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError, errorMessage } from '../../errors.js';
-import { parseArgs } from '../args.js';
-import { table } from '../output.js';
+import { errorMessage, invalid } from '../../errors.js';
+import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
+import { ipAddress, ipAddressOk, keyValue } from '../flag-values.js';
+import { goTime } from '../output.js';
+import { formatRows } from '../template.js';
+import { FORMAT_FLAG, inspectEach } from './inspect.js';
 import { networkPrune } from './prune.js';
 import { filters } from '../filters.js';
+import { unknownSubcommand } from './volume.js';
 
 const USAGE = `Usage:  berth network COMMAND
 
@@ -20,64 +25,135 @@ Commands:
   ls          List networks
   prune       Remove all unused networks
   rm          Remove one or more networks
+
+Run 'berth network COMMAND --help' for more information on a command.
 `;
 
+const map = (desc: string): FlagSpec => ({ type: 'list', arg: 'map', desc, check: (s) => { keyValue(s, `bad format for key-value pair: ${s}`); } });
 const keyValues = (list: string[] | undefined) => Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
 
-interface NetworkSummary { Id: string; Name: string; Driver: string; Scope: string }
+const CREATE: CommandSpec = {
+  path: 'network create', use: '[OPTIONS] NETWORK', about: 'Create a network', args: { min: 1, max: 1 },
+  flags: {
+    attachable: { type: 'bool', desc: 'Let containers attach to the network by hand' },
+    'aux-address': map('Auxiliary IPv4 or IPv6 addresses the network driver uses'),
+    'config-from': { type: 'string', desc: 'The network to copy the configuration from' },
+    'config-only': { type: 'bool', desc: 'Create a configuration-only network' },
+    driver: { short: 'd', type: 'string', desc: 'Driver that manages the network', dflt: '"bridge"' },
+    gateway: { type: 'list', arg: 'strings', desc: 'IPv4 or IPv6 gateway of a subnet', check: (s) => { ipAddress(s); } },
+    ingress: { type: 'bool', desc: 'Create a swarm routing-mesh network' },
+    internal: { type: 'bool', desc: 'Restrict external access to the network' },
+    'ip-range': { type: 'list', arg: 'strings', desc: 'Allocate container addresses from a sub-range' },
+    'ipam-driver': { type: 'string', desc: 'IP address management driver', dflt: '"default"' },
+    'ipam-opt': map('IPAM driver options'),
+    ipv4: { type: 'bool', desc: 'Enable or disable IPv4 address assignment', dflt: 'true' },
+    ipv6: { type: 'bool', desc: 'Enable or disable IPv6 address assignment' },
+    label: { type: 'list', desc: 'Set metadata on the network' },
+    opt: { short: 'o', ...map('Driver options') },
+    scope: { type: 'string', desc: "The network's scope" },
+    subnet: { type: 'list', arg: 'strings', desc: 'Subnet in CIDR format of a network segment' },
+  },
+};
+const LS: CommandSpec = {
+  path: 'network ls', use: '[OPTIONS]', about: 'List networks', aliases: ['berth network ls', 'berth network list'], args: { max: 0 },
+  flags: {
+    filter: { short: 'f', type: 'list', arg: 'filter', desc: 'Filter the output (e.g. "driver=bridge")' },
+    format: { type: 'string', desc: "Format the output: 'table', 'table TEMPLATE', 'json' or a Go template" },
+    'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
+    quiet: { short: 'q', type: 'bool', desc: 'Only display network IDs' },
+  },
+};
+const INSPECT: CommandSpec = {
+  path: 'network inspect', use: '[OPTIONS] NETWORK [NETWORK...]', about: 'Display detailed information on one or more networks', args: { min: 1 },
+  flags: { format: FORMAT_FLAG, verbose: { short: 'v', type: 'bool', desc: 'Verbose output for diagnostics' } },
+};
+const RM: CommandSpec = {
+  path: 'network rm', use: '[OPTIONS] NETWORK [NETWORK...]', about: 'Remove one or more networks', aliases: ['berth network rm', 'berth network remove'], args: { min: 1 },
+  flags: { force: { short: 'f', type: 'bool', desc: 'Do not fail if the network does not exist' } },
+};
+const CONNECT: CommandSpec = {
+  path: 'network connect', use: '[OPTIONS] NETWORK CONTAINER', about: 'Connect a container to a network', args: { min: 2, max: 2 },
+  flags: {
+    alias: { type: 'list', arg: 'strings', desc: 'Add a network-scoped alias for the container' },
+    'driver-opt': { type: 'list', arg: 'strings', desc: 'Driver options of the endpoint' },
+    'gw-priority': { type: 'string', arg: 'int', desc: 'The highest gw-priority gives the default gateway (negative values allowed)' },
+    ip: { type: 'string', desc: 'IPv4 address (e.g. "172.30.100.104")', check: (s) => { ipAddress(s); } },
+    ip6: { type: 'string', desc: 'IPv6 address (e.g. "2001:db8::33")', check: (s) => { ipAddress(s); } },
+    link: { type: 'list', desc: 'Add a link to another container' },
+    'link-local-ip': { type: 'list', arg: 'strings', desc: 'Add a link-local address for the container' },
+  },
+};
+const DISCONNECT: CommandSpec = {
+  path: 'network disconnect', use: '[OPTIONS] NETWORK CONTAINER', about: 'Disconnect a container from a network', args: { min: 2, max: 2 },
+  flags: { force: { short: 'f', type: 'bool', desc: 'Force the container to disconnect from the network' } },
+};
 
-function need(args: string[], n: number, cmd: string): void {
-  if (args.length < n) throw new BerthError('invalid', `"berth network ${cmd}" requires ${n === 1 ? 'at least 1 argument' : `exactly ${n} arguments`}`);
+interface NetworkSummary { Id: string; Name: string; Driver: string; Scope: string; Created?: string; EnableIPv4?: boolean; EnableIPv6?: boolean; Internal?: boolean; Labels?: Record<string, string> | null }
+
+/** Go's time.String() of an RFC 3339 UTC time: `2006-01-02 15:04:05.999999999 +0000 UTC` (the fraction's zeros dropped). */
+function goTimeString(rfc3339: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(rfc3339);
+  if (!m) return goTime(Date.parse(rfc3339) / 1000);
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${frac === '.' ? '' : frac} +0000 UTC`;
+}
+
+/** One network as docker's --format sees it (its networkContext). */
+function networkRow(n: NetworkSummary, trunc: boolean) {
+  const labels = Object.entries(n.Labels ?? {}).sort().map(([k, v]) => `${k}=${v}`).join(',');
+  const r = {
+    CreatedAt: n.Created ? goTimeString(n.Created) : '', Driver: n.Driver, ID: trunc ? n.Id.slice(0, 12) : n.Id,
+    IPv4: String(n.EnableIPv4 ?? true), IPv6: String(!!n.EnableIPv6), Internal: String(!!n.Internal), Labels: labels, Name: n.Name, Scope: n.Scope,
+  };
+  return { ...r, Label: (k: string) => n.Labels?.[k] ?? '', toJSON: () => r };
+}
+const LS_TABLE = '{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
+const LS_HEADERS = { IPv4: 'IPV4', ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', Label: 'LABEL', CreatedAt: 'CREATED AT' };
+
+/** IPAM configs: each --subnet with the --gateway and --ip-range that fall in it, in order, as docker pairs them. */
+function ipamConfig(subnets: string[], gateways: string[], ranges: string[], aux: Record<string, string>) {
+  if (gateways.length > subnets.length || ranges.length > subnets.length) throw invalid('every ip-range or gateway must have a corresponding subnet');
+  return subnets.map((Subnet, i) => ({ Subnet, Gateway: gateways[i], IPRange: ranges[i], AuxiliaryAddresses: Object.keys(aux).length ? aux : undefined }));
 }
 
 export async function network(client: ApiClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'create': {
-      const { flags, args } = parseArgs(rest, {
-        driver: { short: 'd', type: 'string' }, subnet: { type: 'string' }, gateway: { type: 'string' }, 'ip-range': { type: 'string' },
-        internal: { type: 'bool' }, attachable: { type: 'bool' }, label: { type: 'list' }, opt: { short: 'o', type: 'list' },
-      });
-      need(args, 1, 'create');
-      const cfg = flags.subnet || flags.gateway || flags['ip-range']
-        ? [{ Subnet: flags.subnet as string | undefined, Gateway: flags.gateway as string | undefined, IPRange: flags['ip-range'] as string | undefined }] : [];
+      const { flags, args } = parseCommand(CREATE, rest);
+      const l = (k: string) => (flags[k] as string[] | undefined) ?? [];
       const r = await client.json<{ Id: string }>('POST', '/networks/create', {
         body: {
           Name: args[0], Driver: (flags.driver as string | undefined) ?? 'bridge', Internal: !!flags.internal, Attachable: !!flags.attachable,
-          IPAM: { Driver: 'default', Config: cfg }, Options: keyValues(flags.opt as string[]), Labels: keyValues(flags.label as string[]),
+          Ingress: !!flags.ingress, ConfigOnly: !!flags['config-only'], ConfigFrom: flags['config-from'] ? { Network: flags['config-from'] } : undefined,
+          Scope: flags.scope as string | undefined, EnableIPv4: flags.ipv4 === undefined ? undefined : !!flags.ipv4, EnableIPv6: flags.ipv6 === undefined ? undefined : !!flags.ipv6,
+          IPAM: { Driver: (flags['ipam-driver'] as string | undefined) ?? 'default', Options: keyValues(l('ipam-opt')), Config: ipamConfig(l('subnet'), l('gateway'), l('ip-range'), keyValues(l('aux-address'))) },
+          Options: keyValues(l('opt')), Labels: keyValues(l('label')),
         },
       });
       process.stdout.write(`${r.Id}\n`);
       return 0;
     }
     case 'ls': case 'list': {
-      const { flags } = parseArgs(rest, { quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, 'no-trunc': { type: 'bool' } });
+      const { flags } = parseCommand(LS, rest);
       const list = await client.json<NetworkSummary[]>('GET', '/networks', { query: { filters: filters(flags.filter as string[]) } });
-      const id = (n: NetworkSummary) => (flags['no-trunc'] ? n.Id : n.Id.slice(0, 12));
-      if (flags.quiet) process.stdout.write(list.map((n) => `${id(n)}\n`).join(''));
-      else process.stdout.write(table([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...list.map((n) => [id(n), n.Name, n.Driver, n.Scope])]));
+      const format = flags.quiet ? '{{.ID}}' : flags.format as string | undefined;
+      process.stdout.write(formatRows(format, list.map((n) => networkRow(n, !flags['no-trunc'])), { defaultTable: LS_TABLE, headers: LS_HEADERS }));
       return 0;
     }
     case 'inspect': {
-      const { args } = parseArgs(rest, {});
-      need(args, 1, 'inspect');
-      const out: unknown[] = [];
-      let failed = false;
-      for (const n of args) {
-        try { out.push(await client.json('GET', `/networks/${encodeURIComponent(n)}`)); } catch (e) { process.stderr.write(`Error response from daemon: ${errorMessage(e)}\n`); failed = true; }
-      }
-      process.stdout.write(JSON.stringify(out, null, 4) + '\n');
-      return failed ? 1 : 0;
+      const { flags, args } = parseCommand(INSPECT, rest);
+      return inspectEach(args, flags.format as string | undefined, (n) => client.json('GET', `/networks/${encodeURIComponent(n)}`, { query: { verbose: flags.verbose ? true : undefined } }), (n) => `Error: No such network: ${n}`);
     }
     case 'rm': case 'remove': {
-      const { args } = parseArgs(rest, { force: { short: 'f', type: 'bool' } });
-      need(args, 1, 'rm');
+      const { flags, args } = parseCommand(RM, rest);
       let failed = false;
       for (const n of args) {
         try {
           await client.json('DELETE', `/networks/${encodeURIComponent(n)}`);
           process.stdout.write(`${n}\n`);
         } catch (e) {
+          if (flags.force && /not found|no such/i.test(errorMessage(e))) continue;
           process.stderr.write(`Error response from daemon: ${errorMessage(e)}\n`);
           failed = true;
         }
@@ -85,16 +161,25 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
       return failed ? 1 : 0;
     }
     case 'connect': {
-      const { flags, args } = parseArgs(rest, { ip: { type: 'string' }, alias: { type: 'list' }, 'mac-address': { type: 'string' } });
-      need(args, 2, 'connect');
+      const { flags, args } = parseCommand(CONNECT, rest);
+      const l = (k: string) => flags[k] as string[] | undefined;
+      const local = l('link-local-ip') ?? [];
+      for (const a of local) if (!ipAddressOk(a)) throw invalid(`invalid IP address: ${a}`);
+      const prio = flags['gw-priority'] as string | undefined;
+      if (prio !== undefined && !/^-?\d+$/.test(prio)) throw invalid(`invalid argument "${prio}" for "--gw-priority" flag: strconv.ParseInt: parsing "${prio}": invalid syntax`);
       await client.json('POST', `/networks/${encodeURIComponent(args[0])}/connect`, {
-        body: { Container: args[1], EndpointConfig: { IPAMConfig: flags.ip ? { IPv4Address: flags.ip } : null, Aliases: flags.alias ?? null, MacAddress: flags['mac-address'] ?? '' } },
+        body: {
+          Container: args[1], EndpointConfig: {
+            IPAMConfig: flags.ip || flags.ip6 || local.length ? { IPv4Address: flags.ip, IPv6Address: flags.ip6, LinkLocalIPs: local.length ? local : undefined } : null,
+            Aliases: l('alias') ?? null, Links: l('link') ?? null, DriverOpts: l('driver-opt') ? keyValues(l('driver-opt')) : null,
+            GwPriority: prio === undefined ? undefined : Number(prio),
+          },
+        },
       });
       return 0;
     }
     case 'disconnect': {
-      const { flags, args } = parseArgs(rest, { force: { short: 'f', type: 'bool' } });
-      need(args, 2, 'disconnect');
+      const { flags, args } = parseCommand(DISCONNECT, rest);
       await client.json('POST', `/networks/${encodeURIComponent(args[0])}/disconnect`, { body: { Container: args[1], Force: !!flags.force } });
       return 0;
     }
@@ -103,7 +188,6 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
       process.stdout.write(USAGE);
       return 0;
     default:
-      process.stderr.write(`berth: 'network ${sub}' is not a berth command.\nSee 'berth network --help'\n`);
-      return 125;
+      return unknownSubcommand('network', sub);
   }
 }

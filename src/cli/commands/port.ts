@@ -2,16 +2,18 @@
 // NetworkSettings.Ports, printed as docker prints them.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 
 type Bindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
 
 const address = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp || '0.0.0.0'}:${b.HostPort}`;
 
+const PORT: CommandSpec = {
+  path: 'port', use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', about: 'List port mappings or a specific mapping for the container', aliases: ['berth container port', 'berth port'], args: { min: 1, max: 2 }, flags: {},
+};
+
 export async function port(client: ApiClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, {});
-  if (args.length < 1 || args.length > 2) throw new BerthError('invalid', '"berth port" requires at least 1 and at most 2 arguments: berth port CONTAINER [PRIVATE_PORT[/PROTO]]');
+  const { args } = parseCommand(PORT, argv);
   const c = await client.json<{ NetworkSettings: { Ports: Bindings | null } }>('GET', `/containers/${encodeURIComponent(args[0])}/json`);
   const ports = c.NetworkSettings.Ports ?? {};
   if (args[1]) {

@@ -4,7 +4,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { invalid } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
 import { humanSize } from '../output.js';
 import { confirm } from '../prompt.js';
 import { filters } from '../filters.js';
@@ -13,7 +13,18 @@ type Flags = Record<string, boolean | string | string[] | undefined>;
 /** What one prune freed and the lines it prints ('' for nothing deleted). */
 interface Pruned { space: number; output: string }
 
-const FORCE = { short: 'f', type: 'bool' } as const;
+const FORCE = { short: 'f', type: 'bool', desc: 'Do not ask for confirmation' } as const;
+const FILTER = { type: 'list', arg: 'filter', desc: 'Filter values (e.g. "until=<timestamp>", "label=<key>=<value>")' } as const;
+const spec = (path: string, about: string, flags: Record<string, FlagSpec>): CommandSpec => ({ path, use: '[OPTIONS]', about, args: { max: 0 }, flags: { force: FORCE, filter: FILTER, ...flags } });
+
+const CONTAINER = spec('container prune', 'Remove all stopped containers', {});
+const NETWORK = spec('network prune', 'Remove all unused networks', {});
+const VOLUME = spec('volume prune', 'Remove unused local volumes', { all: { short: 'a', type: 'bool', desc: 'Remove all unused volumes, not only anonymous ones' } });
+const IMAGE = spec('image prune', 'Remove unused images', { all: { short: 'a', type: 'bool', desc: 'Remove all unused images, not only dangling ones' } });
+const SYSTEM = spec('system prune', 'Remove unused data', {
+  all: { short: 'a', type: 'bool', desc: 'Remove all unused images, not only dangling ones' },
+  volumes: { type: 'bool', desc: 'Prune anonymous volumes too' },
+});
 
 const list = (title: string, items: string[] | null | undefined) => (items?.length ? `${title}:\n${items.map((i) => `${i}\n`).join('')}` : '');
 const given = (f: Flags) => (f.filter as string[] | undefined) ?? [];
@@ -57,27 +68,20 @@ function report(p: Pruned, total: boolean): number {
 
 const ask = (warning: string) => confirm(`WARNING! ${warning}\nAre you sure you want to continue?`);
 
-function noArgs(args: string[], cmd: string): void {
-  if (args.length) throw invalid(`"berth ${cmd}" accepts no arguments`);
-}
-
 export async function containerPrune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { force: FORCE, filter: { type: 'list' } });
-  noArgs(args, 'container prune');
+  const { flags } = parseCommand(CONTAINER, argv);
   if (!flags.force && !(await ask('This will remove all stopped containers.'))) return 0;
   return report(await containers(client, given(flags)), true);
 }
 
 export async function networkPrune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { force: FORCE, filter: { type: 'list' } });
-  noArgs(args, 'network prune');
+  const { flags } = parseCommand(NETWORK, argv);
   if (!flags.force && !(await ask('This will remove all custom networks not used by at least one container.'))) return 0;
   return report(await networks(client, given(flags)), false);
 }
 
 export async function volumePrune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { all: { short: 'a', type: 'bool' }, force: FORCE, filter: { type: 'list' } });
-  noArgs(args, 'volume prune');
+  const { flags } = parseCommand(VOLUME, argv);
   const filter = given(flags);
   if (flags.all) {
     if (filter.some((f) => f.startsWith('all='))) throw invalid('conflicting options: cannot specify both --all and --filter all=1');
@@ -90,8 +94,7 @@ export async function volumePrune(client: ApiClient, argv: string[]): Promise<nu
 }
 
 export async function imagePrune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { all: { short: 'a', type: 'bool' }, force: FORCE, filter: { type: 'list' } });
-  noArgs(args, 'image prune');
+  const { flags } = parseCommand(IMAGE, argv);
   const warning = flags.all ? 'This will remove all images without at least one container associated to them.' : 'This will remove all dangling images.';
   if (!flags.force && !(await ask(warning))) return 0;
   return report(await images(client, given(flags), !!flags.all), true);
@@ -108,8 +111,7 @@ export function systemPruneWarning(all: boolean, withVolumes: boolean, filter: s
 }
 
 export async function systemPrune(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { all: { short: 'a', type: 'bool' }, force: FORCE, volumes: { type: 'bool' }, filter: { type: 'list' } });
-  noArgs(args, 'system prune');
+  const { flags } = parseCommand(SYSTEM, argv);
   const filter = given(flags), all = !!flags.all;
   if (flags.volumes && filter.some((f) => f.startsWith('until='))) throw invalid('ERROR: The "until" filter is not supported with "--volumes"');
   if (!flags.force && !(await ask(systemPruneWarning(all, !!flags.volumes, filter)))) return 0;

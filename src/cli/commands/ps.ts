@@ -4,8 +4,8 @@
 // .Labels .Label "k" .Mounts .LocalVolumes .Networks).
 
 import type { ApiClient } from '../../api/client.js';
-import { invalid } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+import { int } from '../flag-values.js';
 import { ellipsis, goTime, humanAgo, humanSize } from '../output.js';
 import { formatRows } from '../template.js';
 import { filters } from '../filters.js';
@@ -84,12 +84,22 @@ export class ContainerContext {
   }
 }
 
+const PS: CommandSpec = {
+  path: 'ps', use: '[OPTIONS]', about: 'List containers', aliases: ['berth container ls', 'berth container list', 'berth container ps', 'berth ps'], args: { max: 0 },
+  flags: {
+    all: { short: 'a', type: 'bool', desc: 'Show all containers (only running ones without it)' },
+    filter: { short: 'f', type: 'list', arg: 'filter', desc: 'Filter the output by the conditions given' },
+    format: { type: 'string', desc: "Format the output: 'table', 'table TEMPLATE', 'json' or a Go template" },
+    last: { short: 'n', type: 'string', arg: 'int', desc: 'Show the n last created containers, in any state', dflt: '-1', check: (s) => { int(s); } },
+    latest: { short: 'l', type: 'bool', desc: 'Show the latest created container, in any state' },
+    'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
+    quiet: { short: 'q', type: 'bool', desc: 'Only display container IDs' },
+    size: { short: 's', type: 'bool', desc: 'Display total file sizes' },
+  },
+};
+
 export async function ps(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, {
-    all: { short: 'a', type: 'bool' }, quiet: { short: 'q', type: 'bool' }, 'no-trunc': { type: 'bool' }, last: { short: 'n', type: 'string' },
-    latest: { short: 'l', type: 'bool' }, size: { short: 's', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' },
-  });
-  if (args.length) throw invalid('"berth ps" accepts no arguments');
+  const { flags } = parseCommand(PS, argv);
   let format = flags.format as string | undefined;
   if (!format || format === 'table') format = flags.quiet ? '{{.ID}}' : `table ${PS_TABLE}${flags.size ? '\t{{.Size}}' : ''}`;
   const last = flags.latest ? 1 : flags.last === undefined ? -1 : Number(flags.last);

@@ -3,13 +3,23 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { registryAuthHeader } from '../credentials.js';
 import { showProgress } from '../json-messages.js';
 
+const PUSH: CommandSpec = {
+  path: 'push', use: '[OPTIONS] NAME[:TAG]', about: 'Upload an image to a registry', aliases: ['berth image push', 'berth push'], args: { min: 1, max: 1 },
+  flags: {
+    'all-tags': { short: 'a', type: 'bool', desc: 'Push every tag of the image to the repository' },
+    'disable-content-trust': { type: 'bool', desc: 'Skip image signing (berth has none to do)', dflt: 'true' },
+    platform: { type: 'string', desc: 'Push one platform of the image as a single-platform image' },
+    quiet: { short: 'q', type: 'bool', desc: 'Suppress the progress output' },
+  },
+};
+
 export async function push(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { 'all-tags': { short: 'a', type: 'bool' }, quiet: { short: 'q', type: 'bool' }, platform: { type: 'string' } });
-  if (args.length !== 1) throw new BerthError('invalid', '"berth push" requires exactly 1 argument: berth push NAME[:TAG]');
+  const { flags, args } = parseCommand(PUSH, argv);
+  if (flags['disable-content-trust'] === false) throw new BerthError('unsupported', 'berth does not sign images: --disable-content-trust=false is not supported');
   const image = args[0];
   const tagged = /:[^/]+$/.test(image.split('@')[0]);
   if (flags['all-tags'] && tagged) throw new BerthError('invalid', 'tag can\'t be used with --all-tags/-a');

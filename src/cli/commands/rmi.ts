@@ -3,11 +3,20 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+
+const RMI: CommandSpec = {
+  path: 'rmi', use: '[OPTIONS] IMAGE [IMAGE...]', about: 'Remove one or more images', aliases: ['berth image rm', 'berth image remove', 'berth rmi'], args: { min: 1 },
+  flags: {
+    force: { short: 'f', type: 'bool', desc: 'Force the removal of the image' },
+    'no-prune': { type: 'bool', desc: 'Do not delete untagged parents' },
+    platform: { type: 'list', arg: 'strings', desc: 'Remove only this platform variant (not supported by berth)' },
+  },
+};
 
 export async function rmi(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { force: { short: 'f', type: 'bool' }, 'no-prune': { type: 'bool' } });
-  if (!args.length) throw new BerthError('invalid', '"berth rmi" requires at least 1 argument: berth rmi [OPTIONS] IMAGE [IMAGE...]');
+  const { flags, args } = parseCommand(RMI, argv);
+  if (flags.platform) throw new BerthError('unsupported', 'berth rmi --platform is not supported: berth keeps one platform of an image');
   let failed = false;
   for (const name of args) {
     try {

@@ -5,11 +5,18 @@ import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+
+const SAVE: CommandSpec = {
+  path: 'save', use: '[OPTIONS] IMAGE [IMAGE...]', about: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: ['berth image save', 'berth save'], args: { min: 1 },
+  flags: {
+    output: { short: 'o', type: 'string', desc: 'Write to a file instead of STDOUT' },
+    platform: { type: 'list', arg: 'string', desc: 'Save only this platform variant (os[/arch[/variant]])' },
+  },
+};
 
 export async function save(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, { output: { short: 'o', type: 'string' }, platform: { type: 'list' } });
-  if (!args.length) throw new BerthError('invalid', '"berth save" requires at least 1 argument: berth save [OPTIONS] IMAGE [IMAGE...]');
+  const { flags, args } = parseCommand(SAVE, argv);
   const file = flags.output as string | undefined;
   if (!file && process.stdout.isTTY) throw new BerthError('invalid', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
   const res = await client.stream('GET', '/images/get', { query: { names: args } });

@@ -1,10 +1,10 @@
 // `berth stats [-a] [--no-stream] [--no-trunc] [--format F] [CONTAINER...]`: GET
 // /containers/{id}/stats for each container (all running ones when none is named), the figures
 // worked out as the docker CLI does (CPU % from the delta against precpu_stats; memory less the
-// inactive file cache), as a table refreshed each second or once.
+// inactive file cache; network bytes summed over the interfaces), as a table refreshed each second or once.
 
 import type { ApiClient } from '../../api/client.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { formatRows } from '../template.js';
 
 interface Stats {
@@ -16,6 +16,7 @@ interface Stats {
   memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
   blkio_stats: { io_service_bytes_recursive: { op: string; value: number }[] | null };
   pids_stats: { current?: number };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
 }
 interface Cpu { cpu_usage: { total_usage: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number }
 
@@ -53,13 +54,15 @@ export function row(s: Stats, container: string, noTrunc: boolean): Row {
     if (/^r/i.test(e.op)) read += e.value;
     else if (/^w/i.test(e.op)) write += e.value;
   }
+  const nets = Object.values(s.networks ?? {});
+  const rx = nets.reduce((a, n) => a + n.rx_bytes, 0), tx = nets.reduce((a, n) => a + n.tx_bytes, 0);
   const id = noTrunc ? s.id : s.id.slice(0, 12);
   return {
     Container: container, Name: s.name.replace(/^\//, '') || '--', ID: id,
     CPUPerc: running ? `${cpu.toFixed(2)}%` : '0.00%',
     MemUsage: `${units(used, 1024, 4)} / ${units(limit, 1024, 4)}`,
     MemPerc: `${(limit ? (used / limit) * 100 : 0).toFixed(2)}%`,
-    NetIO: '0B / 0B',
+    NetIO: `${units(rx, 1000, 3)} / ${units(tx, 1000, 3)}`,
     BlockIO: `${units(read, 1000, 3)} / ${units(write, 1000, 3)}`,
     PIDs: String(s.pids_stats.current ?? 0),
   };
@@ -71,10 +74,18 @@ export function render(format: string, rows: Row[]): string {
   return formatRows(format, rows.map((r) => ({ ...r, toJSON: () => sorted(r) })), { defaultTable: DEFAULT_FORMAT.slice(6), headers: HEADERS });
 }
 
+const STATS: CommandSpec = {
+  path: 'stats', use: '[OPTIONS] [CONTAINER...]', about: 'Display a live stream of container(s) resource usage statistics', aliases: ['berth container stats', 'berth stats'],
+  flags: {
+    all: { short: 'a', type: 'bool', desc: 'Show all containers (only running ones without it)' },
+    format: { type: 'string', desc: "Format the output: 'table', 'table TEMPLATE', 'json' or a Go template" },
+    'no-stream': { type: 'bool', desc: 'Print the first figures and stop' },
+    'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
+  },
+};
+
 export async function stats(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, {
-    all: { short: 'a', type: 'bool' }, 'no-stream': { type: 'bool' }, 'no-trunc': { type: 'bool' }, format: { type: 'string' },
-  });
+  const { flags, args } = parseCommand(STATS, argv);
   const format = (flags.format as string | undefined) || DEFAULT_FORMAT;
   const noTrunc = !!flags['no-trunc'];
   let names = args;

@@ -3,10 +3,11 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand } from '../args.js';
 import { humanSize, table } from '../output.js';
 import { info } from './info.js';
 import { systemPrune } from './prune.js';
+import { unknownSubcommand } from './volume.js';
 
 const USAGE = `Usage:  berth system COMMAND
 
@@ -16,6 +17,8 @@ Commands:
   df          Show berth disk usage
   info        Display system-wide information
   prune       Remove unused data
+
+Run 'berth system COMMAND --help' for more information on a command.
 `;
 
 interface DiskUsage {
@@ -28,7 +31,10 @@ interface DiskUsage {
 const percent = (part: number, whole: number) => (whole > 0 ? ` (${Math.round((part * 100) / whole)}%)` : '');
 
 async function df(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { verbose: { short: 'v', type: 'bool' }, format: { type: 'string' } });
+  const { flags } = parseCommand({
+    path: 'system df', use: '[OPTIONS]', about: 'Show berth disk usage', args: { max: 0 },
+    flags: { format: { type: 'string', desc: 'Format the output with a Go template (not supported by berth)' }, verbose: { short: 'v', type: 'bool', desc: 'Show the space each object uses' } },
+  }, argv);
   if (flags.format) throw new BerthError('unsupported', 'berth system df --format is not supported');
   const d = await client.json<DiskUsage>('GET', '/system/df');
   const images = d.Images ?? [], containers = d.Containers ?? [], volumes = d.Volumes ?? [];
@@ -67,7 +73,6 @@ export async function system(client: ApiClient, argv: string[]): Promise<number>
       process.stdout.write(USAGE);
       return 0;
     default:
-      process.stderr.write(`berth: 'system ${sub}' is not a berth command.\nSee 'berth system --help'\n`);
-      return 125;
+      return unknownSubcommand('system', sub);
   }
 }

@@ -1,12 +1,14 @@
 // `berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]`: POST /images/{name}/tag.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+
+const TAG: CommandSpec = {
+  path: 'tag', use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', about: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliases: ['berth image tag', 'berth tag'], args: { min: 2, max: 2 }, flags: {},
+};
 
 export async function tag(client: ApiClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, {});
-  if (args.length !== 2) throw new BerthError('invalid', '"berth tag" requires exactly 2 arguments: berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]');
+  const { args } = parseCommand(TAG, argv);
   const target = args[1];
   const colon = target.lastIndexOf(':');
   const [repo, t] = colon > target.lastIndexOf('/') ? [target.slice(0, colon), target.slice(colon + 1)] : [target, 'latest'];

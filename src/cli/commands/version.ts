@@ -5,11 +5,16 @@ import type { ApiClient } from '../../api/client.js';
 import { API_VERSION } from '../../api/version.js';
 import { BERTH_VERSION } from '../../common/version.js';
 import { errorMessage } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, type CommandSpec } from '../args.js';
 import { compile } from '../template.js';
 
+const VERSION: CommandSpec = {
+  path: 'version', use: '[OPTIONS]', about: 'Show the berth version information', args: { max: 0 },
+  flags: { format: { short: 'f', type: 'string', desc: "Format the output: 'json' or a Go template" } },
+};
+
 export async function version(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { format: { short: 'f', type: 'string' } });
+  const { flags } = parseCommand(VERSION, argv);
   const clientInfo = { Platform: { Name: 'berth' }, Version: BERTH_VERSION, ApiVersion: API_VERSION, DefaultAPIVersion: API_VERSION, NodeVersion: process.version, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch };
   let server: Record<string, any> | undefined, failure: unknown;
   try { server = await client.json('GET', '/version'); } catch (e) { failure = e; }

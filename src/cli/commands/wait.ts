@@ -1,12 +1,15 @@
 // `berth wait CONTAINER...`: blocks until each container stops, printing its exit code.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError, errorMessage } from '../../errors.js';
-import { parseArgs } from '../args.js';
+import { errorMessage } from '../../errors.js';
+import { parseCommand, type CommandSpec } from '../args.js';
+
+const WAIT: CommandSpec = {
+  path: 'wait', use: 'CONTAINER [CONTAINER...]', about: 'Block until one or more containers stop, then print their exit codes', aliases: ['berth container wait', 'berth wait'], args: { min: 1 }, flags: {},
+};
 
 export async function wait(client: ApiClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, {});
-  if (!args.length) throw new BerthError('invalid', '"berth wait" requires at least 1 argument: berth wait CONTAINER [CONTAINER...]');
+  const { args } = parseCommand(WAIT, argv);
   let failed = false;
   for (const n of args) {
     try {
