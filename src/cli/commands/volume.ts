@@ -1,6 +1,6 @@
 // `berth volume create|ls|inspect|rm|prune`: the /volumes routes, printed as docker prints them
 // (ls through --format with docker's volume fields), each sub-command describing itself for
-// --help and its usage errors. Also the helpers the groups share: filters, unknown sub-commands.
+// --help and its usage errors. Also the groups' shared answer to an unknown sub-command.
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage, unsupported } from '../../errors.js';
