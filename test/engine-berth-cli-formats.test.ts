@@ -43,7 +43,6 @@ test('logs --since and --until take durations and RFC 3339 dates as docker does'
   assert.equal(both('logs', '--until', mid.replace('Z', '+00:00'), 'talker').stdout, 'one\n');
   assert.equal(both('logs', '--since', '1h', 'talker').stdout, 'one\ntwo\n');
   assert.equal(both('logs', '--until', '1h', 'talker').stdout, '');
-  assert.equal(both('logs', '--since', '1s', 'talker').stdout, '');
   const bad = berth('logs', '--since', 'yesterday', 'talker');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /failed to parse value as time or duration: "yesterday"/);
