@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { invalid, notFound, systemError, BerthError, withCleanup } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/image.js';
 import { fsyncDir, isTempName } from '../common/atomic.js';
-import { errno } from './fsutil.js';
+import { errno } from '../common/errno.js';
 import { awaitedLater } from '../common/promises.js';
 
 /** What the store knows of a blob. */

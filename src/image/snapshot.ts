@@ -15,7 +15,7 @@ import { TarWriter } from '../tar/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { MediaType, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
 import { writeFileAtomic } from '../common/atomic.js';
-import { errno } from './fsutil.js';
+import { errno } from '../common/errno.js';
 import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
@@ -251,7 +251,7 @@ export class Snapshotter {
     for (const key of await this.list()) for (const c of (await this.info(key)).chainIDs) keep.add(c.slice(7));
     const removed: Digest[] = [];
     let names: string[] = [];
-    try { names = await readdir(join(this.root, 'layers')); } catch { /* none */ }
+    try { names = await readdir(join(this.root, 'layers')); } catch (e) { if (errno(e) !== 'ENOENT') throw e; }
     for (const n of names) {
       if (keep.has(n) || n === 'empty' || this.unpacking.has(`sha256:${n}`)) continue;
       await rm(join(this.root, 'layers', n), { recursive: true, force: true });

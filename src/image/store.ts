@@ -13,7 +13,7 @@ import {
 } from '../oci/image.js';
 import { ContentStore } from './content.js';
 import { writeFileAtomic } from '../common/atomic.js';
-import { errno } from './fsutil.js';
+import { errno } from '../common/errno.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
 import { settled } from '../common/promises.js';
 

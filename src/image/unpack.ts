@@ -16,7 +16,7 @@ import { conflict, invalid } from '../errors.js';
 import type { Digest, LayerCompression } from '../oci/image.js';
 import { readTar, type TarHeader } from '../tar/index.js';
 import { decompress } from './decompress.js';
-import { errno } from './fsutil.js';
+import { errno } from '../common/errno.js';
 import { LayerCheck, type Plan } from './layer-check.js';
 import { mknod, setXattr } from './xattr.js';
 

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { errno } from '../../common/errno.js';
 import { errorMessage, forbidden } from '../../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
@@ -70,9 +71,7 @@ export class Endpoints {
 
   /** Whether a CNI attachment on `n` is recorded under the exec-root (a container's endpoint, running or not yet torn down). */
   hasEndpoints(n: NetworkRecord): boolean {
-    let ids: string[] = [];
-    try { ids = readdirSync(this.stateRoot); } catch { /* none yet */ }
-    return ids.some((id) => existsSync(join(this.stateRoot, id, `${n.Id}.json`)));
+    return listDir(this.stateRoot).some((id) => existsSync(join(this.stateRoot, id, `${n.Id}.json`)));
   }
 
   /** Runs `fn` after the bridge work queued before it; its failure is the caller's (the queue goes on). */
@@ -206,14 +205,12 @@ export class Endpoints {
     const previous = this.tearing.get(id) ?? Promise.resolve();
     const run = previous.then(async () => {
       const dir = this.stateDir(id);
-      let files: string[] = [];
-      try { files = readdirSync(dir); } catch { /* none */ }
-      for (const f of files) {
+      for (const f of listDir(dir)) {
         await this.delEndpoint(join(dir, f)).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
       }
       rmSync(dir, { recursive: true, force: true });
       unpinNetns(this.netnsDir, id);
-    });
+    }).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
     this.tearing.set(id, run);
     void run.finally(() => { if (this.tearing.get(id) === run) this.tearing.delete(id); });
     return Promise.resolve();
@@ -240,9 +237,7 @@ export class Endpoints {
   /** The first `eth<N>` none of the container's endpoints has (a disconnect leaves gaps). */
   private freeIfName(containerId: string): string {
     const dir = this.stateDir(containerId);
-    let files: string[] = [];
-    try { files = readdirSync(dir); } catch { /* none */ }
-    const used = new Set(files.map((f) => { try { return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName; } catch { return ''; } }));
+    const used = new Set(listDir(dir).map((f) => { try { return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName; } catch { return ''; } }));
     let i = 0;
     while (used.has(`eth${i}`)) i++;
     return `eth${i}`;
@@ -270,5 +265,15 @@ export class Endpoints {
         await this.bridgeOp(() => deleteBridge(dev)).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
       }
     }
+  }
+}
+
+/** The names in `dir`; none when it does not exist (yet, or any more). */
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return [];
+    throw e;
   }
 }
