@@ -151,3 +151,12 @@ test('a failing startContainer hook makes start fail, before poststart', (t) => 
   assert.ok(!existsSync(join(out, 'order')), 'no poststart hook ran');
   ok(runtime(b, ['delete', id]));
 });
+
+test('a startContainer hook gets all of its 100 arguments and 100 variables (none dropped past a plan record\'s 64th field)', (t) => {
+  const many = Array.from({ length: 100 }, (_, i) => String(i));
+  const b = makeBundle(['cat', '/dev/shm/n'], (s) => {
+    s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo "$# $V99" > /dev/shm/n', 'hook', ...many], env: many.map((i) => `V${i}=${i}`) }] };
+  });
+  t.after(() => b.cleanup());
+  assert.equal(ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('hookargs')])), '100 99\n');
+});
