@@ -35,6 +35,8 @@ export interface EngineFixture {
   /** `host:port/test/busybox:latest` in the registry, for pulls by full name. */
   directImage: string;
   daemonLog(): string;
+  /** berthd's PID (a new one after `restart`). */
+  pid(): number;
   /** Stops berthd with `signal` (SIGKILL: a crash) and starts a new one on the same roots, after `whileDown`. */
   restart(signal?: NodeJS.Signals, whileDown?: () => Promise<void>): Promise<void>;
   /** Runs a docker CLI (28.x unless `bin`) against this berthd, with a config dir of the test's own unless `config`. */
@@ -122,6 +124,7 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
   return {
     dir, socket, host: `unix://${socket}`, registry: reg, directImage: `${reg.host}/test/busybox:latest`,
     daemonLog: () => readFileSync(join(dir, 'berthd.log'), 'utf8'),
+    pid: () => c.pid!,
     async restart(signal: NodeJS.Signals = 'SIGTERM', whileDown?: () => Promise<void>) {
       const gone = exitOf(c);
       process.kill(c.pid!, signal);

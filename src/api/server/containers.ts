@@ -113,6 +113,22 @@ function inspect(engine: Engine, c: ContainerRecord) {
 }
 
 /** Copies the monitor's frames to `out`: raw with a terminal, else frames of the streams asked for. */
+/**
+ * Writes to a client and, when its buffer is full, waits for it to drain, so a large log
+ * streams at the client's pace instead of piling up in berthd's memory. False once the client
+ * is gone.
+ */
+async function send(out: Writable, data: string | Buffer): Promise<boolean> {
+  if (out.destroyed || out.writableEnded) return false;
+  if (out.write(data)) return true;
+  await new Promise<void>((resolve) => {
+    const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+  return !out.destroyed;
+}
+
 function relayFrames(tty: boolean, want: { stdout: boolean; stderr: boolean }, out: Writable) {
   return new FrameReader((stream, data) => {
     if (tty) out.write(data);
@@ -176,7 +192,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     if (boolParam(q, 'logs')) {
       for await (const e of cs.logs(c.Id)) {
         if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
-        out.write(tty ? e.log : frame(e.stream === 'stdout' ? 1 : 2, e.log));
+        if (!(await send(out, tty ? e.log : frame(e.stream === 'stdout' ? 1 : 2, e.log)))) break;
       }
     }
     const stream = boolParam(q, 'stream') ? await cs.attach(c.Id) : undefined;
@@ -232,7 +248,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
       if (abort.signal.aborted) break;
       if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
       const line = ts ? `${e.time} ${e.log}` : e.log;
-      out.write(tty ? line : frame(e.stream === 'stdout' ? 1 : 2, line));
+      if (!(await send(out, tty ? line : frame(e.stream === 'stdout' ? 1 : 2, line)))) break;
     }
     out.end();
   });
