@@ -164,16 +164,20 @@ export class Images {
       const c = conflictOf(!o.force, isSingleReference(refs) ? [] : refs);
       if (c) throw conflict(c);
     }
-    items.push(...await this.deleteImage(img));
+    // By ID, every manifest of that config goes (a pulled image and its loaded copy are one image).
+    items.push(...await this.deleteImage(img, byName ? undefined : img.id));
     for (const layer of await this.opts.snapshots.pruneLayers(store)) items.push({ Deleted: layer });
     return items;
   }
 
-  /** Deletes an image with its names, reporting each as Docker does (untag events, then delete). */
-  private async deleteImage(img: { id: string; manifestDigest: string; labels?: Record<string, string> } | Image): Promise<ImageDeleteItem[]> {
+  /**
+   * Deletes an image with its names, reporting each as Docker does (untag events, then delete):
+   * its one manifest, or every manifest `id` names.
+   */
+  private async deleteImage(img: { id: string; manifestDigest: string; labels?: Record<string, string> } | Image, id?: string): Promise<ImageDeleteItem[]> {
     const manifest = 'record' in img ? img.record.target.digest : img.manifestDigest;
     const labels = 'record' in img ? img.config.config?.Labels : img.labels;
-    const r = await this.opts.store.delete(manifest);
+    const r = await this.opts.store.delete(id ?? manifest);
     const items: ImageDeleteItem[] = r.untagged.map((n) => ({ Untagged: familiar(n) }));
     for (const _ of r.untagged) this.event('untag', img.id, img.id, labels);
     items.push({ Deleted: img.id });

@@ -39,6 +39,8 @@ export interface CreateVolumeOptions {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+/** A volume is a folder named after it: a name is one file name at most. */
+const NAME_MAX = 255;
 
 export class Volumes {
   readonly root: string;
@@ -53,7 +55,7 @@ export class Volumes {
   private metaPath(name: string): string { return join(this.root, name, 'volume.json'); }
 
   private read(name: string): VolumeRecord {
-    if (!NAME.test(name)) throw notFound(`get ${name}: no such volume`);
+    if (!NAME.test(name) || name.length > NAME_MAX) throw notFound(`get ${name}: no such volume`);
     try {
       return JSON.parse(readFileSync(this.metaPath(name), 'utf8')) as VolumeRecord;
     } catch {
@@ -72,13 +74,20 @@ export class Volumes {
     }
     const name = opts.Name || randomBytes(32).toString('hex');
     if (!NAME.test(name)) throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    if (name.length > NAME_MAX) throw invalid(`create ${name.slice(0, 32)}…: the volume name has ${name.length} characters, berth's limit is ${NAME_MAX}`);
     if (existsSync(this.metaPath(name))) return view(this.read(name));
-    mkdirSync(join(this.dir(name), '_data'), { recursive: true, mode: 0o755 });
     const rec: VolumeRecord = {
       Name: name, Driver: 'local', Mountpoint: join(this.dir(name), '_data'), CreatedAt: new Date().toISOString(),
       Labels: { ...(opts.Labels ?? {}) }, Scope: 'local', Options: null,
     };
-    this.write(rec);
+    try {
+      mkdirSync(join(this.dir(name), '_data'), { recursive: true, mode: 0o755 });
+      this.write(rec);
+    } catch (e) {
+      // A volume half made is no volume: its folder goes with the failure.
+      rmSync(this.dir(name), { recursive: true, force: true });
+      throw e;
+    }
     this.emit('create', name, { driver: 'local' });
     return view(rec);
   }

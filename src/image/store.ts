@@ -206,18 +206,30 @@ export class ImageStore {
     return { record: rec, manifest, config, id: manifest.config.digest, repoTags };
   }
 
+  /** The one manifest `nameOrId` names; for an image ID that several manifests share, the newest of them. */
   private async lookup(m: Meta, nameOrId: string): Promise<Digest> {
+    return (await this.lookupAll(m, nameOrId))[0];
+  }
+
+  /**
+   * Every manifest `nameOrId` names, newest first: one for a name or a manifest digest; for an
+   * image ID (a config digest or its prefix) every manifest with that config — two manifests of one
+   * config (a pulled image and the same image loaded from `save`) are one image, as Docker sees it.
+   * A prefix is ambiguous only when it matches more than one such image.
+   */
+  private async lookupAll(m: Meta, nameOrId: string): Promise<Digest[]> {
     const hex = nameOrId.replace(/^sha256:/, '');
     if (/^[a-f0-9]{12,64}$/.test(hex)) {
-      const hits = new Set<Digest>();
+      const hits = new Map<Digest, string>(); // manifest → the image it was matched as
       for (const d of Object.keys(m.images)) {
-        if (d.slice(7).startsWith(hex)) hits.add(d);
         // An index (no one config) or an image whose manifest a cut-short pull left out is found by its own digest only.
         const cfg = (await this.readManifest(d).catch((e) => { if (e instanceof BerthError && (e.kind === 'not-found' || e.kind === 'invalid')) return undefined; throw e; }))?.config.digest;
-        if (cfg?.slice(7).startsWith(hex)) hits.add(d);
+        if (cfg?.slice(7).startsWith(hex)) hits.set(d, cfg);
+        else if (d.slice(7).startsWith(hex)) hits.set(d, d);
       }
-      if (hits.size === 1) return [...hits][0];
-      if (hits.size > 1) throw conflict(`ambiguous image ID prefix "${nameOrId}": matches ${hits.size} images, give more digits`);
+      const images = new Set(hits.values());
+      if (images.size > 1) throw conflict(`ambiguous image ID prefix "${nameOrId}": matches ${images.size} images, give more digits`);
+      if (hits.size) return [...hits.keys()].sort((a, b) => m.images[b].created.localeCompare(m.images[a].created));
     }
     const ref = parseReference(nameOrId);
     const key = formatReference(ref);
@@ -232,7 +244,7 @@ export class ImageStore {
       }
     }
     if (!d || !m.images[d]) throw notFound(`No such image: ${nameOrId}`);
-    return d;
+    return [d];
   }
 
   /** Records that a registry knows the image as `name@digest` (after a push). */
@@ -300,15 +312,21 @@ export class ImageStore {
    */
   async remove(nameOrId: string, opts: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: Digest[] }> {
     const [untagged, freed] = await this.locked(async (m): Promise<[[string[], Digest[]], boolean]> => {
-      const digest = await this.lookup(m, nameOrId);
-      const key = this.nameKey(m, nameOrId, digest);
-      if (!key && refsOf(m, digest).filter((n) => !n.includes('@')).length > 1 && !opts.force) {
+      const digests = await this.lookupAll(m, nameOrId);
+      const key = this.nameKey(m, nameOrId, digests[0]);
+      if (key) {
+        const drop = untagIn(m, key);
+        return [[drop, refsOf(m, digests[0]).length ? [] : await this.dropImage(m, digests[0])], true];
+      }
+      // By ID: every manifest of the image goes, with all their names.
+      const names = digests.flatMap((d) => refsOf(m, d));
+      if (names.filter((n) => !n.includes('@')).length > 1 && !opts.force) {
         throw conflict(`unable to delete ${nameOrId} (must be forced) - image is referenced in multiple repositories`);
       }
-      const drop = key ? untagIn(m, key) : [];
-      if (key && refsOf(m, digest).length) return [[drop, []], true];
-      for (const n of refsOf(m, digest)) { delete m.refs[n]; drop.push(n); }
-      return [[drop, await this.dropImage(m, digest)], true];
+      for (const n of names) delete m.refs[n];
+      const freed: Digest[] = [];
+      for (const d of digests) freed.push(...await this.dropImage(m, d));
+      return [[names, freed], true];
     });
     const deleted = await this.deleteBlobs(freed);
     return { untagged, deleted };
@@ -326,7 +344,7 @@ export class ImageStore {
 
   /** Every name (`repo:tag` and `repo@digest`) the image has, canonical. */
   async references(nameOrId: string): Promise<string[]> {
-    return this.locked(async (m) => [refsOf(m, await this.lookup(m, nameOrId)), false]);
+    return this.locked(async (m) => [(await this.lookupAll(m, nameOrId)).flatMap((d) => refsOf(m, d)), false]);
   }
 
   /**
@@ -348,10 +366,12 @@ export class ImageStore {
    */
   async delete(nameOrId: string): Promise<{ untagged: string[]; deleted: Digest[] }> {
     const [untagged, freed] = await this.locked(async (m): Promise<[[string[], Digest[]], boolean]> => {
-      const digest = await this.lookup(m, nameOrId);
-      const names = refsOf(m, digest);
+      const digests = await this.lookupAll(m, nameOrId);
+      const names = digests.flatMap((d) => refsOf(m, d));
       for (const n of names) delete m.refs[n];
-      return [[names, await this.dropImage(m, digest)], true];
+      const freed: Digest[] = [];
+      for (const d of digests) freed.push(...await this.dropImage(m, d));
+      return [[names, freed], true];
     });
     return { untagged, deleted: await this.deleteBlobs(freed) };
   }

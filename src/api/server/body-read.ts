@@ -1,7 +1,7 @@
 // Reading a JSON request body within bounds, then decoding it as its declared Go type. A body is
 // refused with a 413 once it passes MAX_JSON_BODY, counted as it arrives (a Content-Length over
 // the cap is refused before a byte is read), so a refused request never holds more than the cap;
-// its connection is closed rather than drained. JSON nested deeper than MAX_JSON_DEPTH is refused
+// the rest is never read. JSON nested deeper than MAX_JSON_DEPTH is refused
 // before it is parsed. dockerd has no limit of its own on these bodies; berth's caps are
 // documented in the README.
 
@@ -16,7 +16,8 @@ export const MAX_JSON_DEPTH = 100;
 
 /**
  * Reads `stream` to its end, or throws a 413 as soon as more than `limit` bytes arrived. On a
- * refusal the stream is left paused, not destroyed, so the 413 can still go out on its socket.
+ * refusal the stream is left paused, not destroyed, so the 413 can still go out on its socket
+ * (sendError then closes the connection: the rest is never read).
  */
 export function readBounded(stream: Readable, declaredLength: string | undefined, limit = MAX_JSON_BODY): Promise<Buffer> {
   const tooBig = () => tooLarge(`request body is larger than berthd's limit of ${limit} bytes for a JSON body`);

@@ -34,15 +34,31 @@ export function sendEmpty(ctx: Context, status: number): void {
   } else sendJSON(ctx, status, undefined);
 }
 
+/**
+ * The 413 of a body refused part-read. The rest is never read (even reading to drop it costs
+ * berthd memory), and the connection is not closed under a client still sending either: closing
+ * with unread bytes resets it, and the client sees a broken pipe instead of the answer. So the
+ * socket stops reading, the answer and a FIN go out on it (docker's, curl's and node's clients
+ * read it while sending), and the socket is destroyed REFUSED_LINGER_MS later.
+ */
+function refuseUnread(ctx: Context, message: string): void {
+  const socket = ctx.req.socket;
+  socket.pause();
+  const text = JSON.stringify({ message }) + '\n';
+  socket.end(`HTTP/1.1 413 Request Entity Too Large\r\n${Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('')}` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+}
+const REFUSED_LINGER_MS = 5000;
+
 export function sendError(ctx: Context, err: unknown): void {
   const status = httpStatus(err);
   if (ctx.res?.headersSent) {
     ctx.res.destroy();
     return;
   }
-  // A body refused part-read: the rest is not read, so the connection cannot be reused.
-  if (status === 413) ctx.res?.setHeader('Connection', 'close');
-  sendJSON(ctx, status, { message: errorMessage(err) });
+  if (status === 413 && ctx.res && !ctx.req.complete) refuseUnread(ctx, errorMessage(err));
+  else sendJSON(ctx, status, { message: errorMessage(err) });
 }
 
 /**

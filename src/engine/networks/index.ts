@@ -12,7 +12,7 @@ import { labelMatch } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 import { EmbeddedDns } from './dns.js';
 import { Endpoints } from './endpoints.js';
-import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, NetworkStore, ownNetns, PREDEFINED } from './store.js';
+import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, NETWORK_NAME_MAX, NetworkStore, ownNetns, PREDEFINED } from './store.js';
 
 export interface NetworksOptions {
   dataRoot: string;
@@ -98,7 +98,8 @@ export class Networks {
     this.dns.stop(n);
     this.endpoints.forget(n);
     await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
-    rmSync(join(this.endpoints.ipamDir, n.Name), { recursive: true, force: true });
+    // (An older berth took longer names: no folder can be named so, and it must not stop the removal.)
+    if (n.Name.length <= NETWORK_NAME_MAX) rmSync(join(this.endpoints.ipamDir, n.Name), { recursive: true, force: true });
     this.store.delete(n);
     this.emit('destroy', n);
   }

@@ -17,6 +17,8 @@ import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRe
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 export const PREDEFINED = ['bridge', 'host', 'none'];
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** host-local IPAM keeps a network's leases in a folder named after it: a name is one file name at most. */
+export const NETWORK_NAME_MAX = 255;
 
 /** The modes that make no endpoint of berth's: no network of its own, or another container's. */
 export function ownNetns(mode: string | undefined): boolean {
@@ -167,6 +169,7 @@ export class NetworkStore {
     const name = req.Name ?? '';
     if (!name) throw invalid('network name is required');
     if (!NAME.test(name)) throw invalid(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    if (name.length > NETWORK_NAME_MAX) throw invalid(`invalid network name "${name.slice(0, 32)}…": ${name.length} characters, berth's limit is ${NETWORK_NAME_MAX}`);
     if (PREDEFINED.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network `);
     if (this.byName(name)) throw conflict(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
