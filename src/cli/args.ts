@@ -148,9 +148,9 @@ export function parseCommand(c: CommandSpec, argv: string[]): Parsed {
   const { min = 0, max = Infinity } = c.args ?? {};
   const n = p.args.length;
   const name = `'berth ${c.path}'`;
+  if (max === 0 && n > 0) throw new ArgCountError(`${name} accepts no arguments`, c, 'Run');
   if (min === max && n !== min) throw new ArgCountError(`${name} requires ${plural(min)}`, c, 'Run');
   if (min > 0 && max < Infinity && (n < min || n > max)) throw new ArgCountError(`${name} requires at least ${min} and at most ${plural(max)}`, c, 'Run');
-  if (max === 0 && n > 0) throw new ArgCountError(`${name} accepts no arguments`, c, 'Run');
   if (n < min) throw new ArgCountError(`${name} requires at least ${plural(min)}`, c, 'See');
   if (n > max) throw new ArgCountError(`${name} requires at most ${plural(max)}`, c, 'See');
   return p;
