@@ -116,6 +116,9 @@ test('--pid, --ipc and --uts host share the host\'s namespaces; container: joins
 test('--device makes the node with its cgroup permission; --device-cgroup-rule allows more', { skip }, () => {
   assert.equal(same(['--device', '/dev/null:/dev/xnull'], "stat -c '%F %t:%T %a' /dev/xnull; echo hi > /dev/xnull && echo written"),
     'character special file 1:3 666\nwritten\n');
+  // Read-only in the devices cgroup (a node none of Docker's defaults allows): reads open, writes are refused.
+  assert.equal(same(['--device', '/dev/loop-control:/dev/lc:r'], '(exec 3</dev/lc) && echo read; (exec 3>/dev/lc) 2>/dev/null || echo write-refused'),
+    'read\nwrite-refused\n');
   // /dev/loop-control is none of Docker's default devices: opening a node of it needs the rule.
   const open = 'mknod /tmp/l c 10 237 && (exec 3</tmp/l) 2>/dev/null && echo opened || echo refused';
   assert.equal(same(['--device-cgroup-rule', 'c 10:237 r'], open), 'opened\n');
@@ -252,4 +255,32 @@ test('exec start: the start\'s Tty says raw or framed, streamed or not; Detach a
   }
   assert.deepEqual(answers[1], answers[0]);
   assert.deepEqual(answers[0][0], [200, Buffer.from('hi\r\n').toString('hex')]);
+});
+
+test('networks, volumes, kill and commit answer as dockerd: overlapping pool, swarm scopes, unknown volume driver, a stopped container', { skip }, async () => {
+  const answers = [];
+  for (const [sock, run, net] of [[join(d.dir, 'docker.sock'), d.docker, '10.213.0'], [eng.socket, eng.docker, '10.214.0']] as const) {
+    const api = async (method: string, path: string, body?: unknown) => {
+      const r = await raw(sock, method, path, body);
+      const text = r.body.toString();
+      return [r.status, r.status < 300 ? '' : JSON.parse(text).message];
+    };
+    const made = await raw(sock, 'POST', '/networks/create', { Name: 'fid-a', IPAM: { Config: [{ Subnet: `${net}.0/24` }] } });
+    assert.equal(made.status, 201, made.body.toString());
+    const st = run(['create', '--name', 'fid-st', '--network', 'none', IMAGE, 'sleep', '100']).stdout.trim();
+    answers.push([
+      await api('POST', '/networks/create', { Name: 'fid-b', IPAM: { Config: [{ Subnet: `${net}.0/25` }] } }),
+      await api('POST', '/networks/create', { Name: 'fid-a', CheckDuplicate: true }),
+      await api('POST', '/networks/create', { Name: 'fid-c', Ingress: true }),
+      await api('POST', '/networks/create', { Name: 'fid-d', Scope: 'swarm' }),
+      await api('POST', '/volumes/create', { Name: 'fid-v', Driver: 'bogus' }),
+      (await api('POST', '/containers/fid-st/kill')).map((x) => String(x).replace(st, 'ID')),
+      (await api('POST', '/commit?container=fid-st&repo=fid-committed'))[0],
+    ]);
+    await raw(sock, 'DELETE', '/networks/fid-a');
+    run(['rm', '-f', 'fid-st']);
+    run(['rmi', 'fid-committed']);
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(answers[0][0], [403, 'Pool overlaps with other one on this address space']);
 });

@@ -253,7 +253,15 @@ export interface NetworkCreateRequest {
   Internal?: boolean;
   Attachable?: boolean;
   EnableIPv6?: boolean;
-  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null; Options?: Record<string, string> | null } | null;
+  EnableIPv4?: boolean;
+  /** Swarm's (refused): `local` is the only scope berth has. */
+  Scope?: string;
+  Ingress?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  /** Deprecated: a duplicate name is always refused, as dockerd 1.44+ does. */
+  CheckDuplicate?: boolean;
+  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }[] | null; Options?: Record<string, string> | null } | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
 }

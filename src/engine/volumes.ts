@@ -68,7 +68,8 @@ export class Volumes {
   /** Creates the volume, or returns the one of that name (as Docker does). */
   create(opts: CreateVolumeOptions = {}): Volume {
     const driver = opts.Driver || 'local';
-    if (driver !== 'local') throw invalid(`volume driver "${driver}" is not supported: berth has the "local" driver only`);
+    // dockerd's 404 for a driver it has no plugin for; berth has the local driver only.
+    if (driver !== 'local') throw notFound(`create ${opts.Name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     if (opts.DriverOpts && Object.keys(opts.DriverOpts).length) {
       throw invalid(`berth's local volume driver takes no options (got ${Object.keys(opts.DriverOpts).join(', ')})`);
     }

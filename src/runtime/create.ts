@@ -95,13 +95,14 @@ const ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
 ];
 
-/** The cgroup resources of a spec, with the device rules a container always needs. */
+/**
+ * The cgroup resources of a spec, with the device rules a container always needs. A node in
+ * `linux.devices` is allowed only as `resources.devices` says, as runc does: dockerd's
+ * `--device …:r` gives a read-only node.
+ */
 export function cgroupResources(spec: Spec): LinuxResources {
   const r = spec.linux?.resources ?? {};
-  const own: LinuxDeviceCgroup[] = (spec.linux?.devices ?? []).filter((d) => d.type !== 'p').map((d) => ({
-    allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm',
-  }));
-  return { ...r, devices: [...(r.devices ?? []), ...ALLOWED_DEVICES, ...own] };
+  return { ...r, devices: [...(r.devices ?? []), ...ALLOWED_DEVICES] };
 }
 
 type Mode = 'create' | 'run-foreground' | 'run-detached';

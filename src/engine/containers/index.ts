@@ -106,7 +106,7 @@ export class Containers {
 
   async resize(ref: string, rows: number, cols: number): Promise<void> { return resize(this.t, this.find(ref), rows, cols); }
 
-  async kill(ref: string, signal = 'SIGKILL'): Promise<void> { return lifecycle.kill(this.t, this.find(ref), signal); }
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> { return lifecycle.kill(this.t, this.find(ref), signal, ref); }
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
     return lifecycle.stop(this.t, this.find(ref), opts);

@@ -227,14 +227,15 @@ async function removeStaleRuntime(t: ContainerTable, id: string): Promise<void> 
  * stop signal, or any signal when the container has no stop signal of its own, means "let it
  * go"); a pending restart is cancelled.
  */
-export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL'): Promise<void> {
+/** `ref`: the name the caller gave, which dockerd's refusal repeats. */
+export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL', ref = live.rec.Name.slice(1)): Promise<void> {
   const n = parseSignal(signal);
   if (live.rec.State.Status === 'restarting') {
     stoppedByUser(t, live, true);
     cancelRestart(t, live);
     return;
   }
-  if (!t.isRunning(live)) throw conflict(`Container ${live.rec.Id} is not running`);
+  if (!t.isRunning(live)) throw conflict(`Cannot kill container: ${ref}: Container ${live.rec.Id} is not running`);
   const stopSignal = live.rec.Config.StopSignal;
   stoppedByUser(t, live, !stopSignal || n === constants.signals.SIGKILL || n === parseSignal(stopSignal));
   await sendSignal(t, live, signal, false);

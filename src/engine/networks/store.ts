@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../common/atomic.js';
-import { conflict, forbidden, invalid, notFound } from '../../errors.js';
+import { conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
 import { labelMatch } from '../../common/filters.js';
 import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
@@ -175,6 +175,16 @@ export class NetworkStore {
     const driver = req.Driver || 'bridge';
     if (driver !== 'bridge') throw invalid(`plugin "${driver}" not found: berth has the bridge driver only`);
     if (req.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
+    if (req.EnableIPv4 === false) throw invalid('a network without IPv4 is not supported by berth (it has no IPv6 yet)');
+    // Swarm's networks and config-only networks: berthd has no swarm and no config networks.
+    if (req.Ingress) throw forbidden('Ingress network can only be global scope network');
+    if (req.Scope && req.Scope !== 'local') throw forbidden('cannot create a swarm scoped network when swarm is not active');
+    if (req.ConfigOnly || req.ConfigFrom?.Network) throw unsupported('config-only networks (ConfigOnly, ConfigFrom) are not supported by berthd');
+    // An option the bridge does not apply is refused rather than stored and ignored.
+    const unknownOpt = Object.keys(req.Options ?? {}).find((k) => k !== BRIDGE_NAME_OPT);
+    if (unknownOpt) throw unsupported(`network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_NAME_OPT})`);
+    if (Object.keys(req.IPAM?.Options ?? {}).length) throw unsupported('IPAM options are not supported by berth\'s default IPAM driver');
+    if (req.IPAM?.Config?.some((c) => Object.keys(c.AuxiliaryAddresses ?? {}).length)) throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
     if ((req.IPAM?.Driver ?? 'default') !== 'default') throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
     const wanted = req.IPAM?.Config ?? [];
     if (wanted.length > 1) throw invalid('berth networks take one IPv4 subnet');
