@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLog, type LogEntry, type LogOptions } from './logs.js';
+import { readLog, secondsOf, type LogEntry, type LogOptions } from './logs.js';
 
 const line = (n: number, stream = 'stdout') => `${JSON.stringify({ log: `line ${n}\n`, stream, time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString() })}\n`;
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i)).join('');
@@ -96,4 +96,20 @@ test('a log that does not exist yet gives nothing, and follow waits for it', wit
   live = false;
   await reading;
   assert.deepEqual(nums(got), [1]);
+}));
+
+test('follow on a log whose folder is gone (the container removed) ends at once', async () => {
+  const got: LogEntry[] = [];
+  for await (const e of readLog(join(tmpdir(), `berth-logs-gone-${process.pid}`, 'container-json.log'), { follow: true, live: () => true })) got.push(e);
+  assert.deepEqual(got, []);
+});
+
+test('since and until to the nanosecond, as the docker CLI sends them', withLog(async (path) => {
+  const at = (ns: string, n: number) => `${JSON.stringify({ log: `line ${n}\n`, stream: 'stdout', time: `2026-12-06T18:00:00.${ns}Z` })}\n`;
+  // a microsecond apart: a double holds Unix seconds to ~0.24 µs
+  writeFileSync(path, at('123455789', 1) + at('123456789', 2) + at('123457789', 3));
+  assert.equal(secondsOf('2026-12-06T18:00:00Z'), Date.UTC(2026, 11, 6, 18) / 1000);
+  const since = Number(`${Date.UTC(2026, 11, 6, 18) / 1000}.123456789`);
+  assert.deepEqual(nums(await all(path, { since })), [2, 3]);
+  assert.deepEqual(nums(await all(path, { until: since })), [1, 2]);
 }));

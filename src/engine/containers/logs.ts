@@ -6,7 +6,7 @@
 // — until the container has stopped and its monitor has written its last line. Memory stays
 // at one chunk and one line, however large the log; `until` stops at the first later entry.
 
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { open as openFile, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 
@@ -127,6 +127,18 @@ class LogFile {
   }
 }
 
+/**
+ * An entry's time as Unix seconds, its nanoseconds kept as far as a double holds them: built
+ * from the same decimal text the API's `since`/`until` (`1733500000.123456789`) are parsed
+ * from, so an entry at exactly `since` is kept.
+ */
+export function secondsOf(time: string): number {
+  const m = /^(.*?)(?:\.(\d+))?Z$/.exec(time);
+  if (!m) return Date.parse(time) / 1000;
+  const whole = Date.parse(`${m[1]}Z`) / 1000;
+  return m[2] ? Number(`${whole}.${m[2]}`) : whole;
+}
+
 function parse(line: Buffer): LogEntry | undefined {
   if (!line.length) return undefined;
   try {
@@ -173,7 +185,7 @@ export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenera
       for (const line of lines) {
         const e = parse(line);
         if (!e) continue;
-        const t = Date.parse(e.time) / 1000;
+        const t = secondsOf(e.time);
         if (until !== undefined && t > until) { past = true; return; }
         if (since === undefined || t >= since) yield e;
       }
@@ -206,8 +218,14 @@ async function* follow(path: string, start: LogFile | undefined, opts: LogOption
   let f = start;
   let wake: (() => void) | undefined;
   const name = basename(path);
-  const watcher = watch(dirname(path), (_event, file) => { if (!file || String(file).startsWith(name)) wake?.(); });
-  watcher.on('error', () => wake?.()); // the directory is gone with the container: the next check ends the loop
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), (_event, file) => { if (!file || String(file).startsWith(name)) wake?.(); });
+    watcher.on('error', () => wake?.()); // the directory is gone with the container: the next check ends the loop
+  } catch (e) {
+    if (errno(e) !== 'ENOENT') throw e;
+    return; // the container and its folder are gone: nothing more will come
+  }
   try {
     for (;;) {
       let any = false;
