@@ -49,6 +49,8 @@ export class FakeRuntime implements Runtime {
   /** OOM kills to report in stats, by container. */
   readonly oomKills = new Map<string, number>();
   execHandler: ExecHandler = () => ({ exitCode: 0 });
+  /** Failures of the fake's own background work (an exit file it could not write), for a test to assert empty. */
+  readonly errors: Error[] = [];
   private readonly failures = new Map<Verb, Error[]>();
   private nextPid = 1000;
 
@@ -121,7 +123,7 @@ export class FakeRuntime implements Runtime {
     if (c.status === 'paused' && n !== constants.signals.SIGKILL) return; // a frozen process takes it when thawed
     if (n === constants.signals.SIGKILL || !this.ignored.has(n)) {
       // A process ends after the signal is sent, not during the call.
-      setImmediate(() => { void this.exit(id, 128 + n, n); });
+      setImmediate(() => { this.exit(id, 128 + n, n).catch((e: Error) => { this.errors.push(e); }); });
     }
   }
 

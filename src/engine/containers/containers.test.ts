@@ -32,11 +32,12 @@ interface Harness {
 function harness(t: TestContext): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-engine-unit-'));
   const opened: Containers[] = [];
+  const runtime = new FakeRuntime();
   t.after(async () => {
     for (const c of opened) await c.close();
     rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(runtime.errors, [], 'the fake runtime\'s exits were all written');
   });
-  const runtime = new FakeRuntime();
   const events = new Events();
   const logs: string[] = [];
   const snap = { removed: [] as string[], failPrepare: undefined as Error | undefined };
