@@ -33,7 +33,7 @@ export async function exec(client: ApiClient, argv: string[]): Promise<number> {
   const { Id: id } = await client.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(container)}/exec`, {
     body: {
       Cmd: cmd, Env: env, User: f.user as string | undefined, WorkingDir: f.workdir as string | undefined, Tty: tty,
-      Privileged: !!f.privileged, AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
+      Privileged: !!f.privileged, DetachKeys: f['detach-keys'] as string | undefined, AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
       ConsoleSize: tty && !detach ? terminalSize() : undefined,
     },
   });

@@ -20,6 +20,7 @@ const HISTORY: CommandSpec = {
 
 export async function history(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(HISTORY, argv);
+  if (flags.platform !== undefined) throw new BerthError('unsupported', 'berth history --platform is not supported: berth keeps one platform of an image');
   if (flags.format) throw new BerthError('unsupported', 'berth history --format is not supported');
   const items = await client.json<HistoryItem[]>('GET', `/images/${args[0]}/history`);
   const full = !!flags['no-trunc'];

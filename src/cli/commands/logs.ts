@@ -22,7 +22,7 @@ export async function logs(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(LOGS, argv);
   const c = await client.json<{ Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(args[0])}/json`);
   const res = await client.stream('GET', `/containers/${encodeURIComponent(args[0])}/logs`, {
-    query: { stdout: true, stderr: true, follow: !!flags.follow, timestamps: !!flags.timestamps, tail: flags.tail as string | undefined,
+    query: { stdout: true, stderr: true, details: flags.details ? true : undefined, follow: !!flags.follow, timestamps: !!flags.timestamps, tail: flags.tail as string | undefined,
       since: flags.since ? apiTimestamp(flags.since as string) : undefined, until: flags.until ? apiTimestamp(flags.until as string) : undefined },
   });
   await copyStream(res, c.Config.Tty);

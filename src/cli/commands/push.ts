@@ -12,13 +12,14 @@ const PUSH: CommandSpec = {
   flags: {
     'all-tags': { short: 'a', type: 'bool', desc: 'Push every tag of the image to the repository' },
     'disable-content-trust': { type: 'bool', desc: 'Skip image signing (berth has none to do)', dflt: 'true' },
-    platform: { type: 'string', desc: 'Push one platform of the image as a single-platform image' },
+    platform: { type: 'string', desc: 'Push one platform of the image (not supported by berth)' },
     quiet: { short: 'q', type: 'bool', desc: 'Suppress the progress output' },
   },
 };
 
 export async function push(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(PUSH, argv);
+  if (flags.platform !== undefined) throw new BerthError('unsupported', 'berth push --platform is not supported: berth keeps one platform of an image');
   if (flags['disable-content-trust'] === false) throw new BerthError('unsupported', 'berth does not sign images: --disable-content-trust=false is not supported');
   const image = args[0];
   const tagged = /:[^/]+$/.test(image.split('@')[0]);
