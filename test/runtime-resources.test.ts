@@ -206,7 +206,8 @@ test('hugepage limits and unified keys reach the hierarchy that holds hugetlb', 
   });
   t.after(() => b.cleanup());
   assert.equal(ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('huge')])), `${4 * MiB}\n`);
-  if (v1) return;
+  // A unified key for 1 GB pages needs a kernel that has them.
+  if (v1 || !existsSync('/sys/kernel/mm/hugepages/hugepages-1048576kB')) return;
   const u = makeBundle(['cat', file('1GB')], (s) => {
     s.linux!.resources = { ...s.linux!.resources, unified: { 'hugetlb.1GB.max': String(1024 * MiB) } };
   });

@@ -134,6 +134,10 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
   };
   let pid = 0;
   try {
+    // Saved at once (pid 0: stopped), so a caller killed from here on leaves a state that
+    // `delete --force` opens and takes apart — cgroups and any process in them included —
+    // rather than a bare folder that blocks the id ("container with id exists").
+    dirs.save(record);
     const plan = buildPlan({
       mode: mode === 'create' ? 'create' : 'run',
       foreground: mode === 'run-foreground',
@@ -207,7 +211,8 @@ export async function teardown(dirs: StateDir, record: ContainerRecord, cgroups:
   // When the container's init has exited and it had its own pid namespace, the kernel has
   // killed everything else in it: no need to look.
   const ownPidNs = (record.config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
-  if (pid > 0 || !ownPidNs) {
+  // With no pid recorded (a create cut short) whatever reached the cgroups is looked for too.
+  if (pid > 0 || !ownPidNs || record.pid === 0) {
     try {
       if (cgroups.pids().length > 0) await cgroups.kill();
       for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroups.pids().length > 0); i++) await delay(i < 20 ? 1 : 5);

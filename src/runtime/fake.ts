@@ -17,7 +17,7 @@ import { emptyStats } from './cgroups/stats.js';
 import type { ContainerState, ContainerStats, CreateRequest, ExecRequest, MonitorOptions, Runtime, RuntimeEvent } from './runtime.js';
 import { parseSignal } from './signals.js';
 
-export type Verb = 'create' | 'start' | 'kill' | 'delete' | 'pause' | 'resume' | 'exec' | 'state' | 'update' | 'stats' | 'ps' | 'events';
+export type Verb = 'create' | 'start' | 'kill' | 'delete' | 'pause' | 'resume' | 'exec' | 'state' | 'update' | 'stats' | 'ps' | 'list' | 'events';
 
 /** One call as the fake received it: the verb, the container, and the verb's other arguments. */
 export interface Call {
@@ -198,6 +198,11 @@ export class FakeRuntime implements Runtime {
     this.record('ps', id);
     const c = this.get(id);
     return c.status === 'stopped' ? [] : [c.pid];
+  }
+
+  async list(): Promise<string[]> {
+    this.record('list', '');
+    return [...this.containers.keys()].sort();
   }
 
   async *events(id: string, opts: { intervalMs: number; signal?: AbortSignal }): AsyncGenerator<RuntimeEvent> {

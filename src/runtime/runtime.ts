@@ -19,6 +19,7 @@ import type { MonitorOptions } from './native/helper.js';
 import { pause, resume } from './pause.js';
 import { pids } from './ps.js';
 import { start } from './start.js';
+import { StateDir } from './state.js';
 import { update } from './update.js';
 
 export type { RuntimeEvent } from './events.js';
@@ -74,6 +75,8 @@ export interface Runtime {
   stats(id: string): Promise<ContainerStats>;
   /** Every pid in the container's cgroups, ascending. */
   ps(id: string): Promise<number[]>;
+  /** The ids of every container whose state is kept, in whatever state (berthd's recovery). */
+  list(): Promise<string[]>;
   /** Stats every `intervalMs` and OOM events, until the container stops or `signal` aborts. */
   events(id: string, opts: { intervalMs: number; signal?: AbortSignal }): AsyncIterable<RuntimeEvent>;
 }
@@ -132,6 +135,10 @@ export class LocalRuntime implements Runtime {
 
   async ps(id: string): Promise<number[]> {
     return pids(this.root, id);
+  }
+
+  async list(): Promise<string[]> {
+    return new StateDir(this.root).ids();
   }
 
   events(id: string, opts: { intervalMs: number; signal?: AbortSignal }): AsyncIterable<RuntimeEvent> {

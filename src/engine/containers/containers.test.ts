@@ -86,6 +86,8 @@ function actions(h: Harness, id: string): string[] {
   sub.unsubscribe();
   return sub.past.filter((e) => e.Type === 'container' && e.Actor.ID === id && !e.Action.startsWith('exec_')).map((e) => e.Action);
 }
+/** The runtime calls so far, less the `list` of the recovery that runs at adoption (recover.ts). */
+const calls = (h: Harness) => h.runtime.log().filter((c) => c !== 'list ');
 const kind = (k: string) => (e: unknown) => e instanceof BerthError && e.kind === k;
 
 test('create, start, stop: the runtime is driven in order and every state change is saved and an event', async (t) => {
@@ -93,11 +95,12 @@ test('create, start, stop: the runtime is driven in order and every state change
   const c = h.open();
   const rec = await c.create({ Image: 'busybox' }, { ...hostConfig });
   assert.equal(rec.State.Status, 'created');
-  assert.deepEqual(h.runtime.log(), [], 'create asks nothing of the runtime');
+  assert.deepEqual(calls(h), [], 'create asks nothing of the runtime');
   assert.equal(await c.start(rec.Id), 'started');
   assert.equal(c.get(rec.Id).State.Status, 'running');
   assert.equal(c.get(rec.Id).State.Pid, h.runtime.containers.get(rec.Id)!.pid);
-  assert.deepEqual(h.runtime.log(), [`state ${rec.Id}`, `create ${rec.Id}`, `start ${rec.Id}`]);
+  // (A runtime container a killed berthd may have left under the id goes first.)
+  assert.deepEqual(calls(h), [`delete ${rec.Id}`, `create ${rec.Id}`, `start ${rec.Id}`]);
   assert.equal(await c.start(rec.Id), 'already');
 
   assert.equal(await c.stop(rec.Id, { timeout: 5 }), 'stopped');
@@ -204,7 +207,7 @@ test('a failed create is taken apart by rm\'s path: the runtime asked to delete,
   assert.deepEqual(c.list(), []);
   assert.equal(h.snapshots.removed.length, 1, 'the snapshot went');
   const id = h.snapshots.removed[0];
-  assert.deepEqual(h.runtime.log(), [`delete ${id}`], 'the same runtime delete as rm');
+  assert.deepEqual(calls(h), [`delete ${id}`], 'the same runtime delete as rm');
   assert.deepEqual(actions(h, id), [], 'nothing announced for a container that never was');
   await c.close();
   assert.deepEqual(h.open().list(), []);

@@ -211,15 +211,12 @@ function checkPlatform(ref: string, img: { os?: string; architecture?: string; v
   throw notFound(`image with reference ${ref} was found but does not match the specified platform: wanted ${want}, actual: ${have ? formatPlatform(have) : 'nil'}`);
 }
 
-/** A runtime container left by a crash between runtime create and our record: delete it. */
+/**
+ * A runtime container left by a crash between runtime create and our record (or by a berthd
+ * killed mid-create, its state saved before its pid): deleted, whatever state it is in.
+ */
 async function removeStaleRuntime(t: ContainerTable, id: string): Promise<void> {
-  try {
-    await t.runtime.state(id);
-  } catch (e) {
-    if (e instanceof BerthError && e.kind === 'not-found') return;
-    throw e;
-  }
-  await deleteRuntime(t, id, false);
+  await deleteRuntime(t, id, true);
 }
 
 /**
