@@ -210,13 +210,17 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Fields the fuzz sets, with where inspect shows them. */
-const FIELDS: [string, 'Config' | 'HostConfig'][] = [
-  ['Hostname', 'Config'], ['User', 'Config'], ['Env', 'Config'], ['Cmd', 'Config'], ['Entrypoint', 'Config'], ['WorkingDir', 'Config'],
-  ['Labels', 'Config'], ['Tty', 'Config'], ['OpenStdin', 'Config'], ['StopSignal', 'Config'],
-  ['Privileged', 'HostConfig'], ['ReadonlyRootfs', 'HostConfig'], ['Memory', 'HostConfig'], ['CpuShares', 'HostConfig'],
-  ['PidsLimit', 'HostConfig'], ['CapAdd', 'HostConfig'], ['Dns', 'HostConfig'], ['ExtraHosts', 'HostConfig'], ['Init', 'HostConfig'],
-  ['RestartPolicy', 'HostConfig'], ['AutoRemove', 'HostConfig'], ['NetworkMode', 'HostConfig'],
+const bools = [true, false];
+/** Fields the fuzz sets, where inspect shows them, and values of the right type (half the cases use one). */
+const FIELDS: [string, 'Config' | 'HostConfig', unknown[]][] = [
+  ['Hostname', 'Config', ['box', 'a-b.c']], ['User', 'Config', ['root', '1000', 'nobody']], ['Env', 'Config', [['A=1'], ['A=1', 'B=two']]],
+  ['Cmd', 'Config', ['true', ['sh', '-c', 'true']]], ['Entrypoint', 'Config', ['/bin/sh', ['env']]], ['WorkingDir', 'Config', ['/work', '/tmp/x']],
+  ['Labels', 'Config', [{ k: 'v' }, { 'a.b': '' }]], ['Tty', 'Config', bools], ['OpenStdin', 'Config', bools], ['StopSignal', 'Config', ['SIGTERM', 'SIGKILL']],
+  ['Privileged', 'HostConfig', bools], ['ReadonlyRootfs', 'HostConfig', bools], ['Memory', 'HostConfig', [6 << 20, 64 << 20, 1 << 30]],
+  ['CpuShares', 'HostConfig', [2, 512, 1024]], ['PidsLimit', 'HostConfig', [1, 100]], ['CapAdd', 'HostConfig', ['NET_ADMIN', ['CHOWN', 'SYS_TIME']]],
+  ['Dns', 'HostConfig', [['1.1.1.1'], ['192.0.2.1', '192.0.2.2']]], ['ExtraHosts', 'HostConfig', [['h:192.0.2.4']]], ['Init', 'HostConfig', bools],
+  ['RestartPolicy', 'HostConfig', [{ Name: 'always' }, { Name: 'on-failure', MaximumRetryCount: 3 }, { Name: 'no' }]],
+  ['AutoRemove', 'HostConfig', bools], ['NetworkMode', 'HostConfig', ['none', 'host', 'bridge']],
 ];
 
 function randomValue(r: () => number, depth = 0): unknown {
@@ -243,8 +247,8 @@ test('fuzz (seeded, bounded): each create body is a 201 whose fields inspect sho
     const body: Record<string, any> = { Image: 'busybox', Cmd: ['true'], HostConfig: {} };
     const set: [string, 'Config' | 'HostConfig', unknown][] = [];
     for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
-      const [field, where] = FIELDS[Math.floor(r() * FIELDS.length)];
-      const value = randomValue(r);
+      const [field, where, good] = FIELDS[Math.floor(r() * FIELDS.length)];
+      const value = r() < 0.5 ? good[Math.floor(r() * good.length)] : randomValue(r);
       if (where === 'Config') body[field] = value; else body.HostConfig[field] = value;
       set.push([field, where, value]);
     }

@@ -202,7 +202,7 @@ export function securityHostConfig(hc: Record<string, any>): Partial<HostConfig>
   const out: Partial<HostConfig> = {};
   if (hc.Privileged) out.Privileged = true;
   if (hc.ReadonlyRootfs) out.ReadonlyRootfs = true;
-  if (hc.Init) out.Init = true;
+  if (typeof hc.Init === 'boolean') out.Init = hc.Init; // false given shows as false, not given as null (dockerd's *bool)
   const add = list(hc.CapAdd, 'CapAdd'), drop = list(hc.CapDrop, 'CapDrop'), sec = list(hc.SecurityOpt, 'SecurityOpt');
   if (add) out.CapAdd = add;
   if (drop) out.CapDrop = drop;

@@ -7,6 +7,7 @@ import type { Engine } from '../../engine/index.js';
 import type { Credentials } from '../../common/credentials.js';
 import { readJSON, sendJSON } from './http.js';
 import { AuthConfig as AuthConfigBody } from './body-types.js';
+import { decodeBody } from './body-decode.js';
 import type { Context, Router } from './router.js';
 
 /** Docker's AuthConfig, as clients send it. */
@@ -40,15 +41,15 @@ export function registryAuth(ctx: Context): Credentials | undefined {
   const h = ctx.req.headers['x-registry-auth'];
   const raw = Array.isArray(h) ? h[0] : h;
   if (!raw) return undefined;
-  let a: AuthConfig;
+  let parsed: unknown;
   try {
     // Docker encodes it base64url; Node's decoder takes both alphabets.
-    a = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as AuthConfig;
+    parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
   } catch {
     throw invalid('X-Registry-Auth: not base64 of a JSON AuthConfig');
   }
-  if (a === null || typeof a !== 'object') throw invalid('X-Registry-Auth: not base64 of a JSON AuthConfig');
-  return credentialsOf(a);
+  if (parsed === null || typeof parsed !== 'object') throw invalid('X-Registry-Auth: not base64 of a JSON AuthConfig');
+  return credentialsOf(decodeBody(AuthConfigBody, parsed) as AuthConfig);
 }
 
 export function authRoutes(router: Router, engine: Engine): void {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { decodeBody } from './body-decode.js';
 import { checkDepth, MAX_JSON_BODY, parseBody, readBounded } from './body-read.js';
+import { registryAuth } from './auth.js';
+import type { Context } from './router.js';
 import { ContainerCreate, ContainerUpdate, ExecCreate, NetworkCreate, VolumeCreate, CommitConfig } from './body-types.js';
 
 const refused = (body: unknown, re: RegExp, type = ContainerCreate) =>
@@ -82,4 +84,11 @@ test('readBounded: a declared or counted length over the cap is a 413, found bef
   assert.ok(pulled < 10, `read ${pulled} chunks`);
   endless.destroy();
   assert.equal((await readBounded(Readable.from([Buffer.from('{"a":'), Buffer.from('1}')]), undefined)).toString(), '{"a":1}');
+});
+
+test('X-Registry-Auth is decoded as AuthConfig too: a wrong type is a 400, not credentials', () => {
+  const ctx = (a: unknown) => ({ req: { headers: { 'x-registry-auth': Buffer.from(JSON.stringify(a)).toString('base64url') } } }) as unknown as Context;
+  assert.throws(() => registryAuth(ctx({ username: 5, password: 'p' })), /AuthConfig\.username of type string/);
+  assert.deepEqual(registryAuth(ctx({ Username: 'u', password: 'p' })), { username: 'u', password: 'p' });
+  assert.equal(registryAuth(ctx({})), undefined);
 });
