@@ -284,3 +284,24 @@ test('networks, volumes, kill and commit answer as dockerd: overlapping pool, sw
   assert.deepEqual(answers[1], answers[0]);
   assert.deepEqual(answers[0][0], [403, 'Pool overlaps with other one on this address space']);
 });
+
+test('GET /distribution/NAME/json: the registry\'s descriptor and platforms, as dockerd answers', { skip }, async () => {
+  const path = `/distribution/${eng.directImage}/json`;
+  const want = await raw(join(d.dir, 'docker.sock'), 'GET', path);
+  const got = await raw(eng.socket, 'GET', path);
+  assert.equal(want.status, 200, want.body.toString());
+  assert.equal(got.status, 200, got.body.toString());
+  const norm = (b: Buffer) => {
+    const j = JSON.parse(b.toString());
+    return { Descriptor: { mediaType: j.Descriptor.mediaType, digest: j.Descriptor.digest, size: j.Descriptor.size }, Platforms: j.Platforms };
+  };
+  assert.deepEqual(norm(got.body).Descriptor, norm(want.body).Descriptor);
+  // dockerd 20.10 reads the platform from a Docker schema 2 manifest's config only (null for
+  // this OCI manifest); berthd reads it from either, as later dockerd versions do.
+  assert.deepEqual(norm(got.body).Platforms, [{ architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux' }]);
+  // A short name goes to the mirror, as a pull would.
+  const short = await raw(eng.socket, 'GET', '/distribution/busybox/json');
+  assert.equal(short.status, 200, short.body.toString());
+  assert.equal(JSON.parse(short.body.toString()).Descriptor.digest, norm(got.body).Descriptor.digest);
+  assert.equal((await raw(eng.socket, 'GET', `/distribution/${eng.registry.host}/test/nosuch/json`)).status, 404);
+});

@@ -8,10 +8,11 @@ import type { Credentials } from '../common/credentials.js';
 import { labelMatch } from '../common/filters.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import {
-  RegistryClient, familiarName, familiarString, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
+  RegistryClient, familiarName, familiarString, fetchManifest, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
   type Image, type ImageStore, type ImageSummary, type PullProgress, type PullResult,
   type PushOptions, type PushResult, type RegistryOptions, type Snapshotter,
 } from '../image/index.js';
+import type { Descriptor, Platform } from '../oci/image.js';
 import { applyChanges } from './commit.js';
 import type { Events } from './events.js';
 
@@ -107,6 +108,27 @@ export class Images {
     let host = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
     if (!host || host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
     return new RegistryClient(host, this.registry(credentials)).login();
+  }
+
+  /**
+   * `GET /distribution/{name}/json`: what the registry has for `name` (its mirrors first), as
+   * dockerd answers: the manifest or index descriptor and the platforms it serves.
+   */
+  async distribution(name: string, credentials?: Credentials): Promise<{ Descriptor: Descriptor; Platforms: Platform[] }> {
+    const ref = parseReference(name);
+    let last: unknown;
+    for (const client of RegistryClient.forPull(ref.domain, this.registry(credentials))) {
+      let top: Awaited<ReturnType<typeof fetchManifest>>;
+      try { top = await fetchManifest(client, ref.path, ref.digest ?? ref.tag!); } catch (e) { last = e; continue; }
+      if (top.parsed.kind === 'index') {
+        return { Descriptor: top.desc, Platforms: top.parsed.index.manifests.flatMap((m) => (m.platform ? [m.platform] : [])) };
+      }
+      // A single manifest: its platform is its config's.
+      const res = await client.request('GET', ref.path, `/blobs/${top.parsed.manifest.config.digest}`, { what: `config of ${name}` });
+      const cfg = await res.json() as { architecture?: string; os?: string; variant?: string };
+      return { Descriptor: top.desc, Platforms: cfg.os && cfg.architecture ? [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }] : [] };
+    }
+    throw last;
   }
 
   list(): Promise<ImageSummary[]> { return this.opts.store.list(); }

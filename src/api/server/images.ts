@@ -235,6 +235,10 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/images/get', (ctx) => save(ctx, ctx.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean)));
   router.on('GET', '/images/:name*/get', (ctx) => save(ctx, [ctx.params.name]));
 
+  router.on('GET', '/distribution/:name*/json', async (ctx) => {
+    sendJSON(ctx, 200, await engine.images.distribution(ctx.params.name, registryAuth(ctx)));
+  });
+
   router.on('POST', '/images/load', async (ctx) => {
     const out = jsonStream(ctx);
     try {
