@@ -174,9 +174,9 @@ test('berth volume create/ls/inspect/rm/prune', () => {
   assert.equal(busy.status, 1);
   assert.match(busy.stderr, /volume is in use - \[[0-9a-f]{64}\]/);
   ok(berth('rm', '-f', id));
-  assert.match(ok(berth('volume', 'prune')), /Total reclaimed space/);
+  assert.match(ok(berth('volume', 'prune', '-f')), /Total reclaimed space/);
   assert.equal(ok(berth('volume', 'ls', '-q')), 'bv\n'); // named: kept without -a
-  assert.match(ok(berth('volume', 'prune', '-a')), /Deleted Volumes:\nbv\n/);
+  assert.match(ok(berth('volume', 'prune', '-a', '-f')), /Deleted Volumes:\nbv\n/);
   assert.equal(ok(berth('volume', 'ls', '-q')), '');
 });
 
