@@ -203,6 +203,9 @@ test('swarm and plugin endpoints answer as dockerd\'s on a node in no swarm', { 
     const got = await eng.api(method, path, method === 'POST' ? {} : undefined);
     assert.equal(`${got.body.trim()} ${got.status}`, want.replace(/\n/g, ''), `${method} ${path}`);
   }
+  const build = await eng.api('POST', '/build');
+  assert.equal(build.status, 501);
+  assert.match(JSON.parse(build.body).message, /berthd has no image builder yet/);
   // docker swarm's own commands read the 503 as dockerd's.
   const ls = [d.docker, eng.docker].map((run) => run(['service', 'ls']));
   assert.equal(ls[1].stderr, ls[0].stderr);

@@ -1,7 +1,8 @@
 // The Engine API's endpoints for what berthd does not have, answered as dockerd answers them
 // when that part is off: the swarm's (a node in no swarm: 503 and dockerd's words, which client
 // libraries' clean-up code tests for), and plugins (none installed: an empty list, 404 for each
-// name). Making a swarm or installing a plugin is refused with a line that says berthd has none.
+// name). Making a swarm or installing a plugin is refused with a line that says berthd has none;
+// so is a build, until berthd has a builder.
 
 import { BerthError, notFound, unavailable } from '../../errors.js';
 import { sendJSON } from './http.js';
@@ -27,6 +28,10 @@ export function absentRoutes(router: Router): void {
   for (const [method, path] of SWARM_ROUTES) router.on(method, path, () => { throw unavailable(NOT_MANAGER); });
   for (const path of ['/swarm/leave', '/swarm/unlock']) router.on('POST', path, () => { throw unavailable(NOT_IN_SWARM); });
   for (const path of ['/swarm/init', '/swarm/join']) router.on('POST', path, () => { throw noSwarmMode(); });
+
+  // Registered after every real route: a builder that lands takes /build over.
+  router.on('POST', '/build', () => { throw new BerthError('not-implemented', 'berthd has no image builder yet: docker build against berthd is not supported'); });
+  router.on('POST', '/session', () => { throw new BerthError('not-implemented', 'berthd has no BuildKit session endpoint (no image builder yet)'); });
 
   router.on('GET', '/plugins', (ctx) => sendJSON(ctx, 200, []));
   const noPlugin = (name: string) => notFound(`plugin ${JSON.stringify(name)} not found`);
