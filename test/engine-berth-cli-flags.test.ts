@@ -77,3 +77,30 @@ test('-v ./rel:/x and -v /abs:/x are binds (relative to the working directory), 
   assert.match(berth('volume', 'ls', '-q').stdout, /^rel$/m);
   assert.equal(berth('volume', 'rm', 'rel').status, 0);
 });
+
+test('run\'s other flags make the body docker 28 makes: the same container (or the same refusal) through both CLIs', { skip: !hasDocker && 'no docker CLI' }, () => {
+  const cases = [
+    ['--ulimit', 'nofile=1024:2048'], ['--group-add', '10'], ['--shm-size', '128m'], ['--oom-score-adj', '100'], ['--sysctl', 'net.ipv4.ip_forward=1'],
+    ['--add-host', 'gw:host-gateway'], ['--add-host', 'h=10.0.0.1'], ['--device', '/dev/null:/dev/xnull:r'], ['--pid', 'host'], ['--ipc', 'host'], ['--uts', 'host'],
+    ['--cpus', '1/2'], ['--memory-swappiness', '10'], ['--blkio-weight', '300'], ['--cgroupns', 'host'], ['--domainname', 'example.org'], ['--init'],
+    ['--log-driver', 'none'], ['--stop-signal', 'SIGUSR1'], ['--read-only'], ['-a', 'stdout'], ['--expose', '7000-7001'], ['--link-local-ip', '169.254.1.1'],
+    ['--annotation', 'a=b'], ['--oom-kill-disable'], ['--cpu-rt-runtime', '1000'], ['--storage-opt', 'size=1G'], ['--runtime', 'nope'],
+  ];
+  // What a flag changes: the fields of docker's container that differ from a plain create's.
+  assert.equal(cli(DOCKER, ['create', '--name', 'dbase', 'busybox', 'true']).status, 0);
+  const base = inspect('dbase');
+  const changed = (of: any, plain: any) => Object.keys(of).filter((k) => k !== 'Hostname' && JSON.stringify(of[k]) !== JSON.stringify(plain[k]));
+  for (const args of cases) {
+    const b = berth('create', '--name', 'bflags', ...args, 'busybox', 'true');
+    const d = cli(DOCKER, ['create', '--name', 'dflags', ...args, 'busybox', 'true']);
+    assert.equal(b.status, d.status, `${args.join(' ')}: berth ${b.stderr} docker ${d.stderr}`);
+    if (b.status === 0) {
+      const [bi, di] = [inspect('bflags'), inspect('dflags')];
+      const keys = [...changed(di.HostConfig, base.HostConfig).map((k) => ['HostConfig', k]), ...changed(di.Config, base.Config).map((k) => ['Config', k])];
+      assert.ok(keys.length, `${args.join(' ')} changes something`);
+      for (const [part, k] of keys) assert.deepEqual(bi[part][k], di[part][k], `${args.join(' ')}: ${part}.${k}`);
+    } else assert.equal(b.stderr.replace(/^berth: /, '').split('\n')[0], d.stderr.replace(/^docker: /, '').split('\n')[0], args.join(' '));
+    berth('rm', '-f', 'bflags', 'dflags');
+  }
+  berth('rm', 'dbase');
+});

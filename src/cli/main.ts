@@ -1,7 +1,7 @@
 // `berth`: global flags, then one command per module in commands/. Commands only parse their
 // arguments and call the API. Exit codes and messages as docker 28's: a bad flag 125 (with the
 // usage), a wrong count of arguments or an unknown command 1, any other failure 1, except for
-// run and create, whose failures before the container runs are 125.
+// run, whose failures before the container runs are 125.
 
 import { ApiClient, DaemonError } from '../api/client.js';
 import { BERTH_VERSION } from '../common/version.js';
@@ -162,8 +162,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Commands whose failures before the container runs exit 125, as `docker run` and `docker create`. */
-const CREATES = new Set(['run', 'create']);
+/** Commands whose failures before the container runs exit 125, as `docker run` (docker 28's create exits 1 as the others). */
+const CREATES = new Set(['run']);
 
 function globalFlagError(message: string): number {
   process.stderr.write(`${message}\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information\n`);
