@@ -45,6 +45,7 @@ struct log {
 struct monitor {
   struct log log;
   const char *exit_file, *attach_path, *console_path, *control_path;
+  int exit_fd;            /* the exit file's temp, its block allocated at start (see prepare_exit), or -1 */
   int out, err, in;       /* pipes to the container; in is -1 without --stdin */
   int master;             /* the pty master with --terminal, once received */
   int listen_fd, console_listen, control_listen;
@@ -253,19 +254,45 @@ static int pump(struct monitor *m, int fd, int stream) {
   return 1;
 }
 
+/* The exit file's size: its JSON padded with spaces, which JSON allows after the value. */
+#define EXIT_SIZE 256
+
+/* The exit file's temp, opened and its block allocated now, so that the exit is recorded with no
+ * new space on a data root the container filled (berthd could not see the exit otherwise). */
+static void prepare_exit(struct monitor *m) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", m->exit_file);
+  m->exit_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (m->exit_fd >= 0 && fallocate(m->exit_fd, 0, 0, EXIT_SIZE) < 0) {
+    /* No fallocate here (or no space already): written at the exit as any file. */
+    close(m->exit_fd);
+    m->exit_fd = -1;
+  }
+}
+
 static void write_exit(struct monitor *m, int status) {
   char tmp[4096], ts[64], body[256];
   timestamp(ts, sizeof ts);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   int n = snprintf(body, sizeof body, "{\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n", m->container, code, sig, ts);
-  if (n < 0 || n >= (int)sizeof body) return;
+  if (n < 0 || n >= EXIT_SIZE) return;
   snprintf(tmp, sizeof tmp, "%s.tmp", m->exit_file);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  if (write(fd, body, (size_t)n) == n) fsync(fd);
+  int fd = m->exit_fd;
+  if (fd >= 0) {
+    /* Over the allocated block: no new space needed. */
+    memset(body + n, ' ', (size_t)(EXIT_SIZE - n));
+    n = EXIT_SIZE;
+    m->exit_fd = -1;
+  } else {
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+  }
+  int whole = pwrite(fd, body, (size_t)n, 0) == n && fsync(fd) == 0;
   close(fd);
-  rename(tmp, m->exit_file);
+  /* A part-written exit file would read as an exit never recorded: only a whole one is put in place. */
+  if (whole) rename(tmp, m->exit_file);
+  else unlink(tmp);
 }
 
 static int listen_unix(const char *path) {
@@ -435,7 +462,7 @@ static int flag(int argc, char **argv, const char *name) {
 }
 
 int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
-  struct monitor m = {.in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .console_conn = -1, .out = -1, .err = -1};
+  struct monitor m = {.exit_fd = -1, .in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .console_conn = -1, .out = -1, .err = -1};
   m.log.path = arg(argc, argv, "--log");
   m.exit_file = arg(argc, argv, "--exit-file");
   m.attach_path = arg(argc, argv, "--attach");
@@ -466,6 +493,7 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
   log_open(&m.log);
+  prepare_exit(&m);
   m.listen_fd = listen_unix(m.attach_path);
   if (m.console_path) m.console_listen = listen_unix(m.console_path);
   if (m.control_path) m.control_listen = listen_unix(m.control_path);

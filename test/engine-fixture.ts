@@ -74,9 +74,9 @@ function call(socket: string, method: string, path: string, body?: unknown): Ret
   });
 }
 
-async function spawnDaemon(dir: string, socket: string, registry: TestRegistry): Promise<ChildProcess> {
+async function spawnDaemon(dir: string, socket: string, registry: TestRegistry, dataRoot: string): Promise<ChildProcess> {
   const logFd = openSync(join(dir, 'berthd.log'), 'a');
-  const child = spawn(process.execPath, [BERTHD, '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'),
+  const child = spawn(process.execPath, [BERTHD, '--config-file', join(dir, 'daemon.json'), '--data-root', dataRoot, '--exec-root', join(dir, 'run'),
     '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const deadline = Date.now() + 10_000;
@@ -95,9 +95,13 @@ async function spawnDaemon(dir: string, socket: string, registry: TestRegistry):
 
 const exitOf = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
-/** `daemonConfig`: the daemon.json keys of the test's berthd (`<dir>/daemon.json`, kept across restarts). */
-export async function startEngine(opts: { daemonConfig?: Record<string, unknown> } = {}): Promise<EngineFixture> {
+/**
+ * `daemonConfig`: the daemon.json keys of the test's berthd (`<dir>/daemon.json`, kept across
+ * restarts). `dataRoot`: its --data-root, a folder the test made and removes (default `<dir>/data`).
+ */
+export async function startEngine(opts: { daemonConfig?: Record<string, unknown>; dataRoot?: string } = {}): Promise<EngineFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-engine-'));
+  const dataRoot = opts.dataRoot ?? join(dir, 'data');
   const socket = join(dir, 'berth.sock');
   // A config file of its own, so a host's /etc/berth/daemon.json cannot change the test's daemon.
   writeFileSync(join(dir, 'daemon.json'), `${JSON.stringify(opts.daemonConfig ?? {})}\n`);
@@ -106,7 +110,7 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
   try {
     registry = await startRegistry();
     await seedRegistry(registry, dir);
-    child = await spawnDaemon(dir, socket, registry);
+    child = await spawnDaemon(dir, socket, registry, dataRoot);
   } catch (e) {
     if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     await registry?.stop();
@@ -130,7 +134,7 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
       process.kill(c.pid!, signal);
       await gone;
       await whileDown?.();
-      c = await spawnDaemon(dir, socket, reg);
+      c = await spawnDaemon(dir, socket, reg, dataRoot);
     },
     docker,
     dockerOk(args, o) {

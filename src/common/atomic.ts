@@ -4,12 +4,37 @@
 // store that finds one after a crash knows it for a leftover. `DurableWriter` orders and batches
 // the durable writes of one path for a daemon that saves a record on every change: while one is
 // in flight, only the latest of the versions that follow is written next, and every caller of a
-// superseded version is answered when the version that replaced it is on disk.
+// superseded version is answered when the version that replaced it is on disk. A write that meets
+// ENOSPC under a root with a space reserve (common/disk-full.ts) frees the reserve and is tried once
+// more, so the records that stop and rm save are written on a full disk.
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errno } from './errno.js';
+
+/** What a write may spend when its disk is full: common/disk-full.ts's SpaceReserve. */
+export interface Reserve {
+  readonly root: string;
+  /** Frees the space; false when there was none left to free. */
+  release(why: string): boolean;
+}
+
+const reserves = new Set<Reserve>();
+
+/** Lets the writes under `r.root` spend `r` (berthd's data root); returns the undo. */
+export function spendOnFull(r: Reserve): () => void {
+  reserves.add(r);
+  return () => { reserves.delete(r); };
+}
+
+/** True when `e` is ENOSPC and a reserve covering `path` was freed, so the write is worth a retry. */
+function freedFor(path: string, e: unknown): boolean {
+  if (errno(e) !== 'ENOSPC') return false;
+  for (const r of reserves) if (path.startsWith(`${r.root}/`)) return r.release(`write ${path}`);
+  return false;
+}
 
 /** A fresh temp name beside `path`: `.<name>.tmp-<12 hex>`. */
 export function tempName(path: string): string {
@@ -25,6 +50,15 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Replaces `path` with `data` durably (the file and its folder fsync'ed), off the event loop. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  try {
+    await writeOnce(path, data, mode);
+  } catch (e) {
+    if (!freedFor(path, e)) throw e;
+    await writeOnce(path, data, mode);
+  }
+}
+
+async function writeOnce(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {
@@ -48,6 +82,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
  * for state that a crash of the machine makes moot anyway (the runtime's, under /run).
  */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, opts: { durable?: boolean; mode?: number } = {}): void {
+  try {
+    writeOnceSync(path, data, opts);
+  } catch (e) {
+    if (!freedFor(path, e)) throw e;
+    writeOnceSync(path, data, opts);
+  }
+}
+
+function writeOnceSync(path: string, data: string | Uint8Array, opts: { durable?: boolean; mode?: number }): void {
   const tmp = tempName(path);
   try {
     const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { failingClearlyWhenFull } from '../common/disk-full.js';
 import { BerthError, conflict, errorMessage } from '../errors.js';
 import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
 import type { Mount as OciMount, Spec } from '../oci/runtime-spec.js';
@@ -37,6 +38,8 @@ export interface CommitRequest {
 export class ContainerFiles {
   constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
     private readonly store: ImageStore, private readonly runtime: Runtime,
+    /** berthd's data root, named when it is full. */
+    private readonly dataRoot: string,
     /** Where PUT /archive spools a checked archive (unlinked files). */
     private readonly spoolDir: string,
     private readonly log?: (level: 'warn', msg: string) => void) {}
@@ -159,7 +162,7 @@ export class ContainerFiles {
   async commit(ref: string, req: CommitRequest = {}): Promise<string> {
     const rec = this.containers.get(ref);
     const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
-    return this.withRootfs(rec, async (_rootfs, upper) => {
+    return failingClearlyWhenFull(this.dataRoot, () => this.withRootfs(rec, async (_rootfs, upper) => {
       const freeze = req.pause !== false && rec.State.Status === 'running';
       if (freeze) await this.runtime.pause(rec.Id);
       try {
@@ -180,7 +183,7 @@ export class ContainerFiles {
           });
         }
       }
-    });
+    }));
   }
 
   /** A tar of the container's root file system (without its volumes' content, as Docker). */

@@ -2,6 +2,8 @@
 // daemon's roots. berthd's API server is its only caller; it knows nothing of HTTP.
 
 import { join } from 'node:path';
+import { spendOnFull } from '../common/atomic.js';
+import { SpaceReserve } from '../common/disk-full.js';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
 import { ContainerFiles } from './container-files.js';
@@ -37,9 +39,14 @@ export class Engine {
   readonly snapshots: Snapshotter;
   /** What happened, for `/events`: every part of the engine emits through it. */
   readonly events = new Events();
+  /** Space the state writes of stop, rm and prune may spend when the data root is full (`start` makes it). */
+  readonly reserve: SpaceReserve;
+  private readonly unspend: () => void;
 
   constructor(opts: EngineOptions) {
     this.options = opts;
+    this.reserve = new SpaceReserve(opts.dataRoot, opts.log);
+    this.unspend = spendOnFull(this.reserve);
     const store = new ImageStore(join(opts.dataRoot, 'image'));
     this.snapshots = new Snapshotter(join(opts.dataRoot, 'snapshots'));
     const registry: RegistryOptions = {
@@ -53,9 +60,9 @@ export class Engine {
     this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log, runtime });
     this.execs = new Execs(this.containers, runtime, opts.log);
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
-    this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, join(opts.dataRoot, 'tmp'), opts.log);
+    this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, opts.dataRoot, join(opts.dataRoot, 'tmp'), opts.log);
     this.images = new Images({
-      store, snapshots: this.snapshots, registry, events: this.events,
+      store, dataRoot: opts.dataRoot, snapshots: this.snapshots, registry, events: this.events,
       users: () => {
         const m = new Map<string, { id: string; running: boolean }[]>();
         for (const c of this.containers.list()) {
@@ -70,5 +77,7 @@ export class Engine {
   async close(): Promise<void> {
     await this.containers.close();
     await this.containers.networks.close();
+    this.reserve.close();
+    this.unspend();
   }
 }

@@ -5,6 +5,7 @@
 
 import type { Readable } from 'node:stream';
 import type { Credentials } from '../common/credentials.js';
+import { failingClearlyWhenFull } from '../common/disk-full.js';
 import { labelMatch } from '../common/filters.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import {
@@ -21,6 +22,8 @@ export interface ImageUser { id: string; running: boolean }
 
 export interface ImagesOptions {
   store: ImageStore;
+  /** berthd's data root, named when it is full. */
+  dataRoot: string;
   snapshots: Snapshotter;
   registry: RegistryOptions;
   /** Image ID → the containers made from it. */
@@ -67,9 +70,9 @@ export class Images {
   /** `hadIt`: the name already pointed at the same image before the pull (Docker's "up to date"). */
   async pull(reference: string, o: { credentials?: Credentials; onProgress?: (p: PullProgress) => void; platform?: string } = {}): Promise<PullResult & { hadIt: boolean }> {
     const before = await this.opts.store.resolve(reference).then((i) => i.record.target.digest, () => undefined);
-    const r = await pull(this.opts.store, reference, {
+    const r = await failingClearlyWhenFull(this.opts.dataRoot, () => pull(this.opts.store, reference, {
       ...this.registry(o.credentials), unpack: this.opts.snapshots, onProgress: o.onProgress, platform: o.platform || undefined,
-    });
+    }));
     this.event('pull', familiarString(r.reference), familiarName(r.reference), r.image.config.config?.Labels);
     return { ...r, hadIt: before === r.manifest.digest };
   }
@@ -220,7 +223,7 @@ export class Images {
 
   /** `docker load`: the names the archive's images got. */
   async load(source: Readable): Promise<string[]> {
-    const r = await loadImages(this.opts.store, source);
+    const r = await failingClearlyWhenFull(this.opts.dataRoot, () => loadImages(this.opts.store, source));
     for (const m of new Set(r.manifests)) {
       const id = (await this.opts.store.readManifest(m)).config.digest;
       this.event('load', id, id);
@@ -235,9 +238,9 @@ export class Images {
   async import(source: Readable, o: { reference?: string; changes?: string[]; message?: string; platform?: string } = {}): Promise<string> {
     if (o.reference) parseReference(o.reference);
     const config = applyChanges({}, o.changes ?? []);
-    const desc = await importRootfs(this.opts.store, source, o.reference, {
+    const desc = await failingClearlyWhenFull(this.opts.dataRoot, () => importRootfs(this.opts.store, source, o.reference, {
       config, comment: '', message: o.message, platform: o.platform || undefined,
-    });
+    }));
     const id = (await this.opts.store.readManifest(desc.digest)).config.digest;
     this.event('import', id, id, config.Labels);
     return id;

@@ -37,6 +37,11 @@ export async function main(argv: string[]): Promise<number> {
   const engine = new Engine({
     dataRoot: flags.dataRoot, execRoot: flags.execRoot, insecureRegistries: flags.insecureRegistries, registryMirrors: flags.registryMirrors, bip: flags.bip, log,
   });
+  try {
+    await engine.reserve.start();
+  } catch (e) {
+    log('error', `space reserve in ${flags.dataRoot}: ${errorMessage(e)}; stop and rm may fail when the data root is full`);
+  }
   // Containers that ran on are watched again; restart policies apply to those that ended.
   engine.containers.adopt();
   // One server per address: a node server listens on one.

@@ -4,6 +4,7 @@
 // apart), exits.ts (exits and adoption), supervise.ts (restart policy and health), attach.ts
 // (attach, logs, resize). The table (table.ts) holds the records; store.ts keeps them on disk.
 
+import { failingClearlyWhenFull } from '../../common/disk-full.js';
 import { Networks } from '../networks/index.js';
 import type { ContainerRecord, EndpointRequest, RestartPolicy } from '../types.js';
 import { Volumes } from '../volumes.js';
@@ -28,8 +29,10 @@ export class Containers {
   readonly volumes: Volumes;
   /** Networks and the containers' endpoints on them. */
   readonly networks: Networks;
+  private readonly dataRoot: string;
 
   constructor(opts: ContainersOptions) {
+    this.dataRoot = opts.dataRoot;
     this.volumes = new Volumes(opts.dataRoot, () => {
       const users = new Map<string, string[]>();
       for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
@@ -77,7 +80,7 @@ export class Containers {
 
   async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>, platform?: string): Promise<ContainerRecord> {
     this.adopt();
-    return lifecycle.create(this.t, config, hostConfig, name, endpoints, platform);
+    return failingClearlyWhenFull(this.dataRoot, () => lifecycle.create(this.t, config, hostConfig, name, endpoints, platform));
   }
 
   /** Runs `fn` with the container's state held still: no start, update or removal begins until it ends. */
