@@ -23,7 +23,8 @@ import type { EmbeddedDns } from './dns.js';
 import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, ownNetns, type NetworkStore } from './store.js';
 
 /** What an ADD left, to undo it with DEL. */
-interface Attached { network: string; list: NetConfList; at: Attachment; result: CniResult; ports: PortMapping[] }
+/** What an ADD was asked (written before it runs, so a berthd killed during it leaves a DEL to do) and, once done, returned. */
+interface Attached { network: string; list: NetConfList; at: Attachment; result?: CniResult; ports: PortMapping[] }
 
 export interface EndpointsOptions {
   dataRoot: string;
@@ -169,10 +170,14 @@ export class Endpoints {
     if (ep.IPAMConfig?.IPv4Address) capabilityArgs.ips = [`${ep.IPAMConfig.IPv4Address}/${prefix}`];
     if (ep.MacAddress) capabilityArgs.mac = ep.MacAddress;
     const at: Attachment = { containerId: rec.Id, netns: rec.NetworkSettings!.SandboxKey, ifName, capabilityArgs };
-    const result = await addNetworkList(list, at);
     const dir = this.stateDir(rec.Id);
+    const file = join(dir, `${n.Id}.json`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(dir, `${n.Id}.json`), JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600);
+    // Written ahead: an ADD cut short by a kill (its address leased, its veth made) is undone by
+    // the DEL the next berthd runs for it, before the container's next start asks again.
+    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, ports } satisfies Attached), 0o600);
+    const result = await addNetworkList(list, at);
+    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600);
     const ip = result.ips?.[0];
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
     Object.assign(ep, {
