@@ -44,29 +44,70 @@ export default tseslint.config(
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-empty': 'error',
-      'no-restricted-syntax': ['error',
-        { selector: "CallExpression[callee.property.name=/^(catch|then)$/] > :matches(ArrowFunctionExpression, FunctionExpression)[body.type='BlockStatement'][body.body.length=0]", message: 'an empty handler drops the error: log it with context, handle it, or use awaitedLater/settled (common/promises.ts)' },
-        { selector: "CallExpression[callee.property.name='catch'] > ArrowFunctionExpression[body.type='Identifier'][body.name='undefined']", message: 'a handler that returns undefined drops the error: handle the expected case only, and rethrow the rest' },
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(catch|then)$/] > :matches(ArrowFunctionExpression, FunctionExpression)[body.type='BlockStatement'][body.body.length=0]",
+          message: 'an empty handler drops the error: log it with context, handle it, or use awaitedLater/settled (common/promises.ts)',
+        },
+        {
+          selector: "CallExpression[callee.property.name='catch'] > ArrowFunctionExpression[body.type='Identifier'][body.name='undefined']",
+          message: 'a handler that returns undefined drops the error: handle the expected case only, and rethrow the rest',
+        },
       ],
     },
   },
   // The launchers start node on a CommonJS bundle (bin/berth.cjs says why).
   { files: ['bin/**'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // The ground floor imports no layer: only errors, the OCI types, and itself.
-  layer(['src/common/**', 'src/oci/**', 'src/errors.ts'], deny(['engine', 'image', 'runtime', 'network', 'native', 'tar', 'api', 'cli'], 'the ground floor (common/, oci/, errors.ts) imports no layer (DESIGN.md)')),
-  layer(['src/tar/**'], deny(['engine', 'image', 'runtime', 'network', 'native', 'api', 'cli'], 'the tar reader and writer are a leaf (DESIGN.md)')),
-  layer(['src/runtime/**'], deny(['engine', 'image', 'network', 'api', 'cli'], '`runtime` knows nothing of images, networks or containers (DESIGN.md)')),
-  layer(['src/image/**'], deny(['engine', 'runtime', 'network', 'api', 'cli'], '`image` knows nothing of containers or the runtime (DESIGN.md)')),
-  layer(['src/network/**'], deny(['engine', 'image', 'runtime', 'api', 'cli'], '`network` knows nothing of containers, images or the runtime (DESIGN.md)')),
+  layer(
+    ['src/common/**', 'src/oci/**', 'src/errors.ts'],
+    deny(
+      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'api', 'cli'],
+      'the ground floor (common/, oci/, errors.ts) imports no layer (DESIGN.md)',
+    ),
+  ),
+  layer(
+    ['src/tar/**'],
+    deny(['engine', 'image', 'runtime', 'network', 'native', 'api', 'cli'], 'the tar reader and writer are a leaf (DESIGN.md)'),
+  ),
+  layer(
+    ['src/runtime/**'],
+    deny(['engine', 'image', 'network', 'api', 'cli'], '`runtime` knows nothing of images, networks or containers (DESIGN.md)'),
+  ),
+  layer(
+    ['src/image/**'],
+    deny(['engine', 'runtime', 'network', 'api', 'cli'], '`image` knows nothing of containers or the runtime (DESIGN.md)'),
+  ),
+  layer(
+    ['src/network/**'],
+    deny(['engine', 'image', 'runtime', 'api', 'cli'], '`network` knows nothing of containers, images or the runtime (DESIGN.md)'),
+  ),
   layer(['src/native/**'], deny(['engine', 'image', 'runtime', 'network', 'api', 'cli'], 'the native binding is a leaf (DESIGN.md)')),
-  layer(['src/engine/**'], [
-    ...deny(['api', 'cli'], '`engine` knows nothing of HTTP or the command line (DESIGN.md)'),
-    { regex: '^(\\.\\./)+image/(?!index\\.js$)', message: 'the engine uses the image library through image/index.ts only' },
-  ]),
-  layer(['src/api/server/**'], [
-    ...deny(['image', 'runtime', 'network', 'native', 'cli'], 'the API server uses the engine only (DESIGN.md)'),
-    { regex: '^(\\.\\./)+engine/(?!index\\.js$)', message: 'the API server imports only the engine\'s public module, engine/index.ts (DESIGN.md)' },
-  ]),
-  layer(['src/api/*.ts'], [...deny(['engine', 'image', 'runtime', 'network', 'native', 'cli'], clientSide), { regex: '^\\./server/', message: clientSide }]),
-  layer(['src/cli/**'], [...deny(['engine', 'image', 'runtime', 'network', 'native'], clientSide), { regex: '^(\\.\\./)+api/server/', message: clientSide }]),
+  layer(
+    ['src/engine/**'],
+    [
+      ...deny(['api', 'cli'], '`engine` knows nothing of HTTP or the command line (DESIGN.md)'),
+      { regex: '^(\\.\\./)+image/(?!index\\.js$)', message: 'the engine uses the image library through image/index.ts only' },
+    ],
+  ),
+  layer(
+    ['src/api/server/**'],
+    [
+      ...deny(['image', 'runtime', 'network', 'native', 'cli'], 'the API server uses the engine only (DESIGN.md)'),
+      {
+        regex: '^(\\.\\./)+engine/(?!index\\.js$)',
+        message: "the API server imports only the engine's public module, engine/index.ts (DESIGN.md)",
+      },
+    ],
+  ),
+  layer(
+    ['src/api/*.ts'],
+    [...deny(['engine', 'image', 'runtime', 'network', 'native', 'cli'], clientSide), { regex: '^\\./server/', message: clientSide }],
+  ),
+  layer(
+    ['src/cli/**'],
+    [...deny(['engine', 'image', 'runtime', 'network', 'native'], clientSide), { regex: '^(\\.\\./)+api/server/', message: clientSide }],
+  ),
 );

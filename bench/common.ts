@@ -3,7 +3,18 @@
 // with config of its own) and taking down what it started (daemons by PID, mounts under its
 // temp dir, cgroup folders), and the memory of processes (PSS from smaps_rollup).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -53,7 +64,14 @@ export async function stopChildren(children: { name: string; child: ChildProcess
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
     process.kill(child.pid!, 'SIGTERM');
-    const t = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); console.log(`${name} killed`); } catch { /* gone */ } }, 15_000);
+    const t = setTimeout(() => {
+      try {
+        process.kill(child.pid!, 'SIGKILL');
+        console.log(`${name} killed`);
+      } catch {
+        /* gone */
+      }
+    }, 15_000);
     await gone;
     clearTimeout(t);
   }
@@ -73,7 +91,11 @@ function logFd(dir: string, name: string): number {
 }
 
 function lastLine(path: string): string {
-  try { return readFileSync(path, 'utf8').trim().split('\n').pop() ?? ''; } catch { return ''; }
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').pop() ?? '';
+  } catch {
+    return '';
+  }
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,7 +103,10 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** GET /_ping on a unix socket: the status code. */
 export function ping(socket: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, agent: false, method: 'GET', path: '/_ping' }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
+    const req = request({ socketPath: socket, agent: false, method: 'GET', path: '/_ping' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
     req.on('error', reject);
     req.end();
   });
@@ -105,30 +130,63 @@ export async function pushBusybox(dir: string, registryHost: string): Promise<st
   return ref;
 }
 
-export interface Berthd { sock: string; host: string; pid: number }
+export interface Berthd {
+  sock: string;
+  host: string;
+  pid: number;
+}
 
 /** A berthd with its own --data-root/--exec-root under `root`, answering on `root`/berth.sock. */
-export async function startBerthd(root: string, registryHost: string, children: Children, env: NodeJS.ProcessEnv = process.env): Promise<Berthd> {
+export async function startBerthd(
+  root: string,
+  registryHost: string,
+  children: Children,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Berthd> {
   mkdirSync(root, { recursive: true });
   const sock = join(root, 'berth.sock');
   const host = `unix://${sock}`;
   const fd = logFd(root, 'berthd.log');
   // As a user starts it: the bin's shebang carries berthd's Node flags.
   writeFileSync(join(root, 'daemon.json'), '{}\n'); // not the host's /etc/berth/daemon.json
-  const child = spawn(BERTHD, ['--config-file', join(root, 'daemon.json'), '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'),
-    '-H', host, '--insecure-registry', registryHost], { stdio: ['ignore', fd, fd], env });
+  const child = spawn(
+    BERTHD,
+    [
+      '--config-file',
+      join(root, 'daemon.json'),
+      '--data-root',
+      join(root, 'data'),
+      '--exec-root',
+      join(root, 'run'),
+      '-H',
+      host,
+      '--insecure-registry',
+      registryHost,
+    ],
+    { stdio: ['ignore', fd, fd], env },
+  );
   closeSync(fd);
   children.push({ name: 'berthd', child });
   for (let t = 0; ; t++) {
     if (child.exitCode !== null) throw new Error(`berthd exited ${child.exitCode}: ${lastLine(join(root, 'berthd.log'))}`);
-    try { if (await ping(sock) === 200) break; } catch { /* not yet */ }
+    try {
+      if ((await ping(sock)) === 200) break;
+    } catch {
+      /* not yet */
+    }
     if (t > 200) throw new Error('berthd did not answer within 10 s');
     await pause(50);
   }
   return { sock, host, pid: child.pid! };
 }
 
-export interface Dockerd { sock: string; env: NodeJS.ProcessEnv; containerdSock: string; dockerdPid: number; containerdPid: number }
+export interface Dockerd {
+  sock: string;
+  env: NodeJS.ProcessEnv;
+  containerdSock: string;
+  dockerdPid: number;
+  containerdPid: number;
+}
 
 /**
  * dockerd (overlay2, no bridge, no iptables) on a containerd of its own (no CRI), all under `root`;
@@ -145,9 +203,12 @@ export async function startDockerd(root: string, registryHost: string, children:
   const cd = join(root, 'containerd');
   mkdirSync(cd, { recursive: true });
   const cdSock = join(cd, 'containerd.sock');
-  writeFileSync(join(cd, 'config.toml'), `version = 2\nroot = "${join(cd, 'root')}"\nstate = "${join(cd, 'state')}"\n`
-    + 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
-    + `[grpc]\n  address = "${cdSock}"\n[ttrpc]\n  address = "${cdSock}.ttrpc"\n[debug]\n  address = ""\n[metrics]\n  address = ""\n`);
+  writeFileSync(
+    join(cd, 'config.toml'),
+    `version = 2\nroot = "${join(cd, 'root')}"\nstate = "${join(cd, 'state')}"\n` +
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n' +
+      `[grpc]\n  address = "${cdSock}"\n[ttrpc]\n  address = "${cdSock}.ttrpc"\n[debug]\n  address = ""\n[metrics]\n  address = ""\n`,
+  );
   const cfd = logFd(root, 'containerd.log');
   const containerd = spawn('containerd', ['--config', join(cd, 'config.toml')], { stdio: ['ignore', cfd, cfd] });
   closeSync(cfd);
@@ -158,10 +219,30 @@ export async function startDockerd(root: string, registryHost: string, children:
   }
   writeFileSync(join(root, 'daemon.json'), '{}\n');
   const dfd = logFd(root, 'dockerd.log');
-  const dockerd = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${sock}`,
-    '--pidfile', join(root, 'dockerd.pid'), '--containerd', cdSock, ...(bridge ? [`--bridge=${bridge}`, '--iptables=true'] : ['--bridge=none', '--iptables=false']), '--ip6tables=false',
-    '--storage-driver', 'overlay2', '--insecure-registry', registryHost, '--config-file', join(root, 'daemon.json')],
-  { stdio: ['ignore', dfd, dfd] });
+  const dockerd = spawn(
+    'dockerd',
+    [
+      '--data-root',
+      join(root, 'data'),
+      '--exec-root',
+      join(root, 'exec'),
+      '-H',
+      `unix://${sock}`,
+      '--pidfile',
+      join(root, 'dockerd.pid'),
+      '--containerd',
+      cdSock,
+      ...(bridge ? [`--bridge=${bridge}`, '--iptables=true'] : ['--bridge=none', '--iptables=false']),
+      '--ip6tables=false',
+      '--storage-driver',
+      'overlay2',
+      '--insecure-registry',
+      registryHost,
+      '--config-file',
+      join(root, 'daemon.json'),
+    ],
+    { stdio: ['ignore', dfd, dfd] },
+  );
   closeSync(dfd);
   children.push({ name: 'dockerd', child: dockerd });
   for (let t = 0; ; t++) {
@@ -173,7 +254,12 @@ export async function startDockerd(root: string, registryHost: string, children:
   return { sock, env, containerdSock: cdSock, dockerdPid: dockerd.pid!, containerdPid: containerd.pid! };
 }
 
-export interface Podman { env: NodeJS.ProcessEnv; root: string; runroot: string; argv: (...a: string[]) => string[] }
+export interface Podman {
+  env: NodeJS.ProcessEnv;
+  root: string;
+  runroot: string;
+  argv: (...a: string[]) => string[];
+}
 
 /**
  * podman with its own --root/--runroot and CONTAINERS_CONF/CONTAINERS_STORAGE_CONF/
@@ -188,16 +274,30 @@ export function podmanSetup(root: string, registryHost: string): Podman {
   mkdirSync(join(root, 'tmp'), { recursive: true });
   const nproc = sh('sh', ['-c', 'ulimit -Hu']).stdout.trim() || '1024';
   const nofile = sh('sh', ['-c', 'ulimit -Hn']).stdout.trim() || '1024';
-  writeFileSync(join(root, 'containers.conf'), `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n`
-    + (which('runc') ? 'runtime = "runc"\n' : '')
-    + `events_logfile_path = "${join(root, 'events.log')}"\ntmp_dir = "${join(root, 'tmp')}"\n`);
+  writeFileSync(
+    join(root, 'containers.conf'),
+    `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n` +
+      (which('runc') ? 'runtime = "runc"\n' : '') +
+      `events_logfile_path = "${join(root, 'events.log')}"\ntmp_dir = "${join(root, 'tmp')}"\n`,
+  );
   writeFileSync(join(root, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${storage}"\nrunroot = "${runroot}"\n`);
-  writeFileSync(join(root, 'registries.conf'), `unqualified-search-registries = []\n[[registry]]\nlocation = "${registryHost}"\ninsecure = true\n`);
+  writeFileSync(
+    join(root, 'registries.conf'),
+    `unqualified-search-registries = []\n[[registry]]\nlocation = "${registryHost}"\ninsecure = true\n`,
+  );
   const env: NodeJS.ProcessEnv = {
-    ...process.env, CONTAINERS_CONF: join(root, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(root, 'storage.conf'),
-    CONTAINERS_REGISTRIES_CONF: join(root, 'registries.conf'), TMPDIR: join(root, 'tmp'),
+    ...process.env,
+    CONTAINERS_CONF: join(root, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: join(root, 'storage.conf'),
+    CONTAINERS_REGISTRIES_CONF: join(root, 'registries.conf'),
+    TMPDIR: join(root, 'tmp'),
   };
-  return { env, root: storage, runroot, argv: (...a) => ['podman', '--root', storage, '--runroot', runroot, '--storage-driver', 'overlay', ...a] };
+  return {
+    env,
+    root: storage,
+    runroot,
+    argv: (...a) => ['podman', '--root', storage, '--runroot', runroot, '--storage-driver', 'overlay', ...a],
+  };
 }
 
 /** Every cgroup folder (all hierarchies) at or below `parents`, as paths. */
@@ -205,11 +305,19 @@ export function cgroupDirs(parents: string[]): Set<string> {
   const CGROUP = '/sys/fs/cgroup';
   const out = new Set<string>();
   let hierarchies: string[] = [];
-  try { hierarchies = readdirSync(CGROUP).map((h) => join(CGROUP, h)); } catch { return out; }
+  try {
+    hierarchies = readdirSync(CGROUP).map((h) => join(CGROUP, h));
+  } catch {
+    return out;
+  }
   if (existsSync(join(CGROUP, 'cgroup.controllers'))) hierarchies = [CGROUP]; // v2 only
   const walk = (d: string) => {
     out.add(d);
-    try { for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name)); } catch { /* gone */ }
+    try {
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    } catch {
+      /* gone */
+    }
   };
   for (const h of hierarchies) for (const p of parents) if (existsSync(join(h, p))) walk(join(h, p));
   return out;
@@ -219,7 +327,12 @@ export function cgroupDirs(parents: string[]): Set<string> {
 export function removeNewCgroups(parents: string[], before: Set<string>): number {
   let n = 0;
   for (const d of [...cgroupDirs(parents)].filter((x) => !before.has(x)).sort((a, b) => b.length - a.length)) {
-    try { rmdirSync(d); n++; } catch { /* busy or gone: left */ }
+    try {
+      rmdirSync(d);
+      n++;
+    } catch {
+      /* busy or gone: left */
+    }
   }
   return n;
 }
@@ -246,17 +359,29 @@ export class BenchRun {
 
   constructor(name: string) {
     this.dir = mkdtempSync(join(tmpdir(), `berth-bench-${name}-`));
-    process.once('SIGINT', () => { void this.cleanup().then(() => process.exit(130)); });
+    process.once('SIGINT', () => {
+      void this.cleanup().then(() => process.exit(130));
+    });
   }
 
-  whileUp(step: () => unknown): void { this.up.push(step); }
-  afterDown(step: () => unknown): void { this.down.push(step); }
+  whileUp(step: () => unknown): void {
+    this.up.push(step);
+  }
+  afterDown(step: () => unknown): void {
+    this.down.push(step);
+  }
 
   async cleanup(): Promise<void> {
     if (this.done) return;
     this.done = true;
     const run = async (steps: (() => unknown)[]) => {
-      for (const step of steps.reverse()) { try { await step(); } catch (e) { console.log(`cleanup: ${(e as Error).message}`); } }
+      for (const step of steps.reverse()) {
+        try {
+          await step();
+        } catch (e) {
+          console.log(`cleanup: ${(e as Error).message}`);
+        }
+      }
     };
     await run(this.up);
     await stopChildren(this.children);
@@ -277,7 +402,9 @@ export function memoryOf(pid: number): { rss: number; pss: number } | undefined 
     const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)?.[1] ?? 0);
     return { rss: kb('Rss'), pss: kb('Pss') };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** PIDs of processes whose command line (NULs as spaces) matches `test`. */
@@ -285,7 +412,11 @@ export function pidsWhere(test: (cmdline: string) => boolean): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    try { if (test(readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ').trim())) out.push(Number(e)); } catch { /* gone */ }
+    try {
+      if (test(readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ').trim())) out.push(Number(e));
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }

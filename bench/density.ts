@@ -20,7 +20,16 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.js';
 import {
-  BenchRun, DOCKER_CLI, memoryOf, pidsWhere, podmanSetup, pushBusybox, sh, startBerthd, startDockerd, unmountAll,
+  BenchRun,
+  DOCKER_CLI,
+  memoryOf,
+  pidsWhere,
+  podmanSetup,
+  pushBusybox,
+  sh,
+  startBerthd,
+  startDockerd,
+  unmountAll,
 } from './common.js';
 
 const PARALLEL = 4;
@@ -29,16 +38,29 @@ const PARALLEL = 4;
 function api(socket: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath: socket, method, path, agent: false, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: any;
-        try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
-        resolve({ status: res.statusCode!, json });
-      });
-    });
+    const req = request(
+      {
+        socketPath: socket,
+        method,
+        path,
+        agent: false,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: any;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode!, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -62,10 +84,17 @@ function cmd(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
 /** Runs `job(i)` for i in 0..n-1, `PARALLEL` at a time. */
 async function pool(n: number, job: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: PARALLEL }, async () => { while (next < n) await job(next++); }));
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next < n) await job(next++);
+    }),
+  );
 }
 
-interface Memory { daemons: { name: string; rss: number; pss: number }[]; perContainer: { n: number; pss: number } }
+interface Memory {
+  daemons: { name: string; rss: number; pss: number }[];
+  perContainer: { n: number; pss: number };
+}
 
 interface Engine {
   name: string;
@@ -95,14 +124,26 @@ function apiEngine(socket: string, ref: string, runId: string, env: NodeJS.Proce
   return {
     async start(i) {
       const name = `${runId}-${i}`;
-      if (viaCli) { await cmd([DOCKER_CLI, 'run', '-d', '--network', 'none', '--name', name, ref, 'sleep', '86400'], env); return; }
-      const c = await must(api(socket, 'POST', `/containers/create?name=${name}`, { Image: ref, Cmd: ['sleep', '86400'], HostConfig: { NetworkMode: 'none' } }), 'create');
+      if (viaCli) {
+        await cmd([DOCKER_CLI, 'run', '-d', '--network', 'none', '--name', name, ref, 'sleep', '86400'], env);
+        return;
+      }
+      const c = await must(
+        api(socket, 'POST', `/containers/create?name=${name}`, {
+          Image: ref,
+          Cmd: ['sleep', '86400'],
+          HostConfig: { NetworkMode: 'none' },
+        }),
+        'create',
+      );
       await must(api(socket, 'POST', `/containers/${c.Id}/start`), 'start');
     },
     async removeAll() {
       const list: { Id: string; Names: string[] }[] = await must(api(socket, 'GET', '/containers/json?all=1'), 'list');
       const ours = list.filter((c) => c.Names.some((n) => n.startsWith(`/${runId}-`)));
-      await pool(ours.length, async (i) => { await api(socket, 'DELETE', `/containers/${ours[i].Id}?force=1`); });
+      await pool(ours.length, async (i) => {
+        await api(socket, 'DELETE', `/containers/${ours[i].Id}?force=1`);
+      });
     },
   };
 }
@@ -112,7 +153,9 @@ const mb = (kb: number) => (kb / 1024).toFixed(1);
 export async function densityBench(defaultN: number, title: string): Promise<void> {
   const N = Math.max(1, Number(process.env.BENCH_N ?? defaultN) || defaultN);
   if (process.getuid?.() !== 0) console.log('note: not root; the engines need root');
-  const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_PEERS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const want = (n: string) => !only || only.includes(n);
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const bench = new BenchRun('density');
@@ -125,7 +168,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
     for (const e of engines) if (!e.skip) await e.removeAll().catch((err) => console.log(`cleanup ${e.name}: ${(err as Error).message}`));
   });
   try {
-    const registry = bench.registry = await startRegistry();
+    const registry = (bench.registry = await startRegistry());
     const ref = await pushBusybox(dir, registry.host);
 
     if (want('berth')) {
@@ -135,11 +178,17 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
       try {
         b = await startBerthd(root, registry.host, children);
         await must(api(b.sock, 'POST', `/images/create?fromImage=${encodeURIComponent(ref)}`), 'pull');
-      } catch (e) { skip = `berthd: ${(e as Error).message}`; }
+      } catch (e) {
+        skip = `berthd: ${(e as Error).message}`;
+      }
       const env = { ...process.env, DOCKER_HOST: `unix://${join(root, 'berth.sock')}`, DOCKER_CONFIG: join(root, 'cli') };
       engines.push({
-        name: 'berth', skip,
-        includes: process.env.BENCH_CLIENT === 'cli' ? 'docker CLI → berthd → a monitor per container' : 'API create+start → berthd → a monitor per container',
+        name: 'berth',
+        skip,
+        includes:
+          process.env.BENCH_CLIENT === 'cli'
+            ? 'docker CLI → berthd → a monitor per container'
+            : 'API create+start → berthd → a monitor per container',
         ...apiEngine(join(root, 'berth.sock'), ref, runId, env),
         daemonPids: () => (b ? [{ name: 'berthd', pid: b.pid }] : []),
         perContainerPids: () => pidsWhere((c) => c.includes(' monitor --log ') && c.includes(root)),
@@ -152,13 +201,24 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
       try {
         d = await startDockerd(root, registry.host, children);
         await must(api(d.sock, 'POST', `/images/create?fromImage=${encodeURIComponent(ref)}`), 'pull');
-      } catch (e) { skip = `docker: ${(e as Error).message}`; }
+      } catch (e) {
+        skip = `docker: ${(e as Error).message}`;
+      }
       const cdSock = d?.containerdSock ?? '';
       engines.push({
-        name: 'docker', skip,
-        includes: `${process.env.BENCH_CLIENT === 'cli' ? 'docker CLI' : 'API create+start'} → dockerd ${sh('dockerd', ['--version']).stdout.trim().replace(/^Docker version /, '')} → containerd → a containerd-shim-runc-v2 per container → runc`,
+        name: 'docker',
+        skip,
+        includes: `${process.env.BENCH_CLIENT === 'cli' ? 'docker CLI' : 'API create+start'} → dockerd ${sh('dockerd', ['--version'])
+          .stdout.trim()
+          .replace(/^Docker version /, '')} → containerd → a containerd-shim-runc-v2 per container → runc`,
         ...apiEngine(join(root, 'docker.sock'), ref, runId, d?.env ?? process.env),
-        daemonPids: () => (d ? [{ name: 'dockerd', pid: d.dockerdPid }, { name: 'containerd', pid: d.containerdPid }] : []),
+        daemonPids: () =>
+          d
+            ? [
+                { name: 'dockerd', pid: d.dockerdPid },
+                { name: 'containerd', pid: d.containerdPid },
+              ]
+            : [],
         perContainerPids: () => pidsWhere((c) => /containerd-shim/.test(c.split(' ')[0]) && c.includes(cdSock)),
       });
     }
@@ -168,12 +228,20 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
       try {
         pm = podmanSetup(join(dir, 'podman'), registry.host);
         await cmd(pm.argv('pull', '-q', '--tls-verify=false', ref), pm.env);
-      } catch (e) { skip = `podman: ${(e as Error).message}`; }
+      } catch (e) {
+        skip = `podman: ${(e as Error).message}`;
+      }
       engines.push({
-        name: 'podman', skip,
+        name: 'podman',
+        skip,
         includes: `podman CLI (${sh('podman', ['--version']).stdout.trim()}) → a conmon per container → runc; no daemon`,
-        async start(i) { await cmd(pm!.argv('run', '-d', '--network', 'none', '--name', `${runId}-${i}`, ref, 'sleep', '86400'), pm!.env); },
-        async removeAll() { await cmd(pm!.argv('rm', '-a', '-f', '-t', '0'), pm!.env); unmountAll(join(dir, 'podman')); },
+        async start(i) {
+          await cmd(pm!.argv('run', '-d', '--network', 'none', '--name', `${runId}-${i}`, ref, 'sleep', '86400'), pm!.env);
+        },
+        async removeAll() {
+          await cmd(pm!.argv('rm', '-a', '-f', '-t', '0'), pm!.env);
+          unmountAll(join(dir, 'podman'));
+        },
         daemonPids: () => [],
         perContainerPids: () => pidsWhere((c) => /(^|\/)conmon$/.test(c.split(' ')[0]) && c.includes(pm!.runroot)),
       });
@@ -192,37 +260,59 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
         e.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         await new Promise((r) => setTimeout(r, 2000));
         e.loaded = measure(e);
-      } catch (err) { e.skip = `after ${done} containers: ${(err as Error).message}`; }
+      } catch (err) {
+        e.skip = `after ${done} containers: ${(err as Error).message}`;
+      }
       process.stderr.write(`${e.name}: removing\n`);
-      await e.removeAll().catch((err) => { e.skip ??= `remove: ${(err as Error).message}`; });
+      await e.removeAll().catch((err) => {
+        e.skip ??= `remove: ${(err as Error).message}`;
+      });
     }
 
     const cas = process.env.NODE_EXTRA_CA_CERTS;
     console.log('');
-    console.log(`${title}: ${N} idle containers (busybox sleep 86400, --network none) per engine, ${PARALLEL} started at a time; engines in turn`);
-    console.log(`machine: ${sh('nproc', []).stdout.trim()} CPUs, load average ${loadBefore} before the run and ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, kernel ${sh('uname', ['-r']).stdout.trim()}, node ${process.version}`);
+    console.log(
+      `${title}: ${N} idle containers (busybox sleep 86400, --network none) per engine, ${PARALLEL} started at a time; engines in turn`,
+    );
+    console.log(
+      `machine: ${sh('nproc', []).stdout.trim()} CPUs, load average ${loadBefore} before the run and ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, kernel ${sh('uname', ['-r']).stdout.trim()}, node ${process.version}`,
+    );
     console.log(`NODE_EXTRA_CA_CERTS: ${cas ? 'set; berthd was started with it' : 'not set'}`);
     console.log('');
-    console.log(`${'engine'.padEnd(8)}${'all running s'.padStart(14)}${'per s'.padStart(8)}${'idle MB'.padStart(9)}${'daemons MB'.padStart(12)}${'per-ctr MB'.padStart(12)}${'per-ctr kB'.padStart(12)}${'engine MB'.padStart(11)}   (PSS)`);
+    console.log(
+      `${'engine'.padEnd(8)}${'all running s'.padStart(14)}${'per s'.padStart(8)}${'idle MB'.padStart(9)}${'daemons MB'.padStart(12)}${'per-ctr MB'.padStart(12)}${'per-ctr kB'.padStart(12)}${'engine MB'.padStart(11)}   (PSS)`,
+    );
     for (const e of engines) {
-      if (e.skip || !e.loaded || !e.idle) { console.log(`${e.name.padEnd(8)}skipped: ${e.skip ?? 'no figures'}`); continue; }
+      if (e.skip || !e.loaded || !e.idle) {
+        console.log(`${e.name.padEnd(8)}skipped: ${e.skip ?? 'no figures'}`);
+        continue;
+      }
       const idle = e.idle.daemons.reduce((a, d) => a + d.pss, 0) + e.idle.perContainer.pss;
       const daemons = e.loaded.daemons.reduce((a, d) => a + d.pss, 0);
       const per = e.loaded.perContainer;
-      console.log(`${e.name.padEnd(8)}${e.seconds!.toFixed(1).padStart(14)}${(N / e.seconds!).toFixed(1).padStart(8)}${mb(idle).padStart(9)}${mb(daemons).padStart(12)}`
-        + `${mb(per.pss).padStart(12)}${(per.n ? per.pss / per.n : 0).toFixed(0).padStart(12)}${mb(daemons + per.pss).padStart(11)}   ${e.includes}`);
+      console.log(
+        `${e.name.padEnd(8)}${e.seconds!.toFixed(1).padStart(14)}${(N / e.seconds!).toFixed(1).padStart(8)}${mb(idle).padStart(9)}${mb(daemons).padStart(12)}` +
+          `${mb(per.pss).padStart(12)}${(per.n ? per.pss / per.n : 0).toFixed(0).padStart(12)}${mb(daemons + per.pss).padStart(11)}   ${e.includes}`,
+      );
     }
     console.log('');
     for (const e of engines.filter((x) => x.loaded)) {
       const d = (m: Memory) => m.daemons.map((x) => `${x.name} RSS ${mb(x.rss)} PSS ${mb(x.pss)}`).join(', ');
-      console.log(`${e.name}: idle ${d(e.idle!) || 'no daemon'}; with ${N}: ${d(e.loaded!) || 'no daemon'}; ${e.loaded!.perContainer.n} per-container processes`);
+      console.log(
+        `${e.name}: idle ${d(e.idle!) || 'no daemon'}; with ${N}: ${d(e.loaded!) || 'no daemon'}; ${e.loaded!.perContainer.n} per-container processes`,
+      );
     }
-    console.log('idle MB: the daemons before any container; daemons MB: with the containers; per-ctr: monitors / shims / conmons (sum, and each); engine MB = daemons + per-ctr');
+    console.log(
+      'idle MB: the daemons before any container; daemons MB: with the containers; per-ctr: monitors / shims / conmons (sum, and each); engine MB = daemons + per-ctr',
+    );
   } finally {
     await bench.cleanup();
   }
 }
 
 if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
-  densityBench(200, 'density').catch((e) => { console.error(e); process.exitCode = 1; });
+  densityBench(200, 'density').catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

@@ -3,4 +3,7 @@
 // 100 containers unless BENCH_N says otherwise. `npm run build && npm run bench:memory`.
 import { densityBench } from './density.js';
 
-densityBench(100, 'memory').catch((e) => { console.error(e); process.exitCode = 1; });
+densityBench(100, 'memory').catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -47,7 +47,12 @@ async function worker(root: string, ref: string, unpack: boolean): Promise<void>
 
 // ---------------------------------------------------------------- the image, built once
 
-interface Built { layers: number; compressed: number; uncompressed: number; source: string }
+interface Built {
+  layers: number;
+  compressed: number;
+  uncompressed: number;
+  source: string;
+}
 
 function aptSource(): string | undefined {
   // The first Debian URI of apt's own configuration: the only mirror this machine may reach.
@@ -56,7 +61,9 @@ function aptSource(): string | undefined {
       const t = readFileSync(f, 'utf8');
       const m = /^URIs:\s*(\S+\/debian)\s*$/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s/m.exec(t);
       if (m) return m[1];
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -65,15 +72,23 @@ function aptSource(): string | undefined {
 function rootfs(): { dir: string; source: string } | undefined {
   const dir = join(CACHE, 'rootfs');
   if (existsSync(join(dir, '.complete'))) return { dir, source: readFileSync(join(dir, '.complete'), 'utf8').trim() };
-  if (!which('debootstrap')) { console.log('debootstrap is not installed (apt-get install debootstrap); using host directories'); return undefined; }
+  if (!which('debootstrap')) {
+    console.log('debootstrap is not installed (apt-get install debootstrap); using host directories');
+    return undefined;
+  }
   const mirror = aptSource();
-  if (!mirror) { console.log('apt has no Debian source configured; using host directories'); return undefined; }
+  if (!mirror) {
+    console.log('apt has no Debian source configured; using host directories');
+    return undefined;
+  }
   const tmp = join(CACHE, 'rootfs.tmp');
   rmSync(tmp, { recursive: true, force: true });
   console.log(`debootstrap --variant=minbase --include=perl,python3 ${SUITE} from ${mirror} (once; cached in ${dir}) ...`);
   const r = sh('debootstrap', ['--variant=minbase', '--include=perl,python3', SUITE, tmp, mirror], { timeout: 30 * 60_000 });
   if (r.status !== 0) {
-    console.log(`debootstrap failed (exit ${r.status}): ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' | ')}; using host directories`);
+    console.log(
+      `debootstrap failed (exit ${r.status}): ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' | ')}; using host directories`,
+    );
     rmSync(tmp, { recursive: true, force: true });
     return undefined;
   }
@@ -88,8 +103,19 @@ function rootfs(): { dir: string; source: string } | undefined {
 
 /** Tar (GNU tar, numeric owners, xattrs) of `paths` under `dir`, minus `exclude`. */
 function tarOf(dir: string, paths: string[], exclude: string[] = []): Buffer {
-  const args = ['-C', dir, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--sort=name', '--anchored',
-    ...exclude.map((e) => `--exclude=${e}`), '-cf', '-', ...paths];
+  const args = [
+    '-C',
+    dir,
+    '--numeric-owner',
+    '--xattrs',
+    '--xattrs-include=*',
+    '--sort=name',
+    '--anchored',
+    ...exclude.map((e) => `--exclude=${e}`),
+    '-cf',
+    '-',
+    ...paths,
+  ];
   const r = spawnSync('tar', args, { maxBuffer: 2 ** 31 });
   if (r.status !== 0) throw new Error(`tar ${paths.join(' ')}: ${r.stderr.toString().trim()}`);
   return r.stdout;
@@ -103,7 +129,10 @@ function capped(root: string, rel: string, cap: number): string[] {
     out.push(r);
     for (const e of readdirSync(join(root, r), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const c = `${r}/${e.name}`;
-      if (e.isDirectory()) { if (!walk(c)) return false; continue; }
+      if (e.isDirectory()) {
+        if (!walk(c)) return false;
+        continue;
+      }
       const st = lstatSync(join(root, c));
       if (total + st.size > cap) return false;
       total += st.size;
@@ -119,17 +148,26 @@ function tarOfList(dir: string, paths: string[]): Buffer {
   const list = join(CACHE, 'tar-list.tmp');
   writeFileSync(list, paths.join('\n') + '\n');
   try {
-    const r = spawnSync('tar', ['-C', dir, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--no-recursion', '-cf', '-', '-T', list], { maxBuffer: 2 ** 31 });
+    const r = spawnSync('tar', ['-C', dir, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--no-recursion', '-cf', '-', '-T', list], {
+      maxBuffer: 2 ** 31,
+    });
     if (r.status !== 0) throw new Error(`tar: ${r.stderr.toString().trim()}`);
     return r.stdout;
-  } finally { rmSync(list, { force: true }); }
+  } finally {
+    rmSync(list, { force: true });
+  }
 }
 
 async function buildImage(): Promise<Built> {
   const store = new ImageStore(join(CACHE, 'store'));
   const marker = join(CACHE, 'image.json');
   if (existsSync(marker)) {
-    try { await store.resolve(IMAGE_NAME); return JSON.parse(readFileSync(marker, 'utf8')) as Built; } catch { /* rebuild */ }
+    try {
+      await store.resolve(IMAGE_NAME);
+      return JSON.parse(readFileSync(marker, 'utf8')) as Built;
+    } catch {
+      /* rebuild */
+    }
   }
   mkdirSync(CACHE, { recursive: true });
   const fs = rootfs();
@@ -168,7 +206,9 @@ async function buildImage(): Promise<Built> {
     console.log(`  layer ${t.name}: ${(tar.length / 1e6).toFixed(1)} MB tar, ${(gz.length / 1e6).toFixed(1)} MB gzip`);
   }
   const config: ImageConfig = {
-    created: new Date().toISOString(), os: 'linux', architecture: 'amd64',
+    created: new Date().toISOString(),
+    os: 'linux',
+    architecture: 'amd64',
     config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/bash'] },
     rootfs: { type: 'layers', diff_ids: diffIDs },
     history: tars.map((t) => ({ created: new Date().toISOString(), created_by: `berth bench: ${t.name}` })),
@@ -202,20 +242,25 @@ function timed(what: string, cmd: string, args: string[], env?: NodeJS.ProcessEn
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: env ?? process.env, maxBuffer: 64 << 20, timeout: 600_000 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${what}: exit ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(0, 3).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${what}: exit ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(0, 3).join(' | ')}`,
+    );
   return { ms, out: r.stdout };
 }
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) console.log('note: not root; podman, docker and berth unpack need root');
-  const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_PEERS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const want = (n: string) => !only || only.includes(n);
   const built = await buildImage();
   const bench = new BenchRun('pull');
   const dir = bench.dir;
   const children = bench.children;
   try {
-    const registry = bench.registry = await startRegistry();
+    const registry = (bench.registry = await startRegistry());
     const ref = `${registry.host}/${IMAGE_NAME}`;
     const src = new ImageStore(join(CACHE, 'store'));
     const pushed = await push(src, IMAGE_NAME, ref);
@@ -230,7 +275,10 @@ async function main(): Promise<void> {
     for (const unpack of [false, true]) {
       const name = unpack ? 'berth+unpack' : 'berth';
       const p: Peer = {
-        name, times: [], extra: [], unpacks: unpack,
+        name,
+        times: [],
+        extra: [],
+        unpacks: unpack,
         includes: unpack
           ? 'download, verify, store blobs + unpack each layer into an overlayfs-ready dir while it downloads; Node start'
           : 'download, verify (sha256), fsync blobs into a content store, name the image; Node start',
@@ -239,7 +287,9 @@ async function main(): Promise<void> {
           this.extra!.push(JSON.parse(r.out.trim().split('\n').pop()!).ms);
           return r.ms;
         },
-        reset(i) { rmSync(fresh(name, i), { recursive: true, force: true }); },
+        reset(i) {
+          rmSync(fresh(name, i), { recursive: true, force: true });
+        },
       };
       if (!want(name)) p.skip = 'not in BENCH_PEERS';
       peers.push(p);
@@ -248,12 +298,22 @@ async function main(): Promise<void> {
     // skopeo: copy into an OCI layout (blobs verified, written as they are; no unpack).
     {
       const p: Peer = {
-        name: 'skopeo', times: [], unpacks: false,
+        name: 'skopeo',
+        times: [],
+        unpacks: false,
         includes: 'download, verify, write blobs into an OCI layout dir (no unpack)',
         pull(i) {
-          return timed('skopeo copy', 'skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${fresh('skopeo', i)}:pull`]).ms;
+          return timed('skopeo copy', 'skopeo', [
+            'copy',
+            '-q',
+            '--src-tls-verify=false',
+            `docker://${ref}`,
+            `oci:${fresh('skopeo', i)}:pull`,
+          ]).ms;
         },
-        reset(i) { rmSync(fresh('skopeo', i), { recursive: true, force: true }); },
+        reset(i) {
+          rmSync(fresh('skopeo', i), { recursive: true, force: true });
+        },
       };
       if (!which('skopeo')) p.skip = 'skopeo is not installed (apt-get install skopeo)';
       else if (!want('skopeo')) p.skip = 'not in BENCH_PEERS';
@@ -264,20 +324,33 @@ async function main(): Promise<void> {
     {
       let pm: ReturnType<typeof podmanSetup> | undefined;
       let pmErr: string | undefined;
-      try { if (want('podman')) pm = podmanSetup(join(dir, 'podman'), registry.host); } catch (e) { pmErr = (e as Error).message; }
+      try {
+        if (want('podman')) pm = podmanSetup(join(dir, 'podman'), registry.host);
+      } catch (e) {
+        pmErr = (e as Error).message;
+      }
       const env = pm?.env ?? process.env;
       const args = (...a: string[]) => (pm ? pm.argv(...a).slice(1) : a);
       const p: Peer = {
-        name: 'podman', times: [], unpacks: true,
+        name: 'podman',
+        times: [],
+        unpacks: true,
         includes: 'download, verify, decompress + apply each layer into containers/storage (overlay driver)',
-        pull() { return timed('podman pull', 'podman', args('pull', '-q', '--tls-verify=false', ref), env).ms; },
-        reset() { timed('podman rmi', 'podman', args('rmi', '-f', ref), env); },
+        pull() {
+          return timed('podman pull', 'podman', args('pull', '-q', '--tls-verify=false', ref), env).ms;
+        },
+        reset() {
+          timed('podman rmi', 'podman', args('rmi', '-f', ref), env);
+        },
       };
       if (!want('podman')) p.skip = 'not in BENCH_PEERS';
       else if (pmErr) p.skip = pmErr;
       else {
         // On exit: every image gone, then whatever the overlay driver mounted under its root.
-        bench.whileUp(() => { sh('podman', args('rmi', '-a', '-f'), { env }); unmountAll(join(dir, 'podman')); });
+        bench.whileUp(() => {
+          sh('podman', args('rmi', '-a', '-f'), { env });
+          unmountAll(join(dir, 'podman'));
+        });
         const r = sh('podman', args('info', '--format', '{{.Store.GraphDriverName}}'), { env });
         if (r.status !== 0) p.skip = `podman refuses this machine: ${r.stderr.trim().split('\n').pop()}`;
         else p.includes += ` [driver: ${r.stdout.trim()}]`;
@@ -289,19 +362,30 @@ async function main(): Promise<void> {
     {
       const env: NodeJS.ProcessEnv = { ...process.env };
       const p: Peer = {
-        name: 'docker', times: [], unpacks: true,
+        name: 'docker',
+        times: [],
+        unpacks: true,
         includes: 'download, verify, decompress + apply each layer into overlay2 (dockerd 20.10 graph driver)',
-        pull() { return timed('docker pull', 'docker', ['pull', '-q', ref], env).ms; },
-        reset() { timed('docker rmi', 'docker', ['rmi', '-f', ref], env); sh('docker', ['image', 'prune', '-f'], { env }); },
+        pull() {
+          return timed('docker pull', 'docker', ['pull', '-q', ref], env).ms;
+        },
+        reset() {
+          timed('docker rmi', 'docker', ['rmi', '-f', ref], env);
+          sh('docker', ['image', 'prune', '-f'], { env });
+        },
       };
       if (!which('docker')) p.skip = 'docker is not installed (apt-get install docker.io)';
       else if (!want('docker')) p.skip = 'not in BENCH_PEERS';
       else {
         try {
           Object.assign(env, (await startDockerd(join(dir, 'docker'), registry.host, children)).env);
-          bench.whileUp(() => { sh('docker', ['rmi', '-f', ref], { env }); });
+          bench.whileUp(() => {
+            sh('docker', ['rmi', '-f', ref], { env });
+          });
           p.includes += ` [driver: ${sh('docker', ['info', '--format', '{{.Driver}}'], { env }).stdout.trim()}]`;
-        } catch (e) { p.skip = `docker: ${(e as Error).message}`; }
+        } catch (e) {
+          p.skip = `docker: ${(e as Error).message}`;
+        }
       }
       peers.push(p);
     }
@@ -311,54 +395,98 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP + N; i++) {
       for (const p of active()) {
         let ms: number;
-        try { ms = p.pull(i); } catch (e) {
+        try {
+          ms = p.pull(i);
+        } catch (e) {
           // One retry, said aloud: a pull that fails twice in a row drops the peer.
           process.stderr.write(`${p.name} failed, retrying once: ${(e as Error).message}\n`);
           p.failures = (p.failures ?? 0) + 1;
-          try { p.reset(i); } catch { /* best effort */ }
-          try { ms = p.pull(i); } catch (e2) { p.skip = `failed twice: ${(e2 as Error).message}`; continue; }
+          try {
+            p.reset(i);
+          } catch {
+            /* best effort */
+          }
+          try {
+            ms = p.pull(i);
+          } catch (e2) {
+            p.skip = `failed twice: ${(e2 as Error).message}`;
+            continue;
+          }
         }
         if (i >= WARMUP) p.times.push(ms);
         else if (p.extra) p.extra.length = 0;
-        try { p.reset(i); } catch (e) { p.skip = `reset failed: ${(e as Error).message}`; }
+        try {
+          p.reset(i);
+        } catch (e) {
+          p.skip = `reset failed: ${(e as Error).message}`;
+        }
       }
       process.stderr.write(`iteration ${i + 1 - WARMUP}/${N}${i < WARMUP ? ' (warm-up)' : ''} done\n`);
     }
 
     // ------------------------------------------------------------ report
-    const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    };
     const mb = (b: number) => (b / 1e6).toFixed(1);
-    const ver = (cmd: string, args: string[]) => { const r = sh(cmd, args); return r.status === 0 ? r.stdout.trim().split('\n')[0] : '?'; };
+    const ver = (cmd: string, args: string[]) => {
+      const r = sh(cmd, args);
+      return r.status === 0 ? r.stdout.trim().split('\n')[0] : '?';
+    };
     console.log('');
     console.log(`pull bench: ${N} iterations (+${WARMUP} warm-up), each into an empty store; peers take turns`);
-    console.log(`image: ${built.source}; ${built.layers} gzip layers, ${mb(wire)} MB over the wire (compressed), ${mb(built.uncompressed)} MB of tar`);
-    console.log(`registry: Debian docker-registry (${ver('/usr/bin/docker-registry', ['--version'])}) on ${registry.host}, plain HTTP; MB = 10^6 bytes; MB/s = compressed bytes / median time`);
-    console.log(`versions: node ${process.version}; ${ver('skopeo', ['--version'])}; ${ver('podman', ['--version'])}; docker ${ver('dockerd', ['--version'])}`);
+    console.log(
+      `image: ${built.source}; ${built.layers} gzip layers, ${mb(wire)} MB over the wire (compressed), ${mb(built.uncompressed)} MB of tar`,
+    );
+    console.log(
+      `registry: Debian docker-registry (${ver('/usr/bin/docker-registry', ['--version'])}) on ${registry.host}, plain HTTP; MB = 10^6 bytes; MB/s = compressed bytes / median time`,
+    );
+    console.log(
+      `versions: node ${process.version}; ${ver('skopeo', ['--version'])}; ${ver('podman', ['--version'])}; docker ${ver('dockerd', ['--version'])}`,
+    );
     console.log('');
-    console.log(`${'peer'.padEnd(13)}${'median s'.padStart(10)}${'min s'.padStart(8)}${'max s'.padStart(8)}${'MB/s'.padStart(8)}${'berth/peer'.padStart(12)}   includes`);
+    console.log(
+      `${'peer'.padEnd(13)}${'median s'.padStart(10)}${'min s'.padStart(8)}${'max s'.padStart(8)}${'MB/s'.padStart(8)}${'berth/peer'.padStart(12)}   includes`,
+    );
     const byName = (n: string) => peers.find((p) => p.name === n && !p.skip && p.times.length);
     for (const p of peers) {
-      if (p.skip || !p.times.length) { console.log(`${p.name.padEnd(13)}skipped: ${p.skip ?? 'no times'}`); continue; }
+      if (p.skip || !p.times.length) {
+        console.log(`${p.name.padEnd(13)}skipped: ${p.skip ?? 'no times'}`);
+        continue;
+      }
       const m = median(p.times);
       // The like-for-like berth: download only against download only, unpack against unpack.
       const base = byName(p.unpacks ? 'berth+unpack' : 'berth');
       const ratio = base && base !== p ? (median(base.times) / m).toFixed(2) : '';
-      console.log(`${p.name.padEnd(13)}${(m / 1000).toFixed(2).padStart(10)}${(Math.min(...p.times) / 1000).toFixed(2).padStart(8)}`
-        + `${(Math.max(...p.times) / 1000).toFixed(2).padStart(8)}${(wire / 1e6 / (m / 1000)).toFixed(1).padStart(8)}${ratio.padStart(12)}   ${p.includes}`);
+      console.log(
+        `${p.name.padEnd(13)}${(m / 1000).toFixed(2).padStart(10)}${(Math.min(...p.times) / 1000).toFixed(2).padStart(8)}` +
+          `${(Math.max(...p.times) / 1000).toFixed(2).padStart(8)}${(wire / 1e6 / (m / 1000)).toFixed(1).padStart(8)}${ratio.padStart(12)}   ${p.includes}`,
+      );
     }
-    for (const p of peers.filter((x) => x.failures)) console.log(`(${p.name}: ${p.failures} failed pull(s) retried; see the messages above)`);
+    for (const p of peers.filter((x) => x.failures))
+      console.log(`(${p.name}: ${p.failures} failed pull(s) retried; see the messages above)`);
     for (const p of peers.filter((x) => x.extra?.length && !x.skip)) {
       console.log(`(${p.name}: median ${(median(p.extra!) / 1000).toFixed(2)} s inside the worker, without Node's start and module load)`);
     }
     console.log('');
-    console.log('berth/peer: berth\'s median over the peer\'s (below 1: berth faster); download-only peers (skopeo) against berth, unpacking peers (podman, docker) against berth+unpack');
+    console.log(
+      "berth/peer: berth's median over the peer's (below 1: berth faster); download-only peers (skopeo) against berth, unpacking peers (podman, docker) against berth+unpack",
+    );
   } finally {
     await bench.cleanup();
   }
 }
 
 if (process.argv[2] === '--berth-worker') {
-  worker(process.argv[3], process.argv[4], process.argv[5] === '1').catch((e) => { console.error(e); process.exit(1); });
+  worker(process.argv[3], process.argv[4], process.argv[5] === '1').catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 } else {
-  main().catch((e) => { console.error(e); process.exitCode = 1; });
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

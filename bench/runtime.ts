@@ -12,7 +12,12 @@ import { defaultSpec } from '../src/runtime/spec-template.js';
 import { makeRootfs } from '../test/helpers/bundle.js';
 import { percentile } from './common.js';
 
-interface Peer { name: string; bin: string; root: string; skip?: string }
+interface Peer {
+  name: string;
+  bin: string;
+  root: string;
+  skip?: string;
+}
 type Op = 'run' | 'create' | 'start' | 'delete';
 const OPS: Op[] = ['run', 'create', 'start', 'delete'];
 
@@ -49,7 +54,9 @@ function waitStopped(p: Peer, id: string): void {
     const r = spawnSync(p.bin, ['--root', p.root, 'state', id], { encoding: 'utf8' });
     try {
       if (JSON.parse(r.stdout).status === 'stopped') return;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
   }
   throw new Error(`${p.name}: ${id} did not stop`);
@@ -65,7 +72,10 @@ function main(): void {
     for (const [p, ids] of live) for (const id of ids) call(p, ['delete', '--force', id]);
     rmSync(dir, { recursive: true, force: true });
   };
-  process.on('SIGINT', () => { cleanup(); process.exit(130); });
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
   try {
     makeRootfs(join(dir, 'rootfs'));
     const spec = defaultSpec();
@@ -74,11 +84,18 @@ function main(): void {
     spec.ociVersion = '1.0.2'; // what all three accept (crun 1.8 refuses 1.2.0)
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
 
-    for (const [name, bin] of [['berth', BERTH], ['runc', which('runc')], ['crun', which('crun')]] as const) {
+    for (const [name, bin] of [
+      ['berth', BERTH],
+      ['runc', which('runc')],
+      ['crun', which('crun')],
+    ] as const) {
       const p: Peer = { name, bin: bin ?? name, root: join(dir, `state-${name}`) };
       live.set(p, new Set());
       peers.push(p);
-      if (!bin) { p.skip = `${name} is not installed`; continue; }
+      if (!bin) {
+        p.skip = `${name} is not installed`;
+        continue;
+      }
       // One run to see that it works on this machine at all.
       const r = call(p, ['run', '--bundle', dir, newId()]);
       if (r.status !== 0) p.skip = `${name} refuses this machine: ${r.err.split('\n').pop()}`;
@@ -101,7 +118,10 @@ function main(): void {
         const deleteMs = must(p, ['delete', id]);
         ids.delete(id);
         if (i < WARMUP) continue;
-        t.run.push(runMs); t.create.push(createMs); t.start.push(startMs); t.delete.push(deleteMs);
+        t.run.push(runMs);
+        t.create.push(createMs);
+        t.start.push(startMs);
+        t.delete.push(deleteMs);
       }
     }
 
@@ -113,9 +133,14 @@ function main(): void {
     const fmt = (x: number) => x.toFixed(1).padStart(7);
     console.log(`${'peer'.padEnd(6)} ${OPS.map((o) => `${o} median`.padStart(14) + `${'p90'.padStart(8)}`).join(' ')}   (ms)`);
     for (const p of peers) {
-      if (p.skip) { console.log(`${p.name.padEnd(6)} skipped: ${p.skip}`); continue; }
+      if (p.skip) {
+        console.log(`${p.name.padEnd(6)} skipped: ${p.skip}`);
+        continue;
+      }
       const t = times.get(p)!;
-      console.log(`${p.name.padEnd(6)} ${OPS.map((o) => fmt(percentile(t[o], 0.5)).padStart(14) + fmt(percentile(t[o], 0.9)).padStart(8)).join(' ')}`);
+      console.log(
+        `${p.name.padEnd(6)} ${OPS.map((o) => fmt(percentile(t[o], 0.5)).padStart(14) + fmt(percentile(t[o], 0.9)).padStart(8)).join(' ')}`,
+      );
     }
     const berth = peers.find((p) => p.name === 'berth' && !p.skip);
     // The floor under every berth-runtime command: a bare Node.js start, without the CA bundle.
@@ -127,12 +152,17 @@ function main(): void {
       spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env });
       if (i >= WARMUP) bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
-    console.log(`${'node -e 0'.padEnd(6)} ${fmt(percentile(bare, 0.5)).padStart(14)}${fmt(percentile(bare, 0.9)).padStart(8)}   (a bare Node.js start, the floor under each berth-runtime command)`);
+    console.log(
+      `${'node -e 0'.padEnd(6)} ${fmt(percentile(bare, 0.5)).padStart(14)}${fmt(percentile(bare, 0.9)).padStart(8)}   (a bare Node.js start, the floor under each berth-runtime command)`,
+    );
     console.log('');
     for (const other of peers.filter((p) => p.name !== 'berth' && !p.skip)) {
       if (!berth) break;
-      const b = times.get(berth)!, o = times.get(other)!;
-      console.log(`berth/${other.name} (median ratio): ${OPS.map((op) => `${op} ${(percentile(b[op], 0.5) / percentile(o[op], 0.5)).toFixed(2)}`).join('  ')}`);
+      const b = times.get(berth)!,
+        o = times.get(other)!;
+      console.log(
+        `berth/${other.name} (median ratio): ${OPS.map((op) => `${op} ${(percentile(b[op], 0.5) / percentile(o[op], 0.5)).toFixed(2)}`).join('  ')}`,
+      );
     }
   } finally {
     cleanup();

@@ -26,22 +26,41 @@ for (const f of files) {
 
 // Tarjan's strongly connected components: a component of more than one file is a circle.
 let next = 0;
-const index = new Map(), low = new Map(), stack = [], onStack = new Set(), circles = [];
+const index = new Map(),
+  low = new Map(),
+  stack = [],
+  onStack = new Set(),
+  circles = [];
 function visit(v) {
-  index.set(v, next); low.set(v, next); next++;
-  stack.push(v); onStack.add(v);
+  index.set(v, next);
+  low.set(v, next);
+  next++;
+  stack.push(v);
+  onStack.add(v);
   for (const w of graph.get(v) ?? []) {
-    if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-    else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+    if (!index.has(w)) {
+      visit(w);
+      low.set(v, Math.min(low.get(v), low.get(w)));
+    } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
   }
   if (low.get(v) !== index.get(v)) return;
   const c = [];
   let w;
-  do { w = stack.pop(); onStack.delete(w); c.push(w); } while (w !== v);
+  do {
+    w = stack.pop();
+    onStack.delete(w);
+    c.push(w);
+  } while (w !== v);
   if (c.length > 1 || (graph.get(v) ?? []).includes(v)) circles.push(c);
 }
 for (const v of graph.keys()) if (!index.has(v)) visit(v);
 
-for (const c of circles) console.error(`import circle: ${c.map((f) => relative('.', f)).sort().join(' ')}`);
+for (const c of circles)
+  console.error(
+    `import circle: ${c
+      .map((f) => relative('.', f))
+      .sort()
+      .join(' ')}`,
+  );
 if (circles.length) process.exit(1);
 console.log(`import-cycles: ${files.length} files under src/, no circles`);

@@ -7,7 +7,11 @@ import { spawnSync } from 'node:child_process';
 
 function find(dir, out = []) {
   let names;
-  try { names = readdirSync(dir); } catch { return out; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of names.sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) find(p, out);
@@ -17,7 +21,7 @@ function find(dir, out = []) {
 }
 
 const filter = process.argv.slice(2);
-const pick = (files) => filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
+const pick = (files) => (filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files);
 const unit = pick(find('dist/src'));
 const integration = pick(find('dist/test')).filter((f) => !f.endsWith('leaks.test.js'));
 const files = [...unit, ...integration];

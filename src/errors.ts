@@ -1,8 +1,17 @@
 // Errors a user can meet, in the few categories callers test for. Each maps to a Docker API
 // status code (see `httpStatus`) and the CLIs print `message` as one line.
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unsupported' | 'forbidden' | 'unauthorized' | 'too-large'
-  | 'not-implemented' | 'unavailable' | 'system';
+export type ErrorKind =
+  | 'not-found'
+  | 'conflict'
+  | 'invalid'
+  | 'unsupported'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'too-large'
+  | 'not-implemented'
+  | 'unavailable'
+  | 'system';
 
 export class BerthError extends Error {
   readonly kind: ErrorKind;
@@ -32,16 +41,26 @@ export const systemError = (msg: string, cause?: unknown) => new BerthError('sys
 export function httpStatus(err: unknown): number {
   if (!(err instanceof BerthError)) return 500;
   switch (err.kind) {
-    case 'not-found': return 404;
-    case 'conflict': return 409;
-    case 'invalid': return 400;
-    case 'unsupported': return 400;
-    case 'forbidden': return 403;
-    case 'unauthorized': return 401;
-    case 'too-large': return 413;
-    case 'not-implemented': return 501;
-    case 'unavailable': return 503;
-    default: return 500;
+    case 'not-found':
+      return 404;
+    case 'conflict':
+      return 409;
+    case 'invalid':
+      return 400;
+    case 'unsupported':
+      return 400;
+    case 'forbidden':
+      return 403;
+    case 'unauthorized':
+      return 401;
+    case 'too-large':
+      return 413;
+    case 'not-implemented':
+      return 501;
+    case 'unavailable':
+      return 503;
+    default:
+      return 500;
   }
 }
 

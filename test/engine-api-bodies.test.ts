@@ -16,24 +16,43 @@ before(async () => {
   eng = await startEngine();
   eng.dockerOk(['pull', 'busybox']);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 /** A request with a body of exactly `text` (no JSON encoding of ours). */
 function raw(method: string, path: string, text?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = text === undefined ? undefined : Buffer.from(text);
-    const req = request({ socketPath: eng.socket, agent: false, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
+    const req = request(
+      {
+        socketPath: eng.socket,
+        agent: false,
+        method,
+        path,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
 const json = async (path: string) => JSON.parse((await eng.api('GET', path)).body);
-const volumeDirs = () => { try { return readdirSync(join(eng.dir, 'data', 'volumes')); } catch { return []; } };
+const volumeDirs = () => {
+  try {
+    return readdirSync(join(eng.dir, 'data', 'volumes'));
+  } catch {
+    return [];
+  }
+};
 /** What berthd has made that a refused request must not add to. */
 const made = async () => ({
   containers: (await json('/containers/json?all=1')).map((c: { Id: string }) => c.Id),
@@ -46,20 +65,55 @@ const deep = (n: number) => '{"a":'.repeat(n) + '{}' + '}'.repeat(n);
 
 /** [method, path, body text, what the 400's message says] */
 const REFUSED: [string, string, string, RegExp][] = [
-  ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"Privileged":"false"}}', /^json: cannot unmarshal string into Go struct field HostConfig\.HostConfig\.Privileged of type bool$/],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","HostConfig":{"Privileged":"false"}}',
+    /^json: cannot unmarshal string into Go struct field HostConfig\.HostConfig\.Privileged of type bool$/,
+  ],
   ['POST', '/containers/create', '{"Image":"busybox","WorkingDir":5}', /Go struct field CreateRequest\.WorkingDir of type string/],
-  ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":5}]}}}', /PortBinding\.HostConfig\.PortBindings\.HostPort of type string/],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":5}]}}}',
+    /PortBinding\.HostConfig\.PortBindings\.HostPort of type string/,
+  ],
   ['POST', '/containers/create', '{"Image":"busybox","Env":"A=1"}', /CreateRequest\.Env of type \[\]string/],
   ['POST', '/containers/create', '{"Image":"busybox","Labels":{"a":1}}', /CreateRequest\.Labels of type string/],
   ['POST', '/containers/create', '{"Image":"busybox","Tty":"true"}', /CreateRequest\.Tty of type bool/],
   ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"Memory":"1g"}}', /HostConfig\.HostConfig\.Memory of type int64/],
-  ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"CpuShares":1.5}}', /number 1\.5 into Go struct field HostConfig\.HostConfig\.CpuShares of type int64/],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","HostConfig":{"CpuShares":1.5}}',
+    /number 1\.5 into Go struct field HostConfig\.HostConfig\.CpuShares of type int64/,
+  ],
   ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"CapAdd":[1]}}', /HostConfig\.HostConfig\.CapAdd/],
-  ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}', /^invalid restart policy: unknown policy 'sometimes'/],
-  ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"nfs","Target":"/x"}]}}', /^invalid mount config for type "nfs": mount type unknown$/],
-  ['POST', '/containers/create', '{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/x","ReadOnly":"no"}]}}', /Mount\.HostConfig\.Mounts\.ReadOnly of type bool/],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}',
+    /^invalid restart policy: unknown policy 'sometimes'/,
+  ],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"nfs","Target":"/x"}]}}',
+    /^invalid mount config for type "nfs": mount type unknown$/,
+  ],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/x","ReadOnly":"no"}]}}',
+    /Mount\.HostConfig\.Mounts\.ReadOnly of type bool/,
+  ],
   ['POST', '/containers/create', '{"Image":"busybox","ExposedPorts":["80/tcp"]}', /CreateRequest\.ExposedPorts of type nat\.PortSet/],
-  ['POST', '/containers/create', '{"Image":"busybox","NetworkingConfig":{"EndpointsConfig":{"bridge":{"Aliases":"a"}}}}', /EndpointSettings\.NetworkingConfig\.EndpointsConfig\.Aliases of type \[\]string/],
+  [
+    'POST',
+    '/containers/create',
+    '{"Image":"busybox","NetworkingConfig":{"EndpointsConfig":{"bridge":{"Aliases":"a"}}}}',
+    /EndpointSettings\.NetworkingConfig\.EndpointsConfig\.Aliases of type \[\]string/,
+  ],
   ['POST', '/containers/create', 'null', /request body is null/],
   ['POST', '/containers/create', '[]', /Go value of type container\.CreateRequest/],
   ['POST', '/containers/create', '{"Image":', /invalid JSON/],
@@ -91,10 +145,18 @@ test('the other bodies are typed too: update, exec create/start, connect, commit
   try {
     const cases: [string, string, RegExp][] = [
       [`/containers/${id}/update`, '{"Memory":"64m"}', /UpdateConfig\.Memory of type int64/],
-      [`/containers/${id}/update`, '{"RestartPolicy":{"Name":5}}', /RestartPolicy\.RestartPolicy\.Name of type container\.RestartPolicyMode/],
+      [
+        `/containers/${id}/update`,
+        '{"RestartPolicy":{"Name":5}}',
+        /RestartPolicy\.RestartPolicy\.Name of type container\.RestartPolicyMode/,
+      ],
       [`/containers/${id}/exec`, '{"Cmd":"true"}', /ExecOptions\.Cmd of type \[\]string/],
       [`/containers/${id}/exec`, '{"Cmd":["true"],"Privileged":"false"}', /ExecOptions\.Privileged of type bool/],
-      ['/networks/bridge/connect', `{"Container":"${id}","EndpointConfig":{"Aliases":[1]}}`, /EndpointSettings\.EndpointConfig\.Aliases of type string/],
+      [
+        '/networks/bridge/connect',
+        `{"Container":"${id}","EndpointConfig":{"Aliases":[1]}}`,
+        /EndpointSettings\.EndpointConfig\.Aliases of type string/,
+      ],
       ['/networks/bridge/disconnect', `{"Container":"${id}","Force":"yes"}`, /DisconnectOptions\.Force of type bool/],
       [`/commit?container=${id}`, '{"Env":"A=1"}', /Config\.Env of type \[\]string/],
       ['/auth', '{"username":1}', /AuthConfig\.username of type string/],
@@ -104,7 +166,7 @@ test('the other bodies are typed too: update, exec create/start, connect, commit
       assert.equal(r.status, 400, `${path} ${body}: ${r.status} ${r.body}`);
       assert.match(JSON.parse(r.body).message, re, `${path} ${body}`);
     }
-    assert.ok(!(await json(`/containers/${id}/json`)).ExecIDs?.length, "a refused exec was made");
+    assert.ok(!(await json(`/containers/${id}/json`)).ExecIDs?.length, 'a refused exec was made');
     const exec = JSON.parse((await raw('POST', `/containers/${id}/exec`, '{"Cmd":["true"]}')).body).Id;
     const r = await raw('POST', `/exec/${exec}/start`, '{"Detach":"true"}');
     assert.equal(r.status, 400);
@@ -130,8 +192,13 @@ function sendHuge(size: number, declare: boolean): Promise<{ status?: number; bo
     if (declare) headers['Content-Length'] = size;
     const req = request({ socketPath: eng.socket, agent: false, method: 'POST', path: '/containers/create', headers }, (res) => {
       status = res.statusCode;
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => { req.destroy(); resolve({ status, body, sent }); });
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status, body, sent });
+      });
     });
     // The server closes once it has refused: the rest of the upload fails, which is expected.
     req.on('error', (e) => resolve({ status, body: body || e.message, sent }));
@@ -141,7 +208,10 @@ function sendHuge(size: number, declare: boolean): Promise<{ status?: number; bo
         const first = sent === 0;
         sent += chunk.length;
         const ok = req.write(first ? Buffer.concat([Buffer.from('{"Image":"busybox","Labels":{"big":"'), chunk.subarray(36)]) : chunk);
-        if (!ok) { req.once('drain', pump); return; }
+        if (!ok) {
+          req.once('drain', pump);
+          return;
+        }
       }
       if (sent >= size) req.end();
     };
@@ -149,7 +219,7 @@ function sendHuge(size: number, declare: boolean): Promise<{ status?: number; bo
   });
 }
 
-test('a 100 MB body is refused with a 413 while it is read, and berthd\'s memory stays at its baseline', async () => {
+test("a 100 MB body is refused with a 413 while it is read, and berthd's memory stays at its baseline", async () => {
   for (let i = 0; i < 20; i++) await raw('GET', '/containers/json?all=1'); // warm up
   const pid = eng.pid();
   const base = rss(pid);
@@ -164,12 +234,14 @@ test('a 100 MB body is refused with a 413 while it is read, and berthd\'s memory
   const ping = Date.now() - t;
   assert.deepEqual(await made(), before);
   const grown = rss(pid) - base;
-  process.stderr.write(`berthd RSS before ${(base / 2 ** 20).toFixed(1)} MiB, after two refused 100 MB bodies ${(rss(pid) / 2 ** 20).toFixed(1)} MiB; _ping ${ping} ms\n`);
+  process.stderr.write(
+    `berthd RSS before ${(base / 2 ** 20).toFixed(1)} MiB, after two refused 100 MB bodies ${(rss(pid) / 2 ** 20).toFixed(1)} MiB; _ping ${ping} ms\n`,
+  );
   assert.ok(grown < 16 << 20, `berthd grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(ping < 500, `_ping took ${ping} ms`);
 });
 
-test('names at berth\'s limits are created and removed; past them refused; a removed network takes its IPAM folder', async () => {
+test("names at berth's limits are created and removed; past them refused; a removed network takes its IPAM folder", async () => {
   const long = 'n'.repeat(255);
   assert.equal((await eng.api('POST', '/networks/create', { Name: long })).status, 201);
   assert.equal((await eng.api('DELETE', `/networks/${long}`)).status, 204);
@@ -191,7 +263,13 @@ test('an image and its copy loaded from save share one ID, and rmi by that ID re
   const id = eng.dockerOk(['image', 'inspect', '--format', '{{.Id}}', 'busybox']);
   assert.equal(eng.dockerOk(['image', 'inspect', '--format', '{{.Id}}', 'copy:1']), id);
   // Two manifests (pulled, loaded) of one config: two rows of one ID.
-  assert.equal(eng.dockerOk(['images', '-q', '--no-trunc']).split('\n').filter((l) => l === id).length, 2);
+  assert.equal(
+    eng
+      .dockerOk(['images', '-q', '--no-trunc'])
+      .split('\n')
+      .filter((l) => l === id).length,
+    2,
+  );
   const r = eng.docker(['rmi', '-f', id.slice(7, 19)]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(eng.docker(['image', 'inspect', 'copy:1']).status, 1);
@@ -213,28 +291,73 @@ function rng(seed: number): () => number {
 const bools = [true, false];
 /** Fields the fuzz sets, where inspect shows them, and values of the right type (half the cases use one). */
 const FIELDS: [string, 'Config' | 'HostConfig', unknown[]][] = [
-  ['Hostname', 'Config', ['box', 'a-b.c']], ['User', 'Config', ['root', '1000', 'nobody']], ['Env', 'Config', [['A=1'], ['A=1', 'B=two']]],
-  ['Cmd', 'Config', ['true', ['sh', '-c', 'true']]], ['Entrypoint', 'Config', ['/bin/sh', ['env']]], ['WorkingDir', 'Config', ['/work', '/tmp/x']],
-  ['Labels', 'Config', [{ k: 'v' }, { 'a.b': '' }]], ['Tty', 'Config', bools], ['OpenStdin', 'Config', bools], ['StopSignal', 'Config', ['SIGTERM', 'SIGKILL']],
-  ['Privileged', 'HostConfig', bools], ['ReadonlyRootfs', 'HostConfig', bools], ['Memory', 'HostConfig', [6 << 20, 64 << 20, 1 << 30]],
-  ['CpuShares', 'HostConfig', [2, 512, 1024]], ['PidsLimit', 'HostConfig', [1, 100]], ['CapAdd', 'HostConfig', ['NET_ADMIN', ['CHOWN', 'SYS_TIME']]],
-  ['Dns', 'HostConfig', [['1.1.1.1'], ['192.0.2.1', '192.0.2.2']]], ['ExtraHosts', 'HostConfig', [['h:192.0.2.4']]], ['Init', 'HostConfig', bools],
+  ['Hostname', 'Config', ['box', 'a-b.c']],
+  ['User', 'Config', ['root', '1000', 'nobody']],
+  ['Env', 'Config', [['A=1'], ['A=1', 'B=two']]],
+  ['Cmd', 'Config', ['true', ['sh', '-c', 'true']]],
+  ['Entrypoint', 'Config', ['/bin/sh', ['env']]],
+  ['WorkingDir', 'Config', ['/work', '/tmp/x']],
+  ['Labels', 'Config', [{ k: 'v' }, { 'a.b': '' }]],
+  ['Tty', 'Config', bools],
+  ['OpenStdin', 'Config', bools],
+  ['StopSignal', 'Config', ['SIGTERM', 'SIGKILL']],
+  ['Privileged', 'HostConfig', bools],
+  ['ReadonlyRootfs', 'HostConfig', bools],
+  ['Memory', 'HostConfig', [6 << 20, 64 << 20, 1 << 30]],
+  ['CpuShares', 'HostConfig', [2, 512, 1024]],
+  ['PidsLimit', 'HostConfig', [1, 100]],
+  ['CapAdd', 'HostConfig', ['NET_ADMIN', ['CHOWN', 'SYS_TIME']]],
+  ['Dns', 'HostConfig', [['1.1.1.1'], ['192.0.2.1', '192.0.2.2']]],
+  ['ExtraHosts', 'HostConfig', [['h:192.0.2.4']]],
+  ['Init', 'HostConfig', bools],
   ['RestartPolicy', 'HostConfig', [{ Name: 'always' }, { Name: 'on-failure', MaximumRetryCount: 3 }, { Name: 'no' }]],
-  ['AutoRemove', 'HostConfig', bools], ['NetworkMode', 'HostConfig', ['none', 'host', 'bridge']],
+  ['AutoRemove', 'HostConfig', bools],
+  ['NetworkMode', 'HostConfig', ['none', 'host', 'bridge']],
 ];
 
 function randomValue(r: () => number, depth = 0): unknown {
   const pick = Math.floor(r() * (depth > 2 ? 7 : 9));
   switch (pick) {
-    case 0: return null;
-    case 1: return r() < 0.5;
-    case 2: return Math.floor(r() * 2000) - 1000;
-    case 3: return [0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e300, 64 << 20][Math.floor(r() * 7)];
-    case 4: return ['', 'a', '/work', 'SIGKILL', 'no', 'always', 'bridge', 'host', 'none', 'CHOWN', 'A=1', 'h:1.2.3.4', '1.1.1.1', 'x'.repeat(300), '\u0000', '%ff'][Math.floor(r() * 16)];
-    case 5: return 'r' + Math.floor(r() * 1e6).toString(36);
-    case 6: return [];
-    case 7: return Array.from({ length: 1 + Math.floor(r() * 3) }, () => randomValue(r, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => [['Name', 'MaximumRetryCount', 'a', 'b.c'][i], randomValue(r, depth + 1)]));
+    case 0:
+      return null;
+    case 1:
+      return r() < 0.5;
+    case 2:
+      return Math.floor(r() * 2000) - 1000;
+    case 3:
+      return [0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e300, 64 << 20][Math.floor(r() * 7)];
+    case 4:
+      return [
+        '',
+        'a',
+        '/work',
+        'SIGKILL',
+        'no',
+        'always',
+        'bridge',
+        'host',
+        'none',
+        'CHOWN',
+        'A=1',
+        'h:1.2.3.4',
+        '1.1.1.1',
+        'x'.repeat(300),
+        '\u0000',
+        '%ff',
+      ][Math.floor(r() * 16)];
+    case 5:
+      return 'r' + Math.floor(r() * 1e6).toString(36);
+    case 6:
+      return [];
+    case 7:
+      return Array.from({ length: 1 + Math.floor(r() * 3) }, () => randomValue(r, depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => [
+          ['Name', 'MaximumRetryCount', 'a', 'b.c'][i],
+          randomValue(r, depth + 1),
+        ]),
+      );
   }
 }
 
@@ -249,7 +372,8 @@ test('fuzz (seeded, bounded): each create body is a 201 whose fields inspect sho
     for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
       const [field, where, good] = FIELDS[Math.floor(r() * FIELDS.length)];
       const value = r() < 0.5 ? good[Math.floor(r() * good.length)] : randomValue(r);
-      if (where === 'Config') body[field] = value; else body.HostConfig[field] = value;
+      if (where === 'Config') body[field] = value;
+      else body.HostConfig[field] = value;
       set.push([field, where, value]);
     }
     const text = JSON.stringify(body);
@@ -265,15 +389,19 @@ test('fuzz (seeded, bounded): each create body is a 201 whose fields inspect sho
       if (sent === null || sent === '') continue; // unset, as Go decodes it
       const shown = c[where][field];
       const want = (field === 'Cmd' || field === 'Entrypoint' || field === 'CapAdd') && typeof sent === 'string' ? [sent] : sent;
-      if (field === 'Env') for (const e of sent as string[]) assert.ok(shown.includes(e), `${what}: Env ${e} not in ${JSON.stringify(shown)}`);
+      if (field === 'Env')
+        for (const e of sent as string[]) assert.ok(shown.includes(e), `${what}: Env ${e} not in ${JSON.stringify(shown)}`);
       else if (field === 'Labels') for (const [k, v] of Object.entries(sent as object)) assert.equal(shown[k], v, `${what}: label ${k}`);
       else if (field === 'RestartPolicy') assert.equal(shown.Name, (sent as { Name?: string }).Name || 'no', what);
       else if (field === 'NetworkMode') assert.equal(shown, sent || 'bridge', what);
-      else if (Array.isArray(want) && !want.length) assert.ok(shown === null || (Array.isArray(shown) && !shown.length), `${what}: ${field} shows ${JSON.stringify(shown)}`);
+      else if (Array.isArray(want) && !want.length)
+        assert.ok(shown === null || (Array.isArray(shown) && !shown.length), `${what}: ${field} shows ${JSON.stringify(shown)}`);
       else assert.deepEqual(shown, want, `${what}: ${field} shows ${JSON.stringify(shown)}`);
     }
     assert.equal((await raw('DELETE', `/containers/${id}?force=1`)).status, 204, what);
   }
-  process.stderr.write(`fuzz seed ${seed}: ${cases} create bodies, ${created} created and checked, ${cases - created} refused with a 4xx\n`);
+  process.stderr.write(
+    `fuzz seed ${seed}: ${cases} create bodies, ${created} created and checked, ${cases - created} refused with a 4xx\n`,
+  );
   assert.ok(created > 5 && created < cases, `the fuzz should both create and refuse (created ${created} of ${cases})`);
 });

@@ -9,7 +9,9 @@ before(async () => {
   eng = await startEngine();
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 test('_ping answers GET and HEAD with the API version headers', async () => {
   const g = await eng.api('GET', '/_ping');
@@ -89,11 +91,14 @@ test('import a root file system tar (fromSrc=-)', async () => {
     const tar = execFileSync('tar', ['-C', join(dir, 'rootfs'), '-cf', '-', '.'], { maxBuffer: 64 << 20 });
     const { request } = await import('node:http');
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ socketPath: eng.socket, agent: false, method: 'POST', path: '/images/create?fromSrc=-&repo=imported&tag=v1' }, (res) => {
-        let s = '';
-        res.on('data', (c) => (s += c));
-        res.on('end', () => resolve(s));
-      });
+      const req = request(
+        { socketPath: eng.socket, agent: false, method: 'POST', path: '/images/create?fromSrc=-&repo=imported&tag=v1' },
+        (res) => {
+          let s = '';
+          res.on('data', (c) => (s += c));
+          res.on('end', () => resolve(s));
+        },
+      );
       req.on('error', reject);
       req.end(tar);
     });

@@ -15,20 +15,37 @@ const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
  */
 function daemonRoots(t: TestContext, extraEnv: NodeJS.ProcessEnv = {}) {
   const tmp = mkdtempSync(join(tmpdir(), 'berth-test-autostart-'));
-  const env = { ...process.env, ...extraEnv, BERTH_DATA_ROOT: join(tmp, 'data'), BERTH_EXEC_ROOT: join(tmp, 'run'), DOCKER_HOST: '', BERTH_HOST: '' };
+  const env = {
+    ...process.env,
+    ...extraEnv,
+    BERTH_DATA_ROOT: join(tmp, 'data'),
+    BERTH_EXEC_ROOT: join(tmp, 'run'),
+    DOCKER_HOST: '',
+    BERTH_HOST: '',
+  };
   let pid = 0;
   t.after(async () => {
     if (pid) {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       for (let i = 0; i < 100; i++) {
-        try { process.kill(pid, 0); } catch { break; }
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     }
     rmSync(tmp, { recursive: true, force: true });
   });
   return {
-    tmp, sock: join(tmp, 'b.sock'), env,
+    tmp,
+    sock: join(tmp, 'b.sock'),
+    env,
     /** The "started berthd (pid N, log PATH)" line of berth's stderr, its daemon then stopped after the test. */
     started(stderr: string) {
       const m = /started berthd \(pid (\d+), log ([^)]+)\)/.exec(stderr);
@@ -77,7 +94,10 @@ test('a first command that streams its input (import from stdin) starts berthd a
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^sha256:[0-9a-f]{64}$/m);
   assert.ok(m, r.stderr);
-  const h = spawnSync(BERTH, ['-H', `unix://${sock}`, 'image', 'inspect', '--format', '{{.Size}}', 'streamed:1'], { encoding: 'utf8', env });
+  const h = spawnSync(BERTH, ['-H', `unix://${sock}`, 'image', 'inspect', '--format', '{{.Size}}', 'streamed:1'], {
+    encoding: 'utf8',
+    env,
+  });
   assert.equal(h.status, 0, h.stderr);
   assert.ok(Number(h.stdout) > 0);
 });

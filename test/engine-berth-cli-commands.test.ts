@@ -39,7 +39,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test('create, start -a with the container\'s exit code, wait, and start of several', () => {
+test("create, start -a with the container's exit code, wait, and start of several", () => {
   const c = berth('create', '--name', 'five', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 5');
   assert.equal(c.status, 0, c.stderr);
   assert.match(c.stdout, /^[0-9a-f]{64}\n$/);
@@ -75,10 +75,25 @@ test('restart, kill -s, pause/unpause, rename, update', async () => {
   assert.equal(again.status, 1);
   assert.match(again.stderr, /^Error response from daemon: Container [0-9a-f]{64} is already paused\n$/);
   assert.equal(berth('unpause', 'svc').status, 0);
-  assert.deepEqual(berth('update', '--memory', '48m', '--cpus', '0.5', '--restart', 'on-failure:2', 'svc'), { status: 0, stdout: 'svc\n', stderr: '' });
-  assert.equal(berth('inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'svc').stdout,
-    `${48 << 20} 500000000 on-failure:2\n`);
-  assert.deepEqual(berth('update', 'svc'), { status: 1, stdout: '', stderr: 'you must provide one or more flags when using this command\n' });
+  assert.deepEqual(berth('update', '--memory', '48m', '--cpus', '0.5', '--restart', 'on-failure:2', 'svc'), {
+    status: 0,
+    stdout: 'svc\n',
+    stderr: '',
+  });
+  assert.equal(
+    berth(
+      'inspect',
+      '-f',
+      '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}',
+      'svc',
+    ).stdout,
+    `${48 << 20} 500000000 on-failure:2\n`,
+  );
+  assert.deepEqual(berth('update', 'svc'), {
+    status: 1,
+    stdout: '',
+    stderr: 'you must provide one or more flags when using this command\n',
+  });
   assert.deepEqual(berth('rename', 'svc', 'svc2'), { status: 0, stdout: '', stderr: '' });
   assert.equal(berth('inspect', '-f', '{{.Name}}', 'svc2').stdout, '/svc2\n');
   assert.deepEqual(cli(hasDocker ? DOCKER : BERTH, ['rename', 'svc2', 'svc']), { status: 0, stdout: '', stderr: '' });
@@ -111,36 +126,97 @@ test('inspect: container, then image, then volume; -f; --type; missing names', (
   berth('volume', 'rm', 'vol1');
 });
 
-test('port: none published, and docker\'s error for one', () => {
+test("port: none published, and docker's error for one", () => {
   assert.equal(berth('run', '-d', '--name', 'ports', 'busybox', 'sleep', '60').status, 0);
   assert.deepEqual(both('port', 'ports'), { status: 0, stdout: '', stderr: '' });
   assert.deepEqual(both('port', 'ports', '80'), { status: 1, stdout: '', stderr: "Error: No public port '80' published for ports\n" });
   berth('rm', '-f', 'ports');
 });
 
-test('events: --since/--until replay, --filter, --format, docker\'s line', async () => {
+test("events: --since/--until replay, --filter, --format, docker's line", async () => {
   const t0 = Math.floor(Date.now() / 1000) - 1;
   assert.equal(berth('run', '--rm', '--name', 'ev', '-l', 'x=y', 'busybox', 'true').status, 0);
   // docker's `--until 0s` is in whole seconds: the events are a second old before it sees them.
   await new Promise((r) => setTimeout(r, 1100));
   const args = ['events', '--since', String(t0), '--until', '0s', '--filter', 'container=ev', '--filter', 'event=die'];
   const e = both(...args);
-  assert.match(e.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container die [0-9a-f]{64} \(execDuration=\d+, exitCode=0, image=busybox, name=ev, x=y\)\n$/);
-  const f = both('events', '--since', '1m', '--until', '0s', '--filter', 'container=ev', '--filter', 'event=create', '--filter', 'event=start', '--filter', 'event=die',
-    '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.x}}');
+  assert.match(
+    e.stdout,
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container die [0-9a-f]{64} \(execDuration=\d+, exitCode=0, image=busybox, name=ev, x=y\)\n$/,
+  );
+  const f = both(
+    'events',
+    '--since',
+    '1m',
+    '--until',
+    '0s',
+    '--filter',
+    'container=ev',
+    '--filter',
+    'event=create',
+    '--filter',
+    'event=start',
+    '--filter',
+    'event=die',
+    '--format',
+    '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.x}}',
+  );
   assert.equal(f.stdout, 'container create ev y\ncontainer start ev y\ncontainer die ev y\n');
   const j = berth('events', '--since', '1m', '--until', '0s', '--filter', 'container=ev', '--filter', 'event=start', '--format', 'json');
   assert.equal(JSON.parse(j.stdout).Actor.Attributes.name, 'ev');
 });
 
-test('run\'s flags: env and label files, health check, restart, stop signal and timeout, limits, log options, -p', () => {
+test("run's flags: env and label files, health check, restart, stop signal and timeout, limits, log options, -p", () => {
   writeFileSync(join(tmp, 'env'), 'B=2\n# comment\n\nC\n');
   writeFileSync(join(tmp, 'labels'), 'from=file\n');
-  const flags = ['--env-file', join(tmp, 'env'), '-e', 'A=1', '--label-file', join(tmp, 'labels'), '-l', 'k=v', '--restart', 'on-failure:3',
-    '--health-cmd', 'true', '--health-interval', '1m30s', '--health-retries', '4', '--health-timeout', '500ms', '--health-start-period', '2s',
-    '--stop-signal', 'SIGUSR1', '--stop-timeout', '7', '-m', '32m', '--memory-swap', '64m', '--cpu-shares', '512', '--pids-limit', '30',
-    '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2', '--hostname', 'hh', '-w', '/tmp', '-u', '1000', '-p', '127.0.0.1:8080:80/udp'];
-  const f = '{{json .Config.Env}} {{json .Config.Labels}} {{json .HostConfig.RestartPolicy}} {{json .Config.Healthcheck}} {{.Config.StopSignal}} {{.Config.StopTimeout}} ' +
+  const flags = [
+    '--env-file',
+    join(tmp, 'env'),
+    '-e',
+    'A=1',
+    '--label-file',
+    join(tmp, 'labels'),
+    '-l',
+    'k=v',
+    '--restart',
+    'on-failure:3',
+    '--health-cmd',
+    'true',
+    '--health-interval',
+    '1m30s',
+    '--health-retries',
+    '4',
+    '--health-timeout',
+    '500ms',
+    '--health-start-period',
+    '2s',
+    '--stop-signal',
+    'SIGUSR1',
+    '--stop-timeout',
+    '7',
+    '-m',
+    '32m',
+    '--memory-swap',
+    '64m',
+    '--cpu-shares',
+    '512',
+    '--pids-limit',
+    '30',
+    '--log-opt',
+    'max-size=1m',
+    '--log-opt',
+    'max-file=2',
+    '--hostname',
+    'hh',
+    '-w',
+    '/tmp',
+    '-u',
+    '1000',
+    '-p',
+    '127.0.0.1:8080:80/udp',
+  ];
+  const f =
+    '{{json .Config.Env}} {{json .Config.Labels}} {{json .HostConfig.RestartPolicy}} {{json .Config.Healthcheck}} {{.Config.StopSignal}} {{.Config.StopTimeout}} ' +
     '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{json .HostConfig.LogConfig}} {{.Config.Hostname}} {{.Config.WorkingDir}} {{.Config.User}} {{json .Config.ExposedPorts}}';
   const seen: string[] = [];
   for (const bin of hasDocker ? [BERTH, DOCKER] : [BERTH]) {
@@ -150,9 +226,12 @@ test('run\'s flags: env and label files, health check, restart, stop signal and 
     seen.push(berth('inspect', '-f', f, name).stdout.replace(/"PATH=[^"]*",?/, ''));
     berth('rm', name);
   }
-  assert.equal(seen[0], '["B=2","C=3","A=1"] {"from":"file","k":"v"} {"Name":"on-failure","MaximumRetryCount":3} ' +
-    '{"Test":["CMD-SHELL","true"],"Interval":90000000000,"Timeout":500000000,"StartPeriod":2000000000,"Retries":4} SIGUSR1 7 ' +
-    `${32 << 20} ${64 << 20} 512 30 {"Type":"json-file","Config":{"max-file":"2","max-size":"1m"}} hh /tmp 1000 {"80/udp":{}}\n`);
+  assert.equal(
+    seen[0],
+    '["B=2","C=3","A=1"] {"from":"file","k":"v"} {"Name":"on-failure","MaximumRetryCount":3} ' +
+      '{"Test":["CMD-SHELL","true"],"Interval":90000000000,"Timeout":500000000,"StartPeriod":2000000000,"Retries":4} SIGUSR1 7 ' +
+      `${32 << 20} ${64 << 20} 512 30 {"Type":"json-file","Config":{"max-file":"2","max-size":"1m"}} hh /tmp 1000 {"80/udp":{}}\n`,
+  );
   if (hasDocker) assert.equal(seen[1], seen[0], 'docker create sends the same');
   const r = berth('run', '--rm', '--env-file', join(tmp, 'env'), 'busybox', 'sh', '-c', 'echo $B');
   assert.equal(r.stdout, '2\n');
@@ -178,11 +257,16 @@ test('run exits 125 for its own failures, 127 for a missing command, 126 for one
 
 test('run and start -a relay signals to the container (--sig-proxy, the default without a terminal)', async () => {
   const script = 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done';
-  for (const args of [['run', '--rm', 'busybox', 'sh', '-c', script], ['start', '-a', 'sigs']]) {
+  for (const args of [
+    ['run', '--rm', 'busybox', 'sh', '-c', script],
+    ['start', '-a', 'sigs'],
+  ]) {
     if (args[0] === 'start') assert.equal(berth('create', '--name', 'sigs', 'busybox', 'sh', '-c', script).status, 0);
     const child = spawn(BERTH, args, { env: env() });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     await until(() => out.includes('ready'));
     process.kill(child.pid!, 'SIGTERM');
@@ -206,13 +290,17 @@ test('--help lists every command; each command prints its usage', () => {
 });
 
 test('version and info take --format as docker does', () => {
-  assert.deepEqual(both('version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Client.APIVersion}}'), { status: 0, stdout: '0.1.0 1.50 1.50\n', stderr: '' });
+  assert.deepEqual(both('version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Client.APIVersion}}'), {
+    status: 0,
+    stdout: '0.1.0 1.50 1.50\n',
+    stderr: '',
+  });
   assert.deepEqual(both('info', '--format', '{{.ServerVersion}} {{.OSType}}'), { status: 0, stdout: '0.1.0 linux\n', stderr: '' });
   assert.equal(JSON.parse(berth('version', '--format', 'json').stdout).Server.Version, '0.1.0');
   assert.equal(JSON.parse(berth('info', '--format', '{{json .}}').stdout).ServerVersion, '0.1.0');
 });
 
-test('tables are aligned as docker\'s tabwriter: images, history, volume ls, top', () => {
+test("tables are aligned as docker's tabwriter: images, history, volume ls, top", () => {
   assert.equal(berth('volume', 'create', 'tabled').status, 0);
   assert.equal(berth('run', '-d', '--name', 'topped', 'busybox', 'sleep', '60').status, 0);
   for (const args of [['images'], ['history', 'busybox'], ['volume', 'ls'], ['top', 'topped']]) {
@@ -224,7 +312,7 @@ test('tables are aligned as docker\'s tabwriter: images, history, volume ls, top
   berth('volume', 'rm', 'tabled');
 });
 
-test('attach: the running container\'s output and exit code (berth and docker), stdin when created with -i, errors for a stopped one', async () => {
+test("attach: the running container's output and exit code (berth and docker), stdin when created with -i, errors for a stopped one", async () => {
   for (const bin of hasDocker ? [BERTH, DOCKER] : [BERTH]) {
     assert.equal(berth('run', '-d', '--name', 'att', 'busybox', 'sh', '-c', 'sleep 1; echo late; echo err >&2; exit 4').status, 0);
     const a = cli(bin, ['attach', 'att']);
@@ -247,5 +335,9 @@ test('images and image inspect take --format as docker does (table, fields, json
     assert.match(b.stdout, /busybox/);
   }
   assert.equal(JSON.parse(berth('images', '--format', 'json').stdout).Digest, '<none>');
-  assert.deepEqual(both('image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', 'busybox'), { status: 0, stdout: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}\n`, stderr: '' });
+  assert.deepEqual(both('image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', 'busybox'), {
+    status: 0,
+    stdout: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}\n`,
+    stderr: '',
+  });
 });

@@ -15,7 +15,12 @@ let tmp: string;
 const hasDocker = existsSync(DOCKER);
 
 function cli(bin: string, args: string[], cwd?: string) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, cwd, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host } });
+  const r = spawnSync(bin, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    cwd,
+    env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const berth = (...args: string[]) => cli(BERTH, args);
@@ -31,8 +36,16 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test('bad values of --cpus, --pids-limit, --add-host, -m, -p, --expose: docker\'s message and 125, no container', () => {
-  for (const args of [['--cpus', 'abc'], ['--pids-limit', 'abc'], ['--add-host', 'bad'], ['--add-host', 'a:nope'], ['-m', '10x'], ['-p', 'x'], ['--expose', 'y']]) {
+test("bad values of --cpus, --pids-limit, --add-host, -m, -p, --expose: docker's message and 125, no container", () => {
+  for (const args of [
+    ['--cpus', 'abc'],
+    ['--pids-limit', 'abc'],
+    ['--add-host', 'bad'],
+    ['--add-host', 'a:nope'],
+    ['-m', '10x'],
+    ['-p', 'x'],
+    ['--expose', 'y'],
+  ]) {
     const b = berth('run', ...args, 'busybox', 'true');
     assert.equal(b.status, 125, args.join(' '));
     assert.equal(b.stdout, '');
@@ -46,9 +59,23 @@ test('bad values of --cpus, --pids-limit, --add-host, -m, -p, --expose: docker\'
 });
 
 test('-p 8098-8099:80-81 publishes each port of the range; --expose 7000-7001 -P each of those', async () => {
-  const r = berth('run', '-d', '--name', 'ranges', '-p', '127.0.0.1:18098-18099:80-81', 'busybox', 'sh', '-c', 'httpd -p 80 -h /etc; httpd -f -p 81 -h /etc');
+  const r = berth(
+    'run',
+    '-d',
+    '--name',
+    'ranges',
+    '-p',
+    '127.0.0.1:18098-18099:80-81',
+    'busybox',
+    'sh',
+    '-c',
+    'httpd -p 80 -h /etc; httpd -f -p 81 -h /etc',
+  );
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(inspect('ranges').HostConfig.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18098' }], '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '18099' }] });
+  assert.deepEqual(inspect('ranges').HostConfig.PortBindings, {
+    '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18098' }],
+    '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '18099' }],
+  });
   const port = berth('port', 'ranges');
   assert.equal(port.stdout, '80/tcp -> 127.0.0.1:18098\n81/tcp -> 127.0.0.1:18099\n');
   if (hasDocker) assert.equal(cli(DOCKER, ['port', 'ranges']).stdout, port.stdout);
@@ -78,29 +105,61 @@ test('-v ./rel:/x and -v /abs:/x are binds (relative to the working directory), 
   assert.equal(berth('volume', 'rm', 'rel').status, 0);
 });
 
-test('run\'s other flags make the body docker 28 makes: the same container (or the same refusal) through both CLIs', { skip: !hasDocker && 'no docker CLI' }, () => {
-  const cases = [
-    ['--ulimit', 'nofile=1024:2048'], ['--group-add', '10'], ['--shm-size', '128m'], ['--oom-score-adj', '100'], ['--sysctl', 'net.ipv4.ip_forward=1'],
-    ['--add-host', 'gw:host-gateway'], ['--add-host', 'h=10.0.0.1'], ['--device', '/dev/null:/dev/xnull:r'], ['--pid', 'host'], ['--ipc', 'host'], ['--uts', 'host'],
-    ['--cpus', '1/2'], ['--memory-swappiness', '10'], ['--blkio-weight', '300'], ['--cgroupns', 'host'], ['--domainname', 'example.org'], ['--init'],
-    ['--log-driver', 'none'], ['--stop-signal', 'SIGUSR1'], ['--read-only'], ['-a', 'stdout'], ['--expose', '7000-7001'], ['--link-local-ip', '169.254.1.1'],
-    ['--annotation', 'a=b'], ['--oom-kill-disable'], ['--cpu-rt-runtime', '1000'], ['--storage-opt', 'size=1G'], ['--runtime', 'nope'],
-  ];
-  // What a flag changes: the fields of docker's container that differ from a plain create's.
-  assert.equal(cli(DOCKER, ['create', '--name', 'dbase', 'busybox', 'true']).status, 0);
-  const base = inspect('dbase');
-  const changed = (of: any, plain: any) => Object.keys(of).filter((k) => k !== 'Hostname' && JSON.stringify(of[k]) !== JSON.stringify(plain[k]));
-  for (const args of cases) {
-    const b = berth('create', '--name', 'bflags', ...args, 'busybox', 'true');
-    const d = cli(DOCKER, ['create', '--name', 'dflags', ...args, 'busybox', 'true']);
-    assert.equal(b.status, d.status, `${args.join(' ')}: berth ${b.stderr} docker ${d.stderr}`);
-    if (b.status === 0) {
-      const [bi, di] = [inspect('bflags'), inspect('dflags')];
-      const keys = [...changed(di.HostConfig, base.HostConfig).map((k) => ['HostConfig', k]), ...changed(di.Config, base.Config).map((k) => ['Config', k])];
-      assert.ok(keys.length, `${args.join(' ')} changes something`);
-      for (const [part, k] of keys) assert.deepEqual(bi[part][k], di[part][k], `${args.join(' ')}: ${part}.${k}`);
-    } else assert.equal(b.stderr.replace(/^berth: /, '').split('\n')[0], d.stderr.replace(/^docker: /, '').split('\n')[0], args.join(' '));
-    berth('rm', '-f', 'bflags', 'dflags');
-  }
-  berth('rm', 'dbase');
-});
+test(
+  "run's other flags make the body docker 28 makes: the same container (or the same refusal) through both CLIs",
+  { skip: !hasDocker && 'no docker CLI' },
+  () => {
+    const cases = [
+      ['--ulimit', 'nofile=1024:2048'],
+      ['--group-add', '10'],
+      ['--shm-size', '128m'],
+      ['--oom-score-adj', '100'],
+      ['--sysctl', 'net.ipv4.ip_forward=1'],
+      ['--add-host', 'gw:host-gateway'],
+      ['--add-host', 'h=10.0.0.1'],
+      ['--device', '/dev/null:/dev/xnull:r'],
+      ['--pid', 'host'],
+      ['--ipc', 'host'],
+      ['--uts', 'host'],
+      ['--cpus', '1/2'],
+      ['--memory-swappiness', '10'],
+      ['--blkio-weight', '300'],
+      ['--cgroupns', 'host'],
+      ['--domainname', 'example.org'],
+      ['--init'],
+      ['--log-driver', 'none'],
+      ['--stop-signal', 'SIGUSR1'],
+      ['--read-only'],
+      ['-a', 'stdout'],
+      ['--expose', '7000-7001'],
+      ['--link-local-ip', '169.254.1.1'],
+      ['--annotation', 'a=b'],
+      ['--oom-kill-disable'],
+      ['--cpu-rt-runtime', '1000'],
+      ['--storage-opt', 'size=1G'],
+      ['--runtime', 'nope'],
+    ];
+    // What a flag changes: the fields of docker's container that differ from a plain create's.
+    assert.equal(cli(DOCKER, ['create', '--name', 'dbase', 'busybox', 'true']).status, 0);
+    const base = inspect('dbase');
+    const changed = (of: any, plain: any) =>
+      Object.keys(of).filter((k) => k !== 'Hostname' && JSON.stringify(of[k]) !== JSON.stringify(plain[k]));
+    for (const args of cases) {
+      const b = berth('create', '--name', 'bflags', ...args, 'busybox', 'true');
+      const d = cli(DOCKER, ['create', '--name', 'dflags', ...args, 'busybox', 'true']);
+      assert.equal(b.status, d.status, `${args.join(' ')}: berth ${b.stderr} docker ${d.stderr}`);
+      if (b.status === 0) {
+        const [bi, di] = [inspect('bflags'), inspect('dflags')];
+        const keys = [
+          ...changed(di.HostConfig, base.HostConfig).map((k) => ['HostConfig', k]),
+          ...changed(di.Config, base.Config).map((k) => ['Config', k]),
+        ];
+        assert.ok(keys.length, `${args.join(' ')} changes something`);
+        for (const [part, k] of keys) assert.deepEqual(bi[part][k], di[part][k], `${args.join(' ')}: ${part}.${k}`);
+      } else
+        assert.equal(b.stderr.replace(/^berth: /, '').split('\n')[0], d.stderr.replace(/^docker: /, '').split('\n')[0], args.join(' '));
+      berth('rm', '-f', 'bflags', 'dflags');
+    }
+    berth('rm', 'dbase');
+  },
+);

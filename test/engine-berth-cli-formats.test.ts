@@ -11,7 +11,11 @@ let eng: EngineFixture;
 const hasDocker = existsSync(DOCKER);
 
 function cli(bin: string, args: string[]) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host } });
+  const r = spawnSync(bin, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const berth = (...args: string[]) => cli(BERTH, args);
@@ -29,12 +33,20 @@ before(async () => {
   eng = await startEngine();
   assert.equal(berth('pull', 'busybox').status, 0);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 test('logs --since and --until take durations and RFC 3339 dates as docker does', async () => {
   assert.equal(berth('run', '--name', 'talker', 'busybox', 'sh', '-c', 'echo one; sleep 2; echo two').status, 0);
-  const stamped = berth('logs', '-t', 'talker').stdout.trim().split('\n').map((l) => l.split(' '));
-  assert.deepEqual(stamped.map(([, line]) => line), ['one', 'two']);
+  const stamped = berth('logs', '-t', 'talker')
+    .stdout.trim()
+    .split('\n')
+    .map((l) => l.split(' '));
+  assert.deepEqual(
+    stamped.map(([, line]) => line),
+    ['one', 'two'],
+  );
   const [t1, t2] = stamped.map(([t]) => t);
   // Between the two lines (2 s apart): RFC 3339 with a zone, and with a fraction.
   const mid = new Date(Date.parse(t1) + 1000).toISOString();
@@ -50,7 +62,11 @@ test('logs --since and --until take durations and RFC 3339 dates as docker does'
 });
 
 test('stats shows the network bytes the API reports in NET I/O', async () => {
-  assert.equal(berth('run', '-d', '--name', 'pinger', 'busybox', 'sh', '-c', 'ping -c 3 -i 0.2 $(ip route | awk "/default/ {print \\$3}"); sleep 60').status, 0);
+  assert.equal(
+    berth('run', '-d', '--name', 'pinger', 'busybox', 'sh', '-c', 'ping -c 3 -i 0.2 $(ip route | awk "/default/ {print \\$3}"); sleep 60')
+      .status,
+    0,
+  );
   let net = '';
   await until(() => {
     net = berth('stats', '--no-stream', '--format', '{{.NetIO}}', 'pinger').stdout.trim();
@@ -65,17 +81,32 @@ test('network ls, volume ls and the inspects take --format; inspect finds networ
   assert.equal(berth('volume', 'create', '--label', 'k=v', 'fmtvol').status, 0);
   const nets = both('network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{.Labels}}', '--filter', 'name=fmtnet');
   assert.equal(nets.stdout, 'fmtnet bridge local false k=v\n');
-  assert.equal(both('network', 'ls', '--format', 'table {{.Name}}\t{{.Driver}}', '-f', 'name=fmtnet').stdout.split('\n')[0].trim().split(/\s+/).join(' '), 'NAME DRIVER');
+  assert.equal(
+    both('network', 'ls', '--format', 'table {{.Name}}\t{{.Driver}}', '-f', 'name=fmtnet')
+      .stdout.split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .join(' '),
+    'NAME DRIVER',
+  );
   assert.equal(both('network', 'ls', '-q', '--filter', 'name=fmtnet').stdout.length, 13);
   both('network', 'ls', '--format', '{{json .}}', '--filter', 'name=fmtnet');
-  assert.equal(both('volume', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}} {{.Label "k"}}', '--filter', 'name=fmtvol').stdout, 'fmtvol local local k=v v\n');
+  assert.equal(
+    both('volume', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}} {{.Label "k"}}', '--filter', 'name=fmtvol').stdout,
+    'fmtvol local local k=v v\n',
+  );
   both('volume', 'ls', '--format', 'json', '--filter', 'name=fmtvol');
   assert.equal(both('network', 'inspect', '--format', '{{.Name}} {{.Driver}}', 'fmtnet').stdout, 'fmtnet bridge\n');
   assert.equal(both('volume', 'inspect', '-f', '{{.Name}} {{.Driver}}', 'fmtvol').stdout, 'fmtvol local\n');
   assert.equal(both('image', 'inspect', '-f', '{{.Os}}', 'busybox').stdout, 'linux\n');
   assert.equal(both('inspect', '-f', '{{.Name}}', 'fmtnet', 'fmtvol').stdout, 'fmtnet\nfmtvol\n');
   assert.equal(both('inspect', '--type', 'network', '-f', '{{.Name}}', 'fmtnet').stdout, 'fmtnet\n');
-  for (const args of [['inspect', 'nosuch'], ['network', 'inspect', 'nosuch'], ['volume', 'inspect', 'nosuch'], ['image', 'inspect', 'nosuch']]) {
+  for (const args of [
+    ['inspect', 'nosuch'],
+    ['network', 'inspect', 'nosuch'],
+    ['volume', 'inspect', 'nosuch'],
+    ['image', 'inspect', 'nosuch'],
+  ]) {
     const r = both(...args);
     assert.equal(r.status, 1, args.join(' '));
   }
@@ -83,8 +114,12 @@ test('network ls, volume ls and the inspects take --format; inspect finds networ
   assert.equal(berth('volume', 'rm', 'fmtvol').status, 0);
 });
 
-test('a template naming a field a row lacks fails as docker\'s: images, ps, network ls', () => {
-  for (const args of [['images', '--format', '{{.Bad}}'], ['ps', '-a', '--format', '{{.Bad}}'], ['network', 'ls', '--format', '{{.Bad}}']]) {
+test("a template naming a field a row lacks fails as docker's: images, ps, network ls", () => {
+  for (const args of [
+    ['images', '--format', '{{.Bad}}'],
+    ['ps', '-a', '--format', '{{.Bad}}'],
+    ['network', 'ls', '--format', '{{.Bad}}'],
+  ]) {
     const r = berth(...args);
     assert.equal(r.status, 1, args.join(' '));
     assert.equal(r.stdout, '');

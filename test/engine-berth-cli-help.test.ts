@@ -10,7 +10,12 @@ import { BERTH, DOCKER } from './engine-fixture.js';
 import { COMMANDS } from '../src/cli/main.js';
 
 const hasDocker = existsSync(DOCKER);
-const env = { ...process.env, BERTH_HOST: 'unix:///nonexistent/berth.sock', DOCKER_HOST: 'unix:///nonexistent/docker.sock', BERTH_NO_AUTOSTART: '1' };
+const env = {
+  ...process.env,
+  BERTH_HOST: 'unix:///nonexistent/berth.sock',
+  DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  BERTH_NO_AUTOSTART: '1',
+};
 function cli(bin: string, args: string[]) {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 30_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -22,12 +27,42 @@ const GROUPS: Record<string, string[]> = {
   volume: ['create', 'inspect', 'ls', 'prune', 'rm'],
   image: ['history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
   system: ['df', 'info', 'prune'],
-  container: ['attach', 'commit', 'cp', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'prune', 'rename',
-    'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait'],
+  container: [
+    'attach',
+    'commit',
+    'cp',
+    'create',
+    'diff',
+    'exec',
+    'export',
+    'inspect',
+    'kill',
+    'logs',
+    'ls',
+    'pause',
+    'port',
+    'prune',
+    'rename',
+    'restart',
+    'rm',
+    'run',
+    'start',
+    'stats',
+    'stop',
+    'top',
+    'unpause',
+    'update',
+    'wait',
+  ],
 };
 
 test('every command and sub-command has a description for itself and each of its flags', () => {
-  const all = [...Object.keys(COMMANDS).filter((c) => !(c in GROUPS)).map((c) => [c]), ...Object.entries(GROUPS).flatMap(([g, subs]) => subs.map((s) => [g, s]))];
+  const all = [
+    ...Object.keys(COMMANDS)
+      .filter((c) => !(c in GROUPS))
+      .map((c) => [c]),
+    ...Object.entries(GROUPS).flatMap(([g, subs]) => subs.map((s) => [g, s])),
+  ];
   for (const path of all) {
     const h = berth(...path, '--help');
     assert.equal(h.status, 0, `${path.join(' ')} --help: ${h.stderr}`);
@@ -41,8 +76,12 @@ test('every command and sub-command has a description for itself and each of its
   }
 });
 
-test('help CMD SUB and CMD SUB --help show the sub-command\'s own usage, not its group\'s', () => {
-  for (const args of [['help', 'network', 'ls'], ['network', 'ls', '--help'], ['--help', 'network', 'ls']]) {
+test("help CMD SUB and CMD SUB --help show the sub-command's own usage, not its group's", () => {
+  for (const args of [
+    ['help', 'network', 'ls'],
+    ['network', 'ls', '--help'],
+    ['--help', 'network', 'ls'],
+  ]) {
     const r = berth(...args);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^Usage: {2}berth network ls \[OPTIONS\]\n\nList networks\n/, args.join(' '));
@@ -52,12 +91,31 @@ test('help CMD SUB and CMD SUB --help show the sub-command\'s own usage, not its
   assert.match(berth('volume', 'prune', '--help').stdout, /^Usage: {2}berth volume prune \[OPTIONS\]/);
 });
 
-test('-v/--version; unknown commands, global flags, flags and argument counts exit as docker 28\'s, in its words', () => {
+test("-v/--version; unknown commands, global flags, flags and argument counts exit as docker 28's, in its words", () => {
   assert.deepEqual(berth('-v'), { status: 0, stdout: 'berth version 0.1.0\n', stderr: '' });
   assert.deepEqual(berth('--version'), berth('-v'));
-  for (const args of [['foo'], ['--nope', 'ps'], ['-x', 'ps'], ['ps', '--nope'], ['ps', '-x'], ['rm'], ['logs'], ['logs', 'a', 'b'], ['network', 'foo'],
-    ['network', 'ls', 'x'], ['network', 'create'], ['container', 'foo'], ['port'], ['images', 'a', 'b'], ['run'], ['run', '--cpus', 'abc', 'busybox'],
-    ['help', 'foo'], ['network', 'prune', 'x'], ['volume', 'inspect'], ['run', '--init=x', 'busybox']]) {
+  for (const args of [
+    ['foo'],
+    ['--nope', 'ps'],
+    ['-x', 'ps'],
+    ['ps', '--nope'],
+    ['ps', '-x'],
+    ['rm'],
+    ['logs'],
+    ['logs', 'a', 'b'],
+    ['network', 'foo'],
+    ['network', 'ls', 'x'],
+    ['network', 'create'],
+    ['container', 'foo'],
+    ['port'],
+    ['images', 'a', 'b'],
+    ['run'],
+    ['run', '--cpus', 'abc', 'busybox'],
+    ['help', 'foo'],
+    ['network', 'prune', 'x'],
+    ['volume', 'inspect'],
+    ['run', '--init=x', 'busybox'],
+  ]) {
     const b = berth(...args);
     assert.notEqual(b.status, 0, args.join(' '));
     if (!hasDocker) continue;

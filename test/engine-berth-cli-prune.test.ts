@@ -15,7 +15,12 @@ let tmp: string;
 const hasDocker = existsSync(DOCKER);
 
 function cli(bin: string, args: string[], input?: string) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host } });
+  const r = spawnSync(bin, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    input,
+    env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -29,7 +34,8 @@ after(async () => {
 });
 
 const networks = async () => (JSON.parse((await eng.api('GET', '/networks')).body) as { Name: string }[]).map((n) => n.Name).sort();
-const volumes = async () => (JSON.parse((await eng.api('GET', '/volumes')).body) as { Volumes: { Name: string }[] }).Volumes.map((v) => v.Name).sort();
+const volumes = async () =>
+  (JSON.parse((await eng.api('GET', '/volumes')).body) as { Volumes: { Name: string }[] }).Volumes.map((v) => v.Name).sort();
 
 const CLIS = [['berth', BERTH], ...(hasDocker ? [['docker', DOCKER]] : [])] as const;
 
@@ -46,7 +52,10 @@ test('network prune: n, no answer, and "yes" keep the network; y deletes it; bot
     assert.ok(!(await networks()).includes('prunable'), `${name}: Y deletes`);
     outs[name] = [asked, none, yes, y].map((r) => `${r.status}|${r.stdout}|${r.stderr}`);
   }
-  assert.equal(outs.berth[0], '0|WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] |');
+  assert.equal(
+    outs.berth[0],
+    '0|WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] |',
+  );
   assert.match(outs.berth[3], /Deleted Networks:\nprunable\n\n\|$/);
   if (hasDocker) assert.deepEqual(outs.berth, outs.docker);
 });
@@ -54,8 +63,15 @@ test('network prune: n, no answer, and "yes" keep the network; y deletes it; bot
 test('volume prune (anonymous, and -a for all unused), container prune, image prune and system prune ask as docker does', async () => {
   for (const [name, bin] of CLIS) {
     assert.equal((await eng.api('POST', '/volumes/create', { Name: `named-${name}` })).status, 201);
-    for (const args of [['volume', 'prune'], ['volume', 'prune', '-a'], ['container', 'prune'], ['image', 'prune'], ['image', 'prune', '-a'],
-      ['system', 'prune'], ['system', 'prune', '-a', '--volumes', '--filter', 'label=x']]) {
+    for (const args of [
+      ['volume', 'prune'],
+      ['volume', 'prune', '-a'],
+      ['container', 'prune'],
+      ['image', 'prune'],
+      ['image', 'prune', '-a'],
+      ['system', 'prune'],
+      ['system', 'prune', '-a', '--volumes', '--filter', 'label=x'],
+    ]) {
       const b = cli(BERTH, args, 'n\n');
       if (hasDocker) assert.deepEqual(b, cli(DOCKER, args, 'n\n'), args.join(' '));
       assert.match(b.stdout, /^WARNING! This will remove.*\n[^]*Are you sure you want to continue\? \[y\/N\] $/, args.join(' '));
@@ -63,7 +79,10 @@ test('volume prune (anonymous, and -a for all unused), container prune, image pr
     assert.ok((await volumes()).includes(`named-${name}`), 'n deletes nothing');
     const r = cli(bin, ['volume', 'prune', '-a'], 'y\n');
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, `WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] Deleted Volumes:\nnamed-${name}\n\nTotal reclaimed space: 0B\n`);
+    assert.equal(
+      r.stdout,
+      `WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] Deleted Volumes:\nnamed-${name}\n\nTotal reclaimed space: 0B\n`,
+    );
   }
   assert.deepEqual(await volumes(), []);
 });
@@ -80,14 +99,19 @@ test('-f deletes without asking; prune takes no arguments; --all with --filter a
   assert.match(conflict.stderr, /conflicting options: cannot specify both --all and --filter all=1/);
 });
 
-test('--env-file is read by berth in docker\'s format, not taken by node', () => {
+test("--env-file is read by berth in docker's format, not taken by node", () => {
   writeFileSync(join(tmp, 'env'), '# comment\n\n  A=1\nB= two words \nHOME_FROM_HOST\n');
   const r = spawnSync(BERTH, ['run', '--rm', '--env-file', join(tmp, 'env'), 'busybox', 'sh', '-c', 'echo "$A|$B|$HOME_FROM_HOST"'], {
-    encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, HOME_FROM_HOST: 'here' },
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, BERTH_HOST: eng.host, HOME_FROM_HOST: 'here' },
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '1| two words |here\n');
-  const missing = spawnSync(BERTH, ['run', '--rm', '--env-file', join(tmp, 'none'), 'busybox', 'true'], { encoding: 'utf8', env: { ...process.env, BERTH_HOST: eng.host } });
+  const missing = spawnSync(BERTH, ['run', '--rm', '--env-file', join(tmp, 'none'), 'busybox', 'true'], {
+    encoding: 'utf8',
+    env: { ...process.env, BERTH_HOST: eng.host },
+  });
   assert.equal(missing.status, 125);
   assert.match(missing.stderr, /no such file or directory/);
 });

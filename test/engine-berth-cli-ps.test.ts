@@ -13,7 +13,11 @@ const ids: Record<string, string> = {};
 const hasDocker = existsSync(DOCKER);
 
 function cli(bin: string, args: string[]) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host } });
+  const r = spawnSync(bin, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: eng.host },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const berth = (...args: string[]) => cli(BERTH, args);
@@ -33,14 +37,25 @@ before(async () => {
   ids.task = run('-d', '--name', 'task', 'busybox', 'sleep', '300').stdout.trim();
   for (const n of ['old', 'db']) ids[n] = JSON.parse((await eng.api('GET', `/containers/${n}/json`)).body).Id;
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 /** The names `ps --format {{.Names}}` lists with these flags; the same through docker. */
 function names(...args: string[]): string {
   const b = berth('ps', '--format', '{{.Names}}', ...args);
   assert.equal(b.status, 0, b.stderr);
   const out = b.stdout.trim().split('\n').filter(Boolean).join(' ');
-  if (hasDocker) assert.equal(cli(DOCKER, ['ps', '--format', '{{.Names}}', ...args]).stdout.trim().split('\n').filter(Boolean).join(' '), out, `docker ps ${args.join(' ')}`);
+  if (hasDocker)
+    assert.equal(
+      cli(DOCKER, ['ps', '--format', '{{.Names}}', ...args])
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .join(' '),
+      out,
+      `docker ps ${args.join(' ')}`,
+    );
   return out;
 }
 
@@ -66,8 +81,12 @@ test('filters pick the same containers through berth and docker', () => {
   assert.equal(names('-n', '3'), 'task web db');
 });
 
-test('bad filters: 400 with Docker\'s message, exit 1 as docker', async () => {
-  for (const [f, msg] of [['foo=bar', "invalid filter 'foo'"], ['status=sleeping', "invalid filter 'status=sleeping'"], ['is-task=maybe', "invalid filter 'is-task=maybe'"]]) {
+test("bad filters: 400 with Docker's message, exit 1 as docker", async () => {
+  for (const [f, msg] of [
+    ['foo=bar', "invalid filter 'foo'"],
+    ['status=sleeping', "invalid filter 'status=sleeping'"],
+    ['is-task=maybe', "invalid filter 'is-task=maybe'"],
+  ]) {
     const b = berth('ps', '-f', f);
     assert.equal(b.status, 1);
     assert.equal(b.stderr, `Error response from daemon: ${msg}\n`);
@@ -84,7 +103,7 @@ test('bad filters: 400 with Docker\'s message, exit 1 as docker', async () => {
   assert.match(berth('ps', '-f', 'nonsense').stderr, /bad format of filter \(expected name=value\)/);
 });
 
-test('-q, --no-trunc and the default table match docker\'s', () => {
+test("-q, --no-trunc and the default table match docker's", () => {
   assert.equal(berth('ps', '-q').stdout, `${ids.task.slice(0, 12)}\n${ids.web.slice(0, 12)}\n`);
   assert.equal(berth('ps', '-q', '--no-trunc').stdout, `${ids.task}\n${ids.web}\n`);
   const table = berth('ps', '-a', '--format', 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.State}}\t{{.Names}}');
@@ -94,7 +113,10 @@ test('-q, --no-trunc and the default table match docker\'s', () => {
   // moby quotes an argument with a space in it.
   assert.match(table.stdout, /"sh -c 'exit 3'"\s+exited    db$/m);
   if (hasDocker) {
-    assert.equal(cli(DOCKER, ['ps', '-a', '--format', 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.State}}\t{{.Names}}']).stdout, table.stdout);
+    assert.equal(
+      cli(DOCKER, ['ps', '-a', '--format', 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.State}}\t{{.Names}}']).stdout,
+      table.stdout,
+    );
     // The default table: the same header and columns (times can differ by a second).
     const strip = (s: string) => s.replace(/\d+ seconds?|Less than a second|About a minute/g, 'T');
     assert.equal(strip(berth('ps', '-a').stdout), strip(cli(DOCKER, ['ps', '-a']).stdout));

@@ -7,8 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { BERTH, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
-before(async () => { eng = await startEngine(); });
-after(async () => { await eng?.stop(); });
+before(async () => {
+  eng = await startEngine();
+});
+after(async () => {
+  await eng?.stop();
+});
 
 function berth(...args: string[]) {
   const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
@@ -27,7 +31,10 @@ test('version and info name the daemon', () => {
 });
 
 test('-H wins over BERTH_HOST', () => {
-  const r = spawnSync(BERTH, ['-H', eng.host, 'version'], { encoding: 'utf8', env: { ...process.env, BERTH_HOST: 'unix:///nonexistent.sock' } });
+  const r = spawnSync(BERTH, ['-H', eng.host, 'version'], {
+    encoding: 'utf8',
+    env: { ...process.env, BERTH_HOST: 'unix:///nonexistent.sock' },
+  });
   assert.equal(r.status, 0, r.stderr);
 });
 
@@ -43,7 +50,7 @@ test('pull through the mirror and by full name; images lists both', () => {
   assert.match(imgs.stdout, new RegExp(`^${eng.directImage.replace(':latest', '').replace(/\./g, '\\.')}\\s+latest`, 'm'));
 });
 
-test('run --rm relays stdout and stderr and exits with the container\'s code', () => {
+test("run --rm relays stdout and stderr and exits with the container's code", () => {
   const r = berth('run', '--rm', 'busybox', 'echo', 'hello');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'hello\n');
@@ -54,8 +61,17 @@ test('run --rm relays stdout and stderr and exits with the container\'s code', (
   assert.equal(berth('ps', '-a', '-q').stdout, '', 'run --rm leaves no container');
 });
 
-test('the container has its own network namespace with lo up, its hostname, Docker\'s capabilities', () => {
-  const r = berth('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'cat /sys/class/net/lo/operstate; ls /sys/class/net; hostname; grep CapEff /proc/self/status');
+test("the container has its own network namespace with lo up, its hostname, Docker's capabilities", () => {
+  const r = berth(
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    'busybox',
+    'sh',
+    '-c',
+    'cat /sys/class/net/lo/operstate; ls /sys/class/net; hostname; grep CapEff /proc/self/status',
+  );
   assert.equal(r.status, 0, r.stderr);
   const [lo, ifaces, hostname, caps] = r.stdout.trim().split('\n');
   assert.equal(lo, 'unknown'); // lo's operstate when up
@@ -66,15 +82,19 @@ test('the container has its own network namespace with lo up, its hostname, Dock
 
 test('run -i passes stdin, and its end, to the container', () => {
   const r = spawnSync(BERTH, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], {
-    encoding: 'utf8', timeout: 30_000, input: 'one\ntwo\n', env: { ...process.env, BERTH_HOST: eng.host },
+    encoding: 'utf8',
+    timeout: 30_000,
+    input: 'one\ntwo\n',
+    env: { ...process.env, BERTH_HOST: eng.host },
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'one\ntwo\ndone\n');
 });
 
-test('run --memory --cpus --pids-limit reach the container\'s cgroups', () => {
+test("run --memory --cpus --pids-limit reach the container's cgroups", () => {
   // v1 (hybrid) hosts show each controller in its own folder, v2 one folder.
-  const script = 'for f in memory/memory.limit_in_bytes memory.max pids/pids.max pids.max cpu/cpu.cfs_quota_us cpu.max; do [ -e /sys/fs/cgroup/$f ] && cat /sys/fs/cgroup/$f; done; true';
+  const script =
+    'for f in memory/memory.limit_in_bytes memory.max pids/pids.max pids.max cpu/cpu.cfs_quota_us cpu.max; do [ -e /sys/fs/cgroup/$f ] && cat /sys/fs/cgroup/$f; done; true';
   const r = berth('run', '--rm', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '7', 'busybox', 'sh', '-c', script);
   assert.equal(r.status, 0, r.stderr);
   const v = r.stdout.trim().split('\n');
@@ -84,7 +104,21 @@ test('run --memory --cpus --pids-limit reach the container\'s cgroups', () => {
 });
 
 test('run -e -w -u --entrypoint set the process', () => {
-  const r = berth('run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', '--entrypoint', 'sh', 'busybox', '-c', 'echo $FOO $(pwd) $(id -u)');
+  const r = berth(
+    'run',
+    '--rm',
+    '-e',
+    'FOO=bar',
+    '-w',
+    '/tmp',
+    '-u',
+    'nobody',
+    '--entrypoint',
+    'sh',
+    'busybox',
+    '-c',
+    'echo $FOO $(pwd) $(id -u)',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'bar /tmp 65534\n');
 });
@@ -96,7 +130,10 @@ test('run -d, logs, ps, inspect, stop, rm', async () => {
   assert.match(id, /^[0-9a-f]{64}$/);
   await until(() => berth('logs', 'web').stdout === 'started bar\n');
   assert.equal(berth('logs', 'web').stderr, 'oops\n');
-  assert.match(berth('ps').stdout, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo start…"|^${id.slice(0, 12)}\\s+busybox`, 'm'));
+  assert.match(
+    berth('ps').stdout,
+    new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo start…"|^${id.slice(0, 12)}\\s+busybox`, 'm'),
+  );
   assert.match(berth('ps').stdout, /Up .*\s+web$/m);
 
   const c = JSON.parse((await eng.api('GET', '/containers/web/json')).body);
@@ -149,12 +186,15 @@ test('a missing command exits 127, one that is not executable 126, and --rm stil
   assert.equal(berth('ps', '-a', '-q').stdout, '');
 });
 
-test('run\'s own failures exit 125; an unknown command and no daemon exit 1, as docker 28', () => {
+test("run's own failures exit 125; an unknown command and no daemon exit 1, as docker 28", () => {
   const r = berth('run', '--rm', 'no-such-image-here');
   assert.equal(r.status, 125);
   assert.match(r.stderr, /^berth: /m);
   assert.equal(spawnSync(BERTH, ['nonsense'], { encoding: 'utf8' }).status, 1);
-  const dead = spawnSync(BERTH, ['-H', 'unix:///nonexistent/berth.sock', 'ps'], { encoding: 'utf8', env: { ...process.env, BERTH_NO_AUTOSTART: '1' } });
+  const dead = spawnSync(BERTH, ['-H', 'unix:///nonexistent/berth.sock', 'ps'], {
+    encoding: 'utf8',
+    env: { ...process.env, BERTH_NO_AUTOSTART: '1' },
+  });
   assert.equal(dead.status, 1);
   assert.match(dead.stderr, /Cannot connect to the berth daemon/);
 });

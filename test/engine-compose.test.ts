@@ -12,8 +12,12 @@ const COMPOSE = '/usr/bin/docker-compose';
 const skip = !existsSync(COMPOSE) && 'no docker-compose';
 
 let eng: EngineFixture;
-before(async () => { if (!skip) eng = await startEngine(); });
-after(async () => { await eng?.stop(); });
+before(async () => {
+  if (!skip) eng = await startEngine();
+});
+after(async () => {
+  await eng?.stop();
+});
 
 function compose(dir: string, ...args: string[]) {
   const r = spawnSync(COMPOSE, args, { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, DOCKER_HOST: eng.host } });
@@ -25,7 +29,9 @@ test('docker-compose up: service names resolve, a published port answers, down -
   const dir = join(eng.dir, 'proj');
   mkdirSync(dir);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(join(dir, 'docker-compose.yml'), `version: "3.8"
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    `version: "3.8"
 services:
   web:
     image: busybox
@@ -38,7 +44,8 @@ services:
     depends_on: [web]
 volumes:
   data: {}
-`);
+`,
+  );
   try {
     compose(dir, 'up', '-d');
     const web = eng.docker(['inspect', '-f', '{{.Config.Hostname}}', 'proj_web_1']).stdout.trim();

@@ -12,8 +12,12 @@ import { join } from 'node:path';
 import { BERTH, BERTHD, DOCKER } from './engine-fixture.js';
 
 let tmp: string;
-before(() => { tmp = mkdtempSync(join(tmpdir(), 'berth-test-daemon-')); });
-after(() => { rmSync(tmp, { recursive: true, force: true }); });
+before(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'berth-test-daemon-'));
+});
+after(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 /** A port free on 127.0.0.1 now (the kernel's pick). */
 function freePort(): Promise<number> {
@@ -27,7 +31,11 @@ function freePort(): Promise<number> {
 }
 
 /** Starts berthd with `args`, waits until `ready(log)` holds, and returns it with its log. */
-async function daemon(name: string, args: string[], ready: (log: string) => boolean): Promise<{ child: ChildProcess; log: () => string; stop: () => Promise<void> }> {
+async function daemon(
+  name: string,
+  args: string[],
+  ready: (log: string) => boolean,
+): Promise<{ child: ChildProcess; log: () => string; stop: () => Promise<void> }> {
   const logPath = join(tmp, `${name}.log`);
   writeFileSync(logPath, '');
   const out = openSync(logPath, 'a');
@@ -42,21 +50,34 @@ async function daemon(name: string, args: string[], ready: (log: string) => bool
   };
   for (const end = Date.now() + 15_000; !ready(log());) {
     if (child.exitCode !== null) break;
-    if (Date.now() > end) { await stop(); throw new Error(`berthd did not get ready: ${log()}`); }
+    if (Date.now() > end) {
+      await stop();
+      throw new Error(`berthd did not get ready: ${log()}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, log, stop };
 }
 
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
 test('a daemon.json gives roots, hosts, mirrors, log level and the socket group; the socket is 0660 in that group', async () => {
   const sock = join(tmp, 'cfg.sock');
   const config = join(tmp, 'daemon.json');
-  writeFileSync(config, JSON.stringify({
-    'data-root': join(tmp, 'data'), 'exec-root': join(tmp, 'run'), hosts: [`unix://${sock}`], 'registry-mirrors': ['http://127.0.0.1:1'],
-    'insecure-registries': ['127.0.0.1:1'], 'log-level': 'debug', group: '4242', 'storage-driver': 'overlay2',
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      'data-root': join(tmp, 'data'),
+      'exec-root': join(tmp, 'run'),
+      hosts: [`unix://${sock}`],
+      'registry-mirrors': ['http://127.0.0.1:1'],
+      'insecure-registries': ['127.0.0.1:1'],
+      'log-level': 'debug',
+      group: '4242',
+      'storage-driver': 'overlay2',
+    }),
+  );
   const d = await daemon('cfg', ['--config-file', config], (l) => l.includes('listening'));
   try {
     const st = statSync(sock);
@@ -77,9 +98,14 @@ test('a daemon.json gives roots, hosts, mirrors, log level and the socket group;
 
 test('without --group the socket belongs to the group docker where it exists, else root', async () => {
   const sock = join(tmp, 'grp.sock');
-  const d = await daemon('grp', ['--data-root', join(tmp, 'data'), '--exec-root', join(tmp, 'run'), '-H', `unix://${sock}`], (l) => l.includes('listening'));
+  const d = await daemon('grp', ['--data-root', join(tmp, 'data'), '--exec-root', join(tmp, 'run'), '-H', `unix://${sock}`], (l) =>
+    l.includes('listening'),
+  );
   try {
-    const docker = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === 'docker');
+    const docker = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f[0] === 'docker');
     assert.equal(statSync(sock).gid, docker ? Number(docker[2]) : 0);
   } finally {
     await d.stop();
@@ -89,8 +115,21 @@ test('without --group the socket belongs to the group docker where it exists, el
 test('-H tcp://127.0.0.1:PORT serves plain HTTP with a warning; the berth and docker CLIs reach it; -D logs requests', async () => {
   const port = await freePort();
   const host = `tcp://127.0.0.1:${port}`;
-  const d = await daemon('tcp', ['--data-root', join(tmp, 'data'), '--exec-root', join(tmp, 'run'), '-H', host, '-D', '--config-file', join(tmp, 'missing-ok-only-by-default.json')],
-    (l) => l.includes('listening') || l.includes('berthd:'));
+  const d = await daemon(
+    'tcp',
+    [
+      '--data-root',
+      join(tmp, 'data'),
+      '--exec-root',
+      join(tmp, 'run'),
+      '-H',
+      host,
+      '-D',
+      '--config-file',
+      join(tmp, 'missing-ok-only-by-default.json'),
+    ],
+    (l) => l.includes('listening') || l.includes('berthd:'),
+  );
   try {
     // An explicit --config-file that does not exist is an error, as dockerd's.
     assert.equal(await exited(d.child), 125);
@@ -98,7 +137,9 @@ test('-H tcp://127.0.0.1:PORT serves plain HTTP with a warning; the berth and do
   } finally {
     await d.stop();
   }
-  const t = await daemon('tcp2', ['--data-root', join(tmp, 'data'), '--exec-root', join(tmp, 'run'), '-H', host, '-D'], (l) => l.includes('listening'));
+  const t = await daemon('tcp2', ['--data-root', join(tmp, 'data'), '--exec-root', join(tmp, 'run'), '-H', host, '-D'], (l) =>
+    l.includes('listening'),
+  );
   try {
     assert.match(t.log(), new RegExp(`warn ${host}: the API on TCP without TLS is not authenticated`));
     const v = spawnSync(BERTH, ['-H', host, 'version'], { encoding: 'utf8' });
@@ -122,8 +163,25 @@ test('a setting both as a flag and in daemon.json is an error; so is an unknown 
   writeFileSync(config, JSON.stringify({ 'data-root': join(tmp, 'data') }));
   const c = spawnSync(process.execPath, [BERTHD, '--config-file', config, '--data-root', join(tmp, 'other')], { encoding: 'utf8' });
   assert.equal(c.status, 125);
-  assert.match(c.stderr, /the following directives are specified both as a flag and in the configuration file: data-root: \(from flag: .*other, from file: .*data\)/);
-  const g = spawnSync(process.execPath, [BERTHD, '--data-root', join(tmp, 'data'), '--exec-root', join(tmp, 'run'), '-H', `unix://${join(tmp, 'g.sock')}`, '--group', 'no-such-group-here'], { encoding: 'utf8' });
+  assert.match(
+    c.stderr,
+    /the following directives are specified both as a flag and in the configuration file: data-root: \(from flag: .*other, from file: .*data\)/,
+  );
+  const g = spawnSync(
+    process.execPath,
+    [
+      BERTHD,
+      '--data-root',
+      join(tmp, 'data'),
+      '--exec-root',
+      join(tmp, 'run'),
+      '-H',
+      `unix://${join(tmp, 'g.sock')}`,
+      '--group',
+      'no-such-group-here',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(g.status, 125);
   assert.match(g.stderr, /group no-such-group-here not found/);
   assert.ok(!existsSync(join(tmp, 'other')));

@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
-before(async () => { eng = await startEngine(); });
-after(async () => { await eng?.stop(); });
+before(async () => {
+  eng = await startEngine();
+});
+after(async () => {
+  await eng?.stop();
+});
 
 function docker(...args: string[]) {
   return eng.docker(args);
@@ -58,7 +62,10 @@ test('docker run --rm: output, stderr and exit code', { skip: !existsSync(DOCKER
 
 test('docker run -i passes stdin, and its end, to the container', { skip: !existsSync(DOCKER) && 'no docker CLI' }, () => {
   const r = spawnSync(DOCKER, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], {
-    encoding: 'utf8', timeout: 30_000, input: 'one\ntwo\n', env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') },
+    encoding: 'utf8',
+    timeout: 30_000,
+    input: 'one\ntwo\n',
+    env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') },
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'one\ntwo\ndone\n');
@@ -71,7 +78,12 @@ test('docker run -d, logs, ps, inspect, stop, kill, rm', { skip: !existsSync(DOC
   await until(() => docker('logs', 'web').stdout === 'started\n');
   const ps = docker('ps', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.Labels}}');
   assert.equal(ps.stdout.trim(), `${id.slice(0, 12)} web busybox running app=berth`);
-  const ins = docker('inspect', '--format', '{{.Name}} {{.State.Status}} {{.State.Running}} {{.Config.Image}} {{.Path}} {{json .Args}}', 'web');
+  const ins = docker(
+    'inspect',
+    '--format',
+    '{{.Name}} {{.State.Status}} {{.State.Running}} {{.Config.Image}} {{.Path}} {{json .Args}}',
+    'web',
+  );
   assert.equal(ins.stdout.trim(), '/web running true busybox sh ["-c","echo started; sleep 100"]');
   assert.match(docker('inspect', '--format', '{{.State.Pid}}', 'web').stdout.trim(), /^[1-9]\d*$/);
   const t0 = Date.now();
@@ -129,13 +141,24 @@ test('docker run of a missing image reports it', { skip: !existsSync(DOCKER) && 
 });
 
 test('docker run --log-opt max-size/max-file rotates the json-file log', { skip: !existsSync(DOCKER) && 'no docker CLI' }, async () => {
-  const id = docker('run', '-d', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c',
-    'i=0; while [ $i -lt 300 ]; do echo "line $i of the output"; i=$((i+1)); done').stdout.trim();
+  const id = docker(
+    'run',
+    '-d',
+    '--log-opt',
+    'max-size=2k',
+    '--log-opt',
+    'max-file=2',
+    'busybox',
+    'sh',
+    '-c',
+    'i=0; while [ $i -lt 300 ]; do echo "line $i of the output"; i=$((i+1)); done',
+  ).stdout.trim();
   await until(() => docker('inspect', '--format', '{{.State.Status}}', id).stdout.trim() === 'exited');
   assert.equal(docker('inspect', '--format', '{{index .HostConfig.LogConfig.Config "max-size"}}', id).stdout.trim(), '2k');
   const lines = docker('logs', id).stdout.trim().split('\n');
   assert.equal(lines.at(-1), 'line 299 of the output');
   assert.ok(lines.length < 300 && lines.length > 20, `${lines.length} lines kept`);
-  for (let i = 1; i < lines.length; i++) assert.equal(Number(lines[i].split(' ')[1]), Number(lines[i - 1].split(' ')[1]) + 1, 'in order, none missing');
+  for (let i = 1; i < lines.length; i++)
+    assert.equal(Number(lines[i].split(' ')[1]), Number(lines[i - 1].split(' ')[1]) + 1, 'in order, none missing');
   assert.equal(docker('rm', id).status, 0);
 });

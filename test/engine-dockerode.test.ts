@@ -13,7 +13,9 @@ before(async () => {
   eng = await startEngine();
   docker = new Docker({ socketPath: eng.socket });
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 function collect(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
@@ -24,7 +26,9 @@ function collect(): { stream: PassThrough; text: () => string } {
 
 async function pull(name: string): Promise<any[]> {
   const stream = await docker.pull(name);
-  return new Promise((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    docker.modem.followProgress(stream, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))),
+  );
 }
 
 test('version, info, ping', async () => {
@@ -54,8 +58,12 @@ test('pull with progress, list and inspect images, remove one', async () => {
 });
 
 test('run: demultiplexed output and the exit code', async () => {
-  const out = collect(), err = collect();
-  const [data, container] = await docker.run('busybox', ['sh', '-c', 'echo out; echo err >&2; exit 4'], [out.stream, err.stream], { Tty: false, HostConfig: { AutoRemove: false } });
+  const out = collect(),
+    err = collect();
+  const [data, container] = await docker.run('busybox', ['sh', '-c', 'echo out; echo err >&2; exit 4'], [out.stream, err.stream], {
+    Tty: false,
+    HostConfig: { AutoRemove: false },
+  });
   assert.equal(data.StatusCode, 4);
   assert.equal(out.text(), 'out\n');
   assert.equal(err.text(), 'err\n');
@@ -75,8 +83,13 @@ test('run with a terminal: raw output', async () => {
 
 test('detached: logs, list, inspect, stop, remove', async () => {
   const c = await docker.createContainer({
-    Image: 'busybox', Cmd: ['sh', '-c', 'echo hello $FOO; sleep 100'], Env: ['FOO=bar'], WorkingDir: '/tmp', name: 'svc',
-    Labels: { app: 'berth' }, HostConfig: { Memory: 64 << 20, PidsLimit: 50 },
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'echo hello $FOO; sleep 100'],
+    Env: ['FOO=bar'],
+    WorkingDir: '/tmp',
+    name: 'svc',
+    Labels: { app: 'berth' },
+    HostConfig: { Memory: 64 << 20, PidsLimit: 50 },
   });
   await c.start();
   await until(async () => (await c.logs({ stdout: true, stderr: true })).toString().includes('hello bar'));
@@ -111,7 +124,8 @@ test('detached: logs, list, inspect, stop, remove', async () => {
 test('attach without hijacking streams the output', async () => {
   const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo one; echo two >&2'], Tty: false });
   const stream = await c.attach({ stream: true, stdout: true, stderr: true });
-  const out = collect(), err = collect();
+  const out = collect(),
+    err = collect();
   c.modem.demuxStream(stream, out.stream, err.stream);
   const ended = new Promise((r) => stream.on('end', r));
   await c.start();

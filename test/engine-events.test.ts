@@ -43,24 +43,62 @@ before(async () => {
   await new Promise((r) => setTimeout(r, 10));
   t1 = stamp();
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 const EXPECTED = [
-  'create ev1 ', 'start ev1 ', 'exec_create: sh -c exit 4 ev1 ', 'exec_start: sh -c exit 4 ev1 ', 'exec_die ev1 4',
-  'kill ev1 ', 'kill ev1 ', 'die ev1 137', 'stop ev1 ', 'start ev1 ', 'kill ev1 ', 'die ev1 137', 'destroy ev1 ',
+  'create ev1 ',
+  'start ev1 ',
+  'exec_create: sh -c exit 4 ev1 ',
+  'exec_start: sh -c exit 4 ev1 ',
+  'exec_die ev1 4',
+  'kill ev1 ',
+  'kill ev1 ',
+  'die ev1 137',
+  'stop ev1 ',
+  'start ev1 ',
+  'kill ev1 ',
+  'die ev1 137',
+  'destroy ev1 ',
 ];
 
-test('docker events --since --until replays a container\'s life and ends', { skip: noDocker }, () => {
-  const r = docker(['events', '--since', t0, '--until', t1, '--filter', 'container=ev1',
-    '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}']);
+test("docker events --since --until replays a container's life and ends", { skip: noDocker }, () => {
+  const r = docker([
+    'events',
+    '--since',
+    t0,
+    '--until',
+    t1,
+    '--filter',
+    'container=ev1',
+    '--format',
+    '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.replace(' <no value>', '')), EXPECTED.map((l) => l.trimEnd()), r.stdout);
+  assert.deepEqual(
+    lines.map((l) => l.replace(' <no value>', '')),
+    EXPECTED.map((l) => l.trimEnd()),
+    r.stdout,
+  );
   // Docker's kill attribute is the signal's number: stop's SIGTERM, its SIGKILL after the timeout, kill's.
   const kills = docker(['events', '--since', t0, '--until', t1, '--filter', 'event=kill', '--format', '{{.Actor.Attributes.signal}}']);
   assert.deepEqual(kills.stdout.trim().split('\n'), ['15', '9', '9']);
   // Every container event carries the name, the image and the labels; JSON has Docker's shape.
-  const json = docker(['events', '--since', t0, '--until', t1, '--filter', 'event=create', '--filter', 'label=tier=front', '--format', '{{json .}}']);
+  const json = docker([
+    'events',
+    '--since',
+    t0,
+    '--until',
+    t1,
+    '--filter',
+    'event=create',
+    '--filter',
+    'label=tier=front',
+    '--format',
+    '{{json .}}',
+  ]);
   const ev = JSON.parse(json.stdout.trim());
   assert.equal(ev.Type, 'container');
   assert.equal(ev.Action, 'create');
@@ -75,7 +113,10 @@ test('docker events --since --until replays a container\'s life and ends', { ski
 });
 
 test('docker events filters: type, event with a suffix, image; a bad filter is a 400', { skip: noDocker }, () => {
-  const f = (...args: string[]) => docker(['events', '--since', t0, '--until', t1, ...args, '--format', '{{.Action}} {{.Actor.Attributes.name}}']).stdout.trim().split('\n');
+  const f = (...args: string[]) =>
+    docker(['events', '--since', t0, '--until', t1, ...args, '--format', '{{.Action}} {{.Actor.Attributes.name}}'])
+      .stdout.trim()
+      .split('\n');
   assert.deepEqual(f('--filter', 'event=exec_create'), ['exec_create: sh -c exit 4 ev1']);
   assert.deepEqual(f('--filter', 'container=ev2', '--filter', 'event=die'), ['die ev2']);
   assert.deepEqual(f('--filter', 'type=volume'), ['']);
@@ -85,7 +126,7 @@ test('docker events filters: type, event with a suffix, image; a bad filter is a
   assert.match(bad.stderr, /invalid filter 'colour'/);
 });
 
-test('Debian\'s docker 20.10 reads the same events', { skip: noDocker20 }, () => {
+test("Debian's docker 20.10 reads the same events", { skip: noDocker20 }, () => {
   const r = docker(['events', '--since', t0, '--until', t1, '--filter', 'container=ev1', '--format', '{{.Status}} {{.ID}}'], DOCKER_20);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -101,22 +142,57 @@ test('volume events: create, mount, unmount, destroy and prune; filters by volum
   assert.equal(docker(['volume', 'rm', 'evvol']).status, 0);
   assert.equal(docker(['volume', 'prune', '-f']).status, 0);
   const v1 = stamp();
-  const evs = docker(['events', '--since', v0, '--until', v1, '--filter', 'volume=evvol',
-    '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "destination"}} {{index .Actor.Attributes "read/write"}}']);
-  assert.deepEqual(evs.stdout.trim().split('\n').map((l) => l.trimEnd()),
-    ['volume create evvol', 'volume mount evvol /data true', 'volume unmount evvol', 'volume destroy evvol']);
-  const prune = docker(['events', '--since', v0, '--until', v1, '--filter', 'type=volume', '--filter', 'event=prune', '--format', '{{.Actor.Attributes.reclaimed}}']);
+  const evs = docker([
+    'events',
+    '--since',
+    v0,
+    '--until',
+    v1,
+    '--filter',
+    'volume=evvol',
+    '--format',
+    '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "destination"}} {{index .Actor.Attributes "read/write"}}',
+  ]);
+  assert.deepEqual(
+    evs.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trimEnd()),
+    ['volume create evvol', 'volume mount evvol /data true', 'volume unmount evvol', 'volume destroy evvol'],
+  );
+  const prune = docker([
+    'events',
+    '--since',
+    v0,
+    '--until',
+    v1,
+    '--filter',
+    'type=volume',
+    '--filter',
+    'event=prune',
+    '--format',
+    '{{.Actor.Attributes.reclaimed}}',
+  ]);
   assert.match(prune.stdout.trim(), /^\d+$/);
 });
 
 test('dockerode getEvents: replay with filters, then a live stream that sees new events', async () => {
-  const since = Number(t0), until2 = Number(t1);
-  const replay = await dockerode.getEvents({ since, until: until2, filters: { container: ['ev2'] } }) as unknown as NodeJS.ReadableStream;
+  const since = Number(t0),
+    until2 = Number(t1);
+  const replay = (await dockerode.getEvents({ since, until: until2, filters: { container: ['ev2'] } })) as unknown as NodeJS.ReadableStream;
   let text = '';
   for await (const c of replay) text += c.toString();
-  assert.deepEqual(text.trim().split('\n').map((l) => JSON.parse(l).Action), ['create', 'attach', 'start', 'die', 'destroy']);
+  assert.deepEqual(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).Action),
+    ['create', 'attach', 'start', 'die', 'destroy'],
+  );
 
-  const live = await dockerode.getEvents({ filters: { type: ['container'], event: ['create', 'destroy'] } }) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  const live = (await dockerode.getEvents({
+    filters: { type: ['container'], event: ['create', 'destroy'] },
+  })) as unknown as NodeJS.ReadableStream & { destroy(): void };
   const seen: any[] = [];
   let buf = '';
   live.on('data', (c: Buffer) => {
@@ -127,7 +203,10 @@ test('dockerode getEvents: replay with filters, then a live stream that sees new
   await c.remove();
   await until(() => seen.length >= 2, 5000);
   live.destroy();
-  assert.deepEqual(seen.map((e) => `${e.Action} ${e.Actor.Attributes.name}`), ['create ev3', 'destroy ev3']);
+  assert.deepEqual(
+    seen.map((e) => `${e.Action} ${e.Actor.Attributes.name}`),
+    ['create ev3', 'destroy ev3'],
+  );
   assert.equal(seen[0].id, c.id);
 });
 
@@ -136,7 +215,10 @@ test('/events: since after until is a 400; a future until ends the stream when i
   assert.equal(bad.status, 400);
   assert.match(JSON.parse(bad.body).message, /cannot be after/);
   const start = Date.now();
-  const r = await eng.api('GET', `/events?until=${((Date.now() + 300) / 1000).toFixed(3)}&filters=${encodeURIComponent('{"container":["nothing"]}')}`);
+  const r = await eng.api(
+    'GET',
+    `/events?until=${((Date.now() + 300) / 1000).toFixed(3)}&filters=${encodeURIComponent('{"container":["nothing"]}')}`,
+  );
   assert.equal(r.status, 200);
   assert.equal(r.headers['content-type'], 'application/json');
   assert.equal(r.body, '');

@@ -34,7 +34,9 @@ before(async () => {
   assert.equal(r.status, 0, r.stderr);
   box = r.stdout.trim();
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 test('berth exec: output, stderr, exit code, -e -u -w, stdin with -i', () => {
   const r = berth(['exec', 'box', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
@@ -97,19 +99,29 @@ test('docker exec into a stopped container fails with 409', { skip: noDocker }, 
 
 test('dockerode: exec, hijacked start with stdin, demux, inspect', async () => {
   const container = dockerode.getContainer(box);
-  const ex = await container.exec({ Cmd: ['sh', '-c', 'read line; echo got $line; echo warn >&2; exit 4'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const ex = await container.exec({
+    Cmd: ['sh', '-c', 'read line; echo got $line; echo warn >&2; exit 4'],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
   const before = await ex.inspect();
   assert.equal(before.Running, false);
   assert.equal(before.ExitCode, null);
   assert.equal(before.ContainerID, box);
   const stream = await ex.start({ hijack: true, stdin: true });
-  const out = new PassThrough(), err = new PassThrough();
-  const o: Buffer[] = [], e: Buffer[] = [];
+  const out = new PassThrough(),
+    err = new PassThrough();
+  const o: Buffer[] = [],
+    e: Buffer[] = [];
   out.on('data', (d) => o.push(d));
   err.on('data', (d) => e.push(d));
   dockerode.modem.demuxStream(stream, out, err);
   stream.write('hello\n');
-  await new Promise<void>((r) => { stream.on('end', () => r()); stream.on('close', () => r()); });
+  await new Promise<void>((r) => {
+    stream.on('end', () => r());
+    stream.on('close', () => r());
+  });
   assert.equal(Buffer.concat(o).toString(), 'got hello\n');
   assert.equal(Buffer.concat(e).toString(), 'warn\n');
   const info = await ex.inspect();
@@ -130,27 +142,41 @@ test('exec with a terminal: a pty, TERM=xterm, raw output (docker CLI, berth CLI
   const b = berth(['exec', '-t', 'box', 'tty']);
   assert.equal(b.status, 0, b.stderr);
   assert.match(b.stdout, /^\/dev\/pts\/\d+\r\n$/);
-  const ex = await dockerode.getContainer(box).exec({ Cmd: ['sh', '-c', 'echo out; echo err >&2'], Tty: true, AttachStdout: true, AttachStderr: true });
+  const ex = await dockerode
+    .getContainer(box)
+    .exec({ Cmd: ['sh', '-c', 'echo out; echo err >&2'], Tty: true, AttachStdout: true, AttachStderr: true });
   const stream = await ex.start({ hijack: true, Tty: true });
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
-  await new Promise<void>((r) => { stream.on('end', () => r()); stream.on('close', () => r()); });
+  await new Promise<void>((r) => {
+    stream.on('end', () => r());
+    stream.on('close', () => r());
+  });
   assert.equal(Buffer.concat(chunks).toString(), 'out\r\nerr\r\n');
   assert.equal((await ex.inspect()).ExitCode, 0);
   assert.equal((await eng.api('POST', `/exec/${ex.id}/resize?h=40&w=100`)).status, 200);
 });
 
-test('exec -it under a pty (docker CLI, berth CLI): input, output, exit code', { skip: !existsSync('/usr/bin/script') && 'no script(1)' }, () => {
-  const clients = [...(noDocker ? [] : [[DOCKER]]), [process.execPath, BERTH, '-H', eng.host]];
-  for (const client of clients) {
-    const cmd = [...client, 'exec', '-it', 'box', 'sh', '-c', "tty; read x; echo got $x; exit 3"].map((a) => `'${a}'`).join(' ');
-    const config = join(eng.dir, 'docker-config');
-    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: 'hello\n', timeout: 30_000, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-    assert.equal(r.status, 3, `${client[0]}: ${r.stdout} ${r.stderr}`);
-    assert.match(r.stdout, /\/dev\/pts\/\d+\r/);
-    assert.match(r.stdout, /got hello\r/);
-  }
-});
+test(
+  'exec -it under a pty (docker CLI, berth CLI): input, output, exit code',
+  { skip: !existsSync('/usr/bin/script') && 'no script(1)' },
+  () => {
+    const clients = [...(noDocker ? [] : [[DOCKER]]), [process.execPath, BERTH, '-H', eng.host]];
+    for (const client of clients) {
+      const cmd = [...client, 'exec', '-it', 'box', 'sh', '-c', 'tty; read x; echo got $x; exit 3'].map((a) => `'${a}'`).join(' ');
+      const config = join(eng.dir, 'docker-config');
+      const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], {
+        encoding: 'utf8',
+        input: 'hello\n',
+        timeout: 30_000,
+        env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config },
+      });
+      assert.equal(r.status, 3, `${client[0]}: ${r.stdout} ${r.stderr}`);
+      assert.match(r.stdout, /\/dev\/pts\/\d+\r/);
+      assert.match(r.stdout, /got hello\r/);
+    }
+  },
+);
 
 test('docker 20.10 exec: output, exit code, -i with piped stdin, -t, a missing command', { skip: noDocker20 }, () => {
   const r = docker(['exec', '-e', 'Z=3', 'box', 'sh', '-c', 'echo out $Z; echo err >&2; exit 6'], undefined, DOCKER_20);

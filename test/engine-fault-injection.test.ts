@@ -19,7 +19,9 @@ before(async () => {
   eng = await startEngine();
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 /** mulberry32: a small seeded generator, so a failing round can be replayed. */
 function random(seed: number): () => number {
@@ -35,13 +37,16 @@ function random(seed: number): () => number {
 
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 const cgroupDirs = (id: string) =>
-  [...ls('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c)), '/sys/fs/cgroup'].map((r) => join(r, 'berth', id)).filter((d) => existsSync(d));
+  [...ls('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c)), '/sys/fs/cgroup']
+    .map((r) => join(r, 'berth', id))
+    .filter((d) => existsSync(d));
 
 /** One operation, its answer ignored: berthd may die under it. */
 async function operation(kind: number, n: string, existing: string[]): Promise<void> {
   const call = (m: string, p: string, b?: unknown) => eng.api(m, p, b).catch(() => undefined);
   switch (kind) {
-    case 0: { // create and start
+    case 0: {
+      // create and start
       const r = await call('POST', `/containers/create?name=${n}`, { Image: 'busybox', Cmd: ['sleep', '1000'] });
       if (r?.status === 201) await call('POST', `/containers/${n}/start`);
       break;
@@ -55,7 +60,8 @@ async function operation(kind: number, n: string, existing: string[]): Promise<v
     case 3: // remove
       if (existing.at(-1)) await call('DELETE', `/containers/${existing.at(-1)}?force=1`);
       break;
-    default: { // run --rm
+    default: {
+      // run --rm
       const r = await call('POST', `/containers/create?name=${n}`, { Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } });
       if (r?.status === 201) await call('POST', `/containers/${n}/start`);
     }
@@ -68,52 +74,60 @@ async function containers(): Promise<{ Id: string; State: string; Command: strin
   return JSON.parse(r.body) as { Id: string; State: string; Command: string }[];
 }
 
-test(`berthd SIGKILLed at ${ROUNDS} random instants of create, start, commit, pull and rm leaves a whole store and nothing leaked (seed ${SEED})`, { timeout: 480_000 }, async () => {
-  const rand = random(SEED);
-  const seen = new Set<string>();
-  for (let round = 0; round < ROUNDS; round++) {
-    const existing = (await containers()).filter((c) => c.State === 'running').map((c) => c.Id);
-    const ops = Array.from({ length: BATCH }, (_, i) => operation(Math.floor(rand() * 5), `fault${round}x${i}`, existing));
-    await delay(Math.floor(rand() * 400));
-    await eng.restart('SIGKILL');
-    await Promise.all(ops);
+test(
+  `berthd SIGKILLed at ${ROUNDS} random instants of create, start, commit, pull and rm leaves a whole store and nothing leaked (seed ${SEED})`,
+  { timeout: 480_000 },
+  async () => {
+    const rand = random(SEED);
+    const seen = new Set<string>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const existing = (await containers()).filter((c) => c.State === 'running').map((c) => c.Id);
+      const ops = Array.from({ length: BATCH }, (_, i) => operation(Math.floor(rand() * 5), `fault${round}x${i}`, existing));
+      await delay(Math.floor(rand() * 400));
+      await eng.restart('SIGKILL');
+      await Promise.all(ops);
 
-    // The store is whole: every container listed can be inspected and started, and runs.
-    for (const c of await containers()) {
-      seen.add(c.Id);
-      const i = await eng.api('GET', `/containers/${c.Id}/json`);
-      assert.equal(i.status, 200, `round ${round}: inspect ${c.Id.slice(0, 12)}: ${i.body}`);
-      const s = await eng.api('POST', `/containers/${c.Id}/start`);
-      // (An AutoRemove container may end and go meanwhile.)
-      assert.ok([204, 304, 404].includes(s.status), `round ${round}: start ${c.Id.slice(0, 12)}: ${s.status} ${s.body}`);
+      // The store is whole: every container listed can be inspected and started, and runs.
+      for (const c of await containers()) {
+        seen.add(c.Id);
+        const i = await eng.api('GET', `/containers/${c.Id}/json`);
+        assert.equal(i.status, 200, `round ${round}: inspect ${c.Id.slice(0, 12)}: ${i.body}`);
+        const s = await eng.api('POST', `/containers/${c.Id}/start`);
+        // (An AutoRemove container may end and go meanwhile.)
+        assert.ok([204, 304, 404].includes(s.status), `round ${round}: start ${c.Id.slice(0, 12)}: ${s.status} ${s.body}`);
+      }
+      for (const c of await containers()) {
+        // (The long-running ones: a run --rm one may end meanwhile.)
+        if (c.State !== 'running' || !c.Command.startsWith('sleep')) continue;
+        const p = await eng.api('POST', `/containers/${c.Id}/pause`);
+        assert.equal(p.status, 204, `round ${round}: a running container can be paused: ${p.body}`);
+        assert.equal((await eng.api('POST', `/containers/${c.Id}/unpause`)).status, 204);
+      }
     }
     for (const c of await containers()) {
-      // (The long-running ones: a run --rm one may end meanwhile.)
-      if (c.State !== 'running' || !c.Command.startsWith('sleep')) continue;
-      const p = await eng.api('POST', `/containers/${c.Id}/pause`);
-      assert.equal(p.status, 204, `round ${round}: a running container can be paused: ${p.body}`);
-      assert.equal((await eng.api('POST', `/containers/${c.Id}/unpause`)).status, 204);
+      const r = await eng.api('DELETE', `/containers/${c.Id}?force=1`);
+      assert.equal(r.status, 204, `rm ${c.Id.slice(0, 12)}: ${r.body}`);
     }
-  }
-  for (const c of await containers()) {
-    const r = await eng.api('DELETE', `/containers/${c.Id}?force=1`);
-    assert.equal(r.status, 204, `rm ${c.Id.slice(0, 12)}: ${r.body}`);
-  }
-  const images = JSON.parse((await eng.api('GET', '/images/json')).body) as { Id: string; RepoTags: string[] | null }[];
-  for (const img of images.filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith('fault:')))) {
-    assert.equal((await eng.api('DELETE', `/images/${img.Id}?force=1`)).status, 200);
-  }
+    const images = JSON.parse((await eng.api('GET', '/images/json')).body) as { Id: string; RepoTags: string[] | null }[];
+    for (const img of images.filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith('fault:')))) {
+      assert.equal((await eng.api('DELETE', `/images/${img.Id}?force=1`)).status, 200);
+    }
 
-  const runtime = join(eng.dir, 'run', 'runtime'), snapshots = join(eng.dir, 'data', 'snapshots', 'containers');
-  const netns = join(eng.dir, 'run', 'netns'), endpoints = join(eng.dir, 'run', 'networks');
-  const left = () => [
-    ...ls(runtime).map((x) => `runtime state ${x}`),
-    ...ls(snapshots).map((x) => `snapshot ${x}`),
-    ...ls(netns).map((x) => `netns pin ${x}`),
-    ...ls(endpoints).map((x) => `endpoints ${x}`),
-    ...[...seen].flatMap((id) => cgroupDirs(id).map((d) => `cgroup ${d}`)),
-  ];
-  // (Removals' network teardowns run on after their answers.)
-  await until(() => left().length === 0, 15_000).catch(() => { /* the assertion below names what is left */ });
-  assert.deepEqual(left(), []);
-});
+    const runtime = join(eng.dir, 'run', 'runtime'),
+      snapshots = join(eng.dir, 'data', 'snapshots', 'containers');
+    const netns = join(eng.dir, 'run', 'netns'),
+      endpoints = join(eng.dir, 'run', 'networks');
+    const left = () => [
+      ...ls(runtime).map((x) => `runtime state ${x}`),
+      ...ls(snapshots).map((x) => `snapshot ${x}`),
+      ...ls(netns).map((x) => `netns pin ${x}`),
+      ...ls(endpoints).map((x) => `endpoints ${x}`),
+      ...[...seen].flatMap((id) => cgroupDirs(id).map((d) => `cgroup ${d}`)),
+    ];
+    // (Removals' network teardowns run on after their answers.)
+    await until(() => left().length === 0, 15_000).catch(() => {
+      /* the assertion below names what is left */
+    });
+    assert.deepEqual(left(), []);
+  },
+);

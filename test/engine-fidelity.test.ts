@@ -81,18 +81,33 @@ function bothRefuse(args: string[], words: RegExp): void {
 
 test('--ulimit, --sysctl, --oom-score-adj, --shm-size and --group-add take effect as under dockerd', { skip }, () => {
   assert.equal(same(['--ulimit', 'nofile=1024:2048'], 'ulimit -n; ulimit -Hn'), '1024\n2048\n');
-  assert.equal(same(['--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=4096'], 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax'), '1\n4096\n');
+  assert.equal(
+    same(
+      ['--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=4096'],
+      'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax',
+    ),
+    '1\n4096\n',
+  );
   assert.equal(same(['--oom-score-adj', '500'], 'cat /proc/self/oom_score_adj'), '500\n');
   assert.equal(same(['--shm-size', '1m'], "df -k /dev/shm | tail -n 1 | awk '{print $2}'"), '1024\n');
   assert.equal(same([], "df -k /dev/shm | tail -n 1 | awk '{print $2}'"), '65536\n');
   assert.equal(same(['--group-add', '10', '--group-add', 'nogroup'], 'id -G'), '0 10 65534\n');
-  bothRefuse(['run', '--rm', '--network', 'none', '--group-add', 'nosuchgroup', IMAGE, 'true'], /Unable to find group nosuchgroup: no matching entries in group file/);
-  bothRefuse(['run', '--rm', '--network', 'none', '--oom-score-adj', '2000', IMAGE, 'true'], /Invalid value 2000, range for oom score adj is \[-1000, 1000\]/);
+  bothRefuse(
+    ['run', '--rm', '--network', 'none', '--group-add', 'nosuchgroup', IMAGE, 'true'],
+    /Unable to find group nosuchgroup: no matching entries in group file/,
+  );
+  bothRefuse(
+    ['run', '--rm', '--network', 'none', '--oom-score-adj', '2000', IMAGE, 'true'],
+    /Invalid value 2000, range for oom score adj is \[-1000, 1000\]/,
+  );
 });
 
-test('--pid, --ipc and --uts host share the host\'s namespaces; container: joins a running donor\'s', { skip }, () => {
+test("--pid, --ipc and --uts host share the host's namespaces; container: joins a running donor's", { skip }, () => {
   const host = ['pid', 'ipc', 'uts'].map((n) => readlinkSync(`/proc/self/ns/${n}`)).join('\n') + `\n${hostname()}\n`;
-  assert.equal(same(['--pid', 'host', '--ipc', 'host', '--uts', 'host'], 'for n in pid ipc uts; do readlink /proc/self/ns/$n; done; hostname'), host);
+  assert.equal(
+    same(['--pid', 'host', '--ipc', 'host', '--uts', 'host'], 'for n in pid ipc uts; do readlink /proc/self/ns/$n; done; hostname'),
+    host,
+  );
   assert.notEqual(same([], 'readlink /proc/self/ns/pid'), `${readlinkSync('/proc/self/ns/pid')}\n`);
   // The donor's processes and its /dev/shm are seen from the joiner.
   const donors = [d.docker, eng.docker].map((run) => {
@@ -101,33 +116,54 @@ test('--pid, --ipc and --uts host share the host\'s namespaces; container: joins
     return r.stdout.trim();
   });
   const outs = [d.docker, eng.docker].map((run, i) => {
-    const r = run(['run', '--rm', '--network', 'none', '--pid', `container:${donors[i]}`, '--ipc', `container:${donors[i]}`, IMAGE,
-      'sh', '-c', 'ps -o comm | grep -qx sleep && echo sees-sleep; ls /dev/shm']);
+    const r = run([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--pid',
+      `container:${donors[i]}`,
+      '--ipc',
+      `container:${donors[i]}`,
+      IMAGE,
+      'sh',
+      '-c',
+      'ps -o comm | grep -qx sleep && echo sees-sleep; ls /dev/shm',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   });
   assert.equal(outs[1], outs[0]);
   assert.equal(outs[0], 'sees-sleep\nfrom-donor\n');
   for (const [i, run] of [d.docker, eng.docker].entries()) assert.equal(run(['rm', '-f', donors[i]]).status, 0);
-  bothRefuse(['run', '--rm', '--network', 'none', '--uts', 'host', '-h', 'foo', IMAGE, 'true'], /conflicting options: hostname and the UTS mode/);
+  bothRefuse(
+    ['run', '--rm', '--network', 'none', '--uts', 'host', '-h', 'foo', IMAGE, 'true'],
+    /conflicting options: hostname and the UTS mode/,
+  );
   bothRefuse(['run', '--rm', '--network', 'none', '--pid', 'container:nosuch', IMAGE, 'true'], /No such container: nosuch/);
 });
 
 test('--device makes the node with its cgroup permission; --device-cgroup-rule allows more', { skip }, () => {
-  assert.equal(same(['--device', '/dev/null:/dev/xnull'], "stat -c '%F %t:%T %a' /dev/xnull; echo hi > /dev/xnull && echo written"),
-    'character special file 1:3 666\nwritten\n');
+  assert.equal(
+    same(['--device', '/dev/null:/dev/xnull'], "stat -c '%F %t:%T %a' /dev/xnull; echo hi > /dev/xnull && echo written"),
+    'character special file 1:3 666\nwritten\n',
+  );
   // Read-only in the devices cgroup (a node none of Docker's defaults allows): reads open, writes are refused.
-  assert.equal(same(['--device', '/dev/loop-control:/dev/lc:r'], '(exec 3</dev/lc) && echo read; (exec 3>/dev/lc) 2>/dev/null || echo write-refused'),
-    'read\nwrite-refused\n');
+  assert.equal(
+    same(['--device', '/dev/loop-control:/dev/lc:r'], '(exec 3</dev/lc) && echo read; (exec 3>/dev/lc) 2>/dev/null || echo write-refused'),
+    'read\nwrite-refused\n',
+  );
   // /dev/loop-control is none of Docker's default devices: opening a node of it needs the rule.
   const open = 'mknod /tmp/l c 10 237 && (exec 3</tmp/l) 2>/dev/null && echo opened || echo refused';
   assert.equal(same(['--device-cgroup-rule', 'c 10:237 r'], open), 'opened\n');
   assert.equal(same([], open), 'refused\n');
-  bothRefuse(['run', '--rm', '--network', 'none', '--device', '/dev/nosuch', IMAGE, 'true'],
-    /error gathering device information while adding custom device "\/dev\/nosuch": no such file or directory/);
+  bothRefuse(
+    ['run', '--rm', '--network', 'none', '--device', '/dev/nosuch', IMAGE, 'true'],
+    /error gathering device information while adding custom device "\/dev\/nosuch": no such file or directory/,
+  );
 });
 
-test('HOME comes from the user\'s passwd entry, or /; a bind-mounted /etc/passwd is the one read', { skip }, () => {
+test("HOME comes from the user's passwd entry, or /; a bind-mounted /etc/passwd is the one read", { skip }, () => {
   assert.equal(same([], 'echo $HOME', { berthCli: true }), '/root\n');
   assert.equal(same(['-u', 'nobody'], 'echo $HOME', { berthCli: true }), '/\n');
   assert.equal(same(['-u', '1234'], 'echo $HOME', { berthCli: true }), '/\n');
@@ -136,7 +172,20 @@ test('HOME comes from the user\'s passwd entry, or /; a bind-mounted /etc/passwd
   writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:4000:4000::/home/app:/bin/sh\n');
   try {
     // dockerd 20.10 reads the image's passwd (`unable to find user app`); runc, and so berthd, the one mounted.
-    const args = ['run', '--rm', '--network', 'none', '-v', `${etc}/passwd:/etc/passwd:ro`, '-u', 'app', IMAGE, 'sh', '-c', 'id -u; echo $HOME'];
+    const args = [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${etc}/passwd:/etc/passwd:ro`,
+      '-u',
+      'app',
+      IMAGE,
+      'sh',
+      '-c',
+      'id -u; echo $HOME',
+    ];
     assert.equal(eng.dockerOk(args), '4000\n/home/app');
     const b = berth(args);
     assert.equal(b.status, 0, show('berth', b));
@@ -162,7 +211,10 @@ test('log drivers: none keeps nothing and logs say so, local reads back, others 
   });
   assert.deepEqual(logs[1], logs[0]);
   assert.deepEqual(logs[0], [1, 'Error response from daemon: configured logging driver does not support reading\n', 0, 'y\n']);
-  bothRefuse(['run', '--rm', '--network', 'none', '--log-driver', 'bogus', IMAGE, 'true'], /error looking up logging plugin bogus: plugin "bogus" not found/);
+  bothRefuse(
+    ['run', '--rm', '--network', 'none', '--log-driver', 'bogus', IMAGE, 'true'],
+    /error looking up logging plugin bogus: plugin "bogus" not found/,
+  );
   // dockerd fails to reach a syslog socket; berthd has no driver that ships logs elsewhere.
   const syslog = eng.docker(['run', '--rm', '--network', 'none', '--log-driver', 'syslog', IMAGE, 'true']);
   assert.equal(syslog.status, 125);
@@ -183,23 +235,49 @@ test('--stop-signal NOPE is refused at create; --platform of another architectur
   const api = eng.api('POST', '/containers/create?platform=linux/arm64', { Image: IMAGE, Cmd: ['true'] });
   return api.then((res) => {
     assert.equal(res.status, 404);
-    assert.equal(JSON.parse(res.body).message, 'image with reference busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64');
+    assert.equal(
+      JSON.parse(res.body).message,
+      'image with reference busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64',
+    );
   });
 });
 
-test('--add-host NAME:host-gateway names the default bridge\'s gateway (berthd; this dockerd has no bridge)', { skip }, () => {
+test("--add-host NAME:host-gateway names the default bridge's gateway (berthd; this dockerd has no bridge)", { skip }, () => {
   const gw = eng.dockerOk(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bridge']);
   assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/);
   const out = eng.dockerOk(['run', '--rm', '--add-host', 'gw:host-gateway', IMAGE, 'grep', 'gw$', '/etc/hosts']);
   assert.equal(out, `${gw}\tgw`);
 });
 
-test('swarm and plugin endpoints answer as dockerd\'s on a node in no swarm', { skip }, async () => {
+test("swarm and plugin endpoints answer as dockerd's on a node in no swarm", { skip }, async () => {
   const sock = join(d.dir, 'docker.sock');
-  for (const [method, path] of [['GET', '/swarm'], ['GET', '/services'], ['GET', '/nodes'], ['GET', '/tasks'], ['GET', '/secrets'],
-    ['GET', '/configs'], ['GET', '/services/x'], ['POST', '/secrets/create'], ['GET', '/plugins'], ['GET', '/plugins/foo/json']]) {
-    const want = spawnSync('curl', ['-s', '-w', ' %{http_code}', '--unix-socket', sock, '-X', method,
-      ...(method === 'POST' ? ['-H', 'Content-Type: application/json', '-d', '{}'] : []), `http://x${path}`], { encoding: 'utf8' }).stdout;
+  for (const [method, path] of [
+    ['GET', '/swarm'],
+    ['GET', '/services'],
+    ['GET', '/nodes'],
+    ['GET', '/tasks'],
+    ['GET', '/secrets'],
+    ['GET', '/configs'],
+    ['GET', '/services/x'],
+    ['POST', '/secrets/create'],
+    ['GET', '/plugins'],
+    ['GET', '/plugins/foo/json'],
+  ]) {
+    const want = spawnSync(
+      'curl',
+      [
+        '-s',
+        '-w',
+        ' %{http_code}',
+        '--unix-socket',
+        sock,
+        '-X',
+        method,
+        ...(method === 'POST' ? ['-H', 'Content-Type: application/json', '-d', '{}'] : []),
+        `http://x${path}`,
+      ],
+      { encoding: 'utf8' },
+    ).stdout;
     const got = await eng.api(method, path, method === 'POST' ? {} : undefined);
     assert.equal(`${got.body.trim()} ${got.status}`, want.replace(/\n/g, ''), `${method} ${path}`);
   }
@@ -212,11 +290,13 @@ test('swarm and plugin endpoints answer as dockerd\'s on a node in no swarm', { 
   assert.equal(ls[1].status, ls[0].status);
 });
 
-test('--cgroupns host shares the host\'s cgroup namespace; a field berthd does not apply is refused at create', { skip }, () => {
+test("--cgroupns host shares the host's cgroup namespace; a field berthd does not apply is refused at create", { skip }, () => {
   assert.equal(same(['--cgroupns', 'host'], 'readlink /proc/self/ns/cgroup'), `${readlinkSync('/proc/self/ns/cgroup')}\n`);
   const before = containers(eng.docker);
-  for (const [flags, words] of [[['--cgroup-parent', '/elsewhere'], /HostConfig\.CgroupParent is not supported by berthd/],
-    [['--runtime', 'kata'], /HostConfig\.Runtime is not supported by berthd/]] as const) {
+  for (const [flags, words] of [
+    [['--cgroup-parent', '/elsewhere'], /HostConfig\.CgroupParent is not supported by berthd/],
+    [['--runtime', 'kata'], /HostConfig\.Runtime is not supported by berthd/],
+  ] as const) {
     const r = eng.docker(['run', '--rm', '--network', 'none', ...flags, IMAGE, 'true']);
     assert.equal(r.status, 125, r.stderr);
     assert.match(r.stderr, words);
@@ -228,22 +308,33 @@ test('--cgroupns host shares the host\'s cgroup namespace; a field berthd does n
 function raw(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      { socketPath, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
-test('exec start: the start\'s Tty says raw or framed, streamed or not; Detach answers at once', { skip }, async () => {
+test("exec start: the start's Tty says raw or framed, streamed or not; Detach answers at once", { skip }, async () => {
   const answers = [];
-  for (const [sock, run] of [[join(d.dir, 'docker.sock'), d.docker], [eng.socket, eng.docker]] as const) {
+  for (const [sock, run] of [
+    [join(d.dir, 'docker.sock'), d.docker],
+    [eng.socket, eng.docker],
+  ] as const) {
     const id = run(['run', '-d', '--network', 'none', IMAGE, 'sleep', '300']).stdout.trim();
     const exec = async (tty: boolean, start: Record<string, unknown>) => {
-      const c = await raw(sock, 'POST', `/containers/${id}/exec`, { AttachStdout: true, AttachStderr: true, Tty: tty, Cmd: ['echo', 'hi'] });
+      const c = await raw(sock, 'POST', `/containers/${id}/exec`, {
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: tty,
+        Cmd: ['echo', 'hi'],
+      });
       const eid = JSON.parse(c.body.toString()).Id as string;
       const r = await raw(sock, 'POST', `/exec/${eid}/start`, start);
       return [r.status, r.body.toString('hex')];
@@ -260,35 +351,42 @@ test('exec start: the start\'s Tty says raw or framed, streamed or not; Detach a
   assert.deepEqual(answers[0][0], [200, Buffer.from('hi\r\n').toString('hex')]);
 });
 
-test('networks, volumes, kill and commit answer as dockerd: overlapping pool, swarm scopes, unknown volume driver, a stopped container', { skip }, async () => {
-  const answers = [];
-  for (const [sock, run, net] of [[join(d.dir, 'docker.sock'), d.docker, '10.213.0'], [eng.socket, eng.docker, '10.214.0']] as const) {
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await raw(sock, method, path, body);
-      const text = r.body.toString();
-      return [r.status, r.status < 300 ? '' : JSON.parse(text).message];
-    };
-    const made = await raw(sock, 'POST', '/networks/create', { Name: 'fid-a', IPAM: { Config: [{ Subnet: `${net}.0/24` }] } });
-    assert.equal(made.status, 201, made.body.toString());
-    const st = run(['create', '--name', 'fid-st', '--network', 'none', IMAGE, 'sleep', '100']).stdout.trim();
-    answers.push([
-      await api('POST', '/networks/create', { Name: 'fid-b', IPAM: { Config: [{ Subnet: `${net}.0/25` }] } }),
-      await api('POST', '/networks/create', { Name: 'fid-a', CheckDuplicate: true }),
-      await api('POST', '/networks/create', { Name: 'fid-c', Ingress: true }),
-      await api('POST', '/networks/create', { Name: 'fid-d', Scope: 'swarm' }),
-      await api('POST', '/volumes/create', { Name: 'fid-v', Driver: 'bogus' }),
-      (await api('POST', '/containers/fid-st/kill')).map((x) => String(x).replace(st, 'ID')),
-      (await api('POST', '/commit?container=fid-st&repo=fid-committed'))[0],
-    ]);
-    await raw(sock, 'DELETE', '/networks/fid-a');
-    run(['rm', '-f', 'fid-st']);
-    run(['rmi', 'fid-committed']);
-  }
-  assert.deepEqual(answers[1], answers[0]);
-  assert.deepEqual(answers[0][0], [403, 'Pool overlaps with other one on this address space']);
-});
+test(
+  'networks, volumes, kill and commit answer as dockerd: overlapping pool, swarm scopes, unknown volume driver, a stopped container',
+  { skip },
+  async () => {
+    const answers = [];
+    for (const [sock, run, net] of [
+      [join(d.dir, 'docker.sock'), d.docker, '10.213.0'],
+      [eng.socket, eng.docker, '10.214.0'],
+    ] as const) {
+      const api = async (method: string, path: string, body?: unknown) => {
+        const r = await raw(sock, method, path, body);
+        const text = r.body.toString();
+        return [r.status, r.status < 300 ? '' : JSON.parse(text).message];
+      };
+      const made = await raw(sock, 'POST', '/networks/create', { Name: 'fid-a', IPAM: { Config: [{ Subnet: `${net}.0/24` }] } });
+      assert.equal(made.status, 201, made.body.toString());
+      const st = run(['create', '--name', 'fid-st', '--network', 'none', IMAGE, 'sleep', '100']).stdout.trim();
+      answers.push([
+        await api('POST', '/networks/create', { Name: 'fid-b', IPAM: { Config: [{ Subnet: `${net}.0/25` }] } }),
+        await api('POST', '/networks/create', { Name: 'fid-a', CheckDuplicate: true }),
+        await api('POST', '/networks/create', { Name: 'fid-c', Ingress: true }),
+        await api('POST', '/networks/create', { Name: 'fid-d', Scope: 'swarm' }),
+        await api('POST', '/volumes/create', { Name: 'fid-v', Driver: 'bogus' }),
+        (await api('POST', '/containers/fid-st/kill')).map((x) => String(x).replace(st, 'ID')),
+        (await api('POST', '/commit?container=fid-st&repo=fid-committed'))[0],
+      ]);
+      await raw(sock, 'DELETE', '/networks/fid-a');
+      run(['rm', '-f', 'fid-st']);
+      run(['rmi', 'fid-committed']);
+    }
+    assert.deepEqual(answers[1], answers[0]);
+    assert.deepEqual(answers[0][0], [403, 'Pool overlaps with other one on this address space']);
+  },
+);
 
-test('GET /distribution/NAME/json: the registry\'s descriptor and platforms, as dockerd answers', { skip }, async () => {
+test("GET /distribution/NAME/json: the registry's descriptor and platforms, as dockerd answers", { skip }, async () => {
   const path = `/distribution/${eng.directImage}/json`;
   const want = await raw(join(d.dir, 'docker.sock'), 'GET', path);
   const got = await raw(eng.socket, 'GET', path);
@@ -296,7 +394,10 @@ test('GET /distribution/NAME/json: the registry\'s descriptor and platforms, as 
   assert.equal(got.status, 200, got.body.toString());
   const norm = (b: Buffer) => {
     const j = JSON.parse(b.toString());
-    return { Descriptor: { mediaType: j.Descriptor.mediaType, digest: j.Descriptor.digest, size: j.Descriptor.size }, Platforms: j.Platforms };
+    return {
+      Descriptor: { mediaType: j.Descriptor.mediaType, digest: j.Descriptor.digest, size: j.Descriptor.size },
+      Platforms: j.Platforms,
+    };
   };
   assert.deepEqual(norm(got.body).Descriptor, norm(want.body).Descriptor);
   // dockerd 20.10 reads the platform from a Docker schema 2 manifest's config only (null for

@@ -28,7 +28,9 @@ before(async () => {
   mkdirSync(host);
   ok(berth('pull', 'busybox'));
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 function run(bin: string, args: string[], env: Record<string, string>, input?: Buffer) {
   const r = spawnSync(bin, args, { timeout: 60_000, env: { ...process.env, ...env }, input, maxBuffer: 64 << 20 });
@@ -42,16 +44,27 @@ const dockerEnv = () => {
 const docker = (...args: string[]) => run(DOCKER, args, dockerEnv());
 const oldDocker = (...args: string[]) => run(OLD_DOCKER, args, { ...dockerEnv(), DOCKER_API_VERSION: '1.41' });
 const berth = (...args: string[]) => run(BERTH, args, { BERTH_HOST: eng.host, DOCKER_HOST: '' });
-const ok = (r: { status: number | null; stdout: string; stderr: string }) => { assert.equal(r.status, 0, r.stderr + r.stdout); return r.stdout; };
+const ok = (r: { status: number | null; stdout: string; stderr: string }) => {
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  return r.stdout;
+};
 
 /** PUT /containers/{id}/archive with a raw tar body. */
 function putArchive(id: string, path: string, body: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: eng.socket, method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(path)}`, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        socketPath: eng.socket,
+        method: 'PUT',
+        path: `/containers/${id}/archive?path=${encodeURIComponent(path)}`,
+        headers: { 'Content-Type': 'application/x-tar', 'Content-Length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -84,11 +97,13 @@ test('docker cp in and out of a running container, files and directories', { ski
   assert.equal(ok(docker('exec', 'cp1', 'cat', '/srv/in.txt')), 'from host\n');
 });
 
-test('dockerode putArchive and getArchive; -a keeps the container user\'s ids', { skip: noDocker }, async () => {
+test("dockerode putArchive and getArchive; -a keeps the container user's ids", { skip: noDocker }, async () => {
   ok(docker('run', '-d', '--name', 'cp5', '-u', '1234:5678', 'busybox', 'sleep', '1000'));
   const c = new Docker({ socketPath: eng.socket }).getContainer('cp5');
-  await c.putArchive(await packTar([{ header: { name: 'dode.txt', mode: 0o600, uid: 42, gid: 43 }, body: 'dockerode\n' }]), { path: '/tmp' });
-  assert.equal(ok(docker('exec', 'cp5', 'stat', '-c', '%u:%g %a', '/tmp/dode.txt')), '42:43 600\n', 'the tar\'s ids and mode');
+  await c.putArchive(await packTar([{ header: { name: 'dode.txt', mode: 0o600, uid: 42, gid: 43 }, body: 'dockerode\n' }]), {
+    path: '/tmp',
+  });
+  assert.equal(ok(docker('exec', 'cp5', 'stat', '-c', '%u:%g %a', '/tmp/dode.txt')), '42:43 600\n', "the tar's ids and mode");
   const tarred = await c.getArchive({ path: '/tmp/dode.txt' });
   const chunks: Buffer[] = [];
   for await (const ch of tarred) chunks.push(ch as Buffer);
@@ -100,7 +115,15 @@ test('dockerode putArchive and getArchive; -a keeps the container user\'s ids', 
 
 test('a symlink pointing out of the container stays inside it, both ways', { skip: noDocker }, async () => {
   ok(docker('run', '-d', '--name', 'cp2', 'busybox', 'sleep', '1000'));
-  ok(docker('exec', 'cp2', 'sh', '-c', 'echo container-passwd > /etc/passwd-marker && ln -s /../../../etc /evil && ln -s ../../../../../../etc/shadow /rel'));
+  ok(
+    docker(
+      'exec',
+      'cp2',
+      'sh',
+      '-c',
+      'echo container-passwd > /etc/passwd-marker && ln -s /../../../etc /evil && ln -s ../../../../../../etc/shadow /rel',
+    ),
+  );
   ok(docker('cp', 'cp2:/evil/passwd-marker', join(host, 'pm')));
   assert.equal(readFileSync(join(host, 'pm'), 'utf8'), 'container-passwd\n');
   // /evil/hostname is the container's (it has none: not the host's /etc/hostname)
@@ -123,7 +146,7 @@ test('a symlink pointing out of the container stays inside it, both ways', { ski
   assert.equal(ok(docker('exec', 'cp2', 'cat', `/etc/${name}`)), 'x\n');
 });
 
-test('a tar with ../ is refused and writes nothing; a missing directory is Docker\'s 404', { skip: noDocker }, async () => {
+test("a tar with ../ is refused and writes nothing; a missing directory is Docker's 404", { skip: noDocker }, async () => {
   ok(docker('run', '-d', '--name', 'cp3', 'busybox', 'sleep', '1000'));
   const name = `berth-cp-dotdot-${process.pid}`;
   const evil = await packTar([{ header: { name: `../../../../../../tmp/${name}`, mode: 0o644 }, body: 'x' }]);
@@ -143,42 +166,46 @@ test('a tar with ../ is refused and writes nothing; a missing directory is Docke
   assert.equal(notDir.status, 400);
 });
 
-test('PUT /archive checks the whole archive before it writes: a late bad entry leaves nothing; devices land where named', { skip: noDocker }, async () => {
-  ok(docker('run', '-d', '--name', 'cp7', 'busybox', 'sleep', '1000'));
-  const ls = (dir: string) => ok(docker('exec', 'cp7', 'ls', '-A', dir));
-  ok(docker('exec', 'cp7', 'mkdir', '/target'));
-  // a good first entry, then a hard link through a symlink the archive made: 400, and not even the first entry is written
-  const throughLink = await packTar([
-    { header: { name: 'first', mode: 0o644 }, body: 'written?' },
-    { header: { name: 's', type: 'symlink', linkname: '/etc' } },
-    { header: { name: 'h', type: 'link', linkname: 's/passwd' } },
-  ]);
-  const r1 = await putArchive('cp7', '/target', throughLink);
-  assert.equal(r1.status, 400, r1.body);
-  assert.match(JSON.parse(r1.body).message, /archive entry "h": path goes through symlink "s"/);
-  assert.equal(ls('/target'), '');
-  // a device entry after good ones, then a "../" entry: still nothing written
-  const late = await packTar([
-    { header: { name: 'a', mode: 0o644 }, body: 'a' },
-    { header: { name: 'null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 } },
-    { header: { name: 'd/../../escape', mode: 0o644 }, body: 'x' },
-  ]);
-  const r2 = await putArchive('cp7', '/target', late);
-  assert.equal(r2.status, 400, r2.body);
-  assert.equal(ls('/target'), '');
-  // a device node and a FIFO alone: made in the directory named, with their modes
-  const devs = await packTar([
-    { header: { name: 'dev/', type: 'directory', mode: 0o755 } },
-    { header: { name: 'dev/null2', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o640 } },
-    { header: { name: 'dev/fifo', type: 'fifo', mode: 0o600 } },
-  ]);
-  const r3 = await putArchive('cp7', '/target', devs);
-  assert.equal(r3.status, 200, r3.body);
-  assert.match(ok(docker('exec', 'cp7', 'ls', '-ln', '/target/dev/null2')), /^crw-r-----\s+1 0\s+0\s+1,\s+3 /);
-  assert.match(ok(docker('exec', 'cp7', 'ls', '-ln', '/target/dev/fifo')), /^prw-------/);
-  assert.equal(ls('/target'), 'dev\n');
-  ok(docker('rm', '-f', 'cp7'));
-});
+test(
+  'PUT /archive checks the whole archive before it writes: a late bad entry leaves nothing; devices land where named',
+  { skip: noDocker },
+  async () => {
+    ok(docker('run', '-d', '--name', 'cp7', 'busybox', 'sleep', '1000'));
+    const ls = (dir: string) => ok(docker('exec', 'cp7', 'ls', '-A', dir));
+    ok(docker('exec', 'cp7', 'mkdir', '/target'));
+    // a good first entry, then a hard link through a symlink the archive made: 400, and not even the first entry is written
+    const throughLink = await packTar([
+      { header: { name: 'first', mode: 0o644 }, body: 'written?' },
+      { header: { name: 's', type: 'symlink', linkname: '/etc' } },
+      { header: { name: 'h', type: 'link', linkname: 's/passwd' } },
+    ]);
+    const r1 = await putArchive('cp7', '/target', throughLink);
+    assert.equal(r1.status, 400, r1.body);
+    assert.match(JSON.parse(r1.body).message, /archive entry "h": path goes through symlink "s"/);
+    assert.equal(ls('/target'), '');
+    // a device entry after good ones, then a "../" entry: still nothing written
+    const late = await packTar([
+      { header: { name: 'a', mode: 0o644 }, body: 'a' },
+      { header: { name: 'null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 } },
+      { header: { name: 'd/../../escape', mode: 0o644 }, body: 'x' },
+    ]);
+    const r2 = await putArchive('cp7', '/target', late);
+    assert.equal(r2.status, 400, r2.body);
+    assert.equal(ls('/target'), '');
+    // a device node and a FIFO alone: made in the directory named, with their modes
+    const devs = await packTar([
+      { header: { name: 'dev/', type: 'directory', mode: 0o755 } },
+      { header: { name: 'dev/null2', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o640 } },
+      { header: { name: 'dev/fifo', type: 'fifo', mode: 0o600 } },
+    ]);
+    const r3 = await putArchive('cp7', '/target', devs);
+    assert.equal(r3.status, 200, r3.body);
+    assert.match(ok(docker('exec', 'cp7', 'ls', '-ln', '/target/dev/null2')), /^crw-r-----\s+1 0\s+0\s+1,\s+3 /);
+    assert.match(ok(docker('exec', 'cp7', 'ls', '-ln', '/target/dev/fifo')), /^prw-------/);
+    assert.equal(ls('/target'), 'dev\n');
+    ok(docker('rm', '-f', 'cp7'));
+  },
+);
 
 test('PUT /archive takes gzip, bzip2 and xz bodies, as dockerd does', { skip: noDocker }, async () => {
   ok(docker('run', '-d', '--name', 'cp8', 'busybox', 'sleep', '1000'));
@@ -218,7 +245,9 @@ test('cp on a stopped container and into a volume; HEAD stat header', { skip: no
   assert.equal(stat.mode & 0o777, 0o644);
   // the snapshot of a stopped container is not left mounted
   const id = JSON.parse(ok(docker('inspect', 'cp4')))[0].Id;
-  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${id}/merged`));
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`${id}/merged`));
   assert.deepEqual(mounted, []);
   // started again, it sees what was copied in
   ok(docker('start', '-a', 'cp4'));
@@ -284,14 +313,36 @@ test('diff leaves out the init files and mount points; docker, berth and dockero
   assert.deepEqual(d, ['A /tmp/new', 'C /bin', 'C /etc', 'C /etc/group', 'C /tmp', 'D /bin/ls'].sort());
   assert.deepEqual(ok(berth('diff', 'df1')).trim().split('\n').sort(), d);
   const changes = await new Docker({ socketPath: eng.socket }).getContainer('df1').changes();
-  assert.deepEqual(changes.find((c: { Path: string }) => c.Path === '/tmp/new'), { Path: '/tmp/new', Kind: 1 });
+  assert.deepEqual(
+    changes.find((c: { Path: string }) => c.Path === '/tmp/new'),
+    { Path: '/tmp/new', Kind: 1 },
+  );
   ok(docker('rm', '-v', 'df1'));
 });
 
 test('commit with changes, then run the committed image', { skip: noDocker }, async () => {
   ok(docker('run', '--name', 'cm1', '-e', 'FROM_RUN=1', 'busybox', 'sh', '-c', 'echo committed > /hello'));
-  const id = ok(docker('commit', '-a', 'tester', '-m', 'a message', '-c', 'CMD ["cat", "/hello"]', '-c', 'ENV ADDED=yes', '-c', 'WORKDIR /tmp',
-    '-c', 'LABEL a.b=c', '-c', 'EXPOSE 8080', 'cm1', 'committed:1')).trim();
+  const id = ok(
+    docker(
+      'commit',
+      '-a',
+      'tester',
+      '-m',
+      'a message',
+      '-c',
+      'CMD ["cat", "/hello"]',
+      '-c',
+      'ENV ADDED=yes',
+      '-c',
+      'WORKDIR /tmp',
+      '-c',
+      'LABEL a.b=c',
+      '-c',
+      'EXPOSE 8080',
+      'cm1',
+      'committed:1',
+    ),
+  ).trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
   assert.equal(ok(docker('run', '--rm', 'committed:1')), 'committed\n');
   assert.equal(ok(docker('run', '--rm', 'committed:1', 'sh', '-c', 'pwd; echo $ADDED $FROM_RUN')), '/tmp\nyes 1\n');

@@ -21,11 +21,24 @@ export const DOCKER = '/usr/local/bin/docker';
 /** Debian's docker.io CLI, the older client the issue asks for beside 28.x. */
 export const DOCKER_20 = '/usr/bin/docker';
 /** Why the docker 20.10 CLI's tests are skipped, or false where it is there. */
-export const noDocker20 = !(existsSync(DOCKER_20) && /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')) && 'no docker 20.10 CLI';
+export const noDocker20 =
+  !(
+    existsSync(DOCKER_20) &&
+    /^20\./.test(spawnSync(DOCKER_20, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout ?? '')
+  ) && 'no docker 20.10 CLI';
 
-export interface CliResult { status: number | null; stdout: string; stderr: string }
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 /** `bin`: another docker CLI; `env`: more variables (DOCKER_API_VERSION…); `config`: its DOCKER_CONFIG. */
-export interface DockerOptions { bin?: string; input?: string; config?: string; env?: NodeJS.ProcessEnv }
+export interface DockerOptions {
+  bin?: string;
+  input?: string;
+  config?: string;
+  env?: NodeJS.ProcessEnv;
+}
 
 export interface EngineFixture {
   dir: string;
@@ -44,7 +57,11 @@ export interface EngineFixture {
   /** The same, asserting it succeeded: its stdout, trimmed. */
   dockerOk(args: string[], opts?: DockerOptions): string;
   /** Raw API call over the socket. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   stop(): Promise<void>;
 }
 
@@ -64,11 +81,20 @@ async function seedRegistry(registry: TestRegistry, dir: string): Promise<void> 
 function call(socket: string, method: string, path: string, body?: unknown): ReturnType<EngineFixture['api']> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath: socket, agent: false, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        socketPath: socket,
+        agent: false,
+        method,
+        path,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -76,15 +102,34 @@ function call(socket: string, method: string, path: string, body?: unknown): Ret
 
 async function spawnDaemon(dir: string, socket: string, registry: TestRegistry, dataRoot: string): Promise<ChildProcess> {
   const logFd = openSync(join(dir, 'berthd.log'), 'a');
-  const child = spawn(process.execPath, [BERTHD, '--config-file', join(dir, 'daemon.json'), '--data-root', dataRoot, '--exec-root', join(dir, 'run'),
-    '-H', `unix://${socket}`, '--registry-mirror', registry.url, '--log-level', 'debug'], { stdio: ['ignore', logFd, logFd] });
+  const child = spawn(
+    process.execPath,
+    [
+      BERTHD,
+      '--config-file',
+      join(dir, 'daemon.json'),
+      '--data-root',
+      dataRoot,
+      '--exec-root',
+      join(dir, 'run'),
+      '-H',
+      `unix://${socket}`,
+      '--registry-mirror',
+      registry.url,
+      '--log-level',
+      'debug',
+    ],
+    { stdio: ['ignore', logFd, logFd] },
+  );
   closeSync(logFd);
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${readFileSync(join(dir, 'berthd.log'), 'utf8')}`);
     try {
       if ((await call(socket, 'GET', '/_ping')).status === 200) return child;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) {
       process.kill(child.pid!, 'SIGKILL');
       throw new Error('berthd did not answer within 10 s');
@@ -93,7 +138,8 @@ async function spawnDaemon(dir: string, socket: string, registry: TestRegistry, 
   }
 }
 
-const exitOf = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+const exitOf = (c: ChildProcess) =>
+  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 /**
  * `daemonConfig`: the daemon.json keys of the test's berthd (`<dir>/daemon.json`, kept across
@@ -122,11 +168,20 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
   const docker: EngineFixture['docker'] = (args, o = {}) => {
     const config = o.config ?? join(dir, 'docker-config');
     mkdirSync(config, { recursive: true });
-    const r = spawnSync(o.bin ?? DOCKER, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, ...o.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config } });
+    const r = spawnSync(o.bin ?? DOCKER, args, {
+      encoding: 'utf8',
+      timeout: 60_000,
+      input: o.input,
+      env: { ...process.env, ...o.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config },
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   return {
-    dir, socket, host: `unix://${socket}`, registry: reg, directImage: `${reg.host}/test/busybox:latest`,
+    dir,
+    socket,
+    host: `unix://${socket}`,
+    registry: reg,
+    directImage: `${reg.host}/test/busybox:latest`,
     daemonLog: () => readFileSync(join(dir, 'berthd.log'), 'utf8'),
     pid: () => c.pid!,
     async restart(signal: NodeJS.Signals = 'SIGTERM', whileDown?: () => Promise<void>) {
@@ -148,18 +203,30 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
         const list = JSON.parse((await call(socket, 'GET', '/containers/json?all=1')).body) as { Id: string }[];
         for (const ct of list) await call(socket, 'DELETE', `/containers/${ct.Id}?force=1`);
       } catch (e) {
-        process.stderr.write(`berthd (exit ${c.exitCode}, signal ${c.signalCode}) log:\n${readFileSync(join(dir, 'berthd.log'), 'utf8').slice(-20000)}\n`);
+        process.stderr.write(
+          `berthd (exit ${c.exitCode}, signal ${c.signalCode}) log:\n${readFileSync(join(dir, 'berthd.log'), 'utf8').slice(-20000)}\n`,
+        );
         throw e;
       } finally {
         const exited = exitOf(c);
         if (c.exitCode === null) process.kill(c.pid!, 'SIGTERM');
-        const t = setTimeout(() => { if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL'); }, 5000);
+        const t = setTimeout(() => {
+          if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL');
+        }, 5000);
         await exited;
         clearTimeout(t);
         await reg.stop();
         // Anything still mounted under the roots (a failed test) goes before the files.
-        const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(dir));
-        for (const m of mounts.reverse()) try { execFileSync('umount', ['-l', m]); } catch { /* gone */ }
+        const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[4])
+          .filter((m) => m?.startsWith(dir));
+        for (const m of mounts.reverse())
+          try {
+            execFileSync('umount', ['-l', m]);
+          } catch {
+            /* gone */
+          }
         rmSync(dir, { recursive: true, force: true });
       }
     },
@@ -171,7 +238,9 @@ export function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path: '/hostname', agent: false, timeout: 5000 }, (res) => {
       let body = '';
-      res.on('data', (c) => { body += c; });
+      res.on('data', (c) => {
+        body += c;
+      });
       res.on('end', () => resolve(body));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));

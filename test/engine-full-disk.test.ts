@@ -24,7 +24,9 @@ let loop: string | undefined;
 async function unmountAll(dir: string): Promise<void> {
   const end = Date.now() + 15_000;
   for (;;) {
-    const under = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
+    const under = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
       .filter((m) => m !== undefined && (m === dir || m.startsWith(`${dir}/`)));
     if (!under.length) return;
     try {
@@ -70,7 +72,10 @@ after(async () => {
   }
 });
 
-const free = () => { const s = statfsSync(mnt); return s.bavail * s.bsize; };
+const free = () => {
+  const s = statfsSync(mnt);
+  return s.bavail * s.bsize;
+};
 const count = (dir: string) => readdirSync(join(mnt, dir)).length;
 
 test('a full data root: create and commit fail clearly and leave nothing; kill, stop, rm, rmi, prunes and rm -f work; then run works', async () => {
@@ -81,8 +86,16 @@ test('a full data root: create and commit fail clearly and leave nothing; kill, 
   e.dockerOk(['create', '--name', 'idle', 'busybox', 'true']);
   e.dockerOk(['run', '-d', '--name', 'killme', 'busybox', 'sleep', '1000']);
   e.dockerOk(['run', '-d', '--name', 'stopme', 'busybox', 'sleep', '1000']);
-  e.dockerOk(['run', '-d', '--name', 'filler', 'busybox', 'sh', '-c', // Big blocks, then small ones for what delayed allocation gave back, until not a block is left.
-    'dd if=/dev/zero of=/big bs=1M; sync; for i in 1 2 3; do dd if=/dev/zero of=/small$i bs=1k; sync; done; touch /done; exec sleep 1000']);
+  e.dockerOk([
+    'run',
+    '-d',
+    '--name',
+    'filler',
+    'busybox',
+    'sh',
+    '-c', // Big blocks, then small ones for what delayed allocation gave back, until not a block is left.
+    'dd if=/dev/zero of=/big bs=1M; sync; for i in 1 2 3; do dd if=/dev/zero of=/small$i bs=1k; sync; done; touch /done; exec sleep 1000',
+  ]);
   await until(() => e.docker(['exec', 'filler', 'test', '-e', '/done']).status === 0, 60_000);
   assert.equal(free(), 0, 'the data root is full');
 
@@ -90,7 +103,11 @@ test('a full data root: create and commit fail clearly and leave nothing; kill, 
   const created = e.docker(['create', '--name', 'nospace', 'busybox', 'true']);
   assert.notEqual(created.status, 0);
   assert.match(created.stderr, new RegExp(`no space left on device.*${mnt}|${mnt}.*no space left on device`), created.stderr);
-  assert.deepEqual({ containers: count('containers'), snapshots: count('snapshots/containers'), ps: e.dockerOk(['ps', '-aq']) }, before, 'a failed create leaves nothing');
+  assert.deepEqual(
+    { containers: count('containers'), snapshots: count('snapshots/containers'), ps: e.dockerOk(['ps', '-aq']) },
+    before,
+    'a failed create leaves nothing',
+  );
   const committed = e.docker(['commit', 'filler', 'filled:1']);
   assert.notEqual(committed.status, 0);
   assert.match(committed.stderr, /no space left on device/, committed.stderr);
@@ -107,7 +124,7 @@ test('a full data root: create and commit fail clearly and leave nothing; kill, 
   assert.equal(e.dockerOk(['ps', '-aq', '--no-trunc']).split('\n').length, 1, 'only the filler is left');
   e.dockerOk(['rm', '-f', 'filler']);
   assert.equal(e.dockerOk(['ps', '-aq']), '');
-  assert.ok(free() > 100 << 20, 'the filler\'s space is back');
+  assert.ok(free() > 100 << 20, "the filler's space is back");
 
   assert.equal(e.dockerOk(['run', '--rm', 'busybox', 'echo', 'again']), 'again');
   e.dockerOk(['run', '-d', '--name', 'after', 'busybox', 'sleep', '1000']);

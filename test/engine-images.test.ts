@@ -42,20 +42,38 @@ function docker(args: string[], o: { config?: string; input?: string } = {}): Re
 
 function berth(args: string[], o: { config?: string; input?: string } = {}): Result {
   const config = o.config ?? join(eng.dir, 'berth-config');
-  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, input: o.input, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '', BERTH_CONFIG: config, DOCKER_CONFIG: join(eng.dir, 'no-docker-config') } });
+  const r = spawnSync(BERTH, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    input: o.input,
+    env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '', BERTH_CONFIG: config, DOCKER_CONFIG: join(eng.dir, 'no-docker-config') },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A shell pipeline with berthd as both CLIs' daemon. */
 function sh(script: string): Result {
-  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config'), BERTH_CONFIG: join(eng.dir, 'berth-config') } });
+  const r = spawnSync('sh', ['-c', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      ...process.env,
+      DOCKER_HOST: eng.host,
+      BERTH_HOST: eng.host,
+      DOCKER_CONFIG: join(eng.dir, 'docker-config'),
+      BERTH_CONFIG: join(eng.dir, 'berth-config'),
+    },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The manifest of `repo:tag` as the auth registry serves it, fetched with basic auth. */
 async function registryManifest(repo: string, tag: string): Promise<number> {
   const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
-    headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`, accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
+      accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
   });
   await res.body?.cancel();
   return res.status;
@@ -183,90 +201,123 @@ test('save and load: docker -o/-i, docker save | berth load, berth save | docker
   assert.notEqual(junk.status, 0);
 });
 
-test('import with --change and --message; history; the container runs; unnamed imports are dangling and prune takes them', { skip: noDocker }, () => {
-  const i = docker(['import', '-c', 'CMD ["/bin/echo", "imported"]', '-c', 'ENV GREETING=hi', '-c', 'LABEL berth.test=import', '-m', 'from the test', rootfsTar, 'imp:1']);
-  assert.equal(i.status, 0, i.stderr);
-  assert.match(i.stdout, /^sha256:[0-9a-f]{64}\n$/);
-  const run = docker(['run', '--rm', 'imp:1']);
-  assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout, 'imported\n');
-  const env = docker(['run', '--rm', 'imp:1', 'sh', '-c', 'echo $GREETING']);
-  assert.equal(env.stdout, 'hi\n');
-  const h = docker(['history', '--no-trunc', '--format', '{{.ID}}|{{.Comment}}', 'imp:1']);
-  assert.equal(h.status, 0, h.stderr);
-  assert.equal(h.stdout.trim(), `${i.stdout.trim()}|from the test`);
-  const labelled = docker(['images', '-q', '--filter', 'label=berth.test=import']);
-  assert.equal(labelled.stdout.trim(), i.stdout.trim().slice(7, 19));
+test(
+  'import with --change and --message; history; the container runs; unnamed imports are dangling and prune takes them',
+  { skip: noDocker },
+  () => {
+    const i = docker([
+      'import',
+      '-c',
+      'CMD ["/bin/echo", "imported"]',
+      '-c',
+      'ENV GREETING=hi',
+      '-c',
+      'LABEL berth.test=import',
+      '-m',
+      'from the test',
+      rootfsTar,
+      'imp:1',
+    ]);
+    assert.equal(i.status, 0, i.stderr);
+    assert.match(i.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const run = docker(['run', '--rm', 'imp:1']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'imported\n');
+    const env = docker(['run', '--rm', 'imp:1', 'sh', '-c', 'echo $GREETING']);
+    assert.equal(env.stdout, 'hi\n');
+    const h = docker(['history', '--no-trunc', '--format', '{{.ID}}|{{.Comment}}', 'imp:1']);
+    assert.equal(h.status, 0, h.stderr);
+    assert.equal(h.stdout.trim(), `${i.stdout.trim()}|from the test`);
+    const labelled = docker(['images', '-q', '--filter', 'label=berth.test=import']);
+    assert.equal(labelled.stdout.trim(), i.stdout.trim().slice(7, 19));
 
-  const bi = sh(`${BERTH} import -m piped - < ${rootfsTar}`);
-  assert.equal(bi.status, 0, bi.stderr);
-  const dangling = bi.stdout.trim();
-  assert.match(dangling, /^sha256:[0-9a-f]{64}$/);
-  assert.equal(docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), dangling.slice(7, 19));
-  const bh = berth(['history', dangling.slice(7, 19)]);
-  assert.match(bh.stdout.split('\n')[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-  assert.match(bh.stdout.split('\n')[1], /piped$/);
+    const bi = sh(`${BERTH} import -m piped - < ${rootfsTar}`);
+    assert.equal(bi.status, 0, bi.stderr);
+    const dangling = bi.stdout.trim();
+    assert.match(dangling, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), dangling.slice(7, 19));
+    const bh = berth(['history', dangling.slice(7, 19)]);
+    assert.match(bh.stdout.split('\n')[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    assert.match(bh.stdout.split('\n')[1], /piped$/);
 
-  const pr = docker(['image', 'prune', '-f']);
-  assert.equal(pr.status, 0, pr.stderr);
-  assert.match(pr.stdout, new RegExp(`deleted: ${dangling}`));
-  assert.match(pr.stdout, /Total reclaimed space: [\d.]+[kM]?B/);
-  assert.equal(docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), '');
-  assert.equal(docker(['rmi', 'imp:1']).status, 0);
+    const pr = docker(['image', 'prune', '-f']);
+    assert.equal(pr.status, 0, pr.stderr);
+    assert.match(pr.stdout, new RegExp(`deleted: ${dangling}`));
+    assert.match(pr.stdout, /Total reclaimed space: [\d.]+[kM]?B/);
+    assert.equal(docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), '');
+    assert.equal(docker(['rmi', 'imp:1']).status, 0);
 
-  const url = docker(['import', 'http://127.0.0.1:1/rootfs.tar', 'nope:1']);
-  assert.notEqual(url.status, 0);
-});
+    const url = docker(['import', 'http://127.0.0.1:1/rootfs.tar', 'nope:1']);
+    assert.notEqual(url.status, 0);
+  },
+);
 
-test('tag and rmi: Untagged/Deleted, 409 while a container uses the only name, running and stopped users as Docker', { skip: noDocker }, async () => {
-  assert.equal(docker(['import', '-c', 'CMD ["sleep", "60"]', rootfsTar, 'only:1']).status, 0);
-  const id = docker(['image', 'inspect', '-f', '{{.Id}}', 'only:1']).stdout.trim();
-  const short = id.slice(7, 19);
-  assert.equal(docker(['tag', 'only:1', 'only:2']).status, 0);
-  assert.equal(docker(['rmi', 'only:2']).stdout, 'Untagged: only:2\n');
+test(
+  'tag and rmi: Untagged/Deleted, 409 while a container uses the only name, running and stopped users as Docker',
+  { skip: noDocker },
+  async () => {
+    assert.equal(docker(['import', '-c', 'CMD ["sleep", "60"]', rootfsTar, 'only:1']).status, 0);
+    const id = docker(['image', 'inspect', '-f', '{{.Id}}', 'only:1']).stdout.trim();
+    const short = id.slice(7, 19);
+    assert.equal(docker(['tag', 'only:1', 'only:2']).status, 0);
+    assert.equal(docker(['rmi', 'only:2']).stdout, 'Untagged: only:2\n');
 
-  // A running container: the only name needs force, and the image itself never goes.
-  const c = docker(['run', '-d', 'only:1']);
-  assert.equal(c.status, 0, c.stderr);
-  const cid = c.stdout.trim();
-  try {
-    const refused = docker(['rmi', 'only:1']);
-    assert.notEqual(refused.status, 0);
-    assert.match(refused.stderr, new RegExp(`conflict: unable to remove repository reference "only:1" \\(must force\\) - container ${cid.slice(0, 12)} is using its referenced image ${short}`));
-    assert.equal((await eng.api('DELETE', '/images/only:1')).status, 409);
-    const forced = docker(['rmi', '-f', 'only:1']);
-    assert.equal(forced.status, 0, forced.stderr);
-    assert.equal(forced.stdout, 'Untagged: only:1\n');
-    assert.equal(docker(['images', '-q', '-f', 'dangling=true']).stdout.trim(), short);
-    const byId = docker(['rmi', '-f', short]);
-    assert.notEqual(byId.status, 0);
-    assert.match(byId.stderr, new RegExp(`unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${cid.slice(0, 12)}`));
-  } finally {
-    docker(['rm', '-f', cid]);
-  }
-  const gone = docker(['rmi', short]);
-  assert.equal(gone.status, 0, gone.stderr);
-  assert.match(gone.stdout, new RegExp(`^Deleted: ${id}$`, 'm'));
-  assert.equal((await eng.api('GET', `/images/${id}/json`)).status, 404);
+    // A running container: the only name needs force, and the image itself never goes.
+    const c = docker(['run', '-d', 'only:1']);
+    assert.equal(c.status, 0, c.stderr);
+    const cid = c.stdout.trim();
+    try {
+      const refused = docker(['rmi', 'only:1']);
+      assert.notEqual(refused.status, 0);
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `conflict: unable to remove repository reference "only:1" \\(must force\\) - container ${cid.slice(0, 12)} is using its referenced image ${short}`,
+        ),
+      );
+      assert.equal((await eng.api('DELETE', '/images/only:1')).status, 409);
+      const forced = docker(['rmi', '-f', 'only:1']);
+      assert.equal(forced.status, 0, forced.stderr);
+      assert.equal(forced.stdout, 'Untagged: only:1\n');
+      assert.equal(docker(['images', '-q', '-f', 'dangling=true']).stdout.trim(), short);
+      const byId = docker(['rmi', '-f', short]);
+      assert.notEqual(byId.status, 0);
+      assert.match(
+        byId.stderr,
+        new RegExp(`unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${cid.slice(0, 12)}`),
+      );
+    } finally {
+      docker(['rm', '-f', cid]);
+    }
+    const gone = docker(['rmi', short]);
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.match(gone.stdout, new RegExp(`^Deleted: ${id}$`, 'm'));
+    assert.equal((await eng.api('GET', `/images/${id}/json`)).status, 404);
 
-  // A stopped container: by ID it must be forced; forced, the image goes (the container stays).
-  assert.equal(docker(['import', rootfsTar, 'only:3']).status, 0);
-  const id3 = docker(['image', 'inspect', '-f', '{{.Id}}', 'only:3']).stdout.trim();
-  const c3 = docker(['create', 'only:3', 'true']).stdout.trim();
-  try {
-    const stopped = docker(['rmi', id3.slice(7, 19)]);
-    assert.match(stopped.stderr, new RegExp(`unable to delete ${id3.slice(7, 19)} \\(must be forced\\) - image is being used by stopped container ${c3.slice(0, 12)}`));
-    const forced = docker(['rmi', '-f', 'only:3']);
-    assert.equal(forced.status, 0, forced.stderr);
-    assert.match(forced.stdout, new RegExp(`^Untagged: only:3\nDeleted: ${id3}\n`));
-  } finally {
-    docker(['rm', '-f', c3]);
-  }
-});
+    // A stopped container: by ID it must be forced; forced, the image goes (the container stays).
+    assert.equal(docker(['import', rootfsTar, 'only:3']).status, 0);
+    const id3 = docker(['image', 'inspect', '-f', '{{.Id}}', 'only:3']).stdout.trim();
+    const c3 = docker(['create', 'only:3', 'true']).stdout.trim();
+    try {
+      const stopped = docker(['rmi', id3.slice(7, 19)]);
+      assert.match(
+        stopped.stderr,
+        new RegExp(
+          `unable to delete ${id3.slice(7, 19)} \\(must be forced\\) - image is being used by stopped container ${c3.slice(0, 12)}`,
+        ),
+      );
+      const forced = docker(['rmi', '-f', 'only:3']);
+      assert.equal(forced.status, 0, forced.stderr);
+      assert.match(forced.stdout, new RegExp(`^Untagged: only:3\nDeleted: ${id3}\n`));
+    } finally {
+      docker(['rm', '-f', c3]);
+    }
+  },
+);
 
 test('inspect, history and list filters through the API', async () => {
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
-  const img = json((await eng.api('GET', '/images/busybox/json')));
+  const img = json(await eng.api('GET', '/images/busybox/json'));
   assert.deepEqual(img.RepoTags, ['busybox:latest']);
   assert.match(img.RepoDigests[0], /^busybox@sha256:[0-9a-f]{64}$/);
   assert.equal(img.Os, 'linux');
@@ -275,7 +326,7 @@ test('inspect, history and list filters through the API', async () => {
   assert.equal(img.RootFS.Type, 'layers');
   assert.ok(img.RootFS.Layers.length >= 1);
   assert.deepEqual(img.Config.Cmd, ['/bin/sh']);
-  const hist = json<any[]>((await eng.api('GET', '/images/busybox/history')));
+  const hist = json<any[]>(await eng.api('GET', '/images/busybox/history'));
   assert.equal(hist[0].Id, img.Id);
   assert.deepEqual(hist[0].Tags, ['busybox:latest']);
   assert.equal(typeof hist[0].Created, 'number');
@@ -285,7 +336,13 @@ test('inspect, history and list filters through the API', async () => {
   assert.equal((await eng.api('POST', '/images/busybox/tag?repo=Bad_Name&tag=x')).status, 400);
   const q = (f: object) => eng.api('GET', `/images/json?filters=${encodeURIComponent(JSON.stringify(f))}`);
   const byRef = json<any[]>(await q({ reference: ['filters/*'] }));
-  assert.deepEqual(byRef.map((i) => i.RepoTags).flat().filter((t: string) => t.startsWith('filters/')), ['filters/a:x']);
+  assert.deepEqual(
+    byRef
+      .map((i) => i.RepoTags)
+      .flat()
+      .filter((t: string) => t.startsWith('filters/')),
+    ['filters/a:x'],
+  );
   assert.equal(json<any[]>(await q({ reference: ['nothing*'] })).length, 0);
   assert.ok(json<any[]>(await q({ dangling: ['false'] })).some((i) => i.Id === img.Id));
   assert.equal((await q({ bogus: ['1'] })).status, 400);
@@ -298,12 +355,21 @@ test('API: push without a tag sends every tag of the repository; /images/{name}/
   for (const t of ['a', 'b']) assert.equal((await eng.api('POST', `/images/busybox/tag?repo=${repo}&tag=${t}`)).status, 201);
   const p = await eng.api('POST', `/images/${repo}/push`);
   assert.equal(p.status, 200);
-  const aux = p.body.trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.aux).map((m) => m.aux.Tag);
+  const aux = p.body
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.aux)
+    .map((m) => m.aux.Tag);
   assert.deepEqual(aux, ['a', 'b']);
   assert.equal((await eng.api('POST', `/images/${eng.registry.host}/none/x/push?tag=1`)).status, 404);
 
   const file = join(eng.dir, 'one.tar');
-  const g = spawnSync('curl', ['-sf', '--unix-socket', eng.socket, '-o', file, '-w', '%{content_type}', `http://x/v1.50/images/${repo}:a/get`], { encoding: 'utf8' });
+  const g = spawnSync(
+    'curl',
+    ['-sf', '--unix-socket', eng.socket, '-o', file, '-w', '%{content_type}', `http://x/v1.50/images/${repo}:a/get`],
+    { encoding: 'utf8' },
+  );
   assert.equal(g.status, 0, g.stderr);
   assert.equal(g.stdout, 'application/x-tar');
   assert.match(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }), /^oci-layout$/m);
@@ -320,7 +386,7 @@ test('container prune, system df and system prune -a (docker and berth)', { skip
   assert.equal(docker(['pull', 'busybox']).status, 0);
   const w = docker(['run', '--name', 'writer', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1024', 'count=100']);
   assert.equal(w.status, 0, w.stderr);
-  const df = json((await eng.api('GET', '/system/df')));
+  const df = json(await eng.api('GET', '/system/df'));
   const writer = df.Containers.find((c: any) => c.Names.includes('/writer'));
   assert.ok(writer.SizeRw >= 102400, `SizeRw ${writer.SizeRw}`);
   // The same figures for one container (inspect --size) and in a listing (ps -s).
@@ -363,7 +429,10 @@ test('container prune, system df and system prune -a (docker and berth)', { skip
 
 test('dockerode: checkAuth, push with authconfig, history, listImages filters, pruneImages, df', async () => {
   const d = new Docker({ socketPath: eng.socket });
-  const follow = (s: NodeJS.ReadableStream) => new Promise<any[]>((resolve, reject) => d.modem.followProgress(s, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))));
+  const follow = (s: NodeJS.ReadableStream) =>
+    new Promise<any[]>((resolve, reject) =>
+      d.modem.followProgress(s, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))),
+    );
   const auth = { username: USER, password: PASSWORD, serveraddress: reg.host };
   const ok = await d.checkAuth(auth);
   assert.equal(ok.Status, 'Login Succeeded');
@@ -396,23 +465,34 @@ test('dockerode: checkAuth, push with authconfig, history, listImages filters, p
 test('image events: pull, tag, push, save, load, import, untag, delete and prune, as Docker names them', async () => {
   const since = (Date.now() / 1000 - 1).toFixed(3);
   const d = new Docker({ socketPath: eng.socket });
-  const follow = (s: NodeJS.ReadableStream) => new Promise<any[]>((resolve, reject) => d.modem.followProgress(s, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))));
+  const follow = (s: NodeJS.ReadableStream) =>
+    new Promise<any[]>((resolve, reject) =>
+      d.modem.followProgress(s, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))),
+    );
   await follow(await d.pull('busybox'));
   const id = (await d.getImage('busybox').inspect()).Id;
   await d.getImage('busybox').tag({ repo: `${reg.host}/events/bb`, tag: '1' });
-  await follow(await d.getImage(`${reg.host}/events/bb:1`).push({ authconfig: { username: USER, password: PASSWORD, serveraddress: reg.host } }));
+  await follow(
+    await d.getImage(`${reg.host}/events/bb:1`).push({ authconfig: { username: USER, password: PASSWORD, serveraddress: reg.host } }),
+  );
   const tar = await d.getImage(`${reg.host}/events/bb:1`).get();
   const chunks: Buffer[] = [];
   for await (const c of tar) chunks.push(c as Buffer);
   await d.getImage(`${reg.host}/events/bb:1`).remove();
-  await follow(await d.loadImage(Buffer.from(Buffer.concat(chunks)) as any) as any);
-  const imported = await follow(await d.importImage(rootfsTar as any) as any);
+  await follow((await d.loadImage(Buffer.from(Buffer.concat(chunks)) as any)) as any);
+  const imported = await follow((await d.importImage(rootfsTar as any)) as any);
   const importedId = imported.at(-1).status;
   await d.pruneImages();
   await d.getImage('busybox').remove({ force: true });
 
-  const r = await eng.api('GET', `/events?since=${since}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'] }))}`);
-  const events = r.body.trim().split('\n').map((l) => JSON.parse(l));
+  const r = await eng.api(
+    'GET',
+    `/events?since=${since}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'] }))}`,
+  );
+  const events = r.body
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const seen = events.map((e) => `${e.Action} ${e.Actor.ID} ${e.Actor.Attributes.name ?? e.Actor.Attributes.reclaimed}`);
   const expect = [
     'pull busybox:latest busybox',
@@ -430,7 +510,10 @@ test('image events: pull, tag, push, save, load, import, untag, delete and prune
     assert.ok(i >= 0, `event "${e}" missing or out of order in:\n${seen.join('\n')}`);
     at = i + 1;
   }
-  assert.ok(seen.some((s) => /^prune {2}\d+$/.test(s)), seen.join('\n'));
+  assert.ok(
+    seen.some((s) => /^prune {2}\d+$/.test(s)),
+    seen.join('\n'),
+  );
   // busybox still had the loaded name: removing it only untags.
   assert.equal(seen.at(-1), `untag ${id} ${id}`);
   await d.getImage(`${reg.host}/events/bb:1`).remove();
@@ -442,21 +525,35 @@ test('login through a token server: an identity token comes back, and logs in al
   const fake = await startFake((req, res, body) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/v2/') {
-      if (req.headers.authorization === 'Bearer access-1') { res.writeHead(200); res.end('{}'); return; }
+      if (req.headers.authorization === 'Bearer access-1') {
+        res.writeHead(200);
+        res.end('{}');
+        return;
+      }
       res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="fake"` });
       res.end();
       return;
     }
     if (url.pathname === '/token' && req.method === 'GET') {
       const ok = req.headers.authorization === `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-      if (!ok) { res.writeHead(401); res.end(); return; }
+      if (!ok) {
+        res.writeHead(401);
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ token: 'access-1', ...(url.searchParams.get('offline_token') === 'true' ? { refresh_token: 'refresh-1' } : {}) }));
+      res.end(
+        JSON.stringify({ token: 'access-1', ...(url.searchParams.get('offline_token') === 'true' ? { refresh_token: 'refresh-1' } : {}) }),
+      );
       return;
     }
     if (url.pathname === '/token' && req.method === 'POST') {
       const form = new URLSearchParams(body.toString());
-      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-1' || form.get('service') !== 'fake') { res.writeHead(401); res.end(); return; }
+      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-1' || form.get('service') !== 'fake') {
+        res.writeHead(401);
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ access_token: 'access-1' }));
       return;
@@ -479,10 +576,14 @@ test('login through a token server: an identity token comes back, and logs in al
 
     const config = join(eng.dir, 'berth-config-token');
     // Not spawnSync: the fake token server answers from this process.
-    const child = spawn(BERTH, ['login', '-u', USER, '--password-stdin', fake.host], { env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '', BERTH_CONFIG: config } });
+    const child = spawn(BERTH, ['login', '-u', USER, '--password-stdin', fake.host], {
+      env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '', BERTH_CONFIG: config },
+    });
     child.stdin.end(PASSWORD);
     let stderr = '';
-    child.stderr.on('data', (c) => { stderr += c; });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
     const [code] = await once(child, 'exit');
     assert.equal(code, 0, stderr);
     const entry = JSON.parse(readFileSync(join(config, 'config.json'), 'utf8')).auths[fake.host];
@@ -493,36 +594,48 @@ test('login through a token server: an identity token comes back, and logs in al
   }
 });
 
-test('Debian\'s docker 20.10 client (API 1.41): login, push, pull, images, history, save | load, system df, image prune', { skip: !existsSync('/usr/bin/docker') && 'no docker 20.10' }, () => {
-  const config = join(eng.dir, 'docker20-config');
-  mkdirSync(config, { recursive: true });
-  const d20 = (args: string[], input?: string) => {
-    const r = spawnSync('/usr/bin/docker', args, { encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  assert.equal(d20(['pull', 'busybox']).status, 0);
-  const login = d20(['login', '-u', USER, '--password-stdin', reg.host], PASSWORD);
-  assert.equal(login.status, 0, login.stderr);
-  assert.match(login.stdout, /Login Succeeded/);
-  const target = `${reg.host}/old/bb:20`;
-  assert.equal(d20(['tag', 'busybox', target]).status, 0);
-  const push = d20(['push', target]);
-  assert.equal(push.status, 0, push.stderr);
-  assert.match(push.stdout, /20: digest: sha256:[0-9a-f]{64} size: \d+/);
-  assert.equal(d20(['rmi', target]).status, 0);
-  const pull = d20(['pull', target]);
-  assert.equal(pull.status, 0, pull.stderr);
-  const images = d20(['images', '--format', '{{.Repository}}:{{.Tag}}']);
-  assert.match(images.stdout, new RegExp(`^${target}$`, 'm'));
-  const hist = d20(['history', '-q', target]);
-  assert.match(hist.stdout, /^[0-9a-f]{12}$/m);
-  const rt = spawnSync('sh', ['-c', `/usr/bin/docker save ${target} | /usr/bin/docker load`], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config } });
-  assert.equal(rt.status, 0, rt.stderr);
-  assert.match(rt.stdout, new RegExp(`Loaded image: ${target}`));
-  const df = d20(['system', 'df']);
-  assert.equal(df.status, 0, df.stderr);
-  assert.match(df.stdout, /^Images\s+\d+/m);
-  assert.equal(d20(['rmi', target, 'busybox']).status, 0);
-  assert.equal(d20(['image', 'prune', '-af']).status, 0);
-  assert.equal(d20(['images', '-q']).stdout.trim(), '');
-});
+test(
+  "Debian's docker 20.10 client (API 1.41): login, push, pull, images, history, save | load, system df, image prune",
+  { skip: !existsSync('/usr/bin/docker') && 'no docker 20.10' },
+  () => {
+    const config = join(eng.dir, 'docker20-config');
+    mkdirSync(config, { recursive: true });
+    const d20 = (args: string[], input?: string) => {
+      const r = spawnSync('/usr/bin/docker', args, {
+        encoding: 'utf8',
+        timeout: 60_000,
+        input,
+        env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config },
+      });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    assert.equal(d20(['pull', 'busybox']).status, 0);
+    const login = d20(['login', '-u', USER, '--password-stdin', reg.host], PASSWORD);
+    assert.equal(login.status, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    const target = `${reg.host}/old/bb:20`;
+    assert.equal(d20(['tag', 'busybox', target]).status, 0);
+    const push = d20(['push', target]);
+    assert.equal(push.status, 0, push.stderr);
+    assert.match(push.stdout, /20: digest: sha256:[0-9a-f]{64} size: \d+/);
+    assert.equal(d20(['rmi', target]).status, 0);
+    const pull = d20(['pull', target]);
+    assert.equal(pull.status, 0, pull.stderr);
+    const images = d20(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.match(images.stdout, new RegExp(`^${target}$`, 'm'));
+    const hist = d20(['history', '-q', target]);
+    assert.match(hist.stdout, /^[0-9a-f]{12}$/m);
+    const rt = spawnSync('sh', ['-c', `/usr/bin/docker save ${target} | /usr/bin/docker load`], {
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: config },
+    });
+    assert.equal(rt.status, 0, rt.stderr);
+    assert.match(rt.stdout, new RegExp(`Loaded image: ${target}`));
+    const df = d20(['system', 'df']);
+    assert.equal(df.status, 0, df.stderr);
+    assert.match(df.stdout, /^Images\s+\d+/m);
+    assert.equal(d20(['rmi', target, 'busybox']).status, 0);
+    assert.equal(d20(['image', 'prune', '-af']).status, 0);
+    assert.equal(d20(['images', '-q']).stdout.trim(), '');
+  },
+);

@@ -21,16 +21,37 @@ before(async () => {
   dockerode = new Docker({ socketPath: eng.socket });
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 test('docker run --memory 8m of a memory hog: exit 137, OOMKilled, oom then die', { skip }, () => {
   const t0 = stamp();
   // tail keeps an endless line of zeros: it grows until the kernel kills it.
   const r = docker(['run', '--name', 'oom1', '--memory', '8m', 'busybox', 'tail', '/dev/zero']);
   assert.equal(r.status, 137, r.stderr + r.stdout);
-  assert.equal(docker(['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.Status}}', 'oom1']).stdout.trim(), 'true 137 exited');
-  const evs = docker(['events', '--since', t0, '--until', stamp(), '--filter', 'container=oom1', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']).stdout;
-  assert.deepEqual(evs.trim().split('\n').map((l) => l.replace(' <no value>', '')), ['create', 'attach', 'start', 'oom', 'die 137']);
+  assert.equal(
+    docker(['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.Status}}', 'oom1']).stdout.trim(),
+    'true 137 exited',
+  );
+  const evs = docker([
+    'events',
+    '--since',
+    t0,
+    '--until',
+    stamp(),
+    '--filter',
+    'container=oom1',
+    '--format',
+    '{{.Action}} {{.Actor.Attributes.exitCode}}',
+  ]).stdout;
+  assert.deepEqual(
+    evs
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(' <no value>', '')),
+    ['create', 'attach', 'start', 'oom', 'die 137'],
+  );
   // It runs out of memory again at its next start.
   assert.equal(docker(['start', '-a', 'oom1']).status, 137);
   docker(['rm', 'oom1']);
@@ -60,7 +81,7 @@ test('exit codes: a code as is, a trapped stop its own code; an exec killed for 
   docker(['rm', '-f', 's1']);
 });
 
-test('dockerode sees OOMKilled; Debian\'s docker 20.10 too', async () => {
+test("dockerode sees OOMKilled; Debian's docker 20.10 too", async () => {
   const c = await dockerode.createContainer({ Image: 'busybox', Cmd: ['tail', '/dev/zero'], HostConfig: { Memory: 8 << 20 } });
   await c.start();
   assert.deepEqual(await c.wait(), { StatusCode: 137, Error: null });

@@ -26,7 +26,9 @@ before(async () => {
   dockerode = new Docker({ socketPath: eng.socket });
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 test('on-failure:2 restarts twice after 100 ms then 200 ms, then stays exited; logs keep every run', { skip }, async () => {
   const t0 = stamp();
@@ -35,8 +37,13 @@ test('on-failure:2 restarts twice after 100 ms then 200 ms, then stays exited; l
   await sleep(500);
   assert.equal(fmt('f1', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}'), 'exited 2 3');
   assert.equal(ok('logs', 'f1'), 'run\nrun\nrun');
-  const evs = ok('events', '--since', t0, '--until', stamp(), '--filter', 'container=f1', '--format', '{{.Action}} {{.TimeNano}}').split('\n').map((l) => l.split(' '));
-  assert.deepEqual(evs.map((e) => e[0]), ['create', 'start', 'die', 'start', 'die', 'start', 'die']);
+  const evs = ok('events', '--since', t0, '--until', stamp(), '--filter', 'container=f1', '--format', '{{.Action}} {{.TimeNano}}')
+    .split('\n')
+    .map((l) => l.split(' '));
+  assert.deepEqual(
+    evs.map((e) => e[0]),
+    ['create', 'start', 'die', 'start', 'die', 'start', 'die'],
+  );
   const gap = (i: number) => (Number(evs[i + 1][1]) - Number(evs[i][1])) / 1e6;
   assert.ok(gap(2) >= 95, `first delay ${gap(2)} ms`);
   assert.ok(gap(4) >= 195, `second delay ${gap(4)} ms`);
@@ -88,48 +95,87 @@ test('docker kill leaves an always container down; a process killed outside Dock
 });
 
 test('AutoRemove with a restart policy is refused; bad policies too', async () => {
-  await assert.rejects(dockerode.createContainer({ Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }),
-    (e: any) => e.statusCode === 400 && /can't create 'AutoRemove' container with restart policy/.test(e.message));
-  await assert.rejects(dockerode.createContainer({ Image: 'busybox', HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } } }),
-    (e: any) => e.statusCode === 400 && /maximum retry count can only be used with 'on-failure'/.test(e.message));
+  await assert.rejects(
+    dockerode.createContainer({ Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }),
+    (e: any) => e.statusCode === 400 && /can't create 'AutoRemove' container with restart policy/.test(e.message),
+  );
+  await assert.rejects(
+    dockerode.createContainer({ Image: 'busybox', HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } } }),
+    (e: any) => e.statusCode === 400 && /maximum retry count can only be used with 'on-failure'/.test(e.message),
+  );
   const c = await dockerode.createContainer({ Image: 'busybox', HostConfig: { AutoRemove: true } });
-  await assert.rejects(c.update({ RestartPolicy: { Name: 'always' } }), (e: any) => e.statusCode === 409 && /AutoRemove is enabled/.test(e.message));
+  await assert.rejects(
+    c.update({ RestartPolicy: { Name: 'always' } }),
+    (e: any) => e.statusCode === 409 && /AutoRemove is enabled/.test(e.message),
+  );
   await c.remove();
   assert.equal((await dockerode.listContainers({ all: true })).length, 0);
 });
 
-test('across a berthd crash: an exit while it was down restarts per policy; stopped always comes back, unless-stopped does not', { skip }, async () => {
-  // The first run exits 2 when told, while berthd is down; a restart finds the mark and stays up.
-  ok('run', '-d', '--name', 'x1', '--restart', 'on-failure', 'busybox', 'sh', '-c', 'if [ -e /done ]; then exec sleep 1000; fi; touch /done; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 2');
-  ok('run', '-d', '--name', 'x2', '--restart', 'always', 'busybox', 'sleep', '1000');
-  ok('run', '-d', '--name', 'x3', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000');
-  ok('run', '-d', '--name', 'x4', '--restart', 'always', 'busybox', 'sleep', '1000');
-  ok('stop', '-t', '0', 'x2');
-  ok('stop', '-t', '0', 'x3');
-  const x4pid = fmt('x4', '{{.State.Pid}}');
-  const x1pid = Number(fmt('x1', '{{.State.Pid}}'));
-  await eng.restart('SIGKILL', async () => {
-    spawnSync('nsenter', ['-t', String(x1pid), '-m', 'touch', '/tmp/go']);
-    await until(() => { try { process.kill(x1pid, 0); return false; } catch { return true; } }, 5000);
-  });
-  await until(() => fmt('x1', '{{.State.Status}} {{.RestartCount}}') === 'running 1', 5000);
-  assert.equal(fmt('x1', '{{.State.ExitCode}}'), '0');
-  await until(() => fmt('x2', '{{.State.Status}}') === 'running', 5000);
-  assert.equal(fmt('x3', '{{.State.Status}}'), 'exited');
-  assert.equal(fmt('x4', '{{.State.Status}} {{.State.Pid}}'), `running ${x4pid}`);
-  ok('rm', '-f', 'x1', 'x2', 'x3', 'x4');
+test(
+  'across a berthd crash: an exit while it was down restarts per policy; stopped always comes back, unless-stopped does not',
+  { skip },
+  async () => {
+    // The first run exits 2 when told, while berthd is down; a restart finds the mark and stays up.
+    ok(
+      'run',
+      '-d',
+      '--name',
+      'x1',
+      '--restart',
+      'on-failure',
+      'busybox',
+      'sh',
+      '-c',
+      'if [ -e /done ]; then exec sleep 1000; fi; touch /done; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 2',
+    );
+    ok('run', '-d', '--name', 'x2', '--restart', 'always', 'busybox', 'sleep', '1000');
+    ok('run', '-d', '--name', 'x3', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000');
+    ok('run', '-d', '--name', 'x4', '--restart', 'always', 'busybox', 'sleep', '1000');
+    ok('stop', '-t', '0', 'x2');
+    ok('stop', '-t', '0', 'x3');
+    const x4pid = fmt('x4', '{{.State.Pid}}');
+    const x1pid = Number(fmt('x1', '{{.State.Pid}}'));
+    await eng.restart('SIGKILL', async () => {
+      spawnSync('nsenter', ['-t', String(x1pid), '-m', 'touch', '/tmp/go']);
+      await until(() => {
+        try {
+          process.kill(x1pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 5000);
+    });
+    await until(() => fmt('x1', '{{.State.Status}} {{.RestartCount}}') === 'running 1', 5000);
+    assert.equal(fmt('x1', '{{.State.ExitCode}}'), '0');
+    await until(() => fmt('x2', '{{.State.Status}}') === 'running', 5000);
+    assert.equal(fmt('x3', '{{.State.Status}}'), 'exited');
+    assert.equal(fmt('x4', '{{.State.Status}} {{.State.Pid}}'), `running ${x4pid}`);
+    ok('rm', '-f', 'x1', 'x2', 'x3', 'x4');
 
-  // A container waiting to restart when berthd stops is restarted by the next one: five quick
-  // failures make the wait before the sixth run 1.6 s, time enough to restart berthd.
-  ok('run', '-d', '--name', 'x5', '--restart', 'always', 'busybox', 'sh', '-c',
-    'n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; if [ $n -ge 6 ]; then exec sleep 1000; fi; exit 1');
-  await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'restarting 5', 10_000);
-  const before = Date.now();
-  await eng.restart('SIGTERM');
-  await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'running 5', 5000);
-  assert.ok(Date.now() - before < 1600, 'restarted by the new berthd, not at the old delay');
-  ok('rm', '-f', 'x5');
-});
+    // A container waiting to restart when berthd stops is restarted by the next one: five quick
+    // failures make the wait before the sixth run 1.6 s, time enough to restart berthd.
+    ok(
+      'run',
+      '-d',
+      '--name',
+      'x5',
+      '--restart',
+      'always',
+      'busybox',
+      'sh',
+      '-c',
+      'n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; if [ $n -ge 6 ]; then exec sleep 1000; fi; exit 1',
+    );
+    await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'restarting 5', 10_000);
+    const before = Date.now();
+    await eng.restart('SIGTERM');
+    await until(() => fmt('x5', '{{.State.Status}} {{.RestartCount}}') === 'running 5', 5000);
+    assert.ok(Date.now() - before < 1600, 'restarted by the new berthd, not at the old delay');
+    ok('rm', '-f', 'x5');
+  },
+);
 
 test('a container whose monitor vanished while berthd was down (a reboot) exits 255, and its policy applies', { skip }, async () => {
   ok('run', '-d', '--name', 'm1', '--restart', 'always', 'busybox', 'sleep', '1000');
@@ -137,8 +183,24 @@ test('a container whose monitor vanished while berthd was down (a reboot) exits 
   const pids = ['m1', 'm2'].map((n) => Number(fmt(n, '{{.State.Pid}}')));
   const monitors = pids.map((p) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
   await eng.restart('SIGKILL', async () => {
-    for (const p of [...monitors, ...pids]) try { process.kill(p, 'SIGKILL'); } catch { /* gone with its monitor */ }
-    await until(() => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 5000);
+    for (const p of [...monitors, ...pids])
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone with its monitor */
+      }
+    await until(
+      () =>
+        pids.every((p) => {
+          try {
+            process.kill(p, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        }),
+      5000,
+    );
   });
   await until(() => fmt('m2', '{{.State.Status}} {{.State.ExitCode}}') === 'exited 255', 5000);
   await until(() => fmt('m1', '{{.State.Status}} {{.RestartCount}}') === 'running 1', 5000);

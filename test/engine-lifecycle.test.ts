@@ -32,9 +32,11 @@ before(async () => {
   dockerode = new Docker({ socketPath: eng.socket });
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
-test('docker pause and unpause: frozen processes, ps and inspect, Docker\'s 409s', { skip: noDocker }, async () => {
+test("docker pause and unpause: frozen processes, ps and inspect, Docker's 409s", { skip: noDocker }, async () => {
   ok(['run', '-d', '--name', 'p1', 'busybox', 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done']);
   await until(() => docker(['logs', 'p1']).stdout.split('\n').length > 3);
   ok(['pause', 'p1']);
@@ -64,23 +66,27 @@ test('docker pause and unpause: frozen processes, ps and inspect, Docker\'s 409s
   ok(['rm', 'p1']);
 });
 
-test('docker restart: a new process, RestartCount untouched, restart event; a stopped container just starts', { skip: noDocker }, async () => {
-  const t0 = stamp();
-  ok(['run', '-d', '--name', 'r1', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo up; while :; do sleep 0.1; done']);
-  const pid1 = Number(fmt('r1', '{{.State.Pid}}'));
-  ok(['restart', '-t', '3', 'r1']);
-  const [status, pid2, count] = fmt('r1', '{{.State.Status}} {{.State.Pid}} {{.RestartCount}}').split(' ');
-  assert.equal(status, 'running');
-  assert.notEqual(Number(pid2), pid1);
-  assert.equal(count, '0');
-  await until(() => docker(['logs', 'r1']).stdout === 'up\nup\n');
-  ok(['stop', 'r1']);
-  ok(['restart', 'r1']);
-  assert.equal(fmt('r1', '{{.State.Status}}'), 'running');
-  const evs = ok(['events', '--since', t0, '--until', stamp(), '--filter', 'container=r1', '--format', '{{.Action}}']).split('\n');
-  assert.deepEqual(evs, ['create', 'start', 'kill', 'die', 'stop', 'start', 'restart', 'kill', 'die', 'stop', 'start', 'restart']);
-  ok(['rm', '-f', 'r1']);
-});
+test(
+  'docker restart: a new process, RestartCount untouched, restart event; a stopped container just starts',
+  { skip: noDocker },
+  async () => {
+    const t0 = stamp();
+    ok(['run', '-d', '--name', 'r1', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo up; while :; do sleep 0.1; done']);
+    const pid1 = Number(fmt('r1', '{{.State.Pid}}'));
+    ok(['restart', '-t', '3', 'r1']);
+    const [status, pid2, count] = fmt('r1', '{{.State.Status}} {{.State.Pid}} {{.RestartCount}}').split(' ');
+    assert.equal(status, 'running');
+    assert.notEqual(Number(pid2), pid1);
+    assert.equal(count, '0');
+    await until(() => docker(['logs', 'r1']).stdout === 'up\nup\n');
+    ok(['stop', 'r1']);
+    ok(['restart', 'r1']);
+    assert.equal(fmt('r1', '{{.State.Status}}'), 'running');
+    const evs = ok(['events', '--since', t0, '--until', stamp(), '--filter', 'container=r1', '--format', '{{.Action}}']).split('\n');
+    assert.deepEqual(evs, ['create', 'start', 'kill', 'die', 'stop', 'start', 'restart', 'kill', 'die', 'stop', 'start', 'restart']);
+    ok(['rm', '-f', 'r1']);
+  },
+);
 
 test('docker rename: the new name finds it, the old does not; a name in use is a 409; rename event', { skip: noDocker }, () => {
   const t0 = stamp();
@@ -96,7 +102,17 @@ test('docker rename: the new name finds it, the old does not; a name in use is a
   assert.match(bad.stderr, /Invalid container name/);
   const same = docker(['rename', 'n3', 'n3']);
   assert.match(same.stderr, /same name as its current name/);
-  const ev = ok(['events', '--since', t0, '--until', stamp(), '--filter', 'event=rename', '--format', '{{.Actor.Attributes.oldName}} {{.Actor.Attributes.name}}']);
+  const ev = ok([
+    'events',
+    '--since',
+    t0,
+    '--until',
+    stamp(),
+    '--filter',
+    'event=rename',
+    '--format',
+    '{{.Actor.Attributes.oldName}} {{.Actor.Attributes.name}}',
+  ]);
   assert.equal(ev, '/n1 n3');
   ok(['rm', 'n3', 'n2']);
 });
@@ -107,9 +123,29 @@ test('docker update: memory, swap, cpus, shares, pids and restart policy, live i
   assert.equal(fmt('u1', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}'), `${32 << 20} ${64 << 20}`);
   const pid = Number(fmt('u1', '{{.State.Pid}}'));
   assert.equal(cgroupFile(pid, 'memory', 'memory.limit_in_bytes'), String(32 << 20));
-  ok(['update', '--memory', '48m', '--memory-swap', '96m', '--cpus', '0.5', '--cpu-shares', '512', '--pids-limit', '50', '--restart', 'on-failure:2', 'u1']);
-  assert.equal(fmt('u1', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}'),
-    `${48 << 20} ${96 << 20} 500000000 512 50 on-failure 2`);
+  ok([
+    'update',
+    '--memory',
+    '48m',
+    '--memory-swap',
+    '96m',
+    '--cpus',
+    '0.5',
+    '--cpu-shares',
+    '512',
+    '--pids-limit',
+    '50',
+    '--restart',
+    'on-failure:2',
+    'u1',
+  ]);
+  assert.equal(
+    fmt(
+      'u1',
+      '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}',
+    ),
+    `${48 << 20} ${96 << 20} 500000000 512 50 on-failure 2`,
+  );
   assert.equal(cgroupFile(pid, 'memory', 'memory.limit_in_bytes'), String(48 << 20));
   assert.equal(cgroupFile(pid, 'pids', 'pids.max'), '50');
   assert.equal(cgroupFile(pid, 'cpu', 'cpu.cfs_quota_us'), '50000');
@@ -149,15 +185,40 @@ test('dockerode: pause, unpause, rename, update, restart', async () => {
   await c.restart({ t: 0 });
   assert.equal((await c.inspect()).State.Status, 'running');
   await c.remove({ force: true });
-  const evs = await dockerode.getEvents({ since: Number(t0), until: Number(stamp()), filters: { container: [c.id] } }) as unknown as NodeJS.ReadableStream;
+  const evs = (await dockerode.getEvents({
+    since: Number(t0),
+    until: Number(stamp()),
+    filters: { container: [c.id] },
+  })) as unknown as NodeJS.ReadableStream;
   let text = '';
   for await (const chunk of evs) text += chunk.toString();
-  assert.deepEqual(text.trim().split('\n').map((l) => JSON.parse(l).Action),
+  assert.deepEqual(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).Action),
     // restart -t 0: the stop signal, SIGKILL at once, as dockerd.
-    ['create', 'start', 'pause', 'unpause', 'rename', 'update', 'kill', 'kill', 'die', 'stop', 'start', 'restart', 'kill', 'die', 'destroy']);
+    [
+      'create',
+      'start',
+      'pause',
+      'unpause',
+      'rename',
+      'update',
+      'kill',
+      'kill',
+      'die',
+      'stop',
+      'start',
+      'restart',
+      'kill',
+      'die',
+      'destroy',
+    ],
+  );
 });
 
-test('Debian\'s docker 20.10: pause, unpause, rename, update, restart', { skip: noDocker20 }, () => {
+test("Debian's docker 20.10: pause, unpause, rename, update, restart", { skip: noDocker20 }, () => {
   ok(['run', '-d', '--name', 'o1', 'busybox', 'sleep', '1000'], DOCKER_20);
   ok(['pause', 'o1'], DOCKER_20);
   assert.equal(ok(['inspect', '--format', '{{.State.Status}}', 'o1'], DOCKER_20), 'paused');

@@ -11,8 +11,13 @@ import { request } from 'node:http';
 import { startEngine, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
-before(async () => { eng = await startEngine(); eng.dockerOk(['pull', 'busybox']); });
-after(async () => { await eng?.stop(); });
+before(async () => {
+  eng = await startEngine();
+  eng.dockerOk(['pull', 'busybox']);
+});
+after(async () => {
+  await eng?.stop();
+});
 
 const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${eng.pid()}/status`, 'utf8'))![1]) * 1024;
 const MB = 1 << 20;
@@ -25,7 +30,10 @@ function stream(path: string): Promise<{ status: number; bytes: number; tail: st
     const req = request({ socketPath: eng.socket, path }, (res) => {
       let bytes = 0;
       let tail = Buffer.alloc(0);
-      res.on('data', (c: Buffer) => { bytes += c.length; tail = Buffer.concat([tail, c]).subarray(-4096); });
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        tail = Buffer.concat([tail, c]).subarray(-4096);
+      });
       res.on('end', () => resolve({ status: res.statusCode!, bytes, tail: tail.toString('latin1') }));
       res.on('error', reject);
     });
@@ -34,11 +42,18 @@ function stream(path: string): Promise<{ status: number; bytes: number; tail: st
   });
 }
 
-test('a 700 MB log: --tail answers at once, --since streams it, --until stops early; berthd\'s memory stays bounded', async (t) => {
+test("a 700 MB log: --tail answers at once, --since streams it, --until stops early; berthd's memory stays bounded", async (t) => {
   // 172,500 lines of 4,000 bytes (690 MB of output, ~700 MB of json-file log), then one marker line.
   // (awk rather than `yes | head`: no pipeline whose end hangs on SIGPIPE, and ~50 MB/s here.)
-  const id = eng.dockerOk(['run', '-d', '--name', 'biglog', 'busybox', 'awk',
-    'BEGIN { s = sprintf("%03999d", 0); for (i = 0; i < 172500; i++) print s; print "end-of-log" }']);
+  const id = eng.dockerOk([
+    'run',
+    '-d',
+    '--name',
+    'biglog',
+    'busybox',
+    'awk',
+    'BEGIN { s = sprintf("%03999d", 0); for (i = 0; i < 172500; i++) print s; print "end-of-log" }',
+  ]);
   for (let i = 0; i < 240; i++) {
     if (JSON.parse((await eng.api('GET', `/containers/${id}/json`)).body).State.Status === 'exited') break;
     await new Promise((r) => setTimeout(r, 1000));
@@ -59,7 +74,9 @@ test('a 700 MB log: --tail answers at once, --since streams it, --until stops ea
   assert.equal(lines.length, 6);
   for (const l of lines.slice(0, 4)) assert.equal(l, '0'.repeat(3999));
   assert.ok(took < 10_000, `--tail 5 took ${took} ms (a sanity bound: it reads a few blocks)`);
-  t.diagnostic(`log ${statSync(logPath).size} bytes; --tail 5 in ${took} ms; berthd RSS ${(base / MB).toFixed(1)} MB before, ${(rss() / MB).toFixed(1)} MB after`);
+  t.diagnostic(
+    `log ${statSync(logPath).size} bytes; --tail 5 in ${took} ms; berthd RSS ${(base / MB).toFixed(1)} MB before, ${(rss() / MB).toFixed(1)} MB after`,
+  );
   assert.ok(rss() - base < RSS_BOUND, `RSS grew from ${base} to ${rss()} bytes on --tail`);
 
   // --tail with timestamps gives the last entry's time; --since from the second before streams the whole file through the filter

@@ -13,10 +13,13 @@ before(async () => {
   eng = await startEngine();
   eng.dockerOk(['pull', 'busybox']);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 /** The masks, then `yes` killed by SIGPIPE once head has its bytes, and a child killed by SIGHUP (129). */
-const PROBE = 'grep -E "^Sig(Ign|Blk)" /proc/self/status; yes | head -c 1000 >/dev/null; echo piped; sleep 5 & kill -HUP $!; wait $!; echo "hup $?"';
+const PROBE =
+  'grep -E "^Sig(Ign|Blk)" /proc/self/status; yes | head -c 1000 >/dev/null; echo piped; sleep 5 & kill -HUP $!; wait $!; echo "hup $?"';
 const EXPECTED = 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\npiped\nhup 129';
 
 test('run and exec: no signal ignored or blocked; SIGPIPE ends a pipeline and SIGHUP kills', () => {
@@ -24,7 +27,10 @@ test('run and exec: no signal ignored or blocked; SIGPIPE ends a pipeline and SI
   eng.dockerOk(['run', '-d', '--name', 'sig', 'busybox', 'sleep', '60']);
   try {
     assert.equal(eng.dockerOk(['exec', 'sig', 'sh', '-c', PROBE]), EXPECTED);
-    assert.equal(eng.dockerOk(['exec', 'sig', 'grep', '-E', '^Sig(Ign|Blk)', '/proc/1/status']), 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000');
+    assert.equal(
+      eng.dockerOk(['exec', 'sig', 'grep', '-E', '^Sig(Ign|Blk)', '/proc/1/status']),
+      'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000',
+    );
   } finally {
     eng.docker(['rm', '-f', 'sig']);
   }
@@ -43,8 +49,21 @@ test('a container writing 20 MB to its log through a pipe under --log-opt max-si
 });
 
 test('10 MB sent to a container that never reads its stdin: docker logs shows lines written after, and the sender is held back', async (t) => {
-  eng.dockerOk(['run', '-d', '-i', '--name', 'deaf', 'busybox', 'sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.05; done']);
-  const attach = spawn(DOCKER, ['attach', 'deaf'], { env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: `${eng.dir}/docker-config` }, stdio: ['pipe', 'ignore', 'ignore'] });
+  eng.dockerOk([
+    'run',
+    '-d',
+    '-i',
+    '--name',
+    'deaf',
+    'busybox',
+    'sh',
+    '-c',
+    'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.05; done',
+  ]);
+  const attach = spawn(DOCKER, ['attach', 'deaf'], {
+    env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: `${eng.dir}/docker-config` },
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   const gone = new Promise((r) => attach.on('exit', r));
   t.after(async () => {
     if (attach.exitCode === null && attach.signalCode === null) process.kill(attach.pid!, 'SIGKILL');

@@ -14,7 +14,9 @@ import { BERTH, DOCKER, httpGet, startEngine, until, type EngineFixture } from '
 import { answer, parseQuery } from '../src/network/dns.js';
 
 let eng: EngineFixture;
-before(async () => { eng = await startEngine(); });
+before(async () => {
+  eng = await startEngine();
+});
 after(async () => {
   for (const n of ['berth-ta', 'berth-tb', 'berth-tint', 'berth-tcli', 'berth-tcli2']) docker('network', 'rm', n);
   await eng?.stop();
@@ -23,8 +25,11 @@ after(async () => {
 function run(bin: string, args: string[]) {
   const config = join(eng.dir, 'docker-config');
   mkdirSync(config, { recursive: true });
-  const r = spawnSync(bin === 'berth' ? process.execPath : DOCKER, bin === 'berth' ? [BERTH, ...args] : args,
-    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: config } });
+  const r = spawnSync(bin === 'berth' ? process.execPath : DOCKER, bin === 'berth' ? [BERTH, ...args] : args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: config },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const docker = (...args: string[]) => run('docker', args);
@@ -33,14 +38,64 @@ const ok = (...args: string[]) => eng.dockerOk(args);
 const skip = !existsSync(DOCKER) && 'no docker CLI';
 
 test('names through the embedded DNS, aliases, --ip, --mac-address, hosts and resolv.conf', { skip }, () => {
-  ok('network', 'create', '--subnet', '10.213.7.0/24', '--gateway', '10.213.7.254', '--ip-range', '10.213.7.128/25', '--label', 'berth.test=a', 'berth-ta');
+  ok(
+    'network',
+    'create',
+    '--subnet',
+    '10.213.7.0/24',
+    '--gateway',
+    '10.213.7.254',
+    '--ip-range',
+    '10.213.7.128/25',
+    '--label',
+    'berth.test=a',
+    'berth-ta',
+  );
   const net = JSON.parse(ok('network', 'inspect', 'berth-ta'))[0];
   assert.deepEqual(net.IPAM.Config, [{ Subnet: '10.213.7.0/24', Gateway: '10.213.7.254', IPRange: '10.213.7.128/25' }]);
   assert.equal(net.Labels['berth.test'], 'a');
-  const srv = ok('run', '-d', '--name', 'srv', '--network', 'berth-ta', '--network-alias', 'web', '--ip', '10.213.7.200', '--mac-address', '02:42:0a:d5:07:c8', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
-  assert.equal(ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}} {{(index .NetworkSettings.Networks "berth-ta").MacAddress}}', srv), '10.213.7.200 02:42:0a:d5:07:c8');
-  const out = ok('run', '--rm', '--name', 'cli', '--network', 'berth-ta', 'busybox', 'sh', '-c',
-    'wget -qO- http://srv/hostname; wget -qO- http://web/hostname; cat /etc/resolv.conf; grep ^10.213 /etc/hosts; ip -4 addr show eth0 | grep -o "inet [0-9.]*"; cat /sys/class/net/eth0/address');
+  const srv = ok(
+    'run',
+    '-d',
+    '--name',
+    'srv',
+    '--network',
+    'berth-ta',
+    '--network-alias',
+    'web',
+    '--ip',
+    '10.213.7.200',
+    '--mac-address',
+    '02:42:0a:d5:07:c8',
+    'busybox',
+    'httpd',
+    '-f',
+    '-p',
+    '80',
+    '-h',
+    '/etc',
+  );
+  assert.equal(
+    ok(
+      'inspect',
+      '-f',
+      '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}} {{(index .NetworkSettings.Networks "berth-ta").MacAddress}}',
+      srv,
+    ),
+    '10.213.7.200 02:42:0a:d5:07:c8',
+  );
+  const out = ok(
+    'run',
+    '--rm',
+    '--name',
+    'cli',
+    '--network',
+    'berth-ta',
+    'busybox',
+    'sh',
+    '-c',
+    'wget -qO- http://srv/hostname; wget -qO- http://web/hostname; cat /etc/resolv.conf; grep ^10.213 /etc/hosts; ip -4 addr show eth0 | grep -o "inet [0-9.]*"; cat /sys/class/net/eth0/address',
+  );
   const lines = out.split('\n');
   assert.equal(lines[0], srv.slice(0, 12));
   assert.equal(lines[1], srv.slice(0, 12));
@@ -61,20 +116,28 @@ test('names through the embedded DNS, aliases, --ip, --mac-address, hosts and re
   ok('rm', '-f', srv);
 });
 
-test('other names are relayed to the container\'s --dns (a fake upstream on the host\'s loopback)', { skip }, async () => {
+test("other names are relayed to the container's --dns (a fake upstream on the host's loopback)", { skip }, async () => {
   // Nothing leaves the host: the upstream is this test's server on 127.0.0.77:53.
   const upstream = createSocket('udp4');
   upstream.on('message', (msg, from) => {
     const q = parseQuery(msg);
-    if (q) upstream.send(q.name === 'elsewhere.test' && q.type === 1 ? answer(msg, q, ['10.77.0.7']) : answer(msg, q, [], 3), from.port, from.address);
+    if (q)
+      upstream.send(
+        q.name === 'elsewhere.test' && q.type === 1 ? answer(msg, q, ['10.77.0.7']) : answer(msg, q, [], 3),
+        from.port,
+        from.address,
+      );
   });
   await new Promise<void>((r) => upstream.bind(53, '127.0.0.77', r));
   try {
     // Not spawnSync: this process must answer the relayed query meanwhile.
     const out = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(DOCKER, ['run', '--rm', '--network', 'berth-ta', '--dns', '127.0.0.77', 'busybox', 'nslookup', '-type=a', 'elsewhere.test'],
+      execFile(
+        DOCKER,
+        ['run', '--rm', '--network', 'berth-ta', '--dns', '127.0.0.77', 'busybox', 'nslookup', '-type=a', 'elsewhere.test'],
         { env: { ...process.env, DOCKER_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') }, timeout: 60_000 },
-        (err, stdout, stderr) => resolve({ status: err ? 1 : 0, stdout, stderr }));
+        (err, stdout, stderr) => resolve({ status: err ? 1 : 0, stdout, stderr }),
+      );
     });
     assert.equal(out.status, 0, out.stderr + out.stdout);
     assert.match(out.stdout, /Address: 10\.77\.0\.7/);
@@ -91,10 +154,25 @@ test('isolation between networks, --internal has no route out, connect and disco
   const srvIp = ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}}', srv);
   // --init: busybox's timeout execs wget in its own place, and as PID 1 wget would ignore the
   // SIGTERM sent when the time is up (the dropped SYNs are retried for two minutes).
-  const other = docker('run', '--rm', '--init', '--network', 'berth-tb', 'busybox', 'timeout', '3', 'wget', '-qO-', `http://${srvIp}/hostname`);
+  const other = docker(
+    'run',
+    '--rm',
+    '--init',
+    '--network',
+    'berth-tb',
+    'busybox',
+    'timeout',
+    '3',
+    'wget',
+    '-qO-',
+    `http://${srvIp}/hostname`,
+  );
   assert.notEqual(other.status, 0, 'a container on another network reached the server');
   // (The same request from the server's own network gets through: the refusal above is the isolation.)
-  assert.equal(ok('run', '--rm', '--network', 'berth-ta', 'busybox', 'timeout', '3', 'wget', '-qO-', `http://${srvIp}/hostname`), srv.slice(0, 12));
+  assert.equal(
+    ok('run', '--rm', '--network', 'berth-ta', 'busybox', 'timeout', '3', 'wget', '-qO-', `http://${srvIp}/hostname`),
+    srv.slice(0, 12),
+  );
   assert.equal(ok('run', '--rm', '--network', 'berth-tint', 'busybox', 'sh', '-c', 'ip route | grep -c default || true'), '0');
   const c = ok('run', '-d', '--name', 'roamer', '--network', 'berth-tb', 'busybox', 'sleep', '60');
   ok('network', 'connect', '--alias', 'wanderer', 'berth-ta', 'roamer');
@@ -119,7 +197,11 @@ test('isolation between networks, --internal has no route out, connect and disco
 });
 
 test('berth network create/ls/inspect/connect/disconnect/rm', { skip }, () => {
-  const berth = (...args: string[]) => { const r = run('berth', args); assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`); return r.stdout.trim(); };
+  const berth = (...args: string[]) => {
+    const r = run('berth', args);
+    assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
   const since = String(Math.floor(Date.now() / 1000) - 1);
   const id = berth('network', 'create', '--label', 'x=y', 'berth-tcli');
   assert.match(id, /^[0-9a-f]{64}$/);
@@ -135,17 +217,59 @@ test('berth network create/ls/inspect/connect/disconnect/rm', { skip }, () => {
   const gone = run('berth', ['network', 'inspect', 'berth-tcli']);
   assert.equal(gone.status, 1);
   assert.match(gone.stderr, /network berth-tcli not found/);
-  const events = ok('events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=network', '--filter', 'network=berth-tcli',
-    '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}');
-  assert.deepEqual(events.split('\n'), ['create berth-tcli bridge <no value>', `connect berth-tcli bridge ${c}`, `disconnect berth-tcli bridge ${c}`, 'destroy berth-tcli bridge <no value>']);
+  const events = ok(
+    'events',
+    '--since',
+    since,
+    '--until',
+    String(Math.floor(Date.now() / 1000) + 1),
+    '--filter',
+    'type=network',
+    '--filter',
+    'network=berth-tcli',
+    '--format',
+    '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}',
+  );
+  assert.deepEqual(events.split('\n'), [
+    'create berth-tcli bridge <no value>',
+    `connect berth-tcli bridge ${c}`,
+    `disconnect berth-tcli bridge ${c}`,
+    'destroy berth-tcli bridge <no value>',
+  ]);
 });
 
 test('berth run --ip, --network-alias and --mac-address on a user network', { skip }, () => {
-  const berth = (...args: string[]) => { const r = run('berth', args); assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`); return r.stdout.trim(); };
+  const berth = (...args: string[]) => {
+    const r = run('berth', args);
+    assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
   berth('network', 'create', '--subnet', '10.213.9.0/24', 'berth-tcli2');
-  const srv = berth('run', '-d', '--network', 'berth-tcli2', '--ip', '10.213.9.9', '--network-alias', 'svc', '--mac-address', '02:42:0a:d5:09:09', 'busybox', 'sleep', '60');
+  const srv = berth(
+    'run',
+    '-d',
+    '--network',
+    'berth-tcli2',
+    '--ip',
+    '10.213.9.9',
+    '--network-alias',
+    'svc',
+    '--mac-address',
+    '02:42:0a:d5:09:09',
+    'busybox',
+    'sleep',
+    '60',
+  );
   try {
-    assert.equal(ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-tcli2").IPAddress}} {{(index .NetworkSettings.Networks "berth-tcli2").MacAddress}}', srv), '10.213.9.9 02:42:0a:d5:09:09');
+    assert.equal(
+      ok(
+        'inspect',
+        '-f',
+        '{{(index .NetworkSettings.Networks "berth-tcli2").IPAddress}} {{(index .NetworkSettings.Networks "berth-tcli2").MacAddress}}',
+        srv,
+      ),
+      '10.213.9.9 02:42:0a:d5:09:09',
+    );
     assert.match(berth('run', '--rm', '--network', 'berth-tcli2', 'busybox', 'nslookup', 'svc'), /Address: 10\.213\.9\.9/);
   } finally {
     ok('rm', '-f', srv);
@@ -154,7 +278,23 @@ test('berth run --ip, --network-alias and --mac-address on a user network', { sk
 });
 
 test('a berthd restart keeps addresses, names and published ports; ports answer while it is down', { skip }, async () => {
-  const srv = ok('run', '-d', '--name', 'srv3', '--network', 'berth-ta', '-p', '127.0.0.1:18181:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+  const srv = ok(
+    'run',
+    '-d',
+    '--name',
+    'srv3',
+    '--network',
+    'berth-ta',
+    '-p',
+    '127.0.0.1:18181:80',
+    'busybox',
+    'httpd',
+    '-f',
+    '-p',
+    '80',
+    '-h',
+    '/etc',
+  );
   const ip = ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}}', srv);
   const client = ok('run', '-d', '--network', 'berth-ta', 'busybox', 'sleep', '120');
   await until(async () => (await httpGet(18181).catch(() => '')).includes(srv.slice(0, 12)));
@@ -164,8 +304,18 @@ test('a berthd restart keeps addresses, names and published ports; ports answer 
   assert.equal(ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}}', srv), ip);
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   // Published on 127.0.0.1 only: the host's other addresses do not answer it.
-  const hostIp = Object.entries(networkInterfaces()).filter(([n]) => !n.startsWith('berth') && n !== 'lo').flatMap(([, a]) => a ?? []).find((a) => a.family === 'IPv4')?.address;
-  if (hostIp) assert.equal(await httpGet(18181, hostIp).then(() => 'answered', () => 'refused'), 'refused');
+  const hostIp = Object.entries(networkInterfaces())
+    .filter(([n]) => !n.startsWith('berth') && n !== 'lo')
+    .flatMap(([, a]) => a ?? [])
+    .find((a) => a.family === 'IPv4')?.address;
+  if (hostIp)
+    assert.equal(
+      await httpGet(18181, hostIp).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+      'refused',
+    );
   await eng.restart('SIGTERM');
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   assert.match(await httpGet(18181), new RegExp(srv.slice(0, 12)));

@@ -11,8 +11,12 @@ import { hostname, networkInterfaces } from 'node:os';
 import { DOCKER, httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
-before(async () => { eng = await startEngine(); });
-after(async () => { await eng?.stop(); });
+before(async () => {
+  eng = await startEngine();
+});
+after(async () => {
+  await eng?.stop();
+});
 
 function docker(...args: string[]) {
   return eng.docker(args);
@@ -23,12 +27,17 @@ const ok = (...args: string[]) => eng.dockerOk(args);
 /** Host interfaces (veths and bridges) and iptables lines that name the engine's bridge network. */
 function leftovers(networkId: string, bridge: string): string[] {
   const ifs = readdirSync('/sys/class/net').filter((n) => n === bridge || readlinkMaster(n) === bridge);
-  const rules = ['nat', 'filter'].flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'))
+  const rules = ['nat', 'filter']
+    .flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'))
     .filter((l) => l.includes(`name: "bridge" id:`) && l.includes(networkId));
   return [...ifs.filter((n) => n !== bridge), ...rules];
 }
 function readlinkMaster(dev: string): string | undefined {
-  try { return readFileSync(`/sys/class/net/${dev}/master/uevent`, 'utf8').match(/INTERFACE=(\S+)/)?.[1]; } catch { return undefined; }
+  try {
+    return readFileSync(`/sys/class/net/${dev}/master/uevent`, 'utf8').match(/INTERFACE=(\S+)/)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 const skip = !existsSync(DOCKER) && 'no docker CLI';
@@ -38,13 +47,25 @@ test('default bridge: an address, a route, the gateway and another container rea
   const { Subnet, Gateway } = net.IPAM.Config[0];
   assert.match(Subnet, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
   // The subnet is none of the host's other routes (docker0's included, when a dockerd runs).
-  const routes = execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(Subnet) && !l.includes(net.Options['com.docker.network.bridge.name']));
+  const routes = execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith(Subnet) && !l.includes(net.Options['com.docker.network.bridge.name']));
   assert.deepEqual(routes, []);
   const server = ok('run', '-d', '--name', 'srv', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
   const ip = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', server);
   assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
-  assert.equal(ok('inspect', '-f', '{{.NetworkSettings.Networks.bridge.Gateway}} {{.NetworkSettings.Gateway}} {{.HostConfig.NetworkMode}}', server), `${Gateway} ${Gateway} bridge`);
-  const out = ok('run', '--rm', 'busybox', 'sh', '-c', `ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; ping -c1 -W2 ${Gateway} >/dev/null && echo gw-ok; wget -qO- http://${ip}/hostname`);
+  assert.equal(
+    ok('inspect', '-f', '{{.NetworkSettings.Networks.bridge.Gateway}} {{.NetworkSettings.Gateway}} {{.HostConfig.NetworkMode}}', server),
+    `${Gateway} ${Gateway} bridge`,
+  );
+  const out = ok(
+    'run',
+    '--rm',
+    'busybox',
+    'sh',
+    '-c',
+    `ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; ping -c1 -W2 ${Gateway} >/dev/null && echo gw-ok; wget -qO- http://${ip}/hostname`,
+  );
   assert.match(out, /inet \d+\.\d+\.\d+\.\d+\/\d+/);
   assert.match(out, new RegExp(`default via ${Gateway.replace(/\./g, '\\.')} dev eth0`));
   assert.match(out, /gw-ok/);
@@ -65,29 +86,65 @@ test('--network none, host and container:<id>', { skip }, () => {
   assert.equal(ok('run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'), hostIfs);
   // On the host's network: the host's name and its /etc/hosts, as dockerd gives them.
   assert.equal(ok('run', '--rm', '--network', 'host', 'busybox', 'hostname'), hostname());
-  assert.equal(ok('run', '--rm', '--network', 'host', '--add-host', 'extra.test:192.0.2.9', 'busybox', 'cat', '/etc/hosts'),
-    `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n192.0.2.9\textra.test`);
+  assert.equal(
+    ok('run', '--rm', '--network', 'host', '--add-host', 'extra.test:192.0.2.9', 'busybox', 'cat', '/etc/hosts'),
+    `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n192.0.2.9\textra.test`,
+  );
   const a = ok('run', '-d', 'busybox', 'sleep', '60');
   const ipA = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', a);
-  const shared = ok('run', '--rm', '--network', `container:${a.slice(0, 12)}`, 'busybox', 'sh', '-c', "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'");
+  const shared = ok(
+    'run',
+    '--rm',
+    '--network',
+    `container:${a.slice(0, 12)}`,
+    'busybox',
+    'sh',
+    '-c',
+    "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'",
+  );
   assert.equal(shared, `inet ${ipA}`);
   assert.equal(ok('inspect', '-f', '{{.HostConfig.NetworkMode}}', a), 'bridge');
   ok('rm', '-f', a);
 });
 
 test('published ports: -p host:container, -p container, -P, ranges, 127.0.0.1, one owner per port', { skip }, async () => {
-  const a = ok('run', '-d', '-p', '127.0.0.1:18080:80', '-p', '80', '-p', '18090-18091:81-82', '--expose', '83', '-P', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+  const a = ok(
+    'run',
+    '-d',
+    '-p',
+    '127.0.0.1:18080:80',
+    '-p',
+    '80',
+    '-p',
+    '18090-18091:81-82',
+    '--expose',
+    '83',
+    '-P',
+    'busybox',
+    'httpd',
+    '-f',
+    '-p',
+    '80',
+    '-h',
+    '/etc',
+  );
   const ports = ok('port', a).split('\n').sort();
   assert.ok(ports.includes('80/tcp -> 127.0.0.1:18080'), ports.join('\n'));
   assert.ok(ports.includes('81/tcp -> 0.0.0.0:18090'), ports.join('\n'));
   assert.ok(ports.includes('82/tcp -> 0.0.0.0:18091'), ports.join('\n'));
   const random = ports.filter((p) => /^80\/tcp -> 0\.0\.0\.0:\d+$/.test(p));
   assert.equal(random.length, 1, ports.join('\n'));
-  assert.ok(ports.some((p) => /^83\/tcp -> 0\.0\.0\.0:\d+$/.test(p)), ports.join('\n'));
+  assert.ok(
+    ports.some((p) => /^83\/tcp -> 0\.0\.0\.0:\d+$/.test(p)),
+    ports.join('\n'),
+  );
   await until(async () => (await httpGet(18080).catch(() => '')).includes(a.slice(0, 12)));
   assert.match(await httpGet(Number(random[0].split(':').pop())), new RegExp(a.slice(0, 12)));
   // A port published on 0.0.0.0 answers on the host's own addresses too (traffic that stays on this host).
-  const hostIp = Object.entries(networkInterfaces()).filter(([n]) => !n.startsWith('berth') && n !== 'lo').flatMap(([, x]) => x ?? []).find((x) => x.family === 'IPv4')?.address;
+  const hostIp = Object.entries(networkInterfaces())
+    .filter(([n]) => !n.startsWith('berth') && n !== 'lo')
+    .flatMap(([, x]) => x ?? [])
+    .find((x) => x.family === 'IPv4')?.address;
   if (hostIp) assert.match(await httpGet(Number(random[0].split(':').pop()), hostIp), new RegExp(a.slice(0, 12)));
   assert.match(ok('ps', '--format', '{{.Ports}}', '-f', `id=${a}`), /127\.0\.0\.1:18080->80\/tcp/);
   const b = docker('run', '-d', '-p', '127.0.0.1:18080:80', 'busybox', 'sleep', '60');
@@ -103,16 +160,35 @@ test('published ports: -p host:container, -p container, -P, ranges, 127.0.0.1, o
   assert.deepEqual(leftovers(net.Id, net.Options['com.docker.network.bridge.name']), []);
 });
 
-test('--bip (daemon.json bip) sets the default bridge\'s subnet and gateway; a new bip takes effect at the next start', { skip }, async () => {
-  const own = await startEngine({ daemonConfig: { bip: '10.213.44.1/24' } });
-  try {
-    const run = (...args: string[]) => { const r = own.docker(args); assert.equal(r.status, 0, r.stderr); return r.stdout.trim(); };
-    assert.equal(run('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'bridge'), '10.213.44.0/24 10.213.44.1');
-    assert.match(run('run', '--rm', 'busybox', 'sh', '-c', 'ip -4 addr show eth0; ip route'), /inet 10\.213\.44\.\d+\/24[\s\S]*default via 10\.213\.44\.1/);
-    await own.restart('SIGTERM', async () => { writeFileSync(join(own.dir, 'daemon.json'), JSON.stringify({ bip: '10.213.45.129/25' })); });
-    assert.equal(run('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'bridge'), '10.213.45.128/25 10.213.45.129');
-    assert.match(run('run', '--rm', 'busybox', 'ip', 'route'), /default via 10\.213\.45\.129/);
-  } finally {
-    await own.stop();
-  }
-});
+test(
+  "--bip (daemon.json bip) sets the default bridge's subnet and gateway; a new bip takes effect at the next start",
+  { skip },
+  async () => {
+    const own = await startEngine({ daemonConfig: { bip: '10.213.44.1/24' } });
+    try {
+      const run = (...args: string[]) => {
+        const r = own.docker(args);
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout.trim();
+      };
+      assert.equal(
+        run('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'bridge'),
+        '10.213.44.0/24 10.213.44.1',
+      );
+      assert.match(
+        run('run', '--rm', 'busybox', 'sh', '-c', 'ip -4 addr show eth0; ip route'),
+        /inet 10\.213\.44\.\d+\/24[\s\S]*default via 10\.213\.44\.1/,
+      );
+      await own.restart('SIGTERM', async () => {
+        writeFileSync(join(own.dir, 'daemon.json'), JSON.stringify({ bip: '10.213.45.129/25' }));
+      });
+      assert.equal(
+        run('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'bridge'),
+        '10.213.45.128/25 10.213.45.129',
+      );
+      assert.match(run('run', '--rm', 'busybox', 'ip', 'route'), /default via 10\.213\.45\.129/);
+    } finally {
+      await own.stop();
+    }
+  },
+);

@@ -15,7 +15,9 @@ before(async () => {
   eng = await startEngine();
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
@@ -81,11 +83,23 @@ test(`${N} parallel starts cut short by a SIGKILL: every container starts and is
 
   const runtime = join(eng.dir, 'run', 'runtime');
   const snapshots = join(eng.dir, 'data', 'snapshots', 'containers');
-  const netns = join(eng.dir, 'run', 'netns'), endpoints = join(eng.dir, 'run', 'networks');
+  const netns = join(eng.dir, 'run', 'netns'),
+    endpoints = join(eng.dir, 'run', 'networks');
   // (A removal's network teardown runs on after its answer.)
-  await until(() => ids.every((id) => cgroupDirs(id).length === 0 && !ls(runtime).includes(id) && !ls(snapshots).some((s) => s.startsWith(id))
-    && !ls(netns).includes(id) && !ls(endpoints).includes(id)), 15_000)
-    .catch(() => { /* the assertions below name what is left */ });
+  await until(
+    () =>
+      ids.every(
+        (id) =>
+          cgroupDirs(id).length === 0 &&
+          !ls(runtime).includes(id) &&
+          !ls(snapshots).some((s) => s.startsWith(id)) &&
+          !ls(netns).includes(id) &&
+          !ls(endpoints).includes(id),
+      ),
+    15_000,
+  ).catch(() => {
+    /* the assertions below name what is left */
+  });
   for (const id of ids) {
     assert.deepEqual(cgroupDirs(id), [], `cgroups of ${id.slice(0, 12)}`);
     assert.ok(!ls(runtime).includes(id), `runtime state of ${id.slice(0, 12)}`);

@@ -22,15 +22,24 @@ before(async () => {
   const pull = await eng.api('POST', '/images/create?fromImage=busybox&tag=latest');
   assert.equal(pull.status, 200, pull.body);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 /** The last `rows cols` line `stty size` printed. */
-const lastSize = (out: string) => out.match(/(\d+) (\d+)\r?\n/g)?.pop()?.trim();
+const lastSize = (out: string) =>
+  out
+    .match(/(\d+) (\d+)\r?\n/g)
+    ?.pop()
+    ?.trim();
 
 test('container resize: stty size inside follows POST /containers/{id}/resize', async () => {
   // A terminal, no client attached: `stty size` every 100 ms into the log.
   const c = await dockerode.createContainer({
-    Image: 'busybox', Tty: true, Cmd: ['sh', '-c', 'while true; do stty size; sleep 0.1; done'], HostConfig: { ConsoleSize: [25, 81] },
+    Image: 'busybox',
+    Tty: true,
+    Cmd: ['sh', '-c', 'while true; do stty size; sleep 0.1; done'],
+    HostConfig: { ConsoleSize: [25, 81] },
   });
   try {
     await c.start();
@@ -63,11 +72,16 @@ test('exec resize: stty size inside follows POST /exec/{id}/resize', async () =>
   try {
     await box.start();
     const ex = await box.exec({
-      Cmd: ['sh', '-c', 'for i in $(seq 100); do stty size; sleep 0.1; done'], Tty: true, AttachStdout: true, ConsoleSize: [21, 71],
+      Cmd: ['sh', '-c', 'for i in $(seq 100); do stty size; sleep 0.1; done'],
+      Tty: true,
+      AttachStdout: true,
+      ConsoleSize: [21, 71],
     } as Docker.ExecCreateOptions);
     const stream = await ex.start({ hijack: true, Tty: true });
     let out = '';
-    stream.on('data', (b: Buffer) => { out += b.toString(); });
+    stream.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
     await until(() => lastSize(out) === '21 71');
     assert.equal((await eng.api('POST', `/exec/${ex.id}/resize?h=33&w=77`)).status, 200);
     await until(() => lastSize(out) === '33 77');
@@ -79,12 +93,21 @@ test('exec resize: stty size inside follows POST /exec/{id}/resize', async () =>
   }
 });
 
-for (const [name, bin, skip] of [['docker', DOCKER, noDocker || noScript], ['berth', BERTH, noScript]] as const) {
+for (const [name, bin, skip] of [
+  ['docker', DOCKER, noDocker || noScript],
+  ['berth', BERTH, noScript],
+] as const) {
   test(`${name} run -it and exec -it under a pty: the container sees the client terminal's size`, { skip }, async () => {
     const config = join(eng.dir, 'docker-config');
     mkdirSync(config, { recursive: true });
     const env = { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: config };
-    const underPty = (cmd: string) => spawnSync('/usr/bin/script', ['-qec', `stty rows 31 cols 93; ${cmd}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env });
+    const underPty = (cmd: string) =>
+      spawnSync('/usr/bin/script', ['-qec', `stty rows 31 cols 93; ${cmd}`, '/dev/null'], {
+        encoding: 'utf8',
+        input: '',
+        timeout: 30_000,
+        env,
+      });
     const run = underPty(`${bin} run -it --rm --name sized-${name} busybox stty size`);
     assert.equal(run.status, 0, run.stderr + run.stdout);
     assert.equal(lastSize(run.stdout), '31 93', run.stdout);
@@ -102,20 +125,35 @@ for (const [name, bin, skip] of [['docker', DOCKER, noDocker || noScript], ['ber
   });
 }
 
-for (const [name, bin, skip] of [['docker', DOCKER, noDocker || noScript], ['berth', BERTH, noScript]] as const) {
+for (const [name, bin, skip] of [
+  ['docker', DOCKER, noDocker || noScript],
+  ['berth', BERTH, noScript],
+] as const) {
   test(`${name} run -it: ctrl-p ctrl-q detaches and leaves the container running; --detach-keys chooses others`, { skip }, async () => {
     const env = { ...process.env, DOCKER_HOST: eng.host, BERTH_HOST: eng.host, DOCKER_CONFIG: join(eng.dir, 'docker-config') };
     // Keys typed on a terminal a second after start: script(1) passes its stdin to the pty.
-    const typed = (cmd: string, keys: string) => new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.stderr.on('data', (d) => { out += d; });
-      const t = setTimeout(() => child.stdin.write(keys), 1500);
-      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('exit', (code) => { clearTimeout(t); clearTimeout(kill); resolve({ code, out }); });
-    });
-    for (const [flags, keys] of [[[], '\x10\x11'], [['--detach-keys', 'ctrl-x,a'], 'z\x18a']] as const) {
+    const typed = (cmd: string, keys: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+        });
+        child.stderr.on('data', (d) => {
+          out += d;
+        });
+        const t = setTimeout(() => child.stdin.write(keys), 1500);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('exit', (code) => {
+          clearTimeout(t);
+          clearTimeout(kill);
+          resolve({ code, out });
+        });
+      });
+    for (const [flags, keys] of [
+      [[], '\x10\x11'],
+      [['--detach-keys', 'ctrl-x,a'], 'z\x18a'],
+    ] as const) {
       const ct = `det-${name}-${flags.length}`;
       const r = await typed(`${bin} run -it ${flags.join(' ')} --name ${ct} busybox sh`, keys);
       try {

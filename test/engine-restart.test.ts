@@ -9,14 +9,17 @@ before(async () => {
   eng = await startEngine();
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 const inspect = async (id: string) => JSON.parse((await eng.api('GET', `/containers/${id}/json`)).body);
 
 for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
   test(`a container keeps running across a berthd ${signal} and is adopted`, async () => {
     const create = await eng.api('POST', '/containers/create', {
-      Image: 'busybox', Cmd: ['sh', '-c', 'echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo after; exit 5'],
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo after; exit 5'],
     });
     const { Id } = JSON.parse(create.body);
     assert.equal((await eng.api('POST', `/containers/${Id}/start`)).status, 204);

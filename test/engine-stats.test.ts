@@ -22,7 +22,9 @@ before(async () => {
   ok(berth('pull', 'busybox'));
   ok(berth('run', '-d', '--name', 'idle', '--memory', '64m', 'busybox', 'sleep', '1000'));
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 function run(bin: string, args: string[], env: Record<string, string>) {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
@@ -31,7 +33,10 @@ function run(bin: string, args: string[], env: Record<string, string>) {
 const docker = (...args: string[]) => eng.docker(args);
 const oldDocker = (...args: string[]) => eng.docker(args, { bin: OLD_DOCKER, env: { DOCKER_API_VERSION: '1.41' } });
 const berth = (...args: string[]) => run(BERTH, args, { BERTH_HOST: eng.host, DOCKER_HOST: '' });
-const ok = (r: { status: number | null; stdout: string; stderr: string }) => { assert.equal(r.status, 0, r.stderr + r.stdout); return r.stdout; };
+const ok = (r: { status: number | null; stdout: string; stderr: string }) => {
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  return r.stdout;
+};
 
 /** The first `n` JSON lines of a streamed GET. */
 function streamLines(path: string, n: number): Promise<any[]> {
@@ -42,27 +47,38 @@ function streamLines(path: string, n: number): Promise<any[]> {
       res.on('data', (d) => {
         buf += d;
         let i;
-        while ((i = buf.indexOf('\n')) >= 0 && out.length < n) { out.push(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1); }
-        if (out.length >= n) { req.destroy(); resolve(out); }
+        while ((i = buf.indexOf('\n')) >= 0 && out.length < n) {
+          out.push(JSON.parse(buf.slice(0, i)));
+          buf = buf.slice(i + 1);
+        }
+        if (out.length >= n) {
+          req.destroy();
+          resolve(out);
+        }
       });
       res.on('error', () => {});
     });
-    req.on('error', (e) => { if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(e); });
+    req.on('error', (e) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(e);
+    });
     req.end();
   });
 }
 
-test('docker top: the container\'s processes in ps columns, with ps_args; 409 when not running', { skip: noDocker }, async () => {
+test("docker top: the container's processes in ps columns, with ps_args; 409 when not running", { skip: noDocker }, async () => {
   const out = ok(docker('top', 'idle')).split('\n');
   assert.match(out[0], /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
   assert.equal(out.filter((l) => /sleep 1000$/.test(l)).length, 1, out.join('\n'));
-  assert.ok(!out.some((l) => /node|berthd/.test(l)), 'only the container\'s processes');
+  assert.ok(!out.some((l) => /node|berthd/.test(l)), "only the container's processes");
   const aux = ok(docker('top', 'idle', 'aux')).split('\n');
   assert.match(aux[0], /^USER\s+PID\s+%CPU\s+%MEM\s+VSZ\s+RSS\s+TTY\s+STAT\s+START\s+TIME\s+COMMAND$/);
   assert.match(ok(berth('top', 'idle')), /sleep 1000/);
   const api = JSON.parse((await eng.api('GET', '/containers/idle/top?ps_args=-o%20pid,comm')).body);
   assert.deepEqual(api.Titles, ['PID', 'COMMAND']);
-  assert.deepEqual(api.Processes.map((p: string[]) => p[1]), ['sleep']);
+  assert.deepEqual(
+    api.Processes.map((p: string[]) => p[1]),
+    ['sleep'],
+  );
   ok(docker('create', '--name', 'notrunning', 'busybox', 'true'));
   const r = await eng.api('GET', '/containers/notrunning/top');
   assert.equal(r.status, 409);
@@ -109,7 +125,11 @@ test('stats: one-shot and --no-stream figures, the stream once a second with pre
     assert.match(table[1], /^[0-9a-f]{12}\s+busy\s+[\d.]+%\s+\S+ \/ \S+\s+[\d.]+%\s+[\d.]+[kMG]?B \/ [\d.]+[kMG]?B\s+\S+ \/ \S+\s+1$/);
     assert.match(ok(berth('stats', '--no-stream', '--format', '{{.Name}}: {{.PIDs}}', 'idle')), /^idle: 1\n$/);
     // without --no-stream the table is drawn again each second until interrupted
-    const live = spawnSync(BERTH, ['stats', '--format', '{{.Name}}', 'idle'], { encoding: 'utf8', timeout: 2600, env: { ...process.env, BERTH_HOST: eng.host } });
+    const live = spawnSync(BERTH, ['stats', '--format', '{{.Name}}', 'idle'], {
+      encoding: 'utf8',
+      timeout: 2600,
+      env: { ...process.env, BERTH_HOST: eng.host },
+    });
     assert.ok((live.stdout.match(/idle/g) ?? []).length >= 2, JSON.stringify(live.stdout));
   } finally {
     ok(docker('rm', '-f', 'busy'));
@@ -137,7 +157,10 @@ test('events for top, cp, commit and export', { skip: noDocker }, async () => {
   assert.match(ok(docker('exec', 'idle', 'echo', 'alive')), /alive/);
   ok(docker('export', '-o', join(eng.dir, 'idle.tar'), 'idle'));
   const until = Math.ceil(Date.now() / 1000) + 1;
-  const out = ok(docker('events', '--since', String(since), '--until', String(until), '--filter', 'container=idle', '--format', '{{.Action}}'));
+  const out = ok(
+    docker('events', '--since', String(since), '--until', String(until), '--filter', 'container=idle', '--format', '{{.Action}}'),
+  );
   const actions = out.trim().split('\n');
-  for (const a of ['top', 'archive-path', 'extract-to-dir', 'commit', 'export']) assert.ok(actions.includes(a), `${a} in ${actions.join(',')}`);
+  for (const a of ['top', 'archive-path', 'extract-to-dir', 'commit', 'export'])
+    assert.ok(actions.includes(a), `${a} in ${actions.join(',')}`);
 });

@@ -13,15 +13,28 @@ before(async () => {
   eng = await startEngine();
   assert.equal((await eng.api('POST', '/images/create?fromImage=busybox&tag=latest')).status, 200);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 const LINES = 200_000;
 const PAD = 'x'.repeat(91);
 /** Line i (from 1) as the container prints it: 101 bytes with the newline, 20.2 MB in all. */
 const line = (i: number) => `${String(i).padStart(8, '0')} ${PAD}\n`;
 const inspect = async (id: string) => JSON.parse((await eng.api('GET', `/containers/${id}/json`)).body);
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const entries = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { log: string; stream: string });
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const entries = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { log: string; stream: string });
 
 test('containers write 20 MB to stdout while berthd is down, finish, and are adopted with their logs', async () => {
   const script = `while [ ! -e /tmp/go ]; do sleep 0.05; done; awk 'BEGIN { for (i = 1; i <= ${LINES}; i++) printf "%08d %s\\n", i, "${PAD}" }'; echo done; exit 7`;
@@ -62,7 +75,9 @@ test('containers write 20 MB to stdout while berthd is down, finish, and are ado
     assert.equal(kept.at(-1)!.log, 'done\n');
     const first = Number(kept[0].log.slice(0, 8));
     assert.ok(first > 1 && kept.length > 10_000, `kept ${kept.length} entries from line ${first}`);
-    kept.slice(0, -1).forEach((e, k) => { if (e.log !== line(first + k)) assert.fail(`kept entry ${k}: ${JSON.stringify(e)}`); });
+    kept.slice(0, -1).forEach((e, k) => {
+      if (e.log !== line(first + k)) assert.fail(`kept entry ${k}: ${JSON.stringify(e)}`);
+    });
     assert.equal(first + kept.length - 2, LINES);
     // And the new berthd serves them.
     const tail = (await eng.api('GET', `/containers/${ids[1]}/logs?stdout=1&tail=2`)).body;

@@ -33,7 +33,11 @@ async function pushVolumeImage(): Promise<string> {
   const store = new ImageStore(join(eng.dir, 'vol-store'));
   for (const l of layers) await store.content.put(l.blob, l.desc);
   const cfg = configFor(layers, undefined, { config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh'], Volumes: { '/data': {} } } });
-  await store.createImage('seed/volimg:latest', cfg, layers.map((l) => l.desc));
+  await store.createImage(
+    'seed/volimg:latest',
+    cfg,
+    layers.map((l) => l.desc),
+  );
   const ref = `${eng.registry.host}/test/volimg:latest`;
   await push(store, 'seed/volimg:latest', ref);
   rmSync(rootfs, { recursive: true, force: true });
@@ -47,7 +51,9 @@ before(async () => {
   assert.equal(berth('pull', 'busybox').status, 0);
   assert.equal(berth('pull', volImage).status, 0);
 });
-after(async () => { await eng?.stop(); });
+after(async () => {
+  await eng?.stop();
+});
 
 function docker(...args: string[]) {
   return eng.docker(args);
@@ -58,7 +64,10 @@ function berth(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const ok = (r: { status: number | null; stdout: string; stderr: string }) => { assert.equal(r.status, 0, r.stderr + r.stdout); return r.stdout; };
+const ok = (r: { status: number | null; stdout: string; stderr: string }) => {
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  return r.stdout;
+};
 
 test('a named volume outlives its container: docker writes, berth reads', { skip: noDocker }, () => {
   ok(docker('run', '--rm', '-v', 'keep:/v', 'busybox', 'sh', '-c', 'echo kept > /v/f'));
@@ -71,7 +80,10 @@ test('-v /host/dir:/data binds both ways; :ro refuses writes', () => {
   const host = join(eng.dir, 'hostdir');
   mkdirSync(host, { recursive: true });
   writeFileSync(join(host, 'in'), 'from-host\n');
-  assert.equal(ok(berth('run', '--rm', '-v', `${host}:/data`, 'busybox', 'sh', '-c', 'cat /data/in; echo from-ct > /data/out')), 'from-host\n');
+  assert.equal(
+    ok(berth('run', '--rm', '-v', `${host}:/data`, 'busybox', 'sh', '-c', 'cat /data/in; echo from-ct > /data/out')),
+    'from-host\n',
+  );
   assert.equal(readFileSync(join(host, 'out'), 'utf8'), 'from-ct\n');
   const ro = berth('run', '--rm', '-v', `${host}:/data:ro`, 'busybox', 'sh', '-c', 'cat /data/in && echo x > /data/nope');
   assert.notEqual(ro.status, 0);
@@ -79,17 +91,40 @@ test('-v /host/dir:/data binds both ways; :ro refuses writes', () => {
   assert.match(ro.stderr, /Read-only file system/);
   assert.equal(existsSync(join(host, 'nope')), false);
   if (!noDocker) {
-    const m = docker('run', '--rm', '--mount', `type=bind,source=${host},target=/data,readonly`, 'busybox', 'sh', '-c', 'cat /data/in; touch /data/x');
+    const m = docker(
+      'run',
+      '--rm',
+      '--mount',
+      `type=bind,source=${host},target=/data,readonly`,
+      'busybox',
+      'sh',
+      '-c',
+      'cat /data/in; touch /data/x',
+    );
     assert.notEqual(m.status, 0);
     assert.equal(m.stdout, 'from-host\n');
   }
 });
 
 test('--mount type=tmpfs and --tmpfs', { skip: noDocker }, () => {
-  const out = ok(docker('run', '--rm', '--mount', 'type=tmpfs,target=/scratch,tmpfs-size=1m', 'busybox', 'sh', '-c', 'grep " /scratch " /proc/mounts; echo x > /scratch/y && cat /scratch/y'));
+  const out = ok(
+    docker(
+      'run',
+      '--rm',
+      '--mount',
+      'type=tmpfs,target=/scratch,tmpfs-size=1m',
+      'busybox',
+      'sh',
+      '-c',
+      'grep " /scratch " /proc/mounts; echo x > /scratch/y && cat /scratch/y',
+    ),
+  );
   assert.match(out, /^tmpfs \/scratch tmpfs rw,.*size=1024k/m);
   assert.match(out, /^x$/m);
-  assert.match(ok(berth('run', '--rm', '--tmpfs', '/run2:size=2m', 'busybox', 'grep', ' /run2 ', '/proc/mounts')), /^tmpfs \/run2 tmpfs rw,.*size=2048k/m);
+  assert.match(
+    ok(berth('run', '--rm', '--tmpfs', '/run2:size=2m', 'busybox', 'grep', ' /run2 ', '/proc/mounts')),
+    /^tmpfs \/run2 tmpfs rw,.*size=2048k/m,
+  );
 });
 
 test('an image VOLUME is an anonymous volume with the image content; rm -v removes it', { skip: noDocker }, () => {
@@ -112,25 +147,37 @@ test('an image VOLUME is an anonymous volume with the image content; rm -v remov
 });
 
 test('copy-up: a new named volume takes the image content; a used one is left alone', () => {
-  assert.equal(ok(berth('run', '--rm', '-v', 'filled:/data', volImage, 'sh', '-c', 'cat /data/seed.txt; echo mine > /data/seed.txt')), 'from-image\n');
+  assert.equal(
+    ok(berth('run', '--rm', '-v', 'filled:/data', volImage, 'sh', '-c', 'cat /data/seed.txt; echo mine > /data/seed.txt')),
+    'from-image\n',
+  );
   assert.equal(ok(berth('run', '--rm', '-v', 'filled:/data', volImage, 'cat', '/data/seed.txt')), 'mine\n');
   const v = JSON.parse(ok(berth('volume', 'inspect', 'filled')))[0];
   assert.equal(readFileSync(join(v.Mountpoint, 'seed.txt'), 'utf8'), 'mine\n');
   // volume-nocopy: empty
-  assert.equal(ok(berth('run', '--rm', '--mount', 'type=volume,source=bare,target=/data,volume-nocopy', volImage, 'ls', '-A', '/data')), '');
+  assert.equal(
+    ok(berth('run', '--rm', '--mount', 'type=volume,source=bare,target=/data,volume-nocopy', volImage, 'ls', '-A', '/data')),
+    '',
+  );
   ok(berth('volume', 'rm', 'filled', 'bare'));
 });
 
-test('--volumes-from shares the other container\'s volumes', { skip: noDocker }, () => {
+test("--volumes-from shares the other container's volumes", { skip: noDocker }, () => {
   ok(docker('run', '--name', 'vsrc', '-v', '/shared', 'busybox', 'sh', '-c', 'echo s > /shared/f'));
-  assert.equal(ok(docker('run', '--rm', '--volumes-from', 'vsrc:ro', 'busybox', 'sh', '-c', 'cat /shared/f; touch /shared/g 2>/dev/null || echo ro')), 's\nro\n');
+  assert.equal(
+    ok(docker('run', '--rm', '--volumes-from', 'vsrc:ro', 'busybox', 'sh', '-c', 'cat /shared/f; touch /shared/g 2>/dev/null || echo ro')),
+    's\nro\n',
+  );
   ok(docker('rm', '-v', 'vsrc'));
   assert.equal(ok(docker('volume', 'ls', '-q')), '');
 });
 
 test('docker volume create/ls/inspect/rm (409 in use)/prune', { skip: noDocker }, async () => {
   assert.equal(ok(docker('volume', 'create', '--label', 'team=a', 'dv')), 'dv\n');
-  assert.equal(ok(docker('volume', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}}', 'dv')).trim(), 'dv local local map[team:a]');
+  assert.equal(
+    ok(docker('volume', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}}', 'dv')).trim(),
+    'dv local local map[team:a]',
+  );
   assert.equal(ok(docker('volume', 'ls', '--filter', 'label=team=a', '-q')), 'dv\n');
   const opt = docker('volume', 'create', '-o', 'type=tmpfs', 'withopt');
   assert.notEqual(opt.status, 0);
@@ -152,7 +199,10 @@ test('docker volume create/ls/inspect/rm (409 in use)/prune', { skip: noDocker }
   // prune: anonymous volumes only, unless -a
   ok(docker('create', '--name', 'anon2', volImage));
   ok(docker('rm', 'anon2')); // without -v: the anonymous volume stays, unused
-  const anon = ok(docker('volume', 'ls', '-q')).trim().split('\n').filter((n) => n !== 'dv');
+  const anon = ok(docker('volume', 'ls', '-q'))
+    .trim()
+    .split('\n')
+    .filter((n) => n !== 'dv');
   assert.equal(anon.length, 1);
   assert.match(ok(docker('volume', 'prune', '-f')), new RegExp(`Deleted Volumes:\\n${anon[0]}\\n`));
   assert.equal(ok(docker('volume', 'ls', '-q')), 'dv\n');
@@ -181,7 +231,20 @@ test('berth volume create/ls/inspect/rm/prune', () => {
 });
 
 test('/etc/hostname, /etc/hosts, hostname and --add-host', { skip: noDocker }, () => {
-  const out = ok(docker('run', '--rm', '--hostname', 'box1', '--add-host', 'db:192.0.2.7', 'busybox', 'sh', '-c', 'cat /etc/hostname; hostname; cat /etc/hosts'));
+  const out = ok(
+    docker(
+      'run',
+      '--rm',
+      '--hostname',
+      'box1',
+      '--add-host',
+      'db:192.0.2.7',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /etc/hostname; hostname; cat /etc/hosts',
+    ),
+  );
   const [h1, h2, ...hosts] = out.split('\n');
   assert.equal(h1, 'box1');
   assert.equal(h2, 'box1');
@@ -207,7 +270,22 @@ test('--dns and --dns-search; no loopback nameserver from the host', { skip: noD
 test('inspect: Mounts and the three init file paths, bind-mounted and not in the root', { skip: noDocker }, () => {
   const host = join(eng.dir, 'hostdir2');
   mkdirSync(host, { recursive: true });
-  const id = ok(docker('run', '-d', '--name', 'ins', '-v', `${host}:/b:ro`, '-v', 'named:/n', 'busybox', 'sh', '-c', 'cat /proc/self/mountinfo; sleep 100')).trim();
+  const id = ok(
+    docker(
+      'run',
+      '-d',
+      '--name',
+      'ins',
+      '-v',
+      `${host}:/b:ro`,
+      '-v',
+      'named:/n',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /proc/self/mountinfo; sleep 100',
+    ),
+  ).trim();
   const r = JSON.parse(ok(docker('inspect', 'ins')))[0];
   const dir = join(eng.dir, 'data', 'containers', id);
   assert.equal(r.HostnamePath, join(dir, 'hostname'));
@@ -221,20 +299,28 @@ test('inspect: Mounts and the three init file paths, bind-mounted and not in the
   assert.equal(byDst['/n'].Source, join(eng.dir, 'data', 'volumes', 'named', '_data'));
   assert.equal(byDst['/n'].RW, true);
   assert.equal(r.Mounts.length, 2);
-  return until(() => /\s\/etc\/hosts\s/.test(docker('logs', 'ins').stdout)).then(() => {
-    const mi = docker('logs', 'ins').stdout;
-    for (const f of ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']) assert.match(mi, new RegExp(`\\s${f.replace(/\./g, '\\.')}\\s`));
-    // Nothing of them was written into the container's own layer (a mount point is at most an empty file).
-    const snaps = join(eng.dir, 'data', 'snapshots');
-    const upper = execFileSync('find', [snaps, '-path', `*${id}*/upper/etc/*`, '-size', '+0'], { encoding: 'utf8' });
-    assert.equal(upper, '');
-  }).finally(() => { docker('rm', '-f', 'ins'); docker('volume', 'rm', 'named'); });
+  return until(() => /\s\/etc\/hosts\s/.test(docker('logs', 'ins').stdout))
+    .then(() => {
+      const mi = docker('logs', 'ins').stdout;
+      for (const f of ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']) assert.match(mi, new RegExp(`\\s${f.replace(/\./g, '\\.')}\\s`));
+      // Nothing of them was written into the container's own layer (a mount point is at most an empty file).
+      const snaps = join(eng.dir, 'data', 'snapshots');
+      const upper = execFileSync('find', [snaps, '-path', `*${id}*/upper/etc/*`, '-size', '+0'], { encoding: 'utf8' });
+      assert.equal(upper, '');
+    })
+    .finally(() => {
+      docker('rm', '-f', 'ins');
+      docker('volume', 'rm', 'named');
+    });
 });
 
 test('docker 20.10: -v named volume, volume ls/rm, and prune taking named volumes as API 1.41 did', { skip: noDocker20 }, () => {
   const d20 = (...args: string[]) => eng.docker(args, { bin: DOCKER_20 });
   ok(d20('run', '--rm', '-v', 'old:/v', 'busybox', 'sh', '-c', 'echo 20 > /v/f'));
-  assert.equal(ok(d20('run', '--rm', '-v', 'old:/v', '--hostname', 'h20', 'busybox', 'sh', '-c', 'cat /v/f; cat /etc/hostname')), '20\nh20\n');
+  assert.equal(
+    ok(d20('run', '--rm', '-v', 'old:/v', '--hostname', 'h20', 'busybox', 'sh', '-c', 'cat /v/f; cat /etc/hostname')),
+    '20\nh20\n',
+  );
   assert.equal(ok(d20('volume', 'ls', '-q')), 'old\n');
   assert.match(ok(d20('volume', 'prune', '-f')), /Deleted Volumes:\nold\n/);
   assert.equal(ok(d20('volume', 'ls', '-q')), '');
@@ -245,15 +331,22 @@ test('dockerode: createVolume, listVolumes, Binds and Mounts in a container, vol
   const v = await d.createVolume({ Name: 'dv2', Labels: { via: 'dockerode' } });
   assert.equal(v.name, 'dv2'); // dockerode answers with its Volume handle
   const vols = await d.listVolumes({ filters: JSON.stringify({ label: ['via=dockerode'] }) });
-  assert.deepEqual(vols.Volumes.map((x: { Name: string }) => x.Name), ['dv2']);
+  assert.deepEqual(
+    vols.Volumes.map((x: { Name: string }) => x.Name),
+    ['dv2'],
+  );
   const c = await d.createContainer({
-    Image: 'busybox', Cmd: ['sh', '-c', 'echo hi > /a/f; cat /a/f; grep " /t " /proc/mounts'],
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'echo hi > /a/f; cat /a/f; grep " /t " /proc/mounts'],
     HostConfig: { Binds: ['dv2:/a'], Mounts: [{ Type: 'tmpfs', Target: '/t' }] },
   });
   await c.start();
   await c.wait();
   const info = await c.inspect();
-  assert.deepEqual(info.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`).sort(), ['tmpfs:/t', 'volume:/a']);
+  assert.deepEqual(info.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`).sort(), [
+    'tmpfs:/t',
+    'volume:/a',
+  ]);
   await assert.rejects(d.getVolume('dv2').remove(), (e: { statusCode?: number }) => e.statusCode === 409);
   await c.remove();
   await d.getVolume('dv2').remove();

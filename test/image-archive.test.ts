@@ -23,8 +23,14 @@ after(async () => {
     await rm(d, { recursive: true, force: true });
   }
 });
-async function tempDir(p: string) { const d = await mkdtemp(join(tmpdir(), `berth-${p}-`)); temps.push(d); return d; }
-async function newStore() { return new ImageStore(await tempDir('images')); }
+async function tempDir(p: string) {
+  const d = await mkdtemp(join(tmpdir(), `berth-${p}-`));
+  temps.push(d);
+  return d;
+}
+async function newStore() {
+  return new ImageStore(await tempDir('images'));
+}
 const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** The entry names, as GNU tar reads them (a reader other than berth's). */
@@ -72,7 +78,9 @@ describe('save and load', () => {
   test('a classic docker-archive (as docker save and skopeo write) loads', async () => {
     const dir = await tempDir('dockerarchive');
     const layout = join(dir, 'layout');
-    await writeOciLayout(layout, [{ platform: { os: 'linux', architecture: 'amd64' }, tars: [await busyboxTar(), await filesTar({ x: 'docker-archive\n' })] }]);
+    await writeOciLayout(layout, [
+      { platform: { os: 'linux', architecture: 'amd64' }, tars: [await busyboxTar(), await filesTar({ x: 'docker-archive\n' })] },
+    ]);
     const file = join(dir, 'docker.tar');
     run('skopeo', 'copy', `oci:${layout}:latest`, `docker-archive:${file}:berth.test/fromskopeo:2`);
     const store = await newStore();
@@ -101,8 +109,11 @@ describe('save and load', () => {
     await assert.rejects(loadImages(dst, createReadStream(join(dir, 'evil.tar'))), { kind: 'invalid', message: /digest mismatch/ });
     assert.deepEqual(await dst.list(), []);
     assert.deepEqual(await dst.content.list(), []);
-    await writeFile(join(dir, 'junk.tar'), await filesTar({ 'hello': 'not an image' }));
-    await assert.rejects(loadImages(dst, createReadStream(join(dir, 'junk.tar'))), { kind: 'invalid', message: /neither index.json nor manifest.json/ });
+    await writeFile(join(dir, 'junk.tar'), await filesTar({ hello: 'not an image' }));
+    await assert.rejects(loadImages(dst, createReadStream(join(dir, 'junk.tar'))), {
+      kind: 'invalid',
+      message: /neither index.json nor manifest.json/,
+    });
     assert.deepEqual(await dst.content.list(), []);
   });
 });
@@ -110,28 +121,53 @@ describe('save and load', () => {
 describe('escaping layers are refused at load and import, before anything is named', () => {
   const escapes: [string, () => Promise<Buffer>, RegExp][] = [
     ['a "../" name', () => filesTar({ ok: 'fine' }, [{ header: { name: '../../escaped', mode: 0o644 }, body: 'x' }]), /"\.\." in path/],
-    ['an absolute symlink used as a parent', () => filesTar({}, [
-      { header: { name: 'etc', type: 'symlink', linkname: '/etc' } },
-      { header: { name: 'etc/berth-escaped', mode: 0o644 }, body: 'x' },
-    ]), /through symlink "etc"/],
-    ['a hard link out of the layer', () => filesTar({}, [{ header: { name: 'h', type: 'link', linkname: '../../etc/shadow' } }]), /hard link "h"/],
-    ['a whiteout of ".."', () => filesTar({}, [{ header: { name: 'd/', type: 'directory' } }, { header: { name: 'd/.wh...' }, body: '' }]), /whiteout of "\.\."/],
+    [
+      'an absolute symlink used as a parent',
+      () =>
+        filesTar({}, [
+          { header: { name: 'etc', type: 'symlink', linkname: '/etc' } },
+          { header: { name: 'etc/berth-escaped', mode: 0o644 }, body: 'x' },
+        ]),
+      /through symlink "etc"/,
+    ],
+    [
+      'a hard link out of the layer',
+      () => filesTar({}, [{ header: { name: 'h', type: 'link', linkname: '../../etc/shadow' } }]),
+      /hard link "h"/,
+    ],
+    [
+      'a whiteout of ".."',
+      () => filesTar({}, [{ header: { name: 'd/', type: 'directory' } }, { header: { name: 'd/.wh...' }, body: '' }]),
+      /whiteout of "\.\."/,
+    ],
   ];
   for (const [what, layer, re] of escapes) {
     test(`load refuses ${what}; the store keeps nothing`, async () => {
       const src = await newStore();
-      await storeImage(src, 'berth.test/escape:1', [await filesTar({ 'a': 'first layer\n' }), await layer()]);
+      await storeImage(src, 'berth.test/escape:1', [await filesTar({ a: 'first layer\n' }), await layer()]);
       const file = join(await tempDir('escape'), 'escape.tar');
       await pipeline(await saveImages(src, ['berth.test/escape:1']), createWriteStream(file));
       const dst = await newStore();
-      await assert.rejects(loadImages(dst, createReadStream(file)), (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message) && /^archive: layer sha256:/.test(e.message));
+      await assert.rejects(
+        loadImages(dst, createReadStream(file)),
+        (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message) && /^archive: layer sha256:/.test(e.message),
+      );
       assert.deepEqual(await dst.list(), []);
       assert.deepEqual(await dst.content.list(), []);
     });
     test(`import refuses ${what}; the store keeps nothing`, async () => {
       const store = await newStore();
       const tar = await layer();
-      await assert.rejects(importRootfs(store, (async function* () { yield tar; })(), 'berth.test/imp-escape:1'), (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message));
+      await assert.rejects(
+        importRootfs(
+          store,
+          (async function* () {
+            yield tar;
+          })(),
+          'berth.test/imp-escape:1',
+        ),
+        (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message),
+      );
       assert.deepEqual(await store.list(), []);
       assert.deepEqual(await store.content.list(), []);
     });
@@ -144,7 +180,14 @@ describe('import and export', () => {
     const store = new ImageStore(join(root, 'images'));
     const snaps = new Snapshotter(join(root, 'snapshots'));
     const rootfs = await busyboxTar();
-    await importRootfs(store, (async function* () { yield rootfs; })(), 'berth.test/imported:1', { config: { Cmd: ['/bin/sh'] } });
+    await importRootfs(
+      store,
+      (async function* () {
+        yield rootfs;
+      })(),
+      'berth.test/imported:1',
+      { config: { Cmd: ['/bin/sh'] } },
+    );
     const img = await store.resolve('berth.test/imported:1');
     assert.equal(img.manifest.layers.length, 1);
     assert.deepEqual(img.config.config?.Cmd, ['/bin/sh']);
@@ -155,7 +198,8 @@ describe('import and export', () => {
       const file = join(root, 'export.tar');
       await pipeline(exportRootfs(s.rootfs), createWriteStream(file));
       const names = await tarNames(file);
-      for (const n of ['bin/', 'bin/busybox', 'bin/sh', 'etc/passwd', 'etc/exported', 'tmp/']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+      for (const n of ['bin/', 'bin/busybox', 'bin/sh', 'etc/passwd', 'etc/exported', 'tmp/'])
+        assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
       // the export imports again as an image
       await importRootfs(store, createReadStream(file), 'berth.test/reimported:1');
       assert.equal((await store.list()).length, 2);
@@ -169,10 +213,14 @@ describe('save and load of multi-platform images', () => {
   test('every platform of an index survives save and load; tag-only layouts load under a given repository', async () => {
     const dir = await tempDir('multi');
     const layout = join(dir, 'layout');
-    const { top, manifests } = await writeOciLayout(layout, [
-      { platform: { os: 'linux', architecture: 'amd64' }, tars: [await filesTar({ p: 'amd64\n' })] },
-      { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, tars: [await filesTar({ p: 'arm64\n' })] },
-    ], 'v1');
+    const { top, manifests } = await writeOciLayout(
+      layout,
+      [
+        { platform: { os: 'linux', architecture: 'amd64' }, tars: [await filesTar({ p: 'amd64\n' })] },
+        { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, tars: [await filesTar({ p: 'arm64\n' })] },
+      ],
+      'v1',
+    );
     const tarFile = join(dir, 'layout.tar');
     execFileSync('tar', ['-C', layout, '-cf', tarFile, '.']);
     const store = await newStore();

@@ -31,7 +31,11 @@ async function setup(h: Handler) {
 function registry(on: { put?: Handler; manifest?: Handler }): Handler {
   return async (req, res, body) => {
     const url = req.url ?? '';
-    if (req.method === 'HEAD') { res.statusCode = 404; res.end(); return; }
+    if (req.method === 'HEAD') {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
     if (req.method === 'POST' && url.startsWith('/v2/p/img/blobs/uploads/')) {
       res.statusCode = 202;
       res.setHeader('location', `/upload/${Math.random().toString(16).slice(2)}`);
@@ -59,21 +63,36 @@ describe('push errors (fake registry)', () => {
   test('a registry that never answers an upload times out', async () => {
     const { s, store } = await setup(registry({ put: () => new Promise(() => {}) }));
     const t0 = Date.now();
-    await assert.rejects(push(store, `${s.host}/p/img:1`, undefined, { timeoutMs: 300 }), { kind: 'system', message: /did not answer within 300 ms/ });
+    await assert.rejects(push(store, `${s.host}/p/img:1`, undefined, { timeoutMs: 300 }), {
+      kind: 'system',
+      message: /did not answer within 300 ms/,
+    });
     assert.ok(Date.now() - t0 < 5000);
   });
 
   test('500 on the manifest is a system error with the registry message', async () => {
-    const { s, store } = await setup(registry({
-      manifest: (_req, res) => { res.statusCode = 500; res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'disk on fire' }] })); },
-    }));
+    const { s, store } = await setup(
+      registry({
+        manifest: (_req, res) => {
+          res.statusCode = 500;
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'disk on fire' }] }));
+        },
+      }),
+    );
     await assert.rejects(push(store, `${s.host}/p/img:1`), { kind: 'system', message: /answered 500.*disk on fire/ });
   });
 
   test('a manifest the registry stores under another digest is refused', async () => {
-    const { s, store } = await setup(registry({
-      manifest: (_req, res) => { res.statusCode = 201; res.setHeader('docker-content-digest', `sha256:${'0'.repeat(64)}`); res.end(); },
-    }));
+    const { s, store } = await setup(
+      registry({
+        manifest: (_req, res) => {
+          res.statusCode = 201;
+          res.setHeader('docker-content-digest', `sha256:${'0'.repeat(64)}`);
+          res.end();
+        },
+      }),
+    );
     await assert.rejects(push(store, `${s.host}/p/img:1`), { kind: 'invalid', message: /stored the manifest as sha256:0+/ });
   });
 });

@@ -25,7 +25,9 @@ async function tempDir(prefix: string) {
   temps.push(d);
   return d;
 }
-async function newStore() { return new ImageStore(await tempDir('images')); }
+async function newStore() {
+  return new ImageStore(await tempDir('images'));
+}
 async function removeTemps() {
   for (const d of temps.splice(0)) {
     for (const m of await mountsUnder(d)) await unmount(m).catch(() => execFileSync('umount', ['-l', m]));
@@ -36,7 +38,9 @@ const skopeo = (...args: string[]) => execFileSync('skopeo', args, { encoding: '
 
 describe('registry pull and push (docker-registry)', () => {
   let reg: TestRegistry;
-  before(async () => { reg = await startRegistry(); });
+  before(async () => {
+    reg = await startRegistry();
+  });
   after(async () => {
     await reg?.stop();
     await removeTemps();
@@ -82,11 +86,15 @@ describe('registry pull and push (docker-registry)', () => {
   test('what skopeo pushes (multi-platform OCI index) berth pulls per platform', async () => {
     const layout = await tempDir('layout');
     const base = await filesTar({ 'etc/os-release': 'ID=berth-test\n' });
-    const { top, manifests } = await writeOciLayout(layout, [
-      { platform: { os: 'linux', architecture: 'amd64' }, tars: [base, await filesTar({ 'arch': 'amd64\n' })] },
-      { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, tars: [base, await filesTar({ 'arch': 'arm64\n' })] },
-      { platform: { os: 'linux', architecture: 'arm', variant: 'v7' }, tars: [base, await filesTar({ 'arch': 'armv7\n' })] },
-    ], 'multi');
+    const { top, manifests } = await writeOciLayout(
+      layout,
+      [
+        { platform: { os: 'linux', architecture: 'amd64' }, tars: [base, await filesTar({ arch: 'amd64\n' })] },
+        { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, tars: [base, await filesTar({ arch: 'arm64\n' })] },
+        { platform: { os: 'linux', architecture: 'arm', variant: 'v7' }, tars: [base, await filesTar({ arch: 'armv7\n' })] },
+      ],
+      'multi',
+    );
     skopeo('copy', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, `docker://${reg.host}/test/multi:1`);
     const store = await newStore();
     const arm = await pull(store, `${reg.host}/test/multi:1`, { platform: 'linux/arm64' });
@@ -99,7 +107,10 @@ describe('registry pull and push (docker-registry)', () => {
       const def = await pull(store, `${reg.host}/test/multi:1`);
       assert.equal(def.manifest.digest, manifests[0].digest);
     }
-    await assert.rejects(pull(store, `${reg.host}/test/multi:1`, { platform: 'linux/s390x' }), { kind: 'not-found', message: /no matching manifest for linux\/s390x/ });
+    await assert.rejects(pull(store, `${reg.host}/test/multi:1`, { platform: 'linux/s390x' }), {
+      kind: 'not-found',
+      message: /no matching manifest for linux\/s390x/,
+    });
     // by digest of the index
     const byDigest = await pull(store, `${reg.host}/test/multi@${top.digest}`, { platform: 'linux/arm64' });
     assert.equal(byDigest.manifest.digest, manifests[1].digest);
@@ -198,7 +209,9 @@ describe('registry pull and push (docker-registry)', () => {
 describe('registry with htpasswd auth (docker-registry)', () => {
   let reg: TestRegistry;
   const creds = { username: 'berth', password: 's3cret-pass' };
-  before(async () => { reg = await startRegistry({ auth: creds }); });
+  before(async () => {
+    reg = await startRegistry({ auth: creds });
+  });
   after(async () => {
     await reg?.stop();
     for (const d of temps.splice(0)) await rm(d, { recursive: true, force: true });
@@ -208,10 +221,16 @@ describe('registry with htpasswd auth (docker-registry)', () => {
     const src = await newStore();
     await storeImage(src, `${reg.host}/auth/img:1`, [await filesTar({ f: 'auth\n' })]);
     const empty = join(await tempDir('dockercfg'), 'config.json');
-    await assert.rejects(push(src, `${reg.host}/auth/img:1`, undefined, { dockerConfig: empty }), { kind: 'invalid', message: /unauthorized.*docker login/ });
+    await assert.rejects(push(src, `${reg.host}/auth/img:1`, undefined, { dockerConfig: empty }), {
+      kind: 'invalid',
+      message: /unauthorized.*docker login/,
+    });
     const cfgDir = await tempDir('dockercfg');
     const cfg = join(cfgDir, 'config.json');
-    await writeFile(cfg, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } } }));
+    await writeFile(
+      cfg,
+      JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } } }),
+    );
     const pushed = await push(src, `${reg.host}/auth/img:1`, undefined, { dockerConfig: cfg });
     const dst = await newStore();
     await assert.rejects(pull(dst, `${reg.host}/auth/img:1`, { dockerConfig: empty }), { kind: 'invalid', message: /unauthorized/ });
@@ -219,16 +238,21 @@ describe('registry with htpasswd auth (docker-registry)', () => {
     assert.equal(r.manifest.digest, pushed.digest);
     const bad = join(cfgDir, 'bad.json');
     await writeFile(bad, JSON.stringify({ auths: { [reg.host]: { username: 'berth', password: 'wrong' } } }));
-    await assert.rejects(pull(await newStore(), `${reg.host}/auth/img:1`, { dockerConfig: bad }), { kind: 'invalid', message: /unauthorized/ });
+    await assert.rejects(pull(await newStore(), `${reg.host}/auth/img:1`, { dockerConfig: bad }), {
+      kind: 'invalid',
+      message: /unauthorized/,
+    });
   });
 });
 
 describe('image store names and reference counts', () => {
-  after(async () => { for (const d of temps.splice(0)) await rm(d, { recursive: true, force: true }); });
+  after(async () => {
+    for (const d of temps.splice(0)) await rm(d, { recursive: true, force: true });
+  });
 
   test('rmi deletes exactly the blobs no other image uses', async () => {
     const store = await newStore();
-    const base = await filesTar({ 'base': 'shared base\n' });
+    const base = await filesTar({ base: 'shared base\n' });
     const a = await storeImage(store, 'berth.test/a:1', [base, await filesTar({ a: 'a\n' })]);
     await storeImage(store, 'berth.test/b:1', [base, await filesTar({ b: 'b\n' })]);
     await store.tag('berth.test/a:1', 'berth.test/a:alias');
@@ -274,7 +298,7 @@ describe('image store names and reference counts', () => {
     assert.ok((await readdir(store.root)).includes('images.json'));
   });
 
-  test('untag keeps the image (dangling once nameless); a repository\'s digest names go with its last tag; delete frees blobs', async () => {
+  test("untag keeps the image (dangling once nameless); a repository's digest names go with its last tag; delete frees blobs", async () => {
     const store = await newStore();
     const d = await storeImage(store, 'berth.test/u:1', [await filesTar({ u: 'u' })]);
     await store.setReference(`berth.test/u@${d.digest}`, d);

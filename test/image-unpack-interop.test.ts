@@ -13,7 +13,9 @@ import { unpackLayer } from '../src/image/unpack.js';
 import { getXattrs } from '../src/image/xattr.js';
 
 const temps: string[] = [];
-after(async () => { for (const d of temps.splice(0)) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  for (const d of temps.splice(0)) await rm(d, { recursive: true, force: true });
+});
 
 const CAP = '0x0100000200200000000000000000000000000000';
 const long = 'd'.repeat(60) + '/' + 'e'.repeat(70) + '/' + 'f'.repeat(90);

@@ -8,7 +8,11 @@ import { join } from 'node:path';
 function findDirs(root: string, pred: (name: string) => boolean, depth: number, out: string[] = []): string[] {
   if (depth < 0) return out;
   let entries;
-  try { entries = readdirSync(root, { withFileTypes: true }); } catch { return out; }
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     if (!e.isDirectory()) continue;
     const p = join(root, e.name);
@@ -19,12 +23,17 @@ function findDirs(root: string, pred: (name: string) => boolean, depth: number, 
 }
 
 test('no berth mounts are left', () => {
-  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /berth/.test(l));
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => /berth/.test(l));
   assert.deepEqual(lines, []);
 });
 
 test('no berth cgroups are left', () => {
-  assert.deepEqual(findDirs('/sys/fs/cgroup', (n) => n.includes('berth'), 4), []);
+  assert.deepEqual(
+    findDirs('/sys/fs/cgroup', (n) => n.includes('berth'), 4),
+    [],
+  );
 });
 
 test('no test bundles or temp dirs are left', () => {
@@ -35,18 +44,33 @@ test('no test bundles or temp dirs are left', () => {
 
 test('no processes run from a test bundle', () => {
   const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  assert.deepEqual(out.split('\n').filter((l) => l.includes('berth-test-')), []);
+  assert.deepEqual(
+    out.split('\n').filter((l) => l.includes('berth-test-')),
+    [],
+  );
 });
 
 test('no network namespaces or veths were left', () => {
   if (!existsSync('/run/netns')) return;
-  assert.deepEqual(readdirSync('/run/netns').filter((n) => n.includes('berth')), []);
+  assert.deepEqual(
+    readdirSync('/run/netns').filter((n) => n.includes('berth')),
+    [],
+  );
 });
 
 test('no berth bridges, veths on them, or netns pins are left', () => {
   const ifs = readdirSync('/sys/class/net');
-  const master = (dev: string) => { try { return readFileSync(`/sys/class/net/${dev}/master/uevent`, 'utf8').match(/INTERFACE=(\S+)/)?.[1] ?? ''; } catch { return ''; } };
-  assert.deepEqual(ifs.filter((n) => n.startsWith('berth') || master(n).startsWith('berth')), []);
+  const master = (dev: string) => {
+    try {
+      return readFileSync(`/sys/class/net/${dev}/master/uevent`, 'utf8').match(/INTERFACE=(\S+)/)?.[1] ?? '';
+    } catch {
+      return '';
+    }
+  };
+  assert.deepEqual(
+    ifs.filter((n) => n.startsWith('berth') || master(n).startsWith('berth')),
+    [],
+  );
 });
 
 test('no iptables rules of berth networks are left', () => {
@@ -54,5 +78,8 @@ test('no iptables rules of berth networks are left', () => {
   // rules name the bridge. berth's own chains, and FORWARD's jumps to them, go with the last
   // berth bridge (network/iptables.ts removeIdleChains).
   const lines = ['nat', 'filter'].flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'));
-  assert.deepEqual(lines.filter((l) => /id: \\?"[0-9a-f]{64}\\?"/.test(l) || /-[io] berth/.test(l) || /BERTH-/.test(l)), []);
+  assert.deepEqual(
+    lines.filter((l) => /id: \\?"[0-9a-f]{64}\\?"/.test(l) || /-[io] berth/.test(l) || /BERTH-/.test(l)),
+    [],
+  );
 });

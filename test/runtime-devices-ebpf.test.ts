@@ -10,32 +10,56 @@ import { attachDeviceProgram } from '../src/runtime/container.js';
 import { compileDeviceFilter } from '../src/runtime/cgroups/devices-ebpf.js';
 import { detectLayout } from '../src/runtime/cgroups/manager.js';
 
-const unified = (() => { try { return detectLayout().unified?.mountPoint; } catch { return undefined; } })();
+const unified = (() => {
+  try {
+    return detectLayout().unified?.mountPoint;
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Runs sh in the cgroup and reports whether it could read /dev/zero and /dev/null. */
 async function probe(dir: string): Promise<string> {
-  const child = spawn('sh', ['-c', `echo $$ > ${join(dir, 'cgroup.procs')}; [ "$(head -c1 /dev/zero 2>&1 | wc -c)" = 1 ] && echo zero-ok || echo zero-denied; (: < /dev/null) 2>&- && echo null-ok || echo null-denied`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      `echo $$ > ${join(dir, 'cgroup.procs')}; [ "$(head -c1 /dev/zero 2>&1 | wc -c)" = 1 ] && echo zero-ok || echo zero-denied; (: < /dev/null) 2>&- && echo null-ok || echo null-denied`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
   await new Promise((r) => child.on('close', r));
   return out.trim();
 }
 
-test('a v2 device filter denies what its rules do not allow, and an update replaces it', { skip: !unified && 'no cgroup2 hierarchy' }, async (t) => {
-  const dir = join(unified!, `berth-test-dev-${process.pid}`);
-  mkdirSync(dir);
-  t.after(() => { if (existsSync(dir)) rmdirSync(dir); });
-  await attachDeviceProgram(dir, compileDeviceFilter([
-    { allow: false, access: 'rwm' },
-    { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
-  ]));
-  assert.equal(await probe(dir), 'zero-ok\nnull-denied');
-  await attachDeviceProgram(dir, compileDeviceFilter([{ allow: true, access: 'rwm' }]));
-  assert.equal(await probe(dir), 'zero-ok\nnull-ok');
-  assert.equal(readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '');
-});
+test(
+  'a v2 device filter denies what its rules do not allow, and an update replaces it',
+  { skip: !unified && 'no cgroup2 hierarchy' },
+  async (t) => {
+    const dir = join(unified!, `berth-test-dev-${process.pid}`);
+    mkdirSync(dir);
+    t.after(() => {
+      if (existsSync(dir)) rmdirSync(dir);
+    });
+    await attachDeviceProgram(
+      dir,
+      compileDeviceFilter([
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+      ]),
+    );
+    assert.equal(await probe(dir), 'zero-ok\nnull-denied');
+    await attachDeviceProgram(dir, compileDeviceFilter([{ allow: true, access: 'rwm' }]));
+    assert.equal(await probe(dir), 'zero-ok\nnull-ok');
+    assert.equal(readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '');
+  },
+);
 
-test('a malformed program is refused with the verifier\'s reason', { skip: !unified && 'no cgroup2 hierarchy' }, async (t) => {
+test("a malformed program is refused with the verifier's reason", { skip: !unified && 'no cgroup2 hierarchy' }, async (t) => {
   const dir = join(unified!, `berth-test-dev-bad-${process.pid}`);
   mkdirSync(dir);
   t.after(() => rmdirSync(dir));

@@ -5,7 +5,19 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec } from '../src/oci/runtime-spec.js';
@@ -34,7 +46,8 @@ function refused(b: Bundle, message: string | RegExp): void {
   else assert.match(r.stderr, message);
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
   assert.ok(!existsSync(join(b.root, id)), 'no state is left');
-  for (const c of ['memory', 'pids', 'cpu', 'freezer', 'devices', 'unified']) assert.ok(!existsSync(`/sys/fs/cgroup/${c}/berth/${id}`), `no ${c} cgroup is left`);
+  for (const c of ['memory', 'pids', 'cpu', 'freezer', 'devices', 'unified'])
+    assert.ok(!existsSync(`/sys/fs/cgroup/${c}/berth/${id}`), `no ${c} cgroup is left`);
 }
 
 test('malformed config.json', (t) => {
@@ -44,42 +57,83 @@ test('malformed config.json', (t) => {
 });
 
 test('a config without process', (t) => {
-  refused(bundle(t, ['true'], (s) => { delete s.process; }), 'config has no process');
+  refused(
+    bundle(t, ['true'], (s) => {
+      delete s.process;
+    }),
+    'config has no process',
+  );
 });
 
 test('a relative mount destination', (t) => {
-  refused(bundle(t, ['true'], (s) => { s.mounts!.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }); }),
-    'mount destination "data" is not absolute');
+  refused(
+    bundle(t, ['true'], (s) => {
+      s.mounts!.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' });
+    }),
+    'mount destination "data" is not absolute',
+  );
 });
 
-test('an unknown rlimit, in runc\'s words (an unknown capability is a warning: runtime-fidelity)', (t) => {
-  refused(bundle(t, ['true'], (s) => { s.process!.rlimits!.push({ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }); }), 'wrong rlimit value: RLIMIT_NOPE');
+test("an unknown rlimit, in runc's words (an unknown capability is a warning: runtime-fidelity)", (t) => {
+  refused(
+    bundle(t, ['true'], (s) => {
+      s.process!.rlimits!.push({ type: 'RLIMIT_NOPE', soft: 1, hard: 1 });
+    }),
+    'wrong rlimit value: RLIMIT_NOPE',
+  );
 });
 
 test('an unknown namespace type', (t) => {
-  refused(bundle(t, ['true'], (s) => { s.linux!.namespaces!.push({ type: 'bogus' as 'pid' }); }), 'unknown namespace type "bogus"');
+  refused(
+    bundle(t, ['true'], (s) => {
+      s.linux!.namespaces!.push({ type: 'bogus' as 'pid' });
+    }),
+    'unknown namespace type "bogus"',
+  );
 });
 
 test('a missing rootfs, a bad mount source, a namespace path that does not exist', (t) => {
-  refused(bundle(t, ['true'], (s) => { s.root!.path = 'nope'; }), /^rootfs .*\/nope: no such file or directory\n$/);
-  refused(bundle(t, ['true'], (s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent-berth', options: ['rbind'] }); }),
-    'mount /nonexistent-berth to /x: stat /nonexistent-berth: no such file or directory');
-  refused(bundle(t, ['true'], (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/berth-none' } : n));
-  }), 'open namespace /run/netns/berth-none: no such file or directory');
+  refused(
+    bundle(t, ['true'], (s) => {
+      s.root!.path = 'nope';
+    }),
+    /^rootfs .*\/nope: no such file or directory\n$/,
+  );
+  refused(
+    bundle(t, ['true'], (s) => {
+      s.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent-berth', options: ['rbind'] });
+    }),
+    'mount /nonexistent-berth to /x: stat /nonexistent-berth: no such file or directory',
+  );
+  refused(
+    bundle(t, ['true'], (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path: '/run/netns/berth-none' } : n,
+      );
+    }),
+    'open namespace /run/netns/berth-none: no such file or directory',
+  );
 });
 
 test('a symlink in the rootfs cannot send a mount to the host', (t) => {
   const host = mkdtempSync(join(tmpdir(), 'berth-test-target-'));
   t.after(() => rmSync(host, { recursive: true, force: true }));
-  const b = bundle(t, ['sh', '-c', 'echo x > /evil/marker && echo y > /rel/link/marker && echo z > /bound/marker && cut -d" " -f5 /proc/self/mountinfo | grep target'], (s) => {
-    s.root!.readonly = false;
-    s.mounts!.push(
-      { destination: '/evil', type: 'tmpfs', source: 'tmpfs' },
-      { destination: '/rel/link', type: 'tmpfs', source: 'tmpfs' },
-      { destination: '/bound', type: 'bind', source: '/usr/share/doc', options: ['rbind', 'ro'] },
-    );
-  });
+  const b = bundle(
+    t,
+    [
+      'sh',
+      '-c',
+      'echo x > /evil/marker && echo y > /rel/link/marker && echo z > /bound/marker && cut -d" " -f5 /proc/self/mountinfo | grep target',
+    ],
+    (s) => {
+      s.root!.readonly = false;
+      s.mounts!.push(
+        { destination: '/evil', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/rel/link', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/bound', type: 'bind', source: '/usr/share/doc', options: ['rbind', 'ro'] },
+      );
+    },
+  );
   // Absolute, relative (climbing above /) and bind-mount cases, all aimed at `host`.
   symlinkSync(host, join(b.dir, 'rootfs/evil'));
   mkdirSync(join(b.dir, 'rootfs/rel'));
@@ -116,8 +170,10 @@ test('--preserve-fds passes exactly the fds asked for', (t) => {
   const extra = openSync(file, 'w');
   const extra2 = openSync(join(b.dir, 'fd4'), 'w');
   try {
-    const r = spawnSync(RUNTIME, ['--root', b.root, 'run', '--preserve-fds', '1', '--bundle', b.dir, uniqueId('preserve')],
-      { stdio: ['ignore', 'pipe', 'pipe', extra, extra2], encoding: 'utf8' });
+    const r = spawnSync(RUNTIME, ['--root', b.root, 'run', '--preserve-fds', '1', '--bundle', b.dir, uniqueId('preserve')], {
+      stdio: ['ignore', 'pipe', 'pipe', extra, extra2],
+      encoding: 'utf8',
+    });
     assert.equal(r.stderr, '');
     assert.equal(r.status, 0);
     assert.equal(r.stdout, '0\n1\n2\n3\n4\n');
@@ -128,9 +184,11 @@ test('--preserve-fds passes exactly the fds asked for', (t) => {
   assert.equal(readFileSync(file, 'utf8'), 'to-fd-3\n');
 });
 
-test('the runtime\'s binary cannot be reached or overwritten through /proc from inside', (t) => {
+test("the runtime's binary cannot be reached or overwritten through /proc from inside", (t) => {
   // PID 1 of a running container is the user's program, exec'd: /proc/1/exe is busybox, busy.
-  const b = bundle(t, ['sh', '-c', 'readlink /proc/1/exe; (echo x >> /proc/1/exe) 2>&1; (echo x >> /proc/self/exe) 2>&1; true'], (s) => { s.root!.readonly = false; });
+  const b = bundle(t, ['sh', '-c', 'readlink /proc/1/exe; (echo x >> /proc/1/exe) 2>&1; (echo x >> /proc/self/exe) 2>&1; true'], (s) => {
+    s.root!.readonly = false;
+  });
   const out = ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('exe')]));
   assert.equal(out, "/bin/busybox\nsh: can't create /proc/1/exe: Text file busy\nsh: can't create /proc/self/exe: Text file busy\n");
   // Before `start`, PID 1 is still berth's helper. It is not dumpable (so /proc/1/exe cannot
@@ -138,7 +196,13 @@ test('the runtime\'s binary cannot be reached or overwritten through /proc from 
   const c = bundle(t, ['sleep', '60']);
   const id = uniqueId('exe-created');
   ok(runtime(c, ['create', '--bundle', c.dir, id]));
-  const r = runtime(c, ['exec', id, 'sh', '-c', 'readlink /proc/1/exe || echo no-link; echo x >> /proc/1/exe; cat /proc/1/exe > /dev/null; grep ^Name /proc/1/status']);
+  const r = runtime(c, [
+    'exec',
+    id,
+    'sh',
+    '-c',
+    'readlink /proc/1/exe || echo no-link; echo x >> /proc/1/exe; cat /proc/1/exe > /dev/null; grep ^Name /proc/1/status',
+  ]);
   assert.equal(r.stdout.replace(/\s+/g, ' '), 'no-link Name: memfd:berth-nse ');
   assert.match(r.stderr, /can't create \/proc\/1\/exe: Permission denied/);
   assert.match(r.stderr, /cat: can't open '\/proc\/1\/exe': Permission denied/);
@@ -185,7 +249,14 @@ test('spec writes a config that run accepts once terminal is false', (t) => {
 
 test('commands on a missing container and bad arguments say so in one line', (t) => {
   const b = bundle(t, ['true']);
-  for (const cmd of [['state', 'nope'], ['start', 'nope'], ['kill', 'nope'], ['delete', 'nope'], ['exec', 'nope', 'true'], ['pause', 'nope']]) {
+  for (const cmd of [
+    ['state', 'nope'],
+    ['start', 'nope'],
+    ['kill', 'nope'],
+    ['delete', 'nope'],
+    ['exec', 'nope', 'true'],
+    ['pause', 'nope'],
+  ]) {
     const r = runtime(b, cmd);
     assert.equal(r.status, 1, cmd.join(' '));
     assert.equal(r.stderr, 'container does not exist: nope\n', cmd.join(' '));
@@ -206,13 +277,61 @@ test('commands on a missing container and bad arguments say so in one line', (t)
 
 test('fields berth cannot honour are refused at create, never ignored', (t) => {
   const cases: [string, (s: Spec) => void, RegExp][] = [
-    ['ioPriority', (s) => { s.process!.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 }; }, /ioPriority/],
-    ['intelRdt', (s) => { s.linux!.intelRdt = { closID: 'x' }; }, /intelRdt/],
-    ['apparmor', (s) => { s.process!.apparmorProfile = 'docker-default'; }, /apparmor/],
-    ['idmapped mount', (s) => { s.mounts!.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }); }, /idmapped/],
-    ['personality flags', (s) => { s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] }; }, /personality flags/],
-    ['hostname without uts', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname/],
-    ['user namespace without maps', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /uidMappings/],
+    [
+      'ioPriority',
+      (s) => {
+        s.process!.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
+      },
+      /ioPriority/,
+    ],
+    [
+      'intelRdt',
+      (s) => {
+        s.linux!.intelRdt = { closID: 'x' };
+      },
+      /intelRdt/,
+    ],
+    [
+      'apparmor',
+      (s) => {
+        s.process!.apparmorProfile = 'docker-default';
+      },
+      /apparmor/,
+    ],
+    [
+      'idmapped mount',
+      (s) => {
+        s.mounts!.push({
+          destination: '/m',
+          type: 'bind',
+          source: '/tmp',
+          options: ['rbind'],
+          uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+        });
+      },
+      /idmapped/,
+    ],
+    [
+      'personality flags',
+      (s) => {
+        s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] };
+      },
+      /personality flags/,
+    ],
+    [
+      'hostname without uts',
+      (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts');
+      },
+      /hostname/,
+    ],
+    [
+      'user namespace without maps',
+      (s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+      },
+      /uidMappings/,
+    ],
   ];
   for (const [name, edit, msg] of cases) {
     const b = bundle(t, ['true'], edit);
@@ -241,12 +360,17 @@ test('an exec that fails after setup (exec format error) is one line for run and
 });
 
 test('--log with --log-format json records the error where engines look for it', (t) => {
-  const b = bundle(t, ['true'], (s) => { delete s.process; });
+  const b = bundle(t, ['true'], (s) => {
+    delete s.process;
+  });
   const log = join(b.dir, 'log.json');
   const r = runtime(b, ['--log', log, '--log-format', 'json', 'create', '--bundle', b.dir, uniqueId('log')]);
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'config has no process\n');
-  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.at(-1).level, 'error');
   assert.equal(lines.at(-1).msg, 'config has no process');
   assert.ok(!Number.isNaN(Date.parse(lines.at(-1).time)));

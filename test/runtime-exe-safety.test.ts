@@ -12,7 +12,9 @@ test('the helper runs from a sealed memfd copy that cannot be written', (t) => {
   t.after(() => b.cleanup());
   const out = join(b.dir, 'exe.txt');
   const proc1 = join(b.dir, 'rootfs/proc/1/exe');
-  b.spec.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `readlink ${proc1} > ${out}; (echo x >> ${proc1}) 2>> ${out}; true`] }] };
+  b.spec.hooks = {
+    createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `readlink ${proc1} > ${out}; (echo x >> ${proc1}) 2>> ${out}; true`] }],
+  };
   b.write();
   const before = statSync(helperPath()).mtimeMs;
   const r = runtime(b, ['run', '--bundle', b.dir, uniqueId('exe')]);

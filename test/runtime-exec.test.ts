@@ -41,7 +41,9 @@ const alive = (pid: number) => {
 
 test('exec joins the container: same PID namespace, hostname and root; the exit code comes back', (t) => {
   const { b, id } = running(t);
-  const out = ok(runtime(b, ['exec', id, 'sh', '-c', 'echo $$; hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; ls /proc | grep -c "^[0-9]"']));
+  const out = ok(
+    runtime(b, ['exec', id, 'sh', '-c', 'echo $$; hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; ls /proc | grep -c "^[0-9]"']),
+  );
   const [pid, host, init] = out.split('\n');
   assert.ok(Number(pid) > 1, `exec'd pid ${pid}`);
   assert.equal(host, 'box');
@@ -55,23 +57,49 @@ test('exec joins the container: same PID namespace, hostname and root; the exit 
 
 test('exec --env, --cwd and --user set the new process', (t) => {
   const { b, id } = running(t);
-  const out = ok(runtime(b, ['exec', '--env', 'FOO=bar', '-e', 'BAZ=two words', '--cwd', '/tmp', '--user', '1000:1001', id,
-    'sh', '-c', 'echo "$FOO|$BAZ|$PATH"; pwd; id -u; id -g']));
+  const out = ok(
+    runtime(b, [
+      'exec',
+      '--env',
+      'FOO=bar',
+      '-e',
+      'BAZ=two words',
+      '--cwd',
+      '/tmp',
+      '--user',
+      '1000:1001',
+      id,
+      'sh',
+      '-c',
+      'echo "$FOO|$BAZ|$PATH"; pwd; id -u; id -g',
+    ]),
+  );
   assert.equal(out, `bar|two words|${b.spec.process!.env![0].slice(5)}\n/tmp\n1000\n1001\n`);
 });
 
 test('exec --process runs the process a JSON file describes', (t) => {
   const { b, id } = running(t);
   const file = join(b.dir, 'process.json');
-  writeFileSync(file, JSON.stringify({
-    terminal: false, user: { uid: 7, gid: 8, additionalGids: [9] }, args: ['sh', '-c', 'echo "$X"; pwd; grep -E "^(Uid|Gid|Groups)" /proc/self/status'],
-    env: ['PATH=/bin', 'X=from-file'], cwd: '/etc', capabilities: { bounding: [], effective: [], permitted: [] }, noNewPrivileges: true,
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      terminal: false,
+      user: { uid: 7, gid: 8, additionalGids: [9] },
+      args: ['sh', '-c', 'echo "$X"; pwd; grep -E "^(Uid|Gid|Groups)" /proc/self/status'],
+      env: ['PATH=/bin', 'X=from-file'],
+      cwd: '/etc',
+      capabilities: { bounding: [], effective: [], permitted: [] },
+      noNewPrivileges: true,
+    }),
+  );
   const out = ok(runtime(b, ['exec', '--process', file, id]));
-  assert.deepEqual(out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()), ['from-file', '/etc', 'Uid: 7 7 7 7', 'Gid: 8 8 8 8', 'Groups: 9', '']);
+  assert.deepEqual(
+    out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()),
+    ['from-file', '/etc', 'Uid: 7 7 7 7', 'Gid: 8 8 8 8', 'Groups: 9', ''],
+  );
 });
 
-test('exec -d --pid-file leaves a process in the container\'s cgroup; ps lists it', (t) => {
+test("exec -d --pid-file leaves a process in the container's cgroup; ps lists it", (t) => {
   const { b, id, pid } = running(t);
   const pidFile = join(b.dir, 'exec.pid');
   const r = ok(runtime(b, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '61']));
@@ -80,7 +108,8 @@ test('exec -d --pid-file leaves a process in the container\'s cgroup; ps lists i
   assert.ok(alive(execPid));
   assert.match(readFileSync(`/proc/${execPid}/cmdline`, 'utf8'), /^sleep\x0061\x00$/);
   assert.equal(readFileSync(`/proc/${execPid}/cgroup`, 'utf8'), readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-  for (const ns of ['pid', 'mnt', 'uts', 'ipc', 'net']) assert.equal(readlinkSync(`/proc/${execPid}/ns/${ns}`), readlinkSync(`/proc/${pid}/ns/${ns}`), ns);
+  for (const ns of ['pid', 'mnt', 'uts', 'ipc', 'net'])
+    assert.equal(readlinkSync(`/proc/${execPid}/ns/${ns}`), readlinkSync(`/proc/${pid}/ns/${ns}`), ns);
   const pids = JSON.parse(ok(runtime(b, ['ps', '--format', 'json', id]))) as number[];
   assert.deepEqual([...pids].sort(), [pid, execPid].sort());
   const table = ok(runtime(b, ['ps', id]));
@@ -88,8 +117,14 @@ test('exec -d --pid-file leaves a process in the container\'s cgroup; ps lists i
   assert.equal(table.trim().split('\n').length, 3, table);
   // ps options after the id go to ps(1).
   const custom = ok(runtime(b, ['ps', id, '-o', 'pid,args']));
-  assert.deepEqual(custom.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).sort(),
-    ['PID COMMAND', `${pid} sleep 60`, `${execPid} sleep 61`].sort());
+  assert.deepEqual(
+    custom
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().replace(/\s+/g, ' '))
+      .sort(),
+    ['PID COMMAND', `${pid} sleep 60`, `${execPid} sleep 61`].sort(),
+  );
 });
 
 test('pause freezes the container and resume thaws it', (t) => {
@@ -118,7 +153,10 @@ test('kill --all signals every process; kill by name or number', (t) => {
   assert.ok(waitFor(() => (JSON.parse(ok(runtime(b, ['ps', '--format', 'json', id]))) as number[]).length >= 4));
   const pids = JSON.parse(ok(runtime(b, ['ps', '--format', 'json', id]))) as number[];
   ok(runtime(b, ['kill', '--all', id, '9']));
-  assert.ok(waitFor(() => pids.every((p) => !alive(p))), 'every process is gone');
+  assert.ok(
+    waitFor(() => pids.every((p) => !alive(p))),
+    'every process is gone',
+  );
   assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'));
   assert.ok(!alive(pid));
   const dead = runtime(b, ['kill', id, 'KILL']);
@@ -137,19 +175,30 @@ test('delete --force removes a running container: process, cgroups and state', (
   assert.equal(plain.status, 1);
   ok(runtime(b, ['delete', '--force', id]));
   assert.ok(!alive(pid));
-  assert.ok(dirs.every((d) => !existsSync(d)), 'cgroups removed');
+  assert.ok(
+    dirs.every((d) => !existsSync(d)),
+    'cgroups removed',
+  );
   assert.ok(!existsSync(join(b.root, id)));
   assert.equal(runtime(b, ['state', id]).status, 1);
 });
 
-test('list and state print runc\'s JSON', (t) => {
+test("list and state print runc's JSON", (t) => {
   const { b, id, pid } = running(t);
   const id2 = uniqueId('created');
   ok(runtime(b, ['create', '--bundle', b.dir, id2]));
   const st = JSON.parse(ok(runtime(b, ['state', id])));
   assert.deepEqual(Object.keys(st).sort(), ['bundle', 'id', 'ociVersion', 'pid', 'status']);
   assert.deepEqual({ ...st, ociVersion: undefined }, { ociVersion: undefined, id, status: 'running', pid, bundle: b.dir });
-  const list = JSON.parse(ok(runtime(b, ['list', '--format', 'json']))) as { id: string; pid: number; status: string; bundle: string; rootfs: string; created: string; owner: string }[];
+  const list = JSON.parse(ok(runtime(b, ['list', '--format', 'json']))) as {
+    id: string;
+    pid: number;
+    status: string;
+    bundle: string;
+    rootfs: string;
+    created: string;
+    owner: string;
+  }[];
   const byId = Object.fromEntries(list.map((e) => [e.id, e]));
   assert.deepEqual(Object.keys(byId).sort(), [id, id2].sort());
   assert.equal(byId[id].status, 'running');
@@ -159,7 +208,13 @@ test('list and state print runc\'s JSON', (t) => {
   assert.ok(!Number.isNaN(Date.parse(byId[id].created)));
   const table = ok(runtime(b, ['list']));
   assert.match(table, /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER\n/);
-  assert.deepEqual(ok(runtime(b, ['list', '-q'])).split('\n').filter(Boolean).sort(), [id, id2].sort());
+  assert.deepEqual(
+    ok(runtime(b, ['list', '-q']))
+      .split('\n')
+      .filter(Boolean)
+      .sort(),
+    [id, id2].sort(),
+  );
   ok(runtime(b, ['delete', id2]));
 });
 
@@ -169,7 +224,10 @@ test('SIGKILL ends a paused container (kill and kill --all)', (t) => {
     ok(runtime(b, ['pause', id]));
     assert.equal(stateOf(b, id).status, 'paused');
     ok(runtime(b, all ? ['kill', '--all', id, 'KILL'] : ['kill', id, 'KILL']));
-    assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'), `stopped after kill${all ? ' --all' : ''}`);
+    assert.ok(
+      waitFor(() => stateOf(b, id).status === 'stopped'),
+      `stopped after kill${all ? ' --all' : ''}`,
+    );
     assert.ok(!alive(pid));
     ok(runtime(b, ['delete', id]));
   }
@@ -189,9 +247,17 @@ test('run passes a signal it receives to the process and returns its exit code',
   const b = makeBundle(['sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.05; done']);
   t.after(() => b.cleanup());
   const child = spawn(RUNTIME, ['--root', b.root, 'run', '--bundle', b.dir, uniqueId('sig')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* exited */ } });
+  t.after(() => {
+    try {
+      process.kill(child.pid!, 'SIGKILL');
+    } catch {
+      /* exited */
+    }
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const code = new Promise<number | null>((resolve) => child.on('close', resolve));
   for (let i = 0; i < 250 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(out, 'ready\n');
@@ -210,8 +276,14 @@ test('without a PID namespace, ps lists what outlives the init and delete ends i
   ok(runtime(b, ['run', '-d', '--bundle', b.dir, id]));
   assert.ok(waitFor(() => stateOf(b, id).status === 'stopped'));
   let pids: number[] = [];
-  assert.ok(waitFor(() => (pids = JSON.parse(ok(runtime(b, ['ps', '--format', 'json', id])))).length === 1), `pids ${pids}`);
+  assert.ok(
+    waitFor(() => (pids = JSON.parse(ok(runtime(b, ['ps', '--format', 'json', id])))).length === 1),
+    `pids ${pids}`,
+  );
   assert.match(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8'), /^sleep\x0061\x00$/);
   ok(runtime(b, ['delete', id]));
-  assert.ok(waitFor(() => !alive(pids[0])), 'delete killed the left-over process');
+  assert.ok(
+    waitFor(() => !alive(pids[0])),
+    'delete killed the left-over process',
+  );
 });

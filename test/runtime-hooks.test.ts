@@ -15,7 +15,11 @@ function ok(r: Result): string {
 
 /** A hook that appends its name to `dir`/order and keeps its stdin as `dir`/NAME.json. */
 function recorder(sh: string, dir: string, name: string): Hook {
-  return { path: sh, args: ['sh', '-c', `cat > ${dir}/${name}.json; echo "${name} $HOOK_VAR" >> ${dir}/order`], env: [`HOOK_VAR=${name}-env`] };
+  return {
+    path: sh,
+    args: ['sh', '-c', `cat > ${dir}/${name}.json; echo "${name} $HOOK_VAR" >> ${dir}/order`],
+    env: [`HOOK_VAR=${name}-env`],
+  };
 }
 
 function bundleWith(t: TestContext, args: string[], edit: (s: Spec, out: string) => void): { b: Bundle; out: string } {
@@ -47,16 +51,23 @@ test('all six kinds of hooks run in order, each given the state on stdin', (t) =
   const id = uniqueId('hooks');
   ok(runtime(b, ['create', '--bundle', b.dir, id]));
   const pid = JSON.parse(runtime(b, ['state', id]).stdout).pid as number;
-  assert.equal(readFileSync(join(out, 'order'), 'utf8'), 'prestart prestart-env\ncreateRuntime createRuntime-env\ncreateContainer createContainer-env\n');
+  assert.equal(
+    readFileSync(join(out, 'order'), 'utf8'),
+    'prestart prestart-env\ncreateRuntime createRuntime-env\ncreateContainer createContainer-env\n',
+  );
   ok(runtime(b, ['start', id]));
   ok(runtime(b, ['kill', id, 'KILL']));
   assert.ok(waitFor(() => JSON.parse(runtime(b, ['state', id]).stdout).status === 'stopped'));
   ok(runtime(b, ['delete', id]));
-  assert.equal(readFileSync(join(out, 'order'), 'utf8'), [
-    'prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop',
-  ].map((n) => `${n} ${n}-env\n`).join(''));
-  const states = Object.fromEntries(readdirSync(out).filter((f) => f.endsWith('.json')).map((f) =>
-    [f.replace('.json', ''), JSON.parse(readFileSync(join(out, f), 'utf8'))]));
+  assert.equal(
+    readFileSync(join(out, 'order'), 'utf8'),
+    ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].map((n) => `${n} ${n}-env\n`).join(''),
+  );
+  const states = Object.fromEntries(
+    readdirSync(out)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [f.replace('.json', ''), JSON.parse(readFileSync(join(out, f), 'utf8'))]),
+  );
   assert.equal(Object.keys(states).length, 6);
   for (const [kind, st] of Object.entries(states)) {
     assert.equal(st.id, id, kind);
@@ -74,10 +85,17 @@ test('all six kinds of hooks run in order, each given the state on stdin', (t) =
 
 test('run runs the hooks too; poststop runs when run deletes', (t) => {
   const { b, out } = bundleWith(t, ['true'], (s, out) => {
-    s.hooks = { createRuntime: [recorder('/bin/sh', out, 'createRuntime')], poststart: [recorder('/bin/sh', out, 'poststart')], poststop: [recorder('/bin/sh', out, 'poststop')] };
+    s.hooks = {
+      createRuntime: [recorder('/bin/sh', out, 'createRuntime')],
+      poststart: [recorder('/bin/sh', out, 'poststart')],
+      poststop: [recorder('/bin/sh', out, 'poststop')],
+    };
   });
   ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('hooks-run')]));
-  assert.equal(readFileSync(join(out, 'order'), 'utf8'), 'createRuntime createRuntime-env\npoststart poststart-env\npoststop poststop-env\n');
+  assert.equal(
+    readFileSync(join(out, 'order'), 'utf8'),
+    'createRuntime createRuntime-env\npoststart poststart-env\npoststop poststop-env\n',
+  );
 });
 
 for (const kind of ['createRuntime', 'createContainer'] as const) {
@@ -122,7 +140,9 @@ test('a createContainer hook that runs past its timeout fails create', (t) => {
 });
 
 test('a relative hook path is refused at create', (t) => {
-  const { b } = bundleWith(t, ['true'], (s) => { s.hooks = { prestart: [{ path: 'bin/true' }] }; });
+  const { b } = bundleWith(t, ['true'], (s) => {
+    s.hooks = { prestart: [{ path: 'bin/true' }] };
+  });
   const r = runtime(b, ['create', '--bundle', b.dir, uniqueId('hookrel')]);
   assert.equal(r.status, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -152,10 +172,14 @@ test('a failing startContainer hook makes start fail, before poststart', (t) => 
   ok(runtime(b, ['delete', id]));
 });
 
-test('a startContainer hook gets all of its 100 arguments and 100 variables (none dropped past a plan record\'s 64th field)', (t) => {
+test("a startContainer hook gets all of its 100 arguments and 100 variables (none dropped past a plan record's 64th field)", (t) => {
   const many = Array.from({ length: 100 }, (_, i) => String(i));
   const b = makeBundle(['cat', '/dev/shm/n'], (s) => {
-    s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo "$# $V99" > /dev/shm/n', 'hook', ...many], env: many.map((i) => `V${i}=${i}`) }] };
+    s.hooks = {
+      startContainer: [
+        { path: '/bin/sh', args: ['sh', '-c', 'echo "$# $V99" > /dev/shm/n', 'hook', ...many], env: many.map((i) => `V${i}=${i}`) },
+      ],
+    };
   });
   t.after(() => b.cleanup());
   assert.equal(ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('hookargs')])), '100 99\n');

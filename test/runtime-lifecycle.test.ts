@@ -32,7 +32,8 @@ test('create, start, state, kill and delete follow the OCI lifecycle', (t) => {
   assert.equal(del.status, 1);
   assert.match(del.stderr, /cannot delete container .* that is not stopped: running/);
   assert.equal(runtime(b, ['kill', id, 'KILL']).status, 0);
-  for (let i = 0; i < 100 && JSON.parse(runtime(b, ['state', id]).stdout).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  for (let i = 0; i < 100 && JSON.parse(runtime(b, ['state', id]).stdout).status !== 'stopped'; i++)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   assert.equal(JSON.parse(runtime(b, ['state', id]).stdout).status, 'stopped');
   assert.equal(runtime(b, ['delete', id]).status, 0);
   const gone = runtime(b, ['state', id]);

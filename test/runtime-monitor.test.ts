@@ -11,7 +11,9 @@ import { makeBundle, uniqueId } from './helpers/bundle.js';
 import { LocalRuntime, type RuntimeLogger } from '../src/runtime/runtime.js';
 
 /** The library's warnings fail the test: none is expected here. */
-const failOnLog: RuntimeLogger = (level, msg) => { if (level === 'warn' || level === 'error') assert.fail(`runtime ${level}: ${msg}`); };
+const failOnLog: RuntimeLogger = (level, msg) => {
+  if (level === 'warn' || level === 'error') assert.fail(`runtime ${level}: ${msg}`);
+};
 const runtime = (root: string) => new LocalRuntime(root, failOnLog);
 
 async function waitFor(cond: () => boolean, ms = 10000): Promise<void> {
@@ -55,13 +57,34 @@ test('a monitored container logs, serves attach, takes input and records its exi
   assert.match(exit.finishedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
 
   const got = frames(Buffer.concat(chunks));
-  assert.deepEqual(got.filter(([s]) => s === 1).map(([, x]) => x).join(''), 'out\ngot hello\n');
-  assert.deepEqual(got.filter(([s]) => s === 2).map(([, x]) => x).join(''), 'err\n');
+  assert.deepEqual(
+    got
+      .filter(([s]) => s === 1)
+      .map(([, x]) => x)
+      .join(''),
+    'out\ngot hello\n',
+  );
+  assert.deepEqual(
+    got
+      .filter(([s]) => s === 2)
+      .map(([, x]) => x)
+      .join(''),
+    'err\n',
+  );
 
-  const log = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const log = readFileSync(monitor.log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   // Lines keep their order within a stream; stdout and stderr are separate pipes.
-  assert.deepEqual(log.filter((e) => e.stream === 'stdout').map((e) => e.log), ['out\n', 'got hello\n']);
-  assert.deepEqual(log.filter((e) => e.stream === 'stderr').map((e) => e.log), ['err\n']);
+  assert.deepEqual(
+    log.filter((e) => e.stream === 'stdout').map((e) => e.log),
+    ['out\n', 'got hello\n'],
+  );
+  assert.deepEqual(
+    log.filter((e) => e.stream === 'stderr').map((e) => e.log),
+    ['err\n'],
+  );
   for (const e of log) assert.match(e.time, /Z$/);
 
   assert.equal((await runtime(b.root).state(id)).status, 'stopped');
@@ -82,7 +105,10 @@ test('the log rotates at its size limit and keeps max-file files', async (t) => 
   assert.ok(existsSync(`${log}.1`) && existsSync(`${log}.2`));
   assert.ok(!existsSync(`${log}.3`));
   for (const f of [log, `${log}.1`, `${log}.2`]) assert.ok(readFileSync(f).length <= 2000, f);
-  const last = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log);
+  const last = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).log);
   assert.equal(last.at(-1), 'line 199 of the container output\n');
   await runtime(b.root).delete(id);
 });
@@ -90,7 +116,11 @@ test('the log rotates at its size limit and keeps max-file files', async (t) => 
 test('a line is one log entry however reads cut it; a line over 16 kB is cut into 16 kB entries; an unended one is kept', async (t) => {
   // 3000 lines of 100 bytes (the monitor reads 32 kB at a time), then 40000 bytes of one line and
   // 10 more with no newline at all.
-  const b = makeBundle(['sh', '-c', `awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "%099d\\n", i; for (i = 0; i < 40000; i++) printf "y"; printf "\\n"; printf "0123456789" }'`]);
+  const b = makeBundle([
+    'sh',
+    '-c',
+    `awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "%099d\\n", i; for (i = 0; i < 40000; i++) printf "y"; printf "\\n"; printf "0123456789" }'`,
+  ]);
   t.after(() => b.cleanup());
   const id = uniqueId('lines');
   const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock') };
@@ -98,10 +128,16 @@ test('a line is one log entry however reads cut it; a line over 16 kB is cut int
   await runtime(b.root).start(id);
   await waitFor(() => existsSync(monitor.exitFile));
   await waitFor(() => !existsSync(monitor.attach));
-  const logs = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log as string);
+  const logs = readFileSync(monitor.log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).log as string);
   assert.equal(logs.length, 3000 + 3 + 1);
   for (let i = 1; i <= 3000; i++) if (logs[i - 1] !== `${String(i).padStart(99, '0')}\n`) assert.fail(`entry ${i}: ${logs[i - 1]}`);
-  assert.deepEqual(logs.slice(3000).map((l) => l.length), [16384, 16384, 40001 - 2 * 16384, 10]);
+  assert.deepEqual(
+    logs.slice(3000).map((l) => l.length),
+    [16384, 16384, 40001 - 2 * 16384, 10],
+  );
   assert.equal(logs[3002].at(-1), '\n');
   assert.equal(logs[3003], '0123456789');
   await runtime(b.root).delete(id);
@@ -114,19 +150,25 @@ test('the container outlives its caller, and its output never waits for a reader
   const monitor = { log: join(b.dir, 'log.json'), exitFile: join(b.dir, 'exit.json'), attach: join(b.dir, 'attach.sock') };
   // A caller that creates and starts the container, then is killed like a crashed berthd.
   const script = join(b.dir, 'caller.mjs');
-  writeFileSync(script, `
+  writeFileSync(
+    script,
+    `
     import { LocalRuntime } from ${JSON.stringify(new URL('../src/runtime/runtime.js', import.meta.url).href)};
     const rt = new LocalRuntime(${JSON.stringify(b.root)}, (level, msg) => process.stderr.write(level + ': ' + msg + '\\n'));
     await rt.create(${JSON.stringify({ id, bundle: b.dir, monitor })});
     await rt.start(${JSON.stringify(id)});
     process.kill(process.pid, 'SIGKILL');
-  `);
+  `,
+  );
   const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
   assert.equal(r.signal, 'SIGKILL', r.stderr);
   await waitFor(() => existsSync(monitor.exitFile));
   assert.equal(JSON.parse(readFileSync(monitor.exitFile, 'utf8')).exitCode, 5);
   await waitFor(() => !existsSync(monitor.attach));
-  const lines = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).log);
+  const lines = readFileSync(monitor.log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).log);
   assert.equal(lines.length, 3000);
   assert.equal(lines[2999], 'line 2999\n');
   await runtime(b.root).delete(id);

@@ -31,7 +31,9 @@ function started(t: TestContext, script: string, edit?: (s: Spec) => void): { b:
 
 /** The container's cgroup folder for a v1 controller (or the v2 one), from the runtime's state. */
 function cgroupDir(b: Bundle, id: string, controller: string): string {
-  const rec = JSON.parse(readFileSync(join(b.root, id, 'state.json'), 'utf8')) as { cgroup: { layout: string; paths: Record<string, string> } };
+  const rec = JSON.parse(readFileSync(join(b.root, id, 'state.json'), 'utf8')) as {
+    cgroup: { layout: string; paths: Record<string, string> };
+  };
   return rec.cgroup.paths[controller] ?? rec.cgroup.paths[''];
 }
 
@@ -39,9 +41,14 @@ function cgroupDir(b: Bundle, id: string, controller: string): string {
 function runtimeAsync(b: Bundle, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(RUNTIME, ['--root', b.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    c.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let stdout = '',
+      stderr = '';
+    c.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    c.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     c.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
@@ -63,20 +70,33 @@ test('a memory limit OOM-kills a hog: exit 137 for PID 1', (t) => {
   assert.equal(r.status, 137, `stderr: ${r.stderr}`);
 });
 
-test('an OOM kill in an exec shows in events (an oom event), the cgroup\'s counter and --stats', async (t) => {
+test("an OOM kill in an exec shows in events (an oom event), the cgroup's counter and --stats", async (t) => {
   const { b, id } = started(t, 'exec sleep 60', (s) => {
     s.linux!.resources = { ...s.linux!.resources, memory: { limit: 16 * MiB, swap: 16 * MiB } };
   });
   const events = spawn(RUNTIME, ['--root', b.root, 'events', '--interval', '50ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { try { process.kill(events.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      process.kill(events.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
   let lines = '';
-  events.stdout.on('data', (d: Buffer) => { lines += d.toString(); });
+  events.stdout.on('data', (d: Buffer) => {
+    lines += d.toString();
+  });
   await until(() => lines.includes('"type":"stats"'));
   // The exit status of the killed process comes back through exec.
   const hog = runtimeAsync(b, ['exec', id, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1']);
   assert.equal((await hog).status, 137);
   await until(() => lines.includes('"type":"oom"'));
-  assert.ok(lines.split('\n').filter(Boolean).every((l) => JSON.parse(l).id === id));
+  assert.ok(
+    lines
+      .split('\n')
+      .filter(Boolean)
+      .every((l) => JSON.parse(l).id === id),
+  );
   const s = stats(b, id);
   assert.equal(s.data.memory.usage.limit, 16 * MiB);
   assert.equal(s.data.memory.usage.max, 16 * MiB, 'usage reached the limit');
@@ -91,9 +111,12 @@ test('a pids limit stops a fork bomb', (t) => {
   // Only builtins after the loop: a fork would fail too. `kill -9 -1` ends every child.
   // The bomb runs in a child shell, which gives up at the first failed fork; PID 1 then counts
   // with a glob (no fork needed), and `kill -9 -1` ends the sleeps.
-  const b = makeBundle(['sh', '-c', 'sh -c "for i in \\$(seq 1 30); do sleep 30 & done"; set -- /proc/[0-9]*; echo $#; kill -9 -1; exit 0'], (s) => {
-    s.linux!.resources = { ...s.linux!.resources, pids: { limit: 10 } };
-  });
+  const b = makeBundle(
+    ['sh', '-c', 'sh -c "for i in \\$(seq 1 30); do sleep 30 & done"; set -- /proc/[0-9]*; echo $#; kill -9 -1; exit 0'],
+    (s) => {
+      s.linux!.resources = { ...s.linux!.resources, pids: { limit: 10 } };
+    },
+  );
   t.after(() => b.cleanup());
   const r = runtime(b, ['run', '--bundle', b.dir, uniqueId('pids')]);
   assert.equal(r.status, 0, r.stderr);
@@ -106,11 +129,24 @@ test('a CPU quota is set in the cgroup the container sees, and throttles a busy 
   const { b, id } = started(t, 'while :; do :; done', (s) => {
     s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 10000, period: 100000, shares: 512, cpus: '0' } };
   });
-  const inside = ok(runtime(b, ['exec', id, 'sh', '-c',
-    'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; grep Cpus_allowed_list /proc/self/status']));
-  assert.deepEqual(inside.split('\n').map((l) => l.replace(/\s+/g, ' ')), ['10000', '100000', '512', '0', 'Cpus_allowed_list: 0', '']);
+  const inside = ok(
+    runtime(b, [
+      'exec',
+      id,
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; grep Cpus_allowed_list /proc/self/status',
+    ]),
+  );
+  assert.deepEqual(
+    inside.split('\n').map((l) => l.replace(/\s+/g, ' ')),
+    ['10000', '100000', '512', '0', 'Cpus_allowed_list: 0', ''],
+  );
   assert.equal(readFileSync(join(cgroupDir(b, id, 'cpu'), 'cpu.cfs_quota_us'), 'utf8'), '10000\n');
-  assert.ok(waitFor(() => (stats(b, id).data.cpu.throttling.throttledPeriods ?? 0) > 0, 10000), 'the loop is throttled');
+  assert.ok(
+    waitFor(() => (stats(b, id).data.cpu.throttling.throttledPeriods ?? 0) > 0, 10000),
+    'the loop is throttled',
+  );
   const s = stats(b, id);
   assert.ok(s.data.cpu.usage.total > 0);
   // 10% of one CPU: over the whole life of the loop, far less than the wall time.
@@ -121,7 +157,17 @@ test('update changes the limits of a running container', (t) => {
   const { b, id } = started(t, 'exec sleep 60', (s) => {
     s.linux!.resources = { ...s.linux!.resources, memory: { limit: 64 * MiB }, pids: { limit: 50 } };
   });
-  const read = () => ok(runtime(b, ['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']));
+  const read = () =>
+    ok(
+      runtime(b, [
+        'exec',
+        id,
+        'cat',
+        '/sys/fs/cgroup/memory/memory.limit_in_bytes',
+        '/sys/fs/cgroup/pids/pids.max',
+        '/sys/fs/cgroup/cpu/cpu.cfs_quota_us',
+      ]),
+    );
   assert.equal(read(), `${64 * MiB}\n50\n-1\n`);
   ok(runtime(b, ['update', '--memory', '32m', '--pids-limit', '20', id]));
   assert.equal(read(), `${32 * MiB}\n20\n-1\n`);
@@ -179,15 +225,18 @@ test('device rules: a node they do not allow cannot be opened; an allow rule ope
   assert.equal(r2.stdout, 'rc=0\n', r2.stderr);
 });
 
-test('the cgroup mount shows the container\'s own cgroups, read-only', (t) => {
-  const b = makeBundle(['sh', '-c', 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/pids/pids.max; (echo 1 > /sys/fs/cgroup/pids/pids.max) 2>&1; true'], (s) => {
-    s.linux!.resources = { ...s.linux!.resources, pids: { limit: 77 } };
-  });
+test("the cgroup mount shows the container's own cgroups, read-only", (t) => {
+  const b = makeBundle(
+    ['sh', '-c', 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/pids/pids.max; (echo 1 > /sys/fs/cgroup/pids/pids.max) 2>&1; true'],
+    (s) => {
+      s.linux!.resources = { ...s.linux!.resources, pids: { limit: 77 } };
+    },
+  );
   t.after(() => b.cleanup());
   const out = ok(runtime(b, ['run', '--bundle', b.dir, uniqueId('cgmount')]));
   const lines = out.trim().split('\n');
   for (const c of ['cpu', 'memory', 'pids']) assert.ok(lines.includes(c), `${c} in ${lines}`);
-  assert.ok(lines.includes('77'), 'the limit of this container, not the host\'s');
+  assert.ok(lines.includes('77'), "the limit of this container, not the host's");
   assert.equal(lines.at(-1), "sh: can't create /sys/fs/cgroup/pids/pids.max: Read-only file system");
 });
 
@@ -195,7 +244,11 @@ test('hugepage limits and unified keys reach the hierarchy that holds hugetlb', 
   // On this machine's hybrid layout hugetlb lives on the cgroup2 mount at /sys/fs/cgroup/unified;
   // on cgroup v1 or v2 alone it has a folder of its own or is the root.
   const dir = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/hugetlb', '/sys/fs/cgroup'].find((d) => {
-    try { return readFileSync(join(d, 'cgroup.controllers'), 'utf8').includes('hugetlb'); } catch { return d.endsWith('hugetlb') && existsSync(d); }
+    try {
+      return readFileSync(join(d, 'cgroup.controllers'), 'utf8').includes('hugetlb');
+    } catch {
+      return d.endsWith('hugetlb') && existsSync(d);
+    }
   });
   if (!dir || !existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB')) return t.skip('no hugetlb controller or 2MB pages');
   const inside = `/sys/fs/cgroup/${dir === '/sys/fs/cgroup' ? '' : dir.split('/').pop()}`;

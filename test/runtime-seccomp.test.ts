@@ -25,15 +25,20 @@ const mkdirDenied: LinuxSeccomp = {
 
 for (const nnp of [true, false]) {
   test(`a rule returns its errno (mkdir → ENOSYS), noNewPrivileges ${nnp}`, (t) => {
-    const r = runSh(t, 'mkdir /made; echo rc=$?; touch /file && echo touched; grep NoNewPrivs /proc/self/status; grep Seccomp: /proc/self/status', (s) => {
-      s.process!.noNewPrivileges = nnp;
-      s.linux!.seccomp = mkdirDenied;
-    });
+    const r = runSh(
+      t,
+      'mkdir /made; echo rc=$?; touch /file && echo touched; grep NoNewPrivs /proc/self/status; grep Seccomp: /proc/self/status',
+      (s) => {
+        s.process!.noNewPrivileges = nnp;
+        s.linux!.seccomp = mkdirDenied;
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "mkdir: can't create directory '/made': Function not implemented\n");
-    assert.deepEqual(r.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ')), [
-      'rc=1', 'touched', `NoNewPrivs: ${nnp ? 1 : 0}`, 'Seccomp: 2', '',
-    ]);
+    assert.deepEqual(
+      r.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ')),
+      ['rc=1', 'touched', `NoNewPrivs: ${nnp ? 1 : 0}`, 'Seccomp: 2', ''],
+    );
   });
 }
 
@@ -59,7 +64,7 @@ test('a kill action kills the process with SIGSYS', (t) => {
   assert.equal(r.stdout, '');
 });
 
-test('a process started by exec gets the container\'s filter', (t) => {
+test("a process started by exec gets the container's filter", (t) => {
   const b = makeBundle(['sleep', '60'], (s) => {
     s.root!.readonly = false;
     s.linux!.seccomp = mkdirDenied;
@@ -85,8 +90,28 @@ test('an unknown action or syscall name fails create with one line', (t) => {
 
 test('an allow list with a default errno action: the program runs with only what it calls', (t) => {
   // What busybox `true` and `mkdir` call; nothing the runtime itself needs before exec.
-  const allow = ['execve', 'brk', 'arch_prctl', 'exit_group', 'exit', 'set_tid_address', 'getuid', 'geteuid', 'getpid',
-    'rt_sigaction', 'rt_sigprocmask', 'write', 'read', 'uname', 'readlinkat', 'mmap', 'munmap', 'mprotect', 'prlimit64', 'umask'];
+  const allow = [
+    'execve',
+    'brk',
+    'arch_prctl',
+    'exit_group',
+    'exit',
+    'set_tid_address',
+    'getuid',
+    'geteuid',
+    'getpid',
+    'rt_sigaction',
+    'rt_sigprocmask',
+    'write',
+    'read',
+    'uname',
+    'readlinkat',
+    'mmap',
+    'munmap',
+    'mprotect',
+    'prlimit64',
+    'umask',
+  ];
   const profile = (s: Spec) => {
     s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: allow, action: 'SCMP_ACT_ALLOW' }] };
   };
@@ -95,7 +120,10 @@ test('an allow list with a default errno action: the program runs with only what
   const r = runtime(b, ['run', '--bundle', b.dir, uniqueId('allow')]);
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0);
-  const m = makeBundle(['/bin/mkdir', '/x'], (s) => { s.root!.readonly = false; profile(s); });
+  const m = makeBundle(['/bin/mkdir', '/x'], (s) => {
+    s.root!.readonly = false;
+    profile(s);
+  });
   t.after(() => m.cleanup());
   const r2 = runtime(m, ['run', '--bundle', m.dir, uniqueId('allow')]);
   assert.equal(r2.status, 1);

@@ -16,10 +16,13 @@ import { LocalRuntime, type RuntimeLogger } from '../src/runtime/runtime.js';
  * spins for ever where SIGPIPE is ignored), and a child sent SIGHUP dies of it (129) rather than
  * sleeping on to 0.
  */
-const PROBE = 'grep -E "^Sig(Ign|Blk)" /proc/self/status; yes | head -c 1000 >/dev/null; echo piped; sleep 5 & kill -HUP $!; wait $!; echo "hup $?"';
+const PROBE =
+  'grep -E "^Sig(Ign|Blk)" /proc/self/status; yes | head -c 1000 >/dev/null; echo piped; sleep 5 & kill -HUP $!; wait $!; echo "hup $?"';
 const EXPECTED = 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\npiped\nhup 129\n';
 /** A startContainer hook: it runs inside the container, from the init-to-be. */
-const withHook = (s: Spec) => { s.hooks = { startContainer: [{ path: '/bin/true' }] }; };
+const withHook = (s: Spec) => {
+  s.hooks = { startContainer: [{ path: '/bin/true' }] };
+};
 
 test('berth-runtime run and exec: no signal ignored or blocked, SIGPIPE and SIGHUP kill', (t) => {
   const b = makeBundle(['sh', '-c', PROBE], withHook);
@@ -39,7 +42,9 @@ test('berth-runtime run and exec: no signal ignored or blocked, SIGPIPE and SIGH
 });
 
 /** The library's warnings fail the test: none is expected here. */
-const failOnLog: RuntimeLogger = (level, msg) => { if (level === 'warn' || level === 'error') assert.fail(`runtime ${level}: ${msg}`); };
+const failOnLog: RuntimeLogger = (level, msg) => {
+  if (level === 'warn' || level === 'error') assert.fail(`runtime ${level}: ${msg}`);
+};
 
 test('under the monitor (as berthd runs containers): no signal ignored or blocked', async (t) => {
   const b = makeBundle(['sh', '-c', PROBE]);
@@ -50,9 +55,18 @@ test('under the monitor (as berthd runs containers): no signal ignored or blocke
   await rt.create({ id, bundle: b.dir, monitor });
   await rt.start(id);
   try {
-    assert.ok(waitFor(() => existsSync(monitor.exitFile), 20_000), `no exit; log: ${readFileSync(monitor.log, 'utf8')}`);
+    assert.ok(
+      waitFor(() => existsSync(monitor.exitFile), 20_000),
+      `no exit; log: ${readFileSync(monitor.log, 'utf8')}`,
+    );
     // stdout only: the shell reports its job's death on stderr ("Hangup").
-    const out = readFileSync(monitor.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.stream === 'stdout').map((e) => e.log).join('');
+    const out = readFileSync(monitor.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.stream === 'stdout')
+      .map((e) => e.log)
+      .join('');
     assert.equal(out, EXPECTED);
   } finally {
     await rt.delete(id, { force: true });

@@ -63,11 +63,21 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function receiver(input?: string): { socket: string; output: Promise<{ code: number | null; text: string; err: string }> } {
   const socket = join(dir, `${uniqueId('console')}.sock`);
   const p = spawn(recvtty, input === undefined ? [socket] : [socket, input], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '', err = '';
-  p.stdout.on('data', (d: Buffer) => { text += d.toString(); });
-  p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const output = new Promise<{ code: number | null; text: string; err: string }>((resolve) => p.on('close', (code) => resolve({ code, text, err })));
-  assert.ok(waitFor(() => existsSync(socket), 10000), 'recvtty listens');
+  let text = '',
+    err = '';
+  p.stdout.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  p.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const output = new Promise<{ code: number | null; text: string; err: string }>((resolve) =>
+    p.on('close', (code) => resolve({ code, text, err })),
+  );
+  assert.ok(
+    waitFor(() => existsSync(socket), 10000),
+    'recvtty listens',
+  );
   return { socket, output };
 }
 
@@ -81,9 +91,13 @@ function terminalBundle(t: TestContext, args: string[], edit?: (s: Spec) => void
 }
 
 test('the pty master reaches --console-socket; the process sees /dev/pts/0 of the given size', async (t) => {
-  const b = terminalBundle(t, ['sh', '-c', 'tty; stty size; test -c /dev/console && echo console; test -t 0 && test -t 2 && echo all-tty'], (s) => {
-    s.process!.consoleSize = { height: 31, width: 101 };
-  });
+  const b = terminalBundle(
+    t,
+    ['sh', '-c', 'tty; stty size; test -c /dev/console && echo console; test -t 0 && test -t 2 && echo all-tty'],
+    (s) => {
+      s.process!.consoleSize = { height: 31, width: 101 };
+    },
+  );
   const { socket, output } = receiver();
   const id = uniqueId('tty');
   const r = runtime(b, ['create', '--bundle', b.dir, '--console-socket', socket, id]);
@@ -96,7 +110,7 @@ test('the pty master reaches --console-socket; the process sees /dev/pts/0 of th
   assert.equal(runtime(b, ['delete', id]).status, 0);
 });
 
-test('what is written to the master is the process\'s input', async (t) => {
+test("what is written to the master is the process's input", async (t) => {
   const b = terminalBundle(t, ['sh']);
   const { socket, output } = receiver('echo "$((6 * 7))"; exit\n');
   const id = uniqueId('tty-in');
@@ -107,7 +121,7 @@ test('what is written to the master is the process\'s input', async (t) => {
   assert.match(out.text, /\r\n42\r\n/);
 });
 
-test('exec --tty --console-socket gives the exec\'d process its own pty', async (t) => {
+test("exec --tty --console-socket gives the exec'd process its own pty", async (t) => {
   const b = makeBundle(['sleep', '60']);
   t.after(() => b.cleanup());
   const id = uniqueId('tty-exec');

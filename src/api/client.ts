@@ -19,11 +19,22 @@ export interface ApiClientOptions {
   onNoDaemon?: () => Promise<void>;
 }
 
-const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 413: 'too-large' };
+const KIND: Record<number, ErrorKind> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'too-large',
+};
 
 /** An error answer of the daemon (status 400 or more), with its message: docker prints these as "Error response from daemon: …". */
 export class DaemonError extends BerthError {
-  constructor(kind: ErrorKind, message: string, readonly statusCode: number) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    readonly statusCode: number,
+  ) {
     super(kind, message);
   }
 }
@@ -64,7 +75,11 @@ export class ApiClient {
       if (absent && this.opts.onNoDaemon) {
         this.noDaemon ??= this.opts.onNoDaemon();
         await this.noDaemon;
-        try { return await request(this.target, req); } catch (e2) { throw this.connectError(e2 as Error); }
+        try {
+          return await request(this.target, req);
+        } catch (e2) {
+          throw this.connectError(e2 as Error);
+        }
       }
       throw this.connectError(e as Error);
     }
@@ -80,7 +95,10 @@ export class ApiClient {
 
   private static jsonBody(body: Body, headers: Record<string, string> = {}): Pick<Request, 'body' | 'headers'> {
     if (body === undefined) return { headers };
-    if (Buffer.isBuffer(body) || (typeof body === 'object' && body !== null && typeof (body as NodeJS.ReadableStream).pipe === 'function')) {
+    if (
+      Buffer.isBuffer(body) ||
+      (typeof body === 'object' && body !== null && typeof (body as NodeJS.ReadableStream).pipe === 'function')
+    ) {
       return { body: body as Buffer | NodeJS.ReadableStream, headers: { 'Content-Type': 'application/x-tar', ...headers } };
     }
     return { body: Buffer.from(JSON.stringify(body)), headers: { 'Content-Type': 'application/json', ...headers } };
@@ -90,11 +108,19 @@ export class ApiClient {
     if (res.statusCode < 400) return res;
     const text = await readAll(res);
     let message = text.toString().trim();
-    try { message = JSON.parse(message).message ?? message; } catch { /* plain text */ }
+    try {
+      message = JSON.parse(message).message ?? message;
+    } catch {
+      /* plain text */
+    }
     throw new DaemonError(KIND[res.statusCode] ?? 'system', message, res.statusCode);
   }
 
-  private async plain(method: string, path: string, opts: { query?: Query; body?: Body; headers?: Record<string, string> }): Promise<Response> {
+  private async plain(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: Body; headers?: Record<string, string> },
+  ): Promise<Response> {
     const r = await this.send({ method, path: this.path(path, opts.query), ...ApiClient.jsonBody(opts.body, opts.headers) });
     if (r.upgraded) {
       r.socket.destroy();
@@ -104,7 +130,11 @@ export class ApiClient {
   }
 
   /** A request whose JSON answer (or nothing, for 204/304) is returned. */
-  async json<T = any>(method: string, path: string, opts: { query?: Query; body?: Body; headers?: Record<string, string> } = {}): Promise<T> {
+  async json<T = any>(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: Body; headers?: Record<string, string> } = {},
+  ): Promise<T> {
     const text = (await readAll(await this.plain(method, path, opts))).toString();
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -124,7 +154,11 @@ export class ApiClient {
 
   /** A hijacked connection (attach, exec start): after `101 UPGRADED`, the raw socket both ways. */
   async hijack(path: string, query?: Query, body?: Body): Promise<Socket> {
-    const r = await this.send({ method: 'POST', path: this.path(path, query), ...ApiClient.jsonBody(body, { Connection: 'Upgrade', Upgrade: 'tcp' }) });
+    const r = await this.send({
+      method: 'POST',
+      path: this.path(path, query),
+      ...ApiClient.jsonBody(body, { Connection: 'Upgrade', Upgrade: 'tcp' }),
+    });
     if (r.upgraded) return r.socket;
     await this.check(r.res);
     r.res.destroy();

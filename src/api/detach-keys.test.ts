@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DetachMatcher, parseDetachKeys } from './detach-keys.js';
 
-test('detach keys: docker\'s notation', () => {
+test("detach keys: docker's notation", () => {
   assert.deepEqual(parseDetachKeys('ctrl-p,ctrl-q'), [0x10, 0x11]);
   assert.deepEqual(parseDetachKeys('ctrl-@, ctrl-[ ,ctrl-\\,ctrl-],ctrl-^,ctrl-_,a'), [0, 27, 28, 29, 30, 31, 97]);
   assert.throws(() => parseDetachKeys('ctrl-pq'), /Invalid detach keys \(ctrl-pq\) provided/);

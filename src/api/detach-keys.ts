@@ -7,20 +7,23 @@ import { invalid } from '../errors.js';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
-const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, '_': 31 };
+const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
 
 /** `ctrl-p,ctrl-q` → [0x10, 0x11]; a single character stands for itself. */
 export function parseDetachKeys(spec: string): number[] {
-  const keys = spec.split(',').map((k) => k.trim()).map((k) => {
-    if (k.length === 1) return k.charCodeAt(0);
-    const m = /^ctrl-(.)$/i.exec(k);
-    if (m) {
-      const c = m[1].toLowerCase();
-      if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 96;
-      if (c in CTRL) return CTRL[c];
-    }
-    return -1;
-  });
+  const keys = spec
+    .split(',')
+    .map((k) => k.trim())
+    .map((k) => {
+      if (k.length === 1) return k.charCodeAt(0);
+      const m = /^ctrl-(.)$/i.exec(k);
+      if (m) {
+        const c = m[1].toLowerCase();
+        if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 96;
+        if (c in CTRL) return CTRL[c];
+      }
+      return -1;
+    });
   if (!spec || keys.includes(-1)) throw invalid(`Invalid detach keys (${spec}) provided`);
   return keys;
 }

@@ -20,11 +20,18 @@ export interface Request {
 
 /** An answer's body, readable as a stream, with the status and headers (names lower-case). */
 export class Response extends Readable {
-  constructor(readonly statusCode: number, readonly statusMessage: string, readonly headers: Record<string, string>, private readonly socket: Socket) {
+  constructor(
+    readonly statusCode: number,
+    readonly statusMessage: string,
+    readonly headers: Record<string, string>,
+    private readonly socket: Socket,
+  ) {
     super();
   }
 
-  override _read(): void { this.socket.resume(); }
+  override _read(): void {
+    this.socket.resume();
+  }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.socket.destroy();
@@ -33,7 +40,8 @@ export class Response extends Readable {
 }
 
 /** What a request resolves to: an answer, or (status 101) the upgraded socket. */
-export type Result = { upgraded: false; res: Response } | { upgraded: true; statusCode: 101; headers: Record<string, string>; socket: Socket };
+export type Result =
+  { upgraded: false; res: Response } | { upgraded: true; statusCode: 101; headers: Record<string, string>; socket: Socket };
 
 const MAX_HEAD = 64 * 1024;
 
@@ -50,8 +58,9 @@ export function request(target: Target, req: Request): Promise<Result> {
     let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     socket.write(head + '\r\n');
-    if (Buffer.isBuffer(body)) { if (body.length) socket.write(body); }
-    else if (body) {
+    if (Buffer.isBuffer(body)) {
+      if (body.length) socket.write(body);
+    } else if (body) {
       // A streamed body (a tar on stdin) is read only once connected: a request that finds no
       // daemon is sent again after autostart, and its body must still be unread then.
       socket.once('connect', () => pipeChunked(body, socket));
@@ -123,7 +132,9 @@ function readBody(socket: Socket, res: Response, framing: Record<string, string>
     socket.destroy();
     res.push(null);
   };
-  const deliver = (b: Buffer) => { if (b.length && !res.push(b)) socket.pause(); };
+  const deliver = (b: Buffer) => {
+    if (b.length && !res.push(b)) socket.pause();
+  };
   socket.on('error', (e) => res.destroy(e));
   const chunked = framing !== 0 && /\bchunked\b/i.test(framing['transfer-encoding'] ?? '');
   const length = framing === 0 ? 0 : framing['content-length'] !== undefined && !chunked ? Number(framing['content-length']) : undefined;
@@ -136,7 +147,9 @@ function readBody(socket: Socket, res: Response, framing: Record<string, string>
       deliver(b);
       if (left === 0) done();
     };
-    socket.on('close', () => { if (left > 0) res.destroy(new Error('the daemon closed the connection in the middle of an answer')); });
+    socket.on('close', () => {
+      if (left > 0) res.destroy(new Error('the daemon closed the connection in the middle of an answer'));
+    });
     if (left === 0) return done();
     socket.on('data', take);
     if (first.length) take(first);
@@ -168,7 +181,10 @@ function readBody(socket: Socket, res: Response, framing: Record<string, string>
         if (nl < 0) return;
         const line = buf.subarray(0, nl);
         buf = buf.subarray(nl + 2);
-        if (line.length === 0) { finished = true; return done(); }
+        if (line.length === 0) {
+          finished = true;
+          return done();
+        }
       } else {
         if (!buf.length) return;
         const take = Math.min(need, buf.length);
@@ -181,7 +197,9 @@ function readBody(socket: Socket, res: Response, framing: Record<string, string>
       }
     }
   };
-  socket.on('close', () => { if (!finished) res.destroy(new Error('the daemon closed the connection in the middle of an answer')); });
+  socket.on('close', () => {
+    if (!finished) res.destroy(new Error('the daemon closed the connection in the middle of an answer'));
+  });
   socket.on('data', parse);
   if (first.length) parse(first);
 }

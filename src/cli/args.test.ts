@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { ArgCountError, commandHelp, FlagError, parseArgs, parseCommand, type CommandSpec } from './args.js';
 
 const spec = {
-  detach: { short: 'd', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' },
-  env: { short: 'e', type: 'list' }, name: { type: 'string' },
+  detach: { short: 'd', type: 'bool' },
+  interactive: { short: 'i', type: 'bool' },
+  tty: { short: 't', type: 'bool' },
+  env: { short: 'e', type: 'list' },
+  name: { type: 'string' },
 } as const;
 
 test('short groups, attached values, --flag=value, lists', () => {
@@ -25,9 +28,16 @@ test('unknown flags and missing values are refused', () => {
   assert.throws(() => parseArgs(['--name'], spec), /flag needs an argument/);
 });
 
-test('a command\'s count of operands is checked in docker\'s words', () => {
+test("a command's count of operands is checked in docker's words", () => {
   const c = (args: CommandSpec['args']): CommandSpec => ({ path: 'x y', use: '[OPTIONS]', about: 'X', flags: {}, args });
-  const msg = (spec: CommandSpec, argv: string[]) => { try { parseCommand(spec, argv); return ''; } catch (e) { return (e as ArgCountError).message; } };
+  const msg = (spec: CommandSpec, argv: string[]) => {
+    try {
+      parseCommand(spec, argv);
+      return '';
+    } catch (e) {
+      return (e as ArgCountError).message;
+    }
+  };
   assert.equal(msg(c({ max: 0 }), ['a']), "'berth x y' accepts no arguments");
   assert.equal(msg(c({ min: 1, max: 1 }), []), "'berth x y' requires 1 argument");
   assert.equal(msg(c({ min: 2, max: 2 }), ['a']), "'berth x y' requires 2 arguments");
@@ -37,14 +47,35 @@ test('a command\'s count of operands is checked in docker\'s words', () => {
   assert.equal(msg(c({ min: 1 }), ['a']), '');
 });
 
-test('bad flag values name the flag as pflag does; bools take Go\'s spellings', () => {
-  const spec = { memory: { short: 'm', type: 'string', check: (v: string) => { if (v === 'x') throw new Error('bad'); } }, init: { type: 'bool' } } as const;
-  assert.throws(() => parseArgs(['-m', 'x'], spec), (e: unknown) => e instanceof FlagError && e.message === 'invalid argument "x" for "-m, --memory" flag: bad');
+test("bad flag values name the flag as pflag does; bools take Go's spellings", () => {
+  const spec = {
+    memory: {
+      short: 'm',
+      type: 'string',
+      check: (v: string) => {
+        if (v === 'x') throw new Error('bad');
+      },
+    },
+    init: { type: 'bool' },
+  } as const;
+  assert.throws(
+    () => parseArgs(['-m', 'x'], spec),
+    (e: unknown) => e instanceof FlagError && e.message === 'invalid argument "x" for "-m, --memory" flag: bad',
+  );
   assert.deepEqual(parseArgs(['--init=False'], spec).flags, { init: false });
   assert.throws(() => parseArgs(['--init=no'], spec), /strconv.ParseBool: parsing "no": invalid syntax/);
 });
 
 test('help shows each flag with its kind, description and default', () => {
-  const h = commandHelp({ path: 'x', use: '[OPTIONS]', about: 'Does x', aliases: ['berth x'], flags: { all: { short: 'a', type: 'bool', desc: 'Everything' }, n: { type: 'string', arg: 'int', desc: 'How many', dflt: '-1' } } });
-  assert.equal(h, 'Usage:  berth x [OPTIONS]\n\nDoes x\n\nAliases:\n  berth x\n\nOptions:\n  -a, --all     Everything\n      --n int   How many (default -1)\n');
+  const h = commandHelp({
+    path: 'x',
+    use: '[OPTIONS]',
+    about: 'Does x',
+    aliases: ['berth x'],
+    flags: { all: { short: 'a', type: 'bool', desc: 'Everything' }, n: { type: 'string', arg: 'int', desc: 'How many', dflt: '-1' } },
+  });
+  assert.equal(
+    h,
+    'Usage:  berth x [OPTIONS]\n\nDoes x\n\nAliases:\n  berth x\n\nOptions:\n  -a, --all     Everything\n      --n int   How many (default -1)\n',
+  );
 });

@@ -35,21 +35,31 @@ export interface CommandSpec {
 
 /** `--help` among a command's flags (or `-h` where no flag takes that letter): the caller prints the usage. */
 export class HelpRequest extends Error {
-  constructor(readonly spec: Record<string, FlagSpec>, readonly command?: CommandSpec) {
+  constructor(
+    readonly spec: Record<string, FlagSpec>,
+    readonly command?: CommandSpec,
+  ) {
     super('help requested');
   }
 }
 
 /** A bad flag (unknown, no value, a value docker refuses): printed with the usage, exit 125 as docker's. */
 export class FlagError extends BerthError {
-  constructor(message: string, readonly command?: CommandSpec) {
+  constructor(
+    message: string,
+    readonly command?: CommandSpec,
+  ) {
     super('invalid', message);
   }
 }
 
 /** Too few or too many operands: `berth: 'berth rm' requires at least 1 argument` with the usage, exit 1 as docker's. */
 export class ArgCountError extends BerthError {
-  constructor(message: string, readonly command: CommandSpec, readonly see: 'See' | 'Run') {
+  constructor(
+    message: string,
+    readonly command: CommandSpec,
+    readonly see: 'See' | 'Run',
+  ) {
     super('invalid', message);
   }
 }
@@ -63,11 +73,13 @@ function parseBool(v: string): boolean {
 
 /** The Options: lines of a usage text, from a flag spec, aligned as docker's. */
 export function flagLines(spec: Record<string, FlagSpec>): string {
-  const rows = Object.entries(spec).sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) => {
-    const arg = s.type === 'bool' ? '' : ` ${s.arg ?? (s.type === 'list' ? 'list' : 'string')}`;
-    const desc = `${s.desc ?? ''}${s.dflt !== undefined ? ` (default ${s.dflt})` : ''}`;
-    return [`  ${s.short ? `-${s.short}, ` : '    '}--${name}${arg}`, desc] as const;
-  });
+  const rows = Object.entries(spec)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => {
+      const arg = s.type === 'bool' ? '' : ` ${s.arg ?? (s.type === 'list' ? 'list' : 'string')}`;
+      const desc = `${s.desc ?? ''}${s.dflt !== undefined ? ` (default ${s.dflt})` : ''}`;
+      return [`  ${s.short ? `-${s.short}, ` : '    '}--${name}${arg}`, desc] as const;
+    });
   const width = Math.max(0, ...rows.map(([l]) => l.length)) + 3;
   return rows.map(([l, d]) => (d ? l.padEnd(width) + d : l)).join('\n');
 }
@@ -85,25 +97,44 @@ export interface Parsed {
 
 const flagLabel = (name: string, s: FlagSpec) => (s.short ? `-${s.short}, --${name}` : `--${name}`);
 
-export function parseArgs(argv: string[], spec: Record<string, FlagSpec>, opts: { stopAtOperand?: boolean; command?: CommandSpec } = {}): Parsed {
+export function parseArgs(
+  argv: string[],
+  spec: Record<string, FlagSpec>,
+  opts: { stopAtOperand?: boolean; command?: CommandSpec } = {},
+): Parsed {
   const flags: Parsed['flags'] = {};
   const args: string[] = [];
-  const byShort = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const byShort = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.short)
+      .map(([n, s]) => [s.short!, n]),
+  );
   const bad = (msg: string) => new FlagError(msg, opts.command);
   const set = (name: string, value: string | boolean) => {
     const s = spec[name];
     if (typeof value === 'string' && s.check) {
-      try { s.check(value); } catch (e) { throw bad(`invalid argument "${value}" for "${flagLabel(name, s)}" flag: ${(e as Error).message}`); }
+      try {
+        s.check(value);
+      } catch (e) {
+        throw bad(`invalid argument "${value}" for "${flagLabel(name, s)}" flag: ${(e as Error).message}`);
+      }
     }
     if (s.type === 'list') ((flags[name] as string[] | undefined) ?? (flags[name] = [])).push(String(value));
     else flags[name] = value;
   };
   const bool = (name: string, v: string) => {
-    try { return parseBool(v); } catch (e) { throw bad(`invalid argument "${v}" for "${flagLabel(name, spec[name])}" flag: ${(e as Error).message}`); }
+    try {
+      return parseBool(v);
+    } catch (e) {
+      throw bad(`invalid argument "${v}" for "${flagLabel(name, spec[name])}" flag: ${(e as Error).message}`);
+    }
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { args.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
     if (a === '--help' || (a === '-h' && !byShort.has('h'))) throw new HelpRequest(spec, opts.command);
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
@@ -122,7 +153,10 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>, opts: 
         const name = byShort.get(a[j]);
         if (!name) throw bad(`unknown shorthand flag: '${a[j]}' in ${a}`);
         if (spec[name].type === 'bool') {
-          if (a[j + 1] === '=') { set(name, bool(name, a.slice(j + 2))); break; }
+          if (a[j + 1] === '=') {
+            set(name, bool(name, a.slice(j + 2)));
+            break;
+          }
           set(name, true);
           continue;
         }
@@ -135,7 +169,10 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>, opts: 
       continue;
     }
     args.push(a);
-    if (opts.stopAtOperand) { args.push(...argv.slice(i + 1)); break; }
+    if (opts.stopAtOperand) {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
   }
   return { flags, args };
 }
@@ -150,7 +187,8 @@ export function parseCommand(c: CommandSpec, argv: string[]): Parsed {
   const name = `'berth ${c.path}'`;
   if (max === 0 && n > 0) throw new ArgCountError(`${name} accepts no arguments`, c, 'Run');
   if (min === max && n !== min) throw new ArgCountError(`${name} requires ${plural(min)}`, c, 'Run');
-  if (min > 0 && max < Infinity && (n < min || n > max)) throw new ArgCountError(`${name} requires at least ${min} and at most ${plural(max)}`, c, 'Run');
+  if (min > 0 && max < Infinity && (n < min || n > max))
+    throw new ArgCountError(`${name} requires at least ${min} and at most ${plural(max)}`, c, 'Run');
   if (n < min) throw new ArgCountError(`${name} requires at least ${plural(min)}`, c, 'See');
   if (n > max) throw new ArgCountError(`${name} requires at most ${plural(max)}`, c, 'See');
   return p;

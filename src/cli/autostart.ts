@@ -16,7 +16,10 @@ const START_TIMEOUT_MS = 15000;
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -43,9 +46,12 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   mkdirSync(execRoot, { recursive: true, mode: 0o711 });
   const logPath = join(execRoot, 'berthd.log');
   const log = openSync(logPath, 'a');
-  const args = ['-H', host,
+  const args = [
+    '-H',
+    host,
     ...(env.BERTH_DATA_ROOT ? ['--data-root', env.BERTH_DATA_ROOT] : []),
-    ...(env.BERTH_EXEC_ROOT ? ['--exec-root', env.BERTH_EXEC_ROOT] : [])];
+    ...(env.BERTH_EXEC_ROOT ? ['--exec-root', env.BERTH_EXEC_ROOT] : []),
+  ];
   // berthd makes TLS calls (registries): it gets back the CA bundle berth's shebang set aside.
   const { BERTH_SAVED_CA, ...daemonEnv } = env;
   if (BERTH_SAVED_CA) daemonEnv.NODE_EXTRA_CA_CERTS = BERTH_SAVED_CA;
@@ -53,7 +59,9 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   const child = spawn(berthdPath(), args, { detached: true, stdio: ['ignore', log, log], env: daemonEnv });
   closeSync(log);
   let exited: number | null = null;
-  child.once('exit', (code) => { exited = code ?? 1; });
+  child.once('exit', (code) => {
+    exited = code ?? 1;
+  });
   child.unref();
   process.stderr.write(`berth: started berthd (pid ${child.pid}, log ${logPath})\n`);
   for (const end = Date.now() + START_TIMEOUT_MS; Date.now() < end;) {
@@ -61,6 +69,12 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
     if (exited !== null) break;
     await new Promise((r) => setTimeout(r, 25));
   }
-  const tail = (() => { try { return readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | '); } catch { return ''; } })();
+  const tail = (() => {
+    try {
+      return readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ');
+    } catch {
+      return '';
+    }
+  })();
   throw systemError(`berthd did not start on ${host}${tail ? `: ${tail}` : ''} (log: ${logPath})`);
 }

@@ -16,21 +16,36 @@ import { parseReference } from '../common/reference.js';
 /** The key docker's CLI uses for Docker Hub in `auths`. */
 export const DOCKER_HUB = 'https://index.docker.io/v1/';
 
-interface AuthEntry { auth?: string; identitytoken?: string }
-interface BerthConfig { auths?: Record<string, AuthEntry>; [k: string]: unknown }
+interface AuthEntry {
+  auth?: string;
+  identitytoken?: string;
+}
+interface BerthConfig {
+  auths?: Record<string, AuthEntry>;
+  [k: string]: unknown;
+}
 
 export const configPath = () => join(process.env.BERTH_CONFIG || join(homedir(), '.berth'), 'config.json');
 
 /** A server address as `auths` keys it: the host (`127.0.0.1:5000`), or Docker Hub's URL. */
 export function serverKey(server: string | undefined): string {
-  const host = (server ?? '').trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  const host = (server ?? '')
+    .trim()
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '');
   return !host || ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(host) ? DOCKER_HUB : host;
 }
 
 async function readConfig(path = configPath()): Promise<BerthConfig> {
   let text: string;
-  try { text = await readFile(path, 'utf8'); } catch { return {}; }
-  try { return JSON.parse(text) as BerthConfig; } catch {
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    return JSON.parse(text) as BerthConfig;
+  } catch {
     throw invalid(`${path}: not valid JSON; fix or remove it`);
   }
 }

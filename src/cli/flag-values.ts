@@ -8,7 +8,8 @@ import { isIP } from 'node:net';
 /** Go's strconv.ParseInt(v, 10, bits). */
 export function int(v: string, bits = 64): number {
   if (!/^[+-]?\d+$/.test(v)) throw new Error(`strconv.ParseInt: parsing "${v}": invalid syntax`);
-  const n = BigInt(v), lim = 1n << BigInt(bits - 1);
+  const n = BigInt(v),
+    lim = 1n << BigInt(bits - 1);
   if (n >= lim || n < -lim) throw new Error(`strconv.ParseInt: parsing "${v}": value out of range`);
   return Number(n);
 }
@@ -26,12 +27,19 @@ const BINARY: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 
 export function ramBytes(v: string): number {
   const sep = Math.max(...[...'0123456789. '].map((c) => v.lastIndexOf(c)));
   if (sep < 0) throw new Error(`invalid size: '${v}'`);
-  const num = v.slice(0, sep + 1), suffix = v.slice(sep + 1).toLowerCase();
-  if (suffix.length > 3 || !(suffix[0] === undefined || suffix[0] in BINARY) || !['', 'b', 'ib'].includes(suffix.slice(1)) || (suffix[0] === 'b' && suffix.length > 1)) {
+  const num = v.slice(0, sep + 1),
+    suffix = v.slice(sep + 1).toLowerCase();
+  if (
+    suffix.length > 3 ||
+    !(suffix[0] === undefined || suffix[0] in BINARY) ||
+    !['', 'b', 'ib'].includes(suffix.slice(1)) ||
+    (suffix[0] === 'b' && suffix.length > 1)
+  ) {
     throw new Error(`invalid suffix: '${v.slice(sep + 1)}'`);
   }
   const n = Number(num.trim());
-  if (!/^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(num) || Number.isNaN(n)) throw new Error(`strconv.ParseFloat: parsing "${num.trim()}": invalid syntax`);
+  if (!/^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(num) || Number.isNaN(n))
+    throw new Error(`strconv.ParseFloat: parsing "${num.trim()}": invalid syntax`);
   if (n < 0) throw new Error(`invalid size: '${v}'`);
   return Math.trunc(n * BINARY[suffix[0] ?? '']);
 }
@@ -82,7 +90,8 @@ export function label(v: string): string {
 export function ulimit(v: string): { Name: string; Soft: number; Hard: number } {
   const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
   if (!m) throw new Error(`invalid ulimit argument: ${v}`);
-  const soft = Number(m[2]), hard = m[3] === undefined ? soft : Number(m[3]);
+  const soft = Number(m[2]),
+    hard = m[3] === undefined ? soft : Number(m[3]);
   if (soft > hard) throw new Error(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
   return { Name: m[1], Soft: soft, Hard: hard };
 }
@@ -98,10 +107,16 @@ export function keyValue(v: string, reason: string): [string, string] {
 export function device(v: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
   const parts = v.split(':');
   const perms = (s: string | undefined) => s !== undefined && /^[rwm]{1,3}$/.test(s);
-  let host = parts[0], dest = parts[0], mode = 'rwm';
-  if (parts.length === 2) { if (perms(parts[1])) mode = parts[1]; else dest = parts[1]; } else if (parts.length === 3) {
+  let host = parts[0],
+    dest = parts[0],
+    mode = 'rwm';
+  if (parts.length === 2) {
+    if (perms(parts[1])) mode = parts[1];
+    else dest = parts[1];
+  } else if (parts.length === 3) {
     if (!perms(parts[2])) throw new Error(`bad mode specified: ${parts[2]}`);
-    dest = parts[1]; mode = parts[2];
+    dest = parts[1];
+    mode = parts[2];
   } else if (parts.length > 3) throw new Error(`invalid device specification: ${v}`);
   if (!host.startsWith('/')) throw new Error(`${v} is not an absolute path`);
   if (!dest.startsWith('/')) throw new Error(`bad format for path: ${dest}`);
@@ -130,11 +145,16 @@ export function throttleDevice(v: string, iops: boolean): { Path: string; Rate: 
   if (i < 1 || !v.startsWith('/dev/')) throw new Error(`bad format: ${v}`);
   const rate = v.slice(i + 1);
   if (iops) {
-    if (!/^\d+$/.test(rate)) throw new Error(`invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+    if (!/^\d+$/.test(rate))
+      throw new Error(`invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
     return { Path: v.slice(0, i), Rate: Number(rate) };
   }
-  try { return { Path: v.slice(0, i), Rate: ramBytes(rate) }; } catch {
-    throw new Error(`invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+  try {
+    return { Path: v.slice(0, i), Rate: ramBytes(rate) };
+  } catch {
+    throw new Error(
+      `invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`,
+    );
   }
 }
 
@@ -144,13 +164,23 @@ export function macAddress(v: string): string {
   return v;
 }
 
-const SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 
 /** docker's ValidateSysctl: `key=value` for a namespaced sysctl (IPC's kernel.*, fs.mqueue.*, net.*). */
 export function sysctl(v: string): [string, string] {
   const i = v.indexOf('=');
   const key = v.slice(0, i);
-  if (i < 1 || !(SYSCTLS.has(key) || key.startsWith('fs.mqueue.') || key.startsWith('net.'))) throw new Error(`sysctl '${v}' is not allowed`);
+  if (i < 1 || !(SYSCTLS.has(key) || key.startsWith('fs.mqueue.') || key.startsWith('net.')))
+    throw new Error(`sysctl '${v}' is not allowed`);
   return [key, v.slice(i + 1)];
 }
 
@@ -162,7 +192,13 @@ export function link(v: string): string {
 }
 
 /** `--gpus all|N|device=0,1|count=N,capabilities=…,driver=…`: the API's DeviceRequests entry. */
-export function gpus(v: string): { Driver: string; Count: number; DeviceIDs: string[] | null; Capabilities: string[][]; Options: Record<string, string> } {
+export function gpus(v: string): {
+  Driver: string;
+  Count: number;
+  DeviceIDs: string[] | null;
+  Capabilities: string[][];
+  Options: Record<string, string>;
+} {
   const req = { Driver: '', Count: 0, DeviceIDs: null as string[] | null, Capabilities: [['gpu']], Options: {} as Record<string, string> };
   const count = (c: string) => {
     if (c === 'all') return -1;
@@ -172,23 +208,37 @@ export function gpus(v: string): { Driver: string; Count: number; DeviceIDs: str
   for (const field of v.match(/("[^"]*"|[^,])+/g) ?? []) {
     const f = field.replace(/^"|"$/g, '');
     const eq = f.indexOf('=');
-    if (eq < 0) { req.Count = count(f); continue; }
+    if (eq < 0) {
+      req.Count = count(f);
+      continue;
+    }
     const [k, val] = [f.slice(0, eq), f.slice(eq + 1)];
     if (k === 'count') req.Count = count(val);
     else if (k === 'device') req.DeviceIDs = val.split(',');
     else if (k === 'driver') req.Driver = val;
     else if (k === 'capabilities') req.Capabilities = [val.split(',')];
-    else if (k === 'options') { const [ok, ov = ''] = val.split('='); req.Options[ok] = ov; } else throw new Error(`unexpected key '${k}' in '${f}'`);
+    else if (k === 'options') {
+      const [ok, ov = ''] = val.split('=');
+      req.Options[ok] = ov;
+    } else throw new Error(`unexpected key '${k}' in '${f}'`);
   }
   return req;
 }
 
 /** `--stop-signal`, `--pid`, `--uts`, `--ipc`, `--userns`, `--cgroupns` modes the docker CLI checks itself. */
 export const MODES = {
-  pid: (v: string) => { if (v && v !== 'host' && !v.startsWith('container:')) throw new Error('--pid: invalid PID mode'); },
-  uts: (v: string) => { if (v && v !== 'host') throw new Error('--uts: invalid UTS mode'); },
-  userns: (v: string) => { if (v && v !== 'host') throw new Error('--userns: invalid USER mode'); },
-  cgroupns: (v: string) => { if (v && v !== 'host' && v !== 'private') throw new Error('--cgroupns: invalid CGROUP mode'); },
+  pid: (v: string) => {
+    if (v && v !== 'host' && !v.startsWith('container:')) throw new Error('--pid: invalid PID mode');
+  },
+  uts: (v: string) => {
+    if (v && v !== 'host') throw new Error('--uts: invalid UTS mode');
+  },
+  userns: (v: string) => {
+    if (v && v !== 'host') throw new Error('--userns: invalid USER mode');
+  },
+  cgroupns: (v: string) => {
+    if (v && v !== 'host' && v !== 'private') throw new Error('--cgroupns: invalid CGROUP mode');
+  },
 };
 
 /** Whether `v` is an IP address. */

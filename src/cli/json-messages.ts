@@ -34,7 +34,11 @@ export async function readMessages(res: Response, onMessage: (m: JsonMessage) =>
 }
 
 /** Shows a pull or push stream on `out`; returns its `aux` messages (push's digest). */
-export async function showProgress(res: Response, out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, quiet = false): Promise<Record<string, unknown>[]> {
+export async function showProgress(
+  res: Response,
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  quiet = false,
+): Promise<Record<string, unknown>[]> {
   const aux: Record<string, unknown>[] = [];
   // A terminal display redraws its layer lines from the bottom up, so a line of another kind
   // closes the block: later layers (the next tag of a push) start a new one below it.
@@ -46,7 +50,10 @@ export async function showProgress(res: Response, out: NodeJS.WritableStream & {
   };
   try {
     await readMessages(res, (m) => {
-      if (m.aux) { aux.push(m.aux); return; }
+      if (m.aux) {
+        aux.push(m.aux);
+        return;
+      }
       if (quiet) return;
       if (m.id && m.status && /^[0-9a-f]{12}$/.test(m.id)) {
         display ??= progressDisplay(out);

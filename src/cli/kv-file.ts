@@ -16,7 +16,9 @@ export function parseKeyValueText(text: Buffer, file: string, lookup: (key: stri
   for (const [n, raw] of lines.entries()) {
     const bytes = Buffer.from(raw.replace(/\r$/, ''), 'latin1');
     let decoded: string;
-    try { decoded = utf8.decode(bytes); } catch {
+    try {
+      decoded = utf8.decode(bytes);
+    } catch {
       throw invalid(`invalid env file (${file}): invalid utf8 bytes at line ${n + 1}: [${[...bytes].join(' ')}]`);
     }
     const line = (n === 0 ? decoded.replace(/^\uFEFF/, '') : decoded).replace(/^\s+/, '');
@@ -25,7 +27,10 @@ export function parseKeyValueText(text: Buffer, file: string, lookup: (key: stri
     const key = eq < 0 ? line : line.slice(0, eq);
     if (/[ \t]/.test(key)) throw invalid(`invalid env file (${file}): variable '${key}' contains whitespaces`);
     if (!key) throw invalid(`invalid env file (${file}): no variable name on line '${line}'`);
-    if (eq >= 0) { out.push(`${key}=${line.slice(eq + 1)}`); continue; }
+    if (eq >= 0) {
+      out.push(`${key}=${line.slice(eq + 1)}`);
+      continue;
+    }
     const value = lookup(key);
     out.push(value === undefined ? key : `${key}=${value}`);
   }
@@ -35,9 +40,13 @@ export function parseKeyValueText(text: Buffer, file: string, lookup: (key: stri
 /** Reads `path` (an --env-file or --label-file). */
 export function readKeyValueFile(path: string, lookup: (key: string) => string | undefined): string[] {
   let text: Buffer;
-  try { text = readFileSync(path); } catch (e) {
+  try {
+    text = readFileSync(path);
+  } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw invalid(`open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+    throw invalid(
+      `open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`,
+    );
   }
   return parseKeyValueText(text, path, lookup);
 }

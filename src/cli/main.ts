@@ -127,7 +127,10 @@ Run 'berth COMMAND --help' for more information on a command.
 
 export async function main(argv: string[]): Promise<number> {
   // Output piped into a reader that stops early (`| head`): end quietly, as docker does.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    else throw e;
+  });
   let host: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -138,14 +141,21 @@ export async function main(argv: string[]): Promise<number> {
     } else if (a.startsWith('--host=')) host = a.slice(7);
     else if (a.startsWith('-H') && a.length > 2) host = a.slice(2).replace(/^=/, '');
     else if (a === '-h' || a === '--help') return help(argv.slice(i + 1));
-    else if (a === '-v' || a === '--version') { process.stdout.write(`berth version ${BERTH_VERSION}\n`); return 0; }
-    else if (a === '--') { i++; break; }
-    else if (a.startsWith('--')) return globalFlagError(`unknown flag: ${a.split('=')[0]}`);
+    else if (a === '-v' || a === '--version') {
+      process.stdout.write(`berth version ${BERTH_VERSION}\n`);
+      return 0;
+    } else if (a === '--') {
+      i++;
+      break;
+    } else if (a.startsWith('--')) return globalFlagError(`unknown flag: ${a.split('=')[0]}`);
     else if (a.startsWith('-') && a.length > 1) return globalFlagError(`unknown shorthand flag: '${a[1]}' in ${a}`);
     else break;
   }
   const name = argv[i];
-  if (!name) { process.stdout.write(USAGE); return 0; }
+  if (!name) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (name === 'help') return help(argv.slice(i + 1));
   const cmd = COMMANDS[name];
   if (!cmd) {
@@ -156,7 +166,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const target = daemonHost(host);
     const client = new ApiClient({ host: target, onNoDaemon: () => ensureDaemon(target) });
-    return await (await cmd())(client, argv.slice(i + 1));
+    return await (
+      await cmd()
+    )(client, argv.slice(i + 1));
   } catch (e) {
     return failure(e, name, creates);
   }
@@ -172,7 +184,10 @@ function globalFlagError(message: string): number {
 
 /** `berth help [COMMAND [SUB]]` and `berth --help COMMAND`: that command's --help. */
 async function help(topic: string[]): Promise<number> {
-  if (!topic.length) { process.stdout.write(USAGE); return 0; }
+  if (!topic.length) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const cmd = COMMANDS[topic[0]];
   if (!cmd) {
     process.stderr.write(`unknown help topic: ${topic.join(' ')}\n`);
@@ -181,7 +196,9 @@ async function help(topic: string[]): Promise<number> {
   // No daemon is asked: --help is answered before a command calls the API.
   const client = new ApiClient({ host: daemonHost(undefined) });
   try {
-    return await (await cmd())(client, [...topic.slice(1), '--help']);
+    return await (
+      await cmd()
+    )(client, [...topic.slice(1), '--help']);
   } catch (e) {
     return failure(e, topic[0], false);
   }
@@ -193,8 +210,13 @@ function failure(e: unknown, name: string, creates: boolean): number {
     process.stdout.write(e.command ? commandHelp(e.command) : commandUsage(name, e.spec));
     return 0;
   }
-  const path = e instanceof FlagError || e instanceof ArgCountError ? e.command?.path ?? name : name;
-  const use = e instanceof FlagError || e instanceof ArgCountError ? (e.command ? `${e.command.path}${e.command.use ? ` ${e.command.use}` : ''}` : usageLine(name)) : '';
+  const path = e instanceof FlagError || e instanceof ArgCountError ? (e.command?.path ?? name) : name;
+  const use =
+    e instanceof FlagError || e instanceof ArgCountError
+      ? e.command
+        ? `${e.command.path}${e.command.use ? ` ${e.command.use}` : ''}`
+        : usageLine(name)
+      : '';
   if (e instanceof FlagError) {
     process.stderr.write(`${e.message}\n\nUsage:  berth ${use}\n\nRun 'berth ${path} --help' for more information\n`);
     return 125;
@@ -223,4 +245,3 @@ function commandUsage(name: string, spec: Record<string, FlagSpec>): string {
   const flags = flagLines(spec);
   return `Usage:  berth ${usageLine(name)}\n\n${about}\n${flags ? `\nOptions:\n${flags}\n` : ''}`;
 }
-

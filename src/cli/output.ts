@@ -7,14 +7,20 @@ import { alignColumns } from './template.js';
 
 /** Rows as docker's tabwriter aligns them (padding 3, minimum width 10 unless given: top's is 20). */
 export function table(rows: string[][], minWidth = 10): string {
-  return alignColumns(rows.map((r) => r.join('\t')), minWidth);
+  return alignColumns(
+    rows.map((r) => r.join('\t')),
+    minWidth,
+  );
 }
 
 /** Decimal units, as docker's units.HumanSizeWithPrecision(n, digits) (HumanSize: 4 digits). */
 export function humanSize(n: number, digits = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
   return `${Number(n.toPrecision(digits))}${units[i]}`;
 }
 
@@ -43,7 +49,10 @@ export function humanAgo(unixSeconds: number): string {
 
 /** Go's time.String() of a Unix time, in UTC: `2006-01-02 15:04:05 +0000 UTC`. */
 export function goTime(unixSeconds: number): string {
-  return `${new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
+  return `${new Date(unixSeconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '')} +0000 UTC`;
 }
 
 /** docker's Ellipsis: at most `max` characters, the last one `…` when cut. */

@@ -4,7 +4,12 @@ import { formatBytes, formatLine, progressDisplay } from './progress.js';
 
 test('plain output: one line per change of status', () => {
   let s = '';
-  const d = progressDisplay({ write: (x: string) => { s += x; }, isTTY: false });
+  const d = progressDisplay({
+    write: (x: string) => {
+      s += x;
+    },
+    isTTY: false,
+  });
   d.onProgress({ id: 'abc', status: 'Downloading', current: 1, total: 10 });
   d.onProgress({ id: 'abc', status: 'Downloading', current: 5, total: 10 });
   d.onProgress({ id: 'def', status: 'Already exists' });
@@ -15,7 +20,16 @@ test('plain output: one line per change of status', () => {
 
 test('terminal output: lines redrawn in place', () => {
   let s = '';
-  const d = progressDisplay({ write: (x: string) => { s += x; }, isTTY: true, columns: 90 }, { minIntervalMs: 0 });
+  const d = progressDisplay(
+    {
+      write: (x: string) => {
+        s += x;
+      },
+      isTTY: true,
+      columns: 90,
+    },
+    { minIntervalMs: 0 },
+  );
   d.onProgress({ id: 'aaa', status: 'Downloading', current: 0, total: 100 });
   d.onProgress({ id: 'bbb', status: 'Waiting' });
   d.onProgress({ id: 'aaa', status: 'Downloading', current: 50, total: 100 });

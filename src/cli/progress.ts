@@ -20,7 +20,10 @@ export function formatBytes(n: number): string {
   const units = ['kB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = -1;
-  do { v /= 1000; i++; } while (v >= 1000 && i < units.length - 1);
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
   return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)}${units[i]}`;
 }
 

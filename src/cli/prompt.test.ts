@@ -4,11 +4,15 @@ import { PassThrough } from 'node:stream';
 import { confirm } from './prompt.js';
 
 async function ask(answer: string | null): Promise<{ yes: boolean; shown: string }> {
-  const input = new PassThrough(), output = new PassThrough();
+  const input = new PassThrough(),
+    output = new PassThrough();
   let shown = '';
-  output.on('data', (d) => { shown += d; });
+  output.on('data', (d) => {
+    shown += d;
+  });
   const p = confirm('Sure?', input, output);
-  if (answer === null) input.end(); else input.write(answer);
+  if (answer === null) input.end();
+  else input.write(answer);
   return { yes: await p, shown };
 }
 

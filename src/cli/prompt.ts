@@ -3,7 +3,11 @@
 // `Y`, spaces around it allowed, means yes. No stdin, an empty line or its end means no.
 
 /** Asks `question`; resolves true only for a `y`/`Y` line. */
-export function confirm(question: string, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+export function confirm(
+  question: string,
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
   output.write(`${question} [y/N] `);
   return new Promise((resolve) => {
     let line = '';

@@ -37,7 +37,7 @@ test('if/else if/else, range with and without variables, with, trim markers, com
 });
 
 test('methods with arguments, like .Label "k"', () => {
-  const dot = { Label: (k: string) => ({ tier: 'web' } as Record<string, string>)[k] ?? '' };
+  const dot = { Label: (k: string) => (({ tier: 'web' }) as Record<string, string>)[k] ?? '' };
   assert.equal(r('{{.Label "tier"}}-{{.Label "none"}}', dot), 'web-');
 });
 
@@ -45,12 +45,19 @@ test('errors say what is wrong', () => {
   assert.throws(() => compile('{{.A'), /unclosed action/);
   assert.throws(() => compile('{{nosuch .A}}'), /function "nosuch" not defined/);
   assert.throws(() => compile('{{if .A}}x'), /missing \{\{end\}\}/);
-  class Ctx { get ID() { return 'x'; } }
+  class Ctx {
+    get ID() {
+      return 'x';
+    }
+  }
   assert.throws(() => r('{{.Nope}}', new Ctx()), /can't evaluate field Nope/);
 });
 
-test('table: a header from the field names, columns aligned as docker\'s tabwriter', () => {
-  const rows = [{ ID: 'abc', Names: 'web' }, { ID: 'abcdefghijklm', Names: 'db' }];
+test("table: a header from the field names, columns aligned as docker's tabwriter", () => {
+  const rows = [
+    { ID: 'abc', Names: 'web' },
+    { ID: 'abcdefghijklm', Names: 'db' },
+  ];
   const out = formatRows('table {{.ID}}\\t{{.Names}}', rows, { defaultTable: '', headers: { ID: 'CONTAINER ID', Names: 'NAMES' } });
   assert.equal(out, 'CONTAINER ID    NAMES\nabc             web\nabcdefghijklm   db\n');
   assert.equal(formatRows('{{.Names}}', rows, { defaultTable: '', headers: {} }), 'web\ndb\n');
@@ -65,7 +72,7 @@ test('a CLI row (a context that marshals itself) has fields, not keys: an unknow
   assert.throws(() => r('{{.Bad}}', row), /can't evaluate field Bad/);
 });
 
-test('a template naming an unknown field fails even with no rows, as docker\'s formatter', () => {
+test("a template naming an unknown field fails even with no rows, as docker's formatter", () => {
   const opts = { defaultTable: '{{.Name}}', headers: { Name: 'NAME' } };
   assert.equal(formatRows('{{.Name}}', [], opts), '');
   assert.throws(() => formatRows('{{.Bad}}', [], opts), /can't evaluate field Bad/);

@@ -8,7 +8,7 @@ import { BerthError } from '../errors.js';
 /** `64m`, `1.5g`, `1024` → bytes (common/size.ts). */
 export const bytes = parseSize;
 
-const NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** A Go duration (`300ms`, `1m30s`, `2h`) → nanoseconds. */
 export function durationNs(s: string): number {

@@ -26,7 +26,9 @@ const reserves = new Set<Reserve>();
 /** Lets the writes under `r.root` spend `r` (berthd's data root); returns the undo. */
 export function spendOnFull(r: Reserve): () => void {
   reserves.add(r);
-  return () => { reserves.delete(r); };
+  return () => {
+    reserves.delete(r);
+  };
 }
 
 /** True when `e` is ENOSPC and a reserve covering `path` was freed, so the write is worth a retry. */
@@ -45,7 +47,11 @@ export const isTempName = (name: string) => /^\..*\.tmp-[0-9a-f]{12}$/.test(name
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Replaces `path` with `data` durably (the file and its folder fsync'ed), off the event loop. */
@@ -147,15 +153,21 @@ export class DurableWriter {
 
   private run(path: string, p: Pending): void {
     this.next.set(path, undefined);
-    const chain = writeFileAtomic(path, p.data, p.mode).then(
-      () => { for (const w of p.waiters) w.resolve(); },
-      (e: unknown) => { for (const w of p.waiters) w.reject(e); },
-    ).finally(() => {
-      const next = this.next.get(path);
-      this.next.delete(path);
-      this.running.delete(path);
-      if (next) this.run(path, next);
-    });
+    const chain = writeFileAtomic(path, p.data, p.mode)
+      .then(
+        () => {
+          for (const w of p.waiters) w.resolve();
+        },
+        (e: unknown) => {
+          for (const w of p.waiters) w.reject(e);
+        },
+      )
+      .finally(() => {
+        const next = this.next.get(path);
+        this.next.delete(path);
+        this.running.delete(path);
+        if (next) this.run(path, next);
+      });
     this.running.set(path, chain);
   }
 }

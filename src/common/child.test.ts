@@ -15,5 +15,8 @@ test('runChild: input, output, exit status and signal, whatever the status', asy
 test('runChild: a program that cannot start rejects with its errno; many run at once', async () => {
   await assert.rejects(runChild('/no/such/program', []), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
   const all = await Promise.all(Array.from({ length: 20 }, (_, i) => runChild('echo', [String(i)])));
-  assert.deepEqual(all.map((r) => r.stdout), Array.from({ length: 20 }, (_, i) => `${i}\n`));
+  assert.deepEqual(
+    all.map((r) => r.stdout),
+    Array.from({ length: 20 }, (_, i) => `${i}\n`),
+  );
 });

@@ -43,7 +43,11 @@ parentPort.on('message', (m) => {
 });
 `;
 
-interface Reply { id: number; result?: ChildResult; error?: { message: string; code?: string } }
+interface Reply {
+  id: number;
+  result?: ChildResult;
+  error?: { message: string; code?: string };
+}
 
 let worker: Worker | undefined;
 let nextId = 0;
@@ -62,7 +66,10 @@ function start(): Worker {
   w.on('error', (e) => {
     // The worker itself failed (out of memory): every request in flight fails, the next starts a new one.
     worker = undefined;
-    for (const [id, p] of pending) { pending.delete(id); p.reject(systemError(`child-process worker: ${e.message}`, e)); }
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(systemError(`child-process worker: ${e.message}`, e));
+    }
   });
   return w;
 }
@@ -78,8 +85,19 @@ export function runChild(file: string, args: string[], opts: ChildOptions = {}):
   return new Promise<ChildResult>((resolve, reject) => {
     // While a request is in flight the worker must run: ref it, and unref once nothing is pending.
     w.ref();
-    const done = () => { if (pending.size === 0) w.unref(); };
-    pending.set(id, { resolve: (r) => { resolve(r); done(); }, reject: (e) => { reject(e); done(); } });
+    const done = () => {
+      if (pending.size === 0) w.unref();
+    };
+    pending.set(id, {
+      resolve: (r) => {
+        resolve(r);
+        done();
+      },
+      reject: (e) => {
+        reject(e);
+        done();
+      },
+    });
     w.postMessage({ id, file, args, env: opts.env ?? process.env, input: opts.input, maxBuffer: opts.maxBuffer ?? 16 << 20 });
   });
 }

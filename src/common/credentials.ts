@@ -17,25 +17,31 @@ export interface Credentials {
   identityToken?: string;
 }
 
-export const defaultDockerConfigPath = () =>
-  join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
+export const defaultDockerConfigPath = () => join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
 
 /** Reads credentials for `host` from a Docker config file; undefined when none (or no file). */
 export async function credentialsFor(host: string, configPath = defaultDockerConfigPath()): Promise<Credentials | undefined> {
   let text: string;
-  try { text = await readFile(configPath, 'utf8'); } catch { return undefined; }
+  try {
+    text = await readFile(configPath, 'utf8');
+  } catch {
+    return undefined;
+  }
   let cfg: {
     auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
     credsStore?: string;
     credHelpers?: Record<string, string>;
   };
-  try { cfg = JSON.parse(text); } catch {
+  try {
+    cfg = JSON.parse(text);
+  } catch {
     throw invalid(`${configPath}: not valid JSON; fix or remove it, or run docker login again`);
   }
   const auths = cfg.auths ?? {};
-  const keys = host === DEFAULT_DOMAIN
-    ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'https://docker.io']
-    : [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
+  const keys =
+    host === DEFAULT_DOMAIN
+      ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'https://docker.io']
+      : [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
   const helper = cfg.credHelpers?.[host] ?? cfg.credsStore;
   if (helper) {
     const c = await fromHelper(helper, host === DEFAULT_DOMAIN ? keys[0] : host);
@@ -64,12 +70,23 @@ export function fromHelper(name: string, server: string): Promise<Credentials | 
   return new Promise((resolve, reject) => {
     const child = spawn(`docker-credential-${name}`, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
     child.stderr.on('data', () => {});
-    child.on('error', (e) => reject(invalid(`credential helper docker-credential-${name}: ${e.message}; install it or remove credsStore/credHelpers from the Docker config`)));
+    child.on('error', (e) =>
+      reject(
+        invalid(
+          `credential helper docker-credential-${name}: ${e.message}; install it or remove credsStore/credHelpers from the Docker config`,
+        ),
+      ),
+    );
     child.on('close', (code) => {
       if (code !== 0) {
-        if (/credentials not found/i.test(out)) { resolve(undefined); return; }
+        if (/credentials not found/i.test(out)) {
+          resolve(undefined);
+          return;
+        }
         reject(invalid(`credential helper docker-credential-${name} failed for ${server}: ${out.trim() || `exit ${code}`}`));
         return;
       }

@@ -29,16 +29,24 @@ export class SpaceReserve {
   /** Checks that found too little room since the last warning. */
   private misses = 0;
 
-  constructor(readonly root: string, private readonly log?: Log, readonly size = 8 << 20, private readonly retryMs = 5000) {
+  constructor(
+    readonly root: string,
+    private readonly log?: Log,
+    readonly size = 8 << 20,
+    private readonly retryMs = 5000,
+  ) {
     this.path = join(root, '.reserve');
   }
 
   /** Makes the reserve unless it is there whole; where it cannot be, warns and tries again later. */
   async start(): Promise<void> {
-    const have = await stat(this.path).then((s) => s.blocks * 512 >= this.size, (e: unknown) => {
-      if (errno(e) === 'ENOENT') return false;
-      throw e;
-    });
+    const have = await stat(this.path).then(
+      (s) => s.blocks * 512 >= this.size,
+      (e: unknown) => {
+        if (errno(e) === 'ENOENT') return false;
+        throw e;
+      },
+    );
     if (!have) await this.remake();
   }
 
@@ -54,7 +62,10 @@ export class SpaceReserve {
       if (errno(e) === 'ENOENT') return false;
       throw e;
     }
-    this.log?.('warn', `data root ${this.root} is full: its space reserve was spent to ${why}; it is made again once ${this.size * 2} bytes are free`);
+    this.log?.(
+      'warn',
+      `data root ${this.root} is full: its space reserve was spent to ${why}; it is made again once ${this.size * 2} bytes are free`,
+    );
     this.schedule();
     return true;
   }
@@ -77,7 +88,11 @@ export class SpaceReserve {
   private async remake(): Promise<void> {
     const s = await statfs(this.root);
     if (s.bavail * s.bsize < this.size * 2) {
-      if (this.misses++ % 12 === 0) this.log?.('warn', `data root ${this.root} has ${s.bavail * s.bsize} bytes free: no space reserve until ${this.size * 2} are; stop and rm may fail while it is full`);
+      if (this.misses++ % 12 === 0)
+        this.log?.(
+          'warn',
+          `data root ${this.root} has ${s.bavail * s.bsize} bytes free: no space reserve until ${this.size * 2} are; stop and rm may fail while it is full`,
+        );
       this.schedule();
       return;
     }
@@ -102,7 +117,11 @@ export class SpaceReserve {
         this.schedule();
       }
     })();
-    try { await this.making; } finally { this.making = undefined; }
+    try {
+      await this.making;
+    } finally {
+      this.making = undefined;
+    }
   }
 }
 
@@ -115,7 +134,10 @@ export async function spaceError(e: unknown, root: string): Promise<unknown> {
   const msg = errorMessage(e);
   let full = errno(e) === 'ENOSPC' || /no space left on device|ENOSPC/i.test(msg);
   if (!full && errno(e) === 'ENOENT') {
-    full = await statfs(root).then((s) => s.bavail * s.bsize < NEARLY_FULL, () => false);
+    full = await statfs(root).then(
+      (s) => s.bavail * s.bsize < NEARLY_FULL,
+      () => false,
+    );
   }
   return full ? new BerthError('system', `no space left on device: berthd's data root ${root} is full`, { cause: e }) : e;
 }

@@ -11,7 +11,11 @@ export type Filters = Record<string, string[]>;
 export function parseFilters(raw: string | null | undefined): Filters {
   if (!raw) return {};
   let f: unknown;
-  try { f = JSON.parse(raw); } catch { throw invalid(`invalid filter: ${raw}`); }
+  try {
+    f = JSON.parse(raw);
+  } catch {
+    throw invalid(`invalid filter: ${raw}`);
+  }
   if (f === null) return {};
   if (typeof f !== 'object' || Array.isArray(f)) throw invalid(`invalid filter: ${raw}`);
   const out: Filters = {};
@@ -37,7 +41,11 @@ export function matches(f: Filters, key: string, source: string): boolean {
   if (!values?.length) return true;
   return values.some((v) => {
     if (v === source) return true;
-    try { return new RegExp(v).test(source); } catch { return false; }
+    try {
+      return new RegExp(v).test(source);
+    } catch {
+      return false;
+    }
   });
 }
 

@@ -58,11 +58,14 @@ test('malformed references are invalid errors that say why', () => {
     ['x/' + 'a'.repeat(260), /longer than 255/],
   ];
   for (const [input, re] of bad) {
-    assert.throws(() => parseReference(input), (e: unknown) => {
-      assert.ok(e instanceof BerthError, input);
-      assert.equal(e.kind, 'invalid', input);
-      assert.match(e.message, re, input);
-      return true;
-    });
+    assert.throws(
+      () => parseReference(input),
+      (e: unknown) => {
+        assert.ok(e instanceof BerthError, input);
+        assert.equal(e.kind, 'invalid', input);
+        assert.match(e.message, re, input);
+        return true;
+      },
+    );
   }
 });

@@ -81,7 +81,9 @@ export function parseReference(input: string): Reference {
     throw invalid(`invalid reference format "${s}": repository name "${path}" must be lowercase`);
   }
   if (!PATH_RE.test(path)) {
-    throw invalid(`invalid reference format "${s}": invalid repository name "${path}" (lowercase letters, digits and separators . _ __ - only, components split by /)`);
+    throw invalid(
+      `invalid reference format "${s}": invalid repository name "${path}" (lowercase letters, digits and separators . _ __ - only, components split by /)`,
+    );
   }
   if (domain.length + 1 + path.length > NAME_TOTAL_LENGTH_MAX) {
     throw invalid(`invalid reference format "${s}": repository name longer than ${NAME_TOTAL_LENGTH_MAX} characters`);

@@ -7,8 +7,26 @@
 // spool file while every entry is checked (names, hard links, symlinks the archive makes,
 // entry types): a refused archive has written nothing into the container.
 
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lutimesSync,
-  chmodSync, chownSync, mkdirSync, openSync, readSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -87,7 +105,9 @@ export function archivePath(root: ContainerRoot, path: string, container: string
   const { stat, canonical } = statPath(root, path, container);
   const base = stat.name === '/' ? '.' : stat.name;
   const pack = new TarWriter();
-  packPath(root, canonical, base, pack).then(() => pack.end()).catch((e: Error) => pack.destroy(e));
+  packPath(root, canonical, base, pack)
+    .then(() => pack.end())
+    .catch((e: Error) => pack.destroy(e));
   return { stat, stream: pack.stream };
 }
 
@@ -105,7 +125,10 @@ async function packPath(root: ContainerRoot, canonical: string, name: string, pa
     } else if (st.isFile()) {
       const id = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? links.get(id) : undefined;
-      if (first) { await add({ name: entry, type: 'link', linkname: first, ...base }); return; }
+      if (first) {
+        await add({ name: entry, type: 'link', linkname: first, ...base });
+        return;
+      }
       if (st.nlink > 1) links.set(id, entry);
       const fd = root.open(path, constants.O_RDONLY);
       try {
@@ -115,7 +138,13 @@ async function packPath(root: ContainerRoot, canonical: string, name: string, pa
         closeSync(fd);
       }
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      await add({ name: entry, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), ...base });
+      await add({
+        name: entry,
+        type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+        devmajor: Math.floor(st.rdev / 256) & 0xfff,
+        devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+        ...base,
+      });
     } else if (st.isFIFO()) {
       await add({ name: entry, type: 'fifo', ...base });
     }
@@ -130,7 +159,10 @@ function* readExactly(fd: number, size: number): Generator<Buffer> {
   while (left > 0) {
     const buf = Buffer.alloc(Math.min(left, 1 << 16));
     const n = readSync(fd, buf, 0, buf.length, size - left);
-    if (n === 0) { yield Buffer.alloc(left); return; }
+    if (n === 0) {
+      yield Buffer.alloc(left);
+      return;
+    }
     left -= n;
     yield buf.subarray(0, n);
   }
@@ -175,7 +207,13 @@ async function spoolChecked(source: Readable, dir: string): Promise<FileHandle> 
 }
 
 /** PUT /containers/{id}/archive: extracts a tar (plain, gzip, bzip2 or xz) into the directory `path`, once all of it passed the checks. */
-export async function extractToDir(root: ContainerRoot, path: string, container: string, source: Readable, opts: ExtractOptions): Promise<void> {
+export async function extractToDir(
+  root: ContainerRoot,
+  path: string,
+  container: string,
+  source: Readable,
+  opts: ExtractOptions,
+): Promise<void> {
   const { abs } = parsePath(path);
   const dest = withNotFound(path, container, () => root.resolve(abs, true));
   if (!root.lstat(dest).isDirectory()) throw invalid('extraction point is not a directory');
@@ -203,8 +241,16 @@ export async function extractToDir(root: ContainerRoot, path: string, container:
 }
 
 /** Writes one checked entry at `rel` under `dest`, inside the container. */
-async function extractEntry(root: ContainerRoot, dest: string, rel: string, h: TarHeader, plan: Plan,
-  body: AsyncIterable<Buffer>, opts: ExtractOptions, dirTimes: { path: string; mtime: Date }[]): Promise<void> {
+async function extractEntry(
+  root: ContainerRoot,
+  dest: string,
+  rel: string,
+  h: TarHeader,
+  plan: Plan,
+  body: AsyncIterable<Buffer>,
+  opts: ExtractOptions,
+  dirTimes: { path: string; mtime: Date }[],
+): Promise<void> {
   const parent = ensureParents(root, dest, posix.dirname(rel));
   const target = posix.join(parent, posix.basename(rel));
   const ids = opts.chown ?? { uid: h.uid, gid: h.gid };
@@ -225,12 +271,15 @@ async function extractEntry(root: ContainerRoot, dest: string, rel: string, h: T
   // A file mounted from elsewhere (the init files, a bound file) is written in place: its mount stays.
   const inPlace = isFile && existing?.isFile() && root.holdsMount(target);
   if (existing && !inPlace) {
-    if (existing.isDirectory() && opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite directory "${target}" with non-directory "${rel}"`);
+    if (existing.isDirectory() && opts.noOverwriteDirNonDir)
+      throw invalid(`cannot overwrite directory "${target}" with non-directory "${rel}"`);
     root.removeAll(target);
   }
   switch (h.type) {
-    case 'file': case 'contiguous-file': {
-      const fd = inPlace ? root.open(target, constants.O_WRONLY | constants.O_TRUNC)
+    case 'file':
+    case 'contiguous-file': {
+      const fd = inPlace
+        ? root.open(target, constants.O_WRONLY | constants.O_TRUNC)
         : root.at(target, (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
       try {
         for await (const chunk of body) {
@@ -246,7 +295,11 @@ async function extractEntry(root: ContainerRoot, dest: string, rel: string, h: T
       return;
     }
     case 'symlink':
-      root.at(target, (p) => { symlinkSync(h.linkname, p); lchownSync(p, ids.uid, ids.gid); lutimesSync(p, mtime, mtime); });
+      root.at(target, (p) => {
+        symlinkSync(h.linkname, p);
+        lchownSync(p, ids.uid, ids.gid);
+        lutimesSync(p, mtime, mtime);
+      });
       return;
     case 'link': {
       const lrel = plan.step.op === 'link' ? plan.step.target : '';
@@ -261,7 +314,9 @@ async function extractEntry(root: ContainerRoot, dest: string, rel: string, h: T
       }
       return;
     }
-    case 'character-device': case 'block-device': case 'fifo': {
+    case 'character-device':
+    case 'block-device':
+    case 'fifo': {
       const t = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
       // mknodSync runs whole while `at`'s directory fd is open: the node lands in that directory.
       root.at(target, (p) => mknodSync(p, t, 0o600, h.devmajor, h.devminor));

@@ -44,8 +44,8 @@ export function userChanges(all: Change[], mountPoints: string[], upper: string)
     // Only mount points and their parents are looked at closer: the rest is the user's.
     const candidate = (c.kind === 'A' && targets.has(c.path)) || (c.kind !== 'D' && ancestors.has(c.path));
     const under = (p: string) => p.startsWith(`${c.path}/`);
-    const engine = candidate && ![...kept].some(under) &&
-      (targets.has(c.path) && c.kind === 'A' ? emptyIn(upper, c.path) : [...dropped].some(under));
+    const engine =
+      candidate && ![...kept].some(under) && (targets.has(c.path) && c.kind === 'A' ? emptyIn(upper, c.path) : [...dropped].some(under));
     if (engine) dropped.add(c.path);
     else kept.add(c.path);
   }

@@ -4,15 +4,34 @@ import assert from 'node:assert/strict';
 import { applyChanges, imageConfigOf } from './commit.js';
 
 test('the image config keeps what Docker keeps of the container config', () => {
-  const c = imageConfigOf({ Hostname: 'abc', Image: 'busybox', Env: ['A=1'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/w', User: 'u', Labels: {}, StopSignal: 'SIGINT' });
+  const c = imageConfigOf({
+    Hostname: 'abc',
+    Image: 'busybox',
+    Env: ['A=1'],
+    Cmd: ['sh'],
+    Entrypoint: null,
+    WorkingDir: '/w',
+    User: 'u',
+    Labels: {},
+    StopSignal: 'SIGINT',
+  });
   assert.deepEqual(c, { Env: ['A=1'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/w', User: 'u', StopSignal: 'SIGINT' });
 });
 
 test('changes: every instruction commit allows', () => {
   const base = { Env: ['PATH=/bin', 'A=1'], Cmd: ['sh'] };
   const c = applyChanges(base, [
-    'CMD ["cat", "/x"]', 'ENV A=2 B="two words"', 'ENV C 3 4', 'WORKDIR /srv', 'WORKDIR sub', 'USER 1000:1000',
-    'LABEL k=v "with space"=yes', 'EXPOSE 80 53/udp', 'VOLUME ["/data", "/logs"]', 'VOLUME /more', 'STOPSIGNAL SIGQUIT',
+    'CMD ["cat", "/x"]',
+    'ENV A=2 B="two words"',
+    'ENV C 3 4',
+    'WORKDIR /srv',
+    'WORKDIR sub',
+    'USER 1000:1000',
+    'LABEL k=v "with space"=yes',
+    'EXPOSE 80 53/udp',
+    'VOLUME ["/data", "/logs"]',
+    'VOLUME /more',
+    'STOPSIGNAL SIGQUIT',
   ]);
   assert.deepEqual(c.Cmd, ['cat', '/x']);
   assert.deepEqual(c.Env, ['PATH=/bin', 'A=2', 'B=two words', 'C=3 4']);

@@ -36,10 +36,20 @@ function words(s: string): string[] {
       if (ch === quote) quote = '';
       else if (ch === '\\' && quote === '"' && i + 1 < s.length) cur += s[++i];
       else cur += ch;
-    } else if (ch === '"' || ch === "'") { quote = ch; any = true; }
-    else if (ch === '\\' && i + 1 < s.length) { cur += s[++i]; any = true; }
-    else if (/\s/.test(ch)) { if (cur || any) out.push(cur); cur = ''; any = false; }
-    else { cur += ch; any = true; }
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      any = true;
+    } else if (ch === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      any = true;
+    } else if (/\s/.test(ch)) {
+      if (cur || any) out.push(cur);
+      cur = '';
+      any = false;
+    } else {
+      cur += ch;
+      any = true;
+    }
   }
   if (quote) throw invalid(`unterminated quote in "${s}"`);
   if (cur || any) out.push(cur);
@@ -52,7 +62,9 @@ function execForm(args: string): string[] {
     try {
       const v = JSON.parse(args) as unknown;
       if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-    } catch { /* not JSON: shell form, as the Dockerfile parser does */ }
+    } catch {
+      /* not JSON: shell form, as the Dockerfile parser does */
+    }
   }
   return ['/bin/sh', '-c', args];
 }
@@ -97,7 +109,8 @@ export function applyChanges(base: ImageConfigConfig, changes: string[]): ImageC
         const env = [...(cfg.Env ?? [])];
         for (const [k, v] of pairs('ENV', args)) {
           const i = env.findIndex((e) => e.split('=', 1)[0] === k);
-          if (i >= 0) env[i] = `${k}=${v}`; else env.push(`${k}=${v}`);
+          if (i >= 0) env[i] = `${k}=${v}`;
+          else env.push(`${k}=${v}`);
         }
         cfg.Env = env;
         break;

@@ -36,13 +36,17 @@ export interface CommitRequest {
 }
 
 export class ContainerFiles {
-  constructor(private readonly containers: Containers, private readonly snapshots: Snapshotter,
-    private readonly store: ImageStore, private readonly runtime: Runtime,
+  constructor(
+    private readonly containers: Containers,
+    private readonly snapshots: Snapshotter,
+    private readonly store: ImageStore,
+    private readonly runtime: Runtime,
     /** berthd's data root, named when it is full. */
     private readonly dataRoot: string,
     /** Where PUT /archive spools a checked archive (unlinked files). */
     private readonly spoolDir: string,
-    private readonly log?: (level: 'warn', msg: string) => void) {}
+    private readonly log?: (level: 'warn', msg: string) => void,
+  ) {}
 
   private running(rec: ContainerRecord): boolean {
     return rec.State.Status === 'running' || rec.State.Status === 'paused';
@@ -70,7 +74,9 @@ export class ContainerFiles {
         return await fn(info.rootfs, info.upper);
       } finally {
         if (!this.running(now)) {
-          await this.snapshots.unmount(now.Id).catch((e) => this.log?.('warn', `unmount the root of ${now.Id.slice(0, 12)}: ${errorMessage(e)}`));
+          await this.snapshots
+            .unmount(now.Id)
+            .catch((e) => this.log?.('warn', `unmount the root of ${now.Id.slice(0, 12)}: ${errorMessage(e)}`));
         }
       }
     });
@@ -118,16 +124,20 @@ export class ContainerFiles {
   /** What `make` returns holds a stream read from the root: the snapshot stays mounted until the stream closes. */
   private streamFromRootfs<T extends { stream: Readable }>(rec: ContainerRecord, make: (rootfs: string) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      void this.withRootfs(rec, (rootfs) => new Promise<void>((release) => {
-        try {
-          const r = make(rootfs);
-          r.stream.once('close', release);
-          resolve(r);
-        } catch (e) {
-          reject(e);
-          release();
-        }
-      })).catch(reject);
+      void this.withRootfs(
+        rec,
+        (rootfs) =>
+          new Promise<void>((release) => {
+            try {
+              const r = make(rootfs);
+              r.stream.once('close', release);
+              resolve(r);
+            } catch (e) {
+              reject(e);
+              release();
+            }
+          }),
+      ).catch(reject);
     });
   }
 
@@ -139,10 +149,19 @@ export class ContainerFiles {
     return r;
   }
 
-  async extract(ref: string, path: string, source: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+  async extract(
+    ref: string,
+    path: string,
+    source: Readable,
+    opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {},
+  ): Promise<void> {
     const rec = this.containers.get(ref);
     await this.withRootfs(rec, async (rootfs) => {
-      const o: ExtractOptions = { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs, spoolDir: this.spoolDir };
+      const o: ExtractOptions = {
+        noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
+        readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
+        spoolDir: this.spoolDir,
+      };
       if (opts.copyUIDGID && rec.Config.User) o.chown = resolveUser(rootfs, rec.Config.User);
       await extractToDir(this.root(rec, rootfs), path, ref, source, o);
     });
@@ -150,7 +169,11 @@ export class ContainerFiles {
   }
 
   private async userChanges(rec: ContainerRecord, upper: string) {
-    return userChanges(await this.snapshots.diff(rec.Id), this.ociMounts(rec.Id).map((m) => m.destination), upper);
+    return userChanges(
+      await this.snapshots.diff(rec.Id),
+      this.ociMounts(rec.Id).map((m) => m.destination),
+      upper,
+    );
   }
 
   async changes(ref: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]> {
@@ -162,28 +185,35 @@ export class ContainerFiles {
   async commit(ref: string, req: CommitRequest = {}): Promise<string> {
     const rec = this.containers.get(ref);
     const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
-    return failingClearlyWhenFull(this.dataRoot, () => this.withRootfs(rec, async (_rootfs, upper) => {
-      const freeze = req.pause !== false && rec.State.Status === 'running';
-      if (freeze) await this.runtime.pause(rec.Id);
-      try {
-        const { engineMade } = await this.userChanges(rec, upper);
-        const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
-        const r = await this.snapshots.commit(rec.Id, this.store, {
-          reference, author: req.author, comment: req.comment, config,
-          createdBy: (rec.Config.Cmd ?? []).join(' '), exclude: (p) => engineMade.has(p),
-        });
-        const id = (await this.store.readManifest(r.manifest.digest)).config.digest;
-        this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
-        return id;
-      } finally {
-        if (freeze) {
-          await this.runtime.resume(rec.Id).catch((e) => {
-            // A container that exited meanwhile has nothing to thaw.
-            if (!(e instanceof BerthError && (e.kind === 'conflict' || e.kind === 'not-found'))) this.log?.('warn', `resume ${rec.Id.slice(0, 12)} after commit: ${errorMessage(e)}`);
+    return failingClearlyWhenFull(this.dataRoot, () =>
+      this.withRootfs(rec, async (_rootfs, upper) => {
+        const freeze = req.pause !== false && rec.State.Status === 'running';
+        if (freeze) await this.runtime.pause(rec.Id);
+        try {
+          const { engineMade } = await this.userChanges(rec, upper);
+          const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
+          const r = await this.snapshots.commit(rec.Id, this.store, {
+            reference,
+            author: req.author,
+            comment: req.comment,
+            config,
+            createdBy: (rec.Config.Cmd ?? []).join(' '),
+            exclude: (p) => engineMade.has(p),
           });
+          const id = (await this.store.readManifest(r.manifest.digest)).config.digest;
+          this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
+          return id;
+        } finally {
+          if (freeze) {
+            await this.runtime.resume(rec.Id).catch((e) => {
+              // A container that exited meanwhile has nothing to thaw.
+              if (!(e instanceof BerthError && (e.kind === 'conflict' || e.kind === 'not-found')))
+                this.log?.('warn', `resume ${rec.Id.slice(0, 12)} after commit: ${errorMessage(e)}`);
+            });
+          }
         }
-      }
-    }));
+      }),
+    );
   }
 
   /** A tar of the container's root file system (without its volumes' content, as Docker). */
@@ -197,6 +227,14 @@ export class ContainerFiles {
 
 /** The fields of a caller's config that it set (non-empty), for merging over the container's. */
 function definedFields(c: ContainerConfig): ContainerConfig {
-  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && v !== null && v !== '' &&
-    !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0))) as ContainerConfig;
+  return Object.fromEntries(
+    Object.entries(c).filter(
+      ([, v]) =>
+        v !== undefined &&
+        v !== null &&
+        v !== '' &&
+        !(Array.isArray(v) && v.length === 0) &&
+        !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0),
+    ),
+  ) as ContainerConfig;
 }

@@ -48,9 +48,13 @@ test('symlinks resolve inside the root, never above it', () => {
 test('mounts: paths under a destination go to its source; links in a mount are container paths', () => {
   const { dir, root } = fixture();
   try {
-    assert.deepEqual(root.locate('/data/f'), { root: join(dir, 'vol'), rel: 'f', mount: { destination: '/data', source: join(dir, 'vol'), readOnly: false } });
+    assert.deepEqual(root.locate('/data/f'), {
+      root: join(dir, 'vol'),
+      rel: 'f',
+      mount: { destination: '/data', source: join(dir, 'vol'), readOnly: false },
+    });
     assert.equal(root.locate('/etc/passwd').rel, 'etc/passwd');
-    assert.equal(root.resolve('/data/abs/passwd', true), '/etc/passwd', 'an absolute link in a volume means the container\'s /etc');
+    assert.equal(root.resolve('/data/abs/passwd', true), '/etc/passwd', "an absolute link in a volume means the container's /etc");
     assert.equal(root.lstat('/data/f').size, 'in volume\n'.length);
     assert.equal(root.lstat('/etc/hosts').size, 'hosts file\n'.length, 'a file mount shows its source');
     assert.deepEqual(root.readdir('/data').sort(), ['abs', 'f']);

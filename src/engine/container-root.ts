@@ -33,7 +33,10 @@ export interface Location {
 export class ContainerRoot {
   private readonly mounts: RootMount[];
 
-  constructor(readonly rootfs: string, mounts: RootMount[]) {
+  constructor(
+    readonly rootfs: string,
+    mounts: RootMount[],
+  ) {
     // Longest destination first: the innermost mount wins.
     this.mounts = [...mounts].sort((a, b) => b.destination.length - a.destination.length);
   }
@@ -42,7 +45,8 @@ export class ContainerRoot {
   locate(path: string): Location {
     for (const m of this.mounts) {
       if (path === m.destination) return { root: m.source, rel: '', mount: m };
-      if (path.startsWith(m.destination === '/' ? '/' : `${m.destination}/`)) return { root: m.source, rel: path.slice(m.destination.length + 1), mount: m };
+      if (path.startsWith(m.destination === '/' ? '/' : `${m.destination}/`))
+        return { root: m.source, rel: path.slice(m.destination.length + 1), mount: m };
     }
     return { root: this.rootfs, rel: path.slice(1) };
   }
@@ -64,8 +68,12 @@ export class ContainerRoot {
     }
   }
 
-  lstat(path: string): Stats { return this.at(path, (p) => lstatSync(p)); }
-  readlink(path: string): string { return this.at(path, (p) => readlinkSync(p)); }
+  lstat(path: string): Stats {
+    return this.at(path, (p) => lstatSync(p));
+  }
+  readlink(path: string): string {
+    return this.at(path, (p) => readlinkSync(p));
+  }
 
   /** An fd for a canonical path, opened inside its root (`flags` as open(2); O_NOFOLLOW is added). */
   open(path: string, flags: number): number {
@@ -119,7 +127,10 @@ export class ContainerRoot {
     let links = 0;
     while (pending.length) {
       const comp = pending.shift()!;
-      if (comp === '..') { cur = posix.dirname(cur); continue; }
+      if (comp === '..') {
+        cur = posix.dirname(cur);
+        continue;
+      }
       const next = posix.join(cur, comp);
       const last = pending.length === 0;
       let st: Stats;

@@ -18,7 +18,13 @@ export function parseCgroupRule(rule: string): LinuxDeviceCgroup {
   const m = RULE.exec(rule);
   if (!m) throw invalid(`invalid device cgroup rule format: '${rule}'`);
   const num = (s: string) => (s === '*' ? undefined : Number(s));
-  return { allow: true, type: m[1], ...(num(m[2]) !== undefined ? { major: num(m[2]) } : {}), ...(num(m[3]) !== undefined ? { minor: num(m[3]) } : {}), access: m[4] };
+  return {
+    allow: true,
+    type: m[1],
+    ...(num(m[2]) !== undefined ? { major: num(m[2]) } : {}),
+    ...(num(m[3]) !== undefined ? { minor: num(m[3]) } : {}),
+    access: m[4],
+  };
 }
 
 /** The fields of a create request's HostConfig (decoded by the API server); defaults filled as dockerd's CLI would. */
@@ -26,7 +32,9 @@ export function devicesHostConfig(hc: Record<string, any>): Pick<HostConfig, 'De
   const out: Pick<HostConfig, 'Devices' | 'DeviceCgroupRules'> = {};
   if (hc.Devices?.length) {
     out.Devices = hc.Devices.map((d: Partial<DeviceMapping>) => ({
-      PathOnHost: d.PathOnHost ?? '', PathInContainer: d.PathInContainer || d.PathOnHost || '', CgroupPermissions: d.CgroupPermissions || 'rwm',
+      PathOnHost: d.PathOnHost ?? '',
+      PathInContainer: d.PathInContainer || d.PathOnHost || '',
+      CgroupPermissions: d.CgroupPermissions || 'rwm',
     }));
   }
   if (hc.DeviceCgroupRules?.length) out.DeviceCgroupRules = [...hc.DeviceCgroupRules];
@@ -35,11 +43,14 @@ export function devicesHostConfig(hc: Record<string, any>): Pick<HostConfig, 'De
 
 /** The device nodes one mapping makes: the node itself, or every node under a folder. */
 function devicesOf(d: DeviceMapping): LinuxDevice[] {
-  const fail = (why: string) => invalid(`error gathering device information while adding custom device ${JSON.stringify(d.PathOnHost)}: ${why}`);
+  const fail = (why: string) =>
+    invalid(`error gathering device information while adding custom device ${JSON.stringify(d.PathOnHost)}: ${why}`);
   if (!/^[rwm]{1,3}$/.test(d.CgroupPermissions)) throw invalid(`invalid device mode: ${d.CgroupPermissions}`);
   if (!posix.isAbsolute(d.PathInContainer)) throw invalid(`${d.PathInContainer} is not an absolute path`);
   let host: string;
-  try { host = realpathSync(d.PathOnHost); } catch (e) {
+  try {
+    host = realpathSync(d.PathOnHost);
+  } catch (e) {
     throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message);
   }
   const st = statSync(host);

@@ -16,19 +16,30 @@ export interface DiskUsage {
   volumes: (Volume & { size: number; refCount: number })[];
 }
 
-export interface ContainerSize { SizeRw: number; SizeRootFs: number }
+export interface ContainerSize {
+  SizeRw: number;
+  SizeRootFs: number;
+}
 
 /**
  * Bytes of each container's writable layer and of its whole root (with its image's), as
  * `size=1` on a list or an inspect gives them (`docker ps -s`, `inspect --size`). Costly: every
  * file of the upper dirs is visited, as dockerd does.
  */
-export async function containerSizes(engine: Engine, containers: ContainerRecord[], images?: ImageSummary[]): Promise<Map<string, ContainerSize>> {
+export async function containerSizes(
+  engine: Engine,
+  containers: ContainerRecord[],
+  images?: ImageSummary[],
+): Promise<Map<string, ContainerSize>> {
   const imageSize = new Map((images ?? (await engine.images.usage()).images).map((i) => [i.id, i.size]));
-  return new Map(await Promise.all(containers.map(async (c): Promise<[string, ContainerSize]> => {
-    const rw = await engine.snapshots.usage(c.Id).catch(() => 0);
-    return [c.Id, { SizeRw: rw, SizeRootFs: rw + (imageSize.get(c.Image) ?? 0) }];
-  })));
+  return new Map(
+    await Promise.all(
+      containers.map(async (c): Promise<[string, ContainerSize]> => {
+        const rw = await engine.snapshots.usage(c.Id).catch(() => 0);
+        return [c.Id, { SizeRw: rw, SizeRootFs: rw + (imageSize.get(c.Image) ?? 0) }];
+      }),
+    ),
+  );
 }
 
 export async function diskUsage(engine: Engine): Promise<DiskUsage> {
@@ -46,7 +57,10 @@ export async function diskUsage(engine: Engine): Promise<DiskUsage> {
 }
 
 /** `docker container prune`: stopped containers created before `until` (seconds) matching the label filters. */
-export async function pruneContainers(engine: Engine, f: { until?: number; label?: string[]; notLabel?: string[] } = {}): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+export async function pruneContainers(
+  engine: Engine,
+  f: { until?: number; label?: string[]; notLabel?: string[] } = {},
+): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
   const deleted: string[] = [];
   let space = 0;
   for (const c of engine.containers.list()) {

@@ -57,12 +57,25 @@ export class Engine {
     };
     // What the runtime says that is not an error of its call (a failed hook) goes to berthd's log.
     const runtime = opts.runtime ?? new LocalRuntime(join(opts.execRoot, 'runtime'), (level, msg) => opts.log?.(level, `runtime: ${msg}`));
-    this.containers = new Containers({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, images: store, snapshots: this.snapshots, events: this.events, log: opts.log, runtime });
+    this.containers = new Containers({
+      dataRoot: opts.dataRoot,
+      execRoot: opts.execRoot,
+      bip: opts.bip,
+      images: store,
+      snapshots: this.snapshots,
+      events: this.events,
+      log: opts.log,
+      runtime,
+    });
     this.execs = new Execs(this.containers, runtime, opts.log);
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
     this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, opts.dataRoot, join(opts.dataRoot, 'tmp'), opts.log);
     this.images = new Images({
-      store, dataRoot: opts.dataRoot, snapshots: this.snapshots, registry, events: this.events,
+      store,
+      dataRoot: opts.dataRoot,
+      snapshots: this.snapshots,
+      registry,
+      events: this.events,
       users: () => {
         const m = new Map<string, { id: string; running: boolean }[]>();
         for (const c of this.containers.list()) {

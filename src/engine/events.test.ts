@@ -36,8 +36,14 @@ test('replay: nothing without since/until; the window is inclusive; the log is b
   const none = ev.subscribe({}, (e) => seen.push(e.Actor.ID));
   assert.deepEqual(none.past, []);
   const win = ev.subscribe({ since: msgs[1].timeNano, until: msgs[2].timeNano }, () => {});
-  assert.deepEqual(win.past.map((e) => e.Actor.ID), ['b', 'c']);
-  assert.deepEqual(ev.subscribe({ since: 0n }, () => {}).past.map((e) => e.Actor.ID), ['b', 'c', 'd']);
+  assert.deepEqual(
+    win.past.map((e) => e.Actor.ID),
+    ['b', 'c'],
+  );
+  assert.deepEqual(
+    ev.subscribe({ since: 0n }, () => {}).past.map((e) => e.Actor.ID),
+    ['b', 'c', 'd'],
+  );
   ev.emit('container', 'start', 'e');
   none.unsubscribe();
   ev.emit('container', 'start', 'f');
@@ -52,9 +58,13 @@ test('filters as moby: type, container by name or ID prefix, image with or witho
   assert.ok(!matches(img, { type: ['container'] }));
   assert.ok(matches(c, { container: ['web'] }) && matches(c, { container: ['abc'] }) && !matches(c, { container: ['bcd'] }));
   assert.ok(!matches(img, { container: ['sha256'] }));
-  assert.ok(matches(c, { image: ['reg:5000/busybox'] }) && matches(c, { image: ['reg:5000/busybox:1'] }) && !matches(c, { image: ['reg'] }));
+  assert.ok(
+    matches(c, { image: ['reg:5000/busybox'] }) && matches(c, { image: ['reg:5000/busybox:1'] }) && !matches(c, { image: ['reg'] }),
+  );
   assert.ok(matches(img, { image: ['busybox'] }) && matches(img, { image: ['sha256:123'] }));
-  assert.ok(matches(c, { event: ['health_status'] }) && matches(c, { event: ['health_status: healthy'] }) && !matches(c, { event: ['health'] }));
+  assert.ok(
+    matches(c, { event: ['health_status'] }) && matches(c, { event: ['health_status: healthy'] }) && !matches(c, { event: ['health'] }),
+  );
   assert.ok(matches(c, { event: ['die', 'health_status'] }));
   assert.ok(matches(c, { label: ['tier'] }) && matches(c, { label: ['tier=front'] }) && !matches(c, { label: ['tier=back'] }));
   assert.ok(!matches(c, { label: ['tier', 'zone'] }));

@@ -21,7 +21,22 @@ export interface EventMessage {
 }
 
 /** The filter keys Docker's `/events` accepts (others are a 400). */
-const FILTER_KEYS = ['config', 'container', 'daemon', 'event', 'image', 'label', 'network', 'node', 'plugin', 'scope', 'secret', 'service', 'type', 'volume'];
+const FILTER_KEYS = [
+  'config',
+  'container',
+  'daemon',
+  'event',
+  'image',
+  'label',
+  'network',
+  'node',
+  'plugin',
+  'scope',
+  'secret',
+  'service',
+  'type',
+  'volume',
+];
 
 export type EventFilters = Record<string, string[]>;
 
@@ -39,8 +54,12 @@ export class Events {
     const msg: EventMessage = {
       ...(type === 'container' || type === 'image' ? { status: action, id } : {}),
       ...(type === 'container' && attributes.image !== undefined ? { from: attributes.image } : {}),
-      Type: type, Action: action, Actor: { ID: id, Attributes: { ...attributes } }, scope: 'local',
-      time: Number(nano / 1_000_000_000n), timeNano: nano,
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: { ...attributes } },
+      scope: 'local',
+      time: Number(nano / 1_000_000_000n),
+      timeNano: nano,
     };
     this.log.push(msg);
     if (this.log.length > this.limit) this.log.splice(0, this.log.length - this.limit);
@@ -52,13 +71,28 @@ export class Events {
    * The kept events between `since` and `until` (nanoseconds, inclusive) that match, and a
    * subscription to what comes next. Without either bound nothing is replayed, as Docker.
    */
-  subscribe(opts: { since?: bigint; until?: bigint; filters?: EventFilters }, fn: (e: EventMessage) => void): { past: EventMessage[]; unsubscribe: () => void } {
+  subscribe(
+    opts: { since?: bigint; until?: bigint; filters?: EventFilters },
+    fn: (e: EventMessage) => void,
+  ): { past: EventMessage[]; unsubscribe: () => void } {
     const match = (e: EventMessage) => matches(e, opts.filters ?? {});
-    const past = opts.since === undefined && opts.until === undefined ? [] : this.log.filter((e) =>
-      (opts.since === undefined || e.timeNano >= opts.since) && (opts.until === undefined || e.timeNano <= opts.until) && match(e));
-    const sub = (e: EventMessage) => { if (match(e)) fn(e); };
+    const past =
+      opts.since === undefined && opts.until === undefined
+        ? []
+        : this.log.filter(
+            (e) =>
+              (opts.since === undefined || e.timeNano >= opts.since) && (opts.until === undefined || e.timeNano <= opts.until) && match(e),
+          );
+    const sub = (e: EventMessage) => {
+      if (match(e)) fn(e);
+    };
     this.subscribers.add(sub);
-    return { past, unsubscribe: () => { this.subscribers.delete(sub); } };
+    return {
+      past,
+      unsubscribe: () => {
+        this.subscribers.delete(sub);
+      },
+    };
   }
 
   /**
@@ -102,16 +136,25 @@ export function matches(e: EventMessage, filters: EventFilters): boolean {
   const any = (key: string, ok: (v: string) => boolean) => !filters[key]?.length || filters[key].some(ok);
   const byName = (type: string) => any(type, (v) => e.Type === type && (e.Actor.ID.startsWith(v) || attrs.name === v));
   // health_status and exec_* actions carry a suffix; a filter without one matches them all.
-  const event = (v: string) => e.Action === v || (['health_status', 'exec_create', 'exec_start'].includes(v) && e.Action.startsWith(`${v}:`));
+  const event = (v: string) =>
+    e.Action === v || (['health_status', 'exec_create', 'exec_start'].includes(v) && e.Action.startsWith(`${v}:`));
   const imageName = e.Type === 'image' ? attrs.name : attrs.image;
   const image = (v: string) => [e.Actor.ID, imageName, stripTag(e.Actor.ID), stripTag(imageName)].some((x) => x !== undefined && x === v);
   const labels = (filters.label ?? []).every((l) => {
     const eq = l.indexOf('=');
     return eq < 0 ? l in attrs : attrs[l.slice(0, eq)] === l.slice(eq + 1);
   });
-  return any('event', event) && any('type', (v) => e.Type === v) && any('scope', (v) => v === 'local')
-    && byName('container') && byName('volume') && byName('network') && byName('plugin')
-    && any('image', image) && labels;
+  return (
+    any('event', event) &&
+    any('type', (v) => e.Type === v) &&
+    any('scope', (v) => v === 'local') &&
+    byName('container') &&
+    byName('volume') &&
+    byName('network') &&
+    byName('plugin') &&
+    any('image', image) &&
+    labels
+  );
 }
 
 /** `name:tag` → `name` (a registry's `host:port/` prefix keeps its colon). */

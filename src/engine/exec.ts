@@ -62,14 +62,22 @@ export class Execs {
   private readonly resizers = new Map<string, (rows: number, cols: number) => void>();
 
   /** `log`: where an exec's failure is told (its caller may be gone: a detached exec). */
-  constructor(private readonly containers: Containers, private readonly runtime: Runtime,
-    private readonly log?: (level: 'warn', msg: string) => void) {}
+  constructor(
+    private readonly containers: Containers,
+    private readonly runtime: Runtime,
+    private readonly log?: (level: 'warn', msg: string) => void,
+  ) {}
 
   /** Docker's exec events: `exec_create: <cmd>` and `exec_start: <cmd>`, then `exec_die`. */
   private event(inst: ExecInstance, action: string, extra: Record<string, string> = {}): void {
     try {
-      this.containers.event(inst.ContainerID, action === 'exec_die' ? action : `${action}: ${inst.Config.Cmd!.join(' ')}`, { execID: inst.ID, ...extra });
-    } catch { /* the container is gone */ }
+      this.containers.event(inst.ContainerID, action === 'exec_die' ? action : `${action}: ${inst.Config.Cmd!.join(' ')}`, {
+        execID: inst.ID,
+        ...extra,
+      });
+    } catch {
+      /* the container is gone */
+    }
   }
 
   create(containerRef: string, config: ExecConfig): ExecInstance {
@@ -79,7 +87,15 @@ export class Execs {
     if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
     if (!config.Cmd?.length) throw invalid('No exec command specified');
     this.prune();
-    const inst: ExecInstance = { ID: randomBytes(32).toString('hex'), ContainerID: c.Id, Config: config, Running: false, ExitCode: null, Pid: 0, started: false };
+    const inst: ExecInstance = {
+      ID: randomBytes(32).toString('hex'),
+      ContainerID: c.Id,
+      Config: config,
+      Running: false,
+      ExitCode: null,
+      Pid: 0,
+      started: false,
+    };
     this.byId.set(inst.ID, inst);
     this.event(inst, 'exec_create');
     return inst;
@@ -112,14 +128,16 @@ export class Execs {
     const cfg = inst.Config;
     const attach = !opts.detach;
     let launchedResolve!: (s: ExecStreams) => void;
-    const launched = new Promise<ExecStreams>((r) => { launchedResolve = r; });
+    const launched = new Promise<ExecStreams>((r) => {
+      launchedResolve = r;
+    });
     let exit!: Promise<number>;
     try {
       const rc = await this.runtime.state(c.Id);
       const base = rc.config.process;
       // The user's tables as the container sees them (its mounts included), through its init's root.
       const files = rootFiles(c.State.Pid ? `/proc/${c.State.Pid}/root` : rc.rootfs);
-      const user = cfg.User ? resolveUser(files, cfg.User) : base?.user ?? { uid: 0, gid: 0 };
+      const user = cfg.User ? resolveUser(files, cfg.User) : (base?.user ?? { uid: 0, gid: 0 });
       // HOME is the exec user's, as runc sets it, unless the container's or the exec's env names one.
       const ownHome = [...(c.Config.Env ?? []), ...(cfg.Env ?? [])].some((e) => e.startsWith('HOME='));
       const baseEnv = (base?.env ?? []).filter((e) => ownHome || !e.startsWith('HOME='));
@@ -127,9 +145,14 @@ export class Execs {
         ...base,
         // With a terminal, the runtime's foreground exec holds the pty and relays it to our pipes.
         terminal: !!cfg.Tty,
-        ...(cfg.Tty && cfg.ConsoleSize?.[0] && cfg.ConsoleSize[1] ? { consoleSize: { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] } } : {}),
+        ...(cfg.Tty && cfg.ConsoleSize?.[0] && cfg.ConsoleSize[1]
+          ? { consoleSize: { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] } }
+          : {}),
         args: cfg.Cmd!,
-        env: mergeEnv([...baseEnv, ...(ownHome ? [] : [`HOME=${homeOf(files, user.uid)}`])], [...(cfg.Tty ? ['TERM=xterm'] : []), ...(cfg.Env ?? [])]),
+        env: mergeEnv(
+          [...baseEnv, ...(ownHome ? [] : [`HOME=${homeOf(files, user.uid)}`])],
+          [...(cfg.Tty ? ['TERM=xterm'] : []), ...(cfg.Env ?? [])],
+        ),
         cwd: cfg.WorkingDir || base?.cwd || '/',
         user,
       } as Process;
@@ -139,8 +162,13 @@ export class Execs {
       }
       this.event(inst, 'exec_start');
       exit = this.runtime.exec({
-        id: c.Id, process,
-        stdio: [attach && cfg.AttachStdin ? 'pipe' : 'ignore', attach && cfg.AttachStdout ? 'pipe' : 'ignore', attach && cfg.AttachStderr ? 'pipe' : 'ignore'],
+        id: c.Id,
+        process,
+        stdio: [
+          attach && cfg.AttachStdin ? 'pipe' : 'ignore',
+          attach && cfg.AttachStdout ? 'pipe' : 'ignore',
+          attach && cfg.AttachStderr ? 'pipe' : 'ignore',
+        ],
         resizable: !!cfg.Tty,
         onLaunched: (l) => {
           inst.Pid = l.pid;
@@ -151,20 +179,28 @@ export class Execs {
         },
       });
       // launch() resolves before exec() returns: start failures reject `exit` first.
-      const streams = await Promise.race([launched, exit.then((): never => { throw new Error('exec ended before it started'); })]);
+      const streams = await Promise.race([
+        launched,
+        exit.then((): never => {
+          throw new Error('exec ended before it started');
+        }),
+      ]);
       void settled(exit).then(() => this.resizers.delete(inst.ID));
-      streams.exit = exit.then((code) => {
-        inst.ExitCode = code;
-        inst.Running = false;
-        this.event(inst, 'exec_die', { exitCode: String(code) });
-        return code;
-      }, (e) => {
-        inst.ExitCode = 126;
-        inst.Running = false;
-        this.event(inst, 'exec_die', { exitCode: '126' });
-        this.log?.('warn', `exec ${inst.ID.slice(0, 12)} in container ${inst.ContainerID.slice(0, 12)}: ${errorMessage(e)}`);
-        throw e;
-      });
+      streams.exit = exit.then(
+        (code) => {
+          inst.ExitCode = code;
+          inst.Running = false;
+          this.event(inst, 'exec_die', { exitCode: String(code) });
+          return code;
+        },
+        (e) => {
+          inst.ExitCode = 126;
+          inst.Running = false;
+          this.event(inst, 'exec_die', { exitCode: '126' });
+          this.log?.('warn', `exec ${inst.ID.slice(0, 12)} in container ${inst.ContainerID.slice(0, 12)}: ${errorMessage(e)}`);
+          throw e;
+        },
+      );
       return streams;
     } catch (e) {
       inst.Running = false;
@@ -192,7 +228,11 @@ export class Execs {
     for (const [id, e] of this.byId) {
       if (e.Running) continue;
       let running = false;
-      try { running = this.containers.isRunning(e.ContainerID); } catch { /* removed */ }
+      try {
+        running = this.containers.isRunning(e.ContainerID);
+      } catch {
+        /* removed */
+      }
       if (!running) this.byId.delete(id);
     }
   }

@@ -5,15 +5,35 @@ import { matches, matchesLabels, parseFilters } from '../common/filters.js';
 import { filterContainers, type ContainerView } from './filters.js';
 
 const view = (id: string, over: Partial<ContainerView> = {}): ContainerView => ({
-  Id: id.padEnd(64, '0'), Name: `/${id}`, State: 'running', Running: true, ExitCode: 0, Started: true, Health: 'none',
-  ImageID: 'sha256:aaa', Labels: {}, Mounts: [], Networks: { none: 'n0ne' }, Ports: [], ...over,
+  Id: id.padEnd(64, '0'),
+  Name: `/${id}`,
+  State: 'running',
+  Running: true,
+  ExitCode: 0,
+  Started: true,
+  Health: 'none',
+  ImageID: 'sha256:aaa',
+  Labels: {},
+  Mounts: [],
+  Networks: { none: 'n0ne' },
+  Ports: [],
+  ...over,
 });
 // Newest first, as the engine lists them.
 const list = [
   view('e', { State: 'created', Running: false, Started: false, ExitCode: 0 }),
   view('d', { State: 'exited', Running: false, ExitCode: 3, Labels: { tier: 'db' } }),
-  view('c', { Labels: { tier: 'web', x: '' }, Health: 'healthy', Mounts: [{ Name: 'data', Source: '/v/data/_data', Destination: '/data' }] }),
-  view('b', { State: 'paused', Labels: { tier: 'web' }, ImageID: 'sha256:bbb', Ports: [{ PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }] }),
+  view('c', {
+    Labels: { tier: 'web', x: '' },
+    Health: 'healthy',
+    Mounts: [{ Name: 'data', Source: '/v/data/_data', Destination: '/data' }],
+  }),
+  view('b', {
+    State: 'paused',
+    Labels: { tier: 'web' },
+    ImageID: 'sha256:bbb',
+    Ports: [{ PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }],
+  }),
   view('a', { State: 'exited', Running: false, ExitCode: 0 }),
 ];
 const find = (ref: string) => {
@@ -22,10 +42,15 @@ const find = (ref: string) => {
   return c.Id;
 };
 const names = (f: Record<string, string[]>, all = false, limit = 0, ancestors?: Set<string>) =>
-  filterContainers(list, f, { all, limit, findContainer: find, ancestors }).map((c) => c.Name.slice(1)).join('');
+  filterContainers(list, f, { all, limit, findContainer: find, ancestors })
+    .map((c) => c.Name.slice(1))
+    .join('');
 
 test('filters JSON: lists, the old map form, empty', () => {
-  assert.deepEqual(parseFilters('{"label":["a=1","b"],"status":{"running":true,"exited":false}}'), { label: ['a=1', 'b'], status: ['running'] });
+  assert.deepEqual(parseFilters('{"label":["a=1","b"],"status":{"running":true,"exited":false}}'), {
+    label: ['a=1', 'b'],
+    status: ['running'],
+  });
   assert.deepEqual(parseFilters(''), {});
   assert.deepEqual(parseFilters(null), {});
   assert.throws(() => parseFilters('{bad'), /invalid filter/);
@@ -77,11 +102,18 @@ test('before and since by name or ID: newer than since, older than before', () =
   assert.equal(names({ since: ['a'], before: ['d'] }, true), 'cb');
   // before/since list stopped containers only with all, as Docker.
   assert.equal(names({ before: ['d'] }), 'cb');
-  assert.throws(() => names({ before: ['zzz'] }), (e: BerthError) => e.kind === 'not-found');
+  assert.throws(
+    () => names({ before: ['zzz'] }),
+    (e: BerthError) => e.kind === 'not-found',
+  );
 });
 
-test('bad filters: Docker\'s messages, invalid (400)', () => {
-  const bad = (f: Record<string, string[]>, re: RegExp) => assert.throws(() => names(f), (e: BerthError) => e.kind === 'invalid' && re.test(e.message));
+test("bad filters: Docker's messages, invalid (400)", () => {
+  const bad = (f: Record<string, string[]>, re: RegExp) =>
+    assert.throws(
+      () => names(f),
+      (e: BerthError) => e.kind === 'invalid' && re.test(e.message),
+    );
   bad({ foo: ['x'] }, /^invalid filter 'foo'$/);
   bad({ status: ['sleeping'] }, /^invalid filter 'status=sleeping'$/);
   bad({ exited: ['x'] }, /^invalid filter 'exited=x'$/);

@@ -6,7 +6,21 @@ import { matches, matchesLabels, validateFilters, type Filters } from '../common
 import { invalid } from '../errors.js';
 
 export const CONTAINER_FILTERS = [
-  'ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume',
+  'ancestor',
+  'before',
+  'expose',
+  'exited',
+  'health',
+  'id',
+  'isolation',
+  'is-task',
+  'label',
+  'name',
+  'network',
+  'publish',
+  'since',
+  'status',
+  'volume',
 ] as const;
 
 const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
@@ -51,7 +65,8 @@ function ports(f: Filters, key: 'publish' | 'expose'): Set<string> {
     const [range, proto = 'tcp'] = v.split('/');
     const m = /^(\d+)(?:-(\d+))?$/.exec(range);
     if (!m) throw invalid(`error while looking up for ${key} ${v}: invalid port '${range}'`);
-    const start = Number(m[1]), end = Number(m[2] ?? m[1]);
+    const start = Number(m[1]),
+      end = Number(m[2] ?? m[1]);
     if (end < start || end > 65535) throw invalid(`error while looking up for ${key} ${v}: invalid range ${range}`);
     for (let p = start; p <= end; p++) out.add(`${p}/${proto.toLowerCase()}`);
   }
@@ -83,7 +98,8 @@ export function filterContainers<T extends ContainerView>(list: T[], f: Filters,
   for (const h of f.health ?? []) if (!HEALTH.includes(h)) throw invalid(`Unrecognised filter value for health: ${h}`);
   let before = f.before?.length ? ctx.findContainer(f.before[f.before.length - 1]) : undefined;
   const since = f.since?.length ? ctx.findContainer(f.since[f.since.length - 1]) : undefined;
-  const publish = ports(f, 'publish'), expose = ports(f, 'expose');
+  const publish = ports(f, 'publish'),
+    expose = ports(f, 'expose');
 
   const out: T[] = [];
   for (const c of list) {
@@ -106,8 +122,15 @@ export function filterContainers<T extends ContainerView>(list: T[], f: Filters,
     if (f.health?.length && !f.health.includes(c.Health)) continue;
     if (f.volume?.length && !f.volume.some((v) => c.Mounts.some((m) => m.Destination === v || (m.Name || m.Source) === v))) continue;
     if (f.ancestor?.length && !ctx.ancestors?.has(c.ImageID)) continue;
-    if (f.network?.length && !f.network.some((v) => v in c.Networks || Object.values(c.Networks).some((id) => id && id.startsWith(v)))) continue;
-    if ((publish.size || expose.size) && !c.Ports.some((p) => (p.PublicPort !== undefined && publish.has(`${p.PublicPort}/${p.Type}`)) || expose.has(`${p.PrivatePort}/${p.Type}`))) continue;
+    if (f.network?.length && !f.network.some((v) => v in c.Networks || Object.values(c.Networks).some((id) => id && id.startsWith(v))))
+      continue;
+    if (
+      (publish.size || expose.size) &&
+      !c.Ports.some(
+        (p) => (p.PublicPort !== undefined && publish.has(`${p.PublicPort}/${p.Type}`)) || expose.has(`${p.PrivatePort}/${p.Type}`),
+      )
+    )
+      continue;
     out.push(c);
   }
   return out;

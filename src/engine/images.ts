@@ -9,16 +9,37 @@ import { failingClearlyWhenFull } from '../common/disk-full.js';
 import { labelMatch } from '../common/filters.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import {
-  RegistryClient, familiarName, familiarString, fetchManifest, formatReference, importRootfs, loadImages, parseReference, pull, push, repositoryName, saveImages,
-  type Image, type ImageStore, type ImageSummary, type PullProgress, type PullResult,
-  type PushOptions, type PushResult, type RegistryOptions, type Snapshotter,
+  RegistryClient,
+  familiarName,
+  familiarString,
+  fetchManifest,
+  formatReference,
+  importRootfs,
+  loadImages,
+  parseReference,
+  pull,
+  push,
+  repositoryName,
+  saveImages,
+  type Image,
+  type ImageStore,
+  type ImageSummary,
+  type PullProgress,
+  type PullResult,
+  type PushOptions,
+  type PushResult,
+  type RegistryOptions,
+  type Snapshotter,
 } from '../image/index.js';
 import type { Descriptor, Platform } from '../oci/image.js';
 import { applyChanges } from './commit.js';
 import type { Events } from './events.js';
 
 /** A container made from an image, as the remove and prune rules need it. */
-export interface ImageUser { id: string; running: boolean }
+export interface ImageUser {
+  id: string;
+  running: boolean;
+}
 
 export interface ImagesOptions {
   store: ImageStore;
@@ -36,7 +57,12 @@ export interface ImagesOptions {
 export type ImageDeleteItem = { Untagged: string } | { Deleted: string };
 
 /** Filters of `image prune` (Docker's `dangling`, `until`, `label`, `label!`). */
-export interface PruneFilters { dangling?: boolean; until?: number; label?: string[]; notLabel?: string[] }
+export interface PruneFilters {
+  dangling?: boolean;
+  until?: number;
+  label?: string[];
+  notLabel?: string[];
+}
 
 export type PushProgress = Parameters<NonNullable<PushOptions['onProgress']>>[0];
 
@@ -56,7 +82,9 @@ function isSingleReference(refs: string[]): boolean {
 export class Images {
   constructor(private readonly opts: ImagesOptions) {}
 
-  get store(): ImageStore { return this.opts.store; }
+  get store(): ImageStore {
+    return this.opts.store;
+  }
 
   /** An image event as moby's LogImageEvent: the image's labels and `name` as attributes. */
   private event(action: string, id: string, name: string, labels?: Record<string, string>): void {
@@ -68,11 +96,22 @@ export class Images {
   }
 
   /** `hadIt`: the name already pointed at the same image before the pull (Docker's "up to date"). */
-  async pull(reference: string, o: { credentials?: Credentials; onProgress?: (p: PullProgress) => void; platform?: string } = {}): Promise<PullResult & { hadIt: boolean }> {
-    const before = await this.opts.store.resolve(reference).then((i) => i.record.target.digest, () => undefined);
-    const r = await failingClearlyWhenFull(this.opts.dataRoot, () => pull(this.opts.store, reference, {
-      ...this.registry(o.credentials), unpack: this.opts.snapshots, onProgress: o.onProgress, platform: o.platform || undefined,
-    }));
+  async pull(
+    reference: string,
+    o: { credentials?: Credentials; onProgress?: (p: PullProgress) => void; platform?: string } = {},
+  ): Promise<PullResult & { hadIt: boolean }> {
+    const before = await this.opts.store.resolve(reference).then(
+      (i) => i.record.target.digest,
+      () => undefined,
+    );
+    const r = await failingClearlyWhenFull(this.opts.dataRoot, () =>
+      pull(this.opts.store, reference, {
+        ...this.registry(o.credentials),
+        unpack: this.opts.snapshots,
+        onProgress: o.onProgress,
+        platform: o.platform || undefined,
+      }),
+    );
     this.event('pull', familiarString(r.reference), familiarName(r.reference), r.image.config.config?.Labels);
     return { ...r, hadIt: before === r.manifest.digest };
   }
@@ -86,11 +125,16 @@ export class Images {
     const explicit = tag || (/:[^/]+$/.test(name.split('@')[0]) ? ref.tag : undefined);
     if (explicit || ref.digest) {
       const one = ref.digest ? name : `${repositoryName(ref)}:${explicit}`;
-      await this.opts.store.resolve(one).catch(() => { throw notFound(`An image does not exist locally with the tag: ${familiar(one)}`); });
+      await this.opts.store.resolve(one).catch(() => {
+        throw notFound(`An image does not exist locally with the tag: ${familiar(one)}`);
+      });
       return [one];
     }
     const repo = repositoryName(ref);
-    const all = (await this.opts.store.list()).flatMap((i) => i.repoTags).filter((t) => repositoryName(parseReference(t)) === repo).sort();
+    const all = (await this.opts.store.list())
+      .flatMap((i) => i.repoTags)
+      .filter((t) => repositoryName(parseReference(t)) === repo)
+      .sort();
     if (!all.length) throw notFound(`An image does not exist locally with the tag: ${familiar(repo)}`);
     return all;
   }
@@ -108,7 +152,10 @@ export class Images {
    * Mirrors are never sent credentials.
    */
   login(server: string, credentials: Credentials): Promise<{ identityToken?: string }> {
-    let host = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+    let host = server
+      .trim()
+      .replace(/^[a-z]+:\/\//i, '')
+      .replace(/\/.*$/, '');
     if (!host || host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
     return new RegistryClient(host, this.registry(credentials)).login();
   }
@@ -122,21 +169,36 @@ export class Images {
     let last: unknown;
     for (const client of RegistryClient.forPull(ref.domain, this.registry(credentials))) {
       let top: Awaited<ReturnType<typeof fetchManifest>>;
-      try { top = await fetchManifest(client, ref.path, ref.digest ?? ref.tag!); } catch (e) { last = e; continue; }
+      try {
+        top = await fetchManifest(client, ref.path, ref.digest ?? ref.tag!);
+      } catch (e) {
+        last = e;
+        continue;
+      }
       if (top.parsed.kind === 'index') {
         return { Descriptor: top.desc, Platforms: top.parsed.index.manifests.flatMap((m) => (m.platform ? [m.platform] : [])) };
       }
       // A single manifest: its platform is its config's.
       const res = await client.request('GET', ref.path, `/blobs/${top.parsed.manifest.config.digest}`, { what: `config of ${name}` });
-      const cfg = await res.json() as { architecture?: string; os?: string; variant?: string };
-      return { Descriptor: top.desc, Platforms: cfg.os && cfg.architecture ? [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }] : [] };
+      const cfg = (await res.json()) as { architecture?: string; os?: string; variant?: string };
+      return {
+        Descriptor: top.desc,
+        Platforms:
+          cfg.os && cfg.architecture
+            ? [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }]
+            : [],
+      };
     }
     throw last;
   }
 
-  list(): Promise<ImageSummary[]> { return this.opts.store.list(); }
+  list(): Promise<ImageSummary[]> {
+    return this.opts.store.list();
+  }
 
-  inspect(name: string): Promise<Image> { return this.opts.store.resolve(name); }
+  inspect(name: string): Promise<Image> {
+    return this.opts.store.resolve(name);
+  }
 
   /** `docker tag SOURCE REPO[:TAG]`. */
   async tag(source: string, repo: string, tag?: string): Promise<void> {
@@ -162,10 +224,15 @@ export class Images {
     const labels = img.config.config?.Labels;
     let refs = await store.references(img.id);
     let byName: string | undefined;
-    try { byName = refs.find((r) => r === formatReference(parseReference(name))); } catch { /* an ID */ }
+    try {
+      byName = refs.find((r) => r === formatReference(parseReference(name)));
+    } catch {
+      /* an ID */
+    }
     /** moby's checkImageDeleteConflict: `soft` adds the conflicts force overrides. */
     const conflictOf = (soft: boolean, names: string[]): string | undefined => {
-      const why = (c: string, forcible: boolean) => `conflict: unable to delete ${short(img.id)} (${forcible ? 'must be forced' : 'cannot be forced'}) - ${c}`;
+      const why = (c: string, forcible: boolean) =>
+        `conflict: unable to delete ${short(img.id)} (${forcible ? 'must be forced' : 'cannot be forced'}) - ${c}`;
       const running = users.find((u) => u.running);
       if (running) return why(`image is being used by running container ${short(running.id)}`, false);
       if (soft && names.length) return why('image is referenced in multiple repositories', true);
@@ -176,7 +243,9 @@ export class Images {
     const items: ImageDeleteItem[] = [];
     if (byName) {
       if (!o.force && isSingleReference(refs) && users.length) {
-        throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(users[0].id)} is using its referenced image ${short(img.id)}`);
+        throw conflict(
+          `conflict: unable to remove repository reference "${name}" (must force) - container ${short(users[0].id)} is using its referenced image ${short(img.id)}`,
+        );
       }
       for (const n of await store.untag(byName)) items.push({ Untagged: familiar(n) });
       this.event('untag', img.id, img.id, labels);
@@ -190,7 +259,7 @@ export class Images {
       if (c) throw conflict(c);
     }
     // By ID, every manifest of that config goes (a pulled image and its loaded copy are one image).
-    items.push(...await this.deleteImage(img, byName ? undefined : img.id));
+    items.push(...(await this.deleteImage(img, byName ? undefined : img.id)));
     for (const layer of await this.opts.snapshots.pruneLayers(store)) items.push({ Deleted: layer });
     return items;
   }
@@ -199,7 +268,10 @@ export class Images {
    * Deletes an image with its names, reporting each as Docker does (untag events, then delete):
    * its one manifest, or every manifest `id` names.
    */
-  private async deleteImage(img: { id: string; manifestDigest: string; labels?: Record<string, string> } | Image, id?: string): Promise<ImageDeleteItem[]> {
+  private async deleteImage(
+    img: { id: string; manifestDigest: string; labels?: Record<string, string> } | Image,
+    id?: string,
+  ): Promise<ImageDeleteItem[]> {
     const manifest = 'record' in img ? img.record.target.digest : img.manifestDigest;
     const labels = 'record' in img ? img.config.config?.Labels : img.labels;
     const r = await this.opts.store.delete(id ?? manifest);
@@ -211,7 +283,9 @@ export class Images {
   }
 
   /** `docker history`: newest first; the top entry carries the image's ID and tags. */
-  history(name: string) { return this.opts.store.history(name); }
+  history(name: string) {
+    return this.opts.store.history(name);
+  }
 
   /** `docker save`: the named images as one tar (fails before any byte when a name is unknown). */
   async save(names: string[]): Promise<Readable> {
@@ -238,9 +312,14 @@ export class Images {
   async import(source: Readable, o: { reference?: string; changes?: string[]; message?: string; platform?: string } = {}): Promise<string> {
     if (o.reference) parseReference(o.reference);
     const config = applyChanges({}, o.changes ?? []);
-    const desc = await failingClearlyWhenFull(this.opts.dataRoot, () => importRootfs(this.opts.store, source, o.reference, {
-      config, comment: '', message: o.message, platform: o.platform || undefined,
-    }));
+    const desc = await failingClearlyWhenFull(this.opts.dataRoot, () =>
+      importRootfs(this.opts.store, source, o.reference, {
+        config,
+        comment: '',
+        message: o.message,
+        platform: o.platform || undefined,
+      }),
+    );
     const id = (await this.opts.store.readManifest(desc.digest)).config.digest;
     this.event('import', id, id, config.Labels);
     return id;
@@ -262,7 +341,7 @@ export class Images {
       if (f.until !== undefined && i.created && Date.parse(i.created) / 1000 >= f.until) continue;
       if (f.label?.some((l) => !labelMatch(i.labels, l))) continue;
       if (f.notLabel?.some((l) => labelMatch(i.labels, l))) continue;
-      deleted.push(...await this.deleteImage(i));
+      deleted.push(...(await this.deleteImage(i)));
     }
     if (deleted.length) {
       // Reclaimed: the blobs gone and the unpacked layers no image uses any more.
@@ -291,7 +370,11 @@ export class Images {
     return {
       layersSize: df.size + snaps.layersSize,
       images: list.map((i) => ({
-        ...i, sharedSize: blobsOf.get(i.manifestDigest)!.filter((b) => count.get(b.digest)! > 1).reduce((a, b) => a + b.size, 0),
+        ...i,
+        sharedSize: blobsOf
+          .get(i.manifestDigest)!
+          .filter((b) => count.get(b.digest)! > 1)
+          .reduce((a, b) => a + b.size, 0),
       })),
     };
   }

@@ -5,7 +5,15 @@ export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './e
 export { containerSizes, diskUsage, pruneContainers, type DiskUsage } from './disk.js';
 export { Images, type ImageDeleteItem, type ImageUser, type PruneFilters, type PushProgress } from './images.js';
 export type { LogEntry } from './containers/logs.js';
-export { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerState, type ContainerStatus, type HostConfig, type RestartPolicy } from './types.js';
+export {
+  ZERO_TIME,
+  type ContainerConfig,
+  type ContainerRecord,
+  type ContainerState,
+  type ContainerStatus,
+  type HostConfig,
+  type RestartPolicy,
+} from './types.js';
 export { linuxHostConfig } from './linux-options.js';
 export { devicesHostConfig } from './devices.js';
 export { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, type ResourceConfig } from './resources.js';

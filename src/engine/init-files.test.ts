@@ -13,12 +13,16 @@ test('resolv.conf: loopback servers of the host are dropped; none left is a comm
   assert.equal(resolvConf('nameserver 127.0.0.1\nnameserver 10.0.0.2\n', {}), 'nameserver 10.0.0.2\n');
 });
 
-test('resolv.conf: --dns, --dns-search and --dns-option replace the host\'s', () => {
-  const out = resolvConf('nameserver 10.0.0.2\nsearch lan\noptions ndots:2\n', { dns: ['192.0.2.1'], dnsSearch: ['a.test', 'b.test'], dnsOptions: ['ndots:5'] });
+test("resolv.conf: --dns, --dns-search and --dns-option replace the host's", () => {
+  const out = resolvConf('nameserver 10.0.0.2\nsearch lan\noptions ndots:2\n', {
+    dns: ['192.0.2.1'],
+    dnsSearch: ['a.test', 'b.test'],
+    dnsOptions: ['ndots:5'],
+  });
   assert.equal(out, 'search a.test b.test\nnameserver 192.0.2.1\noptions ndots:5\n');
 });
 
-test('hosts: localhost, the extra hosts and the container\'s own name', () => {
+test("hosts: localhost, the extra hosts and the container's own name", () => {
   const out = hostsFile({ hostname: 'box', domainname: 'example.test', extraHosts: ['db:192.0.2.7', 'v6:[2001:db8::1]'] });
   assert.match(out, /^127\.0\.0\.1\tlocalhost$/m);
   assert.match(out, /^192\.0\.2\.7\tdb$/m);
@@ -26,8 +30,14 @@ test('hosts: localhost, the extra hosts and the container\'s own name', () => {
   assert.match(out, /^127\.0\.1\.1\tbox\.example\.test box$/m);
 });
 
-test('--network host: the host\'s /etc/hosts with the extra hosts, and its loopback nameservers kept (reachable there)', () => {
-  const hosts = hostsFile({ hostname: 'h', extraHosts: ['db:192.0.2.7'], hostNetwork: true }, '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n\n');
+test("--network host: the host's /etc/hosts with the extra hosts, and its loopback nameservers kept (reachable there)", () => {
+  const hosts = hostsFile(
+    { hostname: 'h', extraHosts: ['db:192.0.2.7'], hostNetwork: true },
+    '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n\n',
+  );
   assert.equal(hosts, '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n192.0.2.7\tdb\n');
-  assert.equal(resolvConf('nameserver 127.0.0.1\nnameserver 10.0.0.2\n', { hostNetwork: true }), 'nameserver 127.0.0.1\nnameserver 10.0.0.2\n');
+  assert.equal(
+    resolvConf('nameserver 127.0.0.1\nnameserver 10.0.0.2\n', { hostNetwork: true }),
+    'nameserver 127.0.0.1\nnameserver 10.0.0.2\n',
+  );
 });

@@ -34,7 +34,11 @@ export interface InitFileOptions {
   hostNetwork?: boolean;
 }
 
-export interface InitPaths { HostnamePath: string; HostsPath: string; ResolvConfPath: string }
+export interface InitPaths {
+  HostnamePath: string;
+  HostsPath: string;
+  ResolvConfPath: string;
+}
 
 export function initPaths(dir: string): InitPaths {
   return { HostnamePath: join(dir, 'hostname'), HostsPath: join(dir, 'hosts'), ResolvConfPath: join(dir, 'resolv.conf') };
@@ -43,7 +47,13 @@ export function initPaths(dir: string): InitPaths {
 const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || ip === '0:0:0:0:0:0:0:1';
 
 /** The host's resolv.conf, or systemd-resolved's upstream one when the host names only its stub. */
-const readHostFile = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
+const readHostFile = (p: string) => {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+};
 
 export function hostResolvConf(): string {
   const main = readHostFile('/etc/resolv.conf');
@@ -56,34 +66,58 @@ export function hostResolvConf(): string {
 }
 
 export function nameservers(text: string): string[] {
-  return text.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s);
+  return text
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((s): s is string => !!s);
 }
 
 /** resolv.conf's text: the user's --dns/--dns-search/--dns-option, else the host's lines without loopback servers. */
-export function resolvConf(host: string, o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'hostNetwork'>): string {
+export function resolvConf(
+  host: string,
+  o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'hostNetwork'>,
+): string {
   const lines = host.split('\n');
   const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
   // With an embedded server, --dns names where it forwards (engine/networks/dns.ts), as dockerd's.
-  const servers = o.embeddedDns ? [o.embeddedDns] : o.dns?.length ? o.dns : nameservers(host).filter((s) => o.hostNetwork || !isLoopback(s));
+  const servers = o.embeddedDns
+    ? [o.embeddedDns]
+    : o.dns?.length
+      ? o.dns
+      : nameservers(host).filter((s) => o.hostNetwork || !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
   const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];
   if (!servers.length) {
-    out.unshift('# berth: the host names no nameserver reachable from the container (loopback only, or none);',
-      '# give one with --dns. No public server is written here.');
+    out.unshift(
+      '# berth: the host names no nameserver reachable from the container (loopback only, or none);',
+      '# give one with --dns. No public server is written here.',
+    );
   }
   return out.join('\n') + '\n';
 }
 
 export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
   const name = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
-  const extra = (o.extraHosts ?? []).map((h) => {
-    const i = h.indexOf(':');
-    return i > 0 ? `${h.slice(i + 1).replace(/^\[|\]$/g, '')}\t${h.slice(0, i)}` : '';
-  }).filter(Boolean);
+  const extra = (o.extraHosts ?? [])
+    .map((h) => {
+      const i = h.indexOf(':');
+      return i > 0 ? `${h.slice(i + 1).replace(/^\[|\]$/g, '')}\t${h.slice(0, i)}` : '';
+    })
+    .filter(Boolean);
   if (hostHosts !== undefined) return [...hostHosts.replace(/\n*$/, '').split('\n'), ...extra].join('\n') + '\n';
-  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, `${o.ip || '127.0.1.1'}\t${name}`].join('\n') + '\n';
+  return (
+    [
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'ff00::0\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes',
+      'ff02::2\tip6-allrouters',
+      ...extra,
+      `${o.ip || '127.0.1.1'}\t${name}`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** Writes the three files in `dir` and returns their bind mounts, skipping destinations the user mounts. */
@@ -92,7 +126,13 @@ export function writeInitFiles(dir: string, o: InitFileOptions, userDestinations
   writeFileSync(p.HostnamePath, `${o.hostname}\n`, { mode: 0o644 });
   writeFileSync(p.HostsPath, hostsFile(o, o.hostNetwork ? readHostFile('/etc/hosts') : undefined), { mode: 0o644 });
   writeFileSync(p.ResolvConfPath, resolvConf(hostResolvConf(), o), { mode: 0o644 });
-  return ([['/etc/resolv.conf', p.ResolvConfPath], ['/etc/hostname', p.HostnamePath], ['/etc/hosts', p.HostsPath]] as const)
+  return (
+    [
+      ['/etc/resolv.conf', p.ResolvConfPath],
+      ['/etc/hostname', p.HostnamePath],
+      ['/etc/hosts', p.HostsPath],
+    ] as const
+  )
     .filter(([d]) => !userDestinations.includes(d))
     .map(([destination, source]) => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] }));
 }

@@ -14,19 +14,47 @@ import type { HostConfig } from './types.js';
 import { lookupGroup, type RootFiles } from './users.js';
 
 /** One `--ulimit` (Docker's `Ulimit`). */
-export interface Ulimit { Name: string; Soft: number; Hard: number }
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
 
-const MS_NOSUID = 0x2, MS_NODEV = 0x4, MS_NOEXEC = 0x8;
+const MS_NOSUID = 0x2,
+  MS_NODEV = 0x4,
+  MS_NOEXEC = 0x8;
 
 /** dockerd's /dev/shm size when ShmSize is 0 (64 MiB). */
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
-export type LinuxOptions = Pick<HostConfig, 'Ulimits' | 'Sysctls' | 'OomScoreAdj' | 'ShmSize' | 'GroupAdd' | 'PidMode' | 'IpcMode' | 'UTSMode'
-  | 'CgroupnsMode' | 'Annotations' | 'MaskedPaths' | 'ReadonlyPaths' | 'Privileged'>;
+export type LinuxOptions = Pick<
+  HostConfig,
+  | 'Ulimits'
+  | 'Sysctls'
+  | 'OomScoreAdj'
+  | 'ShmSize'
+  | 'GroupAdd'
+  | 'PidMode'
+  | 'IpcMode'
+  | 'UTSMode'
+  | 'CgroupnsMode'
+  | 'Annotations'
+  | 'MaskedPaths'
+  | 'ReadonlyPaths'
+  | 'Privileged'
+>;
 
 // Sysctls that belong to a namespace, and which one (the docker CLI's and runc's list).
-const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall',
-  'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 
 function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
   if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) return 'ipc';
@@ -51,7 +79,8 @@ export function linuxHostConfig(hc: Record<string, any>): LinuxOptions {
   // null or absent: Docker's lists; a list given (even empty) replaces them.
   if (Array.isArray(hc.MaskedPaths)) out.MaskedPaths = [...hc.MaskedPaths];
   if (Array.isArray(hc.ReadonlyPaths)) out.ReadonlyPaths = [...hc.ReadonlyPaths];
-  if (hc.Ulimits?.length) out.Ulimits = hc.Ulimits.map((x: Partial<Ulimit>) => ({ Name: x.Name ?? '', Soft: x.Soft ?? 0, Hard: x.Hard ?? 0 }));
+  if (hc.Ulimits?.length)
+    out.Ulimits = hc.Ulimits.map((x: Partial<Ulimit>) => ({ Name: x.Name ?? '', Soft: x.Soft ?? 0, Hard: x.Hard ?? 0 }));
   return out;
 }
 
@@ -77,12 +106,22 @@ export function resolveJoined(o: LinuxOptions, find: (ref: string) => { Id: stri
 }
 
 /** The donor of a `container:` namespace, as `joinNamespaces` needs it: `shmDir` is its host-side /dev/shm. */
-export interface Donor { Id: string; running: boolean; pid: number; ipcMode?: string; shmDir: string }
+export interface Donor {
+  Id: string;
+  running: boolean;
+  pid: number;
+  ipcMode?: string;
+  shmDir: string;
+}
 
 /** The donor's pid for a PID or IPC join, or dockerd's refusal: not running, or an IPC namespace not shared. */
 export function donorPid(d: Donor, what: 'PID' | 'IPC'): number {
-  const why = !d.running || !d.pid ? `container ${d.Id} is not running`
-    : what === 'IPC' && !['shareable', 'host'].includes(d.ipcMode ?? '') ? 'non-shareable IPC (hint: use IpcMode:shareable for the donor container)' : '';
+  const why =
+    !d.running || !d.pid
+      ? `container ${d.Id} is not running`
+      : what === 'IPC' && !['shareable', 'host'].includes(d.ipcMode ?? '')
+        ? 'non-shareable IPC (hint: use IpcMode:shareable for the donor container)'
+        : '';
   if (!why) return d.pid;
   throw conflict(what === 'IPC' ? `can't join IPC of container ${d.Id}: ${why}` : why);
 }
@@ -93,10 +132,11 @@ export function donorPid(d: Donor, what: 'PID' | 'IPC'): number {
  */
 export function checkLinuxOptions(o: LinuxOptions, hostname: boolean, network: string | undefined): void {
   const pid = o.PidMode ?? '';
-  if (pid !== '' && pid !== 'host' && !(joinedContainer(pid))) throw invalid(`invalid PID mode: ${pid}`);
+  if (pid !== '' && pid !== 'host' && !joinedContainer(pid)) throw invalid(`invalid PID mode: ${pid}`);
   const ipc = o.IpcMode ?? '';
   if (!['', 'none', 'private', 'shareable', 'host'].includes(ipc) && !joinedContainer(ipc)) throw invalid(`Invalid IPC mode: ${ipc}`);
-  if (o.CgroupnsMode && o.CgroupnsMode !== 'private' && o.CgroupnsMode !== 'host') throw invalid(`invalid cgroup namespace mode: ${o.CgroupnsMode}`);
+  if (o.CgroupnsMode && o.CgroupnsMode !== 'private' && o.CgroupnsMode !== 'host')
+    throw invalid(`invalid cgroup namespace mode: ${o.CgroupnsMode}`);
   const uts = o.UTSMode ?? '';
   if (uts !== '' && uts !== 'host') throw invalid(`invalid UTS mode: ${uts}`);
   if (uts === 'host' && hostname) throw invalid('conflicting options: hostname and the UTS mode');
@@ -108,7 +148,11 @@ export function checkLinuxOptions(o: LinuxOptions, hostname: boolean, network: s
     if (!(`RLIMIT_${u.Name.toUpperCase()}` in RLIMITS)) throw invalid(`invalid ulimit type: ${u.Name}`);
     if (u.Soft > u.Hard) throw invalid(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
   }
-  const hostNs = { network: network === 'host' || !!joinedContainer(network), ipc: ipc === 'host' || !!joinedContainer(ipc), uts: uts === 'host' };
+  const hostNs = {
+    network: network === 'host' || !!joinedContainer(network),
+    ipc: ipc === 'host' || !!joinedContainer(ipc),
+    uts: uts === 'host',
+  };
   for (const key of Object.keys(o.Sysctls ?? {})) {
     const ns = sysctlNamespace(key);
     if (!ns) throw invalid(`sysctl ${JSON.stringify(key)} is not in a separate kernel namespace`);
@@ -136,13 +180,18 @@ export function applyLinuxOptions(spec: Spec, o: LinuxOptions, files: RootFiles,
     user.additionalGids = [...new Set([...(user.additionalGids ?? []), ...gids])];
   }
   const shm = (spec.mounts ?? []).findIndex((m) => m.destination === '/dev/shm');
-  const drop = (type: string) => { linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== type); };
+  const drop = (type: string) => {
+    linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== type);
+  };
   if (o.PidMode === 'host') drop('pid');
   if (o.CgroupnsMode === 'host') drop('cgroup');
   if (o.Annotations) spec.annotations = { ...spec.annotations, ...o.Annotations };
   if (!o.Privileged && o.MaskedPaths) linux.maskedPaths = [...o.MaskedPaths];
   if (!o.Privileged && o.ReadonlyPaths) linux.readonlyPaths = [...o.ReadonlyPaths];
-  if (o.UTSMode === 'host') { drop('uts'); delete spec.hostname; }
+  if (o.UTSMode === 'host') {
+    drop('uts');
+    delete spec.hostname;
+  }
   if (o.IpcMode === 'host') {
     drop('ipc');
     // The host's /dev/shm, as dockerd binds it.

@@ -20,7 +20,8 @@ export interface MountOptions {
 }
 
 function dest(d: string | undefined, what: string): string {
-  if (!d || !isAbsolute(d)) throw invalid(`invalid mount config for type "${what}": invalid mount path: '${d ?? ''}' mount path must be absolute`);
+  if (!d || !isAbsolute(d))
+    throw invalid(`invalid mount config for type "${what}": invalid mount path: '${d ?? ''}' mount path must be absolute`);
   const n = normalize(d);
   return n.length > 1 ? n.replace(/\/$/, '') : n;
 }
@@ -31,7 +32,9 @@ function parseBind(spec: string): { src?: string; dst: string; ro: boolean } {
   if (parts.length === 1) return { dst: parts[0], ro: false };
   if (parts.length > 3 || !parts[0] || !parts[1]) throw invalid(`invalid volume specification: '${spec}'`);
   const opts = (parts[2] ?? '').split(',').filter(Boolean);
-  for (const o of opts) if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared'].includes(o)) throw invalid(`invalid mode: ${o}`);
+  for (const o of opts)
+    if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared'].includes(o))
+      throw invalid(`invalid mode: ${o}`);
   return { src: parts[0], dst: parts[1], ro: opts.includes('ro') };
 }
 
@@ -40,18 +43,37 @@ function parseBind(spec: string): { src?: string; dst: string; ro: boolean } {
  * error, as Docker's "Duplicate mount point"), then volumes of `VolumesFrom` and the image's
  * VOLUMEs where nothing is mounted yet. Named volumes are created when missing.
  */
-export function planMounts(hc: MountOptions, imageVolumes: Record<string, object> | undefined, volumes: Volumes,
-  volumesFrom: (ref: string) => MountPoint[]): MountPoint[] {
+export function planMounts(
+  hc: MountOptions,
+  imageVolumes: Record<string, object> | undefined,
+  volumes: Volumes,
+  volumesFrom: (ref: string) => MountPoint[],
+): MountPoint[] {
   const out: MountPoint[] = [];
   const add = (m: MountPoint) => {
     if (out.some((o) => o.Destination === m.Destination)) throw invalid(`Duplicate mount point: ${m.Destination}`);
     out.push(m);
   };
-  const volume = (name: string | undefined, dst: string, ro: boolean, extra: { NoCopy?: boolean; Labels?: Record<string, string> } = {}): MountPoint => {
+  const volume = (
+    name: string | undefined,
+    dst: string,
+    ro: boolean,
+    extra: { NoCopy?: boolean; Labels?: Record<string, string> } = {},
+  ): MountPoint => {
     const anonymous = !name;
     const v = volumes.create({ Name: name, Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : extra.Labels });
-    return { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: dst, Driver: 'local', Mode: ro ? 'ro' : 'z', RW: !ro, Propagation: '',
-      ...(extra.NoCopy ? { NoCopy: true } : {}), ...(anonymous ? { Anonymous: true } : {}) };
+    return {
+      Type: 'volume',
+      Name: v.Name,
+      Source: v.Mountpoint,
+      Destination: dst,
+      Driver: 'local',
+      Mode: ro ? 'ro' : 'z',
+      RW: !ro,
+      Propagation: '',
+      ...(extra.NoCopy ? { NoCopy: true } : {}),
+      ...(anonymous ? { Anonymous: true } : {}),
+    };
   };
   for (const b of hc.Binds ?? []) {
     const { src, dst: d, ro } = parseBind(b);
@@ -69,16 +91,30 @@ export function planMounts(hc: MountOptions, imageVolumes: Record<string, object
     const dst = dest(m.Target, type);
     const ro = !!m.ReadOnly;
     if (type === 'bind') {
-      if (!m.Source || !isAbsolute(m.Source)) throw invalid(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`);
+      if (!m.Source || !isAbsolute(m.Source))
+        throw invalid(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`);
       if (!existsSync(m.Source)) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
-      add({ Type: 'bind', Source: normalize(m.Source), Destination: dst, Mode: '', RW: !ro, Propagation: m.BindOptions?.Propagation || 'rprivate' });
+      add({
+        Type: 'bind',
+        Source: normalize(m.Source),
+        Destination: dst,
+        Mode: '',
+        RW: !ro,
+        Propagation: m.BindOptions?.Propagation || 'rprivate',
+      });
     } else if (type === 'volume') {
       const drv = m.VolumeOptions?.DriverConfig;
-      if ((drv?.Name && drv.Name !== 'local') || (drv?.Options && Object.keys(drv.Options).length)) throw invalid(`berth's volumes use the "local" driver without options`);
+      if ((drv?.Name && drv.Name !== 'local') || (drv?.Options && Object.keys(drv.Options).length))
+        throw invalid(`berth's volumes use the "local" driver without options`);
       add(volume(m.Source || undefined, dst, ro, { NoCopy: m.VolumeOptions?.NoCopy, Labels: m.VolumeOptions?.Labels }));
     } else if (type === 'tmpfs') {
       if (m.Source) throw invalid('invalid mount config for type "tmpfs": source must not be specified');
-      const data = [m.TmpfsOptions?.SizeBytes ? `size=${m.TmpfsOptions.SizeBytes}` : '', m.TmpfsOptions?.Mode ? `mode=${m.TmpfsOptions.Mode.toString(8)}` : ''].filter(Boolean).join(',');
+      const data = [
+        m.TmpfsOptions?.SizeBytes ? `size=${m.TmpfsOptions.SizeBytes}` : '',
+        m.TmpfsOptions?.Mode ? `mode=${m.TmpfsOptions.Mode.toString(8)}` : '',
+      ]
+        .filter(Boolean)
+        .join(',');
       add({ Type: 'tmpfs', Source: '', Destination: dst, Mode: '', RW: !ro, Propagation: '', TmpfsData: data });
     } else {
       throw invalid(`invalid mount config: mount type unknown: "${type}"`);
@@ -87,8 +123,15 @@ export function planMounts(hc: MountOptions, imageVolumes: Record<string, object
   for (const [d, opts] of Object.entries(hc.Tmpfs ?? {})) {
     const list = opts.split(',').filter(Boolean);
     const ro = list.includes('ro');
-    add({ Type: 'tmpfs', Source: '', Destination: dest(d, 'tmpfs'), Mode: '', RW: !ro, Propagation: '',
-      TmpfsData: list.filter((o) => o !== 'ro' && o !== 'rw').join(',') });
+    add({
+      Type: 'tmpfs',
+      Source: '',
+      Destination: dest(d, 'tmpfs'),
+      Mode: '',
+      RW: !ro,
+      Propagation: '',
+      TmpfsData: list.filter((o) => o !== 'ro' && o !== 'rw').join(','),
+    });
   }
   for (const ref of hc.VolumesFrom ?? []) {
     const [name, mode] = ref.split(':');
@@ -113,10 +156,19 @@ export function ociMounts(plan: MountPoint[]): OciMount[] {
   const sorted = [...plan].sort((a, b) => a.Destination.split('/').length - b.Destination.split('/').length);
   return sorted.map((m): OciMount => {
     if (m.Type === 'tmpfs') {
-      return { destination: m.Destination, type: 'tmpfs', source: 'tmpfs',
-        options: ['nosuid', 'nodev', 'noexec', ...(m.RW ? [] : ['ro']), ...(m.TmpfsData ? m.TmpfsData.split(',') : [])] };
+      return {
+        destination: m.Destination,
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'noexec', ...(m.RW ? [] : ['ro']), ...(m.TmpfsData ? m.TmpfsData.split(',') : [])],
+      };
     }
-    return { destination: m.Destination, type: 'bind', source: m.Source, options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] };
+    return {
+      destination: m.Destination,
+      type: 'bind',
+      source: m.Source,
+      options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'],
+    };
   });
 }
 
@@ -149,13 +201,26 @@ function safeDir(rootfs: string, dst: string): string | undefined {
 export function releaseVolumes(plan: MountPoint[], volumes: Volumes, log: (msg: string) => void): void {
   for (const m of plan) {
     if (!m.Anonymous || !m.Name) continue;
-    try { volumes.remove(m.Name, { force: true }); } catch (e) { log(`remove volume ${m.Name}: ${(e as Error).message}`); }
+    try {
+      volumes.remove(m.Name, { force: true });
+    } catch (e) {
+      log(`remove volume ${m.Name}: ${(e as Error).message}`);
+    }
   }
 }
 
 /** A mount point as inspect's `Mounts` shows it. */
 export function inspectMount(m: MountPoint) {
   return m.Type === 'volume'
-    ? { Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Driver: m.Driver ?? 'local', Mode: m.Mode, RW: m.RW, Propagation: m.Propagation }
+    ? {
+        Type: m.Type,
+        Name: m.Name,
+        Source: m.Source,
+        Destination: m.Destination,
+        Driver: m.Driver ?? 'local',
+        Mode: m.Mode,
+        RW: m.RW,
+        Propagation: m.Propagation,
+      }
     : { Type: m.Type, Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
 }

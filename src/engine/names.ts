@@ -5,8 +5,38 @@ import { randomInt } from 'node:crypto';
 import { invalid } from '../errors.js';
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'quiet', 'sharp', 'sleepy', 'swift', 'vivid', 'wise', 'zen'];
-const NOUNS = ['albatross', 'beacon', 'cove', 'dock', 'ferry', 'harbor', 'keel', 'lighthouse', 'mooring', 'pier', 'quay', 'skiff', 'tide', 'wharf'];
+const ADJECTIVES = [
+  'brave',
+  'calm',
+  'eager',
+  'fond',
+  'keen',
+  'lucid',
+  'merry',
+  'quiet',
+  'sharp',
+  'sleepy',
+  'swift',
+  'vivid',
+  'wise',
+  'zen',
+];
+const NOUNS = [
+  'albatross',
+  'beacon',
+  'cove',
+  'dock',
+  'ferry',
+  'harbor',
+  'keel',
+  'lighthouse',
+  'mooring',
+  'pier',
+  'quay',
+  'skiff',
+  'tide',
+  'wharf',
+];
 
 /** `name` with Docker's leading slash, after checking the grammar. */
 export function checkName(name: string): string {

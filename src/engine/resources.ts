@@ -7,14 +7,46 @@ import { conflict, invalid } from '../errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
 import type { HostConfig } from './types.js';
 
-export type ResourceConfig = Pick<HostConfig, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'NanoCpus' | 'CpuShares' | 'CpuQuota' | 'CpuPeriod' | 'PidsLimit' | 'CpusetCpus' | 'CpusetMems'>;
+export type ResourceConfig = Pick<
+  HostConfig,
+  | 'Memory'
+  | 'MemorySwap'
+  | 'MemoryReservation'
+  | 'NanoCpus'
+  | 'CpuShares'
+  | 'CpuQuota'
+  | 'CpuPeriod'
+  | 'PidsLimit'
+  | 'CpusetCpus'
+  | 'CpusetMems'
+>;
 
 /** The numeric fields (CpusetCpus and CpusetMems are strings). */
-export const RESOURCE_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit'] as const;
+export const RESOURCE_FIELDS = [
+  'Memory',
+  'MemorySwap',
+  'MemoryReservation',
+  'NanoCpus',
+  'CpuShares',
+  'CpuQuota',
+  'CpuPeriod',
+  'PidsLimit',
+] as const;
 
 /** Docker's other resource fields, which berthd does not apply yet: refused when set rather than ignored. */
-export const UNSUPPORTED_RESOURCE_FIELDS = ['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps',
-  'BlkioDeviceWriteIOps', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'KernelMemory', 'KernelMemoryTCP', 'MemorySwappiness'];
+export const UNSUPPORTED_RESOURCE_FIELDS = [
+  'BlkioWeight',
+  'BlkioWeightDevice',
+  'BlkioDeviceReadBps',
+  'BlkioDeviceWriteBps',
+  'BlkioDeviceReadIOps',
+  'BlkioDeviceWriteIOps',
+  'CpuRealtimePeriod',
+  'CpuRealtimeRuntime',
+  'KernelMemory',
+  'KernelMemoryTCP',
+  'MemorySwappiness',
+];
 
 /** dockerd's smallest memory limit. */
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -22,7 +54,8 @@ const MIN_MEMORY = 6 * 1024 * 1024;
 /** Docker's checks of the limits a container is created (or updated) with; fills swap's default (twice the memory). */
 export function checkResources(r: ResourceConfig, cpus = availableParallelism()): ResourceConfig {
   const out = { ...r };
-  const mem = r.Memory ?? 0, swap = r.MemorySwap ?? 0;
+  const mem = r.Memory ?? 0,
+    swap = r.MemorySwap ?? 0;
   if (mem !== 0 && mem < MIN_MEMORY) throw invalid('Minimum memory limit allowed is 6MB');
   if (mem > 0 && swap > 0 && swap < mem) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (mem === 0 && swap > 0) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage');
@@ -37,7 +70,8 @@ function checkCpu(r: ResourceConfig, cpus: number): void {
   if (nano > 0 && (r.CpuQuota ?? 0) > 0) throw invalid('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (nano < 0 || nano > cpus * 1e9) throw invalid(`Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`);
   const period = r.CpuPeriod ?? 0;
-  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (period !== 0 && (period < 1000 || period > 1_000_000))
+    throw invalid('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
   if ((r.CpuQuota ?? 0) > 0 && r.CpuQuota! < 1000) throw invalid('CPU cfs quota can not be less than 1ms (i.e. 1000)');
 }
 
@@ -47,9 +81,11 @@ function checkCpu(r: ResourceConfig, cpus: number): void {
  */
 export function updateResources(cur: ResourceConfig, upd: ResourceConfig, cpus = availableParallelism()): ResourceConfig {
   const conflicting = (m: string) => conflict(`Conflicting options: ${m}`);
-  if ((upd.NanoCpus ?? 0) > 0 && (cur.CpuPeriod ?? 0) > 0) throw conflicting('CPU Period cannot be updated as NanoCPUs has already been set');
+  if ((upd.NanoCpus ?? 0) > 0 && (cur.CpuPeriod ?? 0) > 0)
+    throw conflicting('CPU Period cannot be updated as NanoCPUs has already been set');
   if ((upd.NanoCpus ?? 0) > 0 && (cur.CpuQuota ?? 0) > 0) throw conflicting('CPU Quota cannot be updated as NanoCPUs has already been set');
-  if ((upd.CpuPeriod ?? 0) > 0 && (cur.NanoCpus ?? 0) > 0) throw conflicting('CPU Period cannot be updated as NanoCPUs has already been set');
+  if ((upd.CpuPeriod ?? 0) > 0 && (cur.NanoCpus ?? 0) > 0)
+    throw conflicting('CPU Period cannot be updated as NanoCPUs has already been set');
   if ((upd.CpuQuota ?? 0) > 0 && (cur.NanoCpus ?? 0) > 0) throw conflicting('CPU Quota cannot be updated as NanoCPUs has already been set');
   const mem = upd.Memory ?? 0;
   if (mem !== 0 && mem < MIN_MEMORY) throw invalid('Minimum memory limit allowed is 6MB');
@@ -61,7 +97,8 @@ export function updateResources(cur: ResourceConfig, upd: ResourceConfig, cpus =
     const v = upd[k];
     if (k === 'PidsLimit' ? v !== undefined && v !== null : v) (out as Record<string, unknown>)[k] = v;
   }
-  if ((out.MemorySwap ?? 0) > 0 && (out.Memory ?? 0) > 0 && out.MemorySwap! < out.Memory!) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if ((out.MemorySwap ?? 0) > 0 && (out.Memory ?? 0) > 0 && out.MemorySwap! < out.Memory!)
+    throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
   checkCpu(out, cpus);
   return out;
 }

@@ -49,7 +49,11 @@ const CLONE_NAMESPACE_FLAGS = 0x7e020000;
 const AF_VSOCK = 40;
 
 const words = (s: string): string[] => s.trim().split(/\s+/);
-const allow = (names: string, more: Partial<ProfileSyscall> = {}): ProfileSyscall => ({ names: words(names), action: 'SCMP_ACT_ALLOW', ...more });
+const allow = (names: string, more: Partial<ProfileSyscall> = {}): ProfileSyscall => ({
+  names: words(names),
+  action: 'SCMP_ACT_ALLOW',
+  ...more,
+});
 const arg0 = (value: number, op: LinuxSeccompArg['op'] = 'SCMP_CMP_EQ'): LinuxSeccompArg[] => [{ index: 0, value, op }];
 
 /** Docker's default: refuse with EPERM what is not allowed below. */
@@ -116,21 +120,30 @@ export const DEFAULT_PROFILE: DockerSeccompProfile = {
     // PER_LINUX, UNAME26, PER_LINUX32, PER_LINUX32|UNAME26, and the query (0xffffffff).
     ...[0x0, 0x0008, 0x20000, 0x20008, 0xffffffff].map((v) => allow('personality', { args: arg0(v) })),
     allow('sync_file_range2 swapcontext', { includes: { arches: ['ppc64le'] } }),
-    allow('arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls', { includes: { arches: ['arm', 'arm64'] } }),
+    allow('arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls', {
+      includes: { arches: ['arm', 'arm64'] },
+    }),
     allow('arch_prctl', { includes: { arches: ['amd64', 'x32'] } }),
     allow('modify_ldt', { includes: { arches: ['amd64', 'x32', 'x86'] } }),
     allow('s390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr', { includes: { arches: ['s390', 's390x'] } }),
     allow('riscv_flush_icache', { includes: { arches: ['riscv64'] } }),
     allow('open_by_handle_at', { includes: { caps: ['CAP_DAC_READ_SEARCH'] } }),
-    allow(`bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount
+    allow(
+      `bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount
       mount_setattr move_mount open_tree perf_event_open quotactl quotactl_fd setdomainname
-      sethostname setns syslog umount umount2 unshare`, { includes: { caps: ['CAP_SYS_ADMIN'] } }),
+      sethostname setns syslog umount umount2 unshare`,
+      { includes: { caps: ['CAP_SYS_ADMIN'] } },
+    ),
     // Without CAP_SYS_ADMIN: clone only without namespace flags (s390 swaps the first two arguments).
-    allow('clone', { args: arg0(CLONE_NAMESPACE_FLAGS, 'SCMP_CMP_MASKED_EQ'), excludes: { caps: ['CAP_SYS_ADMIN'], arches: ['s390', 's390x'] } }),
+    allow('clone', {
+      args: arg0(CLONE_NAMESPACE_FLAGS, 'SCMP_CMP_MASKED_EQ'),
+      excludes: { caps: ['CAP_SYS_ADMIN'], arches: ['s390', 's390x'] },
+    }),
     allow('clone', {
       args: [{ index: 1, value: CLONE_NAMESPACE_FLAGS, op: 'SCMP_CMP_MASKED_EQ' }],
       comment: 's390 parameter ordering for clone is different',
-      includes: { arches: ['s390', 's390x'] }, excludes: { caps: ['CAP_SYS_ADMIN'] },
+      includes: { arches: ['s390', 's390x'] },
+      excludes: { caps: ['CAP_SYS_ADMIN'] },
     }),
     // clone3's flags sit in memory seccomp cannot read: ENOSYS makes libcs fall back to clone.
     { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS, excludes: { caps: ['CAP_SYS_ADMIN'] } },
@@ -151,15 +164,35 @@ export const DEFAULT_PROFILE: DockerSeccompProfile = {
 
 /** Node's `process.arch` (or a Go/libseccomp arch name) → the name Docker's profiles use in includes/excludes. */
 const PROFILE_ARCH: Record<string, string> = {
-  x64: 'amd64', amd64: 'amd64', ia32: 'x86', x86: 'x86', '386': 'x86', arm: 'arm', arm64: 'arm64',
-  s390: 's390', s390x: 's390x', ppc64: 'ppc64le', ppc64le: 'ppc64le', riscv64: 'riscv64',
-  mips64el: 'mipsel64', mipsel: 'mipsel', mips: 'mips',
+  x64: 'amd64',
+  amd64: 'amd64',
+  ia32: 'x86',
+  x86: 'x86',
+  '386': 'x86',
+  arm: 'arm',
+  arm64: 'arm64',
+  s390: 's390',
+  s390x: 's390x',
+  ppc64: 'ppc64le',
+  ppc64le: 'ppc64le',
+  riscv64: 'riscv64',
+  mips64el: 'mipsel64',
+  mipsel: 'mipsel',
+  mips: 'mips',
 };
 /** Docker's arch name → the SCMP_ARCH_* name its archMap is keyed by. */
 const SECCOMP_ARCH: Record<string, string> = {
-  amd64: 'SCMP_ARCH_X86_64', x86: 'SCMP_ARCH_X86', arm: 'SCMP_ARCH_ARM', arm64: 'SCMP_ARCH_AARCH64',
-  s390: 'SCMP_ARCH_S390', s390x: 'SCMP_ARCH_S390X', ppc64le: 'SCMP_ARCH_PPC64LE', riscv64: 'SCMP_ARCH_RISCV64',
-  mipsel64: 'SCMP_ARCH_MIPSEL64', mipsel: 'SCMP_ARCH_MIPSEL', mips: 'SCMP_ARCH_MIPS',
+  amd64: 'SCMP_ARCH_X86_64',
+  x86: 'SCMP_ARCH_X86',
+  arm: 'SCMP_ARCH_ARM',
+  arm64: 'SCMP_ARCH_AARCH64',
+  s390: 'SCMP_ARCH_S390',
+  s390x: 'SCMP_ARCH_S390X',
+  ppc64le: 'SCMP_ARCH_PPC64LE',
+  riscv64: 'SCMP_ARCH_RISCV64',
+  mipsel64: 'SCMP_ARCH_MIPSEL64',
+  mipsel: 'SCMP_ARCH_MIPSEL',
+  mips: 'SCMP_ARCH_MIPS',
 };
 
 function kernelVersion(s: string): number[] {
@@ -187,7 +220,8 @@ export interface ResolveOptions {
  * action nor syscalls (Docker then applies no filter). Invalid profiles are `invalid` errors.
  */
 export function resolveProfile(profile: DockerSeccompProfile, caps: string[], opts: ResolveOptions = {}): LinuxSeccomp | null {
-  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) throw invalid('seccomp: the profile must be a JSON object');
+  if (typeof profile !== 'object' || profile === null || Array.isArray(profile))
+    throw invalid('seccomp: the profile must be a JSON object');
   if (!profile.defaultAction && !profile.syscalls?.length) return null;
   if (!profile.defaultAction) throw invalid('seccomp: the profile has no defaultAction');
   if (profile.architectures?.length && profile.archMap?.length) {
@@ -206,14 +240,16 @@ export function resolveProfile(profile: DockerSeccompProfile, caps: string[], op
   const syscalls: LinuxSyscall[] = [];
   for (const [i, call] of (profile.syscalls ?? []).entries()) {
     if (typeof call !== 'object' || call === null) throw invalid(`seccomp: syscalls[${i}] must be an object`);
-    const ex = call.excludes ?? {}, inc = call.includes ?? {};
+    const ex = call.excludes ?? {},
+      inc = call.includes ?? {};
     if (ex.arches?.includes(arch)) continue;
     if (ex.caps?.some((c) => held.has(c))) continue;
     if (ex.minKernel && atLeast(kernel, ex.minKernel)) continue;
     if (inc.arches?.length && !inc.arches.includes(arch)) continue;
     if (inc.caps?.some((c) => !held.has(c))) continue;
     if (inc.minKernel && !atLeast(kernel, inc.minKernel)) continue;
-    if (call.name && call.names?.length) throw invalid("'name' and 'names' were specified in the seccomp profile, use either 'name' or 'names'");
+    if (call.name && call.names?.length)
+      throw invalid("'name' and 'names' were specified in the seccomp profile, use either 'name' or 'names'");
     const s: LinuxSyscall = { names: call.name ? [call.name] : [...(call.names ?? [])], action: call.action };
     if (call.errnoRet !== undefined) s.errnoRet = call.errnoRet;
     if (call.args?.length) s.args = call.args.map((a) => ({ ...a }));

@@ -27,14 +27,34 @@ test('capability-gated entries appear only with the capability', () => {
   const admin = defaultSeccomp([...DEFAULT_CAPS, 'CAP_SYS_ADMIN'], 'x64', '6.1.0');
   for (const s of ['mount', 'umount2', 'unshare', 'setns', 'sethostname', 'clone3']) assert.ok(names(admin).has(s), s);
   // Without CAP_SYS_ADMIN: clone only without namespace flags, clone3 ENOSYS.
-  assert.deepEqual(rulesFor(plain, 'clone'), [{ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, op: 'SCMP_CMP_MASKED_EQ' }] }]);
+  assert.deepEqual(rulesFor(plain, 'clone'), [
+    { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, op: 'SCMP_CMP_MASKED_EQ' }] },
+  ]);
   assert.deepEqual(rulesFor(plain, 'clone3'), [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }]);
-  assert.ok(rulesFor(admin, 'clone').every((r) => !r.args), 'clone is unconditioned with CAP_SYS_ADMIN');
+  assert.ok(
+    rulesFor(admin, 'clone').every((r) => !r.args),
+    'clone is unconditioned with CAP_SYS_ADMIN',
+  );
   assert.ok(rulesFor(admin, 'clone3').every((r) => r.action === 'SCMP_ACT_ALLOW'));
   assert.ok(!names(plain).has('chroot') === false, 'CAP_SYS_CHROOT is a default cap');
-  assert.ok(!names(defaultSeccomp(DEFAULT_CAPS.filter((c) => c !== 'CAP_SYS_CHROOT'), 'x64', '6.1.0')).has('chroot'));
-  for (const [cap, call] of [['CAP_SYS_BOOT', 'reboot'], ['CAP_SYS_MODULE', 'init_module'], ['CAP_SYS_TIME', 'settimeofday'],
-    ['CAP_SYS_PTRACE', 'kcmp'], ['CAP_BPF', 'bpf'], ['CAP_PERFMON', 'perf_event_open'], ['CAP_DAC_READ_SEARCH', 'open_by_handle_at']]) {
+  assert.ok(
+    !names(
+      defaultSeccomp(
+        DEFAULT_CAPS.filter((c) => c !== 'CAP_SYS_CHROOT'),
+        'x64',
+        '6.1.0',
+      ),
+    ).has('chroot'),
+  );
+  for (const [cap, call] of [
+    ['CAP_SYS_BOOT', 'reboot'],
+    ['CAP_SYS_MODULE', 'init_module'],
+    ['CAP_SYS_TIME', 'settimeofday'],
+    ['CAP_SYS_PTRACE', 'kcmp'],
+    ['CAP_BPF', 'bpf'],
+    ['CAP_PERFMON', 'perf_event_open'],
+    ['CAP_DAC_READ_SEARCH', 'open_by_handle_at'],
+  ]) {
     assert.ok(!names(plain).has(call!), call);
     assert.ok(names(defaultSeccomp([...DEFAULT_CAPS, cap!], 'x64', '6.1.0')).has(call!), `${call} with ${cap}`);
   }
@@ -45,8 +65,13 @@ test('capability-gated entries appear only with the capability', () => {
 
 test('arg-conditioned rules: personality values and socket without AF_VSOCK', () => {
   const p = defaultSeccomp(DEFAULT_CAPS, 'x64', '6.1.0');
-  assert.deepEqual(rulesFor(p, 'personality').map((r) => r.args![0]!.value), [0, 8, 0x20000, 0x20008, 0xffffffff]);
-  assert.deepEqual(rulesFor(p, 'socket'), [{ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] }]);
+  assert.deepEqual(
+    rulesFor(p, 'personality').map((r) => r.args![0]!.value),
+    [0, 8, 0x20000, 0x20008, 0xffffffff],
+  );
+  assert.deepEqual(rulesFor(p, 'socket'), [
+    { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] },
+  ]);
 });
 
 test('the default profile compiles on every arch berth has tables for, with or without caps', () => {
@@ -61,20 +86,59 @@ test('the default profile compiles on every arch berth has tables for, with or w
 test('every syscall the profile names is known to some table (no typos)', () => {
   const tables = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64'].map((a) => seccompArch(a).syscalls!);
   // Names only other arches have (arm, s390, ppc, riscv, and old ABIs berth has no table for).
-  const elsewhere = new Set(['arm_fadvise64_64', 'arm_sync_file_range', 'sync_file_range2', 'breakpoint', 'cacheflush', 'set_tls',
-    's390_pci_mmio_read', 's390_pci_mmio_write', 's390_runtime_instr', 'riscv_flush_icache', 'swapcontext', 'recv', 'send']);
+  const elsewhere = new Set([
+    'arm_fadvise64_64',
+    'arm_sync_file_range',
+    'sync_file_range2',
+    'breakpoint',
+    'cacheflush',
+    'set_tls',
+    's390_pci_mmio_read',
+    's390_pci_mmio_write',
+    's390_runtime_instr',
+    'riscv_flush_icache',
+    'swapcontext',
+    'recv',
+    'send',
+  ]);
   const unknown = DEFAULT_PROFILE.syscalls!.flatMap((s) => s.names ?? []).filter((n) => !elsewhere.has(n) && !tables.some((t) => t.has(n)));
   assert.deepEqual(unknown, []);
 });
 
 test('a profile sent by the client: architectures or archMap, name or names, includes', () => {
-  const p = resolveProfile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'],
-    syscalls: [{ name: 'chmod', action: 'SCMP_ACT_ERRNO', errnoRet: 13 }, { names: ['mount'], action: 'SCMP_ACT_ERRNO', excludes: { caps: ['CAP_SYS_ADMIN'] } }] }, DEFAULT_CAPS, { arch: 'x64' })!;
-  assert.deepEqual(p, { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'],
-    syscalls: [{ names: ['chmod'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }, { names: ['mount'], action: 'SCMP_ACT_ERRNO' }] });
+  const p = resolveProfile(
+    {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [
+        { name: 'chmod', action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+        { names: ['mount'], action: 'SCMP_ACT_ERRNO', excludes: { caps: ['CAP_SYS_ADMIN'] } },
+      ],
+    },
+    DEFAULT_CAPS,
+    { arch: 'x64' },
+  )!;
+  assert.deepEqual(p, {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: ['SCMP_ARCH_X86_64'],
+    syscalls: [
+      { names: ['chmod'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      { names: ['mount'], action: 'SCMP_ACT_ERRNO' },
+    ],
+  });
   assert.equal(resolveProfile({}, DEFAULT_CAPS), null);
-  assert.throws(() => resolveProfile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], archMap: [{ architecture: 'SCMP_ARCH_X86_64' }] }, []), /use either 'architectures' or 'archMap'/);
-  assert.throws(() => resolveProfile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ name: 'a', names: ['b'], action: 'SCMP_ACT_ALLOW' }] }, []), /use either 'name' or 'names'/);
+  assert.throws(
+    () =>
+      resolveProfile(
+        { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], archMap: [{ architecture: 'SCMP_ARCH_X86_64' }] },
+        [],
+      ),
+    /use either 'architectures' or 'archMap'/,
+  );
+  assert.throws(
+    () => resolveProfile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ name: 'a', names: ['b'], action: 'SCMP_ACT_ALLOW' }] }, []),
+    /use either 'name' or 'names'/,
+  );
 });
 
 test('capabilities: names with or without CAP_, ALL, privileged', () => {
@@ -87,9 +151,14 @@ test('capabilities: names with or without CAP_, ALL, privileged', () => {
   assert.equal(allCaps(37, -1n).length, 38, 'none the kernel lacks');
   assert.deepEqual(resolveCaps({ Privileged: true }, all), all);
   assert.deepEqual(resolveCaps({ CapDrop: ['ALL'], CapAdd: ['NET_RAW'] }, all), ['CAP_NET_RAW']);
-  assert.deepEqual(resolveCaps({ CapAdd: ['ALL'], CapDrop: ['CAP_SYS_ADMIN'] }, all), all.filter((c) => c !== 'CAP_SYS_ADMIN'));
-  assert.deepEqual(resolveCaps({ CapAdd: ['sys_admin'], CapDrop: ['MKNOD', 'chown'] }, all),
-    [...DEFAULT_CAPS.filter((c) => c !== 'CAP_MKNOD' && c !== 'CAP_CHOWN'), 'CAP_SYS_ADMIN']);
+  assert.deepEqual(
+    resolveCaps({ CapAdd: ['ALL'], CapDrop: ['CAP_SYS_ADMIN'] }, all),
+    all.filter((c) => c !== 'CAP_SYS_ADMIN'),
+  );
+  assert.deepEqual(resolveCaps({ CapAdd: ['sys_admin'], CapDrop: ['MKNOD', 'chown'] }, all), [
+    ...DEFAULT_CAPS.filter((c) => c !== 'CAP_MKNOD' && c !== 'CAP_CHOWN'),
+    'CAP_SYS_ADMIN',
+  ]);
 });
 
 test('SecurityOpt: seccomp, no-new-privileges, and no LSM', () => {
@@ -109,8 +178,13 @@ test('SecurityOpt: seccomp, no-new-privileges, and no LSM', () => {
 
 function baseSpec(): Spec {
   return {
-    ociVersion: '1.2.0', process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', capabilities: {} }, root: { path: '/r' },
-    mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'ro'] }, { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] }],
+    ociVersion: '1.2.0',
+    process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', capabilities: {} },
+    root: { path: '/r' },
+    mounts: [
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] },
+    ],
     linux: { maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'], resources: { devices: [{ allow: false, access: 'rwm' }] } },
   };
 }
@@ -124,7 +198,10 @@ test('applySecurity: defaults, privileged, unconfined, no-new-privileges, read-o
   const p = applySecurity(baseSpec(), { Privileged: true }, 'x64');
   assert.equal(p.linux!.seccomp, undefined);
   assert.deepEqual([p.linux!.maskedPaths, p.linux!.readonlyPaths], [[], []]);
-  assert.deepEqual(p.mounts!.map((m) => m.options), [['nosuid'], []]);
+  assert.deepEqual(
+    p.mounts!.map((m) => m.options),
+    [['nosuid'], []],
+  );
   assert.deepEqual(p.linux!.resources!.devices, [{ allow: true, access: 'rwm' }]);
   assert.ok(p.process!.capabilities!.bounding!.includes('CAP_SYS_ADMIN'));
   assert.equal(applySecurity(baseSpec(), { SecurityOpt: ['seccomp=unconfined'] }, 'x64').linux!.seccomp, undefined);
@@ -133,7 +210,7 @@ test('applySecurity: defaults, privileged, unconfined, no-new-privileges, read-o
   assert.ok(names(applySecurity(baseSpec(), { CapAdd: ['SYS_ADMIN'] }, 'x64').linux!.seccomp!).has('mount'));
 });
 
-test('hostDevices: the host\'s nodes with their numbers, never console or ptmx', () => {
+test("hostDevices: the host's nodes with their numbers, never console or ptmx", () => {
   const devs = hostDevices();
   const nul = devs.find((d) => d.path === '/dev/null');
   if (nul) assert.deepEqual([nul.type, nul.major, nul.minor], ['c', 1, 3]);

@@ -14,15 +14,32 @@ import { defaultSeccomp, resolveProfile, type DockerSeccompProfile } from './sec
 import type { HostConfig } from './types.js';
 
 /** Docker's default capability set (moby's oci/caps/defaults.go). */
-export const DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
 
 let bounding: bigint | undefined;
 /** berthd's own bounding set: a container can get no capability the daemon lacks. */
 function ownBounding(): bigint {
   if (bounding === undefined) {
-    try { bounding = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]); }
-    catch { bounding = -1n; }
+    try {
+      bounding = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    } catch {
+      bounding = -1n;
+    }
   }
   return bounding;
 }
@@ -74,11 +91,15 @@ export interface SecurityOptions {
 export function parseSecurityOpt(opts: string[] | null | undefined): SecurityOptions {
   const out: SecurityOptions = { noNewPrivileges: false, seccomp: 'default' };
   for (const opt of opts ?? []) {
-    if (opt === 'no-new-privileges') { out.noNewPrivileges = true; continue; }
+    if (opt === 'no-new-privileges') {
+      out.noNewPrivileges = true;
+      continue;
+    }
     if (opt === 'disable') continue; // label=disable, in its oldest spelling
     const sep = opt.includes('=') ? '=' : opt.includes(':') ? ':' : '';
     if (!sep) throw invalid(`invalid --security-opt 1: ${JSON.stringify(opt)}`);
-    const k = opt.slice(0, opt.indexOf(sep)), v = opt.slice(opt.indexOf(sep) + 1);
+    const k = opt.slice(0, opt.indexOf(sep)),
+      v = opt.slice(opt.indexOf(sep) + 1);
     switch (k) {
       case 'no-new-privileges': {
         const b = parseBool(v);
@@ -89,17 +110,28 @@ export function parseSecurityOpt(opts: string[] | null | undefined): SecurityOpt
       case 'seccomp':
         if (v === 'unconfined' || v === 'builtin' || v === '') out.seccomp = v === 'unconfined' ? 'unconfined' : 'default';
         else {
-          try { out.seccomp = JSON.parse(v) as DockerSeccompProfile; } catch (e) {
-            throw invalid(`Decoding seccomp profile failed: ${(e as Error).message} (the docker CLI sends the file's JSON; berth takes no profile path)`);
+          try {
+            out.seccomp = JSON.parse(v) as DockerSeccompProfile;
+          } catch (e) {
+            throw invalid(
+              `Decoding seccomp profile failed: ${(e as Error).message} (the docker CLI sends the file's JSON; berth takes no profile path)`,
+            );
           }
-          if (typeof out.seccomp !== 'object' || out.seccomp === null || Array.isArray(out.seccomp)) throw invalid('Decoding seccomp profile failed: the profile must be a JSON object');
+          if (typeof out.seccomp !== 'object' || out.seccomp === null || Array.isArray(out.seccomp))
+            throw invalid('Decoding seccomp profile failed: the profile must be a JSON object');
         }
         break;
       case 'apparmor':
-        if (v !== 'unconfined') throw invalid(`apparmor profile ${JSON.stringify(v)}: berth runs no LSM (AppArmor is not supported); only apparmor=unconfined is accepted`);
+        if (v !== 'unconfined')
+          throw invalid(
+            `apparmor profile ${JSON.stringify(v)}: berth runs no LSM (AppArmor is not supported); only apparmor=unconfined is accepted`,
+          );
         break;
       case 'label':
-        if (v !== 'disable') throw invalid(`label option ${JSON.stringify(v)}: berth runs no LSM (SELinux labels are not supported); only label=disable is accepted`);
+        if (v !== 'disable')
+          throw invalid(
+            `label option ${JSON.stringify(v)}: berth runs no LSM (SELinux labels are not supported); only label=disable is accepted`,
+          );
         break;
       default:
         throw invalid(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
@@ -124,13 +156,24 @@ const SKIP_DEV = new Set(['/dev/pts', '/dev/shm', '/dev/fd', '/dev/mqueue', '/de
 export function hostDevices(dir = '/dev'): LinuxDevice[] {
   const out: LinuxDevice[] = [];
   let names: string[];
-  try { names = readdirSync(dir); } catch { return out; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of names.sort()) {
     const path = posix.join(dir, name);
     if (SKIP_DEV.has(path) || path === '/dev/console' || path === '/dev/ptmx') continue;
     let st;
-    try { st = lstatSync(path); } catch { continue; }
-    if (st.isDirectory()) { out.push(...hostDevices(path)); continue; }
+    try {
+      st = lstatSync(path);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) {
+      out.push(...hostDevices(path));
+      continue;
+    }
     const d = deviceNode(path, st);
     if (d) out.push(d);
   }
@@ -148,10 +191,18 @@ export function deviceNode(path: string, st: Stats): LinuxDevice | undefined {
 }
 
 /** Where dockerd finds the init it binds at /sbin/docker-init (`--init`). */
-const INIT_PATHS = ['/usr/libexec/docker/docker-init', '/usr/local/bin/docker-init', '/usr/bin/docker-init', '/usr/bin/tini-static', '/usr/bin/tini'];
+const INIT_PATHS = [
+  '/usr/libexec/docker/docker-init',
+  '/usr/local/bin/docker-init',
+  '/usr/bin/docker-init',
+  '/usr/bin/tini-static',
+  '/usr/bin/tini',
+];
 export const INIT_DEST = '/sbin/docker-init';
 
-export function findInit(): string | undefined { return INIT_PATHS.find((p) => existsSync(p)); }
+export function findInit(): string | undefined {
+  return INIT_PATHS.find((p) => existsSync(p));
+}
 
 /** Checks what can be checked before the spec is built; throws `invalid` as dockerd would. */
 export function checkSecurity(hc: HostConfig): void {
@@ -176,7 +227,8 @@ export function applySecurity(spec: Spec, hc: HostConfig, arch: string = process
     linux.maskedPaths = [];
     linux.readonlyPaths = [];
     // /sys and the cgroup tree writable; every device allowed in the devices cgroup.
-    for (const m of spec.mounts ?? []) if (m.destination === '/sys' || m.type === 'cgroup') m.options = (m.options ?? []).filter((o) => o !== 'ro');
+    for (const m of spec.mounts ?? [])
+      if (m.destination === '/sys' || m.type === 'cgroup') m.options = (m.options ?? []).filter((o) => o !== 'ro');
     if (linux.resources) linux.resources.devices = [{ allow: true, access: 'rwm' }];
     linux.devices = [...(linux.devices ?? []), ...hostDevices().filter((d) => !linux.devices?.some((x) => x.path === d.path))];
   } else if (sec.seccomp !== 'unconfined') {
@@ -203,7 +255,9 @@ export function securityHostConfig(hc: Record<string, any>): Partial<HostConfig>
   if (hc.Privileged) out.Privileged = true;
   if (hc.ReadonlyRootfs) out.ReadonlyRootfs = true;
   if (typeof hc.Init === 'boolean') out.Init = hc.Init; // false given shows as false, not given as null (dockerd's *bool)
-  const add = list(hc.CapAdd, 'CapAdd'), drop = list(hc.CapDrop, 'CapDrop'), sec = list(hc.SecurityOpt, 'SecurityOpt');
+  const add = list(hc.CapAdd, 'CapAdd'),
+    drop = list(hc.CapDrop, 'CapDrop'),
+    sec = list(hc.SecurityOpt, 'SecurityOpt');
   if (add) out.CapAdd = add;
   if (drop) out.CapDrop = drop;
   if (sec) out.SecurityOpt = sec;

@@ -18,14 +18,16 @@ test('Env: later keys win', () => {
   assert.deepEqual(mergeEnv(['A=1', 'B=2'], ['B=3', 'C=4']), ['A=1', 'B=3', 'C=4']);
 });
 
-test('the spec has Docker\'s defaults and the resources asked for', () => {
+test("the spec has Docker's defaults and the resources asked for", () => {
   const rootfs = mkdtempSync(join(tmpdir(), 'berth-test-spec-'));
   try {
     mkdirSync(join(rootfs, 'etc'));
     writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n');
     writeFileSync(join(rootfs, 'etc/group'), 'app:x:1000:\nextra:x:2000:app\n');
     const spec = buildSpec({
-      id: 'a'.repeat(64), rootfs, image: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+      id: 'a'.repeat(64),
+      rootfs,
+      image: { Env: ['PATH=/bin'], Cmd: ['sh'] },
       config: { User: 'app', Env: ['X=1'], WorkingDir: '/w', Tty: true },
       hostConfig: { Memory: 1 << 26, NanoCpus: 5e8, PidsLimit: 10 },
     });
@@ -42,7 +44,10 @@ test('the spec has Docker\'s defaults and the resources asked for', () => {
     assert.ok(spec.linux!.namespaces!.some((n) => n.type === 'network'));
     assert.ok(spec.linux!.maskedPaths!.includes('/proc/kcore'));
     assert.ok(spec.mounts!.some((m) => m.destination === '/dev/mqueue'));
-    assert.throws(() => buildSpec({ id: 'b'.repeat(64), rootfs, image: { Cmd: ['sh'] }, config: { User: 'ghost' }, hostConfig: {} }), /unable to find user ghost/);
+    assert.throws(
+      () => buildSpec({ id: 'b'.repeat(64), rootfs, image: { Cmd: ['sh'] }, config: { User: 'ghost' }, hostConfig: {} }),
+      /unable to find user ghost/,
+    );
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }

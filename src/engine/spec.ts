@@ -15,8 +15,20 @@ import { applyDevices } from './devices.js';
 
 export { DEFAULT_CAPS } from './security.js';
 
-export const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
-  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
+export const MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -24,7 +36,7 @@ const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 /** Entrypoint and Cmd as Docker combines them: the user's replace the image's; an Entrypoint given resets the image's Cmd. */
 export function command(cfg: ContainerConfig, image: ImageConfigConfig): string[] {
   const entrypoint = cfg.Entrypoint ?? image.Entrypoint ?? [];
-  const cmd = cfg.Cmd?.length ? cfg.Cmd : cfg.Entrypoint ? [] : image.Cmd ?? [];
+  const cmd = cfg.Cmd?.length ? cfg.Cmd : cfg.Entrypoint ? [] : (image.Cmd ?? []);
   const args = [...entrypoint, ...cmd];
   if (!args.length) throw invalid('No command specified');
   return args;
@@ -61,35 +73,45 @@ export function buildSpec(input: SpecInput): Spec {
   const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: false, access: 'rwm' }] };
   Object.assign(resources, ociResources(hc));
   const caps = [...DEFAULT_CAPS];
-  const spec = applySecurity({
-    ociVersion: OCI_VERSION,
-    process: {
-      terminal: !!cfg.Tty,
-      ...(cfg.Tty && hc.ConsoleSize?.[0] && hc.ConsoleSize[1] ? { consoleSize: { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } } : {}),
-      user,
-      args: command(cfg, image),
-      env,
-      cwd: cfg.WorkingDir || image.WorkingDir || '/',
-      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+  const spec = applySecurity(
+    {
+      ociVersion: OCI_VERSION,
+      process: {
+        terminal: !!cfg.Tty,
+        ...(cfg.Tty && hc.ConsoleSize?.[0] && hc.ConsoleSize[1]
+          ? { consoleSize: { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } }
+          : {}),
+        user,
+        args: command(cfg, image),
+        env,
+        cwd: cfg.WorkingDir || image.WorkingDir || '/',
+        capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      },
+      root: { path: input.rootfs, readonly: false },
+      hostname,
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+        {
+          destination: '/dev/pts',
+          type: 'devpts',
+          source: 'devpts',
+          options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+        },
+        { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+        { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+        { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+        { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      ],
+      linux: {
+        resources,
+        // A network namespace of its own with only loopback: networks come with issue 6.
+        namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }],
+        maskedPaths: [...MASKED_PATHS],
+        readonlyPaths: [...READONLY_PATHS],
+      },
     },
-    root: { path: input.rootfs, readonly: false },
-    hostname,
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-    ],
-    linux: {
-      resources,
-      // A network namespace of its own with only loopback: networks come with issue 6.
-      namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }],
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
-    },
-  }, hc);
+    hc,
+  );
   return applyDevices(applyLinuxOptions(spec, hc, files, input.shmDir), hc);
 }

@@ -12,15 +12,22 @@ function sample() {
   s.memory.usage = { usage: 10 * 2 ** 20, max: 12 * 2 ** 20, limit: Number.MAX_SAFE_INTEGER, failcnt: 0 };
   s.memory.raw = { inactive_file: 2 ** 20, total_inactive_file: 2 ** 20 };
   s.pids = { current: 2, limit: 0 };
-  s.blkio.ioServiceBytesRecursive = [{ major: 8, minor: 0, op: 'Read', value: 4096 }, { major: 8, minor: 0, op: 'Write', value: 8192 }, { major: 8, minor: 0, op: 'Discard', value: 1 }];
+  s.blkio.ioServiceBytesRecursive = [
+    { major: 8, minor: 0, op: 'Read', value: 4096 },
+    { major: 8, minor: 0, op: 'Write', value: 8192 },
+    { major: 8, minor: 0, op: 'Discard', value: 1 },
+  ];
   return s;
 }
 
-test('v2: memory without max_usage, unlimited memory as the machine\'s, io read/write in lower case', () => {
+test("v2: memory without max_usage, unlimited memory as the machine's, io read/write in lower case", () => {
   const d = dockerStats('/c', 'id', sample(), 'v2', undefined, host);
   assert.equal(d.memory_stats.limit, host.memory);
   assert.equal(d.memory_stats.max_usage, undefined);
-  assert.deepEqual(d.blkio_stats.io_service_bytes_recursive, [{ major: 8, minor: 0, op: 'read', value: 4096 }, { major: 8, minor: 0, op: 'write', value: 8192 }]);
+  assert.deepEqual(d.blkio_stats.io_service_bytes_recursive, [
+    { major: 8, minor: 0, op: 'read', value: 4096 },
+    { major: 8, minor: 0, op: 'write', value: 8192 },
+  ]);
   assert.equal(d.blkio_stats.io_serviced_recursive, null);
   assert.deepEqual(d.pids_stats, { current: 2 });
   assert.equal(d.cpu_stats.cpu_usage.total_usage, 3e9);
@@ -59,5 +66,7 @@ test('netDev: the counters of /proc/PID/net/dev by interface, lo left out', () =
     lo:     140       2    0    0    0     0          0         0      140       2    0    0    0     0       0          0
   eth0:    1186      13    1    2    0     0          0         0      546       7    3    4    0     0       0          0
 `;
-  assert.deepEqual(netDev(text), { eth0: { rx_bytes: 1186, rx_packets: 13, rx_errors: 1, rx_dropped: 2, tx_bytes: 546, tx_packets: 7, tx_errors: 3, tx_dropped: 4 } });
+  assert.deepEqual(netDev(text), {
+    eth0: { rx_bytes: 1186, rx_packets: 13, rx_errors: 1, rx_dropped: 2, tx_bytes: 546, tx_packets: 7, tx_errors: 3, tx_dropped: 4 },
+  });
 });

@@ -22,7 +22,9 @@ export function parsePs(output: string, pids: number[]): TopResult {
   for (const line of lines.slice(1)) {
     const fields = line.trim().split(/\s+/);
     if (!want.has(Number(fields[col]))) continue;
-    Processes.push(fields.length > Titles.length ? [...fields.slice(0, Titles.length - 1), fields.slice(Titles.length - 1).join(' ')] : fields);
+    Processes.push(
+      fields.length > Titles.length ? [...fields.slice(0, Titles.length - 1), fields.slice(Titles.length - 1).join(' ')] : fields,
+    );
   }
   return { Titles, Processes };
 }

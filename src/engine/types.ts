@@ -99,7 +99,11 @@ export interface HostConfig {
 }
 
 /** One `--device` (Docker's `DeviceMapping`). */
-export interface DeviceMapping { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }
+export interface DeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+}
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -218,7 +222,12 @@ export interface HealthConfig {
   Retries?: number;
 }
 
-export interface HealthLogEntry { Start: string; End: string; ExitCode: number; Output: string }
+export interface HealthLogEntry {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
 
 /** Docker's `State.Health`. Mutable; saved with the container's state. */
 export interface HealthState {
@@ -261,7 +270,11 @@ export interface NetworkCreateRequest {
   ConfigFrom?: { Network?: string } | null;
   /** Deprecated: a duplicate name is always refused, as dockerd 1.44+ does. */
   CheckDuplicate?: boolean;
-  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }[] | null; Options?: Record<string, string> | null } | null;
+  IPAM?: {
+    Driver?: string;
+    Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }[] | null;
+    Options?: Record<string, string> | null;
+  } | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
 }

@@ -10,10 +10,16 @@ import { invalid } from '../errors.js';
 import type { User } from '../oci/runtime-spec.js';
 
 /** Reads a file of the container by its path inside it; undefined when there is none. */
-export interface RootFiles { read(path: string): string | undefined }
+export interface RootFiles {
+  read(path: string): string | undefined;
+}
 
 /** A mount's place in the container and, for a bind or volume, its folder or file on the host. */
-export interface RootMount { destination: string; source?: string; type?: string }
+export interface RootMount {
+  destination: string;
+  source?: string;
+  type?: string;
+}
 
 function readIn(root: string, rel: string): string | undefined {
   let fd: number;
@@ -40,7 +46,13 @@ export function rootFiles(rootfs: string, mounts: RootMount[] = []): RootFiles {
   return {
     read(path: string) {
       const p = posix.normalize('/' + path);
-      const m = mounts.filter((x) => x.source && (x.type === undefined || x.type === 'bind') && (p === x.destination || p.startsWith(x.destination.replace(/\/$/, '') + '/')))
+      const m = mounts
+        .filter(
+          (x) =>
+            x.source &&
+            (x.type === undefined || x.type === 'bind') &&
+            (p === x.destination || p.startsWith(x.destination.replace(/\/$/, '') + '/')),
+        )
         .sort((a, b) => b.destination.length - a.destination.length)[0];
       if (m) return readIn(m.source!, posix.relative(m.destination, p));
       return readIn(rootfs, p.slice(1));
@@ -51,7 +63,10 @@ export function rootFiles(rootfs: string, mounts: RootMount[] = []): RootFiles {
 const asFiles = (f: string | RootFiles): RootFiles => (typeof f === 'string' ? rootFiles(f) : f);
 
 function readTable(files: RootFiles, file: string): string[][] {
-  return (files.read(file) ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  return (files.read(file) ?? '')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 /** A group's id by name from the container's /etc/group (GroupAdd), with runc's words when there is none. */
@@ -92,6 +107,11 @@ export function resolveUser(root: string | RootFiles, spec: string | undefined):
       gid = Number(row[2]);
     }
   }
-  const extra = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name!)).map((r) => Number(r[2])).filter((g) => g !== gid) : [];
+  const extra = name
+    ? groups
+        .filter((r) => (r[3] ?? '').split(',').includes(name!))
+        .map((r) => Number(r[2]))
+        .filter((g) => g !== gid)
+    : [];
   return { uid, gid, ...(extra.length ? { additionalGids: extra } : {}) };
 }

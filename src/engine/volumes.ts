@@ -46,13 +46,20 @@ export class Volumes {
   readonly root: string;
 
   /** `users()`: volume name → IDs of the containers whose mounts name it; `emit`: Docker's volume events. */
-  constructor(dataRoot: string, private readonly users: () => Map<string, string[]>,
-    private readonly emit: (action: string, name: string, attributes: Record<string, string>) => void = () => {}) {
+  constructor(
+    dataRoot: string,
+    private readonly users: () => Map<string, string[]>,
+    private readonly emit: (action: string, name: string, attributes: Record<string, string>) => void = () => {},
+  ) {
     this.root = join(dataRoot, 'volumes');
   }
 
-  private dir(name: string): string { return join(this.root, name); }
-  private metaPath(name: string): string { return join(this.root, name, 'volume.json'); }
+  private dir(name: string): string {
+    return join(this.root, name);
+  }
+  private metaPath(name: string): string {
+    return join(this.root, name, 'volume.json');
+  }
 
   private read(name: string): VolumeRecord {
     if (!NAME.test(name) || name.length > NAME_MAX) throw notFound(`get ${name}: no such volume`);
@@ -63,23 +70,35 @@ export class Volumes {
     }
   }
 
-  private write(rec: VolumeRecord): void { writeFileAtomicSync(this.metaPath(rec.Name), JSON.stringify(rec)); }
+  private write(rec: VolumeRecord): void {
+    writeFileAtomicSync(this.metaPath(rec.Name), JSON.stringify(rec));
+  }
 
   /** Creates the volume, or returns the one of that name (as Docker does). */
   create(opts: CreateVolumeOptions = {}): Volume {
     const driver = opts.Driver || 'local';
     // dockerd's 404 for a driver it has no plugin for; berth has the local driver only.
-    if (driver !== 'local') throw notFound(`create ${opts.Name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    if (driver !== 'local')
+      throw notFound(`create ${opts.Name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     if (opts.DriverOpts && Object.keys(opts.DriverOpts).length) {
       throw invalid(`berth's local volume driver takes no options (got ${Object.keys(opts.DriverOpts).join(', ')})`);
     }
     const name = opts.Name || randomBytes(32).toString('hex');
-    if (!NAME.test(name)) throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
-    if (name.length > NAME_MAX) throw invalid(`create ${name.slice(0, 32)}…: the volume name has ${name.length} characters, berth's limit is ${NAME_MAX}`);
+    if (!NAME.test(name))
+      throw invalid(
+        `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+      );
+    if (name.length > NAME_MAX)
+      throw invalid(`create ${name.slice(0, 32)}…: the volume name has ${name.length} characters, berth's limit is ${NAME_MAX}`);
     if (existsSync(this.metaPath(name))) return view(this.read(name));
     const rec: VolumeRecord = {
-      Name: name, Driver: 'local', Mountpoint: join(this.dir(name), '_data'), CreatedAt: new Date().toISOString(),
-      Labels: { ...(opts.Labels ?? {}) }, Scope: 'local', Options: null,
+      Name: name,
+      Driver: 'local',
+      Mountpoint: join(this.dir(name), '_data'),
+      CreatedAt: new Date().toISOString(),
+      Labels: { ...(opts.Labels ?? {}) },
+      Scope: 'local',
+      Options: null,
     };
     try {
       mkdirSync(join(this.dir(name), '_data'), { recursive: true, mode: 0o755 });
@@ -93,16 +112,26 @@ export class Volumes {
     return view(rec);
   }
 
-  get(name: string): Volume { return view(this.read(name)); }
+  get(name: string): Volume {
+    return view(this.read(name));
+  }
 
   list(filters: Record<string, string[]> = {}): Volume[] {
     let names: string[];
-    try { names = readdirSync(this.root); } catch { return []; }
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return [];
+    }
     const users = this.users();
     const out: Volume[] = [];
     for (const n of names) {
       let v: VolumeRecord;
-      try { v = this.read(n); } catch { continue; }
+      try {
+        v = this.read(n);
+      } catch {
+        continue;
+      }
       if (matches(v, filters, users)) out.push(view(v));
     }
     return out.sort((a, b) => a.Name.localeCompare(b.Name));
@@ -111,7 +140,12 @@ export class Volumes {
   /** Refused (409) while a container uses it; `force` makes a missing volume no error. */
   remove(name: string, opts: { force?: boolean } = {}): void {
     let rec: VolumeRecord;
-    try { rec = this.read(name); } catch (e) { if (opts.force) return; throw e; }
+    try {
+      rec = this.read(name);
+    } catch (e) {
+      if (opts.force) return;
+      throw e;
+    }
     const using = this.users().get(rec.Name);
     if (using?.length) throw conflict(`remove ${rec.Name}: volume is in use - [${using.join(', ')}]`);
     rmSync(this.dir(rec.Name), { recursive: true, force: true });
@@ -165,16 +199,25 @@ function matches(v: Volume, filters: Record<string, string[]>, users: Map<string
   for (const [key, values] of Object.entries(filters)) {
     if (!values.length) continue;
     switch (key) {
-      case 'name': if (!values.some((n) => v.Name.includes(n))) return false; break;
-      case 'driver': if (!values.includes(v.Driver)) return false; break;
+      case 'name':
+        if (!values.some((n) => v.Name.includes(n))) return false;
+        break;
+      case 'driver':
+        if (!values.includes(v.Driver)) return false;
+        break;
       case 'dangling': {
         const inUse = !!users.get(v.Name)?.length;
         if (values.some((d) => d === 'true' || d === '1') === inUse) return false;
         break;
       }
-      case 'label': if (!values.every((l) => labelMatch(v.Labels, l))) return false; break;
-      case 'label!': if (values.some((l) => labelMatch(v.Labels, l))) return false; break;
-      default: throw invalid(`invalid filter '${key}'`);
+      case 'label':
+        if (!values.every((l) => labelMatch(v.Labels, l))) return false;
+        break;
+      case 'label!':
+        if (values.some((l) => labelMatch(v.Labels, l))) return false;
+        break;
+      default:
+        throw invalid(`invalid filter '${key}'`);
     }
   }
   return true;
@@ -188,6 +231,10 @@ export function du(path: string): number {
     n += st.isDirectory() ? 0 : st.size;
     if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
   };
-  try { walk(path); } catch { /* raced */ }
+  try {
+    walk(path);
+  } catch {
+    /* raced */
+  }
   return n;
 }

@@ -11,8 +11,16 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalid, unsupported, withCleanup } from '../errors.js';
 import {
-  ANNOTATION_REF_NAME, MediaType, digestOf, layerCompression, parseManifestOrIndex,
-  type Descriptor, type Digest, type ImageConfig, type Index, type Manifest,
+  ANNOTATION_REF_NAME,
+  MediaType,
+  digestOf,
+  layerCompression,
+  parseManifestOrIndex,
+  type Descriptor,
+  type Digest,
+  type ImageConfig,
+  type Index,
+  type Manifest,
 } from '../oci/image.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { familiarString, formatReference, parseReference } from '../common/reference.js';
@@ -23,7 +31,10 @@ import { checkLayer } from './layer-check.js';
 
 export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 
-interface Saved { image: Image; names: string[] }
+interface Saved {
+  image: Image;
+  names: string[];
+}
 
 async function collect(store: ImageStore, names: string[]): Promise<Saved[]> {
   const byManifest = new Map<Digest, Saved>();
@@ -33,7 +44,12 @@ async function collect(store: ImageStore, names: string[]): Promise<Saved[]> {
     const s = byManifest.get(d) ?? { image, names: [] };
     // By name: that name; by ID: every tag the image has (as docker save does).
     let asName: string | undefined;
-    try { const r = parseReference(n); if (!r.digest && image.repoTags.includes(formatReference(r))) asName = formatReference(r); } catch { /* an ID */ }
+    try {
+      const r = parseReference(n);
+      if (!r.digest && image.repoTags.includes(formatReference(r))) asName = formatReference(r);
+    } catch {
+      /* an ID */
+    }
     for (const t of asName ? [asName] : image.repoTags) if (!s.names.includes(t)) s.names.push(t);
     byManifest.set(d, s);
   }
@@ -73,11 +89,17 @@ async function writeLayout(store: ImageStore, saved: Saved[], sink: Sink, docker
       const have = new Set(record.platforms.map((p) => p.digest));
       if (stored.manifests.every((d) => have.has(d.digest))) {
         desc = { mediaType: record.index.mediaType, digest: record.index.digest, size: record.index.size };
-        if (!done.has(desc.digest)) { done.add(desc.digest); await sink.blob(store, desc); }
+        if (!done.has(desc.digest)) {
+          done.add(desc.digest);
+          await sink.blob(store, desc);
+        }
       } else {
         const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: record.index.mediaType, manifests: record.platforms }));
         desc = { mediaType: record.index.mediaType, digest: digestOf(bytes), size: bytes.length };
-        if (!done.has(desc.digest)) { done.add(desc.digest); await sink.file(blobPath(desc.digest), bytes); }
+        if (!done.has(desc.digest)) {
+          done.add(desc.digest);
+          await sink.file(blobPath(desc.digest), bytes);
+        }
       }
     }
     if (names.length === 0) index.manifests.push(desc);
@@ -85,7 +107,11 @@ async function writeLayout(store: ImageStore, saved: Saved[], sink: Sink, docker
       const r = parseReference(n);
       index.manifests.push({ ...desc, annotations: { [ANNOTATION_IMAGE_NAME]: formatReference(r), [ANNOTATION_REF_NAME]: r.tag ?? '' } });
     }
-    dm.push({ Config: blobPath(manifest.config.digest), RepoTags: names.map((n) => familiarString(parseReference(n))), Layers: manifest.layers.map((l) => blobPath(l.digest)) });
+    dm.push({
+      Config: blobPath(manifest.config.digest),
+      RepoTags: names.map((n) => familiarString(parseReference(n))),
+      Layers: manifest.layers.map((l) => blobPath(l.digest)),
+    });
   }
   await sink.file('index.json', Buffer.from(JSON.stringify(index)));
   if (dockerManifest) await sink.file('manifest.json', Buffer.from(JSON.stringify(dm)));
@@ -103,14 +129,19 @@ export async function saveImages(store: ImageStore, names: string[]): Promise<Re
     async blob(s, d) {
       const dir = `blobs/${d.digest.split(':')[0]}/`;
       if (!dirs.has(dir)) {
-        if (!dirs.has('blobs/')) { dirs.add('blobs/'); await entry({ name: 'blobs/', type: 'directory', mode: 0o755, mtime }); }
+        if (!dirs.has('blobs/')) {
+          dirs.add('blobs/');
+          await entry({ name: 'blobs/', type: 'directory', mode: 0o755, mtime });
+        }
         dirs.add(dir);
         await entry({ name: dir, type: 'directory', mode: 0o755, mtime });
       }
       await entry({ name: `${dir}${d.digest.split(':')[1]}`, size: d.size, mode: 0o644, mtime }, await s.content.readStream(d.digest));
     },
   };
-  writeLayout(store, saved, sink, true).then(() => pack.end()).catch((e: Error) => pack.destroy(e));
+  writeLayout(store, saved, sink, true)
+    .then(() => pack.end())
+    .catch((e: Error) => pack.destroy(e));
   return pack.stream;
 }
 
@@ -119,7 +150,9 @@ export async function saveOciLayout(store: ImageStore, names: string[], dir: str
   const saved = await collect(store, names);
   await mkdir(dir, { recursive: true });
   const sink: Sink = {
-    async file(path, data) { await writeFile(join(dir, path), data); },
+    async file(path, data) {
+      await writeFile(join(dir, path), data);
+    },
     async blob(s, d) {
       const [alg, hex] = d.digest.split(':');
       await mkdir(join(dir, 'blobs', alg), { recursive: true });
@@ -147,7 +180,11 @@ export interface LoadOptions {
   repository?: string;
 }
 
-export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8Array> | Readable, opts: LoadOptions = {}): Promise<LoadResult> {
+export async function loadImages(
+  store: ImageStore,
+  source: AsyncIterable<Uint8Array> | Readable,
+  opts: LoadOptions = {},
+): Promise<LoadResult> {
   const files = new Map<string, { digest: Digest; size: number; head: Buffer; json?: Buffer }>();
   const added = new Set<Digest>();
   const unpins: (() => void)[] = [];
@@ -158,7 +195,7 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
       if (h.type !== 'file' && h.type !== 'contiguous-file') continue;
       let head = Buffer.alloc(0);
       const isBlob = /^blobs\//.test(name);
-      const json: Buffer[] | undefined = (isBlob ? h.size <= (1 << 20) : h.size <= MAX_JSON) ? [] : undefined;
+      const json: Buffer[] | undefined = (isBlob ? h.size <= 1 << 20 : h.size <= MAX_JSON) ? [] : undefined;
       const tee = (async function* () {
         for await (const c of e.body) {
           if (head.length < 8) head = Buffer.concat([head, c.subarray(0, 8)]);
@@ -173,7 +210,9 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
         if (!(await store.content.has(digest))) added.add(digest);
         unpins.push(store.pin([digest]));
         info = await store.content.ingest({ digest, size: h.size }, (offset) => skip(tee, offset));
-        for await (const _ of tee) { /* drain when present */ }
+        for await (const _ of tee) {
+          /* drain when present */
+        }
       } else {
         info = await store.content.write(tee);
         unpins.push(store.pin([info.digest]));
@@ -184,7 +223,11 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
     const jsonOf = (path: string): unknown => {
       const f = files.get(path);
       if (!f?.json) throw invalid(`archive: ${path} missing or too large`);
-      try { return JSON.parse(f.json.toString('utf8')); } catch { throw invalid(`archive: ${path} is not valid JSON`); }
+      try {
+        return JSON.parse(f.json.toString('utf8'));
+      } catch {
+        throw invalid(`archive: ${path} is not valid JSON`);
+      }
     };
     const result: LoadResult = { names: [], manifests: [] };
     // Names are set only once every layer they reach has passed the layer rules.
@@ -211,7 +254,9 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
           via = { mediaType: d.mediaType, digest: d.digest, size: d.size };
           const images = parsed.index.manifests.filter((x) => x.platform && x.platform.os !== 'unknown');
           let chosen: Descriptor;
-          try { chosen = selectManifest(parsed.index.manifests, hostPlatform()); } catch (e) {
+          try {
+            chosen = selectManifest(parsed.index.manifests, hostPlatform());
+          } catch (e) {
             if (!images.length) throw e;
             chosen = images[0];
           }
@@ -224,16 +269,25 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
               let whole = true;
               for (const b of [m.config, ...m.layers]) if (!(await store.content.has(b.digest))) whole = false;
               if (whole) platforms.push({ mediaType: x.mediaType, digest: x.digest, size: x.size, platform: x.platform });
-            } catch { /* not in the archive */ }
+            } catch {
+              /* not in the archive */
+            }
           }
           if (platforms.length < 2) platforms = undefined;
         }
-        if (!full) throw invalid(`archive: manifest ${d.digest} has no name (annotation ${ANNOTATION_IMAGE_NAME}); berth keeps images by name`);
+        if (!full)
+          throw invalid(`archive: manifest ${d.digest} has no name (annotation ${ANNOTATION_IMAGE_NAME}); berth keeps images by name`);
         let ref;
-        try { ref = parseReference(full); } catch {
+        try {
+          ref = parseReference(full);
+        } catch {
           throw invalid(`archive: manifest ${d.digest} is named "${full}", not a full image reference`);
         }
-        naming.push({ ref, desc: { mediaType: target.mediaType, digest: target.digest, size: target.size }, opts: { index: via, platforms } });
+        naming.push({
+          ref,
+          desc: { mediaType: target.mediaType, digest: target.digest, size: target.size },
+          opts: { index: via, platforms },
+        });
         checks.push(target.digest, ...(platforms ?? []).map((p) => p.digest));
         result.names.push(formatReference(ref));
         result.manifests.push(target.digest);
@@ -260,8 +314,10 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
           return { mediaType, digest: f.digest, size: f.size };
         });
         const manifest: Manifest = {
-          schemaVersion: 2, mediaType: MediaType.DockerManifest,
-          config: { mediaType: MediaType.DockerConfig, digest: cfgFile.digest, size: cfgFile.size }, layers,
+          schemaVersion: 2,
+          mediaType: MediaType.DockerManifest,
+          config: { mediaType: MediaType.DockerConfig, digest: cfgFile.digest, size: cfgFile.size },
+          layers,
         };
         const mb = Buffer.from(JSON.stringify(manifest, null, 3));
         const desc: Descriptor = { mediaType: MediaType.DockerManifest, digest: digestOf(mb), size: mb.length };
@@ -288,7 +344,10 @@ export async function loadImages(store: ImageStore, source: AsyncIterable<Uint8A
     return result;
   } catch (e) {
     for (const u of unpins.splice(0)) u();
-    const undo = await store.deleteUnused([...added]).then(() => [], (d: Error) => [d]);
+    const undo = await store.deleteUnused([...added]).then(
+      () => [],
+      (d: Error) => [d],
+    );
     throw withCleanup(e, undo);
   }
 }
@@ -317,7 +376,10 @@ async function checkLayers(store: ImageStore, manifests: Digest[]): Promise<void
 
 async function* skip(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
   for await (const c of src) {
-    if (n >= c.length) { n -= c.length; continue; }
+    if (n >= c.length) {
+      n -= c.length;
+      continue;
+    }
     yield n ? c.subarray(n) : c;
     n = 0;
   }

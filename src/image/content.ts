@@ -15,10 +15,16 @@ import { errno } from '../common/errno.js';
 import { awaitedLater } from '../common/promises.js';
 
 /** What the store knows of a blob. */
-export interface BlobInfo { digest: Digest; size: number }
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
 
 /** What a writer expects: the digest is required, the size optional (verified when given). */
-export interface Expected { digest: Digest; size?: number }
+export interface Expected {
+  digest: Digest;
+  size?: number;
+}
 
 /** Gives the bytes of a blob from `offset` on (the store asks for the part it lacks). */
 export type BlobSource = (offset: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
@@ -91,7 +97,9 @@ export class ContentStore {
   /** Reads a blob as JSON. */
   async readJSON<T>(digest: Digest): Promise<T> {
     const buf = await this.read(digest);
-    try { return JSON.parse(buf.toString('utf8')) as T; } catch {
+    try {
+      return JSON.parse(buf.toString('utf8')) as T;
+    } catch {
       throw invalid(`blob ${digest} is not valid JSON`);
     }
   }
@@ -103,14 +111,22 @@ export class ContentStore {
 
   /** Bytes of a partial download waiting to be resumed (0 when none). */
   async partialSize(digest: Digest): Promise<number> {
-    try { return (await stat(this.ingestPath(digest))).size; } catch { return 0; }
+    try {
+      return (await stat(this.ingestPath(digest))).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Stores bytes whose digest is known (verified) or computed. */
   async put(data: Uint8Array, expected?: Expected | Digest): Promise<BlobInfo> {
-    const exp: Expected = typeof expected === 'string' ? { digest: expected }
-      : expected ?? { digest: `sha256:${createHash('sha256').update(data).digest('hex')}` };
-    const r = await this.ingest(exp, async function* () { yield data; });
+    const exp: Expected =
+      typeof expected === 'string'
+        ? { digest: expected }
+        : (expected ?? { digest: `sha256:${createHash('sha256').update(data).digest('hex')}` });
+    const r = await this.ingest(exp, async function* () {
+      yield data;
+    });
     return { digest: r.digest, size: r.size };
   }
 
@@ -141,13 +157,23 @@ export class ContentStore {
     for (let waited = 0; ; waited++) {
       try {
         const fh = await open(lock, 'wx', 0o644);
-        try { await fh.writeFile(String(process.pid)); } finally { await fh.close(); }
+        try {
+          await fh.writeFile(String(process.pid));
+        } finally {
+          await fh.close();
+        }
         break;
       } catch (e) {
         if (errno(e) !== 'EEXIST') throw e;
         const pid = Number(await readFile(lock, 'utf8').catch(() => ''));
-        if (pid > 0 && !alive(pid)) { await rm(lock, { force: true }); continue; }
-        if (!pid && waited > 20) { await rm(lock, { force: true }); continue; } // empty: its writer died between open and write
+        if (pid > 0 && !alive(pid)) {
+          await rm(lock, { force: true });
+          continue;
+        }
+        if (!pid && waited > 20) {
+          await rm(lock, { force: true });
+          continue;
+        } // empty: its writer died between open and write
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -234,19 +260,29 @@ export class ContentStore {
    * temp file, then the whole is hashed and verified before it becomes visible. No resume: a
    * failure removes the temp file. Shares the in-flight map with `ingest`.
    */
-  ingestRanges(expected: Required<Expected>, fetchRange: (start: number, end: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
-    parts: number, onBytes?: (n: number) => void): Promise<IngestResult> {
+  ingestRanges(
+    expected: Required<Expected>,
+    fetchRange: (start: number, end: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
+    parts: number,
+    onBytes?: (n: number) => void,
+  ): Promise<IngestResult> {
     const { digest } = expected;
     parseDigest(digest);
     const running = this.inflight.get(digest);
     if (running) return running.then((r) => ({ ...r, fetched: 0, resumed: 0 }));
-    const p = this.withLock(digest, () => this.doIngestRanges(expected, fetchRange, parts, onBytes)).finally(() => this.inflight.delete(digest));
+    const p = this.withLock(digest, () => this.doIngestRanges(expected, fetchRange, parts, onBytes)).finally(() =>
+      this.inflight.delete(digest),
+    );
     this.inflight.set(digest, p);
     return p;
   }
 
-  private async doIngestRanges(expected: Required<Expected>, fetchRange: (start: number, end: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
-    parts: number, onBytes?: (n: number) => void): Promise<IngestResult> {
+  private async doIngestRanges(
+    expected: Required<Expected>,
+    fetchRange: (start: number, end: number) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
+    parts: number,
+    onBytes?: (n: number) => void,
+  ): Promise<IngestResult> {
     await this.init();
     const { digest, size } = expected;
     const present = await this.info(digest);
@@ -258,30 +294,32 @@ export class ContentStore {
         await fh.truncate(size);
         const n = Math.max(1, Math.min(parts, Math.ceil(size / (64 << 10)))); // parts of 64 KiB at least
         const step = Math.ceil(size / n);
-        await Promise.all(Array.from({ length: n }, async (_, i) => {
-          const start = i * step;
-          const end = Math.min(size, start + step) - 1;
-          if (start > end) return;
-          let pos = start; // bytes received
-          let at = start; // bytes written
-          let parts: Uint8Array[] = [];
-          const flush = async () => {
-            const data = Buffer.concat(parts);
-            parts = [];
-            let off = 0;
-            while (off < data.length) off += (await fh.write(data, off, data.length - off, at + off)).bytesWritten;
-            at += data.length;
-          };
-          for await (const chunk of await fetchRange(start, end)) {
-            if (pos + chunk.length > end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} got more bytes`);
-            parts.push(chunk);
-            pos += chunk.length;
-            onBytes?.(chunk.length);
-            if (pos - at >= 1 << 20) await flush();
-          }
-          await flush();
-          if (pos !== end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} ended after ${pos - start} bytes`);
-        }));
+        await Promise.all(
+          Array.from({ length: n }, async (_, i) => {
+            const start = i * step;
+            const end = Math.min(size, start + step) - 1;
+            if (start > end) return;
+            let pos = start; // bytes received
+            let at = start; // bytes written
+            let parts: Uint8Array[] = [];
+            const flush = async () => {
+              const data = Buffer.concat(parts);
+              parts = [];
+              let off = 0;
+              while (off < data.length) off += (await fh.write(data, off, data.length - off, at + off)).bytesWritten;
+              at += data.length;
+            };
+            for await (const chunk of await fetchRange(start, end)) {
+              if (pos + chunk.length > end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} got more bytes`);
+              parts.push(chunk);
+              pos += chunk.length;
+              onBytes?.(chunk.length);
+              if (pos - at >= 1 << 20) await flush();
+            }
+            await flush();
+            if (pos !== end + 1) throw invalid(`size mismatch for ${digest}: range ${start}-${end} ended after ${pos - start} bytes`);
+          }),
+        );
         await fh.sync();
       } finally {
         await fh.close();
@@ -293,7 +331,8 @@ export class ContentStore {
       return { digest, size, fetched: size, resumed: 0 };
     } catch (e) {
       await rm(tmp, { force: true });
-      if (errno(e) === 'ENOSPC' || errno(e) === 'EDQUOT') throw systemError(`writing blob ${digest} to ${this.root}: no space left on device`, e);
+      if (errno(e) === 'ENOSPC' || errno(e) === 'EDQUOT')
+        throw systemError(`writing blob ${digest} to ${this.root}: no space left on device`, e);
       throw e;
     }
   }
@@ -358,8 +397,14 @@ export class ContentStore {
  * Hashes and writes `source` to `fh`. Chunks are gathered into writes of about 1 MiB, and the
  * next chunk is read while the last write is in flight, so the disk and the network overlap.
  */
-async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8Array>,
-  written: number, size: number | undefined, what: string): Promise<number> {
+async function copyInto(
+  fh: FileHandle,
+  hash: Hash,
+  source: AsyncIterable<Uint8Array>,
+  written: number,
+  size: number | undefined,
+  what: string,
+): Promise<number> {
   const BATCH = 1 << 20;
   let pending: Promise<void> = Promise.resolve();
   let parts: Uint8Array[] = [];
@@ -390,8 +435,13 @@ async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8A
   } catch (e) {
     // An interrupted source: keep every byte received so that a resume asks only for the rest.
     const kept: Error[] = [];
-    if (!(e instanceof BerthError && e.kind === 'invalid') && partsLen) await flush().catch((f: Error) => { kept.push(f); });
-    await pending.catch((p: Error) => { if (!kept.includes(p)) kept.push(p); });
+    if (!(e instanceof BerthError && e.kind === 'invalid') && partsLen)
+      await flush().catch((f: Error) => {
+        kept.push(f);
+      });
+    await pending.catch((p: Error) => {
+      if (!kept.includes(p)) kept.push(p);
+    });
     throw withCleanup(e, kept);
   }
   if (partsLen) await flush();
@@ -400,5 +450,10 @@ async function copyInto(fh: FileHandle, hash: Hash, source: AsyncIterable<Uint8A
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return errno(e) === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errno(e) === 'EPERM';
+  }
 }

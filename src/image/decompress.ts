@@ -29,13 +29,25 @@ export function createZstdDecompress(): Transform {
   let d: Decompress;
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try { d.push(chunk); cb(); } catch (e) { cb(invalid(`zstd: ${(e as Error).message}`)); }
+      try {
+        d.push(chunk);
+        cb();
+      } catch (e) {
+        cb(invalid(`zstd: ${(e as Error).message}`));
+      }
     },
     flush(cb: TransformCallback) {
-      try { d.push(new Uint8Array(0), true); cb(); } catch (e) { cb(invalid(`zstd: ${(e as Error).message}`)); }
+      try {
+        d.push(new Uint8Array(0), true);
+        cb();
+      } catch (e) {
+        cb(invalid(`zstd: ${(e as Error).message}`));
+      }
     },
   });
-  d = new Decompress((data) => { t.push(Buffer.from(data.buffer, data.byteOffset, data.length)); });
+  d = new Decompress((data) => {
+    t.push(Buffer.from(data.buffer, data.byteOffset, data.length));
+  });
   return t;
 }
 
@@ -43,7 +55,9 @@ export function createZstdDecompress(): Transform {
 async function* external(program: 'bzip2' | 'xz', src: Readable): AsyncGenerator<Buffer> {
   const child = spawn(program, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { if (stderr.length < 4096) stderr += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s;
+  });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`${program}: ${e.message} (is ${program} installed?)`)));
     child.once('close', resolve);
@@ -85,7 +99,11 @@ async function* decompressed(source: AsyncIterable<Uint8Array> | Readable, compr
   const c = compression === 'auto' ? detectCompression(head) : compression;
   async function* all() {
     if (!first.done) yield first.value;
-    for (;;) { const n = await it.next(); if (n.done) return; yield n.value; }
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
   }
   const src = Readable.from(all(), { objectMode: false });
   if (c === 'gzip') yield* through(src, createGunzip());

@@ -25,10 +25,19 @@ export interface ImportOptions {
 }
 
 /** Imports a root file system tar as a one-layer image (named `reference` when given). */
-export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint8Array> | Readable,
-  reference?: string, opts: ImportOptions = {}): Promise<Descriptor> {
+export async function importRootfs(
+  store: ImageStore,
+  source: AsyncIterable<Uint8Array> | Readable,
+  reference?: string,
+  opts: ImportOptions = {},
+): Promise<Descriptor> {
   const hash = createHash('sha256');
-  const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+  const tap = new Transform({
+    transform(c: Buffer, _e, cb) {
+      hash.update(c);
+      cb(null, c);
+    },
+  });
   const gzip = createGzip();
   const flowing = pipeline(decompress(source, 'auto'), tap, gzip);
   awaitedLater(flowing);
@@ -44,10 +53,13 @@ export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint
     throw e;
   }
   try {
-    const p = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : opts.platform ?? hostPlatform();
+    const p = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : (opts.platform ?? hostPlatform());
     const now = new Date().toISOString();
     const config: ImageConfig = {
-      created: now, architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}),
+      created: now,
+      architecture: p.architecture,
+      os: p.os,
+      ...(p.variant ? { variant: p.variant } : {}),
       config: opts.config ?? {},
       rootfs: { type: 'layers', diff_ids: [`sha256:${hash.digest('hex')}`] },
       history: [{ created: now, created_by: opts.comment ?? 'berth import', ...(opts.message ? { comment: opts.message } : {}) }],
@@ -61,6 +73,8 @@ export async function importRootfs(store: ImageStore, source: AsyncIterable<Uint
 /** A tar stream of everything under `dir` (`export` of a container's mounted root). */
 export function exportRootfs(dir: string): Readable {
   const pack = new TarWriter();
-  packDirectory(pack, dir).then(() => pack.end()).catch((e: Error) => pack.destroy(e));
+  packDirectory(pack, dir)
+    .then(() => pack.end())
+    .catch((e: Error) => pack.destroy(e));
   return pack.stream;
 }

@@ -1,7 +1,16 @@
 // The image library's public surface, for the engine, the API server and the CLI. Nothing here
 // knows of containers: a snapshot is named by a key the caller chooses.
 
-export { parseReference, formatReference, familiarName, familiarString, repositoryName, withTag, DEFAULT_DOMAIN, type Reference } from '../common/reference.js';
+export {
+  parseReference,
+  formatReference,
+  familiarName,
+  familiarString,
+  repositoryName,
+  withTag,
+  DEFAULT_DOMAIN,
+  type Reference,
+} from '../common/reference.js';
 export { ContentStore, type BlobInfo, type BlobSource, type Expected, type IngestResult } from './content.js';
 export { ImageStore, type Image, type ImageRecord, type ImageSummary } from './store.js';
 export { pull, fetchManifest, type PullOptions, type PullProgress, type PullResult } from './registry/pull.js';

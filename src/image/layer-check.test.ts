@@ -37,11 +37,26 @@ test('refusals: escapes, symlinks the layer made, hard links, whiteouts of . and
     [[{ header: { name: '../x' }, body: '' }], /"\.\." in path/],
     [[{ header: { name: '/x' }, body: '' }], /absolute/],
     [[{ header: { name: 's', type: 'symlink', linkname: '/' } }, { header: { name: 's/etc/passwd' }, body: '' }], /through symlink "s"/],
-    [[{ header: { name: 's', type: 'symlink', linkname: '.' } }, { header: { name: 's/x', type: 'character-device', devmajor: 1, devminor: 1 } }], /through symlink "s"/],
-    [[{ header: { name: 's', type: 'symlink', linkname: '/etc' } }, { header: { name: 'h', type: 'link', linkname: 's/passwd' } }], /through symlink "s"/],
+    [
+      [
+        { header: { name: 's', type: 'symlink', linkname: '.' } },
+        { header: { name: 's/x', type: 'character-device', devmajor: 1, devminor: 1 } },
+      ],
+      /through symlink "s"/,
+    ],
+    [
+      [{ header: { name: 's', type: 'symlink', linkname: '/etc' } }, { header: { name: 'h', type: 'link', linkname: 's/passwd' } }],
+      /through symlink "s"/,
+    ],
     [[{ header: { name: 'h', type: 'link', linkname: '../../etc/passwd' } }], /hard link "h" → target.*"\.\."/],
     [[{ header: { name: 'd', type: 'directory' } }, { header: { name: 'h', type: 'link', linkname: 'd' } }], /hard link to a directory/],
-    [[{ header: { name: 'f' }, body: '' }, { header: { name: 'f/x' }, body: '' }], /parent "f" is not a directory/],
+    [
+      [
+        { header: { name: 'f' }, body: '' },
+        { header: { name: 'f/x' }, body: '' },
+      ],
+      /parent "f" is not a directory/,
+    ],
     [[{ header: { name: 'd/.wh...' } }], /whiteout of "\.\."/],
     [[{ header: { name: '.wh..' } }], /whiteout of "\."/],
     [[{ header: { name: 'x', xattrs: { 'trusted.overlay.opaque': Buffer.from('y') } }, body: '' }], /trusted\.overlay\.opaque/],
@@ -49,13 +64,22 @@ test('refusals: escapes, symlinks the layer made, hard links, whiteouts of . and
   for (const [entries, re] of cases) {
     const c = new LayerCheck();
     const hs = await headers(entries);
-    assert.throws(() => { for (const h of hs) c.entry(h); }, (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message), re.source);
+    assert.throws(
+      () => {
+        for (const h of hs) c.entry(h);
+      },
+      (e: Error & { kind?: string }) => e.kind === 'invalid' && re.test(e.message),
+      re.source,
+    );
   }
 });
 
 test('without whiteouts (docker cp), .wh. names are plain files and messages say "archive"', async () => {
   const c = new LayerCheck({ whiteouts: false, scope: 'archive' });
-  const [wh, bad] = await headers([{ header: { name: '.wh...' }, body: '' }, { header: { name: 'a/../../x' }, body: '' }]);
+  const [wh, bad] = await headers([
+    { header: { name: '.wh...' }, body: '' },
+    { header: { name: 'a/../../x' }, body: '' },
+  ]);
   assert.deepEqual(c.entry(wh).step, { op: 'file', path: '.wh...' });
   assert.throws(() => c.entry(bad), /archive entry "a\/\.\.\/\.\.\/x"/);
 });

@@ -97,7 +97,8 @@ export class LayerCheck {
     // overlayfs reads its own trusted.overlay.* xattrs in lower layers (redirects, metacopy,
     // opaque): a layer may only say those things with OCI whiteouts, never directly.
     for (const name of h.xattrs.keys()) {
-      if (name.startsWith('trusted.overlay.')) throw invalid(`${this.scope} entry "${h.name}": xattr ${name} refused (overlayfs metadata comes from whiteouts only)`);
+      if (name.startsWith('trusted.overlay.'))
+        throw invalid(`${this.scope} entry "${h.name}": xattr ${name} refused (overlayfs metadata comes from whiteouts only)`);
     }
   }
 
@@ -120,7 +121,8 @@ export class LayerCheck {
       if (base.startsWith(WHITEOUT_META)) return { step: { op: 'skip' }, parents };
       const hidden = base.slice(WHITEOUT_PREFIX.length);
       // The whiteout hides one name of its own directory: never the directory itself or its parent.
-      if (hidden === '' || hidden === '.' || hidden === '..') throw invalid(`${this.scope} entry "${name}": whiteout of "${hidden}" refused`);
+      if (hidden === '' || hidden === '.' || hidden === '..')
+        throw invalid(`${this.scope} entry "${name}": whiteout of "${hidden}" refused`);
       const path = dir ? `${dir}/${hidden}` : hidden;
       const existing = this.kinds.get(path);
       this.set(path, 'node');
@@ -131,20 +133,24 @@ export class LayerCheck {
       case 'directory':
         this.set(rel, 'dir');
         return { step: { op: 'directory', path: rel }, parents, existing };
-      case 'file': case 'contiguous-file':
+      case 'file':
+      case 'contiguous-file':
         this.set(rel, 'file');
         return { step: { op: 'file', path: rel }, parents, existing };
       case 'symlink':
         this.set(rel, 'symlink');
         return { step: { op: 'symlink', path: rel }, parents, existing };
-      case 'character-device': case 'block-device': case 'fifo':
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
         this.set(rel, 'node');
         return { step: { op: 'device', path: rel }, parents, existing };
       case 'link': {
         const target = cleanEntryPath(h.linkname, `${this.scope} hard link "${name}" → target`);
         if (target === '') throw invalid(`${this.scope} entry "${name}": hard link to the ${this.scope} root refused`);
         // The target is reached the same way: through directories of this layer only.
-        if (this.parents(target, name).length) throw invalid(`${this.scope} entry "${name}": hard link target "${h.linkname}" is not in the ${this.scope}`);
+        if (this.parents(target, name).length)
+          throw invalid(`${this.scope} entry "${name}": hard link target "${h.linkname}" is not in the ${this.scope}`);
         const k = this.kinds.get(target);
         if (!k) throw invalid(`${this.scope} entry "${name}": hard link target "${h.linkname}" is not in the ${this.scope}`);
         if (k === 'dir') throw invalid(`${this.scope} entry "${name}": hard link to a directory refused`);
@@ -174,11 +180,18 @@ export interface CheckResult {
  * Runs the layer's rules over a whole layer stream (plain, gzip or zstd) without writing
  * anything: what unpack would refuse, this refuses.
  */
-export async function checkLayer(source: AsyncIterable<Uint8Array> | Readable, compression: LayerCompression | 'auto' = 'auto'): Promise<CheckResult> {
+export async function checkLayer(
+  source: AsyncIterable<Uint8Array> | Readable,
+  compression: LayerCompression | 'auto' = 'auto',
+): Promise<CheckResult> {
   const hash = createHash('sha256');
   let size = 0;
   async function* hashed() {
-    for await (const c of decompress(source, compression) as AsyncIterable<Buffer>) { hash.update(c); size += c.length; yield c; }
+    for await (const c of decompress(source, compression) as AsyncIterable<Buffer>) {
+      hash.update(c);
+      size += c.length;
+      yield c;
+    }
   }
   const check = new LayerCheck();
   let entries = 0;

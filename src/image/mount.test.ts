@@ -8,7 +8,10 @@ import { mountsUnder, unmount } from './mount.js';
 
 test('unmount is idempotent: a second caller finds the work done', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-mount-'));
-  t.after(async () => { await unmount(dir); rmSync(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await unmount(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   native.mount('tmpfs', dir, 'tmpfs', 0, 'size=1m');
   assert.deepEqual(await mountsUnder(dir), [dir]);
   await unmount(dir);

@@ -7,7 +7,13 @@ import { readFile } from 'node:fs/promises';
 import * as native from '../native/binding.js';
 
 /** Mounts an overlay at `target`; `lower` is listed top first, paths relative to `cwd`. */
-export async function mountOverlay(target: string, lower: string[], upper: string | undefined, work: string | undefined, cwd: string): Promise<void> {
+export async function mountOverlay(
+  target: string,
+  lower: string[],
+  upper: string | undefined,
+  work: string | undefined,
+  cwd: string,
+): Promise<void> {
   const opts = [`lowerdir=${lower.join(':')}`];
   if (upper && work) opts.push(`upperdir=${upper}`, `workdir=${work}`);
   native.mount('overlay', target, 'overlay', 0, opts.join(','), cwd);

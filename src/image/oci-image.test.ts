@@ -13,21 +13,38 @@ test('digests: parse, compute, verify', () => {
   assert.equal(parseDigest('sha512:' + 'a'.repeat(128)).algorithm, 'sha512');
   verifyDigest(Buffer.from('abc'), { mediaType: 'x', digest: d, size: 3 });
   assert.throws(() => verifyDigest(Buffer.from('abd'), d), { kind: 'invalid', message: /digest mismatch/ });
-  assert.throws(() => verifyDigest(Buffer.from('abc'), { mediaType: 'x', digest: d, size: 4 }), { kind: 'invalid', message: /size mismatch/ });
+  assert.throws(() => verifyDigest(Buffer.from('abc'), { mediaType: 'x', digest: d, size: 4 }), {
+    kind: 'invalid',
+    message: /size mismatch/,
+  });
 });
 
 test('manifests and indexes: shape checks and media types', () => {
   const desc = { mediaType: MediaType.ImageConfig, digest: digestOf('c'), size: 1 };
-  const m = parseManifestOrIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.DockerManifest, config: desc, layers: [] })));
+  const m = parseManifestOrIndex(
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.DockerManifest, config: desc, layers: [] })),
+  );
   assert.equal(m.kind, 'manifest');
   assert.equal(m.mediaType, MediaType.DockerManifest);
-  const i = parseManifestOrIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [desc] })), 'application/vnd.oci.image.index.v1+json; charset=utf-8');
+  const i = parseManifestOrIndex(
+    Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [desc] })),
+    'application/vnd.oci.image.index.v1+json; charset=utf-8',
+  );
   assert.equal(i.kind, 'index');
   const noType = parseManifestOrIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, config: desc, layers: [] })));
   assert.equal(noType.mediaType, MediaType.ImageManifest);
   assert.throws(() => parseManifestOrIndex(Buffer.from('[]')), { message: /schemaVersion/ });
-  assert.throws(() => parseManifestOrIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, config: { ...desc, size: -1 }, layers: [] }))), { kind: 'invalid', message: /size/ });
-  assert.throws(() => parseManifestOrIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, config: desc }))), { kind: 'invalid', message: /layers missing/ });
+  assert.throws(
+    () =>
+      parseManifestOrIndex(
+        Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, config: { ...desc, size: -1 }, layers: [] })),
+      ),
+    { kind: 'invalid', message: /size/ },
+  );
+  assert.throws(
+    () => parseManifestOrIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, config: desc }))),
+    { kind: 'invalid', message: /layers missing/ },
+  );
   assert.equal(layerCompression(MediaType.DockerLayerGzip), 'gzip');
   assert.equal(layerCompression(MediaType.LayerZstd), 'zstd');
   assert.equal(layerCompression(MediaType.Layer), 'none');

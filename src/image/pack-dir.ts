@@ -36,7 +36,10 @@ export async function packDirectory(pack: TarWriter, upper: string, opts: PackDi
       const xattrs = new Map<string, Buffer>();
       let opaque = false;
       for (const [k, v] of x) {
-        if (k === OPAQUE_XATTR) { opaque = v.toString() === 'y'; continue; }
+        if (k === OPAQUE_XATTR) {
+          opaque = v.toString() === 'y';
+          continue;
+        }
         if (k.startsWith('trusted.overlay.')) continue;
         xattrs.set(k, v);
       }
@@ -59,7 +62,14 @@ export async function packDirectory(pack: TarWriter, upper: string, opts: PackDi
         if (st.nlink > 1) links.set(id, r);
         await add({ name: r, type: 'file', size: st.size, ...base, ...withPax }, createReadStream(p));
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await add({ name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), ...base, ...withPax });
+        await add({
+          name: r,
+          type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+          devmajor: Math.floor(st.rdev / 256) & 0xfff,
+          devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+          ...base,
+          ...withPax,
+        });
       } else if (st.isFIFO()) {
         await add({ name: r, type: 'fifo', ...base, ...withPax });
       }

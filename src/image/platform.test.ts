@@ -4,7 +4,9 @@ import { formatPlatform, parsePlatform, selectManifest } from './platform.js';
 import type { Descriptor } from '../oci/image.js';
 
 const d = (arch: string, variant?: string, os = 'linux'): Descriptor => ({
-  mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${(arch + (variant ?? '') + os).padEnd(64, '0').replace(/[^a-f0-9]/g, 'a')}`, size: 1,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${(arch + (variant ?? '') + os).padEnd(64, '0').replace(/[^a-f0-9]/g, 'a')}`,
+  size: 1,
   platform: { os, architecture: arch, ...(variant ? { variant } : {}) },
 });
 
@@ -25,5 +27,8 @@ test('selects the best manifest', () => {
   assert.equal(selectManifest(list, parsePlatform('linux/arm/v6')), list[2]);
   assert.equal(selectManifest([d('arm', 'v6')], parsePlatform('linux/arm/v7')).platform?.variant, 'v6', 'v7 runs v6');
   assert.equal(selectManifest([d('arm64')], parsePlatform('linux/arm64/v8')).platform?.architecture, 'arm64', 'no variant means v8');
-  assert.throws(() => selectManifest([d('arm', 'v7')], parsePlatform('linux/arm/v6')), { kind: 'not-found', message: /linux\/arm\/v6.*has: linux\/arm\/v7/ });
+  assert.throws(() => selectManifest([d('arm', 'v7')], parsePlatform('linux/arm/v6')), {
+    kind: 'not-found',
+    message: /linux\/arm\/v6.*has: linux\/arm\/v7/,
+  });
 });

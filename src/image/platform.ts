@@ -7,8 +7,16 @@ import { invalid, notFound } from '../errors.js';
 import type { Descriptor, Platform } from '../oci/image.js';
 
 const NODE_TO_GOARCH: Record<string, string> = {
-  x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x',
-  riscv64: 'riscv64', mips: 'mips', mipsel: 'mipsle', loong64: 'loong64',
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  mips: 'mips',
+  mipsel: 'mipsle',
+  loong64: 'loong64',
 };
 
 /** Normalises an architecture and variant as containerd does (aarch64 → arm64, arm64 → v8). */
@@ -17,13 +25,34 @@ export function normalizePlatform(p: Platform): Platform {
   const os = p.os.toLowerCase();
   architecture = architecture.toLowerCase();
   switch (architecture) {
-    case 'x86_64': case 'x86-64': architecture = 'amd64'; if (variant === 'v1') variant = undefined; break;
-    case 'amd64': if (variant === 'v1') variant = undefined; break;
-    case 'aarch64': case 'arm64': architecture = 'arm64'; if (!variant || variant === '8') variant = 'v8'; break;
-    case 'armhf': architecture = 'arm'; variant = 'v7'; break;
-    case 'armel': architecture = 'arm'; variant = 'v6'; break;
-    case 'arm': if (!variant) variant = 'v7'; else if (/^[5-8]$/.test(variant)) variant = `v${variant}`; break;
-    case 'i386': architecture = '386'; break;
+    case 'x86_64':
+    case 'x86-64':
+      architecture = 'amd64';
+      if (variant === 'v1') variant = undefined;
+      break;
+    case 'amd64':
+      if (variant === 'v1') variant = undefined;
+      break;
+    case 'aarch64':
+    case 'arm64':
+      architecture = 'arm64';
+      if (!variant || variant === '8') variant = 'v8';
+      break;
+    case 'armhf':
+      architecture = 'arm';
+      variant = 'v7';
+      break;
+    case 'armel':
+      architecture = 'arm';
+      variant = 'v6';
+      break;
+    case 'arm':
+      if (!variant) variant = 'v7';
+      else if (/^[5-8]$/.test(variant)) variant = `v${variant}`;
+      break;
+    case 'i386':
+      architecture = '386';
+      break;
   }
   return { ...p, os, architecture, ...(variant ? { variant } : { variant: undefined }) };
 }
@@ -60,8 +89,14 @@ export function selectManifest(manifests: Descriptor[], want: Platform): Descrip
     if (p.os !== w.os || p.architecture !== w.architecture) continue;
     let rank: number;
     if ((p.variant ?? '') === (w.variant ?? '')) rank = 1000;
-    else if (p.variant && w.variant && /^v\d+$/.test(p.variant) && /^v\d+$/.test(w.variant)
-      && Number(p.variant.slice(1)) < Number(w.variant.slice(1))) rank = Number(p.variant.slice(1));
+    else if (
+      p.variant &&
+      w.variant &&
+      /^v\d+$/.test(p.variant) &&
+      /^v\d+$/.test(w.variant) &&
+      Number(p.variant.slice(1)) < Number(w.variant.slice(1))
+    )
+      rank = Number(p.variant.slice(1));
     else if (!p.variant) rank = 1;
     else continue;
     if (!best || rank > best.rank) best = { d, rank };

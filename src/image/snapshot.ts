@@ -26,7 +26,13 @@ import { awaitedLater } from '../common/promises.js';
 export function chainIDs(diffIDs: Digest[]): Digest[] {
   const out: Digest[] = [];
   for (const d of diffIDs) {
-    out.push(out.length === 0 ? d : `sha256:${createHash('sha256').update(`${out[out.length - 1]} ${d}`).digest('hex')}`);
+    out.push(
+      out.length === 0
+        ? d
+        : `sha256:${createHash('sha256')
+            .update(`${out[out.length - 1]} ${d}`)
+            .digest('hex')}`,
+    );
   }
   return out;
 }
@@ -85,7 +91,10 @@ export class Snapshotter {
         const d = join(this.root, 'layers', n);
         if (n === 'empty') continue;
         const names = await readdir(d).catch(() => [] as string[]);
-        if (!names.includes('layer.json')) { await rm(d, { recursive: true, force: true }); continue; }
+        if (!names.includes('layer.json')) {
+          await rm(d, { recursive: true, force: true });
+          continue;
+        }
         for (const x of names) if (x.startsWith('fs.unpack-')) await rm(join(d, x), { recursive: true, force: true });
       }
       for (const n of await readdir(join(this.root, 'containers'))) {
@@ -95,7 +104,9 @@ export class Snapshotter {
     return this.ready;
   }
 
-  layerDir(chainID: Digest): string { return join(this.root, 'layers', chainID.replace(/^sha256:/, '')); }
+  layerDir(chainID: Digest): string {
+    return join(this.root, 'layers', chainID.replace(/^sha256:/, ''));
+  }
   private containerDir(key: string): string {
     if (!KEY_RE.test(key)) throw invalid(`invalid snapshot key "${key}"`);
     return join(this.root, 'containers', key);
@@ -130,7 +141,12 @@ export class Snapshotter {
 
   private async unpackOne(store: ImageStore, layer: Descriptor, diffID: Digest, chainID: Digest): Promise<void> {
     const dir = this.layerDir(chainID);
-    try { await stat(join(dir, 'layer.json')); return; } catch (e) { if (errno(e) !== 'ENOENT') throw e; }
+    try {
+      await stat(join(dir, 'layer.json'));
+      return;
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
     layerCompression(layer.mediaType);
     await rm(join(dir, 'fs'), { recursive: true, force: true }); // a half-made one from a crash
     await mkdir(dir, { recursive: true });
@@ -145,7 +161,12 @@ export class Snapshotter {
 
   /** True when the layer `chainID` is unpacked. */
   async hasLayer(chainID: Digest): Promise<boolean> {
-    try { await stat(join(this.layerDir(chainID), 'layer.json')); return true; } catch { return false; }
+    try {
+      await stat(join(this.layerDir(chainID), 'layer.json'));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -154,7 +175,13 @@ export class Snapshotter {
    * the layer is recorded only once `blobVerified` resolves too (the blob's own digest), and
    * removed when either fails. Registers as the in-flight unpack of `chainID`.
    */
-  unpackStreaming(layer: Descriptor, diffID: Digest, chainID: Digest, source: AsyncIterable<Uint8Array>, blobVerified: Promise<void>): Promise<void> {
+  unpackStreaming(
+    layer: Descriptor,
+    diffID: Digest,
+    chainID: Digest,
+    source: AsyncIterable<Uint8Array>,
+    blobVerified: Promise<void>,
+  ): Promise<void> {
     const run = (async () => {
       await this.init();
       layerCompression(layer.mediaType);
@@ -175,7 +202,9 @@ export class Snapshotter {
   }
 
   /** True when `chainID` is being unpacked now (by this snapshotter). */
-  isUnpacking(chainID: Digest): boolean { return this.unpacking.has(chainID); }
+  isUnpacking(chainID: Digest): boolean {
+    return this.unpacking.has(chainID);
+  }
 
   /**
    * Makes a container's root for image `nameOrId` under `key`: unpacks missing layers, then
@@ -183,7 +212,12 @@ export class Snapshotter {
    */
   async prepare(key: string, store: ImageStore, nameOrId: string): Promise<SnapshotInfo> {
     const dir = this.containerDir(key);
-    try { await lstat(dir); throw conflict(`snapshot ${key} already exists`); } catch (e) { if (errno(e) !== 'ENOENT') throw e; }
+    try {
+      await lstat(dir);
+      throw conflict(`snapshot ${key} already exists`);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
     const { image, chainIDs: chain } = await this.unpackImage(store, nameOrId);
     const tmp = `${dir}.tmp`;
     await rm(tmp, { recursive: true, force: true });
@@ -236,7 +270,11 @@ export class Snapshotter {
 
   /** Snapshot keys in use. */
   async list(): Promise<string[]> {
-    try { return (await readdir(join(this.root, 'containers'))).filter((n) => !n.endsWith('.tmp')); } catch { return []; }
+    try {
+      return (await readdir(join(this.root, 'containers'))).filter((n) => !n.endsWith('.tmp'));
+    } catch {
+      return [];
+    }
   }
 
   /**
@@ -251,7 +289,11 @@ export class Snapshotter {
     for (const key of await this.list()) for (const c of (await this.info(key)).chainIDs) keep.add(c.slice(7));
     const removed: Digest[] = [];
     let names: string[] = [];
-    try { names = await readdir(join(this.root, 'layers')); } catch (e) { if (errno(e) !== 'ENOENT') throw e; }
+    try {
+      names = await readdir(join(this.root, 'layers'));
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
     for (const n of names) {
       if (keep.has(n) || n === 'empty' || this.unpacking.has(`sha256:${n}`)) continue;
       await rm(join(this.root, 'layers', n), { recursive: true, force: true });
@@ -272,7 +314,9 @@ export class Snapshotter {
         const j = JSON.parse(await readFile(join(this.root, 'layers', n, 'layer.json'), 'utf8')) as { size: number };
         layers++;
         layersSize += j.size;
-      } catch { /* half made or `empty` */ }
+      } catch {
+        /* half made or `empty` */
+      }
     }
     let containersSize = 0;
     const keys = await this.list();
@@ -290,7 +334,9 @@ export class Snapshotter {
         else if (e.isFile()) n += (await lstat(q)).size;
       }
     };
-    await du((await this.info(key)).upper).catch((e) => { if (errno(e) !== 'ENOENT') throw e; });
+    await du((await this.info(key)).upper).catch((e) => {
+      if (errno(e) !== 'ENOENT') throw e;
+    });
     return n;
   }
 
@@ -340,12 +386,21 @@ export class Snapshotter {
    * new image (named `reference` when given). Deletions become `.wh.` whiteouts and opaque
    * directories `.wh..wh..opq`; hard links inside the upper dir stay links.
    */
-  async commit(key: string, store: ImageStore, opts: CommitOptions = {}): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
+  async commit(
+    key: string,
+    store: ImageStore,
+    opts: CommitOptions = {},
+  ): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
     const info = await this.info(key);
     const base = await store.resolve(info.image.slice(7));
     const pack = new TarWriter();
     const hash = createHash('sha256');
-    const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+    const tap = new Transform({
+      transform(c: Buffer, _e, cb) {
+        hash.update(c);
+        cb(null, c);
+      },
+    });
     const gzip = createGzip();
     const flowing = pipeline(pack.stream, tap, gzip);
     awaitedLater(flowing);
@@ -367,10 +422,15 @@ export class Snapshotter {
         ...(opts.author ? { author: opts.author } : {}),
         config: { ...base.config.config, ...opts.config },
         rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, diffID] },
-        history: [...(base.config.history ?? []), {
-          created: now, created_by: opts.createdBy ?? opts.comment ?? 'berth commit',
-          ...(opts.createdBy !== undefined && opts.comment ? { comment: opts.comment } : {}), ...(opts.author ? { author: opts.author } : {}),
-        }],
+        history: [
+          ...(base.config.history ?? []),
+          {
+            created: now,
+            created_by: opts.createdBy ?? opts.comment ?? 'berth commit',
+            ...(opts.createdBy !== undefined && opts.comment ? { comment: opts.comment } : {}),
+            ...(opts.author ? { author: opts.author } : {}),
+          },
+        ],
       };
       const layers = [...base.manifest.layers.map(toOciLayer), layer];
       const manifest = await store.createImage(opts.reference, config, layers);
@@ -392,4 +452,3 @@ function toOciLayer(d: Descriptor): Descriptor {
   };
   return { mediaType: map[d.mediaType] ?? d.mediaType, digest: d.digest, size: d.size };
 }
-

@@ -8,8 +8,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, conflict, invalid, notFound } from '../errors.js';
 import {
-  MediaType, digestOf, isIndexMediaType, parseManifestOrIndex,
-  type Descriptor, type Digest, type HistoryEntry, type ImageConfig, type Index, type Manifest,
+  MediaType,
+  digestOf,
+  isIndexMediaType,
+  parseManifestOrIndex,
+  type Descriptor,
+  type Digest,
+  type HistoryEntry,
+  type ImageConfig,
+  type Index,
+  type Manifest,
 } from '../oci/image.js';
 import { ContentStore } from './content.js';
 import { writeFileAtomic } from '../common/atomic.js';
@@ -77,7 +85,9 @@ export class ImageStore {
     this.content = new ContentStore(join(root, 'content'));
   }
 
-  private get metaPath() { return join(this.root, 'images.json'); }
+  private get metaPath() {
+    return join(this.root, 'images.json');
+  }
 
   private async load(): Promise<Meta> {
     try {
@@ -113,7 +123,8 @@ export class ImageStore {
       done = true;
       for (const d of digests) {
         const n = (this.pins.get(d) ?? 1) - 1;
-        if (n <= 0) this.pins.delete(d); else this.pins.set(d, n);
+        if (n <= 0) this.pins.delete(d);
+        else this.pins.set(d, n);
       }
     };
   }
@@ -147,8 +158,11 @@ export class ImageStore {
    * image, as `commit` or `import` without a name make). What the name named before keeps its
    * other names, or stays as a dangling image until removed or pruned (as Docker).
    */
-  async setReference(ref: Reference | string | undefined, target: Descriptor,
-    extra: { index?: Descriptor; repoDigest?: string; platforms?: Descriptor[] } = {}): Promise<void> {
+  async setReference(
+    ref: Reference | string | undefined,
+    target: Descriptor,
+    extra: { index?: Descriptor; repoDigest?: string; platforms?: Descriptor[] } = {},
+  ): Promise<void> {
     const r = typeof ref === 'string' ? parseReference(ref) : ref;
     for (const t of [target, ...(extra.platforms ?? [])]) {
       if (!(await this.content.has(t.digest))) throw notFound(`manifest ${t.digest} is not in the content store`);
@@ -159,10 +173,11 @@ export class ImageStore {
     }
     await this.locked(async (m) => {
       if (r) m.refs[formatReference(r)] = target.digest;
-      const rec = m.images[target.digest] ??= {
+      const rec = (m.images[target.digest] ??= {
         target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
-        repoDigests: [], created: new Date().toISOString(),
-      };
+        repoDigests: [],
+        created: new Date().toISOString(),
+      });
       if (extra.index && !rec.index) rec.index = extra.index;
       if (extra.platforms && extra.index && rec.index?.digest === extra.index.digest) rec.platforms = extra.platforms;
       if (extra.repoDigest && !rec.repoDigests.includes(extra.repoDigest)) rec.repoDigests.push(extra.repoDigest);
@@ -185,7 +200,10 @@ export class ImageStore {
     const deleted: Digest[] = [];
     for (const d of new Set(digests)) {
       if (this.pins.has(d)) continue;
-      try { await this.content.delete(d); deleted.push(d); } catch (e) {
+      try {
+        await this.content.delete(d);
+        deleted.push(d);
+      } catch (e) {
         if (!(e instanceof Error && 'kind' in e && e.kind === 'not-found')) throw e;
       }
     }
@@ -202,7 +220,9 @@ export class ImageStore {
     const rec = m.images[digest];
     const manifest = await this.readManifest(digest);
     const config = await this.content.readJSON<ImageConfig>(manifest.config.digest);
-    const repoTags = Object.entries(m.refs).filter(([k, v]) => v === digest && !k.includes('@')).map(([k]) => k);
+    const repoTags = Object.entries(m.refs)
+      .filter(([k, v]) => v === digest && !k.includes('@'))
+      .map(([k]) => k);
     return { record: rec, manifest, config, id: manifest.config.digest, repoTags };
   }
 
@@ -223,7 +243,12 @@ export class ImageStore {
       const hits = new Map<Digest, string>(); // manifest → the image it was matched as
       for (const d of Object.keys(m.images)) {
         // An index (no one config) or an image whose manifest a cut-short pull left out is found by its own digest only.
-        const cfg = (await this.readManifest(d).catch((e) => { if (e instanceof BerthError && (e.kind === 'not-found' || e.kind === 'invalid')) return undefined; throw e; }))?.config.digest;
+        const cfg = (
+          await this.readManifest(d).catch((e) => {
+            if (e instanceof BerthError && (e.kind === 'not-found' || e.kind === 'invalid')) return undefined;
+            throw e;
+          })
+        )?.config.digest;
         if (cfg?.slice(7).startsWith(hex)) hits.set(d, cfg);
         else if (d.slice(7).startsWith(hex)) hits.set(d, d);
       }
@@ -239,7 +264,13 @@ export class ImageStore {
       const name = repositoryName(ref);
       for (const [dig, rec] of Object.entries(m.images)) {
         if (dig === ref.digest || rec.index?.digest === ref.digest || rec.repoDigests.includes(`${name}@${ref.digest}`)) {
-          if (Object.keys(m.refs).some((k) => k.startsWith(`${name}:`) || k.startsWith(`${name}@`)) || rec.repoDigests.some((x) => x.startsWith(`${name}@`))) { d = dig; break; }
+          if (
+            Object.keys(m.refs).some((k) => k.startsWith(`${name}:`) || k.startsWith(`${name}@`)) ||
+            rec.repoDigests.some((x) => x.startsWith(`${name}@`))
+          ) {
+            d = dig;
+            break;
+          }
         }
       }
     }
@@ -292,14 +323,20 @@ export class ImageStore {
         const cfg = await this.content.readJSON<ImageConfig>(manifest.config.digest);
         created = cfg.created;
         labels = cfg.config?.Labels ?? undefined;
-      } catch { /* listed without */ }
+      } catch {
+        /* listed without */
+      }
       out.push({
         id: manifest.config.digest,
         manifestDigest: digest,
-        repoTags: Object.entries(m.refs).filter(([k, v]) => v === digest && !k.includes('@')).map(([k]) => k).sort(),
+        repoTags: Object.entries(m.refs)
+          .filter(([k, v]) => v === digest && !k.includes('@'))
+          .map(([k]) => k)
+          .sort(),
         repoDigests: rec.repoDigests,
         size: manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0),
-        created, labels,
+        created,
+        labels,
       });
     }
     return out;
@@ -325,7 +362,7 @@ export class ImageStore {
       }
       for (const n of names) delete m.refs[n];
       const freed: Digest[] = [];
-      for (const d of digests) freed.push(...await this.dropImage(m, d));
+      for (const d of digests) freed.push(...(await this.dropImage(m, d)));
       return [[names, freed], true];
     });
     const deleted = await this.deleteBlobs(freed);
@@ -370,7 +407,7 @@ export class ImageStore {
       const names = digests.flatMap((d) => refsOf(m, d));
       for (const n of names) delete m.refs[n];
       const freed: Digest[] = [];
-      for (const d of digests) freed.push(...await this.dropImage(m, d));
+      for (const d of digests) freed.push(...(await this.dropImage(m, d)));
       return [[names, freed], true];
     });
     return { untagged, deleted: await this.deleteBlobs(freed) };
@@ -414,8 +451,12 @@ export class ImageStore {
    * Writes a config and manifest for layers already in the content store and names the image
    * (`import`, `commit` and tests use this). Layers are descriptors of the stored blobs.
    */
-  async createImage(ref: string | undefined, config: ImageConfig, layers: Descriptor[],
-    opts: { mediaType?: typeof MediaType.ImageManifest | typeof MediaType.DockerManifest } = {}): Promise<Descriptor> {
+  async createImage(
+    ref: string | undefined,
+    config: ImageConfig,
+    layers: Descriptor[],
+    opts: { mediaType?: typeof MediaType.ImageManifest | typeof MediaType.DockerManifest } = {},
+  ): Promise<Descriptor> {
     if (config.rootfs.diff_ids.length !== layers.length) {
       throw invalid(`config has ${config.rootfs.diff_ids.length} diff_ids for ${layers.length} layers`);
     }
@@ -441,7 +482,9 @@ export class ImageStore {
   }
 
   /** True when `d` is an index media type (helper for callers choosing a path). */
-  static isIndex(d: Descriptor): boolean { return isIndexMediaType(d.mediaType); }
+  static isIndex(d: Descriptor): boolean {
+    return isIndexMediaType(d.mediaType);
+  }
 }
 
 function refsOf(m: Meta, digest: Digest): string[] {

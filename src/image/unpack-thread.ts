@@ -15,7 +15,11 @@ type ToWorker = { chunk: Uint8Array } | { end: true } | { abort: string };
 type FromWorker = { consumed: number } | { result: UnpackResult } | { error: { kind?: ErrorKind; message: string } };
 
 /** `unpackLayer` on a worker thread: same arguments, result and errors. */
-export async function unpackLayerThreaded(source: AsyncIterable<Uint8Array> | Readable, dest: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
+export async function unpackLayerThreaded(
+  source: AsyncIterable<Uint8Array> | Readable,
+  dest: string,
+  opts: UnpackOptions = {},
+): Promise<UnpackResult> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { berthUnpack: { dest, opts } } });
   let inFlight = 0;
   let wake: (() => void) | undefined;
@@ -24,7 +28,11 @@ export async function unpackLayerThreaded(source: AsyncIterable<Uint8Array> | Re
     worker.on('message', (m: FromWorker) => {
       if ('consumed' in m) {
         inFlight -= m.consumed;
-        if (inFlight < IN_FLIGHT && wake) { const w = wake; wake = undefined; w(); }
+        if (inFlight < IN_FLIGHT && wake) {
+          const w = wake;
+          wake = undefined;
+          w();
+        }
       } else if ('result' in m) {
         settled = true;
         resolve(m.result);
@@ -33,8 +41,13 @@ export async function unpackLayerThreaded(source: AsyncIterable<Uint8Array> | Re
         reject(m.error.kind ? new BerthError(m.error.kind, m.error.message) : new Error(m.error.message));
       }
     });
-    worker.on('error', (e) => { settled = true; reject(e); });
-    worker.on('exit', (code) => { if (!settled) reject(new Error(`layer unpack thread exited with code ${code}`)); });
+    worker.on('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`layer unpack thread exited with code ${code}`));
+    });
   });
   awaitedLater(done);
   const send = (m: ToWorker, transfer?: ArrayBuffer[]) => worker.postMessage(m, transfer);
@@ -46,7 +59,13 @@ export async function unpackLayerThreaded(source: AsyncIterable<Uint8Array> | Re
         const copy = new Uint8Array(chunk);
         inFlight += copy.length;
         send({ chunk: copy }, [copy.buffer as ArrayBuffer]);
-        if (inFlight >= IN_FLIGHT) await Promise.race([new Promise<void>((r) => { wake = r; }), done]);
+        if (inFlight >= IN_FLIGHT)
+          await Promise.race([
+            new Promise<void>((r) => {
+              wake = r;
+            }),
+            done,
+          ]);
       }
       send({ end: true });
     } catch (e) {
@@ -74,8 +93,11 @@ if (!isMainThread && workerData?.berthUnpack) {
       input.destroy(new Error(m.abort));
     }
   });
-  unpackLayer(input, dest, opts).then(
-    (result) => port.postMessage({ result } satisfies FromWorker),
-    (e: Error) => port.postMessage({ error: { kind: e instanceof BerthError ? e.kind : undefined, message: e.message } } satisfies FromWorker),
-  ).finally(() => port.close());
+  unpackLayer(input, dest, opts)
+    .then(
+      (result) => port.postMessage({ result } satisfies FromWorker),
+      (e: Error) =>
+        port.postMessage({ error: { kind: e instanceof BerthError ? e.kind : undefined, message: e.message } } satisfies FromWorker),
+    )
+    .finally(() => port.close());
 }

@@ -7,7 +7,19 @@
 // refused or broken layer leaves nothing behind. It never reads the tar twice.
 
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -43,8 +55,11 @@ export interface UnpackResult {
  * Unpacks a layer into `dest`, which must not exist. On any error `dest` still does not exist
  * and no temp directory is left.
  */
-export async function unpackLayer(source: AsyncIterable<Uint8Array> | Readable, dest: string,
-  opts: UnpackOptions = {}): Promise<UnpackResult> {
+export async function unpackLayer(
+  source: AsyncIterable<Uint8Array> | Readable,
+  dest: string,
+  opts: UnpackOptions = {},
+): Promise<UnpackResult> {
   try {
     await lstat(dest);
     throw conflict(`unpack into ${dest}: already exists`);
@@ -149,16 +164,25 @@ class Unpacker {
 }
 
 async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const _ of body) { /* skip */ }
+  for await (const _ of body) {
+    /* skip */
+  }
 }
 
 /** Unpacks into an existing empty directory (no temp-and-rename; `unpackLayer` adds that). */
-export async function unpackInto(source: AsyncIterable<Uint8Array> | Readable, root: string,
-  opts: UnpackOptions = {}): Promise<UnpackResult> {
+export async function unpackInto(
+  source: AsyncIterable<Uint8Array> | Readable,
+  root: string,
+  opts: UnpackOptions = {},
+): Promise<UnpackResult> {
   const hash = createHash('sha256');
   let size = 0;
   async function* hashed() {
-    for await (const c of decompress(source, opts.compression) as AsyncIterable<Buffer>) { hash.update(c); size += c.length; yield c; }
+    for await (const c of decompress(source, opts.compression) as AsyncIterable<Buffer>) {
+      hash.update(c);
+      size += c.length;
+      yield c;
+    }
   }
   const u = new Unpacker(root);
   let entries = 0;

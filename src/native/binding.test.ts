@@ -14,7 +14,10 @@ const dirs: string[] = [];
 after(async () => {
   for (const d of dirs.splice(0)) {
     const info = await readFile('/proc/self/mountinfo', 'utf8');
-    const mounts = info.split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === d || m.startsWith(`${d}/`)));
+    const mounts = info
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m) => m && (m === d || m.startsWith(`${d}/`)));
     for (const m of mounts.sort((a, b) => b.length - a.length)) native.umount2(m, native.MNT_DETACH);
     await rm(d, { recursive: true, force: true });
   }
@@ -55,7 +58,12 @@ test('xattrs: set, list, get, remove, on a symlink itself, binary and empty valu
   assert.deepEqual(native.lgetxattr(f, 'trusted.big'), big);
   native.lremovexattr(f, 'trusted.big');
   assert.ok(!native.llistxattr(f).includes('trusted.big'));
-  throwsErrno(() => native.lremovexattr(f, 'trusted.big'), 'ENODATA', 'lremovexattr', new RegExp(`^lremovexattr ${f} trusted\\.big: no data available$`));
+  throwsErrno(
+    () => native.lremovexattr(f, 'trusted.big'),
+    'ENODATA',
+    'lremovexattr',
+    new RegExp(`^lremovexattr ${f} trusted\\.big: no data available$`),
+  );
 
   // many long names: the list outgrows the binding's first buffer (1 KiB)
   const g = join(d, 'g');
@@ -64,9 +72,19 @@ test('xattrs: set, list, get, remove, on a symlink itself, binary and empty valu
   for (const n of names) native.lsetxattr(g, n, 'v');
   assert.deepEqual(native.llistxattr(g).sort(), names.sort());
 
-  throwsErrno(() => native.lsetxattr(f, 'user.bin', 'z', native.XATTR_CREATE), 'EEXIST', 'lsetxattr', new RegExp(`^lsetxattr ${f} user\\.bin: file already exists$`));
+  throwsErrno(
+    () => native.lsetxattr(f, 'user.bin', 'z', native.XATTR_CREATE),
+    'EEXIST',
+    'lsetxattr',
+    new RegExp(`^lsetxattr ${f} user\\.bin: file already exists$`),
+  );
   throwsErrno(() => native.lsetxattr(f, 'user.none', 'z', native.XATTR_REPLACE), 'ENODATA', 'lsetxattr', /: no data available$/);
-  throwsErrno(() => native.lgetxattr(f, 'user.none'), 'ENODATA', 'lgetxattr', new RegExp(`^lgetxattr ${f} user\\.none: no data available$`));
+  throwsErrno(
+    () => native.lgetxattr(f, 'user.none'),
+    'ENODATA',
+    'lgetxattr',
+    new RegExp(`^lgetxattr ${f} user\\.none: no data available$`),
+  );
   throwsErrno(() => native.lsetxattr(f, 'bogus.ns', 'z'), 'ENOTSUP', 'lsetxattr', /operation not supported$/);
 
   // the symlink's own xattrs (trusted.* may be set on a symlink; user.* may not), never its target's
@@ -79,7 +97,10 @@ test('xattrs: set, list, get, remove, on a symlink itself, binary and empty valu
 
   const missing = join(d, 'missing');
   throwsErrno(() => native.llistxattr(missing), 'ENOENT', 'llistxattr', new RegExp(`^llistxattr ${missing}: no such file or directory$`));
-  assert.throws(() => native.llistxattr(missing), (e: NodeJS.ErrnoException) => e.path === missing && e.errno === -2);
+  assert.throws(
+    () => native.llistxattr(missing),
+    (e: NodeJS.ErrnoException) => e.path === missing && e.errno === -2,
+  );
 });
 
 test('mknod: whiteout 0/0 char device, devices with numbers, FIFO', async () => {
@@ -103,7 +124,12 @@ test('mknod: whiteout 0/0 char device, devices with numbers, FIFO', async () => 
   assert.equal(st.mode & 0o777, 0o600);
 
   throwsErrno(() => native.mknod(join(d, 'fifo'), native.S_IFIFO | 0o600), 'EEXIST', 'mknod', /: file already exists$/);
-  throwsErrno(() => native.mknod(join(d, 'no/such'), native.S_IFIFO), 'ENOENT', 'mknod', new RegExp(`^mknod ${d}/no/such: no such file or directory$`));
+  throwsErrno(
+    () => native.mknod(join(d, 'no/such'), native.S_IFIFO),
+    'ENOENT',
+    'mknod',
+    new RegExp(`^mknod ${d}/no/such: no such file or directory$`),
+  );
   throwsErrno(() => native.mknod(join(d, 'bad'), 0o070755), 'EINVAL', 'mknod', /invalid argument$/);
 });
 
@@ -122,7 +148,12 @@ test('mount and umount2: tmpfs, overlay with relative lowerdirs, errors', async 
   native.mount('berth-test', t, 'tmpfs', 0, 'size=1m,mode=0700');
   try {
     assert.equal((await lstat(t)).mode & 0o777, 0o700);
-    throwsErrno(() => native.mount('berth-test', join(d, 'none'), 'tmpfs'), 'ENOENT', 'mount', new RegExp(`^mount berth-test on ${d}/none: no such file or directory$`));
+    throwsErrno(
+      () => native.mount('berth-test', join(d, 'none'), 'tmpfs'),
+      'ENOENT',
+      'mount',
+      new RegExp(`^mount berth-test on ${d}/none: no such file or directory$`),
+    );
     throwsErrno(() => native.mount('x', t, 'no-such-fs'), 'ENODEV', 'mount', /: no such device$/);
     const mi = await readFile('/proc/self/mountinfo', 'utf8');
     assert.ok(mi.includes(` ${t} `) && mi.includes('tmpfs berth-test'));
@@ -141,13 +172,27 @@ test('mount and umount2: tmpfs, overlay with relative lowerdirs, errors', async 
     assert.equal(await readFile(join(t, 'up/c'), 'utf8'), 'new');
     throwsErrno(() => native.umount2(t), 'EBUSY', 'umount2', new RegExp(`^umount2 ${t}: resource busy or locked$`));
     native.umount2(join(t, 'merged'), native.UMOUNT_NOFOLLOW);
-    throwsErrno(() => native.mount('overlay', join(t, 'merged'), 'overlay', 0, 'lowerdir=nope', t), 'ENOENT', 'mount', /^mount overlay on /);
-    throwsErrno(() => native.mount('overlay', 'merged', 'overlay', 0, 'lowerdir=l1', join(d, 'gone')), 'ENOENT', 'chdir', new RegExp(`^chdir ${d}/gone: no such file or directory$`));
+    throwsErrno(
+      () => native.mount('overlay', join(t, 'merged'), 'overlay', 0, 'lowerdir=nope', t),
+      'ENOENT',
+      'mount',
+      /^mount overlay on /,
+    );
+    throwsErrno(
+      () => native.mount('overlay', 'merged', 'overlay', 0, 'lowerdir=l1', join(d, 'gone')),
+      'ENOENT',
+      'chdir',
+      new RegExp(`^chdir ${d}/gone: no such file or directory$`),
+    );
     // UMOUNT_NOFOLLOW refuses a symlink to a mount point
     await symlink(t, join(d, 'link'));
     throwsErrno(() => native.umount2(join(d, 'link'), native.UMOUNT_NOFOLLOW), 'EINVAL', 'umount2', /invalid argument$/);
   } finally {
-    try { native.umount2(t); } catch { /* still busy after a failure: after() detaches it */ }
+    try {
+      native.umount2(t);
+    } catch {
+      /* still busy after a failure: after() detaches it */
+    }
   }
   throwsErrno(() => native.umount2(t), 'EINVAL', 'umount2', /: invalid argument$/);
   throwsErrno(() => native.umount2(join(d, 'none')), 'ENOENT', 'umount2', /: no such file or directory$/);
@@ -163,7 +208,11 @@ test('openInRoot resolves symlinks and ".." inside the root, never on the host',
   symlinkSync('../../../../etc/hostname', join(root, 'etc/up')); // ".." stops at the root
   for (const p of ['etc/passwd', '/etc/up']) {
     const fd = native.openInRoot(root, p);
-    try { assert.equal(readFileSync(fd, 'utf8'), 'inside\n'); } finally { closeSync(fd); }
+    try {
+      assert.equal(readFileSync(fd, 'utf8'), 'inside\n');
+    } finally {
+      closeSync(fd);
+    }
   }
   assert.throws(() => native.openInRoot(root, 'etc/shadow'), { code: 'ENOENT' });
 });
@@ -176,7 +225,9 @@ test('spawnDetached: a process in a session of its own, stdio on /dev/null, fd 3
   const { Socket } = await import('node:net');
   const sock = new Socket({ fd: s.fd, readable: true, writable: true });
   let out = '';
-  sock.on('data', (b: Buffer) => { out += b.toString(); });
+  sock.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
   await new Promise((r) => sock.on('close', r));
   const [sid, fd0, fd1] = out.split(' ');
   assert.equal(Number(sid), s.pid); // its own session: it leads it
@@ -187,6 +238,8 @@ test('spawnDetached: a process in a session of its own, stdio on /dev/null, fd 3
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.throws(() => process.kill(s.pid, 0), /ESRCH/);
-  await assert.rejects(native.spawnDetached('/no/such/binary', ['x'], {}), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'posix_spawn');
+  await assert.rejects(
+    native.spawnDetached('/no/such/binary', ['x'], {}),
+    (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'posix_spawn',
+  );
 });
-

@@ -47,7 +47,10 @@ function binding(): Binding {
   try {
     loaded = createRequire(import.meta.url)(path) as Binding;
   } catch (e) {
-    throw systemError(`native binding ${path}: ${String((e as Error).message).split('\n')[0]} (build it with \`npm rebuild\` or \`npm ci\` in the berth package)`, e);
+    throw systemError(
+      `native binding ${path}: ${String((e as Error).message).split('\n')[0]} (build it with \`npm rebuild\` or \`npm ci\` in the berth package)`,
+      e,
+    );
   }
   return loaded;
 }
@@ -96,7 +99,14 @@ export function mknod(path: string, mode: number, major = 0, minor = 0): void {
  * the kernel limits to one page) resolve against `cwd`, without changing this process's
  * working directory.
  */
-export function mount(source: string | null, target: string, fstype: string | null, flags = 0, data: string | null = null, cwd: string | null = null): void {
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags = 0,
+  data: string | null = null,
+  cwd: string | null = null,
+): void {
   binding().mount(source, target, fstype, flags, data, cwd);
 }
 
@@ -119,10 +129,18 @@ export function umount2(target: string, flags = 0): void {
  * thread pool, with no fork of the caller (see binding.c). undefined where the binding was
  * built without it. The caller reaps the pid (reap()).
  */
-export async function spawnDetached(path: string, argv: string[], env: Record<string, string>): Promise<{ pid: number; fd: number } | undefined> {
+export async function spawnDetached(
+  path: string,
+  argv: string[],
+  env: Record<string, string>,
+): Promise<{ pid: number; fd: number } | undefined> {
   const b = binding();
   if (!b.spawnDetached) return undefined;
-  const [pid, fd] = await b.spawnDetached(path, argv, Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  const [pid, fd] = await b.spawnDetached(
+    path,
+    argv,
+    Object.entries(env).map(([k, v]) => `${k}=${v}`),
+  );
   return { pid, fd };
 }
 
@@ -130,4 +148,3 @@ export async function spawnDetached(path: string, argv: string[], env: Record<st
 export function reap(pid: number): boolean {
   return binding().reap!(pid);
 }
-

@@ -4,16 +4,43 @@ import { bridgeConfList } from './bridge.js';
 import { splitRule } from './iptables.js';
 
 test('an iptables-save rule splits as the shell would', () => {
-  assert.deepEqual(splitRule('-A CNI-ISOLATION-STAGE-2 -o berth1 -m comment --comment "CNI firewall plugin rules (ingressPolicy: same-bridge)" -j DROP'),
-    ['-A', 'CNI-ISOLATION-STAGE-2', '-o', 'berth1', '-m', 'comment', '--comment', 'CNI firewall plugin rules (ingressPolicy: same-bridge)', '-j', 'DROP']);
+  assert.deepEqual(
+    splitRule('-A CNI-ISOLATION-STAGE-2 -o berth1 -m comment --comment "CNI firewall plugin rules (ingressPolicy: same-bridge)" -j DROP'),
+    [
+      '-A',
+      'CNI-ISOLATION-STAGE-2',
+      '-o',
+      'berth1',
+      '-m',
+      'comment',
+      '--comment',
+      'CNI firewall plugin rules (ingressPolicy: same-bridge)',
+      '-j',
+      'DROP',
+    ],
+  );
 });
 
 test('a bridge conflist: ip-range bounds, internal without a default route, portmap only with ports', () => {
-  const l = bridgeConfList({ name: 'n', bridge: 'berthx', subnet: '10.1.0.0/24', gateway: '10.1.0.254', ipRange: '10.1.0.0/25', internal: true }, '/run/ipam', { ports: false });
+  const l = bridgeConfList(
+    { name: 'n', bridge: 'berthx', subnet: '10.1.0.0/24', gateway: '10.1.0.254', ipRange: '10.1.0.0/25', internal: true },
+    '/run/ipam',
+    { ports: false },
+  );
   const bridge = l.plugins[0] as any;
-  assert.deepEqual(bridge.ipam.ranges, [[{ subnet: '10.1.0.0/24', gateway: '10.1.0.254', rangeStart: '10.1.0.1', rangeEnd: '10.1.0.127' }]]);
+  assert.deepEqual(bridge.ipam.ranges, [
+    [{ subnet: '10.1.0.0/24', gateway: '10.1.0.254', rangeStart: '10.1.0.1', rangeEnd: '10.1.0.127' }],
+  ]);
   assert.deepEqual(bridge.ipam.routes, []);
-  assert.deepEqual(l.plugins.map((p) => p.type), ['bridge']);
-  const withPorts = bridgeConfList({ name: 'n', bridge: 'b', subnet: '10.1.0.0/24', gateway: '10.1.0.1', internal: false }, '/d', { ports: true });
-  assert.deepEqual(withPorts.plugins.map((p) => p.type), ['bridge', 'portmap']);
+  assert.deepEqual(
+    l.plugins.map((p) => p.type),
+    ['bridge'],
+  );
+  const withPorts = bridgeConfList({ name: 'n', bridge: 'b', subnet: '10.1.0.0/24', gateway: '10.1.0.1', internal: false }, '/d', {
+    ports: true,
+  });
+  assert.deepEqual(
+    withPorts.plugins.map((p) => p.type),
+    ['bridge', 'portmap'],
+  );
 });

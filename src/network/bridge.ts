@@ -29,17 +29,24 @@ export function bridgeConfList(net: BridgeNetwork, ipamDir: string, opts: { port
   const range: Record<string, string> = { subnet: net.subnet, gateway: net.gateway };
   if (net.ipRange) {
     // host-local leases [rangeStart, rangeEnd]: the range's addresses less the subnet's network and broadcast.
-    const r = parseCidr(net.ipRange), sub = parseCidr(net.subnet);
+    const r = parseCidr(net.ipRange),
+      sub = parseCidr(net.subnet);
     const end = (c: { addr: number; bits: number }) => c.addr + 2 ** (32 - c.bits) - 1;
     range.rangeStart = formatIp(Math.max(r.addr, sub.addr + 1));
     range.rangeEnd = formatIp(Math.min(end(r), end(sub) - 1));
   }
-  const plugins: PluginConf[] = [{
-    type: 'bridge', bridge: net.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
-    ...(net.mtu ? { mtu: net.mtu } : {}),
-    capabilities: { mac: true, ips: true },
-    ipam: { type: 'host-local', ranges: [[range]], routes: net.internal ? [] : [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
-  }];
+  const plugins: PluginConf[] = [
+    {
+      type: 'bridge',
+      bridge: net.bridge,
+      isGateway: true,
+      ipMasq: false,
+      hairpinMode: true,
+      ...(net.mtu ? { mtu: net.mtu } : {}),
+      capabilities: { mac: true, ips: true },
+      ipam: { type: 'host-local', ranges: [[range]], routes: net.internal ? [] : [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
+    },
+  ];
   if (opts.ports) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
   return { cniVersion: '1.0.0', name: net.name, plugins };
 }
@@ -49,7 +56,8 @@ export async function deleteBridge(dev: string): Promise<void> {
   if (existsSync(`/sys/class/net/${dev}`)) {
     const r = await runChild('ip', ['link', 'del', dev]);
     // A failure with the device gone is a race with another deletion: done either way.
-    if (r.code !== 0 && existsSync(`/sys/class/net/${dev}`)) throw systemError(`ip link del ${dev}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+    if (r.code !== 0 && existsSync(`/sys/class/net/${dev}`))
+      throw systemError(`ip link del ${dev}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   }
   await removeRules(dev);
   await removeIdleChains();

@@ -24,9 +24,20 @@ export interface NetConfList {
   plugins: PluginConf[];
 }
 
-export interface CniInterface { name: string; mac?: string; sandbox?: string }
-export interface CniIp { address: string; gateway?: string; interface?: number }
-export interface CniRoute { dst: string; gw?: string }
+export interface CniInterface {
+  name: string;
+  mac?: string;
+  sandbox?: string;
+}
+export interface CniIp {
+  address: string;
+  gateway?: string;
+  interface?: number;
+}
+export interface CniRoute {
+  dst: string;
+  gw?: string;
+}
 
 /** A plugin's success result (spec §5.1). */
 export interface CniResult {
@@ -73,10 +84,15 @@ export function pluginStdin(list: NetConfList, plugin: PluginConf, at: Attachmen
 /** Runs one plugin; a failure is the plugin's error object (`msg`, `details`) as a BerthError. */
 function pluginEnv(command: Command, at: Attachment): Record<string, string> {
   const env: Record<string, string> = {
-    CNI_COMMAND: command, CNI_CONTAINERID: at.containerId, CNI_NETNS: at.netns, CNI_IFNAME: at.ifName, CNI_PATH: cniPath().join(':'),
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: at.containerId,
+    CNI_NETNS: at.netns,
+    CNI_IFNAME: at.ifName,
+    CNI_PATH: cniPath().join(':'),
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
   };
-  if (at.args && Object.keys(at.args).length) env.CNI_ARGS = ['IgnoreUnknown=1', ...Object.entries(at.args).map(([k, v]) => `${k}=${v}`)].join(';');
+  if (at.args && Object.keys(at.args).length)
+    env.CNI_ARGS = ['IgnoreUnknown=1', ...Object.entries(at.args).map(([k, v]) => `${k}=${v}`)].join(';');
   return env;
 }
 
@@ -85,21 +101,28 @@ export function execPlugin(command: Command, conf: Record<string, unknown>, at: 
   const bin = findPlugin(type);
   const env = pluginEnv(command, at);
   // Off the event loop (common/child.ts): a start runs two or three plugins.
-  return runChild(bin, [], { env, input: JSON.stringify(conf), maxBuffer: 4 << 20 }).then(({ code, signal, stdout, stderr }) => {
-    if (code === 0) {
-      try {
-        return stdout.trim() ? JSON.parse(stdout) as CniResult : undefined;
-      } catch {
-        throw systemError(`CNI plugin ${type} ${command}: output is not JSON: ${stdout.slice(0, 200)}`);
+  return runChild(bin, [], { env, input: JSON.stringify(conf), maxBuffer: 4 << 20 }).then(
+    ({ code, signal, stdout, stderr }) => {
+      if (code === 0) {
+        try {
+          return stdout.trim() ? (JSON.parse(stdout) as CniResult) : undefined;
+        } catch {
+          throw systemError(`CNI plugin ${type} ${command}: output is not JSON: ${stdout.slice(0, 200)}`);
+        }
       }
-    }
-    let msg = (stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${code}`)).split('\n')[0];
-    try {
-      const e = JSON.parse(stdout) as { msg?: string; details?: string };
-      if (e.msg) msg = e.details ? `${e.msg}: ${e.details}` : e.msg;
-    } catch { /* not JSON: stderr's first line says it */ }
-    throw systemError(`CNI plugin ${type} ${command} for network ${String(conf.name)}: ${msg}`);
-  }, (e: Error) => { throw systemError(`CNI plugin ${type} ${command}: ${e.message}`, e); });
+      let msg = (stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${code}`)).split('\n')[0];
+      try {
+        const e = JSON.parse(stdout) as { msg?: string; details?: string };
+        if (e.msg) msg = e.details ? `${e.msg}: ${e.details}` : e.msg;
+      } catch {
+        /* not JSON: stderr's first line says it */
+      }
+      throw systemError(`CNI plugin ${type} ${command} for network ${String(conf.name)}: ${msg}`);
+    },
+    (e: Error) => {
+      throw systemError(`CNI plugin ${type} ${command}: ${e.message}`, e);
+    },
+  );
 }
 
 /** ADD: each plugin's result becomes the next one's prevResult; the last is the list's result. */
@@ -110,7 +133,10 @@ export async function addNetworkList(list: NetConfList, at: Attachment): Promise
       prev = (await execPlugin('ADD', pluginStdin(list, p, at, prev), at)) ?? prev;
     } catch (e) {
       // A failed ADD is undone as the spec asks (DEL of the whole list), then reported.
-      const undo = await delNetworkList(list, at, prev).then(() => [], (d: Error) => [d]);
+      const undo = await delNetworkList(list, at, prev).then(
+        () => [],
+        (d: Error) => [d],
+      );
       throw withCleanup(e, undo);
     }
   }
@@ -122,7 +148,11 @@ export async function addNetworkList(list: NetConfList, at: Attachment): Promise
 export async function delNetworkList(list: NetConfList, at: Attachment, cached?: CniResult): Promise<void> {
   let first: unknown;
   for (const p of [...list.plugins].reverse()) {
-    try { await execPlugin('DEL', pluginStdin(list, p, at, cached), at); } catch (e) { first ??= e; }
+    try {
+      await execPlugin('DEL', pluginStdin(list, p, at, cached), at);
+    } catch (e) {
+      first ??= e;
+    }
   }
   if (first) throw first;
 }

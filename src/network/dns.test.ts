@@ -11,7 +11,10 @@ function query(name: string, type: number): Buffer {
 test('a query parses; the answer carries its ID, question and A records', () => {
   const q = query('Web.example', 1);
   const p = parseQuery(q)!;
-  assert.deepEqual({ id: p.id, name: p.name, type: p.type, cls: p.cls, end: p.end }, { id: 0x1234, name: 'web.example', type: 1, cls: 1, end: q.length });
+  assert.deepEqual(
+    { id: p.id, name: p.name, type: p.type, cls: p.cls, end: p.end },
+    { id: 0x1234, name: 'web.example', type: 1, cls: 1, end: q.length },
+  );
   const a = answer(q, p, ['10.0.0.2', '10.0.0.3']);
   assert.equal(a.readUInt16BE(0), 0x1234);
   assert.equal(a.readUInt16BE(2) & 0x8000, 0x8000); // a response

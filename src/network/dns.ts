@@ -11,7 +11,13 @@ const TYPE_AAAA = 28;
 const CLASS_IN = 1;
 const TTL = 600;
 
-export interface DnsQuestion { id: number; name: string; type: number; cls: number; /** Offset just past the question. */ end: number }
+export interface DnsQuestion {
+  id: number;
+  name: string;
+  type: number;
+  cls: number;
+  /** Offset just past the question. */ end: number;
+}
 
 /** The first question of a query; undefined for anything else (a response, a truncated packet). */
 export function parseQuery(msg: Buffer): DnsQuestion | undefined {
@@ -20,20 +26,29 @@ export function parseQuery(msg: Buffer): DnsQuestion | undefined {
   let off = 12;
   while (off < msg.length) {
     const len = msg[off];
-    if (len === 0) { off++; break; }
+    if (len === 0) {
+      off++;
+      break;
+    }
     if (len & 0xc0 || off + 1 + len > msg.length) return undefined; // no compression in a question
     labels.push(msg.toString('latin1', off + 1, off + 1 + len));
     off += 1 + len;
   }
   if (off + 4 > msg.length) return undefined;
-  return { id: msg.readUInt16BE(0), name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(off), cls: msg.readUInt16BE(off + 2), end: off + 4 };
+  return {
+    id: msg.readUInt16BE(0),
+    name: labels.join('.').toLowerCase(),
+    type: msg.readUInt16BE(off),
+    cls: msg.readUInt16BE(off + 2),
+    end: off + 4,
+  };
 }
 
 /** An authoritative answer to `query` with these IPv4 addresses (none: NOERROR without answers; rcode 3: NXDOMAIN). */
 export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0): Buffer {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(q.id, 0);
-  header.writeUInt16BE(0x8000 | 0x0400 | (query[2] & 0x01) << 8 | 0x0080 | rcode, 2); // QR AA RD(copied) RA
+  header.writeUInt16BE(0x8000 | 0x0400 | ((query[2] & 0x01) << 8) | 0x0080 | rcode, 2); // QR AA RD(copied) RA
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(ips.length, 6);
   const rrs = ips.map((ip) => {
@@ -43,7 +58,9 @@ export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0):
     rr.writeUInt16BE(CLASS_IN, 4);
     rr.writeUInt32BE(TTL, 6);
     rr.writeUInt16BE(4, 10);
-    ip.split('.').forEach((o, i) => { rr[12 + i] = Number(o); });
+    ip.split('.').forEach((o, i) => {
+      rr[12 + i] = Number(o);
+    });
     return rr;
   });
   return Buffer.concat([header, query.subarray(12, q.end), ...rrs]);
@@ -66,15 +83,25 @@ export class DnsServer {
   listen(): Promise<void> {
     const sock = createSocket('udp4');
     this.sock = sock;
-    sock.on('message', (msg, from) => { void this.handle(msg, from); });
+    sock.on('message', (msg, from) => {
+      void this.handle(msg, from);
+    });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(53, this.opts.address, () => { sock.off('error', reject); sock.on('error', (e) => this.opts.log?.(`dns ${this.opts.address}: ${e.message}`)); resolve(); });
+      sock.bind(53, this.opts.address, () => {
+        sock.off('error', reject);
+        sock.on('error', (e) => this.opts.log?.(`dns ${this.opts.address}: ${e.message}`));
+        resolve();
+      });
     });
   }
 
   close(): void {
-    try { this.sock?.close(); } catch { /* closed */ }
+    try {
+      this.sock?.close();
+    } catch {
+      /* closed */
+    }
     this.sock = undefined;
   }
 
@@ -94,10 +121,16 @@ async function relay(msg: Buffer, servers: string[]): Promise<Buffer | undefined
   for (const server of servers) {
     const got = await new Promise<Buffer | undefined>((resolve) => {
       const s = createSocket(server.includes(':') ? 'udp6' : 'udp4');
-      const done = (b?: Buffer) => { clearTimeout(t); s.close(); resolve(b); };
+      const done = (b?: Buffer) => {
+        clearTimeout(t);
+        s.close();
+        resolve(b);
+      };
       const t = setTimeout(() => done(), 2000);
       s.on('error', () => done());
-      s.on('message', (b) => { if (b.length >= 2 && b.readUInt16BE(0) === msg.readUInt16BE(0)) done(b); });
+      s.on('message', (b) => {
+        if (b.length >= 2 && b.readUInt16BE(0) === msg.readUInt16BE(0)) done(b);
+      });
       s.send(msg, 53, server);
     });
     if (got) return got;

@@ -30,7 +30,8 @@ async function iptables(...args: string[]): Promise<boolean> {
 /** `iptables -C` or else `-A`/`-I`: the rule exists once, whoever (another berthd) added it. */
 async function ensure(table: string, chain: string, rule: string[], insert = false): Promise<void> {
   if (await iptables('-t', table, '-C', chain, ...rule)) return;
-  if (!await iptables('-t', table, insert ? '-I' : '-A', chain, ...rule)) throw systemError(`iptables -t ${table} ${insert ? '-I' : '-A'} ${chain} ${rule.join(' ')} failed`);
+  if (!(await iptables('-t', table, insert ? '-I' : '-A', chain, ...rule)))
+    throw systemError(`iptables -t ${table} ${insert ? '-I' : '-A'} ${chain} ${rule.join(' ')} failed`);
 }
 
 async function ensureChains(): Promise<void> {
@@ -51,7 +52,11 @@ async function save(table: string): Promise<string[]> {
   return r.stdout.split('\n');
 }
 
-export interface NetworkRuleOptions { bridge: string; subnet: string; internal: boolean }
+export interface NetworkRuleOptions {
+  bridge: string;
+  subnet: string;
+  internal: boolean;
+}
 
 /** Sets the network's rules (idempotent). */
 export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
@@ -98,7 +103,8 @@ export async function removeIdleChains(): Promise<void> {
   if (nat.some((l) => l.startsWith(':CNI-HOSTPORT-DNAT')) && !nat.some((l) => l.startsWith('-A CNI-HOSTPORT-DNAT '))) {
     for (const line of nat) {
       const args = splitRule(line);
-      if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1])) await iptables('-t', 'nat', '-D', ...args.slice(1));
+      if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1]))
+        await iptables('-t', 'nat', '-D', ...args.slice(1));
     }
     for (const c of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']) {
       await iptables('-t', 'nat', '-F', c);

@@ -25,6 +25,10 @@ export function pinNetns(dir: string, containerId: string, pid: number): string 
 /** Removes the pin; nothing to do when there is none. */
 export function unpinNetns(dir: string, containerId: string): void {
   const path = netnsPath(dir, containerId);
-  try { umount2(path, MNT_DETACH); } catch { /* not mounted */ }
+  try {
+    umount2(path, MNT_DETACH);
+  } catch {
+    /* not mounted */
+  }
   rmSync(path, { force: true });
 }

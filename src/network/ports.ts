@@ -7,15 +7,28 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { conflict, invalid } from '../errors.js';
 
-export interface PortBinding { HostIp?: string; HostPort?: string }
+export interface PortBinding {
+  HostIp?: string;
+  HostPort?: string;
+}
 /** Docker's PortMap: `<port>/<proto>` → bindings (null: exposed, not published). */
 export type PortMap = Record<string, PortBinding[] | null>;
 
 /** What portmap's `portMappings` capability takes. */
-export interface PortMapping { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' | 'sctp'; hostIP: string }
+export interface PortMapping {
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  hostIP: string;
+}
 
 /** A wanted mapping: hostPorts [lo, hi] (0, 0 for any). */
-export interface PortRequest { containerPort: number; protocol: PortMapping['protocol']; hostIP: string; hostPorts: [number, number] }
+export interface PortRequest {
+  containerPort: number;
+  protocol: PortMapping['protocol'];
+  hostIP: string;
+  hostPorts: [number, number];
+}
 
 export function parsePortKey(key: string): { port: number; protocol: PortMapping['protocol'] } {
   const [p, proto = 'tcp'] = key.split('/');
@@ -35,15 +48,18 @@ export function portRequests(bindings: PortMap | null | undefined, exposed: stri
       const hp = (b.HostPort ?? '').trim();
       const m = /^(\d+)(?:-(\d+))?$/.exec(hp);
       if (hp && !m) throw invalid(`invalid port specification: "${hp}"`);
-      const lo = m ? Number(m[1]) : 0, hi = m?.[2] ? Number(m[2]) : lo;
+      const lo = m ? Number(m[1]) : 0,
+        hi = m?.[2] ? Number(m[2]) : lo;
       if (lo > 65535 || hi > 65535 || hi < lo) throw invalid(`invalid port specification: "${hp}"`);
       out.push({ containerPort: port, protocol, hostIP: b.HostIp || '0.0.0.0', hostPorts: [lo, hi] });
     }
   }
-  if (publishAll) for (const key of exposed) if (!keys.has(key)) {
-    const { port, protocol } = parsePortKey(key);
-    out.push({ containerPort: port, protocol, hostIP: '0.0.0.0', hostPorts: [0, 0] });
-  }
+  if (publishAll)
+    for (const key of exposed)
+      if (!keys.has(key)) {
+        const { port, protocol } = parsePortKey(key);
+        out.push({ containerPort: port, protocol, hostIP: '0.0.0.0', hostPorts: [0, 0] });
+      }
   return out;
 }
 
@@ -52,19 +68,30 @@ function bindable(ip: string, port: number, protocol: string): Promise<number | 
   return new Promise((resolve) => {
     if (protocol === 'udp') {
       const s = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
-      s.once('error', () => { s.close(); resolve(undefined); });
-      s.bind(port, ip, () => { const p = s.address().port; s.close(() => resolve(p)); });
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind(port, ip, () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
       return;
     }
     const s = createServer();
     s.once('error', () => resolve(undefined));
-    s.listen({ port, host: ip, exclusive: true }, () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    s.listen({ port, host: ip, exclusive: true }, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
 const key = (ip: string, port: number, proto: string) => `${ip}:${port}/${proto}`;
 const clash = (used: Set<string>, ip: string, port: number, proto: string) =>
-  used.has(key(ip, port, proto)) || used.has(key('0.0.0.0', port, proto)) || (ip === '0.0.0.0' && [...used].some((u) => u.endsWith(`:${port}/${proto}`)));
+  used.has(key(ip, port, proto)) ||
+  used.has(key('0.0.0.0', port, proto)) ||
+  (ip === '0.0.0.0' && [...used].some((u) => u.endsWith(`:${port}/${proto}`)));
 
 /**
  * Concrete mappings for `requests`: a given port must be free (409 with Docker's message if a
@@ -82,7 +109,7 @@ export async function allocatePorts(requests: PortRequest[], used: Set<string>):
       }
     } else {
       for (let p = r.hostPorts[0]; p <= r.hostPorts[1] && got === undefined; p++) {
-        if (!clash(taken, r.hostIP, p, r.protocol) && await bindable(r.hostIP, p, r.protocol) !== undefined) got = p;
+        if (!clash(taken, r.hostIP, p, r.protocol) && (await bindable(r.hostIP, p, r.protocol)) !== undefined) got = p;
       }
     }
     if (got === undefined) {

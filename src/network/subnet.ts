@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { invalid } from '../errors.js';
 
-export interface Cidr { addr: number; bits: number }
+export interface Cidr {
+  addr: number;
+  bits: number;
+}
 
 export function parseIp(s: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim());
@@ -27,17 +30,23 @@ export function parseCidr(s: string): Cidr {
   return { addr: (parseIp(ip) & mask(bits)) >>> 0, bits };
 }
 
-export function formatCidr(c: Cidr): string { return `${formatIp(c.addr)}/${c.bits}`; }
+export function formatCidr(c: Cidr): string {
+  return `${formatIp(c.addr)}/${c.bits}`;
+}
 
-export function contains(c: Cidr, ip: number): boolean { return ((ip & mask(c.bits)) >>> 0) === c.addr; }
+export function contains(c: Cidr, ip: number): boolean {
+  return (ip & mask(c.bits)) >>> 0 === c.addr;
+}
 
 export function overlaps(a: Cidr, b: Cidr): boolean {
   const bits = Math.min(a.bits, b.bits);
-  return ((a.addr & mask(bits)) >>> 0) === ((b.addr & mask(bits)) >>> 0);
+  return (a.addr & mask(bits)) >>> 0 === (b.addr & mask(bits)) >>> 0;
 }
 
 /** The first usable address (the gateway Docker picks): network + 1. */
-export function firstHost(c: Cidr): string { return formatIp(c.addr + 1); }
+export function firstHost(c: Cidr): string {
+  return formatIp(c.addr + 1);
+}
 
 /** Destinations of the host's routes but the default one, from /proc/net/route's little-endian hex. */
 export function parseRouteTable(text: string): Cidr[] {
@@ -45,8 +54,12 @@ export function parseRouteTable(text: string): Cidr[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
-    const le = (h: string) => { const n = parseInt(h, 16); return (((n & 255) << 24) | (((n >>> 8) & 255) << 16) | (((n >>> 16) & 255) << 8) | (n >>> 24)) >>> 0; };
-    const dst = le(f[1]), m = le(f[7]);
+    const le = (h: string) => {
+      const n = parseInt(h, 16);
+      return (((n & 255) << 24) | (((n >>> 8) & 255) << 16) | (((n >>> 16) & 255) << 8) | (n >>> 24)) >>> 0;
+    };
+    const dst = le(f[1]),
+      m = le(f[7]);
     let bits = 0;
     for (let x = m; x; x = (x << 1) >>> 0) bits++;
     if (bits === 0) continue; // the default route collides with nothing
@@ -56,7 +69,11 @@ export function parseRouteTable(text: string): Cidr[] {
 }
 
 export function hostRoutes(): Cidr[] {
-  try { return parseRouteTable(readFileSync('/proc/net/route', 'utf8')); } catch { return []; }
+  try {
+    return parseRouteTable(readFileSync('/proc/net/route', 'utf8'));
+  } catch {
+    return [];
+  }
 }
 
 /** Docker's default address pools: 172.17-31.0.0/16, then 192.168.0-240.0/20. */
@@ -74,6 +91,7 @@ export function defaultPools(): Cidr[] {
  */
 export function pickSubnet(taken: Cidr[], pools = defaultPools(), random = Math.random): Cidr {
   const free = pools.filter((p) => !taken.some((t) => overlaps(p, t)));
-  if (!free.length) throw invalid('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+  if (!free.length)
+    throw invalid('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
   return free[Math.floor(random() * free.length)];
 }

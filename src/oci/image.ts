@@ -98,7 +98,14 @@ export interface ImageConfigConfig {
   StopSignal?: string;
   ArgsEscaped?: boolean;
   /** Docker's extension (HEALTHCHECK; durations in ns), not in the OCI spec. */
-  Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+  Healthcheck?: {
+    Test?: string[] | null;
+    Interval?: number;
+    Timeout?: number;
+    StartPeriod?: number;
+    StartInterval?: number;
+    Retries?: number;
+  };
 }
 
 /** The image configuration (`application/vnd.oci.image.config.v1+json`). */
@@ -121,7 +128,10 @@ const ENCODED: Record<string, RegExp> = {
   sha512: /^[a-f0-9]{128}$/,
 };
 
-export interface ParsedDigest { algorithm: 'sha256' | 'sha512'; encoded: string }
+export interface ParsedDigest {
+  algorithm: 'sha256' | 'sha512';
+  encoded: string;
+}
 
 /** Parses and checks a digest; only sha256 and sha512 are accepted (as the spec registers). */
 export function parseDigest(digest: string): ParsedDigest {
@@ -130,12 +140,18 @@ export function parseDigest(digest: string): ParsedDigest {
   const [, algorithm, encoded] = m;
   const re = ENCODED[algorithm];
   if (!re) throw unsupported(`unsupported digest algorithm "${algorithm}" in "${digest}": berth knows sha256 and sha512`);
-  if (!re.test(encoded)) throw invalid(`invalid digest "${digest}": ${algorithm} wants ${algorithm === 'sha256' ? 64 : 128} lowercase hex digits`);
+  if (!re.test(encoded))
+    throw invalid(`invalid digest "${digest}": ${algorithm} wants ${algorithm === 'sha256' ? 64 : 128} lowercase hex digits`);
   return { algorithm: algorithm as 'sha256' | 'sha512', encoded };
 }
 
 export function isDigest(s: string): boolean {
-  try { parseDigest(s); return true; } catch { return false; }
+  try {
+    parseDigest(s);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The sha256 digest of some bytes. */
@@ -154,22 +170,25 @@ export function verifyDigest(data: Uint8Array, expected: Descriptor | Digest): v
   if (got !== digest) throw invalid(`digest mismatch: expected ${digest}, got ${got}`);
 }
 
-export const isIndexMediaType = (mt: string | undefined) =>
-  mt === MediaType.ImageIndex || mt === MediaType.DockerManifestList;
-export const isManifestMediaType = (mt: string | undefined) =>
-  mt === MediaType.ImageManifest || mt === MediaType.DockerManifest;
+export const isIndexMediaType = (mt: string | undefined) => mt === MediaType.ImageIndex || mt === MediaType.DockerManifestList;
+export const isManifestMediaType = (mt: string | undefined) => mt === MediaType.ImageManifest || mt === MediaType.DockerManifest;
 
 export type LayerCompression = 'none' | 'gzip' | 'zstd';
 
 /** The compression of a layer from its media type; `unsupported` for media types that are not layers. */
 export function layerCompression(mediaType: string): LayerCompression {
   switch (mediaType) {
-    case MediaType.Layer: case MediaType.LayerNonDistributable: case MediaType.DockerLayer:
+    case MediaType.Layer:
+    case MediaType.LayerNonDistributable:
+    case MediaType.DockerLayer:
       return 'none';
-    case MediaType.LayerGzip: case MediaType.LayerNonDistributableGzip:
-    case MediaType.DockerLayerGzip: case MediaType.DockerLayerForeignGzip:
+    case MediaType.LayerGzip:
+    case MediaType.LayerNonDistributableGzip:
+    case MediaType.DockerLayerGzip:
+    case MediaType.DockerLayerForeignGzip:
       return 'gzip';
-    case MediaType.LayerZstd: case MediaType.LayerNonDistributableZstd:
+    case MediaType.LayerZstd:
+    case MediaType.LayerNonDistributableZstd:
       return 'zstd';
     default:
       throw unsupported(`unknown layer media type "${mediaType}"`);
@@ -189,14 +208,19 @@ function checkDescriptor(d: unknown, where: string): asserts d is Descriptor {
  * Parses a manifest or index from its bytes, checking its shape; the media type comes from the
  * document or, failing that, from the HTTP Content-Type the caller passes.
  */
-export function parseManifestOrIndex(bytes: Uint8Array, contentType?: string):
-  { kind: 'index'; mediaType: string; index: Index } | { kind: 'manifest'; mediaType: string; manifest: Manifest } {
+export function parseManifestOrIndex(
+  bytes: Uint8Array,
+  contentType?: string,
+): { kind: 'index'; mediaType: string; index: Index } | { kind: 'manifest'; mediaType: string; manifest: Manifest } {
   let doc: Record<string, unknown>;
-  try { doc = JSON.parse(Buffer.from(bytes).toString('utf8')); } catch (e) {
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (e) {
     throw invalid(`malformed manifest: not JSON (${(e as Error).message})`);
   }
   if (!doc || typeof doc !== 'object') throw invalid('malformed manifest: not a JSON object');
-  if (doc.schemaVersion !== 2) throw unsupported(`unsupported manifest schemaVersion ${JSON.stringify(doc.schemaVersion)}: berth reads schema 2 only`);
+  if (doc.schemaVersion !== 2)
+    throw unsupported(`unsupported manifest schemaVersion ${JSON.stringify(doc.schemaVersion)}: berth reads schema 2 only`);
   const ct = contentType?.split(';')[0].trim();
   let mt = typeof doc.mediaType === 'string' ? doc.mediaType : ct;
   if (!mt || mt === 'application/json' || mt === 'application/octet-stream') {

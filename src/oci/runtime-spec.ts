@@ -226,13 +226,7 @@ export type LinuxSeccompAction =
   | 'SCMP_ACT_NOTIFY';
 
 export type LinuxSeccompOperator =
-  | 'SCMP_CMP_NE'
-  | 'SCMP_CMP_LT'
-  | 'SCMP_CMP_LE'
-  | 'SCMP_CMP_EQ'
-  | 'SCMP_CMP_GE'
-  | 'SCMP_CMP_GT'
-  | 'SCMP_CMP_MASKED_EQ';
+  'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
 
 export interface LinuxSeccompArg {
   index: number;

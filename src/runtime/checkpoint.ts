@@ -50,14 +50,20 @@ async function criu(bin: string, verb: string, args: string[], logDir: string): 
   const r = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
     const child = spawn(bin, [verb, ...args, '-v4', '-o', log], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    child.on('error', (e: NodeJS.ErrnoException) => reject(notFound(`criu ${verb}: ${e.code === 'ENOENT' ? `${bin} not found (install Debian's criu)` : e.message}`)));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(notFound(`criu ${verb}: ${e.code === 'ENOENT' ? `${bin} not found (install Debian's criu)` : e.message}`)),
+    );
     child.on('close', (status) => resolve({ status, stderr }));
   });
   if (r.status === 0) return;
   let reason = r.stderr.trim().split('\n').pop() ?? '';
   try {
-    const errors = readFileSync(log, 'utf8').split('\n').filter((l) => /Error \(/.test(l));
+    const errors = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => /Error \(/.test(l));
     if (errors.length) reason = errors.map((l) => l.replace(/^\(\d+\.\d+\)\s*/, '')).join('; ');
   } catch (e) {
     reason ||= `(no log: ${errorMessage(e)})`; // keep stderr's last line
@@ -83,7 +89,12 @@ export async function checkpoint(root: string, id: string, o: CriuOptions): Prom
 }
 
 /** Restores detached: the restored process is CRIU's child, not ours, so its exit code cannot be passed on. */
-export async function restore(root: string, id: string, bundle: string, o: CriuOptions & { pidFile?: string; detach?: boolean }): Promise<void> {
+export async function restore(
+  root: string,
+  id: string,
+  bundle: string,
+  o: CriuOptions & { pidFile?: string; detach?: boolean },
+): Promise<void> {
   if (!o.detach) throw unsupported('restore without --detach is not supported by berth-runtime: the restored process is not its child');
   const dirs = new StateDir(root);
   const spec = loadSpec(resolve(bundle));
@@ -93,14 +104,30 @@ export async function restore(root: string, id: string, bundle: string, o: CriuO
   const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', id, { attachDeviceProgram });
   dirs.claim(id);
   const record: ContainerRecord = {
-    id, pid: 0, pidStartTime: '', bundle: resolve(bundle), rootfs: rootfsPath(resolve(bundle), spec),
-    created: new Date().toISOString(), config: spec, cgroup: { layout: cgroups.layout, paths: cgroups.paths },
+    id,
+    pid: 0,
+    pidStartTime: '',
+    bundle: resolve(bundle),
+    rootfs: rootfsPath(resolve(bundle), spec),
+    created: new Date().toISOString(),
+    config: spec,
+    cgroup: { layout: cgroups.layout, paths: cgroups.paths },
   };
   try {
     await cgroups.create(cgroupResources(spec));
     const pidFile = join(work, 'restore.pid');
-    const args = ['--images-dir', images, '--work-dir', work, '--root', record.rootfs, '--manage-cgroups',
-      '--restore-detached', '--pidfile', pidFile];
+    const args = [
+      '--images-dir',
+      images,
+      '--work-dir',
+      work,
+      '--root',
+      record.rootfs,
+      '--manage-cgroups',
+      '--restore-detached',
+      '--pidfile',
+      pidFile,
+    ];
     const unified = cgroups.paths[''] ?? Object.values(cgroups.paths)[0];
     if (unified) args.push('--cgroup-root', unified.replace(/^\/sys\/fs\/cgroup\/[^/]+/, ''));
     for (const m of externalMounts(spec)) args.push('--external', `mnt[${m.dest}]:${m.source}`);

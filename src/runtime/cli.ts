@@ -24,9 +24,15 @@ interface Global {
 }
 
 const GLOBAL: Options = {
-  root: { type: 'string' }, log: { type: 'string' }, 'log-format': { type: 'string' }, debug: { type: 'boolean' },
-  'systemd-cgroup': { type: 'boolean' }, criu: { type: 'string' }, rootless: { type: 'string' },
-  version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
+  root: { type: 'string' },
+  log: { type: 'string' },
+  'log-format': { type: 'string' },
+  debug: { type: 'boolean' },
+  'systemd-cgroup': { type: 'boolean' },
+  criu: { type: 'string' },
+  rootless: { type: 'string' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
 };
 
 /** Parses options up to the first positional argument; what follows is left as is. */
@@ -35,8 +41,14 @@ function parseUntilPositional(args: string[], options: Options, afterFirst = 0) 
   let seen = 0;
   let cut = args.length;
   for (const t of tokens ?? []) {
-    if (t.kind === 'option-terminator') { cut = t.index; break; }
-    if (t.kind === 'positional' && seen++ === afterFirst) { cut = t.index + 1; break; }
+    if (t.kind === 'option-terminator') {
+      cut = t.index;
+      break;
+    }
+    if (t.kind === 'positional' && seen++ === afterFirst) {
+      cut = t.index + 1;
+      break;
+    }
   }
   const head = args.slice(0, cut);
   const rest = args[cut] === '--' ? args.slice(cut + 1) : args.slice(cut);
@@ -121,7 +133,11 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
   },
 
   async run(g, args) {
-    const o = createOptions(g, args, { detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' }, 'no-subreaper': { type: 'boolean' } });
+    const o = createOptions(g, args, {
+      detach: { type: 'boolean', short: 'd' },
+      keep: { type: 'boolean' },
+      'no-subreaper': { type: 'boolean' },
+    });
     const { run } = await import('./create.js');
     return run({ ...o, log: logger(g) });
   },
@@ -153,11 +169,21 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
 
   async exec(g, args) {
     const { values, positionals, rest } = parseUntilPositional(args, {
-      'console-socket': { type: 'string' }, cwd: { type: 'string' }, env: { type: 'string', short: 'e', multiple: true },
-      tty: { type: 'boolean', short: 't' }, user: { type: 'string', short: 'u' }, 'additional-gids': { type: 'string', short: 'g', multiple: true },
-      process: { type: 'string', short: 'p' }, detach: { type: 'boolean', short: 'd' }, 'pid-file': { type: 'string' },
-      'process-label': { type: 'string' }, apparmor: { type: 'string' }, 'no-new-privs': { type: 'boolean' },
-      cap: { type: 'string', short: 'c', multiple: true }, 'preserve-fds': { type: 'string' }, cgroup: { type: 'string', multiple: true },
+      'console-socket': { type: 'string' },
+      cwd: { type: 'string' },
+      env: { type: 'string', short: 'e', multiple: true },
+      tty: { type: 'boolean', short: 't' },
+      user: { type: 'string', short: 'u' },
+      'additional-gids': { type: 'string', short: 'g', multiple: true },
+      process: { type: 'string', short: 'p' },
+      detach: { type: 'boolean', short: 'd' },
+      'pid-file': { type: 'string' },
+      'process-label': { type: 'string' },
+      apparmor: { type: 'string' },
+      'no-new-privs': { type: 'boolean' },
+      cap: { type: 'string', short: 'c', multiple: true },
+      'preserve-fds': { type: 'string' },
+      cgroup: { type: 'string', multiple: true },
       'ignore-paused': { type: 'boolean' },
     });
     const id = needId(positionals, 'exec');
@@ -182,14 +208,23 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
       const caps = values.cap as string[] | undefined;
       if (caps?.length && proc.capabilities) {
         const add = (l?: string[]) => [...new Set([...(l ?? []), ...caps])];
-        proc.capabilities = { ...proc.capabilities, bounding: add(proc.capabilities.bounding), effective: add(proc.capabilities.effective), permitted: add(proc.capabilities.permitted) };
+        proc.capabilities = {
+          ...proc.capabilities,
+          bounding: add(proc.capabilities.bounding),
+          effective: add(proc.capabilities.effective),
+          permitted: add(proc.capabilities.permitted),
+        };
       }
       if (str(values['process-label']) || str(values.apparmor)) throw unsupported('apparmor and selinux are not enabled on this system');
     }
     if (values.cgroup) throw unsupported('exec --cgroup is not supported by berth-runtime');
     return rt.exec({
-      id, process: proc, detach: values.detach === true, pidFile: str(values['pid-file']),
-      consoleSocket: str(values['console-socket']), preserveFds: int(values['preserve-fds'], 'preserve-fds'),
+      id,
+      process: proc,
+      detach: values.detach === true,
+      pidFile: str(values['pid-file']),
+      consoleSocket: str(values['console-socket']),
+      preserveFds: int(values['preserve-fds'], 'preserve-fds'),
     });
   },
 
@@ -229,12 +264,23 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
 
   async update(g, args) {
     const { values, positionals } = parseUntilPositional(args, {
-      resources: { type: 'string', short: 'r' }, 'blkio-weight': { type: 'string' }, 'cpu-period': { type: 'string' },
-      'cpu-quota': { type: 'string' }, 'cpu-share': { type: 'string' }, 'cpu-rt-period': { type: 'string' },
-      'cpu-rt-runtime': { type: 'string' }, 'cpuset-cpus': { type: 'string' }, 'cpuset-mems': { type: 'string' },
-      memory: { type: 'string' }, 'memory-reservation': { type: 'string' }, 'memory-swap': { type: 'string' },
-      'kernel-memory': { type: 'string' }, 'kernel-memory-tcp': { type: 'string' }, 'pids-limit': { type: 'string' },
-      'l3-cache-schema': { type: 'string' }, 'mem-bw-schema': { type: 'string' },
+      resources: { type: 'string', short: 'r' },
+      'blkio-weight': { type: 'string' },
+      'cpu-period': { type: 'string' },
+      'cpu-quota': { type: 'string' },
+      'cpu-share': { type: 'string' },
+      'cpu-rt-period': { type: 'string' },
+      'cpu-rt-runtime': { type: 'string' },
+      'cpuset-cpus': { type: 'string' },
+      'cpuset-mems': { type: 'string' },
+      memory: { type: 'string' },
+      'memory-reservation': { type: 'string' },
+      'memory-swap': { type: 'string' },
+      'kernel-memory': { type: 'string' },
+      'kernel-memory-tcp': { type: 'string' },
+      'pids-limit': { type: 'string' },
+      'l3-cache-schema': { type: 'string' },
+      'mem-bw-schema': { type: 'string' },
     });
     const id = needId(positionals, 'update');
     let r: LinuxResources;
@@ -245,13 +291,19 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
       if (values['l3-cache-schema'] || values['mem-bw-schema']) throw unsupported('intelRdt is not supported by berth-runtime');
       r = {};
       const cpu = {
-        period: int(values['cpu-period'], 'cpu-period'), quota: int(values['cpu-quota'], 'cpu-quota'),
-        shares: int(values['cpu-share'], 'cpu-share'), realtimePeriod: int(values['cpu-rt-period'], 'cpu-rt-period'),
-        realtimeRuntime: int(values['cpu-rt-runtime'], 'cpu-rt-runtime'), cpus: str(values['cpuset-cpus']), mems: str(values['cpuset-mems']),
+        period: int(values['cpu-period'], 'cpu-period'),
+        quota: int(values['cpu-quota'], 'cpu-quota'),
+        shares: int(values['cpu-share'], 'cpu-share'),
+        realtimePeriod: int(values['cpu-rt-period'], 'cpu-rt-period'),
+        realtimeRuntime: int(values['cpu-rt-runtime'], 'cpu-rt-runtime'),
+        cpus: str(values['cpuset-cpus']),
+        mems: str(values['cpuset-mems']),
       };
       const memory = {
-        limit: bytes(values.memory, 'memory'), reservation: bytes(values['memory-reservation'], 'memory-reservation'),
-        swap: bytes(values['memory-swap'], 'memory-swap'), kernel: bytes(values['kernel-memory'], 'kernel-memory'),
+        limit: bytes(values.memory, 'memory'),
+        reservation: bytes(values['memory-reservation'], 'memory-reservation'),
+        swap: bytes(values['memory-swap'], 'memory-swap'),
+        kernel: bytes(values['kernel-memory'], 'kernel-memory'),
         kernelTCP: bytes(values['kernel-memory-tcp'], 'kernel-memory-tcp'),
       };
       const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -280,18 +332,29 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
 
   async checkpoint(g, args) {
     const { values, positionals } = parseUntilPositional(args, { ...CRIU_OPTIONS, 'leave-running': { type: 'boolean' } });
-    await (await import('./checkpoint.js')).checkpoint(g.root, needId(positionals, 'checkpoint'), { ...criuOptions(g, values), leaveRunning: values['leave-running'] === true });
+    await (
+      await import('./checkpoint.js')
+    ).checkpoint(g.root, needId(positionals, 'checkpoint'), { ...criuOptions(g, values), leaveRunning: values['leave-running'] === true });
     return 0;
   },
 
   async restore(g, args) {
     const { values, positionals } = parseUntilPositional(args, {
-      ...CRIU_OPTIONS, bundle: { type: 'string', short: 'b' }, detach: { type: 'boolean', short: 'd' }, 'pid-file': { type: 'string' },
-      'console-socket': { type: 'string' }, 'no-subreaper': { type: 'boolean' }, 'no-pivot': { type: 'boolean' },
+      ...CRIU_OPTIONS,
+      bundle: { type: 'string', short: 'b' },
+      detach: { type: 'boolean', short: 'd' },
+      'pid-file': { type: 'string' },
+      'console-socket': { type: 'string' },
+      'no-subreaper': { type: 'boolean' },
+      'no-pivot': { type: 'boolean' },
     });
     if (str(values['console-socket'])) throw unsupported('restore --console-socket is not supported by berth-runtime');
-    await (await import('./checkpoint.js')).restore(g.root, needId(positionals, 'restore'), str(values.bundle) ?? '.', {
-      ...criuOptions(g, values), detach: values.detach === true, pidFile: str(values['pid-file']),
+    await (
+      await import('./checkpoint.js')
+    ).restore(g.root, needId(positionals, 'restore'), str(values.bundle) ?? '.', {
+      ...criuOptions(g, values),
+      detach: values.detach === true,
+      pidFile: str(values['pid-file']),
     });
     return 0;
   },
@@ -299,29 +362,49 @@ const COMMANDS: Record<string, (g: Global, args: string[]) => Promise<number>> =
 COMMANDS.ls = COMMANDS.list;
 
 const CRIU_OPTIONS: Options = {
-  'image-path': { type: 'string' }, 'work-path': { type: 'string' }, 'tcp-established': { type: 'boolean' },
-  'ext-unix-sk': { type: 'boolean' }, 'shell-job': { type: 'boolean' }, 'file-locks': { type: 'boolean' },
-  'manage-cgroups-mode': { type: 'string' }, 'empty-ns': { type: 'string', multiple: true }, 'auto-dedup': { type: 'boolean' },
+  'image-path': { type: 'string' },
+  'work-path': { type: 'string' },
+  'tcp-established': { type: 'boolean' },
+  'ext-unix-sk': { type: 'boolean' },
+  'shell-job': { type: 'boolean' },
+  'file-locks': { type: 'boolean' },
+  'manage-cgroups-mode': { type: 'string' },
+  'empty-ns': { type: 'string', multiple: true },
+  'auto-dedup': { type: 'boolean' },
 };
 
 function criuOptions(g: Global, values: Record<string, unknown>) {
   if (values['empty-ns'] || values['auto-dedup']) throw unsupported('--empty-ns and --auto-dedup are not supported by berth-runtime');
   return {
-    criu: g.criu, imagePath: str(values['image-path']) ?? 'checkpoint', workPath: str(values['work-path']),
-    tcpEstablished: values['tcp-established'] === true, extUnixSk: values['ext-unix-sk'] === true,
-    shellJob: values['shell-job'] === true, fileLocks: values['file-locks'] === true,
+    criu: g.criu,
+    imagePath: str(values['image-path']) ?? 'checkpoint',
+    workPath: str(values['work-path']),
+    tcpEstablished: values['tcp-established'] === true,
+    extUnixSk: values['ext-unix-sk'] === true,
+    shellJob: values['shell-job'] === true,
+    fileLocks: values['file-locks'] === true,
   };
 }
 
 function createOptions(g: Global, args: string[], extra: Options = {}) {
   const { values, positionals } = parseUntilPositional(args, {
-    bundle: { type: 'string', short: 'b' }, 'console-socket': { type: 'string' }, 'pid-file': { type: 'string' },
-    'no-pivot': { type: 'boolean' }, 'no-new-keyring': { type: 'boolean' }, 'preserve-fds': { type: 'string' }, ...extra,
+    bundle: { type: 'string', short: 'b' },
+    'console-socket': { type: 'string' },
+    'pid-file': { type: 'string' },
+    'no-pivot': { type: 'boolean' },
+    'no-new-keyring': { type: 'boolean' },
+    'preserve-fds': { type: 'string' },
+    ...extra,
   });
   return {
-    root: g.root, id: needId(positionals, 'create'), bundle: str(values.bundle) ?? '.',
-    pidFile: str(values['pid-file']), consoleSocket: str(values['console-socket']), noPivot: values['no-pivot'] === true,
-    preserveFds: int(values['preserve-fds'], 'preserve-fds'), detach: values.detach === true,
+    root: g.root,
+    id: needId(positionals, 'create'),
+    bundle: str(values.bundle) ?? '.',
+    pidFile: str(values['pid-file']),
+    consoleSocket: str(values['console-socket']),
+    noPivot: values['no-pivot'] === true,
+    preserveFds: int(values['preserve-fds'], 'preserve-fds'),
+    detach: values.detach === true,
   };
 }
 
@@ -329,9 +412,8 @@ function createOptions(g: Global, args: string[], extra: Options = {}) {
 function logLine(g: Global, level: 'warning' | 'error', msg: string): void {
   if (!g.log) return;
   const time = new Date().toISOString();
-  const line = g.logFormat === 'json'
-    ? JSON.stringify({ level, msg, time }) + '\n'
-    : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  const line =
+    g.logFormat === 'json' ? JSON.stringify({ level, msg, time }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
   try {
     appendFileSync(g.log, line);
   } catch (e) {

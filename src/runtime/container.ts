@@ -29,7 +29,11 @@ export function openContainer(root: string, id: string): Container {
   const rec = dirs.load(id);
   const cgroups = reopenCgroups(rec.cgroup.layout, rec.cgroup.paths, { attachDeviceProgram });
   const status = deriveStatus(rec, existsSync(dirs.fifo(id)), () => {
-    try { return cgroups.frozen(); } catch { return false; }
+    try {
+      return cgroups.frozen();
+    } catch {
+      return false;
+    }
   });
   return { rec, cgroups, status, state: ociState(rec, status), dirs };
 }

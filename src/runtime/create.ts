@@ -61,8 +61,8 @@ export function cgroupMountRecords(cgroups: CgroupManager, m: Mount, newCgroupNs
   const flags = (o.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~MS.BIND & ~MS.REC;
   if (cgroups.layout === 'v2') {
     return newCgroupNs
-      // Late: mounted once the process is in its own cgroup namespace, which is then its root.
-      ? [rec(Op.Mount, 'cgroup', m.destination, 'cgroup2', flags, o.propagation, '', 2)]
+      ? // Late: mounted once the process is in its own cgroup namespace, which is then its root.
+        [rec(Op.Mount, 'cgroup', m.destination, 'cgroup2', flags, o.propagation, '', 2)]
       : [rec(Op.Mount, cgroups.paths[''], m.destination, '', flags | MS.BIND | MS.REC, o.propagation, '', 1)];
   }
   // v1 and hybrid: a tmpfs holding one bind of the container's cgroup per hierarchy.
@@ -90,8 +90,18 @@ export interface Created {
 const ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: null, minor: null, access: 'm' },
   { allow: true, type: 'b', major: null, minor: null, access: 'm' },
-  ...([[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [10, 200]] as const).map(([major, minor]) =>
-    ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  ...(
+    [
+      [1, 3],
+      [1, 5],
+      [1, 7],
+      [1, 8],
+      [1, 9],
+      [5, 0],
+      [5, 2],
+      [10, 200],
+    ] as const
+  ).map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
   { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
 ];
 
@@ -128,7 +138,13 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
   const mountsBefore = sharesMountNs ? await mountIdsUnder(rootfs) : undefined;
   dirs.claim(opts.id);
   const record: ContainerRecord = {
-    id: opts.id, pid: 0, pidStartTime: '', bundle, rootfs, created: new Date().toISOString(), config: spec,
+    id: opts.id,
+    pid: 0,
+    pidStartTime: '',
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    config: spec,
     cgroup: { layout: cgroups.layout, paths: cgroups.paths },
     ...(mountsBefore ? { mountsBefore } : {}),
   };
@@ -141,7 +157,9 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     const plan = buildPlan({
       mode: mode === 'create' ? 'create' : 'run',
       foreground: mode === 'run-foreground',
-      spec, rootfs, seccomp,
+      spec,
+      rootfs,
+      seccomp,
       consoleSocket: opts.monitor?.consoleSocket ?? opts.consoleSocket,
       execFifo: mode === 'create' ? dirs.fifo(opts.id) : undefined,
       preserveFds: opts.preserveFds,
@@ -191,7 +209,8 @@ async function openFifoToContainerRoot(fifo: string, spec: Spec): Promise<void> 
     const m = maps?.find((m) => m.containerID <= 0 && 0 < m.containerID + m.size);
     return m && m.hostID - m.containerID;
   };
-  const uid = host(spec.linux?.uidMappings), gid = host(spec.linux?.gidMappings);
+  const uid = host(spec.linux?.uidMappings),
+    gid = host(spec.linux?.gidMappings);
   if (uid !== undefined || gid !== undefined) await chown(fifo, uid ?? 0, gid ?? 0);
 }
 
@@ -215,12 +234,13 @@ export async function teardown(dirs: StateDir, record: ContainerRecord, cgroups:
   if (pid > 0 || !ownPidNs || record.pid === 0) {
     try {
       if (cgroups.pids().length > 0) await cgroups.kill();
-      for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroups.pids().length > 0); i++) await delay(i < 20 ? 1 : 5);
+      for (let i = 0; i < 400 && ((pid > 0 && pidStartTime(pid) !== undefined) || cgroups.pids().length > 0); i++)
+        await delay(i < 20 ? 1 : 5);
     } catch (e) {
       errors.push(e as Error);
     }
   }
-  if (record.mountsBefore) errors.push(...await unmountAddedUnder(record.rootfs, record.mountsBefore));
+  if (record.mountsBefore) errors.push(...(await unmountAddedUnder(record.rootfs, record.mountsBefore)));
   try {
     await cgroups.destroy();
   } catch (e) {
@@ -249,7 +269,13 @@ export async function teardown(dirs: StateDir, record: ContainerRecord, cgroups:
  * failures are warnings (the spec: the runtime logs them and goes on). Throws what teardown
  * could not take apart.
  */
-export async function removeContainer(dirs: StateDir, record: ContainerRecord, cgroups: CgroupManager, pid: number, log: RuntimeLogger): Promise<void> {
+export async function removeContainer(
+  dirs: StateDir,
+  record: ContainerRecord,
+  cgroups: CgroupManager,
+  pid: number,
+  log: RuntimeLogger,
+): Promise<void> {
   const errors = await teardown(dirs, record, cgroups, pid);
   try {
     await runHooks('poststop', record.config.hooks?.poststop, ociState(record, 'stopped'));
@@ -279,14 +305,23 @@ export async function run(opts: CreateOptions & { detach?: boolean }): Promise<n
   // A terminal's SIGINT and SIGQUIT reach the helper too (same process group), and it passes
   // them on; signals sent to this process alone are passed to the helper.
   let helper: Created['helper'] | undefined;
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) =>
-    [s, () => { if (s !== 'SIGINT' && s !== 'SIGQUIT') helper?.kill(s); }] as const);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map(
+    (s) =>
+      [
+        s,
+        () => {
+          if (s !== 'SIGINT' && s !== 'SIGQUIT') helper?.kill(s);
+        },
+      ] as const,
+  );
   for (const [s, h] of handlers) process.on(s, h);
   const c = await launchContainer(opts, 'run-foreground');
   helper = c.helper;
   try {
     // A failure after setup (chdir, setuid, exec) comes over the sync socket: say it.
-    await c.done.catch((e: Error) => { opts.log('error', errorMessage(e)); });
+    await c.done.catch((e: Error) => {
+      opts.log('error', errorMessage(e));
+    });
     await runPoststart(c.rec, opts.log);
     const code = await c.exit;
     debug('exited');

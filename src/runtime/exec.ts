@@ -36,11 +36,20 @@ export async function exec(opts: ExecOptions): Promise<number> {
   if (c.status === 'paused') throw conflict('cannot exec in a paused container');
   if (c.status !== 'running' && c.status !== 'created') throw conflict(`cannot exec in a stopped container`);
   const spec = c.rec.config;
-  const join: Namespace[] = (spec.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: `/proc/${c.rec.pid}/ns/${PROC_NS_NAMES[n.type]}` }));
+  const join: Namespace[] = (spec.linux?.namespaces ?? []).map((n) => ({
+    type: n.type,
+    path: `/proc/${c.rec.pid}/ns/${PROC_NS_NAMES[n.type]}`,
+  }));
   const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccomp(spec.linux.seccomp) : undefined;
   const plan = buildPlan({
-    mode: 'exec', foreground: !opts.detach, spec: { ...spec, process: opts.process }, rootfs: c.rec.rootfs,
-    join, seccomp, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds,
+    mode: 'exec',
+    foreground: !opts.detach,
+    spec: { ...spec, process: opts.process },
+    rootfs: c.rec.rootfs,
+    join,
+    seccomp,
+    consoleSocket: opts.consoleSocket,
+    preserveFds: opts.preserveFds,
     warn: (m) => opts.log?.('warn', m),
   });
   const launched = await launch({

@@ -12,11 +12,14 @@ const kind = (k: string) => (e: unknown) => e instanceof BerthError && e.kind ==
 function bundle(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-fake-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ociVersion: '1.2.0', process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } } }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ ociVersion: '1.2.0', process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } } }),
+  );
   return dir;
 }
 
-test('the fake keeps the runtime\'s statuses and refusals, and records each call', async (t) => {
+test("the fake keeps the runtime's statuses and refusals, and records each call", async (t) => {
   const rt = new FakeRuntime();
   const b = bundle(t);
   const exitFile = join(b, 'exit.json');
@@ -37,8 +40,22 @@ test('the fake keeps the runtime\'s statuses and refusals, and records each call
   await rt.delete('c1');
   await assert.rejects(() => rt.state('c1'), kind('not-found'));
   await rt.delete('c1', { force: true });
-  assert.deepEqual(rt.log(), ['create c1', 'create c1', 'state c1', 'start c1', 'start c1', 'pause c1', 'state c1', 'delete c1', 'resume c1',
-    'kill c1', 'state c1', 'delete c1', 'state c1', 'delete c1']);
+  assert.deepEqual(rt.log(), [
+    'create c1',
+    'create c1',
+    'state c1',
+    'start c1',
+    'start c1',
+    'pause c1',
+    'state c1',
+    'delete c1',
+    'resume c1',
+    'kill c1',
+    'state c1',
+    'delete c1',
+    'state c1',
+    'delete c1',
+  ]);
 });
 
 test('a queued failure rejects the next call of its verb only; an ignored signal leaves the process running', async (t) => {

@@ -17,7 +17,8 @@ import { emptyStats } from './cgroups/stats.js';
 import type { ContainerState, ContainerStats, CreateRequest, ExecRequest, MonitorOptions, Runtime, RuntimeEvent } from './runtime.js';
 import { parseSignal } from './signals.js';
 
-export type Verb = 'create' | 'start' | 'kill' | 'delete' | 'pause' | 'resume' | 'exec' | 'state' | 'update' | 'stats' | 'ps' | 'list' | 'events';
+export type Verb =
+  'create' | 'start' | 'kill' | 'delete' | 'pause' | 'resume' | 'exec' | 'state' | 'update' | 'stats' | 'ps' | 'list' | 'events';
 
 /** One call as the fake received it: the verb, the container, and the verb's other arguments. */
 export interface Call {
@@ -39,7 +40,9 @@ export interface FakeContainer {
 }
 
 /** What an exec'd process does: its output and exit code (default: no output, exit 0). */
-export type ExecHandler = (req: ExecRequest) => { exitCode: number; stdout?: string; stderr?: string } | Promise<{ exitCode: number; stdout?: string; stderr?: string }>;
+export type ExecHandler = (
+  req: ExecRequest,
+) => { exitCode: number; stdout?: string; stderr?: string } | Promise<{ exitCode: number; stdout?: string; stderr?: string }>;
 
 export class FakeRuntime implements Runtime {
   readonly calls: Call[] = [];
@@ -100,8 +103,14 @@ export class FakeRuntime implements Runtime {
       throw e;
     }
     const c: FakeContainer = {
-      id: req.id, bundle: req.bundle, pid: this.nextPid++, status: 'created', created: new Date().toISOString(),
-      config, monitor: req.monitor, updates: [],
+      id: req.id,
+      bundle: req.bundle,
+      pid: this.nextPid++,
+      status: 'created',
+      created: new Date().toISOString(),
+      config,
+      monitor: req.monitor,
+      updates: [],
     };
     this.containers.set(req.id, c);
     return { pid: c.pid };
@@ -123,7 +132,11 @@ export class FakeRuntime implements Runtime {
     if (c.status === 'paused' && n !== constants.signals.SIGKILL) return; // a frozen process takes it when thawed
     if (n === constants.signals.SIGKILL || !this.ignored.has(n)) {
       // A process ends after the signal is sent, not during the call.
-      setImmediate(() => { this.exit(id, 128 + n, n).catch((e: Error) => { this.errors.push(e); }); });
+      setImmediate(() => {
+        this.exit(id, 128 + n, n).catch((e: Error) => {
+          this.errors.push(e);
+        });
+      });
     }
   }
 
@@ -134,7 +147,8 @@ export class FakeRuntime implements Runtime {
       if (opts.force) return;
       throw notFound(`container does not exist: ${id}`);
     }
-    if (c.status !== 'stopped' && c.status !== 'created' && !opts.force) throw conflict(`cannot delete container ${id} that is not stopped: ${c.status}`);
+    if (c.status !== 'stopped' && c.status !== 'created' && !opts.force)
+      throw conflict(`cannot delete container ${id} that is not stopped: ${c.status}`);
     if (c.status !== 'stopped') await this.exit(id, 128 + constants.signals.SIGKILL, constants.signals.SIGKILL);
     this.containers.delete(id);
   }
@@ -161,7 +175,9 @@ export class FakeRuntime implements Runtime {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let resolveExit!: (code: number) => void;
-    const exit = new Promise<number>((r) => { resolveExit = r; });
+    const exit = new Promise<number>((r) => {
+      resolveExit = r;
+    });
     // What launch() hands back: the helper's stdio pipes (in, out, err) as a daemon's exec reads them.
     const helper = { stdio: [null, stdout, stderr] } as unknown as ChildProcess;
     req.onLaunched?.({ pid: this.nextPid++, helper, exit, done: Promise.resolve() });
@@ -176,8 +192,14 @@ export class FakeRuntime implements Runtime {
     this.record('state', id);
     const c = this.get(id);
     return {
-      ociVersion: OCI_VERSION, id, status: c.status, ...(c.status === 'stopped' ? {} : { pid: c.pid }), bundle: c.bundle,
-      rootfs: c.config.root?.path ? join(c.bundle, c.config.root.path) : join(c.bundle, 'rootfs'), created: c.created, config: c.config,
+      ociVersion: OCI_VERSION,
+      id,
+      status: c.status,
+      ...(c.status === 'stopped' ? {} : { pid: c.pid }),
+      bundle: c.bundle,
+      rootfs: c.config.root?.path ? join(c.bundle, c.config.root.path) : join(c.bundle, 'rootfs'),
+      created: c.created,
+      config: c.config,
     };
   }
 
@@ -209,7 +231,9 @@ export class FakeRuntime implements Runtime {
     this.record('events', id, { intervalMs: opts.intervalMs });
     while (!opts.signal?.aborted && this.get(id).status !== 'stopped') {
       yield { type: 'stats', id, data: emptyStats() };
-      await delay(opts.intervalMs, undefined, { signal: opts.signal }).catch((e: Error) => { if (e.name !== 'AbortError') throw e; });
+      await delay(opts.intervalMs, undefined, { signal: opts.signal }).catch((e: Error) => {
+        if (e.name !== 'AbortError') throw e;
+      });
     }
   }
 }

@@ -7,19 +7,34 @@ import type { Hook, State } from '../oci/runtime-spec.js';
 export function runHook(kind: string, index: number, hook: Hook, state: State): Promise<void> {
   return new Promise((resolve, reject) => {
     const [argv0, ...args] = hook.args?.length ? hook.args : [hook.path];
-    const child = spawn(hook.path, args, { argv0, env: Object.fromEntries((hook.env ?? []).map((e) => {
-      const i = e.indexOf('=');
-      return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
-    })), stdio: ['pipe', 'inherit', 'inherit'] });
+    const child = spawn(hook.path, args, {
+      argv0,
+      env: Object.fromEntries(
+        (hook.env ?? []).map((e) => {
+          const i = e.indexOf('=');
+          return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+        }),
+      ),
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
     let timedOut = false;
-    const timer = hook.timeout ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, hook.timeout * 1000) : undefined;
+    const timer = hook.timeout
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, hook.timeout * 1000)
+      : undefined;
     child.stdin!.on('error', () => {});
     child.stdin!.end(JSON.stringify(state));
-    child.on('error', (e) => { clearTimeout(timer); reject(systemError(`${kind} hook #${index} (${hook.path}): ${e.message}`)); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(systemError(`${kind} hook #${index} (${hook.path}): ${e.message}`));
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) reject(systemError(`${kind} hook #${index} (${hook.path}) timed out after ${hook.timeout}s`));
-      else if (code !== 0) reject(systemError(`${kind} hook #${index} (${hook.path}) failed: ${signal ? `signal ${signal}` : `exit status ${code}`}`));
+      else if (code !== 0)
+        reject(systemError(`${kind} hook #${index} (${hook.path}) failed: ${signal ? `signal ${signal}` : `exit status ${code}`}`));
       else resolve();
     });
   });

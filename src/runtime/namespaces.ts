@@ -13,5 +13,12 @@ export const CLONE_FLAGS: Record<NamespaceType, number> = {
 };
 
 export const PROC_NS_NAMES: Record<NamespaceType, string> = {
-  mount: 'mnt', cgroup: 'cgroup', uts: 'uts', ipc: 'ipc', user: 'user', pid: 'pid', network: 'net', time: 'time',
+  mount: 'mnt',
+  cgroup: 'cgroup',
+  uts: 'uts',
+  ipc: 'ipc',
+  user: 'user',
+  pid: 'pid',
+  network: 'net',
+  time: 'time',
 };

@@ -15,7 +15,10 @@ function plan(edit?: (s: Spec) => void, extra: Partial<Parameters<typeof buildPl
 const of = (records: Record_[], type: Op) => records.filter((r) => r.type === type).map((r) => r.fields);
 
 test('namespaces without a path are cloned, those with one are joined', () => {
-  const p = plan((s) => { delete s.hostname; s.linux!.namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/run/netns/x' }]; });
+  const p = plan((s) => {
+    delete s.hostname;
+    s.linux!.namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/run/netns/x' }];
+  });
   assert.deepEqual(of(p, Op.NsClone), [[String(0x20000000 | 0x00020000)]]);
   assert.deepEqual(of(p, Op.NsJoin), [[String(0x40000000), '/run/netns/x']]);
 });
@@ -43,22 +46,33 @@ test('default devices and /dev symlinks are planned unless /dev is a bind mount'
   const devices = of(plan(), Op.Device).map((f) => f[0]);
   assert.deepEqual(devices, ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
   assert.ok(of(plan(), Op.Symlink).some(([t, l]) => t === 'pts/ptmx' && l === '/dev/ptmx'));
-  const bound = plan((s) => { s.mounts = [{ destination: '/dev', source: '/dev', options: ['rbind'] }]; });
+  const bound = plan((s) => {
+    s.mounts = [{ destination: '/dev', source: '/dev', options: ['rbind'] }];
+  });
   assert.deepEqual(of(bound, Op.Device), []);
 });
 
 test('a config device replaces a default one at the same path', () => {
-  const p = plan((s) => { s.linux!.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o600, uid: 5, gid: 6 }]; });
-  assert.deepEqual(of(p, Op.Device).find((f) => f[0] === '/dev/null'), ['/dev/null', 'c', '1', '3', String(0o600), '5', '6']);
+  const p = plan((s) => {
+    s.linux!.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o600, uid: 5, gid: 6 }];
+  });
+  assert.deepEqual(
+    of(p, Op.Device).find((f) => f[0] === '/dev/null'),
+    ['/dev/null', 'c', '1', '3', String(0o600), '5', '6'],
+  );
 });
 
 test('capabilities become five hex masks', () => {
-  const p = plan((s) => { s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_KILL'], ambient: [] }; });
+  const p = plan((s) => {
+    s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_KILL'], ambient: [] };
+  });
   assert.deepEqual(of(p, Op.Caps), [[(1 | 32).toString(16), '20', '0', '0', '0']]);
 });
 
 test('rlimits are numbered and unlimited values are u64 max', () => {
-  const p = plan((s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: -1 }]; });
+  const p = plan((s) => {
+    s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: -1 }];
+  });
   assert.deepEqual(of(p, Op.Rlimit), [['7', '10', '18446744073709551615']]);
 });
 
@@ -77,8 +91,13 @@ test('user, umask, cwd, env and args are carried as given', () => {
 });
 
 test('hooks run inside the container are planned with their args, env and timeout', () => {
-  const p = plan((s) => { s.hooks = { createContainer: [{ path: '/bin/h', args: ['h', '1'], env: ['X=y'], timeout: 3 }], startContainer: [{ path: '/bin/s' }] }; });
-  assert.deepEqual(of(p, Op.Hook), [['1', '/bin/h', '3', 'a:h', 'a:1', 'e:X=y'], ['2', '/bin/s', '0']]);
+  const p = plan((s) => {
+    s.hooks = { createContainer: [{ path: '/bin/h', args: ['h', '1'], env: ['X=y'], timeout: 3 }], startContainer: [{ path: '/bin/s' }] };
+  });
+  assert.deepEqual(of(p, Op.Hook), [
+    ['1', '/bin/h', '3', 'a:h', 'a:1', 'e:X=y'],
+    ['2', '/bin/s', '0'],
+  ]);
 });
 
 test('a new user namespace carries its id maps', () => {
@@ -105,7 +124,7 @@ function noMountNs(s: Spec): void {
   s.root!.readonly = false;
 }
 
-test('with no mount namespace the container is planned in the caller\'s, and --no-pivot is refused', () => {
+test("with no mount namespace the container is planned in the caller's, and --no-pivot is refused", () => {
   const p = plan(noMountNs);
   assert.equal(Number(of(p, Op.NsClone)[0][0]) & 0x00020000, 0);
   assert.ok(of(p, Op.Mount).length > 0);
@@ -113,40 +132,161 @@ test('with no mount namespace the container is planned in the caller\'s, and --n
 });
 
 test('a uts namespace joined by path takes the hostname', () => {
-  const p = plan((s) => { s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: '/proc/9/ns/uts' } : n)); });
+  const p = plan((s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: '/proc/9/ns/uts' } : n));
+  });
   assert.deepEqual(of(p, Op.Hostname), [['berth']]);
 });
 
 test('an unknown capability is left out with a warning, as runc', () => {
   const warnings: string[] = [];
-  const p = plan((s) => { s.process!.capabilities = { bounding: ['CAP_NOPE', 'CAP_KILL', 'CAP_ZAP'], effective: ['CAP_NOPE'] }; }, { warn: (m) => warnings.push(m) });
+  const p = plan(
+    (s) => {
+      s.process!.capabilities = { bounding: ['CAP_NOPE', 'CAP_KILL', 'CAP_ZAP'], effective: ['CAP_NOPE'] };
+    },
+    { warn: (m) => warnings.push(m) },
+  );
   assert.deepEqual(of(p, Op.Caps), [[(32).toString(16), '0', '0', '0', '0']]);
   assert.deepEqual(warnings, ['ignoring unknown or unavailable capabilities: [CAP_NOPE CAP_ZAP]']);
 });
 
 const rejects: [string, (s: Spec) => void, RegExp][] = [
-  ['an unknown rlimit, in runc\'s words', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, /^wrong rlimit value: RLIMIT_NOPE$/],
-  ['rlimits that are not an array', (s) => { (s.process as { rlimits: unknown }).rlimits = { a: 1 }; }, /^process.rlimits must be an array$/],
-  ['an rlimit without a type', (s) => { (s.process as { rlimits: unknown }).rlimits = [null]; }, /^process.rlimits: null needs a type that is a string$/],
-  ['a capability set that is not an array of strings', (s) => { (s.process!.capabilities as { bounding: unknown }).bounding = 'CAP_KILL'; }, /^process.capabilities.bounding must be an array of strings$/],
-  ['an rlimit that is not an integer', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1.5, hard: 2 }]; }, /must be integers/],
-  ['a relative mount destination', (s) => { s.mounts = [{ destination: 'tmp', type: 'tmpfs' }]; }, /is not absolute/],
-  ['an idmapped mount option', (s) => { s.mounts = [{ destination: '/x', source: '/y', options: ['rbind', 'idmap'] }]; }, /not supported/],
-  ['a sysctl outside any namespace', (s) => { s.linux!.sysctl = { 'vm.swappiness': '1' }; }, /not in a separate kernel namespace/],
-  ['a net sysctl without a network namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'); s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, /without a network namespace/],
-  ['a hostname without a uts namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /^unable to set hostname without a private UTS namespace$/],
-  ['masked paths without a mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /^unable to restrict sys entries without a private MNT namespace$/],
-  ['a read-only root without a mount namespace', (s) => { noMountNs(s); s.root!.readonly = true; }, /read-only root needs a mount namespace/],
-  ['rootfsPropagation without a mount namespace', (s) => { noMountNs(s); s.linux!.rootfsPropagation = 'rshared'; }, /rootfsPropagation needs a mount namespace/],
-  ['a namespace given twice', (s) => { s.linux!.namespaces!.push({ type: 'pid' }); }, /given twice/],
-  ['an apparmor profile', (s) => { s.process!.apparmorProfile = 'x'; }, /apparmor/],
-  ['empty args', (s) => { s.process!.args = []; }, /must not be empty/],
-  ['a user namespace without maps', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /needs uidMappings/],
-  ['personality flags', (s) => { s.linux!.personality = { domain: 'LINUX', flags: ['x'] }; }, /personality flags/],
+  [
+    "an unknown rlimit, in runc's words",
+    (s) => {
+      s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }];
+    },
+    /^wrong rlimit value: RLIMIT_NOPE$/,
+  ],
+  [
+    'rlimits that are not an array',
+    (s) => {
+      (s.process as { rlimits: unknown }).rlimits = { a: 1 };
+    },
+    /^process.rlimits must be an array$/,
+  ],
+  [
+    'an rlimit without a type',
+    (s) => {
+      (s.process as { rlimits: unknown }).rlimits = [null];
+    },
+    /^process.rlimits: null needs a type that is a string$/,
+  ],
+  [
+    'a capability set that is not an array of strings',
+    (s) => {
+      (s.process!.capabilities as { bounding: unknown }).bounding = 'CAP_KILL';
+    },
+    /^process.capabilities.bounding must be an array of strings$/,
+  ],
+  [
+    'an rlimit that is not an integer',
+    (s) => {
+      s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1.5, hard: 2 }];
+    },
+    /must be integers/,
+  ],
+  [
+    'a relative mount destination',
+    (s) => {
+      s.mounts = [{ destination: 'tmp', type: 'tmpfs' }];
+    },
+    /is not absolute/,
+  ],
+  [
+    'an idmapped mount option',
+    (s) => {
+      s.mounts = [{ destination: '/x', source: '/y', options: ['rbind', 'idmap'] }];
+    },
+    /not supported/,
+  ],
+  [
+    'a sysctl outside any namespace',
+    (s) => {
+      s.linux!.sysctl = { 'vm.swappiness': '1' };
+    },
+    /not in a separate kernel namespace/,
+  ],
+  [
+    'a net sysctl without a network namespace',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+    },
+    /without a network namespace/,
+  ],
+  [
+    'a hostname without a uts namespace',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts');
+    },
+    /^unable to set hostname without a private UTS namespace$/,
+  ],
+  [
+    'masked paths without a mount namespace',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    },
+    /^unable to restrict sys entries without a private MNT namespace$/,
+  ],
+  [
+    'a read-only root without a mount namespace',
+    (s) => {
+      noMountNs(s);
+      s.root!.readonly = true;
+    },
+    /read-only root needs a mount namespace/,
+  ],
+  [
+    'rootfsPropagation without a mount namespace',
+    (s) => {
+      noMountNs(s);
+      s.linux!.rootfsPropagation = 'rshared';
+    },
+    /rootfsPropagation needs a mount namespace/,
+  ],
+  [
+    'a namespace given twice',
+    (s) => {
+      s.linux!.namespaces!.push({ type: 'pid' });
+    },
+    /given twice/,
+  ],
+  [
+    'an apparmor profile',
+    (s) => {
+      s.process!.apparmorProfile = 'x';
+    },
+    /apparmor/,
+  ],
+  [
+    'empty args',
+    (s) => {
+      s.process!.args = [];
+    },
+    /must not be empty/,
+  ],
+  [
+    'a user namespace without maps',
+    (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+    },
+    /needs uidMappings/,
+  ],
+  [
+    'personality flags',
+    (s) => {
+      s.linux!.personality = { domain: 'LINUX', flags: ['x'] };
+    },
+    /personality flags/,
+  ],
 ];
 for (const [what, edit, message] of rejects) {
   test(`the plan refuses ${what}`, () => {
-    assert.throws(() => plan(edit), (e: unknown) => e instanceof BerthError && message.test(e.message));
+    assert.throws(
+      () => plan(edit),
+      (e: unknown) => e instanceof BerthError && message.test(e.message),
+    );
   });
 }
 

@@ -30,15 +30,27 @@ export interface PlanInput {
 }
 
 const DEFAULT_DEVICES: [string, number, number][] = [
-  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
-  ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
 ];
 
 const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
 // Sysctls that belong to a namespace, and which one (runc's list).
-const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall',
-  'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 
 function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
   if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) return 'ipc';
@@ -93,7 +105,8 @@ function processRecords(input: PlanInput): Record_[] {
   const rlimits: unknown = p.rlimits ?? [];
   if (!Array.isArray(rlimits)) throw invalid('process.rlimits must be an array');
   for (const r of rlimits as NonNullable<typeof p.rlimits>) {
-    if (typeof r !== 'object' || r === null || typeof r.type !== 'string') throw invalid(`process.rlimits: ${JSON.stringify(r)} needs a type that is a string`);
+    if (typeof r !== 'object' || r === null || typeof r.type !== 'string')
+      throw invalid(`process.rlimits: ${JSON.stringify(r)} needs a type that is a string`);
     const n = RLIMITS[r.type];
     if (n === undefined) throw invalid(`wrong rlimit value: ${r.type}`); // runc's words
     if (!Number.isInteger(r.soft) || !Number.isInteger(r.hard)) throw invalid(`${r.type}: soft and hard must be integers`);
@@ -150,7 +163,8 @@ function containerRecords(input: PlanInput): Record_[] {
   if (!seen.has('mount')) {
     // The container shares the caller's mount namespace: its mounts are made there, under its
     // root, which it chroots into (as runc). What would change mounts outside the root is refused.
-    if (linux.maskedPaths?.length || linux.readonlyPaths?.length) throw invalid('unable to restrict sys entries without a private MNT namespace');
+    if (linux.maskedPaths?.length || linux.readonlyPaths?.length)
+      throw invalid('unable to restrict sys entries without a private MNT namespace');
     if (spec.root?.readonly) throw invalid('a read-only root needs a mount namespace of its own');
     if (linux.rootfsPropagation) throw invalid('rootfsPropagation needs a mount namespace of its own');
     if (input.noPivot) throw invalid('--no-pivot needs a mount namespace of its own');
@@ -179,8 +193,13 @@ function containerRecords(input: PlanInput): Record_[] {
       devices.set(d.path, rec(Op.Device, d.path, type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0));
     }
     out.push(...devices.values());
-    const links: [string, string][] = [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'],
-      ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']];
+    const links: [string, string][] = [
+      ['/proc/self/fd', '/dev/fd'],
+      ['/proc/self/fd/0', '/dev/stdin'],
+      ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'],
+      ['/proc/kcore', '/dev/core'],
+    ];
     if (mounts.some((m) => posix.normalize(m.destination) === '/dev/pts')) links.push(['pts/ptmx', '/dev/ptmx']);
     for (const [target, link] of links) out.push(rec(Op.Symlink, target, link));
   }

@@ -83,7 +83,10 @@ export interface Runtime {
 
 /** The runtime of this machine, keeping its state under `root` (berthd: <exec-root>/runtime). */
 export class LocalRuntime implements Runtime {
-  constructor(readonly root: string, private readonly log: RuntimeLogger) {}
+  constructor(
+    readonly root: string,
+    private readonly log: RuntimeLogger,
+  ) {}
 
   async create(req: CreateRequest): Promise<{ pid: number }> {
     return { pid: await create({ ...req, root: this.root, log: this.log }) };

@@ -12,6 +12,8 @@ test('mountsUnder lists the mounts at and below a folder, unescaped, in mountinf
     '',
   ].join('\n');
   assert.deepEqual(mountsUnder(text, '/b/rootfs'), [
-    { id: 90, mountPoint: '/b/rootfs' }, { id: 91, mountPoint: '/b/rootfs/proc' }, { id: 92, mountPoint: '/b/rootfs/my dir' },
+    { id: 90, mountPoint: '/b/rootfs' },
+    { id: 91, mountPoint: '/b/rootfs/proc' },
+    { id: 92, mountPoint: '/b/rootfs/my dir' },
   ]);
 });

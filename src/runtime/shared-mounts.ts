@@ -58,7 +58,8 @@ export async function unmountAddedUnder(rootfs: string, keep: number[]): Promise
       umount2(m.mountPoint, MNT_DETACH);
     } catch (e) {
       // One above it, already detached, took it along.
-      if ((e as NodeJS.ErrnoException).code !== 'EINVAL' && (e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push(systemError((e as Error).message, e));
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL' && (e as NodeJS.ErrnoException).code !== 'ENOENT')
+        errors.push(systemError((e as Error).message, e));
     }
   }
   return errors;

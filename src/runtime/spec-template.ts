@@ -4,8 +4,19 @@ import { OCI_VERSION, type Spec } from '../oci/runtime-spec.js';
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
-export const MASKED_PATHS = ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
-  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi', '/sys/devices/virtual/powercap'];
+export const MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/sys/firmware',
+  '/proc/scsi',
+  '/sys/devices/virtual/powercap',
+];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): Spec {
@@ -26,7 +37,12 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
@@ -46,9 +62,13 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
     linux.gidMappings = [{ containerID: 0, hostID: opts.gid ?? process.getgid?.() ?? 0, size: 1 }];
     delete linux.resources;
     // As runc's rootless spec: no gid= option (gid 5 is not mapped, so devpts refuses it).
-    spec.mounts = spec.mounts!.map((m) => (m.destination === '/sys'
-      ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { ...m, options: m.options?.filter((o) => !o.startsWith('gid=')) })).filter((m) => m.type !== 'cgroup');
+    spec.mounts = spec
+      .mounts!.map((m) =>
+        m.destination === '/sys'
+          ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+          : { ...m, options: m.options?.filter((o) => !o.startsWith('gid=')) },
+      )
+      .filter((m) => m.type !== 'cgroup');
   }
   return spec;
 }

@@ -37,7 +37,6 @@ export function checkId(id: string): void {
   if (!id || !ID.test(id) || id === '.' || id === '..') throw invalid(`invalid container id format: ${JSON.stringify(id)}`);
 }
 
-
 export function pidStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -97,7 +96,9 @@ export class StateDir {
 
   ids(): string[] {
     try {
-      return readdirSync(this.root).filter((n) => ID.test(n) && statSync(join(this.root, n)).isDirectory()).sort();
+      return readdirSync(this.root)
+        .filter((n) => ID.test(n) && statSync(join(this.root, n)).isDirectory())
+        .sort();
     } catch {
       return [];
     }

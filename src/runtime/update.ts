@@ -11,8 +11,8 @@ export async function update(root: string, id: string, resources: LinuxResources
   const merged = (linux.resources ??= {});
   for (const [k, v] of Object.entries(resources) as [keyof LinuxResources, unknown][]) {
     const cur = merged[k];
-    (merged as Record<string, unknown>)[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v)
-      ? { ...cur, ...v } : v;
+    (merged as Record<string, unknown>)[k] =
+      cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
   }
   c.dirs.save(c.rec);
 }

@@ -7,8 +7,20 @@ import { invalid } from '../errors.js';
 export const BLOCK = 512;
 
 /** What an entry is (the names tar-stream and Go's archive/tar use, spelled out). */
-export type TarType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo'
-  | 'contiguous-file' | 'pax-header' | 'pax-global-header' | 'gnu-long-name' | 'gnu-long-link-name' | 'unsupported';
+export type TarType =
+  | 'file'
+  | 'link'
+  | 'symlink'
+  | 'character-device'
+  | 'block-device'
+  | 'directory'
+  | 'fifo'
+  | 'contiguous-file'
+  | 'pax-header'
+  | 'pax-global-header'
+  | 'gnu-long-name'
+  | 'gnu-long-link-name'
+  | 'unsupported';
 
 /** A header as a reader returns it and a writer takes it (optional fields default to 0 / ''). */
 export interface TarHeader {
@@ -44,14 +56,33 @@ export type TarHeaderInput = Partial<Omit<TarHeader, 'name' | 'mtime' | 'xattrs'
 };
 
 const TYPES: Record<string, TarType> = {
-  '0': 'file', '\0': 'file', '1': 'link', '2': 'symlink', '3': 'character-device', '4': 'block-device',
-  '5': 'directory', '6': 'fifo', '7': 'contiguous-file', x: 'pax-header', g: 'pax-global-header',
-  L: 'gnu-long-name', K: 'gnu-long-link-name',
+  '0': 'file',
+  '\0': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
+  '7': 'contiguous-file',
+  x: 'pax-header',
+  g: 'pax-global-header',
+  L: 'gnu-long-name',
+  K: 'gnu-long-link-name',
 };
 const FLAGS: Partial<Record<TarType, string>> = {
-  file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5',
-  fifo: '6', 'contiguous-file': '7', 'pax-header': 'x', 'pax-global-header': 'g',
-  'gnu-long-name': 'L', 'gnu-long-link-name': 'K',
+  file: '0',
+  link: '1',
+  symlink: '2',
+  'character-device': '3',
+  'block-device': '4',
+  directory: '5',
+  fifo: '6',
+  'contiguous-file': '7',
+  'pax-header': 'x',
+  'pax-global-header': 'g',
+  'gnu-long-name': 'L',
+  'gnu-long-link-name': 'K',
 };
 
 /** A NUL-terminated (or full-width) string field. */
@@ -69,7 +100,10 @@ function num(buf: Buffer, off: number, len: number, field: string): number {
     if (!Number.isSafeInteger(v)) throw invalid(`tar header: ${field} too large`);
     return v;
   }
-  const text = buf.toString('latin1', off, off + len).replace(/\0.*$/s, '').trim();
+  const text = buf
+    .toString('latin1', off, off + len)
+    .replace(/\0.*$/s, '')
+    .trim();
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw invalid(`tar header: ${field} "${text}" is not an octal number`);
   return parseInt(text, 8);
@@ -108,7 +142,9 @@ export function decodeHeader(block: Buffer): TarHeader {
   // Pre-POSIX archives mark a directory only by its trailing slash.
   if (type === 'file' && typeflag !== '0' && name.endsWith('/')) type = 'directory';
   return {
-    name, type, typeflag,
+    name,
+    type,
+    typeflag,
     mode: num(block, 100, 8, 'mode') & 0o7777,
     uid: num(block, 108, 8, 'uid'),
     gid: num(block, 116, 8, 'gid'),
@@ -142,7 +178,8 @@ export function decodePax(buf: Buffer): { records: Record<string, string>; xattr
     const key = rec.toString('utf8', 0, eq);
     const value = rec.subarray(eq + 1);
     if (key.startsWith('SCHILY.xattr.')) xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(value));
-    else if (key.startsWith('LIBARCHIVE.xattr.')) xattrs.set(decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(value.toString('latin1'), 'base64'));
+    else if (key.startsWith('LIBARCHIVE.xattr.'))
+      xattrs.set(decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(value.toString('latin1'), 'base64'));
     else records[key] = value.toString('utf8');
     off += len;
   }
@@ -165,17 +202,37 @@ export function applyPax(h: TarHeader, records: Record<string, string>, xattrs: 
   };
   for (const key of Object.keys(records)) {
     switch (key) {
-      case 'path': h.name = records[key]; break;
-      case 'linkpath': h.linkname = records[key]; break;
-      case 'size': h.size = int(key); break;
-      case 'uid': h.uid = int(key); break;
-      case 'gid': h.gid = int(key); break;
-      case 'uname': h.uname = records[key]; break;
-      case 'gname': h.gname = records[key]; break;
-      case 'mtime': h.mtime = time(key); break;
-      case 'atime': h.atime = time(key); break;
-      case 'ctime': break;
-      default: h.pax[key] = records[key];
+      case 'path':
+        h.name = records[key];
+        break;
+      case 'linkpath':
+        h.linkname = records[key];
+        break;
+      case 'size':
+        h.size = int(key);
+        break;
+      case 'uid':
+        h.uid = int(key);
+        break;
+      case 'gid':
+        h.gid = int(key);
+        break;
+      case 'uname':
+        h.uname = records[key];
+        break;
+      case 'gname':
+        h.gname = records[key];
+        break;
+      case 'mtime':
+        h.mtime = time(key);
+        break;
+      case 'atime':
+        h.atime = time(key);
+        break;
+      case 'ctime':
+        break;
+      default:
+        h.pax[key] = records[key];
     }
   }
   for (const [k, v] of xattrs) h.xattrs.set(k, v);
@@ -195,7 +252,14 @@ function writeStr(block: Buffer, off: number, len: number, s: string): void {
 }
 
 function writeOctal(block: Buffer, off: number, len: 8 | 12, v: number): void {
-  block.write(`${Math.max(0, Math.floor(v)).toString(8).padStart(len - 1, '0')}\0`, off, len, 'latin1');
+  block.write(
+    `${Math.max(0, Math.floor(v))
+      .toString(8)
+      .padStart(len - 1, '0')}\0`,
+    off,
+    len,
+    'latin1',
+  );
 }
 
 /** Splits a long name into ustar's prefix (≤155 bytes) and name (≤100 bytes) at a slash, or says it cannot. */
@@ -216,8 +280,8 @@ function headerBlock(h: TarHeaderInput, typeflag: string, size: number, mtime: n
   const block = Buffer.alloc(BLOCK);
   writeStr(block, 0, 100, name[1]);
   writeOctal(block, 100, 8, (h.mode ?? (h.type === 'directory' ? 0o755 : 0o644)) & 0o7777);
-  writeOctal(block, 108, 8, (h.uid ?? 0) <= MAX_OCTAL[8] ? h.uid ?? 0 : 0);
-  writeOctal(block, 116, 8, (h.gid ?? 0) <= MAX_OCTAL[8] ? h.gid ?? 0 : 0);
+  writeOctal(block, 108, 8, (h.uid ?? 0) <= MAX_OCTAL[8] ? (h.uid ?? 0) : 0);
+  writeOctal(block, 116, 8, (h.gid ?? 0) <= MAX_OCTAL[8] ? (h.gid ?? 0) : 0);
   writeOctal(block, 124, 12, size <= MAX_OCTAL[12] ? size : 0);
   writeOctal(block, 136, 12, mtime >= 0 && mtime <= MAX_OCTAL[12] ? mtime : 0);
   block.write(typeflag, 156, 1, 'latin1');
@@ -241,16 +305,28 @@ export function encodeHeader(h: TarHeaderInput): Buffer {
   const type = h.type ?? 'file';
   const typeflag = FLAGS[type];
   if (!typeflag || type === 'pax-header' || type === 'pax-global-header') throw invalid(`tar: cannot write an entry of type ${type}`);
-  const size = type === 'file' || type === 'contiguous-file' ? h.size ?? 0 : 0;
-  const mtimeIn = h.mtime instanceof Date ? h.mtime.getTime() / 1000 : h.mtime ?? 0;
+  const size = type === 'file' || type === 'contiguous-file' ? (h.size ?? 0) : 0;
+  const mtimeIn = h.mtime instanceof Date ? h.mtime.getTime() / 1000 : (h.mtime ?? 0);
   const mtime = Math.floor(mtimeIn);
   const linkname = h.linkname ?? '';
   const records: Buffer[] = [];
   const add = (k: string, v: string | Buffer) => records.push(paxRecord(k, typeof v === 'string' ? Buffer.from(v) : v));
   let split = ascii(h.name) ? splitName(h.name) : undefined;
-  if (!split) { add('path', h.name); split = ['', Buffer.from(h.name).subarray(0, 100).toString('utf8').replace(/\uFFFD+$/, '')]; }
+  if (!split) {
+    add('path', h.name);
+    split = [
+      '',
+      Buffer.from(h.name)
+        .subarray(0, 100)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, ''),
+    ];
+  }
   let link = linkname;
-  if (Buffer.byteLength(linkname) > 100 || !ascii(linkname)) { add('linkpath', linkname); link = ''; }
+  if (Buffer.byteLength(linkname) > 100 || !ascii(linkname)) {
+    add('linkpath', linkname);
+    link = '';
+  }
   if ((h.uid ?? 0) > MAX_OCTAL[8]) add('uid', String(h.uid));
   if ((h.gid ?? 0) > MAX_OCTAL[8]) add('gid', String(h.gid));
   if (size > MAX_OCTAL[12]) add('size', String(size));
@@ -268,7 +344,9 @@ export function encodeHeader(h: TarHeaderInput): Buffer {
   const pad = (BLOCK - (body.length % BLOCK)) % BLOCK;
   return Buffer.concat([
     headerBlock({ name: paxName, mode: 0o644 }, 'x', body.length, mtime, ['', paxName], ''),
-    body, Buffer.alloc(pad), main,
+    body,
+    Buffer.alloc(pad),
+    main,
   ]);
 }
 

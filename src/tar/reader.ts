@@ -31,7 +31,10 @@ class Bytes {
   private async fill(): Promise<boolean> {
     while (!this.done && this.buf.length === 0) {
       const n = await this.it.next();
-      if (n.done) { this.done = true; break; }
+      if (n.done) {
+        this.done = true;
+        break;
+      }
       this.buf = Buffer.from(n.value.buffer, n.value.byteOffset, n.value.byteLength);
     }
     return this.buf.length > 0;
@@ -101,7 +104,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
           return;
         }
         h = decodeHeader(block);
-        if (h.type !== 'pax-header' && h.type !== 'pax-global-header' && h.type !== 'gnu-long-name' && h.type !== 'gnu-long-link-name') break;
+        if (h.type !== 'pax-header' && h.type !== 'pax-global-header' && h.type !== 'gnu-long-name' && h.type !== 'gnu-long-link-name')
+          break;
         if (h.size > MAX_META) throw invalid(`tar: ${h.type} of ${h.size} bytes refused (at most ${MAX_META})`);
         const data = h.size ? await bytes.exact(h.size) : Buffer.alloc(0);
         if (!data) throw invalid(`tar: unexpected end of archive at byte ${bytes.offset}`);
@@ -114,7 +118,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         } else {
           const end = data.indexOf(0);
           const s = data.toString('utf8', 0, end === -1 ? data.length : end);
-          if (h.type === 'gnu-long-name') longName = s; else longLink = s;
+          if (h.type === 'gnu-long-name') longName = s;
+          else longLink = s;
         }
       }
       if (longName !== undefined) h.name = longName;

@@ -30,7 +30,19 @@ const CAP = Buffer.from('0100000200200000000000000000000000000000', 'hex');
 test('every entry type and the fields that need PAX survive a round trip, read in odd chunk sizes', async () => {
   const entries: { header: TarHeaderInput; body?: string }[] = [
     { header: { name: 'dir/', type: 'directory', mode: 0o1777, uid: 1, gid: 2, mtime: 1_600_000_000 } },
-    { header: { name: 'dir/file', mode: 0o4755, uid: 3_000_000, gid: 70_000, mtime: 1_700_000_000, uname: 'u', gname: 'g', xattrs: { 'security.capability': CAP, 'user.x': Buffer.from('héllo') } }, body: 'hello\n' },
+    {
+      header: {
+        name: 'dir/file',
+        mode: 0o4755,
+        uid: 3_000_000,
+        gid: 70_000,
+        mtime: 1_700_000_000,
+        uname: 'u',
+        gname: 'g',
+        xattrs: { 'security.capability': CAP, 'user.x': Buffer.from('héllo') },
+      },
+      body: 'hello\n',
+    },
     { header: { name: 'dir/hard', type: 'link', linkname: 'dir/file' } },
     { header: { name: 'dir/sym', type: 'symlink', linkname: `../${'t'.repeat(150)}` } },
     { header: { name: 'null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 } },
@@ -45,7 +57,10 @@ test('every entry type and the fields that need PAX survive a round trip, read i
   const buf = await tarBuffer(entries);
   assert.equal(buf.length % 512, 0);
   const got = await readAll(buf);
-  assert.deepEqual(got.map((e) => e.header.name), entries.map((e) => e.header.name));
+  assert.deepEqual(
+    got.map((e) => e.header.name),
+    entries.map((e) => e.header.name),
+  );
   for (const [i, e] of entries.entries()) {
     const h = got[i].header;
     assert.equal(h.type, e.header.type ?? 'file', e.header.name);
@@ -60,7 +75,10 @@ test('every entry type and the fields that need PAX survive a round trip, read i
 });
 
 test('a body left unread is skipped, and a body read after the next entry is an error', async () => {
-  const buf = await tarBuffer([{ header: { name: 'a' }, body: 'A'.repeat(5000) }, { header: { name: 'b' }, body: 'B' }]);
+  const buf = await tarBuffer([
+    { header: { name: 'a' }, body: 'A'.repeat(5000) },
+    { header: { name: 'b' }, body: 'B' },
+  ]);
   const names: string[] = [];
   let first: AsyncIterable<Buffer> | undefined;
   for await (const e of readTar(Readable.from([buf]))) {
@@ -68,13 +86,23 @@ test('a body left unread is skipped, and a body read after the next entry is an 
     first ??= e.body;
   }
   assert.deepEqual(names, ['a', 'b']);
-  await assert.rejects(async () => { for await (const _ of first!) { /* late */ } }, /read after the next entry/);
+  await assert.rejects(async () => {
+    for await (const _ of first!) {
+      /* late */
+    }
+  }, /read after the next entry/);
 });
 
 test('what follows the end-of-archive blocks is read, so a hash of the input covers it', async () => {
   const buf = Buffer.concat([await tarBuffer([{ header: { name: 'a' }, body: 'a' }]), Buffer.alloc(8192)]);
   let seen = 0;
-  async function* counted() { for (let i = 0; i < buf.length; i += 1000) { const c = buf.subarray(i, i + 1000); seen += c.length; yield c; } }
+  async function* counted() {
+    for (let i = 0; i < buf.length; i += 1000) {
+      const c = buf.subarray(i, i + 1000);
+      seen += c.length;
+      yield c;
+    }
+  }
   for await (const e of readTar(counted())) assert.equal(e.header.name, 'a');
   assert.equal(seen, buf.length);
 });
@@ -103,12 +131,20 @@ test('the writer waits for its reader (backpressure) and checks a streamed body 
   const w = new TarWriter();
   let added = false;
   const big = Buffer.alloc(4 << 20);
-  const adding = w.add({ name: 'big', size: big.length }, big).then(() => { added = true; });
+  const adding = w.add({ name: 'big', size: big.length }, big).then(() => {
+    added = true;
+  });
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(added, false, 'a 4 MiB body is not taken before anyone reads');
-  const reading = (async () => { let n = 0; for await (const c of w.stream) n += (c as Buffer).length; return n; })();
+  const reading = (async () => {
+    let n = 0;
+    for await (const c of w.stream) n += (c as Buffer).length;
+    return n;
+  })();
   await adding;
-  async function* short() { yield Buffer.from('abc'); }
+  async function* short() {
+    yield Buffer.from('abc');
+  }
   await assert.rejects(w.add({ name: 's', size: 5 }, short()), /gave 3 of its 5 bytes/);
   w.destroy(new Error('stop'));
   await assert.rejects(reading, /stop/);
@@ -141,12 +177,15 @@ test('GNU tar archives in every format read as GNU tar wrote them; GNU tar reads
       if (names[0] === '.') assert.equal(byName.get(`${longDir}/f`)?.data.toString(), 'long', format);
     }
     const mine = join(dir, 'berth.tar');
-    writeFileSync(mine, await tarBuffer([
-      { header: { name: `${'x'.repeat(200)}/${'z'.repeat(200)}/f`, mode: 0o640 }, body: 'pax path' },
-      { header: { name: 'l', type: 'symlink', linkname: 'y'.repeat(200) } },
-      { header: { name: 'u', uid: 5_000_000, mode: 0o644 }, body: 'u' },
-      { header: { name: 'x', xattrs: { 'user.k': Buffer.from([0, 1, 2, 255]) } }, body: 'x' },
-    ]));
+    writeFileSync(
+      mine,
+      await tarBuffer([
+        { header: { name: `${'x'.repeat(200)}/${'z'.repeat(200)}/f`, mode: 0o640 }, body: 'pax path' },
+        { header: { name: 'l', type: 'symlink', linkname: 'y'.repeat(200) } },
+        { header: { name: 'u', uid: 5_000_000, mode: 0o644 }, body: 'u' },
+        { header: { name: 'x', xattrs: { 'user.k': Buffer.from([0, 1, 2, 255]) } }, body: 'x' },
+      ]),
+    );
     const listing = execFileSync('tar', ['--numeric-owner', '-tvf', mine], { encoding: 'utf8' });
     assert.match(listing, new RegExp(`${'x'.repeat(200)}/${'z'.repeat(200)}/f`));
     assert.match(listing, new RegExp(`l -> ${'y'.repeat(200)}`));

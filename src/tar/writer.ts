@@ -34,7 +34,9 @@ export class TarWriter {
   private async push(buf: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.stream.push(buf)) return;
-    await new Promise<void>((resolve) => { this.wake = resolve; });
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
     if (this.failure) throw this.failure;
   }
 
@@ -47,8 +49,13 @@ export class TarWriter {
     const type = header.type ?? 'file';
     const isFile = type === 'file' || type === 'contiguous-file';
     if (!isFile && body !== undefined) throw invalid(`tar: entry "${header.name}" of type ${type} has no body`);
-    const data = typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined;
-    const size = isFile ? header.size ?? data?.length ?? 0 : 0;
+    const data =
+      typeof body === 'string'
+        ? Buffer.from(body)
+        : body instanceof Uint8Array
+          ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+          : undefined;
+    const size = isFile ? (header.size ?? data?.length ?? 0) : 0;
     if (data && data.length !== size) throw invalid(`tar: entry "${header.name}" has ${data.length} bytes, its header says ${size}`);
     await this.push(encodeHeader({ ...header, type, size }));
     if (data) {
@@ -86,7 +93,9 @@ export class TarWriter {
 export async function tarBuffer(entries: { header: TarHeaderInput; body?: Uint8Array | string }[]): Promise<Buffer> {
   const w = new TarWriter();
   const chunks: Buffer[] = [];
-  const reading = (async () => { for await (const c of w.stream) chunks.push(c as Buffer); })();
+  const reading = (async () => {
+    for await (const c of w.stream) chunks.push(c as Buffer);
+  })();
   try {
     for (const e of entries) await w.add(e.header, e.body);
     await w.end();

@@ -1,6 +1,17 @@
 // Test bundles: a busybox root file system (from Debian's busybox-static) with a config.json
 // made from berth-runtime's default spec, in a temp dir the test removes with `cleanup()`.
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +28,9 @@ export function makeRootfs(dir: string): void {
   for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'root', 'var']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
   execFileSync('chmod', ['0755', join(dir, 'bin/busybox')]);
-  applets ??= execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  applets ??= execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const a of applets) if (!existsSync(join(dir, 'bin', a))) symlinkSync('busybox', join(dir, 'bin', a));
   writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
@@ -40,7 +53,9 @@ export function makeBundle(args: string[], edit?: (s: Spec) => void): Bundle {
   spec.process!.args = args;
   edit?.(spec);
   const b: Bundle = {
-    dir, root: join(dir, 'state'), spec,
+    dir,
+    root: join(dir, 'state'),
+    spec,
     write: () => writeFileSync(join(dir, 'config.json'), JSON.stringify(b.spec, null, 2)),
     cleanup: () => {
       // Any container the test left: delete it with the runtime itself, so its cleanup is exercised.
@@ -53,17 +68,29 @@ export function makeBundle(args: string[], edit?: (s: Spec) => void): Bundle {
   return b;
 }
 
-export interface Result { status: number | null; stdout: string; stderr: string }
+export interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** berth-runtime with --root set to the bundle's state dir. Its stdout and stderr go to files,
  * not pipes: a created or detached container inherits them (as with runc), and a pipe would
  * keep spawnSync waiting until the container exits. */
-export function runtime(b: Bundle | { root: string }, args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
+export function runtime(
+  b: Bundle | { root: string },
+  args: string[],
+  opts: { input?: string; timeout?: number; cwd?: string } = {},
+): Result {
   const io = mkdtempSync(join(tmpdir(), 'berth-test-io-'));
-  const out = openSync(join(io, 'out'), 'w+'), err = openSync(join(io, 'err'), 'w+');
+  const out = openSync(join(io, 'out'), 'w+'),
+    err = openSync(join(io, 'err'), 'w+');
   try {
     const r = spawnSync(RUNTIME, ['--root', b.root, ...args], {
-      timeout: opts.timeout ?? 30000, input: opts.input, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+      timeout: opts.timeout ?? 30000,
+      input: opts.input,
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
     });
     return { status: r.status, stdout: readFileSync(join(io, 'out'), 'utf8'), stderr: readFileSync(join(io, 'err'), 'utf8') };
   } finally {

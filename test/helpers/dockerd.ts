@@ -14,7 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Why a test cannot run without these commands, or false. */
 export function missing(...cmds: string[]): string | false {
-  for (const c of cmds) if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) return `${c} is not installed (apt-get install podman docker.io)`;
+  for (const c of cmds)
+    if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) return `${c} is not installed (apt-get install podman docker.io)`;
   return false;
 }
 
@@ -35,9 +36,17 @@ export function cgroupParents(names: string[]): Set<string> {
 
 function rmdirTree(dir: string): void {
   let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
   for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  try { rmdirSync(dir); } catch { /* busy: the leak check will name it */ }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* busy: the leak check will name it */
+  }
 }
 
 /** Removes the engine's cgroup parents that were not there before the test. */
@@ -53,7 +62,9 @@ export async function removeNewCgroups(before: Set<string>, names: string[]): Pr
 /** Mount points under `dir`, deepest first. */
 function mountsUnder(dir: string): string[] {
   const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
     .map((l) => unescape(l.split(' ')[4]))
     .filter((p) => p === dir || p.startsWith(dir + '/'))
     .sort((a, b) => b.length - a.length);
@@ -70,17 +81,31 @@ export function pidsNaming(dir: string): number[] {
     if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(dir)) pids.push(Number(n));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return pids;
 }
 
-export const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+export const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Waits for `pids` to exit; after `ms`, kills what is left. Only pids this test's engines started. */
 export async function endProcesses(pids: number[], ms: number): Promise<void> {
   for (let t = 0; t < ms && pids.some(alive); t += 100) await sleep(100);
-  for (const p of pids.filter(alive)) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  for (const p of pids.filter(alive))
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   for (let t = 0; t < 5000 && pids.some(alive); t += 50) await sleep(50);
 }
 
@@ -89,7 +114,12 @@ export function newDirs(paths: string[]): string[] {
   return paths.filter((p) => !existsSync(p));
 }
 export function removeIfEmpty(paths: string[]): void {
-  for (const p of paths) try { rmdirSync(p); } catch { /* not ours to empty, or in use */ }
+  for (const p of paths)
+    try {
+      rmdirSync(p);
+    } catch {
+      /* not ours to empty, or in use */
+    }
 }
 
 export interface Dockerd {
@@ -114,11 +144,28 @@ export async function startDockerd(args: string[] = [], docker = '/usr/local/bin
   // deprecated-key-path: else dockerd 20.10 writes /etc/docker/key.json.
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }));
   const logFd = openSync(join(dir, 'dockerd.log'), 'a');
-  const child = spawn('dockerd', [
-    '--data-root', join(dir, 'data'), '--exec-root', execRoot, '-H', `unix://${sock}`, '--pidfile', join(dir, 'dockerd.pid'),
-    '--config-file', join(dir, 'daemon.json'), '--bridge=none', '--iptables=false', '--ip6tables=false',
-    '--storage-driver', 'vfs', ...args,
-  ], { env, stdio: ['ignore', logFd, logFd] });
+  const child = spawn(
+    'dockerd',
+    [
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      execRoot,
+      '-H',
+      `unix://${sock}`,
+      '--pidfile',
+      join(dir, 'dockerd.pid'),
+      '--config-file',
+      join(dir, 'daemon.json'),
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--storage-driver',
+      'vfs',
+      ...args,
+    ],
+    { env, stdio: ['ignore', logFd, logFd] },
+  );
   closeSync(logFd);
   const exited = new Promise<void>((res) => child.on('exit', () => res()));
   const run: Dockerd['docker'] = (a, o = {}) => {

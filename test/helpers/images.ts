@@ -17,7 +17,9 @@ export async function busyboxTar(): Promise<Buffer> {
   const entries: TarEntry[] = [
     { header: { name: 'bin/', type: 'directory', mode: 0o755, mtime } },
     { header: { name: 'bin/busybox', mode: 0o755, mtime }, body: bin },
-    ...['sh', 'ls', 'cat', 'echo', 'true'].map((a): TarEntry => ({ header: { name: `bin/${a}`, type: 'symlink', linkname: 'busybox', mtime } })),
+    ...['sh', 'ls', 'cat', 'echo', 'true'].map((a): TarEntry => ({
+      header: { name: `bin/${a}`, type: 'symlink', linkname: 'busybox', mtime },
+    })),
     { header: { name: 'etc/', type: 'directory', mode: 0o755, mtime } },
     { header: { name: 'etc/passwd', mode: 0o644, mtime }, body: 'root:x:0:0:root:/root:/bin/sh\n' },
     { header: { name: 'tmp/', type: 'directory', mode: 0o1777, mtime } },
@@ -25,14 +27,22 @@ export async function busyboxTar(): Promise<Buffer> {
   return packTar(entries);
 }
 
-export interface BuiltLayer { desc: Descriptor; diffID: string; blob: Buffer }
+export interface BuiltLayer {
+  desc: Descriptor;
+  diffID: string;
+  blob: Buffer;
+}
 
 export function gzLayer(tar: Buffer): BuiltLayer {
   const blob = gzipSync(tar);
   return { desc: { mediaType: MediaType.LayerGzip, digest: digestOf(blob), size: blob.length }, diffID: digestOf(tar), blob };
 }
 
-export function configFor(layers: BuiltLayer[], platform: Platform = { os: 'linux', architecture: 'amd64' }, extra: Partial<ImageConfig> = {}): ImageConfig {
+export function configFor(
+  layers: BuiltLayer[],
+  platform: Platform = { os: 'linux', architecture: 'amd64' },
+  extra: Partial<ImageConfig> = {},
+): ImageConfig {
   return {
     created: '2024-01-01T00:00:00Z',
     ...platform,
@@ -47,7 +57,11 @@ export function configFor(layers: BuiltLayer[], platform: Platform = { os: 'linu
 export async function storeImage(store: ImageStore, ref: string, tars: Buffer[], platform?: Platform): Promise<Descriptor> {
   const layers = tars.map(gzLayer);
   for (const l of layers) await store.content.put(l.blob, l.desc);
-  return store.createImage(ref, configFor(layers, platform), layers.map((l) => l.desc));
+  return store.createImage(
+    ref,
+    configFor(layers, platform),
+    layers.map((l) => l.desc),
+  );
 }
 
 /** A small layer of text files (and optional extra entries). */
@@ -59,18 +73,27 @@ export function filesTar(files: Record<string, string>, extra: TarEntry[] = []):
  * Writes an OCI image layout at `dir` holding one image per platform; with more than one,
  * `index.json` points at an inner index (a multi-platform image) tagged `tag`.
  */
-export async function writeOciLayout(dir: string, images: { platform: Platform; tars: Buffer[] }[], tag = 'latest'): Promise<{ top: Descriptor; manifests: Descriptor[] }> {
+export async function writeOciLayout(
+  dir: string,
+  images: { platform: Platform; tars: Buffer[] }[],
+  tag = 'latest',
+): Promise<{ top: Descriptor; manifests: Descriptor[] }> {
   const blobs = join(dir, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
-  const put = async (b: Buffer) => { await writeFile(join(blobs, digestOf(b).slice(7)), b); return { digest: digestOf(b), size: b.length }; };
+  const put = async (b: Buffer) => {
+    await writeFile(join(blobs, digestOf(b).slice(7)), b);
+    return { digest: digestOf(b), size: b.length };
+  };
   const manifests: Descriptor[] = [];
   for (const img of images) {
     const layers = img.tars.map(gzLayer);
     for (const l of layers) await put(l.blob);
     const cfg = await put(Buffer.from(JSON.stringify(configFor(layers, img.platform))));
     const m: Manifest = {
-      schemaVersion: 2, mediaType: MediaType.ImageManifest,
-      config: { mediaType: MediaType.ImageConfig, ...cfg }, layers: layers.map((l) => l.desc),
+      schemaVersion: 2,
+      mediaType: MediaType.ImageManifest,
+      config: { mediaType: MediaType.ImageConfig, ...cfg },
+      layers: layers.map((l) => l.desc),
     };
     const mb = await put(Buffer.from(JSON.stringify(m)));
     manifests.push({ mediaType: MediaType.ImageManifest, ...mb, platform: img.platform });

@@ -71,16 +71,27 @@ ${auth}`;
         const r = await fetch(`${url}/v2/`);
         await r.body?.cancel();
         if (r.status === 200 || r.status === 401) break;
-      } catch { /* not yet */ }
+      } catch {
+        /* not yet */
+      }
       if (Date.now() > deadline) throw new Error('docker-registry did not start within 15 s');
       await new Promise((r) => setTimeout(r, 50));
     }
     return {
-      host: `127.0.0.1:${port}`, url, dir, pid: c.pid!,
+      host: `127.0.0.1:${port}`,
+      url,
+      dir,
+      pid: c.pid!,
       async stop() {
         if (c.exitCode === null && c.signalCode === null) {
           process.kill(c.pid!, 'SIGTERM');
-          const t = setTimeout(() => { try { process.kill(c.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+          const t = setTimeout(() => {
+            try {
+              process.kill(c.pid!, 'SIGKILL');
+            } catch {
+              /* gone */
+            }
+          }, 3000);
           await exited;
           clearTimeout(t);
         }
@@ -88,7 +99,13 @@ ${auth}`;
       },
     };
   } catch (e) {
-    if (child?.pid && child.exitCode === null) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
@@ -110,15 +127,22 @@ export async function startFake(handler: Handler): Promise<FakeServer> {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    try { await handler(req, res, Buffer.concat(chunks)); } catch (e) {
-      if (!res.headersSent) { res.statusCode = 599; res.end(String(e)); } else res.destroy();
+    try {
+      await handler(req, res, Buffer.concat(chunks));
+    } catch (e) {
+      if (!res.headersSent) {
+        res.statusCode = 599;
+        res.end(String(e));
+      } else res.destroy();
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const a = server.address();
   const port = typeof a === 'object' && a ? a.port : 0;
   return {
-    host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, requests,
+    host: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    requests,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -9,39 +9,77 @@ import { sendJSON } from './http.js';
 import type { Router } from './router.js';
 
 /** dockerd's errNoSwarm text for an endpoint that needs a swarm manager. */
-export const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+export const NOT_MANAGER =
+  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 /** dockerd's text for leaving or unlocking a swarm the node is not in. */
 export const NOT_IN_SWARM = 'This node is not part of a swarm';
 
-const noSwarmMode = () => new BerthError('not-implemented', 'berthd has no swarm mode: it runs containers on this host only (docker swarm init and join are not supported)');
+const noSwarmMode = () =>
+  new BerthError(
+    'not-implemented',
+    'berthd has no swarm mode: it runs containers on this host only (docker swarm init and join are not supported)',
+  );
 
 /** Swarm objects: list, create, inspect, update, remove (and services' and tasks' logs). */
 const SWARM_ROUTES: [string, string][] = [
-  ['GET', '/swarm'], ['POST', '/swarm/update'], ['GET', '/swarm/unlockkey'],
+  ['GET', '/swarm'],
+  ['POST', '/swarm/update'],
+  ['GET', '/swarm/unlockkey'],
   ...['nodes', 'services', 'tasks', 'secrets', 'configs'].flatMap((k): [string, string][] => [
-    ['GET', `/${k}`], ['GET', `/${k}/:id`], ['DELETE', `/${k}/:id`], ['POST', `/${k}/create`], ['POST', `/${k}/:id/update`],
+    ['GET', `/${k}`],
+    ['GET', `/${k}/:id`],
+    ['DELETE', `/${k}/:id`],
+    ['POST', `/${k}/create`],
+    ['POST', `/${k}/:id/update`],
   ]),
-  ['GET', '/services/:id/logs'], ['GET', '/tasks/:id/logs'],
+  ['GET', '/services/:id/logs'],
+  ['GET', '/tasks/:id/logs'],
 ];
 
 export function absentRoutes(router: Router): void {
-  for (const [method, path] of SWARM_ROUTES) router.on(method, path, () => { throw unavailable(NOT_MANAGER); });
-  for (const path of ['/swarm/leave', '/swarm/unlock']) router.on('POST', path, () => { throw unavailable(NOT_IN_SWARM); });
-  for (const path of ['/swarm/init', '/swarm/join']) router.on('POST', path, () => { throw noSwarmMode(); });
+  for (const [method, path] of SWARM_ROUTES)
+    router.on(method, path, () => {
+      throw unavailable(NOT_MANAGER);
+    });
+  for (const path of ['/swarm/leave', '/swarm/unlock'])
+    router.on('POST', path, () => {
+      throw unavailable(NOT_IN_SWARM);
+    });
+  for (const path of ['/swarm/init', '/swarm/join'])
+    router.on('POST', path, () => {
+      throw noSwarmMode();
+    });
 
   // Registered after every real route: a builder that lands takes /build over.
-  router.on('POST', '/build', () => { throw new BerthError('not-implemented', 'berthd has no image builder yet: docker build against berthd is not supported'); });
-  router.on('POST', '/session', () => { throw new BerthError('not-implemented', 'berthd has no BuildKit session endpoint (no image builder yet)'); });
+  router.on('POST', '/build', () => {
+    throw new BerthError('not-implemented', 'berthd has no image builder yet: docker build against berthd is not supported');
+  });
+  router.on('POST', '/session', () => {
+    throw new BerthError('not-implemented', 'berthd has no BuildKit session endpoint (no image builder yet)');
+  });
 
   router.on('GET', '/plugins', (ctx) => sendJSON(ctx, 200, []));
   const noPlugin = (name: string) => notFound(`plugin ${JSON.stringify(name)} not found`);
-  router.on('GET', '/plugins/:name*/json', (ctx) => { throw noPlugin(ctx.params.name); });
-  router.on('DELETE', '/plugins/:name*', (ctx) => { throw noPlugin(ctx.params.name); });
+  router.on('GET', '/plugins/:name*/json', (ctx) => {
+    throw noPlugin(ctx.params.name);
+  });
+  router.on('DELETE', '/plugins/:name*', (ctx) => {
+    throw noPlugin(ctx.params.name);
+  });
   for (const verb of ['enable', 'disable', 'push', 'set', 'upgrade']) {
-    router.on('POST', `/plugins/:name*/${verb}`, (ctx) => { throw noPlugin(ctx.params.name); });
+    router.on('POST', `/plugins/:name*/${verb}`, (ctx) => {
+      throw noPlugin(ctx.params.name);
+    });
   }
-  const noPlugins = () => new BerthError('not-implemented', 'berthd has no plugins: plugin install, create and privileges are not supported');
-  for (const [method, path] of [['GET', '/plugins/privileges'], ['POST', '/plugins/pull'], ['POST', '/plugins/create']]) {
-    router.on(method, path, () => { throw noPlugins(); });
+  const noPlugins = () =>
+    new BerthError('not-implemented', 'berthd has no plugins: plugin install, create and privileges are not supported');
+  for (const [method, path] of [
+    ['GET', '/plugins/privileges'],
+    ['POST', '/plugins/pull'],
+    ['POST', '/plugins/create'],
+  ]) {
+    router.on(method, path, () => {
+      throw noPlugins();
+    });
   }
 }

@@ -54,7 +54,7 @@ export function registryAuth(ctx: Context): Credentials | undefined {
 
 export function authRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/auth', async (ctx) => {
-    const a = await readJSON(ctx, AuthConfigBody) as AuthConfig;
+    const a = (await readJSON(ctx, AuthConfigBody)) as AuthConfig;
     const creds = credentialsOf(a);
     if (!creds) throw invalid('login: give a username and password, or an identity token');
     const r = await engine.images.login(a.serveraddress ?? '', creds);

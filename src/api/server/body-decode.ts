@@ -10,8 +10,12 @@ import { invalid } from '../../errors.js';
 
 /** Go's integer types with their ranges (int and uint are 64-bit on the platforms berth runs on). */
 const INT_RANGES = {
-  int: [-(2 ** 63), 2 ** 63 - 1], int64: [-(2 ** 63), 2 ** 63 - 1], uint: [0, 2 ** 64 - 1], uint64: [0, 2 ** 64 - 1],
-  uint32: [0, 2 ** 32 - 1], uint16: [0, 2 ** 16 - 1],
+  int: [-(2 ** 63), 2 ** 63 - 1],
+  int64: [-(2 ** 63), 2 ** 63 - 1],
+  uint: [0, 2 ** 64 - 1],
+  uint64: [0, 2 ** 64 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  uint16: [0, 2 ** 16 - 1],
 } as const;
 export type GoInt = keyof typeof INT_RANGES;
 
@@ -31,14 +35,22 @@ export type GoType =
 /** Go's name of a type, as its messages print it. */
 export function goName(t: GoType): string {
   switch (t.kind) {
-    case 'bool': return 'bool';
-    case 'string': return t.go ?? 'string';
-    case 'int': return t.go;
-    case 'slice': return t.go ?? `${t.length ? `[${t.length}]` : '[]'}${goName(t.of)}`;
-    case 'strslice': return 'strslice.StrSlice';
-    case 'map': return t.go ?? `map[string]${goName(t.of)}`;
-    case 'struct': return t.go;
-    case 'empty': return 'struct {}';
+    case 'bool':
+      return 'bool';
+    case 'string':
+      return t.go ?? 'string';
+    case 'int':
+      return t.go;
+    case 'slice':
+      return t.go ?? `${t.length ? `[${t.length}]` : '[]'}${goName(t.of)}`;
+    case 'strslice':
+      return 'strslice.StrSlice';
+    case 'map':
+      return t.go ?? `map[string]${goName(t.of)}`;
+    case 'struct':
+      return t.go;
+    case 'empty':
+      return 'struct {}';
   }
 }
 
@@ -50,7 +62,10 @@ function jsonKind(v: unknown): string {
 }
 
 /** Where a value is: the innermost struct's short name and the field names from the root (Go's errorContext). */
-interface At { struct?: string; fields: string[] }
+interface At {
+  struct?: string;
+  fields: string[];
+}
 
 function typeError(what: string, t: GoType, at: At): Error {
   const into = at.struct && at.fields.length ? `Go struct field ${at.struct}.${at.fields.join('.')}` : 'Go value';
@@ -69,11 +84,17 @@ function put(out: Record<string, unknown>, k: string, v: unknown): void {
 /** Go's zero value, what a `null` element of a list or map becomes. */
 function zero(t: GoType): unknown {
   switch (t.kind) {
-    case 'bool': return false;
-    case 'string': return '';
-    case 'int': return 0;
-    case 'struct': case 'empty': return {};
-    default: return null;
+    case 'bool':
+      return false;
+    case 'string':
+      return '';
+    case 'int':
+      return 0;
+    case 'struct':
+    case 'empty':
+      return {};
+    default:
+      return null;
   }
 }
 
@@ -101,7 +122,9 @@ function decodeValue(t: GoType, v: unknown, at: At): unknown {
     case 'slice': {
       if (!Array.isArray(v)) throw typeError(jsonKind(v), t, at);
       if (t.length !== undefined && v.length !== t.length) {
-        throw invalid(`json: cannot unmarshal array of ${v.length} into Go struct field ${at.struct}.${at.fields.join('.')} of type ${goName(t)}`);
+        throw invalid(
+          `json: cannot unmarshal array of ${v.length} into Go struct field ${at.struct}.${at.fields.join('.')} of type ${goName(t)}`,
+        );
       }
       return v.map((x) => (x === null ? zero(t.of) : decodeValue(t.of, x, at)));
     }

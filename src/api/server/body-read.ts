@@ -25,16 +25,29 @@ export function readBounded(stream: Readable, declaredLength: string | undefined
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let have = 0;
-    const done = () => { stream.off('data', onData); stream.off('end', onEnd); stream.off('error', onError); };
+    const done = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
     const onData = (c: Buffer) => {
       have += c.length;
-      if (have <= limit) { chunks.push(c); return; }
+      if (have <= limit) {
+        chunks.push(c);
+        return;
+      }
       done();
       stream.pause();
       reject(tooBig());
     };
-    const onEnd = () => { done(); resolve(Buffer.concat(chunks)); };
-    const onError = (e: Error) => { done(); reject(e); };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);
@@ -48,7 +61,8 @@ export function checkDepth(text: string, max = MAX_JSON_DEPTH): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

@@ -28,13 +28,18 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
     let s = await files.stats(id);
     if (!boolParam(ctx.query, 'stream', true)) {
       // As dockerd: without one-shot the answer waits for a second sample, so CPU % has a base.
-      if (!boolParam(ctx.query, 'one-shot') && base(s)) { await delay(1000); s = await files.stats(id, base(s)); }
+      if (!boolParam(ctx.query, 'one-shot') && base(s)) {
+        await delay(1000);
+        s = await files.stats(id, base(s));
+      }
       sendJSON(ctx, 200, s);
       return;
     }
     const res = ctx.res!;
     let gone = false;
-    res.once('close', () => { gone = true; }); // the client stopped reading
+    res.once('close', () => {
+      gone = true;
+    }); // the client stopped reading
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
     for (;;) {
       res.write(JSON.stringify(s) + '\n');
@@ -65,7 +70,8 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
 
   router.on('PUT', '/containers/:id/archive', async (ctx) => {
     await files.extract(ctx.params.id, ctx.query.get('path') ?? '', ctx.req, {
-      noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
+      noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
+      copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
     sendEmpty(ctx, 200);
   });
@@ -78,8 +84,12 @@ export function containerFileRoutes(router: Router, engine: Engine): void {
     const q = ctx.query;
     const config = await readJSON(ctx, CommitConfig, { allowNull: true }); // old clients send null
     const id = await files.commit(q.get('container') ?? '', {
-      repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, comment: q.get('comment') || undefined,
-      author: q.get('author') || undefined, pause: boolParam(q, 'pause', true), changes: q.getAll('changes'),
+      repo: q.get('repo') || undefined,
+      tag: q.get('tag') || undefined,
+      comment: q.get('comment') || undefined,
+      author: q.get('author') || undefined,
+      pause: boolParam(q, 'pause', true),
+      changes: q.getAll('changes'),
       config: Object.keys(config).length ? config : undefined,
     });
     sendJSON(ctx, 201, { Id: id });

@@ -3,7 +3,19 @@
 
 import type { Writable } from 'node:stream';
 import { invalid, unsupported } from '../../errors.js';
-import { containerSizes, devicesHostConfig, linuxHostConfig, RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, ZERO_TIME, type ContainerRecord, type Engine, type ResourceConfig, type RestartPolicy, type WaitCondition } from '../../engine/index.js';
+import {
+  containerSizes,
+  devicesHostConfig,
+  linuxHostConfig,
+  RESOURCE_FIELDS,
+  UNSUPPORTED_RESOURCE_FIELDS,
+  ZERO_TIME,
+  type ContainerRecord,
+  type Engine,
+  type ResourceConfig,
+  type RestartPolicy,
+  type WaitCondition,
+} from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
@@ -43,13 +55,21 @@ function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { Restar
   for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
     const v = hc[k];
     if (v === undefined || v === null || v === '') continue;
-    if (typeof v !== 'string' || !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw invalid(`Invalid value ${v} for ${k === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}`);
+    if (typeof v !== 'string' || !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v))
+      throw invalid(`Invalid value ${v} for ${k === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}`);
     out[k] = v;
   }
   for (const k of UNSUPPORTED_RESOURCE_FIELDS) {
     const v = hc[k];
     // MemorySwappiness -1 is the CLI's "unset".
-    if (v !== undefined && v !== null && v !== 0 && v !== '' && !(Array.isArray(v) && !v.length) && !(k === 'MemorySwappiness' && v === -1)) {
+    if (
+      v !== undefined &&
+      v !== null &&
+      v !== 0 &&
+      v !== '' &&
+      !(Array.isArray(v) && !v.length) &&
+      !(k === 'MemorySwappiness' && v === -1)
+    ) {
       throw unsupported(`HostConfig.${k} is not supported by berthd yet`);
     }
   }
@@ -62,51 +82,126 @@ function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { Restar
 function statusText(c: ContainerRecord): string {
   const st = c.State;
   switch (st.Status) {
-    case 'running': return `Up ${ago(st.StartedAt)}${st.Health ? ` (${st.Health.Status === 'starting' ? 'health: starting' : st.Health.Status})` : ''}`;
-    case 'paused': return `Up ${ago(st.StartedAt)} (Paused)`;
-    case 'restarting': return `Restarting (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
-    case 'exited': return st.FinishedAt === ZERO_TIME ? 'Created' : `Exited (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
-    case 'removing': return 'Removal In Progress';
-    default: return st.Status.charAt(0).toUpperCase() + st.Status.slice(1);
+    case 'running':
+      return `Up ${ago(st.StartedAt)}${st.Health ? ` (${st.Health.Status === 'starting' ? 'health: starting' : st.Health.Status})` : ''}`;
+    case 'paused':
+      return `Up ${ago(st.StartedAt)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
+    case 'exited':
+      return st.FinishedAt === ZERO_TIME ? 'Created' : `Exited (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    default:
+      return st.Status.charAt(0).toUpperCase() + st.Status.slice(1);
   }
 }
 
 export function summary(c: ContainerRecord) {
   return {
-    Id: c.Id, Names: [c.Name], Image: c.ImageName, ImageID: c.Image,
+    Id: c.Id,
+    Names: [c.Name],
+    Image: c.ImageName,
+    ImageID: c.Image,
     // As moby: an argument with a space in it is shown in single quotes.
-    Command: [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: summaryPorts(c), Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
-    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' }, NetworkSettings: { Networks: c.NetworkSettings?.Networks ?? {} }, Mounts: (c.MountPoints ?? []).map(inspectMount),
+    Command: [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
+    Created: Math.floor(Date.parse(c.Created) / 1000),
+    Ports: summaryPorts(c),
+    Labels: c.Config.Labels ?? {},
+    State: c.State.Status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' },
+    NetworkSettings: { Networks: c.NetworkSettings?.Networks ?? {} },
+    Mounts: (c.MountPoints ?? []).map(inspectMount),
   };
 }
 
 function inspect(engine: Engine, c: ContainerRecord) {
   const st = c.State;
   return {
-    Id: c.Id, Created: c.Created, Path: c.Path, Args: c.Args,
+    Id: c.Id,
+    Created: c.Created,
+    Path: c.Path,
+    Args: c.Args,
     State: {
-      Status: st.Status, Running: ['running', 'paused', 'restarting'].includes(st.Status), Paused: st.Status === 'paused',
-      Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
-      ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+      Status: st.Status,
+      Running: ['running', 'paused', 'restarting'].includes(st.Status),
+      Paused: st.Status === 'paused',
+      Restarting: st.Status === 'restarting',
+      OOMKilled: st.OOMKilled,
+      Dead: st.Status === 'dead',
+      Pid: st.Pid,
+      ExitCode: st.ExitCode,
+      Error: st.Error,
+      StartedAt: st.StartedAt,
+      FinishedAt: st.FinishedAt,
       ...(st.Health ? { Health: st.Health } : {}),
     },
-    Image: c.Image, ...engine.containers.initPaths(c.Id), LogPath: (c.HostConfig.LogConfig?.Type ?? 'json-file') === 'json-file' ? engine.containers.logPath(c.Id) : '',
-    Name: c.Name, RestartCount: c.RestartCount, Driver: 'overlayfs', Platform: 'linux', MountLabel: '', ProcessLabel: '',
-    AppArmorProfile: '', ExecIDs: engine.execs.forContainer(c.Id),
+    Image: c.Image,
+    ...engine.containers.initPaths(c.Id),
+    LogPath: (c.HostConfig.LogConfig?.Type ?? 'json-file') === 'json-file' ? engine.containers.logPath(c.Id) : '',
+    Name: c.Name,
+    RestartCount: c.RestartCount,
+    Driver: 'overlayfs',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: engine.execs.forContainer(c.Id),
     HostConfig: {
-      AutoRemove: false, Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', CpusetMems: '', PidsLimit: null, Binds: null, NetworkMode: 'none', PortBindings: {},
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, Privileged: false, ReadonlyRootfs: false,
-      CapAdd: null, CapDrop: null, SecurityOpt: null, Init: null,
-      Ulimits: null, OomScoreAdj: 0, ShmSize: 67108864, GroupAdd: null, PidMode: '', IpcMode: 'private', UTSMode: '', Devices: [], DeviceCgroupRules: null,
+      AutoRemove: false,
+      Memory: 0,
+      MemorySwap: 0,
+      MemoryReservation: 0,
+      NanoCpus: 0,
+      CpuShares: 0,
+      CpuQuota: 0,
+      CpuPeriod: 0,
+      CpusetCpus: '',
+      CpusetMems: '',
+      PidsLimit: null,
+      Binds: null,
+      NetworkMode: 'none',
+      PortBindings: {},
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      Privileged: false,
+      ReadonlyRootfs: false,
+      CapAdd: null,
+      CapDrop: null,
+      SecurityOpt: null,
+      Init: null,
+      Ulimits: null,
+      OomScoreAdj: 0,
+      ShmSize: 67108864,
+      GroupAdd: null,
+      PidMode: '',
+      IpcMode: 'private',
+      UTSMode: '',
+      Devices: [],
+      DeviceCgroupRules: null,
       ...c.HostConfig,
     },
     GraphDriver: { Name: 'overlayfs', Data: null },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
     Config: {
-      Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
-      OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: c.ImageName, Volumes: null, WorkingDir: '',
-      Entrypoint: null, OnBuild: null, Labels: {}, ...c.Config,
+      Hostname: '',
+      Domainname: '',
+      User: '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: [],
+      Cmd: null,
+      Image: c.ImageName,
+      Volumes: null,
+      WorkingDir: '',
+      Entrypoint: null,
+      OnBuild: null,
+      Labels: {},
+      ...c.Config,
     },
     NetworkSettings: networkSettings(c),
   };
@@ -122,7 +217,11 @@ async function send(out: Writable, data: string | Buffer): Promise<boolean> {
   if (out.destroyed || out.writableEnded) return false;
   if (out.write(data)) return true;
   await new Promise<void>((resolve) => {
-    const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
     out.on('drain', done);
     out.on('close', done);
   });
@@ -145,17 +244,29 @@ export function containerRoutes(router: Router, engine: Engine): void {
     refuseUnsupported(body);
     const { HostConfig, NetworkingConfig: _n, MacAddress: _m, ...config } = body;
     const hc = HostConfig ?? {};
-    const rec = await cs.create(config, {
-      ...mountHostConfig(hc),
-      ...securityHostConfig(hc),
-      AutoRemove: !!hc.AutoRemove, Memory: 0, NanoCpus: 0, PidsLimit: null, ...lifecycleHostConfig(hc),
-      ...consoleSize(hc.ConsoleSize),
-      ...networkHostConfig(hc),
-      ...linuxHostConfig(hc),
-      ...devicesHostConfig(hc),
-      // `--log-opt` arrives with an empty Type (the daemon's default driver).
-      ...(hc.LogConfig?.Type || hc.LogConfig?.Config ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } } : {}),
-    }, ctx.query.get('name') || undefined, endpointsConfig(body), ctx.query.get('platform') || undefined);
+    const rec = await cs.create(
+      config,
+      {
+        ...mountHostConfig(hc),
+        ...securityHostConfig(hc),
+        AutoRemove: !!hc.AutoRemove,
+        Memory: 0,
+        NanoCpus: 0,
+        PidsLimit: null,
+        ...lifecycleHostConfig(hc),
+        ...consoleSize(hc.ConsoleSize),
+        ...networkHostConfig(hc),
+        ...linuxHostConfig(hc),
+        ...devicesHostConfig(hc),
+        // `--log-opt` arrives with an empty Type (the daemon's default driver).
+        ...(hc.LogConfig?.Type || hc.LogConfig?.Config
+          ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } }
+          : {}),
+      },
+      ctx.query.get('name') || undefined,
+      endpointsConfig(body),
+      ctx.query.get('platform') || undefined,
+    );
     sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
   });
 
@@ -188,7 +299,9 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const client = ctx.socket ?? ctx.res!;
     const input = ctx.socket ?? ctx.req;
     let closed = false;
-    client.on('close', () => { closed = true; });
+    client.on('close', () => {
+      closed = true;
+    });
     if (boolParam(q, 'logs')) {
       for await (const e of cs.logs(c.Id)) {
         if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
@@ -240,8 +353,11 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const num = (s: string | null) => (s && s !== '0' ? Number(s) : undefined);
     // Before the headers: a log driver that keeps nothing is a 501, not a broken stream.
     const entries = cs.logs(c.Id, {
-      follow: boolParam(q, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined,
-      since: num(q.get('since')), until: num(q.get('until')), signal: abort.signal,
+      follow: boolParam(q, 'follow'),
+      tail: tail && tail !== 'all' ? Number(tail) : undefined,
+      since: num(q.get('since')),
+      until: num(q.get('until')),
+      signal: abort.signal,
     });
     const out = beginStream(ctx, tty ? RAW : MUX);
     for await (const e of entries) {
@@ -256,22 +372,58 @@ export function containerRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/containers/json', async (ctx) => {
     const filters = parseFilters(ctx.query);
     // An ancestor that names no image matches nothing (moby logs it and goes on).
-    const ancestors = filters.ancestor && new Set((await Promise.all(filters.ancestor.map((a) => engine.images.inspect(a).then((i) => i.id, () => '')))).filter(Boolean));
+    const ancestors =
+      filters.ancestor &&
+      new Set(
+        (
+          await Promise.all(
+            filters.ancestor.map((a) =>
+              engine.images.inspect(a).then(
+                (i) => i.id,
+                () => '',
+              ),
+            ),
+          )
+        ).filter(Boolean),
+      );
     const views = cs.list().map((c) => {
       const row = summary(c);
-      const networks = Object.keys(row.NetworkSettings.Networks).length ? row.NetworkSettings.Networks as Record<string, { NetworkID?: string }> : { [row.HostConfig.NetworkMode]: {} };
+      const networks = Object.keys(row.NetworkSettings.Networks).length
+        ? (row.NetworkSettings.Networks as Record<string, { NetworkID?: string }>)
+        : { [row.HostConfig.NetworkMode]: {} };
       return {
-        row, Id: c.Id, Name: c.Name, State: c.State.Status, Running: ['running', 'paused', 'restarting'].includes(c.State.Status),
-        ExitCode: c.State.ExitCode, Started: c.State.StartedAt !== ZERO_TIME, Health: c.State.Health?.Status ?? 'none', ImageID: c.Image,
-        Labels: c.Config.Labels ?? null, Mounts: row.Mounts, Ports: row.Ports as { PrivatePort: number; PublicPort?: number; Type: string }[],
+        row,
+        Id: c.Id,
+        Name: c.Name,
+        State: c.State.Status,
+        Running: ['running', 'paused', 'restarting'].includes(c.State.Status),
+        ExitCode: c.State.ExitCode,
+        Started: c.State.StartedAt !== ZERO_TIME,
+        Health: c.State.Health?.Status ?? 'none',
+        ImageID: c.Image,
+        Labels: c.Config.Labels ?? null,
+        Mounts: row.Mounts,
+        Ports: row.Ports as { PrivatePort: number; PublicPort?: number; Type: string }[],
         Networks: Object.fromEntries(Object.entries(networks).map(([k, v]) => [k, v?.NetworkID ?? ''])),
       };
     });
     const list = filterContainers(views, filters, {
-      all: boolParam(ctx.query, 'all'), limit: Number(ctx.query.get('limit') || 0), findContainer: (ref) => cs.get(ref).Id, ancestors,
+      all: boolParam(ctx.query, 'all'),
+      limit: Number(ctx.query.get('limit') || 0),
+      findContainer: (ref) => cs.get(ref).Id,
+      ancestors,
     });
-    const sizes = boolParam(ctx.query, 'size') ? await containerSizes(engine, list.map((v) => cs.get(v.row.Id))) : undefined;
-    sendJSON(ctx, 200, list.map((v) => (sizes ? { ...v.row, ...sizes.get(v.row.Id) } : v.row)));
+    const sizes = boolParam(ctx.query, 'size')
+      ? await containerSizes(
+          engine,
+          list.map((v) => cs.get(v.row.Id)),
+        )
+      : undefined;
+    sendJSON(
+      ctx,
+      200,
+      list.map((v) => (sizes ? { ...v.row, ...sizes.get(v.row.Id) } : v.row)),
+    );
   });
 
   router.on('GET', '/containers/:id/json', async (ctx) => {
@@ -282,7 +434,10 @@ export function containerRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/containers/:id/stop', async (ctx) => {
     const t = ctx.query.get('t') ?? ctx.query.get('timeout');
-    const r = await cs.stop(ctx.params.id, { timeout: t === null || t === '' ? undefined : Number(t), signal: ctx.query.get('signal') || undefined });
+    const r = await cs.stop(ctx.params.id, {
+      timeout: t === null || t === '' ? undefined : Number(t),
+      signal: ctx.query.get('signal') || undefined,
+    });
     sendEmpty(ctx, r === 'not-running' ? 304 : 204);
   });
 
@@ -309,7 +464,10 @@ export function containerRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/containers/:id/restart', async (ctx) => {
     const t = ctx.query.get('t') ?? ctx.query.get('timeout');
-    await cs.restart(ctx.params.id, { timeout: t === null || t === '' ? undefined : Number(t), signal: ctx.query.get('signal') || undefined });
+    await cs.restart(ctx.params.id, {
+      timeout: t === null || t === '' ? undefined : Number(t),
+      signal: ctx.query.get('signal') || undefined,
+    });
     sendEmpty(ctx, 204);
   });
 

@@ -32,19 +32,39 @@ test('every field the API accepts at create is applied, refused, kept as dockerd
 });
 
 test('a refused field set is a 400 that names it; its zero value and its default pass', () => {
-  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { CgroupParent: '/x' } }), { kind: 'unsupported', message: /^HostConfig\.CgroupParent is not supported by berthd: / });
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { CgroupParent: '/x' } }), {
+    kind: 'unsupported',
+    message: /^HostConfig\.CgroupParent is not supported by berthd: /,
+  });
   assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Links: ['a:b'] } }), /HostConfig\.Links is not supported/);
   assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Runtime: 'kata' } }), /HostConfig\.Runtime is not supported/);
   assert.throws(() => refuseUnsupported({ Image: 'x', NetworkDisabled: true }), { message: /^NetworkDisabled is not supported/ });
-  assert.throws(() => refuseUnsupported({ Image: 'x', NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv6Address: '::2' } } } } }), /EndpointSettings\.IPAMConfig\.IPv6Address/);
+  assert.throws(
+    () => refuseUnsupported({ Image: 'x', NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv6Address: '::2' } } } } }),
+    /EndpointSettings\.IPAMConfig\.IPv6Address/,
+  );
   refuseUnsupported({
-    Image: 'x', NetworkDisabled: false,
-    HostConfig: { CgroupParent: '', Links: [], Runtime: 'runc', Isolation: 'default', VolumeDriver: 'local', UsernsMode: 'host', MemorySwappiness: -1, BlkioWeightDevice: [], StorageOpt: {} },
+    Image: 'x',
+    NetworkDisabled: false,
+    HostConfig: {
+      CgroupParent: '',
+      Links: [],
+      Runtime: 'runc',
+      Isolation: 'default',
+      VolumeDriver: 'local',
+      UsernsMode: 'host',
+      MemorySwappiness: -1,
+      BlkioWeightDevice: [],
+      StorageOpt: {},
+    },
     NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv4Address: '10.0.0.2' }, IPAddress: '10.0.0.9', NetworkID: 'x' } } },
   });
 });
 
 test('docs/api-fields.md holds the table as create-fields.ts has it', () => {
   const doc = readFileSync(new URL('../../../../docs/api-fields.md', import.meta.url), 'utf8');
-  assert.ok(doc.includes(fieldsTable()), 'docs/api-fields.md differs from create-fields.ts: node -e "import(\'./dist/src/api/server/create-fields.js\').then((m) => console.log(m.fieldsTable()))"');
+  assert.ok(
+    doc.includes(fieldsTable()),
+    'docs/api-fields.md differs from create-fields.ts: node -e "import(\'./dist/src/api/server/create-fields.js\').then((m) => console.log(m.fieldsTable()))"',
+  );
 });

@@ -7,14 +7,29 @@ import { ConfigError, DEFAULT_HOST, loadConfig, socketGid } from './daemon-confi
 
 function withDir(fn: (dir: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-daemon-config-'));
-  try { fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('defaults, flags, and a missing default file', () => {
   const c = loadConfig([]);
   assert.equal(c.hosts[0], DEFAULT_HOST);
   assert.equal(c.logLevel, 'info');
-  const f = loadConfig(['-H', 'tcp://127.0.0.1:2375', '--host=/x.sock', '-D', '--data-root', '/d', '--registry-mirror', 'http://m', '-G', 'wheel']);
+  const f = loadConfig([
+    '-H',
+    'tcp://127.0.0.1:2375',
+    '--host=/x.sock',
+    '-D',
+    '--data-root',
+    '/d',
+    '--registry-mirror',
+    'http://m',
+    '-G',
+    'wheel',
+  ]);
   assert.deepEqual(f.hosts, ['tcp://127.0.0.1:2375', 'unix:///x.sock']);
   assert.equal(f.logLevel, 'debug');
   assert.equal(f.dataRoot, '/d');
@@ -26,39 +41,55 @@ test('defaults, flags, and a missing default file', () => {
   assert.throws(() => loadConfig(['-l', 'loud']), /unknown log level "loud"/);
 });
 
-test('daemon.json: the keys that apply, others to warn about, types checked, conflicts with flags refused', () => withDir((dir) => {
-  const file = join(dir, 'daemon.json');
-  writeFileSync(file, JSON.stringify({
-    'data-root': '/data', 'exec-root': '/exec', hosts: ['unix:///a.sock'], 'insecure-registries': ['r:5000'], 'registry-mirrors': ['http://m'],
-    'log-level': 'warn', group: 'docker', 'storage-driver': 'overlay2',
+test('daemon.json: the keys that apply, others to warn about, types checked, conflicts with flags refused', () =>
+  withDir((dir) => {
+    const file = join(dir, 'daemon.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        'data-root': '/data',
+        'exec-root': '/exec',
+        hosts: ['unix:///a.sock'],
+        'insecure-registries': ['r:5000'],
+        'registry-mirrors': ['http://m'],
+        'log-level': 'warn',
+        group: 'docker',
+        'storage-driver': 'overlay2',
+      }),
+    );
+    const c = loadConfig(['--config-file', file]);
+    assert.equal(c.dataRoot, '/data');
+    assert.equal(c.execRoot, '/exec');
+    assert.deepEqual(c.hosts, ['unix:///a.sock']);
+    assert.deepEqual(c.insecureRegistries, ['r:5000']);
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.group, 'docker');
+    assert.deepEqual(c.ignoredKeys, ['storage-driver']);
+    assert.throws(
+      () => loadConfig(['--config-file', file, '--data-root', '/other']),
+      /the following directives are specified both as a flag and in the configuration file: data-root: \(from flag: \/other, from file: \/data\)/,
+    );
+    assert.throws(
+      () => loadConfig(['--config-file', file, '-H', 'unix:///b.sock']),
+      /hosts: \(from flag: \[unix:\/\/\/b\.sock\], from file: \[unix:\/\/\/a\.sock\]\)/,
+    );
+    writeFileSync(file, '{"debug": true}');
+    assert.equal(loadConfig(['--config-file', file]).logLevel, 'debug');
+    writeFileSync(file, '{"hosts": "unix:///a.sock"}');
+    assert.throws(() => loadConfig(['--config-file', file]), /hosts must be a list of strings/);
+    writeFileSync(file, '{bad');
+    assert.throws(() => loadConfig(['--config-file', file]), /unable to configure the daemon with file/);
+    assert.throws(() => loadConfig(['--config-file', join(dir, 'missing.json')]), /no such file or directory/);
   }));
-  const c = loadConfig(['--config-file', file]);
-  assert.equal(c.dataRoot, '/data');
-  assert.equal(c.execRoot, '/exec');
-  assert.deepEqual(c.hosts, ['unix:///a.sock']);
-  assert.deepEqual(c.insecureRegistries, ['r:5000']);
-  assert.equal(c.logLevel, 'warn');
-  assert.equal(c.group, 'docker');
-  assert.deepEqual(c.ignoredKeys, ['storage-driver']);
-  assert.throws(() => loadConfig(['--config-file', file, '--data-root', '/other']),
-    /the following directives are specified both as a flag and in the configuration file: data-root: \(from flag: \/other, from file: \/data\)/);
-  assert.throws(() => loadConfig(['--config-file', file, '-H', 'unix:///b.sock']), /hosts: \(from flag: \[unix:\/\/\/b\.sock\], from file: \[unix:\/\/\/a\.sock\]\)/);
-  writeFileSync(file, '{"debug": true}');
-  assert.equal(loadConfig(['--config-file', file]).logLevel, 'debug');
-  writeFileSync(file, '{"hosts": "unix:///a.sock"}');
-  assert.throws(() => loadConfig(['--config-file', file]), /hosts must be a list of strings/);
-  writeFileSync(file, '{bad');
-  assert.throws(() => loadConfig(['--config-file', file]), /unable to configure the daemon with file/);
-  assert.throws(() => loadConfig(['--config-file', join(dir, 'missing.json')]), /no such file or directory/);
-}));
 
-test('the socket group: a number, a name, docker by default where it exists, else root', () => withDir((dir) => {
-  const groups = join(dir, 'group');
-  writeFileSync(groups, 'root:x:0:\nwheel:x:10:\ndocker:x:106:\n');
-  assert.equal(socketGid('42', groups), 42);
-  assert.equal(socketGid('wheel', groups), 10);
-  assert.equal(socketGid(undefined, groups), 106);
-  writeFileSync(groups, 'root:x:0:\n');
-  assert.equal(socketGid(undefined, groups), 0);
-  assert.throws(() => socketGid('nobodyhere', groups), /group nobodyhere not found/);
-}));
+test('the socket group: a number, a name, docker by default where it exists, else root', () =>
+  withDir((dir) => {
+    const groups = join(dir, 'group');
+    writeFileSync(groups, 'root:x:0:\nwheel:x:10:\ndocker:x:106:\n');
+    assert.equal(socketGid('42', groups), 42);
+    assert.equal(socketGid('wheel', groups), 10);
+    assert.equal(socketGid(undefined, groups), 106);
+    writeFileSync(groups, 'root:x:0:\n');
+    assert.equal(socketGid(undefined, groups), 0);
+    assert.throws(() => socketGid('nobodyhere', groups), /group nobodyhere not found/);
+  }));

@@ -62,20 +62,31 @@ export class ConfigError extends Error {}
 /** Flags by daemon.json key (lists as arrays, -D as true), and the config file asked for. */
 function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[] | boolean>>; configFile?: string; help: boolean } {
   const set: Partial<Record<Key, string | string[] | boolean>> = {};
-  let configFile: string | undefined, help = false;
+  let configFile: string | undefined,
+    help = false;
   const byFlag = new Map<string, Key>();
   for (const [k, s] of Object.entries(SETTINGS)) for (const f of s.flags) byFlag.set(f, k as Key);
   for (let i = 0; i < argv.length; i++) {
-    let a = argv[i], v: string | undefined;
+    let a = argv[i],
+      v: string | undefined;
     const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
+    if (a.startsWith('--') && eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
     const value = () => {
       if (v !== undefined) return v;
       if (i + 1 >= argv.length) throw new ConfigError(`flag needs an argument: ${a}`);
       return argv[++i];
     };
-    if (a === '-h' || a === '--help') { help = true; continue; }
-    if (a === '--config-file') { configFile = value(); continue; }
+    if (a === '-h' || a === '--help') {
+      help = true;
+      continue;
+    }
+    if (a === '--config-file') {
+      configFile = value();
+      continue;
+    }
     const key = byFlag.get(a);
     if (!key) throw new ConfigError(`unknown flag: ${a}`);
     if (key === 'debug') set.debug = v === undefined ? true : !['false', '0'].includes(v);
@@ -88,20 +99,38 @@ function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[
 /** daemon.json: the keys that apply, type-checked; others are listed to be warned about. */
 function readConfigFile(path: string, explicit: boolean): { values: Partial<Record<Key, string | string[] | boolean>>; ignored: string[] } {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return { values: {}, ignored: [] };
     throw new ConfigError(`unable to configure the daemon with file ${path}: ${(e as Error).message}`);
   }
   let json: unknown;
-  try { json = JSON.parse(text); } catch (e) { throw new ConfigError(`unable to configure the daemon with file ${path}: ${(e as Error).message}`); }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`unable to configure the daemon with file ${path}: not a JSON object`);
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`unable to configure the daemon with file ${path}: ${(e as Error).message}`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError(`unable to configure the daemon with file ${path}: not a JSON object`);
   const values: Partial<Record<Key, string | string[] | boolean>> = {};
   const ignored: string[] = [];
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-    if (!(k in SETTINGS)) { ignored.push(k); continue; }
+    if (!(k in SETTINGS)) {
+      ignored.push(k);
+      continue;
+    }
     const key = k as Key;
-    const ok = key === 'debug' ? typeof v === 'boolean' : SETTINGS[key].list ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === 'string';
-    if (!ok) throw new ConfigError(`unable to configure the daemon with file ${path}: ${k} must be ${key === 'debug' ? 'a boolean' : SETTINGS[key].list ? 'a list of strings' : 'a string'}`);
+    const ok =
+      key === 'debug'
+        ? typeof v === 'boolean'
+        : SETTINGS[key].list
+          ? Array.isArray(v) && v.every((x) => typeof x === 'string')
+          : typeof v === 'string';
+    if (!ok)
+      throw new ConfigError(
+        `unable to configure the daemon with file ${path}: ${k} must be ${key === 'debug' ? 'a boolean' : SETTINGS[key].list ? 'a list of strings' : 'a string'}`,
+      );
     values[key] = v as string | string[] | boolean;
   }
   return { values, ignored };
@@ -115,17 +144,28 @@ export function loadConfig(argv: string[]): DaemonConfig {
   const both = (Object.keys(file.values) as Key[]).filter((k) => k in set);
   if (both.length) {
     const show = (v: unknown) => (Array.isArray(v) ? `[${v.join(' ')}]` : String(v));
-    throw new ConfigError(`unable to configure the daemon with file ${path}: the following directives are specified both as a flag and in the configuration file: ${
-      both.map((k) => `${k}: (from flag: ${show(set[k])}, from file: ${show(file.values[k])})`).join(', ')}`);
+    throw new ConfigError(
+      `unable to configure the daemon with file ${path}: the following directives are specified both as a flag and in the configuration file: ${both
+        .map((k) => `${k}: (from flag: ${show(set[k])}, from file: ${show(file.values[k])})`)
+        .join(', ')}`,
+    );
   }
   const get = <T>(k: Key, dflt: T): T => (set[k] ?? file.values[k] ?? dflt) as T;
   const level = get<string>('log-level', 'info');
-  if (!(LEVELS as readonly string[]).includes(level)) throw new ConfigError(`unknown log level "${level}": give one of ${LEVELS.join(', ')}`);
+  if (!(LEVELS as readonly string[]).includes(level))
+    throw new ConfigError(`unknown log level "${level}": give one of ${LEVELS.join(', ')}`);
   const hosts = get<string[]>('hosts', []).map((h) => (h.startsWith('/') ? `unix://${h}` : h));
   return {
-    dataRoot: get('data-root', '/var/lib/berth'), execRoot: get('exec-root', '/run/berth'), hosts: hosts.length ? hosts : [DEFAULT_HOST],
-    insecureRegistries: get('insecure-registries', []), registryMirrors: get('registry-mirrors', []),
-    logLevel: get('debug', false) ? 'debug' : (level as Level), group: get<string | undefined>('group', undefined), bip: get<string | undefined>('bip', undefined), ignoredKeys: file.ignored, help,
+    dataRoot: get('data-root', '/var/lib/berth'),
+    execRoot: get('exec-root', '/run/berth'),
+    hosts: hosts.length ? hosts : [DEFAULT_HOST],
+    insecureRegistries: get('insecure-registries', []),
+    registryMirrors: get('registry-mirrors', []),
+    logLevel: get('debug', false) ? 'debug' : (level as Level),
+    group: get<string | undefined>('group', undefined),
+    bip: get<string | undefined>('bip', undefined),
+    ignoredKeys: file.ignored,
+    help,
   };
 }
 
@@ -136,7 +176,11 @@ export function loadConfig(argv: string[]): DaemonConfig {
 export function socketGid(group: string | undefined, groupFile = '/etc/group'): number {
   if (group !== undefined && /^\d+$/.test(group)) return Number(group);
   let lines: string[] = [];
-  try { lines = readFileSync(groupFile, 'utf8').split('\n'); } catch { /* no group database: root only */ }
+  try {
+    lines = readFileSync(groupFile, 'utf8').split('\n');
+  } catch {
+    /* no group database: root only */
+  }
   const gid = lines.map((l) => l.split(':')).find((f) => f[0] === (group ?? 'docker'))?.[2];
   if (gid !== undefined) return Number(gid);
   if (group !== undefined) throw new ConfigError(`group ${group} not found: create it or give --group a group that exists`);

@@ -35,7 +35,12 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(flags.dataRoot, { recursive: true, mode: 0o710 });
   mkdirSync(flags.execRoot, { recursive: true, mode: 0o700 });
   const engine = new Engine({
-    dataRoot: flags.dataRoot, execRoot: flags.execRoot, insecureRegistries: flags.insecureRegistries, registryMirrors: flags.registryMirrors, bip: flags.bip, log,
+    dataRoot: flags.dataRoot,
+    execRoot: flags.execRoot,
+    insecureRegistries: flags.insecureRegistries,
+    registryMirrors: flags.registryMirrors,
+    bip: flags.bip,
+    log,
   });
   try {
     await engine.reserve.start();

@@ -15,7 +15,8 @@ export function eventRoutes(router: Router, engine: Engine): void {
       const v = q.get(name);
       return v ? parseEventTime(v) : undefined;
     };
-    const since = time('since'), until = time('until');
+    const since = time('since'),
+      until = time('until');
     if (since !== undefined && until !== undefined && until < since) {
       throw invalid(`\`since\` time (${q.get('since')}) cannot be after \`until\` time (${q.get('until')})`);
     }
@@ -24,7 +25,9 @@ export function eventRoutes(router: Router, engine: Engine): void {
     const res = ctx.res!;
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
     res.flushHeaders();
-    const write = (e: EventMessage) => { res.write(`${eventJSON(e)}\n`); };
+    const write = (e: EventMessage) => {
+      res.write(`${eventJSON(e)}\n`);
+    };
     const { past, unsubscribe } = engine.events.subscribe({ since, until, filters }, write);
     past.forEach(write);
     const nowNano = BigInt(Date.now()) * 1_000_000n;

@@ -31,10 +31,20 @@ async function readUpgradedBody(ctx: Context): Promise<{ body: Record<string, an
       const onData = (d: Buffer) => {
         chunks.push(d);
         have += d.length;
-        if (have >= len) { done(); resolve(Buffer.concat(chunks)); }
+        if (have >= len) {
+          done();
+          resolve(Buffer.concat(chunks));
+        }
       };
-      const onEnd = () => { done(); reject(invalid('the request body ended early')); };
-      const done = () => { socket.off('data', onData); socket.off('end', onEnd); socket.pause(); };
+      const onEnd = () => {
+        done();
+        reject(invalid('the request body ended early'));
+      };
+      const done = () => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.pause();
+      };
       socket.on('data', onData);
       socket.on('end', onEnd);
     });
@@ -45,10 +55,23 @@ async function readUpgradedBody(ctx: Context): Promise<{ body: Record<string, an
 function inspect(e: ExecInstance) {
   const [entrypoint, ...args] = e.Config.Cmd ?? [];
   return {
-    CanRemove: false, ContainerID: e.ContainerID, DetachKeys: '', ExitCode: e.ExitCode, ID: e.ID,
-    OpenStderr: !!e.Config.AttachStderr, OpenStdin: !!e.Config.AttachStdin, OpenStdout: !!e.Config.AttachStdout,
-    ProcessConfig: { arguments: args, entrypoint: entrypoint ?? '', privileged: !!e.Config.Privileged, tty: !!e.Config.Tty, user: e.Config.User ?? '' },
-    Running: e.Running, Pid: e.Pid,
+    CanRemove: false,
+    ContainerID: e.ContainerID,
+    DetachKeys: '',
+    ExitCode: e.ExitCode,
+    ID: e.ID,
+    OpenStderr: !!e.Config.AttachStderr,
+    OpenStdin: !!e.Config.AttachStdin,
+    OpenStdout: !!e.Config.AttachStdout,
+    ProcessConfig: {
+      arguments: args,
+      entrypoint: entrypoint ?? '',
+      privileged: !!e.Config.Privileged,
+      tty: !!e.Config.Tty,
+      user: e.Config.User ?? '',
+    },
+    Running: e.Running,
+    Pid: e.Pid,
   };
 }
 
@@ -58,13 +81,25 @@ export function execRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/containers/:id/exec', async (ctx) => {
     const b = await readJSON(ctx, ExecCreate);
     const config: ExecConfig = {
-      AttachStdin: !!b.AttachStdin, AttachStdout: !!b.AttachStdout, AttachStderr: !!b.AttachStderr, Tty: !!b.Tty,
-      Env: b.Env ?? null, Cmd: b.Cmd ?? null, WorkingDir: b.WorkingDir ?? '', User: b.User ?? '',
-      Privileged: !!b.Privileged, DetachKeys: b.DetachKeys ?? '',
-      ConsoleSize: Array.isArray(b.ConsoleSize) && b.ConsoleSize.length === 2 && b.ConsoleSize.every((x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffff)
-        ? [b.ConsoleSize[0], b.ConsoleSize[1]] : null,
+      AttachStdin: !!b.AttachStdin,
+      AttachStdout: !!b.AttachStdout,
+      AttachStderr: !!b.AttachStderr,
+      Tty: !!b.Tty,
+      Env: b.Env ?? null,
+      Cmd: b.Cmd ?? null,
+      WorkingDir: b.WorkingDir ?? '',
+      User: b.User ?? '',
+      Privileged: !!b.Privileged,
+      DetachKeys: b.DetachKeys ?? '',
+      ConsoleSize:
+        Array.isArray(b.ConsoleSize) &&
+        b.ConsoleSize.length === 2 &&
+        b.ConsoleSize.every((x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffff)
+          ? [b.ConsoleSize[0], b.ConsoleSize[1]]
+          : null,
     };
-    if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+    if (config.WorkingDir && !config.WorkingDir.startsWith('/'))
+      throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
     sendJSON(ctx, 201, { Id: execs.create(ctx.params.id, config).ID });
   });
 
@@ -84,7 +119,9 @@ export function execRoutes(router: Router, engine: Engine): void {
     if (inst.started) await execs.start(inst.ID); // throws the 409
     const out = beginStream(ctx, tty ? RAW : MUX);
     const client = ctx.socket ?? ctx.res!;
-    const write = (stream: 1 | 2, d: Buffer) => { if (!client.destroyed) out.write(tty ? d : frame(stream, d)); };
+    const write = (stream: 1 | 2, d: Buffer) => {
+      if (!client.destroyed) out.write(tty ? d : frame(stream, d));
+    };
     let s;
     try {
       s = await execs.start(inst.ID);
@@ -94,7 +131,17 @@ export function execRoutes(router: Router, engine: Engine): void {
       out.end();
       return;
     }
-    const ended = Promise.all([s.stdout, s.stderr].map((r) => (r ? new Promise<void>((res) => { r.on('end', res); r.on('close', res); r.on('error', () => res()); }) : Promise.resolve())));
+    const ended = Promise.all(
+      [s.stdout, s.stderr].map((r) =>
+        r
+          ? new Promise<void>((res) => {
+              r.on('end', res);
+              r.on('close', res);
+              r.on('error', () => res());
+            })
+          : Promise.resolve(),
+      ),
+    );
     s.stdout?.on('data', (d: Buffer) => write(1, d));
     s.stderr?.on('data', (d: Buffer) => write(2, d));
     if (s.stdin) {
@@ -111,7 +158,9 @@ export function execRoutes(router: Router, engine: Engine): void {
       input.on('end', () => stdin.end());
       input.resume();
     } else (ctx.socket ?? ctx.req).resume();
-    client.on('close', () => { s.stdin?.destroy(); });
+    client.on('close', () => {
+      s.stdin?.destroy();
+    });
     await settled(s.exit); // (as above)
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
     out.end();

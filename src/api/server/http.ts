@@ -13,17 +13,23 @@ import type { Context } from './router.js';
 export const COMMON_HEADERS: Record<string, string> = {
   'Api-Version': API_VERSION,
   'Docker-Experimental': 'false',
-  'Ostype': 'linux',
-  'Server': `Berth/${BERTH_VERSION} (linux)`,
+  Ostype: 'linux',
+  Server: `Berth/${BERTH_VERSION} (linux)`,
 };
 
 export function sendJSON(ctx: Context, status: number, body: unknown): void {
   const text = body === undefined ? '' : JSON.stringify(body) + '\n';
   if (ctx.res) {
-    ctx.res.writeHead(status, { ...COMMON_HEADERS, ...(text ? { 'Content-Type': 'application/json' } : {}), 'Content-Length': Buffer.byteLength(text) });
+    ctx.res.writeHead(status, {
+      ...COMMON_HEADERS,
+      ...(text ? { 'Content-Type': 'application/json' } : {}),
+      'Content-Length': Buffer.byteLength(text),
+    });
     ctx.res.end(ctx.req.method === 'HEAD' ? undefined : text);
   } else if (ctx.socket) {
-    ctx.socket.end(`HTTP/1.1 ${status} ${status < 300 ? 'OK' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+    ctx.socket.end(
+      `HTTP/1.1 ${status} ${status < 300 ? 'OK' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
   }
 }
 
@@ -45,8 +51,11 @@ function refuseUnread(ctx: Context, message: string): void {
   const socket = ctx.req.socket;
   socket.pause();
   const text = JSON.stringify({ message }) + '\n';
-  socket.end(`HTTP/1.1 413 Request Entity Too Large\r\n${Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('')}` +
-    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 413 Request Entity Too Large\r\n${Object.entries(COMMON_HEADERS)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}` + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
   setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }
 const REFUSED_LINGER_MS = 5000;
@@ -91,8 +100,13 @@ export function resizeDimensions(q: URLSearchParams): [number, number] {
  */
 export function beginStream(ctx: Context, contentType: string): Writable {
   if (ctx.socket) {
-    ctx.socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
-      Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
+    ctx.socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+        Object.entries(COMMON_HEADERS)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('') +
+        '\r\n',
+    );
     return ctx.socket;
   }
   ctx.res!.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': contentType });

@@ -12,7 +12,13 @@ import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { parseFilters, untilTime } from './filters.js';
 
-const familiar = (name: string) => { try { return familiarString(parseReference(name)); } catch { return name; } };
+const familiar = (name: string) => {
+  try {
+    return familiarString(parseReference(name));
+  } catch {
+    return name;
+  }
+};
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 /**
@@ -26,20 +32,24 @@ function repoDigests(tags: string[], digests: string[]): string[] {
 
 /** Docker's progress bar text: `[====>     ] 1.2MB/3.4MB`. */
 function progressBar(current: number, total: number): string {
-  const width = 50, done = total ? Math.min(width, Math.floor((width * current) / total)) : 0;
+  const width = 50,
+    done = total ? Math.min(width, Math.floor((width * current) / total)) : 0;
   return `[${'='.repeat(Math.max(0, done - 1))}${done ? '>' : ''}${' '.repeat(width - done)}] ${current}/${total}`;
 }
 
 /** Docker's progress line for a pull event (`docker pull` draws these). */
 function pullMessage(p: PullProgress): Record<string, unknown> | undefined {
   switch (p.status) {
-    case 'Resolving': return undefined;
-    case 'Waiting': return { status: 'Pulling fs layer', progressDetail: {}, id: p.id };
+    case 'Resolving':
+      return undefined;
+    case 'Waiting':
+      return { status: 'Pulling fs layer', progressDetail: {}, id: p.id };
     case 'Downloading': {
       const detail = { current: p.current ?? 0, total: p.total ?? 0 };
       return { status: 'Downloading', progressDetail: detail, progress: progressBar(detail.current, detail.total), id: p.id };
     }
-    default: return { status: p.status, progressDetail: {}, id: p.id };
+    default:
+      return { status: p.status, progressDetail: {}, id: p.id };
   }
 }
 
@@ -55,7 +65,9 @@ function pushMessage(p: PushProgress): Record<string, unknown> {
 /** Writes one JSON message per line; the headers go with the first, so an early failure keeps its status code. */
 export function jsonStream(ctx: Context) {
   const res = ctx.res!;
-  const head = () => { if (!res.headersSent) res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' }); };
+  const head = () => {
+    if (!res.headersSent) res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+  };
   return {
     write(msg: unknown) {
       head();
@@ -75,7 +87,10 @@ export function jsonStream(ctx: Context) {
 
 /** Docker's `path.Match` globs as `reference` filters use them (`*` stops at `/`). */
 function glob(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${re}$`);
 }
 
@@ -85,12 +100,15 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const out = jsonStream(ctx);
     try {
       if (q.get('fromSrc')) {
-        if (q.get('fromSrc') !== '-') throw invalid('import from a URL is not supported by berthd: fetch the file and send it as the body (fromSrc=-)');
+        if (q.get('fromSrc') !== '-')
+          throw invalid('import from a URL is not supported by berthd: fetch the file and send it as the body (fromSrc=-)');
         const repo = q.get('repo') || '';
         const tag = q.get('tag') || '';
         const id = await engine.images.import(ctx.req, {
           reference: repo ? (tag ? `${repo}:${tag}` : repo) : undefined,
-          changes: q.getAll('changes').filter(Boolean), message: q.get('message') || undefined, platform: q.get('platform') || undefined,
+          changes: q.getAll('changes').filter(Boolean),
+          message: q.get('message') || undefined,
+          platform: q.get('platform') || undefined,
         });
         out.write({ status: id });
         return out.end();
@@ -112,7 +130,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
         out.write({ status: `Pulling from ${repo}`, id: ref.tag ?? ref.digest });
       };
       const r = await engine.images.pull(label, {
-        credentials, platform: q.get('platform') || undefined,
+        credentials,
+        platform: q.get('platform') || undefined,
         onProgress: (p) => {
           // Layers only: the library's whole-image and config events have no Docker line.
           if (p.config || !/^[0-9a-f]{12}$/.test(p.id)) return;
@@ -144,7 +163,12 @@ export function imageRoutes(router: Router, engine: Engine): void {
         const img = await engine.images.inspect(target);
         // Docker shows layers only, not the config blob.
         const layers = new Set(img.manifest.layers.map((l) => l.digest.slice(7, 19)));
-        const r = await engine.images.push(target, { credentials, onProgress: (p) => { if (layers.has(p.id)) out.write(pushMessage(p)); } });
+        const r = await engine.images.push(target, {
+          credentials,
+          onProgress: (p) => {
+            if (layers.has(p.id)) out.write(pushMessage(p));
+          },
+        });
         const tag = parseReference(target).tag ?? '';
         out.write({ status: `${tag || target.split('@')[1]}: digest: ${r.digest} size: ${r.size}` });
         out.write({ progressDetail: {}, aux: { Tag: tag, Digest: r.digest, Size: r.size } });
@@ -173,7 +197,9 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const dangling = filters.dangling?.length ? boolParam(new URLSearchParams({ d: filters.dangling[0] }), 'd') : undefined;
     const until = filters.until?.length ? untilTime(filters.until[0]) : undefined;
     const patterns = (filters.reference ?? []).map(glob);
-    const shared = boolParam(ctx.query, 'shared-size') ? new Map((await engine.images.usage()).images.map((i) => [i.manifestDigest, i.sharedSize])) : undefined;
+    const shared = boolParam(ctx.query, 'shared-size')
+      ? new Map((await engine.images.usage()).images.map((i) => [i.manifestDigest, i.sharedSize]))
+      : undefined;
     const containers = engine.containers.list();
     const rows = list.filter((i) => {
       const created = unix(i.created);
@@ -189,11 +215,21 @@ export function imageRoutes(router: Router, engine: Engine): void {
       return true;
     });
     rows.sort((a, b) => unix(b.created) - unix(a.created));
-    sendJSON(ctx, 200, rows.map((i) => ({
-      Id: i.id, ParentId: '', RepoTags: i.repoTags.map(familiar), RepoDigests: repoDigests(i.repoTags, i.repoDigests),
-      Created: unix(i.created), Size: i.size, SharedSize: shared?.get(i.manifestDigest) ?? -1, Labels: i.labels ?? {},
-      Containers: shared ? containers.filter((c) => c.Image === i.id).length : -1,
-    })));
+    sendJSON(
+      ctx,
+      200,
+      rows.map((i) => ({
+        Id: i.id,
+        ParentId: '',
+        RepoTags: i.repoTags.map(familiar),
+        RepoDigests: repoDigests(i.repoTags, i.repoDigests),
+        Created: unix(i.created),
+        Size: i.size,
+        SharedSize: shared?.get(i.manifestDigest) ?? -1,
+        Labels: i.labels ?? {},
+        Containers: shared ? containers.filter((c) => c.Image === i.id).length : -1,
+      })),
+    );
   });
 
   router.on('GET', '/images/:name*/json', async (ctx) => {
@@ -201,11 +237,38 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const c = img.config;
     const size = img.manifest.layers.reduce((a, l) => a + l.size, 0);
     sendJSON(ctx, 200, {
-      Id: img.id, RepoTags: img.repoTags.map(familiar), RepoDigests: repoDigests(img.repoTags, img.record.repoDigests), Parent: '',
-      Comment: c.history?.at(-1)?.comment ?? '', Created: c.created ?? '', DockerVersion: '', Author: c.author ?? '',
-      Config: { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false,
-        StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...c.config },
-      Architecture: c.architecture, Variant: c.variant, Os: c.os, Size: size,
+      Id: img.id,
+      RepoTags: img.repoTags.map(familiar),
+      RepoDigests: repoDigests(img.repoTags, img.record.repoDigests),
+      Parent: '',
+      Comment: c.history?.at(-1)?.comment ?? '',
+      Created: c.created ?? '',
+      DockerVersion: '',
+      Author: c.author ?? '',
+      Config: {
+        Hostname: '',
+        Domainname: '',
+        User: '',
+        AttachStdin: false,
+        AttachStdout: false,
+        AttachStderr: false,
+        Tty: false,
+        OpenStdin: false,
+        StdinOnce: false,
+        Env: null,
+        Cmd: null,
+        Image: '',
+        Volumes: null,
+        WorkingDir: '',
+        Entrypoint: null,
+        OnBuild: null,
+        Labels: null,
+        ...c.config,
+      },
+      Architecture: c.architecture,
+      Variant: c.variant,
+      Os: c.os,
+      Size: size,
       GraphDriver: { Name: 'overlayfs', Data: null },
       RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
       Metadata: { LastTagTime: img.record.created },
@@ -216,10 +279,18 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/images/:name*/history', async (ctx) => {
     const img = await engine.images.inspect(ctx.params.name);
     const hist = await engine.images.history(img.id);
-    sendJSON(ctx, 200, hist.map((h, i) => ({
-      Id: i === 0 ? img.id : '<missing>', Created: unix(h.created), CreatedBy: h.createdBy ?? '',
-      Tags: i === 0 ? img.repoTags.map(familiar) : null, Size: h.size, Comment: h.comment ?? '',
-    })));
+    sendJSON(
+      ctx,
+      200,
+      hist.map((h, i) => ({
+        Id: i === 0 ? img.id : '<missing>',
+        Created: unix(h.created),
+        CreatedBy: h.createdBy ?? '',
+        Tags: i === 0 ? img.repoTags.map(familiar) : null,
+        Size: h.size,
+        Comment: h.comment ?? '',
+      })),
+    );
   });
 
   router.on('DELETE', '/images/:name*', async (ctx) => {
@@ -232,7 +303,15 @@ export function imageRoutes(router: Router, engine: Engine): void {
     tar.on('error', () => ctx.res!.destroy());
     tar.pipe(ctx.res!);
   };
-  router.on('GET', '/images/get', (ctx) => save(ctx, ctx.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean)));
+  router.on('GET', '/images/get', (ctx) =>
+    save(
+      ctx,
+      ctx.query
+        .getAll('names')
+        .flatMap((n) => n.split(','))
+        .filter(Boolean),
+    ),
+  );
   router.on('GET', '/images/:name*/get', (ctx) => save(ctx, [ctx.params.name]));
 
   router.on('GET', '/distribution/:name*/json', async (ctx) => {

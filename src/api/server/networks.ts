@@ -27,7 +27,11 @@ export function networkHostConfig(hc: Record<string, any>): Partial<HostConfig> 
 export function endpointsConfig(body: Record<string, any>): Record<string, EndpointRequest> {
   const out: Record<string, EndpointRequest> = {};
   for (const [k, v] of Object.entries<any>(body.NetworkingConfig?.EndpointsConfig ?? {})) {
-    out[k === 'default' ? 'bridge' : k] = { IPAMConfig: v?.IPAMConfig ?? null, Aliases: v?.Aliases ?? null, MacAddress: v?.MacAddress || undefined };
+    out[k === 'default' ? 'bridge' : k] = {
+      IPAMConfig: v?.IPAMConfig ?? null,
+      Aliases: v?.Aliases ?? null,
+      MacAddress: v?.MacAddress || undefined,
+    };
   }
   if (body.MacAddress) {
     const mode = body.HostConfig?.NetworkMode;
@@ -42,10 +46,23 @@ export function networkSettings(c: ContainerRecord) {
   const s = c.NetworkSettings;
   const b = s?.Networks.bridge;
   return {
-    Bridge: '', SandboxID: s?.SandboxKey ? c.Id : '', SandboxKey: s?.SandboxKey ?? '', Ports: s?.Ports ?? {}, HairpinMode: false,
-    LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: b?.EndpointID ?? '', Gateway: b?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    IPAddress: b?.IPAddress ?? '', IPPrefixLen: b?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: b?.MacAddress ?? '',
+    Bridge: '',
+    SandboxID: s?.SandboxKey ? c.Id : '',
+    SandboxKey: s?.SandboxKey ?? '',
+    Ports: s?.Ports ?? {},
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: b?.EndpointID ?? '',
+    Gateway: b?.Gateway ?? '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: b?.IPAddress ?? '',
+    IPPrefixLen: b?.IPPrefixLen ?? 0,
+    IPv6Gateway: '',
+    MacAddress: b?.MacAddress ?? '',
     Networks: s?.Networks ?? {},
   };
 }
@@ -57,7 +74,7 @@ export function summaryPorts(c: ContainerRecord) {
   const running = !!c.NetworkSettings?.SandboxKey;
   for (const key of new Set([...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys(ports)])) {
     const [p, Type = 'tcp'] = key.split('/');
-    const list = running ? ports[key] ?? [] : [];
+    const list = running ? (ports[key] ?? []) : [];
     if (!list.length) out.push({ PrivatePort: Number(p), Type });
     for (const b of list) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(p), PublicPort: Number(b.HostPort), Type });
   }
@@ -70,8 +87,15 @@ export function networkRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/networks', (ctx) => {
     const f = parseFilters(ctx.query);
     const dangling = f.dangling?.[0];
-    let list = ns().list(f).map((n) => ns().inspect(n.Id));
-    if (dangling !== undefined) list = list.filter((n) => (Object.keys(n.Containers).length === 0 && !['bridge', 'host', 'none'].includes(n.Name)) === (dangling === 'true' || dangling === '1'));
+    let list = ns()
+      .list(f)
+      .map((n) => ns().inspect(n.Id));
+    if (dangling !== undefined)
+      list = list.filter(
+        (n) =>
+          (Object.keys(n.Containers).length === 0 && !['bridge', 'host', 'none'].includes(n.Name)) ===
+          (dangling === 'true' || dangling === '1'),
+      );
     sendJSON(ctx, 200, list);
   });
 
@@ -94,7 +118,11 @@ export function networkRoutes(router: Router, engine: Engine): void {
     const body = await readJSON(ctx, NetworkConnect);
     if (!body.Container) throw invalid('no container given to connect');
     const ep = body.EndpointConfig ?? {};
-    await engine.containers.connect(body.Container, ctx.params.id, { IPAMConfig: ep.IPAMConfig ?? null, Aliases: ep.Aliases ?? null, MacAddress: ep.MacAddress || undefined });
+    await engine.containers.connect(body.Container, ctx.params.id, {
+      IPAMConfig: ep.IPAMConfig ?? null,
+      Aliases: ep.Aliases ?? null,
+      MacAddress: ep.MacAddress || undefined,
+    });
     sendEmpty(ctx, 200);
   });
 

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { Router } from './router.js';
 
 const r = new Router();
-const h = (name: string) => () => { void name; };
-r.on('GET', '/images/json', h('list')).on('GET', '/images/:name*/json', h('inspect')).on('DELETE', '/images/:name*', h('rmi'))
+const h = (name: string) => () => {
+  void name;
+};
+r.on('GET', '/images/json', h('list'))
+  .on('GET', '/images/:name*/json', h('inspect'))
+  .on('DELETE', '/images/:name*', h('rmi'))
   .on('POST', '/containers/:id/start', h('start'));
 
 test('version prefix stripped, params decoded, image names with slashes and ports', () => {
@@ -26,5 +30,8 @@ test('HEAD finds GET routes; unknown routes and bad prefixes are errors', () => 
 });
 
 test('a malformed percent escape in the path is a 400, not a URIError', () => {
-  assert.throws(() => r.match('POST', '/containers/%ff/start'), (e: Error & { kind?: string }) => e.kind === 'invalid' && /invalid escape/.test(e.message));
+  assert.throws(
+    () => r.match('POST', '/containers/%ff/start'),
+    (e: Error & { kind?: string }) => e.kind === 'invalid' && /invalid escape/.test(e.message),
+  );
 });

@@ -21,7 +21,11 @@ export interface Context {
 
 export type Handler = (ctx: Context) => Promise<void> | void;
 
-interface Route { method: string; parts: string[]; handler: Handler }
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
 
 export class Router {
   private readonly routes: Route[] = [];
@@ -32,7 +36,10 @@ export class Router {
   }
 
   /** Finds the handler; throws not-found (or invalid for a bad version prefix). */
-  match(method: string, url: string): { handler: Handler; params: Record<string, string>; path: string; query: URLSearchParams; version?: string } {
+  match(
+    method: string,
+    url: string,
+  ): { handler: Handler; params: Record<string, string>; path: string; query: URLSearchParams; version?: string } {
     let u: URL;
     try {
       u = new URL(url, 'http://berth');

@@ -57,7 +57,9 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
     }
   };
 
-  const server = createServer({ keepAlive: true }, (req, res) => { void dispatch({ req, res }); });
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    void dispatch({ req, res });
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     void dispatch({ req, socket, head });
@@ -77,19 +79,28 @@ export async function listen(server: Server, host: string, opts: { gid?: number 
       // A socket left by a daemon that died is removed; one that answers belongs to a live daemon.
       const alive = await new Promise<boolean>((resolve) => {
         const s = connect(path);
-        s.once('connect', () => { s.destroy(); resolve(true); });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
         s.once('error', () => resolve(false));
       });
       if (alive) throw systemError(`${path}: another daemon is listening on this socket`);
       rmSync(path, { force: true });
     }
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
     chmodSync(path, 0o660);
     chownSync(path, process.getuid!(), opts.gid ?? process.getgid!());
     return () => rmSync(path, { force: true });
   }
   const m = /^tcp:\/\/([^:]+|\[[^\]]+\]):(\d+)$/.exec(host);
   if (!m) throw systemError(`unsupported host ${host}: give unix:///path or tcp://host:port`);
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => resolve());
+  });
   return () => {};
 }

@@ -22,20 +22,35 @@ function osName(): string {
 export function systemRoutes(router: Router, engine: Engine, daemonId: string): void {
   const ping = (ctx: Parameters<Parameters<Router['on']>[2]>[0]) => {
     ctx.res!.writeHead(200, {
-      ...COMMON_HEADERS, 'Builder-Version': '1', 'Cache-Control': 'no-cache, no-store, must-revalidate', 'Pragma': 'no-cache',
-      'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '2',
+      ...COMMON_HEADERS,
+      'Builder-Version': '1',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      Pragma: 'no-cache',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': '2',
     });
     ctx.res!.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
   };
   router.on('GET', '/_ping', ping).on('HEAD', '/_ping', ping);
 
   router.on('GET', '/version', (ctx) => {
-    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Arch: ARCH[process.arch] ?? process.arch, Os: 'linux',
-      KernelVersion: release(), GitCommit: '', GoVersion: `node ${process.version}`, BuildTime: '', Experimental: 'false' };
+    const details = {
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      Arch: ARCH[process.arch] ?? process.arch,
+      Os: 'linux',
+      KernelVersion: release(),
+      GitCommit: '',
+      GoVersion: `node ${process.version}`,
+      BuildTime: '',
+      Experimental: 'false',
+    };
     sendJSON(ctx, 200, {
       Platform: { Name: 'berth' },
       Components: [{ Name: 'Engine', Version: BERTH_VERSION, Details: details }],
-      Version: BERTH_VERSION, ...details, Experimental: false,
+      Version: BERTH_VERSION,
+      ...details,
+      Experimental: false,
     });
   });
 
@@ -46,20 +61,61 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
     const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
     const mirrors = engine.options.registryMirrors ?? [];
     sendJSON(ctx, 200, {
-      ID: daemonId, Containers: containers.length, ContainersRunning: count('running'), ContainersPaused: count('paused'),
-      ContainersStopped: containers.length - count('running') - count('paused'), Images: images.length,
-      Driver: 'overlayfs', DriverStatus: [['Backing Filesystem', 'overlayfs']], Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
-      MemoryLimit: true, SwapLimit: cgroupV2, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
-      IPv4Forwarding: false, Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0, SystemTime: new Date().toISOString(),
-      LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: cgroupV2 ? '2' : '1', NEventsListener: 0,
-      KernelVersion: release(), OperatingSystem: osName(), OSVersion: '', OSType: 'linux', Architecture: UNAME_ARCH[process.arch] ?? process.arch,
-      IndexServerAddress: '', RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: mirrors },
-      NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: engine.options.dataRoot,
-      HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: BERTH_VERSION,
-      Runtimes: { berth: { path: 'berth-runtime' } }, DefaultRuntime: 'berth',
+      ID: daemonId,
+      Containers: containers.length,
+      ContainersRunning: count('running'),
+      ContainersPaused: count('paused'),
+      ContainersStopped: containers.length - count('running') - count('paused'),
+      Images: images.length,
+      Driver: 'overlayfs',
+      DriverStatus: [['Backing Filesystem', 'overlayfs']],
+      Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
+      MemoryLimit: true,
+      SwapLimit: cgroupV2,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: false,
+      Debug: false,
+      NFd: 0,
+      OomKillDisable: false,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'json-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: cgroupV2 ? '2' : '1',
+      NEventsListener: 0,
+      KernelVersion: release(),
+      OperatingSystem: osName(),
+      OSVersion: '',
+      OSType: 'linux',
+      Architecture: UNAME_ARCH[process.arch] ?? process.arch,
+      IndexServerAddress: '',
+      RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: mirrors },
+      NCPU: cpus().length,
+      MemTotal: totalmem(),
+      GenericResources: null,
+      DockerRootDir: engine.options.dataRoot,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      Name: hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: BERTH_VERSION,
+      Runtimes: { berth: { path: 'berth-runtime' } },
+      DefaultRuntime: 'berth',
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-      LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'], Warnings: [],
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: '',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=cgroupns'],
+      Warnings: [],
     });
   });
 }

@@ -18,12 +18,23 @@ export function usageRoutes(router: Router, engine: Engine): void {
     const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
     sendJSON(ctx, 200, {
       LayersSize: du.layersSize,
-      Images: want('image') ? du.images.map((i) => ({
-        Id: i.id, ParentId: '', RepoTags: i.repoTags.map((t) => familiarString(parseReference(t))), RepoDigests: i.repoDigests.map((t) => familiarString(parseReference(t))),
-        Created: unix(i.created), Size: i.size, SharedSize: i.sharedSize, Labels: i.labels ?? {}, Containers: i.containers,
-      })) : null,
+      Images: want('image')
+        ? du.images.map((i) => ({
+            Id: i.id,
+            ParentId: '',
+            RepoTags: i.repoTags.map((t) => familiarString(parseReference(t))),
+            RepoDigests: i.repoDigests.map((t) => familiarString(parseReference(t))),
+            Created: unix(i.created),
+            Size: i.size,
+            SharedSize: i.sharedSize,
+            Labels: i.labels ?? {},
+            Containers: i.containers,
+          }))
+        : null,
       Containers: want('container') ? du.containers.map((c) => ({ ...summary(c), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs })) : null,
-      Volumes: want('volume') ? du.volumes.map(({ size, refCount, ...v }) => ({ ...v, UsageData: { Size: size, RefCount: refCount } })) : null,
+      Volumes: want('volume')
+        ? du.volumes.map(({ size, refCount, ...v }) => ({ ...v, UsageData: { Size: size, RefCount: refCount } }))
+        : null,
       BuildCache: want('build-cache') ? [] : null,
     });
   });

@@ -10,7 +10,8 @@ import { VolumeCreate } from './body-types.js';
 import { parseFilters } from './filters.js';
 
 function older(v: string, than: string): boolean {
-  const [a, b] = v.split('.').map(Number), [c, d] = than.split('.').map(Number);
+  const [a, b] = v.split('.').map(Number),
+    [c, d] = than.split('.').map(Number);
   return a < c || (a === c && b < d);
 }
 
@@ -24,7 +25,8 @@ export function mountHostConfig(hc: Record<string, any>): Partial<HostConfig> {
     if (!Array.isArray(hc.Mounts)) throw invalid('HostConfig.Mounts must be a list');
     out.Mounts = hc.Mounts;
   }
-  if (hc.Tmpfs && Object.keys(hc.Tmpfs).length) out.Tmpfs = Object.fromEntries(Object.entries(hc.Tmpfs).map(([k, v]) => [k, String(v ?? '')]));
+  if (hc.Tmpfs && Object.keys(hc.Tmpfs).length)
+    out.Tmpfs = Object.fromEntries(Object.entries(hc.Tmpfs).map(([k, v]) => [k, String(v ?? '')]));
   if (hc.VolumesFrom?.length) out.VolumesFrom = list(hc.VolumesFrom);
   if (hc.ExtraHosts?.length) out.ExtraHosts = list(hc.ExtraHosts);
   if (hc.Dns?.length) out.Dns = list(hc.Dns);

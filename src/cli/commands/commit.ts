@@ -5,7 +5,11 @@ import type { ApiClient } from '../../api/client.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const COMMIT: CommandSpec = {
-  path: 'commit', use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', about: "Create a new image from a container's changes", aliases: ['berth container commit', 'berth commit'], args: { min: 1, max: 2 },
+  path: 'commit',
+  use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
+  about: "Create a new image from a container's changes",
+  aliases: ['berth container commit', 'berth commit'],
+  args: { min: 1, max: 2 },
   flags: {
     author: { short: 'a', type: 'string', desc: 'Author (e.g. "Jane Doe <jane@example.org>")' },
     change: { short: 'c', type: 'list', desc: 'Apply a Dockerfile instruction to the new image' },
@@ -21,7 +25,10 @@ export async function commit(client: ApiClient, argv: string[]): Promise<number>
   if (args[1]) {
     // The tag follows the last ':' after the last '/' (a registry's port is not a tag).
     const i = args[1].lastIndexOf(':');
-    if (i > args[1].lastIndexOf('/')) { repo = args[1].slice(0, i); tag = args[1].slice(i + 1); } else repo = args[1];
+    if (i > args[1].lastIndexOf('/')) {
+      repo = args[1].slice(0, i);
+      tag = args[1].slice(i + 1);
+    } else repo = args[1];
   }
   const query = new URLSearchParams({ container: args[0] });
   if (repo) query.set('repo', repo);

@@ -3,8 +3,22 @@
 // existing directory a copy keeps its name, otherwise it takes the destination's; `dir/.`
 // copies a directory's contents. The tars are made and read here, on the client's side.
 
-import { createReadStream, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync,
-  symlinkSync, utimesSync, chmodSync, type Stats } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  chmodSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../../api/client.js';
@@ -12,7 +26,13 @@ import { BerthError, invalid } from '../../errors.js';
 import { readTar, TarWriter, type TarHeader, type TarHeaderInput } from '../../tar/index.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
-interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
 
 const GO_DIR = 2 ** 31;
 const GO_SYMLINK = 2 ** 27;
@@ -40,7 +60,12 @@ async function statIn(client: ApiClient, container: string, path: string): Promi
 }
 
 const CP: CommandSpec = {
-  path: 'cp', use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', about: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin and unpack it into a directory in\nthe container; use '-' as the destination to write a tar archive of the container's files\nto stdout.", aliases: ['berth container cp', 'berth cp'], args: { min: 2, max: 2 },
+  path: 'cp',
+  use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
+  about:
+    "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin and unpack it into a directory in\nthe container; use '-' as the destination to write a tar archive of the container's files\nto stdout.",
+  aliases: ['berth container cp', 'berth cp'],
+  args: { min: 2, max: 2 },
   flags: {
     archive: { short: 'a', type: 'bool', desc: 'Archive mode (keep the uid/gid of the files)' },
     'follow-link': { short: 'L', type: 'bool', desc: 'Always follow a symbolic link in SRC_PATH' },
@@ -61,7 +86,14 @@ export async function cp(client: ApiClient, argv: string[]): Promise<number> {
   return 0;
 }
 
-async function fromContainer(client: ApiClient, container: string, path: string, dest: string, follow: boolean, keepIds: boolean): Promise<void> {
+async function fromContainer(
+  client: ApiClient,
+  container: string,
+  path: string,
+  dest: string,
+  follow: boolean,
+  keepIds: boolean,
+): Promise<void> {
   if (follow) {
     const st = await statIn(client, container, path);
     if (st && isLinkMode(st.mode)) path = st.linkTarget;
@@ -74,13 +106,21 @@ async function fromContainer(client: ApiClient, container: string, path: string,
   const stat = JSON.parse(Buffer.from(String(res.headers['x-docker-container-path-stat']), 'base64').toString()) as PathStat;
   const top = stat.name === '/' ? '.' : stat.name;
   let existing: Stats | undefined;
-  try { existing = statSync(dest); } catch { /* absent */ }
+  try {
+    existing = statSync(dest);
+  } catch {
+    /* absent */
+  }
   let root: string;
   if (existing?.isDirectory()) root = top === '.' ? dest : join(dest, top);
   else if (existing && isDirMode(stat.mode)) throw invalid(`cannot copy a directory to a file: ${dest}`);
   else {
     if (!existing && dest.endsWith('/')) throw invalid(`destination directory ${dest} does not exist`);
-    try { if (!statSync(dirname(resolve(dest))).isDirectory()) throw new Error(); } catch { throw invalid(`destination directory ${dirname(dest)} does not exist`); }
+    try {
+      if (!statSync(dirname(resolve(dest))).isDirectory()) throw new Error();
+    } catch {
+      throw invalid(`destination directory ${dirname(dest)} does not exist`);
+    }
     root = dest;
   }
   await extractHost(res, top, root, keepIds);
@@ -122,7 +162,11 @@ function noLinkedParent(root: string, rel: string, entry: string): void {
   const parts = rel.split('/').slice(0, -1);
   for (let i = 1; i <= parts.length; i++) {
     let st: Stats;
-    try { st = lstatSync(join(root, ...parts.slice(0, i))); } catch { return; }
+    try {
+      st = lstatSync(join(root, ...parts.slice(0, i)));
+    } catch {
+      return;
+    }
     if (st.isSymbolicLink()) throw invalid(`archive entry "${entry}" goes through a symbolic link: refused`);
   }
 }
@@ -136,9 +180,22 @@ function meta(p: string, h: TarHeader, keepIds: boolean): void {
   }
 }
 
-async function toContainer(client: ApiClient, src: string, container: string, dest: string, follow: boolean, copyUIDGID: boolean): Promise<void> {
-  const put = (path: string, body: NodeJS.ReadableStream) => client.upload('PUT', `/containers/${encodeURIComponent(container)}/archive`, body,
-    { query: { path, noOverwriteDirNonDir: true, copyUIDGID: copyUIDGID || undefined } }).then((r) => { r.resume(); });
+async function toContainer(
+  client: ApiClient,
+  src: string,
+  container: string,
+  dest: string,
+  follow: boolean,
+  copyUIDGID: boolean,
+): Promise<void> {
+  const put = (path: string, body: NodeJS.ReadableStream) =>
+    client
+      .upload('PUT', `/containers/${encodeURIComponent(container)}/archive`, body, {
+        query: { path, noOverwriteDirNonDir: true, copyUIDGID: copyUIDGID || undefined },
+      })
+      .then((r) => {
+        r.resume();
+      });
   if (src === '-') {
     await put(dest, process.stdin);
     return;
@@ -161,7 +218,13 @@ async function toContainer(client: ApiClient, src: string, container: string, de
     name = basename(dest.replace(/\/+$/, ''));
   }
   const pack = new TarWriter();
-  const packing = packHost(pack, src, name, st).then(() => pack.end(), (e: Error) => { pack.destroy(e); throw e; });
+  const packing = packHost(pack, src, name, st).then(
+    () => pack.end(),
+    (e: Error) => {
+      pack.destroy(e);
+      throw e;
+    },
+  );
   await Promise.all([put(dir, pack.stream), packing]);
 }
 

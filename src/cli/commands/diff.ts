@@ -4,7 +4,12 @@ import type { ApiClient } from '../../api/client.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const DIFF: CommandSpec = {
-  path: 'diff', use: 'CONTAINER', about: "Inspect changes to files or directories on a container's filesystem", aliases: ['berth container diff', 'berth diff'], args: { min: 1, max: 1 }, flags: {},
+  path: 'diff',
+  use: 'CONTAINER',
+  about: "Inspect changes to files or directories on a container's filesystem",
+  aliases: ['berth container diff', 'berth diff'],
+  args: { min: 1, max: 1 },
+  flags: {},
 };
 
 export async function diff(client: ApiClient, argv: string[]): Promise<number> {

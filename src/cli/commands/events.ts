@@ -21,7 +21,9 @@ interface EventMessage {
 export function eventLine(e: EventMessage): string {
   const nano = e.timeNano !== undefined ? BigInt(e.timeNano) : BigInt(e.time) * 1_000_000_000n;
   const iso = new Date(Number(nano / 1_000_000n)).toISOString().slice(0, 19);
-  const attrs = Object.keys(e.Actor?.Attributes ?? {}).sort().map((k) => `${k}=${e.Actor.Attributes![k]}`);
+  const attrs = Object.keys(e.Actor?.Attributes ?? {})
+    .sort()
+    .map((k) => `${k}=${e.Actor.Attributes![k]}`);
   return `${iso}.${String(nano % 1_000_000_000n).padStart(9, '0')}Z ${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
 }
 
@@ -32,7 +34,11 @@ function goNames(m: EventMessage): Record<string, unknown> {
 }
 
 const EVENTS: CommandSpec = {
-  path: 'events', use: '[OPTIONS]', about: 'Get real time events from the server', aliases: ['berth system events', 'berth events'], args: { max: 0 },
+  path: 'events',
+  use: '[OPTIONS]',
+  about: 'Get real time events from the server',
+  aliases: ['berth system events', 'berth events'],
+  args: { max: 0 },
   flags: {
     filter: { short: 'f', type: 'list', arg: 'filter', desc: 'Filter the output (e.g. "type=container")' },
     format: { type: 'string', desc: "Format the output: 'json' or a Go template" },
@@ -49,7 +55,8 @@ export async function events(client: ApiClient, argv: string[]): Promise<number>
   const template = flags.format && !asJSON ? compile(flags.format as string) : undefined;
   const res = await client.stream('GET', '/events', {
     query: {
-      since: flags.since ? apiTimestamp(flags.since as string, now) : undefined, until: flags.until ? apiTimestamp(flags.until as string, now) : undefined,
+      since: flags.since ? apiTimestamp(flags.since as string, now) : undefined,
+      until: flags.until ? apiTimestamp(flags.until as string, now) : undefined,
       filters: filters(flags.filter as string[] | undefined),
     },
   });
@@ -59,7 +66,10 @@ export async function events(client: ApiClient, argv: string[]): Promise<number>
     rest = lines.pop() ?? '';
     for (const l of lines) {
       if (!l.trim()) continue;
-      if (asJSON) { process.stdout.write(`${l}\n`); continue; }
+      if (asJSON) {
+        process.stdout.write(`${l}\n`);
+        continue;
+      }
       const e = JSON.parse(l) as EventMessage;
       const nano = /"timeNano":(\d+)/.exec(l)?.[1];
       if (nano) e.timeNano = nano;

@@ -9,11 +9,23 @@ import { readKeyValueFile } from '../kv-file.js';
 import { copyStream, rawTerminal, terminalSize } from '../output.js';
 
 const EXEC: CommandSpec = {
-  path: 'exec', use: '[OPTIONS] CONTAINER COMMAND [ARG...]', about: 'Execute a command in a running container', aliases: ['berth container exec', 'berth exec'], args: { min: 2 }, stopAtOperand: true,
+  path: 'exec',
+  use: '[OPTIONS] CONTAINER COMMAND [ARG...]',
+  about: 'Execute a command in a running container',
+  aliases: ['berth container exec', 'berth exec'],
+  args: { min: 2 },
+  stopAtOperand: true,
   flags: {
     detach: { short: 'd', type: 'bool', desc: 'Detached mode: run the command in the background' },
     'detach-keys': { type: 'string', desc: 'Override the key sequence for detaching from the container' },
-    env: { short: 'e', type: 'list', desc: 'Set environment variables', check: (s) => { envVar(s); } },
+    env: {
+      short: 'e',
+      type: 'list',
+      desc: 'Set environment variables',
+      check: (s) => {
+        envVar(s);
+      },
+    },
     'env-file': { type: 'list', desc: 'Read environment variables from a file' },
     interactive: { short: 'i', type: 'bool', desc: 'Keep STDIN open even when not attached' },
     privileged: { type: 'bool', desc: 'Give extended privileges to the command' },
@@ -26,14 +38,26 @@ const EXEC: CommandSpec = {
 export async function exec(client: ApiClient, argv: string[]): Promise<number> {
   const { flags: f, args } = parseCommand(EXEC, argv);
   const [container, ...cmd] = args;
-  const detach = !!f.detach, tty = !!f.tty, stdin = !!f.interactive && !detach;
+  const detach = !!f.detach,
+    tty = !!f.tty,
+    stdin = !!f.interactive && !detach;
   const fromFiles = ((f['env-file'] as string[] | undefined) ?? []).flatMap((p) => readKeyValueFile(p, (k) => process.env[k]));
-  const given = ((f.env as string[] | undefined) ?? []).map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e));
+  const given = ((f.env as string[] | undefined) ?? []).map((e) =>
+    e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e,
+  );
   const env = fromFiles.length || given.length ? [...fromFiles, ...given] : undefined;
   const { Id: id } = await client.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(container)}/exec`, {
     body: {
-      Cmd: cmd, Env: env, User: f.user as string | undefined, WorkingDir: f.workdir as string | undefined, Tty: tty,
-      Privileged: !!f.privileged, DetachKeys: f['detach-keys'] as string | undefined, AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
+      Cmd: cmd,
+      Env: env,
+      User: f.user as string | undefined,
+      WorkingDir: f.workdir as string | undefined,
+      Tty: tty,
+      Privileged: !!f.privileged,
+      DetachKeys: f['detach-keys'] as string | undefined,
+      AttachStdin: stdin,
+      AttachStdout: !detach,
+      AttachStderr: !detach,
       ConsoleSize: tty && !detach ? terminalSize() : undefined,
     },
   });

@@ -7,7 +7,11 @@ import { invalid } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const EXPORT: CommandSpec = {
-  path: 'export', use: '[OPTIONS] CONTAINER', about: "Export a container's filesystem as a tar archive", aliases: ['berth container export', 'berth export'], args: { min: 1, max: 1 },
+  path: 'export',
+  use: '[OPTIONS] CONTAINER',
+  about: "Export a container's filesystem as a tar archive",
+  aliases: ['berth container export', 'berth export'],
+  args: { min: 1, max: 1 },
   flags: { output: { short: 'o', type: 'string', desc: 'Write to a file instead of STDOUT' } },
 };
 

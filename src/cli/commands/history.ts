@@ -5,10 +5,21 @@ import { BerthError } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 import { humanAgo, humanSize, table } from '../output.js';
 
-interface HistoryItem { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }
+interface HistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
 
 const HISTORY: CommandSpec = {
-  path: 'history', use: '[OPTIONS] IMAGE', about: 'Show the history of an image', aliases: ['berth image history', 'berth history'], args: { min: 1, max: 1 },
+  path: 'history',
+  use: '[OPTIONS] IMAGE',
+  about: 'Show the history of an image',
+  aliases: ['berth image history', 'berth history'],
+  args: { min: 1, max: 1 },
   flags: {
     format: { type: 'string', desc: 'Format the output with a Go template (not supported by berth)' },
     human: { short: 'H', type: 'bool', desc: 'Print sizes and dates in human-readable form', dflt: 'true' },
@@ -20,7 +31,8 @@ const HISTORY: CommandSpec = {
 
 export async function history(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(HISTORY, argv);
-  if (flags.platform !== undefined) throw new BerthError('unsupported', 'berth history --platform is not supported: berth keeps one platform of an image');
+  if (flags.platform !== undefined)
+    throw new BerthError('unsupported', 'berth history --platform is not supported: berth keeps one platform of an image');
   if (flags.format) throw new BerthError('unsupported', 'berth history --format is not supported');
   const items = await client.json<HistoryItem[]>('GET', `/images/${args[0]}/history`);
   const full = !!flags['no-trunc'];
@@ -34,8 +46,13 @@ export async function history(client: ApiClient, argv: string[]): Promise<number
     const t = s.replace(/\s+/g, ' ');
     return full || t.length <= 45 ? t : `${t.slice(0, 44)}…`;
   };
-  const rows = items.map((i) => [id(i), human ? humanAgo(i.Created) : new Date(i.Created * 1000).toISOString(), by(i.CreatedBy),
-    human ? humanSize(i.Size) : String(i.Size), i.Comment]);
+  const rows = items.map((i) => [
+    id(i),
+    human ? humanAgo(i.Created) : new Date(i.Created * 1000).toISOString(),
+    by(i.CreatedBy),
+    human ? humanSize(i.Size) : String(i.Size),
+    i.Comment,
+  ]);
   process.stdout.write(table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows]));
   return 0;
 }

@@ -40,11 +40,26 @@ Run 'berth image COMMAND --help' for more information on a command.
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, Command> = {
-  history, import: importImage, inspect, load, ls: images, list: images, prune: imagePrune, pull, push, rm: rmi, remove: rmi, save, tag,
+  history,
+  import: importImage,
+  inspect,
+  load,
+  ls: images,
+  list: images,
+  prune: imagePrune,
+  pull,
+  push,
+  rm: rmi,
+  remove: rmi,
+  save,
+  tag,
 };
 
 const INSPECT: CommandSpec = {
-  path: 'image inspect', use: '[OPTIONS] IMAGE [IMAGE...]', about: 'Display detailed information on one or more images', args: { min: 1 },
+  path: 'image inspect',
+  use: '[OPTIONS] IMAGE [IMAGE...]',
+  about: 'Display detailed information on one or more images',
+  args: { min: 1 },
   flags: { format: FORMAT_FLAG, platform: { type: 'string', desc: 'Inspect the variant of this platform (os[/arch[/variant]])' } },
 };
 
@@ -52,7 +67,12 @@ async function inspect(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(INSPECT, argv);
   const platform = flags.platform as string | undefined;
   if (platform) throw unsupported('berth image inspect --platform is not supported: berth keeps one platform of an image');
-  return inspectEach(args, flags.format as string | undefined, (n) => client.json('GET', `/images/${n.split('/').map(encodeURIComponent).join('/')}/json`), (n) => `Error: No such image: ${n}`);
+  return inspectEach(
+    args,
+    flags.format as string | undefined,
+    (n) => client.json('GET', `/images/${n.split('/').map(encodeURIComponent).join('/')}/json`),
+    (n) => `Error: No such image: ${n}`,
+  );
 }
 
 export async function image(client: ApiClient, argv: string[]): Promise<number> {

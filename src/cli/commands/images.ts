@@ -9,14 +9,32 @@ import { goTime, humanAgo, humanSize } from '../output.js';
 import { formatRows } from '../template.js';
 import { filters } from '../filters.js';
 
-interface Summary { Id: string; RepoTags: string[] | null; RepoDigests: string[] | null; Created: number; Size: number; Containers?: number }
+interface Summary {
+  Id: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Created: number;
+  Size: number;
+  Containers?: number;
+}
 
 const IMAGE_HEADERS: Record<string, string> = {
-  Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Containers: 'CONTAINERS',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  ID: 'IMAGE ID',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
 };
 
 const IMAGES: CommandSpec = {
-  path: 'images', use: '[OPTIONS] [REPOSITORY[:TAG]]', about: 'List images', aliases: ['berth image ls', 'berth image list', 'berth images'], args: { max: 1 },
+  path: 'images',
+  use: '[OPTIONS] [REPOSITORY[:TAG]]',
+  about: 'List images',
+  aliases: ['berth image ls', 'berth image list', 'berth images'],
+  args: { max: 1 },
   flags: {
     all: { short: 'a', type: 'bool', desc: 'Show all images (intermediate ones are hidden without it)' },
     digests: { type: 'bool', desc: 'Show digests' },
@@ -40,14 +58,25 @@ export async function images(client: ApiClient, argv: string[]): Promise<number>
   }
   const rows = list.flatMap((i) => {
     const digest = (repo: string) => i.RepoDigests?.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
-    const names = i.RepoTags?.length ? i.RepoTags.map((t) => [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)])
-      : i.RepoDigests?.length ? i.RepoDigests.map((d) => [d.split('@')[0], '<none>']) : [['<none>', '<none>']];
+    const names = i.RepoTags?.length
+      ? i.RepoTags.map((t) => [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)])
+      : i.RepoDigests?.length
+        ? i.RepoDigests.map((d) => [d.split('@')[0], '<none>'])
+        : [['<none>', '<none>']];
     // The fields docker's --format names for an image.
     return names.map(([repo, tag]) => {
       const r = {
-        Containers: i.Containers === undefined || i.Containers < 0 ? 'N/A' : String(i.Containers), CreatedAt: goTime(i.Created),
-        CreatedSince: humanAgo(i.Created), Digest: flags.digests ? digest(repo) : '<none>', ID: id(i.Id), Repository: repo,
-        SharedSize: 'N/A', Size: humanSize(i.Size), Tag: tag, UniqueSize: 'N/A', VirtualSize: humanSize(i.Size, 4),
+        Containers: i.Containers === undefined || i.Containers < 0 ? 'N/A' : String(i.Containers),
+        CreatedAt: goTime(i.Created),
+        CreatedSince: humanAgo(i.Created),
+        Digest: flags.digests ? digest(repo) : '<none>',
+        ID: id(i.Id),
+        Repository: repo,
+        SharedSize: 'N/A',
+        Size: humanSize(i.Size),
+        Tag: tag,
+        UniqueSize: 'N/A',
+        VirtualSize: humanSize(i.Size, 4),
       };
       return { ...r, toJSON: () => r };
     });

@@ -5,7 +5,11 @@ import { parseCommand, type CommandSpec } from '../args.js';
 import { compile } from '../template.js';
 
 const INFO: CommandSpec = {
-  path: 'info', use: '[OPTIONS]', about: 'Display system-wide information', aliases: ['berth system info', 'berth info'], args: { max: 0 },
+  path: 'info',
+  use: '[OPTIONS]',
+  about: 'Display system-wide information',
+  aliases: ['berth system info', 'berth info'],
+  args: { max: 0 },
   flags: { format: { short: 'f', type: 'string', desc: "Format the output: 'json' or a Go template" } },
 };
 
@@ -18,12 +22,27 @@ export async function info(client: ApiClient, argv: string[]): Promise<number> {
   }
   const lines = [
     'Server:',
-    ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,
-    ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`, ` Logging Driver: ${i.LoggingDriver}`,
-    ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`, ` Default Runtime: ${i.DefaultRuntime}`,
-    ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`, ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`,
-    ` CPUs: ${i.NCPU}`, ` Total Memory: ${(i.MemTotal / 2 ** 30).toFixed(2)}GiB`, ` Name: ${i.Name}`, ` ID: ${i.ID}`,
-    ` Root Dir: ${i.DockerRootDir}`, ...(i.RegistryConfig?.Mirrors?.length ? [' Registry Mirrors:', ...i.RegistryConfig.Mirrors.map((m: string) => `  ${m}`)] : []),
+    ` Containers: ${i.Containers}`,
+    `  Running: ${i.ContainersRunning}`,
+    `  Paused: ${i.ContainersPaused}`,
+    `  Stopped: ${i.ContainersStopped}`,
+    ` Images: ${i.Images}`,
+    ` Server Version: ${i.ServerVersion}`,
+    ` Storage Driver: ${i.Driver}`,
+    ` Logging Driver: ${i.LoggingDriver}`,
+    ` Cgroup Driver: ${i.CgroupDriver}`,
+    ` Cgroup Version: ${i.CgroupVersion}`,
+    ` Default Runtime: ${i.DefaultRuntime}`,
+    ` Kernel Version: ${i.KernelVersion}`,
+    ` Operating System: ${i.OperatingSystem}`,
+    ` OSType: ${i.OSType}`,
+    ` Architecture: ${i.Architecture}`,
+    ` CPUs: ${i.NCPU}`,
+    ` Total Memory: ${(i.MemTotal / 2 ** 30).toFixed(2)}GiB`,
+    ` Name: ${i.Name}`,
+    ` ID: ${i.ID}`,
+    ` Root Dir: ${i.DockerRootDir}`,
+    ...(i.RegistryConfig?.Mirrors?.length ? [' Registry Mirrors:', ...i.RegistryConfig.Mirrors.map((m: string) => `  ${m}`)] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

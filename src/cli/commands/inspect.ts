@@ -18,26 +18,41 @@ const KINDS = {
 type Kind = keyof typeof KINDS;
 
 export const FORMAT_FLAG = {
-  short: 'f', type: 'string', desc: "Format the output with a Go template ('json': the JSON as is)",
+  short: 'f',
+  type: 'string',
+  desc: "Format the output with a Go template ('json': the JSON as is)",
 } as const;
 
 const INSPECT: CommandSpec = {
-  path: 'inspect', use: '[OPTIONS] NAME|ID [NAME|ID...]', about: 'Return low-level information on berth objects', args: { min: 1 },
-  flags: { format: FORMAT_FLAG, size: { short: 's', type: 'bool', desc: 'Display total file sizes if the type is container' }, type: { type: 'string', desc: 'Return JSON for the specified type (container, image, network, volume)' } },
+  path: 'inspect',
+  use: '[OPTIONS] NAME|ID [NAME|ID...]',
+  about: 'Return low-level information on berth objects',
+  args: { min: 1 },
+  flags: {
+    format: FORMAT_FLAG,
+    size: { short: 's', type: 'bool', desc: 'Display total file sizes if the type is container' },
+    type: { type: 'string', desc: 'Return JSON for the specified type (container, image, network, volume)' },
+  },
 };
 
 /**
  * docker's inspect loop: `get` each name (undefined: not found), then print what was found as
  * one JSON array or a line per object through `format`; then the errors. Exit 1 if any failed.
  */
-export async function inspectEach(names: string[], format: string | undefined, get: (name: string) => Promise<unknown>, missing: (name: string) => string): Promise<number> {
+export async function inspectEach(
+  names: string[],
+  format: string | undefined,
+  get: (name: string) => Promise<unknown>,
+  missing: (name: string) => string,
+): Promise<number> {
   const template = format && format !== 'json' ? compile(format, { missingKeyError: true }) : undefined;
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const name of names) {
     try {
       const obj = await get(name);
-      if (obj === undefined) errors.push(missing(name)); else found.push(obj);
+      if (obj === undefined) errors.push(missing(name));
+      else found.push(obj);
     } catch (e) {
       if (!(e instanceof DaemonError)) throw e;
       errors.push(`Error response from daemon: ${e.message}`);
@@ -62,16 +77,24 @@ export async function lookup(client: ApiClient, path: string, query: Record<stri
 }
 
 export async function inspect(client: ApiClient, argv: string[], only?: Kind): Promise<number> {
-  const { flags, args } = parseCommand(only ? { ...INSPECT, path: `${only} inspect`, use: `[OPTIONS] ${only.toUpperCase()} [${only.toUpperCase()}...]` } : INSPECT, argv);
+  const { flags, args } = parseCommand(
+    only ? { ...INSPECT, path: `${only} inspect`, use: `[OPTIONS] ${only.toUpperCase()} [${only.toUpperCase()}...]` } : INSPECT,
+    argv,
+  );
   const type = only ?? (flags.type as string | undefined);
   if (type !== undefined && !(type in KINDS)) throw invalid(`"${type}" is not a valid value for --type`);
   const kinds = (type ? [type] : Object.keys(KINDS)) as Kind[];
-  return inspectEach(args, flags.format as string | undefined, async (name) => {
-    for (const k of kinds) {
-      const { path, query } = KINDS[k](name, !!flags.size);
-      const obj = await lookup(client, path, query);
-      if (obj !== undefined) return obj;
-    }
-    return undefined;
-  }, (name) => `Error: No such ${type ?? 'object'}: ${name}`);
+  return inspectEach(
+    args,
+    flags.format as string | undefined,
+    async (name) => {
+      for (const k of kinds) {
+        const { path, query } = KINDS[k](name, !!flags.size);
+        const obj = await lookup(client, path, query);
+        if (obj !== undefined) return obj;
+      }
+      return undefined;
+    },
+    (name) => `Error: No such ${type ?? 'object'}: ${name}`,
+  );
 }

@@ -18,7 +18,10 @@ async function readStdin(): Promise<string> {
 async function prompt(question: string, secret: boolean): Promise<string> {
   if (!process.stdin.isTTY) throw new BerthError('invalid', 'cannot perform an interactive login from a non TTY device');
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
-  if (secret) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s) => { if (s.includes(question)) process.stdout.write(s); };
+  if (secret)
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s) => {
+      if (s.includes(question)) process.stdout.write(s);
+    };
   try {
     return await new Promise<string>((resolve) => rl.question(question, resolve));
   } finally {
@@ -28,14 +31,20 @@ async function prompt(question: string, secret: boolean): Promise<string> {
 }
 
 export async function login(client: ApiClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseCommand({
-    path: 'login', use: '[OPTIONS] [SERVER]', about: 'Log in to a registry (Docker Hub when no server is given)', args: { max: 1 },
-    flags: {
-      password: { short: 'p', type: 'string', desc: 'Password or personal access token' },
-      'password-stdin': { type: 'bool', desc: 'Read the password or token from stdin' },
-      username: { short: 'u', type: 'string', desc: 'Username' },
+  const { flags, args } = parseCommand(
+    {
+      path: 'login',
+      use: '[OPTIONS] [SERVER]',
+      about: 'Log in to a registry (Docker Hub when no server is given)',
+      args: { max: 1 },
+      flags: {
+        password: { short: 'p', type: 'string', desc: 'Password or personal access token' },
+        'password-stdin': { type: 'bool', desc: 'Read the password or token from stdin' },
+        username: { short: 'u', type: 'string', desc: 'Username' },
+      },
     },
-  }, argv);
+    argv,
+  );
   let password = flags.password as string | undefined;
   if (password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (flags['password-stdin']) {
@@ -57,7 +66,10 @@ export async function login(client: ApiClient, argv: string[]): Promise<number> 
 }
 
 export async function logout(_client: ApiClient, argv: string[]): Promise<number> {
-  const { args } = parseCommand({ path: 'logout', use: '[SERVER]', about: 'Log out from a registry (Docker Hub when no server is given)', args: { max: 1 }, flags: {} }, argv);
+  const { args } = parseCommand(
+    { path: 'logout', use: '[SERVER]', about: 'Log out from a registry (Docker Hub when no server is given)', args: { max: 1 }, flags: {} },
+    argv,
+  );
   const key = serverKey(args[0]);
   const had = await storeCredentials(key, undefined);
   process.stdout.write(had ? `Removing login credentials for ${key}\n` : `Not logged in to ${key}\n`);

@@ -7,7 +7,11 @@ import { copyStream } from '../output.js';
 import { apiTimestamp } from '../units.js';
 
 const LOGS: CommandSpec = {
-  path: 'logs', use: '[OPTIONS] CONTAINER', about: 'Fetch the logs of a container', aliases: ['berth container logs', 'berth logs'], args: { min: 1, max: 1 },
+  path: 'logs',
+  use: '[OPTIONS] CONTAINER',
+  about: 'Fetch the logs of a container',
+  aliases: ['berth container logs', 'berth logs'],
+  args: { min: 1, max: 1 },
   flags: {
     details: { type: 'bool', desc: 'Show the extra details given to the log' },
     follow: { short: 'f', type: 'bool', desc: 'Follow the log output' },
@@ -22,8 +26,16 @@ export async function logs(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(LOGS, argv);
   const c = await client.json<{ Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(args[0])}/json`);
   const res = await client.stream('GET', `/containers/${encodeURIComponent(args[0])}/logs`, {
-    query: { stdout: true, stderr: true, details: flags.details ? true : undefined, follow: !!flags.follow, timestamps: !!flags.timestamps, tail: flags.tail as string | undefined,
-      since: flags.since ? apiTimestamp(flags.since as string) : undefined, until: flags.until ? apiTimestamp(flags.until as string) : undefined },
+    query: {
+      stdout: true,
+      stderr: true,
+      details: flags.details ? true : undefined,
+      follow: !!flags.follow,
+      timestamps: !!flags.timestamps,
+      tail: flags.tail as string | undefined,
+      since: flags.since ? apiTimestamp(flags.since as string) : undefined,
+      until: flags.until ? apiTimestamp(flags.until as string) : undefined,
+    },
   });
   await copyStream(res, c.Config.Tty);
   return 0;

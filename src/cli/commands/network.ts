@@ -29,18 +29,36 @@ Commands:
 Run 'berth network COMMAND --help' for more information on a command.
 `;
 
-const map = (desc: string): FlagSpec => ({ type: 'list', arg: 'map', desc, check: (s) => { keyValue(s, `bad format for key-value pair: ${s}`); } });
-const keyValues = (list: string[] | undefined) => Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+const map = (desc: string): FlagSpec => ({
+  type: 'list',
+  arg: 'map',
+  desc,
+  check: (s) => {
+    keyValue(s, `bad format for key-value pair: ${s}`);
+  },
+});
+const keyValues = (list: string[] | undefined) =>
+  Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
 
 const CREATE: CommandSpec = {
-  path: 'network create', use: '[OPTIONS] NETWORK', about: 'Create a network', args: { min: 1, max: 1 },
+  path: 'network create',
+  use: '[OPTIONS] NETWORK',
+  about: 'Create a network',
+  args: { min: 1, max: 1 },
   flags: {
     attachable: { type: 'bool', desc: 'Let containers attach to the network by hand' },
     'aux-address': map('Auxiliary IPv4 or IPv6 addresses the network driver uses'),
     'config-from': { type: 'string', desc: 'The network to copy the configuration from' },
     'config-only': { type: 'bool', desc: 'Create a configuration-only network' },
     driver: { short: 'd', type: 'string', desc: 'Driver that manages the network', dflt: '"bridge"' },
-    gateway: { type: 'list', arg: 'strings', desc: 'IPv4 or IPv6 gateway of a subnet', check: (s) => { ipAddress(s); } },
+    gateway: {
+      type: 'list',
+      arg: 'strings',
+      desc: 'IPv4 or IPv6 gateway of a subnet',
+      check: (s) => {
+        ipAddress(s);
+      },
+    },
     ingress: { type: 'bool', desc: 'Create a swarm routing-mesh network' },
     internal: { type: 'bool', desc: 'Restrict external access to the network' },
     'ip-range': { type: 'list', arg: 'strings', desc: 'Allocate container addresses from a sub-range' },
@@ -55,7 +73,11 @@ const CREATE: CommandSpec = {
   },
 };
 const LS: CommandSpec = {
-  path: 'network ls', use: '[OPTIONS]', about: 'List networks', aliases: ['berth network ls', 'berth network list'], args: { max: 0 },
+  path: 'network ls',
+  use: '[OPTIONS]',
+  about: 'List networks',
+  aliases: ['berth network ls', 'berth network list'],
+  args: { max: 0 },
   flags: {
     filter: { short: 'f', type: 'list', arg: 'filter', desc: 'Filter the output (e.g. "driver=bridge")' },
     format: { type: 'string', desc: "Format the output: 'table', 'table TEMPLATE', 'json' or a Go template" },
@@ -64,31 +86,66 @@ const LS: CommandSpec = {
   },
 };
 const INSPECT: CommandSpec = {
-  path: 'network inspect', use: '[OPTIONS] NETWORK [NETWORK...]', about: 'Display detailed information on one or more networks', args: { min: 1 },
+  path: 'network inspect',
+  use: '[OPTIONS] NETWORK [NETWORK...]',
+  about: 'Display detailed information on one or more networks',
+  args: { min: 1 },
   flags: { format: FORMAT_FLAG, verbose: { short: 'v', type: 'bool', desc: 'Verbose output for diagnostics' } },
 };
 const RM: CommandSpec = {
-  path: 'network rm', use: '[OPTIONS] NETWORK [NETWORK...]', about: 'Remove one or more networks', aliases: ['berth network rm', 'berth network remove'], args: { min: 1 },
+  path: 'network rm',
+  use: '[OPTIONS] NETWORK [NETWORK...]',
+  about: 'Remove one or more networks',
+  aliases: ['berth network rm', 'berth network remove'],
+  args: { min: 1 },
   flags: { force: { short: 'f', type: 'bool', desc: 'Do not fail if the network does not exist' } },
 };
 const CONNECT: CommandSpec = {
-  path: 'network connect', use: '[OPTIONS] NETWORK CONTAINER', about: 'Connect a container to a network', args: { min: 2, max: 2 },
+  path: 'network connect',
+  use: '[OPTIONS] NETWORK CONTAINER',
+  about: 'Connect a container to a network',
+  args: { min: 2, max: 2 },
   flags: {
     alias: { type: 'list', arg: 'strings', desc: 'Add a network-scoped alias for the container' },
     'driver-opt': { type: 'list', arg: 'strings', desc: 'Driver options of the endpoint' },
     'gw-priority': { type: 'string', arg: 'int', desc: 'The highest gw-priority gives the default gateway (negative values allowed)' },
-    ip: { type: 'string', desc: 'IPv4 address (e.g. "172.30.100.104")', check: (s) => { ipAddress(s); } },
-    ip6: { type: 'string', desc: 'IPv6 address (e.g. "2001:db8::33")', check: (s) => { ipAddress(s); } },
+    ip: {
+      type: 'string',
+      desc: 'IPv4 address (e.g. "172.30.100.104")',
+      check: (s) => {
+        ipAddress(s);
+      },
+    },
+    ip6: {
+      type: 'string',
+      desc: 'IPv6 address (e.g. "2001:db8::33")',
+      check: (s) => {
+        ipAddress(s);
+      },
+    },
     link: { type: 'list', desc: 'Add a link to another container' },
     'link-local-ip': { type: 'list', arg: 'strings', desc: 'Add a link-local address for the container' },
   },
 };
 const DISCONNECT: CommandSpec = {
-  path: 'network disconnect', use: '[OPTIONS] NETWORK CONTAINER', about: 'Disconnect a container from a network', args: { min: 2, max: 2 },
+  path: 'network disconnect',
+  use: '[OPTIONS] NETWORK CONTAINER',
+  about: 'Disconnect a container from a network',
+  args: { min: 2, max: 2 },
   flags: { force: { short: 'f', type: 'bool', desc: 'Force the container to disconnect from the network' } },
 };
 
-interface NetworkSummary { Id: string; Name: string; Driver: string; Scope: string; Created?: string; EnableIPv4?: boolean; EnableIPv6?: boolean; Internal?: boolean; Labels?: Record<string, string> | null }
+interface NetworkSummary {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Scope: string;
+  Created?: string;
+  EnableIPv4?: boolean;
+  EnableIPv6?: boolean;
+  Internal?: boolean;
+  Labels?: Record<string, string> | null;
+}
 
 /** Go's time.String() of an RFC 3339 UTC time: `2006-01-02 15:04:05.999999999 +0000 UTC` (the fraction's zeros dropped). */
 function goTimeString(rfc3339: string): string {
@@ -100,20 +157,47 @@ function goTimeString(rfc3339: string): string {
 
 /** One network as docker's --format sees it (its networkContext). */
 function networkRow(n: NetworkSummary, trunc: boolean) {
-  const labels = Object.entries(n.Labels ?? {}).sort().map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = Object.entries(n.Labels ?? {})
+    .sort()
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   const r = {
-    CreatedAt: n.Created ? goTimeString(n.Created) : '', Driver: n.Driver, ID: trunc ? n.Id.slice(0, 12) : n.Id,
-    IPv4: String(n.EnableIPv4 ?? true), IPv6: String(!!n.EnableIPv6), Internal: String(!!n.Internal), Labels: labels, Name: n.Name, Scope: n.Scope,
+    CreatedAt: n.Created ? goTimeString(n.Created) : '',
+    Driver: n.Driver,
+    ID: trunc ? n.Id.slice(0, 12) : n.Id,
+    IPv4: String(n.EnableIPv4 ?? true),
+    IPv6: String(!!n.EnableIPv6),
+    Internal: String(!!n.Internal),
+    Labels: labels,
+    Name: n.Name,
+    Scope: n.Scope,
   };
   return { ...r, Label: (k: string) => n.Labels?.[k] ?? '', toJSON: () => r };
 }
 const LS_TABLE = '{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
-const LS_HEADERS = { IPv4: 'IPV4', ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', Label: 'LABEL', CreatedAt: 'CREATED AT' };
+const LS_HEADERS = {
+  IPv4: 'IPV4',
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  Label: 'LABEL',
+  CreatedAt: 'CREATED AT',
+};
 
 /** IPAM configs: each --subnet with the --gateway and --ip-range that fall in it, in order, as docker pairs them. */
 function ipamConfig(subnets: string[], gateways: string[], ranges: string[], aux: Record<string, string>) {
-  if (gateways.length > subnets.length || ranges.length > subnets.length) throw invalid('every ip-range or gateway must have a corresponding subnet');
-  return subnets.map((Subnet, i) => ({ Subnet, Gateway: gateways[i], IPRange: ranges[i], AuxiliaryAddresses: Object.keys(aux).length ? aux : undefined }));
+  if (gateways.length > subnets.length || ranges.length > subnets.length)
+    throw invalid('every ip-range or gateway must have a corresponding subnet');
+  return subnets.map((Subnet, i) => ({
+    Subnet,
+    Gateway: gateways[i],
+    IPRange: ranges[i],
+    AuxiliaryAddresses: Object.keys(aux).length ? aux : undefined,
+  }));
 }
 
 export async function network(client: ApiClient, argv: string[]): Promise<number> {
@@ -124,28 +208,53 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
       const l = (k: string) => (flags[k] as string[] | undefined) ?? [];
       const r = await client.json<{ Id: string }>('POST', '/networks/create', {
         body: {
-          Name: args[0], Driver: (flags.driver as string | undefined) ?? 'bridge', Internal: !!flags.internal, Attachable: !!flags.attachable,
-          Ingress: !!flags.ingress, ConfigOnly: !!flags['config-only'], ConfigFrom: flags['config-from'] ? { Network: flags['config-from'] } : undefined,
-          Scope: flags.scope as string | undefined, EnableIPv4: flags.ipv4 === undefined ? undefined : !!flags.ipv4, EnableIPv6: flags.ipv6 === undefined ? undefined : !!flags.ipv6,
-          IPAM: { Driver: (flags['ipam-driver'] as string | undefined) ?? 'default', Options: keyValues(l('ipam-opt')), Config: ipamConfig(l('subnet'), l('gateway'), l('ip-range'), keyValues(l('aux-address'))) },
-          Options: keyValues(l('opt')), Labels: keyValues(l('label')),
+          Name: args[0],
+          Driver: (flags.driver as string | undefined) ?? 'bridge',
+          Internal: !!flags.internal,
+          Attachable: !!flags.attachable,
+          Ingress: !!flags.ingress,
+          ConfigOnly: !!flags['config-only'],
+          ConfigFrom: flags['config-from'] ? { Network: flags['config-from'] } : undefined,
+          Scope: flags.scope as string | undefined,
+          EnableIPv4: flags.ipv4 === undefined ? undefined : !!flags.ipv4,
+          EnableIPv6: flags.ipv6 === undefined ? undefined : !!flags.ipv6,
+          IPAM: {
+            Driver: (flags['ipam-driver'] as string | undefined) ?? 'default',
+            Options: keyValues(l('ipam-opt')),
+            Config: ipamConfig(l('subnet'), l('gateway'), l('ip-range'), keyValues(l('aux-address'))),
+          },
+          Options: keyValues(l('opt')),
+          Labels: keyValues(l('label')),
         },
       });
       process.stdout.write(`${r.Id}\n`);
       return 0;
     }
-    case 'ls': case 'list': {
+    case 'ls':
+    case 'list': {
       const { flags } = parseCommand(LS, rest);
       const list = await client.json<NetworkSummary[]>('GET', '/networks', { query: { filters: filters(flags.filter as string[]) } });
-      const format = flags.quiet ? '{{.ID}}' : flags.format as string | undefined;
-      process.stdout.write(formatRows(format, list.map((n) => networkRow(n, !flags['no-trunc'])), { defaultTable: LS_TABLE, headers: LS_HEADERS }));
+      const format = flags.quiet ? '{{.ID}}' : (flags.format as string | undefined);
+      process.stdout.write(
+        formatRows(
+          format,
+          list.map((n) => networkRow(n, !flags['no-trunc'])),
+          { defaultTable: LS_TABLE, headers: LS_HEADERS },
+        ),
+      );
       return 0;
     }
     case 'inspect': {
       const { flags, args } = parseCommand(INSPECT, rest);
-      return inspectEach(args, flags.format as string | undefined, (n) => client.json('GET', `/networks/${encodeURIComponent(n)}`, { query: { verbose: flags.verbose ? true : undefined } }), (n) => `Error: No such network: ${n}`);
+      return inspectEach(
+        args,
+        flags.format as string | undefined,
+        (n) => client.json('GET', `/networks/${encodeURIComponent(n)}`, { query: { verbose: flags.verbose ? true : undefined } }),
+        (n) => `Error: No such network: ${n}`,
+      );
     }
-    case 'rm': case 'remove': {
+    case 'rm':
+    case 'remove': {
       const { flags, args } = parseCommand(RM, rest);
       let failed = false;
       for (const n of args) {
@@ -166,12 +275,19 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
       const local = l('link-local-ip') ?? [];
       for (const a of local) if (!ipAddressOk(a)) throw invalid(`invalid IP address: ${a}`);
       const prio = flags['gw-priority'] as string | undefined;
-      if (prio !== undefined && !/^-?\d+$/.test(prio)) throw invalid(`invalid argument "${prio}" for "--gw-priority" flag: strconv.ParseInt: parsing "${prio}": invalid syntax`);
+      if (prio !== undefined && !/^-?\d+$/.test(prio))
+        throw invalid(`invalid argument "${prio}" for "--gw-priority" flag: strconv.ParseInt: parsing "${prio}": invalid syntax`);
       await client.json('POST', `/networks/${encodeURIComponent(args[0])}/connect`, {
         body: {
-          Container: args[1], EndpointConfig: {
-            IPAMConfig: flags.ip || flags.ip6 || local.length ? { IPv4Address: flags.ip, IPv6Address: flags.ip6, LinkLocalIPs: local.length ? local : undefined } : null,
-            Aliases: l('alias') ?? null, Links: l('link') ?? null, DriverOpts: l('driver-opt') ? keyValues(l('driver-opt')) : null,
+          Container: args[1],
+          EndpointConfig: {
+            IPAMConfig:
+              flags.ip || flags.ip6 || local.length
+                ? { IPv4Address: flags.ip, IPv6Address: flags.ip6, LinkLocalIPs: local.length ? local : undefined }
+                : null,
+            Aliases: l('alias') ?? null,
+            Links: l('link') ?? null,
+            DriverOpts: l('driver-opt') ? keyValues(l('driver-opt')) : null,
             GwPriority: prio === undefined ? undefined : Number(prio),
           },
         },
@@ -180,11 +296,16 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
     }
     case 'disconnect': {
       const { flags, args } = parseCommand(DISCONNECT, rest);
-      await client.json('POST', `/networks/${encodeURIComponent(args[0])}/disconnect`, { body: { Container: args[1], Force: !!flags.force } });
+      await client.json('POST', `/networks/${encodeURIComponent(args[0])}/disconnect`, {
+        body: { Container: args[1], Force: !!flags.force },
+      });
       return 0;
     }
-    case 'prune': return networkPrune(client, rest);
-    case undefined: case '--help': case '-h':
+    case 'prune':
+      return networkPrune(client, rest);
+    case undefined:
+    case '--help':
+    case '-h':
       process.stdout.write(USAGE);
       return 0;
     default:

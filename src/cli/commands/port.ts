@@ -6,10 +6,16 @@ import { parseCommand, type CommandSpec } from '../args.js';
 
 type Bindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
 
-const address = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp || '0.0.0.0'}:${b.HostPort}`;
+const address = (b: { HostIp: string; HostPort: string }) =>
+  `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp || '0.0.0.0'}:${b.HostPort}`;
 
 const PORT: CommandSpec = {
-  path: 'port', use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', about: 'List port mappings or a specific mapping for the container', aliases: ['berth container port', 'berth port'], args: { min: 1, max: 2 }, flags: {},
+  path: 'port',
+  use: 'CONTAINER [PRIVATE_PORT[/PROTO]]',
+  about: 'List port mappings or a specific mapping for the container',
+  aliases: ['berth container port', 'berth port'],
+  args: { min: 1, max: 2 },
+  flags: {},
 };
 
 export async function port(client: ApiClient, argv: string[]): Promise<number> {

@@ -6,7 +6,11 @@ import { BerthError, errorMessage } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const RMI: CommandSpec = {
-  path: 'rmi', use: '[OPTIONS] IMAGE [IMAGE...]', about: 'Remove one or more images', aliases: ['berth image rm', 'berth image remove', 'berth rmi'], args: { min: 1 },
+  path: 'rmi',
+  use: '[OPTIONS] IMAGE [IMAGE...]',
+  about: 'Remove one or more images',
+  aliases: ['berth image rm', 'berth image remove', 'berth rmi'],
+  args: { min: 1 },
   flags: {
     force: { short: 'f', type: 'bool', desc: 'Force the removal of the image' },
     'no-prune': { type: 'bool', desc: 'Do not delete untagged parents' },

@@ -31,13 +31,23 @@ const PROXIED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SI
 
 /** 127 for a missing command, 126 for one that cannot run, as docker; 0 for any other failure. */
 export function commandExitCode(message: string): number {
-  return /executable file not found|no such file or directory/i.test(message) ? 127 : /permission denied|exec format error/i.test(message) ? 126 : 0;
+  return /executable file not found|no such file or directory/i.test(message)
+    ? 127
+    : /permission denied|exec format error/i.test(message)
+      ? 126
+      : 0;
 }
 
 export async function attachAndWait(client: ApiClient, id: string, o: AttachOptions): Promise<number> {
   const path = `/containers/${encodeURIComponent(id)}`;
   const [socket, waitRes] = await Promise.all([
-    client.hijack(`${path}/attach`, { stream: true, stdout: o.stdout !== false, stderr: o.stderr !== false, stdin: o.stdin || undefined, detachKeys: o.detachKeys }),
+    client.hijack(`${path}/attach`, {
+      stream: true,
+      stdout: o.stdout !== false,
+      stderr: o.stderr !== false,
+      stdin: o.stdin || undefined,
+      detachKeys: o.detachKeys,
+    }),
     client.stream('POST', `${path}/wait`, { query: { condition: o.autoRemove ? 'removed' : 'next-exit' } }),
   ]);
   const waited = (async () => {
@@ -65,12 +75,14 @@ export async function attachAndWait(client: ApiClient, id: string, o: AttachOpti
   if (matcher) {
     process.stdin.on('data', typed);
     process.stdin.once('end', () => socket.end());
-  }
-  else if (o.stdin) process.stdin.pipe(socket);
-  const relay = (sig: NodeJS.Signals) => { bestEffort(client.json('POST', `${path}/kill`, { query: { signal: sig } })); };
+  } else if (o.stdin) process.stdin.pipe(socket);
+  const relay = (sig: NodeJS.Signals) => {
+    bestEffort(client.json('POST', `${path}/kill`, { query: { signal: sig } }));
+  };
   if (o.sigProxy && !o.tty) for (const s of PROXIED) process.on(s, relay);
   const resize = () => {
-    if (process.stdout.isTTY) bestEffort(client.json('POST', `${path}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }));
+    if (process.stdout.isTTY)
+      bestEffort(client.json('POST', `${path}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }));
   };
   if (o.tty) process.on('SIGWINCH', resize);
   try {

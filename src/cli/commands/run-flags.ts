@@ -6,7 +6,9 @@ import type { FlagSpec } from '../args.js';
 import * as v from '../flag-values.js';
 import { durationNs } from '../units.js';
 
-const check = (parse: (s: string) => unknown) => (s: string) => { parse(s); };
+const check = (parse: (s: string) => unknown) => (s: string) => {
+  parse(s);
+};
 const str = (desc: string, more: Partial<FlagSpec> = {}): FlagSpec => ({ type: 'string', desc, ...more });
 const list = (desc: string, more: Partial<FlagSpec> = {}): FlagSpec => ({ type: 'list', desc, ...more });
 const bool = (desc: string, more: Partial<FlagSpec> = {}): FlagSpec => ({ type: 'bool', desc, ...more });
@@ -17,7 +19,12 @@ const duration = (desc: string): FlagSpec => ({ type: 'string', arg: 'duration',
 /** The resource limits `update` shares with run and create. */
 export const RESOURCE_FLAGS = {
   memory: { short: 'm', ...bytes('Memory limit') },
-  'memory-swap': { ...bytes("Memory plus swap limit: '-1' for unlimited swap"), check: (s: string) => { if (s !== '-1') v.ramBytes(s); } },
+  'memory-swap': {
+    ...bytes("Memory plus swap limit: '-1' for unlimited swap"),
+    check: (s: string) => {
+      if (s !== '-1') v.ramBytes(s);
+    },
+  },
   'memory-reservation': bytes('Memory soft limit'),
   'kernel-memory': bytes('Kernel memory limit'),
   cpus: str('Number of CPUs', { arg: 'decimal', check: check(v.nanoCpus) }),
@@ -28,7 +35,11 @@ export const RESOURCE_FLAGS = {
   'cpu-rt-runtime': int('Limit the CPU real-time runtime, in microseconds'),
   'cpuset-cpus': str('CPUs the container may run on (0-3, 0,1)'),
   'cpuset-mems': str('Memory nodes the container may use (0-3, 0,1)'),
-  'blkio-weight': str('Block IO relative weight, 10 to 1000, or 0 to leave it unset', { arg: 'uint16', dflt: '0', check: check((s) => v.uint(s, 16)) }),
+  'blkio-weight': str('Block IO relative weight, 10 to 1000, or 0 to leave it unset', {
+    arg: 'uint16',
+    dflt: '0',
+    check: check((s) => v.uint(s, 16)),
+  }),
   'pids-limit': int('Limit the number of processes (-1 for unlimited)'),
   restart: str('Restart policy when the container exits (no, always, unless-stopped, on-failure[:max-retries])', { dflt: '"no"' }),
 } as const satisfies Record<string, FlagSpec>;
@@ -36,8 +47,18 @@ export const RESOURCE_FLAGS = {
 export const CREATE_FLAGS = {
   ...RESOURCE_FLAGS,
   'add-host': list('Add a host-to-IP entry to /etc/hosts (host:ip)', { check: check(v.extraHost) }),
-  annotation: list('Add an annotation to the container, passed to the OCI runtime', { arg: 'map', check: check((s) => v.keyValue(s, `bad format for annotation: ${s}`)) }),
-  attach: { short: 'a', ...list('Attach to STDIN, STDOUT or STDERR', { check: (s) => { if (!/^(stdin|stdout|stderr)$/i.test(s)) throw new Error('valid streams are STDIN, STDOUT and STDERR'); } }) },
+  annotation: list('Add an annotation to the container, passed to the OCI runtime', {
+    arg: 'map',
+    check: check((s) => v.keyValue(s, `bad format for annotation: ${s}`)),
+  }),
+  attach: {
+    short: 'a',
+    ...list('Attach to STDIN, STDOUT or STDERR', {
+      check: (s) => {
+        if (!/^(stdin|stdout|stderr)$/i.test(s)) throw new Error('valid streams are STDIN, STDOUT and STDERR');
+      },
+    }),
+  },
   'blkio-weight-device': list('Block IO weight of a device (path:weight)', { check: check(v.weightDevice) }),
   'cap-add': list('Add Linux capabilities'),
   'cap-drop': list('Drop Linux capabilities'),
@@ -48,10 +69,18 @@ export const CREATE_FLAGS = {
   'cpu-percent': int('CPU percent (Windows only)'),
   device: list('Add a host device to the container (host[:container][:rwm])', { check: check(v.device) }),
   'device-cgroup-rule': list("Add a rule to the cgroup's allowed devices list", { check: check(v.deviceCgroupRule) }),
-  'device-read-bps': list('Limit the read rate from a device, in bytes per second (path:rate)', { check: check((s) => v.throttleDevice(s, false)) }),
-  'device-read-iops': list('Limit the read rate from a device, in IO per second (path:rate)', { check: check((s) => v.throttleDevice(s, true)) }),
-  'device-write-bps': list('Limit the write rate to a device, in bytes per second (path:rate)', { check: check((s) => v.throttleDevice(s, false)) }),
-  'device-write-iops': list('Limit the write rate to a device, in IO per second (path:rate)', { check: check((s) => v.throttleDevice(s, true)) }),
+  'device-read-bps': list('Limit the read rate from a device, in bytes per second (path:rate)', {
+    check: check((s) => v.throttleDevice(s, false)),
+  }),
+  'device-read-iops': list('Limit the read rate from a device, in IO per second (path:rate)', {
+    check: check((s) => v.throttleDevice(s, true)),
+  }),
+  'device-write-bps': list('Limit the write rate to a device, in bytes per second (path:rate)', {
+    check: check((s) => v.throttleDevice(s, false)),
+  }),
+  'device-write-iops': list('Limit the write rate to a device, in IO per second (path:rate)', {
+    check: check((s) => v.throttleDevice(s, true)),
+  }),
   'disable-content-trust': bool('Skip image signature verification (berth has none to do)', { dflt: 'true' }),
   dns: list('Set custom DNS servers', { check: check(v.ipAddress) }),
   'dns-option': list('Set DNS options'),
@@ -98,7 +127,13 @@ export const CREATE_FLAGS = {
   privileged: bool('Give extended privileges to the container'),
   publish: { short: 'p', ...list("Publish a container's port(s) to the host") },
   'publish-all': { short: 'P', ...bool('Publish all exposed ports to random ports') },
-  pull: str('Pull the image before creating ("always", "missing", "never")', { dflt: '"missing"', check: (s) => { if (!['always', 'missing', 'never'].includes(s)) throw new Error(`invalid pull option: '${s}': must be one of "always", "missing" or "never"`); } }),
+  pull: str('Pull the image before creating ("always", "missing", "never")', {
+    dflt: '"missing"',
+    check: (s) => {
+      if (!['always', 'missing', 'never'].includes(s))
+        throw new Error(`invalid pull option: '${s}': must be one of "always", "missing" or "never"`);
+    },
+  }),
   quiet: { short: 'q', ...bool('Suppress the pull output') },
   'read-only': bool("Mount the container's root filesystem read-only"),
   rm: bool('Remove the container and its anonymous volumes when it exits'),
@@ -123,7 +158,7 @@ export const CREATE_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 export const RUN_ONLY = {
-  detach: { short: 'd', ...bool("Run the container in the background and print its ID") },
+  detach: { short: 'd', ...bool('Run the container in the background and print its ID') },
   'detach-keys': str('Override the key sequence for detaching from the container'),
   'sig-proxy': bool('Proxy the signals berth receives to the process', { dflt: 'true' }),
 } as const satisfies Record<string, FlagSpec>;

@@ -6,24 +6,42 @@ import { CREATE_FLAGS, RUN_ONLY } from './run-flags.js';
 
 const body = (...argv: string[]) => {
   const { flags, image, cmd } = parseCreate('run', argv);
-  return createBody(flags, image, cmd, false) as { Labels: Record<string, string>; ExposedPorts?: object; HostConfig: Record<string, any>; [k: string]: any };
+  return createBody(flags, image, cmd, false) as {
+    Labels: Record<string, string>;
+    ExposedPorts?: object;
+    HostConfig: Record<string, any>;
+    [k: string]: any;
+  };
 };
 
 test('-p and --expose: ExposedPorts and PortBindings as the docker CLI sends them, ranges port by port', () => {
   const b = body('-p', '8080:80', '-p', '127.0.0.1:9000:9000/udp', '-p', '127.0.0.1::53', '-p', '443', '--expose', '7000-7001', 'img');
   assert.deepEqual(b.ExposedPorts, { '7000/tcp': {}, '7001/tcp': {}, '80/tcp': {}, '9000/udp': {}, '53/tcp': {}, '443/tcp': {} });
   assert.deepEqual(b.HostConfig.PortBindings, {
-    '80/tcp': [{ HostIp: '', HostPort: '8080' }], '9000/udp': [{ HostIp: '127.0.0.1', HostPort: '9000' }],
-    '53/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }], '443/tcp': [{ HostIp: '', HostPort: '' }],
+    '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+    '9000/udp': [{ HostIp: '127.0.0.1', HostPort: '9000' }],
+    '53/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    '443/tcp': [{ HostIp: '', HostPort: '' }],
   });
-  assert.deepEqual(body('-p', '8098-8099:80-81', 'img').HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8098' }], '81/tcp': [{ HostIp: '', HostPort: '8099' }] });
-  assert.deepEqual(body('-p', '[::1]:8000-8010:80', 'img').HostConfig.PortBindings, { '80/tcp': [{ HostIp: '::1', HostPort: '8000-8010' }] });
-  assert.deepEqual(body('-p', '90-91', 'img').HostConfig.PortBindings, { '90/tcp': [{ HostIp: '', HostPort: '' }], '91/tcp': [{ HostIp: '', HostPort: '' }] });
+  assert.deepEqual(body('-p', '8098-8099:80-81', 'img').HostConfig.PortBindings, {
+    '80/tcp': [{ HostIp: '', HostPort: '8098' }],
+    '81/tcp': [{ HostIp: '', HostPort: '8099' }],
+  });
+  assert.deepEqual(body('-p', '[::1]:8000-8010:80', 'img').HostConfig.PortBindings, {
+    '80/tcp': [{ HostIp: '::1', HostPort: '8000-8010' }],
+  });
+  assert.deepEqual(body('-p', '90-91', 'img').HostConfig.PortBindings, {
+    '90/tcp': [{ HostIp: '', HostPort: '' }],
+    '91/tcp': [{ HostIp: '', HostPort: '' }],
+  });
   assert.equal(body('-P', 'img').HostConfig.PublishAllPorts, true);
   assert.throws(() => body('-p', '1:2:3:4', 'img'), /^BerthError: invalid IP address: 1:2$/);
   assert.throws(() => body('-p', 'x', 'img'), /invalid containerPort: x/);
   assert.throws(() => body('-p', '80-81:90-92', 'img'), /invalid ranges specified for container and host Ports: 90-92 and 80-81/);
-  assert.throws(() => body('--expose', 'x', 'img'), /invalid range format for --expose: x, error: strconv.ParseUint: parsing "x": invalid syntax/);
+  assert.throws(
+    () => body('--expose', 'x', 'img'),
+    /invalid range format for --expose: x, error: strconv.ParseUint: parsing "x": invalid syntax/,
+  );
 });
 
 test('-v: a path (./rel made absolute from here, /abs) is a bind, a name a volume, a lone path an anonymous volume', () => {
@@ -46,8 +64,13 @@ test('labels and log options go in key order (as Go sends a map); the command an
   assert.throws(() => parseCreate('create', ['--rm']), /'berth create' requires at least 1 argument/);
 });
 
-test('bad values are refused while parsing, in docker\'s words', () => {
-  const refused = (args: string[], msg: string) => assert.throws(() => body(...args, 'img'), (e: unknown) => e instanceof FlagError && e.message === msg, args.join(' '));
+test("bad values are refused while parsing, in docker's words", () => {
+  const refused = (args: string[], msg: string) =>
+    assert.throws(
+      () => body(...args, 'img'),
+      (e: unknown) => e instanceof FlagError && e.message === msg,
+      args.join(' '),
+    );
   refused(['--cpus', 'abc'], 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number');
   refused(['--cpus', '1e-10'], 'invalid argument "1e-10" for "--cpus" flag: value is too precise');
   refused(['--pids-limit', 'abc'], 'invalid argument "abc" for "--pids-limit" flag: strconv.ParseInt: parsing "abc": invalid syntax');
@@ -56,23 +79,99 @@ test('bad values are refused while parsing, in docker\'s words', () => {
   refused(['-m', 'abc'], 'invalid argument "abc" for "-m, --memory" flag: invalid size: \'abc\'');
   refused(['-m', '10x'], 'invalid argument "10x" for "-m, --memory" flag: invalid suffix: \'x\'');
   refused(['-e', '=x'], 'invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x');
-  refused(['--ulimit', 'nofile=2:1'], 'invalid argument "nofile=2:1" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 2 > 1');
+  refused(
+    ['--ulimit', 'nofile=2:1'],
+    'invalid argument "nofile=2:1" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 2 > 1',
+  );
   refused(['--sysctl', 'a=1'], 'invalid argument "a=1" for "--sysctl" flag: sysctl \'a=1\' is not allowed');
   refused(['--init=x'], 'invalid argument "x" for "--init" flag: strconv.ParseBool: parsing "x": invalid syntax');
   refused(['--pid', 'x'], 'invalid argument "x" for "--pid" flag: --pid: invalid PID mode');
-  refused(['--pull', 'x'], 'invalid argument "x" for "--pull" flag: invalid pull option: \'x\': must be one of "always", "missing" or "never"');
+  refused(
+    ['--pull', 'x'],
+    'invalid argument "x" for "--pull" flag: invalid pull option: \'x\': must be one of "always", "missing" or "never"',
+  );
   refused(['--nope'], 'unknown flag: --nope');
-  assert.throws(() => parseCreate('run', ['--name']), (e: unknown) => e instanceof FlagError && e.message === 'flag needs an argument: --name');
+  assert.throws(
+    () => parseCreate('run', ['--name']),
+    (e: unknown) => e instanceof FlagError && e.message === 'flag needs an argument: --name',
+  );
 });
 
 test('the flags docker 28 has beyond the basics reach the body', () => {
-  const b = body('--add-host', 'gw:host-gateway', '--add-host', 'h=10.0.0.1', '--annotation', 'a=b', '--blkio-weight', '300', '--blkio-weight-device', '/dev/sda:200',
-    '--cgroup-parent', 'p', '--cgroupns', 'host', '--cpu-rt-period', '1000', '--cpu-rt-runtime', '900', '--cpus', '1/2', '--device', '/dev/null:/dev/xnull:r',
-    '--device-cgroup-rule', 'c 1:3 mr', '--device-read-bps', '/dev/sda:1mb', '--device-write-iops', '/dev/sda:100', '--domainname', 'example.org',
-    '--gpus', 'all', '--group-add', '10', '--ip6', '2001:db8::33', '--ipc', 'host', '--isolation', 'default', '--kernel-memory', '4m', '--link', 'other:alias',
-    '--link-local-ip', '169.254.1.1', '--memory-swappiness', '10', '--oom-kill-disable', '--oom-score-adj', '100', '--pid', 'host', '--runtime', 'runc',
-    '--shm-size', '128m', '--storage-opt', 'size=1G', '--sysctl', 'net.ipv4.ip_forward=1', '--ulimit', 'nofile=1024:2048', '--userns', 'host', '--uts', 'host',
-    '--volume-driver', 'local', '-a', 'stdout', 'img');
+  const b = body(
+    '--add-host',
+    'gw:host-gateway',
+    '--add-host',
+    'h=10.0.0.1',
+    '--annotation',
+    'a=b',
+    '--blkio-weight',
+    '300',
+    '--blkio-weight-device',
+    '/dev/sda:200',
+    '--cgroup-parent',
+    'p',
+    '--cgroupns',
+    'host',
+    '--cpu-rt-period',
+    '1000',
+    '--cpu-rt-runtime',
+    '900',
+    '--cpus',
+    '1/2',
+    '--device',
+    '/dev/null:/dev/xnull:r',
+    '--device-cgroup-rule',
+    'c 1:3 mr',
+    '--device-read-bps',
+    '/dev/sda:1mb',
+    '--device-write-iops',
+    '/dev/sda:100',
+    '--domainname',
+    'example.org',
+    '--gpus',
+    'all',
+    '--group-add',
+    '10',
+    '--ip6',
+    '2001:db8::33',
+    '--ipc',
+    'host',
+    '--isolation',
+    'default',
+    '--kernel-memory',
+    '4m',
+    '--link',
+    'other:alias',
+    '--link-local-ip',
+    '169.254.1.1',
+    '--memory-swappiness',
+    '10',
+    '--oom-kill-disable',
+    '--oom-score-adj',
+    '100',
+    '--pid',
+    'host',
+    '--runtime',
+    'runc',
+    '--shm-size',
+    '128m',
+    '--storage-opt',
+    'size=1G',
+    '--sysctl',
+    'net.ipv4.ip_forward=1',
+    '--ulimit',
+    'nofile=1024:2048',
+    '--userns',
+    'host',
+    '--uts',
+    'host',
+    '--volume-driver',
+    'local',
+    '-a',
+    'stdout',
+    'img',
+  );
   const h = b.HostConfig;
   assert.deepEqual(h.ExtraHosts, ['gw:host-gateway', 'h:10.0.0.1']);
   assert.deepEqual(h.Annotations, { a: 'b' });
@@ -86,9 +185,15 @@ test('the flags docker 28 has beyond the basics reach the body', () => {
   assert.equal(b.Domainname, 'example.org');
   assert.deepEqual(h.DeviceRequests, [{ Driver: '', Count: -1, DeviceIDs: null, Capabilities: [['gpu']], Options: {} }]);
   assert.deepEqual(h.GroupAdd, ['10']);
-  assert.deepEqual(b.NetworkingConfig.EndpointsConfig.default.IPAMConfig, { IPv4Address: undefined, IPv6Address: '2001:db8::33', LinkLocalIPs: ['169.254.1.1'] });
-  assert.deepEqual([h.IpcMode, h.Isolation, h.KernelMemory, h.MemorySwappiness, h.OomKillDisable, h.OomScoreAdj, h.PidMode, h.Runtime, h.ShmSize],
-    ['host', 'default', 4 << 20, 10, true, 100, 'host', 'runc', 128 << 20]);
+  assert.deepEqual(b.NetworkingConfig.EndpointsConfig.default.IPAMConfig, {
+    IPv4Address: undefined,
+    IPv6Address: '2001:db8::33',
+    LinkLocalIPs: ['169.254.1.1'],
+  });
+  assert.deepEqual(
+    [h.IpcMode, h.Isolation, h.KernelMemory, h.MemorySwappiness, h.OomKillDisable, h.OomScoreAdj, h.PidMode, h.Runtime, h.ShmSize],
+    ['host', 'default', 4 << 20, 10, true, 100, 'host', 'runc', 128 << 20],
+  );
   assert.deepEqual(h.Links, ['other:alias']);
   assert.deepEqual(h.StorageOpt, { size: '1G' });
   assert.deepEqual(h.Sysctls, { 'net.ipv4.ip_forward': '1' });
@@ -105,18 +210,116 @@ test('flags berth does not carry out are refused, never ignored', () => {
   assert.throws(() => createBody(flags, image, cmd, true), /cannot specify both --attach and --detach/);
 });
 
-test('every flag of docker 28\'s run has a description', () => {
-  const docker28 = ['add-host', 'annotation', 'attach', 'blkio-weight', 'blkio-weight-device', 'cap-add', 'cap-drop', 'cgroup-parent', 'cgroupns', 'cidfile',
-    'cpu-count', 'cpu-percent', 'cpu-period', 'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'detach',
-    'detach-keys', 'device', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'disable-content-trust',
-    'dns', 'dns-option', 'dns-search', 'domainname', 'entrypoint', 'env', 'env-file', 'expose', 'gpus', 'group-add', 'health-cmd', 'health-interval',
-    'health-retries', 'health-start-interval', 'health-start-period', 'health-timeout', 'hostname', 'init', 'interactive', 'io-maxbandwidth',
-    'io-maxiops', 'ip', 'ip6', 'ipc', 'isolation', 'kernel-memory', 'label', 'label-file', 'link', 'link-local-ip', 'log-driver', 'log-opt', 'mac-address',
-    'memory', 'memory-reservation', 'memory-swap', 'memory-swappiness', 'mount', 'name', 'network', 'network-alias', 'no-healthcheck', 'oom-kill-disable',
-    'oom-score-adj', 'pid', 'pids-limit', 'platform', 'privileged', 'publish', 'publish-all', 'pull', 'quiet', 'read-only', 'restart', 'rm', 'runtime',
-    'security-opt', 'shm-size', 'sig-proxy', 'stop-signal', 'stop-timeout', 'storage-opt', 'sysctl', 'tmpfs', 'tty', 'ulimit', 'use-api-socket', 'user',
-    'userns', 'uts', 'volume', 'volume-driver', 'volumes-from', 'workdir'];
+test("every flag of docker 28's run has a description", () => {
+  const docker28 = [
+    'add-host',
+    'annotation',
+    'attach',
+    'blkio-weight',
+    'blkio-weight-device',
+    'cap-add',
+    'cap-drop',
+    'cgroup-parent',
+    'cgroupns',
+    'cidfile',
+    'cpu-count',
+    'cpu-percent',
+    'cpu-period',
+    'cpu-quota',
+    'cpu-rt-period',
+    'cpu-rt-runtime',
+    'cpu-shares',
+    'cpus',
+    'cpuset-cpus',
+    'cpuset-mems',
+    'detach',
+    'detach-keys',
+    'device',
+    'device-cgroup-rule',
+    'device-read-bps',
+    'device-read-iops',
+    'device-write-bps',
+    'device-write-iops',
+    'disable-content-trust',
+    'dns',
+    'dns-option',
+    'dns-search',
+    'domainname',
+    'entrypoint',
+    'env',
+    'env-file',
+    'expose',
+    'gpus',
+    'group-add',
+    'health-cmd',
+    'health-interval',
+    'health-retries',
+    'health-start-interval',
+    'health-start-period',
+    'health-timeout',
+    'hostname',
+    'init',
+    'interactive',
+    'io-maxbandwidth',
+    'io-maxiops',
+    'ip',
+    'ip6',
+    'ipc',
+    'isolation',
+    'kernel-memory',
+    'label',
+    'label-file',
+    'link',
+    'link-local-ip',
+    'log-driver',
+    'log-opt',
+    'mac-address',
+    'memory',
+    'memory-reservation',
+    'memory-swap',
+    'memory-swappiness',
+    'mount',
+    'name',
+    'network',
+    'network-alias',
+    'no-healthcheck',
+    'oom-kill-disable',
+    'oom-score-adj',
+    'pid',
+    'pids-limit',
+    'platform',
+    'privileged',
+    'publish',
+    'publish-all',
+    'pull',
+    'quiet',
+    'read-only',
+    'restart',
+    'rm',
+    'runtime',
+    'security-opt',
+    'shm-size',
+    'sig-proxy',
+    'stop-signal',
+    'stop-timeout',
+    'storage-opt',
+    'sysctl',
+    'tmpfs',
+    'tty',
+    'ulimit',
+    'use-api-socket',
+    'user',
+    'userns',
+    'uts',
+    'volume',
+    'volume-driver',
+    'volumes-from',
+    'workdir',
+  ];
   const ours: Record<string, { desc?: string }> = { ...CREATE_FLAGS, ...RUN_ONLY };
   for (const f of docker28) assert.ok(ours[f]?.desc, `--${f}`);
-  assert.deepEqual(Object.keys(ours).filter((f) => !docker28.includes(f)), []);
+  assert.deepEqual(
+    Object.keys(ours).filter((f) => !docker28.includes(f)),
+    [],
+  );
 });

@@ -18,12 +18,22 @@ import { mountFields } from './run-mounts.js';
 import { securityFields } from './run-security.js';
 
 export const CREATE: CommandSpec = {
-  path: 'create', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', about: 'Create a new container', aliases: ['berth container create', 'berth create'],
-  flags: CREATE_FLAGS, args: { min: 1 }, stopAtOperand: true,
+  path: 'create',
+  use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  about: 'Create a new container',
+  aliases: ['berth container create', 'berth create'],
+  flags: CREATE_FLAGS,
+  args: { min: 1 },
+  stopAtOperand: true,
 };
 export const RUN: CommandSpec = {
-  path: 'run', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', about: 'Create and run a new container from an image', aliases: ['berth container run', 'berth run'],
-  flags: { ...CREATE_FLAGS, ...RUN_ONLY }, args: { min: 1 }, stopAtOperand: true,
+  path: 'run',
+  use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  about: 'Create and run a new container from an image',
+  aliases: ['berth container run', 'berth run'],
+  flags: { ...CREATE_FLAGS, ...RUN_ONLY },
+  args: { min: 1 },
+  stopAtOperand: true,
 };
 
 type Flags = Record<string, boolean | string | string[] | undefined>;
@@ -33,13 +43,23 @@ const given = (f: Flags, k: string) => f[k] as string | undefined;
 /** `VAR=value` as given; a bare `VAR` takes the value it has here, as docker does. */
 function envList(f: Flags): string[] | undefined {
   const fromFiles = listOf(f, 'env-file').flatMap((p) => readKeyValueFile(p, (k) => process.env[k]));
-  const all = [...fromFiles, ...listOf(f, 'env').map((e) => (e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`))];
+  const all = [
+    ...fromFiles,
+    ...listOf(f, 'env').map((e) => (e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`)),
+  ];
   return all.length ? all : undefined;
 }
 
 function labels(f: Flags): Record<string, string> {
   const list = [...listOf(f, 'label-file').flatMap((p) => readKeyValueFile(p, () => undefined)), ...listOf(f, 'label')];
-  return sortedKeys(Object.fromEntries(list.map((l) => { const i = l.indexOf('='); return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]; })));
+  return sortedKeys(
+    Object.fromEntries(
+      list.map((l) => {
+        const i = l.indexOf('=');
+        return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
+      }),
+    ),
+  );
 }
 
 /** The map with its keys in order, as Go's JSON encoder sends a map (and docker's CLI with it). */
@@ -47,12 +67,16 @@ function sortedKeys(m: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const keyValues = (list: string[], parse: (s: string) => [string, string]) => (list.length ? sortedKeys(Object.fromEntries(list.map(parse))) : undefined);
+const keyValues = (list: string[], parse: (s: string) => [string, string]) =>
+  list.length ? sortedKeys(Object.fromEntries(list.map(parse))) : undefined;
 
 /** nat.ParsePortRange: `80` or `8000-8010`. */
 function portRange(s: string): [number, number] {
   const [a, b = a, ...rest] = s.split('-');
-  const n = (x: string) => { if (!/^\d+$/.test(x) || Number(x) > 65535) throw new Error(`strconv.ParseUint: parsing "${x}": invalid syntax`); return Number(x); };
+  const n = (x: string) => {
+    if (!/^\d+$/.test(x) || Number(x) > 65535) throw new Error(`strconv.ParseUint: parsing "${x}": invalid syntax`);
+    return Number(x);
+  };
   if (rest.length) throw new Error(`invalid range specified for port: ${s}`);
   const [start, end] = [n(a), n(b)];
   if (end < start) throw new Error(`invalid range specified for port: ${s}`);
@@ -68,7 +92,11 @@ export function ports(f: Flags): { ExposedPorts?: Record<string, object>; PortBi
   for (const e of listOf(f, 'expose')) {
     const [p, proto = 'tcp'] = e.split('/');
     let range: [number, number];
-    try { range = portRange(p); } catch (err) { throw invalid(`invalid range format for --expose: ${e}, error: ${(err as Error).message}`); }
+    try {
+      range = portRange(p);
+    } catch (err) {
+      throw invalid(`invalid range format for --expose: ${e}, error: ${(err as Error).message}`);
+    }
     for (let port = range[0]; port <= range[1]; port++) exposed[`${port}/${proto.toLowerCase()}`] = {};
   }
   for (const spec of listOf(f, 'publish')) {
@@ -81,9 +109,19 @@ export function ports(f: Flags): { ExposedPorts?: Record<string, object>; PortBi
     if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
     if (ip && !v.ipAddressOk(ip)) throw invalid(`invalid IP address: ${ip}`);
     if (!container) throw invalid(`no port specified: ${spec}<empty>`);
-    let c: [number, number], h: [number, number] = [0, 0];
-    try { c = portRange(container); } catch { throw invalid(`invalid containerPort: ${container}`); }
-    if (host) try { h = portRange(host); } catch { throw invalid(`invalid hostPort: ${host}`); }
+    let c: [number, number],
+      h: [number, number] = [0, 0];
+    try {
+      c = portRange(container);
+    } catch {
+      throw invalid(`invalid containerPort: ${container}`);
+    }
+    if (host)
+      try {
+        h = portRange(host);
+      } catch {
+        throw invalid(`invalid hostPort: ${host}`);
+      }
     const same = host !== '' && c[1] - c[0] === h[1] - h[0];
     if (host && !same && c[0] !== c[1]) throw invalid(`invalid ranges specified for container and host Ports: ${container} and ${host}`);
     if (!['tcp', 'udp', 'sctp'].includes(proto)) throw invalid(`invalid proto: ${proto}`);
@@ -93,15 +131,22 @@ export function ports(f: Flags): { ExposedPorts?: Record<string, object>; PortBi
       (bindings[key] ??= []).push({ HostIp: ip, HostPort: same ? String(h[0] + i) : host });
     }
   }
-  return { ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}), ...(Object.keys(bindings).length ? { PortBindings: bindings } : {}) };
+  return {
+    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
+    ...(Object.keys(bindings).length ? { PortBindings: bindings } : {}),
+  };
 }
 
 /** `-v`: a source (a path: `/`, `.` or `~` first; or a volume name) makes a bind, with `./rel` made absolute from here as docker 28 does; a lone path an anonymous volume. */
 export function volumes(f: Flags, cwd = process.cwd()): { Binds?: string[]; Volumes?: Record<string, object> } {
-  const binds: string[] = [], anon: Record<string, object> = {};
+  const binds: string[] = [],
+    anon: Record<string, object> = {};
   for (const spec of listOf(f, 'volume')) {
     const i = spec.indexOf(':');
-    if (i < 0) { anon[spec] = {}; continue; }
+    if (i < 0) {
+      anon[spec] = {};
+      continue;
+    }
     const src = spec.slice(0, i);
     binds.push(src.startsWith('.') ? `${resolve(cwd, src)}${spec.slice(i)}` : spec);
   }
@@ -120,7 +165,8 @@ function attachStreams(f: Flags, detach: boolean): { stdin: boolean; stdout: boo
 
 /** Flags berth refuses rather than ignores: no content trust, no API socket in containers. */
 function refused(f: Flags): void {
-  if (f['disable-content-trust'] === false) throw unsupported('berth does not verify image signatures: --disable-content-trust=false is not supported');
+  if (f['disable-content-trust'] === false)
+    throw unsupported('berth does not verify image signatures: --disable-content-trust=false is not supported');
   if (f['use-api-socket']) throw unsupported("--use-api-socket is not supported by berth: bind-mount the daemon's socket with -v instead");
 }
 
@@ -135,12 +181,24 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
   const swappiness = f['memory-swappiness'] === undefined ? -1 : v.int(given(f, 'memory-swappiness')!);
   const devices = (k: string, iops: boolean) => (listOf(f, k).length ? listOf(f, k).map((d) => v.throttleDevice(d, iops)) : undefined);
   return {
-    Image: image, Cmd: cmd.length ? cmd : undefined,
+    Image: image,
+    Cmd: cmd.length ? cmd : undefined,
     Entrypoint: f.entrypoint === undefined ? undefined : f.entrypoint === '' ? [''] : [f.entrypoint as string],
-    Hostname: given(f, 'hostname'), Domainname: given(f, 'domainname'), Env: envList(f), WorkingDir: given(f, 'workdir'), User: given(f, 'user'),
-    Labels: labels(f), Tty: tty, OpenStdin: !!f.interactive, StdinOnce: !!f.interactive && streams.stdin,
-    AttachStdin: streams.stdin, AttachStdout: streams.stdout, AttachStderr: streams.stderr,
-    ...lifecycleConfig(f), ExposedPorts: p.ExposedPorts, Volumes: vols.Volumes,
+    Hostname: given(f, 'hostname'),
+    Domainname: given(f, 'domainname'),
+    Env: envList(f),
+    WorkingDir: given(f, 'workdir'),
+    User: given(f, 'user'),
+    Labels: labels(f),
+    Tty: tty,
+    OpenStdin: !!f.interactive,
+    StdinOnce: !!f.interactive && streams.stdin,
+    AttachStdin: streams.stdin,
+    AttachStdout: streams.stdout,
+    AttachStderr: streams.stderr,
+    ...lifecycleConfig(f),
+    ExposedPorts: p.ExposedPorts,
+    Volumes: vols.Volumes,
     HostConfig: {
       // The terminal's size from the first byte on, as docker sends it (a resize follows the start).
       ConsoleSize: tty && !detach ? terminalSize() : undefined,
@@ -159,27 +217,55 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
       IOMaximumBandwidth: f['io-maxbandwidth'] ? v.ramBytes(f['io-maxbandwidth'] as string) : undefined,
       IOMaximumIOps: f['io-maxiops'] === undefined ? undefined : v.uint(given(f, 'io-maxiops')!),
       BlkioWeightDevice: listOf(f, 'blkio-weight-device').length ? listOf(f, 'blkio-weight-device').map(v.weightDevice) : undefined,
-      BlkioDeviceReadBps: devices('device-read-bps', false), BlkioDeviceWriteBps: devices('device-write-bps', false),
-      BlkioDeviceReadIOps: devices('device-read-iops', true), BlkioDeviceWriteIOps: devices('device-write-iops', true),
+      BlkioDeviceReadBps: devices('device-read-bps', false),
+      BlkioDeviceWriteBps: devices('device-write-bps', false),
+      BlkioDeviceReadIOps: devices('device-read-iops', true),
+      BlkioDeviceWriteIOps: devices('device-write-iops', true),
       Devices: listOf(f, 'device').length ? listOf(f, 'device').map(v.device) : undefined,
       DeviceCgroupRules: listOf(f, 'device-cgroup-rule').length ? listOf(f, 'device-cgroup-rule') : undefined,
       DeviceRequests: f.gpus ? [v.gpus(f.gpus as string)] : undefined,
       Ulimits: listOf(f, 'ulimit').length ? listOf(f, 'ulimit').map(v.ulimit) : undefined,
       Sysctls: keyValues(listOf(f, 'sysctl'), v.sysctl),
       Annotations: keyValues(listOf(f, 'annotation'), (s) => v.keyValue(s, `bad format for annotation: ${s}`)),
-      StorageOpt: keyValues(listOf(f, 'storage-opt'), (s) => { try { return v.keyValue(s, 'invalid storage option'); } catch (e) { throw invalid((e as Error).message); } }),
+      StorageOpt: keyValues(listOf(f, 'storage-opt'), (s) => {
+        try {
+          return v.keyValue(s, 'invalid storage option');
+        } catch (e) {
+          throw invalid((e as Error).message);
+        }
+      }),
       GroupAdd: listOf(f, 'group-add').length ? listOf(f, 'group-add') : undefined,
       Links: listOf(f, 'link').length ? listOf(f, 'link') : undefined,
-      CgroupParent: given(f, 'cgroup-parent'), CgroupnsMode: given(f, 'cgroupns'),
-      PidMode: given(f, 'pid'), IpcMode: given(f, 'ipc'), UTSMode: given(f, 'uts'), UsernsMode: given(f, 'userns'),
-      Isolation: given(f, 'isolation'), Runtime: given(f, 'runtime'), VolumeDriver: given(f, 'volume-driver'),
-      LogConfig: logOpts.length || f['log-driver'] ? {
-        Type: given(f, 'log-driver') ?? '',
-        Config: sortedKeys(Object.fromEntries(logOpts.map((o) => { const i = o.indexOf('='); if (i < 1) throw invalid(`invalid key value pair format in --log-opt: ${o}`); return [o.slice(0, i), o.slice(i + 1)]; }))),
-      } : undefined,
-      PortBindings: p.PortBindings, PublishAllPorts: f['publish-all'] ? true : undefined,
+      CgroupParent: given(f, 'cgroup-parent'),
+      CgroupnsMode: given(f, 'cgroupns'),
+      PidMode: given(f, 'pid'),
+      IpcMode: given(f, 'ipc'),
+      UTSMode: given(f, 'uts'),
+      UsernsMode: given(f, 'userns'),
+      Isolation: given(f, 'isolation'),
+      Runtime: given(f, 'runtime'),
+      VolumeDriver: given(f, 'volume-driver'),
+      LogConfig:
+        logOpts.length || f['log-driver']
+          ? {
+              Type: given(f, 'log-driver') ?? '',
+              Config: sortedKeys(
+                Object.fromEntries(
+                  logOpts.map((o) => {
+                    const i = o.indexOf('=');
+                    if (i < 1) throw invalid(`invalid key value pair format in --log-opt: ${o}`);
+                    return [o.slice(0, i), o.slice(i + 1)];
+                  }),
+                ),
+              ),
+            }
+          : undefined,
+      PortBindings: p.PortBindings,
+      PublishAllPorts: f['publish-all'] ? true : undefined,
       NetworkMode: given(f, 'network'),
-      ...mountFields(f), Binds: vols.Binds, ExtraHosts: listOf(f, 'add-host').length ? listOf(f, 'add-host').map(v.extraHost) : undefined,
+      ...mountFields(f),
+      Binds: vols.Binds,
+      ExtraHosts: listOf(f, 'add-host').length ? listOf(f, 'add-host').map(v.extraHost) : undefined,
       ...securityFields(f),
     },
     NetworkingConfig: endpoint(f),
@@ -188,10 +274,15 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
 
 /** `--ip`, `--ip6`, `--link-local-ip`, `--network-alias` and `--mac-address`: the endpoint on --network's network, as docker's CLI sends them. */
 function endpoint(f: Flags): Record<string, unknown> | undefined {
-  const ip = given(f, 'ip'), ip6 = given(f, 'ip6'), local = listOf(f, 'link-local-ip'), aliases = f['network-alias'] as string[] | undefined, mac = given(f, 'mac-address');
+  const ip = given(f, 'ip'),
+    ip6 = given(f, 'ip6'),
+    local = listOf(f, 'link-local-ip'),
+    aliases = f['network-alias'] as string[] | undefined,
+    mac = given(f, 'mac-address');
   if (!ip && !ip6 && !local.length && !aliases?.length && !mac) return undefined;
   const net = given(f, 'network') || 'default';
-  const ipam = ip || ip6 || local.length ? { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local.length ? local : undefined } : undefined;
+  const ipam =
+    ip || ip6 || local.length ? { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local.length ? local : undefined } : undefined;
   return { EndpointsConfig: { [net]: { IPAMConfig: ipam, Aliases: aliases, MacAddress: mac } } };
 }
 
@@ -207,14 +298,23 @@ export function parseCreate(verb: 'run' | 'create', argv: string[]) {
 export async function createContainer(client: ApiClient, f: Flags, image: string, body: Record<string, unknown>): Promise<string> {
   const cidfile = given(f, 'cidfile');
   if (cidfile) {
-    try { writeFileSync(cidfile, '', { flag: 'wx' }); } catch (e) {
-      throw invalid((e as NodeJS.ErrnoException).code === 'EEXIST' ? `container ID file found, make sure the other container isn't running or delete ${cidfile}` : `failed to create the container ID file: ${(e as Error).message}`);
+    try {
+      writeFileSync(cidfile, '', { flag: 'wx' });
+    } catch (e) {
+      throw invalid(
+        (e as NodeJS.ErrnoException).code === 'EEXIST'
+          ? `container ID file found, make sure the other container isn't running or delete ${cidfile}`
+          : `failed to create the container ID file: ${(e as Error).message}`,
+      );
     }
   }
   const platform = given(f, 'platform');
   const pull = () => pullImage(client, image, process.stderr, { quiet: !!f.quiet, platform });
   const create = async () => {
-    const r = await client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query: { name: given(f, 'name'), platform }, body });
+    const r = await client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', {
+      query: { name: given(f, 'name'), platform },
+      body,
+    });
     for (const w of r.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
     return r.Id;
   };
@@ -223,7 +323,12 @@ export async function createContainer(client: ApiClient, f: Flags, image: string
   try {
     id = await create();
   } catch (e) {
-    if (!(e instanceof BerthError && e.kind === 'not-found' && /No such image/i.test(e.message)) || f.pull === 'never' || f.pull === 'always') throw e;
+    if (
+      !(e instanceof BerthError && e.kind === 'not-found' && /No such image/i.test(e.message)) ||
+      f.pull === 'never' ||
+      f.pull === 'always'
+    )
+      throw e;
     if (!f.quiet) process.stderr.write(`Unable to find image '${image}' locally\n`);
     await pull();
     id = await create();

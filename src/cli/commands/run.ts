@@ -17,7 +17,13 @@ export async function run(client: ApiClient, argv: string[]): Promise<number> {
     return 0;
   }
   return attachAndWait(client, id, {
-    tty: !!f.tty, stdin: body.AttachStdin as boolean, stdout: body.AttachStdout as boolean, stderr: body.AttachStderr as boolean,
-    sigProxy: f['sig-proxy'] !== false, autoRemove: !!f.rm, start: true, detachKeys: f['detach-keys'] as string | undefined,
+    tty: !!f.tty,
+    stdin: body.AttachStdin as boolean,
+    stdout: body.AttachStdout as boolean,
+    stderr: body.AttachStderr as boolean,
+    sigProxy: f['sig-proxy'] !== false,
+    autoRemove: !!f.rm,
+    start: true,
+    detachKeys: f['detach-keys'] as string | undefined,
   });
 }

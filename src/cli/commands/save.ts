@@ -8,7 +8,11 @@ import { BerthError } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const SAVE: CommandSpec = {
-  path: 'save', use: '[OPTIONS] IMAGE [IMAGE...]', about: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: ['berth image save', 'berth save'], args: { min: 1 },
+  path: 'save',
+  use: '[OPTIONS] IMAGE [IMAGE...]',
+  about: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+  aliases: ['berth image save', 'berth save'],
+  args: { min: 1 },
   flags: {
     output: { short: 'o', type: 'string', desc: 'Write to a file instead of STDOUT' },
     platform: { type: 'list', arg: 'string', desc: 'Save only this platform variant (not supported by berth)' },
@@ -17,9 +21,11 @@ const SAVE: CommandSpec = {
 
 export async function save(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(SAVE, argv);
-  if (flags.platform !== undefined) throw new BerthError('unsupported', 'berth save --platform is not supported: berth keeps one platform of an image');
+  if (flags.platform !== undefined)
+    throw new BerthError('unsupported', 'berth save --platform is not supported: berth keeps one platform of an image');
   const file = flags.output as string | undefined;
-  if (!file && process.stdout.isTTY) throw new BerthError('invalid', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  if (!file && process.stdout.isTTY)
+    throw new BerthError('invalid', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
   const res = await client.stream('GET', '/images/get', { query: { names: args } });
   if (!file) {
     await pipeline(res, process.stdout);

@@ -7,7 +7,11 @@ import { parseCommand, type CommandSpec } from '../args.js';
 import { attachAndWait } from './run-attach.js';
 
 const START: CommandSpec = {
-  path: 'start', use: '[OPTIONS] CONTAINER [CONTAINER...]', about: 'Start one or more stopped containers', aliases: ['berth container start', 'berth start'], args: { min: 1 },
+  path: 'start',
+  use: '[OPTIONS] CONTAINER [CONTAINER...]',
+  about: 'Start one or more stopped containers',
+  aliases: ['berth container start', 'berth start'],
+  args: { min: 1 },
   flags: {
     attach: { short: 'a', type: 'bool', desc: 'Attach STDOUT/STDERR and forward signals' },
     checkpoint: { type: 'string', desc: 'Restore from this checkpoint (not supported by berth)' },
@@ -20,12 +24,20 @@ const START: CommandSpec = {
 
 export async function start(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(START, argv);
-  if (flags.checkpoint !== undefined || flags['checkpoint-dir'] !== undefined) throw new BerthError('unsupported', 'berth start --checkpoint is not supported: berth does not restore checkpoints through the API');
+  if (flags.checkpoint !== undefined || flags['checkpoint-dir'] !== undefined)
+    throw new BerthError('unsupported', 'berth start --checkpoint is not supported: berth does not restore checkpoints through the API');
   if (flags.attach || flags.interactive) {
     if (args.length > 1) throw new BerthError('invalid', 'you cannot start and attach multiple containers at once');
-    const c = await client.json<{ Id: string; Config: { Tty: boolean; OpenStdin: boolean }; HostConfig: { AutoRemove?: boolean } }>('GET', `/containers/${encodeURIComponent(args[0])}/json`);
+    const c = await client.json<{ Id: string; Config: { Tty: boolean; OpenStdin: boolean }; HostConfig: { AutoRemove?: boolean } }>(
+      'GET',
+      `/containers/${encodeURIComponent(args[0])}/json`,
+    );
     return attachAndWait(client, c.Id, {
-      tty: c.Config.Tty, stdin: !!flags.interactive && c.Config.OpenStdin, sigProxy: flags['sig-proxy'] !== false, autoRemove: !!c.HostConfig.AutoRemove, start: true,
+      tty: c.Config.Tty,
+      stdin: !!flags.interactive && c.Config.OpenStdin,
+      sigProxy: flags['sig-proxy'] !== false,
+      autoRemove: !!c.HostConfig.AutoRemove,
+      start: true,
       detachKeys: flags['detach-keys'] as string | undefined,
     });
   }

@@ -18,14 +18,35 @@ interface Stats {
   pids_stats: { current?: number };
   networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
 }
-interface Cpu { cpu_usage: { total_usage: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number }
+interface Cpu {
+  cpu_usage: { total_usage: number; percpu_usage?: number[] };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+}
 
 /** One row's fields, named as docker's --format names them. */
-interface Row { Container: string; Name: string; ID: string; CPUPerc: string; MemUsage: string; MemPerc: string; NetIO: string; BlockIO: string; PIDs: string }
+interface Row {
+  Container: string;
+  Name: string;
+  ID: string;
+  CPUPerc: string;
+  MemUsage: string;
+  MemPerc: string;
+  NetIO: string;
+  BlockIO: string;
+  PIDs: string;
+}
 
 const HEADERS: Record<keyof Row, string> = {
-  Container: 'CONTAINER', Name: 'NAME', ID: 'CONTAINER ID', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
-  NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+  Container: 'CONTAINER',
+  Name: 'NAME',
+  ID: 'CONTAINER ID',
+  CPUPerc: 'CPU %',
+  MemUsage: 'MEM USAGE / LIMIT',
+  MemPerc: 'MEM %',
+  NetIO: 'NET I/O',
+  BlockIO: 'BLOCK I/O',
+  PIDs: 'PIDS',
 };
 const DEFAULT_FORMAT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 
@@ -33,7 +54,10 @@ const DEFAULT_FORMAT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{
 function units(n: number, base: 1000 | 1024, digits: number): string {
   const names = base === 1024 ? ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] : ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
-  while (n >= base && i < names.length - 1) { n /= base; i++; }
+  while (n >= base && i < names.length - 1) {
+    n /= base;
+    i++;
+  }
   return `${Number(n.toPrecision(digits))}${names[i]}`;
 }
 
@@ -55,10 +79,13 @@ export function row(s: Stats, container: string, noTrunc: boolean): Row {
     else if (/^w/i.test(e.op)) write += e.value;
   }
   const nets = Object.values(s.networks ?? {});
-  const rx = nets.reduce((a, n) => a + n.rx_bytes, 0), tx = nets.reduce((a, n) => a + n.tx_bytes, 0);
+  const rx = nets.reduce((a, n) => a + n.rx_bytes, 0),
+    tx = nets.reduce((a, n) => a + n.tx_bytes, 0);
   const id = noTrunc ? s.id : s.id.slice(0, 12);
   return {
-    Container: container, Name: s.name.replace(/^\//, '') || '--', ID: id,
+    Container: container,
+    Name: s.name.replace(/^\//, '') || '--',
+    ID: id,
     CPUPerc: running ? `${cpu.toFixed(2)}%` : '0.00%',
     MemUsage: `${units(used, 1024, 4)} / ${units(limit, 1024, 4)}`,
     MemPerc: `${(limit ? (used / limit) * 100 : 0).toFixed(2)}%`,
@@ -71,11 +98,18 @@ export function row(s: Stats, container: string, noTrunc: boolean): Row {
 /** The rows through --format (the shared Go-template subset); `{{json .}}` as docker marshals a row. */
 export function render(format: string, rows: Row[]): string {
   const sorted = (r: Row) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return formatRows(format, rows.map((r) => ({ ...r, toJSON: () => sorted(r) })), { defaultTable: DEFAULT_FORMAT.slice(6), headers: HEADERS });
+  return formatRows(
+    format,
+    rows.map((r) => ({ ...r, toJSON: () => sorted(r) })),
+    { defaultTable: DEFAULT_FORMAT.slice(6), headers: HEADERS },
+  );
 }
 
 const STATS: CommandSpec = {
-  path: 'stats', use: '[OPTIONS] [CONTAINER...]', about: 'Display a live stream of container(s) resource usage statistics', aliases: ['berth container stats', 'berth stats'],
+  path: 'stats',
+  use: '[OPTIONS] [CONTAINER...]',
+  about: 'Display a live stream of container(s) resource usage statistics',
+  aliases: ['berth container stats', 'berth stats'],
   flags: {
     all: { short: 'a', type: 'bool', desc: 'Show all containers (only running ones without it)' },
     format: { type: 'string', desc: "Format the output: 'table', 'table TEMPLATE', 'json' or a Go template" },
@@ -94,25 +128,34 @@ export async function stats(client: ApiClient, argv: string[]): Promise<number> 
     names = list.map((c) => c.Id.slice(0, 12));
   }
   if (flags['no-stream']) {
-    const all = await Promise.all(names.map((n) => client.json<Stats>('GET', `/containers/${encodeURIComponent(n)}/stats`, { query: { stream: false } })));
-    process.stdout.write(render(format, all.map((s, i) => row(s, names[i], noTrunc))));
+    const all = await Promise.all(
+      names.map((n) => client.json<Stats>('GET', `/containers/${encodeURIComponent(n)}/stats`, { query: { stream: false } })),
+    );
+    process.stdout.write(
+      render(
+        format,
+        all.map((s, i) => row(s, names[i], noTrunc)),
+      ),
+    );
     return 0;
   }
   const latest = new Map<string, Row>();
-  await Promise.all(names.map(async (n) => {
-    const res = await client.stream('GET', `/containers/${encodeURIComponent(n)}/stats`, { query: { stream: true } });
-    let buf = '';
-    res.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line.trim()) latest.set(n, row(JSON.parse(line) as Stats, n, noTrunc));
-      }
-    });
-    res.on('end', () => latest.delete(n));
-  }));
+  await Promise.all(
+    names.map(async (n) => {
+      const res = await client.stream('GET', `/containers/${encodeURIComponent(n)}/stats`, { query: { stream: true } });
+      let buf = '';
+      res.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (line.trim()) latest.set(n, row(JSON.parse(line) as Stats, n, noTrunc));
+        }
+      });
+      res.on('end', () => latest.delete(n));
+    }),
+  );
   for (;;) {
     const rows = names.filter((n) => latest.has(n)).map((n) => latest.get(n)!);
     process.stdout.write(`\x1b[2J\x1b[H${render(format, rows)}`);

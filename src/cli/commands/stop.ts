@@ -6,16 +6,37 @@ import { int } from '../flag-values.js';
 import { eachContainer } from './each-container.js';
 
 const STOP: CommandSpec = {
-  path: 'stop', use: '[OPTIONS] CONTAINER [CONTAINER...]', about: 'Stop one or more running containers', aliases: ['berth container stop', 'berth stop'], args: { min: 1 },
+  path: 'stop',
+  use: '[OPTIONS] CONTAINER [CONTAINER...]',
+  about: 'Stop one or more running containers',
+  aliases: ['berth container stop', 'berth stop'],
+  args: { min: 1 },
   flags: {
     signal: { short: 's', type: 'string', desc: 'Signal to send to the container' },
-    timeout: { short: 't', type: 'string', arg: 'int', desc: 'Seconds to wait before killing the container', check: (s) => { int(s); } },
-    time: { type: 'string', arg: 'int', desc: 'Seconds to wait before killing the container (an old name of --timeout)', check: (s) => { int(s); } },
+    timeout: {
+      short: 't',
+      type: 'string',
+      arg: 'int',
+      desc: 'Seconds to wait before killing the container',
+      check: (s) => {
+        int(s);
+      },
+    },
+    time: {
+      type: 'string',
+      arg: 'int',
+      desc: 'Seconds to wait before killing the container (an old name of --timeout)',
+      check: (s) => {
+        int(s);
+      },
+    },
   },
 };
 
 export async function stop(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(STOP, argv);
   const t = (flags.time ?? flags.timeout) as string | undefined;
-  return eachContainer(args, (c) => client.json('POST', `/containers/${encodeURIComponent(c)}/stop`, { query: { t, signal: flags.signal as string | undefined } }));
+  return eachContainer(args, (c) =>
+    client.json('POST', `/containers/${encodeURIComponent(c)}/stop`, { query: { t, signal: flags.signal as string | undefined } }),
+  );
 }

@@ -4,7 +4,12 @@ import type { ApiClient } from '../../api/client.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const TAG: CommandSpec = {
-  path: 'tag', use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', about: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliases: ['berth image tag', 'berth tag'], args: { min: 2, max: 2 }, flags: {},
+  path: 'tag',
+  use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
+  about: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+  aliases: ['berth image tag', 'berth tag'],
+  args: { min: 2, max: 2 },
+  flags: {},
 };
 
 export async function tag(client: ApiClient, argv: string[]): Promise<number> {

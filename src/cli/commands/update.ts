@@ -11,8 +11,12 @@ import { RESOURCE_FLAGS } from './run-flags.js';
 import { resourceFields } from './run-lifecycle.js';
 
 const UPDATE: CommandSpec = {
-  path: 'update', use: '[OPTIONS] CONTAINER [CONTAINER...]', about: 'Update configuration of one or more containers',
-  aliases: ['berth container update', 'berth update'], flags: RESOURCE_FLAGS, args: { min: 1 },
+  path: 'update',
+  use: '[OPTIONS] CONTAINER [CONTAINER...]',
+  about: 'Update configuration of one or more containers',
+  aliases: ['berth container update', 'berth update'],
+  flags: RESOURCE_FLAGS,
+  args: { min: 1 },
 };
 
 export async function update(client: ApiClient, argv: string[]): Promise<number> {
@@ -24,6 +28,7 @@ export async function update(client: ApiClient, argv: string[]): Promise<number>
     PidsLimit: f['pids-limit'] === undefined ? undefined : int(f['pids-limit'] as string),
     ...resourceFields(f),
   };
-  if (Object.values(body).every((v) => v === undefined)) throw new BerthError('invalid', 'you must provide one or more flags when using this command');
+  if (Object.values(body).every((v) => v === undefined))
+    throw new BerthError('invalid', 'you must provide one or more flags when using this command');
   return eachContainer(args, (c) => client.json('POST', `/containers/${encodeURIComponent(c)}/update`, { body }));
 }

@@ -5,7 +5,12 @@ import { errorMessage } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const WAIT: CommandSpec = {
-  path: 'wait', use: 'CONTAINER [CONTAINER...]', about: 'Block until one or more containers stop, then print their exit codes', aliases: ['berth container wait', 'berth wait'], args: { min: 1 }, flags: {},
+  path: 'wait',
+  use: 'CONTAINER [CONTAINER...]',
+  about: 'Block until one or more containers stop, then print their exit codes',
+  aliases: ['berth container wait', 'berth wait'],
+  args: { min: 1 },
+  flags: {},
 };
 
 export async function wait(client: ApiClient, argv: string[]): Promise<number> {

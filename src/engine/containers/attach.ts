@@ -27,7 +27,12 @@ export async function attach(t: ContainerTable, live: Live): Promise<AttachStrea
     // Docker attaches to a stopped container too and waits for its next start.
     return new Promise<AttachStream>((resolve, reject) => {
       live.attachers.push(async (path) => {
-        try { resolve({ socket: await connectUnix(path), tty }); } catch (e) { reject(e); throw e; }
+        try {
+          resolve({ socket: await connectUnix(path), tty });
+        } catch (e) {
+          reject(e);
+          throw e;
+        }
       });
     });
   }
@@ -58,7 +63,10 @@ export function logs(t: ContainerTable, live: Live, opts: LogOptions = {}): Asyn
 function connectUnix(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect(path);
-    s.once('connect', () => { s.off('error', reject); resolve(s); });
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
     s.once('error', reject);
   });
 }

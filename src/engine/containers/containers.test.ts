@@ -36,14 +36,19 @@ function harness(t: TestContext): Harness {
   t.after(async () => {
     for (const c of opened) await c.close();
     rmSync(dir, { recursive: true, force: true });
-    assert.deepEqual(runtime.errors, [], 'the fake runtime\'s exits were all written');
+    assert.deepEqual(runtime.errors, [], "the fake runtime's exits were all written");
   });
   const events = new Events();
   const logs: string[] = [];
   const snap = { removed: [] as string[], failPrepare: undefined as Error | undefined };
   const rootfs = (id: string) => join(dir, 'snapshots', id, 'rootfs');
   const images = {
-    resolve: async (ref: string) => ({ id: `sha256:${'1'.repeat(64)}`, config: { config: { Cmd: ['sleep', '600'] } }, record: { target: { digest: `sha256:${'2'.repeat(64)}` } }, ref }),
+    resolve: async (ref: string) => ({
+      id: `sha256:${'1'.repeat(64)}`,
+      config: { config: { Cmd: ['sleep', '600'] } },
+      record: { target: { digest: `sha256:${'2'.repeat(64)}` } },
+      ref,
+    }),
   } as unknown as ImageStore;
   const snapshots = {
     prepare: async (id: string) => {
@@ -54,14 +59,27 @@ function harness(t: TestContext): Harness {
     info: async (id: string) => ({ rootfs: rootfs(id) }),
     mount: async () => undefined,
     unmount: async () => undefined,
-    remove: async (id: string) => { snap.removed.push(id); rmSync(join(dir, 'snapshots', id), { recursive: true, force: true }); },
+    remove: async (id: string) => {
+      snap.removed.push(id);
+      rmSync(join(dir, 'snapshots', id), { recursive: true, force: true });
+    },
   } as unknown as Snapshotter;
   return {
-    runtime, events, snapshots: snap, logs,
+    runtime,
+    events,
+    snapshots: snap,
+    logs,
     open() {
       const c = new Containers({
-        dataRoot: join(dir, 'data'), execRoot: join(dir, 'run'), images, snapshots, events, runtime,
-        log: (level, msg) => { logs.push(`${level}: ${msg}`); },
+        dataRoot: join(dir, 'data'),
+        execRoot: join(dir, 'run'),
+        images,
+        snapshots,
+        events,
+        runtime,
+        log: (level, msg) => {
+          logs.push(`${level}: ${msg}`);
+        },
       });
       c.prober = (id, cmd, timeoutMs) => execProbe(new Execs(c, runtime), id, cmd, timeoutMs);
       opened.push(c);
@@ -128,7 +146,10 @@ test('stop: a process that ignores the stop signal is killed after the timeout',
   assert.ok(Date.now() - t0 >= 900, 'waited for the timeout');
   assert.equal(c.get(Id).State.ExitCode, 137);
   const kills = h.runtime.calls.filter((x) => x.verb === 'kill').map((x) => x.args);
-  assert.deepEqual(kills, [{ signal: 15, all: false }, { signal: 9, all: true }]);
+  assert.deepEqual(kills, [
+    { signal: 15, all: false },
+    { signal: 9, all: true },
+  ]);
 });
 
 test('restart policy: on-failure restarts a failed exit up to its count, not a clean one', async (t) => {
@@ -147,12 +168,15 @@ test('restart policy: on-failure restarts a failed exit up to its count, not a c
   assert.equal(h.runtime.calls.filter((x) => x.verb === 'create').length, 2);
 });
 
-test('health: probes run through the runtime\'s exec; failures past the retries make it unhealthy, a success healthy', async (t) => {
+test("health: probes run through the runtime's exec; failures past the retries make it unhealthy, a success healthy", async (t) => {
   const h = harness(t);
   const c = h.open();
   let code = 1;
   h.runtime.execHandler = () => ({ exitCode: code, stdout: `probe ${code}\n` });
-  const { Id } = await c.create({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'check'], Interval: 20 * MS, Timeout: 1000 * MS, Retries: 2 } }, { ...hostConfig });
+  const { Id } = await c.create(
+    { Image: 'busybox', Healthcheck: { Test: ['CMD', 'check'], Interval: 20 * MS, Timeout: 1000 * MS, Retries: 2 } },
+    { ...hostConfig },
+  );
   await c.start(Id);
   assert.equal(c.get(Id).State.Health?.Status, 'starting');
   await until(() => c.get(Id).State.Health?.Status === 'unhealthy', 'unhealthy');
@@ -179,7 +203,7 @@ test('adoption: a new Containers watches what runs and records what ended while 
   assert.equal(second.get(b.Id).State.ExitCode, 7);
   assert.equal(second.get(a.Id).State.Status, 'running');
   await h.runtime.exit(a.Id, 0);
-  await until(() => second.get(a.Id).State.Status === 'exited', 'a\'s exit seen by the new watcher');
+  await until(() => second.get(a.Id).State.Status === 'exited', "a's exit seen by the new watcher");
   assert.ok(!h.runtime.containers.has(a.Id) && !h.runtime.containers.has(b.Id));
 });
 
@@ -199,11 +223,14 @@ test('remove: refused while running, forced with SIGKILL; runtime container, sna
   assert.deepEqual(h.open().list(), [], 'no record left on disk');
 });
 
-test('a failed create is taken apart by rm\'s path: the runtime asked to delete, the snapshot removed, no record', async (t) => {
+test("a failed create is taken apart by rm's path: the runtime asked to delete, the snapshot removed, no record", async (t) => {
   const h = harness(t);
   const c = h.open();
   // A bind mount whose source does not exist fails after the snapshot was prepared.
-  await assert.rejects(c.create({ Image: 'busybox' }, { ...hostConfig, Mounts: [{ Type: 'bind', Source: '/no/such/dir/berth-test', Target: '/data' }] }), /does not exist/);
+  await assert.rejects(
+    c.create({ Image: 'busybox' }, { ...hostConfig, Mounts: [{ Type: 'bind', Source: '/no/such/dir/berth-test', Target: '/data' }] }),
+    /does not exist/,
+  );
   assert.deepEqual(c.list(), []);
   assert.equal(h.snapshots.removed.length, 1, 'the snapshot went');
   const id = h.snapshots.removed[0];
@@ -230,7 +257,7 @@ test('a failed start: the runtime side is taken apart, the container is exited w
   assert.ok(!existsSync(join(c.bundleDir(Id))));
 });
 
-test('pause and unpause go to the runtime; a paused container is not probed or exec\'d into', async (t) => {
+test("pause and unpause go to the runtime; a paused container is not probed or exec'd into", async (t) => {
   const h = harness(t);
   const c = h.open();
   const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });

@@ -26,23 +26,31 @@ export function adopt(t: ContainerTable): void {
     const rec = live.rec;
     if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
       watchExit(t, live);
-      void monitorAlive(t, rec.Id).then((alive) => {
-        if (alive) return;
-        // No process and no exit file: the monitor may be writing it this instant; if it has
-        // not within a second, it is gone without a word (the machine restarted) and the
-        // container died with it.
-        setTimeout(() => {
-          if (t.byId.get(rec.Id) !== live || live.rec.State.Status === 'exited' || existsSync(t.store.exitPath(rec.Id))) return;
-          writeFileAtomic(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() }))
-            .catch((e) => t.log('error', `record the lost exit of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
-        }, 1000).unref();
-      }, (e) => t.log('error', `adopt ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
+      void monitorAlive(t, rec.Id).then(
+        (alive) => {
+          if (alive) return;
+          // No process and no exit file: the monitor may be writing it this instant; if it has
+          // not within a second, it is gone without a word (the machine restarted) and the
+          // container died with it.
+          setTimeout(() => {
+            if (t.byId.get(rec.Id) !== live || live.rec.State.Status === 'exited' || existsSync(t.store.exitPath(rec.Id))) return;
+            writeFileAtomic(t.store.exitPath(rec.Id), JSON.stringify({ exitCode: 255, finishedAt: new Date().toISOString() })).catch((e) =>
+              t.log('error', `record the lost exit of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`),
+            );
+          }, 1000).unref();
+        },
+        (e) => t.log('error', `adopt ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`),
+      );
       // (The exit may have been recorded just now.)
       if (t.isRunning(live)) startHealth(t, live, false);
     } else if (rec.State.Status === 'restarting') {
       scheduleRestart(t, live, 0);
-    } else if (rec.State.Status === 'exited' && rec.State.FinishedAt !== ZERO_TIME && !rec.HostConfig.AutoRemove
-      && new RestartManager().next(rec.HostConfig.RestartPolicy, rec.State.ExitCode, !!rec.HasBeenManuallyStopped, 0) !== undefined) {
+    } else if (
+      rec.State.Status === 'exited' &&
+      rec.State.FinishedAt !== ZERO_TIME &&
+      !rec.HostConfig.AutoRemove &&
+      new RestartManager().next(rec.HostConfig.RestartPolicy, rec.State.ExitCode, !!rec.HasBeenManuallyStopped, 0) !== undefined
+    ) {
       void t.lifecycle.start(rec.Id).catch((e) => t.log('warn', `restart ${rec.Id.slice(0, 12)} at adoption: ${errorMessage(e)}`));
     }
   }
@@ -117,7 +125,10 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   await t.save(live);
   t.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
   if (rec.State.OOMKilled) t.emitFor(rec, 'oom');
-  t.emitFor(rec, 'die', { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))) });
+  t.emitFor(rec, 'die', {
+    exitCode: String(exit.exitCode),
+    execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))),
+  });
   t.exitedNow(live);
   if (delay !== undefined) scheduleRestart(t, live, delay);
   return delay === undefined && !!rec.HostConfig.AutoRemove;

@@ -6,17 +6,22 @@ import { checkHealthcheck, mergeHealthcheck, probeCommand, recordResult } from '
 
 const MS = 1_000_000;
 
-test('the user\'s health check over the image\'s, field by field', () => {
+test("the user's health check over the image's, field by field", () => {
   const image = { Test: ['CMD-SHELL', 'check'], Interval: 30_000 * MS, Retries: 5 };
   assert.deepEqual(mergeHealthcheck({ Interval: 200 * MS }, image), {
-    Test: ['CMD-SHELL', 'check'], Interval: 200 * MS, Timeout: undefined, StartPeriod: undefined, StartInterval: undefined, Retries: 5,
+    Test: ['CMD-SHELL', 'check'],
+    Interval: 200 * MS,
+    Timeout: undefined,
+    StartPeriod: undefined,
+    StartInterval: undefined,
+    Retries: 5,
   });
   assert.deepEqual(mergeHealthcheck(undefined, image), image);
   assert.deepEqual(mergeHealthcheck({ Test: ['NONE'] }, image)?.Test, ['NONE']);
   assert.equal(mergeHealthcheck(undefined, undefined), undefined);
 });
 
-test('probe commands and dockerd\'s checks', () => {
+test("probe commands and dockerd's checks", () => {
   assert.deepEqual(probeCommand({ Test: ['CMD-SHELL', 'test -e /ok'] }), ['/bin/sh', '-c', 'test -e /ok']);
   assert.deepEqual(probeCommand({ Test: ['CMD', 'true', 'x'] }), ['true', 'x']);
   assert.equal(probeCommand({ Test: ['NONE'] }), undefined);
@@ -28,7 +33,12 @@ test('probe commands and dockerd\'s checks', () => {
 
 test('results: retries make it unhealthy, one success healthy, the start period forgives, 5 kept', () => {
   const started = '2024-01-01T00:00:00.000Z';
-  const at = (s: number, code: number) => ({ Start: new Date(Date.parse(started) + s * 1000).toISOString(), End: '', ExitCode: code, Output: '' });
+  const at = (s: number, code: number) => ({
+    Start: new Date(Date.parse(started) + s * 1000).toISOString(),
+    End: '',
+    ExitCode: code,
+    Output: '',
+  });
   const h = { Retries: 2, StartPeriod: 10_000 * MS };
   const st: HealthState = { Status: 'starting', FailingStreak: 0, Log: [] };
   assert.equal(recordResult(st, at(1, 1), h, started), undefined);
@@ -43,5 +53,8 @@ test('results: retries make it unhealthy, one success healthy, the start period 
   recordResult(st2, at(1, 1), h, started);
   assert.equal(st2.FailingStreak, 1);
   for (let i = 0; i < 7; i++) recordResult(st, at(20 + i, i), h, started);
-  assert.deepEqual(st.Log.map((l) => l.ExitCode), [2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    st.Log.map((l) => l.ExitCode),
+    [2, 3, 4, 5, 6],
+  );
 });

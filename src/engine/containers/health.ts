@@ -19,8 +19,10 @@ export function mergeHealthcheck(user?: HealthConfig | null, image?: HealthConfi
   if (!image) return user;
   return {
     Test: user.Test?.length ? user.Test : image.Test,
-    Interval: user.Interval || image.Interval, Timeout: user.Timeout || image.Timeout,
-    StartPeriod: user.StartPeriod || image.StartPeriod, StartInterval: user.StartInterval || image.StartInterval,
+    Interval: user.Interval || image.Interval,
+    Timeout: user.Timeout || image.Timeout,
+    StartPeriod: user.StartPeriod || image.StartPeriod,
+    StartInterval: user.StartInterval || image.StartInterval,
     Retries: user.Retries || image.Retries,
   };
 }
@@ -102,7 +104,9 @@ export class HealthMonitor {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => { void this.run(); }, this.interval());
+    this.timer = setTimeout(() => {
+      void this.run();
+    }, this.interval());
   }
 
   private async run(): Promise<void> {

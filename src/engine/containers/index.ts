@@ -33,20 +33,36 @@ export class Containers {
 
   constructor(opts: ContainersOptions) {
     this.dataRoot = opts.dataRoot;
-    this.volumes = new Volumes(opts.dataRoot, () => {
-      const users = new Map<string, string[]>();
-      for (const c of this.list()) for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
-      return users;
-    }, (action, name, attributes) => opts.events.emit('volume', action, name, attributes));
-    this.networks = new Networks({ dataRoot: opts.dataRoot, execRoot: opts.execRoot, bip: opts.bip, containers: () => this.list(), initDir: (id) => this.t.store.dir(id),
-      emit: (action, id, attributes) => opts.events.emit('network', action, id, attributes), log: opts.log });
+    this.volumes = new Volumes(
+      opts.dataRoot,
+      () => {
+        const users = new Map<string, string[]>();
+        for (const c of this.list())
+          for (const m of c.MountPoints ?? []) if (m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), c.Id]);
+        return users;
+      },
+      (action, name, attributes) => opts.events.emit('volume', action, name, attributes),
+    );
+    this.networks = new Networks({
+      dataRoot: opts.dataRoot,
+      execRoot: opts.execRoot,
+      bip: opts.bip,
+      containers: () => this.list(),
+      initDir: (id) => this.t.store.dir(id),
+      emit: (action, id, attributes) => opts.events.emit('network', action, id, attributes),
+      log: opts.log,
+    });
     this.t = new ContainerTable(opts, this.volumes, this.networks);
     this.t.lifecycle = { start: (ref, o) => this.start(ref, o), remove: (ref, o) => this.remove(ref, o) };
   }
 
   /** Runs a health probe in a container (the engine's exec; set by the engine). */
-  get prober(): Prober | undefined { return this.t.prober; }
-  set prober(p: Prober | undefined) { this.t.prober = p; }
+  get prober(): Prober | undefined {
+    return this.t.prober;
+  }
+  set prober(p: Prober | undefined) {
+    this.t.prober = p;
+  }
 
   /** Loads the records once (berthd's start, or first use) and adopts the containers (exits.ts). */
   adopt(): void {
@@ -65,20 +81,34 @@ export class Containers {
     return this.t.list();
   }
 
-  get(ref: string): ContainerRecord { return this.find(ref).rec; }
+  get(ref: string): ContainerRecord {
+    return this.find(ref).rec;
+  }
 
   /** Emits a container event with Docker's attributes: the labels, `image`, `name`, then `extra`. */
   event(ref: string, action: string, extra: Record<string, string> = {}): void {
     this.t.emitFor(this.find(ref).rec, action, extra);
   }
 
-  logPath(id: string): string { return this.t.store.logPath(id); }
+  logPath(id: string): string {
+    return this.t.store.logPath(id);
+  }
   /** Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts). */
-  initPaths(id: string): InitPaths { return initPaths(this.t.store.dir(id)); }
+  initPaths(id: string): InitPaths {
+    return initPaths(this.t.store.dir(id));
+  }
   /** The container's OCI bundle directory (its config.json: the mounts the runtime made). */
-  bundleDir(id: string): string { return this.t.store.dir(id); }
+  bundleDir(id: string): string {
+    return this.t.store.dir(id);
+  }
 
-  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>, platform?: string): Promise<ContainerRecord> {
+  async create(
+    config: ContainerConfig,
+    hostConfig: HostConfig,
+    name?: string,
+    endpoints?: Record<string, EndpointRequest>,
+    platform?: string,
+  ): Promise<ContainerRecord> {
     this.adopt();
     return failingClearlyWhenFull(this.dataRoot, () => lifecycle.create(this.t, config, hostConfig, name, endpoints, platform));
   }
@@ -105,19 +135,29 @@ export class Containers {
     return live.rec.State.ExitCode;
   }
 
-  isRunning(ref: string): boolean { return this.t.isRunning(this.find(ref)); }
+  isRunning(ref: string): boolean {
+    return this.t.isRunning(this.find(ref));
+  }
 
-  async resize(ref: string, rows: number, cols: number): Promise<void> { return resize(this.t, this.find(ref), rows, cols); }
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    return resize(this.t, this.find(ref), rows, cols);
+  }
 
-  async kill(ref: string, signal = 'SIGKILL'): Promise<void> { return lifecycle.kill(this.t, this.find(ref), signal, ref); }
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    return lifecycle.kill(this.t, this.find(ref), signal, ref);
+  }
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
     return lifecycle.stop(this.t, this.find(ref), opts);
   }
 
-  async pause(ref: string): Promise<void> { return lifecycle.pause(this.t, this.find(ref)); }
+  async pause(ref: string): Promise<void> {
+    return lifecycle.pause(this.t, this.find(ref));
+  }
 
-  async unpause(ref: string): Promise<void> { return lifecycle.unpause(this.t, this.find(ref)); }
+  async unpause(ref: string): Promise<void> {
+    return lifecycle.unpause(this.t, this.find(ref));
+  }
 
   /** Docker's restart: stop (as `stop`, with its timeout and signal) if running, then a user's start. */
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -127,7 +167,9 @@ export class Containers {
     this.t.emitFor(live.rec, 'restart');
   }
 
-  rename(ref: string, newName: string): Promise<void> { return lifecycle.rename(this.t, this.find(ref), newName); }
+  rename(ref: string, newName: string): Promise<void> {
+    return lifecycle.rename(this.t, this.find(ref), newName);
+  }
 
   async update(ref: string, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
     return lifecycle.update(this.t, this.find(ref), upd);
@@ -141,17 +183,27 @@ export class Containers {
   /** Docker's network connect and disconnect, made live on a running container. */
   async connect(ref: string, network: string, req: EndpointRequest): Promise<void> {
     const live = this.find(ref);
-    await this.t.serial(live, async () => { await this.networks.connect(live.rec, network, req, this.t.isRunning(live)); await this.t.save(live); });
+    await this.t.serial(live, async () => {
+      await this.networks.connect(live.rec, network, req, this.t.isRunning(live));
+      await this.t.save(live);
+    });
   }
 
   async disconnect(ref: string, network: string): Promise<void> {
     const live = this.find(ref);
-    await this.t.serial(live, async () => { await this.networks.disconnect(live.rec, network); await this.t.save(live); });
+    await this.t.serial(live, async () => {
+      await this.networks.disconnect(live.rec, network);
+      await this.t.save(live);
+    });
   }
 
-  async attach(ref: string): Promise<AttachStream | undefined> { return attach(this.t, this.find(ref)); }
+  async attach(ref: string): Promise<AttachStream | undefined> {
+    return attach(this.t, this.find(ref));
+  }
 
-  logs(ref: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> { return logs(this.t, this.find(ref), opts); }
+  logs(ref: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
+    return logs(this.t, this.find(ref), opts);
+  }
 
   /** Stops watching (berthd shutting down); containers keep running under their monitors. */
   async close(): Promise<void> {

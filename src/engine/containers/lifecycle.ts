@@ -21,7 +21,15 @@ import { checkLogConfig, logLimitsOf, readsLogs } from '../log-config.js';
 import { rootFiles } from '../users.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
 import { checkResources, ociResources, updateResources, type ResourceConfig } from '../resources.js';
-import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type EndpointRequest, type HostConfig, type RestartPolicy } from '../types.js';
+import {
+  ZERO_TIME,
+  type ContainerConfig,
+  type ContainerRecord,
+  type ContainerStatus,
+  type EndpointRequest,
+  type HostConfig,
+  type RestartPolicy,
+} from '../types.js';
 import { onExit, unwatchExit, watchExit } from './exits.js';
 import { checkHealthcheck, mergeHealthcheck } from './health.js';
 import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
@@ -30,11 +38,20 @@ import type { ContainerTable, Live } from './table.js';
 import { deleteRuntime, forget, releaseRuntime, takeApart } from './teardown.js';
 
 function nameConflict(name: string, id: string): BerthError {
-  return conflict(`Conflict. The container name "${name}" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  return conflict(
+    `Conflict. The container name "${name}" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`,
+  );
 }
 
 /** `platform` (`os/arch[/variant]`): the image must be of it, as dockerd checks a create's `platform`. */
-export async function create(t: ContainerTable, config: ContainerConfig, hostConfig: HostConfig, name?: string, endpoints?: Record<string, EndpointRequest>, platform?: string): Promise<ContainerRecord> {
+export async function create(
+  t: ContainerTable,
+  config: ContainerConfig,
+  hostConfig: HostConfig,
+  name?: string,
+  endpoints?: Record<string, EndpointRequest>,
+  platform?: string,
+): Promise<ContainerRecord> {
   if (!config.Image) throw invalid('config.Image is required');
   const fullName = name ? checkName(name) : generateName((n) => [...t.byId.values()].some((l) => l.rec.Name === n));
   for (const l of t.byId.values()) if (l.rec.Name === fullName) throw nameConflict(fullName, l.rec.Id);
@@ -44,7 +61,11 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
   checkLinuxOptions(hostConfig, !!config.Hostname, hostConfig.NetworkMode);
   resolveJoined(hostConfig, (ref) => t.find(ref).rec);
   if (config.StopSignal) {
-    try { parseSignal(config.StopSignal); } catch { throw invalid(`Invalid signal: ${config.StopSignal}`); }
+    try {
+      parseSignal(config.StopSignal);
+    } catch {
+      throw invalid(`Invalid signal: ${config.StopSignal}`);
+    }
   }
   checkLogConfig(hostConfig.LogConfig);
   const image = await t.opts.images.resolve(config.Image);
@@ -53,14 +74,19 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
   const args = command(config, imgCfg);
   const id = randomBytes(32).toString('hex');
   const rec: ContainerRecord = {
-    Id: id, Name: fullName, Created: new Date().toISOString(), Path: args[0], Args: args.slice(1),
-    Image: image.id, ImageName: config.Image,
+    Id: id,
+    Name: fullName,
+    Created: new Date().toISOString(),
+    Path: args[0],
+    Args: args.slice(1),
+    Image: image.id,
+    ImageName: config.Image,
     Config: {
       ...config,
       // On the host's network, the host's name, as dockerd gives it.
       Hostname: config.Hostname || (hostConfig.NetworkMode === 'host' ? osHostname() : id.slice(0, 12)),
       Env: [...new Map([...(imgCfg.Env ?? []), ...(config.Env ?? [])].map((e) => [e.split('=', 1)[0], e])).values()],
-      Cmd: config.Cmd?.length ? config.Cmd : config.Entrypoint ? null : imgCfg.Cmd ?? null,
+      Cmd: config.Cmd?.length ? config.Cmd : config.Entrypoint ? null : (imgCfg.Cmd ?? null),
       Entrypoint: config.Entrypoint ?? imgCfg.Entrypoint ?? null,
       WorkingDir: config.WorkingDir || imgCfg.WorkingDir || '',
       User: config.User || imgCfg.User || '',
@@ -84,17 +110,47 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
   t.byId.set(id, live);
   try {
     const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest);
-    rec.MountPoints = planMounts(rec.HostConfig, { ...imgCfg.Volumes, ...config.Volumes }, t.volumes, (ref) => t.find(ref).rec.MountPoints ?? []);
+    rec.MountPoints = planMounts(
+      rec.HostConfig,
+      { ...imgCfg.Volumes, ...config.Volumes },
+      t.volumes,
+      (ref) => t.find(ref).rec.MountPoints ?? [],
+    );
     // The user is looked up with the mounts over the root, as runc does inside the container.
-    const files = rootFiles(snap.rootfs, rec.MountPoints.map((m) => ({ destination: m.Destination, source: m.Source, type: m.Type === 'tmpfs' ? 'tmpfs' : 'bind' })));
-    const spec = buildSpec({ id, rootfs: snap.rootfs, config: { ...config, Hostname: rec.Config.Hostname }, hostConfig: rec.HostConfig, image: imgCfg, files, shmDir: shmDir(t, id) });
+    const files = rootFiles(
+      snap.rootfs,
+      rec.MountPoints.map((m) => ({ destination: m.Destination, source: m.Source, type: m.Type === 'tmpfs' ? 'tmpfs' : 'bind' })),
+    );
+    const spec = buildSpec({
+      id,
+      rootfs: snap.rootfs,
+      config: { ...config, Hostname: rec.Config.Hostname },
+      hostConfig: rec.HostConfig,
+      image: imgCfg,
+      files,
+      shmDir: shmDir(t, id),
+    });
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
     mkdirSync(t.store.dir(id), { recursive: true, mode: 0o710 });
     const hc = rec.HostConfig;
-    spec.mounts = [...(spec.mounts ?? []), ...writeInitFiles(t.store.dir(id), {
-      hostname: rec.Config.Hostname!, domainname: config.Domainname, extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()), dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-      embeddedDns: t.networks.embeddedDns(rec), hostNetwork: rec.HostConfig.NetworkMode === 'host',
-    }, rec.MountPoints.map((m) => m.Destination)), ...ociMounts(rec.MountPoints)];
+    spec.mounts = [
+      ...(spec.mounts ?? []),
+      ...writeInitFiles(
+        t.store.dir(id),
+        {
+          hostname: rec.Config.Hostname!,
+          domainname: config.Domainname,
+          extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()),
+          dns: hc.Dns,
+          dnsSearch: hc.DnsSearch,
+          dnsOptions: hc.DnsOptions,
+          embeddedDns: t.networks.embeddedDns(rec),
+          hostNetwork: rec.HostConfig.NetworkMode === 'host',
+        },
+        rec.MountPoints.map((m) => m.Destination),
+      ),
+      ...ociMounts(rec.MountPoints),
+    ];
     writeFileSync(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
     await t.save(live);
   } catch (e) {
@@ -104,7 +160,9 @@ export async function create(t: ContainerTable, config: ContainerConfig, hostCon
     const cleanup: Error[] = [];
     await takeApart(t, live, opts).catch(async (c: Error) => {
       cleanup.push(c);
-      await forget(t, live, opts).catch((f: Error) => { cleanup.push(f); });
+      await forget(t, live, opts).catch((f: Error) => {
+        cleanup.push(f);
+      });
     });
     if (cleanup.length) t.log('warn', `taking apart ${id.slice(0, 12)} after its create failed: ${cleanup.map(errorMessage).join('; ')}`);
     throw withCleanup(e, cleanup);
@@ -127,7 +185,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       rec.HasBeenManuallyStopped = false;
       live.restart = new RestartManager();
     }
-    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
+      throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
     await t.opts.snapshots.mount(id);
     await copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
@@ -139,11 +198,15 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     let pid = 0;
     try {
       ({ pid } = await t.runtime.create({
-        id, bundle: t.store.dir(id),
+        id,
+        bundle: t.store.dir(id),
         monitor: {
           // The `none` driver keeps nothing.
-          log: readsLogs(rec.HostConfig) ? t.store.logPath(id) : '/dev/null', exitFile: t.store.exitPath(id), attach,
-          stdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce,
+          log: readsLogs(rec.HostConfig) ? t.store.logPath(id) : '/dev/null',
+          exitFile: t.store.exitPath(id),
+          attach,
+          stdin: !!rec.Config.OpenStdin,
+          stdinOnce: !!rec.Config.StdinOnce,
           consoleSocket: rec.Config.Tty ? t.consolePath(id) : undefined,
           control: rec.Config.Tty ? t.controlPath(id) : undefined,
           ...logLimits(rec.HostConfig),
@@ -153,25 +216,48 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       // Clients that attached before start connect now, while the process waits on its fifo,
       // so they see its first byte.
       const waiting = live.attachers.splice(0);
-      await Promise.all([t.networks.attach(rec, pid), ...waiting.map((w) => w(attach).catch((e) => {
-        t.log('warn', `attach client of ${id.slice(0, 12)} at start: ${errorMessage(e)}`);
-      }))]);
+      await Promise.all([
+        t.networks.attach(rec, pid),
+        ...waiting.map((w) =>
+          w(attach).catch((e) => {
+            t.log('warn', `attach client of ${id.slice(0, 12)} at start: ${errorMessage(e)}`);
+          }),
+        ),
+      ]);
       await t.runtime.start(id);
     } catch (e) {
       unwatchExit(live);
       await releaseRuntime(t, rec);
       const err = startError(e);
-      rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: err.exitCode, Error: err.message, FinishedAt: new Date().toISOString() };
+      rec.State = {
+        ...rec.State,
+        Status: 'exited',
+        Pid: 0,
+        ExitCode: err.exitCode,
+        Error: err.message,
+        FinishedAt: new Date().toISOString(),
+      };
       t.saveLater(live); // the start's error is what the caller learns
       t.exitedNow(live);
       if (rec.HostConfig.AutoRemove) {
         queueMicrotask(() => {
-          void t.lifecycle.remove(id, { force: true, volumes: true }).catch((r) => t.log('warn', `auto-remove ${id.slice(0, 12)} after a failed start: ${errorMessage(r)}`));
+          void t.lifecycle
+            .remove(id, { force: true, volumes: true })
+            .catch((r) => t.log('warn', `auto-remove ${id.slice(0, 12)} after a failed start: ${errorMessage(r)}`));
         });
       }
       throw err;
     }
-    rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+    rec.State = {
+      ...rec.State,
+      Status: 'running',
+      Pid: pid,
+      ExitCode: 0,
+      Error: '',
+      OOMKilled: false,
+      StartedAt: new Date().toISOString(),
+      FinishedAt: ZERO_TIME,
+    };
     await t.save(live);
     t.log('info', `started container ${id.slice(0, 12)}`);
     t.volumeEvents(rec, 'mount');
@@ -198,7 +284,13 @@ function joinShared(t: ContainerTable, rec: ContainerRecord): void {
   const spec = JSON.parse(readFileSync(path, 'utf8')) as Spec;
   joinNamespaces(spec, hc, (ref) => {
     const o = t.find(ref).rec;
-    return { Id: o.Id, running: o.State.Status === 'running' || o.State.Status === 'paused', pid: o.State.Pid, ipcMode: o.HostConfig.IpcMode, shmDir: shmDir(t, o.Id) };
+    return {
+      Id: o.Id,
+      running: o.State.Status === 'running' || o.State.Status === 'paused',
+      pid: o.State.Pid,
+      ipcMode: o.HostConfig.IpcMode,
+      shmDir: shmDir(t, o.Id),
+    };
   });
   writeFileSync(path, JSON.stringify(spec));
 }
@@ -206,9 +298,12 @@ function joinShared(t: ContainerTable, rec: ContainerRecord): void {
 /** dockerd's 404 when the image found is of another platform than the create asked for (the docker CLI then pulls that platform). */
 function checkPlatform(ref: string, img: { os?: string; architecture?: string; variant?: string }, want: string): void {
   const w = parsePlatform(want);
-  const have = img.os && img.architecture ? normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant }) : undefined;
+  const have =
+    img.os && img.architecture ? normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant }) : undefined;
   if (have && have.os === w.os && have.architecture === w.architecture && (!w.variant || have.variant === w.variant)) return;
-  throw notFound(`image with reference ${ref} was found but does not match the specified platform: wanted ${want}, actual: ${have ? formatPlatform(have) : 'nil'}`);
+  throw notFound(
+    `image with reference ${ref} was found but does not match the specified platform: wanted ${want}, actual: ${have ? formatPlatform(have) : 'nil'}`,
+  );
 }
 
 /**
@@ -260,7 +355,11 @@ async function sendSignal(t: ContainerTable, live: Live, signal: string, all: bo
 }
 
 /** Stop: the stop signal, then SIGKILL after `timeout` seconds. 'not-running' as Docker's 304. */
-export async function stop(t: ContainerTable, live: Live, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
+export async function stop(
+  t: ContainerTable,
+  live: Live,
+  opts: { timeout?: number; signal?: string } = {},
+): Promise<'stopped' | 'not-running'> {
   if (live.rec.State.Status === 'restarting') {
     stoppedByUser(t, live, true);
     cancelRestart(t, live);
@@ -274,11 +373,19 @@ export async function stop(t: ContainerTable, live: Live, opts: { timeout?: numb
   parseSignal(signal); // a bad one is the caller's 400, before anything is sent
   stoppedByUser(t, live, true);
   stopHealth(live);
-  try { await sendSignal(t, live, signal, false); } catch { /* exited meanwhile */ }
-  const timedOut = timeout >= 0 && await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]);
+  try {
+    await sendSignal(t, live, signal, false);
+  } catch {
+    /* exited meanwhile */
+  }
+  const timedOut = timeout >= 0 && (await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]));
   if (timedOut) {
     t.log('info', `container ${live.rec.Id.slice(0, 12)} did not stop in ${timeout}s: killing it`);
-    try { await sendSignal(t, live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+    try {
+      await sendSignal(t, live, 'SIGKILL', true);
+    } catch {
+      /* exited meanwhile */
+    }
   }
   await exited;
   t.emitFor(live.rec, 'stop');
@@ -328,11 +435,13 @@ export async function rename(t: ContainerTable, live: Live, newName: string): Pr
 export async function update(t: ContainerTable, live: Live, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
   await t.serial(live, async () => {
     const rec = live.rec;
-    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw conflict(`Container ${rec.Id} is marked for removal and cannot be "update"`);
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
+      throw conflict(`Container ${rec.Id} is marked for removal and cannot be "update"`);
     const limits = updateResources(rec.HostConfig, upd);
     let policy = rec.HostConfig.RestartPolicy;
     if (upd.RestartPolicy?.Name) {
-      if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy)) throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy))
+        throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
       policy = checkRestartPolicy(upd.RestartPolicy, false);
     }
     const resources = ociResources(limits);
@@ -340,7 +449,9 @@ export async function update(t: ContainerTable, live: Live, upd: ResourceConfig 
       try {
         await t.runtime.update(rec.Id, resources);
       } catch (e) {
-        throw new BerthError(e instanceof BerthError ? e.kind : 'system', `Cannot update container ${rec.Id}: ${errorMessage(e)}`, { cause: e });
+        throw new BerthError(e instanceof BerthError ? e.kind : 'system', `Cannot update container ${rec.Id}: ${errorMessage(e)}`, {
+          cause: e,
+        });
       }
     }
     const specPath = join(t.store.dir(rec.Id), 'config.json');
@@ -358,14 +469,20 @@ export async function remove(t: ContainerTable, live: Live, opts: { force?: bool
   const rec = live.rec;
   if (t.isRunning(live) || rec.State.Status === 'restarting') {
     if (!opts.force) {
-      throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
+      throw conflict(
+        `cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`,
+      );
     }
     stoppedByUser(t, live, true);
   }
   if (rec.State.Status === 'restarting') cancelRestart(t, live);
   if (t.isRunning(live)) {
     const exited = new Promise<void>((r) => live.exited.push(r));
-    try { await sendSignal(t, live, 'SIGKILL', true); } catch { /* exited meanwhile */ }
+    try {
+      await sendSignal(t, live, 'SIGKILL', true);
+    } catch {
+      /* exited meanwhile */
+    }
     await exited;
   }
   await t.serial(live, async () => {
@@ -393,9 +510,14 @@ function logLimits(hc: HostConfig): { logMaxSize?: number; logMaxFile?: number }
  */
 function startError(e: unknown): BerthError & { exitCode: number } {
   const msg = errorMessage(e);
-  const code = /executable file not found|no such file or directory/i.test(msg) ? 127
-    : /permission denied|exec format error/i.test(msg) ? 126 : 128;
-  const err = (code === 128 && e instanceof BerthError ? e : new BerthError(code === 128 ? 'system' : 'invalid', msg, { cause: e })) as BerthError & { exitCode: number };
+  const code = /executable file not found|no such file or directory/i.test(msg)
+    ? 127
+    : /permission denied|exec format error/i.test(msg)
+      ? 126
+      : 128;
+  const err = (
+    code === 128 && e instanceof BerthError ? e : new BerthError(code === 128 ? 'system' : 'invalid', msg, { cause: e })
+  ) as BerthError & { exitCode: number };
   err.exitCode = code;
   return err;
 }

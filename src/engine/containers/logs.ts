@@ -10,7 +10,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open as openFile, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 
-export interface LogEntry { stream: 'stdout' | 'stderr'; log: string; time: string }
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  log: string;
+  time: string;
+}
 
 export interface LogOptions {
   /** Keep only the last `tail` entries of what is there now (negative or undefined: all). */
@@ -40,11 +44,17 @@ class LogFile {
   /** The last complete line read (with its newline) and where it ends, to tell a file rewritten in place. */
   private last?: { line: Buffer; end: number };
 
-  constructor(readonly fh: FileHandle, public offset: number, readonly ino: number) {}
+  constructor(
+    readonly fh: FileHandle,
+    public offset: number,
+    readonly ino: number,
+  ) {}
 
   static async open(path: string): Promise<LogFile | undefined> {
     let fh: FileHandle;
-    try { fh = await openFile(path, 'r'); } catch (e) {
+    try {
+      fh = await openFile(path, 'r');
+    } catch (e) {
       if (errno(e) === 'ENOENT') return undefined;
       throw e;
     }
@@ -75,7 +85,11 @@ class LogFile {
     if (start < data.length && !this.skipping) {
       this.rest.push(data.subarray(start));
       this.restLen += data.length - start;
-      if (this.restLen > MAX_LINE) { this.rest = []; this.restLen = 0; this.skipping = true; }
+      if (this.restLen > MAX_LINE) {
+        this.rest = [];
+        this.restLen = 0;
+        this.skipping = true;
+      }
     }
     return lines;
   }
@@ -118,8 +132,14 @@ class LogFile {
       const { bytesRead } = await this.fh.read(buf, 0, len, pos);
       for (let i = bytesRead - 1; i >= 0; i--) {
         if (buf[i] !== NL) continue;
-        if (end < 0) { end = pos + i + 1; continue; }
-        if (++count === n) { this.offset = pos + i + 1; return n; }
+        if (end < 0) {
+          end = pos + i + 1;
+          continue;
+        }
+        if (++count === n) {
+          this.offset = pos + i + 1;
+          return n;
+        }
       }
     }
     this.offset = 0;
@@ -150,8 +170,14 @@ function parse(line: Buffer): LogEntry | undefined {
 
 export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
   const open = new Set<LogFile>();
-  const opened = (f: LogFile | undefined) => { if (f) open.add(f); return f; };
-  const close = async (f: LogFile) => { open.delete(f); await f.fh.close(); };
+  const opened = (f: LogFile | undefined) => {
+    if (f) open.add(f);
+    return f;
+  };
+  const close = async (f: LogFile) => {
+    open.delete(f);
+    await f.fh.close();
+  };
   try {
     // Every file is opened first, so a rotation while reading renames nothing under us.
     const files: LogFile[] = [];
@@ -168,7 +194,10 @@ export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenera
       if (opts.tail === 0) {
         // Nothing of what is there: only what comes next.
         first = files.length;
-        if (current) { current.offset = (await current.fh.stat()).size; first = files.length - 1; }
+        if (current) {
+          current.offset = (await current.fh.stat()).size;
+          first = files.length - 1;
+        }
       } else {
         let need = opts.tail;
         for (first = files.length - 1; first >= 0; first--) {
@@ -186,7 +215,10 @@ export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenera
         const e = parse(line);
         if (!e) continue;
         const t = secondsOf(e.time);
-        if (until !== undefined && t > until) { past = true; return; }
+        if (until !== undefined && t > until) {
+          past = true;
+          return;
+        }
         if (since === undefined || t >= since) yield e;
       }
     };
@@ -212,15 +244,23 @@ export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenera
  * that it was truncated in place (`max-file` 1). Woken by inotify on the log's directory, and
  * by a timer as well.
  */
-async function* follow(path: string, start: LogFile | undefined, opts: LogOptions,
-  wanted: (lines: Buffer[]) => Generator<LogEntry>, past: () => boolean,
-  opened: (f: LogFile | undefined) => LogFile | undefined, close: (f: LogFile) => Promise<void>): AsyncGenerator<LogEntry> {
+async function* follow(
+  path: string,
+  start: LogFile | undefined,
+  opts: LogOptions,
+  wanted: (lines: Buffer[]) => Generator<LogEntry>,
+  past: () => boolean,
+  opened: (f: LogFile | undefined) => LogFile | undefined,
+  close: (f: LogFile) => Promise<void>,
+): AsyncGenerator<LogEntry> {
   let f = start;
   let wake: (() => void) | undefined;
   const name = basename(path);
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(dirname(path), (_event, file) => { if (!file || String(file).startsWith(name)) wake?.(); });
+    watcher = watch(dirname(path), (_event, file) => {
+      if (!file || String(file).startsWith(name)) wake?.();
+    });
     watcher.on('error', () => wake?.()); // the directory is gone with the container: the next check ends the loop
   } catch (e) {
     if (errno(e) !== 'ENOENT') throw e;
@@ -235,14 +275,20 @@ async function* follow(path: string, start: LogFile | undefined, opts: LogOption
           yield* wanted(lines);
           if (past() || opts.signal?.aborted) return;
         }
-        const now = await stat(path).catch((e) => { if (errno(e) === 'ENOENT') return undefined; throw e; });
+        const now = await stat(path).catch((e) => {
+          if (errno(e) === 'ENOENT') return undefined;
+          throw e;
+        });
         if (now && now.ino !== f.ino) {
           // Rotated: the old file is complete (read above); the new one starts at 0.
           await close(f);
           f = opened(await LogFile.open(path));
           continue;
         }
-        if (now && await f.rewritten()) { f.restart(); continue; }
+        if (now && (await f.rewritten())) {
+          f.restart();
+          continue;
+        }
       } else {
         f = opened(await LogFile.open(path));
         if (f) continue;
@@ -256,7 +302,10 @@ async function* follow(path: string, start: LogFile | undefined, opts: LogOption
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 250);
-        wake = () => { clearTimeout(t); resolve(); };
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
         opts.signal?.addEventListener('abort', wake, { once: true });
       });
       wake = undefined;

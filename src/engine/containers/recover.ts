@@ -46,7 +46,8 @@ async function thawFrozen(t: ContainerTable): Promise<void> {
 }
 
 /** Whether the record's runtime container is meant to exist now. */
-const ownsRuntime = (live: Live | undefined) => live !== undefined && (live.rec.State.Status === 'running' || live.rec.State.Status === 'paused');
+const ownsRuntime = (live: Live | undefined) =>
+  live !== undefined && (live.rec.State.Status === 'running' || live.rec.State.Status === 'paused');
 
 /**
  * Runtime containers no running record owns: one whose record is gone (killed mid-remove),

@@ -17,7 +17,10 @@ test('policies are checked as dockerd checks them', () => {
 test('the delay starts at 100 ms, doubles, caps at a minute and resets after a 10 s run', () => {
   const m = new RestartManager();
   const always = { Name: 'always' as const };
-  assert.deepEqual([1, 2, 3, 4].map(() => m.next(always, 0, false, 50)), [100, 200, 400, 800]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => m.next(always, 0, false, 50)),
+    [100, 200, 400, 800],
+  );
   for (let i = 0; i < 20; i++) m.next(always, 0, false, 50);
   assert.equal(m.next(always, 0, false, 50), 60_000);
   assert.equal(m.next(always, 0, false, 10_000), 100);
@@ -32,7 +35,10 @@ test('which exits restart under each policy', () => {
   assert.equal(new RestartManager().next({ Name: 'on-failure' }, 0, false, 0), undefined);
   const m = new RestartManager();
   const twice = { Name: 'on-failure' as const, MaximumRetryCount: 2 };
-  assert.deepEqual([1, 1, 1].map(() => m.next(twice, 1, false, 0)), [100, 200, undefined]);
+  assert.deepEqual(
+    [1, 1, 1].map(() => m.next(twice, 1, false, 0)),
+    [100, 200, undefined],
+  );
   const c = new RestartManager();
   c.canceled = true;
   assert.equal(c.next({ Name: 'always' }, 1, false, 0), undefined);

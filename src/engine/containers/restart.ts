@@ -22,7 +22,8 @@ export function checkRestartPolicy(p: RestartPolicy | undefined, autoRemove: boo
   const max = policy.MaximumRetryCount ?? 0;
   if (!Number.isInteger(max)) throw invalid('invalid restart policy: maximum retry count must be an integer');
   if (max < 0) throw invalid('invalid restart policy: maximum retry count cannot be negative');
-  if (max > 0 && policy.Name !== 'on-failure') throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  if (max > 0 && policy.Name !== 'on-failure')
+    throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
   if (autoRemove && !isNone(policy)) throw invalid(`can't create 'AutoRemove' container with restart policy`);
   return policy;
 }
@@ -48,8 +49,10 @@ export class RestartManager {
     if (ranMs >= RESET_AFTER_MS) this.delay = 0;
     this.delay = this.delay === 0 ? FIRST_DELAY_MS : Math.min(this.delay * 2, MAX_DELAY_MS);
     const max = policy!.MaximumRetryCount ?? 0;
-    const restart = policy!.Name === 'always' || (policy!.Name === 'unless-stopped' && !manuallyStopped)
-      || (policy!.Name === 'on-failure' && (max === 0 || this.restartCount < max) && exitCode !== 0);
+    const restart =
+      policy!.Name === 'always' ||
+      (policy!.Name === 'unless-stopped' && !manuallyStopped) ||
+      (policy!.Name === 'on-failure' && (max === 0 || this.restartCount < max) && exitCode !== 0);
     if (!restart) return undefined;
     this.restartCount++;
     return this.delay;

@@ -18,14 +18,24 @@ export class ContainerStore {
     this.root = join(dataRoot, 'containers');
   }
 
-  dir(id: string): string { return join(this.root, id); }
-  logPath(id: string): string { return join(this.root, id, 'container-json.log'); }
-  exitPath(id: string): string { return join(this.root, id, 'exit.json'); }
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+  logPath(id: string): string {
+    return join(this.root, id, 'container-json.log');
+  }
+  exitPath(id: string): string {
+    return join(this.root, id, 'exit.json');
+  }
 
   /** Every container recorded; a folder whose record is unreadable (a crash at create) is removed. */
   loadAll(): ContainerRecord[] {
     let names: string[];
-    try { names = readdirSync(this.root); } catch { return []; }
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return [];
+    }
     const out: ContainerRecord[] = [];
     for (const id of names) {
       try {

@@ -11,7 +11,9 @@ export function scheduleRestart(t: ContainerTable, live: Live, delay: number): v
   live.restartTimer = setTimeout(() => {
     live.restartTimer = undefined;
     // A failed restart leaves it exited, as dockerd.
-    void t.lifecycle.start(live.rec.Id, { auto: true }).catch((e) => t.log('warn', `restart ${live.rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
+    void t.lifecycle
+      .start(live.rec.Id, { auto: true })
+      .catch((e) => t.log('warn', `restart ${live.rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
   }, delay);
 }
 
@@ -55,7 +57,10 @@ export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void
     t.saveLater(live);
   }
   const prober = t.prober;
-  live.health = new HealthMonitor(h!, rec.State.StartedAt, () => rec.State.Health!.Status,
+  live.health = new HealthMonitor(
+    h!,
+    rec.State.StartedAt,
+    () => rec.State.Health!.Status,
     // A paused container is not probed (its probe could not run).
     async (cmd, timeoutMs) => (rec.State.Status === 'running' ? prober(rec.Id, cmd, timeoutMs) : undefined),
     (r) => {
@@ -63,5 +68,6 @@ export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void
       const changed = recordResult(rec.State.Health, r, h!, rec.State.StartedAt);
       t.saveLater(live);
       if (changed) t.emitFor(rec, `health_status: ${changed}`);
-    });
+    },
+  );
 }

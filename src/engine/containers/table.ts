@@ -67,13 +67,19 @@ export class ContainerTable {
   lifecycle!: Lifecycle;
   prober?: Prober;
 
-  constructor(readonly opts: ContainersOptions, readonly volumes: Volumes, readonly networks: Networks) {
+  constructor(
+    readonly opts: ContainersOptions,
+    readonly volumes: Volumes,
+    readonly networks: Networks,
+  ) {
     this.store = new ContainerStore(opts.dataRoot);
     this.runtime = opts.runtime;
     this.attachDir = join(opts.execRoot, 'attach');
   }
 
-  log(level: LogLevel, msg: string): void { this.opts.log?.(level, msg); }
+  log(level: LogLevel, msg: string): void {
+    this.opts.log?.(level, msg);
+  }
 
   /** A new container's entry, with a restart policy's state carried over (adoption) or fresh. */
   live(rec: ContainerRecord, restart: RestartManager): Live {
@@ -96,13 +102,21 @@ export class ContainerTable {
     throw notFound(`No such container: ${ref}`);
   }
 
-  attachPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.sock`); }
-  consolePath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.pty`); }
+  attachPath(id: string): string {
+    return join(this.attachDir, `${id.slice(0, 12)}.sock`);
+  }
+  consolePath(id: string): string {
+    return join(this.attachDir, `${id.slice(0, 12)}.pty`);
+  }
   /** The monitor's control socket: window sizes for the pty it holds. */
-  controlPath(id: string): string { return join(this.attachDir, `${id.slice(0, 12)}.ctl`); }
+  controlPath(id: string): string {
+    return join(this.attachDir, `${id.slice(0, 12)}.ctl`);
+  }
 
   /** Saves the record (durable off the thread); resolves once it is on disk, rejects when it cannot be written. */
-  save(live: Live): Promise<void> { return this.store.save(live.rec); }
+  save(live: Live): Promise<void> {
+    return this.store.save(live.rec);
+  }
 
   /** Saves the record where nothing waits for the write (a timer, a health result); a failure is logged. */
   saveLater(live: Live): void {
@@ -123,9 +137,20 @@ export class ContainerTable {
   volumeEvents(rec: ContainerRecord, action: 'mount' | 'unmount'): void {
     for (const m of rec.MountPoints ?? []) {
       if (m.Type !== 'volume' || !m.Name) continue;
-      this.opts.events.emit('volume', action, m.Name, action === 'mount'
-        ? { container: rec.Id, destination: m.Destination, driver: m.Driver || 'local', propagation: m.Propagation, 'read/write': String(m.RW) }
-        : { container: rec.Id, driver: m.Driver || 'local' });
+      this.opts.events.emit(
+        'volume',
+        action,
+        m.Name,
+        action === 'mount'
+          ? {
+              container: rec.Id,
+              destination: m.Destination,
+              driver: m.Driver || 'local',
+              propagation: m.Propagation,
+              'read/write': String(m.RW),
+            }
+          : { container: rec.Id, driver: m.Driver || 'local' },
+      );
     }
   }
 

@@ -13,8 +13,11 @@ export class EmbeddedDns {
   /** The server of each user-defined network whose bridge is up, by network ID. */
   private readonly servers = new Map<string, DnsServer>();
 
-  constructor(private readonly store: NetworkStore, private readonly containers: () => ContainerRecord[],
-    private readonly log: (msg: string) => void) {}
+  constructor(
+    private readonly store: NetworkStore,
+    private readonly containers: () => ContainerRecord[],
+    private readonly log: (msg: string) => void,
+  ) {}
 
   /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
   addressFor(rec: ContainerRecord): string | undefined {
@@ -55,10 +58,13 @@ export class EmbeddedDns {
     const all = this.containers();
     const asker = all.find((c) => c.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
     const nets = Object.entries(asker?.NetworkSettings?.Networks ?? { [n.Name]: undefined })
-      .map(([name]) => this.store.byName(name)).filter((x): x is NetworkRecord => !!x && hasDns(x));
+      .map(([name]) => this.store.byName(name))
+      .filter((x): x is NetworkRecord => !!x && hasDns(x));
     for (const net of nets) {
-      const ips = all.map((c) => c.NetworkSettings?.Networks[net.Name])
-        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === want)).map((ep) => ep!.IPAddress);
+      const ips = all
+        .map((c) => c.NetworkSettings?.Networks[net.Name])
+        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === want))
+        .map((ep) => ep!.IPAddress);
       if (ips.length) return ips;
     }
     return undefined;

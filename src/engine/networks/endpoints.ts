@@ -24,7 +24,13 @@ import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, ownNetns, type N
 
 /** What an ADD left, to undo it with DEL. */
 /** What an ADD was asked (written before it runs, so a berthd killed during it leaves a DEL to do) and, once done, returned. */
-interface Attached { network: string; list: NetConfList; at: Attachment; result?: CniResult; ports: PortMapping[] }
+interface Attached {
+  network: string;
+  list: NetConfList;
+  at: Attachment;
+  result?: CniResult;
+  ports: PortMapping[];
+}
 
 export interface EndpointsOptions {
   dataRoot: string;
@@ -49,7 +55,11 @@ export class Endpoints {
   /** Bridge work (rules set, bridges deleted), one at a time: a deletion and a start's rules never interleave. */
   private bridgeWork: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: NetworkStore, private readonly dns: EmbeddedDns, private readonly opts: EndpointsOptions) {
+  constructor(
+    private readonly store: NetworkStore,
+    private readonly dns: EmbeddedDns,
+    private readonly opts: EndpointsOptions,
+  ) {
     this.stateRoot = join(opts.execRoot, 'networks');
     this.netnsDir = join(opts.execRoot, 'netns');
     this.ipamDir = join(opts.execRoot, 'ipam');
@@ -62,10 +72,19 @@ export class Endpoints {
    */
   finishTeardowns(): void {
     let ids: string[] = [];
-    try { ids = readdirSync(this.stateRoot); } catch { return; }
+    try {
+      ids = readdirSync(this.stateRoot);
+    } catch {
+      return;
+    }
     for (const id of ids) {
       let status = '';
-      try { status = (JSON.parse(readFileSync(join(this.opts.dataRoot, 'containers', id, 'container.json'), 'utf8')) as ContainerRecord).State.Status; } catch { /* gone */ }
+      try {
+        status = (JSON.parse(readFileSync(join(this.opts.dataRoot, 'containers', id, 'container.json'), 'utf8')) as ContainerRecord).State
+          .Status;
+      } catch {
+        /* gone */
+      }
       if (status !== 'running' && status !== 'paused') void this.detach({ Id: id } as ContainerRecord);
     }
   }
@@ -78,7 +97,10 @@ export class Endpoints {
   /** Runs `fn` after the bridge work queued before it; its failure is the caller's (the queue goes on). */
   bridgeOp(fn: () => Promise<void>): Promise<void> {
     const run = this.bridgeWork.then(fn);
-    this.bridgeWork = run.then(() => undefined, () => undefined); // the queue only orders; `run` carries the error
+    this.bridgeWork = run.then(
+      () => undefined,
+      () => undefined,
+    ); // the queue only orders; `run` carries the error
     return run;
   }
 
@@ -97,14 +119,17 @@ export class Endpoints {
     this.ruled.delete(n.Id);
   }
 
-  private stateDir(containerId: string): string { return join(this.stateRoot, containerId); }
+  private stateDir(containerId: string): string {
+    return join(this.stateRoot, containerId);
+  }
 
   /** Host ports that running containers publish, as `ip:port/proto`. */
   private usedPorts(except: string): Set<string> {
     const used = new Set<string>();
     for (const c of this.opts.containers()) {
       if (c.Id === except) continue;
-      for (const [k, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) for (const b of list ?? []) used.add(usedKey(b.HostIp || '0.0.0.0', Number(b.HostPort), k.split('/')[1]));
+      for (const [k, list] of Object.entries(c.NetworkSettings?.Ports ?? {}))
+        for (const b of list ?? []) used.add(usedKey(b.HostIp || '0.0.0.0', Number(b.HostPort), k.split('/')[1]));
     }
     return used;
   }
@@ -129,23 +154,35 @@ export class Endpoints {
     await this.tearing.get(rec.Id);
     const ns = pinNetns(this.netnsDir, rec.Id, pid);
     const lo = loopbackUp(rec.Id, ns);
-    const settings = rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' };
+    const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });
     settings.SandboxKey = ns;
     const exposed = Object.keys(rec.Config.ExposedPorts ?? {});
     try {
       let i = 0;
       for (const [name, ep] of Object.entries(settings.Networks)) {
         if (name === 'none') continue;
-        const ports = i === 0 ? await allocatePorts(portRequests(rec.HostConfig.PortBindings, exposed, !!rec.HostConfig.PublishAllPorts), this.usedPorts(rec.Id)) : [];
+        const ports =
+          i === 0
+            ? await allocatePorts(
+                portRequests(rec.HostConfig.PortBindings, exposed, !!rec.HostConfig.PublishAllPorts),
+                this.usedPorts(rec.Id),
+              )
+            : [];
         await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, `eth${i++}`, ports);
         if (ports.length || i === 1) settings.Ports = portMap(ports, exposed);
       }
       await lo;
       const first = Object.values(settings.Networks)[0];
       if (first?.IPAddress) {
-        writeFileSync(initPaths(this.opts.initDir(rec.Id)).HostsPath, hostsFile({
-          hostname: rec.Config.Hostname ?? '', domainname: rec.Config.Domainname, extraHosts: resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()), ip: first.IPAddress,
-        }));
+        writeFileSync(
+          initPaths(this.opts.initDir(rec.Id)).HostsPath,
+          hostsFile({
+            hostname: rec.Config.Hostname ?? '',
+            domainname: rec.Config.Domainname,
+            extraHosts: resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()),
+            ip: first.IPAddress,
+          }),
+        );
       }
     } catch (e) {
       const id = rec.Id.slice(0, 12);
@@ -155,15 +192,31 @@ export class Endpoints {
     }
   }
 
-  private async addEndpoint(rec: ContainerRecord, n: NetworkRecord, ep: EndpointSettings, ifName: string, ports: PortMapping[]): Promise<void> {
+  private async addEndpoint(
+    rec: ContainerRecord,
+    n: NetworkRecord,
+    ep: EndpointSettings,
+    ifName: string,
+    ports: PortMapping[],
+  ): Promise<void> {
     if (!this.ruled.has(n.Id)) {
-      await this.bridgeOp(() => ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal }));
+      await this.bridgeOp(() =>
+        ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal }),
+      );
       this.ruled.add(n.Id);
     }
-    const list = bridgeConfList({
-      name: n.Name, bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, gateway: n.IPAM.Config[0].Gateway,
-      ipRange: n.IPAM.Config[0].IPRange, internal: n.Internal,
-    }, this.ipamDir, { ports: ports.length > 0 });
+    const list = bridgeConfList(
+      {
+        name: n.Name,
+        bridge: n.Options[BRIDGE_NAME_OPT],
+        subnet: n.IPAM.Config[0].Subnet,
+        gateway: n.IPAM.Config[0].Gateway,
+        ipRange: n.IPAM.Config[0].IPRange,
+        internal: n.Internal,
+      },
+      this.ipamDir,
+      { ports: ports.length > 0 },
+    );
     const capabilityArgs: Record<string, unknown> = {};
     if (ports.length) capabilityArgs.portMappings = ports;
     const prefix = n.IPAM.Config[0].Subnet.split('/')[1];
@@ -181,8 +234,12 @@ export class Endpoints {
     const ip = result.ips?.[0];
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
     Object.assign(ep, {
-      NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: ip?.gateway ?? '', IPAddress: ip?.address.split('/')[0] ?? '',
-      IPPrefixLen: Number(ip?.address.split('/')[1] ?? 0), MacAddress: iface?.mac ?? ep.MacAddress,
+      NetworkID: n.Id,
+      EndpointID: randomBytes(32).toString('hex'),
+      Gateway: ip?.gateway ?? '',
+      IPAddress: ip?.address.split('/')[0] ?? '',
+      IPPrefixLen: Number(ip?.address.split('/')[1] ?? 0),
+      MacAddress: iface?.mac ?? ep.MacAddress,
       DNSNames: hasDns(n) ? [rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])] : null,
     });
     if (hasDns(n)) await this.dns.ensure(n);
@@ -203,21 +260,32 @@ export class Endpoints {
       for (const ep of Object.values(s.Networks)) {
         const n = ep.EndpointID ? this.store.byIdOf(ep.NetworkID) : undefined;
         if (n) this.opts.emit('disconnect', n, rec.Id);
-        Object.assign(ep, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, DNSNames: null, MacAddress: ep.IPAMConfig ? ep.MacAddress : '' });
+        Object.assign(ep, {
+          EndpointID: '',
+          Gateway: '',
+          IPAddress: '',
+          IPPrefixLen: 0,
+          DNSNames: null,
+          MacAddress: ep.IPAMConfig ? ep.MacAddress : '',
+        });
       }
     }
     const id = rec.Id;
     const previous = this.tearing.get(id) ?? Promise.resolve();
-    const run = previous.then(async () => {
-      const dir = this.stateDir(id);
-      for (const f of listDir(dir)) {
-        await this.delEndpoint(join(dir, f)).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
-      }
-      rmSync(dir, { recursive: true, force: true });
-      unpinNetns(this.netnsDir, id);
-    }).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
+    const run = previous
+      .then(async () => {
+        const dir = this.stateDir(id);
+        for (const f of listDir(dir)) {
+          await this.delEndpoint(join(dir, f)).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
+        }
+        rmSync(dir, { recursive: true, force: true });
+        unpinNetns(this.netnsDir, id);
+      })
+      .catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
     this.tearing.set(id, run);
-    void run.finally(() => { if (this.tearing.get(id) === run) this.tearing.delete(id); });
+    void run.finally(() => {
+      if (this.tearing.get(id) === run) this.tearing.delete(id);
+    });
     return Promise.resolve();
   }
 
@@ -230,8 +298,9 @@ export class Endpoints {
   /** Docker's connect: recorded, and made now if the container runs. */
   async connect(rec: ContainerRecord, n: NetworkRecord, req: EndpointRequest, running: boolean): Promise<void> {
     const mode = rec.HostConfig.NetworkMode ?? '';
-    if (!ownNetns(mode) || mode === 'none' || n.Driver !== 'bridge') throw forbidden(`container cannot be disconnected from host network or connected to host network`);
-    const settings = rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' };
+    if (!ownNetns(mode) || mode === 'none' || n.Driver !== 'bridge')
+      throw forbidden(`container cannot be disconnected from host network or connected to host network`);
+    const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });
     if (settings.Networks[n.Name]) throw forbidden(`endpoint with name ${rec.Name.slice(1)} already exists in network ${n.Name}`);
     checkEndpoint(n, req);
     const ep = blankEndpoint(n.Id, req);
@@ -242,7 +311,15 @@ export class Endpoints {
   /** The first `eth<N>` none of the container's endpoints has (a disconnect leaves gaps). */
   private freeIfName(containerId: string): string {
     const dir = this.stateDir(containerId);
-    const used = new Set(listDir(dir).map((f) => { try { return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName; } catch { return ''; } }));
+    const used = new Set(
+      listDir(dir).map((f) => {
+        try {
+          return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName;
+        } catch {
+          return '';
+        }
+      }),
+    );
     let i = 0;
     while (used.has(`eth${i}`)) i++;
     return `eth${i}`;

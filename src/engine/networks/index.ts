@@ -38,10 +38,20 @@ export class Networks {
     this.store = new NetworkStore(opts.dataRoot);
     this.dns = new EmbeddedDns(this.store, opts.containers, warn);
     this.endpoints = new Endpoints(this.store, this.dns, {
-      dataRoot: opts.dataRoot, execRoot: opts.execRoot, containers: opts.containers, initDir: opts.initDir,
-      emit: (action, n, container) => this.emit(action, n, container), log: warn,
+      dataRoot: opts.dataRoot,
+      execRoot: opts.execRoot,
+      containers: opts.containers,
+      initDir: opts.initDir,
+      emit: (action, n, container) => this.emit(action, n, container),
+      log: warn,
     });
-    if (opts.bip) this.store.applyBip(opts.bip, (n) => this.endpoints.hasEndpoints(n), warn, (dev) => this.endpoints.deleteBridgeLater(dev));
+    if (opts.bip)
+      this.store.applyBip(
+        opts.bip,
+        (n) => this.endpoints.hasEndpoints(n),
+        warn,
+        (dev) => this.endpoints.deleteBridgeLater(dev),
+      );
     this.endpoints.finishTeardowns();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
     // a bridge left with none (a berthd killed before its close) goes.
@@ -58,27 +68,44 @@ export class Networks {
   }
 
   /** By full ID, name, or unique ID prefix, as dockerd finds networks. */
-  get(ref: string): NetworkRecord { return this.store.get(ref); }
+  get(ref: string): NetworkRecord {
+    return this.store.get(ref);
+  }
 
   /** `host-gateway` in an --add-host: the default bridge's gateway, as dockerd's host-gateway-ip defaults to. */
-  hostGatewayIp(): string { return this.store.hostGatewayIp(); }
+  hostGatewayIp(): string {
+    return this.store.hostGatewayIp();
+  }
 
   /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
-  embeddedDns(rec: ContainerRecord): string | undefined { return this.dns.addressFor(rec); }
+  embeddedDns(rec: ContainerRecord): string | undefined {
+    return this.dns.addressFor(rec);
+  }
 
   /** The network as the API shows it, with its running endpoints (`Containers`). */
-  inspect(ref: string): NetworkRecord & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> } {
+  inspect(ref: string): NetworkRecord & {
+    Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+  } {
     const n = this.get(ref);
     const containers: ReturnType<Networks['inspect']>['Containers'] = {};
     for (const c of this.opts.containers()) {
       const ep = c.NetworkSettings?.Networks[n.Name];
-      if (ep?.EndpointID) containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: '' };
+      if (ep?.EndpointID)
+        containers[c.Id] = {
+          Name: c.Name.slice(1),
+          EndpointID: ep.EndpointID,
+          MacAddress: ep.MacAddress,
+          IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`,
+          IPv6Address: '',
+        };
     }
     return { ...n, Containers: containers };
   }
 
   /** Docker's filters: driver, id, label, name, scope, type (builtin/custom). */
-  list(filters: Record<string, string[]> = {}): NetworkRecord[] { return this.store.list(filters); }
+  list(filters: Record<string, string[]> = {}): NetworkRecord[] {
+    return this.store.list(filters);
+  }
 
   create(req: NetworkCreateRequest): { Id: string; Warning: string } {
     const n = this.store.create(req);
@@ -92,9 +119,13 @@ export class Networks {
     const n = this.get(ref);
     if (PREDEFINED.includes(n.Name)) throw forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
     const containers = this.opts.containers();
-    if (containers.some((c) => c.NetworkSettings?.Networks[n.Name]?.EndpointID)) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+    if (containers.some((c) => c.NetworkSettings?.Networks[n.Name]?.EndpointID))
+      throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
     const members = containers.filter((c) => c.NetworkSettings?.Networks[n.Name]);
-    if (members.length) throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${members.map((c) => c.Name.slice(1)).join(', ')})`);
+    if (members.length)
+      throw forbidden(
+        `error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${members.map((c) => c.Name.slice(1)).join(', ')})`,
+      );
     this.dns.stop(n);
     this.endpoints.forget(n);
     await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
@@ -129,13 +160,17 @@ export class Networks {
     if (mode === 'default') mode = 'bridge';
     if (mode.startsWith('container:')) {
       const other = container(mode.slice('container:'.length));
-      if (!ownNetns(other.HostConfig.NetworkMode)) throw invalid(`cannot join the network of container ${other.Name.slice(1)}: it has none of its own (${other.HostConfig.NetworkMode})`);
+      if (!ownNetns(other.HostConfig.NetworkMode))
+        throw invalid(
+          `cannot join the network of container ${other.Name.slice(1)}: it has none of its own (${other.HostConfig.NetworkMode})`,
+        );
       mode = `container:${other.Id}`;
     }
     const settings = { Networks: {} as Record<string, EndpointSettings>, Ports: {}, SandboxKey: '' };
     rec.NetworkSettings = settings;
     if (mode.startsWith('container:') || mode === 'host' || mode === 'none') {
-      if (Object.keys(endpoints).some((k) => k !== mode)) throw invalid(`conflicting options: ${mode} network mode and a network to connect to`);
+      if (Object.keys(endpoints).some((k) => k !== mode))
+        throw invalid(`conflicting options: ${mode} network mode and a network to connect to`);
       if (mode !== 'none' && mode !== 'host') return mode;
       settings.Networks[mode] = blankEndpoint(this.get(mode).Id);
       return mode;
@@ -152,13 +187,19 @@ export class Networks {
   }
 
   /** The spec's network namespace for the mode: none for host, the other's pin for container:<id>, else a new one. */
-  applyNamespace(spec: Spec, mode: string | undefined): void { this.endpoints.applyNamespace(spec, mode); }
+  applyNamespace(spec: Spec, mode: string | undefined): void {
+    this.endpoints.applyNamespace(spec, mode);
+  }
 
   /** A started container's network (endpoints.ts). */
-  attach(rec: ContainerRecord, pid: number): Promise<void> { return this.endpoints.attach(rec, pid); }
+  attach(rec: ContainerRecord, pid: number): Promise<void> {
+    return this.endpoints.attach(rec, pid);
+  }
 
   /** Takes the container off its networks; the DELs run on after this returns (endpoints.ts). */
-  detach(rec: ContainerRecord): Promise<void> { return this.endpoints.detach(rec); }
+  detach(rec: ContainerRecord): Promise<void> {
+    return this.endpoints.detach(rec);
+  }
 
   /** Docker's connect: recorded, and made now if the container runs. */
   async connect(rec: ContainerRecord, ref: string, req: EndpointRequest, running: boolean): Promise<void> {
@@ -166,7 +207,9 @@ export class Networks {
   }
 
   /** Docker's disconnect: the endpoint undone if the container runs, and forgotten. */
-  async disconnect(rec: ContainerRecord, ref: string): Promise<void> { return this.endpoints.disconnect(rec, this.get(ref)); }
+  async disconnect(rec: ContainerRecord, ref: string): Promise<void> {
+    return this.endpoints.disconnect(rec, this.get(ref));
+  }
 
   /** berthd's end: bridges no endpoint uses go, so a stopped berthd leaves no device behind. */
   async close(): Promise<void> {

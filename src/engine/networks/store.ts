@@ -30,9 +30,20 @@ export const hasDns = (n: NetworkRecord) => n.Driver === 'bridge' && n.Name !== 
 
 /** A container's endpoint on a network before it runs: what it asked for, no addresses yet. */
 export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): EndpointSettings => ({
-  IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null, Links: null, Aliases: req.Aliases?.length ? [...req.Aliases] : null,
-  MacAddress: req.MacAddress ?? '', NetworkID: networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
-  IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null, DriverOpts: null,
+  IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null,
+  Links: null,
+  Aliases: req.Aliases?.length ? [...req.Aliases] : null,
+  MacAddress: req.MacAddress ?? '',
+  NetworkID: networkId,
+  EndpointID: '',
+  Gateway: '',
+  IPAddress: '',
+  IPPrefixLen: 0,
+  IPv6Gateway: '',
+  GlobalIPv6Address: '',
+  GlobalIPv6PrefixLen: 0,
+  DNSNames: null,
+  DriverOpts: null,
 });
 
 /** An endpoint's options checked against its network: a fixed address in its subnet, aliases, a MAC. */
@@ -40,10 +51,13 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
   const ip = req.IPAMConfig?.IPv4Address;
   if (ip) {
     if (n.Name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
-    if (!contains(parseCidr(n.IPAM.Config[0].Subnet), parseIp(ip))) throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
+    if (!contains(parseCidr(n.IPAM.Config[0].Subnet), parseIp(ip)))
+      throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
   }
-  if (req.Aliases?.length && n.Name === 'bridge') throw invalid('network-scoped alias is supported only for containers in user defined networks');
-  if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress)) throw invalid(`invalid MAC address: ${req.MacAddress}`);
+  if (req.Aliases?.length && n.Name === 'bridge')
+    throw invalid('network-scoped alias is supported only for containers in user defined networks');
+  if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress))
+    throw invalid(`invalid MAC address: ${req.MacAddress}`);
 }
 
 export class NetworkStore {
@@ -59,14 +73,20 @@ export class NetworkStore {
       try {
         const n = JSON.parse(readFileSync(join(this.root, f), 'utf8')) as NetworkRecord;
         this.byId.set(n.Id, n);
-      } catch { /* a torn write of a create that never answered */ }
+      } catch {
+        /* a torn write of a create that never answered */
+      }
     }
     for (const name of PREDEFINED) if (!this.byName(name)) this.predefine(name);
   }
 
-  all(): NetworkRecord[] { return [...this.byId.values()]; }
+  all(): NetworkRecord[] {
+    return [...this.byId.values()];
+  }
 
-  byIdOf(id: string): NetworkRecord | undefined { return this.byId.get(id); }
+  byIdOf(id: string): NetworkRecord | undefined {
+    return this.byId.get(id);
+  }
 
   /** `host-gateway` in an --add-host: the default bridge's gateway, as dockerd's host-gateway-ip defaults to. */
   hostGatewayIp(): string {
@@ -90,15 +110,17 @@ export class NetworkStore {
 
   /** Docker's filters: driver, id, label, name, scope, type (builtin/custom). */
   list(filters: Record<string, string[]> = {}): NetworkRecord[] {
-    return [...this.byId.values()].filter((n) => {
-      if (filters.driver?.length && !filters.driver.includes(n.Driver)) return false;
-      if (filters.id?.length && !filters.id.some((i) => n.Id.startsWith(i))) return false;
-      if (filters.name?.length && !filters.name.some((x) => n.Name.includes(x))) return false;
-      if (filters.label?.length && !filters.label.every((l) => labelMatch(n.Labels, l))) return false;
-      if (filters.scope?.length && !filters.scope.includes('local')) return false;
-      if (filters.type?.length && !filters.type.includes(PREDEFINED.includes(n.Name) ? 'builtin' : 'custom')) return false;
-      return true;
-    }).sort((a, b) => a.Created.localeCompare(b.Created));
+    return [...this.byId.values()]
+      .filter((n) => {
+        if (filters.driver?.length && !filters.driver.includes(n.Driver)) return false;
+        if (filters.id?.length && !filters.id.some((i) => n.Id.startsWith(i))) return false;
+        if (filters.name?.length && !filters.name.some((x) => n.Name.includes(x))) return false;
+        if (filters.label?.length && !filters.label.every((l) => labelMatch(n.Labels, l))) return false;
+        if (filters.scope?.length && !filters.scope.includes('local')) return false;
+        if (filters.type?.length && !filters.type.includes(PREDEFINED.includes(n.Name) ? 'builtin' : 'custom')) return false;
+        return true;
+      })
+      .sort((a, b) => a.Created.localeCompare(b.Created));
   }
 
   private save(n: NetworkRecord): void {
@@ -112,11 +134,29 @@ export class NetworkStore {
     this.byId.delete(n.Id);
   }
 
-  private record(name: string, driver: NetworkRecord['Driver'], config: NetworkRecord['IPAM']['Config'], o: Partial<NetworkRecord> = {}): NetworkRecord {
+  private record(
+    name: string,
+    driver: NetworkRecord['Driver'],
+    config: NetworkRecord['IPAM']['Config'],
+    o: Partial<NetworkRecord> = {},
+  ): NetworkRecord {
     return {
-      Name: name, Id: randomBytes(32).toString('hex'), Created: new Date().toISOString(), Scope: 'local', Driver: driver,
-      EnableIPv4: true, EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: config }, Internal: false, Attachable: false,
-      Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Options: {}, Labels: {}, ...o,
+      Name: name,
+      Id: randomBytes(32).toString('hex'),
+      Created: new Date().toISOString(),
+      Scope: 'local',
+      Driver: driver,
+      EnableIPv4: true,
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: null, Config: config },
+      Internal: false,
+      Attachable: false,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Options: {},
+      Labels: {},
+      ...o,
     };
   }
 
@@ -129,7 +169,8 @@ export class NetworkStore {
     const [gateway] = bip.split('/');
     const subnet = parseCidr(bip);
     if (subnet.bits > 30) throw invalid(`--bip ${bip}: the subnet is too small`);
-    if (subnet.addr === parseIp(gateway)) throw invalid(`--bip ${bip}: give the gateway's address in the subnet (e.g. ${firstHost(subnet)}/${subnet.bits}), not the subnet's`);
+    if (subnet.addr === parseIp(gateway))
+      throw invalid(`--bip ${bip}: give the gateway's address in the subnet (e.g. ${firstHost(subnet)}/${subnet.bits}), not the subnet's`);
     const n = this.byName('bridge')!;
     const want = { Subnet: formatCidr(subnet), Gateway: gateway };
     const have = n.IPAM.Config[0];
@@ -154,7 +195,8 @@ export class NetworkStore {
     const n = this.record('bridge', 'bridge', [{ Subnet: formatCidr(subnet), Gateway: firstHost(subnet) }]);
     n.Options = {
       [BRIDGE_NAME_OPT]: this.dataRoot === '/var/lib/berth' ? 'berth0' : `berth${n.Id.slice(0, 10)}`,
-      'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      'com.docker.network.bridge.default_bridge': 'true',
+      'com.docker.network.bridge.enable_ip_masquerade': 'true',
     };
     this.save(n);
   }
@@ -169,7 +211,8 @@ export class NetworkStore {
     const name = req.Name ?? '';
     if (!name) throw invalid('network name is required');
     if (!NAME.test(name)) throw invalid(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
-    if (name.length > NETWORK_NAME_MAX) throw invalid(`invalid network name "${name.slice(0, 32)}…": ${name.length} characters, berth's limit is ${NETWORK_NAME_MAX}`);
+    if (name.length > NETWORK_NAME_MAX)
+      throw invalid(`invalid network name "${name.slice(0, 32)}…": ${name.length} characters, berth's limit is ${NETWORK_NAME_MAX}`);
     if (PREDEFINED.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network `);
     if (this.byName(name)) throw conflict(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
@@ -179,13 +222,16 @@ export class NetworkStore {
     // Swarm's networks and config-only networks: berthd has no swarm and no config networks.
     if (req.Ingress) throw forbidden('Ingress network can only be global scope network');
     if (req.Scope && req.Scope !== 'local') throw forbidden('cannot create a swarm scoped network when swarm is not active');
-    if (req.ConfigOnly || req.ConfigFrom?.Network) throw unsupported('config-only networks (ConfigOnly, ConfigFrom) are not supported by berthd');
+    if (req.ConfigOnly || req.ConfigFrom?.Network)
+      throw unsupported('config-only networks (ConfigOnly, ConfigFrom) are not supported by berthd');
     // An option the bridge does not apply is refused rather than stored and ignored.
     const unknownOpt = Object.keys(req.Options ?? {}).find((k) => k !== BRIDGE_NAME_OPT);
     if (unknownOpt) throw unsupported(`network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_NAME_OPT})`);
-    if (Object.keys(req.IPAM?.Options ?? {}).length) throw unsupported('IPAM options are not supported by berth\'s default IPAM driver');
-    if (req.IPAM?.Config?.some((c) => Object.keys(c.AuxiliaryAddresses ?? {}).length)) throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
-    if ((req.IPAM?.Driver ?? 'default') !== 'default') throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
+    if (Object.keys(req.IPAM?.Options ?? {}).length) throw unsupported("IPAM options are not supported by berth's default IPAM driver");
+    if (req.IPAM?.Config?.some((c) => Object.keys(c.AuxiliaryAddresses ?? {}).length))
+      throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
+    if ((req.IPAM?.Driver ?? 'default') !== 'default')
+      throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
     const wanted = req.IPAM?.Config ?? [];
     if (wanted.length > 1) throw invalid('berth networks take one IPv4 subnet');
     const w = wanted[0] ?? {};
@@ -209,10 +255,18 @@ export class NetworkStore {
     const bridge = req.Options?.[BRIDGE_NAME_OPT] || `berth${id.slice(0, 10)}`;
     if (bridge.length > 15) throw invalid(`bridge name ${bridge} is longer than 15 characters`);
     if (existsSync(`/sys/class/net/${bridge}`)) throw conflict(`bridge ${bridge} already exists on this host`);
-    const n = this.record(name, 'bridge', [{ Subnet: formatCidr(subnet), Gateway: gateway, ...(w.IPRange ? { IPRange: w.IPRange } : {}) }], {
-      Id: id, Internal: !!req.Internal, Attachable: !!req.Attachable,
-      Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge }, Labels: { ...(req.Labels ?? {}) },
-    });
+    const n = this.record(
+      name,
+      'bridge',
+      [{ Subnet: formatCidr(subnet), Gateway: gateway, ...(w.IPRange ? { IPRange: w.IPRange } : {}) }],
+      {
+        Id: id,
+        Internal: !!req.Internal,
+        Attachable: !!req.Attachable,
+        Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge },
+        Labels: { ...(req.Labels ?? {}) },
+      },
+    );
     this.save(n);
     return n;
   }

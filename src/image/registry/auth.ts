@@ -14,13 +14,22 @@ export function parseChallenges(header: string | null): Challenge[] {
   const out: Challenge[] = [];
   let i = 0;
   const n = header.length;
-  const skip = (chars: RegExp) => { while (i < n && chars.test(header[i])) i++; };
-  const token = () => { const s = i; while (i < n && /[A-Za-z0-9_.~+\/!#$%&'*^`|-]/.test(header[i])) i++; return header.slice(s, i); };
+  const skip = (chars: RegExp) => {
+    while (i < n && chars.test(header[i])) i++;
+  };
+  const token = () => {
+    const s = i;
+    while (i < n && /[A-Za-z0-9_.~+\/!#$%&'*^`|-]/.test(header[i])) i++;
+    return header.slice(s, i);
+  };
   let cur: Challenge | undefined;
   while (i < n) {
     skip(/[\s,]/);
     const t = token();
-    if (!t) { i++; continue; }
+    if (!t) {
+      i++;
+      continue;
+    }
     skip(/\s/);
     if (header[i] === '=' && cur) {
       i++;
@@ -28,10 +37,16 @@ export function parseChallenges(header: string | null): Challenge[] {
       let v = '';
       if (header[i] === '"') {
         i++;
-        while (i < n && header[i] !== '"') { if (header[i] === '\\') i++; v += header[i] ?? ''; i++; }
+        while (i < n && header[i] !== '"') {
+          if (header[i] === '\\') i++;
+          v += header[i] ?? '';
+          i++;
+        }
         i++;
       } else {
-        const s = i; while (i < n && !/[\s,]/.test(header[i])) i++; v = header.slice(s, i);
+        const s = i;
+        while (i < n && !/[\s,]/.test(header[i])) i++;
+        v = header.slice(s, i);
       }
       cur.params[t.toLowerCase()] = v;
     } else {
@@ -42,5 +57,4 @@ export function parseChallenges(header: string | null): Challenge[] {
   return out;
 }
 
-export const basicHeader = (c: Credentials) =>
-  `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+export const basicHeader = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;

@@ -21,9 +21,14 @@ test('a short name is Docker Hub: docker.io/library/NAME:latest, served by regis
 
 test('pulls try the mirrors in order, then the registry itself (mirrors are for their host only)', () => {
   const opts = { mirrors: { 'docker.io': ['https://m1.example/', 'http://m2.example:5000'] } };
-  assert.deepEqual(RegistryClient.forPull('docker.io', opts).map((c) => c.base),
-    ['https://m1.example', 'http://m2.example:5000', 'https://registry-1.docker.io']);
-  assert.deepEqual(RegistryClient.forPull('quay.io', opts).map((c) => c.base), ['https://quay.io']);
+  assert.deepEqual(
+    RegistryClient.forPull('docker.io', opts).map((c) => c.base),
+    ['https://m1.example', 'http://m2.example:5000', 'https://registry-1.docker.io'],
+  );
+  assert.deepEqual(
+    RegistryClient.forPull('quay.io', opts).map((c) => c.base),
+    ['https://quay.io'],
+  );
 });
 
 test('Docker Hub token flow: a 401 bearer challenge, a token for repository:library/NAME:pull, the request again', async (t) => {
@@ -38,7 +43,10 @@ test('Docker Hub token flow: a 401 bearer challenge, a token for repository:libr
     if (req.headers.authorization !== 'Bearer tok') {
       const { port } = srv.address() as AddressInfo;
       res.statusCode = 401;
-      res.setHeader('www-authenticate', `Bearer realm="http://127.0.0.1:${port}/token",service="registry.docker.io",scope="repository:library/alpine:pull"`);
+      res.setHeader(
+        'www-authenticate',
+        `Bearer realm="http://127.0.0.1:${port}/token",service="registry.docker.io",scope="repository:library/alpine:pull"`,
+      );
       res.end();
       return;
     }

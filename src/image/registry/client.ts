@@ -84,9 +84,10 @@ export class RegistryClient {
   }
 
   private credentials(): Promise<Credentials | undefined> {
-    this.creds ??= this.opts.credentials || this.opts.dockerConfig === null
-      ? Promise.resolve(this.opts.credentials)
-      : credentialsFor(this.host, this.opts.dockerConfig);
+    this.creds ??=
+      this.opts.credentials || this.opts.dockerConfig === null
+        ? Promise.resolve(this.opts.credentials)
+        : credentialsFor(this.host, this.opts.dockerConfig);
     return this.creds;
   }
 
@@ -143,11 +144,20 @@ export class RegistryClient {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'berth' });
       if (bearer.params.service) form.set('service', bearer.params.service);
       if (scopes.length) form.set('scope', scopes.join(' '));
-      res = await this.fetch(u.toString(), 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()), `token from ${u.origin}`);
+      res = await this.fetch(
+        u.toString(),
+        'POST',
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        Buffer.from(form.toString()),
+        `token from ${u.origin}`,
+      );
     } else {
       if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
       for (const s of scopes) u.searchParams.append('scope', s);
-      if (login) { u.searchParams.set('offline_token', 'true'); u.searchParams.set('client_id', 'berth'); }
+      if (login) {
+        u.searchParams.set('offline_token', 'true');
+        u.searchParams.set('client_id', 'berth');
+      }
       const headers: Record<string, string> = {};
       if (creds) headers.authorization = basicHeader(creds);
       res = await this.fetch(u.toString(), 'GET', headers, undefined, `token from ${u.origin}`);
@@ -159,7 +169,7 @@ export class RegistryClient {
       throw invalid(`registry ${this.host}: token server refused ${who} for ${scope}; run docker login ${this.host}`);
     }
     if (!res.ok) throw await this.error(res, `token from ${u.origin}`);
-    const body = await res.json() as { token?: string; access_token?: string; refresh_token?: string };
+    const body = (await res.json()) as { token?: string; access_token?: string; refresh_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw invalid(`registry ${this.host}: token server answered without a token`);
     if (login) this.refreshToken = body.refresh_token;
@@ -198,8 +208,14 @@ export class RegistryClient {
    * that clock starts once the body is sent, and while sending, a registry that takes no data
    * for `idleTimeoutMs` is given up on.
    */
-  private async fetch(url: string, method: string, headers: Record<string, string>,
-    body: RequestOptions['body'], what: string, noTimeout = false): Promise<Response> {
+  private async fetch(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: RequestOptions['body'],
+    what: string,
+    noTimeout = false,
+  ): Promise<Response> {
     const ac = new AbortController();
     const ms = this.opts.timeoutMs ?? 30_000;
     const idleMs = this.opts.idleTimeoutMs ?? 60_000;
@@ -219,10 +235,12 @@ export class RegistryClient {
     try {
       const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: ac.signal, redirect: 'follow' };
       if (body) {
-        init.body = (body instanceof Uint8Array ? body : asReadableStream(body, {
-          onPull: () => arm(idleMs, `took no data for ${idleMs} ms`),
-          onEnd: () => arm(ms, `did not answer within ${ms} ms of the upload's end`),
-        })) as unknown as BodyInit;
+        init.body = (body instanceof Uint8Array
+          ? body
+          : asReadableStream(body, {
+              onPull: () => arm(idleMs, `took no data for ${idleMs} ms`),
+              onEnd: () => arm(ms, `did not answer within ${ms} ms of the upload's end`),
+            })) as unknown as BodyInit;
         if (streamed) init.duplex = 'half';
       }
       return await fetch(url, init);
@@ -244,15 +262,26 @@ export class RegistryClient {
       try {
         const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
         detail = (j.errors ?? []).map((e) => `${e.code ?? ''}: ${e.message ?? ''}`).join('; ');
-      } catch { detail = text.slice(0, 200).trim(); }
-    } catch { /* no body */ }
+      } catch {
+        detail = text.slice(0, 200).trim();
+      }
+    } catch {
+      /* no body */
+    }
     const tail = detail ? ` (${detail})` : '';
     switch (res.status) {
-      case 401: return invalid(`${what}: unauthorized: authentication required by ${this.host}${tail}; run docker login ${this.host}`);
-      case 403: return invalid(`${what}: denied by ${this.host}${tail}`);
-      case 404: return notFound(`${what}: not found on ${this.host}${tail}`);
-      case 400: case 405: case 416: return invalid(`${what}: registry ${this.host} answered ${res.status}${tail}`);
-      default: return systemError(`${what}: registry ${this.host} answered ${res.status} ${res.statusText}${tail}`);
+      case 401:
+        return invalid(`${what}: unauthorized: authentication required by ${this.host}${tail}; run docker login ${this.host}`);
+      case 403:
+        return invalid(`${what}: denied by ${this.host}${tail}`);
+      case 404:
+        return notFound(`${what}: not found on ${this.host}${tail}`);
+      case 400:
+      case 405:
+      case 416:
+        return invalid(`${what}: registry ${this.host} answered ${res.status}${tail}`);
+      default:
+        return systemError(`${what}: registry ${this.host} answered ${res.status} ${res.statusText}${tail}`);
     }
   }
 
@@ -265,16 +294,38 @@ export class RegistryClient {
     if (offset > 0) headers.range = `bytes=${offset}-`;
     const res = await this.request('GET', repo, `/blobs/${digest}`, { headers, what: `blob ${digest} of ${repo}`, ok: [200, 206] });
     let skip = offset > 0 && res.status === 200 ? offset : 0;
-    yield* idle(res, this.opts.idleTimeoutMs ?? 60_000, `blob ${digest} of ${this.host}/${repo}`, skip ? (c) => {
-      if (skip >= c.length) { skip -= c.length; return undefined; }
-      const r = c.subarray(skip); skip = 0; return r;
-    } : undefined);
+    yield* idle(
+      res,
+      this.opts.idleTimeoutMs ?? 60_000,
+      `blob ${digest} of ${this.host}/${repo}`,
+      skip
+        ? (c) => {
+            if (skip >= c.length) {
+              skip -= c.length;
+              return undefined;
+            }
+            const r = c.subarray(skip);
+            skip = 0;
+            return r;
+          }
+        : undefined,
+    );
   }
 }
 
 /** Bytes `start`..`end` (inclusive) of a blob; the registry must answer 206 with that range. */
-export async function* blobRange(client: RegistryClient, repo: string, digest: Digest, start: number, end: number): AsyncGenerator<Uint8Array> {
-  const res = await client.request('GET', repo, `/blobs/${digest}`, { headers: { range: `bytes=${start}-${end}` }, what: `blob ${digest} of ${repo}`, ok: [206] });
+export async function* blobRange(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  start: number,
+  end: number,
+): AsyncGenerator<Uint8Array> {
+  const res = await client.request('GET', repo, `/blobs/${digest}`, {
+    headers: { range: `bytes=${start}-${end}` },
+    what: `blob ${digest} of ${repo}`,
+    ok: [206],
+  });
   const cr = res.headers.get('content-range');
   if (cr && !cr.startsWith(`bytes ${start}-${end}/`)) {
     await discard(res.body);
@@ -285,7 +336,11 @@ export async function* blobRange(client: RegistryClient, repo: string, digest: D
 
 /** True when the registry serves byte ranges of this blob (a 1-byte probe answered 206). */
 export async function supportsRanges(client: RegistryClient, repo: string, digest: Digest): Promise<boolean> {
-  const res = await client.request('GET', repo, `/blobs/${digest}`, { headers: { range: 'bytes=0-0' }, what: `blob ${digest} of ${repo}`, ok: [200, 206] });
+  const res = await client.request('GET', repo, `/blobs/${digest}`, {
+    headers: { range: 'bytes=0-0' },
+    what: `blob ${digest} of ${repo}`,
+    ok: [200, 206],
+  });
   await discard(res.body);
   return res.status === 206;
 }
@@ -317,15 +372,23 @@ async function* idle(res: Response, ms: number, what: string, map?: (c: Uint8Arr
   }
 }
 
-function asReadableStream(src: AsyncIterable<Uint8Array>, hooks: { onPull?: () => void; onEnd?: () => void } = {}): ReadableStream<Uint8Array> {
+function asReadableStream(
+  src: AsyncIterable<Uint8Array>,
+  hooks: { onPull?: () => void; onEnd?: () => void } = {},
+): ReadableStream<Uint8Array> {
   const it = src[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       hooks.onPull?.();
       const n = await it.next();
-      if (n.done) { hooks.onEnd?.(); controller.close(); } else controller.enqueue(n.value);
+      if (n.done) {
+        hooks.onEnd?.();
+        controller.close();
+      } else controller.enqueue(n.value);
     },
-    async cancel() { await it.return?.(); },
+    async cancel() {
+      await it.return?.();
+    },
   });
 }
 
@@ -335,5 +398,9 @@ function asReadableStream(src: AsyncIterable<Uint8Array>, hooks: { onPull?: () =
  * on the next request that would have used it, so there is nothing to do with it here.
  */
 export async function discard(stream: { cancel(): Promise<void> } | null | undefined): Promise<void> {
-  try { await stream?.cancel(); } catch { /* a broken connection: see above */ }
+  try {
+    await stream?.cancel();
+  } catch {
+    /* a broken connection: see above */
+  }
 }

@@ -8,8 +8,16 @@ import { PassThrough } from 'node:stream';
 import { awaitedLater, settled } from '../../common/promises.js';
 import { invalid, BerthError } from '../../errors.js';
 import {
-  MediaType, digestOf, isManifestMediaType, layerCompression, parseDigest, parseManifestOrIndex,
-  type Descriptor, type ImageConfig, type Manifest, type Platform,
+  MediaType,
+  digestOf,
+  isManifestMediaType,
+  layerCompression,
+  parseDigest,
+  parseManifestOrIndex,
+  type Descriptor,
+  type ImageConfig,
+  type Manifest,
+  type Platform,
 } from '../../oci/image.js';
 import { hostPlatform, parsePlatform, selectManifest } from '../platform.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../../common/reference.js';
@@ -17,9 +25,9 @@ import type { Image, ImageStore } from '../store.js';
 import { chainIDs, type Snapshotter } from '../snapshot.js';
 import { RegistryClient, blobRange, supportsRanges, type RegistryOptions } from './client.js';
 
-export const MANIFEST_ACCEPT = [
-  MediaType.ImageIndex, MediaType.DockerManifestList, MediaType.ImageManifest, MediaType.DockerManifest,
-].join(', ');
+export const MANIFEST_ACCEPT = [MediaType.ImageIndex, MediaType.DockerManifestList, MediaType.ImageManifest, MediaType.DockerManifest].join(
+  ', ',
+);
 
 const MAX_MANIFEST = 4 << 20;
 const MAX_CONFIG = 32 << 20;
@@ -72,7 +80,8 @@ export interface PullResult {
 /** Fetches a manifest or index by tag or digest, verifying its digest. */
 export async function fetchManifest(client: RegistryClient, repo: string, tagOrDigest: string) {
   const res = await client.request('GET', repo, `/manifests/${tagOrDigest}`, {
-    headers: { accept: MANIFEST_ACCEPT }, what: `manifest for ${client.host}/${repo}:${tagOrDigest}`,
+    headers: { accept: MANIFEST_ACCEPT },
+    what: `manifest for ${client.host}/${repo}:${tagOrDigest}`,
   });
   const len = Number(res.headers.get('content-length') ?? 0);
   if (len > MAX_MANIFEST) throw invalid(`manifest for ${repo}:${tagOrDigest} is ${len} bytes, over the ${MAX_MANIFEST} berth accepts`);
@@ -83,7 +92,8 @@ export async function fetchManifest(client: RegistryClient, repo: string, tagOrD
   if (tagOrDigest.includes(':')) {
     const { algorithm } = parseDigest(tagOrDigest);
     digest = digestOf(bytes, algorithm);
-    if (digest !== tagOrDigest) throw invalid(`digest mismatch for manifest ${repo}@${tagOrDigest}: the registry sent content with digest ${digest}`);
+    if (digest !== tagOrDigest)
+      throw invalid(`digest mismatch for manifest ${repo}@${tagOrDigest}: the registry sent content with digest ${digest}`);
   } else if (header && header.startsWith('sha256:') && header !== digest) {
     throw invalid(`digest mismatch for manifest ${repo}:${tagOrDigest}: registry says ${header}, content is ${digest}`);
   }
@@ -98,7 +108,11 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
     while (next < items.length && failed === undefined) {
       const t = items[next++];
-      try { await fn(t); } catch (e) { failed ??= e; }
+      try {
+        await fn(t);
+      } catch (e) {
+        failed ??= e;
+      }
     }
   });
   await Promise.all(workers);
@@ -114,7 +128,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
   const ref = parseReference(reference);
   const repo = ref.path;
   const progress = opts.onProgress ?? (() => {});
-  const want = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : opts.platform ?? hostPlatform();
+  const want = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : (opts.platform ?? hostPlatform());
   progress({ id: formatReference(ref), status: 'Resolving' });
 
   // Mirrors first; the first that answers the manifest serves the blobs too.
@@ -122,7 +136,11 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
   let client: RegistryClient | undefined;
   let top: Awaited<ReturnType<typeof fetchManifest>> | undefined;
   for (const c of RegistryClient.forPull(ref.domain, opts)) {
-    try { top = await fetchManifest(c, repo, ref.digest ?? ref.tag!); client = c; break; } catch (e) {
+    try {
+      top = await fetchManifest(c, repo, ref.digest ?? ref.tag!);
+      client = c;
+      break;
+    } catch (e) {
       lastErr = e;
       if (e instanceof BerthError && e.kind === 'invalid' && /digest mismatch/.test(e.message)) throw e;
     }
@@ -138,7 +156,9 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
     indexDesc = top.desc;
     const images = top.parsed.index.manifests.filter((d) => d.platform && d.platform.os !== 'unknown' && isManifestMediaType(d.mediaType));
     let chosen: Descriptor;
-    try { chosen = selectManifest(top.parsed.index.manifests, want); } catch (e) {
+    try {
+      chosen = selectManifest(top.parsed.index.manifests, want);
+    } catch (e) {
       if (!opts.allPlatforms || images.length === 0) throw e;
       chosen = images[0];
     }
@@ -152,7 +172,11 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
         if (d.digest === chosen.digest) continue;
         const o = await fetchManifest(client, repo, d.digest);
         if (o.parsed.kind !== 'manifest') throw invalid(`index entry ${d.digest} of ${reference} is not an image manifest`);
-        others.push({ desc: { mediaType: o.desc.mediaType, digest: o.desc.digest, size: o.desc.size, platform: d.platform }, bytes: o.bytes, manifest: o.parsed.manifest });
+        others.push({
+          desc: { mediaType: o.desc.mediaType, digest: o.desc.digest, size: o.desc.size, platform: d.platform },
+          bytes: o.bytes,
+          manifest: o.parsed.manifest,
+        });
       }
     }
   } else {
@@ -164,51 +188,81 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
     throw invalid(`${reference}: config media type "${manifest.config.mediaType}" is not an image config (an artifact, not an image?)`);
   }
 
-  if (manifest.config.size > MAX_CONFIG) throw invalid(`${reference}: image config of ${manifest.config.size} bytes is over the ${MAX_CONFIG} berth accepts`);
+  if (manifest.config.size > MAX_CONFIG)
+    throw invalid(`${reference}: image config of ${manifest.config.size} bytes is over the ${MAX_CONFIG} berth accepts`);
   const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
   for (const o of others) {
     for (const b of [o.manifest.config, ...o.manifest.layers]) if (!blobs.some((x) => x.digest === b.digest)) blobs.push(b);
   }
-  const unpin = store.pin([...blobs.map((b) => b.digest), manifestDesc.digest, ...others.map((o) => o.desc.digest), ...(indexDesc ? [indexDesc.digest] : [])]);
+  const unpin = store.pin([
+    ...blobs.map((b) => b.digest),
+    manifestDesc.digest,
+    ...others.map((o) => o.desc.digest),
+    ...(indexDesc ? [indexDesc.digest] : []),
+  ]);
   let fetched = 0;
   // One promise per blob, settled when it is in the store (for the unpacker to wait on).
   const ready = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }>();
   for (const b of blobs) {
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
-    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     awaitedLater(promise); // by the unpacker; a fetch's error fails the pull itself too
     ready.set(b.digest, { promise, resolve, reject });
   }
-  const unpacking = opts.unpack ? (async (snap: Snapshotter) => {
-    await ready.get(manifest.config.digest)!.promise;
-    const cfg = await store.content.readJSON<ImageConfig>(manifest.config.digest);
-    const diffIDs = cfg.rootfs?.diff_ids ?? [];
-    if (diffIDs.length !== manifest.layers.length) return; // reported below
-    const chain = chainIDs(diffIDs);
-    for (let i = 0; i < manifest.layers.length; i++) {
-      await ready.get(manifest.layers[i].digest)!.promise;
-      await snap.ensureLayer(store, manifest.layers[i], diffIDs[i], chain[i]);
-    }
-  })(opts.unpack) : Promise.resolve();
+  const unpacking = opts.unpack
+    ? (async (snap: Snapshotter) => {
+        await ready.get(manifest.config.digest)!.promise;
+        const cfg = await store.content.readJSON<ImageConfig>(manifest.config.digest);
+        const diffIDs = cfg.rootfs?.diff_ids ?? [];
+        if (diffIDs.length !== manifest.layers.length) return; // reported below
+        const chain = chainIDs(diffIDs);
+        for (let i = 0; i < manifest.layers.length; i++) {
+          await ready.get(manifest.layers[i].digest)!.promise;
+          await snap.ensureLayer(store, manifest.layers[i], diffIDs[i], chain[i]);
+        }
+      })(opts.unpack)
+    : Promise.resolve();
   awaitedLater(unpacking);
   try {
     const c = client;
     const configs = new Set([manifest.config.digest, ...others.map((o) => o.manifest.config.digest)]);
     await pool(blobs, opts.concurrency ?? 4, async (d) => {
-      try { await fetchOne(d); ready.get(d.digest)!.resolve(); } catch (e) { ready.get(d.digest)!.reject(e); throw e; }
-    }).catch((e) => { for (const r of ready.values()) r.reject(e); throw e; });
+      try {
+        await fetchOne(d);
+        ready.get(d.digest)!.resolve();
+      } catch (e) {
+        ready.get(d.digest)!.reject(e);
+        throw e;
+      }
+    }).catch((e) => {
+      for (const r of ready.values()) r.reject(e);
+      throw e;
+    });
     async function fetchOne(d: Descriptor) {
       const id = d.digest.slice(7, 19);
       const report = (p: PullProgress) => progress(configs.has(d.digest) ? { ...p, config: true } : p);
-      if (await store.content.has(d.digest)) { report({ id, status: 'Already exists', total: d.size }); return; }
+      if (await store.content.has(d.digest)) {
+        report({ id, status: 'Already exists', total: d.size });
+        return;
+      }
       let current = await store.content.partialSize(d.digest);
       report({ id, status: 'Downloading', current, total: d.size });
       // Parallel ranges beat one stream over long or throttled links; on loopback they only cost.
       const threshold = opts.rangeThreshold ?? (/^(localhost|127\.|\[::1\])/.test(ref.domain) ? 0 : 32 << 20);
-      if (threshold > 0 && d.size >= threshold && current === 0 && await supportsRanges(c, repo, d.digest)) {
-        const r = await store.content.ingestRanges({ digest: d.digest, size: d.size }, (start, end) => blobRange(c, repo, d.digest, start, end),
-          opts.rangeParts ?? 4, (n) => { current += n; report({ id, status: 'Downloading', current, total: d.size }); });
+      if (threshold > 0 && d.size >= threshold && current === 0 && (await supportsRanges(c, repo, d.digest))) {
+        const r = await store.content.ingestRanges(
+          { digest: d.digest, size: d.size },
+          (start, end) => blobRange(c, repo, d.digest, start, end),
+          opts.rangeParts ?? 4,
+          (n) => {
+            current += n;
+            report({ id, status: 'Downloading', current, total: d.size });
+          },
+        );
         fetched += r.fetched;
         report({ id, status: 'Download complete', current: d.size, total: d.size });
         return;
@@ -218,15 +272,17 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       const stream = current === 0 && opts.unpack ? await streamUnpack(opts.unpack, d) : undefined;
       let r;
       try {
-        r = await store.content.ingest({ digest: d.digest, size: d.size }, (offset) => (async function* () {
-          for await (const chunk of c.blob(repo, d.digest, offset)) {
-            current += chunk.length;
-            report({ id, status: 'Downloading', current, total: d.size });
-            if (stream && offset === 0) await stream.feed(chunk);
-            yield chunk;
-          }
-          stream?.end();
-        })());
+        r = await store.content.ingest({ digest: d.digest, size: d.size }, (offset) =>
+          (async function* () {
+            for await (const chunk of c.blob(repo, d.digest, offset)) {
+              current += chunk.length;
+              report({ id, status: 'Downloading', current, total: d.size });
+              if (stream && offset === 0) await stream.feed(chunk);
+              yield chunk;
+            }
+            stream?.end();
+          })(),
+        );
       } catch (e) {
         stream?.fail(e);
         throw e;
@@ -246,15 +302,21 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
       const diffIDs = cfg.rootfs?.diff_ids ?? [];
       if (diffIDs.length !== manifest.layers.length) return undefined;
       const chain = chainIDs(diffIDs)[i];
-      if (snap.isUnpacking(chain) || await snap.hasLayer(chain)) return undefined;
+      if (snap.isUnpacking(chain) || (await snap.hasLayer(chain))) return undefined;
       const pt = new PassThrough({ highWaterMark: 4 << 20 });
       let verify!: () => void;
       let reject!: (e: unknown) => void;
-      const verified = new Promise<void>((res, rej) => { verify = res; reject = rej; });
+      const verified = new Promise<void>((res, rej) => {
+        verify = res;
+        reject = rej;
+      });
       awaitedLater(verified); // by unpackStreaming
       const done = snap.unpackStreaming(manifest.layers[i], diffIDs[i], chain, pt, verified);
       let failed: unknown;
-      done.catch((e) => { failed = e; pt.resume(); });
+      done.catch((e) => {
+        failed = e;
+        pt.resume();
+      });
       return {
         done,
         async feed(chunk: Uint8Array) {
@@ -264,9 +326,16 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
             if (failed) throw failed;
           }
         },
-        end() { pt.end(); },
-        fail(e: unknown) { pt.destroy(e instanceof Error ? e : new Error(String(e))); reject(e); },
-        verified() { verify(); },
+        end() {
+          pt.end();
+        },
+        fail(e: unknown) {
+          pt.destroy(e instanceof Error ? e : new Error(String(e)));
+          reject(e);
+        },
+        verified() {
+          verify();
+        },
       };
     }
     await unpacking;
@@ -279,9 +348,10 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
     for (const o of others) await store.content.put(o.bytes, { digest: o.desc.digest, size: o.desc.size });
     if (indexDesc) await store.content.put(top.bytes, indexDesc);
     const repoDigest = `${repositoryName(ref)}@${(indexDesc ?? manifestDesc).digest}`;
-    const platforms = opts.allPlatforms && indexDesc
-      ? [{ ...manifestDesc, platform: normalizeForRecord(top.parsed, manifestDesc.digest) }, ...others.map((o) => o.desc)]
-      : undefined;
+    const platforms =
+      opts.allPlatforms && indexDesc
+        ? [{ ...manifestDesc, platform: normalizeForRecord(top.parsed, manifestDesc.digest) }, ...others.map((o) => o.desc)]
+        : undefined;
     await store.setReference(ref, manifestDesc, { index: indexDesc, repoDigest, platforms });
     progress({ id: formatReference(ref), status: 'Pull complete' });
     const image = await store.resolve(formatReference(ref));

@@ -17,7 +17,13 @@ export interface PushOptions extends RegistryOptions {
   /** Repositories on the target registry to try mounting blobs from (added to those the image came from). */
   mountFrom?: string[];
   concurrency?: number;
-  onProgress?: (p: { id: string; status: 'Preparing' | 'Layer already exists' | 'Mounted' | 'Pushing' | 'Pushed'; current?: number; total?: number; /** `Mounted`: the repository it came from. */ from?: string }) => void;
+  onProgress?: (p: {
+    id: string;
+    status: 'Preparing' | 'Layer already exists' | 'Mounted' | 'Pushing' | 'Pushed';
+    current?: number;
+    total?: number;
+    /** `Mounted`: the repository it came from. */ from?: string;
+  }) => void;
 }
 
 export interface PushResult {
@@ -42,13 +48,18 @@ export async function push(store: ImageStore, source: string, target?: string, o
   const done: PushResult['blobs'] = [];
   const pushBlobs = async (blobs: Descriptor[]) => {
     const queue = blobs.filter((b) => !done.some((x) => x.digest === b.digest));
-    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 3, queue.length) }, async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) done.push({ digest: d.digest, how: await pushBlob(d) });
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(opts.concurrency ?? 3, queue.length) }, async () => {
+        for (let d = queue.shift(); d; d = queue.shift()) done.push({ digest: d.digest, how: await pushBlob(d) });
+      }),
+    );
   };
   const putManifest = async (tagOrDigest: string, bytes: Buffer, mediaType: string, digest: string) => {
     const res = await client.request('PUT', repo, `/manifests/${tagOrDigest}`, {
-      scope: 'pull,push', body: bytes, ok: [201], what: `manifest ${repositoryName(ref)}:${tagOrDigest}`,
+      scope: 'pull,push',
+      body: bytes,
+      ok: [201],
+      what: `manifest ${repositoryName(ref)}:${tagOrDigest}`,
       headers: { 'content-type': mediaType },
     });
     await discard(res.body);
@@ -60,14 +71,28 @@ export async function push(store: ImageStore, source: string, target?: string, o
     const id = d.digest.slice(7, 19);
     progress({ id, status: 'Preparing' });
     const head = await client.request('HEAD', repo, `/blobs/${d.digest}`, { scope: 'pull,push', ok: [200, 404], what: `blob ${d.digest}` });
-    if (head.status === 200) { progress({ id, status: 'Layer already exists' }); return 'exists'; }
+    if (head.status === 200) {
+      progress({ id, status: 'Layer already exists' });
+      return 'exists';
+    }
     let location: string | undefined;
     for (const from of mountCandidates) {
-      const res = await client.request('POST', repo, `/blobs/uploads/?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`, {
-        scope: 'pull,push', extraPull: [from], ok: [201, 202], what: `mount of ${d.digest} from ${from}`,
-      });
+      const res = await client.request(
+        'POST',
+        repo,
+        `/blobs/uploads/?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`,
+        {
+          scope: 'pull,push',
+          extraPull: [from],
+          ok: [201, 202],
+          what: `mount of ${d.digest} from ${from}`,
+        },
+      );
       await discard(res.body);
-      if (res.status === 201) { progress({ id, status: 'Mounted', from }); return 'mounted'; }
+      if (res.status === 201) {
+        progress({ id, status: 'Mounted', from });
+        return 'mounted';
+      }
       location = res.headers.get('location') ?? undefined;
       break;
     }
@@ -87,7 +112,11 @@ export async function push(store: ImageStore, source: string, target?: string, o
           const buf = Buffer.alloc(n);
           await fh.read(buf, 0, n, off);
           const res = await client.request('PATCH', repo, '', {
-            url: url.toString(), scope: 'pull,push', body: buf, ok: [202], what: `chunk ${off}-${off + n - 1} of ${d.digest}`,
+            url: url.toString(),
+            scope: 'pull,push',
+            body: buf,
+            ok: [202],
+            what: `chunk ${off}-${off + n - 1} of ${d.digest}`,
             headers: { 'content-type': 'application/octet-stream', 'content-range': `${off}-${off + n - 1}`, 'content-length': String(n) },
           });
           await discard(res.body);
@@ -98,13 +127,23 @@ export async function push(store: ImageStore, source: string, target?: string, o
         await fh.close();
       }
       url.searchParams.set('digest', d.digest);
-      const res = await client.request('PUT', repo, '', { url: url.toString(), scope: 'pull,push', ok: [201], what: `upload of ${d.digest}`, headers: { 'content-length': '0' } });
+      const res = await client.request('PUT', repo, '', {
+        url: url.toString(),
+        scope: 'pull,push',
+        ok: [201],
+        what: `upload of ${d.digest}`,
+        headers: { 'content-length': '0' },
+      });
       await discard(res.body);
     } else {
       url.searchParams.set('digest', d.digest);
       // Streamed from the store, never whole in memory; the token was fetched by the POST.
       const res = await client.request('PUT', repo, '', {
-        url: url.toString(), scope: 'pull,push', body: await store.content.readStream(d.digest), ok: [201], what: `upload of ${d.digest}`,
+        url: url.toString(),
+        scope: 'pull,push',
+        body: await store.content.readStream(d.digest),
+        ok: [201],
+        what: `upload of ${d.digest}`,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
       });
       await discard(res.body);

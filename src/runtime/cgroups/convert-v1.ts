@@ -11,8 +11,13 @@ export interface V1Current {
   memoryLimit?: number;
 }
 
-const w = (controller: string, file: string, value: string | number, field: string, extra?: Partial<CgroupWrite>): CgroupWrite =>
-  ({ controller, file, value: String(value), field, ...extra });
+const w = (controller: string, file: string, value: string | number, field: string, extra?: Partial<CgroupWrite>): CgroupWrite => ({
+  controller,
+  file,
+  value: String(value),
+  field,
+  ...extra,
+});
 
 /** Writes for everything but devices (see devices-v1.ts). */
 export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] {
@@ -24,7 +29,8 @@ export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] 
     const memW = (v: number) => w('memory', 'memory.limit_in_bytes', v, 'memory.limit');
     const swW = (v: number, optional = false) => w('memory', 'memory.memsw.limit_in_bytes', v, 'memory.swap', { optional });
     if (limit !== 0 && swap !== 0) {
-      if (swap !== -1 && limit !== -1 && swap < limit) throw invalid(`memory.swap (${swap}) must be at least memory.limit (${limit}): on cgroup v1 it is memory+swap`);
+      if (swap !== -1 && limit !== -1 && swap < limit)
+        throw invalid(`memory.swap (${swap}) must be at least memory.limit (${limit}): on cgroup v1 it is memory+swap`);
       // The kernel wants memsw ≥ limit at every instant: raise memsw first when it grows.
       if (swap === -1 || (cur.memoryLimit !== undefined && cur.memoryLimit < swap)) out.push(swW(swap), memW(limit));
       else out.push(memW(limit), swW(swap));
@@ -36,16 +42,25 @@ export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] 
         out.push(swW(-1, true), memW(-1));
       } else out.push(memW(limit));
     } else if (swap !== 0) out.push(swW(swap));
-    if (m.reservation) out.push(w('memory', 'memory.soft_limit_in_bytes', checkInt(m.reservation, 'memory.reservation', -1), 'memory.reservation'));
+    if (m.reservation)
+      out.push(w('memory', 'memory.soft_limit_in_bytes', checkInt(m.reservation, 'memory.reservation', -1), 'memory.reservation'));
     // Kernel memory limits: Linux 6.1 dropped kmem limits (the file stays, writes are ignored) and
     // some kernels lack the files; like runc, berth skips them where the file is absent.
-    if (m.kernel) out.push(w('memory', 'memory.kmem.limit_in_bytes', checkInt(m.kernel, 'memory.kernel', -1), 'memory.kernel', { optional: true }));
-    if (m.kernelTCP) out.push(w('memory', 'memory.kmem.tcp.limit_in_bytes', checkInt(m.kernelTCP, 'memory.kernelTCP', -1), 'memory.kernelTCP', { optional: true }));
+    if (m.kernel)
+      out.push(w('memory', 'memory.kmem.limit_in_bytes', checkInt(m.kernel, 'memory.kernel', -1), 'memory.kernel', { optional: true }));
+    if (m.kernelTCP)
+      out.push(
+        w('memory', 'memory.kmem.tcp.limit_in_bytes', checkInt(m.kernelTCP, 'memory.kernelTCP', -1), 'memory.kernelTCP', {
+          optional: true,
+        }),
+      );
     if (m.swappiness !== undefined && m.swappiness !== -1) {
-      if (!Number.isInteger(m.swappiness) || m.swappiness < 0 || m.swappiness > 100) throw invalid(`memory.swappiness ${m.swappiness} is out of range 0-100`);
+      if (!Number.isInteger(m.swappiness) || m.swappiness < 0 || m.swappiness > 100)
+        throw invalid(`memory.swappiness ${m.swappiness} is out of range 0-100`);
       out.push(w('memory', 'memory.swappiness', m.swappiness, 'memory.swappiness'));
     }
-    if (m.disableOOMKiller !== undefined) out.push(w('memory', 'memory.oom_control', m.disableOOMKiller ? 1 : 0, 'memory.disableOOMKiller'));
+    if (m.disableOOMKiller !== undefined)
+      out.push(w('memory', 'memory.oom_control', m.disableOOMKiller ? 1 : 0, 'memory.disableOOMKiller'));
     if (m.useHierarchy !== undefined) out.push(w('memory', 'memory.use_hierarchy', m.useHierarchy ? 1 : 0, 'memory.useHierarchy'));
   }
   const c = r.cpu;
@@ -56,7 +71,8 @@ export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] 
     if (c.burst !== undefined) out.push(w('cpu', 'cpu.cfs_burst_us', checkInt(c.burst, 'cpu.burst', 0), 'cpu.burst'));
     // The period must be in place before the runtime it bounds.
     if (c.realtimePeriod) out.push(w('cpu', 'cpu.rt_period_us', checkInt(c.realtimePeriod, 'cpu.realtimePeriod', 1), 'cpu.realtimePeriod'));
-    if (c.realtimeRuntime) out.push(w('cpu', 'cpu.rt_runtime_us', checkInt(c.realtimeRuntime, 'cpu.realtimeRuntime', -1), 'cpu.realtimeRuntime'));
+    if (c.realtimeRuntime)
+      out.push(w('cpu', 'cpu.rt_runtime_us', checkInt(c.realtimeRuntime, 'cpu.realtimeRuntime', -1), 'cpu.realtimeRuntime'));
     if (c.idle !== undefined) out.push(w('cpu', 'cpu.idle', checkInt(c.idle, 'cpu.idle', 0), 'cpu.idle'));
     if (c.cpus) out.push(w('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus'));
     if (c.mems) out.push(w('cpuset', 'cpuset.mems', c.mems, 'cpu.mems'));
@@ -64,11 +80,21 @@ export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] 
   if (r.pids) out.push(w('pids', 'pids.max', pidsMax(r.pids.limit), 'pids.limit'));
   const b = r.blockIO;
   if (b) {
-    if (b.weight) out.push(w('blkio', 'blkio.weight', checkInt(b.weight, 'blockIO.weight', 10), 'blockIO.weight', { alternatives: [{ file: 'blkio.bfq.weight', value: String(b.weight) }] }));
+    if (b.weight)
+      out.push(
+        w('blkio', 'blkio.weight', checkInt(b.weight, 'blockIO.weight', 10), 'blockIO.weight', {
+          alternatives: [{ file: 'blkio.bfq.weight', value: String(b.weight) }],
+        }),
+      );
     if (b.leafWeight) out.push(w('blkio', 'blkio.leaf_weight', checkInt(b.leafWeight, 'blockIO.leafWeight', 10), 'blockIO.leafWeight'));
     for (const d of b.weightDevice ?? []) {
       const dev = `${checkInt(d.major, 'blockIO.weightDevice.major', 0)}:${checkInt(d.minor, 'blockIO.weightDevice.minor', 0)}`;
-      if (d.weight) out.push(w('blkio', 'blkio.weight_device', `${dev} ${d.weight}`, 'blockIO.weightDevice', { alternatives: [{ file: 'blkio.bfq.weight_device', value: `${dev} ${d.weight}` }] }));
+      if (d.weight)
+        out.push(
+          w('blkio', 'blkio.weight_device', `${dev} ${d.weight}`, 'blockIO.weightDevice', {
+            alternatives: [{ file: 'blkio.bfq.weight_device', value: `${dev} ${d.weight}` }],
+          }),
+        );
       if (d.leafWeight) out.push(w('blkio', 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, 'blockIO.weightDevice.leafWeight'));
     }
     const thr: [keyof typeof b, string][] = [
@@ -79,7 +105,14 @@ export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] 
     ];
     for (const [key, file] of thr) {
       for (const d of (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) {
-        out.push(w('blkio', file, `${checkInt(d.major, `blockIO.${key}.major`, 0)}:${checkInt(d.minor, `blockIO.${key}.minor`, 0)} ${checkInt(d.rate, `blockIO.${key}.rate`, 0)}`, `blockIO.${key}`));
+        out.push(
+          w(
+            'blkio',
+            file,
+            `${checkInt(d.major, `blockIO.${key}.major`, 0)}:${checkInt(d.minor, `blockIO.${key}.minor`, 0)} ${checkInt(d.rate, `blockIO.${key}.rate`, 0)}`,
+            `blockIO.${key}`,
+          ),
+        );
       }
     }
   }
@@ -94,7 +127,9 @@ export function v1Writes(r: LinuxResources, cur: V1Current = {}): CgroupWrite[] 
     if (n.classID !== undefined) out.push(w('net_cls', 'net_cls.classid', checkInt(n.classID, 'network.classID', 0), 'network.classID'));
     for (const p of n.priorities ?? []) {
       if (!p.name || /\s/.test(p.name)) throw invalid(`network.priorities: bad interface name ${JSON.stringify(p.name)}`);
-      out.push(w('net_prio', 'net_prio.ifpriomap', `${p.name} ${checkInt(p.priority, 'network.priorities.priority', 0)}`, 'network.priorities'));
+      out.push(
+        w('net_prio', 'net_prio.ifpriomap', `${p.name} ${checkInt(p.priority, 'network.priorities.priority', 0)}`, 'network.priorities'),
+      );
     }
   }
   out.push(...rdmaWrites(r, 'rdma'));

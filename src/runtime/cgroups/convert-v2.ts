@@ -14,8 +14,13 @@ export interface V2Current {
   cpuQuota?: number;
 }
 
-const w = (controller: string, file: string, value: string | number, field: string, extra?: Partial<CgroupWrite>): CgroupWrite =>
-  ({ controller, file, value: String(value), field, ...extra });
+const w = (controller: string, file: string, value: string | number, field: string, extra?: Partial<CgroupWrite>): CgroupWrite => ({
+  controller,
+  file,
+  value: String(value),
+  field,
+  ...extra,
+});
 
 /** cpu.shares (2..262144) → cpu.weight (1..10000), as runc and crun compute it. */
 export function sharesToWeight(shares: number): number {
@@ -58,7 +63,8 @@ export function v2Writes(r: LinuxResources, cur: V2Current = {}): CgroupWrite[] 
     // memory.kernel and memory.kernelTCP: v2 accounts kernel memory inside memory.max and has no
     // separate limit; runc ignores both on v2 and so does berth.
     if (m.swappiness !== undefined && m.swappiness !== -1) throw unsupported('memory.swappiness is not supported on cgroup v2');
-    if (m.disableOOMKiller) throw unsupported('memory.disableOOMKiller is not supported on cgroup v2 (use memory.oom.group or a larger limit)');
+    if (m.disableOOMKiller)
+      throw unsupported('memory.disableOOMKiller is not supported on cgroup v2 (use memory.oom.group or a larger limit)');
     if (m.useHierarchy === false) throw unsupported('memory.useHierarchy=false is not supported on cgroup v2 (it is always hierarchical)');
   }
   const c = r.cpu;
@@ -71,7 +77,8 @@ export function v2Writes(r: LinuxResources, cur: V2Current = {}): CgroupWrite[] 
       out.push(w('cpu', 'cpu.max', v, c.quota ? 'cpu.quota' : 'cpu.period'));
     }
     if (c.burst !== undefined) out.push(w('cpu', 'cpu.max.burst', checkInt(c.burst, 'cpu.burst', 0), 'cpu.burst'));
-    if (c.realtimePeriod || c.realtimeRuntime) throw unsupported('cpu.realtimePeriod and cpu.realtimeRuntime are not supported on cgroup v2');
+    if (c.realtimePeriod || c.realtimeRuntime)
+      throw unsupported('cpu.realtimePeriod and cpu.realtimeRuntime are not supported on cgroup v2');
     if (c.idle !== undefined) out.push(w('cpu', 'cpu.idle', checkInt(c.idle, 'cpu.idle', 0), 'cpu.idle'));
     if (c.cpus) out.push(w('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus'));
     if (c.mems) out.push(w('cpuset', 'cpuset.mems', c.mems, 'cpu.mems'));
@@ -81,7 +88,9 @@ export function v2Writes(r: LinuxResources, cur: V2Current = {}): CgroupWrite[] 
   if (b) {
     if (b.weight) {
       const wt = checkInt(b.weight, 'blockIO.weight', 10);
-      out.push(w('io', 'io.bfq.weight', wt, 'blockIO.weight', { alternatives: [{ file: 'io.weight', value: String(blkioWeightToIOWeight(wt)) }] }));
+      out.push(
+        w('io', 'io.bfq.weight', wt, 'blockIO.weight', { alternatives: [{ file: 'io.weight', value: String(blkioWeightToIOWeight(wt)) }] }),
+      );
     }
     if (b.leafWeight) throw unsupported('blockIO.leafWeight is not supported on cgroup v2');
     for (const d of b.weightDevice ?? []) {
@@ -89,7 +98,11 @@ export function v2Writes(r: LinuxResources, cur: V2Current = {}): CgroupWrite[] 
       if (d.leafWeight) throw unsupported('blockIO.weightDevice.leafWeight is not supported on cgroup v2');
       if (d.weight) {
         const wt = checkInt(d.weight, 'blockIO.weightDevice.weight', 10);
-        out.push(w('io', 'io.bfq.weight', `${dev} ${wt}`, 'blockIO.weightDevice', { alternatives: [{ file: 'io.weight', value: `${dev} ${blkioWeightToIOWeight(wt)}` }] }));
+        out.push(
+          w('io', 'io.bfq.weight', `${dev} ${wt}`, 'blockIO.weightDevice', {
+            alternatives: [{ file: 'io.weight', value: `${dev} ${blkioWeightToIOWeight(wt)}` }],
+          }),
+        );
       }
     }
     const thr: [keyof typeof b, string][] = [
@@ -102,7 +115,14 @@ export function v2Writes(r: LinuxResources, cur: V2Current = {}): CgroupWrite[] 
       for (const d of (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) {
         const rate = checkInt(d.rate, `blockIO.${key}.rate`, 0);
         // 0 means "no limit", as writing 0 does on v1.
-        out.push(w('io', 'io.max', `${checkInt(d.major, `blockIO.${key}.major`, 0)}:${checkInt(d.minor, `blockIO.${key}.minor`, 0)} ${name}=${rate === 0 ? 'max' : rate}`, `blockIO.${key}`));
+        out.push(
+          w(
+            'io',
+            'io.max',
+            `${checkInt(d.major, `blockIO.${key}.major`, 0)}:${checkInt(d.minor, `blockIO.${key}.minor`, 0)} ${name}=${rate === 0 ? 'max' : rate}`,
+            `blockIO.${key}`,
+          ),
+        );
       }
     }
   }

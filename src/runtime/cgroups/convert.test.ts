@@ -11,20 +11,28 @@ const kind = (k: string) => (e: unknown) => e instanceof BerthError && e.kind ==
 const fv = (ws: CgroupWrite[]) => ws.map((w) => `${w.file}=${w.value}`);
 const M = 1024 * 1024;
 
-
 test('v1 memory: limit, reservation, swap order by current limit, swappiness, oom killer', () => {
-  assert.deepEqual(fv(v1Writes({ memory: { limit: 16 * M, swap: 32 * M } }, { memoryLimit: 9223372036854771712 })),
-    [`memory.limit_in_bytes=${16 * M}`, `memory.memsw.limit_in_bytes=${32 * M}`]);
+  assert.deepEqual(fv(v1Writes({ memory: { limit: 16 * M, swap: 32 * M } }, { memoryLimit: 9223372036854771712 })), [
+    `memory.limit_in_bytes=${16 * M}`,
+    `memory.memsw.limit_in_bytes=${32 * M}`,
+  ]);
   // Growing: memsw first, or the kernel refuses a limit above it.
-  assert.deepEqual(fv(v1Writes({ memory: { limit: 64 * M, swap: 128 * M } }, { memoryLimit: 16 * M })),
-    [`memory.memsw.limit_in_bytes=${128 * M}`, `memory.limit_in_bytes=${64 * M}`]);
-  assert.deepEqual(fv(v1Writes({ memory: { limit: 64 * M, swap: -1 } }, { memoryLimit: 16 * M })),
-    ['memory.memsw.limit_in_bytes=-1', `memory.limit_in_bytes=${64 * M}`]);
+  assert.deepEqual(fv(v1Writes({ memory: { limit: 64 * M, swap: 128 * M } }, { memoryLimit: 16 * M })), [
+    `memory.memsw.limit_in_bytes=${128 * M}`,
+    `memory.limit_in_bytes=${64 * M}`,
+  ]);
+  assert.deepEqual(fv(v1Writes({ memory: { limit: 64 * M, swap: -1 } }, { memoryLimit: 16 * M })), [
+    'memory.memsw.limit_in_bytes=-1',
+    `memory.limit_in_bytes=${64 * M}`,
+  ]);
   const unl = v1Writes({ memory: { limit: -1 } });
   assert.deepEqual(fv(unl), ['memory.memsw.limit_in_bytes=-1', 'memory.limit_in_bytes=-1']);
   assert.equal(unl[0].optional, true);
-  assert.deepEqual(fv(v1Writes({ memory: { reservation: 8 * M, swappiness: 10, disableOOMKiller: true } })),
-    [`memory.soft_limit_in_bytes=${8 * M}`, 'memory.swappiness=10', 'memory.oom_control=1']);
+  assert.deepEqual(fv(v1Writes({ memory: { reservation: 8 * M, swappiness: 10, disableOOMKiller: true } })), [
+    `memory.soft_limit_in_bytes=${8 * M}`,
+    'memory.swappiness=10',
+    'memory.oom_control=1',
+  ]);
   assert.throws(() => v1Writes({ memory: { swappiness: 101 } }), kind('invalid'));
   assert.throws(() => v1Writes({ memory: { limit: 32 * M, swap: 16 * M } }), kind('invalid'));
   assert.throws(() => v1Writes({ memory: { limit: 1.5 } }), kind('invalid'));
@@ -34,14 +42,48 @@ test('v1 memory: limit, reservation, swap order by current limit, swappiness, oo
 });
 
 test('v1 cpu, cpuset, pids, blkio, hugetlb, net_cls, net_prio, rdma', () => {
-  assert.deepEqual(fv(v1Writes({ cpu: { shares: 512, period: 100000, quota: 50000, burst: 1000, realtimePeriod: 1000000, realtimeRuntime: 950000, cpus: '0-1', mems: '0' } })), [
-    'cpu.shares=512', 'cpu.cfs_period_us=100000', 'cpu.cfs_quota_us=50000', 'cpu.cfs_burst_us=1000',
-    'cpu.rt_period_us=1000000', 'cpu.rt_runtime_us=950000', 'cpuset.cpus=0-1', 'cpuset.mems=0',
-  ]);
+  assert.deepEqual(
+    fv(
+      v1Writes({
+        cpu: {
+          shares: 512,
+          period: 100000,
+          quota: 50000,
+          burst: 1000,
+          realtimePeriod: 1000000,
+          realtimeRuntime: 950000,
+          cpus: '0-1',
+          mems: '0',
+        },
+      }),
+    ),
+    [
+      'cpu.shares=512',
+      'cpu.cfs_period_us=100000',
+      'cpu.cfs_quota_us=50000',
+      'cpu.cfs_burst_us=1000',
+      'cpu.rt_period_us=1000000',
+      'cpu.rt_runtime_us=950000',
+      'cpuset.cpus=0-1',
+      'cpuset.mems=0',
+    ],
+  );
   assert.deepEqual(fv(v1Writes({ pids: { limit: 10 } })), ['pids.max=10']);
   assert.deepEqual(fv(v1Writes({ pids: { limit: -1 } })), ['pids.max=max']);
-  const b = v1Writes({ blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 200 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 100 }] } });
-  assert.deepEqual(fv(b), ['blkio.weight=300', 'blkio.weight_device=8:0 200', 'blkio.throttle.read_bps_device=8:0 1048576', 'blkio.throttle.write_iops_device=8:16 100']);
+  const b = v1Writes({
+    blockIO: {
+      weight: 300,
+      weightDevice: [{ major: 8, minor: 0, weight: 200 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 100 }],
+    },
+  });
+  assert.deepEqual(fv(b), [
+    'blkio.weight=300',
+    'blkio.weight_device=8:0 200',
+    'blkio.throttle.read_bps_device=8:0 1048576',
+    'blkio.throttle.write_iops_device=8:16 100',
+  ]);
   assert.deepEqual(b[0].alternatives, [{ file: 'blkio.bfq.weight', value: '300' }]);
   assert.deepEqual(b[0].controller, 'blkio');
   const h = v1Writes({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }] });
@@ -49,7 +91,10 @@ test('v1 cpu, cpuset, pids, blkio, hugetlb, net_cls, net_prio, rdma', () => {
   assert.throws(() => v1Writes({ hugepageLimits: [{ pageSize: '2M', limit: 1 }] }), kind('invalid'));
   const n = v1Writes({ network: { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }] } });
   assert.deepEqual(fv(n), [`net_cls.classid=${0x100001}`, 'net_prio.ifpriomap=eth0 5']);
-  assert.deepEqual(n.map((w) => w.controller), ['net_cls', 'net_prio']);
+  assert.deepEqual(
+    n.map((w) => w.controller),
+    ['net_cls', 'net_prio'],
+  );
   assert.deepEqual(fv(v1Writes({ rdma: { mlx5_0: { hcaHandles: 3, hcaObjects: 100 } } })), ['rdma.max=mlx5_0 hca_handle=3 hca_object=100']);
   assert.throws(() => v1Writes({ unified: { 'memory.high': '1G' } }), kind('unsupported'));
 });
@@ -71,21 +116,37 @@ test('v2 conversions: shares → weight, blkio weight → io.weight, swap → sw
 });
 
 test('v2 writes: memory, cpu, pids, io, hugetlb, rdma, unified verbatim and last', () => {
-  assert.deepEqual(fv(v2Writes({ memory: { limit: 16 * M, swap: 48 * M, reservation: 8 * M, kernel: 1, kernelTCP: 1 } })),
-    [`memory.swap.max=${32 * M}`, `memory.max=${16 * M}`, `memory.low=${8 * M}`]);
+  assert.deepEqual(fv(v2Writes({ memory: { limit: 16 * M, swap: 48 * M, reservation: 8 * M, kernel: 1, kernelTCP: 1 } })), [
+    `memory.swap.max=${32 * M}`,
+    `memory.max=${16 * M}`,
+    `memory.low=${8 * M}`,
+  ]);
   assert.deepEqual(fv(v2Writes({ memory: { limit: -1 } })), ['memory.swap.max=max', 'memory.max=max']);
   // An update with swap alone uses the current memory.max.
   assert.deepEqual(fv(v2Writes({ memory: { swap: 64 * M } }, { memoryMax: 16 * M })), [`memory.swap.max=${48 * M}`]);
   assert.throws(() => v2Writes({ memory: { swappiness: 60 } }), kind('unsupported'));
   assert.throws(() => v2Writes({ memory: { disableOOMKiller: true } }), kind('unsupported'));
-  assert.deepEqual(fv(v2Writes({ cpu: { shares: 1024, quota: 50000, period: 100000, burst: 0, idle: 1, cpus: '0', mems: '0' } })),
-    ['cpu.weight=39', 'cpu.max=50000 100000', 'cpu.max.burst=0', 'cpu.idle=1', 'cpuset.cpus=0', 'cpuset.mems=0']);
+  assert.deepEqual(fv(v2Writes({ cpu: { shares: 1024, quota: 50000, period: 100000, burst: 0, idle: 1, cpus: '0', mems: '0' } })), [
+    'cpu.weight=39',
+    'cpu.max=50000 100000',
+    'cpu.max.burst=0',
+    'cpu.idle=1',
+    'cpuset.cpus=0',
+    'cpuset.mems=0',
+  ]);
   assert.deepEqual(fv(v2Writes({ cpu: { quota: -1 } })), ['cpu.max=max']);
   assert.deepEqual(fv(v2Writes({ cpu: { period: 20000 } }, { cpuQuota: 10000 })), ['cpu.max=10000 20000']);
   assert.deepEqual(fv(v2Writes({ cpu: { period: 20000 } })), ['cpu.max=max 20000']);
   assert.throws(() => v2Writes({ cpu: { realtimeRuntime: 1000 } }), kind('unsupported'));
   assert.deepEqual(fv(v2Writes({ pids: { limit: 0 } })), ['pids.max=max']);
-  const io = v2Writes({ blockIO: { weight: 500, weightDevice: [{ major: 8, minor: 0, weight: 100 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }], throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 0 }] } });
+  const io = v2Writes({
+    blockIO: {
+      weight: 500,
+      weightDevice: [{ major: 8, minor: 0, weight: 100 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }],
+      throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 0 }],
+    },
+  });
   assert.deepEqual(fv(io), ['io.bfq.weight=500', 'io.bfq.weight=8:0 100', 'io.max=8:0 rbps=1000', 'io.max=8:0 wbps=max']);
   assert.deepEqual(io[0].alternatives, [{ file: 'io.weight', value: '4950' }]);
   assert.deepEqual(io[1].alternatives, [{ file: 'io.weight', value: `8:0 ${blkioWeightToIOWeight(100)}` }]);
@@ -101,10 +162,23 @@ test('v2 writes: memory, cpu, pids, io, hugetlb, rdma, unified verbatim and last
 
 test('hybrid split: each part to the hierarchy that has its controller', () => {
   const v1has = new Set(['memory', 'cpu', 'pids', 'devices', 'blkio']);
-  const [a, b] = splitResources({
-    memory: { limit: 1 }, cpu: { shares: 2, cpus: '0' }, pids: { limit: 3 }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
-    devices: [{ allow: false }], network: { classID: 1 }, unified: { 'hugetlb.2MB.max': '0' },
-  }, (g) => v1has.has(g));
+  const [a, b] = splitResources(
+    {
+      memory: { limit: 1 },
+      cpu: { shares: 2, cpus: '0' },
+      pids: { limit: 3 },
+      hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
+      devices: [{ allow: false }],
+      network: { classID: 1 },
+      unified: { 'hugetlb.2MB.max': '0' },
+    },
+    (g) => v1has.has(g),
+  );
   assert.deepEqual(a, { memory: { limit: 1 }, cpu: { shares: 2 }, pids: { limit: 3 }, devices: [{ allow: false }] });
-  assert.deepEqual(b, { cpu: { cpus: '0' }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }], network: { classID: 1 }, unified: { 'hugetlb.2MB.max': '0' } });
+  assert.deepEqual(b, {
+    cpu: { cpus: '0' },
+    hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
+    network: { classID: 1 },
+    unified: { 'hugetlb.2MB.max': '0' },
+  });
 });

@@ -53,7 +53,21 @@ test('v1 layout: every controller, co-mounted ones share a mount, name=systemd k
   assert.equal(d.v1['name=systemd'].mountPoint, '/sys/fs/cgroup/systemd');
   assert.equal(d.v1.cpuset.mountPoint, '/sys/fs/cgroup/cpuset');
   assert.equal(d.v1.xattr, undefined);
-  assert.deepEqual(Object.keys(d.v1).sort(), ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'hugetlb', 'memory', 'name=systemd', 'net_cls', 'net_prio', 'perf_event', 'pids']);
+  assert.deepEqual(Object.keys(d.v1).sort(), [
+    'blkio',
+    'cpu',
+    'cpuacct',
+    'cpuset',
+    'devices',
+    'freezer',
+    'hugetlb',
+    'memory',
+    'name=systemd',
+    'net_cls',
+    'net_prio',
+    'perf_event',
+    'pids',
+  ]);
 });
 
 test('v2 layout: cgroup2 at the mount root', () => {
@@ -100,7 +114,10 @@ test('cgroupsPath rules', () => {
   assert.deepEqual(parseCgroupsPath(undefined, 'c1'), { relative: false, path: '/berth/c1' });
   assert.deepEqual(parseCgroupsPath('/a/b/', 'c1'), { relative: false, path: '/a/b' });
   assert.deepEqual(parseCgroupsPath('a/b', 'c1'), { relative: true, path: 'a/b' });
-  assert.throws(() => parseCgroupsPath('system.slice:berth:c1', 'c1'), (e) => kind('unsupported')(e) && /systemd cgroup driver is not supported/.test((e as Error).message));
+  assert.throws(
+    () => parseCgroupsPath('system.slice:berth:c1', 'c1'),
+    (e) => kind('unsupported')(e) && /systemd cgroup driver is not supported/.test((e as Error).message),
+  );
   assert.throws(() => parseCgroupsPath('/', 'c1'), kind('invalid'));
   assert.throws(() => parseCgroupsPath('/a/../..', 'c1'), kind('invalid'));
   assert.throws(() => parseCgroupsPath('../x', 'c1'), kind('invalid'));

@@ -9,8 +9,20 @@ export type CgroupLayout = 'v1' | 'v2' | 'hybrid';
 
 /** The v1 controllers berth knows; a v1 mount's super options name them (plus `name=<x>` hierarchies). */
 export const V1_CONTROLLERS = [
-  'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb',
-  'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc',
+  'cpu',
+  'cpuacct',
+  'cpuset',
+  'memory',
+  'devices',
+  'freezer',
+  'blkio',
+  'pids',
+  'hugetlb',
+  'net_cls',
+  'net_prio',
+  'perf_event',
+  'rdma',
+  'misc',
 ] as const;
 
 /** One cgroup file system mount. `root` is the cgroup the mount shows at `mountPoint` (`/` unless in a cgroup namespace or a bind mount). */

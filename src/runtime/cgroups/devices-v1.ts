@@ -43,7 +43,10 @@ const num = (n: number) => (n === -1 ? '*' : String(n));
  * and hides its deny exceptions, so `exact` is false then.
  */
 export function parseDevicesList(text: string): V1DeviceState & { exact: boolean } {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.includes('a *:* rwm')) return { defaultAllow: true, exceptions: [], exact: false };
   const exceptions: V1DeviceState['exceptions'] = [];
   for (const l of lines) {
@@ -87,7 +90,12 @@ export function v1DeviceWrites(rules: LinuxDeviceCgroup[], currentList?: string)
   ];
   const file = st.defaultAllow ? 'devices.deny' : 'devices.allow';
   for (const e of st.exceptions) {
-    out.push({ controller: 'devices', file, value: `${e.type} ${num(e.major)}:${num(e.minor)} ${accessString(e.access)}`, field: 'devices' });
+    out.push({
+      controller: 'devices',
+      file,
+      value: `${e.type} ${num(e.major)}:${num(e.minor)} ${accessString(e.access)}`,
+      field: 'devices',
+    });
   }
   return out;
 }

@@ -33,18 +33,41 @@ test('v1 devices: deny all then the allow list, as the kernel list ends up', () 
   const ws = v1DeviceWrites(DOCKER_DEVICES);
   assert.deepEqual(ws[0], { controller: 'devices', file: 'devices.deny', value: 'a', field: 'devices' });
   assert.ok(ws.slice(1).every((w) => w.file === 'devices.allow'));
-  assert.deepEqual(ws.slice(1, 4).map((w) => w.value), ['c *:* m', 'b *:* m', 'c 1:3 rwm']);
+  assert.deepEqual(
+    ws.slice(1, 4).map((w) => w.value),
+    ['c *:* m', 'b *:* m', 'c 1:3 rwm'],
+  );
   assert.ok(ws.some((w) => w.value === 'c 136:* rwm'));
   assert.ok(!ws.some((w) => w.value.startsWith('c 10:229')));
   // Allow all, then deny one device: default allow with one exception in devices.deny.
-  assert.deepEqual(fv(v1DeviceWrites([{ allow: true, access: 'rwm' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'w' }])),
-    ['devices.allow=a', 'devices.deny=b 8:0 w']);
+  assert.deepEqual(
+    fv(
+      v1DeviceWrites([
+        { allow: true, access: 'rwm' },
+        { allow: false, type: 'b', major: 8, minor: 0, access: 'w' },
+      ]),
+    ),
+    ['devices.allow=a', 'devices.deny=b 8:0 w'],
+  );
   // A later narrower deny takes access away from an allow.
-  const st = emulateV1(normalizeDeviceRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]));
+  const st = emulateV1(
+    normalizeDeviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+      { allow: false, type: 'c', major: 1, minor: 3, access: 'w' },
+    ]),
+  );
   assert.deepEqual(st, { defaultAllow: false, exceptions: [{ type: 'c', major: 1, minor: 3, access: 2 | 1 }] });
   // A narrow "a" rule is spelled out as c and b.
-  assert.deepEqual(fv(v1DeviceWrites([{ allow: false, access: 'rwm' }, { allow: true, type: 'a', major: 7, access: 'r' }])),
-    ['devices.deny=a', 'devices.allow=c 7:* r', 'devices.allow=b 7:* r']);
+  assert.deepEqual(
+    fv(
+      v1DeviceWrites([
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'a', major: 7, access: 'r' },
+      ]),
+    ),
+    ['devices.deny=a', 'devices.allow=c 7:* r', 'devices.allow=b 7:* r'],
+  );
   assert.throws(() => v1DeviceWrites([{ allow: true, type: 'x' }]), kind('invalid'));
   assert.throws(() => v1DeviceWrites([{ allow: true, access: 'rwx' }]), kind('invalid'));
 });
@@ -53,13 +76,16 @@ test('v1 devices update: only the difference from devices.list, no reset', () =>
   const cur = 'c 1:3 rwm\nc 1:5 rwm\nc 136:* rwm\nb *:* m\n';
   assert.deepEqual(parseDevicesList(cur).exceptions.length, 4);
   assert.equal(parseDevicesList('a *:* rwm\n').exact, false);
-  const ws = v1DeviceWrites([
-    { allow: false, access: 'rwm' },
-    { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-    { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
-    { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
-    { allow: true, type: 'b', major: null, minor: null, access: 'm' },
-  ], cur);
+  const ws = v1DeviceWrites(
+    [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
+      { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
+      { allow: true, type: 'b', major: null, minor: null, access: 'm' },
+    ],
+    cur,
+  );
   assert.deepEqual(fv(ws), ['devices.allow=c 10:200 rwm', 'devices.deny=c 1:5 wm', 'devices.deny=c 136:* rwm']);
   // From allow-all (exceptions unknown) it falls back to a reset.
   assert.equal(fv(v1DeviceWrites([{ allow: false, access: 'rwm' }], 'a *:* rwm\n'))[0], 'devices.deny=a');
@@ -103,14 +129,28 @@ function runFilter(prog: Buffer, type: 'c' | 'b', major: number, minor: number, 
         assert.ok(off === 0 || off === 4 || off === 8);
         r[dst] = ctx[off / 4];
         break;
-      case 0x54: r[dst] = (r[dst] & U32) & (imm & U32); break; // and32 imm
-      case 0x74: r[dst] = (r[dst] & U32) >> (imm & 31n); break; // rsh32 imm
-      case 0xbc: r[dst] = r[src] & U32; break; // mov32 reg
-      case 0xb7: r[dst] = imm; break; // mov64 imm
-      case 0x55: if (r[dst] !== imm) pc += off; break; // jne imm
-      case 0x5d: if (r[dst] !== r[src]) pc += off; break; // jne reg
-      case 0x95: return Number(r[0]);
-      default: assert.fail(`unknown opcode 0x${code.toString(16)} at ${pc}`);
+      case 0x54:
+        r[dst] = r[dst] & U32 & (imm & U32);
+        break; // and32 imm
+      case 0x74:
+        r[dst] = (r[dst] & U32) >> (imm & 31n);
+        break; // rsh32 imm
+      case 0xbc:
+        r[dst] = r[src] & U32;
+        break; // mov32 reg
+      case 0xb7:
+        r[dst] = imm;
+        break; // mov64 imm
+      case 0x55:
+        if (r[dst] !== imm) pc += off;
+        break; // jne imm
+      case 0x5d:
+        if (r[dst] !== r[src]) pc += off;
+        break; // jne reg
+      case 0x95:
+        return Number(r[0]);
+      default:
+        assert.fail(`unknown opcode 0x${code.toString(16)} at ${pc}`);
     }
   }
   assert.fail('did not finish');
@@ -136,7 +176,7 @@ test('eBPF: the Docker device list', () => {
   const p = compileDeviceFilter(DOCKER_DEVICES);
   verify(p);
   assert.equal(p.length / 8, 74);
-  const cases: [('c' | 'b'), number, number, string, number][] = [
+  const cases: ['c' | 'b', number, number, string, number][] = [
     ['c', 1, 3, 'rw', 1], // /dev/null
     ['c', 1, 3, 'rwm', 1],
     ['c', 1, 9, 'r', 1], // /dev/urandom
@@ -168,7 +208,10 @@ test('eBPF: last matching rule wins; type a matches both; wildcards', () => {
   assert.equal(runFilter(p, 'b', 8, 1, 'w'), 1);
   assert.equal(runFilter(p, 'b', 9, 0, 'w'), 1);
   // A match-everything rule late in the list makes the earlier ones unreachable: they are left out.
-  const q = compileDeviceFilter([{ allow: true, type: 'c', major: 1, minor: 3 }, { allow: false, access: 'rwm' }]);
+  const q = compileDeviceFilter([
+    { allow: true, type: 'c', major: 1, minor: 3 },
+    { allow: false, access: 'rwm' },
+  ]);
   assert.equal(q.length / 8, 8);
   assert.equal(runFilter(q, 'c', 1, 3, 'r'), 0);
   assert.throws(() => compileDeviceFilter([{ allow: true, type: 'u' }]), kind('invalid'));

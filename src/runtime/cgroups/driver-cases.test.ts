@@ -42,7 +42,10 @@ export function driverCases(label: string, skip: string | false, open: (cgroupsP
     assert.deepEqual(cg.pids(), [c.pid]);
 
     // A second container cannot take a cgroup that holds processes.
-    await assert.rejects(() => open(name).create(), (e) => e instanceof BerthError && e.kind === 'conflict');
+    await assert.rejects(
+      () => open(name).create(),
+      (e) => e instanceof BerthError && e.kind === 'conflict',
+    );
 
     await cg.freeze();
     assert.equal(cg.frozen(), true);

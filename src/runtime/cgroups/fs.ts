@@ -67,11 +67,13 @@ export async function writeControlAsync(dir: string, file: string, value: string
 function writeError(path: string, value: string, err: unknown, field?: string): Error {
   const what = field ? ` (${field})` : '';
   const c = code(err);
-  if (c === 'ENOENT') return unsupported(`write ${JSON.stringify(value)} to ${path}${what}: the file does not exist (controller missing or kernel too old)`);
+  if (c === 'ENOENT')
+    return unsupported(`write ${JSON.stringify(value)} to ${path}${what}: the file does not exist (controller missing or kernel too old)`);
   if (c === 'EINVAL' || c === 'ERANGE' || c === 'EBUSY' || c === 'EOVERFLOW') {
     return invalid(`write ${JSON.stringify(value)} to ${path}${what}: ${c === 'EINVAL' ? 'invalid argument' : (err as Error).message}`);
   }
-  if (c === 'EOPNOTSUPP' || c === 'ENOTSUP') return unsupported(`write ${JSON.stringify(value)} to ${path}${what}: not supported by this kernel`);
+  if (c === 'EOPNOTSUPP' || c === 'ENOTSUP')
+    return unsupported(`write ${JSON.stringify(value)} to ${path}${what}: not supported by this kernel`);
   return systemError(`write ${JSON.stringify(value)} to ${path}${what}: ${(err as Error).message}`, err);
 }
 
@@ -186,7 +188,6 @@ export function pidsRecursive(dir: string): number[] {
   walk(dir);
   return [...new Set(out)].sort((a, b) => a - b);
 }
-
 
 /** rmdir dir and every cgroup below it, deepest first (a container may have made sub-cgroups). */
 export async function removeTree(dir: string): Promise<Error[]> {

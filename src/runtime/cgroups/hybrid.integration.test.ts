@@ -136,7 +136,11 @@ test('hybrid: a process joins every hierarchy, incl. unified and name=systemd', 
   await cg.addProcess(c.pid!);
   const lines = read(`/proc/${c.pid}/cgroup`).split('\n');
   for (const key of ['', 'name=systemd', 'memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer', 'blkio', 'cpuacct']) {
-    assert.ok(lines.some((l) => l.split(':')[1].split(',').includes(key) && l.endsWith(`:/${name}`)) || (key === '' && lines.includes(`0::/${name}`)), `${key || 'unified'} in ${lines.join(' | ')}`);
+    assert.ok(
+      lines.some((l) => l.split(':')[1].split(',').includes(key) && l.endsWith(`:/${name}`)) ||
+        (key === '' && lines.includes(`0::/${name}`)),
+      `${key || 'unified'} in ${lines.join(' | ')}`,
+    );
   }
   assert.ok(lines.includes(`0::/${name}`));
   assert.deepEqual(cg.pids(), [c.pid]);
@@ -180,8 +184,17 @@ test('hybrid: update changes only the given field; bad values are named', { skip
   await cg.update({ cpu: { cpus: '0-1' } });
   assert.equal(read(`${cg.paths.cpuset}/cpuset.cpus`), '0-1');
   assert.equal(read(`${cg.paths.cpu}/cpu.shares`), '512');
-  await cg.update({ devices: [...DEVICES, { allow: true, type: 'c', major: 10, minor: 200, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }] });
-  assert.deepEqual(new Set(read(`${cg.paths.devices}/devices.list`).split('\n')), new Set(['b *:* m', 'c 1:3 rwm', 'c 1:5 rm', 'c 136:* rwm', 'c 10:200 rw']));
+  await cg.update({
+    devices: [
+      ...DEVICES,
+      { allow: true, type: 'c', major: 10, minor: 200, access: 'rw' },
+      { allow: false, type: 'c', major: 1, minor: 5, access: 'w' },
+    ],
+  });
+  assert.deepEqual(
+    new Set(read(`${cg.paths.devices}/devices.list`).split('\n')),
+    new Set(['b *:* m', 'c 1:3 rwm', 'c 1:5 rm', 'c 136:* rwm', 'c 10:200 rw']),
+  );
   await cg.update({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] });
   assert.equal(read(`${cg.paths['']}/hugetlb.2MB.max`), String(2 * M));
   await assert.rejects(() => cg.update({ cpu: { cpus: '99' } }), kind('invalid', /cpuset\.cpus.*"99"|"99".*cpuset\.cpus/));

@@ -16,7 +16,10 @@ export class HybridCgroups implements CgroupManager {
   readonly layout = 'hybrid' as const;
   readonly paths: Record<string, string>;
 
-  constructor(readonly v1: V1Cgroups, readonly v2: V2Cgroups) {
+  constructor(
+    readonly v1: V1Cgroups,
+    readonly v2: V2Cgroups,
+  ) {
     this.paths = { ...v1.paths, '': v2.dir };
   }
 
@@ -31,7 +34,13 @@ export class HybridCgroups implements CgroupManager {
     try {
       await this.v2.create(b);
     } catch (err) {
-      throw withCleanup(err, await this.v1.destroy().then(() => [], (cleanup: Error) => [cleanup]));
+      throw withCleanup(
+        err,
+        await this.v1.destroy().then(
+          () => [],
+          (cleanup: Error) => [cleanup],
+        ),
+      );
     }
   }
 
@@ -77,7 +86,12 @@ export class HybridCgroups implements CgroupManager {
     const s = this.v1.stats();
     const v2ctl = new Set(this.v2.controllers());
     const fromV2: [keyof CgroupStats, ResourceGroup | 'cpuacct'][] = [
-      ['cpu', 'cpuacct'], ['cpuset', 'cpuset'], ['memory', 'memory'], ['pids', 'pids'], ['blkio', 'blkio'], ['hugetlb', 'hugetlb'],
+      ['cpu', 'cpuacct'],
+      ['cpuset', 'cpuset'],
+      ['memory', 'memory'],
+      ['pids', 'pids'],
+      ['blkio', 'blkio'],
+      ['hugetlb', 'hugetlb'],
     ];
     const need = fromV2.filter(([, g]) => !this.v1.has(g) && v2ctl.has(g === 'cpuacct' ? 'cpu' : (V2_NAME[g as ResourceGroup] ?? g)));
     if (need.length) {

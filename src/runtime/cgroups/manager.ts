@@ -25,7 +25,7 @@ const detected = new Map<string, DetectedLayout>();
 export function detectLayout(mountinfo?: string, mountRoot = '/sys/fs/cgroup'): DetectedLayout {
   if (mountinfo !== undefined) return parseLayout(mountinfo, mountRoot);
   let det = detected.get(mountRoot);
-  if (!det) detected.set(mountRoot, det = parseLayout(readFileSync('/proc/self/mountinfo', 'utf8'), mountRoot));
+  if (!det) detected.set(mountRoot, (det = parseLayout(readFileSync('/proc/self/mountinfo', 'utf8'), mountRoot)));
   return det;
 }
 
@@ -49,7 +49,8 @@ export function openCgroups(cgroupsPath: string, id: string, opts: CgroupOptions
 /** The cgroups of an existing container, from the layout and paths saved in its state. */
 export function reopenCgroups(layout: CgroupLayout, paths: Record<string, string>, opts: CgroupOptions = {}): CgroupManager {
   for (const [k, v] of Object.entries(paths)) {
-    if (typeof v !== 'string' || !v.startsWith('/')) throw invalid(`saved cgroup path for ${JSON.stringify(k)} is not absolute: ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !v.startsWith('/'))
+      throw invalid(`saved cgroup path for ${JSON.stringify(k)} is not absolute: ${JSON.stringify(v)}`);
   }
   let unifiedMount: string | undefined;
   if (layout !== 'v1' && paths[''] !== undefined) {
@@ -62,7 +63,13 @@ export function reopenCgroups(layout: CgroupLayout, paths: Record<string, string
   return build(layout, paths, opts, unifiedMount, false);
 }
 
-function build(layout: CgroupLayout, paths: Record<string, string>, opts: CgroupOptions, unifiedMount: string | undefined, fresh: boolean): CgroupManager {
+function build(
+  layout: CgroupLayout,
+  paths: Record<string, string>,
+  opts: CgroupOptions,
+  unifiedMount: string | undefined,
+  fresh: boolean,
+): CgroupManager {
   switch (layout) {
     case 'v1':
       return new V1Cgroups(paths, fresh);

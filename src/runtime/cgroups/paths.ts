@@ -43,10 +43,13 @@ export function parseCgroupsPath(cgroupsPath: string | undefined, id: string): C
  */
 export function hierarchyDir(mount: CgroupMount, cp: CgroupPath, own?: string): string {
   if (!cp.relative) return posix.join(mount.mountPoint, cp.path);
-  if (own === undefined) throw invalid(`relative cgroupsPath ${JSON.stringify(cp.path)}: the caller's cgroup in ${mount.mountPoint} is unknown`);
+  if (own === undefined)
+    throw invalid(`relative cgroupsPath ${JSON.stringify(cp.path)}: the caller's cgroup in ${mount.mountPoint} is unknown`);
   const rel = posix.relative(mount.root, own);
   if (rel.startsWith('..')) {
-    throw invalid(`relative cgroupsPath ${JSON.stringify(cp.path)}: the caller's cgroup ${own} is outside what ${mount.mountPoint} shows (${mount.root})`);
+    throw invalid(
+      `relative cgroupsPath ${JSON.stringify(cp.path)}: the caller's cgroup ${own} is outside what ${mount.mountPoint} shows (${mount.root})`,
+    );
   }
   return posix.join(mount.mountPoint, rel, cp.path);
 }

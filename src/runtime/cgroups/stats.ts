@@ -63,10 +63,22 @@ export function emptyStats(): CgroupStats {
   return {
     cpu: { usage: { kernel: 0, user: 0 }, throttling: {} },
     cpuset: {
-      cpu_exclusive: 0, mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0,
-      memory_spread_slab: 0, memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0,
+      cpu_exclusive: 0,
+      mem_hardwall: 0,
+      mem_exclusive: 0,
+      memory_migrate: 0,
+      memory_spread_page: 0,
+      memory_spread_slab: 0,
+      memory_pressure: 0,
+      sched_load_balance: 0,
+      sched_relax_domain_level: 0,
     },
-    memory: { usage: { limit: 0, failcnt: 0 }, swap: { limit: 0, failcnt: 0 }, kernel: { limit: 0, failcnt: 0 }, kernelTCP: { limit: 0, failcnt: 0 } },
+    memory: {
+      usage: { limit: 0, failcnt: 0 },
+      swap: { limit: 0, failcnt: 0 },
+      kernel: { limit: 0, failcnt: 0 },
+      kernelTCP: { limit: 0, failcnt: 0 },
+    },
     pids: {},
     blkio: {},
     hugetlb: {},
@@ -133,7 +145,11 @@ export function v1Stats(read: (controller: string, file: string) => string | und
   const all = acct('cpuacct.usage_all');
   if (all !== undefined) {
     // "cpu user system" header, then one line per cpu.
-    const rows = all.trim().split('\n').slice(1).map((l) => numbers(l));
+    const rows = all
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => numbers(l));
     s.cpu.usage.percpu_user = rows.map((r) => r[1]);
     s.cpu.usage.percpu_kernel = rows.map((r) => r[2]);
   }
@@ -147,10 +163,15 @@ export function v1Stats(read: (controller: string, file: string) => string | und
   s.cpuset.cpus = parseCpuList(cs('cpuset.cpus'));
   s.cpuset.mems = parseCpuList(cs('cpuset.mems'));
   const flags: [keyof CgroupStats['cpuset'], string][] = [
-    ['cpu_exclusive', 'cpuset.cpu_exclusive'], ['mem_hardwall', 'cpuset.mem_hardwall'], ['mem_exclusive', 'cpuset.mem_exclusive'],
-    ['memory_migrate', 'cpuset.memory_migrate'], ['memory_spread_page', 'cpuset.memory_spread_page'],
-    ['memory_spread_slab', 'cpuset.memory_spread_slab'], ['memory_pressure', 'cpuset.memory_pressure'],
-    ['sched_load_balance', 'cpuset.sched_load_balance'], ['sched_relax_domain_level', 'cpuset.sched_relax_domain_level'],
+    ['cpu_exclusive', 'cpuset.cpu_exclusive'],
+    ['mem_hardwall', 'cpuset.mem_hardwall'],
+    ['mem_exclusive', 'cpuset.mem_exclusive'],
+    ['memory_migrate', 'cpuset.memory_migrate'],
+    ['memory_spread_page', 'cpuset.memory_spread_page'],
+    ['memory_spread_slab', 'cpuset.memory_spread_slab'],
+    ['memory_pressure', 'cpuset.memory_pressure'],
+    ['sched_load_balance', 'cpuset.sched_load_balance'],
+    ['sched_relax_domain_level', 'cpuset.sched_relax_domain_level'],
   ];
   for (const [k, f] of flags) (s.cpuset as unknown as Record<string, number>)[k] = parseNumber(cs(f)) ?? 0;
 
@@ -192,7 +213,9 @@ export function v1Stats(read: (controller: string, file: string) => string | und
     s.blkio.ioServiceBytesRecursive = parseBlkioLines(bfq);
     s.blkio.ioServicedRecursive = parseBlkioLines(bl('blkio.bfq.io_serviced_recursive'));
   } else {
-    s.blkio.ioServiceBytesRecursive = parseBlkioLines(bl('blkio.throttle.io_service_bytes_recursive') ?? bl('blkio.throttle.io_service_bytes'));
+    s.blkio.ioServiceBytesRecursive = parseBlkioLines(
+      bl('blkio.throttle.io_service_bytes_recursive') ?? bl('blkio.throttle.io_service_bytes'),
+    );
     s.blkio.ioServicedRecursive = parseBlkioLines(bl('blkio.throttle.io_serviced_recursive') ?? bl('blkio.throttle.io_serviced'));
   }
   return s;
@@ -268,10 +291,19 @@ export function v2Stats(read: Reader, hugeSizes: string[]): CgroupStats {
       const f = line.trim().split(/\s+/);
       if (!f[0]?.includes(':')) continue;
       const [major, minor] = f[0].split(':').map(Number);
-      const kv = Object.fromEntries(f.slice(1).map((x) => x.split('=')).map(([k, v]) => [k, Number(v)]));
+      const kv = Object.fromEntries(
+        f
+          .slice(1)
+          .map((x) => x.split('='))
+          .map(([k, v]) => [k, Number(v)]),
+      );
       const pairs: [string, string, BlkioEntry[]][] = [
-        ['rbytes', 'Read', bytes], ['wbytes', 'Write', bytes], ['dbytes', 'Discard', bytes],
-        ['rios', 'Read', ios], ['wios', 'Write', ios], ['dios', 'Discard', ios],
+        ['rbytes', 'Read', bytes],
+        ['wbytes', 'Write', bytes],
+        ['dbytes', 'Discard', bytes],
+        ['rios', 'Read', ios],
+        ['wios', 'Write', ios],
+        ['dios', 'Discard', ios],
       ];
       for (const [k, op, list] of pairs) if (kv[k] !== undefined) list.push({ major, minor, op, value: kv[k] });
     }

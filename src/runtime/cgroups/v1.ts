@@ -7,7 +7,18 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import { conflict, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
 import type { CgroupManager } from './interface.js';
-import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, throwAll, writeControl, writeControlAsync } from './fs.js';
+import {
+  applyWrites,
+  mkdirTracked,
+  pidsRecursive,
+  readControl,
+  readOptional,
+  removeDirs,
+  removeTree,
+  throwAll,
+  writeControl,
+  writeControlAsync,
+} from './fs.js';
 import { v1Writes } from './convert-v1.js';
 import { v1DeviceWrites } from './devices-v1.js';
 import { type CgroupStats, hugePageSizeNames, parseNumber, parseOomKill, v1HugetlbStats, v1Stats } from './stats.js';
@@ -27,7 +38,10 @@ export class V1Cgroups implements CgroupManager {
   private made: string[] = [];
   private created = false;
 
-  constructor(paths: Record<string, string>, private readonly fresh: boolean) {
+  constructor(
+    paths: Record<string, string>,
+    private readonly fresh: boolean,
+  ) {
     this.paths = { ...paths };
   }
 
@@ -46,7 +60,7 @@ export class V1Cgroups implements CgroupManager {
       if (procs !== undefined && procs.trim()) throw conflict(`cgroup ${d} already holds processes; pick another cgroupsPath`);
     }
     try {
-      for (const d of this.dirs()) this.made.push(...await mkdirTracked(d));
+      for (const d of this.dirs()) this.made.push(...(await mkdirTracked(d)));
       this.created = true;
       if (this.paths.cpuset) this.inheritCpuset(this.paths.cpuset);
       this.apply(resources, false);
@@ -159,8 +173,8 @@ export class V1Cgroups implements CgroupManager {
     const leaves = new Set(this.dirs());
     const errs: Error[] = [];
     for (const d of [...this.made].reverse()) {
-      if (leaves.has(d)) errs.push(...await removeTree(d));
-      else errs.push(...await removeDirs([d], true));
+      if (leaves.has(d)) errs.push(...(await removeTree(d)));
+      else errs.push(...(await removeDirs([d], true)));
     }
     this.made = [];
     return errs;
@@ -172,7 +186,7 @@ export class V1Cgroups implements CgroupManager {
       return;
     }
     const errs: Error[] = [];
-    for (const d of this.dirs()) errs.push(...await removeTree(d));
+    for (const d of this.dirs()) errs.push(...(await removeTree(d)));
     throwAll(errs, 'remove cgroups');
   }
 }

@@ -65,7 +65,12 @@ let cg: CgroupManager;
 const attached: { dir: string; program: Buffer }[] = [];
 
 test('v2: nested create enables controllers down the path and applies hugetlb and unified keys', { skip }, async () => {
-  cg = openCgroups(`/${name}/a/leaf`, 'x', { mountRoot: UNIFIED, attachDeviceProgram: async (dir, program) => { attached.push({ dir, program }); } });
+  cg = openCgroups(`/${name}/a/leaf`, 'x', {
+    mountRoot: UNIFIED,
+    attachDeviceProgram: async (dir, program) => {
+      attached.push({ dir, program });
+    },
+  });
   managers.push(cg);
   assert.equal(cg.layout, 'v2');
   assert.deepEqual(cg.paths, { '': `${UNIFIED}/${name}/a/leaf` });
@@ -73,7 +78,10 @@ test('v2: nested create enables controllers down the path and applies hugetlb an
   await cg.create({
     ...(huge ? { hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }] } : {}),
     unified: { 'cgroup.max.descendants': '5' },
-    devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    ],
   });
   const dir = cg.paths[''];
   assert.ok(existsSync(dir));
@@ -95,7 +103,10 @@ test('v2: unsupported keys and missing controllers are named; nothing left behin
   managers.push(bad);
   await assert.rejects(() => bad.create({ devices: [{ allow: true, access: 'rwm' }] }), kind('unsupported', /eBPF/));
   assert.equal(existsSync(bad.paths['']), false);
-  await assert.rejects(() => bad.create({ unified: { 'cgroup.max.descendants': 'lots' } }), kind('invalid', /cgroup\.max\.descendants.*lots|lots.*cgroup\.max\.descendants/));
+  await assert.rejects(
+    () => bad.create({ unified: { 'cgroup.max.descendants': 'lots' } }),
+    kind('invalid', /cgroup\.max\.descendants.*lots|lots.*cgroup\.max\.descendants/),
+  );
   assert.equal(existsSync(bad.paths['']), false);
 });
 

@@ -7,7 +7,18 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import { conflict, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
 import type { CgroupManager, CgroupOptions } from './interface.js';
-import { applyWrites, mkdirTracked, pidsRecursive, readControl, readOptional, removeDirs, removeTree, throwAll, writeControl, writeControlAsync } from './fs.js';
+import {
+  applyWrites,
+  mkdirTracked,
+  pidsRecursive,
+  readControl,
+  readOptional,
+  removeDirs,
+  removeTree,
+  throwAll,
+  writeControl,
+  writeControlAsync,
+} from './fs.js';
 import { parseMax, v2Writes } from './convert-v2.js';
 import { compileDeviceFilter } from './devices-ebpf.js';
 import { type CgroupStats, parseKeyValues, parseNumber, parseOomKill, v2Stats } from './stats.js';
@@ -96,7 +107,8 @@ export class V2Cgroups implements CgroupManager {
     const enabled = new Set(this.controllers());
     applyWrites(writes, (c) => (c === '' || enabled.has(c) ? this.dir : undefined), `not enabled in ${this.dir}/cgroup.controllers`);
     if (r.devices?.length) {
-      if (!this.opts.attachDeviceProgram) throw unsupported('device rules on cgroup v2 need an eBPF attacher (the native helper); none was given');
+      if (!this.opts.attachDeviceProgram)
+        throw unsupported('device rules on cgroup v2 need an eBPF attacher (the native helper); none was given');
       await this.opts.attachDeviceProgram(this.dir, compileDeviceFilter(r.devices));
     }
   }
@@ -125,7 +137,7 @@ export class V2Cgroups implements CgroupManager {
 
   async freeze(): Promise<void> {
     writeControl(this.dir, 'cgroup.freeze', '1');
-    if (!await this.waitFrozen(true)) {
+    if (!(await this.waitFrozen(true))) {
       writeControl(this.dir, 'cgroup.freeze', '0');
       throw systemError(`freeze ${this.dir}: processes did not stop within 5 s`);
     }
@@ -176,8 +188,8 @@ export class V2Cgroups implements CgroupManager {
   private async removeMade(): Promise<Error[]> {
     const errs: Error[] = [];
     for (const d of [...this.made].reverse()) {
-      if (d === this.dir) errs.push(...await removeTree(d));
-      else errs.push(...await removeDirs([d], true));
+      if (d === this.dir) errs.push(...(await removeTree(d)));
+      else errs.push(...(await removeDirs([d], true)));
     }
     this.made = [];
     return errs;
@@ -191,4 +203,3 @@ export class V2Cgroups implements CgroupManager {
     throwAll(await removeTree(this.dir), 'remove cgroups');
   }
 }
-

@@ -58,10 +58,21 @@ export interface MonitorOptions {
 }
 
 function monitorArgs(m: MonitorOptions): string[] {
-  return ['monitor', '--log', m.log, '--exit-file', m.exitFile, '--attach', m.attach,
-    ...(m.logMaxSize ? ['--log-max-size', String(m.logMaxSize)] : []), ...(m.logMaxFile ? ['--log-max-file', String(m.logMaxFile)] : []),
-    ...(m.stdin ? ['--stdin'] : []), ...(m.stdin && m.stdinOnce ? ['--stdin-once'] : []), ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : []),
-    ...(m.consoleSocket && m.control ? ['--control', m.control] : [])];
+  return [
+    'monitor',
+    '--log',
+    m.log,
+    '--exit-file',
+    m.exitFile,
+    '--attach',
+    m.attach,
+    ...(m.logMaxSize ? ['--log-max-size', String(m.logMaxSize)] : []),
+    ...(m.logMaxFile ? ['--log-max-file', String(m.logMaxFile)] : []),
+    ...(m.stdin ? ['--stdin'] : []),
+    ...(m.stdin && m.stdinOnce ? ['--stdin-once'] : []),
+    ...(m.consoleSocket ? ['--console-socket', m.consoleSocket] : []),
+    ...(m.consoleSocket && m.control ? ['--control', m.control] : []),
+  ];
 }
 
 export interface Launched {
@@ -83,7 +94,9 @@ class SetupError extends Error {}
 
 function resizer(sock: Socket): (rows: number, cols: number) => void {
   sock.on('error', () => {}); // the relay has ended
-  return (rows, cols) => { if (sock.writable) sock.write(winsizeRecord(rows, cols)); };
+  return (rows, cols) => {
+    if (sock.writable) sock.write(winsizeRecord(rows, cols));
+  };
 }
 
 /**
@@ -105,10 +118,15 @@ function exitOf(helper: ChildProcess): Promise<number> {
  */
 async function spawnMonitor(args: string[], env: Record<string, string>): Promise<{ sock: Socket; exit: Promise<number> } | undefined> {
   const path = helperPath();
-  const s = await spawnDetached(path, [path, ...args, '--reparent'], env).catch((e: Error) => { throw systemError(`start ${path}: ${e.message}`, e); });
+  const s = await spawnDetached(path, [path, ...args, '--reparent'], env).catch((e: Error) => {
+    throw systemError(`start ${path}: ${e.message}`, e);
+  });
   if (!s) return undefined;
   const exit = new Promise<number>((resolve) => {
-    const poll = () => { if (reap(s.pid)) resolve(0); else setTimeout(poll, 2).unref(); };
+    const poll = () => {
+      if (reap(s.pid)) resolve(0);
+      else setTimeout(poll, 2).unref();
+    };
     poll();
   });
   return { sock: new Socket({ fd: s.fd, readable: true, writable: true }), exit };
@@ -121,10 +139,16 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const stdio: StdioOptions = opts.monitor
     ? ['ignore', 'ignore', 'ignore', ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe']
     : [...inherit.slice(0, 3), ...Array.from({ length: n }, (_, i) => 3 + i), 'pipe', ...(resizable ? ['pipe' as const] : [])];
-  const env = { _BERTH_SYNC_FD: String(3 + n), ...(resizable ? { _BERTH_RESIZE_FD: String(4 + n) } : {}), PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  const env = {
+    _BERTH_SYNC_FD: String(3 + n),
+    ...(resizable ? { _BERTH_RESIZE_FD: String(4 + n) } : {}),
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+  };
   const fast = opts.monitor && !n ? await spawnMonitor(monitorArgs(opts.monitor), env) : undefined;
-  const helper = fast ? undefined : spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], { stdio, detached: !!opts.monitor, env });
-  const sock = fast?.sock ?? helper!.stdio[3 + n] as Socket;
+  const helper = fast
+    ? undefined
+    : spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], { stdio, detached: !!opts.monitor, env });
+  const sock = fast?.sock ?? (helper!.stdio[3 + n] as Socket);
   const resize = resizable ? resizer(helper!.stdio[4 + n] as Socket) : undefined;
   const exit = fast?.exit ?? exitOf(helper!);
   const decoder = new Decoder();
@@ -133,7 +157,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   let error: string | undefined;
   let pidError: Error | undefined;
   let resolveDone!: () => void, rejectDone!: (e: Error) => void;
-  const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
   awaitedLater(done);
 
   return new Promise<Launched>((resolve, reject) => {
@@ -150,10 +177,15 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
           pid = Number(m.fields[0]);
           Promise.resolve()
             .then(() => opts.onPid(pid))
-            .then((state) => { sock.write(encode([rec(Op.MsgContinue, state)])); })
+            .then((state) => {
+              sock.write(encode([rec(Op.MsgContinue, state)]));
+            })
             // The process may have failed on its own meanwhile (a mount, while we joined it to
             // cgroups): its message, if one comes, is the cause; ours is the consequence.
-            .catch((e: Error) => { pidError = e; sock.end(); });
+            .catch((e: Error) => {
+              pidError = e;
+              sock.end();
+            });
         } else if (m.type === Op.MsgReady) {
           ready = true;
           resolve({ pid, helper, exit, done, resize });

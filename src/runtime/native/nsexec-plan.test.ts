@@ -14,7 +14,9 @@ function refusal(plan: Buffer): Promise<{ error?: string; code: number | null }>
   const decoder = new Decoder();
   let error: string | undefined;
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   sock.on('data', (d: Buffer) => {
     for (const m of decoder.push(d)) {
       if (m.type === Op.MsgError) error = m.fields[0];
@@ -44,8 +46,14 @@ test('a record cut inside its last field is refused, not read as a shorter field
   assert.equal(r.error, `plan record of type ${Op.Arg}: its last field has no NUL`);
 });
 
-test('a time offset longer than its line is refused, not written past the buffer', { skip: process.getuid?.() !== 0 && 'needs root for a time namespace' }, async () => {
-  const CLONE_NEWTIME = 0x80;
-  const r = await refusal(encode([rec(Op.Mode, 'create'), rec(Op.NsClone, CLONE_NEWTIME), rec(Op.TimeOffset, 'monotonic', '1'.repeat(200), 0), rec(Op.End)]));
-  assert.equal(r.error, 'time offset for monotonic too long');
-});
+test(
+  'a time offset longer than its line is refused, not written past the buffer',
+  { skip: process.getuid?.() !== 0 && 'needs root for a time namespace' },
+  async () => {
+    const CLONE_NEWTIME = 0x80;
+    const r = await refusal(
+      encode([rec(Op.Mode, 'create'), rec(Op.NsClone, CLONE_NEWTIME), rec(Op.TimeOffset, 'monotonic', '1'.repeat(200), 0), rec(Op.End)]),
+    );
+    assert.equal(r.error, 'time offset for monotonic too long');
+  },
+);

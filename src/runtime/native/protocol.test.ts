@@ -41,7 +41,12 @@ test('Op is the enum of native/berth.h: the same names and numbers, none missing
     const value = m[2] !== undefined ? Number(m[2]) : next;
     next = value + 1;
     // OP_NS_CLONE → NsClone, MSG_PID → MsgPid: the prefix OP_ is dropped, MSG_ kept.
-    const name = m[1].replace(/^OP_/, '').toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+    const name = m[1]
+      .replace(/^OP_/, '')
+      .toLowerCase()
+      .split('_')
+      .map((w) => w[0].toUpperCase() + w.slice(1))
+      .join('');
     fromC[name] = value;
   }
   const fromTs = Object.fromEntries(Object.entries(Op).filter(([, v]) => typeof v === 'number'));

@@ -8,7 +8,13 @@ import { invalid, systemError } from '../../errors.js';
 export function winsizeRecord(rows: number, cols: number): Buffer {
   for (const v of [rows, cols]) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw invalid(`bad terminal size ${rows}x${cols}`);
   const b = Buffer.alloc(4);
-  if (endianness() === 'LE') { b.writeUInt16LE(rows, 0); b.writeUInt16LE(cols, 2); } else { b.writeUInt16BE(rows, 0); b.writeUInt16BE(cols, 2); }
+  if (endianness() === 'LE') {
+    b.writeUInt16LE(rows, 0);
+    b.writeUInt16LE(cols, 2);
+  } else {
+    b.writeUInt16BE(rows, 0);
+    b.writeUInt16BE(cols, 2);
+  }
   return b;
 }
 
@@ -19,7 +25,9 @@ export function resizeMonitor(controlPath: string, rows: number, cols: number): 
     const s = connect(controlPath);
     s.on('connect', () => s.end(record));
     s.on('error', (e) => reject(systemError(`resize the terminal through ${controlPath}: ${e.message}`, e)));
-    s.on('close', (hadError) => { if (!hadError) resolve(); });
+    s.on('close', (hadError) => {
+      if (!hadError) resolve();
+    });
     s.resume();
   });
 }

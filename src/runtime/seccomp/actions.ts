@@ -35,15 +35,29 @@ export function actionValue(action: unknown, errnoRet: unknown, what: string): n
   };
   switch (action) {
     case 'SCMP_ACT_KILL':
-    case 'SCMP_ACT_KILL_THREAD': noData(); return SECCOMP_RET_KILL_THREAD;
-    case 'SCMP_ACT_KILL_PROCESS': noData(); return SECCOMP_RET_KILL_PROCESS;
-    case 'SCMP_ACT_TRAP': noData(); return SECCOMP_RET_TRAP;
-    case 'SCMP_ACT_ERRNO': return (SECCOMP_RET_ERRNO | data()) >>> 0;
-    case 'SCMP_ACT_TRACE': return (SECCOMP_RET_TRACE | data()) >>> 0;
-    case 'SCMP_ACT_LOG': noData(); return SECCOMP_RET_LOG;
-    case 'SCMP_ACT_ALLOW': noData(); return SECCOMP_RET_ALLOW;
+    case 'SCMP_ACT_KILL_THREAD':
+      noData();
+      return SECCOMP_RET_KILL_THREAD;
+    case 'SCMP_ACT_KILL_PROCESS':
+      noData();
+      return SECCOMP_RET_KILL_PROCESS;
+    case 'SCMP_ACT_TRAP':
+      noData();
+      return SECCOMP_RET_TRAP;
+    case 'SCMP_ACT_ERRNO':
+      return (SECCOMP_RET_ERRNO | data()) >>> 0;
+    case 'SCMP_ACT_TRACE':
+      return (SECCOMP_RET_TRACE | data()) >>> 0;
+    case 'SCMP_ACT_LOG':
+      noData();
+      return SECCOMP_RET_LOG;
+    case 'SCMP_ACT_ALLOW':
+      noData();
+      return SECCOMP_RET_ALLOW;
     case 'SCMP_ACT_NOTIFY':
-      throw unsupported(`seccomp: ${what}: SCMP_ACT_NOTIFY is not supported by berth (no seccomp user-notification agent); use another action`);
+      throw unsupported(
+        `seccomp: ${what}: SCMP_ACT_NOTIFY is not supported by berth (no seccomp user-notification agent); use another action`,
+      );
     default:
       throw invalid(`seccomp: ${what}: unknown action ${JSON.stringify(action)}`);
   }

@@ -59,9 +59,16 @@ const byName = new Map(ARCHES.map((a) => [a.name, a]));
 
 // Node's process.arch → SCMP_ARCH_* of the ABI node itself runs as.
 const fromNode: Record<string, string> = {
-  x64: 'SCMP_ARCH_X86_64', ia32: 'SCMP_ARCH_X86', arm64: 'SCMP_ARCH_AARCH64', arm: 'SCMP_ARCH_ARM',
-  riscv64: 'SCMP_ARCH_RISCV64', loong64: 'SCMP_ARCH_LOONGARCH64', s390x: 'SCMP_ARCH_S390X',
-  ppc64: 'SCMP_ARCH_PPC64LE', mips: 'SCMP_ARCH_MIPS', mipsel: 'SCMP_ARCH_MIPSEL',
+  x64: 'SCMP_ARCH_X86_64',
+  ia32: 'SCMP_ARCH_X86',
+  arm64: 'SCMP_ARCH_AARCH64',
+  arm: 'SCMP_ARCH_ARM',
+  riscv64: 'SCMP_ARCH_RISCV64',
+  loong64: 'SCMP_ARCH_LOONGARCH64',
+  s390x: 'SCMP_ARCH_S390X',
+  ppc64: 'SCMP_ARCH_PPC64LE',
+  mips: 'SCMP_ARCH_MIPS',
+  mipsel: 'SCMP_ARCH_MIPSEL',
 };
 
 /** The architecture named by an SCMP_ARCH_* name or a Node `process.arch` value; invalid error if unknown. */

@@ -39,7 +39,10 @@ function layout(d: SeccompData): Buffer {
   return buf;
 }
 
-export interface RunResult { ret: number; steps: number }
+export interface RunResult {
+  ret: number;
+  steps: number;
+}
 
 /** Runs the program over `data`; returns the 32-bit value it returns and how many instructions ran. */
 export function run(program: Buffer, data: SeccompData): RunResult {
@@ -54,15 +57,31 @@ export function run(program: Buffer, data: SeccompData): RunResult {
     steps++;
     pc++;
     switch (insn.code) {
-      case 0x20: a = mem.readUInt32LE(insn.k); break;
-      case 0x54: a = (a & insn.k) >>> 0; break;
-      case 0x05: pc += insn.k; break;
-      case 0x15: pc += a === insn.k ? insn.jt : insn.jf; break;
-      case 0x25: pc += a > insn.k ? insn.jt : insn.jf; break;
-      case 0x35: pc += a >= insn.k ? insn.jt : insn.jf; break;
-      case 0x45: pc += (a & insn.k) !== 0 ? insn.jt : insn.jf; break;
-      case 0x06: return { ret: insn.k >>> 0, steps };
-      default: throw new Error(`opcode 0x${insn.code.toString(16)}`);
+      case 0x20:
+        a = mem.readUInt32LE(insn.k);
+        break;
+      case 0x54:
+        a = (a & insn.k) >>> 0;
+        break;
+      case 0x05:
+        pc += insn.k;
+        break;
+      case 0x15:
+        pc += a === insn.k ? insn.jt : insn.jf;
+        break;
+      case 0x25:
+        pc += a > insn.k ? insn.jt : insn.jf;
+        break;
+      case 0x35:
+        pc += a >= insn.k ? insn.jt : insn.jf;
+        break;
+      case 0x45:
+        pc += (a & insn.k) !== 0 ? insn.jt : insn.jf;
+        break;
+      case 0x06:
+        return { ret: insn.k >>> 0, steps };
+      default:
+        throw new Error(`opcode 0x${insn.code.toString(16)}`);
     }
   }
 }

@@ -7,7 +7,10 @@ import { run } from './bpf-interpreter.test-helper.js';
 const ARCH = 0xc000003e;
 
 test('encode writes struct sock_filter little-endian and decode reads it back', () => {
-  const insns = [{ code: 0x15, jt: 3, jf: 250, k: 0xc000003e }, { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }];
+  const insns = [
+    { code: 0x15, jt: 3, jf: 250, k: 0xc000003e },
+    { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 },
+  ];
   const buf = encode(insns);
   assert.equal(buf.length, 16);
   assert.deepEqual([...buf.subarray(0, 8)], [0x15, 0x00, 3, 250, 0x3e, 0x00, 0x00, 0xc0]);
@@ -60,7 +63,10 @@ test('a jump just at the 8-bit limit stays short, one past it goes long', () => 
 test('programs over 4096 instructions are refused', () => {
   const a = new Assembler();
   for (let i = 0; i < 4097; i++) a.ret(0);
-  assert.throws(() => a.assemble(), (e: Error & { kind?: string }) => e.kind === 'invalid' && /4097.*4096/.test(e.message));
+  assert.throws(
+    () => a.assemble(),
+    (e: Error & { kind?: string }) => e.kind === 'invalid' && /4097.*4096/.test(e.message),
+  );
   const b = new Assembler();
   for (let i = 0; i < 4096; i++) b.ret(0);
   assert.equal(b.assemble().length, 4096);

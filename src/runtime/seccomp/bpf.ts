@@ -18,7 +18,12 @@ export const BPF_MAXINSNS = 4096;
 /** Size of one `struct sock_filter` in bytes. */
 export const BPF_INSN_SIZE = 8;
 
-export interface Insn { code: number; jt: number; jf: number; k: number }
+export interface Insn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
 
 /** Encodes instructions as the bytes of a `struct sock_filter[]` in little-endian order. */
 export function encode(insns: readonly Insn[]): Buffer {
@@ -57,8 +62,7 @@ type Item =
   | { kind: 'ja'; target: Label }
   | { kind: 'bind'; label: Label };
 
-const size = (it: Item): number =>
-  it.kind === 'bind' ? 0 : it.kind === 'cond' ? 1 + (it.longT ? 1 : 0) + (it.longF ? 1 : 0) : 1;
+const size = (it: Item): number => (it.kind === 'bind' ? 0 : it.kind === 'cond' ? 1 + (it.longT ? 1 : 0) + (it.longF ? 1 : 0) : 1);
 
 /**
  * Builds a program in order. Conditional jumps name labels; `assemble` lays them out and,
@@ -68,16 +72,34 @@ const size = (it: Item): number =>
 export class Assembler {
   private items: Item[] = [];
 
-  label(): Label { return new Label(); }
-  bind(label: Label): void { this.items.push({ kind: 'bind', label }); }
+  label(): Label {
+    return new Label();
+  }
+  bind(label: Label): void {
+    this.items.push({ kind: 'bind', label });
+  }
 
-  ldAbs(offset: number): void { this.items.push({ kind: 'op', code: BPF_LD_W_ABS, k: offset }); }
-  and(k: number): void { this.items.push({ kind: 'op', code: BPF_ALU_AND_K, k }); }
-  ret(k: number): void { this.items.push({ kind: 'op', code: BPF_RET_K, k }); }
-  ja(target: Label): void { this.items.push({ kind: 'ja', target }); }
-  jeq(k: number, jt: Target, jf: Target): void { this.cond(BPF_JMP_JEQ_K, k, jt, jf); }
-  jgt(k: number, jt: Target, jf: Target): void { this.cond(BPF_JMP_JGT_K, k, jt, jf); }
-  jge(k: number, jt: Target, jf: Target): void { this.cond(BPF_JMP_JGE_K, k, jt, jf); }
+  ldAbs(offset: number): void {
+    this.items.push({ kind: 'op', code: BPF_LD_W_ABS, k: offset });
+  }
+  and(k: number): void {
+    this.items.push({ kind: 'op', code: BPF_ALU_AND_K, k });
+  }
+  ret(k: number): void {
+    this.items.push({ kind: 'op', code: BPF_RET_K, k });
+  }
+  ja(target: Label): void {
+    this.items.push({ kind: 'ja', target });
+  }
+  jeq(k: number, jt: Target, jf: Target): void {
+    this.cond(BPF_JMP_JEQ_K, k, jt, jf);
+  }
+  jgt(k: number, jt: Target, jf: Target): void {
+    this.cond(BPF_JMP_JGT_K, k, jt, jf);
+  }
+  jge(k: number, jt: Target, jf: Target): void {
+    this.cond(BPF_JMP_JGE_K, k, jt, jf);
+  }
 
   private cond(code: number, k: number, jt: Target, jf: Target): void {
     this.items.push({ kind: 'cond', code, k, jt, jf, longT: false, longF: false });
@@ -121,7 +143,9 @@ export class Assembler {
       }
     }
     if (out.length > BPF_MAXINSNS) {
-      throw invalid(`seccomp: the profile compiles to ${out.length} BPF instructions, more than the kernel's limit of ${BPF_MAXINSNS}; use fewer rules or argument conditions`);
+      throw invalid(
+        `seccomp: the profile compiles to ${out.length} BPF instructions, more than the kernel's limit of ${BPF_MAXINSNS}; use fewer rules or argument conditions`,
+      );
     }
     if (out.length === 0 || out[out.length - 1]!.code !== BPF_RET_K) throw new Error('BPF program must end with a return');
     out.forEach((insn, pc) => {

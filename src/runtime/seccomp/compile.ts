@@ -28,7 +28,10 @@ const FLAGS: Record<string, number> = {
 };
 
 /** What a syscall does when its rule matches; `conds` all hold (AND), none = always. */
-interface Rule { ret: number; conds: Condition[] }
+interface Rule {
+  ret: number;
+  conds: Condition[];
+}
 
 /** What libseccomp does with a syscall from an ABI not in the filter: kill the thread. */
 const BAD_ARCH = SECCOMP_RET_KILL_THREAD;
@@ -102,7 +105,10 @@ function resolveArches(nativeArch: string, listed: unknown): SeccompArch[] {
   return out;
 }
 
-interface ParsedSyscall { names: string[]; rule: Rule }
+interface ParsedSyscall {
+  names: string[];
+  rule: Rule;
+}
 
 function parseRules(syscalls: unknown): ParsedSyscall[] {
   if (syscalls === undefined || syscalls === null) return [];
@@ -184,7 +190,10 @@ function emitDispatch(a: Assembler, arch: SeccompArch, byNr: Map<number, Rule[]>
   const starts: number[] = [];
   const outcomes: Outcome[] = [];
   const push = (start: number, o: Outcome): void => {
-    if (starts[starts.length - 1] === start) { starts.pop(); outcomes.pop(); } // the interval before was empty
+    if (starts[starts.length - 1] === start) {
+      starts.pop();
+      outcomes.pop();
+    } // the interval before was empty
     const last = outcomes[outcomes.length - 1];
     if (last && 'ret' in last && 'ret' in o && last.ret === o.ret) return; // extends the interval before
     starts.push(start);

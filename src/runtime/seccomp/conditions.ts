@@ -17,8 +17,13 @@ export interface Condition {
 }
 
 const OPS: Record<string, Operator> = {
-  SCMP_CMP_NE: 'NE', SCMP_CMP_LT: 'LT', SCMP_CMP_LE: 'LE', SCMP_CMP_EQ: 'EQ',
-  SCMP_CMP_GE: 'GE', SCMP_CMP_GT: 'GT', SCMP_CMP_MASKED_EQ: 'MASKED_EQ',
+  SCMP_CMP_NE: 'NE',
+  SCMP_CMP_LT: 'LT',
+  SCMP_CMP_LE: 'LE',
+  SCMP_CMP_EQ: 'EQ',
+  SCMP_CMP_GE: 'GE',
+  SCMP_CMP_GT: 'GT',
+  SCMP_CMP_MASKED_EQ: 'MASKED_EQ',
 };
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -103,7 +108,10 @@ export function emitCondition(a: Assembler, c: Condition, bits: 32 | 64, pass: L
     }
     case 'MASKED_EQ': {
       const mh = hi(c.mask);
-      if (mh === 0 && dh !== 0) { a.ja(fail); return; } // (arg & mask) has no high bits to equal the datum's
+      if (mh === 0 && dh !== 0) {
+        a.ja(fail);
+        return;
+      } // (arg & mask) has no high bits to equal the datum's
       if (mh !== 0) {
         a.ldAbs(argHi(i));
         if (mh !== 0xffffffff) a.and(mh);
@@ -119,11 +127,24 @@ export function emitCondition(a: Assembler, c: Condition, bits: 32 | 64, pass: L
 
 function lowWord(a: Assembler, op: Operator, d: number, pass: Label, fail: Label): void {
   switch (op) {
-    case 'EQ': case 'MASKED_EQ': a.jeq(d, pass, fail); return;
-    case 'NE': a.jeq(d, fail, pass); return;
-    case 'GT': a.jgt(d, pass, fail); return;
-    case 'GE': a.jge(d, pass, fail); return;
-    case 'LT': a.jge(d, fail, pass); return;
-    case 'LE': a.jgt(d, fail, pass); return;
+    case 'EQ':
+    case 'MASKED_EQ':
+      a.jeq(d, pass, fail);
+      return;
+    case 'NE':
+      a.jeq(d, fail, pass);
+      return;
+    case 'GT':
+      a.jgt(d, pass, fail);
+      return;
+    case 'GE':
+      a.jge(d, pass, fail);
+      return;
+    case 'LT':
+      a.jge(d, fail, pass);
+      return;
+    case 'LE':
+      a.jgt(d, fail, pass);
+      return;
   }
 }

@@ -45,13 +45,25 @@ int main(int argc, char **argv) {
 
 const table = { x64: SYSCALLS_X86_64, arm64: SYSCALLS_AARCH64 }[process.arch as 'x64' | 'arm64'];
 const hasCc = spawnSync('cc', ['--version']).status === 0;
-const hasSeccomp = (() => { try { return /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8')); } catch { return false; } })();
-const skip = process.platform !== 'linux' ? 'not Linux'
-  : !hasSeccomp ? 'kernel without seccomp'
-  : !table ? `no syscall table for ${process.arch}`
-  : !hasCc ? 'no C compiler (cc)'
-  : !existsSync('/bin/mkdir') || !existsSync('/bin/true') ? 'no /bin/mkdir or /bin/true'
-  : false;
+const hasSeccomp = (() => {
+  try {
+    return /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return false;
+  }
+})();
+const skip =
+  process.platform !== 'linux'
+    ? 'not Linux'
+    : !hasSeccomp
+      ? 'kernel without seccomp'
+      : !table
+        ? `no syscall table for ${process.arch}`
+        : !hasCc
+          ? 'no C compiler (cc)'
+          : !existsSync('/bin/mkdir') || !existsSync('/bin/true')
+            ? 'no /bin/mkdir or /bin/true'
+            : false;
 
 test('the kernel loads compiled filters and enforces them', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-'));
@@ -71,7 +83,12 @@ test('the kernel loads compiled filters and enforces them', { skip }, () => {
     // mkdir and mkdirat fail with ENOSYS (38); everything else runs.
     const deny: LinuxSeccomp = {
       defaultAction: 'SCMP_ACT_ALLOW',
-      flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+      flags: [
+        'SECCOMP_FILTER_FLAG_TSYNC',
+        'SECCOMP_FILTER_FLAG_LOG',
+        'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+        'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+      ],
       syscalls: [{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }],
     };
     const target = join(dir, 'made');
@@ -97,14 +114,17 @@ test('the kernel loads compiled filters and enforces them', { skip }, () => {
 
     // Thousands of instructions with long jumps: the kernel's checker must accept them.
     const syscalls: LinuxSyscall[] = [...table!].map(([name, nr]) => ({
-      names: [name], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, op: 'SCMP_CMP_NE', value: 0x7_0000_0000 + nr }],
+      names: [name],
+      action: 'SCMP_ACT_ALLOW',
+      args: [{ index: 0, op: 'SCMP_CMP_NE', value: 0x7_0000_0000 + nr }],
     }));
     const long = under({ defaultAction: 'SCMP_ACT_ERRNO', syscalls }, ['/bin/true']);
     assert.equal(long.status, 0, long.stderr);
 
     // A default errno profile missing mkdir's syscalls returns the default errno.
     const noMkdir: LinuxSeccomp = {
-      defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 13,
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 13,
       syscalls: [{ names: [...table!.keys()].filter((n) => n !== 'mkdir' && n !== 'mkdirat'), action: 'SCMP_ACT_ALLOW' }],
     };
     const denied = under(noMkdir, ['/bin/mkdir', join(dir, 'other')]);
