@@ -64,7 +64,7 @@ export default tseslint.config(
   layer(
     ['src/common/**', 'src/oci/**', 'src/errors.ts'],
     deny(
-      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'api', 'cli'],
+      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'build', 'api', 'cli', 'compose'],
       'the ground floor (common/, oci/, errors.ts) imports no layer (DESIGN.md)',
     ),
   ),
@@ -86,6 +86,16 @@ export default tseslint.config(
   ),
   layer(['src/native/**'], deny(['engine', 'image', 'runtime', 'network', 'api', 'cli'], 'the native binding is a leaf (DESIGN.md)')),
   layer(
+    ['src/build/**'],
+    [
+      ...deny(
+        ['engine', 'network', 'api', 'cli'],
+        '`build` stands on image and runtime; the engine hands it what else a step needs (DESIGN.md)',
+      ),
+      { regex: '^(\\.\\./)+image/(?!index\\.js$)', message: 'the builder uses the image library through image/index.ts only' },
+    ],
+  ),
+  layer(
     ['src/engine/**'],
     [
       ...deny(['api', 'cli'], '`engine` knows nothing of HTTP or the command line (DESIGN.md)'),
@@ -95,7 +105,7 @@ export default tseslint.config(
   layer(
     ['src/api/server/**'],
     [
-      ...deny(['image', 'runtime', 'network', 'native', 'cli'], 'the API server uses the engine only (DESIGN.md)'),
+      ...deny(['image', 'runtime', 'network', 'native', 'build', 'cli'], 'the API server uses the engine only (DESIGN.md)'),
       {
         regex: '^(\\.\\./)+engine/(?!index\\.js$)',
         message: "the API server imports only the engine's public module, engine/index.ts (DESIGN.md)",
@@ -104,10 +114,23 @@ export default tseslint.config(
   ),
   layer(
     ['src/api/*.ts'],
-    [...deny(['engine', 'image', 'runtime', 'network', 'native', 'cli'], clientSide), { regex: '^\\./server/', message: clientSide }],
+    [
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'cli'], clientSide),
+      { regex: '^\\./server/', message: clientSide },
+    ],
+  ),
+  layer(
+    ['src/compose/**'],
+    [
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build'], clientSide),
+      { regex: '^(\\.\\./)+api/server/', message: clientSide },
+    ],
   ),
   layer(
     ['src/cli/**'],
-    [...deny(['engine', 'image', 'runtime', 'network', 'native'], clientSide), { regex: '^(\\.\\./)+api/server/', message: clientSide }],
+    [
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build'], clientSide),
+      { regex: '^(\\.\\./)+api/server/', message: clientSide },
+    ],
   ),
 );
