@@ -4,6 +4,7 @@
 // prints as `invalid argument "V" for "--flag" flag: reason`. Pure.
 
 import { isIP } from 'node:net';
+import { IPC_SYSCTLS } from '../common/sysctl.js';
 
 /** Go's strconv.ParseInt(v, 10, bits). */
 export function int(v: string, bits = 64): number {
@@ -164,22 +165,11 @@ export function macAddress(v: string): string {
   return v;
 }
 
-const SYSCTLS = new Set([
-  'kernel.msgmax',
-  'kernel.msgmnb',
-  'kernel.msgmni',
-  'kernel.sem',
-  'kernel.shmall',
-  'kernel.shmmax',
-  'kernel.shmmni',
-  'kernel.shm_rmid_forced',
-]);
-
 /** docker's ValidateSysctl: `key=value` for a namespaced sysctl (IPC's kernel.*, fs.mqueue.*, net.*). */
 export function sysctl(v: string): [string, string] {
   const i = v.indexOf('=');
   const key = v.slice(0, i);
-  if (i < 1 || !(SYSCTLS.has(key) || key.startsWith('fs.mqueue.') || key.startsWith('net.')))
+  if (i < 1 || !(IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.') || key.startsWith('net.')))
     throw new Error(`sysctl '${v}' is not allowed`);
   return [key, v.slice(i + 1)];
 }

@@ -6,6 +6,7 @@
 
 import { mkdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import { sysctlNamespace } from '../common/sysctl.js';
 import { BerthError, conflict, invalid } from '../errors.js';
 import { MNT_DETACH, mount, umount2 } from '../native/binding.js';
 import type { POSIXRlimit, Spec } from '../oci/runtime-spec.js';
@@ -43,25 +44,6 @@ export type LinuxOptions = Pick<
   | 'ReadonlyPaths'
   | 'Privileged'
 >;
-
-// Sysctls that belong to a namespace, and which one (the docker CLI's and runc's list).
-const IPC_SYSCTLS = new Set([
-  'kernel.msgmax',
-  'kernel.msgmnb',
-  'kernel.msgmni',
-  'kernel.sem',
-  'kernel.shmall',
-  'kernel.shmmax',
-  'kernel.shmmni',
-  'kernel.shm_rmid_forced',
-]);
-
-function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
-  if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) return 'ipc';
-  if (key.startsWith('net.')) return 'network';
-  if (key === 'kernel.domainname') return 'uts';
-  return undefined;
-}
 
 /**
  * The fields of a create request's HostConfig (already decoded into dockerd's Go types by the
@@ -154,7 +136,8 @@ export function checkLinuxOptions(o: LinuxOptions, hostname: boolean, network: s
     uts: uts === 'host',
   };
   for (const key of Object.keys(o.Sysctls ?? {})) {
-    const ns = sysctlNamespace(key);
+    // The Hostname field owns kernel.hostname: dockerd does not take it as a sysctl.
+    const ns = key === 'kernel.hostname' ? undefined : sysctlNamespace(key);
     if (!ns) throw invalid(`sysctl ${JSON.stringify(key)} is not in a separate kernel namespace`);
     if (hostNs[ns]) throw invalid(`sysctl ${JSON.stringify(key)} not allowed in host ${ns} namespace`);
   }

@@ -2,6 +2,7 @@
 // (mount flags, devices, capability masks, seccomp bytes, hooks) is made here, in pure code
 // that unit tests can read. Nothing here touches the system.
 import { isAbsolute, join, posix } from 'node:path';
+import { sysctlNamespace } from '../common/sysctl.js';
 import { invalid, unsupported } from '../errors.js';
 import type { Hook, Mount, Namespace, Spec } from '../oci/runtime-spec.js';
 import { capSets } from './capabilities.js';
@@ -39,25 +40,6 @@ const DEFAULT_DEVICES: [string, number, number][] = [
 ];
 
 const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
-
-// Sysctls that belong to a namespace, and which one (runc's list).
-const IPC_SYSCTLS = new Set([
-  'kernel.msgmax',
-  'kernel.msgmnb',
-  'kernel.msgmni',
-  'kernel.sem',
-  'kernel.shmall',
-  'kernel.shmmax',
-  'kernel.shmmni',
-  'kernel.shm_rmid_forced',
-]);
-
-function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
-  if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) return 'ipc';
-  if (key.startsWith('net.')) return 'network';
-  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
-  return undefined;
-}
 
 function idMap(maps: { containerID: number; hostID: number; size: number }[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
