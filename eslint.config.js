@@ -58,6 +58,21 @@ export default tseslint.config(
       ],
     },
   },
+  // A promise nobody awaits or handles loses its error unseen: checked with the types (node:test's
+  // test() and describe() are awaited by the runner).
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after'] }],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
   // The launchers start node on a CommonJS bundle (bin/berth.cjs says why).
   { files: ['bin/**'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // The ground floor imports no layer: only errors, the OCI types, and itself.

@@ -8,9 +8,8 @@
  * rejection nobody handled by then "unhandled" and ends the process, though the await that
  * would have handled it is still to come (a pipeline awaited after the reader that drains it).
  */
-export function awaitedLater<T>(p: Promise<T>): Promise<T> {
+export function awaitedLater(p: Promise<unknown>): void {
   p.catch(metWhereAwaited);
-  return p;
 }
 
 function metWhereAwaited(): void {

@@ -123,11 +123,12 @@ export interface FakeServer {
 /** A Node HTTP server on 127.0.0.1 answering with `handler`; it records every request. */
 export async function startFake(handler: Handler): Promise<FakeServer> {
   const requests: FakeServer['requests'] = [];
-  const server: Server = createServer(async (req, res) => {
+  // Every failure, reading the request included, becomes the answer: serve never rejects.
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
     try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
       await handler(req, res, Buffer.concat(chunks));
     } catch (e) {
       if (!res.headersSent) {
@@ -135,7 +136,8 @@ export async function startFake(handler: Handler): Promise<FakeServer> {
         res.end(String(e));
       } else res.destroy();
     }
-  });
+  };
+  const server: Server = createServer((req, res) => void serve(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const a = server.address();
   const port = typeof a === 'object' && a ? a.port : 0;
