@@ -1,0 +1,102 @@
+// Checks a Compose file (after substitution) against berth's Compose schema (schema.ts) with
+// Ajv, and turns Ajv's errors into one that a person can act on: the file, line and column, the
+// key path, and what was expected (an unknown key, a missing key, a wrong type, a value not
+// allowed). Of the many errors a `oneOf` gives, the one deepest in the file is told, since it
+// is where the value matched a branch's type and then went wrong.
+
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { COMPOSE_SCHEMA } from './schema.js';
+import type { PathSeg, Source } from './source.js';
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, code: { optimize: false } }).compile(COMPOSE_SCHEMA);
+  return compiled;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'a boolean',
+  object: 'a mapping',
+  array: 'a list',
+  null: 'nothing (null)',
+};
+
+function typeOf(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function segments(instancePath: string): PathSeg[] {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function valueAt(root: unknown, path: PathSeg[]): unknown {
+  let v = root;
+  for (const seg of path) v = (v as Record<string | number, unknown> | undefined)?.[seg];
+  return v;
+}
+
+function words(list: string[]): string {
+  const u = [...new Set(list)];
+  return u.length > 1 ? `${u.slice(0, -1).join(', ')} or ${u[u.length - 1]}` : u[0];
+}
+
+/** Throws the clearest of the schema's complaints about `value` (the file's content after substitution). */
+export function validate(src: Source, value: unknown): void {
+  const check = validator();
+  if (check(value)) return;
+  const errors = (check.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  const depth = (e: ErrorObject) =>
+    segments(e.instancePath).length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
+  // A type error at a path where another branch got further (a deeper error) is that other branch's noise.
+  const structural = errors.filter((e) => e.keyword !== 'type');
+  const useful = errors.filter(
+    (e) =>
+      e.keyword !== 'type' || !structural.some((s) => s.instancePath === e.instancePath || s.instancePath.startsWith(`${e.instancePath}/`)),
+  );
+  const rank = (e: ErrorObject) => depth(e) * 10 + (e.keyword === 'type' ? 0 : 1);
+  const best = useful.sort((a, b) => rank(b) - rank(a))[0] ?? errors[0];
+  const path = segments(best.instancePath);
+  const got = valueAt(value, path);
+  switch (best.keyword) {
+    case 'additionalProperties': {
+      const key = String((best.params as { additionalProperty: string }).additionalProperty);
+      const what =
+        path.length === 2 && path[0] === 'services' ? `unknown key "${key}" in service ${String(path[1])}` : `unknown key "${key}"`;
+      throw src.error([...path, key], what, true);
+    }
+    case 'required':
+      throw src.error(path, `missing key "${(best.params as { missingProperty: string }).missingProperty}"`);
+    case 'type': {
+      const expected = errors
+        .filter((e) => e.keyword === 'type' && e.instancePath === best.instancePath)
+        .flatMap((e) => [(e.params as { type: string | string[] }).type].flat());
+      throw src.error(path, `expected ${words(expected.map((t) => TYPE_WORDS[t] ?? t))}, got ${TYPE_WORDS[typeOf(got)]}`);
+    }
+    case 'enum':
+      throw src.error(
+        path,
+        `${JSON.stringify(got)} is not allowed: expected ${words((best.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)))}`,
+      );
+    case 'pattern':
+      throw src.error(path, `${JSON.stringify(got)} does not match ${(best.params as { pattern: string }).pattern}`);
+    case 'uniqueItems':
+      throw src.error(
+        path,
+        `the list has an item twice (items ${(best.params as { j: number }).j} and ${(best.params as { i: number }).i})`,
+      );
+    default:
+      throw src.error(path, best.message ?? 'is not valid');
+  }
+}
