@@ -16,6 +16,8 @@ export interface LexOptions {
   rawEscapes?: boolean;
   /** Leave a reference to an unset variable as written instead of making it empty. */
   skipUnsetEnv?: boolean;
+  /** Quotes are ordinary characters (how Docker expands a COPY heredoc's body). */
+  skipProcessQuotes?: boolean;
 }
 
 export interface LexResult {
@@ -116,7 +118,7 @@ class Lexer {
           const value = this.dollar();
           result += value;
           words.addString(value);
-        } else if (ch === "'" || ch === '"') {
+        } else if ((ch === "'" || ch === '"') && !this.options.skipProcessQuotes) {
           const value = ch === "'" ? this.singleQuote() : this.doubleQuote();
           result += value;
           words.addRaw(value);

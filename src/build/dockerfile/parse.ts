@@ -96,6 +96,28 @@ export function parseDockerfile(text: string, options: ParseOptions): Dockerfile
   return { file, directives, globalArgs, stages, warnings };
 }
 
+/**
+ * One ONBUILD trigger of a parent image's config (`RUN make`, or with its heredoc bodies), as
+ * the child's build runs it: parsed alone, with the default escape character.
+ */
+export function parseOnbuildTrigger(trigger: string, options: ParseOptions): Instruction {
+  const { nodes } = scan(trigger, options.file);
+  if (nodes.length !== 1) throw new DockerfileError(options.file, undefined, 'onbuild trigger should be a single expression');
+  const node = nodes[0];
+  let parsed: FromInstruction | Instruction;
+  try {
+    parsed = parseInstruction(node, '\\');
+    if (parsed.kind === 'FROM' || parsed.kind === 'MAINTAINER' || parsed.kind === 'ONBUILD') {
+      throw fault(`${parsed.kind} isn't allowed as an ONBUILD trigger`);
+    }
+  } catch (err) {
+    if (err instanceof InstructionError)
+      throw new DockerfileError(options.file, undefined, `ONBUILD trigger ${JSON.stringify(trigger)}: ${err.message}`);
+    throw err;
+  }
+  return parsed;
+}
+
 /** Lines of the text, each with its line ending (as Docker's scanner keeps them), a leading BOM removed. */
 function splitLines(text: string): string[] {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
