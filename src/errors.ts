@@ -81,3 +81,8 @@ export function withCleanup(err: unknown, cleanup: Error[]): unknown {
   const all = new AggregateError([err, ...cleanup], 'an error and the errors of its cleanup');
   return new BerthError(kind, `${errorMessage(err)}; and cleaning up: ${cleanup.map(errorMessage).join('; ')}`, { cause: all });
 }
+
+/** Whether `e` is a BerthError of one of `kinds`: for callers that expect one failure and let the rest through. */
+export function isKind(e: unknown, ...kinds: ErrorKind[]): boolean {
+  return e instanceof BerthError && kinds.includes(e.kind);
+}

@@ -110,8 +110,8 @@ export class ApiClient {
     let message = text.toString().trim();
     try {
       message = JSON.parse(message).message ?? message;
-    } catch {
-      /* plain text */
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e; // plain text
     }
     throw new DaemonError(KIND[res.statusCode] ?? 'system', message, res.statusCode);
   }

@@ -62,8 +62,8 @@ function execForm(args: string): string[] {
     try {
       const v = JSON.parse(args) as unknown;
       if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-    } catch {
-      /* not JSON: shell form, as the Dockerfile parser does */
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e; // not JSON: shell form, as the Dockerfile parser does
     }
   }
   return ['/bin/sh', '-c', args];

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { conflict, errorMessage, invalid, notFound } from '../errors.js';
+import { conflict, errorMessage, invalid, isKind, notFound } from '../errors.js';
 import type { Process } from '../oci/runtime-spec.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Containers } from './containers/index.js';
@@ -75,8 +75,8 @@ export class Execs {
         execID: inst.ID,
         ...extra,
       });
-    } catch {
-      /* the container is gone */
+    } catch (e) {
+      if (!isKind(e, 'not-found')) throw e; // the container is gone
     }
   }
 
@@ -230,8 +230,8 @@ export class Execs {
       let running = false;
       try {
         running = this.containers.isRunning(e.ContainerID);
-      } catch {
-        /* removed */
+      } catch (e) {
+        if (!isKind(e, 'not-found')) throw e; // removed
       }
       if (!running) this.byId.delete(id);
     }

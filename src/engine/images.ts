@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Credentials } from '../common/credentials.js';
 import { failingClearlyWhenFull } from '../common/disk-full.js';
 import { labelMatch } from '../common/filters.js';
-import { conflict, invalid, notFound } from '../errors.js';
+import { conflict, invalid, isKind, notFound } from '../errors.js';
 import {
   RegistryClient,
   familiarName,
@@ -226,8 +226,8 @@ export class Images {
     let byName: string | undefined;
     try {
       byName = refs.find((r) => r === formatReference(parseReference(name)));
-    } catch {
-      /* an ID */
+    } catch (e) {
+      if (!isKind(e, 'invalid')) throw e; // an ID, not a name
     }
     /** moby's checkImageDeleteConflict: `soft` adds the conflicts force overrides. */
     const conflictOf = (soft: boolean, names: string[]): string | undefined => {

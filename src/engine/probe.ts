@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { goDuration, MAX_OUTPUT } from './containers/health.js';
 import type { Execs } from './exec.js';
 import { settled } from '../common/promises.js';
+import { isErrno } from '../common/errno.js';
 
 /**
  * Runs a probe through the engine's exec, as dockerd's: stdout and stderr together (the first
@@ -50,8 +51,8 @@ export async function execProbe(
     if (code === 'timeout') {
       try {
         process.kill(inst.Pid, 'SIGKILL');
-      } catch {
-        /* ended meanwhile */
+      } catch (e) {
+        if (!isErrno(e, 'ESRCH')) throw e; // ended meanwhile
       }
       void settled(s.exit); // killed: the probe's result is the timeout, whatever its exit
       return { ExitCode: -1, Output: `Health check exceeded timeout (${goDuration(timeoutMs)})` };

@@ -11,6 +11,7 @@ import { writeFileAtomicSync } from '../common/atomic.js';
 import { runChild } from '../common/child.js';
 import { labelMatch } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
+import { isErrno } from '../common/errno.js';
 
 /** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -233,8 +234,8 @@ export function du(path: string): number {
   };
   try {
     walk(path);
-  } catch {
-    /* raced */
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e; // a file removed while counted
   }
   return n;
 }

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, invalid, unsupported, withCleanup } from '../errors.js';
+import { BerthError, invalid, isKind, unsupported, withCleanup } from '../errors.js';
 import {
   ANNOTATION_REF_NAME,
   MediaType,
@@ -47,8 +47,8 @@ async function collect(store: ImageStore, names: string[]): Promise<Saved[]> {
     try {
       const r = parseReference(n);
       if (!r.digest && image.repoTags.includes(formatReference(r))) asName = formatReference(r);
-    } catch {
-      /* an ID */
+    } catch (e) {
+      if (!isKind(e, 'invalid')) throw e; // an ID, not a name
     }
     for (const t of asName ? [asName] : image.repoTags) if (!s.names.includes(t)) s.names.push(t);
     byManifest.set(d, s);
@@ -269,8 +269,8 @@ export async function loadImages(
               let whole = true;
               for (const b of [m.config, ...m.layers]) if (!(await store.content.has(b.digest))) whole = false;
               if (whole) platforms.push({ mediaType: x.mediaType, digest: x.digest, size: x.size, platform: x.platform });
-            } catch {
-              /* not in the archive */
+            } catch (e) {
+              if (!isKind(e, 'not-found')) throw e; // not in the archive
             }
           }
           if (platforms.length < 2) platforms = undefined;

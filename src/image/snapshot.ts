@@ -15,7 +15,7 @@ import { TarWriter } from '../tar/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { MediaType, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
 import { writeFileAtomic } from '../common/atomic.js';
-import { errno } from '../common/errno.js';
+import { errno, isErrno } from '../common/errno.js';
 import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
@@ -314,8 +314,8 @@ export class Snapshotter {
         const j = JSON.parse(await readFile(join(this.root, 'layers', n, 'layer.json'), 'utf8')) as { size: number };
         layers++;
         layersSize += j.size;
-      } catch {
-        /* half made or `empty` */
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT') && !(e instanceof SyntaxError)) throw e; // half made, or `empty`
       }
     }
     let containersSize = 0;

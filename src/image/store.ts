@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, conflict, invalid, notFound } from '../errors.js';
+import { BerthError, conflict, invalid, isKind, notFound } from '../errors.js';
 import {
   MediaType,
   digestOf,
@@ -323,8 +323,8 @@ export class ImageStore {
         const cfg = await this.content.readJSON<ImageConfig>(manifest.config.digest);
         created = cfg.created;
         labels = cfg.config?.Labels ?? undefined;
-      } catch {
-        /* listed without */
+      } catch (e) {
+        if (!isKind(e, 'not-found', 'invalid')) throw e; // a config missing or broken: listed without
       }
       out.push({
         id: manifest.config.digest,

@@ -114,8 +114,8 @@ export function execPlugin(command: Command, conf: Record<string, unknown>, at: 
       try {
         const e = JSON.parse(stdout) as { msg?: string; details?: string };
         if (e.msg) msg = e.details ? `${e.msg}: ${e.details}` : e.msg;
-      } catch {
-        /* not JSON: stderr's first line says it */
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e; // not JSON: stderr's first line says it
       }
       throw systemError(`CNI plugin ${type} ${command} for network ${String(conf.name)}: ${msg}`);
     },

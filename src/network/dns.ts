@@ -5,6 +5,7 @@
 // the host's resolvers, which berthd, on the host, can reach even when they are on loopback).
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { errno } from '../common/errno.js';
 
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
@@ -99,8 +100,8 @@ export class DnsServer {
   close(): void {
     try {
       this.sock?.close();
-    } catch {
-      /* closed */
+    } catch (e) {
+      if (errno(e) !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw e; // closed already
     }
     this.sock = undefined;
   }

@@ -5,6 +5,7 @@
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MNT_DETACH, mount, umount2 } from '../native/binding.js';
+import { isErrno } from '../common/errno.js';
 
 const MS_BIND = 0x1000;
 
@@ -27,8 +28,8 @@ export function unpinNetns(dir: string, containerId: string): void {
   const path = netnsPath(dir, containerId);
   try {
     umount2(path, MNT_DETACH);
-  } catch {
-    /* not mounted */
+  } catch (e) {
+    if (!isErrno(e, 'EINVAL', 'ENOENT')) throw e; // not mounted (EINVAL), or no pin at all
   }
   rmSync(path, { force: true });
 }

@@ -2,6 +2,7 @@
 import { CAPABILITIES, kernelLastCap } from './capabilities.js';
 import { OCI_VERSION } from '../oci/runtime-spec.js';
 import { detectLayout } from './cgroups/manager.js';
+import { isKind } from '../errors.js';
 
 const ACTIONS = [
   'SCMP_ACT_ALLOW',
@@ -26,8 +27,9 @@ export function features(): string {
   let layout = 'unknown';
   try {
     layout = detectLayout().layout;
-  } catch {
-    /* no cgroups mounted */
+  } catch (e) {
+    // No cgroup file system mounted: features still answers, with the layout unknown.
+    if (!isKind(e, 'not-found')) throw e;
   }
   const doc = {
     ociVersionMin: '1.0.0',

@@ -4,6 +4,7 @@
 // for reading the file and the group database.
 
 import { readFileSync } from 'node:fs';
+import { isErrno } from '../../common/errno.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -178,8 +179,8 @@ export function socketGid(group: string | undefined, groupFile = '/etc/group'): 
   let lines: string[] = [];
   try {
     lines = readFileSync(groupFile, 'utf8').split('\n');
-  } catch {
-    /* no group database: root only */
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e; // no group database: root only
   }
   const gid = lines.map((l) => l.split(':')).find((f) => f[0] === (group ?? 'docker'))?.[2];
   if (gid !== undefined) return Number(gid);

@@ -25,6 +25,7 @@ import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid } from '../../errors.js';
 import { readTar, TarWriter, type TarHeader, type TarHeaderInput } from '../../tar/index.js';
 import { parseCommand, type CommandSpec } from '../args.js';
+import { isErrno } from '../../common/errno.js';
 
 interface PathStat {
   name: string;
@@ -108,8 +109,8 @@ async function fromContainer(
   let existing: Stats | undefined;
   try {
     existing = statSync(dest);
-  } catch {
-    /* absent */
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e; // absent: made below
   }
   let root: string;
   if (existing?.isDirectory()) root = top === '.' ? dest : join(dest, top);

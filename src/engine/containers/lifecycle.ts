@@ -9,7 +9,7 @@ import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
-import { BerthError, conflict, errorMessage, invalid, notFound, withCleanup } from '../../errors.js';
+import { BerthError, conflict, errorMessage, invalid, isKind, notFound, withCleanup } from '../../errors.js';
 import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
 import { parseSignal } from '../../runtime/signals.js';
 import type { Spec } from '../../oci/runtime-spec.js';
@@ -36,6 +36,7 @@ import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
 import { cancelRestart, startHealth, stopHealth, stoppedByUser } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
 import { deleteRuntime, forget, releaseRuntime, takeApart } from './teardown.js';
+import { isErrno } from '../../common/errno.js';
 
 function nameConflict(name: string, id: string): BerthError {
   return conflict(
@@ -354,6 +355,11 @@ async function sendSignal(t: ContainerTable, live: Live, signal: string, all: bo
   }
 }
 
+/** What the runtime's kill says of a container whose init has just exited (or been taken apart). */
+function exitedMeanwhile(e: unknown): boolean {
+  return isKind(e, 'conflict', 'not-found') || isErrno(e, 'ESRCH');
+}
+
 /** Stop: the stop signal, then SIGKILL after `timeout` seconds. 'not-running' as Docker's 304. */
 export async function stop(
   t: ContainerTable,
@@ -375,16 +381,16 @@ export async function stop(
   stopHealth(live);
   try {
     await sendSignal(t, live, signal, false);
-  } catch {
-    /* exited meanwhile */
+  } catch (e) {
+    if (!exitedMeanwhile(e)) throw e;
   }
   const timedOut = timeout >= 0 && (await Promise.race([exited.then(() => false), delay(timeout * 1000).then(() => true)]));
   if (timedOut) {
     t.log('info', `container ${live.rec.Id.slice(0, 12)} did not stop in ${timeout}s: killing it`);
     try {
       await sendSignal(t, live, 'SIGKILL', true);
-    } catch {
-      /* exited meanwhile */
+    } catch (e) {
+      if (!exitedMeanwhile(e)) throw e;
     }
   }
   await exited;
@@ -480,8 +486,8 @@ export async function remove(t: ContainerTable, live: Live, opts: { force?: bool
     const exited = new Promise<void>((r) => live.exited.push(r));
     try {
       await sendSignal(t, live, 'SIGKILL', true);
-    } catch {
-      /* exited meanwhile */
+    } catch (e) {
+      if (!exitedMeanwhile(e)) throw e;
     }
     await exited;
   }

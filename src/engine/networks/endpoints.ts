@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errno } from '../../common/errno.js';
+import { errno, isErrno } from '../../common/errno.js';
 import { errorMessage, forbidden } from '../../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
@@ -82,8 +82,8 @@ export class Endpoints {
       try {
         status = (JSON.parse(readFileSync(join(this.opts.dataRoot, 'containers', id, 'container.json'), 'utf8')) as ContainerRecord).State
           .Status;
-      } catch {
-        /* gone */
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw e; // removed: its endpoint goes too
       }
       if (status !== 'running' && status !== 'paused') void this.detach({ Id: id } as ContainerRecord);
     }

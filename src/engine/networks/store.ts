@@ -73,8 +73,8 @@ export class NetworkStore {
       try {
         const n = JSON.parse(readFileSync(join(this.root, f), 'utf8')) as NetworkRecord;
         this.byId.set(n.Id, n);
-      } catch {
-        /* a torn write of a create that never answered */
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e; // a torn write of a create that never answered
       }
     }
     for (const name of PREDEFINED) if (!this.byName(name)) this.predefine(name);
