@@ -3,6 +3,8 @@
 // syntax lives in dockerfile/; how steps run and are cached lives in the builder. Field names
 // follow the query parameters of the Docker Engine API's POST /build where one exists.
 
+import type { Credentials } from '../common/credentials.js';
+
 /** One build, as the API's query parameters and the CLI's flags ask for it. */
 export interface BuildRequest {
   /** A directory holding the unpacked context, already filtered by .dockerignore. */
@@ -29,6 +31,12 @@ export interface BuildRequest {
   platform?: string;
   /** Secrets for `RUN --mount=type=secret`, by id; never written to a layer or the history. */
   secrets: Record<string, { path: string } | { data: Buffer }>;
+  /** `extrahosts`: `name:ip` lines added to each RUN step's /etc/hosts (as `--add-host`); berthd checked their form. */
+  extraHosts?: string[];
+  /** `X-Registry-Config`: credentials for FROM pulls, by registry host as the docker CLI keys them. */
+  registryAuth?: Record<string, Credentials>;
+  /** Aborted when the client went away (or POST /build/cancel): the build stops, and leaves nothing behind. */
+  signal?: AbortSignal;
   /** `rm` / `forcerm` are always true in berth: a step's container never outlives it. */
 }
 
@@ -44,6 +52,9 @@ export type BuildEvent =
   | { kind: 'done'; stage: string; index: number; id: string; ms: number }
   /** A message that is not a step's: a note on an ignored `syntax` directive, a pull's progress. */
   | { kind: 'note'; text: string };
+
+// A build's failure says why in its message; a failing RUN step's error also carries the
+// command's `exitCode`, which the API puts in `errorDetail.code` as dockerd does.
 
 /** What a finished build made. */
 export interface BuildResult {

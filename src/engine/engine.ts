@@ -6,6 +6,9 @@ import { spendOnFull } from '../common/atomic.js';
 import { SpaceReserve } from '../common/disk-full.js';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
+import type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
+import { notImplemented } from '../errors.js';
+import { BuildContexts } from './build-context.js';
 import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers/index.js';
 import { Events } from './events.js';
@@ -39,6 +42,8 @@ export class Engine {
   readonly snapshots: Snapshotter;
   /** What happened, for `/events`: every part of the engine emits through it. */
   readonly events = new Events();
+  /** Build contexts unpacked for POST /build, under `<data-root>/tmp`. */
+  readonly buildContexts: BuildContexts;
   /** Space the state writes of stop, rm and prune may spend when the data root is full (`start` makes it). */
   readonly reserve: SpaceReserve;
   private readonly unspend: () => void;
@@ -70,6 +75,7 @@ export class Engine {
     this.execs = new Execs(this.containers, runtime, opts.log);
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
     this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, opts.dataRoot, join(opts.dataRoot, 'tmp'), opts.log);
+    this.buildContexts = new BuildContexts(join(opts.dataRoot, 'tmp'), opts.dataRoot, opts.log);
     this.images = new Images({
       store,
       dataRoot: opts.dataRoot,
@@ -84,6 +90,14 @@ export class Engine {
         return m;
       },
     });
+  }
+
+  /**
+   * Builds an image (POST /build, `berth build`), reporting each step through `onEvent`. The
+   * builder (src/build/) takes this over; until it lands there is none.
+   */
+  async build(_request: BuildRequest, _onEvent: (e: BuildEvent) => void): Promise<BuildResult> {
+    throw notImplemented('berthd has no image builder yet: docker build against berthd is not supported');
   }
 
   /** Stops watching and serving names; resolves once the records are on disk and unused bridges are gone. */

@@ -2,7 +2,7 @@
 // when that part is off: the swarm's (a node in no swarm: 503 and dockerd's words, which client
 // libraries' clean-up code tests for), and plugins (none installed: an empty list, 404 for each
 // name). Making a swarm or installing a plugin is refused with a line that says berthd has none;
-// so is a build, until berthd has a builder.
+// so is BuildKit's session.
 
 import { BerthError, notFound, unavailable } from '../../errors.js';
 import { sendJSON } from './http.js';
@@ -50,12 +50,9 @@ export function absentRoutes(router: Router): void {
       throw noSwarmMode();
     });
 
-  // Registered after every real route: a builder that lands takes /build over.
-  router.on('POST', '/build', () => {
-    throw new BerthError('not-implemented', 'berthd has no image builder yet: docker build against berthd is not supported');
-  });
+  // BuildKit's session (docker buildx, DOCKER_BUILDKIT=1): berthd's builder is the classic one's API.
   router.on('POST', '/session', () => {
-    throw new BerthError('not-implemented', 'berthd has no BuildKit session endpoint (no image builder yet)');
+    throw new BerthError('not-implemented', 'berthd has no BuildKit session endpoint: build with the classic builder (DOCKER_BUILDKIT=0)');
   });
 
   router.on('GET', '/plugins', (ctx) => sendJSON(ctx, 200, []));

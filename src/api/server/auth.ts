@@ -11,7 +11,7 @@ import { decodeBody } from './body-decode.js';
 import type { Context, Router } from './router.js';
 
 /** Docker's AuthConfig, as clients send it. */
-interface AuthConfig {
+export interface AuthConfig {
   username?: string;
   password?: string;
   /** base64 of `username:password`, the config file's form. */
@@ -21,7 +21,8 @@ interface AuthConfig {
   registrytoken?: string;
 }
 
-function credentialsOf(a: AuthConfig): Credentials | undefined {
+/** The credentials an AuthConfig gives, or undefined when it gives none. */
+export function credentialsOf(a: AuthConfig): Credentials | undefined {
   if (a.identitytoken) return { username: a.username ?? '', password: '', identityToken: a.identitytoken };
   if (a.username || a.password) return { username: a.username ?? '', password: a.password ?? '' };
   if (a.auth) {

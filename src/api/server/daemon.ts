@@ -47,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     log('error', `space reserve in ${flags.dataRoot}: ${errorMessage(e)}; stop and rm may fail when the data root is full`);
   }
+  try {
+    await engine.buildContexts.clean();
+  } catch (e) {
+    log('error', `removing the build contexts a stopped berthd left in ${flags.dataRoot}/tmp: ${errorMessage(e)}`);
+  }
   // Containers that ran on are watched again; restart policies apply to those that ended.
   engine.containers.adopt();
   // One server per address: a node server listens on one.

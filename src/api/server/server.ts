@@ -23,6 +23,7 @@ import { usageRoutes } from './usage.js';
 import { volumeRoutes } from './volumes.js';
 import { networkRoutes } from './networks.js';
 import { absentRoutes } from './absent.js';
+import { buildRoutes } from './build.js';
 
 export interface ApiServerOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -40,6 +41,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   networkRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine);
+  buildRoutes(router, engine);
   absentRoutes(router);
   const log = opts.log ?? (() => {});
 

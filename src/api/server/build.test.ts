@@ -1,0 +1,89 @@
+// Unit tests of POST /build's query: each parameter applied to the builder's request, or refused
+// with dockerd's words (captured from dockerd 20.10) or berth's where berth refuses more.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildQuery } from './build.js';
+
+const q = (s: string) => buildQuery(new URLSearchParams(s));
+
+test('the parameters the docker CLI and dockerode send reach the request', () => {
+  const b = q(
+    't=x:1&t=y&t=x:1&dockerfile=sub/Dockerfile.dev&target=final&nocache=1&pull=true&q=1&rm=1&forcerm=1&version=1' +
+      '&buildargs=' +
+      encodeURIComponent('{"A":"1","B":null}') +
+      '&labels=' +
+      encodeURIComponent('{"l":"v"}') +
+      '&cachefrom=' +
+      encodeURIComponent('["base:1"]') +
+      '&networkmode=none&platform=Linux/AMD64&extrahosts=db:10.0.0.2&extrahosts=' +
+      encodeURIComponent('h=::1') +
+      '&memory=0&isolation=default&outputs=' +
+      encodeURIComponent('[{"Type":"moby"}]') +
+      '&buildid=b1',
+  );
+  assert.deepEqual(b, {
+    request: {
+      tags: ['docker.io/library/x:1', 'docker.io/library/y:latest'],
+      target: 'final',
+      buildArgs: { A: '1', B: null },
+      labels: { l: 'v' },
+      noCache: true,
+      pull: true,
+      cacheFrom: ['base:1'],
+      network: 'none',
+      platform: 'linux/amd64',
+      secrets: {},
+      extraHosts: ['db:10.0.0.2', 'h:::1'],
+    },
+    dockerfile: 'sub/Dockerfile.dev',
+    remote: undefined,
+    quiet: true,
+    buildId: 'b1',
+  });
+  assert.deepEqual(q('').request.network, 'default');
+  assert.equal(q('').dockerfile, 'Dockerfile');
+});
+
+test('refusals, in dockerd words where dockerd refuses too', () => {
+  const refused: [string, RegExp][] = [
+    ['version=2', /^buildkit is not enabled on daemon$/],
+    ['version=3', /^invalid version "3"$/],
+    ['squash=1', /^squash is only supported with experimental mode$/],
+    ['isolation=foo', /^Unsupported isolation: "foo"$/],
+    ['securityopt=x', /^The daemon on this platform does not support setting security options on build$/],
+    ['buildargs=notjson', /^error reading build args: /],
+    ['buildargs=' + encodeURIComponent('{"A":1}'), /^error reading build args: .* is not a JSON object of strings/],
+    ['labels=' + encodeURIComponent('[1]'), /^error reading labels: /],
+    ['cachefrom=x', /^error reading cache-from: /],
+    ['ulimits=bad', /^error reading ulimit settings: /],
+    ['ulimits=' + encodeURIComponent('[{"Name":"nofile","Soft":1,"Hard":1}]'), /ulimits are not supported/],
+    ['outputs=' + encodeURIComponent('[{"Type":"local","Attrs":{"dest":"/x"}}]'), /build output .* is not supported/],
+    ['shmsize=abc', /invalid value for shmsize: strconv.ParseInt: parsing "abc": invalid syntax/],
+    ['memory=abc', /invalid value for memory/],
+    ['memory=1000000', /without resource limits: memory is not supported/],
+    ['memswap=-1', /memswap is not supported/],
+    ['cpushares=2', /cpushares is not supported/],
+    ['cpuperiod=2', /cpuperiod is not supported/],
+    ['cpuquota=2', /cpuquota is not supported/],
+    ['shmsize=2', /shmsize is not supported/],
+    ['cpusetcpus=0', /cpusetcpus is not supported/],
+    ['cpusetmems=0', /cpusetmems is not supported/],
+    ['cgroupparent=x', /cgroupparent is not supported/],
+    ['rm=0', /rm=0 \(keep them\) is not supported/],
+    ['session=abc', /no BuildKit session endpoint/],
+    ['extrahosts=foo', /^bad format for add-host: "foo"$/],
+    ['t=' + encodeURIComponent('x@sha256:' + 'a'.repeat(64)), /^build tag cannot contain a digest$/],
+    ['t=UPPER', /must be lowercase/],
+    ['platform=foo/bar/baz/x', /cannot parse platform specifier/],
+    ['networkmode=container:abc', /networkmode container:abc is not supported for a build/],
+    ['remote=foo', /^remoteURL \(foo\) could not be recognized as URL$/],
+    ['remote=client-session', /experimental session with v1 builder is no longer supported/],
+    ['remote=git://h/x.git', /does not clone git repositories/],
+  ];
+  for (const [query, want] of refused)
+    assert.throws(
+      () => q(query),
+      (e: Error) => want.test(e.message),
+      query,
+    );
+});

@@ -1,0 +1,324 @@
+// A build's context on berthd's disk: the tar stream of POST /build (plain, gzip, bzip2, xz or
+// zstd) or the file a `remote=` URL names (a tarball, or a plain Dockerfile as dockerd takes
+// one), unpacked into a private directory under `<data-root>/tmp/` and its Dockerfile read.
+// Every entry passes the layer rules first (no absolute or `..` names, nothing written through
+// a symlink the archive made, hard links only to files it made), so a context never writes
+// outside its directory; symlinks themselves are kept as they are, for the builder to resolve
+// inside the context. The directory is removed when the build is over, whatever its end
+// (`remove`), and one a killed berthd left is removed at the next start (`clean`). A full disk
+// is one clear error naming the data root.
+
+import { randomBytes } from 'node:crypto';
+import { chmod, link, lchown, lutimes, mkdir, open, readdir, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { join, posix, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { spaceError } from '../common/disk-full.js';
+import { errno } from '../common/errno.js';
+import { BerthError, errorMessage, invalid, systemError } from '../errors.js';
+import { decompress, detectCompression, LayerCheck } from '../image/index.js';
+import { readTar, type TarHeader } from '../tar/index.js';
+
+/** The Dockerfile a build reads, by the name the request gave it. */
+export interface ContextDockerfile {
+  name: string;
+  text: string;
+}
+
+/** An unpacked context: its directory, its Dockerfile, and how to remove it. */
+export interface BuildContext {
+  dir: string;
+  dockerfile: ContextDockerfile;
+  /** Bytes of file content written. */
+  size: number;
+  /** Removes the directory; never throws (a failure is logged). */
+  remove(): Promise<void>;
+}
+
+/** How far a remote context's download has come (dockerd shows it as "Downloading context"). */
+export interface DownloadProgress {
+  url: string;
+  current: number;
+  total?: number;
+}
+
+/** dockerd's name for the Dockerfile when the request names none. */
+export const DEFAULT_DOCKERFILE = 'Dockerfile';
+/** A Dockerfile bigger than this is refused: no real one comes near, and it is read whole. */
+const MAX_DOCKERFILE = 16 << 20;
+/** The most of a remote plain Dockerfile held while it is told apart from a tarball. */
+const SNIFF_BYTES = 512;
+const PREFIX = 'build-context-';
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+
+export class BuildContexts {
+  /**
+   * @param tmpDir where contexts are unpacked (`<data-root>/tmp`), on the data root's disk
+   * @param dataRoot named in the error a full disk gives
+   */
+  constructor(
+    private readonly tmpDir: string,
+    private readonly dataRoot: string,
+    private readonly log?: Log,
+  ) {}
+
+  /** Removes the contexts a berthd that was killed mid-build left behind. */
+  async clean(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.tmpDir);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return;
+      throw e;
+    }
+    for (const n of names.filter((n) => n.startsWith(PREFIX))) {
+      this.log?.('info', `removing the build context ${n} a stopped berthd left`);
+      await rm(join(this.tmpDir, n), { recursive: true, force: true });
+    }
+  }
+
+  /** Unpacks a context sent as the request body; `dockerfile` is its path in the context. */
+  async fromArchive(source: Readable | AsyncIterable<Uint8Array>, dockerfile = DEFAULT_DOCKERFILE): Promise<BuildContext> {
+    return this.made(async (dir) => {
+      const size = await unpack(decompress(source), dir);
+      return { size, dockerfile: await readDockerfile(dir, dockerfile) };
+    });
+  }
+
+  /**
+   * Fetches `url` (http or https) and makes it the context: a tarball (any compression) is
+   * unpacked, anything else is taken as the Dockerfile itself, named `dockerfile`, alone in an
+   * empty context, as dockerd does.
+   */
+  async fromRemote(
+    url: string,
+    dockerfile = DEFAULT_DOCKERFILE,
+    opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {},
+  ): Promise<BuildContext> {
+    remoteKind(url); // refuses git and what is not a URL before anything is made
+    const res = await download(url, opts.signal);
+    const total = Number(res.headers['content-length']) || undefined;
+    let current = 0;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const c of res as AsyncIterable<Buffer>) {
+        current += c.length;
+        opts.onProgress?.({ url, current, total });
+        yield c;
+      }
+    }
+    return this.made(async (dir) => {
+      const [head, rest] = await peek(counted(), SNIFF_BYTES);
+      const all = (async function* () {
+        if (head.length) yield head;
+        yield* rest;
+      })();
+      if (detectCompression(head) !== 'none' || isTar(head)) {
+        const size = await unpack(decompress(all), dir);
+        return { size, dockerfile: await readDockerfile(dir, dockerfile) };
+      }
+      const chunks: Buffer[] = [];
+      let have = 0;
+      for await (const c of all) {
+        have += c.length;
+        if (have > MAX_DOCKERFILE)
+          throw invalid(`remote context ${url}: not a tar archive, and too large (over ${MAX_DOCKERFILE} bytes) for a Dockerfile`);
+        chunks.push(Buffer.from(c));
+      }
+      const text = Buffer.concat(chunks);
+      const name = cleanDockerfilePath(dockerfile);
+      await mkdir(join(dir, posix.dirname(name)), { recursive: true, mode: 0o755 });
+      const fh = await open(join(dir, name), 'wx', 0o600);
+      try {
+        await fh.writeFile(text);
+      } finally {
+        await fh.close();
+      }
+      return { size: text.length, dockerfile: { name, text: text.toString('utf8') } };
+    });
+  }
+
+  /** A fresh private directory filled by `fill`; removed again when filling fails. */
+  private async made(fill: (dir: string) => Promise<{ size: number; dockerfile: ContextDockerfile }>): Promise<BuildContext> {
+    const dir = join(this.tmpDir, PREFIX + randomBytes(8).toString('hex'));
+    // Removal is the build's last act, after its answer: a failure is logged, not thrown.
+    const remove = () =>
+      rm(dir, { recursive: true, force: true }).catch((e: unknown) =>
+        this.log?.('error', `removing the build context ${dir}: ${errorMessage(e)}; remove it by hand`),
+      );
+    try {
+      await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+      await mkdir(dir, { mode: 0o700 });
+      const { size, dockerfile } = await fill(dir);
+      return { dir, dockerfile, size, remove };
+    } catch (e) {
+      await remove();
+      throw await spaceError(e, this.dataRoot);
+    }
+  }
+}
+
+/** What kind of remote a `remote=` value names; git and non-URLs are refused in dockerd's words or berth's. */
+export function remoteKind(remote: string): 'url' {
+  if (remote === 'client-session')
+    throw invalid('experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead');
+  if (/^(git:\/\/|git@|github\.com\/)/.test(remote) || /^https?:\/\/.*\.git(#.*)?$/.test(remote))
+    throw invalid(`remote context ${remote}: berthd does not clone git repositories; clone it and send the directory as the context`);
+  if (!/^https?:\/\//.test(remote)) {
+    // dockerd's words (a 500 there; a 400 here, as it is the request that is wrong).
+    throw invalid(`remoteURL (${remote}) could not be recognized as URL`);
+  }
+  return 'url';
+}
+
+/** Redirects a remote context may take before it is refused (Go's http client's limit, as dockerd). */
+const MAX_REDIRECTS = 10;
+
+/** GETs `url` (following redirects); the response of a 2xx, else dockerd's "error downloading remote context". */
+async function download(url: string, signal?: AbortSignal, hops = 0): Promise<IncomingMessage> {
+  const failed = (why: string, cause?: unknown) => systemError(`error downloading remote context ${url}: ${why}`, cause);
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, { signal }, resolve);
+    req.once('error', (e) => reject(failed(errorMessage(e), e)));
+  });
+  const status = res.statusCode ?? 0;
+  if (status >= 300 && status < 400 && res.headers.location) {
+    res.resume();
+    if (hops >= MAX_REDIRECTS) throw failed(`stopped after ${MAX_REDIRECTS} redirects`);
+    return download(new URL(res.headers.location, url).href, signal, hops + 1);
+  }
+  if (status < 200 || status >= 300) {
+    res.resume();
+    throw failed(`${status} ${res.statusMessage ?? ''}`.trim());
+  }
+  return res;
+}
+
+/** The Dockerfile's path as a clean relative path in the context: `/x`, `./x` and `../x` are `x`, as dockerd scopes it. */
+function cleanDockerfilePath(path: string): string {
+  const clean = posix.normalize(`/${path}`).slice(1);
+  if (!clean) throw new BerthError('system', `Cannot locate specified Dockerfile: ${path}`);
+  return clean;
+}
+
+/**
+ * Reads the Dockerfile at `path` in the context, its symlinks followed only inside it; as
+ * dockerd, a missing `Dockerfile` falls back to `dockerfile`. Refuses one that is missing.
+ */
+async function readDockerfile(dir: string, path: string): Promise<ContextDockerfile> {
+  const name = cleanDockerfilePath(path);
+  const read = async (rel: string): Promise<string | undefined> => {
+    let real: string;
+    try {
+      real = await realpath(join(dir, rel));
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR' || errno(e) === 'ELOOP') return undefined;
+      throw e;
+    }
+    // A symlink out of the context is as good as missing (dockerd resolves it inside, where it is not).
+    if (!real.startsWith(dir + sep)) return undefined;
+    const fh = await open(real, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return undefined;
+      if (st.size > MAX_DOCKERFILE) throw invalid(`the Dockerfile ${path} is larger than ${MAX_DOCKERFILE} bytes`);
+      return (await fh.readFile()).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  };
+  let text = await read(name);
+  let used = name;
+  if (text === undefined && name === DEFAULT_DOCKERFILE) {
+    used = 'dockerfile';
+    text = await read(used);
+  }
+  // dockerd's words (and its 500: the client's request named a file the context lacks).
+  if (text === undefined) throw new BerthError('system', `Cannot locate specified Dockerfile: ${path}`);
+  return { name: used, text };
+}
+
+/** The first `n` bytes of `source` (fewer at its end), and an iterator over the rest. */
+async function peek(source: AsyncIterable<Uint8Array>, n: number): Promise<[Buffer, AsyncIterable<Uint8Array>]> {
+  const it = source[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let have = 0;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) break;
+    parts.push(Buffer.from(r.value));
+    have += r.value.length;
+  }
+  const rest = { [Symbol.asyncIterator]: () => it };
+  return [Buffer.concat(parts), rest];
+}
+
+/** An uncompressed tar begins with a header whose magic at 257 is `ustar`. */
+function isTar(head: Buffer): boolean {
+  return head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar';
+}
+
+/**
+ * Writes the checked entries of the tar `source` under `dir`; returns the bytes of file content.
+ * Entries land with their modes, owners and times; devices and FIFOs are refused (a context is
+ * files, directories and links).
+ */
+async function unpack(source: Readable, dir: string): Promise<number> {
+  const check = new LayerCheck({ whiteouts: false, scope: 'build context' });
+  const dirTimes: { path: string; h: TarHeader }[] = [];
+  let size = 0;
+  for await (const e of readTar(source)) {
+    const h = e.header;
+    const plan = check.entry(h);
+    const step = plan.step;
+    if (step.op === 'root') {
+      dirTimes.push({ path: dir, h });
+      continue;
+    }
+    if (step.op === 'skip') continue;
+    if (step.op === 'device') throw invalid(`build context entry "${h.name}": a ${h.type} is not accepted in a build context`);
+    if (step.op === 'opaque' || step.op === 'whiteout') continue; // (whiteouts are off: never made)
+    for (const p of plan.parents) await mkdir(join(dir, p), { mode: 0o755 });
+    const path = join(dir, step.path);
+    if (plan.existing && !(plan.existing === 'dir' && step.op === 'directory')) await rm(path, { recursive: true, force: true });
+    const mtime = new Date(h.mtime * 1000);
+    switch (step.op) {
+      case 'directory':
+        if (plan.existing !== 'dir') await mkdir(path, { mode: 0o700 });
+        await lchown(path, h.uid, h.gid);
+        await chmod(path, h.mode & 0o7777);
+        dirTimes.push({ path, h });
+        break;
+      case 'file': {
+        const fh = await open(path, 'wx', 0o600);
+        try {
+          for await (const c of e.body) {
+            for (let off = 0; off < c.length;) off += (await fh.write(c, off, c.length - off)).bytesWritten;
+            size += c.length;
+          }
+          await fh.chown(h.uid, h.gid);
+          await fh.chmod(h.mode & 0o7777);
+          await fh.utimes(mtime, mtime);
+        } finally {
+          await fh.close();
+        }
+        break;
+      }
+      case 'symlink':
+        await symlink(h.linkname, path);
+        await lchown(path, h.uid, h.gid);
+        await lutimes(path, mtime, mtime);
+        break;
+      case 'link':
+        await link(join(dir, step.target), path);
+        break;
+    }
+  }
+  // Directory times last, deepest first, so that writing their children does not change them again.
+  for (const d of dirTimes.reverse()) {
+    const t = new Date(d.h.mtime * 1000);
+    await utimes(d.path, t, t);
+  }
+  return size;
+}
