@@ -105,6 +105,8 @@ async function spawnDaemon(dir: string, socket: string, registry: TestRegistry, 
   const child = spawn(
     process.execPath,
     [
+      // Node flags for berthd (a bench's --cpu-prof), space-separated.
+      ...(process.env.BERTHD_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       BERTHD,
       '--config-file',
       join(dir, 'daemon.json'),
