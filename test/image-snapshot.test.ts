@@ -137,4 +137,16 @@ describe('snapshots on overlayfs', () => {
       await snaps.remove('after-crash');
     }
   });
+
+  test('listing the snapshots, as an adopting berthd does first, removes what a crash left half made', async () => {
+    const { root } = await setup();
+    const layers = join(root, 'snapshots', 'layers');
+    await mkdir(join(layers, 'deadbeef', 'fs'), { recursive: true });
+    await mkdir(join(root, 'snapshots', 'containers', 'killed-mid-create.tmp', 'upper'), { recursive: true });
+    await mkdir(join(root, 'snapshots', 'containers', 'whole', 'upper'), { recursive: true });
+    const fresh = new Snapshotter(join(root, 'snapshots'));
+    assert.deepEqual(await fresh.list(), ['whole']);
+    assert.deepEqual(await readdir(join(root, 'snapshots', 'containers')), ['whole']);
+    assert.ok(!(await readdir(layers)).includes('deadbeef'));
+  });
 });

@@ -81,7 +81,9 @@ export class Snapshotter {
 
   /**
    * Creates the directories and removes what a crash left half made: unpack temp dirs, layers
-   * without their `layer.json`, snapshot dirs still named `.tmp`. Idempotent; run once.
+   * without their `layer.json`, snapshot dirs still named `.tmp`. Idempotent; run once (again
+   * after a failure). Every entry point runs it first, `list` too: a berthd that restarts after a
+   * kill lists the snapshots to adopt, and may make none before the next kill.
    */
   init(): Promise<void> {
     this.ready ??= (async () => {
@@ -100,7 +102,10 @@ export class Snapshotter {
       for (const n of await readdir(join(this.root, 'containers'))) {
         if (n.endsWith('.tmp')) await rm(join(this.root, 'containers', n), { recursive: true, force: true });
       }
-    })();
+    })().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
     return this.ready;
   }
 
@@ -220,11 +225,17 @@ export class Snapshotter {
     }
     const { image, chainIDs: chain } = await this.unpackImage(store, nameOrId);
     const tmp = `${dir}.tmp`;
-    await rm(tmp, { recursive: true, force: true });
-    for (const d of ['upper', 'work', 'merged']) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
     const info: SnapshotInfo = { key, image, chainIDs: chain, rootfs: join(dir, 'merged'), upper: join(dir, 'upper') };
-    await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
-    await rename(tmp, dir);
+    try {
+      await rm(tmp, { recursive: true, force: true });
+      for (const d of ['upper', 'work', 'merged']) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
+      await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
+      await rename(tmp, dir);
+    } catch (e) {
+      // (A full disk: what was made of it goes, as its create's other parts do.)
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
     try {
       await this.mount(key);
     } catch (e) {
@@ -268,8 +279,9 @@ export class Snapshotter {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** Snapshot keys in use. */
+  /** Snapshot keys in use (what a crash left half made is gone first). */
   async list(): Promise<string[]> {
+    await this.init();
     try {
       return (await readdir(join(this.root, 'containers'))).filter((n) => !n.endsWith('.tmp'));
     } catch {
