@@ -93,6 +93,10 @@ function call(socket: string, method: string, path: string, body?: unknown): Ret
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        // A response cut off after its headers (berthd killed while it streams a pull's
+        // progress) ends with an error on the response, not the request: without this the
+        // call would never settle.
+        res.on('error', (e) => reject(new Error(`${method} ${path}: the response was cut off after ${res.statusCode}: ${e.message}`)));
       },
     );
     req.on('error', reject);
@@ -244,6 +248,7 @@ export function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
         body += c;
       });
       res.on('end', () => resolve(body));
+      res.on('error', reject); // cut off after its headers
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
