@@ -3,14 +3,34 @@
 // the builder's expansion (Docker checks it then); `from` may never hold a variable.
 
 import { fault } from './errors.js';
+import { withSuggestion } from './suggest.js';
 import type { RunMount } from './types.js';
 
 /** Expands one value with the variables in scope; absent at parse time. */
 export type ValueExpander = (value: string) => string;
 
 const SHARING = new Set(['shared', 'private', 'locked']);
-const ALL_KEYS =
-  'type, from, source, src, target, dst, destination, readonly, ro, readwrite, rw, id, sharing, required, mode, uid, gid, size, env';
+const ALL_KEYS = [
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'id',
+  'sharing',
+  'required',
+  'size',
+  'mode',
+  'uid',
+  'gid',
+  'src',
+  'dst',
+  'destination',
+  'ro',
+  'rw',
+  'readwrite',
+  'env',
+];
 
 /** One `--mount=` value as a typed mount; `expand` given once the variables in scope are known. */
 export function parseMount(spec: string, expand?: ValueExpander): RunMount {
@@ -55,8 +75,11 @@ export function parseMount(spec: string, expand?: ValueExpander): RunMount {
       case 'type': {
         const t = value.toLowerCase();
         if (t === 'ssh') throw fault('RUN --mount=type=ssh is not supported: berth does not forward an SSH agent to builds');
-        if (t !== 'bind' && t !== 'cache' && t !== 'tmpfs' && t !== 'secret')
-          throw fault(`unsupported mount type ${JSON.stringify(value)}`);
+        if (t !== 'bind' && t !== 'cache' && t !== 'tmpfs' && t !== 'secret') {
+          throw fault(
+            withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, ['bind', 'cache', 'tmpfs', 'secret', 'ssh'], true),
+          );
+        }
         type = t;
         break;
       }
@@ -109,7 +132,7 @@ export function parseMount(spec: string, expand?: ValueExpander): RunMount {
         env = value;
         break;
       default:
-        throw fault(`unexpected key '${key}' in '${field}' (keys: ${ALL_KEYS})`);
+        throw fault(withSuggestion(`unexpected key '${key}' in '${field}'`, key, ALL_KEYS, true));
     }
   }
 

@@ -8,6 +8,7 @@ import { DockerfileError, InstructionError, fault } from './errors.js';
 import { parseGoDuration } from './duration.js';
 import { chompTabs, heredocOfWord, heredocsOfLine, type HeredocHead } from './heredoc.js';
 import { parseMount } from './mounts.js';
+import { withSuggestion } from './suggest.js';
 import type {
   AddInstruction,
   ArgDeclaration,
@@ -324,20 +325,21 @@ const exactlyOne = (name: string) => fault(`${name} requires exactly one argumen
 const atLeastOne = (name: string) => fault(`${name} requires at least one argument`);
 
 function parseInstruction(node: Node, escape: EscapeChar): FromInstruction | Instruction {
-  const { keyword, flags: given, rest } = splitCommand(node.text);
+  const { word, flags: given, rest } = splitCommand(node.text);
   const at: Located = { line: node.line, endLine: node.endLine, original: node.text.trim() };
-  return instruction(keyword, given, rest, at, node.heredocs, escape);
+  return instruction(word, given, rest, at, node.heredocs, escape);
 }
 
 function instruction(
-  keyword: string,
+  word: string,
   given: string[],
   rest: string,
   at: Located,
   heredocs: Heredoc[],
   escape: EscapeChar,
 ): FromInstruction | Instruction {
-  if (!INSTRUCTIONS.has(keyword)) throw fault(`unknown instruction: ${keyword.toUpperCase()}`);
+  const keyword = word.toLowerCase();
+  if (!INSTRUCTIONS.has(keyword)) throw fault(withSuggestion(`unknown instruction: ${word.toUpperCase()}`, word, [...INSTRUCTIONS], false));
   const flags = new Flags(given);
   switch (keyword) {
     case 'from': {
@@ -460,7 +462,7 @@ function instruction(
       let expression = at.original.replace(/^\s*ONBUILD\s*/i, '');
       for (const h of heredocs) expression += '\n' + h.content + h.name;
       const inner = instruction(
-        trigger.keyword,
+        trigger.word,
         trigger.flags,
         trigger.rest,
         { ...at, original: rest.trim() },

@@ -10,14 +10,14 @@ export const WHITESPACE = /[\t\v\f\r ]+/;
 
 const isSpace = (ch: string) => /\s/u.test(ch);
 
-/** `RUN --mount=x echo hi` → keyword `run` (lower-cased), flags `['--mount=x']`, rest `echo hi`. */
-export function splitCommand(line: string): { keyword: string; flags: string[]; rest: string } {
+/** `RUN --mount=x echo hi` → keyword `run` (lower-cased; `word` as written), flags `['--mount=x']`, rest `echo hi`. */
+export function splitCommand(line: string): { keyword: string; word: string; flags: string[]; rest: string } {
   const trimmed = line.trim();
   const m = WHITESPACE.exec(trimmed);
-  if (!m) return { keyword: trimmed.toLowerCase(), flags: [], rest: '' };
-  const keyword = trimmed.slice(0, m.index).toLowerCase();
+  if (!m) return { keyword: trimmed.toLowerCase(), word: trimmed, flags: [], rest: '' };
+  const word = trimmed.slice(0, m.index);
   const { rest, flags } = extractFlags(trimmed.slice(m.index + m[0].length));
-  return { keyword, flags, rest: rest.trim() };
+  return { keyword: word.toLowerCase(), word, flags, rest: rest.trim() };
 }
 
 /**
