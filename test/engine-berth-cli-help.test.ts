@@ -25,7 +25,7 @@ const berth = (...args: string[]) => cli(BERTH, args);
 const GROUPS: Record<string, string[]> = {
   network: ['connect', 'create', 'disconnect', 'inspect', 'ls', 'prune', 'rm'],
   volume: ['create', 'inspect', 'ls', 'prune', 'rm'],
-  image: ['history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
+  image: ['build', 'history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
   system: ['df', 'info', 'prune'],
   container: [
     'attach',

@@ -57,6 +57,7 @@ Object.assign(COMMANDS, {
   export: () => import('./commands/export.js').then((m) => m.exportContainer),
 });
 Object.assign(COMMANDS, {
+  build: () => import('./commands/build.js').then((m) => m.build),
   push: () => import('./commands/push.js').then((m) => m.push),
   tag: () => import('./commands/tag.js').then((m) => m.tag),
   rmi: () => import('./commands/rmi.js').then((m) => m.rmi),
@@ -117,6 +118,7 @@ Commands:
   diff        Inspect changes to files or directories on a container's filesystem
   commit      Create a new image from a container's changes
   export      Export a container's filesystem as a tar archive
+  build       Build an image from a Dockerfile
   pull        Download an image from a registry
   push        Upload an image to a registry
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE

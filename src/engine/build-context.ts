@@ -9,12 +9,13 @@
 // is one clear error naming the data root.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lchown, lutimes, mkdir, open, readdir, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lchown, lutimes, mkdir, open, readdir, readFile, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { spaceError } from '../common/disk-full.js';
+import { ignores, parseDockerignore } from '../common/dockerignore.js';
 import { errno } from '../common/errno.js';
 import { BerthError, errorMessage, invalid, systemError } from '../errors.js';
 import { decompress, detectCompression, LayerCheck } from '../image/index.js';
@@ -83,7 +84,9 @@ export class BuildContexts {
   async fromArchive(source: Readable | AsyncIterable<Uint8Array>, dockerfile = DEFAULT_DOCKERFILE): Promise<BuildContext> {
     return this.made(async (dir) => {
       const size = await unpack(decompress(source), dir);
-      return { size, dockerfile: await readDockerfile(dir, dockerfile) };
+      const df = await readDockerfile(dir, dockerfile);
+      await dropIgnoredBuildFiles(dir, df.name);
+      return { size, dockerfile: df };
     });
   }
 
@@ -116,7 +119,9 @@ export class BuildContexts {
       })();
       if (detectCompression(head) !== 'none' || isTar(head)) {
         const size = await unpack(decompress(all), dir);
-        return { size, dockerfile: await readDockerfile(dir, dockerfile) };
+        const df = await readDockerfile(dir, dockerfile);
+        await dropIgnoredBuildFiles(dir, df.name);
+        return { size, dockerfile: df };
       }
       const chunks: Buffer[] = [];
       let have = 0;
@@ -237,6 +242,23 @@ async function readDockerfile(dir: string, path: string): Promise<ContextDockerf
   // dockerd's words (and its 500: the client's request named a file the context lacks).
   if (text === undefined) throw new BerthError('system', `Cannot locate specified Dockerfile: ${path}`);
   return { name: used, text };
+}
+
+/**
+ * As dockerd: once the Dockerfile is read, it and the .dockerignore are removed from the context
+ * where the .dockerignore names them (clients send both whatever it says; the docker CLI names a
+ * Dockerfile it added from stdin there), so that `COPY . /` never copies them.
+ */
+async function dropIgnoredBuildFiles(dir: string, dockerfile: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, '.dockerignore'), 'utf8');
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'EISDIR') return;
+    throw e;
+  }
+  const patterns = parseDockerignore(text);
+  for (const f of ['.dockerignore', dockerfile]) if (ignores(patterns, f)) await rm(join(dir, f), { force: true });
 }
 
 /** The first `n` bytes of `source` (fewer at its end), and an iterator over the rest. */

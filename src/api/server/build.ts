@@ -104,6 +104,35 @@ function registryConfig(ctx: Context): Record<string, Credentials> | undefined {
   return out;
 }
 
+/** The most bytes of one secret (BuildKit's limit). */
+const MAX_SECRET = 500 * 1024;
+
+/**
+ * `X-Berth-Build-Secrets` (berth's own, from `berth build --secret`): base64url of a JSON object
+ * of secret id → base64 of its bytes. A header, so that a secret is never in the context on
+ * disk nor in the query berthd logs; the builder holds it in memory and mounts it for the RUN
+ * steps that ask for it (`RUN --mount=type=secret`), never in a layer or the history.
+ */
+function buildSecrets(ctx: Context): BuildRequest['secrets'] {
+  const h = ctx.req.headers['x-berth-build-secrets'];
+  const raw = Array.isArray(h) ? h[0] : h;
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('X-Berth-Build-Secrets: not base64url of a JSON object of secret id → base64 bytes');
+  }
+  if (!isStringMap(parsed)) throw invalid('X-Berth-Build-Secrets: not base64url of a JSON object of secret id → base64 bytes');
+  const out: BuildRequest['secrets'] = {};
+  for (const [id, b64] of Object.entries(parsed)) {
+    const data = Buffer.from(b64, 'base64');
+    if (data.length > MAX_SECRET) throw invalid(`secret ${id} is larger than ${MAX_SECRET} bytes`);
+    out[id] = { data };
+  }
+  return out;
+}
+
 /** Reads and checks every query parameter of POST /build (dockerd's `newImageBuildOptions`, then what berth refuses). */
 export function buildQuery(q: URLSearchParams): BuildQuery {
   // BuildKit is a builder berthd does not have: dockerd's answer when it is disabled.
@@ -259,6 +288,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/build', async (ctx) => {
     const query = buildQuery(ctx.query);
     const registryAuth = registryConfig(ctx);
+    const secrets = buildSecrets(ctx);
     if (query.remote && Number(ctx.req.headers['content-length'] ?? 0) > 0)
       throw invalid('a build with remote= takes its context from that URL: send no request body with it');
     if (query.buildId && running.has(query.buildId)) throw invalid(`a build with ID ${query.buildId} is already running`);
@@ -281,6 +311,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
       const result = await engine.build(
         {
           ...query.request,
+          secrets,
           contextDir: context.dir,
           dockerfile: { text: context.dockerfile.text, name: context.dockerfile.name },
           ...(registryAuth ? { registryAuth } : {}),

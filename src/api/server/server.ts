@@ -59,7 +59,9 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
     }
   };
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  // Go's http server allows 1 MiB of headers (dockerd's too); node's 16 KiB would refuse a
+  // build's X-Registry-Config with many logins, or its secrets header.
+  const server = createServer({ keepAlive: true, maxHeaderSize: 1 << 20 }, (req, res) => {
     void dispatch({ req, res });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -4,6 +4,7 @@
 import type { ApiClient } from '../../api/client.js';
 import { unsupported } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
+import { build } from './build.js';
 import { history } from './history.js';
 import { images } from './images.js';
 import { importImage } from './import.js';
@@ -22,6 +23,7 @@ const USAGE = `Usage:  berth image COMMAND
 Manage images
 
 Commands:
+  build       Build an image from a Dockerfile
   history     Show the history of an image
   import      Import the contents from a tarball to create a filesystem image
   inspect     Display detailed information on one or more images
@@ -40,6 +42,7 @@ Run 'berth image COMMAND --help' for more information on a command.
 type Command = (client: ApiClient, argv: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, Command> = {
+  build,
   history,
   import: importImage,
   inspect,
