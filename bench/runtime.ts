@@ -1,11 +1,13 @@
 // berth-runtime against runc and crun on one busybox bundle: `run` of /bin/true, and `create`,
-// `start`, `delete` timed apart. Each executable runs as a user runs it (berth-runtime through
-// bin/berth-runtime.js and its shebang), with its own --root in a temp dir that goes at the end.
+// `start`, `delete` timed apart; then the light verbs on a container that sleeps (`state`, `ps`
+// in both formats, `pause`, `resume`, `kill`) and `delete --force` of a running one. Each
+// executable runs as a user runs it (berth-runtime through its native front,
+// native/build/berth-runtime, or BENCH_BERTH), with its own --root in a temp dir that goes at the end.
 // A peer that is missing or refuses this machine is skipped, with its reason.
 //
 //   npm run build && npm run bench          (BENCH_N=50 for more iterations; default 20)
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../src/runtime/spec-template.js';
@@ -18,12 +20,12 @@ interface Peer {
   root: string;
   skip?: string;
 }
-type Op = 'run' | 'create' | 'start' | 'delete';
-const OPS: Op[] = ['run', 'create', 'start', 'delete'];
+const OPS = ['run', 'create', 'start', 'delete', 'state', 'ps', 'ps json', 'pause', 'resume', 'kill', 'delete -f'] as const;
+type Op = (typeof OPS)[number];
 
 const N = Math.max(1, Number(process.env.BENCH_N ?? 20) || 20);
 const WARMUP = 2;
-const BERTH = realpathSync(new URL('../../bin/berth-runtime.js', import.meta.url).pathname);
+const BERTH = realpathSync(process.env.BENCH_BERTH ?? new URL('../../native/build/berth-runtime', import.meta.url).pathname);
 
 function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -83,6 +85,12 @@ function main(): void {
     spec.process!.args = ['/bin/true'];
     spec.ociVersion = '1.0.2'; // what all three accept (crun 1.8 refuses 1.2.0)
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+    // A second bundle on the same root file system, whose process sleeps: the light verbs' target.
+    const long = join(dir, 'long');
+    mkdirSync(long);
+    spec.process!.args = ['sleep', '1000'];
+    spec.root = { path: join(dir, 'rootfs'), readonly: true };
+    writeFileSync(join(long, 'config.json'), JSON.stringify(spec, null, 2));
 
     for (const [name, bin] of [
       ['berth', BERTH],
@@ -102,7 +110,7 @@ function main(): void {
     }
 
     const times = new Map<Peer, Record<Op, number[]>>();
-    for (const p of peers) times.set(p, { run: [], create: [], start: [], delete: [] });
+    for (const p of peers) times.set(p, Object.fromEntries(OPS.map((o) => [o, []])) as unknown as Record<Op, number[]>);
     const active = peers.filter((p) => !p.skip);
     // Peers take turns within each iteration, so that drift in the machine's load hits all alike.
     for (let i = 0; i < WARMUP + N; i++) {
@@ -117,32 +125,57 @@ function main(): void {
         waitStopped(p, id);
         const deleteMs = must(p, ['delete', id]);
         ids.delete(id);
+        const l = newId();
+        ids.add(l);
+        must(p, ['create', '--bundle', long, l]);
+        must(p, ['start', l]);
+        const light: Partial<Record<Op, number>> = {};
+        light.state = must(p, ['state', l]);
+        light.ps = must(p, ['ps', l]);
+        light['ps json'] = must(p, ['ps', '--format', 'json', l]);
+        light.pause = must(p, ['pause', l]);
+        light.resume = must(p, ['resume', l]);
+        light.kill = must(p, ['kill', l, 'KILL']);
+        waitStopped(p, l);
+        must(p, ['delete', l]);
+        ids.delete(l);
+        const f = newId();
+        ids.add(f);
+        must(p, ['create', '--bundle', long, f]);
+        must(p, ['start', f]);
+        light['delete -f'] = must(p, ['delete', '--force', f]);
+        ids.delete(f);
         if (i < WARMUP) continue;
         t.run.push(runMs);
         t.create.push(createMs);
         t.start.push(startMs);
         t.delete.push(deleteMs);
+        for (const [op, ms] of Object.entries(light)) t[op as Op].push(ms);
       }
     }
 
     const cas = process.env.NODE_EXTRA_CA_CERTS;
     console.log(`berth-runtime bench: ${N} iterations (+${WARMUP} warm-up), busybox bundle, /bin/true`);
     console.log(`berth-runtime: ${BERTH}`);
-    console.log(`NODE_EXTRA_CA_CERTS: ${cas ? `set (${cas}); berth-runtime's shebang unsets it for itself` : 'not set'}`);
+    console.log(`NODE_EXTRA_CA_CERTS: ${cas ? `set (${cas}); berth-runtime unsets it for the Node it starts` : 'not set'}`);
     console.log('');
     const fmt = (x: number) => x.toFixed(1).padStart(7);
-    console.log(`${'peer'.padEnd(6)} ${OPS.map((o) => `${o} median`.padStart(14) + `${'p90'.padStart(8)}`).join(' ')}   (ms)`);
-    for (const p of peers) {
-      if (p.skip) {
-        console.log(`${p.name.padEnd(6)} skipped: ${p.skip}`);
-        continue;
-      }
-      const t = times.get(p)!;
-      console.log(
-        `${p.name.padEnd(6)} ${OPS.map((o) => fmt(percentile(t[o], 0.5)).padStart(14) + fmt(percentile(t[o], 0.9)).padStart(8)).join(' ')}`,
+    const active2 = peers.filter((p) => !p.skip);
+    for (const p of peers.filter((p) => p.skip)) console.log(`${p.name}: skipped: ${p.skip}`);
+    const berthP = active2.find((p) => p.name === 'berth');
+    const others = active2.filter((p) => p.name !== 'berth');
+    console.log(
+      `${'verb'.padEnd(10)}${active2.map((p) => `${p.name} median`.padStart(14) + 'p90'.padStart(8)).join('')}${berthP ? others.map((o) => `berth/${o.name}`.padStart(13)).join('') : ''}   (ms)`,
+    );
+    for (const op of OPS) {
+      const cells = active2.map(
+        (p) => fmt(percentile(times.get(p)![op], 0.5)).padStart(14) + fmt(percentile(times.get(p)![op], 0.9)).padStart(8),
       );
+      const ratios = berthP
+        ? others.map((o) => (percentile(times.get(berthP)![op], 0.5) / percentile(times.get(o)![op], 0.5)).toFixed(2).padStart(13))
+        : [];
+      console.log(`${op.padEnd(10)}${cells.join('')}${ratios.join('')}`);
     }
-    const berth = peers.find((p) => p.name === 'berth' && !p.skip);
     // The floor under every berth-runtime command: a bare Node.js start, without the CA bundle.
     const bare: number[] = [];
     const env = { ...process.env };
@@ -153,17 +186,8 @@ function main(): void {
       if (i >= WARMUP) bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     console.log(
-      `${'node -e 0'.padEnd(6)} ${fmt(percentile(bare, 0.5)).padStart(14)}${fmt(percentile(bare, 0.9)).padStart(8)}   (a bare Node.js start, the floor under each berth-runtime command)`,
+      `${'node -e 0'.padEnd(10)}${fmt(percentile(bare, 0.5)).padStart(14)}${fmt(percentile(bare, 0.9)).padStart(8)}   (a bare Node.js start: the floor under each verb the front hands to Node)`,
     );
-    console.log('');
-    for (const other of peers.filter((p) => p.name !== 'berth' && !p.skip)) {
-      if (!berth) break;
-      const b = times.get(berth)!,
-        o = times.get(other)!;
-      console.log(
-        `berth/${other.name} (median ratio): ${OPS.map((op) => `${op} ${(percentile(b[op], 0.5) / percentile(o[op], 0.5)).toFixed(2)}`).join('  ')}`,
-      );
-    }
   } finally {
     cleanup();
   }

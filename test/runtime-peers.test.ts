@@ -106,7 +106,7 @@ events_logfile_path = "${tmp}/events.log"
 tmp_dir = "${tmp}/run"
 volume_path = "${tmp}/volumes"
 image_copy_tmp_dir = "${tmp}/tmp"
-runtime_supports_json = ["berth-runtime.js", "runc", "crun"]
+runtime_supports_json = ["berth-runtime", "runc", "crun"]
 `,
     );
     mkdirSync(join(tmp, 'tmp'));

@@ -156,7 +156,7 @@ export class FakeRuntime implements Runtime {
   async pause(id: string): Promise<void> {
     this.record('pause', id);
     const c = this.get(id);
-    if (c.status !== 'running' && c.status !== 'created') throw conflict(`container not running or created: ${c.status}`);
+    if (c.status !== 'running' && c.status !== 'created') throw conflict('container not running');
     c.status = 'paused';
   }
 

@@ -4,7 +4,7 @@ import { openContainer } from './container.js';
 
 export async function pause(root: string, id: string): Promise<void> {
   const c = openContainer(root, id);
-  if (c.status !== 'running' && c.status !== 'created') throw conflict(`container not running or created: ${c.status}`);
+  if (c.status !== 'running' && c.status !== 'created') throw conflict('container not running'); // runc's words
   await c.cgroups.freeze();
 }
 

@@ -10,6 +10,7 @@ import { alive } from './state.js';
 export async function start(root: string, id: string, log: RuntimeLogger): Promise<void> {
   const c = openContainer(root, id);
   if (c.status === 'stopped') throw conflict('cannot start a container that has stopped');
+  if (c.status === 'paused') throw conflict('cannot start a container in the paused state');
   if (c.status !== 'created') throw conflict('cannot start an already running container');
   const fifo = c.dirs.fifo(id);
   // Non-blocking: an init that died after create must not hang us on open or read; and the

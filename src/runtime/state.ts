@@ -109,10 +109,11 @@ export function alive(rec: ContainerRecord): boolean {
   return rec.pid > 0 && pidStartTime(rec.pid) === rec.pidStartTime;
 }
 
+/** As runc: a frozen cgroup is `paused` whether or not the process was started (start refuses it). */
 export function deriveStatus(rec: ContainerRecord, fifoExists: boolean, frozen: () => boolean): Status {
   if (!alive(rec)) return 'stopped';
-  if (fifoExists) return 'created';
-  return frozen() ? 'paused' : 'running';
+  if (frozen()) return 'paused';
+  return fifoExists ? 'created' : 'running';
 }
 
 export function ociState(rec: ContainerRecord, status: Status): State {

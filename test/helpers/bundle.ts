@@ -19,7 +19,12 @@ import { defaultSpec } from '../../src/runtime/spec-template.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 
 export const BUSYBOX = '/bin/busybox';
-export const RUNTIME = new URL('../../../bin/berth-runtime.js', import.meta.url).pathname;
+/** berth-runtime as npm puts it on PATH: the launcher, then the native front, then (for what the front hands over) Node.js. */
+export const RUNTIME = new URL('../../../bin/berth-runtime', import.meta.url).pathname;
+/** The Node.js command line alone (bin/berth-runtime.js), to compare the front's answers with. */
+export const RUNTIME_NODE = new URL('../../../bin/berth-runtime.js', import.meta.url).pathname;
+/** The native front alone, as engines may be given it. */
+export const RUNTIME_FRONT = new URL('../../../native/build/berth-runtime', import.meta.url).pathname;
 
 let applets: string[] | undefined;
 
