@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -486,6 +487,251 @@ static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* runProgram(path, argv, env, input, maxBuffer): a promise of [status, signal, stdout, stderr]
+ * (status -1 when a signal ended it, signal 0 otherwise). Runs a program to completion, as
+ * Node's execFile does, without forking the caller: posix_spawn (vfork's shared memory) on a
+ * thread of its own, which also writes `input` to the child's stdin, reads its stdout and
+ * stderr, and waits for it. Node's spawn forks the whole process: for a daemon of a few hundred
+ * MB that copies its page tables and write-protects every page, so its event-loop thread then
+ * takes a copy-on-write fault (and a TLB flush on every CPU) on each page it writes until the
+ * child execs. A thread per run rather than libuv's pool: a run lasts as long as the program
+ * does, and the pool's four threads serve the file system. `path` without a slash is looked up
+ * on the child's PATH. Output beyond `maxBuffer` bytes of either stream ends the child (SIGTERM)
+ * and rejects with code ERR_CHILD_PROCESS_STDIO_MAXBUFFER. */
+struct run_job {
+  char *path, **args, **envp;
+  unsigned char *input;
+  size_t input_len, max;
+  struct { unsigned char *data; size_t len, cap; } out[2];
+  int status, err, overflow;
+  const char *syscall;
+  napi_deferred deferred;
+  napi_threadsafe_function done;
+};
+
+/* The program `file` names: itself when it holds a slash, else the first executable on PATH
+ * (the child's, or the default shells use). NULL with errno set when there is none. */
+static char *find_program(const char *file, char **envp) {
+  if (strchr(file, '/')) return strdup(file);
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
+  int seen_eacces = 0;
+  for (const char *p = path;; p++) {
+    const char *end = strchrnul(p, ':');
+    size_t n = (size_t)(end - p);
+    char *cand = malloc(n + strlen(file) + 3);
+    if (!cand) return NULL;
+    sprintf(cand, "%.*s/%s", (int)n, n ? p : ".", file);
+    if (access(cand, X_OK) == 0) return cand;
+    if (errno == EACCES) seen_eacces = 1;
+    free(cand);
+    if (!*end) break;
+    p = end;
+  }
+  errno = seen_eacces ? EACCES : ENOENT;
+  return NULL;
+}
+
+static int append(struct run_job *j, int which, const unsigned char *buf, size_t n) {
+  typeof(j->out[0]) *o = &j->out[which];
+  if (o->len + n > o->cap) {
+    size_t cap = o->cap ? o->cap * 2 : 4096;
+    while (cap < o->len + n) cap *= 2;
+    unsigned char *d = realloc(o->data, cap);
+    if (!d) return -1;
+    o->data = d;
+    o->cap = cap;
+  }
+  memcpy(o->data + o->len, buf, n);
+  o->len += n;
+  return 0;
+}
+
+/* A pipe whose two ends are both above fd 2 (so dup2 onto 0-2 always copies), close-on-exec. */
+static int high_pipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) < 0) return -1;
+  for (int i = 0; i < 2; i++)
+    if (fds[i] <= 2) {
+      int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+      close(fds[i]);
+      fds[i] = moved;
+      if (moved < 0) { close(fds[1 - i]); return -1; }
+    }
+  return 0;
+}
+
+static void *run_thread(void *data) {
+  struct run_job *j = data;
+  int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+  char *prog = find_program(j->path, j->envp);
+  if (!prog) { j->err = errno; j->syscall = "spawn"; goto done; }
+  if (high_pipe(in) < 0 || high_pipe(out) < 0 || high_pipe(err) < 0) { j->err = errno; j->syscall = "pipe2"; goto done; }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  posix_spawnattr_init(&at);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  j->err = posix_spawn(&pid, prog, &fa, &at, j->args, j->envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  close(in[0]), close(out[1]), close(err[1]);
+  in[0] = out[1] = err[1] = -1;
+  if (j->err) { j->syscall = "spawn"; goto done; }
+
+  /* stdin written as the child takes it, stdout and stderr read as they come: a child that
+   * writes before it reads never waits on us. */
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  size_t off = 0;
+  if (j->input_len == 0) { close(in[1]); in[1] = -1; }
+  unsigned char buf[16384];
+  while (out[0] >= 0 || err[0] >= 0) {
+    struct pollfd p[3] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+    if (poll(p, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int w = 0; w < 2; w++) {
+      int *fd = w ? &err[0] : &out[0];
+      if (*fd < 0 || !p[w].revents) continue;
+      ssize_t n = read(*fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) { close(*fd); *fd = -1; continue; }
+      if (j->out[w].len + (size_t)n > j->max) {
+        if (!j->overflow) kill(pid, SIGTERM);
+        j->overflow = w + 1;
+        close(out[0]), close(err[0]);
+        out[0] = err[0] = -1;
+        break;
+      }
+      if (append(j, w, buf, (size_t)n) < 0) {
+        kill(pid, SIGKILL);
+        j->err = ENOMEM;
+        j->syscall = "read";
+        close(out[0]), close(err[0]);
+        out[0] = err[0] = -1;
+        break;
+      }
+    }
+    if (in[1] >= 0 && p[2].revents) {
+      ssize_t n = (p[2].revents & POLLOUT) ? write(in[1], j->input + off, j->input_len - off) : -1;
+      if (n > 0) off += (size_t)n;
+      /* EPIPE: the child ended, or closed its stdin, before reading all of it: its exit says why. */
+      if ((n < 0 && errno != EAGAIN && errno != EINTR) || off == j->input_len) { close(in[1]); in[1] = -1; }
+    }
+  }
+  if (in[1] >= 0) { close(in[1]); in[1] = -1; }
+  while (waitpid(pid, &j->status, 0) < 0) {
+    if (errno != EINTR) { if (!j->err) { j->err = errno; j->syscall = "waitpid"; } break; }
+  }
+done:
+  for (int *fd = (int[]){ in[0], in[1], out[0], out[1], err[0], err[1] }, k = 0; k < 6; k++)
+    if (fd[k] >= 0) close(fd[k]);
+  free(prog);
+  napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
+  napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void free_run_job(struct run_job *j) {
+  free(j->path);
+  free_strings(j->args);
+  free_strings(j->envp);
+  free(j->input);
+  free(j->out[0].data);
+  free(j->out[1].data);
+  free(j);
+}
+
+/* On the event loop, once the thread is done: the promise settled, the job freed. */
+static void run_complete(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  struct run_job *j = data;
+  if (!env) { free_run_job(j); return; } /* the environment is going away */
+  if (j->err || j->overflow) {
+    napi_value e, code, msg;
+    if (j->overflow) {
+      napi_create_string_utf8(env, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8(env, j->overflow == 1 ? "stdout maxBuffer length exceeded" : "stderr maxBuffer length exceeded",
+                              NAPI_AUTO_LENGTH, &msg);
+      napi_create_error(env, code, msg, &e);
+    } else {
+      throw_errno(env, j->err, j->syscall, j->path, j->path);
+      napi_get_and_clear_last_exception(env, &e);
+    }
+    napi_reject_deferred(env, j->deferred, e);
+  } else {
+    napi_value ret, v;
+    napi_create_array_with_length(env, 4, &ret);
+    napi_create_int32(env, WIFEXITED(j->status) ? WEXITSTATUS(j->status) : -1, &v);
+    napi_set_element(env, ret, 0, v);
+    napi_create_int32(env, WIFSIGNALED(j->status) ? WTERMSIG(j->status) : 0, &v);
+    napi_set_element(env, ret, 1, v);
+    for (int w = 0; w < 2; w++) {
+      napi_create_buffer_copy(env, j->out[w].len, j->out[w].len ? (void *)j->out[w].data : (void *)"", NULL, &v);
+      napi_set_element(env, ret, 2 + (uint32_t)w, v);
+    }
+    napi_resolve_deferred(env, j->deferred, ret);
+  }
+  free_run_job(j);
+}
+
+static napi_value js_run_program(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  struct run_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t max;
+  bool is_ta = false;
+  napi_value promise, name;
+  if (!arg_string(env, argv[0], "path", 0, &j->path) || !(j->args = arg_strings(env, argv[1], "argv")) ||
+      !(j->envp = arg_strings(env, argv[2], "env")) || !arg_uint(env, argv[4], "maxBuffer", 1ull << 40, &max))
+    goto fail;
+  napi_is_typedarray(env, argv[3], &is_ta);
+  if (!is_ta) { type_error(env, "input must be a Uint8Array or Buffer"); goto fail; }
+  napi_typedarray_type tt;
+  void *data;
+  napi_get_typedarray_info(env, argv[3], &tt, &j->input_len, &data, NULL, NULL);
+  if (tt != napi_uint8_array) { type_error(env, "input must be a Uint8Array or Buffer"); goto fail; }
+  if (j->input_len) {
+    if (!(j->input = malloc(j->input_len))) { napi_throw_error(env, "ENOMEM", "out of memory"); goto fail; }
+    memcpy(j->input, data, j->input_len);
+  }
+  j->max = (size_t)max;
+  napi_create_string_utf8(env, "berth:runProgram", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, run_complete, &j->done) != napi_ok) goto fail;
+  napi_create_promise(env, &j->deferred, &promise);
+  pthread_attr_t pa;
+  pthread_t t;
+  pthread_attr_init(&pa);
+  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&pa, 256 << 10);
+  int e = pthread_create(&t, &pa, run_thread, j);
+  pthread_attr_destroy(&pa);
+  if (e) {
+    /* No thread: the job is settled here, as the thread would have. */
+    napi_threadsafe_function done = j->done;
+    j->err = e;
+    j->syscall = "pthread_create";
+    run_complete(env, NULL, NULL, j);
+    napi_release_threadsafe_function(done, napi_tsfn_release);
+  }
+  return promise;
+fail:
+  free_run_job(j);
+  return NULL;
+}
+
 /* reap(pid): true once the child has ended and is reaped (waitpid WNOHANG), false while it runs. */
 static napi_value js_reap(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -504,7 +750,7 @@ NAPI_MODULE_INIT() {
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr },
     { "lremovexattr", js_lremovexattr }, { "mknod", js_mknod }, { "mount", js_mount },
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
-    { "reap", js_reap },
+    { "reap", js_reap }, { "runProgram", js_run_program },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../common/atomic.js';
-import { runChild } from '../common/child.js';
+import { runChild } from '../native/child.js';
 import { labelMatch } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
 import { isErrno } from '../common/errno.js';

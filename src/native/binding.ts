@@ -22,6 +22,7 @@ interface Binding {
   /** Missing from bindings built before it: callers fall back to child_process. */
   spawnDetached?(path: string, argv: string[], env: string[]): Promise<[number, number]>;
   reap?(pid: number): boolean;
+  runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
 }
 
 const BUILT = 'native/binding/build/Release/berth.node';
@@ -147,4 +148,24 @@ export async function spawnDetached(
 /** waitpid(pid, WNOHANG): true once the child has ended and is reaped (or is not ours). */
 export function reap(pid: number): boolean {
   return binding().reap!(pid);
+}
+
+/**
+ * Runs `path` (looked up on the PATH of `env` when it has no slash; argv[0] included in `argv`)
+ * to completion with posix_spawn on a thread of its own: `input` on its stdin, then its exit
+ * status (-1 when a signal ended it), the signal's number (0 when none), stdout and stderr.
+ * Rejects with the errno when it cannot start, with ERR_CHILD_PROCESS_STDIO_MAXBUFFER when
+ * either output passes `maxBuffer` bytes (the child then gets SIGTERM). undefined where the
+ * binding was built without it.
+ */
+export async function runProgram(
+  path: string,
+  argv: string[],
+  env: string[],
+  input: Uint8Array,
+  maxBuffer: number,
+): Promise<[status: number, signal: number, stdout: Buffer, stderr: Buffer] | undefined> {
+  const b = binding();
+  if (!b.runProgram) return undefined;
+  return b.runProgram(path, argv, env, input, maxBuffer);
 }

@@ -5,7 +5,7 @@
 // forwarding and isolation are the network's rules (iptables.ts), set once, not per container.
 
 import { existsSync } from 'node:fs';
-import { runChild } from '../common/child.js';
+import { runChild } from '../native/child.js';
 import { systemError } from '../errors.js';
 import type { NetConfList, PluginConf } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';

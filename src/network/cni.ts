@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runChild } from '../common/child.js';
+import { runChild } from '../native/child.js';
 import { notFound, systemError, withCleanup } from '../errors.js';
 
 /** One plugin's configuration (`type` names the executable); other fields are the plugin's own. */
@@ -100,7 +100,7 @@ export function execPlugin(command: Command, conf: Record<string, unknown>, at: 
   const type = String(conf.type);
   const bin = findPlugin(type);
   const env = pluginEnv(command, at);
-  // Off the event loop (common/child.ts): a start runs two or three plugins.
+  // Off the event loop (native/child.ts): a start runs two or three plugins.
   return runChild(bin, [], { env, input: JSON.stringify(conf), maxBuffer: 4 << 20 }).then(
     ({ code, signal, stdout, stderr }) => {
       if (code === 0) {

@@ -4,9 +4,9 @@
 // and from the bridge (hosts whose FORWARD policy is DROP, as dockerd sets it), and dockerd's
 // two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
 // bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs off the
-// event loop (common/child.ts): berthd goes on serving while it forks and holds the xtables lock.
+// event loop (native/child.ts): berthd goes on serving while it runs and holds the xtables lock.
 
-import { runChild } from '../common/child.js';
+import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
 
 const ISOLATION_1 = 'BERTH-ISOLATION-STAGE-1';

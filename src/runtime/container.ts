@@ -1,7 +1,7 @@
 // A container as later commands see it: its saved record, its cgroups reopened, and its
 // status derived from the kernel. Every verb after `create` starts here.
 import { existsSync } from 'node:fs';
-import { runChild } from '../common/child.js';
+import { runChild } from '../native/child.js';
 import { systemError } from '../errors.js';
 import { reopenCgroups, type CgroupManager } from './cgroups/manager.js';
 import { deriveStatus, ociState, StateDir, type ContainerRecord } from './state.js';

@@ -1,12 +1,17 @@
 // Programs run to completion without stalling the event loop. Node's spawn forks the calling
-// thread's process and waits until the child has exec'd: measured on this 2-CPU machine with a
-// berthd-sized heap, 8 ms at the median and 16 ms at p90 of the caller's thread per child, so a
-// daemon that runs CNI plugins and iptables for every start stalls for all of it. Here one worker
-// thread (started at first use, never keeping the process alive) spawns and waits; the event loop
-// only posts the request and gets the result. For short programs whose output is read whole; a
-// child whose stdio must stay connected (an exec's pipes) is not for this.
+// process: for berthd, with a heap of a few hundred MB, that copies its page tables and
+// write-protects every page, and its event-loop thread then pays a copy-on-write fault and a
+// TLB flush on every CPU for each page it writes until the child has exec'd (measured under
+// bench:latency: a seventh of that thread's CPU). So the binding's runProgram starts the program
+// with posix_spawn, which shares the caller's memory until exec, on a thread of its own that
+// also feeds its stdin, reads its output and waits for it; the event loop only gets the
+// result. A binding built before runProgram falls back to a worker thread running Node's
+// execFile, which spares the loop the wait for exec but not the fork. For short programs whose
+// output is read whole; a child whose stdio must stay connected (an exec's pipes) is not for this.
 import { Worker } from 'node:worker_threads';
+import { constants } from 'node:os';
 import { systemError } from '../errors.js';
+import { runProgram } from './binding.js';
 
 export interface ChildResult {
   /** The exit status, or null when a signal ended it. */
@@ -18,7 +23,7 @@ export interface ChildResult {
 
 export interface ChildOptions {
   /** The whole environment of the child (default: this process's). */
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
   /** Written to the child's stdin, which is then closed. */
   input?: string | Uint8Array;
   /** Output beyond this many bytes of stdout or stderr is an error (default 16 MiB). */
@@ -74,11 +79,35 @@ function start(): Worker {
   return w;
 }
 
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
 /**
- * Runs `file` with `args` and resolves with its exit status and output, whatever the status; rejects
- * when it cannot be started (ENOENT, EACCES: the error's `code`) or its output is too large.
+ * Runs `file` (looked up on the child's PATH when it has no slash) with `args` and resolves with
+ * its exit status and output, whatever the status; rejects when it cannot be started (ENOENT,
+ * EACCES: the error's `code`) or its output is too large (ERR_CHILD_PROCESS_STDIO_MAXBUFFER).
  */
-export function runChild(file: string, args: string[], opts: ChildOptions = {}): Promise<ChildResult> {
+export async function runChild(file: string, args: string[], opts: ChildOptions = {}): Promise<ChildResult> {
+  const env = opts.env ?? process.env;
+  const input = typeof opts.input === 'string' ? Buffer.from(opts.input) : (opts.input ?? new Uint8Array());
+  const ran = await runProgram(
+    file,
+    [file, ...args],
+    Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
+    input,
+    opts.maxBuffer ?? 16 << 20,
+  );
+  if (!ran) return runInWorker(file, args, opts);
+  const [status, signal, stdout, stderr] = ran;
+  return {
+    code: status < 0 ? null : status,
+    signal: status < 0 ? (SIGNAL_NAMES.get(signal) ?? String(signal)) : null,
+    stdout: stdout.toString('utf8'),
+    stderr: stderr.toString('utf8'),
+  };
+}
+
+/** runChild through Node's execFile on a worker thread (a binding without runProgram). */
+function runInWorker(file: string, args: string[], opts: ChildOptions): Promise<ChildResult> {
   worker ??= start();
   const id = ++nextId;
   const w = worker;
