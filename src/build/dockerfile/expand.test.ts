@@ -49,6 +49,8 @@ test('which fields each instruction expands', () => {
       },
     ],
     ['ARG A=$APP B', { args: [{ name: 'A', default: '/srv/app' }, { name: 'B' }] }],
+    // an ARG's name is never expanded
+    ['ARG $USR=x', { args: [{ name: '$USR', default: 'x' }] }],
     ['WORKDIR $APP/${V:-0}', { path: '/srv/app/1.2' }],
     ['USER ${USR}:${USR}', { user: 'app:app' }],
     ['STOPSIGNAL ${SIG:-SIGQUIT}', { signal: 'SIGQUIT' }],
@@ -116,6 +118,19 @@ test('RUN --mount values expand, and are checked once expanded', () => {
     () => expanded('RUN --mount=from=$STAGE,target=/x make'),
     /Dockerfile:2: 'from' doesn't support variable expansion, define alias stage instead/,
   );
+});
+
+test('an ARG given by a build arg keeps its default unexpanded and unchecked, as Docker skips it', () => {
+  const df = parseDockerfile('FROM scratch\nARG A=${NEED:?required} B=$APP', { file: 'Dockerfile' });
+  const arg = df.stages[0].instructions[0];
+  assert.throws(() => expandInstruction(arg, lookup, contextOf(df)), {
+    message: 'Dockerfile:2: failed to process "${NEED:?required}": NEED: required',
+  });
+  const r = expandInstruction(arg, lookup, contextOf(df), { argGiven: (n) => n === 'A' });
+  assert.deepEqual((r.instruction as { args: unknown }).args, [
+    { name: 'A', default: '${NEED:?required}' },
+    { name: 'B', default: '/srv/app' },
+  ]);
 });
 
 test('the variables read are reported, set and unset apart', () => {

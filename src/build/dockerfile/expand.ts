@@ -1,9 +1,10 @@
 // Variable expansion of an instruction when the builder reaches it, with the variables then in
 // scope (the stage's ENV and the ARGs declared so far), for exactly the fields Docker expands:
 // ADD, COPY (sources, dest, --from, --chown, --chmod, --checksum, --exclude, an unquoted
-// heredoc's body), ENV, ARG, LABEL, EXPOSE (which may split into several ports), VOLUME, WORKDIR,
-// USER, STOPSIGNAL and RUN's --mount values; FROM's image and --platform with the global ARGs
-// only. RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK and ONBUILD are left to the shell or the child.
+// heredoc's body), ENV, LABEL, ARG's defaults (not its names), EXPOSE (which may split into
+// several ports), VOLUME, WORKDIR, USER, STOPSIGNAL and RUN's --mount values; FROM's image and
+// --platform with the global ARGs only. RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK and ONBUILD are
+// left to the shell or the child image.
 
 import { DockerfileError, InstructionError } from './errors.js';
 import { LexError, processWord, type Lookup } from './lex.js';
@@ -25,11 +26,25 @@ export interface Expanded<T> {
   unset: string[];
 }
 
+/** Choices of the build that change what is expanded. */
+export interface ExpandOptions {
+  /**
+   * Whether a build arg gives ARG `name` its value: then its default is neither expanded nor
+   * checked, as Docker skips it (a `${V:?}` in an unused default is no error).
+   */
+  argGiven?: (name: string) => boolean;
+}
+
 /** The context of a parsed Dockerfile: `contextOf(df)`. */
 export const contextOf = (df: Pick<Dockerfile, 'file' | 'directives'>): ExpandContext => ({ file: df.file, escape: df.directives.escape });
 
 /** Expand the fields Docker expands in `inst` with `lookup`; faults are DockerfileErrors at its line. */
-export function expandInstruction<T extends Instruction>(inst: T, lookup: Lookup, ctx: ExpandContext): Expanded<T> {
+export function expandInstruction<T extends Instruction>(
+  inst: T,
+  lookup: Lookup,
+  ctx: ExpandContext,
+  options: ExpandOptions = {},
+): Expanded<T> {
   const used = new Set<string>();
   const unset = new Set<string>();
   const lex = (word: string, raw = false) => {
@@ -48,7 +63,10 @@ export function expandInstruction<T extends Instruction>(inst: T, lookup: Lookup
         out = { ...inst, pairs: inst.pairs.map((p) => ({ key: w(p.key), value: w(p.value) })) };
         break;
       case 'ARG':
-        out = { ...inst, args: inst.args.map((a) => ({ name: w(a.name), ...(a.default !== undefined ? { default: w(a.default) } : {}) })) };
+        out = {
+          ...inst,
+          args: inst.args.map((a) => (a.default === undefined || options.argGiven?.(a.name) ? a : { name: a.name, default: w(a.default) })),
+        };
         break;
       case 'COPY':
       case 'ADD': {

@@ -5,7 +5,7 @@
 
 export * from './types.js';
 export { parseDockerfile, parseOnbuildTrigger, type ParseOptions } from './parse.js';
-export { expandInstruction, expandFrom, contextOf, type ExpandContext, type Expanded } from './expand.js';
+export { expandInstruction, expandFrom, contextOf, type ExpandContext, type ExpandOptions, type Expanded } from './expand.js';
 export { runShellInput, HEREDOC_SCRIPT_DIR, type RunShellInput } from './run-heredoc.js';
 export { DockerfileError } from './errors.js';
 export { processWord, LexError, type Lookup, type LexOptions, type LexResult } from './lex.js';

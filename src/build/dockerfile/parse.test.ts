@@ -113,6 +113,10 @@ test('faults name the file and line, in Docker words', () => {
     ['FROM a\nONBUILD RUNN b', 2, 'unknown instruction: RUNN (did you mean RUN?)'],
     ['FROM a\nRUN <<EOF\nline\n', 2, 'unterminated heredoc'],
     ['FROM a\nCOPY a <<EOF\nx\nEOF', 2, 'COPY cannot accept a heredoc as a destination'],
+    // lines are counted through heredoc bodies, continuations and their comment lines
+    ['FROM a\nRUN <<EOF\nx\nEOF\nRUNN y', 5, 'unknown instruction: RUNN (did you mean RUN?)'],
+    ['FROM a\nRUN a \\\n# c\n  b\n\nRUNN', 6, 'unknown instruction: RUNN (did you mean RUN?)'],
+    ['# escape=`\nFROM a\nRUN a `\n  b\nRUNN', 5, 'unknown instruction: RUNN (did you mean RUN?)'],
     // the line of a continued instruction is its first
     ['FROM a\nRUN --mount=type=nope \\\n  x', 2, 'unsupported mount type "nope"'],
   ];
