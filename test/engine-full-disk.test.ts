@@ -1,21 +1,32 @@
 // A full data root is survivable through the API: berthd's --data-root is a 300 MB ext4 on a
 // loop device made with `-m 0` (no blocks reserved for root, whose writes would succeed
 // otherwise), a container fills it, and then `create` and `commit` fail with "no space left on
-// device" naming the data root and leave nothing behind, while `kill`, `stop`, `rm`, `rmi`, the
-// prunes and `rm -f` work (their state writes spend berthd's space reserve), and once the filler is
-// gone a new `run` works. The mount, the loop device and the image file go even on a failure.
+// device" naming the data root and leave nothing behind, and so do `pull`, `load` and `import` of
+// an image of 16 MB of random bytes (more than berthd's 8 MB space reserve), while `kill`, `stop`,
+// `rm`, `rmi`, the prunes and `rm -f` work (their state writes spend berthd's space reserve), and
+// once the filler is gone a new `run` works. The mount, the loop device and the image file go even
+// on a failure.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { storeImage } from './helpers/images.js';
+import { packTar } from '../src/image/tar.js';
+import { ImageStore, push, saveImages } from '../src/image/index.js';
 
 let eng: EngineFixture | undefined;
 let tmp: string;
 let mnt: string;
 let loop: string | undefined;
+/** An image none of the data root holds: in the registry (`bigRef`), as a `docker save` archive, and its root as a tar. */
+let bigRef: string;
+let bigArchive: string;
+let bigRootfs: string;
 
 /**
  * Unmounts whatever is mounted under `dir` (containers' roots a failed test left), then `dir`,
@@ -56,6 +67,20 @@ before(async () => {
   execFileSync('mkdir', [mnt]);
   execFileSync('mount', [loop, mnt]);
   eng = await startEngine({ dataRoot: mnt });
+
+  // 16 MB that no compression shrinks: more than the space reserve, so a write of it cannot
+  // succeed by spending the reserve.
+  const mtime = new Date('2024-01-01T00:00:00Z');
+  const rootfs = await packTar([{ header: { name: 'big', mode: 0o644, mtime }, body: randomBytes(16 << 20) }]);
+  bigRootfs = join(tmp, 'big-rootfs.tar');
+  writeFileSync(bigRootfs, rootfs);
+  const store = new ImageStore(join(tmp, 'big-store'));
+  await storeImage(store, 'bigpull:1', [rootfs]);
+  bigRef = `${eng.registry.host}/fresh/big:latest`;
+  await push(store, 'bigpull:1', bigRef);
+  bigArchive = join(tmp, 'big-archive.tar');
+  await pipeline(await saveImages(store, ['bigpull:1']), createWriteStream(bigArchive));
+  rmSync(join(tmp, 'big-store'), { recursive: true, force: true });
 });
 
 after(async () => {
@@ -77,8 +102,16 @@ const free = () => {
   return s.bavail * s.bsize;
 };
 const count = (dir: string) => readdirSync(join(mnt, dir)).length;
+/** What a write of an image would leave: blobs, partial downloads, unpacked layers, names. */
+const imageState = (e: EngineFixture) => ({
+  blobs: readdirSync(join(mnt, 'image', 'content', 'blobs', 'sha256')).sort(),
+  ingest: readdirSync(join(mnt, 'image', 'content', 'ingest')).sort(),
+  layers: readdirSync(join(mnt, 'snapshots', 'layers')).sort(),
+  images: e.dockerOk(['images', '-a', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']),
+});
+const noSpace = () => new RegExp(`no space left on device.*${mnt}|${mnt}.*no space left on device`);
 
-test('a full data root: create and commit fail clearly and leave nothing; kill, stop, rm, rmi, prunes and rm -f work; then run works', async () => {
+test('a full data root: create, commit, pull, load and import fail clearly and leave nothing; kill, stop, rm, rmi, prunes and rm -f work; then run works', async () => {
   const e = eng!;
   assert.equal(statSync(join(mnt, '.reserve')).blocks * 512, 8 << 20, 'berthd made its space reserve at start');
   e.dockerOk(['pull', 'busybox']);
@@ -102,7 +135,7 @@ test('a full data root: create and commit fail clearly and leave nothing; kill, 
   const before = { containers: count('containers'), snapshots: count('snapshots/containers'), ps: e.dockerOk(['ps', '-aq']) };
   const created = e.docker(['create', '--name', 'nospace', 'busybox', 'true']);
   assert.notEqual(created.status, 0);
-  assert.match(created.stderr, new RegExp(`no space left on device.*${mnt}|${mnt}.*no space left on device`), created.stderr);
+  assert.match(created.stderr, noSpace(), created.stderr);
   assert.deepEqual(
     { containers: count('containers'), snapshots: count('snapshots/containers'), ps: e.dockerOk(['ps', '-aq']) },
     before,
@@ -112,6 +145,21 @@ test('a full data root: create and commit fail clearly and leave nothing; kill, 
   assert.notEqual(committed.status, 0);
   assert.match(committed.stderr, /no space left on device/, committed.stderr);
   assert.match(committed.stderr, new RegExp(mnt), committed.stderr);
+
+  // An image's bytes have nowhere to go either: pull, load and import each fail saying so, and
+  // leave no blob, partial download, unpacked layer or name of it.
+  const images = imageState(e);
+  for (const [what, args] of [
+    ['pull', ['pull', bigRef]],
+    ['load', ['load', '-i', bigArchive]],
+    ['import', ['import', bigRootfs, 'bigimport:1']],
+  ] as const) {
+    const r = e.docker([...args]);
+    assert.notEqual(r.status, 0, `${what} on a full data root: ${r.stdout}`);
+    assert.match(r.stderr, noSpace(), `${what}: ${r.stderr}`);
+    assert.deepEqual(imageState(e), images, `a failed ${what} leaves nothing`);
+  }
+  assert.equal(free(), 0, 'the data root is still full');
 
   e.dockerOk(['kill', 'killme']);
   await until(() => e.dockerOk(['inspect', '-f', '{{.State.Status}}', 'killme']) === 'exited', 15_000);

@@ -159,6 +159,10 @@ export class ContentStore {
         const fh = await open(lock, 'wx', 0o644);
         try {
           await fh.writeFile(String(process.pid));
+        } catch (e) {
+          // (A full disk has room for the file but not its PID: the lock made goes, not left empty.)
+          await rm(lock, { force: true });
+          throw e;
         } finally {
           await fh.close();
         }
