@@ -2,7 +2,7 @@
 // --project-directory), then one command module per verb in commands/, loaded when it runs.
 // A command gets the loaded project (or the options to load it itself) and the API client.
 
-import { DaemonError, type ApiClient } from '../api/client.js';
+import { ApiClient, DaemonError } from '../api/client.js';
 import { BERTH_VERSION } from '../common/version.js';
 import {
   ArgCountError,
@@ -33,6 +33,8 @@ export type ComposeCommand = { spec: CommandSpec; run: (ctx: ComposeContext, p: 
 
 const COMMANDS: Record<string, () => Promise<ComposeCommand>> = {
   config: () => import('./commands/config.js').then((m) => m.config),
+  up: () => import('./commands/up.js').then((m) => m.up),
+  down: () => import('./commands/down.js').then((m) => m.down),
 };
 
 const GLOBAL: Record<string, FlagSpec> = {
@@ -49,6 +51,8 @@ const GLOBAL: Record<string, FlagSpec> = {
 
 const ABOUT: Record<string, string> = {
   config: 'Parse, resolve and render compose file in canonical format',
+  up: 'Create and start containers',
+  down: 'Stop and remove containers, networks',
 };
 
 function usage(): string {
@@ -65,7 +69,8 @@ function usage(): string {
  */
 export async function compose(client: ApiClient, argv: string[]): Promise<number> {
   try {
-    return await dispatch(client, argv);
+    // A client of this bundle's own classes, so that its errors are this module's DaemonErrors.
+    return await dispatch(new ApiClient(client.opts), argv);
   } catch (e) {
     if (e instanceof HelpRequest) {
       process.stdout.write(e.command?.path === 'compose' ? usage() : commandHelp(e.command!));

@@ -1,0 +1,210 @@
+// `up`'s work: bring each service's containers to what the project says. Services run in
+// dependency order, independent ones in parallel; a service starts once each dependency meets
+// its condition (started, healthy — told by berthd's health_status events — or exited 0). Per
+// service: containers past the scale go, a container whose config hash differs (or all, with
+// --force-recreate) is replaced, a stopped one is started, a missing number is created; an
+// unchanged running one is left alone, so `up` twice changes nothing.
+
+import type { ApiClient } from '../api/client.js';
+import { containerName, createBody, refuseUnapplied } from './convert.js';
+import {
+  createContainer,
+  inDependencyOrder,
+  nameOf,
+  numberOf,
+  projectContainers,
+  removeContainer,
+  startContainer,
+  stopContainer,
+  type Listed,
+  type Log,
+} from './containers.js';
+import { ProjectEvents, type EngineEvent } from './events.js';
+import { configHash, L } from './labels.js';
+import type { Dict } from './normalize.js';
+import type { Project } from './project.js';
+import { ensureNetwork, ensureVolume, pullImages, refuseResourceOptions, usedNetworks, usedVolumes } from './resources.js';
+
+export interface UpOptions {
+  /** The services to bring up (with their dependencies unless noDeps). Empty: all. */
+  services: string[];
+  noDeps?: boolean;
+  forceRecreate?: boolean;
+  noRecreate?: boolean;
+  /** --scale service=n. */
+  scale?: Record<string, number>;
+  /** --remove-orphans. */
+  removeOrphans?: boolean;
+  /** Start nothing: create only (`create`). */
+  noStart?: boolean;
+  /** Pull every image first (--pull always). */
+  pullAlways?: boolean;
+}
+
+/** The services `up SERVICE…` acts on: those named and, unless noDeps, what they depend on. */
+export function selected(p: Project, names: string[], noDeps = false): string[] {
+  if (!names.length) return Object.keys(p.services);
+  const out = new Set<string>();
+  const add = (s: string) => {
+    if (out.has(s)) return;
+    if (!p.services[s]) throw new Error(`no such service: ${s}`);
+    out.add(s);
+    if (!noDeps) for (const d of Object.keys(p.services[s].depends_on ?? {})) add(d);
+  };
+  names.forEach(add);
+  return [...out];
+}
+
+export const deps = (p: Project) => (s: string) => Object.keys((p.services[s]?.depends_on as Dict) ?? {});
+
+export function replicas(p: Project, s: string, scale?: Record<string, number>): number {
+  const svc = p.services[s];
+  return scale?.[s] ?? svc.scale ?? svc.deploy?.replicas ?? 1;
+}
+
+/** Brings the services up; returns the containers of each selected service, running. */
+export async function up(client: ApiClient, p: Project, opts: UpOptions, log: Log): Promise<Map<string, string[]>> {
+  const services = selected(p, opts.services, opts.noDeps);
+  for (const s of services) refuseUnapplied(p, s, p.services[s]);
+  const networks = usedNetworks(p, services);
+  const volumes = usedVolumes(p, services);
+  refuseResourceOptions(p, networks, volumes);
+
+  const existing = await projectContainers(client, p.name, { oneoff: false });
+  const orphans = existing.filter((c) => !p.services[c.Labels[L.service]] && !p.disabled[c.Labels[L.service]]);
+  if (orphans.length && opts.removeOrphans) {
+    await Promise.all(orphans.map((c) => removeContainer(client, c.Id, nameOf(c), log)));
+  } else if (orphans.length) {
+    log(
+      `Found orphan containers (${orphans.map(nameOf).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`,
+    );
+  }
+
+  await Promise.all(networks.map((n) => ensureNetwork(client, p, n, log)));
+  await Promise.all(volumes.map((v) => ensureVolume(client, p, v, log)));
+  await pullImages(client, p, services, log, opts.pullAlways);
+
+  const events = await ProjectEvents.open(client, p.name, { type: ['container'] });
+  const result = new Map<string, string[]>();
+  try {
+    await inDependencyOrder(services, deps(p), async (s) => {
+      if (!opts.noStart) {
+        await Promise.all(
+          Object.entries((p.services[s].depends_on as Dict) ?? {})
+            .filter(([d]) => services.includes(d) || !opts.noDeps)
+            .map(([d, c]) => dependencyMet(client, events, p, d, c.condition, result.get(d))),
+        );
+      }
+      result.set(s, await convergeService(client, p, s, existing, opts, result, log));
+    });
+  } finally {
+    events.close();
+  }
+  return result;
+}
+
+async function convergeService(
+  client: ApiClient,
+  p: Project,
+  s: string,
+  all: Listed[],
+  opts: UpOptions,
+  done: Map<string, string[]>,
+  log: Log,
+): Promise<string[]> {
+  const want = replicas(p, s, opts.scale);
+  const hash = configHash(p.services[s]);
+  const mine = all.filter((c) => c.Labels[L.service] === s);
+  const containerOf = (other: string) => {
+    const ids = done.get(other) ?? all.filter((c) => c.Labels[L.service] === other).map((c) => c.Id);
+    if (!ids.length) throw p.errorAt(['services', s, 'network_mode'], `service "${other}" has no container to share the network of`);
+    return ids[0];
+  };
+  const make = async (n: number): Promise<string> => {
+    const { body, extraNetworks } = createBody(p, s, n, { containerOf });
+    const id = await createContainer(client, containerName(p, s, n), body, extraNetworks, log);
+    if (!opts.noStart) await startContainer(client, id, containerName(p, s, n), log);
+    return id;
+  };
+  const ids: string[] = [];
+  await Promise.all([
+    ...mine.map(async (c) => {
+      const n = numberOf(c);
+      if (n > want || n < 1) {
+        await stopContainer(client, c.Id, nameOf(c), log);
+        await removeContainer(client, c.Id, nameOf(c), log);
+      } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash)) {
+        log(`Container ${nameOf(c)}  Recreate`);
+        await stopContainer(client, c.Id, nameOf(c), log);
+        await removeContainer(client, c.Id, nameOf(c), log);
+        ids[n - 1] = await make(n);
+      } else if (c.State !== 'running' && !opts.noStart) {
+        await startContainer(client, c.Id, nameOf(c), log);
+        ids[n - 1] = c.Id;
+      } else {
+        log(`Container ${nameOf(c)}  Running`);
+        ids[n - 1] = c.Id;
+      }
+    }),
+    ...Array.from({ length: want }, (_, i) => i + 1)
+      .filter((n) => !mine.some((c) => numberOf(c) === n))
+      .map(async (n) => {
+        ids[n - 1] = await make(n);
+      }),
+  ]);
+  return ids.filter(Boolean);
+}
+
+/** Waits until service `d`'s containers meet `condition`: started (already), healthy, or exited 0. */
+export async function dependencyMet(
+  client: ApiClient,
+  events: ProjectEvents,
+  p: Project,
+  d: string,
+  condition: string,
+  ids: string[] | undefined,
+): Promise<void> {
+  if (condition === 'service_started') return;
+  const list = ids ?? (await projectContainers(client, p.name, { services: [d] })).map((c) => c.Id);
+  await Promise.all(list.map((id) => containerMet(client, events, id, condition)));
+}
+
+/** One container's condition: listen first, then read its state, so nothing in between is missed. */
+export async function containerMet(client: ApiClient, events: ProjectEvents, id: string, condition: string): Promise<void> {
+  const handle: { cancel?: () => void } = {};
+  const check = (st: Dict): boolean | Error => {
+    const name = String(st.Name ?? id).replace(/^\//, '');
+    if (condition === 'service_healthy') {
+      if (!st.State.Health) return new Error(`dependency failed to start: container ${name} has no healthcheck configured`);
+      if (st.State.Health.Status === 'healthy') return true;
+      if (st.State.Health.Status === 'unhealthy') return new Error(`dependency failed to start: container ${name} is unhealthy`);
+      if (!st.State.Running) return new Error(`dependency failed to start: container ${name} exited (${st.State.ExitCode})`);
+      return false;
+    }
+    if (st.State.Running || st.State.Status === 'created') return false;
+    return st.State.ExitCode === 0 ? true : new Error(`service "${name}" didn't complete successfully: exit ${st.State.ExitCode}`);
+  };
+  const next = () =>
+    events.until(
+      (e: EngineEvent) =>
+        e.Actor.ID !== id
+          ? undefined
+          : e.Action === 'health_status: healthy' && condition === 'service_healthy'
+            ? 'ok'
+            : ['health_status: unhealthy', 'die'].includes(e.Action)
+              ? 'look'
+              : undefined,
+      handle,
+    );
+  let told = next();
+  for (;;) {
+    const st = check(await client.json('GET', `/containers/${id}/json`));
+    if (st instanceof Error || st) {
+      handle.cancel!();
+      if (st instanceof Error) throw st;
+      return;
+    }
+    if ((await told) === 'ok') return;
+    told = next();
+  }
+}

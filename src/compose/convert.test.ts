@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProject } from './project.js';
+import { createBody, durationNs, refuseUnapplied } from './convert.js';
+import { configHash } from './labels.js';
+
+async function project(text: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-compose-'));
+  try {
+    writeFileSync(join(dir, 'compose.yaml'), text);
+    return await loadProject({ cwd: dir, env: {}, warn: () => undefined, projectName: 'proj' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('Go durations, in nanoseconds', () => {
+  assert.equal(durationNs('1m30s'), 90e9);
+  assert.equal(durationNs('500ms'), 5e8);
+  assert.equal(durationNs('1.5s'), 1.5e9);
+  assert.throws(() => durationNs('10'), /invalid duration "10"/);
+});
+
+test('a service as a create body: names, labels, ports, mounts, healthcheck, network and aliases', async () => {
+  const p = await project(`services:
+  web:
+    image: busybox
+    command: httpd -f
+    environment: {A: "1"}
+    ports: ["127.0.0.1:8080:80"]
+    volumes: [data:/data, /host:/h:ro, {type: tmpfs, target: /t, tmpfs: {size: 1m}}]
+    healthcheck: {test: [CMD, "true"], interval: 2s, retries: 3}
+    restart: on-failure:2
+    stop_grace_period: 3s
+    networks:
+      front: {aliases: [www], ipv4_address: 10.1.0.5}
+      back:
+volumes: {data: {}}
+networks: {front: {}, back: {}}
+`);
+  const { body, extraNetworks } = createBody(p, 'web', 1);
+  assert.deepEqual(body.Cmd, ['httpd', '-f']);
+  assert.deepEqual(body.Env, ['A=1']);
+  assert.deepEqual(body.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] });
+  assert.deepEqual(body.HostConfig.Binds, ['/host:/h:ro']);
+  assert.deepEqual(body.HostConfig.Mounts, [
+    { Type: 'volume', Source: 'proj_data', Target: '/data', ReadOnly: false },
+    { Type: 'tmpfs', Target: '/t', ReadOnly: false, TmpfsOptions: { SizeBytes: 1048576 } },
+  ]);
+  assert.deepEqual(body.Healthcheck, { Test: ['CMD', 'true'], Interval: 2e9, Retries: 3 });
+  assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
+  assert.equal(body.StopTimeout, 3);
+  assert.equal(body.HostConfig.NetworkMode, 'proj_front');
+  assert.deepEqual(body.NetworkingConfig.EndpointsConfig.proj_front, { Aliases: ['web', 'www'], IPAMConfig: { IPv4Address: '10.1.0.5' } });
+  assert.deepEqual(extraNetworks, [['proj_back', { EndpointConfig: { Aliases: ['web'] } }]]);
+  assert.equal(body.Labels['com.docker.compose.project'], 'proj');
+  assert.equal(body.Labels['com.docker.compose.service'], 'web');
+  assert.equal(body.Labels['com.docker.compose.container-number'], '1');
+  assert.equal(body.Labels['com.docker.compose.config-hash'], configHash(p.services.web));
+});
+
+test('the config hash ignores scale and depends_on, and changes with what the container is', async () => {
+  const a = await project('services:\n  w:\n    image: x\n');
+  const b = await project('services:\n  w:\n    image: x\n    scale: 3\n');
+  const c = await project('services:\n  w:\n    image: x\n    environment: [A=1]\n');
+  assert.equal(configHash(a.services.w), configHash(b.services.w));
+  assert.notEqual(configHash(a.services.w), configHash(c.services.w));
+});
+
+test('a key berth compose cannot apply is refused with its file and line, never dropped', async () => {
+  const cases: [string, RegExp][] = [
+    ['    gpus: all\n', /compose\.yaml:4:5: services\.w\.gpus: "gpus": berth compose cannot apply it yet/],
+    ['    build: .\n', /compose\.yaml:4:5: services\.w\.build: berth compose cannot build images yet/],
+    [
+      '    deploy: {placement: {constraints: [a]}}\n',
+      /compose\.yaml:4:14: services\.w\.deploy\.placement: "deploy\.placement": berth compose applies only/,
+    ],
+    [
+      '    networks: {default: {priority: 3}}\n',
+      /services\.w\.networks\.default\.priority: "priority": berth compose applies aliases and ipv4_address/,
+    ],
+  ];
+  for (const [extra, error] of cases) {
+    const p = await project(`services:\n  w:\n    image: x\n${extra}`);
+    assert.throws(() => refuseUnapplied(p, 'w', p.services.w), error);
+  }
+});

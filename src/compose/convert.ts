@@ -1,0 +1,319 @@
+// A service of the canonical model as the Engine API's container create body (Config,
+// HostConfig, NetworkingConfig), named and labelled as Compose v2 does. Each key berth compose
+// applies is listed here; a key of the file that is not (GPUs, resource reservations, a build
+// until berth has a builder…) is refused with its file and line before anything is made, never
+// dropped.
+
+import type { Dict } from './normalize.js';
+import type { Project } from './project.js';
+import { COMPOSE_VERSION, configHash, dependsOnLabel, L } from './labels.js';
+import { parseSize as sizeBytes } from '../common/size.js';
+
+/** Service keys whose values convert below. */
+const APPLIED = new Set([
+  'image',
+  'command',
+  'entrypoint',
+  'environment',
+  'ports',
+  'expose',
+  'volumes',
+  'tmpfs',
+  'networks',
+  'network_mode',
+  'depends_on',
+  'healthcheck',
+  'restart',
+  'user',
+  'working_dir',
+  'labels',
+  'init',
+  'stop_signal',
+  'stop_grace_period',
+  'cap_add',
+  'cap_drop',
+  'read_only',
+  'ulimits',
+  'sysctls',
+  'extra_hosts',
+  'dns',
+  'dns_search',
+  'dns_opt',
+  'logging',
+  'deploy',
+  'scale',
+  'profiles',
+  'secrets',
+  'configs',
+  'hostname',
+  'domainname',
+  'container_name',
+  'tty',
+  'stdin_open',
+  'privileged',
+  'security_opt',
+  'shm_size',
+  'pid',
+  'ipc',
+  'oom_score_adj',
+  'pids_limit',
+  'group_add',
+  'mem_limit',
+  'cpus',
+  'pull_policy',
+  'annotations',
+]);
+
+/** Go's time.ParseDuration, in nanoseconds. */
+export function durationNs(s: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  if (s === '0') return 0;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let at = 0;
+  while ((m = re.exec(s))) {
+    total += Number(m[1]) * units[m[2]];
+    at = re.lastIndex;
+  }
+  if (!at || at !== s.length)
+    throw new Error(`invalid duration ${JSON.stringify(s)}: expected a number and a unit (ns, us, ms, s, m, h), as 1m30s`);
+  return Math.round(total);
+}
+
+/** Refuses, with file and line, every key of `s` berth compose does not apply. */
+export function refuseUnapplied(p: Project, name: string, s: Dict): void {
+  const at = (...path: (string | number)[]) => ['services', name, ...path];
+  const no = (path: (string | number)[], why = 'berth compose cannot apply it yet') => {
+    throw p.errorAt(path, why, true);
+  };
+  for (const k of Object.keys(s)) {
+    if (k.startsWith('x-')) continue;
+    if (k === 'build')
+      no(at(k), 'berth compose cannot build images yet (berth has no image builder): build the image elsewhere and give "image"');
+    if (!APPLIED.has(k)) no(at(k), `"${k}": berth compose cannot apply it yet`);
+  }
+  for (const k of Object.keys(s.deploy ?? {})) {
+    if (k !== 'replicas' && k !== 'resources')
+      no(at('deploy', k), `"deploy.${k}": berth compose applies only deploy.replicas and deploy.resources.limits`);
+  }
+  for (const k of Object.keys(s.deploy?.resources ?? {})) {
+    if (k !== 'limits') no(at('deploy', 'resources', k), `"deploy.resources.${k}": berth compose applies only resource limits`);
+  }
+  for (const k of Object.keys(s.deploy?.resources?.limits ?? {})) {
+    if (!['cpus', 'memory', 'pids'].includes(k))
+      no(at('deploy', 'resources', 'limits', k), `"deploy.resources.limits.${k}": berth compose cannot apply it yet`);
+  }
+  for (const [i, port] of ((s.ports as Dict[]) ?? []).entries()) {
+    if (port.mode === 'host') continue;
+    if (port.name || port.app_protocol) no(at('ports', i), 'port names and app_protocol: berth compose cannot apply them yet');
+  }
+  for (const [i, v] of ((s.volumes as Dict[]) ?? []).entries()) {
+    if (!['bind', 'volume', 'tmpfs'].includes(v.type))
+      no(at('volumes', i), `volume type "${v.type}": berth compose mounts bind, volume and tmpfs`);
+    if (v.consistency) no(at('volumes', i), 'consistency: berth compose cannot apply it');
+    if (v.bind?.selinux || v.bind?.recursive)
+      no(at('volumes', i), 'SELinux relabels and recursive bind options: berth compose cannot apply them yet');
+    if (v.volume?.subpath || v.volume?.labels) no(at('volumes', i), 'volume subpath and labels: berth compose cannot apply them yet');
+  }
+  for (const [n, cfg] of Object.entries((s.networks as Dict) ?? {})) {
+    for (const k of Object.keys(cfg ?? {})) {
+      if (!['aliases', 'ipv4_address'].includes(k))
+        no(at('networks', n, k), `"${k}": berth compose applies aliases and ipv4_address of a service's network`);
+    }
+  }
+  for (const kind of ['secrets', 'configs'] as const) {
+    for (const [i, r] of ((s[kind] as Dict[]) ?? []).entries()) {
+      if (r.uid !== undefined || r.gid !== undefined || r.mode !== undefined) {
+        no(at(kind, i), `uid, gid and mode of ${kind}: berth compose mounts the file as it is on the host`);
+      }
+      const def = p[kind][r.source];
+      if (!def.file) no([kind, r.source], `berth compose mounts ${kind} from a file only ("file:")`);
+    }
+  }
+  for (const [k, d] of Object.entries((s.depends_on as Dict) ?? {})) {
+    if (d.restart) no(at('depends_on', k, 'restart'), 'depends_on restart: berth compose cannot apply it yet');
+  }
+  if (s.network_mode?.startsWith('service:') && !p.services[s.network_mode.slice(8)]) {
+    no(at('network_mode'), `network_mode refers to undefined service "${s.network_mode.slice(8)}"`);
+  }
+}
+
+function restartPolicy(r: string | undefined): Dict | undefined {
+  if (!r) return undefined;
+  const [name, max] = r.split(':');
+  return { Name: name === 'no' ? 'no' : name, MaximumRetryCount: max ? Number(max) : 0 };
+}
+
+function healthcheck(h: Dict | undefined): Dict | undefined {
+  if (!h) return undefined;
+  if (h.disable) return { Test: ['NONE'] };
+  const out: Dict = {};
+  if (h.test) out.Test = h.test;
+  if (h.interval) out.Interval = durationNs(h.interval);
+  if (h.timeout) out.Timeout = durationNs(h.timeout);
+  if (h.start_period) out.StartPeriod = durationNs(h.start_period);
+  if (h.start_interval) out.StartInterval = durationNs(h.start_interval);
+  if (h.retries !== undefined) out.Retries = h.retries;
+  return out;
+}
+
+export const containerName = (p: Project, service: string, n: number) => p.services[service]?.container_name ?? `${p.name}-${service}-${n}`;
+
+/** The labels a container of the service carries. */
+export function serviceLabels(p: Project, service: string, n: number, oneoff = false): Dict {
+  const s = p.services[service];
+  return {
+    ...(s.labels ?? {}),
+    [L.project]: p.name,
+    [L.service]: service,
+    [L.number]: String(n),
+    [L.oneoff]: oneoff ? 'True' : 'False',
+    [L.hash]: configHash(s),
+    [L.workingDir]: p.workingDir,
+    [L.configFiles]: p.configFiles.join(','),
+    [L.version]: COMPOSE_VERSION,
+    [L.dependsOn]: dependsOnLabel(s),
+  };
+}
+
+/**
+ * The create body of container `n` of `service`. `containerOf` names the container of another
+ * service (network_mode: service:x). Networks beyond the first are connected before start (the
+ * create body carries one).
+ */
+export function createBody(
+  p: Project,
+  service: string,
+  n: number,
+  opts: { oneoff?: boolean; containerOf?: (s: string) => string } = {},
+): { body: Dict; extraNetworks: [string, Dict][] } {
+  const s = p.services[service];
+  const env = Object.entries((s.environment as Dict) ?? {})
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`);
+  const exposed: Dict = {};
+  const bindings: Dict = {};
+  for (const e of (s.expose as string[]) ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+  for (const port of (s.ports as Dict[]) ?? []) {
+    const key = `${port.target}/${port.protocol}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: port.host_ip ?? '', HostPort: port.published ?? '' });
+  }
+  const binds: string[] = [];
+  const mounts: Dict[] = [];
+  for (const v of (s.volumes as Dict[]) ?? []) {
+    if (v.type === 'bind' && v.bind?.create_host_path !== false && !v.bind?.propagation) {
+      binds.push(`${v.source}:${v.target}${v.read_only ? ':ro' : ''}`);
+    } else if (v.type === 'bind') {
+      mounts.push({
+        Type: 'bind',
+        Source: v.source,
+        Target: v.target,
+        ReadOnly: !!v.read_only,
+        ...(v.bind?.propagation ? { BindOptions: { Propagation: v.bind.propagation } } : {}),
+      });
+    } else if (v.type === 'volume') {
+      mounts.push({
+        Type: 'volume',
+        ...(v.source ? { Source: p.volumes[v.source].name } : {}),
+        Target: v.target,
+        ReadOnly: !!v.read_only,
+        ...(v.volume?.nocopy ? { VolumeOptions: { NoCopy: true } } : {}),
+      });
+    } else {
+      const t: Dict = {};
+      if (v.tmpfs?.size !== undefined) t.SizeBytes = typeof v.tmpfs.size === 'number' ? v.tmpfs.size : sizeBytes(String(v.tmpfs.size));
+      if (v.tmpfs?.mode !== undefined) t.Mode = typeof v.tmpfs.mode === 'number' ? v.tmpfs.mode : parseInt(v.tmpfs.mode, 8);
+      mounts.push({ Type: 'tmpfs', Target: v.target, ReadOnly: !!v.read_only, ...(Object.keys(t).length ? { TmpfsOptions: t } : {}) });
+    }
+  }
+  for (const [kind, dir] of [
+    ['secrets', '/run/secrets/'],
+    ['configs', '/'],
+  ] as const) {
+    for (const r of (s[kind] as Dict[]) ?? []) {
+      const target = r.target ? (r.target.startsWith('/') ? r.target : dir + r.target) : dir + r.source;
+      binds.push(`${p[kind][r.source].file}:${target}:ro`);
+    }
+  }
+  const tmpfs: Dict = {};
+  for (const t of (s.tmpfs as string[]) ?? []) {
+    const [path, ...o] = t.split(':');
+    tmpfs[path] = o.join(':');
+  }
+  const limits = s.deploy?.resources?.limits ?? {};
+  const host: Dict = {
+    Binds: binds.length ? binds : undefined,
+    Mounts: mounts.length ? mounts : undefined,
+    Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
+    PortBindings: Object.keys(bindings).length ? bindings : undefined,
+    RestartPolicy: restartPolicy(s.restart),
+    Init: s.init,
+    CapAdd: s.cap_add,
+    CapDrop: s.cap_drop,
+    ReadonlyRootfs: s.read_only,
+    Ulimits: s.ulimits ? Object.entries(s.ulimits as Dict).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })) : undefined,
+    Sysctls: s.sysctls,
+    ExtraHosts: s.extra_hosts ? Object.entries(s.extra_hosts as Dict).map(([h, ip]) => `${h}:${ip}`) : undefined,
+    Dns: s.dns,
+    DnsSearch: s.dns_search,
+    DnsOptions: s.dns_opt,
+    LogConfig: s.logging ? { Type: s.logging.driver ?? 'json-file', Config: s.logging.options ?? {} } : undefined,
+    Privileged: s.privileged,
+    SecurityOpt: s.security_opt,
+    ShmSize: s.shm_size !== undefined ? (typeof s.shm_size === 'number' ? s.shm_size : sizeBytes(String(s.shm_size))) : undefined,
+    PidMode: s.pid ?? undefined,
+    IpcMode: s.ipc,
+    OomScoreAdj: s.oom_score_adj,
+    PidsLimit: limits.pids ?? (s.pids_limit !== undefined ? Number(s.pids_limit) : undefined),
+    GroupAdd: s.group_add?.map(String),
+    Memory: (limits.memory ?? s.mem_limit) ? sizeBytes(String(limits.memory ?? s.mem_limit)) : undefined,
+    NanoCpus: (limits.cpus ?? s.cpus) ? Math.round(Number(limits.cpus ?? s.cpus) * 1e9) : undefined,
+    Annotations: s.annotations,
+  };
+  const networks = Object.entries((s.networks as Dict) ?? {});
+  const endpoint = (cfg: Dict | null): Dict => ({
+    Aliases: [service, ...(cfg?.aliases ?? [])],
+    ...(cfg?.ipv4_address ? { IPAMConfig: { IPv4Address: cfg.ipv4_address } } : {}),
+  });
+  let networking: Dict | undefined;
+  if (s.network_mode) {
+    host.NetworkMode = s.network_mode.startsWith('service:') ? `container:${opts.containerOf!(s.network_mode.slice(8))}` : s.network_mode;
+  } else if (networks.length) {
+    const [key, cfg] = networks[0];
+    host.NetworkMode = p.networks[key].name;
+    networking = { EndpointsConfig: { [p.networks[key].name]: endpoint(cfg) } };
+  }
+  const body: Dict = {
+    Image: s.image,
+    Cmd: s.command ?? undefined,
+    Entrypoint: s.entrypoint ?? undefined,
+    Env: env.length ? env : undefined,
+    Labels: serviceLabels(p, service, n, opts.oneoff),
+    ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
+    User: s.user,
+    WorkingDir: s.working_dir,
+    Hostname: s.hostname,
+    Domainname: s.domainname,
+    Tty: s.tty,
+    OpenStdin: s.stdin_open,
+    StopSignal: s.stop_signal,
+    StopTimeout: s.stop_grace_period !== undefined ? Math.ceil(durationNs(s.stop_grace_period) / 1e9) : undefined,
+    Healthcheck: healthcheck(s.healthcheck),
+    HostConfig: host,
+    NetworkingConfig: networking,
+  };
+  const extraNetworks = networks.slice(1).map(([key, cfg]) => [p.networks[key].name, { EndpointConfig: endpoint(cfg) }] as [string, Dict]);
+  return { body: strip(body), extraNetworks };
+}
+
+/** The body without its undefined fields (the API refuses none, but inspect and the hash stay clean). */
+function strip(v: Dict): Dict {
+  const out: Dict = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined) continue;
+    out[k] = x && typeof x === 'object' && !Array.isArray(x) && k !== 'Labels' && k !== 'ExposedPorts' ? strip(x) : x;
+  }
+  return out;
+}
