@@ -176,6 +176,12 @@ export class ContainerFiles {
     );
   }
 
+  /** Paths the engine made in the container's root for its mounts (left out of any layer made from it). */
+  async engineMade(ref: string): Promise<Set<string>> {
+    const rec = this.containers.get(ref);
+    return (await this.userChanges(rec, (await this.snapshots.info(rec.Id)).upper)).engineMade;
+  }
+
   async changes(ref: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]> {
     const rec = this.containers.get(ref);
     return this.withRootfs(rec, async (_rootfs, upper) => (await this.userChanges(rec, upper)).changes.map(dockerChange));

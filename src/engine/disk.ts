@@ -7,6 +7,7 @@ import type { ContainerRecord } from './types.js';
 import type { ImageSummary } from '../image/index.js';
 import { labelMatch } from '../common/filters.js';
 import { du, type Volume } from './volumes.js';
+import type { BuildCacheRecord } from '../build/cache.js';
 
 export interface DiskUsage {
   /** Bytes of image blobs and unpacked layers. */
@@ -14,6 +15,8 @@ export interface DiskUsage {
   images: (ImageSummary & { sharedSize: number; containers: number })[];
   containers: (ContainerRecord & { sizeRw: number; sizeRootFs: number })[];
   volumes: (Volume & { size: number; refCount: number })[];
+  /** The build cache's entries (Docker's BuildCache records). */
+  buildCache: BuildCacheRecord[];
 }
 
 export interface ContainerSize {
@@ -53,6 +56,7 @@ export async function diskUsage(engine: Engine): Promise<DiskUsage> {
     images: images.map((i) => ({ ...i, containers: containers.filter((c) => c.Image === i.id).length })),
     containers: containers.map((c) => ({ ...c, sizeRw: sizes.get(c.Id)!.SizeRw, sizeRootFs: sizes.get(c.Id)!.SizeRootFs })),
     volumes: engine.containers.volumes.list().map((v) => ({ ...v, size: du(v.Mountpoint), refCount: refs.get(v.Name) ?? 0 })),
+    buildCache: await engine.builder.records(),
   };
 }
 

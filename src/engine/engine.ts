@@ -3,11 +3,10 @@
 
 import { join } from 'node:path';
 import { spendOnFull } from '../common/atomic.js';
+import { BerthError } from '../errors.js';
 import { SpaceReserve } from '../common/disk-full.js';
 import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
-import type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
-import { notImplemented } from '../errors.js';
 import { BuildContexts } from './build-context.js';
 import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers/index.js';
@@ -15,6 +14,9 @@ import { Events } from './events.js';
 import { execProbe } from './probe.js';
 import { Execs } from './exec.js';
 import { Images } from './images.js';
+import { Builder } from '../build/builder.js';
+import type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
+import { ContainerStepRunner } from './build.js';
 
 export interface EngineOptions {
   /** Persistent state: images, snapshots, containers (`--data-root`, default /var/lib/berth). */
@@ -40,6 +42,8 @@ export class Engine {
   /** top, stats, cp, diff, commit, export. */
   readonly files: ContainerFiles;
   readonly snapshots: Snapshotter;
+  /** `docker build`: Dockerfiles into images, with its cache (build/). */
+  readonly builder: Builder;
   /** What happened, for `/events`: every part of the engine emits through it. */
   readonly events = new Events();
   /** Build contexts unpacked for POST /build, under `<data-root>/tmp`. */
@@ -90,14 +94,29 @@ export class Engine {
         return m;
       },
     });
+    this.builder = new Builder({
+      store,
+      snapshots: this.snapshots,
+      runner: new ContainerStepRunner(this.containers, this.files, opts.log),
+      dir: join(opts.dataRoot, 'build'),
+      log: opts.log,
+      resolveImage: async (ref, o) => {
+        if (!o.pull) {
+          try {
+            return (await store.resolve(ref)).id;
+          } catch (e) {
+            if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+          }
+        }
+        o.note(`Pulling ${ref}`);
+        return (await this.images.pull(ref)).image.id;
+      },
+    });
   }
 
-  /**
-   * Builds an image (POST /build, `berth build`), reporting each step through `onEvent`. The
-   * builder (src/build/) takes this over; until it lands there is none.
-   */
-  async build(_request: BuildRequest, _onEvent: (e: BuildEvent) => void): Promise<BuildResult> {
-    throw notImplemented('berthd has no image builder yet: docker build against berthd is not supported');
+  /** Builds an image (POST /build, `berth build`); `onEvent` hears each step, its output and cache hits. */
+  build(req: BuildRequest, onEvent: (e: BuildEvent) => void): Promise<BuildResult> {
+    return this.builder.build(req, onEvent);
   }
 
   /** Stops watching and serving names; resolves once the records are on disk and unused bridges are gone. */

@@ -28,3 +28,4 @@ export type { EndpointRequest, PortMap } from './types.js';
 export type { PullProgress } from '../image/index.js';
 export { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type DownloadProgress } from './build-context.js';
 export type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
+export type { BuildCacheRecord } from '../build/cache.js';

@@ -394,17 +394,16 @@ export class Snapshotter {
   }
 
   /**
-   * Commits the container's upper dir as a new gzip layer on top of its image and records a
-   * new image (named `reference` when given). Deletions become `.wh.` whiteouts and opaque
-   * directories `.wh..wh..opq`; hard links inside the upper dir stay links.
+   * Packs the snapshot's upper dir as one gzip layer in the content store (deletions as `.wh.`
+   * whiteouts, opaque directories as `.wh..wh..opq`, hard links inside the upper dir kept as
+   * links) and returns it with its diffID. The blob is pinned until `unpin` is called.
    */
-  async commit(
+  async commitLayer(
     key: string,
     store: ImageStore,
-    opts: CommitOptions = {},
-  ): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
+    opts: { exclude?: (path: string) => boolean } = {},
+  ): Promise<{ layer: Descriptor; diffID: Digest; unpin: () => void }> {
     const info = await this.info(key);
-    const base = await store.resolve(info.image.slice(7));
     const pack = new TarWriter();
     const hash = createHash('sha256');
     const tap = new Transform({
@@ -418,15 +417,36 @@ export class Snapshotter {
     awaitedLater(flowing);
     const writing = store.content.write(gzip);
     awaitedLater(writing);
-    const unpin: (() => void)[] = [];
     try {
       await packDirectory(pack, info.upper, { overlay: true, skip: opts.exclude && ((rel) => opts.exclude!(`/${rel}`)) });
       await pack.end();
       await flowing;
       const blob = await writing;
-      unpin.push(store.pin([blob.digest]));
-      const diffID = `sha256:${hash.digest('hex')}`;
-      const layer: Descriptor = { mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size };
+      const unpin = store.pin([blob.digest]);
+      return {
+        layer: { mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size },
+        diffID: `sha256:${hash.digest('hex')}`,
+        unpin,
+      };
+    } catch (e) {
+      pack.destroy(e as Error);
+      throw e;
+    }
+  }
+
+  /**
+   * Commits the container's upper dir as a new gzip layer on top of its image (commitLayer) and
+   * records a new image (named `reference` when given).
+   */
+  async commit(
+    key: string,
+    store: ImageStore,
+    opts: CommitOptions = {},
+  ): Promise<{ manifest: Descriptor; layer: Descriptor; diffID: Digest }> {
+    const info = await this.info(key);
+    const base = await store.resolve(info.image.slice(7));
+    const { layer, diffID, unpin } = await this.commitLayer(key, store, { exclude: opts.exclude });
+    try {
       const now = new Date().toISOString();
       const config: ImageConfig = {
         ...base.config,
@@ -447,16 +467,13 @@ export class Snapshotter {
       const layers = [...base.manifest.layers.map(toOciLayer), layer];
       const manifest = await store.createImage(opts.reference, config, layers);
       return { manifest, layer, diffID };
-    } catch (e) {
-      pack.destroy(e as Error);
-      throw e;
     } finally {
-      for (const u of unpin) u();
+      unpin();
     }
   }
 }
 
-function toOciLayer(d: Descriptor): Descriptor {
+export function toOciLayer(d: Descriptor): Descriptor {
   const map: Record<string, string> = {
     [MediaType.DockerLayerGzip]: MediaType.LayerGzip,
     [MediaType.DockerLayer]: MediaType.Layer,

@@ -97,6 +97,8 @@ export interface ImageConfigConfig {
   Labels?: Record<string, string>;
   StopSignal?: string;
   ArgsEscaped?: boolean;
+  /** Docker's extension: ONBUILD triggers, run by the first build FROM this image. */
+  OnBuild?: string[] | null;
   /** Docker's extension (HEALTHCHECK; durations in ns), not in the OCI spec. */
   Healthcheck?: {
     Test?: string[] | null;

@@ -1,0 +1,755 @@
+// The builder: a parsed Dockerfile and a context in, a tagged image out. Stages form a graph
+// (FROM <stage>, COPY --from, RUN --mount from=): only those the target needs are built, each
+// as soon as what it reads is ready, independent ones side by side (steps bounded by a limit).
+// Each step turns a state (config + layers) into the next, through the exact cache (cache.ts)
+// unless `noCache`: metadata steps change the config; RUN runs in a container the engine makes
+// (step-runner.ts) and its changes become a layer; COPY and ADD copy into a snapshot of the
+// state and commit it. The history is the classic builder's (history.ts).
+
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BerthError, errorMessage, invalid, notFound, unsupported } from '../errors.js';
+import { formatPlatform, hostPlatform, parsePlatform, toOciLayer, type ImageStore, type Snapshotter } from '../image/index.js';
+import type { Descriptor, ImageConfigConfig } from '../oci/image.js';
+import { parseSignal } from '../runtime/signals.js';
+import { BuildCache, type BuildCacheRecord } from './cache.js';
+import { copyInto, digestSources, findSources, type Match, type SourceRoot } from './copy.js';
+import {
+  contextOf,
+  expandFrom,
+  expandInstruction,
+  parseDockerfile,
+  parseOnbuildTrigger,
+  processWord,
+  runShellInput,
+  type CommandLine,
+  type Dockerfile,
+  type Instruction,
+  type Stage,
+} from './dockerfile/index.js';
+import { copyLine, goList, goQuoteList, healthLine, nopLine, runLine } from './history.js';
+import type { BuildEvent, BuildRequest, BuildResult } from './request.js';
+import { lookupOwner, resolveInRoot } from './root.js';
+import { scratchState, stateDigest, withConfig, withLayer, type BuildState } from './state.js';
+import type { StepMount, StepRunner } from './step-runner.js';
+import { Limiter } from './limiter.js';
+import { awaitedLater } from '../common/promises.js';
+import { mkdir, readFile } from 'node:fs/promises';
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** Build args every Dockerfile may use without declaring them; they stay out of the history and the cache key. */
+const PROXY_ARGS = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+];
+/** Steps of one build that run at once (stages in parallel share it). */
+const PARALLEL_STEPS = 4;
+
+export interface BuilderOptions {
+  store: ImageStore;
+  snapshots: Snapshotter;
+  runner: StepRunner;
+  /** `<data-root>/build`: the cache file, cache mounts. */
+  dir: string;
+  /**
+   * The image ID of `ref`, pulled first when absent or when `pull` asks (the engine's pull, with
+   * its registries and events). Progress goes to `note`.
+   */
+  resolveImage: (ref: string, opts: { pull: boolean; note: (text: string) => void }) => Promise<string>;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+/** A step that failed: Docker's words, with the step's output kept for the caller. */
+export class StepError extends BerthError {
+  constructor(
+    message: string,
+    readonly exitCode?: number,
+  ) {
+    super('system', message);
+  }
+}
+
+interface StageRun {
+  stage: Stage;
+  /** How events name it: its `AS` name, else its index. */
+  label: string;
+  state: BuildState;
+  shell: string[];
+  /** ARGs declared in the stage (after its FROM), with their values; undefined: declared without one. */
+  args: Map<string, string | undefined>;
+  /** A CMD was given in this stage (an ENTRYPOINT then keeps it). */
+  cmdSet: boolean;
+}
+
+interface Build {
+  req: BuildRequest;
+  file: Dockerfile;
+  emit: (e: BuildEvent) => void;
+  /** Values of the global ARGs (before the first FROM). */
+  globals: Map<string, string | undefined>;
+  stages: Map<number, Promise<BuildState>>;
+  /** Step numbers: the first step of each stage (FROM is a step, as the classic builder counts). */
+  firstStep: number[];
+  total: number;
+  failed: boolean;
+  usedArgs: Set<string>;
+  limiter: Limiter;
+  /** Pins of the layers this build made, released when it ends (the cache holds them by then). */
+  unpins: (() => void)[];
+}
+
+export class Builder {
+  readonly cache: BuildCache;
+
+  constructor(private readonly opts: BuilderOptions) {
+    this.cache = new BuildCache(opts.dir, opts.store);
+  }
+
+  async build(req: BuildRequest, onEvent: (e: BuildEvent) => void): Promise<BuildResult> {
+    const host = hostPlatform();
+    if (req.platform && formatPlatform(parsePlatform(req.platform)) !== formatPlatform(host)) {
+      throw unsupported(`berth builds for this host's platform (${formatPlatform(host)}) only, not ${req.platform}`);
+    }
+    const file =
+      'text' in req.dockerfile
+        ? parseDockerfile(req.dockerfile.text, { file: req.dockerfile.name })
+        : parseDockerfile(
+            await readFile(await resolveInRoot(req.contextDir, req.dockerfile.path, { followLast: true, escape: 'refuse' }), 'utf8'),
+            { file: req.dockerfile.path },
+          );
+    if (file.directives.syntax)
+      onEvent({ kind: 'note', text: `# syntax=${file.directives.syntax} is ignored: berth builds with its own Dockerfile frontend` });
+    for (const w of file.warnings) onEvent({ kind: 'note', text: `[WARNING]: ${w}` });
+    if (file.stages.length === 0) throw invalid('the Dockerfile has no FROM: there is nothing to build');
+    let target = file.stages.length - 1;
+    if (req.target) {
+      target = file.stages.findIndex((s) => s.name === req.target!.toLowerCase());
+      if (target < 0) throw invalid(`failed to reach build target ${req.target} in Dockerfile`);
+    }
+    const firstStep: number[] = [];
+    let total = 0;
+    for (const s of file.stages) {
+      firstStep.push(total + 1);
+      total += 1 + s.instructions.length;
+    }
+    const b: Build = {
+      req,
+      file,
+      emit: onEvent,
+      globals: new Map(),
+      stages: new Map(),
+      firstStep,
+      total,
+      failed: false,
+      usedArgs: new Set(),
+      limiter: new Limiter(PARALLEL_STEPS),
+      unpins: [],
+    };
+    for (const instr of file.globalArgs) {
+      for (const a of instr.args) {
+        const given = buildArg(req, a.name);
+        b.globals.set(a.name, given ?? (a.default !== undefined ? this.expand(b, a.default, (n) => b.globals.get(n)) : undefined));
+        if (given !== undefined) b.usedArgs.add(a.name);
+      }
+    }
+    await this.cache.load();
+    let state: BuildState;
+    try {
+      state = await this.stage(b, target);
+      if (Object.keys(req.labels).length) {
+        const pairs = Object.entries(req.labels).sort(([a], [c]) => a.localeCompare(c));
+        state = await this.cached(b, state, ['LABEL', pairs], `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, async (s) =>
+          withConfig(
+            s,
+            (c) => ({ ...c, Labels: { ...c.Labels, ...req.labels } }),
+            nopLine(DEFAULT_SHELL, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
+          ),
+        );
+      }
+      // Stages started beside the target and read by none of its steps end before the build does.
+      await Promise.all(b.stages.values());
+    } catch (e) {
+      b.failed = true;
+      await Promise.allSettled(b.stages.values());
+      for (const u of b.unpins) u();
+      throw e;
+    } finally {
+      await this.cache.save().catch((e) => this.opts.log?.('warn', `saving the build cache: ${errorMessage(e)}`));
+    }
+    const unused = Object.keys(req.buildArgs).filter((k) => !b.usedArgs.has(k) && !PROXY_ARGS.includes(k));
+    if (unused.length) onEvent({ kind: 'note', text: `[Warning] One or more build-args [${unused.join(' ')}] were not consumed` });
+    try {
+      const config = { ...state.config, created: state.config.created ?? new Date().toISOString() };
+      const manifest = await this.opts.store.createImage(undefined, config, state.layers);
+      const id = (await this.opts.store.readManifest(manifest.digest)).config.digest;
+      for (const t of req.tags) await this.opts.store.tag(id, t);
+      return { id, tags: req.tags };
+    } finally {
+      for (const u of b.unpins) u();
+    }
+  }
+
+  /** Builds stage `i` once per build; every reader of it awaits the same promise. */
+  private stage(b: Build, i: number): Promise<BuildState> {
+    let p = b.stages.get(i);
+    if (!p) {
+      p = this.runStage(b, i);
+      b.stages.set(i, p);
+      // Stages read later are started now, so that they build beside this one.
+      for (const dep of this.dependencies(b, i)) if (!b.stages.has(dep)) awaitedLater(this.stage(b, dep));
+    }
+    return p;
+  }
+
+  /** Stages that stage `i` reads (FROM, COPY --from, RUN --mount from=), found by name or index. */
+  private dependencies(b: Build, i: number): number[] {
+    const s = b.file.stages[i];
+    const refs: string[] = [];
+    refs.push(expandFrom(s.from, (n) => b.globals.get(n), contextOf(b.file)).instruction.image);
+    for (const instr of s.instructions) {
+      // (Names with variables are found when the step expands them.)
+      if (instr.kind === 'COPY' && instr.from) refs.push(instr.from);
+      if (instr.kind === 'RUN') for (const m of instr.mounts) if ((m.type === 'bind' || m.type === 'cache') && m.from) refs.push(m.from);
+    }
+    const out = new Set<number>();
+    for (const r of refs) {
+      const j = this.stageIndex(b, r, i);
+      if (j !== undefined) out.add(j);
+    }
+    return [...out];
+  }
+
+  /** The stage `ref` names (its `AS` name, or its index) among those before `before`. */
+  private stageIndex(b: Build, ref: string, before: number): number | undefined {
+    const lower = ref.toLowerCase();
+    for (let j = 0; j < before; j++) if (b.file.stages[j].name === lower) return j;
+    if (/^\d+$/.test(ref) && Number(ref) < before) return Number(ref);
+    return undefined;
+  }
+
+  private async runStage(b: Build, i: number): Promise<BuildState> {
+    const stage = b.file.stages[i];
+    const label = stage.name ?? String(i);
+    let step = b.firstStep[i];
+    b.emit({ kind: 'step', stage: label, index: step, total: b.total, instruction: stage.from.original });
+    const t0 = Date.now();
+    const host = formatPlatform(hostPlatform());
+    const fromX = expandFrom(
+      stage.from,
+      (n) => (n === 'BUILDPLATFORM' || n === 'TARGETPLATFORM' ? host : b.globals.get(n)),
+      contextOf(b.file),
+    );
+    for (const n of fromX.used) if (n in b.req.buildArgs) b.usedArgs.add(n);
+    const from = fromX.instruction.image;
+    const platform = fromX.instruction.platform;
+    if (platform && formatPlatform(parsePlatform(platform)) !== host) {
+      throw unsupported(`FROM --platform=${platform}: berth builds for this host's platform (${host}) only`);
+    }
+    let state: BuildState;
+    const j = this.stageIndex(b, from, i);
+    if (j !== undefined) state = await this.stage(b, j);
+    else if (from.toLowerCase() === 'scratch') state = scratchState(hostPlatform());
+    else {
+      const id = await this.opts.resolveImage(from, { pull: b.req.pull, note: (text) => b.emit({ kind: 'note', text }) });
+      const img = await this.opts.store.resolve(id);
+      state = { config: img.config, layers: img.manifest.layers.map(toOciLayer) };
+    }
+    b.emit({ kind: 'done', stage: label, index: step, id: shortId(state), ms: Date.now() - t0 });
+    const run: StageRun = { stage, label, state, shell: [...DEFAULT_SHELL], args: new Map(), cmdSet: false };
+    const triggers = state.config.config?.OnBuild;
+    if (triggers?.length) {
+      const parsed = triggers.map((t) => parseOnbuildTrigger(t, { file: 'ONBUILD' }));
+      run.state = { ...run.state, config: { ...run.state.config, config: { ...run.state.config.config, OnBuild: null } } };
+      b.emit({ kind: 'note', text: `# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}` });
+      for (const instr of parsed) await this.instruction(b, run, instr, step);
+    }
+    for (const instr of stage.instructions) {
+      step++;
+      if (b.failed) throw new BerthError('system', 'cancelled: another stage of the build failed');
+      b.emit({ kind: 'step', stage: label, index: step, total: b.total, instruction: instr.original });
+      const start = Date.now();
+      await this.instruction(b, run, instr, step);
+      b.emit({ kind: 'done', stage: label, index: step, id: shortId(run.state), ms: Date.now() - start });
+    }
+    return run.state;
+  }
+
+  /** Expands a word with `lookup` (a global ARG's default), recording which build args it read. */
+  private expand(b: Build, word: string, lookup: (name: string) => string | undefined): string {
+    const r = processWord(word, lookup, { escape: b.file.directives.escape });
+    for (const n of r.matched) if (n in b.req.buildArgs) b.usedArgs.add(n);
+    return r.word;
+  }
+
+  /** The stage's variables as expansion sees them: its ENV over its ARGs. */
+  private lookup(run: StageRun): (name: string) => string | undefined {
+    const env = new Map((run.state.config.config?.Env ?? []).map((e) => [e.slice(0, e.indexOf('=') >>> 0), e.slice(e.indexOf('=') + 1)]));
+    return (n) => env.get(n) ?? run.args.get(n);
+  }
+
+  /** Build args in the stage's scope with a value and no ENV of the same name, sorted: RUN's environment and key. */
+  private argEnv(run: StageRun): [string, string][] {
+    const env = new Set((run.state.config.config?.Env ?? []).map((e) => e.split('=', 1)[0]));
+    return [...run.args]
+      .filter((kv): kv is [string, string] => kv[1] !== undefined && !env.has(kv[0]))
+      .sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
+  }
+
+  /**
+   * A step through the cache: its key is the parent state, `parts` (the instruction as
+   * expanded, and whatever else it reads), and the build's `noCache`; a hit replaces `exec`.
+   */
+  private async cached(
+    b: Build,
+    parent: BuildState,
+    parts: unknown[],
+    description: string,
+    exec: (s: BuildState) => Promise<BuildState>,
+    event?: { stage: string; index: number },
+  ): Promise<BuildState> {
+    const key = `sha256:${createHash('sha256')
+      .update(JSON.stringify([stateDigest(parent), ...parts]))
+      .digest('hex')}`;
+    if (!b.req.noCache) {
+      const hit = await this.cache.get(key);
+      if (hit) {
+        if (event) b.emit({ kind: 'cached', ...event });
+        return hit;
+      }
+    }
+    const next = await exec(parent);
+    const made = next.layers.length > parent.layers.length ? next.layers[next.layers.length - 1] : undefined;
+    await this.cache.put(key, { state: next, description, ...(made ? { layer: { digest: made.digest, size: made.size } } : {}) });
+    return next;
+  }
+
+  private async instruction(b: Build, run: StageRun, raw: Instruction, index: number): Promise<void> {
+    const ev = { stage: run.label, index };
+    const expanded = expandInstruction(raw, this.lookup(run), contextOf(b.file));
+    for (const n of expanded.used) if (n in b.req.buildArgs) b.usedArgs.add(n);
+    const instr = expanded.instruction;
+    const meta = async (parts: unknown[], comment: string, change: (c: ImageConfigConfig) => ImageConfigConfig) => {
+      run.state = await this.cached(b, run.state, parts, comment, async (s) => withConfig(s, change, nopLine(run.shell, comment)), ev);
+    };
+    switch (instr.kind) {
+      case 'ENV': {
+        const pairs = instr.pairs.map((p) => [p.key, p.value] as const);
+        const comment = `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`;
+        await meta(['ENV', pairs], comment, (c) => {
+          const env = [...(c.Env ?? [])];
+          for (const [k, v] of pairs) {
+            const at = env.findIndex((e) => e.split('=', 1)[0] === k);
+            if (at >= 0) env[at] = `${k}=${v}`;
+            else env.push(`${k}=${v}`);
+          }
+          return { ...c, Env: env };
+        });
+        return;
+      }
+      case 'LABEL': {
+        const pairs = instr.pairs.map((p) => [p.key, p.value] as const);
+        await meta(['LABEL', pairs], `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, (c) => ({
+          ...c,
+          Labels: { ...c.Labels, ...Object.fromEntries(pairs) },
+        }));
+        return;
+      }
+      case 'MAINTAINER': {
+        const who = instr.maintainer;
+        run.state = await this.cached(
+          b,
+          run.state,
+          ['MAINTAINER', who],
+          `MAINTAINER ${who}`,
+          async (s) => {
+            const n = withConfig(s, (c) => c, nopLine(run.shell, `MAINTAINER ${who}`));
+            return { ...n, config: { ...n.config, author: who } };
+          },
+          ev,
+        );
+        return;
+      }
+      case 'ARG': {
+        for (const a of instr.args) {
+          const given = buildArg(b.req, a.name);
+          if (given !== undefined) b.usedArgs.add(a.name);
+          const dflt = a.default !== undefined ? a.default : b.globals.get(a.name);
+          run.args.set(a.name, given ?? dflt);
+          const comment = `ARG ${a.name}${a.default !== undefined ? `=${dflt}` : ''}`;
+          await meta(['ARG', a.name, given ?? dflt ?? null], comment, (c) => c);
+        }
+        return;
+      }
+      case 'CMD': {
+        const cmd = commandArgs(instr.command, run.shell);
+        run.cmdSet = true;
+        await meta(['CMD', cmd], `CMD ${goQuoteList(cmd)}`, (c) => ({ ...c, Cmd: cmd }));
+        return;
+      }
+      case 'ENTRYPOINT': {
+        const ep = commandArgs(instr.command, run.shell);
+        const keepCmd = run.cmdSet;
+        await meta(['ENTRYPOINT', ep, keepCmd], `ENTRYPOINT ${goQuoteList(ep)}`, (c) => ({
+          ...c,
+          Entrypoint: ep,
+          ...(keepCmd ? {} : { Cmd: null }),
+        }));
+        return;
+      }
+      case 'SHELL':
+        run.shell = [...instr.shell];
+        await meta(['SHELL', instr.shell], `SHELL ${goList(instr.shell)}`, (c) => c);
+        return;
+      case 'USER': {
+        const user = instr.user;
+        if (!user) throw invalid('USER requires exactly one argument');
+        await meta(['USER', user], `USER ${user}`, (c) => ({ ...c, User: user }));
+        return;
+      }
+      case 'STOPSIGNAL': {
+        const sig = instr.signal;
+        try {
+          parseSignal(sig);
+        } catch {
+          throw invalid(`Invalid signal: ${sig}`);
+        }
+        await meta(['STOPSIGNAL', sig], `STOPSIGNAL ${sig}`, (c) => ({ ...c, StopSignal: sig }));
+        return;
+      }
+      case 'EXPOSE': {
+        const ports = instr.ports;
+        const keys = ports.flatMap(exposedPorts);
+        await meta(['EXPOSE', ports], `EXPOSE ${ports.join(' ')}`, (c) => ({
+          ...c,
+          ExposedPorts: { ...c.ExposedPorts, ...Object.fromEntries(keys.map((k) => [k, {}])) },
+        }));
+        return;
+      }
+      case 'VOLUME': {
+        const paths = instr.paths;
+        if (paths.some((p) => !p.trim())) throw invalid('VOLUME specified can not be an empty string');
+        await meta(['VOLUME', paths], `VOLUME ${goList(paths)}`, (c) => ({
+          ...c,
+          Volumes: { ...c.Volumes, ...Object.fromEntries(paths.map((p) => [p, {}])) },
+        }));
+        return;
+      }
+      case 'HEALTHCHECK': {
+        const hc: NonNullable<ImageConfigConfig['Healthcheck']> = instr.none
+          ? { Test: ['NONE'] }
+          : {
+              Test: instr.command.form === 'exec' ? ['CMD', ...instr.command.args] : ['CMD-SHELL', instr.command.text],
+              ...(instr.interval ? { Interval: instr.interval } : {}),
+              ...(instr.timeout ? { Timeout: instr.timeout } : {}),
+              ...(instr.startPeriod ? { StartPeriod: instr.startPeriod } : {}),
+              ...(instr.startInterval ? { StartInterval: instr.startInterval } : {}),
+              ...(instr.retries ? { Retries: instr.retries } : {}),
+            };
+        await meta(['HEALTHCHECK', hc], healthLine(hc), (c) => ({ ...c, Healthcheck: hc }));
+        return;
+      }
+      case 'ONBUILD':
+        await meta(['ONBUILD', instr.expression], `ONBUILD ${instr.expression}`, (c) => ({
+          ...c,
+          OnBuild: [...(c.OnBuild ?? []), instr.expression],
+        }));
+        return;
+      case 'WORKDIR': {
+        const dir = resolveWorkdir(run.state.config.config?.WorkingDir, instr.path);
+        const line = nopLine(run.shell, `WORKDIR ${dir}`);
+        run.state = await this.cached(
+          b,
+          run.state,
+          ['WORKDIR', dir],
+          `WORKDIR ${dir}`,
+          async (s) => {
+            // The directory is made now (as root, as the classic builder does): a layer only when it was missing.
+            const layer = await this.onRoot(b, s, async (rootfs) => {
+              await mkdir(await resolveInRoot(rootfs, dir, { followLast: true, escape: 'clamp' }), { recursive: true, mode: 0o755 });
+            });
+            const n = withLayer(s, layer, line);
+            return { ...n, config: { ...n.config, config: { ...n.config.config, WorkingDir: dir } } };
+          },
+          ev,
+        );
+        return;
+      }
+      case 'RUN':
+        await this.runStep(b, run, instr, ev);
+        return;
+      case 'COPY':
+      case 'ADD':
+        await this.copyStep(b, run, instr, ev);
+        return;
+    }
+  }
+
+  private async runStep(
+    b: Build,
+    run: StageRun,
+    instr: Extract<Instruction, { kind: 'RUN' }>,
+    ev: { stage: string; index: number },
+  ): Promise<void> {
+    if (instr.mounts.length) throw unsupported('RUN --mount is not supported by berth yet');
+    if (instr.network && instr.network !== 'default') throw unsupported(`RUN --network=${instr.network} is not supported by berth yet`);
+    const args = runArgs(instr, run.shell);
+    const argEnv = this.argEnv(run);
+    for (const [k] of argEnv) if (k in b.req.buildArgs) b.usedArgs.add(k);
+    const proxies = PROXY_ARGS.map((k) => [k, buildArg(b.req, k)] as const).filter(
+      (kv): kv is [string, string] => kv[1] !== undefined && !run.args.has(kv[0]),
+    );
+    const line = runLine(args, argEnv);
+    run.state = await this.cached(
+      b,
+      run.state,
+      ['RUN', args, argEnv, b.req.network],
+      `RUN ${instr.original.replace(/^RUN\s+/i, '')}`,
+      (s) =>
+        b.limiter.run(async () => {
+          const cfg = s.config.config ?? {};
+          const output: Buffer[] = [];
+          let kept = 0;
+          const layer = await this.withImage(s, async (image) => {
+            const outcome = await this.opts.runner.run(
+              {
+                image,
+                args,
+                env: [...argEnv, ...proxies].map(([k, v]) => `${k}=${v}`),
+                user: cfg.User ?? '',
+                workdir: cfg.WorkingDir || '/',
+                network: b.req.network || 'default',
+                mounts: [] as StepMount[],
+                onOutput: (data) => {
+                  b.emit({ kind: 'output', ...ev, data });
+                  output.push(data);
+                  kept += data.length;
+                  while (kept > 4096 && output.length > 1) kept -= output.shift()!.length;
+                },
+              },
+              (key, engineMade) => this.commitSnapshot(b, key, engineMade),
+            );
+            if (outcome.exitCode !== 0) {
+              throw new StepError(`The command '${args.join(' ')}' returned a non-zero code: ${outcome.exitCode}`, outcome.exitCode);
+            }
+            return outcome.result;
+          });
+          return withLayer(s, layer, line);
+        }),
+      ev,
+    );
+  }
+
+  private async copyStep(
+    b: Build,
+    run: StageRun,
+    instr: Extract<Instruction, { kind: 'COPY' | 'ADD' }>,
+    ev: { stage: string; index: number },
+  ): Promise<void> {
+    if (instr.link) throw unsupported(`${instr.kind} --link is not supported by berth yet`);
+    if (instr.exclude.length) throw unsupported(`${instr.kind} --exclude is not supported by berth yet`);
+    if (instr.kind === 'COPY' && instr.parents) throw unsupported('COPY --parents is not supported by berth yet');
+    if (instr.kind === 'ADD' && (instr.checksum || instr.keepGitDir))
+      throw unsupported('ADD --checksum and --keep-git-dir are not supported by berth yet');
+    let root: SourceRoot = { dir: b.req.contextDir, escape: 'refuse', name: 'build context' };
+    let fromState: BuildState | undefined;
+    const from = instr.kind === 'COPY' && instr.from ? instr.from : undefined;
+    if (from !== undefined) {
+      const j = this.stageIndex(b, from, b.file.stages.indexOf(run.stage));
+      if (j !== undefined) fromState = await this.stage(b, j);
+      else {
+        const id = await this.opts.resolveImage(from, { pull: b.req.pull, note: (text) => b.emit({ kind: 'note', text }) });
+        const img = await this.opts.store.resolve(id);
+        fromState = { config: img.config, layers: img.manifest.layers.map(toOciLayer) };
+      }
+    }
+    const sources = instr.sources.map((s) => {
+      if (s.kind === 'heredoc') throw unsupported(`${instr.kind} <<${s.heredoc.name}: heredocs are not supported by berth yet`);
+      return s.path;
+    });
+    const wd = run.state.config.config?.WorkingDir || '/';
+    const rawDest = instr.dest;
+    const dest = rawDest.startsWith('/') ? rawDest : `${wd.replace(/\/$/, '')}/${rawDest}`.replace(/\/\.\/?$/, '/').replace(/\/\.$/, '/');
+    const chown = instr.chown;
+    const chmod = instr.chmod !== undefined ? parseChmod(instr.chmod) : undefined;
+    const work = async (srcRoot: SourceRoot) => {
+      const matches: Match[] = [];
+      for (const src of sources) {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) {
+          if (instr.kind === 'COPY') throw invalid(`source can't be a URL for COPY`);
+          throw unsupported(`ADD ${src}: remote sources are not supported by berth yet`);
+        }
+        const found = await findSources(srcRoot, src);
+        if (!found.length) {
+          throw notFound(`COPY failed: file not found in ${srcRoot.name} or excluded by .dockerignore: stat ${src}: file does not exist`);
+        }
+        matches.push(...found);
+      }
+      if (matches.length > 1 && !dest.endsWith('/')) {
+        throw invalid(`When using ${instr.kind} with more than one source file, the destination must be a directory and end with a /`);
+      }
+      if (instr.kind === 'ADD' && matches.some((m) => m.st.isFile() && /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz)$/.test(m.rel))) {
+        throw unsupported('ADD of a local archive (auto-extraction) is not supported by berth yet');
+      }
+      const { digest, kind } = await digestSources(matches);
+      const line = copyLine(run.shell, instr.kind, `${kind}:${digest}`, dest);
+      run.state = await this.cached(
+        b,
+        run.state,
+        [instr.kind, from ?? null, fromState ? stateDigest(fromState) : null, sources, digest, dest, chown ?? null, chmod ?? null],
+        `${instr.kind} ${sources.join(' ')} ${dest}`,
+        (s) =>
+          b.limiter.run(async () => {
+            const layer = await this.onRoot(b, s, async (rootfs) => {
+              const owner = chown ? await lookupOwner(rootfs, chown) : { uid: 0, gid: 0 };
+              await copyInto(rootfs, dest, matches, { owner, mode: chmod });
+            });
+            return withLayer(s, layer, line);
+          }),
+        ev,
+      );
+    };
+    if (!fromState) return work(root);
+    // A stage's or image's files are read from a snapshot of it, mounted for the copy.
+    await this.withImage(fromState, async (image) => {
+      const key = `build-src-${randomBytes(8).toString('hex')}`;
+      const info = await this.opts.snapshots.prepare(key, this.opts.store, image);
+      try {
+        root = { dir: info.rootfs, escape: 'clamp', name: `image or stage ${from}` };
+        await work(root);
+      } finally {
+        await this.opts.snapshots.remove(key);
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` on a writable snapshot of `state` mounted for the builder itself (no container),
+   * and commits what it changed as a layer (undefined when it changed nothing).
+   */
+  private async onRoot(
+    b: Build,
+    state: BuildState,
+    fn: (rootfs: string) => Promise<void>,
+  ): Promise<{ layer: Descriptor; diffID: string } | undefined> {
+    return this.withImage(state, async (image) => {
+      const key = `build-${randomBytes(8).toString('hex')}`;
+      const info = await this.opts.snapshots.prepare(key, this.opts.store, image);
+      try {
+        await fn(info.rootfs);
+        return await this.commitSnapshot(b, key, () => false);
+      } finally {
+        await this.opts.snapshots.remove(key);
+      }
+    });
+  }
+
+  /** The snapshot's changes as a layer, pinned until the cache takes it; undefined when there are none. */
+  private async commitSnapshot(b: Build, key: string, engineMade: (path: string) => boolean) {
+    const changes = (await this.opts.snapshots.diff(key)).filter((c) => !engineMade(c.path));
+    if (!changes.length) return undefined;
+    const { layer, diffID, unpin } = await this.opts.snapshots.commitLayer(key, this.opts.store, { exclude: engineMade });
+    // The cache entry made right after pins it for good; until the build ends this pin holds it.
+    b.unpins.push(unpin);
+    return { layer, diffID };
+  }
+
+  /**
+   * Runs `fn` with `state` recorded as an image of the store (the engine's containers and the
+   * snapshotter start from images), and removes that image after. Its config carries a history
+   * line of its own, so it is no other image.
+   */
+  private async withImage<T>(state: BuildState, fn: (image: string) => Promise<T>): Promise<T> {
+    const config = {
+      ...state.config,
+      history: [...(state.config.history ?? []), { created_by: `berth build step ${randomBytes(8).toString('hex')}`, empty_layer: true }],
+    };
+    const manifest = await this.opts.store.createImage(undefined, config, state.layers);
+    const id = (await this.opts.store.readManifest(manifest.digest)).config.digest;
+    try {
+      return await fn(id);
+    } finally {
+      await this.opts.store
+        .delete(id)
+        .catch((e) => this.opts.log?.('warn', `removing the build's step image ${id.slice(7, 19)}: ${errorMessage(e)}`));
+    }
+  }
+
+  /** `system df`'s build cache. */
+  records(): Promise<BuildCacheRecord[]> {
+    return this.cache.records();
+  }
+
+  /** `/build/prune`: every entry (`all`), or those `keep` refuses. */
+  prune(keep?: (r: BuildCacheRecord) => boolean) {
+    return this.cache.prune(keep);
+  }
+
+  /** Where cache mounts live. */
+  get mountsDir(): string {
+    return join(this.opts.dir, 'mounts');
+  }
+}
+
+/** A build arg's value as the request gives it: null takes berthd's environment, as dockerd does. */
+function buildArg(req: BuildRequest, name: string): string | undefined {
+  if (!(name in req.buildArgs)) return undefined;
+  const v = req.buildArgs[name];
+  return v === null ? process.env[name] : v;
+}
+
+function shortId(s: BuildState): string {
+  return createHash('sha256').update(JSON.stringify(s.config)).digest('hex').slice(0, 12);
+}
+
+/** CMD/ENTRYPOINT/RUN's argv: the exec form as is, the shell form given to the stage's SHELL. */
+function commandArgs(c: CommandLine, shell: string[]): string[] {
+  return c.form === 'exec' ? [...c.args] : [...shell, c.text];
+}
+
+/** RUN's argv: the exec form as is, the shell form (heredocs as BuildKit gives them) to the stage's SHELL. */
+function runArgs(instr: Extract<Instruction, { kind: 'RUN' }>, shell: string[]): string[] {
+  const input = runShellInput(instr);
+  if (!input) return commandArgs(instr.command, shell);
+  if (input.kind === 'file') throw unsupported(`RUN <<${instr.heredocs[0].name} with a #! line is not supported by berth yet`);
+  return [...shell, input.text];
+}
+
+/** WORKDIR relative to the current one. */
+function resolveWorkdir(current: string | undefined, path: string): string {
+  if (!path) throw invalid('WORKDIR requires exactly one argument');
+  const joined = path.startsWith('/') ? path : `${current || '/'}/${path}`;
+  const parts: string[] = [];
+  for (const p of joined.split('/')) {
+    if (!p || p === '.') continue;
+    if (p === '..') parts.pop();
+    else parts.push(p);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** EXPOSE's word → ExposedPorts keys: `80` is `80/tcp`, a range every port of it. */
+function exposedPorts(p: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+  if (!m) throw invalid(`invalid containerPort: ${p}`);
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  const lo = Number(m[1]);
+  const hi = m[2] ? Number(m[2]) : lo;
+  if (hi < lo || hi > 65535) throw invalid(`invalid port range: ${p}`);
+  const out: string[] = [];
+  for (let n = lo; n <= hi; n++) out.push(`${n}/${proto}`);
+  return out;
+}
+
+/** `--chmod`: octal only (what the classic builder and BuildKit's stable syntax take). */
+function parseChmod(s: string): number {
+  if (!/^[0-7]{3,4}$/.test(s)) throw invalid(`invalid chmod parameter: ${s}: give an octal mode such as 755`);
+  return parseInt(s, 8);
+}

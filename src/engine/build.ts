@@ -1,0 +1,86 @@
+// The builder's RUN steps as the engine's own containers (build/step-runner.ts): created from
+// the step's image with the default security profile, on the build's network, with the init
+// files; their output read from the attach socket, their layer committed by the builder while
+// the container exists, and the container removed (snapshot, mounts, cgroups, anonymous
+// volumes) whatever happened. Also the engine's face of the builder for the API server.
+
+import type { Socket } from 'node:net';
+import { errorMessage } from '../errors.js';
+import type { StepOutcome, StepRun, StepRunner } from '../build/step-runner.js';
+import type { ContainerFiles } from './container-files.js';
+import type { Containers } from './containers/index.js';
+import type { ApiMount } from './types.js';
+
+export class ContainerStepRunner implements StepRunner {
+  constructor(
+    private readonly containers: Containers,
+    private readonly files: ContainerFiles,
+    private readonly log?: (level: 'warn', msg: string) => void,
+  ) {}
+
+  async run<T>(step: StepRun, commit: (key: string, engineMade: (path: string) => boolean) => Promise<T>): Promise<StepOutcome<T>> {
+    const mounts: ApiMount[] = step.mounts.map((m) =>
+      m.type === 'bind'
+        ? { Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly }
+        : { Type: 'tmpfs', Target: m.target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) },
+    );
+    const rec = await this.containers.create(
+      {
+        Image: step.image,
+        Cmd: step.args,
+        Entrypoint: [],
+        Env: step.env,
+        User: step.user,
+        WorkingDir: step.workdir,
+        AttachStdout: true,
+        AttachStderr: true,
+      },
+      {
+        NetworkMode: step.network === 'default' ? 'bridge' : step.network,
+        Mounts: mounts,
+        // The output goes to the build's stream only.
+        LogConfig: { Type: 'none', Config: {} },
+      },
+    );
+    try {
+      const attaching = this.containers.attach(rec.Id);
+      await this.containers.start(rec.Id);
+      const stream = await attaching;
+      const drained = stream ? demux(stream.socket, step.onOutput) : Promise.resolve();
+      const exitCode = await this.containers.wait(rec.Id);
+      // The monitor sends what the process wrote before its exit is recorded; a connection it
+      // has not closed a moment after is closed here, so that no step waits on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      stream?.socket.destroy();
+      if (exitCode !== 0) return { exitCode };
+      const engineMade = await this.files.engineMade(rec.Id);
+      return { exitCode: 0, result: await commit(rec.Id, (p) => engineMade.has(p)) };
+    } finally {
+      await this.containers.remove(rec.Id, { force: true, volumes: true }).catch((e) => {
+        this.log?.('warn', `removing build step container ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`);
+        throw e;
+      });
+    }
+  }
+}
+
+/** Reads Docker's multiplexed frames (8-byte header: stream, 0, 0, 0, size) and hands on their payload. */
+function demux(socket: Socket, onData: (b: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 8) {
+        const size = buf.readUInt32BE(4);
+        if (buf.length < 8 + size) break;
+        onData(buf.subarray(8, 8 + size));
+        buf = buf.subarray(8 + size);
+      }
+    });
+    socket.once('end', () => resolve());
+    socket.once('close', () => resolve());
+    socket.once('error', reject);
+  });
+}

@@ -1,0 +1,245 @@
+// The builder in an engine of the test's own (temp roots, in-process, no berthd): Dockerfiles
+// over a busybox image the test stores itself, built into images whose config and history are
+// checked against what the classic Docker builder writes, run as containers; the cache hit and
+// missed step by step after one file of the context changes, and kept across a new engine on
+// the same roots; a failing RUN and a missing COPY source leave no container, snapshot or mount.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../src/engine/index.js';
+import type { BuildEvent, BuildRequest } from '../src/engine/index.js';
+import { ImageStore } from '../src/image/index.js';
+import { makeRootfs } from './helpers/bundle.js';
+import { storeImage } from './helpers/images.js';
+
+let dir: string;
+let engine: Engine;
+let ctx: string;
+
+const roots = () => ({ dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec') });
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-test-build-'));
+  const rootfs = join(dir, 'rootfs');
+  makeRootfs(rootfs);
+  const tar = execFileSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+  await storeImage(new ImageStore(join(roots().dataRoot, 'image')), 'busybox:latest', [tar]);
+  rmSync(rootfs, { recursive: true, force: true });
+  engine = new Engine(roots());
+  ctx = join(dir, 'ctx');
+  mkdirSync(join(ctx, 'src/sub'), { recursive: true });
+  writeFileSync(join(ctx, 'a.txt'), 'alpha\n');
+  writeFileSync(join(ctx, 'src/one.c'), 'one\n');
+  writeFileSync(join(ctx, 'src/sub/two.c'), 'two\n');
+  writeFileSync(join(ctx, 'run.sh'), '#!/bin/sh\necho ran "$@"\n', { mode: 0o755 });
+});
+
+after(async () => {
+  await engine?.close();
+  // Whatever a test left mounted under the roots would make this fail loudly rather than leak.
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(dir));
+  for (const m of mounts.reverse()) execFileSync('umount', ['-l', m.split(' ')[4]]);
+  rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(mounts, [], 'mounts left under the test roots');
+});
+
+function request(dockerfile: string, extra: Partial<BuildRequest> = {}): BuildRequest {
+  return {
+    contextDir: ctx,
+    dockerfile: { text: dockerfile, name: 'Dockerfile' },
+    tags: [],
+    buildArgs: {},
+    labels: {},
+    noCache: false,
+    pull: false,
+    cacheFrom: [],
+    network: 'none',
+    secrets: {},
+    ...extra,
+  };
+}
+
+async function build(dockerfile: string, extra: Partial<BuildRequest> = {}) {
+  const events: BuildEvent[] = [];
+  const r = await engine.build(request(dockerfile, extra), (e) => events.push(e));
+  const output = events
+    .filter((e): e is Extract<BuildEvent, { kind: 'output' }> => e.kind === 'output')
+    .map((e) => e.data.toString())
+    .join('');
+  const cached = events.filter((e) => e.kind === 'cached').map((e) => (e as { index: number }).index);
+  const steps = events.filter((e) => e.kind === 'step').map((e) => (e as { index: number }).index);
+  return { ...r, events, output, cached, steps };
+}
+
+/** Runs `cmd` in a container of `image`; its output. */
+async function runIn(image: string, cmd: string[]): Promise<string> {
+  const c = await engine.containers.create({ Image: image, Cmd: cmd }, { NetworkMode: 'none' });
+  try {
+    await engine.containers.start(c.Id);
+    assert.equal(await engine.containers.wait(c.Id), 0);
+    let out = '';
+    for await (const e of engine.containers.logs(c.Id, { stdout: true, stderr: true } as never)) out += e.log;
+    return out;
+  } finally {
+    await engine.containers.remove(c.Id, { force: true, volumes: true });
+  }
+}
+
+async function nothingLeft(): Promise<void> {
+  assert.deepEqual(
+    engine.containers.list().map((c) => c.Name),
+    [],
+    'no step container is left',
+  );
+  assert.deepEqual(await engine.snapshots.list(), [], 'no snapshot is left');
+  for (const i of await engine.images.list()) {
+    const { config } = await engine.images.inspect(i.id);
+    assert.ok(!config.history?.some((h) => h.created_by?.startsWith('berth build step')), `step image ${i.id} is left`);
+  }
+}
+
+const DOCKERFILE = `FROM busybox
+ENV GREETING="hello world" EMPTY=
+LABEL org.example.name=demo "other label"=x
+WORKDIR /app
+COPY a.txt ./
+COPY src/ /app/src/
+RUN echo "$GREETING from $(pwd)" > out.txt && cat out.txt
+USER nobody
+EXPOSE 80 53/udp 8000-8001
+VOLUME /data
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5m --timeout=3s CMD cat /app/out.txt
+ONBUILD RUN echo child
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/out.txt"]
+`;
+
+test('one path end to end: FROM, ENV, LABEL, WORKDIR, COPY, RUN and the config steps; the image runs', async () => {
+  const r = await build(DOCKERFILE, { tags: ['demo:1', 'demo:latest'] });
+  assert.match(r.output, /hello world from \/app/);
+  assert.deepEqual(r.steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+  const img = await engine.images.inspect('demo:1');
+  assert.equal(img.id, r.id);
+  assert.deepEqual(img.repoTags.sort(), ['docker.io/library/demo:1', 'docker.io/library/demo:latest']);
+  const c = img.config.config!;
+  assert.deepEqual(c.Env, ['PATH=/bin', 'GREETING=hello world', 'EMPTY=']);
+  assert.deepEqual(c.Labels, { 'org.example.name': 'demo', 'other label': 'x' });
+  assert.equal(c.WorkingDir, '/app');
+  assert.equal(c.User, 'nobody');
+  assert.deepEqual(c.ExposedPorts, { '80/tcp': {}, '53/udp': {}, '8000/tcp': {}, '8001/tcp': {} });
+  assert.deepEqual(c.Volumes, { '/data': {} });
+  assert.equal(c.StopSignal, 'SIGINT');
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'cat /app/out.txt'], Interval: 300e9, Timeout: 3e9 });
+  assert.deepEqual(c.OnBuild, ['RUN echo child']);
+  assert.deepEqual(c.Entrypoint, ['/bin/sh', '-c']);
+  assert.deepEqual(c.Cmd, ['cat /app/out.txt']);
+  // History as the classic builder writes it: one line per step, empty_layer for config steps.
+  const h = img.config.history!.slice(1);
+  assert.deepEqual(
+    h.map((e) => [e.created_by!.replace(/(file|dir):[0-9a-f]{64}/, '$1:H'), !!e.empty_layer]),
+    [
+      ['/bin/sh -c #(nop)  ENV GREETING=hello world EMPTY=', true],
+      ['/bin/sh -c #(nop)  LABEL org.example.name=demo other label=x', true],
+      ['/bin/sh -c #(nop)  WORKDIR /app', false],
+      ['/bin/sh -c #(nop) COPY file:H in /app/ ', false],
+      ['/bin/sh -c #(nop) COPY dir:H in /app/src/ ', false],
+      ['/bin/sh -c echo "$GREETING from $(pwd)" > out.txt && cat out.txt', false],
+      ['/bin/sh -c #(nop)  USER nobody', true],
+      ['/bin/sh -c #(nop)  EXPOSE 53/udp 80 8000-8001', true],
+      ['/bin/sh -c #(nop)  VOLUME [/data]', true],
+      ['/bin/sh -c #(nop)  STOPSIGNAL SIGINT', true],
+      ['/bin/sh -c #(nop)  HEALTHCHECK &{["CMD-SHELL" "cat /app/out.txt"] "5m0s" "3s" "0s" \'\\x00\'}', true],
+      ['/bin/sh -c #(nop)  ONBUILD RUN echo child', true],
+      ['/bin/sh -c #(nop)  ENTRYPOINT ["/bin/sh" "-c"]', true],
+      ['/bin/sh -c #(nop)  CMD ["cat /app/out.txt"]', true],
+    ],
+  );
+  assert.equal(img.config.rootfs.diff_ids.length, 5, 'base, WORKDIR, two COPYs and RUN');
+  assert.equal(
+    await runIn('demo:1', ['cat /app/out.txt /app/a.txt /app/src/sub/two.c; id -u']),
+    'hello world from /app\nalpha\ntwo\n65534\n',
+  );
+  await nothingLeft();
+});
+
+test('the cache: a rebuild is all hits and the same image; one edited file rebuilds from the COPY that reads it', async () => {
+  const df = 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo first\nCOPY src /src\nRUN cat /src/one.c\nCMD ["true"]\n';
+  const cold = await build(df, { tags: ['cache:1'] });
+  const warm = await build(df, { tags: ['cache:1'] });
+  assert.equal(warm.id, cold.id, 'a fully cached build makes the same image');
+  assert.deepEqual(warm.cached, [2, 3, 4, 5, 6]);
+  assert.equal(warm.output, '');
+  writeFileSync(join(ctx, 'src/one.c'), 'one, edited\n');
+  try {
+    const edited = await build(df, { tags: ['cache:1'] });
+    assert.deepEqual(edited.cached, [2, 3], 'hits before the COPY that reads the file, misses from it on');
+    assert.match(edited.output, /one, edited/);
+    assert.notEqual(edited.id, cold.id);
+    // A new engine on the same roots (a berthd restart) still has the cache.
+    await engine.close();
+    engine = new Engine(roots());
+    const again = await build(df, { tags: ['cache:1'] });
+    assert.deepEqual(again.cached, [2, 3, 4, 5, 6]);
+    assert.equal(again.id, edited.id);
+    const nocache = await build(df, { noCache: true });
+    assert.deepEqual(nocache.cached, []);
+  } finally {
+    writeFileSync(join(ctx, 'src/one.c'), 'one\n');
+  }
+  // The cache is counted and pruned.
+  const records = await engine.builder.records();
+  assert.ok(records.length >= 5);
+  const pruned = await engine.builder.prune();
+  assert.equal(pruned.deleted.length, records.length);
+  assert.deepEqual(await engine.builder.records(), []);
+  await nothingLeft();
+});
+
+test('build args: ARG defaults, --build-arg, ENV over ARG, the |N prefix of RUN lines', async () => {
+  const r = await build('ARG BASE=busybox\nFROM $BASE\nARG WHO=nobody\nARG UNSET\nENV WHERE=/w\nRUN echo "$WHO in $WHERE"\n', {
+    buildArgs: { WHO: 'alice', EXTRA: 'x' },
+  });
+  assert.match(r.output, /alice in \/w/);
+  const h = (await engine.images.inspect(r.id)).config.history!;
+  assert.equal(h.at(-1)!.created_by, '|1 WHO=alice /bin/sh -c echo "$WHO in $WHERE"');
+  assert.ok(r.events.some((e) => e.kind === 'note' && /build-args \[EXTRA\] were not consumed/.test(e.text)));
+  await engine.images.remove(r.id, { force: true });
+});
+
+test('a failing RUN reports its command and exit code, and leaves nothing behind', async () => {
+  await assert.rejects(
+    build('FROM busybox\nRUN echo about to fail && exit 3\n'),
+    /The command '\/bin\/sh -c echo about to fail && exit 3' returned a non-zero code: 3/,
+  );
+  await nothingLeft();
+});
+
+test('a missing COPY source and a symlink out of the context are errors that leave nothing behind', async () => {
+  await assert.rejects(build('FROM busybox\nCOPY nope.txt /\n'), /file not found in build context.*nope\.txt/);
+  symlinkSync('/etc/passwd', join(ctx, 'escape'));
+  try {
+    await assert.rejects(build('FROM busybox\nCOPY escape /x\n'), /points outside the build context/);
+  } finally {
+    rmSync(join(ctx, 'escape'));
+  }
+  await nothingLeft();
+});
+
+test('FROM scratch with COPY; a RUN that changes nothing is an empty layer', async () => {
+  const r = await build('FROM scratch\nCOPY a.txt /\n');
+  const img = await engine.images.inspect(r.id);
+  assert.equal(img.config.rootfs.diff_ids.length, 1);
+  const e = await build('FROM busybox\nRUN true\n');
+  const h = (await engine.images.inspect(e.id)).config.history!;
+  assert.equal(h.at(-1)!.empty_layer, true);
+  await engine.images.remove(r.id, { force: true });
+  await engine.images.remove(e.id, { force: true });
+  await nothingLeft();
+});
