@@ -113,6 +113,7 @@ test('RUN --mount values expand, and are checked once expanded', () => {
     { type: 'tmpfs', target: '/t', size: 1024 },
   ]);
   assert.throws(() => expanded('RUN --mount=type=cache,target=/c,uid=$USR make'), /Dockerfile:2: invalid value app for uid/);
+  assert.throws(() => expanded('VOLUME /a $EMPTY'), { message: 'Dockerfile:2: VOLUME specified can not be an empty string' });
   // `from` may not hold a variable at all, as in Docker
   assert.throws(
     () => expanded('RUN --mount=from=$STAGE,target=/x make'),

@@ -89,9 +89,12 @@ export function expandInstruction<T extends Instruction>(
       case 'EXPOSE':
         out = { ...inst, ports: inst.ports.flatMap((p) => lex(p).words) };
         break;
-      case 'VOLUME':
-        out = { ...inst, paths: inst.paths.map(w) };
+      case 'VOLUME': {
+        const paths = inst.paths.map(w);
+        if (paths.includes('')) throw new InstructionError('VOLUME specified can not be an empty string');
+        out = { ...inst, paths };
         break;
+      }
       case 'WORKDIR':
         out = { ...inst, path: w(inst.path) };
         break;
