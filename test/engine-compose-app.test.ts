@@ -212,3 +212,35 @@ test('berth compose: up twice changes nothing; a changed service alone is recrea
   }
   assert.equal(eng.dockerOk(['ps', '-aq']), '');
 });
+
+test('berth compose: ps, logs, exec -T, run --rm, port, top, stop, start, restart, ls, config', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const dir = project('bcops', port);
+  try {
+    berth(dir, 'up', '-d', '--wait');
+    const ps = berth(dir, 'ps').stdout;
+    assert.match(ps, /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/m);
+    assert.match(ps, new RegExp(`^bcops-web-1\\s+busybox\\s+.*\\s+web\\s+.*Up .*127\\.0\\.0\\.1:${port}->80/tcp$`, 'm'));
+    assert.equal(berth(dir, 'ps', '--services').stdout, 'kv\nweb\nworker\n');
+    assert.match(berth(dir, 'logs', 'worker').stdout, /^bcops-worker-1 {2}\| stored worker$/m);
+    assert.equal(berth(dir, 'logs', '--no-log-prefix', '--tail', '1', 'worker').stdout, 'stored worker\n');
+    assert.equal(berth(dir, 'exec', '-T', 'worker', 'sh', '-c', 'echo $MESSAGE').stdout, 'hello-from-dotenv\n');
+    // A one-off container of the service: its environment, on the project network, removed after.
+    const r = berth(dir, 'run', '--rm', '-T', 'worker', 'sh', '-c', 'echo $MESSAGE; wget -qO- http://kv:7000/cgi-bin/get?worker');
+    assert.equal(r.stdout, 'hello-from-dotenv\nhello-from-dotenv');
+    assert.doesNotMatch(eng.dockerOk(['ps', '-a', '--format', '{{.Names}}']), /run/);
+    assert.equal(berth(dir, 'port', 'web', '80').stdout, `127.0.0.1:${port}\n`);
+    assert.match(berth(dir, 'top', 'kv').stdout, /^bcops-kv-1\nUID\s+PID\s+PPID.*\n(.*\n)*.*httpd -f -p 7000/m);
+    assert.match(berth(dir, 'ls').stdout, /^bcops\s+running\(3\)\s+.*docker-compose\.yml$/m);
+    berth(dir, 'stop', 'worker');
+    assert.equal(berth(dir, 'ps', '--services').stdout, 'kv\nweb\n');
+    berth(dir, 'start');
+    assert.equal(berth(dir, 'ps', '--services').stdout, 'kv\nweb\nworker\n');
+    berth(dir, 'restart', 'web');
+    await until(async () => (await get(port, '/cgi-bin/get?worker').catch(() => ({ body: '' }))).body === 'hello-from-dotenv', 15_000);
+    assert.match(berth(dir, 'config').stdout, /^name: bcops\n/);
+  } finally {
+    berth(dir, 'down', '-v');
+  }
+  assert.equal(eng.dockerOk(['ps', '-aq']), '');
+});

@@ -35,6 +35,20 @@ const COMMANDS: Record<string, () => Promise<ComposeCommand>> = {
   config: () => import('./commands/config.js').then((m) => m.config),
   up: () => import('./commands/up.js').then((m) => m.up),
   down: () => import('./commands/down.js').then((m) => m.down),
+  ps: () => import('./commands/ps.js').then((m) => m.ps),
+  logs: () => import('./commands/logs.js').then((m) => m.logs),
+  exec: () => import('./commands/exec.js').then((m) => m.exec),
+  run: () => import('./commands/run.js').then((m) => m.run),
+  start: () => import('./commands/lifecycle.js').then((m) => m.start),
+  stop: () => import('./commands/lifecycle.js').then((m) => m.stop),
+  restart: () => import('./commands/lifecycle.js').then((m) => m.restart),
+  rm: () => import('./commands/rm.js').then((m) => m.rm),
+  pull: () => import('./commands/pull.js').then((m) => m.pull),
+  top: () => import('./commands/top.js').then((m) => m.top),
+  port: () => import('./commands/port.js').then((m) => m.port),
+  events: () => import('./commands/events.js').then((m) => m.events),
+  ls: () => import('./commands/ls.js').then((m) => m.ls),
+  build: () => import('./commands/build.js').then((m) => m.build),
 };
 
 const GLOBAL: Record<string, FlagSpec> = {
@@ -53,6 +67,20 @@ const ABOUT: Record<string, string> = {
   config: 'Parse, resolve and render compose file in canonical format',
   up: 'Create and start containers',
   down: 'Stop and remove containers, networks',
+  ps: 'List containers',
+  logs: 'View output from containers',
+  exec: 'Execute a command in a running container',
+  run: 'Run a one-off command on a service',
+  start: 'Start services',
+  stop: 'Stop services',
+  restart: 'Restart service containers',
+  rm: 'Removes stopped service containers',
+  pull: 'Pull service images',
+  top: 'Display the running processes',
+  port: 'Print the public port for a port binding',
+  events: 'Receive real time events from containers',
+  ls: 'List running compose projects',
+  build: 'Build or rebuild services (not yet: berth has no image builder)',
 };
 
 function usage(): string {
