@@ -199,3 +199,58 @@ test('ONBUILD triggers of a parent image parse alone', () => {
     message: 'ONBUILD: ONBUILD trigger "FROM x": FROM isn\'t allowed as an ONBUILD trigger',
   });
 });
+
+test('constructs of real multi-stage Dockerfiles parse and expand as BuildKit reads them', () => {
+  const text = [
+    '# syntax=docker/dockerfile-upstream:master',
+    '',
+    'ARG GO_VERSION=1.21',
+    'ARG DEBUG',
+    'FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-alpine AS base',
+    'ARG DEBUG',
+    'ARG GCFLAGS=${DEBUG:+"all=-N -l"}',
+    'RUN --mount=from=src,src=/usr/src/x,target=. \\',
+    '  --mount=target=/root/.cache,type=cache <<EOT',
+    '  set -ex',
+    '  go build -gcflags="${GCFLAGS}" ./...',
+    'EOT',
+    'COPY --link --chmod=755 <<EOF /entrypoint.sh',
+    '#!/bin/sh',
+    'exec app \\\\',
+    '  -l 0.0.0.0:\\${PORT:-5000} -- "\\$@"',
+    'EOF',
+    'ENV PORT 5000',
+    'FROM base as Other',
+    'RUN --mount=from=base,src=/go,readwrite --mount=from=bins \\',
+    '  make && \\',
+    '  mv bin /out',
+    'FROM base-$TARGETOS${DEBUG:+-debug} AS final',
+  ].join('\n');
+  const df = parseDockerfile(text, { file: 'Dockerfile' });
+  assert.equal(df.directives.syntax, 'docker/dockerfile-upstream:master');
+  assert.deepEqual(
+    df.stages.map((s) => [s.name, s.from.line]),
+    [
+      ['base', 5],
+      ['other', 19],
+      ['final', 23],
+    ],
+  );
+  const ctx = contextOf(df);
+  const [, gc, run, copy] = df.stages[0].instructions;
+  const gcflags = expandInstruction(gc, (n) => ({ DEBUG: '1' })[n], ctx).instruction;
+  assert.deepEqual((gcflags as { args: unknown }).args, [{ name: 'GCFLAGS', default: 'all=-N -l' }]);
+  const noDebug = expandInstruction(gc, () => undefined, ctx).instruction;
+  assert.deepEqual((noDebug as { args: unknown }).args, [{ name: 'GCFLAGS', default: '' }]);
+  assert.deepEqual(runShellInput(run as RunInstruction), { kind: 'text', text: '  set -ex\n  go build -gcflags="${GCFLAGS}" ./...\n' });
+  assert.equal((run as RunInstruction).mounts.length, 2);
+  const body = expandInstruction(copy, (n) => ({ PORT: '1' })[n], ctx).instruction;
+  assert.ok(body.kind === 'COPY' && body.sources[0].kind === 'heredoc');
+  assert.equal(body.sources[0].heredoc.content, '#!/bin/sh\nexec app \\\n  -l 0.0.0.0:${PORT:-5000} -- "$@"\n');
+  assert.deepEqual((df.stages[1].instructions[0] as RunInstruction).mounts, [
+    { type: 'bind', target: '', source: '/go', from: 'base', readonly: false },
+    { type: 'bind', target: '', from: 'bins', readonly: true },
+  ]);
+  const last = expandFrom(df.stages[2].from, (n) => ({ TARGETOS: 'linux', DEBUG: '1' })[n], ctx);
+  assert.equal(last.instruction.image, 'base-linux-debug');
+});

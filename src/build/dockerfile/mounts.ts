@@ -171,7 +171,7 @@ export function parseMount(spec: string, expand?: ValueExpander): RunMount {
     case 'cache':
       return {
         type: 'cache',
-        target: requireTarget(type, target, deferred),
+        target: target ?? '',
         ...(id !== undefined ? { id } : {}),
         sharing: (sharing ?? 'shared') as 'shared' | 'private' | 'locked',
         ...(from !== undefined ? { from } : {}),
@@ -182,25 +182,16 @@ export function parseMount(spec: string, expand?: ValueExpander): RunMount {
         ...(gid !== undefined ? { gid } : {}),
       };
     case 'tmpfs':
-      return { type: 'tmpfs', target: requireTarget(type, target, deferred), ...(size !== undefined ? { size } : {}) };
+      return { type: 'tmpfs', target: target ?? '', ...(size !== undefined ? { size } : {}) };
     default:
       return {
         type: 'bind',
-        target: requireTarget(type, target, deferred),
+        target: target ?? '',
         ...(source !== undefined ? { source } : {}),
         ...(from !== undefined ? { from } : {}),
         readonly: readonly ?? true,
       };
   }
-}
-
-/** A target is required of bind, cache and tmpfs mounts (one with `$` is not known until expanded). */
-function requireTarget(type: string, target: string | undefined, deferred: Set<string>): string {
-  if (target === undefined || target === '') {
-    if (target === undefined && ['target', 'dst', 'destination'].some((k) => deferred.has(k))) return '';
-    throw fault(`mount type ${type} requires a target (target=, dst= or destination=)`);
-  }
-  return target;
 }
 
 function baseName(p: string): string {

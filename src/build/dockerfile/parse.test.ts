@@ -34,7 +34,6 @@ test('faults name the file and line, in Docker words', () => {
     ['FROM a\nRUN --mount=type=bind,targt=/x y', 2, "unexpected key 'targt' in 'targt=/x' (did you mean target?)"],
     ['FROM a\nRUN --mount=type=bind,bogus=1 y', 2, "unexpected key 'bogus' in 'bogus=1'"],
     ['FROM a\nRUN --mount=type=ssh y', 2, 'RUN --mount=type=ssh is not supported: berth does not forward an SSH agent to builds'],
-    ['FROM a\nRUN --mount=type=bind y', 2, 'mount type bind requires a target (target=, dst= or destination=)'],
     ['FROM a\nRUN --mount=type=bind,target=/x,uid=1 y', 2, 'uid not allowed for "bind" type mounts'],
     ['FROM a\nRUN --mount=type=bind,target=/x,sharing=locked y', 2, 'invalid cache sharing set for bind mount'],
     ['FROM a\nRUN --mount=type=cache,target=/x,sharing=maybe y', 2, 'unsupported sharing value "maybe"'],
@@ -323,6 +322,11 @@ test('RUN flags: mounts, network, security', () => {
     { type: 'secret', id: 'tok', target: '/run/secrets/tok', required: true, mode: 0o400, uid: 0, gid: 0 },
   ]);
   assert.equal(run.network, 'none');
+  // a bind mount may name no target (the WORKDIR) and say rw on its own
+  assert.deepEqual(one<RunInstruction>('RUN --mount=from=bins --mount=target=.,readwrite x').mounts, [
+    { type: 'bind', target: '', from: 'bins', readonly: true },
+    { type: 'bind', target: '.', readonly: false },
+  ]);
   assert.deepEqual(run.command, { form: 'shell', text: 'make' });
 });
 

@@ -76,6 +76,7 @@ export interface FromInstruction extends Located {
 /** `RUN --mount=type=bind`: a directory of the context (default) or of a stage or image. */
 export interface BindMount {
   type: 'bind';
+  /** As written: a relative target (or none, `''`) is resolved against the stage's WORKDIR, as Docker does. */
   target: string;
   /** Path in the source; `.` (its root) when not given. */
   source?: string;
@@ -88,6 +89,7 @@ export interface BindMount {
 /** `RUN --mount=type=cache`: a persistent directory kept between builds, keyed by `id`. */
 export interface CacheMount {
   type: 'cache';
+  /** As written; relative or `''` resolves against the WORKDIR. */
   target: string;
   /** The cache's key; the target path when not given. */
   id?: string;
@@ -105,6 +107,7 @@ export interface CacheMount {
 /** `RUN --mount=type=tmpfs` */
 export interface TmpfsMount {
   type: 'tmpfs';
+  /** As written; relative or `''` resolves against the WORKDIR. */
   target: string;
   /** Bytes; no limit when absent. */
   size?: number;
