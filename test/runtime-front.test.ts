@@ -311,3 +311,92 @@ test('what the front leaves to Node: poststart and poststop hooks run, create an
   assert.equal(JSON.parse(readFileSync(join(out, 'poststop'), 'utf8')).status, 'stopped');
   assert.equal(rt(['list', '-q']).stdout, '');
 });
+
+/** Where a hierarchy is mounted: `cgroup2` for the unified one, else the v1 controller's name. */
+function mountOf(what: string): string | undefined {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!right) continue;
+    const [fstype, , options] = right.split(' ');
+    if (what === 'cgroup2' ? fstype === 'cgroup2' : fstype === 'cgroup' && options.split(',').includes(what)) return left.split(' ')[4];
+  }
+  return undefined;
+}
+
+for (const layout of ['v1', 'v2'] as const) {
+  const mounts = layout === 'v2' ? { '': mountOf('cgroup2') } : { freezer: mountOf('freezer'), pids: mountOf('pids') };
+  const skip = Object.values(mounts).some((m) => !m) ? `no ${layout} hierarchy to use here` : false;
+  test(`a ${layout} record on this kernel's cgroups: pause and resume, ps, kill --all, delete --force, all in the front`, { skip }, (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-test-front-'));
+    const name = uniqueId('berth-test-front');
+    const paths = Object.fromEntries(Object.entries(mounts).map(([k, m]) => [k, join(m!, name)]));
+    // Processes that are not our children: nothing here reaps them but init, as with a container.
+    const spawnSleeper = () => Number(spawnSync('sh', ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }).stdout);
+    const started: number[] = [];
+    t.after(() => {
+      for (const p of started) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone: what the test wanted
+        }
+      }
+      for (const d of Object.values(paths)) if (existsSync(d)) spawnSync('rmdir', [d]);
+      rmSync(root, { recursive: true, force: true });
+    });
+    const dirs = new StateDir(root);
+    const record = (id: string): ContainerRecord => {
+      for (const d of Object.values(paths)) mkdirSync(d, { recursive: true });
+      const pid = spawnSleeper();
+      started.push(pid);
+      for (const d of Object.values(paths)) writeFileSync(join(d, 'cgroup.procs'), String(pid));
+      const rec: ContainerRecord = {
+        id,
+        pid,
+        pidStartTime: pidStartTime(pid)!,
+        bundle: root,
+        rootfs: root,
+        created: new Date().toISOString(),
+        config: { ociVersion: '1.2.0', linux: { namespaces: [{ type: 'mount' }] } },
+        cgroup: { layout, paths },
+      };
+      dirs.claim(id);
+      dirs.save(rec);
+      return rec;
+    };
+    const front = (args: string[]) => {
+      const r = call(RUNTIME_FRONT, ['--root', root, ...args], ALONE);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const status = (id: string) => (JSON.parse(front(['state', id])) as { status: string }).status;
+    const frozen = () =>
+      layout === 'v2'
+        ? /^frozen 1$/m.test(readFileSync(join(paths[''], 'cgroup.events'), 'utf8'))
+        : readFileSync(join(paths.freezer, 'freezer.state'), 'utf8') === 'FROZEN\n';
+
+    const a = record('a');
+    assert.equal(status('a'), 'running');
+    front(['pause', 'a']);
+    assert.ok(frozen(), 'the cgroup is frozen');
+    assert.equal(status('a'), 'paused');
+    assert.match(readFileSync(`/proc/${a.pid}/stat`, 'utf8'), /\) [SDT] /, 'the process is stopped or asleep');
+    front(['resume', 'a']);
+    assert.ok(!frozen(), 'and thawed');
+    assert.equal(status('a'), 'running');
+    assert.equal(front(['ps', '--format', 'json', 'a']), `[${a.pid}]\n`);
+    front(['kill', '--all', 'a', 'KILL']);
+    assert.ok(waitFor(() => status('a') === 'stopped'));
+    assert.ok(!frozen(), 'kill --all thaws what it froze');
+    front(['delete', 'a']);
+    for (const d of Object.values(paths)) assert.ok(!existsSync(d), `delete removed ${d}`);
+    assert.ok(!existsSync(join(root, 'a')));
+
+    const b = record('b');
+    front(['pause', 'b']);
+    front(['delete', '--force', 'b']);
+    assert.ok(pidStartTime(b.pid) === undefined, 'delete --force killed the paused process');
+    for (const d of Object.values(paths)) assert.ok(!existsSync(d), `delete --force removed ${d}`);
+    assert.ok(!existsSync(join(root, 'b')));
+  });
+}
