@@ -22,7 +22,7 @@ export { ContainerFiles, type CommitRequest } from './container-files.js';
 export type { PathStat } from './archive.js';
 export type { DockerStats } from './stats.js';
 export { filterContainers } from './filters.js';
-export { securityHostConfig } from './security.js';
+export { daemonSecurityOptions, securityHostConfig } from './security.js';
 export { inspectMount } from './mounts.js';
 export type { EndpointRequest, PortMap } from './types.js';
 export type { PullProgress } from '../image/index.js';

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { compileSeccomp } from '../runtime/seccomp/compile.js';
 import { seccompArch } from '../runtime/seccomp/arch.js';
 import { DEFAULT_PROFILE, defaultSeccomp, resolveProfile } from './seccomp-default.js';
-import { allCaps, applySecurity, DEFAULT_CAPS, hostDevices, normalizeCap, parseSecurityOpt, resolveCaps } from './security.js';
+import {
+  allCaps,
+  applySecurity,
+  daemonSecurityOptions,
+  DEFAULT_CAPS,
+  hostDevices,
+  normalizeCap,
+  parseSecurityOpt,
+  resolveCaps,
+} from './security.js';
 import type { Spec } from '../oci/runtime-spec.js';
 
 const names = (p: ReturnType<typeof defaultSeccomp>) => new Set(p.syscalls!.flatMap((s) => s.names));
@@ -215,4 +224,9 @@ test("hostDevices: the host's nodes with their numbers, never console or ptmx", 
   const nul = devs.find((d) => d.path === '/dev/null');
   if (nul) assert.deepEqual([nul.type, nul.major, nul.minor], ['c', 1, 3]);
   assert.ok(!devs.some((d) => d.path === '/dev/ptmx' || d.path === '/dev/console' || d.path.startsWith('/dev/pts/')));
+});
+
+test('daemonSecurityOptions: the builtin seccomp profile where the kernel filters, and always a private cgroupns', () => {
+  assert.deepEqual(daemonSecurityOptions(true), ['name=seccomp,profile=builtin', 'name=cgroupns']);
+  assert.deepEqual(daemonSecurityOptions(false), ['name=cgroupns']);
 });

@@ -2,7 +2,7 @@
 
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
-import type { Engine } from '../../engine/index.js';
+import { daemonSecurityOptions, type Engine } from '../../engine/index.js';
 import { BERTH_VERSION } from '../../common/version.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
 import { COMMON_HEADERS, sendJSON } from './http.js';
@@ -114,7 +114,7 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'],
+      SecurityOptions: daemonSecurityOptions(),
       Warnings: [],
     });
   });

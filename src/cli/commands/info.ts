@@ -33,6 +33,7 @@ export async function info(client: ApiClient, argv: string[]): Promise<number> {
     ` Cgroup Driver: ${i.CgroupDriver}`,
     ` Cgroup Version: ${i.CgroupVersion}`,
     ` Default Runtime: ${i.DefaultRuntime}`,
+    ...securityLines(i.SecurityOptions ?? []),
     ` Kernel Version: ${i.KernelVersion}`,
     ` Operating System: ${i.OperatingSystem}`,
     ` OSType: ${i.OSType}`,
@@ -46,4 +47,18 @@ export async function info(client: ApiClient, argv: string[]): Promise<number> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** `name=seccomp,profile=builtin` → `  seccomp` and `   Profile: builtin`, as the docker CLI prints them. */
+function securityLines(opts: string[]): string[] {
+  if (!opts.length) return [];
+  const out = [' Security Options:'];
+  for (const opt of opts) {
+    for (const kv of opt.split(',')) {
+      const [k, v = ''] = kv.split('=', 2);
+      if (k === 'name') out.push(`  ${v}`);
+      else out.push(`   ${k.charAt(0).toUpperCase()}${k.slice(1)}: ${v}`);
+    }
+  }
+  return out;
 }
