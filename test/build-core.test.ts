@@ -67,14 +67,20 @@ function request(dockerfile: string, extra: Partial<BuildRequest> = {}): BuildRe
 
 async function build(dockerfile: string, extra: Partial<BuildRequest> = {}) {
   const events: BuildEvent[] = [];
-  const r = await engine.build(request(dockerfile, extra), (e) => events.push(e));
+  const times: number[] = [];
+  const r = await engine.build(request(dockerfile, extra), (e) => {
+    events.push(e);
+    times.push(Date.now());
+  });
   const output = events
     .filter((e): e is Extract<BuildEvent, { kind: 'output' }> => e.kind === 'output')
     .map((e) => e.data.toString())
     .join('');
   const cached = events.filter((e) => e.kind === 'cached').map((e) => (e as { index: number }).index);
   const steps = events.filter((e) => e.kind === 'step').map((e) => (e as { index: number }).index);
-  return { ...r, events, output, cached, steps };
+  /** When the event of `kind` for step `index` came. */
+  const at = (kind: string, index: number) => times[events.findIndex((e) => e.kind === kind && (e as { index?: number }).index === index)];
+  return { ...r, events, output, cached, steps, at };
 }
 
 /** Runs `cmd` in a container of `image`; its output. */
@@ -241,5 +247,73 @@ test('FROM scratch with COPY; a RUN that changes nothing is an empty layer', asy
   assert.equal(h.at(-1)!.empty_layer, true);
   await engine.images.remove(r.id, { force: true });
   await engine.images.remove(e.id, { force: true });
+  await nothingLeft();
+});
+
+test('multi-stage: AS names, COPY --from a stage and an image, --target, only the stages needed, in parallel', async () => {
+  const df = `FROM busybox AS one
+RUN sleep 1 && echo one > /one.txt
+FROM busybox AS two
+RUN sleep 1 && echo two > /two.txt
+FROM busybox AS unused
+RUN exit 9
+FROM scratch
+COPY --from=one /one.txt /
+COPY --from=1 /two.txt /
+COPY --from=busybox /etc/passwd /passwd
+`;
+  const r = await build(df);
+  assert.ok(!r.events.some((e) => e.kind === 'step' && e.stage === 'unused'), 'the unused stage is not built');
+  const img = await engine.images.inspect(r.id);
+  assert.equal(img.config.rootfs.diff_ids.length, 3);
+  // The two stages' RUN steps (2 and 4) ran side by side: each began before the other ended.
+  assert.ok(r.at('step', 4) < r.at('done', 2) && r.at('step', 2) < r.at('done', 4), 'independent stages run in parallel');
+  const t = await build(df, { target: 'two' });
+  assert.ok(t.events.every((e) => e.kind !== 'step' || e.stage === 'two'));
+  await assert.rejects(build(df, { target: 'nope' }), /failed to reach build target nope in Dockerfile/);
+  await engine.images.remove(r.id, { force: true });
+  await engine.images.remove(t.id, { force: true });
+  await nothingLeft();
+});
+
+test('RUN --mount: cache kept across builds, bind from the context and a stage, tmpfs, secret never in the image', async () => {
+  const df = `FROM busybox AS base
+RUN echo from-stage > /s.txt
+FROM busybox
+RUN --mount=type=cache,target=/cache,id=c1 echo x >> /cache/log && wc -l < /cache/log > /count
+RUN --mount=type=bind,source=src,target=/src cat /src/one.c > /copied
+RUN --mount=type=bind,from=base,source=/s.txt,target=/s.txt cat /s.txt > /from-stage
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/f && ls /scratch > /tmpfs-ls
+RUN --mount=type=secret,id=tok,required=true cat /run/secrets/tok | wc -c > /secret-len
+`;
+  const secrets = { tok: { data: Buffer.from('s3cr3t-value') } };
+  const a = await build(df, { secrets });
+  assert.equal(
+    await runIn(a.id, ['sh', '-c', 'cat /count /copied /from-stage /tmpfs-ls /secret-len; ls /run/secrets/tok 2>/dev/null | wc -l']),
+    '1\none\nfrom-stage\nf\n12\n0\n',
+  );
+  const b2 = await build(df.replace('wc -l < /cache/log', 'wc -l < /cache/log  '), { secrets });
+  assert.match(await runIn(b2.id, ['cat', '/count']), /^2\n$/, 'the cache mount kept the first build’s line');
+  // The secret is in no layer and no history line.
+  const img = await engine.images.inspect(a.id);
+  assert.ok(!JSON.stringify(img.config).includes('s3cr3t'));
+  await assert.rejects(build(df.replace('RUN echo from-stage', 'RUN echo changed'), { secrets: {} }), /secret tok: not found/);
+  const records = await engine.builder.records();
+  assert.ok(records.some((r) => r.Type === 'exec.cachemount' && r.Size > 0));
+  await engine.images.remove(a.id, { force: true });
+  await engine.images.remove(b2.id, { force: true });
+  await nothingLeft();
+});
+
+test('--cache-from: a step is taken from a local image whose history and layers match', async () => {
+  const df = 'FROM busybox\nRUN echo layer > /l.txt\nCMD ["true"]\n';
+  const a = await build(df, { tags: ['cf:src'] });
+  await engine.builder.prune();
+  const b2 = await build(df, { cacheFrom: ['cf:src'] });
+  assert.deepEqual(b2.cached, [2]);
+  assert.equal(b2.output, '');
+  assert.deepEqual((await engine.images.inspect(b2.id)).config.rootfs.diff_ids, (await engine.images.inspect(a.id)).config.rootfs.diff_ids);
+  await engine.images.remove('cf:src', { force: true });
+  await engine.images.remove(b2.id, { force: true });
   await nothingLeft();
 });

@@ -31,10 +31,12 @@ import { copyLine, goList, goQuoteList, healthLine, nopLine, runLine } from './h
 import type { BuildEvent, BuildRequest, BuildResult } from './request.js';
 import { lookupOwner, resolveInRoot } from './root.js';
 import { scratchState, stateDigest, withConfig, withLayer, type BuildState } from './state.js';
-import type { StepMount, StepRunner } from './step-runner.js';
+import type { StepRunner } from './step-runner.js';
 import { Limiter } from './limiter.js';
+import { cacheMountInUse, du, prepareMounts } from './run-mounts.js';
 import { awaitedLater } from '../common/promises.js';
-import { mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { errno } from '../common/errno.js';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 /** Build args every Dockerfile may use without declaring them; they stay out of the history and the cache key. */
@@ -63,7 +65,12 @@ export interface BuilderOptions {
    * The image ID of `ref`, pulled first when absent or when `pull` asks (the engine's pull, with
    * its registries and events). Progress goes to `note`.
    */
-  resolveImage: (ref: string, opts: { pull: boolean; note: (text: string) => void }) => Promise<string>;
+  resolveImage: (
+    ref: string,
+    opts: { pull: boolean; note: (text: string) => void; credentials?: BuildRequest['registryAuth'] },
+  ) => Promise<string>;
+  /** A folder on a tmpfs (under the exec root) for RUN --mount=type=secret's files. */
+  secretsDir: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -102,6 +109,8 @@ interface Build {
   failed: boolean;
   usedArgs: Set<string>;
   limiter: Limiter;
+  /** `--cache-from` images found in the store. */
+  cacheFrom: Promise<BuildState[]>;
   /** Pins of the layers this build made, released when it ends (the cache holds them by then). */
   unpins: (() => void)[];
 }
@@ -152,6 +161,7 @@ export class Builder {
       usedArgs: new Set(),
       limiter: new Limiter(PARALLEL_STEPS),
       unpins: [],
+      cacheFrom: this.cacheFromImages(req, onEvent),
     };
     for (const instr of file.globalArgs) {
       for (const a of instr.args) {
@@ -195,6 +205,20 @@ export class Builder {
     } finally {
       for (const u of b.unpins) u();
     }
+  }
+
+  private async cacheFromImages(req: BuildRequest, onEvent: (e: BuildEvent) => void): Promise<BuildState[]> {
+    const out: BuildState[] = [];
+    for (const ref of req.cacheFrom) {
+      try {
+        const img = await this.opts.store.resolve(ref);
+        out.push({ config: img.config, layers: img.manifest.layers.map(toOciLayer) });
+      } catch (e) {
+        if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+        onEvent({ kind: 'note', text: `[Warning] --cache-from ${ref}: no such image here; it is not used` });
+      }
+    }
+    return out;
   }
 
   /** Builds stage `i` once per build; every reader of it awaits the same promise. */
@@ -257,11 +281,7 @@ export class Builder {
     const j = this.stageIndex(b, from, i);
     if (j !== undefined) state = await this.stage(b, j);
     else if (from.toLowerCase() === 'scratch') state = scratchState(hostPlatform());
-    else {
-      const id = await this.opts.resolveImage(from, { pull: b.req.pull, note: (text) => b.emit({ kind: 'note', text }) });
-      const img = await this.opts.store.resolve(id);
-      state = { config: img.config, layers: img.manifest.layers.map(toOciLayer) };
-    }
+    else state = await this.stateOf(b, from, 0);
     b.emit({ kind: 'done', stage: label, index: step, id: shortId(state), ms: Date.now() - t0 });
     const run: StageRun = { stage, label, state, shell: [...DEFAULT_SHELL], args: new Map(), cmdSet: false };
     const triggers = state.config.config?.OnBuild;
@@ -273,6 +293,7 @@ export class Builder {
     }
     for (const instr of stage.instructions) {
       step++;
+      if (b.req.signal?.aborted) throw b.req.signal.reason ?? new BerthError('system', 'the build was cancelled');
       if (b.failed) throw new BerthError('system', 'cancelled: another stage of the build failed');
       b.emit({ kind: 'step', stage: label, index: step, total: b.total, instruction: instr.original });
       const start = Date.now();
@@ -314,6 +335,7 @@ export class Builder {
     description: string,
     exec: (s: BuildState) => Promise<BuildState>,
     event?: { stage: string; index: number },
+    layerLine?: string,
   ): Promise<BuildState> {
     const key = `sha256:${createHash('sha256')
       .update(JSON.stringify([stateDigest(parent), ...parts]))
@@ -325,10 +347,34 @@ export class Builder {
         return hit;
       }
     }
-    const next = await exec(parent);
+    const fromImage = layerLine !== undefined && !b.req.noCache ? this.fromCacheImages(await b.cacheFrom, parent, layerLine) : undefined;
+    if (fromImage && event) b.emit({ kind: 'cached', ...event });
+    const next = fromImage ?? (await exec(parent));
     const made = next.layers.length > parent.layers.length ? next.layers[next.layers.length - 1] : undefined;
     await this.cache.put(key, { state: next, description, ...(made ? { layer: { digest: made.digest, size: made.size } } : {}) });
     return next;
+  }
+
+  /**
+   * `--cache-from`: a step that makes a layer is satisfied by an image whose history begins
+   * with the parent's (every line, so every config change before it is the same), whose layers
+   * begin with the parent's, and whose next line is this step's and made a layer: that layer
+   * is taken.
+   */
+  private fromCacheImages(images: BuildState[], parent: BuildState, line: string): BuildState | undefined {
+    const ph = parent.config.history ?? [];
+    const pd = parent.config.rootfs.diff_ids;
+    for (const img of images) {
+      const ih = img.config.history ?? [];
+      const id = img.config.rootfs.diff_ids;
+      if (ih.length <= ph.length || id.length <= pd.length) continue;
+      if (!ph.every((h, k) => h.created_by === ih[k].created_by && !!h.empty_layer === !!ih[k].empty_layer)) continue;
+      if (!pd.every((d, k) => d === id[k])) continue;
+      const next = ih[ph.length];
+      if (next.created_by !== line || next.empty_layer) continue;
+      return withLayer(parent, { layer: img.layers[pd.length], diffID: id[pd.length] }, line);
+    }
+    return undefined;
   }
 
   private async instruction(b: Build, run: StageRun, raw: Instruction, index: number): Promise<void> {
@@ -498,53 +544,101 @@ export class Builder {
     instr: Extract<Instruction, { kind: 'RUN' }>,
     ev: { stage: string; index: number },
   ): Promise<void> {
-    if (instr.mounts.length) throw unsupported('RUN --mount is not supported by berth yet');
-    if (instr.network && instr.network !== 'default') throw unsupported(`RUN --network=${instr.network} is not supported by berth yet`);
     const args = runArgs(instr, run.shell);
     const argEnv = this.argEnv(run);
     for (const [k] of argEnv) if (k in b.req.buildArgs) b.usedArgs.add(k);
     const proxies = PROXY_ARGS.map((k) => [k, buildArg(b.req, k)] as const).filter(
       (kv): kv is [string, string] => kv[1] !== undefined && !run.args.has(kv[0]),
     );
+    const network = instr.network && instr.network !== 'default' ? instr.network : b.req.network || 'default';
     const line = runLine(args, argEnv);
-    run.state = await this.cached(
-      b,
-      run.state,
-      ['RUN', args, argEnv, b.req.network],
-      `RUN ${instr.original.replace(/^RUN\s+/i, '')}`,
-      (s) =>
-        b.limiter.run(async () => {
-          const cfg = s.config.config ?? {};
-          const output: Buffer[] = [];
-          let kept = 0;
-          const layer = await this.withImage(s, async (image) => {
-            const outcome = await this.opts.runner.run(
-              {
-                image,
-                args,
-                env: [...argEnv, ...proxies].map(([k, v]) => `${k}=${v}`),
-                user: cfg.User ?? '',
-                workdir: cfg.WorkingDir || '/',
-                network: b.req.network || 'default',
-                mounts: [] as StepMount[],
-                onOutput: (data) => {
-                  b.emit({ kind: 'output', ...ev, data });
-                  output.push(data);
-                  kept += data.length;
-                  while (kept > 4096 && output.length > 1) kept -= output.shift()!.length;
+    const stageIndex = b.file.stages.indexOf(run.stage);
+    const mounts = await prepareMounts(instr.mounts, {
+      cacheDir: this.mountsDir,
+      secretsDir: this.opts.secretsDir,
+      req: b.req,
+      rootOf: async (from) => {
+        const state = await this.stateOf(b, from, stageIndex);
+        return { ...(await this.mountState(state)), digest: stateDigest(state) };
+      },
+    });
+    try {
+      run.state = await this.cached(
+        b,
+        run.state,
+        ['RUN', args, argEnv, network, b.req.extraHosts ?? [], mounts.key],
+        `RUN ${instr.original.replace(/^RUN\s+/i, '')}`,
+        (s) =>
+          b.limiter.run(async () => {
+            const cfg = s.config.config ?? {};
+            const layer = await this.withImage(s, async (image) => {
+              const outcome = await this.opts.runner.run(
+                {
+                  image,
+                  args,
+                  env: [...[...argEnv, ...proxies].map(([k, v]) => `${k}=${v}`), ...mounts.env],
+                  user: cfg.User ?? '',
+                  workdir: cfg.WorkingDir || '/',
+                  network,
+                  mounts: mounts.mounts,
+                  extraHosts: b.req.extraHosts ?? [],
+                  signal: b.req.signal,
+                  onOutput: (data) => b.emit({ kind: 'output', ...ev, data }),
                 },
-              },
-              (key, engineMade) => this.commitSnapshot(b, key, engineMade),
-            );
-            if (outcome.exitCode !== 0) {
-              throw new StepError(`The command '${args.join(' ')}' returned a non-zero code: ${outcome.exitCode}`, outcome.exitCode);
-            }
-            return outcome.result;
-          });
-          return withLayer(s, layer, line);
-        }),
-      ev,
-    );
+                (key, engineMade) => this.commitSnapshot(b, key, engineMade),
+              );
+              if (outcome.exitCode !== 0) {
+                throw new StepError(`The command '${args.join(' ')}' returned a non-zero code: ${outcome.exitCode}`, outcome.exitCode);
+              }
+              return outcome.result;
+            });
+            return withLayer(s, layer, line);
+          }),
+        ev,
+        line,
+      );
+    } finally {
+      await mounts.release();
+    }
+  }
+
+  /** The state `from` names: an earlier stage (by name or index), else an image (pulled when absent). */
+  private async stateOf(b: Build, from: string, before: number): Promise<BuildState> {
+    const j = this.stageIndex(b, from, before);
+    if (j !== undefined) return this.stage(b, j);
+    const id = await this.opts.resolveImage(from, {
+      pull: b.req.pull,
+      note: (text) => b.emit({ kind: 'note', text }),
+      credentials: b.req.registryAuth,
+    });
+    const img = await this.opts.store.resolve(id);
+    return { config: img.config, layers: img.manifest.layers.map(toOciLayer) };
+  }
+
+  /** A read-only use of a state's root: a snapshot mounted until `release`. */
+  private async mountState(state: BuildState): Promise<{ rootfs: string; release: () => Promise<void> }> {
+    let done!: () => void;
+    const released = new Promise<void>((r) => (done = r));
+    let ready!: (v: string) => void;
+    let failed!: (e: unknown) => void;
+    const rootfs = new Promise<string>((res, rej) => ((ready = res), (failed = rej)));
+    const held = this.withImage(state, async (image) => {
+      const key = `build-src-${randomBytes(8).toString('hex')}`;
+      const info = await this.opts.snapshots.prepare(key, this.opts.store, image);
+      try {
+        ready(info.rootfs);
+        await released;
+      } finally {
+        await this.opts.snapshots.remove(key);
+      }
+    }).catch(failed);
+    return {
+      rootfs: await rootfs,
+      release: async () => {
+        done();
+        await held;
+      },
+    };
   }
 
   private async copyStep(
@@ -558,18 +652,8 @@ export class Builder {
     if (instr.kind === 'COPY' && instr.parents) throw unsupported('COPY --parents is not supported by berth yet');
     if (instr.kind === 'ADD' && (instr.checksum || instr.keepGitDir))
       throw unsupported('ADD --checksum and --keep-git-dir are not supported by berth yet');
-    let root: SourceRoot = { dir: b.req.contextDir, escape: 'refuse', name: 'build context' };
-    let fromState: BuildState | undefined;
     const from = instr.kind === 'COPY' && instr.from ? instr.from : undefined;
-    if (from !== undefined) {
-      const j = this.stageIndex(b, from, b.file.stages.indexOf(run.stage));
-      if (j !== undefined) fromState = await this.stage(b, j);
-      else {
-        const id = await this.opts.resolveImage(from, { pull: b.req.pull, note: (text) => b.emit({ kind: 'note', text }) });
-        const img = await this.opts.store.resolve(id);
-        fromState = { config: img.config, layers: img.manifest.layers.map(toOciLayer) };
-      }
-    }
+    const fromState = from !== undefined ? await this.stateOf(b, from, b.file.stages.indexOf(run.stage)) : undefined;
     const sources = instr.sources.map((s) => {
       if (s.kind === 'heredoc') throw unsupported(`${instr.kind} <<${s.heredoc.name}: heredocs are not supported by berth yet`);
       return s.path;
@@ -614,20 +698,17 @@ export class Builder {
             return withLayer(s, layer, line);
           }),
         ev,
+        line,
       );
     };
-    if (!fromState) return work(root);
+    if (!fromState) return work({ dir: b.req.contextDir, escape: 'refuse', name: 'build context' });
     // A stage's or image's files are read from a snapshot of it, mounted for the copy.
-    await this.withImage(fromState, async (image) => {
-      const key = `build-src-${randomBytes(8).toString('hex')}`;
-      const info = await this.opts.snapshots.prepare(key, this.opts.store, image);
-      try {
-        root = { dir: info.rootfs, escape: 'clamp', name: `image or stage ${from}` };
-        await work(root);
-      } finally {
-        await this.opts.snapshots.remove(key);
-      }
-    });
+    const src = await this.mountState(fromState);
+    try {
+      await work({ dir: src.rootfs, escape: 'clamp', name: `image or stage ${from}` });
+    } finally {
+      await src.release();
+    }
   }
 
   /**
@@ -682,14 +763,52 @@ export class Builder {
     }
   }
 
-  /** `system df`'s build cache. */
-  records(): Promise<BuildCacheRecord[]> {
-    return this.cache.records();
+  /** `system df`'s build cache: the steps' entries and the cache mounts. */
+  async records(): Promise<BuildCacheRecord[]> {
+    const out = await this.cache.records();
+    for (const m of await this.cacheMounts()) {
+      out.push({
+        ID: m.name.slice(0, 25),
+        Type: 'exec.cachemount',
+        Description: 'cache mount (RUN --mount=type=cache)',
+        InUse: cacheMountInUse(m.dir),
+        Shared: false,
+        Size: await du(m.dir),
+        CreatedAt: m.created,
+        LastUsedAt: m.used,
+        UsageCount: 0,
+      });
+    }
+    return out;
   }
 
-  /** `/build/prune`: every entry (`all`), or those `keep` refuses. */
-  prune(keep?: (r: BuildCacheRecord) => boolean) {
-    return this.cache.prune(keep);
+  private async cacheMounts(): Promise<{ name: string; dir: string; created: string; used: string }[]> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.mountsDir);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
+    const out = [];
+    for (const name of names) {
+      const st = await lstat(join(this.mountsDir, name));
+      out.push({ name, dir: join(this.mountsDir, name), created: st.birthtime.toISOString(), used: st.mtime.toISOString() });
+    }
+    return out;
+  }
+
+  /** `/build/prune`: the entries and cache mounts `keep` refuses (all by default), but for mounts in use. */
+  async prune(keep: (r: BuildCacheRecord) => boolean = () => false): Promise<{ deleted: string[]; reclaimed: number }> {
+    const r = await this.cache.prune(keep);
+    for (const rec of await this.records()) {
+      if (rec.Type !== 'exec.cachemount' || rec.InUse || keep(rec)) continue;
+      const m = (await this.cacheMounts()).find((x) => x.name.startsWith(rec.ID));
+      if (!m) continue;
+      await rm(m.dir, { recursive: true, force: true });
+      r.deleted.push(rec.ID);
+      r.reclaimed += rec.Size;
+    }
+    return r;
   }
 
   /** Where cache mounts live. */

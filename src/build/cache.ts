@@ -33,7 +33,7 @@ interface CacheFile {
 /** One record of the cache as `system df` and /build/prune count it (Docker's BuildCache fields). */
 export interface BuildCacheRecord {
   ID: string;
-  Type: 'regular';
+  Type: 'regular' | 'exec.cachemount';
   Description: string;
   InUse: boolean;
   Shared: boolean;

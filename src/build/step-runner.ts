@@ -18,6 +18,10 @@ export interface StepRun {
   /** 'default' (the default bridge), 'none', 'host', or a network's name. */
   network: string;
   mounts: StepMount[];
+  /** `name:ip` lines for its /etc/hosts (`--add-host`). */
+  extraHosts: string[];
+  /** Aborted: the process is killed and the step fails. */
+  signal?: AbortSignal;
   /** stdout and stderr as they come, interleaved. */
   onOutput: (data: Buffer) => void;
 }

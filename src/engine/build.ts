@@ -38,26 +38,35 @@ export class ContainerStepRunner implements StepRunner {
       {
         NetworkMode: step.network === 'default' ? 'bridge' : step.network,
         Mounts: mounts,
+        ExtraHosts: step.extraHosts.length ? step.extraHosts : null,
         // The output goes to the build's stream only.
         LogConfig: { Type: 'none', Config: {} },
       },
     );
+    let socket: Socket | undefined;
     try {
       const attaching = this.containers.attach(rec.Id);
       await this.containers.start(rec.Id);
       const stream = await attaching;
-      const drained = stream ? demux(stream.socket, step.onOutput) : Promise.resolve();
-      const exitCode = await this.containers.wait(rec.Id);
+      socket = stream?.socket;
+      const drained = socket ? demux(socket, step.onOutput) : Promise.resolve();
+      const kill = () => {
+        this.containers.kill(rec.Id).catch((e) => this.log?.('warn', `killing build step ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
+      };
+      step.signal?.addEventListener('abort', kill);
+      if (step.signal?.aborted) kill();
+      const exitCode = await this.containers.wait(rec.Id).finally(() => step.signal?.removeEventListener('abort', kill));
+      if (step.signal?.aborted) throw step.signal.reason;
       // The monitor sends what the process wrote before its exit is recorded; a connection it
       // has not closed a moment after is closed here, so that no step waits on it.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 2000)))]);
       clearTimeout(timer);
-      stream?.socket.destroy();
       if (exitCode !== 0) return { exitCode };
       const engineMade = await this.files.engineMade(rec.Id);
       return { exitCode: 0, result: await commit(rec.Id, (p) => engineMade.has(p)) };
     } finally {
+      socket?.destroy();
       await this.containers.remove(rec.Id, { force: true, volumes: true }).catch((e) => {
         this.log?.('warn', `removing build step container ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`);
         throw e;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spendOnFull } from '../common/atomic.js';
 import { BerthError } from '../errors.js';
 import { SpaceReserve } from '../common/disk-full.js';
-import { ImageStore, Snapshotter, type RegistryOptions } from '../image/index.js';
+import { DEFAULT_DOMAIN, ImageStore, Snapshotter, parseReference, type RegistryOptions } from '../image/index.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
 import { BuildContexts } from './build-context.js';
 import { ContainerFiles } from './container-files.js';
@@ -99,6 +99,7 @@ export class Engine {
       snapshots: this.snapshots,
       runner: new ContainerStepRunner(this.containers, this.files, opts.log),
       dir: join(opts.dataRoot, 'build'),
+      secretsDir: join(opts.execRoot, 'build-secrets'),
       log: opts.log,
       resolveImage: async (ref, o) => {
         if (!o.pull) {
@@ -109,7 +110,11 @@ export class Engine {
           }
         }
         o.note(`Pulling ${ref}`);
-        return (await this.images.pull(ref)).image.id;
+        const domain = parseReference(ref).domain;
+        // The docker CLI keys Docker Hub's credentials by its v1 address.
+        const credentials =
+          o.credentials?.[domain] ?? (domain === DEFAULT_DOMAIN ? o.credentials?.['https://index.docker.io/v1/'] : undefined);
+        return (await this.images.pull(ref, { credentials })).image.id;
       },
     });
   }
