@@ -181,6 +181,9 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
   const labels = jsonParam(q, 'labels', 'labels', isStringMap) ?? {};
   const cacheFrom = jsonParam(q, 'cachefrom', 'cache-from', isStrings) ?? [];
   const extraHosts = q.getAll('extrahosts').filter(Boolean).map(extraHost);
+  // (checked first, so a malformed one gets dockerd's words)
+  if (extraHosts.length)
+    throw unsupported("berthd's builder does not add hosts to a RUN step's /etc/hosts yet: extrahosts is not supported");
   const remote = q.get('remote') || undefined;
   if (remote) remoteKind(remote);
   return {
@@ -195,7 +198,6 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
       network,
       platform,
       secrets: {},
-      ...(extraHosts.length ? { extraHosts } : {}),
     },
     dockerfile: q.get('dockerfile') || DEFAULT_DOCKERFILE,
     remote,
@@ -300,6 +302,12 @@ export function buildRoutes(router: Router, engine: Engine): void {
     });
     if (query.buildId) running.set(query.buildId, abort);
     let context: BuildContext | undefined;
+    // The context goes before the answer ends: a client that sees the end finds nothing left.
+    const cleanup = async () => {
+      if (query.buildId) running.delete(query.buildId);
+      await context?.remove();
+      context = undefined;
+    };
     try {
       context = query.remote
         ? await engine.buildContexts.fromRemote(query.remote, query.dockerfile, {
@@ -326,15 +334,14 @@ export function buildRoutes(router: Router, engine: Engine): void {
         out.write({ stream: `Successfully built ${shortId(result.id)}\n` });
         for (const t of query.request.tags) out.write({ stream: `Successfully tagged ${familiar(t)}\n` });
       }
+      await cleanup();
       out.end();
     } catch (e) {
       finished = true;
+      await cleanup();
       // The body may be left unread: the connection cannot carry another request.
       if (!ctx.res!.headersSent && !ctx.req.complete) ctx.res!.setHeader('Connection', 'close');
       out.fail(e);
-    } finally {
-      if (query.buildId) running.delete(query.buildId);
-      await context?.remove();
     }
   });
 
