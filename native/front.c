@@ -383,6 +383,11 @@ static int cmd_start(struct container *c) {
       error_line("cannot start a container whose process has exited");
       return 1;
     }
+    /* Another start read the byte and removed the fifo (no lock is taken): it started the container. */
+    if (!exists(fifo)) {
+      error_line("cannot start an already running container");
+      return 1;
+    }
     /* Woken by the init's byte, or a look at whether it still lives every 10 ms. */
     struct pollfd p = {fd, POLLIN, 0};
     poll(&p, 1, 10);

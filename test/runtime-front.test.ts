@@ -400,3 +400,46 @@ for (const layout of ['v1', 'v2'] as const) {
     assert.ok(!existsSync(join(root, 'b')));
   });
 }
+
+test('a start that loses the race to another start says so instead of waiting for ever', async (t) => {
+  // No lock is taken: two starts may both open the fifo. The one that reads the byte removes the
+  // fifo; the other, finding it gone while the process lives, refuses as runc does.
+  const root = mkdtempSync(join(tmpdir(), 'berth-test-front-'));
+  const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
+  t.after(() => {
+    sleeper.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+  const dirs = new StateDir(root);
+  for (const [bin, id] of [
+    [RUNTIME_FRONT, 'front'],
+    [RUNTIME_NODE, 'node'],
+  ]) {
+    const cg = join(root, `cg-${id}`);
+    mkdirSync(cg);
+    dirs.claim(id);
+    dirs.save({
+      id,
+      pid: sleeper.pid!,
+      pidStartTime: pidStartTime(sleeper.pid!)!,
+      bundle: root,
+      rootfs: root,
+      created: new Date().toISOString(),
+      config: { ociVersion: '1.2.0' },
+      cgroup: { layout: 'v1', paths: { freezer: cg } },
+    });
+    assert.equal(spawnSync('mkfifo', [dirs.fifo(id)]).status, 0);
+    const start = spawn(bin, ['--root', root, 'start', id], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...ALONE } });
+    let stderr = '';
+    start.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => start.on('exit', (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(start.exitCode, null, `${id}: start waits for the byte`);
+    rmSync(dirs.fifo(id)); // what the winning start does
+    const timer = setTimeout(() => start.kill('SIGKILL'), 10000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.equal(code, 1, id);
+    assert.equal(stderr, 'cannot start an already running container\n', id);
+  }
+});

@@ -1,5 +1,5 @@
 // `start`: open the exec fifo, which lets the container's process exec; then poststart hooks.
-import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { conflict, systemError } from '../errors.js';
 import { openContainer } from './container.js';
@@ -25,6 +25,8 @@ export async function start(root: string, id: string, log: RuntimeLogger): Promi
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       }
       if (!alive(c.rec)) throw systemError('cannot start a container whose process has exited');
+      // Another start read the byte and removed the fifo (no lock is taken): it started the container.
+      if (!existsSync(fifo)) throw conflict('cannot start an already running container');
       await delay(i < 100 ? 1 : 10);
     }
   } finally {
