@@ -108,6 +108,7 @@ int setup_terminal(struct plan *plan, int console_fd);
 int send_fd(int sock, int fd);
 int recv_fd(int sock, int timeout_ms);
 int relay_terminal(int master, pid_t child, int resize_fd);
+int tty_relay_main(int argc, char **argv);
 int wait_and_forward(pid_t child);
 
 #endif

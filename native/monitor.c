@@ -61,6 +61,10 @@ struct monitor {
   size_t in_off, in_len;  /* the part of in_buf not written yet */
   pid_t nsexec, container;
   int nsexec_done, exited;
+  /* --runtime-pid-file: the child is another OCI runtime's `create` (argv after --), not the
+   * nsexec step; once it exits, the container's pid is read from this file and reported on sync. */
+  const char *runtime_pid_file;
+  int sync;
 };
 
 static void log_open(struct log *l) {
@@ -306,11 +310,45 @@ static int listen_unix(const char *path) {
   return fd;
 }
 
+/* The other runtime's `create` has exited: on success its pid file names the container's init
+ * (now our child, as we are its subreaper); the caller learns the pid, or how create ended, on
+ * the sync socket, which then closes. */
+static void runtime_created(struct monitor *m, int status) {
+  char buf[32] = {0}, msg[128];
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    int fd = open(m->runtime_pid_file, O_RDONLY | O_CLOEXEC);
+    ssize_t k = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    pid_t pid = k > 0 ? (pid_t)atoi(buf) : 0;
+    if (pid > 0) {
+      m->container = pid;
+      const char *f[] = {buf};
+      snprintf(buf, sizeof buf, "%d", pid);
+      send_msg(m->sync, MSG_PID, f, 1);
+      send_msg(m->sync, MSG_READY, NULL, 0);
+    } else {
+      snprintf(msg, sizeof msg, "the runtime's create wrote no pid to its pid file");
+      const char *f[] = {msg};
+      send_msg(m->sync, MSG_ERROR, f, 1);
+    }
+  } else {
+    if (WIFEXITED(status)) snprintf(msg, sizeof msg, "the runtime's create exited with status %d", WEXITSTATUS(status));
+    else snprintf(msg, sizeof msg, "the runtime's create was killed by signal %d", WTERMSIG(status));
+    const char *f[] = {msg};
+    send_msg(m->sync, MSG_ERROR, f, 1);
+  }
+  close(m->sync);
+  m->sync = -1;
+}
+
 static void reap(struct monitor *m) {
   int status;
   pid_t p;
   while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-    if (p == m->nsexec) m->nsexec_done = 1;
+    if (p == m->nsexec) {
+      m->nsexec_done = 1;
+      if (m->runtime_pid_file) runtime_created(m, status);
+    }
     if (p == m->container && !m->exited) {
       m->exited = 1;
       write_exit(m, status);
@@ -449,26 +487,35 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
   }
 }
 
+/* Options end at "--": what follows is another runtime's command line. */
 static const char *arg(int argc, char **argv, const char *name) {
-  for (int i = 2; i + 1 < argc; i++)
+  for (int i = 2; i + 1 < argc && strcmp(argv[i], "--"); i++)
     if (!strcmp(argv[i], name)) return argv[i + 1];
   return NULL;
 }
 
 static int flag(int argc, char **argv, const char *name) {
-  for (int i = 2; i < argc; i++)
+  for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
     if (!strcmp(argv[i], name)) return 1;
   return 0;
 }
 
 int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
-  struct monitor m = {.exit_fd = -1, .in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .console_conn = -1, .out = -1, .err = -1};
+  struct monitor m = {.sync = -1, .exit_fd = -1, .in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .console_conn = -1, .out = -1, .err = -1};
   m.log.path = arg(argc, argv, "--log");
   m.exit_file = arg(argc, argv, "--exit-file");
   m.attach_path = arg(argc, argv, "--attach");
   m.console_path = arg(argc, argv, "--console-socket");
   m.control_path = arg(argc, argv, "--control");
   m.stdin_once = flag(argc, argv, "--stdin-once");
+  m.runtime_pid_file = arg(argc, argv, "--runtime-pid-file");
+  char **runtime_argv = NULL;
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "--")) {
+      runtime_argv = argv + i + 1;
+      break;
+    }
+  if (m.runtime_pid_file && (!runtime_argv || !runtime_argv[0])) die("monitor --runtime-pid-file needs the runtime's create after --");
   const char *max_size = arg(argc, argv, "--log-max-size"), *max_file = arg(argc, argv, "--log-max-file");
   m.log.max_size = max_size ? parse_ll(max_size) : 0;
   m.log.max_file = max_file ? (int)parse_ll(max_file) : 1;
@@ -508,6 +555,15 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
     dup2(in[0] >= 0 ? in[0] : devnull, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    if (m.runtime_pid_file) {
+      /* The runtime reports through its pid file and exit status, not through our sockets. */
+      const char *sync_env = getenv("_BERTH_SYNC_FD");
+      fcntl(sync_env ? atoi(sync_env) : 3, F_SETFD, FD_CLOEXEC);
+      unsetenv("_BERTH_SYNC_FD");
+      sigprocmask(SIG_UNBLOCK, &set, NULL);
+      execv(runtime_argv[0], runtime_argv);
+      die_errno("exec %s", runtime_argv[0]);
+    }
     int pfd = fcntl(pid_pipe[1], F_DUPFD, 10); /* without CLOEXEC: it must survive the sealed re-exec */
     char buf[16];
     snprintf(buf, sizeof buf, "%d", pfd);
@@ -525,9 +581,16 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   m.err = err[0];
   m.in = in[1];
   if (m.in >= 0 && fcntl(m.in, F_SETFL, O_WRONLY | O_NONBLOCK) < 0) die_errno("set stdin non-blocking");
-  /* The caller keeps the sync socket; ours would hold it open after the nsexec step ends. */
+  /* The caller keeps the sync socket; ours would hold it open after the nsexec step ends. With
+   * another runtime, ours is where its create's outcome is reported (runtime_created). */
   const char *env = getenv("_BERTH_SYNC_FD");
-  close(env ? atoi(env) : 3);
+  int sync_fd = env ? atoi(env) : 3;
+  if (m.runtime_pid_file) {
+    m.sync = fcntl(sync_fd, F_DUPFD_CLOEXEC, 10);
+    close(pid_pipe[0]);
+    pid_pipe[0] = -1;
+  }
+  close(sync_fd);
   set_error_fd(-1);
   int dn = open("/dev/null", O_RDWR);
   dup2(dn, 0);

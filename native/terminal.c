@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -229,4 +231,54 @@ int relay_terminal(int master, pid_t child, int resize_fd) {
     code = exit_code(status);
   }
   return code;
+}
+
+/* `berth-nsexec tty-relay SOCKET PIDFILE -- RUNTIME-EXEC...`: another OCI runtime's `exec
+ * --detach --tty --console-socket SOCKET --pid-file PIDFILE` as a foreground exec. runc passes a
+ * terminal's master only to a console socket, which it takes only when it detaches, and Node
+ * cannot take a master over SCM_RIGHTS: so this listens on SOCKET, runs the command as a
+ * subreaper (the process it leaves falls to us), takes the master and relays it to our stdio
+ * (window sizes from _BERTH_RESIZE_FD, as berth's own exec) until the process exits, with its
+ * exit code. A command that fails ends this with its code. */
+int tty_relay_main(int argc, char **argv) {
+  if (argc < 6 || strcmp(argv[4], "--")) die("usage: tty-relay SOCKET PIDFILE -- COMMAND...");
+  const char *path = argv[2], *pid_file = argv[3];
+  char **cmd = argv + 5;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) die("socket path too long: %s", path);
+  strcpy(addr.sun_path, path);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die_errno("become a subreaper");
+  int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (l < 0 || bind(l, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(l, 1) < 0) die_errno("listen on %s", path);
+  pid_t child = fork();
+  if (child < 0) die_errno("fork");
+  if (child == 0) {
+    execv(cmd[0], cmd);
+    die_errno("exec %s", cmd[0]);
+  }
+  int master = -1, status, exited = 0;
+  while (master < 0 && !exited) {
+    struct pollfd p = {.fd = l, .events = POLLIN};
+    int r = poll(&p, 1, 50);
+    if (r < 0 && errno != EINTR) die_errno("poll");
+    if (r > 0) {
+      int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0) {
+        master = recv_fd(c, 10000);
+        close(c);
+      }
+    }
+    exited = waitpid(child, &status, WNOHANG) == child;
+  }
+  close(l);
+  unlink(path);
+  if (!exited && waitpid(child, &status, 0) != child) die_errno("wait for %s", cmd[0]);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return exit_code(status);
+  if (master < 0) die("%s sent no terminal", cmd[0]);
+  char buf[32] = {0};
+  int fd = open(pid_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read(fd, buf, sizeof buf - 1) <= 0) die_errno("read %s", pid_file);
+  close(fd);
+  const char *rz = getenv("_BERTH_RESIZE_FD");
+  return relay_terminal(master, (pid_t)atoi(buf), rz ? atoi(rz) : -1);
 }

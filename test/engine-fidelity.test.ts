@@ -296,7 +296,7 @@ test("--cgroupns host shares the host's cgroup namespace; a field berthd does no
   const before = containers(eng.docker);
   for (const [flags, words] of [
     [['--cgroup-parent', '/elsewhere'], /HostConfig\.CgroupParent is not supported by berthd/],
-    [['--runtime', 'kata'], /HostConfig\.Runtime is not supported by berthd/],
+    [['--runtime', 'kata'], /Unknown runtime specified kata/],
   ] as const) {
     const r = eng.docker(['run', '--rm', '--network', 'none', ...flags, IMAGE, 'true']);
     assert.equal(r.status, 125, r.stderr);

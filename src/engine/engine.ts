@@ -6,7 +6,9 @@ import { spendOnFull } from '../common/atomic.js';
 import { BerthError } from '../errors.js';
 import { SpaceReserve } from '../common/disk-full.js';
 import { DEFAULT_DOMAIN, ImageStore, Snapshotter, parseReference, type RegistryOptions } from '../image/index.js';
+import { ExternalRuntime } from '../runtime/external.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
+import { BUILTIN_ALIASES, BUILTIN_RUNTIME, RuntimeSet } from '../runtime/runtime-set.js';
 import { BuildContexts } from './build-context.js';
 import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers/index.js';
@@ -17,6 +19,12 @@ import { Images } from './images.js';
 import { Builder } from '../build/builder.js';
 import type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
 import { ContainerStepRunner } from './build.js';
+
+/** A runtime as daemon.json's `runtimes` gives it. */
+export interface RuntimeConfig {
+  path: string;
+  runtimeArgs?: string[];
+}
 
 export interface EngineOptions {
   /** Persistent state: images, snapshots, containers (`--data-root`, default /var/lib/berth). */
@@ -32,6 +40,13 @@ export interface EngineOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
   /** The OCI runtime; by default this machine's (runtime/runtime.ts), its state under `<execRoot>/runtime`. */
   runtime?: Runtime;
+  /**
+   * Other OCI runtimes by name (daemon.json `runtimes`, `--add-runtime`), run through their
+   * runc-style command line, each with its state under `<execRoot>/runtimes/<name>`.
+   */
+  runtimes?: Record<string, RuntimeConfig>;
+  /** The runtime of a container that names none (`default-runtime`); default berth. */
+  defaultRuntime?: string;
 }
 
 export class Engine {
@@ -65,7 +80,18 @@ export class Engine {
       mirrors: opts.registryMirrors?.length ? { 'docker.io': opts.registryMirrors } : undefined,
     };
     // What the runtime says that is not an error of its call (a failed hook) goes to berthd's log.
-    const runtime = opts.runtime ?? new LocalRuntime(join(opts.execRoot, 'runtime'), (level, msg) => opts.log?.(level, `runtime: ${msg}`));
+    const runtimeLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => opts.log?.(level, `runtime: ${msg}`);
+    const builtin = opts.runtime ?? new LocalRuntime(join(opts.execRoot, 'runtime'), runtimeLog);
+    const byName = new Map<string, Runtime>(BUILTIN_ALIASES.map((n) => [n, builtin]));
+    for (const [name, rc] of Object.entries(opts.runtimes ?? {})) {
+      byName.set(
+        name,
+        new ExternalRuntime({ name, path: rc.path, args: rc.runtimeArgs, root: join(opts.execRoot, 'runtimes', name), log: runtimeLog }),
+      );
+    }
+    const defaultRuntime = opts.defaultRuntime ?? BUILTIN_RUNTIME;
+    // Each call goes to the container's runtime, as its record names it.
+    const runtime = new RuntimeSet(byName, defaultRuntime, (id) => this.containers.runtimeOf(id));
     this.containers = new Containers({
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
@@ -75,6 +101,8 @@ export class Engine {
       events: this.events,
       log: opts.log,
       runtime,
+      runtimeNames: new Set(byName.keys()),
+      defaultRuntime,
     });
     this.execs = new Execs(this.containers, runtime, opts.log);
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);

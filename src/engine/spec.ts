@@ -104,6 +104,8 @@ export function buildSpec(input: SpecInput): Spec {
         { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       ],
       linux: {
+        // berth-runtime's default, said aloud: another OCI runtime (HostConfig.Runtime) puts it there too.
+        cgroupsPath: `/berth/${input.id}`,
         resources,
         // A network namespace of its own with only loopback: networks come with issue 6.
         namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }],

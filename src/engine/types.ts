@@ -37,6 +37,8 @@ export interface ContainerConfig {
 /** Host-side settings (Docker's `HostConfig`): the subset berth honours so far. */
 export interface HostConfig {
   AutoRemove?: boolean;
+  /** The OCI runtime by name (the daemon's runtimes); set to the default at create. */
+  Runtime?: string;
   /** Resource limits (engine/resources.ts); `docker update` changes them. */
   Memory?: number;
   MemorySwap?: number;

@@ -258,6 +258,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
         ...networkHostConfig(hc),
         ...linuxHostConfig(hc),
         ...devicesHostConfig(hc),
+        ...(hc.Runtime ? { Runtime: String(hc.Runtime) } : {}),
         // `--log-opt` arrives with an empty Type (the daemon's default driver).
         ...(hc.LogConfig?.Type || hc.LogConfig?.Config
           ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } }

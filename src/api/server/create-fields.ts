@@ -119,7 +119,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.UsernsMode': refused('berth runs no user namespaces for containers yet; only host (the default) passes', ['host']),
   'HostConfig.ShmSize': applied('the size of /dev/shm'),
   'HostConfig.Sysctls': applied('namespaced sysctls, checked at create'),
-  'HostConfig.Runtime': refused('berthd runs berth-runtime, in process; naming another runtime is refused', ['runc', 'berth']),
+  'HostConfig.Runtime': applied(
+    "a runtime of berthd's (berth, runc: berth-runtime; others from daemon.json runtimes or --add-runtime, run through runc's command line)",
+  ),
   'HostConfig.Isolation': refused('Windows isolation; only default passes on Linux', ['default']),
   'HostConfig.Mounts': applied('bind, volume and tmpfs mounts (engine/mounts.ts)'),
   'HostConfig.MaskedPaths': applied("the masked paths, instead of Docker's"),

@@ -93,3 +93,39 @@ test('the socket group: a number, a name, docker by default where it exists, els
     assert.equal(socketGid(undefined, groups), 0);
     assert.throws(() => socketGid('nobodyhere', groups), /group nobodyhere not found/);
   }));
+
+test('runtimes: daemon.json runtimes and --add-runtime, default-runtime, dockerd words for the bad ones', () =>
+  withDir((dir) => {
+    const file = join(dir, 'daemon.json');
+    const load = (json: unknown, flags: string[] = []) => {
+      writeFileSync(file, JSON.stringify(json));
+      return loadConfig(['--config-file', file, ...flags]);
+    };
+    const ok = load({ runtimes: { crun: { path: '/usr/bin/crun', runtimeArgs: ['--debug'] } }, 'default-runtime': 'crun' });
+    assert.deepEqual(ok.runtimes, { crun: { path: '/usr/bin/crun', runtimeArgs: ['--debug'] } });
+    assert.equal(ok.defaultRuntime, 'crun');
+    const flags = load({}, ['--add-runtime', 'a=/bin/a', '--add-runtime=b = b-runtime', '--default-runtime', 'berth']);
+    assert.deepEqual(flags.runtimes, { a: { path: '/bin/a' }, b: { path: 'b-runtime' } });
+    assert.equal(flags.defaultRuntime, 'berth');
+    assert.deepEqual(load({}).runtimes, {});
+    const refused = (json: unknown, flags: string[], words: RegExp) =>
+      assert.throws(
+        () => load(json, flags),
+        (e: Error) => e instanceof ConfigError && words.test(e.message),
+      );
+    refused({}, ['--add-runtime', 'nopath'], /invalid runtime argument: nopath/);
+    refused({}, ['--add-runtime', 'x='], /invalid runtime argument: x=/);
+    refused({}, ['--add-runtime', 'runc=/usr/sbin/runc'], /runtime name 'runc' is reserved/);
+    refused({}, ['--add-runtime', 'a=/x', '--add-runtime', 'a=/y'], /runtime 'a' was already defined/);
+    refused({ runtimes: { berth: { path: '/x' } } }, [], /runtime name 'berth' is reserved/);
+    refused({ runtimes: { x: { path: '/x', options: {} } } }, [], /does not apply options/);
+    refused({ runtimes: { x: {} } }, [], /path must be a non-empty string/);
+    refused({ runtimes: { x: { path: '/x', runtimeArgs: [1] } } }, [], /runtimeArgs must be a list of strings/);
+    refused({ runtimes: [] }, [], /runtimes: must be an object/);
+    refused({ 'default-runtime': 'nosuch' }, [], /specified default runtime 'nosuch' does not exist/);
+    refused(
+      { runtimes: { x: { path: '/x' } } },
+      ['--add-runtime', 'y=/y'],
+      /specified both as a flag and in the configuration file: runtimes/,
+    );
+  }));

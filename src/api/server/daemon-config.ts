@@ -22,6 +22,10 @@ export interface DaemonConfig {
   bip?: string;
   /** The unix sockets' group (name or number); undefined: `docker` if it exists, else root. */
   group?: string;
+  /** Other OCI runtimes by name (`runtimes`, `--add-runtime name=path`); `berth` and `runc` are berth-runtime's. */
+  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  /** The runtime of a container that names none (`default-runtime`). */
+  defaultRuntime?: string;
   /** The daemon.json keys berth does not apply, to warn about. */
   ignoredKeys: string[];
   help?: boolean;
@@ -32,10 +36,12 @@ export const USAGE = `Usage: berthd [OPTIONS]
 A container engine serving the Docker Engine API.
 
 Options:
+      --add-runtime runtime        Register an additional OCI compatible runtime (default [])
       --bip string                 The default bridge network's gateway address and prefix (e.g. 10.99.0.1/24)
       --config-file string         Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
       --data-root string           Root of persistent state (default "/var/lib/berth")
   -D, --debug                      Enable debug mode (log level debug)
+      --default-runtime string     Default OCI runtime for containers (default "berth")
       --exec-root string           Root of runtime state (default "/run/berth")
   -G, --group string               Group for the unix socket(s) (default "docker" if it exists, else root)
   -H, --host list                  Socket(s) to listen on: unix:///path or tcp://host:port (default ${DEFAULT_HOST})
@@ -55,8 +61,51 @@ const SETTINGS = {
   debug: { flags: ['-D', '--debug'], list: false },
   group: { flags: ['-G', '--group'], list: false },
   bip: { flags: ['--bip'], list: false },
+  runtimes: { flags: ['--add-runtime'], list: true },
+  'default-runtime': { flags: ['--default-runtime'], list: false },
 } as const;
 type Key = keyof typeof SETTINGS;
+type Runtimes = DaemonConfig['runtimes'];
+/** A setting's value: a flag's text, a list, -D's boolean, or daemon.json's `runtimes`. */
+type Value = string | string[] | boolean | Runtimes;
+
+/** The names berth-runtime answers to: a configured runtime may take neither (dockerd reserves `runc`). */
+const RESERVED_RUNTIMES = ['berth', 'runc'];
+
+/** daemon.json's `runtimes`: { name: { path, runtimeArgs? } }, as dockerd 20.10 takes it. */
+function runtimesOfFile(file: string, v: unknown): Runtimes {
+  const bad = (why: string) => new ConfigError(`unable to configure the daemon with file ${file}: runtimes: ${why}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('must be an object of runtimes by name');
+  const out: Runtimes = {};
+  for (const [name, r] of Object.entries(v as Record<string, unknown>)) {
+    if (RESERVED_RUNTIMES.includes(name)) throw new ConfigError(`runtime name '${name}' is reserved`);
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw bad(`${name} must be an object with a path`);
+    const { path, runtimeArgs, ...rest } = r as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw bad(`${name}: berthd does not apply ${unknown.join(', ')} (path and runtimeArgs only)`);
+    if (typeof path !== 'string' || !path) throw bad(`${name}: path must be a non-empty string`);
+    if (runtimeArgs !== undefined && !(Array.isArray(runtimeArgs) && runtimeArgs.every((a) => typeof a === 'string')))
+      throw bad(`${name}: runtimeArgs must be a list of strings`);
+    out[name] = { path, ...(runtimeArgs?.length ? { runtimeArgs: runtimeArgs as string[] } : {}) };
+  }
+  return out;
+}
+
+/** `--add-runtime name=path`, each; dockerd's words for a bad one. */
+function runtimesOfFlags(values: string[]): Runtimes {
+  const out: Runtimes = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const name = v.slice(0, eq).trim();
+    const path = v.slice(eq + 1).trim();
+    if (eq < 0 || !name || !path) throw new ConfigError(`invalid argument "${v}" for "--add-runtime" flag: invalid runtime argument: ${v}`);
+    if (RESERVED_RUNTIMES.includes(name))
+      throw new ConfigError(`invalid argument "${v}" for "--add-runtime" flag: runtime name '${name}' is reserved`);
+    if (out[name]) throw new ConfigError(`invalid argument "${v}" for "--add-runtime" flag: runtime '${name}' was already defined`);
+    out[name] = { path };
+  }
+  return out;
+}
 
 export class ConfigError extends Error {}
 
@@ -98,7 +147,7 @@ function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[
 }
 
 /** daemon.json: the keys that apply, type-checked; others are listed to be warned about. */
-function readConfigFile(path: string, explicit: boolean): { values: Partial<Record<Key, string | string[] | boolean>>; ignored: string[] } {
+function readConfigFile(path: string, explicit: boolean): { values: Partial<Record<Key, Value>>; ignored: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -114,7 +163,7 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
   }
   if (!json || typeof json !== 'object' || Array.isArray(json))
     throw new ConfigError(`unable to configure the daemon with file ${path}: not a JSON object`);
-  const values: Partial<Record<Key, string | string[] | boolean>> = {};
+  const values: Partial<Record<Key, Value>> = {};
   const ignored: string[] = [];
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
     if (!(k in SETTINGS)) {
@@ -122,6 +171,10 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
       continue;
     }
     const key = k as Key;
+    if (key === 'runtimes') {
+      values.runtimes = runtimesOfFile(path, v);
+      continue;
+    }
     const ok =
       key === 'debug'
         ? typeof v === 'boolean'
@@ -132,7 +185,7 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
       throw new ConfigError(
         `unable to configure the daemon with file ${path}: ${k} must be ${key === 'debug' ? 'a boolean' : SETTINGS[key].list ? 'a list of strings' : 'a string'}`,
       );
-    values[key] = v as string | string[] | boolean;
+    values[key] = v as Value;
   }
   return { values, ignored };
 }
@@ -156,6 +209,10 @@ export function loadConfig(argv: string[]): DaemonConfig {
   if (!(LEVELS as readonly string[]).includes(level))
     throw new ConfigError(`unknown log level "${level}": give one of ${LEVELS.join(', ')}`);
   const hosts = get<string[]>('hosts', []).map((h) => (h.startsWith('/') ? `unix://${h}` : h));
+  const runtimes = set.runtimes ? runtimesOfFlags(set.runtimes as string[]) : ((file.values.runtimes as Runtimes | undefined) ?? {});
+  const defaultRuntime = get<string | undefined>('default-runtime', undefined);
+  if (defaultRuntime !== undefined && !RESERVED_RUNTIMES.includes(defaultRuntime) && !runtimes[defaultRuntime])
+    throw new ConfigError(`specified default runtime '${defaultRuntime}' does not exist`);
   return {
     dataRoot: get('data-root', '/var/lib/berth'),
     execRoot: get('exec-root', '/run/berth'),
@@ -165,6 +222,8 @@ export function loadConfig(argv: string[]): DaemonConfig {
     logLevel: get('debug', false) ? 'debug' : (level as Level),
     group: get<string | undefined>('group', undefined),
     bip: get<string | undefined>('bip', undefined),
+    runtimes,
+    defaultRuntime,
     ignoredKeys: file.ignored,
     help,
   };

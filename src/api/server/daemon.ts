@@ -40,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     insecureRegistries: flags.insecureRegistries,
     registryMirrors: flags.registryMirrors,
     bip: flags.bip,
+    runtimes: flags.runtimes,
+    defaultRuntime: flags.defaultRuntime,
     log,
   });
   try {

@@ -105,8 +105,17 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       Labels: [],
       ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION,
-      Runtimes: { berth: { path: 'berth-runtime' } },
-      DefaultRuntime: 'berth',
+      Runtimes: {
+        berth: { path: 'berth-runtime' },
+        runc: { path: 'berth-runtime' },
+        ...Object.fromEntries(
+          Object.entries(engine.options.runtimes ?? {}).map(([n, r]) => [
+            n,
+            { path: r.path, ...(r.runtimeArgs ? { runtimeArgs: r.runtimeArgs } : {}) },
+          ]),
+        ),
+      },
+      DefaultRuntime: engine.options.defaultRuntime ?? 'berth',
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
       Isolation: '',

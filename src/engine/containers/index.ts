@@ -71,6 +71,11 @@ export class Containers {
     adopt(this.t);
   }
 
+  /** The runtime a container's record names (by full id, records loaded or not): the runtime set routes by it. */
+  runtimeOf(id: string): string | undefined {
+    return this.t.byId.get(id)?.rec.HostConfig.Runtime || undefined;
+  }
+
   private find(ref: string): Live {
     this.adopt();
     return this.t.find(ref);

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
 import { BerthError, conflict, errorMessage, invalid, isKind, notFound, withCleanup } from '../../errors.js';
 import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
+import { BUILTIN_ALIASES, BUILTIN_RUNTIME } from '../../runtime/runtime-set.js';
 import { parseSignal } from '../../runtime/signals.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
@@ -69,6 +70,9 @@ export async function create(
     }
   }
   checkLogConfig(hostConfig.LogConfig);
+  // As dockerd: the default runtime's name is kept, so the container stays with its runtime.
+  const runtime = hostConfig.Runtime || (t.opts.defaultRuntime ?? BUILTIN_RUNTIME);
+  if (!(t.opts.runtimeNames ?? new Set<string>(BUILTIN_ALIASES)).has(runtime)) throw invalid(`Unknown runtime specified ${runtime}`);
   const image = await t.opts.images.resolve(config.Image);
   if (platform) checkPlatform(config.Image, image.config, platform);
   const imgCfg = image.config.config ?? {};
@@ -96,7 +100,7 @@ export async function create(
       // (Absent, not null, when there is none: Docker's inspect omits it.)
       Healthcheck: mergeHealthcheck(config.Healthcheck, imgCfg.Healthcheck),
     },
-    HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy },
+    HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy, Runtime: runtime },
     State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
     RestartCount: 0,
   };

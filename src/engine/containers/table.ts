@@ -29,6 +29,9 @@ export interface ContainersOptions {
   events: Events;
   /** The OCI runtime the containers run under (the engine's LocalRuntime; a FakeRuntime in unit tests). */
   runtime: Runtime;
+  /** The runtimes a container may name (HostConfig.Runtime) and the one it gets unnamed; default: berth (runc its alias). */
+  runtimeNames?: ReadonlySet<string>;
+  defaultRuntime?: string;
   /** The default bridge network's gateway and prefix (`--bip`). */
   bip?: string;
   log?: (level: LogLevel, msg: string) => void;

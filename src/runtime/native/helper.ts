@@ -34,6 +34,11 @@ export interface LaunchOptions {
   onPid: (pid: number) => Promise<string> | string;
   /** Run under a per-container monitor (native/monitor.c) that outlives the caller. */
   monitor?: MonitorOptions;
+  /**
+   * With `monitor`: the monitor runs another OCI runtime's `create` (`argv`, which writes the
+   * container's pid to `pidFile`) in place of the nsexec step; `plan` is then empty.
+   */
+  runtimeCreate?: { argv: string[]; pidFile: string };
   /** A foreground terminal relay takes window sizes from the caller: Launched.resize. */
   resizable?: boolean;
 }
@@ -118,7 +123,7 @@ function exitOf(helper: ChildProcess): Promise<number> {
  */
 async function spawnMonitor(args: string[], env: Record<string, string>): Promise<{ sock: Socket; exit: Promise<number> } | undefined> {
   const path = helperPath();
-  const s = await spawnDetached(path, [path, ...args, '--reparent'], env).catch((e: Error) => {
+  const s = await spawnDetached(path, [path, ...args], env).catch((e: Error) => {
     throw systemError(`start ${path}: ${e.message}`, e);
   });
   if (!s) return undefined;
@@ -144,7 +149,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     ...(resizable ? { _BERTH_RESIZE_FD: String(4 + n) } : {}),
     PATH: process.env.PATH ?? '/usr/bin:/bin',
   };
-  const fast = opts.monitor && !n ? await spawnMonitor(monitorArgs(opts.monitor), env) : undefined;
+  const rc = opts.runtimeCreate;
+  const after = rc ? ['--runtime-pid-file', rc.pidFile, '--', ...rc.argv] : [];
+  const fast = opts.monitor && !n ? await spawnMonitor([...monitorArgs(opts.monitor), '--reparent', ...after], env) : undefined;
+  if (rc && !fast) throw systemError('another OCI runtime needs a monitor started by the native binding: rebuild it (npm run install)');
   const helper = fast
     ? undefined
     : spawn(helperPath(), opts.monitor ? monitorArgs(opts.monitor) : [], { stdio, detached: !!opts.monitor, env });
@@ -175,6 +183,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       for (const m of decoder.push(chunk)) {
         if (m.type === Op.MsgPid) {
           pid = Number(m.fields[0]);
+          if (rc) continue; // another runtime's create has run its hooks and cgroups: the monitor waits on nothing
           Promise.resolve()
             .then(() => opts.onPid(pid))
             .then((state) => {
