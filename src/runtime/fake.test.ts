@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { BerthError } from '../errors.js';
 import { FakeRuntime } from './fake.js';
 
@@ -34,7 +33,7 @@ test("the fake keeps the runtime's statuses and refusals, and records each call"
   await assert.rejects(() => rt.delete('c1'), kind('conflict'));
   await rt.resume('c1');
   await rt.kill('c1', 'SIGTERM');
-  await delay(20);
+  await rt.idle();
   assert.equal((await rt.state('c1')).status, 'stopped');
   assert.deepEqual(JSON.parse(readFileSync(exitFile, 'utf8')).exitCode, 143);
   await rt.delete('c1');
@@ -67,7 +66,7 @@ test('a queued failure rejects the next call of its verb only; an ignored signal
   await rt.start('c2');
   rt.ignored.add(15);
   await rt.kill('c2', 15);
-  await delay(10);
+  await rt.idle();
   assert.equal((await rt.state('c2')).status, 'running');
   await rt.delete('c2', { force: true });
   assert.equal(existsSync(join(b, 'exit.json')), false, 'no monitor: no exit file');

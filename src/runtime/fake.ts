@@ -54,6 +54,8 @@ export class FakeRuntime implements Runtime {
   execHandler: ExecHandler = () => ({ exitCode: 0 });
   /** Failures of the fake's own background work (an exit file it could not write), for a test to assert empty. */
   readonly errors: Error[] = [];
+  /** Exits that kills set off, until their exit files are written. */
+  private readonly ending = new Set<Promise<void>>();
   private readonly failures = new Map<Verb, Error[]>();
   private nextPid = 1000;
 
@@ -68,6 +70,12 @@ export class FakeRuntime implements Runtime {
   }
 
   /** The container's process ends with `exitCode` (and `signal`, when a signal ended it). */
+  /** Resolves once every exit a kill set off has happened and its exit file is written. */
+  async idle(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    await Promise.all(this.ending);
+  }
+
   async exit(id: string, exitCode: number, signal = 0): Promise<void> {
     const c = this.get(id);
     if (c.status === 'stopped') return;
@@ -133,9 +141,12 @@ export class FakeRuntime implements Runtime {
     if (n === constants.signals.SIGKILL || !this.ignored.has(n)) {
       // A process ends after the signal is sent, not during the call.
       setImmediate(() => {
-        this.exit(id, 128 + n, n).catch((e: Error) => {
-          this.errors.push(e);
-        });
+        const ended = this.exit(id, 128 + n, n)
+          .catch((e: Error) => {
+            this.errors.push(e);
+          })
+          .finally(() => this.ending.delete(ended));
+        this.ending.add(ended);
       });
     }
   }
