@@ -7,6 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -315,5 +318,53 @@ test('--cache-from: a step is taken from a local image whose history and layers 
   assert.deepEqual((await engine.images.inspect(b2.id)).config.rootfs.diff_ids, (await engine.images.inspect(a.id)).config.rootfs.diff_ids);
   await engine.images.remove('cf:src', { force: true });
   await engine.images.remove(b2.id, { force: true });
+  await nothingLeft();
+});
+
+test('ADD: a local tar (plain and gzip) unpacked, a URL fetched with --checksum, COPY <<EOF, --chown, --chmod, --link', async () => {
+  const src = join(dir, 'arc');
+  mkdirSync(join(src, 'top/inner'), { recursive: true });
+  writeFileSync(join(src, 'top/inner/f.txt'), 'in archive\n');
+  execFileSync('tar', ['-C', src, '--owner=1234', '--group=4321', '-cf', join(ctx, 'a.tar'), 'top']);
+  execFileSync('tar', ['-C', src, '-czf', join(ctx, 'b.tgz'), 'top']);
+  const body = 'remote file\n';
+  const digest = createHash('sha256').update(body).digest('hex');
+  const server = createServer((req, res) => {
+    if (req.url === '/files/r.txt') res.end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const r = await build(
+      [
+        'FROM busybox',
+        'ADD a.tar /x/',
+        'ADD b.tgz /y',
+        `ADD --checksum=sha256:${digest} http://127.0.0.1:${port}/files/r.txt /r/`,
+        'COPY <<EOT /here.txt',
+        'heredoc body',
+        'EOT',
+        'COPY --chown=nobody:nogroup --chmod=640 a.txt /owned.txt',
+        'COPY --link a.txt /linked.txt',
+        '',
+      ].join('\n'),
+    );
+    const out = await runIn(r.id, [
+      'sh',
+      '-c',
+      'cat /x/top/inner/f.txt /y/top/inner/f.txt /r/r.txt /here.txt /linked.txt; stat -c "%u:%g %a" /x/top/inner/f.txt /r/r.txt /owned.txt',
+    ]);
+    assert.equal(out, 'in archive\nin archive\nremote file\nheredoc body\nalpha\n1234:4321 644\n0:0 600\n65534:65534 640\n');
+    await assert.rejects(
+      build(`FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/r.txt /r/\n`),
+      /digest mismatch/,
+    );
+    await engine.images.remove(r.id, { force: true });
+  } finally {
+    server.close();
+    rmSync(join(ctx, 'a.tar'));
+    rmSync(join(ctx, 'b.tgz'));
+  }
   await nothingLeft();
 });

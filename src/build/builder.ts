@@ -33,6 +33,7 @@ import { lookupOwner, resolveInRoot } from './root.js';
 import { scratchState, stateDigest, withConfig, withLayer, type BuildState } from './state.js';
 import type { StepRunner } from './step-runner.js';
 import { Limiter } from './limiter.js';
+import { extractedSource, heredocSource, isArchive, remoteSource } from './add-sources.js';
 import { cacheMountInUse, du, prepareMounts } from './run-mounts.js';
 import { awaitedLater } from '../common/promises.js';
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
@@ -647,59 +648,89 @@ export class Builder {
     instr: Extract<Instruction, { kind: 'COPY' | 'ADD' }>,
     ev: { stage: string; index: number },
   ): Promise<void> {
-    if (instr.link) throw unsupported(`${instr.kind} --link is not supported by berth yet`);
     if (instr.exclude.length) throw unsupported(`${instr.kind} --exclude is not supported by berth yet`);
     if (instr.kind === 'COPY' && instr.parents) throw unsupported('COPY --parents is not supported by berth yet');
-    if (instr.kind === 'ADD' && (instr.checksum || instr.keepGitDir))
-      throw unsupported('ADD --checksum and --keep-git-dir are not supported by berth yet');
+    if (instr.kind === 'ADD' && instr.keepGitDir) throw unsupported('ADD --keep-git-dir: git sources are not supported by berth');
     const from = instr.kind === 'COPY' && instr.from ? instr.from : undefined;
     const fromState = from !== undefined ? await this.stateOf(b, from, b.file.stages.indexOf(run.stage)) : undefined;
-    const sources = instr.sources.map((s) => {
-      if (s.kind === 'heredoc') throw unsupported(`${instr.kind} <<${s.heredoc.name}: heredocs are not supported by berth yet`);
-      return s.path;
-    });
+    const sources = instr.sources.map((s) => (s.kind === 'heredoc' ? `<<${s.heredoc.name}` : s.path));
     const wd = run.state.config.config?.WorkingDir || '/';
     const rawDest = instr.dest;
     const dest = rawDest.startsWith('/') ? rawDest : `${wd.replace(/\/$/, '')}/${rawDest}`.replace(/\/\.\/?$/, '/').replace(/\/\.$/, '/');
     const chown = instr.chown;
     const chmod = instr.chmod !== undefined ? parseChmod(instr.chmod) : undefined;
     const work = async (srcRoot: SourceRoot) => {
-      const matches: Match[] = [];
-      for (const src of sources) {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) {
-          if (instr.kind === 'COPY') throw invalid(`source can't be a URL for COPY`);
-          throw unsupported(`ADD ${src}: remote sources are not supported by berth yet`);
+      const tmp = join(this.opts.dir, 'tmp', randomBytes(8).toString('hex'));
+      await mkdir(tmp, { recursive: true, mode: 0o700 });
+      try {
+        const matches: Match[] = [];
+        for (const s of instr.sources) {
+          if (s.kind === 'heredoc') {
+            matches.push(await heredocSource(tmp, s.heredoc));
+            continue;
+          }
+          const src = s.path;
+          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) {
+            if (instr.kind === 'COPY') throw invalid(`source can't be a URL for COPY`);
+            if (!/^https?:\/\//i.test(src)) throw unsupported(`ADD ${src}: only http and https sources are supported by berth`);
+            matches.push(await remoteSource(tmp, src, instr.checksum));
+            continue;
+          }
+          const found = await findSources(srcRoot, src);
+          if (!found.length) {
+            throw notFound(`COPY failed: file not found in ${srcRoot.name} or excluded by .dockerignore: stat ${src}: file does not exist`);
+          }
+          matches.push(...found);
         }
-        const found = await findSources(srcRoot, src);
-        if (!found.length) {
-          throw notFound(`COPY failed: file not found in ${srcRoot.name} or excluded by .dockerignore: stat ${src}: file does not exist`);
+        if (instr.kind === 'ADD' && instr.checksum && !sources.every((x) => /^https?:\/\//i.test(x))) {
+          throw invalid("checksum can't be specified for non-HTTP(S) sources");
         }
-        matches.push(...found);
+        if (matches.length > 1 && !dest.endsWith('/')) {
+          throw invalid(`When using ${instr.kind} with more than one source file, the destination must be a directory and end with a /`);
+        }
+        // ADD unpacks local archives (found by content) into the destination; a remote file stays a file.
+        const archives = new Set<Match>();
+        if (instr.kind === 'ADD') {
+          for (const m of matches) if (!m.host.startsWith(`${tmp}/`) && (await isArchive(m.host, m.st))) archives.add(m);
+        }
+        const { digest, kind } = await digestSources(matches);
+        const line = copyLine(run.shell, instr.kind, `${kind}:${digest}`, dest);
+        run.state = await this.cached(
+          b,
+          run.state,
+          [
+            instr.kind,
+            from ?? null,
+            fromState ? stateDigest(fromState) : null,
+            sources,
+            digest,
+            dest,
+            chown ?? null,
+            chmod ?? null,
+            archives.size,
+          ],
+          `${instr.kind} ${sources.join(' ')} ${dest}`,
+          (s) =>
+            b.limiter.run(async () => {
+              const layer = await this.onRoot(b, s, async (rootfs) => {
+                const owner = chown ? await lookupOwner(rootfs, chown) : { uid: 0, gid: 0 };
+                const plain = matches.filter((m) => !archives.has(m));
+                if (plain.length) await copyInto(rootfs, dest, plain, { owner, mode: chmod });
+                let n = 0;
+                // An archive's entries keep their owners unless --chown says otherwise.
+                for (const m of archives) {
+                  const dir = await extractedSource(tmp, m, n++);
+                  await copyInto(rootfs, dest.endsWith('/') ? dest : `${dest}/`, [dir], { owner: chown ? owner : undefined, mode: chmod });
+                }
+              });
+              return withLayer(s, layer, line);
+            }),
+          ev,
+          line,
+        );
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
       }
-      if (matches.length > 1 && !dest.endsWith('/')) {
-        throw invalid(`When using ${instr.kind} with more than one source file, the destination must be a directory and end with a /`);
-      }
-      if (instr.kind === 'ADD' && matches.some((m) => m.st.isFile() && /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz)$/.test(m.rel))) {
-        throw unsupported('ADD of a local archive (auto-extraction) is not supported by berth yet');
-      }
-      const { digest, kind } = await digestSources(matches);
-      const line = copyLine(run.shell, instr.kind, `${kind}:${digest}`, dest);
-      run.state = await this.cached(
-        b,
-        run.state,
-        [instr.kind, from ?? null, fromState ? stateDigest(fromState) : null, sources, digest, dest, chown ?? null, chmod ?? null],
-        `${instr.kind} ${sources.join(' ')} ${dest}`,
-        (s) =>
-          b.limiter.run(async () => {
-            const layer = await this.onRoot(b, s, async (rootfs) => {
-              const owner = chown ? await lookupOwner(rootfs, chown) : { uid: 0, gid: 0 };
-              await copyInto(rootfs, dest, matches, { owner, mode: chmod });
-            });
-            return withLayer(s, layer, line);
-          }),
-        ev,
-        line,
-      );
     };
     if (!fromState) return work({ dir: b.req.contextDir, escape: 'refuse', name: 'build context' });
     // A stage's or image's files are read from a snapshot of it, mounted for the copy.

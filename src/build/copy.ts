@@ -129,7 +129,8 @@ export async function digestSources(matches: Match[]): Promise<{ digest: string;
 }
 
 export interface CopyOptions {
-  owner: { uid: number; gid: number };
+  /** Owner of everything copied; absent: each entry keeps its own (an archive's), new parents are 0:0. */
+  owner?: { uid: number; gid: number };
   /** `--chmod`: the mode of every file and directory copied. */
   mode?: number;
 }
@@ -149,7 +150,7 @@ async function mkdirs(hostDir: string, rootfs: string, o: CopyOptions): Promise<
   }
   for (const d of missing) {
     await mkdir(d, { mode: 0o755 });
-    await lchown(d, o.owner.uid, o.owner.gid);
+    await lchown(d, o.owner?.uid ?? 0, o.owner?.gid ?? 0);
   }
 }
 
@@ -177,7 +178,7 @@ async function copyEntry(from: string, st: Stats, to: string, o: CopyOptions): P
       await chmod(to, o.mode ?? st.mode & 0o7777);
     } else return; // devices, FIFOs and sockets of a context are not copied
   }
-  await lchown(to, o.owner.uid, o.owner.gid);
+  await lchown(to, o.owner?.uid ?? st.uid, o.owner?.gid ?? st.gid);
   await lutimes(to, st.atime, st.mtime);
 }
 
