@@ -128,6 +128,17 @@ test('docker 28 (classic builder) → berthd: steps, cache, tags, a runnable ima
   assert.deepEqual(containers(), []);
   assert.deepEqual(contextsLeft(), []);
 
+  // system df counts the cache; docker builder prune -a empties it, and the next build runs every step.
+  const cache = async () => JSON.parse((await eng.api('GET', '/system/df?type=build-cache')).body).BuildCache as { Size: number }[];
+  assert.ok((await cache()).length >= 14, 'system df lists the build cache');
+  const pruned = eng.docker(['builder', 'prune', '-af']);
+  assert.equal(pruned.status, 0, show('docker builder prune', pruned));
+  assert.match(pruned.stdout, /Total:|Total reclaimed space:/);
+  assert.deepEqual(await cache(), []);
+  const cold = eng.docker(['build', '-t', 'cmp:1', '--build-arg', 'V=2', dir], classic);
+  assert.equal(cold.status, 0, show('after prune', cold));
+  assert.doesNotMatch(cold.stdout, /Using cache/);
+
   if (!d) return;
   // (dockerd 20.10 advertises no BuildKit: the docker CLI takes its classic builder.)
   const want = d.docker(['build', '-t', 'cmp:1', '--build-arg', 'V=2', dir]);

@@ -2,12 +2,52 @@
 // (and the network and build-cache prunes `docker system prune` sends), in Docker's shapes
 // (moby's SystemDataUsageResponse, ImagePruneResponse, ContainerPruneResponse).
 
-import { diskUsage, pruneContainers, type Engine } from '../../engine/index.js';
+import { diskUsage, pruneContainers, type BuildCacheRecord, type Engine } from '../../engine/index.js';
+import { systemError, unsupported } from '../../errors.js';
 import { familiarString, parseReference } from '../../common/reference.js';
 import { summary } from './containers.js';
-import { sendJSON } from './http.js';
+import { boolParam, sendJSON } from './http.js';
 import type { Router } from './router.js';
 import { pruneFilters } from './filters.js';
+
+/**
+ * Which build cache records a prune keeps, from its query as dockerd reads it: records in use
+ * always; without `all`, those an image's layers share (only dangling ones go); those the
+ * filters (`until`, `id`, `type`, `description`, `inuse`, `shared`) do not select; and the most
+ * recently used that fit in `keep-storage` bytes.
+ */
+export function buildCacheKeep(q: URLSearchParams, records: BuildCacheRecord[]): (r: BuildCacheRecord) => boolean {
+  const f = pruneFilters(q, ['until', 'id', 'type', 'description', 'inuse', 'shared']);
+  const all = boolParam(q, 'all');
+  const int = (name: string) => {
+    const v = q.get(name) ?? '';
+    if (v !== '' && !/^\d+$/.test(v))
+      throw systemError(`${name} is in bytes and expects an integer, got ${v}: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v || 0);
+  };
+  const keepStorage = int('keep-storage');
+  for (const p of ['reserved-space', 'max-used-space', 'min-free-space'])
+    if (int(p)) throw unsupported(`${p} is not supported by berthd's build cache prune: use keep-storage`);
+  const truthy = (v: string) => ['1', 'true'].includes(v.toLowerCase());
+  const selected = (r: BuildCacheRecord) =>
+    (f.until === undefined || Date.parse(r.LastUsedAt) / 1000 < f.until) &&
+    (!f.raw.id?.length || f.raw.id.some((id) => r.ID.startsWith(id))) &&
+    (!f.raw.type?.length || f.raw.type.includes(r.Type)) &&
+    (!f.raw.description?.length || f.raw.description.some((d) => r.Description.includes(d))) &&
+    (!f.raw.inuse?.length || truthy(f.raw.inuse[0]) === r.InUse) &&
+    (!f.raw.shared?.length || truthy(f.raw.shared[0]) === r.Shared);
+  const held = (r: BuildCacheRecord) => r.InUse || (!all && r.Shared) || !selected(r);
+  // keep-storage: the newest of what would go stay while they fit.
+  const kept = new Set<string>();
+  let used = 0;
+  const candidates = keepStorage ? records.filter((x) => !held(x)) : [];
+  for (const r of candidates.sort((a, b) => Date.parse(b.LastUsedAt) - Date.parse(a.LastUsedAt))) {
+    if (used + r.Size > keepStorage) continue;
+    used += r.Size;
+    kept.add(r.ID);
+  }
+  return (r) => held(r) || kept.has(r.ID);
+}
 
 /** The filters prune takes: `until`, `label`, `label!` (and `dangling` for images). */
 export function usageRoutes(router: Router, engine: Engine): void {
@@ -35,7 +75,7 @@ export function usageRoutes(router: Router, engine: Engine): void {
       Volumes: want('volume')
         ? du.volumes.map(({ size, refCount, ...v }) => ({ ...v, UsageData: { Size: size, RefCount: refCount } }))
         : null,
-      BuildCache: want('build-cache') ? [] : null,
+      BuildCache: want('build-cache') ? du.buildCache.map((r) => ({ ...r, Parent: '', Parents: [] as string[] })) : null,
     });
   });
 
@@ -45,9 +85,12 @@ export function usageRoutes(router: Router, engine: Engine): void {
     sendJSON(ctx, 200, await engine.images.prune({ dangling, until: f.until, label: f.label, notLabel: f.notLabel }));
   });
 
-  // `docker system prune` asks this too (networks/prune is in networks.ts). berthd has no
-  // build cache yet: there is nothing to prune, and so it answers.
-  router.on('POST', '/build/prune', (ctx) => sendJSON(ctx, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
+  // `docker builder prune` and `docker system prune`: the build cache's entries and cache mounts.
+  router.on('POST', '/build/prune', async (ctx) => {
+    const keep = buildCacheKeep(ctx.query, await engine.builder.records());
+    const r = await engine.builder.prune(keep);
+    sendJSON(ctx, 200, { CachesDeleted: r.deleted, SpaceReclaimed: r.reclaimed });
+  });
 
   router.on('POST', '/containers/prune', async (ctx) => {
     const f = pruneFilters(ctx.query, ['until', 'label', 'label!']);
