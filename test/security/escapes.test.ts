@@ -1,15 +1,15 @@
 // The escape suite (issue 16): each case is a real attempt, from inside a busybox container run
 // by berth (berthd through the docker CLI), to change or read something of the host's; each is
 // asserted blocked, inside (the attempt's own error) and, where the host can see it, outside
-// (hostname, clock, core_pattern, release_agent, a host folder, the runtime binaries). The same
+// (hostname, clock, core_pattern, release_agent, a host folder, a host process). The same
 // case runs under a peer dockerd 20.10 (runc through containerd, Docker's defaults) and under
 // runc alone (`runc run` on a bundle of berth-runtime's default spec: no seccomp filter, runc's
 // three capabilities), and their results are asserted as recorded in the README's table.
 // Not here: a layer or archive writing outside its directory — src/image/unpack.test.ts
 // (`..`, nested `..`, writes and hard links through symlinks, whiteouts of `..`) and
 // engine/build-context tests cover it; keyctl — busybox has no keyctl applet, and a static
-// program to call it is outside this session's scope (the default seccomp profile refuses
-// keyctl/add_key/request_key, as src/engine/security.test.ts asserts of the profile).
+// program to call it is outside this session's scope (Docker's default profile, an allow list
+// that berth applies, names none of keyctl, add_key and request_key).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
