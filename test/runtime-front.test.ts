@@ -52,7 +52,7 @@ function cgroupDir(base: string, name: string, files: Record<string, string>): s
   return d;
 }
 
-test('records the TypeScript writes read the same through the front: state, ps, errors, signals', (t) => {
+test('records the TypeScript writes read the same through the front: state, ps, errors, signals', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'berth-test-front-'));
   const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
   const other = spawn('sleep', ['300'], { stdio: 'ignore' });
@@ -108,8 +108,8 @@ test('records the TypeScript writes read the same through the front: state, ps, 
     base('gone-cgroups', { cgroup: { layout: 'v1', paths: { freezer: join(cg, 'nope') } } }),
   ];
   for (const r of records) {
-    dirs.claim(r.id);
-    dirs.save(r);
+    await dirs.claim(r.id);
+    await dirs.save(r);
   }
   writeFileSync(dirs.fifo('hybrid-created'), '');
   writeFileSync(dirs.fifo('created-paused'), '');
@@ -326,79 +326,83 @@ function mountOf(what: string): string | undefined {
 for (const layout of ['v1', 'v2'] as const) {
   const mounts = layout === 'v2' ? { '': mountOf('cgroup2') } : { freezer: mountOf('freezer'), pids: mountOf('pids') };
   const skip = Object.values(mounts).some((m) => !m) ? `no ${layout} hierarchy to use here` : false;
-  test(`a ${layout} record on this kernel's cgroups: pause and resume, ps, kill --all, delete --force, all in the front`, { skip }, (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'berth-test-front-'));
-    const name = uniqueId('berth-test-front');
-    const paths = Object.fromEntries(Object.entries(mounts).map(([k, m]) => [k, join(m!, name)]));
-    // Processes that are not our children: nothing here reaps them but init, as with a container.
-    const spawnSleeper = () => Number(spawnSync('sh', ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }).stdout);
-    const started: number[] = [];
-    t.after(() => {
-      for (const p of started) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone: what the test wanted
+  test(
+    `a ${layout} record on this kernel's cgroups: pause and resume, ps, kill --all, delete --force, all in the front`,
+    { skip },
+    async (t) => {
+      const root = mkdtempSync(join(tmpdir(), 'berth-test-front-'));
+      const name = uniqueId('berth-test-front');
+      const paths = Object.fromEntries(Object.entries(mounts).map(([k, m]) => [k, join(m!, name)]));
+      // Processes that are not our children: nothing here reaps them but init, as with a container.
+      const spawnSleeper = () => Number(spawnSync('sh', ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }).stdout);
+      const started: number[] = [];
+      t.after(() => {
+        for (const p of started) {
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            // gone: what the test wanted
+          }
         }
-      }
-      for (const d of Object.values(paths)) if (existsSync(d)) spawnSync('rmdir', [d]);
-      rmSync(root, { recursive: true, force: true });
-    });
-    const dirs = new StateDir(root);
-    const record = (id: string): ContainerRecord => {
-      for (const d of Object.values(paths)) mkdirSync(d, { recursive: true });
-      const pid = spawnSleeper();
-      started.push(pid);
-      for (const d of Object.values(paths)) writeFileSync(join(d, 'cgroup.procs'), String(pid));
-      const rec: ContainerRecord = {
-        id,
-        pid,
-        pidStartTime: pidStartTime(pid)!,
-        bundle: root,
-        rootfs: root,
-        created: new Date().toISOString(),
-        config: { ociVersion: '1.2.0', linux: { namespaces: [{ type: 'mount' }] } },
-        cgroup: { layout, paths },
+        for (const d of Object.values(paths)) if (existsSync(d)) spawnSync('rmdir', [d]);
+        rmSync(root, { recursive: true, force: true });
+      });
+      const dirs = new StateDir(root);
+      const record = async (id: string): Promise<ContainerRecord> => {
+        for (const d of Object.values(paths)) mkdirSync(d, { recursive: true });
+        const pid = spawnSleeper();
+        started.push(pid);
+        for (const d of Object.values(paths)) writeFileSync(join(d, 'cgroup.procs'), String(pid));
+        const rec: ContainerRecord = {
+          id,
+          pid,
+          pidStartTime: pidStartTime(pid)!,
+          bundle: root,
+          rootfs: root,
+          created: new Date().toISOString(),
+          config: { ociVersion: '1.2.0', linux: { namespaces: [{ type: 'mount' }] } },
+          cgroup: { layout, paths },
+        };
+        await dirs.claim(id);
+        await dirs.save(rec);
+        return rec;
       };
-      dirs.claim(id);
-      dirs.save(rec);
-      return rec;
-    };
-    const front = (args: string[]) => {
-      const r = call(RUNTIME_FRONT, ['--root', root, ...args], ALONE);
-      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const status = (id: string) => (JSON.parse(front(['state', id])) as { status: string }).status;
-    const frozen = () =>
-      layout === 'v2'
-        ? /^frozen 1$/m.test(readFileSync(join(paths[''], 'cgroup.events'), 'utf8'))
-        : readFileSync(join(paths.freezer, 'freezer.state'), 'utf8') === 'FROZEN\n';
+      const front = (args: string[]) => {
+        const r = call(RUNTIME_FRONT, ['--root', root, ...args], ALONE);
+        assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+        return r.stdout;
+      };
+      const status = (id: string) => (JSON.parse(front(['state', id])) as { status: string }).status;
+      const frozen = () =>
+        layout === 'v2'
+          ? /^frozen 1$/m.test(readFileSync(join(paths[''], 'cgroup.events'), 'utf8'))
+          : readFileSync(join(paths.freezer, 'freezer.state'), 'utf8') === 'FROZEN\n';
 
-    const a = record('a');
-    assert.equal(status('a'), 'running');
-    front(['pause', 'a']);
-    assert.ok(frozen(), 'the cgroup is frozen');
-    assert.equal(status('a'), 'paused');
-    assert.match(readFileSync(`/proc/${a.pid}/stat`, 'utf8'), /\) [SDT] /, 'the process is stopped or asleep');
-    front(['resume', 'a']);
-    assert.ok(!frozen(), 'and thawed');
-    assert.equal(status('a'), 'running');
-    assert.equal(front(['ps', '--format', 'json', 'a']), `[${a.pid}]\n`);
-    front(['kill', '--all', 'a', 'KILL']);
-    assert.ok(waitFor(() => status('a') === 'stopped'));
-    assert.ok(!frozen(), 'kill --all thaws what it froze');
-    front(['delete', 'a']);
-    for (const d of Object.values(paths)) assert.ok(!existsSync(d), `delete removed ${d}`);
-    assert.ok(!existsSync(join(root, 'a')));
+      const a = await record('a');
+      assert.equal(status('a'), 'running');
+      front(['pause', 'a']);
+      assert.ok(frozen(), 'the cgroup is frozen');
+      assert.equal(status('a'), 'paused');
+      assert.match(readFileSync(`/proc/${a.pid}/stat`, 'utf8'), /\) [SDT] /, 'the process is stopped or asleep');
+      front(['resume', 'a']);
+      assert.ok(!frozen(), 'and thawed');
+      assert.equal(status('a'), 'running');
+      assert.equal(front(['ps', '--format', 'json', 'a']), `[${a.pid}]\n`);
+      front(['kill', '--all', 'a', 'KILL']);
+      assert.ok(waitFor(() => status('a') === 'stopped'));
+      assert.ok(!frozen(), 'kill --all thaws what it froze');
+      front(['delete', 'a']);
+      for (const d of Object.values(paths)) assert.ok(!existsSync(d), `delete removed ${d}`);
+      assert.ok(!existsSync(join(root, 'a')));
 
-    const b = record('b');
-    front(['pause', 'b']);
-    front(['delete', '--force', 'b']);
-    assert.ok(pidStartTime(b.pid) === undefined, 'delete --force killed the paused process');
-    for (const d of Object.values(paths)) assert.ok(!existsSync(d), `delete --force removed ${d}`);
-    assert.ok(!existsSync(join(root, 'b')));
-  });
+      const b = await record('b');
+      front(['pause', 'b']);
+      front(['delete', '--force', 'b']);
+      assert.ok(pidStartTime(b.pid) === undefined, 'delete --force killed the paused process');
+      for (const d of Object.values(paths)) assert.ok(!existsSync(d), `delete --force removed ${d}`);
+      assert.ok(!existsSync(join(root, 'b')));
+    },
+  );
 }
 
 test('a start that loses the race to another start says so instead of waiting for ever', async (t) => {
@@ -417,8 +421,8 @@ test('a start that loses the race to another start says so instead of waiting fo
   ]) {
     const cg = join(root, `cg-${id}`);
     mkdirSync(cg);
-    dirs.claim(id);
-    dirs.save({
+    await dirs.claim(id);
+    await dirs.save({
       id,
       pid: sleeper.pid!,
       pidStartTime: pidStartTime(sleeper.pid!)!,

@@ -343,6 +343,130 @@ out:
   return ret;
 }
 
+/* mountAsync(source | null, target, fstype | null, flags, data | null, cwd | null) and
+ * umount2Async(target, flags): promises, the call made on a thread of its own (a mount with
+ * `cwd` changes that thread's working directory, which a pool thread must keep). An overlay
+ * mount or an unmount can wait on the kernel's mount lock for milliseconds while other
+ * containers start and stop: the event loop goes on meanwhile. */
+struct mount_job {
+  struct mount_call c;
+  char *source, *target, *fstype, *data, *dir;
+  int umount_flags, is_umount;
+  napi_deferred deferred;
+  napi_threadsafe_function done;
+};
+
+static void free_mount_job(struct mount_job *j) {
+  free(j->source);
+  free(j->target);
+  free(j->fstype);
+  free(j->data);
+  free(j->dir);
+  free(j);
+}
+
+static void *mount_thread(void *p) {
+  struct mount_job *j = p;
+  if (j->is_umount) {
+    if (umount2(j->target, j->umount_flags) < 0) { j->c.err = errno; j->c.failed = "umount2"; }
+  } else if (j->dir) {
+    mount_in_dir(&j->c);
+  } else if (mount(j->source, j->target, j->fstype, j->c.flags, j->data) < 0) {
+    j->c.err = errno;
+    j->c.failed = "mount";
+  }
+  napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
+  napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void mount_complete(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  struct mount_job *j = data;
+  if (!env) { free_mount_job(j); return; }
+  if (!j->c.err) {
+    napi_resolve_deferred(env, j->deferred, undefined(env));
+  } else {
+    napi_value e;
+    if (strcmp(j->c.failed, "mount") == 0) {
+      const char *src = j->source ? j->source : "none";
+      size_t n = strlen(src) + strlen(j->target) + 5;
+      char *what = malloc(n);
+      if (what) snprintf(what, n, "%s on %s", src, j->target);
+      throw_errno(env, j->c.err, "mount", j->target, what ? what : j->target);
+      free(what);
+    } else if (strcmp(j->c.failed, "umount2") == 0) {
+      throw_errno(env, j->c.err, "umount2", j->target, j->target);
+    } else {
+      throw_errno(env, j->c.err, j->c.failed, j->dir ? j->dir : j->target, j->dir ? j->dir : j->target);
+    }
+    napi_get_and_clear_last_exception(env, &e);
+    napi_reject_deferred(env, j->deferred, e);
+  }
+  free_mount_job(j);
+}
+
+static napi_value start_mount_job(napi_env env, struct mount_job *j) {
+  napi_value promise, name;
+  j->c.dir = j->dir;
+  j->c.source = j->source;
+  j->c.target = j->target;
+  j->c.fstype = j->fstype;
+  j->c.data = j->data;
+  napi_create_string_utf8(env, "berth:mount", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, mount_complete, &j->done) != napi_ok) {
+    free_mount_job(j);
+    return NULL;
+  }
+  napi_create_promise(env, &j->deferred, &promise);
+  pthread_attr_t pa;
+  pthread_t t;
+  pthread_attr_init(&pa);
+  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&pa, 64 << 10);
+  int e = pthread_create(&t, &pa, mount_thread, j);
+  pthread_attr_destroy(&pa);
+  if (e) {
+    napi_threadsafe_function done = j->done;
+    j->c.err = e;
+    j->c.failed = "pthread_create";
+    mount_complete(env, NULL, NULL, j);
+    napi_release_threadsafe_function(done, napi_tsfn_release);
+  }
+  return promise;
+}
+
+static napi_value js_mount_async(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  struct mount_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t flags;
+  if (!arg_string(env, argv[0], "source", 1, &j->source) || !arg_string(env, argv[1], "target", 0, &j->target) ||
+      !arg_string(env, argv[2], "fstype", 1, &j->fstype) || !arg_uint(env, argv[3], "flags", 0xffffffffu, &flags) ||
+      !arg_string(env, argv[4], "data", 1, &j->data) || !arg_string(env, argv[5], "cwd", 1, &j->dir)) {
+    free_mount_job(j);
+    return NULL;
+  }
+  j->c.flags = (unsigned long)flags;
+  return start_mount_job(env, j);
+}
+
+static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  struct mount_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t flags;
+  if (!arg_string(env, argv[0], "target", 0, &j->target) || !arg_uint(env, argv[1], "flags", 0xffffffffu, &flags)) {
+    free_mount_job(j);
+    return NULL;
+  }
+  j->is_umount = 1;
+  j->umount_flags = (int)flags;
+  return start_mount_job(env, j);
+}
+
 /* openInRoot(root, path, flags): an fd for `path` resolved with `root` as "/" (openat2 with
  * RESOLVE_IN_ROOT), so no symlink or ".." in a container's file system reaches the host. */
 static napi_value js_open_in_root(napi_env env, napi_callback_info info) {
@@ -751,6 +875,7 @@ NAPI_MODULE_INIT() {
     { "lremovexattr", js_lremovexattr }, { "mknod", js_mknod }, { "mount", js_mount },
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
     { "reap", js_reap }, { "runProgram", js_run_program },
+    { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -38,9 +38,20 @@ function freedFor(path: string, e: unknown): boolean {
   return false;
 }
 
+// Random bytes for temp names, drawn 6 KiB at a time: randomBytes(6) per name cost berthd's
+// thread a call into OpenSSL for every record it saved.
+let pool = Buffer.alloc(0);
+let used = 0;
+
 /** A fresh temp name beside `path`: `.<name>.tmp-<12 hex>`. */
 export function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
+  if (used + 6 > pool.length) {
+    pool = randomBytes(6 << 10);
+    used = 0;
+  }
+  const hex = pool.toString('hex', used, used + 6);
+  used += 6;
+  return join(dirname(path), `.${basename(path)}.tmp-${hex}`);
 }
 
 export const isTempName = (name: string) => /^\..*\.tmp-[0-9a-f]{12}$/.test(name);
@@ -54,24 +65,33 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `path` with `data` durably (the file and its folder fsync'ed), off the event loop. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * Replaces `path` with `data` off the event loop, durably (the file and its folder fsync'ed)
+ * unless `durable: false`, for state that a crash of the machine makes moot anyway.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  const durable = opts.durable ?? true;
   try {
-    await writeOnce(path, data, mode);
+    await writeOnce(path, data, mode, durable);
   } catch (e) {
     if (!freedFor(path, e)) throw e;
-    await writeOnce(path, data, mode);
+    await writeOnce(path, data, mode, durable);
   }
 }
 
-async function writeOnce(path: string, data: string | Uint8Array, mode: number): Promise<void> {
+async function writeOnce(path: string, data: string | Uint8Array, mode: number, durable: boolean): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {
     const fh = await open(tmp, 'wx', mode);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -80,7 +100,7 @@ async function writeOnce(path: string, data: string | Uint8Array, mode: number):
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
 /**

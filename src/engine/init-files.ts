@@ -6,7 +6,8 @@
 // namespace), the file says so in a comment and names none (Docker would fall back to public
 // servers here).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
 
@@ -121,11 +122,14 @@ export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
 }
 
 /** Writes the three files in `dir` and returns their bind mounts, skipping destinations the user mounts. */
-export function writeInitFiles(dir: string, o: InitFileOptions, userDestinations: string[] = []): OciMount[] {
+export async function writeInitFiles(dir: string, o: InitFileOptions, userDestinations: string[] = []): Promise<OciMount[]> {
   const p = initPaths(dir);
-  writeFileSync(p.HostnamePath, `${o.hostname}\n`, { mode: 0o644 });
-  writeFileSync(p.HostsPath, hostsFile(o, o.hostNetwork ? readHostFile('/etc/hosts') : undefined), { mode: 0o644 });
-  writeFileSync(p.ResolvConfPath, resolvConf(hostResolvConf(), o), { mode: 0o644 });
+  // Off the thread: a file made on a busy disk can wait on its journal.
+  await Promise.all([
+    writeFile(p.HostnamePath, `${o.hostname}\n`, { mode: 0o644 }),
+    writeFile(p.HostsPath, hostsFile(o, o.hostNetwork ? readHostFile('/etc/hosts') : undefined), { mode: 0o644 }),
+    writeFile(p.ResolvConfPath, resolvConf(hostResolvConf(), o), { mode: 0o644 }),
+  ]);
   return (
     [
       ['/etc/resolv.conf', p.ResolvConfPath],

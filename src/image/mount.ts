@@ -1,5 +1,6 @@
 // Mounting overlay file systems for snapshots, through the in-process native binding
-// (src/native/binding.ts). The lowerdir list is given relative to a directory (`cwd`) so that
+// (src/native/binding.ts), each on a thread of its own so the event loop never waits on the kernel's
+// mount lock. The lowerdir list is given relative to a directory (`cwd`) so that
 // long lists fit the one page the kernel allows for the option string; this process's working
 // directory never changes.
 
@@ -16,7 +17,7 @@ export async function mountOverlay(
 ): Promise<void> {
   const opts = [`lowerdir=${lower.join(':')}`];
   if (upper && work) opts.push(`upperdir=${upper}`, `workdir=${work}`);
-  native.mount('overlay', target, 'overlay', 0, opts.join(','), cwd);
+  await native.mountAsync('overlay', target, 'overlay', 0, opts.join(','), cwd);
 }
 
 /**
@@ -26,7 +27,7 @@ export async function mountOverlay(
  */
 export async function unmount(target: string): Promise<void> {
   try {
-    native.umount2(target, native.UMOUNT_NOFOLLOW);
+    await native.umount2Async(target, native.UMOUNT_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EINVAL' && code !== 'ENOENT') throw e;

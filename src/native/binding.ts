@@ -22,6 +22,15 @@ interface Binding {
   /** Missing from bindings built before it: callers fall back to child_process. */
   spawnDetached?(path: string, argv: string[], env: string[]): Promise<[number, number]>;
   reap?(pid: number): boolean;
+  mountAsync?(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+    cwd: string | null,
+  ): Promise<void>;
+  umount2Async?(target: string, flags: number): Promise<void>;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
 }
 
@@ -122,6 +131,31 @@ export function openInRoot(root: string, path: string, flags = 0): number {
 /** umount2(2). */
 export function umount2(target: string, flags = 0): void {
   binding().umount2(target, flags);
+}
+
+/**
+ * mount() made on a thread of its own: the caller's thread goes on while the kernel holds the
+ * mount lock (an overlay mount while other containers start and stop: milliseconds). A binding
+ * built before it mounts on the calling thread.
+ */
+export async function mountAsync(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags = 0,
+  data: string | null = null,
+  cwd: string | null = null,
+): Promise<void> {
+  const b = binding();
+  if (!b.mountAsync) return b.mount(source, target, fstype, flags, data, cwd);
+  await b.mountAsync(source, target, fstype, flags, data, cwd);
+}
+
+/** umount2() made on a thread of its own, as mountAsync. */
+export async function umount2Async(target: string, flags = 0): Promise<void> {
+  const b = binding();
+  if (!b.umount2Async) return b.umount2(target, flags);
+  await b.umount2Async(target, flags);
 }
 
 /**

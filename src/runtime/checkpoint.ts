@@ -102,7 +102,7 @@ export async function restore(
   if (!existsSync(images)) throw notFound(`checkpoint image ${images}: no such file or directory`);
   const work = resolve(o.workPath ?? images);
   const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', id, { attachDeviceProgram });
-  dirs.claim(id);
+  await dirs.claim(id);
   const record: ContainerRecord = {
     id,
     pid: 0,
@@ -135,7 +135,7 @@ export async function restore(
     record.pid = Number(readFileSync(pidFile, 'utf8').trim());
     record.pidStartTime = pidStartTime(record.pid) ?? '';
     await cgroups.addProcess(record.pid);
-    dirs.save(record);
+    await dirs.save(record);
     if (o.pidFile) writeFileAtomicSync(resolve(o.pidFile), String(record.pid), { durable: false });
   } catch (e) {
     throw withCleanup(e, await teardown(dirs, record, cgroups, record.pid));

@@ -130,13 +130,13 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     throw notFound(`rootfs ${rootfs}: no such file or directory`);
   }
   debug('spec loaded');
-  const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccomp(spec.linux.seccomp) : undefined;
+  const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccompCached(spec.linux.seccomp) : undefined;
   const cgroups = openCgroups(spec.linux?.cgroupsPath ?? '', opts.id, { attachDeviceProgram });
   const newCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
   debug('cgroups opened');
   const sharesMountNs = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   const mountsBefore = sharesMountNs ? await mountIdsUnder(rootfs) : undefined;
-  dirs.claim(opts.id);
+  await dirs.claim(opts.id);
   const record: ContainerRecord = {
     id: opts.id,
     pid: 0,
@@ -153,7 +153,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
     // Saved at once (pid 0: stopped), so a caller killed from here on leaves a state that
     // `delete --force` opens and takes apart — cgroups and any process in them included —
     // rather than a bare folder that blocks the id ("container with id exists").
-    dirs.save(record);
+    await dirs.save(record);
     const plan = buildPlan({
       mode: mode === 'create' ? 'create' : 'run',
       foreground: mode === 'run-foreground',
@@ -182,7 +182,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
         record.pid = p;
         record.pidStartTime = pidStartTime(p) ?? '';
         if (mode === 'create') await openFifoToContainerRoot(dirs.fifo(opts.id), spec);
-        dirs.save(record);
+        await dirs.save(record);
         const state = ociState(record, 'creating');
         await runHooks('prestart', spec.hooks?.prestart, state);
         await runHooks('createRuntime', spec.hooks?.createRuntime, state);
@@ -190,7 +190,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       },
     });
     debug('ready');
-    dirs.save(record);
+    await dirs.save(record);
     if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(launched.pid), { durable: false });
     return { rec: record, dirs, cgroups, helper: launched.helper, exit: launched.exit, done: launched.done };
   } catch (e) {
@@ -257,7 +257,7 @@ export async function teardown(dirs: StateDir, record: ContainerRecord, cgroups:
     }
   }
   try {
-    dirs.remove(record.id);
+    await dirs.remove(record.id);
   } catch (e) {
     errors.push(e as Error);
   }

@@ -15,7 +15,7 @@ export async function deleteContainer(root: string, id: string, opts: { force?: 
     // before its state was saved) removes what is left of its folder and succeeds. Engines
     // call it after a failed create and on cleanup.
     if (!(opts.force && e instanceof BerthError && e.kind === 'not-found')) throw e;
-    new StateDir(root).remove(id);
+    await new StateDir(root).remove(id);
     return;
   }
   if (c.status !== 'stopped' && c.status !== 'created' && !opts.force)

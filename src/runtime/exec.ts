@@ -40,7 +40,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     type: n.type,
     path: `/proc/${c.rec.pid}/ns/${PROC_NS_NAMES[n.type]}`,
   }));
-  const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccomp(spec.linux.seccomp) : undefined;
+  const seccomp = spec.linux?.seccomp ? (await import('./seccomp/compile.js')).compileSeccompCached(spec.linux.seccomp) : undefined;
   const plan = buildPlan({
     mode: 'exec',
     foreground: !opts.detach,

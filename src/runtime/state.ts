@@ -1,9 +1,10 @@
 // The runtime's state directory: one folder per container under --root holding state.json
 // (written atomically) and, until `start`, the exec fifo. Status is derived from the kernel
 // (is the pid alive, with the same start time? is the cgroup frozen?), never trusted from disk.
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../common/atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { OCI_VERSION, type Spec, type State, type Status } from '../oci/runtime-spec.js';
 import type { CgroupLayout } from './cgroups/manager.js';
@@ -61,12 +62,15 @@ export class StateDir {
     return join(this.dir(id), 'exec.fifo');
   }
 
+  // Claim, save and remove work off the thread: berthd calls them on every create and delete,
+  // and a file made or renamed on a busy disk can wait on its journal.
+
   /** Claims the id: fails if a container by that name exists. */
-  claim(id: string): string {
+  async claim(id: string): Promise<string> {
     const dir = this.dir(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    await mkdir(this.root, { recursive: true, mode: 0o711 });
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      await mkdir(dir, { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`container with id exists: ${id}`);
       throw e;
@@ -74,9 +78,9 @@ export class StateDir {
     return dir;
   }
 
-  save(rec: ContainerRecord): void {
+  async save(rec: ContainerRecord): Promise<void> {
     // Not fsync'ed: the state describes processes, which a crash of the machine ends too, and it lives under /run.
-    writeFileAtomicSync(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), { durable: false });
+    await writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), 0o600, { durable: false });
   }
 
   load(id: string): ContainerRecord {
@@ -90,8 +94,8 @@ export class StateDir {
     return JSON.parse(text) as ContainerRecord;
   }
 
-  remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
   }
 
   ids(): string[] {

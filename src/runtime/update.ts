@@ -14,5 +14,5 @@ export async function update(root: string, id: string, resources: LinuxResources
     (merged as Record<string, unknown>)[k] =
       cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
   }
-  c.dirs.save(c.rec);
+  await c.dirs.save(c.rec);
 }

@@ -4,7 +4,8 @@
 // start leaves, and what `rm` removes, is taken apart by teardown.ts.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -136,11 +137,11 @@ export async function create(
       shmDir: shmDir(t, id),
     });
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
-    mkdirSync(t.store.dir(id), { recursive: true, mode: 0o710 });
+    await mkdir(t.store.dir(id), { recursive: true, mode: 0o710 });
     const hc = rec.HostConfig;
     spec.mounts = [
       ...(spec.mounts ?? []),
-      ...writeInitFiles(
+      ...(await writeInitFiles(
         t.store.dir(id),
         {
           hostname: rec.Config.Hostname!,
@@ -153,10 +154,10 @@ export async function create(
           hostNetwork: rec.HostConfig.NetworkMode === 'host',
         },
         rec.MountPoints.map((m) => m.Destination),
-      ),
+      )),
       ...ociMounts(rec.MountPoints),
     ];
-    writeFileSync(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
+    await writeFile(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
     await t.save(live);
   } catch (e) {
     // The half-made container goes by rm's path; if that fails, its record goes regardless,
@@ -195,8 +196,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     const id = rec.Id;
     await t.opts.snapshots.mount(id);
     await copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
-    mkdirSync(t.attachDir, { recursive: true, mode: 0o700 });
-    rmSync(t.store.exitPath(id), { force: true });
+    await mkdir(t.attachDir, { recursive: true, mode: 0o700 });
+    await rm(t.store.exitPath(id), { force: true });
     await removeStaleRuntime(t, id);
     joinShared(t, rec);
     const attach = t.attachPath(id);

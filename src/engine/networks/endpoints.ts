@@ -5,7 +5,8 @@
 // saved by the caller.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errno, isErrno } from '../../common/errno.js';
 import { errorMessage, forbidden } from '../../errors.js';
@@ -152,7 +153,7 @@ export class Endpoints {
     if (!ownNetns(rec.HostConfig.NetworkMode)) return;
     // A DEL still running for the last run would release this run's lease and rules (same ID).
     await this.tearing.get(rec.Id);
-    const ns = pinNetns(this.netnsDir, rec.Id, pid);
+    const ns = await pinNetns(this.netnsDir, rec.Id, pid);
     const lo = loopbackUp(rec.Id, ns);
     const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });
     settings.SandboxKey = ns;
@@ -174,7 +175,7 @@ export class Endpoints {
       await lo;
       const first = Object.values(settings.Networks)[0];
       if (first?.IPAddress) {
-        writeFileSync(
+        await writeFile(
           initPaths(this.opts.initDir(rec.Id)).HostsPath,
           hostsFile({
             hostname: rec.Config.Hostname ?? '',
@@ -225,7 +226,7 @@ export class Endpoints {
     const at: Attachment = { containerId: rec.Id, netns: rec.NetworkSettings!.SandboxKey, ifName, capabilityArgs };
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     // Written ahead: an ADD cut short by a kill (its address leased, its veth made) is undone by
     // the DEL the next berthd runs for it, before the container's next start asks again.
     await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, ports } satisfies Attached), 0o600);
@@ -278,8 +279,8 @@ export class Endpoints {
         for (const f of listDir(dir)) {
           await this.delEndpoint(join(dir, f)).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
         }
-        rmSync(dir, { recursive: true, force: true });
-        unpinNetns(this.netnsDir, id);
+        await rm(dir, { recursive: true, force: true });
+        await unpinNetns(this.netnsDir, id);
       })
       .catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
     this.tearing.set(id, run);
@@ -290,9 +291,9 @@ export class Endpoints {
   }
 
   private async delEndpoint(file: string): Promise<void> {
-    const a = JSON.parse(readFileSync(file, 'utf8')) as Attached;
+    const a = JSON.parse(await readFile(file, 'utf8')) as Attached;
     await delNetworkList(a.list, a.at, a.result);
-    rmSync(file, { force: true });
+    await rm(file, { force: true });
   }
 
   /** Docker's connect: recorded, and made now if the container runs. */

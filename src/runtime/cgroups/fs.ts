@@ -2,8 +2,8 @@
 // the value, mkdir -p that remembers what it made, rmdir with brief retries on timers (never a
 // sleep of the caller's thread: berthd calls this). No policy lives here; the drivers decide
 // what to write.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
-import { readdir, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
+import { access, mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { posix } from 'node:path';
 import { BerthError, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
@@ -108,10 +108,19 @@ export async function mkdirTracked(dir: string, attempts = 3): Promise<string[]>
   }
 }
 
+/** As existsSync, off the thread: any failure reads as absent, and the mkdir that follows says why. */
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 async function mkdirOnce(dir: string): Promise<string[]> {
+  // Off the thread: a mkdir in cgroupfs waits on the kernel's cgroup mutex while other cgroups
+  // are made and removed.
   const missing: string[] = [];
   let d = dir;
-  while (!existsSync(d)) {
+  while (!(await exists(d))) {
     missing.unshift(d);
     const up = posix.dirname(d);
     if (up === d) break;
@@ -121,7 +130,7 @@ async function mkdirOnce(dir: string): Promise<string[]> {
   try {
     for (const m of missing) {
       try {
-        mkdirSync(m);
+        await mkdir(m);
         made.push(m);
       } catch (err) {
         if (code(err) !== 'EEXIST') throw err;

@@ -38,6 +38,25 @@ const BAD_ARCH = SECCOMP_RET_KILL_THREAD;
 const NR = 0; // offsetof(struct seccomp_data, nr)
 const ARCH = 4; // offsetof(struct seccomp_data, arch)
 
+// The last profiles compiled, by their JSON: berthd gives every container the same default
+// profile, and compiling it took its thread ~1-3 ms a start.
+const recent = new Map<string, CompiledSeccomp>();
+const RECENT = 8;
+
+/** compileSeccomp for the native arch, the result shared with earlier calls of the same profile (never to be changed). */
+export function compileSeccompCached(spec: LinuxSeccomp): CompiledSeccomp {
+  const key = JSON.stringify(spec);
+  let c = recent.get(key);
+  if (c) {
+    recent.delete(key); // most recent last
+  } else {
+    c = compileSeccomp(spec);
+    if (recent.size >= RECENT) recent.delete(recent.keys().next().value!);
+  }
+  recent.set(key, c);
+  return c;
+}
+
 /**
  * Compiles an OCI seccomp profile.
  *
