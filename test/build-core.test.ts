@@ -156,8 +156,8 @@ test('one path end to end: FROM, ENV, LABEL, WORKDIR, COPY, RUN and the config s
     [
       ['/bin/sh -c #(nop)  ENV GREETING=hello world EMPTY=', true],
       ['/bin/sh -c #(nop)  LABEL org.example.name=demo other label=x', true],
-      ['/bin/sh -c #(nop)  WORKDIR /app', false],
-      ['/bin/sh -c #(nop) COPY file:H in /app/ ', false],
+      ['/bin/sh -c #(nop) WORKDIR /app', false],
+      ['/bin/sh -c #(nop) COPY file:H in ./ ', false],
       ['/bin/sh -c #(nop) COPY dir:H in /app/src/ ', false],
       ['/bin/sh -c echo "$GREETING from $(pwd)" > out.txt && cat out.txt', false],
       ['/bin/sh -c #(nop)  USER nobody', true],

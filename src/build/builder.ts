@@ -511,7 +511,8 @@ export class Builder {
         return;
       case 'WORKDIR': {
         const dir = resolveWorkdir(run.state.config.config?.WorkingDir, instr.path);
-        const line = nopLine(run.shell, `WORKDIR ${dir}`);
+        // dockerd 20.10 writes this one with a single space after #(nop), unlike the config steps.
+        const line = [...run.shell, `#(nop) WORKDIR ${dir}`].join(' ');
         run.state = await this.cached(
           b,
           run.state,
@@ -694,7 +695,8 @@ export class Builder {
           for (const m of matches) if (!m.host.startsWith(`${tmp}/`) && (await isArchive(m.host, m.st))) archives.add(m);
         }
         const { digest, kind } = await digestSources(matches);
-        const line = copyLine(run.shell, instr.kind, `${kind}:${digest}`, dest);
+        // The destination as written (expanded, not resolved against WORKDIR), as dockerd's line has it.
+        const line = copyLine(run.shell, instr.kind, `${kind}:${digest}`, rawDest);
         run.state = await this.cached(
           b,
           run.state,
