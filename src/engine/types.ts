@@ -39,6 +39,8 @@ export interface HostConfig {
   AutoRemove?: boolean;
   /** The OCI runtime by name (the daemon's runtimes); set to the default at create. */
   Runtime?: string;
+  /** `default` or unset: the only isolation on Linux, kept as given. */
+  Isolation?: string;
   /** Resource limits (engine/resources.ts); `docker update` changes them. */
   Memory?: number;
   MemorySwap?: number;

@@ -143,7 +143,8 @@ const hostConfig = struct('container.HostConfig', {
   ShmSize: int('int64'),
   Sysctls: strMap,
   Runtime: str,
-  Isolation: { kind: 'string', go: 'container.Isolation', oneOf: ['default', 'process', 'hyperv'] },
+  // Any string, as dockerd decodes it: create-fields.ts refuses all but default in dockerd's words.
+  Isolation: { kind: 'string', go: 'container.Isolation' },
   Mounts: list(mount),
   MaskedPaths: strs,
   ReadonlyPaths: strs,

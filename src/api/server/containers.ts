@@ -179,6 +179,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       UTSMode: '',
       Devices: [],
       DeviceCgroupRules: null,
+      Isolation: '',
       ...c.HostConfig,
     },
     GraphDriver: { Name: 'overlayfs', Data: null },
@@ -259,6 +260,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
         ...linuxHostConfig(hc),
         ...devicesHostConfig(hc),
         ...(hc.Runtime ? { Runtime: String(hc.Runtime) } : {}),
+        ...(hc.Isolation ? { Isolation: String(hc.Isolation) } : {}), // default only (create-fields.ts): kept as dockerd keeps it
         // `--log-opt` arrives with an empty Type (the daemon's default driver).
         ...(hc.LogConfig?.Type || hc.LogConfig?.Config
           ? { LogConfig: { Type: hc.LogConfig.Type || 'json-file', Config: hc.LogConfig.Config ?? {} } }

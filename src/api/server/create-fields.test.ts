@@ -37,6 +37,10 @@ test('a refused field set is a 400 that names it; its zero value and its default
     message: /^HostConfig\.CgroupParent is not supported by berthd: /,
   });
   assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Links: ['a:b'] } }), /HostConfig\.Links is not supported/);
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Isolation: 'hyperv' } }), {
+    kind: 'invalid',
+    message: `Invalid isolation: "hyperv" - linux only supports 'default'`,
+  });
   // A runtime's name is the engine's to check (its configured runtimes): not refused here.
   refuseUnsupported({ Image: 'x', HostConfig: { Runtime: 'kata' } });
   assert.throws(() => refuseUnsupported({ Image: 'x', NetworkDisabled: true }), { message: /^NetworkDisabled is not supported/ });

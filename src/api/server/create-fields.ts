@@ -5,7 +5,7 @@
 // refused; a unit test holds the table to body-types.ts (no field of the API left out) and
 // docs/api-fields.md is this table printed.
 
-import { unsupported } from '../../errors.js';
+import { invalid, unsupported } from '../../errors.js';
 
 export type FieldStatus = 'applied' | 'refused' | 'kept' | 'output';
 
@@ -122,7 +122,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.Runtime': applied(
     "a runtime of berthd's (berth, runc: berth-runtime; others from daemon.json runtimes or --add-runtime, run through runc's command line)",
   ),
-  'HostConfig.Isolation': refused('Windows isolation; only default passes on Linux', ['default']),
+  'HostConfig.Isolation': refused("Windows isolation; only default passes on Linux (dockerd's 400)", ['default']),
   'HostConfig.Mounts': applied('bind, volume and tmpfs mounts (engine/mounts.ts)'),
   'HostConfig.MaskedPaths': applied("the masked paths, instead of Docker's"),
   'HostConfig.ReadonlyPaths': applied("the read-only paths, instead of Docker's"),
@@ -162,6 +162,8 @@ function check(path: string, v: unknown): void {
   if (rule?.status !== 'refused' || isZero(v) || rule.allow?.includes(v)) return;
   // MemorySwappiness -1 is the CLI's "unset".
   if (path === 'HostConfig.MemorySwappiness' && v === -1) return;
+  // dockerd on Linux refuses every other isolation before anything else, in these words.
+  if (path === 'HostConfig.Isolation') throw invalid(`Invalid isolation: ${JSON.stringify(v)} - linux only supports 'default'`);
   const field = path.replace(/^Config\./, '');
   throw unsupported(`${field} is not supported by berthd: ${rule.note}`);
 }
