@@ -15,7 +15,9 @@ test('the parameters the docker CLI and dockerode send reach the request', () =>
       encodeURIComponent('{"l":"v"}') +
       '&cachefrom=' +
       encodeURIComponent('["base:1"]') +
-      '&networkmode=none&platform=Linux/AMD64&memory=0&isolation=default&outputs=' +
+      '&networkmode=none&platform=Linux/AMD64&extrahosts=db:10.0.0.2&extrahosts=' +
+      encodeURIComponent('h=::1') +
+      '&memory=0&isolation=default&outputs=' +
       encodeURIComponent('[{"Type":"moby"}]') +
       '&buildid=b1',
   );
@@ -31,6 +33,7 @@ test('the parameters the docker CLI and dockerode send reach the request', () =>
       network: 'none',
       platform: 'linux/amd64',
       secrets: {},
+      extraHosts: ['db:10.0.0.2', 'h:::1'],
     },
     dockerfile: 'sub/Dockerfile.dev',
     remote: undefined,
@@ -69,7 +72,6 @@ test('refusals, in dockerd words where dockerd refuses too', () => {
     ['rm=0', /rm=0 \(keep them\) is not supported/],
     ['session=abc', /no BuildKit session endpoint/],
     ['extrahosts=foo', /^bad format for add-host: "foo"$/],
-    ['extrahosts=db:10.0.0.2', /extrahosts is not supported/],
     ['t=' + encodeURIComponent('x@sha256:' + 'a'.repeat(64)), /^build tag cannot contain a digest$/],
     ['t=UPPER', /must be lowercase/],
     ['platform=foo/bar/baz/x', /cannot parse platform specifier/],

@@ -181,9 +181,6 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
   const labels = jsonParam(q, 'labels', 'labels', isStringMap) ?? {};
   const cacheFrom = jsonParam(q, 'cachefrom', 'cache-from', isStrings) ?? [];
   const extraHosts = q.getAll('extrahosts').filter(Boolean).map(extraHost);
-  // (checked first, so a malformed one gets dockerd's words)
-  if (extraHosts.length)
-    throw unsupported("berthd's builder does not add hosts to a RUN step's /etc/hosts yet: extrahosts is not supported");
   const remote = q.get('remote') || undefined;
   if (remote) remoteKind(remote);
   return {
@@ -198,6 +195,7 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
       network,
       platform,
       secrets: {},
+      ...(extraHosts.length ? { extraHosts } : {}),
     },
     dockerfile: q.get('dockerfile') || DEFAULT_DOCKERFILE,
     remote,
