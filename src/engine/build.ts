@@ -49,7 +49,13 @@ export class ContainerStepRunner implements StepRunner {
       await this.containers.start(rec.Id);
       const stream = await attaching;
       socket = stream?.socket;
-      const drained = socket ? demux(socket, step.onOutput) : Promise.resolve();
+      let last = Date.now();
+      const drained = socket
+        ? demux(socket, (d) => {
+            last = Date.now();
+            step.onOutput(d);
+          })
+        : Promise.resolve();
       const kill = () => {
         this.containers.kill(rec.Id).catch((e) => this.log?.('warn', `killing build step ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`));
       };
@@ -57,11 +63,18 @@ export class ContainerStepRunner implements StepRunner {
       if (step.signal?.aborted) kill();
       const exitCode = await this.containers.wait(rec.Id).finally(() => step.signal?.removeEventListener('abort', kill));
       if (step.signal?.aborted) throw step.signal.reason;
-      // The monitor sends what the process wrote before its exit is recorded; a connection it
-      // has not closed a moment after is closed here, so that no step waits on it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 2000)))]);
-      clearTimeout(timer);
+      // The monitor relays what the process wrote before its exit is recorded, but does not
+      // always close the connection then (not yet understood): once it has been quiet for
+      // 150 ms (2 s at most) the connection is closed here, so that no step waits on it.
+      const exited = Date.now();
+      let ended = false;
+      void drained.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
+      while (!ended && Date.now() - exited < 2000 && Date.now() - Math.max(last, exited) < 150) {
+        await Promise.race([drained, new Promise((r) => setTimeout(r, 50))]);
+      }
       if (exitCode !== 0) return { exitCode };
       const engineMade = await this.files.engineMade(rec.Id);
       return { exitCode: 0, result: await commit(rec.Id, (p) => engineMade.has(p)) };
