@@ -1,9 +1,9 @@
 // The escape suite (issue 16): each case is a real attempt, from inside a busybox container run
 // by berth (berthd through the docker CLI), to change or read something of the host's; each is
 // asserted blocked, inside (the attempt's own error) and, where the host can see it, outside
-// (hostname, clock, core_pattern, release_agent, a host folder, a host process). The same
-// case runs under a peer dockerd 20.10 (runc through containerd, Docker's defaults) and under
-// runc alone (`runc run` on a bundle of berth-runtime's default spec: no seccomp filter, runc's
+// (hostname, clock, core_pattern, release_agent, a host folder, a host process, the runtime
+// binaries). The same case runs under a peer dockerd 20.10 (runc through containerd, Docker's
+// defaults) and under runc alone (`runc run` on a bundle of berth-runtime's default spec: no seccomp filter, runc's
 // three capabilities), and their results are asserted as recorded in the README's table.
 // Not here: a layer or archive writing outside its directory — src/image/unpack.test.ts
 // (`..`, nested `..`, writes and hard links through symlinks, whiteouts of `..`) and
@@ -13,6 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -381,4 +382,49 @@ escapeCase('cp out and in through a symlink to a host path (CVE-2018-15664)', { 
   } finally {
     rmSync(host, { recursive: true, force: true });
   }
+});
+
+/** dev:ino of the host's runtime binaries: what a container must never open for writing. */
+function runtimeBinaries(): Map<string, string> {
+  const paths = [
+    ...['berth-nsexec', 'berth-runtime'].map((b) => new URL(`../../../native/build/${b}`, import.meta.url).pathname),
+    process.execPath,
+    '/usr/sbin/runc',
+    '/usr/bin/containerd-shim-runc-v2',
+    '/usr/sbin/dockerd',
+  ].filter(existsSync);
+  return new Map(paths.map((p) => [`${statSync(p).dev}:${statSync(p).ino}`, p]));
+}
+const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+escapeCase('overwrite the runtime through /proc/PID/exe during exec (CVE-2019-5736)', { runc: 'n/a' }, (r) => {
+  const bins = runtimeBinaries();
+  const sums = new Map([...bins.values()].map((p) => [p, digest(p)]));
+  const ids = [...bins.keys()].join(' ');
+  // /bin/evil runs whatever execs it as its own interpreter; a watcher opens for writing (no
+  // byte written) every /proc/PID/exe that is one of the host's runtime binaries.
+  const setup = `printf '#!/proc/self/exe\\n' > /bin/evil; chmod +x /bin/evil
+    (end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do
+      for e in /proc/[0-9]*/exe; do
+        id=$(stat -L -c %d:%i $e 2>/dev/null)
+        case " ${ids} " in *" $id "*) echo "SEEN $id" >> /tmp/log; : 2>/dev/null >> $e && echo "ESCAPED $id" >> /tmp/log;; esac
+      done
+    done; echo WATCHED >> /tmp/log) &`;
+  return withContainer(r, setup, (id, docker) => {
+    const log: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ex = docker(['exec', id, '/bin/evil']);
+      log.push(`exec /bin/evil: exit ${ex.status} ${ex.stderr.trim().slice(0, 200)}`);
+    }
+    let watched = '';
+    for (const end = Date.now() + 20_000; Date.now() < end && !watched.includes('WATCHED');)
+      watched = docker(['exec', id, 'cat', '/tmp/log']).stdout;
+    const changed = [...sums].filter(([p, sum]) => digest(p) !== sum).map(([p]) => p);
+    lastOut = { status: 0, stdout: `${log.join('\n')}\n${watched}\nchanged on the host: ${changed}\n`, stderr: '' };
+    assert.match(watched, /WATCHED/, show(lastOut));
+    // Under berth the shebang reaches the runtime: the helper's sealed copy runs in the
+    // container, refuses, and is all the container saw.
+    if (r.name === 'berth') assert.match(lastOut.stdout, /berth-nsexec: run by berth-runtime/, show(lastOut));
+    return /ESCAPED/.test(watched) || changed.length ? 'not blocked' : 'blocked';
+  });
 });
