@@ -80,7 +80,7 @@ const ABOUT: Record<string, string> = {
   port: 'Print the public port for a port binding',
   events: 'Receive real time events from containers',
   ls: 'List running compose projects',
-  build: 'Build or rebuild services (not yet: berth has no image builder)',
+  build: 'Build or rebuild services',
 };
 
 function usage(): string {

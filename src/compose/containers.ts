@@ -12,6 +12,7 @@ export interface Listed {
   Id: string;
   Names: string[];
   Image: string;
+  ImageID: string;
   Labels: Record<string, string>;
   State: string;
   Status: string;

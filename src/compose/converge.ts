@@ -5,7 +5,7 @@
 // --force-recreate) is replaced, a stopped one is started, a missing number is created; an
 // unchanged running one is left alone, so `up` twice changes nothing.
 
-import type { ApiClient } from '../api/client.js';
+import { DaemonError, type ApiClient } from '../api/client.js';
 import { containerName, createBody, refuseUnapplied } from './convert.js';
 import {
   createContainer,
@@ -23,6 +23,7 @@ import { ProjectEvents, type EngineEvent } from './events.js';
 import { configHash, L } from './labels.js';
 import type { Dict } from './normalize.js';
 import type { Project } from './project.js';
+import { buildImages, imageOf, refuseBuild } from './service-build.js';
 import { ensureNetwork, ensureVolume, pullImages, refuseResourceOptions, usedNetworks, usedVolumes } from './resources.js';
 
 export interface UpOptions {
@@ -39,6 +40,10 @@ export interface UpOptions {
   noStart?: boolean;
   /** Pull every image first (--pull always). */
   pullAlways?: boolean;
+  /** Services with a build section: built always (--build), when their image is missing (the default), or never (--no-build). */
+  build?: 'always' | 'missing' | 'never';
+  /** Where the builds' output goes. */
+  buildOutput?: NodeJS.WritableStream;
 }
 
 /** The services `up SERVICE…` acts on: those named and, unless noDeps, what they depend on. */
@@ -65,7 +70,10 @@ export function replicas(p: Project, s: string, scale?: Record<string, number>):
 /** Brings the services up; returns the containers of each selected service, running. */
 export async function up(client: ApiClient, p: Project, opts: UpOptions, log: Log): Promise<Map<string, string[]>> {
   const services = selected(p, opts.services, opts.noDeps);
-  for (const s of services) refuseUnapplied(p, s, p.services[s]);
+  for (const s of services) {
+    refuseUnapplied(p, s, p.services[s]);
+    refuseBuild(p, s);
+  }
   const networks = usedNetworks(p, services);
   const volumes = usedVolumes(p, services);
   refuseResourceOptions(p, networks, volumes);
@@ -82,7 +90,17 @@ export async function up(client: ApiClient, p: Project, opts: UpOptions, log: Lo
 
   await Promise.all(networks.map((n) => ensureNetwork(client, p, n, log)));
   await Promise.all(volumes.map((v) => ensureVolume(client, p, v, log)));
-  await pullImages(client, p, services, log, opts.pullAlways);
+  if (opts.build !== 'never') {
+    await buildImages(client, p, services, { always: opts.build === 'always' }, log, opts.buildOutput ?? process.stderr);
+  }
+  // Services with a build section are built, not pulled.
+  await pullImages(
+    client,
+    p,
+    services.filter((s) => !p.services[s].build),
+    log,
+    opts.pullAlways,
+  );
 
   const events = await ProjectEvents.open(client, p.name, { type: ['container'] });
   const result = new Map<string, string[]>();
@@ -103,6 +121,16 @@ export async function up(client: ApiClient, p: Project, opts: UpOptions, log: Lo
   return result;
 }
 
+/** The ID of the image named `image`, or undefined when it is not here (create then fails, saying so). */
+async function currentImage(client: ApiClient, image: string): Promise<string | undefined> {
+  try {
+    return (await client.json<Dict>('GET', `/images/${encodeURIComponent(image)}/json`)).Id;
+  } catch (e) {
+    if (e instanceof DaemonError && e.statusCode === 404) return undefined;
+    throw e;
+  }
+}
+
 async function convergeService(
   client: ApiClient,
   p: Project,
@@ -115,6 +143,8 @@ async function convergeService(
   const want = replicas(p, s, opts.scale);
   const hash = configHash(p.services[s]);
   const mine = all.filter((c) => c.Labels[L.service] === s);
+  // A container of an image since rebuilt or pulled anew is recreated, as Compose v2 does.
+  const imageId = mine.length ? await currentImage(client, imageOf(p, s)) : undefined;
   const containerOf = (other: string) => {
     const ids = done.get(other) ?? all.filter((c) => c.Labels[L.service] === other).map((c) => c.Id);
     if (!ids.length) throw p.errorAt(['services', s, 'network_mode'], `service "${other}" has no container to share the network of`);
@@ -133,7 +163,7 @@ async function convergeService(
       if (n > want || n < 1) {
         await stopContainer(client, c.Id, nameOf(c), log);
         await removeContainer(client, c.Id, nameOf(c), log);
-      } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash)) {
+      } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash || (imageId && c.ImageID !== imageId))) {
         log(`Container ${nameOf(c)}  Recreate`);
         await stopContainer(client, c.Id, nameOf(c), log);
         await removeContainer(client, c.Id, nameOf(c), log);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProject } from './project.js';
+import { imageOf, refuseBuild } from './service-build.js';
 import { createBody, durationNs, refuseUnapplied } from './convert.js';
 import { configHash } from './labels.js';
 
@@ -73,7 +74,6 @@ test('the config hash ignores scale and depends_on, and changes with what the co
 test('a key berth compose cannot apply is refused with its file and line, never dropped', async () => {
   const cases: [string, RegExp][] = [
     ['    gpus: all\n', /compose\.yaml:4:5: services\.w\.gpus: "gpus": berth compose cannot apply it yet/],
-    ['    build: .\n', /compose\.yaml:4:5: services\.w\.build: berth compose cannot build images yet/],
     [
       '    deploy: {placement: {constraints: [a]}}\n',
       /compose\.yaml:4:14: services\.w\.deploy\.placement: "deploy\.placement": berth compose applies only/,
@@ -87,4 +87,25 @@ test('a key berth compose cannot apply is refused with its file and line, never 
     const p = await project(`services:\n  w:\n    image: x\n${extra}`);
     assert.throws(() => refuseUnapplied(p, 'w', p.services.w), error);
   }
+});
+
+test("a build's keys that POST /build cannot carry are refused with file and line; a built service runs <project>-<service>", async () => {
+  const cases: [string, RegExp][] = [
+    [
+      '    build: {context: ., ssh: [default]}\n',
+      /compose\.yaml:4:25: services\.w\.build\.ssh: "build\.ssh": berth compose cannot apply it/,
+    ],
+    ['    build: {context: ., platforms: [linux/amd64, linux/arm64]}\n', /services\.w\.build\.platforms: berthd builds one platform/],
+    ['    build: {context: ., secrets: [nope]}\n', /services\.w\.build\.secrets\[0\]: build secret "nope" is not defined/],
+  ];
+  for (const [extra, error] of cases) {
+    const p = await project(`services:\n  w:\n    image: x\n${extra}`);
+    assert.throws(() => refuseBuild(p, 'w'), error);
+  }
+  const p = await project('services:\n  w:\n    build: {context: ., args: [A=1], tags: [extra:1]}\n');
+  assert.doesNotThrow(() => refuseBuild(p, 'w'));
+  assert.equal(imageOf(p, 'w'), `${p.name}-w`);
+  assert.equal(createBody(p, 'w', 1).body.Image, `${p.name}-w`);
+  const named = await project('services:\n  w:\n    image: mine:2\n    build: .\n');
+  assert.equal(createBody(named, 'w', 1).body.Image, 'mine:2');
 });

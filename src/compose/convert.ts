@@ -6,6 +6,7 @@
 
 import type { Dict } from './normalize.js';
 import type { Project } from './project.js';
+import { imageOf } from './service-build.js';
 import { COMPOSE_VERSION, configHash, dependsOnLabel, L } from './labels.js';
 import { parseSize as sizeBytes } from '../common/size.js';
 
@@ -89,8 +90,7 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   };
   for (const k of Object.keys(s)) {
     if (k.startsWith('x-')) continue;
-    if (k === 'build')
-      no(at(k), 'berth compose cannot build images yet (berth has no image builder): build the image elsewhere and give "image"');
+    if (k === 'build') continue; // service-build.ts's refuseBuild
     if (!APPLIED.has(k)) no(at(k), `"${k}": berth compose cannot apply it yet`);
   }
   for (const k of Object.keys(s.deploy ?? {})) {
@@ -286,7 +286,7 @@ export function createBody(
     networking = { EndpointsConfig: { [p.networks[key].name]: endpoint(cfg) } };
   }
   const body: Dict = {
-    Image: s.image,
+    Image: imageOf(p, service),
     Cmd: s.command ?? undefined,
     Entrypoint: s.entrypoint ?? undefined,
     Env: env.length ? env : undefined,

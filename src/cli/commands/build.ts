@@ -1,5 +1,5 @@
 // `berth build [OPTIONS] PATH | URL | -`: POST /build with the context packed here and filtered
-// by .dockerignore (build-context.ts), as the docker CLI's classic builder sends it: `-f` inside
+// by .dockerignore (api/build-context.ts), as the docker CLI's classic builder sends it: `-f` inside
 // the context, outside it or `-` (stdin), a URL as `remote=` for berthd to fetch, `-` a tar or a
 // lone Dockerfile on stdin. Secrets (`--secret id=…,src=…|env=…`) travel in the request's
 // `X-Berth-Build-Secrets` header, never in the context or the query, and berthd keeps them in
@@ -12,7 +12,7 @@ import { createGzip } from 'node:zlib';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid, unsupported } from '../../errors.js';
 import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
-import { packContext } from '../build-context.js';
+import { packContext } from '../../api/build-context.js';
 import { showBuild } from '../build-progress.js';
 import { extraHost, label } from '../flag-values.js';
 import { formatBytes } from '../progress.js';

@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { attachAndWait } from '../../cli/commands/run-attach.js';
+import { buildImages, refuseBuild } from '../service-build.js';
 import type { ComposeCommand } from '../cli.js';
 import { createBody, refuseUnapplied } from '../convert.js';
 import { createContainer, startContainer } from '../containers.js';
@@ -60,11 +61,13 @@ export const run: ComposeCommand = {
     svc.stdin_open = !flags.detach;
     p.services[service] = svc;
     refuseUnapplied(p, service, svc);
+    refuseBuild(p, service);
     const deps = Object.keys(svc.depends_on ?? {});
     if (deps.length && !flags['no-deps']) await up(ctx.client, p, { services: deps }, log);
     await Promise.all(usedNetworks(p, [service]).map((n) => ensureNetwork(ctx.client, p, n, log)));
     await Promise.all(usedVolumes(p, [service]).map((v) => ensureVolume(ctx.client, p, v, log)));
-    await pullImages(ctx.client, p, [service], log);
+    if (svc.build) await buildImages(ctx.client, p, [service], {}, log, ctx.err);
+    else await pullImages(ctx.client, p, [service], log);
     const name = (flags.name as string | undefined) ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
     const { body, extraNetworks } = createBody(p, service, 1, { oneoff: true });
     body.AttachStdin = !flags.detach;

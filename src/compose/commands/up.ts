@@ -30,8 +30,8 @@ export const up: ComposeCommand = {
       'no-recreate': { type: 'bool', desc: "If containers already exist, don't recreate them" },
       'no-deps': { type: 'bool', desc: "Don't start linked services" },
       'no-start': { type: 'bool', desc: "Don't start the services after creating them" },
-      'no-build': { type: 'bool', desc: "Don't build an image, even if it's policy (berth compose never builds yet)" },
-      build: { type: 'bool', desc: 'Build images before starting containers (refused: berth has no builder yet)' },
+      'no-build': { type: 'bool', desc: "Don't build an image, even if it's policy" },
+      build: { type: 'bool', desc: 'Build images before starting containers' },
       wait: { type: 'bool', desc: 'Wait for services to be running|healthy. Implies detached mode' },
       'wait-timeout': { type: 'string', arg: 'int', desc: 'Maximum duration in seconds to wait for the project to be running|healthy' },
       scale: {
@@ -51,7 +51,7 @@ export const up: ComposeCommand = {
     },
   },
   async run(ctx, { flags, args }) {
-    if (flags.build) throw new Error('up --build: berth compose cannot build images yet (berth has no image builder)');
+    if (flags.build && flags['no-build']) throw new Error('--build and --no-build are incompatible');
     if (flags['force-recreate'] && flags['no-recreate']) throw new Error('--force-recreate and --no-recreate are incompatible');
     const pullPolicy = flags.pull as string | undefined;
     if (pullPolicy && !['always', 'missing', 'never', 'policy'].includes(pullPolicy))
@@ -71,6 +71,8 @@ export const up: ComposeCommand = {
         removeOrphans: !!flags['remove-orphans'],
         noStart: !!flags['no-start'],
         pullAlways: pullPolicy === 'always',
+        build: flags.build ? 'always' : flags['no-build'] ? 'never' : 'missing',
+        buildOutput: ctx.err,
       },
       log,
     );

@@ -1,9 +1,9 @@
-// The context `berth build` sends: the directory walked as the docker CLI walks it, leaving out
-// what .dockerignore leaves out (the .dockerignore and the Dockerfile are always sent; berthd
-// removes them again where .dockerignore names them, as dockerd does), packed as a tar stream
-// (owners 0:0 as the docker CLI sends them, modes and times kept, symlinks as links, hard links
-// once). A Dockerfile from stdin or from outside the directory goes in under a random name that
-// the sent .dockerignore names, so that `COPY . /` never copies it.
+// The context `berth build` and `berth compose build` send: the directory walked as the docker
+// CLI walks it, leaving out what .dockerignore leaves out (the .dockerignore and the Dockerfile
+// are always sent; berthd removes them again where .dockerignore names them, as dockerd does),
+// packed as a tar stream (owners 0:0 as the docker CLI sends them, modes and times kept, symlinks
+// as links, hard links once). A Dockerfile from stdin or from outside the directory goes in under
+// a random name that the sent .dockerignore names, so that `COPY . /` never copies it.
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
