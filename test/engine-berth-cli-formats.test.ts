@@ -127,3 +127,19 @@ test("a template naming a field a row lacks fails as docker's: images, ps, netwo
     if (hasDocker) assert.equal(cli(DOCKER, args).status, 1, args.join(' '));
   }
 });
+
+test("history --format: docker's fields, table, json and -H=false, as docker prints them", () => {
+  for (const format of [
+    '{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}',
+    'table {{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
+    'table',
+    '{{.CreatedAt}} {{.CreatedSince}}',
+    'json',
+  ]) {
+    assert.equal(both('history', '--format', format, 'busybox').status, 0, format);
+    assert.equal(both('history', '--no-trunc', '-H=false', '--format', format, 'busybox').status, 0, format);
+  }
+  const bad = berth('history', '--format', '{{.Bad}}', 'busybox');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /can't evaluate field Bad/);
+});
