@@ -5,7 +5,7 @@
 import { invalid } from '../../errors.js';
 import type { Engine } from '../../engine/index.js';
 import type { Credentials } from '../../common/credentials.js';
-import { readJSON, sendJSON } from './http.js';
+import { base64JSONHeader, readJSON, sendJSON } from './http.js';
 import { AuthConfig as AuthConfigBody } from './body-types.js';
 import { decodeBody } from './body-decode.js';
 import type { Context, Router } from './router.js';
@@ -39,16 +39,8 @@ export function credentialsOf(a: AuthConfig): Credentials | undefined {
  * header, `{}`, or empty fields: the daemon then pulls anonymously or with its own config).
  */
 export function registryAuth(ctx: Context): Credentials | undefined {
-  const h = ctx.req.headers['x-registry-auth'];
-  const raw = Array.isArray(h) ? h[0] : h;
-  if (!raw) return undefined;
-  let parsed: unknown;
-  try {
-    // Docker encodes it base64url; Node's decoder takes both alphabets.
-    parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
-  } catch {
-    throw invalid('X-Registry-Auth: not base64 of a JSON AuthConfig');
-  }
+  const parsed = base64JSONHeader(ctx, 'X-Registry-Auth', 'base64 of a JSON AuthConfig');
+  if (parsed === undefined) return undefined;
   if (parsed === null || typeof parsed !== 'object') throw invalid('X-Registry-Auth: not base64 of a JSON AuthConfig');
   return credentialsOf(decodeBody(AuthConfigBody, parsed) as AuthConfig);
 }

@@ -16,7 +16,7 @@ import { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type BuildEvent, typ
 import { credentialsOf, type AuthConfig } from './auth.js';
 import { decodeBody } from './body-decode.js';
 import { AuthConfig as AuthConfigBody } from './body-types.js';
-import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
+import { COMMON_HEADERS, base64JSONHeader, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 
 /** The query parameters of POST /build that change nothing when absent, zero or empty. */
@@ -85,15 +85,8 @@ function registryHost(key: string): string {
 
 /** `X-Registry-Config`: base64url of a JSON map of registry → AuthConfig (the docker CLI sends every login it has). */
 function registryConfig(ctx: Context): Record<string, Credentials> | undefined {
-  const h = ctx.req.headers['x-registry-config'];
-  const raw = Array.isArray(h) ? h[0] : h;
-  if (!raw) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
-  } catch {
-    throw invalid('X-Registry-Config: not base64 of a JSON object of AuthConfig by registry');
-  }
+  const parsed = base64JSONHeader(ctx, 'X-Registry-Config', 'base64 of a JSON object of AuthConfig by registry');
+  if (parsed === undefined) return undefined;
   if (!isObject(parsed)) throw invalid('X-Registry-Config: not base64 of a JSON object of AuthConfig by registry');
   const out: Record<string, Credentials> = {};
   for (const [key, value] of Object.entries(parsed)) {
@@ -114,15 +107,8 @@ const MAX_SECRET = 500 * 1024;
  * steps that ask for it (`RUN --mount=type=secret`), never in a layer or the history.
  */
 function buildSecrets(ctx: Context): BuildRequest['secrets'] {
-  const h = ctx.req.headers['x-berth-build-secrets'];
-  const raw = Array.isArray(h) ? h[0] : h;
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('X-Berth-Build-Secrets: not base64url of a JSON object of secret id → base64 bytes');
-  }
+  const parsed = base64JSONHeader(ctx, 'X-Berth-Build-Secrets', 'base64url of a JSON object of secret id → base64 bytes');
+  if (parsed === undefined) return {};
   if (!isStringMap(parsed)) throw invalid('X-Berth-Build-Secrets: not base64url of a JSON object of secret id → base64 bytes');
   const out: BuildRequest['secrets'] = {};
   for (const [id, b64] of Object.entries(parsed)) {

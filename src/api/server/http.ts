@@ -113,3 +113,20 @@ export function beginStream(ctx: Context, contentType: string): Writable {
   ctx.res!.flushHeaders();
   return ctx.res!;
 }
+
+/**
+ * A header that carries base64 (or base64url: Node's decoder takes both) of a JSON document, as
+ * X-Registry-Auth and X-Registry-Config do: the parsed value, or undefined when the header is
+ * absent. `shape` says what was expected, for the 400.
+ */
+export function base64JSONHeader(ctx: Context, name: string, shape: string): unknown {
+  const h = ctx.req.headers[name.toLowerCase()];
+  const raw = Array.isArray(h) ? h[0] : h;
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    throw invalid(`${name}: not ${shape}`);
+  }
+}
