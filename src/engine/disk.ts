@@ -69,6 +69,8 @@ export async function pruneContainers(
   let space = 0;
   for (const c of engine.containers.list()) {
     if (['running', 'paused', 'restarting', 'removing'].includes(c.State.Status)) continue;
+    // A pod's infra container goes with its pod only.
+    if (c.IsInfra) continue;
     if (f.until !== undefined && Date.parse(c.Created) / 1000 >= f.until) continue;
     const labels = c.Config.Labels ?? {};
     if (f.label?.some((l) => !labelMatch(labels, l)) || f.notLabel?.some((l) => labelMatch(labels, l))) continue;

@@ -19,6 +19,8 @@ import { Images } from './images.js';
 import { Builder } from '../build/builder.js';
 import type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
 import { ContainerStepRunner } from './build.js';
+import { ensurePauseImage } from './pods/pause-image.js';
+import { Pods } from './pods/index.js';
 
 /** A runtime as daemon.json's `runtimes` gives it. */
 export interface RuntimeConfig {
@@ -54,6 +56,8 @@ export class Engine {
   readonly images: Images;
   readonly containers: Containers;
   readonly execs: Execs;
+  /** Pods: containers around an infra container that holds their shared namespaces (pods/). */
+  readonly pods: Pods;
   /** top, stats, cp, diff, commit, export. */
   readonly files: ContainerFiles;
   readonly snapshots: Snapshotter;
@@ -105,6 +109,13 @@ export class Engine {
       defaultRuntime,
     });
     this.execs = new Execs(this.containers, runtime, opts.log);
+    this.pods = new Pods({
+      dataRoot: opts.dataRoot,
+      containers: this.containers,
+      pauseImage: () => ensurePauseImage({ resolve: (ref) => store.resolve(ref), import: (src, o) => this.images.import(src, o) }),
+      log: opts.log,
+    });
+    this.containers.pods = this.pods;
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
     this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, opts.dataRoot, join(opts.dataRoot, 'tmp'), opts.log);
     this.buildContexts = new BuildContexts(join(opts.dataRoot, 'tmp'), opts.dataRoot, opts.log);
@@ -155,6 +166,7 @@ export class Engine {
   /** Stops watching and serving names; resolves once the records are on disk and unused bridges are gone. */
   async close(): Promise<void> {
     await this.containers.close();
+    await this.pods.close();
     await this.containers.networks.close();
     this.reserve.close();
     this.unspend();

@@ -29,3 +29,30 @@ export type { PullProgress } from '../image/index.js';
 export { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type DownloadProgress } from './build-context.js';
 export type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
 export type { BuildCacheRecord } from '../build/cache.js';
+/*
+ * Pods (engine/pods/), for the API server, the CRI server and, through the API, `berth kube`:
+ *   engine.pods.create({ Name, Labels, Hostname, Share, Network, PortBindings, CgroupParent,
+ *                        Dns, DnsSearch, DnsOptions, ExtraHosts })        → PodRecord (not started)
+ *   engine.pods.start(ref) / stop(ref, { timeout }) / kill(ref, signal) / restart(ref)  → PodInfo
+ *   engine.pods.remove(ref, { force })  → IDs removed (members, then the infra container)
+ *   engine.pods.inspect(ref) / list(filters)  → PodInfo: { pod, state, infra, containers }
+ * `ref` is a pod's ID, unique ID prefix or name. A member is made by the containers' create with
+ * its pod as the last argument: engine.containers.create(config, hostConfig, name, endpoints,
+ * platform, { pod: ref }); it then joins the infra container's namespaces (Share: net, ipc, uts
+ * by default, pid when asked), takes the pod's hostname, DNS and cgroup parent, and may not
+ * publish ports or pick networks of its own (an `invalid` error). Its record's `Pod` is the pod's
+ * ID; the infra container (`IsInfra`) is removed only with its pod. Starting a member starts
+ * the infra container first. Errors are BerthErrors: not-found, conflict, invalid.
+ */
+export {
+  Pods,
+  POD_FILTERS,
+  parseShare,
+  DEFAULT_SHARE,
+  type PodCreateOptions,
+  type PodInfo,
+  type PodNamespace,
+  type PodRecord,
+  type PodState,
+} from './pods/index.js';
+export type { PodPlacement } from './containers/index.js';

@@ -198,11 +198,17 @@ export function applyLinuxOptions(spec: Spec, o: LinuxOptions, files: RootFiles,
  */
 export function joinNamespaces(spec: Spec, o: LinuxOptions, donor: (id: string) => Donor): Spec {
   const linux = (spec.linux ??= {});
-  const set = (type: 'pid' | 'ipc', path: string) => {
+  const set = (type: 'pid' | 'ipc' | 'uts', path: string) => {
     linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== type), { type, path }];
   };
   const pidRef = joinedContainer(o.PidMode);
   if (pidRef) set('pid', `/proc/${donorPid(donor(pidRef), 'PID')}/ns/pid`);
+  // (Only a pod's member joins another's UTS namespace: the hostname is then the donor's to set.)
+  const utsRef = joinedContainer(o.UTSMode);
+  if (utsRef) {
+    set('uts', `/proc/${donorPid(donor(utsRef), 'PID')}/ns/uts`);
+    delete spec.hostname;
+  }
   const ipcRef = joinedContainer(o.IpcMode);
   if (ipcRef) {
     const d = donor(ipcRef);

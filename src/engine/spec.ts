@@ -105,7 +105,7 @@ export function buildSpec(input: SpecInput): Spec {
       ],
       linux: {
         // berth-runtime's default, said aloud: another OCI runtime (HostConfig.Runtime) puts it there too.
-        cgroupsPath: `/berth/${input.id}`,
+        cgroupsPath: `${hc.CgroupParent?.replace(/\/+$/, '') || '/berth'}/${input.id}`,
         resources,
         // A network namespace of its own with only loopback: networks come with issue 6.
         namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }],

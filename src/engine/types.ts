@@ -88,10 +88,12 @@ export interface HostConfig {
   PidMode?: string;
   /** '' or 'private' (its own), 'shareable', 'none', 'host' or 'container:<id>'. */
   IpcMode?: string;
-  /** '' (its own) or 'host'. */
+  /** '' (its own) or 'host'; 'container:<id>' only as a pod sets it (its infra container's). */
   UTSMode?: string;
   /** 'private' (the default) or 'host'. */
   CgroupnsMode?: string;
+  /** The cgroup the container's goes below (`<parent>/<id>`; default `/berth`). Only a pod sets it (engine/pods/). */
+  CgroupParent?: string;
   /** The OCI spec's annotations. */
   Annotations?: Record<string, string> | null;
   /** Replace Docker's masked and read-only paths when given. */
@@ -147,6 +149,10 @@ export interface ContainerRecord {
   MountPoints?: MountPoint[];
   /** The networks it joins and, while it runs, its addresses and ports (engine/networks/). */
   NetworkSettings?: NetworkSettings;
+  /** The ID of the pod it belongs to (engine/pods/), as podman's inspect shows it. Immutable. */
+  Pod?: string;
+  /** The pod's infra container, which only the pod's removal removes. Immutable. */
+  IsInfra?: boolean;
 }
 
 /** A container's place on one network (Docker's `EndpointSettings`). Addresses are '' while it is stopped. */

@@ -208,6 +208,8 @@ const endpointSettings = struct('network.EndpointSettings', {
 /** POST /containers/create */
 export const ContainerCreate = struct('container.CreateRequest', {
   ...CONFIG,
+  /** berth's extension: the pod (name or ID) the container joins; dockerd has no such field. */
+  Pod: str,
   HostConfig: hostConfig,
   NetworkingConfig: struct('network.NetworkingConfig', { EndpointsConfig: { kind: 'map', of: endpointSettings } }),
 });

@@ -243,7 +243,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const body = await readJSON(ctx, ContainerCreate);
     if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
     refuseUnsupported(body);
-    const { HostConfig, NetworkingConfig: _n, MacAddress: _m, ...config } = body;
+    const { HostConfig, NetworkingConfig: _n, MacAddress: _m, Pod, ...config } = body;
     const hc = HostConfig ?? {};
     const rec = await cs.create(
       config,
@@ -269,6 +269,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
       ctx.query.get('name') || undefined,
       endpointsConfig(body),
       ctx.query.get('platform') || undefined,
+      { pod: (Pod as string | undefined) || undefined },
     );
     sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
   });

@@ -53,6 +53,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.StopSignal': applied('the stop signal, checked at create'),
   'Config.StopTimeout': applied('the stop timeout'),
   'Config.Shell': kept('image metadata; kept for commit, as dockerd does'),
+  'Config.Pod': applied("berth's extension: the pod (name or ID) the container joins, its namespaces, hostname and network the pod's"),
 
   'HostConfig.CpuShares': resource,
   'HostConfig.Memory': resource,

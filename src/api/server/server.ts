@@ -24,6 +24,7 @@ import { volumeRoutes } from './volumes.js';
 import { networkRoutes } from './networks.js';
 import { absentRoutes } from './absent.js';
 import { buildRoutes } from './build.js';
+import { podRoutes } from './pods.js';
 
 export interface ApiServerOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -42,6 +43,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   execRoutes(router, engine);
   eventRoutes(router, engine);
   buildRoutes(router, engine);
+  podRoutes(router, engine);
   absentRoutes(router);
   const log = opts.log ?? (() => {});
 

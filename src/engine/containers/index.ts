@@ -14,11 +14,17 @@ import { attach, logs, resize, type AttachStream } from './attach.js';
 import { adopt } from './exits.js';
 import * as lifecycle from './lifecycle.js';
 import type { LogEntry, LogOptions } from './logs.js';
-import { ContainerTable, type ContainersOptions, type Live, type Prober } from './table.js';
+import { ContainerTable, type ContainersOptions, type Live, type PodMembership, type Prober } from './table.js';
 import type { ContainerConfig, HostConfig } from '../types.js';
 
 export type { AttachStream } from './attach.js';
-export type { ContainersOptions } from './table.js';
+export type { ContainersOptions, PodMembership } from './table.js';
+
+/** A create's place in a pod: `pod`, a member joining the pod by name or ID; `infraOf`, the pod's own infra container (engine/pods/). */
+export interface PodPlacement {
+  pod?: string;
+  infraOf?: string;
+}
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -62,6 +68,11 @@ export class Containers {
   }
   set prober(p: Prober | undefined) {
     this.t.prober = p;
+  }
+
+  /** Pods, for members' creates and starts (set by the engine). */
+  set pods(p: PodMembership | undefined) {
+    this.t.pods = p;
   }
 
   /** Loads the records once (berthd's start, or first use) and adopts the containers (exits.ts). */
@@ -113,9 +124,10 @@ export class Containers {
     name?: string,
     endpoints?: Record<string, EndpointRequest>,
     platform?: string,
+    placement: PodPlacement = {},
   ): Promise<ContainerRecord> {
     this.adopt();
-    return failingClearlyWhenFull(this.dataRoot, () => lifecycle.create(this.t, config, hostConfig, name, endpoints, platform));
+    return failingClearlyWhenFull(this.dataRoot, () => lifecycle.create(this.t, config, hostConfig, name, endpoints, platform, placement));
   }
 
   /** Runs `fn` with the container's state held still: no start, update or removal begins until it ends. */
@@ -180,8 +192,8 @@ export class Containers {
     return lifecycle.update(this.t, this.find(ref), upd);
   }
 
-  /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). */
-  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). `pod`: the pod's removal, the only one an infra container allows. */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean; pod?: boolean } = {}): Promise<void> {
     return lifecycle.remove(this.t, this.find(ref), opts);
   }
 

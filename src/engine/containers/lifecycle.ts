@@ -46,7 +46,10 @@ function nameConflict(name: string, id: string): BerthError {
   );
 }
 
-/** `platform` (`os/arch[/variant]`): the image must be of it, as dockerd checks a create's `platform`. */
+/**
+ * `platform` (`os/arch[/variant]`): the image must be of it, as dockerd checks a create's
+ * `platform`. `placement`: a member of a pod (its namespaces the infra's), or a pod's infra.
+ */
 export async function create(
   t: ContainerTable,
   config: ContainerConfig,
@@ -54,7 +57,10 @@ export async function create(
   name?: string,
   endpoints?: Record<string, EndpointRequest>,
   platform?: string,
+  placement: { pod?: string; infraOf?: string } = {},
 ): Promise<ContainerRecord> {
+  // (A pod's join changes them: the caller's objects stay as given.)
+  if (placement.pod) [config, hostConfig] = [{ ...config }, { ...hostConfig }];
   if (!config.Image) throw invalid('config.Image is required');
   const fullName = name ? checkName(name) : generateName((n) => [...t.byId.values()].some((l) => l.rec.Name === n));
   for (const l of t.byId.values()) if (l.rec.Name === fullName) throw nameConflict(fullName, l.rec.Id);
@@ -63,6 +69,11 @@ export async function create(
   checkHealthcheck(config.Healthcheck);
   checkLinuxOptions(hostConfig, !!config.Hostname, hostConfig.NetworkMode);
   resolveJoined(hostConfig, (ref) => t.find(ref).rec);
+  let podId = placement.infraOf;
+  if (placement.pod) {
+    if (!t.pods) throw invalid('pods are not available in this engine');
+    podId = t.pods.join(placement.pod, config, hostConfig, endpoints ?? {});
+  }
   if (config.StopSignal) {
     try {
       parseSignal(config.StopSignal);
@@ -104,6 +115,8 @@ export async function create(
     HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy, Runtime: runtime },
     State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
     RestartCount: 0,
+    ...(podId ? { Pod: podId } : {}),
+    ...(placement.infraOf ? { IsInfra: true } : {}),
   };
   rec.Config.ExposedPorts = { ...imgCfg.ExposedPorts, ...config.ExposedPorts };
   try {
@@ -199,6 +212,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     await mkdir(t.attachDir, { recursive: true, mode: 0o700 });
     await rm(t.store.exitPath(id), { force: true });
     await removeStaleRuntime(t, id);
+    if (rec.Pod && !rec.IsInfra) await startInfra(t, rec.Pod);
     joinShared(t, rec);
     const attach = t.attachPath(id);
     let pid = 0;
@@ -285,7 +299,7 @@ export const shmDir = (t: ContainerTable, id: string) => join(t.store.dir(id), '
 function joinShared(t: ContainerTable, rec: ContainerRecord): void {
   const hc = rec.HostConfig;
   if (hc.IpcMode === 'shareable') mountShm(shmDir(t, rec.Id), hc.ShmSize || undefined);
-  if (!joinedContainer(hc.PidMode) && !joinedContainer(hc.IpcMode)) return;
+  if (!joinedContainer(hc.PidMode) && !joinedContainer(hc.IpcMode) && !joinedContainer(hc.UTSMode)) return;
   const path = join(t.store.dir(rec.Id), 'config.json');
   const spec = JSON.parse(readFileSync(path, 'utf8')) as Spec;
   joinNamespaces(spec, hc, (ref) => {
@@ -299,6 +313,12 @@ function joinShared(t: ContainerTable, rec: ContainerRecord): void {
     };
   });
   writeFileSync(path, JSON.stringify(spec));
+}
+
+/** A pod member's start: the infra container it joins runs first. */
+async function startInfra(t: ContainerTable, podId: string): Promise<void> {
+  if (!t.pods) throw conflict(`container is in pod ${podId}, and this engine has no pods`);
+  await t.pods.ensureInfra(podId);
 }
 
 /** dockerd's 404 when the image found is of another platform than the create asked for (the docker CLI then pulls that platform). */
@@ -476,8 +496,14 @@ export async function update(t: ContainerTable, live: Live, upd: ResourceConfig 
 }
 
 /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). */
-export async function remove(t: ContainerTable, live: Live, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+export async function remove(
+  t: ContainerTable,
+  live: Live,
+  opts: { force?: boolean; volumes?: boolean; pod?: boolean } = {},
+): Promise<void> {
   const rec = live.rec;
+  if (rec.IsInfra && !opts.pod)
+    throw conflict(`container ${rec.Id} is the infra container of pod ${rec.Pod} and cannot be removed without removing the pod`);
   if (t.isRunning(live) || rec.State.Status === 'restarting') {
     if (!opts.force) {
       throw conflict(

@@ -13,7 +13,7 @@ import type { ImageStore, Snapshotter } from '../../image/index.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Events } from '../events.js';
 import type { Networks } from '../networks/index.js';
-import type { ContainerRecord } from '../types.js';
+import type { ContainerConfig, ContainerRecord, EndpointRequest, HostConfig } from '../types.js';
 import type { Volumes } from '../volumes.js';
 import type { HealthMonitor } from './health.js';
 import type { RestartManager } from './restart.js';
@@ -58,6 +58,14 @@ export interface Lifecycle {
   remove(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
 }
 
+/** What the containers ask of pods (engine/pods/; set by the engine): a member's create and start. */
+export interface PodMembership {
+  /** Sets up the create of a container joining the pod `ref` (its namespace modes, hostname, cgroup); returns the pod's ID. */
+  join(ref: string, config: ContainerConfig, hc: HostConfig, endpoints: Record<string, EndpointRequest>): string;
+  /** Starts the pod's infra container unless it runs: a member joins its namespaces. */
+  ensureInfra(podId: string): Promise<void>;
+}
+
 /** Runs a health probe in a container (the engine's exec). */
 export type Prober = (id: string, cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string }>;
 
@@ -69,6 +77,7 @@ export class ContainerTable {
   /** Set by the Containers class before any use. */
   lifecycle!: Lifecycle;
   prober?: Prober;
+  pods?: PodMembership;
 
   constructor(
     readonly opts: ContainersOptions,
