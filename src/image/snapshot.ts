@@ -157,6 +157,7 @@ export class Snapshotter {
     await mkdir(dir, { recursive: true });
     try {
       const r = await unpackLayerThreaded(await store.content.readStream(layer.digest), join(dir, 'fs'), { diffID });
+      await store.recordLayerSize(layer.digest, r.contentSize);
       await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
@@ -181,6 +182,7 @@ export class Snapshotter {
    * removed when either fails. Registers as the in-flight unpack of `chainID`.
    */
   unpackStreaming(
+    store: ImageStore,
     layer: Descriptor,
     diffID: Digest,
     chainID: Digest,
@@ -196,6 +198,7 @@ export class Snapshotter {
       try {
         const r = await unpackLayerThreaded(source, join(dir, 'fs'), { diffID });
         await blobVerified;
+        await store.recordLayerSize(layer.digest, r.contentSize);
         await writeFileAtomic(join(dir, 'layer.json'), JSON.stringify({ chainID, diffID, size: r.size, blob: layer.digest }));
       } catch (e) {
         await rm(dir, { recursive: true, force: true });
@@ -422,6 +425,7 @@ export class Snapshotter {
       await pack.end();
       await flowing;
       const blob = await writing;
+      await store.recordLayerSize(blob.digest, pack.contentSize);
       const unpin = store.pin([blob.digest]);
       return {
         layer: { mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size },

@@ -4,7 +4,7 @@
 // exactly the blobs no remaining image uses and no pull in progress holds (`pin`).
 // It never touches the network (registry/ does) nor unpacks layers (snapshot.ts does).
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, conflict, invalid, isKind, notFound } from '../errors.js';
 import {
@@ -202,6 +202,7 @@ export class ImageStore {
       if (this.pins.has(d)) continue;
       try {
         await this.content.delete(d);
+        await rm(this.layerSizePath(d), { force: true });
         deleted.push(d);
       } catch (e) {
         if (!(e instanceof Error && 'kind' in e && e.kind === 'not-found')) throw e;
@@ -288,18 +289,44 @@ export class ImageStore {
     });
   }
 
+  private layerSizePath(blob: Digest): string {
+    return join(this.root, 'layer-sizes', blob.replace(':', '-'));
+  }
+
+  /**
+   * Records the bytes of a layer's files (`contentSize` of its unpack or pack), the size Docker
+   * shows for a layer, beside its blob; it goes when the blob goes.
+   */
+  async recordLayerSize(blob: Digest, contentSize: number): Promise<void> {
+    await mkdir(join(this.root, 'layer-sizes'), { recursive: true });
+    await writeFileAtomic(this.layerSizePath(blob), String(contentSize));
+  }
+
+  /** The layer's content size when recorded, else its blob's size (the best berth knows). */
+  private async layerSize(layer: Descriptor): Promise<number> {
+    try {
+      const n = Number(await readFile(this.layerSizePath(layer.digest), 'utf8'));
+      return Number.isSafeInteger(n) && n >= 0 ? n : layer.size;
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+      return layer.size;
+    }
+  }
+
   /**
    * `history`: the config's history, newest first, each with the size of the layer it made
-   * (0 for `empty_layer` steps), as `docker history` shows.
+   * (0 for `empty_layer` steps): the bytes of its files, as `docker history` shows.
    */
   async history(nameOrId: string): Promise<{ created?: string; createdBy?: string; comment?: string; size: number; layer?: Digest }[]> {
     const img = await this.resolve(nameOrId);
     const layers = [...img.manifest.layers];
     const hist: HistoryEntry[] = img.config.history ?? layers.map(() => ({}));
-    const out = hist.map((h) => {
+    const out = [];
+    for (const h of hist) {
       const layer = h.empty_layer ? undefined : layers.shift();
-      return { created: h.created, createdBy: h.created_by, comment: h.comment, size: layer?.size ?? 0, layer: layer?.digest };
-    });
+      const size = layer ? await this.layerSize(layer) : 0;
+      out.push({ created: h.created, createdBy: h.created_by, comment: h.comment, size, layer: layer?.digest });
+    }
     return out.reverse();
   }
 

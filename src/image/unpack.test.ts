@@ -53,6 +53,8 @@ test('unpacks every kind of entry in overlayfs form', () =>
     const r = await unpackLayer(once(gzipSync(raw)), dest, { diffID: digestOf(raw) });
     assert.equal(r.diffID, digestOf(raw));
     assert.equal(r.size, raw.length);
+    // The files' bytes (Docker's layer size): '#!fake\n' + 'x' + 'ping' + 'n' + 'deep'.
+    assert.equal(r.contentSize, 7 + 1 + 4 + 1 + 4);
     const st = async (p: string) => lstat(join(dest, p));
     assert.equal((await st('bin/sh')).mode & 0o7777, 0o4755);
     const sg = await st('bin/sgid');

@@ -48,6 +48,8 @@ export interface UnpackResult {
   diffID: Digest;
   /** Bytes of the uncompressed tar. */
   size: number;
+  /** Bytes of the files' content (the sum of the entries' sizes): the layer size Docker shows. */
+  contentSize: number;
   entries: number;
 }
 
@@ -186,8 +188,10 @@ export async function unpackInto(
   }
   const u = new Unpacker(root);
   let entries = 0;
+  let contentSize = 0;
   for await (const e of readTar(hashed())) {
     entries++;
+    contentSize += e.header.size;
     await u.entry(e.header, e.body);
   }
   await u.finish();
@@ -195,5 +199,5 @@ export async function unpackInto(
   if (opts.diffID && opts.diffID !== diffID) {
     throw invalid(`layer diff ID mismatch: expected ${opts.diffID}, got ${diffID}`);
   }
-  return { diffID, size, entries };
+  return { diffID, size, contentSize, entries };
 }

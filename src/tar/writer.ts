@@ -13,6 +13,8 @@ export class TarWriter {
   private wake?: () => void;
   private failure?: Error;
   private ended = false;
+  /** Bytes of the files' content added so far (headers and padding not counted). */
+  contentSize = 0;
 
   constructor() {
     this.stream = new Readable({
@@ -58,6 +60,7 @@ export class TarWriter {
     const size = isFile ? (header.size ?? data?.length ?? 0) : 0;
     if (data && data.length !== size) throw invalid(`tar: entry "${header.name}" has ${data.length} bytes, its header says ${size}`);
     await this.push(encodeHeader({ ...header, type, size }));
+    this.contentSize += size;
     if (data) {
       if (data.length) await this.push(data);
     } else if (body !== undefined && typeof body !== 'string') {

@@ -311,7 +311,7 @@ export async function pull(store: ImageStore, reference: string, opts: PullOptio
         reject = rej;
       });
       awaitedLater(verified); // by unpackStreaming
-      const done = snap.unpackStreaming(manifest.layers[i], diffIDs[i], chain, pt, verified);
+      const done = snap.unpackStreaming(store, manifest.layers[i], diffIDs[i], chain, pt, verified);
       let failed: unknown;
       done.catch((e) => {
         failed = e;
