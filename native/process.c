@@ -123,7 +123,9 @@ char *lookup_exec(struct plan *plan) {
   if (!arg) die("no process args given");
   const char *name = arg->fields[0];
   if (strchr(name, '/')) {
-    if (executable(name) < 0) die_errno("exec %s", name);
+    struct stat st;
+    if (stat(name, &st) < 0) die_errno("exec: \"%s\": stat %s", name, name);
+    if (executable(name) < 0) die("exec: \"%s\": permission denied", name);
     return strdup(name);
   }
   const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

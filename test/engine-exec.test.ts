@@ -1,6 +1,6 @@
 // Exec through the Docker Engine API with three clients against a private berthd: the berth
 // CLI, the real docker CLI and dockerode — output, stdin, exit codes (the command's own, and
-// 126/127 when it cannot run), -e, -u, -w, detached exec, a terminal, exec inspect, and exec
+// 126 when it cannot start, as dockerd), -e, -u, -w, detached exec, a terminal, exec inspect, and exec
 // into a stopped container refused with 409.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,8 +49,9 @@ test('berth exec: output, stderr, exit code, -e -u -w, stdin with -i', () => {
   const i = berth(['exec', '-i', 'box', 'sh', '-c', 'tr a-z A-Z; echo done'], 'hello\nworld\n');
   assert.equal(i.status, 0, i.stderr);
   assert.equal(i.stdout, 'HELLO\nWORLD\ndone\n');
+  // As dockerd 20.10: 126 whatever kept the command from starting.
   const missing = berth(['exec', 'box', 'no-such-command']);
-  assert.equal(missing.status, 127);
+  assert.equal(missing.status, 126);
   const notExec = berth(['exec', 'box', '/etc/passwd']);
   assert.equal(notExec.status, 126);
 });
@@ -73,7 +74,7 @@ test('docker exec: output, exit code, -i with piped stdin, -e -u -w', { skip: no
   assert.equal(e.status, 0, e.stderr);
   assert.equal(e.stdout, 'two nobody /etc\n');
   const missing = docker(['exec', 'box', 'no-such-command']);
-  assert.equal(missing.status, 127);
+  assert.equal(missing.status, 126);
   const capEff = (...flags: string[]) => docker(['exec', ...flags, 'box', 'grep', 'CapEff', '/proc/self/status']).stdout.trim();
   assert.equal(capEff(), 'CapEff:\t00000000a80425fb'); // Docker's default set, the container's
   assert.notEqual(capEff('--privileged'), capEff());
@@ -187,5 +188,5 @@ test('docker 20.10 exec: output, exit code, -i with piped stdin, -t, a missing c
   assert.equal(i.stdout, 'piped\n');
   const t = docker(['exec', '-t', 'box', 'tty'], undefined, DOCKER_20);
   assert.match(t.stdout, /^\/dev\/pts\/\d+\r\n$/);
-  assert.equal(docker(['exec', 'box', 'no-such-command'], undefined, DOCKER_20).status, 127);
+  assert.equal(docker(['exec', 'box', 'no-such-command'], undefined, DOCKER_20).status, 126);
 });

@@ -1,7 +1,7 @@
 // Side by side: the docker 28 CLI against Debian's dockerd 20.10 and against berthd (and the
 // berth CLI where it has the flag) run the same container with the same flag, and the effect is
 // read inside it (ulimit -n, the namespace links, the device node, id -G, oom_score_adj, the size
-// of /dev/shm, HOME, /etc/hosts); all must agree. Each refusal must leave no container behind.
+// of /dev/shm, HOME, /etc/hosts); all must agree. Exec and start failures give dockerd's codes and words. Each refusal must leave no container behind.
 // dockerd runs with no bridge of its own, so cases that need one are berthd's alone.
 
 import { after, before, test } from 'node:test';
@@ -350,6 +350,44 @@ test("exec start: the start's Tty says raw or framed, streamed or not; Detach an
   }
   assert.deepEqual(answers[1], answers[0]);
   assert.deepEqual(answers[0][0], [200, Buffer.from('hi\r\n').toString('hex')]);
+});
+
+test("exec of a command that cannot start: exit 126 and dockerd's words, attached, with a tty, detached and by API", { skip }, async () => {
+  const answers = [];
+  for (const [sock, run] of [
+    [join(d.dir, 'docker.sock'), d.docker],
+    [eng.socket, eng.docker],
+  ] as const) {
+    const id = run(['run', '-d', '--network', 'none', IMAGE, 'sleep', '300']).stdout.trim();
+    const seen: unknown[] = [];
+    for (const cmd of ['nosuchcmd', '/nosuch/x', '/etc']) {
+      for (const flags of [[], ['-t'], ['-d']]) {
+        const r = run(['exec', ...flags, id, cmd]);
+        seen.push([r.status, r.stdout, r.stderr]);
+      }
+      const c = await raw(sock, 'POST', `/containers/${id}/exec`, { AttachStdout: true, AttachStderr: true, Cmd: [cmd] });
+      const eid = JSON.parse(c.body.toString()).Id as string;
+      const started = await raw(sock, 'POST', `/exec/${eid}/start`, {});
+      const inspected = JSON.parse((await raw(sock, 'GET', `/exec/${eid}/json`)).body.toString());
+      seen.push([started.status, started.body.toString('hex'), inspected.ExitCode, inspected.Running]);
+    }
+    // run of the same: the exit code only (dockerd's words name its shim and runc).
+    seen.push(['nosuchcmd', '/etc'].map((cmd) => run(['run', '--rm', '--network', 'none', IMAGE, cmd]).status));
+    run(['rm', '-f', id]);
+    answers.push(seen);
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(answers[0][0], [
+    126,
+    'OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in $PATH: unknown\r\n',
+    '',
+  ]);
+  assert.deepEqual(answers[0].at(-1), [127, 126]);
+  const id = eng.dockerOk(['run', '-d', '--network', 'none', IMAGE, 'sleep', '300']);
+  const b = berth(['exec', id, 'nosuchcmd']);
+  assert.equal(b.status, 126, show('berth', b));
+  assert.match(b.stdout + b.stderr, /^OCI runtime exec failed: .*"nosuchcmd": executable file not found in \$PATH: unknown/);
+  eng.dockerOk(['rm', '-f', id]);
 });
 
 test(

@@ -52,7 +52,7 @@ test('exec joins the container: same PID namespace, hostname and root; the exit 
   assert.deepEqual([r.status, r.stdout, r.stderr], [42, 'out\n', 'err\n']);
   const missing = runtime(b, ['exec', id, '/bin/nope']);
   assert.equal(missing.status, 1);
-  assert.equal(missing.stderr, 'exec /bin/nope: no such file or directory\n');
+  assert.equal(missing.stderr, 'exec: "/bin/nope": stat /bin/nope: no such file or directory\n');
 });
 
 test('exec --env, --cwd and --user set the new process', (t) => {

@@ -46,6 +46,6 @@ test('a missing executable fails create with one precise line and leaves nothing
   t.after(() => b.cleanup());
   const r = runtime(b, ['create', '--bundle', b.dir, uniqueId('nope')]);
   assert.equal(r.status, 1);
-  assert.equal(r.stderr, 'exec /bin/nope: no such file or directory\n');
+  assert.equal(r.stderr, 'exec: "/bin/nope": stat /bin/nope: no such file or directory\n');
   assert.equal(runtime(b, ['list', '-q']).stdout, '');
 });

@@ -152,7 +152,7 @@ runtime_supports_json = ["berth-runtime", "runc", "crun"]
     // A setup failure reaches the user as berth-runtime's one line, with runc's exit code.
     r = podman(['run', '--rm', '--network', 'none', 'localhost/berth-peer', '/bin/nope']);
     assert.equal(r.status, 127, show(r));
-    assert.match(r.stderr, /exec \/bin\/nope: no such file or directory/);
+    assert.match(r.stderr, /exec: "\/bin\/nope": stat \/bin\/nope: no such file or directory/);
   },
 );
 
@@ -282,7 +282,7 @@ test(
     // A setup failure reaches the user as berth-runtime's one line, through the shim's log.json.
     r = docker(['run', '--runtime', 'berth', '--rm', '--network', 'none', 'berth-peer', '/bin/nope']);
     assert.notEqual(r.status, 0, show(r));
-    assert.match(r.stderr, /exec \/bin\/nope: no such file or directory/);
+    assert.match(r.stderr, /exec: "\/bin\/nope": stat \/bin\/nope: no such file or directory/);
     assert.deepEqual(berthIds(stateRoot), []);
   },
 );

@@ -13,6 +13,7 @@ import type { Containers } from './containers/index.js';
 import { allCaps } from './security.js';
 import { homeOf, resolveUser, rootFiles } from './users.js';
 import { settled } from '../common/promises.js';
+import { EXEC_START_FAILED, execStartError } from './start-errors.js';
 
 /** The body of `POST /containers/{id}/exec` (moby's ExecConfig); all optional but Cmd. */
 export interface ExecConfig {
@@ -115,8 +116,8 @@ export class Execs {
   }
 
   /**
-   * Starts the process. Errors before it runs are thrown (404/409, or the start's own error with
-   * ExitCode set to 127 for a missing command and 126 otherwise, as Docker reports them).
+   * Starts the process. Errors before it runs are thrown (404/409, or the start's own error in
+   * dockerd's words, with ExitCode 126 whatever the cause, as dockerd records it).
    */
   async start(id: string, opts: { detach?: boolean } = {}): Promise<ExecStreams> {
     const inst = this.get(id);
@@ -194,9 +195,9 @@ export class Execs {
           return code;
         },
         (e) => {
-          inst.ExitCode = 126;
+          inst.ExitCode = EXEC_START_FAILED;
           inst.Running = false;
-          this.event(inst, 'exec_die', { exitCode: '126' });
+          this.event(inst, 'exec_die', { exitCode: String(EXEC_START_FAILED) });
           this.log?.('warn', `exec ${inst.ID.slice(0, 12)} in container ${inst.ContainerID.slice(0, 12)}: ${errorMessage(e)}`);
           throw e;
         },
@@ -204,8 +205,8 @@ export class Execs {
       return streams;
     } catch (e) {
       inst.Running = false;
-      inst.ExitCode = /executable file not found|no such file or directory/i.test(errorMessage(e)) ? 127 : 126;
-      throw e;
+      inst.ExitCode = EXEC_START_FAILED;
+      throw execStartError(e);
     }
   }
 

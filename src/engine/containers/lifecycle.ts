@@ -21,6 +21,7 @@ import { resolveHostGateway, writeInitFiles } from '../init-files.js';
 import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJoined } from '../linux-options.js';
 import { checkLogConfig, logLimitsOf, readsLogs } from '../log-config.js';
 import { rootFiles } from '../users.js';
+import { startError } from '../start-errors.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
 import { checkResources, ociResources, updateResources, type ResourceConfig } from '../resources.js';
 import {
@@ -539,24 +540,6 @@ export async function remove(
 function logLimits(hc: HostConfig): { logMaxSize?: number; logMaxFile?: number } {
   const c = logLimitsOf(hc.LogConfig);
   return { logMaxSize: c.maxSize ? parseSize(c.maxSize) : undefined, logMaxFile: c.maxFile ? Number(c.maxFile) : undefined };
-}
-
-/**
- * A start that failed, as Docker reports it: a command that is missing (exit code 127) or not
- * executable (126) is the caller's mistake (400); anything else is the engine's (500, 128).
- */
-function startError(e: unknown): BerthError & { exitCode: number } {
-  const msg = errorMessage(e);
-  const code = /executable file not found|no such file or directory/i.test(msg)
-    ? 127
-    : /permission denied|exec format error/i.test(msg)
-      ? 126
-      : 128;
-  const err = (
-    code === 128 && e instanceof BerthError ? e : new BerthError(code === 128 ? 'system' : 'invalid', msg, { cause: e })
-  ) as BerthError & { exitCode: number };
-  err.exitCode = code;
-  return err;
 }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
