@@ -51,8 +51,12 @@ export class Endpoints {
   readonly ipamDir: string;
   /** Teardowns (CNI DELs) still running, by container ID: a start waits for its container's. */
   private readonly tearing = new Map<string, Promise<void>>();
-  /** Networks whose rules (network/iptables.ts) this berthd has checked. */
-  private readonly ruled = new Set<string>();
+  /**
+   * Networks whose rules (network/iptables.ts) this berthd has checked, or is checking: the
+   * containers starting together on a new network share one check rather than queueing one
+   * each (ten of compose's services waited ~0.3 s apiece in line for the same rules).
+   */
+  private readonly ruled = new Map<string, Promise<void>>();
   /** Bridge work (rules set, bridges deleted), one at a time: a deletion and a start's rules never interleave. */
   private bridgeWork: Promise<void> = Promise.resolve();
 
@@ -193,6 +197,21 @@ export class Endpoints {
     }
   }
 
+  /** The network's rules, checked once; a failed check is forgotten, so the next start tries again. */
+  private ensureRules(n: NetworkRecord): Promise<void> {
+    let ruling = this.ruled.get(n.Id);
+    if (!ruling) {
+      ruling = this.bridgeOp(() =>
+        ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal }),
+      );
+      this.ruled.set(n.Id, ruling);
+      ruling.catch(() => {
+        if (this.ruled.get(n.Id) === ruling) this.ruled.delete(n.Id);
+      });
+    }
+    return ruling;
+  }
+
   private async addEndpoint(
     rec: ContainerRecord,
     n: NetworkRecord,
@@ -200,12 +219,7 @@ export class Endpoints {
     ifName: string,
     ports: PortMapping[],
   ): Promise<void> {
-    if (!this.ruled.has(n.Id)) {
-      await this.bridgeOp(() =>
-        ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal }),
-      );
-      this.ruled.add(n.Id);
-    }
+    await this.ensureRules(n);
     const list = bridgeConfList(
       {
         name: n.Name,
