@@ -54,8 +54,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     log('error', `removing the build contexts a stopped berthd left in ${flags.dataRoot}/tmp: ${errorMessage(e)}`);
   }
-  // Containers that ran on are watched again; restart policies apply to those that ended.
-  engine.containers.adopt();
+  // Containers that ran on are watched again; restart policies apply to those that ended; what a
+  // killed berthd left half-done is finished before any request can meet it (or race it).
+  await engine.containers.open();
   // One server per address: a node server listens on one.
   const servers = flags.hosts.map(() => createApiServer(engine, { log }));
   const closers: (() => void)[] = [];

@@ -5,7 +5,7 @@
 // `--network host`, which asks nothing of the kernel.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,7 +23,7 @@ const MS = 1_000_000; // Docker's durations are nanoseconds
 interface Harness {
   runtime: FakeRuntime;
   events: Events;
-  snapshots: { removed: string[]; failPrepare?: Error };
+  snapshots: { removed: string[]; failPrepare?: Error; dir: string };
   open(): Containers;
   logs: string[];
 }
@@ -40,7 +40,7 @@ function harness(t: TestContext): Harness {
   });
   const events = new Events();
   const logs: string[] = [];
-  const snap = { removed: [] as string[], failPrepare: undefined as Error | undefined };
+  const snap = { removed: [] as string[], failPrepare: undefined as Error | undefined, dir: join(dir, 'snapshots') };
   const rootfs = (id: string) => join(dir, 'snapshots', id, 'rootfs');
   const images = {
     resolve: async (ref: string) => ({
@@ -59,6 +59,7 @@ function harness(t: TestContext): Harness {
     info: async (id: string) => ({ rootfs: rootfs(id) }),
     mount: async () => undefined,
     unmount: async () => undefined,
+    list: async () => (existsSync(snap.dir) ? readdirSync(snap.dir) : []),
     remove: async (id: string) => {
       snap.removed.push(id);
       rmSync(join(dir, 'snapshots', id), { recursive: true, force: true });
@@ -205,6 +206,36 @@ test('adoption: a new Containers watches what runs and records what ended while 
   await h.runtime.exit(a.Id, 0);
   await until(() => second.get(a.Id).State.Status === 'exited', "a's exit seen by the new watcher");
   assert.ok(!h.runtime.containers.has(a.Id) && !h.runtime.containers.has(b.Id));
+});
+
+test('recovery runs at open, before it resolves, never at first use, where a build snapshot without a record may be in use', async (t) => {
+  const h = harness(t);
+  // What a berthd killed mid-remove left: a runtime container and a snapshot without a record.
+  const orphan = 'f'.repeat(64);
+  mkdirSync(join(h.snapshots.dir, orphan, 'bundle'), { recursive: true });
+  writeFileSync(join(h.snapshots.dir, orphan, 'bundle', 'config.json'), '{}');
+  await h.runtime.create({ id: orphan, bundle: join(h.snapshots.dir, orphan, 'bundle') });
+  // An in-process builder's snapshot, in use, with no container record.
+  mkdirSync(join(h.snapshots.dir, 'build-0123456789abcdef'), { recursive: true });
+  const lazy = h.open();
+  const { Id } = await lazy.create({ Image: 'busybox' }, { ...hostConfig });
+  await lazy.start(Id);
+  await delay(20);
+  assert.ok(h.runtime.containers.has(orphan), 'first use recovers nothing');
+  assert.deepEqual(h.snapshots.removed, []);
+  await lazy.close();
+
+  const c = h.open();
+  await c.open();
+  assert.ok(!h.runtime.containers.has(orphan), 'the unowned runtime container is deleted before open resolves');
+  assert.deepEqual(h.snapshots.removed.sort(), ['build-0123456789abcdef', orphan].sort(), 'leftover snapshots are removed');
+  assert.equal(c.get(Id).State.Status, 'running', 'an owned container is left running');
+  assert.ok(h.runtime.containers.has(Id));
+  assert.ok(h.logs.some((l) => l.startsWith(`warn: runtime container ${orphan.slice(0, 12)} left without an owner`)));
+  const lists = h.runtime.log().filter((x) => x === 'list ').length;
+  await c.open();
+  assert.equal(h.runtime.log().filter((x) => x === 'list ').length, lists, 'a second open does not recover again');
+  await c.stop(Id, { timeout: 1 });
 });
 
 test('remove: refused while running, forced with SIGKILL; runtime container, snapshot and record go', async (t) => {

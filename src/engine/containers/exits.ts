@@ -7,7 +7,6 @@ import { existsSync, readFileSync, watch } from 'node:fs';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { BerthError, errorMessage } from '../../errors.js';
 import { ZERO_TIME } from '../types.js';
-import { recover } from './recover.js';
 import { RestartManager } from './restart.js';
 import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
@@ -18,7 +17,6 @@ import { releaseRuntime } from './teardown.js';
  * under their monitors are watched again, those that ended while berthd was down are
  * recorded, and the restart policies apply to them, to containers that were waiting to
  * restart, and to stopped `always` (and not manually stopped `unless-stopped`) ones, as dockerd's.
- * What an earlier berthd left half-done is then recovered (recover.ts).
  */
 export function adopt(t: ContainerTable): void {
   for (const rec of t.store.loadAll()) t.byId.set(rec.Id, t.live(rec, new RestartManager(rec.RestartCount)));
@@ -54,7 +52,6 @@ export function adopt(t: ContainerTable): void {
       void t.lifecycle.start(rec.Id).catch((e) => t.log('warn', `restart ${rec.Id.slice(0, 12)} at adoption: ${errorMessage(e)}`));
     }
   }
-  void recover(t);
 }
 
 /** Whether the container's process (or its exit file) is still there to learn its end from. */

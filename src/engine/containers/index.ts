@@ -12,6 +12,7 @@ import type { ResourceConfig } from '../resources.js';
 import { initPaths, type InitPaths } from '../init-files.js';
 import { attach, logs, resize, type AttachStream } from './attach.js';
 import { adopt } from './exits.js';
+import { recover } from './recover.js';
 import * as lifecycle from './lifecycle.js';
 import type { LogEntry, LogOptions } from './logs.js';
 import { ContainerTable, type ContainersOptions, type Live, type PodMembership, type Prober } from './table.js';
@@ -31,6 +32,7 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export class Containers {
   private readonly t: ContainerTable;
   private loaded = false;
+  private recovered?: Promise<void>;
   /** Named and anonymous volumes; a volume is in use while a container's mounts name it. */
   readonly volumes: Volumes;
   /** Networks and the containers' endpoints on them. */
@@ -75,8 +77,20 @@ export class Containers {
     this.t.pods = p;
   }
 
-  /** Loads the records once (berthd's start, or first use) and adopts the containers (exits.ts). */
-  adopt(): void {
+  /**
+   * berthd's start: the records loaded and adopted, then what an earlier berthd left half-done
+   * recovered (recover.ts); resolves once recovery is over, and never rejects. Recovery takes
+   * apart runtime containers and snapshots that no record owns, which is safe only while no
+   * one else can be making them (a build's snapshots have no record), so berthd awaits this
+   * before it serves, and a verb used before it loads the records without recovering.
+   */
+  open(): Promise<void> {
+    this.load();
+    return (this.recovered ??= recover(this.t));
+  }
+
+  /** Loads the records once (open, or first use) and adopts the containers (exits.ts). */
+  private load(): void {
     if (this.loaded) return;
     this.loaded = true;
     adopt(this.t);
@@ -88,12 +102,12 @@ export class Containers {
   }
 
   private find(ref: string): Live {
-    this.adopt();
+    this.load();
     return this.t.find(ref);
   }
 
   list(): ContainerRecord[] {
-    this.adopt();
+    this.load();
     return this.t.list();
   }
 
@@ -126,7 +140,7 @@ export class Containers {
     platform?: string,
     placement: PodPlacement = {},
   ): Promise<ContainerRecord> {
-    this.adopt();
+    this.load();
     return failingClearlyWhenFull(this.dataRoot, () => lifecycle.create(this.t, config, hostConfig, name, endpoints, platform, placement));
   }
 

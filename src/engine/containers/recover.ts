@@ -7,7 +7,7 @@
 import { BerthError, errorMessage } from '../../errors.js';
 import type { ContainerTable, Live } from './table.js';
 
-/** Runs once, after the records are loaded; never rejects. */
+/** Runs once, after the records are loaded and before berthd serves (Containers.open); never rejects. */
 export async function recover(t: ContainerTable): Promise<void> {
   await step(t, 'thaw', () => thawFrozen(t));
   await step(t, 'runtime leftovers', () => deleteUnowned(t));
