@@ -79,7 +79,7 @@ export default tseslint.config(
   layer(
     ['src/common/**', 'src/oci/**', 'src/errors.ts'],
     deny(
-      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'build', 'api', 'cli', 'compose'],
+      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'build', 'api', 'cli', 'compose', 'cri'],
       'the ground floor (common/, oci/, errors.ts) imports no layer (DESIGN.md)',
     ),
   ),
@@ -113,7 +113,7 @@ export default tseslint.config(
   layer(
     ['src/engine/**'],
     [
-      ...deny(['api', 'cli'], '`engine` knows nothing of HTTP or the command line (DESIGN.md)'),
+      ...deny(['api', 'cli', 'cri'], '`engine` knows nothing of HTTP, gRPC or the command line (DESIGN.md)'),
       { regex: '^(\\.\\./)+image/(?!index\\.js$)', message: 'the engine uses the image library through image/index.ts only' },
     ],
   ),
@@ -128,23 +128,36 @@ export default tseslint.config(
     ],
   ),
   layer(
+    ['src/cri/**'],
+    [
+      ...deny(
+        ['image', 'runtime', 'network', 'native', 'build', 'api', 'cli', 'compose'],
+        'the CRI server uses the engine only (DESIGN.md)',
+      ),
+      {
+        regex: '^(\\.\\./)+engine/(?!index\\.js$)',
+        message: "the CRI server imports only the engine's public module, engine/index.ts (DESIGN.md)",
+      },
+    ],
+  ),
+  layer(
     ['src/api/*.ts'],
     [
-      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'cli'], clientSide),
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'cli', 'cri'], clientSide),
       { regex: '^\\./server/', message: clientSide },
     ],
   ),
   layer(
     ['src/compose/**'],
     [
-      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build'], clientSide),
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'cri'], clientSide),
       { regex: '^(\\.\\./)+api/server/', message: clientSide },
     ],
   ),
   layer(
     ['src/cli/**'],
     [
-      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build'], clientSide),
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'cri'], clientSide),
       { regex: '^(\\.\\./)+api/server/', message: clientSide },
     ],
   ),

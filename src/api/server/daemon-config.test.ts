@@ -129,3 +129,24 @@ test('runtimes: daemon.json runtimes and --add-runtime, default-runtime, dockerd
       /specified both as a flag and in the configuration file: runtimes/,
     );
   }));
+
+test('the CRI socket: under the exec root by default, moved or turned off by flag or file, absolute only', () => {
+  withDir((dir) => {
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, '{}');
+    const base = ['--config-file', file];
+    assert.equal(loadConfig(base).criSocket, '/run/berth/cri.sock');
+    assert.equal(loadConfig([...base, '--exec-root', '/r']).criSocket, '/r/cri.sock');
+    assert.equal(loadConfig([...base, '--cri-socket=']).criSocket, '');
+    assert.equal(loadConfig(base).cniConfDir, '/etc/cni/net.d');
+    writeFileSync(file, JSON.stringify({ 'cri-socket': '/x/cri.sock', 'cni-conf-dir': '/c' }));
+    assert.equal(loadConfig(base).criSocket, '/x/cri.sock');
+    assert.equal(loadConfig(base).cniConfDir, '/c');
+    assert.throws(() => loadConfig([...base, '--cri-socket', '/y']), /specified both as a flag and in the configuration file/);
+    writeFileSync(file, JSON.stringify({ 'cri-socket': 'rel.sock' }));
+    assert.throws(
+      () => loadConfig(base),
+      (e) => e instanceof ConfigError && /must be an absolute path/.test(e.message),
+    );
+  });
+});

@@ -26,6 +26,10 @@ export interface DaemonConfig {
   runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
   /** The runtime of a container that names none (`default-runtime`). */
   defaultRuntime?: string;
+  /** The CRI's socket (`--cri-socket`, default <exec-root>/cri.sock); '' serves no CRI. */
+  criSocket: string;
+  /** CNI network configs for the CRI's pods (`--cni-conf-dir`, kubelet's node's, default /etc/cni/net.d). */
+  cniConfDir: string;
   /** The daemon.json keys berth does not apply, to warn about. */
   ignoredKeys: string[];
   help?: boolean;
@@ -38,7 +42,9 @@ A container engine serving the Docker Engine API.
 Options:
       --add-runtime runtime        Register an additional OCI compatible runtime (default [])
       --bip string                 The default bridge network's gateway address and prefix (e.g. 10.99.0.1/24)
+      --cni-conf-dir string        CNI network configs of the CRI's pods (default "/etc/cni/net.d")
       --config-file string         Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
+      --cri-socket string          Serve the Kubernetes CRI on this unix socket; "" for none (default "<exec-root>/cri.sock")
       --data-root string           Root of persistent state (default "/var/lib/berth")
   -D, --debug                      Enable debug mode (log level debug)
       --default-runtime string     Default OCI runtime for containers (default "berth")
@@ -63,6 +69,8 @@ const SETTINGS = {
   bip: { flags: ['--bip'], list: false },
   runtimes: { flags: ['--add-runtime'], list: true },
   'default-runtime': { flags: ['--default-runtime'], list: false },
+  'cri-socket': { flags: ['--cri-socket'], list: false },
+  'cni-conf-dir': { flags: ['--cni-conf-dir'], list: false },
 } as const;
 type Key = keyof typeof SETTINGS;
 type Runtimes = DaemonConfig['runtimes'];
@@ -213,9 +221,13 @@ export function loadConfig(argv: string[]): DaemonConfig {
   const defaultRuntime = get<string | undefined>('default-runtime', undefined);
   if (defaultRuntime !== undefined && !RESERVED_RUNTIMES.includes(defaultRuntime) && !runtimes[defaultRuntime])
     throw new ConfigError(`specified default runtime '${defaultRuntime}' does not exist`);
+  const execRoot = get('exec-root', '/run/berth');
+  const criSocket = get<string>('cri-socket', `${execRoot}/cri.sock`);
+  if (criSocket && !criSocket.startsWith('/'))
+    throw new ConfigError(`cri-socket ${JSON.stringify(criSocket)} must be an absolute path, or "" for none`);
   return {
     dataRoot: get('data-root', '/var/lib/berth'),
-    execRoot: get('exec-root', '/run/berth'),
+    execRoot,
     hosts: hosts.length ? hosts : [DEFAULT_HOST],
     insecureRegistries: get('insecure-registries', []),
     registryMirrors: get('registry-mirrors', []),
@@ -224,6 +236,8 @@ export function loadConfig(argv: string[]): DaemonConfig {
     bip: get<string | undefined>('bip', undefined),
     runtimes,
     defaultRuntime,
+    criSocket,
+    cniConfDir: get('cni-conf-dir', '/etc/cni/net.d'),
     ignoredKeys: file.ignored,
     help,
   };
