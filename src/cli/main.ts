@@ -32,6 +32,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   info: () => import('./commands/info.js').then((m) => m.info),
   volume: () => import('./commands/volume.js').then((m) => m.volume),
   network: () => import('./commands/network.js').then((m) => m.network),
+  pod: () => import('./commands/pod.js').then((m) => m.pod),
 };
 Object.assign(COMMANDS, {
   create: () => import('./commands/create.js').then((m) => m.create),
@@ -134,6 +135,7 @@ Commands:
   logout      Log out from a registry
   volume      Manage volumes
   network     Manage networks
+  pod         Manage pods (berth's, as podman's)
   version     Show the berth version information
   info        Display system-wide information
   system      Manage berth (df, prune, info)

@@ -113,7 +113,15 @@ export function summary(c: ContainerRecord) {
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' },
     NetworkSettings: { Networks: c.NetworkSettings?.Networks ?? {} },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
+    // berth's extension, as podman's: the pod it belongs to (absent otherwise, so docker's shape is unchanged).
+    ...podFields(c),
   };
+}
+
+/** `Pod` (its ID) and `IsInfra` of a pod's container; nothing for others. */
+function podFields(c: ContainerRecord): { Pod?: string; IsInfra?: boolean } {
+  if (!c.Pod) return {};
+  return c.IsInfra ? { Pod: c.Pod, IsInfra: true } : { Pod: c.Pod };
 }
 
 function inspect(engine: Engine, c: ContainerRecord) {
@@ -142,6 +150,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
     LogPath: (c.HostConfig.LogConfig?.Type ?? 'json-file') === 'json-file' ? engine.containers.logPath(c.Id) : '',
     Name: c.Name,
     RestartCount: c.RestartCount,
+    ...podFields(c),
     Driver: 'overlayfs',
     Platform: 'linux',
     MountLabel: '',

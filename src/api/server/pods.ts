@@ -18,6 +18,7 @@ import { readBounded, checkDepth } from './body-read.js';
 import { decodeBody, type GoType } from './body-decode.js';
 import { parseFilters } from './filters.js';
 import { sendJSON } from './http.js';
+import type { PodInspectReport, PodListReport } from '../pod-types.js';
 import type { Context, Router } from './router.js';
 
 const str: GoType = { kind: 'string' };
@@ -120,7 +121,7 @@ const status = (c: ContainerRecord) => c.State.Status;
 const all = (i: PodInfo) => (i.infra ? [i.infra, ...i.containers] : i.containers);
 
 /** podman's PodInspect. */
-export function podInspect(i: PodInfo) {
+export function podInspect(i: PodInfo): PodInspectReport {
   const p = i.pod;
   return {
     Id: p.Id,
@@ -154,7 +155,7 @@ export function podInspect(i: PodInfo) {
 }
 
 /** podman's ListPodsReport. */
-export function podSummary(i: PodInfo) {
+export function podSummary(i: PodInfo): PodListReport {
   const p = i.pod;
   return {
     Cgroup: p.CgroupParent ?? '/berth',

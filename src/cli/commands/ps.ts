@@ -1,7 +1,7 @@
 // `berth ps [-a] [-q] [-n N] [-l] [-s] [--no-trunc] [-f KEY=VALUE]... [--format F]`:
 // GET /containers/json, printed as docker's table or through a --format template with docker's
 // placeholders (.ID .Image .Command .CreatedAt .RunningFor .Ports .State .Status .Size .Names
-// .Labels .Label "k" .Mounts .LocalVolumes .Networks).
+// .Labels .Label "k" .Mounts .LocalVolumes .Networks), and berth's .Pod and .PodName (`--pod`, as podman's).
 
 import type { ApiClient } from '../../api/client.js';
 import { parseCommand, type CommandSpec } from '../args.js';
@@ -26,6 +26,8 @@ export interface ContainerSummary {
   SizeRootFs?: number;
   Mounts: { Name?: string; Source: string; Driver?: string }[];
   NetworkSettings?: { Networks?: Record<string, unknown> };
+  /** berth's: the ID of the container's pod, when it has one. */
+  Pod?: string;
 }
 
 export const PS_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -46,6 +48,8 @@ export const PS_HEADERS: Record<string, string> = {
   Mounts: 'MOUNTS',
   LocalVolumes: 'LOCAL VOLUMES',
   Networks: 'NETWORKS',
+  Pod: 'POD ID',
+  PodName: 'PODNAME',
 };
 
 /** docker's DisplayablePorts, without its grouping of ranges. */
@@ -64,7 +68,16 @@ export class ContainerContext {
   constructor(
     private readonly c: ContainerSummary,
     private readonly trunc: boolean,
+    private readonly podNames: ReadonlyMap<string, string> = new Map(),
   ) {}
+
+  get Pod(): string {
+    const id = this.c.Pod ?? '';
+    return this.trunc ? id.slice(0, 12) : id;
+  }
+  get PodName(): string {
+    return this.podNames.get(this.c.Pod ?? '') ?? '';
+  }
 
   get ID(): string {
     return this.trunc ? this.c.Id.slice(0, 12) : this.c.Id;
@@ -170,13 +183,15 @@ const PS: CommandSpec = {
     'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
     quiet: { short: 'q', type: 'bool', desc: 'Only display container IDs' },
     size: { short: 's', type: 'bool', desc: 'Display total file sizes' },
+    pod: { type: 'bool', desc: "Show the pod of each container (berth's, as podman's)" },
   },
 };
 
 export async function ps(client: ApiClient, argv: string[]): Promise<number> {
   const { flags } = parseCommand(PS, argv);
   let format = flags.format as string | undefined;
-  if (!format || format === 'table') format = flags.quiet ? '{{.ID}}' : `table ${PS_TABLE}${flags.size ? '\t{{.Size}}' : ''}`;
+  if (!format || format === 'table')
+    format = flags.quiet ? '{{.ID}}' : `table ${PS_TABLE}${flags.size ? '\t{{.Size}}' : ''}${flags.pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}`;
   const last = flags.latest ? 1 : flags.last === undefined ? -1 : Number(flags.last);
   const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
     query: {
@@ -187,10 +202,13 @@ export async function ps(client: ApiClient, argv: string[]): Promise<number> {
     },
   });
   const trunc = !flags['no-trunc'];
+  const podNames = format.includes('.PodName')
+    ? new Map((await client.json<{ Id: string; Name: string }[]>('GET', '/pods/json')).map((p) => [p.Id, p.Name]))
+    : undefined;
   process.stdout.write(
     formatRows(
       format,
-      list.map((c) => new ContainerContext(c, trunc)),
+      list.map((c) => new ContainerContext(c, trunc, podNames)),
       { defaultTable: PS_TABLE, headers: PS_HEADERS },
     ),
   );

@@ -123,6 +123,7 @@ export const CREATE_FLAGS = {
   'oom-kill-disable': bool('Disable the OOM killer'),
   'oom-score-adj': int("Tune the host's OOM preference for the container (-1000 to 1000)"),
   pid: str('PID namespace to use', { check: v.MODES.pid }),
+  pod: str("Join a pod: its network, IPC and UTS namespaces (berth's, as podman's)"),
   platform: str('Set the platform when the server is multi-platform capable'),
   privileged: bool('Give extended privileges to the container'),
   publish: { short: 'p', ...list("Publish a container's port(s) to the host") },

@@ -318,8 +318,14 @@ test("every flag of docker 28's run has a description", () => {
   ];
   const ours: Record<string, { desc?: string }> = { ...CREATE_FLAGS, ...RUN_ONLY };
   for (const f of docker28) assert.ok(ours[f]?.desc, `--${f}`);
+  // berth's own: --pod, as podman's.
   assert.deepEqual(
     Object.keys(ours).filter((f) => !docker28.includes(f)),
-    [],
+    ['pod'],
   );
+});
+
+test("--pod reaches the create body as berth's top-level Pod field", () => {
+  assert.equal(body('--pod', 'web', 'img').Pod, 'web');
+  assert.equal(body('img').Pod, undefined);
 });

@@ -269,6 +269,8 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
       ...securityFields(f),
     },
     NetworkingConfig: endpoint(f),
+    // berth's extension of the create body (api/server/containers.ts).
+    Pod: given(f, 'pod'),
   };
 }
 
