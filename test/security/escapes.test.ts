@@ -7,9 +7,7 @@
 // three capabilities), and their results are asserted as recorded in the README's table.
 // Not here: a layer or archive writing outside its directory — src/image/unpack.test.ts
 // (`..`, nested `..`, writes and hard links through symlinks, whiteouts of `..`) and
-// engine/build-context tests cover it; keyctl — busybox has no keyctl applet, and a static
-// program to call it is outside this session's scope (Docker's default profile, an allow list
-// that berth applies, names none of keyctl, add_key and request_key).
+// engine/build-context tests cover it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -332,6 +330,36 @@ function withContainer<T>(r: Runner, setup: string, body: (id: string, docker: (
     assert.equal(rm.status, 0, show(rm));
   }
 }
+
+/** keyctl-probe.c, built static (the busybox images have no C library) into a dir `after` removes. */
+let probeDir: string | undefined;
+function keyctlProbe(): string {
+  const bin = join((probeDir ??= mkdtempSync(join(tmpdir(), 'berth-test-keyctl-'))), 'keyctl-probe');
+  if (!existsSync(bin)) {
+    const src = new URL('../../../test/security/keyctl-probe.c', import.meta.url).pathname;
+    const cc = spawnSync('cc', ['-static', '-O2', '-o', bin, src], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, `cc keyctl-probe.c: ${cc.stderr}`);
+  }
+  return bin;
+}
+after(() => probeDir && rmSync(probeDir, { recursive: true, force: true }));
+
+escapeCase("add_key and keyctl into the host root's user keyring", { runc: 'n/a' }, (r) =>
+  withContainer(r, 'true', (id, docker) => {
+    const name = `berth-escape-${process.pid}-${r.name}`;
+    const cp = docker(['cp', keyctlProbe(), `${id}:/keyctl-probe`]);
+    assert.equal(cp.status, 0, show(cp));
+    const out = docker(['exec', id, '/keyctl-probe', 'add', name]);
+    lastOut = out;
+    assert.match(out.stdout, /^(add_key: |ESCAPED add_key)/m, show(out));
+    // Keyrings are the kernel's, not the container's: a key that got in is in /proc/keys here.
+    const landed = readFileSync('/proc/keys', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(` ${name}:`));
+    for (const l of landed) spawnSync(keyctlProbe(), ['rm', String(parseInt(l, 16))]);
+    return /^ESCAPED/m.test(out.stdout) || landed.length ? 'not blocked' : 'blocked';
+  }),
+);
 
 const fds = (out: CliResult) => out.stdout.split('\n').filter(Boolean).sort().join(' ');
 
