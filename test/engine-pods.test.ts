@@ -95,6 +95,29 @@ test('a pod sharing its PID namespace: members see the infra as PID 1 and each o
   assert.match(ok('pod', 'top', 'pids'), /sleep 600/);
 });
 
+test('on a user-defined network, the pod answers to its name and aliases; members share its hosts and resolv.conf', async () => {
+  ok('network', 'create', '--subnet', '10.219.5.0/24', 'podnet');
+  ok('pod', 'create', '--name', 'db', '--network', 'podnet', '--network-alias', 'database');
+  ok('run', '-d', '--pod', 'db', '--name', 'dbsrv', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+  const get = (url: string, ...where: string[]) => berth('run', '--rm', ...where, 'busybox', 'wget', '-qO-', url).stdout;
+  await until(() => get('http://db/hostname', '--network', 'podnet') === 'db\n');
+  assert.equal(get('http://database/hostname', '--network', 'podnet'), 'db\n');
+  // A member of another pod on the network finds it by name through the embedded DNS.
+  ok('pod', 'create', '--name', 'client', '--network', 'podnet');
+  assert.equal(get('http://database/hostname', '--pod', 'client'), 'db\n');
+  const infraIp = ok(
+    'inspect',
+    '-f',
+    '{{.NetworkSettings.Networks.podnet.IPAddress}}',
+    JSON.parse(ok('pod', 'inspect', 'db'))[0].InfraContainerID,
+  );
+  assert.match(ok('exec', 'dbsrv', 'cat', '/etc/hosts'), new RegExp(`^${infraIp.replace(/\./g, '\\.')}\\tdb$`, 'm'));
+  assert.match(ok('exec', 'dbsrv', 'cat', '/etc/resolv.conf'), /^nameserver 10\.219\.5\.1$/m);
+  assert.match(berth('pod', 'create', '--name', 'x', '--network-alias', 'y').stderr, /--network-alias needs a user-defined --network/);
+  ok('pod', 'rm', '-f', 'db', 'client');
+  ok('network', 'rm', 'podnet');
+});
+
 test('pods reload after a berthd restart, their containers adopted', async () => {
   await eng.restart();
   assert.deepEqual(ok('pod', 'ls', '--format', '{{.Name}} {{.Status}}').split('\n').sort(), ['pids Running', 'web Running']);

@@ -16,8 +16,8 @@ export interface PodCreateBody {
   portmappings?: { container_port: number; host_port?: number; host_ip?: string; protocol?: string; range?: number }[];
   /** bridge (the default network), host or none. */
   netns?: { nsmode: string };
-  /** One network to join, by name: `{"app": {}}`. */
-  Networks?: Record<string, Record<string, never>>;
+  /** One network to join, by name, with DNS aliases beside the pod's name: `{"app": {"aliases": ["db"]}}`. */
+  Networks?: Record<string, { aliases?: string[] }>;
   dns_server?: string[];
   dns_search?: string[];
   dns_option?: string[];

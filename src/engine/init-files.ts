@@ -140,3 +140,13 @@ export async function writeInitFiles(dir: string, o: InitFileOptions, userDestin
     .filter(([d]) => !userDestinations.includes(d))
     .map(([destination, source]) => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] }));
 }
+
+/**
+ * A container that joins another's network namespace as a pod's member: its /etc/hosts and
+ * /etc/resolv.conf are the donor's own files (as dockerd shares them for `container:` modes),
+ * so its address, its search domains and its embedded DNS server are the pod's.
+ */
+export function shareNetworkFiles(mounts: OciMount[], donor: InitPaths): OciMount[] {
+  const from: Record<string, string> = { '/etc/hosts': donor.HostsPath, '/etc/resolv.conf': donor.ResolvConfPath };
+  return mounts.map((m) => (from[m.destination] ? { ...m, source: from[m.destination] } : m));
+}

@@ -44,7 +44,7 @@ const PodCreate = {
       },
     },
     netns: { kind: 'struct', go: 'specgen.Namespace', fields: { nsmode: str } },
-    Networks: { kind: 'map', of: { kind: 'empty' } },
+    Networks: { kind: 'map', of: { kind: 'struct', go: 'types.PerNetworkOptions', fields: { aliases: strs } } },
     dns_server: strs,
     dns_search: strs,
     dns_option: strs,
@@ -94,15 +94,16 @@ export function portBindings(
   return out;
 }
 
-/** The one network a pod joins: `netns.nsmode` (bridge, host, none) or a `Networks` key. */
-function networkOf(body: Record<string, any>): string | undefined {
+/** The one network a pod joins: `netns.nsmode` (bridge, host, none) or a `Networks` key (with its aliases). */
+function networkOf(body: Record<string, any>): { Network?: string; NetworkAliases?: string[] } {
   const names = Object.keys(body.Networks ?? {});
   if (names.length > 1) throw invalid('pod create: berth pods join one network; give one in Networks');
   const mode = body.netns?.nsmode as string | undefined;
   if (mode && !['bridge', 'host', 'none', ''].includes(mode))
     throw invalid(`pod create: netns mode ${JSON.stringify(mode)} is not supported: give bridge, host or none`);
   if (mode && mode !== 'bridge' && names.length) throw invalid(`pod create: netns mode ${mode} and a network to join conflict`);
-  return names[0] ?? (mode || undefined);
+  const aliases = names[0] ? (body.Networks[names[0]]?.aliases as string[] | undefined) : undefined;
+  return { Network: names[0] ?? (mode || undefined), NetworkAliases: aliases?.length ? aliases : undefined };
 }
 
 /** The query parameters a route takes: any other is refused, as the body's unknown fields are. */
@@ -185,7 +186,7 @@ export function podRoutes(router: Router, engine: Engine): void {
       Share: share,
       CgroupParent: b.cgroup_parent || undefined,
       PortBindings: portBindings(b.portmappings ?? []),
-      Network: networkOf(b),
+      ...networkOf(b),
       Dns: b.dns_server,
       DnsSearch: b.dns_search,
       DnsOptions: b.dns_option,

@@ -56,6 +56,7 @@ const CREATE: CommandSpec = {
     hostname: { type: 'string', desc: "The pod's hostname (default: its name)" },
     label: { short: 'l', ...list('Set metadata on the pod', { check: (s) => void checkLabel(s) }) },
     name: { short: 'n', type: 'string', desc: 'Assign a name to the pod' },
+    'network-alias': list('Add a DNS name of the pod on its user-defined network (beside its name)'),
     network: { type: 'string', desc: 'Connect the pod to a network: bridge, a network name, host or none', arg: 'network' },
     publish: { short: 'p', ...list("Publish a port of the pod's containers to the host") },
     share: { type: 'string', desc: 'Namespaces to share: net, ipc, uts, pid; +pid adds to the default', dflt: '"ipc,net,uts"' },
@@ -160,6 +161,8 @@ function createBody(flags: Record<string, unknown>, args: string[]): PodCreateBo
   const s = (k: string) => (flags[k] as string | undefined) || undefined;
   if (args[0] && flags.name && args[0] !== flags.name) throw invalid('cannot specify --name and a NAME argument that differ');
   const network = s('network');
+  const own = network === 'host' || network === 'none' || network === 'bridge';
+  if (l('network-alias').length && (!network || own)) throw invalid('--network-alias needs a user-defined --network');
   return {
     name: args[0] ?? s('name'),
     hostname: s('hostname'),
@@ -167,10 +170,10 @@ function createBody(flags: Record<string, unknown>, args: string[]): PodCreateBo
     share: flags.share === undefined ? undefined : (flags.share as string).split(','),
     cgroup_parent: s('cgroup-parent'),
     portmappings: portMappings(l('publish')),
-    ...(network === 'host' || network === 'none' || network === 'bridge'
+    ...(own
       ? { netns: { nsmode: network } }
       : network
-        ? { Networks: { [network]: {} } }
+        ? { Networks: { [network]: l('network-alias').length ? { aliases: l('network-alias') } : {} } }
         : {}),
     dns_server: l('dns').length ? l('dns') : undefined,
     dns_search: l('dns-search').length ? l('dns-search') : undefined,

@@ -17,7 +17,7 @@ import { parseSignal } from '../../runtime/signals.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
 import { buildSpec, command } from '../spec.js';
-import { resolveHostGateway, writeInitFiles } from '../init-files.js';
+import { initPaths, resolveHostGateway, shareNetworkFiles, writeInitFiles } from '../init-files.js';
 import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJoined } from '../linux-options.js';
 import { checkLogConfig, logLimitsOf, readsLogs } from '../log-config.js';
 import { rootFiles } from '../users.js';
@@ -153,22 +153,24 @@ export async function create(
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
     await mkdir(t.store.dir(id), { recursive: true, mode: 0o710 });
     const hc = rec.HostConfig;
+    const init = await writeInitFiles(
+      t.store.dir(id),
+      {
+        hostname: rec.Config.Hostname!,
+        domainname: config.Domainname,
+        extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()),
+        dns: hc.Dns,
+        dnsSearch: hc.DnsSearch,
+        dnsOptions: hc.DnsOptions,
+        embeddedDns: t.networks.embeddedDns(rec),
+        hostNetwork: rec.HostConfig.NetworkMode === 'host',
+      },
+      rec.MountPoints.map((m) => m.Destination),
+    );
+    const donor = placement.pod ? joinedContainer(hc.NetworkMode) : undefined;
     spec.mounts = [
       ...(spec.mounts ?? []),
-      ...(await writeInitFiles(
-        t.store.dir(id),
-        {
-          hostname: rec.Config.Hostname!,
-          domainname: config.Domainname,
-          extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()),
-          dns: hc.Dns,
-          dnsSearch: hc.DnsSearch,
-          dnsOptions: hc.DnsOptions,
-          embeddedDns: t.networks.embeddedDns(rec),
-          hostNetwork: rec.HostConfig.NetworkMode === 'host',
-        },
-        rec.MountPoints.map((m) => m.Destination),
-      )),
+      ...(donor ? shareNetworkFiles(init, initPaths(t.store.dir(donor))) : init),
       ...ociMounts(rec.MountPoints),
     ];
     await writeFile(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));

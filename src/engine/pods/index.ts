@@ -139,6 +139,7 @@ export class Pods {
       InfraId: '',
       Network: share.includes('net') ? o.Network || 'bridge' : '',
       PortBindings: { ...o.PortBindings },
+      NetworkAliases: o.NetworkAliases,
       CgroupParent: o.CgroupParent,
       Dns: o.Dns,
       DnsSearch: o.DnsSearch,
@@ -147,9 +148,16 @@ export class Pods {
     };
     const infra = infraSettings(pod, await this.opts.pauseImage());
     // The record is written once its infra exists; a crash between the two is repaired at adoption.
-    const rec = await this.opts.containers.create(infra.config, infra.hostConfig, `${pod.Id.slice(0, 12)}-infra`, undefined, undefined, {
-      infraOf: pod.Id,
-    });
+    const rec = await this.opts.containers.create(
+      infra.config,
+      infra.hostConfig,
+      `${pod.Id.slice(0, 12)}-infra`,
+      infra.endpoints,
+      undefined,
+      {
+        infraOf: pod.Id,
+      },
+    );
     pod.InfraId = rec.Id;
     this.byId.set(pod.Id, pod);
     try {

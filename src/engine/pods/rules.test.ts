@@ -39,6 +39,10 @@ test('the infra container holds the network and ports, a shareable /dev/shm and 
   assert.equal(hostConfig.NetworkMode, 'bridge');
   assert.equal(hostConfig.IpcMode, 'shareable');
   assert.deepEqual(hostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8080' }] });
+  assert.deepEqual(infraSettings(pod(), 'pause:1').endpoints, {});
+  const named = infraSettings(pod({ Network: 'app', NetworkAliases: ['db'] }), 'pause:1');
+  assert.deepEqual(named.endpoints, { app: { Aliases: ['web', 'db'] } });
+  assert.throws(() => checkPodOptions({ NetworkAliases: ['db'] }), /user-defined networks/);
   const alone = infraSettings(pod({ SharedNamespaces: ['pid'], Network: '' }), 'pause:1');
   assert.equal(alone.hostConfig.NetworkMode, 'none');
   assert.equal(alone.hostConfig.IpcMode, '');

@@ -34,6 +34,8 @@ export function checkPodOptions(o: PodCreateOptions): PodNamespace[] {
   if (!net && Object.keys(o.PortBindings ?? {}).length)
     throw invalid('cannot set port bindings on a pod that does not share the network namespace');
   if (!net && o.Network) throw invalid('cannot set a network on a pod that does not share the network namespace');
+  if (o.NetworkAliases?.length && !userNetwork(o.Network))
+    throw invalid('network aliases are supported only for pods on user-defined networks');
   if (!share.includes('uts') && o.Hostname) throw invalid('cannot set a hostname on a pod that does not share the UTS namespace');
   if ((o.Network === 'host' || o.Network === 'none') && Object.keys(o.PortBindings ?? {}).length)
     throw invalid(`cannot publish ports on a pod with network ${o.Network}`);
@@ -42,10 +44,21 @@ export function checkPodOptions(o: PodCreateOptions): PodNamespace[] {
   return share;
 }
 
-/** The infra container's Config and HostConfig: berth-pause, holding the shared namespaces and the pod's network. */
-export function infraSettings(pod: PodRecord, image: string): { config: ContainerConfig; hostConfig: HostConfig } {
+/** Whether `network` is a user-defined one (where names resolve), not bridge, host or none. */
+const userNetwork = (network: string | undefined) => !!network && !['bridge', 'host', 'none', 'default'].includes(network);
+
+/**
+ * The infra container's Config, HostConfig and endpoints: berth-pause, holding the shared
+ * namespaces and the pod's network, where on a user-defined network it answers to the pod's name.
+ */
+export function infraSettings(
+  pod: PodRecord,
+  image: string,
+): { config: ContainerConfig; hostConfig: HostConfig; endpoints: Record<string, EndpointRequest> } {
   const share = new Set(pod.SharedNamespaces);
   return {
+    endpoints:
+      share.has('net') && userNetwork(pod.Network) ? { [pod.Network]: { Aliases: [pod.Name, ...(pod.NetworkAliases ?? [])] } } : {},
     config: { Image: image, Cmd: ['/pause'], Hostname: share.has('uts') ? pod.Hostname : undefined, Labels: {} },
     hostConfig: {
       NetworkMode: share.has('net') ? pod.Network : 'none',

@@ -20,6 +20,8 @@ export interface PodCreateOptions {
   Network?: string;
   /** Published once for the pod, as a container's `-p`. Needs `net` shared. */
   PortBindings?: PortMap;
+  /** Names the pod answers to on a user-defined network's DNS, beside its own name (which it always has there). */
+  NetworkAliases?: string[];
   /** The cgroup the pod's containers are placed below (`<parent>/<container id>`); default: berth's own, `/berth`. */
   CgroupParent?: string;
   /** The pod's resolv.conf and /etc/hosts entries, as a container's Dns, DnsSearch, DnsOptions, ExtraHosts. */
@@ -43,6 +45,7 @@ export interface PodRecord {
   InfraId: string;
   Network: string;
   PortBindings: PortMap;
+  NetworkAliases?: string[];
   CgroupParent?: string;
   Dns?: string[];
   DnsSearch?: string[];
