@@ -83,9 +83,9 @@ test('filters pick the same containers through berth and docker', () => {
 
 test("bad filters: 400 with Docker's message, exit 1 as docker", async () => {
   for (const [f, msg] of [
-    ['foo=bar', "invalid filter 'foo'"],
-    ['status=sleeping', "invalid filter 'status=sleeping'"],
-    ['is-task=maybe', "invalid filter 'is-task=maybe'"],
+    ['foo=bar', "Invalid filter 'foo'"],
+    ['status=sleeping', "Invalid filter 'status=sleeping'"],
+    ['is-task=maybe', "Invalid filter 'is-task=[maybe]'"],
   ]) {
     const b = berth('ps', '-f', f);
     assert.equal(b.status, 1);
@@ -98,7 +98,7 @@ test("bad filters: 400 with Docker's message, exit 1 as docker", async () => {
   }
   const r = await eng.api('GET', `/containers/json?filters=${encodeURIComponent('{"nope":["x"]}')}`);
   assert.equal(r.status, 400);
-  assert.deepEqual(JSON.parse(r.body), { message: "invalid filter 'nope'" });
+  assert.deepEqual(JSON.parse(r.body), { message: "Invalid filter 'nope'" });
   assert.equal((await eng.api('GET', `/containers/json?filters=${encodeURIComponent('{"before":["nothing"]}')}`)).status, 404);
   assert.match(berth('ps', '-f', 'nonsense').stderr, /bad format of filter \(expected name=value\)/);
 });

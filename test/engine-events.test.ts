@@ -123,7 +123,7 @@ test('docker events filters: type, event with a suffix, image; a bad filter is a
   assert.equal(f('--filter', 'image=busybox', '--filter', 'event=create').length, 2);
   const bad = docker(['events', '--since', t0, '--until', t1, '--filter', 'colour=red']);
   assert.notEqual(bad.status, 0);
-  assert.match(bad.stderr, /invalid filter 'colour'/);
+  assert.match(bad.stderr, /Invalid filter 'colour'/);
 });
 
 test("Debian's docker 20.10 reads the same events", { skip: noDocker20 }, () => {

@@ -27,9 +27,9 @@ export function parseFilters(raw: string | null | undefined): Filters {
   return out;
 }
 
-/** Refuses a key that is not accepted, as Docker: `invalid filter 'key'`. */
+/** Refuses a key that is not accepted, as Docker: `Invalid filter 'key'`. */
 export function validateFilters(f: Filters, accepted: readonly string[]): void {
-  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw invalid(`invalid filter '${k}'`);
+  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw invalid(`Invalid filter '${k}'`);
 }
 
 /**

@@ -68,7 +68,7 @@ test('filters as moby: type, container by name or ID prefix, image with or witho
   assert.ok(matches(c, { event: ['die', 'health_status'] }));
   assert.ok(matches(c, { label: ['tier'] }) && matches(c, { label: ['tier=front'] }) && !matches(c, { label: ['tier=back'] }));
   assert.ok(!matches(c, { label: ['tier', 'zone'] }));
-  assert.throws(() => checkEventFilters({ colour: ['red'] }), /invalid filter 'colour'/);
+  assert.throws(() => checkEventFilters({ colour: ['red'] }), /Invalid filter 'colour'/);
 });
 
 test('event times: seconds with optional nanoseconds', () => {

@@ -110,7 +110,7 @@ export class Events {
 
 /** Checks the keys of `/events` filters (moby's accepted set). */
 export function checkEventFilters(filters: EventFilters): void {
-  for (const k of Object.keys(filters)) if (!FILTER_KEYS.includes(k)) throw invalid(`invalid filter '${k}'`);
+  for (const k of Object.keys(filters)) if (!FILTER_KEYS.includes(k)) throw invalid(`Invalid filter '${k}'`);
 }
 
 /** `seconds[.nanoseconds]` (what the docker CLI sends for --since/--until) → nanoseconds. */

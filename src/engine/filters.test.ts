@@ -114,10 +114,10 @@ test("bad filters: Docker's messages, invalid (400)", () => {
       () => names(f),
       (e: BerthError) => e.kind === 'invalid' && re.test(e.message),
     );
-  bad({ foo: ['x'] }, /^invalid filter 'foo'$/);
-  bad({ status: ['sleeping'] }, /^invalid filter 'status=sleeping'$/);
-  bad({ exited: ['x'] }, /^invalid filter 'exited=x'$/);
-  bad({ 'is-task': ['maybe'] }, /^invalid filter 'is-task=maybe'$/);
+  bad({ foo: ['x'] }, /^Invalid filter 'foo'$/);
+  bad({ status: ['sleeping'] }, /^Invalid filter 'status=sleeping'$/);
+  bad({ exited: ['x'] }, /^strconv.Atoi: parsing "x": invalid syntax$/);
+  bad({ 'is-task': ['maybe'] }, /^Invalid filter 'is-task=\[maybe\]'$/);
   bad({ health: ['ok'] }, /^Unrecognised filter value for health: ok$/);
   bad({ publish: ['1:2'] }, /should not contain ':'/);
 });

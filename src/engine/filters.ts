@@ -81,11 +81,11 @@ export function filterContainers<T extends ContainerView>(list: T[], f: Filters,
   validateFilters(f, CONTAINER_FILTERS);
   let all = ctx.all;
   const exited = (f.exited ?? []).map((v) => {
-    if (!/^-?\d+$/.test(v)) throw invalid(`invalid filter 'exited=${v}'`);
+    if (!/^-?\d+$/.test(v)) throw invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
     return Number(v);
   });
   for (const s of f.status ?? []) {
-    if (!STATES.includes(s)) throw invalid(`invalid filter 'status=${s}'`);
+    if (!STATES.includes(s)) throw invalid(`Invalid filter 'status=${s}'`);
     all = true;
   }
   let isTask: boolean | undefined;
@@ -93,7 +93,7 @@ export function filterContainers<T extends ContainerView>(list: T[], f: Filters,
     const v = f['is-task'];
     if (v.includes('true')) isTask = true;
     else if (v.includes('false')) isTask = false;
-    else throw invalid(`invalid filter 'is-task=${v.join(',')}'`);
+    else throw invalid(`Invalid filter 'is-task=[${v.join(' ')}]'`);
   }
   for (const h of f.health ?? []) if (!HEALTH.includes(h)) throw invalid(`Unrecognised filter value for health: ${h}`);
   let before = f.before?.length ? ctx.findContainer(f.before[f.before.length - 1]) : undefined;

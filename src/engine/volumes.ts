@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } f
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../common/atomic.js';
 import { runChild } from '../native/child.js';
-import { labelMatch } from '../common/filters.js';
+import { labelMatch, validateFilters } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
 import { isErrno } from '../common/errno.js';
 
@@ -118,6 +118,7 @@ export class Volumes {
   }
 
   list(filters: Record<string, string[]> = {}): Volume[] {
+    validateFilters(filters, ['name', 'driver', 'dangling', 'label', 'label!']);
     let names: string[];
     try {
       names = readdirSync(this.root);
@@ -155,6 +156,7 @@ export class Volumes {
 
   /** Unused volumes: anonymous ones only, unless the filter `all=true` (Docker 23+). */
   prune(filters: Record<string, string[]> = {}): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+    validateFilters(filters, ['label', 'label!', 'all']);
     const all = (filters.all ?? []).some((v) => v === 'true' || v === '1');
     const { all: _a, ...rest } = filters;
     const users = this.users();
@@ -217,8 +219,6 @@ function matches(v: Volume, filters: Record<string, string[]>, users: Map<string
       case 'label!':
         if (values.some((l) => labelMatch(v.Labels, l))) return false;
         break;
-      default:
-        throw invalid(`invalid filter '${key}'`);
     }
   }
   return true;

@@ -192,7 +192,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const before = filters.before?.length ? await createdOf(filters.before[0]) : undefined;
     const since = filters.since?.length ? await createdOf(filters.since[0]) : undefined;
     for (const k of Object.keys(filters)) {
-      if (!['reference', 'dangling', 'label', 'before', 'since', 'until'].includes(k)) throw invalid(`invalid filter '${k}'`);
+      if (!['reference', 'dangling', 'label', 'before', 'since', 'until'].includes(k)) throw invalid(`Invalid filter '${k}'`);
     }
     const dangling = filters.dangling?.length ? boolParam(new URLSearchParams({ d: filters.dangling[0] }), 'd') : undefined;
     const until = filters.until?.length ? untilTime(filters.until[0]) : undefined;

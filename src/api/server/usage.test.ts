@@ -42,6 +42,8 @@ test('build cache prune: what each query keeps', () => {
     () => kept('keep-storage=abc'),
     /keep-storage is in bytes and expects an integer, got abc: strconv.Atoi: parsing "abc": invalid syntax/,
   );
-  assert.throws(() => kept('filters=' + encodeURIComponent('{"label":["x"]}')), /invalid filter 'label'/);
+  assert.deepEqual(kept('all=1&filters=' + encodeURIComponent('{"label":["x"]}')), ['a', 'b', 'c', 'd', 'e', 'f']);
+  assert.deepEqual(kept('all=1&filters=' + encodeURIComponent('{"label!":["x"]}')), ['c']);
+  assert.throws(() => kept('filters=' + encodeURIComponent('{"colour":["x"]}')), /Invalid filter 'colour'/);
   assert.throws(() => kept('max-used-space=10'), /max-used-space is not supported/);
 });

@@ -13,11 +13,13 @@ import { pruneFilters } from './filters.js';
 /**
  * Which build cache records a prune keeps, from its query as dockerd reads it: records in use
  * always; without `all`, those an image's layers share (only dangling ones go); those the
- * filters (`until`, `id`, `type`, `description`, `inuse`, `shared`) do not select; and the most
+ * filters (`until`, `id`, `type`, `description`, `inuse`, `shared`, `label`) do not select; and the most
  * recently used that fit in `keep-storage` bytes.
  */
 export function buildCacheKeep(q: URLSearchParams, records: BuildCacheRecord[]): (r: BuildCacheRecord) => boolean {
-  const f = pruneFilters(q, ['until', 'id', 'type', 'description', 'inuse', 'shared']);
+  // label and label! come with `docker system prune --filter label…`: records carry no labels,
+  // so label=… selects none and label!=… excludes none (dockerd ignores both and prunes all).
+  const f = pruneFilters(q, ['until', 'id', 'type', 'description', 'inuse', 'shared', 'label', 'label!']);
   const all = boolParam(q, 'all');
   const int = (name: string) => {
     const v = q.get(name) ?? '';
@@ -30,6 +32,7 @@ export function buildCacheKeep(q: URLSearchParams, records: BuildCacheRecord[]):
     if (int(p)) throw unsupported(`${p} is not supported by berthd's build cache prune: use keep-storage`);
   const truthy = (v: string) => ['1', 'true'].includes(v.toLowerCase());
   const selected = (r: BuildCacheRecord) =>
+    !f.label?.length &&
     (f.until === undefined || Date.parse(r.LastUsedAt) / 1000 < f.until) &&
     (!f.raw.id?.length || f.raw.id.some((id) => r.ID.startsWith(id))) &&
     (!f.raw.type?.length || f.raw.type.includes(r.Type)) &&

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { forbidden, invalid } from '../../errors.js';
 import { deleteBridge } from '../../network/bridge.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { labelMatch } from '../../common/filters.js';
+import { labelMatch, validateFilters } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 import { EmbeddedDns } from './dns.js';
 import { Endpoints } from './endpoints.js';
@@ -102,9 +102,18 @@ export class Networks {
     return { ...n, Containers: containers };
   }
 
-  /** Docker's filters: driver, id, label, name, scope, type (builtin/custom). */
+  /** Docker's filters: dangling, driver, id, label, name, scope, type (builtin/custom); others refused, as dockerd. */
   list(filters: Record<string, string[]> = {}): NetworkRecord[] {
-    return this.store.list(filters);
+    validateFilters(filters, ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
+    const { dangling, ...rest } = filters;
+    const list = this.store.list(rest);
+    if (!dangling?.length) return list;
+    const want = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[dangling[0]];
+    if (want === undefined) throw invalid(`invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`);
+    // As dockerd: the predefined networks are never dangling.
+    const containers = this.opts.containers();
+    const isDangling = (n: NetworkRecord) => !PREDEFINED.includes(n.Name) && !containers.some((c) => c.NetworkSettings?.Networks[n.Name]);
+    return list.filter((n) => isDangling(n) === want);
   }
 
   create(req: NetworkCreateRequest): { Id: string; Warning: string } {

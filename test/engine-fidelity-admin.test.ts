@@ -1,0 +1,120 @@
+// Side by side with dockerd 20.10, the docker 28 CLI against each (and the berth CLI against
+// berthd): the housekeeping commands — prune filters (until, label, label!, what each prune
+// refuses) — with the same output, the same survivors and the same refusals.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BERTH, startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
+import { missing, startDockerd, type Dockerd } from './helpers/dockerd.js';
+import { makeRootfs } from './helpers/bundle.js';
+
+const skip = missing('dockerd', 'containerd', 'containerd-shim-runc-v2');
+let eng: EngineFixture;
+let d: Dockerd;
+const IMAGE = 'busybox';
+
+before(async () => {
+  if (skip) return;
+  eng = await startEngine();
+  try {
+    d = await startDockerd();
+    makeRootfs(join(d.dir, 'rootfs'));
+    assert.equal(spawnSync('tar', ['-C', join(d.dir, 'rootfs'), '-cf', join(d.dir, 'rootfs.tar'), '.']).status, 0);
+    const imp = d.docker(['import', join(d.dir, 'rootfs.tar'), IMAGE]);
+    assert.equal(imp.status, 0, imp.stderr);
+    eng.dockerOk(['pull', IMAGE]);
+  } catch (e) {
+    await eng.stop();
+    throw e;
+  }
+});
+
+after(async () => {
+  if (skip) return;
+  await d?.stop();
+  await eng.stop();
+});
+
+type Run = (a: string[]) => CliResult;
+const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+// berthd answers API 1.50, where a volume prune without `all` keeps named volumes; dockerd 20.10
+// answers 1.41, where it takes them: the docker CLI asks berthd for 1.41 too.
+const engines = (): [string, Run, string][] => [
+  ['dockerd', (a) => d.docker(a), '10.227'],
+  ['berthd', (a) => eng.docker(a, { env: { DOCKER_API_VERSION: '1.41' } }), '10.228'],
+];
+const ok = (who: string, run: Run, args: string[]) => {
+  const r = run(args);
+  assert.equal(r.status, 0, show(`${who} ${args.join(' ')}`, r));
+  return r.stdout;
+};
+const berth = (args: string[]): CliResult => {
+  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const lines = (s: string) => s.split('\n').filter(Boolean).sort();
+
+test('prune filters: until, label and label! select as dockerd; refusals in its words, through the CLIs', { skip }, () => {
+  const got: unknown[][] = [];
+  for (const [who, run, net] of engines()) {
+    const seen: unknown[] = [];
+    const names = () => lines(ok(who, run, ['ps', '-a', '--format', '{{.Names}}']));
+    ok(who, run, ['create', '--network', 'none', '--label', 'keep=1', '--name', 'p-keep', IMAGE, 'true']);
+    ok(who, run, ['create', '--network', 'none', '--name', 'p-drop', IMAGE, 'true']);
+    ok(who, run, ['create', '--network', 'none', '--label', 'keep=2', '--name', 'p-two', IMAGE, 'true']);
+    for (const f of ['until=1h', 'until=2000-01-01T00:00:00Z', 'label=keep=2', 'label!=keep']) {
+      const r = run(['container', 'prune', '-f', '--filter', f]);
+      seen.push([f, r.status, r.stderr, names()]);
+    }
+    ok(who, run, ['network', 'create', '--subnet', `${net}.1.0/24`, '--label', 'a=1', 'p-n1']);
+    ok(who, run, ['network', 'create', '--subnet', `${net}.2.0/24`, 'p-n2']);
+    // This dockerd runs with no default bridge: berthd's is left out.
+    const nets = (f: string) =>
+      lines(ok(who, run, ['network', 'ls', '--filter', f, '--format', '{{.Name}}'])).filter((n) => n !== 'bridge');
+    seen.push(nets('dangling=true'), nets('dangling=false'), nets('label=a'));
+    seen.push(ok(who, run, ['network', 'prune', '-f', '--filter', 'label=a=1']));
+    seen.push(ok(who, run, ['network', 'prune', '-f', '--filter', 'label!=a']));
+    ok(who, run, ['volume', 'create', '--label', 'a=1', 'p-v1']);
+    ok(who, run, ['volume', 'create', 'p-v2']);
+    seen.push(ok(who, run, ['volume', 'prune', '-f', '--filter', 'label=a=1']));
+    seen.push(lines(ok(who, run, ['volume', 'ls', '--format', '{{.Name}}'])));
+    ok(who, run, ['volume', 'rm', 'p-v2']);
+    // system prune: containers, networks, images and build cache under the one filter.
+    const sys = run(['system', 'prune', '-f', '--filter', 'label=keep=1']);
+    seen.push([sys.status, sys.stderr, names()]);
+    for (const args of [
+      ['container', 'prune', '-f', '--filter', 'until=abc'],
+      ['container', 'prune', '-f', '--filter', 'foo=bar'],
+      ['image', 'prune', '-f', '--filter', 'until=abc'],
+      ['network', 'prune', '-f', '--filter', 'dangling=true'],
+      ['volume', 'prune', '-f', '--filter', 'until=1h'],
+      ['volume', 'ls', '--filter', 'foo=bar'],
+      ['network', 'ls', '--filter', 'foo=bar'],
+      ['network', 'ls', '--filter', 'dangling=maybe'],
+      ['network', 'ls', '--filter', 'label!=a'],
+      ['ps', '--filter', 'exited=abc'],
+      ['ps', '--filter', 'is-task=maybe'],
+    ]) {
+      const r = run(args);
+      seen.push([args.join(' '), r.status, r.stdout, r.stderr]);
+    }
+    got.push(seen);
+  }
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(got[0][2], ['label=keep=2', 0, '', ['p-drop', 'p-keep']]);
+  assert.deepEqual(
+    got[0].find((x) => Array.isArray(x) && x[0] === 'volume prune -f --filter until=1h'),
+    ['volume prune -f --filter until=1h', 1, '', "Error response from daemon: Invalid filter 'until'\n"],
+  );
+  // The berth CLI: the same words.
+  for (const [args, words] of [
+    [['container', 'prune', '-f', '--filter', 'until=abc'], 'failed to parse value as time or duration: "abc"'],
+    [['volume', 'prune', '-f', '--filter', 'foo=bar'], "Invalid filter 'foo'"],
+  ] as const) {
+    const b = berth([...args]);
+    assert.equal(b.status, 1, show('berth', b));
+    assert.equal(b.stderr, `Error response from daemon: ${words}\n`);
+  }
+});
