@@ -1,18 +1,29 @@
-// Checks a Compose file (after substitution) against berth's Compose schema (schema.ts) with
-// Ajv, and turns Ajv's errors into one that a person can act on: the file, line and column, the
+// Checks a Compose file (after substitution) against berth's Compose schema (schema.ts), with
+// the validator Ajv compiled from it at build time, and turns Ajv's errors into one that a person can act on: the file, line and column, the
 // key path, and what was expected (an unknown key, a missing key, a wrong type, a value not
 // allowed). Of the many errors a `oneOf` gives, the one deepest in the file is told, since it
 // is where the value matched a branch's type and then went wrong.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { COMPOSE_SCHEMA } from './schema.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PathSeg, Source } from './source.js';
+
+/** The schema's validator as `npm run build` compiles it (scripts/compose-validator.js), from the package's root. */
+export const VALIDATOR_FILE = 'dist/bundle/compose-validator.cjs';
 
 let compiled: ValidateFunction | undefined;
 
+/** The build's validator, found upwards from this module or its bundle: compiling the schema here cost every command ~0.2 s of CPU. */
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, code: { optimize: false } }).compile(COMPOSE_SCHEMA);
-  return compiled;
+  if (compiled) return compiled;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, VALIDATOR_FILE);
+    if (existsSync(file)) return (compiled = (createRequire(import.meta.url)(file) as { default: ValidateFunction }).default);
+    if (dirname(dir) === dir) throw new Error(`the Compose schema's validator (${VALIDATOR_FILE}) is missing: run \`npm run build\``);
+  }
 }
 
 const TYPE_WORDS: Record<string, string> = {
