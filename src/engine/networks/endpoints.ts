@@ -242,10 +242,12 @@ export class Endpoints {
     const file = join(dir, `${n.Id}.json`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Written ahead: an ADD cut short by a kill (its address leased, its veth made) is undone by
-    // the DEL the next berthd runs for it, before the container's next start asks again.
-    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, ports } satisfies Attached), 0o600);
+    // the DEL the next berthd runs for it, before the container's next start asks again. Not
+    // fsync'ed: the exec-root is a tmpfs, and a machine's crash takes the veths and leases too.
+    const volatile = { durable: false };
+    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, ports } satisfies Attached), 0o600, volatile);
     const result = await addNetworkList(list, at);
-    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600);
+    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600, volatile);
     const ip = result.ips?.[0];
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
     Object.assign(ep, {

@@ -3,7 +3,7 @@
 // sleep of the caller's thread: berthd calls this). No policy lives here; the drivers decide
 // what to write.
 import { existsSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
-import { access, mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { posix } from 'node:path';
 import { BerthError, invalid, systemError, unsupported, withCleanup } from '../../errors.js';
@@ -108,39 +108,34 @@ export async function mkdirTracked(dir: string, attempts = 3): Promise<string[]>
   }
 }
 
-/** As existsSync, off the thread: any failure reads as absent, and the mkdir that follows says why. */
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 async function mkdirOnce(dir: string): Promise<string[]> {
-  // Off the thread: a mkdir in cgroupfs waits on the kernel's cgroup mutex while other cgroups
-  // are made and removed.
-  const missing: string[] = [];
-  let d = dir;
-  while (!(await exists(d))) {
-    missing.unshift(d);
-    const up = posix.dirname(d);
-    if (up === d) break;
-    d = up;
-  }
   const made: string[] = [];
   try {
-    for (const m of missing) {
-      try {
-        await mkdir(m);
-        made.push(m);
-      } catch (err) {
-        if (code(err) !== 'EEXIST') throw err;
-      }
-    }
+    await mkdirUp(dir, made);
   } catch (err) {
-    const cleanup = await removeDirs(made.reverse(), true);
+    const cleanup = await removeDirs([...made].reverse(), true);
     throw withCleanup(systemError(`mkdir ${dir}: ${(err as Error).message}`, err), cleanup);
   }
   return made;
+}
+
+/**
+ * mkdir of `d`, its missing parents first, pushing what it made to `made` (outermost first).
+ * Off the thread: a mkdir in cgroupfs waits on the kernel's cgroup mutex while other cgroups are
+ * made and removed. Parents are looked for only on ENOENT, so the usual case (the parent there)
+ * is one call into the thread pool, not one per level.
+ */
+async function mkdirUp(d: string, made: string[], parentThere = false): Promise<void> {
+  try {
+    await mkdir(d);
+    made.push(d);
+  } catch (err) {
+    if (code(err) === 'EEXIST') return;
+    const up = posix.dirname(d);
+    if (code(err) !== 'ENOENT' || up === d || parentThere) throw err;
+    await mkdirUp(up, made);
+    await mkdirUp(d, made, true);
+  }
 }
 
 /**
