@@ -10,7 +10,9 @@ import { labelMatch } from '../../common/filters.js';
 import { registryAuth } from './auth.js';
 import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
+import type { IncomingMessage } from 'node:http';
 import { parseFilters, untilTime } from './filters.js';
+import { loadError } from './load-error.js';
 
 const familiar = (name: string) => {
   try {
@@ -69,6 +71,11 @@ export function jsonStream(ctx: Context) {
     if (!res.headersSent) res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
   };
   return {
+    /** Sends the 200 and its headers now. */
+    begin() {
+      head();
+      res.flushHeaders();
+    },
     write(msg: unknown) {
       head();
       res.write(JSON.stringify(msg) + '\r\n');
@@ -83,6 +90,17 @@ export function jsonStream(ctx: Context) {
       res.end();
     },
   };
+}
+
+/** Reads what is left of a request body and drops it; done at its end, or when the client goes. */
+function discard(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+    req.once('error', () => resolve()); // the client went: there is no one left to answer
+    req.resume();
+  });
 }
 
 /** Docker's `path.Match` globs as `reference` filters use them (`*` stops at `/`). */
@@ -320,13 +338,16 @@ export function imageRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/images/load', async (ctx) => {
     const out = jsonStream(ctx);
+    // As dockerd: the 200 goes out before the archive is read, so a bad one is a stream error.
+    out.begin();
     try {
       for (const name of await engine.images.load(ctx.req)) out.write({ stream: `Loaded image: ${name}\n` });
       out.end();
     } catch (e) {
-      // The body may be left unread: the connection cannot carry another request.
-      if (!ctx.res!.headersSent) ctx.res!.setHeader('Connection', 'close');
-      out.fail(e);
+      // The rest of the body is read and dropped first: a client still sending it would meet a
+      // closed connection (EPIPE) rather than this answer.
+      await discard(ctx.req);
+      out.fail(loadError(e));
     }
   });
 }
