@@ -63,6 +63,16 @@ test('two containers of a pod share localhost and a hostname; the pod publishes 
   assert.equal(ok('inspect', '-f', '{{.Pod}}', 'srv'), id);
   // Without a shared PID namespace, a member sees only its own processes.
   assert.equal(ok('run', '--rm', '--pod', 'web', 'busybox', 'ps', '-o', 'pid,comm').split('\n').length, 2);
+  // Its infra container killed, the pod is degraded; a start brings the member back into a new one's namespaces.
+  ok('kill', inspect.InfraContainerID);
+  await until(() => ok('pod', 'ls', '--filter', 'name=web', '--format', '{{.Status}}') === 'Degraded');
+  ok('pod', 'start', 'web');
+  await until(() =>
+    httpGet(PORT).then(
+      (b) => b === 'web\n',
+      () => false,
+    ),
+  );
 });
 
 test('a member may not publish ports or pick a network; the infra container goes only with its pod', () => {
@@ -93,6 +103,12 @@ test('a pod sharing its PID namespace: members see the infra as PID 1 and each o
   assert.equal(ok('pod', 'ls', '--filter', 'name=pids', '--format', '{{.Status}}'), 'Running');
   assert.match(ok('exec', 'sleeper', 'ps', '-o', 'pid,args'), /^\s*1 \/pause$/m);
   assert.match(ok('pod', 'top', 'pids'), /sleep 600/);
+  // Its infra container (PID 1 of the shared namespace) killed, the kernel ends every member too.
+  const infra = JSON.parse(ok('pod', 'inspect', 'pids'))[0].InfraContainerID as string;
+  ok('kill', infra);
+  await until(() => ok('pod', 'ls', '--filter', 'name=pids', '--format', '{{.Status}}') === 'Exited');
+  ok('pod', 'start', 'pids');
+  assert.match(ok('exec', 'sleeper', 'ps', '-o', 'pid,args'), /^\s*1 \/pause$/m);
 });
 
 test('on a user-defined network, the pod answers to its name and aliases; members share its hosts and resolv.conf', async () => {

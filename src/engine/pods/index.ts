@@ -188,9 +188,15 @@ export class Pods {
     await this.opts.containers.start(pod.InfraId);
   }
 
-  /** Starts the infra container, then every member not running. Each is tried; the first failure is thrown, naming the others. */
+  /**
+   * Starts the infra container, then every member not running. Each is tried; the first
+   * failure is thrown, naming the others. Members still running without their infra container
+   * (it was killed) hold namespaces a new one would not share: they are stopped first.
+   */
   async start(ref: string): Promise<PodInfo> {
     const pod = this.get(ref);
+    if (!this.opts.containers.isRunning(pod.InfraId))
+      await this.each(pod, 'stop', (c) => (running(c) ? this.opts.containers.stop(c.Id) : undefined));
     await this.opts.containers.start(pod.InfraId);
     await this.each(pod, 'start', (c) => (running(c) ? undefined : this.opts.containers.start(c.Id)));
     return this.info(pod);
