@@ -134,6 +134,7 @@ export class Pods {
       Name: name,
       Created: new Date().toISOString(),
       Labels: { ...o.Labels },
+      ...(o.Annotations ? { Annotations: { ...o.Annotations } } : {}),
       Hostname: o.Hostname || name,
       SharedNamespaces: share,
       InfraId: '',

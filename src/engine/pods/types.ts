@@ -12,6 +12,8 @@ export interface PodCreateOptions {
   /** Unique among pods; default: a generated name like a container's. */
   Name?: string;
   Labels?: Record<string, string>;
+  /** Kept with the record for its maker (the CRI's sandbox annotations); berth applies none. Not on the HTTP API. */
+  Annotations?: Record<string, string>;
   /** The hostname the pod's containers share (with `uts`); default: the pod's name. */
   Hostname?: string;
   /** Default: net, ipc, uts (podman's). */
@@ -39,6 +41,7 @@ export interface PodRecord {
   Name: string;
   Created: string;
   Labels: Record<string, string>;
+  Annotations?: Record<string, string>;
   Hostname: string;
   SharedNamespaces: PodNamespace[];
   /** The infra container (berth-pause): it holds the shared namespaces and the pod's network. */
