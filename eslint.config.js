@@ -79,7 +79,7 @@ export default tseslint.config(
   layer(
     ['src/common/**', 'src/oci/**', 'src/errors.ts'],
     deny(
-      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'build', 'api', 'cli', 'compose', 'cri'],
+      ['engine', 'image', 'runtime', 'network', 'native', 'tar', 'build', 'api', 'cli', 'compose', 'cri', 'kube'],
       'the ground floor (common/, oci/, errors.ts) imports no layer (DESIGN.md)',
     ),
   ),
@@ -151,6 +151,13 @@ export default tseslint.config(
     ['src/compose/**'],
     [
       ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'cri'], clientSide),
+      { regex: '^(\\.\\./)+api/server/', message: clientSide },
+    ],
+  ),
+  layer(
+    ['src/kube/**'],
+    [
+      ...deny(['engine', 'image', 'runtime', 'network', 'native', 'build', 'compose'], clientSide),
       { regex: '^(\\.\\./)+api/server/', message: clientSide },
     ],
   ),

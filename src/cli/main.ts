@@ -72,6 +72,7 @@ Object.assign(COMMANDS, {
   system: () => import('./commands/system.js').then((m) => m.system),
   container: () => import('./commands/container.js').then((m) => m.container),
   compose: loadCompose,
+  kube: loadKube,
 });
 
 /** berth compose's module lies beside the bundle (dist/bundle/berth-compose.cjs), so that its YAML parser and
@@ -83,6 +84,14 @@ async function loadCompose(): Promise<Command> {
   return (await import(COMPOSE_MODULE)).compose;
 }
 const COMPOSE_MODULE = '../compose/cli.js';
+
+/** berth kube's module, bundled apart for the same reason (dist/bundle/berth-kube.cjs). */
+async function loadKube(): Promise<Command> {
+  const bundled = new URL('./berth-kube.cjs', import.meta.url);
+  if (existsSync(bundled)) return createRequire(import.meta.url)(fileURLToPath(bundled)).kube;
+  return (await import(KUBE_MODULE)).kube;
+}
+const KUBE_MODULE = '../kube/cli.js';
 
 const USAGE = `Usage:  berth [OPTIONS] COMMAND
 
@@ -140,6 +149,7 @@ Commands:
   info        Display system-wide information
   system      Manage berth (df, prune, info)
   compose     Define and run multi-container applications
+  kube        Play Kubernetes manifests (play, down, generate)
 
 Run 'berth COMMAND --help' for more information on a command.
 `;

@@ -9,6 +9,7 @@ import { DEFAULT_DOMAIN, ImageStore, Snapshotter, parseReference, type RegistryO
 import { ExternalRuntime } from '../runtime/external.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
 import { BUILTIN_ALIASES, BUILTIN_RUNTIME, RuntimeSet } from '../runtime/runtime-set.js';
+import { Balancers } from './balancers.js';
 import { BuildContexts } from './build-context.js';
 import { ContainerFiles } from './container-files.js';
 import { Containers } from './containers/index.js';
@@ -67,6 +68,8 @@ export class Engine {
   readonly events = new Events();
   /** Build contexts unpacked for POST /build, under `<data-root>/tmp`. */
   readonly buildContexts: BuildContexts;
+  /** Host ports spread across containers (berth kube's NodePorts). */
+  readonly balancers: Balancers;
   /** Space the state writes of stop, rm and prune may spend when the data root is full (`start` makes it). */
   readonly reserve: SpaceReserve;
   private readonly unspend: () => void;
@@ -108,6 +111,7 @@ export class Engine {
       runtimeNames: new Set(byName.keys()),
       defaultRuntime,
     });
+    this.balancers = new Balancers(opts.dataRoot, this.containers, this.events, (m) => opts.log?.('warn', m));
     this.execs = new Execs(this.containers, runtime, opts.log);
     this.pods = new Pods({
       dataRoot: opts.dataRoot,

@@ -56,3 +56,4 @@ export {
   type PodState,
 } from './pods/index.js';
 export type { PodPlacement } from './containers/index.js';
+export type { BalancerCreate, BalancerRecord } from './balancers.js';

@@ -286,3 +286,13 @@ export const AuthConfig = struct('registry.AuthConfig', {
   identitytoken: str,
   registrytoken: str,
 });
+
+/** POST /balancers/create (berth's: a host port spread across containers, engine/balancers.ts). */
+export const BalancerCreate = struct('berth.BalancerCreate', {
+  Name: str,
+  Labels: strMap,
+  Protocol: oneOf(['tcp', 'udp']),
+  HostIp: str,
+  HostPort: int('uint16'),
+  Backends: list(struct('berth.BalancerBackend', { Container: str, Port: int('uint16') })),
+});

@@ -22,6 +22,7 @@ import { systemRoutes } from './system.js';
 import { usageRoutes } from './usage.js';
 import { volumeRoutes } from './volumes.js';
 import { networkRoutes } from './networks.js';
+import { balancerRoutes } from './balancers.js';
 import { absentRoutes } from './absent.js';
 import { buildRoutes } from './build.js';
 import { podRoutes } from './pods.js';
@@ -40,6 +41,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   containerFileRoutes(router, engine);
   volumeRoutes(router, engine);
   networkRoutes(router, engine);
+  balancerRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine);
   buildRoutes(router, engine);
