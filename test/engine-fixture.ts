@@ -206,6 +206,9 @@ export async function startEngine(opts: { daemonConfig?: Record<string, unknown>
     api: (m, p, b) => call(socket, m, p, b),
     async stop() {
       try {
+        // Pods first: a pod's infra container is removed only with its pod.
+        const pods = JSON.parse((await call(socket, 'GET', '/pods/json')).body) as { Id: string }[];
+        for (const p of pods) await call(socket, 'DELETE', `/pods/${p.Id}?force=1`);
         const list = JSON.parse((await call(socket, 'GET', '/containers/json?all=1')).body) as { Id: string }[];
         for (const ct of list) await call(socket, 'DELETE', `/containers/${ct.Id}?force=1`);
       } catch (e) {
