@@ -1,6 +1,7 @@
 // Side by side with dockerd 20.10, the docker 28 CLI against each (and the berth CLI against
 // berthd): the housekeeping commands — prune filters (until, label, label!, what each prune
-// refuses) — with the same output, the same survivors and the same refusals.
+// refuses), a broken archive to load — with the same output, the same survivors and the same
+// refusals; and system df, where the docker CLI does the formatting, the berth CLI beside it.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,4 +163,25 @@ test("a broken archive to load: 200 and a stream error in dockerd's words, by AP
   assert.equal(got.status, want.status);
   assert.equal(want.status, 200);
   assert.match(got.body, /^\{"errorDetail":\{"message":"archive: neither index.json nor manifest.json found/);
+});
+
+test("system df: the summary and -v, with docker's fields, table, json and templates, as the docker CLI prints them", { skip }, () => {
+  eng.dockerOk(['create', '--network', 'none', '-v', 'df-vol:/data', '--name', 'df-box', IMAGE, 'true']);
+  const norm = (s: string) => s.replace(/\d+ seconds ago|Less than a second ago|About a minute ago/g, 'T ago');
+  for (const args of [
+    [],
+    ['--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}'],
+    ['--format', 'json'],
+    ['--format', 'table {{.Type}}\t{{.Reclaimable}}'],
+    ['-v'],
+    ['-v', '--format', 'json'],
+    ['-v', '--format', '{{range .Volumes}}{{.Name}} {{.Links}}{{end}}'],
+  ]) {
+    const want = eng.docker(['system', 'df', ...args]);
+    const got = berth(['system', 'df', ...args]);
+    assert.equal(want.status, 0, show('docker', want));
+    assert.deepEqual({ ...got, stdout: norm(got.stdout) }, { ...want, stdout: norm(want.stdout) }, args.join(' '));
+  }
+  eng.dockerOk(['rm', '-v', 'df-box']);
+  eng.dockerOk(['volume', 'rm', 'df-vol']);
 });

@@ -79,6 +79,8 @@ export function usageRoutes(router: Router, engine: Engine): void {
         ? du.volumes.map(({ size, refCount, ...v }) => ({ ...v, UsageData: { Size: size, RefCount: refCount } }))
         : null,
       BuildCache: want('build-cache') ? du.buildCache.map((r) => ({ ...r, Parent: '', Parents: [] as string[] })) : null,
+      // Deprecated in the API but what docker's client shows as the build cache's size.
+      BuilderSize: du.buildCache.filter((r) => !r.Shared).reduce((a, r) => a + r.Size, 0),
     });
   });
 
