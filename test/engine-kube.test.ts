@@ -240,6 +240,15 @@ test('a Job that succeeds and a Job that fails past its backoffLimit', () => {
   assert.match(r.out, /Job fails: failed: BackoffLimitExceeded: container fails-2-task exited with code 3 \(pods fails-1, fails-2\)/);
   kubeOk('down', '--network', NET, bad);
   assert.equal(eng.dockerOk(['ps', '-aq']), '');
+
+  // OnFailure: one pod, its container restarted in place backoffLimit times; the manifest from standard input.
+  const retry = job('retry', 'exit 4', '  backoffLimit: 2\n').replace('restartPolicy: Never', 'restartPolicy: OnFailure');
+  const r2 = berth(['kube', 'play', '--network', NET, '-'], retry);
+  assert.equal(r2.status, 1, r2.out);
+  assert.match(r2.out, /Job retry: failed: BackoffLimitExceeded: container retry-1-task exited with code 4 \(pods retry-1\)/);
+  assert.equal(eng.dockerOk(['inspect', '-f', '{{.RestartCount}} {{.State.ExitCode}}', 'retry-1-task']), '2 4');
+  assert.equal(berth(['kube', 'down', '--network', NET, '-'], retry).status, 0);
+  assert.equal(eng.dockerOk(['ps', '-aq']), '');
 });
 
 test('an unsupported field is refused with the file, line, document and path, before anything is made', () => {
