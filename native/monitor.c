@@ -1,6 +1,7 @@
 /* `berth-nsexec monitor`: the per-container monitor. It is the parent of the container's
  * process (a subreaper that outlives the nsexec step), owns its stdio, writes every line to a
- * json-file log with timestamps (rotated by size), serves the output to attach clients in
+ * json-file log with timestamps (rotated by size; or in the Kubernetes CRI format with --log-format cri,
+ * reopened at its path on SIGUSR1), serves the output to attach clients in
  * Docker's multiplexed frames and passes their input on, and records the exit status to a
  * file. It never blocks on a reader: a client that cannot keep up is dropped, and the log is
  * always drained, so a container writing to stdout never stalls while berthd is down. Nor does
@@ -40,6 +41,7 @@ struct log {
   int fd;
   long long size, max_size;
   int max_file;
+  int cri;   /* --log-format cri: Kubernetes' `<time> <stream> <F|P> <text>` lines, not json-file */
 };
 
 struct monitor {
@@ -120,13 +122,28 @@ struct partial {
   char buf[LINE_MAX_BYTES];
 };
 
-static void log_entry(struct log *l, const char *stream, const char *data, size_t n) {
+/* A CRI entry: F (full) for a line that ended, its newline dropped, or the stream's last bytes;
+ * P (partial) for a part of a line cut at LINE_MAX_BYTES. The text is raw, as kubelet reads it. */
+static size_t cri_entry(char *out, const char *ts, const char *stream, const char *data, size_t n, int full) {
+  int nl = n && data[n - 1] == '\n';
+  size_t o = (size_t)sprintf(out, "%s %s %c ", ts, stream, nl || full ? 'F' : 'P');
+  memcpy(out + o, data, n - (size_t)nl);
+  o += n - (size_t)nl;
+  out[o++] = '\n';
+  return o;
+}
+
+static void log_entry(struct log *l, const char *stream, const char *data, size_t n, int full) {
   static char out[LINE_MAX_BYTES * 6 + 160];
   char ts[64];
   timestamp(ts, sizeof ts);
-  size_t o = (size_t)sprintf(out, "{\"log\":\"");
-  o += json_escape(data, n, out + o);
-  o += (size_t)sprintf(out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
+  size_t o;
+  if (l->cri) o = cri_entry(out, ts, stream, data, n, full);
+  else {
+    o = (size_t)sprintf(out, "{\"log\":\"");
+    o += json_escape(data, n, out + o);
+    o += (size_t)sprintf(out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
+  }
   if (l->max_size > 0 && l->size > 0 && l->size + (long long)o > l->max_size) log_rotate(l);
   if (write(l->fd, out, o) == (ssize_t)o) l->size += (long long)o;
 }
@@ -136,13 +153,13 @@ static void log_write(struct log *l, struct partial *p, const char *stream, cons
     const char *nl = memchr(data, '\n', n);
     size_t len = nl ? (size_t)(nl - data) + 1 : n;
     if (!p->len && nl && len <= LINE_MAX_BYTES) { /* a whole line: no copy */
-      log_entry(l, stream, data, len);
+      log_entry(l, stream, data, len, 1);
     } else {
       if (len > LINE_MAX_BYTES - p->len) len = LINE_MAX_BYTES - p->len;
       memcpy(p->buf + p->len, data, len);
       p->len += len;
       if (p->len == LINE_MAX_BYTES || p->buf[p->len - 1] == '\n') {
-        log_entry(l, stream, p->buf, p->len);
+        log_entry(l, stream, p->buf, p->len, 0);
         p->len = 0;
       }
     }
@@ -153,7 +170,7 @@ static void log_write(struct log *l, struct partial *p, const char *stream, cons
 
 /* The stream ended (or the container did) in the middle of a line: what there is, as an entry. */
 static void log_flush(struct log *l, struct partial *p, const char *stream) {
-  if (p->len) log_entry(l, stream, p->buf, p->len);
+  if (p->len) log_entry(l, stream, p->buf, p->len, 1);
   p->len = 0;
 }
 
@@ -417,7 +434,12 @@ static void serve(struct monitor *m, int pid_fd, int sfd) {
     }
     if (p[0].revents & POLLIN) {
       struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {}
+      /* SIGUSR1: the log was moved away (kubelet's rotation, then ReopenContainerLog): a new one at the path. */
+      while (read(sfd, &si, sizeof si) == sizeof si)
+        if (si.ssi_signo == SIGUSR1) {
+          close(m->log.fd);
+          log_open(&m->log);
+        }
     }
     /* Clients first, every one queued: one that connected before the output was written
      * (berthd attaches before start) must see it, even when both wake the same poll. */
@@ -519,6 +541,9 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   const char *max_size = arg(argc, argv, "--log-max-size"), *max_file = arg(argc, argv, "--log-max-file");
   m.log.max_size = max_size ? parse_ll(max_size) : 0;
   m.log.max_file = max_file ? (int)parse_ll(max_file) : 1;
+  const char *format = arg(argc, argv, "--log-format");
+  if (format && strcmp(format, "cri") && strcmp(format, "json-file")) die("monitor --log-format: json-file or cri, not %s", format);
+  m.log.cri = format && !strcmp(format, "cri");
   if (!m.log.path || !m.exit_file || !m.attach_path) die("monitor needs --log, --exit-file and --attach");
 
   /* --reparent: the caller does not wait for us (it spawned us without forking itself, see
@@ -536,6 +561,7 @@ int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 

@@ -1,55 +1,35 @@
-// berthd as a Kubernetes CRI runtime: a gRPC client over <exec-root>/cri.sock, with the published
-// proto, against a berthd of the test's own (engine-fixture: temp roots, a local registry
-// mirroring docker.io's busybox), removed afterwards.
+// berthd as a Kubernetes CRI runtime: a gRPC client (test/helpers/cri-client.ts, the published
+// proto) over <exec-root>/cri.sock runs a pod's whole life against a berthd of the test's own
+// (engine-fixture: temp roots, a local registry mirroring docker.io's busybox), removed afterwards.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { status } from '@grpc/grpc-js';
+import { CriClient } from './helpers/cri-client.js';
 import { startEngine, until, type EngineFixture } from './engine-fixture.js';
 
-const PROTO = new URL('../../proto/cri-runtime-v1.proto', import.meta.url).pathname;
-
-/** A CRI client: each unary method a promise; enums by name, int64s as numbers, zero values present. */
-function criClient(socket: string) {
-  const pkg = grpc.loadPackageDefinition(loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true })) as any;
-  const creds = grpc.credentials.createInsecure();
-  const services = {
-    runtime: new pkg.runtime.v1.RuntimeService(`unix://${socket}`, creds) as grpc.Client,
-    image: new pkg.runtime.v1.ImageService(`unix://${socket}`, creds) as grpc.Client,
-  };
-  const call =
-    (s: grpc.Client) =>
-    (method: string, req: object = {}): Promise<any> =>
-      new Promise((resolve, reject) =>
-        (s as any)[method](req, { deadline: Date.now() + 60_000 }, (e: grpc.ServiceError | null, res: unknown) =>
-          e ? reject(Object.assign(new Error(`${method}: ${e.details}`), { code: e.code })) : resolve(res),
-        ),
-      );
-  return {
-    runtime: call(services.runtime),
-    image: call(services.image),
-    close: () => Object.values(services).forEach((s) => s.close()),
-  };
-}
-
 let e: EngineFixture;
-let cri: ReturnType<typeof criClient>;
-/** The node's CNI config dir, as kubelet's: empty until the pod test writes a network. */
-let cniDir: string;
+let cri: CriClient;
+/** The node's CNI config dir, as kubelet's (empty), and its pod log root (/var/log/pods). */
+let cniDir: string, logRoot: string;
 before(async () => {
   cniDir = mkdtempSync(join(tmpdir(), 'berth-test-cni-'));
+  logRoot = mkdtempSync(join(tmpdir(), 'berth-test-pod-logs-'));
   e = await startEngine({ daemonConfig: { 'cni-conf-dir': cniDir } });
   // berthd serves the CRI once its Engine API answers.
   await until(() => existsSync(join(e.dir, 'run', 'cri.sock')));
-  cri = criClient(join(e.dir, 'run', 'cri.sock'));
+  cri = new CriClient(join(e.dir, 'run', 'cri.sock'));
+  await cri.ready();
 });
 after(async () => {
+  // A failed test's sandboxes go through the CRI: the Engine API leaves a pod's infra container to its pod.
+  if (cri) for (const s of (await cri.runtime('ListPodSandbox', {})).items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: s.id });
   cri?.close();
   await e?.stop();
   rmSync(cniDir, { recursive: true, force: true });
+  rmSync(logRoot, { recursive: true, force: true });
 });
 
 test('Version and Status: berth, runtime ready, network not ready without a CNI config', async () => {
@@ -59,38 +39,145 @@ test('Version and Status: berth, runtime ready, network not ready without a CNI 
   assert.equal(v.runtime_api_version, 'v1');
   await cri.runtime('UpdateRuntimeConfig', { runtime_config: { network_config: { pod_cidr: '10.88.0.0/16' } } });
   const s = await cri.runtime('Status', { verbose: true });
-  const cond = Object.fromEntries(s.status.conditions.map((c: { type: string }) => [c.type, c]));
+  const cond = Object.fromEntries(s.status!.conditions.map((c) => [c.type, c]));
   assert.equal(cond.RuntimeReady.status, true);
   assert.equal(cond.NetworkReady.status, false);
   assert.match(cond.NetworkReady.message, /no CNI network config in/);
   assert.equal(JSON.parse(s.info.config).podCidr, '10.88.0.0/16');
-  await assert.rejects(cri.runtime('CheckpointContainer', { container_id: 'x' }), { code: grpc.status.UNIMPLEMENTED });
+  await assert.rejects(cri.runtime('CheckpointContainer', { container_id: 'x' }), { code: status.UNIMPLEMENTED });
 });
 
 test('ImageService: pull, list, status, fs info, remove; unapplied fields refused by name', async () => {
   const { image_ref } = await cri.image('PullImage', { image: { image: 'busybox' } });
   assert.match(image_ref, /^sha256:[0-9a-f]{64}$/);
-  const all = await cri.image('ListImages', {});
   assert.deepEqual(
-    all.images.map((i: { id: string }) => i.id),
+    (await cri.image('ListImages', {})).images.map((i) => i.id),
     [image_ref],
   );
   const one = await cri.image('ListImages', { filter: { image: { image: 'docker.io/library/busybox:latest' } } });
   assert.deepEqual(one.images[0].repo_tags, ['docker.io/library/busybox:latest']);
   assert.ok(one.images[0].size > 0);
   const st = await cri.image('ImageStatus', { image: { image: image_ref }, verbose: true });
-  assert.equal(st.image.id, image_ref);
+  assert.equal(st.image!.id, image_ref);
   assert.ok(JSON.parse(st.info.imageSpec).rootfs);
   assert.equal((await cri.image('ImageStatus', { image: { image: 'nothere:1' } })).image, null);
   const fs = await cri.image('ImageFsInfo', {});
-  assert.ok(fs.image_filesystems[0].used_bytes.value > 0);
+  assert.ok(fs.image_filesystems[0].used_bytes!.value > 0);
   await assert.rejects(cri.image('PullImage', { image: { image: 'busybox' }, auth: { registry_token: 't' } }), {
-    code: grpc.status.INVALID_ARGUMENT,
-    message: /registry_token/,
+    code: status.INVALID_ARGUMENT,
+    details: /registry_token/,
   });
   // The engine's images: berth's own API lists what kubelet pulled.
   assert.match((await e.api('GET', '/images/json')).body, new RegExp(image_ref));
   await cri.image('RemoveImage', { image: { image: image_ref } });
   await cri.image('RemoveImage', { image: { image: image_ref } });
   assert.deepEqual((await cri.image('ListImages', {})).images, []);
+});
+
+test('a pod: sandbox, container, exec, CRI logs at log_path, stats, stop, remove; berth ps and pods show them', async () => {
+  const { image_ref } = await cri.image('PullImage', { image: { image: 'busybox' } });
+  const meta = { name: 'web', namespace: 'default', uid: 'uid-1', attempt: 0 };
+  const logDir = join(logRoot, 'default_web_uid-1');
+  const sandboxConfig = {
+    metadata: meta,
+    hostname: 'web',
+    log_directory: logDir,
+    labels: { app: 'web', 'io.kubernetes.pod.name': 'web' },
+    annotations: { note: 'kept' },
+    linux: { security_context: { namespace_options: { network: 'POD' as const, pid: 'CONTAINER' as const, ipc: 'POD' as const } } },
+  };
+  const { pod_sandbox_id: sb } = await cri.runtime('RunPodSandbox', { config: sandboxConfig });
+  const ps = (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: sb })).status!;
+  assert.equal(ps.state, 'SANDBOX_READY');
+  assert.deepEqual(ps.metadata, meta);
+  assert.deepEqual(ps.annotations, { note: 'kept' });
+  assert.match(ps.network!.ip, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.deepEqual(
+    (await cri.runtime('ListPodSandbox', { filter: { label_selector: { app: 'web' } } })).items.map((s) => s.id),
+    [sb],
+  );
+
+  const config = {
+    metadata: { name: 'app', attempt: 0 },
+    image: { image: image_ref },
+    command: ['sh', '-c'],
+    args: ['echo hello; echo oops >&2; exec sleep 1000'],
+    envs: [{ key: 'GREETING', value: 'hi' }],
+    labels: { 'io.kubernetes.container.name': 'app' },
+    log_path: 'app/0.log',
+    linux: { resources: { memory_limit_in_bytes: 64 << 20 } },
+  };
+  // What berthd does not apply is refused by name, and leaves nothing.
+  await assert.rejects(
+    cri.runtime('CreateContainer', {
+      pod_sandbox_id: sb,
+      config: { ...config, linux: { security_context: { selinux_options: { type: 'spc_t' } } } } as never,
+      sandbox_config: sandboxConfig,
+    }),
+    { code: status.INVALID_ARGUMENT, details: /config\.linux\.security_context\.selinux_options/ },
+  );
+  const { container_id: ct } = await cri.runtime('CreateContainer', { pod_sandbox_id: sb, config, sandbox_config: sandboxConfig });
+  assert.equal((await cri.runtime('ContainerStatus', { container_id: ct })).status!.state, 'CONTAINER_CREATED');
+  await cri.runtime('StartContainer', { container_id: ct });
+  const cs = (await cri.runtime('ContainerStatus', { container_id: ct })).status!;
+  assert.equal(cs.state, 'CONTAINER_RUNNING');
+  assert.equal(cs.log_path, join(logDir, 'app/0.log'));
+  assert.equal(cs.resources!.linux!.memory_limit_in_bytes, 64 << 20);
+  const listed = (await cri.runtime('ListContainers', { filter: { pod_sandbox_id: sb } })).containers;
+  assert.deepEqual(
+    listed.map((c) => [c.id, c.pod_sandbox_id, c.labels['io.kubernetes.container.name']]),
+    [[ct, sb, 'app']],
+  );
+
+  // ExecSync: both streams, the exit code, the pod's hostname and the env; past its timeout, DEADLINE_EXCEEDED.
+  const x = await cri.runtime('ExecSync', {
+    container_id: ct,
+    cmd: ['sh', '-c', 'echo $GREETING $(hostname); echo err >&2; exit 3'],
+    timeout: 10,
+  });
+  assert.deepEqual([x.stdout.toString(), x.stderr.toString(), x.exit_code], ['hi web\n', 'err\n', 3]);
+  await assert.rejects(cri.runtime('ExecSync', { container_id: ct, cmd: ['sleep', '30'], timeout: 1 }), { code: status.DEADLINE_EXCEEDED });
+
+  // The log, in the CRI format, where kubelet reads it; reopened after kubelet's rotation.
+  const log = join(logDir, 'app/0.log');
+  await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length >= 3);
+  const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /);
+  assert.deepEqual(lines.map((l) => l.slice(l.indexOf(' ') + 1)).sort(), ['stderr F oops', 'stdout F hello']);
+  renameSync(log, `${log}.1`);
+  await cri.runtime('ReopenContainerLog', { container_id: ct });
+  await cri.runtime('ExecSync', { container_id: ct, cmd: ['sh', '-c', 'echo again > /proc/1/fd/1'], timeout: 10 });
+  await until(() => existsSync(log) && readFileSync(log, 'utf8').length > 0);
+  assert.match(readFileSync(log, 'utf8'), /^\S+ stdout F again\n$/);
+  assert.equal(readFileSync(`${log}.1`, 'utf8').split('\n').length, 3);
+
+  // Stats of the container and of its pod.
+  const st = (await cri.runtime('ContainerStats', { container_id: ct })).stats!;
+  assert.equal(st.attributes!.id, ct);
+  assert.ok(st.cpu!.usage_core_nano_seconds!.value > 0);
+  assert.ok(st.memory!.working_set_bytes!.value > 0);
+  assert.equal((await cri.runtime('ListContainerStats', { filter: { pod_sandbox_id: sb } })).stats.length, 1);
+  const pst = (await cri.runtime('PodSandboxStats', { pod_sandbox_id: sb })).stats!;
+  assert.equal(pst.linux!.containers.length, 1);
+  assert.ok(pst.linux!.process!.process_count!.value >= 2);
+
+  // One store, two front doors: the Engine API shows kubelet's container and pod with their labels.
+  const api = JSON.parse((await e.api('GET', '/containers/json')).body) as { Names: string[]; Labels: Record<string, string> }[];
+  const mine = api.find((c) => c.Names[0] === '/k8s_app_web_default_uid-1_0');
+  assert.equal(mine?.Labels['io.kubernetes.container.name'], 'app');
+  const pods = JSON.parse((await e.api('GET', '/pods/json')).body) as { Name: string; Labels: Record<string, string> }[];
+  assert.equal(pods.find((p) => p.Name === 'k8s_POD_web_default_uid-1_0')?.Labels.app, 'web');
+
+  await cri.runtime('StopContainer', { container_id: ct, timeout: 1 });
+  const stopped = (await cri.runtime('ContainerStatus', { container_id: ct })).status!;
+  assert.equal(stopped.state, 'CONTAINER_EXITED');
+  assert.equal(stopped.reason, 'Error');
+  await cri.runtime('StopPodSandbox', { pod_sandbox_id: sb });
+  assert.equal((await cri.runtime('PodSandboxStatus', { pod_sandbox_id: sb })).status!.state, 'SANDBOX_NOTREADY');
+  await cri.runtime('RemoveContainer', { container_id: ct });
+  await cri.runtime('RemovePodSandbox', { pod_sandbox_id: sb });
+  await cri.runtime('RemovePodSandbox', { pod_sandbox_id: sb });
+  assert.deepEqual((await cri.runtime('ListPodSandbox', {})).items, []);
+  assert.deepEqual((await cri.runtime('ListContainers', {})).containers, []);
+  assert.equal(JSON.parse((await e.api('GET', '/containers/json?all=1')).body).length, 0);
 });

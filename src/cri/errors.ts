@@ -4,7 +4,18 @@
 import { status } from '@grpc/grpc-js';
 import { BerthError, errorMessage } from '../errors.js';
 
+/** A failure whose gRPC code is the CRI's own, with no berth kind (ExecSync's DEADLINE_EXCEEDED). */
+export class CriStatusError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function grpcCode(err: unknown): status {
+  if (err instanceof CriStatusError) return err.code;
   if (!(err instanceof BerthError)) return status.UNKNOWN;
   switch (err.kind) {
     case 'not-found':

@@ -10,7 +10,10 @@ import { dirname } from 'node:path';
 import type { Engine } from '../engine/index.js';
 import { errorMessage, systemError } from '../errors.js';
 import { grpcError } from './errors.js';
+import { containerService } from './containers.js';
 import { imageService } from './images.js';
+import { sandboxService } from './sandboxes.js';
+import { statsService } from './stats.js';
 import { loadCriServices } from './proto.js';
 import { runtimeInfo } from './runtime-info.js';
 
@@ -61,7 +64,13 @@ async function claimSocket(path: string): Promise<void> {
 export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<{ close(): Promise<void> }> {
   const services = loadCriServices();
   const server = new Server();
-  server.addService(services.RuntimeService, unary('RuntimeService', { ...runtimeInfo(opts) }, opts.log));
+  const runtime = {
+    ...runtimeInfo(opts),
+    ...sandboxService(engine, { network: 'bridge' }),
+    ...containerService(engine),
+    ...statsService(engine),
+  };
+  server.addService(services.RuntimeService, unary('RuntimeService', runtime, opts.log));
   server.addService(services.ImageService, unary('ImageService', imageService(engine), opts.log));
   await mkdir(dirname(opts.socket), { recursive: true, mode: 0o700 });
   await claimSocket(opts.socket);

@@ -15,6 +15,8 @@ const OPTIONS: Record<string, string[]> = {
   'json-file': ['max-size', 'max-file'],
   local: ['max-size', 'max-file', 'compress'],
   none: [],
+  // berth's own, for the CRI: the Kubernetes log format, at the path kubelet reads (`path`, required).
+  cri: ['path'],
 };
 
 /** dockerd's driver when the request names none. */
@@ -25,7 +27,13 @@ export const NO_READING = 'configured logging driver does not support reading';
 
 /** True when `docker logs` can read the container's output. */
 export function readsLogs(hc: Pick<HostConfig, 'LogConfig'>): boolean {
-  return (hc.LogConfig?.Type || DEFAULT_LOG_DRIVER) !== 'none';
+  return !['none', 'cri'].includes(hc.LogConfig?.Type || DEFAULT_LOG_DRIVER);
+}
+
+/** Where and how the monitor writes the container's output: its json-file log, kubelet's CRI log, or nowhere. */
+export function monitorLog(hc: Pick<HostConfig, 'LogConfig'>, jsonFile: string): { log: string; logFormat?: 'cri' } {
+  if (hc.LogConfig?.Type === 'cri') return { log: hc.LogConfig.Config!.path, logFormat: 'cri' };
+  return { log: readsLogs(hc) ? jsonFile : '/dev/null' };
 }
 
 /** Checks LogConfig at create, with dockerd's words where dockerd has them. */
@@ -36,6 +44,7 @@ export function checkLogConfig(lc: HostConfig['LogConfig']): void {
   }
   const known = OPTIONS[type];
   if (!known) throw invalid(`error looking up logging plugin ${type}: plugin "${type}" not found`);
+  if (type === 'cri' && !lc?.Config?.path) throw invalid("the cri log driver needs log opt 'path'");
   for (const [k, v] of Object.entries(lc?.Config ?? {})) {
     if (['labels', 'labels-regex', 'env', 'env-regex', 'tag'].includes(k) && type === 'json-file') {
       throw unsupported(`log opt '${k}' of the json-file log driver is not supported by berthd (it records no attributes)`);
@@ -44,6 +53,8 @@ export function checkLogConfig(lc: HostConfig['LogConfig']): void {
       throw unsupported("log opt 'compress' of the json-file log driver is not supported by berthd (rotated files stay uncompressed)");
     }
     if (!known.includes(k) && !(k === 'compress' && type === 'json-file')) throw invalid(`unknown log opt '${k}' for ${type} log driver`);
+    if (k === 'path' && !v.startsWith('/'))
+      throw invalid(`log opt 'path' of the cri log driver must be an absolute path, not ${JSON.stringify(v)}`);
     if (k === 'max-size' && !/^\d+(\.\d+)?\s*([kmgtp]i?)?b?$/i.test(v)) throw invalid(`failed to parse max-size: invalid size: '${v}'`);
     if (k === 'max-file' && (!/^-?\d+$/.test(v) || Number(v) < 1))
       throw invalid(Number(v) < 1 ? 'max-file cannot be less than 1' : `strconv.Atoi: parsing "${v}": invalid syntax`);

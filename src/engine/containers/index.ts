@@ -5,6 +5,7 @@
 // (attach, logs, resize). The table (table.ts) holds the records; store.ts keeps them on disk.
 
 import { failingClearlyWhenFull } from '../../common/disk-full.js';
+import { conflict } from '../../errors.js';
 import { Networks } from '../networks/index.js';
 import type { ContainerRecord, EndpointRequest, RestartPolicy } from '../types.js';
 import { Volumes } from '../volumes.js';
@@ -13,6 +14,7 @@ import { initPaths, type InitPaths } from '../init-files.js';
 import { attach, logs, resize, type AttachStream } from './attach.js';
 import { adopt } from './exits.js';
 import { recover } from './recover.js';
+import { reopenLog } from './reopen-log.js';
 import * as lifecycle from './lifecycle.js';
 import type { LogEntry, LogOptions } from './logs.js';
 import { ContainerTable, type ContainersOptions, type Live, type PodMembership, type Prober } from './table.js';
@@ -230,6 +232,13 @@ export class Containers {
 
   async attach(ref: string): Promise<AttachStream | undefined> {
     return attach(this.t, this.find(ref));
+  }
+
+  /** Has the running container's monitor reopen its log at its path (the CRI's ReopenContainerLog, after kubelet rotated it). */
+  async reopenLog(ref: string): Promise<void> {
+    const rec = this.get(ref);
+    if (!this.isRunning(rec.Id)) throw conflict(`container ${rec.Id} is not running: its log is closed`);
+    await reopenLog(rec.Id, rec.State.Pid);
   }
 
   logs(ref: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> {

@@ -19,7 +19,7 @@ import { checkName, generateName } from '../names.js';
 import { buildSpec, command } from '../spec.js';
 import { initPaths, resolveHostGateway, shareNetworkFiles, writeInitFiles } from '../init-files.js';
 import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJoined } from '../linux-options.js';
-import { checkLogConfig, logLimitsOf, readsLogs } from '../log-config.js';
+import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
 import { rootFiles } from '../users.js';
 import { startError } from '../start-errors.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
@@ -224,8 +224,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
         id,
         bundle: t.store.dir(id),
         monitor: {
-          // The `none` driver keeps nothing.
-          log: readsLogs(rec.HostConfig) ? t.store.logPath(id) : '/dev/null',
+          ...monitorLog(rec.HostConfig, t.store.logPath(id)),
           exitFile: t.store.exitPath(id),
           attach,
           stdin: !!rec.Config.OpenStdin,

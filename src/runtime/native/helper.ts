@@ -46,6 +46,8 @@ export interface LaunchOptions {
 export interface MonitorOptions {
   /** json-file log of stdout and stderr. */
   log: string;
+  /** `cri`: Kubernetes' log lines (`<time> <stream> <F|P> <text>`) for kubelet, not json-file. */
+  logFormat?: 'cri';
   logMaxSize?: number;
   logMaxFile?: number;
   /** Written with the exit status when the container's process ends. */
@@ -71,6 +73,7 @@ function monitorArgs(m: MonitorOptions): string[] {
     m.exitFile,
     '--attach',
     m.attach,
+    ...(m.logFormat ? ['--log-format', m.logFormat] : []),
     ...(m.logMaxSize ? ['--log-max-size', String(m.logMaxSize)] : []),
     ...(m.logMaxFile ? ['--log-max-file', String(m.logMaxFile)] : []),
     ...(m.stdin ? ['--stdin'] : []),
