@@ -111,4 +111,7 @@ int relay_terminal(int master, pid_t child, int resize_fd);
 int tty_relay_main(int argc, char **argv);
 int wait_and_forward(pid_t child);
 
+/* netns-dial.c */
+int netns_dial_main(int argc, char **argv);
+
 #endif

@@ -283,5 +283,6 @@ int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "bpf-devices")) return bpf_devices_main(argv[2]);
   if (argc >= 2 && !strcmp(argv[1], "monitor")) return monitor_main(argc, argv, nsexec_main);
   if (argc >= 2 && !strcmp(argv[1], "tty-relay")) return tty_relay_main(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "netns-dial")) return netns_dial_main(argc, argv);
   return nsexec_main(argv);
 }

@@ -36,6 +36,7 @@ export type { BuildCacheRecord } from '../build/cache.js';
  *   engine.pods.start(ref) / stop(ref, { timeout }) / kill(ref, signal) / restart(ref)  → PodInfo
  *   engine.pods.remove(ref, { force })  → IDs removed (members, then the infra container)
  *   engine.pods.inspect(ref) / list(filters)  → PodInfo: { pod, state, infra, containers }
+ *   engine.pods.portForward(ref, port)  → Duplex: a connection to the port on the pod's localhost
  * `ref` is a pod's ID, unique ID prefix or name. A member is made by the containers' create with
  * its pod as the last argument: engine.containers.create(config, hostConfig, name, endpoints,
  * platform, { pod: ref }); it then joins the infra container's namespaces (Share: net, ipc, uts

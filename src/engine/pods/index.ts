@@ -6,12 +6,14 @@
 // class keeps the pod records (store.ts) and runs the verbs over the members.
 
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { conflict, errorMessage, invalid, isKind, notFound } from '../../errors.js';
 import { matches, matchesLabels, validateFilters, type Filters } from '../../common/filters.js';
 import type { Containers } from '../containers/index.js';
 import { generateName } from '../names.js';
 import type { ContainerConfig, ContainerRecord, EndpointRequest, HostConfig } from '../types.js';
 import { checkPodOptions, infraSettings, joinPod, podState } from './rules.js';
+import { podPortForward } from './port-forward.js';
 import { PodStore } from './store.js';
 import type { PodCreateOptions, PodRecord, PodState } from './types.js';
 
@@ -94,6 +96,12 @@ export class Pods {
 
   inspect(ref: string): PodInfo {
     return this.info(this.get(ref));
+  }
+
+  /** A connection to `port` on the pod's localhost, from inside its network namespace (the CRI's PortForward). */
+  portForward(ref: string, port: number): Duplex {
+    const info = this.inspect(ref);
+    return podPortForward(info.pod.Id, info.infra, port);
   }
 
   private info(pod: PodRecord): PodInfo {
