@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -351,7 +353,7 @@ out:
 struct mount_job {
   struct mount_call c;
   char *source, *target, *fstype, *data, *dir;
-  int umount_flags, is_umount;
+  int umount_flags, is_umount, is_loopback;
   napi_deferred deferred;
   napi_threadsafe_function done;
 };
@@ -365,9 +367,35 @@ static void free_mount_job(struct mount_job *j) {
   free(j);
 }
 
+/* Sets `lo` up in the network namespace pinned at `path`. This thread joins it (setns of a
+ * network namespace is allowed in a multithreaded process and moves this thread only) and
+ * ends right after; the namespace keeps no reference of it. */
+static void loopback_up(struct mount_call *c, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { c->err = errno; c->failed = "open"; return; }
+  int r = setns(fd, CLONE_NEWNET);
+  c->err = errno;
+  close(fd);
+  if (r < 0) { c->failed = "setns"; return; }
+  c->err = 0;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) { c->err = errno; c->failed = "socket"; return; }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { c->err = errno; c->failed = "ioctl SIOCGIFFLAGS lo"; }
+  else if (!(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) { c->err = errno; c->failed = "ioctl SIOCSIFFLAGS lo"; }
+  }
+  close(s);
+}
+
 static void *mount_thread(void *p) {
   struct mount_job *j = p;
-  if (j->is_umount) {
+  if (j->is_loopback) {
+    loopback_up(&j->c, j->target);
+  } else if (j->is_umount) {
     if (umount2(j->target, j->umount_flags) < 0) { j->c.err = errno; j->c.failed = "umount2"; }
   } else if (j->dir) {
     mount_in_dir(&j->c);
@@ -464,6 +492,20 @@ static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
   }
   j->is_umount = 1;
   j->umount_flags = (int)flags;
+  return start_mount_job(env, j);
+}
+
+/* loopbackUp(netnsPath): a promise; `lo` set up in that network namespace on a thread of its
+ * own (one syscall's worth, where CNI's loopback plugin is a program started for it). */
+static napi_value js_loopback_up(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  struct mount_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  if (!arg_string(env, argv[0], "netns", 0, &j->target)) {
+    free_mount_job(j);
+    return NULL;
+  }
+  j->is_loopback = 1;
   return start_mount_job(env, j);
 }
 
@@ -875,7 +917,7 @@ NAPI_MODULE_INIT() {
     { "lremovexattr", js_lremovexattr }, { "mknod", js_mknod }, { "mount", js_mount },
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
     { "reap", js_reap }, { "runProgram", js_run_program },
-    { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async },
+    { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

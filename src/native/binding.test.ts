@@ -243,3 +243,22 @@ test('spawnDetached: a process in a session of its own, stdio on /dev/null, fd 3
     (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'posix_spawn',
   );
 });
+
+test('loopbackUp: lo up in a pinned network namespace; errors name the call', async () => {
+  const d = await tempDir();
+  const pin = join(d, 'netns');
+  writeFileSync(pin, '');
+  // A namespace of its own, pinned as berthd pins a container's, its process then gone.
+  const { spawnSync } = await import('node:child_process');
+  const made = spawnSync('unshare', ['--net', 'sh', '-c', `mount --bind /proc/self/ns/net ${pin}`], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  // (ip reads the namespace through netlink; /sys/class/net is the host's sysfs.)
+  const loUp = () =>
+    /[<,]UP[,>]/.test(spawnSync('nsenter', [`--net=${pin}`, 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout);
+  assert.ok(!loUp(), 'lo starts down');
+  assert.equal(await native.loopbackUp(pin), true);
+  assert.ok(loUp(), 'lo is up');
+  await native.loopbackUp(pin); // again: nothing to do
+  await assert.rejects(native.loopbackUp(join(d, 'missing')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'open');
+  await assert.rejects(native.loopbackUp(d), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && e.syscall === 'setns');
+});

@@ -31,6 +31,7 @@ interface Binding {
     cwd: string | null,
   ): Promise<void>;
   umount2Async?(target: string, flags: number): Promise<void>;
+  loopbackUp?(netns: string): Promise<void>;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
 }
 
@@ -156,6 +157,17 @@ export async function umount2Async(target: string, flags = 0): Promise<void> {
   const b = binding();
   if (!b.umount2Async) return b.umount2(target, flags);
   await b.umount2Async(target, flags);
+}
+
+/**
+ * Sets `lo` up in the network namespace pinned at `netns`, on a thread of its own that joins
+ * it; false where the binding was built before it (the caller falls back).
+ */
+export async function loopbackUp(netns: string): Promise<boolean> {
+  const b = binding();
+  if (!b.loopbackUp) return false;
+  await b.loopbackUp(netns);
+  return true;
 }
 
 /**
