@@ -24,7 +24,7 @@ const berth = (...args: string[]) => cli(BERTH, args);
 
 const GROUPS: Record<string, string[]> = {
   network: ['connect', 'create', 'disconnect', 'inspect', 'ls', 'prune', 'rm'],
-  pod: ['create', 'inspect', 'kill', 'ls', 'restart', 'rm', 'start', 'stop', 'top'],
+  pod: ['create', 'inspect', 'kill', 'ls', 'prune', 'restart', 'rm', 'start', 'stop', 'top'],
   volume: ['create', 'inspect', 'ls', 'prune', 'rm'],
   image: ['build', 'history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
   system: ['df', 'info', 'prune'],

@@ -1,6 +1,6 @@
 // Pod routes, berth's extension of the Engine API after podman's libpod pod API: create (its
 // PodSpecGenerator's fields, snake_case, as podman's clients send them), list (ListPodsReport,
-// with filters), inspect (PodInspect), start, stop, kill, restart, remove, top. Every body
+// with filters), inspect (PodInspect), start, stop, kill, restart, remove, prune, top. Every body
 // field and query parameter is applied or refused; none is dropped. Containers join a pod
 // through the create body's top-level `Pod` field (containers.ts).
 
@@ -198,6 +198,15 @@ export function podRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/pods/json', (ctx) => {
     onlyParams(ctx, ['filters']);
     sendJSON(ctx, 200, pods.list(parseFilters(ctx.query)).map(podSummary));
+  });
+
+  router.on('POST', '/pods/prune', async (ctx) => {
+    onlyParams(ctx, []);
+    sendJSON(
+      ctx,
+      200,
+      (await pods.prune()).map((Id) => ({ Id, Err: null })),
+    );
   });
 
   router.on('GET', '/pods/:name/json', (ctx) => {

@@ -9,6 +9,7 @@ import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
 import { filters } from '../filters.js';
 import { ipAddress, label as checkLabel } from '../flag-values.js';
 import { humanAgo, table } from '../output.js';
+import { confirm } from '../prompt.js';
 import { formatRows } from '../template.js';
 import { FORMAT_FLAG, inspectEach } from './inspect.js';
 import { ports } from './run-options.js';
@@ -23,6 +24,7 @@ Commands:
   inspect     Display detailed information on one or more pods
   kill        Send a signal to the containers of one or more pods
   ls          List pods
+  prune       Remove every pod none of whose containers runs
   restart     Restart one or more pods
   rm          Remove one or more pods and their containers
   start       Start one or more pods
@@ -98,6 +100,13 @@ const KILL = each('kill', 'Send a signal to the containers of one or more pods',
 const RM = each('rm', 'Remove one or more pods and their containers', {
   force: { short: 'f', type: 'bool', desc: 'Stop and remove running containers too' },
 });
+const PRUNE: CommandSpec = {
+  path: 'pod prune',
+  use: '[OPTIONS]',
+  about: 'Remove every pod none of whose containers runs',
+  args: { max: 0 },
+  flags: { force: { short: 'f', type: 'bool', desc: 'Do not prompt for confirmation' } },
+};
 const TOP: CommandSpec = {
   path: 'pod top',
   use: 'POD [ps OPTIONS]',
@@ -242,6 +251,13 @@ export async function pod(client: ApiClient, argv: string[]): Promise<number> {
     case 'remove': {
       const { flags, args } = parseCommand(RM, rest);
       return forEach(args, (n) => client.json('DELETE', at(n), { query: { force: flags.force ? true : undefined } }));
+    }
+    case 'prune': {
+      const { flags } = parseCommand(PRUNE, rest);
+      if (!flags.force && !(await confirm('WARNING! This will remove all stopped/exited pods.\nAre you sure you want to continue?')))
+        return 0;
+      for (const r of await client.json<{ Id: string }[]>('POST', '/pods/prune')) process.stdout.write(`${r.Id}\n`);
+      return 0;
     }
     case 'top': {
       const { args } = parseCommand(TOP, rest);

@@ -260,6 +260,17 @@ export class Pods {
     return [...members.map((c) => c.Id), pod.InfraId];
   }
 
+  /** podman's pod prune: removes the pods none of whose containers runs (the infra's included); returns their IDs. */
+  async prune(): Promise<string[]> {
+    const out: string[] = [];
+    for (const i of this.list()) {
+      if (i.state === 'Running' || i.state === 'Degraded' || i.state === 'Paused') continue;
+      await this.remove(i.pod.Id, { force: true });
+      out.push(i.pod.Id);
+    }
+    return out;
+  }
+
   /** Runs `fn` on each member at once; throws the first failure with the count of the others. */
   private async each(pod: PodRecord, verb: string, fn: (c: ContainerRecord) => Promise<unknown> | undefined): Promise<void> {
     const members = this.info(pod).containers;

@@ -118,6 +118,9 @@ test('the infra container goes only with its pod; pod rm needs force for running
   await pods.start('web');
   await assert.rejects(containers.remove(pod.InfraId, { force: true }), /is the infra container of pod/);
   await assert.rejects(pods.remove('web'), kind('conflict'));
+  // A pod with a running container stays; one whose containers all stopped goes.
+  const idle = await pods.create({ ...WEB, Name: 'idle' });
+  assert.deepEqual(await pods.prune(), [idle.Id]);
   assert.deepEqual(await pods.remove('web', { force: true }), [m.Id, pod.InfraId]);
   assert.deepEqual(containers.list(), []);
   assert.deepEqual(readdirSync(join(h.dir, 'data', 'pods')), []);
