@@ -136,12 +136,13 @@ export interface Berthd {
   pid: number;
 }
 
-/** A berthd with its own --data-root/--exec-root under `root`, answering on `root`/berth.sock. */
+/** A berthd with its own --data-root/--exec-root under `root`, answering on `root`/berth.sock; `args` are more flags. */
 export async function startBerthd(
   root: string,
   registryHost: string,
   children: Children,
   env: NodeJS.ProcessEnv = process.env,
+  args: string[] = [],
 ): Promise<Berthd> {
   mkdirSync(root, { recursive: true });
   const sock = join(root, 'berth.sock');
@@ -162,6 +163,7 @@ export async function startBerthd(
       host,
       '--insecure-registry',
       registryHost,
+      ...args,
     ],
     { stdio: ['ignore', fd, fd], env },
   );

@@ -89,19 +89,19 @@ ${handlers.join('')}
 `;
 }
 
-/** The pod network: a bridge with NAT out and host-local IPAM (its leases in `dir`), then portmap. */
-function cniConfig(dir: string, o: ContainerdOptions): string {
+/** A pod network's CNI config: a bridge with NAT out and host-local IPAM (leases in `ipamDir`), then portmap. */
+export function bridgeConflist(bridge: string, subnet: string, ipamDir: string): string {
   return JSON.stringify({
     cniVersion: '1.0.0',
-    name: o.bridge,
+    name: bridge,
     plugins: [
       {
         type: 'bridge',
-        bridge: o.bridge,
+        bridge,
         isGateway: true,
         ipMasq: true,
         hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'ipam') },
+        ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDir },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
@@ -116,7 +116,7 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
   // containerd 1.6 puts shim sockets in /run/containerd/s whatever its state dir.
   const made = newDirs(['/run/containerd', '/run/containerd/s']).reverse();
   mkdirSync(join(dir, 'cni'));
-  writeFileSync(join(dir, 'cni', '10-berth-test.conflist'), cniConfig(dir, o));
+  writeFileSync(join(dir, 'cni', '10-berth-test.conflist'), bridgeConflist(o.bridge, o.subnet, join(dir, 'ipam')));
   const hostDir = join(dir, 'certs.d', o.registry);
   mkdirSync(hostDir, { recursive: true });
   writeFileSync(
