@@ -1,7 +1,7 @@
 // Side by side with dockerd 20.10, the docker 28 CLI against each (and the berth CLI against
 // berthd): the housekeeping commands — prune filters (until, label, label!, what each prune
-// refuses), a broken archive to load — with the same output, the same survivors and the same
-// refusals; and system df, where the docker CLI does the formatting, the berth CLI beside it.
+// refuses), a broken archive to load, network names and an ambiguous ID prefix — with the same
+// output, the same survivors and the same refusals; and system df, where the docker CLI does the formatting, the berth CLI beside it.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,7 +167,8 @@ test("a broken archive to load: 200 and a stream error in dockerd's words, by AP
 
 test("system df: the summary and -v, with docker's fields, table, json and templates, as the docker CLI prints them", { skip }, () => {
   eng.dockerOk(['create', '--network', 'none', '-v', 'df-vol:/data', '--name', 'df-box', IMAGE, 'true']);
-  const norm = (s: string) => s.replace(/\d+ seconds ago|Less than a second ago|About a minute ago/g, 'T ago');
+  // Times move between the two runs: each names them its own way, so columns are compared unaligned.
+  const norm = (s: string) => s.replace(/(\d+ seconds?|Less than a second|About a minute) ago/g, 'T ago').replace(/ +/g, ' ');
   for (const args of [
     [],
     ['--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}'],
@@ -184,4 +185,36 @@ test("system df: the summary and -v, with docker's fields, table, json and templ
   }
   eng.dockerOk(['rm', '-v', 'df-box']);
   eng.dockerOk(['volume', 'rm', 'df-vol']);
+});
+
+test("network names as dockerd takes them (spaces, slashes), and an ambiguous ID prefix in dockerd's words", { skip }, async () => {
+  const got: unknown[][] = [];
+  for (const [who, run, net] of engines()) {
+    const sock = who === 'dockerd' ? join(d.dir, 'docker.sock') : eng.socket;
+    ok(who, run, ['network', 'create', '--subnet', `${net}.5.0/24`, 'my net']);
+    ok(who, run, ['network', 'create', '--subnet', `${net}.6.0/24`, 'a/b']);
+    const seen: unknown[] = [
+      ok(who, run, ['network', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}}', 'my net']),
+      ok(who, run, ['network', 'ls', '--filter', 'name=a/b', '--format', '{{.Name}}']),
+    ];
+    // A one-character prefix that two networks or more share: each engine's own IDs.
+    const ids = lines(ok(who, run, ['network', 'ls', '-q', '--no-trunc']));
+    const c = [...'0123456789abcdef'].find((x) => ids.filter((i) => i.startsWith(x)).length > 1);
+    if (c) {
+      const n = ids.filter((i) => i.startsWith(c)).length;
+      const inspect = await raw(sock, 'GET', `/networks/${c}`, Buffer.alloc(0));
+      const rm = await raw(sock, 'DELETE', `/networks/${c}`, Buffer.alloc(0));
+      seen.push([inspect.status, inspect.body.replace(`${n} matches`, 'N matches').replace(`network ${c} `, 'network C ')]);
+      seen.push([rm.status, rm.body.replace(`(${n} matches`, '(N matches').replace(`network ${c} `, 'network C ')]);
+    }
+    got.push(seen);
+    if (who === 'berthd') assert.equal(eng.dockerOk(['run', '--rm', '--network', 'my net', IMAGE, 'hostname', '-i']).split('.')[0], '10');
+    ok(who, run, ['network', 'rm', 'my net', 'a/b']);
+  }
+  assert.deepEqual(got[1].slice(0, 2), got[0].slice(0, 2));
+  const want = [
+    [400, '{"message":"N matches found based on ID prefix: network C is ambiguous"}\n'],
+    [400, '{"message":"network C is ambiguous (N matches found based on ID prefix)"}\n'],
+  ];
+  for (const g of got) if (g.length > 2) assert.deepEqual(g.slice(2), want);
 });

@@ -25,6 +25,7 @@ export { filterContainers } from './filters.js';
 export { daemonSecurityOptions, securityHostConfig } from './security.js';
 export { inspectMount } from './mounts.js';
 export type { ApiMount, EndpointRequest, PortMap } from './types.js';
+export { AmbiguousNetwork } from './networks/store.js';
 export type { PullProgress } from '../image/index.js';
 export { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type DownloadProgress } from './build-context.js';
 export type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';

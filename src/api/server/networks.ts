@@ -4,7 +4,14 @@
 // codes as moby's api/swagger.yaml gives them.
 
 import { invalid } from '../../errors.js';
-import type { ContainerRecord, EndpointRequest, Engine, HostConfig, PortMap } from '../../engine/index.js';
+import {
+  AmbiguousNetwork,
+  type ContainerRecord,
+  type EndpointRequest,
+  type Engine,
+  type HostConfig,
+  type PortMap,
+} from '../../engine/index.js';
 import { readJSON, sendEmpty, sendJSON } from './http.js';
 import { NetworkConnect, NetworkCreate, NetworkDisconnect } from './body-types.js';
 import type { Router } from './router.js';
@@ -99,8 +106,14 @@ export function networkRoutes(router: Router, engine: Engine): void {
     sendJSON(ctx, 200, list);
   });
 
-  router.on('GET', '/networks/:id', (ctx) => {
-    sendJSON(ctx, 200, ns().inspect(ctx.params.id));
+  router.on('GET', '/networks/:id*', (ctx) => {
+    try {
+      sendJSON(ctx, 200, ns().inspect(ctx.params.id));
+    } catch (e) {
+      // dockerd's inspect words an ambiguous prefix its own way (its router, not FindNetwork).
+      if (e instanceof AmbiguousNetwork) throw invalid(`${e.count} matches found based on ID prefix: network ${e.ref} is ambiguous`);
+      throw e;
+    }
   });
 
   router.on('POST', '/networks/create', async (ctx) => {
@@ -109,12 +122,12 @@ export function networkRoutes(router: Router, engine: Engine): void {
     sendJSON(ctx, 201, ns().create(body as Parameters<ReturnType<typeof ns>['create']>[0]));
   });
 
-  router.on('DELETE', '/networks/:id', async (ctx) => {
+  router.on('DELETE', '/networks/:id*', async (ctx) => {
     await ns().remove(ctx.params.id);
     sendEmpty(ctx, 204);
   });
 
-  router.on('POST', '/networks/:id/connect', async (ctx) => {
+  router.on('POST', '/networks/:id*/connect', async (ctx) => {
     const body = await readJSON(ctx, NetworkConnect);
     if (!body.Container) throw invalid('no container given to connect');
     const ep = body.EndpointConfig ?? {};
@@ -126,7 +139,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
     sendEmpty(ctx, 200);
   });
 
-  router.on('POST', '/networks/:id/disconnect', async (ctx) => {
+  router.on('POST', '/networks/:id*/disconnect', async (ctx) => {
     const body = await readJSON(ctx, NetworkDisconnect);
     if (!body.Container) throw invalid('no container given to disconnect');
     await engine.containers.disconnect(body.Container, ctx.params.id);

@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../../common/atomic.js';
 import { hostsFile, initPaths, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
-import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, ownNetns, type NetworkStore } from './store.js';
+import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, cniName, hasDns, ownNetns, type NetworkStore } from './store.js';
 
 /** What an ADD left, to undo it with DEL. */
 /** What an ADD was asked (written before it runs, so a berthd killed during it leaves a DEL to do) and, once done, returned. */
@@ -222,7 +222,7 @@ export class Endpoints {
     await this.ensureRules(n);
     const list = bridgeConfList(
       {
-        name: n.Name,
+        name: cniName(n),
         bridge: n.Options[BRIDGE_NAME_OPT],
         subnet: n.IPAM.Config[0].Subnet,
         gateway: n.IPAM.Config[0].Gateway,

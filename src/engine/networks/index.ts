@@ -12,7 +12,7 @@ import { labelMatch, validateFilters } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 import { EmbeddedDns } from './dns.js';
 import { Endpoints } from './endpoints.js';
-import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, hasDns, NETWORK_NAME_MAX, NetworkStore, ownNetns, PREDEFINED } from './store.js';
+import { blankEndpoint, BRIDGE_NAME_OPT, cniName, checkEndpoint, hasDns, NetworkStore, ownNetns, PREDEFINED } from './store.js';
 
 export interface NetworksOptions {
   dataRoot: string;
@@ -139,7 +139,7 @@ export class Networks {
     this.endpoints.forget(n);
     await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
     // (An older berth took longer names: no folder can be named so, and it must not stop the removal.)
-    if (n.Name.length <= NETWORK_NAME_MAX) rmSync(join(this.endpoints.ipamDir, n.Name), { recursive: true, force: true });
+    rmSync(join(this.endpoints.ipamDir, cniName(n)), { recursive: true, force: true });
     this.store.delete(n);
     this.emit('destroy', n);
   }

@@ -9,16 +9,34 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../common/atomic.js';
-import { conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
+import { BerthError, conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
 import { labelMatch } from '../../common/filters.js';
 import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 export const PREDEFINED = ['bridge', 'host', 'none'];
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-/** host-local IPAM keeps a network's leases in a folder named after it: a name is one file name at most. */
-export const NETWORK_NAME_MAX = 255;
+/** The names CNI takes for a network (libcni's rule); host-local keeps leases in a folder of that name. */
+const CNI_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const CNI_NAME_MAX = 255;
+
+/**
+ * The network's name to CNI: its own where CNI takes it (every network made before names were
+ * free keeps its leases folder), else its ID — dockerd takes any name, spaces and slashes too.
+ */
+export function cniName(n: Pick<NetworkRecord, 'Name' | 'Id'>): string {
+  return CNI_NAME.test(n.Name) && n.Name.length <= CNI_NAME_MAX ? n.Name : n.Id;
+}
+
+/** An ID prefix of more than one network: a 400, in dockerd's words (inspect words it its own way). */
+export class AmbiguousNetwork extends BerthError {
+  constructor(
+    readonly ref: string,
+    readonly count: number,
+  ) {
+    super('invalid', `network ${ref} is ambiguous (${count} matches found based on ID prefix)`);
+  }
+}
 
 /** The modes that make no endpoint of berth's: no network of its own, or another container's. */
 export function ownNetns(mode: string | undefined): boolean {
@@ -104,7 +122,7 @@ export class NetworkStore {
     if (n) return n;
     const hits = [...this.byId.values()].filter((x) => ref && x.Id.startsWith(ref));
     if (hits.length === 1) return hits[0];
-    if (hits.length > 1) throw notFound(`network ${ref} is ambiguous (${hits.length} matches found based on ID prefix)`);
+    if (hits.length > 1) throw new AmbiguousNetwork(ref, hits.length);
     throw notFound(`network ${ref} not found`);
   }
 
@@ -210,9 +228,6 @@ export class NetworkStore {
   create(req: NetworkCreateRequest): NetworkRecord {
     const name = req.Name ?? '';
     if (!name) throw invalid('network name is required');
-    if (!NAME.test(name)) throw invalid(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
-    if (name.length > NETWORK_NAME_MAX)
-      throw invalid(`invalid network name "${name.slice(0, 32)}…": ${name.length} characters, berth's limit is ${NETWORK_NAME_MAX}`);
     if (PREDEFINED.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network `);
     if (this.byName(name)) throw conflict(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
