@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CriClient } from './helpers/cri-client.js';
 import { startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { byChannel, connectWs } from './helpers/ws-client.js';
 
 let e: EngineFixture;
 let cri: CriClient;
@@ -137,6 +138,25 @@ test('a pod: sandbox, container, exec, CRI logs at log_path, stats, stop, remove
   });
   assert.deepEqual([x.stdout.toString(), x.stderr.toString(), x.exit_code], ['hi web\n', 'err\n', 3]);
   await assert.rejects(cri.runtime('ExecSync', { container_id: ct, cmd: ['sleep', '30'], timeout: 1 }), { code: status.DEADLINE_EXCEEDED });
+
+  // Exec through the streaming server the URL names: the output and the exit code (a v4 Status);
+  // a container that is not the CRI's gets no URL.
+  const { url } = await cri.runtime('Exec', {
+    container_id: ct,
+    cmd: ['sh', '-c', 'echo streamed $(hostname); exit 5'],
+    tty: false,
+    stdin: false,
+    stdout: true,
+    stderr: true,
+  });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]+$/);
+  const msgs = await (await connectWs(url, ['v4.channel.k8s.io'])).all();
+  assert.equal(byChannel(msgs)[1], 'streamed web\n');
+  assert.deepEqual(JSON.parse(byChannel(msgs)[3]).details, { causes: [{ reason: 'ExitCode', message: '5' }] });
+  await assert.rejects(
+    cri.runtime('Exec', { container_id: 'nope', cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: false }),
+    { code: status.NOT_FOUND },
+  );
 
   // The log, in the CRI format, where kubelet reads it; reopened after kubelet's rotation.
   const log = join(logDir, 'app/0.log');

@@ -14,6 +14,8 @@ import { containerService } from './containers.js';
 import { imageService } from './images.js';
 import { sandboxService } from './sandboxes.js';
 import { statsService } from './stats.js';
+import { streamService } from './stream-rpcs.js';
+import { StreamingServer } from './streaming.js';
 import { loadCriServices } from './proto.js';
 import { runtimeInfo } from './runtime-info.js';
 
@@ -22,6 +24,8 @@ export interface CriServerOptions {
   socket: string;
   /** CNI network configs (kubelet's node: /etc/cni/net.d). */
   cniConfDir: string;
+  /** host:port of the streaming server Exec, Attach and PortForward answer with (port 0: any). */
+  streamAddress?: string;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -64,11 +68,15 @@ async function claimSocket(path: string): Promise<void> {
 export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<{ close(): Promise<void> }> {
   const services = loadCriServices();
   const server = new Server();
+  // On loopback, as containerd's default: kubelet, on the same node, proxies the client to it.
+  const streaming = new StreamingServer(engine, { address: opts.streamAddress ?? '127.0.0.1:0' });
+  await streaming.start();
   const runtime = {
     ...runtimeInfo(opts),
     ...sandboxService(engine, { network: 'bridge' }),
     ...containerService(engine),
     ...statsService(engine),
+    ...streamService(engine, streaming),
   };
   server.addService(services.RuntimeService, unary('RuntimeService', runtime, opts.log));
   server.addService(services.ImageService, unary('ImageService', imageService(engine), opts.log));
@@ -81,6 +89,7 @@ export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<
   return {
     async close() {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await streaming.close();
       await rm(opts.socket, { force: true });
     },
   };
