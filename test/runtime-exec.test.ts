@@ -243,7 +243,7 @@ test('a signal other than SIGKILL waits in a paused container until resume', (t)
   ok(runtime(b, ['delete', id]));
 });
 
-test('run passes a signal it receives to the process and returns its exit code', async (t) => {
+test('run passes a signal it receives to the process and returns its exit code', { timeout: 60_000 }, async (t) => {
   const b = makeBundle(['sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.05; done']);
   t.after(() => b.cleanup());
   const child = spawn(RUNTIME, ['--root', b.root, 'run', '--bundle', b.dir, uniqueId('sig')], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,11 +3,12 @@
 // snapshot is mounted for as long as an operation needs it (a stream: until it closes) and
 // unmounted after; the container cannot start meanwhile. Knows nothing of HTTP.
 
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { failingClearlyWhenFull } from '../common/disk-full.js';
-import { BerthError, conflict, errorMessage } from '../errors.js';
+import { BerthError, conflict, errorMessage, isKind } from '../errors.js';
+import { isErrno } from '../common/errno.js';
 import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
 import type { Mount as OciMount, Spec } from '../oci/runtime-spec.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -57,8 +58,8 @@ export class ContainerFiles {
   }
 
   /** The runtime's mounts for the container, from its bundle's config.json. */
-  private ociMounts(id: string): OciMount[] {
-    const spec = JSON.parse(readFileSync(join(this.containers.bundleDir(id), 'config.json'), 'utf8')) as Spec;
+  private async ociMounts(id: string): Promise<OciMount[]> {
+    const spec = JSON.parse(await readFile(join(this.containers.bundleDir(id), 'config.json'), 'utf8')) as Spec;
     return spec.mounts ?? [];
   }
 
@@ -82,12 +83,11 @@ export class ContainerFiles {
     });
   }
 
-  /** The container's root with its bind mounts (volumes, binds, init files) over it. */
-  private root(rec: ContainerRecord, rootfs: string): ContainerRoot {
-    const binds: RootMount[] = this.ociMounts(rec.Id)
+  /** The container's bind mounts (volumes, binds, init files), which its root shows over the rootfs. */
+  private async binds(rec: ContainerRecord): Promise<RootMount[]> {
+    return (await this.ociMounts(rec.Id))
       .filter((m) => m.source && (m.type === 'bind' || m.options?.includes('bind') || m.options?.includes('rbind')))
       .map((m) => ({ destination: m.destination, source: m.source!, readOnly: !!m.options?.includes('ro') }));
-    return new ContainerRoot(rootfs, binds);
   }
 
   async top(ref: string, psArgs?: string): Promise<TopResult> {
@@ -107,18 +107,23 @@ export class ContainerFiles {
       const stats = dockerStats(rec.Name, rec.Id, c.cgroup, c.layout, pre);
       // The host's interfaces are not the container's: with --network host dockerd reports none.
       if (rec.HostConfig.NetworkMode !== 'host') {
-        const networks = netDev(readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8'));
+        const networks = netDev(await readFile(`/proc/${rec.State.Pid}/net/dev`, 'utf8'));
         if (Object.keys(networks).length) stats.networks = networks;
       }
       return stats;
-    } catch {
-      return emptyStats(rec.Name, rec.Id); // it stopped meanwhile
+    } catch (e) {
+      // It stopped meanwhile: its cgroup or /proc entry is gone, or its record says so by now.
+      if (isErrno(e, 'ENOENT', 'ESRCH') || isKind(e, 'not-found') || !this.running(this.containers.get(rec.Id))) {
+        return emptyStats(rec.Name, rec.Id);
+      }
+      throw e;
     }
   }
 
   async statPath(ref: string, path: string): Promise<PathStat> {
     const rec = this.containers.get(ref);
-    return this.withRootfs(rec, (rootfs) => statPath(this.root(rec, rootfs), path, ref).stat);
+    const binds = await this.binds(rec);
+    return this.withRootfs(rec, (rootfs) => statPath(new ContainerRoot(rootfs, binds), path, ref).stat);
   }
 
   /** What `make` returns holds a stream read from the root: the snapshot stays mounted until the stream closes. */
@@ -144,7 +149,8 @@ export class ContainerFiles {
   /** A tar of `path` in the container, with its stat. */
   async archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
     const rec = this.containers.get(ref);
-    const r = await this.streamFromRootfs(rec, (rootfs) => archivePath(this.root(rec, rootfs), path, ref));
+    const binds = await this.binds(rec);
+    const r = await this.streamFromRootfs(rec, (rootfs) => archivePath(new ContainerRoot(rootfs, binds), path, ref));
     this.containers.event(rec.Id, 'archive-path');
     return r;
   }
@@ -156,6 +162,7 @@ export class ContainerFiles {
     opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {},
   ): Promise<void> {
     const rec = this.containers.get(ref);
+    const binds = await this.binds(rec);
     await this.withRootfs(rec, async (rootfs) => {
       const o: ExtractOptions = {
         noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
@@ -163,7 +170,7 @@ export class ContainerFiles {
         spoolDir: this.spoolDir,
       };
       if (opts.copyUIDGID && rec.Config.User) o.chown = resolveUser(rootfs, rec.Config.User);
-      await extractToDir(this.root(rec, rootfs), path, ref, source, o);
+      await extractToDir(new ContainerRoot(rootfs, binds), path, ref, source, o);
     });
     this.containers.event(rec.Id, 'extract-to-dir');
   }
@@ -171,7 +178,7 @@ export class ContainerFiles {
   private async userChanges(rec: ContainerRecord, upper: string) {
     return userChanges(
       await this.snapshots.diff(rec.Id),
-      this.ociMounts(rec.Id).map((m) => m.destination),
+      (await this.ociMounts(rec.Id)).map((m) => m.destination),
       upper,
     );
   }

@@ -303,20 +303,26 @@ export async function run(opts: CreateOptions & { detach?: boolean }): Promise<n
     return 0;
   }
   // A terminal's SIGINT and SIGQUIT reach the helper too (same process group), and it passes
-  // them on; signals sent to this process alone are passed to the helper.
+  // them on; signals sent to this process alone are passed to the helper. The process can run
+  // (and be seen running) before launchContainer returns the helper: what comes meanwhile is
+  // held and passed on then, not dropped.
   let helper: Created['helper'] | undefined;
+  const held: NodeJS.Signals[] = [];
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map(
     (s) =>
       [
         s,
         () => {
-          if (s !== 'SIGINT' && s !== 'SIGQUIT') helper?.kill(s);
+          if (s === 'SIGINT' || s === 'SIGQUIT') return;
+          if (helper) helper.kill(s);
+          else held.push(s);
         },
       ] as const,
   );
   for (const [s, h] of handlers) process.on(s, h);
   const c = await launchContainer(opts, 'run-foreground');
   helper = c.helper;
+  for (const s of held.splice(0)) helper?.kill(s);
   try {
     // A failure after setup (chdir, setuid, exec) comes over the sync socket: say it.
     await c.done.catch((e: Error) => {

@@ -67,19 +67,20 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of closers) c();
     return 1;
   }
+  log('info', `berthd listening on ${flags.hosts.join(', ')}`);
   // The CRI after the Engine API answers: loading gRPC and the proto delays only the CRI socket.
   let cri: { close(): Promise<void> } | undefined;
   if (flags.criSocket) {
     try {
       const { serveCri } = await import('../../cri/server.js');
       cri = await serveCri(engine, { socket: flags.criSocket, cniConfDir: flags.cniConfDir, log });
+      log('info', `CRI (runtime.v1) on unix://${flags.criSocket}`);
     } catch (e) {
       log('error', `CRI on ${flags.criSocket}: ${errorMessage(e)}`);
       for (const c of closers) c();
       return 1;
     }
   }
-  log('info', `berthd listening on ${[...flags.hosts, ...(flags.criSocket ? [`unix://${flags.criSocket} (CRI)`] : [])].join(', ')}`);
   await new Promise<void>((resolve) => {
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve());
   });
