@@ -7,20 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { BerthError } from '../errors.js';
+import { showPath, type PathSeg } from '../common/key-path.js';
 
-export type PathSeg = string | number;
+export { showPath, type PathSeg };
 
 export class ComposeFileError extends BerthError {
   constructor(message: string) {
     super('invalid', message);
   }
-}
-
-/** `services.web.ports[0]`: a path as the errors show it. */
-export function showPath(path: PathSeg[]): string {
-  let s = '';
-  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
-  return s || '(top level)';
 }
 
 export class Source {

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PathSeg, Source } from './source.js';
+import { pointerPath, TYPE_WORDS, typeOf, valueAt } from '../common/key-path.js';
+import type { Source } from './source.js';
 
 /** The schema's validator as `npm run build` compiles it (scripts/compose-validator.js), from the package's root. */
 export const VALIDATOR_FILE = 'dist/bundle/compose-validator.cjs';
@@ -26,38 +27,6 @@ function validator(): ValidateFunction {
   }
 }
 
-const TYPE_WORDS: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  integer: 'an integer',
-  boolean: 'a boolean',
-  object: 'a mapping',
-  array: 'a list',
-  null: 'nothing (null)',
-};
-
-function typeOf(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
-  return typeof v;
-}
-
-function segments(instancePath: string): PathSeg[] {
-  if (!instancePath) return [];
-  return instancePath
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
-function valueAt(root: unknown, path: PathSeg[]): unknown {
-  let v = root;
-  for (const seg of path) v = (v as Record<string | number, unknown> | undefined)?.[seg];
-  return v;
-}
-
 function words(list: string[]): string {
   const u = [...new Set(list)];
   return u.length > 1 ? `${u.slice(0, -1).join(', ')} or ${u[u.length - 1]}` : u[0];
@@ -69,7 +38,7 @@ export function validate(src: Source, value: unknown): void {
   if (check(value)) return;
   const errors = (check.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
   const depth = (e: ErrorObject) =>
-    segments(e.instancePath).length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
+    pointerPath(e.instancePath).length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
   // A type error at a path where another branch got further (a deeper error) is that other branch's noise.
   const structural = errors.filter((e) => e.keyword !== 'type');
   const useful = errors.filter(
@@ -78,7 +47,7 @@ export function validate(src: Source, value: unknown): void {
   );
   const rank = (e: ErrorObject) => depth(e) * 10 + (e.keyword === 'type' ? 0 : 1);
   const best = useful.sort((a, b) => rank(b) - rank(a))[0] ?? errors[0];
-  const path = segments(best.instancePath);
+  const path = pointerPath(best.instancePath);
   const got = valueAt(value, path);
   switch (best.keyword) {
     case 'additionalProperties': {

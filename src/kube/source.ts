@@ -6,20 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { BerthError } from '../errors.js';
+import { showPath, type PathSeg } from '../common/key-path.js';
 
-export type PathSeg = string | number;
+export { showPath, type PathSeg };
 
 export class KubeFileError extends BerthError {
   constructor(message: string) {
     super('invalid', message);
   }
-}
-
-/** `spec.containers[0].image`: a path as the errors show it. */
-export function showPath(path: PathSeg[]): string {
-  let s = '';
-  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
-  return s || '(top level)';
 }
 
 /** One document of the file: its index (from 0, as `kubectl` counts them), and where its nodes are. */

@@ -5,7 +5,8 @@
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { KIND_SCHEMAS } from './schema.js';
-import type { ManifestDoc, PathSeg } from './source.js';
+import { pointerPath, TYPE_WORDS, typeOf, valueAt } from '../common/key-path.js';
+import type { ManifestDoc } from './source.js';
 
 let compiled: Map<string, ValidateFunction> | undefined;
 
@@ -15,38 +16,6 @@ function validators(): Map<string, ValidateFunction> {
     compiled = new Map(Object.entries(KIND_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
   }
   return compiled;
-}
-
-const TYPE_WORDS: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  integer: 'an integer',
-  boolean: 'a boolean',
-  object: 'a mapping',
-  array: 'a list',
-  null: 'nothing (null)',
-};
-
-function typeOf(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
-  return typeof v;
-}
-
-function segments(instancePath: string): PathSeg[] {
-  if (!instancePath) return [];
-  return instancePath
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
-function valueAt(root: unknown, path: PathSeg[]): unknown {
-  let v = root;
-  for (const seg of path) v = (v as Record<string | number, unknown> | undefined)?.[seg];
-  return v;
 }
 
 /** The kinds berth kube plays, for the refusal of any other. */
@@ -63,9 +32,9 @@ export function validateDoc(doc: ManifestDoc): string {
   if (check(v)) return kind;
   const errors = check.errors ?? [];
   const depth = (e: ErrorObject) =>
-    segments(e.instancePath).length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
+    pointerPath(e.instancePath).length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
   const best = [...errors].sort((a, b) => depth(b) - depth(a))[0];
-  const path = segments(best.instancePath);
+  const path = pointerPath(best.instancePath);
   const got = valueAt(v, path);
   switch (best.keyword) {
     case 'additionalProperties': {
