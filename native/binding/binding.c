@@ -21,6 +21,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -898,6 +899,25 @@ fail:
   return NULL;
 }
 
+/* prioritizeThread(nice): the calling thread (berthd's event loop) gets this nice value, with
+ * SCHED_RESET_ON_FORK so that every thread and process it creates from now on starts at nice 0:
+ * the loop that answers the API, DNS and health probes goes first when containers, CNI plugins
+ * and iptables crowd the CPUs, and none of them inherits its priority. */
+static napi_value js_prioritize_thread(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int64_t nice;
+  if (napi_get_value_int64(env, argv[0], &nice) != napi_ok || nice < -20 || nice > 19) {
+    napi_throw_type_error(env, "EINVAL", "nice must be an integer from -20 to 19");
+    return NULL;
+  }
+  struct sched_param sp = {.sched_priority = 0};
+  if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
+    return throw_errno(env, errno, "sched_setscheduler", NULL, "SCHED_RESET_ON_FORK");
+  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), (int)nice) < 0)
+    return throw_errno(env, errno, "setpriority", NULL, "of the calling thread");
+  return NULL;
+}
+
 /* reap(pid): true once the child has ended and is reaped (waitpid WNOHANG), false while it runs. */
 static napi_value js_reap(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -918,6 +938,7 @@ NAPI_MODULE_INIT() {
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
     { "reap", js_reap }, { "runProgram", js_run_program },
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
+    { "prioritizeThread", js_prioritize_thread },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

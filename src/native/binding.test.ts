@@ -6,6 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as native from './binding.js';
@@ -249,7 +250,6 @@ test('loopbackUp: lo up in a pinned network namespace; errors name the call', as
   const pin = join(d, 'netns');
   writeFileSync(pin, '');
   // A namespace of its own, pinned as berthd pins a container's, its process then gone.
-  const { spawnSync } = await import('node:child_process');
   const made = spawnSync('unshare', ['--net', 'sh', '-c', `mount --bind /proc/self/ns/net ${pin}`], { encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   // (ip reads the namespace through netlink; /sys/class/net is the host's sysfs.)
@@ -261,4 +261,28 @@ test('loopbackUp: lo up in a pinned network namespace; errors name the call', as
   await native.loopbackUp(pin); // again: nothing to do
   await assert.rejects(native.loopbackUp(join(d, 'missing')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'open');
   await assert.rejects(native.loopbackUp(d), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && e.syscall === 'setns');
+});
+
+test('prioritizeThread: the calling thread runs at the nice asked; processes and threads it makes after start at 0', () => {
+  // In a Node of its own: the test runner's own thread keeps its priority.
+  const script = `
+    const native = await import(${JSON.stringify(new URL('./binding.js', import.meta.url).href)});
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const { Worker } = await import('node:worker_threads');
+    const nice = (stat) => Number(stat.split(') ')[1].split(' ')[16]);
+    native.prioritizeThread(-7);
+    const child = nice(execFileSync('cat', ['/proc/self/stat'], { encoding: 'utf8' }));
+    const worker = await new Promise((resolve, reject) => {
+      const w = new Worker("import { parentPort } from 'node:worker_threads'; import { readFileSync } from 'node:fs';" +
+        "parentPort.postMessage(readFileSync('/proc/thread-self/stat', 'utf8'))", { eval: true });
+      w.once('message', (m) => { resolve(nice(m)); void w.terminate(); });
+      w.once('error', reject);
+    });
+    console.log(JSON.stringify({ self: nice(readFileSync('/proc/thread-self/stat', 'utf8')), child, worker }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout) as unknown, { self: -7, child: 0, worker: 0 });
+  assert.throws(() => native.prioritizeThread(-21), /nice must be an integer from -20 to 19/);
 });

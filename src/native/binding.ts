@@ -32,6 +32,7 @@ interface Binding {
   ): Promise<void>;
   umount2Async?(target: string, flags: number): Promise<void>;
   loopbackUp?(netns: string): Promise<void>;
+  prioritizeThread?(nice: number): void;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
 }
 
@@ -167,6 +168,18 @@ export async function loopbackUp(netns: string): Promise<boolean> {
   const b = binding();
   if (!b.loopbackUp) return false;
   await b.loopbackUp(netns);
+  return true;
+}
+
+/**
+ * Gives the calling thread (berthd's event loop) the nice value `nice`, with SCHED_RESET_ON_FORK
+ * so that threads and processes it creates afterwards start at nice 0 (none inherits it); false
+ * where the binding was built before it.
+ */
+export function prioritizeThread(nice: number): boolean {
+  const b = binding();
+  if (!b.prioritizeThread) return false;
+  b.prioritizeThread(nice);
   return true;
 }
 

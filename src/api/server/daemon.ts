@@ -3,7 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { errorMessage } from '../../errors.js';
-import { Engine } from '../../engine/index.js';
+import { Engine, prioritizeEventLoop } from '../../engine/index.js';
 import { ConfigError, LEVELS, loadConfig, socketGid, USAGE, type DaemonConfig } from './daemon-config.js';
 import { createApiServer, listen } from './server.js';
 
@@ -32,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const h of flags.hosts.filter((x) => x.startsWith('tcp://'))) {
     log('warn', `${h}: the API on TCP without TLS is not authenticated; anyone who reaches this address has root on this machine`);
   }
+  prioritizeEventLoop(log);
   mkdirSync(flags.dataRoot, { recursive: true, mode: 0o710 });
   mkdirSync(flags.execRoot, { recursive: true, mode: 0o700 });
   const engine = new Engine({
