@@ -16,6 +16,7 @@ import {
   type Parsed,
 } from '../cli/args.js';
 import { errorMessage } from '../errors.js';
+import { text } from 'node:stream/consumers';
 import { loadProject, type Project, type ProjectOptions } from './project.js';
 
 export interface ComposeContext {
@@ -133,6 +134,7 @@ async function dispatch(client: ApiClient, argv: string[]): Promise<number> {
     process.stderr.write(`unknown berth compose command: ${JSON.stringify(name)}\n\nRun 'berth compose --help' for the commands\n`);
     return 1;
   }
+  let stdin: Promise<string> | undefined;
   const options: ProjectOptions = {
     files: g.flags.file as string[] | undefined,
     projectName: g.flags['project-name'] as string | undefined,
@@ -142,6 +144,8 @@ async function dispatch(client: ApiClient, argv: string[]): Promise<number> {
     cwd: process.cwd(),
     env: process.env,
     warn: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
+    // `-f -`: read once, for every load of this command.
+    stdin: () => (stdin ??= text(process.stdin)),
   };
   const cmd = await load();
   const parsed = parseCommand({ ...cmd.spec, path: `compose ${cmd.spec.path}` }, rest);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadProject, normalizeProjectName, type ProjectOptions } from './project.js';
 import { substitute } from './interpolate.js';
 import { parseDotenv } from './dotenv.js';
@@ -244,6 +244,40 @@ test('the default files: compose.yaml and its override, found from a sub-directo
     const q = await load(dir, { env: { COMPOSE_FILE: 'alt.yaml:compose.yaml' } });
     assert.deepEqual(Object.keys(q.services), ['a', 'b']);
     assert.equal(q.services.a.image, 'one');
+  });
+});
+
+test("-f -: the file from standard input, named - in errors; the project directory is the current one, or a later file's", async () => {
+  const files = {
+    '.env': 'TAG=dotenv\n',
+    'common.yaml': 'services:\n  base:\n    image: base\n',
+    'sub/over.yaml': 'services:\n  web:\n    command: [over]\n',
+  };
+  const fromStdin =
+    'services:\n  web:\n    image: "busybox:${TAG}"\n    volumes: ["./data:/data"]\n  api:\n    extends: {file: common.yaml, service: base}\n';
+  await withDir(files, async (dir) => {
+    let reads = 0;
+    const stdin = async () => (reads++, fromStdin);
+    const p = await load(dir, { files: ['-'], stdin });
+    assert.equal(p.workingDir, dir);
+    assert.equal(p.name, normalizeProjectName(basename(dir)));
+    assert.equal(p.services.web.image, 'busybox:dotenv', "the current directory's .env");
+    assert.equal(p.services.web.volumes[0].source, join(dir, 'data'));
+    assert.equal(p.services.api.image, 'base', 'extends.file relative to the current directory');
+    assert.deepEqual(p.configFiles, ['-', join(dir, 'common.yaml')]);
+    assert.equal(reads, 1);
+    // A later file's directory is the project's, as Compose v2 takes it.
+    const q = await load(dir, { files: ['-', 'sub/over.yaml'], stdin: async () => fromStdin.replace(/  api:[^]*/, '') });
+    assert.equal(q.workingDir, join(dir, 'sub'));
+    assert.deepEqual(q.services.web.command, ['over']);
+    assert.equal(q.services.web.volumes[0].source, join(dir, 'sub/data'));
+    assert.deepEqual(q.configFiles, ['-', join(dir, 'sub/over.yaml')]);
+    await assert.rejects(load(dir, { files: ['-'], stdin: async () => 'services:\n  web:\n    image: 3\n' }), {
+      message: '-:3:12: services.web.image: expected a string, got an integer',
+    });
+    await assert.rejects(load(dir, { files: ['-'], stdin: async () => 'services:\n  web: [\n' }), (e: Error) =>
+      e.message.startsWith('-:3:1: '),
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 // Loading a Compose project as Compose v2 does: which files (`-f`, COMPOSE_FILE, or compose.yaml
-// and its override found from the working directory up), the project directory, the variables
+// and its override found from the working directory up; `-f -` is standard input, named `-` in
+// errors, its paths relative to the project directory), the project directory, the variables
 // (the shell's over `.env` or `--env-file`), then for each file: parse with positions, `include`,
 // substitute, validate against the schema, normalize, resolve `extends`, and merge onto the files
 // before it. project.ts then names the project, applies profiles and checks the whole.
@@ -7,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { parseDotenv } from './dotenv.js';
 import { interpolate, InterpolationError, type Lookup } from './interpolate.js';
 import { mergeResource, mergeService } from './merge.js';
@@ -25,6 +27,8 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** Told each variable used without a value (Compose's warning). */
   warn: (message: string) => void;
+  /** The text of `-f -` (process.stdin's by default; standard input can be read once, so a caller loading twice gives it once). */
+  stdin?: () => Promise<string>;
 }
 
 /** What the files say, merged, before the project is named and checked. */
@@ -49,6 +53,8 @@ export interface Loaded {
 const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
 const OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 const RESOURCES = ['networks', 'volumes', 'secrets', 'configs'] as const;
+/** The name `-f` gives standard input, kept as the file's name (errors, the config_files label). */
+const STDIN = '-';
 
 async function readEnvFile(file: string, lookup: Lookup): Promise<Map<string, string>> {
   let text: string;
@@ -97,15 +103,18 @@ export async function loadFiles(opts: LoadOptions): Promise<Loaded> {
     const cf = lookup('COMPOSE_FILE');
     if (cf) files = cf.split(lookup('COMPOSE_PATH_SEPARATOR') ?? ':').filter(Boolean);
   }
-  const paths = files ? files.map((f) => resolve(opts.cwd, f)) : findDefault(opts.cwd);
-  if (paths.includes(resolve(opts.cwd, '-')))
-    throw new ComposeFileError('reading a compose file from standard input (-f -) is not supported by berth compose; give a file');
-  const workingDir = opts.projectDirectory ? resolve(opts.cwd, opts.projectDirectory) : dirname(paths[0]);
+  const paths = files ? files.map((f) => (f === STDIN ? f : resolve(opts.cwd, f))) : findDefault(opts.cwd);
+  // As Compose v2: the first file's directory, the current one when the first files are stdin.
+  const firstFile = paths.find((p) => p !== STDIN);
+  const workingDir = opts.projectDirectory ? resolve(opts.cwd, opts.projectDirectory) : firstFile ? dirname(firstFile) : opts.cwd;
   if (!opts.projectDirectory && workingDir !== opts.cwd) lookup = await projectEnv(opts.env, envFiles, workingDir);
-  const loader = new Loader(lookup, opts.warn);
+  const loader = new Loader(lookup, opts.warn, opts.stdin ?? (() => text(process.stdin)));
   const model = await loader.project(paths, workingDir);
   return { model, configFiles: loader.files, workingDir, lookup, sources: loader.sources };
 }
+
+/** What a file's `include` and `extends.file` paths are relative to: its directory, the project's for stdin. */
+const fileDir = (file: string, projectDir: string) => (file === STDIN ? projectDir : dirname(file));
 
 /** The files of one load (a project and what it includes), each parsed once. */
 class Loader {
@@ -117,6 +126,7 @@ class Loader {
   constructor(
     private readonly lookup: Lookup,
     private readonly warn: (m: string) => void,
+    private readonly stdin: () => Promise<string>,
   ) {}
 
   /** `paths` merged in order; their relative paths are relative to `dir`. */
@@ -132,7 +142,7 @@ class Loader {
     let p = this.cache.get(key);
     if (!p) {
       p = (async () => {
-        const src = await Source.read(file);
+        const src = file === STDIN ? Source.parse(STDIN, await this.stdin()) : await Source.read(file);
         this.sources.push(src);
         if (!this.files.includes(file)) this.files.push(file);
         if (typeof src.value !== 'object' || Array.isArray(src.value)) throw src.error([], 'expected a mapping at the top of the file');
@@ -162,7 +172,7 @@ class Loader {
     };
     let model: Model = { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {} };
     for (const [i, inc] of ((value.include as unknown[]) ?? []).entries()) {
-      model = this.mergeModel(model, await this.include(inc, dirname(file), src, ['include', i]), src, ['include', i]);
+      model = this.mergeModel(model, await this.include(inc, fileDir(file, dir), src, ['include', i]), src, ['include', i]);
     }
     const own: Model = { name: value.name, services: {}, networks: {}, volumes: {}, secrets: {}, configs: {} };
     for (const [name, raw] of Object.entries((value.services as Dict) ?? {})) {
@@ -223,7 +233,7 @@ class Loader {
     let baseSrc = src;
     let baseDir = dir;
     if (spec.file) {
-      baseFile = resolve(dirname(file), spec.file);
+      baseFile = resolve(fileDir(file, dir), spec.file);
       if (!existsSync(baseFile)) throw src.error([...path, 'extends', 'file'], `extended file ${baseFile} does not exist`);
       const read = await this.read(baseFile, lookup);
       baseValue = read.value;
