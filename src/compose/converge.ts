@@ -131,6 +131,18 @@ async function currentImage(client: ApiClient, image: string): Promise<string | 
   }
 }
 
+/**
+ * For service `s`'s `service:NAME` modes: NAME's container, one brought up now (`done`) or one
+ * already there (`all`); none is an error at the key.
+ */
+export function sharedContainer(p: Project, s: string, done: Map<string, string[]>, all: Listed[]) {
+  return (other: string, key: string): string => {
+    const ids = done.get(other) ?? all.filter((c) => c.Labels[L.service] === other).map((c) => c.Id);
+    if (!ids.length) throw p.errorAt(['services', s, key], `service "${other}" has no container to share the namespace of`);
+    return ids[0];
+  };
+}
+
 async function convergeService(
   client: ApiClient,
   p: Project,
@@ -145,11 +157,7 @@ async function convergeService(
   const mine = all.filter((c) => c.Labels[L.service] === s);
   // A container of an image since rebuilt or pulled anew is recreated, as Compose v2 does.
   const imageId = mine.length ? await currentImage(client, imageOf(p, s)) : undefined;
-  const containerOf = (other: string) => {
-    const ids = done.get(other) ?? all.filter((c) => c.Labels[L.service] === other).map((c) => c.Id);
-    if (!ids.length) throw p.errorAt(['services', s, 'network_mode'], `service "${other}" has no container to share the network of`);
-    return ids[0];
-  };
+  const containerOf = sharedContainer(p, s, done, all);
   const make = async (n: number): Promise<string> => {
     const { body, extraNetworks } = createBody(p, s, n, { containerOf });
     const id = await createContainer(client, containerName(p, s, n), body, extraNetworks, log);

@@ -109,3 +109,30 @@ test("a build's keys that POST /build cannot carry are refused with file and lin
   const named = await project('services:\n  w:\n    image: mine:2\n    build: .\n');
   assert.equal(createBody(named, 'w', 1).body.Image, 'mine:2');
 });
+
+test('network_mode, ipc and pid "service:NAME": the service depends on NAME (explicitly given wins) and joins its container', async () => {
+  const p = await project(`services:
+  a:
+    image: busybox
+    network_mode: service:n
+    ipc: service:i
+    pid: service:d
+    depends_on:
+      i: {condition: service_healthy}
+  n: {image: busybox}
+  i: {image: busybox}
+  d: {image: busybox}
+`);
+  assert.deepEqual(p.services.a.depends_on, {
+    n: { condition: 'service_started', required: true },
+    d: { condition: 'service_started', required: true },
+    i: { condition: 'service_healthy', required: true },
+  });
+  const asked: string[] = [];
+  const { body } = createBody(p, 'a', 1, { containerOf: (s, key) => (asked.push(key), `${s}-id`) });
+  assert.equal(body.HostConfig.NetworkMode, 'container:n-id');
+  assert.equal(body.HostConfig.IpcMode, 'container:i-id');
+  assert.equal(body.HostConfig.PidMode, 'container:d-id');
+  assert.equal(body.NetworkingConfig, undefined);
+  assert.deepEqual(asked.sort(), ['ipc', 'network_mode', 'pid']);
+});

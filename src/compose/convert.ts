@@ -5,7 +5,7 @@
 // dropped.
 
 import type { Dict } from './normalize.js';
-import type { Project } from './project.js';
+import { sharedService, type Project } from './project.js';
 import { imageOf } from './service-build.js';
 import { COMPOSE_VERSION, configHash, dependsOnLabel, L } from './labels.js';
 import { parseSize as sizeBytes } from '../common/size.js';
@@ -134,9 +134,6 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   for (const [k, d] of Object.entries((s.depends_on as Dict) ?? {})) {
     if (d.restart) no(at('depends_on', k, 'restart'), 'depends_on restart: berth compose cannot apply it yet');
   }
-  if (s.network_mode?.startsWith('service:') && !p.services[s.network_mode.slice(8)]) {
-    no(at('network_mode'), `network_mode refers to undefined service "${s.network_mode.slice(8)}"`);
-  }
 }
 
 function restartPolicy(r: string | undefined): Dict | undefined {
@@ -179,16 +176,20 @@ export function serviceLabels(p: Project, service: string, n: number, oneoff = f
 
 /**
  * The create body of container `n` of `service`. `containerOf` names the container of another
- * service (network_mode: service:x). Networks beyond the first are connected before start (the
- * create body carries one).
+ * service whose namespace `key` joins (network_mode, ipc, pid: service:x). Networks beyond the
+ * first are connected before start (the create body carries one).
  */
 export function createBody(
   p: Project,
   service: string,
   n: number,
-  opts: { oneoff?: boolean; containerOf?: (s: string) => string } = {},
+  opts: { oneoff?: boolean; containerOf?: (s: string, key: string) => string } = {},
 ): { body: Dict; extraNetworks: [string, Dict][] } {
   const s = p.services[service];
+  const mode = (key: 'network_mode' | 'ipc' | 'pid'): string | undefined => {
+    const other = sharedService(s[key]);
+    return other ? `container:${opts.containerOf!(other, key)}` : s[key];
+  };
   const env = Object.entries((s.environment as Dict) ?? {})
     .filter(([, v]) => v !== null)
     .map(([k, v]) => `${k}=${v}`);
@@ -263,8 +264,8 @@ export function createBody(
     Privileged: s.privileged,
     SecurityOpt: s.security_opt,
     ShmSize: s.shm_size !== undefined ? (typeof s.shm_size === 'number' ? s.shm_size : sizeBytes(String(s.shm_size))) : undefined,
-    PidMode: s.pid ?? undefined,
-    IpcMode: s.ipc,
+    PidMode: mode('pid') ?? undefined,
+    IpcMode: mode('ipc'),
     OomScoreAdj: s.oom_score_adj,
     PidsLimit: limits.pids ?? (s.pids_limit !== undefined ? Number(s.pids_limit) : undefined),
     GroupAdd: s.group_add?.map(String),
@@ -279,7 +280,7 @@ export function createBody(
   });
   let networking: Dict | undefined;
   if (s.network_mode) {
-    host.NetworkMode = s.network_mode.startsWith('service:') ? `container:${opts.containerOf!(s.network_mode.slice(8))}` : s.network_mode;
+    host.NetworkMode = mode('network_mode');
   } else if (networks.length) {
     const [key, cfg] = networks[0];
     host.NetworkMode = p.networks[key].name;

@@ -80,6 +80,11 @@ const BROKEN: [string, string, string][] = [
     'compose.yaml:4:15: services.a.networks: service "a" refers to undefined network "front"',
   ],
   [
+    'network_mode of an undefined service',
+    'services:\n  a:\n    image: x\n    network_mode: "service:b"\n',
+    'compose.yaml:4:19: services.a.network_mode: service "a" refers to undefined service "b"',
+  ],
+  [
     'a required variable',
     'services:\n  a:\n    image: ${IMAGE:?set IMAGE to the image}\n',
     'compose.yaml:3:12: services.a.image: required variable IMAGE is missing a value: set IMAGE to the image',

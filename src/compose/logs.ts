@@ -18,6 +18,8 @@ export interface LogOptions {
   since?: string;
   until?: string;
   noPrefix?: boolean;
+  /** Called when a target's stream has ended (following: its container stopped), after its last line. */
+  onEnd?: (t: LogTarget) => Promise<void> | void;
 }
 
 /** Streams the logs of `targets` to `out` until each ends (or, following, the container stops). */
@@ -50,6 +52,7 @@ export async function streamLogs(client: ApiClient, targets: LogTarget[], opts: 
         else frames.push(chunk as Buffer);
       }
       if (rest) out.write(`${prefix}${rest}\n`);
+      await opts.onEnd?.(t);
     }),
   );
 }

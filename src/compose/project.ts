@@ -187,13 +187,29 @@ async function finish(name: string, s: Dict, lookup: Lookup, errorAt: Project['e
     delete out.env_file;
   }
   if (!s.network_mode && !s.networks) out.networks = { default: null };
+  // As Compose v2: a service that joins another's namespaces depends on it (an explicit depends_on of it wins).
+  for (const k of SHARED_NAMESPACES) {
+    const other = sharedService(s[k]);
+    if (other) out.depends_on = { [other]: { condition: 'service_started', required: true }, ...out.depends_on };
+  }
   return out;
 }
+
+/** Keys that take `service:NAME`, another service's container's namespace. */
+export const SHARED_NAMESPACES = ['network_mode', 'ipc', 'pid'] as const;
+
+/** NAME of a `service:NAME` value, else undefined. */
+export const sharedService = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.startsWith('service:') ? v.slice('service:'.length) : undefined;
 
 function check(p: Project): void {
   for (const [name, s] of Object.entries(p.services)) {
     const at = (...path: PathSeg[]) => ['services', name, ...path];
     if (!s.image && !s.build) throw p.errorAt(at(), `service "${name}" has neither an image nor a build context specified`, true);
+    for (const k of SHARED_NAMESPACES) {
+      const other = sharedService(s[k]);
+      if (other && !p.services[other]) throw p.errorAt(at(k), `service "${name}" refers to undefined service "${other}"`);
+    }
     for (const d of Object.keys(s.depends_on ?? {})) {
       if (!p.services[d]) throw p.errorAt(at('depends_on'), `service "${name}" depends on undefined service "${d}"`);
     }

@@ -8,8 +8,8 @@ import { attachAndWait } from '../../cli/commands/run-attach.js';
 import { buildImages, refuseBuild } from '../service-build.js';
 import type { ComposeCommand } from '../cli.js';
 import { createBody, refuseUnapplied } from '../convert.js';
-import { createContainer, startContainer } from '../containers.js';
-import { up } from '../converge.js';
+import { createContainer, projectContainers, startContainer } from '../containers.js';
+import { sharedContainer, up } from '../converge.js';
 import { shellSplit } from '../normalize.js';
 import { ensureNetwork, ensureVolume, pullImages, usedNetworks, usedVolumes } from '../resources.js';
 
@@ -63,13 +63,14 @@ export const run: ComposeCommand = {
     refuseUnapplied(p, service, svc);
     refuseBuild(p, service);
     const deps = Object.keys(svc.depends_on ?? {});
-    if (deps.length && !flags['no-deps']) await up(ctx.client, p, { services: deps }, log);
+    const started = deps.length && !flags['no-deps'] ? await up(ctx.client, p, { services: deps }, log) : new Map<string, string[]>();
     await Promise.all(usedNetworks(p, [service]).map((n) => ensureNetwork(ctx.client, p, n, log)));
     await Promise.all(usedVolumes(p, [service]).map((v) => ensureVolume(ctx.client, p, v, log)));
     if (svc.build) await buildImages(ctx.client, p, [service], {}, log, ctx.err);
     else await pullImages(ctx.client, p, [service], log);
     const name = (flags.name as string | undefined) ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
-    const { body, extraNetworks } = createBody(p, service, 1, { oneoff: true });
+    const containerOf = sharedContainer(p, service, started, await projectContainers(ctx.client, p.name, { oneoff: false }));
+    const { body, extraNetworks } = createBody(p, service, 1, { oneoff: true, containerOf });
     body.AttachStdin = !flags.detach;
     body.AttachStdout = !flags.detach;
     body.AttachStderr = !flags.detach;

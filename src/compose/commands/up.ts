@@ -1,13 +1,15 @@
 // `berth compose up [SERVICE...]`: networks, volumes and images first, then the services'
 // containers in dependency order (converge.ts); attached, their output follows until they stop
-// (an interrupt stops them), detached (-d) it returns once they run, and --wait until each is
-// running and, where it has a healthcheck, healthy.
+// (an interrupt stops them; with --abort-on-container-exit, --exit-code-from or
+// --abort-on-container-failure the first exit, or failure, stops them and gives the exit
+// status), detached (-d) it returns once they run, and --wait until each is running and, where
+// it has a healthcheck, healthy.
 
 import type { ComposeCommand } from '../cli.js';
 import { containerMet, up as converge } from '../converge.js';
-import { nameOf, projectContainers, stopContainer } from '../containers.js';
+import { nameOf, projectContainers, serviceOf, stopContainer } from '../containers.js';
 import { ProjectEvents } from '../events.js';
-import { streamLogs } from '../logs.js';
+import { streamLogs, type LogTarget } from '../logs.js';
 
 export const scaleFlag = (list: string[] | undefined): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -40,6 +42,15 @@ export const up: ComposeCommand = {
         desc: 'Scale SERVICE to NUM instances. Overrides the scale setting in the Compose file if present',
       },
       'remove-orphans': { type: 'bool', desc: 'Remove containers for services not defined in the Compose file' },
+      'abort-on-container-exit': { type: 'bool', desc: 'Stops all containers if any container was stopped. Incompatible with -d' },
+      'abort-on-container-failure': {
+        type: 'bool',
+        desc: 'Stops all containers if any container exited with failure. Incompatible with -d',
+      },
+      'exit-code-from': {
+        type: 'string',
+        desc: 'Return the exit code of the selected service container. Implies --abort-on-container-exit',
+      },
       pull: { type: 'string', desc: 'Pull image before running ("always"|"missing"|"never")', dflt: '"policy"' },
       'quiet-pull': { type: 'bool', desc: 'Pull without printing progress information' },
       timeout: {
@@ -56,7 +67,15 @@ export const up: ComposeCommand = {
     const pullPolicy = flags.pull as string | undefined;
     if (pullPolicy && !['always', 'missing', 'never', 'policy'].includes(pullPolicy))
       throw new Error(`invalid --pull option ${JSON.stringify(pullPolicy)}`);
+    const exitFrom = flags['exit-code-from'] as string | undefined;
+    const cascadeStop = !!flags['abort-on-container-exit'] || !!exitFrom;
+    const cascadeFail = !!flags['abort-on-container-failure'];
+    if (cascadeStop && cascadeFail) throw new Error('--abort-on-container-failure cannot be combined with --abort-on-container-exit');
+    if (flags.wait && cascadeStop) throw new Error('--wait cannot be combined with --abort-on-container-exit');
+    if ((flags.detach || flags.wait) && (cascadeStop || cascadeFail))
+      throw new Error('--detach cannot be combined with --abort-on-container-exit or --abort-on-container-failure');
     const p = await ctx.project(args.length ? args : undefined);
+    if (exitFrom && !p.services[exitFrom]) throw new Error(`no such service: ${exitFrom}`);
     if (pullPolicy === 'never' || pullPolicy === 'missing') for (const s of Object.values(p.services)) s.pull_policy = pullPolicy;
     const log = (m: string) => ctx.err.write(` ${m}\n`);
     const ids = await converge(
@@ -119,25 +138,40 @@ export const up: ComposeCommand = {
         tty: !!(await ctx.client.json('GET', `/containers/${c.Id}/json`)).Config.Tty,
       })),
     );
+    const stopAll = () =>
+      void Promise.all(
+        listed.map((c) => stopContainer(ctx.client, c.Id, nameOf(c), log, flags.timeout ? Number(flags.timeout) : undefined)),
+      ).catch((e: Error) => ctx.err.write(`stopping: ${e.message}\n`));
     let stopping = false;
+    let aborting = false;
+    let exitCode = 0;
+    let codeFrom = exitFrom;
+    const serviceOfId = new Map(listed.map((c) => [c.Id, serviceOf(c)]));
     const onInt = () => {
       if (stopping) process.exit(130);
       stopping = true;
       ctx.err.write('Gracefully stopping... (press Ctrl+C again to force)\n');
-      void Promise.all(
-        listed.map((c) => stopContainer(ctx.client, c.Id, nameOf(c), log, flags.timeout ? Number(flags.timeout) : undefined)),
-      ).catch((e: Error) => ctx.err.write(`stopping: ${e.message}\n`));
+      stopAll();
+    };
+    // As Compose v2: the exit status is that of the service named, else of the first to exit (or fail).
+    const onEnd = async (t: LogTarget) => {
+      const code: number = (await ctx.client.json('GET', `/containers/${t.id}/json`)).State.ExitCode;
+      ctx.out.write(`${t.name} exited with code ${code}\n`);
+      if (stopping || !(cascadeStop || (cascadeFail && code !== 0))) return;
+      if (!aborting) {
+        aborting = true;
+        codeFrom ??= serviceOfId.get(t.id);
+        ctx.err.write('Aborting on container exit...\n');
+        stopAll();
+      }
+      if (serviceOfId.get(t.id) === codeFrom) exitCode = code;
     };
     process.on('SIGINT', onInt);
     try {
-      await streamLogs(ctx.client, targets, { follow: true }, ctx.out);
-      for (const t of targets) {
-        const st = await ctx.client.json('GET', `/containers/${t.id}/json`);
-        ctx.out.write(`${t.name} exited with code ${st.State.ExitCode}\n`);
-      }
+      await streamLogs(ctx.client, targets, { follow: true, onEnd }, ctx.out);
     } finally {
       process.off('SIGINT', onInt);
     }
-    return stopping ? 130 : 0;
+    return stopping ? 130 : exitCode;
   },
 };
