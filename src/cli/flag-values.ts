@@ -174,10 +174,10 @@ export function sysctl(v: string): [string, string] {
   return [key, v.slice(i + 1)];
 }
 
-/** `--link name[:alias]`. */
+/** `--link name[:alias]`, as the docker CLI checks it (an empty name or alias is the daemon's to refuse). */
 export function link(v: string): string {
-  const parts = v.split(':');
-  if (parts.length > 2 || !parts[0] || parts[1] === '') throw new Error(`bad format for links: ${v}`);
+  if (!v) throw new Error('empty string specified for links');
+  if (v.split(':').length > 2) throw new Error(`bad format for links: ${v}`);
   return v;
 }
 

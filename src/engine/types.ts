@@ -75,6 +75,8 @@ export interface HostConfig {
   Tmpfs?: Record<string, string> | null;
   VolumesFrom?: string[] | null;
   ExtraHosts?: string[] | null;
+  /** Legacy links, `name:alias`, as given (engine/containers/links.ts; inspect shows what they became). */
+  Links?: string[] | null;
   Dns?: string[] | null;
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
@@ -153,6 +155,17 @@ export interface ContainerRecord {
   Pod?: string;
   /** The pod's infra container, which only the pod's removal removes. Immutable. */
   IsInfra?: boolean;
+  /** Its legacy links on the default bridge (engine/containers/links.ts): removed one by one by `rm --link`. */
+  LegacyLinks?: LegacyLink[];
+  /** The link variables its last start put in the bundle's env, taken out before the next start puts its own. */
+  LinkEnv?: string[];
+}
+
+/** A legacy link: the container it names (by ID; `Name`, its name then, for a message once it is gone) and the alias. */
+export interface LegacyLink {
+  Id: string;
+  Name: string;
+  Alias: string;
 }
 
 /** A container's place on one network (Docker's `EndpointSettings`). Addresses are '' while it is stopped. */
@@ -294,4 +307,6 @@ export interface EndpointRequest {
   IPAMConfig?: { IPv4Address?: string } | null;
   Aliases?: string[] | null;
   MacAddress?: string;
+  /** `name:alias` links that the embedded DNS answers for this container alone (user-defined networks). */
+  Links?: string[] | null;
 }

@@ -97,10 +97,11 @@ function statusText(c: ContainerRecord): string {
   }
 }
 
-export function summary(c: ContainerRecord) {
+/** A row of the container list; `names`: the names it is known by, links' too (the engine's `names`). */
+export function summary(c: ContainerRecord, names = [c.Name]) {
   return {
     Id: c.Id,
-    Names: [c.Name],
+    Names: names,
     Image: c.ImageName,
     ImageID: c.Image,
     // As moby: an argument with a space in it is shown in single quotes.
@@ -190,6 +191,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       DeviceCgroupRules: null,
       Isolation: '',
       ...c.HostConfig,
+      Links: engine.containers.links(c),
     },
     GraphDriver: { Name: 'overlayfs', Data: null },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
@@ -400,7 +402,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
         ).filter(Boolean),
       );
     const views = cs.list().map((c) => {
-      const row = summary(c);
+      const row = summary(c, cs.names(c));
       const networks = Object.keys(row.NetworkSettings.Networks).length
         ? (row.NetworkSettings.Networks as Record<string, { NetworkID?: string }>)
         : { [row.HostConfig.NetworkMode]: {} };
@@ -495,8 +497,10 @@ export function containerRoutes(router: Router, engine: Engine): void {
     sendJSON(ctx, 200, { Warnings: [] });
   });
 
-  router.on('DELETE', '/containers/:id', async (ctx) => {
-    await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+  // (`*`: a legacy link's name, `parent/alias`, comes unescaped from the docker CLI.)
+  router.on('DELETE', '/containers/:id*', async (ctx) => {
+    if (boolParam(ctx.query, 'link')) await cs.removeLink(ctx.params.id);
+    else await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     sendEmpty(ctx, 204);
   });
 }

@@ -36,7 +36,10 @@ test('a refused field set is a 400 that names it; its zero value and its default
     kind: 'unsupported',
     message: /^HostConfig\.CgroupParent is not supported by berthd: /,
   });
-  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Links: ['a:b'] } }), /HostConfig\.Links is not supported/);
+  assert.throws(
+    () => refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } }),
+    /HostConfig\.StorageOpt is not supported/,
+  );
   assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Isolation: 'hyperv' } }), {
     kind: 'invalid',
     message: `Invalid isolation: "hyperv" - linux only supports 'default'`,

@@ -107,7 +107,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.GroupAdd': applied("supplementary groups, numbers or names from the container's /etc/group"),
   'HostConfig.IpcMode': applied('private, shareable, none, host or container:<id> (engine/linux-options.ts)'),
   'HostConfig.Cgroup': refused("joining another container's cgroup is not supported"),
-  'HostConfig.Links': refused('legacy links are not supported; use a user-defined network'),
+  'HostConfig.Links': applied(
+    "legacy links on the default bridge: the linked container's /etc/hosts line and ALIAS_* variables (engine/containers/links.ts); on a user-defined network, the endpoint's links",
+  ),
   'HostConfig.OomScoreAdj': applied('the process oom_score_adj'),
   'HostConfig.PidMode': applied('private, host or container:<id>'),
   'HostConfig.Privileged': applied('every capability and device, no seccomp or masked paths'),
@@ -134,7 +136,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'EndpointSettings.IPAMConfig.IPv4Address': applied("the container's IPv4 address on the network"),
   'EndpointSettings.IPAMConfig.IPv6Address': refused("berth's networks have no IPv6 yet"),
   'EndpointSettings.IPAMConfig.LinkLocalIPs': refused("berth's networks have no IPv6 yet"),
-  'EndpointSettings.Links': refused('legacy links are not supported; use a user-defined network'),
+  'EndpointSettings.Links': applied(
+    "aliases the embedded DNS answers for this container alone (user-defined networks; the default bridge's have none, as dockerd's)",
+  ),
   'EndpointSettings.Aliases': applied("names in the network's DNS"),
   'EndpointSettings.DriverOpts': refused('the bridge driver takes no endpoint options'),
   'EndpointSettings.GwPriority': refused("one gateway per container: the first network's"),

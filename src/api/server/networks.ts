@@ -27,6 +27,7 @@ export function networkHostConfig(hc: Record<string, any>): Partial<HostConfig> 
     out.PortBindings = hc.PortBindings as PortMap;
   }
   if (hc.PublishAllPorts) out.PublishAllPorts = true;
+  if (hc.Links?.length) out.Links = hc.Links as string[];
   return out;
 }
 
@@ -38,6 +39,7 @@ export function endpointsConfig(body: Record<string, any>): Record<string, Endpo
       IPAMConfig: v?.IPAMConfig ?? null,
       Aliases: v?.Aliases ?? null,
       MacAddress: v?.MacAddress || undefined,
+      Links: v?.Links ?? null,
     };
   }
   if (body.MacAddress) {
@@ -135,6 +137,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
       IPAMConfig: ep.IPAMConfig ?? null,
       Aliases: ep.Aliases ?? null,
       MacAddress: ep.MacAddress || undefined,
+      Links: ep.Links ?? null,
     });
     sendEmpty(ctx, 200);
   });

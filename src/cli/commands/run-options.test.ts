@@ -325,6 +325,19 @@ test("every flag of docker 28's run has a description", () => {
   );
 });
 
+test("--link: docker's checks; HostConfig.Links, and with --network the endpoint's Links too, as the docker CLI sends them", () => {
+  assert.throws(() => body('--link', '', 'img'), { message: 'invalid argument "" for "--link" flag: empty string specified for links' });
+  assert.throws(() => body('--link', 'a:b:c', 'img'), {
+    message: 'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c',
+  });
+  const plain = body('--link', 'db:data', '--link', 'db:', 'img');
+  assert.deepEqual(plain.HostConfig.Links, ['db:data', 'db:']);
+  assert.equal(plain.NetworkingConfig, undefined);
+  const net = body('--network', 'n', '--link', 'db:data', 'img');
+  assert.deepEqual(net.HostConfig.Links, ['db:data']);
+  assert.deepEqual(net.NetworkingConfig.EndpointsConfig.n.Links, ['db:data']);
+});
+
 test("--pod reaches the create body as berth's top-level Pod field", () => {
   assert.equal(body('--pod', 'web', 'img').Pod, 'web');
   assert.equal(body('img').Pod, undefined);

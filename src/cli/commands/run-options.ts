@@ -274,18 +274,22 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
   };
 }
 
-/** `--ip`, `--ip6`, `--link-local-ip`, `--network-alias` and `--mac-address`: the endpoint on --network's network, as docker's CLI sends them. */
+/**
+ * `--ip`, `--ip6`, `--link-local-ip`, `--network-alias`, `--mac-address` and, with `--network`,
+ * `--link`: the endpoint on --network's network, as docker's CLI sends them.
+ */
 function endpoint(f: Flags): Record<string, unknown> | undefined {
   const ip = given(f, 'ip'),
     ip6 = given(f, 'ip6'),
     local = listOf(f, 'link-local-ip'),
     aliases = f['network-alias'] as string[] | undefined,
-    mac = given(f, 'mac-address');
-  if (!ip && !ip6 && !local.length && !aliases?.length && !mac) return undefined;
+    mac = given(f, 'mac-address'),
+    links = given(f, 'network') ? listOf(f, 'link') : [];
+  if (!ip && !ip6 && !local.length && !aliases?.length && !mac && !links.length) return undefined;
   const net = given(f, 'network') || 'default';
   const ipam =
     ip || ip6 || local.length ? { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local.length ? local : undefined } : undefined;
-  return { EndpointsConfig: { [net]: { IPAMConfig: ipam, Aliases: aliases, MacAddress: mac } } };
+  return { EndpointsConfig: { [net]: { IPAMConfig: ipam, Aliases: aliases, MacAddress: mac, Links: links.length ? links : undefined } } };
 }
 
 /** Parses run/create's arguments: the flags, the image, the command. */

@@ -13,6 +13,7 @@ import type { ResourceConfig } from '../resources.js';
 import { initPaths, type InitPaths } from '../init-files.js';
 import { attach, logs, resize, type AttachStream } from './attach.js';
 import { adopt } from './exits.js';
+import { inspectLinks, linkNames, removeLink } from './links.js';
 import { recover } from './recover.js';
 import { reopenLog } from './reopen-log.js';
 import * as lifecycle from './lifecycle.js';
@@ -115,6 +116,22 @@ export class Containers {
 
   get(ref: string): ContainerRecord {
     return this.find(ref).rec;
+  }
+
+  /** The names the container is listed by: its own and its legacy links' (`/parent/alias`). */
+  names(rec: ContainerRecord): string[] {
+    return linkNames(this.t.list(), rec);
+  }
+
+  /** Inspect's HostConfig.Links: `/name:/parent/alias`, or null. */
+  links(rec: ContainerRecord): string[] | null {
+    return inspectLinks(this.t, rec);
+  }
+
+  /** `rm --link parent/alias`. */
+  removeLink(ref: string): Promise<void> {
+    this.load();
+    return removeLink(this.t, ref);
   }
 
   /** Emits a container event with Docker's attributes: the labels, `image`, `name`, then `extra`. */

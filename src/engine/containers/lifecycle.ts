@@ -34,6 +34,7 @@ import {
   type RestartPolicy,
 } from '../types.js';
 import { onExit, unwatchExit, watchExit } from './exits.js';
+import { checkLinkMode, registerLinks, startLinks, updateParents } from './links.js';
 import { checkHealthcheck, mergeHealthcheck } from './health.js';
 import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
 import { cancelRestart, startHealth, stopHealth, stoppedByUser } from './supervise.js';
@@ -120,12 +121,14 @@ export async function create(
     ...(placement.infraOf ? { IsInfra: true } : {}),
   };
   rec.Config.ExposedPorts = { ...imgCfg.ExposedPorts, ...config.ExposedPorts };
+  checkLinkMode(rec.HostConfig);
   try {
     rec.HostConfig.NetworkMode = t.networks.plan(rec, endpoints, (ref) => t.find(ref).rec);
   } catch (e) {
     // dockerd's words, as a 400: a 404 from create sends the docker CLI off to pull the image.
     throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
   }
+  registerLinks(t, rec);
   const live = t.live(rec, new RestartManager());
   t.byId.set(id, live);
   try {
@@ -210,6 +213,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
+    const linkHosts = await startLinks(t, rec);
     await t.opts.snapshots.mount(id);
     await copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
     await mkdir(t.attachDir, { recursive: true, mode: 0o700 });
@@ -239,7 +243,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       // so they see its first byte.
       const waiting = live.attachers.splice(0);
       await Promise.all([
-        t.networks.attach(rec, pid),
+        t.networks.attach(rec, pid, linkHosts),
         ...waiting.map((w) =>
           w(attach).catch((e) => {
             t.log('warn', `attach client of ${id.slice(0, 12)} at start: ${errorMessage(e)}`);
@@ -281,6 +285,9 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       FinishedAt: ZERO_TIME,
     };
     await t.save(live);
+    await updateParents(t, rec).catch((e) =>
+      t.log('warn', `/etc/hosts of the containers linked to ${id.slice(0, 12)}: ${errorMessage(e)}`),
+    );
     t.log('info', `started container ${id.slice(0, 12)}`);
     t.volumeEvents(rec, 'mount');
     t.emitFor(rec, 'start');

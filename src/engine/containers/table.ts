@@ -102,12 +102,22 @@ export class ContainerTable {
     return [...this.byId.values()].map((l) => l.rec).sort((a, b) => b.Created.localeCompare(a.Created));
   }
 
-  /** By full ID, name (with or without `/`) or unique ID prefix, as Docker finds containers. */
+  /**
+   * By full ID, name (with or without `/`), a legacy link's name (`parent/alias`: the container
+   * it links to) or unique ID prefix, as Docker finds containers.
+   */
   find(ref: string): Live {
     const byId = this.byId.get(ref);
     if (byId) return byId;
     const name = ref.startsWith('/') ? ref : `/${ref}`;
     for (const l of this.byId.values()) if (l.rec.Name === name) return l;
+    const slash = name.lastIndexOf('/');
+    if (slash > 0) {
+      const parent = [...this.byId.values()].find((l) => l.rec.Name === name.slice(0, slash));
+      const link = parent?.rec.LegacyLinks?.find((k) => k.Alias === name.slice(slash + 1));
+      const child = link && this.byId.get(link.Id);
+      if (child) return child;
+    }
     const hits = [...this.byId.values()].filter((l) => /^[a-f0-9]+$/.test(ref) && l.rec.Id.startsWith(ref));
     if (hits.length === 1) return hits[0];
     if (hits.length > 1) throw invalid(`multiple IDs found with provided prefix: ${ref}`);

@@ -7,6 +7,7 @@ import { errorMessage } from '../../errors.js';
 import { DnsServer } from '../../network/dns.js';
 import { hostResolvConf, nameservers } from '../init-files.js';
 import type { ContainerRecord, NetworkRecord } from '../types.js';
+import { parseLink } from '../links.js';
 import { hasDns, ownNetns, type NetworkStore } from './store.js';
 
 export class EmbeddedDns {
@@ -60,11 +61,22 @@ export class EmbeddedDns {
     const nets = Object.entries(asker?.NetworkSettings?.Networks ?? { [n.Name]: undefined })
       .map(([name]) => this.store.byName(name))
       .filter((x): x is NetworkRecord => !!x && hasDns(x));
-    for (const net of nets) {
-      const ips = all
+    const lookup = (net: NetworkRecord, name: string) =>
+      all
         .map((c) => c.NetworkSettings?.Networks[net.Name])
-        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === want))
+        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === name))
         .map((ep) => ep!.IPAddress);
+    // The asker's own links first (`--link name:alias` on a user-defined network): the alias is
+    // the name on that endpoint's network, as libnetwork's sandbox resolves it.
+    const linked = (net: NetworkRecord) => linkTarget(asker?.NetworkSettings?.Networks[net.Name]?.Links, want);
+    for (const net of nets) {
+      const target = linked(net);
+      const ips = target ? lookup(net, target) : [];
+      if (ips.length) return ips;
+    }
+    for (const net of nets) {
+      if (linked(net)) continue;
+      const ips = lookup(net, want);
       if (ips.length) return ips;
     }
     return undefined;
@@ -80,4 +92,13 @@ export class EmbeddedDns {
     for (const d of this.servers.values()) d.close();
     this.servers.clear();
   }
+}
+
+/** The name a link of the endpoint's gives `alias` (lower case), if one does. */
+function linkTarget(links: string[] | null | undefined, alias: string): string | undefined {
+  for (const l of links ?? []) {
+    const { name, alias: a } = parseLink(l);
+    if (a.toLowerCase() === alias) return name.toLowerCase();
+  }
+  return undefined;
 }

@@ -153,7 +153,7 @@ export class Endpoints {
    * A started container's network: its namespace pinned, then an endpoint on each of its
    * networks (the first gets `eth0` and the published ports). On failure, what was made is undone.
    */
-  async attach(rec: ContainerRecord, pid: number): Promise<void> {
+  async attach(rec: ContainerRecord, pid: number, linkHosts: string[] = []): Promise<void> {
     if (!ownNetns(rec.HostConfig.NetworkMode)) return;
     // A DEL still running for the last run would release this run's lease and rules (same ID).
     await this.tearing.get(rec.Id);
@@ -184,7 +184,8 @@ export class Endpoints {
           hostsFile({
             hostname: rec.Config.Hostname ?? '',
             domainname: rec.Config.Domainname,
-            extraHosts: resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()),
+            // After --add-host's lines, as dockerd writes them.
+            extraHosts: [...(resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()) ?? []), ...linkHosts],
             ip: first.IPAddress,
           }),
         );

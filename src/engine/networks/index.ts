@@ -200,9 +200,9 @@ export class Networks {
     this.endpoints.applyNamespace(spec, mode);
   }
 
-  /** A started container's network (endpoints.ts). */
-  attach(rec: ContainerRecord, pid: number): Promise<void> {
-    return this.endpoints.attach(rec, pid);
+  /** A started container's network (endpoints.ts); `linkHosts`: its legacy links' /etc/hosts lines, as ExtraHosts entries. */
+  attach(rec: ContainerRecord, pid: number, linkHosts: string[] = []): Promise<void> {
+    return this.endpoints.attach(rec, pid, linkHosts);
   }
 
   /** Takes the container off its networks; the DELs run on after this returns (endpoints.ts). */

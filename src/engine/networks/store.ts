@@ -12,6 +12,7 @@ import { writeFileAtomicSync } from '../../common/atomic.js';
 import { BerthError, conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
 import { labelMatch } from '../../common/filters.js';
+import { parseLink } from '../links.js';
 import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
@@ -49,7 +50,7 @@ export const hasDns = (n: NetworkRecord) => n.Driver === 'bridge' && n.Name !== 
 /** A container's endpoint on a network before it runs: what it asked for, no addresses yet. */
 export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): EndpointSettings => ({
   IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null,
-  Links: null,
+  Links: req.Links?.length ? [...req.Links] : null,
   Aliases: req.Aliases?.length ? [...req.Aliases] : null,
   MacAddress: req.MacAddress ?? '',
   NetworkID: networkId,
@@ -74,6 +75,7 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
   }
   if (req.Aliases?.length && n.Name === 'bridge')
     throw invalid('network-scoped alias is supported only for containers in user defined networks');
+  for (const l of req.Links ?? []) parseLink(l);
   if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress))
     throw invalid(`invalid MAC address: ${req.MacAddress}`);
 }
