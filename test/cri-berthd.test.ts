@@ -3,21 +3,38 @@
 // (engine-fixture: temp roots, a local registry mirroring docker.io's busybox), removed afterwards.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CriClient } from './helpers/cri-client.js';
 import { startEngine, until, type EngineFixture } from './engine-fixture.js';
 import { byChannel, connectWs } from './helpers/ws-client.js';
+import { bridgeConflist } from './helpers/containerd.js';
 
 let e: EngineFixture;
 let cri: CriClient;
-/** The node's CNI config dir, as kubelet's (empty), and its pod log root (/var/log/pods). */
+/** The node's CNI config dir, as kubelet's (empty at first), and its pod log root (/var/log/pods). */
 let cniDir: string, logRoot: string;
+/** A CNI plugin of the test's, chained after the pod network's: it records what berthd gives plugins. */
+let pluginDir: string;
+const POD_SUBNET = '10.142.4.0/24';
+const POD_BRIDGE = 'berthcri4';
 before(async () => {
   cniDir = mkdtempSync(join(tmpdir(), 'berth-test-cni-'));
   logRoot = mkdtempSync(join(tmpdir(), 'berth-test-pod-logs-'));
+  pluginDir = mkdtempSync(join(tmpdir(), 'berth-test-cni-bin-'));
+  const passOn =
+    'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => process.stdout.write(JSON.stringify(JSON.parse(s).prevResult)))';
+  writeFileSync(
+    join(pluginDir, 'berth-test-record'),
+    `#!/bin/sh\necho "$CNI_COMMAND $CNI_CONTAINERID $CNI_IFNAME $CNI_ARGS" >> ${pluginDir}/calls\n` +
+      `[ "$CNI_COMMAND" = ADD ] && exec ${process.execPath} -e '${passOn}'\nexit 0\n`,
+  );
+  chmodSync(join(pluginDir, 'berth-test-record'), 0o755);
+  // berthd inherits it: its plugins are looked up there first.
+  process.env.CNI_PATH = `${pluginDir}:/usr/lib/cni:/opt/cni/bin`;
   e = await startEngine({ daemonConfig: { 'cni-conf-dir': cniDir } });
   // berthd serves the CRI once its Engine API answers.
   await until(() => existsSync(join(e.dir, 'run', 'cri.sock')));
@@ -31,6 +48,9 @@ after(async () => {
   await e?.stop();
   rmSync(cniDir, { recursive: true, force: true });
   rmSync(logRoot, { recursive: true, force: true });
+  rmSync(pluginDir, { recursive: true, force: true });
+  // The CNI bridge plugin makes the bridge on the first ADD and never removes it.
+  if (spawnSync('ip', ['link', 'show', POD_BRIDGE]).status === 0) spawnSync('ip', ['link', 'del', POD_BRIDGE]);
 });
 
 test('Version and Status: berth, runtime ready, network not ready without a CNI config', async () => {
@@ -73,6 +93,47 @@ test('ImageService: pull, list, status, fs info, remove; unapplied fields refuse
   await cri.image('RemoveImage', { image: { image: image_ref } });
   await cri.image('RemoveImage', { image: { image: image_ref } });
   assert.deepEqual((await cri.image('ListImages', {})).images, []);
+});
+
+test("pods on the node's CNI network: none until its config is written; the config's plugins get the pod's CNI_ARGS, give its address, and undo it at stop", async () => {
+  const meta = { name: 'net', namespace: 'kube-system', uid: 'uid-net', attempt: 0 };
+  const config = { metadata: meta, linux: { security_context: { namespace_options: { network: 'POD' as const } } } };
+  await assert.rejects(cri.runtime('RunPodSandbox', { config }), { details: /no CNI network config in .*the node's network is not ready/ });
+  assert.deepEqual((await cri.runtime('ListPodSandbox', {})).items, [], 'a refused sandbox leaves nothing');
+
+  // A config that does not load keeps the network not ready, naming the file.
+  writeFileSync(join(cniDir, '05-broken.conflist'), '{"cniVersion": "1.0.0", "plugins": []}');
+  const broken = (await cri.runtime('Status', {})).status!.conditions.find((c) => c.type === 'NetworkReady')!;
+  assert.equal(broken.status, false);
+  assert.match(broken.message, /05-broken\.conflist: "name" is missing/);
+  rmSync(join(cniDir, '05-broken.conflist'));
+
+  // The add-on's config, with the recording plugin chained last (a portmap-less list publishes nothing).
+  const list = JSON.parse(bridgeConflist(POD_BRIDGE, POD_SUBNET, join(e.dir, 'pod-ipam'))) as { plugins: unknown[] };
+  list.plugins.push({ type: 'berth-test-record' });
+  writeFileSync(join(cniDir, '10-pods.conflist'), JSON.stringify({ ...list, name: 'k8s-pod-network' }));
+  const ready = (await cri.runtime('Status', {})).status!.conditions.find((c) => c.type === 'NetworkReady')!;
+  assert.equal(ready.status, true);
+
+  const { pod_sandbox_id: sb } = await cri.runtime('RunPodSandbox', { config });
+  const ip = (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: sb })).status!.network!.ip;
+  assert.match(ip, /^10\.142\.4\.\d+$/);
+  const infra = JSON.parse((await e.api('GET', `/pods/${sb}/json`)).body).InfraContainerID as string;
+  const calls = () => readFileSync(join(pluginDir, 'calls'), 'utf8').trim().split('\n');
+  assert.deepEqual(calls(), [`ADD ${infra} eth0 IgnoreUnknown=1;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=net;K8S_POD_UID=uid-net`]);
+  // The lease is the config's IPAM's, in its own data dir.
+  assert.ok(readdirSync(join(e.dir, 'pod-ipam', 'k8s-pod-network')).includes(ip));
+  // berth's network list shows the network, made by the config.
+  const n = JSON.parse((await e.api('GET', '/networks/k8s-pod-network')).body);
+  assert.equal(n.Driver, 'cni');
+  assert.equal(n.Options['berth.cni.conf-file'], join(cniDir, '10-pods.conflist'));
+
+  await cri.runtime('StopPodSandbox', { pod_sandbox_id: sb });
+  await until(() => calls().length === 2);
+  assert.match(calls()[1], new RegExp(`^DEL ${infra} eth0 IgnoreUnknown=1;K8S_POD_NAMESPACE=kube-system`));
+  await until(() => !readdirSync(join(e.dir, 'pod-ipam', 'k8s-pod-network')).includes(ip));
+  await cri.runtime('RemovePodSandbox', { pod_sandbox_id: sb });
+  rmSync(join(pluginDir, 'calls'));
 });
 
 test('a pod: sandbox, container, exec, CRI logs at log_path, stats, stop, remove; berth ps and pods show them', async () => {

@@ -1,10 +1,9 @@
 // Version, Status and UpdateRuntimeConfig: what berthd is, whether it can run pods (the runtime
 // always; the network once the CNI config dir holds a network), and the pod CIDR kubelet hands
-// down, kept to be shown by Status (berth's pods take their addresses from the CNI network's own IPAM).
+// down, kept to be shown by Status (the pods take their addresses from that network's own IPAM).
 
-import { readdir } from 'node:fs/promises';
 import { BERTH_VERSION } from '../common/version.js';
-import { isErrno } from '../common/errno.js';
+import type { Engine } from '../engine/index.js';
 import { refuseUnapplied } from './fields.js';
 
 /** The runtime.v1 API this server speaks. */
@@ -15,17 +14,7 @@ export interface RuntimeInfoOptions {
   cniConfDir: string;
 }
 
-/** libcni's config file names, in the order it picks the first. */
-export async function cniConfigFiles(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((f) => /\.(conflist|conf|json)$/.test(f)).sort();
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return [];
-    throw e;
-  }
-}
-
-export function runtimeInfo(opts: RuntimeInfoOptions) {
+export function runtimeInfo(engine: Engine, opts: RuntimeInfoOptions) {
   let podCidr = '';
   return {
     async Version() {
@@ -33,10 +22,10 @@ export function runtimeInfo(opts: RuntimeInfoOptions) {
     },
 
     async Status(req: { verbose?: boolean }) {
-      const files = await cniConfigFiles(opts.cniConfDir);
-      const network = files.length
-        ? { type: 'NetworkReady', status: true }
-        : { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: `no CNI network config in ${opts.cniConfDir}` };
+      const { files, notReady } = await engine.containers.networks.cniConfigStatus(opts.cniConfDir);
+      const network = notReady
+        ? { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: notReady }
+        : { type: 'NetworkReady', status: true };
       return {
         status: { conditions: [{ type: 'RuntimeReady', status: true }, network] },
         info: req.verbose ? { config: JSON.stringify({ cniConfDir: opts.cniConfDir, cniConfigs: files, podCidr }) } : {},

@@ -83,8 +83,8 @@ export function sandboxName(m: PodSandboxMetadata): string {
   return `k8s_POD_${m.name}_${m.namespace}_${m.uid}_${m.attempt ?? 0}`;
 }
 
-/** The pod's options for `engine.pods.create`; `network` is the pod network's name, used unless the pod is on the node's. */
-export function podOptions(cfg: PodSandboxConfig | undefined, network: string): PodCreateOptions {
+/** The pod's options for `engine.pods.create`, but for its network (`onPodNetwork`) unless the pod is on the node's. */
+export function podOptions(cfg: PodSandboxConfig | undefined): PodCreateOptions {
   if (!cfg) throw invalid('RunPodSandbox: config is required');
   refuseUnapplied('RunPodSandbox', { config: cfg }, { config: SANDBOX });
   const m = cfg.metadata;
@@ -113,13 +113,23 @@ export function podOptions(cfg: PodSandboxConfig | undefined, network: string): 
     Labels: criLabels(cfg.labels, { metadata: m, annotations: cfg.annotations, logDirectory: cfg.log_directory }),
     Hostname: hostNet ? undefined : cfg.hostname || undefined,
     Share: share,
-    Network: hostNet ? undefined : network,
     PortBindings: hostNet ? {} : portBindings(cfg.port_mappings ?? []),
     CgroupParent: parent || undefined,
     Dns: cfg.dns_config?.servers?.length ? cfg.dns_config.servers : undefined,
     DnsSearch: cfg.dns_config?.searches?.length ? cfg.dns_config.searches : undefined,
     DnsOptions: cfg.dns_config?.options?.length ? cfg.dns_config.options : undefined,
   };
+}
+
+/**
+ * Puts a pod that does not share the node's network on `network` (the CNI config dir's default),
+ * with the CNI_ARGS containerd and CRI-O give a pod network's plugins. There is no
+ * K8S_POD_INFRA_CONTAINER_ID: berth makes the sandbox's ID with the pod, after these are set.
+ */
+export function onPodNetwork(o: PodCreateOptions, m: PodSandboxMetadata, network: string): void {
+  if (!o.Share?.includes('net')) return;
+  o.Network = network;
+  o.NetworkDriverOpts = { K8S_POD_NAMESPACE: m.namespace ?? '', K8S_POD_NAME: m.name ?? '', K8S_POD_UID: m.uid ?? '' };
 }
 
 /** The ports published on the node: those with a host port (kubelet lists every declared port, most with none). */

@@ -6,7 +6,7 @@ import type { Engine, PodInfo } from '../engine/index.js';
 import { BerthError, invalid, withCleanup } from '../errors.js';
 import { refuseUnapplied } from './fields.js';
 import { CRI_LABEL, keptJSON, kubeletLabels } from './labels.js';
-import { NamespaceMode, podOptions, type PodSandboxConfig, type PodSandboxMetadata } from './sandbox-config.js';
+import { NamespaceMode, onPodNetwork, podOptions, type PodSandboxConfig, type PodSandboxMetadata } from './sandbox-config.js';
 import { nanos } from './time.js';
 
 /** runtime.v1 PodSandboxState. */
@@ -53,12 +53,16 @@ export function matchesLabels(labels: Record<string, string>, selector: Record<s
   return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-export function sandboxService(engine: Engine, opts: { network: string }) {
+export function sandboxService(engine: Engine, opts: { cniConfDir: string }) {
   return {
     async RunPodSandbox(req: { config?: PodSandboxConfig; runtime_handler?: string }) {
       if (req.runtime_handler)
         throw invalid(`RunPodSandbox: berthd has no runtime handler ${JSON.stringify(req.runtime_handler)} (runtime_handler)`);
-      const pod = await engine.pods.create(podOptions(req.config, opts.network));
+      const o = podOptions(req.config);
+      // The node's network add-on's config, read for each sandbox as containerd does (it may change).
+      if (o.Share?.includes('net'))
+        onPodNetwork(o, req.config!.metadata!, (await engine.containers.networks.useCniConfig(opts.cniConfDir)).Name);
+      const pod = await engine.pods.create(o);
       try {
         await engine.pods.start(pod.Id);
       } catch (e) {

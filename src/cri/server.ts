@@ -72,8 +72,8 @@ export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<
   const streaming = new StreamingServer(engine, { address: opts.streamAddress ?? '127.0.0.1:0' });
   await streaming.start();
   const runtime = {
-    ...runtimeInfo(opts),
-    ...sandboxService(engine, { network: 'bridge' }),
+    ...runtimeInfo(engine, opts),
+    ...sandboxService(engine, { cniConfDir: opts.cniConfDir }),
     ...containerService(engine),
     ...statsService(engine),
     ...streamService(engine, streaming),

@@ -117,6 +117,7 @@ export class Engine {
       dataRoot: opts.dataRoot,
       containers: this.containers,
       pauseImage: () => ensurePauseImage({ resolve: (ref) => store.resolve(ref), import: (src, o) => this.images.import(src, o) }),
+      networkDriver: (name) => this.containers.networks.get(name).Driver,
       log: opts.log,
     });
     this.containers.pods = this.pods;

@@ -266,7 +266,8 @@ export interface NetworkRecord {
   Id: string;
   Created: string;
   Scope: 'local';
-  Driver: 'bridge' | 'host' | 'null';
+  /** `cni`: a network whose config another wrote (kubelet's CNI config dir; Options[CNI_CONF_OPT] names the file). */
+  Driver: 'bridge' | 'host' | 'null' | 'cni';
   EnableIPv4: boolean;
   EnableIPv6: boolean;
   IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: { Subnet: string; Gateway: string; IPRange?: string }[] };
@@ -309,4 +310,6 @@ export interface EndpointRequest {
   MacAddress?: string;
   /** `name:alias` links that the embedded DNS answers for this container alone (user-defined networks). */
   Links?: string[] | null;
+  /** On a `cni` network, the CNI_ARGS its plugins get (the CRI's K8S_POD_NAMESPACE…); refused elsewhere. */
+  DriverOpts?: Record<string, string> | null;
 }

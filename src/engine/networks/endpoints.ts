@@ -9,9 +9,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errno, isErrno } from '../../common/errno.js';
-import { errorMessage, forbidden } from '../../errors.js';
+import { errorMessage, forbidden, invalid } from '../../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
+import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { loopbackUp } from '../../network/loopback.js';
@@ -21,7 +22,7 @@ import { writeFileAtomic } from '../../common/atomic.js';
 import { hostsFile, initPaths, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
-import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, cniName, hasDns, ownNetns, type NetworkStore } from './store.js';
+import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, CNI_CONF_OPT, cniName, hasDns, ownNetns, type NetworkStore } from './store.js';
 
 /** What an ADD left, to undo it with DEL. */
 /** What an ADD was asked (written before it runs, so a berthd killed during it leaves a DEL to do) and, once done, returned. */
@@ -213,6 +214,33 @@ export class Endpoints {
     return ruling;
   }
 
+  /** A bridge network's list, generated from its record, once its rules are in place. */
+  private async bridgeList(n: NetworkRecord, ports: PortMapping[]): Promise<NetConfList> {
+    await this.ensureRules(n);
+    const c = n.IPAM.Config[0];
+    return bridgeConfList(
+      {
+        name: cniName(n),
+        bridge: n.Options[BRIDGE_NAME_OPT],
+        subnet: c.Subnet,
+        gateway: c.Gateway,
+        ipRange: c.IPRange,
+        internal: n.Internal,
+      },
+      this.ipamDir,
+      { ports: ports.length > 0 },
+    );
+  }
+
+  /** A `cni` network's list, read from its file as it is now; published ports need a plugin that takes them. */
+  private async externalList(n: NetworkRecord, ports: PortMapping[]): Promise<NetConfList> {
+    const file = n.Options[CNI_CONF_OPT];
+    const list = await loadCniConfig(file);
+    if (ports.length && !declares(list, 'portMappings'))
+      throw invalid(`cannot publish ports on network ${n.Name}: no plugin in its CNI config ${file} has the portMappings capability`);
+    return list;
+  }
+
   private async addEndpoint(
     rec: ContainerRecord,
     n: NetworkRecord,
@@ -220,25 +248,18 @@ export class Endpoints {
     ifName: string,
     ports: PortMapping[],
   ): Promise<void> {
-    await this.ensureRules(n);
-    const list = bridgeConfList(
-      {
-        name: cniName(n),
-        bridge: n.Options[BRIDGE_NAME_OPT],
-        subnet: n.IPAM.Config[0].Subnet,
-        gateway: n.IPAM.Config[0].Gateway,
-        ipRange: n.IPAM.Config[0].IPRange,
-        internal: n.Internal,
-      },
-      this.ipamDir,
-      { ports: ports.length > 0 },
-    );
+    const list = n.Driver === 'cni' ? await this.externalList(n, ports) : await this.bridgeList(n, ports);
     const capabilityArgs: Record<string, unknown> = {};
     if (ports.length) capabilityArgs.portMappings = ports;
-    const prefix = n.IPAM.Config[0].Subnet.split('/')[1];
-    if (ep.IPAMConfig?.IPv4Address) capabilityArgs.ips = [`${ep.IPAMConfig.IPv4Address}/${prefix}`];
+    if (ep.IPAMConfig?.IPv4Address) capabilityArgs.ips = [`${ep.IPAMConfig.IPv4Address}/${n.IPAM.Config[0].Subnet.split('/')[1]}`];
     if (ep.MacAddress) capabilityArgs.mac = ep.MacAddress;
-    const at: Attachment = { containerId: rec.Id, netns: rec.NetworkSettings!.SandboxKey, ifName, capabilityArgs };
+    const at: Attachment = {
+      containerId: rec.Id,
+      netns: rec.NetworkSettings!.SandboxKey,
+      ifName,
+      capabilityArgs,
+      ...(ep.DriverOpts ? { args: ep.DriverOpts } : {}),
+    };
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -316,6 +337,8 @@ export class Endpoints {
   /** Docker's connect: recorded, and made now if the container runs. */
   async connect(rec: ContainerRecord, n: NetworkRecord, req: EndpointRequest, running: boolean): Promise<void> {
     const mode = rec.HostConfig.NetworkMode ?? '';
+    if (n.Driver === 'cni')
+      throw forbidden(`network ${n.Name} is made by CNI config ${n.Options[CNI_CONF_OPT]}: a container joins it at create only`);
     if (!ownNetns(mode) || mode === 'none' || n.Driver !== 'bridge')
       throw forbidden(`container cannot be disconnected from host network or connected to host network`);
     const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });

@@ -5,8 +5,9 @@
 
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { forbidden, invalid } from '../../errors.js';
+import { BerthError, forbidden, invalid, unavailable } from '../../errors.js';
 import { deleteBridge } from '../../network/bridge.js';
+import { cniConfigFiles, defaultCniConfig, loadCniConfig } from '../../network/cni-config.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { labelMatch, validateFilters } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
@@ -123,6 +124,35 @@ export class Networks {
     return { Id: n.Id, Warning: '' };
   }
 
+  /**
+   * The default network of a CNI config dir another keeps (kubelet's node): a `cni` network
+   * named as its first config, whose endpoints that config's plugins make. Unavailable while the
+   * dir holds none (the node's network add-on has not written it yet).
+   */
+  async useCniConfig(dir: string): Promise<NetworkRecord> {
+    const found = await defaultCniConfig(dir);
+    if (!found) throw unavailable(`no CNI network config in ${dir}: the node's network is not ready`);
+    const { n, made } = this.store.useCni(found.list.name, found.file);
+    if (made) {
+      this.emit('create', n);
+      this.opts.log?.('info', `network ${n.Name} from CNI config ${found.file}`);
+    }
+    return n;
+  }
+
+  /** The config files of `dir`, and why its default one cannot serve (none there, or it does not load). */
+  async cniConfigStatus(dir: string): Promise<{ files: string[]; notReady?: string }> {
+    const files = await cniConfigFiles(dir);
+    if (!files.length) return { files, notReady: `no CNI network config in ${dir}` };
+    try {
+      await loadCniConfig(join(dir, files[0]));
+      return { files };
+    } catch (e) {
+      if (!(e instanceof BerthError)) throw e;
+      return { files, notReady: e.message };
+    }
+  }
+
   async remove(ref: string): Promise<void> {
     await this.endpoints.settled();
     const n = this.get(ref);
@@ -137,7 +167,7 @@ export class Networks {
       );
     this.dns.stop(n);
     this.endpoints.forget(n);
-    await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
+    if (n.Driver === 'bridge') await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
     // (An older berth took longer names: no folder can be named so, and it must not stop the removal.)
     rmSync(join(this.endpoints.ipamDir, cniName(n)), { recursive: true, force: true });
     this.store.delete(n);
@@ -188,7 +218,7 @@ export class Networks {
     for (const name of names) {
       const n = this.get(name);
       const req = endpoints[name] ?? endpoints[n.Id] ?? {};
-      if (n.Driver !== 'bridge') throw invalid(`container cannot be connected to network ${n.Name} and another one`);
+      if (n.Driver !== 'bridge' && n.Driver !== 'cni') throw invalid(`container cannot be connected to network ${n.Name} and another one`);
       checkEndpoint(n, req);
       settings.Networks[n.Name] = blankEndpoint(n.Id, req);
     }

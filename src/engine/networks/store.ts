@@ -17,6 +17,8 @@ import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRe
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 export const PREDEFINED = ['bridge', 'host', 'none'];
+/** A `cni` network's config file. */
+export const CNI_CONF_OPT = 'berth.cni.conf-file';
 /** The names CNI takes for a network (libcni's rule); host-local keeps leases in a folder of that name. */
 const CNI_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const CNI_NAME_MAX = 255;
@@ -62,12 +64,20 @@ export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): End
   GlobalIPv6Address: '',
   GlobalIPv6PrefixLen: 0,
   DNSNames: null,
-  DriverOpts: null,
+  DriverOpts: req.DriverOpts && Object.keys(req.DriverOpts).length ? { ...req.DriverOpts } : null,
 });
 
 /** An endpoint's options checked against its network: a fixed address in its subnet, aliases, a MAC. */
 export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
   const ip = req.IPAMConfig?.IPv4Address;
+  if (n.Driver === 'cni') {
+    // Its plugins own addresses and names; berth's DNS does not serve it.
+    const what = ip ? 'a fixed IP address' : req.Aliases?.length ? 'network-scoped aliases' : req.MacAddress ? 'a MAC address' : '';
+    if (what)
+      throw invalid(`network ${n.Name} is configured by CNI config ${n.Options[CNI_CONF_OPT]}: berth cannot give its endpoints ${what}`);
+    return;
+  }
+  if (req.DriverOpts && Object.keys(req.DriverOpts).length) throw invalid('the bridge driver takes no endpoint options');
   if (ip) {
     if (n.Name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
     if (!contains(parseCidr(n.IPAM.Config[0].Subnet), parseIp(ip)))
@@ -224,6 +234,26 @@ export class NetworkStore {
   /** Subnets a new network must not overlap: the host's routes and berth's networks. */
   private taken(): Cidr[] {
     return [...hostRoutes(), ...[...this.byId.values()].flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet)))];
+  }
+
+  /**
+   * The `cni` network for a config file another wrote, made on first use under the config's
+   * name and pointed at the file again when the add-on moved it; a berth network of that name is
+   * a conflict. `made` is true when the record is new.
+   */
+  useCni(name: string, file: string): { n: NetworkRecord; made: boolean } {
+    const have = this.byName(name);
+    if (have && have.Driver !== 'cni') throw conflict(`CNI config ${file} names network ${name}, which is berth's ${have.Driver} network`);
+    if (have) {
+      if (have.Options[CNI_CONF_OPT] !== file) {
+        have.Options = { ...have.Options, [CNI_CONF_OPT]: file };
+        this.save(have);
+      }
+      return { n: have, made: false };
+    }
+    const n = this.record(name, 'cni', [], { Options: { [CNI_CONF_OPT]: file } });
+    this.save(n);
+    return { n, made: true };
   }
 
   /** A user-defined bridge network, checked as dockerd checks it, with its subnet and bridge device name. */

@@ -35,6 +35,8 @@ export interface PodsOptions {
   containers: Containers;
   /** The infra containers' image, imported if missing (pause-image.ts). */
   pauseImage: () => Promise<string>;
+  /** The driver of the network named so (`cni` networks have no DNS of berth's). */
+  networkDriver: (name: string) => string;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -149,13 +151,14 @@ export class Pods {
       Network: share.includes('net') ? o.Network || 'bridge' : '',
       PortBindings: { ...o.PortBindings },
       NetworkAliases: o.NetworkAliases,
+      ...(o.NetworkDriverOpts ? { NetworkDriverOpts: { ...o.NetworkDriverOpts } } : {}),
       CgroupParent: o.CgroupParent,
       Dns: o.Dns,
       DnsSearch: o.DnsSearch,
       DnsOptions: o.DnsOptions,
       ExtraHosts: o.ExtraHosts,
     };
-    const infra = infraSettings(pod, await this.opts.pauseImage());
+    const infra = infraSettings(pod, await this.opts.pauseImage(), !pod.Network || this.opts.networkDriver(pod.Network) !== 'cni');
     // The record is written once its infra exists; a crash between the two is repaired at adoption.
     const rec = await this.opts.containers.create(
       infra.config,

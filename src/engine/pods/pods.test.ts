@@ -67,6 +67,7 @@ function harness(t: TestContext) {
         dataRoot: join(dir, 'data'),
         containers,
         pauseImage: async () => 'localhost/berth-pause:test',
+        networkDriver: () => 'bridge',
         log: (level, msg) => logs.push(`${level}: ${msg}`),
       });
       containers.pods = pods;

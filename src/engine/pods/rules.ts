@@ -36,6 +36,8 @@ export function checkPodOptions(o: PodCreateOptions): PodNamespace[] {
   if (!net && o.Network) throw invalid('cannot set a network on a pod that does not share the network namespace');
   if (o.NetworkAliases?.length && !userNetwork(o.Network))
     throw invalid('network aliases are supported only for pods on user-defined networks');
+  if (o.NetworkDriverOpts && Object.keys(o.NetworkDriverOpts).length && !userNetwork(o.Network))
+    throw invalid('network driver options are supported only for pods on a network a CNI config makes');
   if (!share.includes('uts') && o.Hostname) throw invalid('cannot set a hostname on a pod that does not share the UTS namespace');
   if ((o.Network === 'host' || o.Network === 'none') && Object.keys(o.PortBindings ?? {}).length)
     throw invalid(`cannot publish ports on a pod with network ${o.Network}`);
@@ -54,11 +56,16 @@ const userNetwork = (network: string | undefined) => !!network && !['bridge', 'h
 export function infraSettings(
   pod: PodRecord,
   image: string,
+  /** Whether the pod's network is berth's (a bridge with its DNS), not one a CNI config of another's makes. */
+  berthNetwork = true,
 ): { config: ContainerConfig; hostConfig: HostConfig; endpoints: Record<string, EndpointRequest> } {
   const share = new Set(pod.SharedNamespaces);
+  const endpoint: EndpointRequest = {
+    Aliases: berthNetwork ? [pod.Name, ...(pod.NetworkAliases ?? [])] : pod.NetworkAliases,
+    ...(pod.NetworkDriverOpts ? { DriverOpts: pod.NetworkDriverOpts } : {}),
+  };
   return {
-    endpoints:
-      share.has('net') && userNetwork(pod.Network) ? { [pod.Network]: { Aliases: [pod.Name, ...(pod.NetworkAliases ?? [])] } } : {},
+    endpoints: share.has('net') && userNetwork(pod.Network) ? { [pod.Network]: endpoint } : {},
     config: { Image: image, Cmd: ['/pause'], Hostname: share.has('uts') ? pod.Hostname : undefined, Labels: {} },
     hostConfig: {
       NetworkMode: share.has('net') ? pod.Network : 'none',

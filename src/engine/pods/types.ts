@@ -24,6 +24,8 @@ export interface PodCreateOptions {
   PortBindings?: PortMap;
   /** Names the pod answers to on a user-defined network's DNS, beside its own name (which it always has there). */
   NetworkAliases?: string[];
+  /** CNI_ARGS for the plugins of a `cni` network (the CRI's K8S_POD_*); refused on berth's bridges. Not on the HTTP API. */
+  NetworkDriverOpts?: Record<string, string>;
   /** The cgroup the pod's containers are placed below (`<parent>/<container id>`); default: berth's own, `/berth`. */
   CgroupParent?: string;
   /** The pod's resolv.conf and /etc/hosts entries, as a container's Dns, DnsSearch, DnsOptions, ExtraHosts. */
@@ -49,6 +51,7 @@ export interface PodRecord {
   Network: string;
   PortBindings: PortMap;
   NetworkAliases?: string[];
+  NetworkDriverOpts?: Record<string, string>;
   CgroupParent?: string;
   Dns?: string[];
   DnsSearch?: string[];
