@@ -72,7 +72,15 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
   const ip = req.IPAMConfig?.IPv4Address;
   if (n.Driver === 'cni') {
     // Its plugins own addresses and names; berth's DNS does not serve it.
-    const what = ip ? 'a fixed IP address' : req.Aliases?.length ? 'network-scoped aliases' : req.MacAddress ? 'a MAC address' : '';
+    const what = ip
+      ? 'a fixed IP address'
+      : req.Aliases?.length
+        ? 'network-scoped aliases'
+        : req.Links?.length
+          ? 'links'
+          : req.MacAddress
+            ? 'a MAC address'
+            : '';
     if (what)
       throw invalid(`network ${n.Name} is configured by CNI config ${n.Options[CNI_CONF_OPT]}: berth cannot give its endpoints ${what}`);
     return;
