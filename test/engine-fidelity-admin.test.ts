@@ -3,46 +3,22 @@
 // refuses), a broken archive to load, network names and an ambiguous ID prefix — with the same
 // output, the same survivors and the same refusals; and system df, where the docker CLI does the formatting, the berth CLI beside it.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { BERTH, startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
-import { missing, startDockerd, type Dockerd } from './helpers/dockerd.js';
-import { makeRootfs } from './helpers/bundle.js';
+import type { CliResult, EngineFixture } from './engine-fixture.js';
+import type { Dockerd } from './helpers/dockerd.js';
+import { berthCli, IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
-const skip = missing('dockerd', 'containerd', 'containerd-shim-runc-v2');
 let eng: EngineFixture;
 let d: Dockerd;
-const IMAGE = 'busybox';
-
-before(async () => {
-  if (skip) return;
-  eng = await startEngine();
-  try {
-    d = await startDockerd();
-    makeRootfs(join(d.dir, 'rootfs'));
-    assert.equal(spawnSync('tar', ['-C', join(d.dir, 'rootfs'), '-cf', join(d.dir, 'rootfs.tar'), '.']).status, 0);
-    const imp = d.docker(['import', join(d.dir, 'rootfs.tar'), IMAGE]);
-    assert.equal(imp.status, 0, imp.stderr);
-    eng.dockerOk(['pull', IMAGE]);
-  } catch (e) {
-    await eng.stop();
-    throw e;
-  }
-});
-
-after(async () => {
-  if (skip) return;
-  await d?.stop();
-  await eng.stop();
-});
+const skip = sideBySide((p) => ({ eng, d } = p));
 
 type Run = (a: string[]) => CliResult;
-const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 // berthd answers API 1.50, where a volume prune without `all` keeps named volumes; dockerd 20.10
 // answers 1.41, where it takes them: the docker CLI asks berthd for 1.41 too.
 const engines = (): [string, Run, string][] => [
@@ -54,10 +30,7 @@ const ok = (who: string, run: Run, args: string[]) => {
   assert.equal(r.status, 0, show(`${who} ${args.join(' ')}`, r));
   return r.stdout;
 };
-const berth = (args: string[]): CliResult => {
-  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const berth = (args: string[]): CliResult => berthCli(eng, args);
 const lines = (s: string) => s.split('\n').filter(Boolean).sort();
 
 test('prune filters: until, label and label! select as dockerd; refusals in its words, through the CLIs', { skip }, () => {

@@ -4,50 +4,22 @@
 // of /dev/shm, HOME, /etc/hosts); all must agree. Exec and start failures give dockerd's codes and words. Each refusal must leave no container behind.
 // dockerd runs with no bridge of its own, so cases that need one are berthd's alone.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BERTH, startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
-import { missing, startDockerd, type Dockerd } from './helpers/dockerd.js';
-import { makeRootfs } from './helpers/bundle.js';
+import type { CliResult, EngineFixture } from './engine-fixture.js';
+import type { Dockerd } from './helpers/dockerd.js';
+import { berthCli, IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
-const skip = missing('dockerd', 'containerd', 'containerd-shim-runc-v2');
 let eng: EngineFixture;
 let d: Dockerd;
-// The same busybox root on both: a short name through berthd's mirror, an import on dockerd.
-const IMAGE = 'busybox';
+const skip = sideBySide((p) => ({ eng, d } = p));
 
-before(async () => {
-  if (skip) return;
-  eng = await startEngine();
-  try {
-    d = await startDockerd();
-    makeRootfs(join(d.dir, 'rootfs'));
-    assert.equal(spawnSync('tar', ['-C', join(d.dir, 'rootfs'), '-cf', join(d.dir, 'rootfs.tar'), '.']).status, 0);
-    const imp = d.docker(['import', join(d.dir, 'rootfs.tar'), IMAGE]);
-    assert.equal(imp.status, 0, imp.stderr);
-  } catch (e) {
-    await eng.stop();
-    throw e;
-  }
-});
-
-after(async () => {
-  if (skip) return;
-  await d?.stop();
-  await eng.stop();
-});
-
-const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-
-function berth(args: string[]): CliResult {
-  const r = spawnSync(BERTH, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const berth = (args: string[]): CliResult => berthCli(eng, args);
 
 /** Runs `sh -c script` with `flags` on each engine; all must succeed with the same output, which is returned. */
 function same(flags: string[], script: string, opts: { berthCli?: boolean } = {}): string {

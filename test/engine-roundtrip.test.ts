@@ -3,43 +3,17 @@
 // kill and after the restart policy's restarts, and a non-default Isolation refused in dockerd's
 // words with no container left.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
-import { missing, startDockerd, type Dockerd } from './helpers/dockerd.js';
-import { makeRootfs } from './helpers/bundle.js';
+import type { CliResult, EngineFixture } from './engine-fixture.js';
+import type { Dockerd } from './helpers/dockerd.js';
+import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
-const skip = missing('dockerd', 'containerd', 'containerd-shim-runc-v2');
 let eng: EngineFixture;
 let d: Dockerd;
-const IMAGE = 'busybox';
+const skip = sideBySide((p) => ({ eng, d } = p));
 
-before(async () => {
-  if (skip) return;
-  eng = await startEngine();
-  try {
-    d = await startDockerd();
-    makeRootfs(join(d.dir, 'rootfs'));
-    assert.equal(spawnSync('tar', ['-C', join(d.dir, 'rootfs'), '-cf', join(d.dir, 'rootfs.tar'), '.']).status, 0);
-    const imp = d.docker(['import', join(d.dir, 'rootfs.tar'), IMAGE]);
-    assert.equal(imp.status, 0, imp.stderr);
-    eng.dockerOk(['pull', IMAGE]);
-  } catch (e) {
-    await eng.stop();
-    throw e;
-  }
-});
-
-after(async () => {
-  if (skip) return;
-  await d?.stop();
-  await eng.stop();
-});
-
-const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 type Run = (a: string[]) => CliResult;
 const ok = (run: Run, args: string[]) => {
   const r = run(args);

@@ -5,44 +5,24 @@
 // exec, pause, kill and update as under berth-runtime; an unknown name is dockerd's 400 on both,
 // with no container left; `info` lists the runtimes on both.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
-import { missing, startDockerd, type Dockerd } from './helpers/dockerd.js';
-import { makeRootfs } from './helpers/bundle.js';
+import type { CliResult, EngineFixture } from './engine-fixture.js';
+import type { Dockerd } from './helpers/dockerd.js';
+import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
 const RUNC = '/usr/sbin/runc';
-const skip = missing('dockerd', 'containerd', 'containerd-shim-runc-v2', RUNC);
 let eng: EngineFixture;
 let d: Dockerd;
-const IMAGE = 'busybox';
-
-before(async () => {
-  if (skip) return;
-  eng = await startEngine({ daemonConfig: { runtimes: { realrunc: { path: RUNC } } } });
-  try {
-    d = await startDockerd([`--add-runtime=realrunc=${RUNC}`]);
-    makeRootfs(join(d.dir, 'rootfs'));
-    assert.equal(spawnSync('tar', ['-C', join(d.dir, 'rootfs'), '-cf', join(d.dir, 'rootfs.tar'), '.']).status, 0);
-    const imp = d.docker(['import', join(d.dir, 'rootfs.tar'), IMAGE]);
-    assert.equal(imp.status, 0, imp.stderr);
-    eng.dockerOk(['pull', IMAGE]);
-  } catch (e) {
-    await eng.stop();
-    throw e;
-  }
+const skip = sideBySide((p) => ({ eng, d } = p), {
+  engine: { daemonConfig: { runtimes: { realrunc: { path: RUNC } } } },
+  dockerd: [`--add-runtime=realrunc=${RUNC}`],
+  needs: [RUNC],
 });
 
-after(async () => {
-  if (skip) return;
-  await d?.stop();
-  await eng.stop();
-});
-
-const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 const containers = (run: (a: string[]) => CliResult) => run(['ps', '-aq']).stdout.split('\n').filter(Boolean).length;
 /** runc's own view of berthd's containers under it. */
 const runcState = () => join(eng.dir, 'run', 'runtimes', 'realrunc', 'state');
