@@ -9,7 +9,8 @@ import { appendFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, unlink, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../src/image/store.js';
-import { Snapshotter, chainIDs } from '../src/image/snapshot.js';
+import { Snapshotter } from '../src/image/snapshot.js';
+import { chainIDs } from '../src/oci/image.js';
 import { mountsUnder, unmount } from '../src/image/mount.js';
 import { packTar } from '../src/image/tar.js';
 import { busyboxTar, storeImage } from './helpers/images.js';

@@ -34,7 +34,8 @@ import { scratchState, stateDigest, withConfig, withLayer, type BuildState } fro
 import type { StepRunner } from './step-runner.js';
 import { Limiter } from './limiter.js';
 import { extractedSource, heredocSource, isArchive, remoteSource } from './add-sources.js';
-import { cacheMountInUse, du, prepareMounts } from './run-mounts.js';
+import { cacheMountInUse, prepareMounts } from './run-mounts.js';
+import { dirSize } from '../common/dir-size.js';
 import { awaitedLater } from '../common/promises.js';
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { errno } from '../common/errno.js';
@@ -806,7 +807,7 @@ export class Builder {
         Description: 'cache mount (RUN --mount=type=cache)',
         InUse: cacheMountInUse(m.dir),
         Shared: false,
-        Size: await du(m.dir),
+        Size: await dirSize(m.dir),
         CreatedAt: m.created,
         LastUsedAt: m.used,
         UsageCount: 0,

@@ -6,7 +6,7 @@
 // the step's cache key, and everything made for the step goes when `release` runs.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid, notFound, unsupported } from '../errors.js';
 import { errno } from '../common/errno.js';
@@ -144,22 +144,4 @@ async function ensureDir(dir: string, mode: number, uid: number, gid: number, id
   await mkdir(dir, { recursive: true });
   await chown(dir, uid, gid);
   await chmod(dir, mode);
-}
-
-/** Bytes under `dir`, for `system df`. */
-export async function du(dir: string): Promise<number> {
-  let n = 0;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return 0;
-    throw e;
-  }
-  for (const name of names) {
-    const p = join(dir, name);
-    const st = await lstat(p);
-    n += st.isDirectory() ? await du(p) : st.size;
-  }
-  return n;
 }

@@ -6,11 +6,12 @@ import type { Engine } from './engine.js';
 import type { ContainerRecord } from './types.js';
 import type { ImageSummary } from '../image/index.js';
 import { labelMatch } from '../common/filters.js';
-import { du, type Volume } from './volumes.js';
+import type { Volume } from './volumes.js';
+import { dirSize } from '../common/dir-size.js';
 import type { BuildCacheRecord } from '../build/cache.js';
 
 export interface DiskUsage {
-  /** Bytes of image blobs and unpacked layers. */
+  /** Every layer images use, counted once at its unpacked size (dockerd's LayersSize). */
   layersSize: number;
   images: (ImageSummary & { sharedSize: number; containers: number })[];
   containers: (ContainerRecord & { sizeRw: number; sizeRootFs: number })[];
@@ -55,7 +56,9 @@ export async function diskUsage(engine: Engine): Promise<DiskUsage> {
     layersSize,
     images: images.map((i) => ({ ...i, containers: containers.filter((c) => c.Image === i.id).length })),
     containers: containers.map((c) => ({ ...c, sizeRw: sizes.get(c.Id)!.SizeRw, sizeRootFs: sizes.get(c.Id)!.SizeRootFs })),
-    volumes: engine.containers.volumes.list().map((v) => ({ ...v, size: du(v.Mountpoint), refCount: refs.get(v.Name) ?? 0 })),
+    volumes: await Promise.all(
+      engine.containers.volumes.list().map(async (v) => ({ ...v, size: await dirSize(v.Mountpoint), refCount: refs.get(v.Name) ?? 0 })),
+    ),
     buildCache: await engine.builder.records(),
   };
 }

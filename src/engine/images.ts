@@ -200,6 +200,11 @@ export class Images {
     return this.opts.store.resolve(name);
   }
 
+  /** The image's `Size` as dockerd reports it: its layers' unpacked sizes added up. */
+  size(img: Image): Promise<number> {
+    return this.opts.store.imageSize(img.manifest);
+  }
+
   /** `docker tag SOURCE REPO[:TAG]`. */
   async tag(source: string, repo: string, tag?: string): Promise<void> {
     if (!repo) throw invalid('repository name is required');
@@ -332,10 +337,10 @@ export class Images {
   async prune(f: PruneFilters = {}): Promise<{ ImagesDeleted: ImageDeleteItem[]; SpaceReclaimed: number }> {
     const store = this.opts.store;
     const users = this.opts.users();
-    const [blobsBefore, layersBefore] = [await store.content.list(), await this.opts.snapshots.df()];
+    const images = await store.list();
     const deleted: ImageDeleteItem[] = [];
     let space = 0;
-    for (const i of await store.list()) {
+    for (const i of images) {
       if (users.get(i.id)?.length) continue;
       if (f.dangling !== false && i.repoTags.length) continue;
       if (f.until !== undefined && i.created && Date.parse(i.created) / 1000 >= f.until) continue;
@@ -344,37 +349,41 @@ export class Images {
       deleted.push(...(await this.deleteImage(i)));
     }
     if (deleted.length) {
-      // Reclaimed: the blobs gone and the unpacked layers no image uses any more.
-      const left = new Set((await store.content.list()).map((b) => b.digest));
-      space += blobsBefore.filter((b) => !left.has(b.digest)).reduce((a, b) => a + b.size, 0);
+      // Reclaimed, as dockerd counts it: the unpacked size of each layer no image uses any more.
+      const left = new Set((await store.list()).flatMap((i) => i.layers.map((l) => l.chainID)));
+      const gone = new Map(
+        images
+          .flatMap((i) => i.layers)
+          .filter((l) => !left.has(l.chainID))
+          .map((l) => [l.chainID, l.size]),
+      );
+      space = [...gone.values()].reduce((a, n) => a + n, 0);
       for (const layer of await this.opts.snapshots.pruneLayers(store)) deleted.push({ Deleted: layer });
-      space += Math.max(0, layersBefore.layersSize - (await this.opts.snapshots.df()).layersSize);
     }
     this.opts.events?.emit('image', 'prune', '', { reclaimed: String(space) });
     return { ImagesDeleted: deleted, SpaceReclaimed: space };
   }
 
-  /** `system df` figures: bytes of blobs and unpacked layers, and each image's unique and shared bytes. */
+  /**
+   * `system df` figures as dockerd's: LayersSize is every layer images use, each counted once (by
+   * chain ID) at its unpacked size; an image's SharedSize is the size of its layers another image
+   * uses too (two manifests of one config are one image, as dockerd sees them).
+   */
   async usage(): Promise<{ layersSize: number; images: (ImageSummary & { sharedSize: number })[] }> {
-    const store = this.opts.store;
-    const list = await store.list();
-    const blobsOf = new Map<string, { digest: string; size: number }[]>();
-    const count = new Map<string, number>();
+    const list = await this.opts.store.list();
+    const sizes = new Map<string, number>();
+    const users = new Map<string, Set<string>>();
     for (const i of list) {
-      const m = await store.readManifest(i.manifestDigest);
-      const blobs = [m.config, ...m.layers].map((d) => ({ digest: d.digest, size: d.size }));
-      blobsOf.set(i.manifestDigest, blobs);
-      for (const b of blobs) count.set(b.digest, (count.get(b.digest) ?? 0) + 1);
+      for (const l of i.layers) {
+        sizes.set(l.chainID, l.size);
+        users.set(l.chainID, (users.get(l.chainID) ?? new Set()).add(i.id));
+      }
     }
-    const [df, snaps] = await Promise.all([store.df(), this.opts.snapshots.df()]);
     return {
-      layersSize: df.size + snaps.layersSize,
+      layersSize: [...sizes.values()].reduce((a, n) => a + n, 0),
       images: list.map((i) => ({
         ...i,
-        sharedSize: blobsOf
-          .get(i.manifestDigest)!
-          .filter((b) => count.get(b.digest)! > 1)
-          .reduce((a, b) => a + b.size, 0),
+        sharedSize: i.layers.filter((l) => users.get(l.chainID)!.size > 1).reduce((a, l) => a + l.size, 0),
       })),
     };
   }

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ociMounts, planMounts } from './mounts.js';
 import { Volumes } from './volumes.js';
+import type { ApiMount } from './types.js';
 
 function withVolumes(fn: (v: Volumes, dir: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-mounts-'));
@@ -63,4 +64,25 @@ test('bad specs are refused', () =>
     );
     assert.throws(() => vs.create({ Name: 'x', DriverOpts: { type: 'nfs' } }), /takes no options/);
     assert.throws(() => vs.create({ Name: '../x' }), /invalid characters/);
+  }));
+
+test("Mounts' bind, volume and tmpfs options: applied (CreateMountpoint, NonRecursive) or refused, none ignored", () =>
+  withVolumes((vs, dir) => {
+    const src = join(dir, 'made/here');
+    const plan = planMounts(
+      { Mounts: [{ Type: 'bind', Source: src, Target: '/b', BindOptions: { CreateMountpoint: true, NonRecursive: true } }] },
+      {},
+      vs,
+      () => [],
+    );
+    assert.ok(statSync(src).isDirectory());
+    assert.deepEqual(ociMounts(plan)[0].options, ['bind', 'rw', 'rprivate']);
+    const refused = (m: ApiMount, re: RegExp) => assert.throws(() => planMounts({ Mounts: [m] }, {}, vs, () => []), re);
+    refused(
+      { Type: 'bind', Source: src, Target: '/b', ReadOnly: true, BindOptions: { ReadOnlyForceRecursive: true } },
+      /ReadOnlyForceRecursive is not supported/,
+    );
+    refused({ Type: 'volume', Source: 'v', Target: '/v', VolumeOptions: { Subpath: 'a' } }, /Subpath is not supported/);
+    refused({ Type: 'tmpfs', Target: '/t', TmpfsOptions: { Options: [['noexec']] } }, /TmpfsOptions.Options is not supported/);
+    assert.deepEqual(vs.list(), [], 'a refused mount makes no volume');
   }));

@@ -6,7 +6,7 @@
 
 import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { invalid } from '../errors.js';
+import { invalid, unsupported } from '../errors.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
 import type { ApiMount, MountPoint } from './types.js';
 import { ANONYMOUS_LABEL, type Volumes } from './volumes.js';
@@ -93,22 +93,35 @@ export function planMounts(
     if (type === 'bind') {
       if (!m.Source || !isAbsolute(m.Source))
         throw invalid(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`);
-      if (!existsSync(m.Source)) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+      const o = m.BindOptions ?? {};
+      // berth's read-only binds are read-only at their top mount only (dockerd's before API 1.44).
+      if (o.ReadOnlyForceRecursive)
+        throw unsupported(
+          'BindOptions.ReadOnlyForceRecursive is not supported by berthd: a read-only bind is read-only at its top mount only',
+        );
+      if (!existsSync(m.Source)) {
+        if (!o.CreateMountpoint) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+        mkdirSync(m.Source, { recursive: true, mode: 0o755 });
+      }
       add({
         Type: 'bind',
         Source: normalize(m.Source),
         Destination: dst,
         Mode: '',
         RW: !ro,
-        Propagation: m.BindOptions?.Propagation || 'rprivate',
+        Propagation: o.Propagation || 'rprivate',
+        ...(o.NonRecursive ? { NonRecursive: true } : {}),
       });
     } else if (type === 'volume') {
+      if (m.VolumeOptions?.Subpath) throw unsupported('VolumeOptions.Subpath is not supported by berthd: a volume is mounted whole');
       const drv = m.VolumeOptions?.DriverConfig;
       if ((drv?.Name && drv.Name !== 'local') || (drv?.Options && Object.keys(drv.Options).length))
         throw invalid(`berth's volumes use the "local" driver without options`);
       add(volume(m.Source || undefined, dst, ro, { NoCopy: m.VolumeOptions?.NoCopy, Labels: m.VolumeOptions?.Labels }));
     } else if (type === 'tmpfs') {
       if (m.Source) throw invalid('invalid mount config for type "tmpfs": source must not be specified');
+      if (m.TmpfsOptions?.Options?.length)
+        throw unsupported('TmpfsOptions.Options is not supported by berthd: give the size and mode as SizeBytes and Mode');
       const data = [
         m.TmpfsOptions?.SizeBytes ? `size=${m.TmpfsOptions.SizeBytes}` : '',
         m.TmpfsOptions?.Mode ? `mode=${m.TmpfsOptions.Mode.toString(8)}` : '',
@@ -167,7 +180,7 @@ export function ociMounts(plan: MountPoint[]): OciMount[] {
       destination: m.Destination,
       type: 'bind',
       source: m.Source,
-      options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'],
+      options: [m.NonRecursive ? 'bind' : 'rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'],
     };
   });
 }

@@ -222,6 +222,8 @@ export interface MountPoint {
   NoCopy?: boolean;
   /** volume: made for this container (image VOLUME, `-v /dst`); `rm -v` removes it. */
   Anonymous?: boolean;
+  /** bind: the source alone, not the mounts under it (`BindOptions.NonRecursive`). */
+  NonRecursive?: boolean;
 }
 
 export interface ApiMount {
@@ -229,9 +231,20 @@ export interface ApiMount {
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-  BindOptions?: { Propagation?: string };
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Record<string, string>;
+    Subpath?: string;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> };
+  };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] };
+  BindOptions?: {
+    Propagation?: string;
+    NonRecursive?: boolean;
+    CreateMountpoint?: boolean;
+    ReadOnlyNonRecursive?: boolean;
+    ReadOnlyForceRecursive?: boolean;
+  };
 }
 
 /** Docker's `HealthConfig` (durations in nanoseconds; 0 means inherited or the default). */

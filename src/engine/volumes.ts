@@ -5,13 +5,13 @@
 // its root.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../common/atomic.js';
 import { runChild } from '../native/child.js';
 import { labelMatch, validateFilters } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
-import { isErrno } from '../common/errno.js';
+import { dirSize } from '../common/dir-size.js';
 
 /** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -155,17 +155,19 @@ export class Volumes {
   }
 
   /** Unused volumes: anonymous ones only, unless the filter `all=true` (Docker 23+). */
-  prune(filters: Record<string, string[]> = {}): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+  async prune(filters: Record<string, string[]> = {}): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     validateFilters(filters, ['label', 'label!', 'all']);
     const all = (filters.all ?? []).some((v) => v === 'true' || v === '1');
     const { all: _a, ...rest } = filters;
+    const candidates = this.list(rest).filter((v) => all || ANONYMOUS_LABEL in v.Labels);
+    // Measured first: the check for users and the removal below run with no await between them.
+    const sizes = await Promise.all(candidates.map((v) => dirSize(v.Mountpoint)));
     const users = this.users();
     const deleted: string[] = [];
     let space = 0;
-    for (const v of this.list(rest)) {
-      if (users.get(v.Name)?.length) continue;
-      if (!all && !(ANONYMOUS_LABEL in v.Labels)) continue;
-      space += du(v.Mountpoint);
+    for (const [i, v] of candidates.entries()) {
+      if (users.get(v.Name)?.length || !existsSync(this.metaPath(v.Name))) continue;
+      space += sizes[i];
       rmSync(this.dir(v.Name), { recursive: true, force: true });
       this.emit('destroy', v.Name, { driver: v.Driver });
       deleted.push(v.Name);
@@ -222,20 +224,4 @@ function matches(v: Volume, filters: Record<string, string[]>, users: Map<string
     }
   }
   return true;
-}
-
-/** Bytes of the files under `path` (a volume's usage for `system df` and prune). */
-export function du(path: string): number {
-  let n = 0;
-  const walk = (p: string) => {
-    const st = lstatSync(p);
-    n += st.isDirectory() ? 0 : st.size;
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-  };
-  try {
-    walk(path);
-  } catch (e) {
-    if (!isErrno(e, 'ENOENT')) throw e; // a file removed while counted
-  }
-  return n;
 }

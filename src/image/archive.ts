@@ -7,7 +7,7 @@
 
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalid, isKind, unsupported, withCleanup } from '../errors.js';
 import {
@@ -188,10 +188,14 @@ export async function loadImages(
   const files = new Map<string, { digest: Digest; size: number; head: Buffer; json?: Buffer }>();
   const added = new Set<Digest>();
   const unpins: (() => void)[] = [];
+  // dockerd's save writes a layer that two of its v1 IDs share once, and the other's layer.tar as a symlink to it.
+  const links = new Map<string, string>();
   try {
     for await (const e of readTar(source)) {
       const h = e.header;
       const name = h.name.replace(/^\.\//, '');
+      if (h.type === 'symlink') links.set(name, posix.normalize(posix.join(posix.dirname(name), h.linkname)));
+      if (h.type === 'link') links.set(name, posix.normalize(h.linkname.replace(/^\.\//, '')));
       if (h.type !== 'file' && h.type !== 'contiguous-file') continue;
       let head = Buffer.alloc(0);
       const isBlob = /^blobs\//.test(name);
@@ -219,6 +223,12 @@ export async function loadImages(
         added.add(info.digest);
       }
       files.set(name, { ...info, head, json: json ? Buffer.concat(json) : undefined });
+    }
+    for (const [name, target] of links) {
+      let to = target;
+      for (let hops = 0; links.has(to) && hops < 8; hops++) to = links.get(to)!;
+      const f = files.get(to);
+      if (f && !files.has(name)) files.set(name, f);
     }
     const jsonOf = (path: string): unknown => {
       const f = files.get(path);

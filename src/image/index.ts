@@ -20,6 +20,7 @@ export { hostPlatform, parsePlatform, formatPlatform, selectManifest, normalizeP
 export { unpackLayer, decompress, detectCompression, type UnpackOptions, type UnpackResult } from './unpack.js';
 export { LayerCheck, checkLayer, type LayerCheckOptions, type Plan } from './layer-check.js';
 export { mknodSync } from './xattr.js';
-export { Snapshotter, chainIDs, toOciLayer, type Change, type CommitOptions, type SnapshotInfo } from './snapshot.js';
+export { chainIDs } from '../oci/image.js';
+export { Snapshotter, toOciLayer, type Change, type CommitOptions, type SnapshotInfo } from './snapshot.js';
 export { saveImages, saveOciLayout, loadImages, type LoadResult } from './archive.js';
 export { importRootfs, exportRootfs, type ImportOptions } from './import-export.js';

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { TarWriter } from '../tar/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { MediaType, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
+import { MediaType, chainIDs, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { errno, isErrno } from '../common/errno.js';
 import { mountOverlay, mountsUnder, unmount } from './mount.js';
@@ -21,21 +21,7 @@ import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
 import { unpackLayerThreaded } from './unpack-thread.js';
 import { awaitedLater } from '../common/promises.js';
-
-/** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
-export function chainIDs(diffIDs: Digest[]): Digest[] {
-  const out: Digest[] = [];
-  for (const d of diffIDs) {
-    out.push(
-      out.length === 0
-        ? d
-        : `sha256:${createHash('sha256')
-            .update(`${out[out.length - 1]} ${d}`)
-            .digest('hex')}`,
-    );
-  }
-  return out;
-}
+import { dirSize } from '../common/dir-size.js';
 
 export interface Change {
   kind: 'A' | 'C' | 'D';
@@ -339,20 +325,9 @@ export class Snapshotter {
     return { layers, layersSize, containers: keys.length, containersSize };
   }
 
-  /** Bytes of the files a container's snapshot wrote (its upper dir), as `docker ps -s` SizeRw. */
+  /** Bytes a container's snapshot wrote (its upper dir), as dockerd's `SizeRw` counts them. */
   async usage(key: string): Promise<number> {
-    let n = 0;
-    const du = async (p: string): Promise<void> => {
-      for (const e of await readdir(p, { withFileTypes: true })) {
-        const q = join(p, e.name);
-        if (e.isDirectory()) await du(q);
-        else if (e.isFile()) n += (await lstat(q)).size;
-      }
-    };
-    await du((await this.info(key)).upper).catch((e) => {
-      if (errno(e) !== 'ENOENT') throw e;
-    });
-    return n;
+    return dirSize((await this.info(key)).upper);
   }
 
   private lowerDirs(info: SnapshotInfo): string[] {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { BerthError, conflict, invalid, isKind, notFound } from '../errors.js';
 import {
   MediaType,
+  chainIDs,
   digestOf,
   isIndexMediaType,
   parseManifestOrIndex,
@@ -24,6 +25,7 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { errno } from '../common/errno.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
 import { settled } from '../common/promises.js';
+import { measureLayer } from './unpack.js';
 
 /** One image (one platform manifest) as the store records it. */
 export interface ImageRecord {
@@ -57,8 +59,13 @@ export interface ImageSummary {
   manifestDigest: Digest;
   repoTags: string[];
   repoDigests: string[];
-  /** Bytes of the config and layers (compressed, as stored). */
+  /** The layers' unpacked sizes added up: dockerd's image `Size`. */
   size: number;
+  /**
+   * Each layer, bottom first, by chain ID (the blob digest where the config is unreadable) with
+   * its unpacked size: `system df` counts a layer once however many images share it.
+   */
+  layers: { chainID: Digest; size: number }[];
   created?: string;
   /** The config's `config.Labels`. */
   labels?: Record<string, string>;
@@ -79,6 +86,7 @@ export class ImageStore {
   readonly content: ContentStore;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly pins = new Map<Digest, number>();
+  private readonly measuring = new Map<Digest, Promise<number>>();
 
   constructor(root: string) {
     this.root = root;
@@ -294,23 +302,43 @@ export class ImageStore {
   }
 
   /**
-   * Records the bytes of a layer's files (`contentSize` of its unpack or pack), the size Docker
-   * shows for a layer, beside its blob; it goes when the blob goes.
+   * Records a layer's unpacked size (`contentSize` of its unpack or pack), the size Docker shows
+   * for a layer, beside its blob; it goes when the blob goes.
    */
   async recordLayerSize(blob: Digest, contentSize: number): Promise<void> {
     await mkdir(join(this.root, 'layer-sizes'), { recursive: true });
-    await writeFileAtomic(this.layerSizePath(blob), String(contentSize));
+    await writeFileAtomic(this.layerSizePath(blob), JSON.stringify({ unpacked: contentSize }));
   }
 
-  /** The layer's content size when recorded, else its blob's size (the best berth knows). */
-  private async layerSize(layer: Descriptor): Promise<number> {
+  /**
+   * A layer's unpacked size as dockerd counts it. Where none was recorded (a layer stored by a
+   * berth from before, whose plain-number records left out symlinks), it is measured from the
+   * blob once, asynchronously, and recorded; concurrent askers share the measuring.
+   */
+  async layerSize(layer: Descriptor): Promise<number> {
     try {
-      const n = Number(await readFile(this.layerSizePath(layer.digest), 'utf8'));
-      return Number.isSafeInteger(n) && n >= 0 ? n : layer.size;
+      const n = (JSON.parse(await readFile(this.layerSizePath(layer.digest), 'utf8')) as { unpacked?: unknown }).unpacked;
+      if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
     } catch (e) {
-      if (errno(e) !== 'ENOENT') throw e;
-      return layer.size;
+      if (errno(e) !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
     }
+    let p = this.measuring.get(layer.digest);
+    if (!p) {
+      p = (async () => {
+        const n = await measureLayer(await this.content.readStream(layer.digest));
+        await this.recordLayerSize(layer.digest, n);
+        return n;
+      })().finally(() => this.measuring.delete(layer.digest));
+      this.measuring.set(layer.digest, p);
+    }
+    return p;
+  }
+
+  /** An image's size as dockerd reports it (`Size` of list and inspect): the sum of its layers' unpacked sizes. */
+  async imageSize(manifest: Manifest): Promise<number> {
+    let n = 0;
+    for (const l of manifest.layers) n += await this.layerSize(l);
+    return n;
   }
 
   /**
@@ -346,13 +374,17 @@ export class ImageStore {
       const manifest = await this.readManifest(digest);
       let created: string | undefined;
       let labels: Record<string, string> | undefined;
+      let ids = manifest.layers.map((l) => l.digest);
       try {
         const cfg = await this.content.readJSON<ImageConfig>(manifest.config.digest);
         created = cfg.created;
         labels = cfg.config?.Labels ?? undefined;
+        if (cfg.rootfs?.diff_ids?.length === ids.length) ids = chainIDs(cfg.rootfs.diff_ids);
       } catch (e) {
         if (!isKind(e, 'not-found', 'invalid')) throw e; // a config missing or broken: listed without
       }
+      const layers = [];
+      for (const [i, l] of manifest.layers.entries()) layers.push({ chainID: ids[i], size: await this.layerSize(l) });
       out.push({
         id: manifest.config.digest,
         manifestDigest: digest,
@@ -361,7 +393,8 @@ export class ImageStore {
           .map(([k]) => k)
           .sort(),
         repoDigests: rec.repoDigests,
-        size: manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0),
+        size: layers.reduce((a, l) => a + l.size, 0),
+        layers,
         created,
         labels,
       });

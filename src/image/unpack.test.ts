@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { unpackLayer, cleanEntryPath, detectCompression } from './unpack.js';
+import { unpackLayer, cleanEntryPath, detectCompression, measureLayer } from './unpack.js';
+import { dirSize } from '../common/dir-size.js';
 import { packTar, type TarEntry } from './tar.js';
 import { getXattrs } from './xattr.js';
 import { digestOf } from '../oci/image.js';
@@ -53,8 +54,11 @@ test('unpacks every kind of entry in overlayfs form', () =>
     const r = await unpackLayer(once(gzipSync(raw)), dest, { diffID: digestOf(raw) });
     assert.equal(r.diffID, digestOf(raw));
     assert.equal(r.size, raw.length);
-    // The files' bytes (Docker's layer size): '#!fake\n' + 'x' + 'ping' + 'n' + 'deep'.
-    assert.equal(r.contentSize, 7 + 1 + 4 + 1 + 4);
+    // Docker's layer size, as overlay2 counts the unpacked tree: the files' bytes ('#!fake\n' +
+    // 'x' + 'ping' + 'n' + 'deep'; the hard link bin/ash once) and the symlink's target ('/bin/sh').
+    assert.equal(r.contentSize, 7 + 1 + 4 + 1 + 4 + 7);
+    assert.equal(await dirSize(dest), r.contentSize);
+    assert.equal(await measureLayer(once(gzipSync(raw))), r.contentSize);
     const st = async (p: string) => lstat(join(dest, p));
     assert.equal((await st('bin/sh')).mode & 0o7777, 0o4755);
     const sg = await st('bin/sgid');

@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { conflict, invalid } from '../errors.js';
 import type { Digest, LayerCompression } from '../oci/image.js';
-import { readTar, type TarHeader } from '../tar/index.js';
+import { readTar, unpackedBytes, type TarHeader } from '../tar/index.js';
 import { decompress } from './decompress.js';
 import { errno } from '../common/errno.js';
 import { LayerCheck, type Plan } from './layer-check.js';
@@ -48,7 +48,7 @@ export interface UnpackResult {
   diffID: Digest;
   /** Bytes of the uncompressed tar. */
   size: number;
-  /** Bytes of the files' content (the sum of the entries' sizes): the layer size Docker shows. */
+  /** Bytes of the unpacked layer as dockerd's overlay2 counts them (files, symlinks' targets): the layer size Docker shows. */
   contentSize: number;
   entries: number;
 }
@@ -191,7 +191,7 @@ export async function unpackInto(
   let contentSize = 0;
   for await (const e of readTar(hashed())) {
     entries++;
-    contentSize += e.header.size;
+    contentSize += unpackedBytes(e.header);
     await u.entry(e.header, e.body);
   }
   await u.finish();
@@ -200,4 +200,17 @@ export async function unpackInto(
     throw invalid(`layer diff ID mismatch: expected ${opts.diffID}, got ${diffID}`);
   }
   return { diffID, size, contentSize, entries };
+}
+
+/**
+ * A layer's unpacked size (`contentSize`) read from its blob without unpacking it: for a layer
+ * whose size no unpack recorded. The stream is decompressed and its entries' headers read.
+ */
+export async function measureLayer(source: AsyncIterable<Uint8Array> | Readable): Promise<number> {
+  let n = 0;
+  for await (const e of readTar(decompress(source))) {
+    n += unpackedBytes(e.header);
+    await drain(e.body);
+  }
+  return n;
 }

@@ -172,6 +172,21 @@ export function verifyDigest(data: Uint8Array, expected: Descriptor | Digest): v
   if (got !== digest) throw invalid(`digest mismatch: expected ${digest}, got ${got}`);
 }
 
+/** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
+export function chainIDs(diffIDs: Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIDs) {
+    out.push(
+      out.length === 0
+        ? d
+        : `sha256:${createHash('sha256')
+            .update(`${out[out.length - 1]} ${d}`)
+            .digest('hex')}`,
+    );
+  }
+  return out;
+}
+
 export const isIndexMediaType = (mt: string | undefined) => mt === MediaType.ImageIndex || mt === MediaType.DockerManifestList;
 export const isManifestMediaType = (mt: string | undefined) => mt === MediaType.ImageManifest || mt === MediaType.DockerManifest;
 

@@ -350,5 +350,16 @@ export function encodeHeader(h: TarHeaderInput): Buffer {
   ]);
 }
 
+/**
+ * Bytes an entry adds to its layer unpacked, as dockerd's overlay2 measures a layer (the lstat
+ * sizes of what is not a directory): a file's size, a symlink's target's length; 0 for a hard
+ * link (its target's inode is counted once) and everything else.
+ */
+export function unpackedBytes(h: Pick<TarHeaderInput, 'type' | 'size' | 'linkname'>): number {
+  const type = h.type ?? 'file';
+  if (type === 'file' || type === 'contiguous-file') return h.size ?? 0;
+  return type === 'symlink' ? Buffer.byteLength(h.linkname ?? '') : 0;
+}
+
 /** Bytes of zero padding after a body of `size` bytes. */
 export const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;

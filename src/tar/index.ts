@@ -2,6 +2,6 @@
 // save/load and import/export meet — ustar, PAX (xattrs as bytes) and GNU long names. A
 // ground-floor module: it imports only errors, and every layer may use it.
 
-export { BLOCK, type TarHeader, type TarHeaderInput, type TarType } from './header.js';
+export { BLOCK, unpackedBytes, type TarHeader, type TarHeaderInput, type TarType } from './header.js';
 export { readTar, type TarEntry } from './reader.js';
 export { TarWriter, tarBuffer } from './writer.js';

@@ -5,7 +5,7 @@
 
 import { Readable } from 'node:stream';
 import { invalid } from '../errors.js';
-import { BLOCK, encodeHeader, padding, type TarHeaderInput } from './header.js';
+import { BLOCK, encodeHeader, padding, unpackedBytes, type TarHeaderInput } from './header.js';
 
 export class TarWriter {
   /** The archive's bytes. Destroying it makes the pending and later `add`s fail. */
@@ -13,7 +13,7 @@ export class TarWriter {
   private wake?: () => void;
   private failure?: Error;
   private ended = false;
-  /** Bytes of the files' content added so far (headers and padding not counted). */
+  /** Bytes the entries added so far take unpacked, as dockerd counts a layer (`unpackedBytes`). */
   contentSize = 0;
 
   constructor() {
@@ -60,7 +60,7 @@ export class TarWriter {
     const size = isFile ? (header.size ?? data?.length ?? 0) : 0;
     if (data && data.length !== size) throw invalid(`tar: entry "${header.name}" has ${data.length} bytes, its header says ${size}`);
     await this.push(encodeHeader({ ...header, type, size }));
-    this.contentSize += size;
+    this.contentSize += unpackedBytes({ type, size, linkname: header.linkname });
     if (data) {
       if (data.length) await this.push(data);
     } else if (body !== undefined && typeof body !== 'string') {

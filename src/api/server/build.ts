@@ -16,7 +16,7 @@ import { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type BuildEvent, typ
 import { credentialsOf, type AuthConfig } from './auth.js';
 import { decodeBody } from './body-decode.js';
 import { AuthConfig as AuthConfigBody } from './body-types.js';
-import { COMMON_HEADERS, base64JSONHeader, boolParam, sendError, sendJSON } from './http.js';
+import { COMMON_HEADERS, apiOlder, base64JSONHeader, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 
 /** The query parameters of POST /build that change nothing when absent, zero or empty. */
@@ -190,13 +190,6 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
   };
 }
 
-/** Whether the request's API version (none: the newest) is `major.minor` or later. */
-function apiAtLeast(version: string | undefined, major: number, minor: number): boolean {
-  if (!version) return true;
-  const [a, b] = version.split('.').map(Number);
-  return a > major || (a === major && b >= minor);
-}
-
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 const familiar = (name: string) => familiarString(parseReference(name));
 
@@ -314,7 +307,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
       finished = true;
       if (query.quiet) out.always({ stream: `${result.id}\n` });
       else {
-        if (apiAtLeast(ctx.version, 1, 30)) out.write({ aux: { ID: result.id } });
+        if (!apiOlder(ctx.version, '1.30')) out.write({ aux: { ID: result.id } });
         out.write({ stream: `Successfully built ${shortId(result.id)}\n` });
         for (const t of query.request.tags) out.write({ stream: `Successfully tagged ${familiar(t)}\n` });
       }

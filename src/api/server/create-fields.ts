@@ -126,7 +126,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     "a runtime of berthd's (berth, runc: berth-runtime; others from daemon.json runtimes or --add-runtime, run through runc's command line)",
   ),
   'HostConfig.Isolation': refused("Windows isolation; only default passes on Linux (dockerd's 400)", ['default']),
-  'HostConfig.Mounts': applied('bind, volume and tmpfs mounts (engine/mounts.ts)'),
+  'HostConfig.Mounts': applied(
+    'bind (CreateMountpoint, NonRecursive, Propagation), volume and tmpfs mounts (engine/mounts.ts); VolumeOptions.Subpath, TmpfsOptions.Options and ReadOnlyForceRecursive refused (400), image and cluster mounts too',
+  ),
   'HostConfig.MaskedPaths': applied("the masked paths, instead of Docker's"),
   'HostConfig.ReadonlyPaths': applied("the read-only paths, instead of Docker's"),
   'HostConfig.Init': applied('docker-init (tini) as PID 1'),

@@ -79,6 +79,14 @@ export async function readJSON(ctx: Context, type: Extract<GoType, { kind: 'stru
 }
 
 /** `1`, `true`, `True` … as Docker's boolean query values. */
+/** Whether the request's API version is older than `than` (`1.44`); a request with none asks for the newest. */
+export function apiOlder(version: string | undefined, than: string): boolean {
+  if (!version) return false;
+  const [a, b] = version.split('.').map(Number);
+  const [c, d] = than.split('.').map(Number);
+  return a < c || (a === c && b < d);
+}
+
 export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
   const v = q.get(name);
   if (v === null || v === '') return dflt;

@@ -8,7 +8,7 @@ import { errorMessage, invalid } from '../../errors.js';
 import type { Engine, PullProgress, PushProgress } from '../../engine/index.js';
 import { labelMatch } from '../../common/filters.js';
 import { registryAuth } from './auth.js';
-import { COMMON_HEADERS, boolParam, sendError, sendJSON } from './http.js';
+import { COMMON_HEADERS, apiOlder, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import type { IncomingMessage } from 'node:http';
 import { parseFilters, untilTime } from './filters.js';
@@ -215,9 +215,11 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const dangling = filters.dangling?.length ? boolParam(new URLSearchParams({ d: filters.dangling[0] }), 'd') : undefined;
     const until = filters.until?.length ? untilTime(filters.until[0]) : undefined;
     const patterns = (filters.reference ?? []).map(glob);
-    const shared = boolParam(ctx.query, 'shared-size')
-      ? new Map((await engine.images.usage()).images.map((i) => [i.manifestDigest, i.sharedSize]))
-      : undefined;
+    // shared-size came with API 1.42: dockerd ignores it before.
+    const shared =
+      !apiOlder(ctx.version, '1.42') && boolParam(ctx.query, 'shared-size')
+        ? new Map((await engine.images.usage()).images.map((i) => [i.manifestDigest, i.sharedSize]))
+        : undefined;
     const containers = engine.containers.list();
     const rows = list.filter((i) => {
       const created = unix(i.created);
@@ -243,6 +245,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
         RepoDigests: repoDigests(i.repoTags, i.repoDigests),
         Created: unix(i.created),
         Size: i.size,
+        ...(apiOlder(ctx.version, '1.44') && { VirtualSize: i.size }),
         SharedSize: shared?.get(i.manifestDigest) ?? -1,
         Labels: i.labels ?? {},
         Containers: shared ? containers.filter((c) => c.Image === i.id).length : -1,
@@ -253,7 +256,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/images/:name*/json', async (ctx) => {
     const img = await engine.images.inspect(ctx.params.name);
     const c = img.config;
-    const size = img.manifest.layers.reduce((a, l) => a + l.size, 0);
+    const size = await engine.images.size(img);
     sendJSON(ctx, 200, {
       Id: img.id,
       RepoTags: img.repoTags.map(familiar),
@@ -287,6 +290,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
       Variant: c.variant,
       Os: c.os,
       Size: size,
+      ...(apiOlder(ctx.version, '1.44') && { VirtualSize: size }),
       GraphDriver: { Name: 'overlayfs', Data: null },
       RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
       Metadata: { LastTagTime: img.record.created },

@@ -4,16 +4,10 @@
 
 import { invalid } from '../../errors.js';
 import type { Engine, HostConfig } from '../../engine/index.js';
-import { boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
+import { apiOlder, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Router } from './router.js';
 import { VolumeCreate } from './body-types.js';
 import { parseFilters } from './filters.js';
-
-function older(v: string, than: string): boolean {
-  const [a, b] = v.split('.').map(Number),
-    [c, d] = than.split('.').map(Number);
-  return a < c || (a === c && b < d);
-}
 
 const list = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : null);
 
@@ -57,10 +51,10 @@ export function volumeRoutes(router: Router, engine: Engine): void {
     sendEmpty(ctx, 204);
   });
 
-  router.on('POST', '/volumes/prune', (ctx) => {
+  router.on('POST', '/volumes/prune', async (ctx) => {
     const filters = parseFilters(ctx.query);
     // Before API 1.42 prune took named volumes too (moby implies all=true for older clients).
-    if (ctx.version && older(ctx.version, '1.42') && !filters.all) filters.all = ['true'];
-    sendJSON(ctx, 200, vs().prune(filters));
+    if (apiOlder(ctx.version, '1.42') && !filters.all) filters.all = ['true'];
+    sendJSON(ctx, 200, await vs().prune(filters));
   });
 }

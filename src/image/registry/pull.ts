@@ -9,6 +9,7 @@ import { awaitedLater, settled } from '../../common/promises.js';
 import { invalid, BerthError } from '../../errors.js';
 import {
   MediaType,
+  chainIDs,
   digestOf,
   isManifestMediaType,
   layerCompression,
@@ -22,7 +23,7 @@ import {
 import { hostPlatform, parsePlatform, selectManifest } from '../platform.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../../common/reference.js';
 import type { Image, ImageStore } from '../store.js';
-import { chainIDs, type Snapshotter } from '../snapshot.js';
+import type { Snapshotter } from '../snapshot.js';
 import { RegistryClient, blobRange, supportsRanges, type RegistryOptions } from './client.js';
 
 export const MANIFEST_ACCEPT = [MediaType.ImageIndex, MediaType.DockerManifestList, MediaType.ImageManifest, MediaType.DockerManifest].join(
