@@ -3,8 +3,8 @@
 // attached `up` (each line prefixed with its container's name, SIGINT stopping the services,
 // returning when all have exited, --abort-on-container-exit and --exit-code-from); `network_mode:
 // service:NAME` sharing NAME's network namespace (the subnet 10.213.72.0/24 is this file's);
-// secrets and configs from files mounted read-only where Compose mounts them; and `compose
-// events`, text and --json, of the project's containers only.
+// secrets and configs from files mounted read-only where Compose mounts them; `compose events`,
+// text and --json, of the project's containers only; and depends_on's restart and required.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -322,4 +322,61 @@ test("compose events: the project's container events, as text and --json, and no
     composeOk(dir, 'down');
   }
   assertGone('bcev');
+});
+
+test('depends_on restart: true restarts the dependent when its dependency is recreated or restarted; required: false only warns', async () => {
+  const loop = `["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]`;
+  const file = (v: string) => `services:
+  base:
+    image: busybox
+    command: ${loop}
+    environment: {V: "${v}"}
+  tied:
+    image: busybox
+    command: ${loop}
+    depends_on:
+      base: {condition: service_started, restart: true}
+  loose:
+    image: busybox
+    command: ${loop}
+    depends_on: [base]
+  broken:
+    image: busybox
+    command: ["sh", "-c", "exit 4"]
+  optional:
+    image: busybox
+    command: ${loop}
+    depends_on:
+      broken: {condition: service_completed_successfully, required: false}
+`;
+  const dir = project('bcdeps', { 'compose.yaml': file('1') });
+  const state = (c: string) => {
+    const i = inspect(`bcdeps-${c}-1`);
+    return { id: i.Id, started: Date.parse(i.State.StartedAt), running: i.State.Running };
+  };
+  try {
+    const up = composeOk(dir, 'up', '-d');
+    assert.match(up.stderr, /WARN optional dependency "broken" is not running or is unhealthy: .*didn't complete successfully: exit 4/);
+    assert.equal(state('optional').running, true, 'a dependency not required that fails does not stop its dependent');
+    const base = state('base');
+    const tied = state('tied');
+    const loose = state('loose');
+    // base changes: it is recreated, tied (restart: true) is stopped before and started after, loose is left alone.
+    writeFileSync(join(dir, 'compose.yaml'), file('2'));
+    const again = composeOk(dir, 'up', '-d');
+    assert.notEqual(state('base').id, base.id, 'base recreated');
+    const tied2 = state('tied');
+    assert.equal(tied2.id, tied.id, 'tied kept');
+    assert.ok(tied2.running && tied2.started > tied.started, `tied restarted: ${tied.started} -> ${tied2.started}`);
+    assert.ok(again.stderr.indexOf('Container bcdeps-tied-1  Stopped') < again.stderr.indexOf('Container bcdeps-base-1  Recreate'));
+    assert.deepEqual(state('loose'), loose, 'loose left running');
+    // compose restart base restarts tied too, not loose.
+    composeOk(dir, 'restart', 'base');
+    const tied3 = state('tied');
+    assert.ok(tied3.running && tied3.started > tied2.started, 'tied restarted with base');
+    assert.deepEqual(state('loose'), loose, 'loose not restarted');
+  } finally {
+    composeOk(dir, 'down');
+  }
+  assertGone('bcdeps');
 });

@@ -3,7 +3,9 @@
 // its condition (started, healthy — told by berthd's health_status events — or exited 0). Per
 // service: containers past the scale go, a container whose config hash differs (or all, with
 // --force-recreate) is replaced, a stopped one is started, a missing number is created; an
-// unchanged running one is left alone, so `up` twice changes nothing.
+// unchanged running one is left alone, so `up` twice changes nothing. Before a service's container
+// is recreated, the services depending on it with `restart: true` are stopped, to start again in
+// their turn; a dependency that is not `required` and fails its condition is only a warning.
 
 import { DaemonError, type ApiClient } from '../api/client.js';
 import { containerName, createBody, refuseUnapplied } from './convert.js';
@@ -14,6 +16,7 @@ import {
   numberOf,
   projectContainers,
   removeContainer,
+  serviceOf,
   startContainer,
   stopContainer,
   type Listed,
@@ -110,10 +113,15 @@ export async function up(client: ApiClient, p: Project, opts: UpOptions, log: Lo
         await Promise.all(
           Object.entries((p.services[s].depends_on as Dict) ?? {})
             .filter(([d]) => services.includes(d) || !opts.noDeps)
-            .map(([d, c]) => dependencyMet(client, events, p, d, c.condition, result.get(d))),
+            .map(([d, c]) =>
+              dependencyMet(client, events, p, d, c.condition, result.get(d)).catch((e: Error) => {
+                if (c.required !== false) throw e;
+                log(`WARN optional dependency "${d}" is not running or is unhealthy: ${e.message}`);
+              }),
+            ),
         );
       }
-      result.set(s, await convergeService(client, p, s, existing, opts, result, log));
+      result.set(s, await convergeService(client, p, s, services, existing, opts, result, log));
     });
   } finally {
     events.close();
@@ -143,10 +151,27 @@ export function sharedContainer(p: Project, s: string, done: Map<string, string[
   };
 }
 
+/**
+ * As Compose v2 before `s` is recreated: the running containers of the services (of those
+ * brought up) that depend on it with restart: true stop, marked so, to be started in their turn.
+ */
+async function stopRestartDependents(client: ApiClient, p: Project, s: string, services: string[], all: Listed[], log: Log): Promise<void> {
+  const dependents = services.filter((d) => (p.services[d].depends_on as Dict | undefined)?.[s]?.restart);
+  await Promise.all(
+    all
+      .filter((c) => dependents.includes(serviceOf(c)) && c.State === 'running')
+      .map(async (c) => {
+        await stopContainer(client, c.Id, nameOf(c), log);
+        c.State = 'exited';
+      }),
+  );
+}
+
 async function convergeService(
   client: ApiClient,
   p: Project,
   s: string,
+  services: string[],
   all: Listed[],
   opts: UpOptions,
   done: Map<string, string[]>,
@@ -158,6 +183,7 @@ async function convergeService(
   // A container of an image since rebuilt or pulled anew is recreated, as Compose v2 does.
   const imageId = mine.length ? await currentImage(client, imageOf(p, s)) : undefined;
   const containerOf = sharedContainer(p, s, done, all);
+  let dependentsStopped: Promise<void> | undefined;
   const make = async (n: number): Promise<string> => {
     const { body, extraNetworks } = createBody(p, s, n, { containerOf });
     const id = await createContainer(client, containerName(p, s, n), body, extraNetworks, log);
@@ -172,6 +198,7 @@ async function convergeService(
         await stopContainer(client, c.Id, nameOf(c), log);
         await removeContainer(client, c.Id, nameOf(c), log);
       } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash || (imageId && c.ImageID !== imageId))) {
+        await (dependentsStopped ??= stopRestartDependents(client, p, s, services, all, log));
         log(`Container ${nameOf(c)}  Recreate`);
         await stopContainer(client, c.Id, nameOf(c), log);
         await removeContainer(client, c.Id, nameOf(c), log);

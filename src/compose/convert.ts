@@ -131,9 +131,6 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
       if (!def.file) no([kind, r.source], `berth compose mounts ${kind} from a file only ("file:")`);
     }
   }
-  for (const [k, d] of Object.entries((s.depends_on as Dict) ?? {})) {
-    if (d.restart) no(at('depends_on', k, 'restart'), 'depends_on restart: berth compose cannot apply it yet');
-  }
 }
 
 function restartPolicy(r: string | undefined): Dict | undefined {

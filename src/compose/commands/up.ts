@@ -52,7 +52,7 @@ export const up: ComposeCommand = {
         desc: 'Return the exit code of the selected service container. Implies --abort-on-container-exit',
       },
       pull: { type: 'string', desc: 'Pull image before running ("always"|"missing"|"never")', dflt: '"policy"' },
-      'quiet-pull': { type: 'bool', desc: 'Pull without printing progress information' },
+      'quiet-pull': { type: 'bool', desc: 'Pull without printing progress information (berth compose prints none)' },
       timeout: {
         short: 't',
         type: 'string',
