@@ -85,6 +85,16 @@ const BROKEN: [string, string, string][] = [
     'compose.yaml:4:19: services.a.network_mode: service "a" refers to undefined service "b"',
   ],
   [
+    'top-level models',
+    'services:\n  a:\n    image: x\nmodels:\n  llm: {model: ai/smollm2}\n',
+    'compose.yaml:4:1: models: "models": berth compose cannot run AI models (Docker Model Runner)',
+  ],
+  [
+    'an env_file format',
+    'services:\n  a:\n    image: x\n    env_file: [{path: a.env, format: raw}]\n',
+    'compose.yaml:4:38: services.a.env_file[0].format: env file format "raw": berth compose reads the dotenv format only',
+  ],
+  [
     'a required variable',
     'services:\n  a:\n    image: ${IMAGE:?set IMAGE to the image}\n',
     'compose.yaml:3:12: services.a.image: required variable IMAGE is missing a value: set IMAGE to the image',
@@ -176,6 +186,17 @@ test('values come from the shell over .env, which --env-file replaces; a substit
     assert.equal(p.services.a.image, 'busybox:other');
     assert.equal(p.services.a.init, false);
     assert.equal(p.services.a.scale, 2);
+  });
+});
+
+test("version: is obsolete, ignored with Compose v2's warning", async () => {
+  await withDir({ 'compose.yaml': 'version: "3.8"\nservices:\n  a:\n    image: busybox\n' }, async (dir) => {
+    const warnings: string[] = [];
+    const p = await load(dir, {}, warnings);
+    assert.equal(p.services.a.image, 'busybox');
+    assert.deepEqual(warnings, [
+      `${join(dir, 'compose.yaml')}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`,
+    ]);
   });
 });
 

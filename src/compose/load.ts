@@ -158,6 +158,10 @@ class Loader {
           throw e;
         }
         validate(src, value);
+        if (value.version !== undefined)
+          this.warn(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+        if (Object.keys((value.models as Dict) ?? {}).length)
+          throw src.error(['models'], '"models": berth compose cannot run AI models (Docker Model Runner)', true);
         return { src, value };
       })();
       this.cache.set(key, p);

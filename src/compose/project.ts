@@ -169,6 +169,11 @@ async function finish(name: string, s: Dict, lookup: Lookup, errorAt: Project['e
   if (s.env_file || s.environment) {
     const env: Dict = {};
     for (const [i, f] of ((s.env_file as Dict[]) ?? []).entries()) {
+      if (f.format !== undefined)
+        throw errorAt(
+          ['services', name, 'env_file', i, 'format'],
+          `env file format "${f.format}": berth compose reads the dotenv format only`,
+        );
       let text: string;
       try {
         text = await readFile(f.path, 'utf8');
