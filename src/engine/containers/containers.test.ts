@@ -1,8 +1,8 @@
 // The containers' state machine against the recording fake runtime (runtime/fake.ts), without
 // root: create, start, stop (and its SIGKILL after the timeout), restart policy, health, adoption
-// by a new Containers on the same roots, remove, and a failed create or start taken apart by the
-// same path as `rm`. Images and snapshots are small fakes; networks are the real module with
-// `--network host`, which asks nothing of the kernel.
+// by a new Containers on the same roots, remove, a failed create or start taken apart by the
+// same path as `rm`, and legacy links made, listed, removed and refused. Images and snapshots are
+// small fakes; networks are the real module with `--network host`, which asks nothing of the kernel.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -301,4 +301,39 @@ test("pause and unpause go to the runtime; a paused container is not probed or e
   assert.equal((c.get(Id) as ContainerRecord).State.Status, 'running');
   assert.deepEqual(actions(h, Id).slice(-2), ['pause', 'unpause']);
   await c.remove(Id, { force: true });
+});
+
+test('legacy links: made at create, named in the list and inspect, removed by rm --link; refusals in dockerd words', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const none = { NetworkMode: 'none' };
+  const db = await c.create({ Image: 'busybox' }, { ...none }, 'db');
+  const web = await c.create({ Image: 'busybox' }, { ...none, Links: ['db:data', '/db:/other/db'] }, 'web');
+  assert.deepEqual(c.links(web), ['/db:/web/data', '/db:/web/db']);
+  assert.deepEqual(c.names(db), ['/db', '/web/data', '/web/db']);
+  assert.equal(c.get('web/data').Id, db.Id, "a link's name finds the container it links to");
+  await assert.rejects(c.removeLink('db'), { message: 'Conflict, cannot remove the default link name of the container' });
+  await assert.rejects(c.removeLink('web/nosuch'), { message: 'No such container: web/nosuch' });
+  await c.removeLink('/web/data');
+  assert.deepEqual(c.links(web), ['/db:/web/db']);
+  const refused = (hc: Record<string, unknown>, message: string) =>
+    assert.rejects(c.create({ Image: 'busybox' }, hc), (e: unknown) => kind('invalid')(e) && (e as Error).message === message);
+  await refused({ ...none, Links: ['nosuch:a'] }, 'could not get container for nosuch: No such container: nosuch');
+  await refused({ ...none, Links: [':a'] }, 'could not get container for : invalid name or ID supplied: ""');
+  await refused(
+    { ...hostConfig, Links: ['db:a'] },
+    "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+  );
+  await refused({ ...none, Links: ['db:'] }, 'invalid link db:: the alias is empty');
+  const hostly = await c.create({ Image: 'busybox' }, { ...hostConfig }, 'hostly');
+  await refused(
+    { ...none, Links: [`${hostly.Name}:h`] },
+    "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+  );
+  // On a user-defined network HostConfig's links are the endpoint's, for its DNS.
+  c.networks.create({ Name: 'lnk', IPAM: { Config: [{ Subnet: '10.219.77.0/24' }] } });
+  const u = await c.create({ Image: 'busybox' }, { NetworkMode: 'lnk', Links: ['db:data'] });
+  assert.deepEqual(u.NetworkSettings?.Networks.lnk.Links, ['db:data']);
+  assert.equal(c.links(u), null);
+  assert.deepEqual(c.names(db), ['/db', '/web/db']);
 });

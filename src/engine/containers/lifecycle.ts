@@ -121,7 +121,8 @@ export async function create(
     ...(placement.infraOf ? { IsInfra: true } : {}),
   };
   rec.Config.ExposedPorts = { ...imgCfg.ExposedPorts, ...config.ExposedPorts };
-  checkLinkMode(rec.HostConfig);
+  endpoints = { ...endpoints };
+  checkLinkMode(rec.HostConfig, endpoints);
   try {
     rec.HostConfig.NetworkMode = t.networks.plan(rec, endpoints, (ref) => t.find(ref).rec);
   } catch (e) {

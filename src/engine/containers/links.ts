@@ -11,11 +11,14 @@ import { BerthError, invalid, systemError } from '../../errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { initPaths } from '../init-files.js';
 import { linkEnv, linkHostNames, parseLink } from '../links.js';
-import type { ContainerRecord, HostConfig, LegacyLink } from '../types.js';
+import type { ContainerRecord, EndpointRequest, HostConfig, LegacyLink } from '../types.js';
 import type { ContainerTable } from './table.js';
 
 const HOST_AND_LINKS = "conflicting options: host type networking can't be used with links. This would result in undefined behavior";
 const CONTAINER_AND_LINKS = "conflicting options: container type network can't be used with links. This would result in undefined behavior";
+
+/** The modes whose links are legacy ones, as given and as planned: not a user-defined network's. */
+const LEGACY_MODES = ['', 'default', 'bridge', 'none'];
 
 const running = (c: ContainerRecord) => c.State.Status === 'running' || c.State.Status === 'paused';
 
@@ -30,29 +33,28 @@ function linked(t: ContainerTable, name: string, words: string): ContainerRecord
   }
 }
 
-/** Links with another container's network or the host's: dockerd's 400, before anything else of the network is checked. */
-export function checkLinkMode(hc: HostConfig): void {
+/**
+ * Before the network is planned: links with another container's network or the host's are
+ * dockerd's 400, first of the network's checks. On a user-defined network dockerd takes the
+ * endpoint's links and leaves HostConfig's aside (the docker CLI sends both): a body with only
+ * HostConfig's gets them on its endpoint, which the network's checks then take or refuse.
+ */
+export function checkLinkMode(hc: HostConfig, endpoints: Record<string, EndpointRequest>): void {
+  const mode = hc.NetworkMode ?? '';
   if (!hc.Links?.length) return;
-  if (hc.NetworkMode === 'host') throw invalid(HOST_AND_LINKS);
-  if (hc.NetworkMode?.startsWith('container:')) throw invalid(CONTAINER_AND_LINKS);
+  if (mode === 'host') throw invalid(HOST_AND_LINKS);
+  if (mode.startsWith('container:')) throw invalid(CONTAINER_AND_LINKS);
+  if (!LEGACY_MODES.includes(mode) && !endpoints[mode]?.Links?.length) endpoints[mode] = { ...endpoints[mode], Links: [...hc.Links] };
 }
 
 /**
- * A new container's links, from HostConfig.Links, once its NetworkMode is planned: the
- * containers they name are found (through `container:` modes to the one whose network it is)
- * and recorded. On a user-defined network dockerd takes the endpoint's links and leaves these
- * aside (the docker CLI sends both); a body with only these gets them on its endpoint.
+ * A new container's legacy links, from HostConfig.Links, once its NetworkMode is planned (the
+ * default bridge, or none): the containers they name are found (through `container:` modes to
+ * the one whose network it is) and recorded.
  */
 export function registerLinks(t: ContainerTable, rec: ContainerRecord): void {
   const links = rec.HostConfig.Links ?? [];
-  const mode = rec.HostConfig.NetworkMode ?? '';
-  if (!links.length || mode === 'host' || mode.startsWith('container:')) return; // (refused before: checkLinkMode)
-  if (mode !== 'bridge' && mode !== 'none') {
-    const ep = rec.NetworkSettings?.Networks[mode];
-    for (const l of links) parseLink(l);
-    if (ep && !ep.Links?.length) ep.Links = [...links];
-    return;
-  }
+  if (!links.length || !LEGACY_MODES.includes(rec.HostConfig.NetworkMode ?? '')) return;
   const out: LegacyLink[] = [];
   for (const l of links) {
     const { name, alias } = parseLink(l);
