@@ -232,9 +232,17 @@ test('a pod: sandbox, container, exec, CRI logs at log_path, stats, stop, remove
   assert.match(readFileSync(log, 'utf8'), /^\S+ stdout F again\n$/);
   assert.equal(readFileSync(`${log}.1`, 'utf8').split('\n').length, 3);
 
-  // Stats of the container and of its pod.
+  // Stats of the container and of its pod; its writable layer holds what it wrote.
+  await cri.runtime('ExecSync', {
+    container_id: ct,
+    cmd: ['sh', '-c', 'mkdir /w && dd if=/dev/zero of=/w/f bs=1024 count=300'],
+    timeout: 10,
+  });
   const st = (await cri.runtime('ContainerStats', { container_id: ct })).stats!;
   assert.equal(st.attributes!.id, ct);
+  assert.ok(Number(st.writable_layer!.used_bytes!.value) >= 300 * 1024, JSON.stringify(st.writable_layer));
+  assert.ok(Number(st.writable_layer!.inodes_used!.value) >= 2, JSON.stringify(st.writable_layer));
+  assert.ok(existsSync(join(st.writable_layer!.fs_id!.mountpoint, 'w', 'f')));
   assert.ok(st.cpu!.usage_core_nano_seconds!.value > 0);
   assert.ok(st.memory!.working_set_bytes!.value > 0);
   assert.equal((await cri.runtime('ListContainerStats', { filter: { pod_sandbox_id: sb } })).stats.length, 1);

@@ -9,8 +9,16 @@ import { errno } from './errno.js';
 
 /** dockerd's size of the tree at `dir`; 0 when it does not exist. Entries removed meanwhile are skipped. */
 export async function dirSize(dir: string): Promise<number> {
+  return (await dirUsage(dir)).bytes;
+}
+
+/**
+ * dirSize's bytes, and the inodes under `dir` (directories too, each once, `dir` not counted):
+ * what a CRI runtime reports for a writable layer (kubelet's ephemeral-storage accounting).
+ */
+export async function dirUsage(dir: string): Promise<{ bytes: number; inodes: number }> {
   const seen = new Set<number>();
-  let n = 0;
+  let bytes = 0;
   const walk = async (p: string): Promise<void> => {
     let names: string[];
     try {
@@ -28,13 +36,12 @@ export async function dirSize(dir: string): Promise<number> {
         if (errno(e) === 'ENOENT') continue;
         throw e;
       }
+      const first = !seen.has(st.ino);
+      seen.add(st.ino);
       if (st.isDirectory()) await walk(q);
-      else if (st.size > 0 && !seen.has(st.ino)) {
-        seen.add(st.ino);
-        n += st.size;
-      }
+      else if (first) bytes += st.size;
     }
   };
   await walk(dir);
-  return n;
+  return { bytes, inodes: seen.size };
 }

@@ -1,8 +1,8 @@
 // ContainerStats, ListContainerStats, PodSandboxStats and ListPodSandboxStats from the engine's
 // cgroup samples (Docker's stats shape): CPU time and, from the sample before, the rate in
 // nanocores; memory with the working set as kubelet counts it (usage less inactive file pages);
-// the pod's network from its infra container's namespace. Writable-layer usage is not reported
-// (measuring it walks every file of the layer).
+// the pod's network from its infra container's namespace; the writable layer's bytes and inodes
+// (kubelet's ephemeral-storage accounting), measured by walking the layer, asynchronously.
 
 import type { ContainerRecord, DockerStats, Engine, PodInfo } from '../engine/index.js';
 import { criContainer, criContainers } from './containers.js';
@@ -41,7 +41,7 @@ function memoryOf(s: DockerStats, timestamp: string) {
 }
 
 async function containerStats(engine: Engine, rec: ContainerRecord, samples: Samples) {
-  const s = await engine.files.stats(rec.Id);
+  const [s, layer] = await Promise.all([engine.files.stats(rec.Id), engine.snapshots.fsUsage(rec.Id)]);
   const timestamp = nowNanos();
   return {
     stats: {
@@ -53,6 +53,7 @@ async function containerStats(engine: Engine, rec: ContainerRecord, samples: Sam
       },
       cpu: cpuOf(rec.Id, s, samples, timestamp),
       memory: memoryOf(s, timestamp),
+      writable_layer: { timestamp, fs_id: { mountpoint: layer.dir }, used_bytes: u64(layer.bytes), inodes_used: u64(layer.inodes) },
     },
     raw: s,
   };

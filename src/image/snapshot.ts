@@ -21,7 +21,7 @@ import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
 import { unpackLayerThreaded } from './unpack-thread.js';
 import { awaitedLater } from '../common/promises.js';
-import { dirSize } from '../common/dir-size.js';
+import { dirSize, dirUsage } from '../common/dir-size.js';
 
 export interface Change {
   kind: 'A' | 'C' | 'D';
@@ -328,6 +328,12 @@ export class Snapshotter {
   /** Bytes a container's snapshot wrote (its upper dir), as dockerd's `SizeRw` counts them. */
   async usage(key: string): Promise<number> {
     return dirSize((await this.info(key)).upper);
+  }
+
+  /** The writable layer's bytes (as usage) and inodes, and where it lies. */
+  async fsUsage(key: string): Promise<{ dir: string; bytes: number; inodes: number }> {
+    const { upper } = await this.info(key);
+    return { dir: upper, ...(await dirUsage(upper)) };
   }
 
   private lowerDirs(info: SnapshotInfo): string[] {
