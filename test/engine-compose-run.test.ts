@@ -145,6 +145,18 @@ test('attached up: prefixed output, SIGINT stops the services; up returns when a
       assert.equal(st.Status, 'exited', `${c} is stopped, not removed`);
       assert.equal(st.ExitCode, 0);
     }
+    // Up again: the output since then only, as Compose v2 attaches; SIGTERM (a supervisor's stop) stops as SIGINT does.
+    const t = background(dir, 'up');
+    try {
+      await until(() => /talker-hello/.test(t.out.stdout), 60_000);
+      assert.doesNotMatch(t.out.stdout, /talker-stopping/, "not the last run's output");
+      assert.equal(t.out.stdout.match(/talker-hello/g)!.length, 1);
+      t.child.kill('SIGTERM');
+      assert.equal(await t.exit, 130, JSON.stringify(t.out));
+      assert.equal(inspect('bcatt-talker-1').State.Status, 'exited');
+    } finally {
+      reap(t);
+    }
   } finally {
     reap(b);
     composeOk(dir, 'down');

@@ -1,6 +1,6 @@
 // `berth compose up [SERVICE...]`: networks, volumes and images first, then the services'
 // containers in dependency order (converge.ts); attached, their output follows until they stop
-// (an interrupt stops them; with --abort-on-container-exit, --exit-code-from or
+// (an interrupt or SIGTERM stops them; with --abort-on-container-exit, --exit-code-from or
 // --abort-on-container-failure the first exit, or failure, stops them and gives the exit
 // status), detached (-d) it returns once they run, and --wait until each is running and, where
 // it has a healthcheck, healthy.
@@ -78,6 +78,8 @@ export const up: ComposeCommand = {
     if (exitFrom && !p.services[exitFrom]) throw new Error(`no such service: ${exitFrom}`);
     if (pullPolicy === 'never' || pullPolicy === 'missing') for (const s of Object.values(p.services)) s.pull_policy = pullPolicy;
     const log = (m: string) => ctx.err.write(` ${m}\n`);
+    // Attached, the output from here on (Compose v2 attaches): not what a container printed in an earlier run.
+    const since = (Date.now() / 1000).toFixed(3);
     const ids = await converge(
       ctx.client,
       p,
@@ -166,11 +168,14 @@ export const up: ComposeCommand = {
       }
       if (serviceOfId.get(t.id) === codeFrom) exitCode = code;
     };
+    // SIGTERM too: a supervisor's stop takes the services down as Ctrl-C does.
     process.on('SIGINT', onInt);
+    process.on('SIGTERM', onInt);
     try {
-      await streamLogs(ctx.client, targets, { follow: true, onEnd }, ctx.out);
+      await streamLogs(ctx.client, targets, { follow: true, since, onEnd }, ctx.out);
     } finally {
       process.off('SIGINT', onInt);
+      process.off('SIGTERM', onInt);
     }
     return stopping ? 130 : exitCode;
   },
