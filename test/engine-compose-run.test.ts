@@ -22,12 +22,20 @@ after(async () => {
 
 const env = () => ({ ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' });
 
-/** A project folder `name` under the test's directory with `files` (compose.yaml among them). */
-function project(name: string, files: Record<string, string>): string {
+/**
+ * Project `name`: a folder under the test's directory with `files` (compose.yaml among them), given
+ * to `fn`; then `down` (after the global flags `global`), and nothing of the project may be left.
+ */
+async function withProject(name: string, files: Record<string, string>, fn: (dir: string) => Promise<void>, global: string[] = []) {
   const dir = join(eng.dir, name);
   mkdirSync(dir, { recursive: true });
   for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
-  return dir;
+  try {
+    await fn(dir);
+  } finally {
+    composeOk(dir, ...global, 'down');
+  }
+  assertGone(name);
 }
 
 const compose = (dir: string, ...args: string[]) =>
@@ -64,8 +72,10 @@ function assertGone(name: string) {
 
 test('up --wait returns once each service with a healthcheck is healthy; one never healthy fails it, named', async () => {
   // `slow` turns healthy only once its marker appears, 4 s after it starts.
-  const dir = project('bcwait', {
-    'compose.yaml': `services:
+  await withProject(
+    'bcwait',
+    {
+      'compose.yaml': `services:
   slow:
     image: busybox
     command: ["sh", "-c", "sleep 4; touch /tmp/ready; exec sleep 3600"]
@@ -88,37 +98,38 @@ test('up --wait returns once each service with a healthcheck is healthy; one nev
     stop_grace_period: 1s
     profiles: [pending]
 `,
-  });
-  try {
-    const up = composeOk(dir, 'up', '--wait');
-    // Read at once: had up returned early, slow would still be starting.
-    const slow = inspect('bcwait-slow-1');
-    assert.equal(slow.State.Health.Status, 'healthy', 'slow is healthy when up --wait returns');
-    assert.equal(eng.docker(['exec', 'bcwait-slow-1', 'test', '-f', '/tmp/ready']).status, 0, 'its marker is there');
-    assert.equal(inspect('bcwait-plain-1').State.Running, true);
-    assert.match(up.stderr, /Container bcwait-slow-1 {2}Healthy/);
-    assert.match(up.stderr, /Container bcwait-plain-1 {2}Running/);
+    },
+    async (dir) => {
+      const up = composeOk(dir, 'up', '--wait');
+      // Read at once: had up returned early, slow would still be starting.
+      const slow = inspect('bcwait-slow-1');
+      assert.equal(slow.State.Health.Status, 'healthy', 'slow is healthy when up --wait returns');
+      assert.equal(eng.docker(['exec', 'bcwait-slow-1', 'test', '-f', '/tmp/ready']).status, 0, 'its marker is there');
+      assert.equal(inspect('bcwait-plain-1').State.Running, true);
+      assert.match(up.stderr, /Container bcwait-slow-1 {2}Healthy/);
+      assert.match(up.stderr, /Container bcwait-plain-1 {2}Running/);
 
-    // A service that turns unhealthy: up --wait fails, naming it.
-    const sick = compose(dir, '--profile', 'sick', 'up', '--wait');
-    assert.notEqual(sick.status, 0, 'up --wait fails');
-    assert.match(sick.stderr, /container bcwait-sick-1 is unhealthy/);
-    assert.equal(inspect('bcwait-sick-1').State.Health.Status, 'unhealthy');
+      // A service that turns unhealthy: up --wait fails, naming it.
+      const sick = compose(dir, '--profile', 'sick', 'up', '--wait');
+      assert.notEqual(sick.status, 0, 'up --wait fails');
+      assert.match(sick.stderr, /container bcwait-sick-1 is unhealthy/);
+      assert.equal(inspect('bcwait-sick-1').State.Health.Status, 'unhealthy');
 
-    // One that stays "starting": --wait-timeout ends the wait with an error.
-    const pending = compose(dir, '--profile', 'pending', 'up', '--wait', '--wait-timeout', '3', 'pending');
-    assert.notEqual(pending.status, 0, 'up --wait --wait-timeout fails');
-    assert.match(pending.stderr, /timeout waiting for the services to be running\|healthy \(3s\)/);
-    assert.equal(inspect('bcwait-pending-1').State.Health.Status, 'starting');
-  } finally {
-    composeOk(dir, '--profile', '*', 'down');
-  }
-  assertGone('bcwait');
+      // One that stays "starting": --wait-timeout ends the wait with an error.
+      const pending = compose(dir, '--profile', 'pending', 'up', '--wait', '--wait-timeout', '3', 'pending');
+      assert.notEqual(pending.status, 0, 'up --wait --wait-timeout fails');
+      assert.match(pending.stderr, /timeout waiting for the services to be running\|healthy \(3s\)/);
+      assert.equal(inspect('bcwait-pending-1').State.Health.Status, 'starting');
+    },
+    ['--profile', '*'],
+  );
 });
 
 test('attached up: prefixed output, SIGINT stops the services; up returns when all exit; --abort-on-container-exit, --exit-code-from', async () => {
-  const dir = project('bcatt', {
-    'compose.yaml': `services:
+  await withProject(
+    'bcatt',
+    {
+      'compose.yaml': `services:
   talker:
     image: busybox
     command: ["sh", "-c", "trap 'echo talker-stopping; exit 0' TERM; echo talker-hello; while :; do sleep 0.2; done"]
@@ -126,46 +137,49 @@ test('attached up: prefixed output, SIGINT stops the services; up returns when a
     image: busybox
     command: ["sh", "-c", "trap 'exit 0' TERM; echo tick-1; echo tick-2; while :; do sleep 0.2; done"]
 `,
-  });
-  const b = background(dir, 'up');
-  try {
-    await until(() => /talker-hello/.test(b.out.stdout) && /tick-2/.test(b.out.stdout), 60_000).catch((e) => {
-      throw new Error(`${e.message}: ${JSON.stringify(b.out)}`);
-    });
-    // Compose v2's prefix: the name padded to the longest, two spaces, a bar.
-    assert.match(b.out.stdout, /^bcatt-talker-1 {2}\| talker-hello$/m);
-    assert.match(b.out.stdout, /^bcatt-ticker-1 {2}\| tick-1\nbcatt-ticker-1 {2}\| tick-2$/m);
-    assert.equal(inspect('bcatt-talker-1').State.Running, true);
-    b.child.kill('SIGINT');
-    assert.equal(await b.exit, 130, `up exits 130 on SIGINT: ${JSON.stringify(b.out)}`);
-    assert.match(b.out.stderr, /Gracefully stopping\.\.\./);
-    assert.match(b.out.stdout, /^bcatt-talker-1 {2}\| talker-stopping$/m, 'the service got SIGTERM');
-    for (const c of ['bcatt-talker-1', 'bcatt-ticker-1']) {
-      const st = inspect(c).State;
-      assert.equal(st.Status, 'exited', `${c} is stopped, not removed`);
-      assert.equal(st.ExitCode, 0);
-    }
-    // Up again: the output since then only, as Compose v2 attaches; SIGTERM (a supervisor's stop) stops as SIGINT does.
-    const t = background(dir, 'up');
-    try {
-      await until(() => /talker-hello/.test(t.out.stdout), 60_000);
-      assert.doesNotMatch(t.out.stdout, /talker-stopping/, "not the last run's output");
-      assert.equal(t.out.stdout.match(/talker-hello/g)!.length, 1);
-      t.child.kill('SIGTERM');
-      assert.equal(await t.exit, 130, JSON.stringify(t.out));
-      assert.equal(inspect('bcatt-talker-1').State.Status, 'exited');
-    } finally {
-      reap(t);
-    }
-  } finally {
-    reap(b);
-    composeOk(dir, 'down');
-  }
-  assertGone('bcatt');
+    },
+    async (dir) => {
+      const b = background(dir, 'up');
+      try {
+        await until(() => /talker-hello/.test(b.out.stdout) && /tick-2/.test(b.out.stdout), 60_000).catch((e) => {
+          throw new Error(`${e.message}: ${JSON.stringify(b.out)}`);
+        });
+        // Compose v2's prefix: the name padded to the longest, two spaces, a bar.
+        assert.match(b.out.stdout, /^bcatt-talker-1 {2}\| talker-hello$/m);
+        assert.match(b.out.stdout, /^bcatt-ticker-1 {2}\| tick-1\nbcatt-ticker-1 {2}\| tick-2$/m);
+        assert.equal(inspect('bcatt-talker-1').State.Running, true);
+        b.child.kill('SIGINT');
+        assert.equal(await b.exit, 130, `up exits 130 on SIGINT: ${JSON.stringify(b.out)}`);
+        assert.match(b.out.stderr, /Gracefully stopping\.\.\./);
+        assert.match(b.out.stdout, /^bcatt-talker-1 {2}\| talker-stopping$/m, 'the service got SIGTERM');
+        for (const c of ['bcatt-talker-1', 'bcatt-ticker-1']) {
+          const st = inspect(c).State;
+          assert.equal(st.Status, 'exited', `${c} is stopped, not removed`);
+          assert.equal(st.ExitCode, 0);
+        }
+        // Up again: the output since then only, as Compose v2 attaches; SIGTERM (a supervisor's stop) stops as SIGINT does.
+        const t = background(dir, 'up');
+        try {
+          await until(() => /talker-hello/.test(t.out.stdout), 60_000);
+          assert.doesNotMatch(t.out.stdout, /talker-stopping/, "not the last run's output");
+          assert.equal(t.out.stdout.match(/talker-hello/g)!.length, 1);
+          t.child.kill('SIGTERM');
+          assert.equal(await t.exit, 130, JSON.stringify(t.out));
+          assert.equal(inspect('bcatt-talker-1').State.Status, 'exited');
+        } finally {
+          reap(t);
+        }
+      } finally {
+        reap(b);
+      }
+    },
+  );
 
   // Services that end by themselves: up returns when the last has exited, each exit told.
-  const done = project('bcdone', {
-    'compose.yaml': `services:
+  await withProject(
+    'bcdone',
+    {
+      'compose.yaml': `services:
   quick:
     image: busybox
     command: ["sh", "-c", "echo quick-done"]
@@ -177,38 +191,39 @@ test('attached up: prefixed output, SIGINT stops the services; up returns when a
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
     profiles: [long]
 `,
-  });
-  try {
-    const r = compose(done, 'up');
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^bcdone-quick-1 {2}\| quick-done$/m);
-    assert.match(r.stdout, /^bcdone-later-1 {2}\| later-done$/m);
-    assert.match(r.stdout, /^bcdone-quick-1 exited with code 0$/m);
-    assert.match(r.stdout, /^bcdone-later-1 exited with code 3$/m);
-    assert.ok(r.stdout.indexOf('exited with code 3') > r.stdout.indexOf('later-done'), 'the exit after its last line');
+    },
+    async (done) => {
+      const r = compose(done, 'up');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^bcdone-quick-1 {2}\| quick-done$/m);
+      assert.match(r.stdout, /^bcdone-later-1 {2}\| later-done$/m);
+      assert.match(r.stdout, /^bcdone-quick-1 exited with code 0$/m);
+      assert.match(r.stdout, /^bcdone-later-1 exited with code 3$/m);
+      assert.ok(r.stdout.indexOf('exited with code 3') > r.stdout.indexOf('later-done'), 'the exit after its last line');
 
-    // --abort-on-container-exit: quick's exit stops long; the status is quick's (0).
-    const abort = compose(done, '--profile', 'long', 'up', '--abort-on-container-exit', 'quick', 'long');
-    assert.equal(abort.status, 0, abort.stderr);
-    assert.match(abort.stderr, /Aborting on container exit\.\.\./);
-    assert.equal(inspect('bcdone-long-1').State.Status, 'exited', 'long was stopped');
-    // --exit-code-from later: its 3, once it exits and the others are stopped.
-    const from = compose(done, '--profile', 'long', 'up', '--exit-code-from', 'later', 'later', 'long');
-    assert.equal(from.status, 3, from.stderr);
-    assert.equal(inspect('bcdone-long-1').State.Status, 'exited');
-    const bad = compose(done, 'up', '-d', '--abort-on-container-exit');
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /--detach cannot be combined with --abort-on-container-exit/);
-    assert.match(compose(done, 'up', '--exit-code-from', 'nope').stderr, /no such service: nope/);
-  } finally {
-    composeOk(done, '--profile', 'long', 'down');
-  }
-  assertGone('bcdone');
+      // --abort-on-container-exit: quick's exit stops long; the status is quick's (0).
+      const abort = compose(done, '--profile', 'long', 'up', '--abort-on-container-exit', 'quick', 'long');
+      assert.equal(abort.status, 0, abort.stderr);
+      assert.match(abort.stderr, /Aborting on container exit\.\.\./);
+      assert.equal(inspect('bcdone-long-1').State.Status, 'exited', 'long was stopped');
+      // --exit-code-from later: its 3, once it exits and the others are stopped.
+      const from = compose(done, '--profile', 'long', 'up', '--exit-code-from', 'later', 'later', 'long');
+      assert.equal(from.status, 3, from.stderr);
+      assert.equal(inspect('bcdone-long-1').State.Status, 'exited');
+      const bad = compose(done, 'up', '-d', '--abort-on-container-exit');
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /--detach cannot be combined with --abort-on-container-exit/);
+      assert.match(compose(done, 'up', '--exit-code-from', 'nope').stderr, /no such service: nope/);
+    },
+    ['--profile', 'long'],
+  );
 });
 
 test("network_mode service:NAME shares NAME's network namespace: same interfaces and address", async () => {
-  const dir = project('bcnet', {
-    'compose.yaml': `services:
+  await withProject(
+    'bcnet',
+    {
+      'compose.yaml': `services:
   side:
     image: busybox
     command: ["sleep", "3600"]
@@ -224,30 +239,30 @@ networks:
   n:
     ipam: {config: [{subnet: 10.213.72.0/24}]}
 `,
-  });
-  try {
-    // side depends on owner implicitly, as in Compose v2: it starts after, in the same up.
-    composeOk(dir, 'up', '-d');
-    const owner = inspect('bcnet-owner-1');
-    const side = inspect('bcnet-side-1');
-    assert.equal(side.HostConfig.NetworkMode, `container:${owner.Id}`);
-    const ns = (c: string) => eng.dockerOk(['exec', c, 'readlink', '/proc/self/ns/net']);
-    assert.match(ns('bcnet-side-1'), /^net:\[\d+\]$/);
-    assert.equal(ns('bcnet-side-1'), ns('bcnet-owner-1'), 'one network namespace');
-    const addrs = (c: string) => eng.dockerOk(['exec', c, 'ip', '-4', 'addr', 'show']).replace(/\s+/g, ' ');
-    assert.match(addrs('bcnet-side-1'), /inet 10\.213\.72\.5\/24/);
-    assert.equal(addrs('bcnet-side-1'), addrs('bcnet-owner-1'));
-  } finally {
-    composeOk(dir, 'down');
-  }
-  assertGone('bcnet');
+    },
+    async (dir) => {
+      // side depends on owner implicitly, as in Compose v2: it starts after, in the same up.
+      composeOk(dir, 'up', '-d');
+      const owner = inspect('bcnet-owner-1');
+      const side = inspect('bcnet-side-1');
+      assert.equal(side.HostConfig.NetworkMode, `container:${owner.Id}`);
+      const ns = (c: string) => eng.dockerOk(['exec', c, 'readlink', '/proc/self/ns/net']);
+      assert.match(ns('bcnet-side-1'), /^net:\[\d+\]$/);
+      assert.equal(ns('bcnet-side-1'), ns('bcnet-owner-1'), 'one network namespace');
+      const addrs = (c: string) => eng.dockerOk(['exec', c, 'ip', '-4', 'addr', 'show']).replace(/\s+/g, ' ');
+      assert.match(addrs('bcnet-side-1'), /inet 10\.213\.72\.5\/24/);
+      assert.equal(addrs('bcnet-side-1'), addrs('bcnet-owner-1'));
+    },
+  );
 });
 
 test("secrets and configs from files: mounted read-only at /run/secrets/NAME, /NAME or the target, with the files' contents", async () => {
-  const dir = project('bcsec', {
-    'token.txt': 's3cret-token\n',
-    'app.conf': 'listen=8080\n',
-    'compose.yaml': `services:
+  await withProject(
+    'bcsec',
+    {
+      'token.txt': 's3cret-token\n',
+      'app.conf': 'listen=8080\n',
+      'compose.yaml': `services:
   app:
     image: busybox
     command: ["sleep", "3600"]
@@ -263,77 +278,78 @@ secrets:
 configs:
   app_conf: {file: ./app.conf}
 `,
-  });
-  try {
-    composeOk(dir, 'up', '-d');
-    const cat = (p: string) => eng.dockerOk(['exec', 'bcsec-app-1', 'cat', p]);
-    assert.equal(cat('/run/secrets/token'), 's3cret-token');
-    assert.equal(cat('/run/secrets/other_token'), 's3cret-token');
-    assert.equal(cat('/app_conf'), 'listen=8080');
-    assert.equal(cat('/etc/app.conf'), 'listen=8080');
-    const w = eng.docker(['exec', 'bcsec-app-1', 'sh', '-c', 'echo x > /run/secrets/token']);
-    assert.notEqual(w.status, 0, 'a secret is read-only');
-    assert.match(w.stderr, /Read-only file system/);
-    assert.notEqual(eng.docker(['exec', 'bcsec-app-1', 'sh', '-c', 'echo x > /etc/app.conf']).status, 0, 'a config is read-only');
-  } finally {
-    composeOk(dir, 'down');
-  }
-  assertGone('bcsec');
+    },
+    async (dir) => {
+      composeOk(dir, 'up', '-d');
+      const cat = (p: string) => eng.dockerOk(['exec', 'bcsec-app-1', 'cat', p]);
+      assert.equal(cat('/run/secrets/token'), 's3cret-token');
+      assert.equal(cat('/run/secrets/other_token'), 's3cret-token');
+      assert.equal(cat('/app_conf'), 'listen=8080');
+      assert.equal(cat('/etc/app.conf'), 'listen=8080');
+      const w = eng.docker(['exec', 'bcsec-app-1', 'sh', '-c', 'echo x > /run/secrets/token']);
+      assert.notEqual(w.status, 0, 'a secret is read-only');
+      assert.match(w.stderr, /Read-only file system/);
+      assert.notEqual(eng.docker(['exec', 'bcsec-app-1', 'sh', '-c', 'echo x > /etc/app.conf']).status, 0, 'a config is read-only');
+    },
+  );
 });
 
 test("compose events: the project's container events, as text and --json, and no other container's", async () => {
-  const dir = project('bcev', {
-    'compose.yaml': `services:
+  await withProject(
+    'bcev',
+    {
+      'compose.yaml': `services:
   svc:
     image: busybox
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
 `,
-  });
-  composeOk(dir, 'up', '-d');
-  const id = inspect('bcev-svc-1').Id;
-  const text = background(dir, 'events');
-  const json = background(dir, 'events', '--json');
-  try {
-    // The streams are open once a first event of the project reaches them; restart until it does.
-    await until(() => {
-      composeOk(dir, 'restart');
-      return /container start /.test(text.out.stdout) && /"action":"start"/.test(json.out.stdout);
-    }, 60_000);
-    const outsider = eng.dockerOk(['run', '-d', '--name', 'bcev-outsider', 'busybox', 'sleep', '30']);
-    composeOk(dir, 'stop');
-    await until(() => /container stop /.test(text.out.stdout) && /"action":"stop"/.test(json.out.stdout), 30_000);
-    eng.dockerOk(['rm', '-f', outsider]);
-    // Compose v2's line: date, time with microseconds, container, the action, the ID, image and name.
-    assert.match(
-      text.out.stdout,
-      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{6} container stop ${id} \\(image=busybox, name=bcev-svc-1\\)$`, 'm'),
-    );
-    const events = json.out.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-    const stop = events.find((e) => e.action === 'stop');
-    assert.deepEqual(
-      { type: stop.type, id: stop.id, service: stop.service, attributes: stop.attributes },
-      { type: 'container', id, service: 'svc', attributes: { name: 'bcev-svc-1', image: 'busybox' } },
-    );
-    assert.ok(!Number.isNaN(Date.parse(stop.time)));
-    assert.ok(
-      events.every((e) => e.id === id),
-      'only the project container',
-    );
-    assert.doesNotMatch(text.out.stdout, new RegExp(outsider.slice(0, 12)), 'not the outsider');
-    text.child.kill('SIGINT');
-    json.child.kill('SIGINT');
-    assert.equal(await text.exit, 0);
-    assert.equal(await json.exit, 0);
-  } finally {
-    reap(text);
-    reap(json);
-    eng.docker(['rm', '-f', 'bcev-outsider']);
-    composeOk(dir, 'down');
-  }
-  assertGone('bcev');
+    },
+    async (dir) => {
+      composeOk(dir, 'up', '-d');
+      const id = inspect('bcev-svc-1').Id;
+      const text = background(dir, 'events');
+      const json = background(dir, 'events', '--json');
+      try {
+        // The streams are open once a first event of the project reaches them; restart until it does.
+        await until(() => {
+          composeOk(dir, 'restart');
+          return /container start /.test(text.out.stdout) && /"action":"start"/.test(json.out.stdout);
+        }, 60_000);
+        const outsider = eng.dockerOk(['run', '-d', '--name', 'bcev-outsider', 'busybox', 'sleep', '30']);
+        composeOk(dir, 'stop');
+        await until(() => /container stop /.test(text.out.stdout) && /"action":"stop"/.test(json.out.stdout), 30_000);
+        eng.dockerOk(['rm', '-f', outsider]);
+        // Compose v2's line: date, time with microseconds, container, the action, the ID, image and name.
+        assert.match(
+          text.out.stdout,
+          new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{6} container stop ${id} \\(image=busybox, name=bcev-svc-1\\)$`, 'm'),
+        );
+        const events = json.out.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+        const stop = events.find((e) => e.action === 'stop');
+        assert.deepEqual(
+          { type: stop.type, id: stop.id, service: stop.service, attributes: stop.attributes },
+          { type: 'container', id, service: 'svc', attributes: { name: 'bcev-svc-1', image: 'busybox' } },
+        );
+        assert.ok(!Number.isNaN(Date.parse(stop.time)));
+        assert.ok(
+          events.every((e) => e.id === id),
+          'only the project container',
+        );
+        assert.doesNotMatch(text.out.stdout, new RegExp(outsider.slice(0, 12)), 'not the outsider');
+        text.child.kill('SIGINT');
+        json.child.kill('SIGINT');
+        assert.equal(await text.exit, 0);
+        assert.equal(await json.exit, 0);
+      } finally {
+        reap(text);
+        reap(json);
+        eng.docker(['rm', '-f', 'bcev-outsider']);
+      }
+    },
+  );
 });
 
 test('depends_on restart: true restarts the dependent when its dependency is recreated or restarted; required: false only warns', async () => {
@@ -361,12 +377,11 @@ test('depends_on restart: true restarts the dependent when its dependency is rec
     depends_on:
       broken: {condition: service_completed_successfully, required: false}
 `;
-  const dir = project('bcdeps', { 'compose.yaml': file('1') });
-  const state = (c: string) => {
-    const i = inspect(`bcdeps-${c}-1`);
-    return { id: i.Id, started: Date.parse(i.State.StartedAt), running: i.State.Running };
-  };
-  try {
+  await withProject('bcdeps', { 'compose.yaml': file('1') }, async (dir) => {
+    const state = (c: string) => {
+      const i = inspect(`bcdeps-${c}-1`);
+      return { id: i.Id, started: Date.parse(i.State.StartedAt), running: i.State.Running };
+    };
     const up = composeOk(dir, 'up', '-d');
     assert.match(up.stderr, /WARN optional dependency "broken" is not running or is unhealthy: .*didn't complete successfully: exit 4/);
     assert.equal(state('optional').running, true, 'a dependency not required that fails does not stop its dependent');
@@ -387,8 +402,5 @@ test('depends_on restart: true restarts the dependent when its dependency is rec
     const tied3 = state('tied');
     assert.ok(tied3.running && tied3.started > tied2.started, 'tied restarted with base');
     assert.deepEqual(state('loose'), loose, 'loose not restarted');
-  } finally {
-    composeOk(dir, 'down');
-  }
-  assertGone('bcdeps');
+  });
 });
