@@ -270,3 +270,51 @@ test('a pod: sandbox, container, exec, CRI logs at log_path, stats, stop, remove
   assert.deepEqual((await cri.runtime('ListContainers', {})).containers, []);
   assert.equal(JSON.parse((await e.api('GET', '/containers/json?all=1')).body).length, 0);
 });
+
+test('GetContainerEvents: a sandbox and its container, created, started, stopped and deleted, each with the statuses as they are then', async () => {
+  const { image_ref } = await cri.image('PullImage', { image: { image: 'busybox' } });
+  const stream = cri.containerEvents();
+  try {
+    const meta = { name: 'ev', namespace: 'default', uid: 'uid-ev', attempt: 0 };
+    const sandboxConfig = { metadata: meta, linux: { security_context: { namespace_options: { network: 'POD' as const } } } };
+    const { pod_sandbox_id: sb } = await cri.runtime('RunPodSandbox', { config: sandboxConfig });
+    const config = { metadata: { name: 'c', attempt: 0 }, image: { image: image_ref }, command: ['sleep', '1000'] };
+    const { container_id: ct } = await cri.runtime('CreateContainer', { pod_sandbox_id: sb, config, sandbox_config: sandboxConfig });
+    await cri.runtime('StartContainer', { container_id: ct });
+    await cri.runtime('StopContainer', { container_id: ct, timeout: 0 });
+    await cri.runtime('RemoveContainer', { container_id: ct });
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: sb });
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: sb });
+    const want = [
+      [sb, 'CONTAINER_STARTED_EVENT'],
+      [ct, 'CONTAINER_CREATED_EVENT'],
+      [ct, 'CONTAINER_STARTED_EVENT'],
+      [ct, 'CONTAINER_STOPPED_EVENT'],
+      [ct, 'CONTAINER_DELETED_EVENT'],
+      [sb, 'CONTAINER_STOPPED_EVENT'],
+      [sb, 'CONTAINER_DELETED_EVENT'],
+    ];
+    await until(() => stream.events.length >= want.length);
+    const ev = stream.events;
+    assert.deepEqual(
+      ev.map((x) => [x.container_id, x.container_event_type]),
+      want,
+    );
+    assert.ok(ev.every((x, i) => i === 0 || x.created_at >= ev[i - 1].created_at));
+    // The statuses are those of the moment: the sandbox ready while the container runs, then not.
+    assert.equal(ev[2].pod_sandbox_status?.state, 'SANDBOX_READY');
+    assert.deepEqual(
+      ev[2].containers_statuses.map((c) => [c.id, c.state]),
+      [[ct, 'CONTAINER_RUNNING']],
+    );
+    assert.deepEqual(
+      ev[3].containers_statuses.map((c) => [c.id, c.state]),
+      [[ct, 'CONTAINER_EXITED']],
+    );
+    assert.deepEqual(ev[4].containers_statuses, []);
+    assert.equal(ev[5].pod_sandbox_status?.state, 'SANDBOX_NOTREADY');
+    assert.equal(ev[6].pod_sandbox_status, null);
+  } finally {
+    stream.cancel();
+  }
+});

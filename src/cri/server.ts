@@ -11,6 +11,7 @@ import type { Engine } from '../engine/index.js';
 import { errorMessage, systemError } from '../errors.js';
 import { grpcError } from './errors.js';
 import { containerService } from './containers.js';
+import { eventsService } from './events.js';
 import { imageService } from './images.js';
 import { sandboxService } from './sandboxes.js';
 import { statsService } from './stats.js';
@@ -71,14 +72,24 @@ export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<
   // On loopback, as containerd's default: kubelet, on the same node, proxies the client to it.
   const streaming = new StreamingServer(engine, { address: opts.streamAddress ?? '127.0.0.1:0' });
   await streaming.start();
+  const sandboxes = sandboxService(engine, { cniConfDir: opts.cniConfDir });
+  const containers = containerService(engine);
   const runtime = {
     ...runtimeInfo(engine, opts),
-    ...sandboxService(engine, { cniConfDir: opts.cniConfDir }),
-    ...containerService(engine),
+    ...sandboxes,
+    ...containers,
     ...statsService(engine),
     ...streamService(engine, streaming),
   };
-  server.addService(services.RuntimeService, unary('RuntimeService', runtime, opts.log));
+  const events = eventsService(
+    engine,
+    {
+      sandbox: (id) => sandboxes.PodSandboxStatus({ pod_sandbox_id: id }),
+      container: (id) => containers.ContainerStatus({ container_id: id }),
+    },
+    (msg) => opts.log('warn', msg),
+  );
+  server.addService(services.RuntimeService, { ...unary('RuntimeService', runtime, opts.log), ...events });
   server.addService(services.ImageService, unary('ImageService', imageService(engine), opts.log));
   await mkdir(dirname(opts.socket), { recursive: true, mode: 0o700 });
   await claimSocket(opts.socket);
