@@ -8,7 +8,21 @@ import type { Readable } from 'node:stream';
 import { decodeChannel, encodeChannel, type ChannelProtocol } from './channels.js';
 import type { Message, WebSocket } from './websocket.js';
 
-export class ChannelConn {
+/** What exec and attach (remotecommand.ts) need of a connection, WebSocket or SPDY (spdy-channels.ts). */
+export interface Channels {
+  readonly proto: ChannelProtocol;
+  /** False once the connection's buffer is full or it is closing; an empty message may say the streams are up. */
+  send(channel: number, data: Buffer): boolean;
+  /** Relays `from` to `channel` until it ends (or fails, or is destroyed); never rejects. */
+  relay(from: Readable, channel: number): Promise<void>;
+  /** The client's messages, by channel; a v5-style CLOSE message when the client ends its stdin. */
+  onMessage(handler: (channel: number, data: Buffer) => void): void;
+  /** Runs `handler` once the connection has closed (at once if it has). */
+  onClose(handler: () => void): void;
+  close(): void;
+}
+
+export class ChannelConn implements Channels {
   private early: Buffer[] | undefined = [];
   private handler?: (channel: number, data: Buffer) => void;
   private closed = false;

@@ -47,6 +47,21 @@ export const PORT_FORWARD_PROTOCOLS: ChannelProtocol[] = [
 ];
 
 /**
+ * Exec and attach over SPDY, as kubelet's remotecommand serves them (X-Stream-Protocol-Version):
+ * a stream a channel, so the client ends its stdin with that stream's FIN, told as a CLOSE
+ * message. v4 writes a Status on the error stream, older ones the error's text.
+ */
+export const SPDY_EXEC_PROTOCOLS: ChannelProtocol[] = [
+  p('v4.channel.k8s.io', false, true, true),
+  p('v3.channel.k8s.io', false, false, true),
+  p('v2.channel.k8s.io', false, false, true),
+  p('channel.k8s.io', false, false, true),
+];
+
+/** Port forwarding over SPDY: a data and an error stream a connection (spdy-portforward.ts). */
+export const SPDY_PORT_FORWARD_PROTOCOLS: ChannelProtocol[] = [p('portforward.k8s.io', false, false, false)];
+
+/**
  * The first of the client's offers that `supported` has (the client's order decides, as in
  * wsstream); none offered is the binary protocol of old clients. Undefined: nothing fits.
  */

@@ -7,21 +7,21 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { Engine } from '../engine/index.js';
 import { errorMessage as messageOf } from '../errors.js';
-import type { ChannelConn } from './channel-conn.js';
+import type { Channels } from './channel-conn.js';
 import { CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT, errorMessage, exitMessage, parseResize } from './channels.js';
 import type { StreamLog, StreamRequest } from './stream-request.js';
 
 /** Tells the client the streams are up: an empty message on the lowest channel it reads. */
-function announce(conn: ChannelConn, req: StreamRequest): void {
+function announce(conn: Channels, req: StreamRequest): void {
   conn.send(req.stdout ? STDOUT : req.stderr ? STDERR : ERROR, Buffer.alloc(0));
 }
 
-function fail(conn: ChannelConn, message: string): void {
+function fail(conn: Channels, message: string): void {
   conn.send(ERROR, errorMessage(conn.proto, message));
   conn.close();
 }
 
-export async function serveExec(engine: Engine, conn: ChannelConn, req: StreamRequest, log: StreamLog): Promise<void> {
+export async function serveExec(engine: Engine, conn: Channels, req: StreamRequest, log: StreamLog): Promise<void> {
   const cmd = req.cmd!;
   // The streams are up before the command starts, as kubelet's: its failure comes on the error channel.
   announce(conn, req);
@@ -67,7 +67,7 @@ export async function serveExec(engine: Engine, conn: ChannelConn, req: StreamRe
   conn.close();
 }
 
-export async function serveAttach(engine: Engine, conn: ChannelConn, req: StreamRequest, log: StreamLog): Promise<void> {
+export async function serveAttach(engine: Engine, conn: Channels, req: StreamRequest, log: StreamLog): Promise<void> {
   const id = req.containerId!;
   announce(conn, req);
   let stream;

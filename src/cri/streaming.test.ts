@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
+import { connectSpdy, readAll } from '../../test/helpers/spdy-client.js';
 import { UpgradeRefused, byChannel, connectWs, type WsMessage } from '../../test/helpers/ws-client.js';
 import type { Engine } from '../engine/index.js';
 import { StreamingServer } from './streaming.js';
@@ -137,16 +138,92 @@ test('port forward: each port opened with its number, data relayed, a refused po
   ws.socket.end(); // the client goes: the server ends the pod connection
 });
 
-test('tokens are single-use; SPDY and plain requests are refused; url() checks the request', async () => {
+test('exec over SPDY/3.1 (v4.channel.k8s.io): a stream a channel, stdin ended by its FIN, the exit Status', async () => {
+  resizes.length = 0;
+  const c = await connectSpdy(server.url({ kind: 'exec', containerId: 'c1', cmd: ['sh'], stdin: true, stdout: true, stderr: true }), [
+    'v4.channel.k8s.io',
+    'v3.channel.k8s.io',
+  ]);
+  assert.equal(c.protocol, 'v4.channel.k8s.io');
+  const error = await c.open({ streamType: 'error' });
+  const stdin = await c.open({ streamType: 'stdin' });
+  const stdout = await c.open({ streamType: 'stdout' });
+  const stderr = await c.open({ streamType: 'stderr' });
+  const out = readAll(stdout);
+  const err = readAll(stderr);
+  const status = readAll(error);
+  // More than a 64 KiB window's worth: the client's windows must be kept and refilled both ways.
+  const big = 'x'.repeat(200_000);
+  stdin.end(`hello ${big}`);
+  assert.equal(await out, `HELLO ${big.toUpperCase()}`);
+  assert.equal(await err, 'bye');
+  const st = JSON.parse(await status);
+  assert.deepEqual([st.status, st.reason, st.details.causes], ['Failure', 'NonZeroExitCode', [{ reason: 'ExitCode', message: '3' }]]);
+  c.socket.destroy();
+});
+
+test('exec over SPDY with a terminal: JSON sizes on the resize stream, one after another', async () => {
+  resizes.length = 0;
+  const c = await connectSpdy(server.url({ kind: 'exec', containerId: 'c1', cmd: ['sh'], stdin: true, stdout: true, tty: true }), [
+    'v4.channel.k8s.io',
+  ]);
+  const error = await c.open({ streamType: 'error' });
+  const stdin = await c.open({ streamType: 'stdin' });
+  const stdout = await c.open({ streamType: 'stdout' });
+  const resize = await c.open({ streamType: 'resize' });
+  const out = readAll(stdout);
+  const status = readAll(error);
+  resize.write('{"Width":80,"Height":24}\n{"Width":');
+  resize.write('100,"Height":30}\n');
+  await new Promise((r) => setTimeout(r, 200));
+  stdin.end('a');
+  assert.equal(await out, 'A');
+  assert.equal(JSON.parse(await status).reason, 'NonZeroExitCode');
+  assert.deepEqual(resizes, ['e1 24x80', 'e1 30x100']);
+  c.socket.destroy();
+});
+
+test('port forward over SPDY (portforward.k8s.io): a data and error stream pair a connection', async () => {
+  const c = await connectSpdy(server.url({ kind: 'portforward', podSandboxId: 'p1' }), ['portforward.k8s.io']);
+  assert.equal(c.protocol, 'portforward.k8s.io');
+  const error = await c.open({ streamType: 'error', port: '80', requestID: '0' });
+  const errText = readAll(error);
+  const data = await c.open({ streamType: 'data', port: '80', requestID: '0' });
+  const reply = readAll(data);
+  data.end('ping');
+  assert.equal(await reply, 'echo:ping');
+  assert.equal(await errText, '');
+  const refusedErr = await c.open({ streamType: 'error', port: '81', requestID: '1' });
+  const refusedText = readAll(refusedErr);
+  await c.open({ streamType: 'data', port: '81', requestID: '1' });
+  assert.match(await refusedText, /^error forwarding port 81 to pod p1: connect to 127\.0\.0\.1:81: Connection refused$/);
+  c.socket.destroy();
+});
+
+test('SPDY: an offer the server does not speak is refused with 403 and the versions it accepts', async () => {
+  const url = server.url({ kind: 'exec', containerId: 'c1', cmd: ['true'], stdout: true });
+  await assert.rejects(
+    connectSpdy(url, ['v5.channel.k8s.io']),
+    (e) =>
+      e instanceof UpgradeRefused &&
+      e.status === 403 &&
+      /unable to negotiate protocol/.test(e.body) &&
+      String((e as UpgradeRefused & { headers: Record<string, string> }).headers['x-accepted-stream-protocol-versions']).includes(
+        'v4.channel.k8s.io',
+      ),
+  );
+});
+
+test('tokens are single-use; plain requests are refused; url() checks the request', async () => {
   const url = server.url({ kind: 'exec', containerId: 'c1', cmd: ['true'], stdout: true });
   (await connectWs(url, ['v4.channel.k8s.io'])).socket.destroy();
   await assert.rejects(connectWs(url, ['v4.channel.k8s.io']), (e) => e instanceof UpgradeRefused && e.status === 404);
   await assert.rejects(connectWs(url.replace('/exec/', '/attach/'), []), (e) => e instanceof UpgradeRefused && e.status === 404);
+  await assert.rejects(connectSpdy(url, ['v4.channel.k8s.io']), (e) => e instanceof UpgradeRefused && e.status === 404);
   const fresh = server.url({ kind: 'exec', containerId: 'c1', cmd: ['true'], stdout: true });
-  await assert.rejects(connectWs(fresh, ['SPDY/3.1']), (e) => e instanceof UpgradeRefused && /requested protocol/.test(e.body));
   const plain = await fetch(fresh);
   assert.equal(plain.status, 400);
-  assert.match(await plain.text(), /WebSocket upgrades only/);
+  assert.match(await plain.text(), /WebSocket and SPDY\/3\.1 upgrades only/);
   assert.throws(() => server.url({ kind: 'exec', containerId: 'c1', cmd: [], stdout: true }), /cmd must not be empty/);
   assert.throws(() => server.url({ kind: 'attach', containerId: 'c1', tty: true, stdout: true, stderr: true }), /tty and stderr/);
   assert.throws(() => server.url({ kind: 'attach', containerId: 'c1' }), /one of stdin, stdout, or stderr/);

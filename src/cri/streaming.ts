@@ -1,8 +1,10 @@
 // The CRI's streaming server: the URLs berthd's Exec, Attach and PortForward answer with, and the
 // HTTP server behind them. Each URL holds a single-use token that expires after a minute
-// (stream-tokens.ts), as kubelet's own streaming server; the client opens it with a WebSocket
-// upgrade and speaks Kubernetes' channel protocols (channels.ts) to exec, attach or port-forward
-// through the engine's public module. SPDY is not served: such an upgrade is answered 400.
+// (stream-tokens.ts), as kubelet's own streaming server; the client opens it with an upgrade,
+// either to WebSocket, speaking Kubernetes' channel protocols (channels.ts), or to SPDY/3.1
+// (spdy.ts), with a stream a channel (spdy-channels.ts, spdy-portforward.ts), which is how the
+// API server reaches kubelet and kubelet the runtime. Either way exec, attach and port forwarding
+// go through the engine's public module.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +12,19 @@ import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/index.js';
 import { errorMessage, invalid } from '../errors.js';
 import { ChannelConn } from './channel-conn.js';
-import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOLS, negotiate } from './channels.js';
+import {
+  EXEC_PROTOCOLS,
+  PORT_FORWARD_PROTOCOLS,
+  SPDY_EXEC_PROTOCOLS,
+  SPDY_PORT_FORWARD_PROTOCOLS,
+  negotiate,
+  type ChannelProtocol,
+} from './channels.js';
 import { servePortForward } from './portforward.js';
 import { serveAttach, serveExec } from './remotecommand.js';
+import { SpdySession } from './spdy.js';
+import { acceptStreams } from './spdy-channels.js';
+import { serveSpdyPortForward } from './spdy-portforward.js';
 import type { StreamLog, StreamRequest } from './stream-request.js';
 import { TokenCache } from './stream-tokens.js';
 import { WebSocket, acceptKey, handshakeError, offeredProtocols } from './websocket.js';
@@ -43,11 +55,22 @@ function check(req: StreamRequest): void {
 }
 
 /** An answer on a socket that has not been upgraded: status, text, and the socket ends. */
-function refuse(socket: Duplex, status: number, text: string): void {
-  const reason = status === 404 ? 'Not Found' : 'Bad Request';
+function refuse(socket: Duplex, status: number, text: string, headers: string[] = []): void {
+  const reason = status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : 'Bad Request';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text) + 1}\r\nConnection: close\r\n\r\n${text}\n`,
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text) + 1}\r\n` +
+      headers.map((h) => `${h}\r\n`).join('') +
+      `Connection: close\r\n\r\n${text}\n`,
   );
+}
+
+/** The client's X-Stream-Protocol-Version offers, in its order (the header may come several times). */
+function offeredSpdyProtocols(req: IncomingMessage): string[] {
+  const raw = req.headers['x-stream-protocol-version'];
+  return (Array.isArray(raw) ? raw : [raw ?? ''])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 export class StreamingServer {
@@ -64,7 +87,7 @@ export class StreamingServer {
     this.log = engine.options.log ?? (() => undefined);
     this.server = createServer((_req, res) => {
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end("berth's streaming server serves WebSocket upgrades only (SPDY is not served)\n");
+      res.end("berth's streaming server serves WebSocket and SPDY/3.1 upgrades only\n");
     });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
@@ -104,6 +127,7 @@ export class StreamingServer {
     const url = new URL(req.url ?? '/', 'http://streaming');
     const m = PATH.exec(url.pathname);
     if (!m) return refuse(socket, 404, 'no such stream');
+    if (/^spdy\/3\.1$/i.test(req.headers.upgrade ?? '')) return this.upgradeSpdy(req, socket, head, m[1], m[2]);
     const bad = handshakeError(req);
     if (bad) return refuse(socket, 400, bad);
     const sreq = this.tokens.consume(m[2]);
@@ -131,7 +155,7 @@ export class StreamingServer {
     );
     if (head.length) socket.unshift(head);
     const conn = new ChannelConn(new WebSocket(socket), proto);
-    const what = sreq.kind === 'portforward' ? `port forward to pod ${sreq.podSandboxId}` : `${sreq.kind} in ${sreq.containerId}`;
+    const what = describe(sreq);
     this.log('debug', `streaming: ${what} (${proto.name || 'channel.k8s.io'})`);
     try {
       if (sreq.kind === 'portforward') servePortForward(this.engine, conn, sreq.podSandboxId!, ports, this.log);
@@ -145,4 +169,55 @@ export class StreamingServer {
       conn.close();
     }
   }
+
+  /**
+   * An upgrade to SPDY/3.1, as kubelet answers it: the token, then the protocol the client's
+   * X-Stream-Protocol-Version headers offer (none: the oldest), refused with 403 and the accepted
+   * versions when none fits; then 101 and a SPDY session.
+   */
+  private upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, kind: string, token: string): void {
+    if (req.method !== 'GET' && req.method !== 'POST') return refuse(socket, 400, 'a SPDY upgrade is a GET or a POST');
+    if (!/\bupgrade\b/i.test(req.headers.connection ?? ''))
+      return refuse(socket, 400, 'unable to upgrade: missing upgrade headers in request');
+    const sreq = this.tokens.consume(token);
+    if (!sreq || sreq.kind !== kind) return refuse(socket, 404, 'unknown or expired stream token');
+    const supported = sreq.kind === 'portforward' ? SPDY_PORT_FORWARD_PROTOCOLS : SPDY_EXEC_PROTOCOLS;
+    const offered = offeredSpdyProtocols(req);
+    let proto: ChannelProtocol | undefined = supported[supported.length - 1];
+    if (offered.length) {
+      proto = negotiate(offered, supported);
+      if (!proto)
+        return refuse(
+          socket,
+          403,
+          `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${supported.map((p) => p.name).join(' ')}]`,
+          supported.map((p) => `X-Accepted-Stream-Protocol-Versions: ${p.name}`),
+        );
+    }
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
+        (offered.length ? `X-Stream-Protocol-Version: ${proto.name}\r\n` : '') +
+        '\r\n',
+    );
+    if (head.length) socket.unshift(head);
+    const session = new SpdySession(socket);
+    const what = describe(sreq);
+    session.on('protocolError', (e: Error) => this.log('warn', `streaming: ${what} (SPDY): ${e.message}`));
+    this.log('debug', `streaming: ${what} (SPDY/3.1, ${proto.name})`);
+    if (sreq.kind === 'portforward') {
+      serveSpdyPortForward(this.engine, session, sreq.podSandboxId!, sreq.ports ?? [], this.log);
+      return;
+    }
+    const serve = sreq.kind === 'exec' ? serveExec : serveAttach;
+    acceptStreams(session, sreq, proto, this.log)
+      .then((conn) => serve(this.engine, conn, sreq, this.log))
+      .catch((e: unknown) => {
+        this.log('error', `streaming: ${what}: ${errorMessage(e)}`);
+        session.goAway();
+      });
+  }
+}
+
+function describe(sreq: StreamRequest): string {
+  return sreq.kind === 'portforward' ? `port forward to pod ${sreq.podSandboxId}` : `${sreq.kind} in ${sreq.containerId}`;
 }

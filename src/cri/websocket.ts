@@ -31,7 +31,7 @@ export function acceptKey(key: string): string {
 /** Why an upgrade request is not a WebSocket opening handshake (version 13), or undefined. */
 export function handshakeError(req: IncomingMessage): string | undefined {
   if (req.method !== 'GET') return 'a WebSocket handshake is a GET';
-  if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '')) return 'Upgrade: websocket is required (SPDY is not served)';
+  if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '')) return 'Upgrade: websocket or SPDY/3.1 is required';
   if (req.headers['sec-websocket-version'] !== '13') return 'Sec-WebSocket-Version 13 is required';
   const key = req.headers['sec-websocket-key'];
   if (!key || Buffer.from(key, 'base64').length !== 16) return 'a Sec-WebSocket-Key of 16 bytes is required';
