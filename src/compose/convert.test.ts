@@ -37,7 +37,7 @@ test('a service as a create body: names, labels, ports, mounts, healthcheck, net
     restart: on-failure:2
     stop_grace_period: 3s
     networks:
-      front: {aliases: [www], ipv4_address: 10.1.0.5}
+      front: {aliases: [www], ipv4_address: 10.1.0.5, ipv6_address: "fd4b:e47f:30::5", link_local_ips: [169.254.8.8]}
       back:
 volumes: {data: {}}
 networks: {front: {}, back: {}}
@@ -55,7 +55,10 @@ networks: {front: {}, back: {}}
   assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
   assert.equal(body.StopTimeout, 3);
   assert.equal(body.HostConfig.NetworkMode, 'proj_front');
-  assert.deepEqual(body.NetworkingConfig.EndpointsConfig.proj_front, { Aliases: ['web', 'www'], IPAMConfig: { IPv4Address: '10.1.0.5' } });
+  assert.deepEqual(body.NetworkingConfig.EndpointsConfig.proj_front, {
+    Aliases: ['web', 'www'],
+    IPAMConfig: { IPv4Address: '10.1.0.5', IPv6Address: 'fd4b:e47f:30::5', LinkLocalIPs: ['169.254.8.8'] },
+  });
   assert.deepEqual(extraNetworks, [['proj_back', { EndpointConfig: { Aliases: ['web'] } }]]);
   assert.equal(body.Labels['com.docker.compose.project'], 'proj');
   assert.equal(body.Labels['com.docker.compose.service'], 'web');
@@ -80,7 +83,7 @@ test('a key berth compose cannot apply is refused with its file and line, never 
     ],
     [
       '    networks: {default: {priority: 3}}\n',
-      /services\.w\.networks\.default\.priority: "priority": berth compose applies aliases and ipv4_address/,
+      /services\.w\.networks\.default\.priority: "priority": berth compose applies aliases, ipv4_address, ipv6_address and link_local_ips/,
     ],
   ];
   for (const [extra, error] of cases) {

@@ -118,8 +118,11 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   }
   for (const [n, cfg] of Object.entries((s.networks as Dict) ?? {})) {
     for (const k of Object.keys(cfg ?? {})) {
-      if (!['aliases', 'ipv4_address'].includes(k))
-        no(at('networks', n, k), `"${k}": berth compose applies aliases and ipv4_address of a service's network`);
+      if (!['aliases', 'ipv4_address', 'ipv6_address', 'link_local_ips'].includes(k))
+        no(
+          at('networks', n, k),
+          `"${k}": berth compose applies aliases, ipv4_address, ipv6_address and link_local_ips of a service's network`,
+        );
     }
   }
   for (const kind of ['secrets', 'configs'] as const) {
@@ -271,10 +274,11 @@ export function createBody(
     Annotations: s.annotations,
   };
   const networks = Object.entries((s.networks as Dict) ?? {});
-  const endpoint = (cfg: Dict | null): Dict => ({
-    Aliases: [service, ...(cfg?.aliases ?? [])],
-    ...(cfg?.ipv4_address ? { IPAMConfig: { IPv4Address: cfg.ipv4_address } } : {}),
-  });
+  const endpoint = (cfg: Dict | null): Dict => {
+    const asked = { IPv4Address: cfg?.ipv4_address, IPv6Address: cfg?.ipv6_address, LinkLocalIPs: cfg?.link_local_ips };
+    const ipam = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
+    return { Aliases: [service, ...(cfg?.aliases ?? [])], ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}) };
+  };
   let networking: Dict | undefined;
   if (s.network_mode) {
     host.NetworkMode = mode('network_mode');

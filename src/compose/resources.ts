@@ -31,7 +31,7 @@ export function refuseResourceOptions(p: Project, networks: string[], volumes: s
   for (const key of networks) {
     const n = p.networks[key];
     for (const k of Object.keys(n)) {
-      if (!['name', 'driver', 'ipam', 'external', 'internal', 'attachable', 'labels'].includes(k) && !k.startsWith('x-')) {
+      if (!['name', 'driver', 'ipam', 'external', 'internal', 'attachable', 'enable_ipv6', 'labels'].includes(k) && !k.startsWith('x-')) {
         throw p.errorAt(['networks', key, k], `"${k}": berth compose cannot apply it to a network yet`, true);
       }
     }
@@ -63,6 +63,7 @@ export async function ensureNetwork(client: ApiClient, p: Project, key: string, 
     Driver: n.driver ?? 'bridge',
     Internal: !!n.internal,
     Attachable: !!n.attachable,
+    EnableIPv6: !!n.enable_ipv6,
     Labels: { ...(n.labels ?? {}), [L.project]: p.name, [L.network]: key, [L.version]: COMPOSE_VERSION },
     CheckDuplicate: true,
   };

@@ -28,6 +28,8 @@ export interface InitFileOptions {
   embeddedDns?: string;
   /** The container's address on its first network: the hostname's line in /etc/hosts. */
   ip?: string;
+  /** Its IPv6 address there, if the network has IPv6: a second line for the hostname, as dockerd writes. */
+  ip6?: string;
   /**
    * On the host's network (`--network host`): the host's /etc/hosts (with --add-host lines), and
    * its resolv.conf's servers as they are, loopback ones too, which are reachable there.
@@ -117,6 +119,7 @@ export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
       'ff02::2\tip6-allrouters',
       ...extra,
       `${o.ip || '127.0.1.1'}\t${name}`,
+      ...(o.ip6 ? [`${o.ip6}\t${name}`] : []),
     ].join('\n') + '\n'
   );
 }

@@ -169,8 +169,16 @@ export interface LegacyLink {
 }
 
 /** A container's place on one network (Docker's `EndpointSettings`). Addresses are '' while it is stopped. */
+/** The addresses a container asks for on a network (Docker's `EndpointIPAMConfig`). */
+export interface EndpointIpamConfig {
+  IPv4Address?: string;
+  IPv6Address?: string;
+  /** Link-local addresses added to the container's interface (169.254.0.0/16, fe80::/10). */
+  LinkLocalIPs?: string[];
+}
+
 export interface EndpointSettings {
-  IPAMConfig: { IPv4Address?: string } | null;
+  IPAMConfig: EndpointIpamConfig | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -273,6 +281,13 @@ export interface HealthState {
   Log: HealthLogEntry[];
 }
 
+/** One subnet of a network (Docker's `IPAMConfig`). */
+export interface IpamConfig {
+  Subnet: string;
+  Gateway?: string;
+  IPRange?: string;
+}
+
 /** A network as the Engine API shows it (moby's `Network`), less `Containers`. */
 export interface NetworkRecord {
   Name: string;
@@ -283,7 +298,8 @@ export interface NetworkRecord {
   Driver: 'bridge' | 'host' | 'null' | 'cni';
   EnableIPv4: boolean;
   EnableIPv6: boolean;
-  IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: { Subnet: string; Gateway: string; IPRange?: string }[] };
+  /** One IPv4 config, then an IPv6 one if given; a Gateway only where the user gave it or berth picked the subnet (as dockerd shows it). */
+  IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: IpamConfig[] };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;
@@ -318,7 +334,7 @@ export interface NetworkCreateRequest {
 
 /** The endpoint options a create or connect asks for (Docker's EndpointSettings, the user's part). */
 export interface EndpointRequest {
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: EndpointIpamConfig | null;
   Aliases?: string[] | null;
   MacAddress?: string;
   /** `name:alias` links that the embedded DNS answers for this container alone (user-defined networks). */

@@ -30,3 +30,13 @@ test('responses and truncated packets are not queries', () => {
   assert.equal(parseQuery(q), undefined);
   assert.equal(parseQuery(query('abc', 1).subarray(0, 14)), undefined);
 });
+
+test('an AAAA answer carries 16-byte records of the IPv6 addresses', () => {
+  const q = query('web', 28);
+  const a = answer(q, parseQuery(q)!, ['fd4b:e47f:2::10']);
+  assert.equal(a.readUInt16BE(6), 1);
+  const rr = a.subarray(q.length);
+  assert.equal(rr.readUInt16BE(2), 28);
+  assert.equal(rr.readUInt16BE(10), 16);
+  assert.equal(rr.subarray(12).toString('hex'), 'fd4be47f000200000000000000000010');
+});

@@ -1,11 +1,12 @@
 // The embedded DNS server of a user-defined network: in berthd, on UDP port 53 of the network's
-// gateway address. It answers A queries for the names its `resolve` callback knows (container
-// names, short IDs and aliases on that network) and relays every other query, unchanged, to
+// gateway address. It answers A and AAAA queries for the names its `resolve` callback knows
+// (container names, short IDs and aliases on that network) and relays every other query, unchanged, to
 // the upstream servers `upstream` gives for the asking address (the container's --dns, else
 // the host's resolvers, which berthd, on the host, can reach even when they are on loopback).
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { errno } from '../common/errno.js';
+import { parseIp6 } from './ip6.js';
 
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
@@ -45,7 +46,22 @@ export function parseQuery(msg: Buffer): DnsQuestion | undefined {
   };
 }
 
-/** An authoritative answer to `query` with these IPv4 addresses (none: NOERROR without answers; rcode 3: NXDOMAIN). */
+/** A name's addresses: IPv4 for A, IPv6 for AAAA. */
+export interface Addresses {
+  a: string[];
+  aaaa: string[];
+}
+
+/** The record data of an address: 4 bytes for IPv4, 16 for IPv6. */
+function rdata(ip: string): Buffer {
+  if (!ip.includes(':')) return Buffer.from(ip.split('.').map(Number));
+  const b = Buffer.alloc(16);
+  const n = parseIp6(ip);
+  for (let i = 0; i < 16; i++) b[i] = Number((n >> BigInt(120 - 8 * i)) & 0xffn);
+  return b;
+}
+
+/** An authoritative answer to `query` with these addresses, A or AAAA as the question asks (none: NOERROR without answers; rcode 3: NXDOMAIN). */
 export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0): Buffer {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(q.id, 0);
@@ -53,24 +69,22 @@ export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0):
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(ips.length, 6);
   const rrs = ips.map((ip) => {
-    const rr = Buffer.alloc(16);
+    const data = rdata(ip);
+    const rr = Buffer.alloc(12);
     rr.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
-    rr.writeUInt16BE(TYPE_A, 2);
+    rr.writeUInt16BE(data.length === 4 ? TYPE_A : TYPE_AAAA, 2);
     rr.writeUInt16BE(CLASS_IN, 4);
     rr.writeUInt32BE(TTL, 6);
-    rr.writeUInt16BE(4, 10);
-    ip.split('.').forEach((o, i) => {
-      rr[12 + i] = Number(o);
-    });
-    return rr;
+    rr.writeUInt16BE(data.length, 10);
+    return Buffer.concat([rr, data]);
   });
   return Buffer.concat([header, query.subarray(12, q.end), ...rrs]);
 }
 
 export interface DnsServerOptions {
   address: string;
-  /** IPv4 addresses of a name for the container at `from`; undefined when it is none it knows. */
-  resolve: (name: string, from: string) => string[] | undefined;
+  /** The addresses of a name for the container at `from`; undefined when it is none it knows. */
+  resolve: (name: string, from: string) => Addresses | undefined;
   /** Servers to relay other names to, for the container at `from`. */
   upstream: (from: string) => string[];
   log?: (msg: string) => void;
@@ -111,7 +125,7 @@ export class DnsServer {
     if (!q) return;
     const reply = (b: Buffer) => this.sock?.send(b, from.port, from.address);
     const ips = q.cls === CLASS_IN && (q.type === TYPE_A || q.type === TYPE_AAAA) ? this.opts.resolve(q.name, from.address) : undefined;
-    if (ips) return reply(answer(msg, q, q.type === TYPE_A ? ips : []));
+    if (ips) return reply(answer(msg, q, q.type === TYPE_A ? ips.a : ips.aaaa));
     const relayed = await relay(msg, this.opts.upstream(from.address));
     reply(relayed ?? answer(msg, q, [], 2)); // SERVFAIL when no upstream answered
   }

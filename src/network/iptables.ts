@@ -5,7 +5,12 @@
 // two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
 // bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs off the
 // event loop (native/child.ts): berthd goes on serving while it runs and holds the xtables lock.
+// IPv6 has no rules of berth's (dockerd 20.10 sets none by default: its ip6tables is off); only
+// portmap's chains, which it makes in ip6tables too for a container with an IPv6 address, are
+// taken away once idle.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
 
@@ -18,14 +23,23 @@ const FORWARD = 'BERTH-FORWARD';
  * exists; `-D`: nothing to delete); iptables missing or not starting is an error.
  */
 async function iptables(...args: string[]): Promise<boolean> {
+  return xtables('iptables', args);
+}
+
+type Binary = 'iptables' | 'ip6tables';
+
+async function xtables(bin: Binary, args: string[]): Promise<boolean> {
   let r;
   try {
-    r = await runChild('iptables', ['-w', ...args]);
+    r = await runChild(bin, ['-w', ...args]);
   } catch (e) {
-    throw systemError(`iptables ${args.join(' ')}: ${errorMessage(e)} (is iptables installed?)`, e);
+    throw systemError(`${bin} ${args.join(' ')}: ${errorMessage(e)} (is ${bin} installed?)`, e);
   }
   return r.code === 0;
 }
+
+/** Whether the host has ip6tables (a host without it has no portmap chains there to remove). */
+const hasIp6tables = () => (process.env.PATH ?? '/usr/sbin:/sbin').split(':').some((d) => d && existsSync(join(d, 'ip6tables-save')));
 
 /** `iptables -C` or else `-A`/`-I`: the rule exists once, whoever (another berthd) added it. */
 async function ensure(table: string, chain: string, rule: string[], insert = false): Promise<void> {
@@ -41,14 +55,14 @@ async function ensureChains(): Promise<void> {
   await ensure('filter', 'FORWARD', ['-j', ISOLATION_1], true);
 }
 
-async function save(table: string): Promise<string[]> {
+async function save(table: string, bin: Binary = 'iptables'): Promise<string[]> {
   let r;
   try {
-    r = await runChild('iptables-save', ['-t', table], { maxBuffer: 64 << 20 });
+    r = await runChild(`${bin}-save`, ['-t', table], { maxBuffer: 64 << 20 });
   } catch (e) {
-    throw systemError(`iptables-save -t ${table}: ${errorMessage(e)}`, e);
+    throw systemError(`${bin}-save -t ${table}: ${errorMessage(e)}`, e);
   }
-  if (r.code !== 0) throw systemError(`iptables-save -t ${table}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  if (r.code !== 0) throw systemError(`${bin}-save -t ${table}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   return r.stdout.split('\n');
 }
 
@@ -99,17 +113,21 @@ export async function removeIdleChains(): Promise<void> {
     for (const c of [ISOLATION_1, FORWARD]) while (await iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
     for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) await iptables('-t', 'filter', '-X', c);
   }
-  const nat = await save('nat');
-  if (nat.some((l) => l.startsWith(':CNI-HOSTPORT-DNAT')) && !nat.some((l) => l.startsWith('-A CNI-HOSTPORT-DNAT '))) {
-    for (const line of nat) {
-      const args = splitRule(line);
-      if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1]))
-        await iptables('-t', 'nat', '-D', ...args.slice(1));
-    }
-    for (const c of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']) {
-      await iptables('-t', 'nat', '-F', c);
-      await iptables('-t', 'nat', '-X', c);
-    }
+  await removeIdlePortmapChains('iptables');
+  if (hasIp6tables()) await removeIdlePortmapChains('ip6tables');
+}
+
+async function removeIdlePortmapChains(bin: Binary): Promise<void> {
+  const nat = await save('nat', bin);
+  if (!nat.some((l) => l.startsWith(':CNI-HOSTPORT-DNAT')) || nat.some((l) => l.startsWith('-A CNI-HOSTPORT-DNAT '))) return;
+  for (const line of nat) {
+    const args = splitRule(line);
+    if (args[0] === '-A' && ['PREROUTING', 'OUTPUT', 'POSTROUTING'].includes(args[1]) && /^CNI-HOSTPORT-/.test(args[args.length - 1]))
+      await xtables(bin, ['-t', 'nat', '-D', ...args.slice(1)]);
+  }
+  for (const c of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']) {
+    await xtables(bin, ['-t', 'nat', '-F', c]);
+    await xtables(bin, ['-t', 'nat', '-X', c]);
   }
 }
 

@@ -48,9 +48,14 @@ test('a refused field set is a 400 that names it; its zero value and its default
   refuseUnsupported({ Image: 'x', HostConfig: { Runtime: 'kata' } });
   assert.throws(() => refuseUnsupported({ Image: 'x', NetworkDisabled: true }), { message: /^NetworkDisabled is not supported/ });
   assert.throws(
-    () => refuseUnsupported({ Image: 'x', NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv6Address: '::2' } } } } }),
-    /EndpointSettings\.IPAMConfig\.IPv6Address/,
+    () => refuseUnsupported({ Image: 'x', NetworkingConfig: { EndpointsConfig: { n: { DriverOpts: { a: 'b' } } } } }),
+    /EndpointSettings\.DriverOpts/,
   );
+  // IPv6 and link-local addresses are the network's to check (engine/networks/store.ts): not refused here.
+  refuseUnsupported({
+    Image: 'x',
+    NetworkingConfig: { EndpointsConfig: { n: { IPAMConfig: { IPv6Address: '::2', LinkLocalIPs: ['fe80::2'] } } } },
+  });
   refuseUnsupported({
     Image: 'x',
     NetworkDisabled: false,

@@ -136,8 +136,10 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'NetworkingConfig.EndpointsConfig': applied('the networks joined at create, by name'),
   'EndpointSettings.IPAMConfig': applied('the addresses asked for'),
   'EndpointSettings.IPAMConfig.IPv4Address': applied("the container's IPv4 address on the network"),
-  'EndpointSettings.IPAMConfig.IPv6Address': refused("berth's networks have no IPv6 yet"),
-  'EndpointSettings.IPAMConfig.LinkLocalIPs': refused("berth's networks have no IPv6 yet"),
+  'EndpointSettings.IPAMConfig.IPv6Address': applied("the container's IPv6 address on a network with IPv6 (`--ipv6`)"),
+  'EndpointSettings.IPAMConfig.LinkLocalIPs': applied(
+    "link-local addresses on the container's interface (169.254.0.0/16 as /16, fe80::/10 as /64)",
+  ),
   'EndpointSettings.Links': applied(
     "aliases the embedded DNS answers for this container alone (user-defined networks; the default bridge's have none, as dockerd's)",
   ),

@@ -150,3 +150,25 @@ test('the CRI socket: under the exec root by default, moved or turned off by fla
     );
   });
 });
+
+test('IPv6 of the default bridge (ipv6, fixed-cidr-v6, ip6tables): refused at start unless off, in file and flags', () =>
+  withDir((dir) => {
+    const file = join(dir, 'daemon.json');
+    const load = (json: object, flags: string[] = []) => {
+      writeFileSync(file, JSON.stringify(json));
+      return loadConfig(['--config-file', file, ...flags]);
+    };
+    assert.deepEqual(load({ ipv6: false, 'fixed-cidr-v6': '', ip6tables: false }).ignoredKeys, []);
+    assert.throws(() => load({ ipv6: true }), {
+      name: 'Error',
+      message: `unable to configure the daemon with file ${file}: ipv6: berthd's default bridge network has no IPv6; user-defined networks take IPv6: network create --ipv6 --subnet <IPv6 subnet>`,
+    });
+    assert.throws(() => load({ 'fixed-cidr-v6': 'fd00:1::/64' }), /fixed-cidr-v6: berthd's default bridge network has no IPv6/);
+    assert.throws(() => load({ ip6tables: true }), /ip6tables: berthd sets no ip6tables rules/);
+    assert.throws(
+      () => load({}, ['--ipv6']),
+      (e) => e instanceof ConfigError && /^flag ipv6: /.test(e.message),
+    );
+    assert.throws(() => load({}, ['--fixed-cidr-v6', 'fd00:1::/64']), /^Error: flag fixed-cidr-v6: /);
+    assert.equal(load({}, ['--ipv6=false', '--ip6tables=false']).logLevel, 'info');
+  }));

@@ -117,6 +117,24 @@ function runtimesOfFlags(values: string[]): Runtimes {
 
 export class ConfigError extends Error {}
 
+/**
+ * dockerd's IPv6 settings of its default bridge and its ip6tables NAT: berth's default bridge
+ * stays IPv4 and berth sets no ip6tables rules (dockerd 20.10's default), so anything but
+ * their off values is refused, never ignored. Networks made with `--ipv6` have IPv6.
+ */
+const IPV6_SETTINGS: Record<string, { flag: string; why: string }> = {
+  ipv6: { flag: '--ipv6', why: "berthd's default bridge network has no IPv6" },
+  'fixed-cidr-v6': { flag: '--fixed-cidr-v6', why: "berthd's default bridge network has no IPv6" },
+  ip6tables: { flag: '--ip6tables', why: 'berthd sets no ip6tables rules (no IPv6 NAT, as dockerd 20.10 by default)' },
+};
+const IPV6_HINT = 'user-defined networks take IPv6: network create --ipv6 --subnet <IPv6 subnet>';
+
+/** Refuses an IPv6 setting of the default bridge unless it is off (false, or an empty CIDR). */
+function refuseIpv6(key: string, value: unknown, where: string): void {
+  if (value === false || value === '' || value === 'false') return;
+  throw new ConfigError(`${where}${key}: ${IPV6_SETTINGS[key].why}; ${IPV6_HINT}`);
+}
+
 /** Flags by daemon.json key (lists as arrays, -D as true), and the config file asked for. */
 function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[] | boolean>>; configFile?: string; help: boolean } {
   const set: Partial<Record<Key, string | string[] | boolean>> = {};
@@ -143,6 +161,11 @@ function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[
     }
     if (a === '--config-file') {
       configFile = value();
+      continue;
+    }
+    const v6 = Object.keys(IPV6_SETTINGS).find((k) => IPV6_SETTINGS[k].flag === a);
+    if (v6) {
+      refuseIpv6(v6, v6 === 'fixed-cidr-v6' ? value() : (v ?? true), 'flag ');
       continue;
     }
     const key = byFlag.get(a);
@@ -174,6 +197,10 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
   const values: Partial<Record<Key, Value>> = {};
   const ignored: string[] = [];
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
+    if (k in IPV6_SETTINGS) {
+      refuseIpv6(k, v, `unable to configure the daemon with file ${path}: `);
+      continue;
+    }
     if (!(k in SETTINGS)) {
       ignored.push(k);
       continue;

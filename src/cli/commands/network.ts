@@ -2,6 +2,7 @@
 // as docker prints them (ls through --format with docker's network fields), each sub-command
 // describing itself for --help and its usage errors.
 
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import type { ApiClient } from '../../api/client.js';
 import { errorMessage, invalid } from '../../errors.js';
 import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
@@ -188,16 +189,38 @@ const LS_HEADERS = {
   CreatedAt: 'CREATED AT',
 };
 
-/** IPAM configs: each --subnet with the --gateway and --ip-range that fall in it, in order, as docker pairs them. */
-function ipamConfig(subnets: string[], gateways: string[], ranges: string[], aux: Record<string, string>) {
+/** Whether `addr` (an address, or a range's CIDR) falls in `subnet`; false for a subnet or address that does not parse. */
+function inSubnet(subnet: string, addr: string): boolean {
+  const [net, bits] = subnet.split('/');
+  const ip = addr.split('/')[0];
+  const family = isIPv6(net) ? 'ipv6' : 'ipv4';
+  if (!isIP(net) || !isIP(ip) || !/^\d+$/.test(bits ?? '')) return false;
+  const list = new BlockList();
+  try {
+    list.addSubnet(net, Number(bits), family);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_OUT_OF_RANGE') throw e;
+    return false; // a prefix too long: the daemon names the subnet
+  }
+  return list.check(ip, family);
+}
+
+/** IPAM configs: each --subnet with the --gateway and --ip-range that fall in it, as docker's CLI pairs them (IPv4 and IPv6 in one network). */
+export function ipamConfig(subnets: string[], gateways: string[], ranges: string[], aux: Record<string, string>) {
   if (gateways.length > subnets.length || ranges.length > subnets.length)
     throw invalid('every ip-range or gateway must have a corresponding subnet');
-  return subnets.map((Subnet, i) => ({
-    Subnet,
-    Gateway: gateways[i],
-    IPRange: ranges[i],
-    AuxiliaryAddresses: Object.keys(aux).length ? aux : undefined,
-  }));
+  const configs = subnets.map((Subnet) => ({ Subnet, Gateway: undefined as string | undefined, IPRange: undefined as string | undefined }));
+  const pair = (values: string[], key: 'Gateway' | 'IPRange', what: string) => {
+    for (const v of values) {
+      const c = configs.find((x) => inSubnet(x.Subnet, v));
+      if (!c) throw invalid(`no matching subnet for ${what} ${v}`);
+      if (c[key]) throw invalid(`cannot configure multiple ${what}s (${c[key]}, ${v}) on the same subnet (${c.Subnet})`);
+      c[key] = v;
+    }
+  };
+  pair(ranges, 'IPRange', 'range');
+  pair(gateways, 'Gateway', 'gateway');
+  return configs.map((c) => ({ ...c, AuxiliaryAddresses: Object.keys(aux).length ? aux : undefined }));
 }
 
 export async function network(client: ApiClient, argv: string[]): Promise<number> {

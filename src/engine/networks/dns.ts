@@ -1,14 +1,14 @@
 // The embedded DNS of user-defined networks, as dockerd's: one server (network/dns.ts) on each
-// such network's gateway address once its bridge is up, answering the names, short IDs and
-// aliases of the containers on the asking container's networks, and forwarding the rest to
-// the asker's `--dns` or the host's nameservers.
+// such network's IPv4 gateway address once its bridge is up, answering the names, short IDs and
+// aliases of the containers on the asking container's networks (A with their IPv4 addresses,
+// AAAA with their IPv6 ones), and forwarding the rest to the asker's `--dns` or the host's nameservers.
 
 import { errorMessage } from '../../errors.js';
-import { DnsServer } from '../../network/dns.js';
+import { DnsServer, type Addresses } from '../../network/dns.js';
 import { hostResolvConf, nameservers } from '../init-files.js';
 import type { ContainerRecord, NetworkRecord } from '../types.js';
 import { parseLink } from '../links.js';
-import { hasDns, ownNetns, type NetworkStore } from './store.js';
+import { gatewayOf, hasDns, ownNetns, v4Config, type NetworkStore } from './store.js';
 
 export class EmbeddedDns {
   /** The server of each user-defined network whose bridge is up, by network ID. */
@@ -24,14 +24,18 @@ export class EmbeddedDns {
   addressFor(rec: ContainerRecord): string | undefined {
     const first = Object.values(rec.NetworkSettings?.Networks ?? {})[0];
     const n = first && this.store.byIdOf(first.NetworkID);
-    return n && hasDns(n) && ownNetns(rec.HostConfig.NetworkMode) ? n.IPAM.Config[0].Gateway : undefined;
+    return n && hasDns(n) && ownNetns(rec.HostConfig.NetworkMode) ? this.address(n) : undefined;
+  }
+
+  private address(n: NetworkRecord): string {
+    return gatewayOf(v4Config(n)!);
   }
 
   /** Starts the network's DNS server on its gateway address (there once the bridge is). */
   async ensure(n: NetworkRecord): Promise<void> {
     if (this.servers.has(n.Id)) return;
     const server = new DnsServer({
-      address: n.IPAM.Config[0].Gateway,
+      address: this.address(n),
       resolve: (name, from) => this.resolve(n, name, from),
       upstream: (from) => {
         const c = this.containers().find((x) => x.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
@@ -45,7 +49,7 @@ export class EmbeddedDns {
     } catch (e) {
       this.servers.delete(n.Id);
       server.close();
-      this.log(`embedded DNS of network ${n.Name} on ${n.IPAM.Config[0].Gateway}:53: ${errorMessage(e)}`);
+      this.log(`embedded DNS of network ${n.Name} on ${this.address(n)}:53: ${errorMessage(e)}`);
     }
   }
 
@@ -54,30 +58,31 @@ export class EmbeddedDns {
    * networks of the asking container (the one at `from` on `n`), as dockerd's resolver: a
    * container reaches names on each network it is connected to.
    */
-  private resolve(n: NetworkRecord, name: string, from: string): string[] | undefined {
+  private resolve(n: NetworkRecord, name: string, from: string): Addresses | undefined {
     const want = name.replace(/\.$/, '').toLowerCase();
     const all = this.containers();
     const asker = all.find((c) => c.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
     const nets = Object.entries(asker?.NetworkSettings?.Networks ?? { [n.Name]: undefined })
       .map(([name]) => this.store.byName(name))
       .filter((x): x is NetworkRecord => !!x && hasDns(x));
-    const lookup = (net: NetworkRecord, name: string) =>
-      all
+    const lookup = (net: NetworkRecord, name: string): Addresses | undefined => {
+      const eps = all
         .map((c) => c.NetworkSettings?.Networks[net.Name])
-        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === name))
-        .map((ep) => ep!.IPAddress);
+        .filter((ep) => ep?.IPAddress && ep.DNSNames?.some((d) => d.toLowerCase() === name));
+      return eps.length ? { a: eps.map((ep) => ep!.IPAddress), aaaa: eps.map((ep) => ep!.GlobalIPv6Address).filter(Boolean) } : undefined;
+    };
     // The asker's own links first (`--link name:alias` on a user-defined network): the alias is
     // the name on that endpoint's network, as libnetwork's sandbox resolves it.
     const linked = (net: NetworkRecord) => linkTarget(asker?.NetworkSettings?.Networks[net.Name]?.Links, want);
     for (const net of nets) {
       const target = linked(net);
-      const ips = target ? lookup(net, target) : [];
-      if (ips.length) return ips;
+      const ips = target ? lookup(net, target) : undefined;
+      if (ips) return ips;
     }
     for (const net of nets) {
       if (linked(net)) continue;
       const ips = lookup(net, want);
-      if (ips.length) return ips;
+      if (ips) return ips;
     }
     return undefined;
   }

@@ -9,20 +9,34 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errno, isErrno } from '../../common/errno.js';
-import { errorMessage, forbidden, invalid } from '../../errors.js';
+import { errorMessage, forbidden, invalid, withCleanup } from '../../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { loopbackUp } from '../../network/loopback.js';
+import { addLinkLocal } from '../../network/link-local.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { hostsFile, initPaths, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
-import { blankEndpoint, BRIDGE_NAME_OPT, checkEndpoint, CNI_CONF_OPT, cniName, hasDns, ownNetns, type NetworkStore } from './store.js';
+import {
+  blankEndpoint,
+  BRIDGE_NAME_OPT,
+  checkEndpoint,
+  CNI_CONF_OPT,
+  cniName,
+  gatewayOf,
+  hasDns,
+  ownNetns,
+  v4Config,
+  v6Config,
+  type NetworkStore,
+} from './store.js';
+import type { EndpointIpamConfig, IpamConfig } from '../types.js';
 
 /** What an ADD left, to undo it with DEL. */
 /** What an ADD was asked (written before it runs, so a berthd killed during it leaves a DEL to do) and, once done, returned. */
@@ -188,6 +202,7 @@ export class Endpoints {
             // After --add-host's lines, as dockerd writes them.
             extraHosts: [...(resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()) ?? []), ...linkHosts],
             ip: first.IPAddress,
+            ip6: first.GlobalIPv6Address,
           }),
         );
       }
@@ -204,7 +219,7 @@ export class Endpoints {
     let ruling = this.ruled.get(n.Id);
     if (!ruling) {
       ruling = this.bridgeOp(() =>
-        ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: n.IPAM.Config[0].Subnet, internal: n.Internal }),
+        ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: v4Config(n)!.Subnet, internal: n.Internal }),
       );
       this.ruled.set(n.Id, ruling);
       ruling.catch(() => {
@@ -217,16 +232,10 @@ export class Endpoints {
   /** A bridge network's list, generated from its record, once its rules are in place. */
   private async bridgeList(n: NetworkRecord, ports: PortMapping[]): Promise<NetConfList> {
     await this.ensureRules(n);
-    const c = n.IPAM.Config[0];
+    const v6 = v6Config(n);
+    const subnet = (c: IpamConfig) => ({ subnet: c.Subnet, gateway: gatewayOf(c), ipRange: c.IPRange });
     return bridgeConfList(
-      {
-        name: cniName(n),
-        bridge: n.Options[BRIDGE_NAME_OPT],
-        subnet: c.Subnet,
-        gateway: c.Gateway,
-        ipRange: c.IPRange,
-        internal: n.Internal,
-      },
+      { name: cniName(n), bridge: n.Options[BRIDGE_NAME_OPT], v4: subnet(v4Config(n)!), v6: v6 && subnet(v6), internal: n.Internal },
       this.ipamDir,
       { ports: ports.length > 0 },
     );
@@ -251,7 +260,9 @@ export class Endpoints {
     const list = n.Driver === 'cni' ? await this.externalList(n, ports) : await this.bridgeList(n, ports);
     const capabilityArgs: Record<string, unknown> = {};
     if (ports.length) capabilityArgs.portMappings = ports;
-    if (ep.IPAMConfig?.IPv4Address) capabilityArgs.ips = [`${ep.IPAMConfig.IPv4Address}/${n.IPAM.Config[0].Subnet.split('/')[1]}`];
+    const asked = ep.IPAMConfig ?? {};
+    const ips = askedIps(n, asked);
+    if (ips.length) capabilityArgs.ips = ips;
     if (ep.MacAddress) capabilityArgs.mac = ep.MacAddress;
     const at: Attachment = {
       containerId: rec.Id,
@@ -270,7 +281,19 @@ export class Endpoints {
     await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, ports } satisfies Attached), 0o600, volatile);
     const result = await addNetworkList(list, at);
     await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600, volatile);
-    const ip = result.ips?.[0];
+    if (asked.LinkLocalIPs?.length) {
+      try {
+        await addLinkLocal(at.netns, ifName, asked.LinkLocalIPs);
+      } catch (e) {
+        const undo = await this.delEndpoint(file).then(
+          () => [],
+          (d: Error) => [d],
+        );
+        throw withCleanup(e, undo);
+      }
+    }
+    const ip = result.ips?.find((x) => !x.address.includes(':'));
+    const ip6 = result.ips?.find((x) => x.address.includes(':'));
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
     Object.assign(ep, {
       NetworkID: n.Id,
@@ -278,6 +301,9 @@ export class Endpoints {
       Gateway: ip?.gateway ?? '',
       IPAddress: ip?.address.split('/')[0] ?? '',
       IPPrefixLen: Number(ip?.address.split('/')[1] ?? 0),
+      IPv6Gateway: ip6?.gateway ?? '',
+      GlobalIPv6Address: ip6?.address.split('/')[0] ?? '',
+      GlobalIPv6PrefixLen: Number(ip6?.address.split('/')[1] ?? 0),
       MacAddress: iface?.mac ?? ep.MacAddress,
       DNSNames: hasDns(n) ? [rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])] : null,
     });
@@ -304,6 +330,9 @@ export class Endpoints {
           Gateway: '',
           IPAddress: '',
           IPPrefixLen: 0,
+          IPv6Gateway: '',
+          GlobalIPv6Address: '',
+          GlobalIPv6PrefixLen: 0,
           DNSNames: null,
           MacAddress: ep.IPAMConfig ? ep.MacAddress : '',
         });
@@ -389,6 +418,17 @@ export class Endpoints {
       }
     }
   }
+}
+
+/** The addresses asked for, as CNI's `ips` capability takes them (with their subnets' prefixes). */
+function askedIps(n: NetworkRecord, asked: EndpointIpamConfig): string[] {
+  const v4 = v4Config(n),
+    v6 = v6Config(n);
+  const prefix = (c: IpamConfig) => c.Subnet.split('/')[1];
+  return [
+    ...(asked.IPv4Address && v4 ? [`${asked.IPv4Address}/${prefix(v4)}`] : []),
+    ...(asked.IPv6Address && v6 ? [`${asked.IPv6Address}/${prefix(v6)}`] : []),
+  ];
 }
 
 /** The names in `dir`; none when it does not exist (yet, or any more). */

@@ -97,7 +97,7 @@ export class Networks {
           EndpointID: ep.EndpointID,
           MacAddress: ep.MacAddress,
           IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`,
-          IPv6Address: '',
+          IPv6Address: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '',
         };
     }
     return { ...n, Containers: containers };
@@ -120,7 +120,7 @@ export class Networks {
   create(req: NetworkCreateRequest): { Id: string; Warning: string } {
     const n = this.store.create(req);
     this.emit('create', n);
-    this.opts.log?.('info', `created network ${n.Name} ${n.IPAM.Config[0].Subnet} on ${n.Options[BRIDGE_NAME_OPT]}`);
+    this.opts.log?.('info', `created network ${n.Name} ${n.IPAM.Config.map((c) => c.Subnet).join(' ')} on ${n.Options[BRIDGE_NAME_OPT]}`);
     return { Id: n.Id, Warning: '' };
   }
 
@@ -197,6 +197,15 @@ export class Networks {
   plan(rec: ContainerRecord, endpoints: Record<string, EndpointRequest> = {}, container: (ref: string) => ContainerRecord): string {
     let mode = rec.HostConfig.NetworkMode || 'default';
     if (mode === 'default') mode = 'bridge';
+    // dockerd 20.10 by default publishes an IPv6 host address through its docker-proxy, not NAT
+    // (ip6tables is off); berth has no userland proxy and, as dockerd by default, no ip6tables NAT.
+    const v6Bind = Object.values(rec.HostConfig.PortBindings ?? {})
+      .flatMap((l) => l ?? [])
+      .find((b) => b.HostIp?.includes(':'));
+    if (v6Bind)
+      throw invalid(
+        `publishing a port on the IPv6 address ${v6Bind.HostIp} is not supported by berthd: it sets no ip6tables NAT (dockerd 20.10 by default serves it with its userland proxy, which berth has not)`,
+      );
     if (mode.startsWith('container:')) {
       const other = container(mode.slice('container:'.length));
       if (!ownNetns(other.HostConfig.NetworkMode))

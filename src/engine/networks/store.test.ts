@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AmbiguousNetwork, cniName } from './store.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AmbiguousNetwork, blankEndpoint, checkEndpoint, cniName, gatewayOf, NetworkStore, v4Config, v6Config } from './store.js';
+
+function withStore(fn: (s: NetworkStore) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-store-test-'));
+  try {
+    fn(new NetworkStore(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test("a network's CNI name: its own where CNI takes it, else its ID", () => {
   const Id = 'f'.repeat(64);
@@ -16,3 +28,103 @@ test("an ambiguous prefix is the caller's 400 in dockerd's words", () => {
   assert.equal(e.kind, 'invalid');
   assert.equal(e.message, 'network 2 is ambiguous (3 matches found based on ID prefix)');
 });
+
+test('IPAM configs as dockerd shows them: a Gateway only where given or picked with the subnet; IPv6 beside IPv4', () =>
+  withStore((st) => {
+    assert.deepEqual(st.create({ Name: 'a', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } }).IPAM.Config, [{ Subnet: '10.231.2.0/24' }]);
+    const auto = st.create({ Name: 'b' }).IPAM.Config;
+    assert.equal(auto.length, 1);
+    assert.equal(auto[0].Gateway, gatewayOf({ Subnet: auto[0].Subnet }));
+    const dual = st.create({
+      Name: 'c',
+      EnableIPv6: true,
+      IPAM: {
+        Config: [
+          { Subnet: 'fd4b:e47f:0002::/64', Gateway: 'fd4b:e47f:2::fe' },
+          { Subnet: '10.231.1.0/24', Gateway: '10.231.1.1' },
+        ],
+      },
+    });
+    assert.equal(dual.EnableIPv6, true);
+    assert.deepEqual(dual.IPAM.Config, [
+      { Subnet: '10.231.1.0/24', Gateway: '10.231.1.1' },
+      { Subnet: 'fd4b:e47f:2::/64', Gateway: 'fd4b:e47f:2::fe' },
+    ]);
+    const v6only = st.create({ Name: 'd', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:1::/64' }] } });
+    assert.equal(v4Config(v6only)!.Gateway, gatewayOf(v4Config(v6only)!));
+    assert.equal(gatewayOf(v6Config(v6only)!), 'fd4b:e47f:1::1');
+    // A v6 subnet without --ipv6 is kept and shown, and unused (as dockerd's): it takes no pool.
+    const off = st.create({ Name: 'e', IPAM: { Config: [{ Subnet: 'fd4b:e47f:1::/80' }] } });
+    assert.equal(v6Config(off), undefined);
+    assert.equal(off.IPAM.Config[1].Subnet, 'fd4b:e47f:1::/80');
+  }));
+
+test("dockerd's refusals of IPv6 networks: statuses and words", () =>
+  withStore((st) => {
+    st.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] } });
+    const refused = (req: Parameters<NetworkStore['create']>[0], kind: string, message: string | RegExp) =>
+      assert.throws(() => st.create(req), { kind, message });
+    refused(
+      { Name: 'x', EnableIPv6: true },
+      'not-found',
+      'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network',
+    );
+    refused(
+      { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.6.0/24' }] } },
+      'not-found',
+      /non-overlapping IPv6 address pool/,
+    );
+    refused(
+      { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:2::/72' }] } },
+      'forbidden',
+      'Pool overlaps with other one on this address space',
+    );
+    refused(
+      { Name: 'x', IPAM: { Config: [{ Subnet: '10.231.1.0/26' }] } },
+      'forbidden',
+      'Pool overlaps with other one on this address space',
+    );
+    refused(
+      { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:3::/64' }, { Subnet: 'fd4b:e47f:4::/64' }] } },
+      'forbidden',
+      "bridge driver doesn't support multiple subnets",
+    );
+    refused(
+      { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:5::/64', Gateway: 'fd4b:e47f:6::1' }] } },
+      'invalid',
+      'no matching subnet for gateway fd4b:e47f:6::1',
+    );
+    refused(
+      { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:9::/129' }] } },
+      'invalid',
+      'invalid CIDR address: fd4b:e47f:9::/129',
+    );
+  }));
+
+test('endpoint addresses checked against the network: --ip6, link-local IPs', () =>
+  withStore((st) => {
+    const dual = st.create({
+      Name: 'dual',
+      EnableIPv6: true,
+      IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] },
+    });
+    const v4 = st.create({ Name: 'v4', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } });
+    const check = (n: typeof dual, IPAMConfig: object) => () => checkEndpoint(n, { IPAMConfig });
+    check(dual, { IPv6Address: 'fd4b:e47f:2::10', LinkLocalIPs: ['169.254.9.9', 'fe80::99'] })();
+    assert.throws(check(v4, { IPv6Address: 'fd4b:e47f:2::10' }), {
+      kind: 'invalid',
+      message: 'user specified IP address is supported only when connecting to networks with user configured subnets',
+    });
+    assert.throws(check(dual, { IPv6Address: 'fd4b:e47f:8::11' }), {
+      message: "Invalid address fd4b:e47f:8::11: It does not belong to any of this network's subnets",
+    });
+    assert.throws(check(dual, { IPv6Address: '10.231.1.9' }), { message: 'invalid IPv6 address: 10.231.1.9' });
+    assert.throws(check(dual, { LinkLocalIPs: ['nonsense'] }), { message: 'Invalid link-local IP address: [nonsense]' });
+    assert.throws(check(dual, { LinkLocalIPs: ['10.1.1.1'] }), { message: 'invalid link local IP address: 10.1.1.1' });
+    assert.throws(check(st.byName('bridge')!, { IPv6Address: 'fd4b:e47f:2::10' }), {
+      message: 'user specified IP address is supported on user defined networks only',
+    });
+    assert.deepEqual(blankEndpoint(dual.Id, { IPAMConfig: { IPv6Address: 'fd4b:e47f:2::10', IPv4Address: '' } }).IPAMConfig, {
+      IPv6Address: 'fd4b:e47f:2::10',
+    });
+  }));

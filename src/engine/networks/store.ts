@@ -1,7 +1,7 @@
 // The networks' store and IPAM: records of Docker's network objects under
 // `<data-root>/networks/<id>.json` (the predefined `bridge`, `host` and `none`, and user-defined
-// bridge networks), found as dockerd finds them, and the subnets they take: a free one picked
-// for a new network or the default bridge, a user's checked against the host's routes and the
+// bridge networks), found as dockerd finds them, and the subnets they take: a free IPv4 one
+// picked for a new network or the default bridge, a user's (IPv4 or IPv6) checked against the
 // other networks, the endpoint addresses a container asks for checked against them. Knows
 // nothing of containers or of CNI.
 
@@ -9,11 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../common/atomic.js';
+import { isIPv4, isIPv6 } from 'node:net';
 import { BerthError, conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
+import { contains6, firstHost6, formatCidr6, overlaps6, parseCidr6, parseIp6 } from '../../network/ip6.js';
 import { labelMatch } from '../../common/filters.js';
 import { parseLink } from '../links.js';
-import type { EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
+import type { EndpointIpamConfig, EndpointRequest, EndpointSettings, IpamConfig, NetworkCreateRequest, NetworkRecord } from '../types.js';
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 export const PREDEFINED = ['bridge', 'host', 'none'];
@@ -49,9 +51,35 @@ export function ownNetns(mode: string | undefined): boolean {
 /** User-defined bridge networks have the embedded DNS server; the default `bridge` has not, as dockerd's. */
 export const hasDns = (n: NetworkRecord) => n.Driver === 'bridge' && n.Name !== 'bridge';
 
+const isV6 = (c: IpamConfig) => c.Subnet.includes(':');
+
+/** The network's IPv4 subnet (every bridge network has one). */
+export function v4Config(n: NetworkRecord): IpamConfig | undefined {
+  return n.IPAM.Config.find((c) => !isV6(c));
+}
+
+/** The network's IPv6 subnet where IPv6 is enabled (dockerd keeps one given without --ipv6, and leaves it unused). */
+export function v6Config(n: NetworkRecord): IpamConfig | undefined {
+  return n.EnableIPv6 ? n.IPAM.Config.find(isV6) : undefined;
+}
+
+/** A subnet's gateway: the one given, else the subnet's first address, as dockerd's default IPAM picks it. */
+export function gatewayOf(c: IpamConfig): string {
+  return c.Gateway || (isV6(c) ? firstHost6(parseCidr6(c.Subnet)) : firstHost(parseCidr(c.Subnet)));
+}
+
+/** The addresses asked for, as inspect shows them (Go's omitempty); null when none. */
+function ipamAsked(c: EndpointIpamConfig | null | undefined): EndpointIpamConfig | null {
+  const out: EndpointIpamConfig = {};
+  if (c?.IPv4Address) out.IPv4Address = c.IPv4Address;
+  if (c?.IPv6Address) out.IPv6Address = c.IPv6Address;
+  if (c?.LinkLocalIPs?.length) out.LinkLocalIPs = [...c.LinkLocalIPs];
+  return Object.keys(out).length ? out : null;
+}
+
 /** A container's endpoint on a network before it runs: what it asked for, no addresses yet. */
 export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): EndpointSettings => ({
-  IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null,
+  IPAMConfig: ipamAsked(req.IPAMConfig),
   Links: req.Links?.length ? [...req.Links] : null,
   Aliases: req.Aliases?.length ? [...req.Aliases] : null,
   MacAddress: req.MacAddress ?? '',
@@ -67,30 +95,47 @@ export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): End
   DriverOpts: req.DriverOpts && Object.keys(req.DriverOpts).length ? { ...req.DriverOpts } : null,
 });
 
-/** An endpoint's options checked against its network: a fixed address in its subnet, aliases, a MAC. */
+/**
+ * An endpoint's options checked against its network: fixed addresses in its subnets, link-local
+ * ones, aliases, a MAC. dockerd 20.10 finds the address errors at start (the IPv6 ones with a
+ * 500); berth at create, in the same words.
+ */
 export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
-  const ip = req.IPAMConfig?.IPv4Address;
+  const { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local = [] } = req.IPAMConfig ?? {};
   if (n.Driver === 'cni') {
     // Its plugins own addresses and names; berth's DNS does not serve it.
-    const what = ip
-      ? 'a fixed IP address'
-      : req.Aliases?.length
-        ? 'network-scoped aliases'
-        : req.Links?.length
-          ? 'links'
-          : req.MacAddress
-            ? 'a MAC address'
-            : '';
+    const what =
+      ip || ip6 || local.length
+        ? 'a fixed IP address'
+        : req.Aliases?.length
+          ? 'network-scoped aliases'
+          : req.Links?.length
+            ? 'links'
+            : req.MacAddress
+              ? 'a MAC address'
+              : '';
     if (what)
       throw invalid(`network ${n.Name} is configured by CNI config ${n.Options[CNI_CONF_OPT]}: berth cannot give its endpoints ${what}`);
     return;
   }
   if (req.DriverOpts && Object.keys(req.DriverOpts).length) throw invalid('the bridge driver takes no endpoint options');
-  if (ip) {
-    if (n.Name === 'bridge') throw invalid('user specified IP address is supported on user defined networks only');
-    if (!contains(parseCidr(n.IPAM.Config[0].Subnet), parseIp(ip)))
-      throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
+  if ((ip || ip6 || local.length) && n.Name === 'bridge')
+    throw invalid('user specified IP address is supported on user defined networks only');
+  if (ip && !contains(parseCidr(v4Config(n)!.Subnet), parseIp(ip)))
+    throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
+  if (ip6) {
+    const c = n.IPAM.Config.find(isV6);
+    if (!c) throw invalid('user specified IP address is supported only when connecting to networks with user configured subnets');
+    const addr = parseIp6(ip6);
+    if (!n.EnableIPv6) throw invalid(`Invalid address ${ip6}: network ${n.Name} has IPv6 disabled (create it with --ipv6)`);
+    if (!contains6(parseCidr6(c.Subnet), addr))
+      throw invalid(`Invalid address ${ip6}: It does not belong to any of this network's subnets`);
   }
+  if (local.some((a) => !isIPv4(a) && !isIPv6(a))) throw invalid(`Invalid link-local IP address: [${local.join(' ')}]`);
+  const notLocal = local.find((a) =>
+    isIPv4(a) ? !contains(parseCidr('169.254.0.0/16'), parseIp(a)) : !contains6(parseCidr6('fe80::/10'), parseIp6(a)),
+  );
+  if (notLocal) throw invalid(`invalid link local IP address: ${notLocal}`);
   if (req.Aliases?.length && n.Name === 'bridge')
     throw invalid('network-scoped alias is supported only for containers in user defined networks');
   for (const l of req.Links ?? []) parseLink(l);
@@ -128,7 +173,7 @@ export class NetworkStore {
 
   /** `host-gateway` in an --add-host: the default bridge's gateway, as dockerd's host-gateway-ip defaults to. */
   hostGatewayIp(): string {
-    return this.byName('bridge')!.IPAM.Config[0].Gateway;
+    return gatewayOf(v4Config(this.byName('bridge')!)!);
   }
 
   byName(name: string): NetworkRecord | undefined {
@@ -217,7 +262,7 @@ export class NetworkStore {
       log(`--bip ${bip}: the bridge network keeps ${have?.Subnet} while containers are on it`);
       return;
     }
-    const clash = [...this.byId.values()].find((o) => o !== n && o.IPAM.Config.some((c) => overlaps(parseCidr(c.Subnet), subnet)));
+    const clash = [...this.byId.values()].find((o) => o !== n && this.v4Subnets(o).some((c) => overlaps(c, subnet)));
     if (clash) throw conflict(`--bip ${bip} overlaps network ${clash.Name} (${clash.IPAM.Config[0].Subnet})`);
     // The old bridge and its rules (NAT for the old subnet) go; the next start makes them anew.
     const dev = n.Options[BRIDGE_NAME_OPT];
@@ -239,9 +284,47 @@ export class NetworkStore {
     this.save(n);
   }
 
-  /** Subnets a new network must not overlap: the host's routes and berth's networks. */
+  private v4Subnets(n: NetworkRecord): Cidr[] {
+    return n.IPAM.Config.filter((c) => !isV6(c)).map((c) => parseCidr(c.Subnet));
+  }
+
+  /** IPv4 subnets a new network must not overlap: the host's routes and berth's networks. */
   private taken(): Cidr[] {
-    return [...hostRoutes(), ...[...this.byId.values()].flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet)))];
+    return [...hostRoutes(), ...[...this.byId.values()].flatMap((n) => this.v4Subnets(n))];
+  }
+
+  /** The IPv4 config of a new network: the user's as given (a Gateway only if given, as dockerd shows it), else a free subnet and its gateway. */
+  private v4Create(w: IpamConfig | undefined): IpamConfig {
+    if (!w) {
+      const subnet = pickSubnet(this.taken());
+      return { Subnet: formatCidr(subnet), Gateway: firstHost(subnet) };
+    }
+    const subnet = parseCidr(w.Subnet);
+    if (subnet.bits > 30) throw invalid(`subnet ${w.Subnet} is too small`);
+    if ([...this.byId.values()].some((n) => this.v4Subnets(n).some((c) => overlaps(c, subnet))))
+      throw forbidden(`Pool overlaps with other one on this address space`);
+    if (w.Gateway && !contains(subnet, parseIp(w.Gateway))) throw invalid(`no matching subnet for gateway ${w.Gateway}`);
+    if (w.IPRange) {
+      const r = parseCidr(w.IPRange);
+      if (r.bits < subnet.bits || !contains(subnet, r.addr)) throw invalid(`no matching subnet for range ${w.IPRange}`);
+    }
+    return { Subnet: formatCidr(subnet), ...(w.Gateway ? { Gateway: w.Gateway } : {}), ...(w.IPRange ? { IPRange: w.IPRange } : {}) };
+  }
+
+  /** The IPv6 config of a new network, checked (against other networks' only with IPv6 on: dockerd allocates no pool without it). */
+  private v6Create(w: IpamConfig, enabled: boolean): IpamConfig {
+    const subnet = parseCidr6(w.Subnet);
+    if (subnet.bits > 126) throw invalid(`subnet ${w.Subnet} is too small`);
+    const pools = (n: NetworkRecord) => (v6Config(n) ? [parseCidr6(v6Config(n)!.Subnet)] : []);
+    if (enabled && [...this.byId.values()].some((n) => pools(n).some((c) => overlaps6(c, subnet))))
+      throw forbidden(`Pool overlaps with other one on this address space`);
+    if (w.Gateway && !(isIPv6(w.Gateway) && contains6(subnet, parseIp6(w.Gateway))))
+      throw invalid(`no matching subnet for gateway ${w.Gateway}`);
+    if (w.IPRange) {
+      const r = parseCidr6(w.IPRange);
+      if (r.bits < subnet.bits || !contains6(subnet, r.addr)) throw invalid(`no matching subnet for range ${w.IPRange}`);
+    }
+    return { Subnet: formatCidr6(subnet), ...(w.Gateway ? { Gateway: w.Gateway } : {}), ...(w.IPRange ? { IPRange: w.IPRange } : {}) };
   }
 
   /**
@@ -272,8 +355,7 @@ export class NetworkStore {
     if (this.byName(name)) throw conflict(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
     if (driver !== 'bridge') throw invalid(`plugin "${driver}" not found: berth has the bridge driver only`);
-    if (req.EnableIPv6) throw invalid('IPv6 networks are not supported by berth yet');
-    if (req.EnableIPv4 === false) throw invalid('a network without IPv4 is not supported by berth (it has no IPv6 yet)');
+    if (req.EnableIPv4 === false) throw invalid('IPv6-only networks (EnableIPv4 false) are not supported by berth: a network has IPv4');
     // Swarm's networks and config-only networks: berthd has no swarm and no config networks.
     if (req.Ingress) throw forbidden('Ingress network can only be global scope network');
     if (req.Scope && req.Scope !== 'local') throw forbidden('cannot create a swarm scoped network when swarm is not active');
@@ -287,41 +369,31 @@ export class NetworkStore {
       throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
     if ((req.IPAM?.Driver ?? 'default') !== 'default')
       throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
-    const wanted = req.IPAM?.Config ?? [];
-    if (wanted.length > 1) throw invalid('berth networks take one IPv4 subnet');
-    const w = wanted[0] ?? {};
-    let subnet: Cidr;
-    if (w.Subnet) {
-      subnet = parseCidr(w.Subnet);
-      if (subnet.bits > 30) throw invalid(`subnet ${w.Subnet} is too small`);
-      const other = [...this.byId.values()].find((n) => n.IPAM.Config.some((c) => overlaps(parseCidr(c.Subnet), subnet)));
-      if (other) throw forbidden(`Pool overlaps with other one on this address space`);
-    } else {
-      if (w.Gateway || w.IPRange) throw invalid('a gateway or an ip-range needs a subnet');
-      subnet = pickSubnet(this.taken());
-    }
-    const gateway = w.Gateway || firstHost(subnet);
-    if (!contains(subnet, parseIp(gateway))) throw invalid(`no matching subnet for gateway ${gateway}`);
-    if (w.IPRange) {
-      const r = parseCidr(w.IPRange);
-      if (r.bits < subnet.bits || !contains(subnet, r.addr)) throw invalid(`no matching subnet for range ${w.IPRange}`);
-    }
+    const wanted = (req.IPAM?.Config ?? []).filter((c) => {
+      if (!c.Subnet && (c.Gateway || c.IPRange)) throw invalid('a gateway or an ip-range needs a subnet');
+      return !!c.Subnet;
+    }) as IpamConfig[];
+    // As dockerd's getIpamConfig and bridge driver: a subnet per family at most.
+    const w4 = wanted.filter((c) => !isV6(c)),
+      w6 = wanted.filter(isV6);
+    if (w4.length > 1 || w6.length > 1) throw forbidden("bridge driver doesn't support multiple subnets");
+    // dockerd 20.10's default IPAM has no IPv6 pools: --ipv6 needs a subnet.
+    if (req.EnableIPv6 && !w6.length)
+      throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    const v6 = w6.length ? this.v6Create(w6[0], !!req.EnableIPv6) : undefined;
+    const v4 = this.v4Create(w4[0]);
     const id = randomBytes(32).toString('hex');
     const bridge = req.Options?.[BRIDGE_NAME_OPT] || `berth${id.slice(0, 10)}`;
     if (bridge.length > 15) throw invalid(`bridge name ${bridge} is longer than 15 characters`);
     if (existsSync(`/sys/class/net/${bridge}`)) throw conflict(`bridge ${bridge} already exists on this host`);
-    const n = this.record(
-      name,
-      'bridge',
-      [{ Subnet: formatCidr(subnet), Gateway: gateway, ...(w.IPRange ? { IPRange: w.IPRange } : {}) }],
-      {
-        Id: id,
-        Internal: !!req.Internal,
-        Attachable: !!req.Attachable,
-        Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge },
-        Labels: { ...(req.Labels ?? {}) },
-      },
-    );
+    const n = this.record(name, 'bridge', v6 ? [v4, v6] : [v4], {
+      Id: id,
+      EnableIPv6: !!req.EnableIPv6,
+      Internal: !!req.Internal,
+      Attachable: !!req.Attachable,
+      Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge },
+      Labels: { ...(req.Labels ?? {}) },
+    });
     this.save(n);
     return n;
   }

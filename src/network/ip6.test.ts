@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { contains6, firstHost6, formatCidr6, formatIp6, lastIp6, overlaps6, parseCidr6, parseIp6 } from './ip6.js';
+
+test('IPv6 addresses read in every form and print as RFC 5952 (Go) does', () => {
+  for (const [a, b] of [
+    ['fd4b:e47f:0002:0000:0000:0000:0000:0010', 'fd4b:e47f:2::10'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['FE80::99', 'fe80::99'],
+    ['1:0:0:1:0:0:0:1', '1:0:0:1::1'],
+    ['1:0:1:0:1:0:1:0', '1:0:1:0:1:0:1:0'],
+    ['::ffff:10.1.2.3', '::ffff:a01:203'],
+    ['2001:db8::', '2001:db8::'],
+  ])
+    assert.equal(formatIp6(parseIp6(a)), b);
+  for (const bad of ['10.1.1.1', 'nonsense', 'fe80::1%eth0', '1::2::3'])
+    assert.throws(() => parseIp6(bad), { message: `invalid IPv6 address: ${bad}` });
+});
+
+test('IPv6 subnets: host bits cleared, containment, overlap, first and last address', () => {
+  const c = parseCidr6('fd4b:e47f:2::5/64');
+  assert.equal(formatCidr6(c), 'fd4b:e47f:2::/64');
+  assert.equal(firstHost6(c), 'fd4b:e47f:2::1');
+  assert.equal(formatIp6(lastIp6(c)), 'fd4b:e47f:2:0:ffff:ffff:ffff:ffff');
+  assert.ok(contains6(c, parseIp6('fd4b:e47f:2::10')));
+  assert.ok(!contains6(c, parseIp6('fd4b:e47f:3::10')));
+  assert.ok(overlaps6(c, parseCidr6('fd4b:e47f:2::/80')));
+  assert.ok(overlaps6(parseCidr6('fd4b::/16'), c));
+  assert.ok(!overlaps6(c, parseCidr6('fd4b:e47f:3::/64')));
+  for (const bad of ['fd4b::/129', 'fd4b::', '10.0.0.0/8', 'fd4b::/6/4'])
+    assert.throws(() => parseCidr6(bad), { message: `invalid CIDR address: ${bad}` });
+});

@@ -1,0 +1,305 @@
+// IPv6 networks side by side with dockerd 20.10, the docker 28 CLI against each: `network create
+// --ipv6` with an IPv6 subnet beside an IPv4 one (or alone), inspect's IPAM configs and
+// EnableIPv6, dockerd's refusals (no IPv6 subnet, overlapping pools, two subnets of a family,
+// --ip6 where the network has no IPv6 subnet or outside it); containers with an address of each
+// family (--ip6 applied, link-local IPs added), their endpoints in inspect, their v6 address on
+// eth0, ping6 by name and alias through each engine's DNS (AAAA), /etc/hosts. berthd's side
+// leaves no bridge, veth, netns pin or ip6tables rule behind. Subnets 10.231/10.232.x and
+// fd4b:e47f:10::/48 (dockerd), fd4b:e47f:20::/48 (berthd): no other test's.
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { httpGet, type CliResult, type EngineFixture } from './engine-fixture.js';
+import { missing, type Dockerd } from './helpers/dockerd.js';
+import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
+
+const FORWARDING = '/proc/sys/net/ipv6/conf/all/forwarding';
+let eng: EngineFixture;
+let d: Dockerd;
+
+type Run = (a: string[]) => CliResult;
+interface Side {
+  who: string;
+  run: Run;
+  v4: string;
+  v6: string;
+}
+const sides = (): Side[] => [
+  { who: 'dockerd', run: (a) => d.docker(a), v4: '10.231', v6: 'fd4b:e47f:10' },
+  { who: 'berthd', run: (a) => eng.docker(a), v4: '10.232', v6: 'fd4b:e47f:20' },
+];
+const ok = (s: Side, a: string[]) => {
+  const r = s.run(a);
+  assert.equal(r.status, 0, show(`${s.who} ${a.join(' ')}`, r));
+  return r.stdout.trim();
+};
+/** The side's prefixes as V4 and V6, so both engines' outputs compare. */
+const norm = (s: Side, text: string) => text.split(`${s.v4}.`).join('V4.').split(`${s.v6}:`).join('V6:');
+const ip6tables = () => execFileSync('ip6tables-save', { encoding: 'utf8' }).replace(/^#.*\n/gm, '');
+
+// The host's state as the engines find it (read now: a suite's before hooks start at once).
+const needs = ['ip6tables-save', 'nsenter'];
+const host = missing(...needs) ? undefined : { forwarding: readFileSync(FORWARDING, 'utf8').trim(), ip6: ip6tables() };
+// After hooks run in the order they are registered: dockerd's networks go (it leaves their
+// bridges when it stops) before the engines stop.
+after(() => {
+  if (!d) return;
+  for (const s of sides()) {
+    s.run(['rm', '-f', 'v6-one', 'v6-two', 'v6-web']);
+    for (const n of ['v6-dual', 'v6-only', 'v6-v4', 'v6-off']) s.run(['network', 'rm', n]);
+  }
+});
+const skip = sideBySide((p) => ({ eng, d } = p), { needs });
+// Both engines' bridge drivers turn IPv6 forwarding on (dockerd's and CNI's, as for IPv4): back as it was.
+after(() => {
+  if (host) writeFileSync(FORWARDING, host.forwarding);
+});
+
+/** A network's inspect, less what differs by engine and run (IDs, times, the bridge's name, an automatic IPv4 pool). */
+function network(s: Side, name: string) {
+  const n = JSON.parse(ok(s, ['network', 'inspect', name]))[0];
+  const config = (n.IPAM.Config as { Subnet: string; Gateway?: string }[]).map((c) =>
+    c.Subnet.startsWith(`${s.v4}.`) || c.Subnet.startsWith(`${s.v6}:`)
+      ? JSON.parse(norm(s, JSON.stringify(c)))
+      : { ...c, Subnet: 'auto', ...(c.Gateway ? { Gateway: 'auto' } : {}) },
+  );
+  return {
+    Name: n.Name,
+    Driver: n.Driver,
+    EnableIPv6: n.EnableIPv6,
+    Internal: n.Internal,
+    IPAM: { Driver: n.IPAM.Driver, Config: config },
+  };
+}
+
+test('network create --ipv6: EnableIPv6 and the IPAM configs as dockerd shows them; its refusals in its words', { skip }, () => {
+  const got: unknown[][] = [];
+  for (const s of sides()) {
+    const seen: unknown[] = [];
+    ok(s, [
+      'network',
+      'create',
+      '--ipv6',
+      '--subnet',
+      `${s.v4}.1.0/24`,
+      '--subnet',
+      `${s.v6}:1::/64`,
+      '--gateway',
+      `${s.v6}:1::fe`,
+      'v6-dual',
+    ]);
+    ok(s, ['network', 'create', '--ipv6', '--subnet', `${s.v6}:2::/64`, 'v6-only']);
+    ok(s, ['network', 'create', '--subnet', `${s.v4}.3.0/24`, 'v6-v4']);
+    ok(s, ['network', 'create', '--subnet', `${s.v6}:4::/64`, 'v6-off']);
+    for (const n of ['v6-dual', 'v6-only', 'v6-v4', 'v6-off']) seen.push(network(s, n));
+    for (const args of [
+      ['--ipv6', 'v6-x'],
+      ['--ipv6', '--subnet', `${s.v4}.5.0/24`, 'v6-x'],
+      ['--ipv6', '--subnet', `${s.v6}:1::/80`, 'v6-x'],
+      ['--subnet', `${s.v4}.1.0/25`, 'v6-x'],
+      ['--ipv6', '--subnet', `${s.v6}:6::/64`, '--subnet', `${s.v6}:7::/64`, 'v6-x'],
+    ]) {
+      const r = s.run(['network', 'create', ...args]);
+      seen.push([norm(s, args.join(' ')), r.status, norm(s, r.stderr)]);
+    }
+    got.push(seen);
+  }
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(got[0][0], {
+    Name: 'v6-dual',
+    Driver: 'bridge',
+    EnableIPv6: true,
+    Internal: false,
+    IPAM: { Driver: 'default', Config: [{ Subnet: 'V4.1.0/24' }, { Subnet: 'V6:1::/64', Gateway: 'V6:1::fe' }] },
+  });
+  assert.deepEqual((got[0][1] as { IPAM: unknown }).IPAM, {
+    Driver: 'default',
+    Config: [{ Subnet: 'auto', Gateway: 'auto' }, { Subnet: 'V6:2::/64' }],
+  });
+  assert.deepEqual(got[0].slice(4), [
+    [
+      '--ipv6 v6-x',
+      1,
+      'Error response from daemon: could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network\n',
+    ],
+    [
+      `--ipv6 --subnet V4.5.0/24 v6-x`,
+      1,
+      'Error response from daemon: could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network\n',
+    ],
+    [`--ipv6 --subnet V6:1::/80 v6-x`, 1, 'Error response from daemon: Pool overlaps with other one on this address space\n'],
+    [`--subnet V4.1.0/25 v6-x`, 1, 'Error response from daemon: Pool overlaps with other one on this address space\n'],
+    [
+      `--ipv6 --subnet V6:6::/64 --subnet V6:7::/64 v6-x`,
+      1,
+      "Error response from daemon: bridge driver doesn't support multiple subnets\n",
+    ],
+  ]);
+});
+
+/** An endpoint's inspect, less IDs and MACs, with the side's prefixes. */
+function endpoint(s: Side, container: string, net: string) {
+  const ep = JSON.parse(ok(s, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', container]))[net];
+  const { IPAMConfig, Gateway, IPAddress, IPPrefixLen, IPv6Gateway, GlobalIPv6Address, GlobalIPv6PrefixLen } = ep;
+  return JSON.parse(
+    norm(s, JSON.stringify({ IPAMConfig, Gateway, IPAddress, IPPrefixLen, IPv6Gateway, GlobalIPv6Address, GlobalIPv6PrefixLen })),
+  );
+}
+
+test(
+  'containers on an IPv6 network: --ip6 and link-local IPs applied, endpoints as dockerd shows them, ping6 by name and alias',
+  { skip },
+  () => {
+    const got: unknown[][] = [];
+    for (const s of sides()) {
+      const seen: unknown[] = [];
+      ok(s, ['run', '-d', '--name', 'v6-one', '--network', 'v6-dual', IMAGE, 'sleep', '300']);
+      ok(s, [
+        'run',
+        '-d',
+        '--name',
+        'v6-two',
+        '--network',
+        'v6-dual',
+        '--ip',
+        `${s.v4}.1.20`,
+        '--ip6',
+        `${s.v6}:1::10`,
+        '--network-alias',
+        'deux',
+        IMAGE,
+        'sleep',
+        '300',
+      ]);
+      seen.push(endpoint(s, 'v6-two', 'v6-dual'));
+      const one = endpoint(s, 'v6-one', 'v6-dual');
+      assert.match(one.GlobalIPv6Address, /^V6:1::[0-9a-f]+$/, s.who);
+      seen.push({ ...one, IPAddress: 'dynamic', GlobalIPv6Address: 'dynamic' });
+      const members = JSON.parse(ok(s, ['network', 'inspect', '-f', '{{json .Containers}}', 'v6-dual']));
+      seen.push(
+        Object.values<{ Name: string; IPv4Address: string; IPv6Address: string }>(members)
+          .filter((m) => m.Name === 'v6-two')
+          .map((m) => norm(s, `${m.IPv4Address} ${m.IPv6Address}`)),
+      );
+      // The container sees its address on eth0, and a default route through the gateway.
+      const addr = ok(s, ['exec', 'v6-two', 'ip', '-6', 'addr', 'show', 'eth0']);
+      seen.push(norm(s, addr).match(/inet6 V6:\S+ scope global/)?.[0]);
+      seen.push(norm(s, ok(s, ['exec', 'v6-two', 'ip', '-6', 'route'])).match(/^default via \S+ dev eth0/m)?.[0]);
+      // Names over IPv6, both ways, through the engine's DNS (AAAA).
+      seen.push(norm(s, ok(s, ['exec', 'v6-one', 'ping6', '-c1', '-W5', 'v6-two'])).split('\n')[0]);
+      seen.push(norm(s, ok(s, ['exec', 'v6-one', 'ping6', '-c1', '-W5', 'deux'])).split('\n')[0]);
+      assert.match(ok(s, ['exec', 'v6-two', 'ping6', '-c1', '-W5', 'v6-one']), /1 packets received/, s.who);
+      seen.push(norm(s, ok(s, ['exec', 'v6-one', 'nslookup', '-type=AAAA', 'v6-two'])).match(/^Address: V6:.*$/m)?.[0]);
+      const hosts = ok(s, ['exec', 'v6-two', 'cat', '/etc/hosts']).split('\n').slice(-2);
+      seen.push(hosts.map((l) => norm(s, l.split('\t')[0])));
+      // Link-local addresses, with the prefixes dockerd gives them.
+      const local = ok(s, [
+        'run',
+        '--rm',
+        '--network',
+        'v6-dual',
+        '--link-local-ip',
+        '169.254.9.9',
+        '--link-local-ip',
+        'fe80::99',
+        IMAGE,
+        'ip',
+        'addr',
+        'show',
+        'eth0',
+      ]);
+      seen.push(local.match(/inet 169\.254\.9\.9\/16|inet6 fe80::99\/64/g));
+      // Connected while running: an address of each family on the second network too.
+      ok(s, ['network', 'connect', '--ip6', `${s.v6}:2::20`, 'v6-only', 'v6-one']);
+      const second = endpoint(s, 'v6-one', 'v6-only');
+      // Its IPv4 subnet is an automatic pool's: dockerd takes the first free one, berth a random one.
+      seen.push({ ...second, Gateway: 'auto', IPAddress: 'auto', IPPrefixLen: 'auto' });
+      assert.match(ok(s, ['exec', 'v6-one', 'ip', '-6', 'addr', 'show', 'eth1']), new RegExp(`inet6 ${s.v6}:2::20/64`), s.who);
+      // dockerd's refusals of --ip6 (its daemon finds them at start, berthd at create: the same words to the CLI).
+      for (const [net, ip6] of [
+        ['v6-v4', `${s.v6}:1::11`],
+        ['v6-dual', `${s.v6}:8::11`],
+        ['v6-dual', `${s.v4}.1.9`],
+      ]) {
+        const r = s.run(['run', '--rm', '--network', net, '--ip6', ip6, IMAGE, 'true']);
+        seen.push([net, r.status, norm(s, r.stderr.split('\n')[0])]);
+      }
+      got.push(seen);
+    }
+    assert.deepEqual(got[1], got[0]);
+    assert.deepEqual(got[0][0], {
+      IPAMConfig: { IPv4Address: 'V4.1.20', IPv6Address: 'V6:1::10' },
+      Gateway: 'V4.1.1',
+      IPAddress: 'V4.1.20',
+      IPPrefixLen: 24,
+      IPv6Gateway: 'V6:1::fe',
+      GlobalIPv6Address: 'V6:1::10',
+      GlobalIPv6PrefixLen: 64,
+    });
+    assert.deepEqual(got[0].slice(2, 11), [
+      ['V4.1.20/24 V6:1::10/64'],
+      'inet6 V6:1::10/64 scope global',
+      'default via V6:1::fe dev eth0',
+      'PING v6-two (V6:1::10): 56 data bytes',
+      'PING deux (V6:1::10): 56 data bytes',
+      'Address: V6:1::10',
+      ['V4.1.20', 'V6:1::10'],
+      ['inet 169.254.9.9/16', 'inet6 fe80::99/64'],
+      {
+        IPAMConfig: { IPv6Address: 'V6:2::20' },
+        Gateway: 'auto',
+        IPAddress: 'auto',
+        IPPrefixLen: 'auto',
+        IPv6Gateway: 'V6:2::1',
+        GlobalIPv6Address: 'V6:2::20',
+        GlobalIPv6PrefixLen: 64,
+      },
+    ]);
+    assert.deepEqual(got[0].slice(11), [
+      [
+        'v6-v4',
+        125,
+        'docker: Error response from daemon: user specified IP address is supported only when connecting to networks with user configured subnets',
+      ],
+      ['v6-dual', 125, "docker: Error response from daemon: Invalid address V6:8::11: It does not belong to any of this network's subnets"],
+      ['v6-dual', 125, 'docker: Error response from daemon: invalid IPv6 address: V4.1.9'],
+    ]);
+  },
+);
+
+test(
+  "published ports on an IPv6 network: IPv4 NAT only, no ip6tables DNAT, as dockerd 20.10's default (ip6tables off); an IPv6 host address refused",
+  { skip },
+  async () => {
+    const s = sides()[1];
+    ok(s, ['run', '-d', '--name', 'v6-web', '--network', 'v6-dual', '-p', '80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    const ports = JSON.parse(ok(s, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'v6-web']));
+    assert.deepEqual(Object.keys(ports), ['80/tcp']);
+    assert.equal(ports['80/tcp'].length, 1);
+    assert.equal(ports['80/tcp'][0].HostIp, '0.0.0.0');
+    const id = ok(s, ['inspect', '-f', '{{.Config.Hostname}}', 'v6-web']);
+    assert.equal((await httpGet(Number(ports['80/tcp'][0].HostPort))).trim(), id);
+    // portmap makes its chains in ip6tables too for a container with an IPv6 address, but no DNAT there.
+    assert.doesNotMatch(ip6tables(), /-j DNAT/);
+    const r = s.run(['run', '--rm', '--network', 'v6-dual', '-p', '[::]:18093:80', IMAGE, 'true']);
+    assert.equal(r.status, 125, show(s.who, r));
+    assert.match(r.stderr, /publishing a port on the IPv6 address :: is not supported by berthd: it sets no ip6tables NAT/);
+  },
+);
+
+test("berthd's side leaves nothing: bridges (and their veths), netns pins, ip6tables rules", { skip }, () => {
+  const s = sides()[1];
+  const bridges = ['v6-dual', 'v6-only', 'v6-v4', 'v6-off'].map((n) =>
+    ok(s, ['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', n]),
+  );
+  assert.ok(bridges.some((b) => existsSync(`/sys/class/net/${b}`)));
+  ok(s, ['rm', '-f', 'v6-one', 'v6-two', 'v6-web']);
+  for (const n of ['v6-dual', 'v6-only', 'v6-v4', 'v6-off']) ok(s, ['network', 'rm', n]);
+  for (const b of bridges) assert.ok(!existsSync(`/sys/class/net/${b}`), `${b} is left`);
+  const pins = join(eng.dir, 'run', 'netns');
+  assert.deepEqual(existsSync(pins) ? readdirSync(pins) : [], []);
+  assert.equal(ip6tables(), host!.ip6);
+});
