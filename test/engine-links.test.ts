@@ -2,10 +2,11 @@
 // against berthd). dockerd runs here on a bridge of the test's own (berthlk0, 10.241.7.0/24), so
 // links on the default bridge work on both. On the default bridge: the linking container's
 // /etc/hosts and its raw environment (/proc/1/environ: ALIAS_PORT…, ranges, ALIAS_NAME,
-// ALIAS_ENV_…, repeats included), inspect's HostConfig.Links, ps's NAMES (truncated and not),
-// `rm --link` and every refusal, in the same words. On a user-defined network: no hosts line
-// and no variables, and the alias resolves to the linked container through the embedded DNS,
-// for the linking container alone. IPs, IDs and hostnames are masked before comparing.
+// ALIAS_ENV_…), inspect's HostConfig.Links, ps's NAMES (truncated and not), a running parent's
+// hosts line after the linked container's restart, `rm --link`, and every refusal in the same
+// words (a start's, with the exit code and error it leaves). On a user-defined network: no
+// hosts line and no variables, and the alias resolves to the linked container through the
+// embedded DNS, for the linking container alone. IPs, IDs and hostnames are masked before comparing.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,6 +93,11 @@ test('the default bridge: hosts, variables, inspect, NAMES, rm --link and refusa
     got.push(ok(who, run, ['inspect', '-f', '{{json .HostConfig.Links}}', 'lk-db']));
     got.push(ok(who, run, ['ps', '--no-trunc', '--format', '{{.Names}}']));
     got.push(ok(who, run, ['ps', '--format', '{{.Names}}']));
+    // The linked container restarted: the running parent's hosts line follows its address (the same one or a new one).
+    ok(who, run, ['restart', '-t', '0', 'lk-db']);
+    const dbIp = ok(who, run, ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'lk-db']).trim();
+    const hosts = ok(who, run, ['exec', 'lk-app', 'cat', '/etc/hosts']);
+    assert.match(hosts, new RegExp(`^${dbIp.replace(/\./g, '\\.')}\tal `, 'm'), `${who}: lk-app's line for al after lk-db's restart`);
     got.push(refusal(who, run, ['rm', '--link', 'lk-db']));
     got.push(refusal(who, run, ['rm', '--link', 'lk-app/nosuch']));
     got.push(ok(who, run, ['rm', '--link', '/lk-app/al']));
@@ -108,6 +114,8 @@ test('the default bridge: hosts, variables, inspect, NAMES, rm --link and refusa
     ok(who, run, ['create', '--name', 'lk-none', '--network', 'none', '--link', 'lk-db:a', IMAGE, 'true']);
     ok(who, run, ['stop', '-t', '0', 'lk-db']);
     got.push(refusal(who, run, ['start', 'lk-late']));
+    got.push(ok(who, run, ['inspect', '-f', '{{.State.ExitCode}} {{.State.Error}}', 'lk-late']));
+    // (Its State.Status differs: dockerd's is created, berthd's exited, as after any failed first start.)
     got.push(ok(who, run, ['start', '-a', 'lk-none']));
     ok(who, run, ['rm', '-f', 'lk-db', 'lk-app', 'lk-late', 'lk-none']);
     seen.push([who, got]);

@@ -214,7 +214,6 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
-    const linkHosts = await startLinks(t, rec);
     await t.opts.snapshots.mount(id);
     await copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
     await mkdir(t.attachDir, { recursive: true, mode: 0o700 });
@@ -225,6 +224,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     const attach = t.attachPath(id);
     let pid = 0;
     try {
+      // (A link's refusal is a failed start, its error and exit code recorded, as in dockerd.)
+      const linkHosts = await startLinks(t, rec);
       ({ pid } = await t.runtime.create({
         id,
         bundle: t.store.dir(id),
