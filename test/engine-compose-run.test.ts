@@ -302,6 +302,7 @@ test("compose events: the project's container events, as text and --json, and no
   svc:
     image: busybox
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
+    labels: {tier: backend}
 `,
     },
     async (dir) => {
@@ -319,10 +320,13 @@ test("compose events: the project's container events, as text and --json, and no
         composeOk(dir, 'stop');
         await until(() => /container stop /.test(text.out.stdout) && /"action":"stop"/.test(json.out.stdout), 30_000);
         eng.dockerOk(['rm', '-f', outsider]);
-        // Compose v2's line: date, time with microseconds, container, the action, the ID, image and name.
+        // Compose v2's line: date, time with microseconds, container, the action, the ID, the attributes but Compose's labels.
         assert.match(
           text.out.stdout,
-          new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{6} container stop ${id} \\(image=busybox, name=bcev-svc-1\\)$`, 'm'),
+          new RegExp(
+            `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{6} container stop ${id} \\(image=busybox, name=bcev-svc-1, tier=backend\\)$`,
+            'm',
+          ),
         );
         const events = json.out.stdout
           .split('\n')
@@ -331,7 +335,7 @@ test("compose events: the project's container events, as text and --json, and no
         const stop = events.find((e) => e.action === 'stop');
         assert.deepEqual(
           { type: stop.type, id: stop.id, service: stop.service, attributes: stop.attributes },
-          { type: 'container', id, service: 'svc', attributes: { name: 'bcev-svc-1', image: 'busybox' } },
+          { type: 'container', id, service: 'svc', attributes: { name: 'bcev-svc-1', image: 'busybox', tier: 'backend' } },
         );
         assert.ok(!Number.isNaN(Date.parse(stop.time)));
         assert.ok(
