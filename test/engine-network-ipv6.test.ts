@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpGet, type CliResult, type EngineFixture } from './engine-fixture.js';
 import { missing, type Dockerd } from './helpers/dockerd.js';
-import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
+import { berthCli, IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
 const FORWARDING = '/proc/sys/net/ipv6/conf/all/forwarding';
 let eng: EngineFixture;
@@ -289,6 +289,51 @@ test(
     assert.match(r.stderr, /publishing a port on the IPv6 address :: is not supported by berthd: it sets no ip6tables NAT/);
   },
 );
+
+test('the berth CLI: network create --ipv6 pairs the gateway with its subnet, run --ip6 and --link-local-ip', { skip }, () => {
+  const berth = (args: string[]) => {
+    const r = berthCli(eng, args);
+    assert.equal(r.status, 0, show(`berth ${args.join(' ')}`, r));
+    return r.stdout.trim();
+  };
+  berth([
+    'network',
+    'create',
+    '--ipv6',
+    '--subnet',
+    '10.232.9.0/24',
+    '--subnet',
+    'fd4b:e47f:20:9::/64',
+    '--gateway',
+    'fd4b:e47f:20:9::fe',
+    'v6-cli',
+  ]);
+  try {
+    const n = JSON.parse(berth(['network', 'inspect', 'v6-cli']))[0];
+    assert.equal(n.EnableIPv6, true);
+    assert.deepEqual(n.IPAM.Config, [{ Subnet: '10.232.9.0/24' }, { Subnet: 'fd4b:e47f:20:9::/64', Gateway: 'fd4b:e47f:20:9::fe' }]);
+    const out = berth([
+      'run',
+      '--rm',
+      '--network',
+      'v6-cli',
+      '--ip6',
+      'fd4b:e47f:20:9::9',
+      '--link-local-ip',
+      'fe80::9',
+      IMAGE,
+      'ip',
+      '-6',
+      'addr',
+      'show',
+      'eth0',
+    ]);
+    assert.match(out, /inet6 fd4b:e47f:20:9::9\/64 scope global/);
+    assert.match(out, /inet6 fe80::9\/64 scope link/);
+  } finally {
+    berthCli(eng, ['network', 'rm', 'v6-cli']);
+  }
+});
 
 test("berthd's side leaves nothing: bridges (and their veths), netns pins, ip6tables rules", { skip }, () => {
   const s = sides()[1];
