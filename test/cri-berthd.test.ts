@@ -225,6 +225,9 @@ test('a pod: sandbox, container, exec, CRI logs at log_path, stats, stop, remove
   const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
   for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /);
   assert.deepEqual(lines.map((l) => l.slice(l.indexOf(' ') + 1)).sort(), ['stderr F oops', 'stdout F hello']);
+  // `docker logs` (and berth's) reads it too, each stream to its own.
+  const dl = e.docker(['logs', ct]);
+  assert.deepEqual([dl.status, dl.stdout, dl.stderr], [0, 'hello\n', 'oops\n']);
   renameSync(log, `${log}.1`);
   await cri.runtime('ReopenContainerLog', { container_id: ct });
   await cri.runtime('ExecSync', { container_id: ct, cmd: ['sh', '-c', 'echo again > /proc/1/fd/1'], timeout: 10 });

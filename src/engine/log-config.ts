@@ -25,9 +25,9 @@ export const DEFAULT_LOG_DRIVER = 'json-file';
 /** What `docker logs` answers for a container whose driver keeps nothing (dockerd's words). */
 export const NO_READING = 'configured logging driver does not support reading';
 
-/** True when `docker logs` can read the container's output. */
+/** True when `docker logs` can read the container's output (a CRI container's too, from kubelet's file). */
 export function readsLogs(hc: Pick<HostConfig, 'LogConfig'>): boolean {
-  return !['none', 'cri'].includes(hc.LogConfig?.Type || DEFAULT_LOG_DRIVER);
+  return (hc.LogConfig?.Type || DEFAULT_LOG_DRIVER) !== 'none';
 }
 
 /** Where and how the monitor writes the container's output: its json-file log, kubelet's CRI log, or nowhere. */

@@ -53,9 +53,13 @@ export async function resize(t: ContainerTable, live: Live, rows: number, cols: 
 
 export function logs(t: ContainerTable, live: Live, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
   const id = live.rec.Id;
-  if (!readsLogs(live.rec.HostConfig)) throw notImplemented(NO_READING);
-  return readLog(t.store.logPath(id), {
+  const hc = live.rec.HostConfig;
+  if (!readsLogs(hc)) throw notImplemented(NO_READING);
+  // A CRI container's log is where kubelet asked, in its format (engine/log-config.ts).
+  const cri = hc.LogConfig?.Type === 'cri';
+  return readLog(cri ? hc.LogConfig!.Config!.path : t.store.logPath(id), {
     ...opts,
+    format: cri ? 'cri' : 'json-file',
     live: () => t.byId.has(id) && (t.isRunning(live) || existsSync(t.attachPath(id))),
   });
 }

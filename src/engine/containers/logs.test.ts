@@ -1,6 +1,7 @@
 // The json-file log reader on files written here: order across rotated files, `tail` from the
 // end (through rotated files, a partial last line left out), since/until, `follow` across a
-// rotation by rename and a truncation in place, and a damaged overlong line skipped.
+// rotation by rename and a truncation in place, and a damaged overlong line skipped; and the
+// CRI format the monitor writes at kubelet's path.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,5 +147,42 @@ test(
     const since = Number(`${Date.UTC(2026, 11, 6, 18) / 1000}.123456789`);
     assert.deepEqual(nums(await all(path, { since })), [2, 3]);
     assert.deepEqual(nums(await all(path, { until: since })), [1, 2]);
+  }),
+);
+
+test(
+  "a CRI log (kubelet's format): a partial line's text alone, the full one ending it with its newline; since, tail, torn lines",
+  withLog(async (path) => {
+    writeFileSync(
+      path,
+      [
+        '2026-01-01T00:00:01.000000001Z stdout F one',
+        '2026-01-01T00:00:02.5Z stderr P part ',
+        '2026-01-01T00:00:02.6Z stderr F two',
+        'damaged',
+        '2026-01-01T00:00:03Z stdout F ',
+        '2026-01-01T00:00:04Z stdout F three',
+      ].join('\n') + '\n2026-01-01T00:00:05Z stdout F not ended yet',
+    );
+    const es = await all(path, { format: 'cri' });
+    assert.deepEqual(
+      es.map((e) => [e.stream, e.log]),
+      [
+        ['stdout', 'one\n'],
+        ['stderr', 'part '],
+        ['stderr', 'two\n'],
+        ['stdout', '\n'],
+        ['stdout', 'three\n'],
+      ],
+    );
+    assert.equal(es[0].time, '2026-01-01T00:00:01.000000001Z');
+    assert.deepEqual(
+      (await all(path, { format: 'cri', since: secondsOf('2026-01-01T00:00:03Z') })).map((e) => e.log),
+      ['\n', 'three\n'],
+    );
+    assert.deepEqual(
+      (await all(path, { format: 'cri', tail: 1 })).map((e) => e.log),
+      ['three\n'],
+    );
   }),
 );

@@ -23,6 +23,8 @@ export interface LogOptions {
   /** Unix seconds; entries before/after are skipped. */
   since?: number;
   until?: number;
+  /** `cri`: the Kubernetes log format the monitor writes for the CRI (`<time> <stream> <P|F> <text>`); default json-file. */
+  format?: 'json-file' | 'cri';
   /** With follow: true while more may come (the monitor still runs). */
   live?: () => boolean;
   signal?: AbortSignal;
@@ -168,6 +170,15 @@ function parse(line: Buffer): LogEntry | undefined {
   }
 }
 
+const CRI_LINE = /^(\S+) (stdout|stderr) ([PF]) (.*)\n?$/s;
+
+/** A CRI log line: a partial one (P) is its text alone, the full one (F) that ends it gets the newline. */
+export function parseCri(line: Buffer): LogEntry | undefined {
+  const m = CRI_LINE.exec(line.toString('utf8'));
+  if (!m) return undefined; // torn, as parse's
+  return { time: m[1], stream: m[2] as LogEntry['stream'], log: m[3] === 'F' ? `${m[4]}\n` : m[4] };
+}
+
 export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
   const open = new Set<LogFile>();
   const opened = (f: LogFile | undefined) => {
@@ -210,9 +221,10 @@ export async function* readLog(path: string, opts: LogOptions = {}): AsyncGenera
     const since = opts.since;
     const until = opts.until || undefined;
     let past = false;
+    const parseLine = opts.format === 'cri' ? parseCri : parse;
     const wanted = function* (lines: Buffer[]): Generator<LogEntry> {
       for (const line of lines) {
-        const e = parse(line);
+        const e = parseLine(line);
         if (!e) continue;
         const t = secondsOf(e.time);
         if (until !== undefined && t > until) {
