@@ -420,3 +420,39 @@ test("GET /distribution/NAME/json: the registry's descriptor and platforms, as d
   assert.equal(JSON.parse(short.body.toString()).Descriptor.digest, norm(got.body).Descriptor.digest);
   assert.equal((await raw(eng.socket, 'GET', `/distribution/${eng.registry.host}/test/nosuch/json`)).status, 404);
 });
+
+test("kill (SIGKILL) answers once the container has exited, so the state read next is the exit's, as dockerd's", { skip }, async () => {
+  for (const [who, sock, run] of [
+    ['dockerd', join(d.dir, 'docker.sock'), d.docker],
+    ['berthd', eng.socket, eng.docker],
+  ] as const) {
+    const id = run(['run', '-d', '--network', 'none', IMAGE, 'sleep', '600']).stdout.trim();
+    // The raw API, so that nothing comes between the kill's answer and the inspect.
+    const kill = await raw(sock, 'POST', `/containers/${id}/kill`);
+    const state = JSON.parse((await raw(sock, 'GET', `/containers/${id}/json`)).body.toString()).State;
+    assert.equal(kill.status, 204, who);
+    assert.deepEqual([state.Status, state.Running, state.ExitCode], ['exited', false, 137], who);
+    assert.equal(run(['rm', id]).status, 0, who);
+  }
+});
+
+test('network option com.docker.network.driver.mtu: the interface has that MTU, as under dockerd; a bad value refused', { skip }, () => {
+  const got = [];
+  for (const [run, net] of [
+    [d.docker, '10.242.1.0/24'],
+    [eng.docker, '10.242.2.0/24'],
+  ] as const) {
+    const c = run(['network', 'create', '--subnet', net, '-o', 'com.docker.network.driver.mtu=1400', 'mtu-net']);
+    assert.equal(c.status, 0, show('network create', c));
+    const r = run(['run', '--rm', '--network', 'mtu-net', IMAGE, 'cat', '/sys/class/net/eth0/mtu']);
+    run(['network', 'rm', 'mtu-net']);
+    got.push([r.status, r.stdout]);
+  }
+  assert.deepEqual(got, [
+    [0, '1400\n'],
+    [0, '1400\n'],
+  ]);
+  const bad = eng.docker(['network', 'create', '-o', 'com.docker.network.driver.mtu=abc', 'mtu-bad']);
+  assert.equal(bad.status, 1, show('berthd', bad));
+  assert.match(bad.stderr, /failed to parse com\.docker\.network\.driver\.mtu value: abc/);
+});

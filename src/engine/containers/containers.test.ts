@@ -153,6 +153,20 @@ test('stop: a process that ignores the stop signal is killed after the timeout',
   ]);
 });
 
+test("kill: SIGKILL answers once the exit is recorded (dockerd's Kill waits), another signal at once", async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });
+  await c.start(Id);
+  h.runtime.ignored.add(10);
+  await c.kill(Id, 'SIGUSR1');
+  assert.equal(c.get(Id).State.Status, 'running');
+  await c.kill(Id);
+  assert.equal(c.get(Id).State.Status, 'exited');
+  assert.equal(c.get(Id).State.ExitCode, 137);
+  assert.deepEqual(actions(h, Id), ['create', 'start', 'kill', 'kill', 'die']);
+});
+
 test('restart policy: on-failure restarts a failed exit up to its count, not a clean one', async (t) => {
   const h = harness(t);
   const c = h.open();

@@ -366,8 +366,17 @@ export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL', re
   }
   if (!t.isRunning(live)) throw conflict(`Cannot kill container: ${ref}: Container ${live.rec.Id} is not running`);
   const stopSignal = live.rec.Config.StopSignal;
-  stoppedByUser(t, live, !stopSignal || n === constants.signals.SIGKILL || n === parseSignal(stopSignal));
-  await sendSignal(t, live, signal, false);
+  const sigkill = n === constants.signals.SIGKILL;
+  stoppedByUser(t, live, !stopSignal || sigkill || n === parseSignal(stopSignal));
+  // dockerd's kill with SIGKILL answers once the container has exited, so the state read after
+  // it is the exit's; another signal is only sent.
+  const exited = sigkill ? new Promise<void>((r) => live.exited.push(r)) : undefined;
+  try {
+    await sendSignal(t, live, signal, false);
+  } catch (e) {
+    if (!exited || !exitedMeanwhile(e)) throw e;
+  }
+  await exited;
 }
 
 /**

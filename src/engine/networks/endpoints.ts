@@ -31,6 +31,7 @@ import {
   cniName,
   gatewayOf,
   hasDns,
+  MTU_OPT,
   ownNetns,
   v4Config,
   v6Config,
@@ -235,7 +236,14 @@ export class Endpoints {
     const v6 = v6Config(n);
     const subnet = (c: IpamConfig) => ({ subnet: c.Subnet, gateway: gatewayOf(c), ipRange: c.IPRange });
     return bridgeConfList(
-      { name: cniName(n), bridge: n.Options[BRIDGE_NAME_OPT], v4: subnet(v4Config(n)!), v6: v6 && subnet(v6), internal: n.Internal },
+      {
+        name: cniName(n),
+        bridge: n.Options[BRIDGE_NAME_OPT],
+        v4: subnet(v4Config(n)!),
+        v6: v6 && subnet(v6),
+        internal: n.Internal,
+        mtu: Number(n.Options[MTU_OPT]) || undefined,
+      },
       this.ipamDir,
       { ports: ports.length > 0 },
     );

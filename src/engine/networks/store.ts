@@ -18,6 +18,8 @@ import { parseLink } from '../links.js';
 import type { EndpointIpamConfig, EndpointRequest, EndpointSettings, IpamConfig, NetworkCreateRequest, NetworkRecord } from '../types.js';
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
+/** The MTU of the bridge and its containers' interfaces, as dockerd's bridge driver takes it. */
+export const MTU_OPT = 'com.docker.network.driver.mtu';
 export const PREDEFINED = ['bridge', 'host', 'none'];
 /** A `cni` network's config file. */
 export const CNI_CONF_OPT = 'berth.cni.conf-file';
@@ -362,8 +364,15 @@ export class NetworkStore {
     if (req.ConfigOnly || req.ConfigFrom?.Network)
       throw unsupported('config-only networks (ConfigOnly, ConfigFrom) are not supported by berthd');
     // An option the bridge does not apply is refused rather than stored and ignored.
-    const unknownOpt = Object.keys(req.Options ?? {}).find((k) => k !== BRIDGE_NAME_OPT);
-    if (unknownOpt) throw unsupported(`network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_NAME_OPT})`);
+    const unknownOpt = Object.keys(req.Options ?? {}).find((k) => k !== BRIDGE_NAME_OPT && k !== MTU_OPT);
+    if (unknownOpt)
+      throw unsupported(
+        `network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_NAME_OPT} and ${MTU_OPT})`,
+      );
+    const mtu = req.Options?.[MTU_OPT];
+    if (mtu !== undefined && !/^[+-]?\d+$/.test(mtu))
+      throw invalid(`failed to parse ${MTU_OPT} value: ${mtu} (strconv.Atoi: parsing ${JSON.stringify(mtu)}: invalid syntax)`);
+    if (mtu !== undefined && Number(mtu) < 0) throw invalid(`invalid MTU ${mtu}: give 0 (the host's default) or more`);
     if (Object.keys(req.IPAM?.Options ?? {}).length) throw unsupported("IPAM options are not supported by berth's default IPAM driver");
     if (req.IPAM?.Config?.some((c) => Object.keys(c.AuxiliaryAddresses ?? {}).length))
       throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
