@@ -325,7 +325,15 @@ export class ImageStore {
     let p = this.measuring.get(layer.digest);
     if (!p) {
       p = (async () => {
-        const n = await measureLayer(await this.content.readStream(layer.digest));
+        let blob;
+        try {
+          blob = await this.content.readStream(layer.digest);
+        } catch (e) {
+          // A blob gone from under its image (a store cut short) leaves the image listed, at its blob's size.
+          if (isKind(e, 'not-found')) return layer.size;
+          throw e;
+        }
+        const n = await measureLayer(blob);
         await this.recordLayerSize(layer.digest, n);
         return n;
       })().finally(() => this.measuring.delete(layer.digest));
