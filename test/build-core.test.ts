@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/engine/index.js';
@@ -367,4 +367,69 @@ test('ADD: a local tar (plain and gzip) unpacked, a URL fetched with --checksum,
     rmSync(join(ctx, 'b.tgz'));
   }
   await nothingLeft();
+});
+
+test("BuildKit's forms: COPY --exclude and --parents, RUN <<EOF with #!, bind rw, cache from=, ADD --unpack; git sources refused", async () => {
+  const p = join(ctx, 'p');
+  const files: Record<string, string> = {
+    'x/a.txt': 'xa\n',
+    'x/b.md': 'xb\n',
+    'x/y/c.txt': 'xyc\n',
+    'z/a.txt': 'za\n',
+    'keep.md': 'md\n',
+  };
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(join(p, f, '..'), { recursive: true });
+    writeFileSync(join(p, f), text);
+  }
+  execFileSync('tar', ['-C', join(p, 'x'), '-cf', join(p, 't.tar'), 'a.txt']);
+  const df = (excludes: string) => `FROM busybox AS seed
+RUN mkdir -p /seed && echo seeded > /seed/s.txt
+FROM busybox
+COPY ${excludes} p/x /ex/
+COPY --exclude=*.md p/*.md p/x/a.txt /wild/
+COPY --parents p/x/a.txt p/z/a.txt /par/
+COPY --parents p/./x/**/*.txt /piv/
+RUN <<EOT
+#!/bin/sh
+echo "script $0" > /script.out
+EOT
+RUN --mount=type=bind,source=p/z,target=/m,rw echo w > /m/new && cat /m/a.txt > /rw.out
+RUN --mount=type=cache,target=/c,id=seeded,from=seed,source=/seed cat /c/s.txt > /cache.out && echo more >> /c/s.txt
+ADD --unpack=false p/t.tar /tars/
+`;
+  try {
+    const a = await build(df('--exclude=*.md --exclude=y'));
+    const show =
+      'cd / && find ex wild par piv tars -type f | sort && cat script.out rw.out cache.out && (test -e m/new && echo leaked || echo clean)';
+    assert.equal(
+      await runIn(a.id, ['sh', '-c', show]),
+      'ex/a.txt\npar/p/x/a.txt\npar/p/z/a.txt\npiv/x/a.txt\npiv/x/y/c.txt\ntars/t.tar\nwild/a.txt\n' +
+        'script /dev/pipes/EOT\nza\nseeded\nclean\n',
+    );
+    // bind rw: what the step wrote is gone from the context and is in no layer.
+    assert.ok(!existsSync(join(p, 'z/new')), 'a bind rw write reaches the context');
+    // An excluded file is not part of the key: changing it changes nothing.
+    writeFileSync(join(p, 'x/b.md'), 'xb, edited\n');
+    const again = await build(df('--exclude=*.md --exclude=y'));
+    assert.deepEqual(again.cached, [2, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.equal(again.id, a.id);
+    // The patterns are: one fewer, and the COPY and everything after it run again; the cache
+    // mount, seeded once, kept the first build's line.
+    const b2 = await build(df('--exclude=*.md'));
+    assert.deepEqual(b2.cached, [2]);
+    assert.equal(
+      await runIn(b2.id, ['sh', '-c', 'cd / && find ex -type f | sort && cat cache.out']),
+      'ex/a.txt\nex/y/c.txt\nseeded\nmore\n',
+    );
+    for (const src of ['https://example.com/repo.git', 'git@github.com:a/b.git']) {
+      await assert.rejects(build(`FROM busybox\nADD ${src} /src/\n`), /git sources are not supported by berth/);
+    }
+    await engine.images.remove(a.id, { force: true });
+    await engine.images.remove(b2.id, { force: true });
+  } finally {
+    rmSync(p, { recursive: true, force: true });
+  }
+  await nothingLeft();
+  assert.deepEqual(readdirSync(join(roots().dataRoot, 'build', 'tmp')), [], 'no bind rw overlay or script folder is left');
 });

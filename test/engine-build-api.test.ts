@@ -175,6 +175,44 @@ test("the history's created_by and sizes (0B for a layer of no file content, as 
   );
 });
 
+test('docker 28 → berthd, one file changed: only the steps from the COPY that reads it run; side-by-side stages print each line under its own Step', () => {
+  const dir = context('changed', {
+    Dockerfile:
+      'FROM busybox AS one\nRUN echo one > /one\nFROM busybox AS two\nCOPY b.txt /b.txt\nRUN cat /b.txt\n' +
+      'FROM busybox\nCOPY --from=one /one /one\nCOPY a.txt /a.txt\nRUN cat /a.txt\nCOPY --from=two /b.txt /b.txt\nCMD ["true"]\n',
+    'a.txt': 'a\n',
+    'b.txt': 'b\n',
+  });
+  /** Each step's block of the classic builder's output, by step number. */
+  const blocks = (out: string) =>
+    new Map(
+      out
+        .split(/^Step /m)
+        .slice(1)
+        .map((b) => [Number(/^(\d+)\//.exec(b)![1]), b]),
+    );
+  const ran = (out: string) =>
+    [...blocks(out)].filter(([, b]) => !/^\d+\/\d+ : FROM /.test(b) && !b.includes(' ---> Using cache')).map(([n]) => n);
+  const cold = eng.docker(['build', '-t', 'changed:1', dir], classic);
+  assert.equal(cold.status, 0, show('cold', cold));
+  assert.deepEqual(
+    ran(cold.stdout).sort((x, y) => x - y),
+    [2, 4, 5, 7, 8, 9, 10, 11],
+    cold.stdout,
+  );
+  assert.match(blocks(cold.stdout).get(5)!, /^5\/11 : RUN cat \/b\.txt\n ---> Running in [0-9a-f]{12}\nb\n/, cold.stdout);
+  writeFileSync(join(dir, 'a.txt'), 'a, edited\n');
+  const edited = eng.docker(['build', '-t', 'changed:1', dir], classic);
+  assert.equal(edited.status, 0, show('edited', edited));
+  assert.deepEqual(
+    ran(edited.stdout).sort((x, y) => x - y),
+    [8, 9, 10, 11],
+    edited.stdout,
+  );
+  assert.match(blocks(edited.stdout).get(9)!, /\na, edited\n/);
+  assert.deepEqual(containers(), []);
+});
+
 test('dockerode buildImage: a gzip context, the JSON stream with aux ID, tags; q=1 answers the ID alone', async () => {
   const docker = new Docker({ socketPath: eng.socket });
   const dir = context('dockerode', { Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt\n', 'a.txt': 'from dockerode\n' });

@@ -10,7 +10,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -160,6 +171,25 @@ test('a full data root: create, commit, pull, load and import fail clearly and l
     assert.match(r.stderr, noSpace(), `${what}: ${r.stderr}`);
     assert.deepEqual(imageState(e), images, `a failed ${what} leaves nothing`);
   }
+  // A build has nowhere to put its context, steps or layers: it fails saying so and leaves no
+  // snapshot, container, image, build cache entry or context behind.
+  const buildDir = join(tmp, 'build-ctx');
+  mkdirSync(buildDir);
+  writeFileSync(join(buildDir, 'Dockerfile'), 'FROM busybox\nCOPY f.txt /f.txt\nRUN echo built > /built\n');
+  writeFileSync(join(buildDir, 'f.txt'), 'f\n');
+  const buildState = () => ({
+    ...imageState(e),
+    snapshots: count('snapshots/containers'),
+    containers: e.dockerOk(['ps', '-aq']),
+    cache: e.dockerOk(['system', 'df', '--format', '{{if eq .Type "Build Cache"}}{{.TotalCount}}{{end}}']),
+    contexts: existsSync(join(mnt, 'tmp')) ? readdirSync(join(mnt, 'tmp')).filter((n) => n.startsWith('build-context-')) : [],
+    buildTmp: existsSync(join(mnt, 'build', 'tmp')) ? readdirSync(join(mnt, 'build', 'tmp')) : [],
+  });
+  const beforeBuild = buildState();
+  const built = e.docker(['build', '-t', 'nospace-build:1', buildDir], { env: { DOCKER_BUILDKIT: '0' } });
+  assert.notEqual(built.status, 0, `build on a full data root: ${built.stdout}`);
+  assert.match(built.stderr + built.stdout, noSpace(), `build: ${built.stderr}`);
+  assert.deepEqual(buildState(), beforeBuild, 'a failed build leaves nothing');
   assert.equal(free(), 0, 'the data root is still full');
 
   e.dockerOk(['kill', 'killme']);
@@ -181,4 +211,15 @@ test('a full data root: create, commit, pull, load and import fail clearly and l
   // The reserve was spent on the full disk, and is made again once there is room for it.
   assert.match(e.daemonLog(), /its space reserve was spent to write/);
   await until(() => statSync(join(mnt, '.reserve'), { throwIfNoEntry: false })?.size === 8 << 20, 30_000);
+
+  // A build that fills the data root itself: its RUN step writes more random bytes than there is
+  // room for beside their layer's blob, so committing the step fails; it says so, and its
+  // container, snapshot, partial blob and cache entry are gone.
+  writeFileSync(join(buildDir, 'Dockerfile'), 'FROM busybox\nRUN head -c 400000000 /dev/urandom > /big; true\n');
+  const beforeFill = buildState();
+  const filled = e.docker(['build', '-t', 'fills:1', buildDir], { env: { DOCKER_BUILDKIT: '0' } });
+  assert.notEqual(filled.status, 0, `a build that fills the data root: ${filled.stdout}`);
+  assert.match(filled.stderr + filled.stdout, noSpace(), `build: ${filled.stderr}`);
+  assert.deepEqual(buildState(), beforeFill, 'a build that filled the data root leaves nothing');
+  assert.ok(free() > 100 << 20, "the step's space is back");
 });

@@ -7,13 +7,14 @@
 // state and commit it. The history is the classic builder's (history.ts).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { BerthError, errorMessage, invalid, notFound, unsupported } from '../errors.js';
 import { formatPlatform, hostPlatform, parsePlatform, toOciLayer, type ImageStore, type Snapshotter } from '../image/index.js';
 import type { Descriptor, ImageConfigConfig } from '../oci/image.js';
 import { parseSignal } from '../runtime/signals.js';
 import { BuildCache, type BuildCacheRecord } from './cache.js';
-import { copyInto, digestSources, findSources, type Match, type SourceRoot } from './copy.js';
+import { copyInto, digestSources, findParentsSources, findSources, type Excluded, type Match, type SourceRoot } from './copy.js';
+import { DockerignoreMatcher } from '../common/dockerignore.js';
 import {
   contextOf,
   expandFrom,
@@ -37,7 +38,7 @@ import { extractedSource, heredocSource, isArchive, remoteSource } from './add-s
 import { cacheMountInUse, prepareMounts } from './run-mounts.js';
 import { dirSize } from '../common/dir-size.js';
 import { awaitedLater } from '../common/promises.js';
-import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { errno } from '../common/errno.js';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -138,6 +139,8 @@ export class Builder {
           );
     if (file.directives.syntax)
       onEvent({ kind: 'note', text: `# syntax=${file.directives.syntax} is ignored: berth builds with its own Dockerfile frontend` });
+    if (file.directives.check)
+      onEvent({ kind: 'note', text: `# check=${file.directives.check} is ignored: berth runs no Dockerfile linter` });
     for (const w of file.warnings) onEvent({ kind: 'note', text: `[WARNING]: ${w}` });
     if (file.stages.length === 0) throw invalid('the Dockerfile has no FROM: there is nothing to build');
     let target = file.stages.length - 1;
@@ -547,7 +550,7 @@ export class Builder {
     instr: Extract<Instruction, { kind: 'RUN' }>,
     ev: { stage: string; index: number },
   ): Promise<void> {
-    const args = runArgs(instr, run.shell);
+    const { args, script } = runArgs(instr, run.shell);
     const argEnv = this.argEnv(run);
     for (const [k] of argEnv) if (k in b.req.buildArgs) b.usedArgs.add(k);
     const proxies = PROXY_ARGS.map((k) => [k, buildArg(b.req, k)] as const).filter(
@@ -559,17 +562,27 @@ export class Builder {
     const mounts = await prepareMounts(instr.mounts, {
       cacheDir: this.mountsDir,
       secretsDir: this.opts.secretsDir,
+      tmpDir: join(this.opts.dir, 'tmp'),
       req: b.req,
       rootOf: async (from) => {
         const state = await this.stateOf(b, from, stageIndex);
         return { ...(await this.mountState(state)), digest: stateDigest(state) };
       },
     });
+    let scriptDir: string | undefined;
     try {
+      if (script) {
+        // BuildKit's RUN <<EOF with a #! line: the body is a file (0755) of a read-only folder
+        // mounted for the step, and the shell is given its path.
+        scriptDir = join(this.opts.dir, 'tmp', randomBytes(8).toString('hex'));
+        await mkdir(scriptDir, { recursive: true, mode: 0o755 });
+        await writeFile(join(scriptDir, posix.basename(script.path)), script.content, { mode: 0o755 });
+        mounts.mounts.push({ type: 'bind', source: scriptDir, target: posix.dirname(script.path), readonly: true });
+      }
       run.state = await this.cached(
         b,
         run.state,
-        ['RUN', args, argEnv, network, b.req.extraHosts ?? [], mounts.key],
+        ['RUN', args, argEnv, network, b.req.extraHosts ?? [], mounts.key, script?.content ?? null],
         `RUN ${instr.original.replace(/^RUN\s+/i, '')}`,
         (s) =>
           b.limiter.run(async () => {
@@ -601,6 +614,7 @@ export class Builder {
         line,
       );
     } finally {
+      if (scriptDir) await rm(scriptDir, { recursive: true, force: true });
       await mounts.release();
     }
   }
@@ -650,9 +664,12 @@ export class Builder {
     instr: Extract<Instruction, { kind: 'COPY' | 'ADD' }>,
     ev: { stage: string; index: number },
   ): Promise<void> {
-    if (instr.exclude.length) throw unsupported(`${instr.kind} --exclude is not supported by berth yet`);
-    if (instr.kind === 'COPY' && instr.parents) throw unsupported('COPY --parents is not supported by berth yet');
     if (instr.kind === 'ADD' && instr.keepGitDir) throw unsupported('ADD --keep-git-dir: git sources are not supported by berth');
+    const parents = instr.kind === 'COPY' && instr.parents;
+    const exclude = excludeMatcher(instr);
+    // --exclude as BuildKit applies it: to what is under each source, relative to it (to the
+    // source root, or the `/./` pivot, with --parents, where the matches themselves are tested too).
+    const excluded: Excluded | undefined = exclude && ((m, inside) => exclude.matches(parents && m.rel ? `${m.rel}/${inside}` : inside));
     const from = instr.kind === 'COPY' && instr.from ? instr.from : undefined;
     const fromState = from !== undefined ? await this.stateOf(b, from, b.file.stages.indexOf(run.stage)) : undefined;
     const sources = instr.sources.map((s) => (s.kind === 'heredoc' ? `<<${s.heredoc.name}` : s.path));
@@ -666,36 +683,50 @@ export class Builder {
       await mkdir(tmp, { recursive: true, mode: 0o700 });
       try {
         const matches: Match[] = [];
+        const remote = new Set<Match>();
         for (const s of instr.sources) {
           if (s.kind === 'heredoc') {
             matches.push(await heredocSource(tmp, s.heredoc));
             continue;
           }
           const src = s.path;
-          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) {
+          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src) || isGitSource(src)) {
             if (instr.kind === 'COPY') throw invalid(`source can't be a URL for COPY`);
-            if (!/^https?:\/\//i.test(src)) throw unsupported(`ADD ${src}: only http and https sources are supported by berth`);
-            matches.push(await remoteSource(tmp, src, instr.checksum));
+            if (!/^https?:\/\//i.test(src) || isGitSource(src)) {
+              throw unsupported(
+                `ADD ${src}: git sources are not supported by berth (it does not clone repositories); clone it into the context and COPY it`,
+              );
+            }
+            const r = await remoteSource(tmp, src, instr.checksum);
+            remote.add(r);
+            matches.push(r);
             continue;
           }
-          const found = await findSources(srcRoot, src);
+          const found = parents ? await findParentsSources(srcRoot, src) : await findSources(srcRoot, src);
           if (!found.length) {
             throw notFound(`COPY failed: file not found in ${srcRoot.name} or excluded by .dockerignore: stat ${src}: file does not exist`);
           }
-          matches.push(...found);
+          // A wildcard's matches are themselves tested against --exclude (by name; with --parents, by path).
+          if (exclude && (parents || /[*?[\\]/.test(src))) {
+            matches.push(...found.filter((m) => !exclude.matches(parents ? m.rel : posix.basename(m.rel))));
+          } else matches.push(...found);
         }
         if (instr.kind === 'ADD' && instr.checksum && !sources.every((x) => /^https?:\/\//i.test(x))) {
           throw invalid("checksum can't be specified for non-HTTP(S) sources");
         }
-        if (matches.length > 1 && !dest.endsWith('/')) {
+        if (matches.length > 1 && !dest.endsWith('/') && !parents) {
           throw invalid(`When using ${instr.kind} with more than one source file, the destination must be a directory and end with a /`);
         }
-        // ADD unpacks local archives (found by content) into the destination; a remote file stays a file.
+        // ADD unpacks local archives (found by content) into the destination, and a remote one
+        // only with --unpack=true; --unpack=false unpacks none.
         const archives = new Set<Match>();
-        if (instr.kind === 'ADD') {
-          for (const m of matches) if (!m.host.startsWith(`${tmp}/`) && (await isArchive(m.host, m.st))) archives.add(m);
+        if (instr.kind === 'ADD' && instr.unpack !== false) {
+          for (const m of matches) {
+            const local = !m.host.startsWith(`${tmp}/`); // not a heredoc's or a download's file
+            if ((local || (remote.has(m) && instr.unpack === true)) && (await isArchive(m.host, m.st))) archives.add(m);
+          }
         }
-        const { digest, kind } = await digestSources(matches);
+        const { digest, kind } = await digestSources(matches, excluded);
         // The destination as written (expanded, not resolved against WORKDIR), as dockerd's line has it.
         const line = copyLine(run.shell, instr.kind, `${kind}:${digest}`, rawDest);
         run.state = await this.cached(
@@ -711,6 +742,8 @@ export class Builder {
             chown ?? null,
             chmod ?? null,
             archives.size,
+            instr.exclude,
+            parents,
           ],
           `${instr.kind} ${sources.join(' ')} ${dest}`,
           (s) =>
@@ -718,12 +751,21 @@ export class Builder {
               const layer = await this.onRoot(b, s, async (rootfs) => {
                 const owner = chown ? await lookupOwner(rootfs, chown) : { uid: 0, gid: 0 };
                 const plain = matches.filter((m) => !archives.has(m));
-                if (plain.length) await copyInto(rootfs, dest, plain, { owner, mode: chmod });
+                const o = { owner, mode: chmod, excluded };
+                // --parents: each match goes to its path under the destination.
+                if (parents) {
+                  for (const m of plain)
+                    await copyInto(rootfs, `${posix.join(dest, m.st.isDirectory() ? m.rel : posix.dirname(m.rel))}/`, [m], o);
+                } else if (plain.length) await copyInto(rootfs, dest, plain, o);
                 let n = 0;
                 // An archive's entries keep their owners unless --chown says otherwise.
                 for (const m of archives) {
                   const dir = await extractedSource(tmp, m, n++);
-                  await copyInto(rootfs, dest.endsWith('/') ? dest : `${dest}/`, [dir], { owner: chown ? owner : undefined, mode: chmod });
+                  await copyInto(rootfs, dest.endsWith('/') ? dest : `${dest}/`, [dir], {
+                    owner: chown ? owner : undefined,
+                    mode: chmod,
+                    excluded,
+                  });
                 }
               });
               return withLayer(s, layer, line);
@@ -867,12 +909,18 @@ function commandArgs(c: CommandLine, shell: string[]): string[] {
   return c.form === 'exec' ? [...c.args] : [...shell, c.text];
 }
 
-/** RUN's argv: the exec form as is, the shell form (heredocs as BuildKit gives them) to the stage's SHELL. */
-function runArgs(instr: Extract<Instruction, { kind: 'RUN' }>, shell: string[]): string[] {
+/**
+ * RUN's argv: the exec form as is, the shell form (heredocs as BuildKit gives them) to the
+ * stage's SHELL; `script`: a `#!` heredoc's file, which the argv runs by its path.
+ */
+function runArgs(
+  instr: Extract<Instruction, { kind: 'RUN' }>,
+  shell: string[],
+): { args: string[]; script?: { path: string; content: string } } {
   const input = runShellInput(instr);
-  if (!input) return commandArgs(instr.command, shell);
-  if (input.kind === 'file') throw unsupported(`RUN <<${instr.heredocs[0].name} with a #! line is not supported by berth yet`);
-  return [...shell, input.text];
+  if (!input) return { args: commandArgs(instr.command, shell) };
+  if (input.kind === 'file') return { args: [...shell, input.path], script: { path: input.path, content: input.content } };
+  return { args: [...shell, input.text] };
 }
 
 /** WORKDIR relative to the current one. */
@@ -899,6 +947,21 @@ function exposedPorts(p: string): string[] {
   const out: string[] = [];
   for (let n = lo; n <= hi; n++) out.push(`${n}/${proto}`);
   return out;
+}
+
+/** COPY/ADD --exclude's patterns (.dockerignore's syntax, `**` and `!` included); undefined without any. */
+function excludeMatcher(instr: Extract<Instruction, { kind: 'COPY' | 'ADD' }>): DockerignoreMatcher | undefined {
+  if (!instr.exclude.length) return undefined;
+  try {
+    return new DockerignoreMatcher(instr.exclude);
+  } catch (e) {
+    throw invalid(`${instr.kind} --exclude: ${errorMessage(e).replace(/^\.dockerignore: /, '')}`);
+  }
+}
+
+/** A git source as BuildKit's ADD recognizes one: git@…, git://…, or a URL ending in .git (with a #ref). */
+function isGitSource(src: string): boolean {
+  return /^git@|^git:\/\/|^ssh:\/\//i.test(src) || /^https?:\/\/[^#]*\.git(#.*)?$/i.test(src);
 }
 
 /** `--chmod`: octal only (what the classic builder and BuildKit's stable syntax take). */

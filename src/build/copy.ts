@@ -11,6 +11,7 @@ import { posix } from 'node:path';
 import { invalid } from '../errors.js';
 import { errno } from '../common/errno.js';
 import { resolveInRoot } from './root.js';
+import { DockerignoreMatcher } from '../common/dockerignore.js';
 
 /** One thing a source pattern matched: its path on the host, and its name relative to the source root. */
 export interface Match {
@@ -89,6 +90,62 @@ export async function findSources(root: SourceRoot, pattern: string): Promise<Ma
   return out;
 }
 
+/**
+ * `COPY --parents`: what `src` matches as BuildKit's include pattern, relative to the root or,
+ * when `src` holds a `/./`, to the directory before it (only the parents after it are kept).
+ * A matched directory is one match, with everything under it; `**` crosses directories. Each
+ * match's `rel` is its path under that directory: where it goes under the destination.
+ */
+export async function findParentsSources(root: SourceRoot, src: string): Promise<Match[]> {
+  const pivot = src.indexOf('/./');
+  const base = await resolveInRoot(root.dir, pivot < 0 ? '.' : src.slice(0, pivot), { followLast: true, escape: root.escape, what: src });
+  const pattern = posix
+    .normalize(`/${pivot < 0 ? src : src.slice(pivot + 3)}`)
+    .slice(1)
+    .replace(/\/$/, '');
+  const parts = pattern.split('/').filter(Boolean);
+  const fixed = parts
+    .slice(
+      0,
+      Math.max(
+        0,
+        parts.findIndex((p) => META.test(p)),
+      ),
+    )
+    .join('/');
+  if (!parts.some((p) => META.test(p))) {
+    const host = await resolveInRoot(base, pattern, { followLast: true, escape: root.escape, what: src });
+    try {
+      return [{ host, rel: pattern, st: await lstat(host) }];
+    } catch (e) {
+      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw e;
+      return [];
+    }
+  }
+  const matcher = new DockerignoreMatcher([pattern]);
+  const start = await resolveInRoot(base, fixed || '.', { followLast: true, escape: root.escape, what: src });
+  const out: Match[] = [];
+  // Entries are read with lstat, never through a symlink: the walk stays under `start`.
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
+      throw e;
+    }
+    for (const n of names.sort()) {
+      const r = rel ? `${rel}/${n}` : n;
+      const host = posix.join(dir, n);
+      const st = await lstat(host);
+      if (matcher.matches(r)) out.push({ host, rel: r, st });
+      else if (st.isDirectory()) await walk(host, r);
+    }
+  };
+  await walk(start, fixed);
+  return out;
+}
+
 /** Content digests of files already read, by host path and what identifies their content's version. */
 const fileDigests = new Map<string, string>();
 
@@ -109,26 +166,36 @@ async function fileDigest(host: string, st: Stats): Promise<string> {
  * link target and content, directories walked (mtime and owner are not copied as such, so they
  * are not in it). `kind`: Docker's prefix for the history line (`file`, `dir`, `multi`).
  */
-export async function digestSources(matches: Match[]): Promise<{ digest: string; kind: 'file' | 'dir' | 'multi' }> {
+export async function digestSources(matches: Match[], excluded?: Excluded): Promise<{ digest: string; kind: 'file' | 'dir' | 'multi' }> {
   const h = createHash('sha256');
-  const entry = async (host: string, rel: string, st: Stats): Promise<void> => {
+  let m!: Match;
+  const entry = async (host: string, rel: string, st: Stats, inside: string): Promise<void> => {
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isDirectory()) {
       h.update(`d ${rel} ${mode}\n`);
       for (const n of (await readdir(host)).sort()) {
+        const under = inside ? `${inside}/${n}` : n;
+        if (excluded?.(m, under)) continue;
         const p = posix.join(host, n);
-        await entry(p, `${rel}/${n}`, await lstat(p));
+        await entry(p, `${rel}/${n}`, await lstat(p), under);
       }
     } else if (st.isSymbolicLink()) h.update(`l ${rel} ${await readlink(host)}\n`);
     else if (st.isFile()) h.update(`f ${rel} ${mode} ${st.size} ${await fileDigest(host, st)}\n`);
     else h.update(`o ${rel} ${mode} ${st.rdev}\n`);
   };
-  for (const m of matches) await entry(m.host, m.rel, m.st);
+  for (m of matches) await entry(m.host, m.rel, m.st, '');
   const kind = matches.length > 1 ? 'multi' : matches[0]?.st.isDirectory() ? 'dir' : 'file';
   return { digest: h.digest('hex'), kind };
 }
 
+/**
+ * `--exclude`: whether the entry at `inside` (a path under the match `m`, relative to it) is left
+ * out, with everything under it.
+ */
+export type Excluded = (m: Match, inside: string) => boolean;
+
 export interface CopyOptions {
+  excluded?: Excluded;
   /** Owner of everything copied; absent: each entry keeps its own (an archive's), new parents are 0:0. */
   owner?: { uid: number; gid: number };
   /** `--chmod`: the mode of every file and directory copied. */
@@ -155,7 +222,7 @@ async function mkdirs(hostDir: string, rootfs: string, o: CopyOptions): Promise<
 }
 
 /** Copies one entry (a directory with everything under it) to `to`, a host path already resolved in the root. */
-async function copyEntry(from: string, st: Stats, to: string, o: CopyOptions): Promise<void> {
+async function copyEntry(from: string, st: Stats, to: string, o: CopyOptions, m: Match, inside: string): Promise<void> {
   let existing: Stats | undefined;
   try {
     existing = await lstat(to);
@@ -166,8 +233,10 @@ async function copyEntry(from: string, st: Stats, to: string, o: CopyOptions): P
     if (existing && !existing.isDirectory()) await rm(to, { force: true });
     if (!existing?.isDirectory()) await mkdir(to);
     for (const n of (await readdir(from)).sort()) {
+      const under = inside ? `${inside}/${n}` : n;
+      if (o.excluded?.(m, under)) continue;
       const p = posix.join(from, n);
-      await copyEntry(p, await lstat(p), posix.join(to, n), o);
+      await copyEntry(p, await lstat(p), posix.join(to, n), o, m, under);
     }
     await chmod(to, o.mode ?? st.mode & 0o7777);
   } else {
@@ -200,15 +269,16 @@ export async function copyInto(rootfs: string, dest: string, matches: Match[], o
     if (m.st.isDirectory()) {
       await mkdirs(target, rootfs, o);
       for (const n of (await readdir(m.host)).sort()) {
+        if (o.excluded?.(m, n)) continue;
         const p = posix.join(m.host, n);
-        await copyEntry(p, await lstat(p), posix.join(target, n), o);
+        await copyEntry(p, await lstat(p), posix.join(target, n), o, m, n);
       }
     } else if (targetIsDir) {
       await mkdirs(target, rootfs, o);
-      await copyEntry(m.host, m.st, posix.join(target, posix.basename(m.rel || m.host)), o);
+      await copyEntry(m.host, m.st, posix.join(target, posix.basename(m.rel || m.host)), o, m, '');
     } else {
       await mkdirs(posix.dirname(target), rootfs, o);
-      await copyEntry(m.host, m.st, target, o);
+      await copyEntry(m.host, m.st, target, o, m, '');
     }
   }
 }

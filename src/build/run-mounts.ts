@@ -1,14 +1,19 @@
 // RUN --mount, BuildKit's mounts made ready for one step: `cache` (a directory under
 // <data-root>/build/mounts kept across steps and builds, keyed by its id, shared, locked or
-// private as asked), `bind` (a path of the context, or of a stage or image, read-only), `tmpfs`,
+// private as asked, seeded from a stage's or image's folder with `from`), `bind` (a path of the
+// context, or of a stage or image: read-only, or with `rw` writable through an overlay of the
+// step's own whose writes are thrown away after it, as BuildKit does), `tmpfs`,
 // and `secret` (the build request's secret written on a tmpfs for the step only, bind-mounted
 // read-only; never in a layer, the history or the cache key). Each mount says what it adds to
 // the step's cache key, and everything made for the step goes when `release` runs.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { invalid, notFound, unsupported } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
+import { mountOverlay, unmount } from '../image/index.js';
 import { errno } from '../common/errno.js';
 import type { RunMount } from './dockerfile/index.js';
 import type { BuildRequest } from './request.js';
@@ -16,11 +21,15 @@ import { digestSources, findSources } from './copy.js';
 import { resolveInRoot } from './root.js';
 import type { StepMount } from './step-runner.js';
 
+const execFileAsync = promisify(execFile);
+
 export interface MountSources {
   /** <data-root>/build/mounts */
   cacheDir: string;
   /** A folder on a tmpfs for the secrets' files. */
   secretsDir: string;
+  /** A private folder for what a step alone uses (bind rw's overlays), under the data root. */
+  tmpDir: string;
   req: BuildRequest;
   /** A stage's or image's root, mounted until `release`; `digest` identifies its content. */
   rootOf(from: string): Promise<{ rootfs: string; digest: string; release: () => Promise<void> }>;
@@ -61,25 +70,38 @@ export async function prepareMounts(list: RunMount[], src: MountSources): Promis
           out.key.push(['tmpfs', m.target, m.size ?? null]);
           break;
         case 'bind': {
-          if (!m.readonly) throw unsupported(`RUN --mount=type=bind,rw: writable bind mounts are not supported by berth yet`);
+          let host: string;
+          if (m.from) {
+            const root = await src.rootOf(m.from);
+            releases.push(root.release);
+            host = await resolveInRoot(root.rootfs, m.source ?? '/', { followLast: true, escape: 'clamp' });
+            out.key.push(['bind', m.from, root.digest, m.source ?? '/', m.target, ...(m.readonly ? [] : ['rw'])]);
+          } else {
+            const found = await findSources({ dir: src.req.contextDir, escape: 'refuse', name: 'build context' }, m.source ?? '.');
+            if (!found.length) throw notFound(`RUN --mount=type=bind: ${m.source ?? '.'} not found in the build context`);
+            host = found[0].host;
+            out.key.push(['bind', null, (await digestSources(found)).digest, m.source ?? '.', m.target, ...(m.readonly ? [] : ['rw'])]);
+          }
+          if (!m.readonly) {
+            const w = await writableView(host, src.tmpDir);
+            releases.push(w.release);
+            host = w.path;
+          }
+          out.mounts.push({ type: 'bind', source: host, target: m.target, readonly: m.readonly });
+          break;
+        }
+        case 'cache': {
+          const id = m.id ?? m.target;
+          // `from`: a new cache starts as a copy of that stage's or image's `source` folder; as in
+          // BuildKit, each such base has a cache of its own.
+          let seed: { host: string; key: string } | undefined;
           if (m.from) {
             const root = await src.rootOf(m.from);
             releases.push(root.release);
             const host = await resolveInRoot(root.rootfs, m.source ?? '/', { followLast: true, escape: 'clamp' });
-            out.mounts.push({ type: 'bind', source: host, target: m.target, readonly: true });
-            out.key.push(['bind', m.from, root.digest, m.source ?? '/', m.target]);
-          } else {
-            const found = await findSources({ dir: src.req.contextDir, escape: 'refuse', name: 'build context' }, m.source ?? '.');
-            if (!found.length) throw notFound(`RUN --mount=type=bind: ${m.source ?? '.'} not found in the build context`);
-            out.mounts.push({ type: 'bind', source: found[0].host, target: m.target, readonly: true });
-            out.key.push(['bind', null, (await digestSources(found)).digest, m.source ?? '.', m.target]);
+            seed = { host, key: `${m.from}\0${root.digest}\0${m.source ?? '/'}` };
           }
-          break;
-        }
-        case 'cache': {
-          if (m.from) throw unsupported('RUN --mount=type=cache,from=…: seeding a cache from a stage is not supported by berth yet');
-          const id = m.id ?? m.target;
-          let dir = cacheMountDir(src.cacheDir, id);
+          let dir = cacheMountDir(src.cacheDir, seed ? `${id}\0${seed.key}` : id);
           let use = inUse.get(dir);
           if (!use) inUse.set(dir, (use = { count: 0, queue: Promise.resolve() }));
           if (m.sharing === 'locked') {
@@ -98,10 +120,10 @@ export async function prepareMounts(list: RunMount[], src: MountSources): Promis
           releases.push(() => {
             u.count--;
           });
-          await ensureDir(dir, m.mode ?? 0o755, m.uid ?? 0, m.gid ?? 0, id);
+          await ensureDir(dir, m.mode ?? 0o755, m.uid ?? 0, m.gid ?? 0, id, seed?.host);
           out.mounts.push({ type: 'bind', source: dir, target: m.target, readonly: m.readonly });
           // The cache's content is not the step's input: BuildKit keys the step on the mount only.
-          out.key.push(['cache', id, m.target, m.readonly, m.sharing]);
+          out.key.push(['cache', id, m.target, m.readonly, m.sharing, ...(seed ? [seed.key] : [])]);
           break;
         }
         case 'secret': {
@@ -134,14 +156,65 @@ export async function prepareMounts(list: RunMount[], src: MountSources): Promis
   }
 }
 
-async function ensureDir(dir: string, mode: number, uid: number, gid: number, id: string): Promise<void> {
+/** Makes the cache mount's folder when missing: empty, or a copy of `seed`'s content (made aside, then renamed into place). */
+async function ensureDir(dir: string, mode: number, uid: number, gid: number, id: string, seed?: string): Promise<void> {
   try {
     if ((await lstat(dir)).isDirectory()) return;
     throw invalid(`cache mount ${id}: ${dir} is not a directory`);
   } catch (e) {
     if (errno(e) !== 'ENOENT') throw e;
   }
-  await mkdir(dir, { recursive: true });
-  await chown(dir, uid, gid);
-  await chmod(dir, mode);
+  if (!seed) {
+    await mkdir(dir, { recursive: true });
+    await chown(dir, uid, gid);
+    await chmod(dir, mode);
+    return;
+  }
+  if (!(await stat(seed)).isDirectory()) throw invalid(`cache mount ${id}: its from= source is not a directory`);
+  const aside = `${dir}.seed-${randomBytes(6).toString('hex')}`;
+  try {
+    await mkdir(aside, { recursive: true });
+    await chown(aside, uid, gid);
+    await chmod(aside, mode);
+    await execFileAsync('cp', ['-a', '--', `${seed}/.`, `${aside}/`]);
+    await rename(aside, dir).catch((e: unknown) => {
+      // Another step seeded it first: that one is used.
+      if (errno(e) !== 'ENOTEMPTY' && errno(e) !== 'EEXIST') throw e;
+    });
+  } finally {
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A writable view of `host` for one step (bind `rw`): an overlay over a folder, a copy of a
+ * file, under `tmpDir`; `release` unmounts and removes it with whatever the step wrote.
+ */
+async function writableView(host: string, tmpDir: string): Promise<{ path: string; release: () => Promise<void> }> {
+  const dir = join(tmpDir, `bind-rw-${randomBytes(8).toString('hex')}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    const st = await stat(host);
+    if (!st.isDirectory()) {
+      const file = join(dir, 'file');
+      await copyFile(host, file);
+      await chown(file, st.uid, st.gid);
+      await chmod(file, st.mode & 0o7777);
+      return { path: file, release: remove };
+    }
+    const [upper, work, merged] = ['upper', 'work', 'merged'].map((n) => join(dir, n));
+    for (const d of [upper, work, merged]) await mkdir(d);
+    await mountOverlay(merged, [host], upper, work, dir);
+    return {
+      path: merged,
+      release: async () => {
+        await unmount(merged);
+        await remove();
+      },
+    };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { spendOnFull } from '../common/atomic.js';
 import { BerthError } from '../errors.js';
-import { SpaceReserve } from '../common/disk-full.js';
+import { SpaceReserve, failingClearlyWhenFull } from '../common/disk-full.js';
 import { DEFAULT_DOMAIN, ImageStore, Snapshotter, parseReference, type RegistryOptions } from '../image/index.js';
 import { ExternalRuntime } from '../runtime/external.js';
 import { LocalRuntime, type Runtime } from '../runtime/runtime.js';
@@ -165,7 +165,8 @@ export class Engine {
 
   /** Builds an image (POST /build, `berth build`); `onEvent` hears each step, its output and cache hits. */
   build(req: BuildRequest, onEvent: (e: BuildEvent) => void): Promise<BuildResult> {
-    return this.builder.build(req, onEvent);
+    // A step that meets a full data root fails saying so (the builder leaves nothing of it).
+    return failingClearlyWhenFull(this.options.dataRoot, () => this.builder.build(req, onEvent));
   }
 
   /** Stops watching and serving names; resolves once the records are on disk and unused bridges are gone. */

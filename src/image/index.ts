@@ -24,3 +24,4 @@ export { chainIDs } from '../oci/image.js';
 export { Snapshotter, toOciLayer, type Change, type CommitOptions, type SnapshotInfo } from './snapshot.js';
 export { saveImages, saveOciLayout, loadImages, type LoadResult } from './archive.js';
 export { importRootfs, exportRootfs, type ImportOptions } from './import-export.js';
+export { mountOverlay, unmount } from './mount.js';

@@ -415,7 +415,16 @@ export class Snapshotter {
       };
     } catch (e) {
       pack.destroy(e as Error);
-      throw e;
+      // When the blob's write fails (a full disk) the pipeline is torn down, and the packing
+      // learns of it only as an abort: the write's own error says why.
+      const why = await Promise.race([
+        writing.then(
+          () => undefined,
+          (w: unknown) => w,
+        ),
+        new Promise((r) => setTimeout(r, 1000)),
+      ]);
+      throw why instanceof Error && /no space left on device/.test(why.message) ? why : e;
     }
   }
 

@@ -2,7 +2,7 @@
 // with dockerd's words (captured from dockerd 20.10) or berth's where berth refuses more.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildQuery } from './build.js';
+import { buildQuery, eventWriter } from './build.js';
 
 const q = (s: string) => buildQuery(new URLSearchParams(s));
 
@@ -86,4 +86,27 @@ test('refusals, in dockerd words where dockerd refuses too', () => {
       (e: Error) => want.test(e.message),
       query,
     );
+});
+
+test("eventWriter: side-by-side stages' steps come out as blocks, each line under its own Step", () => {
+  const out: string[] = [];
+  const w = eventWriter((m) => out.push((m as { stream: string }).stream));
+  const id = 'sha256:' + '1'.repeat(64);
+  w.onEvent({ kind: 'step', stage: 'a', index: 2, total: 5, instruction: 'RUN a' });
+  w.onEvent({ kind: 'step', stage: 'b', index: 4, total: 5, instruction: 'RUN b' });
+  w.onEvent({ kind: 'cached', stage: 'b', index: 4 });
+  w.onEvent({ kind: 'output', stage: 'a', index: 2, data: Buffer.from('from a\n') });
+  w.onEvent({ kind: 'done', stage: 'b', index: 4, id, ms: 1 });
+  w.onEvent({ kind: 'step', stage: 'b', index: 5, total: 5, instruction: 'CMD b' });
+  w.onEvent({ kind: 'output', stage: 'b', index: 5, data: Buffer.from('from b\n') });
+  w.onEvent({ kind: 'done', stage: 'a', index: 2, id, ms: 1 });
+  w.onEvent({ kind: 'step', stage: 'a', index: 3, total: 5, instruction: 'RUN a2' });
+  w.flush();
+  assert.equal(
+    out.join(''),
+    'Step 2/5 : RUN a\nfrom a\n ---> 111111111111\n' +
+      'Step 4/5 : RUN b\n ---> Using cache\n ---> 111111111111\n' +
+      'Step 5/5 : CMD b\nfrom b\n' +
+      'Step 3/5 : RUN a2\n',
+  );
 });

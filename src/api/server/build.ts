@@ -226,31 +226,65 @@ function buildOutput(ctx: Context, quiet: boolean) {
   };
 }
 
-/** The build's events as the classic builder's lines. */
-function eventWriter(write: (msg: unknown) => void): (e: BuildEvent) => void {
+/**
+ * The build's events as the classic builder's lines, one step's block at a time: independent
+ * stages run side by side, but the classic builder's output (which the docker CLI and berth's
+ * progress read) puts each ` ---> Using cache`, output and ` ---> ID` right under its own
+ * `Step N/M` line. The first step begun is written as it goes; the others' lines are held until
+ * it is done, then the next begun is written. `flush` writes whatever is held (a failed build).
+ */
+export function eventWriter(write: (msg: unknown) => void): { onEvent: (e: BuildEvent) => void; flush: () => void } {
   // A step's output may split a character between chunks: one decoder per step.
   const decoders = new Map<string, StringDecoder>();
-  return (e) => {
+  const held = new Map<number, { msgs: unknown[]; done: boolean }>();
+  const waiting: number[] = [];
+  let current: number | undefined;
+  const emit = (index: number, msg: unknown) => {
+    const block = held.get(index);
+    if (index === current || !block) write(msg);
+    else block.msgs.push(msg);
+  };
+  const next = () => {
+    while (current === undefined && waiting.length) {
+      const index = waiting.shift()!;
+      const block = held.get(index)!;
+      for (const m of block.msgs) write(m);
+      block.msgs = [];
+      if (block.done) held.delete(index);
+      else current = index;
+    }
+  };
+  const onEvent = (e: BuildEvent) => {
     switch (e.kind) {
       case 'step':
-        write({ stream: `Step ${e.index}/${e.total} : ${e.instruction}` });
-        write({ stream: '\n' });
+        held.set(e.index, { msgs: [], done: false });
+        waiting.push(e.index);
+        emit(e.index, { stream: `Step ${e.index}/${e.total} : ${e.instruction}` });
+        emit(e.index, { stream: '\n' });
+        next();
         break;
       case 'cached':
-        write({ stream: ' ---> Using cache\n' });
+        emit(e.index, { stream: ' ---> Using cache\n' });
         break;
       case 'output': {
         const key = `${e.stage}/${e.index}`;
         let d = decoders.get(key);
         if (!d) decoders.set(key, (d = new StringDecoder('utf8')));
         const text = d.write(e.data);
-        if (text) write({ stream: text });
+        if (text) emit(e.index, { stream: text });
         break;
       }
       case 'done': {
         const rest = decoders.get(`${e.stage}/${e.index}`)?.end();
-        if (rest) write({ stream: rest });
-        write({ stream: ` ---> ${shortId(e.id)}\n` });
+        if (rest) emit(e.index, { stream: rest });
+        emit(e.index, { stream: ` ---> ${shortId(e.id)}\n` });
+        const block = held.get(e.index);
+        if (block) block.done = true;
+        if (e.index === current) {
+          held.delete(e.index);
+          current = undefined;
+          next();
+        }
         break;
       }
       case 'note':
@@ -258,6 +292,12 @@ function eventWriter(write: (msg: unknown) => void): (e: BuildEvent) => void {
         break;
     }
   };
+  const flush = () => {
+    current = undefined;
+    for (const block of held.values()) block.done = true;
+    next();
+  };
+  return { onEvent, flush };
 }
 
 export function buildRoutes(router: Router, engine: Engine): void {
@@ -280,6 +320,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
     if (query.buildId) running.set(query.buildId, abort);
     let context: BuildContext | undefined;
     // The context goes before the answer ends: a client that sees the end finds nothing left.
+    const events = eventWriter((m) => out.write(m));
     const cleanup = async () => {
       if (query.buildId) running.delete(query.buildId);
       await context?.remove();
@@ -302,7 +343,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
           ...(registryAuth ? { registryAuth } : {}),
           signal: abort.signal,
         },
-        eventWriter((m) => out.write(m)),
+        events.onEvent,
       );
       finished = true;
       if (query.quiet) out.always({ stream: `${result.id}\n` });
@@ -315,6 +356,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
       out.end();
     } catch (e) {
       finished = true;
+      events.flush();
       await cleanup();
       // The body may be left unread: the connection cannot carry another request.
       if (!ctx.res!.headersSent && !ctx.req.complete) ctx.res!.setHeader('Connection', 'close');
