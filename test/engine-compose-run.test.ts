@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BERTH, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
@@ -252,6 +252,16 @@ networks:
       const addrs = (c: string) => eng.dockerOk(['exec', c, 'ip', '-4', 'addr', 'show']).replace(/\s+/g, ' ');
       assert.match(addrs('bcnet-side-1'), /inet 10\.213\.72\.5\/24/);
       assert.equal(addrs('bcnet-side-1'), addrs('bcnet-owner-1'));
+      // owner changes and is recreated: side, joined to the container replaced, is recreated on the new one.
+      const file = join(dir, 'compose.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('  owner:\n', '  owner:\n    environment: {V: "2"}\n'));
+      composeOk(dir, 'up', '-d');
+      const owner2 = inspect('bcnet-owner-1');
+      const side2 = inspect('bcnet-side-1');
+      assert.notEqual(owner2.Id, owner.Id, 'owner recreated');
+      assert.notEqual(side2.Id, side.Id, 'side recreated');
+      assert.equal(side2.HostConfig.NetworkMode, `container:${owner2.Id}`);
+      assert.equal(ns('bcnet-side-1'), ns('bcnet-owner-1'), 'one network namespace again');
     },
   );
 });

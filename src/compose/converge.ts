@@ -2,7 +2,7 @@
 // dependency order, independent ones in parallel; a service starts once each dependency meets
 // its condition (started, healthy — told by berthd's health_status events — or exited 0). Per
 // service: containers past the scale go, a container whose config hash differs (or all, with
-// --force-recreate) is replaced, a stopped one is started, a missing number is created; an
+// --force-recreate, or one joined to another service's container since replaced) is replaced, a stopped one is started, a missing number is created; an
 // unchanged running one is left alone, so `up` twice changes nothing. Before a service's container
 // is recreated, the services depending on it with `restart: true` are stopped, to start again in
 // their turn; a dependency that is not `required` and fails its condition is only a warning.
@@ -25,7 +25,7 @@ import {
 import { ProjectEvents, type EngineEvent } from './events.js';
 import { configHash, L } from './labels.js';
 import type { Dict } from './normalize.js';
-import type { Project } from './project.js';
+import { SHARED_NAMESPACES, sharedService, type Project } from './project.js';
 import { buildImages, imageOf, refuseBuild } from './service-build.js';
 import { ensureNetwork, ensureVolume, pullImages, refuseResourceOptions, usedNetworks, usedVolumes } from './resources.js';
 
@@ -139,6 +139,9 @@ async function currentImage(client: ApiClient, image: string): Promise<string | 
   }
 }
 
+/** The HostConfig field of each `service:NAME` key. */
+const MODE_FIELD = { network_mode: 'NetworkMode', ipc: 'IpcMode', pid: 'PidMode' } as const;
+
 /**
  * For service `s`'s `service:NAME` modes: NAME's container, one brought up now (`done`) or one
  * already there (`all`); none is an error at the key.
@@ -184,6 +187,13 @@ async function convergeService(
   const imageId = mine.length ? await currentImage(client, imageOf(p, s)) : undefined;
   const containerOf = sharedContainer(p, s, done, all);
   let dependentsStopped: Promise<void> | undefined;
+  // A container that joined a namespace of another service's container since replaced is recreated.
+  const shared = SHARED_NAMESPACES.filter((k) => sharedService(p.services[s][k]));
+  const joinsReplaced = async (c: Listed): Promise<boolean> => {
+    if (!shared.length) return false;
+    const hc = (await client.json<Dict>('GET', `/containers/${c.Id}/json`)).HostConfig;
+    return shared.some((k) => hc[MODE_FIELD[k]] !== `container:${containerOf(sharedService(p.services[s][k])!, k)}`);
+  };
   const make = async (n: number): Promise<string> => {
     const { body, extraNetworks } = createBody(p, s, n, { containerOf });
     const id = await createContainer(client, containerName(p, s, n), body, extraNetworks, log);
@@ -197,7 +207,10 @@ async function convergeService(
       if (n > want || n < 1) {
         await stopContainer(client, c.Id, nameOf(c), log);
         await removeContainer(client, c.Id, nameOf(c), log);
-      } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash || (imageId && c.ImageID !== imageId))) {
+      } else if (
+        !opts.noRecreate &&
+        (opts.forceRecreate || c.Labels[L.hash] !== hash || (imageId && c.ImageID !== imageId) || (await joinsReplaced(c)))
+      ) {
         await (dependentsStopped ??= stopRestartDependents(client, p, s, services, all, log));
         log(`Container ${nameOf(c)}  Recreate`);
         await stopContainer(client, c.Id, nameOf(c), log);
