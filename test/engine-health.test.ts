@@ -241,3 +241,43 @@ test("Debian's docker 20.10 shows the health in ps and inspect", { skip: noDocke
   assert.equal(ok(['inspect', '--format', '{{.State.Health.Status}}', 'h7'], DOCKER_20), 'healthy');
   ok(['rm', '-f', 'h7'], DOCKER_20);
 });
+
+test(
+  'HealthOnFailure kill (Kubernetes liveness): an unhealthy container is killed and its restart policy starts it again; bad values are 400s',
+  { skip },
+  async () => {
+    const create = (body: object) => eng.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '1000'], ...body });
+    const hc = { Test: ['CMD', 'false'], Interval: 200e6, Retries: 1 };
+    const bad = await create({ Healthcheck: hc, HealthOnFailure: 'restart-it' });
+    assert.equal(bad.status, 400);
+    assert.equal(JSON.parse(bad.body).message, 'invalid HealthOnFailure "restart-it": berth has none and kill');
+    const none = await create({ HealthOnFailure: 'kill' });
+    assert.equal(none.status, 400);
+    assert.equal(JSON.parse(none.body).message, 'HealthOnFailure kill needs a health check');
+
+    const r = await create({ Healthcheck: hc, HealthOnFailure: 'kill', HostConfig: { RestartPolicy: { Name: 'always' } } });
+    assert.equal(r.status, 201, r.body);
+    const { Id } = JSON.parse(r.body) as { Id: string };
+    try {
+      assert.equal((await eng.api('POST', `/containers/${Id}/start`)).status, 204);
+      const inspect = async () => JSON.parse((await eng.api('GET', `/containers/${Id}/json`)).body);
+      await until(async () => (await inspect()).RestartCount >= 1, 20_000);
+      const c = await inspect();
+      assert.equal(c.Config.HealthOnFailure, 'kill');
+      // Killed (SIGKILL, its exit 137), not stopped by a user: the policy started it again.
+      const now = Math.ceil(Date.now() / 1000) + 1;
+      const events = (
+        await eng.api('GET', `/events?since=0&until=${now}&filters=${encodeURIComponent(JSON.stringify({ container: [Id] }))}`)
+      ).body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+      const order = events.map((e) => e.Action).filter((a) => ['health_status: unhealthy', 'kill', 'die', 'start'].includes(a));
+      assert.deepEqual(order.slice(0, 5), ['start', 'health_status: unhealthy', 'kill', 'die', 'start']);
+      assert.equal(events.find((e) => e.Action === 'kill')!.Actor.Attributes.signal, '9');
+      assert.equal(events.find((e) => e.Action === 'die')!.Actor.Attributes.exitCode, '137');
+    } finally {
+      await eng.api('DELETE', `/containers/${Id}?force=1`);
+    }
+  },
+);

@@ -28,6 +28,8 @@ export interface ContainerConfig {
   StopTimeout?: number;
   /** engine/containers/health.ts: the create body's, merged with the image's at create. */
   Healthcheck?: HealthConfig | null;
+  /** berth's extension (podman's --health-on-failure): `kill` ends a container found unhealthy; default `none`. */
+  HealthOnFailure?: 'none' | 'kill';
   /** Anonymous volumes asked for (`-v /dst`), beside the image's. */
   Volumes?: Record<string, object> | null;
   /** `<port>/<proto>` keys: the user's and the image's EXPOSE (what -P publishes). */

@@ -103,6 +103,8 @@ test('a Deployment runs a pod per replica, each with its containers as create bo
     "wget -q -O /dev/null 'http://127.0.0.1:8080/healthz' || curl -fsS -o /dev/null 'http://127.0.0.1:8080/healthz'",
   ]);
   assert.equal(b.Healthcheck.Interval, 5e9);
+  // A liveness probe's failure ends the container (its restartPolicy then decides).
+  assert.equal(b.HealthOnFailure, 'kill');
   assert.deepEqual(
     c.files.map((f) => [f.path, f.data.toString(), f.mode.toString(8)]),
     [

@@ -233,6 +233,8 @@ export function planPod(m: Manifest, o: KubeObject, name: string): PodPlan {
       ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
       StopTimeout: spec.terminationGracePeriodSeconds,
       Healthcheck: probe ? healthcheck(probe, namedPort, at(c.livenessProbe ? 'livenessProbe' : 'readinessProbe')) : undefined,
+      // A failed liveness probe ends the container, and restartPolicy decides, as kubelet does.
+      HealthOnFailure: c.livenessProbe ? 'kill' : undefined,
       HostConfig: {
         Binds: binds.length ? binds : undefined,
         Mounts: [...mounts, ...tmpfs].length ? [...mounts, ...tmpfs] : undefined,

@@ -210,6 +210,8 @@ export const ContainerCreate = struct('container.CreateRequest', {
   ...CONFIG,
   /** berth's extension: the pod (name or ID) the container joins; dockerd has no such field. */
   Pod: str,
+  /** berth's extension (podman's --health-on-failure): what an unhealthy container gets, `none` or `kill`. */
+  HealthOnFailure: str,
   HostConfig: hostConfig,
   NetworkingConfig: struct('network.NetworkingConfig', { EndpointsConfig: { kind: 'map', of: endpointSettings } }),
 });

@@ -53,6 +53,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.StopSignal': applied('the stop signal, checked at create'),
   'Config.StopTimeout': applied('the stop timeout'),
   'Config.Shell': kept('image metadata; kept for commit, as dockerd does'),
+  'Config.HealthOnFailure': applied(
+    "berth's extension (podman's --health-on-failure): `kill` SIGKILLs a container its health check finds unhealthy, and its restart policy decides what comes next; `none` (the default) leaves it running",
+  ),
   'Config.Pod': applied("berth's extension: the pod (name or ID) the container joins, its namespaces, hostname and network the pod's"),
 
   'HostConfig.CpuShares': resource,

@@ -39,6 +39,13 @@ export function checkHealthcheck(h: HealthConfig | null | undefined): void {
   if (kind && !['NONE', 'CMD', 'CMD-SHELL'].includes(kind)) throw invalid(`unknown type of healthcheck: ${kind}`);
 }
 
+/** An unhealthy container's fate: `none` (Docker's: it runs on), or `kill` (Kubernetes' liveness: ended, then its restart policy). */
+export function checkHealthOnFailure(action: string | undefined, h: HealthConfig | null | undefined): void {
+  if (action === undefined || action === 'none') return;
+  if (action !== 'kill') throw invalid(`invalid HealthOnFailure ${JSON.stringify(action)}: berth has none and kill`);
+  if (!probeCommand(h ?? undefined)) throw invalid('HealthOnFailure kill needs a health check');
+}
+
 /** The command a probe runs, or undefined when the container has no health check. */
 export function probeCommand(h: HealthConfig | undefined): string[] | undefined {
   const t = h?.Test;

@@ -35,7 +35,7 @@ import {
 } from '../types.js';
 import { onExit, unwatchExit, watchExit } from './exits.js';
 import { checkLinkMode, registerLinks, startLinks, updateParents } from './links.js';
-import { checkHealthcheck, mergeHealthcheck } from './health.js';
+import { checkHealthcheck, checkHealthOnFailure, mergeHealthcheck } from './health.js';
 import { checkRestartPolicy, isNone, RestartManager } from './restart.js';
 import { cancelRestart, startHealth, stopHealth, stoppedByUser } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
@@ -121,6 +121,7 @@ export async function create(
     ...(placement.infraOf ? { IsInfra: true } : {}),
   };
   rec.Config.ExposedPorts = { ...imgCfg.ExposedPorts, ...config.ExposedPorts };
+  checkHealthOnFailure(rec.Config.HealthOnFailure, rec.Config.Healthcheck);
   endpoints = { ...endpoints };
   checkLinkMode(rec.HostConfig, endpoints);
   try {

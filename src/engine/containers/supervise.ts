@@ -2,6 +2,7 @@
 // (engine/containers/restart.ts decides when) and the health probes (health.ts runs them). Both
 // act on a container of the table; a restart is a start of the lifecycle's.
 
+import { constants } from 'node:os';
 import { errorMessage } from '../../errors.js';
 import { HealthMonitor, probeCommand, recordResult } from './health.js';
 import type { ContainerTable, Live } from './table.js';
@@ -68,6 +69,22 @@ export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void
       const changed = recordResult(rec.State.Health, r, h!, rec.State.StartedAt);
       t.saveLater(live);
       if (changed) t.emitFor(rec, `health_status: ${changed}`);
+      if (changed === 'unhealthy' && rec.Config.HealthOnFailure === 'kill') killUnhealthy(t, live);
     },
+  );
+}
+
+/**
+ * HealthOnFailure `kill`, Kubernetes' liveness: every process SIGKILLed, as podman's kill
+ * action; not a user's stop, so the exit goes to the restart policy (`always` and `on-failure`
+ * start it again).
+ */
+function killUnhealthy(t: ContainerTable, live: Live): void {
+  const rec = live.rec;
+  t.log('info', `container ${rec.Id.slice(0, 12)} is unhealthy: killing it (HealthOnFailure kill)`);
+  stopHealth(live);
+  t.runtime.kill(rec.Id, constants.signals.SIGKILL, { all: true }).then(
+    () => t.emitFor(rec, 'kill', { signal: String(constants.signals.SIGKILL) }),
+    (e: unknown) => t.log('warn', `killing unhealthy container ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`),
   );
 }
