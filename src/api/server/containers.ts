@@ -271,6 +271,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
         ...linuxHostConfig(hc),
         ...devicesHostConfig(hc),
         ...(hc.Runtime ? { Runtime: String(hc.Runtime) } : {}),
+        ...(hc.CgroupParent ? { CgroupParent: String(hc.CgroupParent) } : {}),
         ...(hc.Isolation ? { Isolation: String(hc.Isolation) } : {}), // default only (create-fields.ts): kept as dockerd keeps it
         // `--log-opt` arrives with an empty Type (the daemon's default driver).
         ...(hc.LogConfig?.Type || hc.LogConfig?.Config

@@ -61,7 +61,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.CpuShares': resource,
   'HostConfig.Memory': resource,
   'HostConfig.NanoCpus': resource,
-  'HostConfig.CgroupParent': refused('berth places every container under its own cgroup parent'),
+  'HostConfig.CgroupParent': applied(
+    "the cgroup the container is placed below (`<parent>/<id>`, cgroupfs); an absolute path, as dockerd with cgroupfs takes it (a relative one is refused: it would be relative to berthd's own cgroup)",
+  ),
   'HostConfig.BlkioWeight': blkio,
   'HostConfig.BlkioWeightDevice': blkio,
   'HostConfig.BlkioDeviceReadBps': blkio,

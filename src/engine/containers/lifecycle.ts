@@ -48,6 +48,15 @@ function nameConflict(name: string, id: string): BerthError {
   );
 }
 
+/** `--cgroup-parent`: an absolute cgroupfs path, none of whose parts leads up or is empty. */
+function checkCgroupParent(parent: string | undefined): void {
+  if (!parent) return;
+  if (!parent.startsWith('/'))
+    throw invalid(`cgroup-parent ${JSON.stringify(parent)}: berth takes an absolute cgroup path (cgroupfs), such as /mygroup`);
+  if (parent.split('/').some((p, i, all) => p === '..' || p === '.' || (p === '' && i > 0 && i < all.length - 1)))
+    throw invalid(`cgroup-parent ${JSON.stringify(parent)}: a cgroup path may not hold empty, . or .. parts`);
+}
+
 /**
  * `platform` (`os/arch[/variant]`): the image must be of it, as dockerd checks a create's
  * `platform`. `placement`: a member of a pod (its namespaces the infra's), or a pod's infra.
@@ -69,6 +78,7 @@ export async function create(
   const policy = checkRestartPolicy(hostConfig.RestartPolicy, !!hostConfig.AutoRemove);
   const limits = checkResources(hostConfig);
   checkHealthcheck(config.Healthcheck);
+  checkCgroupParent(hostConfig.CgroupParent);
   checkLinuxOptions(hostConfig, !!config.Hostname, hostConfig.NetworkMode);
   resolveJoined(hostConfig, (ref) => t.find(ref).rec);
   let podId = placement.infraOf;
