@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BERTH, startEngine, type EngineFixture } from './engine-fixture.js';
+import { BERTH, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 const SUBNET = '10.213.88.0/24';
 const GATEWAY = '10.213.88.1';
@@ -175,6 +175,56 @@ test('a Deployment of 2 replicas behind a NodePort Service, with a ConfigMap: bo
   assert.equal(eng.dockerOk(['ps', '-aq']), '');
   assert.equal(eng.dockerOk(['volume', 'ls', '-q']), '');
   assert.deepEqual(JSON.parse((await eng.api('GET', '/balancers')).body), []);
+  assert.deepEqual(natChains(), []);
+});
+
+test("a readinessProbe keeps a pod out of its Service's NodePort until it passes, and takes it out when it fails", async () => {
+  const port = NODE_PORT + 1;
+  const file = join(eng.dir, 'ready.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: gated
+  labels: {app: gated}
+spec:
+  containers:
+  - name: httpd
+    image: busybox
+    command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
+    ports:
+    - {containerPort: 8080}
+    readinessProbe:
+      exec: {command: [test, -e, /tmp/ready]}
+      periodSeconds: 1
+      failureThreshold: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: gated
+spec:
+  type: NodePort
+  selector: {app: gated}
+  ports:
+  - {port: 8080, nodePort: ${port}}
+`,
+  );
+  kubeOk('play', '--network', NET, file);
+  try {
+    const serves = async () => (await answering(GATEWAY, port, 1, 5)).size === 1;
+    // Running, but not ready: no connection reaches it.
+    assert.equal(await serves(), false, 'an unready pod got a connection');
+    eng.dockerOk(['exec', 'gated-httpd', 'touch', '/tmp/ready']);
+    await until(serves, 20_000);
+    eng.dockerOk(['exec', 'gated-httpd', 'rm', '/tmp/ready']);
+    await until(async () => !(await serves()), 20_000);
+    // Not ready is not dead: the container runs on (a readinessProbe restarts nothing).
+    assert.equal(JSON.parse(eng.dockerOk(['inspect', 'gated-httpd']))[0].RestartCount, 0);
+  } finally {
+    kubeOk('down', '--network', NET, file);
+  }
   assert.deepEqual(natChains(), []);
 });
 

@@ -27,8 +27,15 @@ export interface BalancerCreate {
   /** '' or absent: every local address. */
   HostIp?: string;
   HostPort: number;
-  /** Containers (by ID or name) and the port each listens on. */
-  Backends: { Container: string; Port: number }[];
+  /** Containers (by ID or name) and the port each listens on; `Healthy`: only while its health check says healthy (a readinessProbe). */
+  Backends: BalancerBackend[];
+}
+
+/** A backend: running takes connections, unless `Healthy` asks its health check to pass too. */
+export interface BalancerBackend {
+  Container: string;
+  Port: number;
+  Healthy?: boolean;
 }
 
 /** A balancer as recorded and inspected. Immutable once made; Endpoints are the backends running now. */
@@ -41,7 +48,7 @@ export interface BalancerRecord {
   HostIp: string;
   HostPort: number;
   /** By container ID. */
-  Backends: { Container: string; Port: number }[];
+  Backends: BalancerBackend[];
 }
 
 export class Balancers {
@@ -63,7 +70,8 @@ export class Balancers {
         this.records.set(rec.Id, rec);
       }
     }
-    events.subscribe({ filters: { type: ['container'], event: ['start', 'die', 'destroy'] } }, (e) => {
+    events.subscribe({ filters: { type: ['container'] } }, (e) => {
+      if (!['start', 'die', 'destroy'].includes(e.Action) && !e.Action.startsWith('health_status')) return;
       for (const rec of this.records.values())
         if (rec.Backends.some((b) => b.Container === e.Actor.ID || this.sharesNetOf(b.Container, e.Actor.ID))) void this.sync(rec);
     });
@@ -87,9 +95,10 @@ export class Balancers {
     return rec;
   }
 
-  /** The running backends' addresses. */
+  /** The addresses of the backends that take connections now: running, and healthy where they asked. */
   endpoints(rec: BalancerRecord): Backend[] {
     return rec.Backends.flatMap((b) => {
+      if (b.Healthy && this.containers.list().find((c) => c.Id === b.Container)?.State.Health?.Status !== 'healthy') return [];
       const ip = this.addressOf(b.Container);
       return ip ? [{ ip, port: b.Port }] : [];
     });
@@ -109,7 +118,9 @@ export class Balancers {
     }
     const backends = req.Backends.map((b) => {
       if (!okPort(b.Port)) throw invalid(`invalid backend port ${JSON.stringify(b.Port)}: 1-65535`);
-      return { Container: this.containers.get(b.Container).Id, Port: b.Port };
+      const c = this.containers.get(b.Container);
+      if (b.Healthy && !c.Config.Healthcheck?.Test?.length) throw invalid(`backend ${b.Container} has no health check to be healthy by`);
+      return { Container: c.Id, Port: b.Port, ...(b.Healthy ? { Healthy: true } : {}) };
     });
     const rec: BalancerRecord = {
       Id: randomBytes(32).toString('hex'),

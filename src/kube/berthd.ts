@@ -168,7 +168,8 @@ export interface BalancerCreate {
   Labels: Record<string, string>;
   Protocol: 'tcp' | 'udp';
   HostPort: number;
-  Backends: { Container: string; Port: number }[];
+  /** `Healthy`: only while the container's health check passes (a readinessProbe). */
+  Backends: { Container: string; Port: number; Healthy?: boolean }[];
 }
 
 export const createBalancer = (client: ApiClient, b: BalancerCreate) => client.json('POST', '/balancers/create', { body: b });

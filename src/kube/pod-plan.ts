@@ -25,6 +25,8 @@ export interface ContainerPlan {
   /** The Engine API's create body, less the pod it joins. */
   body: Dict;
   files: PodFile[];
+  /** It has a readinessProbe: a Service sends it connections only while its health check passes. */
+  readiness: boolean;
 }
 
 export interface PodPlan {
@@ -251,7 +253,14 @@ export function planPod(m: Manifest, o: KubeObject, name: string): PodPlan {
         Annotations: Object.keys(t.annotations).length ? t.annotations : undefined,
       },
     };
-    return { name: `${name}-${c.name}`, image: c.image, pullPolicy: c.imagePullPolicy, body: strip(body), files };
+    return {
+      name: `${name}-${c.name}`,
+      image: c.image,
+      pullPolicy: c.imagePullPolicy,
+      body: strip(body),
+      files,
+      readiness: !!c.readinessProbe,
+    };
   });
   return { name, owner: o, labels, hostname: spec.hostname ?? name, portBindings, containers, podVolumes, claims };
 }

@@ -36,6 +36,12 @@ function backendOf(plan: PodPlan, port: number | string): { container: string; p
   return undefined;
 }
 
+/** As a balancer's backend: a pod with a readinessProbe takes connections only while it passes (Kubernetes' endpoints). */
+function balancerBackend(plan: PodPlan, b: { container: string; port: number }): BalancerCreate['Backends'][number] {
+  const ready = plan.containers.find((c) => c.name === b.container)?.readiness;
+  return { Container: b.container, Port: b.port, ...(ready ? { Healthy: true } : {}) };
+}
+
 /** A NodePort the Service did not fix: drawn from Kubernetes' default range, 30000-32767. */
 const drawNodePort = () => 30000 + Math.floor(Math.random() * 2768);
 
@@ -49,7 +55,7 @@ export function serviceBalancers(m: Manifest, plans: PodPlan[]): { create: Balan
       const nodePort: number = p.nodePort ?? drawNodePort();
       const backends = pods.flatMap((plan) => {
         const b = backendOf(plan, p.targetPort);
-        return b ? [{ Container: b.container, Port: b.port }] : [];
+        return b ? [balancerBackend(plan, b)] : [];
       });
       if (pods.length && !backends.length)
         throw svc.doc.error(['spec', 'ports', i, 'targetPort'], `no selected pod has a container port named "${p.targetPort}"`);

@@ -296,5 +296,5 @@ export const BalancerCreate = struct('berth.BalancerCreate', {
   Protocol: oneOf(['tcp', 'udp']),
   HostIp: str,
   HostPort: int('uint16'),
-  Backends: list(struct('berth.BalancerBackend', { Container: str, Port: int('uint16') })),
+  Backends: list(struct('berth.BalancerBackend', { Container: str, Port: int('uint16'), Healthy: bool })),
 });
