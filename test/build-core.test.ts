@@ -79,7 +79,11 @@ async function build(dockerfile: string, extra: Partial<BuildRequest> = {}) {
     .filter((e): e is Extract<BuildEvent, { kind: 'output' }> => e.kind === 'output')
     .map((e) => e.data.toString())
     .join('');
-  const cached = events.filter((e) => e.kind === 'cached').map((e) => (e as { index: number }).index);
+  // The steps that hit the cache, in step order: independent stages run side by side, so their hits come in either order.
+  const cached = events
+    .filter((e) => e.kind === 'cached')
+    .map((e) => (e as { index: number }).index)
+    .sort((a, b) => a - b);
   const steps = events.filter((e) => e.kind === 'step').map((e) => (e as { index: number }).index);
   /** When the event of `kind` for step `index` came. */
   const at = (kind: string, index: number) => times[events.findIndex((e) => e.kind === kind && (e as { index?: number }).index === index)];
