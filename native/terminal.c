@@ -270,6 +270,18 @@ int tty_relay_main(int argc, char **argv) {
     }
     exited = waitpid(child, &status, WNOHANG) == child;
   }
+  /* The command may have sent the terminal and exited between our last poll and its reaping:
+   * its connection waits in the backlog. */
+  if (master < 0) {
+    struct pollfd p = {.fd = l, .events = POLLIN};
+    if (poll(&p, 1, 0) > 0) {
+      int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0) {
+        master = recv_fd(c, 10000);
+        close(c);
+      }
+    }
+  }
   close(l);
   unlink(path);
   if (!exited && waitpid(child, &status, 0) != child) die_errno("wait for %s", cmd[0]);
