@@ -233,6 +233,20 @@ int relay_terminal(int master, pid_t child, int resize_fd) {
   return code;
 }
 
+/* The terminal master a runtime sends to the listening console socket `l`, waiting up to
+ * `timeout_ms` for it to connect; -1 when none came. */
+static int take_terminal(int l, int timeout_ms) {
+  struct pollfd p = {.fd = l, .events = POLLIN};
+  int r = poll(&p, 1, timeout_ms);
+  if (r < 0 && errno != EINTR) die_errno("poll");
+  if (r <= 0) return -1;
+  int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return -1;
+  int master = recv_fd(c, 10000);
+  close(c);
+  return master;
+}
+
 /* `berth-nsexec tty-relay SOCKET PIDFILE -- RUNTIME-EXEC...`: another OCI runtime's `exec
  * --detach --tty --console-socket SOCKET --pid-file PIDFILE` as a foreground exec. runc passes a
  * terminal's master only to a console socket, which it takes only when it detaches, and Node
@@ -258,30 +272,12 @@ int tty_relay_main(int argc, char **argv) {
   }
   int master = -1, status, exited = 0;
   while (master < 0 && !exited) {
-    struct pollfd p = {.fd = l, .events = POLLIN};
-    int r = poll(&p, 1, 50);
-    if (r < 0 && errno != EINTR) die_errno("poll");
-    if (r > 0) {
-      int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0) {
-        master = recv_fd(c, 10000);
-        close(c);
-      }
-    }
+    master = take_terminal(l, 50);
     exited = waitpid(child, &status, WNOHANG) == child;
   }
   /* The command may have sent the terminal and exited between our last poll and its reaping:
    * its connection waits in the backlog. */
-  if (master < 0) {
-    struct pollfd p = {.fd = l, .events = POLLIN};
-    if (poll(&p, 1, 0) > 0) {
-      int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0) {
-        master = recv_fd(c, 10000);
-        close(c);
-      }
-    }
-  }
+  if (master < 0) master = take_terminal(l, 0);
   close(l);
   unlink(path);
   if (!exited && waitpid(child, &status, 0) != child) die_errno("wait for %s", cmd[0]);
