@@ -15,6 +15,7 @@ import { labelMatch } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound } from '../errors.js';
 import { applyBalancer, chainOf, removeBalancer, type Backend } from '../network/balancer.js';
 import type { Containers } from './containers/index.js';
+import { probeCommand } from './containers/health.js';
 import type { Events } from './events.js';
 import { BRIDGE_NAME_OPT } from './networks/store.js';
 import type { ContainerRecord } from './types.js';
@@ -119,7 +120,8 @@ export class Balancers {
     const backends = req.Backends.map((b) => {
       if (!okPort(b.Port)) throw invalid(`invalid backend port ${JSON.stringify(b.Port)}: 1-65535`);
       const c = this.containers.get(b.Container);
-      if (b.Healthy && !c.Config.Healthcheck?.Test?.length) throw invalid(`backend ${b.Container} has no health check to be healthy by`);
+      if (b.Healthy && !probeCommand(c.Config.Healthcheck ?? undefined))
+        throw invalid(`backend ${b.Container} has no health check to be healthy by`);
       return { Container: c.Id, Port: b.Port, ...(b.Healthy ? { Healthy: true } : {}) };
     });
     const rec: BalancerRecord = {
