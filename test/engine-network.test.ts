@@ -192,3 +192,27 @@ test(
     }
   },
 );
+
+test('rules left with no bridge (berthd killed while deleting it) go at the next start', { skip }, async () => {
+  ok('network', 'create', 'killed-mid-delete');
+  try {
+    ok('run', '--rm', '--network', 'killed-mid-delete', 'busybox', 'true');
+    const bridge = ok('network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'killed-mid-delete');
+    const naming = () =>
+      ['nat', 'filter']
+        .flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'))
+        .filter((l) => l.split(/\s+/).includes(bridge));
+    assert.ok(
+      naming().some((l) => l.includes('MASQUERADE')),
+      `the network's rules are set: ${naming().join('; ')}`,
+    );
+    // The deletion's first step done, the rest not: the bridge is gone, its rules are not.
+    await eng.restart('SIGKILL', async () => {
+      execFileSync('ip', ['link', 'del', bridge]);
+    });
+    await until(() => naming().length === 0, 10_000).catch(() => {});
+    assert.deepEqual(naming(), []);
+  } finally {
+    ok('network', 'rm', 'killed-mid-delete');
+  }
+});

@@ -73,6 +73,8 @@ export class Endpoints {
    * each (ten of compose's services waited ~0.3 s apiece in line for the same rules).
    */
   private readonly ruled = new Map<string, Promise<void>>();
+  /** A file per bridge whose rules are set (or being set), named as the bridge. */
+  private readonly rulesDir: string;
   /** Bridge work (rules set, bridges deleted), one at a time: a deletion and a start's rules never interleave. */
   private bridgeWork: Promise<void> = Promise.resolve();
 
@@ -84,6 +86,7 @@ export class Endpoints {
     this.stateRoot = join(opts.execRoot, 'networks');
     this.netnsDir = join(opts.execRoot, 'netns');
     this.ipamDir = join(opts.execRoot, 'ipam');
+    this.rulesDir = join(opts.execRoot, 'bridge-rules');
   }
 
   /**
@@ -116,7 +119,7 @@ export class Endpoints {
   }
 
   /** Runs `fn` after the bridge work queued before it; its failure is the caller's (the queue goes on). */
-  bridgeOp(fn: () => Promise<void>): Promise<void> {
+  private bridgeOp(fn: () => Promise<void>): Promise<void> {
     const run = this.bridgeWork.then(fn);
     this.bridgeWork = run.then(
       () => undefined,
@@ -125,9 +128,22 @@ export class Endpoints {
     return run;
   }
 
+  /** Deletes a bridge and its rules, after the bridge work before it; then its rules' mark goes. */
+  deleteBridge(dev: string): Promise<void> {
+    return this.bridgeOp(async () => {
+      await deleteBridge(dev);
+      await rm(join(this.rulesDir, dev), { force: true });
+    });
+  }
+
   /** Deletes a bridge and its rules in the background (berthd's start), logging a failure. */
   deleteBridgeLater(dev: string): void {
-    this.bridgeOp(() => deleteBridge(dev)).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
+    this.deleteBridge(dev).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
+  }
+
+  /** The bridges whose rules a berthd set and has not seen removed (marked under the exec-root). */
+  ruledBridges(): string[] {
+    return listDir(this.rulesDir);
   }
 
   /** Waits for the teardowns under way (a network's removal). */
@@ -219,9 +235,14 @@ export class Endpoints {
   private ensureRules(n: NetworkRecord): Promise<void> {
     let ruling = this.ruled.get(n.Id);
     if (!ruling) {
-      ruling = this.bridgeOp(() =>
-        ensureNetworkRules({ bridge: n.Options[BRIDGE_NAME_OPT], subnet: v4Config(n)!.Subnet, internal: n.Internal }),
-      );
+      const bridge = n.Options[BRIDGE_NAME_OPT];
+      ruling = this.bridgeOp(async () => {
+        // Marked before they are set: a berthd killed before the bridge exists (or after it went
+        // but before its rules did) leaves no bridge to find at its next start, only this mark.
+        await mkdir(this.rulesDir, { recursive: true });
+        await writeFile(join(this.rulesDir, bridge), '');
+        await ensureNetworkRules({ bridge, subnet: v4Config(n)!.Subnet, internal: n.Internal });
+      });
       this.ruled.set(n.Id, ruling);
       ruling.catch(() => {
         if (this.ruled.get(n.Id) === ruling) this.ruled.delete(n.Id);
@@ -422,7 +443,7 @@ export class Endpoints {
     for (const n of this.store.all()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
       if (dev && !this.hasEndpoints(n) && (this.ruled.has(n.Id) || existsSync(`/sys/class/net/${dev}`))) {
-        await this.bridgeOp(() => deleteBridge(dev)).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
+        await this.deleteBridge(dev).catch((e) => this.opts.log(`delete bridge ${dev}: ${errorMessage(e)}`));
       }
     }
   }

@@ -6,7 +6,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, forbidden, invalid, unavailable } from '../../errors.js';
-import { deleteBridge } from '../../network/bridge.js';
 import { cniConfigFiles, defaultCniConfig, loadCniConfig } from '../../network/cni-config.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { labelMatch, validateFilters } from '../../common/filters.js';
@@ -55,13 +54,19 @@ export class Networks {
       );
     this.endpoints.finishTeardowns();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
-    // a bridge left with none (a berthd killed before its close) goes.
+    // a bridge left with none (a berthd killed before its close), or rules left with no bridge
+    // (killed between setting them and the bridge's creation, or during a deletion), go.
+    const ruled = new Set(this.endpoints.ruledBridges());
     for (const n of this.store.all()) {
       const dev = n.Options[BRIDGE_NAME_OPT];
-      if (!dev || !existsSync(`/sys/class/net/${dev}`)) continue;
+      if (!dev) continue;
+      const left = ruled.delete(dev) || existsSync(`/sys/class/net/${dev}`);
+      if (!left) continue;
       if (!this.endpoints.hasEndpoints(n)) this.endpoints.deleteBridgeLater(dev);
       else if (hasDns(n)) void this.dns.ensure(n);
     }
+    // (Marks of networks removed meanwhile: a berthd killed during the removal.)
+    for (const dev of ruled) this.endpoints.deleteBridgeLater(dev);
   }
 
   private emit(action: string, n: NetworkRecord, container?: string): void {
@@ -167,7 +172,7 @@ export class Networks {
       );
     this.dns.stop(n);
     this.endpoints.forget(n);
-    if (n.Driver === 'bridge') await this.endpoints.bridgeOp(() => deleteBridge(n.Options[BRIDGE_NAME_OPT]));
+    if (n.Driver === 'bridge') await this.endpoints.deleteBridge(n.Options[BRIDGE_NAME_OPT]);
     // (An older berth took longer names: no folder can be named so, and it must not stop the removal.)
     rmSync(join(this.endpoints.ipamDir, cniName(n)), { recursive: true, force: true });
     this.store.delete(n);
