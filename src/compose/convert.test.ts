@@ -139,3 +139,29 @@ test('network_mode, ipc and pid "service:NAME": the service depends on NAME (exp
   assert.equal(body.NetworkingConfig, undefined);
   assert.deepEqual(asked.sort(), ['ipc', 'network_mode', 'pid']);
 });
+
+test('links: each container of the linked service under the alias, external links as given, and a dependency', async () => {
+  const p = await project(`services:
+  web:
+    image: busybox
+    links: [db, "cache:kv"]
+    external_links: [outside, "legacy:old"]
+    depends_on:
+      db: {condition: service_healthy}
+  db: {image: busybox}
+  cache: {image: busybox, scale: 2}
+`);
+  // An explicit depends_on of a linked service wins; a link alone is a dependency started first.
+  assert.deepEqual(p.services.web.depends_on, {
+    cache: { condition: 'service_started', required: true },
+    db: { condition: 'service_healthy', required: true },
+  });
+  const { body } = createBody(p, 'web', 1, { replicas: (s) => (s === 'cache' ? 2 : 1) });
+  assert.deepEqual(body.HostConfig.Links, ['proj-db-1:db', 'proj-cache-1:kv', 'proj-cache-2:kv', 'outside:outside', 'legacy:old']);
+  await assert.rejects(
+    project(`services:
+  web: {image: busybox, links: [nosuch]}
+`),
+    /service "web" refers to undefined service "nosuch"/,
+  );
+});

@@ -63,6 +63,8 @@ const APPLIED = new Set([
   'cpus',
   'pull_policy',
   'annotations',
+  'links',
+  'external_links',
 ]);
 
 /** Go's time.ParseDuration, in nanoseconds. */
@@ -183,9 +185,18 @@ export function createBody(
   p: Project,
   service: string,
   n: number,
-  opts: { oneoff?: boolean; containerOf?: (s: string, key: string) => string } = {},
+  opts: { oneoff?: boolean; containerOf?: (s: string, key: string) => string; replicas?: (s: string) => number } = {},
 ): { body: Dict; extraNetworks: [string, Dict][] } {
   const s = p.services[service];
+  // As Compose v2: each container of a linked service, under the link's alias (else the
+  // service's name); an external link names its container as it is.
+  const links = [
+    ...((s.links as string[]) ?? []).flatMap((l) => {
+      const [other, alias = other] = l.split(':');
+      return Array.from({ length: opts.replicas!(other) }, (_, i) => `${containerName(p, other, i + 1)}:${alias}`);
+    }),
+    ...((s.external_links as string[]) ?? []).map((l) => (l.includes(':') ? l : `${l}:${l}`)),
+  ];
   const mode = (key: 'network_mode' | 'ipc' | 'pid'): string | undefined => {
     const other = sharedService(s[key]);
     return other ? `container:${opts.containerOf!(other, key)}` : s[key];
@@ -272,6 +283,7 @@ export function createBody(
     Memory: (limits.memory ?? s.mem_limit) ? sizeBytes(String(limits.memory ?? s.mem_limit)) : undefined,
     NanoCpus: (limits.cpus ?? s.cpus) ? Math.round(Number(limits.cpus ?? s.cpus) * 1e9) : undefined,
     Annotations: s.annotations,
+    Links: links.length ? links : undefined,
   };
   const networks = Object.entries((s.networks as Dict) ?? {});
   const endpoint = (cfg: Dict | null): Dict => {

@@ -197,8 +197,13 @@ async function finish(name: string, s: Dict, lookup: Lookup, errorAt: Project['e
     const other = sharedService(s[k]);
     if (other) out.depends_on = { [other]: { condition: 'service_started', required: true }, ...out.depends_on };
   }
+  // So does one that links to another.
+  for (const other of linkedServices(s)) out.depends_on = { [other]: { condition: 'service_started', required: true }, ...out.depends_on };
   return out;
 }
+
+/** The services `links` names (`SERVICE` or `SERVICE:ALIAS`). */
+const linkedServices = (s: Dict): string[] => ((s.links as string[]) ?? []).map((l) => l.split(':')[0]);
 
 /** Keys that take `service:NAME`, another service's container's namespace. */
 export const SHARED_NAMESPACES = ['network_mode', 'ipc', 'pid'] as const;
@@ -214,6 +219,9 @@ function check(p: Project): void {
     for (const k of SHARED_NAMESPACES) {
       const other = sharedService(s[k]);
       if (other && !p.services[other]) throw p.errorAt(at(k), `service "${name}" refers to undefined service "${other}"`);
+    }
+    for (const [i, other] of linkedServices(s).entries()) {
+      if (!p.services[other]) throw p.errorAt(at('links', i), `service "${name}" refers to undefined service "${other}"`);
     }
     for (const d of Object.keys(s.depends_on ?? {})) {
       if (!p.services[d]) throw p.errorAt(at('depends_on'), `service "${name}" depends on undefined service "${d}"`);

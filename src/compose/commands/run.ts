@@ -9,7 +9,7 @@ import { buildImages, refuseBuild } from '../service-build.js';
 import type { ComposeCommand } from '../cli.js';
 import { createBody, refuseUnapplied } from '../convert.js';
 import { createContainer, projectContainers, startContainer } from '../containers.js';
-import { sharedContainer, up } from '../converge.js';
+import { replicas, sharedContainer, up } from '../converge.js';
 import { shellSplit } from '../normalize.js';
 import { ensureNetwork, ensureVolume, pullImages, usedNetworks, usedVolumes } from '../resources.js';
 
@@ -70,7 +70,7 @@ export const run: ComposeCommand = {
     else await pullImages(ctx.client, p, [service], log);
     const name = (flags.name as string | undefined) ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
     const containerOf = sharedContainer(p, service, started, await projectContainers(ctx.client, p.name, { oneoff: false }));
-    const { body, extraNetworks } = createBody(p, service, 1, { oneoff: true, containerOf });
+    const { body, extraNetworks } = createBody(p, service, 1, { oneoff: true, containerOf, replicas: (o) => replicas(p, o) });
     body.AttachStdin = !flags.detach;
     body.AttachStdout = !flags.detach;
     body.AttachStderr = !flags.detach;
