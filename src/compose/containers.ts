@@ -4,6 +4,7 @@
 // v2 logs it (`Container proj-web-1  Started`).
 
 import type { ApiClient } from '../api/client.js';
+import { putFiles, type ContainerFile } from '../api/container-files.js';
 import { L } from './labels.js';
 import type { Dict } from './normalize.js';
 
@@ -47,6 +48,7 @@ export async function createContainer(
   name: string,
   body: Dict,
   extraNetworks: [string, Dict][],
+  files: ContainerFile[],
   log: Log,
 ): Promise<string> {
   log(`Container ${name}  Creating`);
@@ -54,6 +56,7 @@ export async function createContainer(
   for (const [net, cfg] of extraNetworks) {
     await client.json('POST', `/networks/${encodeURIComponent(net)}/connect`, { body: { Container: Id, ...cfg } });
   }
+  await putFiles(client, Id, files);
   log(`Container ${name}  Created`);
   return Id;
 }

@@ -195,8 +195,8 @@ async function convergeService(
     return shared.some((k) => hc[MODE_FIELD[k]] !== `container:${containerOf(sharedService(p.services[s][k])!, k)}`);
   };
   const make = async (n: number): Promise<string> => {
-    const { body, extraNetworks } = createBody(p, s, n, { containerOf, replicas: (o) => replicas(p, o, opts.scale) });
-    const id = await createContainer(client, containerName(p, s, n), body, extraNetworks, log);
+    const { body, extraNetworks, files } = createBody(p, s, n, { containerOf, replicas: (o) => replicas(p, o, opts.scale) });
+    const id = await createContainer(client, containerName(p, s, n), body, extraNetworks, files, log);
     if (!opts.noStart) await startContainer(client, id, containerName(p, s, n), log);
     return id;
   };

@@ -165,3 +165,21 @@ test('links: each container of the linked service under the alias, external link
     /service "web" refers to undefined service "nosuch"/,
   );
 });
+
+test('secrets and configs: what berth compose cannot apply is refused with its place', async () => {
+  const refused = async (defs: string, ref: string, why: RegExp) => {
+    const p = await project(`services:
+  a: {image: busybox, secrets: [${ref}]}
+secrets:
+  s: ${defs}
+`);
+    assert.throws(() => refuseUnapplied(p, 'a', p.services.a), why);
+  };
+  await refused('{file: ./x, driver: vault}', 's', /"driver": berth compose cannot apply it to a secret/);
+  await refused('{external: true}', 's', /"external": .*swarm/);
+  await refused('{file: ./x}', '{source: s, mode: 0400}', /uid, gid and mode of secrets from a file/);
+  await refused('{environment: X}', '{source: s, mode: 0900}', /mode 900: expected permissions in octal/);
+  await refused('{environment: X}', '{source: s, uid: root}', /uid "root": expected a number/);
+  // A variable not set: refused too, before anything is made.
+  await refused('{environment: NOT_SET_HERE}', 's', /environment variable "NOT_SET_HERE" is not set/);
+});

@@ -4,6 +4,7 @@
 // until berth has a builder…) is refused with its file and line before anything is made, never
 // dropped.
 
+import type { ContainerFile } from '../api/container-files.js';
 import type { Dict } from './normalize.js';
 import { sharedService, type Project } from './project.js';
 import { imageOf } from './service-build.js';
@@ -129,13 +130,43 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   }
   for (const kind of ['secrets', 'configs'] as const) {
     for (const [i, r] of ((s[kind] as Dict[]) ?? []).entries()) {
-      if (r.uid !== undefined || r.gid !== undefined || r.mode !== undefined) {
-        no(at(kind, i), `uid, gid and mode of ${kind}: berth compose mounts the file as it is on the host`);
-      }
       const def = p[kind][r.source];
-      if (!def.file) no([kind, r.source], `berth compose mounts ${kind} from a file only ("file:")`);
+      for (const k of Object.keys(def)) {
+        if (!['name', 'file', 'environment', 'content'].includes(k) && !k.startsWith('x-'))
+          no(
+            [kind, r.source, k],
+            `"${k}": berth compose cannot apply it to a ${kind.slice(0, -1)}${k === 'external' ? " (external ones are a swarm's)" : ''}`,
+          );
+      }
+      if (def.file) {
+        if (r.uid !== undefined || r.gid !== undefined || r.mode !== undefined)
+          no(at(kind, i), `uid, gid and mode of ${kind} from a file: berth compose mounts the file as it is on the host`);
+      } else if (def.environment === undefined && def.content === undefined) {
+        no([kind, r.source], `berth compose takes ${kind} from "file", "environment" or "content"`);
+      }
+      if (r.mode !== undefined) fileMode(p, at(kind, i, 'mode'), r.mode);
+      for (const k of ['uid', 'gid']) {
+        if (r[k] !== undefined && !/^\d+$/.test(String(r[k]))) no(at(kind, i, k), `${k} ${JSON.stringify(r[k])}: expected a number`);
+      }
+      if (!def.file) inlineData(p, kind, r.source); // (a variable not set is refused before anything is made)
     }
   }
+}
+
+/** Compose's `mode`, written in octal: a YAML number's digits (0440 reads as 440), or a string. */
+function fileMode(p: Project, path: (string | number)[], mode: number | string): number {
+  const digits = String(mode);
+  if (!/^0?[0-7]{1,4}$/.test(digits)) throw p.errorAt(path, `mode ${digits}: expected permissions in octal, as 0440`);
+  return parseInt(digits, 8);
+}
+
+/** A secret's or config's text from `content` or the variable `environment` names. */
+function inlineData(p: Project, kind: 'secrets' | 'configs', key: string): Buffer {
+  const def = p[kind][key];
+  if (def.content !== undefined) return Buffer.from(String(def.content));
+  const value = p.lookup(def.environment);
+  if (value === undefined) throw p.errorAt([kind, key, 'environment'], `environment variable "${def.environment}" is not set`);
+  return Buffer.from(value);
 }
 
 function restartPolicy(r: string | undefined): Dict | undefined {
@@ -186,7 +217,7 @@ export function createBody(
   service: string,
   n: number,
   opts: { oneoff?: boolean; containerOf?: (s: string, key: string) => string; replicas?: (s: string) => number } = {},
-): { body: Dict; extraNetworks: [string, Dict][] } {
+): { body: Dict; extraNetworks: [string, Dict][]; files: ContainerFile[] } {
   const s = p.services[service];
   // As Compose v2: each container of a linked service, under the link's alias (else the
   // service's name); an external link names its container as it is.
@@ -214,6 +245,7 @@ export function createBody(
   }
   const binds: string[] = [];
   const mounts: Dict[] = [];
+  const files: ContainerFile[] = [];
   for (const v of (s.volumes as Dict[]) ?? []) {
     if (v.type === 'bind' && v.bind?.create_host_path !== false && !v.bind?.propagation) {
       binds.push(`${v.source}:${v.target}${v.read_only ? ':ro' : ''}`);
@@ -244,9 +276,20 @@ export function createBody(
     ['secrets', '/run/secrets/'],
     ['configs', '/'],
   ] as const) {
-    for (const r of (s[kind] as Dict[]) ?? []) {
+    for (const [i, r] of ((s[kind] as Dict[]) ?? []).entries()) {
       const target = r.target ? (r.target.startsWith('/') ? r.target : dir + r.target) : dir + r.source;
-      binds.push(`${p[kind][r.source].file}:${target}:ro`);
+      if (p[kind][r.source].file) {
+        binds.push(`${p[kind][r.source].file}:${target}:ro`);
+        continue;
+      }
+      // As Compose v2: written into the container before it starts, read-only to all unless `mode`.
+      files.push({
+        path: target,
+        data: inlineData(p, kind, r.source),
+        mode: r.mode !== undefined ? fileMode(p, ['services', service, kind, i, 'mode'], r.mode) : 0o444,
+        uid: r.uid !== undefined ? Number(r.uid) : undefined,
+        gid: r.gid !== undefined ? Number(r.gid) : undefined,
+      });
     }
   }
   const tmpfs: Dict = {};
@@ -319,7 +362,7 @@ export function createBody(
     NetworkingConfig: networking,
   };
   const extraNetworks = networks.slice(1).map(([key, cfg]) => [p.networks[key].name, { EndpointConfig: endpoint(cfg) }] as [string, Dict]);
-  return { body: strip(body), extraNetworks };
+  return { body: strip(body), extraNetworks, files };
 }
 
 /** The body without its undefined fields (the API refuses none, but inspect and the hash stay clean). */

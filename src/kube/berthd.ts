@@ -2,12 +2,9 @@
 // one function per request, so play.ts and down.ts read as what they do. Labels (labels.ts)
 // mark what kube play made; what it found already there is used and never labelled.
 
-import { Readable } from 'node:stream';
 import { DaemonError, readAll, type ApiClient } from '../api/client.js';
-import { tarBuffer, type TarHeaderInput } from '../tar/index.js';
 import { KL } from './labels.js';
 import type { Dict } from './manifest.js';
-import type { PodFile } from './pod-plan.js';
 
 export const isNotFound = (e: unknown) => e instanceof DaemonError && e.statusCode === 404;
 
@@ -118,28 +115,6 @@ export async function createPod(client: ApiClient, p: PodCreate): Promise<string
 export async function createContainer(client: ApiClient, name: string, pod: string, body: Dict): Promise<string> {
   const { Id } = await client.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body: { ...body, Pod: pod } });
   return Id;
-}
-
-/** Writes the files into the (created, not yet started) container, with their folders. */
-export async function putFiles(client: ApiClient, container: string, files: PodFile[]): Promise<void> {
-  if (!files.length) return;
-  const entries: { header: TarHeaderInput; body?: Uint8Array }[] = [];
-  const dirs = new Set<string>();
-  for (const f of files) {
-    const parts = f.path.split('/').filter(Boolean);
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (dirs.has(d)) continue;
-      dirs.add(d);
-      entries.push({ header: { name: `${d}/`, type: 'directory', mode: 0o755 } });
-    }
-    entries.push({ header: { name: parts.join('/'), type: 'file', mode: f.mode, size: f.data.length }, body: f.data });
-  }
-  const tar = await tarBuffer(entries);
-  const res = await client.upload('PUT', `/containers/${encodeURIComponent(container)}/archive`, Readable.from([tar]), {
-    query: { path: '/' },
-  });
-  res.resume();
 }
 
 export async function startPod(client: ApiClient, name: string): Promise<void> {

@@ -6,6 +6,7 @@
 // is taken down again and both errors are told.
 
 import type { ApiClient } from '../api/client.js';
+import { putFiles } from '../api/container-files.js';
 import { errorMessage } from '../errors.js';
 import * as berthd from './berthd.js';
 import { teardown } from './down.js';
@@ -45,7 +46,7 @@ export async function makePod(client: ApiClient, m: Manifest, plan: PodPlan, net
   });
   for (const c of plan.containers) {
     const id = await berthd.createContainer(client, c.name, plan.name, c.body);
-    await berthd.putFiles(client, id, c.files);
+    await putFiles(client, id, c.files);
   }
   await berthd.startPod(client, plan.name);
 }

@@ -4,19 +4,13 @@
 // resources as cgroup limits, restartPolicy, probes as a health check, security context — and
 // the ConfigMap and Secret files written into the container before it starts. Pure.
 
+import type { ContainerFile } from '../api/container-files.js';
 import { KL, ownerOf } from './labels.js';
 import { find, podTemplate, type Dict, type KubeObject, type Manifest } from './manifest.js';
 import { parseQuantity } from './quantity.js';
 import type { PathSeg } from './source.js';
 
 /** A file a configMap or secret volume puts in the container. */
-export interface PodFile {
-  /** Absolute, in the container. */
-  path: string;
-  data: Buffer;
-  mode: number;
-}
-
 export interface ContainerPlan {
   /** berth's container name: `<pod>-<container>`. */
   name: string;
@@ -24,7 +18,7 @@ export interface ContainerPlan {
   pullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   /** The Engine API's create body, less the pod it joins. */
   body: Dict;
-  files: PodFile[];
+  files: ContainerFile[];
   /** It has a readinessProbe: a Service sends it connections only while its health check passes. */
   readiness: boolean;
 }
@@ -164,7 +158,7 @@ export function planPod(m: Manifest, o: KubeObject, name: string): PodPlan {
         throw err(at('ports', j, 'hostPort'), `Duplicate value: ${p.hostPort}`);
       (portBindings[key] ??= []).push({ HostIp: p.hostIP ?? '', HostPort: String(p.hostPort) });
     }
-    const files: PodFile[] = [];
+    const files: ContainerFile[] = [];
     const mounts: Dict[] = [];
     const binds: string[] = [];
     const tmpfs: Dict[] = [];

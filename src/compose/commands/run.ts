@@ -70,12 +70,12 @@ export const run: ComposeCommand = {
     else await pullImages(ctx.client, p, [service], log);
     const name = (flags.name as string | undefined) ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
     const containerOf = sharedContainer(p, service, started, await projectContainers(ctx.client, p.name, { oneoff: false }));
-    const { body, extraNetworks } = createBody(p, service, 1, { oneoff: true, containerOf, replicas: (o) => replicas(p, o) });
+    const { body, extraNetworks, files } = createBody(p, service, 1, { oneoff: true, containerOf, replicas: (o) => replicas(p, o) });
     body.AttachStdin = !flags.detach;
     body.AttachStdout = !flags.detach;
     body.AttachStderr = !flags.detach;
     body.HostConfig.AutoRemove = !!flags.rm;
-    const id = await createContainer(ctx.client, name, body, extraNetworks, () => undefined);
+    const id = await createContainer(ctx.client, name, body, extraNetworks, files, () => undefined);
     if (flags.detach) {
       await startContainer(ctx.client, id, name, () => undefined);
       ctx.out.write(`${name}\n`);

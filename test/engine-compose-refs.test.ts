@@ -1,8 +1,10 @@
-// Compose's `links` and `external_links` through `berth compose` against berthd: a linked
-// service answers, from the linking service alone, at the link's alias (and at its name when no
-// alias is given), an external link reaches a container made outside the project under its
-// alias, and a link is a dependency (`up -d web` starts what web links to). The project runs on
-// a network the test makes (10.213.74.0/24, this file's), so the external container can join it.
+// What a service refers to beyond its image, through `berth compose` against berthd. Compose's
+// `links` and `external_links`: a linked service answers, from the linking service alone, at the
+// link's alias (and at its name when no alias is given), an external link reaches a container
+// made outside the project under its alias, and a link is a dependency (`up -d web` starts what
+// web links to); the project runs on a network the test makes (10.213.74.0/24, this file's), so
+// the external container can join it. Secrets and configs given by `environment` or `content`:
+// written into the container before it starts, at Compose's paths, with uid, gid and mode.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,13 +20,16 @@ after(async () => {
   await eng?.stop();
 });
 
-function compose(dir: string, ...args: string[]) {
-  const r = spawnSync(BERTH, ['compose', ...args], {
+const run = (dir: string, args: string[], vars: Record<string, string> = {}) =>
+  spawnSync(BERTH, ['compose', ...args], {
     cwd: dir,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' },
+    env: { ...process.env, ...vars, BERTH_HOST: eng.host, DOCKER_HOST: '' },
   });
+
+function compose(dir: string, ...args: string[]) {
+  const r = run(dir, args);
   assert.equal(r.status, 0, `berth compose ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -84,5 +89,48 @@ networks:
     eng.docker(['rm', '-f', 'bcl-outside']);
     eng.dockerOk(['network', 'rm', 'bcl-net']);
   }
+  assert.equal(eng.dockerOk(['ps', '-aq']), '');
+});
+
+test('secrets from environment and configs from content: written before the start, with uid, gid and mode', async () => {
+  const dir = join(eng.dir, 'bcs');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    `services:
+  app:
+    image: busybox
+    command: [sleep, "3600"]
+    stop_grace_period: 1s
+    secrets:
+      - api_key
+      - {source: api_key, target: /etc/key, uid: "1000", gid: "1001", mode: 0400}
+    configs:
+      - greeting
+      - {source: greeting, target: app/greeting.txt, mode: "0640"}
+secrets:
+  api_key: {environment: BCS_KEY}
+configs:
+  greeting: {content: "hello \${BCS_WHO}"}
+`,
+  );
+  const vars = { BCS_KEY: 'k3y', BCS_WHO: 'world' };
+  try {
+    const up = run(dir, ['up', '-d'], vars);
+    assert.equal(up.status, 0, up.stderr);
+    const sh = (cmd: string) => eng.dockerOk(['exec', 'bcs-app-1', 'sh', '-c', cmd]);
+    assert.equal(sh('cat /run/secrets/api_key'), 'k3y');
+    assert.equal(
+      sh('stat -c "%a %u %g" /run/secrets/api_key /etc/key /greeting /app/greeting.txt'),
+      '444 0 0\n400 1000 1001\n444 0 0\n640 0 0',
+    );
+    assert.equal(sh('cat /etc/key; echo; cat /greeting; echo; cat /app/greeting.txt'), 'k3y\nhello world\nhello world');
+  } finally {
+    compose(dir, 'down');
+  }
+  // A variable not set: refused before anything is made, naming the file and the key.
+  const unset = run(dir, ['up', '-d'], { BCS_WHO: 'world' });
+  assert.notEqual(unset.status, 0);
+  assert.match(unset.stderr, /compose\.yaml:\d+:\d+: .*environment variable "BCS_KEY" is not set/);
   assert.equal(eng.dockerOk(['ps', '-aq']), '');
 });
