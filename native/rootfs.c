@@ -120,18 +120,49 @@ static unsigned long locked_flags(const char *path) {
 
 static const unsigned long PROPAGATION = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
 
+/* `p` names the mount itself (its root), `dest` is for messages. */
+static void set_propagation(const char *p, const char *dest, unsigned long prop) {
+  unsigned long rec = prop & MS_REC;
+  unsigned long kinds[] = {MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if ((prop & kinds[i]) && mount(NULL, p, NULL, kinds[i] | rec, NULL) < 0)
+      die_errno("set propagation of %s", dest);
+}
+
 static void apply_propagation(int rootfd, const char *dest, unsigned long prop) {
   if (!prop) return;
   int fd = open_in_root(rootfd, dest, CREATE_NONE, 0);
   if (fd < 0) die_errno("open %s", dest);
   char p[64];
   fd_path(fd, p, sizeof p);
-  unsigned long rec = prop & MS_REC;
-  unsigned long kinds[] = {MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE};
-  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if ((prop & kinds[i]) && mount(NULL, p, NULL, kinds[i] | rec, NULL) < 0)
-      die_errno("set propagation of %s", dest);
+  set_propagation(p, dest, prop);
   close(fd);
+}
+
+/* What a bind remount with `flags` would set, on the detached mount `tree`: the per-mount
+ * flags (the others belong to the file system and a bind remount ignores them), the rest
+ * cleared, atime relatime unless said; in a user namespace the flags the kernel locked are
+ * kept, as it requires. */
+static void set_bind_options(int tree, unsigned long flags, int userns, const char *dest) {
+  char p[64];
+  fd_path(tree, p, sizeof p);
+  if (userns) flags |= locked_flags(p) & ~MS_RDONLY;
+  static const struct {
+    unsigned long ms;
+    uint64_t attr;
+  } map[] = {{MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
+             {MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+             {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
+  struct mount_attr attr = {.attr_clr = MOUNT_ATTR__ATIME};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+    if (flags & map[i].ms) attr.attr_set |= map[i].attr;
+    else attr.attr_clr |= map[i].attr;
+  }
+  /* As mount(2): strictatime wins over noatime, relatime is the default. */
+  attr.attr_set |= flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+                   : flags & MS_NOATIME   ? MOUNT_ATTR_NOATIME
+                                          : MOUNT_ATTR_RELATIME;
+  if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_errno("remount %s with its options", dest);
 }
 
 static void do_mount(int rootfd, struct record *r, int userns) {
@@ -147,20 +178,21 @@ static void do_mount(int rootfd, struct record *r, int userns) {
     if (stat(src, &st) < 0) die_errno("mount %s to %s: stat %s", src, dest, src);
     int fd = open_in_root(rootfd, dest, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, 0644);
     if (fd < 0) die_errno("mount %s to %s: create mount point", src, dest);
-    fd_path(fd, p, sizeof p);
-    if (mount(src, p, NULL, MS_BIND | (flags & MS_REC), NULL) < 0) die_errno("mount %s to %s", src, dest);
-    close(fd);
+    /* The bind is made detached, given its options and propagation through its own fd, and
+     * attached at the target's fd: no name is looked up again once the target is resolved,
+     * so a container that swaps the target for a symlink (CVE-2021-30465, through a volume
+     * it shares) cannot send the mount, its read-only flag or its propagation elsewhere. */
+    int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (flags & MS_REC ? AT_RECURSIVE : 0));
+    if (tree < 0) die_errno("mount %s to %s: clone %s", src, dest, src);
     unsigned long extra = flags & ~(MS_BIND | MS_REC | PROPAGATION);
-    if (extra) {
-      /* The fd above names the directory under the new mount: reopen to reach the mount. */
-      fd = open_in_root(rootfd, dest, CREATE_NONE, 0);
-      if (fd < 0) die_errno("mount %s to %s: reopen", src, dest);
-      fd_path(fd, p, sizeof p);
-      unsigned long keep = userns ? (locked_flags(p) & ~MS_RDONLY) : 0;
-      if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | extra | keep, NULL) < 0)
-        die_errno("remount %s with its options", dest);
-      close(fd);
-    }
+    if (extra) set_bind_options(tree, extra, userns, dest);
+    if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      die_errno("mount %s to %s", src, dest);
+    close(fd);
+    fd_path(tree, p, sizeof p);
+    set_propagation(p, dest, prop & (PROPAGATION | MS_REC));
+    close(tree);
+    return;
   } else {
     int fd = open_in_root(rootfd, dest, CREATE_DIR, 0);
     if (fd < 0) die_errno("mount %s to %s: create mount point", type, dest);

@@ -5,28 +5,51 @@
 // binaries). The same case runs under a peer dockerd 20.10 (runc through containerd, Docker's
 // defaults) and under runc alone (`runc run` on a bundle of berth-runtime's default spec: no seccomp filter, runc's
 // three capabilities), and their results are asserted as recorded in the README's table.
-// Not here: a layer or archive writing outside its directory — src/image/unpack.test.ts
-// (`..`, nested `..`, writes and hard links through symlinks, whiteouts of `..`) and
-// engine/build-context tests cover it.
+// The races (a mount target or a cp path swapped for a symlink) run a static racer
+// (swap-race.c) inside the container for RACE_MS; a layer that writes outside its directory
+// is loaded from a tar the test writes (src/image/unpack.test.ts has the entry-level cases).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine, type CliResult, type EngineFixture } from '../engine-fixture.js';
 import { makeBundle, makeRootfs, uniqueId } from '../helpers/bundle.js';
 import { missing, startDockerd, type Dockerd } from '../helpers/dockerd.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
+import { tarBuffer, type TarHeaderInput } from '../../src/tar/index.js';
 
 type Verdict = 'blocked' | 'not blocked' | 'n/a';
 type EngineName = 'berth' | 'runc' | 'dockerd';
 
-/** Limits a case asks for, as `docker run` flags and as the OCI spec's resources. */
+/** A host folder a case mounts into its container (`-v source:target[:ro]`, an OCI bind mount). */
+interface Bind {
+  source: string;
+  target: string;
+  ro?: boolean;
+}
+
+/** Limits a case asks for, as `docker run` flags and as the OCI spec's resources, and its binds. */
 interface Limits {
   pids?: number;
   memory?: number;
+  binds?: Bind[];
 }
 
 interface Runner {
@@ -34,6 +57,8 @@ interface Runner {
   skip: string | false;
   /** Runs `script` with busybox sh in a new container, to its end. */
   run(script: string, limits?: Limits): CliResult;
+  /** Starts `script` in a new container in the background; `stop` removes it and gives its output. */
+  start(script: string, limits?: Limits): { stop(): string };
   /** The engine's docker CLI and its busybox image, for cases of engine verbs (exec, cp). */
   docker?: (args: string[]) => CliResult;
   image?: string;
@@ -66,25 +91,52 @@ after(async () => {
   await eng?.stop();
 });
 
-const limitFlags = (l: Limits = {}) => [...(l.pids ? ['--pids-limit', String(l.pids)] : []), ...(l.memory ? ['-m', String(l.memory)] : [])];
+const limitFlags = (l: Limits = {}) => [
+  ...(l.pids ? ['--pids-limit', String(l.pids)] : []),
+  ...(l.memory ? ['-m', String(l.memory)] : []),
+  ...(l.binds ?? []).flatMap((b) => ['-v', `${b.source}:${b.target}${b.ro ? ':ro' : ''}`]),
+];
+
+/** `docker run -d` of the script; stopping takes its logs and removes it. */
+function started(docker: (args: string[]) => CliResult, image: string, script: string, l?: Limits): { stop(): string } {
+  const run = docker(['run', '-d', '--network', 'none', ...limitFlags(l), image, 'sh', '-c', script]);
+  assert.equal(run.status, 0, show(run));
+  const id = run.stdout.trim();
+  return {
+    stop() {
+      const logs = docker(['logs', id]);
+      const rm = docker(['rm', '-f', id]);
+      assert.equal(rm.status, 0, show(rm));
+      return logs.stdout + logs.stderr;
+    },
+  };
+}
+
+/** A bundle for runc: berth-runtime's default spec with the case's limits and binds. */
+function runcBundle(script: string, l: Limits = {}) {
+  return makeBundle(['sh', '-c', script], (s: Spec) => {
+    const res = (s.linux!.resources ??= {});
+    if (l.pids) res.pids = { limit: l.pids };
+    if (l.memory) res.memory = { limit: l.memory, swap: l.memory * 2 };
+    for (const b of l.binds ?? [])
+      s.mounts!.push({ destination: b.target, type: 'bind', source: b.source, options: ['rbind', b.ro ? 'ro' : 'rw'] });
+  });
+}
 
 const RUNNERS: Runner[] = [
   {
     name: 'berth',
     skip: false,
     run: (script, l) => eng.docker(['run', '--rm', '--network', 'none', ...limitFlags(l), 'busybox', 'sh', '-c', script]),
+    start: (script, l) => started((args) => eng.docker(args), 'busybox', script, l),
     docker: (args) => eng.docker(args),
     image: 'busybox',
   },
   {
     name: 'runc',
     skip: noRunc,
-    run(script, l = {}) {
-      const b = makeBundle(['sh', '-c', script], (s: Spec) => {
-        const res = (s.linux!.resources ??= {});
-        if (l.pids) res.pids = { limit: l.pids };
-        if (l.memory) res.memory = { limit: l.memory, swap: l.memory * 2 };
-      });
+    run(script, l) {
+      const b = runcBundle(script, l);
       const id = uniqueId('escape');
       try {
         const r = spawnSync('runc', ['--root', b.root, 'run', id], { cwd: b.dir, encoding: 'utf8', timeout: 60_000 });
@@ -94,11 +146,33 @@ const RUNNERS: Runner[] = [
         rmSync(b.dir, { recursive: true, force: true });
       }
     },
+    start(script, l) {
+      const b = runcBundle(script, l);
+      const id = uniqueId('escape');
+      // The container keeps its stdio: a file, not a pipe that spawnSync would wait on.
+      const log = join(b.dir, 'output');
+      const fd = openSync(log, 'w');
+      try {
+        const r = spawnSync('runc', ['--root', b.root, 'run', '-d', id], { cwd: b.dir, stdio: ['ignore', fd, fd], timeout: 60_000 });
+        assert.equal(r.status, 0, `runc run -d: ${readFileSync(log, 'utf8')}`);
+      } finally {
+        closeSync(fd);
+      }
+      return {
+        stop() {
+          spawnSync('runc', ['--root', b.root, 'delete', '--force', id]);
+          const out = readFileSync(log, 'utf8');
+          rmSync(b.dir, { recursive: true, force: true });
+          return out;
+        },
+      };
+    },
   },
   {
     name: 'dockerd',
     skip: noDockerd,
     run: (script, l) => peer!.docker(['run', '--rm', '--network', 'none', ...limitFlags(l), PEER_IMAGE, 'sh', '-c', script]),
+    start: (script, l) => started((args) => peer!.docker(args), PEER_IMAGE, script, l),
     docker: (args) => peer!.docker(args),
     image: PEER_IMAGE,
   },
@@ -128,10 +202,13 @@ function escapeCase(
   describe(name, () => {
     for (const r of RUNNERS) {
       const exp = r.name === 'berth' ? 'blocked' : (expected[r.name] ?? 'blocked');
-      test(r.name, { skip: r.skip || (exp === 'n/a' && `${r.name} has no such verb`) }, async () => {
+      test(r.name, { skip: r.skip || (exp === 'n/a' && `${r.name} has no such verb`) }, async (t) => {
         lastOut = undefined;
         const v = await attempt(r);
         (results[name] ??= {})[r.name] = v;
+        // What the attempt met (refusals, errors, what came out), for the README's table.
+        const met = lastOut as CliResult | undefined; // set by the attempt
+        if (met) t.diagnostic(met.stdout.slice(0, 3000));
         assert.equal(v, exp, `${name} under ${r.name}: ${lastOut ? show(lastOut) : ''}`);
       });
     }
@@ -270,6 +347,54 @@ escapeCase('unshare, mount, load a module without privilege', { runc: 'not block
   ).verdict;
 });
 
+// --- a mount target swapped for a symlink: CVE-2021-30465 ----------------------------------
+
+/** How long each race runs: long enough for many tries, short enough for the suite. */
+const RACE_MS = 6000;
+
+escapeCase('mount onto a folder swapped for a symlink to / (CVE-2021-30465)', {}, (r) => {
+  // A racer container swaps /vol/d (a folder) and /vol/l (a symlink to /) in the shared volume
+  // as fast as it can; meanwhile containers start with a host folder mounted read-only at
+  // /vol/d. A runtime that resolves the target and then mounts (or remounts read-only) by name
+  // meets the symlink: the mount, or its read-only flag, lands on another path. Each started
+  // container tries to write into the read-only folder through both names: what lands in the
+  // host folder got through.
+  const vol = mkdtempSync(join(tmpdir(), 'berth-test-escape-race-vol-'));
+  const ro = mkdtempSync(join(tmpdir(), 'berth-test-escape-race-ro-'));
+  try {
+    copyFileSync(swapRace(), join(vol, 'swap-race'));
+    chmodSync(join(vol, 'swap-race'), 0o755);
+    mkdirSync(join(vol, 'd'));
+    symlinkSync('/', join(vol, 'l'));
+    writeFileSync(join(ro, 'mark'), 'read-only\n');
+    const shared = { source: vol, target: '/vol' };
+    const racer = r.start(`/vol/swap-race /vol/d /vol/l ${RACE_MS / 1000 + 60}`, { binds: [shared] });
+    const log: string[] = [];
+    let startedOk = 0;
+    try {
+      for (const end = Date.now() + RACE_MS; Date.now() < end;) {
+        const out = r.run(
+          // cd first: the racer keeps swapping the names, the folder the shell is in stays.
+          `for p in /vol/d /vol/l; do (cd $p 2>/dev/null && [ -f mark ] && echo x > written 2>/dev/null && echo "ESCAPED wrote $p"); done; echo STARTED`,
+          { binds: [shared, { source: ro, target: '/vol/d', ro: true }] },
+        );
+        if (/^STARTED$/m.test(out.stdout)) startedOk++;
+        log.push(`exit ${out.status} ${out.stdout.trim().replace(/\n/g, '; ')} ${out.stderr.trim().slice(0, 200)}`);
+      }
+    } finally {
+      log.push(`racer: ${racer.stop().trim()}`);
+    }
+    const written = readdirSync(ro).filter((f) => f !== 'mark');
+    lastOut = { status: 0, stdout: `${log.join('\n')}\nstarted ${startedOk}\nin the read-only host folder: ${written}\n`, stderr: '' };
+    assert.match(log.at(-1)!, /racing/, show(lastOut));
+    assert.ok(startedOk > 0, `no container started during the race: ${show(lastOut)}`);
+    return written.length || log.some((l) => l.includes('ESCAPED')) ? 'not blocked' : 'blocked';
+  } finally {
+    rmSync(vol, { recursive: true, force: true });
+    rmSync(ro, { recursive: true, force: true });
+  }
+});
+
 // --- host processes: ptrace, setns ----------------------------------------------------------
 
 escapeCase('see or enter a host process (ptrace, nsenter -t)', {}, (r) => {
@@ -320,10 +445,12 @@ escapeCase('memory hog against -m 32m', {}, (r) => {
 /** Runs `body` with a running container (`sh -c setup; sleep`) of the runner's engine, removed after. */
 function withContainer<T>(r: Runner, setup: string, body: (id: string, docker: (args: string[]) => CliResult) => T): T {
   const docker = r.docker!;
-  const run = docker(['run', '-d', '--network', 'none', r.image!, 'sh', '-c', `${setup}\nexec sleep 300`]);
+  const run = docker(['run', '-d', '--network', 'none', r.image!, 'sh', '-c', `${setup}\ntouch /tmp/.setup-done\nexec sleep 300`]);
   assert.equal(run.status, 0, show(run));
   const id = run.stdout.trim();
   try {
+    const ready = docker(['exec', id, 'sh', '-c', 'for i in $(seq 100); do [ -e /tmp/.setup-done ] && exit 0; sleep 0.1; done; exit 1']);
+    assert.equal(ready.status, 0, `the container's setup did not finish: ${show(ready)}`);
     return body(id, docker);
   } finally {
     const rm = docker(['rm', '-f', id]);
@@ -331,17 +458,19 @@ function withContainer<T>(r: Runner, setup: string, body: (id: string, docker: (
   }
 }
 
-/** keyctl-probe.c, built static (the busybox images have no C library) into a dir `after` removes. */
+/** test/security/NAME.c built with `flags` (static: the busybox images have no C library) into a dir `after` removes. */
 let probeDir: string | undefined;
-function keyctlProbe(): string {
-  const bin = join((probeDir ??= mkdtempSync(join(tmpdir(), 'berth-test-keyctl-'))), 'keyctl-probe');
+function built(name: string, out: string, flags = ['-static']): string {
+  const bin = join((probeDir ??= mkdtempSync(join(tmpdir(), 'berth-test-keyctl-'))), out);
   if (!existsSync(bin)) {
-    const src = new URL('../../../test/security/keyctl-probe.c', import.meta.url).pathname;
-    const cc = spawnSync('cc', ['-static', '-O2', '-o', bin, src], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `cc keyctl-probe.c: ${cc.stderr}`);
+    const src = new URL(`../../../test/security/${name}.c`, import.meta.url).pathname;
+    const cc = spawnSync('cc', [...flags, '-O2', '-o', bin, src], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, `cc ${name}.c: ${cc.stderr}`);
   }
   return bin;
 }
+const keyctlProbe = () => built('keyctl-probe', 'keyctl-probe');
+const swapRace = () => built('swap-race', 'swap-race');
 after(() => probeDir && rmSync(probeDir, { recursive: true, force: true }));
 
 escapeCase("add_key and keyctl into the host root's user keyring", { runc: 'n/a' }, (r) =>
@@ -412,6 +541,111 @@ escapeCase('cp out and in through a symlink to a host path (CVE-2018-15664)', { 
   }
 });
 
+escapeCase('cp out and in while the container swaps a folder for a symlink to / (CVE-2018-15664 race)', { runc: 'n/a' }, (r) => {
+  // The container swaps /w/d (a folder holding a copy of the host folder's path) and /w/l (a
+  // symlink to /) as fast as it can while the host copies out of and into /w/d<host folder>:
+  // an engine that resolves the path and then opens it by name meets the symlink, and / is
+  // the host's. What comes out must be the container's, what goes in must stay in it.
+  const host = mkdtempSync(join(tmpdir(), 'berth-test-escape-cprace-'));
+  const src = mkdtempSync(join(tmpdir(), 'berth-test-escape-cprace-src-'));
+  const mark = `host-secret-${process.pid}`;
+  writeFileSync(join(host, 'secret'), mark);
+  mkdirSync(join(host, 'out'));
+  try {
+    const setup = `mkdir -p /w/d${host} ${host}; echo container > /w/d${host}/secret; echo container-root > ${host}/secret; ln -s / /w/l`;
+    return withContainer(r, setup, (id, docker) => {
+      const cp = docker(['cp', swapRace(), `${id}:/swap-race`]);
+      assert.equal(cp.status, 0, show(cp));
+      const race = docker(['exec', '-d', id, '/swap-race', '/w/d', '/w/l', String(RACE_MS / 1000 + 60)]);
+      assert.equal(race.status, 0, show(race));
+      const log: string[] = [];
+      let n = 0;
+      for (const end = Date.now() + RACE_MS; Date.now() < end; n++) {
+        writeFileSync(join(src, `in-${n}`), 'from the host\n');
+        for (const t of [
+          ['cp', `${id}:/w/d${host}/secret`, join(host, 'out', `secret-${n}`)],
+          ['cp', join(src, `in-${n}`), `${id}:/w/d${host}/`],
+        ]) {
+          const res = docker(t);
+          if (res.status !== 0) log.push(`${t.join(' ')}: exit ${res.status} ${res.stderr.trim()}`);
+        }
+      }
+      const running = docker(['exec', id, 'sh', '-c', 'pgrep swap-race || ps']);
+      const outs = readdirSync(join(host, 'out')).map((f) => readFileSync(join(host, 'out', f), 'utf8').trim());
+      const leaked = outs.filter((o) => o.includes(mark)).length;
+      const written = readdirSync(host).filter((f) => !['secret', 'out'].includes(f));
+      lastOut = {
+        status: 0,
+        stdout: `${n} rounds; racer: ${running.stdout.trim()}\n${log.slice(0, 20).join('\n')}\ncopied out: ${[...new Set(outs)]}\nleaked: ${leaked}\nwritten on the host: ${written}\n`,
+        stderr: '',
+      };
+      assert.equal(running.status, 0, `the racer was not running: ${show(lastOut)}`);
+      assert.ok(outs.length > 0, `nothing was copied out during the race: ${show(lastOut)}`);
+      return leaked || written.length ? 'not blocked' : 'blocked';
+    });
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+    rmSync(src, { recursive: true, force: true });
+  }
+});
+
+escapeCase('cp with a planted libnss_files.so.2 (CVE-2019-14271)', { runc: 'n/a' }, (r) => {
+  // The container plants a library whose constructor writes a host file once it runs in a
+  // host process (it leaves a chroot first, as root can), where glibc would load it for a
+  // user lookup made inside the container's root, and says to use it (nsswitch.conf). Then the
+  // host copies out and in, with and without -a (which maps owners by name).
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-escape-nss-'));
+  const marker = join(dir, 'loaded');
+  try {
+    const lib = join(dir, 'libnss_files.so.2');
+    const cc = spawnSync(
+      'cc',
+      [
+        '-shared',
+        '-fPIC',
+        '-O2',
+        `-DMARKER="${marker}"`,
+        '-o',
+        lib,
+        new URL('../../../test/security/nss-marker.c', import.meta.url).pathname,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(cc.status, 0, `cc nss-marker.c: ${cc.stderr}`);
+    writeFileSync(join(dir, 'in'), 'from the host\n');
+    const libDirs = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/lib'];
+    const setup = `mkdir -p ${libDirs.join(' ')}; printf 'passwd: files\\ngroup: files\\n' > /etc/nsswitch.conf; echo data > /data; chown nobody:nogroup /data`;
+    return withContainer(r, setup, (id, docker) => {
+      const log: string[] = [];
+      for (const d of libDirs) {
+        const plant = docker(['cp', lib, `${id}:${d}/`]);
+        assert.equal(plant.status, 0, show(plant));
+        for (const so of ['libnss_compat.so.2', 'libnss_nis.so.2', 'libnss_dns.so.2'])
+          docker(['exec', id, 'cp', `${d}/libnss_files.so.2`, `${d}/${so}`]);
+      }
+      const tries = [
+        ['cp', `${id}:/data`, join(dir, 'out')],
+        ['cp', '-a', `${id}:/data`, join(dir, 'out-a')],
+        ['cp', '-a', `${id}:/etc`, join(dir, 'etc-a')],
+        ['cp', join(dir, 'in'), `${id}:/in`],
+        ['cp', '-a', join(dir, 'in'), `${id}:/in-a`],
+      ];
+      for (const t of tries) {
+        const res = docker(t);
+        log.push(`${t.join(' ')}: exit ${res.status} ${res.stderr.trim()}`);
+        assert.equal(res.status, 0, log.at(-1));
+      }
+      const loaded = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
+      lastOut = { status: 0, stdout: `${log.join('\n')}\nmarker: ${loaded || 'none'}\n`, stderr: '' };
+      return loaded ? 'not blocked' : 'blocked';
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** dev:ino of the host's runtime binaries: what a container must never open for writing. */
 function runtimeBinaries(): Map<string, string> {
   const paths = [
@@ -455,4 +689,123 @@ escapeCase('overwrite the runtime through /proc/PID/exe during exec (CVE-2019-57
     if (r.name === 'berth') assert.match(lastOut.stdout, /berth-nsexec: run by berth-runtime/, show(lastOut));
     return /ESCAPED/.test(watched) || changed.length ? 'not blocked' : 'blocked';
   });
+});
+
+// --- a layer that writes outside its directory ---------------------------------------------
+
+type LayerEntry = { header: TarHeaderInput; body?: string };
+
+/** The busybox root as a layer tar, made once. */
+let baseLayer: Buffer | undefined;
+function busyboxLayer(): Buffer {
+  if (!baseLayer) {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-test-escape-base-'));
+    try {
+      makeRootfs(dir);
+      baseLayer = execFileSync('tar', ['-C', dir, '--numeric-owner', '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return baseLayer;
+}
+
+/** Paths named `name` under `dir` (to `depth` levels). */
+const found = (dir: string, name: string, depth = 64) =>
+  spawnSync('find', [dir, '-xdev', '-maxdepth', String(depth), '-name', name], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** `docker save`'s form (manifest.json, config, layer tars) of busybox plus one layer of `entries`, named `tag`. */
+async function layerArchive(path: string, tag: string, entries: LayerEntry[]): Promise<void> {
+  const layers = [busyboxLayer(), await tarBuffer(entries)];
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${sha256(l)}`) },
+    history: layers.map((_, i) => ({ created_by: `escape layer ${i}` })),
+  });
+  const file = (name: string, body: Buffer | string): { header: TarHeaderInput; body: Buffer } => {
+    const b = Buffer.from(body);
+    return { header: { name, mode: 0o644, size: b.length }, body: b };
+  };
+  const cfg = `${sha256(config)}.json`;
+  const manifest = JSON.stringify([{ Config: cfg, RepoTags: [tag], Layers: layers.map((_, i) => `${i}/layer.tar`) }]);
+  writeFileSync(
+    path,
+    await tarBuffer([
+      file(cfg, config),
+      ...layers.flatMap((l, i) => [{ header: { name: `${i}/`, type: 'directory' as const, mode: 0o755 } }, file(`${i}/layer.tar`, l)]),
+      file('manifest.json', manifest),
+    ]),
+  );
+}
+
+escapeCase('load and run a layer that writes outside its directory', { runc: 'n/a' }, async (r) => {
+  // Four images, one way out each: `..` (two levels, and far enough to reach /), an absolute
+  // name, a symlink to / then a file through it, a hard link to a host file. Each is loaded
+  // (docker load of a tar the test writes) and, where the engine takes it, run; the host
+  // paths they aim at must stay as they were. An engine may refuse the image (berth does,
+  // naming the entry) or keep the entry inside the layer (dockerd unpacks in a chroot).
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-escape-layer-'));
+  const tag = `berth-escape-${process.pid}-${r.name}`;
+  const target = join(dir, 'host-file');
+  writeFileSync(target, 'host secret\n');
+  const file = (name: string): LayerEntry => ({ header: { name, mode: 0o644, size: 8 }, body: 'escaped\n' });
+  const aims: Record<string, { entries: LayerEntry[]; landed: () => string[] }> = {
+    dotdot: {
+      entries: [file(`../../${tag}-dotdot`), file(`${'../'.repeat(30)}${tag}-dotdot-root`)],
+      // Two levels up from a layer's folder is somewhere in the engine's root, or beside it.
+      landed: () => [
+        ...found(r.name === 'dockerd' ? peer!.dir : eng.dir, `${tag}-dotdot`),
+        ...found(tmpdir(), `${tag}-dotdot`, 1),
+        ...[`/${tag}-dotdot-root`].filter(existsSync),
+      ],
+    },
+    absolute: { entries: [file(`${dir}/${tag}-absolute`)], landed: () => [join(dir, `${tag}-absolute`)].filter(existsSync) },
+    symlink: {
+      entries: [{ header: { name: 'x', type: 'symlink', linkname: '/', mode: 0o777 } }, file(`x${dir}/${tag}-symlink`)],
+      landed: () => [join(dir, `${tag}-symlink`)].filter(existsSync),
+    },
+    hardlink: {
+      entries: [
+        { header: { name: 'h', type: 'link', linkname: target } },
+        { header: { name: 'h2', type: 'link', linkname: `${'../'.repeat(30)}${target.slice(1)}` } },
+      ],
+      landed: () => (statSync(target).nlink > 1 || readFileSync(target, 'utf8') !== 'host secret\n' ? [target] : []),
+    },
+  };
+  const log: string[] = [];
+  let escaped = false;
+  try {
+    for (const [name, aim] of Object.entries(aims)) {
+      const image = `${tag}-${name}:latest`;
+      const tar = join(dir, `${name}.tar`);
+      await layerArchive(tar, image, aim.entries);
+      const load = r.docker!(['load', '-i', tar]);
+      log.push(`${name}: load exit ${load.status} ${(load.stderr || load.stdout).trim()}`);
+      if (load.status === 0) {
+        const run = r.docker!(['run', '--rm', '--network', 'none', image, 'sh', '-c', 'cat /h /h2 2>&1; echo written >> /h; true']);
+        log.push(`${name}: run exit ${run.status} ${run.stdout.trim()} ${run.stderr.trim()}`);
+        if (run.stdout.includes('host secret')) escaped = true;
+        r.docker!(['rmi', '-f', image]);
+      } else if (r.name === 'berth') {
+        // The refusal says which entry and why.
+        assert.match(load.stderr, /layer (hard link|entry) ".*".*(refused|is not in the layer)/, log.at(-1));
+      }
+      const landed = aim.landed();
+      if (landed.length) {
+        escaped = true;
+        log.push(`${name}: landed on the host at ${landed}`);
+      }
+    }
+    lastOut = { status: 0, stdout: log.join('\n') + '\n', stderr: '' };
+    return escaped ? 'not blocked' : 'blocked';
+  } finally {
+    for (const [, aim] of Object.entries(aims)) for (const p of aim.landed()) if (p !== target) rmSync(p, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
