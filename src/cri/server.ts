@@ -1,14 +1,12 @@
-// berthd's CRI server: runtime.v1's RuntimeService and ImageService over gRPC on a unix socket
-// (default <exec-root>/cri.sock, mode 0600: kubelet runs as root). berthd imports this module only
-// when it serves the CRI, so neither its start-up nor the berth CLI load gRPC otherwise. RPCs
-// not listed answer UNIMPLEMENTED with their name (grpc-js does so for every method not given).
+// berthd's CRI server: runtime.v1's RuntimeService and ImageService over gRPC, on the connections
+// socket.ts accepts on <exec-root>/cri.sock. socket.ts imports this module when the first client
+// connects, so neither berthd's start-up nor the berth CLI load gRPC otherwise. RPCs not listed
+// answer UNIMPLEMENTED with their name (grpc-js does so for every method not given).
 
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/index.js';
-import { errorMessage, systemError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { grpcError } from './errors.js';
 import { containerService } from './containers.js';
 import { eventsService } from './events.js';
@@ -51,22 +49,14 @@ function unary(name: string, handlers: Record<string, Handler>, log: CriServerOp
   return out;
 }
 
-/** Removes a socket left by a berthd that died (it would refuse the bind); one that answers is a live daemon's. */
-async function claimSocket(path: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-  if (alive) throw systemError(`${path}: another daemon is serving the CRI on this socket`);
-  await rm(path, { force: true });
+export interface CriServer {
+  /** Serves gRPC on a connection the socket accepted. */
+  inject(conn: Duplex): void;
+  close(): Promise<void>;
 }
 
-/** Serves the CRI for `engine` until `close`. */
-export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<{ close(): Promise<void> }> {
+/** Serves the CRI for `engine` on the connections given to `inject`, until `close`. */
+export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<CriServer> {
   const services = loadCriServices();
   const server = new Server();
   // On loopback, as containerd's default: kubelet, on the same node, proxies the client to it.
@@ -91,17 +81,12 @@ export async function serveCri(engine: Engine, opts: CriServerOptions): Promise<
   );
   server.addService(services.RuntimeService, { ...unary('RuntimeService', runtime, opts.log), ...events });
   server.addService(services.ImageService, unary('ImageService', imageService(engine), opts.log));
-  await mkdir(dirname(opts.socket), { recursive: true, mode: 0o700 });
-  await claimSocket(opts.socket);
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`unix://${opts.socket}`, ServerCredentials.createInsecure(), (e, port) => (e ? reject(e) : resolve(port))),
-  );
-  await chmod(opts.socket, 0o600);
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   return {
+    inject: (conn) => injector.injectConnection(conn),
     async close() {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await streaming.close();
-      await rm(opts.socket, { force: true });
     },
   };
 }

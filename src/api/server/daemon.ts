@@ -69,12 +69,12 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   log('info', `berthd listening on ${flags.hosts.join(', ')}`);
-  // The CRI after the Engine API answers: loading gRPC and the proto delays only the CRI socket.
+  // The CRI socket listens now; gRPC and the proto load when kubelet first connects (cri/socket.ts).
   let cri: { close(): Promise<void> } | undefined;
   if (flags.criSocket) {
     try {
-      const { serveCri } = await import('../../cri/server.js');
-      cri = await serveCri(engine, { socket: flags.criSocket, cniConfDir: flags.cniConfDir, log });
+      const { listenCri } = await import('../../cri/socket.js');
+      cri = await listenCri(engine, { socket: flags.criSocket, cniConfDir: flags.cniConfDir, log });
       log('info', `CRI (runtime.v1) on unix://${flags.criSocket}`);
     } catch (e) {
       log('error', `CRI on ${flags.criSocket}: ${errorMessage(e)}`);
