@@ -137,8 +137,10 @@ test('a remote context: a tarball, a gzip tarball, a plain Dockerfile, a 404; gi
   } finally {
     server.close();
   }
-  assert.throws(() => remoteKind('git://127.0.0.1/x.git'), /does not clone git repositories/);
-  assert.throws(() => remoteKind('https://127.0.0.1/x.git'), /does not clone git repositories/);
+  assert.equal(remoteKind('git://127.0.0.1/x.git'), 'git');
+  assert.equal(remoteKind('https://127.0.0.1/x.git#main:sub'), 'git');
+  assert.equal(remoteKind('https://127.0.0.1/x.tar'), 'url');
+  assert.throws(() => remoteKind('git@h:x.git#--upload-pack=y'), /invalid refspec: --upload-pack=y/);
   assert.throws(() => remoteKind('foo'), /remoteURL \(foo\) could not be recognized as URL/);
   assert.throws(() => remoteKind('client-session'), /experimental session with v1 builder is no longer supported/);
   await assert.rejects(

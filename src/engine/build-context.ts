@@ -9,15 +9,17 @@
 // is one clear error naming the data root.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lchown, lutimes, mkdir, open, readdir, readFile, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lchown, lutimes, mkdir, open, readdir, readFile, realpath, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { dirSize } from '../common/dir-size.js';
 import { spaceError } from '../common/disk-full.js';
 import { ignores, parseDockerignore } from '../common/dockerignore.js';
 import { errno } from '../common/errno.js';
 import { BerthError, errorMessage, invalid, systemError } from '../errors.js';
+import { cloneGitContext, isGitRemote, parseGitRemote } from './git-context.js';
 import { decompress, detectCompression, LayerCheck } from '../image/index.js';
 import { readTar, type TarHeader } from '../tar/index.js';
 
@@ -100,7 +102,7 @@ export class BuildContexts {
     dockerfile = DEFAULT_DOCKERFILE,
     opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {},
   ): Promise<BuildContext> {
-    remoteKind(url); // refuses git and what is not a URL before anything is made
+    if (remoteKind(url) === 'git') return this.fromGit(url, dockerfile);
     const res = await download(url, opts.signal);
     const total = Number(res.headers['content-length']) || undefined;
     let current = 0;
@@ -144,6 +146,23 @@ export class BuildContexts {
     });
   }
 
+  /** Clones the repository `remote` names (git-context.ts); the context is the folder it names in it. */
+  private fromGit(remote: string, dockerfile: string): Promise<BuildContext> {
+    return this.made(async (dir) => {
+      const clone = `${dir}-git`;
+      try {
+        const context = await cloneGitContext(remote, clone);
+        await rm(dir, { recursive: true, force: true });
+        await rename(context, dir);
+      } finally {
+        await rm(clone, { recursive: true, force: true });
+      }
+      const df = await readDockerfile(dir, dockerfile);
+      await dropIgnoredBuildFiles(dir, df.name);
+      return { size: await dirSize(dir), dockerfile: df };
+    });
+  }
+
   /** A fresh private directory filled by `fill`; removed again when filling fails. */
   private async made(fill: (dir: string) => Promise<{ size: number; dockerfile: ContextDockerfile }>): Promise<BuildContext> {
     const dir = join(this.tmpDir, PREFIX + randomBytes(8).toString('hex'));
@@ -164,12 +183,14 @@ export class BuildContexts {
   }
 }
 
-/** What kind of remote a `remote=` value names; git and non-URLs are refused in dockerd's words or berth's. */
-export function remoteKind(remote: string): 'url' {
+/** What kind of remote a `remote=` value names (a git repository, else a URL); others are refused in dockerd's words. */
+export function remoteKind(remote: string): 'git' | 'url' {
   if (remote === 'client-session')
     throw invalid('experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead');
-  if (/^(git:\/\/|git@|github\.com\/)/.test(remote) || /^https?:\/\/.*\.git(#.*)?$/.test(remote))
-    throw invalid(`remote context ${remote}: berthd does not clone git repositories; clone it and send the directory as the context`);
+  if (isGitRemote(remote)) {
+    parseGitRemote(remote); // (a bad ref is refused before anything is made)
+    return 'git';
+  }
   if (!/^https?:\/\//.test(remote)) {
     // dockerd's words (a 500 there; a 400 here, as it is the request that is wrong).
     throw invalid(`remoteURL (${remote}) could not be recognized as URL`);

@@ -78,7 +78,7 @@ test('refusals, in dockerd words where dockerd refuses too', () => {
     ['networkmode=container:abc', /networkmode container:abc is not supported for a build/],
     ['remote=foo', /^remoteURL \(foo\) could not be recognized as URL$/],
     ['remote=client-session', /experimental session with v1 builder is no longer supported/],
-    ['remote=git://h/x.git', /does not clone git repositories/],
+    ['remote=' + encodeURIComponent('git://h/x.git#-x'), /^invalid refspec: -x$/],
   ];
   for (const [query, want] of refused)
     assert.throws(

@@ -190,9 +190,8 @@ async function readAllStdin(): Promise<Buffer> {
 
 /** The request's body and `dockerfile` parameter, from PATH, URL or `-`. */
 async function context(source: string, file: string | undefined): Promise<{ body?: Readable; dockerfile?: string; remote?: string }> {
-  if (/^(git:\/\/|git@|github\.com\/)/.test(source) || /^https?:\/\/.*\.git(#.*)?$/.test(source))
-    throw unsupported(`berth build does not clone git repositories: clone ${source} and build the directory`);
-  if (/^https?:\/\//.test(source)) {
+  // A URL, a git repository's among them, is fetched by berthd (the API's `remote`).
+  if (/^(https?:\/\/|git:\/\/|git@|github\.com\/)/.test(source)) {
     if (file === '-') throw invalid('cannot use a remote context with a Dockerfile from stdin');
     return { remote: source, dockerfile: file };
   }
