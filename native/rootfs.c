@@ -165,6 +165,16 @@ static void set_bind_options(int tree, unsigned long flags, int userns, const ch
   if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_errno("remount %s with its options", dest);
 }
 
+/* A target other than "/" that resolves to the container's root is a symlink to / (in the
+ * image, or swapped in by a container sharing a volume while this one starts): mounting there
+ * would cover the whole root, so the start fails saying so, as runc's does. */
+static void refuse_root_target(int rootfd, int fd, const char *what, const char *dest) {
+  struct stat r, t;
+  if (fstat(rootfd, &r) < 0 || fstat(fd, &t) < 0) die_errno("mount %s to %s: stat", what, dest);
+  if (r.st_dev == t.st_dev && r.st_ino == t.st_ino && strspn(dest, "/") != strlen(dest))
+    die("mount %s to %s: the target resolves to the container's root (a symlink to /), refused", what, dest);
+}
+
 static void do_mount(int rootfd, struct record *r, int userns) {
   if (r->nfields < 7) die("bad mount record");
   const char *src = r->fields[0], *dest = r->fields[1], *type = r->fields[2];
@@ -178,6 +188,7 @@ static void do_mount(int rootfd, struct record *r, int userns) {
     if (stat(src, &st) < 0) die_errno("mount %s to %s: stat %s", src, dest, src);
     int fd = open_in_root(rootfd, dest, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, 0644);
     if (fd < 0) die_errno("mount %s to %s: create mount point", src, dest);
+    refuse_root_target(rootfd, fd, src, dest);
     /* The bind is made detached, given its options and propagation through its own fd, and
      * attached at the target's fd: no name is looked up again once the target is resolved,
      * so a container that swaps the target for a symlink (CVE-2021-30465, through a volume
@@ -196,6 +207,7 @@ static void do_mount(int rootfd, struct record *r, int userns) {
   } else {
     int fd = open_in_root(rootfd, dest, CREATE_DIR, 0);
     if (fd < 0) die_errno("mount %s to %s: create mount point", type, dest);
+    refuse_root_target(rootfd, fd, *type ? type : src, dest);
     fd_path(fd, p, sizeof p);
     if (mount(src, p, type, flags & ~PROPAGATION, *data ? data : NULL) < 0)
       die_errno("mount %s to %s", *type ? type : src, dest);

@@ -65,3 +65,27 @@ test('mounts: paths under a destination go to its source; links in a mount are c
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a symlink the container swaps for a folder between lstat and readlink is looked at again', () => {
+  const { dir, root } = fixture();
+  try {
+    // The swap happens at the first readlink, as a racing container would make it.
+    const link = join(dir, 'rootfs/swap');
+    symlinkSync('/etc', link);
+    let swapped = false;
+    const racing = Object.create(root) as ContainerRoot;
+    racing.readlink = (path: string) => {
+      if (!swapped) {
+        swapped = true;
+        rmSync(link);
+        mkdirSync(link);
+        writeFileSync(join(link, 'passwd'), 'swapped\n');
+      }
+      return root.readlink(path);
+    };
+    assert.equal(racing.resolve('/swap/passwd', true), '/swap/passwd');
+    assert.ok(swapped);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

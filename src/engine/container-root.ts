@@ -144,7 +144,16 @@ export class ContainerRoot {
       }
       if (st.isSymbolicLink() && (!last || followLast)) {
         if (++links > MAX_SYMLINKS) throw invalid(`too many levels of symbolic links: ${path}`);
-        const target = this.readlink(next);
+        let target: string;
+        try {
+          target = this.readlink(next);
+        } catch (e) {
+          // The container changed it since the lstat (no longer a symlink, or gone): look again.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EINVAL' && code !== 'ENOENT') throw e;
+          pending.unshift(comp);
+          continue;
+        }
         if (target.startsWith('/')) cur = '/';
         pending = [...target.split('/').filter((p) => p && p !== '.'), ...pending];
         continue;
