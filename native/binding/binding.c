@@ -354,12 +354,20 @@ out:
 struct mount_job {
   struct mount_call c;
   char *source, *target, *fstype, *data, *dir;
-  int umount_flags, is_umount, is_loopback;
+  int umount_flags, is_umount, is_loopback, is_idmapped;
+  /* idmappedOverlayAsync: lower dirs top first, the upper and work dirs (source, data), the maps. */
+  char **lowers, *uid_map, *gid_map;
+  char what[512];
   napi_deferred deferred;
   napi_threadsafe_function done;
 };
 
+static void free_strings(char **a);
+
 static void free_mount_job(struct mount_job *j) {
+  free_strings(j->lowers);
+  free(j->uid_map);
+  free(j->gid_map);
   free(j->source);
   free(j->target);
   free(j->fstype);
@@ -392,9 +400,119 @@ static void loopback_up(struct mount_call *c, const char *path) {
   close(s);
 }
 
+/* The user namespace's child: waits until the parent closes the pipe (the fd of its namespace
+ * is open by then), then ends. */
+static int userns_child(void *arg) {
+  int *p = arg;
+  char ch;
+  syscall(SYS_close, p[1]);
+  syscall(SYS_read, p[0], &ch, 1);
+  return 0;
+}
+
+static int write_whole(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = strlen(text);
+  ssize_t w = write(fd, text, n);
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)n) { errno = w < 0 ? e : EIO; return -1; }
+  return 0;
+}
+
+/* An fd of a new user namespace with these id maps (uid_map's lines), made by a child cloned
+ * into it that shares our memory (CLONE_VM: no copy of the process's page tables) and only
+ * waits on a pipe; -1 with the job's error set. The namespace lives on as long as the fd. */
+static int make_userns(struct mount_job *j) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) { j->c.err = errno; j->c.failed = "pipe2"; return -1; }
+  size_t size = 64 << 10;
+  char *stack = malloc(size);
+  if (!stack) { j->c.err = ENOMEM; j->c.failed = "malloc"; close(p[0]); close(p[1]); return -1; }
+  pid_t pid = clone(userns_child, stack + size, CLONE_VM | CLONE_NEWUSER, p);
+  if (pid < 0) {
+    j->c.err = errno; j->c.failed = "clone"; snprintf(j->what, sizeof j->what, "a user namespace");
+    close(p[0]); close(p[1]); free(stack);
+    return -1;
+  }
+  int ns = -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+  if (write_whole(path, j->uid_map) < 0) { j->c.err = errno; j->c.failed = "write"; snprintf(j->what, sizeof j->what, "uid_map %s", j->uid_map); goto out; }
+  snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+  if (write_whole(path, j->gid_map) < 0) { j->c.err = errno; j->c.failed = "write"; snprintf(j->what, sizeof j->what, "gid_map %s", j->gid_map); goto out; }
+  snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+  ns = open(path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) { j->c.err = errno; j->c.failed = "open"; snprintf(j->what, sizeof j->what, "%s", path); }
+out:
+  close(p[1]);
+  close(p[0]);
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+  free(stack);
+  return ns;
+}
+
+/* fsconfig's failure, with the message the kernel left in the context's log. */
+static void fsconfig_failed(struct mount_job *j, int fs, const char *key, const char *value) {
+  j->c.err = errno;
+  j->c.failed = "fsconfig";
+  char log[256] = "";
+  ssize_t n = read(fs, log, sizeof log - 1);
+  log[n > 0 ? n : 0] = 0;
+  if (n > 0 && log[n - 1] == '\n') log[n - 1] = 0;
+  snprintf(j->what, sizeof j->what, "%s %s%s%s", key, value, *log ? ": " : "", log);
+}
+
+/* An overlay at `target` over lower dirs each seen through an idmapped mount of the user
+ * namespace of the maps (open_tree, mount_setattr MOUNT_ATTR_IDMAP; the layers' files stay as
+ * they are on disk: root's files are shown as the mapped root's), given to overlayfs by fd
+ * (lowerdir+, Linux 6.13 and later), with a plain upper dir. */
+static void idmapped_overlay(struct mount_job *j) {
+  size_t n = 0;
+  while (j->lowers[n]) n++;
+  int *trees = malloc((n ? n : 1) * sizeof *trees);
+  if (!trees) { j->c.err = ENOMEM; j->c.failed = "malloc"; return; }
+  size_t opened = 0;
+  int fs = -1, mnt = -1;
+  int ns = make_userns(j);
+  if (ns < 0) goto out;
+  fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) { j->c.err = errno; j->c.failed = "fsopen"; snprintf(j->what, sizeof j->what, "overlay"); goto out; }
+  for (; opened < n; opened++) {
+    const char *dir = j->lowers[opened];
+    int t = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (t < 0) { j->c.err = errno; j->c.failed = "open_tree"; snprintf(j->what, sizeof j->what, "%s", dir); goto out; }
+    trees[opened] = t;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+    if (mount_setattr(t, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+      j->c.err = errno; j->c.failed = "mount_setattr"; snprintf(j->what, sizeof j->what, "MOUNT_ATTR_IDMAP %s", dir);
+      opened++;
+      goto out;
+    }
+    if (fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, t) < 0) { fsconfig_failed(j, fs, "lowerdir+", dir); opened++; goto out; }
+  }
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", j->source, 0) < 0) { fsconfig_failed(j, fs, "upperdir", j->source); goto out; }
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", j->data, 0) < 0) { fsconfig_failed(j, fs, "workdir", j->data); goto out; }
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) { fsconfig_failed(j, fs, "create", j->target); goto out; }
+  mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+  if (mnt < 0) { j->c.err = errno; j->c.failed = "fsmount"; snprintf(j->what, sizeof j->what, "overlay for %s", j->target); goto out; }
+  if (move_mount(mnt, "", AT_FDCWD, j->target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    j->c.err = errno; j->c.failed = "move_mount"; snprintf(j->what, sizeof j->what, "overlay to %s", j->target);
+  }
+out:
+  if (mnt >= 0) close(mnt);
+  if (fs >= 0) close(fs);
+  for (size_t i = 0; i < opened; i++) close(trees[i]);
+  if (ns >= 0) close(ns);
+  free(trees);
+}
+
 static void *mount_thread(void *p) {
   struct mount_job *j = p;
-  if (j->is_loopback) {
+  if (j->is_idmapped) {
+    idmapped_overlay(j);
+  } else if (j->is_loopback) {
     loopback_up(&j->c, j->target);
   } else if (j->is_umount) {
     if (umount2(j->target, j->umount_flags) < 0) { j->c.err = errno; j->c.failed = "umount2"; }
@@ -419,7 +537,9 @@ static void mount_complete(napi_env env, napi_value js_cb, void *context, void *
     napi_resolve_deferred(env, j->deferred, undefined(env));
   } else {
     napi_value e;
-    if (strcmp(j->c.failed, "mount") == 0) {
+    if (j->is_idmapped) {
+      throw_errno(env, j->c.err, j->c.failed, j->target, j->what[0] ? j->what : j->target);
+    } else if (strcmp(j->c.failed, "mount") == 0) {
       const char *src = j->source ? j->source : "none";
       size_t n = strlen(src) + strlen(j->target) + 5;
       char *what = malloc(n);
@@ -507,6 +627,25 @@ static napi_value js_loopback_up(napi_env env, napi_callback_info info) {
     return NULL;
   }
   j->is_loopback = 1;
+  return start_mount_job(env, j);
+}
+
+static char **arg_strings(napi_env env, napi_value v, const char *what);
+
+/* idmappedOverlayAsync(target, lowers, upper, work, uidMap, gidMap): a promise; an overlay at
+ * `target` over `lowers` (absolute, top first) idmapped by the maps (uid_map's text), with
+ * `upper` and `work` as they are, made on a thread of its own. */
+static napi_value js_idmapped_overlay_async(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  struct mount_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  if (!arg_string(env, argv[0], "target", 0, &j->target) || !(j->lowers = arg_strings(env, argv[1], "lowers")) ||
+      !arg_string(env, argv[2], "upper", 0, &j->source) || !arg_string(env, argv[3], "work", 0, &j->data) ||
+      !arg_string(env, argv[4], "uidMap", 0, &j->uid_map) || !arg_string(env, argv[5], "gidMap", 0, &j->gid_map)) {
+    free_mount_job(j);
+    return NULL;
+  }
+  j->is_idmapped = 1;
   return start_mount_job(env, j);
 }
 
@@ -938,6 +1077,7 @@ NAPI_MODULE_INIT() {
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
     { "reap", js_reap }, { "runProgram", js_run_program },
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
+    { "idmappedOverlayAsync", js_idmapped_overlay_async },
     { "prioritizeThread", js_prioritize_thread },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

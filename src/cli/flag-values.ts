@@ -224,7 +224,8 @@ export const MODES = {
     if (v && v !== 'host') throw new Error('--uts: invalid UTS mode');
   },
   userns: (v: string) => {
-    if (v && v !== 'host') throw new Error('--userns: invalid USER mode');
+    // `auto` is podman's (a range of its own under --userns-remap); the docker CLI has only host.
+    if (v && v !== 'host' && v !== 'auto') throw new Error('--userns: invalid USER mode');
   },
   cgroupns: (v: string) => {
     if (v && v !== 'host' && v !== 'private') throw new Error('--cgroupns: invalid CGROUP mode');

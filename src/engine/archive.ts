@@ -35,6 +35,7 @@ import { decompress, LayerCheck, mknodSync, type Plan } from '../image/index.js'
 import { readTar, TarWriter, type TarHeader, type TarHeaderInput } from '../tar/index.js';
 import { BerthError, forbidden, invalid, notFound } from '../errors.js';
 import { O_PATH, type ContainerRoot } from './container-root.js';
+import type { IdShift } from '../common/id-map.js';
 
 /** moby's ContainerPathStat, sent base64-encoded in `X-Docker-Container-Path-Stat`. */
 export interface PathStat {
@@ -101,22 +102,23 @@ export function statPath(root: ContainerRoot, path: string, container: string): 
  * GET /containers/{id}/archive: the stat and a tar of the path (a directory with everything
  * under it, mounts included), its entries named from the requested name (`.` for `dir/.`).
  */
-export function archivePath(root: ContainerRoot, path: string, container: string): { stat: PathStat; stream: Readable } {
+export function archivePath(root: ContainerRoot, path: string, container: string, ids?: IdShift): { stat: PathStat; stream: Readable } {
   const { stat, canonical } = statPath(root, path, container);
   const base = stat.name === '/' ? '.' : stat.name;
   const pack = new TarWriter();
-  packPath(root, canonical, base, pack)
+  packPath(root, canonical, base, pack, ids)
     .then(() => pack.end())
     .catch((e: Error) => pack.destroy(e));
   return { stat, stream: pack.stream };
 }
 
-async function packPath(root: ContainerRoot, canonical: string, name: string, pack: TarWriter): Promise<void> {
+async function packPath(root: ContainerRoot, canonical: string, name: string, pack: TarWriter, ids?: IdShift): Promise<void> {
   const links = new Map<string, string>();
   const add = (header: TarHeaderInput, body?: AsyncIterable<Uint8Array>) => pack.add(header, body);
   const walk = async (path: string, entry: string): Promise<void> => {
     const st = root.lstat(path);
-    const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
+    const owner = ids ? ids({ uid: st.uid, gid: st.gid }) : { uid: st.uid, gid: st.gid };
+    const base = { ...owner, mode: st.mode & 0o7777, mtime: st.mtime };
     if (st.isDirectory()) {
       await add({ name: `${entry}/`, type: 'directory', ...base });
       for (const child of root.readdir(path).sort()) await walk(posix.join(path, child), `${entry}/${child}`);
@@ -173,6 +175,8 @@ export interface ExtractOptions {
   noOverwriteDirNonDir?: boolean;
   /** Own every extracted file by these ids (`copyUIDGID` with a container user); else the tar's ids. */
   chown?: { uid: number; gid: number };
+  /** The container's ids (the tar's, or `chown`) to the host's: a remapped container's. */
+  ids?: IdShift;
   /** The container's root file system is read-only (a write outside a writable mount is refused). */
   readonlyRootfs?: boolean;
   /** Where the checked archive is spooled (an unlinked file: nothing stays there). */
@@ -253,7 +257,8 @@ async function extractEntry(
 ): Promise<void> {
   const parent = ensureParents(root, dest, posix.dirname(rel));
   const target = posix.join(parent, posix.basename(rel));
-  const ids = opts.chown ?? { uid: h.uid, gid: h.gid };
+  const own = opts.chown ?? { uid: h.uid, gid: h.gid };
+  const ids = opts.ids ? opts.ids(own) : own;
   const mode = h.mode;
   const mtime = new Date(h.mtime * 1000);
   const existing = lstatOrUndefined(root, target);

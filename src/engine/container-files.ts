@@ -21,6 +21,7 @@ import { dockerStats, emptyStats, netDev, type DockerStats } from './stats.js';
 import { top, type TopResult } from './top.js';
 import type { ContainerConfig, ContainerRecord } from './types.js';
 import { resolveUser } from './users.js';
+import { toContainerIds, toHostIds, type IdMaps, type IdShift } from '../common/id-map.js';
 
 export interface CommitRequest {
   /** `repo` and `tag`: the new image's name (none: an untagged image). */
@@ -81,6 +82,12 @@ export class ContainerFiles {
         }
       }
     });
+  }
+
+  /** A remapped container's shift of ids (its snapshot's maps, one way or the other); undefined for none. */
+  private async shift(rec: ContainerRecord, way: (maps: IdMaps) => IdShift): Promise<IdShift | undefined> {
+    const { idmap } = await this.snapshots.info(rec.Id);
+    return idmap && way(idmap);
   }
 
   /** The container's bind mounts (volumes, binds, init files), which its root shows over the rootfs. */
@@ -150,7 +157,8 @@ export class ContainerFiles {
   async archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
     const rec = this.containers.get(ref);
     const binds = await this.binds(rec);
-    const r = await this.streamFromRootfs(rec, (rootfs) => archivePath(new ContainerRoot(rootfs, binds), path, ref));
+    const ids = await this.shift(rec, toContainerIds);
+    const r = await this.streamFromRootfs(rec, (rootfs) => archivePath(new ContainerRoot(rootfs, binds), path, ref, ids));
     this.containers.event(rec.Id, 'archive-path');
     return r;
   }
@@ -168,6 +176,7 @@ export class ContainerFiles {
         noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
         readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
         spoolDir: this.spoolDir,
+        ids: await this.shift(rec, toHostIds),
       };
       if (opts.copyUIDGID && rec.Config.User) o.chown = resolveUser(rootfs, rec.Config.User);
       await extractToDir(new ContainerRoot(rootfs, binds), path, ref, source, o);
@@ -232,7 +241,8 @@ export class ContainerFiles {
   /** A tar of the container's root file system (without its volumes' content, as Docker). */
   async export(ref: string): Promise<Readable> {
     const rec = this.containers.get(ref);
-    const { stream } = await this.streamFromRootfs(rec, (rootfs) => ({ stream: exportRootfs(rootfs) }));
+    const ids = await this.shift(rec, toContainerIds);
+    const { stream } = await this.streamFromRootfs(rec, (rootfs) => ({ stream: exportRootfs(rootfs, ids) }));
     this.containers.event(rec.Id, 'export');
     return stream;
   }

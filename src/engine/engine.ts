@@ -22,6 +22,7 @@ import type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js'
 import { ContainerStepRunner } from './build.js';
 import { ensurePauseImage } from './pods/pause-image.js';
 import { Pods } from './pods/index.js';
+import type { Remap } from './userns.js';
 
 /** A runtime as daemon.json's `runtimes` gives it. */
 export interface RuntimeConfig {
@@ -50,6 +51,8 @@ export interface EngineOptions {
   runtimes?: Record<string, RuntimeConfig>;
   /** The runtime of a container that names none (`default-runtime`); default berth. */
   defaultRuntime?: string;
+  /** `--userns-remap`: every container's ids map to these (userns.ts' loadRemap) unless it asks for the host's. */
+  usernsRemap?: Remap;
 }
 
 export class Engine {
@@ -103,6 +106,7 @@ export class Engine {
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
       bip: opts.bip,
+      usernsRemap: opts.usernsRemap,
       images: store,
       snapshots: this.snapshots,
       events: this.events,

@@ -38,6 +38,7 @@ export type LinuxOptions = Pick<
   | 'PidMode'
   | 'IpcMode'
   | 'UTSMode'
+  | 'UsernsMode'
   | 'CgroupnsMode'
   | 'Annotations'
   | 'MaskedPaths'
@@ -53,7 +54,7 @@ export function linuxHostConfig(hc: Record<string, any>): LinuxOptions {
   const out: LinuxOptions = {};
   if (hc.OomScoreAdj) out.OomScoreAdj = hc.OomScoreAdj;
   if (hc.ShmSize) out.ShmSize = hc.ShmSize;
-  for (const k of ['PidMode', 'IpcMode', 'UTSMode'] as const) if (hc[k]) out[k] = hc[k];
+  for (const k of ['PidMode', 'IpcMode', 'UTSMode', 'UsernsMode'] as const) if (hc[k]) out[k] = hc[k];
   if (hc.GroupAdd?.length) out.GroupAdd = [...hc.GroupAdd];
   if (hc.Sysctls && Object.keys(hc.Sysctls).length) out.Sysctls = { ...hc.Sysctls };
   if (hc.CgroupnsMode) out.CgroupnsMode = hc.CgroupnsMode;

@@ -190,10 +190,10 @@ export function ociMounts(plan: MountPoint[]): OciMount[] {
  * from the container's mounted root. A destination with a symlink on its way (which could
  * point anywhere on the host) or absent in the image copies nothing.
  */
-export async function copyUp(plan: MountPoint[], rootfs: string, volumes: Volumes): Promise<void> {
+export async function copyUp(plan: MountPoint[], rootfs: string, volumes: Volumes, owner?: { uid: number; gid: number }): Promise<void> {
   for (const m of plan) {
     if (m.Type !== 'volume' || !m.Name) continue;
-    await volumes.populate(m.Name, m.NoCopy ? undefined : safeDir(rootfs, m.Destination));
+    await volumes.populate(m.Name, m.NoCopy ? undefined : safeDir(rootfs, m.Destination), owner);
   }
 }
 

@@ -4,6 +4,7 @@
 // engine back, so every room may use it.
 
 import type { PortMap } from '../network/ports.js';
+import type { IdMaps } from '../common/id-map.js';
 
 export type { PortMap };
 
@@ -94,6 +95,8 @@ export interface HostConfig {
   IpcMode?: string;
   /** '' (its own) or 'host'; 'container:<id>' only as a pod sets it (its infra container's). */
   UTSMode?: string;
+  /** '' (the daemon's `--userns-remap`, if any) or 'host' (no user namespace); engine/userns.ts. */
+  UsernsMode?: string;
   /** 'private' (the default) or 'host'. */
   CgroupnsMode?: string;
   /** The cgroup the container's goes below (`<parent>/<id>`; default `/berth`). Only a pod sets it (engine/pods/). */
@@ -151,6 +154,8 @@ export interface ContainerRecord {
   HasBeenManuallyStopped?: boolean;
   /** The mounts planned at create (engine/mounts.ts). Immutable. */
   MountPoints?: MountPoint[];
+  /** Its user namespace's id maps (`--userns-remap`'s, or an `auto` range of its own, kept for as long as it exists). */
+  IdMaps?: IdMaps;
   /** The networks it joins and, while it runs, its addresses and ports (engine/networks/). */
   NetworkSettings?: NetworkSettings;
   /** The ID of the pod it belongs to (engine/pods/), as podman's inspect shows it. Immutable. */

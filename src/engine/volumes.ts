@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../common/atomic.js';
 import { runChild } from '../native/child.js';
@@ -181,10 +182,13 @@ export class Volumes {
    * `from` (a path in the container's mounted root whose every component was checked to be no
    * symlink). Done once per volume; the copy is a child berthd waits for without blocking.
    */
-  async populate(name: string, from: string | undefined): Promise<void> {
+  async populate(name: string, from: string | undefined, owner?: { uid: number; gid: number }): Promise<void> {
     const rec = this.read(name);
     if (rec.Populated) return;
-    if (from && readdirSync(rec.Mountpoint).length === 0) {
+    const empty = readdirSync(rec.Mountpoint).length === 0;
+    // A new volume of a remapped container is its root's, as dockerd makes it (the copy below keeps the image's owners, already mapped).
+    if (owner && empty) await chown(rec.Mountpoint, owner.uid, owner.gid);
+    if (from && empty) {
       const r = await runChild('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`]).catch((e: Error) => {
         throw systemError(`copy ${from} into volume ${name}: ${errorMessage(e)}`, e);
       });

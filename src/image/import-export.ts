@@ -8,6 +8,7 @@ import { createGzip } from 'node:zlib';
 import { TarWriter } from '../tar/index.js';
 import { MediaType, type Descriptor, type ImageConfig, type Platform } from '../oci/image.js';
 import { packDirectory } from './pack-dir.js';
+import type { IdShift } from '../common/id-map.js';
 import { hostPlatform, parsePlatform } from './platform.js';
 import type { ImageStore } from './store.js';
 import { decompress } from './decompress.js';
@@ -70,10 +71,10 @@ export async function importRootfs(
   }
 }
 
-/** A tar stream of everything under `dir` (`export` of a container's mounted root). */
-export function exportRootfs(dir: string): Readable {
+/** A tar stream of everything under `dir` (`export` of a container's mounted root); `ids`: owners as the container sees them. */
+export function exportRootfs(dir: string, ids?: IdShift): Readable {
   const pack = new TarWriter();
-  packDirectory(pack, dir)
+  packDirectory(pack, dir, { ids })
     .then(() => pack.end())
     .catch((e: Error) => pack.destroy(e));
   return pack.stream;

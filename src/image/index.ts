@@ -21,7 +21,7 @@ export { unpackLayer, decompress, detectCompression, type UnpackOptions, type Un
 export { LayerCheck, checkLayer, type LayerCheckOptions, type Plan } from './layer-check.js';
 export { mknodSync } from './xattr.js';
 export { chainIDs } from '../oci/image.js';
-export { Snapshotter, toOciLayer, type Change, type CommitOptions, type SnapshotInfo } from './snapshot.js';
+export { Snapshotter, toOciLayer, type Change, type CommitOptions, type SnapshotIdMap, type SnapshotInfo } from './snapshot.js';
 export { saveImages, saveOciLayout, loadImages, type LoadResult } from './archive.js';
 export { importRootfs, exportRootfs, type ImportOptions } from './import-export.js';
 export { mountOverlay, unmount } from './mount.js';

@@ -6,6 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import * as native from '../native/binding.js';
+import { mapText, type IdMapping } from '../common/id-map.js';
 
 /** Mounts an overlay at `target`; `lower` is listed top first, paths relative to `cwd`. */
 export async function mountOverlay(
@@ -18,6 +19,26 @@ export async function mountOverlay(
   const opts = [`lowerdir=${lower.join(':')}`];
   if (upper && work) opts.push(`upperdir=${upper}`, `workdir=${work}`);
   await native.mountAsync('overlay', target, 'overlay', 0, opts.join(','), cwd);
+}
+
+/** An id map of a snapshot's overlay: uid_map's lines, as OCI's linux.uidMappings. */
+export type IdMap = IdMapping;
+
+/**
+ * Mounts an overlay at `target` whose layers (`lower`, top first, relative to `cwd`) are
+ * idmapped to `uids`/`gids` (shared, never copied or chowned); `upper` and `work` as they are.
+ */
+export async function mountIdmappedOverlay(
+  target: string,
+  lower: string[],
+  upper: string,
+  work: string,
+  cwd: string,
+  uids: IdMap[],
+  gids: IdMap[],
+): Promise<void> {
+  const abs = (p: string) => (p.startsWith('/') ? p : `${cwd}/${p}`);
+  await native.idmappedOverlayAsync(target, lower.map(abs), abs(upper), abs(work), mapText(uids), mapText(gids));
 }
 
 /**

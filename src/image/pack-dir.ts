@@ -8,12 +8,15 @@ import type { TarHeaderInput, TarWriter } from '../tar/index.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './layer-check.js';
 import { OPAQUE_XATTR } from './unpack.js';
 import { getXattrs } from './xattr.js';
+import type { IdShift } from '../common/id-map.js';
 
 export interface PackDirOptions {
   /** Read `dir` as an overlayfs upper dir: 0/0 char devices become `.wh.` whiteouts, opaque dirs get `.wh..wh..opq`. */
   overlay?: boolean;
   /** Paths (relative to `dir`, `etc/hosts`) to leave out, with everything under them. */
   skip?: (rel: string) => boolean;
+  /** The owners written for the files' own (a remapped container's host ids back to its own). */
+  ids?: IdShift;
 }
 
 /**
@@ -31,7 +34,8 @@ export async function packDirectory(pack: TarWriter, upper: string, opts: PackDi
       if (opts.skip?.(r)) continue;
       const p = join(upper, r);
       const st = await lstat(p);
-      const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime };
+      const owner = opts.ids ? opts.ids({ uid: st.uid, gid: st.gid }) : { uid: st.uid, gid: st.gid };
+      const base = { ...owner, mode: st.mode & 0o7777, mtime: st.mtime };
       const x = await getXattrs(p);
       const xattrs = new Map<string, Buffer>();
       let opaque = false;

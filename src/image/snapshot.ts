@@ -6,7 +6,7 @@
 // containers beyond a key.
 
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,9 +16,10 @@ import { conflict, invalid, notFound } from '../errors.js';
 import { MediaType, chainIDs, layerCompression, type Descriptor, type Digest, type ImageConfig } from '../oci/image.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { errno, isErrno } from '../common/errno.js';
-import { mountOverlay, mountsUnder, unmount } from './mount.js';
+import { mountIdmappedOverlay, mountOverlay, mountsUnder, unmount, type IdMap } from './mount.js';
 import type { ImageStore } from './store.js';
 import { packDirectory } from './pack-dir.js';
+import { toContainerIds } from '../common/id-map.js';
 import { unpackLayerThreaded } from './unpack-thread.js';
 import { awaitedLater } from '../common/promises.js';
 import { dirSize, dirUsage } from '../common/dir-size.js';
@@ -37,6 +38,16 @@ export interface SnapshotInfo {
   /** Where the container's root is mounted. */
   rootfs: string;
   upper: string;
+  /**
+   * A container in a user namespace: its layers are mounted idmapped to these maps (shared, on
+   * disk as unpacked), and its upper dir holds host ids (the mapped ones), as dockerd's do.
+   */
+  idmap?: SnapshotIdMap;
+}
+
+export interface SnapshotIdMap {
+  uidMappings: IdMap[];
+  gidMappings: IdMap[];
 }
 
 export interface CommitOptions {
@@ -51,6 +62,13 @@ export interface CommitOptions {
   exclude?: (path: string) => boolean;
   /** Replaces fields of the image config's `config` (Cmd, Env, …). */
   config?: ImageConfig['config'];
+}
+
+/** The host id of container id 0 (a user namespace's root). */
+function mappedRoot(maps: IdMap[]): number {
+  const m = maps.find((x) => x.containerID === 0);
+  if (!m) throw invalid('an id map without container id 0');
+  return m.hostID;
 }
 
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -203,8 +221,9 @@ export class Snapshotter {
   /**
    * Makes a container's root for image `nameOrId` under `key`: unpacks missing layers, then
    * mounts them read-only under a fresh writable upper dir. `conflict` when the key is in use.
+   * `idmap`: the container's user namespace (SnapshotInfo.idmap).
    */
-  async prepare(key: string, store: ImageStore, nameOrId: string): Promise<SnapshotInfo> {
+  async prepare(key: string, store: ImageStore, nameOrId: string, idmap?: SnapshotIdMap): Promise<SnapshotInfo> {
     const dir = this.containerDir(key);
     try {
       await lstat(dir);
@@ -214,10 +233,19 @@ export class Snapshotter {
     }
     const { image, chainIDs: chain } = await this.unpackImage(store, nameOrId);
     const tmp = `${dir}.tmp`;
-    const info: SnapshotInfo = { key, image, chainIDs: chain, rootfs: join(dir, 'merged'), upper: join(dir, 'upper') };
+    const info: SnapshotInfo = {
+      key,
+      image,
+      chainIDs: chain,
+      rootfs: join(dir, 'merged'),
+      upper: join(dir, 'upper'),
+      ...(idmap ? { idmap } : {}),
+    };
     try {
       await rm(tmp, { recursive: true, force: true });
       for (const d of ['upper', 'work', 'merged']) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
+      // The root's owner is the upper dir's: the container's root, in host ids.
+      if (idmap) await chown(join(tmp, 'upper'), mappedRoot(idmap.uidMappings), mappedRoot(idmap.gidMappings));
       await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
       await rename(tmp, dir);
     } catch (e) {
@@ -253,7 +281,17 @@ export class Snapshotter {
       await mkdir(join(this.root, 'layers', 'empty'), { recursive: true });
       lowers = ['layers/empty'];
     }
-    await mountOverlay(info.rootfs, lowers, `${rel}/upper`, `${rel}/work`, this.root);
+    if (info.idmap)
+      await mountIdmappedOverlay(
+        info.rootfs,
+        lowers,
+        `${rel}/upper`,
+        `${rel}/work`,
+        this.root,
+        info.idmap.uidMappings,
+        info.idmap.gidMappings,
+      );
+    else await mountOverlay(info.rootfs, lowers, `${rel}/upper`, `${rel}/work`, this.root);
   }
 
   async unmount(key: string): Promise<void> {
@@ -402,7 +440,12 @@ export class Snapshotter {
     const writing = store.content.write(gzip);
     awaitedLater(writing);
     try {
-      await packDirectory(pack, info.upper, { overlay: true, skip: opts.exclude && ((rel) => opts.exclude!(`/${rel}`)) });
+      await packDirectory(pack, info.upper, {
+        overlay: true,
+        skip: opts.exclude && ((rel) => opts.exclude!(`/${rel}`)),
+        // A remapped container's upper dir holds host ids: the layer gets the container's.
+        ids: info.idmap && toContainerIds(info.idmap),
+      });
       await pack.end();
       await flowing;
       const blob = await writing;

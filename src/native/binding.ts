@@ -32,6 +32,7 @@ interface Binding {
   ): Promise<void>;
   umount2Async?(target: string, flags: number): Promise<void>;
   loopbackUp?(netns: string): Promise<void>;
+  idmappedOverlayAsync?(target: string, lowers: string[], upper: string, work: string, uidMap: string, gidMap: string): Promise<void>;
   prioritizeThread?(nice: number): void;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
 }
@@ -158,6 +159,25 @@ export async function umount2Async(target: string, flags = 0): Promise<void> {
   const b = binding();
   if (!b.umount2Async) return b.umount2(target, flags);
   await b.umount2Async(target, flags);
+}
+
+/**
+ * An overlay at `target` whose lower dirs (absolute, top first) are seen through idmapped
+ * mounts of a user namespace with these maps (uid_map's text): their files stay as they are on
+ * disk and show as the mapped ids (root's as the mapped root's). The upper and work dirs are
+ * used as they are. Made on a thread of its own, as mountAsync.
+ */
+export async function idmappedOverlayAsync(
+  target: string,
+  lowers: string[],
+  upper: string,
+  work: string,
+  uidMap: string,
+  gidMap: string,
+): Promise<void> {
+  const b = binding();
+  if (!b.idmappedOverlayAsync) throw systemError(`the native binding ${bindingPath()} predates idmapped mounts: rebuild it (npm rebuild)`);
+  await b.idmappedOverlayAsync(target, lowers, upper, work, uidMap, gidMap);
 }
 
 /**

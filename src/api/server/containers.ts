@@ -187,6 +187,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       PidMode: '',
       IpcMode: 'private',
       UTSMode: '',
+      UsernsMode: '',
       Devices: [],
       DeviceCgroupRules: null,
       Isolation: '',

@@ -32,9 +32,9 @@ test('every field the API accepts at create is applied, refused, kept as dockerd
 });
 
 test('a refused field set is a 400 that names it; its zero value and its default pass', () => {
-  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { UsernsMode: 'private' } }), {
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { OomKillDisable: true } }), {
     kind: 'unsupported',
-    message: /^HostConfig\.UsernsMode is not supported by berthd: /,
+    message: /^HostConfig\.OomKillDisable is not supported by berthd: /,
   });
   assert.throws(
     () => refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } }),

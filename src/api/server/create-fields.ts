@@ -124,7 +124,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.StorageOpt': refused('overlayfs in berth takes no per-container storage options'),
   'HostConfig.Tmpfs': applied('tmpfs mounts'),
   'HostConfig.UTSMode': applied('private or host'),
-  'HostConfig.UsernsMode': refused('berth runs no user namespaces for containers yet; only host (the default) passes', ['host']),
+  'HostConfig.UsernsMode': applied(
+    "'' runs the container in the daemon's --userns-remap user namespace (none without it), 'host' in none, 'auto' (podman's) in 65536 ids of its own from the remap user's ranges (engine/userns.ts); others are refused",
+  ),
   'HostConfig.ShmSize': applied('the size of /dev/shm'),
   'HostConfig.Sysctls': applied('namespaced sysctls, checked at create'),
   'HostConfig.Runtime': applied(

@@ -28,6 +28,8 @@ export interface DaemonConfig {
   defaultRuntime?: string;
   /** The CRI's socket (`--cri-socket`, default <exec-root>/cri.sock); '' serves no CRI. */
   criSocket: string;
+  /** `--userns-remap` (`default`, USER[:GROUP], UID[:GID]): resolved at start by the engine's loadRemap. */
+  usernsRemap?: string;
   /** CNI network configs for the CRI's pods (`--cni-conf-dir`, kubelet's node's, default /etc/cni/net.d). */
   cniConfDir: string;
   /** The daemon.json keys berth does not apply, to warn about. */
@@ -54,6 +56,7 @@ Options:
       --insecure-registry list     Registries reached over plain HTTP
   -l, --log-level string           debug, info, warn, error (default "info")
       --registry-mirror list       Mirrors of docker.io
+      --userns-remap string        User/Group setting for user namespaces ("default": the berthremap user, made if missing)
 `;
 
 /** The settings, by daemon.json key, with their flags. */
@@ -71,6 +74,7 @@ const SETTINGS = {
   'default-runtime': { flags: ['--default-runtime'], list: false },
   'cri-socket': { flags: ['--cri-socket'], list: false },
   'cni-conf-dir': { flags: ['--cni-conf-dir'], list: false },
+  'userns-remap': { flags: ['--userns-remap'], list: false },
 } as const;
 type Key = keyof typeof SETTINGS;
 type Runtimes = DaemonConfig['runtimes'];
@@ -265,6 +269,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
     defaultRuntime,
     criSocket,
     cniConfDir: get('cni-conf-dir', '/etc/cni/net.d'),
+    usernsRemap: get<string | undefined>('userns-remap', undefined) || undefined,
     ignoredKeys: file.ignored,
     help,
   };

@@ -1,9 +1,10 @@
 // berthd: reads dockerd's flags and daemon.json keys that apply (daemon-config.ts), opens the
 // engine and serves the API until SIGTERM or SIGINT. Containers keep running under their monitors when it stops.
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { Engine, prioritizeEventLoop } from '../../engine/index.js';
+import { Engine, loadRemap, prioritizeEventLoop, RemapError, type Remap } from '../../engine/index.js';
 import { ConfigError, LEVELS, loadConfig, socketGid, USAGE, type DaemonConfig } from './daemon-config.js';
 import { createApiServer, listen } from './server.js';
 
@@ -32,8 +33,31 @@ export async function main(argv: string[]): Promise<number> {
   for (const h of flags.hosts.filter((x) => x.startsWith('tcp://'))) {
     log('warn', `${h}: the API on TCP without TLS is not authenticated; anyone who reaches this address has root on this machine`);
   }
+  let usernsRemap: Remap | undefined;
+  if (flags.usernsRemap) {
+    try {
+      usernsRemap = await loadRemap(flags.usernsRemap);
+      mkdirSync(flags.dataRoot, { recursive: true, mode: 0o710 });
+      reachableByRemappedRoot(flags.dataRoot);
+    } catch (e) {
+      if (!(e instanceof RemapError)) throw e;
+      process.stderr.write(`berthd: ${e.message}\n`);
+      return 1;
+    }
+    const [u, g] = [usernsRemap.uidMappings[0], usernsRemap.gidMappings[0]];
+    log(
+      'info',
+      `User namespaces: ID ranges will be mapped to subuid/subgid ranges of: ${usernsRemap.user} (uids ${u.hostID}+${u.size}, gids ${g.hostID}+${g.size})`,
+    );
+  }
   prioritizeEventLoop(log);
   mkdirSync(flags.dataRoot, { recursive: true, mode: 0o710 });
+  // A remapped container's root (an id of no group of the host's) passes through the data root to its root file system, init files and volumes; it lists nothing there.
+  if (usernsRemap)
+    for (const d of [flags.dataRoot, join(flags.dataRoot, 'containers')]) {
+      mkdirSync(d, { recursive: true, mode: 0o711 });
+      chmodSync(d, 0o711);
+    }
   mkdirSync(flags.execRoot, { recursive: true, mode: 0o700 });
   const engine = new Engine({
     dataRoot: flags.dataRoot,
@@ -43,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     bip: flags.bip,
     runtimes: flags.runtimes,
     defaultRuntime: flags.defaultRuntime,
+    usernsRemap,
     log,
   });
   try {
@@ -94,4 +119,18 @@ export async function main(argv: string[]): Promise<number> {
     s.close();
   }
   return 0;
+}
+
+/**
+ * Every folder above the data root must let others search it, or a remapped container's root
+ * could not reach its files: refused at start, in dockerd's words, rather than at each start.
+ */
+function reachableByRemappedRoot(dataRoot: string): void {
+  for (let dir = dirname(dataRoot); ; dir = dirname(dir)) {
+    if (!(statSync(dir).mode & 0o001))
+      throw new RemapError(
+        `a subdirectory in your graphroot path (${dataRoot}) restricts access to the remapped root uid/gid; please fix by allowing 'o+x' permissions on existing directories`,
+      );
+    if (dir === '/') return;
+  }
 }

@@ -123,7 +123,7 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: daemonSecurityOptions(),
+      SecurityOptions: daemonSecurityOptions(!!engine.options.usernsRemap),
       Warnings: [],
     });
   });

@@ -150,7 +150,7 @@ export const CREATE_FLAGS = {
   ulimit: list('Ulimit options', { arg: 'ulimit', check: check(v.ulimit) }),
   'use-api-socket': bool("Bind-mount the daemon's API socket and the registry credentials it needs"),
   user: { short: 'u', ...str('Username or UID (format: <name|uid>[:<group|gid>])') },
-  userns: str('User namespace to use', { check: v.MODES.userns }),
+  userns: str("User namespace to use: 'host', or 'auto' (a range of its own; under --userns-remap)", { check: v.MODES.userns }),
   uts: str('UTS namespace to use', { check: v.MODES.uts }),
   volume: { short: 'v', ...list('Bind mount a host path or mount a volume') },
   'volume-driver': str('Volume driver of the container'),

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -41,6 +41,7 @@ import { cancelRestart, startHealth, stopHealth, stoppedByUser } from './supervi
 import type { ContainerTable, Live } from './table.js';
 import { deleteRuntime, forget, releaseRuntime, takeApart } from './teardown.js';
 import { isErrno } from '../../common/errno.js';
+import { applyUserns, containerIdMaps, rootOwner } from '../userns.js';
 
 function nameConflict(name: string, id: string): BerthError {
   return conflict(
@@ -98,6 +99,13 @@ export async function create(
   const runtime = hostConfig.Runtime || (t.opts.defaultRuntime ?? BUILTIN_RUNTIME);
   if (!(t.opts.runtimeNames ?? new Set<string>(BUILTIN_ALIASES)).has(runtime)) throw invalid(`Unknown runtime specified ${runtime}`);
   const image = await t.opts.images.resolve(config.Image);
+  // From here to the record's entry in the table nothing waits: an `auto` range picked is the
+  // container's before another create can look at the table.
+  const idmaps = containerIdMaps(
+    hostConfig,
+    t.opts.usernsRemap,
+    [...t.byId.values()].flatMap((l) => (l.rec.IdMaps ? [l.rec.IdMaps] : [])),
+  );
   if (platform) checkPlatform(config.Image, image.config, platform);
   const imgCfg = image.config.config ?? {};
   const args = command(config, imgCfg);
@@ -127,6 +135,7 @@ export async function create(
     HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig, ...limits, RestartPolicy: policy, Runtime: runtime },
     State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
     RestartCount: 0,
+    ...(idmaps ? { IdMaps: idmaps } : {}),
     ...(podId ? { Pod: podId } : {}),
     ...(placement.infraOf ? { IsInfra: true } : {}),
   };
@@ -144,7 +153,7 @@ export async function create(
   const live = t.live(rec, new RestartManager());
   t.byId.set(id, live);
   try {
-    const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest);
+    const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest, idmaps);
     rec.MountPoints = planMounts(
       rec.HostConfig,
       { ...imgCfg.Volumes, ...config.Volumes },
@@ -166,6 +175,7 @@ export async function create(
       shmDir: shmDir(t, id),
     });
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
+    if (idmaps) applyUserns(spec, idmaps);
     await mkdir(t.store.dir(id), { recursive: true, mode: 0o710 });
     const hc = rec.HostConfig;
     const init = await writeInitFiles(
@@ -182,6 +192,8 @@ export async function create(
       },
       rec.MountPoints.map((m) => m.Destination),
     );
+    // The container's root reaches its init files (its group may search the folder) and owns them, as dockerd's remapped root does.
+    if (idmaps) await ownInitFiles(t.store.dir(id), init, rootOwner(idmaps));
     const donor = placement.pod ? joinedContainer(hc.NetworkMode) : undefined;
     spec.mounts = [
       ...(spec.mounts ?? []),
@@ -226,7 +238,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
     await t.opts.snapshots.mount(id);
-    await copyUp(rec.MountPoints ?? [], (await t.opts.snapshots.info(id)).rootfs, t.volumes);
+    const snapInfo = await t.opts.snapshots.info(id);
+    await copyUp(rec.MountPoints ?? [], snapInfo.rootfs, t.volumes, snapInfo.idmap && rootOwner(snapInfo.idmap));
     await mkdir(t.attachDir, { recursive: true, mode: 0o700 });
     await rm(t.store.exitPath(id), { force: true });
     await removeStaleRuntime(t, id);
@@ -309,6 +322,12 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (existsSync(t.store.exitPath(id))) void onExit(t, live);
     return 'started';
   });
+}
+
+/** Init files (and the folder they are in) that a user namespace's root reaches and owns. */
+async function ownInitFiles(dir: string, mounts: { source?: string }[], owner: { uid: number; gid: number }): Promise<void> {
+  await chown(dir, 0, owner.gid);
+  for (const m of mounts) if (m.source?.startsWith(`${dir}/`)) await chown(m.source, owner.uid, owner.gid);
 }
 
 /** A shareable IPC mode's /dev/shm on the host. */

@@ -18,6 +18,7 @@ import type { Volumes } from '../volumes.js';
 import type { HealthMonitor } from './health.js';
 import type { RestartManager } from './restart.js';
 import { ContainerStore } from './store.js';
+import type { Remap } from '../userns.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -34,6 +35,8 @@ export interface ContainersOptions {
   defaultRuntime?: string;
   /** The default bridge network's gateway and prefix (`--bip`). */
   bip?: string;
+  /** `--userns-remap`: containers run in a user namespace with these ids unless they ask for the host's. */
+  usernsRemap?: Remap;
   log?: (level: LogLevel, msg: string) => void;
 }
 
