@@ -155,7 +155,18 @@ test('docker update: memory, swap, cpus, shares, pids and restart policy, live i
   assert.match(docker(['update', '--memory', '200m', 'u1']).stderr, /Memory limit should be smaller than already set memoryswap limit/);
   assert.match(docker(['update', '--cpu-quota', '20000', 'u1']).stderr, /CPU Quota cannot be updated as NanoCPUs has already been set/);
   assert.match(docker(['update', '--restart', 'sometimes', 'u1']).stderr, /invalid restart policy|unknown policy/);
-  assert.match(docker(['update', '--blkio-weight', '300', 'u1']).stderr, /BlkioWeight is not supported by berthd yet/);
+  // The weight where the scheduler has one, else dockerd's warning (after the name, as docker prints it); realtime CPU in cpu.rt_*.
+  const bw = docker(['update', '--blkio-weight', '300', 'u1']);
+  assert.equal(bw.status, 0, bw.stderr);
+  assert.ok(
+    /^u1\nYour kernel does not support Block I\/O weight/.test(bw.stdout) || cgroupFile(pid, 'blkio', 'blkio.weight') === '300',
+    bw.stdout,
+  );
+  if (existsSync('/sys/fs/cgroup/cpu/cpu.rt_period_us')) {
+    ok(['update', '--cpu-rt-period', '500000', 'u1']);
+    assert.equal(cgroupFile(pid, 'cpu', 'cpu.rt_period_us'), '500000');
+    assert.equal(fmt('u1', '{{.HostConfig.CpuRealtimePeriod}}'), '500000');
+  }
   ok(['update', '--cpuset-cpus', '0', 'u1']);
   assert.equal(cgroupFile(pid, 'cpuset', 'cpuset.cpus'), '0');
   assert.equal(fmt('u1', '{{.HostConfig.CpusetCpus}}'), '0');

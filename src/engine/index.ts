@@ -17,7 +17,8 @@ export {
 } from './types.js';
 export { linuxHostConfig } from './linux-options.js';
 export { devicesHostConfig } from './devices.js';
-export { RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
+export { checkStorageOpt } from './storage-opt.js';
+export { BLKIO_DEVICE_FIELDS, RESOURCE_FIELDS, UNSUPPORTED_RESOURCE_FIELDS, type ResourceConfig } from './resources.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';
 export { ContainerFiles, type CommitRequest } from './container-files.js';
 export type { PathStat } from './archive.js';

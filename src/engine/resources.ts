@@ -1,11 +1,15 @@
 // A container's resource limits: Docker's HostConfig fields (Memory, MemorySwap, NanoCpus,
-// CpuShares, CpuQuota/CpuPeriod, PidsLimit), checked as dockerd checks them at create and at
-// update, and turned into the OCI runtime's `linux.resources`. Pure.
+// CpuShares, CpuQuota/CpuPeriod, PidsLimit, block I/O, realtime CPU, OomKillDisable), checked as
+// dockerd checks them at create and at update (what the machine's cgroups cannot apply is warned
+// of and discarded, in dockerd's words), and turned into the OCI runtime's `linux.resources`.
+// Pure but for the stat of a block device's path.
 
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { conflict, invalid } from '../errors.js';
-import type { LinuxResources } from '../oci/runtime-spec.js';
-import type { HostConfig } from './types.js';
+import { conflict, invalid, systemError } from '../errors.js';
+import type { LinuxBlockIO, LinuxResources, LinuxThrottleDevice } from '../oci/runtime-spec.js';
+import type { CgroupFeatures } from '../runtime/cgroups/features.js';
+import type { HostConfig, ThrottleDevice } from './types.js';
 
 export type ResourceConfig = Pick<
   HostConfig,
@@ -19,6 +23,15 @@ export type ResourceConfig = Pick<
   | 'PidsLimit'
   | 'CpusetCpus'
   | 'CpusetMems'
+  | 'BlkioWeight'
+  | 'BlkioWeightDevice'
+  | 'BlkioDeviceReadBps'
+  | 'BlkioDeviceWriteBps'
+  | 'BlkioDeviceReadIOps'
+  | 'BlkioDeviceWriteIOps'
+  | 'CpuRealtimePeriod'
+  | 'CpuRealtimeRuntime'
+  | 'OomKillDisable'
 >;
 
 /** The numeric fields (CpusetCpus and CpusetMems are strings). */
@@ -31,22 +44,83 @@ export const RESOURCE_FIELDS = [
   'CpuQuota',
   'CpuPeriod',
   'PidsLimit',
+  'BlkioWeight',
+  'CpuRealtimePeriod',
+  'CpuRealtimeRuntime',
 ] as const;
 
-/** Docker's other resource fields, which berthd does not apply yet: refused when set rather than ignored. */
-export const UNSUPPORTED_RESOURCE_FIELDS = [
-  'BlkioWeight',
+/** The block I/O fields that name devices: set at create only (dockerd's update ignores them; berthd refuses them there). */
+export const BLKIO_DEVICE_FIELDS = [
   'BlkioWeightDevice',
   'BlkioDeviceReadBps',
   'BlkioDeviceWriteBps',
   'BlkioDeviceReadIOps',
   'BlkioDeviceWriteIOps',
-  'CpuRealtimePeriod',
-  'CpuRealtimeRuntime',
-  'KernelMemory',
-  'KernelMemoryTCP',
-  'MemorySwappiness',
-];
+] as const;
+
+/** Docker's other resource fields, which berthd does not apply: refused when set rather than ignored. */
+export const UNSUPPORTED_RESOURCE_FIELDS = ['KernelMemory', 'KernelMemoryTCP', 'MemorySwappiness'];
+
+/**
+ * dockerd's checks of the limits the machine may lack (its verifyPlatformContainerResources):
+ * each one the cgroups cannot apply is discarded with dockerd's warning, in dockerd's order;
+ * then the ranges it refuses (a 500, as dockerd 20.10 answers them). Returns the limits to apply.
+ */
+export function discardUnsupported(r: ResourceConfig, f: CgroupFeatures, warnings: string[]): ResourceConfig {
+  const out = { ...r };
+  if (out.OomKillDisable && !f.oomKillDisable) {
+    warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    out.OomKillDisable = false;
+  }
+  if (out.OomKillDisable && !out.Memory)
+    warnings.push(
+      'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
+    );
+  if ((out.CpuRealtimePeriod ?? 0) > 0 && !f.cpuRealtime) {
+    warnings.push('Your kernel does not support cgroup cpu real-time period. Period discarded.');
+    out.CpuRealtimePeriod = 0;
+  }
+  if ((out.CpuRealtimeRuntime ?? 0) > 0 && !f.cpuRealtime) {
+    warnings.push('Your kernel does not support cgroup cpu real-time runtime. Runtime discarded.');
+    out.CpuRealtimeRuntime = 0;
+  }
+  if (out.CpuRealtimePeriod && out.CpuRealtimeRuntime && out.CpuRealtimeRuntime > out.CpuRealtimePeriod)
+    throw systemError('cpu real-time runtime cannot be higher than cpu real-time period');
+  if ((out.BlkioWeight ?? 0) > 0 && !f.blkioWeight) {
+    warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+    out.BlkioWeight = 0;
+  }
+  if ((out.BlkioWeight ?? 0) > 0 && (out.BlkioWeight! < 10 || out.BlkioWeight! > 1000))
+    throw systemError('Range of blkio weight is from 10 to 1000');
+  const discard = (k: (typeof BLKIO_DEVICE_FIELDS)[number], ok: boolean, warning: string) => {
+    if (!out[k]?.length || ok) return;
+    warnings.push(warning);
+    out[k] = [];
+  };
+  const no = 'Your kernel does not support';
+  discard('BlkioWeightDevice', f.blkioWeightDevice, `${no} Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.`);
+  discard(
+    'BlkioDeviceReadBps',
+    f.blkioThrottle,
+    `${no} BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.`,
+  );
+  discard(
+    'BlkioDeviceWriteBps',
+    f.blkioThrottle,
+    `${no} BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.`,
+  );
+  discard(
+    'BlkioDeviceReadIOps',
+    f.blkioThrottle,
+    `${no} IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.`,
+  );
+  discard(
+    'BlkioDeviceWriteIOps',
+    f.blkioThrottle,
+    `${no} IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.`,
+  );
+  return out;
+}
 
 /** dockerd's smallest memory limit. */
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -103,14 +177,50 @@ export function updateResources(cur: ResourceConfig, upd: ResourceConfig, cpus =
   return out;
 }
 
-/** The OCI resources for the limits (devices excepted); a limit of 0 is none. */
-export function ociResources(r: ResourceConfig): LinuxResources {
+/** A block device's numbers, as dockerd stats it (its words when the path is not there). */
+export function blockDeviceNumbers(path: string): { major: number; minor: number } {
+  let rdev: bigint;
+  try {
+    rdev = statSync(path, { bigint: true }).rdev;
+  } catch (e) {
+    const c = (e as NodeJS.ErrnoException).code;
+    const why = c === 'ENOENT' ? 'no such file or directory' : c === 'ENOTDIR' ? 'not a directory' : (e as Error).message;
+    throw systemError(`stat ${path}: ${why}`, e);
+  }
+  // The kernel's new_encode_dev: 12 bits of major above 8 of minor, the rest of each higher up.
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  return { major, minor };
+}
+
+type DeviceNumbers = (path: string) => { major: number; minor: number };
+
+/** HostConfig's block I/O fields as OCI's blockIO, or undefined when none is set. */
+function blockIO(r: ResourceConfig, dev: DeviceNumbers): LinuxBlockIO | undefined {
+  const b: LinuxBlockIO = {};
+  if (r.BlkioWeight) b.weight = r.BlkioWeight;
+  if (r.BlkioWeightDevice?.length) b.weightDevice = r.BlkioWeightDevice.map((d) => ({ ...dev(d.Path), weight: d.Weight }));
+  const throttle = (list: ThrottleDevice[] | null | undefined): LinuxThrottleDevice[] | undefined =>
+    list?.length ? list.map((d) => ({ ...dev(d.Path), rate: d.Rate })) : undefined;
+  const lists = {
+    throttleReadBpsDevice: throttle(r.BlkioDeviceReadBps),
+    throttleWriteBpsDevice: throttle(r.BlkioDeviceWriteBps),
+    throttleReadIOPSDevice: throttle(r.BlkioDeviceReadIOps),
+    throttleWriteIOPSDevice: throttle(r.BlkioDeviceWriteIOps),
+  };
+  for (const [k, v] of Object.entries(lists)) if (v) (b as Record<string, unknown>)[k] = v;
+  return Object.keys(b).length ? b : undefined;
+}
+
+/** The OCI resources for the limits (devices excepted); a limit of 0 is none. `dev`: a block device's numbers by path. */
+export function ociResources(r: ResourceConfig, dev: DeviceNumbers = blockDeviceNumbers): LinuxResources {
   const out: LinuxResources = {};
-  if (r.Memory || r.MemorySwap || r.MemoryReservation) {
+  if (r.Memory || r.MemorySwap || r.MemoryReservation || r.OomKillDisable) {
     out.memory = {
       ...(r.Memory ? { limit: r.Memory } : {}),
       ...(r.MemorySwap ? { swap: r.MemorySwap } : {}),
       ...(r.MemoryReservation ? { reservation: r.MemoryReservation } : {}),
+      ...(r.OomKillDisable ? { disableOOMKiller: true } : {}),
     };
   }
   const cpu: NonNullable<LinuxResources['cpu']> = {};
@@ -120,8 +230,12 @@ export function ociResources(r: ResourceConfig): LinuxResources {
   if (r.CpuShares) cpu.shares = r.CpuShares;
   if (r.CpusetCpus) cpu.cpus = r.CpusetCpus;
   if (r.CpusetMems) cpu.mems = r.CpusetMems;
+  if (r.CpuRealtimePeriod) cpu.realtimePeriod = r.CpuRealtimePeriod;
+  if (r.CpuRealtimeRuntime) cpu.realtimeRuntime = r.CpuRealtimeRuntime;
   if (Object.keys(cpu).length) out.cpu = cpu;
   // 0 and -1 are both "unlimited" to Docker; the runtime writes max for -1.
   if (r.PidsLimit !== undefined && r.PidsLimit !== null && r.PidsLimit !== 0) out.pids = { limit: r.PidsLimit > 0 ? r.PidsLimit : -1 };
+  const b = blockIO(r, dev);
+  if (b) out.blockIO = b;
   return out;
 }

@@ -55,6 +55,18 @@ export interface HostConfig {
   CpusetCpus?: string;
   CpusetMems?: string;
   PidsLimit?: number | null;
+  /** Block I/O weight and limits (cgroup blkio / io); a device by its host path. */
+  BlkioWeight?: number;
+  BlkioWeightDevice?: { Path: string; Weight: number }[] | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  /** Realtime CPU of the container's cgroup (v1 cpu.rt_*), in microseconds. */
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
+  /** memory.oom_control (v1). */
+  OomKillDisable?: boolean | null;
   /** engine/containers/restart.ts; `docker update` changes it. */
   RestartPolicy?: RestartPolicy;
   /** 'bridge' (the default network), 'none', 'host', 'container:<id>' or a network's name (engine/networks/). */
@@ -109,6 +121,12 @@ export interface HostConfig {
   /** Host devices made in the container, and device cgroup rules (engine/devices.ts). */
   Devices?: DeviceMapping[] | null;
   DeviceCgroupRules?: string[] | null;
+}
+
+/** One `--device-read-bps` and the like (Docker's `ThrottleDevice`): bytes or IOs a second. */
+export interface ThrottleDevice {
+  Path: string;
+  Rate: number;
 }
 
 /** One `--device` (Docker's `DeviceMapping`). */

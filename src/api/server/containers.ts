@@ -7,6 +7,7 @@ import {
   containerSizes,
   devicesHostConfig,
   linuxHostConfig,
+  BLKIO_DEVICE_FIELDS,
   RESOURCE_FIELDS,
   UNSUPPORTED_RESOURCE_FIELDS,
   ZERO_TIME,
@@ -24,7 +25,7 @@ import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
 import { refuseUnsupported } from './create-fields.js';
 import { parseFilters } from './filters.js';
-import { filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
+import { checkStorageOpt, filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
 import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -48,10 +49,26 @@ function consoleSize(v: unknown): { ConsoleSize?: [number, number] } {
   return { ConsoleSize: [v[0], v[1]] };
 }
 
-/** The resource limits and restart policy of a create or update body (decoded, so typed); limits berthd cannot apply are refused. */
-function lifecycleHostConfig(hc: Record<string, any>): ResourceConfig & { RestartPolicy?: RestartPolicy } {
+/**
+ * The resource limits and restart policy of a create or update body (decoded, so typed); limits
+ * berthd cannot apply are refused. An update takes no device lists and no OomKillDisable
+ * (dockerd's update ignores them): refused there rather than ignored.
+ */
+function lifecycleHostConfig(hc: Record<string, any>, update = false): ResourceConfig & { RestartPolicy?: RestartPolicy } {
   const out: ResourceConfig & { RestartPolicy?: RestartPolicy } = {};
   for (const k of RESOURCE_FIELDS) if (hc[k] !== undefined) out[k] = hc[k];
+  for (const k of BLKIO_DEVICE_FIELDS) {
+    const v = hc[k] as { Path: string; Weight?: number; Rate?: number }[] | null | undefined;
+    if (!v?.length) continue;
+    if (update) throw unsupported(`HostConfig.${k} cannot be updated: berthd applies it at create only (dockerd's update ignores it)`);
+    if (k === 'BlkioWeightDevice') out[k] = v.map((d) => ({ Path: d.Path, Weight: d.Weight ?? 0 }));
+    else out[k] = v.map((d) => ({ Path: d.Path, Rate: d.Rate ?? 0 }));
+  }
+  if (hc.OomKillDisable) {
+    if (update)
+      throw unsupported("HostConfig.OomKillDisable cannot be updated: berthd applies it at create only (dockerd's update ignores it)");
+    out.OomKillDisable = true;
+  }
   for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
     const v = hc[k];
     if (v === undefined || v === null || v === '') continue;
@@ -170,6 +187,15 @@ function inspect(engine: Engine, c: ContainerRecord) {
       CpusetCpus: '',
       CpusetMems: '',
       PidsLimit: null,
+      BlkioWeight: 0,
+      BlkioWeightDevice: [],
+      BlkioDeviceReadBps: [],
+      BlkioDeviceWriteBps: [],
+      BlkioDeviceReadIOps: [],
+      BlkioDeviceWriteIOps: [],
+      CpuRealtimePeriod: 0,
+      CpuRealtimeRuntime: 0,
+      OomKillDisable: false,
       Binds: null,
       NetworkMode: 'none',
       PortBindings: {},
@@ -255,8 +281,10 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const body = await readJSON(ctx, ContainerCreate);
     if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
     refuseUnsupported(body);
+    checkStorageOpt(body.HostConfig?.StorageOpt, engine.options.dataRoot);
     const { HostConfig, NetworkingConfig: _n, MacAddress: _m, Pod, ...config } = body;
     const hc = HostConfig ?? {};
+    const warnings: string[] = [];
     const rec = await cs.create(
       config,
       {
@@ -283,8 +311,9 @@ export function containerRoutes(router: Router, engine: Engine): void {
       endpointsConfig(body),
       ctx.query.get('platform') || undefined,
       { pod: (Pod as string | undefined) || undefined },
+      warnings,
     );
-    sendJSON(ctx, 201, { Id: rec.Id, Warnings: [] });
+    sendJSON(ctx, 201, { Id: rec.Id, Warnings: warnings });
   });
 
   router.on('POST', '/containers/:id/start', async (ctx) => {
@@ -495,8 +524,9 @@ export function containerRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/containers/:id/update', async (ctx) => {
     const body = await readJSON(ctx, ContainerUpdate);
-    await cs.update(ctx.params.id, lifecycleHostConfig(body));
-    sendJSON(ctx, 200, { Warnings: [] });
+    const warnings: string[] = [];
+    await cs.update(ctx.params.id, lifecycleHostConfig(body, true), warnings);
+    sendJSON(ctx, 200, { Warnings: warnings });
   });
 
   // (`*`: a legacy link's name, `parent/alias`, comes unescaped from the docker CLI.)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { GoType } from './body-decode.js';
 import { ContainerCreate } from './body-types.js';
-import { CREATE_FIELDS, fieldsTable, refuseUnsupported } from './create-fields.js';
+import { CREATE_FIELDS, fieldsTable, noDeviceDriver, refuseUnsupported } from './create-fields.js';
 
 type Struct = Extract<GoType, { kind: 'struct' }>;
 const fieldsOf = (t: GoType | undefined): Record<string, GoType> => (t?.kind === 'struct' ? t.fields : {});
@@ -36,9 +36,16 @@ test('a refused field set is a 400 that names it; its zero value and its default
     kind: 'unsupported',
     message: /^HostConfig\.OomKillDisable is not supported by berthd: /,
   });
-  assert.throws(
-    () => refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } }),
-    /HostConfig\.StorageOpt is not supported/,
+  // StorageOpt is engine/storage-opt.ts' to answer, in overlay2's words: not refused here.
+  refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } });
+  // DeviceRequests: dockerd's 500 when no device driver takes the request.
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { DeviceRequests: [{ Count: -1, Capabilities: [['gpu']] }] } }), {
+    kind: 'system',
+    message: 'could not select device driver "" with capabilities: [[gpu]]',
+  });
+  assert.equal(
+    noDeviceDriver([{ Driver: 'nvidia', Capabilities: [['gpu', 'utility'], ['compute']] }]),
+    'could not select device driver "nvidia" with capabilities: [[gpu utility] [compute]]',
   );
   assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Isolation: 'hyperv' } }), {
     kind: 'invalid',

@@ -5,7 +5,7 @@
 // refused; a unit test holds the table to body-types.ts (no field of the API left out) and
 // docs/api-fields.md is this table printed.
 
-import { invalid, unsupported } from '../../errors.js';
+import { invalid, systemError, unsupported } from '../../errors.js';
 
 export type FieldStatus = 'applied' | 'refused' | 'kept' | 'output';
 
@@ -23,7 +23,12 @@ const kept = (note: string): FieldRule => ({ status: 'kept', note });
 const output = (note = 'an inspect field; a create ignores it, as dockerd does'): FieldRule => ({ status: 'output', note });
 
 const resource = applied('cgroup limits (engine/resources.ts); `docker update` changes them');
-const blkio = refused('berth applies no block I/O limits yet (400)');
+const discarded = (what: string) =>
+  applied(`${what}; where the machine's cgroups lack it, discarded with dockerd's warning in the create's Warnings (engine/resources.ts)`);
+const blkioDevice = (file: string) =>
+  applied(
+    `${file} for the device at that host path (stat at create, dockerd's words when it is not there); discarded with dockerd's warning where the cgroup lacks it; not updated (dockerd's update ignores it, berthd refuses it)`,
+  );
 const windows = refused('Windows-only in dockerd; berth refuses it rather than ignore it');
 
 /** Every field, by its path in the create body: `Config` fields are top-level in the body. */
@@ -64,27 +69,33 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.CgroupParent': applied(
     "the cgroup the container is placed below (`<parent>/<id>`, cgroupfs); an absolute path, as dockerd with cgroupfs takes it (a relative one is refused: it would be relative to berthd's own cgroup)",
   ),
-  'HostConfig.BlkioWeight': blkio,
-  'HostConfig.BlkioWeightDevice': blkio,
-  'HostConfig.BlkioDeviceReadBps': blkio,
-  'HostConfig.BlkioDeviceWriteBps': blkio,
-  'HostConfig.BlkioDeviceReadIOps': blkio,
-  'HostConfig.BlkioDeviceWriteIOps': blkio,
+  'HostConfig.BlkioWeight': discarded(
+    'blkio.weight or blkio.bfq.weight (v1), io.bfq.weight or io.weight (v2); 10 to 1000; `docker update` changes it',
+  ),
+  'HostConfig.BlkioWeightDevice': blkioDevice('blkio.weight_device (v1), io.bfq.weight or io.weight (v2)'),
+  'HostConfig.BlkioDeviceReadBps': blkioDevice('blkio.throttle.read_bps_device (v1), io.max rbps (v2)'),
+  'HostConfig.BlkioDeviceWriteBps': blkioDevice('blkio.throttle.write_bps_device (v1), io.max wbps (v2)'),
+  'HostConfig.BlkioDeviceReadIOps': blkioDevice('blkio.throttle.read_iops_device (v1), io.max riops (v2)'),
+  'HostConfig.BlkioDeviceWriteIOps': blkioDevice('blkio.throttle.write_iops_device (v1), io.max wiops (v2)'),
   'HostConfig.CpuPeriod': resource,
   'HostConfig.CpuQuota': resource,
-  'HostConfig.CpuRealtimePeriod': refused('realtime CPU is not applied (400)'),
-  'HostConfig.CpuRealtimeRuntime': refused('realtime CPU is not applied (400)'),
+  'HostConfig.CpuRealtimePeriod': discarded('cpu.rt_period_us (v1; v2 has no realtime groups); `docker update` changes it'),
+  'HostConfig.CpuRealtimeRuntime': discarded(
+    "cpu.rt_runtime_us (v1), within its parent cgroups' realtime budget: with none (berthd sets none, dockerd's default), the start fails in the kernel's words as under dockerd; a runtime above the period is dockerd's 500",
+  ),
   'HostConfig.CpusetCpus': resource,
   'HostConfig.CpusetMems': resource,
   'HostConfig.Devices': applied('device nodes and their cgroup permissions (engine/devices.ts)'),
   'HostConfig.DeviceCgroupRules': applied('device cgroup rules (engine/devices.ts)'),
-  'HostConfig.DeviceRequests': refused('berth has no device drivers (GPUs)'),
+  'HostConfig.DeviceRequests': refused(
+    'berth has no device drivers (GPUs): dockerd\'s 500 with no driver for the request, `could not select device driver "" with capabilities: [[gpu]]`',
+  ),
   'HostConfig.KernelMemory': refused('kernel memory limits are gone from the kernel (400)'),
   'HostConfig.KernelMemoryTCP': refused('kernel memory limits are gone from the kernel (400)'),
   'HostConfig.MemoryReservation': resource,
   'HostConfig.MemorySwap': resource,
   'HostConfig.MemorySwappiness': refused('not applied (400); -1 is unset'),
-  'HostConfig.OomKillDisable': refused('berth does not disable the OOM killer; refuses true'),
+  'HostConfig.OomKillDisable': discarded('memory.oom_control (v1; v2 has no such switch); not updated'),
   'HostConfig.PidsLimit': resource,
   'HostConfig.Ulimits': applied('process rlimits (engine/linux-options.ts)'),
   'HostConfig.CpuCount': windows,
@@ -121,7 +132,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.PublishAllPorts': applied('-P'),
   'HostConfig.ReadonlyRootfs': applied('a read-only root'),
   'HostConfig.SecurityOpt': applied('seccomp, no-new-privileges; AppArmor and SELinux labels refused'),
-  'HostConfig.StorageOpt': refused('overlayfs in berth takes no per-container storage options'),
+  'HostConfig.StorageOpt': refused(
+    "size only, as overlay2: refused in overlay2's words (a 500) where the backing file system has no project quotas, in berth's where it is xfs (berth sets no quota yet); size=0 asks for nothing and passes",
+  ),
   'HostConfig.Tmpfs': applied('tmpfs mounts'),
   'HostConfig.UTSMode': applied('private or host'),
   'HostConfig.UsernsMode': applied(
@@ -165,6 +178,18 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'EndpointSettings.DNSNames': output(),
 };
 
+interface DeviceRequest {
+  Driver?: string;
+  Capabilities?: string[][] | null;
+}
+
+/** dockerd's error for the first request no driver takes; capabilities as Go's %v prints [][]string. */
+export function noDeviceDriver(reqs: DeviceRequest[]): string {
+  const r = reqs[0] ?? {};
+  const caps = `[${(r.Capabilities ?? []).map((c) => `[${(c ?? []).join(' ')}]`).join(' ')}]`;
+  return `could not select device driver ${JSON.stringify(r.Driver ?? '')} with capabilities: ${caps}`;
+}
+
 /** Go's zero value, which means "not set" to dockerd. */
 function isZero(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return true;
@@ -180,6 +205,10 @@ function check(path: string, v: unknown): void {
   if (path === 'HostConfig.MemorySwappiness' && v === -1) return;
   // dockerd on Linux refuses every other isolation before anything else, in these words.
   if (path === 'HostConfig.Isolation') throw invalid(`Invalid isolation: ${JSON.stringify(v)} - linux only supports 'default'`);
+  // dockerd finds no device driver for the request (it has one only with NVIDIA's hook), a 500.
+  if (path === 'HostConfig.DeviceRequests') throw systemError(noDeviceDriver(v as DeviceRequest[]));
+  // engine/storage-opt.ts answers as overlay2 does.
+  if (path === 'HostConfig.StorageOpt') return;
   const field = path.replace(/^Config\./, '');
   throw unsupported(`${field} is not supported by berthd: ${rule.note}`);
 }

@@ -30,5 +30,12 @@ export async function update(client: ApiClient, argv: string[]): Promise<number>
   };
   if (Object.values(body).every((v) => v === undefined))
     throw new BerthError('invalid', 'you must provide one or more flags when using this command');
-  return eachContainer(args, (c) => client.json('POST', `/containers/${encodeURIComponent(c)}/update`, { body }));
+  const warnings: string[] = [];
+  const rc = await eachContainer(args, async (c) => {
+    const r = await client.json<{ Warnings?: string[] | null }>('POST', `/containers/${encodeURIComponent(c)}/update`, { body });
+    warnings.push(...(r.Warnings ?? []));
+  });
+  // As docker's update: the daemon's warnings after the names, on stdout.
+  if (warnings.length) process.stdout.write(`${warnings.join('\n')}\n`);
+  return rc;
 }

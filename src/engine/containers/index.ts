@@ -158,9 +158,13 @@ export class Containers {
     endpoints?: Record<string, EndpointRequest>,
     platform?: string,
     placement: PodPlacement = {},
+    /** Filled with dockerd's warnings for the limits this machine cannot apply (discarded). */
+    warnings: string[] = [],
   ): Promise<ContainerRecord> {
     this.load();
-    return failingClearlyWhenFull(this.dataRoot, () => lifecycle.create(this.t, config, hostConfig, name, endpoints, platform, placement));
+    return failingClearlyWhenFull(this.dataRoot, () =>
+      lifecycle.create(this.t, config, hostConfig, name, endpoints, platform, placement, warnings),
+    );
   }
 
   /** Runs `fn` with the container's state held still: no start, update or removal begins until it ends. */
@@ -221,8 +225,8 @@ export class Containers {
     return lifecycle.rename(this.t, this.find(ref), newName);
   }
 
-  async update(ref: string, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
-    return lifecycle.update(this.t, this.find(ref), upd);
+  async update(ref: string, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }, warnings: string[] = []): Promise<void> {
+    return lifecycle.update(this.t, this.find(ref), upd, warnings);
   }
 
   /** `volumes`: the container's anonymous volumes go too (`rm -v`, `--rm`). `pod`: the pod's removal, the only one an infra container allows. */

@@ -10,7 +10,7 @@ import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
-import { BerthError, conflict, errorMessage, invalid, isKind, notFound, withCleanup } from '../../errors.js';
+import { BerthError, conflict, errorMessage, invalid, isKind, notFound, systemError, withCleanup } from '../../errors.js';
 import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
 import { BUILTIN_ALIASES, BUILTIN_RUNTIME } from '../../runtime/runtime-set.js';
 import { parseSignal } from '../../runtime/signals.js';
@@ -23,7 +23,8 @@ import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
 import { rootFiles } from '../users.js';
 import { startError } from '../start-errors.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
-import { checkResources, ociResources, updateResources, type ResourceConfig } from '../resources.js';
+import { checkResources, discardUnsupported, ociResources, updateResources, type ResourceConfig } from '../resources.js';
+import { cgroupFeatures, realtimeBudget } from '../../runtime/cgroups/features.js';
 import {
   ZERO_TIME,
   type ContainerConfig,
@@ -70,6 +71,7 @@ export async function create(
   endpoints?: Record<string, EndpointRequest>,
   platform?: string,
   placement: { pod?: string; infraOf?: string } = {},
+  warnings: string[] = [],
 ): Promise<ContainerRecord> {
   // (A pod's join changes them: the caller's objects stay as given.)
   if (placement.pod) [config, hostConfig] = [{ ...config }, { ...hostConfig }];
@@ -77,7 +79,7 @@ export async function create(
   const fullName = name ? checkName(name) : generateName((n) => [...t.byId.values()].some((l) => l.rec.Name === n));
   for (const l of t.byId.values()) if (l.rec.Name === fullName) throw nameConflict(fullName, l.rec.Id);
   const policy = checkRestartPolicy(hostConfig.RestartPolicy, !!hostConfig.AutoRemove);
-  const limits = checkResources(hostConfig);
+  const limits = discardUnsupported(checkResources(hostConfig), cgroupFeatures(), warnings);
   checkHealthcheck(config.Healthcheck);
   checkCgroupParent(hostConfig.CgroupParent);
   checkLinuxOptions(hostConfig, !!config.Hostname, hostConfig.NetworkMode);
@@ -110,6 +112,7 @@ export async function create(
   const imgCfg = image.config.config ?? {};
   const args = command(config, imgCfg);
   const id = randomBytes(32).toString('hex');
+  checkRealtimeBudget(limits.CpuRealtimeRuntime, hostConfig.CgroupParent, id);
   const rec: ContainerRecord = {
     Id: id,
     Name: fullName,
@@ -510,15 +513,31 @@ export async function rename(t: ContainerTable, live: Live, newName: string): Pr
 }
 
 /**
+ * A realtime runtime above its parent cgroup's budget fails in the kernel at start (berthd, like
+ * dockerd by default, gives its cgroups none): refused at create in the words dockerd's start
+ * gives (runc's write of the file), so no container is left behind.
+ */
+function checkRealtimeBudget(runtime: number | undefined, cgroupParent: string | undefined, id: string): void {
+  if (!runtime || runtime <= 0) return;
+  const b = realtimeBudget(cgroupParent?.replace(/\/+$/, '') || '/berth', id);
+  if (b && runtime > b.budget) throw systemError(`failed to write "${runtime}": write ${b.file}: invalid argument`);
+}
+
+/**
  * Docker's update: new resource limits and restart policy, recorded in HostConfig and in the
  * bundle (for the next start), and applied now through the runtime if the container runs.
  */
-export async function update(t: ContainerTable, live: Live, upd: ResourceConfig & { RestartPolicy?: RestartPolicy }): Promise<void> {
+export async function update(
+  t: ContainerTable,
+  live: Live,
+  upd: ResourceConfig & { RestartPolicy?: RestartPolicy },
+  warnings: string[] = [],
+): Promise<void> {
   await t.serial(live, async () => {
     const rec = live.rec;
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw conflict(`Container ${rec.Id} is marked for removal and cannot be "update"`);
-    const limits = updateResources(rec.HostConfig, upd);
+    const limits = updateResources(rec.HostConfig, discardUnsupported(upd, cgroupFeatures(), warnings));
     let policy = rec.HostConfig.RestartPolicy;
     if (upd.RestartPolicy?.Name) {
       if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy))

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { blockDeviceNumbers, discardUnsupported, ociResources } from './resources.js';
+import type { CgroupFeatures } from '../runtime/cgroups/features.js';
+
+const all: CgroupFeatures = { blkioWeight: true, blkioWeightDevice: true, blkioThrottle: true, cpuRealtime: true, oomKillDisable: true };
+const none: CgroupFeatures = {
+  blkioWeight: false,
+  blkioWeightDevice: false,
+  blkioThrottle: false,
+  cpuRealtime: false,
+  oomKillDisable: false,
+};
+const dev = (path: string) => ({ major: path === '/dev/vda' ? 254 : 8, minor: 0 });
+
+test('limits the cgroups cannot apply are discarded with dockerd 20.10 words, in its order', () => {
+  const r = {
+    OomKillDisable: true,
+    CpuRealtimePeriod: 1000000,
+    CpuRealtimeRuntime: 1000,
+    BlkioWeight: 300,
+    BlkioWeightDevice: [{ Path: '/dev/vda', Weight: 200 }],
+    BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: 1 }],
+    BlkioDeviceWriteIOps: [{ Path: '/dev/vda', Rate: 1 }],
+  };
+  const warnings: string[] = [];
+  const out = discardUnsupported(r, none, warnings);
+  assert.deepEqual(warnings, [
+    'Your kernel does not support OomKillDisable. OomKillDisable discarded.',
+    'Your kernel does not support cgroup cpu real-time period. Period discarded.',
+    'Your kernel does not support cgroup cpu real-time runtime. Runtime discarded.',
+    'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
+    'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.',
+    'Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.',
+    'Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.',
+  ]);
+  assert.deepEqual(ociResources(out, dev), {});
+  // All there: kept; OomKillDisable without a memory limit is warned of, as dockerd does.
+  const kept: string[] = [];
+  assert.deepEqual(discardUnsupported(r, all, kept), r);
+  assert.deepEqual(kept, [
+    'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
+  ]);
+  assert.deepEqual(discardUnsupported({ OomKillDisable: true, Memory: 1 << 30 }, all, ((kept.length = 0), kept)).OomKillDisable, true);
+  assert.deepEqual(kept, []);
+});
+
+test("dockerd's refusals: a realtime runtime above the period, a weight out of 10..1000 (500s)", () => {
+  assert.throws(() => discardUnsupported({ CpuRealtimePeriod: 1000, CpuRealtimeRuntime: 2000 }, all, []), {
+    kind: 'system',
+    message: 'cpu real-time runtime cannot be higher than cpu real-time period',
+  });
+  assert.throws(() => discardUnsupported({ BlkioWeight: 5 }, all, []), {
+    kind: 'system',
+    message: 'Range of blkio weight is from 10 to 1000',
+  });
+  // Discarded first where the machine lacks the weight, so no range error (as dockerd on this kernel).
+  assert.equal(discardUnsupported({ BlkioWeight: 5 }, none, []).BlkioWeight, 0);
+});
+
+test('block I/O, realtime CPU and OomKillDisable become linux.resources', () => {
+  assert.deepEqual(
+    ociResources(
+      {
+        BlkioWeight: 300,
+        BlkioWeightDevice: [{ Path: '/dev/vda', Weight: 200 }],
+        BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: 1048576 }],
+        BlkioDeviceWriteBps: [{ Path: '/dev/sda', Rate: 2 }],
+        BlkioDeviceReadIOps: [{ Path: '/dev/vda', Rate: 100 }],
+        BlkioDeviceWriteIOps: [{ Path: '/dev/vda', Rate: 200 }],
+        CpuRealtimePeriod: 1000000,
+        CpuRealtimeRuntime: 950000,
+        OomKillDisable: true,
+        Memory: 64 << 20,
+      },
+      dev,
+    ),
+    {
+      memory: { limit: 64 << 20, disableOOMKiller: true },
+      cpu: { realtimePeriod: 1000000, realtimeRuntime: 950000 },
+      blockIO: {
+        weight: 300,
+        weightDevice: [{ major: 254, minor: 0, weight: 200 }],
+        throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }],
+        throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2 }],
+        throttleReadIOPSDevice: [{ major: 254, minor: 0, rate: 100 }],
+        throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 200 }],
+      },
+    },
+  );
+});
+
+test("a block device's numbers from its node; a missing path in dockerd's words", () => {
+  assert.deepEqual(blockDeviceNumbers('/dev/null'), { major: 1, minor: 3 });
+  assert.throws(() => blockDeviceNumbers('/dev/berth-no-such'), {
+    kind: 'system',
+    message: 'stat /dev/berth-no-such: no such file or directory',
+  });
+});

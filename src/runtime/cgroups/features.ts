@@ -1,0 +1,72 @@
+// Which optional cgroup limits this machine can apply, as dockerd's sysinfo reads them: a limit
+// the kernel or the mounted controllers lack is warned of and discarded by the engine, in
+// dockerd's words. Reads only where each hierarchy is mounted (the files of its root cgroup).
+import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { DetectedLayout } from './detect.js';
+import { detectLayout } from './manager.js';
+
+export interface CgroupFeatures {
+  /** blkio.weight (CFQ) or blkio.bfq.weight (BFQ) on v1; the io controller on v2. */
+  blkioWeight: boolean;
+  blkioWeightDevice: boolean;
+  /** blkio.throttle.* on v1; io.max on v2. */
+  blkioThrottle: boolean;
+  /** cpu.rt_period_us and cpu.rt_runtime_us (v1 with CONFIG_RT_GROUP_SCHED); v2 has none. */
+  cpuRealtime: boolean;
+  /** memory.oom_control (v1); v2 has none. */
+  oomKillDisable: boolean;
+}
+
+/** The features of a detected layout; `has(dir, file)` is the file check (a seam for tests). */
+export function featuresOf(det: DetectedLayout, has: (dir: string, file: string) => boolean): CgroupFeatures {
+  const v1 = (ctl: string, ...files: string[]) => {
+    const m = det.v1[ctl];
+    return det.layout !== 'v2' && m !== undefined && files.some((f) => has(m.mountPoint, f));
+  };
+  // v2: the io controller offered at the root (its files are in child cgroups only).
+  const io = det.layout !== 'v1' && det.unified !== undefined && has(det.unified.mountPoint, 'cgroup.controllers:io');
+  return {
+    blkioWeight: v1('blkio', 'blkio.weight', 'blkio.bfq.weight') || io,
+    blkioWeightDevice: v1('blkio', 'blkio.weight_device', 'blkio.bfq.weight_device') || io,
+    blkioThrottle: v1('blkio', 'blkio.throttle.read_bps_device') || io,
+    cpuRealtime: v1('cpu', 'cpu.rt_runtime_us'),
+    oomKillDisable: v1('memory', 'memory.oom_control'),
+  };
+}
+
+/** `dir/file` exists, or for `cgroup.controllers:<name>`, the controllers file lists it. */
+function hasFile(dir: string, file: string): boolean {
+  const [name, controller] = file.split(':');
+  if (controller === undefined) return existsSync(posix.join(dir, name));
+  try {
+    return readFileSync(posix.join(dir, name), 'utf8').split(/\s+/).includes(controller);
+  } catch {
+    return false;
+  }
+}
+
+let cached: CgroupFeatures | undefined;
+
+/** This machine's features, read once (the mounts do not change under a running berthd). */
+export function cgroupFeatures(): CgroupFeatures {
+  return (cached ??= featuresOf(detectLayout(), hasFile));
+}
+
+/**
+ * The realtime budget a container below `parent` (an absolute cgroupfs path) can have, and the
+ * file its runtime would be written to: the parent's cpu.rt_runtime_us, or 0 where the parent
+ * is not made yet (a new v1 cgroup starts with none). Undefined without a v1 cpu hierarchy.
+ */
+export function realtimeBudget(parent: string, id: string): { budget: number; file: string } | undefined {
+  const m = detectLayout().v1.cpu;
+  if (m === undefined) return undefined;
+  const dir = posix.join(m.mountPoint, posix.relative(m.root, posix.join('/', parent)));
+  let budget = 0;
+  try {
+    budget = Number(readFileSync(posix.join(dir, 'cpu.rt_runtime_us'), 'utf8').trim());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return { budget, file: posix.join(dir, id, 'cpu.rt_runtime_us') };
+}
