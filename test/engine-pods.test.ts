@@ -59,8 +59,10 @@ test('two containers of a pod share localhost and a hostname; the pod publishes 
   assert.deepEqual(inspect.SharedNamespaces, ['net', 'ipc', 'uts']);
   assert.deepEqual(inspect.InfraConfig.PortBindings, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(PORT) }] });
   assert.equal(ok('inspect', '-f', '{{.Pod}}', 'srv'), id);
-  // The docker CLI lists and inspects a pod's containers (the extra Pod field is nothing to it).
-  if (existsSync(DOCKER)) assert.match(eng.dockerOk(['ps', '--format', '{{.Names}}']), new RegExp(`^${id.slice(0, 12)}-infra$`, 'm'));
+  // The docker CLI lists and inspects a pod's members (the extra Pod field is nothing to it); the
+  // infra container, which goes only with its pod, is listed only to berth's `ps --pod`.
+  if (existsSync(DOCKER)) assert.deepEqual(eng.dockerOk(['ps', '-a', '--format', '{{.Names}}']).trim().split('\n'), ['srv']);
+  assert.doesNotMatch(ok('ps', '-a', '--format', '{{.Names}}'), /-infra/);
   // Without a shared PID namespace, a member sees only its own processes.
   assert.equal(ok('run', '--rm', '--pod', 'web', 'busybox', 'ps', '-o', 'pid,comm').split('\n').length, 2);
   // Its infra container killed, the pod is degraded; a start brings the member back into a new one's namespaces.
@@ -155,6 +157,22 @@ test("pod rm: refused while members run, then -f leaves nothing of the pod's; pr
   assert.equal(ok('pod', 'ls', '-q'), '');
   for (const id of ids) assert.deepEqual(leftovers(id), [], id);
 });
+
+test(
+  'docker rm -f $(docker ps -aq) succeeds with a pod there: its members go, the pod and its infra stay',
+  { skip: !existsSync(DOCKER) },
+  () => {
+    ok('pod', 'create', '--name', 'rmall');
+    ok('run', '-d', '--pod', 'rmall', '--name', 'rmall-m', 'busybox', 'sleep', '600');
+    const ids = eng.dockerOk(['ps', '-aq']).trim().split('\n');
+    assert.equal(ids.length, 1, ids.join(' '));
+    const r = eng.docker(['rm', '-f', ...ids]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(eng.dockerOk(['ps', '-aq']).trim(), '');
+    assert.equal(ok('pod', 'ls', '--format', '{{.Name}} {{.NumberOfContainers}}'), 'rmall 1');
+    ok('pod', 'rm', '-f', 'rmall');
+  },
+);
 
 test('the API: versioned paths, unknown fields and parameters refused', async () => {
   const bogus = await eng.api('POST', '/v1.43/pods/create', { name: 'x', bogus: 1 });

@@ -432,27 +432,34 @@ export function containerRoutes(router: Router, engine: Engine): void {
           )
         ).filter(Boolean),
       );
-    const views = cs.list().map((c) => {
-      const row = summary(c, cs.names(c));
-      const networks = Object.keys(row.NetworkSettings.Networks).length
-        ? (row.NetworkSettings.Networks as Record<string, { NetworkID?: string }>)
-        : { [row.HostConfig.NetworkMode]: {} };
-      return {
-        row,
-        Id: c.Id,
-        Name: c.Name,
-        State: c.State.Status,
-        Running: ['running', 'paused', 'restarting'].includes(c.State.Status),
-        ExitCode: c.State.ExitCode,
-        Started: c.State.StartedAt !== ZERO_TIME,
-        Health: c.State.Health?.Status ?? 'none',
-        ImageID: c.Image,
-        Labels: c.Config.Labels ?? null,
-        Mounts: row.Mounts,
-        Ports: row.Ports as { PrivatePort: number; PublicPort?: number; Type: string }[],
-        Networks: Object.fromEntries(Object.entries(networks).map(([k, v]) => [k, v?.NetworkID ?? ''])),
-      };
-    });
+    // A pod's infra container is berth's own, and goes only with its pod: a Docker client that
+    // lists it cannot remove it (`docker rm -f $(docker ps -aq)` would fail), so it is listed
+    // only when asked for with berth's `infra` parameter (`berth ps --pod`).
+    const infra = boolParam(ctx.query, 'infra');
+    const views = cs
+      .list()
+      .filter((c) => infra || !c.IsInfra)
+      .map((c) => {
+        const row = summary(c, cs.names(c));
+        const networks = Object.keys(row.NetworkSettings.Networks).length
+          ? (row.NetworkSettings.Networks as Record<string, { NetworkID?: string }>)
+          : { [row.HostConfig.NetworkMode]: {} };
+        return {
+          row,
+          Id: c.Id,
+          Name: c.Name,
+          State: c.State.Status,
+          Running: ['running', 'paused', 'restarting'].includes(c.State.Status),
+          ExitCode: c.State.ExitCode,
+          Started: c.State.StartedAt !== ZERO_TIME,
+          Health: c.State.Health?.Status ?? 'none',
+          ImageID: c.Image,
+          Labels: c.Config.Labels ?? null,
+          Mounts: row.Mounts,
+          Ports: row.Ports as { PrivatePort: number; PublicPort?: number; Type: string }[],
+          Networks: Object.fromEntries(Object.entries(networks).map(([k, v]) => [k, v?.NetworkID ?? ''])),
+        };
+      });
     const list = filterContainers(views, filters, {
       all: boolParam(ctx.query, 'all'),
       limit: Number(ctx.query.get('limit') || 0),

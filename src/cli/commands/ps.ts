@@ -183,7 +183,7 @@ const PS: CommandSpec = {
     'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
     quiet: { short: 'q', type: 'bool', desc: 'Only display container IDs' },
     size: { short: 's', type: 'bool', desc: 'Display total file sizes' },
-    pod: { type: 'bool', desc: "Show the pod of each container (berth's, as podman's)" },
+    pod: { type: 'bool', desc: "Show the pod of each container, pods' infra containers too (berth's, as podman's)" },
   },
 };
 
@@ -196,6 +196,8 @@ export async function ps(client: ApiClient, argv: string[]): Promise<number> {
   const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
     query: {
       all: flags.all ? true : undefined,
+      // berth's: a pod's infra containers, which the Docker API lists only when asked.
+      infra: flags.pod ? true : undefined,
       limit: last > 0 ? last : undefined,
       size: flags.size || format.includes('.Size') ? true : undefined,
       filters: filters(flags.filter as string[] | undefined),
