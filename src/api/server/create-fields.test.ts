@@ -32,9 +32,9 @@ test('every field the API accepts at create is applied, refused, kept as dockerd
 });
 
 test('a refused field set is a 400 that names it; its zero value and its default pass', () => {
-  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { OomKillDisable: true } }), {
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Cgroup: 'other' } }), {
     kind: 'unsupported',
-    message: /^HostConfig\.OomKillDisable is not supported by berthd: /,
+    message: /^HostConfig\.Cgroup is not supported by berthd: /,
   });
   // StorageOpt is engine/storage-opt.ts' to answer, in overlay2's words: not refused here.
   refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } });
