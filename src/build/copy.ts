@@ -149,15 +149,30 @@ export async function findParentsSources(root: SourceRoot, src: string): Promise
 /** Content digests of files already read, by host path and what identifies their content's version. */
 const fileDigests = new Map<string, string>();
 
+/** The stat fields that tell one version of a file from another. */
+export type FileVersion = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
+function fileVersion(host: string, st: FileVersion): string {
+  return `${host}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+/**
+ * Records the sha256 (hex) of the file at `host` as `st` (its stat after its last write and
+ * metadata change) finds it: a context's unpacking hashes each file as it writes it, so COPY
+ * never reads it again. Any later change to the file changes its ctime, and so the key.
+ */
+export function rememberFileDigest(host: string, st: FileVersion, sha256: string): void {
+  if (fileDigests.size > 100_000) fileDigests.clear();
+  fileDigests.set(fileVersion(host, st), sha256);
+}
+
 async function fileDigest(host: string, st: Stats): Promise<string> {
-  const id = `${host}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-  const known = fileDigests.get(id);
+  const known = fileDigests.get(fileVersion(host, st));
   if (known) return known;
   const h = createHash('sha256');
   for await (const chunk of createReadStream(host)) h.update(chunk as Buffer);
   const d = h.digest('hex');
-  if (fileDigests.size > 100_000) fileDigests.clear();
-  fileDigests.set(id, d);
+  rememberFileDigest(host, st, d);
   return d;
 }
 

@@ -9,19 +9,19 @@
 // is one clear error naming the data root.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lchown, lutimes, mkdir, open, readdir, readFile, realpath, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { rememberFileDigest } from '../build/copy.js';
 import { dirSize } from '../common/dir-size.js';
 import { spaceError } from '../common/disk-full.js';
 import { ignores, parseDockerignore } from '../common/dockerignore.js';
 import { errno } from '../common/errno.js';
 import { BerthError, errorMessage, invalid, systemError } from '../errors.js';
 import { cloneGitContext, isGitRemote, parseGitRemote } from './git-context.js';
-import { decompress, detectCompression, LayerCheck } from '../image/index.js';
-import { readTar, type TarHeader } from '../tar/index.js';
+import { detectCompression, unpackLayerThreaded } from '../image/index.js';
 
 /** The Dockerfile a build reads, by the name the request gave it. */
 export interface ContextDockerfile {
@@ -85,7 +85,7 @@ export class BuildContexts {
   /** Unpacks a context sent as the request body; `dockerfile` is its path in the context. */
   async fromArchive(source: Readable | AsyncIterable<Uint8Array>, dockerfile = DEFAULT_DOCKERFILE): Promise<BuildContext> {
     return this.made(async (dir) => {
-      const size = await unpack(decompress(source), dir);
+      const size = await unpack(source, dir);
       const df = await readDockerfile(dir, dockerfile);
       await dropIgnoredBuildFiles(dir, df.name);
       return { size, dockerfile: df };
@@ -120,7 +120,7 @@ export class BuildContexts {
         yield* rest;
       })();
       if (detectCompression(head) !== 'none' || isTar(head)) {
-        const size = await unpack(decompress(all), dir);
+        const size = await unpack(all, dir);
         const df = await readDockerfile(dir, dockerfile);
         await dropIgnoredBuildFiles(dir, df.name);
         return { size, dockerfile: df };
@@ -135,6 +135,7 @@ export class BuildContexts {
       }
       const text = Buffer.concat(chunks);
       const name = cleanDockerfilePath(dockerfile);
+      await mkdir(dir, { mode: 0o755 });
       await mkdir(join(dir, posix.dirname(name)), { recursive: true, mode: 0o755 });
       const fh = await open(join(dir, name), 'wx', 0o600);
       try {
@@ -163,17 +164,21 @@ export class BuildContexts {
     });
   }
 
-  /** A fresh private directory filled by `fill`; removed again when filling fails. */
+  /**
+   * A fresh directory filled by `fill` (which makes it), in a private one of its own (the
+   * context's root takes the archive's mode); removed again when filling fails.
+   */
   private async made(fill: (dir: string) => Promise<{ size: number; dockerfile: ContextDockerfile }>): Promise<BuildContext> {
-    const dir = join(this.tmpDir, PREFIX + randomBytes(8).toString('hex'));
+    const outer = join(this.tmpDir, PREFIX + randomBytes(8).toString('hex'));
+    const dir = join(outer, 'context');
     // Removal is the build's last act, after its answer: a failure is logged, not thrown.
     const remove = () =>
-      rm(dir, { recursive: true, force: true }).catch((e: unknown) =>
-        this.log?.('error', `removing the build context ${dir}: ${errorMessage(e)}; remove it by hand`),
+      rm(outer, { recursive: true, force: true }).catch((e: unknown) =>
+        this.log?.('error', `removing the build context ${outer}: ${errorMessage(e)}; remove it by hand`),
       );
     try {
       await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
-      await mkdir(dir, { mode: 0o700 });
+      await mkdir(outer, { mode: 0o700 });
       const { size, dockerfile } = await fill(dir);
       return { dir, dockerfile, size, remove };
     } catch (e) {
@@ -303,65 +308,18 @@ function isTar(head: Buffer): boolean {
 }
 
 /**
- * Writes the checked entries of the tar `source` under `dir`; returns the bytes of file content.
- * Entries land with their modes, owners and times; devices and FIFOs are refused (a context is
- * files, directories and links).
+ * Unpacks the tar `source` (any compression) as the directory `dir` (which must not exist) on a
+ * worker thread, with the layer rules but no whiteouts, refusing devices and FIFOs; entries land
+ * with their modes, owners and times. Each file is hashed as it is written, and COPY takes
+ * those digests (rememberFileDigest) instead of reading the files again. Returns the bytes of
+ * file content.
  */
-async function unpack(source: Readable, dir: string): Promise<number> {
-  const check = new LayerCheck({ whiteouts: false, scope: 'build context' });
-  const dirTimes: { path: string; h: TarHeader }[] = [];
-  let size = 0;
-  for await (const e of readTar(source)) {
-    const h = e.header;
-    const plan = check.entry(h);
-    const step = plan.step;
-    if (step.op === 'root') {
-      dirTimes.push({ path: dir, h });
-      continue;
-    }
-    if (step.op === 'skip') continue;
-    if (step.op === 'device') throw invalid(`build context entry "${h.name}": a ${h.type} is not accepted in a build context`);
-    if (step.op === 'opaque' || step.op === 'whiteout') continue; // (whiteouts are off: never made)
-    for (const p of plan.parents) await mkdir(join(dir, p), { mode: 0o755 });
-    const path = join(dir, step.path);
-    if (plan.existing && !(plan.existing === 'dir' && step.op === 'directory')) await rm(path, { recursive: true, force: true });
-    const mtime = new Date(h.mtime * 1000);
-    switch (step.op) {
-      case 'directory':
-        if (plan.existing !== 'dir') await mkdir(path, { mode: 0o700 });
-        await lchown(path, h.uid, h.gid);
-        await chmod(path, h.mode & 0o7777);
-        dirTimes.push({ path, h });
-        break;
-      case 'file': {
-        const fh = await open(path, 'wx', 0o600);
-        try {
-          for await (const c of e.body) {
-            for (let off = 0; off < c.length;) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-            size += c.length;
-          }
-          await fh.chown(h.uid, h.gid);
-          await fh.chmod(h.mode & 0o7777);
-          await fh.utimes(mtime, mtime);
-        } finally {
-          await fh.close();
-        }
-        break;
-      }
-      case 'symlink':
-        await symlink(h.linkname, path);
-        await lchown(path, h.uid, h.gid);
-        await lutimes(path, mtime, mtime);
-        break;
-      case 'link':
-        await link(join(dir, step.target), path);
-        break;
-    }
-  }
-  // Directory times last, deepest first, so that writing their children does not change them again.
-  for (const d of dirTimes.reverse()) {
-    const t = new Date(d.h.mtime * 1000);
-    await utimes(d.path, t, t);
-  }
-  return size;
+async function unpack(source: AsyncIterable<Uint8Array>, dir: string): Promise<number> {
+  const r = await unpackLayerThreaded(source, dir, {
+    check: { whiteouts: false, scope: 'build context' },
+    noDevices: true,
+    fileDigests: true,
+  });
+  for (const f of r.files ?? []) rememberFileDigest(join(dir, f.path), f, f.sha256);
+  return r.fileBytes;
 }

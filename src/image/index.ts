@@ -18,6 +18,7 @@ export { push, type PushOptions, type PushResult } from './registry/push.js';
 export { RegistryClient, type RegistryOptions } from './registry/client.js';
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest, normalizePlatform } from './platform.js';
 export { unpackLayer, decompress, detectCompression, type UnpackOptions, type UnpackResult } from './unpack.js';
+export { unpackLayerThreaded } from './unpack-thread.js';
 export { LayerCheck, checkLayer, type LayerCheckOptions, type Plan } from './layer-check.js';
 export { mknodSync } from './xattr.js';
 export { chainIDs } from '../oci/image.js';

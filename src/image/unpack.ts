@@ -12,6 +12,7 @@ import {
   closeSync,
   lchownSync,
   linkSync,
+  lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
@@ -29,7 +30,7 @@ import type { Digest, LayerCompression } from '../oci/image.js';
 import { readTar, unpackedBytes, type TarHeader } from '../tar/index.js';
 import { decompress } from './decompress.js';
 import { errno } from '../common/errno.js';
-import { LayerCheck, type Plan } from './layer-check.js';
+import { LayerCheck, type LayerCheckOptions, type Plan } from './layer-check.js';
 import { mknod, setXattr } from './xattr.js';
 
 export { cleanEntryPath, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './layer-check.js';
@@ -41,6 +42,24 @@ export interface UnpackOptions {
   compression?: LayerCompression | 'auto';
   /** When given, the uncompressed tar must have this digest (the config's `diff_ids` entry). */
   diffID?: Digest;
+  /** The entries' rules: off `whiteouts` and a `scope` for an archive that is no layer (a build context). */
+  check?: LayerCheckOptions;
+  /** Refuse devices and FIFOs (a build context is files, directories and links). */
+  noDevices?: boolean;
+  /** Hash each regular file as it is written: the result's `files` (a build context's COPY digests). */
+  fileDigests?: boolean;
+}
+
+/** A regular file as unpacking left it: its sha256 and the stat fields that identify that version of it. */
+export interface UnpackedFile {
+  /** Relative to the unpacked root. */
+  path: string;
+  sha256: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
 export interface UnpackResult {
@@ -51,6 +70,10 @@ export interface UnpackResult {
   /** Bytes of the unpacked layer as dockerd's overlay2 counts them (files, symlinks' targets): the layer size Docker shows. */
   contentSize: number;
   entries: number;
+  /** Bytes of regular files' content written. */
+  fileBytes: number;
+  /** With `fileDigests`: every regular file that is there at the end. */
+  files?: UnpackedFile[];
 }
 
 /**
@@ -82,15 +105,28 @@ export async function unpackLayer(
 }
 
 class Unpacker {
-  private readonly check = new LayerCheck();
+  private readonly check: LayerCheck;
   private readonly dirMeta: { rel: string; h: TarHeader }[] = [];
+  /** With `fileDigests`: the sha256 of each regular file by its path, the last entry of a path winning. */
+  private readonly digests = new Map<string, string>();
+  fileBytes = 0;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly opts: UnpackOptions,
+  ) {
+    this.check = new LayerCheck(opts.check);
+  }
 
   /** Writes one entry where the layer's rules say, after they have accepted it. */
   async entry(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
     const plan = this.check.entry(h);
     const { step } = plan;
+    if (step.op === 'device' && this.opts.noDevices) {
+      const scope = this.opts.check?.scope ?? 'layer';
+      throw invalid(`${scope} entry "${h.name}": a ${h.type} is not accepted in a ${scope}`);
+    }
+    if ('path' in step) this.digests.delete(step.path);
     for (const d of plan.parents) mkdirSync(join(this.root, d), { mode: 0o755 });
     if (step.op === 'root') this.dirMeta.push({ rel: '', h });
     if (step.op === 'root' || step.op === 'skip' || step.op === 'opaque') return drain(body);
@@ -109,14 +145,18 @@ class Unpacker {
         // Synchronous writes: a layer is thousands of small files, and a thread-pool round trip
         // per call costs more than the write itself.
         const fd = openSync(p, 'wx', 0o600);
+        const hash = this.opts.fileDigests ? createHash('sha256') : undefined;
         try {
           for await (const chunk of body) {
+            hash?.update(chunk);
+            this.fileBytes += chunk.length;
             let off = 0;
             while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
           }
         } finally {
           closeSync(fd);
         }
+        if (hash) this.digests.set(step.path, hash.digest('hex'));
         break;
       }
       case 'symlink':
@@ -163,6 +203,26 @@ class Unpacker {
       await this.meta(join(this.root, rel), h, false);
     }
   }
+
+  /**
+   * The hashed files as they are now, after every entry (a hard link made to one changed its
+   * ctime; a later entry of the same path replaced it): each is stat'ed once more.
+   */
+  files(): UnpackedFile[] {
+    const out: UnpackedFile[] = [];
+    for (const [path, sha256] of this.digests) {
+      let st;
+      try {
+        st = lstatSync(join(this.root, path));
+      } catch (e) {
+        if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') continue; // a later entry removed its directory
+        throw e;
+      }
+      if (!st.isFile()) continue;
+      out.push({ path, sha256, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+    }
+    return out;
+  }
 }
 
 async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
@@ -186,7 +246,7 @@ export async function unpackInto(
       yield c;
     }
   }
-  const u = new Unpacker(root);
+  const u = new Unpacker(root, opts);
   let entries = 0;
   let contentSize = 0;
   for await (const e of readTar(hashed())) {
@@ -199,7 +259,7 @@ export async function unpackInto(
   if (opts.diffID && opts.diffID !== diffID) {
     throw invalid(`layer diff ID mismatch: expected ${opts.diffID}, got ${diffID}`);
   }
-  return { diffID, size, contentSize, entries };
+  return { diffID, size, contentSize, entries, fileBytes: u.fileBytes, ...(opts.fileDigests ? { files: u.files() } : {}) };
 }
 
 /**
