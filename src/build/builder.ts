@@ -342,9 +342,7 @@ export class Builder {
     event?: { stage: string; index: number },
     layerLine?: string,
   ): Promise<BuildState> {
-    const key = `sha256:${createHash('sha256')
-      .update(JSON.stringify([stateDigest(parent), ...parts]))
-      .digest('hex')}`;
+    const key = cacheKey(parent, parts);
     if (!b.req.noCache) {
       const hit = await this.cache.get(key);
       if (hit) {
@@ -678,6 +676,21 @@ export class Builder {
     const dest = rawDest.startsWith('/') ? rawDest : `${wd.replace(/\/$/, '')}/${rawDest}`.replace(/\/\.\/?$/, '/').replace(/\/\.$/, '/');
     const chown = instr.chown;
     const chmod = instr.chmod !== undefined ? parseChmod(instr.chmod) : undefined;
+    const fromKey =
+      fromState && instr.sources.every((s) => s.kind !== 'heredoc')
+        ? [
+            instr.kind,
+            from,
+            stateDigest(fromState),
+            sources,
+            'paths of the state',
+            dest,
+            chown ?? null,
+            chmod ?? null,
+            instr.exclude,
+            parents,
+          ]
+        : undefined;
     const work = async (srcRoot: SourceRoot) => {
       const tmp = join(this.opts.dir, 'tmp', randomBytes(8).toString('hex'));
       await mkdir(tmp, { recursive: true, mode: 0o700 });
@@ -732,7 +745,7 @@ export class Builder {
         run.state = await this.cached(
           b,
           run.state,
-          [
+          fromKey ?? [
             instr.kind,
             from ?? null,
             fromState ? stateDigest(fromState) : null,
@@ -778,6 +791,17 @@ export class Builder {
       }
     };
     if (!fromState) return work({ dir: b.req.contextDir, escape: 'refuse', name: 'build context' });
+    // A stage's or image's files are fixed by its state (its layers are content-addressed), so
+    // a copy of paths from it is keyed by that state and the paths, and a hit needs no mount.
+    // (A heredoc's content is in no such part: it keeps the key of what was read.)
+    if (fromKey && !b.req.noCache) {
+      const hit = await this.cache.get(cacheKey(run.state, fromKey));
+      if (hit) {
+        b.emit({ kind: 'cached', ...ev });
+        run.state = hit;
+        return;
+      }
+    }
     // A stage's or image's files are read from a snapshot of it, mounted for the copy.
     const src = await this.mountState(fromState);
     try {
@@ -801,7 +825,8 @@ export class Builder {
       const info = await this.opts.snapshots.prepare(key, this.opts.store, image);
       try {
         await fn(info.rootfs);
-        return await this.commitSnapshot(b, key, () => false);
+        // Nothing is left out of this layer: its upper dir becomes the layer the next step mounts.
+        return await this.commitSnapshot(b, key, () => false, true);
       } finally {
         await this.opts.snapshots.remove(key);
       }
@@ -809,10 +834,13 @@ export class Builder {
   }
 
   /** The snapshot's changes as a layer, pinned until the cache takes it; undefined when there are none. */
-  private async commitSnapshot(b: Build, key: string, engineMade: (path: string) => boolean) {
-    const changes = (await this.opts.snapshots.diff(key)).filter((c) => !engineMade(c.path));
-    if (!changes.length) return undefined;
-    const { layer, diffID, unpin } = await this.opts.snapshots.commitLayer(key, this.opts.store, { exclude: engineMade });
+  private async commitSnapshot(b: Build, key: string, engineMade: (path: string) => boolean, adopt = false) {
+    if (!(await this.opts.snapshots.hasChanges(key, engineMade))) return undefined;
+    const { layer, diffID, unpin } = await this.opts.snapshots.commitLayer(
+      key,
+      this.opts.store,
+      adopt ? { adopt } : { exclude: engineMade },
+    );
     // The cache entry made right after pins it for good; until the build ends this pin holds it.
     b.unpins.push(unpin);
     return { layer, diffID };
@@ -898,6 +926,13 @@ function buildArg(req: BuildRequest, name: string): string | undefined {
   if (!(name in req.buildArgs)) return undefined;
   const v = req.buildArgs[name];
   return v === null ? process.env[name] : v;
+}
+
+/** A step's cache key: its parent state and `parts`, what else its result depends on. */
+function cacheKey(parent: BuildState, parts: unknown[]): string {
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify([stateDigest(parent), ...parts]))
+    .digest('hex')}`;
 }
 
 function shortId(s: BuildState): string {

@@ -394,25 +394,44 @@ export class Snapshotter {
 
   /** The changes of the container's upper dir against its image: A added, C changed, D deleted. */
   async diff(key: string): Promise<Change[]> {
+    const out: Change[] = [];
+    await this.changes(key, (c) => {
+      out.push(c);
+      return true;
+    });
+    return out;
+  }
+
+  /** Whether the upper dir changed anything but the paths `ignore` names: `diff` that stops at the first change. */
+  async hasChanges(key: string, ignore: (path: string) => boolean = () => false): Promise<boolean> {
+    let found = false;
+    await this.changes(key, (c) => {
+      found = !ignore(c.path);
+      return !found;
+    });
+    return found;
+  }
+
+  /** Walks the changes in `diff`'s order, while `each` returns true. */
+  private async changes(key: string, each: (c: Change) => boolean): Promise<void> {
     const info = await this.info(key);
     const lowers = this.lowerDirs(info);
-    const out: Change[] = [];
-    const walk = async (rel: string): Promise<void> => {
+    const walk = async (rel: string): Promise<boolean> => {
       const names = (await readdir(join(info.upper, rel))).sort();
       for (const name of names) {
         const r = rel ? `${rel}/${name}` : name;
         const st = await lstat(join(info.upper, r));
         const lower = await this.inLower(lowers, r);
         if (st.isCharacterDevice() && st.rdev === 0) {
-          if (lower !== 'absent') out.push({ kind: 'D', path: `/${r}` });
+          if (lower !== 'absent' && !each({ kind: 'D', path: `/${r}` })) return false;
           continue;
         }
-        out.push({ kind: lower === 'absent' ? 'A' : 'C', path: `/${r}` });
-        if (st.isDirectory()) await walk(r);
+        if (!each({ kind: lower === 'absent' ? 'A' : 'C', path: `/${r}` })) return false;
+        if (st.isDirectory() && !(await walk(r))) return false;
       }
+      return true;
     };
     await walk('');
-    return out;
   }
 
   /**
@@ -423,14 +442,17 @@ export class Snapshotter {
   async commitLayer(
     key: string,
     store: ImageStore,
-    opts: { exclude?: (path: string) => boolean } = {},
+    opts: { exclude?: (path: string) => boolean; adopt?: boolean } = {},
   ): Promise<{ layer: Descriptor; diffID: Digest; unpin: () => void }> {
+    if (opts.adopt && opts.exclude) throw invalid('commitLayer: a layer that leaves paths out cannot adopt the upper dir');
     const info = await this.info(key);
     const pack = new TarWriter();
     const hash = createHash('sha256');
+    let tarSize = 0;
     const tap = new Transform({
       transform(c: Buffer, _e, cb) {
         hash.update(c);
+        tarSize += c.length;
         cb(null, c);
       },
     });
@@ -451,11 +473,17 @@ export class Snapshotter {
       const blob = await writing;
       await store.recordLayerSize(blob.digest, pack.contentSize);
       const unpin = store.pin([blob.digest]);
-      return {
-        layer: { mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size },
-        diffID: `sha256:${hash.digest('hex')}`,
-        unpin,
-      };
+      const diffID: Digest = `sha256:${hash.digest('hex')}`;
+      const layer = { mediaType: MediaType.LayerGzip, digest: blob.digest, size: blob.size };
+      if (opts.adopt) {
+        try {
+          await this.adoptUpper(info, layer, diffID, tarSize);
+        } catch (e) {
+          unpin();
+          throw e;
+        }
+      }
+      return { layer, diffID, unpin };
     } catch (e) {
       pack.destroy(e as Error);
       // When the blob's write fails (a full disk) the pipeline is torn down, and the packing
@@ -469,6 +497,37 @@ export class Snapshotter {
       ]);
       throw why instanceof Error && /no space left on device/.test(why.message) ? why : e;
     }
+  }
+
+  /**
+   * `commitLayer`'s `adopt`: the upper dir just packed becomes the new layer's unpacked form (it
+   * holds exactly what the tar does, whiteouts and opaque dirs in overlayfs' own form), so that
+   * the next step's snapshot need not unpack the blob again, as containerd's snapshotter commits.
+   * The snapshot is unmounted and left without its upper dir: it is only good for `remove`.
+   */
+  private async adoptUpper(info: SnapshotInfo, layer: Descriptor, diffID: Digest, size: number): Promise<void> {
+    const chain = info.chainIDs.length
+      ? (`sha256:${createHash('sha256')
+          .update(`${info.chainIDs[info.chainIDs.length - 1]} ${diffID}`)
+          .digest('hex')}` as Digest)
+      : diffID;
+    const dir = this.containerDir(info.key);
+    for (const m of await mountsUnder(dir)) await unmount(m);
+    if (this.unpacking.has(chain) || (await this.hasLayer(chain))) return; // another step made the same layer
+    const run = (async () => {
+      const ldir = this.layerDir(chain);
+      await rm(ldir, { recursive: true, force: true }); // a half-made one from a crash
+      await mkdir(ldir, { recursive: true });
+      try {
+        await rename(info.upper, join(ldir, 'fs'));
+        await writeFileAtomic(join(ldir, 'layer.json'), JSON.stringify({ chainID: chain, diffID, size, blob: layer.digest }));
+      } catch (e) {
+        await rm(ldir, { recursive: true, force: true });
+        throw e;
+      }
+    })().finally(() => this.unpacking.delete(chain));
+    this.unpacking.set(chain, run);
+    await run;
   }
 
   /**
