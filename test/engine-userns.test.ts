@@ -231,7 +231,7 @@ test('GET /info and berth info list name=userns', async () => {
 test('berthd refuses to start on a bad remapping, in dockerd words', () => {
   const dir = mkdtempSync('/tmp/berth-userns-bad-');
   try {
-    const run = (value: string) => {
+    const run = (value: string, dataRoot = join(dir, 'data')) => {
       const r = spawnSync(
         process.execPath,
         [
@@ -239,7 +239,7 @@ test('berthd refuses to start on a bad remapping, in dockerd words', () => {
           '--config-file',
           join(dir, 'none.json'),
           '--data-root',
-          join(dir, 'data'),
+          dataRoot,
           '--exec-root',
           join(dir, 'run'),
           '-H',
@@ -270,25 +270,7 @@ test('berthd refuses to start on a bad remapping, in dockerd words', () => {
     // A data root under a folder others cannot search.
     const closed = join(dir, 'closed');
     execFileSync('mkdir', ['-m', '700', closed]);
-    const r = spawnSync(
-      process.execPath,
-      [
-        BERTHD,
-        '--config-file',
-        join(dir, 'none.json'),
-        '--data-root',
-        join(closed, 'data'),
-        '--exec-root',
-        join(dir, 'run'),
-        '-H',
-        `unix://${dir}/s.sock`,
-        '--cri-socket',
-        '',
-        '--userns-remap',
-        USER,
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
+    const r = run(USER, join(closed, 'data'));
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /restricts access to the remapped root uid\/gid; please fix by allowing 'o\+x' permissions/);
   } finally {

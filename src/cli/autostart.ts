@@ -6,23 +6,12 @@
 // node:child_process loads only then.
 import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { socketAnswers } from '../common/socket-alive.js';
 import { systemError } from '../errors.js';
 
 const START_TIMEOUT_MS = 15000;
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** bin/berthd.js of this package, found upwards from this module (or its bundle). */
 function berthdPath(): string {
@@ -41,7 +30,7 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   // By require, not import(): see bin/berth.cjs (the bundle runs as a vm script).
   const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const socket = host.slice('unix://'.length);
-  if (await answers(socket)) return;
+  if (await socketAnswers(socket)) return;
   const execRoot = env.BERTH_EXEC_ROOT ?? '/run/berth';
   mkdirSync(execRoot, { recursive: true, mode: 0o711 });
   const logPath = join(execRoot, 'berthd.log');
@@ -65,7 +54,7 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   child.unref();
   process.stderr.write(`berth: started berthd (pid ${child.pid}, log ${logPath})\n`);
   for (const end = Date.now() + START_TIMEOUT_MS; Date.now() < end;) {
-    if (await answers(socket)) return;
+    if (await socketAnswers(socket)) return;
     if (exited !== null) break;
     await new Promise((r) => setTimeout(r, 25));
   }

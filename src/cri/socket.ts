@@ -6,23 +6,16 @@
 // (one made with pauseOnConnect would never be read).
 
 import { chmod, mkdir, rm } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { socketAnswers } from '../common/socket-alive.js';
 import type { Engine } from '../engine/index.js';
 import { errorMessage, systemError } from '../errors.js';
 import type { CriServer, CriServerOptions } from './server.js';
 
 /** Removes a socket left by a berthd that died (it would refuse the bind); one that answers is a live daemon's. */
 async function claimSocket(path: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-  if (alive) throw systemError(`${path}: another daemon is serving the CRI on this socket`);
+  if (await socketAnswers(path)) throw systemError(`${path}: another daemon is serving the CRI on this socket`);
   await rm(path, { force: true });
 }
 

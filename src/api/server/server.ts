@@ -4,11 +4,11 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { errorMessage, httpStatus, systemError } from '../../errors.js';
+import { socketAnswers } from '../../common/socket-alive.js';
 import type { Engine } from '../../engine/index.js';
 import { containerRoutes } from './containers.js';
 import { eventRoutes } from './events.js';
@@ -85,15 +85,7 @@ export async function listen(server: Server, host: string, opts: { gid?: number 
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (existsSync(path)) {
       // A socket left by a daemon that died is removed; one that answers belongs to a live daemon.
-      const alive = await new Promise<boolean>((resolve) => {
-        const s = connect(path);
-        s.once('connect', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.once('error', () => resolve(false));
-      });
-      if (alive) throw systemError(`${path}: another daemon is listening on this socket`);
+      if (await socketAnswers(path)) throw systemError(`${path}: another daemon is listening on this socket`);
       rmSync(path, { force: true });
     }
     await new Promise<void>((resolve, reject) => {
