@@ -71,7 +71,8 @@ test(
       const got = eng.docker(['exec', id, 'nosuchcmd']);
       assert.equal(got.status, want.status, `${show('berth-runtime', want)}\n${show('realrunc', got)}`);
       assert.match(got.stdout, /runtime realrunc: exec: .*"nosuchcmd": executable file not found in \$PATH/);
-      assert.equal(eng.dockerOk(['exec', '-t', id, 'sh', '-c', 'tty']), '/dev/pts/0');
+      // Repeated: the terminal relay once lost a race for runc's pid file (about 1 try in 20).
+      for (let i = 0; i < 15; i++) assert.equal(eng.dockerOk(['exec', '-t', id, 'sh', '-c', 'tty']), '/dev/pts/0', `try ${i}`);
       assert.equal(eng.dockerOk(['exec', '-i', id, 'cat'], { input: 'to-stdin\n' }), 'to-stdin');
       assert.equal(eng.dockerOk(['logs', id]), 'started');
       eng.dockerOk(['pause', id]);

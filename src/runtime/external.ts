@@ -15,7 +15,7 @@ import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { awaitedLater } from '../common/promises.js';
+import { awaitedLater, settled } from '../common/promises.js';
 import { runChild } from '../native/child.js';
 import { conflict, notFound, systemError, unsupported } from '../errors.js';
 import type { LinuxResources, Spec } from '../oci/runtime-spec.js';
@@ -318,7 +318,11 @@ export class ExternalRuntime implements Runtime {
     while (!ended && !(pid = await readPid())) await delay(5);
     // A short process may have ended, and the runtime with it, since the last look.
     if (!pid) pid = await readPid();
-    if (!req.pidFile) await rm(pidFile, { force: true });
+    // Removed only once the exec has ended: the terminal relay reads it after the runtime exits.
+    if (!req.pidFile)
+      void settled(exit)
+        .then(() => rm(pidFile, { force: true }))
+        .catch((e: Error) => this.opts.log('warn', `exec ${tag} in ${req.id.slice(0, 12)}: ${e.message}`));
     if (!pid) return exit;
     // The caller reads helper.stdio only: the runtime's stdin, and our streams of its output.
     const helper = Object.assign(Object.create(child) as ChildProcess, { stdio: held });
