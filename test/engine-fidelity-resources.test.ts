@@ -1,5 +1,6 @@
 // Side by side with dockerd 20.10: block I/O limits, --oom-kill-disable, realtime CPU,
-// --storage-opt and --gpus. The docker 28 CLI runs the same container against both engines (and
+// --memory-swappiness, kernel memory, what GET /info says the cgroups support, --storage-opt
+// and --gpus. The docker 28 CLI runs the same container against both engines (and
 // the berth CLI against berthd) and the cgroup files are read inside it (a private cgroup
 // namespace shows the container's own); what a machine lacks is warned of and discarded in
 // dockerd's words, and what dockerd refuses is refused with its words, leaving no container.
@@ -7,6 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliResult, EngineFixture } from './engine-fixture.js';
@@ -50,6 +52,48 @@ function same(args: string[], berthToo = true): CliResult {
 }
 
 const count = (r: (a: string[]) => CliResult) => r(['ps', '-aq']).stdout.split('\n').filter(Boolean).length;
+
+type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: string }>;
+/** The raw API of dockerd (curl on its socket) and of berthd, at `version` (dockerd 20.10 speaks up to 1.41). */
+const dockerdApi =
+  (version = '1.41'): Api =>
+  async (method, path, body) => {
+    const r = spawnSync(
+      'curl',
+      [
+        '-sS',
+        '--unix-socket',
+        join(d.dir, 'docker.sock'),
+        '-X',
+        method,
+        '-H',
+        'Content-Type: application/json',
+        ...(body ? ['-d', JSON.stringify(body)] : []),
+        '-w',
+        '\n%{http_code}',
+        `http://d/v${version}${path}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const lines = r.stdout.split('\n');
+    return { status: Number(lines.pop()), body: lines.join('\n') };
+  };
+const berthdApi =
+  (version = '1.41'): Api =>
+  (method, path, body) =>
+    eng.api(method, `/v${version}${path}`, body);
+
+/** Creates a container through `api`, runs it to its end with the docker CLI `cli`, removes it: its output. */
+async function runApi(api: Api, cli: (a: string[]) => CliResult, body: Record<string, unknown>): Promise<{ out: CliResult; create: any }> {
+  const c = await api('POST', '/containers/create', { Image: IMAGE, ...body });
+  assert.equal(c.status, 201, c.body);
+  const create = JSON.parse(c.body);
+  try {
+    return { out: cli(['start', '-a', create.Id]), create };
+  } finally {
+    cli(['rm', '-f', create.Id]);
+  }
+}
 
 /** Both refuse with `words` (exit 125); berthd leaves no container (dockerd may: it fails these at start). */
 function bothRefuse(args: string[], words: RegExp): void {
@@ -170,4 +214,141 @@ test("--gpus: no device driver, in dockerd's words; --storage-opt size: overlay2
     assert.match(r.stderr, words);
   }
   assert.equal(count(eng.docker), before, 'a refusal left a container');
+});
+
+test(
+  "--memory-swappiness: memory.swappiness inside; -1 the parent's; out of 0..100 refused in the CLIs' and dockerd's words, leaving nothing",
+  { skip: skip || !v1('memory') },
+  async () => {
+    const file = 'cat /sys/fs/cgroup/memory/memory.swappiness';
+    assert.equal(same(run(['--memory-swappiness', '10'], file)).stdout, '10\n');
+    assert.equal(same(run(['--memory-swappiness', '0'], file)).stdout, '0\n');
+    assert.equal(same(run(['--memory-swappiness', '-1'], file)).stdout, same(run([], file)).stdout);
+    // The CLIs check the range before any request (docker 28's words; exit 125).
+    for (const [who, r] of [
+      ['docker → dockerd', d.docker(run(['--memory-swappiness', '101'], 'true'))],
+      ['docker → berthd', eng.docker(run(['--memory-swappiness', '101'], 'true'))],
+      ['berth', berthCli(eng, run(['--memory-swappiness', '101'], 'true'))],
+    ] as const) {
+      assert.equal(r.status, 125, show(who, r));
+      assert.match(r.stderr, /invalid value: 101\. Valid memory swappiness range is 0-100/, who);
+    }
+    // The API: dockerd's 400 and words, at create and at update; berthd leaves no container.
+    const before = count(eng.docker);
+    const bad = { Cmd: ['true'], HostConfig: { MemorySwappiness: 300 } };
+    for (const api of [dockerdApi(), berthdApi(), berthdApi('1.50')]) {
+      const r = await api('POST', '/containers/create', { Image: IMAGE, ...bad });
+      assert.equal(r.status, 400, r.body);
+      assert.equal(JSON.parse(r.body).message, 'Invalid value: 300, valid memory swappiness range is 0-100');
+    }
+    assert.equal(count(eng.docker), before, 'berthd left a container behind');
+    for (const [api, cli] of [
+      [dockerdApi(), d.docker],
+      [berthdApi(), eng.docker],
+    ] as const) {
+      const id = cli(['create', '--network', 'none', '--memory-swappiness', '10', IMAGE, 'true']).stdout.trim();
+      try {
+        assert.equal(cli(['inspect', '-f', '{{.HostConfig.MemorySwappiness}}', id]).stdout, '10\n');
+        const u = await api('POST', `/containers/${id}/update`, { MemorySwappiness: 300 });
+        assert.equal(u.status, 400, u.body);
+        assert.equal(JSON.parse(u.body).message, 'Invalid value: 300, valid memory swappiness range is 0-100');
+        // In range: dockerd's update answers 200 and changes nothing; berthd refuses rather than ignore it.
+        const ok = await api('POST', `/containers/${id}/update`, { MemorySwappiness: 20 });
+        if (cli === d.docker) assert.equal(ok.status, 200, ok.body);
+        else assert.match(JSON.parse(ok.body).message, /MemorySwappiness cannot be updated: berthd applies it at create only/);
+        assert.equal(cli(['inspect', '-f', '{{.HostConfig.MemorySwappiness}}', id]).stdout, '10\n');
+      } finally {
+        cli(['rm', '-f', id]);
+      }
+    }
+  },
+);
+
+test(
+  'kernel memory: --kernel-memory as dockerd 20.10 takes it at API 1.41 (its warning, its 6MB floor, kept, the kernel ignores it), discarded with a warning from API 1.42; KernelMemoryTCP in memory.kmem.tcp.limit_in_bytes',
+  { skip: skip || !v1('memory') || !existsSync('/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes') },
+  async () => {
+    const at141 = { env: { DOCKER_API_VERSION: '1.41' } };
+    const kmem = 'cat /sys/fs/cgroup/memory/memory.kmem.limit_in_bytes';
+    const args = run(['--kernel-memory', '8m'], kmem);
+    const want = d.docker(args);
+    const got = eng.docker(args, at141);
+    assert.equal(want.status, 0, show('docker → dockerd', want));
+    assert.equal(got.status, 0, show('docker → berthd at 1.41', got));
+    assert.equal(got.stdout, want.stdout);
+    assert.match(want.stderr, /WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future release\./);
+    assert.match(got.stderr, /WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future release\./);
+    for (const [who, cli, o] of [
+      ['dockerd', d.docker, {}],
+      ['berthd', eng.docker, at141],
+    ] as const) {
+      const id = cli(['create', '--network', 'none', '--kernel-memory', '8m', IMAGE, 'true'], o).stdout.trim();
+      try {
+        assert.equal(cli(['inspect', '-f', '{{.HostConfig.KernelMemory}}', id], o).stdout, '8388608\n', who);
+      } finally {
+        cli(['rm', '-f', id], o);
+      }
+    }
+    const before = count(eng.docker);
+    const small = run(['--kernel-memory', '2m'], 'true');
+    for (const [who, r] of [
+      ['docker → dockerd', d.docker(small)],
+      ['docker → berthd at 1.41', eng.docker(small, at141)],
+    ] as const) {
+      assert.equal(r.status, 125, show(who, r));
+      assert.match(r.stderr, /Minimum kernel memory limit allowed is 6MB/, who);
+    }
+    assert.equal(count(eng.docker), before, 'berthd left a container behind');
+    // API 1.42 and later have no KernelMemory (moby drops it): discarded, and said so (the docker 28
+    // CLI leaves it out of a request at those versions itself, so berth's CLI shows it).
+    const r = berthCli(eng, run(['--kernel-memory', '8m'], kmem));
+    assert.equal(r.status, 0, show('berth', r));
+    assert.equal(r.stdout, want.stdout);
+    assert.match(r.stderr, /WARNING: KernelMemory discarded: API 1\.42 removed it/);
+    const at150 = await berthdApi('1.50')('POST', '/containers/create', { Image: IMAGE, HostConfig: { KernelMemory: 8 << 20 } });
+    assert.equal(at150.status, 201, at150.body);
+    assert.match(JSON.parse(at150.body).Warnings.join('\n'), /KernelMemory discarded: API 1\.42 removed it/);
+    assert.equal(eng.docker(['inspect', '-f', '{{.HostConfig.KernelMemory}}', JSON.parse(at150.body).Id]).stdout, '0\n');
+    eng.docker(['rm', '-f', JSON.parse(at150.body).Id]);
+    // KernelMemoryTCP (API only): runc 1.1 under dockerd ignores it; berth writes it.
+    const tcp = {
+      Cmd: ['cat', '/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes'],
+      HostConfig: { KernelMemoryTCP: 8 << 20, NetworkMode: 'none', CgroupnsMode: 'private' },
+    };
+    const unlimited = same(run([], 'cat /sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes')).stdout;
+    assert.equal((await runApi(dockerdApi(), d.docker, tcp)).out.stdout, unlimited);
+    assert.equal((await runApi(berthdApi(), eng.docker, tcp)).out.stdout, `${8 << 20}\n`);
+    assert.equal((await runApi(berthdApi('1.50'), eng.docker, tcp)).out.stdout, `${8 << 20}\n`);
+  },
+);
+
+test('GET /info: what the cgroups support, as dockerd 20.10 reads it on this machine', { skip }, async () => {
+  const fields = [
+    'MemoryLimit',
+    'SwapLimit',
+    'KernelMemory',
+    'KernelMemoryTCP',
+    'CpuCfsPeriod',
+    'CpuCfsQuota',
+    'CPUShares',
+    'CPUSet',
+    'PidsLimit',
+    'OomKillDisable',
+    'IPv4Forwarding',
+    'BridgeNfIptables',
+    'BridgeNfIp6tables',
+  ];
+  const pick = (i: Record<string, unknown>) => Object.fromEntries(fields.map((k) => [k, i[k]]));
+  const info = async (api: Api) => {
+    const r = await api('GET', '/info');
+    assert.equal(r.status, 200, r.body);
+    return pick(JSON.parse(r.body));
+  };
+  const want = await info(dockerdApi());
+  assert.deepEqual(await info(berthdApi()), want);
+  // From API 1.42 KernelMemory is false, as moby answers; the berth CLI asks for the newest.
+  assert.deepEqual(await info(berthdApi('1.50')), { ...want, KernelMemory: false });
+  const cli = berthCli(eng, ['info', '--format', 'json']);
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.deepEqual(pick(JSON.parse(cli.stdout)), { ...want, KernelMemory: false });
 });

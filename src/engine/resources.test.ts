@@ -1,16 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockDeviceNumbers, discardUnsupported, ociResources } from './resources.js';
+import { blockDeviceNumbers, discardUnsupported, memorySwappiness, ociResources } from './resources.js';
 import type { CgroupFeatures } from '../runtime/cgroups/features.js';
 
-const all: CgroupFeatures = { blkioWeight: true, blkioWeightDevice: true, blkioThrottle: true, cpuRealtime: true, oomKillDisable: true };
-const none: CgroupFeatures = {
-  blkioWeight: false,
-  blkioWeightDevice: false,
-  blkioThrottle: false,
-  cpuRealtime: false,
-  oomKillDisable: false,
-};
+const features = (v: boolean): CgroupFeatures => ({
+  blkioWeight: v,
+  blkioWeightDevice: v,
+  blkioThrottle: v,
+  cpuRealtime: v,
+  oomKillDisable: v,
+  memorySwappiness: v,
+  kernelMemory: v,
+  kernelMemoryTCP: v,
+  memoryLimit: true,
+  swapLimit: true,
+  cpuCfsPeriod: true,
+  cpuCfsQuota: true,
+  cpuShares: true,
+  cpuset: true,
+  pidsLimit: true,
+});
+const all = features(true);
+const none = features(false);
 const dev = (path: string) => ({ major: path === '/dev/vda' ? 254 : 8, minor: 0 });
 
 test('limits the cgroups cannot apply are discarded with dockerd 20.10 words, in its order', () => {
@@ -96,4 +107,41 @@ test("a block device's numbers from its node; a missing path in dockerd's words"
     kind: 'system',
     message: 'stat /dev/berth-no-such: no such file or directory',
   });
+});
+
+test("swappiness and kernel memory: dockerd 20.10's warnings, discards and 400s; the OCI memory fields", () => {
+  const w: string[] = [];
+  const r = { MemorySwappiness: 10, KernelMemory: 8 << 20, KernelMemoryTCP: 4 << 20 };
+  assert.deepEqual(discardUnsupported(r, all, w), r);
+  assert.deepEqual(w, ['Specifying a kernel memory limit is deprecated and will be removed in a future release.']);
+  assert.deepEqual(ociResources(r, dev), { memory: { swappiness: 10, kernel: 8 << 20, kernelTCP: 4 << 20 } });
+  // 0 is a swappiness (no swapping), -1 and null are none.
+  assert.deepEqual(ociResources({ MemorySwappiness: 0 }, dev), { memory: { swappiness: 0 } });
+  assert.deepEqual(ociResources({ MemorySwappiness: null }, dev), {});
+  assert.equal(discardUnsupported({ MemorySwappiness: -1 }, all, []).MemorySwappiness, null);
+  // Where the cgroups lack them (v2): dockerd's words, and nothing written.
+  w.length = 0;
+  const out = discardUnsupported(r, none, w);
+  assert.deepEqual(w, [
+    'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
+    'Specifying a kernel memory limit is deprecated and will be removed in a future release.',
+    'Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.',
+    'Your kernel does not support kernel memory TCP limit capabilities or the cgroup is not mounted. Limitation discarded.',
+  ]);
+  assert.deepEqual(ociResources(out, dev), {});
+  // The ranges, as dockerd's 400s (swappiness is discarded first where the cgroup lacks it, as dockerd).
+  for (const v of [101, -2, 1.5])
+    assert.throws(() => discardUnsupported({ MemorySwappiness: v }, all, []), {
+      kind: 'invalid',
+      message: `Invalid value: ${v}, valid memory swappiness range is 0-100`,
+    });
+  assert.equal(discardUnsupported({ MemorySwappiness: 300 }, none, []).MemorySwappiness, null);
+  assert.throws(() => discardUnsupported({ KernelMemory: 1000 }, all, []), {
+    kind: 'invalid',
+    message: 'Minimum kernel memory limit allowed is 6MB',
+  });
+  assert.throws(() => discardUnsupported({ KernelMemoryTCP: -5 }, all, []), { kind: 'invalid' });
+  assert.deepEqual(ociResources(discardUnsupported({ KernelMemoryTCP: -1 }, all, []), dev), { memory: { kernelTCP: -1 } });
+  assert.equal(memorySwappiness(undefined), null);
+  assert.equal(memorySwappiness(0), 0);
 });

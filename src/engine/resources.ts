@@ -1,5 +1,6 @@
 // A container's resource limits: Docker's HostConfig fields (Memory, MemorySwap, NanoCpus,
-// CpuShares, CpuQuota/CpuPeriod, PidsLimit, block I/O, realtime CPU, OomKillDisable), checked as
+// CpuShares, CpuQuota/CpuPeriod, PidsLimit, block I/O, realtime CPU, OomKillDisable, swappiness,
+// kernel memory), checked as
 // dockerd checks them at create and at update (what the machine's cgroups cannot apply is warned
 // of and discarded, in dockerd's words), and turned into the OCI runtime's `linux.resources`.
 // Pure but for the stat of a block device's path.
@@ -32,6 +33,9 @@ export type ResourceConfig = Pick<
   | 'CpuRealtimePeriod'
   | 'CpuRealtimeRuntime'
   | 'OomKillDisable'
+  | 'MemorySwappiness'
+  | 'KernelMemory'
+  | 'KernelMemoryTCP'
 >;
 
 /** The numeric fields (CpusetCpus and CpusetMems are strings). */
@@ -47,6 +51,7 @@ export const RESOURCE_FIELDS = [
   'BlkioWeight',
   'CpuRealtimePeriod',
   'CpuRealtimeRuntime',
+  'KernelMemory',
 ] as const;
 
 /** The block I/O fields that name devices: set at create only (dockerd's update ignores them; berthd refuses them there). */
@@ -58,8 +63,18 @@ export const BLKIO_DEVICE_FIELDS = [
   'BlkioDeviceWriteIOps',
 ] as const;
 
-/** Docker's other resource fields, which berthd does not apply: refused when set rather than ignored. */
-export const UNSUPPORTED_RESOURCE_FIELDS = ['KernelMemory', 'KernelMemoryTCP', 'MemorySwappiness'];
+/** dockerd's smallest memory (and kernel memory) limit. */
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+/**
+ * The swappiness asked for: null for none (dockerd's fixMemorySwappiness makes -1 none), else
+ * the number, which must be 0..100 (dockerd's 400 in its words).
+ */
+export function memorySwappiness(v: number | null | undefined): number | null {
+  if (v === undefined || v === null || v === -1) return null;
+  if (!Number.isInteger(v) || v < 0 || v > 100) throw invalid(`Invalid value: ${v}, valid memory swappiness range is 0-100`);
+  return v;
+}
 
 /**
  * dockerd's checks of the limits the machine may lack (its verifyPlatformContainerResources):
@@ -68,6 +83,29 @@ export const UNSUPPORTED_RESOURCE_FIELDS = ['KernelMemory', 'KernelMemoryTCP', '
  */
 export function discardUnsupported(r: ResourceConfig, f: CgroupFeatures, warnings: string[]): ResourceConfig {
   const out = { ...r };
+  const no = 'Your kernel does not support';
+  if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
+  if (out.MemorySwappiness !== undefined && out.MemorySwappiness !== null && !f.memorySwappiness) {
+    warnings.push(`${no} memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.`);
+    out.MemorySwappiness = null;
+  }
+  memorySwappiness(out.MemorySwappiness);
+  if ((out.KernelMemory ?? 0) > 0) {
+    // dockerd 20.10's words; Linux 6.1 and later keep the file and ignore what is written to it.
+    warnings.push('Specifying a kernel memory limit is deprecated and will be removed in a future release.');
+    if (!f.kernelMemory) {
+      warnings.push(`${no} kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.`);
+      out.KernelMemory = 0;
+    }
+  }
+  if ((out.KernelMemory ?? 0) > 0 && out.KernelMemory! < MIN_MEMORY) throw invalid('Minimum kernel memory limit allowed is 6MB');
+  // dockerd passes KernelMemoryTCP to runc, which ignores it; berth writes it where the file is,
+  // and says so where it is not (in dockerd's pattern: it has no words of its own for it).
+  if ((out.KernelMemoryTCP ?? 0) < -1) throw invalid(`Invalid value: ${out.KernelMemoryTCP}, KernelMemoryTCP is a byte count or -1`);
+  if (out.KernelMemoryTCP && !f.kernelMemoryTCP) {
+    warnings.push(`${no} kernel memory TCP limit capabilities or the cgroup is not mounted. Limitation discarded.`);
+    out.KernelMemoryTCP = 0;
+  }
   if (out.OomKillDisable && !f.oomKillDisable) {
     warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
     out.OomKillDisable = false;
@@ -97,7 +135,6 @@ export function discardUnsupported(r: ResourceConfig, f: CgroupFeatures, warning
     warnings.push(warning);
     out[k] = [];
   };
-  const no = 'Your kernel does not support';
   discard('BlkioWeightDevice', f.blkioWeightDevice, `${no} Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.`);
   discard(
     'BlkioDeviceReadBps',
@@ -121,9 +158,6 @@ export function discardUnsupported(r: ResourceConfig, f: CgroupFeatures, warning
   );
   return out;
 }
-
-/** dockerd's smallest memory limit. */
-const MIN_MEMORY = 6 * 1024 * 1024;
 
 /** Docker's checks of the limits a container is created (or updated) with; fills swap's default (twice the memory). */
 export function checkResources(r: ResourceConfig, cpus = availableParallelism()): ResourceConfig {
@@ -215,12 +249,16 @@ function blockIO(r: ResourceConfig, dev: DeviceNumbers): LinuxBlockIO | undefine
 /** The OCI resources for the limits (devices excepted); a limit of 0 is none. `dev`: a block device's numbers by path. */
 export function ociResources(r: ResourceConfig, dev: DeviceNumbers = blockDeviceNumbers): LinuxResources {
   const out: LinuxResources = {};
-  if (r.Memory || r.MemorySwap || r.MemoryReservation || r.OomKillDisable) {
+  const swappiness = r.MemorySwappiness ?? -1;
+  if (r.Memory || r.MemorySwap || r.MemoryReservation || r.OomKillDisable || swappiness !== -1 || r.KernelMemory || r.KernelMemoryTCP) {
     out.memory = {
       ...(r.Memory ? { limit: r.Memory } : {}),
       ...(r.MemorySwap ? { swap: r.MemorySwap } : {}),
       ...(r.MemoryReservation ? { reservation: r.MemoryReservation } : {}),
       ...(r.OomKillDisable ? { disableOOMKiller: true } : {}),
+      ...(swappiness !== -1 ? { swappiness } : {}),
+      ...(r.KernelMemory ? { kernel: r.KernelMemory } : {}),
+      ...(r.KernelMemoryTCP ? { kernelTCP: r.KernelMemoryTCP } : {}),
     };
   }
   const cpu: NonNullable<LinuxResources['cpu']> = {};

@@ -67,6 +67,11 @@ export interface HostConfig {
   CpuRealtimeRuntime?: number;
   /** memory.oom_control (v1). */
   OomKillDisable?: boolean | null;
+  /** memory.swappiness (v1), 0..100; null or -1: the parent's. */
+  MemorySwappiness?: number | null;
+  /** memory.kmem.limit_in_bytes (v1; API 1.41 and older, as dockerd takes it) and memory.kmem.tcp.limit_in_bytes (v1). */
+  KernelMemory?: number;
+  KernelMemoryTCP?: number;
   /** engine/containers/restart.ts; `docker update` changes it. */
   RestartPolicy?: RestartPolicy;
   /** 'bridge' (the default network), 'none', 'host', 'container:<id>' or a network's name (engine/networks/). */

@@ -9,8 +9,8 @@ import {
   linuxHostConfig,
   BLKIO_DEVICE_FIELDS,
   RESOURCE_FIELDS,
-  UNSUPPORTED_RESOURCE_FIELDS,
   ZERO_TIME,
+  memorySwappiness,
   type ContainerRecord,
   type Engine,
   type ResourceConfig,
@@ -19,7 +19,7 @@ import {
 } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
-import { beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
+import { apiOlder, beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
@@ -50,23 +50,45 @@ function consoleSize(v: unknown): { ConsoleSize?: [number, number] } {
 }
 
 /**
- * The resource limits and restart policy of a create or update body (decoded, so typed); limits
- * berthd cannot apply are refused. An update takes no device lists and no OomKillDisable
- * (dockerd's update ignores them): refused there rather than ignored.
+ * The resource limits and restart policy of a create or update body (decoded, so typed). An
+ * update takes no device lists, OomKillDisable, MemorySwappiness or KernelMemoryTCP (dockerd's
+ * update ignores them): refused there rather than ignored. KernelMemory is gone from API 1.42
+ * (moby drops it there): discarded with a warning saying so.
  */
-function lifecycleHostConfig(hc: Record<string, any>, update = false): ResourceConfig & { RestartPolicy?: RestartPolicy } {
+function lifecycleHostConfig(
+  hc: Record<string, any>,
+  version: string | undefined,
+  warnings: string[],
+  update = false,
+): ResourceConfig & { RestartPolicy?: RestartPolicy } {
   const out: ResourceConfig & { RestartPolicy?: RestartPolicy } = {};
   for (const k of RESOURCE_FIELDS) if (hc[k] !== undefined) out[k] = hc[k];
+  if (out.KernelMemory && !apiOlder(version, '1.42')) {
+    warnings.push('KernelMemory discarded: API 1.42 removed it (dockerd ignores it from 1.42 on)');
+    delete out.KernelMemory;
+  }
+  const refuseUpdate = (k: string) => {
+    throw unsupported(`HostConfig.${k} cannot be updated: berthd applies it at create only (dockerd's update ignores it)`);
+  };
+  // As dockerd: the range is checked at update too (its 400) before anything else.
+  const swappiness = memorySwappiness(hc.MemorySwappiness);
+  if (swappiness !== null) {
+    if (update) refuseUpdate('MemorySwappiness');
+    out.MemorySwappiness = swappiness;
+  }
+  if (hc.KernelMemoryTCP) {
+    if (update) refuseUpdate('KernelMemoryTCP');
+    out.KernelMemoryTCP = hc.KernelMemoryTCP;
+  }
   for (const k of BLKIO_DEVICE_FIELDS) {
     const v = hc[k] as { Path: string; Weight?: number; Rate?: number }[] | null | undefined;
     if (!v?.length) continue;
-    if (update) throw unsupported(`HostConfig.${k} cannot be updated: berthd applies it at create only (dockerd's update ignores it)`);
+    if (update) refuseUpdate(k);
     if (k === 'BlkioWeightDevice') out[k] = v.map((d) => ({ Path: d.Path, Weight: d.Weight ?? 0 }));
     else out[k] = v.map((d) => ({ Path: d.Path, Rate: d.Rate ?? 0 }));
   }
   if (hc.OomKillDisable) {
-    if (update)
-      throw unsupported("HostConfig.OomKillDisable cannot be updated: berthd applies it at create only (dockerd's update ignores it)");
+    if (update) refuseUpdate('OomKillDisable');
     out.OomKillDisable = true;
   }
   for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
@@ -75,20 +97,6 @@ function lifecycleHostConfig(hc: Record<string, any>, update = false): ResourceC
     if (typeof v !== 'string' || !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v))
       throw invalid(`Invalid value ${v} for ${k === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}`);
     out[k] = v;
-  }
-  for (const k of UNSUPPORTED_RESOURCE_FIELDS) {
-    const v = hc[k];
-    // MemorySwappiness -1 is the CLI's "unset".
-    if (
-      v !== undefined &&
-      v !== null &&
-      v !== 0 &&
-      v !== '' &&
-      !(Array.isArray(v) && !v.length) &&
-      !(k === 'MemorySwappiness' && v === -1)
-    ) {
-      throw unsupported(`HostConfig.${k} is not supported by berthd yet`);
-    }
   }
   const rp = hc.RestartPolicy;
   if (rp !== undefined) out.RestartPolicy = { Name: rp.Name ?? '', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
@@ -196,6 +204,8 @@ function inspect(engine: Engine, c: ContainerRecord) {
       CpuRealtimePeriod: 0,
       CpuRealtimeRuntime: 0,
       OomKillDisable: false,
+      MemorySwappiness: null,
+      KernelMemoryTCP: 0,
       Binds: null,
       NetworkMode: 'none',
       PortBindings: {},
@@ -294,7 +304,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
         Memory: 0,
         NanoCpus: 0,
         PidsLimit: null,
-        ...lifecycleHostConfig(hc),
+        ...lifecycleHostConfig(hc, ctx.version, warnings),
         ...consoleSize(hc.ConsoleSize),
         ...networkHostConfig(hc),
         ...linuxHostConfig(hc),
@@ -532,7 +542,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/containers/:id/update', async (ctx) => {
     const body = await readJSON(ctx, ContainerUpdate);
     const warnings: string[] = [];
-    await cs.update(ctx.params.id, lifecycleHostConfig(body, true), warnings);
+    await cs.update(ctx.params.id, lifecycleHostConfig(body, ctx.version, warnings, true), warnings);
     sendJSON(ctx, 200, { Warnings: warnings });
   });
 

@@ -90,11 +90,17 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.DeviceRequests': refused(
     'berth has no device drivers (GPUs): dockerd\'s 500 with no driver for the request, `could not select device driver "" with capabilities: [[gpu]]`',
   ),
-  'HostConfig.KernelMemory': refused('kernel memory limits are gone from the kernel (400)'),
-  'HostConfig.KernelMemoryTCP': refused('kernel memory limits are gone from the kernel (400)'),
+  'HostConfig.KernelMemory': discarded(
+    "API 1.41 and older, as dockerd 20.10: dockerd's deprecation warning, under 6MB dockerd's 400, kept in HostConfig and written to memory.kmem.limit_in_bytes (v1), which Linux 6.1 and later ignore (so does runc 1.1); from API 1.42, discarded with a warning (moby drops it there); `docker update` changes it",
+  ),
+  'HostConfig.KernelMemoryTCP': discarded(
+    "memory.kmem.tcp.limit_in_bytes (v1; -1 is no limit); dockerd passes it to runc 1.1, which ignores it; not updated (dockerd's update ignores it, berthd refuses it)",
+  ),
   'HostConfig.MemoryReservation': resource,
   'HostConfig.MemorySwap': resource,
-  'HostConfig.MemorySwappiness': refused('not applied (400); -1 is unset'),
+  'HostConfig.MemorySwappiness': discarded(
+    "memory.swappiness (v1; v2 has none); 0 to 100 (dockerd's 400 otherwise), -1 or null is none (the parent's); not updated (dockerd's update checks the range and ignores it, berthd refuses it)",
+  ),
   'HostConfig.OomKillDisable': discarded('memory.oom_control (v1; v2 has no such switch); not updated'),
   'HostConfig.PidsLimit': resource,
   'HostConfig.Ulimits': applied('process rlimits (engine/linux-options.ts)'),
@@ -201,8 +207,6 @@ function isZero(v: unknown): boolean {
 function check(path: string, v: unknown): void {
   const rule = CREATE_FIELDS[path];
   if (rule?.status !== 'refused' || isZero(v) || rule.allow?.includes(v)) return;
-  // MemorySwappiness -1 is the CLI's "unset".
-  if (path === 'HostConfig.MemorySwappiness' && v === -1) return;
   // dockerd on Linux refuses every other isolation before anything else, in these words.
   if (path === 'HostConfig.Isolation') throw invalid(`Invalid isolation: ${JSON.stringify(v)} - linux only supports 'default'`);
   // dockerd finds no device driver for the request (it has one only with NVIDIA's hook), a 500.

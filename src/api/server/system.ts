@@ -2,14 +2,23 @@
 
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
-import { daemonSecurityOptions, type Engine } from '../../engine/index.js';
+import { cgroupFeatures, daemonSecurityOptions, type Engine } from '../../engine/index.js';
 import { BERTH_VERSION } from '../../common/version.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
-import { COMMON_HEADERS, sendJSON } from './http.js';
+import { apiOlder, COMMON_HEADERS, sendJSON } from './http.js';
 import type { Router } from './router.js';
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
 const UNAME_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
+/** A /proc/sys switch is on (dockerd's sysinfo reads these; a missing file is off). */
+function procOn(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
 
 function osName(): string {
   try {
@@ -60,6 +69,7 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
     const images = await engine.images.list();
     const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
     const mirrors = engine.options.registryMirrors ?? [];
+    const f = cgroupFeatures();
     sendJSON(ctx, 200, {
       ID: daemonId,
       Containers: containers.length,
@@ -70,17 +80,23 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       Driver: 'overlayfs',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
       Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
-      MemoryLimit: true,
-      SwapLimit: cgroupV2,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
-      IPv4Forwarding: false,
+      // What the cgroups can apply, as dockerd's sysinfo reads them (runtime/cgroups/features.ts);
+      // KernelMemory is false from API 1.42 on, as moby answers.
+      MemoryLimit: f.memoryLimit,
+      SwapLimit: f.swapLimit,
+      KernelMemory: f.kernelMemory && apiOlder(ctx.version, '1.42'),
+      KernelMemoryTCP: f.kernelMemoryTCP,
+      CpuCfsPeriod: f.cpuCfsPeriod,
+      CpuCfsQuota: f.cpuCfsQuota,
+      CPUShares: f.cpuShares,
+      CPUSet: f.cpuset,
+      PidsLimit: f.pidsLimit,
+      IPv4Forwarding: procOn('/proc/sys/net/ipv4/ip_forward'),
+      BridgeNfIptables: procOn('/proc/sys/net/bridge/bridge-nf-call-iptables'),
+      BridgeNfIp6tables: procOn('/proc/sys/net/bridge/bridge-nf-call-ip6tables'),
       Debug: false,
       NFd: 0,
-      OomKillDisable: false,
+      OomKillDisable: f.oomKillDisable,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
       LoggingDriver: 'json-file',

@@ -179,6 +179,9 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
   const p = ports(f);
   const vols = volumes(f);
   const swappiness = f['memory-swappiness'] === undefined ? -1 : v.int(given(f, 'memory-swappiness')!);
+  // The docker CLI's own check, before any request.
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100))
+    throw invalid(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
   const devices = (k: string, iops: boolean) => (listOf(f, k).length ? listOf(f, k).map((d) => v.throttleDevice(d, iops)) : undefined);
   return {
     Image: image,

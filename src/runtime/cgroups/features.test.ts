@@ -6,7 +6,23 @@ import type { DetectedLayout } from './detect.js';
 const mount = (p: string) => ({ mountPoint: p, root: '/' });
 
 test('features: v1 files (no CFQ/BFQ weight), v2 by the io controller, hybrid by where each controller is', () => {
-  const files = new Set(['/b:blkio.throttle.read_bps_device', '/c:cpu.rt_runtime_us', '/m:memory.oom_control', '/u:cgroup.controllers:io']);
+  const files = new Set([
+    '/b:blkio.throttle.read_bps_device',
+    '/c:cpu.rt_runtime_us',
+    '/c:cpu.shares',
+    '/c:cpu.cfs_period_us',
+    '/c:cpu.cfs_quota_us',
+    '/m:memory.oom_control',
+    '/m:memory.limit_in_bytes',
+    '/m:memory.swappiness',
+    '/m:memory.kmem.limit_in_bytes',
+    '/m:memory.kmem.tcp.limit_in_bytes',
+    '/u:cgroup.controllers:io',
+    '/u:cgroup.controllers:memory',
+    '/u:cgroup.controllers:cpu',
+    '/u:cgroup.controllers:pids',
+    '/u:memory.swap.max@child',
+  ]);
   const has = (d: string, f: string) => files.has(`${d}:${f}`);
   const v1: DetectedLayout = { layout: 'v1', mountRoot: '/', v1: { blkio: mount('/b'), cpu: mount('/c'), memory: mount('/m') } };
   assert.deepEqual(featuresOf(v1, has), {
@@ -15,6 +31,17 @@ test('features: v1 files (no CFQ/BFQ weight), v2 by the io controller, hybrid by
     blkioThrottle: true,
     cpuRealtime: true,
     oomKillDisable: true,
+    memorySwappiness: true,
+    kernelMemory: true,
+    kernelMemoryTCP: true,
+    memoryLimit: true,
+    // No memory.memsw.*: swap accounting is off.
+    swapLimit: false,
+    cpuCfsPeriod: true,
+    cpuCfsQuota: true,
+    cpuShares: true,
+    cpuset: false,
+    pidsLimit: false,
   });
   const v2: DetectedLayout = { layout: 'v2', mountRoot: '/u', v1: {}, unified: mount('/u') };
   assert.deepEqual(featuresOf(v2, has), {
@@ -23,6 +50,16 @@ test('features: v1 files (no CFQ/BFQ weight), v2 by the io controller, hybrid by
     blkioThrottle: true,
     cpuRealtime: false,
     oomKillDisable: false,
+    memorySwappiness: false,
+    kernelMemory: false,
+    kernelMemoryTCP: false,
+    memoryLimit: true,
+    swapLimit: true,
+    cpuCfsPeriod: true,
+    cpuCfsQuota: true,
+    cpuShares: true,
+    cpuset: false,
+    pidsLimit: true,
   });
   const hybrid: DetectedLayout = { layout: 'hybrid', mountRoot: '/', v1: { cpu: mount('/c') }, unified: mount('/x') };
   assert.deepEqual(featuresOf(hybrid, has), {
@@ -31,5 +68,15 @@ test('features: v1 files (no CFQ/BFQ weight), v2 by the io controller, hybrid by
     blkioThrottle: false,
     cpuRealtime: true,
     oomKillDisable: false,
+    memorySwappiness: false,
+    kernelMemory: false,
+    kernelMemoryTCP: false,
+    memoryLimit: false,
+    swapLimit: false,
+    cpuCfsPeriod: true,
+    cpuCfsQuota: true,
+    cpuShares: true,
+    cpuset: false,
+    pidsLimit: false,
   });
 });

@@ -1,7 +1,8 @@
 // Which optional cgroup limits this machine can apply, as dockerd's sysinfo reads them: a limit
 // the kernel or the mounted controllers lack is warned of and discarded by the engine, in
-// dockerd's words. Reads only where each hierarchy is mounted (the files of its root cgroup).
-import { existsSync, readFileSync } from 'node:fs';
+// dockerd's words, and GET /info reports them. Reads only where each hierarchy is mounted (the
+// files of its root cgroup; on v2 the controllers its root offers).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { DetectedLayout } from './detect.js';
 import { detectLayout } from './manager.js';
@@ -16,6 +17,22 @@ export interface CgroupFeatures {
   cpuRealtime: boolean;
   /** memory.oom_control (v1); v2 has none. */
   oomKillDisable: boolean;
+  /** memory.swappiness (v1); v2 has none. */
+  memorySwappiness: boolean;
+  /** memory.kmem.limit_in_bytes (v1; Linux 6.1 keeps the file but ignores what is written); v2 has none. */
+  kernelMemory: boolean;
+  /** memory.kmem.tcp.limit_in_bytes (v1); v2 has none. */
+  kernelMemoryTCP: boolean;
+  /** The memory controller; swap: memory.memsw.limit_in_bytes (v1, swap accounting on) or memory.swap.max (v2). */
+  memoryLimit: boolean;
+  swapLimit: boolean;
+  /** cpu.cfs_period_us and cpu.cfs_quota_us (v1); the cpu controller (v2). */
+  cpuCfsPeriod: boolean;
+  cpuCfsQuota: boolean;
+  /** cpu.shares (v1); the cpu controller (v2). */
+  cpuShares: boolean;
+  cpuset: boolean;
+  pidsLimit: boolean;
 }
 
 /** The features of a detected layout; `has(dir, file)` is the file check (a seam for tests). */
@@ -24,19 +41,49 @@ export function featuresOf(det: DetectedLayout, has: (dir: string, file: string)
     const m = det.v1[ctl];
     return det.layout !== 'v2' && m !== undefined && files.some((f) => has(m.mountPoint, f));
   };
-  // v2: the io controller offered at the root (its files are in child cgroups only).
-  const io = det.layout !== 'v1' && det.unified !== undefined && has(det.unified.mountPoint, 'cgroup.controllers:io');
+  // v2: a controller offered at the root (its files are in child cgroups only); in the hybrid
+  // layout only where no v1 hierarchy has it.
+  const v2 = (ctl: string) =>
+    det.layout !== 'v1' &&
+    det.unified !== undefined &&
+    det.v1[ctl] === undefined &&
+    has(det.unified.mountPoint, `cgroup.controllers:${ctl}`);
+  const io = v2('io');
+  const memory = v1('memory', 'memory.limit_in_bytes') || v2('memory');
+  const cpu = v2('cpu');
   return {
     blkioWeight: v1('blkio', 'blkio.weight', 'blkio.bfq.weight') || io,
     blkioWeightDevice: v1('blkio', 'blkio.weight_device', 'blkio.bfq.weight_device') || io,
     blkioThrottle: v1('blkio', 'blkio.throttle.read_bps_device') || io,
     cpuRealtime: v1('cpu', 'cpu.rt_runtime_us'),
     oomKillDisable: v1('memory', 'memory.oom_control'),
+    memorySwappiness: v1('memory', 'memory.swappiness'),
+    kernelMemory: v1('memory', 'memory.kmem.limit_in_bytes'),
+    kernelMemoryTCP: v1('memory', 'memory.kmem.tcp.limit_in_bytes'),
+    memoryLimit: memory,
+    // (v2: swap is limited where the kernel has swap accounting, shown by memory.swap.max in a child.)
+    swapLimit: v1('memory', 'memory.memsw.limit_in_bytes') || (v2('memory') && has(det.unified!.mountPoint, 'memory.swap.max@child')),
+    cpuCfsPeriod: v1('cpu', 'cpu.cfs_period_us') || cpu,
+    cpuCfsQuota: v1('cpu', 'cpu.cfs_quota_us') || cpu,
+    cpuShares: v1('cpu', 'cpu.shares') || cpu,
+    cpuset: v1('cpuset', 'cpuset.cpus') || v2('cpuset'),
+    pidsLimit: v1('pids', 'cgroup.procs') || v2('pids'),
   };
 }
 
-/** `dir/file` exists, or for `cgroup.controllers:<name>`, the controllers file lists it. */
+/**
+ * `dir/file` exists; for `cgroup.controllers:<name>`, the controllers file lists it; for
+ * `<file>@child`, some cgroup just below `dir` has it (v2's root lacks the controllers' files).
+ */
 function hasFile(dir: string, file: string): boolean {
+  if (file.endsWith('@child')) {
+    const name = file.slice(0, -'@child'.length);
+    try {
+      return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && existsSync(posix.join(dir, e.name, name)));
+    } catch {
+      return false;
+    }
+  }
   const [name, controller] = file.split(':');
   if (controller === undefined) return existsSync(posix.join(dir, name));
   try {
