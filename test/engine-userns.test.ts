@@ -84,9 +84,9 @@ test('a container is root inside, the range outside; its files are the range on 
     'echo hi > /made; mkdir /dir; chown 1000:1000 /dir; echo x >> /bin/busybox.txt; sleep 300',
   ]);
   try {
-    let upper = join(dataRoot, 'snapshots', 'containers', id, 'upper');
-    for (let i = 0; i < 100 && !existsSync(join(upper, 'dir')); i++) execFileSync('sleep', ['0.1']);
-    upper = join(dataRoot, 'snapshots', 'containers', id, 'upper');
+    const upper = join(dataRoot, 'snapshots', 'containers', id, 'upper');
+    // The script's last write: /dir exists before its chown.
+    for (let i = 0; i < 100 && !existsSync(join(upper, 'bin', 'busybox.txt')); i++) execFileSync('sleep', ['0.1']);
     const own = (p: string) => `${statSync(join(upper, p)).uid}:${statSync(join(upper, p)).gid}`;
     assert.equal(own('made'), `${start}:${start}`, 'a file root made inside is the range root on the host');
     assert.equal(own('dir'), `${start + 1000}:${start + 1000}`, 'uid 1000 inside is start+1000 outside');
@@ -165,6 +165,24 @@ test("commit, export and cp show the container's ids; cp in writes the range's",
   } finally {
     e.dockerOk(['rm', '-f', id]);
     rmSync(src, { recursive: true, force: true });
+  }
+});
+
+test("a build's RUN steps run remapped, as dockerd's, and their layers hold the container's ids", () => {
+  const e = eng!;
+  const ctx = mkdtempSync('/tmp/berth-userns-build-');
+  try {
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\nRUN cat /proc/self/uid_map > /map && id -u > /uid && mkdir /u && chown 1000:1000 /u && touch /u/f\n',
+    );
+    e.dockerOk(['build', '-q', '-t', 'userns-built', ctx], { env: { DOCKER_BUILDKIT: '0' } });
+    const out = e.dockerOk(['run', '--rm', '--userns=host', 'userns-built', 'sh', '-c', 'cat /map /uid; stat -c %u:%g /u /u/f /map']);
+    const lines = out.split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    assert.deepEqual(lines, [`0 ${start} ${RANGE_SIZE}`, '0', '1000:1000', '0:0', '0:0']);
+    e.dockerOk(['rmi', 'userns-built']);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
   }
 });
 
