@@ -61,3 +61,27 @@ test('a Dockerfile from stdin or outside goes in under a random name that .docke
     rmSync(bare, { recursive: true, force: true });
   }
 });
+
+test('a large file goes in pieces, byte for byte, and the stream hands out chunks as the walk goes', async () => {
+  const big = mkdtempSync(join(tmpdir(), 'berth-unit-cli-context-big-'));
+  try {
+    const data = Buffer.alloc((3 << 20) + 123);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    writeFileSync(join(big, 'big.bin'), data);
+    for (let i = 0; i < 300; i++) writeFileSync(join(big, `f${i}.txt`), `file ${i}\n`.repeat(200));
+    const p = await packContext(big, {});
+    let chunks = 0;
+    const counted = (async function* () {
+      for await (const c of p.stream) {
+        chunks++;
+        yield c as Uint8Array;
+      }
+    })();
+    const got = await entries(counted);
+    assert.equal(got.get('big.bin')!.text, data.toString());
+    assert.equal(got.get('f299.txt')!.text, 'file 299\n'.repeat(200));
+    assert.ok(chunks > 4, `${chunks} chunks`);
+  } finally {
+    rmSync(big, { recursive: true, force: true });
+  }
+});

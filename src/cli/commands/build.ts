@@ -7,7 +7,7 @@
 
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError, invalid, unsupported } from '../../errors.js';
@@ -273,8 +273,14 @@ export async function build(client: ApiClient, argv: string[]): Promise<number> 
   let sent = 0;
   let body: Readable | undefined = ctx.body;
   if (body) {
-    const counter = new PassThrough();
-    counter.on('data', (c: Buffer) => (sent += c.length));
+    // Counted as it passes: a 'data' listener would start the flow before the request is
+    // connected to read it, and what flowed until then would be lost.
+    const counter = new Transform({
+      transform(c: Buffer, _enc, done) {
+        sent += c.length;
+        done(null, c);
+      },
+    });
     body.on('error', (e) => counter.destroy(e));
     body = flags.compress ? body.pipe(createGzip()).pipe(counter) : body.pipe(counter);
   }
