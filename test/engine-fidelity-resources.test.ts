@@ -352,3 +352,96 @@ test('GET /info: what the cgroups support, as dockerd 20.10 reads it on this mac
   assert.equal(cli.status, 0, cli.stderr);
   assert.deepEqual(pick(JSON.parse(cli.stdout)), { ...want, KernelMemory: false });
 });
+
+test('HostConfig.Cgroup: kept with no effect, as dockerd keeps it (the container has a cgroup of its own)', { skip }, async () => {
+  for (const [who, api, cli] of [
+    ['dockerd', dockerdApi(), d.docker],
+    ['berthd', berthdApi(), eng.docker],
+  ] as const) {
+    const other = cli(['run', '-d', '--network', 'none', IMAGE, 'sleep', '30']).stdout.trim();
+    try {
+      const c = await api('POST', '/containers/create', {
+        Image: IMAGE,
+        Cmd: ['cat', '/proc/self/cgroup'],
+        HostConfig: { Cgroup: `container:${other}`, NetworkMode: 'none', CgroupnsMode: 'host' },
+      });
+      assert.equal(c.status, 201, `${who}: ${c.body}`);
+      const { Id } = JSON.parse(c.body);
+      try {
+        const out = cli(['start', '-a', Id]).stdout;
+        assert.match(out, new RegExp(`^\\d+:memory:/.*${Id}$`, 'm'), `${who}: ${out}`);
+        assert.doesNotMatch(out, new RegExp(other), who);
+        assert.equal(cli(['inspect', '-f', '{{.HostConfig.Cgroup}}', Id]).stdout, `container:${other}\n`, who);
+      } finally {
+        cli(['rm', '-f', Id]);
+      }
+    } finally {
+      cli(['rm', '-f', other]);
+    }
+  }
+});
+
+test(
+  "VolumeDriver and volume create -d: dockerd's 404 where a volume needs a driver that is not there, kept where none does",
+  { skip },
+  async () => {
+    const answers = async (api: Api) => {
+      const out: [number, string][] = [];
+      for (const hc of [
+        { Binds: ['fc-named:/x'], VolumeDriver: 'nosuch' },
+        { Binds: ['fc-there:/x'], VolumeDriver: 'nosuch' },
+        { VolumeDriver: 'nosuch', Volumes: true },
+      ]) {
+        const { Volumes, ...HostConfig } = hc as Record<string, unknown>;
+        const r = await api('POST', '/containers/create', {
+          Image: IMAGE,
+          Cmd: ['true'],
+          ...(Volumes ? { Volumes: { '/y': {} } } : {}),
+          HostConfig,
+        });
+        out.push([r.status, JSON.parse(r.body).message.replace(/\b[0-9a-f]{64}\b/, 'ID')]);
+      }
+      return out;
+    };
+    for (const cli of [d.docker, eng.docker]) assert.equal(cli(['volume', 'create', 'fc-there']).status, 0);
+    try {
+      const before = [count(eng.docker), eng.docker(['volume', 'ls', '-q']).stdout];
+      const want = await answers(dockerdApi());
+      assert.deepEqual(want[0], [404, 'create fc-named: error looking up volume plugin nosuch: plugin "nosuch" not found']);
+      assert.deepEqual(want[2], [404, 'create ID: error looking up volume plugin nosuch: plugin "nosuch" not found']);
+      assert.deepEqual(await answers(berthdApi()), want);
+      assert.deepEqual([count(eng.docker), eng.docker(['volume', 'ls', '-q']).stdout], before, 'berthd left a container or a volume');
+      // No volume to make: kept as given; Mounts' volumes take their own driver (local), as dockerd's.
+      for (const [api, cli] of [
+        [dockerdApi(), d.docker],
+        [berthdApi(), eng.docker],
+      ] as const) {
+        const c = await api('POST', '/containers/create', {
+          Image: IMAGE,
+          Cmd: ['true'],
+          HostConfig: { VolumeDriver: 'nosuch', Mounts: [{ Type: 'volume', Source: 'fc-mount', Target: '/m' }] },
+        });
+        assert.equal(c.status, 201, c.body);
+        const { Id } = JSON.parse(c.body);
+        assert.equal(
+          cli(['inspect', '-f', '{{.HostConfig.VolumeDriver}} {{range .Mounts}}{{.Driver}}{{end}}', Id]).stdout,
+          'nosuch local\n',
+        );
+        cli(['rm', '-f', Id]);
+        cli(['volume', 'rm', 'fc-mount']);
+      }
+      // docker volume create -d: the same refusal from every CLI; no volume made.
+      const v = ['volume', 'create', '-d', 'nosuch', 'fc-vol'];
+      const dv = d.docker(v);
+      assert.equal(dv.status, 1, dv.stderr);
+      assert.equal(
+        dv.stderr,
+        'Error response from daemon: create fc-vol: error looking up volume plugin nosuch: plugin "nosuch" not found\n',
+      );
+      for (const got of [eng.docker(v), berthCli(eng, v)]) assert.deepEqual([got.status, got.stderr], [dv.status, dv.stderr]);
+      assert.equal(eng.docker(['volume', 'ls', '-q']).stdout, before[1]);
+    } finally {
+      for (const cli of [d.docker, eng.docker]) cli(['volume', 'rm', 'fc-there']);
+    }
+  },
+);

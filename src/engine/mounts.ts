@@ -17,6 +17,8 @@ export interface MountOptions {
   Mounts?: ApiMount[] | null;
   Tmpfs?: Record<string, string> | null;
   VolumesFrom?: string[] | null;
+  /** The driver of the volumes Binds and the image's (and Config's) VOLUMEs make, as dockerd takes it; not of Mounts'. */
+  VolumeDriver?: string;
 }
 
 function dest(d: string | undefined, what: string): string {
@@ -58,10 +60,10 @@ export function planMounts(
     name: string | undefined,
     dst: string,
     ro: boolean,
-    extra: { NoCopy?: boolean; Labels?: Record<string, string> } = {},
+    extra: { NoCopy?: boolean; Labels?: Record<string, string>; Driver?: string } = {},
   ): MountPoint => {
     const anonymous = !name;
-    const v = volumes.create({ Name: name, Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : extra.Labels });
+    const v = volumes.create({ Name: name, Driver: extra.Driver, Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : extra.Labels });
     return {
       Type: 'volume',
       Name: v.Name,
@@ -83,7 +85,7 @@ export function planMounts(
       if (!existsSync(src)) mkdirSync(src, { recursive: true, mode: 0o755 });
       add({ Type: 'bind', Source: normalize(src), Destination: dst, Mode: ro ? 'ro' : '', RW: !ro, Propagation: 'rprivate' });
     } else {
-      add(volume(src, dst, ro, { NoCopy: b.split(':')[2]?.split(',').includes('nocopy') }));
+      add(volume(src, dst, ro, { NoCopy: b.split(':')[2]?.split(',').includes('nocopy'), Driver: hc.VolumeDriver }));
     }
   }
   for (const m of hc.Mounts ?? []) {
@@ -159,7 +161,7 @@ export function planMounts(
   for (const d of Object.keys(imageVolumes ?? {})) {
     const dst = dest(d, 'volume');
     if (out.some((o) => o.Destination === dst)) continue;
-    out.push(volume(undefined, dst, false));
+    out.push(volume(undefined, dst, false, { Driver: hc.VolumeDriver }));
   }
   return out;
 }

@@ -65,6 +65,8 @@ export interface HostConfig {
   /** Realtime CPU of the container's cgroup (v1 cpu.rt_*), in microseconds. */
   CpuRealtimePeriod?: number;
   CpuRealtimeRuntime?: number;
+  /** Kept as given with no effect, as dockerd on Linux keeps it (moby applies it nowhere). */
+  Cgroup?: string;
   /** memory.oom_control (v1). */
   OomKillDisable?: boolean | null;
   /** memory.swappiness (v1), 0..100; null or -1: the parent's. */
@@ -94,6 +96,8 @@ export interface HostConfig {
   Mounts?: ApiMount[] | null;
   Tmpfs?: Record<string, string> | null;
   VolumesFrom?: string[] | null;
+  /** The driver of the volumes Binds and VOLUMEs make (engine/mounts.ts). */
+  VolumeDriver?: string;
   ExtraHosts?: string[] | null;
   /** Legacy links, `name:alias`, as given (engine/containers/links.ts; inspect shows what they became). */
   Links?: string[] | null;

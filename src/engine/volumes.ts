@@ -79,13 +79,13 @@ export class Volumes {
   /** Creates the volume, or returns the one of that name (as Docker does). */
   create(opts: CreateVolumeOptions = {}): Volume {
     const driver = opts.Driver || 'local';
-    // dockerd's 404 for a driver it has no plugin for; berth has the local driver only.
-    if (driver !== 'local')
-      throw notFound(`create ${opts.Name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    const name = opts.Name || randomBytes(32).toString('hex');
+    // dockerd's 404 for a driver it has no plugin for (a volume of that name or not); berth
+    // has the local driver only.
+    if (driver !== 'local') throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     if (opts.DriverOpts && Object.keys(opts.DriverOpts).length) {
       throw invalid(`berth's local volume driver takes no options (got ${Object.keys(opts.DriverOpts).join(', ')})`);
     }
-    const name = opts.Name || randomBytes(32).toString('hex');
     if (!NAME.test(name))
       throw invalid(
         `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,

@@ -32,10 +32,12 @@ test('every field the API accepts at create is applied, refused, kept as dockerd
 });
 
 test('a refused field set is a 400 that names it; its zero value and its default pass', () => {
-  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Cgroup: 'other' } }), {
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { CpuCount: 2 } }), {
     kind: 'unsupported',
-    message: /^HostConfig\.Cgroup is not supported by berthd: /,
+    message: /^HostConfig\.CpuCount is not supported by berthd: /,
   });
+  // Kept with no effect, as dockerd keeps it; VolumeDriver is the volumes' to answer.
+  refuseUnsupported({ Image: 'x', HostConfig: { Cgroup: 'container:other', VolumeDriver: 'nosuch' } });
   // StorageOpt is engine/storage-opt.ts' to answer, in overlay2's words: not refused here.
   refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } });
   // DeviceRequests: dockerd's 500 when no device driver takes the request.

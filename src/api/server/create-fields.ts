@@ -115,7 +115,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.PortBindings': applied('published ports (kernel NAT)'),
   'HostConfig.RestartPolicy': applied('restarts (engine/containers/restart.ts)'),
   'HostConfig.AutoRemove': applied('removed when it exits'),
-  'HostConfig.VolumeDriver': refused('berth has the local volume driver only', ['local']),
+  'HostConfig.VolumeDriver': applied(
+    'the driver of the volumes Binds and VOLUMEs make (not Mounts\', as dockerd): berth has `local` only, so another is dockerd\'s 404 `create NAME: error looking up volume plugin D: plugin "D" not found` when a volume needs it, and kept as given when none does (as dockerd)',
+  ),
   'HostConfig.VolumesFrom': applied("another container's mounts"),
   'HostConfig.ConsoleSize': applied("the terminal's size at start"),
   'HostConfig.Annotations': applied("the OCI spec's annotations"),
@@ -128,7 +130,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.ExtraHosts': applied("/etc/hosts; host-gateway is the default bridge's gateway"),
   'HostConfig.GroupAdd': applied("supplementary groups, numbers or names from the container's /etc/group"),
   'HostConfig.IpcMode': applied('private, shareable, none, host or container:<id> (engine/linux-options.ts)'),
-  'HostConfig.Cgroup': refused("joining another container's cgroup is not supported"),
+  'HostConfig.Cgroup': kept(
+    'kept as given with no effect, as dockerd 20.10 keeps it (moby reads it nowhere: with `container:<id>` the container still gets a cgroup of its own)',
+  ),
   'HostConfig.Links': applied(
     "legacy links on the default bridge: the linked container's /etc/hosts line and ALIAS_* variables (engine/containers/links.ts); on a user-defined network, the endpoint's links",
   ),

@@ -22,6 +22,7 @@ export function mountHostConfig(hc: Record<string, any>): Partial<HostConfig> {
   if (hc.Tmpfs && Object.keys(hc.Tmpfs).length)
     out.Tmpfs = Object.fromEntries(Object.entries(hc.Tmpfs).map(([k, v]) => [k, String(v ?? '')]));
   if (hc.VolumesFrom?.length) out.VolumesFrom = list(hc.VolumesFrom);
+  if (hc.VolumeDriver) out.VolumeDriver = String(hc.VolumeDriver);
   if (hc.ExtraHosts?.length) out.ExtraHosts = list(hc.ExtraHosts);
   if (hc.Dns?.length) out.Dns = list(hc.Dns);
   if (hc.DnsSearch?.length) out.DnsSearch = list(hc.DnsSearch);
