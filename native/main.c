@@ -117,9 +117,25 @@ static int mount_ns_mode(struct plan *plan, unsigned long clone_flags) {
   return MNTNS_SHARED;
 }
 
+/* Whether this process runs in a user namespace other than the host's (a rootless berthd's). */
+static int in_user_namespace(void) {
+  char buf[128];
+  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0; /* no user namespaces in this kernel */
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  unsigned long in, out, len;
+  return !(sscanf(buf, "%lu %lu %lu", &in, &out, &len) == 3 && in == 0 && out == 0 && len == 4294967295UL);
+}
+
 static void child_main(struct plan *plan, struct options *o, int sync_fd, int console_fd, int maps_fd, int fifo) {
   int is_exec = !strcmp(o->mode, "exec");
   int userns = (o->clone_flags & CLONE_NEWUSER) != 0;
+  /* In any user namespace but the host's, devices are bound rather than made and the flags the
+   * kernel locked on bind mounts are kept: the container's own or the one berthd runs in. */
+  int unprivileged = userns || in_user_namespace();
   int mntns = mount_ns_mode(plan, o->clone_flags);
   if (userns) {
     char c;
@@ -130,14 +146,14 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
   }
   /* The mounts go on while the runtime joins us to our cgroups and runs its hooks. */
   set_drain_fd(sync_fd);
-  if (!is_exec) mount_rootfs(plan, userns, 0, mntns);
+  if (!is_exec) mount_rootfs(plan, unprivileged, 0, mntns);
 
   struct record *cont = recv_msg(sync_fd);
   set_drain_fd(-1);
   if (!cont || cont->type != MSG_CONTINUE) _exit(1);
   const char *state = cont->nfields > 0 ? cont->fields[0] : "{}";
   if (o->clone_flags & CLONE_NEWCGROUP && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");
-  if (!is_exec) finish_rootfs(plan, userns, state, mntns);
+  if (!is_exec) finish_rootfs(plan, unprivileged, state, mntns);
   apply_early_process(plan);
   if (o->terminal) setup_terminal(plan, console_fd);
   free(lookup_exec(plan)); /* fail at create, not at start, when there is nothing to run */

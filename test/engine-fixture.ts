@@ -66,7 +66,7 @@ export interface EngineFixture {
 }
 
 /** Pushes a busybox image (with every applet) as library/busybox:latest and test/busybox:latest. */
-async function seedRegistry(registry: TestRegistry, dir: string): Promise<void> {
+export async function seedRegistry(registry: TestRegistry, dir: string): Promise<void> {
   const rootfs = join(dir, 'seed-rootfs');
   makeRootfs(rootfs);
   const tar = execFileSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', '-', '.'], { maxBuffer: 64 << 20 });

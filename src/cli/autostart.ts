@@ -1,13 +1,15 @@
 // When no berthd answers on the unix socket berth was pointed at, berth starts one (detached,
 // its log in <exec-root>/berthd.log) and waits for the socket, so a fresh install needs no
 // other step. BERTH_NO_AUTOSTART=1 turns this off; BERTH_DATA_ROOT and BERTH_EXEC_ROOT choose
-// the new daemon's roots (berthd's defaults otherwise). It runs only when a connection has
+// the new daemon's roots (berthd's defaults otherwise: for an ordinary user, its own rootless
+// berthd's, common/rootless.ts, whose log is then <runtime dir>/berth/berthd.log). It runs only when a connection has
 // found no daemon (the API client's onNoDaemon), so a running daemon costs no probe, and
 // node:child_process loads only then.
 import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePrivateRuntimeDir, isRoot, rootlessExecRoot } from '../common/rootless.js';
 import { socketAnswers } from '../common/socket-alive.js';
 import { systemError } from '../errors.js';
 
@@ -31,7 +33,8 @@ export async function ensureDaemon(host: string, env: NodeJS.ProcessEnv = proces
   const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const socket = host.slice('unix://'.length);
   if (await socketAnswers(socket)) return;
-  const execRoot = env.BERTH_EXEC_ROOT ?? '/run/berth';
+  if (!isRoot() && !env.BERTH_EXEC_ROOT) ensurePrivateRuntimeDir(env);
+  const execRoot = env.BERTH_EXEC_ROOT ?? (isRoot() ? '/run/berth' : rootlessExecRoot(env));
   mkdirSync(execRoot, { recursive: true, mode: 0o711 });
   const logPath = join(execRoot, 'berthd.log');
   const log = openSync(logPath, 'a');

@@ -53,6 +53,11 @@ export interface EngineOptions {
   defaultRuntime?: string;
   /** `--userns-remap`: every container's ids map to these (userns.ts' loadRemap) unless it asks for the host's. */
   usernsRemap?: Remap;
+  /**
+   * An ordinary user's berthd, run as root of that user's user namespace (api/server/rootless.ts):
+   * no bridge networks, cgroups only where delegated, overlayfs metadata in user.* xattrs.
+   */
+  rootless?: boolean;
 }
 
 export class Engine {
@@ -107,6 +112,7 @@ export class Engine {
       execRoot: opts.execRoot,
       bip: opts.bip,
       usernsRemap: opts.usernsRemap,
+      rootless: opts.rootless,
       images: store,
       snapshots: this.snapshots,
       events: this.events,

@@ -26,7 +26,7 @@ export type { PathStat } from './archive.js';
 export type { DockerStats } from './stats.js';
 export { filterContainers } from './filters.js';
 export { daemonSecurityOptions, securityHostConfig } from './security.js';
-export { loadRemap, RemapError, type Remap } from './userns.js';
+export { loadRemap, mappingsOf, parseIdDatabase, parseSubIds, RemapError, type IdRange, type Remap } from './userns.js';
 export { inspectMount } from './mounts.js';
 export type { ApiMount, EndpointRequest, PortMap } from './types.js';
 export { AmbiguousNetwork } from './networks/store.js';

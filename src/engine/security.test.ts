@@ -227,7 +227,8 @@ test("hostDevices: the host's nodes with their numbers, never console or ptmx", 
 });
 
 test('daemonSecurityOptions: the builtin seccomp profile where the kernel filters, and always a private cgroupns', () => {
-  assert.deepEqual(daemonSecurityOptions(false, true), ['name=seccomp,profile=builtin', 'name=cgroupns']);
-  assert.deepEqual(daemonSecurityOptions(false, false), ['name=cgroupns']);
-  assert.deepEqual(daemonSecurityOptions(true, true), ['name=seccomp,profile=builtin', 'name=userns', 'name=cgroupns']);
+  assert.deepEqual(daemonSecurityOptions({}, true), ['name=seccomp,profile=builtin', 'name=cgroupns']);
+  assert.deepEqual(daemonSecurityOptions({}, false), ['name=cgroupns']);
+  assert.deepEqual(daemonSecurityOptions({ remapping: true }, true), ['name=seccomp,profile=builtin', 'name=userns', 'name=cgroupns']);
+  assert.deepEqual(daemonSecurityOptions({ rootless: true }, true), ['name=seccomp,profile=builtin', 'name=rootless', 'name=cgroupns']);
 });

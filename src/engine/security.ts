@@ -208,12 +208,20 @@ export function findInit(): string | undefined {
  * What every container gets unless its HostConfig says otherwise, in `docker info`'s
  * `SecurityOptions` words (moby's fillSecurityOptions): Docker's seccomp profile, named
  * `builtin` as dockerd names it since 23.0, where the kernel has seccomp filters; `name=userns`
- * under `--userns-remap`; and a private cgroup namespace, spec.ts's default on cgroup v1 and v2
- * alike (dockerd's only on v2). berth applies no AppArmor or SELinux profile, runs only as root
- * and does not force no_new_privs, so it lists none of those.
+ * under `--userns-remap`; `name=rootless` for an ordinary user's berthd; and a private cgroup
+ * namespace, spec.ts's default on cgroup v1 and v2 alike (dockerd's only on v2). berth applies no
+ * AppArmor or SELinux profile and does not force no_new_privs, so it lists none of those.
  */
-export function daemonSecurityOptions(remapping = false, seccompFilters = existsSync('/proc/sys/kernel/seccomp/actions_avail')): string[] {
-  return [...(seccompFilters ? ['name=seccomp,profile=builtin'] : []), ...(remapping ? ['name=userns'] : []), 'name=cgroupns'];
+export function daemonSecurityOptions(
+  daemon: { remapping?: boolean; rootless?: boolean } = {},
+  seccompFilters = existsSync('/proc/sys/kernel/seccomp/actions_avail'),
+): string[] {
+  return [
+    ...(seccompFilters ? ['name=seccomp,profile=builtin'] : []),
+    ...(daemon.remapping ? ['name=userns'] : []),
+    ...(daemon.rootless ? ['name=rootless'] : []),
+    'name=cgroupns',
+  ];
 }
 
 /** Checks what can be checked before the spec is built; throws `invalid` as dockerd would. */

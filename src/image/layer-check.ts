@@ -95,9 +95,10 @@ export class LayerCheck {
 
   private checkXattrs(h: TarHeader): void {
     // overlayfs reads its own trusted.overlay.* xattrs in lower layers (redirects, metacopy,
-    // opaque): a layer may only say those things with OCI whiteouts, never directly.
+    // opaque), user.overlay.* where mounted with userxattr (a rootless berthd): a layer may only
+    // say those things with OCI whiteouts, never directly.
     for (const name of h.xattrs.keys()) {
-      if (name.startsWith('trusted.overlay.'))
+      if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.'))
         throw invalid(`${this.scope} entry "${h.name}": xattr ${name} refused (overlayfs metadata comes from whiteouts only)`);
     }
   }

@@ -5,8 +5,18 @@
 // directory never changes.
 
 import { readFile } from 'node:fs/promises';
+import { inUserNamespace } from '../common/rootless.js';
 import * as native from '../native/binding.js';
 import { mapText, type IdMapping } from '../common/id-map.js';
+
+/**
+ * The prefix of overlayfs' own xattrs (opaque markers, redirects): trusted.overlay.* for root on
+ * the host; in a user namespace (a rootless berthd), which cannot write trusted.*, overlays are
+ * mounted with `userxattr` and keep them in user.overlay.*.
+ */
+export function overlayXattrs(): string {
+  return inUserNamespace() ? 'user.overlay.' : 'trusted.overlay.';
+}
 
 /** Mounts an overlay at `target`; `lower` is listed top first, paths relative to `cwd`. */
 export async function mountOverlay(
@@ -18,6 +28,7 @@ export async function mountOverlay(
 ): Promise<void> {
   const opts = [`lowerdir=${lower.join(':')}`];
   if (upper && work) opts.push(`upperdir=${upper}`, `workdir=${work}`);
+  if (inUserNamespace()) opts.push('userxattr');
   await native.mountAsync('overlay', target, 'overlay', 0, opts.join(','), cwd);
 }
 

@@ -6,7 +6,8 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TarHeaderInput, TarWriter } from '../tar/index.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './layer-check.js';
-import { OPAQUE_XATTR } from './unpack.js';
+import { overlayXattrs } from './mount.js';
+import { opaqueXattr } from './unpack.js';
 import { getXattrs } from './xattr.js';
 import type { IdShift } from '../common/id-map.js';
 
@@ -22,7 +23,7 @@ export interface PackDirOptions {
 /**
  * Writes every entry under `dir` (not `dir` itself) into `pack`, sorted, directories before
  * their children: files, directories, symlinks, hard links (within `dir`), devices, FIFOs, with
- * ownership, modes, mtimes and xattrs (`trusted.overlay.*` left out). Sockets are skipped.
+ * ownership, modes, mtimes and xattrs (overlayfs' own, `trusted.overlay.*`, left out). Sockets are skipped.
  * Does not end `pack`.
  */
 export async function packDirectory(pack: TarWriter, upper: string, opts: PackDirOptions = {}): Promise<void> {
@@ -40,11 +41,11 @@ export async function packDirectory(pack: TarWriter, upper: string, opts: PackDi
       const xattrs = new Map<string, Buffer>();
       let opaque = false;
       for (const [k, v] of x) {
-        if (k === OPAQUE_XATTR) {
+        if (k === opaqueXattr()) {
           opaque = v.toString() === 'y';
           continue;
         }
-        if (k.startsWith('trusted.overlay.')) continue;
+        if (k.startsWith(overlayXattrs())) continue;
         xattrs.set(k, v);
       }
       const withPax = xattrs.size ? { xattrs } : {};

@@ -1,6 +1,6 @@
 // Layer unpack: one layer tar (plain, gzip or zstd) streamed into a new directory in the form
 // overlayfs reads as a lower layer: OCI whiteouts become 0/0 character devices, opaque markers
-// become `trusted.overlay.opaque=y`. Every entry is first checked against the layer's rules
+// become `trusted.overlay.opaque=y` (`user.overlay.opaque` in a rootless berthd's user namespace). Every entry is first checked against the layer's rules
 // (layer-check.ts: `..`, absolute names, writes through a symlink, hard links out of the layer,
 // whiteouts of `.` or `..` are refused as `invalid` errors naming the entry), then written where
 // its plan says. It unpacks into a temp directory renamed into place only on success, so a
@@ -31,11 +31,13 @@ import { readTar, unpackedBytes, type TarHeader } from '../tar/index.js';
 import { decompress } from './decompress.js';
 import { errno } from '../common/errno.js';
 import { LayerCheck, type LayerCheckOptions, type Plan } from './layer-check.js';
+import { overlayXattrs } from './mount.js';
 import { mknod, setXattr } from './xattr.js';
 
 export { cleanEntryPath, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './layer-check.js';
 export { createZstdDecompress, decompress, detectCompression } from './decompress.js';
-export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+/** overlayfs' opaque marker: in trusted.* on the host, in user.* in a user namespace (mount.ts' overlayXattrs). */
+export const opaqueXattr = () => `${overlayXattrs()}opaque`;
 
 export interface UnpackOptions {
   /** How the stream is compressed; `auto` (the default) looks at its first bytes. */
@@ -192,7 +194,7 @@ class Unpacker {
 
   async finish(): Promise<void> {
     for (const dir of this.check.opaque) {
-      if (this.check.isDir(dir)) await setXattr(join(this.root, dir), OPAQUE_XATTR, 'y');
+      if (this.check.isDir(dir)) await setXattr(join(this.root, dir), opaqueXattr(), 'y');
     }
     // Directories last, deepest first, so that writing children does not change their times.
     const seen = new Set<string>();

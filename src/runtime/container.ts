@@ -27,7 +27,7 @@ export async function attachDeviceProgram(dir: string, program: Buffer): Promise
 export function openContainer(root: string, id: string): Container {
   const dirs = new StateDir(root);
   const rec = dirs.load(id);
-  const cgroups = reopenCgroups(rec.cgroup.layout, rec.cgroup.paths, { attachDeviceProgram });
+  const cgroups = reopenCgroups(rec.cgroup.layout, rec.cgroup.paths, { attachDeviceProgram, initPid: rec.pid });
   const status = deriveStatus(rec, existsSync(dirs.fifo(id)), () => {
     try {
       return cgroups.frozen();

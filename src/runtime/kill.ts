@@ -20,9 +20,11 @@ export async function kill(root: string, id: string, signal: string | number = '
   }
   // Nothing left, or its cgroup already gone: nothing to signal, as runc.
   if (c.status === 'stopped' && c.cgroups.pids().length === 0) return;
-  // A frozen cgroup keeps new forks from escaping the loop below.
+  // A frozen cgroup keeps new forks from escaping the loop below; without cgroups (a rootless
+  // runtime's where none are delegated) the signal goes out unfrozen, as runc's does there.
+  const canFreeze = c.cgroups.layout !== 'none';
   const wasFrozen = c.status === 'paused';
-  if (!wasFrozen) await c.cgroups.freeze();
+  if (!wasFrozen && canFreeze) await c.cgroups.freeze();
   try {
     for (const pid of c.cgroups.pids()) {
       try {
@@ -32,6 +34,6 @@ export async function kill(root: string, id: string, signal: string | number = '
       }
     }
   } finally {
-    if (!wasFrozen || thawKilled) await c.cgroups.thaw();
+    if (canFreeze && (!wasFrozen || thawKilled)) await c.cgroups.thaw();
   }
 }

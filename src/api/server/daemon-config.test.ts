@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_HOST, loadConfig, socketGid } from './daemon-config.js';
@@ -172,3 +172,26 @@ test('IPv6 of the default bridge (ipv6, fixed-cidr-v6, ip6tables): refused at st
     assert.throws(() => load({}, ['--fixed-cidr-v6', 'fd00:1::/64']), /^Error: flag fixed-cidr-v6: /);
     assert.equal(load({}, ['--ipv6=false', '--ip6tables=false']).logLevel, 'info');
   }));
+
+test("a rootless berthd's defaults are its user's folders; a socket group and userns-remap are refused", () => {
+  const env = { HOME: '/home/u' };
+  const c = loadConfig([], { uid: 1234, env });
+  assert.equal(c.rootless, true);
+  assert.equal(c.dataRoot, '/home/u/.local/share/berth');
+  assert.equal(c.execRoot, '/tmp/berth-1234/berth');
+  assert.deepEqual(c.hosts, ['unix:///tmp/berth-1234/berth/berth.sock']);
+  assert.equal(c.criSocket, '');
+  const x = loadConfig([], { uid: 1234, env: { HOME: '/home/u', XDG_RUNTIME_DIR: '/run/user/1234', XDG_DATA_HOME: '/d' } });
+  assert.deepEqual([x.execRoot, x.dataRoot, x.hosts[0]], ['/run/user/1234/berth', '/d/berth', 'unix:///run/user/1234/berth/berth.sock']);
+  assert.throws(() => loadConfig(['-G', 'docker'], { uid: 1234, env }), /group: a rootless berthd's socket belongs to its user alone/);
+  assert.throws(
+    () => loadConfig(['--userns-remap', 'default'], { uid: 1234, env }),
+    /userns-remap: a rootless berthd already runs in a user namespace/,
+  );
+  // Its daemon.json is the user's (~/.config/berth), not /etc/berth's.
+  withDir((dir) => {
+    mkdirSync(join(dir, 'berth'));
+    writeFileSync(join(dir, 'berth', 'daemon.json'), '{"data-root": "/elsewhere"}');
+    assert.equal(loadConfig([], { uid: 1, env: { HOME: '/home/u', XDG_CONFIG_HOME: dir } }).dataRoot, '/elsewhere');
+  });
+});

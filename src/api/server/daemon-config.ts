@@ -4,7 +4,10 @@
 // for reading the file and the group database.
 
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { isErrno } from '../../common/errno.js';
+import { rootlessDataRoot, rootlessExecRoot, rootlessHost } from '../../common/rootless.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -34,12 +37,28 @@ export interface DaemonConfig {
   cniConfDir: string;
   /** The daemon.json keys berth does not apply, to warn about. */
   ignoredKeys: string[];
+  /** An ordinary user's berthd, in a user namespace of its own (rootless.ts): its defaults are the user's (common/rootless.ts). */
+  rootless: boolean;
   help?: boolean;
+}
+
+/** A rootless berthd's daemon.json, as rootless dockerd's ~/.config/docker/daemon.json. */
+export function rootlessConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'berth/daemon.json');
+}
+
+/** The host uid `rootless` defaults are made for (the user whose berthd this is). */
+export interface RootlessContext {
+  uid: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 export const USAGE = `Usage: berthd [OPTIONS]
 
-A container engine serving the Docker Engine API.
+A container engine serving the Docker Engine API. Started by a user other than root, it is that
+user's rootless berthd, in a user namespace of its /etc/subuid and /etc/subgid ranges, and its
+defaults are the user's: $XDG_RUNTIME_DIR/berth (else /tmp/berth-UID/berth) for the socket and
+exec root, ~/.local/share/berth for data, ~/.config/berth/daemon.json.
 
 Options:
       --add-runtime runtime        Register an additional OCI compatible runtime (default [])
@@ -229,10 +248,14 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
   return { values, ignored };
 }
 
-/** The configuration of `argv` and its config file. Throws ConfigError with dockerd's messages. */
-export function loadConfig(argv: string[]): DaemonConfig {
+/**
+ * The configuration of `argv` and its config file. Throws ConfigError with dockerd's messages.
+ * `rootless`: an ordinary user's berthd, whose defaults are that user's folders and socket.
+ */
+export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonConfig {
   const { set, configFile, help } = parseFlags(argv);
-  const path = configFile ?? DEFAULT_CONFIG_FILE;
+  const env = rootless?.env ?? process.env;
+  const path = configFile ?? (rootless ? rootlessConfigFile(env) : DEFAULT_CONFIG_FILE);
   const file = help ? { values: {}, ignored: [] } : readConfigFile(path, configFile !== undefined);
   const both = (Object.keys(file.values) as Key[]).filter((k) => k in set);
   if (both.length) {
@@ -252,14 +275,24 @@ export function loadConfig(argv: string[]): DaemonConfig {
   const defaultRuntime = get<string | undefined>('default-runtime', undefined);
   if (defaultRuntime !== undefined && !RESERVED_RUNTIMES.includes(defaultRuntime) && !runtimes[defaultRuntime])
     throw new ConfigError(`specified default runtime '${defaultRuntime}' does not exist`);
-  const execRoot = get('exec-root', '/run/berth');
-  const criSocket = get<string>('cri-socket', `${execRoot}/cri.sock`);
+  if (rootless) {
+    // What a user namespace cannot do, refused rather than half done.
+    if (get<string | undefined>('group', undefined) !== undefined)
+      throw new ConfigError("group: a rootless berthd's socket belongs to its user alone (mode 0600 in a private folder)");
+    if (get<string | undefined>('userns-remap', undefined))
+      throw new ConfigError(
+        'userns-remap: a rootless berthd already runs in a user namespace of its user; remapping inside it is not supported',
+      );
+  }
+  const execRoot = get('exec-root', rootless ? rootlessExecRoot(env, rootless.uid) : '/run/berth');
+  // A rootless berthd serves no CRI unless asked: kubelet runs as root.
+  const criSocket = get<string>('cri-socket', rootless ? '' : `${execRoot}/cri.sock`);
   if (criSocket && !criSocket.startsWith('/'))
     throw new ConfigError(`cri-socket ${JSON.stringify(criSocket)} must be an absolute path, or "" for none`);
   return {
-    dataRoot: get('data-root', '/var/lib/berth'),
+    dataRoot: get('data-root', rootless ? rootlessDataRoot(env) : '/var/lib/berth'),
     execRoot,
-    hosts: hosts.length ? hosts : [DEFAULT_HOST],
+    hosts: hosts.length ? hosts : [rootless ? rootlessHost(env, rootless.uid) : DEFAULT_HOST],
     insecureRegistries: get('insecure-registries', []),
     registryMirrors: get('registry-mirrors', []),
     logLevel: get('debug', false) ? 'debug' : (level as Level),
@@ -271,6 +304,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
     cniConfDir: get('cni-conf-dir', '/etc/cni/net.d'),
     usernsRemap: get<string | undefined>('userns-remap', undefined) || undefined,
     ignoredKeys: file.ignored,
+    rootless: !!rootless,
     help,
   };
 }

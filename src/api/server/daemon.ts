@@ -3,9 +3,11 @@
 
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { errorMessage } from '../../errors.js';
+import { ensurePrivateRuntimeDir, hostUid, inUserNamespace, isRoot, rootlessRuntimeDir } from '../../common/rootless.js';
+import { BerthError, errorMessage } from '../../errors.js';
 import { Engine, loadRemap, prioritizeEventLoop, RemapError, type Remap } from '../../engine/index.js';
 import { ConfigError, LEVELS, loadConfig, socketGid, USAGE, type DaemonConfig } from './daemon-config.js';
+import { RootlessError, runInUserNamespace } from './rootless.js';
 import { createApiServer, listen } from './server.js';
 
 export { DEFAULT_HOST } from './daemon-config.js';
@@ -13,9 +15,11 @@ export { DEFAULT_HOST } from './daemon-config.js';
 export async function main(argv: string[]): Promise<number> {
   let flags: DaemonConfig;
   let gid: number;
+  // An ordinary user's berthd, or the one it started in its user namespace (rootless.ts).
+  const rootless = !isRoot() || inUserNamespace() ? { uid: hostUid() } : undefined;
   try {
-    flags = loadConfig(argv);
-    gid = flags.help ? 0 : socketGid(flags.group);
+    flags = loadConfig(argv, rootless);
+    gid = flags.help || rootless ? process.getgid!() : socketGid(flags.group);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`berthd: ${e.message}\n${/^(unknown flag|flag needs)/.test(e.message) ? USAGE : ''}`);
@@ -24,6 +28,17 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.help) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (!isRoot()) {
+    try {
+      // The socket's folder must be the user's alone before berthd listens in it.
+      if (flags.execRoot.startsWith(`${rootlessRuntimeDir(process.env)}/`)) ensurePrivateRuntimeDir();
+      return await runInUserNamespace(argv, (m) => process.stderr.write(`${new Date().toISOString()} info ${m}\n`));
+    } catch (e) {
+      if (!(e instanceof RootlessError) && !(e instanceof BerthError)) throw e;
+      process.stderr.write(`berthd: ${e.message}\n`);
+      return 1;
+    }
   }
   const min = LEVELS.indexOf(flags.logLevel);
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => {
@@ -68,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     runtimes: flags.runtimes,
     defaultRuntime: flags.defaultRuntime,
     usernsRemap,
+    rootless: flags.rootless,
     log,
   });
   try {

@@ -139,7 +139,7 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: daemonSecurityOptions(!!engine.options.usernsRemap),
+      SecurityOptions: daemonSecurityOptions({ remapping: !!engine.options.usernsRemap, rootless: !!engine.options.rootless }),
       Warnings: [],
     });
   });

@@ -58,6 +58,7 @@ export class Containers {
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
       bip: opts.bip,
+      rootless: opts.rootless,
       containers: () => this.list(),
       initDir: (id) => this.t.store.dir(id),
       emit: (action, id, attributes) => opts.events.emit('network', action, id, attributes),

@@ -10,7 +10,7 @@ import { constants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
-import { BerthError, conflict, errorMessage, invalid, isKind, notFound, systemError, withCleanup } from '../../errors.js';
+import { BerthError, conflict, errorMessage, invalid, isKind, notFound, systemError, unsupported, withCleanup } from '../../errors.js';
 import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
 import { BUILTIN_ALIASES, BUILTIN_RUNTIME } from '../../runtime/runtime-set.js';
 import { parseSignal } from '../../runtime/signals.js';
@@ -25,6 +25,7 @@ import { startError } from '../start-errors.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
 import { checkResources, discardUnsupported, ociResources, updateResources, type ResourceConfig } from '../resources.js';
 import { cgroupFeatures, realtimeBudget } from '../../runtime/cgroups/features.js';
+import { cgroupsDelegated, limitsAsked, NOT_DELEGATED } from '../../runtime/cgroups/manager.js';
 import {
   ZERO_TIME,
   type ContainerConfig,
@@ -177,6 +178,7 @@ export async function create(
       files,
       shmDir: shmDir(t, id),
     });
+    if (t.opts.rootless) refuseUndelegatedLimits(spec, id);
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
     if (idmaps) applyUserns(spec, idmaps);
     await mkdir(t.store.dir(id), { recursive: true, mode: 0o710 });
@@ -611,3 +613,10 @@ function logLimits(hc: HostConfig): { logMaxSize?: number; logMaxFile?: number }
 }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A rootless berthd refuses at create the limits its runtime could not apply at start (no cgroups delegated to it). */
+function refuseUndelegatedLimits(spec: Spec, id: string): void {
+  const asked = limitsAsked(spec.linux?.resources);
+  if (asked.length && !cgroupsDelegated(spec.linux?.cgroupsPath ?? '', id))
+    throw unsupported(`cgroup limits asked for (${asked.join(', ')}): ${NOT_DELEGATED}; run without them`);
+}

@@ -37,6 +37,8 @@ export interface ContainersOptions {
   bip?: string;
   /** `--userns-remap`: containers run in a user namespace with these ids unless they ask for the host's. */
   usernsRemap?: Remap;
+  /** A rootless berthd's (engine.ts' EngineOptions.rootless). */
+  rootless?: boolean;
   log?: (level: LogLevel, msg: string) => void;
 }
 

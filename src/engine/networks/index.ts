@@ -5,7 +5,7 @@
 
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError, forbidden, invalid, unavailable } from '../../errors.js';
+import { BerthError, forbidden, invalid, unavailable, unsupported } from '../../errors.js';
 import { cniConfigFiles, defaultCniConfig, loadCniConfig } from '../../network/cni-config.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { labelMatch, validateFilters } from '../../common/filters.js';
@@ -21,6 +21,8 @@ export interface NetworksOptions {
   containers: () => ContainerRecord[];
   /** `--bip`: the default bridge's gateway address and prefix, e.g. 10.99.0.1/24. */
   bip?: string;
+  /** A rootless berthd's: it makes no bridge (no netns of its own to put one in yet), so only `none` and `container:` networking. */
+  rootless?: boolean;
   /** The container's folder of init files (its /etc/hosts gets its address at start). */
   initDir: (id: string) => string;
   /** Docker's network events: create, destroy, connect, disconnect. */
@@ -123,6 +125,7 @@ export class Networks {
   }
 
   create(req: NetworkCreateRequest): { Id: string; Warning: string } {
+    if (this.opts.rootless) throw rootlessNetwork(req.Name);
     const n = this.store.create(req);
     this.emit('create', n);
     this.opts.log?.('info', `created network ${n.Name} ${n.IPAM.Config.map((c) => c.Subnet).join(' ')} on ${n.Options[BRIDGE_NAME_OPT]}`);
@@ -221,6 +224,7 @@ export class Networks {
     }
     const settings = { Networks: {} as Record<string, EndpointSettings>, Ports: {}, SandboxKey: '' };
     rec.NetworkSettings = settings;
+    if (this.opts.rootless && mode !== 'none' && !mode.startsWith('container:')) throw rootlessNetwork(mode);
     if (mode.startsWith('container:') || mode === 'host' || mode === 'none') {
       if (Object.keys(endpoints).some((k) => k !== mode))
         throw invalid(`conflicting options: ${mode} network mode and a network to connect to`);
@@ -256,6 +260,7 @@ export class Networks {
 
   /** Docker's connect: recorded, and made now if the container runs. */
   async connect(rec: ContainerRecord, ref: string, req: EndpointRequest, running: boolean): Promise<void> {
+    if (this.opts.rootless) throw rootlessNetwork(ref);
     return this.endpoints.connect(rec, this.get(ref), req, running);
   }
 
@@ -269,4 +274,13 @@ export class Networks {
     this.dns.close();
     await this.endpoints.close();
   }
+}
+
+/** What a rootless berthd refuses of networks, and what works instead. */
+function rootlessNetwork(mode: string): BerthError {
+  return unsupported(
+    mode === 'host'
+      ? "rootless berthd: --network host is not supported (the host's network namespace belongs to the host's root, so the container's /sys cannot be mounted); use --network none"
+      : `rootless berthd: network ${mode} is not available (a rootless berthd makes no bridge networks yet); use --network none or --network container:NAME`,
+  );
 }

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { notFound } from '../../errors.js';
 
-export type CgroupLayout = 'v1' | 'v2' | 'hybrid';
+/** 'none': no cgroups of the container's own (none.ts, a rootless runtime where none are delegated). */
+export type CgroupLayout = 'v1' | 'v2' | 'hybrid' | 'none';
 
 /** The v1 controllers berth knows; a v1 mount's super options name them (plus `name=<x>` hierarchies). */
 export const V1_CONTROLLERS = [

@@ -16,6 +16,8 @@ export interface CgroupOptions {
   attachDeviceProgram?: (cgroupDir: string, program: Buffer) => Promise<void>;
   /** Where the hierarchies are mounted; default /sys/fs/cgroup. A cgroup2 mount point here selects v2. */
   mountRoot?: string;
+  /** The container's init, for the 'none' layout (none.ts), whose processes are found from it. */
+  initPid?: number;
 }
 
 export interface CgroupManager {

@@ -1,7 +1,9 @@
 // Picks a container's cgroup driver (v1, v2 or hybrid, behind interface.ts) for the machine's
 // layout, in two ways: open for a fresh container, reopen from the paths a previous command
 // saved. Holds no policy of its own.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { inUserNamespace } from '../../common/rootless.js';
 import { invalid } from '../../errors.js';
 import { type CgroupLayout, type DetectedLayout, parseLayout, readOwnCgroups } from './detect.js';
 import { hierarchyDir, parseCgroupsPath } from './paths.js';
@@ -9,10 +11,12 @@ import type { CgroupManager, CgroupOptions } from './interface.js';
 import { V1Cgroups } from './v1.js';
 import { V2Cgroups } from './v2.js';
 import { HybridCgroups } from './hybrid.js';
+import { NoCgroups } from './none.js';
 
 export type { CgroupLayout, DetectedLayout } from './detect.js';
 export type { CgroupStats } from './stats.js';
 export type { CgroupManager, CgroupOptions } from './interface.js';
+export { limitsAsked, NOT_DELEGATED } from './none.js';
 
 /**
  * The machine's layouts, once read: where the cgroup hierarchies are mounted does not change
@@ -38,11 +42,37 @@ export function containerPaths(det: DetectedLayout, cgroupsPath: string, id: str
   return paths;
 }
 
-/** The cgroups for a fresh container; nothing is made until create(). */
+/** Whether this process may make every directory of `paths` (the nearest existing folder above each is writable). */
+export function cgroupsWritable(paths: Record<string, string>): boolean {
+  return Object.values(paths).every((p) => {
+    let dir = p;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    try {
+      accessSync(dir, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Whether a container's cgroups at `cgroupsPath` can be made here: always as root on the host; in a user namespace where they are delegated. */
+export function cgroupsDelegated(cgroupsPath: string, id: string): boolean {
+  if (!inUserNamespace()) return true;
+  const det = detectLayout();
+  const relative = parseCgroupsPath(cgroupsPath, id).relative;
+  return cgroupsWritable(containerPaths(det, cgroupsPath, id, relative ? readOwnCgroups() : {}));
+}
+
+/**
+ * The cgroups for a fresh container; nothing is made until create(). In a user namespace (a
+ * rootless runtime) whose cgroups are not delegated to it, none (none.ts): limits are refused.
+ */
 export function openCgroups(cgroupsPath: string, id: string, opts: CgroupOptions = {}): CgroupManager {
   const det = detectLayout(undefined, opts.mountRoot);
   const relative = parseCgroupsPath(cgroupsPath, id).relative;
   const paths = containerPaths(det, cgroupsPath, id, relative ? readOwnCgroups() : {});
+  if (inUserNamespace() && !cgroupsWritable(paths)) return new NoCgroups();
   return build(det.layout, paths, opts, det.unified?.mountPoint, true);
 }
 
@@ -71,6 +101,8 @@ function build(
   fresh: boolean,
 ): CgroupManager {
   switch (layout) {
+    case 'none':
+      return new NoCgroups(opts.initPid);
     case 'v1':
       return new V1Cgroups(paths, fresh);
     case 'v2':

@@ -1,0 +1,150 @@
+// Rootless berth against the real kernel: an ordinary user made by the test (with a home and an
+// /etc/subuid and /etc/subgid range of its own) runs `berth`, which starts that user's own berthd
+// in a user namespace of the user's ranges, on /tmp/berth-<uid>/berth/berth.sock (no login
+// manager sets XDG_RUNTIME_DIR under `su -`) with its data under ~/.local/share/berth. As that user:
+// pull from a local registry, run, exec, a volume whose files are the user's and its subordinate
+// ids on the host, and what a rootless berthd refuses (bridge networks, limits without delegated
+// cgroups) said clearly. The user, its home, its processes (by PID) and its berthd go at the end,
+// and the id files are restored byte for byte.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BERTH, seedRegistry } from './engine-fixture.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { allSubIds, freeRange, RANGE_SIZE } from '../src/engine/userns.js';
+
+const USER = `berth-t-rl${process.pid % 100000}`;
+const saved: Record<string, string | undefined> = {};
+let start = 0;
+let uid = 0;
+let gid = 0;
+let home = '';
+let registry: TestRegistry | undefined;
+let seedDir = '';
+
+const readMaybe = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
+const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/** `berth ARGS` as the test's user, in a login shell's environment (`su -`: no XDG_RUNTIME_DIR). */
+function berth(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('su', ['-', USER, '-c', [BERTH, ...args].map(quote).join(' ')], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function berthOk(args: string[]): string {
+  const r = berth(args);
+  assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+  return r.stdout.trim();
+}
+
+const userPids = () =>
+  execFileSync('ps', ['-u', String(uid), '-o', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => ({ pid: Number(l.trim().split(/\s+/)[0]), args: l.trim().replace(/^\d+\s+/, '') }));
+
+before(async () => {
+  for (const f of ['/etc/subuid', '/etc/subgid']) saved[f] = readMaybe(f);
+  start = freeRange([...allSubIds(saved['/etc/subuid'] ?? ''), ...allSubIds(saved['/etc/subgid'] ?? '')], RANGE_SIZE, 4_000_000)!;
+  execFileSync('useradd', ['-m', '-U', '-s', '/bin/sh', USER]);
+  for (const f of ['/etc/subuid', '/etc/subgid']) writeFileSync(f, `${saved[f] ?? ''}${USER}:${start}:${RANGE_SIZE}\n`);
+  uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
+  gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
+  home = execFileSync('su', ['-', USER, '-c', 'echo $HOME'], { encoding: 'utf8' }).trim();
+  seedDir = mkdtempSync(join(tmpdir(), 'berth-test-rootless-'));
+  registry = await startRegistry();
+  await seedRegistry(registry, seedDir);
+});
+
+after(async () => {
+  try {
+    if (uid) {
+      // Containers first (their mounts live in berthd's namespace), then berthd, then anything left, each by PID.
+      const ids = berth(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) berth(['rm', '-f', ...ids]);
+      const parent = userPids().find((p) => p.args.includes('berthd.js') && !p.args.startsWith('/usr/bin/node'));
+      if (parent) process.kill(parent.pid, 'SIGTERM');
+      for (let i = 0; i < 100 && userPids().some((p) => p.args.includes('berthd.js')); i++) await new Promise((r) => setTimeout(r, 50));
+      for (const p of userPids()) process.kill(p.pid, 'SIGKILL');
+    }
+  } finally {
+    await registry?.stop();
+    if (seedDir) rmSync(seedDir, { recursive: true, force: true });
+    for (const f of ['/etc/subuid', '/etc/subgid']) {
+      if (saved[f] === undefined) rmSync(f, { force: true });
+      else writeFileSync(f, saved[f]!);
+    }
+    spawnSync('userdel', ['-r', USER], { encoding: 'utf8' });
+    if (home) rmSync(home, { recursive: true, force: true });
+    if (uid) rmSync(`/tmp/berth-${uid}`, { recursive: true, force: true });
+  }
+});
+
+test("berth started by an ordinary user starts that user's own berthd, rootless, in private folders of its own", () => {
+  const info = JSON.parse(berthOk(['info', '--format', '{{json .}}'])) as { SecurityOptions: string[]; DockerRootDir: string };
+  assert.ok(info.SecurityOptions.includes('name=rootless'), info.SecurityOptions.join(' '));
+  assert.ok(info.SecurityOptions.includes('name=seccomp,profile=builtin'), info.SecurityOptions.join(' '));
+  assert.equal(info.DockerRootDir, `${home}/.local/share/berth`);
+  const dir = statSync(`/tmp/berth-${uid}`);
+  assert.equal(dir.uid, uid);
+  assert.equal(dir.mode & 0o777, 0o700);
+  assert.ok(statSync(`/tmp/berth-${uid}/berth/berth.sock`).isSocket());
+  // berthd is the user's, in a user namespace mapped from the user's ranges.
+  const inner = userPids().find((p) => p.args.startsWith('/usr/bin/node') && p.args.includes('berthd.js'));
+  assert.ok(inner, JSON.stringify(userPids()));
+  const map = readFileSync(`/proc/${inner.pid}/uid_map`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
+  assert.deepEqual(map, [`0 ${uid} 1`, `1 ${start} ${RANGE_SIZE}`]);
+});
+
+test('as that user: pull from a registry, run with the mapping shown inside, exec, and a volume owned by the subordinate ids', () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  berthOk(['pull', '-q', image]);
+  const out = berthOk([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    image,
+    'sh',
+    '-c',
+    'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; grep Seccomp: /proc/self/status',
+  ]);
+  const lines = out.split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  assert.deepEqual(lines, ['0', '0', `0 ${uid} 1`, `1 ${start} ${RANGE_SIZE}`, `0 ${gid} 1`, `1 ${start} ${RANGE_SIZE}`, 'Seccomp: 2']);
+
+  berthOk(['volume', 'create', 'rl-data']);
+  berthOk(['run', '-d', '--name', 'rl', '--network', 'none', '-v', 'rl-data:/data', image, 'sleep', '600']);
+  assert.equal(berthOk(['exec', 'rl', 'id', '-u']), '0');
+  berthOk(['exec', 'rl', 'sh', '-c', 'echo root > /data/by-root && chmod 777 /data']);
+  berthOk(['exec', '-u', '1000:1000', 'rl', 'sh', '-c', 'echo user > /data/by-1000']);
+  const data = `${home}/.local/share/berth/volumes/rl-data/_data`;
+  // Container root is the user; container uid 1000 is the user's subordinate id start + 999.
+  assert.deepEqual([statSync(`${data}/by-root`).uid, statSync(`${data}/by-root`).gid], [uid, gid]);
+  assert.deepEqual([statSync(`${data}/by-1000`).uid, statSync(`${data}/by-1000`).gid], [start + 999, start + 999]);
+  assert.equal(berthOk(['exec', 'rl', 'stat', '-c', '%u:%g', '/data/by-1000']), '1000:1000');
+  berthOk(['rm', '-f', 'rl']);
+  berthOk(['volume', 'rm', 'rl-data']);
+});
+
+test('what a rootless berthd cannot do yet is refused in words that say what to do', () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const bridge = berth(['run', '--rm', image, 'true']);
+  assert.notEqual(bridge.status, 0);
+  assert.match(bridge.stderr, /rootless berthd: network bridge is not available .*use --network none/);
+  const limited = berth(['run', '--rm', '--network', 'none', '--memory', '64m', image, 'true']);
+  assert.notEqual(limited.status, 0);
+  assert.match(
+    limited.stderr,
+    /cgroup limits asked for \(memory\): a rootless berthd has cgroups only where they are delegated to its user/,
+  );
+  const paused = berthOk(['run', '-d', '--network', 'none', image, 'sleep', '600']);
+  const p = berth(['pause', paused]);
+  assert.match(p.stderr, /pause needs the freezer cgroup/);
+  berthOk(['rm', '-f', paused]);
+  assert.equal(berthOk(['ps', '-aq']), '');
+});
