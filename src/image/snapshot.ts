@@ -274,7 +274,10 @@ export class Snapshotter {
   /** Mounts the snapshot's overlay (again, e.g. after a reboot); no-op when mounted. */
   async mount(key: string): Promise<void> {
     const info = await this.info(key);
-    if ((await mountsUnder(info.rootfs)).includes(info.rootfs)) return;
+    // An overlay has a device of its own: one stat pair, where mountinfo grows with every
+    // container's mount and was read whole for each create.
+    const [root, parent] = await Promise.all([stat(info.rootfs), stat(join(info.rootfs, '..'))]);
+    if (root.dev !== parent.dev) return;
     const rel = `containers/${key}`;
     let lowers = info.chainIDs.map((c) => `layers/${c.replace(/^sha256:/, '')}/fs`).reverse();
     if (lowers.length === 0) {
