@@ -216,3 +216,37 @@ test('rules left with no bridge (berthd killed while deleting it) go at the next
     ok('network', 'rm', 'killed-mid-delete');
   }
 });
+
+test(
+  'an endpoint cut short by a kill (recorded, made, its result not yet written) is undone at the next start: veth, lease, port rules',
+  { skip },
+  async () => {
+    const c = ok('run', '-d', '-p', '127.0.0.1::80', 'busybox', 'sleep', '60');
+    const net = JSON.parse(ok('network', 'inspect', 'bridge'))[0];
+    const ip = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', c);
+    const pid = Number(ok('inspect', '-f', '{{.State.Pid}}', c));
+    const record = join(eng.dir, 'run', 'networks', c, `${net.Id}.json`);
+    const a = JSON.parse(readFileSync(record, 'utf8'));
+    const veth: string = a.bridge.host;
+    const lease = join(eng.dir, 'run', 'ipam', 'bridge', ip);
+    const dnat = () =>
+      execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(`${ip}:80`));
+    assert.ok(existsSync(`/sys/class/net/${veth}`) && existsSync(lease) && dnat().length > 0, 'the endpoint is made');
+    // berthd killed as if between making the endpoint and recording its result; the container ends meanwhile.
+    await eng.restart('SIGKILL', async () => {
+      delete a.result;
+      writeFileSync(record, JSON.stringify(a));
+      process.kill(pid, 'SIGKILL');
+    });
+    await until(() => !existsSync(`/sys/class/net/${veth}`) && !existsSync(lease) && dnat().length === 0 && !existsSync(record)).catch(
+      () => {},
+    );
+    assert.deepEqual(
+      { veth: existsSync(`/sys/class/net/${veth}`), lease: existsSync(lease), dnat: dnat(), record: existsSync(record) },
+      { veth: false, lease: false, dnat: [], record: false },
+    );
+    ok('rm', '-f', c);
+  },
+);

@@ -29,6 +29,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "netlink.h"
+
 /* errno → the name and message libuv (so Node) uses for it. */
 #define ERRNOS(X)                                                                             \
   X(EPERM, "operation not permitted") X(ENOENT, "no such file or directory")                  \
@@ -632,6 +634,118 @@ static napi_value js_loopback_up(napi_env env, napi_callback_info info) {
 
 static char **arg_strings(napi_env env, napi_value v, const char *what);
 
+/* bridgeAttach(netns, bridge, bridgeMac, host, ifname, mac, mtu, gateways, addresses, routes) and
+ * linkDelete(name): promises; a container's endpoint on a bridge made through rtnetlink
+ * (netlink.c) on a thread of its own, which the attach moves into the container's network
+ * namespace and which ends after it. linkDelete resolves true when it deleted the link, false
+ * when there was none. */
+struct net_job {
+  struct bridge_attach a;
+  char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes;
+  int is_delete, deleted;
+  napi_deferred deferred;
+  napi_threadsafe_function done;
+};
+
+static void free_net_job(struct net_job *j) {
+  free(j->netns);
+  free(j->bridge);
+  free(j->bridge_mac);
+  free(j->host);
+  free(j->ifname);
+  free(j->mac);
+  free_strings(j->gateways);
+  free_strings(j->addresses);
+  free_strings(j->routes);
+  free(j);
+}
+
+static void *net_thread(void *p) {
+  struct net_job *j = p;
+  if (j->is_delete) j->deleted = link_delete(j->host, &j->a.err, j->a.what, sizeof j->a.what);
+  else bridge_attach(&j->a);
+  napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
+  napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void net_complete(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  struct net_job *j = data;
+  if (!env) { free_net_job(j); return; }
+  if (!j->a.err) {
+    napi_value v;
+    if (j->is_delete) napi_get_boolean(env, j->deleted > 0, &v);
+    else v = undefined(env);
+    napi_resolve_deferred(env, j->deferred, v);
+  } else {
+    napi_value e;
+    throw_errno(env, j->a.err, "netlink", NULL, j->a.what);
+    napi_get_and_clear_last_exception(env, &e);
+    napi_reject_deferred(env, j->deferred, e);
+  }
+  free_net_job(j);
+}
+
+static napi_value start_net_job(napi_env env, struct net_job *j) {
+  napi_value promise, name;
+  napi_create_string_utf8(env, "berth:netlink", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, net_complete, &j->done) != napi_ok) {
+    free_net_job(j);
+    return NULL;
+  }
+  napi_create_promise(env, &j->deferred, &promise);
+  pthread_attr_t pa;
+  pthread_t t;
+  pthread_attr_init(&pa);
+  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&pa, 128 << 10);
+  int e = pthread_create(&t, &pa, net_thread, j);
+  pthread_attr_destroy(&pa);
+  if (e) {
+    napi_threadsafe_function done = j->done;
+    j->a.err = e;
+    snprintf(j->a.what, sizeof j->a.what, "a thread for netlink");
+    net_complete(env, NULL, NULL, j);
+    napi_release_threadsafe_function(done, napi_tsfn_release);
+  }
+  return promise;
+}
+
+static napi_value js_bridge_attach(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  struct net_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t mtu;
+  if (!arg_string(env, argv[0], "netns", 0, &j->netns) || !arg_string(env, argv[1], "bridge", 0, &j->bridge) ||
+      !arg_string(env, argv[2], "bridgeMac", 0, &j->bridge_mac) || !arg_string(env, argv[3], "host", 0, &j->host) ||
+      !arg_string(env, argv[4], "ifname", 0, &j->ifname) || !arg_string(env, argv[5], "mac", 0, &j->mac) ||
+      !arg_uint(env, argv[6], "mtu", 0xffff, &mtu) || !(j->gateways = arg_strings(env, argv[7], "gateways")) ||
+      !(j->addresses = arg_strings(env, argv[8], "addresses")) || !(j->routes = arg_strings(env, argv[9], "routes"))) {
+    free_net_job(j);
+    return NULL;
+  }
+  j->a = (struct bridge_attach){
+    .netns = j->netns, .bridge = j->bridge, .bridge_mac = j->bridge_mac, .host = j->host, .ifname = j->ifname,
+    .mac = j->mac, .mtu = (unsigned)mtu, .gateways = j->gateways, .addresses = j->addresses, .routes = j->routes,
+  };
+  return start_net_job(env, j);
+}
+
+static napi_value js_link_delete(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  struct net_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  if (!arg_string(env, argv[0], "name", 0, &j->host)) {
+    free_net_job(j);
+    return NULL;
+  }
+  j->is_delete = 1;
+  return start_net_job(env, j);
+}
+
 /* idmappedOverlayAsync(target, lowers, upper, work, uidMap, gidMap): a promise; an overlay at
  * `target` over `lowers` (absolute, top first) idmapped by the maps (uid_map's text), with
  * `upper` and `work` as they are, made on a thread of its own. */
@@ -1077,7 +1191,8 @@ NAPI_MODULE_INIT() {
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
     { "reap", js_reap }, { "runProgram", js_run_program },
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
-    { "idmappedOverlayAsync", js_idmapped_overlay_async },
+    { "idmappedOverlayAsync", js_idmapped_overlay_async }, { "bridgeAttach", js_bridge_attach },
+    { "linkDelete", js_link_delete },
     { "prioritizeThread", js_prioritize_thread },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -263,6 +263,60 @@ test('loopbackUp: lo up in a pinned network namespace; errors name the call', as
   await assert.rejects(native.loopbackUp(d), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && e.syscall === 'setns');
 });
 
+test('bridgeAttach: the bridge, a veth pair on it with hairpin, the peer in the namespace with its addresses and routes; linkDelete', async () => {
+  const d = await tempDir();
+  const pin = join(d, 'netns');
+  writeFileSync(pin, '');
+  const made = spawnSync('unshare', ['--net', 'sh', '-c', `mount --bind /proc/self/ns/net ${pin}`], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const suffix = process.pid.toString(16).slice(-6);
+  const bridge = `nbtbr${suffix}`,
+    host = `nbtv${suffix}`;
+  const ip = (args: string[], ns = true) =>
+    spawnSync(ns ? 'nsenter' : 'ip', [...(ns ? [`--net=${pin}`, 'ip'] : []), ...args], { encoding: 'utf8' }).stdout;
+  try {
+    const a: native.BridgeAttach = {
+      netns: pin,
+      bridge,
+      bridgeMac: '02:42:0a:fe:00:01',
+      host,
+      ifName: 'eth3',
+      mac: '02:42:0a:fe:00:05',
+      mtu: 1400,
+      gateways: ['10.254.99.1/24', 'fd00:fe99::1/64'],
+      addresses: ['10.254.99.5/24', 'fd00:fe99::5/64', '169.254.9.9/16'],
+      routes: ['0.0.0.0/0 10.254.99.1', '::/0 fd00:fe99::1'],
+    };
+    await native.bridgeAttach(a);
+    assert.match(ip(['-o', 'link', 'show', bridge], false), /UP.*mtu 1400.*link\/ether 02:42:0a:fe:00:01/);
+    assert.match(ip(['-o', 'addr', 'show', bridge], false), /inet 10\.254\.99\.1\/24 brd 10\.254\.99\.255/);
+    assert.match(ip(['-d', '-o', 'link', 'show', host], false), new RegExp(`master ${bridge} .*hairpin on`));
+    assert.match(ip(['-o', 'link', 'show', 'eth3']), /UP.*mtu 1400.*link\/ether 02:42:0a:fe:00:05/);
+    const addrs = ip(['-o', 'addr', 'show', 'eth3']);
+    for (const re of [
+      /inet 10\.254\.99\.5\/24 brd 10\.254\.99\.255/,
+      /inet 169\.254\.9\.9\/16/,
+      /inet6 fd00:fe99::5\/64 scope global nodad/,
+    ])
+      assert.match(addrs, re);
+    assert.match(ip(['-4', 'route']), /default via 10\.254\.99\.1 dev eth3/);
+    assert.match(ip(['-6', 'route']), /default via fd00:fe99::1 dev eth3/);
+    // The peer's name is taken now: the error says what failed.
+    await assert.rejects(
+      native.bridgeAttach({ ...a, host: `${host}b` }),
+      (e: NodeJS.ErrnoException) => e.code === 'EEXIST' && /create veth .*eth3/.test(e.message),
+    );
+    assert.equal(await native.linkDelete(`${host}b`), false);
+    assert.equal(await native.linkDelete(host), true);
+    assert.equal(ip(['-o', 'link', 'show', 'eth3']), '', 'the peer went with it');
+    assert.equal(await native.linkDelete(host), false);
+  } finally {
+    await native.linkDelete(`${host}b`);
+    await native.linkDelete(host);
+    await native.linkDelete(bridge);
+  }
+});
+
 test('prioritizeThread: the calling thread runs at the nice asked; processes and threads it makes after start at 0', () => {
   // In a Node of its own: the test runner's own thread keeps its priority.
   const script = `

@@ -32,6 +32,19 @@ interface Binding {
   ): Promise<void>;
   umount2Async?(target: string, flags: number): Promise<void>;
   loopbackUp?(netns: string): Promise<void>;
+  bridgeAttach(
+    netns: string,
+    bridge: string,
+    bridgeMac: string,
+    host: string,
+    ifName: string,
+    mac: string,
+    mtu: number,
+    gateways: string[],
+    addresses: string[],
+    routes: string[],
+  ): Promise<void>;
+  linkDelete(name: string): Promise<boolean>;
   idmappedOverlayAsync?(target: string, lowers: string[], upper: string, work: string, uidMap: string, gidMap: string): Promise<void>;
   prioritizeThread?(nice: number): void;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
@@ -189,6 +202,41 @@ export async function loopbackUp(netns: string): Promise<boolean> {
   if (!b.loopbackUp) return false;
   await b.loopbackUp(netns);
   return true;
+}
+
+/** What `bridgeAttach` makes: a container's interface on a host bridge (network/veth.ts chooses every value). */
+export interface BridgeAttach {
+  /** The container's pinned network namespace. */
+  netns: string;
+  bridge: string;
+  /** The MAC the bridge gets if it is made now (it keeps it: a bridge otherwise follows its ports'). */
+  bridgeMac: string;
+  /** The host end of the veth pair. */
+  host: string;
+  ifName: string;
+  mac: string;
+  /** 0: the kernel's default. */
+  mtu: number;
+  /** `ip/prefix` on the bridge. */
+  gateways: string[];
+  /** `ip/prefix` on the container's interface. */
+  addresses: string[];
+  /** `dst/prefix gw` in the container. */
+  routes: string[];
+}
+
+/**
+ * Makes the bridge if missing and a veth pair on it, its peer named `ifName` in the container's
+ * namespace with its addresses, up, with its routes; through rtnetlink on a thread of its own.
+ * What it made stays on failure: the caller deletes `host` (linkDelete), which takes the peer too.
+ */
+export async function bridgeAttach(a: BridgeAttach): Promise<void> {
+  await binding().bridgeAttach(a.netns, a.bridge, a.bridgeMac, a.host, a.ifName, a.mac, a.mtu, a.gateways, a.addresses, a.routes);
+}
+
+/** Deletes the host's link `name` (a veth: its peer goes too); false when there was none. */
+export function linkDelete(name: string): Promise<boolean> {
+  return binding().linkDelete(name);
 }
 
 /**

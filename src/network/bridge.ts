@@ -1,85 +1,128 @@
-// A bridge network as a CNI configuration list: `bridge` (the host bridge, the veth pair, the
-// gateway addresses) with `host-local` IPAM keeping its leases under berth's exec-root (one
-// range set per family: an IPv6 network's containers get an address of each), and
-// `portmap` when the container publishes ports (kernel DNAT, with SNAT for connections from
-// the host's 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it). NAT out,
-// forwarding and isolation are the network's rules (iptables.ts), set once, not per container.
+// A container's endpoint on one of berth's bridge networks, made natively where CNI's bridge
+// and host-local plugins made it (two programs of ~8-9 ms each to start, on every attach): the
+// address leased by berthd (leases.ts, host-local's format), then the bridge (made when missing,
+// with its gateway addresses), the veth pair on it with hairpin, and the container's interface
+// with its addresses and routes, through rtnetlink in the binding (native/binding/netlink.c).
+// Published ports stay CNI's portmap (kernel DNAT, with SNAT for connections from the host's
+// 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it), run after with this
+// endpoint's result as its prevResult. NAT out, forwarding and isolation are the network's rules
+// (iptables.ts), set once, not per container.
 
-import { existsSync } from 'node:fs';
-import { runChild } from '../native/child.js';
-import { systemError } from '../errors.js';
-import type { NetConfList, PluginConf } from './cni.js';
+import { randomBytes } from 'node:crypto';
+import { errorMessage, systemError, withCleanup } from '../errors.js';
+import { bridgeAttach, linkDelete } from '../native/binding.js';
+import type { CniResult, NetConfList } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
-import { formatIp, parseCidr } from './subnet.js';
-import { formatIp6, lastIp6, parseCidr6 } from './ip6.js';
+import { releaseAddresses, reserveAddresses, type LeaseRange } from './leases.js';
 
-/** One subnet of the network, and its gateway. */
-export interface BridgeSubnet {
-  subnet: string;
-  gateway: string;
-  /** Leases come from this CIDR inside the subnet (Docker's --ip-range). */
-  ipRange?: string;
-}
+export type BridgeSubnet = LeaseRange;
 
 export interface BridgeNetwork {
-  /** The network's name, which is the CNI network name too (rules carry it in their comments). */
+  /** The network's name to CNI (portmap's chains carry it). */
   name: string;
   /** The host bridge device. */
   bridge: string;
   v4: BridgeSubnet;
   /** An IPv6 network's (`--ipv6`). */
   v6?: BridgeSubnet;
-  /** No outbound NAT and no default route. */
+  /** No default route. */
   internal: boolean;
   mtu?: number;
 }
 
-/** host-local's range: leases [rangeStart, rangeEnd], the ip-range's addresses less the subnet's own (and IPv4's broadcast). */
-function ipamRange(s: BridgeSubnet, v6: boolean): Record<string, string> {
-  const range: Record<string, string> = { subnet: s.subnet, gateway: s.gateway };
-  if (!s.ipRange) return range;
-  if (v6) {
-    const r = parseCidr6(s.ipRange),
-      sub = parseCidr6(s.subnet);
-    range.rangeStart = formatIp6(r.addr > sub.addr ? r.addr : sub.addr + 1n);
-    range.rangeEnd = formatIp6(lastIp6(r) < lastIp6(sub) ? lastIp6(r) : lastIp6(sub));
-    return range;
-  }
-  const r = parseCidr(s.ipRange),
-    sub = parseCidr(s.subnet);
-  const end = (c: { addr: number; bits: number }) => c.addr + 2 ** (32 - c.bits) - 1;
-  range.rangeStart = formatIp(Math.max(r.addr, sub.addr + 1));
-  range.rangeEnd = formatIp(Math.min(end(r), end(sub) - 1));
-  return range;
+/** What an endpoint is made of, recorded before it is made so that a killed berthd's successor undoes it. */
+export interface BridgeEndpoint {
+  bridge: string;
+  /** The host end of the veth pair (deleting it takes the container's end too). */
+  host: string;
+  /** The network's lease folder. */
+  leases: string;
 }
 
-export function bridgeConfList(net: BridgeNetwork, ipamDir: string, opts: { ports: boolean }): NetConfList {
-  const ranges = [[ipamRange(net.v4, false)], ...(net.v6 ? [[ipamRange(net.v6, true)]] : [])];
-  const routes = net.internal ? [] : [{ dst: '0.0.0.0/0' }, ...(net.v6 ? [{ dst: '::/0' }] : [])];
-  const plugins: PluginConf[] = [
-    {
-      type: 'bridge',
-      bridge: net.bridge,
-      isGateway: true,
-      ipMasq: false,
-      hairpinMode: true,
-      ...(net.mtu ? { mtu: net.mtu } : {}),
-      capabilities: { mac: true, ips: true },
-      ipam: { type: 'host-local', ranges, routes, dataDir: ipamDir },
-    },
-  ];
-  if (opts.ports) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
-  return { cniVersion: '1.0.0', name: net.name, plugins };
+/** The container's side: its ID, its pinned namespace, the interface's name. */
+export interface BridgeAttachment {
+  containerId: string;
+  netns: string;
+  ifName: string;
 }
 
-/** Deletes the host bridge, which CNI's DEL leaves, and the rules naming it. */
+export interface EndpointAsk {
+  /** Fixed addresses (--ip, --ip6). */
+  ipv4?: string;
+  ipv6?: string;
+  /** --link-local-ip: added with dockerd's prefixes, /16 (169.254.0.0/16) and /64 (fe80::/64). */
+  linkLocal?: string[];
+  /** --mac-address; else a random locally administered one, as the kernel gives a veth. */
+  mac?: string;
+}
+
+/** A random unicast, locally administered MAC (the kernel's eth_random_addr). */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0] & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The endpoint's parts, named before anything is made: CNI's `veth` and 8 hex digits for the host end. */
+export function newBridgeEndpoint(net: BridgeNetwork, leases: string): BridgeEndpoint {
+  return { bridge: net.bridge, host: `veth${randomBytes(4).toString('hex')}`, leases };
+}
+
+/**
+ * Leases the addresses and makes the endpoint; its result reads as CNI's bridge plugin's (bridge,
+ * host veth, container interface; the leased addresses on the last). On failure what was made
+ * stays for `delBridgeEndpoint`, which the caller runs (as for a failed ADD).
+ */
+export async function addBridgeEndpoint(
+  net: BridgeNetwork,
+  ep: BridgeEndpoint,
+  at: BridgeAttachment,
+  ask: EndpointAsk,
+): Promise<CniResult> {
+  const ranges = net.v6 ? [net.v4, net.v6] : [net.v4];
+  const leases = await reserveAddresses(ep.leases, at.containerId, at.ifName, ranges, [ask.ipv4, ask.ipv6]);
+  const prefix = (s: BridgeSubnet) => s.subnet.split('/')[1];
+  const mac = (ask.mac ?? randomMac()).toLowerCase();
+  const routes = net.internal ? [] : [{ dst: '0.0.0.0/0', gw: net.v4.gateway }, ...(net.v6 ? [{ dst: '::/0', gw: net.v6.gateway }] : [])];
+  await bridgeAttach({
+    netns: at.netns,
+    bridge: net.bridge,
+    bridgeMac: randomMac(),
+    host: ep.host,
+    ifName: at.ifName,
+    mac,
+    mtu: net.mtu ?? 0,
+    gateways: ranges.map((r) => `${r.gateway}/${prefix(r)}`),
+    addresses: [...leases.map((l) => l.address), ...(ask.linkLocal ?? []).map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
+    routes: routes.map((r) => `${r.dst} ${r.gw}`),
+  }).catch((e: Error) => {
+    throw systemError(`network ${net.name}: ${e.message}`, e);
+  });
+  return {
+    cniVersion: '1.0.0',
+    interfaces: [{ name: net.bridge }, { name: ep.host }, { name: at.ifName, mac, sandbox: at.netns }],
+    ips: leases.map((l) => ({ address: l.address, gateway: l.gateway, interface: 2 })),
+    routes: routes.map((r) => ({ dst: r.dst })),
+  };
+}
+
+/** Undoes an endpoint, whatever part of it was made: the veth pair goes, then the leases (those of `result`, else every one the container's interface holds). */
+export async function delBridgeEndpoint(ep: BridgeEndpoint, at: BridgeAttachment, result?: CniResult): Promise<void> {
+  const errors: unknown[] = [];
+  await linkDelete(ep.host).catch((e: Error) => errors.push(systemError(`delete veth ${ep.host}: ${errorMessage(e)}`, e)));
+  const ips = result?.ips?.map((i) => i.address.split('/')[0]);
+  await releaseAddresses(ep.leases, at.containerId, at.ifName, ips).catch((e: unknown) => errors.push(e));
+  if (errors.length) throw withCleanup(errors[0], errors.slice(1) as Error[]);
+}
+
+/** The CNI list run after a bridge endpoint is made: portmap when the container publishes ports, else nothing. */
+export function portmapList(name: string, ports: boolean): NetConfList {
+  return { cniVersion: '1.0.0', name, plugins: ports ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : [] };
+}
+
+/** Deletes the host bridge, which endpoints leave, and the rules naming it. */
 export async function deleteBridge(dev: string): Promise<void> {
-  if (existsSync(`/sys/class/net/${dev}`)) {
-    const r = await runChild('ip', ['link', 'del', dev]);
-    // A failure with the device gone is a race with another deletion: done either way.
-    if (r.code !== 0 && existsSync(`/sys/class/net/${dev}`))
-      throw systemError(`ip link del ${dev}: ${r.stderr.trim() || `exit status ${r.code}`}`);
-  }
+  await linkDelete(dev);
   await removeRules(dev);
   await removeIdleChains();
 }

@@ -125,9 +125,11 @@ export function execPlugin(command: Command, conf: Record<string, unknown>, at: 
   );
 }
 
-/** ADD: each plugin's result becomes the next one's prevResult; the last is the list's result. */
-export async function addNetworkList(list: NetConfList, at: Attachment): Promise<CniResult> {
-  let prev: CniResult | undefined;
+/**
+ * ADD: each plugin's result becomes the next one's prevResult; the last is the list's result.
+ * `prev`: what was made before the list (a bridge endpoint berth made itself), given to the first.
+ */
+export async function addNetworkList(list: NetConfList, at: Attachment, prev?: CniResult): Promise<CniResult> {
   for (const p of list.plugins) {
     try {
       prev = (await execPlugin('ADD', pluginStdin(list, p, at, prev), at)) ?? prev;

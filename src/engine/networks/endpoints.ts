@@ -1,8 +1,9 @@
-// Containers' endpoints on networks. A running container's endpoints are made with CNI
-// (network/) on its pinned network namespace; what each ADD returned is kept under
-// `<exec-root>/networks/<id>/` so that DEL, after a berthd restart too, undoes exactly it. It
-// keeps no container state of its own: the container's record carries its NetworkSettings,
-// saved by the caller.
+// Containers' endpoints on networks, on their pinned network namespaces: on berth's bridge
+// networks made natively (network/bridge.ts: berthd's leases, rtnetlink; CNI's portmap for
+// published ports), on `cni` networks by their CNI plugins. What each attach was about to make,
+// then what it made, is kept under `<exec-root>/networks/<id>/` so that the teardown, after a
+// berthd restart too, undoes exactly it. It keeps no container state of its own: the
+// container's record carries its NetworkSettings, saved by the caller.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,12 +12,19 @@ import { join } from 'node:path';
 import { errno, isErrno } from '../../common/errno.js';
 import { errorMessage, forbidden, invalid, withCleanup } from '../../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
-import { bridgeConfList, deleteBridge } from '../../network/bridge.js';
+import {
+  addBridgeEndpoint,
+  delBridgeEndpoint,
+  deleteBridge,
+  newBridgeEndpoint,
+  portmapList,
+  type BridgeEndpoint,
+  type BridgeNetwork,
+} from '../../network/bridge.js';
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { loopbackUp } from '../../network/loopback.js';
-import { addLinkLocal } from '../../network/link-local.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -37,13 +45,15 @@ import {
   v6Config,
   type NetworkStore,
 } from './store.js';
-import type { EndpointIpamConfig, IpamConfig } from '../types.js';
+import type { IpamConfig } from '../types.js';
 
-/** What an ADD left, to undo it with DEL. */
-/** What an ADD was asked (written before it runs, so a berthd killed during it leaves a DEL to do) and, once done, returned. */
+/** What an attach was asked (written before it runs, so a berthd killed during it leaves a teardown to do) and, once done, returned. */
 interface Attached {
   network: string;
+  /** The CNI plugins run: a `cni` network's list, or after a bridge endpoint its portmap (none without ports). */
   list: NetConfList;
+  /** A bridge network's endpoint, made by berthd (absent: one made by CNI plugins alone, those of a berthd before too). */
+  bridge?: BridgeEndpoint;
   at: Attachment;
   result?: CniResult;
   ports: PortMapping[];
@@ -63,9 +73,9 @@ export interface EndpointsOptions {
 export class Endpoints {
   private readonly stateRoot: string;
   private readonly netnsDir: string;
-  /** Where CNI's host-local IPAM keeps its leases, a folder per network. */
+  /** The bridge networks' address leases (host-local's format), a folder per network. */
   readonly ipamDir: string;
-  /** Teardowns (CNI DELs) still running, by container ID: a start waits for its container's. */
+  /** Teardowns still running, by container ID: a start waits for its container's. */
   private readonly tearing = new Map<string, Promise<void>>();
   /**
    * Networks whose rules (network/iptables.ts) this berthd has checked, or is checking: the
@@ -251,23 +261,18 @@ export class Endpoints {
     return ruling;
   }
 
-  /** A bridge network's list, generated from its record, once its rules are in place. */
-  private async bridgeList(n: NetworkRecord, ports: PortMapping[]): Promise<NetConfList> {
-    await this.ensureRules(n);
+  /** A bridge network as its endpoints are made: from its record. */
+  private bridgeOf(n: NetworkRecord): BridgeNetwork {
     const v6 = v6Config(n);
     const subnet = (c: IpamConfig) => ({ subnet: c.Subnet, gateway: gatewayOf(c), ipRange: c.IPRange });
-    return bridgeConfList(
-      {
-        name: cniName(n),
-        bridge: n.Options[BRIDGE_NAME_OPT],
-        v4: subnet(v4Config(n)!),
-        v6: v6 && subnet(v6),
-        internal: n.Internal,
-        mtu: Number(n.Options[MTU_OPT]) || undefined,
-      },
-      this.ipamDir,
-      { ports: ports.length > 0 },
-    );
+    return {
+      name: cniName(n),
+      bridge: n.Options[BRIDGE_NAME_OPT],
+      v4: subnet(v4Config(n)!),
+      v6: v6 && subnet(v6),
+      internal: n.Internal,
+      mtu: Number(n.Options[MTU_OPT]) || undefined,
+    };
   }
 
   /** A `cni` network's list, read from its file as it is now; published ports need a plugin that takes them. */
@@ -286,13 +291,13 @@ export class Endpoints {
     ifName: string,
     ports: PortMapping[],
   ): Promise<void> {
-    const list = n.Driver === 'cni' ? await this.externalList(n, ports) : await this.bridgeList(n, ports);
+    const bridge = n.Driver === 'cni' ? undefined : this.bridgeOf(n);
+    if (bridge) await this.ensureRules(n);
+    const list = bridge ? portmapList(bridge.name, ports.length > 0) : await this.externalList(n, ports);
     const capabilityArgs: Record<string, unknown> = {};
     if (ports.length) capabilityArgs.portMappings = ports;
+    // A `cni` network's endpoints take no fixed address or MAC (checkEndpoint refuses them).
     const asked = ep.IPAMConfig ?? {};
-    const ips = askedIps(n, asked);
-    if (ips.length) capabilityArgs.ips = ips;
-    if (ep.MacAddress) capabilityArgs.mac = ep.MacAddress;
     const at: Attachment = {
       containerId: rec.Id,
       netns: rec.NetworkSettings!.SandboxKey,
@@ -300,27 +305,41 @@ export class Endpoints {
       capabilityArgs,
       ...(ep.DriverOpts ? { args: ep.DriverOpts } : {}),
     };
+    const native = bridge && newBridgeEndpoint(bridge, join(this.ipamDir, bridge.name));
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    // Written ahead: an ADD cut short by a kill (its address leased, its veth made) is undone by
-    // the DEL the next berthd runs for it, before the container's next start asks again. Not
-    // fsync'ed: the exec-root is a tmpfs, and a machine's crash takes the veths and leases too.
+    // Written ahead: an attach cut short by a kill (its address leased, its veth made) is undone
+    // by the teardown the next berthd runs for it, before the container's next start asks again.
+    // Not fsync'ed: the exec-root is a tmpfs, and a machine's crash takes the veths and leases too.
     const volatile = { durable: false };
-    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, ports } satisfies Attached), 0o600, volatile);
-    const result = await addNetworkList(list, at);
-    await writeFileAtomic(file, JSON.stringify({ network: n.Name, list, at, result, ports } satisfies Attached), 0o600, volatile);
-    if (asked.LinkLocalIPs?.length) {
-      try {
-        await addLinkLocal(at.netns, ifName, asked.LinkLocalIPs);
-      } catch (e) {
-        const undo = await this.delEndpoint(file).then(
-          () => [],
-          (d: Error) => [d],
-        );
-        throw withCleanup(e, undo);
-      }
+    const record = (result?: CniResult) =>
+      writeFileAtomic(
+        file,
+        JSON.stringify({ network: n.Name, list, bridge: native, at, result, ports } satisfies Attached),
+        0o600,
+        volatile,
+      );
+    await record();
+    let result: CniResult;
+    try {
+      const made =
+        bridge &&
+        (await addBridgeEndpoint(bridge, native!, at, {
+          ipv4: asked.IPv4Address,
+          ipv6: bridge.v6 ? asked.IPv6Address : undefined,
+          linkLocal: asked.LinkLocalIPs,
+          mac: ep.MacAddress || undefined,
+        }));
+      result = await addNetworkList(list, at, made);
+    } catch (e) {
+      const undo = await this.delEndpoint(file).then(
+        () => [],
+        (d: Error) => [d],
+      );
+      throw withCleanup(e, undo);
     }
+    await record(result);
     const ip = result.ips?.find((x) => !x.address.includes(':'));
     const ip6 = result.ips?.find((x) => x.address.includes(':'));
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
@@ -386,9 +405,21 @@ export class Endpoints {
     return Promise.resolve();
   }
 
+  /** Undoes an endpoint: its CNI plugins' part (DEL), then berthd's own; the record goes once both are done. */
   private async delEndpoint(file: string): Promise<void> {
     const a = JSON.parse(await readFile(file, 'utf8')) as Attached;
-    await delNetworkList(a.list, a.at, a.result);
+    const cni = await delNetworkList(a.list, a.at, a.result).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (a.bridge) {
+      try {
+        await delBridgeEndpoint(a.bridge, a.at, a.result);
+      } catch (e) {
+        throw cni ? withCleanup(cni, [e as Error]) : e;
+      }
+    }
+    if (cni) throw cni;
     await rm(file, { force: true });
   }
 
@@ -447,17 +478,6 @@ export class Endpoints {
       }
     }
   }
-}
-
-/** The addresses asked for, as CNI's `ips` capability takes them (with their subnets' prefixes). */
-function askedIps(n: NetworkRecord, asked: EndpointIpamConfig): string[] {
-  const v4 = v4Config(n),
-    v6 = v6Config(n);
-  const prefix = (c: IpamConfig) => c.Subnet.split('/')[1];
-  return [
-    ...(asked.IPv4Address && v4 ? [`${asked.IPv4Address}/${prefix(v4)}`] : []),
-    ...(asked.IPv6Address && v6 ? [`${asked.IPv6Address}/${prefix(v6)}`] : []),
-  ];
 }
 
 /** The names in `dir`; none when it does not exist (yet, or any more). */

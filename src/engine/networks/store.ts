@@ -23,7 +23,7 @@ export const MTU_OPT = 'com.docker.network.driver.mtu';
 export const PREDEFINED = ['bridge', 'host', 'none'];
 /** A `cni` network's config file. */
 export const CNI_CONF_OPT = 'berth.cni.conf-file';
-/** The names CNI takes for a network (libcni's rule); host-local keeps leases in a folder of that name. */
+/** The names CNI takes for a network (libcni's rule); its address leases are kept in a folder of that name (network/leases.ts). */
 const CNI_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const CNI_NAME_MAX = 255;
 

@@ -1,0 +1,31 @@
+/* A container's endpoint on a bridge, made and undone through rtnetlink (netlink.c), called by
+ * binding.c on a thread of its own: the attach moves that thread into the container's network
+ * namespace. Every value (names, addresses, MAC, routes) is chosen by the caller. */
+#ifndef BERTH_NETLINK_H
+#define BERTH_NETLINK_H
+
+struct bridge_attach {
+  const char *netns;   /* path of the container's pinned network namespace */
+  const char *bridge;  /* the host bridge, made (up, MAC fixed) when missing */
+  const char *bridge_mac; /* the MAC a new bridge gets ("aa:bb:…") */
+  const char *host;    /* the veth's host end, on the bridge, hairpin on */
+  const char *ifname;  /* its peer in the container (eth0) */
+  const char *mac;     /* the peer's MAC */
+  unsigned mtu;        /* 0: the kernel's default */
+  char **gateways;     /* "ip/prefix" set on the bridge (NULL-terminated) */
+  char **addresses;    /* "ip/prefix" set on the peer */
+  char **routes;       /* "dst/prefix gw" in the container */
+  /* out: on failure, the errno and what failed ("create veth vethab12 (peer eth0)") */
+  int err;
+  char what[320];
+};
+
+/* 0, or -1 with a->err and a->what set. Leaves the calling thread in the container's
+ * namespace once it got there: the caller's thread must end after it. */
+int bridge_attach(struct bridge_attach *a);
+
+/* Deletes the link `name` of the caller's namespace; 0 when gone already (1 when deleted), -1
+ * with *err and what set. */
+int link_delete(const char *name, int *err, char *what, unsigned what_len);
+
+#endif

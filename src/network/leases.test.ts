@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leaseSpan, releaseAddresses, reserveAddresses } from './leases.js';
+import { formatIp } from './subnet.js';
+import { formatIp6 } from './ip6.js';
+
+const text = (s: ReturnType<typeof leaseSpan>) => [s.first, s.last].map((n) => (s.v6 ? formatIp6(n) : formatIp(Number(n)))).join('-');
+
+test("host-local's ranges: the subnet less its own address and IPv4's broadcast, within the ip-range", () => {
+  assert.equal(text(leaseSpan({ subnet: '10.1.0.0/24', gateway: '10.1.0.1' })), '10.1.0.1-10.1.0.254');
+  assert.equal(text(leaseSpan({ subnet: '10.1.0.0/24', gateway: '10.1.0.254', ipRange: '10.1.0.0/25' })), '10.1.0.1-10.1.0.127');
+  assert.equal(text(leaseSpan({ subnet: '10.1.0.0/24', gateway: '10.1.0.1', ipRange: '10.1.0.128/25' })), '10.1.0.128-10.1.0.254');
+  assert.equal(
+    text(leaseSpan({ subnet: 'fd4b:e47f:2::/64', gateway: 'fd4b:e47f:2::1', ipRange: 'fd4b:e47f:2::/112' })),
+    'fd4b:e47f:2::1-fd4b:e47f:2::ffff',
+  );
+});
+
+test('leases: round robin past the gateway, asked addresses, exhaustion, release by record or by ID', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'leases-test-')), 'net');
+  try {
+    const r = { subnet: '10.9.0.0/29', gateway: '10.9.0.1' }; // hosts .1-.6, .1 the gateway
+    const v6 = { subnet: 'fd00:9::/64', gateway: 'fd00:9::1' };
+    const a = await reserveAddresses(dir, 'a', 'eth0', [r, v6]);
+    assert.deepEqual(a, [
+      { address: '10.9.0.2/29', gateway: '10.9.0.1' },
+      { address: 'fd00:9::2/64', gateway: 'fd00:9::1' },
+    ]);
+    assert.equal(readFileSync(join(dir, '10.9.0.2'), 'utf8'), 'a\r\neth0');
+    assert.equal(readFileSync(join(dir, 'last_reserved_ip.1'), 'utf8'), 'fd00:9::2');
+    assert.deepEqual(await reserveAddresses(dir, 'b', 'eth0', [r]), [{ address: '10.9.0.3/29', gateway: '10.9.0.1' }]);
+    await releaseAddresses(dir, 'a', 'eth0', ['10.9.0.2', 'fd00:9::2']);
+    // The next after the last reserved, not the freed one.
+    assert.equal((await reserveAddresses(dir, 'c', 'eth0', [r]))[0].address, '10.9.0.4/29');
+    await assert.rejects(reserveAddresses(dir, 'd', 'eth0', [r], ['10.9.0.3']), /requested IP address 10\.9\.0\.3 is not available/);
+    await assert.rejects(reserveAddresses(dir, 'd', 'eth0', [r], ['10.9.0.1']), /is subnet's gateway/);
+    assert.equal((await reserveAddresses(dir, 'd', 'eth1', [r], ['10.9.0.6']))[0].address, '10.9.0.6/29');
+    // .5, then round to .2; then none left.
+    assert.equal((await reserveAddresses(dir, 'e', 'eth0', [r]))[0].address, '10.9.0.2/29');
+    assert.equal((await reserveAddresses(dir, 'f', 'eth0', [r]))[0].address, '10.9.0.5/29');
+    await assert.rejects(reserveAddresses(dir, 'g', 'eth0', [r]), /no IP addresses available in range set: 10\.9\.0\.1-10\.9\.0\.6/);
+    // A failed second range gives back the first's lease.
+    await releaseAddresses(dir, 'f', 'eth0');
+    const full = { subnet: 'fd00:8::/126', gateway: 'fd00:8::1' };
+    writeFileSync(join(dir, 'fd00:8::2'), 'x\r\neth0');
+    writeFileSync(join(dir, 'fd00:8::3'), 'x\r\neth0');
+    await assert.rejects(reserveAddresses(dir, 'h', 'eth0', [r, full]), /no IP addresses available/);
+    assert.ok(!readdirSync(dir).includes('10.9.0.5'));
+    // By ID (no record of the addresses): only the interface's own; an older lease holding the ID alone too.
+    writeFileSync(join(dir, '10.9.0.5'), 'd');
+    await releaseAddresses(dir, 'd', 'eth1');
+    assert.deepEqual(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('10.'))
+        .sort(),
+      ['10.9.0.2', '10.9.0.3', '10.9.0.4'],
+    );
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
