@@ -13,7 +13,18 @@ import { formatPlatform, hostPlatform, parsePlatform, toOciLayer, type ImageStor
 import type { Descriptor, ImageConfigConfig } from '../oci/image.js';
 import { parseSignal } from '../runtime/signals.js';
 import { BuildCache, type BuildCacheRecord } from './cache.js';
-import { copyInto, digestSources, findParentsSources, findSources, type Excluded, type Match, type SourceRoot } from './copy.js';
+import {
+  copyInto,
+  digestSources,
+  digestTree,
+  findParentsSources,
+  findSources,
+  globRegex,
+  type Excluded,
+  type Match,
+  type SourceRoot,
+} from './copy.js';
+import type { ContextIndex, IndexMatch } from './context-index.js';
 import { DockerignoreMatcher } from '../common/dockerignore.js';
 import {
   contextOf,
@@ -130,6 +141,7 @@ export class Builder {
     if (req.platform && formatPlatform(parsePlatform(req.platform)) !== formatPlatform(host)) {
       throw unsupported(`berth builds for this host's platform (${formatPlatform(host)}) only, not ${req.platform}`);
     }
+    if (!('text' in req.dockerfile)) await req.contextIndex?.materialize();
     const file =
       'text' in req.dockerfile
         ? parseDockerfile(req.dockerfile.text, { file: req.dockerfile.name })
@@ -691,6 +703,20 @@ export class Builder {
             parents,
           ]
         : undefined;
+    // The key of a copy of what was read (content and metadata of exactly the files matched).
+    const readKey = (digest: string, archives: number) => [
+      instr.kind,
+      from ?? null,
+      fromState ? stateDigest(fromState) : null,
+      sources,
+      digest,
+      dest,
+      chown ?? null,
+      chmod ?? null,
+      archives,
+      instr.exclude,
+      parents,
+    ];
     const work = async (srcRoot: SourceRoot) => {
       const tmp = join(this.opts.dir, 'tmp', randomBytes(8).toString('hex'));
       await mkdir(tmp, { recursive: true, mode: 0o700 });
@@ -745,19 +771,7 @@ export class Builder {
         run.state = await this.cached(
           b,
           run.state,
-          fromKey ?? [
-            instr.kind,
-            from ?? null,
-            fromState ? stateDigest(fromState) : null,
-            sources,
-            digest,
-            dest,
-            chown ?? null,
-            chmod ?? null,
-            archives.size,
-            instr.exclude,
-            parents,
-          ],
+          fromKey ?? readKey(digest, archives.size),
           `${instr.kind} ${sources.join(' ')} ${dest}`,
           (s) =>
             b.limiter.run(async () => {
@@ -790,7 +804,22 @@ export class Builder {
         await rm(tmp, { recursive: true, force: true });
       }
     };
-    if (!fromState) return work({ dir: b.req.contextDir, escape: 'refuse', name: 'build context' });
+    if (!fromState) {
+      // A context not yet written to disk: the step's key from its index, and the files written
+      // only when the cache has no such step.
+      const index = b.req.contextIndex;
+      if (index && !index.materialized && !b.req.noCache && instr.kind === 'COPY' && !parents) {
+        const digest = indexedDigest(index, instr.sources, exclude, dest);
+        const hit = digest !== undefined && (await this.cache.get(cacheKey(run.state, readKey(await digest, 0))));
+        if (hit) {
+          b.emit({ kind: 'cached', ...ev });
+          run.state = hit;
+          return;
+        }
+      }
+      await index?.materialize();
+      return work({ dir: b.req.contextDir, escape: 'refuse', name: 'build context' });
+    }
     // A stage's or image's files are fixed by its state (its layers are content-addressed), so
     // a copy of paths from it is keyed by that state and the paths, and a hit needs no mount.
     // (A heredoc's content is in no such part: it keeps the key of what was read.)
@@ -992,6 +1021,28 @@ function excludeMatcher(instr: Extract<Instruction, { kind: 'COPY' | 'ADD' }>): 
   } catch (e) {
     throw invalid(`${instr.kind} --exclude: ${errorMessage(e).replace(/^\.dockerignore: /, '')}`);
   }
+}
+
+/**
+ * The digest `digestSources` gives COPY's `sources` (paths in the context), from the context's
+ * index, found and filtered as the disk's walk finds them; undefined where the step must read
+ * the files to know (a heredoc, a URL, no match: the disk's walk then gives its answer or error).
+ */
+function indexedDigest(
+  index: ContextIndex,
+  sources: Extract<Instruction, { kind: 'COPY' | 'ADD' }>['sources'],
+  exclude: DockerignoreMatcher | undefined,
+  dest: string,
+): Promise<string> | undefined {
+  const matches: IndexMatch[] = [];
+  for (const s of sources) {
+    if (s.kind === 'heredoc' || /^[a-z][a-z0-9+.-]*:\/\//i.test(s.path) || isGitSource(s.path)) return undefined;
+    const found = index.find(s.path, globRegex);
+    if (!found.length) return undefined;
+    matches.push(...(exclude && /[*?[\\]/.test(s.path) ? found.filter((m) => !exclude.matches(posix.basename(m.rel))) : found));
+  }
+  if (matches.length > 1 && !dest.endsWith('/')) return undefined; // (refused by the disk's walk)
+  return digestTree(index, matches, exclude && ((_m, inside) => exclude.matches(inside))).then((d) => d.digest);
 }
 
 /** A git source as BuildKit's ADD recognizes one: git@…, git://…, or a URL ending in .git (with a #ref). */

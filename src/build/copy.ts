@@ -31,7 +31,8 @@ export interface SourceRoot {
 
 const META = /[*?[\\]/;
 
-function globRegex(pattern: string): RegExp {
+/** One path component's wildcard pattern (Go's filepath.Match) as a regular expression. */
+export function globRegex(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -176,29 +177,61 @@ async function fileDigest(host: string, st: Stats): Promise<string> {
   return d;
 }
 
+/** What a digest reads of an entry: a disk's lstat, or a context index's entry (context-index.ts). */
+export interface EntryInfo {
+  mode: number;
+  size: number;
+  rdev: number;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFile(): boolean;
+}
+
+/** The tree a digest walks: the disk, or a context's index; `host` is whatever its matches' `host` is. */
+export interface SourceTree<S extends EntryInfo> {
+  readdir(host: string): Promise<string[]> | string[];
+  lstat(host: string): Promise<S> | S;
+  readlink(host: string): Promise<string> | string;
+  fileDigest(host: string, st: S): Promise<string> | string;
+}
+
+const disk: SourceTree<Stats> = { readdir, lstat, readlink, fileDigest };
+
 /**
  * The digest of everything `matches` copy: each entry's path under its match, type, mode, size,
  * link target and content, directories walked (mtime and owner are not copied as such, so they
  * are not in it). `kind`: Docker's prefix for the history line (`file`, `dir`, `multi`).
  */
-export async function digestSources(matches: Match[], excluded?: Excluded): Promise<{ digest: string; kind: 'file' | 'dir' | 'multi' }> {
+export function digestSources(matches: Match[], excluded?: Excluded): Promise<{ digest: string; kind: 'file' | 'dir' | 'multi' }> {
+  return digestTree(disk, matches, excluded);
+}
+
+/** `digestSources` over any tree: the disk and a context's index give the same digest for the same files. */
+export async function digestTree<S extends EntryInfo>(
+  tree: SourceTree<S>,
+  matches: { host: string; rel: string; st: S }[],
+  excluded?: Excluded,
+): Promise<{ digest: string; kind: 'file' | 'dir' | 'multi' }> {
   const h = createHash('sha256');
-  let m!: Match;
-  const entry = async (host: string, rel: string, st: Stats, inside: string): Promise<void> => {
+  let m!: { rel: string };
+  const entry = async (host: string, rel: string, st: S, inside: string): Promise<void> => {
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isDirectory()) {
       h.update(`d ${rel} ${mode}\n`);
-      for (const n of (await readdir(host)).sort()) {
+      for (const n of [...(await tree.readdir(host))].sort()) {
         const under = inside ? `${inside}/${n}` : n;
         if (excluded?.(m, under)) continue;
         const p = posix.join(host, n);
-        await entry(p, `${rel}/${n}`, await lstat(p), under);
+        await entry(p, `${rel}/${n}`, await tree.lstat(p), under);
       }
-    } else if (st.isSymbolicLink()) h.update(`l ${rel} ${await readlink(host)}\n`);
-    else if (st.isFile()) h.update(`f ${rel} ${mode} ${st.size} ${await fileDigest(host, st)}\n`);
+    } else if (st.isSymbolicLink()) h.update(`l ${rel} ${await tree.readlink(host)}\n`);
+    else if (st.isFile()) h.update(`f ${rel} ${mode} ${st.size} ${await tree.fileDigest(host, st)}\n`);
     else h.update(`o ${rel} ${mode} ${st.rdev}\n`);
   };
-  for (m of matches) await entry(m.host, m.rel, m.st, '');
+  for (const x of matches) {
+    m = x;
+    await entry(x.host, x.rel, x.st, '');
+  }
   const kind = matches.length > 1 ? 'multi' : matches[0]?.st.isDirectory() ? 'dir' : 'file';
   return { digest: h.digest('hex'), kind };
 }
@@ -207,7 +240,7 @@ export async function digestSources(matches: Match[], excluded?: Excluded): Prom
  * `--exclude`: whether the entry at `inside` (a path under the match `m`, relative to it) is left
  * out, with everything under it.
  */
-export type Excluded = (m: Match, inside: string) => boolean;
+export type Excluded = (m: Pick<Match, 'rel'>, inside: string) => boolean;
 
 export interface CopyOptions {
   excluded?: Excluded;

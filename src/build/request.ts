@@ -4,11 +4,17 @@
 // follow the query parameters of the Docker Engine API's POST /build where one exists.
 
 import type { Credentials } from '../common/credentials.js';
+import type { ContextIndex } from './context-index.js';
 
 /** One build, as the API's query parameters and the CLI's flags ask for it. */
 export interface BuildRequest {
-  /** A directory holding the unpacked context, already filtered by .dockerignore. */
+  /** A directory holding the unpacked context, already filtered by .dockerignore (once `contextIndex` is materialized, when given). */
   contextDir: string;
+  /**
+   * The context as its archive's index, its files not yet written to `contextDir`: COPY keys its
+   * steps from it, and whatever reads the files first calls `materialize()`.
+   */
+  contextIndex?: ContextIndex;
   /** The Dockerfile's path relative to contextDir (`dockerfile`), or its text (`-f -`, or outside the context). */
   dockerfile: { path: string } | { text: string; name: string };
   /** `t`: every tag the image gets. */

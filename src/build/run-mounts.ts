@@ -77,6 +77,8 @@ export async function prepareMounts(list: RunMount[], src: MountSources): Promis
             host = await resolveInRoot(root.rootfs, m.source ?? '/', { followLast: true, escape: 'clamp' });
             out.key.push(['bind', m.from, root.digest, m.source ?? '/', m.target, ...(m.readonly ? [] : ['rw'])]);
           } else {
+            // The mount is of the context's files: they are written now if they were not yet.
+            await src.req.contextIndex?.materialize();
             const found = await findSources({ dir: src.req.contextDir, escape: 'refuse', name: 'build context' }, m.source ?? '.');
             if (!found.length) throw notFound(`RUN --mount=type=bind: ${m.source ?? '.'} not found in the build context`);
             host = found[0].host;

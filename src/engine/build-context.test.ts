@@ -1,7 +1,8 @@
 // Unit tests of the build context on disk: tars plain and compressed unpacked with their modes,
 // links and times; the Dockerfile found (and its lower-case fallback) or dockerd's error; every
 // escape refused with nothing left; a remote tarball or plain Dockerfile over loopback HTTP;
-// leftovers of a killed berthd removed. Runs as root (owners are kept).
+// leftovers of a killed berthd removed; a plain context indexed and written only on demand, its
+// index giving COPY the digests the files on disk give. Runs as root (owners are kept).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { tarBuffer } from '../tar/index.js';
+import { digestSources, digestTree, findSources, globRegex } from '../build/copy.js';
 import { BuildContexts, remoteKind } from './build-context.js';
 
 let root: string;
@@ -147,6 +149,75 @@ test('a remote context: a tarball, a gzip tarball, a plain Dockerfile, a 404; gi
     contexts.fromRemote('http://127.0.0.1:1/x.tar'),
     /error downloading remote context http:\/\/127\.0\.0\.1:1\/x\.tar: .*ECONNREFUSED/,
   );
+  assert.deepEqual(left(), []);
+});
+
+test('a plain context is written only when materialized, and its index digests COPY sources as the files on disk do', async () => {
+  const mk = (name: string, mode: number, body?: string) =>
+    body === undefined
+      ? { header: { name: `${name}/`, type: 'directory' as const, mode, mtime } }
+      : { header: { name, mode, mtime }, body };
+  const entries = (withRoot: boolean) => [
+    ...(withRoot ? [mk('.', 0o710)] : []),
+    mk('Dockerfile', 0o644, 'FROM scratch\n'),
+    mk('.dockerignore', 0o644, '*.log\nDockerfile\n.dockerignore\n'),
+    mk('a.txt', 0o600, 'a'),
+    mk('b.log', 0o644, 'log'),
+    mk('src', 0o750),
+    mk('src/run.sh', 0o4755, '#!/bin/sh\n'),
+    mk('src/x.c', 0o644, 'int x;'),
+    mk('src/y.c', 0o644, 'int y;'),
+    mk('src/deep', 0o700),
+    mk('src/deep/z.c', 0o640, ''),
+    mk('empty', 0o755),
+  ];
+  for (const withRoot of [false, true]) {
+    const c = await contexts.fromArchive(Readable.from([await tarBuffer(entries(withRoot))]));
+    assert.ok(c.index, 'a plain context is indexed');
+    assert.equal(c.dockerfile.text, 'FROM scratch\n');
+    assert.equal(existsSync(c.dir), false, 'nothing is written before a step needs it');
+    const patterns = [
+      '.',
+      'src',
+      'src/',
+      '*.c',
+      'src/*.c',
+      'src/*',
+      '*',
+      'a.txt',
+      'b.log',
+      'src/deep/z.c',
+      'missing',
+      'a.txt/x',
+      '*/deep',
+      'empty',
+      'Dockerfile',
+    ];
+    const fromIndex = patterns.map((p) => {
+      const m = c.index!.find(p, globRegex);
+      return m.length ? digestTree(c.index!, m).then((d) => d.digest) : undefined;
+    });
+    await c.index.materialize();
+    assert.equal(statSync(join(c.dir, 'src/run.sh')).mode & 0o7777, 0o4755);
+    // The .dockerignore names itself and the Dockerfile: gone from the disk as from the index.
+    assert.deepEqual(readdirSync(c.dir).sort(), ['a.txt', 'b.log', 'empty', 'src']);
+    for (const [i, p] of patterns.entries()) {
+      const found = await findSources({ dir: c.dir, escape: 'refuse', name: 'build context' }, p);
+      assert.equal(await fromIndex[i], found.length ? (await digestSources(found)).digest : undefined, `${p} (root entry: ${withRoot})`);
+    }
+    await c.remove();
+    assert.equal(existsSync(c.dir), false);
+  }
+  // A symlink, or a parent not given as an entry: unpacked at once, no index.
+  for (const extra of [
+    [{ header: { name: 'l', type: 'symlink' as const, linkname: 'a' } }],
+    [{ header: { name: 'implicit/f', mode: 0o644 }, body: 'f' }],
+  ]) {
+    const c = await contexts.fromArchive(Readable.from([await tarBuffer([mk('Dockerfile', 0o644, 'FROM a\n'), ...extra])]));
+    assert.equal(c.index, undefined);
+    assert.ok(existsSync(join(c.dir, 'Dockerfile')));
+    await c.remove();
+  }
   assert.deepEqual(left(), []);
 });
 

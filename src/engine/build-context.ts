@@ -6,22 +6,28 @@
 // outside its directory; symlinks themselves are kept as they are, for the builder to resolve
 // inside the context. The directory is removed when the build is over, whatever its end
 // (`remove`), and one a killed berthd left is removed at the next start (`clean`). A full disk
-// is one clear error naming the data root.
+// is one clear error naming the data root. A context sent as the body is first only indexed
+// (build/context-index.ts) and its tar spooled to one file: when it is plain (directories and
+// files only), its files are written only once a step needs them, so a build whose every step
+// hits the cache writes none; else it is unpacked at once.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { rememberFileDigest } from '../build/copy.js';
+import { ContextIndex } from '../build/context-index.js';
 import { dirSize } from '../common/dir-size.js';
 import { spaceError } from '../common/disk-full.js';
 import { ignores, parseDockerignore } from '../common/dockerignore.js';
 import { errno } from '../common/errno.js';
+import { settled } from '../common/promises.js';
 import { BerthError, errorMessage, invalid, systemError } from '../errors.js';
 import { cloneGitContext, isGitRemote, parseGitRemote } from './git-context.js';
-import { detectCompression, unpackLayerThreaded } from '../image/index.js';
+import { detectCompression, indexArchiveThreaded, unpackLayerThreaded, type ArchiveIndex } from '../image/index.js';
 
 /** The Dockerfile a build reads, by the name the request gave it. */
 export interface ContextDockerfile {
@@ -29,11 +35,14 @@ export interface ContextDockerfile {
   text: string;
 }
 
-/** An unpacked context: its directory, its Dockerfile, and how to remove it. */
+/** A context: its directory, its Dockerfile, and how to remove it. */
 export interface BuildContext {
+  /** Where its files are, once written (at once, unless `index` says they are written on demand). */
   dir: string;
+  /** A context whose files are written only when a step needs them (`index.materialize()`). */
+  index?: ContextIndex;
   dockerfile: ContextDockerfile;
-  /** Bytes of file content written. */
+  /** Bytes of file content in the context. */
   size: number;
   /** Removes the directory; never throws (a failure is logged). */
   remove(): Promise<void>;
@@ -82,13 +91,39 @@ export class BuildContexts {
     }
   }
 
-  /** Unpacks a context sent as the request body; `dockerfile` is its path in the context. */
+  /**
+   * A context sent as the request body; `dockerfile` is its path in the context. The tar is
+   * indexed and spooled on a worker; a plain one is written to disk only when `index` is
+   * materialized, any other at once.
+   */
   async fromArchive(source: Readable | AsyncIterable<Uint8Array>, dockerfile = DEFAULT_DOCKERFILE): Promise<BuildContext> {
-    return this.made(async (dir) => {
-      const size = await unpack(source, dir);
-      const df = await readDockerfile(dir, dockerfile);
-      await dropIgnoredBuildFiles(dir, df.name);
-      return { size, dockerfile: df };
+    return this.made(async (dir, outer) => {
+      const spool = join(outer, 'context.tar');
+      const name = cleanDockerfilePath(dockerfile);
+      const idx = await indexArchiveThreaded(source, spool, {
+        check: { whiteouts: false, scope: 'build context' },
+        capture: [name, ...(name === DEFAULT_DOCKERFILE ? ['dockerfile'] : []), '.dockerignore'],
+        captureMax: MAX_DOCKERFILE,
+      });
+      const unpackSpool = async () => {
+        await unpack(createReadStream(spool), dir);
+        await rm(spool);
+      };
+      const ignore = idx.capturedSizes['.dockerignore'];
+      if (!idx.plain || (ignore !== undefined && !idx.captured['.dockerignore'])) {
+        await unpackSpool();
+        const df = await readDockerfile(dir, dockerfile);
+        await dropIgnoredBuildFiles(dir, df.name);
+        return { size: idx.fileBytes, dockerfile: df };
+      }
+      let df: ContextDockerfile | undefined;
+      const index = new ContextIndex(idx.entries, idx.rootMode ?? (await newDirMode(outer)), async () => {
+        await unpackSpool();
+        await dropIgnoredBuildFiles(dir, df!.name);
+      });
+      df = indexedDockerfile(index, idx, dockerfile);
+      dropIgnoredFromIndex(index, idx, df.name);
+      return { size: idx.fileBytes, dockerfile: df, index };
     });
   }
 
@@ -168,19 +203,26 @@ export class BuildContexts {
    * A fresh directory filled by `fill` (which makes it), in a private one of its own (the
    * context's root takes the archive's mode); removed again when filling fails.
    */
-  private async made(fill: (dir: string) => Promise<{ size: number; dockerfile: ContextDockerfile }>): Promise<BuildContext> {
+  private async made(
+    fill: (dir: string, outer: string) => Promise<{ size: number; dockerfile: ContextDockerfile; index?: ContextIndex }>,
+  ): Promise<BuildContext> {
     const outer = join(this.tmpDir, PREFIX + randomBytes(8).toString('hex'));
     const dir = join(outer, 'context');
-    // Removal is the build's last act, after its answer: a failure is logged, not thrown.
-    const remove = () =>
-      rm(outer, { recursive: true, force: true }).catch((e: unknown) =>
+    let index: ContextIndex | undefined;
+    // Removal is the build's last act, after its answer: a failure is logged, not thrown. A
+    // write of the files still under way ends first (its error went to the step that asked).
+    const remove = async () => {
+      if (index?.materialized) await settled(index.materialize());
+      await rm(outer, { recursive: true, force: true }).catch((e: unknown) =>
         this.log?.('error', `removing the build context ${outer}: ${errorMessage(e)}; remove it by hand`),
       );
+    };
     try {
       await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
       await mkdir(outer, { mode: 0o700 });
-      const { size, dockerfile } = await fill(dir);
-      return { dir, dockerfile, size, remove };
+      const made = await fill(dir, outer);
+      index = made.index;
+      return { dir, dockerfile: made.dockerfile, size: made.size, remove, ...(index ? { index } : {}) };
     } catch (e) {
       await remove();
       throw await spaceError(e, this.dataRoot);
@@ -285,6 +327,40 @@ async function dropIgnoredBuildFiles(dir: string, dockerfile: string): Promise<v
   }
   const patterns = parseDockerignore(text);
   for (const f of ['.dockerignore', dockerfile]) if (ignores(patterns, f)) await rm(join(dir, f), { force: true });
+}
+
+/** The mode a directory made as unpacking makes the context's root (0755 under berthd's umask). */
+async function newDirMode(outer: string): Promise<number> {
+  const probe = join(outer, 'mode-probe');
+  await mkdir(probe, { mode: 0o755 });
+  const mode = (await lstat(probe)).mode & 0o7777;
+  await rmdir(probe);
+  return mode;
+}
+
+/** readDockerfile's answer from the index and the files the worker kept (a plain context has no symlink to follow). */
+function indexedDockerfile(index: ContextIndex, idx: ArchiveIndex, path: string): ContextDockerfile {
+  const name = cleanDockerfilePath(path);
+  const read = (rel: string): string | undefined => {
+    if (!index.get(rel)?.isFile()) return undefined;
+    if (idx.capturedSizes[rel] > MAX_DOCKERFILE) throw invalid(`the Dockerfile ${path} is larger than ${MAX_DOCKERFILE} bytes`);
+    return idx.captured[rel];
+  };
+  let text = read(name);
+  let used = name;
+  if (text === undefined && name === DEFAULT_DOCKERFILE) {
+    used = 'dockerfile';
+    text = read(used);
+  }
+  if (text === undefined) throw new BerthError('system', `Cannot locate specified Dockerfile: ${path}`);
+  return { name: used, text };
+}
+
+/** dropIgnoredBuildFiles on the index: what it would remove from the disk is left out of the index. */
+function dropIgnoredFromIndex(index: ContextIndex, idx: ArchiveIndex, dockerfile: string): void {
+  if (!index.get('.dockerignore')?.isFile()) return;
+  const patterns = parseDockerignore(idx.captured['.dockerignore']);
+  for (const f of ['.dockerignore', dockerfile]) if (ignores(patterns, f) && index.get(f)?.isFile()) index.drop(f);
 }
 
 /** The first `n` bytes of `source` (fewer at its end), and an iterator over the rest. */

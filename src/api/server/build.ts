@@ -25,7 +25,7 @@ const RESOURCE_STRINGS = ['cpusetcpus', 'cpusetmems', 'cgroupparent'] as const;
 
 /** What the route reads from the query, beside the builder's request. */
 interface BuildQuery {
-  request: Omit<BuildRequest, 'contextDir' | 'dockerfile' | 'signal'>;
+  request: Omit<BuildRequest, 'contextDir' | 'contextIndex' | 'dockerfile' | 'signal'>;
   dockerfile: string;
   remote?: string;
   quiet: boolean;
@@ -339,6 +339,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
           ...query.request,
           secrets,
           contextDir: context.dir,
+          ...(context.index ? { contextIndex: context.index } : {}),
           dockerfile: { text: context.dockerfile.text, name: context.dockerfile.name },
           ...(registryAuth ? { registryAuth } : {}),
           signal: abort.signal,
