@@ -4,8 +4,8 @@
 // CRI plugin and runc v2 shim running runc, and running berth-runtime (a second handler of the
 // same containerd). Every pod gets an address on a bridge and a cgroup parent, as kubelet's do:
 // containerd's from a CNI config of the bench's (bridge + portmap); berthd's on berth's own
-// bridge network, which berthd's CRI server uses for pods (made with the same CNI bridge
-// plugin). Images (busybox and the pause image, berth's pause program) are pulled before
+// bridge network, which berthd's CRI server uses for pods (made by berthd through netlink
+// since 2026-12-07, before that with the same CNI bridge plugin). Images (busybox and the pause image, berth's pause program) are pulled before
 // timing, from a private docker-registry on 127.0.0.1. The peers take turns within each
 // iteration; each pod is stopped and removed, untimed, before the next.
 //
@@ -56,7 +56,7 @@ async function podStart(p: Peer, i: number, image: string, logs: string): Promis
     ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const st = await cri.runtime('ContainerStatus', { container_id });
     if (st.status?.state !== 'CONTAINER_RUNNING') throw new Error(`${p.name}: the container is ${st.status?.state}, not running`);
-    // Like for like: every runtime's pod has an address of its own on a bridge (berthd's on berth's own network, made with the same CNI bridge plugin).
+    // Like for like: every runtime's pod has an address of its own on a bridge (berthd's on berth's own network, made by berthd through netlink).
     const ip = (await cri.runtime('PodSandboxStatus', { pod_sandbox_id })).status?.network?.ip ?? '';
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new Error(`${p.name}: the pod has no IP address (${JSON.stringify(ip)})`);
   } finally {

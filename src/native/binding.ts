@@ -32,7 +32,8 @@ interface Binding {
   ): Promise<void>;
   umount2Async?(target: string, flags: number): Promise<void>;
   loopbackUp?(netns: string): Promise<void>;
-  bridgeAttach(
+  /** Missing from bindings built before them: see netlink(). */
+  bridgeAttach?(
     netns: string,
     bridge: string,
     bridgeMac: string,
@@ -44,7 +45,7 @@ interface Binding {
     addresses: string[],
     routes: string[],
   ): Promise<void>;
-  linkDelete(name: string): Promise<boolean>;
+  linkDelete?(name: string): Promise<boolean>;
   idmappedOverlayAsync?(target: string, lowers: string[], upper: string, work: string, uidMap: string, gidMap: string): Promise<void>;
   prioritizeThread?(nice: number): void;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
@@ -204,7 +205,7 @@ export async function loopbackUp(netns: string): Promise<boolean> {
   return true;
 }
 
-/** What `bridgeAttach` makes: a container's interface on a host bridge (network/veth.ts chooses every value). */
+/** What `bridgeAttach` makes: a container's interface on a host bridge (network/bridge.ts chooses every value). */
 export interface BridgeAttach {
   /** The container's pinned network namespace. */
   netns: string;
@@ -231,12 +232,22 @@ export interface BridgeAttach {
  * What it made stays on failure: the caller deletes `host` (linkDelete), which takes the peer too.
  */
 export async function bridgeAttach(a: BridgeAttach): Promise<void> {
-  await binding().bridgeAttach(a.netns, a.bridge, a.bridgeMac, a.host, a.ifName, a.mac, a.mtu, a.gateways, a.addresses, a.routes);
+  await netlink().bridgeAttach(a.netns, a.bridge, a.bridgeMac, a.host, a.ifName, a.mac, a.mtu, a.gateways, a.addresses, a.routes);
 }
 
 /** Deletes the host's link `name` (a veth: its peer goes too); false when there was none. */
 export function linkDelete(name: string): Promise<boolean> {
-  return binding().linkDelete(name);
+  return netlink().linkDelete(name);
+}
+
+/** The binding's netlink calls; a binding built before them fails with what to do (bridges have no other way now). */
+function netlink(): Required<Pick<Binding, 'bridgeAttach' | 'linkDelete'>> {
+  const b = binding();
+  if (!b.bridgeAttach || !b.linkDelete)
+    throw systemError(
+      `native binding ${bindingPath()} was built before bridge networks were made through it: build it again (npm run install)`,
+    );
+  return b as Required<Pick<Binding, 'bridgeAttach' | 'linkDelete'>>;
 }
 
 /**
