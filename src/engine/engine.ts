@@ -58,6 +58,9 @@ export interface EngineOptions {
    * no bridge networks, cgroups only where delegated, overlayfs metadata in user.* xattrs.
    */
   rootless?: boolean;
+  /** `--cpu-rt-period`, `--cpu-rt-runtime` (µs): the realtime budget of the containers' parent cgroups (v1), as dockerd's. */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
 }
 
 export class Engine {
@@ -113,6 +116,8 @@ export class Engine {
       bip: opts.bip,
       usernsRemap: opts.usernsRemap,
       rootless: opts.rootless,
+      cpuRealtimePeriod: opts.cpuRealtimePeriod,
+      cpuRealtimeRuntime: opts.cpuRealtimeRuntime,
       images: store,
       snapshots: this.snapshots,
       events: this.events,

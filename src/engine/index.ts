@@ -19,7 +19,7 @@ export { linuxHostConfig } from './linux-options.js';
 export { devicesHostConfig } from './devices.js';
 export { checkStorageOpt } from './storage-opt.js';
 export { BLKIO_DEVICE_FIELDS, RESOURCE_FIELDS, memorySwappiness, type ResourceConfig } from './resources.js';
-export { cgroupFeatures, type CgroupFeatures } from '../runtime/cgroups/features.js';
+export { cgroupFeatures, checkDaemonRealtime, type CgroupFeatures } from '../runtime/cgroups/features.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';
 export { ContainerFiles, type CommitRequest } from './container-files.js';
 export type { PathStat } from './archive.js';

@@ -81,7 +81,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.CpuQuota': resource,
   'HostConfig.CpuRealtimePeriod': discarded('cpu.rt_period_us (v1; v2 has no realtime groups); `docker update` changes it'),
   'HostConfig.CpuRealtimeRuntime': discarded(
-    "cpu.rt_runtime_us (v1), within its parent cgroups' realtime budget: with none (berthd sets none, dockerd's default), the start fails in the kernel's words as under dockerd; a runtime above the period is dockerd's 500",
+    "cpu.rt_runtime_us (v1), within its parent cgroups' realtime budget (berthd's --cpu-rt-runtime gives the parent one, as dockerd's; with none, the default, a create over it is refused in the kernel's words, runc's under dockerd); a runtime above the period is dockerd's 500",
   ),
   'HostConfig.CpusetCpus': resource,
   'HostConfig.CpusetMems': resource,

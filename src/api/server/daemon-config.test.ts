@@ -195,3 +195,26 @@ test("a rootless berthd's defaults are its user's folders; a socket group and us
     assert.equal(loadConfig([], { uid: 1, env: { HOME: '/home/u', XDG_CONFIG_HOME: dir } }).dataRoot, '/elsewhere');
   });
 });
+
+test('the realtime budget of the parent cgroups: --cpu-rt-period, --cpu-rt-runtime and their daemon.json keys, integers', () => {
+  assert.deepEqual([loadConfig([]).cpuRtPeriod, loadConfig([]).cpuRtRuntime], [0, 0]);
+  const f = loadConfig(['--cpu-rt-period', '1000000', '--cpu-rt-runtime=95000']);
+  assert.deepEqual([f.cpuRtPeriod, f.cpuRtRuntime], [1000000, 95000]);
+  assert.throws(() => loadConfig(['--cpu-rt-runtime', 'abc']), {
+    message: 'invalid argument "abc" for "--cpu-rt-runtime" flag: strconv.ParseInt: parsing "abc": invalid syntax',
+  });
+  withDir((dir) => {
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ 'cpu-rt-period': 1000000, 'cpu-rt-runtime': 95000 }));
+    const c = loadConfig(['--config-file', file]);
+    assert.deepEqual([c.cpuRtPeriod, c.cpuRtRuntime, c.ignoredKeys], [1000000, 95000, []]);
+    writeFileSync(file, JSON.stringify({ 'cpu-rt-runtime': '95000' }));
+    assert.throws(() => loadConfig(['--config-file', file]), { message: /cpu-rt-runtime must be an integer$/ });
+    writeFileSync(file, JSON.stringify({ 'cpu-rt-runtime': 95000 }));
+    assert.throws(() => loadConfig(['--config-file', file, '--cpu-rt-runtime', '1']), ConfigError);
+    assert.throws(
+      () => loadConfig(['--cpu-rt-runtime', '1'], { uid: 1234, env: { HOME: dir } }),
+      /a rootless berthd cannot give a realtime budget/,
+    );
+  });
+});

@@ -33,6 +33,9 @@ export interface DaemonConfig {
   criSocket: string;
   /** `--userns-remap` (`default`, USER[:GROUP], UID[:GID]): resolved at start by the engine's loadRemap. */
   usernsRemap?: string;
+  /** The realtime budget of the containers' parent cgroups, µs (`--cpu-rt-period`, `--cpu-rt-runtime`); 0: none given. */
+  cpuRtPeriod: number;
+  cpuRtRuntime: number;
   /** CNI network configs for the CRI's pods (`--cni-conf-dir`, kubelet's node's, default /etc/cni/net.d). */
   cniConfDir: string;
   /** The daemon.json keys berth does not apply, to warn about. */
@@ -65,6 +68,8 @@ Options:
       --bip string                 The default bridge network's gateway address and prefix (e.g. 10.99.0.1/24)
       --cni-conf-dir string        CNI network configs of the CRI's pods (default "/etc/cni/net.d")
       --config-file string         Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
+      --cpu-rt-period int          Limit the CPU real-time period in microseconds for the parent cgroup for all containers
+      --cpu-rt-runtime int         Limit the CPU real-time runtime in microseconds for the parent cgroup for all containers
       --cri-socket string          Serve the Kubernetes CRI on this unix socket; "" for none (default "<exec-root>/cri.sock")
       --data-root string           Root of persistent state (default "/var/lib/berth")
   -D, --debug                      Enable debug mode (log level debug)
@@ -94,11 +99,22 @@ const SETTINGS = {
   'cri-socket': { flags: ['--cri-socket'], list: false },
   'cni-conf-dir': { flags: ['--cni-conf-dir'], list: false },
   'userns-remap': { flags: ['--userns-remap'], list: false },
+  'cpu-rt-period': { flags: ['--cpu-rt-period'], list: false, int: true },
+  'cpu-rt-runtime': { flags: ['--cpu-rt-runtime'], list: false, int: true },
 } as const;
+/** The settings whose value is an integer (a number in daemon.json, parsed from a flag's text). */
+const isInt = (k: Key) => 'int' in SETTINGS[k];
 type Key = keyof typeof SETTINGS;
 type Runtimes = DaemonConfig['runtimes'];
-/** A setting's value: a flag's text, a list, -D's boolean, or daemon.json's `runtimes`. */
-type Value = string | string[] | boolean | Runtimes;
+/** A setting's value: a flag's text, a list, -D's boolean, daemon.json's number, or its `runtimes`. */
+type Value = string | string[] | boolean | number | Runtimes;
+
+/** A flag's integer, as dockerd's flag parsing takes it (its words for a bad one). */
+function intOfFlag(flag: string, v: string): number {
+  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new ConfigError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+  return Number(v);
+}
 
 /** The names berth-runtime answers to: a configured runtime may take neither (dockerd reserves `runc`). */
 const RESERVED_RUNTIMES = ['berth', 'runc'];
@@ -159,8 +175,12 @@ function refuseIpv6(key: string, value: unknown, where: string): void {
 }
 
 /** Flags by daemon.json key (lists as arrays, -D as true), and the config file asked for. */
-function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[] | boolean>>; configFile?: string; help: boolean } {
-  const set: Partial<Record<Key, string | string[] | boolean>> = {};
+function parseFlags(argv: string[]): {
+  set: Partial<Record<Key, string | string[] | boolean | number>>;
+  configFile?: string;
+  help: boolean;
+} {
+  const set: Partial<Record<Key, string | string[] | boolean | number>> = {};
   let configFile: string | undefined,
     help = false;
   const byFlag = new Map<string, Key>();
@@ -194,6 +214,7 @@ function parseFlags(argv: string[]): { set: Partial<Record<Key, string | string[
     const key = byFlag.get(a);
     if (!key) throw new ConfigError(`unknown flag: ${a}`);
     if (key === 'debug') set.debug = v === undefined ? true : !['false', '0'].includes(v);
+    else if (isInt(key)) set[key] = intOfFlag(a, value());
     else if (SETTINGS[key].list) set[key] = [...((set[key] as string[] | undefined) ?? []), value()];
     else set[key] = value();
   }
@@ -236,13 +257,15 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
     const ok =
       key === 'debug'
         ? typeof v === 'boolean'
-        : SETTINGS[key].list
-          ? Array.isArray(v) && v.every((x) => typeof x === 'string')
-          : typeof v === 'string';
-    if (!ok)
-      throw new ConfigError(
-        `unable to configure the daemon with file ${path}: ${k} must be ${key === 'debug' ? 'a boolean' : SETTINGS[key].list ? 'a list of strings' : 'a string'}`,
-      );
+        : isInt(key)
+          ? Number.isSafeInteger(v)
+          : SETTINGS[key].list
+            ? Array.isArray(v) && v.every((x) => typeof x === 'string')
+            : typeof v === 'string';
+    if (!ok) {
+      const want = key === 'debug' ? 'a boolean' : isInt(key) ? 'an integer' : SETTINGS[key].list ? 'a list of strings' : 'a string';
+      throw new ConfigError(`unable to configure the daemon with file ${path}: ${k} must be ${want}`);
+    }
     values[key] = v as Value;
   }
   return { values, ignored };
@@ -283,6 +306,8 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
       throw new ConfigError(
         'userns-remap: a rootless berthd already runs in a user namespace of its user; remapping inside it is not supported',
       );
+    if (get<number>('cpu-rt-period', 0) || get<number>('cpu-rt-runtime', 0))
+      throw new ConfigError('cpu-rt-period, cpu-rt-runtime: a rootless berthd cannot give a realtime budget to cgroups it does not own');
   }
   const execRoot = get('exec-root', rootless ? rootlessExecRoot(env, rootless.uid) : '/run/berth');
   // A rootless berthd serves no CRI unless asked: kubelet runs as root.
@@ -303,6 +328,8 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
     criSocket,
     cniConfDir: get('cni-conf-dir', '/etc/cni/net.d'),
     usernsRemap: get<string | undefined>('userns-remap', undefined) || undefined,
+    cpuRtPeriod: get<number>('cpu-rt-period', 0),
+    cpuRtRuntime: get<number>('cpu-rt-runtime', 0),
     ignoredKeys: file.ignored,
     rootless: !!rootless,
     help,

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePrivateRuntimeDir, hostUid, inUserNamespace, isRoot, rootlessRuntimeDir } from '../../common/rootless.js';
 import { BerthError, errorMessage } from '../../errors.js';
-import { Engine, loadRemap, prioritizeEventLoop, RemapError, type Remap } from '../../engine/index.js';
+import { checkDaemonRealtime, Engine, loadRemap, prioritizeEventLoop, RemapError, type Remap } from '../../engine/index.js';
 import { ConfigError, LEVELS, loadConfig, socketGid, USAGE, type DaemonConfig } from './daemon-config.js';
 import { RootlessError, runInUserNamespace } from './rootless.js';
 import { createApiServer, listen } from './server.js';
@@ -48,6 +48,13 @@ export async function main(argv: string[]): Promise<number> {
   for (const h of flags.hosts.filter((x) => x.startsWith('tcp://'))) {
     log('warn', `${h}: the API on TCP without TLS is not authenticated; anyone who reaches this address has root on this machine`);
   }
+  try {
+    checkDaemonRealtime(flags.cpuRtPeriod, flags.cpuRtRuntime);
+  } catch (e) {
+    if (!(e instanceof BerthError)) throw e;
+    process.stderr.write(`berthd: ${e.message}\n`);
+    return 1;
+  }
   let usernsRemap: Remap | undefined;
   if (flags.usernsRemap) {
     try {
@@ -84,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     defaultRuntime: flags.defaultRuntime,
     usernsRemap,
     rootless: flags.rootless,
+    cpuRealtimePeriod: flags.cpuRtPeriod,
+    cpuRealtimeRuntime: flags.cpuRtRuntime,
     log,
   });
   try {

@@ -24,7 +24,7 @@ import { rootFiles } from '../users.js';
 import { startError } from '../start-errors.js';
 import { copyUp, ociMounts, planMounts } from '../mounts.js';
 import { checkResources, discardUnsupported, ociResources, updateResources, type ResourceConfig } from '../resources.js';
-import { cgroupFeatures, realtimeBudget } from '../../runtime/cgroups/features.js';
+import { cgroupFeatures, giveRealtimeBudget, realtimeBudget } from '../../runtime/cgroups/features.js';
 import { cgroupsDelegated, limitsAsked, NOT_DELEGATED } from '../../runtime/cgroups/manager.js';
 import {
   ZERO_TIME,
@@ -113,6 +113,7 @@ export async function create(
   const imgCfg = image.config.config ?? {};
   const args = command(config, imgCfg);
   const id = randomBytes(32).toString('hex');
+  giveParentBudget(t, hostConfig.CgroupParent);
   checkRealtimeBudget(limits.CpuRealtimeRuntime, hostConfig.CgroupParent, id);
   const rec: ContainerRecord = {
     Id: id,
@@ -255,6 +256,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     try {
       // (A link's refusal is a failed start, its error and exit code recorded, as in dockerd.)
       const linkHosts = await startLinks(t, rec);
+      giveParentBudget(t, rec.HostConfig.CgroupParent);
       ({ pid } = await t.runtime.create({
         id,
         bundle: t.store.dir(id),
@@ -519,9 +521,17 @@ export async function rename(t: ContainerTable, live: Live, newName: string): Pr
  * dockerd by default, gives its cgroups none): refused at create in the words dockerd's start
  * gives (runc's write of the file), so no container is left behind.
  */
+/** The cgroup a container is placed below. */
+const parentOf = (cgroupParent: string | undefined) => cgroupParent?.replace(/\/+$/, '') || '/berth';
+
+/** The daemon's `--cpu-rt-*` budget for the container's parent cgroups, as dockerd gives it before each start. */
+function giveParentBudget(t: ContainerTable, cgroupParent: string | undefined): void {
+  giveRealtimeBudget(parentOf(cgroupParent), t.opts.cpuRealtimePeriod ?? 0, t.opts.cpuRealtimeRuntime ?? 0);
+}
+
 function checkRealtimeBudget(runtime: number | undefined, cgroupParent: string | undefined, id: string): void {
   if (!runtime || runtime <= 0) return;
-  const b = realtimeBudget(cgroupParent?.replace(/\/+$/, '') || '/berth', id);
+  const b = realtimeBudget(parentOf(cgroupParent), id);
   if (b && runtime > b.budget) throw systemError(`failed to write "${runtime}": write ${b.file}: invalid argument`);
 }
 

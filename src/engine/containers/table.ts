@@ -39,6 +39,9 @@ export interface ContainersOptions {
   usernsRemap?: Remap;
   /** A rootless berthd's (engine.ts' EngineOptions.rootless). */
   rootless?: boolean;
+  /** The daemon's realtime budget for each container's parent cgroup (`--cpu-rt-period`, `--cpu-rt-runtime`). */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
   log?: (level: LogLevel, msg: string) => void;
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { featuresOf } from './features.js';
+import { ancestorsOf, checkDaemonRealtime, featuresOf } from './features.js';
 import type { DetectedLayout } from './detect.js';
 
 const mount = (p: string) => ({ mountPoint: p, root: '/' });
@@ -79,4 +79,19 @@ test('features: v1 files (no CFQ/BFQ weight), v2 by the io controller, hybrid by
     cpuset: false,
     pidsLimit: false,
   });
+});
+
+test("the daemon's realtime budget: refused in dockerd's words on v2 and without realtime groups; the cgroups it is written to", () => {
+  checkDaemonRealtime(0, 0, 'v2', false);
+  checkDaemonRealtime(1000000, 95000, 'hybrid', true);
+  checkDaemonRealtime(0, 95000, 'v1', true);
+  assert.throws(() => checkDaemonRealtime(0, 95000, 'v2', false), {
+    message: 'daemon-scoped cpu-rt-period and cpu-rt-runtime are not implemented for cgroup v2',
+  });
+  assert.throws(() => checkDaemonRealtime(1000000, 0, 'v1', false), {
+    message: 'daemon-scoped cpu-rt-period and cpu-rt-runtime are not supported by the kernel',
+  });
+  assert.deepEqual(ancestorsOf('/berth'), ['/berth']);
+  assert.deepEqual(ancestorsOf('/a/b/c/'), ['/a', '/a/b', '/a/b/c']);
+  assert.deepEqual(ancestorsOf('/'), []);
 });

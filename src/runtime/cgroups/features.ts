@@ -1,9 +1,11 @@
 // Which optional cgroup limits this machine can apply, as dockerd's sysinfo reads them: a limit
 // the kernel or the mounted controllers lack is warned of and discarded by the engine, in
 // dockerd's words, and GET /info reports them. Reads only where each hierarchy is mounted (the
-// files of its root cgroup; on v2 the controllers its root offers).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// files of its root cgroup; on v2 the controllers its root offers). Also the realtime budget of
+// a container's parent cgroup: read, and written where berthd has `--cpu-rt-*`.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { systemError, unsupported } from '../../errors.js';
 import type { DetectedLayout } from './detect.js';
 import { detectLayout } from './manager.js';
 
@@ -116,4 +118,58 @@ export function realtimeBudget(parent: string, id: string): { budget: number; fi
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   return { budget, file: posix.join(dir, id, 'cpu.rt_runtime_us') };
+}
+
+/**
+ * dockerd's check of its daemon-scoped realtime budget (`--cpu-rt-period`, `--cpu-rt-runtime`)
+ * at start, in its words: none on a pure v2 machine, none without realtime groups (this
+ * machine's unless given).
+ */
+export function checkDaemonRealtime(
+  period: number,
+  runtime: number,
+  layout: DetectedLayout['layout'] = detectLayout().layout,
+  cpuRealtime = cgroupFeatures().cpuRealtime,
+): void {
+  if (period === 0 && runtime === 0) return;
+  if (layout === 'v2') throw unsupported('daemon-scoped cpu-rt-period and cpu-rt-runtime are not implemented for cgroup v2');
+  if (!cpuRealtime) throw unsupported('daemon-scoped cpu-rt-period and cpu-rt-runtime are not supported by the kernel');
+}
+
+/** The cgroups from `parent`'s first component down to `parent` (the root excluded), as dockerd's initCgroupsPath walks them. */
+export function ancestorsOf(parent: string): string[] {
+  const parts = posix.join('/', parent).split('/').filter(Boolean);
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
+}
+
+/**
+ * Gives `parent` (an absolute cgroupfs path) and each cgroup above it but the root the daemon's
+ * realtime period and runtime (a value of 0 is left as it is), making those missing, period
+ * before runtime: what dockerd does before each start when it has `--cpu-rt-*`, so a container's
+ * own `--cpu-rt-runtime` fits within its parent's budget. v1 cpu hierarchy only
+ * (checkDaemonRealtime refused the others at berthd's start).
+ */
+export function giveRealtimeBudget(parent: string, period: number, runtime: number): void {
+  const m = detectLayout().v1.cpu;
+  if (m === undefined || (period === 0 && runtime === 0)) return;
+  for (const p of ancestorsOf(parent)) {
+    const rel = posix.relative(m.root, p);
+    if (rel.startsWith('..')) continue; // above this namespace's view of the hierarchy
+    const dir = posix.join(m.mountPoint, rel);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, v] of [
+      ['cpu.rt_period_us', period],
+      ['cpu.rt_runtime_us', runtime],
+    ] as const) {
+      if (v === 0) continue;
+      const path = posix.join(dir, file);
+      try {
+        writeFileSync(path, String(v));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'EINVAL' ? 'invalid argument' : code === 'EBUSY' ? 'device or resource busy' : (e as Error).message;
+        throw systemError(`linux init cgroups path: write ${path}: ${why}`, e);
+      }
+    }
+  }
 }
