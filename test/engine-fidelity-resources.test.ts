@@ -445,3 +445,54 @@ test(
     }
   },
 );
+
+test(
+  "endpoint DriverOpts on a bridge network: kept in inspect with no effect, as dockerd's bridge; its typed options in its words, refused at create",
+  { skip },
+  async () => {
+    const net = `fc-opts-${process.pid}`;
+    const body = (opts: Record<string, string>) => ({
+      Image: IMAGE,
+      Cmd: ['true'],
+      HostConfig: { NetworkMode: net },
+      NetworkingConfig: { EndpointsConfig: { [net]: { DriverOpts: opts } } },
+    });
+    for (const cli of [d.docker, eng.docker]) assert.equal(cli(['network', 'create', net]).status, 0);
+    try {
+      for (const [who, api, cli] of [
+        ['dockerd', dockerdApi(), d.docker],
+        ['berthd', berthdApi(), eng.docker],
+      ] as const) {
+        const c = await api('POST', '/containers/create', body({ foo: 'bar' }));
+        assert.equal(c.status, 201, `${who}: ${c.body}`);
+        const { Id } = JSON.parse(c.body);
+        try {
+          const r = cli(['start', '-a', Id]);
+          assert.equal(r.status, 0, `${who}: ${r.stderr}`);
+          assert.equal(
+            cli(['inspect', '-f', `{{json (index .NetworkSettings.Networks "${net}").DriverOpts}}`, Id]).stdout,
+            '{"foo":"bar"}\n',
+            who,
+          );
+        } finally {
+          cli(['rm', '-f', Id]);
+        }
+      }
+      // A MAC as a driver option: dockerd creates the container and fails its start; berthd refuses the create in those words.
+      const words = `failed to create endpoint fc-mac on network ${net}: trying to create an endpoint with an invalid endpoint configuration`;
+      const mac = { 'com.docker.network.endpoint.macaddress': '02:42:ac:11:00:99' };
+      const dc = await dockerdApi()('POST', '/containers/create?name=fc-mac', body(mac));
+      assert.equal(dc.status, 201, dc.body);
+      const ds = d.docker(['start', 'fc-mac']);
+      d.docker(['rm', '-f', 'fc-mac']);
+      assert.match(ds.stderr, new RegExp(words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      const before = count(eng.docker);
+      const bc = await berthdApi()('POST', '/containers/create?name=fc-mac', body(mac));
+      assert.equal(bc.status, 400, bc.body);
+      assert.equal(JSON.parse(bc.body).message, words);
+      assert.equal(count(eng.docker), before, 'berthd left a container behind');
+    } finally {
+      for (const cli of [d.docker, eng.docker]) cli(['network', 'rm', net]);
+    }
+  },
+);

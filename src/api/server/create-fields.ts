@@ -174,7 +174,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     "aliases the embedded DNS answers for this container alone (user-defined networks; the default bridge's have none, as dockerd's)",
   ),
   'EndpointSettings.Aliases': applied("names in the network's DNS"),
-  'EndpointSettings.DriverOpts': refused('the bridge driver takes no endpoint options'),
+  'EndpointSettings.DriverOpts': applied(
+    "a cni network's CNI_ARGS; on a bridge network kept and shown in inspect with no effect, as dockerd's bridge driver ignores options it does not know, except dockerd 20.10's typed ones (com.docker.network.endpoint.macaddress, com.docker.network.portmap, com.docker.network.endpoint.exposedports: its words, at create where dockerd fails the start) and the ones dockerd 25+ applies (com.docker.network.endpoint.sysctls, com.docker.network.endpoint.ifname: refused)",
+  ),
   'EndpointSettings.GwPriority': refused("one gateway per container: the first network's"),
   'EndpointSettings.MacAddress': applied("the endpoint's MAC address"),
   'EndpointSettings.NetworkID': output(),

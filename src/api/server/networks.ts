@@ -40,6 +40,7 @@ export function endpointsConfig(body: Record<string, any>): Record<string, Endpo
       Aliases: v?.Aliases ?? null,
       MacAddress: v?.MacAddress || undefined,
       Links: v?.Links ?? null,
+      DriverOpts: v?.DriverOpts ?? null,
     };
   }
   if (body.MacAddress) {
@@ -138,6 +139,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
       Aliases: ep.Aliases ?? null,
       MacAddress: ep.MacAddress || undefined,
       Links: ep.Links ?? null,
+      DriverOpts: ep.DriverOpts ?? null,
     });
     sendEmpty(ctx, 200);
   });

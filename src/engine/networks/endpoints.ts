@@ -303,7 +303,8 @@ export class Endpoints {
       netns: rec.NetworkSettings!.SandboxKey,
       ifName,
       capabilityArgs,
-      ...(ep.DriverOpts ? { args: ep.DriverOpts } : {}),
+      // A cni network's plugins take them as CNI_ARGS; a bridge endpoint keeps them with no effect, as dockerd's bridge.
+      ...(ep.DriverOpts && n.Driver === 'cni' ? { args: ep.DriverOpts } : {}),
     };
     const native = bridge && newBridgeEndpoint(bridge, join(this.ipamDir, bridge.name));
     const dir = this.stateDir(rec.Id);
@@ -432,7 +433,7 @@ export class Endpoints {
       throw forbidden(`container cannot be disconnected from host network or connected to host network`);
     const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });
     if (settings.Networks[n.Name]) throw forbidden(`endpoint with name ${rec.Name.slice(1)} already exists in network ${n.Name}`);
-    checkEndpoint(n, req);
+    checkEndpoint(n, req, rec.Name.replace(/^\//, ''));
     const ep = blankEndpoint(n.Id, req);
     if (running) await this.addEndpoint(rec, n, ep, this.freeIfName(rec.Id), []);
     settings.Networks[n.Name] = ep;

@@ -237,7 +237,7 @@ export class Networks {
       const n = this.get(name);
       const req = endpoints[name] ?? endpoints[n.Id] ?? {};
       if (n.Driver !== 'bridge' && n.Driver !== 'cni') throw invalid(`container cannot be connected to network ${n.Name} and another one`);
-      checkEndpoint(n, req);
+      checkEndpoint(n, req, rec.Name.replace(/^\//, ''));
       settings.Networks[n.Name] = blankEndpoint(n.Id, req);
     }
     return this.get(mode).Name;

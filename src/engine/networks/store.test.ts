@@ -109,7 +109,7 @@ test('endpoint addresses checked against the network: --ip6, link-local IPs', ()
       IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] },
     });
     const v4 = st.create({ Name: 'v4', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } });
-    const check = (n: typeof dual, IPAMConfig: object) => () => checkEndpoint(n, { IPAMConfig });
+    const check = (n: typeof dual, IPAMConfig: object) => () => checkEndpoint(n, { IPAMConfig }, 'c');
     check(dual, { IPv6Address: 'fd4b:e47f:2::10', LinkLocalIPs: ['169.254.9.9', 'fe80::99'] })();
     assert.throws(check(v4, { IPv6Address: 'fd4b:e47f:2::10' }), {
       kind: 'invalid',
@@ -127,4 +127,22 @@ test('endpoint addresses checked against the network: --ip6, link-local IPs', ()
     assert.deepEqual(blankEndpoint(dual.Id, { IPAMConfig: { IPv6Address: 'fd4b:e47f:2::10', IPv4Address: '' } }).IPAMConfig, {
       IPv6Address: 'fd4b:e47f:2::10',
     });
+  }));
+
+test("a bridge endpoint's driver options: kept as dockerd's bridge keeps them, but its typed ones and dockerd 25's", () =>
+  withStore((st) => {
+    const n = st.create({ Name: 'opts', IPAM: { Config: [{ Subnet: '10.231.3.0/24' }] } });
+    checkEndpoint(n, { DriverOpts: { foo: 'bar' } }, 'c');
+    assert.deepEqual(blankEndpoint(n.Id, { DriverOpts: { foo: 'bar' } }).DriverOpts, { foo: 'bar' });
+    assert.throws(() => checkEndpoint(n, { DriverOpts: { 'com.docker.network.endpoint.macaddress': '02:42:ac:11:00:99' } }, 'c'), {
+      kind: 'invalid',
+      message: 'failed to create endpoint c on network opts: trying to create an endpoint with an invalid endpoint configuration',
+    });
+    assert.throws(
+      () => checkEndpoint(n, { DriverOpts: { 'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.forwarding=0' } }, 'c'),
+      {
+        kind: 'unsupported',
+        message: /com\.docker\.network\.endpoint\.sysctls is not supported by berthd/,
+      },
+    );
   }));

@@ -98,11 +98,27 @@ export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): End
 });
 
 /**
- * An endpoint's options checked against its network: fixed addresses in its subnets, link-local
- * ones, aliases, a MAC. dockerd 20.10 finds the address errors at start (the IPv6 ones with a
- * 500); berth at create, in the same words.
+ * Endpoint driver options a bridge endpoint cannot take (dockerd's bridge driver ignores any
+ * other, kept as given): the ones dockerd 20.10 reads as typed values and so fails the start on,
+ * in its words, and the ones dockerd 25 and later apply, which berth does not.
  */
-export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
+export function checkBridgeDriverOpts(opts: Record<string, string>, container: string, network: string): void {
+  for (const k of Object.keys(opts)) {
+    if (['com.docker.network.endpoint.macaddress', 'com.docker.network.portmap', 'com.docker.network.endpoint.exposedports'].includes(k))
+      throw invalid(
+        `failed to create endpoint ${container} on network ${network}: trying to create an endpoint with an invalid endpoint configuration`,
+      );
+    if (k === 'com.docker.network.endpoint.sysctls' || k === 'com.docker.network.endpoint.ifname')
+      throw unsupported(`endpoint driver option ${k} is not supported by berthd (dockerd 25 and later apply it; dockerd 20.10 ignores it)`);
+  }
+}
+
+/**
+ * An endpoint's options checked against its network: fixed addresses in its subnets, link-local
+ * ones, aliases, a MAC, driver options. dockerd 20.10 finds the address errors at start (the
+ * IPv6 ones with a 500); berth at create, in the same words. `container`: its name, for dockerd's words.
+ */
+export function checkEndpoint(n: NetworkRecord, req: EndpointRequest, container: string): void {
   const { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local = [] } = req.IPAMConfig ?? {};
   if (n.Driver === 'cni') {
     // Its plugins own addresses and names; berth's DNS does not serve it.
@@ -120,7 +136,7 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest): void {
       throw invalid(`network ${n.Name} is configured by CNI config ${n.Options[CNI_CONF_OPT]}: berth cannot give its endpoints ${what}`);
     return;
   }
-  if (req.DriverOpts && Object.keys(req.DriverOpts).length) throw invalid('the bridge driver takes no endpoint options');
+  checkBridgeDriverOpts(req.DriverOpts ?? {}, container, n.Name);
   if ((ip || ip6 || local.length) && n.Name === 'bridge')
     throw invalid('user specified IP address is supported on user defined networks only');
   if (ip && !contains(parseCidr(v4Config(n)!.Subnet), parseIp(ip)))
