@@ -135,6 +135,9 @@ export class Pods {
   async create(o: PodCreateOptions = {}): Promise<PodRecord> {
     this.adopt();
     const share = checkPodOptions(o);
+    // A pod's driver options are its CNI plugins' CNI_ARGS: a bridge endpoint would keep them with no effect.
+    if (o.NetworkDriverOpts && Object.keys(o.NetworkDriverOpts).length && this.opts.networkDriver(o.Network!) !== 'cni')
+      throw invalid('network driver options are supported only for pods on a network a CNI config makes');
     const taken = (n: string) => [...this.byId.values()].some((p) => p.Name === n);
     const name = o.Name ?? generateName((n) => taken(n.slice(1))).slice(1);
     if (!POD_NAME.test(name)) throw invalid(`invalid pod name (${name}): only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

@@ -156,3 +156,11 @@ test('a new berthd reloads the pods and repairs what a killed one left half-made
   assert.ok(h.logs.some((l) => /pod lost lost its infra container/.test(l)));
   assert.ok(!existsSync(join(h.dir, 'data', 'pods', `${lost.Id}.json`)));
 });
+
+test("a pod's network driver options need a network a CNI config makes: on a bridge they would do nothing", async (t) => {
+  const { pods } = harness(t).open();
+  await assert.rejects(pods.create({ Name: 'opts', Network: 'mynet', NetworkDriverOpts: { K8S_POD_NAME: 'x' } }), {
+    message: 'network driver options are supported only for pods on a network a CNI config makes',
+  });
+  assert.deepEqual(pods.list({}), []);
+});
