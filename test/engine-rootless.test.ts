@@ -3,20 +3,25 @@
 // in a user namespace of the user's ranges, on /tmp/berth-<uid>/berth/berth.sock (no login
 // manager sets XDG_RUNTIME_DIR under `su -`) with its data under ~/.local/share/berth. As that user:
 // pull from a local registry, run, exec, a volume whose files are the user's and its subordinate
-// ids on the host, and what a rootless berthd refuses (bridge networks, limits without delegated
-// cgroups) said clearly. The user, its home, its processes (by PID) and its berthd go at the end,
-// and the id files are restored byte for byte.
+// ids on the host, a published port (pasta) reached from the host with the client's address seen
+// inside, and what a rootless berthd refuses (other networks, limits without delegated cgroups)
+// said clearly. The user, its home, its processes (by PID) and its berthd go at the end, and the
+// id files, /dev/net/tun's mode and the loopback's addresses are as they were.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, seedRegistry } from './engine-fixture.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { freePort, startRegistry, type TestRegistry } from './helpers/registry.js';
 import { allSubIds, freeRange, RANGE_SIZE } from '../src/engine/userns.js';
 
 const USER = `berth-t-rl${process.pid % 100000}`;
+/** A client address of the host's other than its own (TEST-NET-2), added to lo for the port test. */
+const CLIENT = '198.51.100.7';
+const TUN = '/dev/net/tun';
+let tunMode: number | undefined;
 const saved: Record<string, string | undefined> = {};
 let start = 0;
 let uid = 0;
@@ -54,6 +59,9 @@ before(async () => {
   gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
   home = execFileSync('su', ['-', USER, '-c', 'echo $HOME'], { encoding: 'utf8' }).trim();
   seedDir = mkdtempSync(join(tmpdir(), 'berth-test-rootless-'));
+  // pasta opens the tun device as the user: Debian's udev makes it 0666; this machine's is 0600.
+  tunMode = statSync(TUN).mode & 0o777;
+  chmodSync(TUN, 0o666);
   registry = await startRegistry();
   await seedRegistry(registry, seedDir);
 });
@@ -70,6 +78,7 @@ after(async () => {
       for (const p of userPids()) process.kill(p.pid, 'SIGKILL');
     }
   } finally {
+    if (tunMode !== undefined) chmodSync(TUN, tunMode);
     await registry?.stop();
     if (seedDir) rmSync(seedDir, { recursive: true, force: true });
     for (const f of ['/etc/subuid', '/etc/subgid']) {
@@ -131,11 +140,63 @@ test('as that user: pull from a registry, run with the mapping shown inside, exe
   berthOk(['volume', 'rm', 'rl-data']);
 });
 
+test('the default network is pasta: a published port reached from the host shows the client its own address', async () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const [any, local] = [await freePort(), await freePort()];
+  const cgi =
+    'mkdir -p /www/cgi-bin && printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/ip && chmod 755 /www/cgi-bin/ip && exec httpd -f -p 80 -h /www';
+  berthOk(['run', '-d', '--name', 'web', '-p', `${any}:80`, '-p', `127.0.0.1:${local}:80`, image, 'sh', '-c', cgi]);
+  assert.deepEqual(berthOk(['port', 'web']).split('\n').sort(), [`80/tcp -> 0.0.0.0:${any}`, `80/tcp -> 127.0.0.1:${local}`]);
+  const pasta = userPids().filter((p) => p.args.startsWith('pasta '));
+  assert.equal(pasta.length, 1, JSON.stringify(userPids()));
+  execFileSync('ip', ['addr', 'add', `${CLIENT}/32`, 'dev', 'lo']);
+  try {
+    const get = (args: string[]) =>
+      execFileSync('curl', ['-sS', '-m', '5', '--retry', '5', '--retry-connrefused', ...args], { encoding: 'utf8' }).trim();
+    // A client on another address of the host: the container sees that address, not pasta's.
+    assert.match(get(['--interface', CLIENT, `http://${CLIENT}:${any}/cgi-bin/ip`]), /^\[?(::ffff:)?198\.51\.100\.7\]?$/);
+    // On the loopback, the client is the loopback's address.
+    assert.match(get([`http://127.0.0.1:${local}/cgi-bin/ip`]), /127\.0\.0\.1/);
+  } finally {
+    execFileSync('ip', ['addr', 'del', `${CLIENT}/32`, 'dev', 'lo']);
+  }
+  berthOk(['rm', '-f', 'web']);
+  // Its pasta ends with it.
+  for (let i = 0; i < 50 && userPids().some((p) => p.pid === pasta[0].pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!userPids().some((p) => p.pid === pasta[0].pid), 'pasta outlived its container');
+});
+
+test('a rootless berthd stopped while a container runs: the next joins the namespaces its containers hold, and adopts them', async () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const id = berthOk(['run', '-d', '--network', 'none', image, 'sleep', '600']);
+  const berthds = () => userPids().filter((p) => p.args.includes('berthd.js'));
+  const parent = berthds().find((p) => !p.args.startsWith('/usr/bin/node'))!;
+  const before = readFileSync(`/proc/${berthds().find((p) => p.pid !== parent.pid)!.pid}/uid_map`, 'utf8');
+  const userNs = (pid: number) => execFileSync('readlink', [`/proc/${pid}/ns/user`], { encoding: 'utf8' }).trim();
+  const oldNs = userNs(berthds().find((p) => p.pid !== parent.pid)!.pid);
+  process.kill(parent.pid, 'SIGTERM');
+  for (let i = 0; i < 100 && berthds().length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(berthds(), []);
+  // The next command starts a berthd in the same namespaces: it enters the container and ends it.
+  assert.equal(berthOk(['exec', id, 'id', '-u']), '0');
+  const inner = berthds().find((p) => p.args.startsWith('/usr/bin/node'))!;
+  assert.equal(userNs(inner.pid), oldNs);
+  assert.equal(readFileSync(`/proc/${inner.pid}/uid_map`, 'utf8'), before);
+  assert.match(readFileSync(`/tmp/berth-${uid}/berth/berthd.log`, 'utf8'), /joins the user and mount namespaces its containers hold/);
+  berthOk(['rm', '-f', id]);
+});
+
 test('what a rootless berthd cannot do yet is refused in words that say what to do', () => {
   const image = `${registry!.host}/test/busybox:latest`;
-  const bridge = berth(['run', '--rm', image, 'true']);
-  assert.notEqual(bridge.status, 0);
-  assert.match(bridge.stderr, /rootless berthd: network bridge is not available .*use --network none/);
+  const host = berth(['run', '--rm', '--network', 'host', image, 'true']);
+  assert.notEqual(host.status, 0);
+  assert.match(host.stderr, /rootless berthd: --network host is not supported .*use --network none/);
+  const create = berth(['network', 'create', 'mine']);
+  assert.notEqual(create.status, 0);
+  assert.match(
+    create.stderr,
+    /rootless berthd: network mine is not available .*use the default, --network none or --network container:NAME/,
+  );
   const limited = berth(['run', '--rm', '--network', 'none', '--memory', '64m', image, 'true']);
   assert.notEqual(limited.status, 0);
   assert.match(

@@ -7,7 +7,7 @@ import { ensurePrivateRuntimeDir, hostUid, inUserNamespace, isRoot, rootlessRunt
 import { BerthError, errorMessage } from '../../errors.js';
 import { checkDaemonRealtime, Engine, loadRemap, prioritizeEventLoop, RemapError, type Remap } from '../../engine/index.js';
 import { ConfigError, LEVELS, loadConfig, socketGid, USAGE, type DaemonConfig } from './daemon-config.js';
-import { RootlessError, runInUserNamespace } from './rootless.js';
+import { recordNamespaces, RootlessError, runInUserNamespace } from './rootless.js';
 import { createApiServer, listen } from './server.js';
 
 export { DEFAULT_HOST } from './daemon-config.js';
@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       // The socket's folder must be the user's alone before berthd listens in it.
       if (flags.execRoot.startsWith(`${rootlessRuntimeDir(process.env)}/`)) ensurePrivateRuntimeDir();
-      return await runInUserNamespace(argv, (m) => process.stderr.write(`${new Date().toISOString()} info ${m}\n`));
+      return await runInUserNamespace(argv, flags.execRoot, (m) => process.stderr.write(`${new Date().toISOString()} info ${m}\n`));
     } catch (e) {
       if (!(e instanceof RootlessError) && !(e instanceof BerthError)) throw e;
       process.stderr.write(`berthd: ${e.message}\n`);
@@ -81,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       chmodSync(d, 0o711);
     }
   mkdirSync(flags.execRoot, { recursive: true, mode: 0o700 });
+  if (flags.rootless) await recordNamespaces(flags.execRoot);
   const engine = new Engine({
     dataRoot: flags.dataRoot,
     execRoot: flags.execRoot,

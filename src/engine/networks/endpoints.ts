@@ -24,6 +24,7 @@ import {
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
+import { startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
@@ -59,6 +60,9 @@ interface Attached {
   ports: PortMapping[];
 }
 
+/** A rootless container's pasta's PID file, in its network state folder beside the CNI endpoints' files. */
+const PASTA_PID = 'pasta.pid';
+
 export interface EndpointsOptions {
   dataRoot: string;
   execRoot: string;
@@ -68,6 +72,8 @@ export interface EndpointsOptions {
   /** Docker's connect and disconnect events. */
   emit: (action: string, n: NetworkRecord, container?: string) => void;
   log: (msg: string) => void;
+  /** A rootless berthd's: the default network is pasta's in each container (network/pasta.ts), not a bridge. */
+  rootless?: boolean;
 }
 
 export class Endpoints {
@@ -215,7 +221,10 @@ export class Endpoints {
                 this.usedPorts(rec.Id),
               )
             : [];
-        await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, `eth${i++}`, ports);
+        if (this.opts.rootless) {
+          await this.addPasta(rec, ns, ep, ports);
+          i++;
+        } else await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, `eth${i++}`, ports);
         if (ports.length || i === 1) settings.Ports = portMap(ports, exposed);
       }
       await lo;
@@ -239,6 +248,18 @@ export class Endpoints {
       await this.detach(rec).catch((d) => this.opts.log(`network teardown of ${id} after a failed attach: ${errorMessage(d)}`));
       throw e;
     }
+  }
+
+  /**
+   * A rootless berthd's endpoint: pasta in the container's namespace, with the published ports
+   * (network/pasta.ts); its PID file in the container's network state, where detach finds it.
+   */
+  private async addPasta(rec: ContainerRecord, netns: string, ep: EndpointSettings, ports: PortMapping[]): Promise<void> {
+    const dir = this.stateDir(rec.Id);
+    await mkdir(dir, { recursive: true });
+    await startPasta(netns, ports, join(dir, PASTA_PID));
+    ep.EndpointID = randomBytes(32).toString('hex');
+    this.opts.emit('connect', this.store.get(ep.NetworkID), rec.Id);
   }
 
   /** The network's rules, checked once; a failed check is forgotten, so the next start tries again. */
@@ -393,7 +414,9 @@ export class Endpoints {
       .then(async () => {
         const dir = this.stateDir(id);
         for (const f of listDir(dir)) {
-          await this.delEndpoint(join(dir, f)).catch((e) => this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`));
+          await (f === PASTA_PID ? stopPasta(join(dir, f)) : this.delEndpoint(join(dir, f))).catch((e) =>
+            this.opts.log(`network teardown of ${id.slice(0, 12)}: ${errorMessage(e)}`),
+          );
         }
         await rm(dir, { recursive: true, force: true });
         await unpinNetns(this.netnsDir, id);

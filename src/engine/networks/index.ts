@@ -21,7 +21,7 @@ export interface NetworksOptions {
   containers: () => ContainerRecord[];
   /** `--bip`: the default bridge's gateway address and prefix, e.g. 10.99.0.1/24. */
   bip?: string;
-  /** A rootless berthd's: it makes no bridge (no netns of its own to put one in yet), so only `none` and `container:` networking. */
+  /** A rootless berthd's: its default network is pasta's in each container (no bridge), beside `none` and `container:`. */
   rootless?: boolean;
   /** The container's folder of init files (its /etc/hosts gets its address at start). */
   initDir: (id: string) => string;
@@ -46,6 +46,7 @@ export class Networks {
       initDir: opts.initDir,
       emit: (action, n, container) => this.emit(action, n, container),
       log: warn,
+      rootless: opts.rootless,
     });
     if (opts.bip)
       this.store.applyBip(
@@ -224,7 +225,12 @@ export class Networks {
     }
     const settings = { Networks: {} as Record<string, EndpointSettings>, Ports: {}, SandboxKey: '' };
     rec.NetworkSettings = settings;
-    if (this.opts.rootless && mode !== 'none' && !mode.startsWith('container:')) throw rootlessNetwork(mode);
+    // A rootless berthd's default network is pasta's in each container; it has no other.
+    if (this.opts.rootless && mode !== 'none' && mode !== 'bridge' && !mode.startsWith('container:')) throw rootlessNetwork(mode);
+    if (this.opts.rootless && Object.keys(endpoints).some((k) => k !== mode))
+      throw rootlessNetwork(Object.keys(endpoints).find((k) => k !== mode)!);
+    const sctp = Object.keys(rec.HostConfig.PortBindings ?? {}).find((k) => k.endsWith('/sctp'));
+    if (this.opts.rootless && sctp) throw unsupported(`publishing ${sctp}: pasta, a rootless berthd's network, carries TCP and UDP only`);
     if (mode.startsWith('container:') || mode === 'host' || mode === 'none') {
       if (Object.keys(endpoints).some((k) => k !== mode))
         throw invalid(`conflicting options: ${mode} network mode and a network to connect to`);
@@ -281,6 +287,6 @@ function rootlessNetwork(mode: string): BerthError {
   return unsupported(
     mode === 'host'
       ? "rootless berthd: --network host is not supported (the host's network namespace belongs to the host's root, so the container's /sys cannot be mounted); use --network none"
-      : `rootless berthd: network ${mode} is not available (a rootless berthd makes no bridge networks yet); use --network none or --network container:NAME`,
+      : `rootless berthd: network ${mode} is not available (a rootless berthd has its default network, through pasta, and makes no others yet); use the default, --network none or --network container:NAME`,
   );
 }
