@@ -13,7 +13,7 @@ import { errorMessage, systemError, withCleanup } from '../errors.js';
 import { bridgeAttach, linkDelete } from '../native/binding.js';
 import type { CniResult, NetConfList } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
-import { releaseAddresses, reserveAddresses, type LeaseRange } from './leases.js';
+import type { Leases, LeaseRange } from './leases.js';
 
 export type BridgeSubnet = LeaseRange;
 
@@ -30,13 +30,17 @@ export interface BridgeNetwork {
   mtu?: number;
 }
 
-/** What an endpoint is made of, recorded before it is made so that a killed berthd's successor undoes it. */
+/** What an endpoint is made of, all chosen and recorded before anything is made, so that a killed berthd's successor undoes it. */
 export interface BridgeEndpoint {
   bridge: string;
   /** The host end of the veth pair (deleting it takes the container's end too). */
   host: string;
   /** The network's lease folder. */
   leases: string;
+  /** The leased addresses, `ip/prefix` (absent in records of endpoints whose leases were taken after the record). */
+  ips?: string[];
+  /** The container's interface's MAC. */
+  mac?: string;
 }
 
 /** The container's side: its ID, its pinned namespace, the interface's name. */
@@ -63,55 +67,85 @@ function randomMac(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** The endpoint's parts, named before anything is made: CNI's `veth` and 8 hex digits for the host end. */
-export function newBridgeEndpoint(net: BridgeNetwork, leases: string): BridgeEndpoint {
-  return { bridge: net.bridge, host: `veth${randomBytes(4).toString('hex')}`, leases };
-}
+const ranges = (net: BridgeNetwork) => (net.v6 ? [net.v4, net.v6] : [net.v4]);
+const routes = (net: BridgeNetwork) =>
+  net.internal ? [] : [{ dst: '0.0.0.0/0', gw: net.v4.gateway }, ...(net.v6 ? [{ dst: '::/0', gw: net.v6.gateway }] : [])];
 
 /**
- * Leases the addresses and makes the endpoint; its result reads as CNI's bridge plugin's (bridge,
- * host veth, container interface; the leased addresses on the last). On failure what was made
- * stays for `delBridgeEndpoint`, which the caller runs (as for a failed ADD).
+ * The endpoint's parts, chosen before anything is made: the addresses (held in memory by
+ * `leases` until `addBridgeEndpoint` writes them, or `delBridgeEndpoint` gives them back), the
+ * MAC, and the host end's name (CNI's `veth` and 8 hex digits).
  */
-export async function addBridgeEndpoint(
+export async function planBridgeEndpoint(
+  leases: Leases,
   net: BridgeNetwork,
-  ep: BridgeEndpoint,
+  dir: string,
   at: BridgeAttachment,
   ask: EndpointAsk,
-): Promise<CniResult> {
-  const ranges = net.v6 ? [net.v4, net.v6] : [net.v4];
-  const leases = await reserveAddresses(ep.leases, at.containerId, at.ifName, ranges, [ask.ipv4, ask.ipv6]);
-  const prefix = (s: BridgeSubnet) => s.subnet.split('/')[1];
-  const mac = (ask.mac ?? randomMac()).toLowerCase();
-  const routes = net.internal ? [] : [{ dst: '0.0.0.0/0', gw: net.v4.gateway }, ...(net.v6 ? [{ dst: '::/0', gw: net.v6.gateway }] : [])];
-  await bridgeAttach({
-    netns: at.netns,
-    bridge: net.bridge,
-    bridgeMac: randomMac(),
-    host: ep.host,
-    ifName: at.ifName,
-    mac,
-    mtu: net.mtu ?? 0,
-    gateways: ranges.map((r) => `${r.gateway}/${prefix(r)}`),
-    addresses: [...leases.map((l) => l.address), ...(ask.linkLocal ?? []).map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
-    routes: routes.map((r) => `${r.dst} ${r.gw}`),
-  }).catch((e: Error) => {
-    throw systemError(`network ${net.name}: ${e.message}`, e);
-  });
+): Promise<BridgeEndpoint> {
+  const got = await leases.pick(dir, at.containerId, at.ifName, ranges(net), [ask.ipv4, ask.ipv6]);
   return {
-    cniVersion: '1.0.0',
-    interfaces: [{ name: net.bridge }, { name: ep.host }, { name: at.ifName, mac, sandbox: at.netns }],
-    ips: leases.map((l) => ({ address: l.address, gateway: l.gateway, interface: 2 })),
-    routes: routes.map((r) => ({ dst: r.dst })),
+    bridge: net.bridge,
+    host: `veth${randomBytes(4).toString('hex')}`,
+    leases: dir,
+    ips: got.map((l) => l.address),
+    mac: (ask.mac ?? randomMac()).toLowerCase(),
   };
 }
 
-/** Undoes an endpoint, whatever part of it was made: the veth pair goes, then the leases (those of `result`, else every one the container's interface holds). */
-export async function delBridgeEndpoint(ep: BridgeEndpoint, at: BridgeAttachment, result?: CniResult): Promise<void> {
+/**
+ * Makes the planned endpoint: the lease files written while the binding makes the veth pair and
+ * the interface. Its result reads as CNI's bridge plugin's (bridge, host veth, container
+ * interface; the leased addresses on the last). On failure what was made stays for
+ * `delBridgeEndpoint`, which the caller runs (as for a failed ADD).
+ */
+export async function addBridgeEndpoint(
+  leases: Leases,
+  net: BridgeNetwork,
+  ep: BridgeEndpoint,
+  at: BridgeAttachment,
+  linkLocal: string[] = [],
+): Promise<CniResult> {
+  const ips = ep.ips ?? [];
+  const gateway = (ip: string) => (ip.includes(':') ? net.v6!.gateway : net.v4.gateway);
+  const prefix = (s: BridgeSubnet) => s.subnet.split('/')[1];
+  // Both run to their end (a teardown must not race a lease file still being written).
+  const [files, made] = await Promise.allSettled([
+    leases.commit(
+      ep.leases,
+      at.containerId,
+      at.ifName,
+      ips.map((address) => ({ address, gateway: gateway(address) })),
+    ),
+    bridgeAttach({
+      netns: at.netns,
+      bridge: net.bridge,
+      bridgeMac: randomMac(),
+      host: ep.host,
+      ifName: at.ifName,
+      mac: ep.mac!,
+      mtu: net.mtu ?? 0,
+      gateways: ranges(net).map((r) => `${r.gateway}/${prefix(r)}`),
+      addresses: [...ips, ...linkLocal.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
+      routes: routes(net).map((r) => `${r.dst} ${r.gw}`),
+    }),
+  ]);
+  if (made.status === 'rejected') throw systemError(`network ${net.name}: ${errorMessage(made.reason)}`, made.reason);
+  if (files.status === 'rejected') throw files.reason;
+  return {
+    cniVersion: '1.0.0',
+    interfaces: [{ name: net.bridge }, { name: ep.host }, { name: at.ifName, mac: ep.mac, sandbox: at.netns }],
+    ips: ips.map((address) => ({ address, gateway: gateway(address), interface: 2 })),
+    routes: routes(net).map((r) => ({ dst: r.dst })),
+  };
+}
+
+/** Undoes an endpoint, whatever part of it was made: the veth pair goes, then the leases (those recorded, else every one the container's interface holds). */
+export async function delBridgeEndpoint(leases: Leases, ep: BridgeEndpoint, at: BridgeAttachment): Promise<void> {
   const errors: unknown[] = [];
   await linkDelete(ep.host).catch((e: Error) => errors.push(systemError(`delete veth ${ep.host}: ${errorMessage(e)}`, e)));
-  const ips = result?.ips?.map((i) => i.address.split('/')[0]);
-  await releaseAddresses(ep.leases, at.containerId, at.ifName, ips).catch((e: unknown) => errors.push(e));
+  const ips = ep.ips?.map((ip) => ip.split('/')[0]);
+  await leases.release(ep.leases, at.containerId, at.ifName, ips).catch((e: unknown) => errors.push(e));
   if (errors.length) throw withCleanup(errors[0], errors.slice(1) as Error[]);
 }
 

@@ -1,15 +1,18 @@
 // A bridge network's address leases, kept by berthd in CNI host-local's own format and with its
 // rules, which made them before: a file per leased address in the network's folder (named as the
-// address, holding `<container id>\r\n<ifname>`, created exclusively, so a lease is taken once),
-// and `last_reserved_ip.<range>` per range, where the next search starts (round robin, so a freed
+// address, holding `<container id>\r\n<ifname>`, created exclusively), and
+// `last_reserved_ip.<range>` per range, where the next search starts (round robin, so a freed
 // address is not handed out again at once). Ranges are host-local's: the ip-range's addresses (or
 // the subnet's) less the subnet's own address, IPv4's broadcast and the gateway. Leases made by
-// the plugin before are honoured and released alike.
+// the plugin before are honoured and released alike. One berthd owns an exec-root, so the folder
+// is read once and the choice is made in memory, with no file operation awaited: the caller
+// records the chosen addresses first (so a killed berthd's successor releases them), then writes
+// the files (`commit`) beside its other work.
 
-import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../common/errno.js';
-import { systemError, withCleanup } from '../errors.js';
+import { systemError } from '../errors.js';
 import { formatIp, parseCidr, parseIp } from './subnet.js';
 import { formatIp6, lastIp6, parseCidr6, parseIp6 } from './ip6.js';
 
@@ -74,31 +77,48 @@ async function take(dir: string, ip: string, content: string): Promise<boolean> 
   return take(dir, ip, content);
 }
 
-async function lastReserved(dir: string, range: number): Promise<string | undefined> {
-  try {
-    return (await readFile(join(dir, `last_reserved_ip.${range}`), 'utf8')).trim();
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
+const LAST = 'last_reserved_ip.';
+
+/** A network's folder as read once: the leased addresses (as named there) with their holders ('' when read from the folder), and each range's last reserved. */
+interface Held {
+  leased: Map<string, string>;
+  last: Map<number, string>;
 }
 
-/** One address of range number `index` for the container's interface: `asked`, or the next free one after the last reserved. */
-async function reserveOne(dir: string, index: number, r: LeaseRange, content: string, asked?: string): Promise<Lease> {
+async function readHeld(dir: string): Promise<Held> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return { leased: new Map(), last: new Map() };
+    throw e;
+  }
+  const last = new Map<number, string>();
+  for (const f of names.filter((n) => n.startsWith(LAST)))
+    last.set(Number(f.slice(LAST.length)), (await readFile(join(dir, f), 'utf8')).trim());
+  return { leased: new Map(names.filter((n) => !n.startsWith(LAST) && n !== 'lock').map((n) => [n, ''])), last };
+}
+
+/** One address of range number `index`: `asked`, or the next free one after the last reserved; marked leased in `h`. */
+function pickOne(h: Held, holder: string, index: number, r: LeaseRange, asked?: string): Lease {
   const s = leaseSpan(r);
-  const lease = (n: bigint): Lease => ({ address: `${format(s.v6, n)}/${s.bits}`, gateway: r.gateway });
+  const hold = (n: bigint): Lease => {
+    const ip = format(s.v6, n);
+    h.leased.set(ip, holder);
+    h.last.set(index, ip);
+    return { address: `${ip}/${s.bits}`, gateway: r.gateway };
+  };
   if (asked) {
     const n = parse(s.v6, asked);
     if (n < s.first || n > s.last) throw systemError(`failed to allocate for range ${index}: ${asked} not in range set ${spanText(s)}`);
     if (n === s.gateway) throw systemError(`failed to allocate for range ${index}: requested ip ${asked} is subnet's gateway`);
-    if (!(await take(dir, format(s.v6, n), content)))
+    if (h.leased.has(format(s.v6, n)))
       throw systemError(
         `failed to allocate for range ${index}: requested IP address ${asked} is not available in range set ${spanText(s)}`,
       );
-    await writeFile(join(dir, `last_reserved_ip.${index}`), format(s.v6, n));
-    return lease(n);
+    return hold(n);
   }
-  const prev = await lastReserved(dir, index);
+  const prev = h.last.get(index);
   let p: bigint | undefined;
   try {
     p = prev ? parse(s.v6, prev) : undefined;
@@ -108,71 +128,94 @@ async function reserveOne(dir: string, index: number, r: LeaseRange, content: st
   const start = p !== undefined && p >= s.first && p < s.last ? p + 1n : s.first;
   let n = start;
   do {
-    if (n !== s.gateway && (await take(dir, format(s.v6, n), content))) {
-      await writeFile(join(dir, `last_reserved_ip.${index}`), format(s.v6, n));
-      return lease(n);
-    }
+    if (n !== s.gateway && !h.leased.has(format(s.v6, n))) return hold(n);
     n = n === s.last ? s.first : n + 1n;
   } while (n !== start);
   throw systemError(`failed to allocate for range ${index}: no IP addresses available in range set: ${spanText(s)}`);
 }
 
-/**
- * Leases an address of each range (`ranges[i]`, host-local's range `i`) to the container's
- * interface, `asked[i]` where given; on a failure the ones taken are released.
- */
-export async function reserveAddresses(
-  dir: string,
-  id: string,
-  ifName: string,
-  ranges: LeaseRange[],
-  asked: (string | undefined)[] = [],
-): Promise<Lease[]> {
-  const out: Lease[] = [];
-  for (const [i, r] of ranges.entries()) {
-    try {
-      out.push(await reserveOne(dir, i, r, owner(id, ifName), asked[i]));
-    } catch (e) {
-      const undo = await releaseAddresses(
-        dir,
-        id,
-        ifName,
-        out.map((l) => l.address.split('/')[0]),
-      ).then(
-        () => [],
-        (d: Error) => [d],
-      );
-      throw withCleanup(e, undo);
-    }
-  }
-  return out;
-}
+/** The leases of one berthd's bridge networks, a folder per network. */
+export class Leases {
+  private readonly held = new Map<string, Promise<Held>>();
 
-/**
- * Releases the container's interface's leases: those of `ips` (checked to be its own), or, when
- * not known (berthd was killed between leasing and recording them), every one of the folder that
- * it holds, as host-local's DEL looks for them.
- */
-export async function releaseAddresses(dir: string, id: string, ifName: string, ips?: string[]): Promise<void> {
-  let names = ips;
-  if (!names) {
+  private load(dir: string): Promise<Held> {
+    let h = this.held.get(dir);
+    if (!h) {
+      const reading = readHeld(dir);
+      this.held.set(dir, reading);
+      reading.catch(() => {
+        if (this.held.get(dir) === reading) this.held.delete(dir); // read again next time
+      });
+      h = reading;
+    }
+    return h;
+  }
+
+  /**
+   * Chooses an address of each range (`ranges[i]`, host-local's range `i`), `asked[i]` where
+   * given, and holds them in memory; `commit` writes their files, `release` gives them back.
+   */
+  async pick(dir: string, id: string, ifName: string, ranges: LeaseRange[], asked: (string | undefined)[] = []): Promise<Lease[]> {
+    const h = await this.load(dir);
+    const out: Lease[] = [];
     try {
-      names = (await readdir(dir)).filter((f) => !f.startsWith('last_reserved_ip') && f !== 'lock');
+      for (const [i, r] of ranges.entries()) out.push(pickOne(h, owner(id, ifName), i, r, asked[i]));
     } catch (e) {
-      if (isErrno(e, 'ENOENT')) return;
+      for (const l of out) h.leased.delete(l.address.split('/')[0]);
       throw e;
+    }
+    return out;
+  }
+
+  /** Writes the picked leases' files (and where each range's next search starts), as host-local keeps them. */
+  async commit(dir: string, id: string, ifName: string, leases: Lease[]): Promise<void> {
+    await Promise.all(
+      leases.map(async (l, i) => {
+        const ip = l.address.split('/')[0];
+        if (!(await take(dir, ip, owner(id, ifName)))) throw systemError(`lease ${join(dir, ip)}: another's file is there already`);
+        await writeFile(join(dir, `${LAST}${i}`), ip);
+      }),
+    );
+  }
+
+  /**
+   * Releases the container's interface's leases: those of `ips` (checked to be its own, when
+   * their files are there), or, when not known (an endpoint recorded before its addresses were),
+   * every one of the folder that it holds, as host-local's DEL looks for them.
+   */
+  async release(dir: string, id: string, ifName: string, ips?: string[]): Promise<void> {
+    const h = this.held.get(dir);
+    let names = ips;
+    if (!names) {
+      try {
+        names = (await readdir(dir)).filter((f) => !f.startsWith(LAST) && f !== 'lock');
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return;
+        throw e;
+      }
+    }
+    for (const ip of names) {
+      let held: string | undefined;
+      try {
+        held = (await readFile(join(dir, ip), 'utf8')).trim();
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw e;
+      }
+      // host-local's own leases, and its older ones holding the ID alone; no file: picked, not yet written.
+      const mine = owner(id, ifName);
+      const memory = await h?.then(
+        (x) => x,
+        () => undefined, // the read failed for its own caller: nothing held in memory then
+      );
+      if (held === undefined ? memory?.leased.get(ip) === mine : held === mine || held === id) {
+        if (held !== undefined) await rm(join(dir, ip), { force: true });
+        memory?.leased.delete(ip);
+      }
     }
   }
-  for (const ip of names) {
-    const file = join(dir, ip);
-    let held: string;
-    try {
-      held = (await readFile(file, 'utf8')).trim();
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) continue;
-      throw e;
-    }
-    // host-local's own leases, and its older ones holding the ID alone.
-    if (held === owner(id, ifName) || held === id) await rm(file, { force: true });
+
+  /** The network is gone (its folder removed): read afresh should one of its name come back. */
+  forget(dir: string): void {
+    this.held.delete(dir);
   }
 }

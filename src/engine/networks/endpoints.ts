@@ -16,12 +16,13 @@ import {
   addBridgeEndpoint,
   delBridgeEndpoint,
   deleteBridge,
-  newBridgeEndpoint,
+  planBridgeEndpoint,
   portmapList,
   type BridgeEndpoint,
   type BridgeNetwork,
 } from '../../network/bridge.js';
 import { declares, loadCniConfig } from '../../network/cni-config.js';
+import { Leases } from '../../network/leases.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { startPasta, stopPasta } from '../../network/pasta.js';
@@ -81,6 +82,7 @@ export class Endpoints {
   private readonly netnsDir: string;
   /** The bridge networks' address leases (host-local's format), a folder per network. */
   readonly ipamDir: string;
+  private readonly leases = new Leases();
   /** Teardowns still running, by container ID: a start waits for its container's. */
   private readonly tearing = new Map<string, Promise<void>>();
   /**
@@ -167,9 +169,10 @@ export class Endpoints {
     await Promise.all(this.tearing.values());
   }
 
-  /** The network is going: its rules are to be checked again should one of its name come back. */
+  /** The network is going: its rules are to be checked and its leases read again should one of its name come back. */
   forget(n: NetworkRecord): void {
     this.ruled.delete(n.Id);
+    this.leases.forget(join(this.ipamDir, cniName(n)));
   }
 
   private stateDir(containerId: string): string {
@@ -327,41 +330,41 @@ export class Endpoints {
       // A cni network's plugins take them as CNI_ARGS; a bridge endpoint keeps them with no effect, as dockerd's bridge.
       ...(ep.DriverOpts && n.Driver === 'cni' ? { args: ep.DriverOpts } : {}),
     };
-    const native = bridge && newBridgeEndpoint(bridge, join(this.ipamDir, bridge.name));
+    // A bridge endpoint's every part (addresses, MAC, veth name) is chosen before the record.
+    const native =
+      bridge &&
+      (await planBridgeEndpoint(this.leases, bridge, join(this.ipamDir, bridge.name), at, {
+        ipv4: asked.IPv4Address,
+        ipv6: bridge.v6 ? asked.IPv6Address : undefined,
+        mac: ep.MacAddress || undefined,
+      }));
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const attached: Attached = { network: n.Name, list, bridge: native, at, ports };
     // Written ahead: an attach cut short by a kill (its address leased, its veth made) is undone
     // by the teardown the next berthd runs for it, before the container's next start asks again.
     // Not fsync'ed: the exec-root is a tmpfs, and a machine's crash takes the veths and leases too.
+    // A bridge endpoint's record is whole then; a `cni` network's gets its ADD's result after.
     const volatile = { durable: false };
-    const record = (result?: CniResult) =>
-      writeFileAtomic(
-        file,
-        JSON.stringify({ network: n.Name, list, bridge: native, at, result, ports } satisfies Attached),
-        0o600,
-        volatile,
-      );
-    await record();
+    const record = () => writeFileAtomic(file, JSON.stringify(attached), 0o600, volatile);
     let result: CniResult;
     try {
-      const made =
-        bridge &&
-        (await addBridgeEndpoint(bridge, native!, at, {
-          ipv4: asked.IPv4Address,
-          ipv6: bridge.v6 ? asked.IPv6Address : undefined,
-          linkLocal: asked.LinkLocalIPs,
-          mac: ep.MacAddress || undefined,
-        }));
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await record();
+      const made = native && (await addBridgeEndpoint(this.leases, bridge, native, at, asked.LinkLocalIPs));
       result = await addNetworkList(list, at, made);
     } catch (e) {
-      const undo = await this.delEndpoint(file).then(
+      const undo = await this.undoEndpoint(attached).then(
         () => [],
         (d: Error) => [d],
       );
+      await rm(file, { force: true });
       throw withCleanup(e, undo);
     }
-    await record(result);
+    if (!native) {
+      attached.result = result;
+      await record();
+    }
     const ip = result.ips?.find((x) => !x.address.includes(':'));
     const ip6 = result.ips?.find((x) => x.address.includes(':'));
     const iface = result.interfaces?.find((x) => x.sandbox && x.name === ifName);
@@ -429,22 +432,26 @@ export class Endpoints {
     return Promise.resolve();
   }
 
-  /** Undoes an endpoint: its CNI plugins' part (DEL), then berthd's own; the record goes once both are done. */
+  /** Undoes the endpoint of a record; the record goes once it is undone. */
   private async delEndpoint(file: string): Promise<void> {
-    const a = JSON.parse(await readFile(file, 'utf8')) as Attached;
+    await this.undoEndpoint(JSON.parse(await readFile(file, 'utf8')) as Attached);
+    await rm(file, { force: true });
+  }
+
+  /** Its CNI plugins' part (DEL), then berthd's own. */
+  private async undoEndpoint(a: Attached): Promise<void> {
     const cni = await delNetworkList(a.list, a.at, a.result).then(
       () => undefined,
       (e: Error) => e,
     );
     if (a.bridge) {
       try {
-        await delBridgeEndpoint(a.bridge, a.at, a.result);
+        await delBridgeEndpoint(this.leases, a.bridge, a.at);
       } catch (e) {
         throw cni ? withCleanup(cni, [e as Error]) : e;
       }
     }
     if (cni) throw cni;
-    await rm(file, { force: true });
   }
 
   /** Docker's connect: recorded, and made now if the container runs. */
