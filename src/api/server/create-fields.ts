@@ -175,7 +175,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   ),
   'EndpointSettings.Aliases': applied("names in the network's DNS"),
   'EndpointSettings.DriverOpts': applied(
-    "a cni network's CNI_ARGS; on a bridge network kept and shown in inspect with no effect, as dockerd's bridge driver ignores options it does not know, except dockerd 20.10's typed ones (com.docker.network.endpoint.macaddress, com.docker.network.portmap, com.docker.network.endpoint.exposedports: its words, at create where dockerd fails the start) and the ones dockerd 25+ applies (com.docker.network.endpoint.sysctls, com.docker.network.endpoint.ifname: refused)",
+    "a cni network's CNI_ARGS; on a bridge network refused (berth's bridge applies no endpoint option, where dockerd's keeps them with no effect): dockerd 20.10's typed ones (com.docker.network.endpoint.macaddress, com.docker.network.portmap, com.docker.network.endpoint.exposedports) in its words, at create where dockerd fails the start; com.docker.network.endpoint.sysctls and ifname, which dockerd 25+ applies, as not supported",
   ),
   'EndpointSettings.GwPriority': refused("one gateway per container: the first network's"),
   'EndpointSettings.MacAddress': applied("the endpoint's MAC address"),

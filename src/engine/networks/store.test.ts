@@ -129,11 +129,15 @@ test('endpoint addresses checked against the network: --ip6, link-local IPs', ()
     });
   }));
 
-test("a bridge endpoint's driver options: kept as dockerd's bridge keeps them, but its typed ones and dockerd 25's", () =>
+test("a bridge endpoint's driver options: each refused, dockerd 20.10's typed ones in its words", () =>
   withStore((st) => {
     const n = st.create({ Name: 'opts', IPAM: { Config: [{ Subnet: '10.231.3.0/24' }] } });
-    checkEndpoint(n, { DriverOpts: { foo: 'bar' } }, 'c');
-    assert.deepEqual(blankEndpoint(n.Id, { DriverOpts: { foo: 'bar' } }).DriverOpts, { foo: 'bar' });
+    checkEndpoint(n, { DriverOpts: {} }, 'c');
+    assert.throws(() => checkEndpoint(n, { DriverOpts: { foo: 'bar' } }, 'c'), {
+      kind: 'invalid',
+      message:
+        "endpoint driver option foo on network opts: berth's bridge driver applies no endpoint options (dockerd's keeps them without effect)",
+    });
     assert.throws(() => checkEndpoint(n, { DriverOpts: { 'com.docker.network.endpoint.macaddress': '02:42:ac:11:00:99' } }, 'c'), {
       kind: 'invalid',
       message: 'failed to create endpoint c on network opts: trying to create an endpoint with an invalid endpoint configuration',

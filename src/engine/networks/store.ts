@@ -98,9 +98,9 @@ export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): End
 });
 
 /**
- * Endpoint driver options a bridge endpoint cannot take (dockerd's bridge driver ignores any
- * other, kept as given): the ones dockerd 20.10 reads as typed values and so fails the start on,
- * in its words, and the ones dockerd 25 and later apply, which berth does not.
+ * A bridge endpoint applies no driver option, so each is refused: the ones dockerd 20.10 reads as
+ * typed values and fails the start on, in its words; the ones dockerd 25 and later apply; and any
+ * other, which dockerd's bridge keeps in inspect with no effect (a yes that does nothing).
  */
 export function checkBridgeDriverOpts(opts: Record<string, string>, container: string, network: string): void {
   for (const k of Object.keys(opts)) {
@@ -110,6 +110,9 @@ export function checkBridgeDriverOpts(opts: Record<string, string>, container: s
       );
     if (k === 'com.docker.network.endpoint.sysctls' || k === 'com.docker.network.endpoint.ifname')
       throw unsupported(`endpoint driver option ${k} is not supported by berthd (dockerd 25 and later apply it; dockerd 20.10 ignores it)`);
+    throw invalid(
+      `endpoint driver option ${k} on network ${network}: berth's bridge driver applies no endpoint options (dockerd's keeps them without effect)`,
+    );
   }
 }
 
