@@ -65,8 +65,6 @@ export interface HostConfig {
   /** Realtime CPU of the container's cgroup (v1 cpu.rt_*), in microseconds. */
   CpuRealtimePeriod?: number;
   CpuRealtimeRuntime?: number;
-  /** Kept as given with no effect, as dockerd on Linux keeps it (moby applies it nowhere). */
-  Cgroup?: string;
   /** memory.oom_control (v1). */
   OomKillDisable?: boolean | null;
   /** memory.swappiness (v1), 0..100; null or -1: the parent's. */

@@ -311,7 +311,6 @@ export function containerRoutes(router: Router, engine: Engine): void {
         ...devicesHostConfig(hc),
         ...(hc.Runtime ? { Runtime: String(hc.Runtime) } : {}),
         ...(hc.CgroupParent ? { CgroupParent: String(hc.CgroupParent) } : {}),
-        ...(hc.Cgroup ? { Cgroup: String(hc.Cgroup) } : {}), // kept with no effect, as dockerd keeps it (create-fields.ts)
         ...(hc.Isolation ? { Isolation: String(hc.Isolation) } : {}), // default only (create-fields.ts): kept as dockerd keeps it
         // `--log-opt` arrives with an empty Type (the daemon's default driver).
         ...(hc.LogConfig?.Type || hc.LogConfig?.Config

@@ -36,8 +36,13 @@ test('a refused field set is a 400 that names it; its zero value and its default
     kind: 'unsupported',
     message: /^HostConfig\.CpuCount is not supported by berthd: /,
   });
-  // Kept with no effect, as dockerd keeps it; VolumeDriver is the volumes' to answer.
-  refuseUnsupported({ Image: 'x', HostConfig: { Cgroup: 'container:other', VolumeDriver: 'nosuch' } });
+  // dockerd keeps it with no effect: refused, not ignored.
+  assert.throws(() => refuseUnsupported({ Image: 'x', HostConfig: { Cgroup: 'container:other' } }), {
+    kind: 'unsupported',
+    message: /^HostConfig\.Cgroup is not supported by berthd: dockerd keeps it with no effect/,
+  });
+  // VolumeDriver is the volumes' to answer.
+  refuseUnsupported({ Image: 'x', HostConfig: { VolumeDriver: 'nosuch' } });
   // StorageOpt is engine/storage-opt.ts' to answer, in overlay2's words: not refused here.
   refuseUnsupported({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } });
   // DeviceRequests: dockerd's 500 when no device driver takes the request.

@@ -130,8 +130,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.ExtraHosts': applied("/etc/hosts; host-gateway is the default bridge's gateway"),
   'HostConfig.GroupAdd': applied("supplementary groups, numbers or names from the container's /etc/group"),
   'HostConfig.IpcMode': applied('private, shareable, none, host or container:<id> (engine/linux-options.ts)'),
-  'HostConfig.Cgroup': kept(
-    'kept as given with no effect, as dockerd 20.10 keeps it (moby reads it nowhere: with `container:<id>` the container still gets a cgroup of its own)',
+  'HostConfig.Cgroup': refused(
+    'dockerd keeps it with no effect (moby reads it nowhere: with `container:<id>` the container still gets a cgroup of its own); berth refuses rather than ignore it',
   ),
   'HostConfig.Links': applied(
     "legacy links on the default bridge: the linked container's /etc/hosts line and ALIAS_* variables (engine/containers/links.ts); on a user-defined network, the endpoint's links",
