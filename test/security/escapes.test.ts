@@ -192,11 +192,12 @@ const show = (r: CliResult) => `exit ${r.status}\nstdout: ${r.stdout}\nstderr: $
 /**
  * One case under every runner: `attempt` runs it and says whether it got through (an
  * `ESCAPED <what>` line in the output, or a host-side check), `expected` is what runc and
- * dockerd do on this host (berth must block every case).
+ * dockerd do on this host (berth must block every case); `racy` for a peer that a race gets
+ * through in some runs only: its verdict is recorded, not asserted.
  */
 function escapeCase(
   name: string,
-  expected: Partial<Record<EngineName, Verdict>>,
+  expected: Partial<Record<EngineName, Verdict | 'racy'>>,
   attempt: (r: Runner) => Verdict | Promise<Verdict>,
 ): void {
   describe(name, () => {
@@ -209,7 +210,7 @@ function escapeCase(
         // What the attempt met (refusals, errors, what came out), for the README's table.
         const met = lastOut as CliResult | undefined; // set by the attempt
         if (met) t.diagnostic(met.stdout.slice(0, 3000));
-        assert.equal(v, exp, `${name} under ${r.name}: ${lastOut ? show(lastOut) : ''}`);
+        if (exp !== 'racy') assert.equal(v, exp, `${name} under ${r.name}: ${lastOut ? show(lastOut) : ''}`);
       });
     }
   });
@@ -352,7 +353,9 @@ escapeCase('unshare, mount, load a module without privilege', { runc: 'not block
 /** How long each race runs: long enough for many tries, short enough for the suite. */
 const RACE_MS = 6000;
 
-escapeCase('mount onto a folder swapped for a symlink to / (CVE-2021-30465)', {}, (r) => {
+// runc 1.1.5 (alone and under dockerd) blocks it in most runs; in one full run on 2026-12-07 one
+// start of ~30 wrote into the read-only folder (its read-only remount went by the swapped name).
+escapeCase('mount onto a folder swapped for a symlink to / (CVE-2021-30465)', { runc: 'racy', dockerd: 'racy' }, (r) => {
   // A racer container swaps /vol/d (a folder) and /vol/l (a symlink to /) in the shared volume
   // as fast as it can; meanwhile containers start with a host folder mounted read-only at
   // /vol/d. A runtime that resolves the target and then mounts (or remounts read-only) by name
