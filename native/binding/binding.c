@@ -559,6 +559,19 @@ static void mount_complete(napi_env env, napi_value js_cb, void *context, void *
   free_mount_job(j);
 }
 
+/* Runs fn(arg) on a detached thread with a stack of `stack` bytes: 0, or pthread_create's error
+ * (the caller then settles the job itself, as the thread would have). */
+static int start_detached(void *(*fn)(void *), void *arg, size_t stack) {
+  pthread_attr_t pa;
+  pthread_t t;
+  pthread_attr_init(&pa);
+  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&pa, stack);
+  int e = pthread_create(&t, &pa, fn, arg);
+  pthread_attr_destroy(&pa);
+  return e;
+}
+
 static napi_value start_mount_job(napi_env env, struct mount_job *j) {
   napi_value promise, name;
   j->c.dir = j->dir;
@@ -572,13 +585,7 @@ static napi_value start_mount_job(napi_env env, struct mount_job *j) {
     return NULL;
   }
   napi_create_promise(env, &j->deferred, &promise);
-  pthread_attr_t pa;
-  pthread_t t;
-  pthread_attr_init(&pa);
-  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&pa, 64 << 10);
-  int e = pthread_create(&t, &pa, mount_thread, j);
-  pthread_attr_destroy(&pa);
+  int e = start_detached(mount_thread, j, 64 << 10);
   if (e) {
     napi_threadsafe_function done = j->done;
     j->c.err = e;
@@ -697,13 +704,7 @@ static napi_value start_net_job(napi_env env, struct net_job *j) {
     return NULL;
   }
   napi_create_promise(env, &j->deferred, &promise);
-  pthread_attr_t pa;
-  pthread_t t;
-  pthread_attr_init(&pa);
-  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&pa, 128 << 10);
-  int e = pthread_create(&t, &pa, net_thread, j);
-  pthread_attr_destroy(&pa);
+  int e = start_detached(net_thread, j, 128 << 10);
   if (e) {
     napi_threadsafe_function done = j->done;
     j->a.err = e;
@@ -1131,13 +1132,7 @@ static napi_value js_run_program(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "berth:runProgram", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, run_complete, &j->done) != napi_ok) goto fail;
   napi_create_promise(env, &j->deferred, &promise);
-  pthread_attr_t pa;
-  pthread_t t;
-  pthread_attr_init(&pa);
-  pthread_attr_setdetachstate(&pa, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&pa, 256 << 10);
-  int e = pthread_create(&t, &pa, run_thread, j);
-  pthread_attr_destroy(&pa);
+  int e = start_detached(run_thread, j, 256 << 10);
   if (e) {
     /* No thread: the job is settled here, as the thread would have. */
     napi_threadsafe_function done = j->done;
