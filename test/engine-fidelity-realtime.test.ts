@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { CliResult, EngineFixture } from './engine-fixture.js';
 import type { Dockerd } from './helpers/dockerd.js';
-import { berthCli, IMAGE, show, sideBySide } from './helpers/side-by-side.js';
+import { berthCli, IMAGE, run, show, sideBySide } from './helpers/side-by-side.js';
 
 const CPU = '/sys/fs/cgroup/cpu';
 const PERIOD = 1000000;
@@ -38,19 +38,6 @@ after(() => {
       for (const dir of [join('/sys/fs/cgroup', c, p, 'sub'), join('/sys/fs/cgroup', c, p)]) if (existsSync(dir)) rmdirSync(dir);
 });
 
-const run = (flags: string[], script: string) => [
-  'run',
-  '--rm',
-  '--network',
-  'none',
-  '--cgroupns',
-  'private',
-  ...flags,
-  IMAGE,
-  'sh',
-  '-c',
-  script,
-];
 const rt = 'cat /sys/fs/cgroup/cpu/cpu.rt_period_us /sys/fs/cgroup/cpu/cpu.rt_runtime_us';
 const read = (cg: string, file: string) => readFileSync(join(CPU, cg, file), 'utf8').trim();
 const count = (r: (a: string[]) => CliResult) => r(['ps', '-aq']).stdout.split('\n').filter(Boolean).length;

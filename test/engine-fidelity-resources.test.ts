@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import type { CliResult, EngineFixture } from './engine-fixture.js';
 import type { Dockerd } from './helpers/dockerd.js';
-import { berthCli, IMAGE, show, sideBySide } from './helpers/side-by-side.js';
+import { berthCli, IMAGE, run, show, sideBySide } from './helpers/side-by-side.js';
 
 let eng: EngineFixture;
 let d: Dockerd;
@@ -21,20 +21,6 @@ const skip = sideBySide((p) => ({ eng, d } = p));
 const v1 = (ctl: string) => existsSync(`/sys/fs/cgroup/${ctl}/cgroup.procs`);
 /** A block device of this machine (not a loop or RAM disk). */
 const disk = readdirSync('/sys/block').find((n) => !/^(loop|ram|zram|nbd)/.test(n) && existsSync(`/dev/${n}`));
-
-const run = (flags: string[], script: string) => [
-  'run',
-  '--rm',
-  '--network',
-  'none',
-  '--cgroupns',
-  'private',
-  ...flags,
-  IMAGE,
-  'sh',
-  '-c',
-  script,
-];
 
 /** Every engine runs it; the stdout and the WARNING lines must agree; returns dockerd's. */
 function same(args: string[], berthToo = true): CliResult {

@@ -55,6 +55,21 @@ export function sideBySide(set: (p: { eng: EngineFixture; d: Dockerd }) => void,
   return skip;
 }
 
+/** `run --rm` of a shell script on IMAGE with no network and a cgroup namespace of its own (its cgroup files at /sys/fs/cgroup/…), `flags` before the image. */
+export const run = (flags: string[], script: string): string[] => [
+  'run',
+  '--rm',
+  '--network',
+  'none',
+  '--cgroupns',
+  'private',
+  ...flags,
+  IMAGE,
+  'sh',
+  '-c',
+  script,
+];
+
 export const show = (who: string, r: CliResult) => `${who}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 /** The berth CLI against the suite's berthd (and no other daemon). */
