@@ -4,12 +4,13 @@
 // manager sets XDG_RUNTIME_DIR under `su -`) with its data under ~/.local/share/berth. As that user:
 // pull from a local registry, run, exec, a volume whose files are the user's and its subordinate
 // ids on the host, a published port (pasta) reached from the host with the client's address seen
-// inside, and what a rootless berthd refuses (other networks, limits without delegated cgroups)
+// inside, traffic out through pasta (to a web server and a resolver the test runs on the host's
+// loopback) with inspect showing the addresses pasta set, and what a rootless berthd refuses (other networks, limits without delegated cgroups)
 // said clearly. The user, its home, its processes (by PID) and its berthd go at the end, and the
 // id files, /dev/net/tun's mode and the loopback's addresses are as they were.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ const USER = `berth-t-rl${process.pid % 100000}`;
 /** A client address of the host's other than its own (TEST-NET-2), added to lo for the port test. */
 const CLIENT = '198.51.100.7';
 const TUN = '/dev/net/tun';
+/** The MAC the outbound test's container asks for (`--mac-address`), which pasta sets. */
+const MAC = '02:42:c6:33:64:07';
 let tunMode: number | undefined;
 const saved: Record<string, string | undefined> = {};
 let start = 0;
@@ -147,6 +150,8 @@ test('the default network is pasta: a published port reached from the host shows
     'mkdir -p /www/cgi-bin && printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/ip && chmod 755 /www/cgi-bin/ip && exec httpd -f -p 80 -h /www';
   berthOk(['run', '-d', '--name', 'web', '-p', `${any}:80`, '-p', `127.0.0.1:${local}:80`, image, 'sh', '-c', cgi]);
   assert.deepEqual(berthOk(['port', 'web']).split('\n').sort(), [`80/tcp -> 0.0.0.0:${any}`, `80/tcp -> 127.0.0.1:${local}`]);
+  // A MAC of its own, random (locally administered) where none is asked for.
+  assert.match(berthOk(['inspect', '--format', '{{.NetworkSettings.MacAddress}}', 'web']), /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
   const pasta = userPids().filter((p) => p.args.startsWith('pasta '));
   assert.equal(pasta.length, 1, JSON.stringify(userPids()));
   execFileSync('ip', ['addr', 'add', `${CLIENT}/32`, 'dev', 'lo']);
@@ -164,6 +169,94 @@ test('the default network is pasta: a published port reached from the host shows
   // Its pasta ends with it.
   for (let i = 0; i < 50 && userPids().some((p) => p.pid === pasta[0].pid); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(!userPids().some((p) => p.pid === pasta[0].pid), 'pasta outlived its container');
+});
+
+/** A program of the test's, run as a child (berth() blocks this process's loop), ended by its PID. */
+async function serve(source: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`test server exited ${code}`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  return child;
+}
+
+/** A DNS server answering every A query with 203.0.113.9 (TEST-NET-3) and others with no record. */
+const DNS_SERVER = `
+const s = require('node:dgram').createSocket('udp4');
+s.on('message', (q, from) => {
+  let i = 12;
+  while (q[i]) i += q[i] + 1;
+  const qtype = q.readUInt16BE(i + 1);
+  const question = q.subarray(12, i + 5);
+  const head = Buffer.from([q[0], q[1], 0x81, 0x80, 0, 1, 0, qtype === 1 ? 1 : 0, 0, 0, 0, 0]);
+  const answer = qtype === 1 ? Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 203, 0, 113, 9]) : Buffer.alloc(0);
+  s.send(Buffer.concat([head, question, answer]), from.port, from.address);
+});
+s.bind(53, '127.0.0.1', () => console.log('ready'));
+`;
+
+/** The host's uplink as the test reads it (iproute2): the default route's interface, gateway and first address. */
+function hostUplink(): { gateway: string; address: string; prefixLen: number } {
+  const [route] = JSON.parse(execFileSync('ip', ['-j', '-4', 'route', 'show', 'default'], { encoding: 'utf8' })) as {
+    gateway: string;
+    dev: string;
+  }[];
+  const [link] = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', route.dev], { encoding: 'utf8' })) as {
+    addr_info: { local: string; prefixlen: number }[];
+  }[];
+  return { gateway: route.gateway, address: link.addr_info[0].local, prefixLen: link.addr_info[0].prefixlen };
+}
+
+test("outbound through pasta: the host's loopback at the gateway, a lookup answered by a resolver there, and inspect shows what pasta set", async () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const up = hostUplink();
+  // Only the loopback carries this test's traffic: a web server and a resolver on the host's
+  // 127.0.0.1, named by the resolv.conf berthd reads (bound over /etc/resolv.conf in its own mount namespace only).
+  const port = await freePort();
+  const web = await serve(
+    `require('node:http').createServer((q, r) => r.end('from the host loopback')).listen(${port}, '127.0.0.1', () => console.log('ready'));`,
+  );
+  const dns = await serve(DNS_SERVER);
+  const berthd = userPids().find((p) => p.args.startsWith('/usr/bin/node') && p.args.includes('berthd.js'))!;
+  const resolv = join(seedDir, 'resolv.conf');
+  writeFileSync(resolv, 'nameserver 127.0.0.1\nsearch berth.test\n', { mode: 0o644 });
+  execFileSync('nsenter', ['-t', String(berthd.pid), '-m', 'mount', '--bind', resolv, '/etc/resolv.conf']);
+  try {
+    const published = await freePort();
+    berthOk(['run', '-d', '--name', 'out', '--mac-address', MAC, '-p', `${published}:80`, image, 'sleep', '600']);
+    assert.equal(berthOk(['exec', 'out', 'wget', '-qO-', `http://${up.gateway}:${port}/`]), 'from the host loopback');
+    // The host's resolver on 127.0.0.1 is named by the gateway, which reaches it; the search list is the host's.
+    assert.equal(berthOk(['exec', 'out', 'cat', '/etc/resolv.conf']), `search berth.test\nnameserver ${up.gateway}`);
+    assert.match(berthOk(['exec', 'out', 'nslookup', 'probe.berth.test']), /Address:?\s+203\.0\.113\.9/);
+
+    const s = JSON.parse(berthOk(['inspect', '--format', '{{json .NetworkSettings}}', 'out'])) as {
+      IPAddress: string;
+      IPPrefixLen: number;
+      Gateway: string;
+      MacAddress: string;
+      Ports: Record<string, { HostIp: string; HostPort: string }[]>;
+      Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string }>;
+    };
+    assert.deepEqual([s.IPAddress, s.IPPrefixLen, s.Gateway], [up.address, up.prefixLen, up.gateway]);
+    assert.deepEqual(
+      [s.Networks.bridge.IPAddress, s.Networks.bridge.Gateway, s.Networks.bridge.MacAddress],
+      [up.address, up.gateway, s.MacAddress],
+    );
+    assert.deepEqual(s.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(published) }] });
+    // What the container has is what inspect says.
+    const inside = berthOk(['exec', 'out', 'sh', '-c', 'ip -o -4 addr show; ip route; ip -o link show']);
+    assert.ok(inside.includes(`inet ${up.address}/${up.prefixLen} `), inside);
+    assert.ok(inside.includes(`default via ${up.gateway} `), inside);
+    assert.equal(s.MacAddress, MAC);
+    assert.ok(inside.includes(`link/ether ${s.MacAddress} `), inside);
+    berthOk(['rm', '-f', 'out']);
+  } finally {
+    execFileSync('nsenter', ['-t', String(berthd.pid), '-m', 'umount', '/etc/resolv.conf']);
+    web.kill();
+    dns.kill();
+  }
 });
 
 test('a rootless berthd stopped while a container runs: the next joins the namespaces its containers hold, and adopts them', async () => {

@@ -41,3 +41,12 @@ test("--network host: the host's /etc/hosts with the extra hosts, and its loopba
     'nameserver 127.0.0.1\nnameserver 10.0.0.2\n',
   );
 });
+
+test("a rootless container's resolv.conf names the host's 127.0.0.1 resolver by the pasta gateway that reaches it; other loopback ones go", () => {
+  assert.equal(
+    resolvConf('nameserver 127.0.0.53\nnameserver 127.0.0.1\nnameserver 10.0.0.2\nsearch lan\n', { loopbackVia: '192.0.2.1' }),
+    'search lan\nnameserver 192.0.2.1\nnameserver 10.0.0.2\n',
+  );
+  // --dns is the user's, as given.
+  assert.equal(resolvConf('nameserver 127.0.0.1\n', { dns: ['127.0.0.1'], loopbackVia: '192.0.2.1' }), 'nameserver 127.0.0.1\n');
+});

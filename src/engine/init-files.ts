@@ -35,6 +35,11 @@ export interface InitFileOptions {
    * its resolv.conf's servers as they are, loopback ones too, which are reachable there.
    */
   hostNetwork?: boolean;
+  /**
+   * An address of the container's own network at which the host's 127.0.0.1 answers (a rootless
+   * container's pasta gateway, network/pasta.ts): a host resolver on 127.0.0.1 is named by it.
+   */
+  loopbackVia?: string;
 }
 
 export interface InitPaths {
@@ -75,10 +80,13 @@ export function nameservers(text: string): string[] {
     .filter((s): s is string => !!s);
 }
 
-/** resolv.conf's text: the user's --dns/--dns-search/--dns-option, else the host's lines without loopback servers. */
+/**
+ * resolv.conf's text: the user's --dns/--dns-search/--dns-option, else the host's lines without
+ * loopback servers (but 127.0.0.1, where the container reaches it at `loopbackVia`).
+ */
 export function resolvConf(
   host: string,
-  o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'hostNetwork'>,
+  o: Pick<InitFileOptions, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'hostNetwork' | 'loopbackVia'>,
 ): string {
   const lines = host.split('\n');
   const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
@@ -87,7 +95,9 @@ export function resolvConf(
     ? [o.embeddedDns]
     : o.dns?.length
       ? o.dns
-      : nameservers(host).filter((s) => o.hostNetwork || !isLoopback(s));
+      : nameservers(host)
+          .map((s) => (o.loopbackVia && s === '127.0.0.1' ? o.loopbackVia : s))
+          .filter((s) => o.hostNetwork || !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
   const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];

@@ -25,12 +25,12 @@ import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { Leases } from '../../network/leases.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
-import { startPasta, stopPasta } from '../../network/pasta.js';
+import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
 import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
-import { hostsFile, initPaths, resolveHostGateway } from '../init-files.js';
+import { hostResolvConf, hostsFile, initPaths, resolvConf, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import type { EmbeddedDns } from './dns.js';
 import {
@@ -256,12 +256,30 @@ export class Endpoints {
   /**
    * A rootless berthd's endpoint: pasta in the container's namespace, with the published ports
    * (network/pasta.ts); its PID file in the container's network state, where detach finds it.
+   * The endpoint shows the addresses pasta copied from the host's uplink and the MAC it set; a
+   * host resolver on 127.0.0.1 is named in resolv.conf by pasta's gateway, which reaches it.
    */
   private async addPasta(rec: ContainerRecord, netns: string, ep: EndpointSettings, ports: PortMapping[]): Promise<void> {
     const dir = this.stateDir(rec.Id);
     await mkdir(dir, { recursive: true });
-    await startPasta(netns, ports, join(dir, PASTA_PID));
-    ep.EndpointID = randomBytes(32).toString('hex');
+    const net = await pastaNet(ep.MacAddress);
+    await startPasta(netns, ports, join(dir, PASTA_PID), net);
+    Object.assign(ep, {
+      EndpointID: randomBytes(32).toString('hex'),
+      Gateway: net.v4?.gateway ?? '',
+      IPAddress: net.v4?.address ?? '',
+      IPPrefixLen: net.v4?.prefixLen ?? 0,
+      IPv6Gateway: net.v6?.gateway ?? '',
+      GlobalIPv6Address: net.v6?.address ?? '',
+      GlobalIPv6PrefixLen: net.v6?.prefixLen ?? 0,
+      MacAddress: net.mac,
+    });
+    const hc = rec.HostConfig;
+    if (!hc.Dns?.length && net.v4)
+      await writeFile(
+        initPaths(this.opts.initDir(rec.Id)).ResolvConfPath,
+        resolvConf(hostResolvConf(), { dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, loopbackVia: net.v4.gateway }),
+      );
     this.opts.emit('connect', this.store.get(ep.NetworkID), rec.Id);
   }
 
