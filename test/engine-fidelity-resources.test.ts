@@ -308,7 +308,7 @@ test(
   },
 );
 
-test('GET /info: what the cgroups support, as dockerd 20.10 reads it on this machine', { skip }, async () => {
+test('GET /info: what the cgroups support and the warnings about them, as dockerd 20.10 reads them on this machine', { skip }, async () => {
   const fields = [
     'MemoryLimit',
     'SwapLimit',
@@ -323,6 +323,10 @@ test('GET /info: what the cgroups support, as dockerd 20.10 reads it on this mac
     'IPv4Forwarding',
     'BridgeNfIptables',
     'BridgeNfIp6tables',
+    // What `docker info` prints from them, and where it logs in by default.
+    'Warnings',
+    'CgroupDriver',
+    'IndexServerAddress',
   ];
   const pick = (i: Record<string, unknown>) => Object.fromEntries(fields.map((k) => [k, i[k]]));
   const info = async (api: Api) => {

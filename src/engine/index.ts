@@ -20,6 +20,7 @@ export { devicesHostConfig } from './devices.js';
 export { checkStorageOpt } from './storage-opt.js';
 export { BLKIO_DEVICE_FIELDS, RESOURCE_FIELDS, memorySwappiness, type ResourceConfig } from './resources.js';
 export { cgroupFeatures, checkDaemonRealtime, type CgroupFeatures } from '../runtime/cgroups/features.js';
+export { cgroupsDelegated } from '../runtime/cgroups/manager.js';
 export { Events, checkEventFilters, eventJSON, parseEventTime, type EventFilters, type EventMessage } from './events.js';
 export { ContainerFiles, type CommitRequest } from './container-files.js';
 export type { PathStat } from './archive.js';

@@ -2,10 +2,11 @@
 
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
-import { cgroupFeatures, daemonSecurityOptions, type Engine } from '../../engine/index.js';
+import { cgroupFeatures, cgroupsDelegated, daemonSecurityOptions, type CgroupFeatures, type Engine } from '../../engine/index.js';
 import { BERTH_VERSION } from '../../common/version.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
 import { apiOlder, COMMON_HEADERS, sendJSON } from './http.js';
+import { infoWarnings } from './info-warnings.js';
 import type { Router } from './router.js';
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
@@ -19,6 +20,11 @@ function procOn(path: string): boolean {
     return false;
   }
 }
+
+/** Every feature off: what a daemon without cgroups can limit. */
+const none = (f: CgroupFeatures) => Object.fromEntries(Object.keys(f).map((k) => [k, false])) as unknown as CgroupFeatures;
+
+const orNull = (list: string[]) => (list.length ? list : null);
 
 function osName(): string {
   try {
@@ -69,7 +75,15 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
     const images = await engine.images.list();
     const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
     const mirrors = engine.options.registryMirrors ?? [];
-    const f = cgroupFeatures();
+    // A rootless berthd whose user was given no cgroups runs its containers without any: dockerd's
+    // driver "none", with nothing to limit.
+    const driver = engine.options.rootless && !cgroupsDelegated(`/berth/${daemonId}`, daemonId) ? 'none' : 'cgroupfs';
+    const f = driver === 'none' ? none(cgroupFeatures()) : cgroupFeatures();
+    const net = {
+      IPv4Forwarding: procOn('/proc/sys/net/ipv4/ip_forward'),
+      BridgeNfIptables: procOn('/proc/sys/net/bridge/bridge-nf-call-iptables'),
+      BridgeNfIp6tables: procOn('/proc/sys/net/bridge/bridge-nf-call-ip6tables'),
+    };
     sendJSON(ctx, 200, {
       ID: daemonId,
       Containers: containers.length,
@@ -79,7 +93,8 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       Images: images.length,
       Driver: 'overlayfs',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],
-      Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
+      // The drivers berthd has (dockerd lists its built-in ones the same way; `none` is not listed).
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       // What the cgroups can apply, as dockerd's sysinfo reads them (runtime/cgroups/features.ts);
       // KernelMemory is false from API 1.42 on, as moby answers.
       MemoryLimit: f.memoryLimit,
@@ -91,16 +106,14 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       CPUShares: f.cpuShares,
       CPUSet: f.cpuset,
       PidsLimit: f.pidsLimit,
-      IPv4Forwarding: procOn('/proc/sys/net/ipv4/ip_forward'),
-      BridgeNfIptables: procOn('/proc/sys/net/bridge/bridge-nf-call-iptables'),
-      BridgeNfIp6tables: procOn('/proc/sys/net/bridge/bridge-nf-call-ip6tables'),
+      ...net,
       Debug: false,
       NFd: 0,
       OomKillDisable: f.oomKillDisable,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
       LoggingDriver: 'json-file',
-      CgroupDriver: 'cgroupfs',
+      CgroupDriver: driver,
       CgroupVersion: cgroupV2 ? '2' : '1',
       NEventsListener: 0,
       KernelVersion: release(),
@@ -108,7 +121,8 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       OSVersion: '',
       OSType: 'linux',
       Architecture: UNAME_ARCH[process.arch] ?? process.arch,
-      IndexServerAddress: '',
+      // The registry short names resolve to, which the docker CLI logs in to by default.
+      IndexServerAddress: 'https://index.docker.io/v1/',
       RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: mirrors },
       NCPU: cpus().length,
       MemTotal: totalmem(),
@@ -140,7 +154,17 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
       SecurityOptions: daemonSecurityOptions({ remapping: !!engine.options.usernsRemap, rootless: !!engine.options.rootless }),
-      Warnings: [],
+      // null when there is none, as dockerd's nil list.
+      Warnings: orNull(
+        infoWarnings({
+          cgroupDriver: driver,
+          cgroupVersion: cgroupV2 ? '2' : '1',
+          features: f,
+          ipv4Forwarding: net.IPv4Forwarding,
+          bridgeNfIptables: net.BridgeNfIptables,
+          bridgeNfIp6tables: net.BridgeNfIp6tables,
+        }),
+      ),
     });
   });
 }

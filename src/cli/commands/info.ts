@@ -46,6 +46,8 @@ export async function info(client: ApiClient, argv: string[]): Promise<number> {
     ...(i.RegistryConfig?.Mirrors?.length ? [' Registry Mirrors:', ...i.RegistryConfig.Mirrors.map((m: string) => `  ${m}`)] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  // The daemon's warnings go to stderr, each on its own line, as the docker CLI prints them.
+  for (const w of i.Warnings ?? []) process.stderr.write(`${w}\n`);
   return 0;
 }
 
