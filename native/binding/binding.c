@@ -641,15 +641,15 @@ static napi_value js_loopback_up(napi_env env, napi_callback_info info) {
 
 static char **arg_strings(napi_env env, napi_value v, const char *what);
 
-/* bridgeAttach(netns, bridge, bridgeMac, host, ifname, mac, mtu, gateways, addresses, routes) and
- * linkDelete(name): promises; a container's endpoint on a bridge made through rtnetlink
- * (netlink.c) on a thread of its own, which the attach moves into the container's network
- * namespace and which ends after it. linkDelete resolves true when it deleted the link, false
- * when there was none. */
+/* bridgeAttach(netns, bridge, bridgeMac, host, ifname, mac, mtu, gateways, addresses, routes,
+ * sysctls), setDefaultRoutes(netns, routes) and linkDelete(name): promises; a container's
+ * endpoint on a bridge made through rtnetlink (netlink.c) on a thread of its own, which the
+ * attach (and setDefaultRoutes) moves into the container's network namespace and which ends
+ * after it. linkDelete resolves true when it deleted the link, false when there was none. */
 struct net_job {
   struct bridge_attach a;
-  char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes;
-  int is_delete, deleted;
+  char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes, **sysctls;
+  int is_delete, is_routes, deleted;
   napi_deferred deferred;
   napi_threadsafe_function done;
 };
@@ -664,12 +664,14 @@ static void free_net_job(struct net_job *j) {
   free_strings(j->gateways);
   free_strings(j->addresses);
   free_strings(j->routes);
+  free_strings(j->sysctls);
   free(j);
 }
 
 static void *net_thread(void *p) {
   struct net_job *j = p;
   if (j->is_delete) j->deleted = link_delete(j->host, &j->a.err, j->a.what, sizeof j->a.what);
+  else if (j->is_routes) set_default_routes(&j->a);
   else bridge_attach(&j->a);
   napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
   napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
@@ -716,7 +718,7 @@ static napi_value start_net_job(napi_env env, struct net_job *j) {
 }
 
 static napi_value js_bridge_attach(napi_env env, napi_callback_info info) {
-  ARGS(10);
+  ARGS(11);
   struct net_job *j = calloc(1, sizeof *j);
   if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
   uint64_t mtu;
@@ -724,14 +726,29 @@ static napi_value js_bridge_attach(napi_env env, napi_callback_info info) {
       !arg_string(env, argv[2], "bridgeMac", 0, &j->bridge_mac) || !arg_string(env, argv[3], "host", 0, &j->host) ||
       !arg_string(env, argv[4], "ifname", 0, &j->ifname) || !arg_string(env, argv[5], "mac", 0, &j->mac) ||
       !arg_uint(env, argv[6], "mtu", 0xffff, &mtu) || !(j->gateways = arg_strings(env, argv[7], "gateways")) ||
-      !(j->addresses = arg_strings(env, argv[8], "addresses")) || !(j->routes = arg_strings(env, argv[9], "routes"))) {
+      !(j->addresses = arg_strings(env, argv[8], "addresses")) || !(j->routes = arg_strings(env, argv[9], "routes")) ||
+      !(j->sysctls = arg_strings(env, argv[10], "sysctls"))) {
     free_net_job(j);
     return NULL;
   }
   j->a = (struct bridge_attach){
     .netns = j->netns, .bridge = j->bridge, .bridge_mac = j->bridge_mac, .host = j->host, .ifname = j->ifname,
     .mac = j->mac, .mtu = (unsigned)mtu, .gateways = j->gateways, .addresses = j->addresses, .routes = j->routes,
+    .sysctls = j->sysctls,
   };
+  return start_net_job(env, j);
+}
+
+static napi_value js_set_default_routes(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  struct net_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  if (!arg_string(env, argv[0], "netns", 0, &j->netns) || !(j->routes = arg_strings(env, argv[1], "routes"))) {
+    free_net_job(j);
+    return NULL;
+  }
+  j->is_routes = 1;
+  j->a = (struct bridge_attach){ .netns = j->netns, .routes = j->routes };
   return start_net_job(env, j);
 }
 
@@ -1187,7 +1204,7 @@ NAPI_MODULE_INIT() {
     { "reap", js_reap }, { "runProgram", js_run_program },
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
     { "idmappedOverlayAsync", js_idmapped_overlay_async }, { "bridgeAttach", js_bridge_attach },
-    { "linkDelete", js_link_delete },
+    { "linkDelete", js_link_delete }, { "setDefaultRoutes", js_set_default_routes },
     { "prioritizeThread", js_prioritize_thread },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

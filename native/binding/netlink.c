@@ -4,8 +4,10 @@
  * missing (up, its MAC fixed so it does not follow its ports, its gateway addresses set,
  * forwarding on); a veth pair is made with its host end up on the bridge and its peer made
  * directly in the container's namespace; the host end gets hairpin; the thread then joins the
- * container's namespace and sets the peer's addresses, brings it up and adds the routes. IPv6
- * addresses are added without DAD (dockerd's way: the addresses are berthd's leases). */
+ * container's namespace and sets the peer's addresses and the endpoint's sysctls, brings it up and
+ * adds the routes. IPv6 addresses are added without DAD (dockerd's way: the addresses are
+ * berthd's leases). set_default_routes moves a container's default routes to the endpoint that
+ * gives its gateway now (a network connected or disconnected while it runs). */
 #define _GNU_SOURCE
 #include "netlink.h"
 
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -225,6 +228,62 @@ static int ensure_bridge(int fd, struct bridge_attach *a, int *index) {
   return 0;
 }
 
+/* "path=value": the file must be a sysctl's (a regular file under /proc/sys), written unless it
+ * holds the value already (dockerd's check, so a read-only /proc/sys/net is no failure then). */
+static int write_sysctl(struct bridge_attach *a, const char *spec) {
+  const char *eq = strchr(spec, '=');
+  char path[256];
+  if (!eq || (size_t)(eq - spec) >= sizeof path) return fail(a, EINVAL, "sysctl %s%s", spec, "");
+  memcpy(path, spec, eq - spec);
+  path[eq - spec] = 0;
+  const char *value = eq + 1;
+  struct stat st;
+  if (stat(path, &st) < 0) return fail(a, errno, "%s is not a sysctl file%s", path, "");
+  if (!S_ISREG(st.st_mode)) return fail(a, EINVAL, "%s is not a sysctl file%s", path, "");
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return fail(a, errno, "unable to write to '%s'%s", path, "");
+  char have[256];
+  ssize_t n = read(fd, have, sizeof have - 1);
+  if (n < 0) {
+    int e = errno;
+    close(fd);
+    return fail(a, e, "unable to read '%s'%s", path, "");
+  }
+  have[n] = 0;
+  while (n > 0 && (have[n - 1] == '\n' || have[n - 1] == ' ' || have[n - 1] == '\t')) have[--n] = 0;
+  const char *h = have;
+  while (*h == ' ' || *h == '\t') h++;
+  int e = 0;
+  size_t len = strlen(value);
+  if (strcmp(h, value) != 0 && pwrite(fd, value, len, 0) != (ssize_t)len) e = errno ? errno : EIO;
+  close(fd);
+  return e ? fail(a, e, "unable to write to '%s'%s", path, "") : 0;
+}
+
+/* Adds the route "dst/prefix gw" through link `oif` (named `dev`, for the error). Without
+ * NLM_F_EXCL, as CNI adds them. */
+static int add_route(struct bridge_attach *a, int fd, const char *spec, int oif, const char *dev) {
+  struct cidr dst, gw;
+  const char *rest;
+  if (parse_cidr(spec, &dst, &rest) < 0 || *rest != ' ' || parse_addr(rest + 1, &gw) < 0 || gw.family != dst.family)
+    return fail(a, EINVAL, "route %s%s", spec, "");
+  struct msg m;
+  msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE);
+  struct rtmsg *rt = msg_put(&m, NULL, sizeof *rt);
+  if (!rt) return fail(a, E2BIG, "route %s%s", spec, "");
+  rt->rtm_family = dst.family;
+  rt->rtm_dst_len = dst.prefix;
+  rt->rtm_table = RT_TABLE_MAIN;
+  rt->rtm_protocol = RTPROT_BOOT;
+  rt->rtm_scope = RT_SCOPE_UNIVERSE;
+  rt->rtm_type = RTN_UNICAST;
+  if (dst.prefix) attr(&m, RTA_DST, dst.addr, addr_len(dst.family));
+  attr(&m, RTA_GATEWAY, gw.addr, addr_len(gw.family));
+  attr_u32(&m, RTA_OIF, (unsigned)oif);
+  int e = nl_talk(fd, &m);
+  return e ? fail(a, e, "add route %s dev %s", spec, dev) : 0;
+}
+
 int bridge_attach(struct bridge_attach *a) {
   int fd = -1, nsfd = -1, cfd = -1, ret = -1, e;
   struct msg m;
@@ -317,39 +376,60 @@ int bridge_attach(struct bridge_attach *a) {
     if (parse_cidr(*p, &c, NULL) < 0) { fail(a, EINVAL, "address %s%s", *p, ""); goto out; }
     if ((e = add_address(cfd, peer_index, &c))) { fail(a, e, "add address %s to %s", *p, a->ifname); goto out; }
   }
+  /* The endpoint's sysctls (com.docker.network.endpoint.sysctls), before it is up, as dockerd sets them. */
+  for (char **p = a->sysctls; *p; p++)
+    if (write_sysctl(a, *p) < 0) goto out;
   i = link_msg(&m, RTM_NEWLINK, 0, AF_UNSPEC, peer_index);
   if (!i) { fail(a, E2BIG, "set %s up%s", a->ifname, ""); goto out; }
   i->ifi_flags = IFF_UP;
   i->ifi_change = IFF_UP;
   if ((e = nl_talk(cfd, &m))) { fail(a, e, "set %s up%s", a->ifname, ""); goto out; }
-  for (char **r = a->routes; *r; r++) {
-    struct cidr dst, gw;
-    const char *rest;
-    if (parse_cidr(*r, &dst, &rest) < 0 || *rest != ' ' || parse_addr(rest + 1, &gw) < 0 || gw.family != dst.family) {
-      fail(a, EINVAL, "route %s%s", *r, "");
-      goto out;
-    }
-    /* Without NLM_F_EXCL, as CNI adds them: a second network's default route goes beside the
-     * first's (IPv4: ahead of it; IPv6: a multipath sibling). */
-    msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE);
-    struct rtmsg *rt = msg_put(&m, NULL, sizeof *rt);
-    if (!rt) { fail(a, E2BIG, "route %s%s", *r, ""); goto out; }
-    rt->rtm_family = dst.family;
-    rt->rtm_dst_len = dst.prefix;
-    rt->rtm_table = RT_TABLE_MAIN;
-    rt->rtm_protocol = RTPROT_BOOT;
-    rt->rtm_scope = RT_SCOPE_UNIVERSE;
-    rt->rtm_type = RTN_UNICAST;
-    if (dst.prefix) attr(&m, RTA_DST, dst.addr, addr_len(dst.family));
-    attr(&m, RTA_GATEWAY, gw.addr, addr_len(gw.family));
-    attr_u32(&m, RTA_OIF, (unsigned)peer_index);
-    if ((e = nl_talk(cfd, &m))) { fail(a, e, "add route %s dev %s", *r, a->ifname); goto out; }
-  }
+  for (char **r = a->routes; *r; r++)
+    if (add_route(a, cfd, *r, peer_index, a->ifname) < 0) goto out;
   ret = 0;
 out:
   if (cfd >= 0) close(cfd);
   if (nsfd >= 0) close(nsfd);
   if (fd >= 0) close(fd);
+  return ret;
+}
+
+int set_default_routes(struct bridge_attach *a) {
+  int nsfd = -1, fd = -1, ret = -1;
+  if ((nsfd = open(a->netns, O_RDONLY | O_CLOEXEC)) < 0) { fail(a, errno, "open network namespace %s%s", a->netns, ""); goto out; }
+  if (setns(nsfd, CLONE_NEWNET) < 0) { fail(a, errno, "join network namespace %s%s", a->netns, ""); goto out; }
+  if ((fd = nl_open()) < 0) { fail(a, errno, "netlink socket in %s%s", a->netns, ""); goto out; }
+  /* Each family's default routes, one a message, until none is left (IPv6 off: none to delete). */
+  const int families[] = {AF_INET, AF_INET6};
+  for (int f = 0; f < 2; f++) {
+    for (int k = 0; k < 64; k++) {
+      struct msg m;
+      msg_init(&m, RTM_DELROUTE, 0);
+      struct rtmsg *rt = msg_put(&m, NULL, sizeof *rt);
+      if (!rt) { fail(a, E2BIG, "delete default route%s%s", "", ""); goto out; }
+      rt->rtm_family = families[f];
+      rt->rtm_table = RT_TABLE_MAIN;
+      rt->rtm_scope = RT_SCOPE_NOWHERE;
+      int e = nl_talk(fd, &m);
+      if (e == ESRCH || e == ENOENT || e == EAFNOSUPPORT) break;
+      if (e) { fail(a, e, "delete the default %s route in %s", families[f] == AF_INET ? "IPv4" : "IPv6", a->netns); goto out; }
+    }
+  }
+  for (char **r = a->routes; *r; r++) {
+    /* "dst/prefix gw dev" */
+    const char *sp = strrchr(*r, ' ');
+    char spec[128];
+    if (!sp || (size_t)(sp - *r) >= sizeof spec) { fail(a, EINVAL, "route %s%s", *r, ""); goto out; }
+    memcpy(spec, *r, sp - *r);
+    spec[sp - *r] = 0;
+    int oif = (int)if_nametoindex(sp + 1);
+    if (!oif) { fail(a, errno, "find %s in %s", sp + 1, a->netns); goto out; }
+    if (add_route(a, fd, spec, oif, sp + 1) < 0) goto out;
+  }
+  ret = 0;
+out:
+  if (fd >= 0) close(fd);
+  if (nsfd >= 0) close(nsfd);
   return ret;
 }
 

@@ -15,6 +15,7 @@ struct bridge_attach {
   char **gateways;     /* "ip/prefix" set on the bridge (NULL-terminated) */
   char **addresses;    /* "ip/prefix" set on the peer */
   char **routes;       /* "dst/prefix gw" in the container */
+  char **sysctls;      /* "/proc/sys/... path=value" written in the container's namespace before the peer is up */
   /* out: on failure, the errno and what failed ("create veth vethab12 (peer eth0)") */
   int err;
   char what[320];
@@ -23,6 +24,12 @@ struct bridge_attach {
 /* 0, or -1 with a->err and a->what set. Leaves the calling thread in the container's
  * namespace once it got there: the caller's thread must end after it. */
 int bridge_attach(struct bridge_attach *a);
+
+/* The container's default routes: every IPv4 and IPv6 default route of its namespace deleted,
+ * then `routes` ("dst/prefix gw dev") added; 0, or -1 with a->err and a->what set (only
+ * netns, routes, err and what are read). Leaves the calling thread in that namespace, as
+ * bridge_attach. */
+int set_default_routes(struct bridge_attach *a);
 
 /* Deletes the link `name` of the caller's namespace; 0 when gone already (1 when deleted), -1
  * with *err and what set. */

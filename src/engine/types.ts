@@ -224,6 +224,8 @@ export interface EndpointSettings {
   GlobalIPv6PrefixLen: number;
   DNSNames: string[] | null;
   DriverOpts: Record<string, string> | null;
+  /** API 1.48: the container's default gateway is that of its endpoint of the highest priority (absent in records made before). */
+  GwPriority?: number;
 }
 
 export interface NetworkSettings {
@@ -371,6 +373,8 @@ export interface EndpointRequest {
   MacAddress?: string;
   /** `name:alias` links that the embedded DNS answers for this container alone (user-defined networks). */
   Links?: string[] | null;
-  /** On a `cni` network, the CNI_ARGS its plugins get (the CRI's K8S_POD_NAMESPACE…); refused elsewhere. */
+  /** On a `cni` network, the CNI_ARGS its plugins get (the CRI's K8S_POD_NAMESPACE…); on a bridge, the interface's name and sysctls. */
   DriverOpts?: Record<string, string> | null;
+  /** The gateway's priority (API 1.48): the highest gives the default routes. */
+  GwPriority?: number;
 }

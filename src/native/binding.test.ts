@@ -263,7 +263,7 @@ test('loopbackUp: lo up in a pinned network namespace; errors name the call', as
   await assert.rejects(native.loopbackUp(d), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && e.syscall === 'setns');
 });
 
-test('bridgeAttach: the bridge, a veth pair on it with hairpin, the peer in the namespace with its addresses and routes; linkDelete', async () => {
+test('bridgeAttach: the bridge, a veth pair on it with hairpin, the peer in the namespace with its addresses, sysctls and routes; setDefaultRoutes; linkDelete', async () => {
   const d = await tempDir();
   const pin = join(d, 'netns');
   writeFileSync(pin, '');
@@ -286,8 +286,13 @@ test('bridgeAttach: the bridge, a veth pair on it with hairpin, the peer in the 
       gateways: ['10.254.99.1/24', 'fd00:fe99::1/64'],
       addresses: ['10.254.99.5/24', 'fd00:fe99::5/64', '169.254.9.9/16'],
       routes: ['0.0.0.0/0 10.254.99.1', '::/0 fd00:fe99::1'],
+      sysctls: ['/proc/sys/net/ipv4/conf/eth3/log_martians=1', '/proc/sys/net/ipv6/conf/eth3/accept_ra=2'],
     };
     await native.bridgeAttach(a);
+    const sysctl = (p: string) => spawnSync('nsenter', [`--net=${pin}`, 'cat', p], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(sysctl('/proc/sys/net/ipv4/conf/eth3/log_martians'), '1');
+    assert.equal(sysctl('/proc/sys/net/ipv6/conf/eth3/accept_ra'), '2');
+    assert.equal(sysctl('/proc/sys/net/ipv4/conf/all/log_martians'), '0', 'only the interface');
     assert.match(ip(['-o', 'link', 'show', bridge], false), /UP.*mtu 1400.*link\/ether 02:42:0a:fe:00:01/);
     assert.match(ip(['-o', 'addr', 'show', bridge], false), /inet 10\.254\.99\.1\/24 brd 10\.254\.99\.255/);
     assert.match(ip(['-d', '-o', 'link', 'show', host], false), new RegExp(`master ${bridge} .*hairpin on`));
@@ -301,12 +306,29 @@ test('bridgeAttach: the bridge, a veth pair on it with hairpin, the peer in the 
       assert.match(addrs, re);
     assert.match(ip(['-4', 'route']), /default via 10\.254\.99\.1 dev eth3/);
     assert.match(ip(['-6', 'route']), /default via fd00:fe99::1 dev eth3/);
+    // The gateway moves: every default route goes, those given come.
+    await native.setDefaultRoutes(pin, ['::/0 fd00:fe99::1 eth3']);
+    assert.doesNotMatch(ip(['-4', 'route']), /default/);
+    assert.match(ip(['-6', 'route']), /default via fd00:fe99::1 dev eth3/);
+    await native.setDefaultRoutes(pin, ['0.0.0.0/0 10.254.99.1 eth3']);
+    assert.match(ip(['-4', 'route']), /^default via 10\.254\.99\.1 dev eth3/m);
+    assert.doesNotMatch(ip(['-6', 'route']), /default/);
+    await assert.rejects(native.setDefaultRoutes(pin, ['0.0.0.0/0 10.254.99.1 eth9']), (e: NodeJS.ErrnoException) =>
+      /find eth9/.test(e.message),
+    );
     // The peer's name is taken now: the error says what failed.
     await assert.rejects(
       native.bridgeAttach({ ...a, host: `${host}b` }),
       (e: NodeJS.ErrnoException) => e.code === 'EEXIST' && /create veth .*eth3/.test(e.message),
     );
     assert.equal(await native.linkDelete(`${host}b`), false);
+    // A sysctl the interface lacks: dockerd's words, and the interface stays down.
+    await assert.rejects(
+      native.bridgeAttach({ ...a, host: `${host}b`, ifName: 'eth4', routes: [], sysctls: ['/proc/sys/net/ipv4/conf/eth4/nope=1'] }),
+      (e: NodeJS.ErrnoException) => /\/proc\/sys\/net\/ipv4\/conf\/eth4\/nope is not a sysctl file/.test(e.message),
+    );
+    assert.doesNotMatch(ip(['-o', 'link', 'show', 'eth4']), /[<,]UP[,>]/);
+    assert.equal(await native.linkDelete(`${host}b`), true);
     assert.equal(await native.linkDelete(host), true);
     assert.equal(ip(['-o', 'link', 'show', 'eth3']), '', 'the peer went with it');
     assert.equal(await native.linkDelete(host), false);

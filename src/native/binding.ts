@@ -44,7 +44,9 @@ interface Binding {
     gateways: string[],
     addresses: string[],
     routes: string[],
+    sysctls: string[],
   ): Promise<void>;
+  setDefaultRoutes?(netns: string, routes: string[]): Promise<void>;
   linkDelete?(name: string): Promise<boolean>;
   idmappedOverlayAsync?(target: string, lowers: string[], upper: string, work: string, uidMap: string, gidMap: string): Promise<void>;
   prioritizeThread?(nice: number): void;
@@ -224,6 +226,8 @@ export interface BridgeAttach {
   addresses: string[];
   /** `dst/prefix gw` in the container. */
   routes: string[];
+  /** `/proc/sys/…=value`, written in the container's namespace before the interface is up. */
+  sysctls: string[];
 }
 
 /**
@@ -232,7 +236,24 @@ export interface BridgeAttach {
  * What it made stays on failure: the caller deletes `host` (linkDelete), which takes the peer too.
  */
 export async function bridgeAttach(a: BridgeAttach): Promise<void> {
-  await netlink().bridgeAttach(a.netns, a.bridge, a.bridgeMac, a.host, a.ifName, a.mac, a.mtu, a.gateways, a.addresses, a.routes);
+  await netlink().bridgeAttach(
+    a.netns,
+    a.bridge,
+    a.bridgeMac,
+    a.host,
+    a.ifName,
+    a.mac,
+    a.mtu,
+    a.gateways,
+    a.addresses,
+    a.routes,
+    a.sysctls,
+  );
+}
+
+/** Replaces every default route (IPv4 and IPv6) of the namespace at `netns` with `routes` (`dst/prefix gw dev`). */
+export async function setDefaultRoutes(netns: string, routes: string[]): Promise<void> {
+  await netlink().setDefaultRoutes(netns, routes);
 }
 
 /** Deletes the host's link `name` (a veth: its peer goes too); false when there was none. */
@@ -241,13 +262,14 @@ export function linkDelete(name: string): Promise<boolean> {
 }
 
 /** The binding's netlink calls; a binding built before them fails with what to do (bridges have no other way now). */
-function netlink(): Required<Pick<Binding, 'bridgeAttach' | 'linkDelete'>> {
+function netlink(): Required<Pick<Binding, 'bridgeAttach' | 'linkDelete' | 'setDefaultRoutes'>> {
   const b = binding();
-  if (!b.bridgeAttach || !b.linkDelete)
+  // setDefaultRoutes came with bridgeAttach's sysctls: a binding without it takes fewer arguments.
+  if (!b.bridgeAttach || !b.linkDelete || !b.setDefaultRoutes)
     throw systemError(
-      `native binding ${bindingPath()} was built before bridge networks were made through it: build it again (npm run install)`,
+      `native binding ${bindingPath()} was built before berth's bridge endpoints as they are now made (sysctls, default routes): build it again (npm run install)`,
     );
-  return b as Required<Pick<Binding, 'bridgeAttach' | 'linkDelete'>>;
+  return b as Required<Pick<Binding, 'bridgeAttach' | 'linkDelete' | 'setDefaultRoutes'>>;
 }
 
 /**

@@ -2,7 +2,9 @@
 // and host-local plugins made it (two programs of ~8-9 ms each to start, on every attach): the
 // address leased by berthd (leases.ts, host-local's format), then the bridge (made when missing,
 // with its gateway addresses), the veth pair on it with hairpin, and the container's interface
-// with its addresses and routes, through rtnetlink in the binding (native/binding/netlink.c).
+// with its addresses, sysctls and routes, through rtnetlink in the binding
+// (native/binding/netlink.c). Only the endpoint that gives the container its gateway gets the
+// default routes (the caller chooses it, as dockerd does, and moves them with setGateway).
 // Published ports stay CNI's portmap (kernel DNAT, with SNAT for connections from the host's
 // 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it), run after with this
 // endpoint's result as its prevResult. NAT out, forwarding and isolation are the network's rules
@@ -10,7 +12,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { errorMessage, systemError, withCleanup } from '../errors.js';
-import { bridgeAttach, linkDelete } from '../native/binding.js';
+import { bridgeAttach, linkDelete, setDefaultRoutes } from '../native/binding.js';
 import type { CniResult, NetConfList } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
 import type { Leases, LeaseRange } from './leases.js';
@@ -68,8 +70,28 @@ function randomMac(): string {
 }
 
 const ranges = (net: BridgeNetwork) => (net.v6 ? [net.v4, net.v6] : [net.v4]);
-const routes = (net: BridgeNetwork) =>
-  net.internal ? [] : [{ dst: '0.0.0.0/0', gw: net.v4.gateway }, ...(net.v6 ? [{ dst: '::/0', gw: net.v6.gateway }] : [])];
+
+/** Which of its network's default routes an endpoint gives the container (the caller's choice: dockerd's gateway endpoint per family). */
+export interface Gateway {
+  v4: boolean;
+  v6: boolean;
+}
+
+/** The default routes an endpoint gives for `gw` (an internal network's none). */
+function routes(net: BridgeNetwork, gw: Gateway): { dst: string; gw: string }[] {
+  if (net.internal) return [];
+  return [...(gw.v4 ? [{ dst: '0.0.0.0/0', gw: net.v4.gateway }] : []), ...(gw.v6 && net.v6 ? [{ dst: '::/0', gw: net.v6.gateway }] : [])];
+}
+
+/** What an endpoint is made with beyond its plan. */
+export interface EndpointExtras {
+  /** --link-local-ip: added with dockerd's prefixes, /16 (169.254.0.0/16) and /64 (fe80::/64). */
+  linkLocal?: string[];
+  /** `/proc/sys/…=value` for its interface (com.docker.network.endpoint.sysctls), set before it is up. */
+  sysctls?: string[];
+  /** The default routes it gives; none when absent. */
+  gateway?: Gateway;
+}
 
 /**
  * The endpoint's parts, chosen before anything is made: the addresses (held in memory by
@@ -104,8 +126,10 @@ export async function addBridgeEndpoint(
   net: BridgeNetwork,
   ep: BridgeEndpoint,
   at: BridgeAttachment,
-  linkLocal: string[] = [],
+  extras: EndpointExtras = {},
 ): Promise<CniResult> {
+  const linkLocal = extras.linkLocal ?? [];
+  const gw = routes(net, extras.gateway ?? { v4: false, v6: false });
   const ips = ep.ips ?? [];
   const gateway = (ip: string) => (ip.includes(':') ? net.v6!.gateway : net.v4.gateway);
   const prefix = (s: BridgeSubnet) => s.subnet.split('/')[1];
@@ -127,7 +151,8 @@ export async function addBridgeEndpoint(
       mtu: net.mtu ?? 0,
       gateways: ranges(net).map((r) => `${r.gateway}/${prefix(r)}`),
       addresses: [...ips, ...linkLocal.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
-      routes: routes(net).map((r) => `${r.dst} ${r.gw}`),
+      routes: gw.map((r) => `${r.dst} ${r.gw}`),
+      sysctls: extras.sysctls ?? [],
     }),
   ]);
   if (made.status === 'rejected') throw systemError(`network ${net.name}: ${errorMessage(made.reason)}`, made.reason);
@@ -136,8 +161,19 @@ export async function addBridgeEndpoint(
     cniVersion: '1.0.0',
     interfaces: [{ name: net.bridge }, { name: ep.host }, { name: at.ifName, mac: ep.mac, sandbox: at.netns }],
     ips: ips.map((address) => ({ address, gateway: gateway(address), interface: 2 })),
-    routes: routes(net).map((r) => ({ dst: r.dst })),
+    routes: gw.map((r) => ({ dst: r.dst })),
   };
+}
+
+/**
+ * Moves the container's default routes to the endpoints that give its gateway now: each given
+ * as its network, its interface's name and what it gives; every other default route goes.
+ */
+export async function setGateway(netns: string, gateways: { net: BridgeNetwork; ifName: string; gateway: Gateway }[]): Promise<void> {
+  await setDefaultRoutes(
+    netns,
+    gateways.flatMap((g) => routes(g.net, g.gateway).map((r) => `${r.dst} ${r.gw} ${g.ifName}`)),
+  );
 }
 
 /** Undoes an endpoint, whatever part of it was made: the veth pair goes, then the leases (those recorded, else every one the container's interface holds). */

@@ -175,9 +175,11 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   ),
   'EndpointSettings.Aliases': applied("names in the network's DNS"),
   'EndpointSettings.DriverOpts': applied(
-    "a cni network's CNI_ARGS; on a bridge network refused (berth's bridge applies no endpoint option, where dockerd's keeps them with no effect): dockerd 20.10's typed ones (com.docker.network.endpoint.macaddress, com.docker.network.portmap, com.docker.network.endpoint.exposedports) in its words, at create where dockerd fails the start; com.docker.network.endpoint.sysctls and ifname, which dockerd 25+ applies, as not supported",
+    "on a bridge network, com.docker.network.endpoint.ifname (the interface's name in the container, checked at create as the kernel takes names; not two alike) and com.docker.network.endpoint.sysctls (its sysctls, set before it is up, with dockerd 25+'s checks and words), as dockerd 28 applies them; the typed ones dockerd 20.10 fails a start on (com.docker.network.endpoint.macaddress, com.docker.network.portmap, com.docker.network.endpoint.exposedports) refused in its words at create, any other refused (dockerd's bridge keeps them with no effect); a cni network's CNI_ARGS",
   ),
-  'EndpointSettings.GwPriority': refused("one gateway per container: the first network's"),
+  'EndpointSettings.GwPriority': applied(
+    "the default routes come from the bridge endpoint of the highest priority, then as dockerd 28 breaks ties (not internal, dual-stack, network name), IPv4 and IPv6 each from the first endpoint with that family's gateway; moved when a running container is connected or disconnected (engine/networks/gateway.ts); refused on a cni network",
+  ),
   'EndpointSettings.MacAddress': applied("the endpoint's MAC address"),
   'EndpointSettings.NetworkID': output(),
   'EndpointSettings.EndpointID': output(),

@@ -41,6 +41,7 @@ export function endpointsConfig(body: Record<string, any>): Record<string, Endpo
       MacAddress: v?.MacAddress || undefined,
       Links: v?.Links ?? null,
       DriverOpts: v?.DriverOpts ?? null,
+      GwPriority: v?.GwPriority ?? 0,
     };
   }
   if (body.MacAddress) {
@@ -73,7 +74,8 @@ export function networkSettings(c: ContainerRecord) {
     IPPrefixLen: b?.IPPrefixLen ?? 0,
     IPv6Gateway: b?.IPv6Gateway ?? '',
     MacAddress: b?.MacAddress ?? '',
-    Networks: s?.Networks ?? {},
+    // Records made before GwPriority was kept have none: dockerd shows 0.
+    Networks: Object.fromEntries(Object.entries(s?.Networks ?? {}).map(([k, ep]) => [k, { ...ep, GwPriority: ep.GwPriority ?? 0 }])),
   };
 }
 
@@ -140,6 +142,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
       MacAddress: ep.MacAddress || undefined,
       Links: ep.Links ?? null,
       DriverOpts: ep.DriverOpts ?? null,
+      GwPriority: ep.GwPriority ?? 0,
     });
     sendEmpty(ctx, 200);
   });

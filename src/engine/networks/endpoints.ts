@@ -1,6 +1,7 @@
 // Containers' endpoints on networks, on their pinned network namespaces: on berth's bridge
 // networks made natively (network/bridge.ts: berthd's leases, rtnetlink; CNI's portmap for
-// published ports), on `cni` networks by their CNI plugins. What each attach was about to make,
+// published ports), on `cni` networks by their CNI plugins; the interfaces' names and the
+// endpoint that gives the default routes chosen as dockerd 28 chooses them (gateway.ts). What each attach was about to make,
 // then what it made, is kept under `<exec-root>/networks/<id>/` so that the teardown, after a
 // berthd restart too, undoes exactly it. It keeps no container state of its own: the
 // container's record carries its NetworkSettings, saved by the caller.
@@ -10,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errno, isErrno } from '../../common/errno.js';
-import { errorMessage, forbidden, invalid, withCleanup } from '../../errors.js';
+import { conflict, errorMessage, forbidden, invalid, withCleanup } from '../../errors.js';
 import { addNetworkList, delNetworkList, type Attachment, type CniResult, type NetConfList } from '../../network/cni.js';
 import {
   addBridgeEndpoint,
@@ -18,8 +19,10 @@ import {
   deleteBridge,
   planBridgeEndpoint,
   portmapList,
+  setGateway,
   type BridgeEndpoint,
   type BridgeNetwork,
+  type Gateway,
 } from '../../network/bridge.js';
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { Leases } from '../../network/leases.js';
@@ -40,14 +43,18 @@ import {
   CNI_CONF_OPT,
   cniName,
   gatewayOf,
+  endpointSysctls,
   hasDns,
+  IFNAME_OPT,
   MTU_OPT,
   ownNetns,
+  SYSCTLS_OPT,
   v4Config,
   v6Config,
   type NetworkStore,
 } from './store.js';
 import type { IpamConfig } from '../types.js';
+import { chooseGateways, ifNames, nextIfName } from './gateway.js';
 
 /** What an attach was asked (written before it runs, so a berthd killed during it leaves a teardown to do) and, once done, returned. */
 interface Attached {
@@ -201,8 +208,27 @@ export class Endpoints {
   }
 
   /**
+   * For each of a container's endpoints, the default routes it gives: dockerd's choice among its
+   * bridge networks (gateway.ts); a `cni` network's plugins make their own routes.
+   */
+  private gatewaysOf(eps: EndpointSettings[]): Gateway[] {
+    const nets = eps.map((ep) => this.store.get(ep.NetworkID));
+    const bridges = nets.flatMap((n, i) => (n.Driver === 'bridge' ? [i] : []));
+    const chosen = chooseGateways(
+      bridges.map((i) => ({
+        network: nets[i].Name,
+        priority: eps[i].GwPriority ?? 0,
+        internal: nets[i].Internal,
+        v6: !!v6Config(nets[i]),
+      })),
+    );
+    return eps.map((_, i) => chosen[bridges.indexOf(i)] ?? { v4: false, v6: false });
+  }
+
+  /**
    * A started container's network: its namespace pinned, then an endpoint on each of its
-   * networks (the first gets `eth0` and the published ports). On failure, what was made is undone.
+   * networks (the first gets the published ports; the interfaces are named, and the default
+   * routes given, as dockerd does). On failure, what was made is undone.
    */
   async attach(rec: ContainerRecord, pid: number, linkHosts: string[] = []): Promise<void> {
     if (!ownNetns(rec.HostConfig.NetworkMode)) return;
@@ -214,9 +240,13 @@ export class Endpoints {
     settings.SandboxKey = ns;
     const exposed = Object.keys(rec.Config.ExposedPorts ?? {});
     try {
-      let i = 0;
-      for (const [name, ep] of Object.entries(settings.Networks)) {
-        if (name === 'none') continue;
+      const eps = Object.entries(settings.Networks)
+        .filter(([name]) => name !== 'none')
+        .map(([, ep]) => ep);
+      const bridge = (ep: EndpointSettings) => this.store.get(ep.NetworkID).Driver === 'bridge';
+      const names = ifNames(eps.map((ep) => (bridge(ep) ? ep.DriverOpts?.[IFNAME_OPT] : undefined)));
+      const gateways = this.opts.rootless ? [] : this.gatewaysOf(eps);
+      for (const [i, ep] of eps.entries()) {
         const ports =
           i === 0
             ? await allocatePorts(
@@ -224,11 +254,9 @@ export class Endpoints {
                 this.usedPorts(rec.Id),
               )
             : [];
-        if (this.opts.rootless) {
-          await this.addPasta(rec, ns, ep, ports);
-          i++;
-        } else await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, `eth${i++}`, ports);
-        if (ports.length || i === 1) settings.Ports = portMap(ports, exposed);
+        if (this.opts.rootless) await this.addPasta(rec, ns, ep, ports);
+        else await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, names[i], ports, gateways[i]);
+        if (ports.length || i === 0) settings.Ports = portMap(ports, exposed);
       }
       await lo;
       const first = Object.values(settings.Networks)[0];
@@ -332,6 +360,7 @@ export class Endpoints {
     ep: EndpointSettings,
     ifName: string,
     ports: PortMapping[],
+    gateway: Gateway,
   ): Promise<void> {
     const bridge = n.Driver === 'cni' ? undefined : this.bridgeOf(n);
     if (bridge) await this.ensureRules(n);
@@ -369,7 +398,13 @@ export class Endpoints {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await record();
-      const made = native && (await addBridgeEndpoint(this.leases, bridge, native, at, asked.LinkLocalIPs));
+      const made =
+        native &&
+        (await addBridgeEndpoint(this.leases, bridge, native, at, {
+          linkLocal: asked.LinkLocalIPs,
+          sysctls: endpointSysctls(ep.DriverOpts?.[SYSCTLS_OPT], ifName),
+          gateway,
+        }));
       result = await addNetworkList(list, at, made);
     } catch (e) {
       const undo = await this.undoEndpoint(attached).then(
@@ -472,7 +507,7 @@ export class Endpoints {
     if (cni) throw cni;
   }
 
-  /** Docker's connect: recorded, and made now if the container runs. */
+  /** Docker's connect: recorded, and made now if the container runs (the default routes moved if it now gives them). */
   async connect(rec: ContainerRecord, n: NetworkRecord, req: EndpointRequest, running: boolean): Promise<void> {
     const mode = rec.HostConfig.NetworkMode ?? '';
     if (n.Driver === 'cni')
@@ -480,39 +515,76 @@ export class Endpoints {
     if (!ownNetns(mode) || mode === 'none' || n.Driver !== 'bridge')
       throw forbidden(`container cannot be disconnected from host network or connected to host network`);
     const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });
-    if (settings.Networks[n.Name]) throw forbidden(`endpoint with name ${rec.Name.slice(1)} already exists in network ${n.Name}`);
-    checkEndpoint(n, req, rec.Name.replace(/^\//, ''));
+    const name = rec.Name.replace(/^\//, '');
+    if (settings.Networks[n.Name]) throw forbidden(`endpoint with name ${name} already exists in network ${n.Name}`);
+    checkEndpoint(n, req, name, false);
+    const others = Object.values(settings.Networks);
+    const asked = req.DriverOpts?.[IFNAME_OPT];
+    const ifs = running ? this.interfacesOf(rec.Id) : new Map<string, string>();
+    // dockerd fails the rename in the kernel's words (file exists); berth says which name, before anything is made.
+    if (asked && (others.some((o) => o.DriverOpts?.[IFNAME_OPT] === asked) || [...ifs.values()].includes(asked)))
+      throw conflict(`container ${name} has an interface named ${asked} already (${IFNAME_OPT})`);
     const ep = blankEndpoint(n.Id, req);
-    if (running) await this.addEndpoint(rec, n, ep, this.freeIfName(rec.Id), []);
+    if (running) {
+      const before = this.gatewaysOf(others);
+      const after = this.gatewaysOf([...others, ep]);
+      await this.addEndpoint(rec, n, ep, asked ?? nextIfName(ifs.values()), [], { v4: false, v6: false });
+      if (JSON.stringify([...before, { v4: false, v6: false }]) !== JSON.stringify(after)) {
+        try {
+          await this.moveGateway(rec, [...others, ep], after);
+        } catch (e) {
+          const undo = await this.delEndpoint(join(this.stateDir(rec.Id), `${n.Id}.json`)).then(
+            () => [],
+            (d: Error) => [d],
+          );
+          throw withCleanup(e, undo);
+        }
+      }
+    }
     settings.Networks[n.Name] = ep;
   }
 
-  /** The first `eth<N>` none of the container's endpoints has (a disconnect leaves gaps). */
-  private freeIfName(containerId: string): string {
+  /** The container's interfaces now, by network ID (its endpoints' records). */
+  private interfacesOf(containerId: string): Map<string, string> {
     const dir = this.stateDir(containerId);
-    const used = new Set(
-      listDir(dir).map((f) => {
-        try {
-          return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName;
-        } catch {
-          return '';
-        }
-      }),
-    );
-    let i = 0;
-    while (used.has(`eth${i}`)) i++;
-    return `eth${i}`;
+    const out = new Map<string, string>();
+    for (const f of listDir(dir))
+      if (f.endsWith('.json')) out.set(f.slice(0, -'.json'.length), (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Attached).at.ifName);
+    return out;
   }
 
-  /** Docker's disconnect: the endpoint undone if the container runs, and forgotten. */
+  /** Gives a running container the default routes of `eps` as `gateways` says, and no other. */
+  private async moveGateway(rec: ContainerRecord, eps: EndpointSettings[], gateways: Gateway[]): Promise<void> {
+    const ifs = this.interfacesOf(rec.Id);
+    await setGateway(
+      rec.NetworkSettings!.SandboxKey,
+      eps.flatMap((ep, i) => {
+        const n = this.store.get(ep.NetworkID);
+        const ifName = ifs.get(n.Id);
+        return (gateways[i].v4 || gateways[i].v6) && ifName ? [{ net: this.bridgeOf(n), ifName, gateway: gateways[i] }] : [];
+      }),
+    );
+  }
+
+  /** Docker's disconnect: the endpoint undone if the container runs (the default routes moved if it gave them), and forgotten. */
   async disconnect(rec: ContainerRecord, n: NetworkRecord): Promise<void> {
     const settings = rec.NetworkSettings;
-    if (!settings?.Networks[n.Name]) throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
+    const ep = settings?.Networks[n.Name];
+    if (!settings || !ep) throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
     if (n.Driver !== 'bridge') throw forbidden('container cannot be disconnected from host network or connected to host network');
     const file = join(this.stateDir(rec.Id), `${n.Id}.json`);
     if (existsSync(file)) {
+      const eps = Object.values(settings.Networks);
+      const rest = eps.filter((o) => o !== ep);
+      const before = this.gatewaysOf(eps).filter((_, i) => eps[i] !== ep);
+      const after = this.gatewaysOf(rest);
       await this.delEndpoint(file);
       this.opts.emit('disconnect', n, rec.Id);
+      // As moby since its fix of moby#51578: a gateway that cannot move is logged, and the disconnect stands.
+      if (JSON.stringify(before) !== JSON.stringify(after))
+        await this.moveGateway(rec, rest, after).catch((e) =>
+          this.opts.log(`default routes of ${rec.Id.slice(0, 12)} after disconnecting ${n.Name}: ${errorMessage(e)}`),
+        );
     }
     delete settings.Networks[n.Name];
   }

@@ -12,7 +12,8 @@ import { labelMatch, validateFilters } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
 import { EmbeddedDns } from './dns.js';
 import { Endpoints } from './endpoints.js';
-import { blankEndpoint, BRIDGE_NAME_OPT, cniName, checkEndpoint, hasDns, NetworkStore, ownNetns, PREDEFINED } from './store.js';
+import { blankEndpoint, BRIDGE_NAME_OPT, cniName, checkEndpoint, hasDns, IFNAME_OPT, NetworkStore, ownNetns, PREDEFINED } from './store.js';
+import { duplicateIfName } from './gateway.js';
 
 export interface NetworksOptions {
   dataRoot: string;
@@ -243,9 +244,17 @@ export class Networks {
       const n = this.get(name);
       const req = endpoints[name] ?? endpoints[n.Id] ?? {};
       if (n.Driver !== 'bridge' && n.Driver !== 'cni') throw invalid(`container cannot be connected to network ${n.Name} and another one`);
+      // pasta, a rootless berthd's network, names its interface and sets no sysctls of the endpoint's.
+      if (this.opts.rootless && Object.keys(req.DriverOpts ?? {}).length)
+        throw unsupported(`rootless berthd: endpoint driver options (${Object.keys(req.DriverOpts!).join(', ')}) are not applied by pasta`);
       checkEndpoint(n, req, rec.Name.replace(/^\//, ''));
       settings.Networks[n.Name] = blankEndpoint(n.Id, req);
     }
+    // dockerd fails the start when two endpoints ask one name (the kernel's rename); berth refuses the create.
+    const twice = duplicateIfName(
+      Object.values(settings.Networks).map((ep) => (this.get(ep.NetworkID).Driver === 'bridge' ? ep.DriverOpts?.[IFNAME_OPT] : undefined)),
+    );
+    if (twice) throw invalid(`two endpoints of the container ask the interface name ${twice} (${IFNAME_OPT})`);
     return this.get(mode).Name;
   }
 

@@ -3,7 +3,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AmbiguousNetwork, blankEndpoint, checkEndpoint, cniName, gatewayOf, NetworkStore, v4Config, v6Config } from './store.js';
+import {
+  AmbiguousNetwork,
+  blankEndpoint,
+  checkEndpoint,
+  cniName,
+  endpointSysctlErrors,
+  endpointSysctls,
+  gatewayOf,
+  IFNAME_OPT,
+  ifNameError,
+  NetworkStore,
+  SYSCTLS_OPT,
+  v4Config,
+  v6Config,
+} from './store.js';
 
 function withStore(fn: (s: NetworkStore) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-store-test-'));
@@ -129,24 +143,59 @@ test('endpoint addresses checked against the network: --ip6, link-local IPs', ()
     });
   }));
 
-test("a bridge endpoint's driver options: each refused, dockerd 20.10's typed ones in its words", () =>
+test("a bridge endpoint's driver options: ifname and sysctls checked as dockerd checks them, dockerd 20.10's typed ones in its words, others refused", () =>
   withStore((st) => {
     const n = st.create({ Name: 'opts', IPAM: { Config: [{ Subnet: '10.231.3.0/24' }] } });
     checkEndpoint(n, { DriverOpts: {} }, 'c');
+    checkEndpoint(
+      n,
+      { DriverOpts: { [IFNAME_OPT]: 'foo0', [SYSCTLS_OPT]: 'net.ipv4.conf.IFNAME.log_martians=1,net.ipv6.conf.ifname.accept_ra=2' } },
+      'c',
+    );
     assert.throws(() => checkEndpoint(n, { DriverOpts: { foo: 'bar' } }, 'c'), {
       kind: 'invalid',
-      message:
-        "endpoint driver option foo on network opts: berth's bridge driver applies no endpoint options (dockerd's keeps them without effect)",
+      message: /^endpoint driver option foo on network opts: berth's bridge driver applies no endpoint options but/,
     });
     assert.throws(() => checkEndpoint(n, { DriverOpts: { 'com.docker.network.endpoint.macaddress': '02:42:ac:11:00:99' } }, 'c'), {
       kind: 'invalid',
       message: 'failed to create endpoint c on network opts: trying to create an endpoint with an invalid endpoint configuration',
     });
+    // moby's words: a create names the network, a connect does not; several errors are a list.
+    const bad =
+      "unrecognised network interface sysctl 'net.ipv4.conf.eth0.forwarding=0'; represent 'net.X.Y.ethN.Z=V' as 'net.X.Y.IFNAME.Z=V', 'X' must be 'ipv4', 'ipv6' or 'mpls'";
+    assert.throws(() => checkEndpoint(n, { DriverOpts: { [SYSCTLS_OPT]: 'net.ipv4.conf.eth0.forwarding=0' } }, 'c'), {
+      kind: 'invalid',
+      message: `invalid config for network opts: invalid endpoint settings:\n${bad}`,
+    });
+    assert.throws(() => checkEndpoint(n, { DriverOpts: { [SYSCTLS_OPT]: 'net.ipv4.conf.eth0.forwarding=0' } }, 'c', false), {
+      message: `invalid endpoint settings:\n${bad}`,
+    });
     assert.throws(
-      () => checkEndpoint(n, { DriverOpts: { 'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.forwarding=0' } }, 'c'),
+      () => checkEndpoint(n, { DriverOpts: { [SYSCTLS_OPT]: 'net.ipv4.conf.eth0.forwarding=0', [IFNAME_OPT]: 'a/b' } }, 'c', false),
       {
-        kind: 'unsupported',
-        message: /com\.docker\.network\.endpoint\.sysctls is not supported by berthd/,
+        message: `invalid endpoint settings:\n* ${bad}\n* invalid ${IFNAME_OPT} "a/b": an interface name has no /, :, % or white space`,
       },
     );
   }));
+
+test("endpoint sysctls: moby's checks at create, then what dockerd finds only at start; the files they become", () => {
+  assert.deepEqual(endpointSysctlErrors('net.ipv4.conf.IFNAME.log_martians=1,net.mpls.conf.ifname.input=1'), []);
+  for (const sc of ['kernel.shmmax=1', 'net.ipv4.conf.eth0.x=1', 'net.core.conf.IFNAME.x=1', 'net.ipv4.conf.IFNAME'])
+    assert.match(endpointSysctlErrors(sc)[0], new RegExp(`^unrecognised network interface sysctl '${sc.replace(/\./g, '\\.')}'`));
+  assert.deepEqual(endpointSysctlErrors('net.ipv4.conf.IFNAME.log_martians'), [
+    "expected sysctl 'net.ipv4.conf.IFNAME.log_martians' to have format name=value",
+  ]);
+  assert.deepEqual(endpointSysctlErrors('net.ipv4.conf.IFNAME.a.b=1'), [
+    "expected sysctl 'net.ipv4.conf.IFNAME.a.b=1' to have format net.X.Y.IFNAME.Z",
+  ]);
+  assert.deepEqual(endpointSysctls('net.ipv4.conf.IFNAME.log_martians=1,net.ipv6.conf.ifname.accept_ra=2', 'foo0'), [
+    '/proc/sys/net/ipv4/conf/foo0/log_martians=1',
+    '/proc/sys/net/ipv6/conf/foo0/accept_ra=2',
+  ]);
+  assert.deepEqual(endpointSysctls(undefined, 'eth0'), []);
+});
+
+test('interface names: what the kernel takes', () => {
+  for (const ok of ['foo0', 'eth1', 'a', 'x'.repeat(15), 'wan-1.2']) assert.equal(ifNameError(ok), undefined, ok);
+  for (const bad of ['', 'x'.repeat(16), '.', '..', 'a/b', 'a:b', 'a b', 'eth%d', 'lo']) assert.ok(ifNameError(bad), bad);
+});

@@ -21,6 +21,10 @@ export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 /** The MTU of the bridge and its containers' interfaces, as dockerd's bridge driver takes it. */
 export const MTU_OPT = 'com.docker.network.driver.mtu';
 export const PREDEFINED = ['bridge', 'host', 'none'];
+/** An endpoint's interface name in the container (dockerd 28), instead of the next `eth<N>`. */
+export const IFNAME_OPT = 'com.docker.network.endpoint.ifname';
+/** An endpoint's interface sysctls (dockerd 25): `net.X.Y.IFNAME.Z=V`, comma-separated. */
+export const SYSCTLS_OPT = 'com.docker.network.endpoint.sysctls';
 /** A `cni` network's config file. */
 export const CNI_CONF_OPT = 'berth.cni.conf-file';
 /** The names CNI takes for a network (libcni's rule); its address leases are kept in a folder of that name (network/leases.ts). */
@@ -95,25 +99,88 @@ export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): End
   GlobalIPv6PrefixLen: 0,
   DNSNames: null,
   DriverOpts: req.DriverOpts && Object.keys(req.DriverOpts).length ? { ...req.DriverOpts } : null,
+  GwPriority: req.GwPriority ?? 0,
 });
 
 /**
- * A bridge endpoint applies no driver option, so each is refused: the ones dockerd 20.10 reads as
- * typed values and fails the start on, in its words; the ones dockerd 25 and later apply; and any
- * other, which dockerd's bridge keeps in inspect with no effect (a yes that does nothing).
+ * moby's checks of `com.docker.network.endpoint.sysctls` (daemon/container_operations.go), its
+ * words: each entry `net.X.Y.IFNAME.Z=V` with X ipv4, ipv6 or mpls and the interface's name
+ * written IFNAME (or ifname: the docker CLI lowercases driver options). Then what dockerd 25+
+ * finds only at start, when it writes them (libnetwork/osl), in its words too.
  */
-export function checkBridgeDriverOpts(opts: Record<string, string>, container: string, network: string): void {
-  for (const k of Object.keys(opts)) {
+export function endpointSysctlErrors(value: string): string[] {
+  const errors: string[] = [];
+  for (const sc of value.split(',')) {
+    const p = sc.split('.');
+    const head = [p[0], p[1], p[2], p[3], p.slice(4).join('.')];
+    if (p.length < 5 || !['ipv4', 'ipv6', 'mpls'].includes(head[1]) || (head[3] !== 'IFNAME' && head[3] !== 'ifname'))
+      errors.push(
+        `unrecognised network interface sysctl '${sc}'; represent 'net.X.Y.ethN.Z=V' as 'net.X.Y.IFNAME.Z=V', 'X' must be 'ipv4', 'ipv6' or 'mpls'`,
+      );
+    else if (!sc.includes('=')) errors.push(`expected sysctl '${sc}' to have format name=value`);
+    else if (sc.slice(0, sc.indexOf('=')).split('.').length !== 5) errors.push(`expected sysctl '${sc}' to have format net.X.Y.IFNAME.Z`);
+  }
+  return errors;
+}
+
+/** The endpoint's sysctls as files of the container's /proc/sys and their values, its interface named `ifName` (checked by endpointSysctlErrors). */
+export function endpointSysctls(value: string | undefined, ifName: string): string[] {
+  if (value === undefined) return [];
+  return value.split(',').map((sc) => {
+    const at = sc.indexOf('=');
+    const [net, x, y, , z] = sc.slice(0, at).split('.');
+    return `/proc/sys/${net}/${x}/${y}/${ifName}/${z}=${sc.slice(at + 1)}`;
+  });
+}
+
+/**
+ * An interface name the kernel takes (dev_valid_name): 1 to 15 bytes, not `.` or `..`, no `/`,
+ * `:` or white space; and no `%`, which the kernel would take as a pattern to number. dockerd
+ * checks none and fails the start in the kernel's words; berth refuses at create.
+ */
+export function ifNameError(name: string): string | undefined {
+  const why =
+    !name || Buffer.byteLength(name) > 15
+      ? 'an interface name has 1 to 15 bytes'
+      : name === '.' || name === '..'
+        ? 'it is not a name'
+        : /[/:%\s]/.test(name)
+          ? 'an interface name has no /, :, % or white space'
+          : name === 'lo'
+            ? "the container's loopback interface has it"
+            : undefined;
+  return why && `invalid ${IFNAME_OPT} ${JSON.stringify(name)}: ${why}`;
+}
+
+/** moby's multierror.Join: one error as it is, several as a list. */
+const joinErrors = (errors: string[]) =>
+  errors.length === 1 ? errors[0] : `* ${errors.map((e) => e.replace(/\n/g, '\n\t')).join('\n* ')}`;
+
+/**
+ * A bridge endpoint's driver options: the interface's name and sysctls (dockerd 25 and 28 apply
+ * them, and so does berth); the ones dockerd 20.10 reads as typed values and fails the start on,
+ * refused in its words; and any other, which dockerd's bridge keeps in inspect with no effect (a
+ * yes that does nothing), refused. `create`: dockerd words a create's errors with the network.
+ */
+export function checkBridgeDriverOpts(opts: Record<string, string>, container: string, network: string, create = true): void {
+  const errors: string[] = [];
+  for (const [k, v] of Object.entries(opts)) {
     if (['com.docker.network.endpoint.macaddress', 'com.docker.network.portmap', 'com.docker.network.endpoint.exposedports'].includes(k))
       throw invalid(
         `failed to create endpoint ${container} on network ${network}: trying to create an endpoint with an invalid endpoint configuration`,
       );
-    if (k === 'com.docker.network.endpoint.sysctls' || k === 'com.docker.network.endpoint.ifname')
-      throw unsupported(`endpoint driver option ${k} is not supported by berthd (dockerd 25 and later apply it; dockerd 20.10 ignores it)`);
-    throw invalid(
-      `endpoint driver option ${k} on network ${network}: berth's bridge driver applies no endpoint options (dockerd's keeps them without effect)`,
-    );
+    if (k === SYSCTLS_OPT) errors.push(...endpointSysctlErrors(v));
+    else if (k === IFNAME_OPT) {
+      const e = ifNameError(v);
+      if (e) errors.push(e);
+    } else
+      throw invalid(
+        `endpoint driver option ${k} on network ${network}: berth's bridge driver applies no endpoint options but ${IFNAME_OPT} and ${SYSCTLS_OPT} (dockerd's keeps others without effect)`,
+      );
   }
+  if (!errors.length) return;
+  const msg = `invalid endpoint settings:\n${joinErrors(errors)}`;
+  throw invalid(create ? `invalid config for network ${network}: ${msg}` : msg);
 }
 
 /**
@@ -121,7 +188,7 @@ export function checkBridgeDriverOpts(opts: Record<string, string>, container: s
  * ones, aliases, a MAC, driver options. dockerd 20.10 finds the address errors at start (the
  * IPv6 ones with a 500); berth at create, in the same words. `container`: its name, for dockerd's words.
  */
-export function checkEndpoint(n: NetworkRecord, req: EndpointRequest, container: string): void {
+export function checkEndpoint(n: NetworkRecord, req: EndpointRequest, container: string, create = true): void {
   const { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local = [] } = req.IPAMConfig ?? {};
   if (n.Driver === 'cni') {
     // Its plugins own addresses and names; berth's DNS does not serve it.
@@ -134,12 +201,14 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest, container:
             ? 'links'
             : req.MacAddress
               ? 'a MAC address'
-              : '';
+              : req.GwPriority
+                ? 'a gateway priority (its plugins make its routes)'
+                : '';
     if (what)
       throw invalid(`network ${n.Name} is configured by CNI config ${n.Options[CNI_CONF_OPT]}: berth cannot give its endpoints ${what}`);
     return;
   }
-  checkBridgeDriverOpts(req.DriverOpts ?? {}, container, n.Name);
+  checkBridgeDriverOpts(req.DriverOpts ?? {}, container, n.Name, create);
   if ((ip || ip6 || local.length) && n.Name === 'bridge')
     throw invalid('user specified IP address is supported on user defined networks only');
   if (ip && !contains(parseCidr(v4Config(n)!.Subnet), parseIp(ip)))
