@@ -165,6 +165,16 @@ static void set_bind_options(int tree, unsigned long flags, int userns, const ch
   if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_errno("remount %s with its options", dest);
 }
 
+/* The recursive attributes (the spec's "rro", "rnosuid", …: MOUNT_ATTR_* bits to set and to
+ * clear) on every mount of the tree at `fd`, as runc applies them; the kernel refuses a mount
+ * it cannot change (a locked flag in a user namespace), and so does the start. */
+static void set_recursive_attrs(int fd, uint64_t set, uint64_t clr, const char *dest) {
+  if (!set && !clr) return;
+  struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
+  if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    die_errno("set the recursive mount attributes of %s", dest);
+}
+
 /* A target other than "/" that resolves to the container's root is a symlink to / (in the
  * image, or swapped in by a container sharing a volume while this one starts): mounting there
  * would cover the whole root, so the start fails saying so, as runc's does. */
@@ -181,6 +191,8 @@ static void do_mount(int rootfd, struct record *r, int userns) {
   unsigned long flags = parse_ull(r->fields[3], 10), prop = parse_ull(r->fields[4], 10);
   const char *data = r->fields[5];
   int kind = (int)parse_ull(r->fields[6], 10);
+  /* Records without the two recursive-attribute fields (the cgroup mounts') set none. */
+  uint64_t rset = r->nfields > 8 ? parse_ull(r->fields[7], 10) : 0, rclr = r->nfields > 8 ? parse_ull(r->fields[8], 10) : 0;
   char p[64];
 
   if (kind == MK_BIND) {
@@ -197,6 +209,7 @@ static void do_mount(int rootfd, struct record *r, int userns) {
     if (tree < 0) die_errno("mount %s to %s: clone %s", src, dest, src);
     unsigned long extra = flags & ~(MS_BIND | MS_REC | PROPAGATION);
     if (extra) set_bind_options(tree, extra, userns, dest);
+    set_recursive_attrs(tree, rset, rclr, dest);
     if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       die_errno("mount %s to %s", src, dest);
     close(fd);
@@ -212,6 +225,13 @@ static void do_mount(int rootfd, struct record *r, int userns) {
     if (mount(src, p, type, flags & ~PROPAGATION, *data ? data : NULL) < 0)
       die_errno("mount %s to %s", *type ? type : src, dest);
     close(fd);
+  }
+  if (rset || rclr) {
+    /* Opened again: the fd above is the directory under the new mount. */
+    int m = open_in_root(rootfd, dest, CREATE_NONE, 0);
+    if (m < 0) die_errno("open %s", dest);
+    set_recursive_attrs(m, rset, rclr, dest);
+    close(m);
   }
   apply_propagation(rootfd, dest, prop & (PROPAGATION | MS_REC));
 }

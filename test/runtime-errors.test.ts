@@ -220,7 +220,7 @@ test('features prints the OCI features document', () => {
   assert.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
   assert.equal(f.linux.seccomp.enabled, true);
   assert.ok(f.linux.seccomp.actions.includes('SCMP_ACT_ERRNO'));
-  assert.ok(f.mountOptions.includes('rbind') && f.mountOptions.includes('nosuid'));
+  assert.ok(f.mountOptions.includes('rbind') && f.mountOptions.includes('nosuid') && f.mountOptions.includes('rro'));
 });
 
 test('spec writes a config that run accepts once terminal is false', (t) => {

@@ -35,7 +35,13 @@ test('command, args, env, mounts, devices, labels and the CRI log', () => {
     [['/bin/sh'], ['-c', 'x'], '/w', ['A=1'], true],
   );
   assert.deepEqual(c.hostConfig.Mounts, [
-    { Type: 'bind', Source: '/var/lib/kubelet/x', Target: '/data', ReadOnly: true, BindOptions: { Propagation: 'rslave' } },
+    {
+      Type: 'bind',
+      Source: '/var/lib/kubelet/x',
+      Target: '/data',
+      ReadOnly: true,
+      BindOptions: { Propagation: 'rslave', ReadOnlyNonRecursive: true },
+    },
     { Type: 'bind', Source: '/h', Target: '/etc/hosts', ReadOnly: undefined },
   ]);
   assert.deepEqual(c.hostConfig.Devices, [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rw' }]);

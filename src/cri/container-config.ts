@@ -224,7 +224,10 @@ function mountOf(m: NonNullable<CriContainerConfig['mounts']>[number]): ApiMount
     Source: m.host_path,
     Target: m.container_path,
     ReadOnly: m.readonly || undefined,
-    ...(propagation ? { BindOptions: { Propagation: propagation } } : {}),
+    // CRI's readonly is the top mount's alone, as containerd's (recursive_read_only, not in CONTAINER's table, is refused).
+    ...(propagation || m.readonly
+      ? { BindOptions: { ...(propagation ? { Propagation: propagation } : {}), ...(m.readonly ? { ReadOnlyNonRecursive: true } : {}) } }
+      : {}),
   };
 }
 

@@ -124,6 +124,7 @@ export class Engine {
       log: opts.log,
       runtime,
       runtimeNames: new Set(byName.keys()),
+      builtinRuntimes: new Set(BUILTIN_ALIASES.filter((n) => byName.get(n) === builtin)),
       defaultRuntime,
     });
     this.balancers = new Balancers(opts.dataRoot, this.containers, this.events, (m) => opts.log?.('warn', m));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ociMounts, planMounts } from './mounts.js';
+import { ociMounts, planMounts, recursiveReadOnlyRefusal, tmpfsOptions } from './mounts.js';
 import { Volumes } from './volumes.js';
 import type { ApiMount } from './types.js';
 
@@ -48,7 +48,7 @@ test('binds, mounts, tmpfs and image volumes become a plan and OCI mounts', () =
     const oci = ociMounts(plan);
     assert.deepEqual(
       oci.find((m) => m.destination === '/host'),
-      { destination: '/host', type: 'bind', source: dir, options: ['rbind', 'ro', 'rprivate'] },
+      { destination: '/host', type: 'bind', source: dir, options: ['rbind', 'ro', 'rro', 'rprivate'] },
     );
     assert.deepEqual(oci.find((m) => m.destination === '/t')?.options, ['nosuid', 'nodev', 'noexec', 'size=1024', 'mode=700']);
   }));
@@ -78,11 +78,69 @@ test("Mounts' bind, volume and tmpfs options: applied (CreateMountpoint, NonRecu
     assert.ok(statSync(src).isDirectory());
     assert.deepEqual(ociMounts(plan)[0].options, ['bind', 'rw', 'rprivate']);
     const refused = (m: ApiMount, re: RegExp) => assert.throws(() => planMounts({ Mounts: [m] }, {}, vs, () => []), re);
-    refused(
-      { Type: 'bind', Source: src, Target: '/b', ReadOnly: true, BindOptions: { ReadOnlyForceRecursive: true } },
-      /ReadOnlyForceRecursive is not supported/,
-    );
     refused({ Type: 'volume', Source: 'v', Target: '/v', VolumeOptions: { Subpath: 'a' } }, /Subpath is not supported/);
-    refused({ Type: 'tmpfs', Target: '/t', TmpfsOptions: { Options: [['noexec']] } }, /TmpfsOptions.Options is not supported/);
     assert.deepEqual(vs.list(), [], 'a refused mount makes no volume');
+  }));
+
+test('a read-only bind is recursively read-only where the runtime can, unless asked otherwise; the conflicts in dockerd words', () =>
+  withVolumes((vs, dir) => {
+    const bind = (BindOptions: ApiMount['BindOptions'], ReadOnly = true): ApiMount => ({
+      Type: 'bind',
+      Source: dir,
+      Target: '/b',
+      ReadOnly,
+      BindOptions,
+    });
+    const options = (m: ApiMount, refusal?: string, opts = {}) =>
+      ociMounts(
+        planMounts({ Mounts: [m] }, {}, vs, () => [], opts),
+        refusal,
+      )[0].options;
+    assert.deepEqual(options(bind({})), ['rbind', 'ro', 'rro', 'rprivate']);
+    assert.deepEqual(options(bind({ ReadOnlyNonRecursive: true })), ['rbind', 'ro', 'rprivate']);
+    assert.deepEqual(options(bind({ ReadOnlyForceRecursive: true })), ['rbind', 'ro', 'rro', 'rprivate']);
+    assert.deepEqual(options(bind({}, false)), ['rbind', 'rw', 'rprivate']);
+    // A client older than API 1.44, or a runtime that cannot: the top mount alone (ForceRecursive: refused).
+    assert.deepEqual(options(bind({}), undefined, { readOnlyNonRecursive: true }), ['rbind', 'ro', 'rprivate']);
+    const binds = planMounts({ Binds: [`${dir}:/h:ro`] }, {}, vs, () => [], { readOnlyNonRecursive: true });
+    assert.deepEqual(ociMounts(binds)[0].options, ['rbind', 'ro', 'rprivate']);
+    assert.deepEqual(ociMounts(planMounts({ Binds: [`${dir}:/h:ro`] }, {}, vs, () => []))[0].options, ['rbind', 'ro', 'rro', 'rprivate']);
+    assert.deepEqual(options(bind({}), 'rro is not supported'), ['rbind', 'ro', 'rprivate']);
+    assert.throws(
+      () => options(bind({ ReadOnlyForceRecursive: true }), 'rro is not supported by runtime "crun"'),
+      (e: Error) => e.message === 'rro is not supported by runtime "crun"',
+    );
+    const refused = (m: ApiMount, words: string) =>
+      assert.throws(
+        () => planMounts({ Mounts: [m] }, {}, vs, () => []),
+        (e: Error) => e.message === words,
+      );
+    refused(bind({ ReadOnlyNonRecursive: true }, false), 'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive');
+    refused(bind({ ReadOnlyForceRecursive: true }, false), 'mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive');
+    refused(
+      bind({ ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true }),
+      'mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive',
+    );
+  }));
+
+test('rro needs berth-runtime and Linux 5.12', () => {
+  assert.equal(recursiveReadOnlyRefusal(true, 'berth', '6.18.44-fc'), undefined);
+  assert.equal(recursiveReadOnlyRefusal(true, 'runc', '5.12.0'), undefined);
+  assert.match(recursiveReadOnlyRefusal(true, 'berth', '5.11.9')!, /needs Linux 5.12/);
+  assert.match(recursiveReadOnlyRefusal(false, 'crun', '6.1.0')!, /^rro is not supported by runtime "crun"/);
+});
+
+test("TmpfsOptions.Options: flags and data options after the defaults; others refused in dockerd's words", () =>
+  withVolumes((vs) => {
+    const tmpfs = (Options: string[][]) =>
+      ociMounts(planMounts({ Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 4096, Options } }] }, {}, vs, () => []))[0]
+        .options;
+    assert.deepEqual(tmpfs([['exec'], ['nr_inodes', '100']]), ['nosuid', 'nodev', 'noexec', 'size=4096', 'exec', 'nr_inodes=100']);
+    assert.deepEqual(tmpfsOptions([['noexec'], ['nosuid'], ['uid', '1000']]), ['noexec', 'nosuid', 'uid=1000']);
+    for (const bad of [['foo'], ['bind'], ['rshared'], ['size'], ['uid', '1', 'x'], [], ['mode', '1,exec'], ['noexec', 'x']])
+      assert.throws(
+        () => tmpfs([bad]),
+        (e: Error) => e.message === `invalid tmpfs option ${JSON.stringify(bad)}`,
+        JSON.stringify(bad),
+      );
   }));

@@ -11,6 +11,16 @@ import type { Mount as OciMount } from '../oci/runtime-spec.js';
 import type { ApiMount, MountPoint } from './types.js';
 import { ANONYMOUS_LABEL, type Volumes } from './volumes.js';
 
+/** How a create asks for its mounts beyond HostConfig. */
+export interface PlanOptions {
+  /**
+   * A read-only bind is read-only at its top mount only, as every one was before API 1.44
+   * (moby's DefaultReadOnlyNonRecursive, for older clients); otherwise recursively where the
+   * runtime and kernel can.
+   */
+  readOnlyNonRecursive?: boolean;
+}
+
 /** The subset of HostConfig that mounts read. */
 export interface MountOptions {
   Binds?: string[] | null;
@@ -40,6 +50,74 @@ function parseBind(spec: string): { src?: string; dst: string; ro: boolean } {
   return { src: parts[0], dst: parts[1], ro: opts.includes('ro') };
 }
 
+// The per-mount flags and the tmpfs data options moby's MergeTmpfsOptions takes (moby/sys
+// mount); bind, propagation and remount options are not for a tmpfs of its own.
+const TMPFS_FLAGS = new Set([
+  'defaults',
+  'ro',
+  'rw',
+  'suid',
+  'nosuid',
+  'dev',
+  'nodev',
+  'exec',
+  'noexec',
+  'sync',
+  'async',
+  'dirsync',
+  'mand',
+  'nomand',
+  'atime',
+  'noatime',
+  'diratime',
+  'nodiratime',
+  'relatime',
+  'norelatime',
+  'strictatime',
+  'nostrictatime',
+]);
+const TMPFS_DATA = new Set(['size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol']);
+
+/**
+ * `TmpfsOptions.Options` (API 1.46): a flag as `[name]`, a data option as `[key, value]`, as
+ * the mount(8) options they stand for. What dockerd fails the start on, in its words (moby/sys
+ * mount's), berth refuses here.
+ */
+export function tmpfsOptions(options: string[][]): string[] {
+  return options.map((o) => {
+    const ok = (o.length === 1 && TMPFS_FLAGS.has(o[0])) || (o.length === 2 && TMPFS_DATA.has(o[0]) && !!o[1] && !/[,\s]/.test(o[1]));
+    if (!ok) throw invalid(`invalid tmpfs option ${JSON.stringify(o)}`);
+    return o.join('=');
+  });
+}
+
+/** moby's read-only checks of a bind's BindOptions (its start's words; berth refuses at create). */
+function readOnlyMode(
+  ro: boolean,
+  o: NonNullable<ApiMount['BindOptions']>,
+): Pick<MountPoint, 'ReadOnlyNonRecursive' | 'ReadOnlyForceRecursive'> {
+  if (!ro && o.ReadOnlyNonRecursive) throw invalid('mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive');
+  if (!ro && o.ReadOnlyForceRecursive) throw invalid('mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive');
+  if (o.ReadOnlyNonRecursive && o.ReadOnlyForceRecursive)
+    throw invalid('mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive');
+  return {
+    ...(o.ReadOnlyNonRecursive ? { ReadOnlyNonRecursive: true } : {}),
+    ...(o.ReadOnlyForceRecursive ? { ReadOnlyForceRecursive: true } : {}),
+  };
+}
+
+/**
+ * Why `runtime` cannot make a bind recursively read-only (the OCI "rro" option), or undefined
+ * when it can: berth-runtime can on Linux 5.12 and later (mount_setattr); berthd does not ask
+ * another runtime what it supports, so it takes none to (dockerd reads its `features`).
+ */
+export function recursiveReadOnlyRefusal(builtin: boolean, runtime: string, kernel: string): string | undefined {
+  if (!builtin) return `rro is not supported by runtime "${runtime}": berthd does not read the features of a runtime not its own`;
+  const [major, minor] = kernel.split('.').map((n) => parseInt(n, 10));
+  if (major < 5 || (major === 5 && minor < 12)) return `rro is not supported by the kernel ${kernel}: it needs Linux 5.12 (mount_setattr)`;
+  return undefined;
+}
+
 /**
  * The container's mount points: user mounts first (a later one for the same destination is an
  * error, as Docker's "Duplicate mount point"), then volumes of `VolumesFrom` and the image's
@@ -50,6 +128,7 @@ export function planMounts(
   imageVolumes: Record<string, object> | undefined,
   volumes: Volumes,
   volumesFrom: (ref: string) => MountPoint[],
+  opts: PlanOptions = {},
 ): MountPoint[] {
   const out: MountPoint[] = [];
   const add = (m: MountPoint) => {
@@ -83,7 +162,15 @@ export function planMounts(
     if (src && isAbsolute(src)) {
       // As Docker's -v: a missing host directory is made.
       if (!existsSync(src)) mkdirSync(src, { recursive: true, mode: 0o755 });
-      add({ Type: 'bind', Source: normalize(src), Destination: dst, Mode: ro ? 'ro' : '', RW: !ro, Propagation: 'rprivate' });
+      add({
+        Type: 'bind',
+        Source: normalize(src),
+        Destination: dst,
+        Mode: ro ? 'ro' : '',
+        RW: !ro,
+        Propagation: 'rprivate',
+        ...(ro && opts.readOnlyNonRecursive ? { ReadOnlyNonRecursive: true } : {}),
+      });
     } else {
       add(volume(src, dst, ro, { NoCopy: b.split(':')[2]?.split(',').includes('nocopy'), Driver: hc.VolumeDriver }));
     }
@@ -96,11 +183,8 @@ export function planMounts(
       if (!m.Source || !isAbsolute(m.Source))
         throw invalid(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`);
       const o = m.BindOptions ?? {};
-      // berth's read-only binds are read-only at their top mount only (dockerd's before API 1.44).
-      if (o.ReadOnlyForceRecursive)
-        throw unsupported(
-          'BindOptions.ReadOnlyForceRecursive is not supported by berthd: a read-only bind is read-only at its top mount only',
-        );
+      const roMode = readOnlyMode(ro, o);
+      if (ro && opts.readOnlyNonRecursive) roMode.ReadOnlyNonRecursive = true;
       if (!existsSync(m.Source)) {
         if (!o.CreateMountpoint) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
         mkdirSync(m.Source, { recursive: true, mode: 0o755 });
@@ -113,6 +197,7 @@ export function planMounts(
         RW: !ro,
         Propagation: o.Propagation || 'rprivate',
         ...(o.NonRecursive ? { NonRecursive: true } : {}),
+        ...roMode,
       });
     } else if (type === 'volume') {
       if (m.VolumeOptions?.Subpath) throw unsupported('VolumeOptions.Subpath is not supported by berthd: a volume is mounted whole');
@@ -122,11 +207,11 @@ export function planMounts(
       add(volume(m.Source || undefined, dst, ro, { NoCopy: m.VolumeOptions?.NoCopy, Labels: m.VolumeOptions?.Labels }));
     } else if (type === 'tmpfs') {
       if (m.Source) throw invalid('invalid mount config for type "tmpfs": source must not be specified');
-      if (m.TmpfsOptions?.Options?.length)
-        throw unsupported('TmpfsOptions.Options is not supported by berthd: give the size and mode as SizeBytes and Mode');
       const data = [
         m.TmpfsOptions?.SizeBytes ? `size=${m.TmpfsOptions.SizeBytes}` : '',
         m.TmpfsOptions?.Mode ? `mode=${m.TmpfsOptions.Mode.toString(8)}` : '',
+        // After the defaults (nosuid, nodev, noexec), so `exec` takes noexec away.
+        ...tmpfsOptions(m.TmpfsOptions?.Options ?? []),
       ]
         .filter(Boolean)
         .join(',');
@@ -166,8 +251,12 @@ export function planMounts(
   return out;
 }
 
-/** The OCI mounts of the plan, in order (a parent before what is mounted below it). */
-export function ociMounts(plan: MountPoint[]): OciMount[] {
+/**
+ * The OCI mounts of the plan, in order (a parent before what is mounted below it).
+ * `rroRefusal`: why the runtime cannot make a read-only bind recursively read-only (undefined:
+ * it can), as `recursiveReadOnlyRefusal` says; a bind that must be is refused then.
+ */
+export function ociMounts(plan: MountPoint[], rroRefusal?: string): OciMount[] {
   const sorted = [...plan].sort((a, b) => a.Destination.split('/').length - b.Destination.split('/').length);
   return sorted.map((m): OciMount => {
     if (m.Type === 'tmpfs') {
@@ -178,11 +267,15 @@ export function ociMounts(plan: MountPoint[]): OciMount[] {
         options: ['nosuid', 'nodev', 'noexec', ...(m.RW ? [] : ['ro']), ...(m.TmpfsData ? m.TmpfsData.split(',') : [])],
       };
     }
+    // dockerd 25's read-only bind: recursively read-only where it can be ("rro"; "ro" too,
+    // which the top mount has either way and readers of the spec look for).
+    if (m.ReadOnlyForceRecursive && rroRefusal) throw invalid(rroRefusal);
+    const rro = m.Type === 'bind' && !m.RW && !m.ReadOnlyNonRecursive && !rroRefusal;
     return {
       destination: m.Destination,
       type: 'bind',
       source: m.Source,
-      options: [m.NonRecursive ? 'bind' : 'rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'],
+      options: [m.NonRecursive ? 'bind' : 'rbind', m.RW ? 'rw' : 'ro', ...(rro ? ['rro'] : []), m.Propagation || 'rprivate'],
     };
   });
 }

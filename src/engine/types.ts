@@ -266,6 +266,10 @@ export interface MountPoint {
   Anonymous?: boolean;
   /** bind: the source alone, not the mounts under it (`BindOptions.NonRecursive`). */
   NonRecursive?: boolean;
+  /** bind, read-only: at its top mount only (`BindOptions.ReadOnlyNonRecursive`, or a client older than API 1.44). */
+  ReadOnlyNonRecursive?: boolean;
+  /** bind, read-only: recursively or not at all (`BindOptions.ReadOnlyForceRecursive`). */
+  ReadOnlyForceRecursive?: boolean;
 }
 
 export interface ApiMount {

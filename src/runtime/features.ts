@@ -1,5 +1,6 @@
 // `features`: what this runtime supports, in the OCI features document's shape.
 import { CAPABILITIES, kernelLastCap } from './capabilities.js';
+import { RECURSIVE_OPTIONS } from './mount-options.js';
 import { OCI_VERSION } from '../oci/runtime-spec.js';
 import { detectLayout } from './cgroups/manager.js';
 import { isKind } from '../errors.js';
@@ -77,7 +78,8 @@ export function features(): string {
       'symfollow',
       'sync',
       'unbindable',
-    ],
+      ...RECURSIVE_OPTIONS,
+    ].sort(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),

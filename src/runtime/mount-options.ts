@@ -75,19 +75,37 @@ const PROPAGATION: Record<string, number> = {
   unbindable: MS.UNBINDABLE,
   runbindable: MS.UNBINDABLE | MS.REC,
 };
-// Options that need mount_setattr(2) (recursive read-only, idmapped mounts) or that runc
-// handles outside mount(2). berth refuses them rather than ignore them.
+/** mount_setattr(2)'s MOUNT_ATTR_* bits, for the recursive options. */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+// The spec's recursive options: the attribute set (or cleared) on the mount and every mount
+// below it, with mount_setattr(2) and AT_RECURSIVE (Linux 5.12), as runc does.
+const RECURSIVE: Record<string, { attr: number; clear: boolean }> = {
+  rro: { attr: MOUNT_ATTR.RDONLY, clear: false },
+  rrw: { attr: MOUNT_ATTR.RDONLY, clear: true },
+  rnosuid: { attr: MOUNT_ATTR.NOSUID, clear: false },
+  rsuid: { attr: MOUNT_ATTR.NOSUID, clear: true },
+  rnodev: { attr: MOUNT_ATTR.NODEV, clear: false },
+  rdev: { attr: MOUNT_ATTR.NODEV, clear: true },
+  rnoexec: { attr: MOUNT_ATTR.NOEXEC, clear: false },
+  rexec: { attr: MOUNT_ATTR.NOEXEC, clear: true },
+  rnodiratime: { attr: MOUNT_ATTR.NODIRATIME, clear: false },
+  rdiratime: { attr: MOUNT_ATTR.NODIRATIME, clear: true },
+  rnosymfollow: { attr: MOUNT_ATTR.NOSYMFOLLOW, clear: false },
+  rsymfollow: { attr: MOUNT_ATTR.NOSYMFOLLOW, clear: true },
+};
+/** The recursive options berth-runtime applies (`features` lists them). */
+export const RECURSIVE_OPTIONS = Object.keys(RECURSIVE);
+// Options that need more than mount(2) and the attribute bits above (the recursive atime
+// modes, idmapped mounts) or that runc handles outside mount(2). berth refuses them rather
+// than ignore them.
 const REFUSED = new Set([
-  'rro',
-  'rrw',
-  'rnosuid',
-  'rsuid',
-  'rnodev',
-  'rdev',
-  'rnoexec',
-  'rexec',
-  'rnodiratime',
-  'rdiratime',
   'rrelatime',
   'rnorelatime',
   'rnoatime',
@@ -106,18 +124,28 @@ export interface ParsedOptions {
   propagation: number;
   data: string;
   bind: boolean;
+  /** MOUNT_ATTR_* bits to set, and to clear, on the mount and every mount below it. */
+  recursiveSet: number;
+  recursiveClear: number;
 }
 
 export function parseMountOptions(options: string[] = []): ParsedOptions {
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
+  let recursiveSet = 0;
+  let recursiveClear = 0;
   for (const opt of options) {
-    if (opt in SET) flags |= SET[opt];
+    if (opt in RECURSIVE) {
+      // A later option wins, as for the flags.
+      const { attr, clear } = RECURSIVE[opt];
+      recursiveSet = clear ? recursiveSet & ~attr : recursiveSet | attr;
+      recursiveClear = clear ? recursiveClear | attr : recursiveClear & ~attr;
+    } else if (opt in SET) flags |= SET[opt];
     else if (opt in CLEAR) flags &= ~CLEAR[opt];
     else if (opt in PROPAGATION) propagation |= PROPAGATION[opt];
     else if (REFUSED.has(opt)) throw unsupported(`mount option ${JSON.stringify(opt)} is not supported by berth-runtime`);
     else data.push(opt);
   }
-  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0 };
+  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0, recursiveSet, recursiveClear };
 }

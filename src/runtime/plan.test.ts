@@ -38,8 +38,25 @@ test('mount options become flags, propagation and data; bind mounts keep their s
   });
   const mounts = of(p, Op.Mount);
   // MS_BIND|MS_REC|MS_RDONLY|MS_NOSUID, propagation MS_PRIVATE|MS_REC, bind kind
-  assert.deepEqual(mounts[0], ['/srv/data', '/data', '', String(0x1000 | 0x4000 | 0x1 | 0x2), String(0x40000 | 0x4000), '', '1']);
-  assert.deepEqual(mounts[1], ['tmpfs', '/tmp', 'tmpfs', String(0x4), '0', 'size=1m,mode=1777', '0']);
+  assert.deepEqual(mounts[0], ['/srv/data', '/data', '', String(0x1000 | 0x4000 | 0x1 | 0x2), String(0x40000 | 0x4000), '', '1', '0', '0']);
+  assert.deepEqual(mounts[1], ['tmpfs', '/tmp', 'tmpfs', String(0x4), '0', 'size=1m,mode=1777', '0', '0', '0']);
+});
+
+test('recursive options become the MOUNT_ATTR bits set and cleared on the whole tree; a later one wins', () => {
+  const p = plan((s) => {
+    s.mounts = [
+      { destination: '/ro', type: 'bind', source: '/srv/ro', options: ['rbind', 'rro', 'rnosuid', 'rprivate'] },
+      { destination: '/rw', type: 'bind', source: '/srv/rw', options: ['rbind', 'rro', 'rrw', 'rexec'] },
+    ];
+  });
+  const [ro, rw] = of(p, Op.Mount);
+  // No MS_RDONLY: "rro" is not "ro"; MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID set below.
+  assert.deepEqual(ro.slice(3), [String(0x1000 | 0x4000), String(0x40000 | 0x4000), '', '1', String(0x1 | 0x2), '0']);
+  assert.deepEqual(rw.slice(7), ['0', String(0x1 | 0x8)]);
+  assert.throws(
+    () => plan((s) => void (s.mounts = [{ destination: '/a', type: 'bind', source: '/a', options: ['rbind', 'rnoatime'] }])),
+    /mount option "rnoatime" is not supported by berth-runtime/,
+  );
 });
 
 test('default devices and /dev symlinks are planned unless /dev is a bind mount', () => {

@@ -67,7 +67,9 @@ function mountRecords(m: Mount, input: PlanInput): Record_[] {
   const source = m.source ?? '';
   if (bind && !isAbsolute(source)) throw invalid(`bind mount source ${JSON.stringify(source)} of ${dest} is not absolute`);
   const flags = bind ? o.flags | MS.BIND : o.flags;
-  return [rec(Op.Mount, source, dest, bind ? '' : (m.type ?? ''), flags, o.propagation, o.data, bind ? 1 : 0)];
+  return [
+    rec(Op.Mount, source, dest, bind ? '' : (m.type ?? ''), flags, o.propagation, o.data, bind ? 1 : 0, o.recursiveSet, o.recursiveClear),
+  ];
 }
 
 function processRecords(input: PlanInput): Record_[] {

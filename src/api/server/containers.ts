@@ -298,7 +298,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const rec = await cs.create(
       config,
       {
-        ...mountHostConfig(hc),
+        ...mountHostConfig(hc, ctx.version),
         ...securityHostConfig(hc),
         AutoRemove: !!hc.AutoRemove,
         Memory: 0,
@@ -322,6 +322,8 @@ export function containerRoutes(router: Router, engine: Engine): void {
       ctx.query.get('platform') || undefined,
       { pod: (Pod as string | undefined) || undefined },
       warnings,
+      // Before API 1.44 every read-only bind was read-only at its top mount only (moby keeps that for older clients).
+      { readOnlyNonRecursive: apiOlder(ctx.version, '1.44') },
     );
     sendJSON(ctx, 201, { Id: rec.Id, Warnings: warnings });
   });

@@ -3,7 +3,7 @@
 // (ExtraHosts, Dns…). Shapes and status codes as moby's api/swagger.yaml gives them.
 
 import { invalid } from '../../errors.js';
-import type { Engine, HostConfig } from '../../engine/index.js';
+import type { ApiMount, Engine, HostConfig } from '../../engine/index.js';
 import { apiOlder, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Router } from './router.js';
 import { VolumeCreate } from './body-types.js';
@@ -12,11 +12,17 @@ import { parseFilters } from './filters.js';
 const list = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : null);
 
 /** The mount and init-file fields of a create request's HostConfig, checked for shape. */
-export function mountHostConfig(hc: Record<string, any>): Partial<HostConfig> {
+export function mountHostConfig(hc: Record<string, any>, version?: string): Partial<HostConfig> {
   const out: Partial<HostConfig> = {};
   if (hc.Binds?.length) out.Binds = list(hc.Binds);
   if (hc.Mounts?.length) {
     if (!Array.isArray(hc.Mounts)) throw invalid('HostConfig.Mounts must be a list');
+    // Fields newer than the client's API version, in dockerd's words (it refuses rather than ignores them).
+    for (const m of hc.Mounts as ApiMount[]) {
+      if (m.BindOptions?.ReadOnlyForceRecursive && apiOlder(version, '1.44'))
+        throw invalid('BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer');
+      if (m.VolumeOptions?.Subpath && apiOlder(version, '1.45')) throw invalid('VolumeOptions.Subpath needs API v1.45 or newer');
+    }
     out.Mounts = hc.Mounts;
   }
   if (hc.Tmpfs && Object.keys(hc.Tmpfs).length)

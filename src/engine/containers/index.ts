@@ -10,6 +10,7 @@ import { Networks } from '../networks/index.js';
 import type { ContainerRecord, EndpointRequest, RestartPolicy } from '../types.js';
 import { Volumes } from '../volumes.js';
 import type { ResourceConfig } from '../resources.js';
+import type { PlanOptions } from '../mounts.js';
 import { initPaths, type InitPaths } from '../init-files.js';
 import { attach, logs, resize, type AttachStream } from './attach.js';
 import { adopt } from './exits.js';
@@ -161,10 +162,12 @@ export class Containers {
     placement: PodPlacement = {},
     /** Filled with dockerd's warnings for the limits this machine cannot apply (discarded). */
     warnings: string[] = [],
+    /** How its mounts are made beyond HostConfig (a client's API version decides). */
+    mountOptions: PlanOptions = {},
   ): Promise<ContainerRecord> {
     this.load();
     return failingClearlyWhenFull(this.dataRoot, () =>
-      lifecycle.create(this.t, config, hostConfig, name, endpoints, platform, placement, warnings),
+      lifecycle.create(this.t, config, hostConfig, name, endpoints, platform, placement, warnings, mountOptions),
     );
   }
 

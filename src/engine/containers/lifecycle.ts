@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { constants, hostname as osHostname } from 'node:os';
+import { constants, hostname as osHostname, release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
@@ -22,7 +22,7 @@ import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJo
 import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
 import { rootFiles } from '../users.js';
 import { startError } from '../start-errors.js';
-import { copyUp, ociMounts, planMounts } from '../mounts.js';
+import { copyUp, ociMounts, planMounts, recursiveReadOnlyRefusal, type PlanOptions } from '../mounts.js';
 import { checkResources, discardUnsupported, ociResources, updateResources, type ResourceConfig } from '../resources.js';
 import { cgroupFeatures, giveRealtimeBudget, realtimeBudget } from '../../runtime/cgroups/features.js';
 import { cgroupsDelegated, limitsAsked, NOT_DELEGATED } from '../../runtime/cgroups/manager.js';
@@ -73,6 +73,7 @@ export async function create(
   platform?: string,
   placement: { pod?: string; infraOf?: string } = {},
   warnings: string[] = [],
+  mountOptions: PlanOptions = {},
 ): Promise<ContainerRecord> {
   // (A pod's join changes them: the caller's objects stay as given.)
   if (placement.pod) [config, hostConfig] = [{ ...config }, { ...hostConfig }];
@@ -164,6 +165,7 @@ export async function create(
       { ...imgCfg.Volumes, ...config.Volumes },
       t.volumes,
       (ref) => t.find(ref).rec.MountPoints ?? [],
+      mountOptions,
     );
     // The user is looked up with the mounts over the root, as runc does inside the container.
     const files = rootFiles(
@@ -204,7 +206,10 @@ export async function create(
     spec.mounts = [
       ...(spec.mounts ?? []),
       ...(donor ? shareNetworkFiles(init, initPaths(t.store.dir(donor))) : init),
-      ...ociMounts(rec.MountPoints),
+      ...ociMounts(
+        rec.MountPoints,
+        recursiveReadOnlyRefusal((t.opts.builtinRuntimes ?? new Set<string>(BUILTIN_ALIASES)).has(runtime), runtime, osRelease()),
+      ),
     ];
     await writeFile(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
     await t.save(live);

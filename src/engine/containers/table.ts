@@ -33,6 +33,8 @@ export interface ContainersOptions {
   /** The runtimes a container may name (HostConfig.Runtime) and the one it gets unnamed; default: berth (runc its alias). */
   runtimeNames?: ReadonlySet<string>;
   defaultRuntime?: string;
+  /** The names among runtimeNames that berth-runtime serves (default: berth and runc); the others are external. */
+  builtinRuntimes?: ReadonlySet<string>;
   /** The default bridge network's gateway and prefix (`--bip`). */
   bip?: string;
   /** `--userns-remap`: containers run in a user namespace with these ids unless they ask for the host's. */
