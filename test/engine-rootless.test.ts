@@ -5,9 +5,10 @@
 // pull from a local registry, run, exec, a volume whose files are the user's and its subordinate
 // ids on the host, a published port (pasta) reached from the host with the client's address seen
 // inside, traffic out through pasta (to a web server and a resolver the test runs on the host's
-// loopback) with inspect showing the addresses pasta set, and what a rootless berthd refuses (other networks, limits without delegated cgroups)
-// said clearly. The user, its home, its processes (by PID) and its berthd go at the end, and the
-// id files, /dev/net/tun's mode and the loopback's addresses are as they were.
+// loopback) with inspect showing the addresses pasta set, --network host in berthd's network
+// namespace (the host's), and what a rootless berthd refuses (other networks, limits without
+// delegated cgroups) said clearly. The user, its home, its processes (by PID) and its berthd go
+// at the end, and the id files, /dev/net/tun's mode and the loopback's addresses are as they were.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -259,6 +260,42 @@ test("outbound through pasta: the host's loopback at the gateway, a lookup answe
   }
 });
 
+test("--network host: the container is in berthd's network namespace, which is the host's, with the host's /sys bound", async () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const netns = (pid: number | 'self') => execFileSync('readlink', [`/proc/${pid}/ns/net`], { encoding: 'utf8' }).trim();
+  const berthd = userPids().find((p) => p.args.startsWith('/usr/bin/node') && p.args.includes('berthd.js'))!;
+  // berthd's user namespace made no network namespace: its own is the host's.
+  assert.equal(netns(berthd.pid), netns('self'));
+  const [{ dev }] = JSON.parse(execFileSync('ip', ['-j', '-4', 'route', 'show', 'default'], { encoding: 'utf8' })) as { dev: string }[];
+  const port = await freePort();
+  const web = await serve(
+    `require('node:http').createServer((q, r) => r.end('on the host')).listen(${port}, '127.0.0.1', () => console.log('ready'));`,
+  );
+  try {
+    const out = berthOk([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      image,
+      'sh',
+      '-c',
+      `readlink /proc/self/ns/net; cat /sys/class/net/${dev}/address; wget -qO- http://127.0.0.1:${port}/`,
+    ]).split('\n');
+    assert.equal(out[0], netns('self'));
+    // The host's uplink, as the host's /sys has it.
+    assert.equal(out[1], readFileSync(`/sys/class/net/${dev}/address`, 'utf8').trim());
+    assert.equal(out[2], 'on the host');
+  } finally {
+    web.kill();
+  }
+  // No pasta for it, and none left.
+  assert.deepEqual(
+    userPids().filter((p) => p.args.startsWith('pasta ')),
+    [],
+  );
+});
+
 test('a rootless berthd stopped while a container runs: the next joins the namespaces its containers hold, and adopts them', async () => {
   const image = `${registry!.host}/test/busybox:latest`;
   const id = berthOk(['run', '-d', '--network', 'none', image, 'sleep', '600']);
@@ -281,15 +318,16 @@ test('a rootless berthd stopped while a container runs: the next joins the names
 
 test('what a rootless berthd cannot do yet is refused in words that say what to do', () => {
   const image = `${registry!.host}/test/busybox:latest`;
-  const host = berth(['run', '--rm', '--network', 'host', image, 'true']);
-  assert.notEqual(host.status, 0);
-  assert.match(host.stderr, /rootless berthd: --network host is not supported .*use --network none/);
   const create = berth(['network', 'create', 'mine']);
+  const paused0 = berthOk(['run', '-d', '--network', 'none', image, 'sleep', '600']);
   assert.notEqual(create.status, 0);
   assert.match(
     create.stderr,
-    /rootless berthd: network mine is not available .*use the default, --network none or --network container:NAME/,
+    /rootless berthd: network mine is not available \(a rootless berthd has its default network, through pasta, and no bridge or user-defined networks\); use the default, --network host, --network none or --network container:NAME/,
   );
+  const connect = berth(['network', 'connect', 'bridge', paused0]);
+  assert.match(connect.stderr, /rootless berthd: network bridge is not available/);
+  berthOk(['rm', '-f', paused0]);
   const limited = berth(['run', '--rm', '--network', 'none', '--memory', '64m', image, 'true']);
   assert.notEqual(limited.status, 0);
   assert.match(

@@ -197,14 +197,20 @@ export class Endpoints {
     return used;
   }
 
-  /** The spec's network namespace for the mode: none for host, the other's pin for container:<id>, else a new one. */
+  /** The spec's network namespace for the mode: none for host (berthd's), the other's pin for container:<id>, else a new one. */
   applyNamespace(spec: Spec, mode: string | undefined): void {
     const nss = spec.linux?.namespaces;
     if (!nss || ownNetns(mode)) return;
     const i = nss.findIndex((n) => n.type === 'network');
     if (i < 0) return;
-    if (mode === 'host') nss.splice(i, 1);
-    else nss[i] = { type: 'network', path: join(this.netnsDir, mode!.slice('container:'.length)) };
+    if (mode === 'host') {
+      nss.splice(i, 1);
+      // sysfs is mounted only by the user namespace that owns the network namespace, and a
+      // rootless berthd's does not own the host's: the host's /sys is bound instead (read-only
+      // unless privileged), as runc's and podman's rootless containers on the host's network have it.
+      const sys = this.opts.rootless && spec.mounts?.find((m) => m.destination === '/sys' && m.type === 'sysfs');
+      if (sys) Object.assign(sys, { type: 'bind', source: '/sys', options: ['rbind', ...(sys.options ?? [])] });
+    } else nss[i] = { type: 'network', path: join(this.netnsDir, mode!.slice('container:'.length)) };
   }
 
   /**

@@ -226,8 +226,9 @@ export class Networks {
     }
     const settings = { Networks: {} as Record<string, EndpointSettings>, Ports: {}, SandboxKey: '' };
     rec.NetworkSettings = settings;
-    // A rootless berthd's default network is pasta's in each container; it has no other.
-    if (this.opts.rootless && mode !== 'none' && mode !== 'bridge' && !mode.startsWith('container:')) throw rootlessNetwork(mode);
+    // A rootless berthd's default network is pasta's in each container; it has no other. Its
+    // `host` is its own network namespace, which is the host's (its user namespace makes none).
+    if (this.opts.rootless && !['none', 'bridge', 'host'].includes(mode) && !mode.startsWith('container:')) throw rootlessNetwork(mode);
     if (this.opts.rootless && Object.keys(endpoints).some((k) => k !== mode))
       throw rootlessNetwork(Object.keys(endpoints).find((k) => k !== mode)!);
     const sctp = Object.keys(rec.HostConfig.PortBindings ?? {}).find((k) => k.endsWith('/sctp'));
@@ -294,8 +295,6 @@ export class Networks {
 /** What a rootless berthd refuses of networks, and what works instead. */
 function rootlessNetwork(mode: string): BerthError {
   return unsupported(
-    mode === 'host'
-      ? "rootless berthd: --network host is not supported (the host's network namespace belongs to the host's root, so the container's /sys cannot be mounted); use --network none"
-      : `rootless berthd: network ${mode} is not available (a rootless berthd has its default network, through pasta, and makes no others yet); use the default, --network none or --network container:NAME`,
+    `rootless berthd: network ${mode} is not available (a rootless berthd has its default network, through pasta, and no bridge or user-defined networks); use the default, --network host, --network none or --network container:NAME`,
   );
 }
