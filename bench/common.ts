@@ -83,7 +83,8 @@ export async function stopChildren(children: { name: string; child: ChildProcess
 
 export type Children = { name: string; child: ChildProcess }[];
 
-const BERTHD = new URL('../../bin/berthd.js', import.meta.url).pathname;
+// BENCH_BERTHD: another checkout's bin/berthd.js, to set a change beside the build it changes.
+const BERTHD = process.env.BENCH_BERTHD ?? new URL('../../bin/berthd.js', import.meta.url).pathname;
 export const DOCKER_CLI = '/usr/local/bin/docker';
 
 function logFd(dir: string, name: string): number {

@@ -9,13 +9,18 @@
 // containers' own processes are not counted. Every container is removed before the next
 // engine's turn; at the end the daemons and the registry are stopped by PID, mounts under the
 // temp dir unmounted, new empty cgroup folders removed, the temp dir goes.
+// For berthd it also prints the CPU a start costs: berthd's event-loop thread, berthd with its
+// threads and reaped children, berthd's cgroup (it is moved into a cpuacct cgroup of the
+// bench's own, which its monitors and berth-nsexec inherit), the containers' own cgroups, this
+// process (the API client), and the whole machine (/proc/stat: other work on it included).
 //
 //   npm run build && npm run bench:density    (as root; BENCH_N containers per engine, default 200)
 //   npm run bench:memory                      (the same with BENCH_N default 100)
 //   BENCH_PEERS=berth,docker,podman           (only these)
 //   BENCH_CLIENT=cli                          (berthd and dockerd through the docker CLI, `docker run -d`, instead of the API)
+//   BENCH_BERTHD=/other/checkout/bin/berthd.js (another build of berthd, to set a change beside its base)
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.js';
@@ -110,6 +115,79 @@ interface Engine {
   idle?: Memory;
   loaded?: Memory;
   seconds?: number;
+  /** berthd's: what the CPU figures need, and the start's CPU per container once run. */
+  cpu?: { pid: number; group?: string; ids: string[] };
+  cpuPer?: CpuPer;
+}
+
+// ---------------------------------------------------------------- the CPU of a start (berthd)
+
+const TICK_MS = 10; // USER_HZ
+/** The cpuacct hierarchy (v1) or the unified one (v2), where a cgroup's CPU time is read. */
+const CPUACCT = existsSync('/sys/fs/cgroup/cpuacct/cpuacct.usage')
+  ? '/sys/fs/cgroup/cpuacct'
+  : existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? '/sys/fs/cgroup'
+    : undefined;
+
+/** ms of CPU used by a cgroup (`rel` below the hierarchy's root); undefined when there is none. */
+function cgroupCpuMs(rel: string): number | undefined {
+  if (!CPUACCT) return undefined;
+  try {
+    if (CPUACCT.endsWith('/cpuacct')) return Number(readFileSync(join(CPUACCT, rel, 'cpuacct.usage'), 'utf8')) / 1e6;
+    return Number(/^usage_usec (\d+)$/m.exec(readFileSync(join(CPUACCT, rel, 'cpu.stat'), 'utf8'))?.[1]) / 1e3;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cgroup of the bench's own holding berthd, so that its monitors and berth-nsexec count with it; undefined without cpuacct. */
+function groupBerthd(pid: number): string | undefined {
+  if (!CPUACCT) return undefined;
+  const rel = `berth-bench-density-${process.pid}`;
+  mkdirSync(join(CPUACCT, rel));
+  writeFileSync(join(CPUACCT, rel, 'cgroup.procs'), String(pid));
+  return rel;
+}
+
+interface CpuSample {
+  loop: number;
+  berthd: number;
+  engine?: number;
+  client: number;
+  machine: number;
+}
+type CpuPer = CpuSample & { containers?: number; load: string };
+
+/** CPU ms so far: berthd's loop thread; berthd with its threads and reaped children; its cgroup; this process; every CPU but idle. */
+function sampleCpu(cpu: NonNullable<Engine['cpu']>): CpuSample {
+  const f = readFileSync(`/proc/${cpu.pid}/stat`, 'utf8').split(') ')[1].split(' ').map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is inside user already)
+  const all = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const u = process.cpuUsage();
+  return {
+    loop: Number(readFileSync(`/proc/${cpu.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6,
+    // utime, stime, cutime, cstime: the 14th to 17th fields of the line, the 12th to 15th after the command
+    berthd: (f[11] + f[12] + f[13] + f[14]) * TICK_MS,
+    engine: cpu.group ? cgroupCpuMs(cpu.group) : undefined,
+    client: (u.user + u.system) / 1000,
+    machine: (all.reduce((a, b) => a + b, 0) - all[3] - all[4]) * TICK_MS,
+  };
+}
+
+/** Per container started: the difference of two samples over `n`, and the containers' own cgroups (berthd's default parent). */
+function cpuPer(a: CpuSample, b: CpuSample, cpu: NonNullable<Engine['cpu']>, n: number): CpuPer {
+  const d = (k: 'loop' | 'berthd' | 'client' | 'machine') => (b[k] - a[k]) / n;
+  const ctrs = cpu.ids.map((id) => cgroupCpuMs(`berth/${id}`));
+  return {
+    loop: d('loop'),
+    berthd: d('berthd'),
+    engine: a.engine !== undefined && b.engine !== undefined ? (b.engine - a.engine) / n : undefined,
+    containers: ctrs.every((x) => x !== undefined) ? ctrs.reduce((x, y) => x! + y!, 0)! / n : undefined,
+    client: d('client'),
+    machine: d('machine'),
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
 }
 
 function measure(e: Engine): Memory {
@@ -119,13 +197,19 @@ function measure(e: Engine): Memory {
 }
 
 /** An engine served over the Docker API at `socket` (berthd, dockerd): create + start, or the docker CLI with BENCH_CLIENT=cli. */
-function apiEngine(socket: string, ref: string, runId: string, env: NodeJS.ProcessEnv): Pick<Engine, 'start' | 'removeAll'> {
+function apiEngine(
+  socket: string,
+  ref: string,
+  runId: string,
+  env: NodeJS.ProcessEnv,
+  ids: string[] = [],
+): Pick<Engine, 'start' | 'removeAll'> {
   const viaCli = process.env.BENCH_CLIENT === 'cli';
   return {
     async start(i) {
       const name = `${runId}-${i}`;
       if (viaCli) {
-        await cmd([DOCKER_CLI, 'run', '-d', '--network', 'none', '--name', name, ref, 'sleep', '86400'], env);
+        ids.push((await cmd([DOCKER_CLI, 'run', '-d', '--network', 'none', '--name', name, ref, 'sleep', '86400'], env)).trim());
         return;
       }
       const c = await must(
@@ -136,6 +220,7 @@ function apiEngine(socket: string, ref: string, runId: string, env: NodeJS.Proce
         }),
         'create',
       );
+      ids.push(c.Id);
       await must(api(socket, 'POST', `/containers/${c.Id}/start`), 'start');
     },
     async removeAll() {
@@ -182,14 +267,18 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
         skip = `berthd: ${(e as Error).message}`;
       }
       const env = { ...process.env, DOCKER_HOST: `unix://${join(root, 'berth.sock')}`, DOCKER_CONFIG: join(root, 'cli') };
+      const cpu = b && { pid: b.pid, group: groupBerthd(b.pid), ids: [] as string[] };
+      // (Empty once berthd and its monitors are gone.)
+      if (cpu?.group) bench.afterDown(() => rmdirSync(join(CPUACCT!, cpu.group!)));
       engines.push({
         name: 'berth',
         skip,
+        cpu,
         includes:
           process.env.BENCH_CLIENT === 'cli'
             ? 'docker CLI → berthd → a monitor per container'
             : 'API create+start → berthd → a monitor per container',
-        ...apiEngine(join(root, 'berth.sock'), ref, runId, env),
+        ...apiEngine(join(root, 'berth.sock'), ref, runId, env, cpu?.ids),
         daemonPids: () => (b ? [{ name: 'berthd', pid: b.pid }] : []),
         perContainerPids: () => pidsWhere((c) => c.includes(' monitor --log ') && c.includes(root)),
       });
@@ -250,6 +339,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
     for (const e of engines.filter((x) => !x.skip)) {
       await new Promise((r) => setTimeout(r, 2000)); // the pull and the last engine's removals settle
       e.idle = measure(e);
+      const cpu0 = e.cpu && sampleCpu(e.cpu);
       const t0 = process.hrtime.bigint();
       let done = 0;
       try {
@@ -258,6 +348,7 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
           if (++done % 100 === 0) process.stderr.write(`${e.name}: ${done}/${N} running\n`);
         });
         e.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        if (e.cpu && cpu0) e.cpuPer = cpuPer(cpu0, sampleCpu(e.cpu), e.cpu, N);
         await new Promise((r) => setTimeout(r, 2000));
         e.loaded = measure(e);
       } catch (err) {
@@ -300,6 +391,15 @@ export async function densityBench(defaultN: number, title: string): Promise<voi
       const d = (m: Memory) => m.daemons.map((x) => `${x.name} RSS ${mb(x.rss)} PSS ${mb(x.pss)}`).join(', ');
       console.log(
         `${e.name}: idle ${d(e.idle!) || 'no daemon'}; with ${N}: ${d(e.loaded!) || 'no daemon'}; ${e.loaded!.perContainer.n} per-container processes`,
+      );
+    }
+    for (const e of engines.filter((x) => x.cpuPer)) {
+      const c = e.cpuPer!;
+      const ms = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(1)} ms`);
+      console.log(
+        `${e.name}: CPU per container started: berthd's loop thread ${ms(c.loop)}, berthd with threads and reaped children ${ms(c.berthd)}, ` +
+          `berthd's cgroup (with the monitors and berth-nsexec) ${ms(c.engine)}, the containers' cgroups ${ms(c.containers)}, ` +
+          `this bench (API client) ${ms(c.client)}; the whole machine ${ms(c.machine)} (all its work, load ${c.load} at the end)`,
       );
     }
     console.log(
