@@ -12,6 +12,7 @@ import { invalid, notFound, systemError, BerthError, withCleanup } from '../erro
 import { parseDigest, type Digest } from '../oci/image.js';
 import { fsyncDir, isTempName } from '../common/atomic.js';
 import { errno } from '../common/errno.js';
+import { SmallFileCache } from '../common/file-cache.js';
 import { awaitedLater } from '../common/promises.js';
 
 /** What the store knows of a blob. */
@@ -40,6 +41,8 @@ export class ContentStore {
   readonly root: string;
   private readonly inflight = new Map<Digest, Promise<IngestResult>>();
   private ready: Promise<void> | undefined;
+  /** Manifests and configs, read on every container create: one stat a read (common/file-cache.ts). */
+  private readonly small = new SmallFileCache();
 
   constructor(root: string) {
     this.root = root;
@@ -87,7 +90,7 @@ export class ContentStore {
 
   async read(digest: Digest): Promise<Buffer> {
     try {
-      return await readFile(this.path(digest));
+      return await this.small.read(this.path(digest));
     } catch (e) {
       if (errno(e) === 'ENOENT') throw notFound(`blob ${digest} not found in content store`);
       throw e;

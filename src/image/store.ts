@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { errno } from '../common/errno.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
 import { settled } from '../common/promises.js';
+import { SmallFileCache } from '../common/file-cache.js';
 import { measureLayer } from './unpack.js';
 
 /** One image (one platform manifest) as the store records it. */
@@ -87,6 +88,8 @@ export class ImageStore {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly pins = new Map<Digest, number>();
   private readonly measuring = new Map<Digest, Promise<number>>();
+  /** images.json, read on every resolve (each container create): one stat a read while it is unchanged. */
+  private readonly metaFile = new SmallFileCache(1, 1 << 20);
 
   constructor(root: string) {
     this.root = root;
@@ -99,7 +102,7 @@ export class ImageStore {
 
   private async load(): Promise<Meta> {
     try {
-      const m = JSON.parse(await readFile(this.metaPath, 'utf8')) as Meta;
+      const m = JSON.parse((await this.metaFile.read(this.metaPath)).toString('utf8')) as Meta;
       if (m.version !== 1) throw invalid(`${this.metaPath}: unknown version ${m.version}`);
       return m;
     } catch (e) {

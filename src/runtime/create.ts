@@ -190,7 +190,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       },
     });
     debug('ready');
-    await dirs.save(record);
+    // (The record was saved whole in onPid, before the hooks: nothing has changed since.)
     if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(launched.pid), { durable: false });
     return { rec: record, dirs, cgroups, helper: launched.helper, exit: launched.exit, done: launched.done };
   } catch (e) {
