@@ -182,15 +182,24 @@ static void child_main(struct plan *plan, struct options *o, int sync_fd, int co
 /* CVE-2019-5736: a process in the container could open /proc/PID/exe of this helper while it
  * sits in the container's namespaces, and write to the host binary once it has exec'd. So the
  * helper runs from a sealed in-memory copy of itself: writes to it fail, and the file on the
- * host is never the one mapped. */
+ * host is never the one mapped. A monitor that berthd started from its one sealed copy (the
+ * binding's sealedCopy) is running from such a copy already: its nsexec step goes on in it,
+ * under the name an exec of the copy gives. */
 static void run_from_sealed_copy(char **argv) {
   if (getenv("_BERTH_SEALED")) {
     unsetenv("_BERTH_SEALED");
     return;
   }
   int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (exe < 0) die_errno("open /proc/self/exe");
+  int seals = fcntl(exe, F_GET_SEALS);
+  if (seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL)) {
+    close(exe);
+    if (prctl(PR_SET_NAME, "memfd:berth-nsexec", 0, 0, 0) < 0) die_errno("set the process name");
+    return;
+  }
   int mem = memfd_create("berth-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (exe < 0 || mem < 0) die_errno("copy berth-nsexec to memory");
+  if (mem < 0) die_errno("copy berth-nsexec to memory");
   struct stat st;
   if (fstat(exe, &st) < 0) die_errno("stat /proc/self/exe");
   for (off_t off = 0; off < st.st_size;) {

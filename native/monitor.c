@@ -523,6 +523,8 @@ static int flag(int argc, char **argv, const char *name) {
 }
 
 int monitor_main(int argc, char **argv, int (*nsexec)(char **)) {
+  /* Started from berthd's sealed copy (execve of /proc/self/fd/N), the kernel named us "N". */
+  if (prctl(PR_SET_NAME, "berth-nsexec", 0, 0, 0) < 0) die_errno("set the process name");
   struct monitor m = {.sync = -1, .exit_fd = -1, .in = -1, .master = -1, .console_listen = -1, .control_listen = -1, .console_conn = -1, .out = -1, .err = -1};
   m.log.path = arg(argc, argv, "--log");
   m.exit_file = arg(argc, argv, "--exit-file");

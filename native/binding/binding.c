@@ -20,7 +20,9 @@
 #include <poll.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -1196,12 +1198,148 @@ static napi_value js_reap(napi_env env, napi_callback_info info) {
   return b;
 }
 
+/* writeAtomic(tmp, path, data, mode, durable): a promise. common/atomic.ts's write in one job on
+ * libuv's pool: `tmp` made (O_EXCL, `mode` under the umask) and written, fsync'ed when
+ * `durable`, renamed over `path`, and then the folder fsync'ed when `durable`; on a failure
+ * `tmp` is removed. One trip to the pool and one callback where fs/promises takes ten (open,
+ * write, sync, close, rename, and the folder's open, sync, close), each resuming JavaScript on
+ * berthd's thread: a container's records are written so several times a start. */
+struct write_job {
+  char *tmp, *path, *dir;
+  uint8_t *data;
+  size_t len;
+  int mode, durable, err;
+  const char *syscall, *at;
+  napi_deferred deferred;
+  napi_async_work work;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t len) {
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static void write_execute(napi_env env, void *data) {
+  (void)env;
+  struct write_job *j = data;
+  int fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, j->mode);
+  if (fd < 0) { j->err = errno; j->syscall = "open"; j->at = j->tmp; return; }
+  if (write_all(fd, j->data, j->len) < 0) { j->err = errno; j->syscall = "write"; }
+  else if (j->durable && fsync(fd) < 0) { j->err = errno; j->syscall = "fsync"; }
+  if (close(fd) < 0 && !j->err) { j->err = errno; j->syscall = "close"; }
+  if (!j->err && rename(j->tmp, j->path) < 0) { j->err = errno; j->syscall = "rename"; }
+  if (j->err) {
+    j->at = j->tmp;
+    unlink(j->tmp);
+    return;
+  }
+  if (!j->durable) return;
+  /* The rename itself durable: the folder's entry. */
+  char *slash = strrchr(j->path, '/');
+  if (!slash) return;
+  j->dir = slash == j->path ? strdup("/") : strndup(j->path, (size_t)(slash - j->path));
+  if (!j->dir) { j->err = ENOMEM; j->syscall = "fsync"; return; }
+  int dir = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 || fsync(dir) < 0) { j->err = errno; j->syscall = dir < 0 ? "open" : "fsync"; j->at = j->dir; }
+  if (dir >= 0) close(dir);
+}
+
+static void write_complete(napi_env env, napi_status status, void *data) {
+  struct write_job *j = data;
+  if (status == napi_ok && !j->err) {
+    napi_resolve_deferred(env, j->deferred, undefined(env));
+  } else {
+    throw_errno(env, j->err ? j->err : EINVAL, j->syscall ? j->syscall : "write", j->at ? j->at : j->path, j->at ? j->at : j->path);
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+    napi_reject_deferred(env, j->deferred, e);
+  }
+  napi_delete_async_work(env, j->work);
+  free(j->tmp);
+  free(j->path);
+  free(j->dir);
+  free(j->data);
+  free(j);
+}
+
+static napi_value js_write_atomic(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  struct write_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t mode;
+  bool is_ta = false, durable = false;
+  napi_value promise, name;
+  if (!arg_string(env, argv[0], "tmp", 0, &j->tmp) || !arg_string(env, argv[1], "path", 0, &j->path) ||
+      !arg_uint(env, argv[3], "mode", 07777, &mode))
+    goto fail;
+  napi_is_typedarray(env, argv[2], &is_ta);
+  if (!is_ta) { type_error(env, "data must be a Uint8Array or Buffer"); goto fail; }
+  napi_typedarray_type tt;
+  void *bytes;
+  napi_get_typedarray_info(env, argv[2], &tt, &j->len, &bytes, NULL, NULL);
+  if (tt != napi_uint8_array) { type_error(env, "data must be a Uint8Array or Buffer"); goto fail; }
+  if (j->len) {
+    if (!(j->data = malloc(j->len))) { napi_throw_error(env, "ENOMEM", "out of memory"); goto fail; }
+    memcpy(j->data, bytes, j->len);
+  }
+  napi_get_value_bool(env, argv[4], &durable);
+  j->mode = (int)mode;
+  j->durable = durable;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "berth:writeAtomic", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, write_execute, write_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+fail:
+  free(j->tmp);
+  free(j->path);
+  free(j->data);
+  free(j);
+  return NULL;
+}
+
+/* sealedCopy(path, name): a memfd called `name` holding a copy of the file at `path`, sealed so
+ * that nothing can ever write it (F_SEAL_WRITE, and F_SEAL_SEAL so the seals stay), close-on-exec;
+ * its fd. berthd starts its monitors from it (posix_spawn of /proc/self/fd/N), so berth-nsexec,
+ * already running from a sealed copy, need not make one of its own per container (main.c,
+ * CVE-2019-5736): one copy per daemon instead of a 1 MB copy and a second exec per start. */
+static napi_value js_sealed_copy(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *path = NULL, *name = NULL;
+  napi_value ret = NULL;
+  int src = -1, mem = -1;
+  if (!arg_string(env, argv[0], "path", 0, &path) || !arg_string(env, argv[1], "name", 0, &name)) goto out;
+  struct stat st;
+  if ((src = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0) { throw_errno(env, errno, "open", path, path); goto out; }
+  if ((mem = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0) { throw_errno(env, errno, "memfd_create", path, name); goto out; }
+  for (off_t off = 0; off < st.st_size;) {
+    ssize_t n = sendfile(mem, src, NULL, (size_t)(st.st_size - off));
+    if (n <= 0) { throw_errno(env, n < 0 ? errno : EIO, "sendfile", path, path); goto out; }
+    off += n;
+  }
+  if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) { throw_errno(env, errno, "fcntl", path, path); goto out; }
+  napi_create_int32(env, mem, &ret);
+  mem = -1;
+out:
+  if (src >= 0) close(src);
+  if (mem >= 0) close(mem);
+  free(path);
+  free(name);
+  return ret;
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr },
     { "lremovexattr", js_lremovexattr }, { "mknod", js_mknod }, { "mount", js_mount },
     { "umount2", js_umount2 }, { "openInRoot", js_open_in_root }, { "spawnDetached", js_spawn_detached },
-    { "reap", js_reap }, { "runProgram", js_run_program },
+    { "reap", js_reap }, { "sealedCopy", js_sealed_copy }, { "writeAtomic", js_write_atomic }, { "runProgram", js_run_program },
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
     { "idmappedOverlayAsync", js_idmapped_overlay_async }, { "bridgeAttach", js_bridge_attach },
     { "linkDelete", js_link_delete }, { "setDefaultRoutes", js_set_default_routes },

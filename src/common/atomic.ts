@@ -84,7 +84,33 @@ export async function writeFileAtomic(
   }
 }
 
+/** The whole write in one job off the thread: `tmp` made, written, fsync'ed if `durable`, renamed over `path`, its folder fsync'ed if `durable`; `tmp` removed on a failure. */
+export type OneTripWrite = (tmp: string, path: string, data: Uint8Array, mode: number, durable: boolean) => Promise<void>;
+
+let oneTrip: OneTripWrite | undefined;
+
+/**
+ * Makes writeFileAtomic take one trip to the thread pool (the native binding's writeAtomic:
+ * berthd) instead of about ten fs/promises calls, each resuming JavaScript on the caller's
+ * thread. The ground floor cannot load the binding itself (DESIGN.md); the daemon hands it in.
+ */
+export function useOneTripWrites(write: OneTripWrite): void {
+  oneTrip = write;
+}
+
 async function writeOnce(path: string, data: string | Uint8Array, mode: number, durable: boolean): Promise<void> {
+  if (oneTrip) {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      await oneTrip(tempName(path), path, bytes, mode, durable);
+    } catch (e) {
+      // The folder is made only when missing: one mkdir a write less than below.
+      if (errno(e) !== 'ENOENT') throw e;
+      await mkdir(dirname(path), { recursive: true });
+      await oneTrip(tempName(path), path, bytes, mode, durable);
+    }
+    return;
+  }
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {

@@ -1,6 +1,7 @@
 // The engine's public surface, for the API server.
 export { Engine, type EngineOptions } from './engine.js';
 export { prioritizeEventLoop } from './loop-priority.js';
+export { writeRecordsInOneTrip } from './record-writes.js';
 export { Containers, type AttachStream, type WaitCondition } from './containers/index.js';
 export { Execs, type ExecConfig, type ExecInstance, type ExecStreams } from './exec.js';
 export { containerSizes, diskUsage, pruneContainers, type DiskUsage } from './disk.js';

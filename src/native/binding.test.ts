@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -361,4 +361,34 @@ test('prioritizeThread: the calling thread runs at the nice asked; processes and
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout) as unknown, { self: -7, child: 0, worker: 0 });
   assert.throws(() => native.prioritizeThread(-21), /nice must be an integer from -20 to 19/);
+});
+
+test('writeAtomic: the file replaced whole, durable or not, its mode; the temp file gone on a failure; Node-style errors', async () => {
+  const d = await tempDir();
+  const w = native.writeAtomic()!;
+  const f = join(d, 'record.json');
+  await w(join(d, '.record.json.tmp-1'), f, Buffer.from('{"a":1}'), 0o600, true);
+  await w(join(d, '.record.json.tmp-2'), f, Buffer.from('{"a":2}'), 0o644, false);
+  assert.equal(readFileSync(f, 'utf8'), '{"a":2}');
+  assert.equal((await lstat(f)).mode & 0o777, 0o644 & ~process.umask());
+  writeFileSync(join(d, 'taken'), '');
+  // An existing temp name is refused (O_EXCL) and left as it was; a missing folder is ENOENT.
+  await assert.rejects(w(join(d, 'taken'), f, Buffer.from('x'), 0o600, true), { code: 'EEXIST', syscall: 'open', path: join(d, 'taken') });
+  await assert.rejects(w(join(d, 'no/t'), join(d, 'no/f'), Buffer.from('x'), 0o600, true), { code: 'ENOENT', syscall: 'open' });
+  // A rename that fails (onto a non-empty folder) removes the temp file.
+  mkdirSync(join(d, 'full/x'), { recursive: true });
+  await assert.rejects(w(join(d, '.t'), join(d, 'full'), Buffer.from('x'), 0o600, false), { code: 'EISDIR', syscall: 'rename' });
+  assert.deepEqual(readdirSync(d).sort(), ['full', 'record.json', 'taken']);
+});
+
+test('sealedCopy: a memfd of the file that nothing can write or reseal', () => {
+  const fd = native.sealedCopy('/bin/true', 'berth-test')!;
+  try {
+    assert.equal(readFileSync(`/proc/self/fd/${fd}`).compare(readFileSync('/bin/true')), 0);
+    assert.match(spawnSync('readlink', [`/proc/${process.pid}/fd/${fd}`], { encoding: 'utf8' }).stdout, /^\/memfd:berth-test/);
+    assert.throws(() => writeFileSync(`/proc/self/fd/${fd}`, 'x'), { code: 'EPERM' });
+    assert.equal(spawnSync(`/proc/self/fd/${fd}`).status, 0, 'runs');
+  } finally {
+    closeSync(fd);
+  }
 });

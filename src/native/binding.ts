@@ -22,6 +22,8 @@ interface Binding {
   /** Missing from bindings built before it: callers fall back to child_process. */
   spawnDetached?(path: string, argv: string[], env: string[]): Promise<[number, number]>;
   reap?(pid: number): boolean;
+  sealedCopy?(path: string, name: string): number;
+  writeAtomic?(tmp: string, path: string, data: Uint8Array, mode: number, durable: boolean): Promise<void>;
   mountAsync?(
     source: string | null,
     target: string,
@@ -303,6 +305,25 @@ export async function spawnDetached(
     Object.entries(env).map(([k, v]) => `${k}=${v}`),
   );
   return { pid, fd };
+}
+
+/**
+ * A memfd called `name` holding a copy of `path`, sealed against every write, close-on-exec:
+ * its fd (see binding.c). undefined where the binding was built without it.
+ */
+export function sealedCopy(path: string, name: string): number | undefined {
+  return binding().sealedCopy?.(path, name);
+}
+
+/**
+ * common/atomic.ts's replace-by-rename in one job on libuv's pool (see binding.c): `tmp` made
+ * with `mode`, written, fsync'ed if `durable`, renamed over `path`, then its folder fsync'ed if
+ * `durable`. undefined where the binding was built without it.
+ */
+export function writeAtomic():
+  ((tmp: string, path: string, data: Uint8Array, mode: number, durable: boolean) => Promise<void>) | undefined {
+  const b = binding();
+  return b.writeAtomic && ((tmp, path, data, mode, durable) => b.writeAtomic!(tmp, path, data, mode, durable));
 }
 
 /** waitpid(pid, WNOHANG): true once the child has ended and is reaped (or is not ours). */

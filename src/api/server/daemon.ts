@@ -5,7 +5,15 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePrivateRuntimeDir, hostUid, inUserNamespace, isRoot, rootlessRuntimeDir } from '../../common/rootless.js';
 import { BerthError, errorMessage } from '../../errors.js';
-import { checkDaemonRealtime, Engine, loadRemap, prioritizeEventLoop, RemapError, type Remap } from '../../engine/index.js';
+import {
+  checkDaemonRealtime,
+  Engine,
+  loadRemap,
+  prioritizeEventLoop,
+  RemapError,
+  writeRecordsInOneTrip,
+  type Remap,
+} from '../../engine/index.js';
 import { ConfigError, LEVELS, loadConfig, socketGid, USAGE, type DaemonConfig } from './daemon-config.js';
 import { recordNamespaces, RootlessError, runInUserNamespace } from './rootless.js';
 import { createApiServer, listen } from './server.js';
@@ -73,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     );
   }
   prioritizeEventLoop(log);
+  writeRecordsInOneTrip(log);
   mkdirSync(flags.dataRoot, { recursive: true, mode: 0o710 });
   // A remapped container's root (an id of no group of the host's) passes through the data root to its root file system, init files and volumes; it lists nothing there.
   if (usernsRemap)

@@ -9,7 +9,7 @@ import { Socket } from 'node:net';
 import { systemError } from '../../errors.js';
 import { Decoder, encode, Op, rec, type Record_ } from './protocol.js';
 import { winsizeRecord } from './winsize.js';
-import { reap, spawnDetached } from '../../native/binding.js';
+import { reap, sealedCopy, spawnDetached } from '../../native/binding.js';
 import { awaitedLater } from '../../common/promises.js';
 
 /** native/build/berth-nsexec of this package, found upwards from this module (or its bundle). */
@@ -116,6 +116,29 @@ function exitOf(helper: ChildProcess): Promise<number> {
   return new Promise<number>((resolve) => helper.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0))));
 }
 
+let sealedHelper: string | undefined;
+
+/**
+ * What monitors are started from: one sealed in-memory copy of berth-nsexec per process
+ * (/proc/self/fd/N of the binding's sealedCopy, made at the first start), so that the nsexec
+ * step, running from a copy no one can write, does not make one of its own (main.c,
+ * CVE-2019-5736): ~1 MB copied and a second exec a container, saved. The file itself where the
+ * binding lacks sealedCopy (built before it).
+ */
+function monitorExecutable(): string {
+  if (sealedHelper === undefined) {
+    const path = helperPath();
+    let fd: number | undefined;
+    try {
+      fd = sealedCopy(path, 'berth-nsexec');
+    } catch (e) {
+      throw systemError(`copy ${path} to a sealed memfd: ${(e as Error).message}`, e);
+    }
+    sealedHelper = fd === undefined ? path : `/proc/self/fd/${fd}`;
+  }
+  return sealedHelper;
+}
+
 /**
  * A monitor started off the caller's thread (the binding's posix_spawn on libuv's pool: Node's
  * spawn forks berthd and blocks its only thread until the child has exec'd, ~5-8 ms a start on
@@ -126,7 +149,7 @@ function exitOf(helper: ChildProcess): Promise<number> {
  */
 async function spawnMonitor(args: string[], env: Record<string, string>): Promise<{ sock: Socket; exit: Promise<number> } | undefined> {
   const path = helperPath();
-  const s = await spawnDetached(path, [path, ...args], env).catch((e: Error) => {
+  const s = await spawnDetached(monitorExecutable(), [path, ...args], env).catch((e: Error) => {
     throw systemError(`start ${path}: ${e.message}`, e);
   });
   if (!s) return undefined;
