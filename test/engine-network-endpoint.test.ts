@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { DOCKER, DOCKER_20, noDocker20, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 const A = 'berth-tep-a',
@@ -130,3 +130,36 @@ test("GwPriority: the default route is the highest priority network's, moved by 
     eng.docker(['rm', '-f', c]);
   }
 });
+
+test(
+  "HostConfig.Sysctls naming eth0: applied to the interface for API 1.41 (the docker 20.10 CLI) with moby's warning, refused in its words for 1.50",
+  { skip: skip || noDocker20 },
+  () => {
+    const old = eng.docker(
+      [
+        'run',
+        '--rm',
+        '--network',
+        A,
+        '--sysctl',
+        'net.ipv4.conf.eth0.log_martians=1',
+        'busybox',
+        'cat',
+        '/proc/sys/net/ipv4/conf/eth0/log_martians',
+      ],
+      { bin: DOCKER_20 },
+    );
+    assert.equal(old.status, 0, old.stderr);
+    assert.equal(old.stdout.trim(), '1');
+    assert.match(
+      old.stderr,
+      /Migrated sysctl "net\.ipv4\.conf\.eth0\.log_martians" to DriverOpts\{"com\.docker\.network\.endpoint\.sysctls":"net\.ipv4\.conf\.IFNAME\.log_martians=1"\}\./,
+    );
+    const now = eng.docker(['run', '--rm', '--network', A, '--sysctl', 'net.ipv4.conf.eth0.log_martians=1', 'busybox', 'true']);
+    assert.equal(now.status, 125);
+    assert.match(
+      now.stderr,
+      /Error response from daemon: interface specific sysctl setting "net\.ipv4\.conf\.eth0\.log_martians" must be supplied using driver option 'com\.docker\.network\.endpoint\.sysctls'/,
+    );
+  },
+);

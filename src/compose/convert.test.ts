@@ -38,7 +38,7 @@ test('a service as a create body: names, labels, ports, mounts, healthcheck, net
     stop_grace_period: 3s
     networks:
       front: {aliases: [www], ipv4_address: 10.1.0.5, ipv6_address: "fd4b:e47f:30::5", link_local_ips: [169.254.8.8]}
-      back:
+      back: {gw_priority: 2, interface_name: back0, mac_address: "02:42:0a:01:00:09", driver_opts: {com.docker.network.endpoint.sysctls: net.ipv4.conf.IFNAME.log_martians=1}}
 volumes: {data: {}}
 networks: {front: {}, back: {}}
 `);
@@ -59,7 +59,22 @@ networks: {front: {}, back: {}}
     Aliases: ['web', 'www'],
     IPAMConfig: { IPv4Address: '10.1.0.5', IPv6Address: 'fd4b:e47f:30::5', LinkLocalIPs: ['169.254.8.8'] },
   });
-  assert.deepEqual(extraNetworks, [['proj_back', { EndpointConfig: { Aliases: ['web'] } }]]);
+  assert.deepEqual(extraNetworks, [
+    [
+      'proj_back',
+      {
+        EndpointConfig: {
+          Aliases: ['web'],
+          MacAddress: '02:42:0a:01:00:09',
+          DriverOpts: {
+            'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.log_martians=1',
+            'com.docker.network.endpoint.ifname': 'back0',
+          },
+          GwPriority: 2,
+        },
+      },
+    ],
+  ]);
   assert.equal(body.Labels['com.docker.compose.project'], 'proj');
   assert.equal(body.Labels['com.docker.compose.service'], 'web');
   assert.equal(body.Labels['com.docker.compose.container-number'], '1');
@@ -83,7 +98,7 @@ test('a key berth compose cannot apply is refused with its file and line, never 
     ],
     [
       '    networks: {default: {priority: 3}}\n',
-      /services\.w\.networks\.default\.priority: "priority": berth compose applies aliases, ipv4_address, ipv6_address and link_local_ips/,
+      /services\.w\.networks\.default\.priority: "priority": berth compose applies aliases, ipv4_address, ipv6_address, link_local_ips, mac_address/,
     ],
   ];
   for (const [extra, error] of cases) {

@@ -86,6 +86,18 @@ export function durationNs(s: string): number {
 }
 
 /** Refuses, with file and line, every key of `s` berth compose does not apply. */
+/** What berth compose applies of a service's network (its `priority`, the order docker compose connects them in, not yet). */
+const NETWORK_KEYS = [
+  'aliases',
+  'ipv4_address',
+  'ipv6_address',
+  'link_local_ips',
+  'mac_address',
+  'driver_opts',
+  'interface_name',
+  'gw_priority',
+];
+
 export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   const at = (...path: (string | number)[]) => ['services', name, ...path];
   const no = (path: (string | number)[], why = 'berth compose cannot apply it yet') => {
@@ -121,11 +133,8 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   }
   for (const [n, cfg] of Object.entries((s.networks as Dict) ?? {})) {
     for (const k of Object.keys(cfg ?? {})) {
-      if (!['aliases', 'ipv4_address', 'ipv6_address', 'link_local_ips'].includes(k))
-        no(
-          at('networks', n, k),
-          `"${k}": berth compose applies aliases, ipv4_address, ipv6_address and link_local_ips of a service's network`,
-        );
+      if (!NETWORK_KEYS.includes(k))
+        no(at('networks', n, k), `"${k}": berth compose applies ${NETWORK_KEYS.join(', ')} of a service's network`);
     }
   }
   for (const kind of ['secrets', 'configs'] as const) {
@@ -332,7 +341,18 @@ export function createBody(
   const endpoint = (cfg: Dict | null): Dict => {
     const asked = { IPv4Address: cfg?.ipv4_address, IPv6Address: cfg?.ipv6_address, LinkLocalIPs: cfg?.link_local_ips };
     const ipam = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
-    return { Aliases: [service, ...(cfg?.aliases ?? [])], ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}) };
+    // interface_name is the endpoint's ifname driver option, as docker compose sends it.
+    const opts = {
+      ...(cfg?.driver_opts ?? {}),
+      ...(cfg?.interface_name ? { 'com.docker.network.endpoint.ifname': cfg.interface_name } : {}),
+    };
+    return {
+      Aliases: [service, ...(cfg?.aliases ?? [])],
+      ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}),
+      ...(cfg?.mac_address ? { MacAddress: cfg.mac_address } : {}),
+      ...(Object.keys(opts).length ? { DriverOpts: opts } : {}),
+      ...(cfg?.gw_priority !== undefined ? { GwPriority: cfg.gw_priority } : {}),
+    };
   };
   let networking: Dict | undefined;
   if (s.network_mode) {

@@ -26,7 +26,7 @@ import { ContainerCreate, ContainerUpdate } from './body-types.js';
 import { refuseUnsupported } from './create-fields.js';
 import { parseFilters } from './filters.js';
 import { checkStorageOpt, filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
-import { endpointsConfig, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
+import { endpointsConfig, migrateInterfaceSysctls, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -295,6 +295,8 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const { HostConfig, NetworkingConfig: _n, MacAddress: _m, Pod, ...config } = body;
     const hc = HostConfig ?? {};
     const warnings: string[] = [];
+    const endpoints = endpointsConfig(body);
+    migrateInterfaceSysctls(hc, endpoints, ctx.version, warnings);
     const rec = await cs.create(
       config,
       {
@@ -318,7 +320,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
           : {}),
       },
       ctx.query.get('name') || undefined,
-      endpointsConfig(body),
+      endpoints,
       ctx.query.get('platform') || undefined,
       { pod: (Pod as string | undefined) || undefined },
       warnings,

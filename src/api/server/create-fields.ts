@@ -151,7 +151,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     "'' runs the container in the daemon's --userns-remap user namespace (none without it), 'host' in none, 'auto' (podman's) in 65536 ids of its own from the remap user's ranges (engine/userns.ts); others are refused",
   ),
   'HostConfig.ShmSize': applied('the size of /dev/shm'),
-  'HostConfig.Sysctls': applied('namespaced sysctls, checked at create'),
+  'HostConfig.Sysctls': applied(
+    "namespaced sysctls, checked at create; those naming an interface (`net.X.Y.eth0.Z`) move to the NetworkMode endpoint's com.docker.network.endpoint.sysctls up to API 1.46 with dockerd's warning, and are refused in dockerd's words (a 500) from API 1.47 or for another ethN, as moby's handleSysctlBC",
+  ),
   'HostConfig.Runtime': applied(
     "a runtime of berthd's (berth, runc: berth-runtime; others from daemon.json runtimes or --add-runtime, run through runc's command line)",
   ),

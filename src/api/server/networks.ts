@@ -3,16 +3,17 @@
 // PortBindings, PublishAllPorts, NetworkingConfig; NetworkSettings, Ports). Shapes and status
 // codes as moby's api/swagger.yaml gives them.
 
-import { invalid } from '../../errors.js';
+import { invalid, systemError } from '../../errors.js';
 import {
   AmbiguousNetwork,
+  SYSCTLS_OPT,
   type ContainerRecord,
   type EndpointRequest,
   type Engine,
   type HostConfig,
   type PortMap,
 } from '../../engine/index.js';
-import { readJSON, sendEmpty, sendJSON } from './http.js';
+import { apiOlder, readJSON, sendEmpty, sendJSON } from './http.js';
 import { NetworkConnect, NetworkCreate, NetworkDisconnect } from './body-types.js';
 import type { Router } from './router.js';
 import { parseFilters, pruneFilters } from './filters.js';
@@ -50,6 +51,65 @@ export function endpointsConfig(body: Record<string, any>): Record<string, Endpo
     out[key] = { ...out[key], MacAddress: out[key]?.MacAddress || body.MacAddress };
   }
   return out;
+}
+
+/**
+ * moby's handleSysctlBC: a create's `HostConfig.Sysctls` that name `eth0` (`net.X.Y.eth0.Z`) are
+ * the NetworkMode endpoint's sysctls from then on, written once its interface exists (runc
+ * under dockerd 20.10 wrote them after the network was set up; berth's runtime writes sysctls
+ * before). Moved with dockerd's warning up to API 1.46; from 1.47 refused in its words and status
+ * (a 500), as another `ethN`. Changes `hc.Sysctls` and `endpoints` in place.
+ */
+export function migrateInterfaceSysctls(
+  hc: Record<string, any>,
+  endpoints: Record<string, EndpointRequest>,
+  version: string | undefined,
+  warnings: string[],
+): void {
+  const mode: string = hc.NetworkMode || 'default';
+  if (mode === 'host' || mode.startsWith('container:')) return;
+  const sysctls = (hc.Sysctls ?? {}) as Record<string, string>;
+  let ep: EndpointRequest | undefined;
+  const moved: string[] = [];
+  const opts: string[] = [];
+  for (const [k, v] of Object.entries(sysctls)) {
+    const p = k.split('.');
+    if (p.length < 5 || p[0] !== 'net' || !p[3].startsWith('eth')) continue;
+    if (!ep) {
+      if (!apiOlder(version, '1.47'))
+        throw systemError(`interface specific sysctl setting ${JSON.stringify(k)} must be supplied using driver option '${SYSCTLS_OPT}'`);
+      ep = endpointForMode(mode === 'default' ? 'bridge' : mode, endpoints, version, k);
+    }
+    if (p[3] !== 'eth0')
+      throw systemError(
+        `unable to determine network endpoint for sysctl ${k}, use driver option '${SYSCTLS_OPT}' to set per-interface sysctls`,
+      );
+    moved.push(k);
+    opts.push(`net.${p[1]}.${p[2]}.IFNAME.${p.slice(4).join('.')}=${v}`);
+  }
+  if (!ep) return;
+  const opt = opts.join(',');
+  warnings.push(`Migrated sysctl ${JSON.stringify(moved.join(','))} to DriverOpts{${JSON.stringify(SYSCTLS_OPT)}:${JSON.stringify(opt)}}.`);
+  const old = ep.DriverOpts?.[SYSCTLS_OPT];
+  ep.DriverOpts = { ...(ep.DriverOpts ?? {}), [SYSCTLS_OPT]: old ? `${opt},${old}` : opt };
+  for (const k of moved) delete sysctls[k];
+}
+
+/** moby's epConfigForNetMode: the NetworkMode's endpoint request, made when there are none. */
+function endpointForMode(
+  name: string,
+  endpoints: Record<string, EndpointRequest>,
+  version: string | undefined,
+  k: string,
+): EndpointRequest {
+  const keys = Object.keys(endpoints);
+  if (!keys.length) return (endpoints[name] = {});
+  if (apiOlder(version, '1.44')) return endpoints[keys[0]];
+  if (!endpoints[name])
+    throw invalid(
+      `unable to find a network for sysctl ${k}: HostConfig.NetworkMode must match the identity of a network in NetworkSettings.Networks`,
+    );
+  return endpoints[name];
 }
 
 /** Inspect's NetworkSettings: the default network's address on top, as dockerd still gives it. */

@@ -437,7 +437,8 @@ export class Endpoints {
       GlobalIPv6Address: ip6?.address.split('/')[0] ?? '',
       GlobalIPv6PrefixLen: Number(ip6?.address.split('/')[1] ?? 0),
       MacAddress: iface?.mac ?? ep.MacAddress,
-      DNSNames: hasDns(n) ? [rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])] : null,
+      // moby's order (buildEndpointDNSNames): the name, the aliases, the short ID; each once.
+      DNSNames: hasDns(n) ? [...new Set([rec.Name.slice(1), ...(ep.Aliases ?? []), rec.Id.slice(0, 12)])] : null,
     });
     if (hasDns(n)) await this.dns.ensure(n);
     this.opts.emit('connect', n, rec.Id);
