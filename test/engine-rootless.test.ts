@@ -252,8 +252,12 @@ test("outbound through pasta: the host's loopback at the gateway, a lookup answe
     assert.ok(inside.includes(`default via ${up.gateway} `), inside);
     assert.equal(s.MacAddress, MAC);
     assert.ok(inside.includes(`link/ether ${s.MacAddress} `), inside);
-    berthOk(['rm', '-f', 'out']);
+    // One joining its network namespace (--network container:) has that address, and its resolv.conf.
+    const joined = berthOk(['run', '--rm', '--network', 'container:out', image, 'sh', '-c', 'ip -o -4 addr show; cat /etc/resolv.conf']);
+    assert.ok(joined.includes(`inet ${up.address}/${up.prefixLen} `), joined);
+    assert.ok(joined.endsWith(`nameserver ${up.gateway}`), joined);
   } finally {
+    berth(['rm', '-f', 'out']);
     execFileSync('nsenter', ['-t', String(berthd.pid), '-m', 'umount', '/etc/resolv.conf']);
     web.kill();
     dns.kill();

@@ -202,7 +202,9 @@ export async function create(
     );
     // The container's root reaches its init files (its group may search the folder) and owns them, as dockerd's remapped root does.
     if (idmaps) await ownInitFiles(t.store.dir(id), init, rootOwner(idmaps));
-    const donor = placement.pod ? joinedContainer(hc.NetworkMode) : undefined;
+    // A rootless berthd's joiners too (as dockerd's every `container:` joiner): the donor's
+    // resolv.conf names the host's loopback resolver by the donor's pasta gateway (endpoints.ts).
+    const donor = placement.pod || t.opts.rootless ? joinedContainer(hc.NetworkMode) : undefined;
     spec.mounts = [
       ...(spec.mounts ?? []),
       ...(donor ? shareNetworkFiles(init, initPaths(t.store.dir(donor))) : init),
