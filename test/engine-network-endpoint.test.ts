@@ -2,7 +2,7 @@
 // container: com.docker.network.endpoint.ifname (the interface's name), com.docker.network.endpoint.sysctls
 // (its sysctls, with moby's checks and words) and GwPriority (which network gives the default
 // routes, at run and as networks are connected and disconnected). dockerd 20.10 here speaks API
-// 1.41 only, so what is asserted is moby's documented behaviour. Subnets 10.247.1-2.0/24 are this
+// 1.41 only, so what is asserted is moby's documented behaviour. Subnets 10.247.1-3.0/24 are this
 // file's alone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,8 @@ import { DOCKER, DOCKER_20, noDocker20, startEngine, until, type EngineFixture }
 
 let eng: EngineFixture;
 const A = 'berth-tep-a',
-  B = 'berth-tep-b';
+  B = 'berth-tep-b',
+  INT = 'berth-tep-int';
 before(async () => {
   eng = await startEngine();
   eng.dockerOk(['network', 'create', '--subnet', '10.247.1.0/24', A]);
@@ -107,6 +108,20 @@ test("GwPriority: the default route is the highest priority network's, moved by 
   assert.match(route(['--network', A, '--network', `name=${B},gw-priority=1`]), /^default via 10\.247\.2\.1 dev eth1/);
   assert.match(route(['--network', `name=${A},gw-priority=-1`, '--network', B]), /^default via 10\.247\.2\.1 dev eth1/);
   assert.equal(route(['--network', A, '--network', B]).split('\n').length, 1, 'one default route');
+  // An internal network gives no gateway, whatever its priority; inspect shows none for it, as dockerd's bridge.
+  eng.dockerOk(['network', 'create', '--internal', '--subnet', '10.247.3.0/24', INT]);
+  try {
+    const i = eng.dockerOk(['run', '-d', '--network', `name=${INT},gw-priority=9`, '--network', A, 'busybox', 'sleep', '60']);
+    try {
+      assert.match(eng.dockerOk(['exec', i, 'ip', '-4', 'route', 'show', 'default']), /^default via 10\.247\.1\.1 dev eth1$/);
+      const gw = (n: string) => eng.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${n}").Gateway}}`, i]);
+      assert.deepEqual([gw(INT), gw(A)], ['', '10.247.1.1']);
+    } finally {
+      eng.docker(['rm', '-f', i]);
+    }
+  } finally {
+    eng.docker(['network', 'rm', INT]);
+  }
 
   const c = eng.dockerOk(['run', '-d', '--name', 'tep-gw', '--network', A, 'busybox', 'sleep', '300']);
   try {

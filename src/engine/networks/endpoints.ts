@@ -430,10 +430,11 @@ export class Endpoints {
     Object.assign(ep, {
       NetworkID: n.Id,
       EndpointID: randomBytes(32).toString('hex'),
-      Gateway: ip?.gateway ?? '',
+      // dockerd's bridge gives an internal network's endpoints no gateway (its Join), so inspect shows none.
+      Gateway: n.Internal ? '' : (ip?.gateway ?? ''),
       IPAddress: ip?.address.split('/')[0] ?? '',
       IPPrefixLen: Number(ip?.address.split('/')[1] ?? 0),
-      IPv6Gateway: ip6?.gateway ?? '',
+      IPv6Gateway: n.Internal ? '' : (ip6?.gateway ?? ''),
       GlobalIPv6Address: ip6?.address.split('/')[0] ?? '',
       GlobalIPv6PrefixLen: Number(ip6?.address.split('/')[1] ?? 0),
       MacAddress: iface?.mac ?? ep.MacAddress,
