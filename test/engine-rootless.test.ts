@@ -226,8 +226,24 @@ test("outbound through pasta: the host's loopback at the gateway, a lookup answe
   execFileSync('nsenter', ['-t', String(berthd.pid), '-m', 'mount', '--bind', resolv, '/etc/resolv.conf']);
   try {
     const published = await freePort();
-    berthOk(['run', '-d', '--name', 'out', '--mac-address', MAC, '-p', `${published}:80`, image, 'sleep', '600']);
+    berthOk([
+      'run',
+      '-d',
+      '--name',
+      'out',
+      '--mac-address',
+      MAC,
+      '--add-host',
+      'the-host:host-gateway',
+      '-p',
+      `${published}:80`,
+      image,
+      'sleep',
+      '600',
+    ]);
     assert.equal(berthOk(['exec', 'out', 'wget', '-qO-', `http://${up.gateway}:${port}/`]), 'from the host loopback');
+    // host-gateway is that gateway.
+    assert.equal(berthOk(['exec', 'out', 'wget', '-qO-', `http://the-host:${port}/`]), 'from the host loopback');
     // The host's resolver on 127.0.0.1 is named by the gateway, which reaches it; the search list is the host's.
     assert.equal(berthOk(['exec', 'out', 'cat', '/etc/resolv.conf']), `search berth.test\nnameserver ${up.gateway}`);
     assert.match(berthOk(['exec', 'out', 'nslookup', 'probe.berth.test']), /Address:?\s+203\.0\.113\.9/);
@@ -323,15 +339,17 @@ test('a rootless berthd stopped while a container runs: the next joins the names
 test('what a rootless berthd cannot do yet is refused in words that say what to do', () => {
   const image = `${registry!.host}/test/busybox:latest`;
   const create = berth(['network', 'create', 'mine']);
-  const paused0 = berthOk(['run', '-d', '--network', 'none', image, 'sleep', '600']);
   assert.notEqual(create.status, 0);
   assert.match(
     create.stderr,
     /rootless berthd: network mine is not available \(a rootless berthd has its default network, through pasta, and no bridge or user-defined networks\); use the default, --network host, --network none or --network container:NAME/,
   );
-  const connect = berth(['network', 'connect', 'bridge', paused0]);
+  const other = berthOk(['run', '-d', '--network', 'none', image, 'sleep', '600']);
+  const connect = berth(['network', 'connect', 'bridge', other]);
   assert.match(connect.stderr, /rootless berthd: network bridge is not available/);
-  berthOk(['rm', '-f', paused0]);
+  const linked = berth(['run', '--rm', '--link', `${other}:other`, image, 'true']);
+  assert.match(linked.stderr, /--link: a rootless berthd's containers each have the host's address/);
+  berthOk(['rm', '-f', other]);
   const limited = berth(['run', '--rm', '--network', 'none', '--memory', '64m', image, 'true']);
   assert.notEqual(limited.status, 0);
   assert.match(

@@ -149,6 +149,11 @@ export async function create(
   checkHealthOnFailure(rec.Config.HealthOnFailure, rec.Config.Healthcheck);
   endpoints = { ...endpoints };
   checkLinkMode(rec.HostConfig, endpoints);
+  // A rootless berthd's containers each have the host's address (pasta's copy): a link would name the linking container's own.
+  if (t.opts.rootless && rec.HostConfig.Links?.length)
+    throw unsupported(
+      "--link: a rootless berthd's containers each have the host's address (pasta's copy), so a link has no address of the other's to name; publish the other's port and reach it at the gateway's address, or use --network container:NAME",
+    );
   try {
     rec.HostConfig.NetworkMode = t.networks.plan(rec, endpoints, (ref) => t.find(ref).rec);
   } catch (e) {

@@ -273,7 +273,14 @@ export class Endpoints {
             hostname: rec.Config.Hostname ?? '',
             domainname: rec.Config.Domainname,
             // After --add-host's lines, as dockerd writes them.
-            extraHosts: [...(resolveHostGateway(rec.HostConfig.ExtraHosts, this.store.hostGatewayIp()) ?? []), ...linkHosts],
+            // A rootless container's host is at its pasta gateway (the host's loopback), not at a bridge's.
+            extraHosts: [
+              ...(resolveHostGateway(
+                rec.HostConfig.ExtraHosts,
+                this.opts.rootless ? first.Gateway || first.IPv6Gateway : this.store.hostGatewayIp(),
+              ) ?? []),
+              ...linkHosts,
+            ],
             ip: first.IPAddress,
             ip6: first.GlobalIPv6Address,
           }),
