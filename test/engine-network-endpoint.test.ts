@@ -2,7 +2,7 @@
 // container: com.docker.network.endpoint.ifname (the interface's name), com.docker.network.endpoint.sysctls
 // (its sysctls, with moby's checks and words) and GwPriority (which network gives the default
 // routes, at run and as networks are connected and disconnected). dockerd 20.10 here speaks API
-// 1.41 only, so what is asserted is moby's documented behaviour. Subnets 10.247.1-3.0/24 are this
+// 1.41 only, so what is asserted is moby's documented behaviour. Subnets 10.247.1-4.0/24 and fd00:247:4::/64 are this
 // file's alone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,8 @@ import { DOCKER, DOCKER_20, noDocker20, startEngine, until, type EngineFixture }
 let eng: EngineFixture;
 const A = 'berth-tep-a',
   B = 'berth-tep-b',
-  INT = 'berth-tep-int';
+  INT = 'berth-tep-int',
+  DUAL = 'berth-tep-dual';
 before(async () => {
   eng = await startEngine();
   eng.dockerOk(['network', 'create', '--subnet', '10.247.1.0/24', A]);
@@ -121,6 +122,19 @@ test("GwPriority: the default route is the highest priority network's, moved by 
     }
   } finally {
     eng.docker(['network', 'rm', INT]);
+  }
+
+  // A dual-stack network wins a tie for both families; a higher priority takes IPv4 only where it has no IPv6.
+  eng.dockerOk(['network', 'create', '--ipv6', '--subnet', '10.247.4.0/24', '--subnet', 'fd00:247:4::/64', DUAL]);
+  try {
+    const both = (args: string[]) =>
+      eng.dockerOk(['run', '--rm', ...args, 'busybox', 'sh', '-c', 'ip -4 route show default; ip -6 route show default']);
+    const tie = both(['--network', A, '--network', DUAL]);
+    assert.match(tie, /^default via 10\.247\.4\.1 dev eth1\s*\ndefault via fd00:247:4::1 dev eth1/);
+    const split = both(['--network', `name=${A},gw-priority=1`, '--network', DUAL]);
+    assert.match(split, /^default via 10\.247\.1\.1 dev eth0\s*\ndefault via fd00:247:4::1 dev eth1/);
+  } finally {
+    eng.docker(['network', 'rm', DUAL]);
   }
 
   const c = eng.dockerOk(['run', '-d', '--name', 'tep-gw', '--network', A, 'busybox', 'sleep', '300']);
