@@ -2,13 +2,16 @@
 // `<data-root>/volumes/<name>/` holding `_data` (what containers see) and `volume.json` (its
 // metadata, written atomically). It keeps no container state: who uses a volume is asked of
 // the caller (`users`), so a volume in use is never removed. It never follows a path outside
-// its root.
+// its root. Nothing here blocks berthd's event loop for long: a record is fsync'ed off it (the
+// caller awaits `durable`), and a removed volume's folder is renamed aside at once and deleted on
+// the thread pool, however many files it holds.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chown } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chown, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../common/atomic.js';
+import { DurableWriter, writeFileAtomicSync } from '../common/atomic.js';
+import { awaitedLater } from '../common/promises.js';
 import { runChild } from '../native/child.js';
 import { labelMatch, validateFilters } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
@@ -43,17 +46,34 @@ export interface CreateVolumeOptions {
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 /** A volume is a folder named after it: a name is one file name at most. */
 const NAME_MAX = 255;
+/** A removed volume's folder while it is deleted (not a volume name: those start with a letter or digit). */
+const REMOVING = '.removing-';
 
 export class Volumes {
   readonly root: string;
+  private readonly writer = new DurableWriter();
+  /** Volumes whose record is written but not yet durable → its fsync, which `durable` awaits. */
+  private readonly syncing = new Map<string, Promise<void>>();
 
-  /** `users()`: volume name → IDs of the containers whose mounts name it; `emit`: Docker's volume events. */
+  /**
+   * `users()`: volume name → IDs of the containers whose mounts name it; `emit`: Docker's volume
+   * events; `log`: what went wrong where no request waits (a removed volume's deletion).
+   */
   constructor(
     dataRoot: string,
     private readonly users: () => Map<string, string[]>,
     private readonly emit: (action: string, name: string, attributes: Record<string, string>) => void = () => {},
+    private readonly log: (msg: string) => void = () => {},
   ) {
     this.root = join(dataRoot, 'volumes');
+    // Folders a killed berthd was deleting.
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.root).filter((n) => n.startsWith(REMOVING));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    for (const n of names) this.deleteAside(join(this.root, n));
   }
 
   private dir(name: string): string {
@@ -72,8 +92,40 @@ export class Volumes {
     }
   }
 
+  /**
+   * Replaced at once without an fsync, so the synchronous reads (get, list, a second create of
+   * the name) see it, and again through the writer, whose fsync runs off the event loop.
+   */
   private write(rec: VolumeRecord): void {
-    writeFileAtomicSync(this.metaPath(rec.Name), JSON.stringify(rec));
+    const path = this.metaPath(rec.Name);
+    const data = JSON.stringify(rec);
+    writeFileAtomicSync(path, data, { durable: false });
+    const p = this.writer.write(path, data);
+    // Met by `durable`, which the create's caller awaits before it answers.
+    awaitedLater(p);
+    this.syncing.set(rec.Name, p);
+    const done = () => {
+      if (this.syncing.get(rec.Name) === p) this.syncing.delete(rec.Name);
+    };
+    p.then(done, done);
+  }
+
+  /** Resolves when the records of `names` are on disk; rejects with the error of one that could not be made so. */
+  async durable(names: Iterable<string>): Promise<void> {
+    await Promise.all([...names].map((n) => this.syncing.get(n)));
+  }
+
+  /** The folder goes from its name at once (the name is free again) and from the disk on the thread pool. */
+  private discard(name: string): void {
+    const aside = join(this.root, `${REMOVING}${randomBytes(8).toString('hex')}`);
+    renameSync(this.dir(name), aside);
+    this.deleteAside(aside);
+  }
+
+  private deleteAside(path: string): void {
+    rm(path, { recursive: true, force: true }).catch((e: unknown) =>
+      this.log(`removing ${path}, a removed volume's folder: ${errorMessage(e)}; delete it by hand`),
+    );
   }
 
   /** Creates the volume, or returns the one of that name (as Docker does). */
@@ -151,7 +203,7 @@ export class Volumes {
     }
     const using = this.users().get(rec.Name);
     if (using?.length) throw conflict(`remove ${rec.Name}: volume is in use - [${using.join(', ')}]`);
-    rmSync(this.dir(rec.Name), { recursive: true, force: true });
+    this.discard(rec.Name);
     this.emit('destroy', rec.Name, { driver: rec.Driver });
   }
 
@@ -169,7 +221,7 @@ export class Volumes {
     for (const [i, v] of candidates.entries()) {
       if (users.get(v.Name)?.length || !existsSync(this.metaPath(v.Name))) continue;
       space += sizes[i];
-      rmSync(this.dir(v.Name), { recursive: true, force: true });
+      this.discard(v.Name);
       this.emit('destroy', v.Name, { driver: v.Driver });
       deleted.push(v.Name);
     }
@@ -196,6 +248,7 @@ export class Volumes {
     }
     rec.Populated = true;
     this.write(rec);
+    await this.durable([name]);
   }
 }
 

@@ -184,7 +184,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/networks/create', async (ctx) => {
     const body = await readJSON(ctx, NetworkCreate);
     if (typeof body.Name !== 'string') throw invalid('network name is required');
-    sendJSON(ctx, 201, ns().create(body as Parameters<ReturnType<typeof ns>['create']>[0]));
+    sendJSON(ctx, 201, await ns().create(body as Parameters<ReturnType<typeof ns>['create']>[0]));
   });
 
   router.on('DELETE', '/networks/:id*', async (ctx) => {

@@ -42,7 +42,9 @@ export function volumeRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/volumes/create', async (ctx) => {
     const body = await readJSON(ctx, VolumeCreate);
     if (body.ClusterVolumeSpec) throw invalid('cluster volumes are not supported');
-    sendJSON(ctx, 201, vs().create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels }));
+    const v = vs().create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels });
+    await vs().durable([v.Name]);
+    sendJSON(ctx, 201, v);
   });
 
   router.on('GET', '/volumes', (ctx) => {

@@ -345,7 +345,7 @@ test('legacy links: made at create, named in the list and inspect, removed by rm
     "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
   );
   // On a user-defined network HostConfig's links are the endpoint's, for its DNS.
-  c.networks.create({ Name: 'lnk', IPAM: { Config: [{ Subnet: '10.219.77.0/24' }] } });
+  await c.networks.create({ Name: 'lnk', IPAM: { Config: [{ Subnet: '10.219.77.0/24' }] } });
   const u = await c.create({ Image: 'busybox' }, { NetworkMode: 'lnk', Links: ['db:data'] });
   assert.deepEqual(u.NetworkSettings?.Networks.lnk.Links, ['db:data']);
   assert.equal(c.links(u), null);

@@ -54,6 +54,7 @@ export class Containers {
         return users;
       },
       (action, name, attributes) => opts.events.emit('volume', action, name, attributes),
+      (msg) => opts.log?.('warn', msg),
     );
     this.networks = new Networks({
       dataRoot: opts.dataRoot,

@@ -172,6 +172,7 @@ export async function create(
       (ref) => t.find(ref).rec.MountPoints ?? [],
       mountOptions,
     );
+    await t.volumes.durable(rec.MountPoints.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])));
     // The user is looked up with the mounts over the root, as runc does inside the container.
     const files = rootFiles(
       snap.rootfs,

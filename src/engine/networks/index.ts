@@ -3,7 +3,8 @@
 // DNS dns.ts's; this joins them for each verb (a removal asks all three) and brings them back
 // after a berthd restart.
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, forbidden, invalid, unavailable, unsupported } from '../../errors.js';
 import { cniConfigFiles, defaultCniConfig, loadCniConfig } from '../../network/cni-config.js';
@@ -126,9 +127,9 @@ export class Networks {
     return list.filter((n) => isDangling(n) === want);
   }
 
-  create(req: NetworkCreateRequest): { Id: string; Warning: string } {
+  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
     if (this.opts.rootless) throw rootlessNetwork(req.Name);
-    const n = this.store.create(req);
+    const n = await this.store.create(req);
     this.emit('create', n);
     this.opts.log?.('info', `created network ${n.Name} ${n.IPAM.Config.map((c) => c.Subnet).join(' ')} on ${n.Options[BRIDGE_NAME_OPT]}`);
     return { Id: n.Id, Warning: '' };
@@ -142,7 +143,7 @@ export class Networks {
   async useCniConfig(dir: string): Promise<NetworkRecord> {
     const found = await defaultCniConfig(dir);
     if (!found) throw unavailable(`no CNI network config in ${dir}: the node's network is not ready`);
-    const { n, made } = this.store.useCni(found.list.name, found.file);
+    const { n, made } = await this.store.useCni(found.list.name, found.file);
     if (made) {
       this.emit('create', n);
       this.opts.log?.('info', `network ${n.Name} from CNI config ${found.file}`);
@@ -179,8 +180,8 @@ export class Networks {
     this.endpoints.forget(n);
     if (n.Driver === 'bridge') await this.endpoints.deleteBridge(n.Options[BRIDGE_NAME_OPT]);
     // (An older berth took longer names: no folder can be named so, and it must not stop the removal.)
-    rmSync(join(this.endpoints.ipamDir, cniName(n)), { recursive: true, force: true });
-    this.store.delete(n);
+    await rm(join(this.endpoints.ipamDir, cniName(n)), { recursive: true, force: true });
+    await this.store.delete(n);
     this.emit('destroy', n);
   }
 

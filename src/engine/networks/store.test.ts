@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,10 +19,10 @@ import {
   v6Config,
 } from './store.js';
 
-function withStore(fn: (s: NetworkStore) => void) {
+async function withStore(fn: (s: NetworkStore) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-store-test-'));
   try {
-    fn(new NetworkStore(dir));
+    await fn(new NetworkStore(dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -44,12 +44,14 @@ test("an ambiguous prefix is the caller's 400 in dockerd's words", () => {
 });
 
 test('IPAM configs as dockerd shows them: a Gateway only where given or picked with the subnet; IPv6 beside IPv4', () =>
-  withStore((st) => {
-    assert.deepEqual(st.create({ Name: 'a', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } }).IPAM.Config, [{ Subnet: '10.231.2.0/24' }]);
-    const auto = st.create({ Name: 'b' }).IPAM.Config;
+  withStore(async (st) => {
+    assert.deepEqual((await st.create({ Name: 'a', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } })).IPAM.Config, [
+      { Subnet: '10.231.2.0/24' },
+    ]);
+    const auto = (await st.create({ Name: 'b' })).IPAM.Config;
     assert.equal(auto.length, 1);
     assert.equal(auto[0].Gateway, gatewayOf({ Subnet: auto[0].Subnet }));
-    const dual = st.create({
+    const dual = await st.create({
       Name: 'c',
       EnableIPv6: true,
       IPAM: {
@@ -64,51 +66,51 @@ test('IPAM configs as dockerd shows them: a Gateway only where given or picked w
       { Subnet: '10.231.1.0/24', Gateway: '10.231.1.1' },
       { Subnet: 'fd4b:e47f:2::/64', Gateway: 'fd4b:e47f:2::fe' },
     ]);
-    const v6only = st.create({ Name: 'd', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:1::/64' }] } });
+    const v6only = await st.create({ Name: 'd', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:1::/64' }] } });
     assert.equal(v4Config(v6only)!.Gateway, gatewayOf(v4Config(v6only)!));
     assert.equal(gatewayOf(v6Config(v6only)!), 'fd4b:e47f:1::1');
     // A v6 subnet without --ipv6 is kept and shown, and unused (as dockerd's): it takes no pool.
-    const off = st.create({ Name: 'e', IPAM: { Config: [{ Subnet: 'fd4b:e47f:1::/80' }] } });
+    const off = await st.create({ Name: 'e', IPAM: { Config: [{ Subnet: 'fd4b:e47f:1::/80' }] } });
     assert.equal(v6Config(off), undefined);
     assert.equal(off.IPAM.Config[1].Subnet, 'fd4b:e47f:1::/80');
   }));
 
 test("dockerd's refusals of IPv6 networks: statuses and words", () =>
-  withStore((st) => {
-    st.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] } });
+  withStore(async (st) => {
+    await st.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] } });
     const refused = (req: Parameters<NetworkStore['create']>[0], kind: string, message: string | RegExp) =>
-      assert.throws(() => st.create(req), { kind, message });
-    refused(
+      assert.rejects(st.create(req), { kind, message });
+    await refused(
       { Name: 'x', EnableIPv6: true },
       'not-found',
       'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network',
     );
-    refused(
+    await refused(
       { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.6.0/24' }] } },
       'not-found',
       /non-overlapping IPv6 address pool/,
     );
-    refused(
+    await refused(
       { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:2::/72' }] } },
       'forbidden',
       'Pool overlaps with other one on this address space',
     );
-    refused(
+    await refused(
       { Name: 'x', IPAM: { Config: [{ Subnet: '10.231.1.0/26' }] } },
       'forbidden',
       'Pool overlaps with other one on this address space',
     );
-    refused(
+    await refused(
       { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:3::/64' }, { Subnet: 'fd4b:e47f:4::/64' }] } },
       'forbidden',
       "bridge driver doesn't support multiple subnets",
     );
-    refused(
+    await refused(
       { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:5::/64', Gateway: 'fd4b:e47f:6::1' }] } },
       'invalid',
       'no matching subnet for gateway fd4b:e47f:6::1',
     );
-    refused(
+    await refused(
       { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:9::/129' }] } },
       'invalid',
       'invalid CIDR address: fd4b:e47f:9::/129',
@@ -116,13 +118,13 @@ test("dockerd's refusals of IPv6 networks: statuses and words", () =>
   }));
 
 test('endpoint addresses checked against the network: --ip6, link-local IPs', () =>
-  withStore((st) => {
-    const dual = st.create({
+  withStore(async (st) => {
+    const dual = await st.create({
       Name: 'dual',
       EnableIPv6: true,
       IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] },
     });
-    const v4 = st.create({ Name: 'v4', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } });
+    const v4 = await st.create({ Name: 'v4', IPAM: { Config: [{ Subnet: '10.231.2.0/24' }] } });
     const check = (n: typeof dual, IPAMConfig: object) => () => checkEndpoint(n, { IPAMConfig }, 'c');
     check(dual, { IPv6Address: 'fd4b:e47f:2::10', LinkLocalIPs: ['169.254.9.9', 'fe80::99'] })();
     assert.throws(check(v4, { IPv6Address: 'fd4b:e47f:2::10' }), {
@@ -144,8 +146,8 @@ test('endpoint addresses checked against the network: --ip6, link-local IPs', ()
   }));
 
 test("a bridge endpoint's driver options: ifname and sysctls checked as dockerd checks them, dockerd 20.10's typed ones in its words, others refused", () =>
-  withStore((st) => {
-    const n = st.create({ Name: 'opts', IPAM: { Config: [{ Subnet: '10.231.3.0/24' }] } });
+  withStore(async (st) => {
+    const n = await st.create({ Name: 'opts', IPAM: { Config: [{ Subnet: '10.231.3.0/24' }] } });
     checkEndpoint(n, { DriverOpts: {} }, 'c');
     checkEndpoint(
       n,
@@ -199,3 +201,15 @@ test('interface names: what the kernel takes', () => {
   for (const ok of ['foo0', 'eth1', 'a', 'x'.repeat(15), 'wan-1.2']) assert.equal(ifNameError(ok), undefined, ok);
   for (const bad of ['', 'x'.repeat(16), '.', '..', 'a/b', 'a:b', 'a b', 'eth%d', 'lo']) assert.ok(ifNameError(bad), bad);
 });
+
+test('a network is durable when create resolves and gone from the disk when delete resolves; the name is taken from the first instant', () =>
+  withStore(async (st) => {
+    const first = st.create({ Name: 'n1', IPAM: { Config: [{ Subnet: '10.231.5.0/24' }] } });
+    await assert.rejects(st.create({ Name: 'n1' }), { kind: 'conflict', message: 'network with name n1 already exists' });
+    const n = await first;
+    const file = join(st['root'], `${n.Id}.json`);
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).Name, 'n1');
+    await st.delete(n);
+    assert.equal(existsSync(file), false);
+    assert.equal(st.byName('n1'), undefined);
+  }));

@@ -6,9 +6,10 @@
 // nothing of containers or of CNI.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../../common/atomic.js';
+import { DurableWriter, writeFileAtomicSync } from '../../common/atomic.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { BerthError, conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
@@ -236,6 +237,8 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest, container:
 export class NetworkStore {
   private readonly root: string;
   private readonly byId = new Map<string, NetworkRecord>();
+  /** Records saved in a request's path: fsync'ed off the event loop, in order per record. */
+  private readonly writer = new DurableWriter();
 
   /** `dataRoot`: the default bridge's device is `berth0` under the default roots only. */
   constructor(private readonly dataRoot: string) {
@@ -296,15 +299,35 @@ export class NetworkStore {
       .sort((a, b) => a.Created.localeCompare(b.Created));
   }
 
-  private save(n: NetworkRecord): void {
-    writeFileAtomicSync(join(this.root, `${n.Id}.json`), JSON.stringify(n));
+  private path(n: NetworkRecord): string {
+    return join(this.root, `${n.Id}.json`);
+  }
+
+  /** At start-up, before berthd serves anything: written at once. */
+  private saveAtStart(n: NetworkRecord): void {
+    writeFileAtomicSync(this.path(n), JSON.stringify(n));
     this.byId.set(n.Id, n);
   }
 
-  /** The record goes from the disk and the store. */
-  delete(n: NetworkRecord): void {
-    rmSync(join(this.root, `${n.Id}.json`), { force: true });
+  /**
+   * In a request's path: in the store at once (so a second create of the name is a conflict),
+   * durable when the promise resolves; a record that could not be written leaves the store.
+   */
+  private async save(n: NetworkRecord, isNew: boolean): Promise<void> {
+    this.byId.set(n.Id, n);
+    try {
+      await this.writer.write(this.path(n), JSON.stringify(n));
+    } catch (e) {
+      if (isNew) this.byId.delete(n.Id);
+      throw e;
+    }
+  }
+
+  /** The record goes from the store and then the disk, after any write of it still in flight. */
+  async delete(n: NetworkRecord): Promise<void> {
     this.byId.delete(n.Id);
+    await this.writer.settled(this.path(n));
+    await rm(this.path(n), { force: true });
   }
 
   private record(
@@ -358,12 +381,12 @@ export class NetworkStore {
     const dev = n.Options[BRIDGE_NAME_OPT];
     if (dev) deleteBridge(dev);
     n.IPAM.Config = [want];
-    this.save(n);
+    this.saveAtStart(n);
   }
 
   /** `bridge` gets a subnet free on this host, and its device `berth0` under the default roots. */
   private predefine(name: string): void {
-    if (name !== 'bridge') return this.save(this.record(name, name === 'host' ? 'host' : 'null', []));
+    if (name !== 'bridge') return this.saveAtStart(this.record(name, name === 'host' ? 'host' : 'null', []));
     const subnet = pickSubnet(this.taken());
     const n = this.record('bridge', 'bridge', [{ Subnet: formatCidr(subnet), Gateway: firstHost(subnet) }]);
     n.Options = {
@@ -371,7 +394,7 @@ export class NetworkStore {
       'com.docker.network.bridge.default_bridge': 'true',
       'com.docker.network.bridge.enable_ip_masquerade': 'true',
     };
-    this.save(n);
+    this.saveAtStart(n);
   }
 
   private v4Subnets(n: NetworkRecord): Cidr[] {
@@ -422,23 +445,23 @@ export class NetworkStore {
    * name and pointed at the file again when the add-on moved it; a berth network of that name is
    * a conflict. `made` is true when the record is new.
    */
-  useCni(name: string, file: string): { n: NetworkRecord; made: boolean } {
+  async useCni(name: string, file: string): Promise<{ n: NetworkRecord; made: boolean }> {
     const have = this.byName(name);
     if (have && have.Driver !== 'cni') throw conflict(`CNI config ${file} names network ${name}, which is berth's ${have.Driver} network`);
     if (have) {
       if (have.Options[CNI_CONF_OPT] !== file) {
         have.Options = { ...have.Options, [CNI_CONF_OPT]: file };
-        this.save(have);
+        await this.save(have, false);
       }
       return { n: have, made: false };
     }
     const n = this.record(name, 'cni', [], { Options: { [CNI_CONF_OPT]: file } });
-    this.save(n);
+    await this.save(n, true);
     return { n, made: true };
   }
 
   /** A user-defined bridge network, checked as dockerd checks it, with its subnet and bridge device name. */
-  create(req: NetworkCreateRequest): NetworkRecord {
+  async create(req: NetworkCreateRequest): Promise<NetworkRecord> {
     const name = req.Name ?? '';
     if (!name) throw invalid('network name is required');
     if (PREDEFINED.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network `);
@@ -491,7 +514,7 @@ export class NetworkStore {
       Options: { ...(req.Options ?? {}), [BRIDGE_NAME_OPT]: bridge },
       Labels: { ...(req.Labels ?? {}) },
     });
-    this.save(n);
+    await this.save(n, true);
     return n;
   }
 }

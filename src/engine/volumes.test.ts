@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Volumes } from './volumes.js';
+
+async function withRoot(fn: (dir: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-volumes-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await delay(10);
+  assert.ok(ok(), what);
+}
+
+test('a new volume is seen at once and durable when `durable` resolves; a second create of the name returns it', () =>
+  withRoot(async (dir) => {
+    const vs = new Volumes(dir, () => new Map());
+    const v = vs.create({ Name: 'data', Labels: { a: 'b' } });
+    assert.equal(vs.get('data').Mountpoint, v.Mountpoint);
+    assert.deepEqual(vs.create({ Name: 'data' }).Labels, { a: 'b' });
+    await vs.durable(['data']);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'volumes/data/volume.json'), 'utf8')).Name, 'data');
+    assert.deepEqual(readdirSync(join(dir, 'volumes/data')).sort(), ['_data', 'volume.json'], 'no temp file left beside the record');
+  }));
+
+test("a removed volume's name is free at once and its files go off the event loop; a killed daemon's leftovers go at the next start", () =>
+  withRoot(async (dir) => {
+    const events: string[] = [];
+    const vs = new Volumes(
+      dir,
+      () => new Map(),
+      (action, name) => events.push(`${action} ${name}`),
+    );
+    const v = vs.create({ Name: 'big' });
+    for (let i = 0; i < 200; i++) writeFileSync(join(v.Mountpoint, `f${i}`), 'x');
+    await vs.durable(['big']);
+    vs.remove('big');
+    assert.throws(() => vs.get('big'), { kind: 'not-found' });
+    assert.deepEqual(vs.list(), []);
+    assert.equal(vs.create({ Name: 'big' }).Name, 'big', 'the name can be taken again before the old files are gone');
+    assert.equal(readdirSync(vs.create({ Name: 'big' }).Mountpoint).length, 0, "the new volume has none of the old one's files");
+    await until('the old folder is deleted', () => readdirSync(join(dir, 'volumes')).every((n) => !n.startsWith('.removing-')));
+    assert.deepEqual(events, ['create big', 'destroy big', 'create big']);
+
+    mkdirSync(join(dir, 'volumes/.removing-0123456789abcdef/_data/sub'), { recursive: true });
+    new Volumes(dir, () => new Map());
+    await until("a killed berthd's half-deleted folder is gone", () => !existsSync(join(dir, 'volumes/.removing-0123456789abcdef')));
+    assert.ok(existsSync(join(dir, 'volumes/big/volume.json')), 'volumes are left alone');
+  }));
+
+test('a volume in use is not removed, nor pruned', () =>
+  withRoot(async (dir) => {
+    const vs = new Volumes(dir, () => new Map([['used', ['c1']]]));
+    vs.create({ Name: 'used', Labels: { 'com.docker.volume.anonymous': '' } });
+    assert.throws(() => vs.remove('used'), { kind: 'conflict' });
+    assert.deepEqual((await vs.prune()).VolumesDeleted, []);
+    assert.ok(existsSync(join(dir, 'volumes/used/_data')));
+  }));
