@@ -282,7 +282,7 @@ test(
     assert.equal(ports['80/tcp'][0].HostIp, '0.0.0.0');
     const id = ok(s, ['inspect', '-f', '{{.Config.Hostname}}', 'v6-web']);
     assert.equal((await httpGet(Number(ports['80/tcp'][0].HostPort))).trim(), id);
-    // portmap makes its chains in ip6tables too for a container with an IPv6 address, but no DNAT there.
+    // berthd's port rules are IPv4's only.
     assert.doesNotMatch(ip6tables(), /-j DNAT/);
     const r = s.run(['run', '--rm', '--network', 'v6-dual', '-p', '[::]:18093:80', IMAGE, 'true']);
     assert.equal(r.status, 125, show(s.who, r));

@@ -1,14 +1,18 @@
 // The default bridge network through the docker CLI 28: every container gets an address, a
 // default route and reaches the gateway and another container; --network none/host/container:;
-// published ports answer on the host's 127.0.0.1 (kernel NAT by the portmap plugin); a host
-// port is taken once; removing a container leaves no veth, lease or rule. No traffic leaves the host.
+// published ports answer on the host's 127.0.0.1 and its other addresses, keeping the client's
+// address (kernel NAT, berthd's rules), also while berthd is down; a host port is taken once;
+// removing a container leaves no veth, lease or rule, after a berthd crash too. No traffic leaves the host.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
 import { DOCKER, httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { freePort } from './helpers/registry.js';
+import { execPlugin, pluginStdin } from '../src/network/cni.js';
+import { removeInput } from '../src/network/port-nat.js';
 
 let eng: EngineFixture;
 before(async () => {
@@ -29,7 +33,7 @@ function leftovers(networkId: string, bridge: string): string[] {
   const ifs = readdirSync('/sys/class/net').filter((n) => n === bridge || readlinkMaster(n) === bridge);
   const rules = ['nat', 'filter']
     .flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'))
-    .filter((l) => l.includes(`name: "bridge" id:`) && l.includes(networkId));
+    .filter((l) => (l.includes(`name: "bridge" id:`) && l.includes(networkId)) || /BERTH-P-/.test(l));
   return [...ifs.filter((n) => n !== bridge), ...rules];
 }
 function readlinkMaster(dev: string): string | undefined {
@@ -159,6 +163,106 @@ test('published ports: -p host:container, -p container, -P, ranges, 127.0.0.1, o
   assert.doesNotMatch(nat(), /18080/);
   assert.deepEqual(leftovers(net.Id, net.Options['com.docker.network.bridge.name']), []);
 });
+
+/** A client address of the host's other than its own (TEST-NET-2), added to lo for the test. */
+const CLIENT = '198.51.100.7';
+/** busybox httpd with a CGI answering the client's address as the container sees it. */
+const WHO =
+  'mkdir -p /www/cgi-bin && printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/ip && chmod 755 /www/cgi-bin/ip && exec httpd -f -p 80 -h /www';
+/** The CGI's answer as an IPv4 address (busybox httpd writes it IPv4-mapped: `[::ffff:a.b.c.d]`). */
+const v4 = (answer: string) => answer.trim().replace(/^\[(?:::ffff:)?(.*)\]$/, '$1');
+const curl = (args: string[]) =>
+  v4(execFileSync('curl', ['-sS', '-m', '5', '--retry', '10', '--retry-connrefused', '--retry-delay', '0', ...args], { encoding: 'utf8' }));
+/** The nat lines of a container's published ports: its chain and the jump to it. */
+const portRules = (id: string) =>
+  execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`BERTH-P-${id.slice(0, 16)}`));
+
+test(
+  "a published port keeps the client's address, answers on 127.0.0.1 and to the container itself (hairpin), and while berthd is down; its rules go at rm, after a berthd kill -9 too",
+  { skip: skip || (!existsSync('/usr/bin/curl') && 'no curl') },
+  async () => {
+    const [any, local] = [await freePort(), await freePort()];
+    const gateway = JSON.parse(ok('network', 'inspect', 'bridge'))[0].IPAM.Config[0].Gateway;
+    const a = ok('run', '-d', '-p', `${any}:80`, '-p', `127.0.0.1:${local}:80`, 'busybox', 'sh', '-c', WHO);
+    // The chain, three rules per mapping (hairpin and 127.0.0.1 marked for masquerade, the DNAT), the jump to it.
+    assert.equal(portRules(a).length, 8, portRules(a).join('\n'));
+    execFileSync('ip', ['addr', 'add', `${CLIENT}/32`, 'dev', 'lo']);
+    try {
+      // From another address of the host: the container sees it, not the gateway's (no masquerade).
+      assert.equal(curl(['--interface', CLIENT, `http://${CLIENT}:${any}/cgi-bin/ip`]), CLIENT);
+      // From the host's 127.0.0.1 (route_localnet, masqueraded to the bridge's address), bound there only.
+      assert.equal(curl([`http://127.0.0.1:${local}/cgi-bin/ip`]), gateway);
+      assert.notEqual(spawnSync('curl', ['-sS', '-m', '2', `http://${CLIENT}:${local}/cgi-bin/ip`]).status, 0);
+      // From the container to a host address: back to itself, masqueraded so that the reply returns through the host.
+      assert.equal(v4(ok('exec', a, 'wget', '-qO-', `http://${gateway}:${any}/cgi-bin/ip`)), gateway);
+      // berthd killed: the kernel's rules go on answering; the next berthd removes them with the container.
+      await eng.restart('SIGKILL', async () => {
+        assert.equal(curl(['--interface', CLIENT, `http://${CLIENT}:${any}/cgi-bin/ip`]), CLIENT);
+      });
+    } finally {
+      execFileSync('ip', ['addr', 'del', `${CLIENT}/32`, 'dev', 'lo']);
+    }
+    ok('rm', '-f', a);
+    await until(() => portRules(a).length === 0).catch(() => {});
+    assert.deepEqual(portRules(a), []);
+    // And a container removed by the berthd that made its rules.
+    const b = ok('run', '-d', '-p', `127.0.0.1:${local}:80`, 'busybox', 'sh', '-c', WHO);
+    assert.equal(curl([`http://127.0.0.1:${local}/cgi-bin/ip`]), gateway);
+    ok('rm', '-f', b);
+    await until(() => portRules(b).length === 0).catch(() => {});
+    assert.deepEqual(portRules(b), []);
+  },
+);
+
+test(
+  'upgrade: the ports of a container started by a berthd that ran CNI portmap are undone by its DEL, as that record says',
+  { skip: skip || (!existsSync('/usr/bin/curl') && 'no curl') },
+  async () => {
+    const port = await freePort();
+    const c = ok('run', '-d', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', WHO);
+    const net = JSON.parse(ok('network', 'inspect', 'bridge'))[0];
+    const record = join(eng.dir, 'run', 'networks', c, `${net.Id}.json`);
+    const portmapped = () =>
+      execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => new RegExp(`id: \\\\?"${c}\\\\?"`).test(l));
+    // berthd killed; its rules swapped for portmap's, and its record for the one a berthd before wrote.
+    await eng.restart('SIGKILL', async () => {
+      const a = JSON.parse(readFileSync(record, 'utf8'));
+      execFileSync('iptables-restore', ['--noflush', '-w'], { input: removeInput(a.nat) });
+      const list = {
+        cniVersion: '1.0.0',
+        name: 'bridge',
+        plugins: [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }],
+      };
+      a.list = list;
+      a.at.capabilityArgs = { portMappings: a.ports };
+      delete a.nat;
+      const prev = {
+        cniVersion: '1.0.0',
+        interfaces: [{ name: a.bridge.bridge }, { name: a.bridge.host }, { name: 'eth0', sandbox: a.at.netns }],
+        ips: [{ address: a.bridge.ips[0], gateway: net.IPAM.Config[0].Gateway, interface: 2 }],
+      };
+      await execPlugin('ADD', pluginStdin(list, list.plugins[0], a.at, prev), a.at);
+      writeFileSync(record, JSON.stringify(a));
+    });
+    assert.ok(portmapped().length > 0 && portRules(c).length === 0, 'portmap made the rules');
+    // Its chain too (named from a hash of the network's name and the ID).
+    const chain = portmapped()[0].match(/-j (CNI-DN-\S+)/)![1];
+    const left = () => [
+      ...portmapped(),
+      ...execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(chain)),
+    ];
+    assert.equal(curl([`http://127.0.0.1:${port}/cgi-bin/ip`]), net.IPAM.Config[0].Gateway);
+    ok('rm', '-f', c);
+    await until(() => left().length === 0).catch(() => {});
+    assert.deepEqual(left(), []);
+  },
+);
 
 test(
   "--bip (daemon.json bip) sets the default bridge's subnet and gateway; a new bip takes effect at the next start",

@@ -5,22 +5,21 @@
 // with its addresses, sysctls and routes, through rtnetlink in the binding
 // (native/binding/netlink.c). Only the endpoint that gives the container its gateway gets the
 // default routes (the caller chooses it, as dockerd does, and moves them with setGateway).
-// Published ports stay CNI's portmap (kernel DNAT, with SNAT for connections from the host's
-// 127.0.0.1, which needs route_localnet on the bridge: the plugin sets it), run after with this
-// endpoint's result as its prevResult. NAT out, forwarding and isolation are the network's rules
-// (iptables.ts), set once, not per container.
+// Published ports are kernel NAT that berthd writes after the endpoint (port-nat.ts), as CNI's
+// portmap did. NAT out, forwarding and isolation are the network's rules (iptables.ts), set once,
+// not per container.
 
 import { randomBytes } from 'node:crypto';
 import { errorMessage, systemError, withCleanup } from '../errors.js';
 import { bridgeAttach, linkDelete, setDefaultRoutes } from '../native/binding.js';
-import type { CniResult, NetConfList } from './cni.js';
+import type { CniResult } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
 import type { Leases, LeaseRange } from './leases.js';
 
 export type BridgeSubnet = LeaseRange;
 
 export interface BridgeNetwork {
-  /** The network's name to CNI (portmap's chains carry it). */
+  /** The network's CNI name: its lease folder's, and the one its errors give. */
   name: string;
   /** The host bridge device. */
   bridge: string;
@@ -183,11 +182,6 @@ export async function delBridgeEndpoint(leases: Leases, ep: BridgeEndpoint, at: 
   const ips = ep.ips?.map((ip) => ip.split('/')[0]);
   await leases.release(ep.leases, at.containerId, at.ifName, ips).catch((e: unknown) => errors.push(e));
   if (errors.length) throw withCleanup(errors[0], errors.slice(1) as Error[]);
-}
-
-/** The CNI list run after a bridge endpoint is made: portmap when the container publishes ports, else nothing. */
-export function portmapList(name: string, ports: boolean): NetConfList {
-  return { cniVersion: '1.0.0', name, plugins: ports ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : [] };
 }
 
 /** Deletes the host bridge, which endpoints leave, and the rules naming it. */

@@ -5,9 +5,11 @@
 // two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
 // bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs off the
 // event loop (native/child.ts): berthd goes on serving while it runs and holds the xtables lock.
-// IPv6 has no rules of berth's (dockerd 20.10 sets none by default: its ip6tables is off); only
-// portmap's chains, which it makes in ip6tables too for a container with an IPv6 address, are
-// taken away once idle.
+// Published ports' shared chains are set here too (nat: BERTH-PORTS from PREROUTING and OUTPUT,
+// BERTH-PORTS-MASQ from POSTROUTING); each container's own chain is port-nat.ts's. IPv6 has no
+// rules of berth's (dockerd 20.10 sets none by default: its ip6tables is off); only the chains
+// that CNI's portmap made, in ip6tables too, for the containers of a berthd before port-nat.ts
+// are taken away once idle.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,12 @@ import { errorMessage, systemError } from '../errors.js';
 const ISOLATION_1 = 'BERTH-ISOLATION-STAGE-1';
 const ISOLATION_2 = 'BERTH-ISOLATION-STAGE-2';
 const FORWARD = 'BERTH-FORWARD';
+/** nat: jumped to from PREROUTING and OUTPUT for local destinations; one jump per container's published ports. */
+export const PORTS_CHAIN = 'BERTH-PORTS';
+/** nat: jumped to from POSTROUTING; masquerades what the containers' chains marked. */
+const PORTS_MASQ = 'BERTH-PORTS-MASQ';
+/** The mark of connections to masquerade (portmap's is 0x2000, the balancers' 0x10000). */
+export const PORTS_MARK = '0x20000/0x20000';
 
 /**
  * Whether iptables succeeded. A non-zero exit is an answer (`-C`: no such rule; `-N`: the chain
@@ -53,9 +61,26 @@ async function ensureChains(): Promise<void> {
   // Isolation comes before the accepts, as in dockerd's FORWARD.
   await ensure('filter', 'FORWARD', ['-j', FORWARD], true);
   await ensure('filter', 'FORWARD', ['-j', ISOLATION_1], true);
+  await ensurePortChains();
 }
 
-async function save(table: string, bin: Binary = 'iptables'): Promise<string[]> {
+const LOCAL = ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', PORTS_CHAIN];
+const MASQ_RULE = ['-m', 'mark', '--mark', PORTS_MARK, '-j', 'MASQUERADE'];
+
+/**
+ * The published ports' shared chains in the nat table (idempotent): containers' chains are
+ * jumped to from BERTH-PORTS, and the masquerade comes first in POSTROUTING, as portmap's, so
+ * that no other rule's verdict skips it.
+ */
+async function ensurePortChains(): Promise<void> {
+  for (const c of [PORTS_CHAIN, PORTS_MASQ]) await iptables('-t', 'nat', '-N', c);
+  await ensure('nat', PORTS_MASQ, MASQ_RULE);
+  await ensure('nat', 'PREROUTING', LOCAL);
+  await ensure('nat', 'OUTPUT', LOCAL);
+  await ensure('nat', 'POSTROUTING', ['-j', PORTS_MASQ], true);
+}
+
+export async function save(table: string, bin: Binary = 'iptables'): Promise<string[]> {
   let r;
   try {
     r = await runChild(`${bin}-save`, ['-t', table], { maxBuffer: 64 << 20 });
@@ -86,7 +111,7 @@ export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
     return;
   }
   await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'ACCEPT']);
-  // In: replies, and connections to published ports (DNAT'd by portmap).
+  // In: replies, and connections to published ports (DNAT'd by port-nat.ts's rules).
   await ensure('filter', FORWARD, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
   await ensure('nat', 'POSTROUTING', ['-s', o.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
 }
@@ -104,17 +129,33 @@ export async function removeRules(bridge: string): Promise<void> {
 
 /**
  * With no rule of any berth bridge left on the host (this berthd's or another's), berth's chains
- * and FORWARD's jumps to them go too; and portmap's shared chains once they map no port at all
- * (the plugin makes them at its first mapping and never takes them away).
+ * and FORWARD's jumps to them go too, and the published ports' shared chains once no container's
+ * chain is jumped to; and portmap's shared chains once they map no port at all (the plugin makes
+ * them at its first mapping and never takes them away).
  */
 export async function removeIdleChains(): Promise<void> {
   const filter = await save('filter');
-  if (filter.some((l) => l.startsWith(':BERTH-')) && !filter.some((l) => l.startsWith('-A BERTH-'))) {
+  const bridges = filter.some((l) => l.startsWith('-A BERTH-'));
+  if (filter.some((l) => l.startsWith(':BERTH-')) && !bridges) {
     for (const c of [ISOLATION_1, FORWARD]) while (await iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
     for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) await iptables('-t', 'filter', '-X', c);
   }
+  // A network whose rules are set keeps the chains its containers' ports will need.
+  if (!bridges) await removeIdlePortChains();
   await removeIdlePortmapChains('iptables');
   if (hasIp6tables()) await removeIdlePortmapChains('ip6tables');
+}
+
+async function removeIdlePortChains(): Promise<void> {
+  const nat = await save('nat');
+  if (!nat.some((l) => l.startsWith(`:${PORTS_CHAIN} `)) || nat.some((l) => l.startsWith(`-A ${PORTS_CHAIN} `))) return;
+  while (await iptables('-t', 'nat', '-D', 'PREROUTING', ...LOCAL));
+  while (await iptables('-t', 'nat', '-D', 'OUTPUT', ...LOCAL));
+  while (await iptables('-t', 'nat', '-D', 'POSTROUTING', '-j', PORTS_MASQ));
+  for (const c of [PORTS_CHAIN, PORTS_MASQ]) {
+    await iptables('-t', 'nat', '-F', c);
+    await iptables('-t', 'nat', '-X', c);
+  }
 }
 
 async function removeIdlePortmapChains(bin: Binary): Promise<void> {

@@ -1,10 +1,11 @@
 // Containers' endpoints on networks, on their pinned network namespaces: on berth's bridge
-// networks made natively (network/bridge.ts: berthd's leases, rtnetlink; CNI's portmap for
-// published ports), on `cni` networks by their CNI plugins; the interfaces' names and the
-// endpoint that gives the default routes chosen as dockerd 28 chooses them (gateway.ts). What each attach was about to make,
-// then what it made, is kept under `<exec-root>/networks/<id>/` so that the teardown, after a
-// berthd restart too, undoes exactly it. It keeps no container state of its own: the
-// container's record carries its NetworkSettings, saved by the caller.
+// networks made natively (network/bridge.ts: berthd's leases, rtnetlink; published ports as NAT
+// rules of berthd's, network/port-nat.ts), on `cni` networks by their CNI plugins; the
+// interfaces' names and the endpoint that gives the default routes chosen as dockerd 28 chooses
+// them (gateway.ts). What each attach was about to make, then what it made, is kept under
+// `<exec-root>/networks/<id>/` so that the teardown, after a berthd restart too, undoes exactly
+// it. It keeps no container state of its own: the container's record carries its
+// NetworkSettings, saved by the caller.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -18,7 +19,6 @@ import {
   delBridgeEndpoint,
   deleteBridge,
   planBridgeEndpoint,
-  portmapList,
   setGateway,
   type BridgeEndpoint,
   type BridgeNetwork,
@@ -27,6 +27,7 @@ import {
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { Leases } from '../../network/leases.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
+import { addPortNat, ownerTag, planPortNat, removePortNat, routeLocalnet, type PortNat } from '../../network/port-nat.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
@@ -59,10 +60,15 @@ import { chooseGateways, ifNames, nextIfName } from './gateway.js';
 /** What an attach was asked (written before it runs, so a berthd killed during it leaves a teardown to do) and, once done, returned. */
 interface Attached {
   network: string;
-  /** The CNI plugins run: a `cni` network's list, or after a bridge endpoint its portmap (none without ports). */
-  list: NetConfList;
+  /**
+   * The CNI plugins run: a `cni` network's list. After a bridge endpoint, a berthd before
+   * port-nat.ts ran CNI's portmap for published ports: its DEL undoes those endpoints' rules.
+   */
+  list?: NetConfList;
   /** A bridge network's endpoint, made by berthd (absent: one made by CNI plugins alone, those of a berthd before too). */
   bridge?: BridgeEndpoint;
+  /** A bridge endpoint's published ports, as NAT rules of berthd's (absent: none published). */
+  nat?: PortNat;
   at: Attachment;
   result?: CniResult;
   ports: PortMapping[];
@@ -102,6 +108,8 @@ export class Endpoints {
   private readonly rulesDir: string;
   /** Bridge work (rules set, bridges deleted), one at a time: a deletion and a start's rules never interleave. */
   private bridgeWork: Promise<void> = Promise.resolve();
+  /** This berthd's mark on its containers' port rules. */
+  private readonly owner: string;
 
   constructor(
     private readonly store: NetworkStore,
@@ -112,6 +120,7 @@ export class Endpoints {
     this.netnsDir = join(opts.execRoot, 'netns');
     this.ipamDir = join(opts.execRoot, 'ipam');
     this.rulesDir = join(opts.execRoot, 'bridge-rules');
+    this.owner = ownerTag(opts.execRoot);
   }
 
   /**
@@ -377,9 +386,9 @@ export class Endpoints {
   ): Promise<void> {
     const bridge = n.Driver === 'cni' ? undefined : this.bridgeOf(n);
     if (bridge) await this.ensureRules(n);
-    const list = bridge ? portmapList(bridge.name, ports.length > 0) : await this.externalList(n, ports);
+    const list = bridge ? undefined : await this.externalList(n, ports);
     const capabilityArgs: Record<string, unknown> = {};
-    if (ports.length) capabilityArgs.portMappings = ports;
+    if (ports.length && !bridge) capabilityArgs.portMappings = ports;
     // A `cni` network's endpoints take no fixed address or MAC (checkEndpoint refuses them).
     const asked = ep.IPAMConfig ?? {};
     const at: Attachment = {
@@ -398,9 +407,12 @@ export class Endpoints {
         ipv6: bridge.v6 ? asked.IPv6Address : undefined,
         mac: ep.MacAddress || undefined,
       }));
+    // Published ports go to the container's IPv4 address (an IPv6 host address is refused at create).
+    const v4 = native?.ips?.find((ip) => !ip.includes(':'));
+    const nat = v4 && ports.length ? planPortNat(rec.Id, this.owner, ports, v4) : undefined;
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
-    const attached: Attached = { network: n.Name, list, bridge: native, at, ports };
+    const attached: Attached = { network: n.Name, list, bridge: native, nat, at, ports };
     // Written ahead: an attach cut short by a kill (its address leased, its veth made) is undone
     // by the teardown the next berthd runs for it, before the container's next start asks again.
     // Not fsync'ed: the exec-root is a tmpfs, and a machine's crash takes the veths and leases too.
@@ -411,14 +423,22 @@ export class Endpoints {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await record();
-      const made =
-        native &&
-        (await addBridgeEndpoint(this.leases, bridge, native, at, {
-          linkLocal: asked.LinkLocalIPs,
-          sysctls: endpointSysctls(ep.DriverOpts?.[SYSCTLS_OPT], ifName),
-          gateway,
-        }));
-      result = await addNetworkList(list, at, made);
+      if (native) {
+        // The ports' rules are added while the binding makes the veth pair; both run to their end before any undo.
+        const [made, ported] = await Promise.allSettled([
+          addBridgeEndpoint(this.leases, bridge, native, at, {
+            linkLocal: asked.LinkLocalIPs,
+            sysctls: endpointSysctls(ep.DriverOpts?.[SYSCTLS_OPT], ifName),
+            gateway,
+          }),
+          nat && addPortNat(nat),
+        ]);
+        if (made.status === 'rejected') throw made.reason;
+        if (ported.status === 'rejected') throw ported.reason;
+        result = made.value;
+        // On the bridge, which the binding may just have made.
+        if (nat) await routeLocalnet(bridge.bridge);
+      } else result = await addNetworkList(list!, at);
     } catch (e) {
       const undo = await this.undoEndpoint(attached).then(
         () => [],
@@ -506,20 +526,14 @@ export class Endpoints {
     await rm(file, { force: true });
   }
 
-  /** Its CNI plugins' part (DEL), then berthd's own. */
+  /** Its CNI plugins' part (DEL), its port rules, then the rest of berthd's own; every part is tried, the first failure reported with the others. */
   private async undoEndpoint(a: Attached): Promise<void> {
-    const cni = await delNetworkList(a.list, a.at, a.result).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    if (a.bridge) {
-      try {
-        await delBridgeEndpoint(this.leases, a.bridge, a.at);
-      } catch (e) {
-        throw cni ? withCleanup(cni, [e as Error]) : e;
-      }
-    }
-    if (cni) throw cni;
+    const errors: Error[] = [];
+    const step = (p: Promise<void>) => p.catch((e: Error) => void errors.push(e));
+    if (a.list?.plugins.length) await step(delNetworkList(a.list, a.at, a.result));
+    // The rules and the veth pair go side by side (the veth's deletion waits for an RCU grace period).
+    await Promise.all([a.nat && step(removePortNat(a.nat)), a.bridge && step(delBridgeEndpoint(this.leases, a.bridge, a.at))]);
+    if (errors.length) throw withCleanup(errors[0], errors.slice(1));
   }
 
   /** Docker's connect: recorded, and made now if the container runs (the default routes moved if it now gives them). */

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addInput, chainOf, leftoverInput, ownerTag, planPortNat, removeInput } from './port-nat.js';
+
+const ID = 'ab'.repeat(32);
+
+test("a mapping is portmap's three rules: hairpin and 127.0.0.1 marked for masquerade, then the DNAT", () => {
+  const p = planPortNat(ID, 'o1', [{ hostIP: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' }], '10.1.0.5/16');
+  assert.equal(p.chain, `BERTH-P-${ID.slice(0, 16)}`);
+  assert.ok(p.chain.length <= 28);
+  assert.equal(p.comment, `berth ports o1 ${ID}`);
+  assert.deepEqual(p.rules, [
+    ['-s', '10.1.0.5/16', '-p', 'tcp', '-m', 'tcp', '--dport', '8080', '-j', 'MARK', '--set-xmark', '0x20000/0x20000'],
+    ['-s', '127.0.0.1', '-p', 'tcp', '-m', 'tcp', '--dport', '8080', '-j', 'MARK', '--set-xmark', '0x20000/0x20000'],
+    ['-p', 'tcp', '-m', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', '10.1.0.5:80'],
+  ]);
+});
+
+test('a host address binds the rules to it; udp and sctp take their own match', () => {
+  const ports = [
+    { hostIP: '127.0.0.1', hostPort: 5353, containerPort: 53, protocol: 'udp' as const },
+    { hostIP: '192.0.2.1', hostPort: 9000, containerPort: 9, protocol: 'sctp' as const },
+  ];
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24');
+  assert.equal(p.rules.length, 6);
+  assert.deepEqual(p.rules[2], [
+    '-d',
+    '127.0.0.1',
+    '-p',
+    'udp',
+    '-m',
+    'udp',
+    '--dport',
+    '5353',
+    '-j',
+    'DNAT',
+    '--to-destination',
+    '10.1.0.5:53',
+  ]);
+  assert.deepEqual(p.rules[3], [
+    '-s',
+    '10.1.0.5/24',
+    '-d',
+    '192.0.2.1',
+    '-p',
+    'sctp',
+    '-m',
+    'sctp',
+    '--dport',
+    '9000',
+    '-j',
+    'MARK',
+    '--set-xmark',
+    '0x20000/0x20000',
+  ]);
+});
+
+test('iptables-restore input: the add makes (or empties) the chain and adds the jump; the removal deletes exactly that jump and the chain', () => {
+  const p = planPortNat(ID, 'o', [{ hostIP: '0.0.0.0', hostPort: 1, containerPort: 2, protocol: 'tcp' }], '10.0.0.2/24');
+  const c = chainOf(ID);
+  assert.deepEqual(addInput(p).split('\n'), [
+    '*nat',
+    `:${c} - [0:0]`,
+    `-A ${c} -s 10.0.0.2/24 -p tcp -m tcp --dport 1 -j MARK --set-xmark 0x20000/0x20000`,
+    `-A ${c} -s 127.0.0.1 -p tcp -m tcp --dport 1 -j MARK --set-xmark 0x20000/0x20000`,
+    `-A ${c} -p tcp -m tcp --dport 1 -j DNAT --to-destination 10.0.0.2:2`,
+    `-A BERTH-PORTS -m comment --comment "berth ports o ${ID}" -j ${c}`,
+    'COMMIT',
+    '',
+  ]);
+  assert.deepEqual(removeInput(p).split('\n'), [
+    '*nat',
+    `:${c} - [0:0]`,
+    `-D BERTH-PORTS -m comment --comment "berth ports o ${ID}" -j ${c}`,
+    `-X ${c}`,
+    'COMMIT',
+    '',
+  ]);
+});
+
+test("leftovers are found in iptables-save's output: every jump to the chain, and the chain", () => {
+  const c = chainOf(ID);
+  const save = [
+    '*nat',
+    ':BERTH-PORTS - [0:0]',
+    `:${c} - [0:0]`,
+    `-A BERTH-PORTS -m comment --comment "berth ports o ${ID}" -j ${c}`,
+    `-A BERTH-PORTS -m comment --comment "berth ports o ${'cd'.repeat(32)}" -j BERTH-P-cdcdcdcdcdcdcdcd`,
+    `-A ${c} -p tcp -m tcp --dport 1 -j DNAT --to-destination 10.0.0.2:2`,
+    'COMMIT',
+  ];
+  assert.deepEqual(leftoverInput(save, c).split('\n'), [
+    '*nat',
+    `:${c} - [0:0]`,
+    `-D BERTH-PORTS -m comment --comment "berth ports o ${ID}" -j ${c}`,
+    `-X ${c}`,
+    'COMMIT',
+    '',
+  ]);
+  assert.equal(leftoverInput(['*nat', ':BERTH-PORTS - [0:0]', 'COMMIT'], c), '');
+});
+
+test("a berthd's mark is its exec-root's, short and stable", () => {
+  assert.equal(ownerTag('/run/berth'), ownerTag('/run/berth'));
+  assert.notEqual(ownerTag('/run/berth'), ownerTag('/tmp/berth-x/run'));
+  assert.match(ownerTag('/run/berth'), /^[0-9a-f]{12}$/);
+});
