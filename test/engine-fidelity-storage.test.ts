@@ -213,7 +213,7 @@ test(
     assert.equal(c.status, 201, c.body);
     assert.ok(existsSync(made));
     assert.equal((await eng.api('DELETE', `/containers/${JSON.parse(c.body).Id}`)).status, 204);
-    // Subpath (API 1.45): refused at create, leaving no container behind.
+    // Subpath (API 1.45) of a volume that has no such path: refused at create (dockerd fails the start), leaving no container behind.
     const before = eng.dockerOk(['ps', '-aq']);
     const r = eng.docker([
       'run',
@@ -226,7 +226,8 @@ test(
       'true',
     ]);
     assert.equal(r.status, 125, show('berthd', r));
-    assert.match(r.stderr, /VolumeOptions\.Subpath is not supported by berthd/);
+    assert.match(r.stderr, /cannot access path \/.*\/sz-sub\/_data\/a: no such file or directory/);
     assert.equal(eng.dockerOk(['ps', '-aq']), before);
+    assert.equal(eng.docker(['volume', 'inspect', 'sz-sub']).status, 1, 'the volume the refused create made is gone');
   },
 );

@@ -2,13 +2,14 @@
 // API, read from inside the container. dockerd 20.10 here speaks API 1.41 only, so the
 // expectations are moby's documented behaviour: a read-only bind is recursively read-only from
 // API 1.44 (a submount under it too), its top mount only for older clients or with
-// `bind-recursive=writable`; `TmpfsOptions.Options` are the tmpfs's mount options; the
-// refusals (in dockerd's words) leave no container behind.
+// `bind-recursive=writable`; `TmpfsOptions.Options` are the tmpfs's mount options;
+// `volume-subpath` mounts that path of the volume alone, never one that leads out of it (`..`, a
+// symlink), checked again at start; the refusals (in dockerd's words) leave no container behind.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEngine, type CliResult, type EngineFixture } from './engine-fixture.js';
 
@@ -131,4 +132,89 @@ test('TmpfsOptions.Options (API 1.46) are the mount options of the tmpfs; an unk
     assert.equal(JSON.parse(r.body).message, `invalid tmpfs option ${JSON.stringify(bad[0])}`);
   }
   assert.equal(eng.dockerOk(['ps', '-aq']), ps);
+});
+
+test('volume-subpath (API 1.45) mounts that path of the volume alone; one leading out or not there is refused, at create and again at start', async () => {
+  const ps = eng.dockerOk(['ps', '-aq']);
+  const fill = [
+    'mkdir -p /v/sub/dir /v/hack && echo hi > /v/sub/dir/f && echo top > /v/top',
+    'ln -s ../sub /v/hack/good && ln -s / /v/hack/root',
+  ].join(' && ');
+  eng.dockerOk(['run', '--rm', '--network', 'none', '-v', 'sv:/v', image, 'sh', '-c', fill]);
+  try {
+    const run = (sub: string, cmd: string) =>
+      eng.docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--mount',
+        `type=volume,src=sv,dst=/x,volume-subpath=${sub}`,
+        image,
+        'sh',
+        '-c',
+        cmd,
+      ]);
+    // The second reaches the same folder through a symlink inside the volume: it sees what the first wrote.
+    for (const [sub, seen] of [
+      ['sub/dir', 'f\nhi\n'],
+      ['hack/good/dir', 'f\ng\nhi\n'],
+    ]) {
+      const r = run(sub, 'ls /x; cat /x/f; echo new > /x/g');
+      assert.equal(r.status, 0, show(r));
+      assert.equal(r.stdout, seen, sub);
+    }
+    const file = run('sub/dir/f', 'cat /x');
+    assert.equal(file.stdout, 'hi\n', show(file));
+    assert.equal(eng.dockerOk(['run', '--rm', '--network', 'none', '-v', 'sv:/v', image, 'cat', '/v/sub/dir/g']), 'new');
+    const data = JSON.parse(eng.dockerOk(['volume', 'inspect', 'sv']))[0].Mountpoint as string;
+    // (The docker CLI exits 127 on an error that says "no such file or directory", as with dockerd.)
+    for (const [sub, words, status] of [
+      ['../../etc', 'invalid mount config for type "volume": subpath must be a relative path within the volume', 125],
+      ['hack/root/etc', `path concatenation escapes the base directory, base: ${data}, subpath: hack/root/etc`, 125],
+      ['nope', `cannot access path ${data}/nope: no such file or directory`, 127],
+    ] as [string, string, number][]) {
+      const r = run(sub, 'true');
+      assert.equal(r.status, status, show(r));
+      assert.ok(r.stderr.includes(`Error response from daemon: ${words}`), show(r));
+    }
+    const old = await eng.api('POST', '/v1.44/containers/create', {
+      Image: image,
+      HostConfig: { Mounts: [{ Type: 'volume', Source: 'sv', Target: '/x', VolumeOptions: { Subpath: 'sub' } }] },
+    });
+    assert.equal(old.status, 400, old.body);
+    assert.equal(JSON.parse(old.body).message, 'VolumeOptions.Subpath needs API v1.45 or newer');
+    assert.equal(eng.dockerOk(['ps', '-aq']), ps);
+    // Checked again at start: a folder on the way swapped for a symlink out of the volume (by a container sharing it) is refused.
+    const id = eng.dockerOk([
+      'create',
+      '--network',
+      'none',
+      '--mount',
+      'type=volume,src=sv,dst=/x,volume-subpath=sub/dir',
+      image,
+      'ls',
+      '/x',
+    ]);
+    try {
+      eng.dockerOk(['run', '--rm', '--network', 'none', '-v', 'sv:/v', image, 'sh', '-c', 'mv /v/sub /v/sub.old && ln -s /etc /v/sub']);
+      const r = eng.docker(['start', '-a', id]);
+      assert.notEqual(r.status, 0, show(r));
+      assert.ok(r.stderr.includes(`path concatenation escapes the base directory, base: ${data}, subpath: sub/dir`), show(r));
+    } finally {
+      eng.dockerOk(['rm', id]);
+    }
+  } finally {
+    eng.dockerOk(['volume', 'rm', 'sv']);
+  }
+  // Image mounts (API 1.47): refused, saying so.
+  const img = eng.docker(['run', '--rm', '--network', 'none', '--mount', `type=image,src=${image},dst=/i`, image, 'true']);
+  assert.equal(img.status, 125, show(img));
+  assert.ok(img.stderr.includes('invalid mount config for type "image": berthd does not support image mounts yet'), show(img));
+  assert.equal(eng.dockerOk(['ps', '-aq']), ps);
+  // Each subpath was mounted for the time of a runtime's create only.
+  const staged = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4]?.startsWith(eng.dir) && l.includes('/subpaths/'));
+  assert.deepEqual(staged, []);
 });

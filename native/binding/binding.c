@@ -783,18 +783,23 @@ static napi_value js_idmapped_overlay_async(napi_env env, napi_callback_info inf
   return start_mount_job(env, j);
 }
 
-/* openInRoot(root, path, flags): an fd for `path` resolved with `root` as "/" (openat2 with
- * RESOLVE_IN_ROOT), so no symlink or ".." in a container's file system reaches the host. */
+/* openInRoot(root, path, flags[, beneath]): an fd for `path` resolved with `root` as "/" (openat2
+ * with RESOLVE_IN_ROOT), so no symlink or ".." in a container's file system reaches the host.
+ * `beneath`: RESOLVE_BENEATH instead, where a way out of `root` (an absolute symlink, ".." past
+ * it) is an error (EXDEV) rather than taken as inside. */
 static napi_value js_open_in_root(napi_env env, napi_callback_info info) {
-  ARGS(3);
+  ARGS(4);
   char *root = NULL, *path = NULL;
   uint64_t flags;
+  bool beneath = false;
   napi_value ret = NULL;
   if (!arg_string(env, argv[0], "root", 0, &root) || !arg_string(env, argv[1], "path", 0, &path) ||
       !arg_uint(env, argv[2], "flags", 0xffffffffu, &flags)) goto out;
+  napi_valuetype t;
+  if (napi_typeof(env, argv[3], &t) == napi_ok && t == napi_boolean) napi_get_value_bool(env, argv[3], &beneath);
   int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) { throw_errno(env, errno, "open", root, root); goto out; }
-  struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = (beneath ? RESOLVE_BENEATH : RESOLVE_IN_ROOT) | RESOLVE_NO_MAGICLINKS};
   const char *rel = path;
   while (*rel == '/') rel++;
   long fd;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ociMounts, planMounts, recursiveReadOnlyRefusal, tmpfsOptions } from './mounts.js';
@@ -78,8 +78,47 @@ test("Mounts' bind, volume and tmpfs options: applied (CreateMountpoint, NonRecu
     assert.ok(statSync(src).isDirectory());
     assert.deepEqual(ociMounts(plan)[0].options, ['bind', 'rw', 'rprivate']);
     const refused = (m: ApiMount, re: RegExp) => assert.throws(() => planMounts({ Mounts: [m] }, {}, vs, () => []), re);
-    refused({ Type: 'volume', Source: 'v', Target: '/v', VolumeOptions: { Subpath: 'a' } }, /Subpath is not supported/);
+    refused({ Type: 'volume', Source: 'vv', Target: '/v', VolumeOptions: { Subpath: 'a' } }, /cannot access path .*\/vv\/_data\/a: /);
+    refused({ Type: 'image', Source: 'busybox', Target: '/i' }, /berthd does not support image mounts yet/);
     assert.deepEqual(vs.list(), [], 'a refused mount makes no volume');
+  }));
+
+test("VolumeOptions.Subpath: a path of the volume's own, resolved beneath it; dockerd's refusals, no volume made for nothing", () =>
+  withVolumes((vs) => {
+    const data = vs.create({ Name: 'sv' }).Mountpoint;
+    mkdirSync(join(data, 'sub/dir'), { recursive: true });
+    writeFileSync(join(data, 'sub/dir/f'), 'x');
+    mkdirSync(join(data, 'hack'));
+    symlinkSync('../sub', join(data, 'hack/good'));
+    symlinkSync('/', join(data, 'root'));
+    symlinkSync('../../..', join(data, 'up'));
+    const plan = (Subpath: string, Source = 'sv') =>
+      planMounts({ Mounts: [{ Type: 'volume', Source, Target: '/v', VolumeOptions: { Subpath } }] }, {}, vs, () => []);
+    const [m] = plan('sub/dir');
+    assert.equal(m.Subpath, 'sub/dir');
+    assert.equal(m.Source, data, "inspect's Source is the volume's folder, as dockerd's");
+    assert.deepEqual(ociMounts([m], undefined, '/run/x/subpaths/id')[0].source, '/run/x/subpaths/id/0');
+    assert.equal(plan('hack/good/dir/f')[0].Subpath, 'hack/good/dir/f');
+    const refused = (sub: string, words: string | RegExp, Source = 'sv') =>
+      assert.throws(
+        () => plan(sub, Source),
+        (e: Error) => (typeof words === 'string' ? e.message === words : words.test(e.message)),
+        sub,
+      );
+    const lexical = 'invalid mount config for type "volume": subpath must be a relative path within the volume';
+    refused('../../etc/passwd', lexical);
+    refused('/etc', lexical);
+    refused('a/../..', lexical);
+    refused('x', 'invalid mount config for type "volume": must not set Subpath when using anonymous volumes', '');
+    for (const out of ['root', 'root/etc', 'up'])
+      refused(out, `path concatenation escapes the base directory, base: ${data}, subpath: ${out}`);
+    refused('nope', `cannot access path ${data}/nope: no such file or directory`);
+    refused('x', /^cannot access path .*\/new\/_data\/x: no such file or directory$/, 'new');
+    assert.deepEqual(
+      vs.list().map((v) => v.Name),
+      ['sv'],
+      'the volume a refused create made is gone, the one that was there stays',
+    );
   }));
 
 test('a read-only bind is recursively read-only where the runtime can, unless asked otherwise; the conflicts in dockerd words', () =>

@@ -4,9 +4,12 @@
 // resolves destinations inside the root. Volumes are created here, never removed but by
 // `releaseVolumes`.
 
-import { existsSync, lstatSync, mkdirSync } from 'node:fs';
-import { isAbsolute, join, normalize } from 'node:path';
-import { invalid, unsupported } from '../errors.js';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, normalize, posix } from 'node:path';
+import { BerthError, invalid, notFound } from '../errors.js';
+import { MNT_DETACH, mountAsync, openBeneath, umount2Async } from '../native/binding.js';
+import { MS } from '../runtime/mount-options.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
 import type { ApiMount, MountPoint } from './types.js';
 import { ANONYMOUS_LABEL, type Volumes } from './volumes.js';
@@ -118,6 +121,78 @@ export function recursiveReadOnlyRefusal(builtin: boolean, runtime: string, kern
   return undefined;
 }
 
+/** O_PATH (Linux); Node does not export it. */
+const O_PATH = 0o10000000;
+
+/**
+ * `VolumeOptions.Subpath` as moby checks it before anything is made: a path of the volume's
+ * own (Go's filepath.IsLocal), of a named volume.
+ */
+function checkSubpath(sub: string, anonymous: boolean): void {
+  const bad = (why: string) => invalid(`invalid mount config for type "volume": ${why}`);
+  if (anonymous) throw bad('must not set Subpath when using anonymous volumes');
+  const n = posix.normalize(sub);
+  if (sub.startsWith('/') || n === '..' || n.startsWith('../')) throw bad('subpath must be a relative path within the volume');
+}
+
+/**
+ * An O_PATH fd for `sub` inside the volume folder `dir`, resolved beneath it (openat2
+ * RESOLVE_BENEATH): a symlink that stays inside is followed, one that leads out is refused, as
+ * dockerd's safepath refuses it, in its words (400, and 404 for a path that is not there).
+ */
+export function openSubpath(dir: string, sub: string): number {
+  try {
+    return openBeneath(dir, sub, O_PATH);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EXDEV') throw invalid(`path concatenation escapes the base directory, base: ${dir}, subpath: ${sub}`);
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR')
+      throw notFound(`cannot access path ${join(dir, sub)}: ${(e as Error).message.replace(/^openat2 [^:]*: /, '')}`);
+    throw e;
+  }
+}
+
+/**
+ * Before a start: each volume subpath is resolved beneath its volume and the very file or
+ * folder found is bind-mounted at `<dir>/<its index in the plan>`, the mount's source in the
+ * spec, so no name is looked up again between the check and the runtime's mount (a container
+ * sharing the volume cannot swap a folder on the way for a symlink out of it). `unstage` takes
+ * them down once the container's mounts are made or it failed.
+ */
+export async function stageSubpaths(plan: MountPoint[], dir: string): Promise<void> {
+  try {
+    for (const [i, m] of plan.entries()) {
+      if (!m.Subpath) continue;
+      const fd = openSubpath(m.Source, m.Subpath);
+      try {
+        const target = join(dir, String(i));
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (fstatSync(fd).isDirectory()) await mkdir(target, { recursive: true });
+        else await writeFile(target, '', { flag: 'a' });
+        await mountAsync(`/proc/self/fd/${fd}`, target, null, MS.BIND);
+        await mountAsync(null, target, null, MS.PRIVATE);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (e) {
+    await unstageSubpaths(plan, dir);
+    throw e;
+  }
+}
+
+export async function unstageSubpaths(plan: MountPoint[], dir: string): Promise<void> {
+  for (const [i, m] of plan.entries()) {
+    if (!m.Subpath) continue;
+    const target = join(dir, String(i));
+    await umount2Async(target, MNT_DETACH).catch((e: NodeJS.ErrnoException) => {
+      // Not staged (a start that failed before) or already taken down.
+      if (e.code !== 'EINVAL' && e.code !== 'ENOENT') throw e;
+    });
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
 /**
  * The container's mount points: user mounts first (a later one for the same destination is an
  * error, as Docker's "Duplicate mount point"), then volumes of `VolumesFrom` and the image's
@@ -200,11 +275,26 @@ export function planMounts(
         ...roMode,
       });
     } else if (type === 'volume') {
-      if (m.VolumeOptions?.Subpath) throw unsupported('VolumeOptions.Subpath is not supported by berthd: a volume is mounted whole');
+      const sub = m.VolumeOptions?.Subpath;
+      if (sub) checkSubpath(sub, !m.Source);
       const drv = m.VolumeOptions?.DriverConfig;
       if ((drv?.Name && drv.Name !== 'local') || (drv?.Options && Object.keys(drv.Options).length))
         throw invalid(`berth's volumes use the "local" driver without options`);
-      add(volume(m.Source || undefined, dst, ro, { NoCopy: m.VolumeOptions?.NoCopy, Labels: m.VolumeOptions?.Labels }));
+      const existed = !!m.Source && volumes.list().some((v) => v.Name === m.Source);
+      const v = volume(m.Source || undefined, dst, ro, { NoCopy: m.VolumeOptions?.NoCopy, Labels: m.VolumeOptions?.Labels });
+      if (sub) {
+        // dockerd fails the start on a subpath not there or leading out; berth the create, so
+        // no container is left (and no volume it made for nothing). The start checks again.
+        try {
+          closeSync(openSubpath(v.Source, sub));
+        } catch (e) {
+          if (!existed) volumes.remove(v.Name!, { force: true });
+          // A 400 at create: a 404 from create sends the docker CLI off to pull the image.
+          throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
+        }
+        v.Subpath = sub;
+      }
+      add(v);
     } else if (type === 'tmpfs') {
       if (m.Source) throw invalid('invalid mount config for type "tmpfs": source must not be specified');
       const data = [
@@ -216,6 +306,8 @@ export function planMounts(
         .filter(Boolean)
         .join(',');
       add({ Type: 'tmpfs', Source: '', Destination: dst, Mode: '', RW: !ro, Propagation: '', TmpfsData: data });
+    } else if (type === 'image') {
+      throw invalid('invalid mount config for type "image": berthd does not support image mounts yet (API 1.47, docker 28)');
     } else {
       throw invalid(`invalid mount config: mount type unknown: "${type}"`);
     }
@@ -256,9 +348,10 @@ export function planMounts(
  * `rroRefusal`: why the runtime cannot make a read-only bind recursively read-only (undefined:
  * it can), as `recursiveReadOnlyRefusal` says; a bind that must be is refused then.
  */
-export function ociMounts(plan: MountPoint[], rroRefusal?: string): OciMount[] {
-  const sorted = [...plan].sort((a, b) => a.Destination.split('/').length - b.Destination.split('/').length);
-  return sorted.map((m): OciMount => {
+export function ociMounts(plan: MountPoint[], rroRefusal?: string, subpathDir?: string): OciMount[] {
+  const indexed = plan.map((m, i) => ({ m, i }));
+  const sorted = indexed.sort((a, b) => a.m.Destination.split('/').length - b.m.Destination.split('/').length);
+  return sorted.map(({ m, i }): OciMount => {
     if (m.Type === 'tmpfs') {
       return {
         destination: m.Destination,
@@ -271,10 +364,12 @@ export function ociMounts(plan: MountPoint[], rroRefusal?: string): OciMount[] {
     // which the top mount has either way and readers of the spec look for).
     if (m.ReadOnlyForceRecursive && rroRefusal) throw invalid(rroRefusal);
     const rro = m.Type === 'bind' && !m.RW && !m.ReadOnlyNonRecursive && !rroRefusal;
+    if (m.Subpath && !subpathDir) throw invalid(`the subpath of volume ${m.Name} needs a folder to stage it in`);
     return {
       destination: m.Destination,
       type: 'bind',
-      source: m.Source,
+      // A subpath's source is the folder stageSubpaths mounts it at.
+      source: m.Subpath ? join(subpathDir!, String(i)) : m.Source,
       options: [m.NonRecursive ? 'bind' : 'rbind', m.RW ? 'rw' : 'ro', ...(rro ? ['rro'] : []), m.Propagation || 'rprivate'],
     };
   });
@@ -287,7 +382,8 @@ export function ociMounts(plan: MountPoint[], rroRefusal?: string): OciMount[] {
  */
 export async function copyUp(plan: MountPoint[], rootfs: string, volumes: Volumes, owner?: { uid: number; gid: number }): Promise<void> {
   for (const m of plan) {
-    if (m.Type !== 'volume' || !m.Name) continue;
+    // A subpath is mounted as it is: the image's content is not copied into it (dockerd copies it into an empty one).
+    if (m.Type !== 'volume' || !m.Name || m.Subpath) continue;
     await volumes.populate(m.Name, m.NoCopy ? undefined : safeDir(rootfs, m.Destination), owner);
   }
 }

@@ -270,6 +270,8 @@ export interface MountPoint {
   ReadOnlyNonRecursive?: boolean;
   /** bind, read-only: recursively or not at all (`BindOptions.ReadOnlyForceRecursive`). */
   ReadOnlyForceRecursive?: boolean;
+  /** volume: the path inside it that is mounted (`VolumeOptions.Subpath`, API 1.45). */
+  Subpath?: string;
 }
 
 export interface ApiMount {

@@ -18,7 +18,7 @@ interface Binding {
   mknod(path: string, mode: number, major: number, minor: number): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd: string | null): void;
   umount2(target: string, flags: number): void;
-  openInRoot(root: string, path: string, flags: number): number;
+  openInRoot(root: string, path: string, flags: number, beneath?: boolean): number;
   /** Missing from bindings built before it: callers fall back to child_process. */
   spawnDetached?(path: string, argv: string[], env: string[]): Promise<[number, number]>;
   reap?(pid: number): boolean;
@@ -147,6 +147,14 @@ export function mount(
  */
 export function openInRoot(root: string, path: string, flags = 0): number {
   return binding().openInRoot(root, path, flags);
+}
+
+/**
+ * An fd for `path` resolved beneath `root` (openat2 RESOLVE_BENEATH): symlinks that stay inside
+ * are followed, a way out (an absolute symlink, `..` past `root`) fails with EXDEV.
+ */
+export function openBeneath(root: string, path: string, flags = 0): number {
+  return binding().openInRoot(root, path, flags, true);
 }
 
 /** umount2(2). */

@@ -159,7 +159,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   ),
   'HostConfig.Isolation': refused("Windows isolation; only default passes on Linux (dockerd's 400)", ['default']),
   'HostConfig.Mounts': applied(
-    "bind (CreateMountpoint, NonRecursive, Propagation; a read-only one recursively read-only, the OCI rro, from API 1.44 where the runtime can (berth-runtime on Linux 5.12+), its top mount only with ReadOnlyNonRecursive or an older client, ReadOnlyForceRecursive refused where it cannot), volume and tmpfs mounts (TmpfsOptions.Options: mount flags and size, mode, uid, gid, nr_inodes, nr_blocks, mpol, others refused in dockerd's words) (engine/mounts.ts); VolumeOptions.Subpath refused (400), image and cluster mounts too",
+    "bind (CreateMountpoint, NonRecursive, Propagation; a read-only one recursively read-only, the OCI rro, from API 1.44 where the runtime can (berth-runtime on Linux 5.12+), its top mount only with ReadOnlyNonRecursive or an older client, ReadOnlyForceRecursive refused where it cannot), volume (VolumeOptions.Subpath: that path alone, resolved beneath the volume at create and again at start, dockerd's refusals when it leads out or is not there) and tmpfs mounts (TmpfsOptions.Options: mount flags and size, mode, uid, gid, nr_inodes, nr_blocks, mpol, others refused in dockerd's words) (engine/mounts.ts); image and cluster mounts refused (400)",
   ),
   'HostConfig.MaskedPaths': applied("the masked paths, instead of Docker's"),
   'HostConfig.ReadonlyPaths': applied("the read-only paths, instead of Docker's"),

@@ -22,7 +22,7 @@ import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJo
 import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
 import { rootFiles } from '../users.js';
 import { startError } from '../start-errors.js';
-import { copyUp, ociMounts, planMounts, recursiveReadOnlyRefusal, type PlanOptions } from '../mounts.js';
+import { copyUp, ociMounts, planMounts, recursiveReadOnlyRefusal, stageSubpaths, unstageSubpaths, type PlanOptions } from '../mounts.js';
 import { checkResources, discardUnsupported, ociResources, updateResources, type ResourceConfig } from '../resources.js';
 import { cgroupFeatures, giveRealtimeBudget, realtimeBudget } from '../../runtime/cgroups/features.js';
 import { cgroupsDelegated, limitsAsked, NOT_DELEGATED } from '../../runtime/cgroups/manager.js';
@@ -217,6 +217,7 @@ export async function create(
       ...ociMounts(
         rec.MountPoints,
         recursiveReadOnlyRefusal((t.opts.builtinRuntimes ?? new Set<string>(BUILTIN_ALIASES)).has(runtime), runtime, osRelease()),
+        subpathDir(t, id),
       ),
     ];
     await writeFile(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
@@ -264,13 +265,16 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     await removeStaleRuntime(t, id);
     if (rec.Pod && !rec.IsInfra) await startInfra(t, rec.Pod);
     joinShared(t, rec);
+    const plan = rec.MountPoints ?? [];
+    // Before the start, as dockerd's setupMounts: a subpath not there or leading out is its 404 or 400.
+    await stageSubpaths(plan, subpathDir(t, id));
     const attach = t.attachPath(id);
     let pid = 0;
     try {
       // (A link's refusal is a failed start, its error and exit code recorded, as in dockerd.)
       const linkHosts = await startLinks(t, rec);
       giveParentBudget(t, rec.HostConfig.CgroupParent);
-      ({ pid } = await t.runtime.create({
+      const created = t.runtime.create({
         id,
         bundle: t.store.dir(id),
         monitor: {
@@ -283,7 +287,9 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
           control: rec.Config.Tty ? t.controlPath(id) : undefined,
           ...logLimits(rec.HostConfig),
         },
-      }));
+      });
+      // The container's mount namespace holds its own copy of the staged subpaths once it is made.
+      ({ pid } = await created.finally(() => unstageSubpaths(plan, subpathDir(t, id))));
       watchExit(t, live);
       // Clients that attached before start connect now, while the process waits on its fifo,
       // so they see its first byte.
@@ -299,6 +305,7 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       await t.runtime.start(id);
     } catch (e) {
       unwatchExit(live);
+      await unstageSubpaths(plan, subpathDir(t, id));
       await releaseRuntime(t, rec);
       const err = startError(e);
       rec.State = {
@@ -342,6 +349,11 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (existsSync(t.store.exitPath(id))) void onExit(t, live);
     return 'started';
   });
+}
+
+/** Where a container's volume subpaths are mounted for the time of its runtime's create (engine/mounts.ts). */
+function subpathDir(t: ContainerTable, id: string): string {
+  return join(t.opts.execRoot, 'subpaths', id);
 }
 
 /** Init files (and the folder they are in) that a user namespace's root reaches and owns. */
