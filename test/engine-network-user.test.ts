@@ -297,10 +297,30 @@ test('a berthd restart keeps addresses, names and published ports; ports answer 
   );
   const ip = ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}}', srv);
   const client = ok('run', '-d', '--network', 'berth-ta', 'busybox', 'sleep', '120');
+  // A --mac-address without --ip, on a user network and on the default bridge, survives a stop
+  // and a berthd restart (a stop used to drop it, and the next start gave a random MAC).
+  const macs = [
+    ['berth-ta', '02:42:0a:d5:07:c9'],
+    ['bridge', '02:42:0a:d5:07:ca'],
+  ].map(([net, mac]) => ({ net, mac, id: ok('run', '-d', '--network', net, '--mac-address', mac, 'busybox', 'sleep', '120') }));
+  const macOf = (c: { net: string; id: string }) => ({
+    inside: ok('exec', c.id, 'cat', '/sys/class/net/eth0/address'),
+    inspect: ok('inspect', '-f', `{{(index .NetworkSettings.Networks "${c.net}").MacAddress}}`, c.id),
+  });
+  for (const c of macs) {
+    ok('stop', '-t', '0', c.id);
+    ok('start', c.id);
+    assert.deepEqual(macOf(c), { inside: c.mac, inspect: c.mac });
+    ok('stop', '-t', '0', c.id);
+  }
   await until(async () => (await httpGet(18181).catch(() => '')).includes(srv.slice(0, 12)));
   await eng.restart('SIGKILL', async () => {
     assert.match(await httpGet(18181), new RegExp(srv.slice(0, 12)));
   });
+  for (const c of macs) {
+    ok('start', c.id);
+    assert.deepEqual(macOf(c), { inside: c.mac, inspect: c.mac });
+  }
   assert.equal(ok('inspect', '-f', '{{(index .NetworkSettings.Networks "berth-ta").IPAddress}}', srv), ip);
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   // Published on 127.0.0.1 only: the host's other addresses do not answer it.
@@ -319,6 +339,6 @@ test('a berthd restart keeps addresses, names and published ports; ports answer 
   await eng.restart('SIGTERM');
   assert.equal(ok('exec', client, 'timeout', '5', 'wget', '-qO-', 'http://srv3/hostname'), srv.slice(0, 12));
   assert.match(await httpGet(18181), new RegExp(srv.slice(0, 12)));
-  ok('rm', '-f', srv, client);
+  ok('rm', '-f', srv, client, ...macs.map((c) => c.id));
   ok('network', 'rm', 'berth-ta');
 });

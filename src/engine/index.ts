@@ -31,7 +31,7 @@ export { daemonSecurityOptions, securityHostConfig } from './security.js';
 export { loadRemap, mappingsOf, parseIdDatabase, parseSubIds, RemapError, type IdRange, type Remap } from './userns.js';
 export { inspectMount } from './mounts.js';
 export type { ApiMount, EndpointRequest, PortMap } from './types.js';
-export { AmbiguousNetwork, SYSCTLS_OPT } from './networks/store.js';
+export { AmbiguousNetwork, apiEndpoint, SYSCTLS_OPT } from './networks/store.js';
 export type { PullProgress } from '../image/index.js';
 export { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type DownloadProgress } from './build-context.js';
 export type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';

@@ -226,6 +226,11 @@ export interface EndpointSettings {
   DriverOpts: Record<string, string> | null;
   /** API 1.48: the container's default gateway is that of its endpoint of the highest priority (absent in records made before). */
   GwPriority?: number;
+  /**
+   * The record's alone, never in the API (moby's name for it): the MAC address asked for, which
+   * `MacAddress` loses when the container stops; every start gives the interface this one.
+   */
+  DesiredMacAddress?: string;
 }
 
 export interface NetworkSettings {

@@ -25,7 +25,7 @@ import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
 import { refuseUnsupported } from './create-fields.js';
 import { parseFilters } from './filters.js';
-import { checkStorageOpt, filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
+import { apiEndpoint, checkStorageOpt, filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
 import { endpointsConfig, migrateInterfaceSysctls, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -137,7 +137,9 @@ export function summary(c: ContainerRecord, names = [c.Name]) {
     State: c.State.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'none' },
-    NetworkSettings: { Networks: c.NetworkSettings?.Networks ?? {} },
+    NetworkSettings: {
+      Networks: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([k, ep]) => [k, apiEndpoint(ep)])),
+    },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
     // berth's extension, as podman's: the pod it belongs to (absent otherwise, so docker's shape is unchanged).
     ...podFields(c),

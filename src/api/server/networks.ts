@@ -6,6 +6,7 @@
 import { invalid, systemError } from '../../errors.js';
 import {
   AmbiguousNetwork,
+  apiEndpoint,
   SYSCTLS_OPT,
   type ContainerRecord,
   type EndpointRequest,
@@ -135,7 +136,7 @@ export function networkSettings(c: ContainerRecord) {
     IPv6Gateway: b?.IPv6Gateway ?? '',
     MacAddress: b?.MacAddress ?? '',
     // Records made before GwPriority was kept have none: dockerd shows 0.
-    Networks: Object.fromEntries(Object.entries(s?.Networks ?? {}).map(([k, ep]) => [k, { ...ep, GwPriority: ep.GwPriority ?? 0 }])),
+    Networks: Object.fromEntries(Object.entries(s?.Networks ?? {}).map(([k, ep]) => [k, apiEndpoint(ep)])),
   };
 }
 

@@ -312,7 +312,7 @@ export class Endpoints {
   private async addPasta(rec: ContainerRecord, netns: string, ep: EndpointSettings, ports: PortMapping[]): Promise<void> {
     const dir = this.stateDir(rec.Id);
     await mkdir(dir, { recursive: true });
-    const net = await pastaNet(ep.MacAddress);
+    const net = await pastaNet(ep.DesiredMacAddress || ep.MacAddress);
     await startPasta(netns, ports, join(dir, PASTA_PID), net);
     Object.assign(ep, {
       EndpointID: randomBytes(32).toString('hex'),
@@ -405,7 +405,8 @@ export class Endpoints {
       (await planBridgeEndpoint(this.leases, bridge, join(this.ipamDir, bridge.name), at, {
         ipv4: asked.IPv4Address,
         ipv6: bridge.v6 ? asked.IPv6Address : undefined,
-        mac: ep.MacAddress || undefined,
+        // A record made before DesiredMacAddress was kept has the asked MAC in MacAddress until its first start.
+        mac: ep.DesiredMacAddress || ep.MacAddress || undefined,
       }));
     // Published ports go to the container's IPv4 address (an IPv6 host address is refused at create).
     const v4 = native?.ips?.find((ip) => !ip.includes(':'));
@@ -495,7 +496,8 @@ export class Endpoints {
           GlobalIPv6Address: '',
           GlobalIPv6PrefixLen: 0,
           DNSNames: null,
-          MacAddress: ep.IPAMConfig ? ep.MacAddress : '',
+          // As dockerd's cleanOperationalData: a stopped container shows none; the next start gives DesiredMacAddress again.
+          MacAddress: '',
         });
       }
     }

@@ -101,7 +101,14 @@ export const blankEndpoint = (networkId: string, req: EndpointRequest = {}): End
   DNSNames: null,
   DriverOpts: req.DriverOpts && Object.keys(req.DriverOpts).length ? { ...req.DriverOpts } : null,
   GwPriority: req.GwPriority ?? 0,
+  ...(req.MacAddress ? { DesiredMacAddress: req.MacAddress } : {}),
 });
+
+/** An endpoint as the API shows it: without the record's own DesiredMacAddress. */
+export function apiEndpoint(ep: EndpointSettings): Omit<EndpointSettings, 'DesiredMacAddress'> {
+  const { DesiredMacAddress: _asked, ...shown } = ep;
+  return { ...shown, GwPriority: ep.GwPriority ?? 0 };
+}
 
 /**
  * moby's checks of `com.docker.network.endpoint.sysctls` (daemon/container_operations.go), its
