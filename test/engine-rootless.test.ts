@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, seedRegistry } from './engine-fixture.js';
@@ -361,4 +361,64 @@ test('what a rootless berthd cannot do yet is refused in words that say what to 
   assert.match(p.stderr, /pause needs the freezer cgroup/);
   berthOk(['rm', '-f', paused]);
   assert.equal(berthOk(['ps', '-aq']), '');
+});
+
+test('cgroups delegated to the user (a parent cgroup of its own in every hierarchy, as a v1 host can give): a limit asked is applied there, and pause works', async () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const parent = `berth-t-rl-cg${process.pid}`;
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' - '))
+    .filter(([, fs]) => /^cgroup2? /.test(fs ?? ''))
+    .map(([head]) => head.split(' ')[4]);
+  const dirs = mounts.map((m) => join(m, parent));
+  for (const d of dirs) {
+    mkdirSync(d);
+    // cpuset's own values start empty in a new v1 cgroup: the host gives the parent its CPUs and nodes.
+    for (const f of ['cpuset.cpus', 'cpuset.mems'])
+      if (existsSync(join(d, f))) writeFileSync(join(d, f), readFileSync(join(d, '..', f), 'utf8'));
+    execFileSync('chown', ['-R', `${uid}:${gid}`, d]);
+  }
+  // As systemd delegates a subtree: the user's berthd runs inside it (a v2 process moves only
+  // between cgroups whose common ancestor it may write to), so its containers' cgroups go below.
+  const unified = mounts.find((m) => existsSync(join(m, 'cgroup.controllers')));
+  const berthds = userPids().filter((p) => p.args.includes('berthd.js'));
+  const move = (to: string) => {
+    if (unified) for (const p of berthds) writeFileSync(join(to, 'cgroup.procs'), String(p.pid));
+  };
+  move(join(unified ?? '', parent));
+  let id = '';
+  try {
+    id = berthOk([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--cgroup-parent',
+      `/${parent}`,
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '77',
+      image,
+      'sleep',
+      '600',
+    ]);
+    const memory = mounts.find((m) => existsSync(join(m, 'memory.limit_in_bytes')) || existsSync(join(m, parent, id, 'memory.max')));
+    assert.ok(memory, 'a memory hierarchy');
+    const own = join(memory, parent, id);
+    const limit = existsSync(join(own, 'memory.max')) ? 'memory.max' : 'memory.limit_in_bytes';
+    assert.equal(readFileSync(join(own, limit), 'utf8').trim(), String(64 << 20));
+    const pids = mounts.find((m) => existsSync(join(m, parent, id, 'pids.max')));
+    assert.equal(readFileSync(join(pids!, parent, id, 'pids.max'), 'utf8').trim(), '77');
+    const pid = berthOk(['inspect', '--format', '{{.State.Pid}}', id]);
+    assert.ok(readFileSync(join(own, 'cgroup.procs'), 'utf8').split('\n').includes(pid), `the container's process ${pid} is in ${own}`);
+    berthOk(['pause', id]);
+    assert.equal(berthOk(['inspect', '--format', '{{.State.Status}}', id]), 'paused');
+    berthOk(['unpause', id]);
+  } finally {
+    if (id) berth(['rm', '-f', id]);
+    move(unified ?? '');
+    for (const d of dirs) if (existsSync(d)) rmdirSync(d);
+  }
 });

@@ -1,7 +1,19 @@
 // OCI device-cgroup rules, checked and normalized once for both device back ends: the v1
 // devices.allow/deny writes (devices-v1.ts) and the v2 eBPF program (devices-ebpf.ts).
-import type { LinuxDeviceCgroup } from '../../oci/runtime-spec.js';
+import type { LinuxDeviceCgroup, LinuxResources } from '../../oci/runtime-spec.js';
 import { invalid } from '../../errors.js';
+import { inUserNamespace } from '../../common/rootless.js';
+
+/**
+ * The device rules a runtime applies here: none in a user namespace (a rootless runtime with
+ * delegated cgroups), as runc skips them there. v1's devices.allow/deny and v2's eBPF attach
+ * need CAP_SYS_ADMIN in the host's user namespace, which nothing in another has; there the
+ * kernel refuses mknod already, and the container's device nodes are the host's, bound with the
+ * host's permissions.
+ */
+export function deviceRulesHere(r: LinuxResources): LinuxDeviceCgroup[] | undefined {
+  return r.devices?.length && !inUserNamespace() ? r.devices : undefined;
+}
 
 /** Access bits, the values BPF_DEVCG_ACC_* use. */
 export const ACC_MKNOD = 1;

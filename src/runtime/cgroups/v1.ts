@@ -21,6 +21,7 @@ import {
 } from './fs.js';
 import { v1Writes } from './convert-v1.js';
 import { v1DeviceWrites } from './devices-v1.js';
+import { deviceRulesHere } from './devices.js';
 import { type CgroupStats, hugePageSizeNames, parseNumber, parseOomKill, v1HugetlbStats, v1Stats } from './stats.js';
 
 export function hugePageSizes(): string[] {
@@ -92,8 +93,9 @@ export class V1Cgroups implements CgroupManager {
       const usage = parseNumber(readOptional(this.paths.memory, 'memory.usage_in_bytes')) ?? 0;
       if (usage > m.limit) throw invalid(`memory.limit ${m.limit} is below the current usage ${usage} (checkBeforeUpdate)`);
     }
-    const current = isUpdate && r.devices?.length && this.paths.devices ? readOptional(this.paths.devices, 'devices.list') : undefined;
-    const writes = [...v1Writes(r, { memoryLimit }), ...(r.devices?.length ? v1DeviceWrites(r.devices, current) : [])];
+    const devices = deviceRulesHere(r);
+    const current = isUpdate && devices && this.paths.devices ? readOptional(this.paths.devices, 'devices.list') : undefined;
+    const writes = [...v1Writes(r, { memoryLimit }), ...(devices ? v1DeviceWrites(devices, current) : [])];
     applyWrites(writes, (c) => this.paths[c], 'cgroup v1: no hierarchy mounts it');
   }
 

@@ -21,6 +21,7 @@ import {
 } from './fs.js';
 import { parseMax, v2Writes } from './convert-v2.js';
 import { compileDeviceFilter } from './devices-ebpf.js';
+import { deviceRulesHere } from './devices.js';
 import { type CgroupStats, parseKeyValues, parseNumber, parseOomKill, v2Stats } from './stats.js';
 import { hugePageSizes } from './v1.js';
 
@@ -106,10 +107,11 @@ export class V2Cgroups implements CgroupManager {
     const writes = v2Writes(r, cur);
     const enabled = new Set(this.controllers());
     applyWrites(writes, (c) => (c === '' || enabled.has(c) ? this.dir : undefined), `not enabled in ${this.dir}/cgroup.controllers`);
-    if (r.devices?.length) {
+    const devices = deviceRulesHere(r);
+    if (devices) {
       if (!this.opts.attachDeviceProgram)
         throw unsupported('device rules on cgroup v2 need an eBPF attacher (the native helper); none was given');
-      await this.opts.attachDeviceProgram(this.dir, compileDeviceFilter(r.devices));
+      await this.opts.attachDeviceProgram(this.dir, compileDeviceFilter(devices));
     }
   }
 
