@@ -170,3 +170,129 @@ test(
     berth('rm', 'dbase');
   },
 );
+
+test(
+  "--network's advanced form, repeated: the same endpoints as docker 28's CLI makes (inspect), the same refusals",
+  { skip: !hasDocker && 'no docker CLI' },
+  () => {
+    // Subnets 10.246.1-2.0/24 and fd00:246:1::/64 are this test's alone.
+    const A = 'berth-tcf-a',
+      B = 'berth-tcf-b';
+    assert.equal(berth('network', 'create', '--ipv6', '--subnet', '10.246.1.0/24', '--subnet', 'fd00:246:1::/64', A).status, 0);
+    assert.equal(berth('network', 'create', '--subnet', '10.246.2.0/24', B).status, 0);
+    try {
+      const IFNAME = 'com.docker.network.endpoint.ifname';
+      const same = (args: string[]) => {
+        const b = berth('create', '--name', 'bnet', ...args, 'busybox', 'true');
+        const d = cli(DOCKER, ['create', '--name', 'dnet', ...args, 'busybox', 'true']);
+        try {
+          assert.equal(b.status, d.status, `${args.join(' ')}: berth ${b.stderr} docker ${d.stderr}`);
+          if (b.status !== 0) {
+            assert.equal(b.stderr, d.stderr.replace(/docker/g, 'berth'), args.join(' '));
+            return undefined;
+          }
+          const [bi, di] = [inspect('bnet'), inspect('dnet')];
+          assert.equal(bi.HostConfig.NetworkMode, di.HostConfig.NetworkMode, args.join(' '));
+          // Each container's own: its ID, and its name and short ID among the DNS names.
+          const nets = (i: any) =>
+            Object.fromEntries(
+              Object.entries<any>(i.NetworkSettings.Networks).map(([k, n]) => [
+                k,
+                { ...n, EndpointID: undefined, DNSNames: n.DNSNames?.filter((x: string) => !/^(bnet|dnet|[0-9a-f]{12})$/.test(x)) },
+              ]),
+            );
+          assert.deepEqual(nets(bi), nets(di), args.join(' '));
+          return nets(bi);
+        } finally {
+          berth('rm', '-f', 'bnet', 'dnet');
+        }
+      };
+      const n = same([
+        '--network',
+        `name=${A},alias=Web,ip=10.246.1.10,ip6=fd00:246:1::10,mac-address=02:42:AC:F6:01:0A,link-local-ip=169.254.7.7,driver-opt=${IFNAME}=foo0,gw-priority=7`,
+        '--network',
+        `name=${B},alias=b2`,
+      ])!;
+      // What docker's CLI sent and berthd kept: the lowercased alias, both addresses, the MAC, the options, the priority.
+      assert.deepEqual(n[A].Aliases, ['web']);
+      assert.deepEqual(n[A].IPAMConfig, { IPv4Address: '10.246.1.10', IPv6Address: 'fd00:246:1::10', LinkLocalIPs: ['169.254.7.7'] });
+      assert.equal(n[A].MacAddress, '02:42:ac:f6:01:0a');
+      assert.deepEqual(n[A].DriverOpts, { [IFNAME]: 'foo0' });
+      assert.equal(n[A].GwPriority, 7);
+      assert.deepEqual(n[B].Aliases, ['b2']);
+      // The simple flags go on the first network.
+      const s = same([
+        '--network',
+        A,
+        '--network',
+        B,
+        '--network-alias',
+        'x',
+        '--ip',
+        '10.246.1.11',
+        '--mac-address',
+        '02:42:ac:f6:01:0b',
+      ])!;
+      assert.deepEqual(
+        [s[A].Aliases, s[A].IPAMConfig.IPv4Address, s[A].MacAddress, s[B].Aliases],
+        [['x'], '10.246.1.11', '02:42:ac:f6:01:0b', null],
+      );
+      for (const args of [
+        ['--network', `name=${A},alias=a`, '--network-alias', 'x'],
+        ['--network', `name=${A},ip=10.246.1.12`, '--ip', '10.246.1.13'],
+        ['--network', `name=${A},ip6=fd00:246:1::12`, '--ip6', 'fd00:246:1::13'],
+        ['--network', `name=${A},mac-address=02:42:ac:f6:01:0c`, '--mac-address', '02:42:ac:f6:01:0d'],
+        ['--network', `name=${A},link-local-ip=169.254.7.8`, '--link-local-ip', '169.254.7.9'],
+        ['--network', A, '--network', A],
+        ['--network', 'host', '--network', A],
+        ['--network', `name=${A},mac-address=zz`],
+        ['--network', 'name=bridge,alias=x'],
+        ['--network-alias', 'x'],
+        ['--network', 'alias=x'],
+        ['--network', `name=${A},bogus=1`],
+        ['--network', `name=${A},gw-priority=x`],
+        ['--network', `name=${A},driver-opt=novalue`],
+        ['--network', `name=${A},"alias=a`],
+      ])
+        assert.equal(same(args), undefined, args.join(' '));
+      assert.equal(berth('ps', '-aq').stdout, '');
+
+      // network connect: the same options through both CLIs, the same endpoint.
+      const connected = (bin: string, name: string) => {
+        assert.equal(cli(bin, ['create', '--name', name, '--network', B, 'busybox', 'true']).status, 0);
+        const r = cli(bin, [
+          'network',
+          'connect',
+          '--gw-priority',
+          '-3',
+          '--driver-opt',
+          `${IFNAME}=bar0`,
+          '--alias',
+          'p,q',
+          '--ip',
+          '10.246.1.20',
+          A,
+          name,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        const ep = inspect(name).NetworkSettings.Networks[A];
+        berth('rm', '-f', name);
+        return [ep.GwPriority, ep.DriverOpts, ep.Aliases, ep.IPAMConfig];
+      };
+      assert.deepEqual(connected(BERTH, 'bnet'), connected(DOCKER, 'dnet'));
+      assert.deepEqual(connected(BERTH, 'bnet'), [-3, { [IFNAME]: 'bar0' }, ['p', 'q'], { IPv4Address: '10.246.1.20' }]);
+      for (const args of [
+        ['--gw-priority', 'x'],
+        ['--driver-opt', 'novalue'],
+        ['--driver-opt', 'a=b"'],
+      ]) {
+        const b = berth('network', 'connect', ...args, A, 'nope');
+        const d = cli(DOCKER, ['network', 'connect', ...args, A, 'nope']);
+        assert.deepEqual([b.status, b.stderr], [d.status, d.stderr.replace(/docker/g, 'berth')], args.join(' '));
+      }
+    } finally {
+      berth('rm', '-f', 'bnet', 'dnet');
+      berth('network', 'rm', A, B);
+    }
+  },
+);

@@ -54,6 +54,13 @@ export class FlagError extends BerthError {
 }
 
 /** Too few or too many operands: `berth: 'berth rm' requires at least 1 argument` with the usage, exit 1 as docker's. */
+/** A value docker's CLI refuses after parsing a command's flags: reported as `docker: …` with the help hint, exit 125 (its reportError). */
+export class UsageReport extends BerthError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
+}
+
 export class ArgCountError extends BerthError {
   constructor(
     message: string,
@@ -116,7 +123,7 @@ export function parseArgs(
       try {
         s.check(value);
       } catch (e) {
-        throw bad(`invalid argument "${value}" for "${flagLabel(name, s)}" flag: ${(e as Error).message}`);
+        throw bad(`invalid argument ${JSON.stringify(value)} for "${flagLabel(name, s)}" flag: ${(e as Error).message}`);
       }
     }
     if (s.type === 'list') ((flags[name] as string[] | undefined) ?? (flags[name] = [])).push(String(value));
@@ -126,7 +133,7 @@ export function parseArgs(
     try {
       return parseBool(v);
     } catch (e) {
-      throw bad(`invalid argument "${v}" for "${flagLabel(name, spec[name])}" flag: ${(e as Error).message}`);
+      throw bad(`invalid argument ${JSON.stringify(v)} for "${flagLabel(name, spec[name])}" flag: ${(e as Error).message}`);
     }
   };
   for (let i = 0; i < argv.length; i++) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiClient, DaemonError } from '../api/client.js';
 import { BERTH_VERSION } from '../common/version.js';
 import { errorMessage } from '../errors.js';
-import { ArgCountError, commandHelp, FlagError, flagLines, HelpRequest, type FlagSpec } from './args.js';
+import { ArgCountError, commandHelp, FlagError, flagLines, HelpRequest, UsageReport, type FlagSpec } from './args.js';
 import { daemonHost } from './host.js';
 import { ensureDaemon } from './autostart.js';
 
@@ -255,7 +255,7 @@ function failure(e: unknown, name: string, creates: boolean): number {
     return 1;
   }
   const message = `${e instanceof DaemonError ? 'Error response from daemon: ' : ''}${errorMessage(e)}`;
-  if (creates) {
+  if (creates || e instanceof UsageReport) {
     process.stderr.write(`berth: ${message}\n\nRun 'berth ${name} --help' for more information\n`);
     return 125;
   }

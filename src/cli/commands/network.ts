@@ -9,6 +9,7 @@ import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
 import { ipAddress, ipAddressOk, keyValue } from '../flag-values.js';
 import { goTime } from '../output.js';
 import { formatRows } from '../template.js';
+import { csvList, csvRecord } from '../csv.js';
 import { FORMAT_FLAG, inspectEach } from './inspect.js';
 import { networkPrune } from './prune.js';
 import { filters } from '../filters.js';
@@ -40,6 +41,30 @@ const map = (desc: string): FlagSpec => ({
 });
 const keyValues = (list: string[] | undefined) =>
   Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+
+/** strconv.ParseInt(s, 10, 64), in its words. */
+function parseInt64(s: string): number {
+  if (!/^[+-]?\d+$/.test(s)) throw new Error(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
+  const n = BigInt(s);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) throw new Error(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
+  return Number(n);
+}
+
+/** connect's --driver-opt K=V, as docker's CLI reads them: keys and values trimmed, a key required. */
+export function driverOpts(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of list) {
+    const i = o.indexOf('=');
+    const k = o.slice(0, Math.max(i, 0)).trim();
+    if (i < 0 || !k) throw invalid('invalid key/value pair format in driver options');
+    out[k] = o.slice(i + 1).trim();
+  }
+  return out;
+}
+
+const csvCheck = (s: string) => {
+  csvRecord(s);
+};
 
 const CREATE: CommandSpec = {
   path: 'network create',
@@ -107,9 +132,16 @@ const CONNECT: CommandSpec = {
   about: 'Connect a container to a network',
   args: { min: 2, max: 2 },
   flags: {
-    alias: { type: 'list', arg: 'strings', desc: 'Add a network-scoped alias for the container' },
-    'driver-opt': { type: 'list', arg: 'strings', desc: 'Driver options of the endpoint' },
-    'gw-priority': { type: 'string', arg: 'int', desc: 'The highest gw-priority gives the default gateway (negative values allowed)' },
+    alias: { type: 'list', arg: 'strings', desc: 'Add a network-scoped alias for the container', check: csvCheck },
+    'driver-opt': { type: 'list', arg: 'strings', desc: 'Driver options of the endpoint', check: csvCheck },
+    'gw-priority': {
+      type: 'string',
+      arg: 'int',
+      desc: 'The highest gw-priority gives the default gateway (negative values allowed)',
+      check: (s) => {
+        parseInt64(s);
+      },
+    },
     ip: {
       type: 'string',
       desc: 'IPv4 address (e.g. "172.30.100.104")',
@@ -125,7 +157,7 @@ const CONNECT: CommandSpec = {
       },
     },
     link: { type: 'list', desc: 'Add a link to another container' },
-    'link-local-ip': { type: 'list', arg: 'strings', desc: 'Add a link-local address for the container' },
+    'link-local-ip': { type: 'list', arg: 'strings', desc: 'Add a link-local address for the container', check: csvCheck },
   },
 };
 const DISCONNECT: CommandSpec = {
@@ -294,12 +326,11 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
     }
     case 'connect': {
       const { flags, args } = parseCommand(CONNECT, rest);
-      const l = (k: string) => flags[k] as string[] | undefined;
+      // docker's `strings` flags: each value a CSV record.
+      const l = (k: string) => (flags[k] === undefined ? undefined : csvList(flags[k] as string[]));
       const local = l('link-local-ip') ?? [];
       for (const a of local) if (!ipAddressOk(a)) throw invalid(`invalid IP address: ${a}`);
       const prio = flags['gw-priority'] as string | undefined;
-      if (prio !== undefined && !/^-?\d+$/.test(prio))
-        throw invalid(`invalid argument "${prio}" for "--gw-priority" flag: strconv.ParseInt: parsing "${prio}": invalid syntax`);
       await client.json('POST', `/networks/${encodeURIComponent(args[0])}/connect`, {
         body: {
           Container: args[1],
@@ -310,7 +341,7 @@ export async function network(client: ApiClient, argv: string[]): Promise<number
                 : null,
             Aliases: l('alias') ?? null,
             Links: l('link') ?? null,
-            DriverOpts: l('driver-opt') ? keyValues(l('driver-opt')) : null,
+            DriverOpts: l('driver-opt') ? driverOpts(l('driver-opt')!) : null,
             GwPriority: prio === undefined ? undefined : Number(prio),
           },
         },

@@ -5,6 +5,7 @@
 import type { FlagSpec } from '../args.js';
 import * as v from '../flag-values.js';
 import { durationNs } from '../units.js';
+import { parseNetworkOpt } from './run-network.js';
 
 const check = (parse: (s: string) => unknown) => (s: string) => {
   parse(s);
@@ -117,7 +118,7 @@ export const CREATE_FLAGS = {
   'memory-swappiness': int('Memory swappiness of the container (0 to 100)', { dflt: '-1' }),
   mount: list('Attach a filesystem mount to the container', { arg: 'mount' }),
   name: str('Assign a name to the container'),
-  network: str('Connect the container to a network', { arg: 'network' }),
+  network: list('Connect the container to a network', { arg: 'network', check: check(parseNetworkOpt) }),
   'network-alias': list('Add a network-scoped alias for the container'),
   'no-healthcheck': bool("Disable the image's HEALTHCHECK"),
   'oom-kill-disable': bool('Disable the OOM killer'),

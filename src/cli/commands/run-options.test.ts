@@ -332,7 +332,7 @@ test("--link: docker's checks; HostConfig.Links, and with --network the endpoint
   });
   const plain = body('--link', 'db:data', '--link', 'db:', 'img');
   assert.deepEqual(plain.HostConfig.Links, ['db:data', 'db:']);
-  assert.equal(plain.NetworkingConfig, undefined);
+  assert.deepEqual(plain.NetworkingConfig.EndpointsConfig.default.Links, null);
   const net = body('--network', 'n', '--link', 'db:data', 'img');
   assert.deepEqual(net.HostConfig.Links, ['db:data']);
   assert.deepEqual(net.NetworkingConfig.EndpointsConfig.n.Links, ['db:data']);

@@ -15,6 +15,7 @@ import { pullImage } from './pull.js';
 import { CREATE_FLAGS, RUN_ONLY } from './run-flags.js';
 import { lifecycleConfig, resourceFields } from './run-lifecycle.js';
 import { mountFields } from './run-mounts.js';
+import { emptyEndpoint, networkFields } from './run-network.js';
 import { securityFields } from './run-security.js';
 
 export const CREATE: CommandSpec = {
@@ -182,6 +183,7 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
   // The docker CLI's own check, before any request.
   if (swappiness !== -1 && (swappiness < 0 || swappiness > 100))
     throw invalid(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
+  const net = networks(f);
   const devices = (k: string, iops: boolean) => (listOf(f, k).length ? listOf(f, k).map((d) => v.throttleDevice(d, iops)) : undefined);
   return {
     Image: image,
@@ -265,34 +267,34 @@ export function createBody(f: Flags, image: string, cmd: string[], detach: boole
           : undefined,
       PortBindings: p.PortBindings,
       PublishAllPorts: f['publish-all'] ? true : undefined,
-      NetworkMode: given(f, 'network'),
+      NetworkMode: net?.NetworkMode,
       ...mountFields(f),
       Binds: vols.Binds,
       ExtraHosts: listOf(f, 'add-host').length ? listOf(f, 'add-host').map(v.extraHost) : undefined,
       ...securityFields(f),
     },
-    NetworkingConfig: endpoint(f),
+    NetworkingConfig: net?.NetworkingConfig,
     // berth's extension of the create body (api/server/containers.ts).
     Pod: given(f, 'pod'),
   };
 }
 
 /**
- * `--ip`, `--ip6`, `--link-local-ip`, `--network-alias`, `--mac-address` and, with `--network`,
- * `--link`: the endpoint on --network's network, as docker's CLI sends them.
+ * NetworkMode and the endpoints, as docker's CLI sends them; with --pod and no network flag none
+ * (a pod's member takes the pod's network, and berthd refuses a network of its own beside it).
  */
-function endpoint(f: Flags): Record<string, unknown> | undefined {
-  const ip = given(f, 'ip'),
-    ip6 = given(f, 'ip6'),
-    local = listOf(f, 'link-local-ip'),
-    aliases = f['network-alias'] as string[] | undefined,
-    mac = given(f, 'mac-address'),
-    links = given(f, 'network') ? listOf(f, 'link') : [];
-  if (!ip && !ip6 && !local.length && !aliases?.length && !mac && !links.length) return undefined;
-  const net = given(f, 'network') || 'default';
-  const ipam =
-    ip || ip6 || local.length ? { IPv4Address: ip, IPv6Address: ip6, LinkLocalIPs: local.length ? local : undefined } : undefined;
-  return { EndpointsConfig: { [net]: { IPAMConfig: ipam, Aliases: aliases, MacAddress: mac, Links: links.length ? links : undefined } } };
+function networks(f: Flags) {
+  const fields = networkFields(listOf(f, 'network'), {
+    aliases: listOf(f, 'network-alias'),
+    links: listOf(f, 'link'),
+    ip: given(f, 'ip'),
+    ip6: given(f, 'ip6'),
+    mac: given(f, 'mac-address'),
+    linkLocalIPs: listOf(f, 'link-local-ip'),
+  });
+  const eps = Object.values(fields.NetworkingConfig.EndpointsConfig);
+  if (given(f, 'pod') && !listOf(f, 'network').length && eps.every(emptyEndpoint)) return undefined;
+  return fields;
 }
 
 /** Parses run/create's arguments: the flags, the image, the command. */
