@@ -1,7 +1,8 @@
 // The rules of a bridge network as a whole, set once when its bridge comes up rather than per
 // container (CNI's ipMasq and firewall plugins run iptables several times for each container,
-// ~150 ms of every `run`): outbound NAT for the subnet unless internal, forwarding accepted to
-// and from the bridge (hosts whose FORWARD policy is DROP, as dockerd sets it), and dockerd's
+// ~150 ms of every `run`): outbound NAT for the subnet unless internal or the network's
+// enable_ip_masquerade is false, forwarding accepted to and from the bridge (hosts whose FORWARD
+// policy is DROP, as dockerd sets it) and within it unless its enable_icc is false, and dockerd's
 // two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
 // bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs off the
 // event loop (native/child.ts): berthd goes on serving while it runs and holds the xtables lock.
@@ -12,6 +13,7 @@
 // are taken away once idle.
 
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
@@ -95,15 +97,40 @@ export interface NetworkRuleOptions {
   bridge: string;
   subnet: string;
   internal: boolean;
+  /** Containers on the bridge reach each other (`com.docker.network.bridge.enable_icc`, true unless set false). */
+  icc: boolean;
+  /** Outbound NAT for the subnet (`com.docker.network.bridge.enable_ip_masquerade`, true unless set false). */
+  masquerade: boolean;
+}
+
+const BRIDGE_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+
+/**
+ * Traffic between two ports of one bridge meets iptables only with br_netfilter's switch on, so
+ * an icc=false network turns it on, as dockerd does; without the module it cannot be enforced.
+ */
+async function bridgeNetfilter(bridge: string): Promise<void> {
+  let on;
+  try {
+    on = (await readFile(BRIDGE_NF, 'utf8')).trim() === '1';
+  } catch (e) {
+    throw systemError(
+      `bridge ${bridge} with enable_icc=false: ${BRIDGE_NF}: ${errorMessage(e)} (load the br_netfilter module: modprobe br_netfilter)`,
+      e,
+    );
+  }
+  if (!on) await writeFile(BRIDGE_NF, '1');
 }
 
 /** Sets the network's rules (idempotent). */
 export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
   const br = o.bridge;
+  if (!o.icc) await bridgeNetfilter(br);
   await ensureChains();
   await ensure('filter', ISOLATION_1, ['-i', br, '!', '-o', br, '-j', ISOLATION_2]);
   await ensure('filter', ISOLATION_2, ['-o', br, '-j', 'DROP']);
-  await ensure('filter', FORWARD, ['-i', br, '-o', br, '-j', 'ACCEPT']);
+  // icc=false: as dockerd's DOCKER-FORWARD, nothing from the bridge back onto it.
+  await ensure('filter', FORWARD, ['-i', br, '-o', br, '-j', o.icc ? 'ACCEPT' : 'DROP']);
   if (o.internal) {
     // No way out and none in: only traffic within the bridge.
     await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'DROP']);
@@ -113,7 +140,7 @@ export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
   await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'ACCEPT']);
   // In: replies, and connections to published ports (DNAT'd by port-nat.ts's rules).
   await ensure('filter', FORWARD, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
-  await ensure('nat', 'POSTROUTING', ['-s', o.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
+  if (o.masquerade) await ensure('nat', 'POSTROUTING', ['-s', o.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
 }
 
 /** Removes every rule naming the bridge in the filter and nat tables (ours, and any a CNI plugin left). */

@@ -38,8 +38,16 @@ export function parsePortKey(key: string): { port: number; protocol: PortMapping
   return { port, protocol: proto };
 }
 
-/** The requests of PortBindings, and with PublishAllPorts every exposed port without one, on a random host port. */
-export function portRequests(bindings: PortMap | null | undefined, exposed: string[], publishAll: boolean): PortRequest[] {
+/**
+ * The requests of PortBindings, and with PublishAllPorts every exposed port without one, on a
+ * random host port; a binding without a HostIp on `defaultIp` (the network's host_binding_ipv4).
+ */
+export function portRequests(
+  bindings: PortMap | null | undefined,
+  exposed: string[],
+  publishAll: boolean,
+  defaultIp = '0.0.0.0',
+): PortRequest[] {
   const out: PortRequest[] = [];
   const keys = new Set(Object.keys(bindings ?? {}));
   for (const [key, list] of Object.entries(bindings ?? {})) {
@@ -51,14 +59,14 @@ export function portRequests(bindings: PortMap | null | undefined, exposed: stri
       const lo = m ? Number(m[1]) : 0,
         hi = m?.[2] ? Number(m[2]) : lo;
       if (lo > 65535 || hi > 65535 || hi < lo) throw invalid(`invalid port specification: "${hp}"`);
-      out.push({ containerPort: port, protocol, hostIP: b.HostIp || '0.0.0.0', hostPorts: [lo, hi] });
+      out.push({ containerPort: port, protocol, hostIP: b.HostIp || defaultIp, hostPorts: [lo, hi] });
     }
   }
   if (publishAll)
     for (const key of exposed)
       if (!keys.has(key)) {
         const { port, protocol } = parsePortKey(key);
-        out.push({ containerPort: port, protocol, hostIP: '0.0.0.0', hostPorts: [0, 0] });
+        out.push({ containerPort: port, protocol, hostIP: defaultIp, hostPorts: [0, 0] });
       }
   return out;
 }

@@ -112,7 +112,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.ContainerIDFile': kept('the CLI writes it; dockerd keeps it as given'),
   'HostConfig.LogConfig': applied('json-file, local and none; other drivers refused (engine/log-config.ts)'),
   'HostConfig.NetworkMode': applied('bridge, none, host, container:<id> or a network (engine/networks)'),
-  'HostConfig.PortBindings': applied('published ports (kernel NAT)'),
+  'HostConfig.PortBindings': applied(
+    "published ports (kernel NAT); a binding without a HostIp on its network's host_binding_ipv4 (com.docker.network.bridge.host_binding_ipv4) where set",
+  ),
   'HostConfig.RestartPolicy': applied('restarts (engine/containers/restart.ts)'),
   'HostConfig.AutoRemove': applied('removed when it exits'),
   'HostConfig.VolumeDriver': applied(
@@ -182,7 +184,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'EndpointSettings.GwPriority': applied(
     "the default routes come from the bridge endpoint of the highest priority, then as dockerd 28 breaks ties (not internal, dual-stack, network name), IPv4 and IPv6 each from the first endpoint with that family's gateway; moved when a running container is connected or disconnected (engine/networks/gateway.ts); refused on a cni network",
   ),
-  'EndpointSettings.MacAddress': applied("the endpoint's MAC address"),
+  'EndpointSettings.MacAddress': applied(
+    "the endpoint's MAC address, given again at every start (kept through a stop and a berthd restart, as dockerd's DesiredMacAddress)",
+  ),
   'EndpointSettings.NetworkID': output(),
   'EndpointSettings.EndpointID': output(),
   'EndpointSettings.Gateway': output(),

@@ -40,6 +40,10 @@ import type { EmbeddedDns } from './dns.js';
 import {
   blankEndpoint,
   BRIDGE_NAME_OPT,
+  bridgeSwitch,
+  defaultHostIp,
+  ICC_OPT,
+  MASQUERADE_OPT,
   checkEndpoint,
   CNI_CONF_OPT,
   cniName,
@@ -265,7 +269,12 @@ export class Endpoints {
         const ports =
           i === 0
             ? await allocatePorts(
-                portRequests(rec.HostConfig.PortBindings, exposed, !!rec.HostConfig.PublishAllPorts),
+                portRequests(
+                  rec.HostConfig.PortBindings,
+                  exposed,
+                  !!rec.HostConfig.PublishAllPorts,
+                  this.opts.rootless ? '0.0.0.0' : defaultHostIp(this.store.get(ep.NetworkID)),
+                ),
                 this.usedPorts(rec.Id),
               )
             : [];
@@ -343,7 +352,13 @@ export class Endpoints {
         // but before its rules did) leaves no bridge to find at its next start, only this mark.
         await mkdir(this.rulesDir, { recursive: true });
         await writeFile(join(this.rulesDir, bridge), '');
-        await ensureNetworkRules({ bridge, subnet: v4Config(n)!.Subnet, internal: n.Internal });
+        await ensureNetworkRules({
+          bridge,
+          subnet: v4Config(n)!.Subnet,
+          internal: n.Internal,
+          icc: bridgeSwitch(n, ICC_OPT),
+          masquerade: bridgeSwitch(n, MASQUERADE_OPT),
+        });
       });
       this.ruled.set(n.Id, ruling);
       ruling.catch(() => {

@@ -21,7 +21,28 @@ import type { EndpointIpamConfig, EndpointRequest, EndpointSettings, IpamConfig,
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 /** The MTU of the bridge and its containers' interfaces, as dockerd's bridge driver takes it. */
 export const MTU_OPT = 'com.docker.network.driver.mtu';
+/** Whether containers on the network reach each other (dockerd's bridge option; true unless false). */
+export const ICC_OPT = 'com.docker.network.bridge.enable_icc';
+/** Whether the subnet's traffic out is masqueraded (true unless false). */
+export const MASQUERADE_OPT = 'com.docker.network.bridge.enable_ip_masquerade';
+/** The host address a port published on the network binds when its HostIp is empty. */
+export const HOST_BINDING_OPT = 'com.docker.network.bridge.host_binding_ipv4';
+/** The bridge options berth applies; any other is refused at create. */
+const BRIDGE_OPTS = [BRIDGE_NAME_OPT, MTU_OPT, ICC_OPT, MASQUERADE_OPT, HOST_BINDING_OPT];
 export const PREDEFINED = ['bridge', 'host', 'none'];
+
+/** Go's strconv.ParseBool, which dockerd's bridge driver reads its switches with; undefined where it fails. */
+export function goBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+/** A bridge network's switch (ICC_OPT, MASQUERADE_OPT): on unless set false (checked at create). */
+export const bridgeSwitch = (n: NetworkRecord, opt: string): boolean => goBool(n.Options[opt] ?? 'true') !== false;
+
+/** The HostIp of a port published on the network without one: its host_binding_ipv4, else every address. */
+export const defaultHostIp = (n: NetworkRecord): string => n.Options[HOST_BINDING_OPT] || '0.0.0.0';
 /** An endpoint's interface name in the container (dockerd 28), instead of the next `eth<N>`. */
 export const IFNAME_OPT = 'com.docker.network.endpoint.ifname';
 /** An endpoint's interface sysctls (dockerd 25): `net.X.Y.IFNAME.Z=V`, comma-separated. */
@@ -482,11 +503,20 @@ export class NetworkStore {
     if (req.ConfigOnly || req.ConfigFrom?.Network)
       throw unsupported('config-only networks (ConfigOnly, ConfigFrom) are not supported by berthd');
     // An option the bridge does not apply is refused rather than stored and ignored.
-    const unknownOpt = Object.keys(req.Options ?? {}).find((k) => k !== BRIDGE_NAME_OPT && k !== MTU_OPT);
+    const unknownOpt = Object.keys(req.Options ?? {}).find((k) => !BRIDGE_OPTS.includes(k));
     if (unknownOpt)
-      throw unsupported(
-        `network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_NAME_OPT} and ${MTU_OPT})`,
-      );
+      throw unsupported(`network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_OPTS.join(', ')})`);
+    // dockerd's bridge driver's words (fromLabels) for a value it cannot read.
+    for (const k of [ICC_OPT, MASQUERADE_OPT]) {
+      const v = req.Options?.[k];
+      if (v !== undefined && goBool(v) === undefined)
+        throw invalid(`failed to parse ${k} value: ${v} (strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax)`);
+    }
+    const binding = req.Options?.[HOST_BINDING_OPT];
+    if (binding !== undefined && !isIPv4(binding) && !isIPv6(binding))
+      throw invalid(`failed to parse ${HOST_BINDING_OPT} value: ${binding} (nil ip)`);
+    if (binding !== undefined && !isIPv4(binding))
+      throw unsupported(`${HOST_BINDING_OPT} ${binding}: berth publishes ports on IPv4 addresses only`);
     const mtu = req.Options?.[MTU_OPT];
     if (mtu !== undefined && !/^[+-]?\d+$/.test(mtu))
       throw invalid(`failed to parse ${MTU_OPT} value: ${mtu} (strconv.Atoi: parsing ${JSON.stringify(mtu)}: invalid syntax)`);
