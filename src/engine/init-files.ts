@@ -155,11 +155,16 @@ export async function writeInitFiles(dir: string, o: InitFileOptions, userDestin
 }
 
 /**
- * A container that joins another's network namespace as a pod's member: its /etc/hosts and
- * /etc/resolv.conf are the donor's own files (as dockerd shares them for `container:` modes),
- * so its address, its search domains and its embedded DNS server are the pod's.
+ * A container that joins another's network namespace: its /etc/hosts and /etc/resolv.conf are
+ * the donor's own files (as dockerd shares them for `container:` modes), so its address, its
+ * search domains and its embedded DNS server are the donor's; `hostname`: its /etc/hostname too
+ * (dockerd's joiner, not a pod's member).
  */
-export function shareNetworkFiles(mounts: OciMount[], donor: InitPaths): OciMount[] {
-  const from: Record<string, string> = { '/etc/hosts': donor.HostsPath, '/etc/resolv.conf': donor.ResolvConfPath };
+export function shareNetworkFiles(mounts: OciMount[], donor: InitPaths, hostname: boolean): OciMount[] {
+  const from: Record<string, string> = {
+    '/etc/hosts': donor.HostsPath,
+    '/etc/resolv.conf': donor.ResolvConfPath,
+    ...(hostname ? { '/etc/hostname': donor.HostnamePath } : {}),
+  };
   return mounts.map((m) => (from[m.destination] ? { ...m, source: from[m.destination] } : m));
 }

@@ -160,6 +160,14 @@ export async function create(
     // dockerd's words, as a 400: a 404 from create sends the docker CLI off to pull the image.
     throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
   }
+  // dockerd's joiner of another's network (not a pod's member, which shares the infra's UTS) takes
+  // the donor's hostname and domain name, and its /etc/hostname, /etc/hosts and /etc/resolv.conf (below).
+  const netDonor = placement.pod ? undefined : joinedContainer(rec.HostConfig.NetworkMode);
+  if (netDonor) {
+    const d = t.find(netDonor).rec;
+    rec.Config.Hostname = d.Config.Hostname;
+    rec.Config.Domainname = d.Config.Domainname;
+  }
   registerLinks(t, rec);
   const live = t.live(rec, new RestartManager());
   t.byId.set(id, live);
@@ -181,7 +189,7 @@ export async function create(
     const spec = buildSpec({
       id,
       rootfs: snap.rootfs,
-      config: { ...config, Hostname: rec.Config.Hostname },
+      config: { ...config, Hostname: rec.Config.Hostname, Domainname: rec.Config.Domainname },
       hostConfig: rec.HostConfig,
       image: imgCfg,
       files,
@@ -196,7 +204,7 @@ export async function create(
       t.store.dir(id),
       {
         hostname: rec.Config.Hostname!,
-        domainname: config.Domainname,
+        domainname: rec.Config.Domainname,
         extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()),
         dns: hc.Dns,
         dnsSearch: hc.DnsSearch,
@@ -208,12 +216,12 @@ export async function create(
     );
     // The container's root reaches its init files (its group may search the folder) and owns them, as dockerd's remapped root does.
     if (idmaps) await ownInitFiles(t.store.dir(id), init, rootOwner(idmaps));
-    // A rootless berthd's joiners too (as dockerd's every `container:` joiner): the donor's
-    // resolv.conf names the host's loopback resolver by the donor's pasta gateway (endpoints.ts).
-    const donor = placement.pod || t.opts.rootless ? joinedContainer(hc.NetworkMode) : undefined;
+    // Every `container:` joiner binds the donor's files, as dockerd's: a rootless donor's resolv.conf
+    // names the host's loopback resolver by its pasta gateway (endpoints.ts); a pod's members keep their own hostname file.
+    const donor = joinedContainer(hc.NetworkMode);
     spec.mounts = [
       ...(spec.mounts ?? []),
-      ...(donor ? shareNetworkFiles(init, initPaths(t.store.dir(donor))) : init),
+      ...(donor ? shareNetworkFiles(init, initPaths(t.store.dir(donor)), !placement.pod) : init),
       ...ociMounts(
         rec.MountPoints,
         recursiveReadOnlyRefusal((t.opts.builtinRuntimes ?? new Set<string>(BUILTIN_ALIASES)).has(runtime), runtime, osRelease()),

@@ -1,0 +1,63 @@
+// Side by side with dockerd 20.10, the docker 28 CLI against each: a `--network container:X`
+// joiner sees X's /etc/hosts, /etc/resolv.conf and /etc/hostname (bound, not copies of its own:
+// a change X's engine makes shows in both) and X's hostname, as dockerd's initializeNetworking gives it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CliResult, EngineFixture } from './engine-fixture.js';
+import type { Dockerd } from './helpers/dockerd.js';
+import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
+
+let eng: EngineFixture;
+let d: Dockerd;
+const skip = sideBySide((p) => ({ eng, d } = p));
+
+type Run = (a: string[]) => CliResult;
+const ok = (who: string, run: Run, args: string[]) => {
+  const r = run(args);
+  assert.equal(r.status, 0, show(`${who} ${args.join(' ')}`, r));
+  return r.stdout;
+};
+const READ = 'cat /etc/hosts /etc/resolv.conf /etc/hostname; hostname; stat -c %i /etc/hosts /etc/resolv.conf /etc/hostname';
+
+test("a container: joiner binds its donor's hosts, resolv.conf and hostname, as dockerd's", { skip }, () => {
+  const seen: Record<string, string> = {};
+  for (const [who, run] of [
+    ['dockerd', (a: string[]) => d.docker(a)],
+    ['berthd', (a: string[]) => eng.docker(a)],
+  ] as [string, Run][]) {
+    try {
+      ok(who, run, [
+        'run',
+        '-d',
+        '--name',
+        'donor',
+        '--network',
+        'none',
+        '--hostname',
+        'donorhost',
+        '--dns',
+        '10.9.9.9',
+        '--dns-search',
+        'example.test',
+        '--add-host',
+        'h1:10.1.2.3',
+        IMAGE,
+        'sleep',
+        '60',
+      ]);
+      const own = ok(who, run, ['exec', 'donor', 'sh', '-c', READ]);
+      const joiner = ok(who, run, ['run', '--rm', '--network', 'container:donor', IMAGE, 'sh', '-c', READ]);
+      // The same files (the same inodes: bound, not copied) and the donor's hostname.
+      assert.equal(joiner, own, who);
+      assert.match(own, /^donorhost$/m, who);
+      assert.match(own, /^nameserver 10\.9\.9\.9$/m, who);
+      assert.match(own, /^10\.1\.2\.3\s+h1$/m, who);
+      // berthd names a container with no address at 127.0.1.1 (its own hostname resolves); dockerd writes no line.
+      seen[who] = own.replace(/^\d+$/gm, 'INODE').replace(/^127\.0\.1\.1\tdonorhost\n/m, '');
+    } finally {
+      run(['rm', '-f', 'donor']);
+    }
+  }
+  assert.equal(seen.berthd, seen.dockerd);
+});
