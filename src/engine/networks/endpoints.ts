@@ -50,6 +50,7 @@ import {
   gatewayOf,
   endpointSysctls,
   hasDns,
+  IFACE_PREFIX_OPT,
   IFNAME_OPT,
   MTU_OPT,
   ownNetns,
@@ -263,7 +264,10 @@ export class Endpoints {
         .filter(([name]) => name !== 'none')
         .map(([, ep]) => ep);
       const bridge = (ep: EndpointSettings) => this.store.get(ep.NetworkID).Driver === 'bridge';
-      const names = ifNames(eps.map((ep) => (bridge(ep) ? ep.DriverOpts?.[IFNAME_OPT] : undefined)));
+      const names = ifNames(
+        eps.map((ep) => (bridge(ep) ? ep.DriverOpts?.[IFNAME_OPT] : undefined)),
+        eps.map((ep) => this.store.get(ep.NetworkID).Options[IFACE_PREFIX_OPT] || undefined),
+      );
       const gateways = this.opts.rootless ? [] : this.gatewaysOf(eps);
       for (const [i, ep] of eps.entries()) {
         const ports =
@@ -574,7 +578,10 @@ export class Endpoints {
     if (running) {
       const before = this.gatewaysOf(others);
       const after = this.gatewaysOf([...others, ep]);
-      await this.addEndpoint(rec, n, ep, asked ?? nextIfName(ifs.values()), [], { v4: false, v6: false });
+      await this.addEndpoint(rec, n, ep, asked ?? nextIfName(ifs.values(), n.Options[IFACE_PREFIX_OPT] || undefined), [], {
+        v4: false,
+        v6: false,
+      });
       if (JSON.stringify([...before, { v4: false, v6: false }]) !== JSON.stringify(after)) {
         try {
           await this.moveGateway(rec, [...others, ep], after);

@@ -35,6 +35,9 @@ test('interface names: those asked kept, the others the first free eth<N>, never
   assert.deepEqual(ifNames([undefined, 'eth0', undefined]), ['eth1', 'eth0', 'eth2']);
   assert.deepEqual(ifNames(['foo0', undefined]), ['foo0', 'eth0']);
   assert.equal(nextIfName(['eth0', 'eth2']), 'eth1');
+  // A network's container_iface_prefix numbers its own names.
+  assert.deepEqual(ifNames([undefined, undefined, undefined], ['ct', undefined, 'ct']), ['ct0', 'eth0', 'ct1']);
+  assert.equal(nextIfName(['eth0', 'ct0'], 'ct'), 'ct1');
   assert.equal(duplicateIfName(['a', undefined, 'b', 'a']), 'a');
   assert.equal(duplicateIfName(['a', undefined, 'b']), undefined);
 });

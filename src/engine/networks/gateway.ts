@@ -35,25 +35,28 @@ export function chooseGateways(candidates: GatewayCandidate[]): Gateway[] {
   return candidates.map((_, i) => ({ v4: i === v4, v6: i === v6 }));
 }
 
-/** The first `eth<N>` not in `used`: dockerd's names for endpoints that ask none. */
-export function nextIfName(used: Iterable<string>): string {
+/**
+ * The first `<prefix><N>` not in `used`: dockerd's names for endpoints that ask none (the prefix
+ * `eth`, or the network's com.docker.network.container_iface_prefix, numbered on its own).
+ */
+export function nextIfName(used: Iterable<string>, prefix = 'eth'): string {
   const taken = new Set(used);
   let i = 0;
-  while (taken.has(`eth${i}`)) i++;
-  return `eth${i}`;
+  while (taken.has(`${prefix}${i}`)) i++;
+  return `${prefix}${i}`;
 }
 
 /**
  * The interfaces' names of endpoints made together (a start): those asked for kept, the others
- * given the first free `eth<N>` in order. Unlike dockerd 28, which numbers an endpoint before it
+ * given the first free `<prefix><N>` in order (`prefixes`: each endpoint's network's, `eth` where none). Unlike dockerd 28, which numbers an endpoint before it
  * sees a later one's name and then fails on the clash (moby#49155), a name asked for is never
  * given to another endpoint. `asked`: one entry an endpoint, undefined where none is asked.
  */
-export function ifNames(asked: (string | undefined)[]): string[] {
+export function ifNames(asked: (string | undefined)[], prefixes: (string | undefined)[] = []): string[] {
   const used = new Set(asked.filter((n): n is string => !!n));
-  return asked.map((n) => {
+  return asked.map((n, i) => {
     if (n) return n;
-    const name = nextIfName(used);
+    const name = nextIfName(used, prefixes[i]);
     used.add(name);
     return name;
   });

@@ -27,8 +27,10 @@ export const ICC_OPT = 'com.docker.network.bridge.enable_icc';
 export const MASQUERADE_OPT = 'com.docker.network.bridge.enable_ip_masquerade';
 /** The host address a port published on the network binds when its HostIp is empty. */
 export const HOST_BINDING_OPT = 'com.docker.network.bridge.host_binding_ipv4';
+/** The names of the network's interfaces in its containers: PREFIX0, PREFIX1… where `eth` would be. */
+export const IFACE_PREFIX_OPT = 'com.docker.network.container_iface_prefix';
 /** The bridge options berth applies; any other is refused at create. */
-const BRIDGE_OPTS = [BRIDGE_NAME_OPT, MTU_OPT, ICC_OPT, MASQUERADE_OPT, HOST_BINDING_OPT];
+const BRIDGE_OPTS = [BRIDGE_NAME_OPT, MTU_OPT, ICC_OPT, MASQUERADE_OPT, HOST_BINDING_OPT, IFACE_PREFIX_OPT];
 export const PREDEFINED = ['bridge', 'host', 'none'];
 
 /** Go's strconv.ParseBool, which dockerd's bridge driver reads its switches with; undefined where it fails. */
@@ -512,6 +514,10 @@ export class NetworkStore {
       if (v !== undefined && goBool(v) === undefined)
         throw invalid(`failed to parse ${k} value: ${v} (strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax)`);
     }
+    // dockerd fails the container's start in the kernel's words; berth refuses the network.
+    const prefix = req.Options?.[IFACE_PREFIX_OPT];
+    const prefixError = prefix && ifNameError(`${prefix}0`);
+    if (prefixError) throw invalid(`${IFACE_PREFIX_OPT} ${JSON.stringify(prefix)}: ${prefixError.slice(prefixError.indexOf(': ') + 2)}`);
     const binding = req.Options?.[HOST_BINDING_OPT];
     if (binding !== undefined && !isIPv4(binding) && !isIPv6(binding))
       throw invalid(`failed to parse ${HOST_BINDING_OPT} value: ${binding} (nil ip)`);
