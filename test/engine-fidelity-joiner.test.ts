@@ -51,12 +51,17 @@ test("a container: joiner binds its donor's hosts, resolv.conf and hostname, as 
       // The same files (the same inodes: bound, not copied) and the donor's hostname.
       assert.equal(joiner, own, who);
       assert.match(own, /^donorhost$/m, who);
+      // inspect names the donor's files as the joiner's.
+      ok(who, run, ['run', '-d', '--name', 'joiner', '--network', 'container:donor', IMAGE, 'sleep', '60']);
+      const paths = (c: string) =>
+        ok(who, run, ['inspect', '-f', '{{.HostnamePath}} {{.HostsPath}} {{.ResolvConfPath}} {{.Config.Hostname}}', c]);
+      assert.equal(paths('joiner'), paths('donor'), who);
       assert.match(own, /^nameserver 10\.9\.9\.9$/m, who);
       assert.match(own, /^10\.1\.2\.3\s+h1$/m, who);
       // berthd names a container with no address at 127.0.1.1 (its own hostname resolves); dockerd writes no line.
       seen[who] = own.replace(/^\d+$/gm, 'INODE').replace(/^127\.0\.1\.1\tdonorhost\n/m, '');
     } finally {
-      run(['rm', '-f', 'donor']);
+      run(['rm', '-f', 'joiner', 'donor']);
     }
   }
   assert.equal(seen.berthd, seen.dockerd);

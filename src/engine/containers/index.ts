@@ -12,6 +12,7 @@ import { Volumes } from '../volumes.js';
 import type { ResourceConfig } from '../resources.js';
 import type { PlanOptions } from '../mounts.js';
 import { initPaths, type InitPaths } from '../init-files.js';
+import { joinedContainer } from '../linux-options.js';
 import { attach, logs, resize, type AttachStream } from './attach.js';
 import { adopt } from './exits.js';
 import { inspectLinks, linkNames, removeLink } from './links.js';
@@ -145,9 +146,18 @@ export class Containers {
   logPath(id: string): string {
     return this.t.store.logPath(id);
   }
-  /** Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts). */
+  /**
+   * Where the container's hostname, hosts and resolv.conf are (engine/init-files.ts): a `container:`
+   * joiner's are its donor's, which it binds (lifecycle.ts), as dockerd's inspect names them; a pod
+   * member's hostname file is its own.
+   */
   initPaths(id: string): InitPaths {
-    return initPaths(this.t.store.dir(id));
+    const own = initPaths(this.t.store.dir(id));
+    const rec = this.t.byId.get(id)?.rec;
+    const donor = rec && joinedContainer(rec.HostConfig.NetworkMode);
+    if (!donor) return own;
+    const d = initPaths(this.t.store.dir(donor));
+    return { HostnamePath: rec.Pod ? own.HostnamePath : d.HostnamePath, HostsPath: d.HostsPath, ResolvConfPath: d.ResolvConfPath };
   }
   /** The container's OCI bundle directory (its config.json: the mounts the runtime made). */
   bundleDir(id: string): string {
