@@ -288,7 +288,7 @@ export function planMounts(
         try {
           closeSync(openSubpath(v.Source, sub));
         } catch (e) {
-          if (!existed) volumes.remove(v.Name!, { force: true });
+          if (!existed) volumes.removeUnwaited(v.Name!);
           // A 400 at create: a 404 from create sends the docker CLI off to pull the image.
           throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
         }
@@ -402,15 +402,12 @@ function safeDir(rootfs: string, dst: string): string | undefined {
 }
 
 /** Removes the container's anonymous volumes (`rm -v`, `--rm`); a volume still used elsewhere stays. */
-export function releaseVolumes(plan: MountPoint[], volumes: Volumes, log: (msg: string) => void): void {
-  for (const m of plan) {
-    if (!m.Anonymous || !m.Name) continue;
-    try {
-      volumes.remove(m.Name, { force: true });
-    } catch (e) {
-      log(`remove volume ${m.Name}: ${(e as Error).message}`);
-    }
-  }
+export async function releaseVolumes(plan: MountPoint[], volumes: Volumes, log: (msg: string) => void): Promise<void> {
+  await Promise.all(
+    plan
+      .filter((m) => m.Anonymous && m.Name)
+      .map((m) => volumes.remove(m.Name!, { force: true }).catch((e: unknown) => log(`remove volume ${m.Name}: ${(e as Error).message}`))),
+  );
 }
 
 /** A mount point as inspect's `Mounts` shows it. */

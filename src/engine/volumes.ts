@@ -115,13 +115,20 @@ export class Volumes {
     await Promise.all([...names].map((n) => this.syncing.get(n)));
   }
 
-  /** The folder goes from its name at once (the name is free again) and from the disk on the thread pool. */
-  private discard(name: string): void {
+  /**
+   * The folder goes from its name at once (the name is free again, and no await comes between
+   * the caller's check for users and this) and from the disk on the thread pool: resolves when
+   * it is gone. A folder that could not be deleted is tried again at berthd's next start.
+   */
+  private discard(name: string): Promise<void> {
     const aside = join(this.root, `${REMOVING}${randomBytes(8).toString('hex')}`);
     renameSync(this.dir(name), aside);
-    this.deleteAside(aside);
+    return rm(aside, { recursive: true, force: true }).catch((e: unknown) => {
+      throw systemError(`remove ${name}: ${errorMessage(e)} (its folder ${aside} is deleted again at berthd's next start)`, e);
+    });
   }
 
+  /** A folder a killed berthd was deleting: no request waits for it. */
   private deleteAside(path: string): void {
     rm(path, { recursive: true, force: true }).catch((e: unknown) =>
       this.log(`removing ${path}, a removed volume's folder: ${errorMessage(e)}; delete it by hand`),
@@ -192,8 +199,8 @@ export class Volumes {
     return out.sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
-  /** Refused (409) while a container uses it; `force` makes a missing volume no error. */
-  remove(name: string, opts: { force?: boolean } = {}): void {
+  /** Refused (409) while a container uses it; `force` makes a missing volume no error. Resolves when its files are gone. */
+  async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
     let rec: VolumeRecord;
     try {
       rec = this.read(name);
@@ -203,8 +210,14 @@ export class Volumes {
     }
     const using = this.users().get(rec.Name);
     if (using?.length) throw conflict(`remove ${rec.Name}: volume is in use - [${using.join(', ')}]`);
-    this.discard(rec.Name);
+    const gone = this.discard(rec.Name);
     this.emit('destroy', rec.Name, { driver: rec.Driver });
+    await gone;
+  }
+
+  /** A volume a create made and then gave up: removed with no caller waiting, a failure logged. */
+  removeUnwaited(name: string): void {
+    this.remove(name, { force: true }).catch((e: unknown) => this.log(`remove volume ${name}: ${errorMessage(e)}`));
   }
 
   /** Unused volumes: anonymous ones only, unless the filter `all=true` (Docker 23+). */
@@ -217,14 +230,16 @@ export class Volumes {
     const sizes = await Promise.all(candidates.map((v) => dirSize(v.Mountpoint)));
     const users = this.users();
     const deleted: string[] = [];
+    const gone: Promise<void>[] = [];
     let space = 0;
     for (const [i, v] of candidates.entries()) {
       if (users.get(v.Name)?.length || !existsSync(this.metaPath(v.Name))) continue;
       space += sizes[i];
-      this.discard(v.Name);
+      gone.push(this.discard(v.Name));
       this.emit('destroy', v.Name, { driver: v.Driver });
       deleted.push(v.Name);
     }
+    await Promise.all(gone);
     this.emit('prune', '', { reclaimed: String(space) });
     return { VolumesDeleted: deleted, SpaceReclaimed: space };
   }

@@ -55,8 +55,8 @@ export function volumeRoutes(router: Router, engine: Engine): void {
     sendJSON(ctx, 200, vs().get(ctx.params.name));
   });
 
-  router.on('DELETE', '/volumes/:name', (ctx) => {
-    vs().remove(ctx.params.name, { force: boolParam(ctx.query, 'force') });
+  router.on('DELETE', '/volumes/:name', async (ctx) => {
+    await vs().remove(ctx.params.name, { force: boolParam(ctx.query, 'force') });
     sendEmpty(ctx, 204);
   });
 

@@ -55,7 +55,7 @@ export async function forget(t: ContainerTable, live: Live, opts: { volumes: boo
   live.health?.stop();
   await t.store.remove(rec.Id);
   t.byId.delete(rec.Id);
-  if (opts.volumes) releaseVolumes(rec.MountPoints ?? [], t.volumes, (m) => t.log('warn', m));
+  if (opts.volumes) await releaseVolumes(rec.MountPoints ?? [], t.volumes, (m) => t.log('warn', m));
   if (opts.announce) {
     t.log('info', `removed container ${rec.Id.slice(0, 12)}`);
     t.emitFor(rec, 'destroy');
