@@ -69,3 +69,14 @@ test('a volume in use is not removed, nor pruned', () =>
     assert.deepEqual((await vs.prune()).VolumesDeleted, []);
     assert.ok(existsSync(join(dir, 'volumes/used/_data')));
   }));
+
+test("a volume removed while its record's fsync is under way stays removed (the fsync writes nothing anew)", () =>
+  withRoot(async (dir) => {
+    const vs = new Volumes(dir, () => new Map());
+    vs.create({ Name: 'brief' });
+    const durable = vs.durable(['brief']);
+    await vs.remove('brief');
+    await durable;
+    assert.throws(() => vs.get('brief'), { kind: 'not-found' });
+    assert.deepEqual(readdirSync(join(dir, 'volumes')), []);
+  }));

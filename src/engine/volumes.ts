@@ -8,9 +8,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { chown, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DurableWriter, writeFileAtomicSync } from '../common/atomic.js';
+import { chown, open, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomicSync } from '../common/atomic.js';
+import { isErrno } from '../common/errno.js';
 import { awaitedLater } from '../common/promises.js';
 import { runChild } from '../native/child.js';
 import { labelMatch, validateFilters } from '../common/filters.js';
@@ -51,7 +52,6 @@ const REMOVING = '.removing-';
 
 export class Volumes {
   readonly root: string;
-  private readonly writer = new DurableWriter();
   /** Volumes whose record is written but not yet durable → its fsync, which `durable` awaits. */
   private readonly syncing = new Map<string, Promise<void>>();
 
@@ -94,13 +94,14 @@ export class Volumes {
 
   /**
    * Replaced at once without an fsync, so the synchronous reads (get, list, a second create of
-   * the name) see it, and again through the writer, whose fsync runs off the event loop.
+   * the name) see it; then fsync'ed, with its folder, off the event loop. Not written again: a
+   * volume removed meanwhile must not be made anew by a write still under way.
    */
   private write(rec: VolumeRecord): void {
     const path = this.metaPath(rec.Name);
     const data = JSON.stringify(rec);
     writeFileAtomicSync(path, data, { durable: false });
-    const p = this.writer.write(path, data);
+    const p = syncFile(path);
     // Met by `durable`, which the create's caller awaits before it answers.
     awaitedLater(p);
     this.syncing.set(rec.Name, p);
@@ -296,4 +297,22 @@ function matches(v: Volume, filters: Record<string, string[]>, users: Map<string
     }
   }
   return true;
+}
+
+/** fsync of a file and its folder on the thread pool; nothing to do for one already removed. */
+async function syncFile(path: string): Promise<void> {
+  for (const f of [path, dirname(path)]) {
+    let fh;
+    try {
+      fh = await open(f, 'r');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return;
+      throw e;
+    }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
 }

@@ -28,7 +28,7 @@ export async function attach(t: ContainerTable, live: Live): Promise<AttachStrea
     return new Promise<AttachStream>((resolve, reject) => {
       live.attachers.push(async (path) => {
         try {
-          resolve({ socket: await connectUnix(path), tty });
+          resolve({ socket: tracked(live, await connectUnix(path)), tty });
         } catch (e) {
           reject(e);
           throw e;
@@ -38,7 +38,7 @@ export async function attach(t: ContainerTable, live: Live): Promise<AttachStrea
   }
   if (status !== 'running' && status !== 'paused') return undefined;
   try {
-    return { socket: await connectUnix(t.attachPath(live.rec.Id)), tty };
+    return { socket: tracked(live, await connectUnix(t.attachPath(live.rec.Id))), tty };
   } catch {
     return undefined; // the monitor has just gone
   }
@@ -62,6 +62,29 @@ export function logs(t: ContainerTable, live: Live, opts: LogOptions = {}): Asyn
     format: cri ? 'cri' : 'json-file',
     live: () => t.byId.has(id) && (t.isRunning(live) || existsSync(t.attachPath(id))),
   });
+}
+
+/**
+ * The connection counts among the container's open streams until it closes, so its exit is
+ * reported only after the output it carried was relayed (`streamsClosed`).
+ */
+function tracked(live: Live, s: Socket): Socket {
+  const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+  live.streams.add(closed);
+  void closed.then(() => live.streams.delete(closed));
+  return s;
+}
+
+/**
+ * As dockerd waits for a container's streams before it reports the exit (up to 2 s): the
+ * monitor closes its attach connections once the container's pipes are drained, so a client
+ * that waits for the exit and reads the attach stream (dockerode's run) has all the output.
+ */
+export async function streamsClosed(live: Live, ms = 2000): Promise<void> {
+  if (!live.streams.size) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(live.streams), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 function connectUnix(path: string): Promise<Socket> {

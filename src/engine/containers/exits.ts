@@ -11,6 +11,7 @@ import { RestartManager } from './restart.js';
 import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
 import { releaseRuntime } from './teardown.js';
+import { streamsClosed } from './attach.js';
 
 /**
  * Loads the records (berthd's start, or first use) and adopts the containers: those still
@@ -108,6 +109,7 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   }
   unwatchExit(live);
   stopHealth(live);
+  await streamsClosed(live);
   t.volumeEvents(rec, 'unmount');
   const oom = await oomKilled(t, rec.Id);
   rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };

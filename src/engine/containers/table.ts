@@ -55,6 +55,8 @@ export interface Live {
   removed: (() => void)[];
   /** Attach clients waiting for start: each connects once the monitor listens. */
   attachers: ((socketPath: string) => Promise<void>)[];
+  /** Attach connections to the monitor still open: each settles when the monitor closes it, its output all relayed. */
+  streams: Set<Promise<void>>;
   busy?: Promise<void>;
   /** The restart policy's state since the user's last start, and the pending restart. */
   restart: RestartManager;
@@ -105,7 +107,7 @@ export class ContainerTable {
 
   /** A new container's entry, with a restart policy's state carried over (adoption) or fresh. */
   live(rec: ContainerRecord, restart: RestartManager): Live {
-    return { rec, exited: [], removed: [], attachers: [], restart };
+    return { rec, exited: [], removed: [], attachers: [], streams: new Set(), restart };
   }
 
   list(): ContainerRecord[] {
