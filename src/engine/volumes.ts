@@ -8,9 +8,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { chown, open, rm } from 'node:fs/promises';
+import { chown, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomicSync } from '../common/atomic.js';
+import { fsyncDir, writeFileAtomicSync } from '../common/atomic.js';
 import { isErrno } from '../common/errno.js';
 import { awaitedLater } from '../common/promises.js';
 import { runChild } from '../native/child.js';
@@ -71,7 +71,7 @@ export class Volumes {
     try {
       names = readdirSync(this.root).filter((n) => n.startsWith(REMOVING));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!isErrno(e, 'ENOENT')) throw e;
     }
     for (const n of names) this.deleteAside(join(this.root, n));
   }
@@ -299,20 +299,12 @@ function matches(v: Volume, filters: Record<string, string[]>, users: Map<string
   return true;
 }
 
-/** fsync of a file and its folder on the thread pool; nothing to do for one already removed. */
+/** fsync of a file and its folder on the thread pool (fsyncDir opens either kind); nothing to do for one already removed. */
 async function syncFile(path: string): Promise<void> {
-  for (const f of [path, dirname(path)]) {
-    let fh;
-    try {
-      fh = await open(f, 'r');
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) return;
-      throw e;
-    }
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+  try {
+    await fsyncDir(path);
+    await fsyncDir(dirname(path));
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
   }
 }
