@@ -22,20 +22,29 @@ test("resolv.conf: --dns, --dns-search and --dns-option replace the host's", () 
   assert.equal(out, 'search a.test b.test\nnameserver 192.0.2.1\noptions ndots:5\n');
 });
 
-test("hosts: localhost, the extra hosts and the container's own name", () => {
-  const out = hostsFile({ hostname: 'box', domainname: 'example.test', extraHosts: ['db:192.0.2.7', 'v6:[2001:db8::1]'] });
+test("hosts: localhost, the extra hosts and the container's own name at its address, FQDN first", () => {
+  const out = hostsFile({ hostname: 'box', domainname: 'example.test', extraHosts: ['db:192.0.2.7', 'v6:[2001:db8::1]'], ip: '10.1.0.2' });
   assert.match(out, /^127\.0\.0\.1\tlocalhost$/m);
-  assert.match(out, /^192\.0\.2\.7\tdb$/m);
-  assert.match(out, /^2001:db8::1\tv6$/m);
-  assert.match(out, /^127\.0\.1\.1\tbox\.example\.test box$/m);
+  assert.match(out, /^192\.0\.2\.7\tdb\n2001:db8::1\tv6\n10\.1\.0\.2\tbox\.example\.test box\n$/m);
+  // A hostname with a dot is its own FQDN (moby's makeHostsRecs).
+  assert.match(hostsFile({ hostname: 'a.b', ip: '10.1.0.2' }), /^10\.1\.0\.2\ta\.b a$/m);
+  assert.match(hostsFile({ hostname: 'a', ip: '10.1.0.2' }), /^10\.1\.0\.2\ta$/m);
 });
 
-test("--network host: the host's /etc/hosts with the extra hosts, and its loopback nameservers kept (reachable there)", () => {
-  const hosts = hostsFile(
-    { hostname: 'h', extraHosts: ['db:192.0.2.7'], hostNetwork: true },
-    '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n\n',
+test('hosts: a container with no address (--network none) has no line for its name, as dockerd writes none', () => {
+  assert.equal(
+    hostsFile({ hostname: 'box', extraHosts: ['db:192.0.2.7'] }),
+    '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n' +
+      'ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n192.0.2.7\tdb\n',
   );
-  assert.equal(hosts, '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n192.0.2.7\tdb\n');
+});
+
+test("--network host: the host's /etc/hosts as it is, or with --add-host dockerd's own lines instead; its loopback nameservers kept", () => {
+  const host = '127.0.0.1\tlocalhost\n10.1.2.3\tmachine\n\n';
+  assert.equal(hostsFile({ hostname: 'h', hostNetwork: true }, host), host);
+  const hosts = hostsFile({ hostname: 'h', extraHosts: ['db:192.0.2.7'], hostNetwork: true }, host);
+  assert.doesNotMatch(hosts, /machine/);
+  assert.match(hosts, /^ff02::2\tip6-allrouters\n192\.0\.2\.7\tdb\n$/m);
   assert.equal(
     resolvConf('nameserver 127.0.0.1\nnameserver 10.0.0.2\n', { hostNetwork: true }),
     'nameserver 127.0.0.1\nnameserver 10.0.0.2\n',

@@ -31,8 +31,8 @@ export interface InitFileOptions {
   /** Its IPv6 address there, if the network has IPv6: a second line for the hostname, as dockerd writes. */
   ip6?: string;
   /**
-   * On the host's network (`--network host`): the host's /etc/hosts (with --add-host lines), and
-   * its resolv.conf's servers as they are, loopback ones too, which are reachable there.
+   * On the host's network (`--network host`): the host's /etc/hosts (localhost's and the --add-host
+   * lines instead where there are some, as dockerd's), and its resolv.conf's servers as they are, loopback ones too, which are reachable there.
    */
   hostNetwork?: boolean;
   /**
@@ -110,15 +110,22 @@ export function resolvConf(
   return out.join('\n') + '\n';
 }
 
+/**
+ * /etc/hosts as dockerd's libnetwork writes it (20.10 and 28 alike): on the host's network with no
+ * --add-host, the host's own file; else localhost's lines, the --add-host lines and, where the
+ * container has an address, its name at that address. No address (`none`, `host`), no name line.
+ */
 export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
-  const name = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
+  // The FQDN, and the bare name where it has a dot (moby's makeHostsRecs).
+  const fqdn = o.domainname ? `${o.hostname}.${o.domainname}` : o.hostname;
+  const name = fqdn.includes('.') ? `${fqdn} ${fqdn.split('.')[0]}` : fqdn;
   const extra = (o.extraHosts ?? [])
     .map((h) => {
       const i = h.indexOf(':');
       return i > 0 ? `${h.slice(i + 1).replace(/^\[|\]$/g, '')}\t${h.slice(0, i)}` : '';
     })
     .filter(Boolean);
-  if (hostHosts !== undefined) return [...hostHosts.replace(/\n*$/, '').split('\n'), ...extra].join('\n') + '\n';
+  if (hostHosts !== undefined && !extra.length) return hostHosts;
   return (
     [
       '127.0.0.1\tlocalhost',
@@ -128,7 +135,7 @@ export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
       'ff02::1\tip6-allnodes',
       'ff02::2\tip6-allrouters',
       ...extra,
-      `${o.ip || '127.0.1.1'}\t${name}`,
+      ...(o.ip ? [`${o.ip}\t${name}`] : []),
       ...(o.ip6 ? [`${o.ip6}\t${name}`] : []),
     ].join('\n') + '\n'
   );
