@@ -1,7 +1,7 @@
 // Side by side with dockerd 20.10, the docker 28 CLI against each: a `--network container:X`
 // joiner sees X's /etc/hosts, /etc/resolv.conf and /etc/hostname (bound, not copies of its own:
 // a change X's engine makes shows in both) and X's hostname, as dockerd's initializeNetworking gives
-// it; and /etc/hosts of `--network none` and `host` containers, byte for byte.
+// it at the joiner's start; and /etc/hosts of `--network none` and `host` containers, byte for byte.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,48 @@ test("a container: joiner binds its donor's hosts, resolv.conf and hostname, as 
     }
   }
   assert.equal(seen.berthd, seen.dockerd);
+});
+
+test("a joiner created before its donor runs shows its own hostname until its start, then the donor's", { skip }, () => {
+  for (const [who, run] of [
+    ['dockerd', (a: string[]) => d.docker(a)],
+    ['berthd', (a: string[]) => eng.docker(a)],
+  ] as [string, Run][]) {
+    try {
+      ok(who, run, [
+        'create',
+        '--name',
+        'donor',
+        '--network',
+        'none',
+        '--hostname',
+        'donorhost',
+        '--domainname',
+        'dom.test',
+        IMAGE,
+        'sleep',
+        '60',
+      ]);
+      const id = ok(who, run, [
+        'create',
+        '--name',
+        'joiner',
+        '--network',
+        'container:donor',
+        IMAGE,
+        'sh',
+        '-c',
+        'hostname; echo $HOSTNAME',
+      ]).trim();
+      const names = () => ok(who, run, ['inspect', '-f', '{{.Config.Hostname}} {{.Config.Domainname}}', 'joiner']).trim();
+      assert.equal(names(), `${id.slice(0, 12)}`, who);
+      ok(who, run, ['start', 'donor']);
+      assert.equal(ok(who, run, ['start', '-a', 'joiner']), 'donorhost\ndonorhost\n', who);
+      assert.equal(names(), 'donorhost dom.test', who);
+    } finally {
+      run(['rm', '-f', 'joiner', 'donor']);
+    }
+  }
 });
 
 test("/etc/hosts of --network none and host: no line for the hostname; the host's file unless --add-host", { skip }, () => {

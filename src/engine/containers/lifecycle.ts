@@ -160,14 +160,8 @@ export async function create(
     // dockerd's words, as a 400: a 404 from create sends the docker CLI off to pull the image.
     throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
   }
-  // dockerd's joiner of another's network (not a pod's member, which shares the infra's UTS) takes
-  // the donor's hostname and domain name, and its /etc/hostname, /etc/hosts and /etc/resolv.conf (below).
-  const netDonor = placement.pod ? undefined : joinedContainer(rec.HostConfig.NetworkMode);
-  if (netDonor) {
-    const d = t.find(netDonor).rec;
-    rec.Config.Hostname = d.Config.Hostname;
-    rec.Config.Domainname = d.Config.Domainname;
-  }
+  // A joiner of another's network binds the donor's /etc/hostname, /etc/hosts and /etc/resolv.conf
+  // (below); it takes the donor's hostname at each start (joinShared), as dockerd's initializeNetworking.
   registerLinks(t, rec);
   const live = t.live(rec, new RestartManager());
   t.byId.set(id, live);
@@ -380,9 +374,12 @@ export const shmDir = (t: ContainerTable, id: string) => join(t.store.dir(id), '
 function joinShared(t: ContainerTable, rec: ContainerRecord): void {
   const hc = rec.HostConfig;
   if (hc.IpcMode === 'shareable') mountShm(shmDir(t, rec.Id), hc.ShmSize || undefined);
-  if (!joinedContainer(hc.PidMode) && !joinedContainer(hc.IpcMode) && !joinedContainer(hc.UTSMode)) return;
+  // (A pod's member shares the infra's UTS namespace: its hostname is the infra's to set.)
+  const netDonor = rec.Pod ? undefined : joinedContainer(hc.NetworkMode);
+  if (!netDonor && !joinedContainer(hc.PidMode) && !joinedContainer(hc.IpcMode) && !joinedContainer(hc.UTSMode)) return;
   const path = join(t.store.dir(rec.Id), 'config.json');
   const spec = JSON.parse(readFileSync(path, 'utf8')) as Spec;
+  if (netDonor) takeDonorHostname(spec, rec, t.find(netDonor).rec);
   joinNamespaces(spec, hc, (ref) => {
     const o = t.find(ref).rec;
     return {
@@ -394,6 +391,21 @@ function joinShared(t: ContainerTable, rec: ContainerRecord): void {
     };
   });
   writeFileSync(path, JSON.stringify(spec));
+}
+
+/**
+ * A `container:` network joiner's hostname and domain name are its donor's as they are at its
+ * start (dockerd's initializeNetworking; until then inspect shows its own): in the record, the
+ * spec's hostname and the HOSTNAME berthd set (a user's own -e HOSTNAME differs from it and stays).
+ */
+function takeDonorHostname(spec: Spec, rec: ContainerRecord, donor: ContainerRecord): void {
+  const hostname = donor.Config.Hostname ?? '';
+  const env = spec.process?.env;
+  const ours = env?.indexOf(`HOSTNAME=${spec.hostname}`) ?? -1;
+  if (env && ours >= 0) env[ours] = `HOSTNAME=${hostname}`;
+  spec.hostname = hostname;
+  rec.Config.Hostname = hostname;
+  rec.Config.Domainname = donor.Config.Domainname;
 }
 
 /** A pod member's start: the infra container it joins runs first. */
