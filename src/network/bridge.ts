@@ -3,7 +3,8 @@
 // address leased by berthd (leases.ts, host-local's format), then the bridge (made when missing,
 // with its gateway addresses), the veth pair on it with hairpin, and the container's interface
 // with its addresses, sysctls and routes, through rtnetlink in the binding
-// (native/binding/netlink.c). Only the endpoint that gives the container its gateway gets the
+// (native/binding/netlink.c); a network with inhibit_ipv4 or gateway mode isolated gives the
+// bridge no IPv4 address. Only the endpoint that gives the container its gateway gets the
 // default routes (the caller chooses it, as dockerd does, and moves them with setGateway).
 // Published ports are kernel NAT that berthd writes after the endpoint (port-nat.ts), as CNI's
 // portmap did. NAT out, forwarding and isolation are the network's rules (iptables.ts), set once,
@@ -26,6 +27,8 @@ export interface BridgeNetwork {
   v4: BridgeSubnet;
   /** An IPv6 network's (`--ipv6`). */
   v6?: BridgeSubnet;
+  /** Whether the bridge takes the IPv4 gateway's address (not with inhibit_ipv4 or gateway mode isolated); true when absent. */
+  v4Address?: boolean;
   /** No default route. */
   internal: boolean;
   mtu?: number;
@@ -148,7 +151,9 @@ export async function addBridgeEndpoint(
       ifName: at.ifName,
       mac: ep.mac!,
       mtu: net.mtu ?? 0,
-      gateways: ranges(net).map((r) => `${r.gateway}/${prefix(r)}`),
+      gateways: ranges(net)
+        .filter((r) => r !== net.v4 || net.v4Address !== false)
+        .map((r) => `${r.gateway}/${prefix(r)}`),
       addresses: [...ips, ...linkLocal.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
       routes: gw.map((r) => `${r.dst} ${r.gw}`),
       sysctls: extras.sysctls ?? [],

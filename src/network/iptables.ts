@@ -3,11 +3,13 @@
 // ~150 ms of every `run`): outbound NAT for the subnet unless internal or the network's
 // enable_ip_masquerade is false, forwarding accepted to and from the bridge (hosts whose FORWARD
 // policy is DROP, as dockerd sets it) and within it unless its enable_icc is false, and dockerd's
-// two-stage isolation — nothing goes from one berth bridge to another. Every rule names the
-// bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes. iptables runs off the
-// event loop (native/child.ts): berthd goes on serving while it runs and holds the xtables lock.
-// Published ports' shared chains are set here too (nat: BERTH-PORTS from PREROUTING and OUTPUT,
-// BERTH-PORTS-MASQ from POSTROUTING); each container's own chain is port-nat.ts's. IPv6 has no
+// two-stage isolation — nothing goes from one berth bridge to another — and, as dockerd 28 by
+// gateway mode (openNetworkRules), what may come in from outside at the containers' own addresses.
+// Every rule names the bridge (`-i`/`-o`), so `removeRules` finds them all when the bridge goes.
+// iptables runs off the event loop (native/child.ts): berthd goes on serving while it runs and
+// holds the xtables lock. Published ports' shared chains are set here too (nat: BERTH-PORTS from
+// PREROUTING and OUTPUT, BERTH-PORTS-MASQ from POSTROUTING; filter: BERTH-PORTS from the top of
+// BERTH-FORWARD); each container's own chains are port-nat.ts's. IPv6 has no
 // rules of berth's (dockerd 20.10 sets none by default: its ip6tables is off); only the chains
 // that CNI's portmap made, in ip6tables too, for the containers of a berthd before port-nat.ts
 // are taken away once idle.
@@ -21,7 +23,10 @@ import { errorMessage, systemError } from '../errors.js';
 const ISOLATION_1 = 'BERTH-ISOLATION-STAGE-1';
 const ISOLATION_2 = 'BERTH-ISOLATION-STAGE-2';
 const FORWARD = 'BERTH-FORWARD';
-/** nat: jumped to from PREROUTING and OUTPUT for local destinations; one jump per container's published ports. */
+/**
+ * nat: jumped to from PREROUTING and OUTPUT for local destinations; filter: from the top of
+ * BERTH-FORWARD. One jump per container's published ports in each (its own chains, port-nat.ts).
+ */
 export const PORTS_CHAIN = 'BERTH-PORTS';
 /** nat: jumped to from POSTROUTING; masquerades what the containers' chains marked. */
 const PORTS_MASQ = 'BERTH-PORTS-MASQ';
@@ -59,12 +64,17 @@ async function ensure(table: string, chain: string, rule: string[], insert = fal
 }
 
 async function ensureChains(): Promise<void> {
-  for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) await iptables('-t', 'filter', '-N', c);
+  for (const c of [ISOLATION_1, ISOLATION_2, FORWARD, PORTS_CHAIN]) await iptables('-t', 'filter', '-N', c);
   // Isolation comes before the accepts, as in dockerd's FORWARD.
   await ensure('filter', 'FORWARD', ['-j', FORWARD], true);
   await ensure('filter', 'FORWARD', ['-j', ISOLATION_1], true);
+  // The containers' accepts of their published ports come before each network's drop.
+  await ensure('filter', FORWARD, ['-j', PORTS_CHAIN], true);
   await ensurePortChains();
 }
+
+/** iptables-save's line of BERTH-FORWARD's jump to the ports' filter chain: set once, no network's. */
+const PORTS_JUMP = `-A ${FORWARD} -j ${PORTS_CHAIN}`;
 
 const LOCAL = ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', PORTS_CHAIN];
 const MASQ_RULE = ['-m', 'mark', '--mark', PORTS_MARK, '-j', 'MASQUERADE'];
@@ -101,6 +111,41 @@ export interface NetworkRuleOptions {
   icc: boolean;
   /** Outbound NAT for the subnet (`com.docker.network.bridge.enable_ip_masquerade`, true unless set false). */
   masquerade: boolean;
+  /** `com.docker.network.bridge.gateway_mode_ipv4` (isolated networks are internal). */
+  gatewayMode: 'nat' | 'nat-unprotected' | 'routed' | 'isolated';
+  /** `com.docker.network.host_ipv4`: the outbound NAT is SNAT to this address rather than MASQUERADE. */
+  hostIp?: string;
+}
+
+/**
+ * The rules of a network that is not internal, as dockerd 28's iptabler sets them, in berth's
+ * chains (arguments after `-t TABLE`, the chain first; each added where absent, `insert`: at
+ * the top). Direct access from outside to the containers' addresses is dropped, but for
+ * published ports (the containers' own chains, port-nat.ts, jumped to from BERTH-PORTS before
+ * it) and replies: in nat mode a published port is reached through its DNAT alone; in routed
+ * mode at the container's address (no DNAT, no outbound NAT), ICMP too, and from other
+ * networks; nat-unprotected accepts it all.
+ */
+export function openNetworkRules(o: NetworkRuleOptions): { table: string; rule: string[]; insert?: boolean }[] {
+  const br = o.bridge;
+  const out: { table: string; rule: string[]; insert?: boolean }[] = [];
+  const filter = (rule: string[], insert = false) => out.push({ table: 'filter', rule, insert });
+  if (o.gatewayMode === 'routed') {
+    // Other networks reach a routed one (its port filter stands), and their replies come back.
+    filter([ISOLATION_1, '-o', br, '-j', 'RETURN'], true);
+    filter([ISOLATION_1, '-i', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'], true);
+  }
+  filter([FORWARD, '-i', br, '!', '-o', br, '-j', 'ACCEPT']);
+  // In: replies, and connections to published ports (DNAT'd by port-nat.ts's rules).
+  filter([FORWARD, '-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
+  if (o.gatewayMode === 'routed') filter([FORWARD, '-o', br, '-p', 'icmp', '-j', 'ACCEPT']);
+  filter([FORWARD, '!', '-i', br, '-o', br, '-j', o.gatewayMode === 'nat-unprotected' ? 'ACCEPT' : 'DROP']);
+  if (o.masquerade && o.gatewayMode !== 'routed')
+    out.push({
+      table: 'nat',
+      rule: ['POSTROUTING', '-s', o.subnet, '!', '-o', br, '-j', ...(o.hostIp ? ['SNAT', '--to-source', o.hostIp] : ['MASQUERADE'])],
+    });
+  return out;
 }
 
 const BRIDGE_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
@@ -137,10 +182,7 @@ export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
     await ensure('filter', FORWARD, ['-o', br, '!', '-i', br, '-j', 'DROP']);
     return;
   }
-  await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'ACCEPT']);
-  // In: replies, and connections to published ports (DNAT'd by port-nat.ts's rules).
-  await ensure('filter', FORWARD, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
-  if (o.masquerade) await ensure('nat', 'POSTROUTING', ['-s', o.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
+  for (const r of openNetworkRules(o)) await ensure(r.table, r.rule[0], r.rule.slice(1), r.insert);
 }
 
 /** Removes every rule naming the bridge in the filter and nat tables (ours, and any a CNI plugin left). */
@@ -162,10 +204,11 @@ export async function removeRules(bridge: string): Promise<void> {
  */
 export async function removeIdleChains(): Promise<void> {
   const filter = await save('filter');
-  const bridges = filter.some((l) => l.startsWith('-A BERTH-'));
+  const bridges = filter.some((l) => l.startsWith('-A BERTH-') && l !== PORTS_JUMP);
   if (filter.some((l) => l.startsWith(':BERTH-')) && !bridges) {
     for (const c of [ISOLATION_1, FORWARD]) while (await iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
-    for (const c of [ISOLATION_1, ISOLATION_2, FORWARD]) await iptables('-t', 'filter', '-X', c);
+    await iptables('-t', 'filter', '-F', FORWARD);
+    for (const c of [ISOLATION_1, ISOLATION_2, FORWARD, PORTS_CHAIN]) await iptables('-t', 'filter', '-X', c);
   }
   // A network whose rules are set keeps the chains its containers' ports will need.
   if (!bridges) await removeIdlePortChains();

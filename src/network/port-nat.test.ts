@@ -105,3 +105,52 @@ test("a berthd's mark is its exec-root's, short and stable", () => {
   assert.notEqual(ownerTag('/run/berth'), ownerTag('/tmp/berth-x/run'));
   assert.match(ownerTag('/run/berth'), /^[0-9a-f]{12}$/);
 });
+
+test("a routed network's ports: no NAT (no host port), dockerd's per-port ACCEPT from anywhere but the bridge", () => {
+  const ports = [
+    { hostIP: '0.0.0.0', hostPort: 0, containerPort: 80, protocol: 'tcp' as const },
+    { hostIP: '0.0.0.0', hostPort: 0, containerPort: 80, protocol: 'tcp' as const },
+  ];
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: true, trusted: [] });
+  assert.deepEqual(p.rules, []);
+  assert.equal(p.bridge, 'br0');
+  assert.deepEqual(p.filter, [
+    ['-d', '10.1.0.5/32', '!', '-i', 'br0', '-o', 'br0', '-p', 'tcp', '-m', 'tcp', '--dport', '80', '-j', 'ACCEPT'],
+  ]);
+  const add = addInput(p);
+  assert.ok(!add.includes('*nat'), add);
+  assert.match(
+    add,
+    /^\*filter\n:BERTH-P-\w+ - \[0:0\]\n-A BERTH-P-\w+ -d 10\.1\.0\.5\/32 ! -i br0 -o br0 .* -j ACCEPT\n-A BERTH-PORTS -o br0 -m comment/,
+  );
+  assert.match(
+    removeInput(p),
+    /^\*filter\n:BERTH-P-\w+ - \[0:0\]\n-D BERTH-PORTS -o br0 -m comment --comment "berth ports o \w+" -j BERTH-P-\w+\n-X BERTH-P-\w+\nCOMMIT\n$/,
+  );
+});
+
+test('trusted host interfaces: NAT as ever, and the container port accepted from each of them', () => {
+  const ports = [{ hostIP: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }];
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: false, trusted: ['eth3', 'vxlan.1'] });
+  assert.equal(p.rules.length, 3);
+  assert.deepEqual(
+    p.filter?.map((r) => r.slice(0, 5)),
+    [
+      ['-d', '10.1.0.5/32', '-i', 'eth3', '-o'],
+      ['-d', '10.1.0.5/32', '-i', 'vxlan.1', '-o'],
+    ],
+  );
+  const add = addInput(p);
+  assert.ok(add.indexOf('*nat') < add.indexOf('*filter') && add.split('COMMIT').length === 3, add);
+  // No direct access allowed: the filter table is not touched.
+  assert.equal(planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: false, trusted: [] }).filter, undefined);
+});
+
+test('leftovers in the filter table: its jump (which names the bridge) and the chain', () => {
+  const chain = chainOf(ID);
+  const save = [`:${chain} - [0:0]`, `-A BERTH-PORTS -o br0 -m comment --comment "berth ports x ${ID}" -j ${chain}`];
+  assert.equal(
+    leftoverInput(save, chain, 'filter'),
+    `*filter\n:${chain} - [0:0]\n-D BERTH-PORTS -o br0 -m comment --comment "berth ports x ${ID}" -j ${chain}\n-X ${chain}\nCOMMIT\n`,
+  );
+});

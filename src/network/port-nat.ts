@@ -7,6 +7,9 @@
 // (routed out to the bridge with route_localnet), then the DNAT. A container's rules are added,
 // and taken away, by one `iptables-restore --noflush` each (atomic: all or none), and the plan
 // is recorded before they are added, so a teardown after a berthd crash removes exactly them.
+// Where the network lets published ports be reached at the container's own address (gateway
+// mode routed, trusted host interfaces), the container has a chain of the same name in the
+// filter table too, jumped to from filter's BERTH-PORTS, with dockerd 28's per-port ACCEPTs.
 // The shared chains are the network rules' (iptables.ts), set once per network. IPv4 only: a port
 // on an IPv6 host address is refused at create (berthd sets no ip6tables NAT, as dockerd 20.10 by
 // default). Pure planning here, except the functions that run the programs off the event loop.
@@ -20,12 +23,25 @@ import { PORTS_CHAIN, PORTS_MARK, save, splitRule } from './iptables.js';
 
 /** What a container's ports are in the kernel: recorded whole before it is added. */
 export interface PortNat {
-  /** The container's chain in the nat table. */
+  /** The container's chain, in the nat table and (with `filter`) the filter table. */
   chain: string;
-  /** On the jump to `chain`: which berthd (by exec-root) and which container. */
+  /** On the jumps to `chain`: which berthd (by exec-root) and which container. */
   comment: string;
-  /** The chain's rules (iptables arguments after `-A <chain>`). */
+  /** The nat chain's rules (iptables arguments after `-A <chain>`); none for a routed network's ports. */
   rules: string[][];
+  /** The filter chain's rules, accepting direct access to the published ports (absent: none). */
+  filter?: string[][];
+  /** The bridge the filter chain's jump names (`-o`), so that the network's removal finds it too. */
+  bridge?: string;
+}
+
+/** How a network lets its containers' published ports be reached at their own addresses. */
+export interface DirectAccess {
+  bridge: string;
+  /** Gateway mode routed: from anywhere but the bridge, and no host port (no DNAT). */
+  routed: boolean;
+  /** com.docker.network.bridge.trusted_host_interfaces: from these interfaces (nat mode). */
+  trusted: string[];
 }
 
 /** The chain of a container's ports (28 characters at most, as iptables allows). */
@@ -36,22 +52,50 @@ export const ownerTag = (execRoot: string) => createHash('sha256').update(execRo
 
 /**
  * The rules of `ports` for a container at `addr` (`ip/prefix`; its subnet is the hairpin
- * source): per mapping, portmap's three.
+ * source): per mapping with a host port, portmap's three; and, as dockerd 28's per-port
+ * ACCEPTs, the direct access `direct` allows to the container's port (a routed network's
+ * mappings have no host port: dockerd ignores it there).
  */
-export function planPortNat(containerId: string, owner: string, ports: PortMapping[], addr: string): PortNat {
+export function planPortNat(containerId: string, owner: string, ports: PortMapping[], addr: string, direct?: DirectAccess): PortNat {
   const ip = addr.split('/')[0];
   const mark = ['-j', 'MARK', '--set-xmark', PORTS_MARK];
-  const rules = ports.flatMap((m) => {
-    const base = ['-p', m.protocol, '-m', m.protocol, '--dport', String(m.hostPort)];
-    if (m.hostIP !== '0.0.0.0') base.unshift('-d', m.hostIP);
-    return [
-      // iptables keeps the network of `ip/prefix`: hairpin from any container of the subnet.
-      ['-s', addr, ...base, ...mark],
-      ['-s', '127.0.0.1', ...base, ...mark],
-      [...base, '-j', 'DNAT', '--to-destination', `${ip}:${m.containerPort}`],
-    ];
-  });
-  return { chain: chainOf(containerId), comment: `berth ports ${owner} ${containerId}`, rules };
+  const rules = ports
+    .filter((m) => m.hostPort)
+    .flatMap((m) => {
+      const base = ['-p', m.protocol, '-m', m.protocol, '--dport', String(m.hostPort)];
+      if (m.hostIP !== '0.0.0.0') base.unshift('-d', m.hostIP);
+      return [
+        // iptables keeps the network of `ip/prefix`: hairpin from any container of the subnet.
+        ['-s', addr, ...base, ...mark],
+        ['-s', '127.0.0.1', ...base, ...mark],
+        [...base, '-j', 'DNAT', '--to-destination', `${ip}:${m.containerPort}`],
+      ];
+    });
+  const p: PortNat = { chain: chainOf(containerId), comment: `berth ports ${owner} ${containerId}`, rules };
+  const from = !direct ? [] : direct.routed ? [['!', '-i', direct.bridge]] : direct.trusted.map((i) => ['-i', i]);
+  const seen = new Set<string>();
+  const filter = ports.flatMap((m) =>
+    from.flatMap((f) => {
+      const rule = [
+        '-d',
+        `${ip}/32`,
+        ...f,
+        '-o',
+        direct!.bridge,
+        '-p',
+        m.protocol,
+        '-m',
+        m.protocol,
+        '--dport',
+        String(m.containerPort),
+        '-j',
+        'ACCEPT',
+      ];
+      const key = rule.join(' ');
+      return seen.has(key) ? [] : (seen.add(key), [rule]);
+    }),
+  );
+  return filter.length ? { ...p, filter, bridge: direct!.bridge } : p;
 }
 
 /** One argument as iptables-restore reads it: quoted when it has spaces or quotes. */
@@ -60,26 +104,50 @@ function word(a: string): string {
 }
 const line = (args: string[]) => args.map(word).join(' ');
 
-/** The jump from BERTH-PORTS to the container's chain. */
-const jump = (p: PortNat) => [PORTS_CHAIN, '-m', 'comment', '--comment', p.comment, '-j', p.chain];
+type Table = 'nat' | 'filter';
 
-/** iptables-restore input adding the rules: the chain (made, or emptied if it was left), its rules, the jump. */
+/** The tables holding a container's chain: nat where it has host ports, filter where it has direct access. */
+const tablesOf = (p: PortNat): Table[] => [...(p.rules.length ? ['nat' as const] : []), ...(p.filter?.length ? ['filter' as const] : [])];
+
+/** The jump from BERTH-PORTS to the container's chain (in the filter table, naming the bridge). */
+const jump = (p: PortNat, t: Table) => [
+  PORTS_CHAIN,
+  ...(t === 'filter' ? ['-o', p.bridge!] : []),
+  '-m',
+  'comment',
+  '--comment',
+  p.comment,
+  '-j',
+  p.chain,
+];
+
+/** iptables-restore input adding the rules: per table, the chain (made, or emptied if it was left), its rules, the jump. */
 export function addInput(p: PortNat): string {
-  return ['*nat', `:${p.chain} - [0:0]`, ...p.rules.map((r) => `-A ${line([p.chain, ...r])}`), `-A ${line(jump(p))}`, 'COMMIT', ''].join(
+  return [
+    ...tablesOf(p).flatMap((t) => [
+      `*${t}`,
+      `:${p.chain} - [0:0]`,
+      ...(t === 'nat' ? p.rules : p.filter!).map((r) => `-A ${line([p.chain, ...r])}`),
+      `-A ${line(jump(p, t))}`,
+      'COMMIT',
+    ]),
+    '',
+  ].join('\n');
+}
+
+/** iptables-restore input removing them: fails (nothing removed from that table on) if a jump is not there. */
+export function removeInput(p: PortNat): string {
+  return [...tablesOf(p).flatMap((t) => [`*${t}`, `:${p.chain} - [0:0]`, `-D ${line(jump(p, t))}`, `-X ${p.chain}`, 'COMMIT']), ''].join(
     '\n',
   );
 }
 
-/** iptables-restore input removing them: fails whole (nothing removed) if the jump is not there. */
-export function removeInput(p: PortNat): string {
-  return ['*nat', `:${p.chain} - [0:0]`, `-D ${line(jump(p))}`, `-X ${p.chain}`, 'COMMIT', ''].join('\n');
-}
-
 /**
- * What iptables-save shows of a container's chain: the jumps to it (whatever their comment) and
- * whether the chain exists, as iptables-restore input that removes them; '' when nothing is left.
+ * What iptables-save shows of a container's chain in `table`: the jumps to it (whatever their
+ * comment) and whether the chain exists, as iptables-restore input that removes them; '' when
+ * nothing is left.
  */
-export function leftoverInput(save: string[], chain: string): string {
+export function leftoverInput(save: string[], chain: string, table: Table = 'nat'): string {
   const jumps = save.filter((l) => {
     const a = splitRule(l);
     return a[0] === '-A' && a[a.length - 2] === '-j' && a[a.length - 1] === chain;
@@ -87,7 +155,7 @@ export function leftoverInput(save: string[], chain: string): string {
   const exists = save.includes(`:${chain} - [0:0]`) || save.some((l) => l.startsWith(`:${chain} `));
   if (!jumps.length && !exists) return '';
   return [
-    '*nat',
+    `*${table}`,
     ...(exists ? [`:${chain} - [0:0]`] : []),
     ...jumps.map((l) => `-D ${line(splitRule(l).slice(1))}`),
     ...(exists ? [`-X ${chain}`] : []),
@@ -124,12 +192,14 @@ export async function routeLocalnet(bridge: string): Promise<void> {
 /**
  * Removes them: one iptables-restore of exactly what `addPortNat` added. Should that fail (the
  * add never ran: a berthd killed before it, or an attach that failed; or the rules were changed
- * by hand), what iptables-save shows of the container's chain goes instead.
+ * by hand), what iptables-save shows of the container's chain in each of its tables goes instead.
  */
 export async function removePortNat(p: PortNat): Promise<void> {
   if ((await restore(removeInput(p))).ok) return;
-  const left = leftoverInput(await save('nat'), p.chain);
-  if (!left) return;
-  const r = await restore(left);
-  if (!r.ok) throw systemError(`remove published ports (iptables-restore of ${p.chain}): ${r.stderr}`);
+  for (const t of tablesOf(p)) {
+    const left = leftoverInput(await save(t), p.chain, t);
+    if (!left) continue;
+    const r = await restore(left);
+    if (!r.ok) throw systemError(`remove published ports (iptables-restore of ${p.chain} in ${t}): ${r.stderr}`);
+  }
 }

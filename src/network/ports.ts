@@ -130,11 +130,20 @@ export async function allocatePorts(requests: PortRequest[], used: Set<string>):
   return out;
 }
 
-/** Docker's NetworkSettings.Ports: every exposed or published port, with its host bindings. */
+/**
+ * A routed network's mappings (gateway mode routed): no host port, on every address, as
+ * dockerd 28's port mapper makes them ("Host port ignored, because NAT is disabled").
+ */
+export function routedPorts(requests: PortRequest[]): PortMapping[] {
+  return requests.map((r) => ({ hostPort: 0, containerPort: r.containerPort, protocol: r.protocol, hostIP: '0.0.0.0' }));
+}
+
+/** Docker's NetworkSettings.Ports: every exposed or published port, with its host bindings (HostPort '' for none). */
 export function portMap(mappings: PortMapping[], exposed: string[]): PortMap {
   const out: PortMap = {};
   for (const e of exposed) out[e] = null;
-  for (const m of mappings) (out[`${m.containerPort}/${m.protocol}`] ??= []).push({ HostIp: m.hostIP, HostPort: String(m.hostPort) });
+  for (const m of mappings)
+    (out[`${m.containerPort}/${m.protocol}`] ??= []).push({ HostIp: m.hostIP, HostPort: m.hostPort ? String(m.hostPort) : '' });
   return out;
 }
 

@@ -113,7 +113,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.LogConfig': applied('json-file, local and none; other drivers refused (engine/log-config.ts)'),
   'HostConfig.NetworkMode': applied('bridge, none, host, container:<id> or a network (engine/networks)'),
   'HostConfig.PortBindings': applied(
-    "published ports (kernel NAT); a binding without a HostIp on its network's host_binding_ipv4 (com.docker.network.bridge.host_binding_ipv4) where set",
+    "published ports (kernel NAT); a binding without a HostIp on its network's host_binding_ipv4 (com.docker.network.bridge.host_binding_ipv4) where set; on a network in gateway mode routed (com.docker.network.bridge.gateway_mode_ipv4) no NAT and no host port: the port is reached at the container's address and shown as HostIp 0.0.0.0, HostPort '' (the host port and address ignored, as dockerd 28 ignores them); on a network with com.docker.network.bridge.trusted_host_interfaces, reached at the container's address from those interfaces too",
   ),
   'HostConfig.RestartPolicy': applied('restarts (engine/containers/restart.ts)'),
   'HostConfig.AutoRemove': applied('removed when it exits'),

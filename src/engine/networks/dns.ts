@@ -8,7 +8,13 @@ import { DnsServer, type Addresses } from '../../network/dns.js';
 import { hostResolvConf, nameservers } from '../init-files.js';
 import type { ContainerRecord, NetworkRecord } from '../types.js';
 import { parseLink } from '../links.js';
-import { gatewayOf, hasDns, ownNetns, v4Config, type NetworkStore } from './store.js';
+import { bridgeHasV4, gatewayOf, hasDns, ownNetns, v4Config, type NetworkStore } from './store.js';
+
+/**
+ * Whether the network's DNS server can be: its bridge has the gateway's address (a network with
+ * inhibit_ipv4 or gateway mode isolated has none; its containers get the host's nameservers).
+ */
+const served = (n: NetworkRecord) => hasDns(n) && bridgeHasV4(n);
 
 export class EmbeddedDns {
   /** The server of each user-defined network whose bridge is up, by network ID. */
@@ -24,7 +30,7 @@ export class EmbeddedDns {
   addressFor(rec: ContainerRecord): string | undefined {
     const first = Object.values(rec.NetworkSettings?.Networks ?? {})[0];
     const n = first && this.store.byIdOf(first.NetworkID);
-    return n && hasDns(n) && ownNetns(rec.HostConfig.NetworkMode) ? this.address(n) : undefined;
+    return n && served(n) && ownNetns(rec.HostConfig.NetworkMode) ? this.address(n) : undefined;
   }
 
   private address(n: NetworkRecord): string {
@@ -33,7 +39,7 @@ export class EmbeddedDns {
 
   /** Starts the network's DNS server on its gateway address (there once the bridge is). */
   async ensure(n: NetworkRecord): Promise<void> {
-    if (this.servers.has(n.Id)) return;
+    if (this.servers.has(n.Id) || !served(n)) return;
     const server = new DnsServer({
       address: this.address(n),
       resolve: (name, from) => this.resolve(n, name, from),

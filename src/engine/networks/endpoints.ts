@@ -31,7 +31,7 @@ import { addPortNat, ownerTag, planPortNat, removePortNat, routeLocalnet, type P
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
-import { allocatePorts, portMap, portRequests, usedKey, type PortMapping } from '../../network/ports.js';
+import { allocatePorts, portMap, portRequests, routedPorts, usedKey, type PortMapping } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { hostResolvConf, hostsFile, initPaths, resolvConf, resolveHostGateway } from '../init-files.js';
@@ -40,7 +40,11 @@ import type { EmbeddedDns } from './dns.js';
 import {
   blankEndpoint,
   BRIDGE_NAME_OPT,
+  bridgeHasV4,
   bridgeSwitch,
+  gatewayMode4,
+  HOST_IPV4_OPT,
+  trustedInterfaces,
   defaultHostIp,
   ICC_OPT,
   MASQUERADE_OPT,
@@ -206,7 +210,7 @@ export class Endpoints {
     for (const c of this.opts.containers()) {
       if (c.Id === except) continue;
       for (const [k, list] of Object.entries(c.NetworkSettings?.Ports ?? {}))
-        for (const b of list ?? []) used.add(usedKey(b.HostIp || '0.0.0.0', Number(b.HostPort), k.split('/')[1]));
+        for (const b of list ?? []) if (b.HostPort) used.add(usedKey(b.HostIp || '0.0.0.0', Number(b.HostPort), k.split('/')[1]));
     }
     return used;
   }
@@ -270,18 +274,23 @@ export class Endpoints {
       );
       const gateways = this.opts.rootless ? [] : this.gatewaysOf(eps);
       for (const [i, ep] of eps.entries()) {
-        const ports =
+        const n = this.store.get(ep.NetworkID);
+        const requests =
           i === 0
-            ? await allocatePorts(
-                portRequests(
-                  rec.HostConfig.PortBindings,
-                  exposed,
-                  !!rec.HostConfig.PublishAllPorts,
-                  this.opts.rootless ? '0.0.0.0' : defaultHostIp(this.store.get(ep.NetworkID)),
-                ),
-                this.usedPorts(rec.Id),
+            ? portRequests(
+                rec.HostConfig.PortBindings,
+                exposed,
+                !!rec.HostConfig.PublishAllPorts,
+                this.opts.rootless ? '0.0.0.0' : defaultHostIp(n),
               )
             : [];
+        // A routed network publishes at the container's address: no host port is taken.
+        const routed = !this.opts.rootless && n.Driver === 'bridge' && gatewayMode4(n) === 'routed';
+        if (routed && requests.some((r) => r.hostPorts[0] || r.hostIP !== '0.0.0.0'))
+          this.opts.log(
+            `${rec.Id.slice(0, 12)} on network ${n.Name}: host ports and addresses ignored, because NAT is disabled (gateway mode routed)`,
+          );
+        const ports = routed ? routedPorts(requests) : await allocatePorts(requests, this.usedPorts(rec.Id));
         if (this.opts.rootless) await this.addPasta(rec, ns, ep, ports);
         else await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, names[i], ports, gateways[i]);
         if (ports.length || i === 0) settings.Ports = portMap(ports, exposed);
@@ -362,6 +371,8 @@ export class Endpoints {
           internal: n.Internal,
           icc: bridgeSwitch(n, ICC_OPT),
           masquerade: bridgeSwitch(n, MASQUERADE_OPT),
+          gatewayMode: gatewayMode4(n),
+          hostIp: n.Options[HOST_IPV4_OPT],
         });
       });
       this.ruled.set(n.Id, ruling);
@@ -381,6 +392,7 @@ export class Endpoints {
       bridge: n.Options[BRIDGE_NAME_OPT],
       v4: subnet(v4Config(n)!),
       v6: v6 && subnet(v6),
+      v4Address: bridgeHasV4(n),
       internal: n.Internal,
       mtu: Number(n.Options[MTU_OPT]) || undefined,
     };
@@ -429,7 +441,11 @@ export class Endpoints {
       }));
     // Published ports go to the container's IPv4 address (an IPv6 host address is refused at create).
     const v4 = native?.ips?.find((ip) => !ip.includes(':'));
-    const nat = v4 && ports.length ? planPortNat(rec.Id, this.owner, ports, v4) : undefined;
+    // Direct access to published ports at the container's address: a routed network's, or from trusted interfaces (none into an internal one).
+    const routed = gatewayMode4(n) === 'routed';
+    const trusted = trustedInterfaces(n);
+    const direct = !n.Internal && (routed || trusted.length) ? { bridge: n.Options[BRIDGE_NAME_OPT], routed, trusted } : undefined;
+    const nat = v4 && ports.length ? planPortNat(rec.Id, this.owner, ports, v4, direct) : undefined;
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
     const attached: Attached = { network: n.Name, list, bridge: native, nat, at, ports };
@@ -457,7 +473,7 @@ export class Endpoints {
         if (ported.status === 'rejected') throw ported.reason;
         result = made.value;
         // On the bridge, which the binding may just have made.
-        if (nat) await routeLocalnet(bridge.bridge);
+        if (nat?.rules.length) await routeLocalnet(bridge.bridge);
       } else result = await addNetworkList(list!, at);
     } catch (e) {
       const undo = await this.undoEndpoint(attached).then(

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import {
   AmbiguousNetwork,
   blankEndpoint,
+  bridgeHasV4,
+  gatewayMode4,
+  trustedInterfaces,
   checkEndpoint,
   cniName,
   endpointSysctlErrors,
@@ -213,3 +216,70 @@ test('a network is durable when create resolves and gone from the disk when dele
     assert.equal(existsSync(file), false);
     assert.equal(st.byName('n1'), undefined);
   }));
+
+test("gateway mode, inhibit_ipv4, host_ipv4, trusted_host_interfaces: dockerd 28's readings, words and statuses", () =>
+  withStore(async (st) => {
+    const refused = async (opts: Record<string, string>, internal: boolean, kind: string, msg: string) =>
+      assert.rejects(st.create({ Name: 'x', Internal: internal, Options: opts }), (e: BerthErrorLike) => {
+        assert.equal(e.kind, kind);
+        assert.equal(e.message, msg);
+        return true;
+      });
+    const GW = 'com.docker.network.bridge.gateway_mode_ipv4';
+    await refused({ [GW]: 'bridged' }, false, 'invalid', `failed to parse ${GW} value: bridged (unknown gateway mode bridged)`);
+    await refused({ [GW]: '' }, false, 'invalid', `failed to parse ${GW} value:  (unknown gateway mode )`);
+    await refused({ [GW]: 'isolated' }, false, 'system', "gateway mode 'isolated' can only be used for an internal network");
+    await refused(
+      { 'com.docker.network.bridge.inhibit_ipv4': 'yes' },
+      false,
+      'invalid',
+      'failed to parse com.docker.network.bridge.inhibit_ipv4 value: yes (strconv.ParseBool: parsing "yes": invalid syntax)',
+    );
+    await refused(
+      { 'com.docker.network.host_ipv4': '1.2.3' },
+      false,
+      'invalid',
+      'failed to parse com.docker.network.host_ipv4 value: 1.2.3 (nil ip)',
+    );
+    await refused(
+      { 'com.docker.network.host_ipv4': '::1' },
+      false,
+      'invalid',
+      'com.docker.network.host_ipv4 ::1: the source address of IPv4 traffic must be an IPv4 address',
+    );
+    await refused(
+      { 'com.docker.network.bridge.trusted_host_interfaces': 'eth0:averyveryverylongname' },
+      false,
+      'invalid',
+      'com.docker.network.bridge.trusted_host_interfaces: "averyveryverylongname" is not an interface name iptables takes (1 to 15 bytes, no white space or quotes)',
+    );
+    // IPv6's gateway mode stays refused: berth sets no ip6tables rules of a network's.
+    await assert.rejects(st.create({ Name: 'x', Options: { 'com.docker.network.bridge.gateway_mode_ipv6': 'routed' } }), /not supported/);
+
+    const routed = await st.create({
+      Name: 'r',
+      Options: { [GW]: 'routed', 'com.docker.network.bridge.trusted_host_interfaces': ':eth3::vx.1:' },
+    });
+    assert.equal(gatewayMode4(routed), 'routed');
+    assert.deepEqual(trustedInterfaces(routed), ['eth3', 'vx.1']);
+    assert.ok(bridgeHasV4(routed));
+    assert.equal(gatewayMode4(await st.create({ Name: 'n' })), 'nat');
+    // No gateway from IPAM for an isolated network, nor for an internal one with inhibit_ipv4 (GetSkipGwAlloc); a given one stays.
+    const iso = await st.create({ Name: 'i', Internal: true, Options: { [GW]: 'isolated' } });
+    assert.equal(iso.IPAM.Config[0].Gateway, undefined);
+    assert.ok(!bridgeHasV4(iso));
+    const inhibitInternal = await st.create({ Name: 'ii', Internal: true, Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } });
+    assert.equal(inhibitInternal.IPAM.Config[0].Gateway, undefined);
+    const inhibit = await st.create({ Name: 'ih', Options: { 'com.docker.network.bridge.inhibit_ipv4': '1' } });
+    assert.ok(inhibit.IPAM.Config[0].Gateway);
+    assert.ok(!bridgeHasV4(inhibit));
+    const given = await st.create({
+      Name: 'ig',
+      Internal: true,
+      Options: { [GW]: 'isolated' },
+      IPAM: { Config: [{ Subnet: '10.231.9.0/24', Gateway: '10.231.9.254' }] },
+    });
+    assert.equal(given.IPAM.Config[0].Gateway, '10.231.9.254');
+  }));
+
+type BerthErrorLike = { kind: string; message: string };

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DurableWriter, writeFileAtomicSync } from '../../common/atomic.js';
 import { isIPv4, isIPv6 } from 'node:net';
-import { BerthError, conflict, forbidden, invalid, notFound, unsupported } from '../../errors.js';
+import { BerthError, conflict, forbidden, invalid, notFound, systemError, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
 import { contains6, firstHost6, formatCidr6, overlaps6, parseCidr6, parseIp6 } from '../../network/ip6.js';
 import { labelMatch } from '../../common/filters.js';
@@ -29,8 +29,29 @@ export const MASQUERADE_OPT = 'com.docker.network.bridge.enable_ip_masquerade';
 export const HOST_BINDING_OPT = 'com.docker.network.bridge.host_binding_ipv4';
 /** The names of the network's interfaces in its containers: PREFIX0, PREFIX1… where `eth` would be. */
 export const IFACE_PREFIX_OPT = 'com.docker.network.container_iface_prefix';
+/** How the network's IPv4 reaches out and is reached (dockerd 28): nat, nat-unprotected, routed or isolated. */
+export const GW_MODE4_OPT = 'com.docker.network.bridge.gateway_mode_ipv4';
+/** The bridge gets no IPv4 address (its gateway is elsewhere, or there is none). */
+export const INHIBIT_IPV4_OPT = 'com.docker.network.bridge.inhibit_ipv4';
+/** The source address of the subnet's traffic out (SNAT), in place of MASQUERADE's choice. */
+export const HOST_IPV4_OPT = 'com.docker.network.host_ipv4';
+/** Host interfaces (`a:b`) from which the containers' published ports are reached at their own addresses. */
+export const TRUSTED_IFS_OPT = 'com.docker.network.bridge.trusted_host_interfaces';
 /** The bridge options berth applies; any other is refused at create. */
-const BRIDGE_OPTS = [BRIDGE_NAME_OPT, MTU_OPT, ICC_OPT, MASQUERADE_OPT, HOST_BINDING_OPT, IFACE_PREFIX_OPT];
+const BRIDGE_OPTS = [
+  BRIDGE_NAME_OPT,
+  MTU_OPT,
+  ICC_OPT,
+  MASQUERADE_OPT,
+  HOST_BINDING_OPT,
+  IFACE_PREFIX_OPT,
+  GW_MODE4_OPT,
+  INHIBIT_IPV4_OPT,
+  HOST_IPV4_OPT,
+  TRUSTED_IFS_OPT,
+];
+export const GATEWAY_MODES = ['nat', 'nat-unprotected', 'routed', 'isolated'] as const;
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
 export const PREDEFINED = ['bridge', 'host', 'none'];
 
 /** Go's strconv.ParseBool, which dockerd's bridge driver reads its switches with; undefined where it fails. */
@@ -45,6 +66,50 @@ export const bridgeSwitch = (n: NetworkRecord, opt: string): boolean => goBool(n
 
 /** The HostIp of a port published on the network without one: its host_binding_ipv4, else every address. */
 export const defaultHostIp = (n: NetworkRecord): string => n.Options[HOST_BINDING_OPT] || '0.0.0.0';
+
+/** The network's IPv4 gateway mode (checked at create): nat unless set. */
+export const gatewayMode4 = (n: NetworkRecord): GatewayMode => (n.Options[GW_MODE4_OPT] as GatewayMode | undefined) ?? 'nat';
+
+/** The trusted host interfaces, split as dockerd splits them (Go's FieldsFunc on ':': no empty names). */
+export const trustedInterfaces = (n: NetworkRecord): string[] => (n.Options[TRUSTED_IFS_OPT] ?? '').split(':').filter(Boolean);
+
+/** Whether the bridge has an IPv4 address: not with inhibit_ipv4 or gateway mode isolated, as dockerd's setupBridgeIPv4. */
+export const bridgeHasV4 = (n: NetworkRecord): boolean =>
+  goBool(n.Options[INHIBIT_IPV4_OPT] ?? 'false') !== true && gatewayMode4(n) !== 'isolated';
+
+/**
+ * Whether a new network with these options gets no IPv4 gateway address from IPAM (dockerd's
+ * GetSkipGwAlloc): isolated, or inhibit_ipv4 on an internal network (no default route would use it).
+ */
+export const skipGateway4 = (opts: Record<string, string>, internal: boolean): boolean =>
+  opts[GW_MODE4_OPT] === 'isolated' || (internal && goBool(opts[INHIBIT_IPV4_OPT] ?? 'false') === true);
+
+/**
+ * The checks of dockerd 28's bridge driver (fromLabels, parseNetworkOptions) on the options
+ * added with gateway modes, in its words: Go's ParseBool and ParseIP, its gateway modes.
+ */
+export function checkGatewayOptions(opts: Record<string, string>, internal: boolean): void {
+  const mode = opts[GW_MODE4_OPT];
+  if (mode !== undefined && !(GATEWAY_MODES as readonly string[]).includes(mode))
+    throw invalid(`failed to parse ${GW_MODE4_OPT} value: ${mode} (unknown gateway mode ${mode})`);
+  const inhibit = opts[INHIBIT_IPV4_OPT];
+  if (inhibit !== undefined && goBool(inhibit) === undefined)
+    throw invalid(
+      `failed to parse ${INHIBIT_IPV4_OPT} value: ${inhibit} (strconv.ParseBool: parsing ${JSON.stringify(inhibit)}: invalid syntax)`,
+    );
+  const host = opts[HOST_IPV4_OPT];
+  if (host !== undefined && !isIPv4(host) && !isIPv6(host)) throw invalid(`failed to parse ${HOST_IPV4_OPT} value: ${host} (nil ip)`);
+  // dockerd fails in iptables (SNAT to an IPv6 address); berth says why at once.
+  if (host !== undefined && !isIPv4(host))
+    throw invalid(`${HOST_IPV4_OPT} ${host}: the source address of IPv4 traffic must be an IPv4 address`);
+  for (const name of (opts[TRUSTED_IFS_OPT] ?? '').split(':').filter(Boolean))
+    if (Buffer.byteLength(name) > 15 || /[\s"'\\]/.test(name))
+      throw invalid(
+        `${TRUSTED_IFS_OPT}: ${JSON.stringify(name)} is not an interface name iptables takes (1 to 15 bytes, no white space or quotes)`,
+      );
+  // dockerd's parseNetworkOptions, an error of no type: its API answers 500.
+  if (mode === 'isolated' && !internal) throw systemError("gateway mode 'isolated' can only be used for an internal network");
+}
 /** An endpoint's interface name in the container (dockerd 28), instead of the next `eth<N>`. */
 export const IFNAME_OPT = 'com.docker.network.endpoint.ifname';
 /** An endpoint's interface sysctls (dockerd 25): `net.X.Y.IFNAME.Z=V`, comma-separated. */
@@ -436,11 +501,14 @@ export class NetworkStore {
     return [...hostRoutes(), ...[...this.byId.values()].flatMap((n) => this.v4Subnets(n))];
   }
 
-  /** The IPv4 config of a new network: the user's as given (a Gateway only if given, as dockerd shows it), else a free subnet and its gateway. */
-  private v4Create(w: IpamConfig | undefined): IpamConfig {
+  /**
+   * The IPv4 config of a new network: the user's as given (a Gateway only if given, as dockerd
+   * shows it), else a free subnet and its gateway (none where `skipGw`, as dockerd allocates none).
+   */
+  private v4Create(w: IpamConfig | undefined, skipGw: boolean): IpamConfig {
     if (!w) {
       const subnet = pickSubnet(this.taken());
-      return { Subnet: formatCidr(subnet), Gateway: firstHost(subnet) };
+      return { Subnet: formatCidr(subnet), ...(skipGw ? {} : { Gateway: firstHost(subnet) }) };
     }
     const subnet = parseCidr(w.Subnet);
     if (subnet.bits > 30) throw invalid(`subnet ${w.Subnet} is too small`);
@@ -508,6 +576,7 @@ export class NetworkStore {
     const unknownOpt = Object.keys(req.Options ?? {}).find((k) => !BRIDGE_OPTS.includes(k));
     if (unknownOpt)
       throw unsupported(`network option "${unknownOpt}" is not supported by berth's bridge driver (only ${BRIDGE_OPTS.join(', ')})`);
+    checkGatewayOptions(req.Options ?? {}, !!req.Internal);
     // dockerd's bridge driver's words (fromLabels) for a value it cannot read.
     for (const k of [ICC_OPT, MASQUERADE_OPT]) {
       const v = req.Options?.[k];
@@ -544,7 +613,7 @@ export class NetworkStore {
     if (req.EnableIPv6 && !w6.length)
       throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
     const v6 = w6.length ? this.v6Create(w6[0], !!req.EnableIPv6) : undefined;
-    const v4 = this.v4Create(w4[0]);
+    const v4 = this.v4Create(w4[0], skipGateway4(req.Options ?? {}, !!req.Internal));
     const id = randomBytes(32).toString('hex');
     const bridge = req.Options?.[BRIDGE_NAME_OPT] || `berth${id.slice(0, 10)}`;
     if (bridge.length > 15) throw invalid(`bridge name ${bridge} is longer than 15 characters`);

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openNetworkRules, splitRule, type NetworkRuleOptions } from './iptables.js';
+
+const base: NetworkRuleOptions = { bridge: 'br0', subnet: '10.9.0.0/24', internal: false, icc: true, masquerade: true, gatewayMode: 'nat' };
+const lines = (o: Partial<NetworkRuleOptions>) =>
+  openNetworkRules({ ...base, ...o }).map((r) => `${r.insert ? '-I' : '-A'} ${r.table} ${r.rule.join(' ')}`);
+
+test('nat: outbound MASQUERADE, published ports through their DNAT only, other direct access dropped', () => {
+  assert.deepEqual(lines({}), [
+    '-A filter BERTH-FORWARD -i br0 ! -o br0 -j ACCEPT',
+    '-A filter BERTH-FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
+    '-A filter BERTH-FORWARD ! -i br0 -o br0 -j DROP',
+    '-A nat POSTROUTING -s 10.9.0.0/24 ! -o br0 -j MASQUERADE',
+  ]);
+});
+
+test('host_ipv4: SNAT to it in place of MASQUERADE; none with enable_ip_masquerade=false', () => {
+  assert.ok(lines({ hostIp: '192.0.2.7' }).includes('-A nat POSTROUTING -s 10.9.0.0/24 ! -o br0 -j SNAT --to-source 192.0.2.7'));
+  assert.ok(!lines({ hostIp: '192.0.2.7', masquerade: false }).some((l) => l.includes(' nat ')));
+});
+
+test('nat-unprotected: direct access accepted', () => {
+  const l = lines({ gatewayMode: 'nat-unprotected' });
+  assert.ok(l.includes('-A filter BERTH-FORWARD ! -i br0 -o br0 -j ACCEPT'));
+  assert.ok(!l.some((x) => x.endsWith('DROP')));
+});
+
+test('routed: no outbound NAT, ICMP in, reachable from other networks, the rest dropped but for published ports', () => {
+  assert.deepEqual(lines({ gatewayMode: 'routed', hostIp: '192.0.2.7' }), [
+    '-I filter BERTH-ISOLATION-STAGE-1 -o br0 -j RETURN',
+    '-I filter BERTH-ISOLATION-STAGE-1 -i br0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    '-A filter BERTH-FORWARD -i br0 ! -o br0 -j ACCEPT',
+    '-A filter BERTH-FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
+    '-A filter BERTH-FORWARD -o br0 -p icmp -j ACCEPT',
+    '-A filter BERTH-FORWARD ! -i br0 -o br0 -j DROP',
+  ]);
+});
+
+test('every rule names the bridge, so removeRules finds it', () => {
+  for (const gatewayMode of ['nat', 'nat-unprotected', 'routed'] as const)
+    for (const r of openNetworkRules({ ...base, gatewayMode, hostIp: '192.0.2.7' }))
+      assert.ok(
+        r.rule.some((a, i) => (a === '-i' || a === '-o') && r.rule[i + 1] === 'br0'),
+        r.rule.join(' '),
+      );
+});
+
+test('splitRule reads quoted arguments', () => {
+  assert.deepEqual(splitRule('-A X -m comment --comment "a \\"b\\" c" -j Y'), [
+    '-A',
+    'X',
+    '-m',
+    'comment',
+    '--comment',
+    'a "b" c',
+    '-j',
+    'Y',
+  ]);
+});
