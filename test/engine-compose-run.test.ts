@@ -266,6 +266,39 @@ networks:
   );
 });
 
+test("a service's networks in docker compose's order: the highest priority is the NetworkMode, the others connected after by priority, ties by name", async () => {
+  await withProject(
+    'bcprio',
+    {
+      'compose.yaml': `services:
+  app:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+    networks:
+      zlow: {}
+      high: {priority: 100}
+      alow: {}
+networks:
+  zlow: {ipam: {config: [{subnet: 10.213.83.0/24}]}}
+  high: {ipam: {config: [{subnet: 10.213.81.0/24}]}}
+  alow: {ipam: {config: [{subnet: 10.213.82.0/24}]}}
+`,
+    },
+    async (dir) => {
+      composeOk(dir, 'up', '-d');
+      const app = inspect('bcprio-app-1');
+      assert.equal(app.HostConfig.NetworkMode, 'bcprio_high');
+      assert.deepEqual(Object.keys(app.NetworkSettings.Networks).sort(), ['bcprio_alow', 'bcprio_high', 'bcprio_zlow']);
+      // Connected in that order: eth0 on high, eth1 on alow, eth2 on zlow.
+      const addr = (i: string) => eng.dockerOk(['exec', 'bcprio-app-1', 'sh', '-c', `ip -4 -o addr show ${i} | grep -o 'inet [0-9.]*'`]);
+      assert.match(addr('eth0'), /^inet 10\.213\.81\./);
+      assert.match(addr('eth1'), /^inet 10\.213\.82\./);
+      assert.match(addr('eth2'), /^inet 10\.213\.83\./);
+    },
+  );
+});
+
 test("secrets and configs from files: mounted read-only at /run/secrets/NAME, /NAME or the target, with the files' contents", async () => {
   await withProject(
     'bcsec',

@@ -54,23 +54,24 @@ networks: {front: {}, back: {}}
   assert.deepEqual(body.Healthcheck, { Test: ['CMD', 'true'], Interval: 2e9, Retries: 3 });
   assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
   assert.equal(body.StopTimeout, 3);
-  assert.equal(body.HostConfig.NetworkMode, 'proj_front');
-  assert.deepEqual(body.NetworkingConfig.EndpointsConfig.proj_front, {
-    Aliases: ['web', 'www'],
-    IPAMConfig: { IPv4Address: '10.1.0.5', IPv6Address: 'fd4b:e47f:30::5', LinkLocalIPs: ['169.254.8.8'] },
+  // docker compose's order with no priority: by name, so back is the NetworkMode.
+  assert.equal(body.HostConfig.NetworkMode, 'proj_back');
+  assert.deepEqual(body.NetworkingConfig.EndpointsConfig.proj_back, {
+    Aliases: ['web'],
+    MacAddress: '02:42:0a:01:00:09',
+    DriverOpts: {
+      'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.log_martians=1',
+      'com.docker.network.endpoint.ifname': 'back0',
+    },
+    GwPriority: 2,
   });
   assert.deepEqual(extraNetworks, [
     [
-      'proj_back',
+      'proj_front',
       {
         EndpointConfig: {
-          Aliases: ['web'],
-          MacAddress: '02:42:0a:01:00:09',
-          DriverOpts: {
-            'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.log_martians=1',
-            'com.docker.network.endpoint.ifname': 'back0',
-          },
-          GwPriority: 2,
+          Aliases: ['web', 'www'],
+          IPAMConfig: { IPv4Address: '10.1.0.5', IPv6Address: 'fd4b:e47f:30::5', LinkLocalIPs: ['169.254.8.8'] },
         },
       },
     ],
@@ -89,16 +90,27 @@ test('the config hash ignores scale and depends_on, and changes with what the co
   assert.notEqual(configHash(a.services.w), configHash(c.services.w));
 });
 
+test("a service's networks in docker compose's order (NetworksByPriority): highest priority first, ties by name", async () => {
+  const p = await project(`services:
+  w:
+    image: x
+    networks: {c: {}, b: {priority: -1}, d: {priority: 5}, a: null}
+networks: {a: {}, b: {}, c: {}, d: {}}
+`);
+  const { body, extraNetworks } = createBody(p, 'w', 1);
+  assert.equal(body.HostConfig.NetworkMode, 'proj_d');
+  assert.deepEqual(
+    extraNetworks.map(([n]) => n),
+    ['proj_a', 'proj_c', 'proj_b'],
+  );
+});
+
 test('a key berth compose cannot apply is refused with its file and line, never dropped', async () => {
   const cases: [string, RegExp][] = [
     ['    gpus: all\n', /compose\.yaml:4:5: services\.w\.gpus: "gpus": berth compose cannot apply it yet/],
     [
       '    deploy: {placement: {constraints: [a]}}\n',
       /compose\.yaml:4:14: services\.w\.deploy\.placement: "deploy\.placement": berth compose applies only/,
-    ],
-    [
-      '    networks: {default: {priority: 3}}\n',
-      /services\.w\.networks\.default\.priority: "priority": berth compose applies aliases, ipv4_address, ipv6_address, link_local_ips, mac_address/,
     ],
   ];
   for (const [extra, error] of cases) {

@@ -86,18 +86,6 @@ export function durationNs(s: string): number {
 }
 
 /** Refuses, with file and line, every key of `s` berth compose does not apply. */
-/** What berth compose applies of a service's network (its `priority`, the order docker compose connects them in, not yet). */
-const NETWORK_KEYS = [
-  'aliases',
-  'ipv4_address',
-  'ipv6_address',
-  'link_local_ips',
-  'mac_address',
-  'driver_opts',
-  'interface_name',
-  'gw_priority',
-];
-
 export function refuseUnapplied(p: Project, name: string, s: Dict): void {
   const at = (...path: (string | number)[]) => ['services', name, ...path];
   const no = (path: (string | number)[], why = 'berth compose cannot apply it yet') => {
@@ -130,12 +118,6 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
     if (v.bind?.selinux || v.bind?.recursive)
       no(at('volumes', i), 'SELinux relabels and recursive bind options: berth compose cannot apply them yet');
     if (v.volume?.subpath || v.volume?.labels) no(at('volumes', i), 'volume subpath and labels: berth compose cannot apply them yet');
-  }
-  for (const [n, cfg] of Object.entries((s.networks as Dict) ?? {})) {
-    for (const k of Object.keys(cfg ?? {})) {
-      if (!NETWORK_KEYS.includes(k))
-        no(at('networks', n, k), `"${k}": berth compose applies ${NETWORK_KEYS.join(', ')} of a service's network`);
-    }
   }
   for (const kind of ['secrets', 'configs'] as const) {
     for (const [i, r] of ((s[kind] as Dict[]) ?? []).entries()) {
@@ -337,7 +319,11 @@ export function createBody(
     Annotations: s.annotations,
     Links: links.length ? links : undefined,
   };
-  const networks = Object.entries((s.networks as Dict) ?? {});
+  // docker compose's order (compose-go's NetworksByPriority): the highest `priority` first (0 when
+  // unset), ties by name; the first is the NetworkMode, the others are connected after the create in turn.
+  const networks = Object.entries((s.networks as Dict) ?? {}).sort(
+    ([a, x], [b, y]) => (y?.priority ?? 0) - (x?.priority ?? 0) || (a < b ? -1 : a > b ? 1 : 0),
+  );
   const endpoint = (cfg: Dict | null): Dict => {
     const asked = { IPv4Address: cfg?.ipv4_address, IPv6Address: cfg?.ipv6_address, LinkLocalIPs: cfg?.link_local_ips };
     const ipam = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
