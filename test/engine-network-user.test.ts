@@ -114,6 +114,38 @@ test('names through the embedded DNS, aliases, --ip, --mac-address, hosts and re
   const bad = docker('run', '--rm', '--network', 'berth-ta', '--ip', '10.9.9.9', 'busybox', 'true');
   assert.match(bad.stderr, /no configured subnet or ip-range contain the IP address 10\.9\.9\.9/);
   ok('rm', '-f', srv);
+  // DNSNames as moby 28's buildEndpointDNSNames: the name, the aliases, the short ID, the hostname,
+  // each once; set at the start (null before), kept at a stop (cleanOperationalData leaves them).
+  const named = ok(
+    'create',
+    '--name',
+    'named',
+    '--network',
+    'berth-ta',
+    '--network-alias',
+    'web2',
+    '--network-alias',
+    'named',
+    '--hostname',
+    'hostx',
+    'busybox',
+    'httpd',
+    '-f',
+    '-p',
+    '80',
+    '-h',
+    '/etc',
+  );
+  const dnsNames = () => ok('inspect', '-f', '{{json (index .NetworkSettings.Networks "berth-ta").DNSNames}}', named);
+  assert.equal(dnsNames(), 'null');
+  ok('start', named);
+  const names = JSON.stringify(['named', 'web2', named.slice(0, 12), 'hostx']);
+  assert.equal(dnsNames(), names);
+  // The hostname is a name on the network, as under dockerd 28.
+  assert.equal(ok('run', '--rm', '--network', 'berth-ta', 'busybox', 'wget', '-qO-', 'http://hostx/hostname'), 'hostx');
+  ok('stop', '-t', '0', named);
+  assert.equal(dnsNames(), names);
+  ok('rm', '-f', named);
 });
 
 test("other names are relayed to the container's --dns (a fake upstream on the host's loopback)", { skip }, async () => {

@@ -501,8 +501,17 @@ export class Endpoints {
       GlobalIPv6Address: ip6?.address.split('/')[0] ?? '',
       GlobalIPv6PrefixLen: Number(ip6?.address.split('/')[1] ?? 0),
       MacAddress: iface?.mac ?? ep.MacAddress,
-      // moby's order (buildEndpointDNSNames): the name, the aliases, the short ID; each once.
-      DNSNames: hasDns(n) ? [...new Set([rec.Name.slice(1), ...(ep.Aliases ?? []), rec.Id.slice(0, 12)])] : null,
+      // moby 28's order (buildEndpointDNSNames): the name, the aliases, the short ID, the hostname; each once.
+      DNSNames: hasDns(n)
+        ? [
+            ...new Set([
+              rec.Name.slice(1),
+              ...(ep.Aliases ?? []),
+              rec.Id.slice(0, 12),
+              ...(rec.Config.Hostname ? [rec.Config.Hostname] : []),
+            ]),
+          ]
+        : null,
     });
     if (hasDns(n)) await this.dns.ensure(n);
     this.opts.emit('connect', n, rec.Id);
@@ -530,8 +539,8 @@ export class Endpoints {
           IPv6Gateway: '',
           GlobalIPv6Address: '',
           GlobalIPv6PrefixLen: 0,
-          DNSNames: null,
-          // As dockerd's cleanOperationalData: a stopped container shows none; the next start gives DesiredMacAddress again.
+          // As dockerd's cleanOperationalData: DNSNames stay (the DNS server answers only an endpoint with an
+          // address); a stopped container shows no MacAddress, and the next start gives DesiredMacAddress again.
           MacAddress: '',
         });
       }
