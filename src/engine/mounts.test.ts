@@ -62,7 +62,7 @@ test('bad specs are refused', () =>
       () => planMounts({ Mounts: [{ Type: 'bind', Source: '/no/such/dir', Target: '/y' }] }, {}, vs, () => []),
       /does not exist/,
     );
-    assert.throws(() => vs.create({ Name: 'x', DriverOpts: { type: 'nfs' } }), /takes no options/);
+    assert.throws(() => vs.create({ Name: 'xx', DriverOpts: { type: 'nfs' } }), /missing required option: "device"/);
     assert.throws(() => vs.create({ Name: '../x' }), /invalid characters/);
   }));
 

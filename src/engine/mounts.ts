@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, posix } from 'node:path';
-import { BerthError, invalid, notFound } from '../errors.js';
+import { BerthError, errorMessage, invalid, notFound, systemError } from '../errors.js';
 import { MNT_DETACH, mountAsync, openBeneath, umount2Async } from '../native/binding.js';
 import { MS } from '../runtime/mount-options.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
@@ -214,10 +214,15 @@ export function planMounts(
     name: string | undefined,
     dst: string,
     ro: boolean,
-    extra: { NoCopy?: boolean; Labels?: Record<string, string>; Driver?: string } = {},
+    extra: { NoCopy?: boolean; Labels?: Record<string, string>; Driver?: string; DriverOpts?: Record<string, string> | null } = {},
   ): MountPoint => {
     const anonymous = !name;
-    const v = volumes.create({ Name: name, Driver: extra.Driver, Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : extra.Labels });
+    const v = volumes.create({
+      Name: name,
+      Driver: extra.Driver,
+      DriverOpts: extra.DriverOpts,
+      Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : extra.Labels,
+    });
     return {
       Type: 'volume',
       Name: v.Name,
@@ -278,10 +283,13 @@ export function planMounts(
       const sub = m.VolumeOptions?.Subpath;
       if (sub) checkSubpath(sub, !m.Source);
       const drv = m.VolumeOptions?.DriverConfig;
-      if ((drv?.Name && drv.Name !== 'local') || (drv?.Options && Object.keys(drv.Options).length))
-        throw invalid(`berth's volumes use the "local" driver without options`);
       const existed = !!m.Source && volumes.list().some((v) => v.Name === m.Source);
-      const v = volume(m.Source || undefined, dst, ro, { NoCopy: m.VolumeOptions?.NoCopy, Labels: m.VolumeOptions?.Labels });
+      const v = volume(m.Source || undefined, dst, ro, {
+        NoCopy: m.VolumeOptions?.NoCopy,
+        Labels: m.VolumeOptions?.Labels,
+        Driver: drv?.Name,
+        DriverOpts: drv?.Options,
+      });
       if (sub) {
         // dockerd fails the start on a subpath not there or leading out; berth the create, so
         // no container is left (and no volume it made for nothing). The start checks again.
@@ -378,7 +386,8 @@ export function ociMounts(plan: MountPoint[], rroRefusal?: string, subpathDir?: 
 /**
  * Before a start: each volume never used takes the image's content at its destination, read
  * from the container's mounted root. A destination with a symlink on its way (which could
- * point anywhere on the host) or absent in the image copies nothing.
+ * point anywhere on the host) or absent in the image copies nothing. (A volume that is a mount
+ * of its own took it at create: `copyUpMounted`.)
  */
 export async function copyUp(plan: MountPoint[], rootfs: string, volumes: Volumes, owner?: { uid: number; gid: number }): Promise<void> {
   for (const m of plan) {
@@ -386,6 +395,56 @@ export async function copyUp(plan: MountPoint[], rootfs: string, volumes: Volume
     if (m.Type !== 'volume' || !m.Name || m.Subpath) continue;
     await volumes.populate(m.Name, m.NoCopy ? undefined : safeDir(rootfs, m.Destination), owner);
   }
+}
+
+/**
+ * At create, as dockerd's populateVolumes: each volume with options at a destination the image
+ * has is mounted for the copy of the image's content into it (when it is empty) and unmounted
+ * after, unless another container holds it (`holder`: the new container's ID).
+ */
+export async function copyUpMounted(plan: MountPoint[], rootfs: string, volumes: Volumes, holder: string): Promise<void> {
+  for (const m of plan) {
+    if (m.Type !== 'volume' || !m.Name || m.Subpath || m.NoCopy) continue;
+    const from = safeDir(rootfs, m.Destination);
+    if (from) await volumes.populateMounted(m.Name, from, `create:${holder}`);
+  }
+}
+
+/** The names of the volumes the plan mounts, once each. */
+function volumeNames(plan: MountPoint[]): string[] {
+  return [...new Set(plan.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])))];
+}
+
+/**
+ * At a start: the container (`holder`) holds each of its volumes, so one with options is
+ * mounted at its first user, as dockerd's MountPoint.Setup (its words when a mount fails, after
+ * those held are let go).
+ */
+export async function holdVolumes(plan: MountPoint[], volumes: Volumes, holder: string, log: (msg: string) => void): Promise<void> {
+  const names = volumeNames(plan);
+  const held: string[] = [];
+  try {
+    for (const name of names) {
+      await volumes.hold(name, holder);
+      held.push(name);
+    }
+  } catch (e) {
+    await letGo(held, volumes, holder, log);
+    const m = plan.find((p) => p.Name === names[held.length]);
+    throw systemError(`error while mounting volume '${m?.Source ?? ''}': ${errorMessage(e)}`, e);
+  }
+}
+
+/** After a container's process ended (or its start failed): its holds go, the last holder's volume unmounted; failures logged. */
+export async function releaseHeldVolumes(plan: MountPoint[], volumes: Volumes, holder: string, log: (msg: string) => void): Promise<void> {
+  await letGo(volumeNames(plan), volumes, holder, log);
+}
+
+async function letGo(names: string[], volumes: Volumes, holder: string, log: (msg: string) => void): Promise<void> {
+  for (const name of names)
+    await volumes
+      .release(name, holder)
+      .catch((e: unknown) => log(`unmount volume ${name} (let go by ${holder.slice(0, 12)}): ${errorMessage(e)}`));
 }
 
 function safeDir(rootfs: string, dst: string): string | undefined {

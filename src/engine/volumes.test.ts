@@ -80,3 +80,23 @@ test("a volume removed while its record's fsync is under way stays removed (the 
     assert.throws(() => vs.get('brief'), { kind: 'not-found' });
     assert.deepEqual(readdirSync(join(dir, 'volumes')), []);
   }));
+
+test("a volume's options are checked as dockerd's local driver checks them and shown as given; a volume of the name is returned as it is", () =>
+  withRoot(async (dir) => {
+    const vs = new Volumes(dir, () => new Map());
+    const v = vs.create({ Name: 'tmp', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' }, Labels: { x: 'y' } });
+    assert.deepEqual(v.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' });
+    assert.deepEqual(vs.get('tmp').Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' });
+    assert.deepEqual(vs.create({ Name: 'plain' }).Options, null);
+    assert.throws(() => vs.create({ Name: 'bad', DriverOpts: { bogus: '1' } }), {
+      kind: 'invalid',
+      message: 'create bad: invalid option: "bogus"',
+    });
+    assert.throws(() => vs.get('bad'), { kind: 'not-found' }, 'a refused create makes nothing');
+    assert.deepEqual(
+      vs.create({ Name: 'tmp', DriverOpts: { bogus: '1' } }).Options,
+      v.Options,
+      "dockerd's store returns the volume it has",
+    );
+    await vs.durable(['tmp', 'plain']);
+  }));

@@ -4,19 +4,24 @@
 // the caller (`users`), so a volume in use is never removed. It never follows a path outside
 // its root. Nothing here blocks berthd's event loop for long: a record is fsync'ed off it (the
 // caller awaits `durable`), and a removed volume's folder is renamed aside at once and deleted on
-// the thread pool, however many files it holds.
+// the thread pool, however many files it holds. A volume with options (`type`, `device`, `o`:
+// volume-options.ts) is a mount of its own at `_data`, made when its first user starts and taken
+// down when its last stops, as dockerd's local driver counts them; a new berthd takes the count
+// over from the containers still running (`adopt`).
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { chown, rm } from 'node:fs/promises';
+import { chown, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDir, writeFileAtomicSync } from '../common/atomic.js';
 import { isErrno } from '../common/errno.js';
-import { awaitedLater } from '../common/promises.js';
+import { awaitedLater, settled } from '../common/promises.js';
 import { runChild } from '../native/child.js';
 import { labelMatch, validateFilters } from '../common/filters.js';
 import { conflict, errorMessage, invalid, notFound, systemError } from '../errors.js';
 import { dirSize } from '../common/dir-size.js';
+import { MNT_DETACH, umount2Async } from '../native/binding.js';
+import { mountErrorText, mountVolume, needsMount, validateVolumeOptions, type Resolve } from './volume-options.js';
 
 /** Docker's label on volumes made for an image's VOLUME or a `-v /dst` without a source. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -50,10 +55,21 @@ const NAME_MAX = 255;
 /** A removed volume's folder while it is deleted (not a volume name: those start with a letter or digit). */
 const REMOVING = '.removing-';
 
+/** A volume with options while berthd knows it mounted or being mounted: who holds it, and the mount or unmount under way. */
+interface Active {
+  holders: Set<string>;
+  mounted: boolean;
+  busy: Promise<unknown>;
+}
+
 export class Volumes {
   readonly root: string;
   /** Volumes whose record is written but not yet durable → its fsync, which `durable` awaits. */
   private readonly syncing = new Map<string, Promise<void>>();
+  /** Volumes with options that are mounted or have holders (the reference count of dockerd's local driver). */
+  private readonly active = new Map<string, Active>();
+  /** How nfs and cifs addresses are looked up (tests give their own). */
+  resolve?: Resolve;
 
   /**
    * `users()`: volume name → IDs of the containers whose mounts name it; `emit`: Docker's volume
@@ -143,16 +159,19 @@ export class Volumes {
     // dockerd's 404 for a driver it has no plugin for (a volume of that name or not); berth
     // has the local driver only.
     if (driver !== 'local') throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
-    if (opts.DriverOpts && Object.keys(opts.DriverOpts).length) {
-      throw invalid(`berth's local volume driver takes no options (got ${Object.keys(opts.DriverOpts).join(', ')})`);
-    }
     if (!NAME.test(name))
       throw invalid(
         `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
       );
     if (name.length > NAME_MAX)
       throw invalid(`create ${name.slice(0, 32)}…: the volume name has ${name.length} characters, berth's limit is ${NAME_MAX}`);
+    // As dockerd's store: a volume of that name is returned as it is, whatever options were asked.
     if (existsSync(this.metaPath(name))) return view(this.read(name));
+    try {
+      validateVolumeOptions(opts.DriverOpts);
+    } catch (e) {
+      throw invalid(`create ${name}: ${errorMessage(e)}`);
+    }
     const rec: VolumeRecord = {
       Name: name,
       Driver: 'local',
@@ -160,7 +179,7 @@ export class Volumes {
       CreatedAt: new Date().toISOString(),
       Labels: { ...(opts.Labels ?? {}) },
       Scope: 'local',
-      Options: null,
+      Options: opts.DriverOpts ? { ...opts.DriverOpts } : null,
     };
     try {
       mkdirSync(join(this.dir(name), '_data'), { recursive: true, mode: 0o755 });
@@ -211,6 +230,8 @@ export class Volumes {
     }
     const using = this.users().get(rec.Name);
     if (using?.length) throw conflict(`remove ${rec.Name}: volume is in use - [${using.join(', ')}]`);
+    // Never deleted through a mount (a bind's device would lose its files).
+    if (this.active.has(rec.Name)) throw conflict(`remove ${rec.Name}: volume has active mounts`);
     const gone = this.discard(rec.Name);
     this.emit('destroy', rec.Name, { driver: rec.Driver });
     await gone;
@@ -234,7 +255,7 @@ export class Volumes {
     const gone: Promise<void>[] = [];
     let space = 0;
     for (const [i, v] of candidates.entries()) {
-      if (users.get(v.Name)?.length || !existsSync(this.metaPath(v.Name))) continue;
+      if (users.get(v.Name)?.length || this.active.has(v.Name) || !existsSync(this.metaPath(v.Name))) continue;
       space += sizes[i];
       gone.push(this.discard(v.Name));
       this.emit('destroy', v.Name, { driver: v.Driver });
@@ -248,24 +269,144 @@ export class Volumes {
   /**
    * Docker's copy-up: a volume never used before and still empty takes the image's content at
    * `from` (a path in the container's mounted root whose every component was checked to be no
-   * symlink). Done once per volume; the copy is a child berthd waits for without blocking.
+   * symlink). Done once per volume; the copy is a child berthd waits for without blocking. A
+   * volume that is a mount of its own took it at its container's create (`populateMounted`).
    */
   async populate(name: string, from: string | undefined, owner?: { uid: number; gid: number }): Promise<void> {
     const rec = this.read(name);
-    if (rec.Populated) return;
+    if (rec.Populated || needsMount(rec.Options)) return;
     const empty = readdirSync(rec.Mountpoint).length === 0;
     // A new volume of a remapped container is its root's, as dockerd makes it (the copy below keeps the image's owners, already mapped).
     if (owner && empty) await chown(rec.Mountpoint, owner.uid, owner.gid);
-    if (from && empty) {
-      const r = await runChild('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${rec.Mountpoint}/`]).catch((e: Error) => {
-        throw systemError(`copy ${from} into volume ${name}: ${errorMessage(e)}`, e);
-      });
-      if (r.code !== 0) throw systemError(`copy ${from} into volume ${name}: ${r.stderr.trim() || `exit status ${r.code}`}`);
-    }
+    if (from && empty) await copyTree(from, rec.Mountpoint, name);
     rec.Populated = true;
     this.write(rec);
     await this.durable([name]);
   }
+
+  /**
+   * dockerd's copy-up into a volume with options, made at its container's create: the volume is
+   * mounted for it (`holder`), takes the content only when empty, and is unmounted after unless
+   * another holds it, so a tmpfs keeps none of it, as under dockerd.
+   */
+  async populateMounted(name: string, from: string, holder: string): Promise<void> {
+    const rec = this.read(name);
+    if (!needsMount(rec.Options)) return;
+    await this.hold(name, holder);
+    let failed: unknown;
+    try {
+      if (readdirSync(rec.Mountpoint).length === 0) await copyTree(from, rec.Mountpoint, name);
+    } catch (e) {
+      failed = e;
+    }
+    await this.release(name, holder).catch((e: unknown) => {
+      if (!failed) throw e;
+      this.log(`unmount volume ${name} after its copy failed: ${errorMessage(e)}`);
+    });
+    if (failed) throw failed;
+  }
+
+  /**
+   * A user of the volume starts (`holder`: its container's ID): a volume with options is
+   * mounted at its first holder (dockerd's words when that fails); one without has nothing to do.
+   */
+  hold(name: string, holder: string): Promise<void> {
+    const rec = this.read(name);
+    if (!needsMount(rec.Options)) return Promise.resolve();
+    return this.serial(name, async (a) => {
+      if (!a.mounted) {
+        await mountVolume(rec.Options!, rec.Mountpoint, this.resolve);
+        a.mounted = true;
+      }
+      a.holders.add(holder);
+    });
+  }
+
+  /** A holder is done: the last one's going unmounts the volume (dockerd's words when that fails). */
+  release(name: string, holder: string): Promise<void> {
+    if (!this.active.has(name)) return Promise.resolve();
+    return this.serial(name, async (a) => {
+      a.holders.delete(holder);
+      if (a.holders.size || !a.mounted) return;
+      await unmountData(this.dir(name));
+      a.mounted = false;
+    });
+  }
+
+  /**
+   * berthd's start: the volumes with options that running containers use (`holds`: volume →
+   * container IDs) are counted as held, mounted as the kernel has them; one mounted that no
+   * running container holds (a berthd killed between a last exit and the unmount) is unmounted.
+   * Holders are counted at once; a start waits for the mount table to be read.
+   */
+  adopt(holds: Map<string, string[]>): Promise<void> {
+    const withMounts = this.list().filter((v) => needsMount(v.Options));
+    if (!withMounts.length) return Promise.resolve();
+    const mounted = readFile('/proc/self/mountinfo', 'utf8').then(mountPoints);
+    awaitedLater(mounted);
+    const done: Promise<void>[] = [];
+    for (const v of withMounts) {
+      const ids = holds.get(v.Name) ?? [];
+      for (const id of ids) this.activeOf(v.Name).holders.add(id);
+      done.push(
+        this.serial(v.Name, async (a) => {
+          a.mounted = (await mounted).has(v.Mountpoint);
+          if (a.mounted && !a.holders.size) {
+            await unmountData(this.dir(v.Name));
+            a.mounted = false;
+          }
+        }),
+      );
+    }
+    return Promise.all(done).then(() => undefined);
+  }
+
+  private activeOf(name: string): Active {
+    let a = this.active.get(name);
+    if (!a) this.active.set(name, (a = { holders: new Set(), mounted: false, busy: Promise.resolve() }));
+    return a;
+  }
+
+  /** Runs `fn` after the volume's mount or unmount under way; the entry goes when nothing holds or mounts it. */
+  private serial(name: string, fn: (a: Active) => Promise<void>): Promise<void> {
+    const a = this.activeOf(name);
+    const run = a.busy.then(() => fn(a));
+    const busy = settled(run);
+    a.busy = busy;
+    void busy.then(() => {
+      if (a.busy === busy && !a.holders.size && !a.mounted && this.active.get(name) === a) this.active.delete(name);
+    });
+    return run;
+  }
+}
+
+/** A copy of `from`'s content into the volume folder `to`, by a child berthd waits for without blocking. */
+async function copyTree(from: string, to: string, name: string): Promise<void> {
+  const r = await runChild('cp', ['-a', '--no-dereference', '--', `${from}/.`, `${to}/`]).catch((e: Error) => {
+    throw systemError(`copy ${from} into volume ${name}: ${errorMessage(e)}`, e);
+  });
+  if (r.code !== 0) throw systemError(`copy ${from} into volume ${name}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+}
+
+/** moby's unmount of a volume's `_data`: lazy; one not mounted is no error. */
+async function unmountData(dir: string): Promise<void> {
+  const target = join(dir, '_data');
+  try {
+    await umount2Async(target, MNT_DETACH);
+  } catch (e) {
+    if (isErrno(e, 'EINVAL')) return;
+    throw systemError(mountErrorText('umount', '', target, MNT_DETACH, '', e), e);
+  }
+}
+
+/** The mount points of a mountinfo text (its fifth field, octal escapes undone). */
+function mountPoints(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const p = line.split(' ')[4];
+    if (p) out.add(p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
 }
 
 function view(rec: VolumeRecord): Volume {

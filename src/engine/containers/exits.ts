@@ -1,7 +1,8 @@
 // Exits and adoption. A container's exit is learnt from the monitor's exit file (inotify on its
 // folder), so berthd holds no process of the container's and may restart without harm: a new
 // berthd adopts what runs and records what ended. An exit is recorded, the runtime side taken
-// apart, and the restart policy applied; never blocks on the container.
+// apart, the container's hold on its volumes let go, and the restart policy applied; never
+// blocks on the container.
 
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -12,6 +13,7 @@ import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
 import { releaseRuntime } from './teardown.js';
 import { streamsClosed } from './attach.js';
+import { releaseHeldVolumes } from '../mounts.js';
 
 /**
  * Loads the records (berthd's start, or first use) and adopts the containers: those still
@@ -21,6 +23,12 @@ import { streamsClosed } from './attach.js';
  */
 export function adopt(t: ContainerTable): void {
   for (const rec of t.store.loadAll()) t.byId.set(rec.Id, t.live(rec, new RestartManager(rec.RestartCount)));
+  // Running containers hold their volumes with options still (dockerd's LiveRestoreVolume), before any exit is recorded.
+  const holds = new Map<string, string[]>();
+  for (const { rec } of t.byId.values())
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused')
+      for (const m of rec.MountPoints ?? []) if (m.Type === 'volume' && m.Name) holds.set(m.Name, [...(holds.get(m.Name) ?? []), rec.Id]);
+  t.volumes.adopt(holds).catch((e: unknown) => t.log('error', `adopt the mounts of volumes with options: ${errorMessage(e)}`));
   for (const live of t.byId.values()) {
     const rec = live.rec;
     if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
@@ -114,6 +122,7 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   const oom = await oomKilled(t, rec.Id);
   rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };
   await releaseRuntime(t, rec);
+  await releaseHeldVolumes(rec.MountPoints ?? [], t.volumes, rec.Id, (m) => t.log('warn', m));
   await t.opts.snapshots.unmount(rec.Id).catch((e) => t.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
   const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
   const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);

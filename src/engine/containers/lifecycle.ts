@@ -22,7 +22,18 @@ import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJo
 import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
 import { rootFiles } from '../users.js';
 import { startError } from '../start-errors.js';
-import { copyUp, ociMounts, planMounts, recursiveReadOnlyRefusal, stageSubpaths, unstageSubpaths, type PlanOptions } from '../mounts.js';
+import {
+  copyUp,
+  copyUpMounted,
+  holdVolumes,
+  ociMounts,
+  planMounts,
+  recursiveReadOnlyRefusal,
+  releaseHeldVolumes,
+  stageSubpaths,
+  unstageSubpaths,
+  type PlanOptions,
+} from '../mounts.js';
 import { checkResources, discardUnsupported, ociResources, updateResources, type ResourceConfig } from '../resources.js';
 import { cgroupFeatures, giveRealtimeBudget, realtimeBudget } from '../../runtime/cgroups/features.js';
 import { cgroupsDelegated, limitsAsked, NOT_DELEGATED } from '../../runtime/cgroups/manager.js';
@@ -175,6 +186,7 @@ export async function create(
       mountOptions,
     );
     await t.volumes.durable(rec.MountPoints.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])));
+    await copyUpMounted(rec.MountPoints, snap.rootfs, t.volumes, id);
     // The user is looked up with the mounts over the root, as runc does inside the container.
     const files = rootFiles(
       snap.rootfs,
@@ -268,8 +280,19 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (rec.Pod && !rec.IsInfra) await startInfra(t, rec.Pod);
     joinShared(t, rec);
     const plan = rec.MountPoints ?? [];
+    const log = (m: string) => t.log('warn', m);
+    // Volumes with options are mounted at their first user, as dockerd's setupMounts; a failure is a failed start (500, exit code 128).
+    try {
+      await holdVolumes(plan, t.volumes, id, log);
+    } catch (e) {
+      await releaseRuntime(t, rec);
+      throw failedStart(t, live, Object.assign(e as BerthError, { exitCode: 128 }));
+    }
     // Before the start, as dockerd's setupMounts: a subpath not there or leading out is its 404 or 400.
-    await stageSubpaths(plan, subpathDir(t, id));
+    await stageSubpaths(plan, subpathDir(t, id)).catch(async (e: unknown) => {
+      await releaseHeldVolumes(plan, t.volumes, id, log);
+      throw e;
+    });
     const attach = t.attachPath(id);
     let pid = 0;
     try {
@@ -309,25 +332,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       unwatchExit(live);
       await unstageSubpaths(plan, subpathDir(t, id));
       await releaseRuntime(t, rec);
-      const err = startError(e);
-      rec.State = {
-        ...rec.State,
-        Status: 'exited',
-        Pid: 0,
-        ExitCode: err.exitCode,
-        Error: err.message,
-        FinishedAt: new Date().toISOString(),
-      };
-      t.saveLater(live); // the start's error is what the caller learns
-      t.exitedNow(live);
-      if (rec.HostConfig.AutoRemove) {
-        queueMicrotask(() => {
-          void t.lifecycle
-            .remove(id, { force: true, volumes: true })
-            .catch((r) => t.log('warn', `auto-remove ${id.slice(0, 12)} after a failed start: ${errorMessage(r)}`));
-        });
-      }
-      throw err;
+      await releaseHeldVolumes(plan, t.volumes, id, log);
+      throw failedStart(t, live, startError(e));
     }
     rec.State = {
       ...rec.State,
@@ -351,6 +357,29 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (existsSync(t.store.exitPath(id))) void onExit(t, live);
     return 'started';
   });
+}
+
+/** Records a start's failure (its error, exit code, end) and queues an AutoRemove; returns the error for the caller. */
+function failedStart(t: ContainerTable, live: Live, err: BerthError & { exitCode: number }): BerthError {
+  const rec = live.rec;
+  rec.State = {
+    ...rec.State,
+    Status: 'exited',
+    Pid: 0,
+    ExitCode: err.exitCode,
+    Error: err.message,
+    FinishedAt: new Date().toISOString(),
+  };
+  t.saveLater(live); // the start's error is what the caller learns
+  t.exitedNow(live);
+  if (rec.HostConfig.AutoRemove) {
+    queueMicrotask(() => {
+      void t.lifecycle
+        .remove(rec.Id, { force: true, volumes: true })
+        .catch((r) => t.log('warn', `auto-remove ${rec.Id.slice(0, 12)} after a failed start: ${errorMessage(r)}`));
+    });
+  }
+  return err;
 }
 
 /** Where a container's volume subpaths are mounted for the time of its runtime's create (engine/mounts.ts). */
