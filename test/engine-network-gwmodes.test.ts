@@ -185,6 +185,8 @@ test(
       assert.equal(v4Of(NETS.isolated.bridge), '');
       assert.match(ipOf(inhibit), /^10\.237\.4\./);
       assert.equal(ok('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', isolated), '');
+      // No gateway took the first address: the first container has it, as under dockerd.
+      assert.equal(ipOf(isolated), '10.237.5.1');
       assert.match(v4Of(NETS.routed.bridge), /10\.237\.1\.1\/24/);
       const rules = ours();
       assert.ok(!rules.some((l) => l.includes('MASQUERADE') && l.includes(NETS.routed.subnet)), rules.join('\n'));

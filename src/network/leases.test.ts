@@ -75,3 +75,14 @@ test('leases: round robin past the gateway, asked addresses, exhaustion, release
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }
 });
+
+test('a network without a gateway address leases its first address too', async () => {
+  const top = mkdtempSync(join(tmpdir(), 'leases-test-'));
+  try {
+    const r = { subnet: '10.9.0.0/29', gateway: '10.9.0.1', noGateway: true };
+    assert.equal(text(leaseSpan(r)), '10.9.0.1-10.9.0.6');
+    assert.deepEqual(await new Leases().pick(join(top, 'net'), 'a', 'eth0', [r]), [{ address: '10.9.0.1/29', gateway: '10.9.0.1' }]);
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
+});

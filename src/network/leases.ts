@@ -21,6 +21,8 @@ export interface LeaseRange {
   subnet: string;
   gateway: string;
   ipRange?: string;
+  /** The network has no gateway address (dockerd's IPAM allocated none): `gateway`'s address is leased like any other. */
+  noGateway?: boolean;
 }
 
 /** A leased address: `ip/prefix` (the subnet's) and the subnet's gateway. */
@@ -55,7 +57,8 @@ export function leaseSpan(r: LeaseRange): Span {
   const range = r.ipRange ? cidr(r.ipRange) : sub;
   const first = range.addr > sub.addr ? range.addr : sub.addr + 1n;
   const rangeLast = r.ipRange && !v6 ? range.last + 1n : range.last; // an ip-range's broadcast is a host of the subnet
-  return { v6, first, last: rangeLast < sub.last ? rangeLast : sub.last, bits: sub.bits, gateway: parse(v6, r.gateway) };
+  const gateway = r.noGateway ? -1n : parse(v6, r.gateway);
+  return { v6, first, last: rangeLast < sub.last ? rangeLast : sub.last, bits: sub.bits, gateway };
 }
 
 /** host-local's words for a range set: `first-last`. */

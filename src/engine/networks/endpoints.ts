@@ -42,6 +42,7 @@ import {
   BRIDGE_NAME_OPT,
   bridgeHasV4,
   bridgeSwitch,
+  skipGateway4,
   gatewayMode4,
   HOST_IPV4_OPT,
   trustedInterfaces,
@@ -387,10 +388,12 @@ export class Endpoints {
   private bridgeOf(n: NetworkRecord): BridgeNetwork {
     const v6 = v6Config(n);
     const subnet = (c: IpamConfig) => ({ subnet: c.Subnet, gateway: gatewayOf(c), ipRange: c.IPRange });
+    const v4 = v4Config(n)!;
     return {
       name: cniName(n),
       bridge: n.Options[BRIDGE_NAME_OPT],
-      v4: subnet(v4Config(n)!),
+      // Without a gateway from IPAM (isolated; inhibit_ipv4 on an internal network) the first address is a container's, as under dockerd.
+      v4: { ...subnet(v4), noGateway: !v4.Gateway && skipGateway4(n.Options, n.Internal) },
       v6: v6 && subnet(v6),
       v4Address: bridgeHasV4(n),
       internal: n.Internal,
