@@ -1,12 +1,16 @@
 // berthd killed with SIGKILL in the middle of an operation: the next berthd finishes or rolls
 // back what was in flight. A commit's frozen container is thawed; containers whose parallel
 // starts were cut short can all be started and removed; and once they are removed no runtime
-// state, cgroup, snapshot, network namespace pin or endpoint of theirs is left.
+// state, cgroup, snapshot, network namespace pin or endpoint of theirs is left. Published-port
+// rules of the berthd's with no endpoint record go at its next start.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { addPortNat, chainOf, ownerTag, planPortNat, removePortNat } from '../src/network/port-nat.js';
+import { httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 let eng: EngineFixture;
 const N = 20;
@@ -114,5 +118,41 @@ test(`${N} parallel starts cut short by a SIGKILL: every container starts and is
       const owner = readFileSync(join(ipam, net, f), 'utf8');
       assert.ok(!ids.some((id) => owner.startsWith(id)), `lease ${f} on ${net} is still held by ${owner.slice(0, 12)}`);
     }
+  }
+});
+
+test("published-port rules of this berthd's that no endpoint record names are removed at its next start; a running container's and another berthd's stay", async () => {
+  const nat = () => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+  const id = await create({
+    Image: 'busybox',
+    Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'],
+    ExposedPorts: { '80/tcp': {} },
+    HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18431' }] } },
+  });
+  assert.equal((await eng.api('POST', `/containers/${id}/start`)).status, 204);
+  // Rules as berthd writes them, for a container it has no record of (its exec-root's endpoint
+  // record lost), and the same for another berthd's (another exec-root's mark).
+  const port = (hostPort: number) => [{ hostIP: '127.0.0.1', hostPort, containerPort: 80, protocol: 'tcp' as const }];
+  const orphan = planPortNat(randomBytes(32).toString('hex'), ownerTag(join(eng.dir, 'run')), port(18432), '10.213.91.2/24');
+  const others = planPortNat(randomBytes(32).toString('hex'), ownerTag('/run/another-berthd'), port(18433), '10.213.91.3/24');
+  await addPortNat(orphan);
+  try {
+    await addPortNat(others);
+    assert.match(nat(), new RegExp(`^:${orphan.chain} `, 'm'));
+    await eng.restart('SIGKILL');
+    await until(() => !nat().includes(orphan.chain), 10_000);
+    const left = nat();
+    assert.ok(left.includes(others.chain), left);
+    assert.ok(left.includes(chainOf(id)), left);
+    assert.match(
+      eng.daemonLog(),
+      new RegExp(`published-port rules of container ${orphan.comment.slice(-64, -52)}, which has no endpoint record, removed`),
+    );
+    // The running container's port still answers.
+    assert.match(await httpGet(18431), new RegExp(id.slice(0, 12)));
+  } finally {
+    await removePortNat(others);
+    await removePortNat(orphan);
+    await eng.api('DELETE', `/containers/${id}?force=1`);
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addInput, chainOf, leftoverInput, ownerTag, planPortNat, removeInput } from './port-nat.js';
+import { addInput, chainOf, leftoverInput, ownedPortNat, ownerTag, planPortNat, removeInput } from './port-nat.js';
 
 const ID = 'ab'.repeat(32);
 
@@ -153,4 +153,21 @@ test('leftovers in the filter table: its jump (which names the bridge) and the c
     leftoverInput(save, chain, 'filter'),
     `*filter\n:${chain} - [0:0]\n-D BERTH-PORTS -o br0 -m comment --comment "berth ports x ${ID}" -j ${chain}\n-X ${chain}\nCOMMIT\n`,
   );
+});
+
+test("ownedPortNat: the containers whose jumps from BERTH-PORTS carry this berthd's mark, with their chains, in nat or filter", () => {
+  const other = 'cd'.repeat(32);
+  const nat = [
+    '*nat',
+    ':BERTH-PORTS - [0:0]',
+    `-A BERTH-PORTS -m comment --comment "berth ports o ${ID}" -j ${chainOf(ID)}`,
+    `-A BERTH-PORTS -m comment --comment "berth ports p ${other}" -j ${chainOf(other)}`,
+    `-A OUTPUT -m comment --comment "berth ports o ${other}" -j ${chainOf(other)}`,
+    '-A BERTH-PORTS -m comment --comment "berth ports o short" -j BERTH-P-x',
+    'COMMIT',
+  ];
+  assert.deepEqual([...ownedPortNat(nat, 'o')], [[ID, chainOf(ID)]]);
+  assert.deepEqual([...ownedPortNat(nat, 'p')], [[other, chainOf(other)]]);
+  const filter = ['*filter', `-A BERTH-PORTS -o br0 -m comment --comment "berth ports o ${ID}" -j ${chainOf(ID)}`, 'COMMIT'];
+  assert.deepEqual([...ownedPortNat(filter, 'o')], [[ID, chainOf(ID)]]);
 });

@@ -196,10 +196,45 @@ export async function routeLocalnet(bridge: string): Promise<void> {
  */
 export async function removePortNat(p: PortNat): Promise<void> {
   if ((await restore(removeInput(p))).ok) return;
-  for (const t of tablesOf(p)) {
-    const left = leftoverInput(await save(t), p.chain, t);
-    if (!left) continue;
-    const r = await restore(left);
-    if (!r.ok) throw systemError(`remove published ports (iptables-restore of ${p.chain} in ${t}): ${r.stderr}`);
+  for (const t of tablesOf(p)) await removeLeftover(p.chain, t);
+}
+
+/** What iptables-save shows now of a container's chain in `table`, removed: its jumps and the chain. */
+async function removeLeftover(chain: string, table: Table): Promise<void> {
+  const left = leftoverInput(await save(table), chain, table);
+  if (!left) return;
+  const r = await restore(left);
+  if (!r.ok) throw systemError(`remove published ports (iptables-restore of ${chain} in ${table}): ${r.stderr}`);
+}
+
+/** The containers whose jumps from BERTH-PORTS in `save` (iptables-save of one table) carry `owner`'s mark, by ID, with their chains. */
+export function ownedPortNat(save: string[], owner: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of save) {
+    const a = splitRule(l);
+    if (a[0] !== '-A' || a[1] !== PORTS_CHAIN || a[a.length - 2] !== '-j') continue;
+    const c = a.indexOf('--comment');
+    const m = c > 0 ? /^berth ports (\S+) ([0-9a-f]{64})$/.exec(a[c + 1] ?? '') : null;
+    if (m && m[1] === owner) out.set(m[2], a[a.length - 1]);
   }
+  return out;
+}
+
+/**
+ * Removes the port rules (nat and filter) `owner` made for containers `recorded` holds no
+ * endpoint record of: a record is written before the rules are added and removed after them,
+ * so rules with none were left by something else (an exec-root lost or cleared under a berthd,
+ * rules copied by hand). Each chain is read again before its removal, so a teardown that ran
+ * meanwhile is not undone twice. Returns the containers' IDs.
+ */
+export async function sweepPortNat(owner: string, recorded: (id: string) => boolean): Promise<string[]> {
+  const swept = new Set<string>();
+  for (const t of ['nat', 'filter'] as const) {
+    for (const [id, chain] of ownedPortNat(await save(t), owner)) {
+      if (recorded(id)) continue;
+      await removeLeftover(chain, t);
+      swept.add(id);
+    }
+  }
+  return [...swept];
 }

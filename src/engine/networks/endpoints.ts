@@ -27,7 +27,7 @@ import {
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { Leases } from '../../network/leases.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
-import { addPortNat, ownerTag, planPortNat, removePortNat, routeLocalnet, type PortNat } from '../../network/port-nat.js';
+import { addPortNat, ownerTag, planPortNat, removePortNat, routeLocalnet, sweepPortNat, type PortNat } from '../../network/port-nat.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
@@ -154,6 +154,21 @@ export class Endpoints {
         if (!isErrno(e, 'ENOENT')) throw e; // removed: its endpoint goes too
       }
       if (status !== 'running' && status !== 'paused') void this.detach({ Id: id } as ContainerRecord);
+    }
+  }
+
+  /**
+   * Once those teardowns are done, published-port rules of this berthd's that no endpoint record
+   * names go (port-nat.ts' sweepPortNat). A rootless berthd makes none. Never rejects: a failure is logged.
+   */
+  async sweepPortRules(): Promise<void> {
+    if (this.opts.rootless) return;
+    await this.settled();
+    try {
+      for (const id of await sweepPortNat(this.owner, (c) => existsSync(this.stateDir(c))))
+        this.opts.log(`published-port rules of container ${id.slice(0, 12)}, which has no endpoint record, removed`);
+    } catch (e) {
+      this.opts.log(`sweep of published-port rules left without an endpoint record: ${errorMessage(e)}`);
     }
   }
 

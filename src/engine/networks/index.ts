@@ -58,6 +58,7 @@ export class Networks {
         (dev) => this.endpoints.deleteBridgeLater(dev),
       );
     this.endpoints.finishTeardowns();
+    void this.endpoints.sweepPortRules();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
     // a bridge left with none (a berthd killed before its close), or rules left with no bridge
     // (killed between setting them and the bridge's creation, or during a deletion), go.
