@@ -23,6 +23,10 @@ export class BerthError extends Error {
 }
 
 export const notFound = (msg: string) => new BerthError('not-found', msg);
+
+/** dockerd's words (its errNoSwarm) for what needs a swarm manager, on a node in no swarm, which berthd always is. */
+export const NOT_SWARM_MANAGER =
+  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 export const conflict = (msg: string) => new BerthError('conflict', msg);
 export const invalid = (msg: string) => new BerthError('invalid', msg);
 export const unsupported = (msg: string) => new BerthError('unsupported', msg);

@@ -91,10 +91,10 @@ test('docker exec into a stopped container fails with 409', { skip: noDocker }, 
   assert.equal(w.stdout.trim(), '0', w.stderr);
   const r = docker(['exec', 'short', 'true']);
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, new RegExp(`container ${id} is not running`));
+  assert.match(r.stderr, new RegExp(`Container ${id} is not running`));
   return eng.api('POST', `/containers/${id}/exec`, { Cmd: ['true'] }).then((res) => {
     assert.equal(res.status, 409);
-    assert.equal(JSON.parse(res.body).message, `container ${id} is not running`);
+    assert.equal(JSON.parse(res.body).message, `Container ${id} is not running`);
   });
 });
 

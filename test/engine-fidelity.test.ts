@@ -492,3 +492,64 @@ test('network option com.docker.network.driver.mtu: the interface has that MTU, 
   assert.equal(bad.status, 1, show('berthd', bad));
   assert.match(bad.stderr, /failed to parse com\.docker\.network\.driver\.mtu value: abc/);
 });
+
+test(
+  "--entrypoint '', supplementary groups, --read-only's init files and create's checks agree with dockerd (found by a side-by-side probe)",
+  { skip },
+  async () => {
+    assert.equal(same(['--entrypoint', ''], 'echo hi'), 'hi\n');
+    // dockerd gives the primary group as a supplementary one too (GHSA-rc4r-wh2q-q6c4).
+    assert.equal(same(['-u', '1000:1000'], 'cat /proc/self/status | grep ^Groups'), 'Groups:\t1000 \n');
+    assert.equal(same(['-u', '1000', '--group-add', '5'], 'cat /proc/self/status | grep ^Groups'), 'Groups:\t0 5 \n');
+    assert.equal(
+      same(['--read-only'], 'for f in hosts hostname resolv.conf; do touch /etc/$f 2>/dev/null && echo $f writable; done; echo done'),
+      'done\n',
+    );
+    bothRefuse(
+      ['run', '--rm', '--network', 'none', '-w', 'rel', IMAGE, 'pwd'],
+      /the working directory 'rel' is invalid, it needs to be an absolute path/,
+    );
+    bothRefuse(
+      ['run', '--rm', '--network', 'none', '--cpuset-cpus', '999', IMAGE, 'true'],
+      /Requested CPUs are not available - requested 999, available: /,
+    );
+    bothRefuse(
+      ['run', '--rm', '--network', 'none', '--cpuset-mems', '99', IMAGE, 'true'],
+      /Requested memory nodes are not available - requested 99, available: /,
+    );
+    // A 400, not a 404 the CLI would take for a missing image (and try to pull).
+    bothRefuse(
+      ['run', '--rm', '--network', 'none', '--volumes-from', 'nosuch', IMAGE, 'true'],
+      /^docker: Error response from daemon: No such container: nosuch/,
+    );
+    bothRefuse(['rmi', 'nosuch'], /No such image: nosuch:latest/);
+    const answers = [];
+    for (const [sock, run] of [
+      [join(d.dir, 'docker.sock'), d.docker],
+      [eng.socket, eng.docker],
+    ] as const) {
+      const id = run(['run', '-d', '--network', 'none', '--name', 'fid-probe', IMAGE, 'sleep', '300']).stdout.trim();
+      const seen: unknown[] = [
+        run(['kill', '-s', 'NOPE', 'fid-probe']).stderr,
+        (({ status, stdout, stderr }) => ({ status, stdout, stderr }))(run(['exec', '-w', '/nonexist', 'fid-probe', 'pwd'])),
+      ];
+      run(['pause', 'fid-probe']);
+      seen.push(run(['exec', 'fid-probe', 'true']).stderr);
+      run(['unpause', 'fid-probe']);
+      const net = await raw(sock, 'POST', '/networks/create', { Name: 'fid-ov', Driver: 'overlay' });
+      seen.push([net.status, JSON.parse(net.body.toString()).message]);
+      run(['rm', '-f', id]);
+      answers.push(seen);
+    }
+    assert.deepEqual(answers[1], answers[0]);
+    assert.deepEqual(answers[0].slice(0, 2), [
+      'Error response from daemon: Invalid signal: NOPE\n',
+      {
+        status: 126,
+        stdout:
+          'OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nonexist") set in config.json failed: no such file or directory: unknown\r\n',
+        stderr: '',
+      },
+    ]);
+  },
+);

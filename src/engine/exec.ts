@@ -83,9 +83,10 @@ export class Execs {
 
   create(containerRef: string, config: ExecConfig): ExecInstance {
     const c = this.containers.get(containerRef);
-    if (c.State.Status === 'paused') throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
+    // dockerd's words: a paused container is named as the caller named it, the others by ID.
+    if (c.State.Status === 'paused') throw conflict(`Container ${containerRef} is paused, unpause the container before exec`);
     if (c.State.Status === 'restarting') throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
-    if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
+    if (c.State.Status !== 'running') throw conflict(`Container ${c.Id} is not running`);
     if (!config.Cmd?.length) throw invalid('No exec command specified');
     this.prune();
     const inst: ExecInstance = {
@@ -123,7 +124,7 @@ export class Execs {
     const inst = this.get(id);
     if (inst.started) throw conflict(inst.Running ? `Exec command ${id} is already running` : `Exec command ${id} has already run`);
     const c = this.containers.get(inst.ContainerID);
-    if (c.State.Status !== 'running') throw conflict(`container ${c.Id} is not running`);
+    if (c.State.Status !== 'running') throw conflict(`Container ${c.Id} is not running`);
     inst.started = true;
     inst.Running = true;
     const cfg = inst.Config;
@@ -138,7 +139,7 @@ export class Execs {
       const base = rc.config.process;
       // The user's tables as the container sees them (its mounts included), through its init's root.
       const files = rootFiles(c.State.Pid ? `/proc/${c.State.Pid}/root` : rc.rootfs);
-      const user = cfg.User ? resolveUser(files, cfg.User) : (base?.user ?? { uid: 0, gid: 0 });
+      const user = cfg.User ? resolveUser(files, cfg.User, c.HostConfig.GroupAdd) : (base?.user ?? { uid: 0, gid: 0 });
       // HOME is the exec user's, as runc sets it, unless the container's or the exec's env names one.
       const ownHome = [...(c.Config.Env ?? []), ...(cfg.Env ?? [])].some((e) => e.startsWith('HOME='));
       const baseEnv = (base?.env ?? []).filter((e) => ownHome || !e.startsWith('HOME='));
@@ -199,7 +200,8 @@ export class Execs {
           inst.Running = false;
           this.event(inst, 'exec_die', { exitCode: String(EXEC_START_FAILED) });
           this.log?.('warn', `exec ${inst.ID.slice(0, 12)} in container ${inst.ContainerID.slice(0, 12)}: ${errorMessage(e)}`);
-          throw e;
+          // A process that failed in its last steps (its working directory, its user) was launched but never ran.
+          throw execStartError(e);
         },
       );
       return streams;

@@ -141,8 +141,16 @@ export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
   );
 }
 
-/** Writes the three files in `dir` and returns their bind mounts, skipping destinations the user mounts. */
-export async function writeInitFiles(dir: string, o: InitFileOptions, userDestinations: string[] = []): Promise<OciMount[]> {
+/**
+ * Writes the three files in `dir` and returns their bind mounts, skipping destinations the user
+ * mounts; read-only in a container whose root is (`--read-only`), as dockerd binds them.
+ */
+export async function writeInitFiles(
+  dir: string,
+  o: InitFileOptions,
+  userDestinations: string[] = [],
+  readOnly = false,
+): Promise<OciMount[]> {
   const p = initPaths(dir);
   // Off the thread: a file made on a busy disk can wait on its journal.
   await Promise.all([
@@ -158,7 +166,7 @@ export async function writeInitFiles(dir: string, o: InitFileOptions, userDestin
     ] as const
   )
     .filter(([d]) => !userDestinations.includes(d))
-    .map(([destination, source]) => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] }));
+    .map(([destination, source]) => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(readOnly ? ['ro'] : [])] }));
 }
 
 /**

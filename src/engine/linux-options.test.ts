@@ -46,7 +46,8 @@ test('Ulimits, Sysctls, OomScoreAdj, ShmSize and GroupAdd land in the OCI spec a
     );
     assert.deepEqual(s.linux!.sysctl, { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '4096' });
     assert.equal(s.process!.oomScoreAdj, 500);
-    assert.deepEqual(s.process!.user.additionalGids, [10, 65534]);
+    // As dockerd: the primary group first, then root's groups in /etc/group (none here), then GroupAdd's.
+    assert.deepEqual(s.process!.user.additionalGids, [0, 10, 65534]);
     assert.deepEqual(
       s.mounts!.find((m) => m.destination === '/dev/shm')!.options!.filter((o) => o.startsWith('size=')),
       [`size=${1 << 20}`],

@@ -1,8 +1,8 @@
 // The HostConfig fields that become plain settings of the OCI spec, as dockerd applies them:
 // Ulimits (process.rlimits), Sysctls (linux.sysctl), OomScoreAdj, ShmSize (/dev/shm's size),
-// GroupAdd (supplementary groups from the container's /etc/group), and the PID, IPC and UTS
-// namespaces (PidMode, IpcMode, UTSMode: private, host or another container's). Checked at
-// create with dockerd's words, so a refusal leaves no container; pure but for the group file.
+// and the PID, IPC and UTS namespaces (PidMode, IpcMode, UTSMode: private, host or another
+// container's). Checked at create with dockerd's words, so a refusal leaves no container.
+// GroupAdd joins the process's user (users.ts' resolveUser).
 
 import { mkdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -12,7 +12,6 @@ import { MNT_DETACH, mount, umount2 } from '../native/binding.js';
 import type { POSIXRlimit, Spec } from '../oci/runtime-spec.js';
 import { RLIMITS } from '../runtime/rlimits.js';
 import type { HostConfig } from './types.js';
-import { lookupGroup, type RootFiles } from './users.js';
 
 /** One `--ulimit` (Docker's `Ulimit`). */
 export interface Ulimit {
@@ -146,10 +145,10 @@ export function checkLinuxOptions(o: LinuxOptions, hostname: boolean, network: s
 
 /**
  * Applies the fields to a spec built with Docker's defaults (every namespace of its own, a
- * 64 MiB /dev/shm). `files` reads the container's /etc/group for GroupAdd's names.
+ * 64 MiB /dev/shm).
  * Namespaces joined from another container get their path at start (`joinNamespaces`).
  */
-export function applyLinuxOptions(spec: Spec, o: LinuxOptions, files: RootFiles, shmDir?: string): Spec {
+export function applyLinuxOptions(spec: Spec, o: LinuxOptions, shmDir?: string): Spec {
   const proc = spec.process!;
   const linux = (spec.linux ??= {});
   if (o.Ulimits?.length) {
@@ -158,11 +157,6 @@ export function applyLinuxOptions(spec: Spec, o: LinuxOptions, files: RootFiles,
   }
   if (o.Sysctls) linux.sysctl = { ...linux.sysctl, ...o.Sysctls };
   if (o.OomScoreAdj !== undefined) proc.oomScoreAdj = o.OomScoreAdj;
-  if (o.GroupAdd?.length) {
-    const gids = o.GroupAdd.map((g) => (/^\d+$/.test(g) ? Number(g) : lookupGroup(files, g)));
-    const user = proc.user;
-    user.additionalGids = [...new Set([...(user.additionalGids ?? []), ...gids])];
-  }
   const shm = (spec.mounts ?? []).findIndex((m) => m.destination === '/dev/shm');
   const drop = (type: string) => {
     linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== type);

@@ -55,7 +55,8 @@ export function checkLogConfig(lc: HostConfig['LogConfig']): void {
     if (!known.includes(k) && !(k === 'compress' && type === 'json-file')) throw invalid(`unknown log opt '${k}' for ${type} log driver`);
     if (k === 'path' && !v.startsWith('/'))
       throw invalid(`log opt 'path' of the cri log driver must be an absolute path, not ${JSON.stringify(v)}`);
-    if (k === 'max-size' && !/^\d+(\.\d+)?\s*([kmgtp]i?)?b?$/i.test(v)) throw invalid(`failed to parse max-size: invalid size: '${v}'`);
+    if (k === 'max-size' && !/^\d+(\.\d+)?\s*([kmgtp]i?)?b?$/i.test(v))
+      throw invalid(`failed to initialize logging driver: invalid size: '${v}'`);
     if (k === 'max-file' && (!/^-?\d+$/.test(v) || Number(v) < 1))
       throw invalid(Number(v) < 1 ? 'max-file cannot be less than 1' : `strconv.Atoi: parsing "${v}": invalid syntax`);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockDeviceNumbers, discardUnsupported, memorySwappiness, ociResources } from './resources.js';
+import { blockDeviceNumbers, discardUnsupported, listWithin, memorySwappiness, ociResources } from './resources.js';
 import type { CgroupFeatures } from '../runtime/cgroups/features.js';
 
 const features = (v: boolean): CgroupFeatures => ({
@@ -144,4 +144,24 @@ test("swappiness and kernel memory: dockerd 20.10's warnings, discards and 400s;
   assert.deepEqual(ociResources(discardUnsupported({ KernelMemoryTCP: -1 }, all, []), dev), { memory: { kernelTCP: -1 } });
   assert.equal(memorySwappiness(undefined), null);
   assert.equal(memorySwappiness(0), 0);
+});
+
+test("cpusets: what the cpuset root lacks is refused in dockerd's words (400); lists are compared by range", () => {
+  const two = { ...all, cpusetCpus: '0-1', cpusetMems: '0' };
+  assert.deepEqual(discardUnsupported({ CpusetCpus: '1', CpusetMems: '0' }, two, []), { CpusetCpus: '1', CpusetMems: '0' });
+  assert.throws(() => discardUnsupported({ CpusetCpus: '7' }, two, []), {
+    kind: 'invalid',
+    message: 'Requested CPUs are not available - requested 7, available: 0-1',
+  });
+  assert.throws(() => discardUnsupported({ CpusetMems: '3' }, two, []), {
+    kind: 'invalid',
+    message: 'Requested memory nodes are not available - requested 3, available: 0',
+  });
+  const warnings: string[] = [];
+  assert.deepEqual(discardUnsupported({ CpusetCpus: '7' }, { ...none, cpuset: false }, warnings), { CpusetCpus: '', CpusetMems: '' });
+  assert.deepEqual(warnings, ['Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.']);
+  assert.equal(listWithin('0-3,8', '0-5,7-9'), true);
+  assert.equal(listWithin('4-8', '0-5,7-9'), false);
+  assert.equal(listWithin('0-4000000000', '0-1'), false, 'a huge range is not walked number by number');
+  assert.equal(listWithin('0', ''), false);
 });

@@ -124,6 +124,15 @@ export function discardUnsupported(r: ResourceConfig, f: CgroupFeatures, warning
   }
   if (out.CpuRealtimePeriod && out.CpuRealtimeRuntime && out.CpuRealtimeRuntime > out.CpuRealtimePeriod)
     throw systemError('cpu real-time runtime cannot be higher than cpu real-time period');
+  if ((out.CpusetCpus || out.CpusetMems) && !f.cpuset) {
+    warnings.push('Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.');
+    out.CpusetCpus = '';
+    out.CpusetMems = '';
+  }
+  if (out.CpusetCpus && f.cpusetCpus !== undefined && !listWithin(out.CpusetCpus, f.cpusetCpus))
+    throw invalid(`Requested CPUs are not available - requested ${out.CpusetCpus}, available: ${f.cpusetCpus}`);
+  if (out.CpusetMems && f.cpusetMems !== undefined && !listWithin(out.CpusetMems, f.cpusetMems))
+    throw invalid(`Requested memory nodes are not available - requested ${out.CpusetMems}, available: ${f.cpusetMems}`);
   if ((out.BlkioWeight ?? 0) > 0 && !f.blkioWeight) {
     warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
     out.BlkioWeight = 0;
@@ -157,6 +166,28 @@ export function discardUnsupported(r: ResourceConfig, f: CgroupFeatures, warning
     `${no} IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.`,
   );
   return out;
+}
+
+/** A cpuset list's ranges (`0-3,8` → [0, 3], [8, 8]). */
+function rangesOf(list: string): [number, number][] {
+  return list.split(',').map((part) => {
+    const [a, b = a] = part.split('-').map(Number);
+    return [a, b];
+  });
+}
+
+/** Whether every CPU (or node) of `asked` is in `available` (both cpuset lists; an empty `available` has none). */
+export function listWithin(asked: string, available: string): boolean {
+  const have = available ? rangesOf(available) : [];
+  return rangesOf(asked).every(([a, b]) => {
+    // Walk the asked range through the available ranges that cover it, never number by number.
+    for (let x = a; x <= b;) {
+      const r = have.find(([lo, hi]) => lo <= x && x <= hi);
+      if (!r) return false;
+      x = r[1] + 1;
+    }
+    return true;
+  });
 }
 
 /** Docker's checks of the limits a container is created (or updated) with; fills swap's default (twice the memory). */

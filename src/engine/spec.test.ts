@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSpec, command, mergeEnv, DEFAULT_CAPS } from './spec.js';
+import { buildSpec, command, mergeCommand, mergeEnv, DEFAULT_CAPS } from './spec.js';
 
 test('Entrypoint and Cmd combine as Docker does', () => {
   const image = { Entrypoint: ['/entry'], Cmd: ['default'] };
@@ -12,6 +12,12 @@ test('Entrypoint and Cmd combine as Docker does', () => {
   assert.deepEqual(command({ Entrypoint: ['sh'] }, image), ['sh'], 'a new entrypoint drops the image Cmd');
   assert.deepEqual(command({ Entrypoint: ['sh'], Cmd: ['-c', 'x'] }, image), ['sh', '-c', 'x']);
   assert.throws(() => command({}, {}), /No command specified/);
+  // dockerd's merge: an empty Entrypoint keeps the image's Cmd, [""] (`--entrypoint ""`) resets the image's Entrypoint.
+  assert.deepEqual(command({ Entrypoint: [] }, image), ['default']);
+  assert.deepEqual(command({ Entrypoint: [''], Cmd: ['echo', 'hi'] }, image), ['echo', 'hi']);
+  assert.deepEqual(mergeCommand({ Entrypoint: [''], Cmd: ['echo'] }, image), { Entrypoint: null, Cmd: ['echo'] });
+  assert.throws(() => command({ Entrypoint: [''] }, image), /No command specified/);
+  assert.deepEqual(mergeCommand({ Cmd: [] }, image), { Entrypoint: ['/entry'], Cmd: ['default'] });
 });
 
 test('Env: later keys win', () => {
@@ -31,7 +37,7 @@ test("the spec has Docker's defaults and the resources asked for", () => {
       config: { User: 'app', Env: ['X=1'], WorkingDir: '/w', Tty: true },
       hostConfig: { Memory: 1 << 26, NanoCpus: 5e8, PidsLimit: 10 },
     });
-    assert.deepEqual(spec.process!.user, { uid: 1000, gid: 1000, additionalGids: [2000] });
+    assert.deepEqual(spec.process!.user, { uid: 1000, gid: 1000, additionalGids: [1000, 2000] });
     assert.deepEqual(spec.process!.env, ['PATH=/bin', `HOSTNAME=${'a'.repeat(12)}`, 'TERM=xterm', 'X=1', 'HOME=/']);
     assert.equal(spec.process!.cwd, '/w');
     assert.equal(spec.process!.terminal, true);

@@ -33,13 +33,27 @@ export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Entrypoint and Cmd as Docker combines them: the user's replace the image's; an Entrypoint given resets the image's Cmd. */
+/**
+ * Entrypoint and Cmd as dockerd merges the user's with the image's (its merge and
+ * mergeAndVerifyConfig): a non-empty Entrypoint given drops the image's Cmd; an empty one (`[]`)
+ * keeps it; `[""]` (`--entrypoint ""`) resets the image's Entrypoint.
+ */
+export function mergeCommand(cfg: ContainerConfig, image: ImageConfigConfig): { Entrypoint: string[] | null; Cmd: string[] | null } {
+  let entrypoint = cfg.Entrypoint ?? null;
+  let cmd = cfg.Cmd ?? null;
+  if (!entrypoint?.length) {
+    if (!cmd?.length) cmd = image.Cmd ?? null;
+    if (entrypoint === null) entrypoint = image.Entrypoint ?? null;
+  }
+  if (entrypoint?.length === 1 && entrypoint[0] === '') entrypoint = null;
+  if (!entrypoint?.length && !cmd?.length) throw invalid('No command specified');
+  return { Entrypoint: entrypoint, Cmd: cmd };
+}
+
+/** The process's arguments: the merged Entrypoint, then the merged Cmd. */
 export function command(cfg: ContainerConfig, image: ImageConfigConfig): string[] {
-  const entrypoint = cfg.Entrypoint ?? image.Entrypoint ?? [];
-  const cmd = cfg.Cmd?.length ? cfg.Cmd : cfg.Entrypoint ? [] : (image.Cmd ?? []);
-  const args = [...entrypoint, ...cmd];
-  if (!args.length) throw invalid('No command specified');
-  return args;
+  const m = mergeCommand(cfg, image);
+  return [...(m.Entrypoint ?? []), ...(m.Cmd ?? [])];
 }
 
 /** Image Env, then the user's: a later `KEY=` replaces an earlier one. */
@@ -59,13 +73,15 @@ export interface SpecInput {
   files?: RootFiles;
   /** Where a shareable IPC mode's /dev/shm is on the host (linux-options.ts' mountShm). */
   shmDir?: string;
+  /** The process's arguments fixed at create (the record's Path and Args); default: `config` merged with `image`. */
+  args?: string[];
 }
 
 export function buildSpec(input: SpecInput): Spec {
   const { config: cfg, hostConfig: hc, image } = input;
   const hostname = cfg.Hostname || input.id.slice(0, 12);
   const files = input.files ?? rootFiles(input.rootfs);
-  const user = resolveUser(files, cfg.User || image.User);
+  const user = resolveUser(files, cfg.User || image.User, hc.GroupAdd);
   const env = mergeEnv(image.Env ?? [DEFAULT_PATH], [`HOSTNAME=${hostname}`], cfg.Tty ? ['TERM=xterm'] : [], cfg.Env);
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   // runc sets HOME from the user's passwd entry, `/` without one, unless the env has it.
@@ -82,7 +98,7 @@ export function buildSpec(input: SpecInput): Spec {
           ? { consoleSize: { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } }
           : {}),
         user,
-        args: command(cfg, image),
+        args: input.args ?? command(cfg, image),
         env,
         cwd: cfg.WorkingDir || image.WorkingDir || '/',
         capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
@@ -115,5 +131,5 @@ export function buildSpec(input: SpecInput): Spec {
     },
     hc,
   );
-  return applyDevices(applyLinuxOptions(spec, hc, files, input.shmDir), hc);
+  return applyDevices(applyLinuxOptions(spec, hc, input.shmDir), hc);
 }

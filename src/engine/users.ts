@@ -70,7 +70,7 @@ function readTable(files: RootFiles, file: string): string[][] {
 }
 
 /** A group's id by name from the container's /etc/group (GroupAdd), with runc's words when there is none. */
-export function lookupGroup(files: RootFiles, name: string): number {
+function lookupGroup(files: RootFiles, name: string): number {
   const row = readTable(files, '/etc/group').find((r) => r[0] === name);
   if (!row) throw invalid(`Unable to find group ${name}: no matching entries in group file`);
   return Number(row[2]);
@@ -81,7 +81,13 @@ export function homeOf(files: string | RootFiles, uid: number): string {
   return readTable(asFiles(files), '/etc/passwd').find((r) => Number(r[2]) === uid)?.[5] || '/';
 }
 
-export function resolveUser(root: string | RootFiles, spec: string | undefined): User {
+/** `--group-add`'s ids: names looked up in the container's /etc/group, numbers as they are, each once. */
+function addedGroups(files: RootFiles, names: readonly string[] = []): number[] {
+  return [...new Set(names.map((g) => (/^\d+$/.test(g) ? Number(g) : lookupGroup(files, g))))];
+}
+
+/** The process's user for a `User` spec (`name`, `uid`, `name:group`, `uid:gid`), with `GroupAdd`'s groups, as dockerd builds it. */
+export function resolveUser(root: string | RootFiles, spec: string | undefined, groupAdd?: readonly string[] | null): User {
   const files = asFiles(root);
   const [userPart, groupPart] = (spec || '0').split(':', 2);
   const passwd = readTable(files, '/etc/passwd');
@@ -107,11 +113,10 @@ export function resolveUser(root: string | RootFiles, spec: string | undefined):
       gid = Number(row[2]);
     }
   }
-  const extra = name
-    ? groups
-        .filter((r) => (r[3] ?? '').split(',').includes(name!))
-        .map((r) => Number(r[2]))
-        .filter((g) => g !== gid)
-    : [];
-  return { uid, gid, ...(extra.length ? { additionalGids: extra } : {}) };
+  // The groups that list the user count only when no group was asked (runc's user package).
+  const extra =
+    name && groupPart === undefined ? groups.filter((r) => (r[3] ?? '').split(',').includes(name!)).map((r) => Number(r[2])) : [];
+  // dockerd (since the fix of GHSA-rc4r-wh2q-q6c4) puts the primary group first among the
+  // supplementary ones, so a process that drops to its gid keeps no group the image never gave it.
+  return { uid, gid, additionalGids: [gid, ...extra, ...addedGroups(files, groupAdd ?? [])] };
 }

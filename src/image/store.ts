@@ -23,7 +23,7 @@ import {
 import { ContentStore } from './content.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { errno } from '../common/errno.js';
-import { formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
+import { familiarString, formatReference, parseReference, repositoryName, type Reference } from '../common/reference.js';
 import { settled } from '../common/promises.js';
 import { SmallFileCache } from '../common/file-cache.js';
 import { measureLayer } from './unpack.js';
@@ -286,7 +286,8 @@ export class ImageStore {
         }
       }
     }
-    if (!d || !m.images[d]) throw notFound(`No such image: ${nameOrId}`);
+    // dockerd names the reference as it read it: `No such image: busybox:latest`.
+    if (!d || !m.images[d]) throw notFound(`No such image: ${familiarString(ref)}`);
     return [d];
   }
 
@@ -462,8 +463,9 @@ export class ImageStore {
    */
   async untag(name: string): Promise<string[]> {
     return this.locked(async (m) => {
-      const key = formatReference(parseReference(name));
-      if (!m.refs[key]) throw notFound(`No such image: ${name}`);
+      const ref = parseReference(name);
+      const key = formatReference(ref);
+      if (!m.refs[key]) throw notFound(`No such image: ${familiarString(ref)}`);
       return [untagIn(m, key), true];
     });
   }

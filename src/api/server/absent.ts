@@ -4,13 +4,10 @@
 // name). Making a swarm or installing a plugin is refused with a line that says berthd has none;
 // so is BuildKit's session.
 
-import { BerthError, notFound, unavailable } from '../../errors.js';
+import { BerthError, NOT_SWARM_MANAGER, notFound, unavailable } from '../../errors.js';
 import { sendJSON } from './http.js';
 import type { Router } from './router.js';
 
-/** dockerd's errNoSwarm text for an endpoint that needs a swarm manager. */
-export const NOT_MANAGER =
-  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 /** dockerd's text for leaving or unlocking a swarm the node is not in. */
 export const NOT_IN_SWARM = 'This node is not part of a swarm';
 
@@ -39,7 +36,7 @@ const SWARM_ROUTES: [string, string][] = [
 export function absentRoutes(router: Router): void {
   for (const [method, path] of SWARM_ROUTES)
     router.on(method, path, () => {
-      throw unavailable(NOT_MANAGER);
+      throw unavailable(NOT_SWARM_MANAGER);
     });
   for (const path of ['/swarm/leave', '/swarm/unlock'])
     router.on('POST', path, () => {

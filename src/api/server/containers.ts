@@ -94,8 +94,12 @@ function lifecycleHostConfig(
   for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
     const v = hc[k];
     if (v === undefined || v === null || v === '') continue;
-    if (typeof v !== 'string' || !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v))
-      throw invalid(`Invalid value ${v} for ${k === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}`);
+    if (
+      typeof v !== 'string' ||
+      !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v) ||
+      v.split(',').some((r) => Number(r.split('-')[1]) < Number(r.split('-')[0]))
+    )
+      throw invalid(`Invalid value ${v} for ${k === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}: invalid format: ${v}`);
     out[k] = v;
   }
   const rp = hc.RestartPolicy;

@@ -161,8 +161,14 @@ export function execRoutes(router: Router, engine: Engine): void {
     client.on('close', () => {
       s.stdin?.destroy();
     });
-    await settled(s.exit); // (as above)
+    // A process that failed after its launch (a working directory it cannot enter) has its error
+    // in the stream too, after whatever it wrote, as dockerd's; the engine records and logs it.
+    const failed = await s.exit.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    if (failed !== undefined) write(1, Buffer.from(`${errorMessage(failed)}\r\n`));
     out.end();
   });
 

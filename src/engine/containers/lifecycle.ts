@@ -16,7 +16,7 @@ import { BUILTIN_ALIASES, BUILTIN_RUNTIME } from '../../runtime/runtime-set.js';
 import { parseSignal } from '../../runtime/signals.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
-import { buildSpec, command } from '../spec.js';
+import { buildSpec, mergeCommand } from '../spec.js';
 import { initPaths, resolveHostGateway, shareNetworkFiles, writeInitFiles } from '../init-files.js';
 import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJoined } from '../linux-options.js';
 import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
@@ -44,6 +44,7 @@ import {
   type ContainerStatus,
   type EndpointRequest,
   type HostConfig,
+  type MountPoint,
   type RestartPolicy,
 } from '../types.js';
 import { onExit, unwatchExit, watchExit } from './exits.js';
@@ -89,6 +90,8 @@ export async function create(
   // (A pod's join changes them: the caller's objects stay as given.)
   if (placement.pod) [config, hostConfig] = [{ ...config }, { ...hostConfig }];
   if (!config.Image) throw invalid('config.Image is required');
+  if (config.WorkingDir && !config.WorkingDir.startsWith('/'))
+    throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   const fullName = name ? checkName(name) : generateName((n) => [...t.byId.values()].some((l) => l.rec.Name === n));
   for (const l of t.byId.values()) if (l.rec.Name === fullName) throw nameConflict(fullName, l.rec.Id);
   const policy = checkRestartPolicy(hostConfig.RestartPolicy, !!hostConfig.AutoRemove);
@@ -102,13 +105,7 @@ export async function create(
     if (!t.pods) throw invalid('pods are not available in this engine');
     podId = t.pods.join(placement.pod, config, hostConfig, endpoints ?? {});
   }
-  if (config.StopSignal) {
-    try {
-      parseSignal(config.StopSignal);
-    } catch {
-      throw invalid(`Invalid signal: ${config.StopSignal}`);
-    }
-  }
+  if (config.StopSignal) dockerSignal(config.StopSignal);
   checkLogConfig(hostConfig.LogConfig);
   // As dockerd: the default runtime's name is kept, so the container stays with its runtime.
   const runtime = hostConfig.Runtime || (t.opts.defaultRuntime ?? BUILTIN_RUNTIME);
@@ -123,7 +120,8 @@ export async function create(
   );
   if (platform) checkPlatform(config.Image, image.config, platform);
   const imgCfg = image.config.config ?? {};
-  const args = command(config, imgCfg);
+  const merged = mergeCommand(config, imgCfg);
+  const args = [...(merged.Entrypoint ?? []), ...(merged.Cmd ?? [])];
   const id = randomBytes(32).toString('hex');
   giveParentBudget(t, hostConfig.CgroupParent);
   checkRealtimeBudget(limits.CpuRealtimeRuntime, hostConfig.CgroupParent, id);
@@ -140,8 +138,7 @@ export async function create(
       // On the host's network, the host's name, as dockerd gives it.
       Hostname: config.Hostname || (hostConfig.NetworkMode === 'host' ? osHostname() : id.slice(0, 12)),
       Env: [...new Map([...(imgCfg.Env ?? []), ...(config.Env ?? [])].map((e) => [e.split('=', 1)[0], e])).values()],
-      Cmd: config.Cmd?.length ? config.Cmd : config.Entrypoint ? null : (imgCfg.Cmd ?? null),
-      Entrypoint: config.Entrypoint ?? imgCfg.Entrypoint ?? null,
+      ...merged,
       WorkingDir: config.WorkingDir || imgCfg.WorkingDir || '',
       User: config.User || imgCfg.User || '',
       Labels: { ...(imgCfg.Labels ?? {}), ...(config.Labels ?? {}) },
@@ -182,7 +179,7 @@ export async function create(
       rec.HostConfig,
       { ...imgCfg.Volumes, ...config.Volumes },
       t.volumes,
-      (ref) => t.find(ref).rec.MountPoints ?? [],
+      (ref) => volumesOf(t, ref),
       mountOptions,
     );
     await t.volumes.durable(rec.MountPoints.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])));
@@ -200,6 +197,7 @@ export async function create(
       image: imgCfg,
       files,
       shmDir: shmDir(t, id),
+      args: [rec.Path, ...rec.Args],
     });
     if (t.opts.rootless) refuseUndelegatedLimits(spec, id);
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
@@ -219,6 +217,7 @@ export async function create(
         hostNetwork: rec.HostConfig.NetworkMode === 'host',
       },
       rec.MountPoints.map((m) => m.Destination),
+      !!hc.ReadonlyRootfs,
     );
     // The container's root reaches its init files (its group may search the folder) and owns them, as dockerd's remapped root does.
     if (idmaps) await ownInitFiles(t.store.dir(id), init, rootOwner(idmaps));
@@ -469,7 +468,7 @@ async function removeStaleRuntime(t: ContainerTable, id: string): Promise<void> 
  */
 /** `ref`: the name the caller gave, which dockerd's refusal repeats. */
 export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL', ref = live.rec.Name.slice(1)): Promise<void> {
-  const n = parseSignal(signal);
+  const n = dockerSignal(signal);
   if (live.rec.State.Status === 'restarting') {
     stoppedByUser(t, live, true);
     cancelRestart(t, live);
@@ -478,7 +477,7 @@ export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL', re
   if (!t.isRunning(live)) throw conflict(`Cannot kill container: ${ref}: Container ${live.rec.Id} is not running`);
   const stopSignal = live.rec.Config.StopSignal;
   const sigkill = n === constants.signals.SIGKILL;
-  stoppedByUser(t, live, !stopSignal || sigkill || n === parseSignal(stopSignal));
+  stoppedByUser(t, live, !stopSignal || sigkill || n === dockerSignal(stopSignal));
   // dockerd's kill with SIGKILL answers once the container has exited, so the state read after
   // it is the exit's; another signal is only sent.
   const exited = sigkill ? new Promise<void>((r) => live.exited.push(r)) : undefined;
@@ -495,7 +494,7 @@ export async function kill(t: ContainerTable, live: Live, signal = 'SIGKILL', re
  * event. A paused container is thawed after a signal meant to end it, as dockerd does.
  */
 async function sendSignal(t: ContainerTable, live: Live, signal: string, all: boolean): Promise<void> {
-  const n = parseSignal(signal);
+  const n = dockerSignal(signal);
   await t.runtime.kill(live.rec.Id, n, { all });
   t.emitFor(live.rec, 'kill', { signal: String(n) });
   if (live.rec.State.Status === 'paused' && live.restart.canceled) {
@@ -532,7 +531,7 @@ export async function stop(
   const exited = new Promise<void>((r) => live.exited.push(r));
   const timeout = opts.timeout ?? live.rec.Config.StopTimeout ?? 10;
   const signal = opts.signal || live.rec.Config.StopSignal || 'SIGTERM';
-  parseSignal(signal); // a bad one is the caller's 400, before anything is sent
+  dockerSignal(signal); // a bad one is the caller's 400, before anything is sent
   stoppedByUser(t, live, true);
   stopHealth(live);
   try {
@@ -703,4 +702,24 @@ function refuseUndelegatedLimits(spec: Spec, id: string): void {
   const asked = limitsAsked(spec.linux?.resources);
   if (asked.length && !cgroupsDelegated(spec.linux?.cgroupsPath ?? '', id))
     throw unsupported(`cgroup limits asked for (${asked.join(', ')}): ${NOT_DELEGATED}; run without them`);
+}
+
+/** The mounts of a `VolumesFrom` container; one that is not there is the request's fault (dockerd's 400, not a 404 the docker CLI takes for a missing image). */
+function volumesOf(t: ContainerTable, ref: string): MountPoint[] {
+  try {
+    return t.find(ref).rec.MountPoints ?? [];
+  } catch (e) {
+    if (isKind(e, 'not-found')) throw invalid(errorMessage(e));
+    throw e;
+  }
+}
+
+/** A signal's number as dockerd parses it (moby's signal.ParseSignal: a name, with or without SIG, or a number), refused in its words. */
+function dockerSignal(s: string): number {
+  try {
+    return parseSignal(s);
+  } catch (e) {
+    if (isKind(e, 'invalid')) throw invalid(`Invalid signal: ${s}`);
+    throw e;
+  }
 }

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DurableWriter, writeFileAtomicSync } from '../../common/atomic.js';
 import { isIPv4, isIPv6 } from 'node:net';
-import { BerthError, conflict, forbidden, invalid, notFound, systemError, unsupported } from '../../errors.js';
+import { BerthError, conflict, forbidden, invalid, NOT_SWARM_MANAGER, notFound, systemError, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
 import { contains6, firstHost6, formatCidr6, overlaps6, parseCidr6, parseIp6 } from '../../network/ip6.js';
 import { labelMatch } from '../../common/filters.js';
@@ -565,6 +565,8 @@ export class NetworkStore {
     if (PREDEFINED.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network `);
     if (this.byName(name)) throw conflict(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
+    // overlay is swarm's: dockerd off a swarm answers in its swarm words (a 500 from 20.10).
+    if (driver === 'overlay') throw systemError(NOT_SWARM_MANAGER);
     if (driver !== 'bridge') throw invalid(`plugin "${driver}" not found: berth has the bridge driver only`);
     if (req.EnableIPv4 === false) throw invalid('IPv6-only networks (EnableIPv4 false) are not supported by berth: a network has IPv4');
     // Swarm's networks and config-only networks: berthd has no swarm and no config networks.

@@ -34,6 +34,9 @@ export interface CgroupFeatures {
   /** cpu.shares (v1); the cpu controller (v2). */
   cpuShares: boolean;
   cpuset: boolean;
+  /** The CPUs and memory nodes a container may ask (the cpuset root's lists, as dockerd's sysinfo reads them; v2: the effective ones). */
+  cpusetCpus?: string;
+  cpusetMems?: string;
   pidsLimit: boolean;
 }
 
@@ -99,7 +102,23 @@ let cached: CgroupFeatures | undefined;
 
 /** This machine's features, read once (the mounts do not change under a running berthd). */
 export function cgroupFeatures(): CgroupFeatures {
-  return (cached ??= featuresOf(detectLayout(), hasFile));
+  return (cached ??= { ...featuresOf(detectLayout(), hasFile), ...cpusetLists(detectLayout()) });
+}
+
+/** The cpuset root's CPU and memory node lists, where the controller is mounted. */
+function cpusetLists(det: DetectedLayout): Pick<CgroupFeatures, 'cpusetCpus' | 'cpusetMems'> {
+  const v1 = det.layout !== 'v2' ? det.v1.cpuset : undefined;
+  const dir = v1?.mountPoint ?? (det.layout !== 'v1' ? det.unified?.mountPoint : undefined);
+  if (!dir) return {};
+  const read = (f: string) => {
+    try {
+      return readFileSync(posix.join(dir, v1 ? f : `${f}.effective`), 'utf8').trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  };
+  return { cpusetCpus: read('cpuset.cpus'), cpusetMems: read('cpuset.mems') };
 }
 
 /**
