@@ -471,7 +471,7 @@ static void fsconfig_failed(struct mount_job *j, int fs, const char *key, const 
 /* An overlay at `target` over lower dirs each seen through an idmapped mount of the user
  * namespace of the maps (open_tree, mount_setattr MOUNT_ATTR_IDMAP; the layers' files stay as
  * they are on disk: root's files are shown as the mapped root's), given to overlayfs by fd
- * (lowerdir+, Linux 6.13 and later), with a plain upper dir. */
+ * (lowerdir+, Linux 6.13 and later), with a plain upper dir, or none: read-only. */
 static void idmapped_overlay(struct mount_job *j) {
   size_t n = 0;
   while (j->lowers[n]) n++;
@@ -496,8 +496,10 @@ static void idmapped_overlay(struct mount_job *j) {
     }
     if (fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, t) < 0) { fsconfig_failed(j, fs, "lowerdir+", dir); opened++; goto out; }
   }
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", j->source, 0) < 0) { fsconfig_failed(j, fs, "upperdir", j->source); goto out; }
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", j->data, 0) < 0) { fsconfig_failed(j, fs, "workdir", j->data); goto out; }
+  if (j->source) {
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", j->source, 0) < 0) { fsconfig_failed(j, fs, "upperdir", j->source); goto out; }
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", j->data, 0) < 0) { fsconfig_failed(j, fs, "workdir", j->data); goto out; }
+  }
   if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) { fsconfig_failed(j, fs, "create", j->target); goto out; }
   mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
   if (mnt < 0) { j->c.err = errno; j->c.failed = "fsmount"; snprintf(j->what, sizeof j->what, "overlay for %s", j->target); goto out; }
@@ -768,13 +770,13 @@ static napi_value js_link_delete(napi_env env, napi_callback_info info) {
 
 /* idmappedOverlayAsync(target, lowers, upper, work, uidMap, gidMap): a promise; an overlay at
  * `target` over `lowers` (absolute, top first) idmapped by the maps (uid_map's text), with
- * `upper` and `work` as they are, made on a thread of its own. */
+ * `upper` and `work` as they are (both null: a read-only overlay), made on a thread of its own. */
 static napi_value js_idmapped_overlay_async(napi_env env, napi_callback_info info) {
   ARGS(6);
   struct mount_job *j = calloc(1, sizeof *j);
   if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
   if (!arg_string(env, argv[0], "target", 0, &j->target) || !(j->lowers = arg_strings(env, argv[1], "lowers")) ||
-      !arg_string(env, argv[2], "upper", 0, &j->source) || !arg_string(env, argv[3], "work", 0, &j->data) ||
+      !arg_string(env, argv[2], "upper", 1, &j->source) || !arg_string(env, argv[3], "work", !j->source, &j->data) ||
       !arg_string(env, argv[4], "uidMap", 0, &j->uid_map) || !arg_string(env, argv[5], "gidMap", 0, &j->gid_map)) {
     free_mount_job(j);
     return NULL;

@@ -18,7 +18,7 @@ export function overlayXattrs(): string {
   return inUserNamespace() ? 'user.overlay.' : 'trusted.overlay.';
 }
 
-/** Mounts an overlay at `target`; `lower` is listed top first, paths relative to `cwd`. */
+/** Mounts an overlay at `target`; `lower` is listed top first, paths relative to `cwd`; no `upper`: read-only. */
 export async function mountOverlay(
   target: string,
   lower: string[],
@@ -37,19 +37,21 @@ export type IdMap = IdMapping;
 
 /**
  * Mounts an overlay at `target` whose layers (`lower`, top first, relative to `cwd`) are
- * idmapped to `uids`/`gids` (shared, never copied or chowned); `upper` and `work` as they are.
+ * idmapped to `uids`/`gids` (shared, never copied or chowned); `upper` and `work` as they are,
+ * or none (undefined): a read-only overlay.
  */
 export async function mountIdmappedOverlay(
   target: string,
   lower: string[],
-  upper: string,
-  work: string,
+  upper: string | undefined,
+  work: string | undefined,
   cwd: string,
   uids: IdMap[],
   gids: IdMap[],
 ): Promise<void> {
   const abs = (p: string) => (p.startsWith('/') ? p : `${cwd}/${p}`);
-  await native.idmappedOverlayAsync(target, lower.map(abs), abs(upper), abs(work), mapText(uids), mapText(gids));
+  const rw = upper && work ? [abs(upper), abs(work)] : [null, null];
+  await native.idmappedOverlayAsync(target, lower.map(abs), rw[0], rw[1], mapText(uids), mapText(gids));
 }
 
 /**

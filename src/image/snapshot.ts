@@ -37,7 +37,10 @@ export interface SnapshotInfo {
   chainIDs: Digest[];
   /** Where the container's root is mounted. */
   rootfs: string;
+  /** The writable upper dir; '' for a view. */
   upper: string;
+  /** A view (`prepareView`): the image's layers alone, read-only, no upper dir. */
+  view?: true;
   /**
    * A container in a user namespace: its layers are mounted idmapped to these maps (shared, on
    * disk as unpacked), and its upper dir holds host ids (the mapped ones), as dockerd's do.
@@ -262,6 +265,49 @@ export class Snapshotter {
     return info;
   }
 
+  /**
+   * A read-only view of image `nameOrId` under `key` (a container's image mount): its layers,
+   * unpacked where missing, mounted as an overlay with no upper dir, so nothing can be written
+   * there. It holds its layers as a container's snapshot does (`pruneLayers` keeps them) and
+   * goes by `remove`. `idmap`: the layers are seen through it, as a container's root.
+   */
+  async prepareView(key: string, store: ImageStore, nameOrId: string, idmap?: SnapshotIdMap): Promise<SnapshotInfo> {
+    const dir = this.containerDir(key);
+    try {
+      await lstat(dir);
+      throw conflict(`snapshot ${key} already exists`);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
+    const { image, chainIDs: chain } = await this.unpackImage(store, nameOrId);
+    const tmp = `${dir}.tmp`;
+    const info: SnapshotInfo = {
+      key,
+      image,
+      chainIDs: chain,
+      rootfs: join(dir, 'merged'),
+      upper: '',
+      view: true,
+      ...(idmap ? { idmap } : {}),
+    };
+    try {
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(join(tmp, 'merged'), { recursive: true, mode: 0o755 });
+      await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
+      await rename(tmp, dir);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      await this.mount(key);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return info;
+  }
+
   async info(key: string): Promise<SnapshotInfo> {
     try {
       return JSON.parse(await readFile(join(this.containerDir(key), 'snapshot.json'), 'utf8')) as SnapshotInfo;
@@ -279,22 +325,16 @@ export class Snapshotter {
     const [root, parent] = await Promise.all([stat(info.rootfs), stat(join(info.rootfs, '..'))]);
     if (root.dev !== parent.dev) return;
     const rel = `containers/${key}`;
-    let lowers = info.chainIDs.map((c) => `layers/${c.replace(/^sha256:/, '')}/fs`).reverse();
-    if (lowers.length === 0) {
+    const lowers = info.chainIDs.map((c) => `layers/${c.replace(/^sha256:/, '')}/fs`).reverse();
+    // An empty folder below: an overlay needs one lower at least, and two when it has no upper.
+    if (lowers.length === 0 || info.view) {
       await mkdir(join(this.root, 'layers', 'empty'), { recursive: true });
-      lowers = ['layers/empty'];
+      lowers.push('layers/empty');
     }
-    if (info.idmap)
-      await mountIdmappedOverlay(
-        info.rootfs,
-        lowers,
-        `${rel}/upper`,
-        `${rel}/work`,
-        this.root,
-        info.idmap.uidMappings,
-        info.idmap.gidMappings,
-      );
-    else await mountOverlay(info.rootfs, lowers, `${rel}/upper`, `${rel}/work`, this.root);
+    const upper = info.view ? undefined : `${rel}/upper`;
+    const work = info.view ? undefined : `${rel}/work`;
+    if (info.idmap) await mountIdmappedOverlay(info.rootfs, lowers, upper, work, this.root, info.idmap.uidMappings, info.idmap.gidMappings);
+    else await mountOverlay(info.rootfs, lowers, upper, work, this.root);
   }
 
   async unmount(key: string): Promise<void> {
@@ -360,10 +400,15 @@ export class Snapshotter {
         if (!isErrno(e, 'ENOENT') && !(e instanceof SyntaxError)) throw e; // half made, or `empty`
       }
     }
+    let containers = 0;
     let containersSize = 0;
-    const keys = await this.list();
-    for (const k of keys) containersSize += await this.usage(k);
-    return { layers, layersSize, containers: keys.length, containersSize };
+    for (const k of await this.list()) {
+      const info = await this.info(k);
+      if (info.view) continue; // no writable layer: an image mount's
+      containers++;
+      containersSize += await dirSize(info.upper);
+    }
+    return { layers, layersSize, containers, containersSize };
   }
 
   /** Bytes a container's snapshot wrote (its upper dir), as dockerd's `SizeRw` counts them. */

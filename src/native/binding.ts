@@ -50,7 +50,14 @@ interface Binding {
   ): Promise<void>;
   setDefaultRoutes?(netns: string, routes: string[]): Promise<void>;
   linkDelete?(name: string): Promise<boolean>;
-  idmappedOverlayAsync?(target: string, lowers: string[], upper: string, work: string, uidMap: string, gidMap: string): Promise<void>;
+  idmappedOverlayAsync?(
+    target: string,
+    lowers: string[],
+    upper: string | null,
+    work: string | null,
+    uidMap: string,
+    gidMap: string,
+  ): Promise<void>;
   prioritizeThread?(nice: number): void;
   runProgram?(path: string, argv: string[], env: string[], input: Uint8Array, maxBuffer: number): Promise<[number, number, Buffer, Buffer]>;
 }
@@ -191,13 +198,14 @@ export async function umount2Async(target: string, flags = 0): Promise<void> {
  * An overlay at `target` whose lower dirs (absolute, top first) are seen through idmapped
  * mounts of a user namespace with these maps (uid_map's text): their files stay as they are on
  * disk and show as the mapped ids (root's as the mapped root's). The upper and work dirs are
- * used as they are. Made on a thread of its own, as mountAsync.
+ * used as they are; without them (null) the overlay is read-only. Made on a thread of its own,
+ * as mountAsync.
  */
 export async function idmappedOverlayAsync(
   target: string,
   lowers: string[],
-  upper: string,
-  work: string,
+  upper: string | null,
+  work: string | null,
   uidMap: string,
   gidMap: string,
 ): Promise<void> {
