@@ -12,7 +12,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, seedRegistry } from './engine-fixture.js';
@@ -142,6 +153,30 @@ test('as that user: pull from a registry, run with the mapping shown inside, exe
   assert.equal(berthOk(['exec', 'rl', 'stat', '-c', '%u:%g', '/data/by-1000']), '1000:1000');
   berthOk(['rm', '-f', 'rl']);
   berthOk(['volume', 'rm', 'rl-data']);
+});
+
+test("an image mount (berth's --mount type=image): the image's files as the container's root sees its own, read-only, its view gone with the container", () => {
+  const image = `${registry!.host}/test/busybox:latest`;
+  const out = berthOk([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--mount',
+    `type=image,source=${image},target=/x,image-subpath=bin`,
+    image,
+    'sh',
+    '-c',
+    'stat -c %u:%g /x/busybox / ; touch /x/w 2>&1; true',
+  ]);
+  const [bin, root, write] = out.split('\n');
+  assert.deepEqual([bin, root], ['0:0', '0:0']);
+  assert.match(write, /Read-only file system/);
+  // (Its mounts are in berthd's own mount namespace; its folder is the user's.)
+  assert.deepEqual(
+    readdirSync(`${home}/.local/share/berth/snapshots/containers`).filter((n) => n.includes('-image-')),
+    [],
+  );
 });
 
 test('the default network is pasta: a published port reached from the host shows the client its own address', async () => {

@@ -110,6 +110,39 @@ test('a container is root inside, the range outside; its files are the range on 
   }
 });
 
+test("an image mount is seen through the container's maps, as its root: root's files root's inside, read-only, the layers untouched", () => {
+  const e = eng!;
+  const layersBefore = layerDirs();
+  const script = 'stat -c %u:%g /x /x/bin/busybox /x/etc/passwd; touch /x/w 2>&1; true';
+  const remapped = e.dockerOk([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--mount',
+    'type=image,source=busybox,target=/x',
+    'busybox',
+    'sh',
+    '-c',
+    script,
+  ]);
+  // berth's CLI sends --userns=auto (the docker CLI knows no `auto`): the mount follows that container's own maps.
+  const auto = spawnSync(
+    BERTH,
+    ['run', '--rm', '--network', 'none', '--userns=auto', '--mount', 'type=image,source=busybox,target=/x', 'busybox', 'sh', '-c', script],
+    { encoding: 'utf8', env: { ...process.env, BERTH_HOST: e.host, DOCKER_HOST: '' } },
+  );
+  assert.equal(auto.status, 0, auto.stderr);
+  for (const out of [remapped, auto.stdout.trim()]) {
+    const [dir, bin, passwd, write] = out.split('\n');
+    assert.deepEqual([dir, bin, passwd], ['0:0', '0:0', '0:0']);
+    assert.match(write, /Read-only file system/);
+  }
+  assert.deepEqual(layerDirs(), layersBefore);
+  for (const l of layersBefore)
+    assert.deepEqual(ownedByRange(join(dataRoot, 'snapshots', 'layers', l, 'fs')), [], `layer ${l} holds files of the range`);
+});
+
 test("a new volume is the container root's; init files are readable and root's inside", () => {
   const e = eng!;
   const out = e.dockerOk([

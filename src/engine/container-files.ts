@@ -16,6 +16,7 @@ import { archivePath, extractToDir, statPath, type ExtractOptions, type PathStat
 import { dockerChange, userChanges } from './changes.js';
 import { applyChanges, imageConfigOf } from './commit.js';
 import { ContainerRoot, type RootMount } from './container-root.js';
+import { imageMountKeys } from './mounts.js';
 import type { Containers } from './containers/index.js';
 import { dockerStats, emptyStats, netDev, type DockerStats } from './stats.js';
 import { top, type TopResult } from './top.js';
@@ -66,19 +67,20 @@ export class ContainerFiles {
 
   /**
    * Runs `fn` with the container's root mounted, holding the container still (as dockerd
-   * locks it): a stopped container's snapshot is mounted for the time of `fn`, then unmounted.
+   * locks it): a stopped container's snapshot, and its image mounts' views, are mounted for the
+   * time of `fn`, then unmounted.
    */
   private withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string, upper: string) => Promise<T> | T): Promise<T> {
     return this.containers.exclusive(rec.Id, async (now) => {
-      await this.snapshots.mount(now.Id);
+      const keys = [now.Id, ...imageMountKeys(now.Id, now.MountPoints ?? [])];
       try {
+        for (const key of keys) await this.snapshots.mount(key);
         const info = await this.snapshots.info(now.Id);
         return await fn(info.rootfs, info.upper);
       } finally {
         if (!this.running(now)) {
-          await this.snapshots
-            .unmount(now.Id)
-            .catch((e) => this.log?.('warn', `unmount the root of ${now.Id.slice(0, 12)}: ${errorMessage(e)}`));
+          for (const key of keys)
+            await this.snapshots.unmount(key).catch((e) => this.log?.('warn', `unmount snapshot ${key.slice(0, 20)}: ${errorMessage(e)}`));
         }
       }
     });

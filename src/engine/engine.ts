@@ -146,10 +146,14 @@ export class Engine {
       snapshots: this.snapshots,
       registry,
       events: this.events,
+      // A container uses its image and those its image mounts show: dockerd 28 deletes the
+      // latter, keeping their layers out of sight for the mount; berthd keeps them as listed images.
       users: () => {
         const m = new Map<string, { id: string; running: boolean }[]>();
         for (const c of this.containers.list()) {
-          m.set(c.Image, [...(m.get(c.Image) ?? []), { id: c.Id, running: ['running', 'paused', 'restarting'].includes(c.State.Status) }]);
+          const running = ['running', 'paused', 'restarting'].includes(c.State.Status);
+          const images = new Set([c.Image, ...(c.MountPoints ?? []).flatMap((p) => (p.Image ? [p.Image] : []))]);
+          for (const image of images) m.set(image, [...(m.get(image) ?? []), { id: c.Id, running }]);
         }
         return m;
       },

@@ -79,8 +79,59 @@ test("Mounts' bind, volume and tmpfs options: applied (CreateMountpoint, NonRecu
     assert.deepEqual(ociMounts(plan)[0].options, ['bind', 'rw', 'rprivate']);
     const refused = (m: ApiMount, re: RegExp) => assert.throws(() => planMounts({ Mounts: [m] }, {}, vs, () => []), re);
     refused({ Type: 'volume', Source: 'vv', Target: '/v', VolumeOptions: { Subpath: 'a' } }, /cannot access path .*\/vv\/_data\/a: /);
-    refused({ Type: 'image', Source: 'busybox', Target: '/i' }, /berthd does not support image mounts yet/);
+    refused(
+      { Type: 'volume', Source: 'vv', Target: '/v', ImageOptions: { Subpath: 'a' } },
+      /: invalid mount config for type "volume": field ImageOptions must not be specified$/,
+    );
     assert.deepEqual(vs.list(), [], 'a refused mount makes no volume');
+  }));
+
+test("image mounts: always read-only, the reference as Name, the subpath checked as a volume's; other types' options refused in moby's words", () =>
+  withVolumes((vs) => {
+    const plan = (m: Partial<ApiMount>) =>
+      planMounts({ Mounts: [{ Type: 'image', Source: 'busybox', Target: '/i/', ...m }] }, {}, vs, () => []);
+    for (const ReadOnly of [undefined, false, true]) {
+      const [m] = plan({ ReadOnly });
+      assert.deepEqual(m, { Type: 'image', Name: 'busybox', Source: '', Destination: '/i', Mode: '', RW: false, Propagation: 'rprivate' });
+    }
+    const [sub] = plan({ ImageOptions: { Subpath: 'usr/./bin' } });
+    assert.equal(sub.Subpath, 'usr/./bin');
+    sub.Source = '/snap/view/merged';
+    assert.deepEqual(ociMounts([sub], undefined, '/run/x/subpaths/id')[0], {
+      destination: '/i',
+      type: 'bind',
+      source: '/run/x/subpaths/id/0',
+      options: ['rbind', 'ro', 'rprivate'],
+    });
+    sub.Subpath = undefined;
+    assert.deepEqual(ociMounts([sub])[0].source, '/snap/view/merged');
+    const refused = (m: Partial<ApiMount>, words: string) =>
+      assert.throws(
+        () => plan(m),
+        (e: Error) => e.message === `invalid mount config for type "image": ${words}`,
+        JSON.stringify(m),
+      );
+    refused({ Source: '' }, 'field Source must not be empty');
+    refused({ Source: undefined }, 'field Source must not be empty');
+    for (const Subpath of ['../etc', '/etc', 'a/../..'])
+      refused({ ImageOptions: { Subpath } }, 'subpath must be a relative path within the volume');
+    refused({ BindOptions: { Propagation: 'shared' } }, 'field BindOptions must not be specified');
+    refused({ VolumeOptions: { NoCopy: true } }, 'field VolumeOptions must not be specified');
+    refused({ TmpfsOptions: { SizeBytes: 1 } }, 'field TmpfsOptions must not be specified');
+    refused({ ClusterOptions: {} }, 'field ClusterOptions must not be specified');
+    // The first in moby's order is named.
+    refused({ TmpfsOptions: {}, VolumeOptions: {} }, 'field VolumeOptions must not be specified');
+    assert.throws(
+      () => planMounts({ Mounts: [{ Type: 'tmpfs', Target: '/t', ImageOptions: {} }] }, {}, vs, () => []),
+      /: invalid mount config for type "tmpfs": field ImageOptions must not be specified$/,
+    );
+    // Another container's image mount is its own: volumes-from leaves it out, as tmpfs.
+    const other = plan({});
+    assert.deepEqual(
+      planMounts({ VolumesFrom: ['c'] }, {}, vs, () => other),
+      [],
+    );
+    assert.deepEqual(vs.list(), []);
   }));
 
 test("VolumeOptions.Subpath: a path of the volume's own, resolved beneath it; dockerd's refusals, no volume made for nothing", () =>

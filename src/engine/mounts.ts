@@ -1,13 +1,16 @@
 // A container's mounts from its create options: `Binds` (`src:dst[:ro]`), `Mounts` (bind,
-// volume, tmpfs), `Tmpfs`, `VolumesFrom` and the image's `VOLUME`s (anonymous volumes). The
-// plan is recorded with the container (inspect's `Mounts`) and becomes OCI mounts; the runtime
-// resolves destinations inside the root. Volumes are created here, never removed but by
-// `releaseVolumes`.
+// volume, tmpfs, image), `Tmpfs`, `VolumesFrom` and the image's `VOLUME`s (anonymous volumes).
+// The plan is recorded with the container (inspect's `Mounts`) and becomes OCI mounts; the
+// runtime resolves destinations inside the root. Volumes are created here, never removed but by
+// `releaseVolumes`; an image mount's read-only view is a snapshot of the container's
+// (`prepareImageMounts`), which goes with the container.
 
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, posix } from 'node:path';
-import { BerthError, errorMessage, invalid, notFound, systemError } from '../errors.js';
+import { BerthError, errorMessage, invalid, isKind, notFound, systemError } from '../errors.js';
+import { familiarString, parseReference } from '../common/reference.js';
+import type { ImageStore, SnapshotIdMap, Snapshotter } from '../image/index.js';
 import { MNT_DETACH, mountAsync, openBeneath, umount2Async } from '../native/binding.js';
 import { MS } from '../runtime/mount-options.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
@@ -125,14 +128,38 @@ export function recursiveReadOnlyRefusal(builtin: boolean, runtime: string, kern
 const O_PATH = 0o10000000;
 
 /**
- * `VolumeOptions.Subpath` as moby checks it before anything is made: a path of the volume's
- * own (Go's filepath.IsLocal), of a named volume.
+ * `VolumeOptions.Subpath` (or `ImageOptions.Subpath`) as moby checks it before anything is
+ * made: a path of the volume's (image's) own (Go's filepath.IsLocal), of a named volume. The
+ * words are moby's for both types.
  */
-function checkSubpath(sub: string, anonymous: boolean): void {
-  const bad = (why: string) => invalid(`invalid mount config for type "volume": ${why}`);
+function checkSubpath(sub: string, anonymous: boolean, type = 'volume'): void {
+  const bad = (why: string) => invalid(`invalid mount config for type "${type}": ${why}`);
   if (anonymous) throw bad('must not set Subpath when using anonymous volumes');
   const n = posix.normalize(sub);
   if (sub.startsWith('/') || n === '..' || n.startsWith('../')) throw bad('subpath must be a relative path within the volume');
+}
+
+/** Each mount type's own options field, in the order moby's validateExclusiveOptions checks them. */
+const OPTIONS_OF: [string, keyof ApiMount][] = [
+  ['bind', 'BindOptions'],
+  ['volume', 'VolumeOptions'],
+  ['image', 'ImageOptions'],
+  ['tmpfs', 'TmpfsOptions'],
+  ['cluster', 'ClusterOptions'],
+];
+
+/**
+ * moby's validateExclusiveOptions where an image mount is concerned: an image mount takes no
+ * other type's options, and no other type takes `ImageOptions` (dockerd's 400, its words).
+ */
+export function checkImageOptions(m: ApiMount, type: string): void {
+  const extra =
+    type === 'image'
+      ? OPTIONS_OF.find(([t, f]) => t !== 'image' && m[f] != null)?.[1]
+      : m.ImageOptions != null
+        ? 'ImageOptions'
+        : undefined;
+  if (extra) throw invalid(`invalid mount config for type "${type}": field ${extra} must not be specified`);
 }
 
 /**
@@ -257,6 +284,7 @@ export function planMounts(
   }
   for (const m of hc.Mounts ?? []) {
     const type = m.Type || 'volume';
+    checkImageOptions(m, type);
     const dst = dest(m.Target, type);
     const ro = !!m.ReadOnly;
     if (type === 'bind') {
@@ -315,7 +343,20 @@ export function planMounts(
         .join(',');
       add({ Type: 'tmpfs', Source: '', Destination: dst, Mode: '', RW: !ro, Propagation: '', TmpfsData: data });
     } else if (type === 'image') {
-      throw invalid('invalid mount config for type "image": berthd does not support image mounts yet (API 1.47, docker 28)');
+      if (!m.Source) throw invalid('invalid mount config for type "image": field Source must not be empty');
+      const sub = m.ImageOptions?.Subpath;
+      if (sub) checkSubpath(sub, false, 'image');
+      // Always read-only, whatever ReadOnly says, as dockerd's (the docker CLI sends none).
+      add({
+        Type: 'image',
+        Name: m.Source,
+        Source: '',
+        Destination: dst,
+        Mode: '',
+        RW: false,
+        Propagation: 'rprivate',
+        ...(sub ? { Subpath: sub } : {}),
+      });
     } else {
       throw invalid(`invalid mount config: mount type unknown: "${type}"`);
     }
@@ -337,7 +378,8 @@ export function planMounts(
     const [name, mode] = ref.split(':');
     if (mode && mode !== 'ro' && mode !== 'rw') throw invalid(`invalid mode for volumes-from: ${mode}`);
     for (const m of volumesFrom(name)) {
-      if (m.Type === 'tmpfs' || out.some((o) => o.Destination === m.Destination)) continue;
+      // An image mount's view is the other container's, mounted while it runs only.
+      if (m.Type === 'tmpfs' || m.Type === 'image' || out.some((o) => o.Destination === m.Destination)) continue;
       const rw = mode ? mode === 'rw' : m.RW;
       const { Anonymous: _a, ...shared } = m; // the other container owns its anonymous volumes
       out.push({ ...shared, RW: rw, Mode: rw ? m.Mode.replace(/^ro$/, '') : 'ro' });
@@ -372,11 +414,11 @@ export function ociMounts(plan: MountPoint[], rroRefusal?: string, subpathDir?: 
     // which the top mount has either way and readers of the spec look for).
     if (m.ReadOnlyForceRecursive && rroRefusal) throw invalid(rroRefusal);
     const rro = m.Type === 'bind' && !m.RW && !m.ReadOnlyNonRecursive && !rroRefusal;
-    if (m.Subpath && !subpathDir) throw invalid(`the subpath of volume ${m.Name} needs a folder to stage it in`);
+    if (m.Subpath && !subpathDir) throw invalid(`the subpath of ${m.Type} ${m.Name} needs a folder to stage it in`);
     return {
       destination: m.Destination,
       type: 'bind',
-      // A subpath's source is the folder stageSubpaths mounts it at.
+      // A subpath's source is the folder stageSubpaths mounts it at; an image's view is read-only itself (no upper dir).
       source: m.Subpath ? join(subpathDir!, String(i)) : m.Source,
       options: [m.NonRecursive ? 'bind' : 'rbind', m.RW ? 'rw' : 'ro', ...(rro ? ['rro'] : []), m.Propagation || 'rprivate'],
     };
@@ -469,8 +511,73 @@ export async function releaseVolumes(plan: MountPoint[], volumes: Volumes, log: 
   );
 }
 
+/** The snapshot key of the read-only view of the image mount at `index` in container `id`'s plan. */
+export function imageMountKey(id: string, index: number): string {
+  return `${id}-image-${index}`;
+}
+
+/** The container a snapshot key belongs to: the key itself, or the container of an image mount's view. */
+export function snapshotOwner(key: string): string {
+  return key.replace(/-image-\d+$/, '');
+}
+
+/** The snapshot keys of the container's image mounts' views. */
+export function imageMountKeys(id: string, plan: MountPoint[]): string[] {
+  return plan.flatMap((m, i) => (m.Type === 'image' ? [imageMountKey(id, i)] : []));
+}
+
+/**
+ * At create, for each image mount: its image, which must be here (dockerd pulls none: a 404,
+ * `No such image`), gets a read-only view (an overlay of its layers with no upper dir, seen
+ * through the container's id maps as its root is), whose folder is the mount's source; a
+ * subpath is resolved beneath it as a volume's is, so a refusal leaves nothing behind (the
+ * caller takes the container apart, views with it). Started containers mount the views again
+ * (`snapshots.mount`); they are unmounted when the process ends and removed with the container.
+ */
+export async function prepareImageMounts(
+  id: string,
+  plan: MountPoint[],
+  store: ImageStore,
+  snapshots: Snapshotter,
+  idmap?: SnapshotIdMap,
+): Promise<void> {
+  for (const [i, m] of plan.entries()) {
+    if (m.Type !== 'image') continue;
+    let image;
+    try {
+      image = await store.resolve(m.Name!);
+    } catch (e) {
+      if (isKind(e, 'not-found')) throw notFound(`No such image: ${familiarOrAsGiven(m.Name!)}`);
+      throw e;
+    }
+    const view = await snapshots.prepareView(imageMountKey(id, i), store, image.record.target.digest, idmap);
+    m.Source = view.rootfs;
+    m.Image = image.id;
+    if (m.Subpath) {
+      try {
+        closeSync(openSubpath(m.Source, m.Subpath));
+      } catch (e) {
+        // A 400 at create (dockerd: at start), as a volume's: a 404 from create sends the docker CLI off to pull.
+        throw e instanceof BerthError && e.kind === 'not-found' ? invalid(e.message) : e;
+      }
+    }
+  }
+}
+
+/** dockerd names a missing image by its familiar name with the tag (`nope:latest`); an ID as given. */
+function familiarOrAsGiven(ref: string): string {
+  try {
+    return familiarString(parseReference(ref));
+  } catch (e) {
+    if (isKind(e, 'invalid')) return ref;
+    throw e;
+  }
+}
+
 /** A mount point as inspect's `Mounts` shows it. */
 export function inspectMount(m: MountPoint) {
+  if (m.Type === 'image')
+    return { Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
   return m.Type === 'volume'
     ? {
         Type: m.Type,

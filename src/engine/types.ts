@@ -255,7 +255,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** One mount as inspect shows it (moby's `MountPoint`), plus what berth needs to set it up. */
 export interface MountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
+  Type: 'bind' | 'volume' | 'tmpfs' | 'image';
   Name?: string;
   Source: string;
   Destination: string;
@@ -275,8 +275,10 @@ export interface MountPoint {
   ReadOnlyNonRecursive?: boolean;
   /** bind, read-only: recursively or not at all (`BindOptions.ReadOnlyForceRecursive`). */
   ReadOnlyForceRecursive?: boolean;
-  /** volume: the path inside it that is mounted (`VolumeOptions.Subpath`, API 1.45). */
+  /** volume, image: the path inside it that is mounted (`VolumeOptions.Subpath`, API 1.45; `ImageOptions.Subpath`). */
   Subpath?: string;
+  /** image: the ID of the image mounted (`Name` is the reference as given; `Source` its read-only view's folder). */
+  Image?: string;
 }
 
 export interface ApiMount {
@@ -291,6 +293,8 @@ export interface ApiMount {
     DriverConfig?: { Name?: string; Options?: Record<string, string> };
   };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] };
+  ImageOptions?: { Subpath?: string };
+  ClusterOptions?: object;
   BindOptions?: {
     Propagation?: string;
     NonRecursive?: boolean;

@@ -7,7 +7,10 @@ import { BerthError } from '../../errors.js';
 
 const truthy = (v: string | undefined) => v === undefined || v === '' || v === 'true' || v === '1';
 
-/** `--mount type=…,source=…,target=…[,readonly][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…]`. */
+/**
+ * `--mount type=…,source=…,target=…[,readonly][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…][,image-subpath=…]`,
+ * as the docker 28 CLI sends it (an image mount without ReadOnly: dockerd makes it read-only).
+ */
 export function parseMount(spec: string): Record<string, unknown> {
   const m: Record<string, any> = { Type: 'volume' };
   for (const field of spec.split(',')) {
@@ -51,11 +54,23 @@ export function parseMount(spec: string): Record<string, unknown> {
       case 'bind-propagation':
         (m.BindOptions ??= {}).Propagation = val;
         break;
+      case 'image-subpath':
+        (m.ImageOptions ??= {}).Subpath = val;
+        break;
       default:
         throw new BerthError('invalid', `invalid argument "${spec}" for "--mount" flag: unexpected key '${key}' in '${field}'`);
     }
   }
-  if (!m.Target) throw new BerthError('invalid', `invalid argument "${spec}" for "--mount" flag: target is required`);
+  const bad = (why: string) => new BerthError('invalid', `invalid argument "${spec}" for "--mount" flag: ${why}`);
+  if (!m.Target) throw bad('target is required');
+  // The docker CLI's check: one type's options with another type are refused before any request.
+  for (const [type, field] of [
+    ['volume', 'VolumeOptions'],
+    ['image', 'ImageOptions'],
+    ['bind', 'BindOptions'],
+    ['tmpfs', 'TmpfsOptions'],
+  ])
+    if (m[field] && m.Type !== type) throw bad(`cannot mix '${type}-*' options with mount type '${m.Type}'`);
   return m;
 }
 

@@ -13,7 +13,7 @@ import { scheduleRestart, startHealth, stopHealth } from './supervise.js';
 import type { ContainerTable, Live } from './table.js';
 import { releaseRuntime } from './teardown.js';
 import { streamsClosed } from './attach.js';
-import { releaseHeldVolumes } from '../mounts.js';
+import { imageMountKeys, releaseHeldVolumes } from '../mounts.js';
 
 /**
  * Loads the records (berthd's start, or first use) and adopts the containers: those still
@@ -123,7 +123,8 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };
   await releaseRuntime(t, rec);
   await releaseHeldVolumes(rec.MountPoints ?? [], t.volumes, rec.Id, (m) => t.log('warn', m));
-  await t.opts.snapshots.unmount(rec.Id).catch((e) => t.log('warn', `unmount ${rec.Id}: ${errorMessage(e)}`));
+  for (const key of [rec.Id, ...imageMountKeys(rec.Id, rec.MountPoints ?? [])])
+    await t.opts.snapshots.unmount(key).catch((e) => t.log('warn', `unmount ${key}: ${errorMessage(e)}`));
   const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
   const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
   if (delay !== undefined) {

@@ -26,8 +26,10 @@ import {
   copyUp,
   copyUpMounted,
   holdVolumes,
+  imageMountKeys,
   ociMounts,
   planMounts,
+  prepareImageMounts,
   recursiveReadOnlyRefusal,
   releaseHeldVolumes,
   stageSubpaths,
@@ -184,6 +186,7 @@ export async function create(
     );
     await t.volumes.durable(rec.MountPoints.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])));
     await copyUpMounted(rec.MountPoints, snap.rootfs, t.volumes, id);
+    await prepareImageMounts(id, rec.MountPoints, t.opts.images, t.opts.snapshots, idmaps);
     // The user is looked up with the mounts over the root, as runc does inside the container.
     const files = rootFiles(
       snap.rootfs,
@@ -271,6 +274,8 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
     await t.opts.snapshots.mount(id);
+    // Image mounts' views, unmounted when the process ended.
+    for (const key of imageMountKeys(id, rec.MountPoints ?? [])) await t.opts.snapshots.mount(key);
     const snapInfo = await t.opts.snapshots.info(id);
     await copyUp(rec.MountPoints ?? [], snapInfo.rootfs, t.volumes, snapInfo.idmap && rootOwner(snapInfo.idmap));
     await mkdir(t.attachDir, { recursive: true, mode: 0o700 });

@@ -5,6 +5,7 @@
 // Each step is logged; a failure is logged with its container and the others go on.
 
 import { BerthError, errorMessage } from '../../errors.js';
+import { snapshotOwner } from '../mounts.js';
 import type { ContainerTable, Live } from './table.js';
 
 /** Runs once, after the records are loaded and before berthd serves (Containers.open); never rejects. */
@@ -72,10 +73,10 @@ async function deleteUnowned(t: ContainerTable): Promise<void> {
   }
 }
 
-/** Snapshots whose container record is gone (killed mid-create or mid-remove). */
+/** Snapshots (a root, or an image mount's view) whose container record is gone (killed mid-create or mid-remove). */
 async function removeSnapshots(t: ContainerTable): Promise<void> {
   for (const key of await t.opts.snapshots.list()) {
-    if (t.byId.has(key)) continue;
+    if (t.byId.has(snapshotOwner(key))) continue;
     try {
       await t.opts.snapshots.remove(key);
       t.log('warn', `snapshot ${key.slice(0, 12)} left without a container by an earlier berthd: removed`);

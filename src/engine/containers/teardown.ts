@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { BerthError, errorMessage } from '../../errors.js';
 import { unmountShm } from '../linux-options.js';
-import { releaseVolumes } from '../mounts.js';
+import { imageMountKeys, releaseVolumes } from '../mounts.js';
 import type { ContainerRecord } from '../types.js';
 import type { ContainerTable, Live } from './table.js';
 
@@ -45,6 +45,7 @@ export async function takeApart(t: ContainerTable, live: Live, opts: { volumes: 
   await deleteRuntime(t, rec.Id, true);
   await detachNetworks(t, rec);
   await t.opts.snapshots.remove(rec.Id);
+  for (const key of imageMountKeys(rec.Id, rec.MountPoints ?? [])) await t.opts.snapshots.remove(key);
   unmountShm(join(t.store.dir(rec.Id), 'shm'));
   await forget(t, live, opts);
 }
