@@ -2,15 +2,16 @@
 // with dockerd 20.10, the docker 28 CLI against each: a tmpfs volume (its size in df, its files
 // shared by two containers, gone once the last user stops), a bind of a host folder (`o=bind`),
 // the image's content copied in at create as dockerd copies it, the refusals and a failed
-// mount's words. Then berthd alone: the mount counted over a SIGKILL'd berthd's restart, a
-// mounted volume neither removed nor pruned, and nothing left mounted.
+// mount's words. Then berthd alone: `berth compose`'s driver_opts, the mount counted over a
+// SIGKILL'd berthd's restart, a mounted volume neither removed nor pruned, nothing left mounted.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliResult, EngineFixture } from './engine-fixture.js';
+import { BERTH, type CliResult, type EngineFixture } from './engine-fixture.js';
 import type { Dockerd } from './helpers/dockerd.js';
 import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
@@ -198,3 +199,43 @@ test(
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(join(eng.dir, 'data', 'volumes')), false, 'no volume mounted');
   },
 );
+
+test("berth compose: a volume's driver_opts make it a tmpfs of that size; down -v takes it away", { skip }, () => {
+  const dir = join(hostDirs, 'volproj');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    `services:
+  app:
+    image: ${IMAGE}
+    network_mode: none
+    command: sleep 60
+    volumes: [data:/v]
+volumes:
+  data:
+    driver_opts: {type: tmpfs, device: tmpfs, o: "size=3m"}
+`,
+  );
+  const compose = (...args: string[]) => {
+    const r = spawnSync(BERTH, ['compose', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, BERTH_HOST: eng.host, DOCKER_HOST: '' },
+    });
+    assert.equal(r.status, 0, show(`berth compose ${args.join(' ')}`, r));
+  };
+  compose('up', '-d');
+  let data = '';
+  try {
+    assert.equal(eng.dockerOk(['volume', 'inspect', '-f', '{{.Options}}', 'volproj_data']), 'map[device:tmpfs o:size=3m type:tmpfs]');
+    data = eng.dockerOk(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'volproj_data']);
+    const id = eng.dockerOk(['ps', '-q', '--filter', 'label=com.docker.compose.project=volproj']);
+    assert.match(eng.dockerOk(['exec', id, 'sh', '-c', 'df -k /v | tail -1']), /^tmpfs\s+3072\s/);
+    assert.ok(mounted(data));
+  } finally {
+    compose('down', '-v', '-t', '1');
+  }
+  assert.equal(eng.docker(['volume', 'inspect', 'volproj_data']).status, 1, 'the volume is gone');
+  assert.equal(mounted(data), false);
+});

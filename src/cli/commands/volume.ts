@@ -6,7 +6,7 @@ import type { ApiClient } from '../../api/client.js';
 import { BerthError, errorMessage, unsupported } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 import { filters } from '../filters.js';
-import { keyValue } from '../flag-values.js';
+import { label } from '../flag-values.js';
 import { humanSize } from '../output.js';
 import { formatRows } from '../template.js';
 import { FORMAT_FLAG, inspectEach } from './inspect.js';
@@ -34,8 +34,25 @@ export function unknownSubcommand(group: string, sub: string): number {
   return 1;
 }
 
+/** `k=v` flags as the docker CLI's map of them: `k` alone is `k: ""`, a later `k` wins, keys in Go's JSON order (sorted). */
 const keyValues = (list: string[] | undefined) =>
-  Object.fromEntries((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+  Object.fromEntries(
+    [...new Map((list ?? []).map((l) => [l.split('=', 1)[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : ''])).entries()].sort(
+      ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0),
+    ),
+  );
+
+/** docker 28's volume create body: volume.CreateOptions' fields in their order, the empty ones left out (omitempty). */
+export function volumeCreateBody(name: string, driver: string, opts: string[] | undefined, labels: string[] | undefined) {
+  const o = keyValues(opts);
+  const l = keyValues(labels);
+  return {
+    ...(driver ? { Driver: driver } : {}),
+    ...(Object.keys(o).length ? { DriverOpts: o } : {}),
+    ...(Object.keys(l).length ? { Labels: l } : {}),
+    ...(name ? { Name: name } : {}),
+  };
+}
 
 const CLUSTER = [
   'availability',
@@ -57,15 +74,12 @@ const CREATE: CommandSpec = {
   args: { max: 1 },
   flags: {
     driver: { short: 'd', type: 'string', desc: 'Volume driver name', dflt: '"local"' },
-    label: { type: 'list', desc: 'Set metadata on the volume' },
+    label: { type: 'list', desc: 'Set metadata on the volume', check: (v) => void label(v) },
     opt: {
       short: 'o',
       type: 'list',
       arg: 'map',
       desc: 'Driver options',
-      check: (s) => {
-        keyValue(s, `bad format for key-value pair: ${s}`);
-      },
     },
     name: { type: 'string', desc: 'The volume name (or give it as the argument)' },
     ...Object.fromEntries(
@@ -157,12 +171,12 @@ export async function volume(client: ApiClient, argv: string[]): Promise<number>
       if (flags.name !== undefined && args[0] !== undefined && flags.name !== args[0])
         throw new BerthError('invalid', `conflicting options: cannot specify a volume-name through both --name and as a positional arg`);
       const v = await client.json<{ Name: string }>('POST', '/volumes/create', {
-        body: {
-          Name: (flags.name as string | undefined) ?? args[0] ?? '',
-          Driver: (flags.driver as string | undefined) ?? 'local',
-          DriverOpts: keyValues(flags.opt as string[]),
-          Labels: keyValues(flags.label as string[]),
-        },
+        body: volumeCreateBody(
+          (flags.name as string | undefined) ?? args[0] ?? '',
+          (flags.driver as string | undefined) ?? 'local',
+          flags.opt as string[] | undefined,
+          flags.label as string[] | undefined,
+        ),
       });
       process.stdout.write(`${v.Name}\n`);
       return 0;
