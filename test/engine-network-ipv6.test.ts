@@ -4,7 +4,8 @@
 // --ip6 where the network has no IPv6 subnet or outside it); containers with an address of each
 // family (--ip6 applied, link-local IPs added), their endpoints in inspect, their v6 address on
 // eth0, ping6 by name and alias through each engine's DNS (AAAA), /etc/hosts. berthd's side
-// leaves no bridge, veth, netns pin or ip6tables rule behind. Subnets 10.231/10.232.x and
+// publishes on both families (its ip6tables on, as dockerd 28's; dockerd 20.10 here runs with
+// --ip6tables=false) and leaves no bridge, veth, netns pin or ip6tables rule behind. Subnets 10.231/10.232.x and
 // fd4b:e47f:10::/48 (dockerd), fd4b:e47f:20::/48 (berthd): no other test's.
 
 import { after, test } from 'node:test';
@@ -271,22 +272,22 @@ test(
 );
 
 test(
-  "published ports on an IPv6 network: IPv4 NAT only, no ip6tables DNAT, as dockerd 20.10's default (ip6tables off); an IPv6 host address refused",
+  "published ports on an IPv6 network: one binding per family as dockerd 28 (ip6tables on), berthd's DNAT in ip6tables",
   { skip },
   async () => {
     const s = sides()[1];
     ok(s, ['run', '-d', '--name', 'v6-web', '--network', 'v6-dual', '-p', '80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/etc']);
     const ports = JSON.parse(ok(s, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'v6-web']));
     assert.deepEqual(Object.keys(ports), ['80/tcp']);
-    assert.equal(ports['80/tcp'].length, 1);
-    assert.equal(ports['80/tcp'][0].HostIp, '0.0.0.0');
+    assert.deepEqual(
+      ports['80/tcp'].map((b: { HostIp: string }) => b.HostIp),
+      ['0.0.0.0', '::'],
+    );
+    assert.equal(ports['80/tcp'][1].HostPort, ports['80/tcp'][0].HostPort);
     const id = ok(s, ['inspect', '-f', '{{.Config.Hostname}}', 'v6-web']);
     assert.equal((await httpGet(Number(ports['80/tcp'][0].HostPort))).trim(), id);
-    // berthd's port rules are IPv4's only.
-    assert.doesNotMatch(ip6tables(), /-j DNAT/);
-    const r = s.run(['run', '--rm', '--network', 'v6-dual', '-p', '[::]:18093:80', IMAGE, 'true']);
-    assert.equal(r.status, 125, show(s.who, r));
-    assert.match(r.stderr, /publishing a port on the IPv6 address :: is not supported by berthd: it sets no ip6tables NAT/);
+    const v6 = ok(s, ['inspect', '-f', '{{(index .NetworkSettings.Networks "v6-dual").GlobalIPv6Address}}', 'v6-web']);
+    assert.match(ip6tables(), new RegExp(`-j DNAT --to-destination \\[${v6}\\]:80`));
   },
 );
 

@@ -73,11 +73,15 @@ test('no berth bridges, veths on them, or netns pins are left', () => {
   );
 });
 
-test('no iptables rules of berth networks are left', () => {
+test('no iptables or ip6tables rules of berth networks are left', () => {
   // CNI's portmap names its rules after the network and a 64-hex container ID; berth's network
   // rules name the bridge. berth's own chains, and FORWARD's jumps to them, go with the last
-  // berth bridge (network/iptables.ts removeIdleChains).
-  const lines = ['nat', 'filter'].flatMap((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n'));
+  // berth bridge (network/iptables.ts removeIdleChains); an IPv6 network's are in ip6tables too.
+  const bins = [
+    'iptables-save',
+    ...(existsSync('/usr/sbin/ip6tables-save') || existsSync('/sbin/ip6tables-save') ? ['ip6tables-save'] : []),
+  ];
+  const lines = bins.flatMap((bin) => ['nat', 'filter'].flatMap((t) => execFileSync(bin, ['-t', t], { encoding: 'utf8' }).split('\n')));
   assert.deepEqual(
     lines.filter((l) => /id: \\?"[0-9a-f]{64}\\?"/.test(l) || /-[io] berth/.test(l) || /BERTH-/.test(l)),
     [],

@@ -41,6 +41,10 @@ export interface EngineOptions {
   registryMirrors?: string[];
   /** The default `bridge` network's gateway and prefix (`--bip`); unset: a subnet free on the host. */
   bip?: string;
+  /** The default `bridge` network's IPv6 subnet (daemon.json `ipv6` and `fixed-cidr-v6`); unset: IPv4 only. */
+  fixedCidrV6?: string;
+  /** ip6tables rules for IPv6 networks (daemon.json `ip6tables`); true unless false, as dockerd 28. */
+  ip6tables?: boolean;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
   /** The OCI runtime; by default this machine's (runtime/runtime.ts), its state under `<execRoot>/runtime`. */
   runtime?: Runtime;
@@ -114,6 +118,8 @@ export class Engine {
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
       bip: opts.bip,
+      fixedCidrV6: opts.fixedCidrV6,
+      ip6tables: opts.ip6tables,
       usernsRemap: opts.usernsRemap,
       rootless: opts.rootless,
       cpuRealtimePeriod: opts.cpuRealtimePeriod,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openNetworkRules, splitRule, type NetworkRuleOptions } from './iptables.js';
+import { ipv6Options, openNetworkRules, splitRule, type NetworkRuleOptions } from './iptables.js';
 
 const base: NetworkRuleOptions = { bridge: 'br0', subnet: '10.9.0.0/24', internal: false, icc: true, masquerade: true, gatewayMode: 'nat' };
 const lines = (o: Partial<NetworkRuleOptions>) =>
@@ -57,4 +57,21 @@ test('splitRule reads quoted arguments', () => {
     '-j',
     'Y',
   ]);
+});
+
+test("an IPv6 network's ip6tables rules: its IPv6 subnet masqueraded, in gateway mode nat whatever IPv4's (host_ipv4 is IPv4's)", () => {
+  const o: NetworkRuleOptions = { ...base, subnet6: 'fd42:b3:9::/64', gatewayMode: 'routed', hostIp: '192.0.2.7' };
+  const v6 = ipv6Options(o)!;
+  assert.equal(ipv6Options({ ...base }), undefined);
+  assert.deepEqual(
+    openNetworkRules(v6).map((r) => `${r.table} ${r.rule.join(' ')}`),
+    [
+      'filter BERTH-FORWARD -i br0 ! -o br0 -j ACCEPT',
+      'filter BERTH-FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
+      'filter BERTH-FORWARD ! -i br0 -o br0 -j DROP',
+      'nat POSTROUTING -s fd42:b3:9::/64 ! -o br0 -j MASQUERADE',
+    ],
+  );
+  assert.ok(!openNetworkRules({ ...v6, masquerade: false }).some((r) => r.table === 'nat'));
+  assert.equal(ipv6Options({ ...o, gatewayMode: 'isolated', internal: true })!.gatewayMode, 'isolated');
 });

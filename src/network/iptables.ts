@@ -9,10 +9,11 @@
 // iptables runs off the event loop (native/child.ts): berthd goes on serving while it runs and
 // holds the xtables lock. Published ports' shared chains are set here too (nat: BERTH-PORTS from
 // PREROUTING and OUTPUT, BERTH-PORTS-MASQ from POSTROUTING; filter: BERTH-PORTS from the top of
-// BERTH-FORWARD); each container's own chains are port-nat.ts's. IPv6 has no
-// rules of berth's (dockerd 20.10 sets none by default: its ip6tables is off); only the chains
-// that CNI's portmap made, in ip6tables too, for the containers of a berthd before port-nat.ts
-// are taken away once idle.
+// BERTH-FORWARD); each container's own chains are port-nat.ts's. An IPv6 network gets the same
+// rules in ip6tables for its IPv6 subnet, as dockerd 28 sets them with its `ip6tables` on (its
+// default; daemon.json `ip6tables: false` turns them off), in gateway mode nat (the IPv6 gateway
+// mode is not yet an option of berth's). The chains that CNI's portmap made, in both tables, for
+// the containers of a berthd before port-nat.ts are taken away once idle.
 
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -33,16 +34,12 @@ const PORTS_MASQ = 'BERTH-PORTS-MASQ';
 /** The mark of connections to masquerade (portmap's is 0x2000, the balancers' 0x10000). */
 export const PORTS_MARK = '0x20000/0x20000';
 
+export type Binary = 'iptables' | 'ip6tables';
+
 /**
- * Whether iptables succeeded. A non-zero exit is an answer (`-C`: no such rule; `-N`: the chain
- * exists; `-D`: nothing to delete); iptables missing or not starting is an error.
+ * Whether iptables (ip6tables) succeeded. A non-zero exit is an answer (`-C`: no such rule; `-N`:
+ * the chain exists; `-D`: nothing to delete); the program missing or not starting is an error.
  */
-async function iptables(...args: string[]): Promise<boolean> {
-  return xtables('iptables', args);
-}
-
-type Binary = 'iptables' | 'ip6tables';
-
 async function xtables(bin: Binary, args: string[]): Promise<boolean> {
   let r;
   try {
@@ -53,24 +50,27 @@ async function xtables(bin: Binary, args: string[]): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Whether the host has ip6tables (a host without it has no portmap chains there to remove). */
-const hasIp6tables = () => (process.env.PATH ?? '/usr/sbin:/sbin').split(':').some((d) => d && existsSync(join(d, 'ip6tables-save')));
+/** Whether the host has ip6tables (a host without it has no rules there to remove). */
+export const hasIp6tables = () =>
+  (process.env.PATH ?? '/usr/sbin:/sbin').split(':').some((d) => d && existsSync(join(d, 'ip6tables-save')));
+/** iptables, and ip6tables where the host has it. */
+const binaries = (): Binary[] => (hasIp6tables() ? ['iptables', 'ip6tables'] : ['iptables']);
 
 /** `iptables -C` or else `-A`/`-I`: the rule exists once, whoever (another berthd) added it. */
-async function ensure(table: string, chain: string, rule: string[], insert = false): Promise<void> {
-  if (await iptables('-t', table, '-C', chain, ...rule)) return;
-  if (!(await iptables('-t', table, insert ? '-I' : '-A', chain, ...rule)))
-    throw systemError(`iptables -t ${table} ${insert ? '-I' : '-A'} ${chain} ${rule.join(' ')} failed`);
+async function ensure(bin: Binary, table: string, chain: string, rule: string[], insert = false): Promise<void> {
+  if (await xtables(bin, ['-t', table, '-C', chain, ...rule])) return;
+  if (!(await xtables(bin, ['-t', table, insert ? '-I' : '-A', chain, ...rule])))
+    throw systemError(`${bin} -t ${table} ${insert ? '-I' : '-A'} ${chain} ${rule.join(' ')} failed`);
 }
 
-async function ensureChains(): Promise<void> {
-  for (const c of [ISOLATION_1, ISOLATION_2, FORWARD, PORTS_CHAIN]) await iptables('-t', 'filter', '-N', c);
+async function ensureChains(bin: Binary): Promise<void> {
+  for (const c of [ISOLATION_1, ISOLATION_2, FORWARD, PORTS_CHAIN]) await xtables(bin, ['-t', 'filter', '-N', c]);
   // Isolation comes before the accepts, as in dockerd's FORWARD.
-  await ensure('filter', 'FORWARD', ['-j', FORWARD], true);
-  await ensure('filter', 'FORWARD', ['-j', ISOLATION_1], true);
+  await ensure(bin, 'filter', 'FORWARD', ['-j', FORWARD], true);
+  await ensure(bin, 'filter', 'FORWARD', ['-j', ISOLATION_1], true);
   // The containers' accepts of their published ports come before each network's drop.
-  await ensure('filter', FORWARD, ['-j', PORTS_CHAIN], true);
-  await ensurePortChains();
+  await ensure(bin, 'filter', FORWARD, ['-j', PORTS_CHAIN], true);
+  await ensurePortChains(bin);
 }
 
 /** iptables-save's line of BERTH-FORWARD's jump to the ports' filter chain: set once, no network's. */
@@ -84,12 +84,12 @@ const MASQ_RULE = ['-m', 'mark', '--mark', PORTS_MARK, '-j', 'MASQUERADE'];
  * jumped to from BERTH-PORTS, and the masquerade comes first in POSTROUTING, as portmap's, so
  * that no other rule's verdict skips it.
  */
-async function ensurePortChains(): Promise<void> {
-  for (const c of [PORTS_CHAIN, PORTS_MASQ]) await iptables('-t', 'nat', '-N', c);
-  await ensure('nat', PORTS_MASQ, MASQ_RULE);
-  await ensure('nat', 'PREROUTING', LOCAL);
-  await ensure('nat', 'OUTPUT', LOCAL);
-  await ensure('nat', 'POSTROUTING', ['-j', PORTS_MASQ], true);
+async function ensurePortChains(bin: Binary): Promise<void> {
+  for (const c of [PORTS_CHAIN, PORTS_MASQ]) await xtables(bin, ['-t', 'nat', '-N', c]);
+  await ensure(bin, 'nat', PORTS_MASQ, MASQ_RULE);
+  await ensure(bin, 'nat', 'PREROUTING', LOCAL);
+  await ensure(bin, 'nat', 'OUTPUT', LOCAL);
+  await ensure(bin, 'nat', 'POSTROUTING', ['-j', PORTS_MASQ], true);
 }
 
 export async function save(table: string, bin: Binary = 'iptables'): Promise<string[]> {
@@ -106,6 +106,8 @@ export async function save(table: string, bin: Binary = 'iptables'): Promise<str
 export interface NetworkRuleOptions {
   bridge: string;
   subnet: string;
+  /** An IPv6 network's subnet, where berthd's ip6tables is on: its rules are set in ip6tables too (ipv6Options). */
+  subnet6?: string;
   internal: boolean;
   /** Containers on the bridge reach each other (`com.docker.network.bridge.enable_icc`, true unless set false). */
   icc: boolean;
@@ -148,50 +150,65 @@ export function openNetworkRules(o: NetworkRuleOptions): { table: string; rule: 
   return out;
 }
 
-const BRIDGE_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
-
 /**
- * Traffic between two ports of one bridge meets iptables only with br_netfilter's switch on, so
- * an icc=false network turns it on, as dockerd does; without the module it cannot be enforced.
+ * Traffic between two ports of one bridge meets iptables (ip6tables) only with br_netfilter's
+ * switch for the family on, so an icc=false network turns it on, as dockerd does; without the
+ * module it cannot be enforced.
  */
-async function bridgeNetfilter(bridge: string): Promise<void> {
+async function bridgeNetfilter(bridge: string, bin: Binary): Promise<void> {
+  const file = `/proc/sys/net/bridge/bridge-nf-call-${bin}`;
   let on;
   try {
-    on = (await readFile(BRIDGE_NF, 'utf8')).trim() === '1';
+    on = (await readFile(file, 'utf8')).trim() === '1';
   } catch (e) {
     throw systemError(
-      `bridge ${bridge} with enable_icc=false: ${BRIDGE_NF}: ${errorMessage(e)} (load the br_netfilter module: modprobe br_netfilter)`,
+      `bridge ${bridge} with enable_icc=false: ${file}: ${errorMessage(e)} (load the br_netfilter module: modprobe br_netfilter)`,
       e,
     );
   }
-  if (!on) await writeFile(BRIDGE_NF, '1');
+  if (!on) await writeFile(file, '1');
 }
 
-/** Sets the network's rules (idempotent). */
+/**
+ * The options of a network's IPv6 rules: its IPv6 subnet, in gateway mode nat (dockerd 28's
+ * default for gateway_mode_ipv6, which berth does not take yet) with MASQUERADE (host_ipv4 is
+ * IPv4's alone).
+ */
+export function ipv6Options(o: NetworkRuleOptions): NetworkRuleOptions | undefined {
+  if (!o.subnet6) return undefined;
+  return { ...o, subnet: o.subnet6, subnet6: undefined, gatewayMode: o.gatewayMode === 'isolated' ? 'isolated' : 'nat', hostIp: undefined };
+}
+
+/** Sets the network's rules (idempotent): iptables', and ip6tables' for its IPv6 subnet if it has one. */
 export async function ensureNetworkRules(o: NetworkRuleOptions): Promise<void> {
-  const br = o.bridge;
-  if (!o.icc) await bridgeNetfilter(br);
-  await ensureChains();
-  await ensure('filter', ISOLATION_1, ['-i', br, '!', '-o', br, '-j', ISOLATION_2]);
-  await ensure('filter', ISOLATION_2, ['-o', br, '-j', 'DROP']);
-  // icc=false: as dockerd's DOCKER-FORWARD, nothing from the bridge back onto it.
-  await ensure('filter', FORWARD, ['-i', br, '-o', br, '-j', o.icc ? 'ACCEPT' : 'DROP']);
-  if (o.internal) {
-    // No way out and none in: only traffic within the bridge.
-    await ensure('filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'DROP']);
-    await ensure('filter', FORWARD, ['-o', br, '!', '-i', br, '-j', 'DROP']);
-    return;
+  const v6 = ipv6Options(o);
+  for (const [bin, f] of [['iptables', o], ...(v6 ? [['ip6tables', v6]] : [])] as [Binary, NetworkRuleOptions][]) {
+    const br = f.bridge;
+    if (!f.icc) await bridgeNetfilter(br, bin);
+    await ensureChains(bin);
+    await ensure(bin, 'filter', ISOLATION_1, ['-i', br, '!', '-o', br, '-j', ISOLATION_2]);
+    await ensure(bin, 'filter', ISOLATION_2, ['-o', br, '-j', 'DROP']);
+    // icc=false: as dockerd's DOCKER-FORWARD, nothing from the bridge back onto it.
+    await ensure(bin, 'filter', FORWARD, ['-i', br, '-o', br, '-j', f.icc ? 'ACCEPT' : 'DROP']);
+    if (f.internal) {
+      // No way out and none in: only traffic within the bridge.
+      await ensure(bin, 'filter', FORWARD, ['-i', br, '!', '-o', br, '-j', 'DROP']);
+      await ensure(bin, 'filter', FORWARD, ['-o', br, '!', '-i', br, '-j', 'DROP']);
+      continue;
+    }
+    for (const r of openNetworkRules(f)) await ensure(bin, r.table, r.rule[0], r.rule.slice(1), r.insert);
   }
-  for (const r of openNetworkRules(o)) await ensure(r.table, r.rule[0], r.rule.slice(1), r.insert);
 }
 
-/** Removes every rule naming the bridge in the filter and nat tables (ours, and any a CNI plugin left). */
+/** Removes every rule naming the bridge in the filter and nat tables of both families (ours, and any a CNI plugin left). */
 export async function removeRules(bridge: string): Promise<void> {
-  for (const table of ['filter', 'nat']) {
-    for (const line of await save(table)) {
-      const args = splitRule(line);
-      if (args[0] !== '-A' || !args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === bridge)) continue;
-      await iptables('-t', table, '-D', ...args.slice(1));
+  for (const bin of binaries()) {
+    for (const table of ['filter', 'nat']) {
+      for (const line of await save(table, bin)) {
+        const args = splitRule(line);
+        if (args[0] !== '-A' || !args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === bridge)) continue;
+        await xtables(bin, ['-t', table, '-D', ...args.slice(1)]);
+      }
     }
   }
 }
@@ -203,28 +220,29 @@ export async function removeRules(bridge: string): Promise<void> {
  * them at its first mapping and never takes them away).
  */
 export async function removeIdleChains(): Promise<void> {
-  const filter = await save('filter');
-  const bridges = filter.some((l) => l.startsWith('-A BERTH-') && l !== PORTS_JUMP);
-  if (filter.some((l) => l.startsWith(':BERTH-')) && !bridges) {
-    for (const c of [ISOLATION_1, FORWARD]) while (await iptables('-t', 'filter', '-D', 'FORWARD', '-j', c));
-    await iptables('-t', 'filter', '-F', FORWARD);
-    for (const c of [ISOLATION_1, ISOLATION_2, FORWARD, PORTS_CHAIN]) await iptables('-t', 'filter', '-X', c);
+  for (const bin of binaries()) {
+    const filter = await save('filter', bin);
+    const bridges = filter.some((l) => l.startsWith('-A BERTH-') && l !== PORTS_JUMP);
+    if (filter.some((l) => l.startsWith(':BERTH-')) && !bridges) {
+      for (const c of [ISOLATION_1, FORWARD]) while (await xtables(bin, ['-t', 'filter', '-D', 'FORWARD', '-j', c]));
+      await xtables(bin, ['-t', 'filter', '-F', FORWARD]);
+      for (const c of [ISOLATION_1, ISOLATION_2, FORWARD, PORTS_CHAIN]) await xtables(bin, ['-t', 'filter', '-X', c]);
+    }
+    // A network whose rules are set keeps the chains its containers' ports will need.
+    if (!bridges) await removeIdlePortChains(bin);
+    await removeIdlePortmapChains(bin);
   }
-  // A network whose rules are set keeps the chains its containers' ports will need.
-  if (!bridges) await removeIdlePortChains();
-  await removeIdlePortmapChains('iptables');
-  if (hasIp6tables()) await removeIdlePortmapChains('ip6tables');
 }
 
-async function removeIdlePortChains(): Promise<void> {
-  const nat = await save('nat');
+async function removeIdlePortChains(bin: Binary): Promise<void> {
+  const nat = await save('nat', bin);
   if (!nat.some((l) => l.startsWith(`:${PORTS_CHAIN} `)) || nat.some((l) => l.startsWith(`-A ${PORTS_CHAIN} `))) return;
-  while (await iptables('-t', 'nat', '-D', 'PREROUTING', ...LOCAL));
-  while (await iptables('-t', 'nat', '-D', 'OUTPUT', ...LOCAL));
-  while (await iptables('-t', 'nat', '-D', 'POSTROUTING', '-j', PORTS_MASQ));
+  while (await xtables(bin, ['-t', 'nat', '-D', 'PREROUTING', ...LOCAL]));
+  while (await xtables(bin, ['-t', 'nat', '-D', 'OUTPUT', ...LOCAL]));
+  while (await xtables(bin, ['-t', 'nat', '-D', 'POSTROUTING', '-j', PORTS_MASQ]));
   for (const c of [PORTS_CHAIN, PORTS_MASQ]) {
-    await iptables('-t', 'nat', '-F', c);
-    await iptables('-t', 'nat', '-X', c);
+    await xtables(bin, ['-t', 'nat', '-F', c]);
+    await xtables(bin, ['-t', 'nat', '-X', c]);
   }
 }
 

@@ -171,3 +171,66 @@ test("ownedPortNat: the containers whose jumps from BERTH-PORTS carry this berth
   const filter = ['*filter', `-A BERTH-PORTS -o br0 -m comment --comment "berth ports o ${ID}" -j ${chainOf(ID)}`, 'COMMIT'];
   assert.deepEqual([...ownedPortNat(filter, 'o')], [[ID, chainOf(ID)]]);
 });
+
+test("a binding on an IPv6 host address is the same three rules in ip6tables, to the container's IPv6 address; link-local sources are not DNAT'd", () => {
+  const ports = [
+    { hostIP: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+    { hostIP: '::', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+    { hostIP: 'fd42:b3::1', hostPort: 5353, containerPort: 53, protocol: 'udp' as const },
+  ];
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', undefined, 'fd42:b3:1::5/64');
+  assert.equal(p.rules.length, 3);
+  assert.deepEqual(p.rules6, [
+    ['-s', 'fd42:b3:1::5/64', '-p', 'tcp', '-m', 'tcp', '--dport', '8080', '-j', 'MARK', '--set-xmark', '0x20000/0x20000'],
+    ['-s', '::1', '-p', 'tcp', '-m', 'tcp', '--dport', '8080', '-j', 'MARK', '--set-xmark', '0x20000/0x20000'],
+    ['!', '-s', 'fe80::/10', '-p', 'tcp', '-m', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', '[fd42:b3:1::5]:80'],
+    [
+      '-s',
+      'fd42:b3:1::5/64',
+      '-d',
+      'fd42:b3::1',
+      '-p',
+      'udp',
+      '-m',
+      'udp',
+      '--dport',
+      '5353',
+      '-j',
+      'MARK',
+      '--set-xmark',
+      '0x20000/0x20000',
+    ],
+    ['-s', '::1', '-d', 'fd42:b3::1', '-p', 'udp', '-m', 'udp', '--dport', '5353', '-j', 'MARK', '--set-xmark', '0x20000/0x20000'],
+    [
+      '!',
+      '-s',
+      'fe80::/10',
+      '-d',
+      'fd42:b3::1',
+      '-p',
+      'udp',
+      '-m',
+      'udp',
+      '--dport',
+      '5353',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      '[fd42:b3:1::5]:53',
+    ],
+  ]);
+  const c = chainOf(ID);
+  // ip6tables-restore's input: the same chain and jump, the IPv6 rules.
+  assert.deepEqual(addInput(p, 6).split('\n').slice(0, 3), [
+    '*nat',
+    `:${c} - [0:0]`,
+    `-A ${c} -s fd42:b3:1::5/64 -p tcp -m tcp --dport 8080 -j MARK --set-xmark 0x20000/0x20000`,
+  ]);
+  assert.equal(
+    addInput(p, 6).split('\n')[4],
+    `-A ${c} ! -s fe80::/10 -p tcp -m tcp --dport 8080 -j DNAT --to-destination [fd42:b3:1::5]:80`,
+  );
+  // IPv6 bindings alone: no iptables rules; IPv4 alone: no rules6 in the record.
+  assert.deepEqual(planPortNat(ID, 'o', ports.slice(1), '10.1.0.5/24', undefined, 'fd42:b3:1::5/64').rules, []);
+  assert.equal(planPortNat(ID, 'o', ports.slice(0, 1), '10.1.0.5/24', undefined, 'fd42:b3:1::5/64').rules6, undefined);
+});

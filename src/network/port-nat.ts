@@ -10,16 +10,18 @@
 // Where the network lets published ports be reached at the container's own address (gateway
 // mode routed, trusted host interfaces), the container has a chain of the same name in the
 // filter table too, jumped to from filter's BERTH-PORTS, with dockerd 28's per-port ACCEPTs.
-// The shared chains are the network rules' (iptables.ts), set once per network. IPv4 only: a port
-// on an IPv6 host address is refused at create (berthd sets no ip6tables NAT, as dockerd 20.10 by
-// default). Pure planning here, except the functions that run the programs off the event loop.
+// The shared chains are the network rules' (iptables.ts), set once per network. A binding on an
+// IPv6 host address (`::` too) goes to the container's IPv6 address by the same nat rules in
+// ip6tables (one ip6tables-restore), as dockerd 28 with its userland proxy off: the kernel has no
+// route_localnet for IPv6, so what reaches `[::1]` is the kernel's to drop, as under dockerd.
+// Pure planning here, except the functions that run the programs off the event loop.
 
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
 import type { PortMapping } from './ports.js';
-import { PORTS_CHAIN, PORTS_MARK, save, splitRule } from './iptables.js';
+import { hasIp6tables, PORTS_CHAIN, PORTS_MARK, save, splitRule, type Binary } from './iptables.js';
 
 /** What a container's ports are in the kernel: recorded whole before it is added. */
 export interface PortNat {
@@ -33,6 +35,8 @@ export interface PortNat {
   filter?: string[][];
   /** The bridge the filter chain's jump names (`-o`), so that the network's removal finds it too. */
   bridge?: string;
+  /** The nat chain's rules in ip6tables, for bindings on IPv6 host addresses (absent: none, as in records of a berthd before them). */
+  rules6?: string[][];
 }
 
 /** How a network lets its containers' published ports be reached at their own addresses. */
@@ -50,51 +54,81 @@ export const chainOf = (containerId: string) => `BERTH-P-${containerId.slice(0, 
 /** A berthd's mark on its rules, its exec-root hashed: whose they are where several berthds run on one host. */
 export const ownerTag = (execRoot: string) => createHash('sha256').update(execRoot).digest('hex').slice(0, 12);
 
+const isV6 = (ip: string) => ip.includes(':');
+
 /**
- * The rules of `ports` for a container at `addr` (`ip/prefix`; its subnet is the hairpin
- * source): per mapping with a host port, portmap's three; and, as dockerd 28's per-port
- * ACCEPTs, the direct access `direct` allows to the container's port (a routed network's
- * mappings have no host port: dockerd ignores it there).
+ * Per mapping with a host port of the family, portmap's three nat rules to the container at
+ * `addr` (`ip/prefix`; its subnet is the hairpin source). The IPv6 DNAT skips link-local
+ * sources, as dockerd's (their replies could not be routed back).
  */
-export function planPortNat(containerId: string, owner: string, ports: PortMapping[], addr: string, direct?: DirectAccess): PortNat {
+function natRules(ports: PortMapping[], addr: string, v6: boolean): string[][] {
   const ip = addr.split('/')[0];
   const mark = ['-j', 'MARK', '--set-xmark', PORTS_MARK];
-  const rules = ports
-    .filter((m) => m.hostPort)
+  return ports
+    .filter((m) => m.hostPort && isV6(m.hostIP) === v6)
     .flatMap((m) => {
       const base = ['-p', m.protocol, '-m', m.protocol, '--dport', String(m.hostPort)];
-      if (m.hostIP !== '0.0.0.0') base.unshift('-d', m.hostIP);
+      if (m.hostIP !== (v6 ? '::' : '0.0.0.0')) base.unshift('-d', m.hostIP);
       return [
         // iptables keeps the network of `ip/prefix`: hairpin from any container of the subnet.
         ['-s', addr, ...base, ...mark],
-        ['-s', '127.0.0.1', ...base, ...mark],
-        [...base, '-j', 'DNAT', '--to-destination', `${ip}:${m.containerPort}`],
+        ['-s', v6 ? '::1' : '127.0.0.1', ...base, ...mark],
+        v6
+          ? ['!', '-s', 'fe80::/10', ...base, '-j', 'DNAT', '--to-destination', `[${ip}]:${m.containerPort}`]
+          : [...base, '-j', 'DNAT', '--to-destination', `${ip}:${m.containerPort}`],
       ];
     });
-  const p: PortNat = { chain: chainOf(containerId), comment: `berth ports ${owner} ${containerId}`, rules };
+}
+
+/**
+ * The rules of `ports` for a container at `addr`, and at `addr6` for the mappings on IPv6 host
+ * addresses: per mapping with a host port, portmap's three; and, as dockerd 28's per-port
+ * ACCEPTs, the direct access `direct` allows to the container's IPv4 port (a routed network's
+ * mappings have no host port: dockerd ignores it there).
+ */
+export function planPortNat(
+  containerId: string,
+  owner: string,
+  ports: PortMapping[],
+  addr: string,
+  direct?: DirectAccess,
+  addr6?: string,
+): PortNat {
+  const ip = addr.split('/')[0];
+  const v6 = ports.filter((m) => m.hostPort && isV6(m.hostIP));
+  if (v6.length && !addr6) throw systemError(`publish ports: a mapping on ${v6[0].hostIP} and no IPv6 address for the container`);
+  const rules6 = addr6 ? natRules(ports, addr6, true) : [];
+  const p: PortNat = {
+    chain: chainOf(containerId),
+    comment: `berth ports ${owner} ${containerId}`,
+    rules: natRules(ports, addr, false),
+    ...(rules6.length ? { rules6 } : {}),
+  };
   const from = !direct ? [] : direct.routed ? [['!', '-i', direct.bridge]] : direct.trusted.map((i) => ['-i', i]);
   const seen = new Set<string>();
-  const filter = ports.flatMap((m) =>
-    from.flatMap((f) => {
-      const rule = [
-        '-d',
-        `${ip}/32`,
-        ...f,
-        '-o',
-        direct!.bridge,
-        '-p',
-        m.protocol,
-        '-m',
-        m.protocol,
-        '--dport',
-        String(m.containerPort),
-        '-j',
-        'ACCEPT',
-      ];
-      const key = rule.join(' ');
-      return seen.has(key) ? [] : (seen.add(key), [rule]);
-    }),
-  );
+  const filter = ports
+    .filter((m) => !isV6(m.hostIP))
+    .flatMap((m) =>
+      from.flatMap((f) => {
+        const rule = [
+          '-d',
+          `${ip}/32`,
+          ...f,
+          '-o',
+          direct!.bridge,
+          '-p',
+          m.protocol,
+          '-m',
+          m.protocol,
+          '--dport',
+          String(m.containerPort),
+          '-j',
+          'ACCEPT',
+        ];
+        const key = rule.join(' ');
+        return seen.has(key) ? [] : (seen.add(key), [rule]);
+      }),
+    );
   return filter.length ? { ...p, filter, bridge: direct!.bridge } : p;
 }
 
@@ -105,9 +139,20 @@ function word(a: string): string {
 const line = (args: string[]) => args.map(word).join(' ');
 
 type Table = 'nat' | 'filter';
+type Family = 4 | 6;
+const BIN: Record<Family, Binary> = { 4: 'iptables', 6: 'ip6tables' };
 
-/** The tables holding a container's chain: nat where it has host ports, filter where it has direct access. */
-const tablesOf = (p: PortNat): Table[] => [...(p.rules.length ? ['nat' as const] : []), ...(p.filter?.length ? ['filter' as const] : [])];
+/**
+ * The tables holding a container's chain: in iptables, nat where it has host ports on IPv4
+ * addresses and filter where it has direct access; in ip6tables, nat where it has them on IPv6 ones.
+ */
+const tablesOf = (p: PortNat, f: Family = 4): Table[] =>
+  f === 6
+    ? p.rules6?.length
+      ? ['nat']
+      : []
+    : [...(p.rules.length ? ['nat' as const] : []), ...(p.filter?.length ? ['filter' as const] : [])];
+const rulesIn = (p: PortNat, t: Table, f: Family) => (t === 'filter' ? p.filter! : f === 6 ? p.rules6! : p.rules);
 
 /** The jump from BERTH-PORTS to the container's chain (in the filter table, naming the bridge). */
 const jump = (p: PortNat, t: Table) => [
@@ -121,13 +166,13 @@ const jump = (p: PortNat, t: Table) => [
   p.chain,
 ];
 
-/** iptables-restore input adding the rules: per table, the chain (made, or emptied if it was left), its rules, the jump. */
-export function addInput(p: PortNat): string {
+/** iptables-restore (ip6tables-restore) input adding the family's rules: per table, the chain (made, or emptied if it was left), its rules, the jump. */
+export function addInput(p: PortNat, f: Family = 4): string {
   return [
-    ...tablesOf(p).flatMap((t) => [
+    ...tablesOf(p, f).flatMap((t) => [
       `*${t}`,
       `:${p.chain} - [0:0]`,
-      ...(t === 'nat' ? p.rules : p.filter!).map((r) => `-A ${line([p.chain, ...r])}`),
+      ...rulesIn(p, t, f).map((r) => `-A ${line([p.chain, ...r])}`),
       `-A ${line(jump(p, t))}`,
       'COMMIT',
     ]),
@@ -135,9 +180,9 @@ export function addInput(p: PortNat): string {
   ].join('\n');
 }
 
-/** iptables-restore input removing them: fails (nothing removed from that table on) if a jump is not there. */
-export function removeInput(p: PortNat): string {
-  return [...tablesOf(p).flatMap((t) => [`*${t}`, `:${p.chain} - [0:0]`, `-D ${line(jump(p, t))}`, `-X ${p.chain}`, 'COMMIT']), ''].join(
+/** iptables-restore (ip6tables-restore) input removing the family's: fails (nothing removed from that table on) if a jump is not there. */
+export function removeInput(p: PortNat, f: Family = 4): string {
+  return [...tablesOf(p, f).flatMap((t) => [`*${t}`, `:${p.chain} - [0:0]`, `-D ${line(jump(p, t))}`, `-X ${p.chain}`, 'COMMIT']), ''].join(
     '\n',
   );
 }
@@ -164,20 +209,24 @@ export function leftoverInput(save: string[], chain: string, table: Table = 'nat
   ].join('\n');
 }
 
-async function restore(input: string): Promise<{ ok: boolean; stderr: string }> {
+async function restore(f: Family, input: string): Promise<{ ok: boolean; stderr: string }> {
+  const bin = BIN[f];
   let r;
   try {
-    r = await runChild('iptables-restore', ['--noflush', '-w'], { input });
+    r = await runChild(`${bin}-restore`, ['--noflush', '-w'], { input });
   } catch (e) {
-    throw systemError(`iptables-restore: ${errorMessage(e)} (is iptables installed?)`, e);
+    throw systemError(`${bin}-restore: ${errorMessage(e)} (is ${bin} installed?)`, e);
   }
   return { ok: r.code === 0, stderr: r.stderr.trim() };
 }
 
-/** Adds a container's rules: one iptables-restore. */
+/** Adds a container's rules: one iptables-restore, and one ip6tables-restore for bindings on IPv6 addresses. */
 export async function addPortNat(p: PortNat): Promise<void> {
-  const r = await restore(addInput(p));
-  if (!r.ok) throw systemError(`publish ports (iptables-restore of ${p.chain}): ${r.stderr}`);
+  for (const f of [4, 6] as Family[]) {
+    if (f === 6 && !tablesOf(p, f).length) continue;
+    const r = await restore(f, addInput(p, f));
+    if (!r.ok) throw systemError(`publish ports (${BIN[f]}-restore of ${p.chain}): ${r.stderr}`);
+  }
 }
 
 /** Lets the bridge route the host's 127.0.0.1 out to its containers (the kernel drops it as martian otherwise), as portmap sets it. */
@@ -190,21 +239,25 @@ export async function routeLocalnet(bridge: string): Promise<void> {
 }
 
 /**
- * Removes them: one iptables-restore of exactly what `addPortNat` added. Should that fail (the
+ * Removes them: per family, one restore of exactly what `addPortNat` added. Should that fail (the
  * add never ran: a berthd killed before it, or an attach that failed; or the rules were changed
- * by hand), what iptables-save shows of the container's chain in each of its tables goes instead.
+ * by hand), what iptables-save (ip6tables-save) shows of the container's chain in each of its
+ * tables goes instead.
  */
 export async function removePortNat(p: PortNat): Promise<void> {
-  if ((await restore(removeInput(p))).ok) return;
-  for (const t of tablesOf(p)) await removeLeftover(p.chain, t);
+  for (const f of [4, 6] as Family[]) {
+    if (f === 6 && !tablesOf(p, f).length) continue;
+    if ((await restore(f, removeInput(p, f))).ok) continue;
+    for (const t of tablesOf(p, f)) await removeLeftover(p.chain, t, f);
+  }
 }
 
-/** What iptables-save shows now of a container's chain in `table`, removed: its jumps and the chain. */
-async function removeLeftover(chain: string, table: Table): Promise<void> {
-  const left = leftoverInput(await save(table), chain, table);
+/** What iptables-save (ip6tables-save) shows now of a container's chain in `table`, removed: its jumps and the chain. */
+async function removeLeftover(chain: string, table: Table, f: Family): Promise<void> {
+  const left = leftoverInput(await save(table, BIN[f]), chain, table);
   if (!left) return;
-  const r = await restore(left);
-  if (!r.ok) throw systemError(`remove published ports (iptables-restore of ${chain} in ${table}): ${r.stderr}`);
+  const r = await restore(f, left);
+  if (!r.ok) throw systemError(`remove published ports (${BIN[f]}-restore of ${chain} in ${table}): ${r.stderr}`);
 }
 
 /** The containers whose jumps from BERTH-PORTS in `save` (iptables-save of one table) carry `owner`'s mark, by ID, with their chains. */
@@ -221,18 +274,19 @@ export function ownedPortNat(save: string[], owner: string): Map<string, string>
 }
 
 /**
- * Removes the port rules (nat and filter) `owner` made for containers `recorded` holds no
- * endpoint record of: a record is written before the rules are added and removed after them,
- * so rules with none were left by something else (an exec-root lost or cleared under a berthd,
- * rules copied by hand). Each chain is read again before its removal, so a teardown that ran
- * meanwhile is not undone twice. Returns the containers' IDs.
+ * Removes the port rules (nat and filter, and ip6tables' nat) `owner` made for containers
+ * `recorded` holds no endpoint record of: a record is written before the rules are added and
+ * removed after them, so rules with none were left by something else (an exec-root lost or
+ * cleared under a berthd, rules copied by hand). Each chain is read again before its removal, so
+ * a teardown that ran meanwhile is not undone twice. Returns the containers' IDs.
  */
 export async function sweepPortNat(owner: string, recorded: (id: string) => boolean): Promise<string[]> {
   const swept = new Set<string>();
-  for (const t of ['nat', 'filter'] as const) {
-    for (const [id, chain] of ownedPortNat(await save(t), owner)) {
+  const places: [Table, Family][] = [['nat', 4], ['filter', 4], ...(hasIp6tables() ? [['nat', 6] as [Table, Family]] : [])];
+  for (const [t, f] of places) {
+    for (const [id, chain] of ownedPortNat(await save(t, BIN[f]), owner)) {
       if (recorded(id)) continue;
-      await removeLeftover(chain, t);
+      await removeLeftover(chain, t, f);
       swept.add(id);
     }
   }

@@ -1,7 +1,9 @@
 // Published ports: Docker's PortBindings (`"80/tcp": [{HostIp, HostPort}]`, a HostPort of ''
-// or a range 'a-b') turned into the concrete mappings the portmap plugin programs as kernel
-// NAT rules, so they keep answering while berthd is down. Host ports are checked free (no
-// other container's, no host socket's) before a container takes them.
+// or a range 'a-b') turned into the concrete mappings programmed as kernel NAT rules, so they
+// keep answering while berthd is down. As dockerd 28 (its userland proxy off), a binding with no
+// HostIp is one per address family the container has (`0.0.0.0` and `::`, on one host port);
+// a binding on an IPv6 host address for a container with no IPv6 address maps nothing. Host
+// ports are checked free (no other container's, no host socket's) before a container takes them.
 
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -22,12 +24,40 @@ export interface PortMapping {
   hostIP: string;
 }
 
-/** A wanted mapping: hostPorts [lo, hi] (0, 0 for any). */
+/** A wanted mapping: hostPorts [lo, hi] (0, 0 for any), on each of hostIPs (one port for all of them). */
 export interface PortRequest {
   containerPort: number;
   protocol: PortMapping['protocol'];
-  hostIP: string;
+  hostIPs: string[];
   hostPorts: [number, number];
+}
+
+/** What the container has on the network that publishes its ports: the families it can be reached by. */
+export interface PortFamilies {
+  /** The HostIp of a binding without one (the network's host_binding_ipv4), else every address. */
+  defaultIp?: string;
+  /** The container has an IPv6 address there, reached by ip6tables' NAT. */
+  v6?: boolean;
+  /** A binding on an IPv6 address that maps nothing (no IPv6 address in the container): dockerd logs it. */
+  skipped?: (key: string, hostIp: string) => void;
+}
+
+const isV6 = (ip: string) => ip.includes(':');
+
+/**
+ * The host addresses of a binding, as dockerd 28's configurePortBindingIPv4/IPv6 choose them with
+ * its userland proxy off: an IPv4 one if the container has IPv4 (always, on berth's networks);
+ * an IPv6 one if it has IPv6; no HostIp is the default address, and a default of 0.0.0.0 is
+ * both `0.0.0.0` and `::`.
+ */
+function hostIPsOf(hostIp: string | undefined, f: PortFamilies, key: string): string[] {
+  const dflt = f.defaultIp ?? '0.0.0.0';
+  const wanted = hostIp ? [hostIp] : dflt === '0.0.0.0' ? ['0.0.0.0', '::'] : [dflt];
+  const out = wanted.filter((ip) => !isV6(ip) || f.v6);
+  // Asked for explicitly (or as the network's default), not as the second family of "any address".
+  const lost = wanted.filter((ip) => isV6(ip) && !f.v6 && (hostIp || dflt !== '0.0.0.0'));
+  for (const ip of lost) f.skipped?.(key, ip);
+  return out;
 }
 
 export function parsePortKey(key: string): { port: number; protocol: PortMapping['protocol'] } {
@@ -40,13 +70,13 @@ export function parsePortKey(key: string): { port: number; protocol: PortMapping
 
 /**
  * The requests of PortBindings, and with PublishAllPorts every exposed port without one, on a
- * random host port; a binding without a HostIp on `defaultIp` (the network's host_binding_ipv4).
+ * random host port; a binding's host addresses as `hostIPsOf` chooses them for the container.
  */
 export function portRequests(
   bindings: PortMap | null | undefined,
   exposed: string[],
   publishAll: boolean,
-  defaultIp = '0.0.0.0',
+  families: PortFamilies = {},
 ): PortRequest[] {
   const out: PortRequest[] = [];
   const keys = new Set(Object.keys(bindings ?? {}));
@@ -59,14 +89,16 @@ export function portRequests(
       const lo = m ? Number(m[1]) : 0,
         hi = m?.[2] ? Number(m[2]) : lo;
       if (lo > 65535 || hi > 65535 || hi < lo) throw invalid(`invalid port specification: "${hp}"`);
-      out.push({ containerPort: port, protocol, hostIP: b.HostIp || defaultIp, hostPorts: [lo, hi] });
+      const hostIPs = hostIPsOf(b.HostIp, families, key);
+      if (hostIPs.length) out.push({ containerPort: port, protocol, hostIPs, hostPorts: [lo, hi] });
     }
   }
   if (publishAll)
     for (const key of exposed)
       if (!keys.has(key)) {
         const { port, protocol } = parsePortKey(key);
-        out.push({ containerPort: port, protocol, hostIP: defaultIp, hostPorts: [0, 0] });
+        const hostIPs = hostIPsOf(undefined, families, key);
+        if (hostIPs.length) out.push({ containerPort: port, protocol, hostIPs, hostPorts: [0, 0] });
       }
   return out;
 }
@@ -75,7 +107,8 @@ export function portRequests(
 function bindable(ip: string, port: number, protocol: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     if (protocol === 'udp') {
-      const s = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
+      // An IPv6 address is tried alone: its family's bindings are apart from IPv4's, as the NAT rules are.
+      const s = createSocket({ type: isV6(ip) ? 'udp6' : 'udp4', ipv6Only: isV6(ip) });
       s.once('error', () => {
         s.close();
         resolve(undefined);
@@ -88,7 +121,7 @@ function bindable(ip: string, port: number, protocol: string): Promise<number | 
     }
     const s = createServer();
     s.once('error', () => resolve(undefined));
-    s.listen({ port, host: ip, exclusive: true }, () => {
+    s.listen({ port, host: ip, exclusive: true, ipv6Only: isV6(ip) }, () => {
       const p = (s.address() as { port: number }).port;
       s.close(() => resolve(p));
     });
@@ -96,14 +129,26 @@ function bindable(ip: string, port: number, protocol: string): Promise<number | 
 }
 
 const key = (ip: string, port: number, proto: string) => `${ip}:${port}/${proto}`;
+/** The unspecified address of ip's family. */
+const anyOf = (ip: string) => (isV6(ip) ? '::' : '0.0.0.0');
+/** Whether the port is taken for ip: by the same address or its family's unspecified one, or ip is that and any address of the family has it. */
 const clash = (used: Set<string>, ip: string, port: number, proto: string) =>
   used.has(key(ip, port, proto)) ||
-  used.has(key('0.0.0.0', port, proto)) ||
-  (ip === '0.0.0.0' && [...used].some((u) => u.endsWith(`:${port}/${proto}`)));
+  used.has(key(anyOf(ip), port, proto)) ||
+  (ip === anyOf(ip) && [...used].some((u) => u.endsWith(`:${port}/${proto}`) && isV6(u.slice(0, u.lastIndexOf(`:${port}/`))) === isV6(ip)));
+/** Whether the port is free on every one of ips, for berth's containers and the host's sockets. */
+async function freeOn(taken: Set<string>, ips: string[], port: number, proto: string): Promise<boolean> {
+  for (const ip of ips) if (clash(taken, ip, port, proto) || (await bindable(ip, port, proto)) === undefined) return false;
+  return true;
+}
+/** An address in Docker's `Bind for …` words: an IPv6 one in brackets. */
+const shown = (ip: string) => (isV6(ip) ? `[${ip}]` : ip);
 
 /**
- * Concrete mappings for `requests`: a given port must be free (409 with Docker's message if a
- * container or a host socket holds it), a range takes its first free port, 0 a kernel-chosen one.
+ * Concrete mappings for `requests`, one per host address of each, on one port for all of them
+ * (as dockerd gives `0.0.0.0` and `::` one port): a given port must be free (409 with Docker's
+ * message if a container or a host socket holds it), a range takes its first free port, 0 a
+ * kernel-chosen one.
  */
 export async function allocatePorts(requests: PortRequest[], used: Set<string>): Promise<PortMapping[]> {
   const out: PortMapping[] = [];
@@ -112,20 +157,22 @@ export async function allocatePorts(requests: PortRequest[], used: Set<string>):
     let got: number | undefined;
     if (r.hostPorts[0] === 0) {
       for (let i = 0; i < 20 && got === undefined; i++) {
-        const p = await bindable(r.hostIP, 0, r.protocol);
-        if (p && !clash(taken, r.hostIP, p, r.protocol)) got = p;
+        const p = await bindable(r.hostIPs[0], 0, r.protocol);
+        if (p && (await freeOn(taken, r.hostIPs, p, r.protocol))) got = p;
       }
     } else {
       for (let p = r.hostPorts[0]; p <= r.hostPorts[1] && got === undefined; p++) {
-        if (!clash(taken, r.hostIP, p, r.protocol) && (await bindable(r.hostIP, p, r.protocol)) !== undefined) got = p;
+        if (await freeOn(taken, r.hostIPs, p, r.protocol)) got = p;
       }
     }
     if (got === undefined) {
       const p = r.hostPorts[0] === r.hostPorts[1] ? String(r.hostPorts[0]) : `${r.hostPorts[0]}-${r.hostPorts[1]}`;
-      throw conflict(`Bind for ${r.hostIP}:${p} failed: port is already allocated`);
+      throw conflict(`Bind for ${shown(r.hostIPs[0])}:${p} failed: port is already allocated`);
     }
-    taken.add(key(r.hostIP, got, r.protocol));
-    out.push({ hostPort: got, containerPort: r.containerPort, protocol: r.protocol, hostIP: r.hostIP });
+    for (const hostIP of r.hostIPs) {
+      taken.add(key(hostIP, got, r.protocol));
+      out.push({ hostPort: got, containerPort: r.containerPort, protocol: r.protocol, hostIP });
+    }
   }
   return out;
 }

@@ -151,26 +151,51 @@ test('the CRI socket: under the exec root by default, moved or turned off by fla
   });
 });
 
-test('IPv6 of the default bridge (ipv6, fixed-cidr-v6, ip6tables): refused at start unless off, in file and flags', () =>
+test("IPv6: ip6tables on unless false (dockerd 28), the default bridge's ipv6 with fixed-cidr-v6 checked in dockerd's words", () =>
   withDir((dir) => {
     const file = join(dir, 'daemon.json');
     const load = (json: object, flags: string[] = []) => {
       writeFileSync(file, JSON.stringify(json));
       return loadConfig(['--config-file', file, ...flags]);
     };
+    const c = load({});
+    assert.equal(c.ip6tables, true);
+    assert.equal(c.fixedCidrV6, undefined);
     assert.deepEqual(load({ ipv6: false, 'fixed-cidr-v6': '', ip6tables: false }).ignoredKeys, []);
-    assert.throws(() => load({ ipv6: true }), {
-      name: 'Error',
-      message: `unable to configure the daemon with file ${file}: ipv6: berthd's default bridge network has no IPv6; user-defined networks take IPv6: network create --ipv6 --subnet <IPv6 subnet>`,
-    });
-    assert.throws(() => load({ 'fixed-cidr-v6': 'fd00:1::/64' }), /fixed-cidr-v6: berthd's default bridge network has no IPv6/);
-    assert.throws(() => load({ ip6tables: true }), /ip6tables: berthd sets no ip6tables rules/);
+    assert.equal(load({ ip6tables: false }).ip6tables, false);
+    assert.equal(load({}, ['--ip6tables=false']).ip6tables, false);
+    assert.equal(load({}, ['--ip6tables']).ip6tables, true);
+    assert.equal(load({ ipv6: true, 'fixed-cidr-v6': 'fd42:b3:1::/64' }).fixedCidrV6, 'fd42:b3:1::/64');
+    assert.equal(load({}, ['--ipv6', '--fixed-cidr-v6', 'fd42:b3:1::/64']).fixedCidrV6, 'fd42:b3:1::/64');
+    // Checked but unused without ipv6, as dockerd.
+    assert.equal(load({ 'fixed-cidr-v6': 'fd42:b3:1::/64' }).fixedCidrV6, undefined);
     assert.throws(
-      () => load({}, ['--ipv6']),
-      (e) => e instanceof ConfigError && /^flag ipv6: /.test(e.message),
+      () => load({ ipv6: true }),
+      /^Error: ipv6: berthd has no default pool of IPv6 subnets: give the default bridge network one with fixed-cidr-v6/,
     );
-    assert.throws(() => load({}, ['--fixed-cidr-v6', 'fd00:1::/64']), /^Error: flag fixed-cidr-v6: /);
-    assert.equal(load({}, ['--ipv6=false', '--ip6tables=false']).logLevel, 'info');
+    assert.throws(() => load({ ip6tables: 'yes' }), {
+      message: `unable to configure the daemon with file ${file}: ip6tables must be a boolean`,
+    });
+    assert.throws(() => load({}, ['--ip6tables=yes']), {
+      message: 'invalid argument "yes" for "--ip6tables" flag: strconv.ParseBool: parsing "yes": invalid syntax',
+    });
+    for (const [cidr, why] of [
+      ['fd00::', `netip.ParsePrefix("fd00::"): no '/'`],
+      ['fd00::/129', 'netip.ParsePrefix("fd00::/129"): prefix length out of range'],
+      ['fd00::/x', 'netip.ParsePrefix("fd00::/x"): bad bits after slash: "x"'],
+      ['10.0.0.0/8', "'10.0.0.0/8' is not a valid IPv6 subnet"],
+      ['ff00::/64', "multicast subnet 'ff00::/64' is not allowed"],
+      ['fe80::/10', "'fe80::/10' clashes with the Link-Local prefix 'fe80::/64'"],
+      ['fe80::1:0:0:0/80', "'fe80::1:0:0:0/80' clashes with the Link-Local prefix 'fe80::/64'"],
+    ])
+      assert.throws(() => load({ ipv6: true, 'fixed-cidr-v6': cidr }), { message: `invalid fixed-cidr-v6: ${why}` }, cidr);
+    // fe80::/64 itself is dockerd's link-local prefix, which it allows.
+    assert.equal(load({ ipv6: true, 'fixed-cidr-v6': 'fe80::/64' }).fixedCidrV6, 'fe80::/64');
+    assert.throws(() => load({ ip6tables: false }, ['--ip6tables']), /specified both as a flag and in the configuration file: ip6tables/);
+    assert.throws(
+      () => loadConfig(['--ipv6', '--fixed-cidr-v6', 'fd00:1::/64'], { uid: 1000, env: { HOME: dir } }),
+      /^Error: ipv6: a rootless berthd/,
+    );
   }));
 
 test("a rootless berthd's defaults are its user's folders; a socket group and userns-remap are refused", () => {

@@ -4,6 +4,7 @@
 // for reading the file and the group database.
 
 import { readFileSync } from 'node:fs';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isErrno } from '../../common/errno.js';
@@ -38,6 +39,10 @@ export interface DaemonConfig {
   cpuRtRuntime: number;
   /** CNI network configs for the CRI's pods (`--cni-conf-dir`, kubelet's node's, default /etc/cni/net.d). */
   cniConfDir: string;
+  /** ip6tables rules for IPv6 networks and ports published on IPv6 addresses (`ip6tables`, `--ip6tables`; true unless false, as dockerd 28). */
+  ip6tables: boolean;
+  /** The default `bridge` network's IPv6 subnet (`fixed-cidr-v6`, applied with `ipv6` true); undefined: the bridge is IPv4 only. */
+  fixedCidrV6?: string;
   /** The daemon.json keys berth does not apply, to warn about. */
   ignoredKeys: string[];
   /** An ordinary user's berthd, in a user namespace of its own (rootless.ts): its defaults are the user's (common/rootless.ts). */
@@ -78,6 +83,9 @@ Options:
   -G, --group string               Group for the unix socket(s) (default "docker" if it exists, else root)
   -H, --host list                  Socket(s) to listen on: unix:///path or tcp://host:port (default ${DEFAULT_HOST})
       --insecure-registry list     Registries reached over plain HTTP
+      --ip6tables                  Enable addition of ip6tables rules (default true)
+      --ipv6                       Enable IPv6 networking on the default bridge network
+      --fixed-cidr-v6 string       IPv6 subnet of the default bridge network (with --ipv6)
   -l, --log-level string           debug, info, warn, error (default "info")
       --registry-mirror list       Mirrors of docker.io
       --userns-remap string        User/Group setting for user namespaces ("default": the berthremap user, made if missing)
@@ -101,9 +109,14 @@ const SETTINGS = {
   'userns-remap': { flags: ['--userns-remap'], list: false },
   'cpu-rt-period': { flags: ['--cpu-rt-period'], list: false, int: true },
   'cpu-rt-runtime': { flags: ['--cpu-rt-runtime'], list: false, int: true },
+  ip6tables: { flags: ['--ip6tables'], list: false, bool: true },
+  ipv6: { flags: ['--ipv6'], list: false, bool: true },
+  'fixed-cidr-v6': { flags: ['--fixed-cidr-v6'], list: false },
 } as const;
 /** The settings whose value is an integer (a number in daemon.json, parsed from a flag's text). */
 const isInt = (k: Key) => 'int' in SETTINGS[k];
+/** The settings that are booleans (JSON's in daemon.json; a flag alone is true, `--flag=v` as Go's ParseBool reads v). */
+const isBool = (k: Key) => 'bool' in SETTINGS[k];
 type Key = keyof typeof SETTINGS;
 type Runtimes = DaemonConfig['runtimes'];
 /** A setting's value: a flag's text, a list, -D's boolean, daemon.json's number, or its `runtimes`. */
@@ -154,24 +167,40 @@ function runtimesOfFlags(values: string[]): Runtimes {
   return out;
 }
 
+/** A boolean flag's `=value`, as Go's flag package reads it (strconv.ParseBool), in its words. */
+function boolOfFlag(flag: string, v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new ConfigError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+}
+
 export class ConfigError extends Error {}
 
 /**
- * dockerd's IPv6 settings of its default bridge and its ip6tables NAT: berth's default bridge
- * stays IPv4 and berth sets no ip6tables rules (dockerd 20.10's default), so anything but
- * their off values is refused, never ignored. Networks made with `--ipv6` have IPv6.
+ * `fixed-cidr-v6` checked as dockerd 28's bridge.ValidateFixedCIDRV6 checks it (netip.ParsePrefix,
+ * then an IPv6, non-multicast subnet clear of fe80::/64), in its words; '' is none.
  */
-const IPV6_SETTINGS: Record<string, { flag: string; why: string }> = {
-  ipv6: { flag: '--ipv6', why: "berthd's default bridge network has no IPv6" },
-  'fixed-cidr-v6': { flag: '--fixed-cidr-v6', why: "berthd's default bridge network has no IPv6" },
-  ip6tables: { flag: '--ip6tables', why: 'berthd sets no ip6tables rules (no IPv6 NAT, as dockerd 20.10 by default)' },
-};
-const IPV6_HINT = 'user-defined networks take IPv6: network create --ipv6 --subnet <IPv6 subnet>';
-
-/** Refuses an IPv6 setting of the default bridge unless it is off (false, or an empty CIDR). */
-function refuseIpv6(key: string, value: unknown, where: string): void {
-  if (value === false || value === '' || value === 'false') return;
-  throw new ConfigError(`${where}${key}: ${IPV6_SETTINGS[key].why}; ${IPV6_HINT}`);
+function checkFixedCidrV6(val: string): void {
+  if (!val) return;
+  const bad = (why: string) => new ConfigError(`invalid fixed-cidr-v6: ${why}`);
+  const slash = val.lastIndexOf('/');
+  if (slash < 0) throw bad(`netip.ParsePrefix(${JSON.stringify(val)}): no '/'`);
+  const [addr, bits] = [val.slice(0, slash), val.slice(slash + 1)];
+  const v6 = isIPv6(addr);
+  if (!v6 && !isIPv4(addr)) throw bad(`netip.ParsePrefix(${JSON.stringify(val)}): ParseAddr(${JSON.stringify(addr)}): unable to parse IP`);
+  if (!/^\d{1,3}$/.test(bits) || (bits.length > 1 && bits[0] === '0'))
+    throw bad(`netip.ParsePrefix(${JSON.stringify(val)}): bad bits after slash: ${JSON.stringify(bits)}`);
+  if (Number(bits) > (v6 ? 128 : 32)) throw bad(`netip.ParsePrefix(${JSON.stringify(val)}): prefix length out of range`);
+  if (!v6 || /^::ffff:\d/i.test(addr)) throw bad(`'${val}' is not a valid IPv6 subnet`);
+  const within = (net: string, netBits: number, ip: string) => {
+    const b = new BlockList();
+    b.addSubnet(net, netBits, 'ipv6');
+    return b.check(ip, 'ipv6');
+  };
+  if (within('ff00::', 8, addr)) throw bad(`multicast subnet '${val}' is not allowed`);
+  const n = Number(bits);
+  const overlaps = n >= 64 ? within('fe80::', 64, addr) : within(addr, n, 'fe80::');
+  if (overlaps && !(n === 64 && within('fe80::', 64, addr))) throw bad(`'${val}' clashes with the Link-Local prefix 'fe80::/64'`);
 }
 
 /** Flags by daemon.json key (lists as arrays, -D as true), and the config file asked for. */
@@ -206,14 +235,10 @@ function parseFlags(argv: string[]): {
       configFile = value();
       continue;
     }
-    const v6 = Object.keys(IPV6_SETTINGS).find((k) => IPV6_SETTINGS[k].flag === a);
-    if (v6) {
-      refuseIpv6(v6, v6 === 'fixed-cidr-v6' ? value() : (v ?? true), 'flag ');
-      continue;
-    }
     const key = byFlag.get(a);
     if (!key) throw new ConfigError(`unknown flag: ${a}`);
     if (key === 'debug') set.debug = v === undefined ? true : !['false', '0'].includes(v);
+    else if (isBool(key)) set[key] = v === undefined ? true : boolOfFlag(a, v);
     else if (isInt(key)) set[key] = intOfFlag(a, value());
     else if (SETTINGS[key].list) set[key] = [...((set[key] as string[] | undefined) ?? []), value()];
     else set[key] = value();
@@ -241,10 +266,6 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
   const values: Partial<Record<Key, Value>> = {};
   const ignored: string[] = [];
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-    if (k in IPV6_SETTINGS) {
-      refuseIpv6(k, v, `unable to configure the daemon with file ${path}: `);
-      continue;
-    }
     if (!(k in SETTINGS)) {
       ignored.push(k);
       continue;
@@ -255,7 +276,7 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
       continue;
     }
     const ok =
-      key === 'debug'
+      key === 'debug' || isBool(key)
         ? typeof v === 'boolean'
         : isInt(key)
           ? Number.isSafeInteger(v)
@@ -263,7 +284,8 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
             ? Array.isArray(v) && v.every((x) => typeof x === 'string')
             : typeof v === 'string';
     if (!ok) {
-      const want = key === 'debug' ? 'a boolean' : isInt(key) ? 'an integer' : SETTINGS[key].list ? 'a list of strings' : 'a string';
+      const want =
+        key === 'debug' || isBool(key) ? 'a boolean' : isInt(key) ? 'an integer' : SETTINGS[key].list ? 'a list of strings' : 'a string';
       throw new ConfigError(`unable to configure the daemon with file ${path}: ${k} must be ${want}`);
     }
     values[key] = v as Value;
@@ -309,6 +331,17 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
     if (get<number>('cpu-rt-period', 0) || get<number>('cpu-rt-runtime', 0))
       throw new ConfigError('cpu-rt-period, cpu-rt-runtime: a rootless berthd cannot give a realtime budget to cgroups it does not own');
   }
+  // The default bridge's IPv6: dockerd 28 takes a subnet of its own ULA pool where fixed-cidr-v6 is
+  // not given; berthd has no default pool of IPv6 subnets (as dockerd 20.10), so it asks for one.
+  const fixedCidrV6 = get<string>('fixed-cidr-v6', '');
+  checkFixedCidrV6(fixedCidrV6);
+  const ipv6 = get<boolean>('ipv6', false);
+  if (ipv6 && rootless)
+    throw new ConfigError("ipv6: a rootless berthd's default network is pasta's, with the host's addresses; it has no bridge to give IPv6");
+  if (ipv6 && !fixedCidrV6)
+    throw new ConfigError(
+      'ipv6: berthd has no default pool of IPv6 subnets: give the default bridge network one with fixed-cidr-v6 (e.g. "fixed-cidr-v6": "fd00:1::/64")',
+    );
   const execRoot = get('exec-root', rootless ? rootlessExecRoot(env, rootless.uid) : '/run/berth');
   // A rootless berthd serves no CRI unless asked: kubelet runs as root.
   const criSocket = get<string>('cri-socket', rootless ? '' : `${execRoot}/cri.sock`);
@@ -330,6 +363,8 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
     usernsRemap: get<string | undefined>('userns-remap', undefined) || undefined,
     cpuRtPeriod: get<number>('cpu-rt-period', 0),
     cpuRtRuntime: get<number>('cpu-rt-runtime', 0),
+    ip6tables: get<boolean>('ip6tables', true),
+    fixedCidrV6: ipv6 ? fixedCidrV6 : undefined,
     ignoredKeys: file.ignored,
     rootless: !!rootless,
     help,

@@ -97,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
     insecureRegistries: flags.insecureRegistries,
     registryMirrors: flags.registryMirrors,
     bip: flags.bip,
+    fixedCidrV6: flags.fixedCidrV6,
+    ip6tables: flags.ip6tables,
     runtimes: flags.runtimes,
     defaultRuntime: flags.defaultRuntime,
     usernsRemap,

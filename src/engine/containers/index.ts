@@ -61,6 +61,8 @@ export class Containers {
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
       bip: opts.bip,
+      fixedCidrV6: opts.fixedCidrV6,
+      ip6tables: opts.ip6tables,
       rootless: opts.rootless,
       containers: () => this.list(),
       initDir: (id) => this.t.store.dir(id),

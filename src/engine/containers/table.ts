@@ -37,6 +37,10 @@ export interface ContainersOptions {
   builtinRuntimes?: ReadonlySet<string>;
   /** The default bridge network's gateway and prefix (`--bip`). */
   bip?: string;
+  /** The default bridge's IPv6 subnet (daemon.json `ipv6` with `fixed-cidr-v6`). */
+  fixedCidrV6?: string;
+  /** daemon.json `ip6tables` (true unless false). */
+  ip6tables?: boolean;
   /** `--userns-remap`: containers run in a user namespace with these ids unless they ask for the host's. */
   usernsRemap?: Remap;
   /** A rootless berthd's (engine.ts' EngineOptions.rootless). */

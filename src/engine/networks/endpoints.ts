@@ -98,6 +98,8 @@ export interface EndpointsOptions {
   log: (msg: string) => void;
   /** A rootless berthd's: the default network is pasta's in each container (network/pasta.ts), not a bridge. */
   rootless?: boolean;
+  /** daemon.json `ip6tables` (dockerd 28's default, true): IPv6 networks get ip6tables rules and published ports on IPv6 addresses. */
+  ip6tables?: boolean;
 }
 
 export class Endpoints {
@@ -293,16 +295,19 @@ export class Endpoints {
         const n = this.store.get(ep.NetworkID);
         const requests =
           i === 0
-            ? portRequests(
-                rec.HostConfig.PortBindings,
-                exposed,
-                !!rec.HostConfig.PublishAllPorts,
-                this.opts.rootless ? '0.0.0.0' : defaultHostIp(n),
-              )
+            ? portRequests(rec.HostConfig.PortBindings, exposed, !!rec.HostConfig.PublishAllPorts, {
+                defaultIp: this.opts.rootless ? '0.0.0.0' : defaultHostIp(n),
+                v6: this.natsV6(n),
+                // dockerd 28's words, at its info level, with its userland proxy off.
+                skipped: (key, ip) =>
+                  this.opts.log(
+                    `${rec.Id.slice(0, 12)} ${key} on ${ip}: Cannot map from IPv6 to an IPv4-only container because the userland proxy is disabled`,
+                  ),
+              })
             : [];
         // A routed network publishes at the container's address: no host port is taken.
         const routed = !this.opts.rootless && n.Driver === 'bridge' && gatewayMode4(n) === 'routed';
-        if (routed && requests.some((r) => r.hostPorts[0] || r.hostIP !== '0.0.0.0'))
+        if (routed && requests.some((r) => r.hostPorts[0] || r.hostIPs.some((ip) => ip !== '0.0.0.0' && ip !== '::')))
           this.opts.log(
             `${rec.Id.slice(0, 12)} on network ${n.Name}: host ports and addresses ignored, because NAT is disabled (gateway mode routed)`,
           );
@@ -371,6 +376,11 @@ export class Endpoints {
     this.opts.emit('connect', this.store.get(ep.NetworkID), rec.Id);
   }
 
+  /** Whether a container on `n` is published on IPv6 addresses: an IPv6 bridge network's, with ip6tables on. */
+  private natsV6(n: NetworkRecord): boolean {
+    return !this.opts.rootless && this.opts.ip6tables !== false && n.Driver === 'bridge' && !!v6Config(n);
+  }
+
   /** The network's rules, checked once; a failed check is forgotten, so the next start tries again. */
   private ensureRules(n: NetworkRecord): Promise<void> {
     let ruling = this.ruled.get(n.Id);
@@ -384,6 +394,7 @@ export class Endpoints {
         await ensureNetworkRules({
           bridge,
           subnet: v4Config(n)!.Subnet,
+          subnet6: this.natsV6(n) ? v6Config(n)!.Subnet : undefined,
           internal: n.Internal,
           icc: bridgeSwitch(n, ICC_OPT),
           masquerade: bridgeSwitch(n, MASQUERADE_OPT),
@@ -457,13 +468,14 @@ export class Endpoints {
         // A record made before DesiredMacAddress was kept has the asked MAC in MacAddress until its first start.
         mac: ep.DesiredMacAddress || ep.MacAddress || undefined,
       }));
-    // Published ports go to the container's IPv4 address (an IPv6 host address is refused at create).
+    // Published ports go to the container's address of the host address's family.
     const v4 = native?.ips?.find((ip) => !ip.includes(':'));
+    const v6 = native?.ips?.find((ip) => ip.includes(':'));
     // Direct access to published ports at the container's address: a routed network's, or from trusted interfaces (none into an internal one).
     const routed = gatewayMode4(n) === 'routed';
     const trusted = trustedInterfaces(n);
     const direct = !n.Internal && (routed || trusted.length) ? { bridge: n.Options[BRIDGE_NAME_OPT], routed, trusted } : undefined;
-    const nat = v4 && ports.length ? planPortNat(rec.Id, this.owner, ports, v4, direct) : undefined;
+    const nat = v4 && ports.length ? planPortNat(rec.Id, this.owner, ports, v4, direct, v6) : undefined;
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
     const attached: Attached = { network: n.Name, list, bridge: native, nat, at, ports };

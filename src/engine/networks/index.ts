@@ -23,8 +23,12 @@ export interface NetworksOptions {
   containers: () => ContainerRecord[];
   /** `--bip`: the default bridge's gateway address and prefix, e.g. 10.99.0.1/24. */
   bip?: string;
+  /** The default bridge's IPv6 subnet (daemon.json `ipv6` with `fixed-cidr-v6`); unset: IPv4 only. */
+  fixedCidrV6?: string;
   /** A rootless berthd's: its default network is pasta's in each container (no bridge), beside `none` and `container:`. */
   rootless?: boolean;
+  /** daemon.json `ip6tables` (default true, as dockerd 28's): ip6tables rules for IPv6 networks and ports published on IPv6 addresses. */
+  ip6tables?: boolean;
   /** The container's folder of init files (its /etc/hosts gets its address at start). */
   initDir: (id: string) => string;
   /** Docker's network events: create, destroy, connect, disconnect. */
@@ -49,6 +53,7 @@ export class Networks {
       emit: (action, n, container) => this.emit(action, n, container),
       log: warn,
       rootless: opts.rootless,
+      ip6tables: opts.ip6tables,
     });
     if (opts.bip)
       this.store.applyBip(
@@ -57,6 +62,12 @@ export class Networks {
         warn,
         (dev) => this.endpoints.deleteBridgeLater(dev),
       );
+    this.store.applyFixedCidrV6(
+      opts.fixedCidrV6,
+      (n) => this.endpoints.hasEndpoints(n),
+      warn,
+      (dev) => this.endpoints.deleteBridgeLater(dev),
+    );
     this.endpoints.finishTeardowns();
     void this.endpoints.sweepPortRules();
     // After a berthd restart, the networks whose bridges serve endpoints answer names again;
@@ -209,14 +220,16 @@ export class Networks {
   plan(rec: ContainerRecord, endpoints: Record<string, EndpointRequest> = {}, container: (ref: string) => ContainerRecord): string {
     let mode = rec.HostConfig.NetworkMode || 'default';
     if (mode === 'default') mode = 'bridge';
-    // dockerd 20.10 by default publishes an IPv6 host address through its docker-proxy, not NAT
-    // (ip6tables is off); berth has no userland proxy and, as dockerd by default, no ip6tables NAT.
-    const v6Bind = Object.values(rec.HostConfig.PortBindings ?? {})
-      .flatMap((l) => l ?? [])
-      .find((b) => b.HostIp?.includes(':'));
+    // An IPv6 host address is served by ip6tables NAT (endpoints.ts); with none (ip6tables off,
+    // or a rootless berthd's pasta) dockerd would serve it with its userland proxy, which berth has not.
+    const v6Bind =
+      (this.opts.rootless || this.opts.ip6tables === false) &&
+      Object.values(rec.HostConfig.PortBindings ?? {})
+        .flatMap((l) => l ?? [])
+        .find((b) => b.HostIp?.includes(':'));
     if (v6Bind)
       throw invalid(
-        `publishing a port on the IPv6 address ${v6Bind.HostIp} is not supported by berthd: it sets no ip6tables NAT (dockerd 20.10 by default serves it with its userland proxy, which berth has not)`,
+        `publishing a port on the IPv6 address ${v6Bind.HostIp} is not supported by ${this.opts.rootless ? 'a rootless berthd (pasta publishes it on IPv4)' : 'berthd with ip6tables off: it sets no ip6tables NAT (dockerd serves it with its userland proxy, which berth has not)'}`,
       );
     if (mode.startsWith('container:')) {
       const other = container(mode.slice('container:'.length));

@@ -283,3 +283,35 @@ test("gateway mode, inhibit_ipv4, host_ipv4, trusted_host_interfaces: dockerd 28
   }));
 
 type BerthErrorLike = { kind: string; message: string };
+
+test('fixed-cidr-v6 gives the default bridge its IPv6 subnet and gateway (the first address); none takes it away; in use, it stays', () =>
+  withStore(async (s) => {
+    const deleted: string[] = [];
+    const log: string[] = [];
+    const apply = (cidr: string | undefined, inUse = false) =>
+      s.applyFixedCidrV6(
+        cidr,
+        () => inUse,
+        (m) => log.push(m),
+        (dev) => deleted.push(dev),
+      );
+    const bridge = () => s.get('bridge');
+    apply(undefined);
+    assert.equal(bridge().EnableIPv6, false);
+    assert.deepEqual(deleted, []);
+    apply('fd42:b3:7::/64');
+    assert.equal(bridge().EnableIPv6, true);
+    assert.deepEqual(v6Config(bridge()), { Subnet: 'fd42:b3:7::/64', Gateway: 'fd42:b3:7::1' });
+    assert.equal(deleted.length, 1);
+    apply('fd42:b3:7::/64');
+    assert.equal(deleted.length, 1, 'unchanged: the bridge stays');
+    apply('fd42:b3:8::/64', true);
+    assert.equal(v6Config(bridge())!.Subnet, 'fd42:b3:7::/64');
+    assert.match(log[0], /keeps fd42:b3:7::\/64 while containers are on it/);
+    await s.create({ Name: 'v6', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd42:b3:9::/64' }] } });
+    assert.throws(() => apply('fd42:b3:9::/80'), /fixed-cidr-v6 fd42:b3:9::\/80 overlaps network v6/);
+    apply(undefined);
+    assert.equal(bridge().EnableIPv6, false);
+    assert.equal(v6Config(bridge()), undefined);
+    assert.equal(bridge().IPAM.Config.length, 1);
+  }));

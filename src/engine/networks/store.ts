@@ -64,7 +64,7 @@ export function goBool(v: string): boolean | undefined {
 /** A bridge network's switch (ICC_OPT, MASQUERADE_OPT): on unless set false (checked at create). */
 export const bridgeSwitch = (n: NetworkRecord, opt: string): boolean => goBool(n.Options[opt] ?? 'true') !== false;
 
-/** The HostIp of a port published on the network without one: its host_binding_ipv4, else every address. */
+/** The HostIp of a port published on the network without one: its host_binding_ipv4 (IPv4 or IPv6, as dockerd 28 takes it), else every address. */
 export const defaultHostIp = (n: NetworkRecord): string => n.Options[HOST_BINDING_OPT] || '0.0.0.0';
 
 /** The network's IPv4 gateway mode (checked at create): nat unless set. */
@@ -479,6 +479,36 @@ export class NetworkStore {
     this.saveAtStart(n);
   }
 
+  /**
+   * daemon.json `ipv6` with `fixed-cidr-v6`: the default bridge takes that IPv6 subnet (its
+   * gateway the first address, as dockerd's); without them it has none. A change waits, as
+   * `--bip`'s, for the bridge to have no endpoints; then its device is made anew.
+   */
+  applyFixedCidrV6(
+    cidr: string | undefined,
+    inUse: (n: NetworkRecord) => boolean,
+    log: (msg: string) => void,
+    deleteBridge: (dev: string) => void,
+  ): void {
+    const n = this.byName('bridge')!;
+    const subnet = cidr ? parseCidr6(cidr) : undefined;
+    const want = subnet && { Subnet: formatCidr6(subnet), Gateway: firstHost6(subnet) };
+    const have = v6Config(n);
+    if (have?.Subnet === want?.Subnet && have?.Gateway === want?.Gateway) return;
+    if (inUse(n)) {
+      log(`fixed-cidr-v6 ${cidr ?? '(none)'}: the bridge network keeps ${have?.Subnet ?? 'no IPv6 subnet'} while containers are on it`);
+      return;
+    }
+    const clash =
+      subnet && [...this.byId.values()].find((o) => o !== n && v6Config(o) && overlaps6(parseCidr6(v6Config(o)!.Subnet), subnet));
+    if (clash) throw conflict(`fixed-cidr-v6 ${cidr} overlaps network ${clash.Name} (${v6Config(clash)!.Subnet})`);
+    const dev = n.Options[BRIDGE_NAME_OPT];
+    if (dev) deleteBridge(dev);
+    n.IPAM.Config = [...n.IPAM.Config.filter((c) => !isV6(c)), ...(want ? [want] : [])];
+    n.EnableIPv6 = !!want;
+    this.saveAtStart(n);
+  }
+
   /** `bridge` gets a subnet free on this host, and its device `berth0` under the default roots. */
   private predefine(name: string): void {
     if (name !== 'bridge') return this.saveAtStart(this.record(name, name === 'host' ? 'host' : 'null', []));
@@ -592,8 +622,6 @@ export class NetworkStore {
     const binding = req.Options?.[HOST_BINDING_OPT];
     if (binding !== undefined && !isIPv4(binding) && !isIPv6(binding))
       throw invalid(`failed to parse ${HOST_BINDING_OPT} value: ${binding} (nil ip)`);
-    if (binding !== undefined && !isIPv4(binding))
-      throw unsupported(`${HOST_BINDING_OPT} ${binding}: berth publishes ports on IPv4 addresses only`);
     const mtu = req.Options?.[MTU_OPT];
     if (mtu !== undefined && !/^[+-]?\d+$/.test(mtu))
       throw invalid(`failed to parse ${MTU_OPT} value: ${mtu} (strconv.Atoi: parsing ${JSON.stringify(mtu)}: invalid syntax)`);
