@@ -5,8 +5,9 @@
 // only masqueraded) and a published port reached over IPv6 from elsewhere; the host reaches it on
 // its own IPv6 address, a container of the network on the gateway's (hairpin); two networks are
 // isolated over IPv6 as over IPv4; an IPv4-only container's `[::]` binding maps nothing, as
-// dockerd's. Every ip6tables rule goes with the containers and networks. Subnets 10.236.x and
-// fd42:b3e7::/48, host port 18391: no other test's.
+// dockerd's. Every ip6tables rule goes with the containers and networks. A second berthd with
+// daemon.json `ip6tables: false` sets none. Subnets 10.236.x and fd42:b3e7::/48, host ports
+// 18391-18395: no other test's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -175,3 +176,39 @@ test('every ip6tables rule of the networks goes with them, and berth chains with
     [],
   );
 });
+
+test(
+  'ip6tables: false sets no ip6tables rules: IPv6 addresses still, ports on IPv4 only, an IPv6 host address refused at create',
+  { skip },
+  async () => {
+    const off = await startEngine({ daemonConfig: { ip6tables: false } });
+    try {
+      off.dockerOk([
+        'network',
+        'create',
+        '--ipv6',
+        '--subnet',
+        'fd42:b3e7:4::/64',
+        '-o',
+        'com.docker.network.bridge.name=berth-v6td',
+        'v6td',
+      ]);
+      const c = off.dockerOk(['run', '-d', '--network', 'v6td', '-p', '18394:80', 'busybox', 'sleep', '300']);
+      assert.match(off.dockerOk(['inspect', '-f', '{{(index .NetworkSettings.Networks "v6td").GlobalIPv6Address}}', c]), /^fd42:b3e7:4::/);
+      assert.deepEqual(JSON.parse(off.dockerOk(['inspect', '-f', '{{json .NetworkSettings.Ports}}', c])), {
+        '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '18394' }],
+      });
+      assert.deepEqual(
+        ip6tables().filter((l) => l.includes('berth-v6td') || l.includes('BERTH-P-')),
+        [],
+      );
+      const r = off.docker(['run', '--rm', '--network', 'v6td', '-p', '[::]:18395:80', 'busybox', 'true']);
+      assert.equal(r.status, 125);
+      assert.match(r.stderr, /publishing a port on the IPv6 address :: is not supported by berthd with ip6tables off/);
+      off.dockerOk(['rm', '-f', c]);
+      off.dockerOk(['network', 'rm', 'v6td']);
+    } finally {
+      await off.stop();
+    }
+  },
+);
