@@ -2,10 +2,11 @@
 // default route and reaches the gateway and another container; --network none/host/container:;
 // published ports answer on the host's 127.0.0.1 and its other addresses, keeping the client's
 // address (kernel NAT, berthd's rules), also while berthd is down; a host port is taken once;
-// removing a container leaves no veth, lease or rule, after a berthd crash too. No traffic leaves the host.
+// removing a container leaves no veth, lease or rule, after a berthd crash too; a UDP flow seen
+// before its port was published reaches the container once it is. No traffic leaves the host.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
@@ -356,5 +357,51 @@ test(
       { veth: false, lease: false, dnat: [], record: false },
     );
     ok('rm', '-f', c);
+  },
+);
+
+test(
+  'a UDP flow seen before its port is published reaches the container once it is (its stale conntrack entry deleted, as portmap did)',
+  { skip },
+  async () => {
+    // A client in a network namespace of its own, on a veth to the host's 10.213.95.1, sending a
+    // datagram every 100 ms from one source port to the host's port 18520 before anything publishes it.
+    const [ns, host, peer] = ['berth-test-ct', 'berth-ct0', 'berth-ct1'];
+    const ip = (...a: string[]) => execFileSync('ip', a);
+    const node = (netns: string[], script: string) =>
+      spawn('nsenter', [...netns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let sender: ChildProcess | undefined;
+    let receiver: ChildProcess | undefined;
+    let id = '';
+    try {
+      ip('netns', 'add', ns);
+      ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer, 'netns', ns);
+      ip('addr', 'add', '10.213.95.1/30', 'dev', host);
+      ip('link', 'set', host, 'up');
+      ip('-n', ns, 'addr', 'add', '10.213.95.2/30', 'dev', peer);
+      ip('-n', ns, 'link', 'set', peer, 'up');
+      sender = node(
+        [`--net=/run/netns/${ns}`],
+        "const s = require('dgram').createSocket('udp4'); let n = 0; s.bind(40123, () => setInterval(() => s.send(`ping-${n++}\\n`, 18520, '10.213.95.1'), 100));",
+      );
+      // The flow's entry is made (unanswered: nothing listens on the host).
+      await new Promise((r) => setTimeout(r, 500));
+      id = ok('run', '-d', '-p', '18520:9000/udp', 'busybox', 'sleep', '60');
+      const pid = ok('inspect', '-f', '{{.State.Pid}}', id);
+      // The container's side: a listener in its network namespace.
+      receiver = node(
+        [`--net=/proc/${pid}/ns/net`],
+        "const s = require('dgram').createSocket('udp4'); s.on('message', (m) => process.stdout.write(m)); s.bind(9000, () => process.stdout.write('ready\\n'));",
+      );
+      let got = '';
+      receiver.stdout!.on('data', (c) => (got += c));
+      await until(() => /^ping-\d+$/m.test(got), 10_000);
+    } finally {
+      sender?.kill();
+      receiver?.kill();
+      if (id) docker('rm', '-f', id);
+      spawnSync('ip', ['link', 'del', host]);
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
   },
 );

@@ -653,7 +653,9 @@ static char **arg_strings(napi_env env, napi_value v, const char *what);
 struct net_job {
   struct bridge_attach a;
   char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes, **sysctls;
-  int is_delete, is_routes, deleted;
+  unsigned short *ports;
+  int nports;
+  int is_delete, is_routes, is_conntrack, deleted;
   napi_deferred deferred;
   napi_threadsafe_function done;
 };
@@ -669,12 +671,14 @@ static void free_net_job(struct net_job *j) {
   free_strings(j->addresses);
   free_strings(j->routes);
   free_strings(j->sysctls);
+  free(j->ports);
   free(j);
 }
 
 static void *net_thread(void *p) {
   struct net_job *j = p;
   if (j->is_delete) j->deleted = link_delete(j->host, &j->a.err, j->a.what, sizeof j->a.what);
+  else if (j->is_conntrack) conntrack_delete_udp(j->ports, j->nports, &j->deleted, &j->a.err, j->a.what, sizeof j->a.what);
   else if (j->is_routes) set_default_routes(&j->a);
   else bridge_attach(&j->a);
   napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
@@ -691,6 +695,7 @@ static void net_complete(napi_env env, napi_value js_cb, void *context, void *da
   if (!j->a.err) {
     napi_value v;
     if (j->is_delete) napi_get_boolean(env, j->deleted > 0, &v);
+    else if (j->is_conntrack) napi_create_uint32(env, (uint32_t)j->deleted, &v);
     else v = undefined(env);
     napi_resolve_deferred(env, j->deferred, v);
   } else {
@@ -765,6 +770,35 @@ static napi_value js_link_delete(napi_env env, napi_callback_info info) {
     return NULL;
   }
   j->is_delete = 1;
+  return start_net_job(env, j);
+}
+
+/* conntrackDeleteUdp(ports): a promise of how many conntrack entries of UDP flows (IPv4) to those
+ * destination ports it deleted, on a thread of its own (netlink.c). */
+static napi_value js_conntrack_delete_udp(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint32_t n = 0;
+  bool is_array = false;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[0], &n) != napi_ok ||
+      n > 65536)
+    return type_error(env, "ports must be an array of port numbers");
+  struct net_job *j = calloc(1, sizeof *j);
+  if (!j || !(j->ports = calloc(n ? n : 1, sizeof *j->ports))) {
+    if (j) free(j);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    uint64_t port;
+    if (napi_get_element(env, argv[0], i, &e) != napi_ok || !arg_uint(env, e, "port", 0xffff, &port)) {
+      free_net_job(j);
+      return NULL;
+    }
+    j->ports[i] = (unsigned short)port;
+  }
+  j->nports = (int)n;
+  j->is_conntrack = 1;
   return start_net_job(env, j);
 }
 
@@ -1350,6 +1384,7 @@ NAPI_MODULE_INIT() {
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
     { "idmappedOverlayAsync", js_idmapped_overlay_async }, { "bridgeAttach", js_bridge_attach },
     { "linkDelete", js_link_delete }, { "setDefaultRoutes", js_set_default_routes },
+    { "conntrackDeleteUdp", js_conntrack_delete_udp },
     { "prioritizeThread", js_prioritize_thread },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -7,7 +7,8 @@
  * container's namespace and sets the peer's addresses and the endpoint's sysctls, brings it up and
  * adds the routes. IPv6 addresses are added without DAD (dockerd's way: the addresses are
  * berthd's leases). set_default_routes moves a container's default routes to the endpoint that
- * gives its gateway now (a network connected or disconnected while it runs). */
+ * gives its gateway now (a network connected or disconnected while it runs). conntrack_delete_udp
+ * deletes the host's UDP flows to newly published ports (NETLINK_NETFILTER). */
 #define _GNU_SOURCE
 #include "netlink.h"
 
@@ -18,6 +19,8 @@
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -452,4 +455,122 @@ int link_delete(const char *name, int *err, char *what, unsigned what_len) {
     return -1;
   }
   return 1;
+}
+
+/* Conntrack through NETLINK_NETFILTER: the host's UDP flows to the given destination ports, as
+ * CNI's portmap deleted them on ADD (a flow seen before its port was published keeps its
+ * conntrack entry, which NAT is never consulted for again, so its datagrams would go on
+ * bypassing the new DNAT while it is refreshed). The table is dumped, then each matching
+ * entry deleted by its original tuple (an entry gone meanwhile is no error). IPv4 only. */
+/* The original tuple (the attribute whole) of an entry that matches, copied for its deletion. */
+struct ct_tuple {
+  unsigned short len;
+  char data[256];
+};
+
+static const struct nlattr *nla_find(const void *start, int len, int type) {
+  for (const struct nlattr *a = start; len >= (int)sizeof *a && a->nla_len >= sizeof *a && a->nla_len <= len;
+       len -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
+    if ((a->nla_type & NLA_TYPE_MASK) == type) return a;
+  return NULL;
+}
+#define NLA_PAYLOAD(a) ((const char *)(a) + NLA_HDRLEN)
+#define NLA_PAYLOAD_LEN(a) ((int)(a)->nla_len - NLA_HDRLEN)
+
+/* Whether the entry's original tuple is UDP to one of `ports`. */
+static int ct_matches(const struct nlattr *orig, const unsigned short *ports, int n) {
+  const struct nlattr *proto = nla_find(NLA_PAYLOAD(orig), NLA_PAYLOAD_LEN(orig), CTA_TUPLE_PROTO);
+  if (!proto) return 0;
+  const struct nlattr *num = nla_find(NLA_PAYLOAD(proto), NLA_PAYLOAD_LEN(proto), CTA_PROTO_NUM);
+  const struct nlattr *dport = nla_find(NLA_PAYLOAD(proto), NLA_PAYLOAD_LEN(proto), CTA_PROTO_DST_PORT);
+  if (!num || !dport || *(const unsigned char *)NLA_PAYLOAD(num) != IPPROTO_UDP) return 0;
+  unsigned short port;
+  memcpy(&port, NLA_PAYLOAD(dport), sizeof port);
+  for (int i = 0; i < n; i++)
+    if (ntohs(port) == ports[i]) return 1;
+  return 0;
+}
+
+static void ct_msg(struct msg *m, int type, int flags) {
+  msg_init(m, (NFNL_SUBSYS_CTNETLINK << 8) | type, flags);
+  struct nfgenmsg g = {.nfgen_family = AF_INET, .version = NFNETLINK_V0};
+  msg_put(m, &g, sizeof g);
+}
+
+int conntrack_delete_udp(const unsigned short *ports, int n, int *deleted, int *err, char *what, unsigned what_len) {
+  *deleted = 0;
+  struct ct_tuple *found = NULL;
+  int nfound = 0, cap = 0, ret = -1;
+  char *buf = malloc(65536);
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (!buf || fd < 0) {
+    *err = buf ? errno : ENOMEM;
+    snprintf(what, what_len, "netlink netfilter socket");
+    goto out;
+  }
+  struct timeval tv = {.tv_sec = 10};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct msg m;
+  ct_msg(&m, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+  m.u.h.nlmsg_flags &= ~NLM_F_ACK;
+  m.u.h.nlmsg_seq = 1;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, &m.u.h, m.u.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    *err = errno;
+    snprintf(what, what_len, "dump conntrack");
+    goto out;
+  }
+  for (int done = 0; !done;) {
+    ssize_t r = recv(fd, buf, 65536, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      snprintf(what, what_len, "dump conntrack");
+      goto out;
+    }
+    size_t len = (size_t)r;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        if (!e->error) continue;
+        *err = -e->error;
+        snprintf(what, what_len, "dump conntrack");
+        goto out;
+      }
+      int alen = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(struct nfgenmsg));
+      const void *attrs = (const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+      const struct nlattr *orig = alen > 0 ? nla_find(attrs, alen, CTA_TUPLE_ORIG) : NULL;
+      if (!orig || orig->nla_len > sizeof found->data || !ct_matches(orig, ports, n)) continue;
+      if (nfound == cap) {
+        struct ct_tuple *more = realloc(found, (size_t)(cap = cap ? cap * 2 : 8) * sizeof *found);
+        if (!more) {
+          *err = ENOMEM;
+          snprintf(what, what_len, "dump conntrack");
+          goto out;
+        }
+        found = more;
+      }
+      found[nfound].len = orig->nla_len;
+      memcpy(found[nfound++].data, orig, orig->nla_len);
+    }
+  }
+  for (int i = 0; i < nfound; i++) {
+    ct_msg(&m, IPCTNL_MSG_CT_DELETE, 0);
+    msg_put(&m, found[i].data, found[i].len);
+    int e = nl_talk(fd, &m);
+    if (e == ENOENT) continue;
+    if (e) {
+      *err = e;
+      snprintf(what, what_len, "delete a conntrack entry");
+      goto out;
+    }
+    (*deleted)++;
+  }
+  ret = 0;
+out:
+  if (fd >= 0) close(fd);
+  free(buf);
+  free(found);
+  return ret;
 }

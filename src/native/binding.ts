@@ -50,6 +50,7 @@ interface Binding {
   ): Promise<void>;
   setDefaultRoutes?(netns: string, routes: string[]): Promise<void>;
   linkDelete?(name: string): Promise<boolean>;
+  conntrackDeleteUdp?(ports: number[]): Promise<number>;
   idmappedOverlayAsync?(
     target: string,
     lowers: string[],
@@ -277,6 +278,17 @@ export async function setDefaultRoutes(netns: string, routes: string[]): Promise
 /** Deletes the host's link `name` (a veth: its peer goes too); false when there was none. */
 export function linkDelete(name: string): Promise<boolean> {
   return netlink().linkDelete(name);
+}
+
+/**
+ * Deletes the host's conntrack entries of UDP flows (IPv4) to any of `ports` (destination ports),
+ * through NETLINK_NETFILTER on a thread of its own; how many it deleted.
+ */
+export async function conntrackDeleteUdp(ports: number[]): Promise<number> {
+  const b = binding();
+  if (!b.conntrackDeleteUdp)
+    throw systemError(`native binding ${bindingPath()} was built before its conntrack deletion: build it again (npm run install)`);
+  return b.conntrackDeleteUdp(ports);
 }
 
 /** The binding's netlink calls; a binding built before them fails with what to do (bridges have no other way now). */

@@ -14,10 +14,12 @@
 // IPv6 host address (`::` too) goes to the container's IPv6 address by the same nat rules in
 // ip6tables (one ip6tables-restore), as dockerd 28 with its userland proxy off: the kernel has no
 // route_localnet for IPv6, so what reaches `[::1]` is the kernel's to drop, as under dockerd.
-// Pure planning here, except the functions that run the programs off the event loop.
+// Pure planning here, except the functions that run the programs off the event loop and the
+// deletion of stale UDP conntrack entries (IPv4 flows only, as yet: native binding, NETLINK_NETFILTER).
 
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { conntrackDeleteUdp } from '../native/binding.js';
 import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
 import type { PortMapping } from './ports.js';
@@ -227,6 +229,18 @@ export async function addPortNat(p: PortNat): Promise<void> {
     const r = await restore(f, addInput(p, f));
     if (!r.ok) throw systemError(`publish ports (${BIN[f]}-restore of ${p.chain}): ${r.stderr}`);
   }
+}
+
+/**
+ * Deletes the host's conntrack entries of UDP flows to the mappings' host ports, as portmap did
+ * once its rules were in: a flow seen before the port was published (answered by the host, or by
+ * no one) keeps its entry, which NAT never looks at again, so its datagrams would bypass the DNAT
+ * for as long as they keep coming. TCP needs none: a new connection is a new entry. IPv4 flows
+ * only (a port on an IPv6 host address keeps its stale IPv6 flows, as yet). How many went.
+ */
+export async function forgetUdpFlows(ports: PortMapping[]): Promise<number> {
+  const udp = [...new Set(ports.filter((m) => m.protocol === 'udp' && m.hostPort).map((m) => m.hostPort))];
+  return udp.length ? conntrackDeleteUdp(udp) : 0;
 }
 
 /** Lets the bridge route the host's 127.0.0.1 out to its containers (the kernel drops it as martian otherwise), as portmap sets it. */

@@ -27,7 +27,16 @@ import {
 import { declares, loadCniConfig } from '../../network/cni-config.js';
 import { Leases } from '../../network/leases.js';
 import { ensureNetworkRules } from '../../network/iptables.js';
-import { addPortNat, ownerTag, planPortNat, removePortNat, routeLocalnet, sweepPortNat, type PortNat } from '../../network/port-nat.js';
+import {
+  addPortNat,
+  forgetUdpFlows,
+  ownerTag,
+  planPortNat,
+  removePortNat,
+  routeLocalnet,
+  sweepPortNat,
+  type PortNat,
+} from '../../network/port-nat.js';
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
@@ -504,6 +513,11 @@ export class Endpoints {
         result = made.value;
         // On the bridge, which the binding may just have made.
         if (nat?.rules.length) await routeLocalnet(bridge.bridge);
+        // As portmap: a failure leaves only a stale flow bypassing the new rules, logged, and the start goes on.
+        if (nat?.rules.length)
+          await forgetUdpFlows(ports).catch((e) =>
+            this.opts.log(`stale UDP conntrack entries for the published ports of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`),
+          );
       } else result = await addNetworkList(list!, at);
     } catch (e) {
       const undo = await this.undoEndpoint(attached).then(
