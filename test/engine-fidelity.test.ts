@@ -536,6 +536,12 @@ test(
       run(['pause', 'fid-probe']);
       seen.push(run(['exec', 'fid-probe', 'true']).stderr);
       run(['unpause', 'fid-probe']);
+      // Conflicts of rename and update, in dockerd's words (IDs aside).
+      const other = run(['create', '--network', 'none', '--name', 'fid-other', IMAGE, 'true']).stdout.trim();
+      seen.push(run(['rename', 'fid-other', 'fid-probe']).stderr.replaceAll(id, 'ID'));
+      run(['update', '--cpus', '0.5', 'fid-probe']);
+      seen.push(run(['update', '--cpu-quota', '50000', 'fid-probe']).stderr.replaceAll(id, 'ID'));
+      run(['rm', '-f', other]);
       const net = await raw(sock, 'POST', '/networks/create', { Name: 'fid-ov', Driver: 'overlay' });
       seen.push([net.status, JSON.parse(net.body.toString()).message]);
       run(['rm', '-f', id]);

@@ -23,7 +23,8 @@ const MS = 1_000_000; // Docker's durations are nanoseconds
 interface Harness {
   runtime: FakeRuntime;
   events: Events;
-  snapshots: { removed: string[]; failPrepare?: Error; dir: string };
+  /** `holdUnmount`: a snapshot's unmount (a step of an exit's recording) waits for it. */
+  snapshots: { removed: string[]; failPrepare?: Error; holdUnmount?: Promise<void>; dir: string };
   open(): Containers;
   logs: string[];
 }
@@ -40,7 +41,12 @@ function harness(t: TestContext): Harness {
   });
   const events = new Events();
   const logs: string[] = [];
-  const snap = { removed: [] as string[], failPrepare: undefined as Error | undefined, dir: join(dir, 'snapshots') };
+  const snap = {
+    removed: [] as string[],
+    failPrepare: undefined as Error | undefined,
+    holdUnmount: undefined as Promise<void> | undefined,
+    dir: join(dir, 'snapshots'),
+  };
   const rootfs = (id: string) => join(dir, 'snapshots', id, 'rootfs');
   const images = {
     resolve: async (ref: string) => ({
@@ -58,7 +64,9 @@ function harness(t: TestContext): Harness {
     },
     info: async (id: string) => ({ rootfs: rootfs(id) }),
     mount: async () => undefined,
-    unmount: async () => undefined,
+    unmount: async () => {
+      await snap.holdUnmount;
+    },
     list: async () => (existsSync(snap.dir) ? readdirSync(snap.dir) : []),
     remove: async (id: string) => {
       snap.removed.push(id);
@@ -183,6 +191,24 @@ test('restart policy: on-failure restarts a failed exit up to its count, not a c
   assert.equal(h.runtime.calls.filter((x) => x.verb === 'create').length, 2);
 });
 
+test('an exit the policy restarts reads as restarting from the first, never exited; a stop meanwhile cancels the restart', async (t) => {
+  const h = harness(t);
+  const c = h.open();
+  const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig, RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
+  await c.start(Id);
+  let release!: () => void;
+  h.snapshots.holdUnmount = new Promise((r) => (release = r));
+  await h.runtime.exit(Id, 3);
+  await until(() => c.get(Id).State.Status !== 'running', 'the exit');
+  // (A prune skips a restarting container: it removed one that read as exited here.)
+  assert.deepEqual([c.get(Id).State.Status, c.get(Id).State.ExitCode, c.get(Id).RestartCount], ['restarting', 3, 1]);
+  assert.equal(await c.stop(Id), 'stopped');
+  release();
+  await delay(300);
+  assert.equal(c.get(Id).State.Status, 'exited');
+  assert.equal(h.runtime.calls.filter((x) => x.verb === 'create').length, 1, 'no start after the stop');
+});
+
 test("health: probes run through the runtime's exec; failures past the retries make it unhealthy, a success healthy", async (t) => {
   const h = harness(t);
   const c = h.open();
@@ -285,19 +311,25 @@ test("a failed create is taken apart by rm's path: the runtime asked to delete, 
   assert.deepEqual(h.open().list(), []);
 });
 
-test('a failed start: the runtime side is taken apart, the container is exited with the error and can start again', async (t) => {
+test('a failed start: the runtime side is taken apart, the container keeps its state with the error and can start again', async (t) => {
   const h = harness(t);
   const c = h.open();
   const { Id } = await c.create({ Image: 'busybox' }, { ...hostConfig });
   h.runtime.failNext('start', new BerthError('system', 'exec: "nope": executable file not found in $PATH'));
   await assert.rejects(c.start(Id), (e: unknown) => (e as { exitCode?: number }).exitCode === 127);
   const s = c.get(Id).State;
-  assert.equal(s.Status, 'exited');
+  // dockerd's: never started, so still created; FinishedAt unset.
+  assert.deepEqual([s.Status, s.FinishedAt], ['created', '0001-01-01T00:00:00Z']);
   assert.equal(s.ExitCode, 127);
   assert.match(s.Error, /executable file not found/);
   assert.ok(!h.runtime.containers.has(Id), 'the half-started runtime container was deleted');
   assert.equal(await c.start(Id), 'started');
   assert.equal(c.get(Id).State.Status, 'running');
+  await c.stop(Id, { timeout: 0 });
+  // One that ran before is exited by a failed start.
+  h.runtime.failNext('start', new BerthError('system', 'exec: "nope": executable file not found in $PATH'));
+  await assert.rejects(c.start(Id));
+  assert.equal(c.get(Id).State.Status, 'exited');
   await c.remove(Id, { force: true });
   assert.ok(!existsSync(join(c.bundleDir(Id))));
 });

@@ -120,17 +120,18 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   await streamsClosed(live);
   t.volumeEvents(rec, 'unmount');
   const oom = await oomKilled(t, rec.Id);
-  rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };
+  const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
+  const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
+  // Running to restarting (or exited) in one step, as dockerd's SetRestarting: a prune or a
+  // `ps --filter status=exited` while the runtime is released never sees an exited container
+  // that is about to start again (a prune removed one).
+  const status = delay === undefined ? 'exited' : 'restarting';
+  rec.State = { ...rec.State, Status: status, Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };
+  if (delay !== undefined) rec.RestartCount++;
   await releaseRuntime(t, rec);
   await releaseHeldVolumes(rec.MountPoints ?? [], t.volumes, rec.Id, (m) => t.log('warn', m));
   for (const key of [rec.Id, ...imageMountKeys(rec.Id, rec.MountPoints ?? [])])
     await t.opts.snapshots.unmount(key).catch((e) => t.log('warn', `unmount ${key}: ${errorMessage(e)}`));
-  const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
-  const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
-  if (delay !== undefined) {
-    rec.RestartCount++;
-    rec.State.Status = 'restarting';
-  }
   await t.save(live);
   t.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
   if (rec.State.OOMKilled) t.emitFor(rec, 'oom');
@@ -139,7 +140,8 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
     execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))),
   });
   t.exitedNow(live);
-  if (delay !== undefined) scheduleRestart(t, live, delay);
+  // (A stop or kill meanwhile, which takes no turn, cancelled the restart: the state says so.)
+  if (delay !== undefined && rec.State.Status === 'restarting') scheduleRestart(t, live, delay);
   return delay === undefined && !!rec.HostConfig.AutoRemove;
 }
 

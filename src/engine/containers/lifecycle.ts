@@ -366,13 +366,14 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
 /** Records a start's failure (its error, exit code, end) and queues an AutoRemove; returns the error for the caller. */
 function failedStart(t: ContainerTable, live: Live, err: BerthError & { exitCode: number }): BerthError {
   const rec = live.rec;
+  // As dockerd's state: a container that never ran stays `created` (with the error and the
+  // code), one that ran before is `exited`; FinishedAt stays that of its last run.
   rec.State = {
     ...rec.State,
-    Status: 'exited',
+    Status: rec.State.StartedAt === ZERO_TIME ? 'created' : 'exited',
     Pid: 0,
     ExitCode: err.exitCode,
     Error: err.message,
-    FinishedAt: new Date().toISOString(),
   };
   t.saveLater(live); // the start's error is what the caller learns
   t.exitedNow(live);
@@ -588,7 +589,8 @@ export async function rename(t: ContainerTable, live: Live, newName: string): Pr
   const name = checkName(newName);
   const oldName = live.rec.Name;
   if (name === oldName) throw invalid('Renaming a container with the same name as its current name');
-  for (const l of t.byId.values()) if (l.rec.Name === name) throw nameConflict(name, l.rec.Id);
+  for (const l of t.byId.values())
+    if (l.rec.Name === name) throw conflict(`Error when allocating new name: ${errorMessage(nameConflict(name, l.rec.Id))}`);
   live.rec.Name = name;
   await t.save(live);
   t.emitFor(live.rec, 'rename', { oldName });
@@ -627,11 +629,19 @@ export async function update(
     const rec = live.rec;
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw conflict(`Container ${rec.Id} is marked for removal and cannot be "update"`);
-    const limits = updateResources(rec.HostConfig, discardUnsupported(upd, cgroupFeatures(), warnings));
+    // dockerd's UpdateContainer refuses a conflict with what the container has in these words.
+    const cannot = (e: unknown) => (isKind(e, 'conflict') ? conflict(`Cannot update container ${rec.Id}: ${errorMessage(e)}`) : e);
+    const limits = (() => {
+      try {
+        return updateResources(rec.HostConfig, discardUnsupported(upd, cgroupFeatures(), warnings));
+      } catch (e) {
+        throw cannot(e);
+      }
+    })();
     let policy = rec.HostConfig.RestartPolicy;
     if (upd.RestartPolicy?.Name) {
       if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy))
-        throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        throw cannot(conflict('Restart policy cannot be updated because AutoRemove is enabled for the container'));
       policy = checkRestartPolicy(upd.RestartPolicy, false);
     }
     const resources = ociResources(limits);
