@@ -55,6 +55,7 @@ test('daemon.json: the keys that apply, others to warn about, types checked, con
         'log-level': 'warn',
         group: 'docker',
         'storage-driver': 'overlay2',
+        'live-restore': true,
       }),
     );
     const c = loadConfig(['--config-file', file]);
@@ -64,7 +65,12 @@ test('daemon.json: the keys that apply, others to warn about, types checked, con
     assert.deepEqual(c.insecureRegistries, ['r:5000']);
     assert.equal(c.logLevel, 'warn');
     assert.equal(c.group, 'docker');
-    assert.deepEqual(c.ignoredKeys, ['storage-driver']);
+    // What berthd always does may be said; anything else it does not apply refuses the start.
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ 'storage-driver': 'devicemapper', 'default-ulimits': {}, 'userland-proxy': false }));
+    assert.throws(() => loadConfig(['--config-file', other]), {
+      message: `unable to configure the daemon with file ${other}: the following directives are not applied by berthd: storage-driver (berthd always runs as with "overlay2"), default-ulimits`,
+    });
     assert.throws(
       () => loadConfig(['--config-file', file, '--data-root', '/other']),
       /the following directives are specified both as a flag and in the configuration file: data-root: \(from flag: \/other, from file: \/data\)/,
@@ -161,7 +167,7 @@ test("IPv6: ip6tables on unless false (dockerd 28), the default bridge's ipv6 wi
     const c = load({});
     assert.equal(c.ip6tables, true);
     assert.equal(c.fixedCidrV6, undefined);
-    assert.deepEqual(load({ ipv6: false, 'fixed-cidr-v6': '', ip6tables: false }).ignoredKeys, []);
+    assert.equal(load({ ipv6: false, 'fixed-cidr-v6': '', ip6tables: false }).fixedCidrV6, undefined);
     assert.equal(load({ ip6tables: false }).ip6tables, false);
     assert.equal(load({}, ['--ip6tables=false']).ip6tables, false);
     assert.equal(load({}, ['--ip6tables']).ip6tables, true);
@@ -232,7 +238,7 @@ test('the realtime budget of the parent cgroups: --cpu-rt-period, --cpu-rt-runti
     const file = join(dir, 'daemon.json');
     writeFileSync(file, JSON.stringify({ 'cpu-rt-period': 1000000, 'cpu-rt-runtime': 95000 }));
     const c = loadConfig(['--config-file', file]);
-    assert.deepEqual([c.cpuRtPeriod, c.cpuRtRuntime, c.ignoredKeys], [1000000, 95000, []]);
+    assert.deepEqual([c.cpuRtPeriod, c.cpuRtRuntime], [1000000, 95000]);
     writeFileSync(file, JSON.stringify({ 'cpu-rt-runtime': '95000' }));
     assert.throws(() => loadConfig(['--config-file', file]), { message: /cpu-rt-runtime must be an integer$/ });
     writeFileSync(file, JSON.stringify({ 'cpu-rt-runtime': 95000 }));

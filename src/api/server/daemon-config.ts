@@ -43,8 +43,6 @@ export interface DaemonConfig {
   ip6tables: boolean;
   /** The default `bridge` network's IPv6 subnet (`fixed-cidr-v6`, applied with `ipv6` true); undefined: the bridge is IPv4 only. */
   fixedCidrV6?: string;
-  /** The daemon.json keys berth does not apply, to warn about. */
-  ignoredKeys: string[];
   /** An ordinary user's berthd, in a user namespace of its own (rootless.ts): its defaults are the user's (common/rootless.ts). */
   rootless: boolean;
   help?: boolean;
@@ -113,6 +111,21 @@ const SETTINGS = {
   ipv6: { flags: ['--ipv6'], list: false, bool: true },
   'fixed-cidr-v6': { flags: ['--fixed-cidr-v6'], list: false },
 } as const;
+/**
+ * dockerd's keys for what berthd always does one way: given with that value they change nothing
+ * and are taken; any other value, and any other key berthd does not apply, refuses the start.
+ */
+const FIXED: Record<string, unknown> = {
+  'live-restore': true, // containers outlive berthd always
+  'userland-proxy': false, // published ports are kernel NAT, never a proxy process
+  iptables: true,
+  'ip-forward': true,
+  'ip-masq': true,
+  icc: true,
+  'selinux-enabled': false,
+  'storage-driver': 'overlay2', // layers on overlayfs, as dockerd's overlay2
+};
+
 /** The settings whose value is an integer (a number in daemon.json, parsed from a flag's text). */
 const isInt = (k: Key) => 'int' in SETTINGS[k];
 /** The settings that are booleans (JSON's in daemon.json; a flag alone is true, `--flag=v` as Go's ParseBool reads v). */
@@ -247,12 +260,12 @@ function parseFlags(argv: string[]): {
 }
 
 /** daemon.json: the keys that apply, type-checked; others are listed to be warned about. */
-function readConfigFile(path: string, explicit: boolean): { values: Partial<Record<Key, Value>>; ignored: string[] } {
+function readConfigFile(path: string, explicit: boolean): { values: Partial<Record<Key, Value>> } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return { values: {}, ignored: [] };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return { values: {} };
     throw new ConfigError(`unable to configure the daemon with file ${path}: ${(e as Error).message}`);
   }
   let json: unknown;
@@ -264,10 +277,11 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
   if (!json || typeof json !== 'object' || Array.isArray(json))
     throw new ConfigError(`unable to configure the daemon with file ${path}: not a JSON object`);
   const values: Partial<Record<Key, Value>> = {};
-  const ignored: string[] = [];
+  const refused: string[] = [];
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
     if (!(k in SETTINGS)) {
-      ignored.push(k);
+      if (!(k in FIXED)) refused.push(k);
+      else if (v !== FIXED[k]) refused.push(`${k} (berthd always runs as with ${JSON.stringify(FIXED[k])})`);
       continue;
     }
     const key = k as Key;
@@ -290,7 +304,12 @@ function readConfigFile(path: string, explicit: boolean): { values: Partial<Reco
     }
     values[key] = v as Value;
   }
-  return { values, ignored };
+  // dockerd refuses a key it does not know; berthd one it does not apply, rather than run without it.
+  if (refused.length)
+    throw new ConfigError(
+      `unable to configure the daemon with file ${path}: the following directives are not applied by berthd: ${refused.join(', ')}`,
+    );
+  return { values };
 }
 
 /**
@@ -301,7 +320,7 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
   const { set, configFile, help } = parseFlags(argv);
   const env = rootless?.env ?? process.env;
   const path = configFile ?? (rootless ? rootlessConfigFile(env) : DEFAULT_CONFIG_FILE);
-  const file = help ? { values: {}, ignored: [] } : readConfigFile(path, configFile !== undefined);
+  const file = help ? { values: {} } : readConfigFile(path, configFile !== undefined);
   const both = (Object.keys(file.values) as Key[]).filter((k) => k in set);
   if (both.length) {
     const show = (v: unknown) => (Array.isArray(v) ? `[${v.join(' ')}]` : String(v));
@@ -365,7 +384,6 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
     cpuRtRuntime: get<number>('cpu-rt-runtime', 0),
     ip6tables: get<boolean>('ip6tables', true),
     fixedCidrV6: ipv6 ? fixedCidrV6 : undefined,
-    ignoredKeys: file.ignored,
     rootless: !!rootless,
     help,
   };

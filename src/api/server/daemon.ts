@@ -52,7 +52,6 @@ export async function main(argv: string[]): Promise<number> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => {
     if (LEVELS.indexOf(level) >= min) process.stderr.write(`${new Date().toISOString()} ${level} ${msg}\n`);
   };
-  if (flags.ignoredKeys.length) log('warn', `daemon.json: berthd does not apply ${flags.ignoredKeys.join(', ')}; ignored`);
   for (const h of flags.hosts.filter((x) => x.startsWith('tcp://'))) {
     log('warn', `${h}: the API on TCP without TLS is not authenticated; anyone who reaches this address has root on this machine`);
   }
