@@ -97,8 +97,6 @@ test('network create --ipv6: EnableIPv6 and the IPAM configs as dockerd shows th
     ok(s, ['network', 'create', '--subnet', `${s.v6}:4::/64`, 'v6-off']);
     for (const n of ['v6-dual', 'v6-only', 'v6-v4', 'v6-off']) seen.push(network(s, n));
     for (const args of [
-      ['--ipv6', 'v6-x'],
-      ['--ipv6', '--subnet', `${s.v4}.5.0/24`, 'v6-x'],
       ['--ipv6', '--subnet', `${s.v6}:1::/80`, 'v6-x'],
       ['--subnet', `${s.v4}.1.0/25`, 'v6-x'],
       ['--ipv6', '--subnet', `${s.v6}:6::/64`, '--subnet', `${s.v6}:7::/64`, 'v6-x'],
@@ -121,16 +119,6 @@ test('network create --ipv6: EnableIPv6 and the IPAM configs as dockerd shows th
     Config: [{ Subnet: 'auto', Gateway: 'auto' }, { Subnet: 'V6:2::/64' }],
   });
   assert.deepEqual(got[0].slice(4), [
-    [
-      '--ipv6 v6-x',
-      1,
-      'Error response from daemon: could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network\n',
-    ],
-    [
-      `--ipv6 --subnet V4.5.0/24 v6-x`,
-      1,
-      'Error response from daemon: could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network\n',
-    ],
     [`--ipv6 --subnet V6:1::/80 v6-x`, 1, 'Error response from daemon: Pool overlaps with other one on this address space\n'],
     [`--subnet V4.1.0/25 v6-x`, 1, 'Error response from daemon: Pool overlaps with other one on this address space\n'],
     [
@@ -139,6 +127,28 @@ test('network create --ipv6: EnableIPv6 and the IPAM configs as dockerd shows th
       "Error response from daemon: bridge driver doesn't support multiple subnets\n",
     ],
   ]);
+});
+
+test("--ipv6 with no IPv6 subnet: the next /64 of the host's ULA pool (dockerd 27+; 20.10 had none and refused)", { skip }, () => {
+  const b = sides()[1];
+  const want = d.docker(['network', 'create', '--ipv6', 'v6-ula']);
+  assert.match(want.stderr, /could not find an available, non-overlapping IPv6 address pool among the defaults/, 'dockerd 20.10 refuses');
+  ok(b, ['network', 'create', '--ipv6', '--subnet', '10.232.5.0/24', 'v6-ula']);
+  ok(b, ['network', 'create', '--ipv6', 'v6-ula2']);
+  try {
+    const subnets = ['v6-ula', 'v6-ula2'].map((n) =>
+      ok(b, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{end}}', n]).split(' '),
+    );
+    const v6 = subnets.map((l) => l.find((x) => x.includes(':'))!);
+    // fdXX:XXXX:XXXX::/48 from the engine's ID, then its /64s in order: :0, :1.
+    assert.match(v6[0], /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/64$/, subnets[0].join(' '));
+    assert.equal(v6[1], v6[0].replace('::/64', ':1::/64'));
+    assert.equal(subnets[0][0], '10.232.5.0/24');
+    const r = b.run(['run', '--rm', '--network', 'v6-ula2', IMAGE, 'ip', '-6', 'addr', 'show', 'eth0']);
+    assert.ok(r.stdout.includes(v6[1].replace('::/64', '::2/64')), show('berthd', r));
+  } finally {
+    b.run(['network', 'rm', 'v6-ula', 'v6-ula2']);
+  }
 });
 
 /** An endpoint's inspect, less IDs and MACs, with the side's prefixes. */

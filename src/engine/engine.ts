@@ -1,6 +1,7 @@
 // The engine: one object owning the image store, the snapshotter and the containers under a
 // daemon's roots. berthd's API server is its only caller; it knows nothing of HTTP.
 
+import { engineId } from './engine-id.js';
 import { join } from 'node:path';
 import { spendOnFull } from '../common/atomic.js';
 import { BerthError } from '../errors.js';
@@ -69,6 +70,8 @@ export interface EngineOptions {
 
 export class Engine {
   readonly options: EngineOptions;
+  /** The engine's ID (its data root's engine-id), stable across restarts. */
+  readonly id: string;
   readonly images: Images;
   readonly containers: Containers;
   readonly execs: Execs;
@@ -91,6 +94,7 @@ export class Engine {
 
   constructor(opts: EngineOptions) {
     this.options = opts;
+    this.id = engineId(opts.dataRoot);
     this.reserve = new SpaceReserve(opts.dataRoot, opts.log);
     this.unspend = spendOnFull(this.reserve);
     const store = new ImageStore(join(opts.dataRoot, 'image'));

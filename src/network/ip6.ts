@@ -2,6 +2,7 @@
 // the canonical text of RFC 5952 (what Go's net.IP prints, so inspect reads as dockerd's),
 // containment and overlap. Pure; the IPv4 side is subnet.ts.
 
+import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { invalid } from '../errors.js';
 
@@ -80,4 +81,24 @@ export function firstHost6(c: Cidr6): string {
 /** The last address of the subnet (IPv6 has no broadcast address to leave out). */
 export function lastIp6(c: Cidr6): bigint {
   return c.addr | (ALL >> BigInt(c.bits));
+}
+
+/**
+ * The host's ULA /48 (moby's DeriveULABaseNetwork, after RFC 4193 §3.2.2): fd00::/8 with a
+ * 40-bit Global ID from the SHA-256 of the engine's ID, so each machine's default IPv6 pool is
+ * its own and stays the same across restarts. Split into /64s for networks asking IPv6 with no
+ * subnet, as dockerd 27 and later do.
+ */
+export function ulaPool(hostId: string): Cidr6 {
+  const gid = createHash('sha256').update(hostId).digest().readBigUInt64BE(0) & ((1n << 40n) - 1n);
+  return { addr: parseIp6('fd00::') + (gid << 80n), bits: 48 };
+}
+
+/** The first /64 of `pool` that overlaps none of `taken` (moby's allocator takes them in order). */
+export function firstFree64(pool: Cidr6, taken: Cidr6[]): Cidr6 | undefined {
+  for (let i = 0n; i < 1n << 16n; i++) {
+    const c = { addr: pool.addr + (i << 64n), bits: 64 };
+    if (!taken.some((t) => overlaps6(t, c))) return c;
+  }
+  return undefined;
 }

@@ -6,7 +6,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import { errorMessage, httpStatus, systemError } from '../../errors.js';
 import { socketAnswers } from '../../common/socket-alive.js';
 import type { Engine } from '../../engine/index.js';
@@ -33,7 +32,7 @@ export interface ApiServerOptions {
 
 export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Server {
   const router = new Router();
-  systemRoutes(router, engine, randomUUID());
+  systemRoutes(router, engine, engine.id);
   usageRoutes(router, engine);
   imageRoutes(router, engine);
   authRoutes(router, engine);

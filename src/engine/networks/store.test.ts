@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { formatCidr6, ulaPool } from '../../network/ip6.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,10 +23,10 @@ import {
   v6Config,
 } from './store.js';
 
-async function withStore(fn: (s: NetworkStore) => Promise<void>) {
+async function withStore(fn: (s: NetworkStore, dir: string) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-store-test-'));
   try {
-    await fn(new NetworkStore(dir));
+    await fn(new NetworkStore(dir), dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -83,16 +84,6 @@ test("dockerd's refusals of IPv6 networks: statuses and words", () =>
     await st.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.1.0/24' }, { Subnet: 'fd4b:e47f:2::/64' }] } });
     const refused = (req: Parameters<NetworkStore['create']>[0], kind: string, message: string | RegExp) =>
       assert.rejects(st.create(req), { kind, message });
-    await refused(
-      { Name: 'x', EnableIPv6: true },
-      'not-found',
-      'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network',
-    );
-    await refused(
-      { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.6.0/24' }] } },
-      'not-found',
-      /non-overlapping IPv6 address pool/,
-    );
     await refused(
       { Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd4b:e47f:2::/72' }] } },
       'forbidden',
@@ -314,4 +305,16 @@ test('fixed-cidr-v6 gives the default bridge its IPv6 subnet and gateway (the fi
     assert.equal(bridge().EnableIPv6, false);
     assert.equal(v6Config(bridge()), undefined);
     assert.equal(bridge().IPAM.Config.length, 1);
+  }));
+
+test("IPv6 with no subnet: the /64s of the host's ULA /48 in order, derived from the engine's ID as moby derives it", () =>
+  withStore(async (st, dir) => {
+    writeFileSync(join(dir, 'engine-id'), 'berth-test-host\n');
+    const a = await st.create({ Name: 'a', EnableIPv6: true });
+    const b = await st.create({ Name: 'b', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.231.6.0/24' }] } });
+    const v6 = (n: typeof a) => n.IPAM.Config.find((c) => c.Subnet.includes(':'))!.Subnet;
+    const base = ulaPool('berth-test-host');
+    assert.equal(v6(a), formatCidr6({ addr: base.addr, bits: 64 }));
+    assert.equal(v6(b), formatCidr6({ addr: base.addr + (1n << 64n), bits: 64 }));
+    assert.equal(b.IPAM.Config[0].Subnet, '10.231.6.0/24');
   }));

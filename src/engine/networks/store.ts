@@ -13,7 +13,18 @@ import { DurableWriter, writeFileAtomicSync } from '../../common/atomic.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { BerthError, conflict, forbidden, invalid, NOT_SWARM_MANAGER, notFound, systemError, unsupported } from '../../errors.js';
 import { contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from '../../network/subnet.js';
-import { contains6, firstHost6, formatCidr6, overlaps6, parseCidr6, parseIp6 } from '../../network/ip6.js';
+import {
+  contains6,
+  firstFree64,
+  firstHost6,
+  formatCidr6,
+  overlaps6,
+  parseCidr6,
+  parseIp6,
+  ulaPool,
+  type Cidr6,
+} from '../../network/ip6.js';
+import { engineId } from '../engine-id.js';
 import { labelMatch } from '../../common/filters.js';
 import { parseLink } from '../links.js';
 import type { EndpointIpamConfig, EndpointRequest, EndpointSettings, IpamConfig, NetworkCreateRequest, NetworkRecord } from '../types.js';
@@ -552,6 +563,14 @@ export class NetworkStore {
     return { Subnet: formatCidr(subnet), ...(w.Gateway ? { Gateway: w.Gateway } : {}), ...(w.IPRange ? { IPRange: w.IPRange } : {}) };
   }
 
+  /** The first /64 of the host's ULA pool no network's IPv6 subnet overlaps (dockerd's words when none is left). */
+  private nextUla64(): Cidr6 {
+    const taken = [...this.byId.values()].flatMap((n) => (v6Config(n) ? [parseCidr6(v6Config(n)!.Subnet)] : []));
+    const free = firstFree64(ulaPool(engineId(this.dataRoot)), taken);
+    if (!free) throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    return free;
+  }
+
   /** The IPv6 config of a new network, checked (against other networks' only with IPv6 on: dockerd allocates no pool without it). */
   private v6Create(w: IpamConfig, enabled: boolean): IpamConfig {
     const subnet = parseCidr6(w.Subnet);
@@ -639,9 +658,8 @@ export class NetworkStore {
     const w4 = wanted.filter((c) => !isV6(c)),
       w6 = wanted.filter(isV6);
     if (w4.length > 1 || w6.length > 1) throw forbidden("bridge driver doesn't support multiple subnets");
-    // dockerd 20.10's default IPAM has no IPv6 pools: --ipv6 needs a subnet.
-    if (req.EnableIPv6 && !w6.length)
-      throw notFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    // IPv6 with no subnet: the next /64 of this host's ULA pool, as dockerd 27 and later (20.10 had no IPv6 pool).
+    if (req.EnableIPv6 && !w6.length) w6.push({ Subnet: formatCidr6(this.nextUla64()) });
     const v6 = w6.length ? this.v6Create(w6[0], !!req.EnableIPv6) : undefined;
     const v4 = this.v4Create(w4[0], skipGateway4(req.Options ?? {}, !!req.Internal));
     const id = randomBytes(32).toString('hex');
