@@ -227,42 +227,7 @@ export class Snapshotter {
    * `idmap`: the container's user namespace (SnapshotInfo.idmap).
    */
   async prepare(key: string, store: ImageStore, nameOrId: string, idmap?: SnapshotIdMap): Promise<SnapshotInfo> {
-    const dir = this.containerDir(key);
-    try {
-      await lstat(dir);
-      throw conflict(`snapshot ${key} already exists`);
-    } catch (e) {
-      if (errno(e) !== 'ENOENT') throw e;
-    }
-    const { image, chainIDs: chain } = await this.unpackImage(store, nameOrId);
-    const tmp = `${dir}.tmp`;
-    const info: SnapshotInfo = {
-      key,
-      image,
-      chainIDs: chain,
-      rootfs: join(dir, 'merged'),
-      upper: join(dir, 'upper'),
-      ...(idmap ? { idmap } : {}),
-    };
-    try {
-      await rm(tmp, { recursive: true, force: true });
-      for (const d of ['upper', 'work', 'merged']) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
-      // The root's owner is the upper dir's: the container's root, in host ids.
-      if (idmap) await chown(join(tmp, 'upper'), mappedRoot(idmap.uidMappings), mappedRoot(idmap.gidMappings));
-      await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
-      await rename(tmp, dir);
-    } catch (e) {
-      // (A full disk: what was made of it goes, as its create's other parts do.)
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
-    try {
-      await this.mount(key);
-    } catch (e) {
-      await rm(dir, { recursive: true, force: true });
-      throw e;
-    }
-    return info;
+    return this.make(key, store, nameOrId, false, idmap);
   }
 
   /**
@@ -272,6 +237,11 @@ export class Snapshotter {
    * goes by `remove`. `idmap`: the layers are seen through it, as a container's root.
    */
   async prepareView(key: string, store: ImageStore, nameOrId: string, idmap?: SnapshotIdMap): Promise<SnapshotInfo> {
+    return this.make(key, store, nameOrId, true, idmap);
+  }
+
+  /** A container's root or (`view`) an image's read-only view: its folder made whole under a temp name, then mounted. */
+  private async make(key: string, store: ImageStore, nameOrId: string, view: boolean, idmap?: SnapshotIdMap): Promise<SnapshotInfo> {
     const dir = this.containerDir(key);
     try {
       await lstat(dir);
@@ -286,16 +256,19 @@ export class Snapshotter {
       image,
       chainIDs: chain,
       rootfs: join(dir, 'merged'),
-      upper: '',
-      view: true,
+      upper: view ? '' : join(dir, 'upper'),
+      ...(view ? { view: true } : {}),
       ...(idmap ? { idmap } : {}),
     };
     try {
       await rm(tmp, { recursive: true, force: true });
-      await mkdir(join(tmp, 'merged'), { recursive: true, mode: 0o755 });
+      for (const d of view ? ['merged'] : ['upper', 'work', 'merged']) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
+      // The root's owner is the upper dir's: the container's root, in host ids.
+      if (idmap && !view) await chown(join(tmp, 'upper'), mappedRoot(idmap.uidMappings), mappedRoot(idmap.gidMappings));
       await writeFileAtomic(join(tmp, 'snapshot.json'), JSON.stringify(info));
       await rename(tmp, dir);
     } catch (e) {
+      // (A full disk: what was made of it goes, as its create's other parts do.)
       await rm(tmp, { recursive: true, force: true });
       throw e;
     }
