@@ -20,14 +20,16 @@ const ok = (who: string, run: Run, args: string[]) => {
   assert.equal(r.status, 0, show(`${who} ${args.join(' ')}`, r));
   return r.stdout;
 };
+/** Each engine by name, with the docker 28 CLI against it. */
+const engines = (): [string, Run][] => [
+  ['dockerd', (a) => d.docker(a)],
+  ['berthd', (a) => eng.docker(a)],
+];
 const READ = 'cat /etc/hosts /etc/resolv.conf /etc/hostname; hostname; stat -c %i /etc/hosts /etc/resolv.conf /etc/hostname';
 
 test("a container: joiner binds its donor's hosts, resolv.conf and hostname, as dockerd's", { skip }, () => {
   const seen: Record<string, string> = {};
-  for (const [who, run] of [
-    ['dockerd', (a: string[]) => d.docker(a)],
-    ['berthd', (a: string[]) => eng.docker(a)],
-  ] as [string, Run][]) {
+  for (const [who, run] of engines()) {
     try {
       ok(who, run, [
         'run',
@@ -69,10 +71,7 @@ test("a container: joiner binds its donor's hosts, resolv.conf and hostname, as 
 });
 
 test("a joiner created before its donor runs shows its own hostname until its start, then the donor's", { skip }, () => {
-  for (const [who, run] of [
-    ['dockerd', (a: string[]) => d.docker(a)],
-    ['berthd', (a: string[]) => eng.docker(a)],
-  ] as [string, Run][]) {
+  for (const [who, run] of engines()) {
     try {
       ok(who, run, [
         'create',
@@ -112,10 +111,7 @@ test("a joiner created before its donor runs shows its own hostname until its st
 
 test("/etc/hosts of --network none and host: no line for the hostname; the host's file unless --add-host", { skip }, () => {
   const seen: Record<string, string[]> = {};
-  for (const [who, run] of [
-    ['dockerd', (a: string[]) => d.docker(a)],
-    ['berthd', (a: string[]) => eng.docker(a)],
-  ] as [string, Run][]) {
+  for (const [who, run] of engines()) {
     seen[who] = [
       ['--network', 'none'],
       ['--network', 'none', '--hostname', 'a.b', '--domainname', 'c.test', '--add-host', 'h1:10.1.2.3'],

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { chown, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { mountEntries } from '../common/mountinfo.js';
 import { fsyncDir, writeFileAtomicSync } from '../common/atomic.js';
 import { isErrno } from '../common/errno.js';
 import { awaitedLater, settled } from '../common/promises.js';
@@ -342,7 +343,7 @@ export class Volumes {
   adopt(holds: Map<string, string[]>): Promise<void> {
     const withMounts = this.list().filter((v) => needsMount(v.Options));
     if (!withMounts.length) return Promise.resolve();
-    const mounted = readFile('/proc/self/mountinfo', 'utf8').then(mountPoints);
+    const mounted = readFile('/proc/self/mountinfo', 'utf8').then((t) => new Set(mountEntries(t).map((e) => e.mountPoint)));
     awaitedLater(mounted);
     const done: Promise<void>[] = [];
     for (const v of withMounts) {
@@ -397,16 +398,6 @@ async function unmountData(dir: string): Promise<void> {
     if (isErrno(e, 'EINVAL')) return;
     throw systemError(mountErrorText('umount', '', target, MNT_DETACH, '', e), e);
   }
-}
-
-/** The mount points of a mountinfo text (its fifth field, octal escapes undone). */
-function mountPoints(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const line of text.split('\n')) {
-    const p = line.split(' ')[4];
-    if (p) out.add(p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
 }
 
 function view(rec: VolumeRecord): Volume {

@@ -5,6 +5,7 @@
 // directory never changes.
 
 import { readFile } from 'node:fs/promises';
+import { mountEntries } from '../common/mountinfo.js';
 import { inUserNamespace } from '../common/rootless.js';
 import * as native from '../native/binding.js';
 import { mapText, type IdMapping } from '../common/id-map.js';
@@ -70,13 +71,8 @@ export async function unmount(target: string): Promise<void> {
 
 /** Mount points at or under `dir`, deepest first (from /proc/self/mountinfo). */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const out: string[] = [];
-  for (const line of info.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    const mp = f[4].replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-    if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp);
-  }
-  return out.sort((a, b) => b.length - a.length);
+  return mountEntries(await readFile('/proc/self/mountinfo', 'utf8'))
+    .map((e) => e.mountPoint)
+    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
 }

@@ -22,7 +22,7 @@ import { writeFile } from 'node:fs/promises';
 import { conntrackDeleteUdp } from '../native/binding.js';
 import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
-import type { PortMapping } from './ports.js';
+import { isV6, type PortMapping } from './ports.js';
 import { hasIp6tables, PORTS_CHAIN, PORTS_MARK, save, splitRule, type Binary } from './iptables.js';
 
 /** What a container's ports are in the kernel: recorded whole before it is added. */
@@ -55,8 +55,6 @@ export const chainOf = (containerId: string) => `BERTH-P-${containerId.slice(0, 
 
 /** A berthd's mark on its rules, its exec-root hashed: whose they are where several berthds run on one host. */
 export const ownerTag = (execRoot: string) => createHash('sha256').update(execRoot).digest('hex').slice(0, 12);
-
-const isV6 = (ip: string) => ip.includes(':');
 
 /**
  * Per mapping with a host port of the family, portmap's three nat rules to the container at

@@ -42,7 +42,8 @@ export interface PortFamilies {
   skipped?: (key: string, hostIp: string) => void;
 }
 
-const isV6 = (ip: string) => ip.includes(':');
+/** Whether a host address is IPv6's (`::` included). */
+export const isV6 = (ip: string) => ip.includes(':');
 
 /**
  * The host addresses of a binding, as dockerd 28's configurePortBindingIPv4/IPv6 choose them with

@@ -2,27 +2,13 @@
 // root (as runc makes them). runc leaves them there after delete; berth notes which mounts were
 // under the root before create, and delete unmounts the others, deepest first.
 import { readFile, realpath } from 'node:fs/promises';
+import { mountEntries, type MountEntry } from '../common/mountinfo.js';
 import { systemError } from '../errors.js';
 import { MNT_DETACH, umount2 } from '../native/binding.js';
 
-export interface MountEntry {
-  id: number;
-  mountPoint: string;
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-
 /** The mounts of a mountinfo text at `dir` or below it. Pure. */
 export function mountsUnder(mountinfo: string, dir: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    const mountPoint = unescape(f[4]);
-    if (mountPoint === dir || mountPoint.startsWith(dir + '/')) out.push({ id: Number(f[0]), mountPoint });
-  }
-  return out;
+  return mountEntries(mountinfo).filter((e) => e.mountPoint === dir || e.mountPoint.startsWith(dir + '/'));
 }
 
 async function realRoot(rootfs: string): Promise<string | undefined> {

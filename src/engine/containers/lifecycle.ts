@@ -629,20 +629,19 @@ export async function update(
     const rec = live.rec;
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw conflict(`Container ${rec.Id} is marked for removal and cannot be "update"`);
-    // dockerd's UpdateContainer refuses a conflict with what the container has in these words.
-    const cannot = (e: unknown) => (isKind(e, 'conflict') ? conflict(`Cannot update container ${rec.Id}: ${errorMessage(e)}`) : e);
-    const limits = (() => {
-      try {
-        return updateResources(rec.HostConfig, discardUnsupported(upd, cgroupFeatures(), warnings));
-      } catch (e) {
-        throw cannot(e);
-      }
-    })();
+    // dockerd's UpdateContainer refuses a conflict with what the container has in these words
+    // (its other checks' words stand alone).
+    let limits: ResourceConfig;
     let policy = rec.HostConfig.RestartPolicy;
-    if (upd.RestartPolicy?.Name) {
-      if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy))
-        throw cannot(conflict('Restart policy cannot be updated because AutoRemove is enabled for the container'));
-      policy = checkRestartPolicy(upd.RestartPolicy, false);
+    try {
+      limits = updateResources(rec.HostConfig, discardUnsupported(upd, cgroupFeatures(), warnings));
+      if (upd.RestartPolicy?.Name) {
+        if (rec.HostConfig.AutoRemove && !isNone(upd.RestartPolicy))
+          throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        policy = checkRestartPolicy(upd.RestartPolicy, false);
+      }
+    } catch (e) {
+      throw isKind(e, 'conflict') ? conflict(`Cannot update container ${rec.Id}: ${errorMessage(e)}`) : e;
     }
     const resources = ociResources(limits);
     if (t.isRunning(live)) {

@@ -3,6 +3,7 @@
 // The parsers are pure (they take the file's text); only `read*` functions touch the file system.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { unescapeMountinfo } from '../../common/mountinfo.js';
 import { notFound } from '../../errors.js';
 
 /** 'none': no cgroups of the container's own (none.ts, a rootless runtime where none are delegated). */
@@ -49,11 +50,6 @@ export interface MountinfoEntry {
   superOptions: string[];
 }
 
-/** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 /** Parses the cgroup and cgroup2 lines of a mountinfo text; other lines are skipped. */
 export function parseMountinfo(text: string): MountinfoEntry[] {
   const out: MountinfoEntry[] = [];
@@ -67,8 +63,8 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
     if (fsType !== 'cgroup' && fsType !== 'cgroup2') continue;
     if (pre.length < 5) continue;
     out.push({
-      root: unescape(pre[3]),
-      mountPoint: unescape(pre[4]),
+      root: unescapeMountinfo(pre[3]),
+      mountPoint: unescapeMountinfo(pre[4]),
       fsType,
       superOptions: (post[2] ?? '').split(','),
     });

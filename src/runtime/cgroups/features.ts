@@ -102,7 +102,11 @@ let cached: CgroupFeatures | undefined;
 
 /** This machine's features, read once (the mounts do not change under a running berthd). */
 export function cgroupFeatures(): CgroupFeatures {
-  return (cached ??= { ...featuresOf(detectLayout(), hasFile), ...cpusetLists(detectLayout()) });
+  if (!cached) {
+    const det = detectLayout();
+    cached = { ...featuresOf(det, hasFile), ...cpusetLists(det) };
+  }
+  return cached;
 }
 
 /** The cpuset root's CPU and memory node lists, where the controller is mounted. */
