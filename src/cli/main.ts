@@ -63,6 +63,7 @@ Object.assign(COMMANDS, {
   tag: () => import('./commands/tag.js').then((m) => m.tag),
   rmi: () => import('./commands/rmi.js').then((m) => m.rmi),
   history: () => import('./commands/history.js').then((m) => m.history),
+  search: () => import('./commands/search.js').then((m) => m.search),
   save: () => import('./commands/save.js').then((m) => m.save),
   load: () => import('./commands/load.js').then((m) => m.load),
   import: () => import('./commands/import.js').then((m) => m.importImage),
@@ -135,6 +136,7 @@ Commands:
   images      List images
   rmi         Remove one or more images
   history     Show the history of an image
+  search      Search Docker Hub for images
   save        Save one or more images to a tar archive
   load        Load an image from a tar archive or STDIN
   import      Import the contents from a tarball to create a filesystem image

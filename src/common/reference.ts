@@ -120,3 +120,17 @@ export function withTag(ref: Reference, tag: string): Reference {
   if (!TAG_RE.test(tag)) throw invalid(`invalid tag "${tag}"`);
   return { domain: ref.domain, path: ref.path, tag };
 }
+
+/**
+ * The index a `docker search` term names and the name searched for there, as moby's
+ * splitReposSearchTerm: the part before the first `/` is a registry host when it has a `.` or
+ * `:` or is `localhost`; otherwise the whole term is Docker Hub's.
+ */
+export function splitSearchTerm(term: string): { index: string; remote: string } {
+  const slash = term.indexOf('/');
+  const first = slash < 0 ? '' : term.slice(0, slash);
+  if (slash < 0 || (!first.includes('.') && !first.includes(':') && first !== 'localhost')) {
+    return { index: DEFAULT_DOMAIN, remote: term };
+  }
+  return { index: first, remote: term.slice(slash + 1) };
+}

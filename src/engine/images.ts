@@ -21,6 +21,7 @@ import {
   push,
   repositoryName,
   saveImages,
+  searchRegistry,
   type Image,
   type ImageStore,
   type ImageSummary,
@@ -29,8 +30,10 @@ import {
   type PushOptions,
   type PushResult,
   type RegistryOptions,
+  type SearchResult,
   type Snapshotter,
 } from '../image/index.js';
+import type { Filters } from '../common/filters.js';
 import type { Descriptor, Platform } from '../oci/image.js';
 import { applyChanges } from './commit.js';
 import type { Events } from './events.js';
@@ -190,6 +193,11 @@ export class Images {
       };
     }
     throw last;
+  }
+
+  /** `GET /images/search`: the index the term names (Docker Hub's without a host), as dockerd searches. */
+  search(term: string, limit: number, filters: Filters, credentials?: Credentials): Promise<SearchResult[]> {
+    return searchRegistry(term, limit, filters, this.registry(credentials));
   }
 
   list(): Promise<ImageSummary[]> {

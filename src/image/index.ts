@@ -16,6 +16,7 @@ export { ImageStore, type Image, type ImageRecord, type ImageSummary } from './s
 export { pull, fetchManifest, type PullOptions, type PullProgress, type PullResult } from './registry/pull.js';
 export { push, type PushOptions, type PushResult } from './registry/push.js';
 export { RegistryClient, type RegistryOptions } from './registry/client.js';
+export { searchRegistry, type SearchResult } from './registry/search.js';
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest, normalizePlatform } from './platform.js';
 export { unpackLayer, decompress, detectCompression, type UnpackOptions, type UnpackResult } from './unpack.js';
 export { indexArchiveThreaded, unpackLayerThreaded } from './unpack-thread.js';

@@ -336,6 +336,22 @@ export function imageRoutes(router: Router, engine: Engine): void {
   );
   router.on('GET', '/images/:name*/get', (ctx) => save(ctx, [ctx.params.name]));
 
+  router.on('GET', '/images/search', async (ctx) => {
+    const raw = ctx.query.get('limit');
+    // dockerd's router: a limit that is not an integer is the caller's 400 (a negative one
+    // too, where dockerd's wrapping of no error answers an empty 200).
+    if (raw && !/^[+-]?\d+$/.test(raw))
+      throw invalid(`invalid limit specified: strconv.Atoi: parsing ${JSON.stringify(raw)}: invalid syntax`);
+    if (raw && Number(raw) < 0) throw invalid('invalid limit specified');
+    const results = await engine.images.search(
+      ctx.query.get('term') ?? '',
+      raw ? Number(raw) : 0,
+      parseFilters(ctx.query),
+      registryAuth(ctx),
+    );
+    sendJSON(ctx, 200, results);
+  });
+
   router.on('GET', '/distribution/:name*/json', async (ctx) => {
     sendJSON(ctx, 200, await engine.images.distribution(ctx.params.name, registryAuth(ctx)));
   });

@@ -177,6 +177,21 @@ export class RegistryClient {
   }
 
   /**
+   * A GET of a URL outside `/v2/` (the v1 search): with basic credentials from the start when
+   * the caller has a password, as dockerd's v1 transport sends them, or with a bearer token for
+   * `scope` when the server challenges for one. Any status is returned; the caller reads it.
+   */
+  async getWithAuth(url: string, scope: string, what: string): Promise<Response> {
+    const creds = await this.credentials();
+    const headers: Record<string, string> = creds?.password ? { authorization: basicHeader(creds) } : {};
+    const res = await this.fetch(url, 'GET', headers, undefined, what);
+    const bearer = res.status === 401 ? parseChallenges(res.headers.get('www-authenticate')).find((c) => c.scheme === 'bearer') : undefined;
+    if (!bearer) return res;
+    await discard(res.body);
+    return this.fetch(url, 'GET', { authorization: `Bearer ${await this.token(bearer, scope, creds)}` }, undefined, what);
+  }
+
+  /**
    * `docker login`: checks the credentials against the registry's `/v2/` (through its token
    * server when it names one). Returns the identity (refresh) token the token server gave, if
    * any. Refused credentials are an `unauthorized` error with Docker's words.
