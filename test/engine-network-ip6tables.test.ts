@@ -5,19 +5,22 @@
 // only masqueraded) and a published port reached over IPv6 from elsewhere; the host reaches it on
 // its own IPv6 address, a container of the network on the gateway's (hairpin); two networks are
 // isolated over IPv6 as over IPv4; an IPv4-only container's `[::]` binding maps nothing, as
-// dockerd's. Every ip6tables rule goes with the containers and networks. A second berthd with
-// daemon.json `ip6tables: false` sets none. Subnets 10.236.x and fd42:b3e7::/48, host ports
-// 18391-18395: no other test's.
+// dockerd's; a UDP flow from the outside seen before its port is published reaches the container
+// once it is (its stale IPv6 conntrack entry deleted). Every ip6tables rule goes with the
+// containers and networks. A second berthd with daemon.json `ipv6` alone gives the default bridge
+// a /64 of its ULA pool, as dockerd 28; a third with `ip6tables: false` sets none. Subnets
+// 10.236.x and fd42:b3e7::/48, host ports 18391-18396: no other test's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { formatCidr6, formatIp6, ulaPool } from '../src/network/ip6.js';
 import { DOCKER, httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
 const PEER = 'berth-v6peer';
 const VETH = 'berth-v6p0';
 const OUTSIDE = 'fd42:b3e7:f::1'; // the host's end
-const NETS = ['v6ta', 'v6tb', 'v6tc'];
+const NETS = ['v6ta', 'v6tb', 'v6tc', 'v6te'];
 let eng: EngineFixture | undefined;
 
 const skip =
@@ -163,6 +166,80 @@ test('the default bridge with fixed-cidr-v6: an IPv6 address and route for its c
   assert.match(r.stdout, /default via fd42:b3e7:b::1 dev eth0/);
   assert.ok(ip6tables().some((l) => l.startsWith('-A POSTROUTING -s fd42:b3e7:b::/64 ! -o berth') && l.endsWith('-j MASQUERADE')));
 });
+
+test(
+  'a UDP flow over IPv6 seen before its port is published reaches the container once it is (its stale conntrack entry deleted)',
+  { skip },
+  async () => {
+    ok(
+      'network',
+      'create',
+      '--ipv6',
+      '--subnet',
+      '10.236.5.0/24',
+      '--subnet',
+      'fd42:b3e7:5::/64',
+      '-o',
+      'com.docker.network.bridge.name=berth-v6te',
+      'v6te',
+    );
+    // From the outside, a datagram every 100 ms from one source port to the host's [OUTSIDE]:18396
+    // before anything publishes it: its conntrack entry is made (unanswered, nothing listens).
+    const node = (netns: string, script: string) =>
+      spawn('nsenter', [`--net=${netns}`, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let sender: ChildProcess | undefined;
+    let receiver: ChildProcess | undefined;
+    let id = '';
+    try {
+      sender = node(
+        `/run/netns/${PEER}`,
+        `const s = require('dgram').createSocket('udp6'); let n = 0; s.bind(40124, () => setInterval(() => s.send(\`ping-\${n++}\\n\`, 18396, '${OUTSIDE}'), 100));`,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      id = ok('run', '-d', '--network', 'v6te', '-p', '18396:9000/udp', 'busybox', 'sleep', '60');
+      const pid = ok('inspect', '-f', '{{.State.Pid}}', id);
+      // The container's side: a listener on its IPv6 address.
+      receiver = node(
+        `/proc/${pid}/ns/net`,
+        "const s = require('dgram').createSocket({ type: 'udp6', ipv6Only: true }); s.on('message', (m) => process.stdout.write(m)); s.bind(9000);",
+      );
+      let got = '';
+      receiver.stdout!.on('data', (c) => (got += c));
+      await until(() => /^ping-\d+$/m.test(got), 10_000);
+    } finally {
+      sender?.kill();
+      receiver?.kill();
+      if (id) eng!.docker(['rm', '-f', id]);
+    }
+  },
+);
+
+test(
+  "ipv6 without fixed-cidr-v6: the default bridge takes the first /64 of the host's ULA pool, as dockerd 28, and keeps it",
+  { skip },
+  async () => {
+    const pooled = await startEngine({ daemonConfig: { ipv6: true } });
+    let subnet = '';
+    try {
+      const pool = ulaPool(pooled.dockerOk(['info', '-f', '{{.ID}}']));
+      subnet = formatCidr6({ addr: pool.addr, bits: 64 });
+      const config = () => JSON.parse(pooled.dockerOk(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'bridge']))[1];
+      assert.deepEqual(config(), { Subnet: subnet, Gateway: formatIp6(pool.addr + 1n) });
+      const r = pooled.docker(['run', '--rm', 'busybox', 'sh', '-c', 'ip -6 addr show eth0 scope global; ping6 -c1 -W5 fd42:b3e7:f::2']);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.ok(r.stdout.includes(`inet6 ${formatIp6(pool.addr + 2n)}/64 scope global`), r.stdout);
+      assert.ok(ip6tables().some((l) => l.startsWith(`-A POSTROUTING -s ${subnet} ! -o berth`) && l.endsWith('-j MASQUERADE')));
+      await pooled.restart();
+      assert.equal(config().Subnet, subnet);
+    } finally {
+      await pooled.stop();
+    }
+    assert.deepEqual(
+      ip6tables().filter((l) => subnet && l.includes(subnet)),
+      [],
+    );
+  },
+);
 
 test('every ip6tables rule of the networks goes with them, and berth chains with the last', { skip }, async () => {
   eng!.docker(['rm', '-f', 'v6srv', 'v6four']);

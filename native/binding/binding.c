@@ -655,7 +655,7 @@ struct net_job {
   char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes, **sysctls;
   unsigned short *ports;
   int nports;
-  int is_delete, is_routes, is_conntrack, deleted;
+  int is_delete, is_routes, is_conntrack, deleted, family;
   napi_deferred deferred;
   napi_threadsafe_function done;
 };
@@ -678,7 +678,7 @@ static void free_net_job(struct net_job *j) {
 static void *net_thread(void *p) {
   struct net_job *j = p;
   if (j->is_delete) j->deleted = link_delete(j->host, &j->a.err, j->a.what, sizeof j->a.what);
-  else if (j->is_conntrack) conntrack_delete_udp(j->ports, j->nports, &j->deleted, &j->a.err, j->a.what, sizeof j->a.what);
+  else if (j->is_conntrack) conntrack_delete_udp(j->family, j->ports, j->nports, &j->deleted, &j->a.err, j->a.what, sizeof j->a.what);
   else if (j->is_routes) set_default_routes(&j->a);
   else bridge_attach(&j->a);
   napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
@@ -773,13 +773,16 @@ static napi_value js_link_delete(napi_env env, napi_callback_info info) {
   return start_net_job(env, j);
 }
 
-/* conntrackDeleteUdp(ports): a promise of how many conntrack entries of UDP flows (IPv4) to those
- * destination ports it deleted, on a thread of its own (netlink.c). */
+/* conntrackDeleteUdp(family, ports): a promise of how many conntrack entries of UDP flows of the
+ * family (4 or 6) to those destination ports it deleted, on a thread of its own (netlink.c). */
 static napi_value js_conntrack_delete_udp(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  ARGS(2);
+  uint64_t fam;
+  if (!arg_uint(env, argv[0], "family", 6, &fam)) return NULL;
+  if (fam != 4 && fam != 6) return type_error(env, "family must be 4 or 6");
   uint32_t n = 0;
   bool is_array = false;
-  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[0], &n) != napi_ok ||
+  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok ||
       n > 65536)
     return type_error(env, "ports must be an array of port numbers");
   struct net_job *j = calloc(1, sizeof *j);
@@ -791,13 +794,14 @@ static napi_value js_conntrack_delete_udp(napi_env env, napi_callback_info info)
   for (uint32_t i = 0; i < n; i++) {
     napi_value e;
     uint64_t port;
-    if (napi_get_element(env, argv[0], i, &e) != napi_ok || !arg_uint(env, e, "port", 0xffff, &port)) {
+    if (napi_get_element(env, argv[1], i, &e) != napi_ok || !arg_uint(env, e, "port", 0xffff, &port)) {
       free_net_job(j);
       return NULL;
     }
     j->ports[i] = (unsigned short)port;
   }
   j->nports = (int)n;
+  j->family = fam == 6 ? AF_INET6 : AF_INET;
   j->is_conntrack = 1;
   return start_net_job(env, j);
 }

@@ -460,8 +460,8 @@ int link_delete(const char *name, int *err, char *what, unsigned what_len) {
 /* Conntrack through NETLINK_NETFILTER: the host's UDP flows to the given destination ports, as
  * CNI's portmap deleted them on ADD (a flow seen before its port was published keeps its
  * conntrack entry, which NAT is never consulted for again, so its datagrams would go on
- * bypassing the new DNAT while it is refreshed). The table is dumped, then each matching
- * entry deleted by its original tuple (an entry gone meanwhile is no error). IPv4 only. */
+ * bypassing the new DNAT while it is refreshed). The family's table is dumped, then each matching
+ * entry deleted by its original tuple (an entry gone meanwhile is no error). */
 /* The original tuple (the attribute whole) of an entry that matches, copied for its deletion. */
 struct ct_tuple {
   unsigned short len;
@@ -491,13 +491,13 @@ static int ct_matches(const struct nlattr *orig, const unsigned short *ports, in
   return 0;
 }
 
-static void ct_msg(struct msg *m, int type, int flags) {
+static void ct_msg(struct msg *m, int type, int flags, int family) {
   msg_init(m, (NFNL_SUBSYS_CTNETLINK << 8) | type, flags);
-  struct nfgenmsg g = {.nfgen_family = AF_INET, .version = NFNETLINK_V0};
+  struct nfgenmsg g = {.nfgen_family = (unsigned char)family, .version = NFNETLINK_V0};
   msg_put(m, &g, sizeof g);
 }
 
-int conntrack_delete_udp(const unsigned short *ports, int n, int *deleted, int *err, char *what, unsigned what_len) {
+int conntrack_delete_udp(int family, const unsigned short *ports, int n, int *deleted, int *err, char *what, unsigned what_len) {
   *deleted = 0;
   struct ct_tuple *found = NULL;
   int nfound = 0, cap = 0, ret = -1;
@@ -511,7 +511,7 @@ int conntrack_delete_udp(const unsigned short *ports, int n, int *deleted, int *
   struct timeval tv = {.tv_sec = 10};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct msg m;
-  ct_msg(&m, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+  ct_msg(&m, IPCTNL_MSG_CT_GET, NLM_F_DUMP, family);
   m.u.h.nlmsg_flags &= ~NLM_F_ACK;
   m.u.h.nlmsg_seq = 1;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -556,7 +556,7 @@ int conntrack_delete_udp(const unsigned short *ports, int n, int *deleted, int *
     }
   }
   for (int i = 0; i < nfound; i++) {
-    ct_msg(&m, IPCTNL_MSG_CT_DELETE, 0);
+    ct_msg(&m, IPCTNL_MSG_CT_DELETE, 0, family);
     msg_put(&m, found[i].data, found[i].len);
     int e = nl_talk(fd, &m);
     if (e == ENOENT) continue;

@@ -35,8 +35,9 @@ int set_default_routes(struct bridge_attach *a);
  * with *err and what set. */
 int link_delete(const char *name, int *err, char *what, unsigned what_len);
 
-/* Deletes the host's conntrack entries of UDP flows (IPv4) to any of the `n` destination ports,
- * through NETLINK_NETFILTER: 0 with *deleted set, or -1 with *err and what set. */
-int conntrack_delete_udp(const unsigned short *ports, int n, int *deleted, int *err, char *what, unsigned what_len);
+/* Deletes the host's conntrack entries of UDP flows of `family` (AF_INET or AF_INET6) to any of
+ * the `n` destination ports, through NETLINK_NETFILTER: 0 with *deleted set, or -1 with *err and
+ * what set. */
+int conntrack_delete_udp(int family, const unsigned short *ports, int n, int *deleted, int *err, char *what, unsigned what_len);
 
 #endif

@@ -42,7 +42,9 @@ export interface EngineOptions {
   registryMirrors?: string[];
   /** The default `bridge` network's gateway and prefix (`--bip`); unset: a subnet free on the host. */
   bip?: string;
-  /** The default `bridge` network's IPv6 subnet (daemon.json `ipv6` and `fixed-cidr-v6`); unset: IPv4 only. */
+  /** The default `bridge` network has IPv6 (daemon.json `ipv6`); unset: IPv4 only. */
+  ipv6?: boolean;
+  /** Its IPv6 subnet (daemon.json `fixed-cidr-v6`); unset: the next /64 of the host's ULA pool. */
   fixedCidrV6?: string;
   /** ip6tables rules for IPv6 networks (daemon.json `ip6tables`); true unless false, as dockerd 28. */
   ip6tables?: boolean;
@@ -122,6 +124,7 @@ export class Engine {
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
       bip: opts.bip,
+      ipv6: opts.ipv6,
       fixedCidrV6: opts.fixedCidrV6,
       ip6tables: opts.ip6tables,
       usernsRemap: opts.usernsRemap,

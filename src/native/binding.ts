@@ -50,7 +50,7 @@ interface Binding {
   ): Promise<void>;
   setDefaultRoutes?(netns: string, routes: string[]): Promise<void>;
   linkDelete?(name: string): Promise<boolean>;
-  conntrackDeleteUdp?(ports: number[]): Promise<number>;
+  conntrackDeleteUdp?(family: 4 | 6, ports: number[]): Promise<number>;
   idmappedOverlayAsync?(
     target: string,
     lowers: string[],
@@ -281,14 +281,15 @@ export function linkDelete(name: string): Promise<boolean> {
 }
 
 /**
- * Deletes the host's conntrack entries of UDP flows (IPv4) to any of `ports` (destination ports),
- * through NETLINK_NETFILTER on a thread of its own; how many it deleted.
+ * Deletes the host's conntrack entries of UDP flows of `family` to any of `ports` (destination
+ * ports), through NETLINK_NETFILTER on a thread of its own; how many it deleted. (A binding
+ * built before the family argument refuses the call with a TypeError: ports must be an array.)
  */
-export async function conntrackDeleteUdp(ports: number[]): Promise<number> {
+export async function conntrackDeleteUdp(family: 4 | 6, ports: number[]): Promise<number> {
   const b = binding();
   if (!b.conntrackDeleteUdp)
     throw systemError(`native binding ${bindingPath()} was built before its conntrack deletion: build it again (npm run install)`);
-  return b.conntrackDeleteUdp(ports);
+  return b.conntrackDeleteUdp(family, ports);
 }
 
 /** The binding's netlink calls; a binding built before them fails with what to do (bridges have no other way now). */

@@ -4,13 +4,14 @@
 // with its gateway addresses), the veth pair on it with hairpin, and the container's interface
 // with its addresses, sysctls and routes, through rtnetlink in the binding
 // (native/binding/netlink.c); a network with inhibit_ipv4 or gateway mode isolated gives the
-// bridge no IPv4 address. Only the endpoint that gives the container its gateway gets the
+// bridge no IPv4 address, and IPv6 gateway mode isolated no IPv6 at all. Only the endpoint that gives the container its gateway gets the
 // default routes (the caller chooses it, as dockerd does, and moves them with setGateway).
 // Published ports are kernel NAT that berthd writes after the endpoint (port-nat.ts), as CNI's
 // portmap did. NAT out, forwarding and isolation are the network's rules (iptables.ts), set once,
 // not per container.
 
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { errorMessage, systemError, withCleanup } from '../errors.js';
 import { bridgeAttach, linkDelete, setDefaultRoutes } from '../native/binding.js';
 import type { CniResult } from './cni.js';
@@ -29,6 +30,8 @@ export interface BridgeNetwork {
   v6?: BridgeSubnet;
   /** Whether the bridge takes the IPv4 gateway's address (not with inhibit_ipv4 or gateway mode isolated); true when absent. */
   v4Address?: boolean;
+  /** Whether the bridge has IPv6 and the IPv6 gateway's address (not in IPv6 gateway mode isolated); true when absent. */
+  v6Address?: boolean;
   /** No default route. */
   internal: boolean;
   mtu?: number;
@@ -152,7 +155,7 @@ export async function addBridgeEndpoint(
       mac: ep.mac!,
       mtu: net.mtu ?? 0,
       gateways: ranges(net)
-        .filter((r) => r !== net.v4 || net.v4Address !== false)
+        .filter((r) => (r === net.v4 ? net.v4Address : net.v6Address) !== false)
         .map((r) => `${r.gateway}/${prefix(r)}`),
       addresses: [...ips, ...linkLocal.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
       routes: gw.map((r) => `${r.dst} ${r.gw}`),
@@ -161,6 +164,16 @@ export async function addBridgeEndpoint(
   ]);
   if (made.status === 'rejected') throw systemError(`network ${net.name}: ${errorMessage(made.reason)}`, made.reason);
   if (files.status === 'rejected') throw files.reason;
+  // As dockerd's setupBridgeIPv6 for gateway mode isolated: not even a link-local address on the bridge.
+  if (net.v6 && net.v6Address === false) {
+    const knob = `/proc/sys/net/ipv6/conf/${net.bridge}/disable_ipv6`;
+    await writeFile(knob, '1').catch((e: Error) => {
+      throw systemError(
+        `network ${net.name}: unable to disable IPv6 addresses on bridge for gateway mode 'isolated' (${knob}): ${errorMessage(e)}`,
+        e,
+      );
+    });
+  }
   return {
     cniVersion: '1.0.0',
     interfaces: [{ name: net.bridge }, { name: ep.host }, { name: at.ifName, mac: ep.mac, sandbox: at.netns }],

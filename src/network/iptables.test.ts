@@ -59,7 +59,7 @@ test('splitRule reads quoted arguments', () => {
   ]);
 });
 
-test("an IPv6 network's ip6tables rules: its IPv6 subnet masqueraded, in gateway mode nat whatever IPv4's (host_ipv4 is IPv4's)", () => {
+test("an IPv6 network's ip6tables rules: its IPv6 subnet masqueraded, its own gateway mode (nat unless given) whatever IPv4's", () => {
   const o: NetworkRuleOptions = { ...base, subnet6: 'fd42:b3:9::/64', gatewayMode: 'routed', hostIp: '192.0.2.7' };
   const v6 = ipv6Options(o)!;
   assert.equal(ipv6Options({ ...base }), undefined);
@@ -73,5 +73,25 @@ test("an IPv6 network's ip6tables rules: its IPv6 subnet masqueraded, in gateway
     ],
   );
   assert.ok(!openNetworkRules({ ...v6, masquerade: false }).some((r) => r.table === 'nat'));
-  assert.equal(ipv6Options({ ...o, gatewayMode: 'isolated', internal: true })!.gatewayMode, 'isolated');
+  // isolated is IPv6's own too (an internal network's: no open rules either way).
+  assert.equal(ipv6Options({ ...o, gatewayMode: 'isolated', internal: true })!.gatewayMode, 'nat');
+  assert.equal(ipv6Options({ ...o, gatewayMode6: 'isolated', internal: true })!.gatewayMode, 'isolated');
+});
+
+test('gateway_mode_ipv6 and host_ipv6: routed with ICMPv6 and no NAT, nat-unprotected, SNAT to host_ipv6, in ip6tables alone', () => {
+  const o: NetworkRuleOptions = { ...base, subnet6: 'fd42:b3:9::/64', hostIp6: 'fd42:b3:f::3' };
+  const v6 = (x: Partial<NetworkRuleOptions>) =>
+    openNetworkRules(ipv6Options({ ...o, ...x })!).map((r) => `${r.insert ? '-I' : '-A'} ${r.table} ${r.rule.join(' ')}`);
+  assert.deepEqual(v6({ gatewayMode6: 'routed' }), [
+    '-I filter BERTH-ISOLATION-STAGE-1 -o br0 -j RETURN',
+    '-I filter BERTH-ISOLATION-STAGE-1 -i br0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    '-A filter BERTH-FORWARD -i br0 ! -o br0 -j ACCEPT',
+    '-A filter BERTH-FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
+    '-A filter BERTH-FORWARD -o br0 -p icmpv6 -j ACCEPT',
+    '-A filter BERTH-FORWARD ! -i br0 -o br0 -j DROP',
+  ]);
+  assert.ok(v6({ gatewayMode6: 'nat-unprotected' }).includes('-A filter BERTH-FORWARD ! -i br0 -o br0 -j ACCEPT'));
+  assert.ok(v6({}).includes('-A nat POSTROUTING -s fd42:b3:9::/64 ! -o br0 -j SNAT --to-source fd42:b3:f::3'));
+  // IPv4's rules take neither.
+  assert.deepEqual(lines({ ...o, gatewayMode6: 'routed' }), lines({}));
 });

@@ -10,9 +10,9 @@
 // holds the xtables lock. Published ports' shared chains are set here too (nat: BERTH-PORTS from
 // PREROUTING and OUTPUT, BERTH-PORTS-MASQ from POSTROUTING; filter: BERTH-PORTS from the top of
 // BERTH-FORWARD); each container's own chains are port-nat.ts's. An IPv6 network gets the same
-// rules in ip6tables for its IPv6 subnet, as dockerd 28 sets them with its `ip6tables` on (its
-// default; daemon.json `ip6tables: false` turns them off), in gateway mode nat (the IPv6 gateway
-// mode is not yet an option of berth's). The chains that CNI's portmap made, in both tables, for
+// rules in ip6tables for its IPv6 subnet, by its IPv6 gateway mode and host_ipv6, as dockerd 28
+// sets them with its `ip6tables` on (its default; daemon.json `ip6tables: false` turns them off):
+// each family has its own mode, as dockerd's Config4 and Config6. The chains that CNI's portmap made, in both tables, for
 // the containers of a berthd before port-nat.ts are taken away once idle.
 
 import { existsSync } from 'node:fs';
@@ -117,6 +117,10 @@ export interface NetworkRuleOptions {
   gatewayMode: 'nat' | 'nat-unprotected' | 'routed' | 'isolated';
   /** `com.docker.network.host_ipv4`: the outbound NAT is SNAT to this address rather than MASQUERADE. */
   hostIp?: string;
+  /** `com.docker.network.bridge.gateway_mode_ipv6`, for the IPv6 subnet's rules (nat when absent). */
+  gatewayMode6?: NetworkRuleOptions['gatewayMode'];
+  /** `com.docker.network.host_ipv6`: the IPv6 subnet's SNAT address. */
+  hostIp6?: string;
 }
 
 /**
@@ -125,8 +129,8 @@ export interface NetworkRuleOptions {
  * the top). Direct access from outside to the containers' addresses is dropped, but for
  * published ports (the containers' own chains, port-nat.ts, jumped to from BERTH-PORTS before
  * it) and replies: in nat mode a published port is reached through its DNAT alone; in routed
- * mode at the container's address (no DNAT, no outbound NAT), ICMP too, and from other
- * networks; nat-unprotected accepts it all.
+ * mode at the container's address (no DNAT, no outbound NAT), ICMP (ICMPv6 in ip6tables) too,
+ * and from other networks; nat-unprotected accepts it all. The family is the subnet's.
  */
 export function openNetworkRules(o: NetworkRuleOptions): { table: string; rule: string[]; insert?: boolean }[] {
   const br = o.bridge;
@@ -140,7 +144,7 @@ export function openNetworkRules(o: NetworkRuleOptions): { table: string; rule: 
   filter([FORWARD, '-i', br, '!', '-o', br, '-j', 'ACCEPT']);
   // In: replies, and connections to published ports (DNAT'd by port-nat.ts's rules).
   filter([FORWARD, '-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT']);
-  if (o.gatewayMode === 'routed') filter([FORWARD, '-o', br, '-p', 'icmp', '-j', 'ACCEPT']);
+  if (o.gatewayMode === 'routed') filter([FORWARD, '-o', br, '-p', o.subnet.includes(':') ? 'icmpv6' : 'icmp', '-j', 'ACCEPT']);
   filter([FORWARD, '!', '-i', br, '-o', br, '-j', o.gatewayMode === 'nat-unprotected' ? 'ACCEPT' : 'DROP']);
   if (o.masquerade && o.gatewayMode !== 'routed')
     out.push({
@@ -169,14 +173,10 @@ async function bridgeNetfilter(bridge: string, bin: Binary): Promise<void> {
   if (!on) await writeFile(file, '1');
 }
 
-/**
- * The options of a network's IPv6 rules: its IPv6 subnet, in gateway mode nat (dockerd 28's
- * default for gateway_mode_ipv6, which berth does not take yet) with MASQUERADE (host_ipv4 is
- * IPv4's alone).
- */
+/** The options of a network's IPv6 rules: its IPv6 subnet, gateway mode (nat unless given) and SNAT address. */
 export function ipv6Options(o: NetworkRuleOptions): NetworkRuleOptions | undefined {
   if (!o.subnet6) return undefined;
-  return { ...o, subnet: o.subnet6, subnet6: undefined, gatewayMode: o.gatewayMode === 'isolated' ? 'isolated' : 'nat', hostIp: undefined };
+  return { ...o, subnet: o.subnet6, subnet6: undefined, gatewayMode: o.gatewayMode6 ?? 'nat', hostIp: o.hostIp6 };
 }
 
 /** Sets the network's rules (idempotent): iptables', and ip6tables' for its IPv6 subnet if it has one. */

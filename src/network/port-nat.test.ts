@@ -111,7 +111,7 @@ test("a routed network's ports: no NAT (no host port), dockerd's per-port ACCEPT
     { hostIP: '0.0.0.0', hostPort: 0, containerPort: 80, protocol: 'tcp' as const },
     { hostIP: '0.0.0.0', hostPort: 0, containerPort: 80, protocol: 'tcp' as const },
   ];
-  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: true, trusted: [] });
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: { v4: true, v6: false }, trusted: [] });
   assert.deepEqual(p.rules, []);
   assert.equal(p.bridge, 'br0');
   assert.deepEqual(p.filter, [
@@ -131,7 +131,7 @@ test("a routed network's ports: no NAT (no host port), dockerd's per-port ACCEPT
 
 test('trusted host interfaces: NAT as ever, and the container port accepted from each of them', () => {
   const ports = [{ hostIP: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }];
-  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: false, trusted: ['eth3', 'vxlan.1'] });
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: { v4: false, v6: false }, trusted: ['eth3', 'vxlan.1'] });
   assert.equal(p.rules.length, 3);
   assert.deepEqual(
     p.filter?.map((r) => r.slice(0, 5)),
@@ -143,7 +143,10 @@ test('trusted host interfaces: NAT as ever, and the container port accepted from
   const add = addInput(p);
   assert.ok(add.indexOf('*nat') < add.indexOf('*filter') && add.split('COMMIT').length === 3, add);
   // No direct access allowed: the filter table is not touched.
-  assert.equal(planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: false, trusted: [] }).filter, undefined);
+  assert.equal(
+    planPortNat(ID, 'o', ports, '10.1.0.5/24', { bridge: 'br0', routed: { v4: false, v6: false }, trusted: [] }).filter,
+    undefined,
+  );
 });
 
 test('leftovers in the filter table: its jump (which names the bridge) and the chain', () => {
@@ -233,4 +236,42 @@ test("a binding on an IPv6 host address is the same three rules in ip6tables, to
   // IPv6 bindings alone: no iptables rules; IPv4 alone: no rules6 in the record.
   assert.deepEqual(planPortNat(ID, 'o', ports.slice(1), '10.1.0.5/24', undefined, 'fd42:b3:1::5/64').rules, []);
   assert.equal(planPortNat(ID, 'o', ports.slice(0, 1), '10.1.0.5/24', undefined, 'fd42:b3:1::5/64').rules6, undefined);
+});
+
+test("each family's direct access by its own gateway mode: routed IPv6's per-port ACCEPT in ip6tables' filter table, beside IPv4's NAT", () => {
+  const ports = [
+    { hostIP: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+    { hostIP: '::', hostPort: 0, containerPort: 80, protocol: 'tcp' as const },
+  ];
+  const direct = { bridge: 'br0', routed: { v4: false, v6: true }, trusted: [] };
+  const p = planPortNat(ID, 'o', ports, '10.1.0.5/24', direct, 'fd42:b3:1::5/64');
+  assert.equal(p.rules.length, 3);
+  assert.equal(p.rules6, undefined);
+  assert.equal(p.filter, undefined);
+  assert.deepEqual(p.filter6, [
+    ['-d', 'fd42:b3:1::5/128', '!', '-i', 'br0', '-o', 'br0', '-p', 'tcp', '-m', 'tcp', '--dport', '80', '-j', 'ACCEPT'],
+  ]);
+  const c = chainOf(ID);
+  assert.equal(
+    addInput(p, 6),
+    `*filter\n:${c} - [0:0]\n-A ${c} -d fd42:b3:1::5/128 ! -i br0 -o br0 -p tcp -m tcp --dport 80 -j ACCEPT\n` +
+      `-A BERTH-PORTS -o br0 -m comment --comment "berth ports o ${ID}" -j ${c}\nCOMMIT\n`,
+  );
+  assert.match(removeInput(p, 6), /^\*filter\n.*\n-D BERTH-PORTS -o br0 .*\n-X BERTH-P-\w+\nCOMMIT\n$/);
+  // Trusted interfaces reach both addresses' published ports.
+  const t = planPortNat(
+    ID,
+    'o',
+    [{ ...ports[0] }, { ...ports[1], hostPort: 8080 }],
+    '10.1.0.5/24',
+    { ...direct, routed: { v4: false, v6: false }, trusted: ['eth3'] },
+    'fd42:b3:1::5/64',
+  );
+  assert.deepEqual(
+    [t.filter?.[0].slice(0, 4), t.filter6?.[0].slice(0, 4)],
+    [
+      ['-d', '10.1.0.5/32', '-i', 'eth3'],
+      ['-d', 'fd42:b3:1::5/128', '-i', 'eth3'],
+    ],
+  );
 });

@@ -9,20 +9,21 @@
 // is recorded before they are added, so a teardown after a berthd crash removes exactly them.
 // Where the network lets published ports be reached at the container's own address (gateway
 // mode routed, trusted host interfaces), the container has a chain of the same name in the
-// filter table too, jumped to from filter's BERTH-PORTS, with dockerd 28's per-port ACCEPTs.
+// filter table too, jumped to from filter's BERTH-PORTS, with dockerd 28's per-port ACCEPTs
+// (in ip6tables' filter table for its IPv6 address, by the network's IPv6 gateway mode).
 // The shared chains are the network rules' (iptables.ts), set once per network. A binding on an
 // IPv6 host address (`::` too) goes to the container's IPv6 address by the same nat rules in
 // ip6tables (one ip6tables-restore), as dockerd 28 with its userland proxy off: the kernel has no
 // route_localnet for IPv6, so what reaches `[::1]` is the kernel's to drop, as under dockerd.
 // Pure planning here, except the functions that run the programs off the event loop and the
-// deletion of stale UDP conntrack entries (IPv4 flows only, as yet: native binding, NETLINK_NETFILTER).
+// deletion of stale UDP conntrack entries, IPv4's and IPv6's (native binding, NETLINK_NETFILTER).
 
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { conntrackDeleteUdp } from '../native/binding.js';
 import { runChild } from '../native/child.js';
 import { errorMessage, systemError } from '../errors.js';
-import { isV6, type PortMapping } from './ports.js';
+import { isV6, type PortMapping, type RoutedFamilies } from './ports.js';
 import { hasIp6tables, PORTS_CHAIN, PORTS_MARK, save, splitRule, type Binary } from './iptables.js';
 
 /** What a container's ports are in the kernel: recorded whole before it is added. */
@@ -39,14 +40,16 @@ export interface PortNat {
   bridge?: string;
   /** The nat chain's rules in ip6tables, for bindings on IPv6 host addresses (absent: none, as in records of a berthd before them). */
   rules6?: string[][];
+  /** The filter chain's rules in ip6tables, accepting direct access to the IPv6 address's published ports (absent: none). */
+  filter6?: string[][];
 }
 
 /** How a network lets its containers' published ports be reached at their own addresses. */
 export interface DirectAccess {
   bridge: string;
-  /** Gateway mode routed: from anywhere but the bridge, and no host port (no DNAT). */
-  routed: boolean;
-  /** com.docker.network.bridge.trusted_host_interfaces: from these interfaces (nat mode). */
+  /** The families in gateway mode routed: from anywhere but the bridge, and no host port (no DNAT). */
+  routed: RoutedFamilies;
+  /** com.docker.network.bridge.trusted_host_interfaces: from these interfaces (a family in nat mode). */
   trusted: string[];
 }
 
@@ -81,41 +84,24 @@ function natRules(ports: PortMapping[], addr: string, v6: boolean): string[][] {
 }
 
 /**
- * The rules of `ports` for a container at `addr`, and at `addr6` for the mappings on IPv6 host
- * addresses: per mapping with a host port, portmap's three; and, as dockerd 28's per-port
- * ACCEPTs, the direct access `direct` allows to the container's IPv4 port (a routed network's
- * mappings have no host port: dockerd ignores it there).
+ * dockerd 28's per-port ACCEPTs of the direct access `direct` allows to the container at `addr`
+ * (`ip/prefix`), for the mappings of its family: from anywhere but the bridge where the family is
+ * routed, else from the trusted interfaces. Each once.
  */
-export function planPortNat(
-  containerId: string,
-  owner: string,
-  ports: PortMapping[],
-  addr: string,
-  direct?: DirectAccess,
-  addr6?: string,
-): PortNat {
-  const ip = addr.split('/')[0];
-  const v6 = ports.filter((m) => m.hostPort && isV6(m.hostIP));
-  if (v6.length && !addr6) throw systemError(`publish ports: a mapping on ${v6[0].hostIP} and no IPv6 address for the container`);
-  const rules6 = addr6 ? natRules(ports, addr6, true) : [];
-  const p: PortNat = {
-    chain: chainOf(containerId),
-    comment: `berth ports ${owner} ${containerId}`,
-    rules: natRules(ports, addr, false),
-    ...(rules6.length ? { rules6 } : {}),
-  };
-  const from = !direct ? [] : direct.routed ? [['!', '-i', direct.bridge]] : direct.trusted.map((i) => ['-i', i]);
+function directRules(ports: PortMapping[], addr: string, v6: boolean, direct: DirectAccess): string[][] {
+  const dst = `${addr.split('/')[0]}/${v6 ? 128 : 32}`;
+  const from = (v6 ? direct.routed.v6 : direct.routed.v4) ? [['!', '-i', direct.bridge]] : direct.trusted.map((i) => ['-i', i]);
   const seen = new Set<string>();
-  const filter = ports
-    .filter((m) => !isV6(m.hostIP))
+  return ports
+    .filter((m) => isV6(m.hostIP) === v6)
     .flatMap((m) =>
       from.flatMap((f) => {
         const rule = [
           '-d',
-          `${ip}/32`,
+          dst,
           ...f,
           '-o',
-          direct!.bridge,
+          direct.bridge,
           '-p',
           m.protocol,
           '-m',
@@ -129,7 +115,39 @@ export function planPortNat(
         return seen.has(key) ? [] : (seen.add(key), [rule]);
       }),
     );
-  return filter.length ? { ...p, filter, bridge: direct!.bridge } : p;
+}
+
+/**
+ * The rules of `ports` for a container at `addr`, and at `addr6` for the mappings on IPv6 host
+ * addresses: per mapping with a host port, portmap's three; and, as dockerd 28's per-port
+ * ACCEPTs, the direct access `direct` allows to the container's ports, in each family (a
+ * routed family's mappings have no host port: dockerd ignores it there).
+ */
+export function planPortNat(
+  containerId: string,
+  owner: string,
+  ports: PortMapping[],
+  addr: string,
+  direct?: DirectAccess,
+  addr6?: string,
+): PortNat {
+  const v6 = ports.filter((m) => m.hostPort && isV6(m.hostIP));
+  if (v6.length && !addr6) throw systemError(`publish ports: a mapping on ${v6[0].hostIP} and no IPv6 address for the container`);
+  const rules6 = addr6 ? natRules(ports, addr6, true) : [];
+  const p: PortNat = {
+    chain: chainOf(containerId),
+    comment: `berth ports ${owner} ${containerId}`,
+    rules: natRules(ports, addr, false),
+    ...(rules6.length ? { rules6 } : {}),
+  };
+  const filter = direct ? directRules(ports, addr, false, direct) : [];
+  const filter6 = direct && addr6 ? directRules(ports, addr6, true, direct) : [];
+  return {
+    ...p,
+    ...(filter.length ? { filter } : {}),
+    ...(filter6.length ? { filter6 } : {}),
+    ...(filter.length || filter6.length ? { bridge: direct!.bridge } : {}),
+  };
 }
 
 /** One argument as iptables-restore reads it: quoted when it has spaces or quotes. */
@@ -143,16 +161,12 @@ type Family = 4 | 6;
 const BIN: Record<Family, Binary> = { 4: 'iptables', 6: 'ip6tables' };
 
 /**
- * The tables holding a container's chain: in iptables, nat where it has host ports on IPv4
- * addresses and filter where it has direct access; in ip6tables, nat where it has them on IPv6 ones.
+ * The tables holding a container's chain in the family's program: nat where it has host ports on
+ * the family's addresses, filter where it has direct access to its address of the family.
  */
-const tablesOf = (p: PortNat, f: Family = 4): Table[] =>
-  f === 6
-    ? p.rules6?.length
-      ? ['nat']
-      : []
-    : [...(p.rules.length ? ['nat' as const] : []), ...(p.filter?.length ? ['filter' as const] : [])];
-const rulesIn = (p: PortNat, t: Table, f: Family) => (t === 'filter' ? p.filter! : f === 6 ? p.rules6! : p.rules);
+const rulesIn = (p: PortNat, t: Table, f: Family): string[][] =>
+  (f === 6 ? (t === 'nat' ? p.rules6 : p.filter6) : t === 'nat' ? p.rules : p.filter) ?? [];
+const tablesOf = (p: PortNat, f: Family = 4): Table[] => (['nat', 'filter'] as const).filter((t) => rulesIn(p, t, f).length);
 
 /** The jump from BERTH-PORTS to the container's chain (in the filter table, naming the bridge). */
 const jump = (p: PortNat, t: Table) => [
@@ -233,12 +247,18 @@ export async function addPortNat(p: PortNat): Promise<void> {
  * Deletes the host's conntrack entries of UDP flows to the mappings' host ports, as portmap did
  * once its rules were in: a flow seen before the port was published (answered by the host, or by
  * no one) keeps its entry, which NAT never looks at again, so its datagrams would bypass the DNAT
- * for as long as they keep coming. TCP needs none: a new connection is a new entry. IPv4 flows
- * only (a port on an IPv6 host address keeps its stale IPv6 flows, as yet). How many went.
+ * for as long as they keep coming. TCP needs none: a new connection is a new entry. Each family's
+ * flows to the ports published on its addresses (IPv6's on an IPv6 host address). How many went.
  */
 export async function forgetUdpFlows(ports: PortMapping[]): Promise<number> {
-  const udp = [...new Set(ports.filter((m) => m.protocol === 'udp' && m.hostPort).map((m) => m.hostPort))];
-  return udp.length ? conntrackDeleteUdp(udp) : 0;
+  let n = 0;
+  for (const f of [4, 6] as Family[]) {
+    const udp = [
+      ...new Set(ports.filter((m) => m.protocol === 'udp' && m.hostPort && isV6(m.hostIP) === (f === 6)).map((m) => m.hostPort)),
+    ];
+    if (udp.length) n += await conntrackDeleteUdp(f, udp);
+  }
+  return n;
 }
 
 /** Lets the bridge route the host's 127.0.0.1 out to its containers (the kernel drops it as martian otherwise), as portmap sets it. */
@@ -286,7 +306,7 @@ export function ownedPortNat(save: string[], owner: string): Map<string, string>
 }
 
 /**
- * Removes the port rules (nat and filter, and ip6tables' nat) `owner` made for containers
+ * Removes the port rules (nat and filter, in iptables and ip6tables) `owner` made for containers
  * `recorded` holds no endpoint record of: a record is written before the rules are added and
  * removed after them, so rules with none were left by something else (an exec-root lost or
  * cleared under a berthd, rules copied by hand). Each chain is read again before its removal, so
@@ -294,7 +314,16 @@ export function ownedPortNat(save: string[], owner: string): Map<string, string>
  */
 export async function sweepPortNat(owner: string, recorded: (id: string) => boolean): Promise<string[]> {
   const swept = new Set<string>();
-  const places: [Table, Family][] = [['nat', 4], ['filter', 4], ...(hasIp6tables() ? [['nat', 6] as [Table, Family]] : [])];
+  const places: [Table, Family][] = [
+    ['nat', 4],
+    ['filter', 4],
+    ...(hasIp6tables()
+      ? ([
+          ['nat', 6],
+          ['filter', 6],
+        ] as [Table, Family][])
+      : []),
+  ];
   for (const [t, f] of places) {
     for (const [id, chain] of ownedPortNat(await save(t, BIN[f]), owner)) {
       if (recorded(id)) continue;

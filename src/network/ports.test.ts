@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { portMap, portRequests, routedPorts } from './ports.js';
+import { portMap, portRequests, publishPorts, usedKey } from './ports.js';
 
-test("a routed network's mappings: no host port, every address; inspect shows HostPort ''", () => {
-  const got = routedPorts(
+test("a routed network's mappings: no host port, every address; inspect shows HostPort ''", async () => {
+  const got = await publishPorts(
     portRequests({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] }, ['53/udp'], true, { defaultIp: '127.0.0.2' }),
+    { v4: true, v6: false },
+    new Set(),
   );
   assert.deepEqual(got, [
     { hostPort: 0, containerPort: 80, protocol: 'tcp', hostIP: '0.0.0.0' },
@@ -13,6 +15,42 @@ test("a routed network's mappings: no host port, every address; inspect shows Ho
   assert.deepEqual(portMap(got, ['53/udp']), {
     '53/udp': [{ HostIp: '0.0.0.0', HostPort: '' }],
     '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '' }],
+  });
+});
+
+test('each family by its own gateway mode: routed IPv4 and NATed IPv6, or the reverse, as dockerd 28 maps them', async () => {
+  const b = {
+    '80/tcp': [{ HostPort: '18931' }],
+    '81/tcp': [
+      { HostIp: '::1', HostPort: '18932' },
+      { HostIp: '127.0.0.1', HostPort: '18933' },
+    ],
+  };
+  const reqs = portRequests(b, [], false, { v6: true });
+  const shown = async (routed: { v4: boolean; v6: boolean }) => portMap(await publishPorts(reqs, routed, new Set()), []);
+  assert.deepEqual(await shown({ v4: true, v6: false }), {
+    '80/tcp': [
+      { HostIp: '0.0.0.0', HostPort: '' },
+      { HostIp: '::', HostPort: '18931' },
+    ],
+    '81/tcp': [
+      { HostIp: '::1', HostPort: '18932' },
+      { HostIp: '0.0.0.0', HostPort: '' },
+    ],
+  });
+  assert.deepEqual(await shown({ v4: false, v6: true }), {
+    '80/tcp': [
+      { HostIp: '0.0.0.0', HostPort: '18931' },
+      { HostIp: '::', HostPort: '' },
+    ],
+    '81/tcp': [
+      { HostIp: '::', HostPort: '' },
+      { HostIp: '127.0.0.1', HostPort: '18933' },
+    ],
+  });
+  // A host port another container holds on the NATed family is still a conflict.
+  await assert.rejects(publishPorts(reqs, { v4: true, v6: false }, new Set([usedKey('::', 18931, 'tcp')])), {
+    message: 'Bind for [::]:18931 failed: port is already allocated',
   });
 });
 

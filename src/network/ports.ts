@@ -178,12 +178,37 @@ export async function allocatePorts(requests: PortRequest[], used: Set<string>):
   return out;
 }
 
+/** The families a network publishes without NAT (its gateway mode routed for that family). */
+export interface RoutedFamilies {
+  v4: boolean;
+  v6: boolean;
+}
+
+/** Whether a host address's family is routed. */
+export const routedAddress = (ip: string, routed: RoutedFamilies) => (isV6(ip) ? routed.v6 : routed.v4);
+
 /**
- * A routed network's mappings (gateway mode routed): no host port, on every address, as
- * dockerd 28's port mapper makes them ("Host port ignored, because NAT is disabled").
+ * Concrete mappings for `requests`, each family as dockerd 28's port mappers make them: on a
+ * routed family no host port, on the family's unspecified address ("Host port ignored, because
+ * NAT is disabled", "Using address 0.0.0.0 / [::] because NAT is disabled"); on the others host
+ * ports as `allocatePorts` takes them (one for a binding's addresses). In the order of the
+ * requests' addresses: IPv4's first, as inspect lists them.
  */
-export function routedPorts(requests: PortRequest[]): PortMapping[] {
-  return requests.map((r) => ({ hostPort: 0, containerPort: r.containerPort, protocol: r.protocol, hostIP: '0.0.0.0' }));
+export async function publishPorts(requests: PortRequest[], routed: RoutedFamilies, used: Set<string>): Promise<PortMapping[]> {
+  const out: PortMapping[] = [];
+  const taken = new Set(used);
+  for (const r of requests) {
+    const nat = r.hostIPs.filter((ip) => !routedAddress(ip, routed));
+    const got = nat.length ? await allocatePorts([{ ...r, hostIPs: nat }], taken) : [];
+    for (const m of got) taken.add(key(m.hostIP, m.hostPort, m.protocol));
+    for (const ip of r.hostIPs)
+      out.push(
+        routedAddress(ip, routed)
+          ? { hostPort: 0, containerPort: r.containerPort, protocol: r.protocol, hostIP: anyOf(ip) }
+          : got.find((m) => m.hostIP === ip)!,
+      );
+  }
+  return out;
 }
 
 /** Docker's NetworkSettings.Ports: every exposed or published port, with its host bindings (HostPort '' for none). */

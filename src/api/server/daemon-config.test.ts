@@ -157,7 +157,7 @@ test('the CRI socket: under the exec root by default, moved or turned off by fla
   });
 });
 
-test("IPv6: ip6tables on unless false (dockerd 28), the default bridge's ipv6 with fixed-cidr-v6 checked in dockerd's words", () =>
+test("IPv6: ip6tables on unless false (dockerd 28), the default bridge's ipv6, its fixed-cidr-v6 checked in dockerd's words", () =>
   withDir((dir) => {
     const file = join(dir, 'daemon.json');
     const load = (json: object, flags: string[] = []) => {
@@ -175,10 +175,10 @@ test("IPv6: ip6tables on unless false (dockerd 28), the default bridge's ipv6 wi
     assert.equal(load({}, ['--ipv6', '--fixed-cidr-v6', 'fd42:b3:1::/64']).fixedCidrV6, 'fd42:b3:1::/64');
     // Checked but unused without ipv6, as dockerd.
     assert.equal(load({ 'fixed-cidr-v6': 'fd42:b3:1::/64' }).fixedCidrV6, undefined);
-    assert.throws(
-      () => load({ ipv6: true }),
-      /^Error: ipv6: berthd has no default pool of IPv6 subnets: give the default bridge network one with fixed-cidr-v6/,
-    );
+    // ipv6 alone: the default bridge's subnet comes from the host's ULA pool, as dockerd 27 and later.
+    assert.deepEqual([load({ ipv6: true }).ipv6, load({ ipv6: true }).fixedCidrV6], [true, undefined]);
+    assert.equal(load({}, ['--ipv6']).ipv6, true);
+    assert.equal(c.ipv6, false);
     assert.throws(() => load({ ip6tables: 'yes' }), {
       message: `unable to configure the daemon with file ${file}: ip6tables must be a boolean`,
     });

@@ -41,7 +41,9 @@ export interface DaemonConfig {
   cniConfDir: string;
   /** ip6tables rules for IPv6 networks and ports published on IPv6 addresses (`ip6tables`, `--ip6tables`; true unless false, as dockerd 28). */
   ip6tables: boolean;
-  /** The default `bridge` network's IPv6 subnet (`fixed-cidr-v6`, applied with `ipv6` true); undefined: the bridge is IPv4 only. */
+  /** The default `bridge` network has IPv6 (`ipv6`, `--ipv6`). */
+  ipv6: boolean;
+  /** Its IPv6 subnet (`fixed-cidr-v6`, applied with `ipv6` true); undefined: the next /64 of the host's ULA pool, as dockerd 28. */
   fixedCidrV6?: string;
   /** An ordinary user's berthd, in a user namespace of its own (rootless.ts): its defaults are the user's (common/rootless.ts). */
   rootless: boolean;
@@ -350,17 +352,12 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
     if (get<number>('cpu-rt-period', 0) || get<number>('cpu-rt-runtime', 0))
       throw new ConfigError('cpu-rt-period, cpu-rt-runtime: a rootless berthd cannot give a realtime budget to cgroups it does not own');
   }
-  // The default bridge's IPv6: dockerd 28 takes a subnet of its own ULA pool where fixed-cidr-v6 is
-  // not given; berthd has no default pool of IPv6 subnets (as dockerd 20.10), so it asks for one.
+  // The default bridge's IPv6: fixed-cidr-v6, else (dockerd 27 and later) a /64 of the host's ULA pool.
   const fixedCidrV6 = get<string>('fixed-cidr-v6', '');
   checkFixedCidrV6(fixedCidrV6);
   const ipv6 = get<boolean>('ipv6', false);
   if (ipv6 && rootless)
     throw new ConfigError("ipv6: a rootless berthd's default network is pasta's, with the host's addresses; it has no bridge to give IPv6");
-  if (ipv6 && !fixedCidrV6)
-    throw new ConfigError(
-      'ipv6: berthd has no default pool of IPv6 subnets: give the default bridge network one with fixed-cidr-v6 (e.g. "fixed-cidr-v6": "fd00:1::/64")',
-    );
   const execRoot = get('exec-root', rootless ? rootlessExecRoot(env, rootless.uid) : '/run/berth');
   // A rootless berthd serves no CRI unless asked: kubelet runs as root.
   const criSocket = get<string>('cri-socket', rootless ? '' : `${execRoot}/cri.sock`);
@@ -383,7 +380,8 @@ export function loadConfig(argv: string[], rootless?: RootlessContext): DaemonCo
     cpuRtPeriod: get<number>('cpu-rt-period', 0),
     cpuRtRuntime: get<number>('cpu-rt-runtime', 0),
     ip6tables: get<boolean>('ip6tables', true),
-    fixedCidrV6: ipv6 ? fixedCidrV6 : undefined,
+    ipv6,
+    fixedCidrV6: ipv6 && fixedCidrV6 ? fixedCidrV6 : undefined,
     rootless: !!rootless,
     help,
   };

@@ -96,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     insecureRegistries: flags.insecureRegistries,
     registryMirrors: flags.registryMirrors,
     bip: flags.bip,
+    ipv6: flags.ipv6,
     fixedCidrV6: flags.fixedCidrV6,
     ip6tables: flags.ip6tables,
     runtimes: flags.runtimes,

@@ -61,6 +61,7 @@ export class Containers {
       dataRoot: opts.dataRoot,
       execRoot: opts.execRoot,
       bip: opts.bip,
+      ipv6: opts.ipv6,
       fixedCidrV6: opts.fixedCidrV6,
       ip6tables: opts.ip6tables,
       rootless: opts.rootless,

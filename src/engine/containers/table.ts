@@ -37,7 +37,8 @@ export interface ContainersOptions {
   builtinRuntimes?: ReadonlySet<string>;
   /** The default bridge network's gateway and prefix (`--bip`). */
   bip?: string;
-  /** The default bridge's IPv6 subnet (daemon.json `ipv6` with `fixed-cidr-v6`). */
+  /** The default bridge has IPv6 (daemon.json `ipv6`), in `fixedCidrV6` (`fixed-cidr-v6`) or else a /64 of the host's ULA pool. */
+  ipv6?: boolean;
   fixedCidrV6?: string;
   /** daemon.json `ip6tables` (true unless false). */
   ip6tables?: boolean;

@@ -40,7 +40,7 @@ import {
 import { pinNetns, unpinNetns } from '../../network/netns.js';
 import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
-import { allocatePorts, portMap, portRequests, routedPorts, usedKey, type PortMapping } from '../../network/ports.js';
+import { portMap, portRequests, publishPorts, routedAddress, usedKey, type PortMapping, type RoutedFamilies } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { hostResolvConf, hostsFile, initPaths, resolvConf, resolveHostGateway } from '../init-files.js';
@@ -50,10 +50,13 @@ import {
   blankEndpoint,
   BRIDGE_NAME_OPT,
   bridgeHasV4,
+  bridgeHasV6,
   bridgeSwitch,
   skipGateway4,
   gatewayMode4,
+  gatewayMode6,
   HOST_IPV4_OPT,
+  HOST_IPV6_OPT,
   trustedInterfaces,
   defaultHostIp,
   ICC_OPT,
@@ -314,13 +317,16 @@ export class Endpoints {
                   ),
               })
             : [];
-        // A routed network publishes at the container's address: no host port is taken.
-        const routed = !this.opts.rootless && n.Driver === 'bridge' && gatewayMode4(n) === 'routed';
-        if (routed && requests.some((r) => r.hostPorts[0] || r.hostIPs.some((ip) => ip !== '0.0.0.0' && ip !== '::')))
+        // A family in gateway mode routed publishes at the container's address: no host port is taken.
+        const routed = this.routedFamilies(n);
+        const ignored = requests.some((r) =>
+          r.hostIPs.some((ip) => routedAddress(ip, routed) && (r.hostPorts[0] || (ip !== '0.0.0.0' && ip !== '::'))),
+        );
+        if (ignored)
           this.opts.log(
             `${rec.Id.slice(0, 12)} on network ${n.Name}: host ports and addresses ignored, because NAT is disabled (gateway mode routed)`,
           );
-        const ports = routed ? routedPorts(requests) : await allocatePorts(requests, this.usedPorts(rec.Id));
+        const ports = await publishPorts(requests, routed, this.usedPorts(rec.Id));
         if (this.opts.rootless) await this.addPasta(rec, ns, ep, ports);
         else await this.addEndpoint(rec, this.store.get(ep.NetworkID), ep, names[i], ports, gateways[i]);
         if (ports.length || i === 0) settings.Ports = portMap(ports, exposed);
@@ -385,6 +391,12 @@ export class Endpoints {
     this.opts.emit('connect', this.store.get(ep.NetworkID), rec.Id);
   }
 
+  /** The families `n` publishes without NAT: those in gateway mode routed (a bridge network's; a rootless berthd's pasta NATs). */
+  private routedFamilies(n: NetworkRecord): RoutedFamilies {
+    const bridge = !this.opts.rootless && n.Driver === 'bridge';
+    return { v4: bridge && gatewayMode4(n) === 'routed', v6: bridge && gatewayMode6(n) === 'routed' };
+  }
+
   /** Whether a container on `n` is published on IPv6 addresses: an IPv6 bridge network's, with ip6tables on. */
   private natsV6(n: NetworkRecord): boolean {
     return !this.opts.rootless && this.opts.ip6tables !== false && n.Driver === 'bridge' && !!v6Config(n);
@@ -409,6 +421,8 @@ export class Endpoints {
           masquerade: bridgeSwitch(n, MASQUERADE_OPT),
           gatewayMode: gatewayMode4(n),
           hostIp: n.Options[HOST_IPV4_OPT],
+          gatewayMode6: gatewayMode6(n),
+          hostIp6: n.Options[HOST_IPV6_OPT],
         });
       });
       this.ruled.set(n.Id, ruling);
@@ -429,8 +443,10 @@ export class Endpoints {
       bridge: n.Options[BRIDGE_NAME_OPT],
       // Without a gateway from IPAM (isolated; inhibit_ipv4 on an internal network) the first address is a container's, as under dockerd.
       v4: { ...subnet(v4), noGateway: !v4.Gateway && skipGateway4(n.Options, n.Internal) },
-      v6: v6 && subnet(v6),
+      // IPv6 gateway mode isolated: no IPv6 gateway from IPAM, none on the bridge (dockerd's GetSkipGwAlloc, setupBridgeIPv6).
+      v6: v6 && { ...subnet(v6), noGateway: !v6.Gateway && !bridgeHasV6(n) },
       v4Address: bridgeHasV4(n),
+      v6Address: bridgeHasV6(n),
       internal: n.Internal,
       mtu: Number(n.Options[MTU_OPT]) || undefined,
     };
@@ -480,10 +496,11 @@ export class Endpoints {
     // Published ports go to the container's address of the host address's family.
     const v4 = native?.ips?.find((ip) => !ip.includes(':'));
     const v6 = native?.ips?.find((ip) => ip.includes(':'));
-    // Direct access to published ports at the container's address: a routed network's, or from trusted interfaces (none into an internal one).
-    const routed = gatewayMode4(n) === 'routed';
+    // Direct access to published ports at the container's address: a routed family's, or from trusted interfaces (none into an internal one).
+    const routed = this.routedFamilies(n);
     const trusted = trustedInterfaces(n);
-    const direct = !n.Internal && (routed || trusted.length) ? { bridge: n.Options[BRIDGE_NAME_OPT], routed, trusted } : undefined;
+    const direct =
+      !n.Internal && (routed.v4 || routed.v6 || trusted.length) ? { bridge: n.Options[BRIDGE_NAME_OPT], routed, trusted } : undefined;
     const nat = v4 && ports.length ? planPortNat(rec.Id, this.owner, ports, v4, direct, v6) : undefined;
     const dir = this.stateDir(rec.Id);
     const file = join(dir, `${n.Id}.json`);
@@ -514,7 +531,7 @@ export class Endpoints {
         // On the bridge, which the binding may just have made.
         if (nat?.rules.length) await routeLocalnet(bridge.bridge);
         // As portmap: a failure leaves only a stale flow bypassing the new rules, logged, and the start goes on.
-        if (nat?.rules.length)
+        if (nat)
           await forgetUdpFlows(ports).catch((e) =>
             this.opts.log(`stale UDP conntrack entries for the published ports of ${rec.Id.slice(0, 12)}: ${errorMessage(e)}`),
           );

@@ -23,7 +23,9 @@ export interface NetworksOptions {
   containers: () => ContainerRecord[];
   /** `--bip`: the default bridge's gateway address and prefix, e.g. 10.99.0.1/24. */
   bip?: string;
-  /** The default bridge's IPv6 subnet (daemon.json `ipv6` with `fixed-cidr-v6`); unset: IPv4 only. */
+  /** The default bridge has IPv6 (daemon.json `ipv6`); unset: IPv4 only. */
+  ipv6?: boolean;
+  /** Its IPv6 subnet (daemon.json `fixed-cidr-v6`); unset: the next /64 of the host's ULA pool, as dockerd 27 and later. */
   fixedCidrV6?: string;
   /** A rootless berthd's: its default network is pasta's in each container (no bridge), beside `none` and `container:`. */
   rootless?: boolean;
@@ -62,7 +64,8 @@ export class Networks {
         warn,
         (dev) => this.endpoints.deleteBridgeLater(dev),
       );
-    this.store.applyFixedCidrV6(
+    this.store.applyDefaultV6(
+      !!opts.ipv6,
       opts.fixedCidrV6,
       (n) => this.endpoints.hasEndpoints(n),
       warn,

@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { formatCidr6, ulaPool } from '../../network/ip6.js';
+import { formatCidr6, formatIp6, ulaPool } from '../../network/ip6.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AmbiguousNetwork,
   blankEndpoint,
   bridgeHasV4,
+  bridgeHasV6,
   gatewayMode4,
+  gatewayMode6,
   trustedInterfaces,
   checkEndpoint,
   cniName,
@@ -244,8 +246,26 @@ test("gateway mode, inhibit_ipv4, host_ipv4, trusted_host_interfaces: dockerd 28
       'invalid',
       'com.docker.network.bridge.trusted_host_interfaces: "averyveryverylongname" is not an interface name iptables takes (1 to 15 bytes, no white space or quotes)',
     );
-    // IPv6's gateway mode stays refused: berth sets no ip6tables rules of a network's.
-    await assert.rejects(st.create({ Name: 'x', Options: { 'com.docker.network.bridge.gateway_mode_ipv6': 'routed' } }), /not supported/);
+    // IPv6's: its gateway mode and SNAT address, read the same way.
+    const GW6 = 'com.docker.network.bridge.gateway_mode_ipv6';
+    await refused({ [GW6]: 'bridged' }, false, 'invalid', `failed to parse ${GW6} value: bridged (unknown gateway mode bridged)`);
+    await refused({ [GW6]: 'isolated' }, false, 'system', "gateway mode 'isolated' can only be used for an internal network");
+    await refused(
+      { 'com.docker.network.host_ipv6': 'fd00::x' },
+      false,
+      'invalid',
+      'failed to parse com.docker.network.host_ipv6 value: fd00::x (nil ip)',
+    );
+    await refused(
+      { 'com.docker.network.host_ipv6': '192.0.2.1' },
+      false,
+      'invalid',
+      'com.docker.network.host_ipv6 192.0.2.1: the source address of IPv6 traffic must be an IPv6 address',
+    );
+    const v6 = await st.create({ Name: 'v6r', EnableIPv6: true, Options: { [GW6]: 'routed', 'com.docker.network.host_ipv6': 'fd00::7' } });
+    assert.deepEqual([gatewayMode4(v6), gatewayMode6(v6), bridgeHasV6(v6)], ['nat', 'routed', true]);
+    const iso6 = await st.create({ Name: 'v6i', EnableIPv6: true, Internal: true, Options: { [GW6]: 'isolated' } });
+    assert.deepEqual([bridgeHasV4(iso6), bridgeHasV6(iso6)], [true, false]);
 
     const routed = await st.create({
       Name: 'r',
@@ -280,7 +300,8 @@ test('fixed-cidr-v6 gives the default bridge its IPv6 subnet and gateway (the fi
     const deleted: string[] = [];
     const log: string[] = [];
     const apply = (cidr: string | undefined, inUse = false) =>
-      s.applyFixedCidrV6(
+      s.applyDefaultV6(
+        !!cidr,
         cidr,
         () => inUse,
         (m) => log.push(m),
@@ -298,7 +319,7 @@ test('fixed-cidr-v6 gives the default bridge its IPv6 subnet and gateway (the fi
     assert.equal(deleted.length, 1, 'unchanged: the bridge stays');
     apply('fd42:b3:8::/64', true);
     assert.equal(v6Config(bridge())!.Subnet, 'fd42:b3:7::/64');
-    assert.match(log[0], /keeps fd42:b3:7::\/64 while containers are on it/);
+    assert.match(log[0], /ipv6 \(fd42:b3:8::\/64\): the bridge network keeps fd42:b3:7::\/64 while containers are on it/);
     await s.create({ Name: 'v6', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd42:b3:9::/64' }] } });
     assert.throws(() => apply('fd42:b3:9::/80'), /fixed-cidr-v6 fd42:b3:9::\/80 overlaps network v6/);
     apply(undefined);
@@ -317,4 +338,41 @@ test("IPv6 with no subnet: the /64s of the host's ULA /48 in order, derived from
     assert.equal(v6(a), formatCidr6({ addr: base.addr, bits: 64 }));
     assert.equal(v6(b), formatCidr6({ addr: base.addr + (1n << 64n), bits: 64 }));
     assert.equal(b.IPAM.Config[0].Subnet, '10.231.6.0/24');
+  }));
+
+test("ipv6 without fixed-cidr-v6: the default bridge takes the first free /64 of the host's ULA pool and keeps it", () =>
+  withStore(async (st, dir) => {
+    writeFileSync(join(dir, 'engine-id'), 'berth-test-host\n');
+    const base = ulaPool('berth-test-host');
+    const nth = (i: bigint) => formatCidr6({ addr: base.addr + (i << 64n), bits: 64 });
+    const deleted: string[] = [];
+    const apply = (ipv6: boolean, cidr?: string, inUse = false) =>
+      st.applyDefaultV6(
+        ipv6,
+        cidr,
+        () => inUse,
+        () => {},
+        (dev) => deleted.push(dev),
+      );
+    await st.create({ Name: 'a', EnableIPv6: true });
+    apply(true);
+    const bridge = () => st.get('bridge');
+    assert.equal(bridge().EnableIPv6, true);
+    assert.deepEqual(v6Config(bridge()), { Subnet: nth(1n), Gateway: formatIp6(base.addr + (1n << 64n) + 1n) });
+    // A network made after it takes the next; a restart keeps the bridge's.
+    assert.equal((await st.create({ Name: 'b', EnableIPv6: true })).IPAM.Config[1].Subnet, nth(2n));
+    await st.delete(st.get('a'));
+    apply(true);
+    assert.equal(v6Config(bridge())!.Subnet, nth(1n));
+    assert.equal(deleted.length, 1);
+    // fixed-cidr-v6 replaces it; back to the pool, the first free /64.
+    apply(true, 'fd42:b3:7::/64');
+    assert.equal(v6Config(bridge())!.Subnet, 'fd42:b3:7::/64');
+    apply(true);
+    assert.equal(v6Config(bridge())!.Subnet, nth(0n));
+    // In use, a change waits.
+    apply(false, undefined, true);
+    assert.equal(bridge().EnableIPv6, true);
+    apply(false);
+    assert.equal(bridge().EnableIPv6, false);
   }));

@@ -42,10 +42,14 @@ export const HOST_BINDING_OPT = 'com.docker.network.bridge.host_binding_ipv4';
 export const IFACE_PREFIX_OPT = 'com.docker.network.container_iface_prefix';
 /** How the network's IPv4 reaches out and is reached (dockerd 28): nat, nat-unprotected, routed or isolated. */
 export const GW_MODE4_OPT = 'com.docker.network.bridge.gateway_mode_ipv4';
+/** The same for its IPv6 (dockerd 28), in ip6tables. */
+export const GW_MODE6_OPT = 'com.docker.network.bridge.gateway_mode_ipv6';
 /** The bridge gets no IPv4 address (its gateway is elsewhere, or there is none). */
 export const INHIBIT_IPV4_OPT = 'com.docker.network.bridge.inhibit_ipv4';
 /** The source address of the subnet's traffic out (SNAT), in place of MASQUERADE's choice. */
 export const HOST_IPV4_OPT = 'com.docker.network.host_ipv4';
+/** The same for the IPv6 subnet's traffic out (ip6tables' SNAT). */
+export const HOST_IPV6_OPT = 'com.docker.network.host_ipv6';
 /** Host interfaces (`a:b`) from which the containers' published ports are reached at their own addresses. */
 export const TRUSTED_IFS_OPT = 'com.docker.network.bridge.trusted_host_interfaces';
 /** The bridge options berth applies; any other is refused at create. */
@@ -57,8 +61,10 @@ const BRIDGE_OPTS = [
   HOST_BINDING_OPT,
   IFACE_PREFIX_OPT,
   GW_MODE4_OPT,
+  GW_MODE6_OPT,
   INHIBIT_IPV4_OPT,
   HOST_IPV4_OPT,
+  HOST_IPV6_OPT,
   TRUSTED_IFS_OPT,
 ];
 export const GATEWAY_MODES = ['nat', 'nat-unprotected', 'routed', 'isolated'] as const;
@@ -80,6 +86,8 @@ export const defaultHostIp = (n: NetworkRecord): string => n.Options[HOST_BINDIN
 
 /** The network's IPv4 gateway mode (checked at create): nat unless set. */
 export const gatewayMode4 = (n: NetworkRecord): GatewayMode => (n.Options[GW_MODE4_OPT] as GatewayMode | undefined) ?? 'nat';
+/** The network's IPv6 gateway mode (checked at create): nat unless set. */
+export const gatewayMode6 = (n: NetworkRecord): GatewayMode => (n.Options[GW_MODE6_OPT] as GatewayMode | undefined) ?? 'nat';
 
 /** The trusted host interfaces, split as dockerd splits them (Go's FieldsFunc on ':': no empty names). */
 export const trustedInterfaces = (n: NetworkRecord): string[] => (n.Options[TRUSTED_IFS_OPT] ?? '').split(':').filter(Boolean);
@@ -87,6 +95,12 @@ export const trustedInterfaces = (n: NetworkRecord): string[] => (n.Options[TRUS
 /** Whether the bridge has an IPv4 address: not with inhibit_ipv4 or gateway mode isolated, as dockerd's setupBridgeIPv4. */
 export const bridgeHasV4 = (n: NetworkRecord): boolean =>
   goBool(n.Options[INHIBIT_IPV4_OPT] ?? 'false') !== true && gatewayMode4(n) !== 'isolated';
+
+/**
+ * Whether the bridge has an IPv6 address (and IPv6 at all): not in IPv6 gateway mode isolated,
+ * where dockerd's setupBridgeIPv6 sets the bridge's disable_ipv6 and IPAM gives no IPv6 gateway.
+ */
+export const bridgeHasV6 = (n: NetworkRecord): boolean => gatewayMode6(n) !== 'isolated';
 
 /**
  * Whether a new network with these options gets no IPv4 gateway address from IPAM (dockerd's
@@ -100,26 +114,34 @@ export const skipGateway4 = (opts: Record<string, string>, internal: boolean): b
  * added with gateway modes, in its words: Go's ParseBool and ParseIP, its gateway modes.
  */
 export function checkGatewayOptions(opts: Record<string, string>, internal: boolean): void {
-  const mode = opts[GW_MODE4_OPT];
-  if (mode !== undefined && !(GATEWAY_MODES as readonly string[]).includes(mode))
-    throw invalid(`failed to parse ${GW_MODE4_OPT} value: ${mode} (unknown gateway mode ${mode})`);
+  for (const k of [GW_MODE4_OPT, GW_MODE6_OPT]) {
+    const mode = opts[k];
+    if (mode !== undefined && !(GATEWAY_MODES as readonly string[]).includes(mode))
+      throw invalid(`failed to parse ${k} value: ${mode} (unknown gateway mode ${mode})`);
+  }
   const inhibit = opts[INHIBIT_IPV4_OPT];
   if (inhibit !== undefined && goBool(inhibit) === undefined)
     throw invalid(
       `failed to parse ${INHIBIT_IPV4_OPT} value: ${inhibit} (strconv.ParseBool: parsing ${JSON.stringify(inhibit)}: invalid syntax)`,
     );
-  const host = opts[HOST_IPV4_OPT];
-  if (host !== undefined && !isIPv4(host) && !isIPv6(host)) throw invalid(`failed to parse ${HOST_IPV4_OPT} value: ${host} (nil ip)`);
-  // dockerd fails in iptables (SNAT to an IPv6 address); berth says why at once.
-  if (host !== undefined && !isIPv4(host))
-    throw invalid(`${HOST_IPV4_OPT} ${host}: the source address of IPv4 traffic must be an IPv4 address`);
+  for (const [k, family, fits] of [
+    [HOST_IPV4_OPT, 'IPv4', isIPv4],
+    [HOST_IPV6_OPT, 'IPv6', isIPv6],
+  ] as const) {
+    const host = opts[k];
+    if (host !== undefined && !isIPv4(host) && !isIPv6(host)) throw invalid(`failed to parse ${k} value: ${host} (nil ip)`);
+    // dockerd fails in iptables (SNAT to the other family's address); berth says why at once.
+    if (host !== undefined && !fits(host))
+      throw invalid(`${k} ${host}: the source address of ${family} traffic must be an ${family} address`);
+  }
   for (const name of (opts[TRUSTED_IFS_OPT] ?? '').split(':').filter(Boolean))
     if (Buffer.byteLength(name) > 15 || /[\s"'\\]/.test(name))
       throw invalid(
         `${TRUSTED_IFS_OPT}: ${JSON.stringify(name)} is not an interface name iptables takes (1 to 15 bytes, no white space or quotes)`,
       );
   // dockerd's parseNetworkOptions, an error of no type: its API answers 500.
-  if (mode === 'isolated' && !internal) throw systemError("gateway mode 'isolated' can only be used for an internal network");
+  if ((opts[GW_MODE4_OPT] === 'isolated' || opts[GW_MODE6_OPT] === 'isolated') && !internal)
+    throw systemError("gateway mode 'isolated' can only be used for an internal network");
 }
 /** An endpoint's interface name in the container (dockerd 28), instead of the next `eth<N>`. */
 export const IFNAME_OPT = 'com.docker.network.endpoint.ifname';
@@ -491,27 +513,32 @@ export class NetworkStore {
   }
 
   /**
-   * daemon.json `ipv6` with `fixed-cidr-v6`: the default bridge takes that IPv6 subnet (its
-   * gateway the first address, as dockerd's); without them it has none. A change waits, as
+   * daemon.json `ipv6`: the default bridge takes `fixed-cidr-v6` (its gateway the first address,
+   * as dockerd's), or without it a /64 of the host's ULA pool, as dockerd 27 and later (the one it
+   * has kept, else the first no network takes); without `ipv6` it has none. A change waits, as
    * `--bip`'s, for the bridge to have no endpoints; then its device is made anew.
    */
-  applyFixedCidrV6(
+  applyDefaultV6(
+    ipv6: boolean,
     cidr: string | undefined,
     inUse: (n: NetworkRecord) => boolean,
     log: (msg: string) => void,
     deleteBridge: (dev: string) => void,
   ): void {
     const n = this.byName('bridge')!;
-    const subnet = cidr ? parseCidr6(cidr) : undefined;
-    const want = subnet && { Subnet: formatCidr6(subnet), Gateway: firstHost6(subnet) };
     const have = v6Config(n);
+    const pooled = (c: IpamConfig) =>
+      parseCidr6(c.Subnet).bits === 64 && contains6(ulaPool(engineId(this.dataRoot)), parseCidr6(c.Subnet).addr);
+    const chosen = !ipv6 ? undefined : cidr ? parseCidr6(cidr) : have && pooled(have) ? parseCidr6(have.Subnet) : this.nextUla64();
+    const want = chosen && { Subnet: formatCidr6(chosen), Gateway: firstHost6(chosen) };
     if (have?.Subnet === want?.Subnet && have?.Gateway === want?.Gateway) return;
     if (inUse(n)) {
-      log(`fixed-cidr-v6 ${cidr ?? '(none)'}: the bridge network keeps ${have?.Subnet ?? 'no IPv6 subnet'} while containers are on it`);
+      const asked = !ipv6 ? 'none' : (cidr ?? want!.Subnet);
+      log(`ipv6 (${asked}): the bridge network keeps ${have?.Subnet ?? 'no IPv6 subnet'} while containers are on it`);
       return;
     }
     const clash =
-      subnet && [...this.byId.values()].find((o) => o !== n && v6Config(o) && overlaps6(parseCidr6(v6Config(o)!.Subnet), subnet));
+      chosen && [...this.byId.values()].find((o) => o !== n && v6Config(o) && overlaps6(parseCidr6(v6Config(o)!.Subnet), chosen));
     if (clash) throw conflict(`fixed-cidr-v6 ${cidr} overlaps network ${clash.Name} (${v6Config(clash)!.Subnet})`);
     const dev = n.Options[BRIDGE_NAME_OPT];
     if (dev) deleteBridge(dev);
