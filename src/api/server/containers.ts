@@ -19,7 +19,7 @@ import {
 } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
 import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
-import { apiOlder, beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
+import { apiOlder, attachRefused, beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
@@ -355,10 +355,18 @@ export function containerRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/containers/:id/attach', async (ctx) => {
     const q = ctx.query;
-    const c = cs.get(ctx.params.id);
+    let c, keys;
+    try {
+      c = cs.get(ctx.params.id);
+      // Checked with or without a terminal (dockerd's ContainerAttach), though only a terminal's input is watched for them.
+      keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS);
+    } catch (e) {
+      attachRefused(ctx, e);
+      return;
+    }
     const tty = !!c.Config.Tty;
     // With a terminal, the detach keys end this attach and leave the container running (dockerd's copyEscapable).
-    const detach = tty ? new DetachMatcher(parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS)) : undefined;
+    const detach = tty ? new DetachMatcher(keys) : undefined;
     const want = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
     const out = beginStream(ctx, tty ? RAW : MUX);
     // A plain request's end is its response's close (the request emits 'close' once read).

@@ -2,6 +2,7 @@
 // (`{"message": …}` with the status of the error's kind), and streams that work the same on a
 // plain response and on a hijacked (upgraded) connection.
 
+import { STATUS_CODES } from 'node:http';
 import type { Writable } from 'node:stream';
 import { errorMessage, httpStatus, invalid } from '../../errors.js';
 import type { GoType } from './body-decode.js';
@@ -59,6 +60,21 @@ function refuseUnread(ctx: Context, message: string): void {
   setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }
 const REFUSED_LINGER_MS = 5000;
+
+/**
+ * dockerd's refusal of an attach before its stream: the status, then the error as plain text and
+ * the connection closed (its attach route writes it so on the hijacked connection, not as JSON).
+ */
+export function attachRefused(ctx: Context, err: unknown): void {
+  const status = httpStatus(err);
+  const text = `${errorMessage(err)}\r\n`;
+  if (ctx.socket)
+    ctx.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n${text}`);
+  else {
+    ctx.res!.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': 'application/vnd.docker.raw-stream', Connection: 'close' });
+    ctx.res!.end(text);
+  }
+}
 
 export function sendError(ctx: Context, err: unknown): void {
   const status = httpStatus(err);
