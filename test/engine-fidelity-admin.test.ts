@@ -209,3 +209,41 @@ test('attach: detach keys dockerd cannot parse are its 400 before the stream, wi
   // Its words as plain text, not JSON: dockerd writes them on the hijacked connection.
   assert.deepEqual(got[0].slice(0, 2), [400, 'Invalid detach keys (bogus) provided\r\n']);
 });
+
+test("events: exec_create's action as dockerd joins it (a trailing space with no arguments), resize with its size", { skip }, async () => {
+  const got: string[][] = [];
+  for (const [who, run] of engines()) {
+    const sock = who === 'dockerd' ? join(d.dir, 'docker.sock') : eng.socket;
+    const since = (Date.now() / 1000).toFixed(9);
+    ok(who, run, ['run', '-d', '--network', 'none', '-t', '--name', 'ev-tty', IMAGE, 'sleep', '100']);
+    ok(who, run, ['run', '-d', '--network', 'none', '--name', 'ev-plain', IMAGE, 'sleep', '100']);
+    ok(who, run, ['exec', 'ev-plain', 'true']);
+    ok(who, run, ['exec', 'ev-plain', 'sh', '-c', 'exit 0']);
+    // A container without a terminal is resized too: containerd takes it as a no-op, and dockerd tells it.
+    for (const c of ['ev-tty', 'ev-plain'])
+      assert.equal((await raw(sock, 'POST', `/containers/${c}/resize?h=30&w=100`, Buffer.alloc(0))).status, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    const until = (Date.now() / 1000).toFixed(9);
+    const f = [
+      '--since',
+      since,
+      '--until',
+      until,
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.height}} {{.Actor.Attributes.width}}',
+    ];
+    got.push(
+      lines(ok(who, run, ['events', '--filter', 'event=exec_create', '--filter', 'event=exec_start', '--filter', 'event=resize', ...f])),
+    );
+    ok(who, run, ['rm', '-f', 'ev-tty', 'ev-plain']);
+  }
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(got[0], [
+    'exec_create: sh -c exit 0 ev-plain <no value> <no value>',
+    'exec_create: true  ev-plain <no value> <no value>',
+    'exec_start: sh -c exit 0 ev-plain <no value> <no value>',
+    'exec_start: true  ev-plain <no value> <no value>',
+    'resize ev-plain 30 100',
+    'resize ev-tty 30 100',
+  ]);
+});

@@ -69,10 +69,14 @@ export class Execs {
     private readonly log?: (level: 'warn', msg: string) => void,
   ) {}
 
-  /** Docker's exec events: `exec_create: <cmd>` and `exec_start: <cmd>`, then `exec_die`. */
+  /**
+   * Docker's exec events: `exec_create: <cmd>` and `exec_start: <cmd>`, then `exec_die`. The command is
+   * dockerd's entrypoint, a space and the arguments joined, so one with no arguments ends in a space.
+   */
   private event(inst: ExecInstance, action: string, extra: Record<string, string> = {}): void {
+    const [entrypoint, ...args] = inst.Config.Cmd!;
     try {
-      this.containers.event(inst.ContainerID, action === 'exec_die' ? action : `${action}: ${inst.Config.Cmd!.join(' ')}`, {
+      this.containers.event(inst.ContainerID, action === 'exec_die' ? action : `${action}: ${entrypoint} ${args.join(' ')}`, {
         execID: inst.ID,
         ...extra,
       });

@@ -49,6 +49,8 @@ export async function resize(t: ContainerTable, live: Live, rows: number, cols: 
   const rec = live.rec;
   if (!t.isRunning(live)) throw conflict(`Container ${rec.Id} is not running`);
   if (rec.Config.Tty) await resizeMonitor(t.controlPath(rec.Id), rows, cols);
+  // dockerd's resize event, for a container without a terminal too (containerd takes its resize as a no-op).
+  t.emitFor(rec, 'resize', { height: String(rows), width: String(cols) });
 }
 
 export function logs(t: ContainerTable, live: Live, opts: LogOptions = {}): AsyncGenerator<LogEntry> {
