@@ -91,6 +91,7 @@ export function sendError(ctx: Context, err: unknown): void {
  * in size and depth, every field of its declared type, unknown fields dropped; else a 400 or 413.
  */
 export async function readJSON(ctx: Context, type: Extract<GoType, { kind: 'struct' }>, opts?: BodyOptions): Promise<Record<string, any>> {
+  checkForJSON(ctx.req);
   return parseBody(type, await readBounded(ctx.req, ctx.req.headers['content-length']), opts);
 }
 
@@ -153,4 +154,17 @@ export function base64JSONHeader(ctx: Context, name: string, shape: string): unk
     if (!(e instanceof SyntaxError)) throw e;
     throw invalid(`${name}: not ${shape}`);
   }
+}
+
+/**
+ * moby's CheckForJSON, before any JSON body is read: a body must say it is JSON (a request with
+ * neither a body nor a Content-Type passes), else dockerd 28's 400 in its words (20.10's differ).
+ */
+function checkForJSON(req: Context['req']): void {
+  const ct = req.headers['content-type'] ?? '';
+  const len = req.headers['content-length'];
+  if (!ct && (len === '0' || (len === undefined && req.headers['transfer-encoding'] === undefined))) return;
+  const type = ct.split(';')[0].trim().toLowerCase();
+  if (!type) throw invalid(`malformed Content-Type header (${ct}): mime: no media type`);
+  if (type !== 'application/json') throw invalid(`unsupported Content-Type header (${ct}): must be 'application/json'`);
 }
