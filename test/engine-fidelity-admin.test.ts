@@ -287,3 +287,89 @@ test("a JSON body must say it is JSON, as dockerd's CheckForJSON: its 400 otherw
     ],
   );
 });
+
+test(
+  'network connect and disconnect of none and host: as dockerd allows and refuses them (400, its words), with its events',
+  { skip },
+  async () => {
+    const got: unknown[][] = [];
+    for (const [who, run, net] of engines()) {
+      const sock = who === 'dockerd' ? join(d.dir, 'docker.sock') : eng.socket;
+      const connect = async (n: string, c: string, how = 'connect') => {
+        const r = await raw(sock, 'POST', `/networks/${n}/${how}`, Buffer.from(JSON.stringify({ Container: c })), 'application/json');
+        return [n, how, c, r.status, r.body];
+      };
+      const nets = (c: string) =>
+        ok(who, run, ['inspect', '-f', '{{.HostConfig.NetworkMode}}{{range $k, $v := .NetworkSettings.Networks}} {{$k}}{{end}}', c]).trim();
+      const since = (Date.now() / 1000).toFixed(9);
+      ok(who, run, ['network', 'create', '--subnet', `${net}.9.0/24`, 'nh-net']);
+      ok(who, run, ['run', '-d', '--network', 'none', '--name', 'nh-none', IMAGE, 'sleep', '100']);
+      ok(who, run, ['run', '-d', '--network', 'host', '--name', 'nh-host', IMAGE, 'sleep', '100']);
+      ok(who, run, ['run', '-d', '--network', 'container:nh-none', '--name', 'nh-joiner', IMAGE, 'sleep', '100']);
+      ok(who, run, ['create', '--network', 'nh-net', '--name', 'nh-bridge', IMAGE, 'true']);
+      const seen: unknown[] = [
+        await connect('nh-net', 'nh-none'),
+        await connect('host', 'nh-none'),
+        await connect('none', 'nh-bridge'),
+        await connect('host', 'nh-bridge'),
+        await connect('host', 'nh-host', 'disconnect'),
+        await connect('nh-net', 'nh-host'),
+        await connect('nh-net', 'nh-joiner'),
+        // none is left and joined again, as any network.
+        await connect('none', 'nh-none', 'disconnect'),
+        nets('nh-none'),
+        await connect('none', 'nh-none'),
+        nets('nh-none'),
+        ok(who, run, ['network', 'inspect', '-f', '{{len .Containers}}', 'none']).trim(),
+      ];
+      ok(who, run, ['rm', '-f', 'nh-joiner', 'nh-none', 'nh-host', 'nh-bridge']);
+      ok(who, run, ['network', 'rm', 'nh-net']);
+      const until = (Date.now() / 1000).toFixed(9);
+      // dockerd tells a running container's disconnect twice (its disconnectFromNetwork and its caller, dockerd 28 too), berthd once;
+      // `rm -f` of several goes in parallel, so the order at the end is the CLI's.
+      const events = ok(who, run, [
+        'events',
+        '--since',
+        since,
+        '--until',
+        until,
+        '--filter',
+        'type=network',
+        '--filter',
+        'network=none',
+        '--filter',
+        'network=host',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}}',
+      ])
+        .trim()
+        .split('\n');
+      seen.push(events.filter((e, i) => e !== events[i - 1]).sort());
+      got.push(seen);
+    }
+    assert.deepEqual(got[1], got[0]);
+    const none = 'container cannot be connected to multiple networks with one of the networks in private (none) mode';
+    const host = 'container cannot be disconnected from host network or connected to host network';
+    const shared = 'container sharing network namespace with another container or host cannot be connected to any other network';
+    assert.deepEqual(
+      got[0].slice(0, 7).map((s) => (s as unknown[]).slice(3)),
+      [none, host, none, host, host, shared, shared].map((m) => [400, `${JSON.stringify({ message: m })}\n`]),
+    );
+    assert.deepEqual(got[0].slice(7, 12), [
+      ['none', 'disconnect', 'nh-none', 200, ''],
+      'none',
+      ['none', 'connect', 'nh-none', 200, ''],
+      'none none',
+      '1',
+    ]);
+    // Joined at start, left, joined again, left at the end; host's too.
+    assert.deepEqual(got[0][12], [
+      'connect host host',
+      'connect none null',
+      'connect none null',
+      'disconnect host host',
+      'disconnect none null',
+      'disconnect none null',
+    ]);
+  },
+);

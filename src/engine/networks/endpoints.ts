@@ -99,6 +99,14 @@ interface Attached {
 /** A rootless container's pasta's PID file, in its network state folder beside the CNI endpoints' files. */
 const PASTA_PID = 'pasta.pid';
 
+// moby's runconfig errors (400s) for joins its networks cannot make (updateNetworkSettings, disconnectFromNetwork).
+const CONFLICT_HOST = 'container cannot be disconnected from host network or connected to host network';
+const CONFLICT_SHARED = 'container sharing network namespace with another container or host cannot be connected to any other network';
+const CONFLICT_NONE = 'container cannot be connected to multiple networks with one of the networks in private (none) mode';
+
+/** Networks whose join makes no endpoint of berthd's: `none` (dockerd's null driver) and `host`. */
+const joinsOnly = (n: NetworkRecord) => n.Driver === 'null' || n.Driver === 'host';
+
 export interface EndpointsOptions {
   dataRoot: string;
   execRoot: string;
@@ -285,6 +293,13 @@ export class Endpoints {
    * routes given, as dockerd does). On failure, what was made is undone.
    */
   async attach(rec: ContainerRecord, pid: number, linkHosts: string[] = []): Promise<void> {
+    // none and host have nothing to make, but dockerd's sandbox joins them too: an endpoint ID and a connect event.
+    for (const ep of Object.values(rec.NetworkSettings?.Networks ?? {})) {
+      const n = this.store.byIdOf(ep.NetworkID);
+      if (!n || !joinsOnly(n)) continue;
+      ep.EndpointID = randomBytes(32).toString('hex');
+      this.opts.emit('connect', n, rec.Id);
+    }
     if (!ownNetns(rec.HostConfig.NetworkMode)) return;
     // A DEL still running for the last run would release this run's lease and rules (same ID).
     await this.tearing.get(rec.Id);
@@ -648,11 +663,27 @@ export class Endpoints {
     const mode = rec.HostConfig.NetworkMode ?? '';
     if (n.Driver === 'cni')
       throw forbidden(`network ${n.Name} is made by CNI config ${n.Options[CNI_CONF_OPT]}: a container joins it at create only`);
-    if (!ownNetns(mode) || mode === 'none' || n.Driver !== 'bridge')
-      throw forbidden(`container cannot be disconnected from host network or connected to host network`);
+    // moby's updateNetworkSettings: host only for a host container, none alone, nothing more for one sharing a namespace.
+    if (mode.startsWith('container:')) throw invalid(CONFLICT_SHARED);
+    if (n.Driver === 'host' && mode !== 'host') throw invalid(CONFLICT_HOST);
     const settings = (rec.NetworkSettings ??= { Networks: {}, Ports: {}, SandboxKey: '' });
     const name = rec.Name.replace(/^\//, '');
     if (settings.Networks[n.Name]) throw forbidden(`endpoint with name ${name} already exists in network ${n.Name}`);
+    for (const o of Object.values(settings.Networks)) {
+      const on = this.store.byIdOf(o.NetworkID);
+      if (on?.Driver === 'host' || n.Driver === 'host') throw invalid(CONFLICT_SHARED);
+      if (on?.Name === 'none' || n.Name === 'none') throw invalid(CONFLICT_NONE);
+    }
+    if (joinsOnly(n)) {
+      // none again, after a disconnect: joined now if the container runs, as at a start.
+      const ep = blankEndpoint(n.Id, req);
+      if (running) {
+        ep.EndpointID = randomBytes(32).toString('hex');
+        this.opts.emit('connect', n, rec.Id);
+      }
+      settings.Networks[n.Name] = ep;
+      return;
+    }
     checkEndpoint(n, req, name, false);
     const others = Object.values(settings.Networks);
     const asked = req.DriverOpts?.[IFNAME_OPT];
@@ -710,7 +741,13 @@ export class Endpoints {
     const settings = rec.NetworkSettings;
     const ep = settings?.Networks[n.Name];
     if (!settings || !ep) throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
-    if (n.Driver !== 'bridge') throw forbidden('container cannot be disconnected from host network or connected to host network');
+    // moby's disconnectFromNetwork refuses host alone: a container leaves none as any other network.
+    if (n.Driver === 'host') throw invalid(CONFLICT_HOST);
+    if (n.Driver === 'null') {
+      if (ep.EndpointID) this.opts.emit('disconnect', n, rec.Id);
+      delete settings.Networks[n.Name];
+      return;
+    }
     const file = join(this.stateDir(rec.Id), `${n.Id}.json`);
     if (existsSync(file)) {
       const eps = Object.values(settings.Networks);
