@@ -425,6 +425,9 @@ export function ociMounts(plan: MountPoint[], rroRefusal?: string, subpathDir?: 
   });
 }
 
+/** The init files' names in /etc (init-files.ts binds them there). */
+const INIT_FILES = ['hostname', 'hosts', 'resolv.conf'];
+
 /**
  * Before a start: each volume never used takes the image's content at its destination, read
  * from the container's mounted root. A destination with a symlink on its way (which could
@@ -435,7 +438,13 @@ export async function copyUp(plan: MountPoint[], rootfs: string, volumes: Volume
   for (const m of plan) {
     // A subpath is mounted as it is: the image's content is not copied into it (dockerd copies it into an empty one).
     if (m.Type !== 'volume' || !m.Name || m.Subpath) continue;
-    await volumes.populate(m.Name, m.NoCopy ? undefined : safeDir(rootfs, m.Destination), owner);
+    // A volume at /etc takes the mount points of the init files bound onto it (a read-only one could not have them made).
+    await volumes.populate(
+      m.Name,
+      m.NoCopy ? undefined : safeDir(rootfs, m.Destination),
+      owner,
+      m.Destination === '/etc' ? INIT_FILES : [],
+    );
   }
 }
 

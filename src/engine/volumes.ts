@@ -11,7 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { chown, readFile, rm } from 'node:fs/promises';
+import { chown, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mountEntries } from '../common/mountinfo.js';
 import { fsyncDir, writeFileAtomicSync } from '../common/atomic.js';
@@ -272,14 +272,30 @@ export class Volumes {
    * `from` (a path in the container's mounted root whose every component was checked to be no
    * symlink). Done once per volume; the copy is a child berthd waits for without blocking. A
    * volume that is a mount of its own took it at its container's create (`populateMounted`).
+   * `mountPoints`: empty files the copy gets besides, where the engine binds files into the volume
+   * (a volume at /etc: dockerd's copy takes its init layer's hostname, hosts and resolv.conf).
    */
-  async populate(name: string, from: string | undefined, owner?: { uid: number; gid: number }): Promise<void> {
+  async populate(name: string, from: string | undefined, owner?: { uid: number; gid: number }, mountPoints: string[] = []): Promise<void> {
     const rec = this.read(name);
     if (rec.Populated || needsMount(rec.Options)) return;
     const empty = readdirSync(rec.Mountpoint).length === 0;
     // A new volume of a remapped container is its root's, as dockerd makes it (the copy below keeps the image's owners, already mapped).
     if (owner && empty) await chown(rec.Mountpoint, owner.uid, owner.gid);
-    if (from && empty) await copyTree(from, rec.Mountpoint, name);
+    if (from && empty) {
+      await copyTree(from, rec.Mountpoint, name);
+      for (const f of mountPoints) {
+        const p = join(rec.Mountpoint, f);
+        // O_EXCL: whatever the image has there (a symlink too) stays.
+        const made = await writeFile(p, '', { mode: 0o755, flag: 'wx' }).then(
+          () => true,
+          (e: unknown) => {
+            if (isErrno(e, 'EEXIST')) return false;
+            throw e;
+          },
+        );
+        if (made && owner) await chown(p, owner.uid, owner.gid);
+      }
+    }
     rec.Populated = true;
     this.write(rec);
     await this.durable([name]);

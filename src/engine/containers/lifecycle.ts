@@ -227,14 +227,19 @@ export async function create(
     // Every `container:` joiner binds the donor's files, as dockerd's: a rootless donor's resolv.conf
     // names the host's loopback resolver by its pasta gateway (endpoints.ts); a pod's members keep their own hostname file.
     const donor = joinedContainer(hc.NetworkMode);
+    const user = ociMounts(
+      rec.MountPoints,
+      recursiveReadOnlyRefusal((t.opts.builtinRuntimes ?? new Set<string>(BUILTIN_ALIASES)).has(runtime), runtime, osRelease()),
+      subpathDir(t, id),
+    );
+    // Ordered by depth with the user's, as dockerd sorts all its mounts: a volume or bind at /etc goes
+    // first, and the init files are bound onto it (their mount points made in it), not hidden beneath it.
+    const above = (m: { destination: string }) => m.destination.split('/').length < '/etc/hosts'.split('/').length;
     spec.mounts = [
       ...(spec.mounts ?? []),
+      ...user.filter(above),
       ...(donor ? shareNetworkFiles(init, initPaths(t.store.dir(donor)), !placement.pod) : init),
-      ...ociMounts(
-        rec.MountPoints,
-        recursiveReadOnlyRefusal((t.opts.builtinRuntimes ?? new Set<string>(BUILTIN_ALIASES)).has(runtime), runtime, osRelease()),
-        subpathDir(t, id),
-      ),
+      ...user.filter((m) => !above(m)),
     ];
     await writeFile(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
     await t.save(live);
