@@ -390,3 +390,16 @@ test('a volume at /etc: the init files are bound onto it, their mount points in 
   const want = 'group hostname hosts passwd resolv.conf /etc /etc/hostname /etc/hosts /etc/resolv.conf 13\n';
   assert.deepEqual(got[0], [want, want]);
 });
+
+test("top: ps's failure is dockerd's 500 with the first line of ps's stderr", { skip }, async () => {
+  const got: unknown[][] = [];
+  for (const [who, run] of engines()) {
+    const sock = who === 'dockerd' ? join(d.dir, 'docker.sock') : eng.socket;
+    ok(who, run, ['run', '-d', '--network', 'none', '--name', 'top-box', IMAGE, 'sleep', '100']);
+    const r = await raw(sock, 'GET', '/containers/top-box/top?ps_args=--bogus', Buffer.alloc(0));
+    got.push([r.status, r.body, run(['top', 'top-box', '--bogus'])]);
+    ok(who, run, ['rm', '-f', 'top-box']);
+  }
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(got[0].slice(0, 2), [500, '{"message":"ps: error: unknown gnu long option"}\n']);
+});

@@ -34,7 +34,9 @@ export async function top(pids: number[], psArgs = '-ef'): Promise<TopResult> {
   if (args.some((a) => a.includes('\0'))) throw invalid('ps_args: NUL refused');
   const out = await new Promise<string>((resolve, reject) => {
     execFile('ps', args, { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (err) reject(systemError(`Error running ps: ${(stderr || err.message).trim()}`));
+      // As dockerd: the first line of ps's stderr says why it failed.
+      const why = stderr.split('\n')[0].trim();
+      if (err) reject(systemError(why ? `ps: ${why}` : `Error running ps: ${err.message}`));
       else resolve(stdout);
     });
   });
