@@ -403,3 +403,35 @@ test("top: ps's failure is dockerd's 500 with the first line of ps's stderr", { 
   assert.deepEqual(got[1], got[0]);
   assert.deepEqual(got[0].slice(0, 2), [500, '{"message":"ps: error: unknown gnu long option"}\n']);
 });
+
+test('cp: a path ending in / or /. names a directory, so a file there is not found (the docker CLI: no such directory)', { skip }, () => {
+  const got: unknown[][] = [];
+  const src = join(eng.dir, 'cp-src');
+  writeFileSync(src, 'new\n');
+  for (const [who, run] of engines()) {
+    ok(who, run, ['run', '-d', '--network', 'none', '--name', 'cp-box', IMAGE, 'sh', '-c', 'echo old > /f; ln -s f /l; sleep 100']);
+    const seen: unknown[] = [];
+    for (const dest of ['cp-box:/f/', 'cp-box:/l/', 'cp-box:/f/.']) {
+      const r = run(['cp', src, dest]);
+      seen.push([
+        dest,
+        r.status,
+        r.stderr
+          .split('\n')
+          .filter((l) => !l.startsWith('time='))
+          .join('\n'),
+      ]);
+    }
+    for (const from of ['cp-box:/f/', 'cp-box:/f/.']) seen.push([from, run(['cp', from, join(eng.dir, 'cp-out')]).status]);
+    seen.push(ok(who, run, ['exec', 'cp-box', 'cat', '/f']));
+    ok(who, run, ['rm', '-f', 'cp-box']);
+    got.push(seen);
+  }
+  // dockerd's stat answers a 500 with its lstat's error and a host path; berthd a 404, in cp's words.
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(
+    got[0].slice(0, 3),
+    ['cp-box:/f/', 'cp-box:/l/', 'cp-box:/f/.'].map((p) => [p, 1, 'no such directory\n']),
+  );
+  assert.equal(got[0][5], 'old\n');
+});

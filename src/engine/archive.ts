@@ -92,6 +92,8 @@ export function statPath(root: ContainerRoot, path: string, container: string): 
   return withNotFound(path, container, () => {
     const canonical = root.resolve(abs, followLast);
     const st = root.lstat(canonical);
+    // A trailing `/` or `/.` asks for a directory: moby's lstat of such a path fails with ENOTDIR on anything else.
+    if (followLast && path !== '.' && !st.isDirectory()) throw fileNotFound(path, container);
     let linkTarget = '';
     if (st.isSymbolicLink()) linkTarget = root.resolve(abs, true, true);
     return { stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, canonical };
