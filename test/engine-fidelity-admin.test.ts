@@ -435,3 +435,18 @@ test('cp: a path ending in / or /. names a directory, so a file there is not fou
   );
   assert.equal(got[0][5], 'old\n');
 });
+
+test("berthd's storage is overlay2's, as daemon.json's storage-driver names it: info, container and image inspect", { skip }, () => {
+  // (This dockerd runs on vfs; dockerd on overlay2 reports these fields so.)
+  const [driver, status] = eng.dockerOk(['info', '--format', '{{.Driver}}|{{json .DriverStatus}}']).split('|');
+  assert.equal(driver, 'overlay2');
+  assert.deepEqual(
+    (JSON.parse(status) as string[][]).map(([k]) => k),
+    ['Backing Filesystem', 'Supports d_type', 'Using metacopy', 'Native Overlay Diff', 'userxattr'],
+  );
+  assert.notEqual((JSON.parse(status) as string[][])[0][1], '<unknown>');
+  eng.dockerOk(['create', '--network', 'none', '--name', 'drv-box', IMAGE, 'true']);
+  assert.equal(eng.dockerOk(['inspect', '-f', '{{.Driver}} {{.GraphDriver.Name}}', 'drv-box']), 'overlay2 overlay2');
+  assert.equal(eng.dockerOk(['image', 'inspect', '-f', '{{.GraphDriver.Name}}', IMAGE]), 'overlay2');
+  eng.dockerOk(['rm', 'drv-box']);
+});

@@ -183,7 +183,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
     Name: c.Name,
     RestartCount: c.RestartCount,
     ...podFields(c),
-    Driver: 'overlayfs',
+    Driver: 'overlay2',
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',
@@ -236,7 +236,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       ...c.HostConfig,
       Links: engine.containers.links(c),
     },
-    GraphDriver: { Name: 'overlayfs', Data: null },
+    GraphDriver: { Name: 'overlay2', Data: null },
     Mounts: (c.MountPoints ?? []).map(inspectMount),
     Config: {
       Hostname: '',

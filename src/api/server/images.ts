@@ -291,7 +291,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
       Os: c.os,
       Size: size,
       ...(apiOlder(ctx.version, '1.44') && { VirtualSize: size }),
-      GraphDriver: { Name: 'overlayfs', Data: null },
+      GraphDriver: { Name: 'overlay2', Data: null },
       RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
       Metadata: { LastTagTime: img.record.created },
       Descriptor: img.record.target,

@@ -2,6 +2,7 @@
 
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { cgroupFeatures, cgroupsDelegated, daemonSecurityOptions, type CgroupFeatures, type Engine } from '../../engine/index.js';
 import { BERTH_VERSION } from '../../common/version.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
@@ -91,8 +92,16 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       ContainersPaused: count('paused'),
       ContainersStopped: containers.length - count('running') - count('paused'),
       Images: images.length,
-      Driver: 'overlayfs',
-      DriverStatus: [['Backing Filesystem', 'overlayfs']],
+      // berth's layers are overlayfs snapshots measured and answered as dockerd's overlay2 (daemon.json's
+      // storage-driver takes "overlay2"), so it reports that driver and its Status lines.
+      Driver: 'overlay2',
+      DriverStatus: [
+        ['Backing Filesystem', await backingFs(engine.options.dataRoot)],
+        ['Supports d_type', 'true'],
+        ['Using metacopy', 'false'],
+        ['Native Overlay Diff', 'true'],
+        ['userxattr', String(!!engine.options.rootless)],
+      ],
       // The drivers berthd has (dockerd lists its built-in ones the same way; `none` is not listed).
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       // What the cgroups can apply, as dockerd's sysinfo reads them (runtime/cgroups/features.ts);
@@ -167,4 +176,34 @@ export function systemRoutes(router: Router, engine: Engine, daemonId: string): 
       ),
     });
   });
+}
+
+/** moby's graphdriver.FsNames: the names overlay2's "Backing Filesystem" gives the file systems' magic numbers. */
+const FS_NAMES = new Map<number, string>([
+  [0x61756673, 'aufs'],
+  [0x9123683e, 'btrfs'],
+  [0x28cd3d45, 'cramfs'],
+  [0xf15f, 'ecryptfs'],
+  [0xef53, 'extfs'],
+  [0xf2f52010, 'f2fs'],
+  [0x47504653, 'gpfs'],
+  [0x72b6, 'jffs2'],
+  [0x3153464a, 'jfs'],
+  [0x6969, 'nfs'],
+  [0x858458f6, 'ramfs'],
+  [0x52654973, 'reiserfs'],
+  [0x517b, 'smb'],
+  [0x73717368, 'squashfs'],
+  [0x01021994, 'tmpfs'],
+  [0xa501fcf5, 'vxfs'],
+  [0x58465342, 'xfs'],
+  [0x2fc12fc1, 'zfs'],
+  [0x794c7630, 'overlayfs'],
+  [0x65735546, 'fuse'],
+]);
+
+/** The file system under the data root, by name as overlay2 reports it (`<unknown>` for one moby does not name). */
+async function backingFs(dataRoot: string): Promise<string> {
+  const { type } = await statfs(dataRoot);
+  return FS_NAMES.get(type >>> 0) ?? '<unknown>';
 }
