@@ -174,6 +174,18 @@ export function throwAll(errors: Error[], context: string): void {
   throw systemError(`${context}: ${errors.map((e) => e.message).join('; ')}`, errors[0]);
 }
 
+/**
+ * The writes of a process's joins to its cgroups, all under way at once: each write to
+ * cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+ * grace period (2-10 ms here) unless another writer has just had it. One after the other, each
+ * waited for its own (~15 ms a container start on hybrid cgroups' ten hierarchies); at once,
+ * they share one. Settles when all have; throws what failed.
+ */
+export async function joinAll(writes: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  throwAll(failed, 'join cgroups');
+}
+
 /** Every pid in cgroup.procs of dir and all its descendants. */
 export function pidsRecursive(dir: string): number[] {
   const out: number[] = [];

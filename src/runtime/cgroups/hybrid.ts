@@ -5,6 +5,7 @@ import type { LinuxResources } from '../../oci/runtime-spec.js';
 import type { CgroupManager } from './interface.js';
 import { type ResourceGroup, isEmptyResources, splitResources } from './convert-common.js';
 import type { CgroupStats } from './stats.js';
+import { joinAll } from './fs.js';
 import type { V1Cgroups } from './v1.js';
 import type { V2Cgroups } from './v2.js';
 import { systemError, withCleanup } from '../../errors.js';
@@ -45,8 +46,7 @@ export class HybridCgroups implements CgroupManager {
   }
 
   async addProcess(pid: number): Promise<void> {
-    await this.v1.addProcess(pid);
-    await this.v2.addProcess(pid);
+    await joinAll([this.v1.addProcess(pid), this.v2.addProcess(pid)]);
   }
 
   async update(resources: LinuxResources): Promise<void> {

@@ -9,6 +9,7 @@ import { conflict, invalid, systemError, unsupported, withCleanup } from '../../
 import type { CgroupManager } from './interface.js';
 import {
   applyWrites,
+  joinAll,
   mkdirTracked,
   pidsRecursive,
   readControl,
@@ -101,7 +102,7 @@ export class V1Cgroups implements CgroupManager {
 
   async addProcess(pid: number): Promise<void> {
     if (!Number.isInteger(pid) || pid <= 0) throw invalid(`bad pid ${pid}`);
-    for (const d of this.dirs()) await writeControlAsync(d, 'cgroup.procs', String(pid));
+    await joinAll(this.dirs().map((d) => writeControlAsync(d, 'cgroup.procs', String(pid))));
   }
 
   async update(resources: LinuxResources): Promise<void> {
