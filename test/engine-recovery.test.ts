@@ -2,12 +2,13 @@
 // back what was in flight. A commit's frozen container is thawed; containers whose parallel
 // starts were cut short can all be started and removed; and once they are removed no runtime
 // state, cgroup, snapshot, network namespace pin or endpoint of theirs is left. Published-port
-// rules of the berthd's with no endpoint record go at its next start.
+// rules of the berthd's with no endpoint record go at its next start, and network namespace pins of
+// containers that do not run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addPortNat, chainOf, ownerTag, planPortNat, removePortNat } from '../src/network/port-nat.js';
 import { httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
@@ -154,5 +155,28 @@ test("published-port rules of this berthd's that no endpoint record names are re
     await removePortNat(others);
     await removePortNat(orphan);
     await eng.api('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('a network namespace pin that no running container owns (its removal cut short) goes at the next start; a running one stays', async () => {
+  const id = await create({ Image: 'busybox', Cmd: ['sleep', '1000'], HostConfig: { NetworkMode: 'none' } });
+  assert.equal((await eng.api('POST', `/containers/${id}/start`)).status, 204);
+  const netns = join(eng.dir, 'run', 'netns');
+  // A pin as berthd makes one, for a container it has no record of: its removal answered, and
+  // berthd was killed before the teardown that runs on after the answer unpinned it.
+  const orphan = join(netns, randomBytes(32).toString('hex'));
+  writeFileSync(orphan, '');
+  execFileSync('mount', ['--bind', '/proc/self/ns/net', orphan]);
+  try {
+    await eng.restart('SIGKILL');
+    await until(() => !existsSync(orphan), 10_000);
+    assert.ok(existsSync(join(netns, id)), 'the running container keeps its pin');
+    assert.equal((await eng.api('POST', `/containers/${id}/exec`, { Cmd: ['true'] })).status, 201);
+  } finally {
+    if (existsSync(orphan)) {
+      execFileSync('umount', [orphan]);
+      rmSync(orphan);
+    }
+    assert.equal((await eng.api('DELETE', `/containers/${id}?force=1`)).status, 204);
   }
 });

@@ -156,14 +156,16 @@ export class Endpoints {
   }
 
   /**
-   * Endpoints left by a berthd that ended before their DELs did (killed mid-teardown): those of
-   * containers gone or no longer running are torn down now. A running one's stay, and its exit
-   * (seen at adoption) tears them down as usual.
+   * Endpoints and network namespace pins left by a berthd that ended before their teardown did
+   * (killed mid-teardown, or mid-start): those of containers gone or no longer running are torn
+   * down now. A running one's stay, and its exit (seen at adoption) tears them down as usual. (A
+   * container with no endpoint, `--network none`, leaves only its pin: its folder of endpoints
+   * goes before the pin.)
    */
   finishTeardowns(): void {
     let ids: string[] = [];
     try {
-      ids = readdirSync(this.stateRoot);
+      ids = [...new Set([...listDir(this.stateRoot), ...listDir(this.netnsDir)])];
     } catch {
       return;
     }
