@@ -27,3 +27,13 @@ export function settled(p: Promise<unknown>): Promise<void> {
 function ended(): void {
   // Only the end matters here; see `settled`.
 }
+
+/**
+ * Promise.all that settles only once every promise has, so that nothing of the work is still
+ * under way when the caller goes on (or cleans up) after a failure; rejects with the first
+ * failure in the order given.
+ */
+export async function allDone(ps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -290,13 +290,13 @@ export class Snapshotter {
     }
   }
 
-  /** Mounts the snapshot's overlay (again, e.g. after a reboot); no-op when mounted. */
-  async mount(key: string): Promise<void> {
+  /** Mounts the snapshot's overlay (again, e.g. after a reboot); no-op when mounted. Resolves with its info. */
+  async mount(key: string): Promise<SnapshotInfo> {
     const info = await this.info(key);
     // An overlay has a device of its own: one stat pair, where mountinfo grows with every
     // container's mount and was read whole for each create.
     const [root, parent] = await Promise.all([stat(info.rootfs), stat(join(info.rootfs, '..'))]);
-    if (root.dev !== parent.dev) return;
+    if (root.dev !== parent.dev) return info;
     const rel = `containers/${key}`;
     const lowers = info.chainIDs.map((c) => `layers/${c.replace(/^sha256:/, '')}/fs`).reverse();
     // An empty folder below: an overlay needs one lower at least, and two when it has no upper.
@@ -308,6 +308,7 @@ export class Snapshotter {
     const work = info.view ? undefined : `${rel}/work`;
     if (info.idmap) await mountIdmappedOverlay(info.rootfs, lowers, upper, work, this.root, info.idmap.uidMappings, info.idmap.gidMappings);
     else await mountOverlay(info.rootfs, lowers, upper, work, this.root);
+    return info;
   }
 
   async unmount(key: string): Promise<void> {

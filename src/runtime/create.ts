@@ -33,6 +33,8 @@ export interface CreateOptions {
   monitor?: MonitorOptions;
   /** Where warnings go (a failed poststart hook, a setup failure `run` reports and goes on from). */
   log: RuntimeLogger;
+  /** Told the container's pid once its process exists, before the cgroups, hooks and mounts (Runtime's CreateRequest). */
+  onPid?: (pid: number) => void;
 }
 
 export function loadSpec(bundle: string): Spec {
@@ -177,6 +179,7 @@ async function launchContainer(opts: CreateOptions, mode: Mode): Promise<Created
       onPid: async (p) => {
         pid = p;
         debug(`pid ${p}`);
+        opts.onPid?.(p);
         await cgroups.addProcess(p);
         debug('cgroups joined');
         record.pid = p;

@@ -36,6 +36,12 @@ export interface CreateRequest {
   preserveFds?: number;
   /** Run under a per-container monitor that owns the stdio, the log and the exit status (berthd). */
   monitor?: MonitorOptions;
+  /**
+   * Told the container's pid as soon as its process exists, while the create goes on (its
+   * cgroups, hooks and mounts), so that the caller can set up the network namespace meanwhile.
+   * A runtime that learns the pid only at the end may never call it: the create's result has it.
+   */
+  onPid?: (pid: number) => void;
 }
 
 export type ExecRequest = Omit<ExecOptions, 'root'>;

@@ -63,7 +63,7 @@ function harness(t: TestContext): Harness {
       return { rootfs: rootfs(id) };
     },
     info: async (id: string) => ({ rootfs: rootfs(id) }),
-    mount: async () => undefined,
+    mount: async (id: string) => ({ rootfs: rootfs(id) }),
     unmount: async () => {
       await snap.holdUnmount;
     },

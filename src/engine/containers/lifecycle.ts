@@ -14,7 +14,7 @@ import { BerthError, conflict, errorMessage, invalid, isKind, notFound, systemEr
 import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
 import { BUILTIN_ALIASES, BUILTIN_RUNTIME } from '../../runtime/runtime-set.js';
 import { parseSignal } from '../../runtime/signals.js';
-import type { Spec } from '../../oci/runtime-spec.js';
+import type { Mount as OciMount, Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
 import { buildSpec, mergeCommand } from '../spec.js';
 import { initPaths, resolveHostGateway, shareNetworkFiles, writeInitFiles } from '../init-files.js';
@@ -57,6 +57,7 @@ import { cancelRestart, startHealth, stopHealth, stoppedByUser } from './supervi
 import type { ContainerTable, Live } from './table.js';
 import { deleteRuntime, forget, releaseRuntime, takeApart } from './teardown.js';
 import { isErrno } from '../../common/errno.js';
+import { allDone, awaitedLater, settled } from '../../common/promises.js';
 import { applyUserns, containerIdMaps, rootOwner } from '../userns.js';
 
 function nameConflict(name: string, id: string): BerthError {
@@ -175,8 +176,8 @@ export async function create(
   registerLinks(t, rec);
   const live = t.live(rec, new RestartManager());
   t.byId.set(id, live);
+  let initFiles: Promise<OciMount[]> | undefined;
   try {
-    const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest, idmaps);
     rec.MountPoints = planMounts(
       rec.HostConfig,
       { ...imgCfg.Volumes, ...config.Volumes },
@@ -184,6 +185,10 @@ export async function create(
       (ref) => volumesOf(t, ref),
       mountOptions,
     );
+    // The container's folder and init files are written while its root is made: each waits on the thread pool and the disk.
+    initFiles = writeContainerFiles(t, rec);
+    awaitedLater(initFiles);
+    const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest, idmaps);
     await t.volumes.durable(rec.MountPoints.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])));
     await copyUpMounted(rec.MountPoints, snap.rootfs, t.volumes, id);
     await prepareImageMounts(id, rec.MountPoints, t.opts.images, t.opts.snapshots, idmaps);
@@ -205,23 +210,8 @@ export async function create(
     if (t.opts.rootless) refuseUndelegatedLimits(spec, id);
     t.networks.applyNamespace(spec, rec.HostConfig.NetworkMode);
     if (idmaps) applyUserns(spec, idmaps);
-    await mkdir(t.store.dir(id), { recursive: true, mode: 0o710 });
     const hc = rec.HostConfig;
-    const init = await writeInitFiles(
-      t.store.dir(id),
-      {
-        hostname: rec.Config.Hostname!,
-        domainname: rec.Config.Domainname,
-        extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()),
-        dns: hc.Dns,
-        dnsSearch: hc.DnsSearch,
-        dnsOptions: hc.DnsOptions,
-        embeddedDns: t.networks.embeddedDns(rec),
-        hostNetwork: rec.HostConfig.NetworkMode === 'host',
-      },
-      rec.MountPoints.map((m) => m.Destination),
-      !!hc.ReadonlyRootfs,
-    );
+    const init = await initFiles;
     // The container's root reaches its init files (its group may search the folder) and owns them, as dockerd's remapped root does.
     if (idmaps) await ownInitFiles(t.store.dir(id), init, rootOwner(idmaps));
     // Every `container:` joiner binds the donor's files, as dockerd's: a rootless donor's resolv.conf
@@ -244,6 +234,8 @@ export async function create(
     await writeFile(join(t.store.dir(id), 'config.json'), JSON.stringify(spec));
     await t.save(live);
   } catch (e) {
+    // (Files still being written would land in the folder rm's path removes: they end first.)
+    if (initFiles) await settled(initFiles);
     // The half-made container goes by rm's path; if that fails, its record goes regardless,
     // and the caller learns of both failures.
     const opts = { volumes: true, announce: false };
@@ -278,14 +270,16 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     const id = rec.Id;
-    await t.opts.snapshots.mount(id);
+    const snapInfo = await t.opts.snapshots.mount(id);
     // Image mounts' views, unmounted when the process ended.
     for (const key of imageMountKeys(id, rec.MountPoints ?? [])) await t.opts.snapshots.mount(key);
-    const snapInfo = await t.opts.snapshots.info(id);
     await copyUp(rec.MountPoints ?? [], snapInfo.rootfs, t.volumes, snapInfo.idmap && rootOwner(snapInfo.idmap));
-    await mkdir(t.attachDir, { recursive: true, mode: 0o700 });
-    await rm(t.store.exitPath(id), { force: true });
-    await removeStaleRuntime(t, id);
+    // The last run's leftovers, each on its own.
+    await allDone([
+      mkdir(t.attachDir, { recursive: true, mode: 0o700 }),
+      rm(t.store.exitPath(id), { force: true }),
+      removeStaleRuntime(t, id),
+    ]);
     if (rec.Pod && !rec.IsInfra) await startInfra(t, rec.Pod);
     joinShared(t, rec);
     const plan = rec.MountPoints ?? [];
@@ -304,12 +298,21 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
     });
     const attach = t.attachPath(id);
     let pid = 0;
+    // The network namespace is set up once the process exists, while the runtime's create goes
+    // on (cgroups, hooks, the root's mounts): each waits on the kernel and the thread pool.
+    let network: Promise<void> | undefined;
     try {
       // (A link's refusal is a failed start, its error and exit code recorded, as in dockerd.)
       const linkHosts = await startLinks(t, rec);
+      const attachNetwork = (p: number) => {
+        if (network) return;
+        network = t.networks.attach(rec, p, linkHosts);
+        awaitedLater(network);
+      };
       giveParentBudget(t, rec.HostConfig.CgroupParent);
       const created = t.runtime.create({
         id,
+        onPid: attachNetwork,
         bundle: t.store.dir(id),
         monitor: {
           ...monitorLog(rec.HostConfig, t.store.logPath(id)),
@@ -324,12 +327,13 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       });
       // The container's mount namespace holds its own copy of the staged subpaths once it is made.
       ({ pid } = await created.finally(() => unstageSubpaths(plan, subpathDir(t, id))));
+      attachNetwork(pid);
       watchExit(t, live);
       // Clients that attached before start connect now, while the process waits on its fifo,
       // so they see its first byte.
       const waiting = live.attachers.splice(0);
       await Promise.all([
-        t.networks.attach(rec, pid, linkHosts),
+        network,
         ...waiting.map((w) =>
           w(attach).catch((e) => {
             t.log('warn', `attach client of ${id.slice(0, 12)} at start: ${errorMessage(e)}`);
@@ -339,6 +343,11 @@ export function start(t: ContainerTable, live: Live, opts: { auto?: boolean } = 
       await t.runtime.start(id);
     } catch (e) {
       unwatchExit(live);
+      // (An attach still under way would set up what the release takes apart: it ends first.)
+      if (network)
+        await network.catch((n: unknown) => {
+          if (n !== e) t.log('warn', `network of ${id.slice(0, 12)} after its failed start: ${errorMessage(n)}`);
+        });
       await unstageSubpaths(plan, subpathDir(t, id));
       await releaseRuntime(t, rec);
       await releaseHeldVolumes(plan, t.volumes, id, log);
@@ -390,6 +399,28 @@ function failedStart(t: ContainerTable, live: Live, err: BerthError & { exitCode
     });
   }
   return err;
+}
+
+/** The container's folder, and in it the files bound over /etc/hostname, /etc/hosts and /etc/resolv.conf; resolves with their mounts. */
+async function writeContainerFiles(t: ContainerTable, rec: ContainerRecord): Promise<OciMount[]> {
+  const dir = t.store.dir(rec.Id);
+  const hc = rec.HostConfig;
+  await mkdir(dir, { recursive: true, mode: 0o710 });
+  return writeInitFiles(
+    dir,
+    {
+      hostname: rec.Config.Hostname!,
+      domainname: rec.Config.Domainname,
+      extraHosts: resolveHostGateway(hc.ExtraHosts, t.networks.hostGatewayIp()),
+      dns: hc.Dns,
+      dnsSearch: hc.DnsSearch,
+      dnsOptions: hc.DnsOptions,
+      embeddedDns: t.networks.embeddedDns(rec),
+      hostNetwork: hc.NetworkMode === 'host',
+    },
+    (rec.MountPoints ?? []).map((m) => m.Destination),
+    !!hc.ReadonlyRootfs,
+  );
 }
 
 /** Where a container's volume subpaths are mounted for the time of its runtime's create (engine/mounts.ts). */
