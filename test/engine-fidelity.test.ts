@@ -257,6 +257,16 @@ test("swarm and plugin endpoints answer as dockerd's on a node in no swarm", { s
   const build = await eng.api('POST', '/build');
   assert.equal(build.status, 500);
   assert.equal(JSON.parse(build.body).message, 'Cannot locate specified Dockerfile: Dockerfile');
+  // Cluster volumes (API 1.42, after dockerd 20.10): dockerd 28's answers on a node in no swarm.
+  const put = await eng.api('PUT', '/v1.43/volumes/x?version=1', {});
+  assert.equal(put.status, 503);
+  assert.equal(JSON.parse(put.body).message, 'volume update only valid for cluster volumes, but swarm is unavailable');
+  const cluster = await eng.api('POST', '/v1.43/volumes/create', { Name: 'fid-cv', ClusterVolumeSpec: {} });
+  assert.equal(cluster.status, 503);
+  assert.match(JSON.parse(cluster.body).message, /This node is not a swarm manager/);
+  // Before 1.42 dockerd ignores the spec and makes a local volume; berthd refuses it.
+  assert.equal((await eng.api('POST', '/v1.41/volumes/create', { Name: 'fid-cv', ClusterVolumeSpec: {} })).status, 400);
+  assert.equal((await eng.api('GET', '/volumes/fid-cv')).status, 404);
   // docker swarm's own commands read the 503 as dockerd's.
   const ls = [d.docker, eng.docker].map((run) => run(['service', 'ls']));
   assert.equal(ls[1].stderr, ls[0].stderr);

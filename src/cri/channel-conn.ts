@@ -6,7 +6,7 @@
 
 import type { Readable } from 'node:stream';
 import { decodeChannel, encodeChannel, type ChannelProtocol } from './channels.js';
-import type { Message, WebSocket } from './websocket.js';
+import type { Message, WebSocket } from '../common/websocket.js';
 
 /** What exec and attach (remotecommand.ts) need of a connection, WebSocket or SPDY (spdy-channels.ts). */
 export interface Channels {

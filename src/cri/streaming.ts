@@ -27,7 +27,7 @@ import { acceptStreams } from './spdy-channels.js';
 import { serveSpdyPortForward } from './spdy-portforward.js';
 import type { StreamLog, StreamRequest } from './stream-request.js';
 import { TokenCache } from './stream-tokens.js';
-import { WebSocket, acceptKey, handshakeError, offeredProtocols } from './websocket.js';
+import { acceptWebSocket, handshakeError, offeredProtocols } from '../common/websocket.js';
 
 export type { StreamLog, StreamRequest } from './stream-request.js';
 
@@ -147,14 +147,7 @@ export class StreamingServer {
     if (sreq.kind === 'portforward' && (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)))
       return refuse(socket, 400, 'port forwarding needs one or more ports (1-65535) in the request or as ?port=N');
 
-    socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptKey(req.headers['sec-websocket-key']!)}\r\n` +
-        (proto.name ? `Sec-WebSocket-Protocol: ${proto.name}\r\n` : '') +
-        '\r\n',
-    );
-    if (head.length) socket.unshift(head);
-    const conn = new ChannelConn(new WebSocket(socket), proto);
+    const conn = new ChannelConn(acceptWebSocket(req, socket, head, proto.name), proto);
     const what = describe(sreq);
     this.log('debug', `streaming: ${what} (${proto.name || 'channel.k8s.io'})`);
     try {

@@ -1,4 +1,4 @@
-// A WebSocket client for the tests of the CRI streaming server, written from RFC 6455 apart from
+// A WebSocket client for the tests of the CRI streaming server and of attach/ws, written from RFC 6455 apart from
 // the server's code so the two check each other: the opening handshake (the answer's accept key
 // checked), masked frames out, frames in, and Kubernetes' channel messages on top.
 
@@ -46,11 +46,12 @@ export function maskedFrame(opcode: number, data: Buffer, fin = true): Buffer {
   return Buffer.concat([head, mask, body]);
 }
 
-/** Opens `url` (http://…) as a WebSocket offering `protocols`. */
-export function connectWs(url: string, protocols: string[]): Promise<WsClient> {
+/** Opens `url` (http://…, over `socketPath` when given) as a WebSocket offering `protocols`. */
+export function connectWs(url: string, protocols: string[], o: { socketPath?: string } = {}): Promise<WsClient> {
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
     const req = request(url, {
+      ...(o.socketPath ? { socketPath: o.socketPath } : {}),
       headers: {
         Connection: 'Upgrade',
         Upgrade: 'websocket',

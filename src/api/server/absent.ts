@@ -47,6 +47,11 @@ export function absentRoutes(router: Router): void {
       throw noSwarmMode();
     });
 
+  // Only cluster (swarm) volumes are updated.
+  router.on('PUT', '/volumes/:name', () => {
+    throw unavailable('volume update only valid for cluster volumes, but swarm is unavailable');
+  });
+
   // BuildKit's session (docker buildx, DOCKER_BUILDKIT=1): berthd's builder is the classic one's API.
   router.on('POST', '/session', () => {
     throw new BerthError('not-implemented', 'berthd has no BuildKit session endpoint: build with the classic builder (DOCKER_BUILDKIT=0)');

@@ -2,6 +2,7 @@
 // TCP. Plain requests and upgraded (hijacked) ones go through the same router; errors become
 // Docker's `{"message": …}` with the status of their kind.
 
+import { attachWebSocketRoute } from './attach-ws.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -37,6 +38,7 @@ export function createApiServer(engine: Engine, opts: ApiServerOptions = {}): Se
   imageRoutes(router, engine);
   authRoutes(router, engine);
   containerRoutes(router, engine);
+  attachWebSocketRoute(router, engine);
   containerFileRoutes(router, engine);
   volumeRoutes(router, engine);
   networkRoutes(router, engine);

@@ -2,7 +2,7 @@
 // create options that mount things (Binds, Mounts, Tmpfs, VolumesFrom) or fill the init files
 // (ExtraHosts, Dns…). Shapes and status codes as moby's api/swagger.yaml gives them.
 
-import { invalid } from '../../errors.js';
+import { NOT_SWARM_MANAGER, invalid, unavailable } from '../../errors.js';
 import type { ApiMount, Engine, HostConfig } from '../../engine/index.js';
 import { apiOlder, boolParam, readJSON, sendEmpty, sendJSON } from './http.js';
 import type { Router } from './router.js';
@@ -41,7 +41,12 @@ export function volumeRoutes(router: Router, engine: Engine): void {
 
   router.on('POST', '/volumes/create', async (ctx) => {
     const body = await readJSON(ctx, VolumeCreate);
-    if (body.ClusterVolumeSpec) throw invalid('cluster volumes are not supported');
+    if (body.ClusterVolumeSpec) {
+      // From API 1.42 dockerd hands a cluster volume to the swarm, which a node in none refuses;
+      // before it dockerd ignores the spec, which berthd does not.
+      if (!apiOlder(ctx.version, '1.42')) throw unavailable(NOT_SWARM_MANAGER);
+      throw invalid('cluster volumes are not supported');
+    }
     const v = vs().create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels });
     await vs().durable([v.Name]);
     sendJSON(ctx, 201, v);

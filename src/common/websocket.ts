@@ -1,7 +1,8 @@
-// The server side of RFC 6455 WebSocket, as small as the streaming server needs: the opening
-// handshake's answer, a frame parser that unmasks and joins fragments into messages, frames out
-// (unmasked, as a server sends them), ping answered, close echoed. No extensions (no
-// permessage-deflate: kubectl and kubelet never ask for it), no client side.
+// The server side of RFC 6455 WebSocket, as small as berthd needs it (the CRI streaming server,
+// the Engine API's attach/ws): the opening handshake's answer, a frame parser that unmasks and
+// joins fragments into messages, frames out (unmasked, as a server sends them), ping answered,
+// close echoed. No extensions (no permessage-deflate: kubectl, kubelet and docker's clients never
+// ask for it), no client side.
 
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -149,6 +150,21 @@ export class FrameParser {
     this.fragmentSize = 0;
     return msg;
   }
+}
+
+/**
+ * Answers a checked handshake (handshakeError undefined) with 101 and `protocol` when one was
+ * negotiated, and returns the connection; bytes read past the request (`head`) are its first.
+ */
+export function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer | undefined, protocol = ''): WebSocket {
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${acceptKey(req.headers['sec-websocket-key']!)}\r\n` +
+      (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+      '\r\n',
+  );
+  if (head?.length) socket.unshift(head);
+  return new WebSocket(socket);
 }
 
 /**
