@@ -13,7 +13,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { formatCidr6, formatIp6, ulaPool } from '../src/network/ip6.js';
 import { DOCKER, httpGet, startEngine, until, type EngineFixture } from './engine-fixture.js';
 
@@ -22,6 +22,9 @@ const VETH = 'berth-v6p0';
 const OUTSIDE = 'fd42:b3e7:f::1'; // the host's end
 const NETS = ['v6ta', 'v6tb', 'v6tc', 'v6te'];
 let eng: EngineFixture | undefined;
+const FORWARDING = '/proc/sys/net/ipv6/conf/all/forwarding';
+// berthd's IPv6 bridges turn IPv6 forwarding on, as dockerd's do: the suite puts back what it found.
+const forwarding = existsSync(FORWARDING) ? readFileSync(FORWARDING, 'utf8').trim() : undefined;
 
 const skip =
   (!existsSync(DOCKER) && 'no docker CLI') ||
@@ -57,6 +60,7 @@ after(async () => {
   for (const c of ['v6srv', 'v6four']) eng?.docker(['rm', '-f', c]);
   for (const n of NETS) eng?.docker(['network', 'rm', n]);
   await eng?.stop();
+  if (forwarding !== undefined) writeFileSync(FORWARDING, forwarding);
 });
 
 const addr6 = (c: string, net: string) => ok('inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").GlobalIPv6Address}}`, c);
