@@ -646,16 +646,20 @@ static napi_value js_loopback_up(napi_env env, napi_callback_info info) {
 static char **arg_strings(napi_env env, napi_value v, const char *what);
 
 /* bridgeAttach(netns, bridge, bridgeMac, host, ifname, mac, mtu, gateways, addresses, routes,
- * sysctls), setDefaultRoutes(netns, routes) and linkDelete(name): promises; a container's
- * endpoint on a bridge made through rtnetlink (netlink.c) on a thread of its own, which the
- * attach (and setDefaultRoutes) moves into the container's network namespace and which ends
- * after it. linkDelete resolves true when it deleted the link, false when there was none. */
+ * sysctls), subLinkAttach(netns, kind, parent, mode, flags, ifname, mac, mtu, addresses, routes,
+ * sysctls), setDefaultRoutes(netns, routes), linkDelete(name[, netns]) and linkAdd(kind, name,
+ * parent, vlanId): promises; a container's endpoint on a bridge (or a macvlan or ipvlan
+ * parent) made through rtnetlink (netlink.c) on a thread of its own, which the attach (and
+ * setDefaultRoutes, and a deletion in a namespace) moves into the container's network namespace
+ * and which ends after it. linkDelete resolves true when it deleted the link, false when there
+ * was none. */
 struct net_job {
   struct bridge_attach a;
-  char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes, **sysctls;
+  char *netns, *bridge, *bridge_mac, *host, *ifname, *mac, **gateways, **addresses, **routes, **sysctls, *kind, *parent;
   unsigned short *ports;
   int nports;
-  int is_delete, is_routes, is_conntrack, deleted, family;
+  unsigned vlan_id;
+  int is_delete, is_routes, is_conntrack, is_add, deleted, family;
   napi_deferred deferred;
   napi_threadsafe_function done;
 };
@@ -667,6 +671,8 @@ static void free_net_job(struct net_job *j) {
   free(j->host);
   free(j->ifname);
   free(j->mac);
+  free(j->kind);
+  free(j->parent);
   free_strings(j->gateways);
   free_strings(j->addresses);
   free_strings(j->routes);
@@ -677,7 +683,8 @@ static void free_net_job(struct net_job *j) {
 
 static void *net_thread(void *p) {
   struct net_job *j = p;
-  if (j->is_delete) j->deleted = link_delete(j->host, &j->a.err, j->a.what, sizeof j->a.what);
+  if (j->is_delete) j->deleted = link_delete(j->host, j->netns, &j->a.err, j->a.what, sizeof j->a.what);
+  else if (j->is_add) link_add(j->kind, j->host, j->parent, j->vlan_id, &j->a.err, j->a.what, sizeof j->a.what);
   else if (j->is_conntrack) conntrack_delete_udp(j->family, j->ports, j->nports, &j->deleted, &j->a.err, j->a.what, sizeof j->a.what);
   else if (j->is_routes) set_default_routes(&j->a);
   else bridge_attach(&j->a);
@@ -748,6 +755,43 @@ static napi_value js_bridge_attach(napi_env env, napi_callback_info info) {
   return start_net_job(env, j);
 }
 
+static napi_value js_sub_link_attach(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  struct net_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t mode, flags, mtu;
+  if (!arg_string(env, argv[0], "netns", 0, &j->netns) || !arg_string(env, argv[1], "kind", 0, &j->kind) ||
+      !arg_string(env, argv[2], "parent", 0, &j->parent) || !arg_uint(env, argv[3], "mode", 0xffffffffu, &mode) ||
+      !arg_uint(env, argv[4], "flags", 0xffff, &flags) || !arg_string(env, argv[5], "ifname", 0, &j->ifname) ||
+      !arg_string(env, argv[6], "mac", 1, &j->mac) || !arg_uint(env, argv[7], "mtu", 0xffff, &mtu) ||
+      !(j->addresses = arg_strings(env, argv[8], "addresses")) || !(j->routes = arg_strings(env, argv[9], "routes")) ||
+      !(j->sysctls = arg_strings(env, argv[10], "sysctls"))) {
+    free_net_job(j);
+    return NULL;
+  }
+  j->a = (struct bridge_attach){
+    .netns = j->netns, .kind = j->kind, .parent = j->parent, .mode = (unsigned)mode, .flags = (unsigned)flags,
+    .ifname = j->ifname, .mac = j->mac, .mtu = (unsigned)mtu, .addresses = j->addresses, .routes = j->routes,
+    .sysctls = j->sysctls,
+  };
+  return start_net_job(env, j);
+}
+
+static napi_value js_link_add(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  struct net_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  uint64_t vid;
+  if (!arg_string(env, argv[0], "kind", 0, &j->kind) || !arg_string(env, argv[1], "name", 0, &j->host) ||
+      !arg_string(env, argv[2], "parent", 1, &j->parent) || !arg_uint(env, argv[3], "vlanId", 4094, &vid)) {
+    free_net_job(j);
+    return NULL;
+  }
+  j->vlan_id = (unsigned)vid;
+  j->is_add = 1;
+  return start_net_job(env, j);
+}
+
 static napi_value js_set_default_routes(napi_env env, napi_callback_info info) {
   ARGS(2);
   struct net_job *j = calloc(1, sizeof *j);
@@ -762,10 +806,10 @@ static napi_value js_set_default_routes(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_link_delete(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  ARGS(2);
   struct net_job *j = calloc(1, sizeof *j);
   if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
-  if (!arg_string(env, argv[0], "name", 0, &j->host)) {
+  if (!arg_string(env, argv[0], "name", 0, &j->host) || !arg_string(env, argv[1], "netns", 1, &j->netns)) {
     free_net_job(j);
     return NULL;
   }
@@ -1388,6 +1432,7 @@ NAPI_MODULE_INIT() {
     { "mountAsync", js_mount_async }, { "umount2Async", js_umount2_async }, { "loopbackUp", js_loopback_up },
     { "idmappedOverlayAsync", js_idmapped_overlay_async }, { "bridgeAttach", js_bridge_attach },
     { "linkDelete", js_link_delete }, { "setDefaultRoutes", js_set_default_routes },
+    { "subLinkAttach", js_sub_link_attach }, { "linkAdd", js_link_add },
     { "conntrackDeleteUdp", js_conntrack_delete_udp },
     { "prioritizeThread", js_prioritize_thread },
   };

@@ -7,8 +7,10 @@
  * container's namespace and sets the peer's addresses and the endpoint's sysctls, brings it up and
  * adds the routes. IPv6 addresses are added without DAD (dockerd's way: the addresses are
  * berthd's leases). set_default_routes moves a container's default routes to the endpoint that
- * gives its gateway now (a network connected or disconnected while it runs). conntrack_delete_udp
- * deletes the host's UDP flows to newly published ports (NETLINK_NETFILTER). */
+ * gives its gateway now (a network connected or disconnected while it runs). A macvlan or ipvlan
+ * endpoint is one link, made on its parent directly in the container's namespace, then set as a
+ * veth's peer is; link_add makes the dummy or VLAN parent such a network may need.
+ * conntrack_delete_udp deletes the host's UDP flows to newly published ports (NETLINK_NETFILTER). */
 #define _GNU_SOURCE
 #include "netlink.h"
 
@@ -76,6 +78,7 @@ static struct rtattr *attr(struct msg *m, int type, const void *data, size_t len
 static void attr_str(struct msg *m, int type, const char *s) { attr(m, type, s, strlen(s) + 1); }
 static void attr_u32(struct msg *m, int type, unsigned v) { attr(m, type, &v, sizeof v); }
 static void attr_u8(struct msg *m, int type, unsigned char v) { attr(m, type, &v, 1); }
+static void attr_u16(struct msg *m, int type, unsigned short v) { attr(m, type, &v, sizeof v); }
 
 /* A nested attribute: opened, then closed once its content is in. */
 static struct rtattr *nest(struct msg *m, int type) { return attr(m, type, NULL, 0); }
@@ -263,13 +266,16 @@ static int write_sysctl(struct bridge_attach *a, const char *spec) {
   return e ? fail(a, e, "unable to write to '%s'%s", path, "") : 0;
 }
 
-/* Adds the route "dst/prefix gw" through link `oif` (named `dev`, for the error). Without
+/* Adds the route "dst/prefix gw" through link `oif` (named `dev`, for the error); "dst/prefix"
+ * alone is a route on the link (scope link, as `ip route add default dev eth0`). Without
  * NLM_F_EXCL, as CNI adds them. */
 static int add_route(struct bridge_attach *a, int fd, const char *spec, int oif, const char *dev) {
   struct cidr dst, gw;
   const char *rest;
-  if (parse_cidr(spec, &dst, &rest) < 0 || *rest != ' ' || parse_addr(rest + 1, &gw) < 0 || gw.family != dst.family)
-    return fail(a, EINVAL, "route %s%s", spec, "");
+  int on_link = 0;
+  if (parse_cidr(spec, &dst, &rest) < 0) return fail(a, EINVAL, "route %s%s", spec, "");
+  if (!*rest) on_link = 1;
+  else if (*rest != ' ' || parse_addr(rest + 1, &gw) < 0 || gw.family != dst.family) return fail(a, EINVAL, "route %s%s", spec, "");
   struct msg m;
   msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE);
   struct rtmsg *rt = msg_put(&m, NULL, sizeof *rt);
@@ -278,21 +284,61 @@ static int add_route(struct bridge_attach *a, int fd, const char *spec, int oif,
   rt->rtm_dst_len = dst.prefix;
   rt->rtm_table = RT_TABLE_MAIN;
   rt->rtm_protocol = RTPROT_BOOT;
-  rt->rtm_scope = RT_SCOPE_UNIVERSE;
+  rt->rtm_scope = on_link ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
   rt->rtm_type = RTN_UNICAST;
   if (dst.prefix) attr(&m, RTA_DST, dst.addr, addr_len(dst.family));
-  attr(&m, RTA_GATEWAY, gw.addr, addr_len(gw.family));
+  if (!on_link) attr(&m, RTA_GATEWAY, gw.addr, addr_len(gw.family));
   attr_u32(&m, RTA_OIF, (unsigned)oif);
   int e = nl_talk(fd, &m);
   return e ? fail(a, e, "add route %s dev %s", spec, dev) : 0;
 }
 
+/* The macvlan or ipvlan link `a->ifname` on `a->parent` (a link of the caller's namespace), made
+ * in the namespace `nsfd` names, down; an ipvlan shares its parent's MAC, so `mac` is a
+ * macvlan's only. */
+static int add_sub_link(int fd, struct bridge_attach *a, int nsfd, const unsigned char *mac) {
+  int ipvlan = strcmp(a->kind, "ipvlan") == 0;
+  if (!ipvlan && strcmp(a->kind, "macvlan") != 0) return fail(a, EINVAL, "link kind %s%s", a->kind, "");
+  int parent = a->parent ? (int)if_nametoindex(a->parent) : 0;
+  if (!parent) return fail(a, a->parent ? errno : EINVAL, "find the parent interface %s%s", a->parent ? a->parent : "(none)", "");
+  struct msg m;
+  if (!link_msg(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0)) return fail(a, E2BIG, "create %s %s", a->kind, a->ifname);
+  attr_str(&m, IFLA_IFNAME, a->ifname);
+  attr_u32(&m, IFLA_LINK, (unsigned)parent);
+  attr_u32(&m, IFLA_NET_NS_FD, (unsigned)nsfd);
+  if (a->mtu) attr_u32(&m, IFLA_MTU, a->mtu);
+  if (!ipvlan) attr(&m, IFLA_ADDRESS, mac, 6);
+  struct rtattr *info = nest(&m, IFLA_LINKINFO);
+  attr_str(&m, IFLA_INFO_KIND, a->kind);
+  struct rtattr *data = nest(&m, IFLA_INFO_DATA);
+  if (ipvlan) {
+    attr_u16(&m, IFLA_IPVLAN_MODE, (unsigned short)a->mode);
+    attr_u16(&m, IFLA_IPVLAN_FLAGS, (unsigned short)a->flags);
+  } else attr_u32(&m, IFLA_MACVLAN_MODE, a->mode);
+  nest_end(&m, data);
+  nest_end(&m, info);
+  int e = nl_talk(fd, &m);
+  if (e) {
+    a->err = e;
+    snprintf(a->what, sizeof a->what, "create the %s port %s on %s", a->kind, a->ifname, a->parent);
+    return -1;
+  }
+  return 0;
+}
+
 int bridge_attach(struct bridge_attach *a) {
   int fd = -1, nsfd = -1, cfd = -1, ret = -1, e;
   struct msg m;
+  struct ifinfomsg *i;
   unsigned char mac[6];
-  if (parse_mac(a->mac, mac) < 0) return fail(a, EINVAL, "MAC %s%s", a->mac, "");
+  if ((!a->kind || strcmp(a->kind, "ipvlan") != 0) && (!a->mac || parse_mac(a->mac, mac) < 0))
+    return fail(a, EINVAL, "MAC %s%s", a->mac ? a->mac : "(none)", "");
   if ((fd = nl_open()) < 0) return fail(a, errno, "netlink socket%s%s", "", "");
+  if (a->kind) {
+    if ((nsfd = open(a->netns, O_RDONLY | O_CLOEXEC)) < 0) { fail(a, errno, "open network namespace %s%s", a->netns, ""); goto out; }
+    if (add_sub_link(fd, a, nsfd, mac) < 0) goto out;
+    goto inside;
+  }
   int br;
   if (ensure_bridge(fd, a, &br) < 0) goto out;
   for (char **g = a->gateways; *g; g++) {
@@ -306,7 +352,7 @@ int bridge_attach(struct bridge_attach *a) {
   if ((nsfd = open(a->netns, O_RDONLY | O_CLOEXEC)) < 0) { fail(a, errno, "open network namespace %s%s", a->netns, ""); goto out; }
   /* The pair, made in one message: the host end up on the bridge, the peer (down) made in the
    * container's namespace under its final name. */
-  struct ifinfomsg *i = link_msg(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
+  i = link_msg(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
   if (!i) { fail(a, E2BIG, "create veth %s%s", a->host, ""); goto out; }
   i->ifi_flags = IFF_UP;
   i->ifi_change = IFF_UP;
@@ -337,6 +383,7 @@ int bridge_attach(struct bridge_attach *a) {
 
   /* The container's side, from inside its namespace (this thread only: setns of a network
    * namespace is allowed in a multithreaded process). */
+inside:
   if (setns(nsfd, CLONE_NEWNET) < 0) { fail(a, errno, "join network namespace %s%s", a->netns, ""); goto out; }
   if ((cfd = nl_open()) < 0) { fail(a, errno, "netlink socket in %s%s", a->netns, ""); goto out; }
   int peer_index = (int)if_nametoindex(a->ifname);
@@ -436,7 +483,18 @@ out:
   return ret;
 }
 
-int link_delete(const char *name, int *err, char *what, unsigned what_len) {
+int link_delete(const char *name, const char *netns, int *err, char *what, unsigned what_len) {
+  if (netns) {
+    int nsfd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0 && errno == ENOENT) return 0; /* the namespace went, and its links with it */
+    if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+      *err = errno;
+      snprintf(what, what_len, "join network namespace %s", netns);
+      if (nsfd >= 0) close(nsfd);
+      return -1;
+    }
+    close(nsfd);
+  }
   int fd = nl_open();
   if (fd < 0) {
     *err = errno;
@@ -455,6 +513,51 @@ int link_delete(const char *name, int *err, char *what, unsigned what_len) {
     return -1;
   }
   return 1;
+}
+
+int link_add(const char *kind, const char *name, const char *parent, unsigned vlan_id, int *err, char *what, unsigned what_len) {
+  int vlan = strcmp(kind, "vlan") == 0;
+  if (!vlan && strcmp(kind, "dummy") != 0) {
+    *err = EINVAL;
+    snprintf(what, what_len, "link kind %s", kind);
+    return -1;
+  }
+  int index = vlan && parent ? (int)if_nametoindex(parent) : 0;
+  if (vlan && !index) {
+    *err = parent ? errno : EINVAL;
+    snprintf(what, what_len, "find master interface %s", parent ? parent : "(none)");
+    return -1;
+  }
+  int fd = nl_open();
+  if (fd < 0) {
+    *err = errno;
+    snprintf(what, what_len, "netlink socket");
+    return -1;
+  }
+  struct msg m;
+  struct ifinfomsg *i = link_msg(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
+  if (i) {
+    i->ifi_flags = IFF_UP;
+    i->ifi_change = IFF_UP;
+  }
+  attr_str(&m, IFLA_IFNAME, name);
+  if (vlan) attr_u32(&m, IFLA_LINK, (unsigned)index);
+  struct rtattr *info = nest(&m, IFLA_LINKINFO);
+  attr_str(&m, IFLA_INFO_KIND, kind);
+  if (vlan) {
+    struct rtattr *data = nest(&m, IFLA_INFO_DATA);
+    attr_u16(&m, IFLA_VLAN_ID, (unsigned short)vlan_id);
+    nest_end(&m, data);
+  }
+  nest_end(&m, info);
+  int e = i ? nl_talk(fd, &m) : E2BIG;
+  close(fd);
+  if (e) {
+    *err = e;
+    snprintf(what, what_len, "create %s link %s", kind, name);
+    return -1;
+  }
+  return 0;
 }
 
 /* Conntrack through NETLINK_NETFILTER: the host's UDP flows to the given destination ports, as

@@ -344,7 +344,7 @@ export interface NetworkRecord {
   Created: string;
   Scope: 'local';
   /** `cni`: a network whose config another wrote (kubelet's CNI config dir; Options[CNI_CONF_OPT] names the file). */
-  Driver: 'bridge' | 'host' | 'null' | 'cni';
+  Driver: 'bridge' | 'host' | 'null' | 'cni' | 'macvlan' | 'ipvlan';
   EnableIPv4: boolean;
   EnableIPv6: boolean;
   /** One IPv4 config, then an IPv6 one if given; a Gateway only where the user gave it or berth picked the subnet (as dockerd shows it). */

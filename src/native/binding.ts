@@ -49,7 +49,21 @@ interface Binding {
     sysctls: string[],
   ): Promise<void>;
   setDefaultRoutes?(netns: string, routes: string[]): Promise<void>;
-  linkDelete?(name: string): Promise<boolean>;
+  linkDelete?(name: string, netns?: string | null): Promise<boolean>;
+  subLinkAttach?(
+    netns: string,
+    kind: string,
+    parent: string,
+    mode: number,
+    flags: number,
+    ifName: string,
+    mac: string | null,
+    mtu: number,
+    addresses: string[],
+    routes: string[],
+    sysctls: string[],
+  ): Promise<void>;
+  linkAdd?(kind: string, name: string, parent: string | null, vlanId: number): Promise<void>;
   conntrackDeleteUdp?(family: 4 | 6, ports: number[]): Promise<number>;
   idmappedOverlayAsync?(
     target: string,
@@ -275,9 +289,66 @@ export async function setDefaultRoutes(netns: string, routes: string[]): Promise
   await netlink().setDefaultRoutes(netns, routes);
 }
 
-/** Deletes the host's link `name` (a veth: its peer goes too); false when there was none. */
-export function linkDelete(name: string): Promise<boolean> {
-  return netlink().linkDelete(name);
+/** Deletes the host's link `name` (a veth: its peer goes too), or the link of the namespace at `netns`; false when there was none (or no namespace). */
+export function linkDelete(name: string, netns?: string): Promise<boolean> {
+  return netlink().linkDelete(name, netns ?? null);
+}
+
+/** What `subLinkAttach` makes: a container's macvlan or ipvlan interface on a host link (network/sublink.ts chooses every value). */
+export interface SubLinkAttach {
+  netns: string;
+  kind: 'macvlan' | 'ipvlan';
+  /** The host's link the interface is made on. */
+  parent: string;
+  /** The kernel's IFLA_MACVLAN_MODE or IFLA_IPVLAN_MODE value. */
+  mode: number;
+  /** The kernel's IFLA_IPVLAN_FLAGS value (0 for macvlan). */
+  flags: number;
+  ifName: string;
+  /** A macvlan's MAC; an ipvlan has its parent's (undefined). */
+  mac?: string;
+  /** 0: the parent's. */
+  mtu: number;
+  addresses: string[];
+  /** `dst/prefix gw`, or `dst/prefix` on the link. */
+  routes: string[];
+  sysctls: string[];
+}
+
+/**
+ * Makes the macvlan or ipvlan interface `ifName` on `parent` directly in the container's
+ * namespace, with its addresses, up, with its routes; through rtnetlink on a thread of its own.
+ * What it made stays on failure: the caller deletes it (linkDelete in the namespace).
+ */
+export async function subLinkAttach(a: SubLinkAttach): Promise<void> {
+  await sublinks().subLinkAttach(
+    a.netns,
+    a.kind,
+    a.parent,
+    a.mode,
+    a.flags,
+    a.ifName,
+    a.mac ?? null,
+    a.mtu,
+    a.addresses,
+    a.routes,
+    a.sysctls,
+  );
+}
+
+/** Makes the host's link `name`, up: a `dummy`, or a `vlan` of `parent` with `vlanId`. */
+export async function linkAdd(kind: 'dummy' | 'vlan', name: string, parent?: string, vlanId = 0): Promise<void> {
+  await sublinks().linkAdd(kind, name, parent ?? null, vlanId);
+}
+
+/** The binding's calls for macvlan and ipvlan networks; a binding built before them fails with what to do. */
+function sublinks(): Required<Pick<Binding, 'subLinkAttach' | 'linkAdd'>> {
+  const b = binding();
+  if (!b.subLinkAttach || !b.linkAdd)
+    throw systemError(
+      `native binding ${bindingPath()} was built before berth's macvlan and ipvlan networks: build it again (npm run install)`,
+    );
+  return b as Required<Pick<Binding, 'subLinkAttach' | 'linkAdd'>>;
 }
 
 /**

@@ -8,12 +8,14 @@
 // default routes (the caller chooses it, as dockerd does, and moves them with setGateway).
 // Published ports are kernel NAT that berthd writes after the endpoint (port-nat.ts), as CNI's
 // portmap did. NAT out, forwarding and isolation are the network's rules (iptables.ts), set once,
-// not per container.
+// not per container. A macvlan or ipvlan network's endpoint is made the same way, with one link
+// on the network's parent made directly in the container's namespace in place of the bridge and
+// the veth pair (`BridgeNetwork.link`); it has no rules.
 
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { errorMessage, systemError, withCleanup } from '../errors.js';
-import { bridgeAttach, linkDelete, setDefaultRoutes } from '../native/binding.js';
+import { bridgeAttach, linkDelete, setDefaultRoutes, subLinkAttach } from '../native/binding.js';
 import type { CniResult } from './cni.js';
 import { removeIdleChains, removeRules } from './iptables.js';
 import type { Leases, LeaseRange } from './leases.js';
@@ -35,13 +37,28 @@ export interface BridgeNetwork {
   /** No default route. */
   internal: boolean;
   mtu?: number;
+  /** A macvlan or ipvlan network's: its endpoints are links on `parent` (`bridge` unused). */
+  link?: SubLink;
+}
+
+/** How a macvlan or ipvlan network's endpoints are made (engine/networks/sublink.ts reads it from the network). */
+export interface SubLink {
+  kind: 'macvlan' | 'ipvlan';
+  parent: string;
+  /** The kernel's mode and (ipvlan) flags values. */
+  mode: number;
+  flags: number;
+  /** ipvlan l3 and l3s: no gateway; the default routes are on the link. */
+  onLink: boolean;
 }
 
 /** What an endpoint is made of, all chosen and recorded before anything is made, so that a killed berthd's successor undoes it. */
 export interface BridgeEndpoint {
   bridge: string;
-  /** The host end of the veth pair (deleting it takes the container's end too). */
+  /** The host end of the veth pair (deleting it takes the container's end too); '' for a macvlan or ipvlan link. */
   host: string;
+  /** A macvlan or ipvlan endpoint: its link is the container's interface, deleted in the container's namespace. */
+  link?: SubLink['kind'];
   /** The network's lease folder. */
   leases: string;
   /** The leased addresses, `ip/prefix` (absent in records of endpoints whose leases were taken after the record). */
@@ -63,8 +80,10 @@ export interface EndpointAsk {
   ipv6?: string;
   /** --link-local-ip: added with dockerd's prefixes, /16 (169.254.0.0/16) and /64 (fe80::/64). */
   linkLocal?: string[];
-  /** --mac-address; else a random locally administered one, as the kernel gives a veth. */
+  /** --mac-address; else a random locally administered one, as the kernel gives a veth (a macvlan's: `macOf` its IPv4 address). */
   mac?: string;
+  /** A macvlan endpoint's MAC where none is asked, from its address (dockerd's). */
+  macOf?: (ipv4: string) => string;
 }
 
 /** A random unicast, locally administered MAC (the kernel's eth_random_addr). */
@@ -82,11 +101,17 @@ export interface Gateway {
   v6: boolean;
 }
 
-/** The default routes an endpoint gives for `gw` (an internal network's none). */
-function routes(net: BridgeNetwork, gw: Gateway): { dst: string; gw: string }[] {
+/**
+ * The default routes an endpoint gives for `gw` (an internal network's none): through its
+ * gateways; on the link (no gateway) for an ipvlan l3 or l3s network's, whatever `gw` says, as
+ * dockerd's ipvlan Join adds them as static routes.
+ */
+function routes(net: BridgeNetwork, gw: Gateway): { dst: string; gw?: string }[] {
   if (net.internal) return [];
+  if (net.link?.onLink) return [{ dst: '0.0.0.0/0' }, ...(net.v6 ? [{ dst: '::/0' }] : [])];
   return [...(gw.v4 ? [{ dst: '0.0.0.0/0', gw: net.v4.gateway }] : []), ...(gw.v6 && net.v6 ? [{ dst: '::/0', gw: net.v6.gateway }] : [])];
 }
+const routeSpec = (r: { dst: string; gw?: string }) => (r.gw ? `${r.dst} ${r.gw}` : r.dst);
 
 /** What an endpoint is made with beyond its plan. */
 export interface EndpointExtras {
@@ -111,12 +136,17 @@ export async function planBridgeEndpoint(
   ask: EndpointAsk,
 ): Promise<BridgeEndpoint> {
   const got = await leases.pick(dir, at.containerId, at.ifName, ranges(net), [ask.ipv4, ask.ipv6]);
+  const ips = got.map((l) => l.address);
+  const v4 = ips.find((ip) => !ip.includes(':'))!.split('/')[0];
+  // An ipvlan link has its parent's MAC.
+  const mac = net.link?.kind === 'ipvlan' ? undefined : (ask.mac ?? (net.link && ask.macOf ? ask.macOf(v4) : randomMac())).toLowerCase();
   return {
     bridge: net.bridge,
-    host: `veth${randomBytes(4).toString('hex')}`,
+    host: net.link ? '' : `veth${randomBytes(4).toString('hex')}`,
+    ...(net.link ? { link: net.link.kind } : {}),
     leases: dir,
-    ips: got.map((l) => l.address),
-    mac: (ask.mac ?? randomMac()).toLowerCase(),
+    ips,
+    mac,
   };
 }
 
@@ -136,8 +166,10 @@ export async function addBridgeEndpoint(
   const linkLocal = extras.linkLocal ?? [];
   const gw = routes(net, extras.gateway ?? { v4: false, v6: false });
   const ips = ep.ips ?? [];
-  const gateway = (ip: string) => (ip.includes(':') ? net.v6!.gateway : net.v4.gateway);
+  // An ipvlan l3 endpoint has no gateway (dockerd's inspect shows none).
+  const gateway = (ip: string) => (net.link?.onLink ? '' : ip.includes(':') ? net.v6!.gateway : net.v4.gateway);
   const prefix = (s: BridgeSubnet) => s.subnet.split('/')[1];
+  const addresses = [...ips, ...linkLocal.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))];
   // Both run to their end (a teardown must not race a lease file still being written).
   const [files, made] = await Promise.allSettled([
     leases.commit(
@@ -146,21 +178,35 @@ export async function addBridgeEndpoint(
       at.ifName,
       ips.map((address) => ({ address, gateway: gateway(address) })),
     ),
-    bridgeAttach({
-      netns: at.netns,
-      bridge: net.bridge,
-      bridgeMac: randomMac(),
-      host: ep.host,
-      ifName: at.ifName,
-      mac: ep.mac!,
-      mtu: net.mtu ?? 0,
-      gateways: ranges(net)
-        .filter((r) => (r === net.v4 ? net.v4Address : net.v6Address) !== false)
-        .map((r) => `${r.gateway}/${prefix(r)}`),
-      addresses: [...ips, ...linkLocal.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/16`))],
-      routes: gw.map((r) => `${r.dst} ${r.gw}`),
-      sysctls: extras.sysctls ?? [],
-    }),
+    net.link
+      ? subLinkAttach({
+          netns: at.netns,
+          kind: net.link.kind,
+          parent: net.link.parent,
+          mode: net.link.mode,
+          flags: net.link.flags,
+          ifName: at.ifName,
+          mac: ep.mac,
+          mtu: net.mtu ?? 0,
+          addresses,
+          routes: gw.map(routeSpec),
+          sysctls: extras.sysctls ?? [],
+        })
+      : bridgeAttach({
+          netns: at.netns,
+          bridge: net.bridge,
+          bridgeMac: randomMac(),
+          host: ep.host,
+          ifName: at.ifName,
+          mac: ep.mac!,
+          mtu: net.mtu ?? 0,
+          gateways: ranges(net)
+            .filter((r) => (r === net.v4 ? net.v4Address : net.v6Address) !== false)
+            .map((r) => `${r.gateway}/${prefix(r)}`),
+          addresses,
+          routes: gw.map(routeSpec),
+          sysctls: extras.sysctls ?? [],
+        }),
   ]);
   if (made.status === 'rejected') throw systemError(`network ${net.name}: ${errorMessage(made.reason)}`, made.reason);
   if (files.status === 'rejected') throw files.reason;
@@ -176,8 +222,11 @@ export async function addBridgeEndpoint(
   }
   return {
     cniVersion: '1.0.0',
-    interfaces: [{ name: net.bridge }, { name: ep.host }, { name: at.ifName, mac: ep.mac, sandbox: at.netns }],
-    ips: ips.map((address) => ({ address, gateway: gateway(address), interface: 2 })),
+    interfaces: [
+      ...(net.link ? [] : [{ name: net.bridge }, { name: ep.host }]),
+      { name: at.ifName, ...(ep.mac ? { mac: ep.mac } : {}), sandbox: at.netns },
+    ],
+    ips: ips.map((address) => ({ address, gateway: gateway(address), interface: net.link ? 0 : 2 })),
     routes: gw.map((r) => ({ dst: r.dst })),
   };
 }
@@ -189,14 +238,21 @@ export async function addBridgeEndpoint(
 export async function setGateway(netns: string, gateways: { net: BridgeNetwork; ifName: string; gateway: Gateway }[]): Promise<void> {
   await setDefaultRoutes(
     netns,
-    gateways.flatMap((g) => routes(g.net, g.gateway).map((r) => `${r.dst} ${r.gw} ${g.ifName}`)),
+    gateways.flatMap((g) => routes(g.net, g.gateway).map((r) => `${routeSpec(r)} ${g.ifName}`)),
   );
 }
 
-/** Undoes an endpoint, whatever part of it was made: the veth pair goes, then the leases (those recorded, else every one the container's interface holds). */
+/**
+ * Undoes an endpoint, whatever part of it was made: the veth pair goes (a macvlan or ipvlan link
+ * in the container's namespace, if that is still there), then the leases (those recorded, else
+ * every one the container's interface holds).
+ */
 export async function delBridgeEndpoint(leases: Leases, ep: BridgeEndpoint, at: BridgeAttachment): Promise<void> {
   const errors: unknown[] = [];
-  await linkDelete(ep.host).catch((e: Error) => errors.push(systemError(`delete veth ${ep.host}: ${errorMessage(e)}`, e)));
+  const gone = ep.link ? linkDelete(at.ifName, at.netns) : linkDelete(ep.host);
+  await gone.catch((e: Error) =>
+    errors.push(systemError(`delete ${ep.link ? `${ep.link} ${at.ifName} in ${at.netns}` : `veth ${ep.host}`}: ${errorMessage(e)}`, e)),
+  );
   const ips = ep.ips?.map((ip) => ip.split('/')[0]);
   await leases.release(ep.leases, at.containerId, at.ifName, ips).catch((e: unknown) => errors.push(e));
   if (errors.length) throw withCleanup(errors[0], errors.slice(1) as Error[]);

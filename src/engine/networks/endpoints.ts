@@ -1,6 +1,8 @@
 // Containers' endpoints on networks, on their pinned network namespaces: on berth's bridge
 // networks made natively (network/bridge.ts: berthd's leases, rtnetlink; published ports as NAT
-// rules of berthd's, network/port-nat.ts), on `cni` networks by their CNI plugins; the
+// rules of berthd's, network/port-nat.ts), on macvlan and ipvlan networks likewise (a link on
+// the network's parent in place of the veth pair; no rules, no ports), on `cni` networks by
+// their CNI plugins; the
 // interfaces' names and the endpoint that gives the default routes chosen as dockerd 28 chooses
 // them (gateway.ts). What each attach was about to make, then what it made, is kept under
 // `<exec-root>/networks/<id>/` so that the teardown, after a berthd restart too, undoes exactly
@@ -78,6 +80,7 @@ import {
 } from './store.js';
 import type { IpamConfig } from '../types.js';
 import { chooseGateways, ifNames, nextIfName } from './gateway.js';
+import { isSubLink, macFromIp, subLinkConfig } from './sublink.js';
 
 /** What an attach was asked (written before it runs, so a berthd killed during it leaves a teardown to do) and, once done, returned. */
 interface Attached {
@@ -273,16 +276,17 @@ export class Endpoints {
 
   /**
    * For each of a container's endpoints, the default routes it gives: dockerd's choice among its
-   * bridge networks (gateway.ts); a `cni` network's plugins make their own routes.
+   * bridge, macvlan and ipvlan l2 networks (gateway.ts); a `cni` network's plugins make their own
+   * routes, and an ipvlan l3 endpoint has no gateway (its routes on the link are its own).
    */
   private gatewaysOf(eps: EndpointSettings[]): Gateway[] {
     const nets = eps.map((ep) => this.store.get(ep.NetworkID));
-    const bridges = nets.flatMap((n, i) => (n.Driver === 'bridge' ? [i] : []));
+    const bridges = nets.flatMap((n, i) => (n.Driver === 'bridge' || (isSubLink(n.Driver) && !subLinkConfig(n).onLink) ? [i] : []));
     const chosen = chooseGateways(
       bridges.map((i) => ({
         network: nets[i].Name,
         priority: eps[i].GwPriority ?? 0,
-        internal: nets[i].Internal,
+        internal: isSubLink(nets[i].Driver) ? subLinkConfig(nets[i]).internal : nets[i].Internal,
         v6: !!v6Config(nets[i]),
       })),
     );
@@ -314,7 +318,7 @@ export class Endpoints {
       const eps = Object.entries(settings.Networks)
         .filter(([name]) => name !== 'none')
         .map(([, ep]) => ep);
-      const bridge = (ep: EndpointSettings) => this.store.get(ep.NetworkID).Driver === 'bridge';
+      const bridge = (ep: EndpointSettings) => this.store.get(ep.NetworkID).Driver !== 'cni';
       const names = ifNames(
         eps.map((ep) => (bridge(ep) ? ep.DriverOpts?.[IFNAME_OPT] : undefined)),
         eps.map((ep) => this.store.get(ep.NetworkID).Options[IFACE_PREFIX_OPT] || undefined),
@@ -455,6 +459,11 @@ export class Endpoints {
     const v6 = v6Config(n);
     const subnet = (c: IpamConfig) => ({ subnet: c.Subnet, gateway: gatewayOf(c), ipRange: c.IPRange });
     const v4 = v4Config(n)!;
+    const link = isSubLink(n.Driver) ? subLinkConfig(n) : undefined;
+    if (link) {
+      const { internal, ...made } = link;
+      return { name: cniName(n), bridge: '', v4: subnet(v4), v6: v6 && subnet(v6), internal, link: made };
+    }
     return {
       name: cniName(n),
       bridge: n.Options[BRIDGE_NAME_OPT],
@@ -487,7 +496,7 @@ export class Endpoints {
     gateway: Gateway,
   ): Promise<void> {
     const bridge = n.Driver === 'cni' ? undefined : this.bridgeOf(n);
-    if (bridge) await this.ensureRules(n);
+    if (n.Driver === 'bridge') await this.ensureRules(n);
     const list = bridge ? undefined : await this.externalList(n, ports);
     const capabilityArgs: Record<string, unknown> = {};
     if (ports.length && !bridge) capabilityArgs.portMappings = ports;
@@ -509,6 +518,7 @@ export class Endpoints {
         ipv6: bridge.v6 ? asked.IPv6Address : undefined,
         // A record made before DesiredMacAddress was kept has the asked MAC in MacAddress until its first start.
         mac: ep.DesiredMacAddress || ep.MacAddress || undefined,
+        macOf: macFromIp,
       }));
     // Published ports go to the container's address of the host address's family.
     const v4 = native?.ips?.find((ip) => !ip.includes(':'));
@@ -572,10 +582,10 @@ export class Endpoints {
       NetworkID: n.Id,
       EndpointID: randomBytes(32).toString('hex'),
       // dockerd's bridge gives an internal network's endpoints no gateway (its Join), so inspect shows none.
-      Gateway: n.Internal ? '' : (ip?.gateway ?? ''),
+      Gateway: (bridge?.internal ?? n.Internal) ? '' : (ip?.gateway ?? ''),
       IPAddress: ip?.address.split('/')[0] ?? '',
       IPPrefixLen: Number(ip?.address.split('/')[1] ?? 0),
-      IPv6Gateway: n.Internal ? '' : (ip6?.gateway ?? ''),
+      IPv6Gateway: (bridge?.internal ?? n.Internal) ? '' : (ip6?.gateway ?? ''),
       GlobalIPv6Address: ip6?.address.split('/')[0] ?? '',
       GlobalIPv6PrefixLen: Number(ip6?.address.split('/')[1] ?? 0),
       MacAddress: iface?.mac ?? ep.MacAddress,
@@ -733,7 +743,9 @@ export class Endpoints {
       eps.flatMap((ep, i) => {
         const n = this.store.get(ep.NetworkID);
         const ifName = ifs.get(n.Id);
-        return (gateways[i].v4 || gateways[i].v6) && ifName ? [{ net: this.bridgeOf(n), ifName, gateway: gateways[i] }] : [];
+        const net = n.Driver === 'bridge' || isSubLink(n.Driver) ? this.bridgeOf(n) : undefined;
+        // An ipvlan l3 endpoint's default routes on the link go with the others: they are given again.
+        return net && (gateways[i].v4 || gateways[i].v6 || net.link?.onLink) && ifName ? [{ net, ifName, gateway: gateways[i] }] : [];
       }),
     );
   }

@@ -1,13 +1,18 @@
 // Networks: the engine's face for Docker's network objects and containers' places on them.
 // The records and their subnets are store.ts's, the CNI endpoints endpoints.ts's, the embedded
 // DNS dns.ts's; this joins them for each verb (a removal asks all three) and brings them back
-// after a berthd restart.
+// after a berthd restart. A macvlan or ipvlan network's parent link, when berthd made it (a dummy
+// or a VLAN sub-interface, as dockerd makes them), is marked `<id>.parent` beside its record and
+// deleted with it.
 
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, forbidden, invalid, unavailable, unsupported } from '../../errors.js';
 import { cniConfigFiles, defaultCniConfig, loadCniConfig } from '../../network/cni-config.js';
+import { addParentLink, deleteParentLink } from '../../network/parent-link.js';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { errno } from '../../common/errno.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { labelMatch, validateFilters } from '../../common/filters.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkCreateRequest, NetworkRecord } from '../types.js';
@@ -15,6 +20,7 @@ import { EmbeddedDns } from './dns.js';
 import { Endpoints } from './endpoints.js';
 import { blankEndpoint, BRIDGE_NAME_OPT, cniName, checkEndpoint, hasDns, IFNAME_OPT, NetworkStore, ownNetns, PREDEFINED } from './store.js';
 import { duplicateIfName } from './gateway.js';
+import { isSubLink } from './sublink.js';
 
 export interface NetworksOptions {
   dataRoot: string;
@@ -145,9 +151,51 @@ export class Networks {
   async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
     if (this.opts.rootless) throw rootlessNetwork(req.Name);
     const n = await this.store.create(req);
+    if (isSubLink(n.Driver)) {
+      try {
+        await this.makeParent(n);
+      } catch (e) {
+        await this.store.delete(n);
+        throw e;
+      }
+    }
     this.emit('create', n);
-    this.opts.log?.('info', `created network ${n.Name} ${n.IPAM.Config.map((c) => c.Subnet).join(' ')} on ${n.Options[BRIDGE_NAME_OPT]}`);
+    this.opts.log?.(
+      'info',
+      `created network ${n.Name} ${n.IPAM.Config.map((c) => c.Subnet).join(' ')} on ${n.Options[BRIDGE_NAME_OPT] ?? n.Options.parent ?? n.Driver}`,
+    );
     return { Id: n.Id, Warning: '' };
+  }
+
+  /** The file that marks a network's parent link as berthd's (its name in it). */
+  private parentMark(n: NetworkRecord): string {
+    return join(this.opts.dataRoot, 'networks', `${n.Id}.parent`);
+  }
+
+  /** Makes the parent link a new macvlan or ipvlan network needs, marked first: a berthd killed before the link exists leaves only the mark. */
+  private async makeParent(n: NetworkRecord): Promise<void> {
+    const plan = this.store.parentPlan(n);
+    if (plan.kind === 'none') return;
+    await writeFileAtomic(this.parentMark(n), plan.name);
+    try {
+      await addParentLink(plan);
+    } catch (e) {
+      await rm(this.parentMark(n), { force: true });
+      throw e;
+    }
+  }
+
+  /** Deletes the parent link berthd made for the network, and its mark. */
+  private async deleteParent(n: NetworkRecord): Promise<void> {
+    let name: string;
+    try {
+      name = await readFile(this.parentMark(n), 'utf8');
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return; // the user's own parent: it stays
+      throw e;
+    }
+    await deleteParentLink(name);
+    await rm(this.parentMark(n), { force: true });
   }
 
   /**
@@ -194,6 +242,7 @@ export class Networks {
     this.dns.stop(n);
     this.endpoints.forget(n);
     if (n.Driver === 'bridge') await this.endpoints.deleteBridge(n.Options[BRIDGE_NAME_OPT]);
+    if (isSubLink(n.Driver)) await this.deleteParent(n);
     // (An older berth took longer names: no folder can be named so, and it must not stop the removal.)
     await rm(join(this.endpoints.ipamDir, cniName(n)), { recursive: true, force: true });
     await this.store.delete(n);
@@ -259,10 +308,19 @@ export class Networks {
       return mode;
     }
     const names = [mode, ...Object.keys(endpoints).filter((k) => k !== mode)];
+    // dockerd's macvlan and ipvlan keep published ports with no effect (logging that they do not
+    // support port mappings); berth refuses them rather than show nothing published.
+    const first = this.get(mode);
+    const published = Object.values(rec.HostConfig.PortBindings ?? {}).some((l) => l?.length) || rec.HostConfig.PublishAllPorts;
+    if (isSubLink(first.Driver) && published)
+      throw invalid(
+        `${first.Driver} network ${first.Name} does not publish ports: its containers are reached at their own addresses (dockerd ignores -p and -P there)`,
+      );
     for (const name of names) {
       const n = this.get(name);
       const req = endpoints[name] ?? endpoints[n.Id] ?? {};
-      if (n.Driver !== 'bridge' && n.Driver !== 'cni') throw invalid(`container cannot be connected to network ${n.Name} and another one`);
+      if (n.Driver !== 'bridge' && n.Driver !== 'cni' && !isSubLink(n.Driver))
+        throw invalid(`container cannot be connected to network ${n.Name} and another one`);
       // pasta, a rootless berthd's network, names its interface and sets no sysctls of the endpoint's.
       if (this.opts.rootless && Object.keys(req.DriverOpts ?? {}).length)
         throw unsupported(`rootless berthd: endpoint driver options (${Object.keys(req.DriverOpts!).join(', ')}) are not applied by pasta`);
@@ -271,7 +329,7 @@ export class Networks {
     }
     // dockerd fails the start when two endpoints ask one name (the kernel's rename); berth refuses the create.
     const twice = duplicateIfName(
-      Object.values(settings.Networks).map((ep) => (this.get(ep.NetworkID).Driver === 'bridge' ? ep.DriverOpts?.[IFNAME_OPT] : undefined)),
+      Object.values(settings.Networks).map((ep) => (this.get(ep.NetworkID).Driver !== 'cni' ? ep.DriverOpts?.[IFNAME_OPT] : undefined)),
     );
     if (twice) throw invalid(`two endpoints of the container ask the interface name ${twice} (${IFNAME_OPT})`);
     return this.get(mode).Name;

@@ -1,6 +1,6 @@
 // The networks' store and IPAM: records of Docker's network objects under
 // `<data-root>/networks/<id>.json` (the predefined `bridge`, `host` and `none`, and user-defined
-// bridge networks), found as dockerd finds them, and the subnets they take: a free IPv4 one
+// bridge, macvlan and ipvlan networks), found as dockerd finds them, and the subnets they take: a free IPv4 one
 // picked for a new network or the default bridge, a user's (IPv4 or IPv6) checked against the
 // other networks, the endpoint addresses a container asks for checked against them. Knows
 // nothing of containers or of CNI.
@@ -27,6 +27,7 @@ import {
 import { engineId } from '../engine-id.js';
 import { labelMatch } from '../../common/filters.js';
 import { parseLink } from '../links.js';
+import { checkSubLinkOptions, isSubLink, planParent, type ParentPlan, type SubLinkDriver } from './sublink.js';
 import type { EndpointIpamConfig, EndpointRequest, EndpointSettings, IpamConfig, NetworkCreateRequest, NetworkRecord } from '../types.js';
 
 export const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
@@ -338,6 +339,8 @@ export function checkEndpoint(n: NetworkRecord, req: EndpointRequest, container:
     return;
   }
   checkBridgeDriverOpts(req.DriverOpts ?? {}, container, n.Name, create);
+  // dockerd's ipvlan CreateEndpoint (an error of no type: a 500); an ipvlan link has its parent's MAC.
+  if (req.MacAddress && n.Driver === 'ipvlan') throw systemError('ipvlan interfaces do not support custom mac address assignment');
   if ((ip || ip6 || local.length) && n.Name === 'bridge')
     throw invalid('user specified IP address is supported on user defined networks only');
   if (ip && !contains(parseCidr(v4Config(n)!.Subnet), parseIp(ip)))
@@ -643,13 +646,15 @@ export class NetworkStore {
     const driver = req.Driver || 'bridge';
     // overlay is swarm's: dockerd off a swarm answers in its swarm words (a 500 from 20.10).
     if (driver === 'overlay') throw systemError(NOT_SWARM_MANAGER);
-    if (driver !== 'bridge') throw invalid(`plugin "${driver}" not found: berth has the bridge driver only`);
+    if (driver !== 'bridge' && !isSubLink(driver))
+      throw invalid(`plugin "${driver}" not found: berth has the bridge, macvlan and ipvlan drivers`);
     if (req.EnableIPv4 === false) throw invalid('IPv6-only networks (EnableIPv4 false) are not supported by berth: a network has IPv4');
     // Swarm's networks and config-only networks: berthd has no swarm and no config networks.
     if (req.Ingress) throw forbidden('Ingress network can only be global scope network');
     if (req.Scope && req.Scope !== 'local') throw forbidden('cannot create a swarm scoped network when swarm is not active');
     if (req.ConfigOnly || req.ConfigFrom?.Network)
       throw unsupported('config-only networks (ConfigOnly, ConfigFrom) are not supported by berthd');
+    if (isSubLink(driver)) return this.createSubLink(req, driver);
     // An option the bridge does not apply is refused rather than stored and ignored.
     const unknownOpt = Object.keys(req.Options ?? {}).find((k) => !BRIDGE_OPTS.includes(k));
     if (unknownOpt)
@@ -672,23 +677,7 @@ export class NetworkStore {
     if (mtu !== undefined && !/^[+-]?\d+$/.test(mtu))
       throw invalid(`failed to parse ${MTU_OPT} value: ${mtu} (strconv.Atoi: parsing ${JSON.stringify(mtu)}: invalid syntax)`);
     if (mtu !== undefined && Number(mtu) < 0) throw invalid(`invalid MTU ${mtu}: give 0 (the host's default) or more`);
-    if (Object.keys(req.IPAM?.Options ?? {}).length) throw unsupported("IPAM options are not supported by berth's default IPAM driver");
-    if (req.IPAM?.Config?.some((c) => Object.keys(c.AuxiliaryAddresses ?? {}).length))
-      throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
-    if ((req.IPAM?.Driver ?? 'default') !== 'default')
-      throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
-    const wanted = (req.IPAM?.Config ?? []).filter((c) => {
-      if (!c.Subnet && (c.Gateway || c.IPRange)) throw invalid('a gateway or an ip-range needs a subnet');
-      return !!c.Subnet;
-    }) as IpamConfig[];
-    // As dockerd's getIpamConfig and bridge driver: a subnet per family at most.
-    const w4 = wanted.filter((c) => !isV6(c)),
-      w6 = wanted.filter(isV6);
-    if (w4.length > 1 || w6.length > 1) throw forbidden("bridge driver doesn't support multiple subnets");
-    // IPv6 with no subnet: the next /64 of this host's ULA pool, as dockerd 27 and later (20.10 had no IPv6 pool).
-    if (req.EnableIPv6 && !w6.length) w6.push({ Subnet: formatCidr6(this.nextUla64()) });
-    const v6 = w6.length ? this.v6Create(w6[0], !!req.EnableIPv6) : undefined;
-    const v4 = this.v4Create(w4[0], skipGateway4(req.Options ?? {}, !!req.Internal));
+    const { v4, v6 } = this.ipamCreate(req, 'bridge', skipGateway4(req.Options ?? {}, !!req.Internal));
     const id = randomBytes(32).toString('hex');
     const bridge = req.Options?.[BRIDGE_NAME_OPT] || `berth${id.slice(0, 10)}`;
     if (bridge.length > 15) throw invalid(`bridge name ${bridge} is longer than 15 characters`);
@@ -704,4 +693,65 @@ export class NetworkStore {
     await this.save(n, true);
     return n;
   }
+
+  /** A new network's IPAM, checked as dockerd checks it: its IPv4 config (a free subnet if none given) and its IPv6 one, if any. */
+  private ipamCreate(req: NetworkCreateRequest, driver: string, skipGw: boolean): { v4: IpamConfig; v6?: IpamConfig } {
+    if (Object.keys(req.IPAM?.Options ?? {}).length) throw unsupported("IPAM options are not supported by berth's default IPAM driver");
+    if (req.IPAM?.Config?.some((c) => Object.keys(c.AuxiliaryAddresses ?? {}).length))
+      throw unsupported('IPAM AuxiliaryAddresses are not supported by berth');
+    if ((req.IPAM?.Driver ?? 'default') !== 'default')
+      throw invalid(`IPAM driver "${req.IPAM?.Driver}" is not supported: berth has the default one only`);
+    const wanted = (req.IPAM?.Config ?? []).filter((c) => {
+      if (!c.Subnet && (c.Gateway || c.IPRange)) throw invalid('a gateway or an ip-range needs a subnet');
+      return !!c.Subnet;
+    }) as IpamConfig[];
+    // As dockerd's getIpamConfig and bridge driver: a subnet per family at most (dockerd's macvlan
+    // and ipvlan take more; berth's leases serve one per family).
+    const w4 = wanted.filter((c) => !isV6(c)),
+      w6 = wanted.filter(isV6);
+    if (w4.length > 1 || w6.length > 1)
+      throw driver === 'bridge'
+        ? forbidden("bridge driver doesn't support multiple subnets")
+        : unsupported(`berth's ${driver} driver takes one subnet per address family`);
+    // IPv6 with no subnet: the next /64 of this host's ULA pool, as dockerd 27 and later (20.10 had no IPv6 pool).
+    if (req.EnableIPv6 && !w6.length) w6.push({ Subnet: formatCidr6(this.nextUla64()) });
+    const v6 = w6.length ? this.v6Create(w6[0], !!req.EnableIPv6) : undefined;
+    return { v4: this.v4Create(w4[0], skipGw), v6 };
+  }
+
+  /**
+   * A macvlan or ipvlan network, checked as dockerd's drivers check it (sublink.ts), its parent
+   * too: the caller makes what `parentPlan` says is missing. Its Options are the ones given, as
+   * dockerd shows them.
+   */
+  private async createSubLink(req: NetworkCreateRequest, driver: SubLinkDriver): Promise<NetworkRecord> {
+    const opts = req.Options ?? {};
+    checkSubLinkOptions(driver, opts);
+    const { v4, v6 } = this.ipamCreate(req, driver, false);
+    const id = randomBytes(32).toString('hex');
+    planParent(id, opts, [...this.byId.values()], linkExists);
+    const n = this.record(req.Name, driver, v6 ? [v4, v6] : [v4], {
+      Id: id,
+      EnableIPv6: !!req.EnableIPv6,
+      Internal: !!req.Internal,
+      Attachable: !!req.Attachable,
+      Options: { ...opts },
+      Labels: { ...(req.Labels ?? {}) },
+    });
+    await this.save(n, true);
+    return n;
+  }
+
+  /** What a macvlan or ipvlan network's parent needs made now (the network itself aside). */
+  parentPlan(n: NetworkRecord): ParentPlan {
+    return planParent(
+      n.Id,
+      n.Options,
+      [...this.byId.values()].filter((o) => o.Id !== n.Id),
+      linkExists,
+    );
+  }
 }
+
+/** Whether the host has a link of that name (a name the kernel cannot have is none). */
+const linkExists = (link: string) => /^[^/\s:]{1,15}$/.test(link) && link !== '.' && link !== '..' && existsSync(`/sys/class/net/${link}`);
