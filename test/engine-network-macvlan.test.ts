@@ -1,8 +1,8 @@
 // macvlan and ipvlan networks side by side with dockerd 20.10, through the docker 28 CLI: the
 // same scenario runs against each engine in turn on parents the test makes (veth pairs whose
 // peers are in a network namespace of its own), and both must agree: the refusals (words and
-// status), the container's interface as the kernel shows it (link kind, mode, MAC, addresses,
-// routes), two containers on one network reaching each other, connect and disconnect while
+// status), the container's interface as the kernel shows it (link kind, mode, MAC, IPv4 and IPv6
+// addresses, routes), two containers on one network reaching each other, connect and disconnect while
 // running, and what the kernel of the machine allows (a dummy parent for a network without
 // one, a VLAN sub-interface `IF.VID`, ipvlan links: each made and removed with the network, or
 // refused by both in the kernel's words where the kernel has no such link). Then berthd alone:
@@ -24,6 +24,7 @@ const PB = 'bmv-b0';
 const PI = 'bmv-i0';
 const PARENTS = [PA, PB, PI];
 const SUB_A = '10.249.1.0/24';
+const SUB_A6 = 'fd49:249:1::/64';
 const SUB_B = '10.249.2.0/24';
 const SUB_I = '10.249.4.0/24';
 const NETS = ['bmv-a', 'bmv-b', 'bmv-x', 'bmv-i', 'bmv-d', 'bmv-v', 'bmv-l3s'];
@@ -72,10 +73,16 @@ function iface(cli: Cli, container: string, dev: string) {
     linkinfo?: { info_kind: string; info_data?: { mode?: string; flags?: string } };
     addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
   }[];
-  const routes = sh('nsenter', '-t', pid, '-n', 'ip', 'route', 'show', 'dev', dev)
-    .stdout.split('\n')
-    .filter(Boolean)
-    .map((x) => x.replace(/ proto kernel/, '').replace(/\s+$/, ''));
+  const routes = ['-4', '-6']
+    .flatMap((f) => sh('nsenter', '-t', pid, '-n', 'ip', f, 'route', 'show', 'dev', dev).stdout.split('\n'))
+    .filter((x) => x && !x.startsWith('fe80::') && !x.startsWith('multicast'))
+    .map((x) =>
+      x
+        .replace(/ proto (kernel|static|boot)/, '')
+        .replace(/ metric \d+/, '')
+        .replace(/ pref medium/, '')
+        .replace(/\s+$/, ''),
+    );
   return {
     kind: l.linkinfo?.info_kind,
     mode: l.linkinfo?.info_data?.mode,
@@ -89,7 +96,8 @@ function iface(cli: Cli, container: string, dev: string) {
 function endpoint(cli: Cli, container: string, net: string) {
   const r = cli(['inspect', '-f', `{{json (index .NetworkSettings.Networks "${net}")}}`, container]);
   const e = JSON.parse(r.stdout) as Record<string, unknown>;
-  return { IPAddress: e.IPAddress, IPPrefixLen: e.IPPrefixLen, Gateway: e.Gateway, MacAddress: e.MacAddress };
+  const { IPAddress, IPPrefixLen, Gateway, MacAddress, GlobalIPv6Address, GlobalIPv6PrefixLen, IPv6Gateway } = e;
+  return { IPAddress, IPPrefixLen, Gateway, MacAddress, GlobalIPv6Address, GlobalIPv6PrefixLen, IPv6Gateway };
 }
 
 /** A CLI result with the engine's IDs made alike. */
@@ -126,7 +134,7 @@ function scenario(cli: Cli, sock: string) {
       'http://d/v1.41/networks/create',
     ).stdout;
   try {
-    ok('network', 'create', '-d', 'macvlan', '--subnet', SUB_A, '-o', `parent=${PA}`, 'bmv-a');
+    ok('network', 'create', '-d', 'macvlan', '--ipv6', '--subnet', SUB_A, '--subnet', SUB_A6, '-o', `parent=${PA}`, 'bmv-a');
     seen.optionsA = JSON.parse(ok('network', 'inspect', '-f', '{{json .Options}}', 'bmv-a'));
     seen.ipamA = JSON.parse(ok('network', 'inspect', '-f', '{{json .IPAM.Config}}', 'bmv-a'));
     // Refusals: a second network on the parent, an unknown mode, parents that are not there, lo.
@@ -207,6 +215,8 @@ test('macvlan and ipvlan networks: berthd as dockerd 20.10', { skip }, () => {
   assert.equal((ours.c1 as { mode: string }).mode, 'bridge');
   assert.equal((ours.connected as { mode: string }).mode, 'private');
   assert.equal(ours.ping, 0);
+  assert.equal((ours.ep1 as { GlobalIPv6Address: string }).GlobalIPv6Address, 'fd49:249:1::2');
+  assert.ok((ours.c1 as { routes: string[] }).routes.includes('default via fd49:249:1::1'), JSON.stringify(ours.c1));
   for (const p of PARENTS) assert.equal(sh('ip', 'link', 'show', p).status, 0, `${p} is the test's: it stays`);
 });
 

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, forbidden, invalid, unavailable, unsupported } from '../../errors.js';
+import { BerthError, errorMessage, forbidden, invalid, unavailable, unsupported } from '../../errors.js';
 import { cniConfigFiles, defaultCniConfig, loadCniConfig } from '../../network/cni-config.js';
 import { addParentLink, deleteParentLink } from '../../network/parent-link.js';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -93,6 +93,10 @@ export class Networks {
     }
     // (Marks of networks removed meanwhile: a berthd killed during the removal.)
     for (const dev of ruled) this.endpoints.deleteBridgeLater(dev);
+    // The parent links berthd made are gone after a reboot: made again, as dockerd's drivers make them at their start.
+    for (const n of this.store.all())
+      if (isSubLink(n.Driver) && existsSync(this.parentMark(n)))
+        this.remakeParent(n).catch((e) => warn(`parent link of network ${n.Name}: ${errorMessage(e)}`));
   }
 
   private emit(action: string, n: NetworkRecord, container?: string): void {
@@ -183,6 +187,12 @@ export class Networks {
       await rm(this.parentMark(n), { force: true });
       throw e;
     }
+  }
+
+  /** Makes again the parent link berthd made for the network if it is missing. */
+  private async remakeParent(n: NetworkRecord): Promise<void> {
+    const plan = this.store.parentPlan(n);
+    if (plan.kind !== 'none') await addParentLink(plan);
   }
 
   /** Deletes the parent link berthd made for the network, and its mark. */
