@@ -450,3 +450,32 @@ test("berthd's storage is overlay2's, as daemon.json's storage-driver names it: 
   assert.equal(eng.dockerOk(['image', 'inspect', '-f', '{{.GraphDriver.Name}}', IMAGE]), 'overlay2');
   eng.dockerOk(['rm', 'drv-box']);
 });
+
+test(
+  "commit of a running container: paused while its layer is read, with dockerd's events (pause, image tag, commit, unpause)",
+  { skip },
+  () => {
+    const got: string[][] = [];
+    for (const [who, run] of engines()) {
+      ok(who, run, ['run', '-d', '--network', 'none', '--name', 'cm-box', IMAGE, 'sleep', '100']);
+      const since = (Date.now() / 1000).toFixed(9);
+      // The docker 28 CLI sends the repository fully qualified (docker.io/library/cm-img).
+      ok(who, run, ['commit', 'cm-box', 'cm-img']);
+      ok(who, run, ['commit', '--pause=false', 'cm-box', 'cm-img:two']);
+      const until = (Date.now() / 1000).toFixed(9);
+      const f = '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.imageRef}}';
+      got.push(ok(who, run, ['events', '--since', since, '--until', until, '--format', f]).trim().split('\n'));
+      ok(who, run, ['rm', '-f', 'cm-box']);
+      ok(who, run, ['rmi', 'cm-img', 'cm-img:two']);
+    }
+    assert.deepEqual(got[1], got[0]);
+    assert.deepEqual(got[0], [
+      'container pause cm-box <no value>',
+      'image tag cm-img:latest <no value>',
+      'container commit cm-box cm-img:latest',
+      'container unpause cm-box <no value>',
+      'image tag cm-img:two <no value>',
+      'container commit cm-box cm-img:two',
+    ]);
+  },
+);

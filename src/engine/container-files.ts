@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { failingClearlyWhenFull } from '../common/disk-full.js';
 import { BerthError, conflict, errorMessage, isKind } from '../errors.js';
 import { isErrno } from '../common/errno.js';
-import { exportRootfs, type ImageStore, type Snapshotter } from '../image/index.js';
+import { exportRootfs, familiarString, parseReference, type ImageStore, type Snapshotter } from '../image/index.js';
 import type { Mount as OciMount, Spec } from '../oci/runtime-spec.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { archivePath, extractToDir, statPath, type ExtractOptions, type PathStat } from './archive.js';
@@ -18,6 +18,7 @@ import { applyChanges, imageConfigOf } from './commit.js';
 import { ContainerRoot, type RootMount } from './container-root.js';
 import { imageMountKeys } from './mounts.js';
 import type { Containers } from './containers/index.js';
+import type { Events } from './events.js';
 import { dockerStats, emptyStats, netDev, type DockerStats } from './stats.js';
 import { top, type TopResult } from './top.js';
 import type { ContainerConfig, ContainerRecord } from './types.js';
@@ -49,6 +50,8 @@ export class ContainerFiles {
     /** Where PUT /archive spools a checked archive (unlinked files). */
     private readonly spoolDir: string,
     private readonly log?: (level: 'warn', msg: string) => void,
+    /** Where a commit's image tag event goes. */
+    private readonly events?: Events,
   ) {}
 
   private running(rec: ContainerRecord): boolean {
@@ -211,11 +214,17 @@ export class ContainerFiles {
     const config = applyChanges(imageConfigOf({ ...rec.Config, ...definedFields(req.config ?? {}) }), req.changes ?? []);
     return failingClearlyWhenFull(this.dataRoot, () =>
       this.withRootfs(rec, async (_rootfs, upper) => {
+        // Frozen as dockerd's commit pauses it, with its pause and unpause events.
         const freeze = req.pause !== false && rec.State.Status === 'running';
-        if (freeze) await this.runtime.pause(rec.Id);
+        if (freeze) {
+          await this.runtime.pause(rec.Id);
+          this.containers.event(rec.Id, 'pause');
+        }
         try {
           const { engineMade } = await this.userChanges(rec, upper);
           const reference = req.repo ? `${req.repo}:${req.tag || 'latest'}` : undefined;
+          // The docker 28 CLI sends the repository fully qualified; dockerd's events name it familiar.
+          const familiar = reference ? familiarString(parseReference(reference)) : '';
           const r = await this.snapshots.commit(rec.Id, this.store, {
             reference,
             author: req.author,
@@ -225,15 +234,19 @@ export class ContainerFiles {
             exclude: (p) => engineMade.has(p),
           });
           const id = (await this.store.readManifest(r.manifest.digest)).config.digest;
-          this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: reference ?? '' });
+          if (familiar) this.events?.emit('image', 'tag', id, { ...config.Labels, name: familiar });
+          this.containers.event(rec.Id, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: familiar });
           return id;
         } finally {
           if (freeze) {
-            await this.runtime.resume(rec.Id).catch((e) => {
-              // A container that exited meanwhile has nothing to thaw.
-              if (!(e instanceof BerthError && (e.kind === 'conflict' || e.kind === 'not-found')))
-                this.log?.('warn', `resume ${rec.Id.slice(0, 12)} after commit: ${errorMessage(e)}`);
-            });
+            await this.runtime.resume(rec.Id).then(
+              () => this.containers.event(rec.Id, 'unpause'),
+              (e) => {
+                // A container that exited meanwhile has nothing to thaw.
+                if (!(e instanceof BerthError && (e.kind === 'conflict' || e.kind === 'not-found')))
+                  this.log?.('warn', `resume ${rec.Id.slice(0, 12)} after commit: ${errorMessage(e)}`);
+              },
+            );
           }
         }
       }),

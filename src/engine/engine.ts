@@ -151,7 +151,16 @@ export class Engine {
     });
     this.containers.pods = this.pods;
     this.containers.prober = (id, cmd, timeoutMs) => execProbe(this.execs, id, cmd, timeoutMs);
-    this.files = new ContainerFiles(this.containers, this.snapshots, store, runtime, opts.dataRoot, join(opts.dataRoot, 'tmp'), opts.log);
+    this.files = new ContainerFiles(
+      this.containers,
+      this.snapshots,
+      store,
+      runtime,
+      opts.dataRoot,
+      join(opts.dataRoot, 'tmp'),
+      opts.log,
+      this.events,
+    );
     this.buildContexts = new BuildContexts(join(opts.dataRoot, 'tmp'), opts.dataRoot, opts.log);
     this.images = new Images({
       store,
