@@ -479,3 +479,18 @@ test(
     ]);
   },
 );
+
+test("rename to a name dockerd refuses: its allocation's words, the name with its slash", { skip }, () => {
+  const got: unknown[] = [];
+  for (const [who, run] of engines()) {
+    ok(who, run, ['create', '--network', 'none', '--name', 'rn-box', IMAGE, 'true']);
+    const r = run(['rename', 'rn-box', 'bad name']);
+    got.push([r.status, r.stderr]);
+    ok(who, run, ['rm', 'rn-box']);
+  }
+  assert.deepEqual(got[1], got[0]);
+  assert.match(
+    (got[0] as [number, string])[1],
+    /^Error response from daemon: Error when allocating new name: Invalid container name \(\/bad name\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed\n/,
+  );
+});

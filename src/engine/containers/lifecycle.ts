@@ -622,7 +622,14 @@ export async function unpause(t: ContainerTable, live: Live): Promise<void> {
 
 export async function rename(t: ContainerTable, live: Live, newName: string): Promise<void> {
   if (!newName) throw invalid('Neither old nor new names may be empty');
-  const name = checkName(newName);
+  // dockerd checks the new name with its slash, in its allocation's words.
+  let name: string;
+  try {
+    name = checkName(`/${newName.replace(/^\//, '')}`);
+  } catch (e) {
+    if (isKind(e, 'invalid')) throw invalid(`Error when allocating new name: ${errorMessage(e)}`);
+    throw e;
+  }
   const oldName = live.rec.Name;
   if (name === oldName) throw invalid('Renaming a container with the same name as its current name');
   for (const l of t.byId.values())
