@@ -494,3 +494,37 @@ test("rename to a name dockerd refuses: its allocation's words, the name with it
     /^Error response from daemon: Error when allocating new name: Invalid container name \(\/bad name\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed\n/,
   );
 });
+
+test("kill's signals as dockerd parses them: the realtime names of its SignalMap; a number it lacks refused", { skip }, () => {
+  const got: unknown[][] = [];
+  for (const [who, run] of engines()) {
+    const since = (Date.now() / 1000).toFixed(9);
+    ok(who, run, ['run', '-d', '--network', 'none', '--name', 'sg-box', IMAGE, 'sleep', '100']);
+    const seen: unknown[] = [];
+    for (const s of ['SIGRTMIN+3', 'rtmax-2', 'RTMIN', 'SIGRTMAX', 'RTMIN+16', '64'])
+      seen.push([s, run(['kill', '-s', s, 'sg-box']).status]);
+    const r = run(['kill', '-s', '65', 'sg-box']);
+    seen.push([r.status, r.stderr.replace(/Cannot kill container: sg-box: The linux/, 'the linux')]);
+    seen.push(ok(who, run, ['inspect', '-f', '{{.State.Status}}', 'sg-box']));
+    ok(who, run, ['rm', '-f', 'sg-box']);
+    const until = (Date.now() / 1000).toFixed(9);
+    seen.push(
+      ok(who, run, ['events', '--since', since, '--until', until, '--filter', 'event=kill', '--format', '{{.Actor.Attributes.signal}}'])
+        .trim()
+        .split('\n'),
+    );
+    got.push(seen);
+  }
+  // dockerd 20.10 refuses 65 at the kill (a 500 in longer words); berthd at the parse, as dockerd 28 (a 400).
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(got[0].slice(0, 6), [
+    ['SIGRTMIN+3', 0],
+    ['rtmax-2', 0],
+    ['RTMIN', 0],
+    ['SIGRTMAX', 0],
+    ['RTMIN+16', 1],
+    ['64', 0],
+  ]);
+  assert.deepEqual(got[0][6], [1, 'Error response from daemon: the linux daemon does not support signal 65\n']);
+  assert.deepEqual(got[0][8], ['37', '62', '34', '64', '64', '9']);
+});

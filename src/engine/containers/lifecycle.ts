@@ -771,8 +771,23 @@ function volumesOf(t: ContainerTable, ref: string): MountPoint[] {
   }
 }
 
-/** A signal's number as dockerd parses it (moby's signal.ParseSignal: a name, with or without SIG, or a number), refused in its words. */
+/**
+ * A signal's number as dockerd parses it (moby's signal.ParseSignal: a name, with or without SIG,
+ * the realtime ones of its SignalMap among them, or a number), refused in its words; a number
+ * its SignalMap lacks (32, 33, above 64) in dockerd 28's (20.10 says so at the kill, in a 500).
+ */
 function dockerSignal(s: string): number {
+  const rt = /^(?:SIG)?RT(MIN|MAX)(?:([+-])(\d+))?$/i.exec(s);
+  if (rt) {
+    const [, end, sign, k] = rt;
+    const min = end.toUpperCase() === 'MIN';
+    const n = Number(k ?? 0);
+    // RTMIN, RTMIN+1 … RTMIN+15; RTMAX-14 … RTMAX-1, RTMAX.
+    if (!sign || (min ? sign === '+' && n >= 1 && n <= 15 : sign === '-' && n >= 1 && n <= 14)) return min ? 34 + n : 64 - n;
+    throw invalid(`Invalid signal: ${s}`);
+  }
+  if (/^\d+$/.test(s) && Number(s) !== 0 && !(Number(s) <= 31 || (Number(s) >= 34 && Number(s) <= 64)))
+    throw invalid(`the linux daemon does not support signal ${Number(s)}`);
   try {
     return parseSignal(s);
   } catch (e) {
