@@ -2,8 +2,8 @@
 // same scenario runs against each engine in turn on parents the test makes (veth pairs whose
 // peers are in a network namespace of its own), and both must agree: the refusals (words and
 // status), the container's interface as the kernel shows it (link kind, mode, MAC, IPv4 and IPv6
-// addresses, routes), two containers on one network reaching each other, connect and disconnect while
-// running, and what the kernel of the machine allows (a dummy parent for a network without
+// addresses, routes), two containers on one network reaching each other, connect and disconnect
+// while running, an internal network (no default route, no gateway), and what the kernel of the machine allows (a dummy parent for a network without
 // one, a VLAN sub-interface `IF.VID`, ipvlan links: each made and removed with the network, or
 // refused by both in the kernel's words where the kernel has no such link). Then berthd alone:
 // ipvlan l3s and ipvlan_flag (which dockerd 20.10 does not know), published ports refused, and a
@@ -27,7 +27,7 @@ const SUB_A = '10.249.1.0/24';
 const SUB_A6 = 'fd49:249:1::/64';
 const SUB_B = '10.249.2.0/24';
 const SUB_I = '10.249.4.0/24';
-const NETS = ['bmv-a', 'bmv-b', 'bmv-x', 'bmv-i', 'bmv-d', 'bmv-v', 'bmv-l3s'];
+const NETS = ['bmv-a', 'bmv-b', 'bmv-n', 'bmv-x', 'bmv-i', 'bmv-d', 'bmv-v', 'bmv-l3s'];
 
 let eng: EngineFixture;
 let d: Dockerd;
@@ -188,6 +188,12 @@ function scenario(cli: Cli, sock: string) {
     seen.routesAfterConnect = iface(cli, 'bmv-c1', 'eth0').routes;
     ok('network', 'disconnect', 'bmv-b', 'bmv-c1');
     seen.disconnected = 'missing' in iface(cli, 'bmv-c1', 'eth1');
+    // An internal network on B: no default route, no gateway in inspect.
+    ok('network', 'rm', 'bmv-b');
+    ok('network', 'create', '-d', 'macvlan', '--internal', '--subnet', '10.249.6.0/24', '-o', `parent=${PB}`, 'bmv-n');
+    ok('run', '-d', '--name', 'bmv-c7', '--network', 'bmv-n', IMAGE, 'sleep', '120');
+    seen.internal = iface(cli, 'bmv-c7', 'eth0');
+    seen.internalEp = endpoint(cli, 'bmv-c7', 'bmv-n');
 
     // ipvlan l3 on I: made where the kernel has ipvlan, refused in its words where not.
     ok('network', 'create', '-d', 'ipvlan', '--subnet', SUB_I, '-o', `parent=${PI}`, '-o', 'ipvlan_mode=l3', 'bmv-i');
@@ -201,7 +207,7 @@ function scenario(cli: Cli, sock: string) {
     }
     return seen;
   } finally {
-    cli(['rm', '-f', 'bmv-c1', 'bmv-c2', 'bmv-c3']);
+    cli(['rm', '-f', 'bmv-c1', 'bmv-c2', 'bmv-c3', 'bmv-c7']);
     for (const n of NETS) cli(['network', 'rm', n]);
   }
 }
@@ -215,6 +221,7 @@ test('macvlan and ipvlan networks: berthd as dockerd 20.10', { skip }, () => {
   assert.equal((ours.c1 as { mode: string }).mode, 'bridge');
   assert.equal((ours.connected as { mode: string }).mode, 'private');
   assert.equal(ours.ping, 0);
+  assert.deepEqual((ours.internal as { routes: string[] }).routes, ['10.249.6.0/24 scope link src 10.249.6.2']);
   assert.equal((ours.ep1 as { GlobalIPv6Address: string }).GlobalIPv6Address, 'fd49:249:1::2');
   assert.ok((ours.c1 as { routes: string[] }).routes.includes('default via fd49:249:1::1'), JSON.stringify(ours.c1));
   for (const p of PARENTS) assert.equal(sh('ip', 'link', 'show', p).status, 0, `${p} is the test's: it stays`);
