@@ -528,3 +528,29 @@ test("kill's signals as dockerd parses them: the realtime names of its SignalMap
   assert.deepEqual(got[0][6], [1, 'Error response from daemon: the linux daemon does not support signal 65\n']);
   assert.deepEqual(got[0][8], ['37', '62', '34', '64', '64', '9']);
 });
+
+test('an exit is told as dockerd tells it: die, then the network disconnect and the volume unmount, then destroy', { skip }, () => {
+  const got: string[][] = [];
+  for (const [who, run] of engines()) {
+    const since = (Date.now() / 1000).toFixed(9);
+    ok(who, run, ['run', '--rm', '--network', 'none', '-v', 'ord-vol:/x', '--name', 'ord-box', IMAGE, 'true']);
+    const until = (Date.now() / 1000).toFixed(9);
+    const f = ['--since', since, '--until', until, '--format', '{{.Type}} {{.Action}}'];
+    const events = ok(who, run, [
+      'events',
+      '--filter',
+      'event=die',
+      '--filter',
+      'event=disconnect',
+      '--filter',
+      'event=unmount',
+      '--filter',
+      'event=destroy',
+      ...f,
+    ]);
+    got.push(events.trim().split('\n'));
+    ok(who, run, ['volume', 'rm', 'ord-vol']);
+  }
+  assert.deepEqual(got[1], got[0]);
+  assert.deepEqual(got[0], ['container die', 'network disconnect', 'volume unmount', 'container destroy']);
+});

@@ -118,7 +118,6 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   unwatchExit(live);
   stopHealth(live);
   await streamsClosed(live);
-  t.volumeEvents(rec, 'unmount');
   const oom = await oomKilled(t, rec.Id);
   const ranMs = Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt);
   const delay = live.restart.next(rec.HostConfig.RestartPolicy, exit.exitCode, !!rec.HasBeenManuallyStopped, ranMs);
@@ -128,17 +127,19 @@ async function recordExit(t: ContainerTable, live: Live): Promise<boolean> {
   const status = delay === undefined ? 'exited' : 'restarting';
   rec.State = { ...rec.State, Status: status, Pid: 0, ExitCode: exit.exitCode, FinishedAt: exit.finishedAt, OOMKilled: oom };
   if (delay !== undefined) rec.RestartCount++;
-  await releaseRuntime(t, rec);
-  await releaseHeldVolumes(rec.MountPoints ?? [], t.volumes, rec.Id, (m) => t.log('warn', m));
-  for (const key of [rec.Id, ...imageMountKeys(rec.Id, rec.MountPoints ?? [])])
-    await t.opts.snapshots.unmount(key).catch((e) => t.log('warn', `unmount ${key}: ${errorMessage(e)}`));
-  await t.save(live);
-  t.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
+  // Told as dockerd tells them: die, then the networks' disconnects and the volumes' unmounts as they are released.
   if (rec.State.OOMKilled) t.emitFor(rec, 'oom');
   t.emitFor(rec, 'die', {
     exitCode: String(exit.exitCode),
     execDuration: String(Math.max(0, Math.round((Date.parse(exit.finishedAt) - Date.parse(rec.State.StartedAt)) / 1000))),
   });
+  await releaseRuntime(t, rec);
+  t.volumeEvents(rec, 'unmount');
+  await releaseHeldVolumes(rec.MountPoints ?? [], t.volumes, rec.Id, (m) => t.log('warn', m));
+  for (const key of [rec.Id, ...imageMountKeys(rec.Id, rec.MountPoints ?? [])])
+    await t.opts.snapshots.unmount(key).catch((e) => t.log('warn', `unmount ${key}: ${errorMessage(e)}`));
+  await t.save(live);
+  t.log('info', `container ${rec.Id.slice(0, 12)} exited with ${exit.exitCode}${delay === undefined ? '' : `: restarting in ${delay} ms`}`);
   t.exitedNow(live);
   // (A stop or kill meanwhile, which takes no turn, cancelled the restart: the state says so.)
   if (delay !== undefined && rec.State.Status === 'restarting') scheduleRestart(t, live, delay);
