@@ -639,3 +639,60 @@ test(
     assert.equal(d20(['images', '-q']).stdout.trim(), '');
   },
 );
+
+test("the image routes' platform, manifests and platforms parameters are applied or refused as dockerd 28 reads them", async () => {
+  eng.dockerOk(['pull', 'busybox']);
+  const img = JSON.parse((await eng.api('GET', '/images/busybox/json')).body) as { Os: string; Architecture: string };
+  assert.ok(img.Os && img.Architecture, JSON.stringify(img));
+  const own = encodeURIComponent(JSON.stringify({ os: img.Os, architecture: img.Architecture }));
+  const other = encodeURIComponent(JSON.stringify({ os: 'linux', architecture: img.Architecture === 'arm64' ? 'riscv64' : 'arm64' }));
+  for (const [path, since] of [
+    ['/images/busybox/history', 'v1.48'],
+    ['/images/busybox/get', 'v1.48'],
+    ['/images/get?names=busybox&x=1', 'v1.48'],
+    ['/images/busybox/json', 'v1.49'],
+  ]) {
+    const q = path.includes('?') ? '&' : '?';
+    const hit = await eng.api('GET', `/${since}${path}${q}platform=${own}`);
+    assert.equal(hit.status, 200, `${path} own platform: ${hit.body.slice(0, 300)}`);
+    const miss = await eng.api('GET', `/${since}${path}${q}platform=${other}`);
+    assert.equal(miss.status, 404, `${path} another platform: ${miss.body}`);
+    assert.match(JSON.parse(miss.body).message, /was found but does not match the specified platform: wanted linux\/(arm64|riscv64)/);
+    // Before the parameter's API version dockerd reads none, nor does berthd.
+    assert.equal((await eng.api('GET', `/v1.41${path}${q}platform=${other}`)).status, 200, `${path} at 1.41`);
+    const bad = await eng.api('GET', `/${since}${path}${q}platform=${encodeURIComponent('{"os":"linux"}')}`);
+    assert.equal(bad.status, 400, bad.body);
+    assert.equal(JSON.parse(bad.body).message, 'both OS and architecture must be provided');
+  }
+  const garbled = await eng.api('GET', `/v1.48/images/busybox/history?platform=linux%2Farm64`);
+  assert.equal(garbled.status, 400);
+  assert.match(JSON.parse(garbled.body).message, /^failed to parse platform: /);
+  // manifests: berth keeps one platform per image and no manifest list to show.
+  for (const path of ['/v1.47/images/json?manifests=1', '/v1.48/images/busybox/json?manifests=true']) {
+    const r = await eng.api('GET', path);
+    assert.ok(r.status >= 400 && r.status < 600, `${path}: ${r.status}`);
+    assert.match(JSON.parse(r.body).message, /manifests is not supported by berthd/);
+  }
+  assert.equal((await eng.api('GET', '/v1.46/images/json?manifests=1')).status, 200);
+  // DELETE with platforms is refused and removes nothing; load with a platform is refused.
+  const del = await eng.api('DELETE', `/v1.50/images/busybox?platforms=${own}`);
+  assert.match(JSON.parse(del.body).message, /platforms is not supported by berthd/);
+  assert.equal((await eng.api('GET', '/images/busybox/json')).status, 200);
+  const load = await eng.api('POST', `/v1.48/images/load?platform=${own}`);
+  assert.match(JSON.parse(load.body).message, /platform is not supported by berthd's load/);
+  // The docker 28 CLI and the berth CLI pass --platform as that JSON.
+  const mine = `${img.Os}/${img.Architecture}`;
+  for (const cli of [(a: string[]) => eng.docker(a), berth]) {
+    assert.equal(cli(['history', '--platform', mine, 'busybox']).status, 0);
+    const h = cli(['history', '--platform', 'linux/s390x', 'busybox']);
+    assert.notEqual(h.status, 0);
+    assert.match(h.stderr, /does not match the specified platform: wanted linux\/s390x/);
+    assert.equal(cli(['image', 'inspect', '--platform', mine, '-f', '{{.Os}}', 'busybox']).stdout.trim(), img.Os);
+    assert.notEqual(cli(['save', '--platform', 'linux/s390x', '-o', join(eng.dir, 'p.tar'), 'busybox']).status, 0);
+  }
+  // A network found in another scope than asked is dockerd's 404; verbose changes nothing for a local one.
+  assert.equal((await eng.api('GET', '/networks/bridge?scope=swarm')).status, 404);
+  const local = await eng.api('GET', '/networks/bridge?scope=local&verbose=true');
+  assert.equal(local.status, 200, local.body);
+  assert.equal(JSON.parse(local.body).Name, 'bridge');
+});

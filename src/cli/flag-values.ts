@@ -234,3 +234,15 @@ export const MODES = {
 
 /** Whether `v` is an IP address. */
 export const ipAddressOk = (v: string) => isIP(v) !== 0;
+
+/**
+ * `--platform os[/arch[/variant]]` as the JSON OCI platform the API takes from 1.46 on (the docker
+ * CLI's encoding); a lone part is an architecture of linux, as containerd's platforms.Parse reads
+ * it. berthd normalizes the names (`x86_64`, `aarch64`).
+ */
+export function platformJSON(v: string): string {
+  const parts = v.split('/');
+  if (parts.length > 3 || parts.some((p) => !p)) throw new Error(`"${v}": unknown operating system or architecture: invalid argument`);
+  const [os, architecture, variant] = parts.length === 1 ? ['linux', parts[0]] : parts;
+  return JSON.stringify({ os, architecture, ...(variant ? { variant } : {}) });
+}

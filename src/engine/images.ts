@@ -10,6 +10,7 @@ import { labelMatch } from '../common/filters.js';
 import { conflict, invalid, isKind, notFound } from '../errors.js';
 import {
   RegistryClient,
+  checkImagePlatform,
   familiarName,
   familiarString,
   fetchManifest,
@@ -206,6 +207,26 @@ export class Images {
 
   inspect(name: string): Promise<Image> {
     return this.opts.store.resolve(name);
+  }
+
+  /**
+   * `name`'s image, which must be of one of `platforms` when the caller names some (API 1.46 and
+   * later's `platform` parameters of inspect, history, save and push): berth keeps one platform
+   * of an image, so another one is dockerd's 404 for a platform the image does not have.
+   */
+  async forPlatforms(name: string, platforms: Platform[]): Promise<Image> {
+    const img = await this.opts.store.resolve(name);
+    if (!platforms.length) return img;
+    let miss: unknown;
+    for (const p of platforms) {
+      try {
+        checkImagePlatform(name, img.config, p);
+        return img;
+      } catch (e) {
+        miss = e;
+      }
+    }
+    throw miss;
   }
 
   /** The image's `Size` as dockerd reports it: its layers' unpacked sizes added up. */

@@ -17,7 +17,7 @@ export { pull, fetchManifest, type PullOptions, type PullProgress, type PullResu
 export { push, type PushOptions, type PushResult } from './registry/push.js';
 export { RegistryClient, type RegistryOptions } from './registry/client.js';
 export { searchRegistry, type SearchResult } from './registry/search.js';
-export { hostPlatform, parsePlatform, formatPlatform, selectManifest, normalizePlatform } from './platform.js';
+export { hostPlatform, parsePlatform, formatPlatform, selectManifest, normalizePlatform, checkImagePlatform } from './platform.js';
 export { unpackLayer, decompress, detectCompression, type UnpackOptions, type UnpackResult } from './unpack.js';
 export { indexArchiveThreaded, unpackLayerThreaded } from './unpack-thread.js';
 export type { ArchiveIndex, IndexedEntry } from './archive-index.js';

@@ -107,3 +107,18 @@ export function selectManifest(manifests: Descriptor[], want: Platform): Descrip
   }
   return best.d;
 }
+
+/**
+ * dockerd's 404 when an image found by name is of another platform than the one asked for: the
+ * same os and architecture, and the variant when one is asked. An image with no platform in its
+ * config matches nothing.
+ */
+export function checkImagePlatform(ref: string, img: { os?: string; architecture?: string; variant?: string }, want: Platform): void {
+  const have =
+    img.os && img.architecture ? normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant }) : undefined;
+  const w = normalizePlatform(want);
+  if (have && have.os === w.os && have.architecture === w.architecture && (!w.variant || have.variant === w.variant)) return;
+  throw notFound(
+    `image with reference ${ref} was found but does not match the specified platform: wanted ${formatPlatform(w)}, actual: ${have ? formatPlatform(have) : 'nil'}`,
+  );
+}

@@ -4,7 +4,7 @@
 // message (`{"errorDetail": …, "error": …}`), as dockerd does.
 
 import { familiarString, parseReference } from '../../common/reference.js';
-import { errorMessage, invalid } from '../../errors.js';
+import { errorMessage, invalid, unsupported } from '../../errors.js';
 import type { Engine, PullProgress, PushProgress } from '../../engine/index.js';
 import { labelMatch } from '../../common/filters.js';
 import { registryAuth } from './auth.js';
@@ -13,6 +13,7 @@ import type { Context, Router } from './router.js';
 import type { IncomingMessage } from 'node:http';
 import { parseFilters, untilTime } from './filters.js';
 import { loadError } from './load-error.js';
+import type { Platform } from '../../oci/image.js';
 
 const familiar = (name: string) => {
   try {
@@ -21,6 +22,38 @@ const familiar = (name: string) => {
     return name;
   }
 };
+/**
+ * The `platform` parameters the image routes take from API 1.46-1.49 on (`since`): each a JSON
+ * OCI platform as the docker CLI encodes it (`{"os":"linux","architecture":"arm64"}`), checked in
+ * dockerd's words (httputils.DecodePlatform). Before `since` dockerd reads none, nor does berthd.
+ */
+function platformParams(ctx: Context, since: string): Platform[] {
+  if (apiOlder(ctx.version, since)) return [];
+  return ctx.query
+    .getAll('platform')
+    .filter(Boolean)
+    .map((raw) => {
+      let p: Partial<Platform> | null;
+      try {
+        p = JSON.parse(raw) as Partial<Platform> | null;
+      } catch (e) {
+        throw invalid(`failed to parse platform: ${errorMessage(e)}`);
+      }
+      if (!p?.os || !p.architecture) throw invalid('both OS and architecture must be provided');
+      return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+    });
+}
+
+/**
+ * `manifests` (API 1.47 on the list, 1.48 on inspect): each image's per-platform manifests.
+ * berth keeps one platform of an image and has no such list: asked for, it is refused.
+ */
+function refuseManifests(ctx: Context, since: string): void {
+  if (!apiOlder(ctx.version, since) && boolParam(ctx.query, 'manifests')) {
+    throw unsupported('manifests is not supported by berthd: it keeps one platform of each image, with no list of manifests');
+  }
+}
+
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 /**
@@ -173,6 +206,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.on('POST', '/images/:name*/push', async (ctx) => {
     const credentials = registryAuth(ctx);
     const targets = await engine.images.pushTargets(ctx.params.name, ctx.query.get('tag') || undefined);
+    const platforms = platformParams(ctx, '1.46');
+    for (const t of targets) await engine.images.forPlatforms(t, platforms);
     const out = jsonStream(ctx);
     try {
       const ref = parseReference(targets[0]);
@@ -204,6 +239,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('GET', '/images/json', async (ctx) => {
+    refuseManifests(ctx, '1.47');
     const filters = parseFilters(ctx.query);
     const list = await engine.images.list();
     const createdOf = async (name: string) => unix((await engine.images.inspect(name)).config.created);
@@ -254,7 +290,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('GET', '/images/:name*/json', async (ctx) => {
-    const img = await engine.images.inspect(ctx.params.name);
+    refuseManifests(ctx, '1.48');
+    const img = await engine.images.forPlatforms(ctx.params.name, platformParams(ctx, '1.49'));
     const c = img.config;
     const size = await engine.images.size(img);
     sendJSON(ctx, 200, {
@@ -299,7 +336,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('GET', '/images/:name*/history', async (ctx) => {
-    const img = await engine.images.inspect(ctx.params.name);
+    const img = await engine.images.forPlatforms(ctx.params.name, platformParams(ctx, '1.48'));
     const hist = await engine.images.history(img.id);
     sendJSON(
       ctx,
@@ -316,10 +353,16 @@ export function imageRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('DELETE', '/images/:name*', async (ctx) => {
+    // `noprune` keeps untagged parents: berth's images have none, so there is nothing to keep.
+    if (!apiOlder(ctx.version, '1.50') && ctx.query.getAll('platforms').some(Boolean)) {
+      throw unsupported('platforms is not supported by berthd: it keeps one platform of an image; remove the image itself');
+    }
     sendJSON(ctx, 200, await engine.images.remove(ctx.params.name, { force: boolParam(ctx.query, 'force') }));
   });
 
   const save = async (ctx: Context, names: string[]) => {
+    const platforms = platformParams(ctx, '1.48');
+    for (const n of names) await engine.images.forPlatforms(n, platforms);
     const tar = await engine.images.save(names);
     ctx.res!.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/x-tar' });
     tar.on('error', () => ctx.res!.destroy());
@@ -357,6 +400,10 @@ export function imageRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('POST', '/images/load', async (ctx) => {
+    // `quiet` drops dockerd's progress bars; berthd's answer is the `Loaded image` lines either way.
+    if (platformParams(ctx, '1.48').length) {
+      throw unsupported("platform is not supported by berthd's load: it loads each image of the archive as it is");
+    }
     const out = jsonStream(ctx);
     // As dockerd: the 200 goes out before the archive is read, so a bad one is a stream error.
     out.begin();

@@ -3,7 +3,7 @@
 // PortBindings, PublishAllPorts, NetworkingConfig; NetworkSettings, Ports). Shapes and status
 // codes as moby's api/swagger.yaml gives them.
 
-import { invalid, systemError } from '../../errors.js';
+import { invalid, notFound, systemError } from '../../errors.js';
 import {
   AmbiguousNetwork,
   apiEndpoint,
@@ -173,8 +173,13 @@ export function networkRoutes(router: Router, engine: Engine): void {
   });
 
   router.on('GET', '/networks/:id*', (ctx) => {
+    // `verbose` adds a swarm network's services and peers: berthd's networks are local and have
+    // none, so dockerd's answer for them is the same. `scope` finds only a network of that scope.
+    const scope = ctx.query.get('scope');
     try {
-      sendJSON(ctx, 200, ns().inspect(ctx.params.id));
+      const n = ns().inspect(ctx.params.id);
+      if (scope && scope !== n.Scope) throw notFound(`network ${ctx.params.id} not found`);
+      sendJSON(ctx, 200, n);
     } catch (e) {
       // dockerd's inspect words an ambiguous prefix its own way (its router, not FindNetwork).
       if (e instanceof AmbiguousNetwork) throw invalid(`${e.count} matches found based on ID prefix: network ${e.ref} is ambiguous`);

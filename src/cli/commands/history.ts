@@ -2,10 +2,10 @@
 // table, or through a Go template of docker's history fields.
 
 import type { ApiClient } from '../../api/client.js';
-import { BerthError } from '../../errors.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 import { humanAgo, humanSize, table } from '../output.js';
 import { formatRows } from '../template.js';
+import { platformJSON } from '../flag-values.js';
 
 interface HistoryItem {
   Id: string;
@@ -45,16 +45,15 @@ const HISTORY: CommandSpec = {
     format: { type: 'string', desc: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or TEMPLATE (Go template)" },
     human: { short: 'H', type: 'bool', desc: 'Print sizes and dates in human-readable form', dflt: 'true' },
     'no-trunc': { type: 'bool', desc: 'Do not truncate the output' },
-    platform: { type: 'string', desc: 'Show the history of this platform (not supported by berth)' },
+    platform: { type: 'string', desc: 'Show the history of the image for this platform (os[/arch[/variant]])' },
     quiet: { short: 'q', type: 'bool', desc: 'Only show image IDs' },
   },
 };
 
 export async function history(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(HISTORY, argv);
-  if (flags.platform !== undefined)
-    throw new BerthError('unsupported', 'berth history --platform is not supported: berth keeps one platform of an image');
-  const items = await client.json<HistoryItem[]>('GET', `/images/${args[0]}/history`);
+  const platform = flags.platform ? platformJSON(flags.platform as string) : undefined;
+  const items = await client.json<HistoryItem[]>('GET', `/images/${args[0]}/history`, { query: { platform } });
   const full = !!flags['no-trunc'];
   const id = (i: HistoryItem) => (i.Id === '<missing>' || full ? i.Id : i.Id.replace(/^sha256:/, '').slice(0, 12));
   if (flags.quiet) {

@@ -2,7 +2,7 @@
 // the same job (`image ls` is `images`, `image rm` is `rmi`), plus `image inspect` and `image prune`.
 
 import type { ApiClient } from '../../api/client.js';
-import { unsupported } from '../../errors.js';
+import { platformJSON } from '../flag-values.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 import { build } from './build.js';
 import { history } from './history.js';
@@ -68,12 +68,11 @@ const INSPECT: CommandSpec = {
 
 async function inspect(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(INSPECT, argv);
-  const platform = flags.platform as string | undefined;
-  if (platform) throw unsupported('berth image inspect --platform is not supported: berth keeps one platform of an image');
+  const platform = flags.platform ? platformJSON(flags.platform as string) : undefined;
   return inspectEach(
     args,
     flags.format as string | undefined,
-    (n) => client.json('GET', `/images/${n.split('/').map(encodeURIComponent).join('/')}/json`),
+    (n) => client.json('GET', `/images/${n.split('/').map(encodeURIComponent).join('/')}/json`, { query: { platform } }),
     (n) => `Error: No such image: ${n}`,
   );
 }

@@ -3,6 +3,7 @@
 
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
+import { platformJSON } from '../flag-values.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 import { registryAuthHeader } from '../credentials.js';
 import { showProgress } from '../json-messages.js';
@@ -16,15 +17,13 @@ const PUSH: CommandSpec = {
   flags: {
     'all-tags': { short: 'a', type: 'bool', desc: 'Push every tag of the image to the repository' },
     'disable-content-trust': { type: 'bool', desc: 'Skip image signing (berth has none to do)', dflt: 'true' },
-    platform: { type: 'string', desc: 'Push one platform of the image (not supported by berth)' },
+    platform: { type: 'string', desc: 'Push the image only if it is of this platform (os[/arch[/variant]]); berth keeps one per image' },
     quiet: { short: 'q', type: 'bool', desc: 'Suppress the progress output' },
   },
 };
 
 export async function push(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(PUSH, argv);
-  if (flags.platform !== undefined)
-    throw new BerthError('unsupported', 'berth push --platform is not supported: berth keeps one platform of an image');
   if (flags['disable-content-trust'] === false)
     throw new BerthError('unsupported', 'berth does not sign images: --disable-content-trust=false is not supported');
   const image = args[0];
@@ -35,7 +34,10 @@ export async function push(client: ApiClient, argv: string[]): Promise<number> {
     : tagged
       ? [image.slice(0, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)]
       : [image, flags['all-tags'] ? undefined : 'latest'];
-  const res = await client.stream('POST', `/images/${name}/push`, { query: { tag }, headers: await registryAuthHeader(image) });
+  const res = await client.stream('POST', `/images/${name}/push`, {
+    query: { tag, platform: flags.platform ? platformJSON(flags.platform as string) : undefined },
+    headers: await registryAuthHeader(image),
+  });
   await showProgress(res, process.stdout, !!flags.quiet);
   if (flags.quiet) process.stdout.write(`${image}\n`);
   return 0;

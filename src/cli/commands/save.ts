@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../../api/client.js';
 import { BerthError } from '../../errors.js';
+import { platformJSON } from '../flag-values.js';
 import { parseCommand, type CommandSpec } from '../args.js';
 
 const SAVE: CommandSpec = {
@@ -15,18 +16,17 @@ const SAVE: CommandSpec = {
   args: { min: 1 },
   flags: {
     output: { short: 'o', type: 'string', desc: 'Write to a file instead of STDOUT' },
-    platform: { type: 'list', arg: 'string', desc: 'Save only this platform variant (not supported by berth)' },
+    platform: { type: 'list', arg: 'string', desc: 'Save the images for this platform (os[/arch[/variant]]); berth keeps one per image' },
   },
 };
 
 export async function save(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(SAVE, argv);
-  if (flags.platform !== undefined)
-    throw new BerthError('unsupported', 'berth save --platform is not supported: berth keeps one platform of an image');
+  const platform = ((flags.platform as string[] | undefined) ?? []).flatMap((p: string) => p.split(',')).map(platformJSON);
   const file = flags.output as string | undefined;
   if (!file && process.stdout.isTTY)
     throw new BerthError('invalid', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
-  const res = await client.stream('GET', '/images/get', { query: { names: args } });
+  const res = await client.stream('GET', '/images/get', { query: { names: args, platform } });
   if (!file) {
     await pipeline(res, process.stdout);
     return 0;

@@ -10,8 +10,8 @@ import { constants, hostname as osHostname, release as osRelease } from 'node:os
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { parseSize } from '../../common/size.js';
-import { BerthError, conflict, errorMessage, invalid, isKind, notFound, systemError, unsupported, withCleanup } from '../../errors.js';
-import { formatPlatform, normalizePlatform, parsePlatform } from '../../image/index.js';
+import { BerthError, conflict, errorMessage, invalid, isKind, systemError, unsupported, withCleanup } from '../../errors.js';
+import { checkImagePlatform, parsePlatform } from '../../image/index.js';
 import { BUILTIN_ALIASES, BUILTIN_RUNTIME } from '../../runtime/runtime-set.js';
 import { parseSignal } from '../../runtime/signals.js';
 import type { Mount as OciMount, Spec } from '../../oci/runtime-spec.js';
@@ -121,7 +121,7 @@ export async function create(
     t.opts.usernsRemap,
     [...t.byId.values()].flatMap((l) => (l.rec.IdMaps ? [l.rec.IdMaps] : [])),
   );
-  if (platform) checkPlatform(config.Image, image.config, platform);
+  if (platform) checkImagePlatform(config.Image, image.config, parsePlatform(platform));
   const imgCfg = image.config.config ?? {};
   const merged = mergeCommand(config, imgCfg);
   const args = [...(merged.Entrypoint ?? []), ...(merged.Cmd ?? [])];
@@ -482,17 +482,6 @@ function takeDonorHostname(spec: Spec, rec: ContainerRecord, donor: ContainerRec
 async function startInfra(t: ContainerTable, podId: string): Promise<void> {
   if (!t.pods) throw conflict(`container is in pod ${podId}, and this engine has no pods`);
   await t.pods.ensureInfra(podId);
-}
-
-/** dockerd's 404 when the image found is of another platform than the create asked for (the docker CLI then pulls that platform). */
-function checkPlatform(ref: string, img: { os?: string; architecture?: string; variant?: string }, want: string): void {
-  const w = parsePlatform(want);
-  const have =
-    img.os && img.architecture ? normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant }) : undefined;
-  if (have && have.os === w.os && have.architecture === w.architecture && (!w.variant || have.variant === w.variant)) return;
-  throw notFound(
-    `image with reference ${ref} was found but does not match the specified platform: wanted ${want}, actual: ${have ? formatPlatform(have) : 'nil'}`,
-  );
 }
 
 /**

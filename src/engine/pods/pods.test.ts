@@ -42,7 +42,7 @@ function harness(t: TestContext) {
       return { rootfs: rootfs(id) };
     },
     info: async (id: string) => ({ rootfs: rootfs(id) }),
-    mount: async () => undefined,
+    mount: async (id: string) => ({ rootfs: rootfs(id) }),
     unmount: async () => undefined,
     list: async () => (existsSync(join(dir, 'snapshots')) ? readdirSync(join(dir, 'snapshots')) : []),
     remove: async (id: string) => rmSync(join(dir, 'snapshots', id), { recursive: true, force: true }),
