@@ -113,12 +113,18 @@ export function selectManifest(manifests: Descriptor[], want: Platform): Descrip
  * same os and architecture, and the variant when one is asked. An image with no platform in its
  * config matches nothing.
  */
-export function checkImagePlatform(ref: string, img: { os?: string; architecture?: string; variant?: string }, want: Platform): void {
+export function checkImagePlatform(
+  ref: string,
+  img: { os?: string; architecture?: string; variant?: string },
+  want: Platform,
+  /** The wanted platform as the caller named it (dockerd's message quotes it so: `linux/arm64`, not `linux/arm64/v8`). */
+  named = formatPlatform(want),
+): void {
   const have =
     img.os && img.architecture ? normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant }) : undefined;
   const w = normalizePlatform(want);
   if (have && have.os === w.os && have.architecture === w.architecture && (!w.variant || have.variant === w.variant)) return;
   throw notFound(
-    `image with reference ${ref} was found but does not match the specified platform: wanted ${formatPlatform(w)}, actual: ${have ? formatPlatform(have) : 'nil'}`,
+    `image with reference ${ref} was found but does not match the specified platform: wanted ${named}, actual: ${have ? formatPlatform(have) : 'nil'}`,
   );
 }

@@ -121,7 +121,7 @@ export async function create(
     t.opts.usernsRemap,
     [...t.byId.values()].flatMap((l) => (l.rec.IdMaps ? [l.rec.IdMaps] : [])),
   );
-  if (platform) checkImagePlatform(config.Image, image.config, parsePlatform(platform));
+  if (platform) checkImagePlatform(config.Image, image.config, parsePlatform(platform), platform);
   const imgCfg = image.config.config ?? {};
   const merged = mergeCommand(config, imgCfg);
   const args = [...(merged.Entrypoint ?? []), ...(merged.Cmd ?? [])];
