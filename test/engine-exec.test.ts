@@ -190,3 +190,38 @@ test('docker 20.10 exec: output, exit code, -i with piped stdin, -t, a missing c
   assert.match(t.stdout, /^\/dev\/pts\/\d+\r\n$/);
   assert.equal(docker(['exec', 'box', 'no-such-command'], undefined, DOCKER_20).status, 126);
 });
+
+test("exec with a terminal: its detach keys (or ctrl-p,ctrl-q) end the client's attach and leave the process running", async () => {
+  for (const [keys, seq] of [
+    ['ctrl-x,y', Buffer.from([0x18, 0x79])],
+    ['', Buffer.from([0x10, 0x11])],
+  ] as const) {
+    const ex = await dockerode.getContainer(box).exec({
+      Cmd: ['sh'],
+      Tty: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      ...(keys ? { DetachKeys: keys } : {}),
+    });
+    // dockerd keeps the keys as bytes, which its JSON writes in base64.
+    assert.equal((await ex.inspect()).DetachKeys, keys ? Buffer.from([0x18, 0x79]).toString('base64') : '');
+    const stream = await ex.start({ hijack: true, stdin: true, Tty: true });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise<void>((r) => {
+      stream.on('end', () => r());
+      stream.on('close', () => r());
+    });
+    stream.write('echo hi-$((6*7))\n');
+    await until(() => Buffer.concat(chunks).toString().includes('hi-42'), 10_000);
+    stream.write(seq);
+    await ended;
+    const after = await ex.inspect();
+    assert.equal(after.Running, true, `${keys || 'default keys'}: the shell still runs`);
+    process.kill(after.Pid, 'SIGKILL');
+    await until(async () => !(await ex.inspect()).Running, 10_000);
+  }
+  const bad = await eng.api('POST', `/containers/${box}/exec`, { Cmd: ['true'], DetachKeys: 'ctrl-' });
+  assert.equal(bad.status, 500);
+  assert.equal(JSON.parse(bad.body).message, 'Invalid escape keys (ctrl-) provided');
+});

@@ -4,9 +4,10 @@
 
 import type { Duplex } from 'node:stream';
 import { settled } from '../../common/promises.js';
-import { errorMessage, invalid, tooLarge } from '../../errors.js';
+import { errorMessage, invalid, systemError, tooLarge } from '../../errors.js';
 import type { Engine, ExecConfig, ExecInstance } from '../../engine/index.js';
 import { frame } from '../stdcopy.js';
+import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { ExecCreate, ExecStart } from './body-types.js';
@@ -57,7 +58,8 @@ function inspect(e: ExecInstance) {
   return {
     CanRemove: false,
     ContainerID: e.ContainerID,
-    DetachKeys: '',
+    // dockerd keeps the keys as bytes, which its JSON writes in base64.
+    DetachKeys: e.Config.DetachKeys ? Buffer.from(parseDetachKeys(e.Config.DetachKeys)).toString('base64') : '',
     ExitCode: e.ExitCode,
     ID: e.ID,
     OpenStderr: !!e.Config.AttachStderr,
@@ -98,6 +100,14 @@ export function execRoutes(router: Router, engine: Engine): void {
           ? [b.ConsoleSize[0], b.ConsoleSize[1]]
           : null,
     };
+    if (config.DetachKeys) {
+      try {
+        parseDetachKeys(config.DetachKeys);
+      } catch {
+        // dockerd 20.10's words and status (a plain error: 500) for keys it cannot read.
+        throw systemError(`Invalid escape keys (${config.DetachKeys}) provided`);
+      }
+    }
     if (config.WorkingDir && !config.WorkingDir.startsWith('/'))
       throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
     sendJSON(ctx, 201, { Id: execs.create(ctx.params.id, config).ID });
@@ -144,29 +154,51 @@ export function execRoutes(router: Router, engine: Engine): void {
     );
     s.stdout?.on('data', (d: Buffer) => write(1, d));
     s.stderr?.on('data', (d: Buffer) => write(2, d));
+    // With a terminal the detach keys (the exec's, else ctrl-p,ctrl-q) end this client's attach
+    // and leave the process running, as dockerd's copyEscapable does.
+    let detached!: () => void;
+    let gone = false;
+    const detachedP = new Promise<'detached'>((r) => (detached = () => ((gone = true), r('detached'))));
     if (s.stdin) {
       const stdin = s.stdin;
       const input = ctx.socket ?? ctx.req;
-      if (rest.length) stdin.write(rest);
-      // Backpressure: taken only as fast as the process reads it, never buffered here unbounded.
-      input.on('data', (d: Buffer) => {
-        if (!stdin.write(d)) {
+      const matcher = inst.Config.Tty ? new DetachMatcher(parseDetachKeys(inst.Config.DetachKeys || DEFAULT_DETACH_KEYS)) : undefined;
+      const onInput = (d: Buffer) => {
+        const r = matcher ? matcher.push(d) : { forward: d, detached: false };
+        // Backpressure: taken only as fast as the process reads it, never buffered here unbounded.
+        if (r.forward.length && !stdin.write(r.forward)) {
           input.pause();
           stdin.once('drain', () => input.resume());
         }
-      });
-      input.on('end', () => stdin.end());
+        if (r.detached) {
+          input.off('data', onInput);
+          input.off('end', onEnd);
+          detached();
+        }
+      };
+      const onEnd = () => stdin.end();
+      if (rest.length) onInput(rest);
+      input.on('data', onInput);
+      input.on('end', onEnd);
       input.resume();
     } else (ctx.socket ?? ctx.req).resume();
+    // A client that detached leaves the process its terminal: only a hang-up ends its input.
     client.on('close', () => {
-      s.stdin?.destroy();
+      if (!gone) s.stdin?.destroy();
     });
     // A process that failed after its launch (a working directory it cannot enter) has its error
     // in the stream too, after whatever it wrote, as dockerd's; the engine records and logs it.
-    const failed = await s.exit.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const failed = await Promise.race([
+      s.exit.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      detachedP,
+    ]);
+    if (failed === 'detached') {
+      out.end();
+      return;
+    }
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
     if (failed !== undefined) write(1, Buffer.from(`${errorMessage(failed)}\r\n`));
     out.end();
