@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
+import { webServerArgs } from './helpers/web-server.js';
 
 const NS = 'berth-gwc';
 const HOST_IF = 'bgw-h';
@@ -117,19 +118,7 @@ const create = (n: (typeof NETS)[keyof typeof NETS], ...extra: string[]) =>
     ...extra,
     n.name,
   );
-/** A container on `net` serving its /etc on port 80 (published as `publish`) and 81 (not published). */
-const web = (net: string, ...publish: string[]) =>
-  ok(
-    'run',
-    '-d',
-    '--network',
-    net,
-    ...publish.flatMap((p) => ['-p', p]),
-    'busybox',
-    'sh',
-    '-c',
-    'httpd -p 81 -h /etc && exec httpd -f -p 80 -h /etc',
-  );
+const web = (net: string, ...publish: string[]) => ok(...webServerArgs(net, ...publish));
 const ipOf = (id: string) => ok('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id);
 /** The source address the client sees of a connection from the container. */
 const seenFrom = (id: string) => ok('exec', id, 'wget', '-qO-', `http://${CLIENT}:9000/`);
