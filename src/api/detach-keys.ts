@@ -3,6 +3,7 @@
 // both watch for it (the CLI for its own terminal, the daemon for any API client); berth's CLI
 // and berthd do the same, with this one matcher.
 
+import type { Writable } from 'node:stream';
 import { invalid } from '../errors.js';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
@@ -52,4 +53,26 @@ export class DetachMatcher {
     }
     return { forward: Buffer.from(out), detached: false };
   }
+}
+
+/**
+ * A client's input on its way to a process's stdin (attach, attach/ws, exec): through the detach
+ * matcher when there is one, `source` paused while `stdin` is full (the process takes input only
+ * as fast as it reads it, never buffered here unbounded), and `onDetach` called once the keys are
+ * typed; the caller stops feeding it then.
+ */
+export function inputForwarder(
+  source: { pause(): void; resume(): void },
+  stdin: Writable,
+  matcher: DetachMatcher | undefined,
+  onDetach: () => void,
+): (d: Buffer) => void {
+  return (d) => {
+    const r = matcher ? matcher.push(d) : { forward: d, detached: false };
+    if (r.forward.length && !stdin.write(r.forward)) {
+      source.pause();
+      stdin.once('drain', () => source.resume());
+    }
+    if (r.detached) onDetach();
+  };
 }

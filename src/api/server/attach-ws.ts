@@ -8,7 +8,7 @@
 import type { Engine } from '../../engine/index.js';
 import { invalid } from '../../errors.js';
 import { acceptWebSocket, handshakeError, type Message } from '../../common/websocket.js';
-import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
+import { DEFAULT_DETACH_KEYS, DetachMatcher, inputForwarder, parseDetachKeys } from '../detach-keys.js';
 import { FrameReader } from '../stdcopy.js';
 import { apiOlder, boolParam } from './http.js';
 import type { Router } from './router.js';
@@ -55,18 +55,11 @@ export function attachWebSocketRoute(router: Router, engine: Engine): void {
     stream.socket.on('error', end);
     ws.on('close', () => stream.socket.destroy());
     if (!want.stdin) return;
-    ws.on('message', (m: Message) => {
-      const r = detach ? detach.push(m.data) : { forward: m.data, detached: false };
-      // Backpressure: the monitor takes input only as fast as the container reads it.
-      if (r.forward.length && !stream.socket.write(r.forward)) {
-        ws.socket.pause();
-        stream.socket.once('drain', () => ws.socket.resume());
-      }
-      if (r.detached) {
-        stream.socket.removeListener('close', end);
-        stream.socket.destroy();
-        ws.close(1000);
-      }
+    const forward = inputForwarder(ws.socket, stream.socket, detach, () => {
+      stream.socket.removeListener('close', end);
+      stream.socket.destroy();
+      ws.close(1000);
     });
+    ws.on('message', (m: Message) => forward(m.data));
   });
 }

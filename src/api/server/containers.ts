@@ -18,7 +18,7 @@ import {
   type WaitCondition,
 } from '../../engine/index.js';
 import { FrameReader, frame } from '../stdcopy.js';
-import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
+import { DEFAULT_DETACH_KEYS, DetachMatcher, inputForwarder, parseDetachKeys } from '../detach-keys.js';
 import { apiOlder, attachRefused, beginStream, boolParam, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { mountHostConfig } from './volumes.js';
@@ -394,19 +394,11 @@ export function containerRoutes(router: Router, engine: Engine): void {
     stream.socket.on('error', () => out.end());
     client.on('close', () => stream.socket.destroy());
     if (boolParam(q, 'stdin')) {
-      const forward = (d: Buffer) => {
-        const r = detach ? detach.push(d) : { forward: d, detached: false };
-        // Backpressure: the monitor takes input only as fast as the container reads it.
-        if (r.forward.length && !stream.socket.write(r.forward)) {
-          input.pause();
-          stream.socket.once('drain', () => input.resume());
-        }
-        if (r.detached) {
-          input.removeListener('data', forward);
-          stream.socket.destroy();
-          out.end();
-        }
-      };
+      const forward = inputForwarder(input, stream.socket, detach, () => {
+        input.removeListener('data', forward);
+        stream.socket.destroy();
+        out.end();
+      });
       if (ctx.head?.length) forward(ctx.head);
       input.on('data', forward);
       // A hijacked client's half-close ends its input only: the monitor keeps sending output.

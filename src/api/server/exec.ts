@@ -7,7 +7,7 @@ import { settled } from '../../common/promises.js';
 import { errorMessage, invalid, systemError, tooLarge } from '../../errors.js';
 import type { Engine, ExecConfig, ExecInstance } from '../../engine/index.js';
 import { frame } from '../stdcopy.js';
-import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from '../detach-keys.js';
+import { DEFAULT_DETACH_KEYS, DetachMatcher, inputForwarder, parseDetachKeys } from '../detach-keys.js';
 import { beginStream, readJSON, resizeDimensions, sendEmpty, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 import { ExecCreate, ExecStart } from './body-types.js';
@@ -163,19 +163,11 @@ export function execRoutes(router: Router, engine: Engine): void {
       const stdin = s.stdin;
       const input = ctx.socket ?? ctx.req;
       const matcher = inst.Config.Tty ? new DetachMatcher(parseDetachKeys(inst.Config.DetachKeys || DEFAULT_DETACH_KEYS)) : undefined;
-      const onInput = (d: Buffer) => {
-        const r = matcher ? matcher.push(d) : { forward: d, detached: false };
-        // Backpressure: taken only as fast as the process reads it, never buffered here unbounded.
-        if (r.forward.length && !stdin.write(r.forward)) {
-          input.pause();
-          stdin.once('drain', () => input.resume());
-        }
-        if (r.detached) {
-          input.off('data', onInput);
-          input.off('end', onEnd);
-          detached();
-        }
-      };
+      const onInput = inputForwarder(input, stdin, matcher, () => {
+        input.off('data', onInput);
+        input.off('end', onEnd);
+        detached();
+      });
       const onEnd = () => stdin.end();
       if (rest.length) onInput(rest);
       input.on('data', onInput);
