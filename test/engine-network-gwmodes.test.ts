@@ -10,10 +10,10 @@
 // after a berthd restart; every rule gone with the networks.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
-import { webServerArgs } from './helpers/web-server.js';
+import { addressEchoServer, webServerArgs } from './helpers/web-server.js';
 
 const NS = 'berth-gwc';
 const HOST_IF = 'bgw-h';
@@ -82,18 +82,7 @@ before(async () => {
   sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
   sh('ip', '-n', NS, 'route', 'add', '10.237.0.0/16', 'via', HOST);
   // The client's web server answers with the address a connection came from.
-  server = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      NS,
-      process.execPath,
-      '-e',
-      `require('http').createServer((q, r) => r.end(q.socket.remoteAddress)).listen(9000, '${CLIENT}')`,
-    ],
-    { stdio: 'ignore' },
-  );
+  server = addressEchoServer(NS, CLIENT);
 });
 
 after(async () => {

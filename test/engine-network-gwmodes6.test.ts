@@ -13,10 +13,10 @@
 // 18293-18296: no other test's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DOCKER, startEngine, until, type EngineFixture } from './engine-fixture.js';
-import { webServerArgs } from './helpers/web-server.js';
+import { addressEchoServer, webServerArgs } from './helpers/web-server.js';
 
 const NS = 'berth-gw6c';
 const HOST_IF = 'bgw6-h';
@@ -78,18 +78,7 @@ before(async () => {
   sh('ip', '-n', NS, 'route', 'add', 'fd42:b3e8::/48', 'via', HOST);
   sh('ip', '-n', NS, 'route', 'add', '10.238.0.0/16', 'via', HOST4);
   // The client's web server answers with the address a connection came from.
-  server = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      NS,
-      process.execPath,
-      '-e',
-      `require('http').createServer((q, r) => r.end(q.socket.remoteAddress)).listen(9000, '${CLIENT}')`,
-    ],
-    { stdio: 'ignore' },
-  );
+  server = addressEchoServer(NS, CLIENT);
 });
 
 after(async () => {

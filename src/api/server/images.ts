@@ -207,7 +207,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const credentials = registryAuth(ctx);
     const targets = await engine.images.pushTargets(ctx.params.name, ctx.query.get('tag') || undefined);
     const platforms = platformParams(ctx, '1.46');
-    for (const t of targets) await engine.images.forPlatforms(t, platforms);
+    // Only a named platform needs the images read here: push reads them itself.
+    if (platforms.length) for (const t of targets) await engine.images.forPlatforms(t, platforms);
     const out = jsonStream(ctx);
     try {
       const ref = parseReference(targets[0]);
@@ -362,7 +363,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
 
   const save = async (ctx: Context, names: string[]) => {
     const platforms = platformParams(ctx, '1.48');
-    for (const n of names) await engine.images.forPlatforms(n, platforms);
+    if (platforms.length) for (const n of names) await engine.images.forPlatforms(n, platforms);
     const tar = await engine.images.save(names);
     ctx.res!.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/x-tar' });
     tar.on('error', () => ctx.res!.destroy());

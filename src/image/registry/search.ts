@@ -8,7 +8,7 @@
 import { invalid, systemError } from '../../errors.js';
 import { DEFAULT_DOMAIN, splitSearchTerm } from '../../common/reference.js';
 import { validateFilters, type Filters } from '../../common/filters.js';
-import { RegistryClient, type RegistryOptions } from './client.js';
+import { RegistryClient, discard, type RegistryOptions } from './client.js';
 
 /** One result (the Engine API's RegistrySearchResult). */
 export interface SearchResult {
@@ -93,7 +93,7 @@ export async function searchRegistry(term: string, limit: number, filters: Filte
   const { host, url } = searchURL(term, limit, opts);
   const res = await new RegistryClient(host, opts).getWithAuth(url, 'registry:catalog:search', `search of ${host}`);
   if (res.status !== 200) {
-    await res.body?.cancel();
+    await discard(res.body);
     // dockerd passes no more of the index's answer than its status (moby issue 27286).
     throw systemError(`Unexpected status code ${res.status}`);
   }
