@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -850,6 +852,119 @@ static napi_value js_conntrack_delete_udp(napi_env env, napi_callback_info info)
   return start_net_job(env, j);
 }
 
+/* dnsSockets(netns, address, port): a promise of [udp, tcp], the fds of a UDP socket and a
+ * listening TCP socket bound to address:port (IPv4) in the network namespace pinned at `netns`,
+ * close-on-exec and non-blocking, for berthd to serve a container's embedded DNS (dockerd's
+ * 127.0.0.11) from its own event loop. A thread of its own joins the namespace, makes them and
+ * ends: a socket stays in the namespace it was made in. IP_FREEBIND: the address need not be up
+ * yet (the container's `lo` is set up beside its endpoints). */
+struct dns_job {
+  char *netns, *address;
+  unsigned port;
+  int fds[2];
+  int err;
+  const char *failed;
+  napi_deferred deferred;
+  napi_threadsafe_function done;
+};
+
+static void dns_sockets(struct dns_job *j) {
+  int ns = open(j->netns, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) { j->err = errno; j->failed = "open"; return; }
+  int r = setns(ns, CLONE_NEWNET);
+  j->err = errno;
+  close(ns);
+  if (r < 0) { j->failed = "setns"; return; }
+  j->err = 0;
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)j->port)};
+  if (inet_pton(AF_INET, j->address, &sa.sin_addr) != 1) { j->err = EINVAL; j->failed = "inet_pton"; return; }
+  static const int types[2] = {SOCK_DGRAM, SOCK_STREAM};
+  for (int i = 0; i < 2; i++) {
+    int one = 1;
+    int s = socket(AF_INET, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0) { j->err = errno; j->failed = "socket"; return; }
+    j->fds[i] = s;
+    if (setsockopt(s, IPPROTO_IP, IP_FREEBIND, &one, sizeof one) < 0) { j->err = errno; j->failed = "setsockopt IP_FREEBIND"; return; }
+    if (types[i] == SOCK_STREAM && setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+      j->err = errno; j->failed = "setsockopt SO_REUSEADDR"; return;
+    }
+    if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0) { j->err = errno; j->failed = "bind"; return; }
+    if (types[i] == SOCK_STREAM && listen(s, 128) < 0) { j->err = errno; j->failed = "listen"; return; }
+  }
+}
+
+static void *dns_thread(void *p) {
+  struct dns_job *j = p;
+  dns_sockets(j);
+  napi_threadsafe_function tsfn = j->done; /* j is freed on the loop once called */
+  napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void free_dns_job(struct dns_job *j) {
+  for (int i = 0; i < 2; i++)
+    if (j->fds[i] >= 0) close(j->fds[i]);
+  free(j->netns);
+  free(j->address);
+  free(j);
+}
+
+static void dns_complete(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  struct dns_job *j = data;
+  if (!env) { free_dns_job(j); return; }
+  if (!j->err) {
+    napi_value arr, v;
+    napi_create_array_with_length(env, 2, &arr);
+    for (uint32_t i = 0; i < 2; i++) {
+      napi_create_int32(env, j->fds[i], &v);
+      napi_set_element(env, arr, i, v);
+      j->fds[i] = -1; /* the caller's now */
+    }
+    napi_resolve_deferred(env, j->deferred, arr);
+  } else {
+    napi_value e;
+    char what[600];
+    snprintf(what, sizeof what, "%s:%u in %s", j->address, j->port, j->netns);
+    throw_errno(env, j->err, j->failed, j->netns, what);
+    napi_get_and_clear_last_exception(env, &e);
+    napi_reject_deferred(env, j->deferred, e);
+  }
+  free_dns_job(j);
+}
+
+static napi_value js_dns_sockets(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  struct dns_job *j = calloc(1, sizeof *j);
+  if (!j) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  j->fds[0] = j->fds[1] = -1;
+  uint64_t port;
+  if (!arg_string(env, argv[0], "netns", 0, &j->netns) || !arg_string(env, argv[1], "address", 0, &j->address) ||
+      !arg_uint(env, argv[2], "port", 0xffff, &port)) {
+    free_dns_job(j);
+    return NULL;
+  }
+  j->port = (unsigned)port;
+  napi_value promise, name;
+  napi_create_string_utf8(env, "berth:dnsSockets", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, dns_complete, &j->done) != napi_ok) {
+    free_dns_job(j);
+    return NULL;
+  }
+  napi_create_promise(env, &j->deferred, &promise);
+  int e = start_detached(dns_thread, j, 64 << 10);
+  if (e) {
+    napi_threadsafe_function done = j->done;
+    j->err = e;
+    j->failed = "pthread_create";
+    dns_complete(env, NULL, NULL, j);
+    napi_release_threadsafe_function(done, napi_tsfn_release);
+  }
+  return promise;
+}
+
 /* idmappedOverlayAsync(target, lowers, upper, work, uidMap, gidMap): a promise; an overlay at
  * `target` over `lowers` (absolute, top first) idmapped by the maps (uid_map's text), with
  * `upper` and `work` as they are (both null: a read-only overlay), made on a thread of its own. */
@@ -1433,7 +1548,7 @@ NAPI_MODULE_INIT() {
     { "idmappedOverlayAsync", js_idmapped_overlay_async }, { "bridgeAttach", js_bridge_attach },
     { "linkDelete", js_link_delete }, { "setDefaultRoutes", js_set_default_routes },
     { "subLinkAttach", js_sub_link_attach }, { "linkAdd", js_link_add },
-    { "conntrackDeleteUdp", js_conntrack_delete_udp },
+    { "conntrackDeleteUdp", js_conntrack_delete_udp }, { "dnsSockets", js_dns_sockets },
     { "prioritizeThread", js_prioritize_thread },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

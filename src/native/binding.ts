@@ -65,6 +65,7 @@ interface Binding {
   ): Promise<void>;
   linkAdd?(kind: string, name: string, parent: string | null, vlanId: number): Promise<void>;
   conntrackDeleteUdp?(family: 4 | 6, ports: number[]): Promise<number>;
+  dnsSockets?(netns: string, address: string, port: number): Promise<[number, number]>;
   idmappedOverlayAsync?(
     target: string,
     lowers: string[],
@@ -361,6 +362,21 @@ export async function conntrackDeleteUdp(family: 4 | 6, ports: number[]): Promis
   if (!b.conntrackDeleteUdp)
     throw systemError(`native binding ${bindingPath()} was built before its conntrack deletion: build it again (npm run install)`);
   return b.conntrackDeleteUdp(family, ports);
+}
+
+/**
+ * A UDP socket and a listening TCP socket bound to `address:port` (IPv4) in the network
+ * namespace pinned at `netns`, made on a thread of its own (a socket stays in the namespace it
+ * was made in); their fds, close-on-exec and non-blocking, are the caller's to serve and close.
+ */
+export async function dnsSockets(netns: string, address: string, port: number): Promise<{ udp: number; tcp: number }> {
+  const b = binding();
+  if (!b.dnsSockets)
+    throw systemError(
+      `native binding ${bindingPath()} was built before berth's embedded DNS in containers: build it again (npm run install)`,
+    );
+  const [udp, tcp] = await b.dnsSockets(netns, address, port);
+  return { udp, tcp };
 }
 
 /** The binding's netlink calls; a binding built before them fails with what to do (bridges have no other way now). */

@@ -1,11 +1,18 @@
-// The embedded DNS server of a user-defined network: in berthd, on UDP port 53 of the network's
-// gateway address. It answers A and AAAA queries for the names its `resolve` callback knows
-// (container names, short IDs and aliases on that network) and relays every other query, unchanged, to
-// the upstream servers `upstream` gives for the asking address (the container's --dns, else
-// the host's resolvers, which berthd, on the host, can reach even when they are on loopback).
+// The embedded DNS server of a user-defined network: in berthd, on UDP port 53 of a bridge
+// network's gateway address, or, for a container on a macvlan or ipvlan network (which cannot
+// reach the host through its parent), on 127.0.0.11:53, UDP and TCP, inside the container's
+// network namespace, as dockerd's resolver (the sockets made there by the native binding and
+// served here, on berthd's event loop). It answers A and AAAA queries for the names its
+// `resolve` callback knows (container names, short IDs and aliases) and relays every other
+// query, unchanged, to the upstream servers `upstream` gives for the asker (the container's
+// --dns, else the host's resolvers, which berthd, on the host, can reach even when they are on
+// loopback); a query that came over TCP is relayed over TCP.
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { closeSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { errno } from '../common/errno.js';
+import { dnsSockets } from '../native/binding.js';
 import { parseIp6 } from './ip6.js';
 
 const TYPE_A = 1;
@@ -83,6 +90,8 @@ export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0):
 
 export interface DnsServerOptions {
   address: string;
+  /** The pinned network namespace to answer in (UDP and TCP); unset: UDP on the host's `address`. */
+  netns?: string;
   /** The addresses of a name for the container at `from`; undefined when it is none it knows. */
   resolve: (name: string, from: string) => Addresses | undefined;
   /** Servers to relay other names to, for the container at `from`. */
@@ -90,12 +99,49 @@ export interface DnsServerOptions {
   log?: (msg: string) => void;
 }
 
+/** How long a TCP client may keep a connection without a whole query (as a stub resolver's own timeouts). */
+const TCP_IDLE_MS = 10_000;
+
 export class DnsServer {
   private sock?: Socket;
+  private tcp?: Server;
+  private closed = false;
   constructor(private readonly opts: DnsServerOptions) {}
 
-  /** Binds port 53 of the address (which must be on a host interface by now). */
-  listen(): Promise<void> {
+  private where(): string {
+    return this.opts.netns ? `${this.opts.address} in ${this.opts.netns}` : this.opts.address;
+  }
+
+  /**
+   * Binds port 53 of the address (which must be on a host interface by now), or, with `netns`,
+   * has the binding make both sockets there; a close meanwhile closes what it made.
+   */
+  async listen(): Promise<void> {
+    if (!this.opts.netns) return this.bindUdp({ port: 53, address: this.opts.address });
+    const fds = await dnsSockets(this.opts.netns, this.opts.address, 53);
+    if (this.closed) {
+      // Two sockets of the container's, no data on them: close(2) does not wait.
+      closeSync(fds.udp);
+      closeSync(fds.tcp);
+      return;
+    }
+    // Node owns each fd once handed over (its close closes the fd).
+    const udp = this.bindUdp({ fd: fds.udp }).catch((e: Error) => e);
+    const tcp = createServer((conn) => this.serveTcp(conn));
+    this.tcp = tcp;
+    const listening = new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen({ fd: fds.tcp }, () => {
+        tcp.off('error', reject);
+        tcp.on('error', (e) => this.opts.log?.(`dns ${this.where()} (tcp): ${e.message}`));
+        resolve();
+      });
+    });
+    const [u] = await Promise.all([udp, listening]);
+    if (u) throw u;
+  }
+
+  private bindUdp(at: { port: number; address: string } | { fd: number }): Promise<void> {
     const sock = createSocket('udp4');
     this.sock = sock;
     sock.on('message', (msg, from) => {
@@ -103,31 +149,67 @@ export class DnsServer {
     });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(53, this.opts.address, () => {
+      sock.bind(at, () => {
         sock.off('error', reject);
-        sock.on('error', (e) => this.opts.log?.(`dns ${this.opts.address}: ${e.message}`));
+        sock.on('error', (e) => this.opts.log?.(`dns ${this.where()}: ${e.message}`));
         resolve();
       });
     });
   }
 
   close(): void {
+    this.closed = true;
     try {
       this.sock?.close();
     } catch (e) {
       if (errno(e) !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw e; // closed already
     }
     this.sock = undefined;
+    this.tcp?.close();
+    this.tcp = undefined;
+  }
+
+  /** The reply to a query: an answer of the names `resolve` knows, else the upstream's (SERVFAIL when none answered); none for what is no query. */
+  private async reply(msg: Buffer, from: string, tcp: boolean): Promise<Buffer | undefined> {
+    const q = parseQuery(msg);
+    if (!q) return undefined;
+    const ips = q.cls === CLASS_IN && (q.type === TYPE_A || q.type === TYPE_AAAA) ? this.opts.resolve(q.name, from) : undefined;
+    if (ips) return answer(msg, q, q.type === TYPE_A ? ips.a : ips.aaaa);
+    const relayed = await (tcp ? relayTcp : relay)(msg, this.opts.upstream(from));
+    return relayed ?? answer(msg, q, [], 2);
   }
 
   private async handle(msg: Buffer, from: RemoteInfo): Promise<void> {
-    const q = parseQuery(msg);
-    if (!q) return;
-    const reply = (b: Buffer) => this.sock?.send(b, from.port, from.address);
-    const ips = q.cls === CLASS_IN && (q.type === TYPE_A || q.type === TYPE_AAAA) ? this.opts.resolve(q.name, from.address) : undefined;
-    if (ips) return reply(answer(msg, q, q.type === TYPE_A ? ips.a : ips.aaaa));
-    const relayed = await relay(msg, this.opts.upstream(from.address));
-    reply(relayed ?? answer(msg, q, [], 2)); // SERVFAIL when no upstream answered
+    const b = await this.reply(msg, from.address, false);
+    if (b) this.sock?.send(b, from.port, from.address);
+  }
+
+  /** A TCP client's queries, each a 2-byte length and the message (RFC 1035 4.2.2), answered in order. */
+  private serveTcp(conn: TcpSocket): void {
+    let buf = Buffer.alloc(0);
+    let queue = Promise.resolve();
+    conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
+    // A client that resets its connection ends only that connection; the server goes on.
+    conn.on('error', (e) => this.opts.log?.(`dns ${this.where()} (tcp client): ${e.message}`));
+    conn.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        queue = queue
+          .then(async () => {
+            const b = await this.reply(msg, conn.remoteAddress ?? '', true);
+            if (!b) return void conn.destroy();
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(b.length);
+            if (!conn.destroyed) conn.write(Buffer.concat([len, b]));
+          })
+          .catch((e: Error) => {
+            this.opts.log?.(`dns ${this.where()} (tcp): ${e.message}`);
+            conn.destroy();
+          });
+      }
+    });
   }
 }
 
@@ -147,6 +229,36 @@ async function relay(msg: Buffer, servers: string[]): Promise<Buffer | undefined
         if (b.length >= 2 && b.readUInt16BE(0) === msg.readUInt16BE(0)) done(b);
       });
       s.send(msg, 53, server);
+    });
+    if (got) return got;
+  }
+  return undefined;
+}
+
+/** Sends the query over TCP to each server in turn (2 s each) and returns the first whole answer with its ID. */
+async function relayTcp(msg: Buffer, servers: string[]): Promise<Buffer | undefined> {
+  for (const server of servers) {
+    const got = await new Promise<Buffer | undefined>((resolve) => {
+      const s = connect({ host: server, port: 53 });
+      let buf = Buffer.alloc(0);
+      const done = (b?: Buffer) => {
+        clearTimeout(t);
+        s.destroy();
+        resolve(b);
+      };
+      const t = setTimeout(() => done(), 2000);
+      // A server that refuses or resets is one that did not answer: the next is asked.
+      s.on('error', () => done());
+      s.on('close', () => done());
+      s.on('data', (chunk) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+        const b = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        done(b.length >= 2 && b.readUInt16BE(0) === msg.readUInt16BE(0) ? b : undefined);
+      });
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(msg.length);
+      s.write(Buffer.concat([len, msg]));
     });
     if (got) return got;
   }
