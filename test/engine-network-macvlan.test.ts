@@ -3,11 +3,14 @@
 // peers are in a network namespace of its own), and both must agree: the refusals (words and
 // status), the container's interface as the kernel shows it (link kind, mode, MAC, IPv4 and IPv6
 // addresses, routes), two containers on one network reaching each other, connect and disconnect
-// while running, an internal network (no default route, no gateway), and what the kernel of the machine allows (a dummy parent for a network without
+// while running, names resolving at 127.0.0.11 in the containers (a container's name and an
+// alias on its network, those of a second network once connected to it, none of a network it is
+// not on; resolv.conf as dockerd writes it), an internal network (no default route, no gateway), and what the kernel of the machine allows (a dummy parent for a network without
 // one, a VLAN sub-interface `IF.VID`, ipvlan links: each made and removed with the network, or
 // refused by both in the kernel's words where the kernel has no such link). Then berthd alone:
 // ipvlan l3s and ipvlan_flag (which dockerd 20.10 does not know), published ports refused, and a
-// macvlan endpoint undone after a berthd killed while its container ran. Everything it made
+// macvlan endpoint undone after a berthd killed while its container ran, and names resolving
+// again in a container that ran on through a berthd restart. Everything it made
 // (links, namespace) goes with it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +103,16 @@ function endpoint(cli: Cli, container: string, net: string) {
   return { IPAddress, IPPrefixLen, Gateway, MacAddress, GlobalIPv6Address, GlobalIPv6PrefixLen, IPv6Gateway };
 }
 
+/**
+ * What busybox's nslookup in the container finds for `name` through its resolv.conf: the
+ * addresses after the answer's `Name:` line (none when not found).
+ */
+function lookup(cli: Cli, container: string, name: string): string[] {
+  const out = cli(['exec', container, 'nslookup', name]).stdout;
+  const answer = out.slice(out.indexOf('Name:'));
+  return out.includes('Name:') ? [...answer.matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]).sort() : [];
+}
+
 /** A CLI result with the engine's IDs made alike. */
 const outcome = (r: CliResult) => ({
   status: r.status,
@@ -174,18 +187,29 @@ function scenario(cli: Cli, sock: string) {
 
     // Two containers on A: the interfaces, the endpoints, one reaching the other.
     ok('run', '-d', '--name', 'bmv-c1', '--network', 'bmv-a', IMAGE, 'sleep', '120');
-    ok('run', '-d', '--name', 'bmv-c2', '--network', 'bmv-a', '--ip', '10.249.1.77', IMAGE, 'sleep', '120');
+    ok('run', '-d', '--name', 'bmv-c2', '--network', 'bmv-a', '--network-alias', 'bmv-web', '--ip', '10.249.1.77', IMAGE, 'sleep', '120');
     seen.c1 = iface(cli, 'bmv-c1', 'eth0');
     seen.c2 = iface(cli, 'bmv-c2', 'eth0');
     seen.ep1 = endpoint(cli, 'bmv-c1', 'bmv-a');
     seen.ep2 = endpoint(cli, 'bmv-c2', 'bmv-a');
     seen.ping = cli(['exec', 'bmv-c2', 'ping', '-c1', '-W3', '10.249.1.2']).status;
     seen.rmInUse = outcome(cli(['network', 'rm', 'bmv-a']));
+    // Names at 127.0.0.11: the other container's name and alias, and its own.
+    seen.resolvConf = ok('exec', 'bmv-c1', 'cat', '/etc/resolv.conf');
+    seen.byName = lookup(cli, 'bmv-c1', 'bmv-c2');
+    seen.byAlias = lookup(cli, 'bmv-c1', 'bmv-web');
+    seen.own = lookup(cli, 'bmv-c2', 'bmv-c2');
     // Connected while running: a macvlan (mode private) on B as eth1; disconnected: gone.
     ok('network', 'create', '-d', 'macvlan', '--subnet', SUB_B, '-o', `parent=${PB}`, '-o', 'macvlan_mode=private', 'bmv-b');
     ok('network', 'connect', 'bmv-b', 'bmv-c1');
     seen.connected = iface(cli, 'bmv-c1', 'eth1');
     seen.routesAfterConnect = iface(cli, 'bmv-c1', 'eth0').routes;
+    // A container on both networks sees the names of both; one on A alone, only A's.
+    ok('run', '-d', '--name', 'bmv-c8', '--network', 'bmv-b', IMAGE, 'sleep', '120');
+    seen.otherNet = lookup(cli, 'bmv-c1', 'bmv-c8');
+    seen.firstNet = lookup(cli, 'bmv-c1', 'bmv-c2');
+    seen.notOnIt = lookup(cli, 'bmv-c2', 'bmv-c8');
+    ok('rm', '-f', 'bmv-c8');
     ok('network', 'disconnect', 'bmv-b', 'bmv-c1');
     seen.disconnected = 'missing' in iface(cli, 'bmv-c1', 'eth1');
     // An internal network on B: no default route, no gateway in inspect.
@@ -207,7 +231,7 @@ function scenario(cli: Cli, sock: string) {
     }
     return seen;
   } finally {
-    cli(['rm', '-f', 'bmv-c1', 'bmv-c2', 'bmv-c3', 'bmv-c7']);
+    cli(['rm', '-f', 'bmv-c1', 'bmv-c2', 'bmv-c3', 'bmv-c7', 'bmv-c8']);
     for (const n of NETS) cli(['network', 'rm', n]);
   }
 }
@@ -221,6 +245,15 @@ test('macvlan and ipvlan networks: berthd as dockerd 20.10', { skip }, () => {
   assert.equal((ours.c1 as { mode: string }).mode, 'bridge');
   assert.equal((ours.connected as { mode: string }).mode, 'private');
   assert.equal(ours.ping, 0);
+  assert.match(ours.resolvConf as string, /^nameserver 127\.0\.0\.11$/m);
+  assert.match(ours.resolvConf as string, /^options ndots:0$/m);
+  assert.deepEqual(ours.byName, ['10.249.1.77', 'fd49:249:1::3']);
+  assert.deepEqual(ours.byAlias, ours.byName);
+  assert.deepEqual(ours.own, ours.byName);
+  assert.equal((ours.otherNet as string[]).length, 1);
+  assert.match((ours.otherNet as string[])[0], /^10\.249\.2\.\d+$/);
+  assert.deepEqual(ours.firstNet, ours.byName);
+  assert.deepEqual(ours.notOnIt, []);
   assert.deepEqual((ours.internal as { routes: string[] }).routes, ['10.249.6.0/24 scope link src 10.249.6.2']);
   assert.equal((ours.ep1 as { GlobalIPv6Address: string }).GlobalIPv6Address, 'fd49:249:1::2');
   assert.ok((ours.c1 as { routes: string[] }).routes.includes('default via fd49:249:1::1'), JSON.stringify(ours.c1));
@@ -291,8 +324,26 @@ test('berthd alone: ipvlan l3s and its flags, published ports refused, endpoints
     ok('run', '-d', '--name', 'bmv-c6', '--network', 'bmv-a', '--ip', '10.249.1.2', IMAGE, 'sleep', '120');
     assert.equal(iface((a) => eng.docker(a), 'bmv-c6', 'eth0').kind, 'macvlan');
     ok('rm', '-f', 'bmv-c6');
+    // Containers that run on through a berthd restart: the next berthd answers at 127.0.0.11 in
+    // their namespaces again (the old one's sockets went with it), UDP and TCP.
+    ok('run', '-d', '--name', 'bmv-c9', '--network', 'bmv-a', '--network-alias', 'bmv-db', IMAGE, 'sleep', '120');
+    ok('run', '-d', '--name', 'bmv-c10', '--network', 'bmv-a', IMAGE, 'sleep', '120');
+    const ip9 = ok('inspect', '-f', '{{(index .NetworkSettings.Networks "bmv-a").IPAddress}}', 'bmv-c9');
+    const cli = (a: string[]) => eng.docker(a);
+    assert.deepEqual(lookup(cli, 'bmv-c10', 'bmv-db'), [ip9]);
+    await eng.restart('SIGKILL');
+    assert.deepEqual(lookup(cli, 'bmv-c10', 'bmv-db'), [ip9]);
+    assert.deepEqual(lookup(cli, 'bmv-c10', 'bmv-c9'), [ip9]);
+    const pid10 = ok('inspect', '-f', '{{.State.Pid}}', 'bmv-c10');
+    const listening = shOk('nsenter', '-t', pid10, '-n', 'ss', '-Hlntu');
+    assert.match(listening, /^udp .* 127\.0\.0\.11:53 /m);
+    assert.match(listening, /^tcp .* 127\.0\.0\.11:53 /m);
+    // Stopped: its name resolves no more.
+    ok('stop', '-t', '0', 'bmv-c9');
+    assert.deepEqual(lookup(cli, 'bmv-c10', 'bmv-c9'), []);
+    ok('rm', '-f', 'bmv-c9', 'bmv-c10');
   } finally {
-    eng.docker(['rm', '-f', 'bmv-c4', 'bmv-c5', 'bmv-c6']);
+    eng.docker(['rm', '-f', 'bmv-c4', 'bmv-c5', 'bmv-c6', 'bmv-c9', 'bmv-c10']);
     for (const n of NETS) eng.docker(['network', 'rm', n]);
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostsFile, resolvConf } from './init-files.js';
+import { CONTAINER_DNS, hostsFile, resolvConf } from './init-files.js';
 
 test('resolv.conf: loopback servers of the host are dropped; none left is a comment, never a public server', () => {
   const host = 'nameserver 127.0.0.53\nnameserver ::1\noptions edns0 trust-ad\nsearch lan\n';
@@ -58,4 +58,18 @@ test("a rootless container's resolv.conf names the host's 127.0.0.1 resolver by 
   );
   // --dns is the user's, as given.
   assert.equal(resolvConf('nameserver 127.0.0.1\n', { dns: ['127.0.0.1'], loopbackVia: '192.0.2.1' }), 'nameserver 127.0.0.1\n');
+});
+
+test("resolv.conf with the resolver in the container's namespace: 127.0.0.11, the IPv6 servers, ndots:0 unless one is set, as dockerd 20.10", () => {
+  const host = 'nameserver 127.0.0.53\nnameserver 10.0.0.2\nnameserver 2001:db8::53\nsearch lan\noptions edns0\n';
+  assert.equal(
+    resolvConf(host, { embeddedDns: CONTAINER_DNS }),
+    'search lan\nnameserver 127.0.0.11\nnameserver 2001:db8::53\noptions edns0 ndots:0\n',
+  );
+  assert.equal(resolvConf('nameserver 10.0.0.2\n', { embeddedDns: CONTAINER_DNS }), 'nameserver 127.0.0.11\noptions ndots:0\n');
+  // --dns names where the resolver relays (IPv6 ones listed too); an ndots option is the user's.
+  assert.equal(
+    resolvConf(host, { embeddedDns: CONTAINER_DNS, dns: ['192.0.2.1', '2001:db8::1'], dnsOptions: ['ndots:3'] }),
+    'search lan\nnameserver 127.0.0.11\nnameserver 2001:db8::1\noptions ndots:3\n',
+  );
 });

@@ -24,7 +24,10 @@ export interface InitFileOptions {
   dns?: string[] | null;
   dnsSearch?: string[] | null;
   dnsOptions?: string[] | null;
-  /** The embedded DNS server's address (a user-defined network's gateway): the one nameserver. */
+  /**
+   * The embedded DNS server's address (a user-defined bridge network's gateway: the one
+   * nameserver; or CONTAINER_DNS, in the container's own namespace, written as dockerd writes it).
+   */
   embeddedDns?: string;
   /** The container's address on its first network: the hostname's line in /etc/hosts. */
   ip?: string;
@@ -51,6 +54,9 @@ export interface InitPaths {
 export function initPaths(dir: string): InitPaths {
   return { HostnamePath: join(dir, 'hostname'), HostsPath: join(dir, 'hosts'), ResolvConfPath: join(dir, 'resolv.conf') };
 }
+
+/** dockerd's embedded resolver address, in a container's own network namespace. */
+export const CONTAINER_DNS = '127.0.0.11';
 
 const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || ip === '0:0:0:0:0:0:0:1';
 
@@ -100,6 +106,20 @@ export function resolvConf(
           .filter((s) => o.hostNetwork || !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
+  if (o.embeddedDns === CONTAINER_DNS) {
+    // As dockerd 20.10's sandbox (rebuildDNS): the resolver, then the IPv6 servers (its resolver
+    // relays to IPv4 ones only; berth's relays to both), and ndots:0 unless an option sets ndots.
+    const given = o.dns?.length ? o.dns : nameservers(host).filter((s) => !isLoopback(s));
+    const words = options.flatMap((l) => l.split(/\s+/).slice(1));
+    if (!words.some((w) => w.startsWith('ndots:'))) words.push('ndots:0');
+    return (
+      [
+        ...search,
+        ...[CONTAINER_DNS, ...given.filter((s) => s.includes(':'))].map((s) => `nameserver ${s}`),
+        `options ${words.join(' ')}`,
+      ].join('\n') + '\n'
+    );
+  }
   const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];
   if (!servers.length) {
     out.unshift(

@@ -1,24 +1,30 @@
 // The embedded DNS of user-defined networks, as dockerd's: one server (network/dns.ts) on each
-// such network's IPv4 gateway address once its bridge is up, answering the names, short IDs and
-// aliases of the containers on the asking container's networks (A with their IPv4 addresses,
-// AAAA with their IPv6 ones), and forwarding the rest to the asker's `--dns` or the host's nameservers.
+// user-defined bridge network's IPv4 gateway address once its bridge is up, and one at
+// 127.0.0.11 in the network namespace of each container on a macvlan or ipvlan network (from
+// its endpoint's making to its stop, and again under the next berthd while it runs), answering
+// the names, short IDs and aliases of the containers on the asking container's networks (A with
+// their IPv4 addresses, AAAA with their IPv6 ones), and forwarding the rest to the asker's
+// `--dns` or the host's nameservers.
 
 import { errorMessage } from '../../errors.js';
 import { DnsServer, type Addresses } from '../../network/dns.js';
-import { hostResolvConf, nameservers } from '../init-files.js';
+import { CONTAINER_DNS, hostResolvConf, nameservers } from '../init-files.js';
 import type { ContainerRecord, NetworkRecord } from '../types.js';
 import { parseLink } from '../links.js';
 import { bridgeHasV4, gatewayOf, hasDns, ownNetns, v4Config, type NetworkStore } from './store.js';
+import { isSubLink } from './sublink.js';
 
 /**
- * Whether the network's DNS server can be: its bridge has the gateway's address (a network with
- * inhibit_ipv4 or gateway mode isolated has none; its containers get the host's nameservers).
+ * Whether a bridge network's DNS server can be: its bridge has the gateway's address (a network
+ * with inhibit_ipv4 or gateway mode isolated has none; its containers get the host's nameservers).
  */
-const served = (n: NetworkRecord) => hasDns(n) && bridgeHasV4(n);
+const served = (n: NetworkRecord) => n.Driver === 'bridge' && hasDns(n) && bridgeHasV4(n);
 
 export class EmbeddedDns {
   /** The server of each user-defined network whose bridge is up, by network ID. */
   private readonly servers = new Map<string, DnsServer>();
+  /** The server at 127.0.0.11 in each container's namespace that has one, by container ID. */
+  private readonly inContainers = new Map<string, DnsServer>();
 
   constructor(
     private readonly store: NetworkStore,
@@ -26,11 +32,16 @@ export class EmbeddedDns {
     private readonly log: (msg: string) => void,
   ) {}
 
-  /** The address a container's resolv.conf names: its first network's embedded DNS server, if it has one. */
+  /**
+   * The address a container's resolv.conf names: its first network's embedded DNS server, if it
+   * has one (127.0.0.11 for a macvlan or ipvlan network).
+   */
   addressFor(rec: ContainerRecord): string | undefined {
     const first = Object.values(rec.NetworkSettings?.Networks ?? {})[0];
     const n = first && this.store.byIdOf(first.NetworkID);
-    return n && served(n) && ownNetns(rec.HostConfig.NetworkMode) ? this.address(n) : undefined;
+    if (!n || !ownNetns(rec.HostConfig.NetworkMode)) return undefined;
+    if (isSubLink(n.Driver)) return CONTAINER_DNS;
+    return served(n) ? this.address(n) : undefined;
   }
 
   private address(n: NetworkRecord): string {
@@ -40,13 +51,11 @@ export class EmbeddedDns {
   /** Starts the network's DNS server on its gateway address (there once the bridge is). */
   async ensure(n: NetworkRecord): Promise<void> {
     if (this.servers.has(n.Id) || !served(n)) return;
+    const asker = (from: string) => this.containers().find((x) => x.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
     const server = new DnsServer({
       address: this.address(n),
-      resolve: (name, from) => this.resolve(n, name, from),
-      upstream: (from) => {
-        const c = this.containers().find((x) => x.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
-        return c?.HostConfig.Dns?.length ? c.HostConfig.Dns : nameservers(hostResolvConf());
-      },
+      resolve: (name, from) => this.resolve(asker(from), n, name),
+      upstream: (from) => upstreamOf(asker(from)),
       log: this.log,
     });
     this.servers.set(n.Id, server);
@@ -60,16 +69,46 @@ export class EmbeddedDns {
   }
 
   /**
-   * The addresses of `name` (a container's name, short ID or alias) on the user-defined
-   * networks of the asking container (the one at `from` on `n`), as dockerd's resolver: a
-   * container reaches names on each network it is connected to.
+   * Starts the server at 127.0.0.11:53 in the container's namespace (pinned at `netns`), as
+   * dockerd's resolver, unless it has one. Never rejects: a failure is logged, as dockerd logs
+   * its resolver's, and the container runs without it.
    */
-  private resolve(n: NetworkRecord, name: string, from: string): Addresses | undefined {
+  async serveIn(id: string, netns: string): Promise<void> {
+    if (this.inContainers.has(id)) return;
+    const asker = () => this.containers().find((c) => c.Id === id);
+    const server = new DnsServer({
+      address: CONTAINER_DNS,
+      netns,
+      resolve: (name) => this.resolve(asker(), undefined, name),
+      upstream: () => upstreamOf(asker()),
+      log: this.log,
+    });
+    this.inContainers.set(id, server);
+    try {
+      await server.listen();
+    } catch (e) {
+      if (this.inContainers.get(id) === server) this.inContainers.delete(id);
+      server.close();
+      this.log(`embedded DNS of container ${id.slice(0, 12)} on ${CONTAINER_DNS}:53: ${errorMessage(e)}`);
+    }
+  }
+
+  /** The container's server at 127.0.0.11 stops (its stop, or its last macvlan or ipvlan endpoint's disconnect). */
+  stopIn(id: string): void {
+    this.inContainers.get(id)?.close();
+    this.inContainers.delete(id);
+  }
+
+  /**
+   * The addresses of `name` (a container's name, short ID or alias) on the user-defined
+   * networks of the asking container (those of `n` alone when the asker is not known), as
+   * dockerd's resolver: a container reaches names on each network it is connected to.
+   */
+  private resolve(asker: ContainerRecord | undefined, n: NetworkRecord | undefined, name: string): Addresses | undefined {
     const want = name.replace(/\.$/, '').toLowerCase();
     const all = this.containers();
-    const asker = all.find((c) => c.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
-    const nets = Object.entries(asker?.NetworkSettings?.Networks ?? { [n.Name]: undefined })
-      .map(([name]) => this.store.byName(name))
+    const nets = Object.keys(asker?.NetworkSettings?.Networks ?? (n ? { [n.Name]: undefined } : {}))
+      .map((name) => this.store.byName(name))
       .filter((x): x is NetworkRecord => !!x && hasDns(x));
     const lookup = (net: NetworkRecord, name: string): Addresses | undefined => {
       const eps = all
@@ -99,10 +138,17 @@ export class EmbeddedDns {
     this.servers.delete(n.Id);
   }
 
+  /** berthd's end: every server stops (a container's own is served again by the next berthd while it runs). */
   close(): void {
-    for (const d of this.servers.values()) d.close();
+    for (const d of [...this.servers.values(), ...this.inContainers.values()]) d.close();
     this.servers.clear();
+    this.inContainers.clear();
   }
+}
+
+/** Where names the embedded DNS does not know are relayed for the asker: its `--dns`, else the host's nameservers. */
+function upstreamOf(asker: ContainerRecord | undefined): string[] {
+  return asker?.HostConfig.Dns?.length ? asker.HostConfig.Dns : nameservers(hostResolvConf());
 }
 
 /** The name a link of the endpoint's gives `alias` (lower case), if one does. */

@@ -39,7 +39,7 @@ import {
   sweepPortNat,
   type PortNat,
 } from '../../network/port-nat.js';
-import { pinNetns, unpinNetns } from '../../network/netns.js';
+import { netnsPath, pinNetns, unpinNetns } from '../../network/netns.js';
 import { pastaNet, startPasta, stopPasta } from '../../network/pasta.js';
 import { loopbackUp } from '../../network/loopback.js';
 import { portMap, portRequests, publishPorts, routedAddress, usedKey, type PortMapping, type RoutedFamilies } from '../../network/ports.js';
@@ -181,7 +181,19 @@ export class Endpoints {
         if (!isErrno(e, 'ENOENT')) throw e; // removed: its endpoint goes too
       }
       if (status !== 'running' && status !== 'paused') void this.detach({ Id: id } as ContainerRecord);
+      // A running container on a macvlan or ipvlan network has its server at 127.0.0.11 again.
+      else if (this.subLinked(id)) void this.dns.serveIn(id, netnsPath(this.netnsDir, id));
     }
+  }
+
+  /** Whether one of the endpoints is on a macvlan or ipvlan network (whose container keeps its server at 127.0.0.11). */
+  private subLinkedOn(eps: EndpointSettings[]): boolean {
+    return eps.some((o) => isSubLink(this.store.byIdOf(o.NetworkID)?.Driver ?? ''));
+  }
+
+  /** Whether the container has an endpoint on a macvlan or ipvlan network (its records under the exec-root). */
+  private subLinked(id: string): boolean {
+    return listDir(this.stateDir(id)).some((f) => isSubLink(this.store.byIdOf(f.replace(/\.json$/, ''))?.Driver ?? ''));
   }
 
   /**
@@ -602,6 +614,8 @@ export class Endpoints {
         : null,
     });
     if (hasDns(n)) await this.dns.ensure(n);
+    // A macvlan or ipvlan container cannot reach a server on the host: its own, at 127.0.0.11.
+    if (isSubLink(n.Driver)) await this.dns.serveIn(rec.Id, at.netns);
     this.opts.emit('connect', n, rec.Id);
   }
 
@@ -612,6 +626,8 @@ export class Endpoints {
    * removal and berthd's close do. Safe to repeat.
    */
   detach(rec: ContainerRecord): Promise<void> {
+    // Its sockets hold the namespace: they go before the pin does.
+    this.dns.stopIn(rec.Id);
     const s = rec.NetworkSettings;
     if (s) {
       s.SandboxKey = '';
@@ -719,6 +735,7 @@ export class Endpoints {
             () => [],
             (d: Error) => [d],
           );
+          if (!this.subLinkedOn(others)) this.dns.stopIn(rec.Id);
           throw withCleanup(e, undo);
         }
       }
@@ -769,6 +786,7 @@ export class Endpoints {
       const before = this.gatewaysOf(eps).filter((_, i) => eps[i] !== ep);
       const after = this.gatewaysOf(rest);
       await this.delEndpoint(file);
+      if (!this.subLinkedOn(rest)) this.dns.stopIn(rec.Id);
       this.opts.emit('disconnect', n, rec.Id);
       // As moby since its fix of moby#51578: a gateway that cannot move is logged, and the disconnect stands.
       if (JSON.stringify(before) !== JSON.stringify(after))

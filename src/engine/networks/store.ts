@@ -177,8 +177,11 @@ export function ownNetns(mode: string | undefined): boolean {
   return mode !== 'host' && !mode?.startsWith('container:');
 }
 
-/** User-defined bridge networks have the embedded DNS server; the default `bridge` has not, as dockerd's. */
-export const hasDns = (n: NetworkRecord) => n.Driver === 'bridge' && n.Name !== 'bridge';
+/**
+ * User-defined bridge, macvlan and ipvlan networks have the embedded DNS server (their
+ * endpoints' names resolve); the default `bridge` has not, as dockerd's.
+ */
+export const hasDns = (n: NetworkRecord) => (n.Driver === 'bridge' && n.Name !== 'bridge') || isSubLink(n.Driver);
 
 const isV6 = (c: IpamConfig) => c.Subnet.includes(':');
 
