@@ -1,12 +1,14 @@
-// The embedded DNS server of a user-defined network: in berthd, on UDP port 53 of a bridge
-// network's gateway address, or, for a container on a macvlan or ipvlan network (which cannot
-// reach the host through its parent), on 127.0.0.11:53, UDP and TCP, inside the container's
-// network namespace, as dockerd's resolver (the sockets made there by the native binding and
-// served here, on berthd's event loop). It answers A and AAAA queries for the names its
-// `resolve` callback knows (container names, short IDs and aliases) and relays every other
-// query, unchanged, to the upstream servers `upstream` gives for the asker (the container's
-// --dns, else the host's resolvers, which berthd, on the host, can reach even when they are on
-// loopback); a query that came over TCP is relayed over TCP.
+// The embedded DNS server of a user-defined network: in berthd, on port 53 of a bridge network's
+// gateway address, UDP and TCP, or, for a container that cannot reach that (on a macvlan or
+// ipvlan network, which cannot reach the host through its parent, or on a bridge with no IPv4
+// address), on 127.0.0.11:53, UDP and TCP, inside the container's network namespace, as
+// dockerd's resolver (the sockets made there by the native binding and served here, on berthd's
+// event loop). It answers A and AAAA queries for the names its `resolve` callback knows
+// (container names, short IDs and aliases) and relays every other query, unchanged, to the
+// upstream servers `upstream` gives for the asker (the container's --dns, else the host's
+// resolvers, which berthd, on the host, can reach even when they are on loopback); a query that
+// came over TCP is relayed over TCP. An answer of its own too long for the asker's UDP size is
+// cut and marked truncated, as dockerd's, so the client asks again over TCP.
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { closeSync } from 'node:fs';
@@ -68,14 +70,26 @@ function rdata(ip: string): Buffer {
   return b;
 }
 
+/** The UDP size a query allows: its EDNS0 OPT record's (RFC 6891), else (or below it) 512 bytes, as dockerd's resolver reads it. */
+export function udpSize(msg: Buffer, q: DnsQuestion): number {
+  // The OPT record, first of the additional section of a query with no answers: root name, type 41, the size as class.
+  const opt = msg.readUInt16BE(10) >= 1 && msg.length >= q.end + 5 && msg[q.end] === 0 && msg.readUInt16BE(q.end + 1) === 41;
+  return Math.max(512, opt ? msg.readUInt16BE(q.end + 3) : 0);
+}
+
 /** An authoritative answer to `query` with these addresses, A or AAAA as the question asks (none: NOERROR without answers; rcode 3: NXDOMAIN). */
-export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0): Buffer {
+export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0, max = Infinity): Buffer {
   const header = Buffer.alloc(12);
+  const size = (n: number) => 12 + (q.end - 12) + n * (12 + (ips[0]?.includes(':') ? 16 : 4));
+  // Too long for `max`: the last records go until it fits, and TC says so (dockerd's truncateResp).
+  let n = ips.length;
+  while (n > 0 && size(n) > max) n--;
+  const tc = n < ips.length ? 0x0200 : 0;
   header.writeUInt16BE(q.id, 0);
-  header.writeUInt16BE(0x8000 | 0x0400 | ((query[2] & 0x01) << 8) | 0x0080 | rcode, 2); // QR AA RD(copied) RA
+  header.writeUInt16BE(0x8000 | 0x0400 | tc | ((query[2] & 0x01) << 8) | 0x0080 | rcode, 2); // QR AA TC RD(copied) RA
   header.writeUInt16BE(1, 4);
-  header.writeUInt16BE(ips.length, 6);
-  const rrs = ips.map((ip) => {
+  header.writeUInt16BE(n, 6);
+  const rrs = ips.slice(0, n).map((ip) => {
     const data = rdata(ip);
     const rr = Buffer.alloc(12);
     rr.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
@@ -90,7 +104,7 @@ export function answer(query: Buffer, q: DnsQuestion, ips: string[], rcode = 0):
 
 export interface DnsServerOptions {
   address: string;
-  /** The pinned network namespace to answer in (UDP and TCP); unset: UDP on the host's `address`. */
+  /** The pinned network namespace to answer in; unset: on the host's `address` (UDP and TCP both ways). */
   netns?: string;
   /** The addresses of a name for the container at `from`; undefined when it is none it knows. */
   resolve: (name: string, from: string) => Addresses | undefined;
@@ -113,25 +127,28 @@ export class DnsServer {
   }
 
   /**
-   * Binds port 53 of the address (which must be on a host interface by now), or, with `netns`,
-   * has the binding make both sockets there; a close meanwhile closes what it made.
+   * Binds UDP and TCP port 53 of the address (which must be on a host interface by now), or,
+   * with `netns`, has the binding make both sockets there; a close meanwhile closes what it made.
    */
   async listen(): Promise<void> {
-    if (!this.opts.netns) return this.bindUdp({ port: 53, address: this.opts.address });
-    const fds = await dnsSockets(this.opts.netns, this.opts.address, 53);
-    if (this.closed) {
-      // Two sockets of the container's, no data on them: close(2) does not wait.
-      closeSync(fds.udp);
-      closeSync(fds.tcp);
-      return;
-    }
-    // Node owns each fd once handed over (its close closes the fd).
-    const udp = this.bindUdp({ fd: fds.udp }).catch((e: Error) => e);
+    let at: { udp: { port: number; address: string } | { fd: number }; tcp: { port: number; host: string } | { fd: number } };
+    if (this.opts.netns) {
+      const fds = await dnsSockets(this.opts.netns, this.opts.address, 53);
+      if (this.closed) {
+        // Two sockets of the container's, no data on them: close(2) does not wait.
+        closeSync(fds.udp);
+        closeSync(fds.tcp);
+        return;
+      }
+      // Node owns each fd once handed over (its close closes the fd).
+      at = { udp: { fd: fds.udp }, tcp: { fd: fds.tcp } };
+    } else at = { udp: { port: 53, address: this.opts.address }, tcp: { port: 53, host: this.opts.address } };
+    const udp = this.bindUdp(at.udp).catch((e: Error) => e);
     const tcp = createServer((conn) => this.serveTcp(conn));
     this.tcp = tcp;
     const listening = new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen({ fd: fds.tcp }, () => {
+      tcp.listen(at.tcp, () => {
         tcp.off('error', reject);
         tcp.on('error', (e) => this.opts.log?.(`dns ${this.where()} (tcp): ${e.message}`));
         resolve();
@@ -174,7 +191,7 @@ export class DnsServer {
     const q = parseQuery(msg);
     if (!q) return undefined;
     const ips = q.cls === CLASS_IN && (q.type === TYPE_A || q.type === TYPE_AAAA) ? this.opts.resolve(q.name, from) : undefined;
-    if (ips) return answer(msg, q, q.type === TYPE_A ? ips.a : ips.aaaa);
+    if (ips) return answer(msg, q, q.type === TYPE_A ? ips.a : ips.aaaa, 0, tcp ? 0xffff : udpSize(msg, q));
     const relayed = await (tcp ? relayTcp : relay)(msg, this.opts.upstream(from));
     return relayed ?? answer(msg, q, [], 2);
   }
