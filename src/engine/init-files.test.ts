@@ -73,3 +73,15 @@ test("resolv.conf with the resolver in the container's namespace: 127.0.0.11, th
     'search lan\nnameserver 127.0.0.11\nnameserver 2001:db8::1\noptions ndots:3\n',
   );
 });
+
+test("resolv.conf with a bridge gateway's server: laid out as dockerd 20.10's, the gateway where its 127.0.0.11 is", () => {
+  const host = 'nameserver 10.0.0.2\nnameserver 2001:db8::53\noptions edns0 trust-ad\n';
+  assert.equal(
+    resolvConf(host, { embeddedDns: '10.213.7.1', dnsSearch: ['a.test'] }),
+    'search a.test\nnameserver 10.213.7.1\nnameserver 2001:db8::53\noptions edns0 trust-ad ndots:0\n',
+  );
+  assert.equal(
+    resolvConf(host, { embeddedDns: '10.213.7.1', dnsOptions: ['ndots:2', 'timeout:1'] }),
+    'nameserver 10.213.7.1\nnameserver 2001:db8::53\noptions ndots:2 timeout:1\n',
+  );
+});

@@ -25,8 +25,8 @@ export interface InitFileOptions {
   dnsSearch?: string[] | null;
   dnsOptions?: string[] | null;
   /**
-   * The embedded DNS server's address (a user-defined bridge network's gateway: the one
-   * nameserver; or CONTAINER_DNS, in the container's own namespace, written as dockerd writes it).
+   * The embedded DNS server's address (a user-defined bridge network's gateway, or CONTAINER_DNS,
+   * in the container's own namespace), written where dockerd writes its resolver's.
    */
   embeddedDns?: string;
   /** The container's address on its first network: the hostname's line in /etc/hosts. */
@@ -96,30 +96,29 @@ export function resolvConf(
 ): string {
   const lines = host.split('\n');
   const keep = (kw: string) => lines.filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l)).map((l) => l.trim());
-  // With an embedded server, --dns names where it forwards (engine/networks/dns.ts), as dockerd's.
-  const servers = o.embeddedDns
-    ? [o.embeddedDns]
-    : o.dns?.length
-      ? o.dns
-      : nameservers(host)
-          .map((s) => (o.loopbackVia && s === '127.0.0.1' ? o.loopbackVia : s))
-          .filter((s) => o.hostNetwork || !isLoopback(s));
   const search = o.dnsSearch?.length ? [`search ${o.dnsSearch.join(' ')}`] : keep('(?:search|domain)');
   const options = o.dnsOptions?.length ? [`options ${o.dnsOptions.join(' ')}`] : keep('options');
-  if (o.embeddedDns === CONTAINER_DNS) {
-    // As dockerd 20.10's sandbox (rebuildDNS): the resolver, then the IPv6 servers (its resolver
-    // relays to IPv4 ones only; berth's relays to both), and ndots:0 unless an option sets ndots.
+  if (o.embeddedDns) {
+    // As dockerd 20.10's sandbox (rebuildDNS), with berth's server (127.0.0.11, or a bridge's
+    // gateway) in place of its resolver: the server, then the IPv6 servers (its resolver relays to
+    // IPv4 ones only; berth's relays to both), and ndots:0 unless an option sets ndots. --dns
+    // names where the server relays (engine/networks/dns.ts), as dockerd's.
     const given = o.dns?.length ? o.dns : nameservers(host).filter((s) => !isLoopback(s));
     const words = options.flatMap((l) => l.split(/\s+/).slice(1));
     if (!words.some((w) => w.startsWith('ndots:'))) words.push('ndots:0');
     return (
       [
         ...search,
-        ...[CONTAINER_DNS, ...given.filter((s) => s.includes(':'))].map((s) => `nameserver ${s}`),
+        ...[o.embeddedDns, ...given.filter((s) => s.includes(':'))].map((s) => `nameserver ${s}`),
         `options ${words.join(' ')}`,
       ].join('\n') + '\n'
     );
   }
+  const servers = o.dns?.length
+    ? o.dns
+    : nameservers(host)
+        .map((s) => (o.loopbackVia && s === '127.0.0.1' ? o.loopbackVia : s))
+        .filter((s) => o.hostNetwork || !isLoopback(s));
   const out = [...search, ...servers.map((s) => `nameserver ${s}`), ...options];
   if (!servers.length) {
     out.unshift(
