@@ -1,7 +1,8 @@
 // The embedded DNS of user-defined networks, as dockerd's: one server (network/dns.ts) on each
-// user-defined bridge network's IPv4 gateway address once its bridge is up, and one at
-// 127.0.0.11 in the network namespace of each container on a macvlan or ipvlan network (from
-// its endpoint's making to its stop, and again under the next berthd while it runs), answering
+// user-defined bridge network's IPv4 gateway address once its bridge is up (UDP and TCP), and
+// one at 127.0.0.11 in the network namespace of each container on a network that has no such
+// address to reach (macvlan, ipvlan, a bridge with no IPv4 address) from its endpoint's making
+// to its stop, and again under the next berthd while it runs, answering
 // the names, short IDs and aliases of the containers on the asking container's networks (A with
 // their IPv4 addresses, AAAA with their IPv6 ones), and forwarding the rest to the asker's
 // `--dns` or the host's nameservers.
@@ -14,11 +15,18 @@ import { parseLink } from '../links.js';
 import { bridgeHasV4, gatewayOf, hasDns, ownNetns, v4Config, type NetworkStore } from './store.js';
 import { isSubLink } from './sublink.js';
 
-/**
- * Whether a bridge network's DNS server can be: its bridge has the gateway's address (a network
- * with inhibit_ipv4 or gateway mode isolated has none; its containers get the host's nameservers).
- */
+/** Whether a bridge network's DNS server can be: its bridge has the gateway's address. */
 const served = (n: NetworkRecord) => n.Driver === 'bridge' && hasDns(n) && bridgeHasV4(n);
+
+/**
+ * Whether a container on `n` has its resolver at 127.0.0.11 in its own namespace, as every
+ * container under dockerd has: where it cannot reach a server of berthd's on a bridge's gateway
+ * (a macvlan or ipvlan network, whose parent does not lead to the host; a bridge network with
+ * no IPv4 address, inhibit_ipv4 or gateway mode isolated). The others keep the gateway's server,
+ * which costs a start nothing.
+ */
+export const resolverInNetns = (n: NetworkRecord): boolean =>
+  isSubLink(n.Driver) || (n.Driver === 'bridge' && hasDns(n) && !bridgeHasV4(n));
 
 export class EmbeddedDns {
   /** The server of each user-defined network whose bridge is up, by network ID. */
@@ -34,13 +42,13 @@ export class EmbeddedDns {
 
   /**
    * The address a container's resolv.conf names: its first network's embedded DNS server, if it
-   * has one (127.0.0.11 for a macvlan or ipvlan network).
+   * has one (127.0.0.11 where that is in the container's namespace).
    */
   addressFor(rec: ContainerRecord): string | undefined {
     const first = Object.values(rec.NetworkSettings?.Networks ?? {})[0];
     const n = first && this.store.byIdOf(first.NetworkID);
     if (!n || !ownNetns(rec.HostConfig.NetworkMode)) return undefined;
-    if (isSubLink(n.Driver)) return CONTAINER_DNS;
+    if (resolverInNetns(n)) return CONTAINER_DNS;
     return served(n) ? this.address(n) : undefined;
   }
 
@@ -93,7 +101,7 @@ export class EmbeddedDns {
     }
   }
 
-  /** The container's server at 127.0.0.11 stops (its stop, or its last macvlan or ipvlan endpoint's disconnect). */
+  /** The container's server at 127.0.0.11 stops (its stop, or the disconnect of its last endpoint on a network that needs it). */
   stopIn(id: string): void {
     this.inContainers.get(id)?.close();
     this.inContainers.delete(id);

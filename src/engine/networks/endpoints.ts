@@ -47,7 +47,7 @@ import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { hostResolvConf, hostsFile, initPaths, resolvConf, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
-import type { EmbeddedDns } from './dns.js';
+import { resolverInNetns, type EmbeddedDns } from './dns.js';
 import {
   blankEndpoint,
   BRIDGE_NAME_OPT,
@@ -181,19 +181,24 @@ export class Endpoints {
         if (!isErrno(e, 'ENOENT')) throw e; // removed: its endpoint goes too
       }
       if (status !== 'running' && status !== 'paused') void this.detach({ Id: id } as ContainerRecord);
-      // A running container on a macvlan or ipvlan network has its server at 127.0.0.11 again.
-      else if (this.subLinked(id)) void this.dns.serveIn(id, netnsPath(this.netnsDir, id));
+      // A running container on a network whose resolver is in its namespace has it at 127.0.0.11 again.
+      else if (this.servedIn(id)) void this.dns.serveIn(id, netnsPath(this.netnsDir, id));
     }
   }
 
-  /** Whether one of the endpoints is on a macvlan or ipvlan network (whose container keeps its server at 127.0.0.11). */
-  private subLinkedOn(eps: EndpointSettings[]): boolean {
-    return eps.some((o) => isSubLink(this.store.byIdOf(o.NetworkID)?.Driver ?? ''));
+  /** Whether one of the endpoints is on a network whose container keeps its server at 127.0.0.11 (dns.ts' resolverInNetns). */
+  private servedInOn(eps: EndpointSettings[]): boolean {
+    return eps.some((o) => this.needsResolverIn(o.NetworkID));
   }
 
-  /** Whether the container has an endpoint on a macvlan or ipvlan network (its records under the exec-root). */
-  private subLinked(id: string): boolean {
-    return listDir(this.stateDir(id)).some((f) => isSubLink(this.store.byIdOf(f.replace(/\.json$/, ''))?.Driver ?? ''));
+  /** Whether the container has an endpoint on a network whose container keeps its server at 127.0.0.11 (its records under the exec-root). */
+  private servedIn(id: string): boolean {
+    return listDir(this.stateDir(id)).some((f) => this.needsResolverIn(f.replace(/\.json$/, '')));
+  }
+
+  private needsResolverIn(networkId: string): boolean {
+    const n = this.store.byIdOf(networkId);
+    return !!n && resolverInNetns(n);
   }
 
   /**
@@ -614,8 +619,8 @@ export class Endpoints {
         : null,
     });
     if (hasDns(n)) await this.dns.ensure(n);
-    // A macvlan or ipvlan container cannot reach a server on the host: its own, at 127.0.0.11.
-    if (isSubLink(n.Driver)) await this.dns.serveIn(rec.Id, at.netns);
+    // A container that cannot reach a server on the host (macvlan, ipvlan, a bridge with no IPv4 address): its own, at 127.0.0.11.
+    if (resolverInNetns(n)) await this.dns.serveIn(rec.Id, at.netns);
     this.opts.emit('connect', n, rec.Id);
   }
 
@@ -735,7 +740,7 @@ export class Endpoints {
             () => [],
             (d: Error) => [d],
           );
-          if (!this.subLinkedOn(others)) this.dns.stopIn(rec.Id);
+          if (!this.servedInOn(others)) this.dns.stopIn(rec.Id);
           throw withCleanup(e, undo);
         }
       }
@@ -786,7 +791,7 @@ export class Endpoints {
       const before = this.gatewaysOf(eps).filter((_, i) => eps[i] !== ep);
       const after = this.gatewaysOf(rest);
       await this.delEndpoint(file);
-      if (!this.subLinkedOn(rest)) this.dns.stopIn(rec.Id);
+      if (!this.servedInOn(rest)) this.dns.stopIn(rec.Id);
       this.opts.emit('disconnect', n, rec.Id);
       // As moby since its fix of moby#51578: a gateway that cannot move is logged, and the disconnect stands.
       if (JSON.stringify(before) !== JSON.stringify(after))
