@@ -5,7 +5,8 @@
 // addresses, routes), two containers on one network reaching each other, connect and disconnect
 // while running, names resolving at 127.0.0.11 in the containers (a container's name and an
 // alias on its network, those of a second network once connected to it, none of a network it is
-// not on; resolv.conf as dockerd writes it), an internal network (no default route, no gateway), and what the kernel of the machine allows (a dummy parent for a network without
+// not on; resolv.conf as dockerd writes it; a container whose first network is a bridge and
+// that is connected to a macvlan network finds the names of both, and is found from the macvlan), an internal network (no default route, no gateway), and what the kernel of the machine allows (a dummy parent for a network without
 // one, a VLAN sub-interface `IF.VID`, ipvlan links: each made and removed with the network, or
 // refused by both in the kernel's words where the kernel has no such link). Then berthd alone:
 // ipvlan l3s and ipvlan_flag (which dockerd 20.10 does not know), published ports refused, and a
@@ -30,7 +31,7 @@ const SUB_A = '10.249.1.0/24';
 const SUB_A6 = 'fd49:249:1::/64';
 const SUB_B = '10.249.2.0/24';
 const SUB_I = '10.249.4.0/24';
-const NETS = ['bmv-a', 'bmv-b', 'bmv-n', 'bmv-x', 'bmv-i', 'bmv-d', 'bmv-v', 'bmv-l3s'];
+const NETS = ['bmv-a', 'bmv-b', 'bmv-n', 'bmv-x', 'bmv-i', 'bmv-d', 'bmv-v', 'bmv-l3s', 'bmv-br'];
 
 let eng: EngineFixture;
 let d: Dockerd;
@@ -199,6 +200,27 @@ function scenario(cli: Cli, sock: string) {
     seen.byName = lookup(cli, 'bmv-c1', 'bmv-c2');
     seen.byAlias = lookup(cli, 'bmv-c1', 'bmv-web');
     seen.own = lookup(cli, 'bmv-c2', 'bmv-c2');
+    // A container whose first network is a bridge, connected to A too: the names of both
+    // (berthd's server on the bridge's gateway answers A's), and A's containers find it.
+    ok('network', 'create', '--subnet', '10.249.7.0/24', 'bmv-br');
+    ok('run', '-d', '--name', 'bmv-c11', '--network', 'bmv-br', IMAGE, 'sleep', '120');
+    ok('run', '-d', '--name', 'bmv-c12', '--network', 'bmv-br', '--network-alias', 'bmv-mate', IMAGE, 'sleep', '120');
+    ok('network', 'connect', 'bmv-a', 'bmv-c11');
+    seen.bridgeFirstToA = lookup(cli, 'bmv-c11', 'bmv-web');
+    seen.bridgeFirstToMate = lookup(cli, 'bmv-c11', 'bmv-mate');
+    seen.mateIp = ok('inspect', '-f', '{{(index .NetworkSettings.Networks "bmv-br").IPAddress}}', 'bmv-c12');
+    // Its addresses on A, as inspect shows them (which of A's free addresses it leases differs:
+    // dockerd 20.10 the lowest, berthd the one after the last leased, here a --ip's).
+    const onA = ok(
+      'inspect',
+      '-f',
+      '{{with (index .NetworkSettings.Networks "bmv-a")}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}',
+      'bmv-c11',
+    );
+    const fromA = lookup(cli, 'bmv-c2', 'bmv-c11');
+    seen.fromA = fromA.join(' ') === onA.split(' ').sort().join(' ') ? 'its addresses on A' : fromA;
+    ok('rm', '-f', 'bmv-c11', 'bmv-c12');
+    ok('network', 'rm', 'bmv-br');
     // Connected while running: a macvlan (mode private) on B as eth1; disconnected: gone.
     ok('network', 'create', '-d', 'macvlan', '--subnet', SUB_B, '-o', `parent=${PB}`, '-o', 'macvlan_mode=private', 'bmv-b');
     ok('network', 'connect', 'bmv-b', 'bmv-c1');
@@ -231,7 +253,7 @@ function scenario(cli: Cli, sock: string) {
     }
     return seen;
   } finally {
-    cli(['rm', '-f', 'bmv-c1', 'bmv-c2', 'bmv-c3', 'bmv-c7', 'bmv-c8']);
+    cli(['rm', '-f', 'bmv-c1', 'bmv-c2', 'bmv-c3', 'bmv-c7', 'bmv-c8', 'bmv-c11', 'bmv-c12']);
     for (const n of NETS) cli(['network', 'rm', n]);
   }
 }
@@ -254,6 +276,9 @@ test('macvlan and ipvlan networks: berthd as dockerd 20.10', { skip }, () => {
   assert.match((ours.otherNet as string[])[0], /^10\.249\.2\.\d+$/);
   assert.deepEqual(ours.firstNet, ours.byName);
   assert.deepEqual(ours.notOnIt, []);
+  assert.deepEqual(ours.bridgeFirstToA, ours.byName);
+  assert.deepEqual(ours.bridgeFirstToMate, [ours.mateIp]);
+  assert.equal(ours.fromA, 'its addresses on A');
   assert.deepEqual((ours.internal as { routes: string[] }).routes, ['10.249.6.0/24 scope link src 10.249.6.2']);
   assert.equal((ours.ep1 as { GlobalIPv6Address: string }).GlobalIPv6Address, 'fd49:249:1::2');
   assert.ok((ours.c1 as { routes: string[] }).routes.includes('default via fd49:249:1::1'), JSON.stringify(ours.c1));
