@@ -608,6 +608,7 @@ export class Builder {
                   network,
                   mounts: mounts.mounts,
                   extraHosts: b.req.extraHosts ?? [],
+                  resources: b.req.resources ?? {},
                   signal: b.req.signal,
                   onOutput: (data) => b.emit({ kind: 'output', ...ev, data }),
                 },

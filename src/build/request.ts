@@ -5,6 +5,7 @@
 
 import type { Credentials } from '../common/credentials.js';
 import type { ContextIndex } from './context-index.js';
+import type { StepResources } from './step-runner.js';
 
 /** One build, as the API's query parameters and the CLI's flags ask for it. */
 export interface BuildRequest {
@@ -31,7 +32,7 @@ export interface BuildRequest {
   pull: boolean;
   /** `cachefrom`: local images whose history may satisfy steps. */
   cacheFrom: string[];
-  /** `networkmode`: 'default' (the default bridge), 'none', 'host', or a network's name. */
+  /** `networkmode`: 'default' (the default bridge), 'none', 'host', `container:<name>`, or a network's name. */
   network: string;
   /** `platform`: only the host's own is built; anything else is refused. */
   platform?: string;
@@ -39,6 +40,8 @@ export interface BuildRequest {
   secrets: Record<string, { path: string } | { data: Buffer }>;
   /** `extrahosts`: `name:ip` lines added to each RUN step's /etc/hosts (as `--add-host`); berthd checked their form. */
   extraHosts?: string[];
+  /** `memory`, `memswap`, `cpu*`, `shmsize`, `cgroupparent`, `ulimits`: every RUN step's container gets them (none: no limit). */
+  resources?: StepResources;
   /** `X-Registry-Config`: credentials for FROM pulls, by registry host as the docker CLI keys them. */
   registryAuth?: Record<string, Credentials>;
   /** Aborted when the client went away (or POST /build/cancel): the build stops, and leaves nothing behind. */

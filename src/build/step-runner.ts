@@ -7,6 +7,24 @@
 export type StepMount =
   { type: 'bind'; source: string; target: string; readonly: boolean } | { type: 'tmpfs'; target: string; size?: number };
 
+/**
+ * The build's limits on every RUN step's container (POST /build's `memory`, `memswap`,
+ * `cpushares`, `cpuperiod`, `cpuquota`, `cpusetcpus`, `cpusetmems`, `shmsize`, `cgroupparent`,
+ * `ulimits`), under the HostConfig names the engine checks and applies as for any container.
+ */
+export interface StepResources {
+  Memory?: number;
+  MemorySwap?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  ShmSize?: number;
+  CgroupParent?: string;
+  Ulimits?: { Name: string; Soft: number; Hard: number }[];
+}
+
 export interface StepRun {
   /** An image of the image store (its ID): the root the step runs on. */
   image: string;
@@ -15,11 +33,13 @@ export interface StepRun {
   env: string[];
   user: string;
   workdir: string;
-  /** 'default' (the default bridge), 'none', 'host', or a network's name. */
+  /** 'default' (the default bridge), 'none', 'host', `container:<name>`, or a network's name. */
   network: string;
   mounts: StepMount[];
   /** `name:ip` lines for its /etc/hosts (`--add-host`). */
   extraHosts: string[];
+  /** The build's resource limits, applied to the step's container as dockerd's builder does. */
+  resources: StepResources;
   /** Aborted: the process is killed and the step fails. */
   signal?: AbortSignal;
   /** stdout and stderr as they come, interleaved. */

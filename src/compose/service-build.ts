@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DaemonError, readAll, type ApiClient } from '../api/client.js';
 import { packContext, type PackedContext } from '../api/build-context.js';
+import { parseSize } from '../common/size.js';
 import { toDict, type Dict } from './normalize.js';
 import type { Project } from './project.js';
 import { ComposeFileError } from './source.js';
@@ -28,6 +29,8 @@ const APPLIED = new Set([
   'no_cache',
   'pull',
   'cache_from',
+  'shm_size',
+  'ulimits',
   'secrets',
   'platforms',
   'tags',
@@ -38,8 +41,6 @@ const REFUSED: Record<string, string> = {
   ssh: 'berthd does not forward an SSH agent to builds',
   cache_to: "the build cache stays in berthd's store",
   additional_contexts: 'a berth build has one context',
-  shm_size: "berthd's builder runs RUN steps without resource limits",
-  ulimits: "berthd's builder runs RUN steps without resource limits",
   isolation: 'berthd has only the default isolation',
   privileged: 'RUN steps run with the default security profile',
   entitlements: 'RUN steps run with the default security profile',
@@ -70,6 +71,12 @@ export function refuseBuild(p: Project, name: string): void {
       throw p.errorAt(['secrets', source], 'berth compose passes build secrets from a file or an environment variable only', true);
   }
 }
+
+/** build.ulimits (`nofile: 1024` or `nofile: {soft, hard}`) as POST /build's ulimits. */
+const buildUlimits = (u: Dict) =>
+  Object.entries(u).map(([Name, v]) =>
+    typeof v === 'object' ? { Name, Soft: Number(v.soft), Hard: Number(v.hard) } : { Name, Soft: Number(v), Hard: Number(v) },
+  );
 
 /** The services of `services` that have a build section. */
 export const buildable = (p: Project, services: string[]): string[] => services.filter((s) => p.services[s].build);
@@ -172,6 +179,8 @@ export async function buildService(
       buildargs: JSON.stringify(buildArgs(p, b.args as Dict, opts.buildArgs ?? [])),
       labels: Object.keys(labels).length ? JSON.stringify(labels) : undefined,
       cachefrom: b.cache_from ? JSON.stringify(b.cache_from) : undefined,
+      shmsize: b.shm_size === undefined ? undefined : String(typeof b.shm_size === 'number' ? b.shm_size : parseSize(String(b.shm_size))),
+      ulimits: b.ulimits ? JSON.stringify(buildUlimits(b.ulimits as Dict)) : undefined,
       version: '1',
     },
     body: ctx.stream,

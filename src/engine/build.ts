@@ -39,6 +39,8 @@ export class ContainerStepRunner implements StepRunner {
         NetworkMode: step.network === 'default' ? 'bridge' : step.network,
         Mounts: mounts,
         ExtraHosts: step.extraHosts.length ? step.extraHosts : null,
+        // The build's limits, checked and applied as any container's (dockerd's builder does the same).
+        ...step.resources,
         // The output goes to the build's stream only.
         LogConfig: { Type: 'none', Config: {} },
       },

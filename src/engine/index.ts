@@ -35,6 +35,7 @@ export { AmbiguousNetwork, apiEndpoint, SYSCTLS_OPT } from './networks/store.js'
 export type { PullProgress } from '../image/index.js';
 export { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type DownloadProgress } from './build-context.js';
 export type { BuildEvent, BuildRequest, BuildResult } from '../build/request.js';
+export type { StepResources } from '../build/step-runner.js';
 export type { BuildCacheRecord } from '../build/cache.js';
 /*
  * Pods (engine/pods/), for the API server, the CRI server and, through the API, `berth kube`:

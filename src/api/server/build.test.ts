@@ -41,7 +41,30 @@ test('the parameters the docker CLI and dockerode send reach the request', () =>
     buildId: 'b1',
   });
   assert.deepEqual(q('').request.network, 'default');
+  assert.deepEqual(q('networkmode=container:abc').request.network, 'container:abc');
   assert.equal(q('').dockerfile, 'Dockerfile');
+});
+
+test("the RUN steps' limits reach the request under their HostConfig names", () => {
+  const b = q(
+    'memory=67108864&memswap=-1&cpushares=512&cpuperiod=50000&cpuquota=25000&shmsize=1048576' +
+      '&cpusetcpus=0-1&cpusetmems=0&cgroupparent=cg&ulimits=' +
+      encodeURIComponent('[{"Name":"nofile","Hard":200,"Soft":100}]'),
+  );
+  assert.deepEqual(b.request.resources, {
+    Memory: 67108864,
+    MemorySwap: -1,
+    CpuShares: 512,
+    CpuPeriod: 50000,
+    CpuQuota: 25000,
+    ShmSize: 1048576,
+    CpusetCpus: '0-1',
+    CpusetMems: '0',
+    CgroupParent: 'cg',
+    Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }],
+  });
+  // Zero and empty are no limit, as dockerd reads them.
+  assert.equal(q('memory=0&shmsize=&cpusetcpus=').request.resources, undefined);
 });
 
 test('refusals, in dockerd words where dockerd refuses too', () => {
@@ -56,26 +79,16 @@ test('refusals, in dockerd words where dockerd refuses too', () => {
     ['labels=' + encodeURIComponent('[1]'), /^error reading labels: /],
     ['cachefrom=x', /^error reading cache-from: /],
     ['ulimits=bad', /^error reading ulimit settings: /],
-    ['ulimits=' + encodeURIComponent('[{"Name":"nofile","Soft":1,"Hard":1}]'), /ulimits are not supported/],
+    ['ulimits=' + encodeURIComponent('[{"Name":1}]'), /^error reading ulimit settings: .* is not a JSON array of ulimits/],
     ['outputs=' + encodeURIComponent('[{"Type":"local","Attrs":{"dest":"/x"}}]'), /build output .* is not supported/],
     ['shmsize=abc', /invalid value for shmsize: strconv.ParseInt: parsing "abc": invalid syntax/],
     ['memory=abc', /invalid value for memory/],
-    ['memory=1000000', /without resource limits: memory is not supported/],
-    ['memswap=-1', /memswap is not supported/],
-    ['cpushares=2', /cpushares is not supported/],
-    ['cpuperiod=2', /cpuperiod is not supported/],
-    ['cpuquota=2', /cpuquota is not supported/],
-    ['shmsize=2', /shmsize is not supported/],
-    ['cpusetcpus=0', /cpusetcpus is not supported/],
-    ['cpusetmems=0', /cpusetmems is not supported/],
-    ['cgroupparent=x', /cgroupparent is not supported/],
     ['rm=0', /rm=0 \(keep them\) is not supported/],
     ['session=abc', /no BuildKit session endpoint/],
     ['extrahosts=foo', /^bad format for add-host: "foo"$/],
     ['t=' + encodeURIComponent('x@sha256:' + 'a'.repeat(64)), /^build tag cannot contain a digest$/],
     ['t=UPPER', /must be lowercase/],
     ['platform=foo/bar/baz/x', /cannot parse platform specifier/],
-    ['networkmode=container:abc', /networkmode container:abc is not supported for a build/],
     ['remote=foo', /^remoteURL \(foo\) could not be recognized as URL$/],
     ['remote=client-session', /experimental session with v1 builder is no longer supported/],
     ['remote=' + encodeURIComponent('git://h/x.git#-x'), /^invalid refspec: -x$/],

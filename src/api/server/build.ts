@@ -12,16 +12,31 @@ import { StringDecoder } from 'node:string_decoder';
 import { familiarString, parseReference } from '../../common/reference.js';
 import type { Credentials } from '../../common/credentials.js';
 import { BerthError, errorMessage, invalid, unsupported } from '../../errors.js';
-import { DEFAULT_DOCKERFILE, remoteKind, type BuildContext, type BuildEvent, type BuildRequest, type Engine } from '../../engine/index.js';
+import {
+  DEFAULT_DOCKERFILE,
+  remoteKind,
+  type BuildContext,
+  type BuildEvent,
+  type BuildRequest,
+  type Engine,
+  type StepResources,
+} from '../../engine/index.js';
 import { credentialsOf, type AuthConfig } from './auth.js';
 import { decodeBody } from './body-decode.js';
 import { AuthConfig as AuthConfigBody } from './body-types.js';
 import { COMMON_HEADERS, apiOlder, base64JSONHeader, boolParam, sendError, sendJSON } from './http.js';
 import type { Context, Router } from './router.js';
 
-/** The query parameters of POST /build that change nothing when absent, zero or empty. */
-const RESOURCE_PARAMS = ['memory', 'memswap', 'cpushares', 'cpuperiod', 'cpuquota', 'shmsize'] as const;
-const RESOURCE_STRINGS = ['cpusetcpus', 'cpusetmems', 'cgroupparent'] as const;
+/** The query parameters of POST /build that limit each RUN step's container, by their HostConfig names. */
+const RESOURCE_INTS = {
+  memory: 'Memory',
+  memswap: 'MemorySwap',
+  cpushares: 'CpuShares',
+  cpuperiod: 'CpuPeriod',
+  cpuquota: 'CpuQuota',
+  shmsize: 'ShmSize',
+} as const;
+const RESOURCE_STRINGS = { cpusetcpus: 'CpusetCpus', cpusetmems: 'CpusetMems', cgroupparent: 'CgroupParent' } as const;
 
 /** What the route reads from the query, beside the builder's request. */
 interface BuildQuery {
@@ -51,7 +66,7 @@ const typeName = (param: string) =>
     buildargs: 'a JSON object of strings (or null)',
     labels: 'a JSON object of strings',
     cachefrom: 'a JSON array of strings',
-    ulimits: 'a JSON array of ulimits',
+    ulimits: 'a JSON array of ulimits (Name, Soft, Hard)',
     outputs: 'a JSON array of outputs',
   })[param] ?? 'valid';
 
@@ -61,6 +76,9 @@ const isArgMap = (v: unknown): v is Record<string, string | null> =>
   isObject(v) && Object.values(v).every((x) => typeof x === 'string' || x === null);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isObjects = (v: unknown): v is Record<string, unknown>[] => Array.isArray(v) && v.every(isObject);
+const isUlimits = (v: unknown): v is NonNullable<StepResources['Ulimits']> =>
+  Array.isArray(v) &&
+  v.every((u) => isObject(u) && typeof u.Name === 'string' && Number.isInteger(u.Soft ?? 0) && Number.isInteger(u.Hard ?? 0));
 
 /** A whole number (Go's ParseInt), or a 400 naming the parameter. */
 function intParam(q: URLSearchParams, name: string): number {
@@ -135,14 +153,18 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
   if (rm !== null && rm !== '' && !boolParam(q, 'rm'))
     throw unsupported("berthd removes each build step's container when the step ends: rm=0 (keep them) is not supported");
 
-  for (const p of RESOURCE_PARAMS) {
-    if (intParam(q, p) !== 0) throw unsupported(`berthd's builder runs RUN steps without resource limits: ${p} is not supported`);
+  // The RUN steps' limits, checked by the engine at each step's create as dockerd's are.
+  const resources: StepResources = {};
+  for (const [p, field] of Object.entries(RESOURCE_INTS)) {
+    const v = intParam(q, p);
+    if (v !== 0) resources[field] = v;
   }
-  for (const p of RESOURCE_STRINGS) {
-    if (q.get(p)) throw unsupported(`berthd's builder runs RUN steps without resource limits: ${p} is not supported`);
+  for (const [p, field] of Object.entries(RESOURCE_STRINGS)) {
+    const v = q.get(p);
+    if (v) resources[field] = v;
   }
-  const ulimits = jsonParam(q, 'ulimits', 'ulimit settings', isObjects);
-  if (ulimits?.length) throw unsupported("berthd's builder runs RUN steps without resource limits: ulimits are not supported");
+  const ulimits = jsonParam(q, 'ulimits', 'ulimit settings', isUlimits);
+  if (ulimits?.length) resources.Ulimits = ulimits.map((u) => ({ Name: u.Name, Soft: u.Soft ?? 0, Hard: u.Hard ?? 0 }));
   // The classic builder's one output is an image in the daemon's store; BuildKit's exporters are refused.
   const outputs = jsonParam(q, 'outputs', 'outputs', isObjects);
   for (const o of outputs ?? []) {
@@ -157,9 +179,8 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
     const name = `${ref.domain}/${ref.path}:${ref.tag}`;
     if (!tags.includes(name)) tags.push(name);
   }
+  // Any mode a container takes, `container:<name>` too: each RUN step's container is created with it.
   const network = q.get('networkmode') || 'default';
-  if (network.startsWith('container:'))
-    throw unsupported(`networkmode ${network} is not supported for a build: use default, none, host or a network's name`);
   const platform = q.get('platform')?.toLowerCase() || undefined;
   if (platform !== undefined && !/^[a-z0-9_.-]+(\/[a-z0-9_.-]+){0,2}$/.test(platform))
     throw invalid(`${JSON.stringify(platform)}: cannot parse platform specifier: invalid argument`);
@@ -182,6 +203,7 @@ export function buildQuery(q: URLSearchParams): BuildQuery {
       platform,
       secrets: {},
       ...(extraHosts.length ? { extraHosts } : {}),
+      ...(Object.keys(resources).length ? { resources } : {}),
     },
     dockerfile: q.get('dockerfile') || DEFAULT_DOCKERFILE,
     remote,

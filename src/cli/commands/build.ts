@@ -3,7 +3,9 @@
 // the context, outside it or `-` (stdin), a URL as `remote=` for berthd to fetch, `-` a tar or a
 // lone Dockerfile on stdin. Secrets (`--secret id=…,src=…|env=…`) travel in the request's
 // `X-Berth-Build-Secrets` header, never in the context or the query, and berthd keeps them in
-// memory only. The flags of docker's builder that berthd's does not apply are refused by name.
+// memory only. The RUN steps' limits (--memory, --cpu-*, --shm-size, --ulimit, --cgroup-parent)
+// go in the query as the docker CLI sends them. The flags of docker's builder that berthd's does
+// not apply are refused by name.
 
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -14,7 +16,7 @@ import { BerthError, invalid, unsupported } from '../../errors.js';
 import { parseCommand, type CommandSpec, type FlagSpec } from '../args.js';
 import { packContext } from '../../api/build-context.js';
 import { showBuild } from '../build-progress.js';
-import { extraHost, label } from '../flag-values.js';
+import { extraHost, int, label, ramBytes, ulimit } from '../flag-values.js';
 import { formatBytes } from '../progress.js';
 import { TarWriter } from '../../tar/index.js';
 
@@ -23,6 +25,8 @@ const refused = (desc: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   desc: `${desc} (not supported by berth)`,
   ...extra,
 });
+
+const check = (parse: (s: string) => unknown) => (s: string) => void parse(s);
 
 const BUILD: CommandSpec = {
   path: 'build',
@@ -55,19 +59,25 @@ const BUILD: CommandSpec = {
     },
     tag: { short: 't', type: 'list', desc: 'Name and optionally a tag in the "name:tag" format' },
     target: { type: 'string', desc: 'Set the target build stage to build.' },
+    // The RUN steps' limits, checked as docker build checks them.
+    'cgroup-parent': { type: 'string', desc: 'Set the parent cgroup for the "RUN" instructions during build' },
+    'cpu-period': { type: 'string', arg: 'int', desc: 'Limit the CPU CFS (Completely Fair Scheduler) period', check: check(int) },
+    'cpu-quota': { type: 'string', arg: 'int', desc: 'Limit the CPU CFS (Completely Fair Scheduler) quota', check: check(int) },
+    'cpu-shares': { short: 'c', type: 'string', arg: 'int', desc: 'CPU shares (relative weight)', check: check(int) },
+    'cpuset-cpus': { type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
+    'cpuset-mems': { type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
+    memory: { short: 'm', type: 'string', arg: 'bytes', desc: 'Memory limit', check: check(ramBytes) },
+    'memory-swap': {
+      type: 'string',
+      arg: 'bytes',
+      desc: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap',
+      check: (s) => void (s === '-1' || ramBytes(s)),
+    },
+    'shm-size': { type: 'string', arg: 'bytes', desc: 'Size of "/dev/shm"', check: check(ramBytes) },
+    ulimit: { type: 'list', arg: 'ulimit', desc: 'Ulimit options', check: check(ulimit) },
     // docker build's flags that berthd's builder does not apply: each refused by name.
-    'cgroup-parent': refused('Set the parent cgroup for the "RUN" instructions during build'),
-    'cpu-period': refused('Limit the CPU CFS (Completely Fair Scheduler) period', { arg: 'int' }),
-    'cpu-quota': refused('Limit the CPU CFS (Completely Fair Scheduler) quota', { arg: 'int' }),
-    'cpu-shares': refused('CPU shares (relative weight)', { short: 'c', arg: 'int' }),
-    'cpuset-cpus': refused('CPUs in which to allow execution (0-3, 0,1)'),
-    'cpuset-mems': refused('MEMs in which to allow execution (0-3, 0,1)'),
-    memory: refused('Memory limit', { short: 'm', arg: 'bytes' }),
-    'memory-swap': refused('Swap limit equal to memory plus swap: -1 to enable unlimited swap', { arg: 'bytes' }),
     'security-opt': refused('Security options', { type: 'list', arg: 'strings' }),
-    'shm-size': refused('Size of "/dev/shm"', { arg: 'bytes' }),
     squash: { type: 'bool', desc: 'Squash newly built layers into a single new layer (not supported by berth)' },
-    ulimit: refused('Ulimit options', { type: 'list', arg: 'ulimit' }),
     // docker buildx build's own flags.
     allow: refused('Allow extra privileged entitlement', { type: 'list', arg: 'stringArray' }),
     annotation: refused('Add annotation to the image', { type: 'list', arg: 'stringArray' }),
@@ -90,16 +100,6 @@ const BUILD: CommandSpec = {
 
 /** Why each refused flag is refused. */
 const REFUSED: Record<string, string> = {
-  'cgroup-parent': "berthd's builder runs RUN steps without resource limits",
-  'cpu-period': "berthd's builder runs RUN steps without resource limits",
-  'cpu-quota': "berthd's builder runs RUN steps without resource limits",
-  'cpu-shares': "berthd's builder runs RUN steps without resource limits",
-  'cpuset-cpus': "berthd's builder runs RUN steps without resource limits",
-  'cpuset-mems': "berthd's builder runs RUN steps without resource limits",
-  memory: "berthd's builder runs RUN steps without resource limits",
-  'memory-swap': "berthd's builder runs RUN steps without resource limits",
-  'shm-size': "berthd's builder runs RUN steps without resource limits",
-  ulimit: "berthd's builder runs RUN steps without resource limits",
   'security-opt': 'RUN steps run with the default security profile',
   squash: 'berth keeps every layer (squash is an experimental dockerd feature)',
   allow: 'RUN steps run with the default security profile',
@@ -244,6 +244,25 @@ async function packEmpty(text: string) {
   return { stream: tar.stream, dockerfile: 'Dockerfile' };
 }
 
+/** The RUN steps' limits as POST /build's query carries them (the docker CLI's names and forms). */
+function resourceQuery(flags: Record<string, unknown>): Record<string, string | undefined> {
+  const str = (name: string) => flags[name] as string | undefined;
+  const bytes = (name: string) => (str(name) === undefined ? undefined : String(str(name) === '-1' ? -1 : ramBytes(str(name)!)));
+  const ulimits = (flags.ulimit as string[] | undefined) ?? [];
+  return {
+    memory: bytes('memory'),
+    memswap: bytes('memory-swap'),
+    shmsize: bytes('shm-size'),
+    cpushares: str('cpu-shares'),
+    cpuperiod: str('cpu-period'),
+    cpuquota: str('cpu-quota'),
+    cpusetcpus: str('cpuset-cpus'),
+    cpusetmems: str('cpuset-mems'),
+    cgroupparent: str('cgroup-parent'),
+    ulimits: ulimits.length ? JSON.stringify(ulimits.map(ulimit)) : undefined,
+  };
+}
+
 export async function build(client: ApiClient, argv: string[]): Promise<number> {
   const { flags, args } = parseCommand(BUILD, argv);
   for (const [name, why] of Object.entries(REFUSED)) {
@@ -305,6 +324,7 @@ export async function build(client: ApiClient, argv: string[]): Promise<number> 
       labels: flags.label ? JSON.stringify(labels(flags.label as string[])) : undefined,
       cachefrom: flags['cache-from'] ? JSON.stringify((flags['cache-from'] as string[]).flatMap((c) => c.split(','))) : undefined,
       version: '1',
+      ...resourceQuery(flags),
     },
     body: body ?? Buffer.alloc(0),
     headers,
