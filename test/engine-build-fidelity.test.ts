@@ -2,7 +2,9 @@
 // (and `berth build` against berthd) on the same contexts, each case asserting the two engines
 // agree: the RUN steps' resource limits seen from inside the step (/dev/shm, the cgroup's
 // memory, CPU and cpuset files, ulimit -n) and the refusals of bad ones; `--network
-// container:<name>`.
+// container:<name>`; the step lines dockerd writes (ARGs before FROM, a --target's count, a LABEL
+// step per --label, ONBUILD triggers under FROM's step); SHELL kept in the image config and used
+// by a build FROM it.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,4 +115,41 @@ test('--network container:<name> is the RUN steps\' network mode: a missing cont
   } finally {
     eng.dockerOk(['rm', '-f', 'netowner']);
   }
+});
+
+test("step lines as dockerd's: ARGs before FROM, a --target's count, a LABEL step per --label, ONBUILD under FROM", { skip }, () => {
+  agree(both(['--build-arg', 'A=1', context({ Dockerfile: 'ARG B=pre\nARG A\nFROM busybox\nARG A\nARG B\nRUN echo "A=$A B=$B"\n' })]));
+  const target = agree(
+    both([
+      '--target',
+      'one',
+      '--label',
+      'z=last',
+      '--label',
+      'a=first',
+      '-t',
+      'fid-target',
+      context({ Dockerfile: 'FROM busybox AS one\nRUN echo one\nFROM busybox\nRUN echo two\n' }),
+    ]),
+  );
+  assert.match(target, /^Step 3\/4 : LABEL a=first\n(.*\n)*Step 4\/4 : LABEL z=last$/m);
+  const labels = (r: CliResult) => r.stdout.trim();
+  assert.equal(
+    labels(eng.docker(['inspect', '-f', '{{json .Config.Labels}}', 'fid-target'])),
+    labels(d.docker(['inspect', '-f', '{{json .Config.Labels}}', 'fid-target'])),
+  );
+  agree(both(['-t', 'fid-onbuild', context({ Dockerfile: 'FROM busybox\nONBUILD RUN echo triggered\n' })]));
+  agree(both([context({ Dockerfile: 'FROM fid-onbuild\nRUN echo after\n' })]));
+});
+
+test('SHELL is kept in the image config, and a build FROM that image runs its shell form with it', { skip }, () => {
+  agree(both(['-t', 'fid-shell', context({ Dockerfile: 'FROM busybox\nSHELL ["/bin/sh", "-ec"]\nRUN true\n' })]));
+  const shell = (r: CliResult) => r.stdout.trim();
+  assert.equal(shell(eng.docker(['inspect', '-f', '{{json .Config.Shell}}', 'fid-shell'])), '["/bin/sh","-ec"]');
+  assert.equal(shell(d.docker(['inspect', '-f', '{{json .Config.Shell}}', 'fid-shell'])), '["/bin/sh","-ec"]');
+  // -e: the first failing command ends the step, where /bin/sh -c would go on to exit 0.
+  const r = both([context({ Dockerfile: 'FROM fid-shell\nRUN false; echo went-on\n' })]);
+  assert.equal(r.berthd.status, 1, show('berthd', r.berthd));
+  agree(r);
+  assert.equal(lastError(r.berthd), lastError(r.dockerd));
 });

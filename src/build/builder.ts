@@ -160,12 +160,16 @@ export class Builder {
       target = file.stages.findIndex((s) => s.name === req.target!.toLowerCase());
       if (target < 0) throw invalid(`failed to reach build target ${req.target} in Dockerfile`);
     }
+    // Steps are numbered as dockerd's classic builder numbers them: the ARGs before the first
+    // FROM, every stage up to the target (none after it), then one LABEL step per `labels` key.
+    const labels = Object.entries(req.labels).sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
     const firstStep: number[] = [];
-    let total = 0;
-    for (const s of file.stages) {
+    let total = file.globalArgs.length;
+    for (const [i, s] of file.stages.entries()) {
       firstStep.push(total + 1);
-      total += 1 + s.instructions.length;
+      if (i <= target) total += 1 + s.instructions.length;
     }
+    total += labels.length;
     const b: Build = {
       req,
       file,
@@ -180,7 +184,9 @@ export class Builder {
       unpins: [],
       cacheFrom: this.cacheFromImages(req, onEvent),
     };
-    for (const instr of file.globalArgs) {
+    for (const [i, instr] of file.globalArgs.entries()) {
+      // dockerd writes such a step's line alone: it makes no image.
+      onEvent({ kind: 'note', text: `Step ${i + 1}/${total} : ${instr.original}` });
       for (const a of instr.args) {
         const given = buildArg(req, a.name);
         b.globals.set(a.name, given ?? (a.default !== undefined ? this.expand(b, a.default, (n) => b.globals.get(n)) : undefined));
@@ -191,15 +197,22 @@ export class Builder {
     let state: BuildState;
     try {
       state = await this.stage(b, target);
-      if (Object.keys(req.labels).length) {
-        const pairs = Object.entries(req.labels).sort(([a], [c]) => a.localeCompare(c));
-        state = await this.cached(b, state, ['LABEL', pairs], `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, async (s) =>
-          withConfig(
-            s,
-            (c) => ({ ...c, Labels: { ...c.Labels, ...req.labels } }),
-            nopLine(DEFAULT_SHELL, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
-          ),
+      // `labels`: a LABEL step each, after the target's own steps, as dockerd adds them.
+      const stageLabel = file.stages[target].name ?? String(target);
+      for (const [i, [k, v]] of labels.entries()) {
+        const ev = { stage: stageLabel, index: total - labels.length + i + 1 };
+        const line = `LABEL ${k}=${v}`;
+        b.emit({ kind: 'step', ...ev, total, instruction: line });
+        const t0 = Date.now();
+        state = await this.cached(
+          b,
+          state,
+          ['LABEL', [[k, v]]],
+          line,
+          async (s) => withConfig(s, (c) => ({ ...c, Labels: { ...c.Labels, [k]: v } }), nopLine(DEFAULT_SHELL, line)),
+          ev,
         );
+        b.emit({ kind: 'done', ...ev, id: shortId(state), ms: Date.now() - t0 });
       }
       // Stages started beside the target and read by none of its steps end before the build does.
       await Promise.all(b.stages.values());
@@ -299,8 +312,9 @@ export class Builder {
     if (j !== undefined) state = await this.stage(b, j);
     else if (from.toLowerCase() === 'scratch') state = scratchState(hostPlatform());
     else state = await this.stateOf(b, from, 0);
-    b.emit({ kind: 'done', stage: label, index: step, id: shortId(state), ms: Date.now() - t0 });
-    const run: StageRun = { stage, label, state, shell: [...DEFAULT_SHELL], args: new Map(), cmdSet: false };
+    // The base image's SHELL (dockerd keeps it in the config) is the stage's until one is set.
+    const shell = state.config.config?.Shell?.length ? [...state.config.config.Shell] : [...DEFAULT_SHELL];
+    const run: StageRun = { stage, label, state, shell, args: new Map(), cmdSet: false };
     const triggers = state.config.config?.OnBuild;
     if (triggers?.length) {
       const parsed = triggers.map((t) => parseOnbuildTrigger(t, { file: 'ONBUILD' }));
@@ -308,6 +322,8 @@ export class Builder {
       b.emit({ kind: 'note', text: `# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}` });
       for (const instr of parsed) await this.instruction(b, run, instr, step);
     }
+    // As dockerd: FROM's step ends after the base image's triggers, with the image they made.
+    b.emit({ kind: 'done', stage: label, index: step, id: shortId(run.state), ms: Date.now() - t0 });
     for (const instr of stage.instructions) {
       step++;
       if (b.req.signal?.aborted) throw b.req.signal.reason ?? new BerthError('system', 'the build was cancelled');
@@ -467,7 +483,8 @@ export class Builder {
       }
       case 'SHELL':
         run.shell = [...instr.shell];
-        await meta(['SHELL', instr.shell], `SHELL ${goList(instr.shell)}`, (c) => c);
+        // The key names the config field written: a SHELL step cached when berth did not record it is not reused.
+        await meta(['SHELL', instr.shell, 'Shell'], `SHELL ${goList(instr.shell)}`, (c) => ({ ...c, Shell: [...instr.shell] }));
         return;
       case 'USER': {
         const user = instr.user;

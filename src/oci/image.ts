@@ -97,6 +97,8 @@ export interface ImageConfigConfig {
   Labels?: Record<string, string>;
   StopSignal?: string;
   ArgsEscaped?: boolean;
+  /** Docker's extension: the SHELL of the build that made the image, the shell form's for builds FROM it. */
+  Shell?: string[] | null;
   /** Docker's extension: ONBUILD triggers, run by the first build FROM this image. */
   OnBuild?: string[] | null;
   /** Docker's extension (HEALTHCHECK; durations in ns), not in the OCI spec. */
