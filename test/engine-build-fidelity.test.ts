@@ -4,10 +4,11 @@
 // memory, CPU and cpuset files, ulimit -n) and the refusals of bad ones; `--network
 // container:<name>`; the step lines dockerd writes (ARGs before FROM, a --target's count, a LABEL
 // step per --label, ONBUILD triggers under FROM's step); SHELL kept in the image config and used
-// by a build FROM it.
+// by a build FROM it; and the words of COPY, EXPOSE and ADD failures.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,4 +153,29 @@ test('SHELL is kept in the image config, and a build FROM that image runs its sh
   assert.equal(r.berthd.status, 1, show('berthd', r.berthd));
   agree(r);
   assert.equal(lastError(r.berthd), lastError(r.dockerd));
+});
+
+test("COPY, EXPOSE and ADD failures in dockerd's words", { skip }, async () => {
+  const server: ChildProcess = spawn(process.execPath, [
+    '-e',
+    "require('http').createServer((q, r) => { r.statusCode = 404; r.end('gone'); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); })",
+  ]);
+  try {
+    const port = await new Promise<string>((res) => server.stdout!.once('data', (b) => res(String(b).trim())));
+    for (const [df, want] of [
+      ['FROM busybox\nCOPY nomatch* /n/\n', 'COPY failed: no source files were specified'],
+      ['FROM busybox\nEXPOSE 80/xyz\n', 'Invalid proto: xyz'],
+      [
+        `FROM busybox\nADD http://127.0.0.1:${port}/nope /u/\n`,
+        `ADD failed: failed to GET http://127.0.0.1:${port}/nope with status 404 Not Found: gone`,
+      ],
+    ]) {
+      const r = both([context({ Dockerfile: df, 'a.txt': '' })]);
+      agree(r);
+      assert.equal(lastError(r.dockerd), want);
+      assert.equal(lastError(r.berthd), want);
+    }
+  } finally {
+    server.kill();
+  }
 });

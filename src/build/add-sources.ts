@@ -27,7 +27,11 @@ export async function remoteSource(tmp: string, url: string, checksum?: string):
   } catch (e) {
     throw systemError(`failed to GET ${url}: ${(e as Error).message}`, e);
   }
-  if (!res.ok) throw invalid(`failed to GET ${url} with status ${res.status} ${res.statusText}`);
+  // dockerd's words: the status, then what the server said (its first KiB).
+  if (!res.ok) {
+    const said = (await res.text().catch((e: unknown) => `(the body could not be read: ${(e as Error).message})`)).slice(0, 1024);
+    throw invalid(`failed to GET ${url} with status ${res.status} ${res.statusText}: ${said}`);
+  }
   const body = Buffer.from(await res.arrayBuffer());
   if (checksum) {
     const got = `sha256:${createHash('sha256').update(body).digest('hex')}`;

@@ -754,14 +754,21 @@ export class Builder {
                 `ADD ${src}: git sources are not supported by berth (it does not clone repositories); clone it into the context and COPY it`,
               );
             }
-            const r = await remoteSource(tmp, src, instr.checksum);
+            const r = await remoteSource(tmp, src, instr.checksum).catch((e: unknown) => {
+              if (e instanceof BerthError) e.message = `ADD failed: ${e.message}`;
+              throw e;
+            });
             remote.add(r);
             matches.push(r);
             continue;
           }
           const found = parents ? await findParentsSources(srcRoot, src) : await findSources(srcRoot, src);
+          // dockerd's words (its copier's, prefixed by the instruction): a pattern that matches nothing is no file at all.
+          if (!found.length && /[*?[]/.test(src)) throw notFound(`${instr.kind} failed: no source files were specified`);
           if (!found.length) {
-            throw notFound(`COPY failed: file not found in ${srcRoot.name} or excluded by .dockerignore: stat ${src}: file does not exist`);
+            throw notFound(
+              `${instr.kind} failed: file not found in ${srcRoot.name} or excluded by .dockerignore: stat ${src}: file does not exist`,
+            );
           }
           // A wildcard's matches are themselves tested against --exclude (by name; with --parents, by path).
           if (exclude && (parents || /[*?[\\]/.test(src))) {
@@ -1021,6 +1028,9 @@ function resolveWorkdir(current: string | undefined, path: string): string {
 /** EXPOSE's word → ExposedPorts keys: `80` is `80/tcp`, a range every port of it. */
 function exposedPorts(p: string): string[] {
   const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+  // dockerd's words (nat.ParsePortSpecs): a port with a protocol it does not know names the protocol.
+  const given = /^\d+(?:-\d+)?\/(.*)$/.exec(p);
+  if (!m && given) throw invalid(`Invalid proto: ${given[1]}`);
   if (!m) throw invalid(`invalid containerPort: ${p}`);
   const proto = (m[3] ?? 'tcp').toLowerCase();
   const lo = Number(m[1]);
