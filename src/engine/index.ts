@@ -29,7 +29,7 @@ export type { DockerStats } from './stats.js';
 export { filterContainers } from './filters.js';
 export { daemonSecurityOptions, securityHostConfig } from './security.js';
 export { loadRemap, mappingsOf, parseIdDatabase, parseSubIds, RemapError, type IdRange, type Remap } from './userns.js';
-export { inspectMount } from './mounts.js';
+export { inspectMount, shownMounts } from './mounts.js';
 export type { ApiMount, EndpointRequest, PortMap } from './types.js';
 export { AmbiguousNetwork, apiEndpoint, SYSCTLS_OPT } from './networks/store.js';
 export type { PullProgress } from '../image/index.js';

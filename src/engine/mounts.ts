@@ -45,15 +45,15 @@ function dest(d: string | undefined, what: string): string {
 }
 
 /** `Binds` entry: `src:dst[:opts]` or `dst` alone (an anonymous volume). */
-function parseBind(spec: string): { src?: string; dst: string; ro: boolean } {
+function parseBind(spec: string): { src?: string; dst: string; ro: boolean; mode: string } {
   const parts = spec.split(':');
-  if (parts.length === 1) return { dst: parts[0], ro: false };
+  if (parts.length === 1) return { dst: parts[0], ro: false, mode: '' };
   if (parts.length > 3 || !parts[0] || !parts[1]) throw invalid(`invalid volume specification: '${spec}'`);
   const opts = (parts[2] ?? '').split(',').filter(Boolean);
   for (const o of opts)
     if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared'].includes(o))
       throw invalid(`invalid mode: ${o}`);
-  return { src: parts[0], dst: parts[1], ro: opts.includes('ro') };
+  return { src: parts[0], dst: parts[1], ro: opts.includes('ro'), mode: parts[2] ?? '' };
 }
 
 // The per-mount flags and the tmpfs data options moby's MergeTmpfsOptions takes (moby/sys
@@ -241,7 +241,13 @@ export function planMounts(
     name: string | undefined,
     dst: string,
     ro: boolean,
-    extra: { NoCopy?: boolean; Labels?: Record<string, string>; Driver?: string; DriverOpts?: Record<string, string> | null } = {},
+    extra: {
+      NoCopy?: boolean;
+      Labels?: Record<string, string>;
+      Driver?: string;
+      DriverOpts?: Record<string, string> | null;
+      Mode?: string;
+    } = {},
   ): MountPoint => {
     const anonymous = !name;
     const v = volumes.create({
@@ -256,7 +262,9 @@ export function planMounts(
       Source: v.Mountpoint,
       Destination: dst,
       Driver: 'local',
-      Mode: ro ? 'ro' : 'z',
+      // As dockerd's inspect: the Binds entry's options as written, "z" when none (its
+      // setBindModeIfNull for local volumes), whatever ReadOnly says.
+      Mode: extra.Mode || 'z',
       RW: !ro,
       Propagation: '',
       ...(extra.NoCopy ? { NoCopy: true } : {}),
@@ -264,7 +272,7 @@ export function planMounts(
     };
   };
   for (const b of hc.Binds ?? []) {
-    const { src, dst: d, ro } = parseBind(b);
+    const { src, dst: d, ro, mode } = parseBind(b);
     const dst = dest(d, src && isAbsolute(src) ? 'bind' : 'volume');
     if (src && isAbsolute(src)) {
       // As Docker's -v: a missing host directory is made.
@@ -273,13 +281,13 @@ export function planMounts(
         Type: 'bind',
         Source: normalize(src),
         Destination: dst,
-        Mode: ro ? 'ro' : '',
+        Mode: mode,
         RW: !ro,
         Propagation: 'rprivate',
         ...(ro && opts.readOnlyNonRecursive ? { ReadOnlyNonRecursive: true } : {}),
       });
     } else {
-      add(volume(src, dst, ro, { NoCopy: b.split(':')[2]?.split(',').includes('nocopy'), Driver: hc.VolumeDriver }));
+      add(volume(src, dst, ro, { NoCopy: mode.split(',').includes('nocopy'), Driver: hc.VolumeDriver, Mode: mode }));
     }
   }
   for (const m of hc.Mounts ?? []) {
@@ -581,6 +589,15 @@ function familiarOrAsGiven(ref: string): string {
     if (isKind(e, 'invalid')) return ref;
     throw e;
   }
+}
+
+/**
+ * The mount points inspect's and the list's `Mounts` show: as dockerd's, not the tmpfs mounts of
+ * `HostConfig.Tmpfs` (they are not its MountPoints; the Mounts API's tmpfs ones are).
+ */
+export function shownMounts(c: { MountPoints?: MountPoint[]; HostConfig: { Tmpfs?: Record<string, string> | null } }): MountPoint[] {
+  const tmpfs = new Set(Object.keys(c.HostConfig.Tmpfs ?? {}).map((d) => dest(d, 'tmpfs')));
+  return (c.MountPoints ?? []).filter((m) => !(m.Type === 'tmpfs' && tmpfs.has(m.Destination)));
 }
 
 /** A mount point as inspect's `Mounts` shows it. */

@@ -35,6 +35,12 @@ export interface ContainerConfig {
   Volumes?: Record<string, object> | null;
   /** `<port>/<proto>` keys: the user's and the image's EXPOSE (what -P publishes). */
   ExposedPorts?: Record<string, object> | null;
+  /**
+   * The deprecated container-wide MAC address: its NetworkMode network's endpoint's, at create
+   * and at every later connect to that network that names none (dockerd 20.10's
+   * buildCreateEndpointOptions; docker-compose 1.29 disconnects and connects again before start).
+   */
+  MacAddress?: string;
 }
 
 /** Host-side settings (Docker's `HostConfig`): the subset berth honours so far. */

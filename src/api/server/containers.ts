@@ -25,7 +25,7 @@ import { mountHostConfig } from './volumes.js';
 import { ContainerCreate, ContainerUpdate } from './body-types.js';
 import { refuseUnsupported } from './create-fields.js';
 import { parseFilters } from './filters.js';
-import { apiEndpoint, checkStorageOpt, filterContainers, inspectMount, securityHostConfig } from '../../engine/index.js';
+import { apiEndpoint, checkStorageOpt, filterContainers, inspectMount, securityHostConfig, shownMounts } from '../../engine/index.js';
 import { endpointsConfig, migrateInterfaceSysctls, networkHostConfig, networkSettings, summaryPorts } from './networks.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -144,7 +144,7 @@ export function summary(c: ContainerRecord, names = [c.Name]) {
     NetworkSettings: {
       Networks: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).map(([k, ep]) => [k, apiEndpoint(ep)])),
     },
-    Mounts: (c.MountPoints ?? []).map(inspectMount),
+    Mounts: shownMounts(c).map(inspectMount),
     // berth's extension, as podman's: the pod it belongs to (absent otherwise, so docker's shape is unchanged).
     ...podFields(c),
   };
@@ -237,7 +237,7 @@ function inspect(engine: Engine, c: ContainerRecord) {
       Links: engine.containers.links(c),
     },
     GraphDriver: { Name: 'overlay2', Data: null },
-    Mounts: (c.MountPoints ?? []).map(inspectMount),
+    Mounts: shownMounts(c).map(inspectMount),
     Config: {
       Hostname: '',
       Domainname: '',
@@ -298,7 +298,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     if (!body.Image || typeof body.Image !== 'string') throw invalid('Config cannot be empty in order to create a container');
     refuseUnsupported(body);
     checkStorageOpt(body.HostConfig?.StorageOpt, engine.options.dataRoot);
-    const { HostConfig, NetworkingConfig: _n, MacAddress: _m, Pod, ...config } = body;
+    const { HostConfig, NetworkingConfig: _n, Pod, ...config } = body;
     const hc = HostConfig ?? {};
     const warnings: string[] = [];
     const endpoints = endpointsConfig(body);

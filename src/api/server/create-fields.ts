@@ -52,7 +52,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.WorkingDir': applied('the process working directory'),
   'Config.Entrypoint': applied('the entrypoint'),
   'Config.NetworkDisabled': refused('use NetworkMode none; berth refuses true'),
-  'Config.MacAddress': applied("the default network endpoint's MAC address (deprecated field)"),
+  'Config.MacAddress': applied(
+    "the MAC address of the NetworkMode network's endpoint, at create and at a later connect to it that names none (deprecated field)",
+  ),
   'Config.OnBuild': kept('image metadata; kept for commit, as dockerd does'),
   'Config.Labels': applied("container labels, after the image's"),
   'Config.StopSignal': applied('the stop signal, checked at create'),

@@ -363,7 +363,11 @@ export class Networks {
   /** Docker's connect: recorded, and made now if the container runs. */
   async connect(rec: ContainerRecord, ref: string, req: EndpointRequest, running: boolean): Promise<void> {
     if (this.opts.rootless) throw rootlessNetwork(ref);
-    return this.endpoints.connect(rec, this.get(ref), req, running);
+    const n = this.get(ref);
+    const mode = rec.HostConfig.NetworkMode;
+    const own = mode === n.Name || mode === n.Id || ((!mode || mode === 'default') && n.Name === 'bridge');
+    const mac = !req.MacAddress && own ? rec.Config.MacAddress : undefined;
+    return this.endpoints.connect(rec, n, mac ? { ...req, MacAddress: mac } : req, running);
   }
 
   /** Docker's disconnect: the endpoint undone if the container runs, and forgotten. */
