@@ -210,3 +210,89 @@ secrets:
   // A variable not set: refused too, before anything is made.
   await refused('{environment: NOT_SET_HERE}', 's', /environment variable "NOT_SET_HERE" is not set/);
 });
+
+test('resources, devices, cgroup and namespace keys go to HostConfig as Compose v2 sends them', async () => {
+  const p = await project(`services:
+  a:
+    image: busybox
+    devices: ["/dev/null:/dev/mynull:rw", "/dev/zero", "/dev/full:r", {source: /dev/random, target: /dev/r2, permissions: m}]
+    device_cgroup_rules: ["c 1:3 mr"]
+    mem_reservation: 16m
+    memswap_limit: -1
+    mem_swappiness: 10
+    oom_kill_disable: true
+    cpu_shares: "512"
+    cpu_quota: 50000
+    cpu_period: 100000
+    cpu_rt_runtime: 400ms
+    cpu_rt_period: 1000000
+    cpuset: "0-1"
+    blkio_config:
+      weight: 300
+      weight_device: [{path: /dev/sda, weight: 400}]
+      device_read_bps: [{path: /dev/sda, rate: 1mb}]
+      device_write_iops: [{path: /dev/sda, rate: 30}]
+    cgroup: private
+    cgroup_parent: mine
+    userns_mode: host
+    uts: host
+    runtime: runc
+    storage_opt: {size: 1G}
+    mac_address: "02:42:0a:01:00:07"
+    volumes_from: ["b:ro", "container:other:rw", b]
+  b:
+    image: busybox
+    deploy: {resources: {reservations: {memory: 32M}}}
+`);
+  assert.deepEqual(p.services.a.depends_on, { b: { condition: 'service_started', required: true } });
+  const { body } = createBody(p, 'a', 1, { containerOf: (s, key) => `${s}-${key}` });
+  const hc = body.HostConfig;
+  assert.deepEqual(hc.Devices, [
+    { PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' },
+    { PathOnHost: '/dev/zero', PathInContainer: '/dev/zero', CgroupPermissions: 'rwm' },
+    { PathOnHost: '/dev/full', PathInContainer: '/dev/full', CgroupPermissions: 'r' },
+    { PathOnHost: '/dev/random', PathInContainer: '/dev/r2', CgroupPermissions: 'm' },
+  ]);
+  assert.deepEqual(hc.DeviceCgroupRules, ['c 1:3 mr']);
+  assert.equal(hc.MemoryReservation, 16 * 1024 * 1024);
+  assert.equal(hc.MemorySwap, -1);
+  assert.equal(hc.MemorySwappiness, 10);
+  assert.equal(hc.OomKillDisable, true);
+  assert.equal(hc.CpuShares, 512);
+  assert.equal(hc.CpuQuota, 50000);
+  assert.equal(hc.CpuPeriod, 100000);
+  assert.equal(hc.CpuRealtimeRuntime, 400000);
+  assert.equal(hc.CpuRealtimePeriod, 1000000);
+  assert.equal(hc.CpusetCpus, '0-1');
+  assert.equal(hc.BlkioWeight, 300);
+  assert.deepEqual(hc.BlkioWeightDevice, [{ Path: '/dev/sda', Weight: 400 }]);
+  assert.deepEqual(hc.BlkioDeviceReadBps, [{ Path: '/dev/sda', Rate: 1024 * 1024 }]);
+  assert.deepEqual(hc.BlkioDeviceWriteIOps, [{ Path: '/dev/sda', Rate: 30 }]);
+  assert.equal(hc.CgroupnsMode, 'private');
+  assert.equal(hc.CgroupParent, 'mine');
+  assert.equal(hc.UsernsMode, 'host');
+  assert.equal(hc.UTSMode, 'host');
+  assert.equal(hc.Runtime, 'runc');
+  assert.deepEqual(hc.StorageOpt, { size: '1G' });
+  assert.deepEqual(hc.VolumesFrom, ['b-volumes_from:ro', 'other:rw', 'b-volumes_from']);
+  assert.equal(body.NetworkingConfig.EndpointsConfig.proj_default.MacAddress, '02:42:0a:01:00:07');
+  assert.equal(createBody(p, 'b', 1).body.HostConfig.MemoryReservation, 32 * 1024 * 1024);
+  for (const [extra, error] of [
+    ['    cpu_quota: lots\n', /services\.w\.cpu_quota: "lots": expected a whole number/],
+    ['    volumes_from: [nosuch]\n', /services\.w\.volumes_from\[0\]: service "w" refers to undefined service "nosuch"/],
+    ['    volumes_from: ["container:x:rx"]\n', /invalid volumes_from "container:x:rx"/],
+  ] as const) {
+    await assert.rejects(
+      (async () => {
+        const q = await project(`services:\n  w:\n    image: x\n${extra}`);
+        createBody(q, 'w', 1);
+      })(),
+      error,
+    );
+  }
+  const q = await project('services:\n  w:\n    image: x\n    deploy: {resources: {reservations: {cpus: "1"}}}\n');
+  assert.throws(
+    () => refuseUnapplied(q, 'w', q.services.w),
+    /"deploy\.resources\.reservations\.cpus": berth compose applies only a memory/,
+  );
+});

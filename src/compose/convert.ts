@@ -66,7 +66,77 @@ const APPLIED = new Set([
   'annotations',
   'links',
   'external_links',
+  'devices',
+  'device_cgroup_rules',
+  'mem_reservation',
+  'memswap_limit',
+  'mem_swappiness',
+  'oom_kill_disable',
+  'cpu_shares',
+  'cpu_quota',
+  'cpu_period',
+  'cpu_rt_period',
+  'cpu_rt_runtime',
+  'cpu_count',
+  'cpu_percent',
+  'cpuset',
+  'blkio_config',
+  'cgroup',
+  'cgroup_parent',
+  'mac_address',
+  'userns_mode',
+  'uts',
+  'runtime',
+  'isolation',
+  'storage_opt',
+  'volumes_from',
 ]);
+
+/** A size key's bytes: a number as it is, a string as Docker's sizes (`64m`); -1 (unlimited) kept. */
+const bytes = (v: unknown): number | undefined =>
+  v === undefined || v === null ? undefined : typeof v === 'number' ? v : String(v) === '-1' ? -1 : sizeBytes(String(v));
+
+/** A whole number written as a number or a string of digits (compose's intOrStr keys). */
+function integer(p: Project, path: (string | number)[], v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!/^-?\d+$/.test(String(v))) throw p.errorAt(path, `${JSON.stringify(v)}: expected a whole number`);
+  return Number(v);
+}
+
+/** cpu_rt_period and cpu_rt_runtime: microseconds, as a number or a Go duration (`400ms`). */
+function micros(p: Project, path: (string | number)[], v: unknown): number | undefined {
+  if (v === undefined || v === null || /^-?\d+$/.test(String(v))) return integer(p, path, v);
+  try {
+    return Math.round(durationNs(String(v)) / 1e3);
+  } catch (e) {
+    throw p.errorAt(path, (e as Error).message);
+  }
+}
+
+/** A `devices` entry (`HOST[:CONTAINER[:PERMISSIONS]]` or `{source, target, permissions}`) as a DeviceMapping. */
+function deviceMapping(d: string | Dict): Dict {
+  if (typeof d !== 'string')
+    return { PathOnHost: d.source, PathInContainer: d.target ?? d.source, CgroupPermissions: d.permissions ?? 'rwm' };
+  const [host, inside, perms] = d.split(':');
+  // As docker's ParseDevice: a second part that is all of r, w and m is the permissions.
+  if (perms === undefined && inside !== undefined && /^[rwm]+$/.test(inside))
+    return { PathOnHost: host, PathInContainer: host, CgroupPermissions: inside };
+  return { PathOnHost: host, PathInContainer: inside ?? host, CgroupPermissions: perms ?? 'rwm' };
+}
+
+/** blkio_config as HostConfig's Blkio* fields; rates take sizes (`1mb`), IOps numbers. */
+function blkio(b: Dict | undefined): Dict {
+  if (!b) return {};
+  const rates = (l: Dict[] | undefined, iops = false) => l?.map((x) => ({ Path: x.path, Rate: iops ? Number(x.rate) : bytes(x.rate) }));
+  return {
+    BlkioWeight: b.weight,
+    BlkioWeightDevice: b.weight_device?.map((x: Dict) => ({ Path: x.path, Weight: x.weight })),
+    BlkioDeviceReadBps: rates(b.device_read_bps),
+    BlkioDeviceWriteBps: rates(b.device_write_bps),
+    BlkioDeviceReadIOps: rates(b.device_read_iops, true),
+    BlkioDeviceWriteIOps: rates(b.device_write_iops, true),
+  };
+}
 
 /** Go's time.ParseDuration, in nanoseconds. */
 export function durationNs(s: string): number {
@@ -101,12 +171,27 @@ export function refuseUnapplied(p: Project, name: string, s: Dict): void {
       no(at('deploy', k), `"deploy.${k}": berth compose applies only deploy.replicas and deploy.resources.limits`);
   }
   for (const k of Object.keys(s.deploy?.resources ?? {})) {
-    if (k !== 'limits') no(at('deploy', 'resources', k), `"deploy.resources.${k}": berth compose applies only resource limits`);
+    if (k !== 'limits' && k !== 'reservations')
+      no(at('deploy', 'resources', k), `"deploy.resources.${k}": berth compose applies only resource limits and reservations`);
+  }
+  // As Compose v2: a memory reservation is the container's; CPU and generic reservations are a swarm's.
+  for (const k of Object.keys(s.deploy?.resources?.reservations ?? {})) {
+    if (k !== 'memory')
+      no(
+        at('deploy', 'resources', 'reservations', k),
+        `"deploy.resources.reservations.${k}": berth compose applies only a memory reservation`,
+      );
+  }
+  for (const k of Object.keys(s.blkio_config ?? {})) {
+    if (!['weight', 'weight_device', 'device_read_bps', 'device_write_bps', 'device_read_iops', 'device_write_iops'].includes(k))
+      no(at('blkio_config', k), `"blkio_config.${k}": unknown key`);
   }
   for (const k of Object.keys(s.deploy?.resources?.limits ?? {})) {
     if (!['cpus', 'memory', 'pids'].includes(k))
       no(at('deploy', 'resources', 'limits', k), `"deploy.resources.limits.${k}": berth compose cannot apply it yet`);
   }
+  if (s.mac_address && s.network_mode)
+    no(at('mac_address'), `"mac_address" with "network_mode": berth compose sets a MAC address on a network of the service's own`);
   for (const [i, port] of ((s.ports as Dict[]) ?? []).entries()) {
     if (port.mode === 'host') continue;
     if (port.name || port.app_protocol) no(at('ports', i), 'port names and app_protocol: berth compose cannot apply them yet');
@@ -316,6 +401,33 @@ export function createBody(
     GroupAdd: s.group_add?.map(String),
     Memory: (limits.memory ?? s.mem_limit) ? sizeBytes(String(limits.memory ?? s.mem_limit)) : undefined,
     NanoCpus: (limits.cpus ?? s.cpus) ? Math.round(Number(limits.cpus ?? s.cpus) * 1e9) : undefined,
+    MemoryReservation: bytes(s.deploy?.resources?.reservations?.memory ?? s.mem_reservation),
+    MemorySwap: bytes(s.memswap_limit),
+    MemorySwappiness: s.mem_swappiness,
+    OomKillDisable: s.oom_kill_disable,
+    CpuShares: integer(p, ['services', service, 'cpu_shares'], s.cpu_shares),
+    CpuQuota: integer(p, ['services', service, 'cpu_quota'], s.cpu_quota),
+    CpuPeriod: integer(p, ['services', service, 'cpu_period'], s.cpu_period),
+    CpuRealtimePeriod: micros(p, ['services', service, 'cpu_rt_period'], s.cpu_rt_period),
+    CpuRealtimeRuntime: micros(p, ['services', service, 'cpu_rt_runtime'], s.cpu_rt_runtime),
+    CpuCount: s.cpu_count,
+    CpuPercent: s.cpu_percent,
+    CpusetCpus: s.cpuset,
+    ...blkio(s.blkio_config),
+    Devices: s.devices?.map(deviceMapping),
+    DeviceCgroupRules: s.device_cgroup_rules,
+    CgroupnsMode: s.cgroup,
+    CgroupParent: s.cgroup_parent,
+    UsernsMode: s.userns_mode,
+    UTSMode: s.uts,
+    Runtime: s.runtime,
+    Isolation: s.isolation,
+    StorageOpt: s.storage_opt,
+    VolumesFrom: (s.volumes_from as string[] | undefined)?.map((v) => {
+      if (v.startsWith('container:')) return v.slice('container:'.length);
+      const [other, ...m] = v.split(':');
+      return [opts.containerOf!(other, 'volumes_from'), ...m].join(':');
+    }),
     Annotations: s.annotations,
     Links: links.length ? links : undefined,
   };
@@ -346,7 +458,9 @@ export function createBody(
   } else if (networks.length) {
     const [key, cfg] = networks[0];
     host.NetworkMode = p.networks[key].name;
-    networking = { EndpointsConfig: { [p.networks[key].name]: endpoint(cfg) } };
+    // As Compose v2: the service's mac_address is its first network's (a network's own wins).
+    const first = s.mac_address && !cfg?.mac_address ? { ...cfg, mac_address: s.mac_address } : cfg;
+    networking = { EndpointsConfig: { [p.networks[key].name]: endpoint(first) } };
   }
   const body: Dict = {
     Image: imageOf(p, service),

@@ -197,13 +197,18 @@ async function finish(name: string, s: Dict, lookup: Lookup, errorAt: Project['e
     const other = sharedService(s[k]);
     if (other) out.depends_on = { [other]: { condition: 'service_started', required: true }, ...out.depends_on };
   }
-  // So does one that links to another.
-  for (const other of linkedServices(s)) out.depends_on = { [other]: { condition: 'service_started', required: true }, ...out.depends_on };
+  // So does one that links to another, or mounts another's volumes.
+  for (const other of [...linkedServices(s), ...volumesFromServices(s)])
+    out.depends_on = { [other]: { condition: 'service_started', required: true }, ...out.depends_on };
   return out;
 }
 
 /** The services `links` names (`SERVICE` or `SERVICE:ALIAS`). */
 const linkedServices = (s: Dict): string[] => ((s.links as string[]) ?? []).map((l) => l.split(':')[0]);
+
+/** The services `volumes_from` names (`SERVICE[:MODE]`; `container:NAME` is no service). */
+const volumesFromServices = (s: Dict): string[] =>
+  ((s.volumes_from as string[]) ?? []).filter((v) => !v.startsWith('container:')).map((v) => v.split(':')[0]);
 
 /** Keys that take `service:NAME`, another service's container's namespace. */
 export const SHARED_NAMESPACES = ['network_mode', 'ipc', 'pid'] as const;
@@ -222,6 +227,16 @@ function check(p: Project): void {
     }
     for (const [i, other] of linkedServices(s).entries()) {
       if (!p.services[other]) throw p.errorAt(at('links', i), `service "${name}" refers to undefined service "${other}"`);
+    }
+    for (const [i, v] of ((s.volumes_from as string[]) ?? []).entries()) {
+      const [other, mode, more] = v.startsWith('container:') ? v.split(':').slice(1) : v.split(':');
+      if (!v.startsWith('container:') && !p.services[other])
+        throw p.errorAt(at('volumes_from', i), `service "${name}" refers to undefined service "${other}"`);
+      if (more !== undefined || (mode !== undefined && mode !== 'ro' && mode !== 'rw'))
+        throw p.errorAt(
+          at('volumes_from', i),
+          `invalid volumes_from ${JSON.stringify(v)}: expected SERVICE[:ro|rw] or container:NAME[:ro|rw]`,
+        );
     }
     for (const d of Object.keys(s.depends_on ?? {})) {
       if (!p.services[d]) throw p.errorAt(at('depends_on'), `service "${name}" depends on undefined service "${d}"`);

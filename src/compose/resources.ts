@@ -26,17 +26,23 @@ export function usedVolumes(p: Project, services: string[]): string[] {
   ];
 }
 
+/** Driver options as the API takes them: strings (YAML may give numbers and booleans). */
+const strings = (o: Dict): Record<string, string> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+
 /** Refuses network and volume options berth compose does not apply, with the file and line. */
 export function refuseResourceOptions(p: Project, networks: string[], volumes: string[]): void {
   for (const key of networks) {
     const n = p.networks[key];
     for (const k of Object.keys(n)) {
-      if (!['name', 'driver', 'ipam', 'external', 'internal', 'attachable', 'enable_ipv6', 'labels'].includes(k) && !k.startsWith('x-')) {
+      if (
+        !['name', 'driver', 'driver_opts', 'ipam', 'external', 'internal', 'attachable', 'enable_ipv6', 'labels'].includes(k) &&
+        !k.startsWith('x-')
+      ) {
         throw p.errorAt(['networks', key, k], `"${k}": berth compose cannot apply it to a network yet`, true);
       }
     }
     for (const k of Object.keys(n.ipam ?? {})) {
-      if (k !== 'config' && k !== 'driver')
+      if (k !== 'config' && k !== 'driver' && k !== 'options')
         throw p.errorAt(['networks', key, 'ipam', k], `"ipam.${k}": berth compose cannot apply it yet`, true);
     }
   }
@@ -66,6 +72,7 @@ export async function ensureNetwork(client: ApiClient, p: Project, key: string, 
     EnableIPv6: !!n.enable_ipv6,
     Labels: { ...(n.labels ?? {}), [L.project]: p.name, [L.network]: key, [L.version]: COMPOSE_VERSION },
     CheckDuplicate: true,
+    ...(n.driver_opts ? { Options: strings(n.driver_opts) } : {}),
   };
   if (n.ipam) {
     body.IPAM = {
@@ -76,6 +83,7 @@ export async function ensureNetwork(client: ApiClient, p: Project, key: string, 
         Gateway: c.gateway,
         AuxiliaryAddresses: c.aux_addresses,
       })),
+      ...(n.ipam.options ? { Options: strings(n.ipam.options) } : {}),
     };
   }
   log(`Network ${n.name}  Creating`);
