@@ -187,7 +187,7 @@ const INSIDE = [
   'grep -E " /(data|data2|host|host2|tt|run2|run/secrets/s1)( |/)" /proc/self/mountinfo | cut -d" " -f5,6 | sort',
   'cat /run/secrets/s1 /host/f /data2/../data2 2>&1',
   'cd /proc/1/cwd && pwd -P',
-  'env | grep -E "^(FOO|EMPTY|FROMFILE)=" | sort',
+  'env | grep -E "^(FOO|EMPTY|FROMFILE|TERM)=" | sort',
   'cat /proc/1/oom_score_adj',
   'grep NoNewPrivs /proc/1/status',
   'touch /probe 2>&1 | grep -c Read-only',

@@ -146,7 +146,10 @@ export class Execs {
       const user = cfg.User ? resolveUser(files, cfg.User, c.HostConfig.GroupAdd) : (base?.user ?? { uid: 0, gid: 0 });
       // HOME is the exec user's, as runc sets it, unless the container's or the exec's env names one.
       const ownHome = [...(c.Config.Env ?? []), ...(cfg.Env ?? [])].some((e) => e.startsWith('HOME='));
-      const baseEnv = (base?.env ?? []).filter((e) => ownHome || !e.startsWith('HOME='));
+      // TERM=xterm is the terminal's, the exec's own as dockerd's CreateDaemonEnvironment gives
+      // it: not the container's terminal's, unless its env (the image's within) names TERM.
+      const ownTerm = (c.Config.Env ?? []).some((e) => e.startsWith('TERM='));
+      const baseEnv = (base?.env ?? []).filter((e) => (ownHome || !e.startsWith('HOME=')) && (ownTerm || !e.startsWith('TERM=')));
       const process: Process = {
         ...base,
         // With a terminal, the runtime's foreground exec holds the pty and relays it to our pipes.
