@@ -2,7 +2,7 @@
 // --ipv6` with an IPv6 subnet beside an IPv4 one (or alone), inspect's IPAM configs and
 // EnableIPv6, dockerd's refusals (no IPv6 subnet, overlapping pools, two subnets of a family,
 // --ip6 where the network has no IPv6 subnet or outside it); containers with an address of each
-// family (--ip6 applied, link-local IPs added), their endpoints in inspect, their v6 address on
+// family (--ip6 applied, link-local IPs added, the lowest free address chosen as dockerd's IPAM does), their endpoints in inspect, their v6 address on
 // eth0, ping6 by name and alias through each engine's DNS (AAAA), /etc/hosts. berthd's side
 // publishes on both families (its ip6tables on, as dockerd 28's; dockerd 20.10 here runs with
 // --ip6tables=false) and leaves no bridge, veth, netns pin or ip6tables rule behind. Subnets 10.231/10.232.x and
@@ -300,6 +300,32 @@ test(
     assert.match(ip6tables(), new RegExp(`-j DNAT --to-destination \\[${v6}\\]:80`));
   },
 );
+
+test('addresses of each family: the lowest free, a freed one at once, a --ip leaving the rest alone, as dockerd 20.10', { skip }, () => {
+  const seen = sides().map((s) => {
+    const addr = (c: string) =>
+      norm(
+        s,
+        ok(s, ['inspect', '-f', '{{with (index .NetworkSettings.Networks "v6-ipam")}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}', c]),
+      );
+    const start = (c: string, ...flags: string[]) => {
+      ok(s, ['run', '-d', '--name', c, '--network', 'v6-ipam', ...flags, IMAGE, 'sleep', '120']);
+      return addr(c);
+    };
+    try {
+      ok(s, ['network', 'create', '--ipv6', '--subnet', `${s.v4}.12.0/24`, '--subnet', `${s.v6}:12::/64`, 'v6-ipam']);
+      const got = [start('v6-i1'), start('v6-i2', '--ip', `${s.v4}.12.77`, '--ip6', `${s.v6}:12::77`), start('v6-i3')];
+      ok(s, ['rm', '-f', 'v6-i1']);
+      got.push(start('v6-i4'));
+      return got;
+    } finally {
+      s.run(['rm', '-f', 'v6-i1', 'v6-i2', 'v6-i3', 'v6-i4']);
+      s.run(['network', 'rm', 'v6-ipam']);
+    }
+  });
+  assert.deepEqual(seen[1], seen[0]);
+  assert.deepEqual(seen[1], ['V4.12.2 V6:12::2', 'V4.12.77 V6:12::77', 'V4.12.3 V6:12::3', 'V4.12.2 V6:12::2']);
+});
 
 test('the berth CLI: network create --ipv6 pairs the gateway with its subnet, run --ip6 and --link-local-ip', { skip }, () => {
   const berth = (args: string[]) => {

@@ -209,8 +209,7 @@ function scenario(cli: Cli, sock: string) {
     seen.bridgeFirstToA = lookup(cli, 'bmv-c11', 'bmv-web');
     seen.bridgeFirstToMate = lookup(cli, 'bmv-c11', 'bmv-mate');
     seen.mateIp = ok('inspect', '-f', '{{(index .NetworkSettings.Networks "bmv-br").IPAddress}}', 'bmv-c12');
-    // Its addresses on A, as inspect shows them (which of A's free addresses it leases differs:
-    // dockerd 20.10 the lowest, berthd the one after the last leased, here a --ip's).
+    // Its addresses on A, as inspect shows them.
     const onA = ok(
       'inspect',
       '-f',

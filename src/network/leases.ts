@@ -1,10 +1,11 @@
-// A bridge network's address leases, kept by berthd in CNI host-local's own format and with its
-// rules, which made them before: a file per leased address in the network's folder (named as the
-// address, holding `<container id>\r\n<ifname>`, created exclusively), and
-// `last_reserved_ip.<range>` per range, where the next search starts (round robin, so a freed
-// address is not handed out again at once). Ranges are host-local's: the ip-range's addresses (or
-// the subnet's) less the subnet's own address, IPv4's broadcast and the gateway. Leases made by
-// the plugin before are honoured and released alike. One berthd owns an exec-root, so the folder
+// A bridge network's address leases, kept by berthd in CNI host-local's own format, which made
+// them before: a file per leased address in the network's folder (named as the address, holding
+// `<container id>\r\n<ifname>`, created exclusively). The address chosen is dockerd's: the lowest
+// free one of the range (a freed address is handed out again at once, as dockerd 20.10 does),
+// where host-local went round robin from its `last_reserved_ip.<range>` files (left alone when an
+// older folder has them). Ranges are host-local's: the ip-range's addresses (or the subnet's) less
+// the subnet's own address, IPv4's broadcast and the gateway. Leases made by the plugin before are
+// honoured and released alike. One berthd owns an exec-root, so the folder
 // is read once and the choice is made in memory, with no file operation awaited: the caller
 // records the chosen addresses first (so a killed berthd's successor releases them), then writes
 // the files (`commit`) beside its other work.
@@ -80,12 +81,12 @@ async function take(dir: string, ip: string, content: string): Promise<boolean> 
   return take(dir, ip, content);
 }
 
+/** host-local's (and an older berthd's) round-robin cursor files: no leases. */
 const LAST = 'last_reserved_ip.';
 
-/** A network's folder as read once: the leased addresses (as named there) with their holders ('' when read from the folder), and each range's last reserved. */
+/** A network's folder as read once: the leased addresses (as named there) with their holders ('' when read from the folder). */
 interface Held {
   leased: Map<string, string>;
-  last: Map<number, string>;
 }
 
 async function readHeld(dir: string): Promise<Held> {
@@ -93,22 +94,18 @@ async function readHeld(dir: string): Promise<Held> {
   try {
     names = await readdir(dir);
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return { leased: new Map(), last: new Map() };
+    if (isErrno(e, 'ENOENT')) return { leased: new Map() };
     throw e;
   }
-  const last = new Map<number, string>();
-  for (const f of names.filter((n) => n.startsWith(LAST)))
-    last.set(Number(f.slice(LAST.length)), (await readFile(join(dir, f), 'utf8')).trim());
-  return { leased: new Map(names.filter((n) => !n.startsWith(LAST) && n !== 'lock').map((n) => [n, ''])), last };
+  return { leased: new Map(names.filter((n) => !n.startsWith(LAST) && n !== 'lock').map((n) => [n, ''])) };
 }
 
-/** One address of range number `index`: `asked`, or the next free one after the last reserved; marked leased in `h`. */
+/** One address of range number `index`: `asked`, or the lowest free one; marked leased in `h`. */
 function pickOne(h: Held, holder: string, index: number, r: LeaseRange, asked?: string): Lease {
   const s = leaseSpan(r);
   const hold = (n: bigint): Lease => {
     const ip = format(s.v6, n);
     h.leased.set(ip, holder);
-    h.last.set(index, ip);
     return { address: `${ip}/${s.bits}`, gateway: r.gateway };
   };
   if (asked) {
@@ -121,19 +118,7 @@ function pickOne(h: Held, holder: string, index: number, r: LeaseRange, asked?: 
       );
     return hold(n);
   }
-  const prev = h.last.get(index);
-  let p: bigint | undefined;
-  try {
-    p = prev ? parse(s.v6, prev) : undefined;
-  } catch {
-    p = undefined; // a file of the other family or garbage: host-local starts from the range's start then
-  }
-  const start = p !== undefined && p >= s.first && p < s.last ? p + 1n : s.first;
-  let n = start;
-  do {
-    if (n !== s.gateway && !h.leased.has(format(s.v6, n))) return hold(n);
-    n = n === s.last ? s.first : n + 1n;
-  } while (n !== start);
+  for (let n = s.first; n <= s.last; n++) if (n !== s.gateway && !h.leased.has(format(s.v6, n))) return hold(n);
   throw systemError(`failed to allocate for range ${index}: no IP addresses available in range set: ${spanText(s)}`);
 }
 
@@ -170,13 +155,12 @@ export class Leases {
     return out;
   }
 
-  /** Writes the picked leases' files (and where each range's next search starts), as host-local keeps them. */
+  /** Writes the picked leases' files, as host-local keeps them. */
   async commit(dir: string, id: string, ifName: string, leases: Lease[]): Promise<void> {
     await Promise.all(
-      leases.map(async (l, i) => {
+      leases.map(async (l) => {
         const ip = l.address.split('/')[0];
         if (!(await take(dir, ip, owner(id, ifName)))) throw systemError(`lease ${join(dir, ip)}: another's file is there already`);
-        await writeFile(join(dir, `${LAST}${i}`), ip);
       }),
     );
   }
