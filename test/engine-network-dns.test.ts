@@ -14,8 +14,8 @@ import type { CliResult, EngineFixture } from './engine-fixture.js';
 import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 import type { Dockerd } from './helpers/dockerd.js';
 
-const NETS = ['bdns-a', 'bdns-i', 'bdns-x'];
-const CONTAINERS = ['bdns-srv', 'bdns-cli', 'bdns-i1', 'bdns-i2', 'bdns-x1', 'bdns-x2'];
+const NETS = ['bdns-a', 'bdns-i', 'bdns-x', 'bdns-b'];
+const CONTAINERS = ['bdns-srv', 'bdns-cli', 'bdns-i1', 'bdns-i2', 'bdns-x1', 'bdns-x2', 'bdns-b1'];
 const GATEWAY_A = '10.251.1.1';
 
 let eng: EngineFixture;
@@ -61,10 +61,10 @@ s.on('data', (c) => {
 });
 `;
 
-/** `name`'s A records from the container's first nameserver, asked over TCP from inside its network namespace. */
-function tcpLookup(cli: Cli, container: string, name: string): unknown {
+/** `name`'s A records from `server` (the container's first nameserver when not given), asked over TCP from inside its network namespace. */
+function tcpLookup(cli: Cli, container: string, name: string, server?: string): unknown {
   const pid = cli(['inspect', '-f', '{{.State.Pid}}', container]).stdout.trim();
-  const server = /^nameserver (\S+)$/m.exec(cli(['exec', container, 'cat', '/etc/resolv.conf']).stdout)?.[1] ?? '';
+  server ??= /^nameserver (\S+)$/m.exec(cli(['exec', container, 'cat', '/etc/resolv.conf']).stdout)?.[1] ?? '';
   const r = spawnSync('nsenter', ['-t', pid, '-n', process.execPath, '-e', TCP_QUERY, server, name], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -150,7 +150,7 @@ test('embedded DNS on user-defined bridge networks: berthd as dockerd 20.10', { 
 });
 
 test(
-  'berthd alone: gateway mode isolated has the resolver at 127.0.0.11; both kinds answer over TCP after a berthd restart',
+  "berthd alone: gateway mode isolated has the resolver at 127.0.0.11; both kinds answer over TCP after a berthd restart; a gateway refuses other networks' containers",
   { skip },
   async () => {
     const cli: Cli = (a) => eng.docker(a);
@@ -179,6 +179,15 @@ test(
       assert.deepEqual(tcpLookup(cli, 'bdns-x2', 'bdns-x1'), { id: 0x4242, rcode: 0, tc: false, ips: [x1] });
       assert.deepEqual(tcpLookup(cli, 'bdns-cli', 'bdns-srv'), { id: 0x4242, rcode: 0, tc: false, ips: [srv] });
       assert.deepEqual(lookup(cli, 'bdns-x2', 'bdns-x1'), [x1]);
+      // A container of another network that asks bdns-a's gateway (a host address it reaches) is
+      // refused there, over UDP and TCP: bdns-a's names are for bdns-a's containers.
+      ok('network', 'create', '--subnet', '10.251.4.0/24', 'bdns-b');
+      ok('run', '-d', '--name', 'bdns-b1', '--network', 'bdns-b', IMAGE, 'sleep', '120');
+      assert.deepEqual(tcpLookup(cli, 'bdns-b1', 'bdns-srv', GATEWAY_A), { id: 0x4242, rcode: 5, tc: false, ips: [] });
+      const udp = cli(['exec', 'bdns-b1', 'nslookup', 'bdns-srv', GATEWAY_A]);
+      assert.doesNotMatch(udp.stdout, new RegExp(`Address:\\s*${srv.replace(/\./g, '\\.')}$`, 'm'), udp.stdout + udp.stderr);
+      assert.match(udp.stdout + udp.stderr, /REFUSED/i);
+      assert.deepEqual(tcpLookup(cli, 'bdns-cli', 'bdns-srv', GATEWAY_A), { id: 0x4242, rcode: 0, tc: false, ips: [srv] });
     } finally {
       cli(['rm', '-f', ...CONTAINERS]);
       for (const n of NETS) cli(['network', 'rm', n]);

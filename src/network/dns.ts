@@ -110,6 +110,8 @@ export interface DnsServerOptions {
   resolve: (name: string, from: string) => Addresses | undefined;
   /** Servers to relay other names to, for the container at `from`. */
   upstream: (from: string) => string[];
+  /** Whether `from` is an asker this server is for; any other gets REFUSED (unset: all are). */
+  serves?: (from: string) => boolean;
   log?: (msg: string) => void;
 }
 
@@ -190,6 +192,7 @@ export class DnsServer {
   private async reply(msg: Buffer, from: string, tcp: boolean): Promise<Buffer | undefined> {
     const q = parseQuery(msg);
     if (!q) return undefined;
+    if (this.opts.serves && !this.opts.serves(from)) return answer(msg, q, [], 5);
     const ips = q.cls === CLASS_IN && (q.type === TYPE_A || q.type === TYPE_AAAA) ? this.opts.resolve(q.name, from) : undefined;
     if (ips) return answer(msg, q, q.type === TYPE_A ? ips.a : ips.aaaa, 0, tcp ? 0xffff : udpSize(msg, q));
     const relayed = await (tcp ? relayTcp : relay)(msg, this.opts.upstream(from));

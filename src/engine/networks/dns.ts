@@ -62,8 +62,11 @@ export class EmbeddedDns {
     const asker = (from: string) => this.containers().find((x) => x.NetworkSettings?.Networks[n.Name]?.IPAddress === from);
     const server = new DnsServer({
       address: this.address(n),
-      resolve: (name, from) => this.resolve(asker(from), n, name),
+      resolve: (name, from) => this.resolve(asker(from), name),
       upstream: (from) => upstreamOf(asker(from)),
+      // The gateway is the host's address, which a container of another network reaches too: it
+      // must not learn this network's names there (dockerd's resolver is each container's own).
+      serves: (from) => asker(from) !== undefined,
       log: this.log,
     });
     this.servers.set(n.Id, server);
@@ -87,7 +90,7 @@ export class EmbeddedDns {
     const server = new DnsServer({
       address: CONTAINER_DNS,
       netns,
-      resolve: (name) => this.resolve(asker(), undefined, name),
+      resolve: (name) => this.resolve(asker(), name),
       upstream: () => upstreamOf(asker()),
       log: this.log,
     });
@@ -109,13 +112,13 @@ export class EmbeddedDns {
 
   /**
    * The addresses of `name` (a container's name, short ID or alias) on the user-defined
-   * networks of the asking container (those of `n` alone when the asker is not known), as
-   * dockerd's resolver: a container reaches names on each network it is connected to.
+   * networks of the asking container (none when it is gone), as dockerd's resolver: a container
+   * reaches names on each network it is connected to.
    */
-  private resolve(asker: ContainerRecord | undefined, n: NetworkRecord | undefined, name: string): Addresses | undefined {
+  private resolve(asker: ContainerRecord | undefined, name: string): Addresses | undefined {
     const want = name.replace(/\.$/, '').toLowerCase();
     const all = this.containers();
-    const nets = Object.keys(asker?.NetworkSettings?.Networks ?? (n ? { [n.Name]: undefined } : {}))
+    const nets = Object.keys(asker?.NetworkSettings?.Networks ?? {})
       .map((name) => this.store.byName(name))
       .filter((x): x is NetworkRecord => !!x && hasDns(x));
     const lookup = (net: NetworkRecord, name: string): Addresses | undefined => {
