@@ -4,7 +4,8 @@
 // memory, CPU and cpuset files, ulimit -n) and the refusals of bad ones; `--network
 // container:<name>`; the step lines dockerd writes (ARGs before FROM, a --target's count, a LABEL
 // step per --label, ONBUILD triggers under FROM's step); SHELL kept in the image config and used
-// by a build FROM it; and the words of COPY, EXPOSE and ADD failures.
+// by a build FROM it; the words of COPY, EXPOSE and ADD failures; an empty continuation line's
+// warning, a --build-arg with no value that an ARG declares, and ENTRYPOINT [].
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -178,4 +179,17 @@ test("COPY, EXPOSE and ADD failures in dockerd's words", { skip }, async () => {
   } finally {
     server.kill();
   }
+});
+
+test("an empty continuation line's warning, a declared --build-arg with no value, ENTRYPOINT [] (null)", { skip }, () => {
+  const warned = agree(both([context({ Dockerfile: 'FROM busybox\nRUN echo a \\\n\n  && echo b\n' })]));
+  assert.match(warned, /^\[WARNING\]: Empty continuation line found in:\n {4}RUN echo a {3}&& echo b\n/m);
+  // The CLI sends a --build-arg whose variable is unset as null: declared by an ARG, it is consumed.
+  const r = both(['--build-arg', 'FID_UNSET', context({ Dockerfile: 'FROM busybox\nARG FID_UNSET\nRUN echo "[$FID_UNSET]"\n' })]);
+  assert.doesNotMatch(agree(r), /not consumed/);
+  agree(both(['-t', 'fid-ep', context({ Dockerfile: 'FROM busybox\nCMD ["x"]\nENTRYPOINT []\n' })]));
+  const ep = (c: CliResult) => c.stdout.trim();
+  const args = ['inspect', '-f', '{{json .Config.Entrypoint}} {{json .Config.Cmd}}', 'fid-ep'];
+  assert.equal(ep(eng.docker(args)), 'null ["x"]');
+  assert.equal(ep(d.docker(args)), 'null ["x"]');
 });

@@ -190,7 +190,8 @@ export class Builder {
       for (const a of instr.args) {
         const given = buildArg(req, a.name);
         b.globals.set(a.name, given ?? (a.default !== undefined ? this.expand(b, a.default, (n) => b.globals.get(n)) : undefined));
-        if (given !== undefined) b.usedArgs.add(a.name);
+        // Declared is consumed, as dockerd counts it: a --build-arg NAME with no value anywhere too.
+        if (a.name in req.buildArgs) b.usedArgs.add(a.name);
       }
     }
     await this.cache.load();
@@ -457,7 +458,7 @@ export class Builder {
       case 'ARG': {
         for (const a of instr.args) {
           const given = buildArg(b.req, a.name);
-          if (given !== undefined) b.usedArgs.add(a.name);
+          if (a.name in b.req.buildArgs) b.usedArgs.add(a.name);
           const dflt = a.default !== undefined ? a.default : b.globals.get(a.name);
           run.args.set(a.name, given ?? dflt);
           const comment = `ARG ${a.name}${a.default !== undefined ? `=${dflt}` : ''}`;
@@ -476,7 +477,8 @@ export class Builder {
         const keepCmd = run.cmdSet;
         await meta(['ENTRYPOINT', ep, keepCmd], `ENTRYPOINT ${goQuoteList(ep)}`, (c) => ({
           ...c,
-          Entrypoint: ep,
+          // `ENTRYPOINT []` clears it: null in the config, as dockerd writes it.
+          Entrypoint: ep.length ? ep : null,
           ...(keepCmd ? {} : { Cmd: null }),
         }));
         return;

@@ -160,8 +160,11 @@ test('line continuations: escape char, spaces after it, comment and empty lines 
   const runs = df.stages[0].instructions as RunInstruction[];
   assert.deepEqual(runs[0].command, { form: 'shell', text: 'dir c:\\   /b' });
   assert.equal(runs.length, 2);
-  // an empty continuation line is warned of, as Docker does
-  assert.equal(parse('FROM a\nRUN a \\\n\n  b').warnings.length, 1);
+  // an empty continuation line is warned of in dockerd's words
+  assert.deepEqual(parse('FROM a\nRUN a \\\n\n  b').warnings, [
+    'Empty continuation line found in:\n    RUN a   b',
+    'Empty continuation lines will become errors in a future release.',
+  ]);
 });
 
 test('comments, blank lines, BOM, case of keywords, original text', () => {

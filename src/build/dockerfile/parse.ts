@@ -195,10 +195,8 @@ function scan(text: string, file: string): { directives: Directives; nodes: Node
       [next, ended] = trimContinuation(next);
       line += next;
     }
-    if (emptyContinuation)
-      warnings.push(
-        `${file}:${lineNo}: empty continuation line found in: ${line.trim()} (Docker will make this an error in a future release)`,
-      );
+    // dockerd's words, each instruction's line indented under its own warning.
+    if (emptyContinuation) warnings.push(`Empty continuation line found in:\n    ${line.trim()}`);
     const node: Node = { line: lineNo, endLine: i, text: line, heredocs: [] };
     for (const head of opensHeredocs(line)) {
       let content = '';
@@ -220,6 +218,8 @@ function scan(text: string, file: string): { directives: Directives; nodes: Node
     nodes.push(node);
   }
   if (nodes.length === 0) throw new DockerfileError(file, undefined, 'file with no instructions');
+  // Then dockerd's closing line, once.
+  if (warnings.length) warnings.push('Empty continuation lines will become errors in a future release.');
   return { directives, nodes, warnings };
 }
 
