@@ -79,11 +79,11 @@ export function recordResult(state: HealthState, r: HealthLogEntry, h: HealthCon
   return state.Status === before ? undefined : state.Status;
 }
 
-export type Prober = (cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string } | undefined>;
+export type Prober = (cmd: string[], timeoutMs: number) => Promise<{ ExitCode: number; Output: string }>;
 
 /**
- * One running container's probes. `probe` undefined means "skip this one" (a paused
- * container); `onResult` records it. stop() ends the loop; a probe under way is ignored.
+ * One running (not paused) container's probes; `onResult` records each. stop() ends the loop;
+ * a probe under way is ignored.
  */
 export class HealthMonitor {
   private timer?: NodeJS.Timeout;
@@ -119,14 +119,14 @@ export class HealthMonitor {
   private async run(): Promise<void> {
     const cmd = probeCommand(this.h)!;
     const start = new Date().toISOString();
-    let r: { ExitCode: number; Output: string } | undefined;
+    let r: { ExitCode: number; Output: string };
     try {
       r = await this.probe(cmd, ms(this.h.Timeout, DEFAULTS.Timeout));
     } catch (e) {
       r = { ExitCode: -1, Output: errorMessage(e) };
     }
     if (this.stopped) return;
-    if (r) this.onResult({ Start: start, End: new Date().toISOString(), ...r });
+    this.onResult({ Start: start, End: new Date().toISOString(), ...r });
     this.schedule();
   }
 }

@@ -593,6 +593,9 @@ export async function pause(t: ContainerTable, live: Live): Promise<void> {
     if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
     await t.runtime.pause(rec.Id);
     rec.State.Status = 'paused';
+    // As dockerd's updateHealthMonitor: no probes while frozen, and the health reads unhealthy
+    // (FailingStreak and Log as they were, no event) until a probe after the unpause says otherwise.
+    stopHealth(live);
     await t.save(live);
     t.emitFor(rec, 'pause');
   });
@@ -604,6 +607,7 @@ export async function unpause(t: ContainerTable, live: Live): Promise<void> {
     if (rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not paused`);
     await t.runtime.resume(rec.Id);
     rec.State.Status = 'running';
+    startHealth(t, live, false);
     await t.save(live);
     t.emitFor(rec, 'unpause');
   });

@@ -45,14 +45,15 @@ export function stopHealth(live: Live): void {
 
 /**
  * Runs the container's health check, if it has one: from 'starting' at a start, from the
- * recorded state when adopted. Results are saved; a change of status is an event.
+ * recorded state when adopted or unpaused (never while paused). Results are saved; a change of
+ * status is an event.
  */
 export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void {
   const rec = live.rec;
   const h = rec.Config.Healthcheck ?? undefined;
   live.health?.stop();
   live.health = undefined;
-  if (!probeCommand(h) || !t.prober) return;
+  if (!probeCommand(h) || !t.prober || live.rec.State.Status === 'paused') return;
   if (fresh || !rec.State.Health) {
     rec.State.Health = { Status: 'starting', FailingStreak: 0, Log: rec.State.Health?.Log ?? [] };
     t.saveLater(live);
@@ -62,8 +63,7 @@ export function startHealth(t: ContainerTable, live: Live, fresh: boolean): void
     h!,
     rec.State.StartedAt,
     () => rec.State.Health!.Status,
-    // A paused container is not probed (its probe could not run).
-    async (cmd, timeoutMs) => (rec.State.Status === 'running' ? prober(rec.Id, cmd, timeoutMs) : undefined),
+    (cmd, timeoutMs) => prober(rec.Id, cmd, timeoutMs),
     (r) => {
       if (!rec.State.Health || !t.byId.has(rec.Id)) return;
       const changed = recordResult(rec.State.Health, r, h!, rec.State.StartedAt);

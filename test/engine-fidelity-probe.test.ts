@@ -1,0 +1,71 @@
+// Side by side with dockerd 20.10, the docker 28 CLI against each: what a side-by-side probe of
+// the init layer, events, health checks and cp found (issue 10), case by case; where berth
+// differs on purpose, both answers are pinned.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { CliResult, EngineFixture } from './engine-fixture.js';
+import type { Dockerd } from './helpers/dockerd.js';
+import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
+
+let eng: EngineFixture;
+let d: Dockerd;
+const skip = sideBySide((p) => ({ eng, d } = p));
+
+type Run = (a: string[]) => CliResult;
+const engines = (): [string, Run, string, string][] => [
+  ['dockerd', (a) => d.docker(a), '10.227', join(d.dir, 'docker.sock')],
+  ['berthd', (a) => eng.docker(a, { env: { DOCKER_API_VERSION: '1.41' } }), '10.228', eng.socket],
+];
+const ok = (who: string, run: Run, args: string[]) => {
+  const r = run(args);
+  assert.equal(r.status, 0, show(`${who} ${args.join(' ')}`, r));
+  return r.stdout;
+};
+const now = () => (Date.now() / 1000).toFixed(9);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test(
+  'a health check on a paused container: not probed, unhealthy with its streak and log kept, healthy at the first probe after the unpause',
+  { skip },
+  async () => {
+    const got: unknown[][] = [];
+    type Health = { Status: string; FailingStreak: number; Log: { ExitCode: number }[] };
+    for (const [who, run] of engines()) {
+      const health = () => JSON.parse(ok(who, run, ['inspect', '-f', '{{json .State.Health}}', 'hp-box'])) as Health;
+      const until = async (status: string) => {
+        const deadline = Date.now() + 10_000;
+        while (health().Status !== status && Date.now() < deadline) await sleep(100);
+        return health();
+      };
+      const flags = ['--health-cmd', 'echo ok', '--health-interval', '1s', '--health-retries', '2'];
+      ok(who, run, ['run', '-d', '--network', 'none', '--name', 'hp-box', ...flags, IMAGE, 'sleep', '100']);
+      const seen: unknown[] = [(await until('healthy')).Status];
+      const since = now();
+      ok(who, run, ['pause', 'hp-box']);
+      const paused = health();
+      await sleep(3500);
+      const later = health();
+      seen.push(paused.Status, later.Status, later.FailingStreak, later.Log.length === paused.Log.length);
+      ok(who, run, ['unpause', 'hp-box']);
+      seen.push(health().Status, (await until('healthy')).Status);
+      await sleep(100);
+      const f = ['--filter', 'event=pause', '--filter', 'event=unpause', '--filter', 'event=health_status', '--format', '{{.Action}}'];
+      seen.push(ok(who, run, ['events', '--since', since, '--until', now(), ...f]));
+      ok(who, run, ['rm', '-f', 'hp-box']);
+      got.push(seen);
+    }
+    assert.deepEqual(got[1], got[0]);
+    assert.deepEqual(got[0], [
+      'healthy',
+      'unhealthy',
+      'unhealthy',
+      0,
+      true,
+      'unhealthy',
+      'healthy',
+      'pause\nunpause\nhealth_status: healthy\n',
+    ]);
+  },
+);
