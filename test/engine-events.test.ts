@@ -158,7 +158,8 @@ test('volume events: create, mount, unmount, destroy and prune; filters by volum
       .trim()
       .split('\n')
       .map((l) => l.trimEnd()),
-    ['volume create evvol', 'volume mount evvol /data true', 'volume unmount evvol', 'volume destroy evvol'],
+    // The run names the volume: its create is told again, as dockerd tells it.
+    ['volume create evvol', 'volume create evvol', 'volume mount evvol /data true', 'volume unmount evvol', 'volume destroy evvol'],
   );
   const prune = docker([
     'events',

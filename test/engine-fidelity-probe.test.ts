@@ -26,6 +26,50 @@ const ok = (who: string, run: Run, args: string[]) => {
 const now = () => (Date.now() / 1000).toFixed(9);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+test("a named volume's create event at each container create that names it, as dockerd's volume service tells it", { skip }, async () => {
+  const got: string[][] = [];
+  for (const [who, run] of engines()) {
+    const since = now();
+    ok(who, run, ['volume', 'create', 've-vol']);
+    ok(who, run, ['volume', 'create', 've-vol']);
+    ok(who, run, ['create', '--network', 'none', '-v', 've-vol:/x', '--name', 've-a', IMAGE, 'true']);
+    ok(who, run, ['start', 've-a']);
+    ok(who, run, ['run', '--rm', '--network', 'none', '--mount', 'source=ve-vol,target=/y', IMAGE, 'true']);
+    ok(who, run, ['create', '--network', 'none', '--volumes-from', 've-a', '--name', 've-b', IMAGE, 'true']);
+    ok(who, run, ['rm', 've-a', 've-b']);
+    ok(who, run, ['volume', 'rm', 've-vol']);
+    await sleep(100);
+    const f = [
+      '--since',
+      since,
+      '--until',
+      now(),
+      '--filter',
+      'type=volume',
+      '--format',
+      '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.driver}}',
+    ];
+    got.push(
+      ok(who, run, ['events', ...f])
+        .trim()
+        .split('\n'),
+    );
+  }
+  assert.deepEqual(got[1], got[0]);
+  // Two volume creates, the create of ve-a and the run's; --volumes-from tells none; a start mounts.
+  assert.deepEqual(got[0], [
+    'create ve-vol local',
+    'create ve-vol local',
+    'create ve-vol local',
+    'mount ve-vol local',
+    'unmount ve-vol local',
+    'create ve-vol local',
+    'mount ve-vol local',
+    'unmount ve-vol local',
+    'destroy ve-vol local',
+  ]);
+});
+
 test(
   'a health check on a paused container: not probed, unhealthy with its streak and log kept, healthy at the first probe after the unpause',
   { skip },

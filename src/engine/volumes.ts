@@ -166,8 +166,14 @@ export class Volumes {
       );
     if (name.length > NAME_MAX)
       throw invalid(`create ${name.slice(0, 32)}…: the volume name has ${name.length} characters, berth's limit is ${NAME_MAX}`);
-    // As dockerd's store: a volume of that name is returned as it is, whatever options were asked.
-    if (existsSync(this.metaPath(name))) return view(this.read(name));
+    // As dockerd's store: a volume of that name is returned as it is, whatever options were asked,
+    // and its create event told again, as dockerd's volume service tells one for every create
+    // (`volume create` and each container create that names it).
+    if (existsSync(this.metaPath(name))) {
+      const v = view(this.read(name));
+      this.emit('create', name, { driver: v.Driver });
+      return v;
+    }
     try {
       validateVolumeOptions(opts.DriverOpts);
     } catch (e) {
