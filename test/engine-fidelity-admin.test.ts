@@ -325,7 +325,8 @@ test(
       ok(who, run, ['rm', '-f', 'nh-joiner', 'nh-none', 'nh-host', 'nh-bridge']);
       ok(who, run, ['network', 'rm', 'nh-net']);
       const until = (Date.now() / 1000).toFixed(9);
-      // dockerd tells a running container's disconnect twice (its disconnectFromNetwork and its caller, dockerd 28 too), berthd once;
+      // dockerd tells a running container's disconnect twice (its disconnectFromNetwork and its caller, dockerd 28 too), berthd once
+      // (engine-fidelity-probe);
       // `rm -f` of several goes in parallel, so the order at the end is the CLI's.
       const events = ok(who, run, [
         'events',

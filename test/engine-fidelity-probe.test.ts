@@ -71,6 +71,46 @@ test("a named volume's create event at each container create that names it, as d
 });
 
 test(
+  'network disconnect: one event for a stopped container, as dockerd; one for a running one, where dockerd tells two',
+  { skip },
+  async () => {
+    const got: string[][] = [];
+    for (const [who, run, net] of engines()) {
+      ok(who, run, ['network', 'create', '--subnet', `${net}.11.0/24`, 'dc-net']);
+      ok(who, run, ['run', '-d', '--network', 'dc-net', '--name', 'dc-run', IMAGE, 'sleep', '100']);
+      ok(who, run, ['create', '--network', 'dc-net', '--name', 'dc-stop', IMAGE, 'true']);
+      const names = new Map(['dc-run', 'dc-stop'].map((n) => [ok(who, run, ['inspect', '-f', '{{.Id}}', n]).trim(), n]));
+      const since = now();
+      ok(who, run, ['network', 'disconnect', 'dc-net', 'dc-run']);
+      ok(who, run, ['network', 'disconnect', 'dc-net', 'dc-stop']);
+      await sleep(100);
+      const until = now();
+      ok(who, run, ['rm', '-f', 'dc-run', 'dc-stop']);
+      ok(who, run, ['network', 'rm', 'dc-net']);
+      const f = [
+        '--since',
+        since,
+        '--until',
+        until,
+        '--filter',
+        'type=network',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}',
+      ];
+      got.push(
+        ok(who, run, ['events', ...f])
+          .trim()
+          .split('\n')
+          .map((l) => l.replace(/[0-9a-f]{64}$/, (id) => names.get(id) ?? id)),
+      );
+    }
+    // dockerd tells the running container's twice (its disconnectFromNetwork and its caller, dockerd 28 too): berthd once.
+    assert.deepEqual(got[0], ['disconnect dc-net dc-run', 'disconnect dc-net dc-run', 'disconnect dc-net dc-stop']);
+    assert.deepEqual(got[1], ['disconnect dc-net dc-run', 'disconnect dc-net dc-stop']);
+  },
+);
+
+test(
   'a health check on a paused container: not probed, unhealthy with its streak and log kept, healthy at the first probe after the unpause',
   { skip },
   async () => {

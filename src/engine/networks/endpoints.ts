@@ -772,7 +772,11 @@ export class Endpoints {
     );
   }
 
-  /** Docker's disconnect: the endpoint undone if the container runs (the default routes moved if it gave them), and forgotten. */
+  /**
+   * Docker's disconnect: the endpoint undone if the container runs (the default routes moved if
+   * it gave them), and forgotten. One `disconnect` event, running or not, as dockerd tells a
+   * stopped container's; dockerd tells a running one's twice (README, "Where berth differs").
+   */
   async disconnect(rec: ContainerRecord, n: NetworkRecord): Promise<void> {
     const settings = rec.NetworkSettings;
     const ep = settings?.Networks[n.Name];
@@ -780,8 +784,8 @@ export class Endpoints {
     // moby's disconnectFromNetwork refuses host alone: a container leaves none as any other network.
     if (n.Driver === 'host') throw invalid(CONFLICT_HOST);
     if (n.Driver === 'null') {
-      if (ep.EndpointID) this.opts.emit('disconnect', n, rec.Id);
       delete settings.Networks[n.Name];
+      this.opts.emit('disconnect', n, rec.Id);
       return;
     }
     const file = join(this.stateDir(rec.Id), `${n.Id}.json`);
@@ -792,7 +796,6 @@ export class Endpoints {
       const after = this.gatewaysOf(rest);
       await this.delEndpoint(file);
       if (!this.servedInOn(rest)) this.dns.stopIn(rec.Id);
-      this.opts.emit('disconnect', n, rec.Id);
       // As moby since its fix of moby#51578: a gateway that cannot move is logged, and the disconnect stands.
       if (JSON.stringify(before) !== JSON.stringify(after))
         await this.moveGateway(rec, rest, after).catch((e) =>
@@ -800,6 +803,7 @@ export class Endpoints {
         );
     }
     delete settings.Networks[n.Name];
+    this.opts.emit('disconnect', n, rec.Id);
   }
 
   /** berthd's end: the teardowns still running end (berthd waits for this before it exits); bridges no endpoint uses go. */
