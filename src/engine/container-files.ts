@@ -95,9 +95,15 @@ export class ContainerFiles {
     return idmap && way(idmap);
   }
 
-  /** The container's bind mounts (volumes, binds, init files), which its root shows over the rootfs. */
+  /**
+   * The container's bind mounts (volumes, binds, init files), which its root shows over the
+   * rootfs. Not the engine's /dev/shm of a shareable or shared IPC mode: dockerd's cp mounts
+   * only the volumes and network files, so it reaches the root's own /dev/shm beneath.
+   */
   private async binds(rec: ContainerRecord): Promise<RootMount[]> {
+    const userShm = (rec.MountPoints ?? []).some((p) => p.Destination === '/dev/shm');
     return (await this.ociMounts(rec.Id))
+      .filter((m) => m.destination !== '/dev/shm' || userShm)
       .filter((m) => m.source && (m.type === 'bind' || m.options?.includes('bind') || m.options?.includes('rbind')))
       .map((m) => ({ destination: m.destination, source: m.source!, readOnly: !!m.options?.includes('ro') }));
   }

@@ -18,6 +18,7 @@ import type { Mount as OciMount, Spec } from '../../oci/runtime-spec.js';
 import { checkName, generateName } from '../names.js';
 import { buildSpec, mergeCommand } from '../spec.js';
 import { initPaths, resolveHostGateway, shareNetworkFiles, writeInitFiles } from '../init-files.js';
+import { makeInitLayer } from '../init-layer.js';
 import { checkLinuxOptions, joinedContainer, joinNamespaces, mountShm, resolveJoined } from '../linux-options.js';
 import { checkLogConfig, logLimitsOf, monitorLog } from '../log-config.js';
 import { rootFiles } from '../users.js';
@@ -189,6 +190,8 @@ export async function create(
     initFiles = writeContainerFiles(t, rec);
     awaitedLater(initFiles);
     const snap = await t.opts.snapshots.prepare(id, t.opts.images, image.record.target.digest, idmaps);
+    // Before the copy-up, as dockerd's init layer is under it: a new volume at /etc takes /etc/mtab too.
+    makeInitLayer(snap.rootfs, idmaps && rootOwner(idmaps));
     await t.volumes.durable(rec.MountPoints.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])));
     await copyUpMounted(rec.MountPoints, snap.rootfs, t.volumes, id);
     await prepareImageMounts(id, rec.MountPoints, t.opts.images, t.opts.snapshots, idmaps);
