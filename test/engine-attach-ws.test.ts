@@ -1,7 +1,8 @@
 // `GET /containers/{id}/attach/ws` side by side: a WebSocket client (test/helpers/ws-client.ts) attached
 // to the same container on dockerd 20.10 and on berthd must read the same bytes, in the same kind
 // of message, and have its messages reach the container's stdin; a terminal's detach keys end
-// the attach and leave the container running.
+// the attach and leave the container running; logs=1 replays the log first; before API 1.28 the
+// messages are text.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,4 +121,43 @@ test('an unknown container is a 404 before any upgrade, from both', { skip }, as
     );
     assert.equal(r, 404, e.name);
   }
+});
+
+test('logs=1 replays what the container wrote before the attach, then the stream goes on', { skip }, async () => {
+  const got: Record<string, string> = {};
+  for (const e of engines()) {
+    const id = ok(e, ['run', '-d', '-i', '--network', 'none', IMAGE, 'sh', '-c', 'echo one; echo two >&2; read x; echo "got $x"']);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!e.docker(['logs', id]).stderr.includes('two') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const s = await attach(e, `/v1.41/containers/${id}/attach/ws?logs=1&stream=1&stdin=1&stdout=1&stderr=1`);
+      // The replay comes before anything is sent: the container is waiting on its stdin.
+      while (text(s.seen).split('\n').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const replay = text(s.seen);
+      s.ws.send(Buffer.from('three\n'));
+      got[e.name] =
+        `${replay.split('\n').sort().join(' ')} | ${text(await timeout(s.done, 20_000, `${e.name} attach`)).slice(replay.length)}`;
+    } finally {
+      ok(e, ['rm', '-f', id]);
+    }
+  }
+  assert.equal(got.dockerd, ' one two | got three\n');
+  assert.equal(got.berthd, got.dockerd);
+});
+
+test('before API 1.28 the output comes in text messages, from both', { skip }, async () => {
+  const got: Record<string, { out: string; opcodes: number[] }> = {};
+  for (const e of engines()) {
+    const id = ok(e, ['create', '--network', 'none', IMAGE, 'sh', '-c', 'echo out; sleep 0.3; echo err >&2']);
+    try {
+      const s = await attach(e, `/v1.27/containers/${id}/attach/ws?stream=1&stdout=1&stderr=1`);
+      ok(e, ['start', id]);
+      const msgs = await timeout(s.done, 20_000, `${e.name} attach`);
+      got[e.name] = { out: text(msgs), opcodes: [...new Set(msgs.map((m) => m.opcode))] };
+    } finally {
+      ok(e, ['rm', '-f', id]);
+    }
+  }
+  assert.deepEqual(got.dockerd, { out: 'out\nerr\n', opcodes: [1] });
+  assert.deepEqual(got.berthd, got.dockerd);
 });
