@@ -1,11 +1,17 @@
 // Side by side with dockerd 20.10, the docker 28 CLI against each: what a side-by-side probe of
-// the init layer, events, health checks and cp found (issue 10), case by case; where berth
-// differs on purpose, both answers are pinned.
+// the init layer, events, health checks and cp found (issue 10). The two engines agree on
+// /.dockerenv and /etc/mtab (left out of diff, carried by export), cp into /dev/shm (the root's
+// own directory beneath the container's tmpfs), a volume's create event at every container
+// create that names it, a stopped container's disconnect, a health check on a paused container;
+// where berth differs on purpose, both answers are pinned: berthd refuses what dockerd takes and
+// ignores (an unknown /events filter key, an unknown health check type) and tells once the
+// running container's disconnect that dockerd tells twice.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import type { CliResult, EngineFixture } from './engine-fixture.js';
 import type { Dockerd } from './helpers/dockerd.js';
@@ -27,6 +33,23 @@ const ok = (who: string, run: Run, args: string[]) => {
 };
 const now = () => (Date.now() / 1000).toFixed(9);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One JSON request over a unix socket: status and body. */
+function api(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const b = Buffer.from(body === undefined ? '' : JSON.stringify(body));
+    const req = request(
+      { socketPath, method, path, headers: { 'Content-Type': 'application/json', 'Content-Length': b.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(b);
+  });
+}
 
 test('the init layer: an empty /.dockerenv and /etc/mtab -> /proc/mounts, left out of diff, carried by export', { skip }, () => {
   const got: unknown[][] = [];
@@ -200,6 +223,53 @@ test(
   },
 );
 
+test('GET /events with a filter key moby does not read: dockerd ignores it, berthd refuses it (a 400)', { skip }, async () => {
+  const got: unknown[][] = [];
+  for (const [who, run, , sock] of engines()) {
+    const since = now();
+    ok(who, run, ['volume', 'create', 'ef-vol']);
+    ok(who, run, ['volume', 'rm', 'ef-vol']);
+    await sleep(100);
+    const until = now();
+    const seen: unknown[] = [];
+    for (const f of [
+      { bogus: ['x'], type: ['volume'] },
+      { bogus: ['x'], type: ['network'] },
+    ]) {
+      const r = await api(sock, 'GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify(f))}`);
+      const actions = (b: string) =>
+        b
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { Action: string }).Action);
+      seen.push([r.status, r.status === 200 ? actions(r.body) : r.body]);
+    }
+    const cli = run([
+      'events',
+      '--since',
+      since,
+      '--until',
+      until,
+      '--filter',
+      'bogus=x',
+      '--filter',
+      'type=volume',
+      '--format',
+      '{{.Action}}',
+    ]);
+    seen.push([cli.status, cli.stdout, cli.stderr]);
+    got.push(seen);
+  }
+  // dockerd ignores the key; berthd refuses it rather than take a filter that does nothing (README).
+  assert.deepEqual(got[0], [
+    [200, ['create', 'destroy']],
+    [200, []],
+    [0, 'create\ndestroy\n', ''],
+  ]);
+  const refused = [400, `{"message":"Invalid filter 'bogus'"}\n`];
+  assert.deepEqual(got[1], [refused, refused, [1, '', "Error response from daemon: Invalid filter 'bogus'\n"]]);
+});
+
 test(
   'a health check on a paused container: not probed, unhealthy with its streak and log kept, healthy at the first probe after the unpause',
   { skip },
@@ -241,5 +311,41 @@ test(
       'healthy',
       'pause\nunpause\nhealth_status: healthy\n',
     ]);
+  },
+);
+
+test(
+  "a health check whose Test starts with a word dockerd does not know: dockerd's never probed, refused by berthd at create",
+  { skip },
+  async () => {
+    const got: unknown[][] = [];
+    for (const [who, run, , sock] of engines()) {
+      const since = now();
+      const body = {
+        Image: IMAGE,
+        Cmd: ['sleep', '100'],
+        HostConfig: { NetworkMode: 'none' },
+        Healthcheck: { Test: ['BOGUS', 'true'], Interval: 200_000_000 },
+      };
+      const r = await api(sock, 'POST', '/containers/create?name=hu-box', body);
+      if (who === 'berthd') {
+        got.push([r.status, r.body, run(['inspect', 'hu-box']).status]);
+        continue;
+      }
+      const id = (JSON.parse(r.body) as { Id: string }).Id;
+      ok(who, run, ['start', 'hu-box']);
+      await sleep(1500);
+      got.push([
+        r.status,
+        ok(who, run, ['inspect', '-f', '{{json .State.Health}} {{json .Config.Healthcheck.Test}}', 'hu-box']),
+        ok(who, run, ['ps', '--filter', 'name=hu-box', '--format', '{{.Status}}']).replace(/\d+ seconds?|Less than a second/, 'T'),
+        ok(who, run, ['events', '--since', since, '--until', now(), '--filter', 'container=hu-box', '--format', '{{.Action}}']),
+        d.log().includes(`Unknown healthcheck type 'BOGUS' (expected 'CMD') in container ${id}`),
+      ]);
+      ok(who, run, ['rm', '-f', 'hu-box']);
+    }
+    // dockerd creates it and never probes it (its log alone says so); berthd refuses it rather than take a check that does nothing (README).
+    assert.deepEqual(got[0], [201, 'null ["BOGUS","true"]\n', 'Up T\n', 'create\nstart\n', true]);
+    assert.deepEqual(got[1], [400, '{"message":"unknown type of healthcheck: BOGUS"}\n', 1]);
   },
 );

@@ -35,6 +35,8 @@ export function checkHealthcheck(h: HealthConfig | null | undefined): void {
     if (v !== 0 && v < MS) throw invalid(`${k} in Healthcheck cannot be less than 1ms`);
   }
   if ((h.Retries ?? 0) < 0) throw invalid('Retries in Healthcheck cannot be negative');
+  // dockerd takes such a check and never probes it (a warning in its log alone): berth refuses
+  // rather than accept a health check that would do nothing (README, "Where berth differs").
   const kind = h.Test?.[0];
   if (kind && !['NONE', 'CMD', 'CMD-SHELL'].includes(kind)) throw invalid(`unknown type of healthcheck: ${kind}`);
 }
