@@ -301,31 +301,42 @@ test(
   },
 );
 
-test('addresses of each family: the lowest free, a freed one at once, a --ip leaving the rest alone, as dockerd 20.10', { skip }, () => {
-  const seen = sides().map((s) => {
-    const addr = (c: string) =>
-      norm(
-        s,
-        ok(s, ['inspect', '-f', '{{with (index .NetworkSettings.Networks "v6-ipam")}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}', c]),
-      );
-    const start = (c: string, ...flags: string[]) => {
-      ok(s, ['run', '-d', '--name', c, '--network', 'v6-ipam', ...flags, IMAGE, 'sleep', '120']);
-      return addr(c);
-    };
-    try {
-      ok(s, ['network', 'create', '--ipv6', '--subnet', `${s.v4}.12.0/24`, '--subnet', `${s.v6}:12::/64`, 'v6-ipam']);
-      const got = [start('v6-i1'), start('v6-i2', '--ip', `${s.v4}.12.77`, '--ip6', `${s.v6}:12::77`), start('v6-i3')];
-      ok(s, ['rm', '-f', 'v6-i1']);
-      got.push(start('v6-i4'));
-      return got;
-    } finally {
-      s.run(['rm', '-f', 'v6-i1', 'v6-i2', 'v6-i3', 'v6-i4']);
-      s.run(['network', 'rm', 'v6-ipam']);
-    }
-  });
-  assert.deepEqual(seen[1], seen[0]);
-  assert.deepEqual(seen[1], ['V4.12.2 V6:12::2', 'V4.12.77 V6:12::77', 'V4.12.3 V6:12::3', 'V4.12.2 V6:12::2']);
-});
+test(
+  'addresses of each family: the lowest free, a freed one at once, a --ip leaving the rest alone, the MAC from the IPv4 address, as dockerd 20.10',
+  { skip },
+  () => {
+    const seen = sides().map((s) => {
+      // Its addresses, and whether its MAC is dockerd 20.10's from its IPv4 address (02:42 and the address).
+      const addr = (c: string) => {
+        const f = '{{with (index .NetworkSettings.Networks "v6-ipam")}}{{.IPAddress}} {{.GlobalIPv6Address}} {{.MacAddress}}{{end}}';
+        const [v4, v6, mac] = ok(s, ['inspect', '-f', f, c]).split(' ');
+        const fromIp = ['02', '42', ...v4.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
+        return norm(s, `${v4} ${v6} ${mac === fromIp ? 'mac-from-ip' : mac}`);
+      };
+      const start = (c: string, ...flags: string[]) => {
+        ok(s, ['run', '-d', '--name', c, '--network', 'v6-ipam', ...flags, IMAGE, 'sleep', '120']);
+        return addr(c);
+      };
+      try {
+        ok(s, ['network', 'create', '--ipv6', '--subnet', `${s.v4}.12.0/24`, '--subnet', `${s.v6}:12::/64`, 'v6-ipam']);
+        const got = [start('v6-i1'), start('v6-i2', '--ip', `${s.v4}.12.77`, '--ip6', `${s.v6}:12::77`), start('v6-i3')];
+        ok(s, ['rm', '-f', 'v6-i1']);
+        got.push(start('v6-i4'));
+        return got;
+      } finally {
+        s.run(['rm', '-f', 'v6-i1', 'v6-i2', 'v6-i3', 'v6-i4']);
+        s.run(['network', 'rm', 'v6-ipam']);
+      }
+    });
+    assert.deepEqual(seen[1], seen[0]);
+    assert.deepEqual(seen[1], [
+      'V4.12.2 V6:12::2 mac-from-ip',
+      'V4.12.77 V6:12::77 mac-from-ip',
+      'V4.12.3 V6:12::3 mac-from-ip',
+      'V4.12.2 V6:12::2 mac-from-ip',
+    ]);
+  },
+);
 
 test('the berth CLI: network create --ipv6 pairs the gateway with its subnet, run --ip6 and --link-local-ip', { skip }, () => {
   const berth = (args: string[]) => {

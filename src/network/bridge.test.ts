@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splitRule } from './iptables.js';
+import { macFromIp } from './bridge.js';
 
 test('an iptables-save rule splits as the shell would', () => {
   assert.deepEqual(
@@ -18,4 +19,9 @@ test('an iptables-save rule splits as the shell would', () => {
       'DROP',
     ],
   );
+});
+
+test("an endpoint's MAC where none is asked is dockerd 20.10's, 02:42 and its IPv4 address", () => {
+  assert.equal(macFromIp('10.249.1.2'), '02:42:0a:f9:01:02');
+  assert.equal(macFromIp('192.168.255.77'), '02:42:c0:a8:ff:4d');
 });

@@ -80,10 +80,17 @@ export interface EndpointAsk {
   ipv6?: string;
   /** --link-local-ip: added with dockerd's prefixes, /16 (169.254.0.0/16) and /64 (fe80::/64). */
   linkLocal?: string[];
-  /** --mac-address; else a random locally administered one, as the kernel gives a veth (a macvlan's: `macOf` its IPv4 address). */
+  /** --mac-address; else `macFromIp` of its IPv4 address. */
   mac?: string;
-  /** A macvlan endpoint's MAC where none is asked, from its address (dockerd's). */
-  macOf?: (ipv4: string) => string;
+}
+
+/**
+ * An endpoint's MAC where none is asked: dockerd 20.10's, 02:42 and its IPv4 address
+ * (netutils.GenerateMACFromIP), so an address handed out again (the lowest free is) comes with
+ * the MAC it had, and the neighbours' ARP caches stay right.
+ */
+export function macFromIp(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
 /** A random unicast, locally administered MAC (the kernel's eth_random_addr). */
@@ -139,7 +146,7 @@ export async function planBridgeEndpoint(
   const ips = got.map((l) => l.address);
   const v4 = ips.find((ip) => !ip.includes(':'))!.split('/')[0];
   // An ipvlan link has its parent's MAC.
-  const mac = net.link?.kind === 'ipvlan' ? undefined : (ask.mac ?? (net.link && ask.macOf ? ask.macOf(v4) : randomMac())).toLowerCase();
+  const mac = net.link?.kind === 'ipvlan' ? undefined : (ask.mac ?? macFromIp(v4)).toLowerCase();
   return {
     bridge: net.bridge,
     host: net.link ? '' : `veth${randomBytes(4).toString('hex')}`,

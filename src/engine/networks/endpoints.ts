@@ -80,7 +80,7 @@ import {
 } from './store.js';
 import type { IpamConfig } from '../types.js';
 import { chooseGateways, ifNames, nextIfName } from './gateway.js';
-import { isSubLink, macFromIp, subLinkConfig } from './sublink.js';
+import { isSubLink, subLinkConfig } from './sublink.js';
 
 /** What an attach was asked (written before it runs, so a berthd killed during it leaves a teardown to do) and, once done, returned. */
 interface Attached {
@@ -535,7 +535,6 @@ export class Endpoints {
         ipv6: bridge.v6 ? asked.IPv6Address : undefined,
         // A record made before DesiredMacAddress was kept has the asked MAC in MacAddress until its first start.
         mac: ep.DesiredMacAddress || ep.MacAddress || undefined,
-        macOf: macFromIp,
       }));
     // Published ports go to the container's address of the host address's family.
     const v4 = native?.ips?.find((ip) => !ip.includes(':'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NetworkRecord } from '../types.js';
-import { checkSubLinkOptions, dummyName, macFromIp, planParent, subLinkConfig } from './sublink.js';
+import { checkSubLinkOptions, dummyName, planParent, subLinkConfig } from './sublink.js';
 
 const ID = 'aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999';
 const OTHER = '0123456789ab' + 'f'.repeat(52);
@@ -106,9 +106,4 @@ test('the parent: as it is, a VLAN sub-interface or a dummy to make, or refused 
   const other = { Id: OTHER, Driver: 'ipvlan' as const, Options: { parent: 'eth0' } };
   assert.equal(p({ parent: 'eth0' }, [other]), 'network dm-0123456789ab is already using parent interface eth0');
   assert.equal(p({ parent: 'eth0' }, [{ ...other, Driver: 'bridge' as const }]), '{"kind":"none"}');
-});
-
-test("a macvlan endpoint's MAC is dockerd's, 02:42 and its IPv4 address", () => {
-  assert.equal(macFromIp('10.249.1.2'), '02:42:0a:f9:01:02');
-  assert.equal(macFromIp('192.168.255.77'), '02:42:c0:a8:ff:4d');
 });

@@ -109,8 +109,3 @@ export function planParent(
   if (vlanId > 4094 || vlanId < 1) throw systemError(`vlan id must be between 1-4094, received: ${vlanId}`);
   return { kind: 'vlan', name: parent, master, vlanId };
 }
-
-/** A macvlan endpoint's MAC where none is asked: dockerd's, 02:42 and its IPv4 address (netutils.GenerateMACFromIP). */
-export function macFromIp(ip: string): string {
-  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
-}
