@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTAINER_DNS, hostsFile, resolvConf } from './init-files.js';
+import { CONTAINER_DNS, hostnameLines, hostsFile, resolvConf } from './init-files.js';
 
 test('resolv.conf: loopback servers of the host are dropped; none left is a comment, never a public server', () => {
   const host = 'nameserver 127.0.0.53\nnameserver ::1\noptions edns0 trust-ad\nsearch lan\n';
@@ -23,12 +23,25 @@ test("resolv.conf: --dns, --dns-search and --dns-option replace the host's", () 
 });
 
 test("hosts: localhost, the extra hosts and the container's own name at its address, FQDN first", () => {
-  const out = hostsFile({ hostname: 'box', domainname: 'example.test', extraHosts: ['db:192.0.2.7', 'v6:[2001:db8::1]'], ip: '10.1.0.2' });
+  const out = hostsFile({
+    hostname: 'box',
+    domainname: 'example.test',
+    extraHosts: ['db:192.0.2.7', 'v6:[2001:db8::1]'],
+    addresses: ['10.1.0.2'],
+  });
   assert.match(out, /^127\.0\.0\.1\tlocalhost$/m);
   assert.match(out, /^192\.0\.2\.7\tdb\n2001:db8::1\tv6\n10\.1\.0\.2\tbox\.example\.test box\n$/m);
   // A hostname with a dot is its own FQDN (moby's makeHostsRecs).
-  assert.match(hostsFile({ hostname: 'a.b', ip: '10.1.0.2' }), /^10\.1\.0\.2\ta\.b a$/m);
-  assert.match(hostsFile({ hostname: 'a', ip: '10.1.0.2' }), /^10\.1\.0\.2\ta$/m);
+  assert.match(hostsFile({ hostname: 'a.b', addresses: ['10.1.0.2'] }), /^10\.1\.0\.2\ta\.b a$/m);
+  assert.match(hostsFile({ hostname: 'a', addresses: ['10.1.0.2'] }), /^10\.1\.0\.2\ta$/m);
+});
+
+test('hosts: a line for the hostname at each address, in the order the networks were joined', () => {
+  assert.match(
+    hostsFile({ hostname: 'h', addresses: ['10.1.0.2', 'fd00::2', '10.2.0.3'] }),
+    /ip6-allrouters\n10\.1\.0\.2\th\nfd00::2\th\n10\.2\.0\.3\th\n$/,
+  );
+  assert.deepEqual(hostnameLines({ hostname: 'h', domainname: 'd.test' }, ['10.3.0.4']), ['10.3.0.4\th.d.test h']);
 });
 
 test('hosts: a container with no address (--network none) has no line for its name, as dockerd writes none', () => {

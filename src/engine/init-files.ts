@@ -29,10 +29,11 @@ export interface InitFileOptions {
    * in the container's own namespace), written where dockerd writes its resolver's.
    */
   embeddedDns?: string;
-  /** The container's address on its first network: the hostname's line in /etc/hosts. */
-  ip?: string;
-  /** Its IPv6 address there, if the network has IPv6: a second line for the hostname, as dockerd writes. */
-  ip6?: string;
+  /**
+   * The container's addresses on its networks, in the order it joined them (each network's IPv4,
+   * then its IPv6 where it has one): a line for the hostname at each, as dockerd writes.
+   */
+  addresses?: string[];
   /**
    * On the host's network (`--network host`): the host's /etc/hosts (localhost's and the --add-host
    * lines instead where there are some, as dockerd's), and its resolv.conf's servers as they are, loopback ones too, which are reachable there.
@@ -135,9 +136,6 @@ export function resolvConf(
  * container has an address, its name at that address. No address (`none`, `host`), no name line.
  */
 export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
-  // The FQDN, and the bare name where it has a dot (moby's makeHostsRecs).
-  const fqdn = o.domainname ? `${o.hostname}.${o.domainname}` : o.hostname;
-  const name = fqdn.includes('.') ? `${fqdn} ${fqdn.split('.')[0]}` : fqdn;
   const extra = (o.extraHosts ?? [])
     .map((h) => {
       const i = h.indexOf(':');
@@ -154,10 +152,19 @@ export function hostsFile(o: InitFileOptions, hostHosts?: string): string {
       'ff02::1\tip6-allnodes',
       'ff02::2\tip6-allrouters',
       ...extra,
-      ...(o.ip ? [`${o.ip}\t${name}`] : []),
-      ...(o.ip6 ? [`${o.ip6}\t${name}`] : []),
+      ...hostnameLines(o, o.addresses ?? []),
     ].join('\n') + '\n'
   );
+}
+
+/**
+ * The hostname's lines at `addresses` (moby's updateHostsFile, at each network the container
+ * joins): the FQDN, and the bare name where it has a dot (moby's makeHostsRecs).
+ */
+export function hostnameLines(o: Pick<InitFileOptions, 'hostname' | 'domainname'>, addresses: string[]): string[] {
+  const fqdn = o.domainname ? `${o.hostname}.${o.domainname}` : o.hostname;
+  const name = fqdn.includes('.') ? `${fqdn} ${fqdn.split('.')[0]}` : fqdn;
+  return addresses.map((a) => `${a}\t${name}`);
 }
 
 /**

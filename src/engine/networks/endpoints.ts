@@ -11,7 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errno, isErrno } from '../../common/errno.js';
 import { conflict, errorMessage, forbidden, invalid, withCleanup } from '../../errors.js';
@@ -45,7 +45,7 @@ import { loopbackUp } from '../../network/loopback.js';
 import { portMap, portRequests, publishPorts, routedAddress, usedKey, type PortMapping, type RoutedFamilies } from '../../network/ports.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { writeFileAtomic } from '../../common/atomic.js';
-import { hostResolvConf, hostsFile, initPaths, resolvConf, resolveHostGateway } from '../init-files.js';
+import { hostnameLines, hostResolvConf, hostsFile, initPaths, resolvConf, resolveHostGateway } from '../init-files.js';
 import type { ContainerRecord, EndpointRequest, EndpointSettings, NetworkRecord } from '../types.js';
 import { resolverInNetns, type EmbeddedDns } from './dns.js';
 import {
@@ -371,6 +371,8 @@ export class Endpoints {
       }
       await lo;
       const first = Object.values(settings.Networks)[0];
+      // The hostname at each network's addresses, in the order they were joined, as dockerd's sandbox adds them.
+      const addresses = Object.values(settings.Networks).flatMap((ep) => [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean));
       if (first?.IPAddress) {
         await writeFile(
           initPaths(this.opts.initDir(rec.Id)).HostsPath,
@@ -386,8 +388,7 @@ export class Endpoints {
               ) ?? []),
               ...linkHosts,
             ],
-            ip: first.IPAddress,
-            ip6: first.GlobalIPv6Address,
+            addresses,
           }),
         );
       }
@@ -731,17 +732,23 @@ export class Endpoints {
         v4: false,
         v6: false,
       });
-      if (JSON.stringify([...before, { v4: false, v6: false }]) !== JSON.stringify(after)) {
-        try {
+      try {
+        if (JSON.stringify([...before, { v4: false, v6: false }]) !== JSON.stringify(after))
           await this.moveGateway(rec, [...others, ep], after);
-        } catch (e) {
-          const undo = await this.delEndpoint(join(this.stateDir(rec.Id), `${n.Id}.json`)).then(
-            () => [],
-            (d: Error) => [d],
-          );
-          if (!this.servedInOn(others)) this.dns.stopIn(rec.Id);
-          throw withCleanup(e, undo);
-        }
+        // The hostname at the new addresses, appended in place (the file is bound into the
+        // container: a new inode would not reach it). dockerd 20.10 leaves them at a disconnect.
+        const lines = hostnameLines(
+          { hostname: rec.Config.Hostname ?? '', domainname: rec.Config.Domainname },
+          [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean),
+        );
+        if (lines.length) await appendFile(initPaths(this.opts.initDir(rec.Id)).HostsPath, lines.map((l) => `${l}\n`).join(''));
+      } catch (e) {
+        const undo = await this.delEndpoint(join(this.stateDir(rec.Id), `${n.Id}.json`)).then(
+          () => [],
+          (d: Error) => [d],
+        );
+        if (!this.servedInOn(others)) this.dns.stopIn(rec.Id);
+        throw withCleanup(e, undo);
       }
     }
     settings.Networks[n.Name] = ep;
