@@ -44,6 +44,16 @@ function linkIn(upper: string, path: string): string {
   }
 }
 
+/**
+ * Bytes of the init layer's symlinks still as made in `upper` (their targets' lengths): not the
+ * container's own, as dockerd's separate init layer keeps them out of its `SizeRw`.
+ */
+export function initLayerBytes(upper: string): number {
+  let n = 0;
+  for (const [path, kind] of INIT_LAYER) if (kind !== 'dir' && kind !== 'file' && asMade(upper, path, kind)) n += Buffer.byteLength(kind);
+  return n;
+}
+
 /** What the init layer makes `path` a symlink to, if it does. */
 function symlinkOf(path: string): string | undefined {
   const kind = INIT_LAYER.get(path);

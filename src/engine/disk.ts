@@ -8,6 +8,8 @@ import type { ImageSummary } from '../image/index.js';
 import { labelMatch } from '../common/filters.js';
 import type { Volume } from './volumes.js';
 import { dirSize } from '../common/dir-size.js';
+import { initLayerBytes } from './changes.js';
+import { BerthError } from '../errors.js';
 import type { BuildCacheRecord } from '../build/cache.js';
 
 export interface DiskUsage {
@@ -25,6 +27,18 @@ export interface ContainerSize {
   SizeRootFs: number;
 }
 
+/** Bytes the container wrote in its writable layer, as dockerd's `SizeRw` (its init layer's left out); 0 when it has none. */
+async function ownBytes(engine: Engine, id: string): Promise<number> {
+  let upper: string;
+  try {
+    upper = (await engine.snapshots.info(id)).upper;
+  } catch (e) {
+    if (e instanceof BerthError && e.kind === 'not-found') return 0; // removed meanwhile, or never made
+    throw e;
+  }
+  return (await dirSize(upper)) - initLayerBytes(upper);
+}
+
 /**
  * Bytes of each container's writable layer and of its whole root (with its image's), as
  * `size=1` on a list or an inspect gives them (`docker ps -s`, `inspect --size`). Costly: every
@@ -39,7 +53,7 @@ export async function containerSizes(
   return new Map(
     await Promise.all(
       containers.map(async (c): Promise<[string, ContainerSize]> => {
-        const rw = await engine.snapshots.usage(c.Id).catch(() => 0);
+        const rw = await ownBytes(engine, c.Id);
         return [c.Id, { SizeRw: rw, SizeRootFs: rw + (imageSize.get(c.Image) ?? 0) }];
       }),
     ),
@@ -77,7 +91,7 @@ export async function pruneContainers(
     if (f.until !== undefined && Date.parse(c.Created) / 1000 >= f.until) continue;
     const labels = c.Config.Labels ?? {};
     if (f.label?.some((l) => !labelMatch(labels, l)) || f.notLabel?.some((l) => labelMatch(labels, l))) continue;
-    const size = await engine.snapshots.usage(c.Id).catch(() => 0);
+    const size = await ownBytes(engine, c.Id);
     await engine.containers.remove(c.Id);
     deleted.push(c.Id);
     space += size;

@@ -385,11 +385,6 @@ export class Snapshotter {
     return { layers, layersSize, containers, containersSize };
   }
 
-  /** Bytes a container's snapshot wrote (its upper dir), as dockerd's `SizeRw` counts them. */
-  async usage(key: string): Promise<number> {
-    return dirSize((await this.info(key)).upper);
-  }
-
   /** The writable layer's bytes (as usage) and inodes, and where it lies. */
   async fsUsage(key: string): Promise<{ dir: string; bytes: number; inodes: number }> {
     const { upper } = await this.info(key);
