@@ -11,9 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import type { CliResult, EngineFixture } from './engine-fixture.js';
+import { call, type CliResult, type EngineFixture } from './engine-fixture.js';
 import type { Dockerd } from './helpers/dockerd.js';
 import { IMAGE, show, sideBySide } from './helpers/side-by-side.js';
 
@@ -33,23 +32,6 @@ const ok = (who: string, run: Run, args: string[]) => {
 };
 const now = () => (Date.now() / 1000).toFixed(9);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** One JSON request over a unix socket: status and body. */
-function api(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const b = Buffer.from(body === undefined ? '' : JSON.stringify(body));
-    const req = request(
-      { socketPath, method, path, headers: { 'Content-Type': 'application/json', 'Content-Length': b.length } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on('error', reject);
-    req.end(b);
-  });
-}
 
 test('the init layer: an empty /.dockerenv and /etc/mtab -> /proc/mounts, left out of diff, carried by export', { skip }, () => {
   const got: unknown[][] = [];
@@ -236,7 +218,7 @@ test('GET /events with a filter key moby does not read: dockerd ignores it, bert
       { bogus: ['x'], type: ['volume'] },
       { bogus: ['x'], type: ['network'] },
     ]) {
-      const r = await api(sock, 'GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify(f))}`);
+      const r = await call(sock, 'GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify(f))}`);
       const actions = (b: string) =>
         b
           .split('\n')
@@ -327,7 +309,7 @@ test(
         HostConfig: { NetworkMode: 'none' },
         Healthcheck: { Test: ['BOGUS', 'true'], Interval: 200_000_000 },
       };
-      const r = await api(sock, 'POST', '/containers/create?name=hu-box', body);
+      const r = await call(sock, 'POST', '/containers/create?name=hu-box', body);
       if (who === 'berthd') {
         got.push([r.status, r.body, run(['inspect', 'hu-box']).status]);
         continue;

@@ -78,7 +78,8 @@ export async function seedRegistry(registry: TestRegistry, dir: string): Promise
   rmSync(join(dir, 'seed-store'), { recursive: true, force: true });
 }
 
-function call(socket: string, method: string, path: string, body?: unknown): ReturnType<EngineFixture['api']> {
+/** One request over a unix socket (a JSON body when given): status, headers and body. Any engine's socket, dockerd's too. */
+export function call(socket: string, method: string, path: string, body?: unknown): ReturnType<EngineFixture['api']> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
